@@ -1,0 +1,94 @@
+import cors from "@fastify/cors";
+import helmet from "@fastify/helmet";
+import { type Logger, requestIdFrom } from "@tdt/kit";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import { registerDocs } from "./docs.js";
+import type { Downstream } from "./downstream.js";
+import { HttpError, httpErrorFromGrpc } from "./http-errors.js";
+import { healthRoutes } from "./routes/health.js";
+import { problemsFromSchemaErrors } from "./validation.js";
+
+export const BODY_LIMIT_BYTES = 2 * 1024 * 1024;
+
+export interface GatewayOptions {
+  log: Logger;
+  downstream: Downstream;
+  corsOrigins: string[];
+}
+
+/** fastify's own client errors, as stable codes. */
+const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; detail: string }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, detail: "malformed_json" },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, detail: "malformed_json" },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 400, detail: "unsupported_content_type" },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, detail: "bad_request" },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, detail: "request_too_large" },
+};
+
+/** The gateway as a fastify app, without listening: main.ts listens, tests inject. */
+export async function buildGateway(options: GatewayOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.log as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    requestIdLogLabel: "request_id",
+    genReqId: (request) => requestIdFrom(request.headers["x-request-id"]),
+    // One line per request, written when it ends (below).
+    disableRequestLogging: true,
+    trustProxy: true,
+    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: "array", useDefaults: true } },
+  });
+
+  app.addHook("onSend", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    request.log.info(
+      { method: request.method, url: request.url, status: reply.statusCode, duration_ms: Math.round(reply.elapsedTime) },
+      "request",
+    );
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        // Swagger UI and ReDoc run inline bootstrap code and ReDoc starts a blob worker.
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'", "https:"],
+        imgSrc: ["'self'", "data:", "https:"],
+        fontSrc: ["'self'", "https:", "data:"],
+        workerSrc: ["'self'", "blob:"],
+      },
+    },
+  });
+  await app.register(cors, {
+    origin: options.corsOrigins.includes("*") ? true : options.corsOrigins,
+    exposedHeaders: ["x-request-id", "x-total-count", "retry-after", "content-disposition"],
+    credentials: false,
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.validation) {
+      const problems = problemsFromSchemaErrors(error.validation, error.validationContext ?? "body");
+      return reply.code(422).send({ detail: problems });
+    }
+    const known = error.code ? FASTIFY_CLIENT_ERRORS[error.code] : undefined;
+    if (known) return reply.code(known.status).send({ detail: known.detail });
+    const http = error instanceof HttpError ? error : httpErrorFromGrpc(error);
+    if (http) {
+      if (http.statusCode >= 500) request.log.warn({ detail: http.detail }, "downstream failure");
+      return reply.code(http.statusCode).headers(http.headers).send({ detail: http.detail });
+    }
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+      return reply.code(error.statusCode).send({ detail: "bad_request" });
+    }
+    request.log.error({ err: error }, "unhandled error");
+    return reply.code(500).send({ detail: "internal_error" });
+  });
+
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: "not_found" }));
+
+  await registerDocs(app);
+  await app.register(healthRoutes, { downstream: options.downstream });
+  return app;
+}

@@ -1,0 +1,51 @@
+import { readFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { FastifyInstance } from "fastify";
+
+const REDOC_PAGE = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <title>TDT API reference</title>
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+  </head>
+  <body>
+    <redoc spec-url="/api/openapi.json"></redoc>
+    <script src="/api/redoc/redoc.standalone.js"></script>
+  </body>
+</html>
+`;
+
+/** OpenAPI 3.1 built from the route schemas, served as JSON, Swagger UI and ReDoc. */
+export async function registerDocs(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "TDT API",
+        version: "1.0.0",
+        description:
+          "Troubleshooting Decision Tree: author decision trees, run guided troubleshooting sessions, export reports. " +
+          'Errors are `{"detail": "<code>"}`; validation failures are 422 with a list of `{loc, msg, type}`.',
+      },
+      components: {
+        securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/api/docs" });
+
+  app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+
+  const redocBundle = createRequire(import.meta.url).resolve("redoc/bundles/redoc.standalone.js");
+  let redocScript: Buffer | undefined;
+  app.get("/api/redoc", { schema: { hide: true } }, async (_request, reply) =>
+    reply.type("text/html; charset=utf-8").send(REDOC_PAGE),
+  );
+  app.get("/api/redoc/redoc.standalone.js", { schema: { hide: true } }, async (_request, reply) => {
+    redocScript ??= await readFile(redocBundle);
+    return reply.type("application/javascript").header("cache-control", "public, max-age=86400").send(redocScript);
+  });
+}

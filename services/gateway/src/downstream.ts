@@ -1,0 +1,32 @@
+import { createServiceClient, type ServiceClient } from "@tdt/kit";
+import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
+import { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
+import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
+
+/** One long-lived client per downstream service. */
+export interface Downstream {
+  auth: ServiceClient<typeof AuthServiceService>;
+  trees: ServiceClient<typeof TreesServiceService>;
+  sessions: ServiceClient<typeof SessionsServiceService>;
+}
+
+export function connectDownstream(config: {
+  authAddress: string;
+  authPort: number;
+  treesAddress: string;
+  treesPort: number;
+  sessionsAddress: string;
+  sessionsPort: number;
+  grpcDeadlineMs: number;
+}): Downstream {
+  const defaults = { timeoutMs: config.grpcDeadlineMs };
+  return {
+    auth: createServiceClient(AuthServiceService, `${config.authAddress}:${config.authPort}`, defaults),
+    trees: createServiceClient(TreesServiceService, `${config.treesAddress}:${config.treesPort}`, defaults),
+    sessions: createServiceClient(SessionsServiceService, `${config.sessionsAddress}:${config.sessionsPort}`, defaults),
+  };
+}
+
+export function closeDownstream(downstream: Downstream): void {
+  for (const client of Object.values(downstream)) client.close();
+}

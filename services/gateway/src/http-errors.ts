@@ -1,0 +1,45 @@
+import { status as GrpcStatus } from "@grpc/grpc-js";
+import { isServiceError, type Problem, readServiceError } from "@tdt/kit";
+
+/** An HTTP error as the gateway sends it: `{"detail": code}` or, for 422, the problem list. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly detail: string | Problem[],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(typeof detail === "string" ? detail : "validation_error");
+  }
+}
+
+/** The one mapping from gRPC status to HTTP (SPEC §3). */
+const HTTP_STATUS: Partial<Record<GrpcStatus, { status: number; fallback: string }>> = {
+  [GrpcStatus.INVALID_ARGUMENT]: { status: 422, fallback: "validation_error" },
+  [GrpcStatus.UNAUTHENTICATED]: { status: 401, fallback: "not_authenticated" },
+  [GrpcStatus.PERMISSION_DENIED]: { status: 403, fallback: "forbidden" },
+  [GrpcStatus.NOT_FOUND]: { status: 404, fallback: "not_found" },
+  [GrpcStatus.ALREADY_EXISTS]: { status: 409, fallback: "conflict" },
+  [GrpcStatus.ABORTED]: { status: 409, fallback: "conflict" },
+  [GrpcStatus.FAILED_PRECONDITION]: { status: 409, fallback: "conflict" },
+  [GrpcStatus.RESOURCE_EXHAUSTED]: { status: 429, fallback: "rate_limited" },
+  [GrpcStatus.UNAVAILABLE]: { status: 503, fallback: "service_unavailable" },
+  [GrpcStatus.DEADLINE_EXCEEDED]: { status: 504, fallback: "deadline_exceeded" },
+  [GrpcStatus.CANCELLED]: { status: 503, fallback: "service_unavailable" },
+};
+
+const STABLE_CODE = /^[a-z][a-z0-9_]{0,63}$/;
+
+/** A failed downstream call as the HTTP error to answer with; anything unknown stays a 500. */
+export function httpErrorFromGrpc(error: unknown): HttpError | undefined {
+  if (!isServiceError(error)) return undefined;
+  const read = readServiceError(error);
+  const mapping = HTTP_STATUS[read.code];
+  if (!mapping) return undefined;
+  // grpc-js's own failures (connection refused, deadline) carry prose, not a code.
+  const code = STABLE_CODE.test(read.detail) ? read.detail : mapping.fallback;
+  const headers: Record<string, string> = {};
+  if (mapping.status === 401) headers["www-authenticate"] = "Bearer";
+  if (mapping.status === 429) headers["retry-after"] = String(read.retryAfterSeconds ?? 60);
+  if (mapping.status === 422 && read.problems) return new HttpError(422, read.problems, headers);
+  return new HttpError(mapping.status, code, headers);
+}

@@ -1,0 +1,131 @@
+/**
+ * Configuration from environment variables, validated once at start.
+ * A bad or missing value becomes one ConfigError naming the variable; `loadConfig`
+ * turns that into one clear line on stderr and exit code 1.
+ */
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable} ${problem}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** A variable's reader: name, default and how to parse it. */
+export interface Setting<T> {
+  read(env: Env): T;
+}
+
+function raw(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === "" ? undefined : value.trim();
+}
+
+function setting<T>(name: string, fallback: T | undefined, parse: (text: string) => T): Setting<T> {
+  return {
+    read(env) {
+      const text = raw(env, name);
+      if (text === undefined) {
+        if (fallback === undefined) throw new ConfigError(name, "is required but not set");
+        return fallback;
+      }
+      return parse(text);
+    },
+  };
+}
+
+function integer(name: string, text: string, min: number, max: number): number {
+  if (!/^-?\d+$/.test(text)) throw new ConfigError(name, `must be a whole number, got "${text}"`);
+  const value = Number(text);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+export const env = {
+  string: (name: string, fallback?: string): Setting<string> => setting(name, fallback, (text) => text),
+
+  /** An optional string: undefined when unset. */
+  optional: (name: string): Setting<string | undefined> => ({ read: (e) => raw(e, name) }),
+
+  int: (name: string, fallback: number | undefined, min = 0, max = Number.MAX_SAFE_INTEGER): Setting<number> =>
+    setting(name, fallback, (text) => integer(name, text, min, max)),
+
+  port: (name: string, fallback: number): Setting<number> =>
+    setting(name, fallback, (text) => integer(name, text, 0, 65535)),
+
+  url: (name: string, fallback: string | undefined, protocols: string[]): Setting<string> =>
+    setting(name, fallback, (text) => {
+      let parsed: URL;
+      try {
+        parsed = new URL(text);
+      } catch {
+        throw new ConfigError(name, `must be a URL (${protocols.join(", ")}), got "${redactUrl(text)}"`);
+      }
+      if (!protocols.includes(parsed.protocol.replace(/:$/, ""))) {
+        throw new ConfigError(name, `must use ${protocols.join(" or ")}, got "${parsed.protocol}"`);
+      }
+      return text;
+    }),
+
+  oneOf: <T extends string>(name: string, fallback: T, choices: readonly T[]): Setting<T> =>
+    setting(name, fallback, (text) => {
+      if (!(choices as readonly string[]).includes(text)) {
+        throw new ConfigError(name, `must be one of ${choices.join(", ")}, got "${text}"`);
+      }
+      return text as T;
+    }),
+
+  bool: (name: string, fallback: boolean): Setting<boolean> =>
+    setting(name, fallback, (text) => {
+      if (/^(1|true|yes|on)$/i.test(text)) return true;
+      if (/^(0|false|no|off)$/i.test(text)) return false;
+      throw new ConfigError(name, `must be true or false, got "${text}"`);
+    }),
+
+  list: (name: string, fallback: string[]): Setting<string[]> =>
+    setting(name, fallback, (text) =>
+      text
+        .split(",")
+        .map((item) => item.trim())
+        .filter(Boolean),
+    ),
+};
+
+export type ConfigSpec = Record<string, Setting<unknown>>;
+export type ConfigOf<S extends ConfigSpec> = { [K in keyof S]: S[K] extends Setting<infer T> ? T : never };
+
+/** Reads every setting; throws the first ConfigError. */
+export function readConfig<S extends ConfigSpec>(spec: S, source: Env = process.env): ConfigOf<S> {
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(spec)) out[key] = item.read(source);
+  return out as ConfigOf<S>;
+}
+
+/** Reads every setting, or prints one line naming the bad variable and exits 1. */
+export function loadConfig<S extends ConfigSpec>(spec: S, source: Env = process.env): ConfigOf<S> {
+  try {
+    return readConfig(spec, source);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+/** A URL with its password replaced, for messages and logs. */
+export function redactUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    if (url.password) url.password = "***";
+    return url.toString();
+  } catch {
+    return text.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@");
+  }
+}

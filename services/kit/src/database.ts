@@ -1,0 +1,63 @@
+import postgres, { type Sql } from "postgres";
+import { redactUrl } from "./config.js";
+import type { Logger } from "./logger.js";
+
+export type { Sql };
+
+/**
+ * The URL of a service's own database: `explicitUrl` when an operator names one, else the
+ * server URL with the database name put in its path.
+ */
+export function databaseUrlFor(serverUrl: string, database: string, explicitUrl?: string): string {
+  if (explicitUrl) return explicitUrl;
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
+
+function databaseNameOf(url: string): string {
+  return decodeURIComponent(new URL(url).pathname.replace(/^\//, ""));
+}
+
+/** Creates the database when missing; safe when several replicas race to do it. */
+export async function ensureDatabase(serverUrl: string, database: string, log: Logger): Promise<void> {
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  try {
+    const [found] = await admin`select 1 as one from pg_database where datname = ${database}`;
+    if (found) return;
+    await admin.unsafe(`create database "${database.replaceAll('"', '""')}"`);
+    log.info({ database }, "database created");
+  } catch (error) {
+    // 42P04 duplicate_database, 23505 unique_violation: another replica created it first.
+    const code = (error as { code?: string }).code;
+    if (code !== "42P04" && code !== "23505") throw error;
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+}
+
+export interface DatabaseOptions {
+  /** DATABASE_URL: a server URL; the service's database lives on it. */
+  serverUrl: string;
+  /** The service's own database name, e.g. tdt_auth. */
+  database: string;
+  /** <SERVICE>_DATABASE_URL when set: used as is, never created. */
+  explicitUrl?: string | undefined;
+  max?: number;
+  log: Logger;
+}
+
+/** Ensures the service's database exists and returns a pool on it. */
+export async function connectDatabase(options: DatabaseOptions): Promise<Sql> {
+  const url = databaseUrlFor(options.serverUrl, options.database, options.explicitUrl);
+  if (!options.explicitUrl) await ensureDatabase(options.serverUrl, options.database, options.log);
+  const sql = postgres(url, {
+    max: options.max ?? 10,
+    onnotice: () => {},
+    connect_timeout: 10,
+    connection: { application_name: options.database },
+  });
+  await sql`select 1`;
+  options.log.info({ database: databaseNameOf(url), url: redactUrl(url) }, "database connected");
+  return sql;
+}

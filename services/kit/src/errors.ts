@@ -1,0 +1,84 @@
+import { Metadata, status as GrpcStatus, type ServiceError } from "@grpc/grpc-js";
+
+/**
+ * The one domain error type. Handlers throw it; the gRPC server maps it to a status here,
+ * and the gateway maps the status to HTTP in one place of its own.
+ * `code` is the stable snake_case string a client sees in `{"detail": code}`.
+ */
+export type ErrorKind =
+  | "invalid" // 422: validation failed (see `problems`)
+  | "unauthenticated" // 401
+  | "forbidden" // 403
+  | "not_found" // 404
+  | "conflict" // 409
+  | "rate_limited" // 429
+  | "unavailable"; // 503
+
+export interface Problem {
+  loc: (string | number)[];
+  msg: string;
+  type: string;
+}
+
+export class AppError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    readonly code: string,
+    readonly extra: { problems?: Problem[]; retryAfterSeconds?: number } = {},
+  ) {
+    super(code);
+    this.name = "AppError";
+  }
+
+  static invalid(problems: Problem[]): AppError {
+    return new AppError("invalid", "validation_error", { problems });
+  }
+}
+
+const KIND_TO_GRPC: Record<ErrorKind, GrpcStatus> = {
+  invalid: GrpcStatus.INVALID_ARGUMENT,
+  unauthenticated: GrpcStatus.UNAUTHENTICATED,
+  forbidden: GrpcStatus.PERMISSION_DENIED,
+  not_found: GrpcStatus.NOT_FOUND,
+  conflict: GrpcStatus.ABORTED,
+  rate_limited: GrpcStatus.RESOURCE_EXHAUSTED,
+  unavailable: GrpcStatus.UNAVAILABLE,
+};
+
+/** Metadata keys that carry structured error detail across gRPC. */
+export const ERROR_PROBLEMS_KEY = "tdt-problems";
+export const ERROR_RETRY_AFTER_KEY = "tdt-retry-after";
+
+/** A thrown value as the gRPC error to send: AppErrors keep their code, anything else is INTERNAL. */
+export function toServiceError(error: unknown): Partial<ServiceError> {
+  if (!(error instanceof AppError)) {
+    return { code: GrpcStatus.INTERNAL, details: "internal_error", metadata: new Metadata() };
+  }
+  const metadata = new Metadata();
+  if (error.extra.problems) metadata.set(ERROR_PROBLEMS_KEY, JSON.stringify(error.extra.problems));
+  if (error.extra.retryAfterSeconds !== undefined) {
+    metadata.set(ERROR_RETRY_AFTER_KEY, String(error.extra.retryAfterSeconds));
+  }
+  return { code: KIND_TO_GRPC[error.kind], details: error.code, metadata };
+}
+
+/** The structured detail a caller reads back from a gRPC error (see toServiceError). */
+export function readServiceError(error: ServiceError): {
+  code: GrpcStatus;
+  detail: string;
+  problems?: Problem[];
+  retryAfterSeconds?: number;
+} {
+  const problems = error.metadata?.get(ERROR_PROBLEMS_KEY)[0];
+  const retryAfter = error.metadata?.get(ERROR_RETRY_AFTER_KEY)[0];
+  return {
+    code: error.code,
+    detail: error.details || "internal_error",
+    ...(typeof problems === "string" ? { problems: JSON.parse(problems) as Problem[] } : {}),
+    ...(typeof retryAfter === "string" ? { retryAfterSeconds: Number(retryAfter) } : {}),
+  };
+}
+
+export function isServiceError(error: unknown): error is ServiceError {
+  return typeof error === "object" && error !== null && "code" in error && "metadata" in error;
+}

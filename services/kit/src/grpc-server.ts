@@ -1,0 +1,158 @@
+import {
+  Server,
+  ServerCredentials,
+  status as GrpcStatus,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type sendUnaryData,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from "@grpc/grpc-js";
+import { type HealthCheckRequest, HealthCheckResponse_ServingStatus, HealthService } from "@tdt/proto/grpc/health/v1/health";
+import { toServiceError } from "./errors.js";
+import type { Logger } from "./logger.js";
+import { bearerToken, REQUEST_ID_KEY, type RequestContext, requestIdFrom } from "./request-context.js";
+
+type UnaryMethod = {
+  path: string;
+  requestStream: false;
+  responseStream: false;
+  requestDeserialize: (value: Buffer) => unknown;
+  responseSerialize: (value: never) => Buffer;
+};
+type RequestOf<M> = M extends { requestDeserialize: (value: Buffer) => infer R } ? R : never;
+type ResponseOf<M> = M extends { responseSerialize: (value: infer R) => Buffer } ? R : never;
+
+/** A service's handlers as plain async functions of (request, context). */
+export type Handlers<D> = {
+  [K in keyof D]: (request: RequestOf<D[K]>, ctx: RequestContext) => Promise<ResponseOf<D[K]>>;
+};
+
+export interface ServiceBinding {
+  definition: ServiceDefinition;
+  implementation: UntypedServiceImplementation;
+}
+
+/**
+ * Binds plain async handlers to a generated service definition. Every call gets a request id
+ * (from `x-request-id` metadata or new), a child logger, one log line with its outcome and
+ * duration, and thrown errors mapped to gRPC status in one place.
+ */
+export function implement<D extends Record<string, UnaryMethod>>(
+  definition: D,
+  handlers: Handlers<D>,
+  log: Logger,
+): ServiceBinding {
+  const implementation: UntypedServiceImplementation = {};
+  for (const [name, method] of Object.entries(definition)) {
+    const handler = handlers[name as keyof D] as (request: unknown, ctx: RequestContext) => Promise<unknown>;
+    implementation[name] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+      const started = performance.now();
+      const requestId = requestIdFrom(call.metadata.get(REQUEST_ID_KEY)[0]);
+      const ctx: RequestContext = {
+        requestId,
+        log: log.child({ request_id: requestId, rpc: method.path }),
+        accessToken: bearerToken(call.metadata.get("authorization")[0]),
+        metadata: call.metadata,
+      };
+      handler(call.request, ctx).then(
+        (response) => {
+          ctx.log.info({ code: "OK", duration_ms: elapsed(started) }, "rpc");
+          callback(null, response);
+        },
+        (error: unknown) => {
+          const mapped = toServiceError(error);
+          if (mapped.code === GrpcStatus.INTERNAL) {
+            ctx.log.error({ err: error, duration_ms: elapsed(started) }, "rpc failed");
+          } else {
+            ctx.log.info({ code: GrpcStatus[mapped.code ?? 0], detail: mapped.details, duration_ms: elapsed(started) }, "rpc");
+          }
+          callback(mapped);
+        },
+      );
+    };
+  }
+  return { definition: definition as unknown as ServiceDefinition, implementation };
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 10) / 10;
+}
+
+/**
+ * `grpc.health.v1` answering from a function, so readiness follows the service's real state.
+ * The empty service name means the whole server.
+ */
+function healthBinding(serviceNames: string[], isServing: () => boolean): ServiceBinding {
+  const known = new Set(["", ...serviceNames]);
+  const statusOf = () =>
+    isServing() ? HealthCheckResponse_ServingStatus.SERVING : HealthCheckResponse_ServingStatus.NOT_SERVING;
+  return {
+    definition: HealthService as unknown as ServiceDefinition,
+    implementation: {
+      check: (call: ServerUnaryCall<HealthCheckRequest, unknown>, callback: sendUnaryData<unknown>) => {
+        if (!known.has(call.request.service)) {
+          callback({ code: GrpcStatus.NOT_FOUND, details: "unknown service" });
+          return;
+        }
+        callback(null, { status: statusOf() });
+      },
+      // Watch sends the current status once; callers that follow changes poll Check.
+      watch: (call: ServerWritableStream<HealthCheckRequest, unknown>) => {
+        call.write({
+          status: known.has(call.request.service)
+            ? statusOf()
+            : HealthCheckResponse_ServingStatus.SERVICE_UNKNOWN,
+        });
+        call.end();
+      },
+    },
+  };
+}
+
+export interface GrpcServerHandle {
+  port: number;
+  /** Marks the server NOT_SERVING, stops accepting calls and waits for in-flight ones (up to graceMs). */
+  shutdown(graceMs?: number): Promise<void>;
+}
+
+export async function startGrpcServer(options: {
+  host?: string;
+  port: number;
+  bindings: ServiceBinding[];
+  /** Fully qualified names reported by health checks, e.g. "tdt.auth.v1.AuthService". */
+  serviceNames: string[];
+  isServing?: () => boolean;
+  log: Logger;
+}): Promise<GrpcServerHandle> {
+  let draining = false;
+  const server = new Server({ "grpc.max_receive_message_length": 8 * 1024 * 1024 });
+  const health = healthBinding(options.serviceNames, () => !draining && (options.isServing?.() ?? true));
+  server.addService(health.definition, health.implementation);
+  for (const binding of options.bindings) server.addService(binding.definition, binding.implementation);
+
+  const address = `${options.host ?? "0.0.0.0"}:${options.port}`;
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(address, ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
+  );
+  options.log.info({ port }, "grpc listening");
+
+  return {
+    port,
+    shutdown: (graceMs = 10_000) =>
+      new Promise<void>((resolve) => {
+        draining = true;
+        const force = setTimeout(() => {
+          options.log.warn("grpc grace period over; cancelling in-flight calls");
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
+  };
+}

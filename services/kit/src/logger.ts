@@ -1,0 +1,29 @@
+import { pino, type Logger } from "pino";
+
+export type { Logger };
+
+/** Fields never written to a log, wherever they appear in a logged object. */
+const SECRETS = [
+  "password",
+  "*.password",
+  "access_token",
+  "*.access_token",
+  "refresh_token",
+  "*.refresh_token",
+  "authorization",
+  "*.authorization",
+  "headers.authorization",
+  "req.headers.authorization",
+  "req.headers.cookie",
+];
+
+/** The one logger setup: JSON, one line per event, `service` on every line. */
+export function createLogger(service: string, level = process.env.LOG_LEVEL ?? "info"): Logger {
+  return pino({
+    level,
+    base: { service },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: SECRETS, censor: "[redacted]" },
+    formatters: { level: (label) => ({ level: label }) },
+  });
+}

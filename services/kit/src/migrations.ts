@@ -1,0 +1,74 @@
+import { readFile } from "node:fs/promises";
+import type { ReservedSql, Sql } from "postgres";
+import { Umzug, type UmzugStorage } from "umzug";
+import type { Logger } from "./logger.js";
+
+/** Any number will do; advisory locks are per database, so every service can use the same. */
+const MIGRATION_LOCK_KEY = 7_317_001;
+
+/** Umzug's record of applied migrations, kept in the service's own database. */
+class PostgresStorage implements UmzugStorage<ReservedSql> {
+  constructor(private readonly sql: ReservedSql) {}
+
+  async ensureTable(): Promise<void> {
+    await this.sql`create table if not exists schema_migrations (
+      name text primary key,
+      applied_at timestamptz not null default now()
+    )`;
+  }
+  async executed(): Promise<string[]> {
+    const rows = await this.sql<{ name: string }[]>`select name from schema_migrations order by name`;
+    return rows.map((row) => row.name);
+  }
+  async logMigration({ name }: { name: string }): Promise<void> {
+    // Idempotent: the migration records itself inside its own transaction, then Umzug asks again.
+    await this.sql`insert into schema_migrations (name) values (${name}) on conflict do nothing`;
+  }
+  async unlogMigration({ name }: { name: string }): Promise<void> {
+    await this.sql`delete from schema_migrations where name = ${name}`;
+  }
+}
+
+/**
+ * Applies the `*.sql` files of `directory` in name order, each in its own transaction, under
+ * a session advisory lock so that replicas starting together migrate once.
+ */
+export async function migrate(sql: Sql, directory: string, log: Logger): Promise<string[]> {
+  const connection = await sql.reserve();
+  try {
+    await connection`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+    const storage = new PostgresStorage(connection);
+    await storage.ensureTable();
+    const umzug = new Umzug({
+      // An object, not the connection itself: Umzug would call a function context.
+      context: { sql: connection },
+      storage,
+      logger: undefined,
+      migrations: {
+        glob: ["*.sql", { cwd: directory }],
+        resolve: ({ name, path }) => ({
+          name,
+          up: async () => {
+            const text = await readFile(path as string, "utf8");
+            await connection.unsafe("begin");
+            try {
+              await connection.unsafe(text);
+              await storage.logMigration({ name });
+              await connection.unsafe("commit");
+            } catch (error) {
+              await connection.unsafe("rollback");
+              throw error;
+            }
+          },
+        }),
+      },
+    });
+    const applied = await umzug.up();
+    const names = applied.map((migration) => migration.name);
+    if (names.length > 0) log.info({ migrations: names }, "migrations applied");
+    return names;
+  } finally {
+    await connection`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => {});
+    connection.release();
+  }
+}

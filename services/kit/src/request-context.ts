@@ -1,0 +1,27 @@
+import { randomUUID } from "node:crypto";
+import type { Metadata } from "@grpc/grpc-js";
+import type { Logger } from "./logger.js";
+
+/** What every handler knows about the call it serves. */
+export interface RequestContext {
+  requestId: string;
+  log: Logger;
+  /** The caller's bearer token from `authorization` metadata, without the scheme. */
+  accessToken: string | undefined;
+  metadata: Metadata;
+}
+
+export const REQUEST_ID_KEY = "x-request-id";
+
+const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** An incoming request id if it is sane, else a new one. */
+export function requestIdFrom(value: unknown): string {
+  return typeof value === "string" && REQUEST_ID_PATTERN.test(value) ? value : randomUUID();
+}
+
+export function bearerToken(header: unknown): string | undefined {
+  if (typeof header !== "string") return undefined;
+  const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
+  return match?.[1];
+}

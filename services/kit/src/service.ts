@@ -1,0 +1,84 @@
+import type { Sql } from "postgres";
+import { type ConfigOf, type ConfigSpec, env, loadConfig } from "./config.js";
+import { connectDatabase } from "./database.js";
+import { type GrpcServerHandle, type ServiceBinding, startGrpcServer } from "./grpc-server.js";
+import { createLogger, type Logger } from "./logger.js";
+import { migrate } from "./migrations.js";
+import { onShutdown } from "./shutdown.js";
+
+/** The settings every backend service reads: its port, its database, its log level. */
+function baseSpec(name: string, defaultPort: number) {
+  const upper = name.toUpperCase();
+  return {
+    port: env.port(`${upper}_PORT`, defaultPort),
+    databaseUrl: env.url("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres", ["postgres", "postgresql"]),
+    ownDatabaseUrl: env.optional(`${upper}_DATABASE_URL`),
+    logLevel: env.oneOf("LOG_LEVEL", "info", ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const),
+  };
+}
+
+export interface ServiceParts<C> {
+  config: C;
+  sql: Sql;
+  log: Logger;
+}
+
+export interface StartedService {
+  bindings: ServiceBinding[];
+  /** Readiness beyond the database, e.g. a required downstream link. */
+  isServing?: () => boolean;
+  /** Runs after gRPC has drained and before the pool closes. */
+  stop?: () => Promise<void>;
+}
+
+export interface ServiceDefinition<S extends ConfigSpec> {
+  /** Short name: "auth", "trees", "sessions". Also names the PORT and DATABASE_URL variables. */
+  name: string;
+  /** Fully qualified gRPC service names, for health checks. */
+  grpcServices: string[];
+  defaultPort: number;
+  /** The service's own database, e.g. "tdt_auth". */
+  database: string;
+  migrationsDir: string;
+  config: S;
+  start(parts: ServiceParts<ConfigOf<S> & ConfigOf<ReturnType<typeof baseSpec>>>): Promise<StartedService>;
+}
+
+/**
+ * The shared service defaults: config from env, logger, database created and migrated,
+ * handlers bound with `grpc.health.v1`, graceful shutdown on SIGTERM.
+ */
+export async function runService<S extends ConfigSpec>(definition: ServiceDefinition<S>): Promise<GrpcServerHandle> {
+  const config = {
+    ...loadConfig(baseSpec(definition.name, definition.defaultPort)),
+    ...loadConfig(definition.config),
+  };
+  const log = createLogger(definition.name, config.logLevel);
+  process.on("unhandledRejection", (error) => log.error({ err: error }, "unhandled rejection"));
+  try {
+    const sql = await connectDatabase({
+      serverUrl: config.databaseUrl,
+      explicitUrl: config.ownDatabaseUrl,
+      database: definition.database,
+      log,
+    });
+    await migrate(sql, definition.migrationsDir, log);
+    const started = await definition.start({ config, sql, log });
+    const server = await startGrpcServer({
+      port: config.port,
+      bindings: started.bindings,
+      serviceNames: definition.grpcServices,
+      ...(started.isServing ? { isServing: started.isServing } : {}),
+      log,
+    });
+    onShutdown(log, [
+      () => server.shutdown(),
+      async () => started.stop?.(),
+      () => sql.end({ timeout: 5 }),
+    ]);
+    return server;
+  } catch (error) {
+    log.fatal({ err: error }, "failed to start");
+    process.exit(1);
+  }
+}
