@@ -78,7 +78,12 @@ export function tcpAnswers(host: string, port: number, timeoutMs = 1000): Promis
 }
 
 export function findNatsServer(): string | undefined {
-  for (const candidate of [process.env.NATS_SERVER_BIN, "nats-server", "/usr/sbin/nats-server", "/usr/bin/nats-server"]) {
+  for (const candidate of [
+    process.env.NATS_SERVER_BIN,
+    "nats-server",
+    "/usr/sbin/nats-server",
+    "/usr/bin/nats-server",
+  ]) {
     if (candidate && spawnSync(candidate, ["--version"]).status === 0) return candidate;
   }
   return undefined;

@@ -10,7 +10,6 @@ import { ROOT } from "./root.js";
 export const SERVICES = ["auth", "trees", "sessions", "gateway"] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
-
 export interface RunningStack {
   gatewayUrl: string;
   processes: Map<ServiceName, ChildProcess>;

@@ -1,11 +1,12 @@
 import cors from "@fastify/cors";
 import helmet from "@fastify/helmet";
 import { type Logger, requestIdFrom } from "@tdt/kit";
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from "fastify";
 import { registerDocs } from "./docs.js";
 import type { Downstream } from "./downstream.js";
 import { HttpError, httpErrorFromGrpc } from "./http-errors.js";
 import { healthRoutes } from "./routes/health.js";
+import { validatorCompiler } from "./schema-validation.js";
 import { problemsFromSchemaErrors } from "./validation.js";
 
 export const BODY_LIMIT_BYTES = 2 * 1024 * 1024;
@@ -30,20 +31,25 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   const app = Fastify({
     loggerInstance: options.log as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
-    requestIdLogLabel: "request_id",
     genReqId: (request) => requestIdFrom(request.headers["x-request-id"]),
-    // One line per request, written when it ends (below).
-    disableRequestLogging: true,
+    // One line per request, written when it ends (below), labelled like every other service's.
+    logController: new LogController({ requestIdLogLabel: "request_id", disableRequestLogging: true }),
     trustProxy: true,
-    ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: "array", useDefaults: true } },
   });
+
+  app.setValidatorCompiler(validatorCompiler);
 
   app.addHook("onSend", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
   app.addHook("onResponse", async (request, reply) => {
     request.log.info(
-      { method: request.method, url: request.url, status: reply.statusCode, duration_ms: Math.round(reply.elapsedTime) },
+      {
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        duration_ms: Math.round(reply.elapsedTime),
+      },
       "request",
     );
   });

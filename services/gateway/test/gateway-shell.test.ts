@@ -1,0 +1,162 @@
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../../tests/support/ports.js";
+import { testLogger } from "../../../tests/support/silent-logger.js";
+import { BODY_LIMIT_BYTES, buildGateway } from "../src/app.js";
+import { closeDownstream, connectDownstream, type Downstream } from "../src/downstream.js";
+
+// Downstream addresses where nothing listens: the shell's own behaviour, without services.
+let app: FastifyInstance;
+let downstream: Downstream;
+
+beforeAll(async () => {
+  const [a, t, s] = await Promise.all([freePort(), freePort(), freePort()]);
+  downstream = connectDownstream({
+    authAddress: "127.0.0.1",
+    authPort: a,
+    treesAddress: "127.0.0.1",
+    treesPort: t,
+    sessionsAddress: "127.0.0.1",
+    sessionsPort: s,
+    grpcDeadlineMs: 500,
+  });
+  app = await buildGateway({ log: testLogger("gateway"), downstream, corsOrigins: ["https://app.example.com"] });
+  // A route with a schema, to see validation failures in the SPEC §3 shape.
+  app.post(
+    "/api/v1/echo",
+    {
+      schema: {
+        body: {
+          type: "object",
+          required: ["email", "items"],
+          additionalProperties: false,
+          properties: {
+            email: { type: "string", minLength: 3 },
+            items: { type: "array", items: { type: "object", properties: { next: { type: "string" } } } },
+          },
+        },
+      },
+    },
+    async (request) => request.body,
+  );
+  await app.ready();
+});
+
+afterAll(async () => {
+  await app.close();
+  closeDownstream(downstream);
+});
+
+describe("gateway shell", () => {
+  it("answers /health while downstream services are down", async () => {
+    const response = await app.inject({ method: "GET", url: "/health" });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toEqual({ status: "ok" });
+  });
+
+  it("is not ready until every downstream service is SERVING", async () => {
+    const response = await app.inject({ method: "GET", url: "/ready" });
+    expect(response.statusCode).toBe(503);
+    expect(response.json()).toEqual({
+      detail: "service_unavailable",
+      services: { auth: "NOT_SERVING", trees: "NOT_SERVING", sessions: "NOT_SERVING" },
+    });
+  });
+
+  it("honours an incoming X-Request-Id and creates one otherwise", async () => {
+    const given = await app.inject({ method: "GET", url: "/health", headers: { "x-request-id": "abc-123" } });
+    expect(given.headers["x-request-id"]).toBe("abc-123");
+    const created = await app.inject({ method: "GET", url: "/health" });
+    expect(created.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+    const junk = await app.inject({ method: "GET", url: "/health", headers: { "x-request-id": "a b\u0001c" } });
+    expect(junk.headers["x-request-id"]).not.toBe("a b\u0001c");
+  });
+
+  it("answers an unknown route with 404 not_found as JSON", async () => {
+    const response = await app.inject({ method: "GET", url: "/api/v1/nope" });
+    expect(response.statusCode).toBe(404);
+    expect(response.json()).toEqual({ detail: "not_found" });
+  });
+
+  it("answers malformed JSON with 400 malformed_json", async () => {
+    const response = await app.inject({
+      method: "POST",
+      url: "/api/v1/echo",
+      headers: { "content-type": "application/json" },
+      payload: '{"email": ',
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({ detail: "malformed_json" });
+  });
+
+  it("answers a content type it does not read with 400", async () => {
+    const response = await app.inject({
+      method: "POST",
+      url: "/api/v1/echo",
+      headers: { "content-type": "application/xml" },
+      payload: "<a/>",
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toEqual({ detail: "unsupported_content_type" });
+  });
+
+  it("answers a body over 2 MB with 413", async () => {
+    const payload = JSON.stringify({ email: "x".repeat(BODY_LIMIT_BYTES), items: [] });
+    const response = await app.inject({
+      method: "POST",
+      url: "/api/v1/echo",
+      headers: { "content-type": "application/json" },
+      payload,
+    });
+    expect(response.statusCode).toBe(413);
+    expect(response.json()).toEqual({ detail: "request_too_large" });
+  });
+
+  it("reports every validation problem with loc, msg and type", async () => {
+    const response = await app.inject({
+      method: "POST",
+      url: "/api/v1/echo",
+      payload: { email: "x", items: [{ next: 5 }], extra: true },
+    });
+    expect(response.statusCode).toBe(422);
+    const detail = response.json().detail as { loc: unknown[]; type: string }[];
+    expect(detail).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ loc: ["body", "email"], type: "string_too_short" }),
+        expect.objectContaining({ loc: ["body", "items", 0, "next"], type: "string_type" }),
+        expect.objectContaining({ loc: ["body", "extra"], type: "extra_forbidden" }),
+      ]),
+    );
+    const missing = await app.inject({ method: "POST", url: "/api/v1/echo", payload: {} });
+    expect(missing.json().detail).toEqual(
+      expect.arrayContaining([{ loc: ["body", "email"], msg: "Field required", type: "missing" }]),
+    );
+  });
+
+  it("serves OpenAPI 3.1, Swagger UI and a ReDoc page", async () => {
+    const spec = await app.inject({ method: "GET", url: "/api/openapi.json" });
+    expect(spec.statusCode).toBe(200);
+    expect(spec.json().openapi).toBe("3.1.0");
+    expect(Object.keys(spec.json().paths)).toEqual(expect.arrayContaining(["/health", "/ready"]));
+
+    const ui = await app.inject({ method: "GET", url: "/api/docs/" });
+    expect(ui.statusCode).toBe(200);
+    expect(ui.headers["content-type"]).toContain("text/html");
+
+    const redoc = await app.inject({ method: "GET", url: "/api/redoc" });
+    expect(redoc.statusCode).toBe(200);
+    expect(redoc.body).toContain('spec-url="/api/openapi.json"');
+    const bundle = await app.inject({ method: "GET", url: "/api/redoc/redoc.standalone.js" });
+    expect(bundle.statusCode).toBe(200);
+    expect(bundle.body.length).toBeGreaterThan(100_000);
+  });
+
+  it("sends security headers and CORS for configured origins only", async () => {
+    const allowed = await app.inject({ method: "GET", url: "/health", headers: { origin: "https://app.example.com" } });
+    expect(allowed.headers["access-control-allow-origin"]).toBe("https://app.example.com");
+    expect(allowed.headers["x-content-type-options"]).toBe("nosniff");
+    expect(allowed.headers["x-frame-options"]).toBe("SAMEORIGIN");
+    const foreign = await app.inject({ method: "GET", url: "/health", headers: { origin: "https://evil.example" } });
+    expect(foreign.headers["access-control-allow-origin"]).toBeUndefined();
+  });
+});
