@@ -126,6 +126,7 @@ export function redactUrl(text: string): string {
     if (url.password) url.password = "***";
     return url.toString();
   } catch {
-    return text.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@");
+    // Unparseable: hide everything from the first colon after "//" to the last "@".
+    return text.replace(/\/\/([^:/@]*):.*@/, "//$1:***@");
   }
 }

@@ -1,4 +1,4 @@
-import { Metadata, status as GrpcStatus, type ServiceError } from "@grpc/grpc-js";
+import { status as GrpcStatus, Metadata, type ServiceError } from "@grpc/grpc-js";
 
 /**
  * The one domain error type. Handlers throw it; the gRPC server maps it to a status here,

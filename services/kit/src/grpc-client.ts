@@ -1,10 +1,4 @@
-import {
-  Client,
-  credentials,
-  Metadata,
-  status as GrpcStatus,
-  type ServiceError,
-} from "@grpc/grpc-js";
+import { Client, credentials, status as GrpcStatus, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { HealthCheckResponse_ServingStatus, HealthService } from "@tdt/proto/grpc/health/v1/health";
 import { REQUEST_ID_KEY } from "./request-context.js";
 
@@ -48,7 +42,8 @@ export function createServiceClient<D extends Record<string, UnaryMethod>>(
     "grpc.max_receive_message_length": 8 * 1024 * 1024,
   });
 
-  const call = <Req, Res>(method: UnaryMethod, request: Req, options: CallOptions): Promise<Res> => {
+  // async: a metadata value gRPC refuses becomes a rejection, never a synchronous throw.
+  const call = async <Req, Res>(method: UnaryMethod, request: Req, options: CallOptions): Promise<Res> => {
     const metadata = new Metadata();
     metadata.set(REQUEST_ID_KEY, options.requestId);
     if (options.accessToken) metadata.set("authorization", `Bearer ${options.accessToken}`);

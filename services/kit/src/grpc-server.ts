@@ -1,14 +1,18 @@
 import {
+  status as GrpcStatus,
   Server,
   ServerCredentials,
-  status as GrpcStatus,
   type ServerUnaryCall,
   type ServerWritableStream,
-  type sendUnaryData,
   type ServiceDefinition,
+  type sendUnaryData,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { type HealthCheckRequest, HealthCheckResponse_ServingStatus, HealthService } from "@tdt/proto/grpc/health/v1/health";
+import {
+  type HealthCheckRequest,
+  HealthCheckResponse_ServingStatus,
+  HealthService,
+} from "@tdt/proto/grpc/health/v1/health";
 import { toServiceError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { bearerToken, REQUEST_ID_KEY, type RequestContext, requestIdFrom } from "./request-context.js";
@@ -55,21 +59,27 @@ export function implement<D extends Record<string, UnaryMethod>>(
         accessToken: bearerToken(call.metadata.get("authorization")[0]),
         metadata: call.metadata,
       };
-      handler(call.request, ctx).then(
-        (response) => {
-          ctx.log.info({ code: "OK", duration_ms: elapsed(started) }, "rpc");
-          callback(null, response);
-        },
-        (error: unknown) => {
-          const mapped = toServiceError(error);
-          if (mapped.code === GrpcStatus.INTERNAL) {
-            ctx.log.error({ err: error, duration_ms: elapsed(started) }, "rpc failed");
-          } else {
-            ctx.log.info({ code: GrpcStatus[mapped.code ?? 0], detail: mapped.details, duration_ms: elapsed(started) }, "rpc");
-          }
-          callback(mapped);
-        },
-      );
+      // Through a promise, so a handler that throws before returning one is mapped the same way.
+      Promise.resolve()
+        .then(() => handler(call.request, ctx))
+        .then(
+          (response) => {
+            ctx.log.info({ code: "OK", duration_ms: elapsed(started) }, "rpc");
+            callback(null, response);
+          },
+          (error: unknown) => {
+            const mapped = toServiceError(error);
+            if (mapped.code === GrpcStatus.INTERNAL) {
+              ctx.log.error({ err: error, duration_ms: elapsed(started) }, "rpc failed");
+            } else {
+              ctx.log.info(
+                { code: GrpcStatus[mapped.code ?? 0], detail: mapped.details, duration_ms: elapsed(started) },
+                "rpc",
+              );
+            }
+            callback(mapped);
+          },
+        );
     };
   }
   return { definition: definition as unknown as ServiceDefinition, implementation };
@@ -100,9 +110,7 @@ function healthBinding(serviceNames: string[], isServing: () => boolean): Servic
       // Watch sends the current status once; callers that follow changes poll Check.
       watch: (call: ServerWritableStream<HealthCheckRequest, unknown>) => {
         call.write({
-          status: known.has(call.request.service)
-            ? statusOf()
-            : HealthCheckResponse_ServingStatus.SERVICE_UNKNOWN,
+          status: known.has(call.request.service) ? statusOf() : HealthCheckResponse_ServingStatus.SERVICE_UNKNOWN,
         });
         call.end();
       },

@@ -71,11 +71,7 @@ export async function runService<S extends ConfigSpec>(definition: ServiceDefini
       ...(started.isServing ? { isServing: started.isServing } : {}),
       log,
     });
-    onShutdown(log, [
-      () => server.shutdown(),
-      async () => started.stop?.(),
-      () => sql.end({ timeout: 5 }),
-    ]);
+    onShutdown(log, [() => server.shutdown(), async () => started.stop?.(), () => sql.end({ timeout: 5 })]);
     return server;
   } catch (error) {
     log.fatal({ err: error }, "failed to start");

@@ -1,0 +1,42 @@
+import { AppError } from "./errors.js";
+import { AUTH_SUBJECTS, type AuthEvent } from "./events.js";
+import type { AccessClaims } from "./tokens.js";
+
+/**
+ * Login sessions and users that the auth events say are over, so that their still-unexpired
+ * access tokens stop working here within about a second. Entries are kept as long as an
+ * access token issued before the event can live (`maxTokenLifetimeSeconds`).
+ */
+export class RevocationList {
+  private readonly sids = new Map<string, number>();
+  private readonly users = new Map<string, number>();
+
+  constructor(private readonly maxTokenLifetimeSeconds: number) {}
+
+  record(item: AuthEvent): void {
+    const at = Date.parse(item.event.occurred_at ?? "") || Date.now();
+    if (item.subject === AUTH_SUBJECTS.userDeactivated) {
+      this.users.set(item.event.user_id, at);
+    } else {
+      this.sids.set(item.event.sid, at);
+    }
+    this.forgetOld();
+  }
+
+  /** Throws 401 `session_revoked` for a token whose login session or user was ended. */
+  check(claims: AccessClaims): void {
+    const sidEnded = this.sids.has(claims.sid);
+    const userEnded = this.users.get(claims.sub);
+    // A user deactivated, then reactivated and logged in again, has tokens issued after the event.
+    if (sidEnded || (userEnded !== undefined && claims.iat * 1000 <= userEnded)) {
+      throw new AppError("unauthenticated", "session_revoked");
+    }
+  }
+
+  private forgetOld(): void {
+    const horizon = Date.now() - this.maxTokenLifetimeSeconds * 1000 - 60_000;
+    for (const map of [this.sids, this.users]) {
+      for (const [key, at] of map) if (at < horizon) map.delete(key);
+    }
+  }
+}

@@ -1,0 +1,137 @@
+import {
+  createLocalJWKSet,
+  type importJWK,
+  type JSONWebKeySet,
+  type JWTPayload,
+  errors as joseErrors,
+  jwtVerify,
+} from "jose";
+import { AppError } from "./errors.js";
+import type { Logger } from "./logger.js";
+
+export type Role = "technician" | "engineer" | "admin";
+export const ROLES: readonly Role[] = ["technician", "engineer", "admin"];
+
+/** The one signing algorithm: verification pins it, so `alg: none` or HS256 never pass. */
+export const TOKEN_ALGORITHM = "EdDSA";
+export const ACCESS_TOKEN_TYPE = "at+jwt";
+export const REFRESH_TOKEN_TYPE = "refresh+jwt";
+export const TOKEN_ISSUER = "tdt-auth";
+export const TOKEN_AUDIENCE = "tdt-api";
+
+/** What a verified access token says about its holder (SPEC §4.2). */
+export interface AccessClaims {
+  sub: string;
+  sid: string;
+  role: Role;
+  jti: string;
+  iat: number;
+  exp: number;
+}
+
+const unauthenticated = (code: string) => new AppError("unauthenticated", code);
+
+function asAccessClaims(payload: JWTPayload): AccessClaims {
+  const { sub, sid, role, jti, iat, exp } = payload as Record<string, unknown>;
+  if (
+    typeof sub !== "string" ||
+    typeof sid !== "string" ||
+    typeof jti !== "string" ||
+    typeof iat !== "number" ||
+    typeof exp !== "number" ||
+    !ROLES.includes(role as Role)
+  ) {
+    throw unauthenticated("invalid_token");
+  }
+  return { sub, sid, role: role as Role, jti, iat, exp };
+}
+
+/** Verifies a JWT against a key set with the algorithm, issuer, audience and `typ` pinned. */
+export async function verifyJwt(
+  token: string,
+  keys: ReturnType<typeof createLocalJWKSet> | Awaited<ReturnType<typeof importJWK>>,
+  typ: string,
+): Promise<JWTPayload> {
+  const { payload } = await jwtVerify(token, keys as Parameters<typeof jwtVerify>[1], {
+    algorithms: [TOKEN_ALGORITHM],
+    issuer: TOKEN_ISSUER,
+    audience: TOKEN_AUDIENCE,
+    typ,
+    requiredClaims: ["exp", "iat", "sub", "jti"],
+  });
+  return payload;
+}
+
+/** Stable codes for the ways a token fails. */
+export function tokenFailureCode(error: unknown): string {
+  if (error instanceof joseErrors.JWTExpired) return "token_expired";
+  return "invalid_token";
+}
+
+/**
+ * Verifies access tokens locally from the auth service's JWKS: no round trip per request.
+ * The key set is fetched once and again when a token names an unknown `kid` (key rotation),
+ * at most once per `refetchIntervalMs`.
+ */
+export class AccessTokenVerifier {
+  private keys: ReturnType<typeof createLocalJWKSet> | undefined;
+  private lastFetch = 0;
+  private fetching: Promise<void> | undefined;
+
+  constructor(
+    private readonly options: {
+      fetchJwks: () => Promise<JSONWebKeySet>;
+      /** Extra check after the signature, e.g. a revoked `sid`. Throws AppError to refuse. */
+      check?: (claims: AccessClaims) => void | Promise<void>;
+      log: Logger;
+      refetchIntervalMs?: number;
+    },
+  ) {}
+
+  private async refresh(force: boolean): Promise<void> {
+    const interval = this.options.refetchIntervalMs ?? 5_000;
+    if (!force && this.keys) return;
+    if (this.keys && Date.now() - this.lastFetch < interval) return;
+    this.fetching ??= this.options
+      .fetchJwks()
+      .then((jwks) => {
+        this.keys = createLocalJWKSet(jwks);
+        this.lastFetch = Date.now();
+      })
+      .finally(() => {
+        this.fetching = undefined;
+      });
+    await this.fetching;
+  }
+
+  async verify(token: string | undefined): Promise<AccessClaims> {
+    if (!token) throw unauthenticated("not_authenticated");
+    let payload: JWTPayload;
+    try {
+      await this.refresh(false);
+      payload = await this.verifyWithKeys(token);
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      throw unauthenticated(tokenFailureCode(error));
+    }
+    const claims = asAccessClaims(payload);
+    await this.options.check?.(claims);
+    return claims;
+  }
+
+  private async verifyWithKeys(token: string): Promise<JWTPayload> {
+    try {
+      return await verifyJwt(token, this.keys as ReturnType<typeof createLocalJWKSet>, ACCESS_TOKEN_TYPE);
+    } catch (error) {
+      if (!(error instanceof joseErrors.JWKSNoMatchingKey)) throw error;
+      // A key we have not seen: the auth service may have rotated. Fetch again, once.
+      await this.refresh(true);
+      return verifyJwt(token, this.keys as ReturnType<typeof createLocalJWKSet>, ACCESS_TOKEN_TYPE);
+    }
+  }
+}
+
+/** True when `role` is one of `allowed`; admins may always act. */
+export function hasRole(claims: AccessClaims, ...allowed: Role[]): boolean {
+  return claims.role === "admin" || allowed.includes(claims.role);
+}

@@ -1,0 +1,112 @@
+import { status as GrpcStatus, Metadata, type ServiceError } from "@grpc/grpc-js";
+import {
+  AppError,
+  ERROR_PROBLEMS_KEY,
+  ERROR_RETRY_AFTER_KEY,
+  type ErrorKind,
+  isServiceError,
+  readServiceError,
+  toServiceError,
+} from "@tdt/kit";
+import { describe, expect, it } from "vitest";
+
+/** What a client receives for a server-side error, minus the transport. */
+function asReceived(sent: Partial<ServiceError>): ServiceError {
+  return Object.assign(new Error(sent.details ?? ""), {
+    code: sent.code ?? GrpcStatus.UNKNOWN,
+    details: sent.details ?? "",
+    metadata: sent.metadata ?? new Metadata(),
+  });
+}
+
+describe("AppError", () => {
+  it("is an Error whose message is its code", () => {
+    const error = new AppError("conflict", "version_conflict");
+    expect(error).toBeInstanceOf(Error);
+    expect(error.name).toBe("AppError");
+    expect(error.message).toBe("version_conflict");
+    expect(error.kind).toBe("conflict");
+    expect(error.extra).toEqual({});
+  });
+
+  it("AppError.invalid carries the problems under validation_error", () => {
+    const problems = [{ loc: ["body", "email"], msg: "not an email", type: "value_error" }];
+    const error = AppError.invalid(problems);
+    expect(error.kind).toBe("invalid");
+    expect(error.code).toBe("validation_error");
+    expect(error.extra.problems).toEqual(problems);
+  });
+});
+
+describe("toServiceError", () => {
+  it.each<[ErrorKind, GrpcStatus]>([
+    ["invalid", GrpcStatus.INVALID_ARGUMENT],
+    ["unauthenticated", GrpcStatus.UNAUTHENTICATED],
+    ["forbidden", GrpcStatus.PERMISSION_DENIED],
+    ["not_found", GrpcStatus.NOT_FOUND],
+    ["conflict", GrpcStatus.ABORTED],
+    ["rate_limited", GrpcStatus.RESOURCE_EXHAUSTED],
+    ["unavailable", GrpcStatus.UNAVAILABLE],
+  ])("maps kind %s to gRPC status %i with the code as details", (kind, code) => {
+    const mapped = toServiceError(new AppError(kind, "some_code"));
+    expect(mapped.code).toBe(code);
+    expect(mapped.details).toBe("some_code");
+  });
+
+  it("puts problems and retry-after into metadata", () => {
+    const problems = [{ loc: ["body", 0], msg: "m", type: "t" }];
+    const mapped = toServiceError(new AppError("invalid", "validation_error", { problems, retryAfterSeconds: 0 }));
+    expect(mapped.metadata?.get(ERROR_PROBLEMS_KEY)).toEqual([JSON.stringify(problems)]);
+    // Zero is a value, not "unset".
+    expect(mapped.metadata?.get(ERROR_RETRY_AFTER_KEY)).toEqual(["0"]);
+  });
+
+  it.each([
+    ["an Error", new Error("password=hunter2 in a stack")],
+    ["a string", "boom"],
+    ["undefined", undefined],
+    ["an AppError look-alike", { kind: "conflict", code: "version_conflict", extra: {} }],
+  ])("turns %s into INTERNAL internal_error without leaking it", (_label, thrown) => {
+    const mapped = toServiceError(thrown);
+    expect(mapped.code).toBe(GrpcStatus.INTERNAL);
+    expect(mapped.details).toBe("internal_error");
+    expect(mapped.metadata?.getMap()).toEqual({});
+  });
+});
+
+describe("readServiceError", () => {
+  it("reads back what toServiceError sent", () => {
+    const problems = [{ loc: ["body", "x"], msg: "m", type: "t" }];
+    const sent = toServiceError(new AppError("rate_limited", "too_many_attempts", { problems, retryAfterSeconds: 7 }));
+    expect(readServiceError(asReceived(sent))).toEqual({
+      code: GrpcStatus.RESOURCE_EXHAUSTED,
+      detail: "too_many_attempts",
+      problems,
+      retryAfterSeconds: 7,
+    });
+  });
+
+  it("leaves out problems and retry-after when none were sent", () => {
+    const read = readServiceError(asReceived(toServiceError(new AppError("not_found", "not_found"))));
+    expect(read).toEqual({ code: GrpcStatus.NOT_FOUND, detail: "not_found" });
+  });
+
+  it("falls back to internal_error when the error has no details", () => {
+    expect(readServiceError(asReceived({ code: GrpcStatus.UNAVAILABLE, details: "" })).detail).toBe("internal_error");
+  });
+});
+
+describe("isServiceError", () => {
+  it("recognises an error with a code and metadata", () => {
+    expect(isServiceError(asReceived({ code: GrpcStatus.ABORTED, details: "x" }))).toBe(true);
+  });
+
+  it.each([
+    ["a plain Error", new Error("x")],
+    ["null", null],
+    ["a string", "x"],
+    ["an AppError", new AppError("conflict", "x")],
+  ])("rejects %s", (_label, value) => {
+    expect(isServiceError(value)).toBe(false);
+  });
+});
