@@ -1,5 +1,12 @@
 import { fileURLToPath } from "node:url";
-import { runService } from "@tdt/kit";
+import { connectNats, ensureAuthEventsStream, implement, type NatsConnection, OutboxRelay, runService } from "@tdt/kit";
+import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
+import { authConfig } from "./config.js";
+import { authHandlers } from "./handlers.js";
+import { SigningKeys } from "./keys.js";
+import { RateLimiter } from "./rate-limit.js";
+import { forgetExpiredChildPairs } from "./refresh-store.js";
+import { ensureFirstAdmin } from "./users.js";
 
 await runService({
   name: "auth",
@@ -7,6 +14,40 @@ await runService({
   defaultPort: 50051,
   database: "tdt_auth",
   migrationsDir: fileURLToPath(new URL("../migrations", import.meta.url)),
-  config: {},
-  start: async () => ({ bindings: [] }),
+  config: authConfig,
+  async start({ config, sql, log }) {
+    const keys = new SigningKeys(sql);
+    await keys.ensureKey();
+    if (config.adminEmail && config.adminPassword) {
+      const admin = await ensureFirstAdmin(sql, { email: config.adminEmail, password: config.adminPassword });
+      if (admin === "created") log.info({ email: config.adminEmail }, "first admin created");
+      if (admin === "email_taken") log.warn({ email: config.adminEmail }, "ADMIN_EMAIL belongs to a non-admin user");
+    }
+
+    // NATS may be down: auth serves anyway and the outbox keeps the events until it is back.
+    let nats: NatsConnection | undefined;
+    void connectNats(config.natsUrl, "auth", log).then((nc) => {
+      nats = nc;
+    });
+    const relay = new OutboxRelay({ sql, nats: () => nats, prepare: ensureAuthEventsStream, log });
+    await relay.start();
+    const sweeper = setInterval(() => forgetExpiredChildPairs(sql).catch(() => {}), 60_000);
+
+    const handlers = authHandlers({
+      sql,
+      keys,
+      rateLimiter: new RateLimiter(sql, config.loginRateLimitPerMinute),
+      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+      sessionPolicyMinSeconds: config.sessionPolicyMinSeconds,
+      log,
+    });
+    return {
+      bindings: [implement(AuthServiceService, handlers, log)],
+      stop: async () => {
+        clearInterval(sweeper);
+        await relay.stop();
+        await nats?.drain().catch(() => {});
+      },
+    };
+  },
 });

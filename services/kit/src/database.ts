@@ -1,8 +1,8 @@
-import postgres, { type Sql } from "postgres";
+import postgres, { type Sql, type TransactionSql } from "postgres";
 import { redactUrl } from "./config.js";
 import type { Logger } from "./logger.js";
 
-export type { Sql };
+export type { Sql, TransactionSql };
 
 /**
  * The URL of a service's own database: `explicitUrl` when an operator names one, else the

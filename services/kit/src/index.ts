@@ -7,6 +7,7 @@ export * from "./grpc-server.js";
 export * from "./logger.js";
 export * from "./migrations.js";
 export * from "./nats.js";
+export * from "./outbox.js";
 export * from "./request-context.js";
 export * from "./revocations.js";
 export * from "./service.js";

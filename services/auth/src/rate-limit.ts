@@ -1,0 +1,37 @@
+import { AppError, type Sql } from "@tdt/kit";
+
+const WINDOW_SECONDS = 60;
+
+/**
+ * Fixed one-minute windows counted in the database, so every auth replica sees the same
+ * counts. Each key (a client address, an email) has its own window.
+ */
+export class RateLimiter {
+  private lastCleanup = 0;
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly perMinute: number,
+  ) {}
+
+  /** Counts one attempt for every key; throws 429 `too_many_attempts` when any is over. */
+  async hit(keys: string[]): Promise<void> {
+    const rows = await this.sql<{ hits: number; retry_after: number }[]>`
+      insert into rate_limit_hits (key, window_start, hits)
+      select key, to_timestamp(floor(extract(epoch from now()) / ${WINDOW_SECONDS}) * ${WINDOW_SECONDS}), 1
+      from unnest(${keys}::text[]) as key
+      on conflict (key, window_start) do update set hits = rate_limit_hits.hits + 1
+      returning hits, ceil(extract(epoch from window_start + make_interval(secs => ${WINDOW_SECONDS}) - now()))::int as retry_after`;
+    const over = rows.find((row) => row.hits > this.perMinute);
+    await this.cleanup();
+    if (over) {
+      throw new AppError("rate_limited", "too_many_attempts", { retryAfterSeconds: Math.max(1, over.retry_after) });
+    }
+  }
+
+  private async cleanup(): Promise<void> {
+    if (Date.now() - this.lastCleanup < 60_000) return;
+    this.lastCleanup = Date.now();
+    await this.sql`delete from rate_limit_hits where window_start < now() - interval '10 minutes'`;
+  }
+}

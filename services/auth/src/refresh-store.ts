@@ -1,0 +1,95 @@
+import type { Sql, TransactionSql } from "@tdt/kit";
+import { endLoginSessions } from "./login-sessions.js";
+import type { ConsumedToken, RefreshTransaction } from "./refresh.js";
+import type { TokenPair } from "./token-minting.js";
+
+const toSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
+const fromSeconds = (seconds: number) => new Date(seconds * 1000);
+
+/** Records a refresh token the moment it is minted: every refresh token is a row. */
+export async function recordRefreshToken(
+  tx: TransactionSql,
+  token: { jti: string; sid: string; userId: string; issuedAt: number; expiresAt: number },
+): Promise<void> {
+  await tx`
+    insert into refresh_tokens (jti, sid, user_id, issued_at, expires_at)
+    values (${token.jti}, ${token.sid}, ${token.userId}, ${fromSeconds(token.issuedAt)}, ${fromSeconds(token.expiresAt)})`;
+}
+
+/** Steps 4–7 of the refresh algorithm against Postgres, inside one transaction. */
+export function postgresRefreshTransaction(tx: TransactionSql): RefreshTransaction {
+  return {
+    async consume(jti) {
+      const rows = await tx`
+        update refresh_tokens set revoked_at = now()
+        where jti = ${jti} and revoked_at is null
+        returning jti`;
+      return rows.length === 1;
+    },
+
+    async consumedToken(jti): Promise<ConsumedToken | undefined> {
+      const [row] = await tx<
+        {
+          revoked_reason: string | null;
+          revoked_at: Date;
+          child_pair: TokenPair | null;
+          child_live: boolean;
+          reuse_grace_seconds: number;
+        }[]
+      >`
+        select parent.revoked_reason, parent.revoked_at, parent.child_pair,
+               coalesce(child.revoked_at is null, false) as child_live,
+               session.reuse_grace_seconds
+        from refresh_tokens parent
+        join login_sessions session on session.sid = parent.sid
+        left join refresh_tokens child on child.jti = parent.child_jti
+        where parent.jti = ${jti}`;
+      if (!row) return undefined;
+      return {
+        reason: row.revoked_reason,
+        revokedAt: toSeconds(row.revoked_at),
+        childPair: row.child_pair,
+        childLive: row.child_live,
+        reuseGraceSeconds: row.reuse_grace_seconds,
+      };
+    },
+
+    async endSession(sid, end) {
+      // The consumed token itself is marked with the reason the session ended.
+      await endLoginSessions(tx, { sid }, end);
+      await tx`
+        update refresh_tokens set revoked_reason = ${end.kind === "expired" ? `expired_${end.reason}` : end.reason}
+        where sid = ${sid} and revoked_reason is null`;
+    },
+
+    async recordChild(parentJti, child, session) {
+      await recordRefreshToken(tx, {
+        jti: child.refreshJti,
+        sid: child.sid,
+        userId: child.userId,
+        issuedAt: child.issuedAt,
+        expiresAt: child.refreshExp,
+      });
+      await tx`
+        update refresh_tokens set revoked_reason = 'rotated', child_jti = ${child.refreshJti},
+          child_pair = case
+            when (select reuse_grace_seconds from login_sessions where sid = ${child.sid}) > 0
+            then ${tx.json(child.pair as never)} end
+        where jti = ${parentJti}`;
+      // A grandfathered legacy session takes on the snapshot its new token carries.
+      await tx`
+        update login_sessions set last_used_at = now(), auth_time = ${fromSeconds(session.auth_time)},
+          idle_max_seconds = ${session.idle_max}, abs_max_seconds = ${session.abs_max}
+        where sid = ${child.sid}`;
+    },
+  };
+}
+
+/** Stored child pairs are only needed within a grace window; forget them after. */
+export async function forgetExpiredChildPairs(sql: Sql): Promise<void> {
+  await sql`
+    update refresh_tokens t set child_pair = null
+    from login_sessions s
+    where s.sid = t.sid and t.child_pair is not null
+      and t.revoked_at < now() - make_interval(secs => s.reuse_grace_seconds + 60)`;
+}

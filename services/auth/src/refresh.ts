@@ -1,0 +1,118 @@
+import { AppError, type Role } from "@tdt/kit";
+import type { SessionEnd } from "./login-sessions.js";
+import type { SessionPolicy } from "./policy.js";
+import type { RefreshClaims, SessionClaims, TokenPair } from "./token-minting.js";
+
+/**
+ * POST /auth/refresh — the seed's algorithm (SPEC §4.3), kept step by step, plus reuse
+ * detection with a grace window. Everything it touches comes in through `RefreshPorts`, so
+ * the algorithm is a plain function: Postgres in the service, an in-memory double in unit tests.
+ */
+export async function refreshSession(token: string, ports: RefreshPorts): Promise<TokenPair> {
+  // 1. Verify the JWT: an expired `exp` is the idle limit, anything else is invalid.
+  const claims = await ports.verify(token);
+
+  // 2. Load the user; missing or inactive → invalid.
+  const user = await ports.findUser(claims.sub);
+  if (!user?.is_active) throw invalidRefreshToken();
+
+  // 3. The effective auth_time / idle_max / abs_max, grandfathering a legacy token.
+  const now = ports.now();
+  const session = resolveRefreshClaims(claims, now, await ports.currentPolicy());
+
+  const outcome = await ports.transaction(async (tx): Promise<Outcome> => {
+    // 4. Consume the token whatever happens next (one compare-and-set).
+    const consumed = await tx.consume(claims.jti);
+
+    // 5. Already consumed: the same child again within the grace window, else reuse.
+    if (!consumed) return handleConsumedToken(tx, claims, now);
+
+    // 6. At or past the absolute deadline: the revoke commits, the session ends.
+    if (isPastAbsoluteDeadline(session, now)) {
+      await tx.endSession(claims.sid, { kind: "expired", reason: "absolute" });
+      return { kind: "refused", code: "session_expired_absolute" };
+    }
+
+    // 7. Mint the new pair, carrying the session's claims forward.
+    const child = await ports.mint(user, claims.sid, session);
+    await tx.recordChild(claims.jti, { ...child, sid: claims.sid, userId: user.id, issuedAt: now }, session);
+    return { kind: "issued", pair: child.pair };
+  });
+
+  // Refusals are thrown only now, after the transaction that consumed the token committed.
+  if (outcome.kind === "refused") throw new AppError("unauthenticated", outcome.code);
+  return outcome.pair;
+}
+
+type Outcome = { kind: "issued"; pair: TokenPair } | { kind: "refused"; code: string };
+
+/** A token that was consumed before: who consumed it, and what it was rotated into. */
+export interface ConsumedToken {
+  /** "rotated" when a refresh replaced it; anything else (logout, expiry) is no reuse signal. */
+  reason: string | null;
+  revokedAt: number;
+  /** The pair it was rotated into, kept only under a policy with a grace window. */
+  childPair: TokenPair | null;
+  /** The child is still unused: this token is its immediate predecessor. */
+  childLive: boolean;
+  reuseGraceSeconds: number;
+}
+
+export interface RefreshTransaction {
+  consume(jti: string): Promise<boolean>;
+  consumedToken(jti: string): Promise<ConsumedToken | undefined>;
+  endSession(sid: string, end: SessionEnd): Promise<void>;
+  recordChild(
+    parentJti: string,
+    child: { pair: TokenPair; refreshJti: string; refreshExp: number; sid: string; userId: string; issuedAt: number },
+    session: SessionClaims,
+  ): Promise<void>;
+}
+
+export interface RefreshPorts {
+  /** Epoch seconds. */
+  now(): number;
+  verify(token: string): Promise<RefreshClaims>;
+  findUser(id: string): Promise<{ id: string; role: Role; is_active: boolean } | undefined>;
+  currentPolicy(): Promise<SessionPolicy>;
+  mint(
+    user: { id: string; role: Role },
+    sid: string,
+    session: SessionClaims,
+  ): Promise<{ pair: TokenPair; refreshJti: string; refreshExp: number }>;
+  transaction<T>(work: (tx: RefreshTransaction) => Promise<T>): Promise<T>;
+}
+
+export function invalidRefreshToken(): AppError {
+  return new AppError("unauthenticated", "invalid_refresh_token");
+}
+
+/**
+ * Step 3. A token that carries its session claims keeps them; a legacy token without them is
+ * grandfathered: its session starts now, under a snapshot of the account's current policy.
+ */
+export function resolveRefreshClaims(claims: RefreshClaims, now: number, policy: SessionPolicy): SessionClaims {
+  if (claims.auth_time !== undefined && claims.idle_max !== undefined && claims.abs_max !== undefined) {
+    return { auth_time: claims.auth_time, idle_max: claims.idle_max, abs_max: claims.abs_max };
+  }
+  return { auth_time: now, idle_max: policy.idle_max_seconds, abs_max: policy.abs_max_seconds };
+}
+
+/** Step 6. `>=`: a deadline equal to now has passed. */
+export function isPastAbsoluteDeadline(session: SessionClaims, now: number): boolean {
+  return now >= session.auth_time + session.abs_max;
+}
+
+/**
+ * Step 5. The immediate predecessor of a still-unused child, presented again within the grace
+ * window, gets that same child pair (two tabs refreshing at once). Any other rotated token
+ * presented again is reuse: the whole login session is revoked.
+ */
+async function handleConsumedToken(tx: RefreshTransaction, claims: RefreshClaims, now: number): Promise<Outcome> {
+  const previous = await tx.consumedToken(claims.jti);
+  if (previous?.reason !== "rotated") return { kind: "refused", code: "invalid_refresh_token" };
+  const withinGrace = now - previous.revokedAt <= previous.reuseGraceSeconds;
+  if (withinGrace && previous.childLive && previous.childPair) return { kind: "issued", pair: previous.childPair };
+  await tx.endSession(claims.sid, { kind: "revoked", reason: "refresh_token_reuse" });
+  return { kind: "refused", code: "invalid_refresh_token" };
+}

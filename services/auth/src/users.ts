@@ -1,0 +1,100 @@
+import { AppError, type Problem, ROLES, type Role, type Sql } from "@tdt/kit";
+import type { User } from "@tdt/proto/tdt/auth/v1/auth";
+import { hashPassword } from "./passwords.js";
+
+export interface UserRow {
+  id: string;
+  email: string;
+  full_name: string;
+  role: Role;
+  is_active: boolean;
+  created_at: Date;
+  password_hash: string;
+}
+
+/** The public shape of a user: never the hash. */
+export function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    email: row.email,
+    full_name: row.full_name,
+    role: row.role,
+    is_active: row.is_active,
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+const EMAIL = /^[^\s@]{1,64}@[^\s@]+\.[^\s@]{2,}$/;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Registration input, checked here too: gRPC callers do not pass through the gateway's schemas. */
+export function checkRegistration(input: { email: string; password: string; full_name: string }): void {
+  const problems: Problem[] = [];
+  if (!EMAIL.test(input.email) || input.email.length > 254) {
+    problems.push({ loc: ["body", "email"], msg: "Not a valid email address", type: "email_format" });
+  }
+  if (input.password.length < 8) {
+    problems.push({ loc: ["body", "password"], msg: "At least 8 characters", type: "string_too_short" });
+  } else if (input.password.length > 128) {
+    problems.push({ loc: ["body", "password"], msg: "At most 128 characters", type: "string_too_long" });
+  }
+  const name = input.full_name.trim();
+  if (name.length < 1 || name.length > 200) {
+    problems.push({ loc: ["body", "full_name"], msg: "From 1 to 200 characters", type: "string_length" });
+  }
+  if (problems.length > 0) throw AppError.invalid(problems);
+}
+
+export function isRole(value: string): value is Role {
+  return (ROLES as readonly string[]).includes(value);
+}
+
+export async function findUserByEmail(sql: Sql, email: string): Promise<UserRow | undefined> {
+  const [row] = await sql<UserRow[]>`select * from users where lower(email) = lower(${email.trim()})`;
+  return row;
+}
+
+export async function findUserById(sql: Sql, id: string): Promise<UserRow | undefined> {
+  if (!UUID.test(id)) return undefined;
+  const [row] = await sql<UserRow[]>`select * from users where id = ${id}`;
+  return row;
+}
+
+/** Creates a user; a taken email (in any letter case) is 409 `email_already_registered`. */
+export async function createUser(
+  sql: Sql,
+  input: { email: string; password: string; full_name: string; role: Role },
+): Promise<UserRow> {
+  const password_hash = await hashPassword(input.password);
+  try {
+    const [row] = await sql<UserRow[]>`
+      insert into users (email, full_name, password_hash, role)
+      values (${input.email.trim()}, ${input.full_name.trim()}, ${password_hash}, ${input.role})
+      returning *`;
+    return row as UserRow;
+  } catch (error) {
+    if ((error as { code?: string }).code === "23505") throw new AppError("conflict", "email_already_registered");
+    throw error;
+  }
+}
+
+/**
+ * The first admin from ADMIN_EMAIL / ADMIN_PASSWORD, when no admin exists yet. Replicas
+ * starting together create one: the check and the insert run under a transaction lock.
+ */
+export async function ensureFirstAdmin(
+  sql: Sql,
+  admin: { email: string; password: string },
+): Promise<"created" | "exists" | "email_taken"> {
+  return sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(7317003)`;
+    const [existing] = await tx`select 1 from users where role = 'admin' limit 1`;
+    if (existing) return "exists";
+    const [taken] = await tx`select 1 from users where lower(email) = lower(${admin.email})`;
+    if (taken) return "email_taken";
+    await tx`
+      insert into users (email, full_name, password_hash, role)
+      values (${admin.email}, 'Administrator', ${await hashPassword(admin.password)}, 'admin')`;
+    return "created";
+  });
+}

@@ -1,0 +1,230 @@
+import { AppError } from "@tdt/kit";
+import { describe, expect, it } from "vitest";
+import type { SessionEnd } from "../src/login-sessions.js";
+import { PRESETS } from "../src/policy.js";
+import {
+  type ConsumedToken,
+  isPastAbsoluteDeadline,
+  type RefreshPorts,
+  refreshSession,
+  resolveRefreshClaims,
+} from "../src/refresh.js";
+import type { RefreshClaims, TokenPair } from "../src/token-minting.js";
+
+const DAY = 86_400;
+const NOW = 1_800_000_000;
+
+interface TokenRow {
+  sid: string;
+  revokedAt?: number;
+  reason?: string | null;
+  child?: string;
+  childPair?: TokenPair;
+}
+
+/** The refresh algorithm's ports in memory: the rules without a network or a database. */
+function world(options: { grace?: number; userActive?: boolean; now?: number } = {}) {
+  const tokens = new Map<string, TokenRow>();
+  const ended: Array<{ sid: string; end: SessionEnd }> = [];
+  const claimsByToken = new Map<string, RefreshClaims>();
+  let minted = 0;
+  let clock = options.now ?? NOW;
+  const policy = { preset: "strict" as const, ...PRESETS.strict };
+
+  const ports: RefreshPorts = {
+    now: () => clock,
+    verify: async (token) => {
+      const claims = claimsByToken.get(token);
+      if (!claims) throw new AppError("unauthenticated", "invalid_refresh_token");
+      return claims;
+    },
+    findUser: async (id) => ({ id, role: "technician", is_active: options.userActive ?? true }),
+    currentPolicy: async () => policy,
+    mint: async (_user, sid, session) => {
+      minted += 1;
+      const refreshJti = `jti-${minted}`;
+      const pair: TokenPair = {
+        access_token: `access-${minted}`,
+        refresh_token: `refresh-${minted}`,
+        token_type: "bearer",
+        expires_in: 900,
+      };
+      claimsByToken.set(pair.refresh_token, {
+        sub: "u",
+        sid,
+        jti: refreshJti,
+        iat: clock,
+        exp: clock + session.idle_max,
+        ...session,
+      });
+      return { pair, refreshJti, refreshExp: clock + session.idle_max };
+    },
+    transaction: async (work) =>
+      work({
+        consume: async (jti) => {
+          const row = tokens.get(jti);
+          if (!row || row.revokedAt !== undefined) return false;
+          row.revokedAt = clock;
+          return true;
+        },
+        consumedToken: async (jti): Promise<ConsumedToken | undefined> => {
+          const row = tokens.get(jti);
+          if (!row || row.revokedAt === undefined) return undefined;
+          const child = row.child ? tokens.get(row.child) : undefined;
+          return {
+            reason: row.reason ?? null,
+            revokedAt: row.revokedAt,
+            childPair: options.grace ? (row.childPair ?? null) : null,
+            childLive: child !== undefined && child.revokedAt === undefined,
+            reuseGraceSeconds: options.grace ?? 0,
+          };
+        },
+        endSession: async (sid, end) => {
+          ended.push({ sid, end });
+          for (const row of tokens.values()) {
+            if (row.sid === sid && row.revokedAt === undefined) row.revokedAt = clock;
+            if (row.sid === sid && !row.reason) row.reason = end.reason;
+          }
+        },
+        recordChild: async (parent, child) => {
+          tokens.set(child.refreshJti, { sid: child.sid });
+          const row = tokens.get(parent) as TokenRow;
+          row.reason = "rotated";
+          row.child = child.refreshJti;
+          row.childPair = child.pair;
+        },
+      }),
+  };
+
+  /** A stored refresh token, as login would have made it. */
+  const issue = (claims: Partial<RefreshClaims> & { jti: string }) => {
+    const full: RefreshClaims = { sub: "u", sid: "s1", iat: clock, exp: clock + 3 * DAY, ...claims };
+    tokens.set(full.jti, { sid: full.sid });
+    claimsByToken.set(`token-${full.jti}`, full);
+    return `token-${full.jti}`;
+  };
+
+  return {
+    ports,
+    issue,
+    ended,
+    tokens,
+    advance: (seconds: number) => {
+      clock += seconds;
+    },
+    get minted() {
+      return minted;
+    },
+  };
+}
+
+const refusal = (code: string) => expect.objectContaining({ kind: "unauthenticated", code });
+
+describe("the refresh algorithm (SPEC §4.3)", () => {
+  it("refuses a token whose auth_time is backdated by exactly abs_max: the deadline equal to now has passed", async () => {
+    const w = world();
+    const token = w.issue({ jti: "a", auth_time: NOW - 14 * DAY, idle_max: 3 * DAY, abs_max: 14 * DAY });
+    await expect(refreshSession(token, w.ports)).rejects.toEqual(refusal("session_expired_absolute"));
+    expect(w.ended).toEqual([{ sid: "s1", end: { kind: "expired", reason: "absolute" } }]);
+    expect(w.minted).toBe(0);
+  });
+
+  it("rotates a token one second before the absolute deadline", async () => {
+    const w = world();
+    const token = w.issue({ jti: "a", auth_time: NOW - 14 * DAY + 1, idle_max: 3 * DAY, abs_max: 14 * DAY });
+    const pair = await refreshSession(token, w.ports);
+    expect(pair.refresh_token).toBe("refresh-1");
+  });
+
+  it("consumes an absolute-expired token: the second try is invalid_refresh_token", async () => {
+    const w = world();
+    const token = w.issue({ jti: "a", auth_time: NOW - 20 * DAY, idle_max: 3 * DAY, abs_max: 14 * DAY });
+    await expect(refreshSession(token, w.ports)).rejects.toEqual(refusal("session_expired_absolute"));
+    expect(w.tokens.get("a")?.revokedAt).toBe(NOW);
+    await expect(refreshSession(token, w.ports)).rejects.toEqual(refusal("invalid_refresh_token"));
+    expect(w.ended).toHaveLength(1);
+  });
+
+  it("grandfathers a legacy token once, with the account's policy snapshot (strict: 3 d / 14 d)", async () => {
+    const w = world();
+    const legacy = w.issue({ jti: "old" });
+    const pair = await refreshSession(legacy, w.ports);
+    const next = await w.ports.verify(pair.refresh_token);
+    expect(next).toMatchObject({ auth_time: NOW, idle_max: 3 * DAY, abs_max: 14 * DAY });
+    await expect(refreshSession(legacy, w.ports)).rejects.toEqual(refusal("invalid_refresh_token"));
+  });
+
+  it("carries auth_time, idle_max and abs_max forward unchanged", async () => {
+    const w = world();
+    const token = w.issue({ jti: "a", auth_time: NOW - 5 * DAY, idle_max: 2 * DAY, abs_max: 9 * DAY });
+    const pair = await refreshSession(token, w.ports);
+    expect(await w.ports.verify(pair.refresh_token)).toMatchObject({
+      auth_time: NOW - 5 * DAY,
+      idle_max: 2 * DAY,
+      abs_max: 9 * DAY,
+    });
+  });
+
+  it("refuses an inactive user's token without consuming it", async () => {
+    const w = world({ userActive: false });
+    const token = w.issue({ jti: "a", auth_time: NOW, idle_max: DAY, abs_max: 2 * DAY });
+    await expect(refreshSession(token, w.ports)).rejects.toEqual(refusal("invalid_refresh_token"));
+    expect(w.tokens.get("a")?.revokedAt).toBeUndefined();
+  });
+
+  it("treats a rotated token presented again as reuse and revokes the whole login session", async () => {
+    const w = world();
+    const token = w.issue({ jti: "a", auth_time: NOW, idle_max: DAY, abs_max: 2 * DAY });
+    const child = await refreshSession(token, w.ports);
+    await expect(refreshSession(token, w.ports)).rejects.toEqual(refusal("invalid_refresh_token"));
+    expect(w.ended).toEqual([{ sid: "s1", end: { kind: "revoked", reason: "refresh_token_reuse" } }]);
+    // The thief's replay also killed the child the legitimate holder has.
+    await expect(refreshSession(child.refresh_token, w.ports)).rejects.toEqual(refusal("invalid_refresh_token"));
+  });
+
+  it("returns the same child pair within the grace window, and calls it reuse after", async () => {
+    const w = world({ grace: 10 });
+    const token = w.issue({ jti: "a", auth_time: NOW, idle_max: DAY, abs_max: 2 * DAY });
+    const first = await refreshSession(token, w.ports);
+    w.advance(10);
+    expect(await refreshSession(token, w.ports)).toEqual(first);
+    w.advance(1);
+    await expect(refreshSession(token, w.ports)).rejects.toEqual(refusal("invalid_refresh_token"));
+    expect(w.ended.map((entry) => entry.end.reason)).toEqual(["refresh_token_reuse"]);
+  });
+
+  it("calls a grandparent presented within the grace window reuse: only the immediate predecessor is let through", async () => {
+    const w = world({ grace: 10 });
+    const token = w.issue({ jti: "a", auth_time: NOW, idle_max: DAY, abs_max: 2 * DAY });
+    const child = await refreshSession(token, w.ports);
+    await refreshSession(child.refresh_token, w.ports);
+    await expect(refreshSession(token, w.ports)).rejects.toEqual(refusal("invalid_refresh_token"));
+    expect(w.ended).toHaveLength(1);
+  });
+});
+
+describe("refresh helpers", () => {
+  it("uses >= at the absolute boundary", () => {
+    const session = { auth_time: 100, idle_max: 10, abs_max: 50 };
+    expect(isPastAbsoluteDeadline(session, 149)).toBe(false);
+    expect(isPastAbsoluteDeadline(session, 150)).toBe(true);
+  });
+
+  it("keeps a token's own claims over the current policy", () => {
+    const claims = { sub: "u", sid: "s", jti: "j", iat: 1, exp: 2, auth_time: 5, idle_max: 6, abs_max: 7 };
+    expect(resolveRefreshClaims(claims, 99, { preset: "aal2", ...PRESETS.aal2 })).toEqual({
+      auth_time: 5,
+      idle_max: 6,
+      abs_max: 7,
+    });
+  });
+
+  it("treats a token missing any one of the three claims as legacy", () => {
+    const claims = { sub: "u", sid: "s", jti: "j", iat: 1, exp: 2, auth_time: 5, idle_max: 6 };
+    expect(resolveRefreshClaims(claims, 99, { preset: "aal2", ...PRESETS.aal2 })).toEqual({
+      auth_time: 99,
+      idle_max: 1800,
+      abs_max: 43_200,
+    });
+  });
+});

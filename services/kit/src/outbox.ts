@@ -1,0 +1,133 @@
+import { jetstream } from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Sql, TransactionSql } from "postgres";
+import type { Logger } from "./logger.js";
+
+/**
+ * The transactional outbox. A service writes its events with `writeOutboxEvent` inside the
+ * transaction that makes the change, into a table of this shape (in its own migrations):
+ *
+ *   outbox (id uuid primary key, subject text, payload bytea, created_at timestamptz,
+ *           sent_at timestamptz, attempts integer)
+ *
+ * The relay publishes unsent rows to JetStream with `Nats-Msg-Id` = id and marks them sent.
+ * NATS being down only delays them. Several relays (replicas) share the table safely: rows are
+ * claimed with `for update skip locked`, and a re-publish after a crash is deduplicated by id.
+ */
+export interface OutboxEvent {
+  id: string;
+  subject: string;
+  payload: Uint8Array;
+}
+
+const WAKE_CHANNEL = "outbox";
+
+export async function writeOutboxEvent(tx: TransactionSql, event: OutboxEvent): Promise<void> {
+  await tx`insert into outbox (id, subject, payload) values (${event.id}, ${event.subject}, ${Buffer.from(event.payload)})`;
+  // Delivered at commit: wakes the relay at once instead of at its next poll.
+  await tx`select pg_notify(${WAKE_CHANNEL}, '')`;
+}
+
+export interface OutboxRelayOptions {
+  sql: Sql;
+  /** The current NATS connection, or undefined while there is none yet. */
+  nats: () => NatsConnection | undefined;
+  /** Called before the first publish and after a failure, e.g. to create the stream. */
+  prepare?: (nc: NatsConnection) => Promise<void>;
+  log: Logger;
+  pollIntervalMs?: number;
+  batchSize?: number;
+  /** Sent rows older than this are deleted. */
+  keepSentMs?: number;
+}
+
+export class OutboxRelay {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private prepared = false;
+  private unlisten: (() => Promise<void>) | undefined;
+  private lastCleanup = 0;
+
+  constructor(private readonly options: OutboxRelayOptions) {}
+
+  async start(): Promise<void> {
+    this.running = true;
+    const listening = await this.options.sql.listen(WAKE_CHANNEL, () => this.wake?.());
+    this.unlisten = listening.unlisten;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await this.unlisten?.().catch(() => {});
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let more = false;
+      try {
+        more = await this.relayBatch();
+        await this.cleanup();
+      } catch (error) {
+        this.prepared = false;
+        this.options.log.warn({ err: error }, "outbox relay: publish failed; will retry");
+      }
+      if (more) continue;
+      await new Promise<void>((resume) => {
+        const timer = setTimeout(resume, this.options.pollIntervalMs ?? 1000);
+        this.wake = () => {
+          clearTimeout(timer);
+          resume();
+        };
+      });
+    }
+  }
+
+  /** Publishes one batch; true when there may be more waiting. */
+  async relayBatch(): Promise<boolean> {
+    const nc = this.options.nats();
+    if (!nc || nc.isClosed()) return false;
+    if (!this.prepared) {
+      await this.options.prepare?.(nc);
+      this.prepared = true;
+    }
+    const js = jetstream(nc);
+    const limit = this.options.batchSize ?? 100;
+    let claimed = 0;
+    let failure: unknown;
+    await this.options.sql.begin(async (tx) => {
+      const rows = await tx<{ id: string; subject: string; payload: Buffer }[]>`
+        select id, subject, payload from outbox
+        where sent_at is null
+        order by created_at, id
+        limit ${limit}
+        for update skip locked`;
+      claimed = rows.length;
+      const sent: string[] = [];
+      for (const row of rows) {
+        try {
+          await js.publish(row.subject, row.payload, { msgID: row.id, timeout: 2000 });
+        } catch (error) {
+          failure = error;
+          await tx`update outbox set attempts = attempts + 1 where id = ${row.id}`;
+          break;
+        }
+        sent.push(row.id);
+      }
+      // What was published is marked sent even when a later row failed; the rest waits for a retry.
+      if (sent.length > 0) await tx`update outbox set sent_at = now() where id = any(${sent}::uuid[])`;
+    });
+    if (failure) throw failure;
+    return claimed === limit;
+  }
+
+  private async cleanup(): Promise<void> {
+    if (Date.now() - this.lastCleanup < 60_000) return;
+    this.lastCleanup = Date.now();
+    const keepSeconds = Math.round((this.options.keepSentMs ?? 7 * 24 * 3600 * 1000) / 1000);
+    await this.options.sql`delete from outbox where sent_at < now() - make_interval(secs => ${keepSeconds})`;
+  }
+}
