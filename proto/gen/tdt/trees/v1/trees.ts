@@ -5,26 +5,2353 @@
 // source: tdt/trees/v1/trees.proto
 
 /* eslint-disable */
+import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import {
+  type CallOptions,
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientUnaryCall,
+  type handleUnaryCall,
   makeGenericClientConstructor,
+  type Metadata,
+  type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Timestamp } from "../../../google/protobuf/timestamp.js";
 
 export const protobufPackage = "tdt.trees.v1";
 
 export const protobufFileName = "tdt/trees/v1/trees.proto";
 
-/** RPCs arrive with the trees issue; the service exists so it can be deployed and probed. */
+export interface Option {
+  id: string;
+  label: string;
+  next: string;
+}
+
+export interface Node {
+  id: string;
+  /** "question", "action" or "solution". */
+  type: string;
+  title: string;
+  body: string;
+  /** Questions only. */
+  options: Option[];
+  /** Actions only. */
+  next?:
+    | string
+    | undefined;
+  /** Solutions only: "resolved" or "escalate". */
+  outcome?: string | undefined;
+}
+
+/** What an author sends to create or replace a tree. */
+export interface TreeInput {
+  title: string;
+  description: string;
+  category: string;
+  tags: string[];
+  /** "draft" or "published". */
+  status: string;
+  root_node_id: string;
+  change_note: string;
+  nodes: Node[];
+}
+
+export interface Tree {
+  id: string;
+  title: string;
+  description: string;
+  category: string;
+  tags: string[];
+  status: string;
+  version: number;
+  root_node_id: string;
+  change_note: string;
+  created_by: string;
+  created_at?: string | undefined;
+  updated_at?: string | undefined;
+  nodes: Node[];
+}
+
+export interface TreeSummary {
+  id: string;
+  title: string;
+  description: string;
+  category: string;
+  tags: string[];
+  status: string;
+  version: number;
+  node_count: number;
+  created_by: string;
+  created_at?: string | undefined;
+  updated_at?: string | undefined;
+}
+
+export interface TreeVersion {
+  version: number;
+  created_by: string;
+  created_at?: string | undefined;
+  change_note: string;
+}
+
+export interface ListTreesRequest {
+  category?: string | undefined;
+  tag?: string | undefined;
+  status?: string | undefined;
+  skip: number;
+  limit: number;
+}
+
+export interface ListTreesResponse {
+  trees: TreeSummary[];
+  total: number;
+}
+
+export interface ListCategoriesRequest {
+}
+
+export interface ListCategoriesResponse {
+  categories: string[];
+}
+
+export interface SearchTreesRequest {
+  q: string;
+  limit: number;
+}
+
+export interface SearchTreesResponse {
+  trees: TreeSummary[];
+}
+
+export interface GetTreeRequest {
+  id: string;
+  version?: number | undefined;
+}
+
+export interface GetTreeResponse {
+  tree?: Tree | undefined;
+}
+
+export interface ListTreeVersionsRequest {
+  id: string;
+}
+
+export interface ListTreeVersionsResponse {
+  versions: TreeVersion[];
+}
+
+export interface CreateTreeRequest {
+  tree?: TreeInput | undefined;
+}
+
+export interface CreateTreeResponse {
+  tree?: Tree | undefined;
+}
+
+export interface UpdateTreeRequest {
+  id: string;
+  /** The version the edit started from; stale → 409 version_conflict. */
+  version: number;
+  tree?: TreeInput | undefined;
+}
+
+export interface UpdateTreeResponse {
+  tree?: Tree | undefined;
+}
+
+export interface DeleteTreeRequest {
+  id: string;
+}
+
+export interface DeleteTreeResponse {
+}
+
+export interface GetPublishedTreeRequest {
+  id: string;
+}
+
+export interface GetPublishedTreeResponse {
+  tree?: Tree | undefined;
+}
+
+function createBaseOption(): Option {
+  return { id: "", label: "", next: "" };
+}
+
+export const Option: MessageFns<Option> = {
+  encode(message: Option, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.label !== "") {
+      writer.uint32(18).string(message.label);
+    }
+    if (message.next !== "") {
+      writer.uint32(26).string(message.next);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Option {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOption();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.label = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.next = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<Option>, I>>(base?: I): Option {
+    return Option.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Option>, I>>(object: I): Option {
+    const message = createBaseOption();
+    message.id = object.id ?? "";
+    message.label = object.label ?? "";
+    message.next = object.next ?? "";
+    return message;
+  },
+};
+
+function createBaseNode(): Node {
+  return { id: "", type: "", title: "", body: "", options: [], next: undefined, outcome: undefined };
+}
+
+export const Node: MessageFns<Node> = {
+  encode(message: Node, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.type !== "") {
+      writer.uint32(18).string(message.type);
+    }
+    if (message.title !== "") {
+      writer.uint32(26).string(message.title);
+    }
+    if (message.body !== "") {
+      writer.uint32(34).string(message.body);
+    }
+    for (const v of message.options) {
+      Option.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.next !== undefined) {
+      writer.uint32(50).string(message.next);
+    }
+    if (message.outcome !== undefined) {
+      writer.uint32(58).string(message.outcome);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Node {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNode();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.title = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.body = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.options.push(Option.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.next = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.outcome = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<Node>, I>>(base?: I): Node {
+    return Node.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Node>, I>>(object: I): Node {
+    const message = createBaseNode();
+    message.id = object.id ?? "";
+    message.type = object.type ?? "";
+    message.title = object.title ?? "";
+    message.body = object.body ?? "";
+    message.options = object.options?.map((e) => Option.fromPartial(e)) || [];
+    message.next = object.next ?? undefined;
+    message.outcome = object.outcome ?? undefined;
+    return message;
+  },
+};
+
+function createBaseTreeInput(): TreeInput {
+  return {
+    title: "",
+    description: "",
+    category: "",
+    tags: [],
+    status: "",
+    root_node_id: "",
+    change_note: "",
+    nodes: [],
+  };
+}
+
+export const TreeInput: MessageFns<TreeInput> = {
+  encode(message: TreeInput, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.title !== "") {
+      writer.uint32(10).string(message.title);
+    }
+    if (message.description !== "") {
+      writer.uint32(18).string(message.description);
+    }
+    if (message.category !== "") {
+      writer.uint32(26).string(message.category);
+    }
+    for (const v of message.tags) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.status !== "") {
+      writer.uint32(42).string(message.status);
+    }
+    if (message.root_node_id !== "") {
+      writer.uint32(50).string(message.root_node_id);
+    }
+    if (message.change_note !== "") {
+      writer.uint32(58).string(message.change_note);
+    }
+    for (const v of message.nodes) {
+      Node.encode(v!, writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TreeInput {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTreeInput();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.title = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.category = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.tags.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.root_node_id = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.change_note = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.nodes.push(Node.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<TreeInput>, I>>(base?: I): TreeInput {
+    return TreeInput.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TreeInput>, I>>(object: I): TreeInput {
+    const message = createBaseTreeInput();
+    message.title = object.title ?? "";
+    message.description = object.description ?? "";
+    message.category = object.category ?? "";
+    message.tags = object.tags?.map((e) => e) || [];
+    message.status = object.status ?? "";
+    message.root_node_id = object.root_node_id ?? "";
+    message.change_note = object.change_note ?? "";
+    message.nodes = object.nodes?.map((e) => Node.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseTree(): Tree {
+  return {
+    id: "",
+    title: "",
+    description: "",
+    category: "",
+    tags: [],
+    status: "",
+    version: 0,
+    root_node_id: "",
+    change_note: "",
+    created_by: "",
+    created_at: undefined,
+    updated_at: undefined,
+    nodes: [],
+  };
+}
+
+export const Tree: MessageFns<Tree> = {
+  encode(message: Tree, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.title !== "") {
+      writer.uint32(18).string(message.title);
+    }
+    if (message.description !== "") {
+      writer.uint32(26).string(message.description);
+    }
+    if (message.category !== "") {
+      writer.uint32(34).string(message.category);
+    }
+    for (const v of message.tags) {
+      writer.uint32(42).string(v!);
+    }
+    if (message.status !== "") {
+      writer.uint32(50).string(message.status);
+    }
+    if (message.version !== 0) {
+      writer.uint32(56).int32(message.version);
+    }
+    if (message.root_node_id !== "") {
+      writer.uint32(66).string(message.root_node_id);
+    }
+    if (message.change_note !== "") {
+      writer.uint32(74).string(message.change_note);
+    }
+    if (message.created_by !== "") {
+      writer.uint32(82).string(message.created_by);
+    }
+    if (message.created_at !== undefined) {
+      Timestamp.encode(toTimestamp(message.created_at), writer.uint32(90).fork()).join();
+    }
+    if (message.updated_at !== undefined) {
+      Timestamp.encode(toTimestamp(message.updated_at), writer.uint32(98).fork()).join();
+    }
+    for (const v of message.nodes) {
+      Node.encode(v!, writer.uint32(106).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Tree {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTree();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.title = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.category = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.tags.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.root_node_id = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.change_note = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.created_by = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.created_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.updated_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.nodes.push(Node.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<Tree>, I>>(base?: I): Tree {
+    return Tree.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Tree>, I>>(object: I): Tree {
+    const message = createBaseTree();
+    message.id = object.id ?? "";
+    message.title = object.title ?? "";
+    message.description = object.description ?? "";
+    message.category = object.category ?? "";
+    message.tags = object.tags?.map((e) => e) || [];
+    message.status = object.status ?? "";
+    message.version = object.version ?? 0;
+    message.root_node_id = object.root_node_id ?? "";
+    message.change_note = object.change_note ?? "";
+    message.created_by = object.created_by ?? "";
+    message.created_at = object.created_at ?? undefined;
+    message.updated_at = object.updated_at ?? undefined;
+    message.nodes = object.nodes?.map((e) => Node.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseTreeSummary(): TreeSummary {
+  return {
+    id: "",
+    title: "",
+    description: "",
+    category: "",
+    tags: [],
+    status: "",
+    version: 0,
+    node_count: 0,
+    created_by: "",
+    created_at: undefined,
+    updated_at: undefined,
+  };
+}
+
+export const TreeSummary: MessageFns<TreeSummary> = {
+  encode(message: TreeSummary, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.title !== "") {
+      writer.uint32(18).string(message.title);
+    }
+    if (message.description !== "") {
+      writer.uint32(26).string(message.description);
+    }
+    if (message.category !== "") {
+      writer.uint32(34).string(message.category);
+    }
+    for (const v of message.tags) {
+      writer.uint32(42).string(v!);
+    }
+    if (message.status !== "") {
+      writer.uint32(50).string(message.status);
+    }
+    if (message.version !== 0) {
+      writer.uint32(56).int32(message.version);
+    }
+    if (message.node_count !== 0) {
+      writer.uint32(64).int32(message.node_count);
+    }
+    if (message.created_by !== "") {
+      writer.uint32(74).string(message.created_by);
+    }
+    if (message.created_at !== undefined) {
+      Timestamp.encode(toTimestamp(message.created_at), writer.uint32(82).fork()).join();
+    }
+    if (message.updated_at !== undefined) {
+      Timestamp.encode(toTimestamp(message.updated_at), writer.uint32(90).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TreeSummary {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTreeSummary();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.title = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.category = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.tags.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.node_count = reader.int32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.created_by = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.created_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.updated_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<TreeSummary>, I>>(base?: I): TreeSummary {
+    return TreeSummary.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TreeSummary>, I>>(object: I): TreeSummary {
+    const message = createBaseTreeSummary();
+    message.id = object.id ?? "";
+    message.title = object.title ?? "";
+    message.description = object.description ?? "";
+    message.category = object.category ?? "";
+    message.tags = object.tags?.map((e) => e) || [];
+    message.status = object.status ?? "";
+    message.version = object.version ?? 0;
+    message.node_count = object.node_count ?? 0;
+    message.created_by = object.created_by ?? "";
+    message.created_at = object.created_at ?? undefined;
+    message.updated_at = object.updated_at ?? undefined;
+    return message;
+  },
+};
+
+function createBaseTreeVersion(): TreeVersion {
+  return { version: 0, created_by: "", created_at: undefined, change_note: "" };
+}
+
+export const TreeVersion: MessageFns<TreeVersion> = {
+  encode(message: TreeVersion, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.version !== 0) {
+      writer.uint32(8).int32(message.version);
+    }
+    if (message.created_by !== "") {
+      writer.uint32(18).string(message.created_by);
+    }
+    if (message.created_at !== undefined) {
+      Timestamp.encode(toTimestamp(message.created_at), writer.uint32(26).fork()).join();
+    }
+    if (message.change_note !== "") {
+      writer.uint32(34).string(message.change_note);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TreeVersion {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTreeVersion();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.created_by = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.created_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.change_note = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<TreeVersion>, I>>(base?: I): TreeVersion {
+    return TreeVersion.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TreeVersion>, I>>(object: I): TreeVersion {
+    const message = createBaseTreeVersion();
+    message.version = object.version ?? 0;
+    message.created_by = object.created_by ?? "";
+    message.created_at = object.created_at ?? undefined;
+    message.change_note = object.change_note ?? "";
+    return message;
+  },
+};
+
+function createBaseListTreesRequest(): ListTreesRequest {
+  return { category: undefined, tag: undefined, status: undefined, skip: 0, limit: 0 };
+}
+
+export const ListTreesRequest: MessageFns<ListTreesRequest> = {
+  encode(message: ListTreesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.category !== undefined) {
+      writer.uint32(10).string(message.category);
+    }
+    if (message.tag !== undefined) {
+      writer.uint32(18).string(message.tag);
+    }
+    if (message.status !== undefined) {
+      writer.uint32(26).string(message.status);
+    }
+    if (message.skip !== 0) {
+      writer.uint32(32).int32(message.skip);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(40).int32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTreesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTreesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.category = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tag = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.skip = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListTreesRequest>, I>>(base?: I): ListTreesRequest {
+    return ListTreesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListTreesRequest>, I>>(object: I): ListTreesRequest {
+    const message = createBaseListTreesRequest();
+    message.category = object.category ?? undefined;
+    message.tag = object.tag ?? undefined;
+    message.status = object.status ?? undefined;
+    message.skip = object.skip ?? 0;
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseListTreesResponse(): ListTreesResponse {
+  return { trees: [], total: 0 };
+}
+
+export const ListTreesResponse: MessageFns<ListTreesResponse> = {
+  encode(message: ListTreesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.trees) {
+      TreeSummary.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.total !== 0) {
+      writer.uint32(16).int32(message.total);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTreesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTreesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.trees.push(TreeSummary.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.total = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListTreesResponse>, I>>(base?: I): ListTreesResponse {
+    return ListTreesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListTreesResponse>, I>>(object: I): ListTreesResponse {
+    const message = createBaseListTreesResponse();
+    message.trees = object.trees?.map((e) => TreeSummary.fromPartial(e)) || [];
+    message.total = object.total ?? 0;
+    return message;
+  },
+};
+
+function createBaseListCategoriesRequest(): ListCategoriesRequest {
+  return {};
+}
+
+export const ListCategoriesRequest: MessageFns<ListCategoriesRequest> = {
+  encode(_: ListCategoriesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListCategoriesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListCategoriesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListCategoriesRequest>, I>>(base?: I): ListCategoriesRequest {
+    return ListCategoriesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListCategoriesRequest>, I>>(_: I): ListCategoriesRequest {
+    const message = createBaseListCategoriesRequest();
+    return message;
+  },
+};
+
+function createBaseListCategoriesResponse(): ListCategoriesResponse {
+  return { categories: [] };
+}
+
+export const ListCategoriesResponse: MessageFns<ListCategoriesResponse> = {
+  encode(message: ListCategoriesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.categories) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListCategoriesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListCategoriesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.categories.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListCategoriesResponse>, I>>(base?: I): ListCategoriesResponse {
+    return ListCategoriesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListCategoriesResponse>, I>>(object: I): ListCategoriesResponse {
+    const message = createBaseListCategoriesResponse();
+    message.categories = object.categories?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseSearchTreesRequest(): SearchTreesRequest {
+  return { q: "", limit: 0 };
+}
+
+export const SearchTreesRequest: MessageFns<SearchTreesRequest> = {
+  encode(message: SearchTreesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.q !== "") {
+      writer.uint32(10).string(message.q);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(16).int32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchTreesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchTreesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.q = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<SearchTreesRequest>, I>>(base?: I): SearchTreesRequest {
+    return SearchTreesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SearchTreesRequest>, I>>(object: I): SearchTreesRequest {
+    const message = createBaseSearchTreesRequest();
+    message.q = object.q ?? "";
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseSearchTreesResponse(): SearchTreesResponse {
+  return { trees: [] };
+}
+
+export const SearchTreesResponse: MessageFns<SearchTreesResponse> = {
+  encode(message: SearchTreesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.trees) {
+      TreeSummary.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchTreesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchTreesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.trees.push(TreeSummary.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<SearchTreesResponse>, I>>(base?: I): SearchTreesResponse {
+    return SearchTreesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SearchTreesResponse>, I>>(object: I): SearchTreesResponse {
+    const message = createBaseSearchTreesResponse();
+    message.trees = object.trees?.map((e) => TreeSummary.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetTreeRequest(): GetTreeRequest {
+  return { id: "", version: undefined };
+}
+
+export const GetTreeRequest: MessageFns<GetTreeRequest> = {
+  encode(message: GetTreeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.version !== undefined) {
+      writer.uint32(16).int32(message.version);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTreeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTreeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetTreeRequest>, I>>(base?: I): GetTreeRequest {
+    return GetTreeRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetTreeRequest>, I>>(object: I): GetTreeRequest {
+    const message = createBaseGetTreeRequest();
+    message.id = object.id ?? "";
+    message.version = object.version ?? undefined;
+    return message;
+  },
+};
+
+function createBaseGetTreeResponse(): GetTreeResponse {
+  return { tree: undefined };
+}
+
+export const GetTreeResponse: MessageFns<GetTreeResponse> = {
+  encode(message: GetTreeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tree !== undefined) {
+      Tree.encode(message.tree, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTreeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTreeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tree = Tree.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetTreeResponse>, I>>(base?: I): GetTreeResponse {
+    return GetTreeResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetTreeResponse>, I>>(object: I): GetTreeResponse {
+    const message = createBaseGetTreeResponse();
+    message.tree = (object.tree !== undefined && object.tree !== null) ? Tree.fromPartial(object.tree) : undefined;
+    return message;
+  },
+};
+
+function createBaseListTreeVersionsRequest(): ListTreeVersionsRequest {
+  return { id: "" };
+}
+
+export const ListTreeVersionsRequest: MessageFns<ListTreeVersionsRequest> = {
+  encode(message: ListTreeVersionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTreeVersionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTreeVersionsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListTreeVersionsRequest>, I>>(base?: I): ListTreeVersionsRequest {
+    return ListTreeVersionsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListTreeVersionsRequest>, I>>(object: I): ListTreeVersionsRequest {
+    const message = createBaseListTreeVersionsRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseListTreeVersionsResponse(): ListTreeVersionsResponse {
+  return { versions: [] };
+}
+
+export const ListTreeVersionsResponse: MessageFns<ListTreeVersionsResponse> = {
+  encode(message: ListTreeVersionsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.versions) {
+      TreeVersion.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTreeVersionsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTreeVersionsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.versions.push(TreeVersion.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListTreeVersionsResponse>, I>>(base?: I): ListTreeVersionsResponse {
+    return ListTreeVersionsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListTreeVersionsResponse>, I>>(object: I): ListTreeVersionsResponse {
+    const message = createBaseListTreeVersionsResponse();
+    message.versions = object.versions?.map((e) => TreeVersion.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseCreateTreeRequest(): CreateTreeRequest {
+  return { tree: undefined };
+}
+
+export const CreateTreeRequest: MessageFns<CreateTreeRequest> = {
+  encode(message: CreateTreeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tree !== undefined) {
+      TreeInput.encode(message.tree, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateTreeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateTreeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tree = TreeInput.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<CreateTreeRequest>, I>>(base?: I): CreateTreeRequest {
+    return CreateTreeRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateTreeRequest>, I>>(object: I): CreateTreeRequest {
+    const message = createBaseCreateTreeRequest();
+    message.tree = (object.tree !== undefined && object.tree !== null) ? TreeInput.fromPartial(object.tree) : undefined;
+    return message;
+  },
+};
+
+function createBaseCreateTreeResponse(): CreateTreeResponse {
+  return { tree: undefined };
+}
+
+export const CreateTreeResponse: MessageFns<CreateTreeResponse> = {
+  encode(message: CreateTreeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tree !== undefined) {
+      Tree.encode(message.tree, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateTreeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateTreeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tree = Tree.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<CreateTreeResponse>, I>>(base?: I): CreateTreeResponse {
+    return CreateTreeResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateTreeResponse>, I>>(object: I): CreateTreeResponse {
+    const message = createBaseCreateTreeResponse();
+    message.tree = (object.tree !== undefined && object.tree !== null) ? Tree.fromPartial(object.tree) : undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateTreeRequest(): UpdateTreeRequest {
+  return { id: "", version: 0, tree: undefined };
+}
+
+export const UpdateTreeRequest: MessageFns<UpdateTreeRequest> = {
+  encode(message: UpdateTreeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.version !== 0) {
+      writer.uint32(16).int32(message.version);
+    }
+    if (message.tree !== undefined) {
+      TreeInput.encode(message.tree, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateTreeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateTreeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.tree = TreeInput.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<UpdateTreeRequest>, I>>(base?: I): UpdateTreeRequest {
+    return UpdateTreeRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateTreeRequest>, I>>(object: I): UpdateTreeRequest {
+    const message = createBaseUpdateTreeRequest();
+    message.id = object.id ?? "";
+    message.version = object.version ?? 0;
+    message.tree = (object.tree !== undefined && object.tree !== null) ? TreeInput.fromPartial(object.tree) : undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateTreeResponse(): UpdateTreeResponse {
+  return { tree: undefined };
+}
+
+export const UpdateTreeResponse: MessageFns<UpdateTreeResponse> = {
+  encode(message: UpdateTreeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tree !== undefined) {
+      Tree.encode(message.tree, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateTreeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateTreeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tree = Tree.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<UpdateTreeResponse>, I>>(base?: I): UpdateTreeResponse {
+    return UpdateTreeResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateTreeResponse>, I>>(object: I): UpdateTreeResponse {
+    const message = createBaseUpdateTreeResponse();
+    message.tree = (object.tree !== undefined && object.tree !== null) ? Tree.fromPartial(object.tree) : undefined;
+    return message;
+  },
+};
+
+function createBaseDeleteTreeRequest(): DeleteTreeRequest {
+  return { id: "" };
+}
+
+export const DeleteTreeRequest: MessageFns<DeleteTreeRequest> = {
+  encode(message: DeleteTreeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteTreeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteTreeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<DeleteTreeRequest>, I>>(base?: I): DeleteTreeRequest {
+    return DeleteTreeRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteTreeRequest>, I>>(object: I): DeleteTreeRequest {
+    const message = createBaseDeleteTreeRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteTreeResponse(): DeleteTreeResponse {
+  return {};
+}
+
+export const DeleteTreeResponse: MessageFns<DeleteTreeResponse> = {
+  encode(_: DeleteTreeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteTreeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteTreeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<DeleteTreeResponse>, I>>(base?: I): DeleteTreeResponse {
+    return DeleteTreeResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteTreeResponse>, I>>(_: I): DeleteTreeResponse {
+    const message = createBaseDeleteTreeResponse();
+    return message;
+  },
+};
+
+function createBaseGetPublishedTreeRequest(): GetPublishedTreeRequest {
+  return { id: "" };
+}
+
+export const GetPublishedTreeRequest: MessageFns<GetPublishedTreeRequest> = {
+  encode(message: GetPublishedTreeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPublishedTreeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPublishedTreeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetPublishedTreeRequest>, I>>(base?: I): GetPublishedTreeRequest {
+    return GetPublishedTreeRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetPublishedTreeRequest>, I>>(object: I): GetPublishedTreeRequest {
+    const message = createBaseGetPublishedTreeRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseGetPublishedTreeResponse(): GetPublishedTreeResponse {
+  return { tree: undefined };
+}
+
+export const GetPublishedTreeResponse: MessageFns<GetPublishedTreeResponse> = {
+  encode(message: GetPublishedTreeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tree !== undefined) {
+      Tree.encode(message.tree, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPublishedTreeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPublishedTreeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tree = Tree.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetPublishedTreeResponse>, I>>(base?: I): GetPublishedTreeResponse {
+    return GetPublishedTreeResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetPublishedTreeResponse>, I>>(object: I): GetPublishedTreeResponse {
+    const message = createBaseGetPublishedTreeResponse();
+    message.tree = (object.tree !== undefined && object.tree !== null) ? Tree.fromPartial(object.tree) : undefined;
+    return message;
+  },
+};
+
 export type TreesServiceService = typeof TreesServiceService;
-export const TreesServiceService = {} as const;
+export const TreesServiceService = {
+  /** Summaries, newest first; technicians see published trees only. */
+  listTrees: {
+    path: "/tdt.trees.v1.TreesService/ListTrees" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListTreesRequest): Buffer => Buffer.from(ListTreesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListTreesRequest => ListTreesRequest.decode(value),
+    responseSerialize: (value: ListTreesResponse): Buffer => Buffer.from(ListTreesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListTreesResponse => ListTreesResponse.decode(value),
+  },
+  /** Sorted names of the categories in use by trees the caller can see. */
+  listCategories: {
+    path: "/tdt.trees.v1.TreesService/ListCategories" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListCategoriesRequest): Buffer =>
+      Buffer.from(ListCategoriesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListCategoriesRequest => ListCategoriesRequest.decode(value),
+    responseSerialize: (value: ListCategoriesResponse): Buffer =>
+      Buffer.from(ListCategoriesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListCategoriesResponse => ListCategoriesResponse.decode(value),
+  },
+  /** Ranked full-text search over titles, descriptions, tags, categories and node text. */
+  searchTrees: {
+    path: "/tdt.trees.v1.TreesService/SearchTrees" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SearchTreesRequest): Buffer => Buffer.from(SearchTreesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SearchTreesRequest => SearchTreesRequest.decode(value),
+    responseSerialize: (value: SearchTreesResponse): Buffer => Buffer.from(SearchTreesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SearchTreesResponse => SearchTreesResponse.decode(value),
+  },
+  /** A tree at its latest version, or at `version`. */
+  getTree: {
+    path: "/tdt.trees.v1.TreesService/GetTree" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetTreeRequest): Buffer => Buffer.from(GetTreeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetTreeRequest => GetTreeRequest.decode(value),
+    responseSerialize: (value: GetTreeResponse): Buffer => Buffer.from(GetTreeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetTreeResponse => GetTreeResponse.decode(value),
+  },
+  listTreeVersions: {
+    path: "/tdt.trees.v1.TreesService/ListTreeVersions" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListTreeVersionsRequest): Buffer =>
+      Buffer.from(ListTreeVersionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListTreeVersionsRequest => ListTreeVersionsRequest.decode(value),
+    responseSerialize: (value: ListTreeVersionsResponse): Buffer =>
+      Buffer.from(ListTreeVersionsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListTreeVersionsResponse => ListTreeVersionsResponse.decode(value),
+  },
+  createTree: {
+    path: "/tdt.trees.v1.TreesService/CreateTree" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateTreeRequest): Buffer => Buffer.from(CreateTreeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateTreeRequest => CreateTreeRequest.decode(value),
+    responseSerialize: (value: CreateTreeResponse): Buffer => Buffer.from(CreateTreeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateTreeResponse => CreateTreeResponse.decode(value),
+  },
+  /** Replaces a tree with a new immutable version, if `version` is still the latest. */
+  updateTree: {
+    path: "/tdt.trees.v1.TreesService/UpdateTree" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateTreeRequest): Buffer => Buffer.from(UpdateTreeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateTreeRequest => UpdateTreeRequest.decode(value),
+    responseSerialize: (value: UpdateTreeResponse): Buffer => Buffer.from(UpdateTreeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateTreeResponse => UpdateTreeResponse.decode(value),
+  },
+  deleteTree: {
+    path: "/tdt.trees.v1.TreesService/DeleteTree" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteTreeRequest): Buffer => Buffer.from(DeleteTreeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteTreeRequest => DeleteTreeRequest.decode(value),
+    responseSerialize: (value: DeleteTreeResponse): Buffer => Buffer.from(DeleteTreeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteTreeResponse => DeleteTreeResponse.decode(value),
+  },
+  /** The latest published version of a tree, for starting a troubleshooting session. */
+  getPublishedTree: {
+    path: "/tdt.trees.v1.TreesService/GetPublishedTree" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetPublishedTreeRequest): Buffer =>
+      Buffer.from(GetPublishedTreeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetPublishedTreeRequest => GetPublishedTreeRequest.decode(value),
+    responseSerialize: (value: GetPublishedTreeResponse): Buffer =>
+      Buffer.from(GetPublishedTreeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetPublishedTreeResponse => GetPublishedTreeResponse.decode(value),
+  },
+} as const;
 
 export interface TreesServiceServer extends UntypedServiceImplementation {
+  /** Summaries, newest first; technicians see published trees only. */
+  listTrees: handleUnaryCall<ListTreesRequest, ListTreesResponse>;
+  /** Sorted names of the categories in use by trees the caller can see. */
+  listCategories: handleUnaryCall<ListCategoriesRequest, ListCategoriesResponse>;
+  /** Ranked full-text search over titles, descriptions, tags, categories and node text. */
+  searchTrees: handleUnaryCall<SearchTreesRequest, SearchTreesResponse>;
+  /** A tree at its latest version, or at `version`. */
+  getTree: handleUnaryCall<GetTreeRequest, GetTreeResponse>;
+  listTreeVersions: handleUnaryCall<ListTreeVersionsRequest, ListTreeVersionsResponse>;
+  createTree: handleUnaryCall<CreateTreeRequest, CreateTreeResponse>;
+  /** Replaces a tree with a new immutable version, if `version` is still the latest. */
+  updateTree: handleUnaryCall<UpdateTreeRequest, UpdateTreeResponse>;
+  deleteTree: handleUnaryCall<DeleteTreeRequest, DeleteTreeResponse>;
+  /** The latest published version of a tree, for starting a troubleshooting session. */
+  getPublishedTree: handleUnaryCall<GetPublishedTreeRequest, GetPublishedTreeResponse>;
 }
 
 export interface TreesServiceClient extends Client {
+  /** Summaries, newest first; technicians see published trees only. */
+  listTrees(
+    request: ListTreesRequest,
+    callback: (error: ServiceError | null, response: ListTreesResponse) => void,
+  ): ClientUnaryCall;
+  listTrees(
+    request: ListTreesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListTreesResponse) => void,
+  ): ClientUnaryCall;
+  listTrees(
+    request: ListTreesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListTreesResponse) => void,
+  ): ClientUnaryCall;
+  /** Sorted names of the categories in use by trees the caller can see. */
+  listCategories(
+    request: ListCategoriesRequest,
+    callback: (error: ServiceError | null, response: ListCategoriesResponse) => void,
+  ): ClientUnaryCall;
+  listCategories(
+    request: ListCategoriesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListCategoriesResponse) => void,
+  ): ClientUnaryCall;
+  listCategories(
+    request: ListCategoriesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListCategoriesResponse) => void,
+  ): ClientUnaryCall;
+  /** Ranked full-text search over titles, descriptions, tags, categories and node text. */
+  searchTrees(
+    request: SearchTreesRequest,
+    callback: (error: ServiceError | null, response: SearchTreesResponse) => void,
+  ): ClientUnaryCall;
+  searchTrees(
+    request: SearchTreesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SearchTreesResponse) => void,
+  ): ClientUnaryCall;
+  searchTrees(
+    request: SearchTreesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SearchTreesResponse) => void,
+  ): ClientUnaryCall;
+  /** A tree at its latest version, or at `version`. */
+  getTree(
+    request: GetTreeRequest,
+    callback: (error: ServiceError | null, response: GetTreeResponse) => void,
+  ): ClientUnaryCall;
+  getTree(
+    request: GetTreeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetTreeResponse) => void,
+  ): ClientUnaryCall;
+  getTree(
+    request: GetTreeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetTreeResponse) => void,
+  ): ClientUnaryCall;
+  listTreeVersions(
+    request: ListTreeVersionsRequest,
+    callback: (error: ServiceError | null, response: ListTreeVersionsResponse) => void,
+  ): ClientUnaryCall;
+  listTreeVersions(
+    request: ListTreeVersionsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListTreeVersionsResponse) => void,
+  ): ClientUnaryCall;
+  listTreeVersions(
+    request: ListTreeVersionsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListTreeVersionsResponse) => void,
+  ): ClientUnaryCall;
+  createTree(
+    request: CreateTreeRequest,
+    callback: (error: ServiceError | null, response: CreateTreeResponse) => void,
+  ): ClientUnaryCall;
+  createTree(
+    request: CreateTreeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateTreeResponse) => void,
+  ): ClientUnaryCall;
+  createTree(
+    request: CreateTreeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateTreeResponse) => void,
+  ): ClientUnaryCall;
+  /** Replaces a tree with a new immutable version, if `version` is still the latest. */
+  updateTree(
+    request: UpdateTreeRequest,
+    callback: (error: ServiceError | null, response: UpdateTreeResponse) => void,
+  ): ClientUnaryCall;
+  updateTree(
+    request: UpdateTreeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateTreeResponse) => void,
+  ): ClientUnaryCall;
+  updateTree(
+    request: UpdateTreeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateTreeResponse) => void,
+  ): ClientUnaryCall;
+  deleteTree(
+    request: DeleteTreeRequest,
+    callback: (error: ServiceError | null, response: DeleteTreeResponse) => void,
+  ): ClientUnaryCall;
+  deleteTree(
+    request: DeleteTreeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteTreeResponse) => void,
+  ): ClientUnaryCall;
+  deleteTree(
+    request: DeleteTreeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteTreeResponse) => void,
+  ): ClientUnaryCall;
+  /** The latest published version of a tree, for starting a troubleshooting session. */
+  getPublishedTree(
+    request: GetPublishedTreeRequest,
+    callback: (error: ServiceError | null, response: GetPublishedTreeResponse) => void,
+  ): ClientUnaryCall;
+  getPublishedTree(
+    request: GetPublishedTreeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetPublishedTreeResponse) => void,
+  ): ClientUnaryCall;
+  getPublishedTree(
+    request: GetPublishedTreeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetPublishedTreeResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const TreesServiceClient = makeGenericClientConstructor(
@@ -35,3 +2362,36 @@ export const TreesServiceClient = makeGenericClientConstructor(
   service: typeof TreesServiceService;
   serviceName: string;
 };
+
+type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
+
+export type DeepPartial<T> = T extends Builtin ? T
+  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
+
+type KeysOfUnion<T> = T extends T ? keyof T : never;
+export type Exact<P, I extends P> = P extends Builtin ? P
+  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function toTimestamp(dateStr: string): Timestamp {
+  const date = new globalThis.Date(dateStr);
+  const seconds = Math.trunc(date.getTime() / 1_000);
+  const nanos = (date.getTime() % 1_000) * 1_000_000;
+  return { seconds, nanos };
+}
+
+function fromTimestamp(t: Timestamp): string {
+  let millis = (t.seconds || 0) * 1_000;
+  millis += (t.nanos || 0) / 1_000_000;
+  return new globalThis.Date(millis).toISOString();
+}
+
+export interface MessageFns<T> {
+  encode(message: T, writer?: BinaryWriter): BinaryWriter;
+  decode(input: BinaryReader | Uint8Array, length?: number): T;
+  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
+  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
+}
