@@ -1,12 +1,16 @@
 import cors from "@fastify/cors";
 import helmet from "@fastify/helmet";
-import { type Logger, requestIdFrom } from "@tdt/kit";
+import { type AccessTokenVerifier, type Logger, requestIdFrom } from "@tdt/kit";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from "fastify";
 import { registerDocs } from "./docs.js";
 import type { Downstream } from "./downstream.js";
-import { HttpError, httpErrorFromGrpc } from "./http-errors.js";
+import { httpErrorOf } from "./http-errors.js";
+import { authRoutes } from "./routes/auth.js";
 import { healthRoutes } from "./routes/health.js";
+import { wellKnownRoutes } from "./routes/well-known.js";
 import { validatorCompiler } from "./schema-validation.js";
+import { AUTH_SCHEMAS } from "./schemas/auth.js";
+import { ErrorSchema, ValidationErrorSchema } from "./schemas/errors.js";
 import { problemsFromSchemaErrors } from "./validation.js";
 
 export const BODY_LIMIT_BYTES = 2 * 1024 * 1024;
@@ -14,7 +18,11 @@ export const BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 export interface GatewayOptions {
   log: Logger;
   downstream: Downstream;
+  /** Access tokens, checked locally; main.ts feeds it revocations from NATS, tests need none. */
+  verifier: AccessTokenVerifier;
   corsOrigins: string[];
+  /** Take the client address from `X-Forwarded-For` (see TRUST_PROXY in config.ts). Default false. */
+  trustProxy?: boolean;
 }
 
 /** fastify's own client errors, as stable codes. */
@@ -34,10 +42,12 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     genReqId: (request) => requestIdFrom(request.headers["x-request-id"]),
     // One line per request, written when it ends (below), labelled like every other service's.
     logController: new LogController({ requestIdLogLabel: "request_id", disableRequestLogging: true }),
-    trustProxy: true,
+    trustProxy: options.trustProxy ?? false,
   });
 
   app.setValidatorCompiler(validatorCompiler);
+  for (const schema of [ErrorSchema, ValidationErrorSchema, ...AUTH_SCHEMAS]) app.addSchema(schema);
+  app.decorateRequest("caller", null);
 
   app.addHook("onSend", async (request, reply) => {
     reply.header("x-request-id", request.id);
@@ -80,7 +90,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     }
     const known = error.code ? FASTIFY_CLIENT_ERRORS[error.code] : undefined;
     if (known) return reply.code(known.status).send({ detail: known.detail });
-    const http = error instanceof HttpError ? error : httpErrorFromGrpc(error);
+    const http = httpErrorOf(error);
     if (http) {
       if (http.statusCode >= 500) request.log.warn({ detail: http.detail }, "downstream failure");
       return reply.code(http.statusCode).headers(http.headers).send({ detail: http.detail });
@@ -96,5 +106,11 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
 
   await registerDocs(app);
   await app.register(healthRoutes, { downstream: options.downstream });
+  await app.register(wellKnownRoutes, { downstream: options.downstream });
+  await app.register(authRoutes, {
+    prefix: "/api/v1/auth",
+    downstream: options.downstream,
+    verifier: options.verifier,
+  });
   return app;
 }

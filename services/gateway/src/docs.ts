@@ -18,9 +18,29 @@ const REDOC_PAGE = `<!doctype html>
 </html>
 `;
 
+interface Operation {
+  requestBody?: { required?: boolean; content?: Record<string, { schema?: { type?: unknown } }> };
+}
+
+/** @fastify/swagger marks every body required; one whose schema admits null (logout's) is optional. */
+function markOptionalBodies<D extends { paths?: unknown }>(document: D): D {
+  const paths = (document.paths ?? {}) as Record<string, Record<string, Operation>>;
+  for (const operation of Object.values(paths).flatMap((methods) => Object.values(methods))) {
+    const schemas = Object.values(operation.requestBody?.content ?? {}).map((media) => media.schema);
+    if (operation.requestBody && schemas.some((schema) => [schema?.type].flat().includes("null"))) {
+      operation.requestBody.required = false;
+    }
+  }
+  return document;
+}
+
 /** OpenAPI 3.1 built from the route schemas, served as JSON, Swagger UI and ReDoc. */
 export async function registerDocs(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
+    // Shared schemas appear under their own names (components/schemas/User, ...).
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    transformObject: (document) =>
+      "openapiObject" in document ? markOptionalBodies(document.openapiObject) : document.swaggerObject,
     openapi: {
       openapi: "3.1.0",
       info: {

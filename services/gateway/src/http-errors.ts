@@ -1,5 +1,5 @@
 import { status as GrpcStatus } from "@grpc/grpc-js";
-import { isServiceError, type Problem, readServiceError } from "@tdt/kit";
+import { AppError, isServiceError, type Problem, readServiceError, toServiceError } from "@tdt/kit";
 
 /** An HTTP error as the gateway sends it: `{"detail": code}` or, for 422, the problem list. */
 export class HttpError extends Error {
@@ -42,4 +42,15 @@ export function httpErrorFromGrpc(error: unknown): HttpError | undefined {
   if (mapping.status === 429) headers["retry-after"] = String(read.retryAfterSeconds ?? 60);
   if (mapping.status === 422 && read.problems) return new HttpError(422, read.problems, headers);
   return new HttpError(mapping.status, code, headers);
+}
+
+/**
+ * Any error the gateway answers with a client-facing status: its own HttpError, a failed
+ * downstream call, or an AppError raised here (e.g. by token verification), which goes
+ * through its gRPC status so that the table above stays the only mapping.
+ */
+export function httpErrorOf(error: unknown): HttpError | undefined {
+  if (error instanceof HttpError) return error;
+  if (error instanceof AppError) return httpErrorFromGrpc(toServiceError(error));
+  return httpErrorFromGrpc(error);
 }

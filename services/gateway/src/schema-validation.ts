@@ -2,7 +2,14 @@ import { Ajv, type Options } from "ajv";
 import addFormats from "ajv-formats";
 import type { FastifySchemaCompiler } from "fastify";
 
-const common: Options = { allErrors: true, removeAdditional: false, useDefaults: true, strict: false };
+// discriminator: a `oneOf` keyed by one property reports only the errors of the branch it names.
+const common: Options = {
+  allErrors: true,
+  removeAdditional: false,
+  useDefaults: true,
+  strict: false,
+  discriminator: true,
+};
 
 // Bodies are JSON with real types: a number sent for a string is an error, as it was in FastAPI.
 const bodyAjv = addFormats.default(new Ajv({ ...common, coerceTypes: false }));

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../tests/support/ports.js";
 import { testLogger } from "../../../tests/support/silent-logger.js";
+import { createAccessTokenVerifier } from "../src/access-tokens.js";
 import { BODY_LIMIT_BYTES, buildGateway } from "../src/app.js";
 import { closeDownstream, connectDownstream, type Downstream } from "../src/downstream.js";
 
@@ -20,7 +21,9 @@ beforeAll(async () => {
     sessionsPort: s,
     grpcDeadlineMs: 500,
   });
-  app = await buildGateway({ log: testLogger("gateway"), downstream, corsOrigins: ["https://app.example.com"] });
+  const log = testLogger("gateway");
+  const verifier = createAccessTokenVerifier({ auth: downstream.auth, log });
+  app = await buildGateway({ log, downstream, verifier, corsOrigins: ["https://app.example.com"] });
   // A route with a schema, to see validation failures in the SPEC §3 shape.
   app.post(
     "/api/v1/echo",

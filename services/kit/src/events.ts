@@ -1,4 +1,11 @@
-import { DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
+import {
+  type ConsumerMessages,
+  DeliverPolicy,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+} from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { SessionExpired, SessionRevoked, UserDeactivated } from "@tdt/proto/tdt/events/v1/events";
 import type { Logger } from "./logger.js";
@@ -68,7 +75,9 @@ export async function ensureAuthEventsStream(nc: NatsConnection): Promise<void> 
 
 /**
  * Follows the auth events from `since` on with an ordered (ephemeral) consumer, calling
- * `handle` for each. Returns a function that stops following.
+ * `handle` for each. When the connection comes back after an outage (the server may have
+ * restarted and forgotten the consumer), it starts a new consumer right after the last event
+ * it saw, so nothing is skipped or handled twice. Returns a function that stops following.
  */
 export async function followAuthEvents(
   nc: NatsConnection,
@@ -76,16 +85,25 @@ export async function followAuthEvents(
   handle: (item: AuthEvent) => void,
   log: Logger,
 ): Promise<() => Promise<void>> {
-  await ensureAuthEventsStream(nc);
   const js = jetstream(nc);
-  const consumer = await js.consumers.get(AUTH_EVENTS_STREAM, {
-    filter_subjects: ["auth.>"],
-    deliver_policy: DeliverPolicy.StartTime,
-    opt_start_time: since.toISOString(),
-  });
-  const messages = await consumer.consume();
-  void (async () => {
+  let lastSeq = 0;
+  let stopped = false;
+  let current: ConsumerMessages | undefined;
+
+  const open = async (): Promise<ConsumerMessages> => {
+    await ensureAuthEventsStream(nc);
+    const start =
+      lastSeq > 0
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: lastSeq + 1 }
+        : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: since.toISOString() };
+    // One subject as a string: nats-server 2.9 (Debian's) does not know the list form.
+    const consumer = await js.consumers.get(AUTH_EVENTS_STREAM, { filter_subjects: "auth.>", ...start });
+    return consumer.consume();
+  };
+
+  const drain = async (messages: ConsumerMessages) => {
     for await (const message of messages) {
+      lastSeq = message.seq;
       try {
         const item = decodeAuthEvent(message.subject, message.data);
         if (item) handle(item);
@@ -93,8 +111,33 @@ export async function followAuthEvents(
         log.warn({ err: error, subject: message.subject }, "undecodable auth event skipped");
       }
     }
+  };
+
+  current = await open();
+  void (async () => {
+    while (!stopped) {
+      if (current) await drain(current).catch((error: unknown) => log.warn({ err: error }, "auth events interrupted"));
+      current = undefined;
+      // Never a tight loop, whatever ended the last consumer.
+      await new Promise((wake) => setTimeout(wake, 100));
+      while (!stopped && !current) {
+        current = await open().catch(async (error: unknown) => {
+          log.warn({ err: error }, "cannot follow auth events yet; retrying");
+          await new Promise((wake) => setTimeout(wake, 500));
+          return undefined;
+        });
+      }
+    }
   })();
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (stopped) return;
+      if (status.type === "reconnect") await current?.close();
+    }
+  })();
+
   return async () => {
-    await messages.close();
+    stopped = true;
+    await current?.close();
   };
 }

@@ -1,3 +1,4 @@
+export * from "./auth-verifier.js";
 export * from "./config.js";
 export * from "./database.js";
 export * from "./errors.js";

@@ -29,6 +29,9 @@ export interface AccessClaims {
   exp: number;
 }
 
+/** The key set could not be fetched: the auth service is down, not the token bad. */
+class KeysUnavailable extends Error {}
+
 const unauthenticated = (code: string) => new AppError("unauthenticated", code);
 
 function asAccessClaims(payload: JWTPayload): AccessClaims {
@@ -94,6 +97,10 @@ export class AccessTokenVerifier {
     if (this.keys && Date.now() - this.lastFetch < interval) return;
     this.fetching ??= this.options
       .fetchJwks()
+      .catch((error: unknown) => {
+        this.options.log.warn({ err: error }, "cannot fetch the signing keys");
+        throw new KeysUnavailable();
+      })
       .then((jwks) => {
         this.keys = createLocalJWKSet(jwks);
         this.lastFetch = Date.now();
@@ -111,6 +118,7 @@ export class AccessTokenVerifier {
       await this.refresh(false);
       payload = await this.verifyWithKeys(token);
     } catch (error) {
+      if (error instanceof KeysUnavailable) throw new AppError("unavailable", "service_unavailable");
       if (error instanceof AppError) throw error;
       throw unauthenticated(tokenFailureCode(error));
     }

@@ -1,0 +1,53 @@
+import {
+  type AccessClaims,
+  type AccessTokenVerifier,
+  AppError,
+  bearerToken,
+  type CallOptions,
+  hasRole,
+  type Role,
+} from "@tdt/kit";
+import type { FastifyRequest, onRequestAsyncHookHandler } from "fastify";
+
+/** Who is calling: the verified claims, and the token itself to pass downstream. */
+export interface Caller {
+  claims: AccessClaims;
+  accessToken: string;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Set by `requireUser` on the routes that use it. */
+    caller: Caller | null;
+  }
+}
+
+/**
+ * An `onRequest` hook that admits only a caller with a valid access token: missing, bad,
+ * expired or revoked tokens end as 401 (the verifier's AppError) before the body is read.
+ */
+export function requireUser(verifier: AccessTokenVerifier): onRequestAsyncHookHandler {
+  return async (request) => {
+    const accessToken = bearerToken(request.headers.authorization);
+    const claims = await verifier.verify(accessToken);
+    request.caller = { claims, accessToken: accessToken as string };
+  };
+}
+
+/** An `onRequest` hook, after `requireUser`, that admits only the given roles (admins always). */
+export function requireRole(...allowed: Role[]): onRequestAsyncHookHandler {
+  return async (request) => {
+    if (!hasRole(callerOf(request).claims, ...allowed)) throw new AppError("forbidden", "forbidden");
+  };
+}
+
+/** The caller of a route guarded by `requireUser`. */
+export function callerOf(request: FastifyRequest): Caller {
+  if (!request.caller) throw new Error(`${request.routeOptions.url} reads its caller without requireUser`);
+  return request.caller;
+}
+
+/** What a downstream call carries for this request: its id and, when there is one, the caller's token. */
+export function callOptionsOf(request: FastifyRequest): CallOptions {
+  return { requestId: request.id, accessToken: request.caller?.accessToken };
+}

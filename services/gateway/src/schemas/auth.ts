@@ -1,0 +1,99 @@
+import { ROLES } from "@tdt/kit";
+
+/** The shapes of SPEC §4.1, shared by the auth routes and documented once in OpenAPI. */
+
+export const PRESETS = ["strict", "standard", "aal2", "custom"] as const;
+
+const timestamp = { type: "string", format: "date-time" } as const;
+
+export const UserSchema = {
+  $id: "User",
+  type: "object",
+  required: ["id", "email", "full_name", "role", "is_active", "created_at"],
+  properties: {
+    id: { type: "string", format: "uuid" },
+    email: { type: "string", format: "email" },
+    full_name: { type: "string" },
+    role: { type: "string", enum: ROLES },
+    is_active: { type: "boolean" },
+    created_at: timestamp,
+  },
+} as const;
+
+export const TokenPairSchema = {
+  $id: "TokenPair",
+  type: "object",
+  required: ["access_token", "refresh_token", "token_type", "expires_in"],
+  properties: {
+    access_token: { type: "string" },
+    refresh_token: { type: "string" },
+    token_type: { type: "string", enum: ["bearer"] },
+    expires_in: { type: "integer", description: "Lifetime of the access token in seconds" },
+  },
+} as const;
+
+export const LoginSessionSchema = {
+  $id: "LoginSession",
+  type: "object",
+  required: [
+    "sid",
+    "created_at",
+    "last_used_at",
+    "user_agent",
+    "ip",
+    "idle_expires_at",
+    "absolute_expires_at",
+    "current",
+  ],
+  properties: {
+    sid: { type: "string", format: "uuid" },
+    created_at: { ...timestamp, description: "When the user logged in (auth_time)" },
+    last_used_at: timestamp,
+    user_agent: { type: "string" },
+    ip: { type: "string" },
+    idle_expires_at: timestamp,
+    absolute_expires_at: timestamp,
+    current: { type: "boolean", description: "The session of the token that asks" },
+  },
+} as const;
+
+export const SessionPolicySchema = {
+  $id: "SessionPolicy",
+  type: "object",
+  required: ["preset", "idle_max_seconds", "abs_max_seconds", "reuse_grace_seconds"],
+  properties: {
+    preset: { type: "string", enum: PRESETS },
+    idle_max_seconds: { type: "integer" },
+    abs_max_seconds: { type: "integer" },
+    reuse_grace_seconds: { type: "integer" },
+  },
+} as const;
+
+export const JwksSchema = {
+  $id: "Jwks",
+  type: "object",
+  required: ["keys"],
+  properties: {
+    keys: {
+      type: "array",
+      // Public members only: a private member (`d`, ...) never leaves, whatever the service sends.
+      items: {
+        type: "object",
+        required: ["kty", "kid"],
+        properties: {
+          kty: { type: "string" },
+          kid: { type: "string" },
+          alg: { type: "string" },
+          use: { type: "string" },
+          crv: { type: "string" },
+          x: { type: "string" },
+          y: { type: "string" },
+          n: { type: "string" },
+          e: { type: "string" },
+        },
+      },
+    },
+  },
+} as const;
+
+export const AUTH_SCHEMAS = [UserSchema, TokenPairSchema, LoginSessionSchema, SessionPolicySchema, JwksSchema];

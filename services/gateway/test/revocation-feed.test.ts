@@ -1,0 +1,112 @@
+import type { ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { jetstream } from "@nats-io/jetstream";
+import {
+  AUTH_SUBJECTS,
+  type AuthEvent,
+  connectNats,
+  encodeAuthEvent,
+  ensureAuthEventsStream,
+  type NatsConnection,
+  RevocationList,
+} from "@tdt/kit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findNatsServer, startNatsServer } from "../../../scripts/infrastructure.js";
+import { freePort } from "../../../tests/support/ports.js";
+import { testLogger } from "../../../tests/support/silent-logger.js";
+import { followRevocations, type RevocationFeed } from "../src/revocation-feed.js";
+import { sessionRevoked } from "./support/auth-events.js";
+import { FakeAuth } from "./support/fake-auth.js";
+import { startTestGateway, type TestGateway } from "./support/gateway.js";
+
+// The gateway following the auth events on a private nats-server (SPEC §4.3, §7).
+const log = testLogger("revocation-feed-test");
+let natsBinary: string;
+let natsPort: number;
+let storeDir: string;
+let natsServer: ChildProcess | undefined;
+let publisher: NatsConnection | undefined;
+let fake: FakeAuth;
+let gateway: TestGateway;
+let feed: RevocationFeed;
+
+async function statusOf(token: string): Promise<number> {
+  const response = await gateway.app.inject({
+    method: "GET",
+    url: "/api/v1/auth/me",
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return response.statusCode;
+}
+
+async function publish(item: AuthEvent): Promise<void> {
+  await jetstream(publisher as NatsConnection).publish(item.subject, encodeAuthEvent(item), {
+    msgID: item.event.event_id,
+  });
+}
+
+beforeAll(async () => {
+  const binary = findNatsServer();
+  if (!binary) throw new Error("nats-server is not installed (apt-get install nats-server, or set NATS_SERVER_BIN)");
+  natsBinary = binary;
+  natsPort = await freePort();
+  storeDir = await mkdtemp(join(tmpdir(), "tdt-gateway-nats-"));
+  fake = await FakeAuth.start();
+  const revocations = new RevocationList(900);
+  gateway = await startTestGateway(fake.port, { revocations });
+  // NATS is not there yet: the feed waits for it in the background.
+  feed = followRevocations({ natsUrl: `nats://127.0.0.1:${natsPort}`, revocations, accessTokenTtlSeconds: 900, log });
+});
+
+afterAll(async () => {
+  await feed?.close();
+  await publisher?.close();
+  natsServer?.kill("SIGTERM");
+  await gateway?.close();
+  await fake?.stop();
+  if (storeDir) await rm(storeDir, { recursive: true, force: true });
+});
+
+describe("revocations from NATS", () => {
+  it("serve while NATS is down, then catch up on the events published before the gateway connected", async () => {
+    const sid = randomUUID();
+    const token = await fake.keys.accessToken({ sid });
+    expect(await statusOf(token)).toBe(200);
+
+    natsServer = await startNatsServer(natsBinary, natsPort, storeDir);
+    publisher = await connectNats(`nats://127.0.0.1:${natsPort}`, "revocation-feed-test", log);
+    await ensureAuthEventsStream(publisher);
+    await publish(sessionRevoked(sid));
+
+    // Connecting includes the client's reconnect wait; the next test times the live path.
+    await expect.poll(() => statusOf(token), { timeout: 10_000, interval: 100 }).toBe(401);
+  });
+
+  it("refuse a token within about a second of its session being revoked", async () => {
+    const sid = randomUUID();
+    const token = await fake.keys.accessToken({ sid });
+    expect(await statusOf(token)).toBe(200);
+    await publish(sessionRevoked(sid));
+    await expect.poll(() => statusOf(token), { timeout: 1_500, interval: 50 }).toBe(401);
+    const response = await gateway.app.inject({
+      method: "GET",
+      url: "/api/v1/auth/me",
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(response.json()).toEqual({ detail: "session_revoked" });
+  });
+
+  it("refuse the earlier tokens of a deactivated user", async () => {
+    const userId = randomUUID();
+    const before = await fake.keys.accessToken({ sub: userId, iat: Math.floor(Date.now() / 1000) - 10 });
+    expect(await statusOf(before)).toBe(200);
+    await publish({
+      subject: AUTH_SUBJECTS.userDeactivated,
+      event: { event_id: randomUUID(), occurred_at: new Date().toISOString(), user_id: userId },
+    });
+    await expect.poll(() => statusOf(before), { timeout: 1_500, interval: 50 }).toBe(401);
+  });
+});

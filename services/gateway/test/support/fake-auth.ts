@@ -1,0 +1,156 @@
+import { randomUUID } from "node:crypto";
+import { type GrpcServerHandle, type Handlers, implement, startGrpcServer } from "@tdt/kit";
+import { AuthServiceService, type SessionPolicy, type User } from "@tdt/proto/tdt/auth/v1/auth";
+import { testLogger } from "../../../../tests/support/silent-logger.js";
+import { SigningKeys } from "./signing-keys.js";
+
+type Auth = typeof AuthServiceService;
+type MethodName = keyof Auth;
+
+/** One call as the fake auth service saw it. */
+export interface RecordedCall {
+  method: MethodName;
+  request: unknown;
+  requestId: string;
+  accessToken: string | undefined;
+}
+
+export const STRICT_POLICY: SessionPolicy = {
+  preset: "strict",
+  idle_max_seconds: 3 * 86_400,
+  abs_max_seconds: 14 * 86_400,
+  reuse_grace_seconds: 0,
+};
+
+export function sampleUser(overrides: Partial<User> = {}): User {
+  return {
+    id: randomUUID(),
+    email: "tech@example.com",
+    full_name: "Tess Tech",
+    role: "technician",
+    is_active: true,
+    created_at: "2025-01-02T03:04:05.000Z",
+    ...overrides,
+  };
+}
+
+/**
+ * A stand-in for the auth service on a real gRPC server: plausible answers by default, any
+ * method replaceable by a test (`answer`), every call recorded with its metadata.
+ */
+export class FakeAuth {
+  readonly calls: RecordedCall[] = [];
+  private overrides: Partial<Handlers<Auth>> = {};
+
+  private constructor(
+    readonly keys: SigningKeys,
+    private server: GrpcServerHandle | undefined,
+  ) {}
+
+  static async start(): Promise<FakeAuth> {
+    const fake = new FakeAuth(await SigningKeys.create(), undefined);
+    const log = testLogger("fake-auth");
+    const recording = Object.fromEntries(
+      (Object.keys(AuthServiceService) as MethodName[]).map((method) => [
+        method,
+        async (request: unknown, ctx: { requestId: string; accessToken: string | undefined }) => {
+          fake.calls.push({ method, request, requestId: ctx.requestId, accessToken: ctx.accessToken });
+          const handler = (fake.overrides[method] ?? fake.defaults[method]) as (
+            request: unknown,
+            ctx: unknown,
+          ) => Promise<unknown>;
+          return handler(request, ctx);
+        },
+      ]),
+    ) as unknown as Handlers<Auth>;
+    fake.server = await startGrpcServer({
+      host: "127.0.0.1",
+      port: 0,
+      bindings: [implement(AuthServiceService, recording, log)],
+      serviceNames: ["tdt.auth.v1.AuthService"],
+      log,
+    });
+    return fake;
+  }
+
+  get port(): number {
+    return (this.server as GrpcServerHandle).port;
+  }
+
+  /** Makes `method` answer with `handler` until `reset`. */
+  answer<M extends MethodName>(method: M, handler: Handlers<Auth>[M]): void {
+    this.overrides[method] = handler;
+  }
+
+  reset(): void {
+    this.overrides = {};
+    this.calls.length = 0;
+  }
+
+  /** The calls of `method`, oldest first. */
+  callsOf(method: MethodName): RecordedCall[] {
+    return this.calls.filter((call) => call.method === method);
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.shutdown(1_000);
+  }
+
+  private async tokens() {
+    return {
+      access_token: await this.keys.accessToken(),
+      refresh_token: `refresh-${randomUUID()}`,
+      token_type: "bearer",
+      expires_in: 900,
+    };
+  }
+
+  private readonly defaults: Handlers<Auth> = {
+    register: async (request) => ({
+      user: sampleUser({ email: request.email, full_name: request.full_name }),
+    }),
+    login: async () => ({ tokens: await this.tokens() }),
+    refresh: async () => ({ tokens: await this.tokens() }),
+    getMe: async () => ({ user: sampleUser() }),
+    logout: async () => ({}),
+    listLoginSessions: async () => ({
+      sessions: [
+        {
+          sid: randomUUID(),
+          created_at: "2025-01-02T03:04:05.000Z",
+          last_used_at: "2025-01-02T04:04:05.000Z",
+          user_agent: "vitest",
+          ip: "127.0.0.1",
+          idle_expires_at: "2025-01-05T04:04:05.000Z",
+          absolute_expires_at: "2025-01-16T03:04:05.000Z",
+          current: true,
+        },
+      ],
+    }),
+    revokeLoginSession: async () => ({}),
+    listUsers: async (request) => {
+      const everyone = Array.from({ length: 3 }, (_, i) => sampleUser({ email: `user${i}@example.com` }));
+      return { users: everyone.slice(request.skip, request.skip + request.limit), total: everyone.length };
+    },
+    updateUser: async (request) => ({
+      user: sampleUser({
+        id: request.id,
+        ...(request.role === undefined ? {} : { role: request.role }),
+        ...(request.is_active === undefined ? {} : { is_active: request.is_active }),
+      }),
+    }),
+    getSessionPolicy: async () => ({ policy: STRICT_POLICY }),
+    setSessionPolicy: async (request) => ({
+      policy:
+        request.preset === "custom"
+          ? {
+              preset: "custom",
+              idle_max_seconds: request.idle_max_seconds ?? 0,
+              abs_max_seconds: request.abs_max_seconds ?? 0,
+              reuse_grace_seconds: request.reuse_grace_seconds ?? 0,
+            }
+          : { ...STRICT_POLICY, preset: request.preset },
+    }),
+    getJwks: async () => ({ jwks_json: JSON.stringify(this.keys.jwks()) }),
+  };
+}

@@ -1,0 +1,58 @@
+import type { AccessTokenVerifier, RevocationList } from "@tdt/kit";
+import type { FastifyInstance } from "fastify";
+import { freePort } from "../../../../tests/support/ports.js";
+import { testLogger } from "../../../../tests/support/silent-logger.js";
+import { createAccessTokenVerifier } from "../../src/access-tokens.js";
+import { buildGateway } from "../../src/app.js";
+import { closeDownstream, connectDownstream, type Downstream } from "../../src/downstream.js";
+
+export interface TestGateway {
+  app: FastifyInstance;
+  downstream: Downstream;
+  verifier: AccessTokenVerifier;
+  close(): Promise<void>;
+}
+
+/**
+ * The gateway in process, its auth client dialling `authPort` (trees and sessions where
+ * nothing listens). The JWKS is fetched again on every unknown `kid`, so a rotation shows at once.
+ */
+export async function startTestGateway(
+  authPort: number,
+  options: { revocations?: RevocationList; trustProxy?: boolean } = {},
+): Promise<TestGateway> {
+  const [treesPort, sessionsPort] = await Promise.all([freePort(), freePort()]);
+  const log = testLogger("gateway");
+  const downstream = connectDownstream({
+    authAddress: "127.0.0.1",
+    authPort,
+    treesAddress: "127.0.0.1",
+    treesPort,
+    sessionsAddress: "127.0.0.1",
+    sessionsPort,
+    grpcDeadlineMs: 2_000,
+  });
+  const verifier = createAccessTokenVerifier({
+    auth: downstream.auth,
+    log,
+    refetchIntervalMs: 0,
+    ...(options.revocations ? { revocations: options.revocations } : {}),
+  });
+  const app = await buildGateway({
+    log,
+    downstream,
+    verifier,
+    corsOrigins: [],
+    ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
+  });
+  await app.ready();
+  return {
+    app,
+    downstream,
+    verifier,
+    close: async () => {
+      await app.close();
+      closeDownstream(downstream);
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/** A small HTTP client for system tests: JSON in, status + JSON out, through the gateway. */
+export interface ApiResponse<T = unknown> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export interface TokenPair {
+  access_token: string;
+  refresh_token: string;
+  token_type: string;
+  expires_in: number;
+}
+
+export function api(baseUrl: string) {
+  const call = async <T = unknown>(
+    method: string,
+    path: string,
+    options: { token?: string; json?: unknown; form?: Record<string, string>; headers?: Record<string, string> } = {},
+  ): Promise<ApiResponse<T>> => {
+    const headers: Record<string, string> = { ...options.headers };
+    let body: string | undefined;
+    if (options.json !== undefined) {
+      headers["content-type"] = "application/json";
+      body = JSON.stringify(options.json);
+    } else if (options.form) {
+      headers["content-type"] = "application/x-www-form-urlencoded";
+      body = new URLSearchParams(options.form).toString();
+    }
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    const response = await fetch(`${baseUrl}${path}`, { method, headers, body });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Not JSON (a download, a page): the text itself.
+    }
+    return { status: response.status, headers: response.headers, body: parsed as T };
+  };
+
+  let counter = 0;
+  const uniqueEmail = (label = "user") => `${label}-${Date.now().toString(36)}-${counter++}@example.com`;
+
+  return {
+    call,
+    uniqueEmail,
+    async register(email = uniqueEmail(), password = "correct-horse-battery", full_name = "Test User") {
+      const response = await call<{ id: string }>("POST", "/api/v1/auth/register", {
+        json: { email, password, full_name },
+      });
+      if (response.status !== 201)
+        throw new Error(`register failed: ${response.status} ${JSON.stringify(response.body)}`);
+      return { id: response.body.id, email, password };
+    },
+    async login(email: string, password: string): Promise<TokenPair> {
+      const response = await call<TokenPair>("POST", "/api/v1/auth/login/json", { json: { email, password } });
+      if (response.status !== 200) throw new Error(`login failed: ${response.status} ${JSON.stringify(response.body)}`);
+      return response.body;
+    },
+    /** A new technician, logged in. */
+    async user(label = "tech") {
+      const account = await this.register(uniqueEmail(label));
+      return { ...account, tokens: await this.login(account.email, account.password) };
+    },
+  };
+}
+
+/** The claims of a JWT, unverified: for looking at what a test received. */
+export function claimsOf(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8"));
+}
+
+export function headerOf(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split(".")[0] ?? "", "base64url").toString("utf8"));
+}
