@@ -1,0 +1,88 @@
+import { type AccessClaims, type AccessTokenVerifier, AppError, type Handlers, hasRole } from "@tdt/kit";
+import type { TreeInput, TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
+import type { Audience, TreeStore } from "./tree-store.js";
+import { assertValidTree } from "./validation.js";
+
+const notFound = () => new AppError("not_found", "not_found");
+const forbidden = () => new AppError("forbidden", "forbidden");
+
+function audienceOf(claims: AccessClaims): Audience {
+  return hasRole(claims, "engineer") ? "authors" : "technicians";
+}
+
+function page(request: { skip: number; limit: number }, defaultLimit = 50) {
+  return { skip: Math.max(0, request.skip || 0), limit: Math.min(Math.max(request.limit || defaultLimit, 1), 100) };
+}
+
+function inputOf(tree: TreeInput | undefined): TreeInput {
+  if (!tree) throw AppError.invalid([{ loc: ["body"], msg: "Field required", type: "missing" }]);
+  assertValidTree(tree);
+  return tree;
+}
+
+/** Thin gRPC handlers: who may do what (SPEC §5.1), then the store. */
+export function treesHandlers(store: TreeStore, verifier: AccessTokenVerifier): Handlers<typeof TreesServiceService> {
+  const caller = (ctx: { accessToken: string | undefined }) => verifier.verify(ctx.accessToken);
+  const author = async (ctx: { accessToken: string | undefined }) => {
+    const claims = await caller(ctx);
+    if (!hasRole(claims, "engineer")) throw forbidden();
+    return claims;
+  };
+
+  return {
+    async listTrees(request, ctx) {
+      const claims = await caller(ctx);
+      return store.list(audienceOf(claims), request, page(request));
+    },
+
+    async listCategories(_request, ctx) {
+      const claims = await caller(ctx);
+      return { categories: await store.categories(audienceOf(claims)) };
+    },
+
+    async searchTrees(request, ctx) {
+      const claims = await caller(ctx);
+      return {
+        trees: await store.search(audienceOf(claims), request.q, page({ skip: 0, limit: request.limit }, 20).limit),
+      };
+    },
+
+    async getTree(request, ctx) {
+      const claims = await caller(ctx);
+      const tree = await store.get(audienceOf(claims), request.id, request.version);
+      if (!tree) throw notFound();
+      return { tree };
+    },
+
+    async listTreeVersions(request, ctx) {
+      await author(ctx);
+      const versions = await store.versions(request.id);
+      if (!versions) throw notFound();
+      return { versions };
+    },
+
+    async createTree(request, ctx) {
+      const claims = await author(ctx);
+      return { tree: await store.create(inputOf(request.tree), claims.sub) };
+    },
+
+    async updateTree(request, ctx) {
+      const claims = await author(ctx);
+      return { tree: await store.replace(request.id, request.version, inputOf(request.tree), claims.sub) };
+    },
+
+    async deleteTree(request, ctx) {
+      const claims = await caller(ctx);
+      if (claims.role !== "admin") throw forbidden();
+      if (!(await store.softDelete(request.id))) throw notFound();
+      return {};
+    },
+
+    async getPublishedTree(request, ctx) {
+      await caller(ctx);
+      const tree = await store.get("technicians", request.id);
+      if (!tree) throw notFound();
+      return { tree };
+    },
+  };
+}

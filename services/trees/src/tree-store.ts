@@ -1,0 +1,259 @@
+import { randomUUID } from "node:crypto";
+import { AppError, type Sql, type TransactionSql } from "@tdt/kit";
+import type { Node, Tree, TreeInput, TreeSummary, TreeVersion } from "@tdt/proto/tdt/trees/v1/trees";
+import { indexWords, queryWords, tsquerySource } from "./search-query.js";
+
+/** Which version of a tree the caller sees: authors the latest, technicians the latest published. */
+export type Audience = "authors" | "technicians";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface VersionRow {
+  id: string;
+  version: number;
+  title: string;
+  description: string;
+  category: string;
+  tags: string[];
+  status: string;
+  root_node_id: string;
+  change_note: string;
+  nodes: Node[];
+  node_count: number;
+  created_by: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function toSummary(row: VersionRow): TreeSummary {
+  return {
+    id: row.id,
+    title: row.title,
+    description: row.description,
+    category: row.category,
+    tags: row.tags,
+    status: row.status,
+    version: row.version,
+    node_count: row.node_count,
+    created_by: row.created_by,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+  };
+}
+
+function toTree(row: VersionRow): Tree {
+  return {
+    id: row.id,
+    title: row.title,
+    description: row.description,
+    category: row.category,
+    tags: row.tags,
+    status: row.status,
+    version: row.version,
+    root_node_id: row.root_node_id,
+    change_note: row.change_note,
+    created_by: row.created_by,
+    created_at: row.created_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+    nodes: row.nodes,
+  };
+}
+
+/** The columns of a version joined with its tree; `updated_at` is when this version was made. */
+const versionColumns = (sql: Sql) => sql`
+  t.id, v.version, v.title, v.description, v.category, v.tags, v.status, v.root_node_id,
+  v.change_note, v.nodes, v.node_count, t.created_by, t.created_at, v.created_at as updated_at`;
+
+/** Joins each live tree to the version its audience sees. */
+const visibleVersions = (sql: Sql, audience: Audience) => sql`
+  trees t join tree_versions v on v.tree_id = t.id and v.version = ${
+    audience === "authors" ? sql`t.latest_version` : sql`t.published_version`
+  }
+  where t.deleted_at is null`;
+
+/** Nodes as stored: only the fields their type uses, so documents read back exactly as sent. */
+function normaliseNodes(nodes: Node[]): Node[] {
+  return nodes.map((node) => ({
+    id: node.id,
+    type: node.type,
+    title: node.title,
+    body: node.body,
+    options: node.options.map((option) => ({ id: option.id, label: option.label, next: option.next })),
+    ...(node.next !== undefined ? { next: node.next } : {}),
+    ...(node.outcome !== undefined ? { outcome: node.outcome } : {}),
+  }));
+}
+
+export class TreeStore {
+  constructor(private readonly sql: Sql) {}
+
+  async list(
+    audience: Audience,
+    filters: { category?: string | undefined; tag?: string | undefined; status?: string | undefined },
+    page: { skip: number; limit: number },
+  ): Promise<{ trees: TreeSummary[]; total: number }> {
+    const sql = this.sql;
+    const rows = await sql<(VersionRow & { total: number })[]>`
+      select ${versionColumns(sql)}, count(*) over ()::int as total
+      from ${visibleVersions(sql, audience)}
+        ${filters.category ? sql`and v.category = ${filters.category}` : sql``}
+        ${filters.tag ? sql`and ${filters.tag} = any(v.tags)` : sql``}
+        ${filters.status ? sql`and v.status = ${filters.status}` : sql``}
+      order by v.created_at desc, t.id
+      offset ${page.skip} limit ${page.limit}`;
+    const total = rows[0]?.total ?? (page.skip > 0 ? await this.count(audience, filters) : 0);
+    return { trees: rows.map(toSummary), total };
+  }
+
+  private async count(
+    audience: Audience,
+    filters: { category?: string | undefined; tag?: string | undefined; status?: string | undefined },
+  ): Promise<number> {
+    const sql = this.sql;
+    const [row] = await sql<{ n: number }[]>`
+      select count(*)::int as n from ${visibleVersions(sql, audience)}
+        ${filters.category ? sql`and v.category = ${filters.category}` : sql``}
+        ${filters.tag ? sql`and ${filters.tag} = any(v.tags)` : sql``}
+        ${filters.status ? sql`and v.status = ${filters.status}` : sql``}`;
+    return row?.n ?? 0;
+  }
+
+  async categories(audience: Audience): Promise<string[]> {
+    const sql = this.sql;
+    const rows = await sql<{ category: string }[]>`
+      select distinct v.category from ${visibleVersions(sql, audience)} order by v.category`;
+    return rows.map((row) => row.category);
+  }
+
+  /**
+   * Ranked full-text search. Every word must match (the last as a prefix); a word that matches
+   * nothing is replaced by the nearest known word, so one typo still finds the tree.
+   */
+  async search(audience: Audience, text: string, limit: number): Promise<TreeSummary[]> {
+    const words = await this.correctTypos(queryWords(text));
+    if (words.length === 0) return [];
+    const sql = this.sql;
+    const rows = await sql<VersionRow[]>`
+      select ${versionColumns(sql)}
+      from ${visibleVersions(sql, audience)}
+        and v.search @@ to_tsquery('english', ${tsquerySource(words)})
+      order by ts_rank('{0.1, 0.2, 0.4, 1.0}', v.search, to_tsquery('english', ${tsquerySource(words)})) desc,
+               v.created_at desc
+      limit ${limit}`;
+    return rows.map(toSummary);
+  }
+
+  private async correctTypos(words: string[]): Promise<string[]> {
+    if (words.length === 0) return words;
+    const sql = this.sql;
+    const known = new Set(
+      (await sql<{ word: string }[]>`select word from search_words where word = any(${words})`).map((row) => row.word),
+    );
+    return Promise.all(
+      words.map(async (word, index) => {
+        const isPrefix = index === words.length - 1;
+        if (known.has(word) || word.length < 4) return word;
+        if (isPrefix) {
+          const [prefixed] = await sql`select 1 from search_words where word like ${`${word}%`} limit 1`;
+          if (prefixed) return word;
+        }
+        const [nearest] = await sql<{ word: string }[]>`
+          select word from search_words where word % ${word} order by word <-> ${word}, word limit 1`;
+        return nearest?.word ?? word;
+      }),
+    );
+  }
+
+  /** One version of a tree as `audience` may see it, or undefined. */
+  async get(audience: Audience, id: string, version?: number): Promise<Tree | undefined> {
+    if (!UUID.test(id)) return undefined;
+    const sql = this.sql;
+    const [row] = await sql<VersionRow[]>`
+      select ${versionColumns(sql)}
+      from trees t join tree_versions v on v.tree_id = t.id
+      where t.id = ${id} and t.deleted_at is null and v.version = ${
+        version !== undefined
+          ? sql`${version}`
+          : audience === "authors"
+            ? sql`t.latest_version`
+            : sql`t.published_version`
+      }
+        ${audience === "technicians" ? sql`and v.status = 'published'` : sql``}`;
+    return row ? toTree(row) : undefined;
+  }
+
+  async versions(id: string): Promise<TreeVersion[] | undefined> {
+    if (!UUID.test(id)) return undefined;
+    const rows = await this.sql<{ version: number; created_by: string; created_at: Date; change_note: string }[]>`
+      select v.version, v.created_by, v.created_at, v.change_note
+      from trees t join tree_versions v on v.tree_id = t.id
+      where t.id = ${id} and t.deleted_at is null
+      order by v.version desc`;
+    if (rows.length === 0) return undefined;
+    return rows.map((row) => ({ ...row, created_at: row.created_at.toISOString() }));
+  }
+
+  async create(input: TreeInput, author: string): Promise<Tree> {
+    const id = randomUUID();
+    await this.sql.begin(async (tx) => {
+      await tx`
+        insert into trees (id, created_by, latest_version, published_version)
+        values (${id}, ${author}, 1, ${input.status === "published" ? 1 : null})`;
+      await this.insertVersion(tx, id, 1, input, author);
+    });
+    return (await this.get("authors", id)) as Tree;
+  }
+
+  /** A new version, if `fromVersion` is still the latest: never a silent overwrite. */
+  async replace(id: string, fromVersion: number, input: TreeInput, author: string): Promise<Tree> {
+    if (!UUID.test(id)) throw new AppError("not_found", "not_found");
+    await this.sql.begin(async (tx) => {
+      const [tree] = await tx<{ latest_version: number }[]>`
+        select latest_version from trees where id = ${id} and deleted_at is null for update`;
+      if (!tree) throw new AppError("not_found", "not_found");
+      if (tree.latest_version !== fromVersion) throw new AppError("conflict", "version_conflict");
+      const version = fromVersion + 1;
+      await tx`
+        update trees set latest_version = ${version},
+          published_version = ${input.status === "published" ? version : tx`published_version`}
+        where id = ${id}`;
+      await this.insertVersion(tx, id, version, input, author);
+    });
+    return (await this.get("authors", id)) as Tree;
+  }
+
+  async softDelete(id: string): Promise<boolean> {
+    if (!UUID.test(id)) return false;
+    const rows = await this
+      .sql`update trees set deleted_at = now() where id = ${id} and deleted_at is null returning id`;
+    return rows.length === 1;
+  }
+
+  async isEmpty(): Promise<boolean> {
+    const [row] = await this.sql`select 1 from trees limit 1`;
+    return !row;
+  }
+
+  private async insertVersion(tx: TransactionSql, id: string, version: number, input: TreeInput, author: string) {
+    const nodes = normaliseNodes(input.nodes);
+    // A tsvector holds at most 1 MB; the first 300,000 characters of node text are searchable.
+    const nodeText = nodes
+      .map((node) => `${node.title} ${node.body}`)
+      .join(" ")
+      .slice(0, 300_000);
+    await tx`
+      insert into tree_versions (tree_id, version, title, description, category, tags, status, root_node_id,
+        change_note, nodes, node_count, created_by, search)
+      values (${id}, ${version}, ${input.title}, ${input.description}, ${input.category}, ${input.tags},
+        ${input.status}, ${input.root_node_id}, ${input.change_note}, ${tx.json(nodes as never)}, ${nodes.length},
+        ${author},
+        setweight(to_tsvector('english', ${input.title}), 'A') ||
+        setweight(to_tsvector('english', ${`${input.category} ${input.tags.join(" ")}`}), 'B') ||
+        setweight(to_tsvector('english', ${input.description}), 'C') ||
+        setweight(to_tsvector('english', ${nodeText}), 'D'))`;
+    const words = indexWords([input.title, input.description, input.category, ...input.tags, nodeText]);
+    if (words.length > 0) {
+      await tx`insert into search_words (word) select unnest(${words}::text[]) on conflict do nothing`;
+    }
+  }
+}

@@ -1,0 +1,415 @@
+import { AppError, type Problem } from "@tdt/kit";
+import { TreeInput, type Node as TreeNode } from "@tdt/proto/tdt/trees/v1/trees";
+
+/**
+ * The rules of a tree document (SPEC §5.2), as a pure function: every problem is reported
+ * at once, each with a `loc` into the request body and a stable `type`.
+ *
+ * Lengths count Unicode code points (as the gateway's JSON schemas do), and a required text
+ * that is only whitespace counts as empty. SPEC bounds titles, node bodies and the node
+ * count; the other limits below are ours.
+ */
+export const TREE_LIMITS = {
+  maxNodes: 2_000,
+  maxTags: 20,
+  titleMax: 200,
+  descriptionMax: 20_000,
+  categoryMax: 100,
+  tagMax: 50,
+  changeNoteMax: 1_000,
+  idMax: 64,
+  bodyMax: 20_000,
+  labelMax: 200,
+} as const;
+
+/** Node ids and option ids alike (`idMax` spelled out). */
+export const ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+export const TREE_STATUSES = ["draft", "published"] as const;
+export const NODE_TYPES = ["question", "action", "solution"] as const;
+export const OUTCOMES = ["resolved", "escalate"] as const;
+
+type Loc = Problem["loc"];
+
+/** A `next` that resolves to a node: `to` is that node's index, `loc` the field that names it. */
+interface Edge {
+  to: number;
+  loc: Loc;
+}
+
+/** Throws the 422 `AppError` listing every problem, if there is any. */
+export function assertValidTree(input: TreeInput): void {
+  const problems = validateTree(input);
+  if (problems.length > 0) throw AppError.invalid(problems);
+}
+
+export function validateTree(input: TreeInput): Problem[] {
+  // JSON read as a TreeInput (demo files, proto3 JSON) omits empty fields: read them as their defaults.
+  const tree = TreeInput.fromPartial(input);
+  const problems: Problem[] = [];
+  checkDocumentFields(tree, problems);
+
+  const { nodes } = tree;
+  if (nodes.length > TREE_LIMITS.maxNodes) {
+    // Past the limit the document is rejected anyway: per-node problems would only flood the answer.
+    problems.push(problem(["body", "nodes"], `At most ${TREE_LIMITS.maxNodes} nodes`, "too_many_nodes"));
+    return problems;
+  }
+  if (nodes.length === 0) {
+    problems.push(problem(["body", "nodes"], "A tree needs at least one node", "missing_nodes"));
+  }
+
+  const indexById = firstIndexById(nodes);
+  const root = checkRoot(tree.root_node_id, indexById, problems);
+  const graph = checkNodes(nodes, indexById, problems);
+  if (graph.hasDuplicateIds) return problems; // which node a `next` means is ambiguous: graph checks would guess
+
+  // A cycle is a cycle however the broken references get fixed, so it is looked for regardless.
+  checkAcyclic(graph.edges, root, problems);
+
+  // Reachability and dead ends are only meaningful on a graph whose edges are all there:
+  // a missing, unknown or misplaced `next` would make its intended targets look unreachable.
+  if (!graph.complete || root === undefined) return problems;
+  const reachable = reachableFrom(root, graph.edges);
+  checkReachable(nodes, reachable, problems);
+  checkEndsAtSolutions(nodes, graph.edges, reachable, problems);
+  return problems;
+}
+
+function checkDocumentFields(input: TreeInput, problems: Problem[]): void {
+  checkText(["body", "title"], input.title, REQUIRED, TREE_LIMITS.titleMax, problems);
+  checkText(["body", "description"], input.description, OPTIONAL, TREE_LIMITS.descriptionMax, problems);
+  checkText(["body", "category"], input.category, REQUIRED, TREE_LIMITS.categoryMax, problems);
+  checkTags(input.tags, problems);
+  checkEnum(["body", "status"], input.status, TREE_STATUSES, problems);
+  checkText(["body", "change_note"], input.change_note, OPTIONAL, TREE_LIMITS.changeNoteMax, problems);
+}
+
+function checkTags(tags: string[], problems: Problem[]): void {
+  if (tags.length > TREE_LIMITS.maxTags) {
+    problems.push(problem(["body", "tags"], `At most ${TREE_LIMITS.maxTags} tags`, "too_many_tags"));
+  }
+  // Compared exactly as sent: "Laser" and "laser" are two tags.
+  const seen = new Set<string>();
+  tags.forEach((tag, k) => {
+    checkText(["body", "tags", k], tag, REQUIRED, TREE_LIMITS.tagMax, problems);
+    if (seen.has(tag)) problems.push(problem(["body", "tags", k], `Tag ${quote(tag)} is repeated`, "duplicate_tag"));
+    seen.add(tag);
+  });
+}
+
+/** The root's index, when `root_node_id` names a node. */
+function checkRoot(rootId: string, indexById: Map<string, number>, problems: Problem[]): number | undefined {
+  if (rootId === "") {
+    problems.push(problem(["body", "root_node_id"], "Field required", "missing"));
+    return undefined;
+  }
+  const root = indexById.get(rootId);
+  if (root === undefined) problems.push(unknownNode(["body", "root_node_id"], rootId));
+  return root;
+}
+
+function firstIndexById(nodes: TreeNode[]): Map<string, number> {
+  const indexById = new Map<string, number>();
+  nodes.forEach((node, i) => {
+    if (!indexById.has(node.id)) indexById.set(node.id, i);
+  });
+  return indexById;
+}
+
+interface NodeGraph {
+  /** Outgoing edges per node index: the `next`s its type defines that name an existing node. */
+  edges: Edge[][];
+  /** Every edge the node types require is present, resolves and nothing is misplaced. */
+  complete: boolean;
+  hasDuplicateIds: boolean;
+}
+
+/** Each node's own rules; collects the edges between nodes for the graph checks. */
+function checkNodes(nodes: TreeNode[], indexById: Map<string, number>, problems: Problem[]): NodeGraph {
+  const graph: NodeGraph = { edges: [], complete: true, hasDuplicateIds: false };
+  nodes.forEach((node, i) => {
+    const at: Loc = ["body", "nodes", i];
+    const edges: Edge[] = [];
+    graph.edges.push(edges);
+
+    checkId([...at, "id"], node.id, "node_id_pattern", problems);
+    if (indexById.get(node.id) !== i) {
+      problems.push(problem([...at, "id"], `Another node already has id ${quote(node.id)}`, "duplicate_node_id"));
+      graph.hasDuplicateIds = true;
+    }
+    checkText([...at, "title"], node.title, REQUIRED, TREE_LIMITS.titleMax, problems);
+    checkText([...at, "body"], node.body, OPTIONAL, TREE_LIMITS.bodyMax, problems);
+
+    if (!checkNodeType({ node, at, indexById, edges, problems })) graph.complete = false;
+  });
+  return graph;
+}
+
+/** What a node's type requires; `edges` receives its resolving `next`s. */
+interface NodeContext {
+  node: TreeNode;
+  at: Loc;
+  indexById: Map<string, number>;
+  edges: Edge[];
+  problems: Problem[];
+}
+
+/** The rules that depend on a node's type. False when its edges are not all there and in place. */
+function checkNodeType(context: NodeContext): boolean {
+  switch (context.node.type) {
+    case "question":
+      return checkQuestion(context);
+    case "action":
+      return checkAction(context);
+    case "solution":
+      return checkSolution(context);
+    default:
+      checkEnum([...context.at, "type"], context.node.type, NODE_TYPES, context.problems);
+      // What its edges should be is unknown too: check whatever the author wrote.
+      checkOptions(context);
+      if (present(context.node.next) !== undefined) checkNext(context);
+      return false;
+  }
+}
+
+function checkQuestion(context: NodeContext): boolean {
+  const { node, at, problems } = context;
+  let intact = checkOptions(context);
+  if (node.options.length === 0) {
+    problems.push(problem([...at, "options"], "A question needs at least one option", "missing_options"));
+    intact = false;
+  }
+  if (present(node.next) !== undefined) {
+    problems.push(unexpected([...at, "next"], "A question leads on through its options, not `next`"));
+    intact = false;
+  }
+  if (present(node.outcome) !== undefined) {
+    problems.push(unexpected([...at, "outcome"], "Only a solution has an outcome"));
+  }
+  return intact;
+}
+
+function checkAction(context: NodeContext): boolean {
+  const { node, at, problems } = context;
+  let intact = checkNext(context);
+  if (node.options.length > 0) {
+    problems.push(unexpected([...at, "options"], "Only a question has options"));
+    intact = false;
+  }
+  if (present(node.outcome) !== undefined) {
+    problems.push(unexpected([...at, "outcome"], "Only a solution has an outcome"));
+  }
+  return intact;
+}
+
+function checkSolution(context: NodeContext): boolean {
+  const { node, at, problems } = context;
+  const outcome = present(node.outcome);
+  if (outcome === undefined) {
+    problems.push(problem([...at, "outcome"], "A solution needs an outcome", "missing"));
+  } else {
+    checkEnum([...at, "outcome"], outcome, OUTCOMES, problems);
+  }
+  let intact = true;
+  if (present(node.next) !== undefined) {
+    problems.push(unexpected([...at, "next"], "A solution ends the tree: no `next`"));
+    intact = false;
+  }
+  if (node.options.length > 0) {
+    problems.push(unexpected([...at, "options"], "A solution ends the tree: no options"));
+    intact = false;
+  }
+  return intact;
+}
+
+/** The node's own `next`: required, and must name a node. */
+function checkNext(context: NodeContext): boolean {
+  const next = present(context.node.next);
+  const loc = [...context.at, "next"];
+  if (next === undefined) {
+    context.problems.push(problem(loc, "Field required", "missing"));
+    return false;
+  }
+  return resolveEdge(loc, next, context);
+}
+
+/** Option rules; resolving `next`s become edges. False when a `next` is missing or names no node. */
+function checkOptions(context: NodeContext): boolean {
+  const { node, at, problems } = context;
+  let intact = true;
+  const seenIds = new Set<string>();
+  node.options.forEach((option, j) => {
+    const optionAt: Loc = [...at, "options", j];
+    checkId([...optionAt, "id"], option.id, "option_id_pattern", problems);
+    if (seenIds.has(option.id)) {
+      const msg = `Another option of this node has id ${quote(option.id)}`;
+      problems.push(problem([...optionAt, "id"], msg, "duplicate_option_id"));
+    }
+    seenIds.add(option.id);
+    checkText([...optionAt, "label"], option.label, REQUIRED, TREE_LIMITS.labelMax, problems);
+    if (option.next === "") {
+      problems.push(problem([...optionAt, "next"], "Field required", "missing"));
+      intact = false;
+    } else if (!resolveEdge([...optionAt, "next"], option.next, context)) {
+      intact = false;
+    }
+  });
+  return intact;
+}
+
+/** An edge when `target` names a node, else an `unknown_node` problem. */
+function resolveEdge(loc: Loc, target: string, { indexById, edges, problems }: NodeContext): boolean {
+  const to = indexById.get(target);
+  if (to === undefined) {
+    problems.push(unknownNode(loc, target));
+    return false;
+  }
+  edges.push({ to, loc });
+  return true;
+}
+
+/**
+ * One `cycle` problem per back edge of a depth-first search (from the root first, so the
+ * edge reported is the one that returns towards the root), at the `next` that closes it.
+ * Iterative: a 2,000-node chain must not overflow the stack.
+ */
+function checkAcyclic(edges: Edge[][], root: number | undefined, problems: Problem[]): void {
+  const NEW = 0;
+  const ON_PATH = 1;
+  const DONE = 2;
+  const state = new Uint8Array(edges.length);
+  const starts = root === undefined ? edges.keys() : [root, ...edges.keys()];
+  for (const start of starts) {
+    if (state[start] !== NEW) continue;
+    const path = [start];
+    const cursor = [0];
+    state[start] = ON_PATH;
+    while (path.length > 0) {
+      const top = path.length - 1;
+      const node = path[top];
+      const out = edges[node];
+      if (cursor[top] === out.length) {
+        state[node] = DONE;
+        path.pop();
+        cursor.pop();
+        continue;
+      }
+      const edge = out[cursor[top]++];
+      if (state[edge.to] === ON_PATH) {
+        problems.push(problem(edge.loc, "This link leads back to an earlier step: the tree has a cycle", "cycle"));
+      } else if (state[edge.to] === NEW) {
+        state[edge.to] = ON_PATH;
+        path.push(edge.to);
+        cursor.push(0);
+      }
+    }
+  }
+}
+
+function reachableFrom(root: number, edges: Edge[][]): Uint8Array {
+  const reached = new Uint8Array(edges.length);
+  reached[root] = 1;
+  const queue = [root];
+  for (let head = 0; head < queue.length; head++) {
+    for (const { to } of edges[queue[head]]) {
+      if (reached[to] === 1) continue;
+      reached[to] = 1;
+      queue.push(to);
+    }
+  }
+  return reached;
+}
+
+function checkReachable(nodes: TreeNode[], reachable: Uint8Array, problems: Problem[]): void {
+  nodes.forEach((node, i) => {
+    if (reachable[i] === 1) return;
+    problems.push(
+      problem(["body", "nodes", i, "id"], `Node ${quote(node.id)} cannot be reached from the root`, "unreachable_node"),
+    );
+  });
+}
+
+/**
+ * "Every path ends at a solution". On a complete graph every question has an option and every
+ * action a `next`, both naming real nodes, so only solutions have no way on; without cycles
+ * every path therefore ends at a solution, and the rules above already cover it. What they let
+ * through is a cycle with no way out: `cycle` names the edge, and this names the nodes that
+ * can never reach a solution (`dead_end`), found by walking the edges backwards from the
+ * solutions. Unreachable nodes are already reported as such, so only reachable ones are.
+ */
+function checkEndsAtSolutions(nodes: TreeNode[], edges: Edge[][], reachable: Uint8Array, problems: Problem[]): void {
+  const incoming: number[][] = edges.map(() => []);
+  edges.forEach((out, from) => {
+    for (const { to } of out) incoming[to].push(from);
+  });
+  const finishes = new Uint8Array(nodes.length);
+  const queue: number[] = [];
+  nodes.forEach((node, i) => {
+    if (node.type !== "solution") return;
+    finishes[i] = 1;
+    queue.push(i);
+  });
+  for (let head = 0; head < queue.length; head++) {
+    for (const from of incoming[queue[head]]) {
+      if (finishes[from] === 1) continue;
+      finishes[from] = 1;
+      queue.push(from);
+    }
+  }
+  nodes.forEach((node, i) => {
+    if (reachable[i] !== 1 || finishes[i] === 1) return;
+    problems.push(
+      problem(["body", "nodes", i, "id"], `No path from node ${quote(node.id)} reaches a solution`, "dead_end"),
+    );
+  });
+}
+
+const REQUIRED = true;
+const OPTIONAL = false;
+
+/** A required text must hold more than whitespace; any text is at most `max` code points. */
+function checkText(loc: Loc, text: string, required: boolean, max: number, problems: Problem[]): void {
+  if (required && text.trim().length === 0) {
+    problems.push(problem(loc, "Must not be empty", "string_too_short"));
+  } else if (text.length > max && codePointCount(text) > max) {
+    problems.push(problem(loc, `At most ${max} characters`, "string_too_long"));
+  }
+}
+
+function checkId(loc: Loc, id: string, type: string, problems: Problem[]): void {
+  if (!ID_PATTERN.test(id)) {
+    problems.push(problem(loc, "1 to 64 letters, digits, '_', '.' or '-'", type));
+  }
+}
+
+function checkEnum(loc: Loc, value: string, allowed: readonly string[], problems: Problem[]): void {
+  if (!allowed.includes(value)) problems.push(problem(loc, `Must be one of: ${allowed.join(", ")}`, "enum"));
+}
+
+/** An optional string field, where an empty string counts as absent (JSON clients send either). */
+function present(value: string | undefined): string | undefined {
+  return value === undefined || value === "" ? undefined : value;
+}
+
+function codePointCount(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+
+/** A value for a message, shortened: the request may carry megabytes of it. */
+function quote(value: string): string {
+  return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
+}
+
+function unknownNode(loc: Loc, id: string): Problem {
+  return problem(loc, `No node has id ${quote(id)}`, "unknown_node");
+}
+
+function unexpected(loc: Loc, msg: string): Problem {
+  return problem(loc, msg, "unexpected_field");
+}
+
+function problem(loc: Loc, msg: string, type: string): Problem {
+  return { loc, msg, type };
+}
