@@ -33,6 +33,7 @@ try {
   const env = {
     ADMIN_EMAIL: "admin@example.com",
     ADMIN_PASSWORD: "admin-password",
+    DEMO_DATA: "true",
     ...process.env,
     DATABASE_URL: database.url,
     NATS_URL: nats.url,

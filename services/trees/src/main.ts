@@ -15,7 +15,7 @@ await runService({
   config: treesConfig,
   async start({ config, sql, log }) {
     const store = new TreeStore(sql);
-    if (config.demoData) await loadDemoTrees(store, log);
+    if (config.demoData) await loadDemoTrees(sql, store, log);
     const verifier = verifierFromAuthService({ authAddress: `${config.authHost}:${config.authPort}`, log });
     return { bindings: [implement(TreesServiceService, treesHandlers(store, verifier), log)] };
   },
