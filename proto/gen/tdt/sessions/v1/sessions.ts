@@ -5,26 +5,1577 @@
 // source: tdt/sessions/v1/sessions.proto
 
 /* eslint-disable */
+import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import {
+  type CallOptions,
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientUnaryCall,
+  type handleUnaryCall,
   makeGenericClientConstructor,
+  type Metadata,
+  type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Timestamp } from "../../../google/protobuf/timestamp.js";
+import { Node } from "../../trees/v1/trees.js";
 
 export const protobufPackage = "tdt.sessions.v1";
 
 export const protobufFileName = "tdt/sessions/v1/sessions.proto";
 
-/** RPCs arrive with the sessions issue; the service exists so it can be deployed and probed. */
+/** One node the session passed through, with the text as it was shown. */
+export interface Step {
+  seq: number;
+  node_id: string;
+  node_title: string;
+  /** Empty until the step is answered (and for action and solution nodes). */
+  option_id: string;
+  option_label: string;
+  note: string;
+  entered_at?: string | undefined;
+  left_at?:
+    | string
+    | undefined;
+  /** Time from entered_at to left_at; 0 while the step is open. */
+  duration_ms: number;
+}
+
+export interface Session {
+  id: string;
+  tree_id: string;
+  tree_version: number;
+  tree_title: string;
+  user_id: string;
+  /** "in_progress", "completed" or "abandoned". */
+  status: string;
+  /** "resolved", "unresolved" or "escalated" once completed. */
+  outcome?: string | undefined;
+  current_node?: Node | undefined;
+  steps: Step[];
+  notes: string;
+  /** The caller's context object (ticket, device, customer...) as JSON text. */
+  context_json: string;
+  started_at?: string | undefined;
+  updated_at?: string | undefined;
+  completed_at?: string | undefined;
+}
+
+export interface ListSessionsRequest {
+  /** Engineers and admins: another user's sessions. */
+  user_id?:
+    | string
+    | undefined;
+  /** Engineers and admins: everyone's sessions. */
+  all: boolean;
+  status?: string | undefined;
+  tree_id?: string | undefined;
+  skip: number;
+  limit: number;
+}
+
+export interface ListSessionsResponse {
+  sessions: Session[];
+  total: number;
+}
+
+export interface GetSessionRequest {
+  id: string;
+}
+
+export interface GetSessionResponse {
+  session?: Session | undefined;
+}
+
+export interface StartSessionRequest {
+  tree_id: string;
+  /** A JSON object, as text; empty for none. */
+  context_json: string;
+}
+
+export interface StartSessionResponse {
+  session?: Session | undefined;
+}
+
+export interface StepSessionRequest {
+  id: string;
+  /** "answer", "continue", "back" or "note". */
+  op: string;
+  /** answer, continue: must equal the current node (else stale_step). */
+  node_id: string;
+  /** answer: the chosen option. */
+  option_id: string;
+  /** answer, continue: a note on this step. */
+  note?:
+    | string
+    | undefined;
+  /** note: the session's notes. */
+  notes?: string | undefined;
+}
+
+export interface StepSessionResponse {
+  session?: Session | undefined;
+}
+
+export interface CompleteSessionRequest {
+  id: string;
+  outcome?: string | undefined;
+  notes?: string | undefined;
+}
+
+export interface CompleteSessionResponse {
+  session?: Session | undefined;
+}
+
+export interface ExportSessionRequest {
+  id: string;
+  /** "json", "markdown", "csv" or "pdf". */
+  format: string;
+}
+
+export interface ExportSessionResponse {
+  content: Buffer;
+  content_type: string;
+  filename: string;
+}
+
+function createBaseStep(): Step {
+  return {
+    seq: 0,
+    node_id: "",
+    node_title: "",
+    option_id: "",
+    option_label: "",
+    note: "",
+    entered_at: undefined,
+    left_at: undefined,
+    duration_ms: 0,
+  };
+}
+
+export const Step: MessageFns<Step> = {
+  encode(message: Step, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.seq !== 0) {
+      writer.uint32(8).int32(message.seq);
+    }
+    if (message.node_id !== "") {
+      writer.uint32(18).string(message.node_id);
+    }
+    if (message.node_title !== "") {
+      writer.uint32(26).string(message.node_title);
+    }
+    if (message.option_id !== "") {
+      writer.uint32(34).string(message.option_id);
+    }
+    if (message.option_label !== "") {
+      writer.uint32(42).string(message.option_label);
+    }
+    if (message.note !== "") {
+      writer.uint32(50).string(message.note);
+    }
+    if (message.entered_at !== undefined) {
+      Timestamp.encode(toTimestamp(message.entered_at), writer.uint32(58).fork()).join();
+    }
+    if (message.left_at !== undefined) {
+      Timestamp.encode(toTimestamp(message.left_at), writer.uint32(66).fork()).join();
+    }
+    if (message.duration_ms !== 0) {
+      writer.uint32(72).int64(message.duration_ms);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Step {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStep();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.seq = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.node_id = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.node_title = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.option_id = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.option_label = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.note = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.entered_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.left_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.duration_ms = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<Step>, I>>(base?: I): Step {
+    return Step.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Step>, I>>(object: I): Step {
+    const message = createBaseStep();
+    message.seq = object.seq ?? 0;
+    message.node_id = object.node_id ?? "";
+    message.node_title = object.node_title ?? "";
+    message.option_id = object.option_id ?? "";
+    message.option_label = object.option_label ?? "";
+    message.note = object.note ?? "";
+    message.entered_at = object.entered_at ?? undefined;
+    message.left_at = object.left_at ?? undefined;
+    message.duration_ms = object.duration_ms ?? 0;
+    return message;
+  },
+};
+
+function createBaseSession(): Session {
+  return {
+    id: "",
+    tree_id: "",
+    tree_version: 0,
+    tree_title: "",
+    user_id: "",
+    status: "",
+    outcome: undefined,
+    current_node: undefined,
+    steps: [],
+    notes: "",
+    context_json: "",
+    started_at: undefined,
+    updated_at: undefined,
+    completed_at: undefined,
+  };
+}
+
+export const Session: MessageFns<Session> = {
+  encode(message: Session, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.tree_id !== "") {
+      writer.uint32(18).string(message.tree_id);
+    }
+    if (message.tree_version !== 0) {
+      writer.uint32(24).int32(message.tree_version);
+    }
+    if (message.tree_title !== "") {
+      writer.uint32(34).string(message.tree_title);
+    }
+    if (message.user_id !== "") {
+      writer.uint32(42).string(message.user_id);
+    }
+    if (message.status !== "") {
+      writer.uint32(50).string(message.status);
+    }
+    if (message.outcome !== undefined) {
+      writer.uint32(58).string(message.outcome);
+    }
+    if (message.current_node !== undefined) {
+      Node.encode(message.current_node, writer.uint32(66).fork()).join();
+    }
+    for (const v of message.steps) {
+      Step.encode(v!, writer.uint32(74).fork()).join();
+    }
+    if (message.notes !== "") {
+      writer.uint32(82).string(message.notes);
+    }
+    if (message.context_json !== "") {
+      writer.uint32(90).string(message.context_json);
+    }
+    if (message.started_at !== undefined) {
+      Timestamp.encode(toTimestamp(message.started_at), writer.uint32(98).fork()).join();
+    }
+    if (message.updated_at !== undefined) {
+      Timestamp.encode(toTimestamp(message.updated_at), writer.uint32(106).fork()).join();
+    }
+    if (message.completed_at !== undefined) {
+      Timestamp.encode(toTimestamp(message.completed_at), writer.uint32(114).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Session {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSession();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tree_id = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.tree_version = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.tree_title = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.user_id = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.outcome = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.current_node = Node.decode(reader, reader.uint32());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.steps.push(Step.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.notes = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.context_json = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.started_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.updated_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.completed_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<Session>, I>>(base?: I): Session {
+    return Session.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Session>, I>>(object: I): Session {
+    const message = createBaseSession();
+    message.id = object.id ?? "";
+    message.tree_id = object.tree_id ?? "";
+    message.tree_version = object.tree_version ?? 0;
+    message.tree_title = object.tree_title ?? "";
+    message.user_id = object.user_id ?? "";
+    message.status = object.status ?? "";
+    message.outcome = object.outcome ?? undefined;
+    message.current_node = (object.current_node !== undefined && object.current_node !== null)
+      ? Node.fromPartial(object.current_node)
+      : undefined;
+    message.steps = object.steps?.map((e) => Step.fromPartial(e)) || [];
+    message.notes = object.notes ?? "";
+    message.context_json = object.context_json ?? "";
+    message.started_at = object.started_at ?? undefined;
+    message.updated_at = object.updated_at ?? undefined;
+    message.completed_at = object.completed_at ?? undefined;
+    return message;
+  },
+};
+
+function createBaseListSessionsRequest(): ListSessionsRequest {
+  return { user_id: undefined, all: false, status: undefined, tree_id: undefined, skip: 0, limit: 0 };
+}
+
+export const ListSessionsRequest: MessageFns<ListSessionsRequest> = {
+  encode(message: ListSessionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.user_id !== undefined) {
+      writer.uint32(10).string(message.user_id);
+    }
+    if (message.all !== false) {
+      writer.uint32(16).bool(message.all);
+    }
+    if (message.status !== undefined) {
+      writer.uint32(26).string(message.status);
+    }
+    if (message.tree_id !== undefined) {
+      writer.uint32(34).string(message.tree_id);
+    }
+    if (message.skip !== 0) {
+      writer.uint32(40).int32(message.skip);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(48).int32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListSessionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListSessionsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.user_id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.all = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.tree_id = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.skip = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListSessionsRequest>, I>>(base?: I): ListSessionsRequest {
+    return ListSessionsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListSessionsRequest>, I>>(object: I): ListSessionsRequest {
+    const message = createBaseListSessionsRequest();
+    message.user_id = object.user_id ?? undefined;
+    message.all = object.all ?? false;
+    message.status = object.status ?? undefined;
+    message.tree_id = object.tree_id ?? undefined;
+    message.skip = object.skip ?? 0;
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseListSessionsResponse(): ListSessionsResponse {
+  return { sessions: [], total: 0 };
+}
+
+export const ListSessionsResponse: MessageFns<ListSessionsResponse> = {
+  encode(message: ListSessionsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.sessions) {
+      Session.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.total !== 0) {
+      writer.uint32(16).int32(message.total);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListSessionsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListSessionsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sessions.push(Session.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.total = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListSessionsResponse>, I>>(base?: I): ListSessionsResponse {
+    return ListSessionsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListSessionsResponse>, I>>(object: I): ListSessionsResponse {
+    const message = createBaseListSessionsResponse();
+    message.sessions = object.sessions?.map((e) => Session.fromPartial(e)) || [];
+    message.total = object.total ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetSessionRequest(): GetSessionRequest {
+  return { id: "" };
+}
+
+export const GetSessionRequest: MessageFns<GetSessionRequest> = {
+  encode(message: GetSessionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetSessionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetSessionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetSessionRequest>, I>>(base?: I): GetSessionRequest {
+    return GetSessionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetSessionRequest>, I>>(object: I): GetSessionRequest {
+    const message = createBaseGetSessionRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseGetSessionResponse(): GetSessionResponse {
+  return { session: undefined };
+}
+
+export const GetSessionResponse: MessageFns<GetSessionResponse> = {
+  encode(message: GetSessionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.session !== undefined) {
+      Session.encode(message.session, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetSessionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetSessionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.session = Session.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetSessionResponse>, I>>(base?: I): GetSessionResponse {
+    return GetSessionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetSessionResponse>, I>>(object: I): GetSessionResponse {
+    const message = createBaseGetSessionResponse();
+    message.session = (object.session !== undefined && object.session !== null)
+      ? Session.fromPartial(object.session)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseStartSessionRequest(): StartSessionRequest {
+  return { tree_id: "", context_json: "" };
+}
+
+export const StartSessionRequest: MessageFns<StartSessionRequest> = {
+  encode(message: StartSessionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tree_id !== "") {
+      writer.uint32(10).string(message.tree_id);
+    }
+    if (message.context_json !== "") {
+      writer.uint32(18).string(message.context_json);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StartSessionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStartSessionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tree_id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.context_json = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<StartSessionRequest>, I>>(base?: I): StartSessionRequest {
+    return StartSessionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StartSessionRequest>, I>>(object: I): StartSessionRequest {
+    const message = createBaseStartSessionRequest();
+    message.tree_id = object.tree_id ?? "";
+    message.context_json = object.context_json ?? "";
+    return message;
+  },
+};
+
+function createBaseStartSessionResponse(): StartSessionResponse {
+  return { session: undefined };
+}
+
+export const StartSessionResponse: MessageFns<StartSessionResponse> = {
+  encode(message: StartSessionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.session !== undefined) {
+      Session.encode(message.session, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StartSessionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStartSessionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.session = Session.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<StartSessionResponse>, I>>(base?: I): StartSessionResponse {
+    return StartSessionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StartSessionResponse>, I>>(object: I): StartSessionResponse {
+    const message = createBaseStartSessionResponse();
+    message.session = (object.session !== undefined && object.session !== null)
+      ? Session.fromPartial(object.session)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseStepSessionRequest(): StepSessionRequest {
+  return { id: "", op: "", node_id: "", option_id: "", note: undefined, notes: undefined };
+}
+
+export const StepSessionRequest: MessageFns<StepSessionRequest> = {
+  encode(message: StepSessionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.op !== "") {
+      writer.uint32(18).string(message.op);
+    }
+    if (message.node_id !== "") {
+      writer.uint32(26).string(message.node_id);
+    }
+    if (message.option_id !== "") {
+      writer.uint32(34).string(message.option_id);
+    }
+    if (message.note !== undefined) {
+      writer.uint32(42).string(message.note);
+    }
+    if (message.notes !== undefined) {
+      writer.uint32(50).string(message.notes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StepSessionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStepSessionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.op = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.node_id = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.option_id = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.note = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.notes = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<StepSessionRequest>, I>>(base?: I): StepSessionRequest {
+    return StepSessionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StepSessionRequest>, I>>(object: I): StepSessionRequest {
+    const message = createBaseStepSessionRequest();
+    message.id = object.id ?? "";
+    message.op = object.op ?? "";
+    message.node_id = object.node_id ?? "";
+    message.option_id = object.option_id ?? "";
+    message.note = object.note ?? undefined;
+    message.notes = object.notes ?? undefined;
+    return message;
+  },
+};
+
+function createBaseStepSessionResponse(): StepSessionResponse {
+  return { session: undefined };
+}
+
+export const StepSessionResponse: MessageFns<StepSessionResponse> = {
+  encode(message: StepSessionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.session !== undefined) {
+      Session.encode(message.session, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StepSessionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStepSessionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.session = Session.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<StepSessionResponse>, I>>(base?: I): StepSessionResponse {
+    return StepSessionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StepSessionResponse>, I>>(object: I): StepSessionResponse {
+    const message = createBaseStepSessionResponse();
+    message.session = (object.session !== undefined && object.session !== null)
+      ? Session.fromPartial(object.session)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCompleteSessionRequest(): CompleteSessionRequest {
+  return { id: "", outcome: undefined, notes: undefined };
+}
+
+export const CompleteSessionRequest: MessageFns<CompleteSessionRequest> = {
+  encode(message: CompleteSessionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.outcome !== undefined) {
+      writer.uint32(18).string(message.outcome);
+    }
+    if (message.notes !== undefined) {
+      writer.uint32(26).string(message.notes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CompleteSessionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCompleteSessionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.outcome = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.notes = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<CompleteSessionRequest>, I>>(base?: I): CompleteSessionRequest {
+    return CompleteSessionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CompleteSessionRequest>, I>>(object: I): CompleteSessionRequest {
+    const message = createBaseCompleteSessionRequest();
+    message.id = object.id ?? "";
+    message.outcome = object.outcome ?? undefined;
+    message.notes = object.notes ?? undefined;
+    return message;
+  },
+};
+
+function createBaseCompleteSessionResponse(): CompleteSessionResponse {
+  return { session: undefined };
+}
+
+export const CompleteSessionResponse: MessageFns<CompleteSessionResponse> = {
+  encode(message: CompleteSessionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.session !== undefined) {
+      Session.encode(message.session, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CompleteSessionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCompleteSessionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.session = Session.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<CompleteSessionResponse>, I>>(base?: I): CompleteSessionResponse {
+    return CompleteSessionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CompleteSessionResponse>, I>>(object: I): CompleteSessionResponse {
+    const message = createBaseCompleteSessionResponse();
+    message.session = (object.session !== undefined && object.session !== null)
+      ? Session.fromPartial(object.session)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseExportSessionRequest(): ExportSessionRequest {
+  return { id: "", format: "" };
+}
+
+export const ExportSessionRequest: MessageFns<ExportSessionRequest> = {
+  encode(message: ExportSessionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.format !== "") {
+      writer.uint32(18).string(message.format);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportSessionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportSessionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.format = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ExportSessionRequest>, I>>(base?: I): ExportSessionRequest {
+    return ExportSessionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportSessionRequest>, I>>(object: I): ExportSessionRequest {
+    const message = createBaseExportSessionRequest();
+    message.id = object.id ?? "";
+    message.format = object.format ?? "";
+    return message;
+  },
+};
+
+function createBaseExportSessionResponse(): ExportSessionResponse {
+  return { content: Buffer.alloc(0), content_type: "", filename: "" };
+}
+
+export const ExportSessionResponse: MessageFns<ExportSessionResponse> = {
+  encode(message: ExportSessionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.content.length !== 0) {
+      writer.uint32(10).bytes(message.content);
+    }
+    if (message.content_type !== "") {
+      writer.uint32(18).string(message.content_type);
+    }
+    if (message.filename !== "") {
+      writer.uint32(26).string(message.filename);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportSessionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportSessionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.content = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.content_type = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.filename = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ExportSessionResponse>, I>>(base?: I): ExportSessionResponse {
+    return ExportSessionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportSessionResponse>, I>>(object: I): ExportSessionResponse {
+    const message = createBaseExportSessionResponse();
+    message.content = object.content ?? Buffer.alloc(0);
+    message.content_type = object.content_type ?? "";
+    message.filename = object.filename ?? "";
+    return message;
+  },
+};
+
 export type SessionsServiceService = typeof SessionsServiceService;
-export const SessionsServiceService = {} as const;
+export const SessionsServiceService = {
+  /** The caller's sessions; engineers and admins may ask for another user's or everyone's. */
+  listSessions: {
+    path: "/tdt.sessions.v1.SessionsService/ListSessions" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListSessionsRequest): Buffer => Buffer.from(ListSessionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListSessionsRequest => ListSessionsRequest.decode(value),
+    responseSerialize: (value: ListSessionsResponse): Buffer =>
+      Buffer.from(ListSessionsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListSessionsResponse => ListSessionsResponse.decode(value),
+  },
+  getSession: {
+    path: "/tdt.sessions.v1.SessionsService/GetSession" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetSessionRequest): Buffer => Buffer.from(GetSessionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetSessionRequest => GetSessionRequest.decode(value),
+    responseSerialize: (value: GetSessionResponse): Buffer => Buffer.from(GetSessionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetSessionResponse => GetSessionResponse.decode(value),
+  },
+  /** Starts at the root of the tree's current published version, which the session pins. */
+  startSession: {
+    path: "/tdt.sessions.v1.SessionsService/StartSession" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: StartSessionRequest): Buffer => Buffer.from(StartSessionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StartSessionRequest => StartSessionRequest.decode(value),
+    responseSerialize: (value: StartSessionResponse): Buffer =>
+      Buffer.from(StartSessionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): StartSessionResponse => StartSessionResponse.decode(value),
+  },
+  /** One step: answer, continue, back or note. */
+  stepSession: {
+    path: "/tdt.sessions.v1.SessionsService/StepSession" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: StepSessionRequest): Buffer => Buffer.from(StepSessionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StepSessionRequest => StepSessionRequest.decode(value),
+    responseSerialize: (value: StepSessionResponse): Buffer => Buffer.from(StepSessionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): StepSessionResponse => StepSessionResponse.decode(value),
+  },
+  completeSession: {
+    path: "/tdt.sessions.v1.SessionsService/CompleteSession" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CompleteSessionRequest): Buffer =>
+      Buffer.from(CompleteSessionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CompleteSessionRequest => CompleteSessionRequest.decode(value),
+    responseSerialize: (value: CompleteSessionResponse): Buffer =>
+      Buffer.from(CompleteSessionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CompleteSessionResponse => CompleteSessionResponse.decode(value),
+  },
+  /** The report as a file: json, markdown, csv or pdf. */
+  exportSession: {
+    path: "/tdt.sessions.v1.SessionsService/ExportSession" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ExportSessionRequest): Buffer => Buffer.from(ExportSessionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExportSessionRequest => ExportSessionRequest.decode(value),
+    responseSerialize: (value: ExportSessionResponse): Buffer =>
+      Buffer.from(ExportSessionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExportSessionResponse => ExportSessionResponse.decode(value),
+  },
+} as const;
 
 export interface SessionsServiceServer extends UntypedServiceImplementation {
+  /** The caller's sessions; engineers and admins may ask for another user's or everyone's. */
+  listSessions: handleUnaryCall<ListSessionsRequest, ListSessionsResponse>;
+  getSession: handleUnaryCall<GetSessionRequest, GetSessionResponse>;
+  /** Starts at the root of the tree's current published version, which the session pins. */
+  startSession: handleUnaryCall<StartSessionRequest, StartSessionResponse>;
+  /** One step: answer, continue, back or note. */
+  stepSession: handleUnaryCall<StepSessionRequest, StepSessionResponse>;
+  completeSession: handleUnaryCall<CompleteSessionRequest, CompleteSessionResponse>;
+  /** The report as a file: json, markdown, csv or pdf. */
+  exportSession: handleUnaryCall<ExportSessionRequest, ExportSessionResponse>;
 }
 
 export interface SessionsServiceClient extends Client {
+  /** The caller's sessions; engineers and admins may ask for another user's or everyone's. */
+  listSessions(
+    request: ListSessionsRequest,
+    callback: (error: ServiceError | null, response: ListSessionsResponse) => void,
+  ): ClientUnaryCall;
+  listSessions(
+    request: ListSessionsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListSessionsResponse) => void,
+  ): ClientUnaryCall;
+  listSessions(
+    request: ListSessionsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListSessionsResponse) => void,
+  ): ClientUnaryCall;
+  getSession(
+    request: GetSessionRequest,
+    callback: (error: ServiceError | null, response: GetSessionResponse) => void,
+  ): ClientUnaryCall;
+  getSession(
+    request: GetSessionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetSessionResponse) => void,
+  ): ClientUnaryCall;
+  getSession(
+    request: GetSessionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetSessionResponse) => void,
+  ): ClientUnaryCall;
+  /** Starts at the root of the tree's current published version, which the session pins. */
+  startSession(
+    request: StartSessionRequest,
+    callback: (error: ServiceError | null, response: StartSessionResponse) => void,
+  ): ClientUnaryCall;
+  startSession(
+    request: StartSessionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: StartSessionResponse) => void,
+  ): ClientUnaryCall;
+  startSession(
+    request: StartSessionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: StartSessionResponse) => void,
+  ): ClientUnaryCall;
+  /** One step: answer, continue, back or note. */
+  stepSession(
+    request: StepSessionRequest,
+    callback: (error: ServiceError | null, response: StepSessionResponse) => void,
+  ): ClientUnaryCall;
+  stepSession(
+    request: StepSessionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: StepSessionResponse) => void,
+  ): ClientUnaryCall;
+  stepSession(
+    request: StepSessionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: StepSessionResponse) => void,
+  ): ClientUnaryCall;
+  completeSession(
+    request: CompleteSessionRequest,
+    callback: (error: ServiceError | null, response: CompleteSessionResponse) => void,
+  ): ClientUnaryCall;
+  completeSession(
+    request: CompleteSessionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CompleteSessionResponse) => void,
+  ): ClientUnaryCall;
+  completeSession(
+    request: CompleteSessionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CompleteSessionResponse) => void,
+  ): ClientUnaryCall;
+  /** The report as a file: json, markdown, csv or pdf. */
+  exportSession(
+    request: ExportSessionRequest,
+    callback: (error: ServiceError | null, response: ExportSessionResponse) => void,
+  ): ClientUnaryCall;
+  exportSession(
+    request: ExportSessionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ExportSessionResponse) => void,
+  ): ClientUnaryCall;
+  exportSession(
+    request: ExportSessionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ExportSessionResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const SessionsServiceClient = makeGenericClientConstructor(
@@ -35,3 +1586,47 @@ export const SessionsServiceClient = makeGenericClientConstructor(
   service: typeof SessionsServiceService;
   serviceName: string;
 };
+
+type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
+
+export type DeepPartial<T> = T extends Builtin ? T
+  : T extends globalThis.Array<infer U> ? globalThis.Array<DeepPartial<U>>
+  : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
+  : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
+  : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
+  : Partial<T>;
+
+type KeysOfUnion<T> = T extends T ? keyof T : never;
+export type Exact<P, I extends P> = P extends Builtin ? P
+  : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function toTimestamp(dateStr: string): Timestamp {
+  const date = new globalThis.Date(dateStr);
+  const seconds = Math.trunc(date.getTime() / 1_000);
+  const nanos = (date.getTime() % 1_000) * 1_000_000;
+  return { seconds, nanos };
+}
+
+function fromTimestamp(t: Timestamp): string {
+  let millis = (t.seconds || 0) * 1_000;
+  millis += (t.nanos || 0) / 1_000_000;
+  return new globalThis.Date(millis).toISOString();
+}
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
+
+export interface MessageFns<T> {
+  encode(message: T, writer?: BinaryWriter): BinaryWriter;
+  decode(input: BinaryReader | Uint8Array, length?: number): T;
+  create<I extends Exact<DeepPartial<T>, I>>(base?: I): T;
+  fromPartial<I extends Exact<DeepPartial<T>, I>>(object: I): T;
+}

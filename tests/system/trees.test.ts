@@ -1,0 +1,225 @@
+/** SPEC §5 end to end through the gateway: roles, versions, validation, listing and search. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { api } from "../support/api.js";
+import { type PrivateNats, startPrivateNats } from "../support/nats.js";
+import { type System, startSystem } from "../support/system.js";
+import { chainTree, printerTree } from "../support/trees.js";
+
+const ADMIN = { email: "admin@example.com", password: "admin-password-1" };
+
+let system: System;
+let nats: PrivateNats;
+let client: ReturnType<typeof api>;
+let admin: string;
+let engineer: string;
+let technician: string;
+
+interface Tree {
+  id: string;
+  version: number;
+  status: string;
+  title: string;
+  nodes: Array<Record<string, unknown>>;
+  [key: string]: unknown;
+}
+
+beforeAll(async () => {
+  nats = await startPrivateNats();
+  system = await startSystem({ NATS_URL: nats.url, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+  client = api(system.url);
+  admin = (await client.login(ADMIN.email, ADMIN.password)).access_token;
+  const engineerAccount = await client.register(client.uniqueEmail("engineer"));
+  await client.call("PATCH", `/api/v1/auth/users/${engineerAccount.id}`, { token: admin, json: { role: "engineer" } });
+  engineer = (await client.login(engineerAccount.email, engineerAccount.password)).access_token;
+  technician = (await client.user("technician")).tokens.access_token;
+});
+
+afterAll(async () => {
+  await system?.stop();
+  await nats?.dispose();
+});
+
+async function create(body = printerTree(), token = engineer): Promise<Tree> {
+  const response = await client.call<Tree>("POST", "/api/v1/trees", { token, json: body });
+  expect(response.status, JSON.stringify(response.body)).toBe(201);
+  return response.body;
+}
+
+describe("roles", () => {
+  it("lets engineers create, refuses technicians, and lets only admins delete", async () => {
+    const refused = await client.call("POST", "/api/v1/trees", { token: technician, json: printerTree() });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toEqual({ detail: "forbidden" });
+
+    const tree = await create();
+    expect(tree).toMatchObject({ version: 1, status: "published", title: "Printer does not print" });
+    expect(tree).toEqual({
+      id: expect.any(String),
+      title: "Printer does not print",
+      description: expect.any(String),
+      category: "Printers",
+      tags: ["laser", "office"],
+      status: "published",
+      version: 1,
+      root_node_id: "power",
+      change_note: "First version",
+      created_by: expect.any(String),
+      created_at: expect.any(String),
+      updated_at: expect.any(String),
+      nodes: printerTree().nodes,
+    });
+
+    expect((await client.call("DELETE", `/api/v1/trees/${tree.id}`, { token: engineer })).status).toBe(403);
+    expect((await client.call("DELETE", `/api/v1/trees/${tree.id}`, { token: admin })).status).toBe(204);
+    expect((await client.call("GET", `/api/v1/trees/${tree.id}`, { token: admin })).status).toBe(404);
+  });
+
+  it("shows technicians published trees only", async () => {
+    const draft = await create(printerTree({ status: "draft", title: "Draft only tree" }));
+    expect((await client.call("GET", `/api/v1/trees/${draft.id}`, { token: technician })).status).toBe(404);
+    expect((await client.call("GET", `/api/v1/trees/${draft.id}`, { token: engineer })).status).toBe(200);
+    const listed = await client.call<Tree[]>("GET", "/api/v1/trees?limit=100", { token: technician });
+    expect(listed.body.map((tree) => tree.id)).not.toContain(draft.id);
+    expect(listed.body.every((tree) => tree.status === "published")).toBe(true);
+    const versions = await client.call("GET", `/api/v1/trees/${draft.id}/versions`, { token: technician });
+    expect(versions.status).toBe(403);
+  });
+
+  it("keeps showing technicians the published version while a draft follows it", async () => {
+    const tree = await create(printerTree({ title: "Published then drafted" }));
+    const edited = await client.call<Tree>("PUT", `/api/v1/trees/${tree.id}`, {
+      token: engineer,
+      json: { ...printerTree({ title: "Work in progress", status: "draft" }), version: 1 },
+    });
+    expect(edited.body).toMatchObject({ version: 2, status: "draft" });
+    const seen = await client.call<Tree>("GET", `/api/v1/trees/${tree.id}`, { token: technician });
+    expect(seen.body).toMatchObject({ version: 1, title: "Published then drafted" });
+  });
+});
+
+describe("versions", () => {
+  it("makes every replace a new immutable version, readable with ?version=N", async () => {
+    const tree = await create();
+    const second = await client.call<Tree>("PUT", `/api/v1/trees/${tree.id}`, {
+      token: engineer,
+      json: { ...printerTree({ title: "Printer does not print (v2)", change_note: "Clearer title" }), version: 1 },
+    });
+    expect(second.status).toBe(200);
+    expect(second.body).toMatchObject({ id: tree.id, version: 2, title: "Printer does not print (v2)" });
+    const old = await client.call<Tree>("GET", `/api/v1/trees/${tree.id}?version=1`, { token: engineer });
+    expect(old.body).toMatchObject({ version: 1, title: "Printer does not print" });
+    const latest = await client.call<Tree>("GET", `/api/v1/trees/${tree.id}`, { token: engineer });
+    expect(latest.body.version).toBe(2);
+    const history = await client.call("GET", `/api/v1/trees/${tree.id}/versions`, { token: engineer });
+    expect(history.body).toEqual([
+      { version: 2, created_by: expect.any(String), created_at: expect.any(String), change_note: "Clearer title" },
+      { version: 1, created_by: expect.any(String), created_at: expect.any(String), change_note: "First version" },
+    ]);
+  });
+
+  it("refuses a stale version with 409 version_conflict, never overwriting", async () => {
+    const tree = await create();
+    const edits = await Promise.all(
+      ["A", "B", "C"].map((label) =>
+        client.call<Tree>("PUT", `/api/v1/trees/${tree.id}`, {
+          token: engineer,
+          json: { ...printerTree({ title: `Edit ${label}` }), version: 1 },
+        }),
+      ),
+    );
+    expect(edits.map((edit) => edit.status).sort()).toEqual([200, 409, 409]);
+    expect(edits.filter((edit) => edit.status === 409).map((edit) => edit.body)).toEqual([
+      { detail: "version_conflict" },
+      { detail: "version_conflict" },
+    ]);
+    const history = await client.call<unknown[]>("GET", `/api/v1/trees/${tree.id}/versions`, { token: engineer });
+    expect(history.body).toHaveLength(2);
+  });
+});
+
+describe("validation", () => {
+  it("answers an invalid tree with 422 pointing at the field, and stores nothing", async () => {
+    const body = printerTree({ title: "Broken tree" });
+    (body.nodes[3]?.options as Array<Record<string, string>>)[1] = { id: "no", label: "No", next: "nowhere" };
+    const response = await client.call<{ detail: Array<{ loc: unknown[]; type: string }> }>("POST", "/api/v1/trees", {
+      token: engineer,
+      json: body,
+    });
+    expect(response.status).toBe(422);
+    expect(response.body.detail).toEqual(
+      expect.arrayContaining([expect.objectContaining({ loc: ["body", "nodes", 3, "options", 1, "next"], type: "unknown_node" })]),
+    );
+    const search = await client.call<Tree[]>("GET", "/api/v1/trees?limit=100", { token: engineer });
+    expect(search.body.map((tree) => tree.title)).not.toContain("Broken tree");
+  });
+
+  it("saves a 2,000-node tree and reads it back whole", async () => {
+    const body = chainTree(2000, { status: "published" });
+    const tree = await create(body);
+    const read = await client.call<Tree>("GET", `/api/v1/trees/${tree.id}`, { token: technician });
+    expect(read.status).toBe(200);
+    expect(read.body.nodes).toHaveLength(2000);
+    expect(read.body.nodes).toEqual(body.nodes);
+    const over = await client.call("POST", "/api/v1/trees", { token: engineer, json: chainTree(2001) });
+    expect(over.status).toBe(422);
+  });
+});
+
+describe("listing and search", () => {
+  it("filters by category, tag and status, pages with X-Total-Count, and lists categories sorted", async () => {
+    const category = `Cat ${Date.now()}`;
+    for (const [i, status] of (["published", "published", "draft"] as const).entries()) {
+      await create(printerTree({ title: `Listed ${i}`, category, status, tags: i === 0 ? ["special"] : ["plain"] }));
+    }
+    const page = await client.call<Tree[]>(
+      "GET",
+      `/api/v1/trees?category=${encodeURIComponent(category)}&limit=1&skip=0`,
+      { token: engineer },
+    );
+    expect(page.body).toHaveLength(1);
+    expect(page.headers.get("x-total-count")).toBe("3");
+    const tagged = await client.call<Tree[]>("GET", `/api/v1/trees?category=${encodeURIComponent(category)}&tag=special`, {
+      token: engineer,
+    });
+    expect(tagged.body.map((tree) => tree.title)).toEqual(["Listed 0"]);
+    const drafts = await client.call<Tree[]>(
+      "GET",
+      `/api/v1/trees?category=${encodeURIComponent(category)}&status=draft`,
+      { token: engineer },
+    );
+    expect(drafts.body.map((tree) => tree.title)).toEqual(["Listed 2"]);
+    const forTechnician = await client.call<Tree[]>("GET", `/api/v1/trees?category=${encodeURIComponent(category)}`, {
+      token: technician,
+    });
+    expect(forTechnician.headers.get("x-total-count")).toBe("2");
+    const categories = await client.call<string[]>("GET", "/api/v1/trees/categories", { token: engineer });
+    expect(categories.body).toContain(category);
+    expect(categories.body).toEqual([...categories.body].sort());
+  });
+
+  it("ranks a title match above a body match, matches a prefix and tolerates a typo", async () => {
+    const inTitle = await create(printerTree({ title: "Zephyrine scanner jams", category: "Scanners" }));
+    const body = printerTree({ title: "Paper feed problems", category: "Scanners" });
+    (body.nodes[0] as Record<string, unknown>).body = "If the zephyrine unit beeps, read its manual.";
+    const inBody = await create(body);
+    const ranked = await client.call<Tree[]>("GET", "/api/v1/trees/search?q=zephyrine", { token: technician });
+    expect(ranked.body.map((tree) => tree.id).slice(0, 2)).toEqual([inTitle.id, inBody.id]);
+
+    const prefix = await client.call<Tree[]>("GET", "/api/v1/trees/search?q=scanner%20zephyr", { token: technician });
+    expect(prefix.body.map((tree) => tree.id)).toContain(inTitle.id);
+
+    const typo = await client.call<Tree[]>("GET", "/api/v1/trees/search?q=zephyrin%20scaner", { token: technician });
+    expect(typo.body.map((tree) => tree.id)).toContain(inTitle.id);
+  });
+
+  it("never shows deleted trees in lists or search", async () => {
+    const tree = await create(printerTree({ title: "Quokkalicious kiosk fails" }));
+    const found = await client.call<Tree[]>("GET", "/api/v1/trees/search?q=quokkalicious", { token: engineer });
+    expect(found.body.map((entry) => entry.id)).toEqual([tree.id]);
+    expect((await client.call("DELETE", `/api/v1/trees/${tree.id}`, { token: admin })).status).toBe(204);
+    const after = await client.call<Tree[]>("GET", "/api/v1/trees/search?q=quokkalicious", { token: engineer });
+    expect(after.body).toEqual([]);
+    const listed = await client.call<Tree[]>("GET", "/api/v1/trees?limit=100", { token: engineer });
+    expect(listed.body.map((entry) => entry.id)).not.toContain(tree.id);
+  });
+});
