@@ -1,6 +1,8 @@
 import {
+  AckPolicy,
   type ConsumerMessages,
   DeliverPolicy,
+  type JsMsg,
   jetstream,
   jetstreamManager,
   RetentionPolicy,
@@ -74,46 +76,27 @@ export async function ensureAuthEventsStream(nc: NatsConnection): Promise<void> 
 }
 
 /**
- * Follows the auth events from `since` on with an ordered (ephemeral) consumer, calling
- * `handle` for each. When the connection comes back after an outage (the server may have
- * restarted and forgotten the consumer), it starts a new consumer right after the last event
- * it saw, so nothing is skipped or handled twice. Returns a function that stops following.
+ * Keeps a consumer running: drains it, and when it ends or the connection comes back after an
+ * outage (the server may have restarted), opens it again; an open that fails is retried until
+ * it works. Returns a function that stops it.
  */
-export async function followAuthEvents(
+async function keepConsuming(
   nc: NatsConnection,
-  since: Date,
-  handle: (item: AuthEvent) => void,
+  open: () => Promise<ConsumerMessages>,
+  onMessage: (message: JsMsg) => Promise<void>,
   log: Logger,
 ): Promise<() => Promise<void>> {
-  const js = jetstream(nc);
-  let lastSeq = 0;
   let stopped = false;
-  let current: ConsumerMessages | undefined;
-
-  const open = async (): Promise<ConsumerMessages> => {
-    await ensureAuthEventsStream(nc);
-    const start =
-      lastSeq > 0
-        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: lastSeq + 1 }
-        : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: since.toISOString() };
-    // One subject as a string: nats-server 2.9 (Debian's) does not know the list form.
-    const consumer = await js.consumers.get(AUTH_EVENTS_STREAM, { filter_subjects: "auth.>", ...start });
-    return consumer.consume();
-  };
+  // A first failure (NATS up but the stream not ready, say) is retried like any later one.
+  let current: ConsumerMessages | undefined = await open().catch((error: unknown) => {
+    log.warn({ err: error }, "cannot consume auth events yet; retrying");
+    return undefined;
+  });
 
   const drain = async (messages: ConsumerMessages) => {
-    for await (const message of messages) {
-      lastSeq = message.seq;
-      try {
-        const item = decodeAuthEvent(message.subject, message.data);
-        if (item) handle(item);
-      } catch (error) {
-        log.warn({ err: error, subject: message.subject }, "undecodable auth event skipped");
-      }
-    }
+    for await (const message of messages) await onMessage(message);
   };
 
-  current = await open();
   void (async () => {
     while (!stopped) {
       if (current) await drain(current).catch((error: unknown) => log.warn({ err: error }, "auth events interrupted"));
@@ -122,7 +105,7 @@ export async function followAuthEvents(
       await new Promise((wake) => setTimeout(wake, 100));
       while (!stopped && !current) {
         current = await open().catch(async (error: unknown) => {
-          log.warn({ err: error }, "cannot follow auth events yet; retrying");
+          log.warn({ err: error }, "cannot consume auth events yet; retrying");
           await new Promise((wake) => setTimeout(wake, 500));
           return undefined;
         });
@@ -140,4 +123,92 @@ export async function followAuthEvents(
     stopped = true;
     await current?.close();
   };
+}
+
+function decodeOrWarn(message: JsMsg, log: Logger): AuthEvent | undefined {
+  try {
+    return decodeAuthEvent(message.subject, message.data);
+  } catch (error) {
+    log.warn({ err: error, subject: message.subject }, "undecodable auth event skipped");
+    return undefined;
+  }
+}
+
+/**
+ * Follows the auth events from `since` on with an ordered (ephemeral) consumer, calling
+ * `handle` for each: for state a process keeps in memory, such as the gateway's revocations.
+ * After an outage it starts again right after the last event it saw, so nothing is skipped or
+ * handled twice.
+ */
+export async function followAuthEvents(
+  nc: NatsConnection,
+  since: Date,
+  handle: (item: AuthEvent) => void,
+  log: Logger,
+): Promise<() => Promise<void>> {
+  const js = jetstream(nc);
+  let lastSeq = 0;
+  const open = async () => {
+    await ensureAuthEventsStream(nc);
+    const start =
+      lastSeq > 0
+        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: lastSeq + 1 }
+        : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: since.toISOString() };
+    // One subject as a string: nats-server 2.9 (Debian's) does not know the list form.
+    const consumer = await js.consumers.get(AUTH_EVENTS_STREAM, { filter_subjects: "auth.>", ...start });
+    return consumer.consume();
+  };
+  return keepConsuming(
+    nc,
+    open,
+    async (message) => {
+      lastSeq = message.seq;
+      const item = decodeOrWarn(message, log);
+      if (item) handle(item);
+    },
+    log,
+  );
+}
+
+/**
+ * A durable consumer of one auth subject, for a service that acts on events: the server
+ * remembers what was acknowledged, so events published while the service was down are handled
+ * when it is back. A message is acknowledged only after `handle` resolves, and redelivered
+ * after a failure, so `handle` must be idempotent.
+ */
+export async function consumeAuthEvents(
+  nc: NatsConnection,
+  options: { durable: string; subject: string; handle: (item: AuthEvent) => Promise<void>; log: Logger },
+): Promise<() => Promise<void>> {
+  const js = jetstream(nc);
+  const open = async () => {
+    await ensureAuthEventsStream(nc);
+    const jsm = await jetstreamManager(nc);
+    await jsm.consumers.info(AUTH_EVENTS_STREAM, options.durable).catch(() =>
+      jsm.consumers.add(AUTH_EVENTS_STREAM, {
+        durable_name: options.durable,
+        filter_subject: options.subject,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: 30 * 1e9,
+      }),
+    );
+    const consumer = await js.consumers.get(AUTH_EVENTS_STREAM, options.durable);
+    return consumer.consume();
+  };
+  return keepConsuming(
+    nc,
+    open,
+    async (message) => {
+      const item = decodeOrWarn(message, options.log);
+      try {
+        if (item) await options.handle(item);
+        message.ack();
+      } catch (error) {
+        options.log.warn({ err: error, subject: message.subject }, "auth event handling failed; will retry");
+        message.nak(1000);
+      }
+    },
+    options.log,
+  );
 }

@@ -1,5 +1,19 @@
 import { fileURLToPath } from "node:url";
-import { runService } from "@tdt/kit";
+import {
+  AUTH_SUBJECTS,
+  connectNats,
+  consumeAuthEvents,
+  createServiceClient,
+  implement,
+  type NatsConnection,
+  runService,
+  verifierFromAuthService,
+} from "@tdt/kit";
+import { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
+import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
+import { sessionsConfig } from "./config.js";
+import { sessionsHandlers } from "./handlers.js";
+import { SessionStore } from "./session-store.js";
 
 await runService({
   name: "sessions",
@@ -7,6 +21,39 @@ await runService({
   defaultPort: 50053,
   database: "tdt_sessions",
   migrationsDir: fileURLToPath(new URL("../migrations", import.meta.url)),
-  config: {},
-  start: async () => ({ bindings: [] }),
+  config: sessionsConfig,
+  async start({ config, sql, log }) {
+    const store = new SessionStore(sql);
+    const trees = createServiceClient(TreesServiceService, `${config.treesHost}:${config.treesPort}`, {
+      timeoutMs: config.grpcDeadlineMs,
+    });
+
+    // A deactivated user's in-progress sessions are abandoned (SPEC §6). In the background:
+    // the service serves while NATS is down, and the durable consumer catches up once it is back.
+    let nats: NatsConnection | undefined;
+    let stopConsuming: (() => Promise<void>) | undefined;
+    void connectNats(config.natsUrl, "sessions", log).then(async (nc) => {
+      nats = nc;
+      stopConsuming = await consumeAuthEvents(nc, {
+        durable: "sessions-user-deactivated",
+        subject: AUTH_SUBJECTS.userDeactivated,
+        log,
+        handle: async (item) => {
+          if (item.subject !== AUTH_SUBJECTS.userDeactivated) return;
+          const abandoned = await store.abandonForDeactivatedUser(item.event.event_id, item.event.user_id);
+          log.info({ user_id: item.event.user_id, abandoned }, "user deactivated; sessions abandoned");
+        },
+      });
+    });
+
+    const verifier = verifierFromAuthService({ authAddress: `${config.authHost}:${config.authPort}`, log });
+    return {
+      bindings: [implement(SessionsServiceService, sessionsHandlers({ store, trees, verifier }), log)],
+      stop: async () => {
+        await stopConsuming?.();
+        await nats?.drain().catch(() => {});
+        trees.close();
+      },
+    };
+  },
 });

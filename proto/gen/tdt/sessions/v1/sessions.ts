@@ -18,6 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Struct } from "../../../google/protobuf/struct.js";
 import { Timestamp } from "../../../google/protobuf/timestamp.js";
 import { Node } from "../../trees/v1/trees.js";
 
@@ -55,8 +56,8 @@ export interface Session {
   current_node?: Node | undefined;
   steps: Step[];
   notes: string;
-  /** The caller's context object (ticket, device, customer...) as JSON text. */
-  context_json: string;
+  /** The caller's context object (ticket, device, customer...). */
+  context?: { [key: string]: any } | undefined;
   started_at?: string | undefined;
   updated_at?: string | undefined;
   completed_at?: string | undefined;
@@ -90,8 +91,8 @@ export interface GetSessionResponse {
 
 export interface StartSessionRequest {
   tree_id: string;
-  /** A JSON object, as text; empty for none. */
-  context_json: string;
+  /** Free-form: ticket number, device, customer... */
+  context?: { [key: string]: any } | undefined;
 }
 
 export interface StartSessionResponse {
@@ -313,7 +314,7 @@ function createBaseSession(): Session {
     current_node: undefined,
     steps: [],
     notes: "",
-    context_json: "",
+    context: undefined,
     started_at: undefined,
     updated_at: undefined,
     completed_at: undefined,
@@ -352,8 +353,8 @@ export const Session: MessageFns<Session> = {
     if (message.notes !== "") {
       writer.uint32(82).string(message.notes);
     }
-    if (message.context_json !== "") {
-      writer.uint32(90).string(message.context_json);
+    if (message.context !== undefined) {
+      Struct.encode(Struct.wrap(message.context), writer.uint32(90).fork()).join();
     }
     if (message.started_at !== undefined) {
       Timestamp.encode(toTimestamp(message.started_at), writer.uint32(98).fork()).join();
@@ -465,7 +466,7 @@ export const Session: MessageFns<Session> = {
               break;
             }
 
-            message.context_json = reader.string();
+            message.context = Struct.unwrap(Struct.decode(reader, reader.uint32()));
             continue;
           }
           case 12: {
@@ -521,7 +522,7 @@ export const Session: MessageFns<Session> = {
       : undefined;
     message.steps = object.steps?.map((e) => Step.fromPartial(e)) || [];
     message.notes = object.notes ?? "";
-    message.context_json = object.context_json ?? "";
+    message.context = object.context ?? undefined;
     message.started_at = object.started_at ?? undefined;
     message.updated_at = object.updated_at ?? undefined;
     message.completed_at = object.completed_at ?? undefined;
@@ -824,7 +825,7 @@ export const GetSessionResponse: MessageFns<GetSessionResponse> = {
 };
 
 function createBaseStartSessionRequest(): StartSessionRequest {
-  return { tree_id: "", context_json: "" };
+  return { tree_id: "", context: undefined };
 }
 
 export const StartSessionRequest: MessageFns<StartSessionRequest> = {
@@ -832,8 +833,8 @@ export const StartSessionRequest: MessageFns<StartSessionRequest> = {
     if (message.tree_id !== "") {
       writer.uint32(10).string(message.tree_id);
     }
-    if (message.context_json !== "") {
-      writer.uint32(18).string(message.context_json);
+    if (message.context !== undefined) {
+      Struct.encode(Struct.wrap(message.context), writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -864,7 +865,7 @@ export const StartSessionRequest: MessageFns<StartSessionRequest> = {
               break;
             }
 
-            message.context_json = reader.string();
+            message.context = Struct.unwrap(Struct.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -885,7 +886,7 @@ export const StartSessionRequest: MessageFns<StartSessionRequest> = {
   fromPartial<I extends Exact<DeepPartial<StartSessionRequest>, I>>(object: I): StartSessionRequest {
     const message = createBaseStartSessionRequest();
     message.tree_id = object.tree_id ?? "";
-    message.context_json = object.context_json ?? "";
+    message.context = object.context ?? undefined;
     return message;
   },
 };

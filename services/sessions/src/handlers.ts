@@ -1,0 +1,143 @@
+import {
+  type AccessClaims,
+  type AccessTokenVerifier,
+  AppError,
+  type Handlers,
+  hasRole,
+  type RequestContext,
+  type ServiceClient,
+} from "@tdt/kit";
+import type { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
+import type { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
+import { renderReport } from "./reports/report.js";
+import { isUuid, type SessionRow, type SessionStore, toSession } from "./session-store.js";
+import { applyStep, completeState, type StepOp, startState } from "./step-engine.js";
+
+const notFound = () => new AppError("not_found", "not_found");
+const MAX_CONTEXT_BYTES = 10_000;
+
+/** Owners, engineers and admins see a session; to anyone else it does not exist. */
+function canSee(claims: AccessClaims, row: SessionRow): boolean {
+  return row.user_id === claims.sub || hasRole(claims, "engineer");
+}
+
+function page(request: { skip: number; limit: number }) {
+  return { skip: Math.max(0, request.skip || 0), limit: Math.min(Math.max(request.limit || 50, 1), 100) };
+}
+
+function stepOp(request: {
+  op: string;
+  node_id: string;
+  option_id: string;
+  note?: string | undefined;
+  notes?: string | undefined;
+}): StepOp {
+  switch (request.op) {
+    case "answer":
+      return { op: "answer", node_id: request.node_id, option_id: request.option_id, note: request.note };
+    case "continue":
+      return { op: "continue", node_id: request.node_id, note: request.note };
+    case "back":
+      return { op: "back" };
+    case "note":
+      return { op: "note", notes: request.notes ?? "" };
+    default:
+      throw AppError.invalid([{ loc: ["body", "op"], msg: "Must be answer, continue, back or note", type: "enum" }]);
+  }
+}
+
+/** Thin gRPC handlers: who may act (SPEC §6), then the step engine and the store. */
+export function sessionsHandlers(deps: {
+  store: SessionStore;
+  trees: ServiceClient<typeof TreesServiceService>;
+  verifier: AccessTokenVerifier;
+}): Handlers<typeof SessionsServiceService> {
+  const { store, trees, verifier } = deps;
+  const caller = (ctx: RequestContext) => verifier.verify(ctx.accessToken);
+
+  const visible = async (ctx: RequestContext, id: string) => {
+    const claims = await caller(ctx);
+    const row = await store.get(id);
+    if (!row || !canSee(claims, row)) throw notFound();
+    return { claims, row };
+  };
+
+  /** Changes are the owner's alone; others who may see the session get 403. */
+  const changeAsOwner = async (ctx: RequestContext, id: string, change: Parameters<SessionStore["change"]>[1]) => {
+    const { claims } = await visible(ctx, id);
+    const row = await store.change(id, async (current) => {
+      if (current.user_id !== claims.sub) throw new AppError("forbidden", "forbidden");
+      return change(current);
+    });
+    if (!row) throw notFound();
+    return { session: toSession(row, await store.tree(row.tree_id, row.tree_version)) };
+  };
+
+  return {
+    async listSessions(request, ctx) {
+      const claims = await caller(ctx);
+      const others = request.all || (request.user_id !== undefined && request.user_id !== claims.sub);
+      if (others && !hasRole(claims, "engineer")) throw new AppError("forbidden", "forbidden");
+      const userId = request.all ? undefined : (request.user_id ?? claims.sub);
+      if (userId !== undefined && !isUuid(userId)) return { sessions: [], total: 0 };
+      if (request.tree_id !== undefined && !isUuid(request.tree_id)) return { sessions: [], total: 0 };
+      const { rows, total } = await store.list(
+        { userId, status: request.status, treeId: request.tree_id },
+        page(request),
+      );
+      const sessions = await Promise.all(
+        rows.map(async (row) => toSession(row, await store.tree(row.tree_id, row.tree_version))),
+      );
+      return { sessions, total };
+    },
+
+    async getSession(request, ctx) {
+      const { row } = await visible(ctx, request.id);
+      return { session: toSession(row, await store.tree(row.tree_id, row.tree_version)) };
+    },
+
+    async startSession(request, ctx) {
+      const claims = await caller(ctx);
+      const context = request.context ?? {};
+      if (Buffer.byteLength(JSON.stringify(context)) > MAX_CONTEXT_BYTES) {
+        throw AppError.invalid([
+          { loc: ["body", "context"], msg: `At most ${MAX_CONTEXT_BYTES} bytes of JSON`, type: "too_large" },
+        ]);
+      }
+      if (!isUuid(request.tree_id)) throw notFound();
+      // The trees service answers as the caller sees it: an unknown, deleted or unpublished tree is a 404.
+      const { tree } = await trees.getPublishedTree(
+        { id: request.tree_id },
+        { requestId: ctx.requestId, accessToken: ctx.accessToken },
+      );
+      if (!tree) throw notFound();
+      const now = new Date();
+      const row = await store.create(tree, claims.sub, startState(tree, now), context, now);
+      return { session: toSession(row, tree) };
+    },
+
+    async stepSession(request, ctx) {
+      const op = stepOp(request);
+      return changeAsOwner(ctx, request.id, async (row) =>
+        applyStep(row, await store.tree(row.tree_id, row.tree_version), op, new Date()),
+      );
+    },
+
+    async completeSession(request, ctx) {
+      return changeAsOwner(ctx, request.id, async (row) =>
+        completeState(
+          row,
+          await store.tree(row.tree_id, row.tree_version),
+          { outcome: request.outcome, notes: request.notes },
+          new Date(),
+        ),
+      );
+    },
+
+    async exportSession(request, ctx) {
+      const { row } = await visible(ctx, request.id);
+      const tree = await store.tree(row.tree_id, row.tree_version);
+      return renderReport(toSession(row, tree), tree, request.format || "json");
+    },
+  };
+}

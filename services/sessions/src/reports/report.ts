@@ -1,0 +1,50 @@
+import { AppError } from "@tdt/kit";
+import type { Session } from "@tdt/proto/tdt/sessions/v1/sessions";
+import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
+import { csvReport } from "./csv.js";
+import { markdownReport } from "./markdown.js";
+import { pdfReport } from "./pdf.js";
+
+export const REPORT_FORMATS = ["json", "markdown", "csv", "pdf"] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+export interface ReportFile {
+  content: Buffer;
+  content_type: string;
+  filename: string;
+}
+
+const EXTENSIONS: Record<ReportFormat, string> = { json: "json", markdown: "md", csv: "csv", pdf: "pdf" };
+const CONTENT_TYPES: Record<ReportFormat, string> = {
+  json: "application/json",
+  markdown: "text/markdown; charset=utf-8",
+  csv: "text/csv; charset=utf-8",
+  pdf: "application/pdf",
+};
+
+/** A file name that is safe in any Content-Disposition and file system. */
+export function reportFilename(session: Session, format: ReportFormat): string {
+  const slug = session.tree_title
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "")
+    .slice(0, 40);
+  return `session-${slug || "report"}-${session.id.slice(0, 8)}.${EXTENSIONS[format]}`;
+}
+
+/** The session's report in one of the four formats, as a downloadable file. */
+export async function renderReport(session: Session, tree: Tree, format: string): Promise<ReportFile> {
+  if (!(REPORT_FORMATS as readonly string[]).includes(format)) {
+    throw AppError.invalid([{ loc: ["query", "format"], msg: "Must be json, markdown, csv or pdf", type: "enum" }]);
+  }
+  const chosen = format as ReportFormat;
+  const content =
+    chosen === "json"
+      ? Buffer.from(JSON.stringify({ session, tree }, null, 2))
+      : chosen === "markdown"
+        ? Buffer.from(markdownReport(session, tree))
+        : chosen === "csv"
+          ? Buffer.from(csvReport(session))
+          : await pdfReport(session, tree);
+  return { content, content_type: CONTENT_TYPES[chosen], filename: reportFilename(session, chosen) };
+}
