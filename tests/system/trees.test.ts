@@ -147,7 +147,9 @@ describe("validation", () => {
     });
     expect(response.status).toBe(422);
     expect(response.body.detail).toEqual(
-      expect.arrayContaining([expect.objectContaining({ loc: ["body", "nodes", 3, "options", 1, "next"], type: "unknown_node" })]),
+      expect.arrayContaining([
+        expect.objectContaining({ loc: ["body", "nodes", 3, "options", 1, "next"], type: "unknown_node" }),
+      ]),
     );
     const search = await client.call<Tree[]>("GET", "/api/v1/trees?limit=100", { token: engineer });
     expect(search.body.map((tree) => tree.title)).not.toContain("Broken tree");
@@ -178,9 +180,13 @@ describe("listing and search", () => {
     );
     expect(page.body).toHaveLength(1);
     expect(page.headers.get("x-total-count")).toBe("3");
-    const tagged = await client.call<Tree[]>("GET", `/api/v1/trees?category=${encodeURIComponent(category)}&tag=special`, {
-      token: engineer,
-    });
+    const tagged = await client.call<Tree[]>(
+      "GET",
+      `/api/v1/trees?category=${encodeURIComponent(category)}&tag=special`,
+      {
+        token: engineer,
+      },
+    );
     expect(tagged.body.map((tree) => tree.title)).toEqual(["Listed 0"]);
     const drafts = await client.call<Tree[]>(
       "GET",
