@@ -13,6 +13,8 @@ export type ServiceName = (typeof SERVICES)[number];
 export interface RunningStack {
   gatewayUrl: string;
   processes: Map<ServiceName, ChildProcess>;
+  /** Starts a service again (after it stopped), with the same environment, and waits for /ready. */
+  restart(name: ServiceName): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -84,13 +86,20 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     );
   };
   const gatewayUrl = `http://127.0.0.1:${options.env.GATEWAY_PORT ?? 8000}`;
+  const alive = () => [...processes.values()].every((child) => child.exitCode === null && child.signalCode === null);
+  const restart = async (name: ServiceName) => {
+    const previous = processes.get(name);
+    if (previous && previous.exitCode === null && previous.signalCode === null) {
+      throw new Error(`${name} is still running`);
+    }
+    processes.set(name, startService(name, options));
+    await waitForReady(gatewayUrl, options.readyTimeoutMs ?? 60_000, alive);
+  };
   try {
-    await waitForReady(gatewayUrl, options.readyTimeoutMs ?? 60_000, () =>
-      [...processes.values()].every((child) => child.exitCode === null),
-    );
+    await waitForReady(gatewayUrl, options.readyTimeoutMs ?? 60_000, alive);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { gatewayUrl, processes, stop };
+  return { gatewayUrl, processes, restart, stop };
 }
