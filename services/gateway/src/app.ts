@@ -7,10 +7,12 @@ import type { Downstream } from "./downstream.js";
 import { httpErrorOf } from "./http-errors.js";
 import { authRoutes } from "./routes/auth.js";
 import { healthRoutes } from "./routes/health.js";
+import { treesRoutes } from "./routes/trees.js";
 import { wellKnownRoutes } from "./routes/well-known.js";
-import { validatorCompiler } from "./schema-validation.js";
+import { buildValidator } from "./schema-validation.js";
 import { AUTH_SCHEMAS } from "./schemas/auth.js";
 import { ErrorSchema, ValidationErrorSchema } from "./schemas/errors.js";
+import { TREE_SCHEMAS } from "./schemas/trees.js";
 import { problemsFromSchemaErrors } from "./validation.js";
 
 export const BODY_LIMIT_BYTES = 2 * 1024 * 1024;
@@ -43,10 +45,10 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     // One line per request, written when it ends (below), labelled like every other service's.
     logController: new LogController({ requestIdLogLabel: "request_id", disableRequestLogging: true }),
     trustProxy: options.trustProxy ?? false,
+    schemaController: { compilersFactory: { buildValidator } },
   });
 
-  app.setValidatorCompiler(validatorCompiler);
-  for (const schema of [ErrorSchema, ValidationErrorSchema, ...AUTH_SCHEMAS]) app.addSchema(schema);
+  for (const schema of [ErrorSchema, ValidationErrorSchema, ...AUTH_SCHEMAS, ...TREE_SCHEMAS]) app.addSchema(schema);
   app.decorateRequest("caller", null);
 
   app.addHook("onSend", async (request, reply) => {
@@ -109,6 +111,11 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   await app.register(wellKnownRoutes, { downstream: options.downstream });
   await app.register(authRoutes, {
     prefix: "/api/v1/auth",
+    downstream: options.downstream,
+    verifier: options.verifier,
+  });
+  await app.register(treesRoutes, {
+    prefix: "/api/v1/trees",
     downstream: options.downstream,
     verifier: options.verifier,
   });

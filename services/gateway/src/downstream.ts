@@ -27,6 +27,12 @@ export function connectDownstream(config: {
   };
 }
 
+/** A message field proto3 leaves optional but the service always fills: its absence is a bug (500). */
+export function present<T>(value: T | undefined, field: string): T {
+  if (value === undefined) throw new Error(`a downstream service answered without ${field}`);
+  return value;
+}
+
 export function closeDownstream(downstream: Downstream): void {
   for (const client of Object.values(downstream)) client.close();
 }

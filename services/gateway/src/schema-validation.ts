@@ -1,6 +1,5 @@
-import { Ajv, type Options } from "ajv";
+import { Ajv, type AnySchema, type Options, type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
-import type { FastifySchemaCompiler } from "fastify";
 
 // discriminator: a `oneOf` keyed by one property reports only the errors of the branch it names.
 const common: Options = {
@@ -11,11 +10,23 @@ const common: Options = {
   discriminator: true,
 };
 
-// Bodies are JSON with real types: a number sent for a string is an error, as it was in FastAPI.
-const bodyAjv = addFormats.default(new Ajv({ ...common, coerceTypes: false }));
-// Query strings and path parameters are text: "limit=10" must become 10.
-const textAjv = addFormats.default(new Ajv({ ...common, coerceTypes: "array" }));
+function ajvWith(options: Options, sharedSchemas: AnySchema[]): Ajv {
+  const ajv = addFormats.default(new Ajv({ ...common, ...options }));
+  for (const schema of sharedSchemas) ajv.addSchema(schema);
+  return ajv;
+}
 
-/** fastify's schema compiler: strict types for JSON bodies, coercion for text parts. */
-export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) =>
-  (httpPart === "body" ? bodyAjv : textAjv).compile(schema as object);
+/**
+ * fastify's validator factory, given the schemas registered with `addSchema` so that a route's
+ * `$ref: "TreeInput#"` resolves: strict types for JSON bodies, coercion for text parts.
+ */
+export function buildValidator(
+  externalSchemas: Record<string, AnySchema | AnySchema[]>,
+): (route: { schema: unknown; httpPart?: string | undefined }) => ValidateFunction {
+  const shared = Object.values(externalSchemas).flat();
+  // Bodies are JSON with real types: a number sent for a string is an error, as it was in FastAPI.
+  const bodyAjv = ajvWith({ coerceTypes: false }, shared);
+  // Query strings and path parameters are text: "limit=10" must become 10.
+  const textAjv = ajvWith({ coerceTypes: "array" }, shared);
+  return ({ schema, httpPart }) => (httpPart === "body" ? bodyAjv : textAjv).compile(schema as object);
+}

@@ -49,13 +49,26 @@ const KIND_TO_GRPC: Record<ErrorKind, GrpcStatus> = {
 export const ERROR_PROBLEMS_KEY = "tdt-problems";
 export const ERROR_RETRY_AFTER_KEY = "tdt-retry-after";
 
+/** At most this many problems travel: they ride in gRPC metadata, whose headers HTTP/2 bounds (~64 KB). */
+export const MAX_PROBLEMS = 100;
+
+/** The first MAX_PROBLEMS problems, and one more saying how many were left out. */
+export function capProblems(problems: Problem[]): Problem[] {
+  if (problems.length <= MAX_PROBLEMS) return problems;
+  const rest = problems.length - MAX_PROBLEMS;
+  return [
+    ...problems.slice(0, MAX_PROBLEMS),
+    { loc: ["body"], msg: `${rest} more problems not shown; fix these first`, type: "too_many_problems" },
+  ];
+}
+
 /** A thrown value as the gRPC error to send: AppErrors keep their code, anything else is INTERNAL. */
 export function toServiceError(error: unknown): Partial<ServiceError> {
   if (!(error instanceof AppError)) {
     return { code: GrpcStatus.INTERNAL, details: "internal_error", metadata: new Metadata() };
   }
   const metadata = new Metadata();
-  if (error.extra.problems) metadata.set(ERROR_PROBLEMS_KEY, JSON.stringify(error.extra.problems));
+  if (error.extra.problems) metadata.set(ERROR_PROBLEMS_KEY, JSON.stringify(capProblems(error.extra.problems)));
   if (error.extra.retryAfterSeconds !== undefined) {
     metadata.set(ERROR_RETRY_AFTER_KEY, String(error.extra.retryAfterSeconds));
   }

@@ -5,6 +5,7 @@ import {
   ERROR_RETRY_AFTER_KEY,
   type ErrorKind,
   isServiceError,
+  MAX_PROBLEMS,
   readServiceError,
   toServiceError,
 } from "@tdt/kit";
@@ -108,5 +109,25 @@ describe("isServiceError", () => {
     ["an AppError", new AppError("conflict", "x")],
   ])("rejects %s", (_label, value) => {
     expect(isServiceError(value)).toBe(false);
+  });
+});
+
+describe("long problem lists", () => {
+  it("sends at most MAX_PROBLEMS problems and says how many more there were", () => {
+    const problems = Array.from({ length: 2000 }, (_, i) => ({
+      loc: ["body", "nodes", i, "id"],
+      msg: "Not reachable from the root",
+      type: "unreachable_node",
+    }));
+    const sent = toServiceError(AppError.invalid(problems));
+    const read = readServiceError(asReceived(sent));
+    expect(read.problems).toHaveLength(MAX_PROBLEMS + 1);
+    expect(read.problems?.[0]).toEqual(problems[0]);
+    expect(read.problems?.at(-1)).toEqual({
+      loc: ["body"],
+      msg: `${2000 - MAX_PROBLEMS} more problems not shown; fix these first`,
+      type: "too_many_problems",
+    });
+    expect(JSON.stringify(read.problems).length).toBeLessThan(32_000);
   });
 });

@@ -10,9 +10,10 @@ import type {
 } from "@tdt/proto/tdt/auth/v1/auth";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { callOptionsOf, requireRole, requireUser } from "../authenticate.js";
-import type { Downstream } from "../downstream.js";
+import { type Downstream, present } from "../downstream.js";
 import { PRESETS } from "../schemas/auth.js";
-import { DOWNSTREAM_ERRORS, errorResponses } from "../schemas/errors.js";
+import { BEARER, NO_CONTENT, PAGE_PARAMETERS, ref, totalCountHeader, uuid } from "../schemas/common.js";
+import { BODY_ERRORS, DOWNSTREAM_ERRORS, errorResponses } from "../schemas/errors.js";
 
 export interface AuthRoutesOptions {
   downstream: Downstream;
@@ -20,17 +21,11 @@ export interface AuthRoutesOptions {
 }
 
 const TAGS = ["auth"];
-const BEARER = [{ bearer: [] }];
-/** Errors of any route with a body: malformed, too large, invalid. */
-const BODY_ERRORS = [400, 413, 422];
-const NO_CONTENT = { 204: { type: "null", description: "Done" } };
 
 const email = { type: "string", minLength: 3, maxLength: 320 } as const;
 /** Login takes any stored password; the 8–128 rule is for choosing one. */
 const loginPassword = { type: "string", minLength: 1, maxLength: 1024 } as const;
 const refreshToken = { type: "string", minLength: 1, maxLength: 8192 } as const;
-const uuid = { type: "string", format: "uuid" } as const;
-const ref = (id: string) => ({ $ref: `${id}#` });
 const LOGIN_RESPONSES = {
   200: { description: "A new login session's token pair", ...ref("TokenPair") },
   ...errorResponses(...BODY_ERRORS, 401, 429, ...DOWNSTREAM_ERRORS),
@@ -39,12 +34,6 @@ const LOGIN_RESPONSES = {
 /** Where a login comes from, recorded on the login session and used for rate limits. */
 function clientOf(request: FastifyRequest): ClientInfo {
   return { user_agent: (request.headers["user-agent"] ?? "").slice(0, 512), ip: request.ip };
-}
-
-/** A message field proto3 leaves optional but the auth service always fills. */
-function present<T>(value: T | undefined, field: string): T {
-  if (value === undefined) throw new Error(`the auth service answered without ${field}`);
-  return value;
 }
 
 /** SPEC §4.1 over the AuthService: each route calls the RPC of the same purpose. */
@@ -257,15 +246,12 @@ export async function authRoutes(app: FastifyInstance, { downstream, verifier }:
         querystring: {
           type: "object",
           additionalProperties: false,
-          properties: {
-            skip: { type: "integer", minimum: 0, maximum: 2_147_483_647, default: 0 },
-            limit: { type: "integer", minimum: 1, maximum: 100, default: 50 },
-          },
+          properties: PAGE_PARAMETERS,
         },
         response: {
           200: {
             description: "One page of users; the total is in `X-Total-Count`",
-            headers: { "x-total-count": { type: "integer", description: "How many users there are" } },
+            headers: totalCountHeader("users"),
             type: "array",
             items: ref("User"),
           },

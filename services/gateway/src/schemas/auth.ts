@@ -1,17 +1,16 @@
 import { ROLES } from "@tdt/kit";
+import { timestamp, uuid } from "./common.js";
 
 /** The shapes of SPEC §4.1, shared by the auth routes and documented once in OpenAPI. */
 
 export const PRESETS = ["strict", "standard", "aal2", "custom"] as const;
-
-const timestamp = { type: "string", format: "date-time" } as const;
 
 export const UserSchema = {
   $id: "User",
   type: "object",
   required: ["id", "email", "full_name", "role", "is_active", "created_at"],
   properties: {
-    id: { type: "string", format: "uuid" },
+    id: uuid,
     email: { type: "string", format: "email" },
     full_name: { type: "string" },
     role: { type: "string", enum: ROLES },
@@ -46,7 +45,7 @@ export const LoginSessionSchema = {
     "current",
   ],
   properties: {
-    sid: { type: "string", format: "uuid" },
+    sid: uuid,
     created_at: { ...timestamp, description: "When the user logged in (auth_time)" },
     last_used_at: timestamp,
     user_agent: { type: "string" },

@@ -58,5 +58,8 @@ export function errorResponses(...statuses: number[]): Record<number, object> {
   );
 }
 
+/** Errors of any route with a body: malformed, too large, invalid. */
+export const BODY_ERRORS = [400, 413, 422] as const;
+
 /** Errors any route that calls a downstream service can answer with. */
 export const DOWNSTREAM_ERRORS = [503, 504] as const;

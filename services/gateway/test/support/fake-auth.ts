@@ -1,19 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { type GrpcServerHandle, type Handlers, implement, startGrpcServer } from "@tdt/kit";
+import type { Handlers } from "@tdt/kit";
 import { AuthServiceService, type SessionPolicy, type User } from "@tdt/proto/tdt/auth/v1/auth";
-import { testLogger } from "../../../../tests/support/silent-logger.js";
+import { FakeService } from "./fake-service.js";
 import { SigningKeys } from "./signing-keys.js";
 
 type Auth = typeof AuthServiceService;
-type MethodName = keyof Auth;
-
-/** One call as the fake auth service saw it. */
-export interface RecordedCall {
-  method: MethodName;
-  request: unknown;
-  requestId: string;
-  accessToken: string | undefined;
-}
 
 export const STRICT_POLICY: SessionPolicy = {
   preset: "strict",
@@ -34,66 +25,16 @@ export function sampleUser(overrides: Partial<User> = {}): User {
   };
 }
 
-/**
- * A stand-in for the auth service on a real gRPC server: plausible answers by default, any
- * method replaceable by a test (`answer`), every call recorded with its metadata.
- */
-export class FakeAuth {
-  readonly calls: RecordedCall[] = [];
-  private overrides: Partial<Handlers<Auth>> = {};
-
-  private constructor(
-    readonly keys: SigningKeys,
-    private server: GrpcServerHandle | undefined,
-  ) {}
+/** The auth service, faked (see FakeService), with the signing keys its tokens and JWKS come from. */
+export class FakeAuth extends FakeService<Auth> {
+  private constructor(readonly keys: SigningKeys) {
+    super(AuthServiceService, "tdt.auth.v1.AuthService");
+  }
 
   static async start(): Promise<FakeAuth> {
-    const fake = new FakeAuth(await SigningKeys.create(), undefined);
-    const log = testLogger("fake-auth");
-    const recording = Object.fromEntries(
-      (Object.keys(AuthServiceService) as MethodName[]).map((method) => [
-        method,
-        async (request: unknown, ctx: { requestId: string; accessToken: string | undefined }) => {
-          fake.calls.push({ method, request, requestId: ctx.requestId, accessToken: ctx.accessToken });
-          const handler = (fake.overrides[method] ?? fake.defaults[method]) as (
-            request: unknown,
-            ctx: unknown,
-          ) => Promise<unknown>;
-          return handler(request, ctx);
-        },
-      ]),
-    ) as unknown as Handlers<Auth>;
-    fake.server = await startGrpcServer({
-      host: "127.0.0.1",
-      port: 0,
-      bindings: [implement(AuthServiceService, recording, log)],
-      serviceNames: ["tdt.auth.v1.AuthService"],
-      log,
-    });
+    const fake = new FakeAuth(await SigningKeys.create());
+    await fake.listen();
     return fake;
-  }
-
-  get port(): number {
-    return (this.server as GrpcServerHandle).port;
-  }
-
-  /** Makes `method` answer with `handler` until `reset`. */
-  answer<M extends MethodName>(method: M, handler: Handlers<Auth>[M]): void {
-    this.overrides[method] = handler;
-  }
-
-  reset(): void {
-    this.overrides = {};
-    this.calls.length = 0;
-  }
-
-  /** The calls of `method`, oldest first. */
-  callsOf(method: MethodName): RecordedCall[] {
-    return this.calls.filter((call) => call.method === method);
-  }
-
-  async stop(): Promise<void> {
-    await this.server?.shutdown(1_000);
   }
 
   private async tokens() {
@@ -105,7 +46,7 @@ export class FakeAuth {
     };
   }
 
-  private readonly defaults: Handlers<Auth> = {
+  protected readonly defaults: Handlers<Auth> = {
     register: async (request) => ({
       user: sampleUser({ email: request.email, full_name: request.full_name }),
     }),

@@ -1,0 +1,70 @@
+import { randomUUID } from "node:crypto";
+import type { Handlers } from "@tdt/kit";
+import { type Tree, type TreeSummary, TreesServiceService, type TreeVersion } from "@tdt/proto/tdt/trees/v1/trees";
+import { printerTree } from "../../../../tests/support/trees.js";
+import { type TreeBody, treeInputOf } from "../../src/tree-documents.js";
+import { FakeService } from "./fake-service.js";
+
+type Trees = typeof TreesServiceService;
+
+const AUTHOR = "6f1c2b0e-8a4d-4c3e-9b1a-2d3e4f5a6b7c";
+const CREATED_AT = "2025-01-02T03:04:05.000Z";
+
+/** The SPEC's printer example as the trees service stores it, at version 3. */
+export function sampleTree(overrides: Partial<Tree> = {}): Tree {
+  return {
+    id: randomUUID(),
+    version: 3,
+    created_by: AUTHOR,
+    created_at: CREATED_AT,
+    updated_at: "2025-02-03T04:05:06.000Z",
+    ...treeInputOf(printerTree() as TreeBody),
+    ...overrides,
+  };
+}
+
+export function sampleSummary(overrides: Partial<TreeSummary> = {}): TreeSummary {
+  const { nodes, root_node_id: _root, change_note: _note, ...header } = sampleTree();
+  return { ...header, node_count: nodes.length, ...overrides };
+}
+
+export const SAMPLE_VERSIONS: TreeVersion[] = [2, 1].map((version) => ({
+  version,
+  created_by: AUTHOR,
+  created_at: CREATED_AT,
+  change_note: `Version ${version}`,
+}));
+
+/** The trees service, faked (see FakeService): three trees to list, and trees written as sent. */
+export class FakeTrees extends FakeService<Trees> {
+  private constructor() {
+    super(TreesServiceService, "tdt.trees.v1.TreesService");
+  }
+
+  static async start(): Promise<FakeTrees> {
+    const fake = new FakeTrees();
+    await fake.listen();
+    return fake;
+  }
+
+  protected readonly defaults: Handlers<Trees> = {
+    listTrees: async (request) => {
+      const all = ["A", "B", "C"].map((letter) => sampleSummary({ title: `Tree ${letter}` }));
+      return { trees: all.slice(request.skip, request.skip + request.limit), total: all.length };
+    },
+    listCategories: async () => ({ categories: ["Network", "Printers"] }),
+    searchTrees: async (request) => ({
+      trees: Array.from({ length: 30 }, (_, i) => sampleSummary({ title: `Hit ${i}` })).slice(0, request.limit),
+    }),
+    getTree: async (request) => ({
+      tree: sampleTree({ id: request.id, ...(request.version === undefined ? {} : { version: request.version }) }),
+    }),
+    listTreeVersions: async () => ({ versions: SAMPLE_VERSIONS }),
+    createTree: async (request) => ({ tree: sampleTree({ ...request.tree, version: 1 }) }),
+    updateTree: async (request) => ({
+      tree: sampleTree({ ...request.tree, id: request.id, version: request.version + 1 }),
+    }),
+    deleteTree: async () => ({}),
+    getPublishedTree: async (request) => ({ tree: sampleTree({ id: request.id }) }),
+  };
+}
