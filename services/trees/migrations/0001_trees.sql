@@ -39,3 +39,5 @@ create table search_words (
   word text primary key
 );
 create index search_words_trgm on search_words using gin (word gin_trgm_ops);
+-- For "is this a prefix of a known word" (the last word typed).
+create index search_words_prefix on search_words (word text_pattern_ops);

@@ -133,12 +133,22 @@ export class TreeStore {
     const words = await this.correctTypos(queryWords(text));
     if (words.length === 0) return [];
     const sql = this.sql;
+    const query = tsquerySource(words);
+    // Matching starts from the full-text index (materialized, so the plan never walks every tree
+    // first), then keeps the versions the audience sees.
     const rows = await sql<VersionRow[]>`
+      with matches as materialized (
+        select tree_id, version, ts_rank('{0.1, 0.2, 0.4, 1.0}', search, to_tsquery('english', ${query})) as rank
+        from tree_versions
+        where search @@ to_tsquery('english', ${query})
+      )
       select ${versionColumns(sql)}
-      from ${visibleVersions(sql, audience)}
-        and v.search @@ to_tsquery('english', ${tsquerySource(words)})
-      order by ts_rank('{0.1, 0.2, 0.4, 1.0}', v.search, to_tsquery('english', ${tsquerySource(words)})) desc,
-               v.created_at desc
+      from matches m
+      join trees t on t.id = m.tree_id and t.deleted_at is null and m.version = ${
+        audience === "authors" ? sql`t.latest_version` : sql`t.published_version`
+      }
+      join tree_versions v on v.tree_id = m.tree_id and v.version = m.version
+      order by m.rank desc, v.created_at desc
       limit ${limit}`;
     return rows.map(toSummary);
   }

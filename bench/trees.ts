@@ -1,0 +1,110 @@
+/**
+ * Trees benchmark: GET of one tree and a search through the gateway with 10,000 trees loaded
+ * (through the API, by engineers, as real content would arrive):
+ *   npm run bench:trees           (BENCH_TREES, BENCH_SECONDS, BENCH_WORKERS to change it)
+ */
+import { api } from "../tests/support/api.js";
+import { startPrivateNats } from "../tests/support/nats.js";
+import { startSystem } from "../tests/support/system.js";
+import { printerTree } from "../tests/support/trees.js";
+import { load, printTable } from "./measure.js";
+
+const treeCount = Number(process.env.BENCH_TREES ?? 10_000);
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const workers = Number(process.env.BENCH_WORKERS ?? 16);
+
+const WORDS = [
+  "printer",
+  "router",
+  "laptop",
+  "battery",
+  "screen",
+  "email",
+  "vpn",
+  "scanner",
+  "badge",
+  "kiosk",
+  "modem",
+];
+const PARTS = ["power", "cable", "driver", "firmware", "fan", "port", "adapter", "update", "password", "signal"];
+
+const nats = await startPrivateNats();
+const system = await startSystem({
+  NATS_URL: nats.url,
+  ADMIN_EMAIL: "admin@example.com",
+  ADMIN_PASSWORD: "admin-password-1",
+  LOG_LEVEL: "warn",
+});
+try {
+  const client = api(system.url);
+  const admin = (await client.login("admin@example.com", "admin-password-1")).access_token;
+  const reader = (await client.user("reader")).tokens.access_token;
+
+  const loadStarted = performance.now();
+  const ids: string[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < treeCount) {
+        const i = next++;
+        const word = WORDS[i % WORDS.length] as string;
+        const part = PARTS[Math.floor(i / WORDS.length) % PARTS.length] as string;
+        const body = printerTree({
+          title: `${word} ${part} problem ${i}`,
+          description: `Troubleshooting a ${word} with a faulty ${part}, case ${i}.`,
+          category: word,
+          tags: [part, `batch-${i % 50}`],
+        });
+        const response = await client.call<{ id: string }>("POST", "/api/v1/trees", { token: admin, json: body });
+        if (response.status !== 201) throw new Error(`create failed: ${response.status}`);
+        ids.push(response.body.id);
+      }
+    }),
+  );
+  const loadSeconds = (performance.now() - loadStarted) / 1000;
+
+  const getOne = await load({
+    workers,
+    seconds,
+    setup: async (worker) => ({ worker, n: 0 }),
+    step: async (state) => {
+      const id = ids[(state.worker * 7919 + state.n++ * 104_729) % ids.length];
+      return (await client.call("GET", `/api/v1/trees/${id}`, { token: reader })).status === 200;
+    },
+  });
+  const search = await load({
+    workers,
+    seconds,
+    setup: async (worker) => ({ worker, n: 0 }),
+    step: async (state) => {
+      const i = state.worker + state.n++;
+      const q = `${WORDS[i % WORDS.length]} ${(PARTS[i % PARTS.length] as string).slice(0, 4)}`;
+      return (
+        (await client.call("GET", `/api/v1/trees/search?q=${encodeURIComponent(q)}`, { token: reader })).status === 200
+      );
+    },
+  });
+
+  printTable(
+    `Trees through the gateway: ${treeCount} trees (loaded in ${loadSeconds.toFixed(0)} s), ${workers} clients, ${seconds} s each`,
+    [
+      {
+        measure: "GET /trees/{id}",
+        "req/s": getOne.perSecond,
+        "p50 ms": getOne.p50,
+        "p99 ms": getOne.p99,
+        failures: getOne.failures,
+      },
+      {
+        measure: "GET /trees/search?q=word pref",
+        "req/s": search.perSecond,
+        "p50 ms": search.p50,
+        "p99 ms": search.p99,
+        failures: search.failures,
+      },
+    ],
+  );
+} finally {
+  await system.stop();
+  await nats.dispose();
+}
