@@ -1,0 +1,84 @@
+import type { Session } from "@tdt/proto/tdt/sessions/v1/sessions";
+import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
+import { describe, expect, it } from "vitest";
+import { csvField, csvReport } from "../src/reports/csv.js";
+import { markdownReport } from "../src/reports/markdown.js";
+import { renderReport, reportFilename } from "../src/reports/report.js";
+
+const session: Session = {
+  id: "0f8fad5b-d9cb-469f-a165-70867728950e",
+  tree_id: "t",
+  tree_version: 2,
+  tree_title: "Wi-Fi: no connection!",
+  user_id: "u",
+  status: "completed",
+  outcome: "escalated",
+  current_node: { id: "s", type: "solution", title: "Escalate", body: "", options: [], outcome: "escalate" },
+  steps: [
+    {
+      seq: 1,
+      node_id: "q",
+      node_title: 'Is the "router" on?',
+      option_id: "no",
+      option_label: "No",
+      note: '=HYPERLINK("http://evil")',
+      entered_at: "2026-01-01T10:00:00.000Z",
+      left_at: "2026-01-01T10:01:05.000Z",
+      duration_ms: 65_000,
+    },
+    {
+      seq: 2,
+      node_id: "s",
+      node_title: "Escalate | to network",
+      option_id: "",
+      option_label: "",
+      note: "line one\nline two",
+      entered_at: "2026-01-01T10:01:05.000Z",
+      left_at: "2026-01-01T10:01:10.000Z",
+      duration_ms: 5_000,
+    },
+  ],
+  notes: "Customer informed",
+  context: { ticket: "INC-7", site: { floor: 3 } },
+  started_at: "2026-01-01T10:00:00.000Z",
+  updated_at: "2026-01-01T10:01:10.000Z",
+  completed_at: "2026-01-01T10:01:10.000Z",
+};
+const tree = { id: "t", title: "Wi-Fi: no connection!", version: 2 } as Tree;
+
+describe("reports", () => {
+  it("writes CSV with one row per step, quoting and defusing formulas", () => {
+    const rows = csvReport(session).split("\r\n");
+    expect(rows[0]).toBe("seq,node_id,node_title,option_id,option_label,note,entered_at,left_at,duration_ms");
+    expect(rows[1]).toBe(
+      '1,q,"Is the ""router"" on?",no,No,"\'=HYPERLINK(""http://evil"")",2026-01-01T10:00:00.000Z,2026-01-01T10:01:05.000Z,65000',
+    );
+    expect(rows[2]).toContain('"line one\nline two"');
+    expect(csvField("-1+2")).toBe("'-1+2");
+    expect(csvField(-5)).toBe("-5");
+  });
+
+  it("writes Markdown with the facts, the context and a table that pipes cannot break", () => {
+    const markdown = markdownReport(session, tree);
+    expect(markdown).toContain("- Outcome: escalated");
+    expect(markdown).toContain("- ticket: INC-7");
+    expect(markdown).toContain('- site: {"floor":3}');
+    expect(markdown).toContain('| 1 | Is the "router" on? | No | =HYPERLINK("http://evil") | 1 min 5 s |');
+    expect(markdown).toContain("| 2 | Escalate \\| to network | done | line one<br>line two | 5 s |");
+    expect(markdown).toContain("## Notes\n\nCustomer informed");
+  });
+
+  it("names files safely and refuses an unknown format", async () => {
+    expect(reportFilename(session, "pdf")).toBe("session-wi-fi-no-connection-0f8fad5b.pdf");
+    await expect(renderReport(session, tree, "docx")).rejects.toMatchObject({
+      kind: "invalid",
+      extra: { problems: [expect.objectContaining({ loc: ["query", "format"] })] },
+    });
+  });
+
+  it("renders a PDF document", async () => {
+    const file = await renderReport(session, tree, "pdf");
+    expect(file.content_type).toBe("application/pdf");
+    expect(file.content.subarray(0, 5).toString()).toBe("%PDF-");
+  });
+});

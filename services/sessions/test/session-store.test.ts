@@ -1,0 +1,77 @@
+import { randomUUID } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { migrate } from "@tdt/kit";
+import { type Tree, TreeInput } from "@tdt/proto/tdt/trees/v1/trees";
+import type { Sql } from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect, createDatabase, dropDatabase } from "../../../tests/support/database.js";
+import { testLogger } from "../../../tests/support/silent-logger.js";
+import { printerTree } from "../../../tests/support/trees.js";
+import { SessionStore } from "../src/session-store.js";
+import { applyStep, startState } from "../src/step-engine.js";
+
+let database: { name: string; url: string };
+let sql: Sql;
+let store: SessionStore;
+
+const tree: Tree = {
+  ...TreeInput.fromPartial(printerTree() as never),
+  id: randomUUID(),
+  version: 1,
+  created_by: randomUUID(),
+  created_at: new Date().toISOString(),
+  updated_at: new Date().toISOString(),
+};
+
+beforeAll(async () => {
+  database = await createDatabase("sessions_store");
+  sql = connect(database.url);
+  await migrate(sql, fileURLToPath(new URL("../migrations", import.meta.url)), testLogger());
+  store = new SessionStore(sql);
+});
+
+afterAll(async () => {
+  await sql?.end();
+  if (database) await dropDatabase(database.name);
+});
+
+const startFor = (userId: string) => store.create(tree, userId, startState(tree, new Date()), {}, new Date());
+
+describe("the session store", () => {
+  it("abandons a deactivated user's in-progress sessions once per event", async () => {
+    const user = randomUUID();
+    const open = await startFor(user);
+    const other = await startFor(randomUUID());
+    const event = randomUUID();
+    expect(await store.abandonForDeactivatedUser(event, user)).toBe(1);
+    expect((await store.get(open.id))?.status).toBe("abandoned");
+    expect((await store.get(other.id))?.status).toBe("in_progress");
+
+    // Reactivated, the user starts again; the old event redelivered must not touch the new session.
+    const later = await startFor(user);
+    expect(await store.abandonForDeactivatedUser(event, user)).toBe(0);
+    expect((await store.get(later.id))?.status).toBe("in_progress");
+  });
+
+  it("applies concurrent steps on one session one after the other", async () => {
+    const session = await startFor(randomUUID());
+    const answer = () =>
+      store
+        .change(session.id, async (row) =>
+          applyStep(row, tree, { op: "answer", node_id: "power", option_id: "yes" }, new Date()),
+        )
+        .then(
+          () => "ok",
+          (error: { code?: string }) => error.code,
+        );
+    const outcomes = await Promise.all([answer(), answer(), answer()]);
+    expect(outcomes.sort()).toEqual(["ok", "stale_step", "stale_step"]);
+    expect((await store.get(session.id))?.steps).toHaveLength(2);
+  });
+
+  it("keeps the tree version a session started on", async () => {
+    const session = await startFor(randomUUID());
+    const copy = await new SessionStore(sql).tree(session.tree_id, session.tree_version);
+    expect(copy.nodes).toEqual(tree.nodes);
+  });
+});
