@@ -58,6 +58,16 @@ export function api(baseUrl: string) {
       if (response.status !== 200) throw new Error(`login failed: ${response.status} ${JSON.stringify(response.body)}`);
       return response.body;
     },
+    /** A new engineer (promoted by an admin), logged in: the access token. */
+    async engineer(adminToken: string): Promise<string> {
+      const account = await this.register(uniqueEmail("engineer"));
+      const promoted = await call("PATCH", `/api/v1/auth/users/${account.id}`, {
+        token: adminToken,
+        json: { role: "engineer" },
+      });
+      if (promoted.status !== 200) throw new Error(`promotion failed: ${promoted.status}`);
+      return (await this.login(account.email, account.password)).access_token;
+    },
     /** A new technician, logged in. */
     async user(label = "tech") {
       const account = await this.register(uniqueEmail(label));

@@ -48,9 +48,7 @@ beforeAll(async () => {
   system = await startSystem({ NATS_URL: nats.url, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
   client = api(system.url);
   admin = (await client.login(ADMIN.email, ADMIN.password)).access_token;
-  const account = await client.register(client.uniqueEmail("engineer"));
-  await client.call("PATCH", `/api/v1/auth/users/${account.id}`, { token: admin, json: { role: "engineer" } });
-  engineer = (await client.login(account.email, account.password)).access_token;
+  engineer = await client.engineer(admin);
   const created = await client.call<{ id: string }>("POST", "/api/v1/trees", { token: engineer, json: printerTree() });
   expect(created.status).toBe(201);
   treeId = created.body.id;

@@ -28,9 +28,7 @@ beforeAll(async () => {
   system = await startSystem({ NATS_URL: nats.url, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
   client = api(system.url);
   admin = (await client.login(ADMIN.email, ADMIN.password)).access_token;
-  const engineerAccount = await client.register(client.uniqueEmail("engineer"));
-  await client.call("PATCH", `/api/v1/auth/users/${engineerAccount.id}`, { token: admin, json: { role: "engineer" } });
-  engineer = (await client.login(engineerAccount.email, engineerAccount.password)).access_token;
+  engineer = await client.engineer(admin);
   technician = (await client.user("technician")).tokens.access_token;
 });
 

@@ -25,7 +25,8 @@ interface VersionRow {
   updated_at: Date;
 }
 
-function toSummary(row: VersionRow): TreeSummary {
+/** What a summary and a full tree both say about a version. */
+function describe(row: VersionRow) {
   return {
     id: row.id,
     title: row.title,
@@ -34,29 +35,18 @@ function toSummary(row: VersionRow): TreeSummary {
     tags: row.tags,
     status: row.status,
     version: row.version,
-    node_count: row.node_count,
     created_by: row.created_by,
     created_at: row.created_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
   };
 }
 
+function toSummary(row: VersionRow): TreeSummary {
+  return { ...describe(row), node_count: row.node_count };
+}
+
 function toTree(row: VersionRow): Tree {
-  return {
-    id: row.id,
-    title: row.title,
-    description: row.description,
-    category: row.category,
-    tags: row.tags,
-    status: row.status,
-    version: row.version,
-    root_node_id: row.root_node_id,
-    change_note: row.change_note,
-    created_by: row.created_by,
-    created_at: row.created_at.toISOString(),
-    updated_at: row.updated_at.toISOString(),
-    nodes: row.nodes,
-  };
+  return { ...describe(row), root_node_id: row.root_node_id, change_note: row.change_note, nodes: row.nodes };
 }
 
 /** The columns of a version joined with its tree; `updated_at` is when this version was made. */
