@@ -25,7 +25,12 @@ interface Tree {
 
 beforeAll(async () => {
   nats = await startPrivateNats();
-  system = await startSystem({ NATS_URL: nats.url, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+  system = await startSystem({
+    NATS_URL: nats.url,
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+    LOGIN_RATE_LIMIT_PER_MINUTE: "10000",
+  });
   client = api(system.url);
   admin = (await client.login(ADMIN.email, ADMIN.password)).access_token;
   engineer = await client.engineer(admin);

@@ -7,11 +7,13 @@ import type { Downstream } from "./downstream.js";
 import { httpErrorOf } from "./http-errors.js";
 import { authRoutes } from "./routes/auth.js";
 import { healthRoutes } from "./routes/health.js";
+import { sessionsRoutes } from "./routes/sessions.js";
 import { treesRoutes } from "./routes/trees.js";
 import { wellKnownRoutes } from "./routes/well-known.js";
 import { buildValidator } from "./schema-validation.js";
 import { AUTH_SCHEMAS } from "./schemas/auth.js";
 import { ErrorSchema, ValidationErrorSchema } from "./schemas/errors.js";
+import { SESSION_SCHEMAS } from "./schemas/sessions.js";
 import { TREE_SCHEMAS } from "./schemas/trees.js";
 import { problemsFromSchemaErrors } from "./validation.js";
 
@@ -48,7 +50,8 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     schemaController: { compilersFactory: { buildValidator } },
   });
 
-  for (const schema of [ErrorSchema, ValidationErrorSchema, ...AUTH_SCHEMAS, ...TREE_SCHEMAS]) app.addSchema(schema);
+  const sharedSchemas = [ErrorSchema, ValidationErrorSchema, ...AUTH_SCHEMAS, ...TREE_SCHEMAS, ...SESSION_SCHEMAS];
+  for (const schema of sharedSchemas) app.addSchema(schema);
   app.decorateRequest("caller", null);
 
   app.addHook("onSend", async (request, reply) => {
@@ -116,6 +119,11 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   });
   await app.register(treesRoutes, {
     prefix: "/api/v1/trees",
+    downstream: options.downstream,
+    verifier: options.verifier,
+  });
+  await app.register(sessionsRoutes, {
+    prefix: "/api/v1/sessions",
     downstream: options.downstream,
     verifier: options.verifier,
   });

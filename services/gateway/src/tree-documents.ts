@@ -39,7 +39,8 @@ export function treeDocumentOf(tree: Tree): TreeDocument {
   return { ...tree, nodes: tree.nodes.map(nodeDocumentOf) };
 }
 
-function nodeDocumentOf({ id, type, title, body, options, next, outcome }: TreeNode): NodeDocument {
+/** A node as documents show it, with only the fields its type uses (trees and sessions alike). */
+export function nodeDocumentOf({ id, type, title, body, options, next, outcome }: TreeNode): NodeDocument {
   const node = { id, type, title, body };
   if (type === "question") return { ...node, options };
   if (type === "action" && next !== undefined) return { ...node, next };

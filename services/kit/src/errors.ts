@@ -45,6 +45,13 @@ const KIND_TO_GRPC: Record<ErrorKind, GrpcStatus> = {
   unavailable: GrpcStatus.UNAVAILABLE,
 };
 
+const PASSED_THROUGH = new Set<GrpcStatus>([
+  ...Object.values(KIND_TO_GRPC),
+  GrpcStatus.ALREADY_EXISTS,
+  GrpcStatus.FAILED_PRECONDITION,
+  GrpcStatus.DEADLINE_EXCEEDED,
+]);
+
 /** Metadata keys that carry structured error detail across gRPC. */
 export const ERROR_PROBLEMS_KEY = "tdt-problems";
 export const ERROR_RETRY_AFTER_KEY = "tdt-retry-after";
@@ -64,6 +71,11 @@ export function capProblems(problems: Problem[]): Problem[] {
 
 /** A thrown value as the gRPC error to send: AppErrors keep their code, anything else is INTERNAL. */
 export function toServiceError(error: unknown): Partial<ServiceError> {
+  // A downstream service's answer (trees saying not_found to sessions, say) passes through as it
+  // came, code and detail; its failures beyond our codes stay internal.
+  if (isServiceError(error) && PASSED_THROUGH.has(error.code)) {
+    return { code: error.code, details: error.details, metadata: error.metadata ?? new Metadata() };
+  }
   if (!(error instanceof AppError)) {
     return { code: GrpcStatus.INTERNAL, details: "internal_error", metadata: new Metadata() };
   }

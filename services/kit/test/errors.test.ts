@@ -131,3 +131,21 @@ describe("long problem lists", () => {
     expect(JSON.stringify(read.problems).length).toBeLessThan(32_000);
   });
 });
+
+describe("errors from a downstream service", () => {
+  it("pass through with their code and detail", () => {
+    const downstream = asReceived({ code: GrpcStatus.NOT_FOUND, details: "not_found", metadata: new Metadata() });
+    expect(toServiceError(downstream)).toMatchObject({ code: GrpcStatus.NOT_FOUND, details: "not_found" });
+    const slow = asReceived({
+      code: GrpcStatus.DEADLINE_EXCEEDED,
+      details: "Deadline exceeded",
+      metadata: new Metadata(),
+    });
+    expect(toServiceError(slow)).toMatchObject({ code: GrpcStatus.DEADLINE_EXCEEDED });
+  });
+
+  it("stay internal when they are a downstream bug", () => {
+    const broken = asReceived({ code: GrpcStatus.INTERNAL, details: "internal_error", metadata: new Metadata() });
+    expect(toServiceError(broken)).toMatchObject({ code: GrpcStatus.INTERNAL, details: "internal_error" });
+  });
+});

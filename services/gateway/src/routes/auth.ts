@@ -11,6 +11,7 @@ import type {
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { callOptionsOf, requireRole, requireUser } from "../authenticate.js";
 import { type Downstream, present } from "../downstream.js";
+import { acceptEmptyJsonBody } from "../optional-json-body.js";
 import { PRESETS } from "../schemas/auth.js";
 import { BEARER, NO_CONTENT, PAGE_PARAMETERS, ref, totalCountHeader, uuid } from "../schemas/common.js";
 import { BODY_ERRORS, DOWNSTREAM_ERRORS, errorResponses } from "../schemas/errors.js";
@@ -166,10 +167,7 @@ export async function authRoutes(app: FastifyInstance, { downstream, verifier }:
 
   // Logout's body is optional: its own scope reads an empty JSON body as none.
   await app.register(async (scope) => {
-    const json = scope.getDefaultJsonParser("error", "error");
-    scope.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) =>
-      body === "" ? done(null, undefined) : json(request, body as string, done),
-    );
+    acceptEmptyJsonBody(scope);
     scope.post<{ Body: { refresh_token?: string } | null; Querystring: { all: boolean } }>(
       "/logout",
       {

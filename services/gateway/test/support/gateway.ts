@@ -14,15 +14,18 @@ export interface TestGateway {
 }
 
 /**
- * The gateway in process, its auth client dialling `authPort`, its trees client `treesPort`
- * (sessions, and trees without a port, where nothing listens). The JWKS is fetched again on
+ * The gateway in process, its auth client dialling `authPort`, its trees and sessions clients
+ * `treesPort` and `sessionsPort` (without a port, where nothing listens). The JWKS is fetched again on
  * every unknown `kid`, so a rotation shows at once.
  */
 export async function startTestGateway(
   authPort: number,
-  options: { revocations?: RevocationList; trustProxy?: boolean; treesPort?: number } = {},
+  options: { revocations?: RevocationList; trustProxy?: boolean; treesPort?: number; sessionsPort?: number } = {},
 ): Promise<TestGateway> {
-  const [treesPort, sessionsPort] = await Promise.all([options.treesPort ?? freePort(), freePort()]);
+  const [treesPort, sessionsPort] = await Promise.all([
+    options.treesPort ?? freePort(),
+    options.sessionsPort ?? freePort(),
+  ]);
   const log = testLogger("gateway");
   const downstream = connectDownstream({
     authAddress: "127.0.0.1",

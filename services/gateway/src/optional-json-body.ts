@@ -1,0 +1,13 @@
+import type { FastifyInstance } from "fastify";
+
+/**
+ * Makes a JSON body optional in `scope`: an empty one reads as none, which the route's schema
+ * sees as `null` (so its body type admits null, and OpenAPI marks the body optional). Without
+ * this, fastify answers `Content-Type: application/json` with nothing after it as malformed.
+ */
+export function acceptEmptyJsonBody(scope: FastifyInstance): void {
+  const json = scope.getDefaultJsonParser("error", "error");
+  scope.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) =>
+    body === "" ? done(null, undefined) : json(request, body as string, done),
+  );
+}

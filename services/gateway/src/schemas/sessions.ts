@@ -1,0 +1,134 @@
+import { INT32_MAX, ref, timestamp, uuid } from "./common.js";
+
+/**
+ * The shapes of SPEC §6, shared by the sessions routes and documented once in OpenAPI.
+ *
+ * Input schemas check shapes and the closed vocabularies (ops, outcomes, formats). What depends
+ * on the session (the current node, its options, whether it may still change) and the length of
+ * notes belong to the sessions service, which answers 409 or a 422 whose `loc` points into the body.
+ */
+
+export const SESSION_STATUSES = ["in_progress", "completed", "abandoned"] as const;
+export const OUTCOMES = ["resolved", "unresolved", "escalated"] as const;
+export const REPORT_FORMATS = ["json", "markdown", "csv", "pdf"] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+/** What a report is sent as, per format: the sessions service chooses, this documents it. */
+export const REPORT_MEDIA_TYPES: Record<ReportFormat, string> = {
+  json: "application/json",
+  markdown: "text/markdown",
+  csv: "text/csv",
+  pdf: "application/pdf",
+};
+
+const text = { type: "string" } as const;
+const nodeId = { type: "string", description: "The id of a node of the session's tree" } as const;
+const note = { type: "string", description: "A note on this step" } as const;
+
+/** Every field of a step is always there: `null` says what has not happened yet. */
+const stepProperties = {
+  seq: { type: "integer", minimum: 1 },
+  node_id: text,
+  node_title: text,
+  option_id: { ...text, description: "The answer chosen; empty until answered, and for actions and solutions" },
+  option_label: { ...text, description: "The chosen answer's label as it was shown" },
+  note,
+  entered_at: timestamp,
+  left_at: { type: ["string", "null"], format: "date-time", description: "`null` while the step is open" },
+  duration_ms: { type: "integer", minimum: 0, description: "From `entered_at` to `left_at`; 0 while open" },
+} as const;
+
+export const SessionStepSchema = {
+  $id: "SessionStep",
+  type: "object",
+  description:
+    "One node the session passed through, with the text as it was shown then: a report stays true after the " +
+    "tree changes. The last step is the current node, still open.",
+  required: Object.keys(stepProperties),
+  properties: stepProperties,
+} as const;
+
+const sessionProperties = {
+  id: uuid,
+  tree_id: uuid,
+  tree_version: { type: "integer", minimum: 1, maximum: INT32_MAX, description: "The version the session runs on" },
+  tree_title: { ...text, description: "The tree's title at that version" },
+  user_id: { ...uuid, description: "The technician who runs the session" },
+  status: { type: "string", enum: SESSION_STATUSES },
+  outcome: {
+    type: ["string", "null"],
+    enum: [...OUTCOMES, null],
+    description: "Set when the session is completed",
+  },
+  current_node: { ...ref("Node"), description: "Where the session stands, in full" },
+  steps: { type: "array", items: ref("SessionStep") },
+  notes: { ...text, description: "The session's notes" },
+  context: {
+    type: "object",
+    additionalProperties: true,
+    description: "What the session is about, as given when it started (ticket, device, customer...)",
+  },
+  started_at: timestamp,
+  updated_at: timestamp,
+  completed_at: { type: ["string", "null"], format: "date-time", description: "`null` until completed" },
+} as const;
+
+export const SessionSchema = {
+  $id: "Session",
+  type: "object",
+  description: "A troubleshooting session (SPEC §6), pinned to one version of its tree.",
+  required: Object.keys(sessionProperties),
+  properties: sessionProperties,
+} as const;
+
+/**
+ * One step of a session, keyed on `op` (the discriminator reports only the named op's problems,
+ * at their own `loc`). `node_id` names the node the client saw: a retry of a step that already
+ * happened then fails with 409 `stale_step` instead of being applied twice.
+ */
+export const StepOperationSchema = {
+  $id: "StepOperation",
+  type: "object",
+  description:
+    "`answer` a question, `continue` past an action, go `back` one step, or replace the session's `notes`. " +
+    "`node_id` must be the current node (else 409 `stale_step`).",
+  required: ["op"],
+  discriminator: { propertyName: "op" },
+  oneOf: [
+    {
+      type: "object",
+      title: "answer",
+      additionalProperties: false,
+      required: ["op", "node_id", "option_id"],
+      properties: {
+        op: { type: "string", const: "answer" },
+        node_id: nodeId,
+        option_id: { type: "string", description: "The id of one of the current question's options" },
+        note,
+      },
+    },
+    {
+      type: "object",
+      title: "continue",
+      additionalProperties: false,
+      required: ["op", "node_id"],
+      properties: { op: { type: "string", const: "continue" }, node_id: nodeId, note },
+    },
+    {
+      type: "object",
+      title: "back",
+      additionalProperties: false,
+      required: ["op"],
+      properties: { op: { type: "string", const: "back" } },
+    },
+    {
+      type: "object",
+      title: "note",
+      additionalProperties: false,
+      required: ["op", "notes"],
+      properties: { op: { type: "string", const: "note" }, notes: { type: "string", description: "The new notes" } },
+    },
+  ],
+} as const;
+
+export const SESSION_SCHEMAS = [SessionStepSchema, SessionSchema, StepOperationSchema];
