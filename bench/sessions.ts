@@ -31,6 +31,7 @@ const system = await startSystem({
   NATS_URL: nats.url,
   ADMIN_EMAIL: "admin@example.com",
   ADMIN_PASSWORD: "admin-password-1",
+  LOGIN_RATE_LIMIT_PER_MINUTE: "1000000",
   LOG_LEVEL: "warn",
 });
 try {
