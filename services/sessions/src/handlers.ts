@@ -8,10 +8,10 @@ import {
   type ServiceClient,
 } from "@tdt/kit";
 import type { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
-import type { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
+import type { Tree, TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 import { renderReport } from "./reports/report.js";
 import { isUuid, type SessionRow, type SessionStore, toSession } from "./session-store.js";
-import { applyStep, completeState, type StepOp, startState } from "./step-engine.js";
+import { applyStep, completeState, type SessionState, type StepOp, startState } from "./step-engine.js";
 
 const notFound = () => new AppError("not_found", "not_found");
 const MAX_CONTEXT_BYTES = 10_000;
@@ -62,15 +62,24 @@ export function sessionsHandlers(deps: {
     return { claims, row };
   };
 
-  /** Changes are the owner's alone; others who may see the session get 403. */
-  const changeAsOwner = async (ctx: RequestContext, id: string, change: Parameters<SessionStore["change"]>[1]) => {
-    const { claims } = await visible(ctx, id);
+  /**
+   * Changes are the owner's alone; others who may see the session get 403. The tree version is
+   * read before the row is locked: it never changes, and the transaction holds a pooled
+   * connection that a second query must not wait behind.
+   */
+  const changeAsOwner = async (
+    ctx: RequestContext,
+    id: string,
+    change: (row: SessionRow, tree: Tree) => SessionState,
+  ) => {
+    const { claims, row: seen } = await visible(ctx, id);
+    const tree = await store.tree(seen.tree_id, seen.tree_version);
     const row = await store.change(id, async (current) => {
       if (current.user_id !== claims.sub) throw new AppError("forbidden", "forbidden");
-      return change(current);
+      return change(current, tree);
     });
     if (!row) throw notFound();
-    return { session: toSession(row, await store.tree(row.tree_id, row.tree_version)) };
+    return { session: toSession(row, tree) };
   };
 
   return {
@@ -118,19 +127,12 @@ export function sessionsHandlers(deps: {
 
     async stepSession(request, ctx) {
       const op = stepOp(request);
-      return changeAsOwner(ctx, request.id, async (row) =>
-        applyStep(row, await store.tree(row.tree_id, row.tree_version), op, new Date()),
-      );
+      return changeAsOwner(ctx, request.id, (row, tree) => applyStep(row, tree, op, new Date()));
     },
 
     async completeSession(request, ctx) {
-      return changeAsOwner(ctx, request.id, async (row) =>
-        completeState(
-          row,
-          await store.tree(row.tree_id, row.tree_version),
-          { outcome: request.outcome, notes: request.notes },
-          new Date(),
-        ),
+      return changeAsOwner(ctx, request.id, (row, tree) =>
+        completeState(row, tree, { outcome: request.outcome, notes: request.notes }, new Date()),
       );
     },
 

@@ -2,11 +2,12 @@ import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { migrate } from "@tdt/kit";
 import { type Tree, TreeInput } from "@tdt/proto/tdt/trees/v1/trees";
-import type { Sql } from "postgres";
+import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, createDatabase, dropDatabase } from "../../../tests/support/database.js";
 import { testLogger } from "../../../tests/support/silent-logger.js";
 import { printerTree } from "../../../tests/support/trees.js";
+import { sessionsHandlers } from "../src/handlers.js";
 import { SessionStore } from "../src/session-store.js";
 import { applyStep, startState } from "../src/step-engine.js";
 
@@ -73,5 +74,35 @@ describe("the session store", () => {
     const session = await startFor(randomUUID());
     const copy = await new SessionStore(sql).tree(session.tree_id, session.tree_version);
     expect(copy.nodes).toEqual(tree.nodes);
+  });
+});
+
+describe("steps under load", () => {
+  it("never waits for a pooled connection while holding one (more concurrent steps than connections)", async () => {
+    const sessions = await Promise.all(Array.from({ length: 6 }, () => startFor(randomUUID())));
+    // A fresh store on a two-connection pool: its tree cache is empty, as in a service just started.
+    const tiny = postgres(database.url, { max: 2, onnotice: () => {} });
+    try {
+      const handlers = sessionsHandlers({
+        store: new SessionStore(tiny),
+        trees: {} as never,
+        verifier: { verify: async (token: string) => ({ sub: token, role: "technician" }) } as never,
+      });
+      const steps = sessions.map((session) =>
+        handlers.stepSession(
+          { id: session.id, op: "answer", node_id: "power", option_id: "yes" },
+          { accessToken: session.user_id, requestId: "r", log: testLogger(), metadata: {} as never },
+        ),
+      );
+      const results = await Promise.race([
+        Promise.all(steps),
+        new Promise<"stuck">((resolve) => setTimeout(() => resolve("stuck"), 10_000)),
+      ]);
+      expect(results).not.toBe("stuck");
+      if (results === "stuck") return;
+      expect(results.map((result) => result.session?.current_node?.id)).toEqual(sessions.map(() => "paper"));
+    } finally {
+      await tiny.end({ timeout: 1 });
+    }
   });
 });
