@@ -41,6 +41,8 @@ const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; detail: string }> 
 /** The gateway as a fastify app, without listening: main.ts listens, tests inject. */
 export async function buildGateway(options: GatewayOptions): Promise<FastifyInstance> {
   const app = Fastify({
+    // "/api/v1/trees/" is "/api/v1/trees": clients and proxies differ on the final slash.
+    routerOptions: { ignoreTrailingSlash: true },
     loggerInstance: options.log as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
     genReqId: (request) => requestIdFrom(request.headers["x-request-id"]),

@@ -163,3 +163,11 @@ describe("gateway shell", () => {
     expect(foreign.headers["access-control-allow-origin"]).toBeUndefined();
   });
 });
+
+describe("paths", () => {
+  it("treats a final slash as the same path", async () => {
+    for (const url of ["/health/", "/api/redoc/", "/api/docs/"]) {
+      expect((await app.inject({ method: "GET", url })).statusCode, url).toBe(200);
+    }
+  });
+});
