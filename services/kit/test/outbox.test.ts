@@ -1,0 +1,98 @@
+import { randomUUID } from "node:crypto";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { Sql } from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect as connectSql, createDatabase, dropDatabase } from "../../../tests/support/database.js";
+import { type PrivateNats, startPrivateNats } from "../../../tests/support/nats.js";
+import { testLogger } from "../../../tests/support/silent-logger.js";
+import { AUTH_EVENTS_STREAM, ensureAuthEventsStream } from "../src/events.js";
+import { OutboxRelay, writeOutboxEvent } from "../src/outbox.js";
+
+let database: { name: string; url: string };
+let sql: Sql;
+let nats: PrivateNats;
+let nc: NatsConnection;
+
+beforeAll(async () => {
+  database = await createDatabase("kit_outbox");
+  sql = connectSql(database.url);
+  await sql`create table outbox (
+    id uuid primary key, subject text not null, payload bytea not null,
+    created_at timestamptz not null default now(), sent_at timestamptz, attempts integer not null default 0)`;
+  nats = await startPrivateNats();
+  nc = await connect({ servers: nats.url });
+  await ensureAuthEventsStream(nc);
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await nats?.dispose();
+  await sql?.end();
+  if (database) await dropDatabase(database.name);
+});
+
+async function streamCount(): Promise<number> {
+  const jsm = await jetstreamManager(nc);
+  return (await jsm.streams.info(AUTH_EVENTS_STREAM)).state.messages;
+}
+
+describe("the outbox relay", () => {
+  it("publishes every event exactly once with two relays sharing the table", async () => {
+    const before = await streamCount();
+    const relays = [1, 2].map(
+      () => new OutboxRelay({ sql, nats: () => nc, log: testLogger(), pollIntervalMs: 50, batchSize: 7 }),
+    );
+    await Promise.all(relays.map((relay) => relay.start()));
+    try {
+      for (let i = 0; i < 20; i++) {
+        await sql.begin(async (tx) => {
+          for (let j = 0; j < 10; j++) {
+            await writeOutboxEvent(tx, {
+              id: randomUUID(),
+              subject: "auth.session.revoked",
+              payload: Buffer.from([i, j]),
+            });
+          }
+        });
+      }
+      await expect
+        .poll(async () => (await sql`select count(*)::int as n from outbox where sent_at is null`)[0]?.n, {
+          timeout: 10_000,
+        })
+        .toBe(0);
+      expect((await streamCount()) - before).toBe(200);
+    } finally {
+      await Promise.all(relays.map((relay) => relay.stop()));
+    }
+  });
+
+  it("keeps events while it has no NATS connection and sends them once it has one", async () => {
+    let available: NatsConnection | undefined;
+    const relay = new OutboxRelay({ sql, nats: () => available, log: testLogger(), pollIntervalMs: 50 });
+    await relay.start();
+    try {
+      const before = await streamCount();
+      await sql.begin((tx) =>
+        writeOutboxEvent(tx, { id: randomUUID(), subject: "auth.user.deactivated", payload: Buffer.from([1]) }),
+      );
+      await new Promise((wake) => setTimeout(wake, 300));
+      expect((await sql`select count(*)::int as n from outbox where sent_at is null`)[0]?.n).toBe(1);
+      available = nc;
+      await expect.poll(streamCount, { timeout: 5000 }).toBe(before + 1);
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it("does not write an event whose transaction rolls back", async () => {
+    const id = randomUUID();
+    await sql
+      .begin(async (tx) => {
+        await writeOutboxEvent(tx, { id, subject: "auth.session.revoked", payload: Buffer.from([9]) });
+        throw new Error("the change failed");
+      })
+      .catch(() => {});
+    expect(await sql`select 1 from outbox where id = ${id}`).toHaveLength(0);
+  });
+});
