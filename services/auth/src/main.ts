@@ -1,5 +1,13 @@
 import { fileURLToPath } from "node:url";
-import { connectNats, ensureAuthEventsStream, implement, type NatsConnection, OutboxRelay, runService } from "@tdt/kit";
+import {
+  connectNats,
+  DEFAULT_PORTS,
+  ensureAuthEventsStream,
+  implement,
+  type NatsConnection,
+  OutboxRelay,
+  runService,
+} from "@tdt/kit";
 import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import { authConfig } from "./config.js";
 import { authHandlers } from "./handlers.js";
@@ -11,7 +19,7 @@ import { ensureFirstAdmin } from "./users.js";
 await runService({
   name: "auth",
   grpcServices: ["tdt.auth.v1.AuthService"],
-  defaultPort: 50051,
+  defaultPort: DEFAULT_PORTS.auth,
   database: "tdt_auth",
   migrationsDir: fileURLToPath(new URL("../migrations", import.meta.url)),
   config: authConfig,

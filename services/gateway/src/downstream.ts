@@ -10,20 +10,18 @@ export interface Downstream {
   sessions: ServiceClient<typeof SessionsServiceService>;
 }
 
+/** Addresses are host:port. */
 export function connectDownstream(config: {
   authAddress: string;
-  authPort: number;
   treesAddress: string;
-  treesPort: number;
   sessionsAddress: string;
-  sessionsPort: number;
   grpcDeadlineMs: number;
 }): Downstream {
   const defaults = { timeoutMs: config.grpcDeadlineMs };
   return {
-    auth: createServiceClient(AuthServiceService, `${config.authAddress}:${config.authPort}`, defaults),
-    trees: createServiceClient(TreesServiceService, `${config.treesAddress}:${config.treesPort}`, defaults),
-    sessions: createServiceClient(SessionsServiceService, `${config.sessionsAddress}:${config.sessionsPort}`, defaults),
+    auth: createServiceClient(AuthServiceService, config.authAddress, defaults),
+    trees: createServiceClient(TreesServiceService, config.treesAddress, defaults),
+    sessions: createServiceClient(SessionsServiceService, config.sessionsAddress, defaults),
   };
 }
 

@@ -13,12 +13,9 @@ let downstream: Downstream;
 beforeAll(async () => {
   const [a, t, s] = await Promise.all([freePort(), freePort(), freePort()]);
   downstream = connectDownstream({
-    authAddress: "127.0.0.1",
-    authPort: a,
-    treesAddress: "127.0.0.1",
-    treesPort: t,
-    sessionsAddress: "127.0.0.1",
-    sessionsPort: s,
+    authAddress: `127.0.0.1:${a}`,
+    treesAddress: `127.0.0.1:${t}`,
+    sessionsAddress: `127.0.0.1:${s}`,
     grpcDeadlineMs: 500,
   });
   const log = testLogger("gateway");

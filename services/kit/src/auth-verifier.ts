@@ -1,22 +1,30 @@
 import { randomUUID } from "node:crypto";
-import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
-import { createServiceClient } from "./grpc-client.js";
+import type { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
+import type { JSONWebKeySet } from "jose";
+import type { ServiceClient } from "./grpc-client.js";
 import type { Logger } from "./logger.js";
 import { type AccessClaims, AccessTokenVerifier } from "./tokens.js";
 
 /**
- * The access-token verifier of a service behind the gateway: the keys come from the auth
- * service's JWKS over gRPC, fetched once and again on an unknown `kid`.
+ * The access-token verifier of everything behind the auth service: the keys come from its
+ * JWKS over gRPC, fetched once and again when a token names an unknown `kid`. A failed fetch is
+ * the auth service's outage (503), never the caller's 401.
  */
 export function verifierFromAuthService(options: {
-  authAddress: string;
+  auth: ServiceClient<typeof AuthServiceService>;
   log: Logger;
+  /** Extra check after the signature, e.g. a revoked `sid`. */
   check?: (claims: AccessClaims) => void | Promise<void>;
+  /** Least time between two JWKS fetches; tests set 0 to see a rotation at once. */
+  refetchIntervalMs?: number;
 }): AccessTokenVerifier {
-  const auth = createServiceClient(AuthServiceService, options.authAddress, { timeoutMs: 3000 });
   return new AccessTokenVerifier({
-    fetchJwks: async () => JSON.parse((await auth.getJwks({}, { requestId: randomUUID() })).jwks_json),
     log: options.log,
     ...(options.check ? { check: options.check } : {}),
+    ...(options.refetchIntervalMs === undefined ? {} : { refetchIntervalMs: options.refetchIntervalMs }),
+    fetchJwks: async () => {
+      const { jwks_json } = await options.auth.getJwks({}, { requestId: randomUUID() });
+      return JSON.parse(jwks_json) as JSONWebKeySet;
+    },
   });
 }

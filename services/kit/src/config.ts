@@ -96,6 +96,29 @@ export const env = {
     ),
 };
 
+/** Where another service listens: `<NAME>_HOST` (default 127.0.0.1) and `<NAME>_PORT`, as host:port. */
+function address(name: string, defaultPort: number): Setting<string> {
+  const host = env.string(`${name}_HOST`, "127.0.0.1");
+  const port = env.port(`${name}_PORT`, defaultPort);
+  return { read: (source) => `${host.read(source)}:${port.read(source)}` };
+}
+
+export const DEFAULT_PORTS = { gateway: 8000, auth: 50051, trees: 50052, sessions: 50053 } as const;
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+
+/** Settings that several services read, declared once so that names and defaults never drift. */
+export const shared = {
+  logLevel: env.oneOf("LOG_LEVEL", "info", LOG_LEVELS),
+  natsUrl: env.url("NATS_URL", "nats://127.0.0.1:4222", ["nats", "tls", "ws", "wss"]),
+  /** Deadline of every call to another service. */
+  grpcDeadlineMs: env.int("GRPC_DEADLINE_MS", 5000, 50, 120_000),
+  /** The access-token lifetime: auth mints with it, the gateway keeps revocations that long. */
+  accessTokenTtlSeconds: env.int("ACCESS_TOKEN_TTL_SECONDS", 900, 10, 24 * 3600),
+  authAddress: address("AUTH", DEFAULT_PORTS.auth),
+  treesAddress: address("TREES", DEFAULT_PORTS.trees),
+  sessionsAddress: address("SESSIONS", DEFAULT_PORTS.sessions),
+};
+
 export type ConfigSpec = Record<string, Setting<unknown>>;
 export type ConfigOf<S extends ConfigSpec> = { [K in keyof S]: S[K] extends Setting<infer T> ? T : never };
 

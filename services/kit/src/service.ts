@@ -1,5 +1,5 @@
 import type { Sql } from "postgres";
-import { type ConfigOf, type ConfigSpec, env, loadConfig } from "./config.js";
+import { type ConfigOf, type ConfigSpec, env, loadConfig, shared } from "./config.js";
 import { connectDatabase } from "./database.js";
 import { type GrpcServerHandle, type ServiceBinding, startGrpcServer } from "./grpc-server.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -13,7 +13,7 @@ function baseSpec(name: string, defaultPort: number) {
     port: env.port(`${upper}_PORT`, defaultPort),
     databaseUrl: env.url("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres", ["postgres", "postgresql"]),
     ownDatabaseUrl: env.optional(`${upper}_DATABASE_URL`),
-    logLevel: env.oneOf("LOG_LEVEL", "info", ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const),
+    logLevel: shared.logLevel,
   };
 }
 

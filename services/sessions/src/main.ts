@@ -4,11 +4,13 @@ import {
   connectNats,
   consumeAuthEvents,
   createServiceClient,
+  DEFAULT_PORTS,
   implement,
   type NatsConnection,
   runService,
   verifierFromAuthService,
 } from "@tdt/kit";
+import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
 import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 import { sessionsConfig } from "./config.js";
@@ -18,13 +20,13 @@ import { SessionStore } from "./session-store.js";
 await runService({
   name: "sessions",
   grpcServices: ["tdt.sessions.v1.SessionsService"],
-  defaultPort: 50053,
+  defaultPort: DEFAULT_PORTS.sessions,
   database: "tdt_sessions",
   migrationsDir: fileURLToPath(new URL("../migrations", import.meta.url)),
   config: sessionsConfig,
   async start({ config, sql, log }) {
     const store = new SessionStore(sql);
-    const trees = createServiceClient(TreesServiceService, `${config.treesHost}:${config.treesPort}`, {
+    const trees = createServiceClient(TreesServiceService, config.treesAddress, {
       timeoutMs: config.grpcDeadlineMs,
     });
 
@@ -46,13 +48,15 @@ await runService({
       });
     });
 
-    const verifier = verifierFromAuthService({ authAddress: `${config.authHost}:${config.authPort}`, log });
+    const auth = createServiceClient(AuthServiceService, config.authAddress, { timeoutMs: 3000 });
+    const verifier = verifierFromAuthService({ auth, log });
     return {
       bindings: [implement(SessionsServiceService, sessionsHandlers({ store, trees, verifier }), log)],
       stop: async () => {
         await stopConsuming?.();
         await nats?.drain().catch(() => {});
         trees.close();
+        auth.close();
       },
     };
   },

@@ -1,8 +1,7 @@
-import { env } from "@tdt/kit";
+import { env, shared } from "@tdt/kit";
 
 export const treesConfig = {
-  authHost: env.string("AUTH_HOST", "127.0.0.1"),
-  authPort: env.port("AUTH_PORT", 50051),
+  authAddress: shared.authAddress,
   /** Load the demo trees into an empty database (the run command sets it). */
   demoData: env.bool("DEMO_DATA", false),
 };

@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
-import { implement, runService, verifierFromAuthService } from "@tdt/kit";
+import { createServiceClient, DEFAULT_PORTS, implement, runService, verifierFromAuthService } from "@tdt/kit";
+import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 import { treesConfig } from "./config.js";
 import { loadDemoTrees } from "./demo.js";
@@ -9,14 +10,18 @@ import { TreeStore } from "./tree-store.js";
 await runService({
   name: "trees",
   grpcServices: ["tdt.trees.v1.TreesService"],
-  defaultPort: 50052,
+  defaultPort: DEFAULT_PORTS.trees,
   database: "tdt_trees",
   migrationsDir: fileURLToPath(new URL("../migrations", import.meta.url)),
   config: treesConfig,
   async start({ config, sql, log }) {
     const store = new TreeStore(sql);
     if (config.demoData) await loadDemoTrees(sql, store, log);
-    const verifier = verifierFromAuthService({ authAddress: `${config.authHost}:${config.authPort}`, log });
-    return { bindings: [implement(TreesServiceService, treesHandlers(store, verifier), log)] };
+    const auth = createServiceClient(AuthServiceService, config.authAddress, { timeoutMs: 3000 });
+    const verifier = verifierFromAuthService({ auth, log });
+    return {
+      bindings: [implement(TreesServiceService, treesHandlers(store, verifier), log)],
+      stop: async () => auth.close(),
+    };
   },
 });

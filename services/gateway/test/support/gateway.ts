@@ -28,12 +28,9 @@ export async function startTestGateway(
   ]);
   const log = testLogger("gateway");
   const downstream = connectDownstream({
-    authAddress: "127.0.0.1",
-    authPort,
-    treesAddress: "127.0.0.1",
-    treesPort,
-    sessionsAddress: "127.0.0.1",
-    sessionsPort,
+    authAddress: `127.0.0.1:${authPort}`,
+    treesAddress: `127.0.0.1:${treesPort}`,
+    sessionsAddress: `127.0.0.1:${sessionsPort}`,
     grpcDeadlineMs: 2_000,
   });
   const verifier = createAccessTokenVerifier({
