@@ -1,16 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { ACCESS_TOKEN_TYPE, type Role, TOKEN_AUDIENCE, TOKEN_ISSUER } from "@tdt/kit";
+import { ACCESS_TOKEN_TYPE, type AccessClaims, TOKEN_AUDIENCE, TOKEN_ISSUER } from "@tdt/kit";
 import { type CryptoKey, exportJWK, generateKeyPair, type JSONWebKeySet, type JWK, SignJWT } from "jose";
 
 /** The claims of an access token (SPEC §4.2) a test may set; the rest get sane values. */
-export interface TestClaims {
-  sub: string;
-  sid: string;
-  role: Role;
-  jti: string;
-  iat: number;
-  exp: number;
-}
+export type TestClaims = AccessClaims;
 
 interface SigningKey {
   kid: string;
