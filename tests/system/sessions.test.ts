@@ -374,3 +374,27 @@ describe("deactivation", () => {
       .toBe("abandoned");
   });
 });
+
+describe("text the database cannot store", () => {
+  it("refuses a NUL character with 422 at its field, wherever it comes in", async () => {
+    const { tokens } = await client.user();
+    const session = await start(tokens.access_token);
+    const note = await step(tokens.access_token, session.id, { op: "note", notes: "before\u0000after" });
+    expect(note.status).toBe(422);
+    expect(note.body).toEqual({
+      detail: [{ loc: ["body", "notes"], msg: "The NUL character is not allowed", type: "string_nul" }],
+    });
+    const tree = await client.call("POST", "/api/v1/trees", {
+      token: engineer,
+      json: printerTree({ title: "nul\u0000title" }),
+    });
+    expect(tree.status).toBe(422);
+    expect((tree.body as unknown as { detail: { loc: unknown[] }[] }).detail[0]?.loc).toEqual(["body", "title"]);
+    const register = await client.call("POST", "/api/v1/auth/register", {
+      json: { email: client.uniqueEmail(), password: "long-enough-pw", full_name: "A\u0000B" },
+    });
+    expect(register.status).toBe(422);
+    const search = await client.call("GET", "/api/v1/trees/search?q=a%00b", { token: engineer });
+    expect(search.status).toBe(422);
+  });
+});

@@ -13,9 +13,10 @@ import {
   HealthCheckResponse_ServingStatus,
   HealthService,
 } from "@tdt/proto/grpc/health/v1/health";
-import { toServiceError } from "./errors.js";
+import { AppError, toServiceError } from "./errors.js";
 import type { Logger } from "./logger.js";
 import { bearerToken, REQUEST_ID_KEY, type RequestContext, requestIdFrom } from "./request-context.js";
+import { nulCharacterProblems } from "./text-guard.js";
 
 type UnaryMethod = {
   path: string;
@@ -61,7 +62,11 @@ export function implement<D extends Record<string, UnaryMethod>>(
       };
       // Through a promise, so a handler that throws before returning one is mapped the same way.
       Promise.resolve()
-        .then(() => handler(call.request, ctx))
+        .then(() => {
+          const problems = nulCharacterProblems(call.request);
+          if (problems.length > 0) throw AppError.invalid(problems);
+          return handler(call.request, ctx);
+        })
         .then(
           (response) => {
             ctx.log.info({ code: "OK", duration_ms: elapsed(started) }, "rpc");

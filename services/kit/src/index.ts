@@ -13,4 +13,5 @@ export * from "./request-context.js";
 export * from "./revocations.js";
 export * from "./service.js";
 export * from "./shutdown.js";
+export * from "./text-guard.js";
 export * from "./tokens.js";
