@@ -210,6 +210,11 @@ describe("who sees what", () => {
     const paged = await client.call<Session[]>("GET", "/api/v1/sessions?limit=1", { token: mine.tokens.access_token });
     expect(paged.body).toHaveLength(1);
     expect(paged.headers.get("x-total-count")).toBe("2");
+    const pastTheEnd = await client.call<Session[]>("GET", "/api/v1/sessions?skip=5", {
+      token: mine.tokens.access_token,
+    });
+    expect(pastTheEnd.body).toEqual([]);
+    expect(pastTheEnd.headers.get("x-total-count")).toBe("2");
 
     const other = await client.user();
     expect((await client.call("GET", "/api/v1/sessions?all=true", { token: other.tokens.access_token })).status).toBe(

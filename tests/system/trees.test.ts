@@ -183,6 +183,13 @@ describe("listing and search", () => {
     );
     expect(page.body).toHaveLength(1);
     expect(page.headers.get("x-total-count")).toBe("3");
+    const pastTheEnd = await client.call<Tree[]>(
+      "GET",
+      `/api/v1/trees?category=${encodeURIComponent(category)}&skip=10`,
+      { token: engineer },
+    );
+    expect(pastTheEnd.body).toEqual([]);
+    expect(pastTheEnd.headers.get("x-total-count")).toBe("3");
     const tagged = await client.call<Tree[]>(
       "GET",
       `/api/v1/trees?category=${encodeURIComponent(category)}&tag=special`,

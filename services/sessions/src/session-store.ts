@@ -126,15 +126,20 @@ export class SessionStore {
 
   async list(filters: ListFilters, page: { skip: number; limit: number }) {
     const sql = this.sql;
-    const rows = await sql<(StoredRow & { total: number })[]>`
-      select *, count(*) over ()::int as total from sessions
+    const where = sql`
       where true
         ${filters.userId ? sql`and user_id = ${filters.userId}` : sql``}
         ${filters.status ? sql`and status = ${filters.status}` : sql``}
-        ${filters.treeId ? sql`and tree_id = ${filters.treeId}` : sql``}
+        ${filters.treeId ? sql`and tree_id = ${filters.treeId}` : sql``}`;
+    const rows = await sql<(StoredRow & { total: number })[]>`
+      select *, count(*) over ()::int as total from sessions ${where}
       order by started_at desc, id
       offset ${page.skip} limit ${page.limit}`;
-    return { rows: rows.map(fromStored), total: rows[0]?.total ?? 0 };
+    // A page past the end has no row to carry the total: count separately.
+    const total =
+      rows[0]?.total ??
+      (page.skip > 0 ? ((await sql<{ n: number }[]>`select count(*)::int as n from sessions ${where}`)[0]?.n ?? 0) : 0);
+    return { rows: rows.map(fromStored), total };
   }
 
   /**
