@@ -8,6 +8,8 @@ import { freePort } from "./ports.js";
 
 export interface System {
   url: string;
+  /** Where each backend service listens, for tests that call it directly over gRPC. */
+  addresses: Record<"auth" | "trees" | "sessions", string>;
   stack: RunningStack;
   databases: Record<"auth" | "trees" | "sessions", { name: string; url: string }>;
   /** Every log line so far, parsed, with the service that wrote it. */
@@ -63,6 +65,11 @@ export async function startSystem(extraEnv: Record<string, string> = {}): Promis
   }
   return {
     url: stack.gatewayUrl,
+    addresses: {
+      auth: `127.0.0.1:${env.AUTH_PORT}`,
+      trees: `127.0.0.1:${env.TREES_PORT}`,
+      sessions: `127.0.0.1:${env.SESSIONS_PORT}`,
+    },
     stack,
     databases: { auth, trees, sessions },
     logs,

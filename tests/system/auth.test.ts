@@ -2,6 +2,8 @@
  * SPEC §4 and §7 end to end: the real auth, trees, sessions and gateway processes, a private
  * NATS, fresh databases. Tokens the API would never hand out are forged with the service's key.
  */
+import { createServiceClient } from "@tdt/kit";
+import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 import { SignJWT } from "jose";
 import type { Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -370,6 +372,28 @@ describe("access tokens at the gateway", () => {
       json: { refresh_token: tokens.refresh_token },
     });
     expect(refresh.status).toBe(401);
+  });
+
+  it("is refused by the services too, when called directly over gRPC after logout", async () => {
+    const { tokens } = await client.user();
+    const trees = createServiceClient(TreesServiceService, system.addresses.trees, { timeoutMs: 2000 });
+    try {
+      const call = () => trees.listCategories({}, { requestId: "direct-call", accessToken: tokens.access_token });
+      await expect(call()).resolves.toHaveProperty("categories");
+      expect((await client.call("POST", "/api/v1/auth/logout", { token: tokens.access_token })).status).toBe(204);
+      await expect
+        .poll(
+          () =>
+            call().then(
+              () => "accepted",
+              (error: { details?: string }) => error.details,
+            ),
+          { timeout: 1500 },
+        )
+        .toBe("session_revoked");
+    } finally {
+      trees.close();
+    }
   });
 
   it("logs out every session with ?all=true", async () => {

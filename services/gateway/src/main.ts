@@ -1,22 +1,21 @@
-import { createLogger, loadConfig, onShutdown, RevocationList } from "@tdt/kit";
-import { createAccessTokenVerifier } from "./access-tokens.js";
+import { createLogger, loadConfig, onShutdown, revocationAwareVerifier } from "@tdt/kit";
 import { buildGateway } from "./app.js";
 import { gatewayConfig } from "./config.js";
 import { closeDownstream, connectDownstream } from "./downstream.js";
-import { followRevocations } from "./revocation-feed.js";
 
 const config = loadConfig(gatewayConfig);
 const log = createLogger("gateway", config.logLevel);
 const downstream = connectDownstream(config);
-const revocations = new RevocationList(config.accessTokenTtlSeconds);
-const verifier = createAccessTokenVerifier({ auth: downstream.auth, revocations, log });
-// In the background: NATS being down never keeps the gateway from serving.
-const revocationFeed = followRevocations({
+// Tokens are checked locally; the auth events, followed in the background (NATS being down
+// never keeps the gateway from serving), refuse those of ended login sessions.
+const revocationFeed = revocationAwareVerifier({
+  auth: downstream.auth,
   natsUrl: config.natsUrl,
-  revocations,
+  name: "gateway",
   accessTokenTtlSeconds: config.accessTokenTtlSeconds,
   log,
 });
+const { verifier } = revocationFeed;
 const app = await buildGateway({
   log,
   downstream,

@@ -1,8 +1,8 @@
+import { verifierFromAuthService } from "@tdt/kit";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../tests/support/ports.js";
 import { testLogger } from "../../../tests/support/silent-logger.js";
-import { createAccessTokenVerifier } from "../src/access-tokens.js";
 import { BODY_LIMIT_BYTES, buildGateway } from "../src/app.js";
 import { closeDownstream, connectDownstream, type Downstream } from "../src/downstream.js";
 
@@ -19,7 +19,7 @@ beforeAll(async () => {
     grpcDeadlineMs: 500,
   });
   const log = testLogger("gateway");
-  const verifier = createAccessTokenVerifier({ auth: downstream.auth, log });
+  const verifier = verifierFromAuthService({ auth: downstream.auth, log });
   app = await buildGateway({ log, downstream, verifier, corsOrigins: ["https://app.example.com"] });
   // A route with a schema, to see validation failures in the SPEC §3 shape.
   app.post(

@@ -10,14 +10,15 @@ import {
   connectNats,
   encodeAuthEvent,
   ensureAuthEventsStream,
+  followRevocations,
   type NatsConnection,
+  type RevocationFeed,
   RevocationList,
 } from "@tdt/kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findNatsServer, startNatsServer } from "../../../scripts/infrastructure.js";
 import { freePort } from "../../../tests/support/ports.js";
 import { testLogger } from "../../../tests/support/silent-logger.js";
-import { followRevocations, type RevocationFeed } from "../src/revocation-feed.js";
 import { sessionRevoked } from "./support/auth-events.js";
 import { FakeAuth } from "./support/fake-auth.js";
 import { startTestGateway, type TestGateway } from "./support/gateway.js";

@@ -10,6 +10,7 @@ export * from "./migrations.js";
 export * from "./nats.js";
 export * from "./outbox.js";
 export * from "./request-context.js";
+export * from "./revocation-feed.js";
 export * from "./revocations.js";
 export * from "./service.js";
 export * from "./shutdown.js";

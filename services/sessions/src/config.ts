@@ -5,4 +5,5 @@ export const sessionsConfig = {
   authAddress: shared.authAddress,
   treesAddress: shared.treesAddress,
   grpcDeadlineMs: shared.grpcDeadlineMs,
+  accessTokenTtlSeconds: shared.accessTokenTtlSeconds,
 };

@@ -7,8 +7,8 @@ import {
   DEFAULT_PORTS,
   implement,
   type NatsConnection,
+  revocationAwareVerifier,
   runService,
-  verifierFromAuthService,
 } from "@tdt/kit";
 import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
@@ -49,11 +49,13 @@ await runService({
     });
 
     const auth = createServiceClient(AuthServiceService, config.authAddress, { timeoutMs: 3000 });
-    const verifier = verifierFromAuthService({ auth, log });
+    const revocationAware = revocationAwareVerifier({ ...config, auth, name: "sessions-revocations", log });
+    const { verifier } = revocationAware;
     return {
       bindings: [implement(SessionsServiceService, sessionsHandlers({ store, trees, verifier }), log)],
       stop: async () => {
         await stopConsuming?.();
+        await revocationAware.close();
         await nats?.drain().catch(() => {});
         trees.close();
         auth.close();

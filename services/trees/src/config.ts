@@ -2,6 +2,9 @@ import { env, shared } from "@tdt/kit";
 
 export const treesConfig = {
   authAddress: shared.authAddress,
+  /** The auth events: tokens of ended login sessions stop working here too. */
+  natsUrl: shared.natsUrl,
+  accessTokenTtlSeconds: shared.accessTokenTtlSeconds,
   /** Load the demo trees into an empty database (the run command sets it). */
   demoData: env.bool("DEMO_DATA", false),
 };

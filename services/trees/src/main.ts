@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { createServiceClient, DEFAULT_PORTS, implement, runService, verifierFromAuthService } from "@tdt/kit";
+import { createServiceClient, DEFAULT_PORTS, implement, revocationAwareVerifier, runService } from "@tdt/kit";
 import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 import { treesConfig } from "./config.js";
@@ -18,10 +18,13 @@ await runService({
     const store = new TreeStore(sql);
     if (config.demoData) await loadDemoTrees(sql, store, log);
     const auth = createServiceClient(AuthServiceService, config.authAddress, { timeoutMs: 3000 });
-    const verifier = verifierFromAuthService({ auth, log });
+    const { verifier, close } = revocationAwareVerifier({ ...config, auth, name: "trees", log });
     return {
       bindings: [implement(TreesServiceService, treesHandlers(store, verifier), log)],
-      stop: async () => auth.close(),
+      stop: async () => {
+        await close();
+        auth.close();
+      },
     };
   },
 });

@@ -1,8 +1,7 @@
-import type { AccessTokenVerifier, RevocationList } from "@tdt/kit";
+import { type AccessTokenVerifier, type RevocationList, verifierFromAuthService } from "@tdt/kit";
 import type { FastifyInstance } from "fastify";
 import { freePort } from "../../../../tests/support/ports.js";
 import { testLogger } from "../../../../tests/support/silent-logger.js";
-import { createAccessTokenVerifier } from "../../src/access-tokens.js";
 import { buildGateway } from "../../src/app.js";
 import { closeDownstream, connectDownstream, type Downstream } from "../../src/downstream.js";
 
@@ -33,11 +32,12 @@ export async function startTestGateway(
     sessionsAddress: `127.0.0.1:${sessionsPort}`,
     grpcDeadlineMs: 2_000,
   });
-  const verifier = createAccessTokenVerifier({
+  const { revocations } = options;
+  const verifier = verifierFromAuthService({
     auth: downstream.auth,
     log,
     refetchIntervalMs: 0,
-    ...(options.revocations ? { revocations: options.revocations } : {}),
+    ...(revocations ? { check: (claims) => revocations.check(claims) } : {}),
   });
   const app = await buildGateway({
     log,

@@ -1,11 +1,8 @@
-import {
-  connectNats,
-  followAuthEvents,
-  type Logger,
-  type NatsConnection,
-  type RevocationList,
-  redactUrl,
-} from "@tdt/kit";
+import { redactUrl } from "./config.js";
+import { followAuthEvents } from "./events.js";
+import type { Logger } from "./logger.js";
+import { connectNats, type NatsConnection } from "./nats.js";
+import type { RevocationList } from "./revocations.js";
 
 /** How often to say that NATS is still out of reach. */
 const WAITING_WARNING_MS = 10_000;
@@ -18,12 +15,14 @@ export interface RevocationFeed {
 }
 
 /**
- * Feeds `revocations` from the auth events, in the background: the gateway serves while NATS
+ * Feeds `revocations` from the auth events, in the background: the process serves while NATS
  * is out of reach (tokens then stay valid until their `exp`, as without events) and catches up
  * once it connects, replaying every event that can still matter to an unexpired access token.
  */
 export function followRevocations(options: {
   natsUrl: string;
+  /** This process's name on the NATS connection. */
+  name?: string;
   revocations: RevocationList;
   accessTokenTtlSeconds: number;
   log: Logger;
@@ -51,7 +50,7 @@ export function followRevocations(options: {
     );
     warning.unref();
     try {
-      return await connectNats(natsUrl, "gateway", log);
+      return await connectNats(natsUrl, options.name ?? "gateway", log);
     } finally {
       clearInterval(warning);
     }
