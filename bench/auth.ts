@@ -3,18 +3,15 @@
  * real processes with a private NATS and fresh databases:
  *   npm run bench:auth              (BENCH_SECONDS, BENCH_WORKERS to change the load)
  */
-import { api, type TokenPair } from "../tests/support/api.js";
-import { startPrivateNats } from "../tests/support/nats.js";
-import { startSystem } from "../tests/support/system.js";
+import type { TokenPair } from "../tests/support/api.js";
+import { startSystemWithAdmin } from "../tests/support/system.js";
 import { load, percentile, printTable } from "./measure.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const workers = Number(process.env.BENCH_WORKERS ?? 16);
 
-const nats = await startPrivateNats();
-const system = await startSystem({ NATS_URL: nats.url, LOGIN_RATE_LIMIT_PER_MINUTE: "1000000", LOG_LEVEL: "warn" });
+const { client, stop } = await startSystemWithAdmin({ LOG_LEVEL: "warn" });
 try {
-  const client = api(system.url);
   const account = await client.register(client.uniqueEmail("bench"), "bench-password-123");
 
   // Login latency: argon2id verification dominates; sequential, so it is the cost of one login.
@@ -67,6 +64,5 @@ try {
     { measure: "GET /auth/me", "req/s": me.perSecond, "p50 ms": me.p50, "p99 ms": me.p99, failures: me.failures },
   ]);
 } finally {
-  await system.stop();
-  await nats.dispose();
+  await stop();
 }

@@ -3,9 +3,7 @@
  * walking its own session down a 20-question tree and starting a new one at the end:
  *   npm run bench:sessions        (BENCH_SECONDS, BENCH_WORKERS to change the load)
  */
-import { api } from "../tests/support/api.js";
-import { startPrivateNats } from "../tests/support/nats.js";
-import { startSystem } from "../tests/support/system.js";
+import { startSystemWithAdmin } from "../tests/support/system.js";
 import { load, printTable } from "./measure.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -26,17 +24,8 @@ const nodes = [
   { id: "fixed", type: "solution", title: "Fixed", body: "", outcome: "resolved" },
 ];
 
-const nats = await startPrivateNats();
-const system = await startSystem({
-  NATS_URL: nats.url,
-  ADMIN_EMAIL: "admin@example.com",
-  ADMIN_PASSWORD: "admin-password-1",
-  LOGIN_RATE_LIMIT_PER_MINUTE: "1000000",
-  LOG_LEVEL: "warn",
-});
+const { client, admin, stop } = await startSystemWithAdmin({ LOG_LEVEL: "warn" });
 try {
-  const client = api(system.url);
-  const admin = (await client.login("admin@example.com", "admin-password-1")).access_token;
   const tree = await client.call<{ id: string }>("POST", "/api/v1/trees", {
     token: admin,
     json: { title: "Twenty questions", category: "Bench", status: "published", root_node_id: "q0", nodes },
@@ -86,6 +75,5 @@ try {
     },
   ]);
 } finally {
-  await system.stop();
-  await nats.dispose();
+  await stop();
 }

@@ -3,9 +3,7 @@
  * (through the API, by engineers, as real content would arrive):
  *   npm run bench:trees           (BENCH_TREES, BENCH_SECONDS, BENCH_WORKERS to change it)
  */
-import { api } from "../tests/support/api.js";
-import { startPrivateNats } from "../tests/support/nats.js";
-import { startSystem } from "../tests/support/system.js";
+import { startSystemWithAdmin } from "../tests/support/system.js";
 import { printerTree } from "../tests/support/trees.js";
 import { load, printTable } from "./measure.js";
 
@@ -28,16 +26,8 @@ const WORDS = [
 ];
 const PARTS = ["power", "cable", "driver", "firmware", "fan", "port", "adapter", "update", "password", "signal"];
 
-const nats = await startPrivateNats();
-const system = await startSystem({
-  NATS_URL: nats.url,
-  ADMIN_EMAIL: "admin@example.com",
-  ADMIN_PASSWORD: "admin-password-1",
-  LOG_LEVEL: "warn",
-});
+const { client, admin, stop } = await startSystemWithAdmin({ LOG_LEVEL: "warn" });
 try {
-  const client = api(system.url);
-  const admin = (await client.login("admin@example.com", "admin-password-1")).access_token;
   const reader = (await client.user("reader")).tokens.access_token;
 
   const loadStarted = performance.now();
@@ -105,6 +95,5 @@ try {
     ],
   );
 } finally {
-  await system.stop();
-  await nats.dispose();
+  await stop();
 }

@@ -3,7 +3,9 @@
  * each backend on its own fresh database, reached through the gateway over HTTP.
  */
 import { type RunningStack, type ServiceName, startStack } from "../../scripts/stack.js";
+import { api } from "./api.js";
 import { connect, createDatabase, dropDatabase } from "./database.js";
+import { type PrivateNats, startPrivateNats } from "./nats.js";
 import { freePort } from "./ports.js";
 
 export interface System {
@@ -91,4 +93,49 @@ export async function queryDatabase<T>(
   } finally {
     await sql.end();
   }
+}
+
+export const ADMIN = { email: "admin@example.com", password: "admin-password-1" };
+
+export interface SystemWithAdmin {
+  system: System;
+  /** The private NATS of this system: a test may stop and start it. */
+  nats: PrivateNats;
+  client: ReturnType<typeof api>;
+  /** An access token of the first admin. */
+  admin: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The usual system of a system test or benchmark: a private NATS, the first admin logged in,
+ * and login rate limits out of the way (many users register from one address).
+ */
+export async function startSystemWithAdmin(extraEnv: Record<string, string> = {}): Promise<SystemWithAdmin> {
+  const nats = await startPrivateNats();
+  let system: System;
+  try {
+    system = await startSystem({
+      NATS_URL: nats.url,
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      LOGIN_RATE_LIMIT_PER_MINUTE: "1000000",
+      ...extraEnv,
+    });
+  } catch (error) {
+    await nats.dispose();
+    throw error;
+  }
+  const client = api(system.url);
+  const admin = (await client.login(ADMIN.email, ADMIN.password)).access_token;
+  return {
+    system,
+    nats,
+    client,
+    admin,
+    stop: async () => {
+      await system.stop();
+      await nats.dispose();
+    },
+  };
 }

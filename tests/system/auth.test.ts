@@ -7,16 +7,16 @@ import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 import { SignJWT } from "jose";
 import type { Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, claimsOf, headerOf } from "../support/api.js";
+import { type api, claimsOf, headerOf } from "../support/api.js";
 import { connect } from "../support/database.js";
 import { type EventLog, recordAuthEvents } from "../support/events.js";
 import { forgeRefreshToken, signingKeyOf, signWithServiceKey } from "../support/forge.js";
-import { type PrivateNats, startPrivateNats } from "../support/nats.js";
-import { type System, startSystem } from "../support/system.js";
+import type { PrivateNats } from "../support/nats.js";
+import { type System, type SystemWithAdmin, startSystemWithAdmin } from "../support/system.js";
 
 const DAY = 86_400;
-const ADMIN = { email: "admin@example.com", password: "admin-password-1" };
 
+let running: SystemWithAdmin;
 let system: System;
 let nats: PrivateNats;
 let events: EventLog;
@@ -25,25 +25,16 @@ let client: ReturnType<typeof api>;
 let adminToken: string;
 
 beforeAll(async () => {
-  nats = await startPrivateNats();
-  system = await startSystem({
-    NATS_URL: nats.url,
-    ADMIN_EMAIL: ADMIN.email,
-    ADMIN_PASSWORD: ADMIN.password,
-    SESSION_POLICY_MIN_SECONDS: "1",
-    LOGIN_RATE_LIMIT_PER_MINUTE: "10000",
-  });
+  running = await startSystemWithAdmin({ SESSION_POLICY_MIN_SECONDS: "1" });
+  ({ system, nats, client, admin: adminToken } = running);
   events = await recordAuthEvents(nats.url);
   authDb = connect(system.databases.auth.url);
-  client = api(system.url);
-  adminToken = (await client.login(ADMIN.email, ADMIN.password)).access_token;
 });
 
 afterAll(async () => {
   await events?.close();
   await authDb?.end();
-  await system?.stop();
-  await nats?.dispose();
+  await running?.stop();
 });
 
 const eventsFor = (sid: string) => events.events.filter((item) => "sid" in item.event && item.event.sid === sid);

@@ -5,27 +5,19 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api } from "../support/api.js";
-import { type PrivateNats, startPrivateNats } from "../support/nats.js";
-import { type System, startSystem } from "../support/system.js";
+import type { api } from "../support/api.js";
+import { type SystemWithAdmin, startSystemWithAdmin } from "../support/system.js";
 import { printerTree } from "../support/trees.js";
 
-let system: System;
-let nats: PrivateNats;
+let running: SystemWithAdmin;
 let client: ReturnType<typeof api>;
 let tokens: Record<"admin" | "engineer" | "technician" | "anonymous", string | undefined>;
 let ids: Record<"tree" | "session" | "user" | "sid", string>;
 
 beforeAll(async () => {
-  nats = await startPrivateNats();
-  system = await startSystem({
-    NATS_URL: nats.url,
-    ADMIN_EMAIL: "admin@example.com",
-    ADMIN_PASSWORD: "admin-password-1",
-    LOGIN_RATE_LIMIT_PER_MINUTE: "1000000",
-  });
-  client = api(system.url);
-  const admin = (await client.login("admin@example.com", "admin-password-1")).access_token;
+  running = await startSystemWithAdmin();
+  client = running.client;
+  const admin = running.admin;
   const engineer = await client.engineer(admin);
   const technician = await client.user("fuzzed");
   tokens = { admin, engineer, technician: technician.tokens.access_token, anonymous: undefined };
@@ -39,8 +31,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await system?.stop();
-  await nats?.dispose();
+  await running?.stop();
 });
 
 const ROUTES: Array<[method: string, path: string]> = [

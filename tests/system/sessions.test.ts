@@ -1,15 +1,12 @@
 /** SPEC §6 end to end through the gateway: guided runs, completion, reports, deactivation. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api } from "../support/api.js";
-import { type PrivateNats, startPrivateNats } from "../support/nats.js";
+import type { api } from "../support/api.js";
 import { pdfText } from "../support/pdf.js";
-import { type System, startSystem } from "../support/system.js";
+import { type System, type SystemWithAdmin, startSystemWithAdmin } from "../support/system.js";
 import { printerTree } from "../support/trees.js";
 
-const ADMIN = { email: "admin@example.com", password: "admin-password-1" };
-
+let running: SystemWithAdmin;
 let system: System;
-let nats: PrivateNats;
 let client: ReturnType<typeof api>;
 let admin: string;
 let engineer: string;
@@ -44,15 +41,8 @@ interface Session {
 }
 
 beforeAll(async () => {
-  nats = await startPrivateNats();
-  system = await startSystem({
-    NATS_URL: nats.url,
-    ADMIN_EMAIL: ADMIN.email,
-    ADMIN_PASSWORD: ADMIN.password,
-    LOGIN_RATE_LIMIT_PER_MINUTE: "10000",
-  });
-  client = api(system.url);
-  admin = (await client.login(ADMIN.email, ADMIN.password)).access_token;
+  running = await startSystemWithAdmin();
+  ({ system, client, admin } = running);
   engineer = await client.engineer(admin);
   const created = await client.call<{ id: string }>("POST", "/api/v1/trees", { token: engineer, json: printerTree() });
   expect(created.status).toBe(201);
@@ -60,8 +50,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await system?.stop();
-  await nats?.dispose();
+  await running?.stop();
 });
 
 async function start(token: string, body: Record<string, unknown> = { tree_id: treeId }): Promise<Session> {

@@ -1,14 +1,10 @@
 /** SPEC §5 end to end through the gateway: roles, versions, validation, listing and search. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api } from "../support/api.js";
-import { type PrivateNats, startPrivateNats } from "../support/nats.js";
-import { type System, startSystem } from "../support/system.js";
+import type { api } from "../support/api.js";
+import { type SystemWithAdmin, startSystemWithAdmin } from "../support/system.js";
 import { chainTree, printerTree } from "../support/trees.js";
 
-const ADMIN = { email: "admin@example.com", password: "admin-password-1" };
-
-let system: System;
-let nats: PrivateNats;
+let running: SystemWithAdmin;
 let client: ReturnType<typeof api>;
 let admin: string;
 let engineer: string;
@@ -24,22 +20,14 @@ interface Tree {
 }
 
 beforeAll(async () => {
-  nats = await startPrivateNats();
-  system = await startSystem({
-    NATS_URL: nats.url,
-    ADMIN_EMAIL: ADMIN.email,
-    ADMIN_PASSWORD: ADMIN.password,
-    LOGIN_RATE_LIMIT_PER_MINUTE: "10000",
-  });
-  client = api(system.url);
-  admin = (await client.login(ADMIN.email, ADMIN.password)).access_token;
+  running = await startSystemWithAdmin();
+  ({ client, admin } = running);
   engineer = await client.engineer(admin);
   technician = (await client.user("technician")).tokens.access_token;
 });
 
 afterAll(async () => {
-  await system?.stop();
-  await nats?.dispose();
+  await running?.stop();
 });
 
 async function create(body = printerTree(), token = engineer): Promise<Tree> {
