@@ -139,13 +139,13 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
         verify: (token) => verifyRefreshToken(token, keys),
         findUser: (id) => findUserById(sql, id),
         currentPolicy: () => currentPolicy(sql),
-        mint: async (user, sid, session) =>
+        mint: async (user, sid, session, issuedAt) =>
           mintWithClaims({
             key: await keys.signingKey(),
             user,
             sid,
             session,
-            now: now(),
+            now: issuedAt,
             accessTtlSeconds: deps.accessTokenTtlSeconds,
           }),
         transaction: (work) => sql.begin((tx) => work(postgresRefreshTransaction(tx))) as never,

@@ -34,7 +34,7 @@ export async function refreshSession(token: string, ports: RefreshPorts): Promis
     }
 
     // 7. Mint the new pair, carrying the session's claims forward.
-    const child = await ports.mint(user, claims.sid, session);
+    const child = await ports.mint(user, claims.sid, session, now);
     await tx.recordChild(claims.jti, { ...child, sid: claims.sid, userId: user.id, issuedAt: now }, session);
     return { kind: "issued", pair: child.pair };
   });
@@ -79,6 +79,8 @@ export interface RefreshPorts {
     user: { id: string; role: Role },
     sid: string,
     session: SessionClaims,
+    /** The algorithm's own clock reading, so the token and its row agree on when it was issued. */
+    now: number,
   ): Promise<{ pair: TokenPair; refreshJti: string; refreshExp: number }>;
   transaction<T>(work: (tx: RefreshTransaction) => Promise<T>): Promise<T>;
 }
