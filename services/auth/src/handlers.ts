@@ -6,6 +6,7 @@ import {
   AUTH_SUBJECTS,
   encodeAuthEvent,
   type Handlers,
+  inTransaction,
   type Logger,
   type RequestContext,
   type Sql,
@@ -83,7 +84,12 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
     const policy = await currentPolicy(sql);
     const issuedAt = now();
     const key = await keys.signingKey();
-    return sql.begin(async (tx) => {
+    return inTransaction(sql, async (tx) => {
+      // The user row, locked for share: a deactivation or role change either finished before
+      // (and is seen here) or waits for this session to exist (and then ends it).
+      const [current] = await tx<Pick<UserRow, "role" | "is_active">[]>`
+        select role, is_active from users where id = ${user.id} for share`;
+      if (!current?.is_active) throw invalidCredentials();
       const sid = await openLoginSession(tx, {
         userId: user.id,
         policy,
@@ -94,7 +100,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
       const session = { auth_time: issuedAt, idle_max: policy.idle_max_seconds, abs_max: policy.abs_max_seconds };
       const minted = await mintWithClaims({
         key,
-        user,
+        user: { ...user, role: current.role },
         sid,
         session,
         now: issuedAt,
@@ -148,7 +154,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
             now: issuedAt,
             accessTtlSeconds: deps.accessTokenTtlSeconds,
           }),
-        transaction: (work) => sql.begin((tx) => work(postgresRefreshTransaction(tx))) as never,
+        transaction: (work) => inTransaction(sql, (tx) => work(postgresRefreshTransaction(tx))),
       });
       return { tokens };
     },
@@ -162,20 +168,17 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
 
     async logout(request, ctx) {
       const claims = await caller(ctx);
-      await sql.begin(async (tx) => {
-        if (request.all) {
-          await endLoginSessions(tx, { userId: claims.sub }, { kind: "revoked", reason: "logout_all" });
-        } else {
-          await endLoginSessions(tx, { sid: claims.sid, userId: claims.sub }, { kind: "revoked", reason: "logout" });
-        }
-        // A refresh token handed in with the logout ends its own login session too, if it is the caller's.
-        if (request.refresh_token) {
-          const token = await verifyRefreshToken(request.refresh_token, keys).catch(() => undefined);
-          if (token?.sub === claims.sub && token.sid !== claims.sid) {
-            await endLoginSessions(tx, { sid: token.sid, userId: claims.sub }, { kind: "revoked", reason: "logout" });
-          }
-        }
-      });
+      // A refresh token handed in with the logout ends its own login session too, if it is the caller's.
+      const handedIn = request.refresh_token
+        ? await verifyRefreshToken(request.refresh_token, keys).catch(() => undefined)
+        : undefined;
+      const sids = [claims.sid];
+      if (handedIn?.sub === claims.sub && handedIn.sid !== claims.sid) sids.push(handedIn.sid);
+      await inTransaction(sql, (tx) =>
+        request.all
+          ? endLoginSessions(tx, { userId: claims.sub }, { kind: "revoked", reason: "logout_all" })
+          : endLoginSessions(tx, { sids, userId: claims.sub }, { kind: "revoked", reason: "logout" }),
+      );
       return {};
     },
 
@@ -217,8 +220,8 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
     async revokeLoginSession(request, ctx) {
       const claims = await caller(ctx);
       if (!UUID.test(request.sid)) throw notFound();
-      const ended = await sql.begin((tx) =>
-        endLoginSessions(tx, { sid: request.sid, userId: claims.sub }, { kind: "revoked", reason: "user_revoked" }),
+      const ended = await inTransaction(sql, (tx) =>
+        endLoginSessions(tx, { sids: [request.sid], userId: claims.sub }, { kind: "revoked", reason: "user_revoked" }),
       );
       if (ended.length === 0) throw notFound();
       return {};
@@ -245,14 +248,18 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
       if (target.id === claims.sub && (request.is_active === false || (request.role && request.role !== "admin"))) {
         throw new AppError("conflict", "cannot_change_own_account");
       }
-      const updated = await sql.begin(async (tx) => {
+      const updated = await inTransaction(sql, async (tx) => {
+        // The row as it was, locked: what changes is decided against it, not against a read
+        // that a concurrent update may already have overtaken.
+        const [before] = await tx<UserRow[]>`select * from users where id = ${target.id} for no key update`;
+        if (!before) throw notFound();
         const [row] = await tx<UserRow[]>`
           update users set
             role = coalesce(${request.role ?? null}, role),
             is_active = coalesce(${request.is_active ?? null}::boolean, is_active)
           where id = ${target.id}
           returning *`;
-        if (target.is_active && request.is_active === false) {
+        if (before.is_active && request.is_active === false) {
           await endLoginSessions(tx, { userId: target.id }, { kind: "revoked", reason: "user_deactivated" });
           const event = { event_id: randomUUID(), occurred_at: new Date().toISOString(), user_id: target.id };
           await writeOutboxEvent(tx, {
@@ -260,7 +267,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
             subject: AUTH_SUBJECTS.userDeactivated,
             payload: encodeAuthEvent({ subject: AUTH_SUBJECTS.userDeactivated, event }),
           });
-        } else if (request.role && request.role !== target.role) {
+        } else if (request.role && request.role !== before.role) {
           // Tokens carry the role: end the sessions so the new role takes effect at the next login.
           await endLoginSessions(tx, { userId: target.id }, { kind: "revoked", reason: "admin" });
         }

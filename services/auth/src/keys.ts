@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type Sql, TOKEN_ALGORITHM, type TransactionSql } from "@tdt/kit";
+import { inTransaction, type Sql, TOKEN_ALGORITHM, type TransactionSql } from "@tdt/kit";
 import { exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK } from "jose";
 
 type PrivateKey = Awaited<ReturnType<typeof importJWK>>;
@@ -24,7 +24,7 @@ export class SigningKeys {
 
   /** Creates the first key when there is none (one replica wins; the others use it). */
   async ensureKey(): Promise<void> {
-    await this.sql.begin(async (tx) => {
+    await inTransaction(this.sql, async (tx) => {
       await tx`select pg_advisory_xact_lock(7317002)`;
       const [active] = await tx`select kid from signing_keys where retired_at is null limit 1`;
       if (!active) await this.insertNewKey(tx);
@@ -38,7 +38,7 @@ export class SigningKeys {
    * session, or an access token's lifetime, whichever is later).
    */
   async rotate(accessTokenTtlSeconds: number): Promise<string> {
-    const kid = await this.sql.begin(async (tx) => {
+    const kid = await inTransaction(this.sql, async (tx) => {
       await tx`select pg_advisory_xact_lock(7317002)`;
       await tx`
         update signing_keys set retired_at = now(), expires_at = greatest(

@@ -28,21 +28,31 @@ export async function openLoginSession(
  * Ends the open login sessions that `which` selects: marks them, revokes their refresh tokens
  * and writes one event per session into the outbox, all in the caller's transaction. A session
  * already ended is left alone, so racing callers announce it once.
+ *
+ * Lock order: every path that ends or rotates within a login session locks the session row
+ * first (several in `sid` order), then its refresh tokens. Refresh does the same
+ * (`lockLoginSession`), so the two can wait for each other but never deadlock.
  */
 export async function endLoginSessions(
   tx: TransactionSql,
-  which: { sid: string; userId?: string } | { userId: string },
+  which: { sids: string[]; userId?: string } | { userId: string },
   end: SessionEnd,
 ): Promise<string[]> {
-  const ended = await tx<{ sid: string; user_id: string }[]>`
-    update login_sessions set ended_at = now(), ended_reason = ${end.reason}
+  if ("sids" in which && which.sids.length === 0) return [];
+  const locked = await tx<{ sid: string }[]>`
+    select sid from login_sessions
     where ended_at is null and ${
-      "sid" in which
-        ? tx`sid = ${which.sid} and user_id = coalesce(${which.userId ?? null}::uuid, user_id)`
+      "sids" in which
+        ? tx`sid = any(${which.sids}::uuid[]) and user_id = coalesce(${which.userId ?? null}::uuid, user_id)`
         : tx`user_id = ${which.userId}`
     }
+    order by sid
+    for update`;
+  if (locked.length === 0) return [];
+  const ended = await tx<{ sid: string; user_id: string }[]>`
+    update login_sessions set ended_at = now(), ended_reason = ${end.reason}
+    where sid = any(${locked.map((row) => row.sid)}::uuid[])
     returning sid, user_id`;
-  if (ended.length === 0) return [];
   const sids = ended.map((row) => row.sid);
   await tx`
     update refresh_tokens set revoked_at = now(), revoked_reason = 'session_ended', child_pair = null
@@ -55,4 +65,14 @@ export async function endLoginSessions(
     await writeOutboxEvent(tx, { id: event.event_id, subject, payload });
   }
   return sids;
+}
+
+/**
+ * Locks one login session row, first of everything a refresh touches (see `endLoginSessions`),
+ * and tells whether the session is still open.
+ */
+export async function lockLoginSession(tx: TransactionSql, sid: string): Promise<boolean> {
+  const [row] = await tx<{ open: boolean }[]>`
+    select ended_at is null as open from login_sessions where sid = ${sid} for update`;
+  return row?.open ?? false;
 }

@@ -1,5 +1,5 @@
 import type { Sql, TransactionSql } from "@tdt/kit";
-import { endLoginSessions } from "./login-sessions.js";
+import { endLoginSessions, lockLoginSession } from "./login-sessions.js";
 import type { ConsumedToken, RefreshTransaction } from "./refresh.js";
 import type { TokenPair } from "./token-minting.js";
 
@@ -19,6 +19,8 @@ export async function recordRefreshToken(
 /** Steps 4–7 of the refresh algorithm against Postgres, inside one transaction. */
 export function postgresRefreshTransaction(tx: TransactionSql): RefreshTransaction {
   return {
+    lockSession: (sid) => lockLoginSession(tx, sid),
+
     async consume(jti) {
       const rows = await tx`
         update refresh_tokens set revoked_at = now()
@@ -56,7 +58,7 @@ export function postgresRefreshTransaction(tx: TransactionSql): RefreshTransacti
 
     async endSession(sid, end) {
       // The consumed token itself is marked with the reason the session ended.
-      await endLoginSessions(tx, { sid }, end);
+      await endLoginSessions(tx, { sids: [sid] }, end);
       await tx`
         update refresh_tokens set revoked_reason = ${end.kind === "expired" ? `expired_${end.reason}` : end.reason}
         where sid = ${sid} and revoked_reason is null`;

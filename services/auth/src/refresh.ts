@@ -21,10 +21,14 @@ export async function refreshSession(token: string, ports: RefreshPorts): Promis
   const session = resolveRefreshClaims(claims, now, await ports.currentPolicy());
 
   const outcome = await ports.transaction(async (tx): Promise<Outcome> => {
-    // 4. Consume the token whatever happens next (one compare-and-set).
+    // 4. Lock the login session (the one lock order of every path that ends or rotates in it),
+    //    then consume the token whatever happens next (one compare-and-set).
+    const sessionOpen = await tx.lockSession(claims.sid);
     const consumed = await tx.consume(claims.jti);
 
-    // 5. Already consumed: the same child again within the grace window, else reuse.
+    // 5. A login session already ended (logout, revocation, deactivation) refreshes nothing;
+    //    a token already consumed gets the same child again within the grace window, else is reuse.
+    if (!sessionOpen) return { kind: "refused", code: "invalid_refresh_token" };
     if (!consumed) return handleConsumedToken(tx, claims, now);
 
     // 6. At or past the absolute deadline: the revoke commits, the session ends.
@@ -59,6 +63,8 @@ export interface ConsumedToken {
 }
 
 export interface RefreshTransaction {
+  /** Locks the login session row before any of its tokens; true while the session is open. */
+  lockSession(sid: string): Promise<boolean>;
   consume(jti: string): Promise<boolean>;
   consumedToken(jti: string): Promise<ConsumedToken | undefined>;
   endSession(sid: string, end: SessionEnd): Promise<void>;

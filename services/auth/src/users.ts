@@ -1,4 +1,4 @@
-import { AppError, type Problem, ROLES, type Role, type Sql } from "@tdt/kit";
+import { AppError, inTransaction, type Problem, ROLES, type Role, type Sql } from "@tdt/kit";
 import type { User } from "@tdt/proto/tdt/auth/v1/auth";
 import { hashPassword } from "./passwords.js";
 
@@ -86,7 +86,7 @@ export async function ensureFirstAdmin(
   sql: Sql,
   admin: { email: string; password: string },
 ): Promise<"created" | "exists" | "email_taken"> {
-  return sql.begin(async (tx) => {
+  return inTransaction(sql, async (tx) => {
     await tx`select pg_advisory_xact_lock(7317003)`;
     const [existing] = await tx`select 1 from users where role = 'admin' limit 1`;
     if (existing) return "exists";

@@ -26,6 +26,8 @@ interface TokenRow {
 function world(options: { grace?: number; userActive?: boolean; now?: number } = {}) {
   const tokens = new Map<string, TokenRow>();
   const ended: Array<{ sid: string; end: SessionEnd }> = [];
+  /** Login sessions ended outside a refresh (logout, revocation, deactivation). */
+  const closedSessions = new Set<string>();
   const claimsByToken = new Map<string, RefreshClaims>();
   let minted = 0;
   let clock = options.now ?? NOW;
@@ -61,6 +63,7 @@ function world(options: { grace?: number; userActive?: boolean; now?: number } =
     },
     transaction: async (work) =>
       work({
+        lockSession: async (sid) => !closedSessions.has(sid) && !ended.some((entry) => entry.sid === sid),
         consume: async (jti) => {
           const row = tokens.get(jti);
           if (!row || row.revokedAt !== undefined) return false;
@@ -104,9 +107,21 @@ function world(options: { grace?: number; userActive?: boolean; now?: number } =
     return `token-${full.jti}`;
   };
 
+  /** A logout: the session ends and every token of it is revoked. */
+  const logout = (sid: string) => {
+    closedSessions.add(sid);
+    for (const row of tokens.values()) {
+      if (row.sid === sid && row.revokedAt === undefined) {
+        row.revokedAt = clock;
+        row.reason = "session_ended";
+      }
+    }
+  };
+
   return {
     ports,
     issue,
+    logout,
     ended,
     tokens,
     advance: (seconds: number) => {
@@ -170,6 +185,25 @@ describe("the refresh algorithm (SPEC §4.3)", () => {
     const token = w.issue({ jti: "a", auth_time: NOW, idle_max: DAY, abs_max: 2 * DAY });
     await expect(refreshSession(token, w.ports)).rejects.toEqual(refusal("invalid_refresh_token"));
     expect(w.tokens.get("a")?.revokedAt).toBeUndefined();
+  });
+
+  it("refuses a token of a login session that has ended, minting nothing and announcing no reuse", async () => {
+    const w = world();
+    const token = w.issue({ jti: "a", auth_time: NOW, idle_max: DAY, abs_max: 2 * DAY });
+    w.logout("s1");
+    await expect(refreshSession(token, w.ports)).rejects.toEqual(refusal("invalid_refresh_token"));
+    expect(w.minted).toBe(0);
+    expect(w.ended).toEqual([]);
+  });
+
+  it("refuses the predecessor within the grace window once the login session has ended", async () => {
+    const w = world({ grace: 10 });
+    const token = w.issue({ jti: "a", auth_time: NOW, idle_max: DAY, abs_max: 2 * DAY });
+    await refreshSession(token, w.ports);
+    w.logout("s1");
+    w.advance(1);
+    await expect(refreshSession(token, w.ports)).rejects.toEqual(refusal("invalid_refresh_token"));
+    expect(w.minted).toBe(1);
   });
 
   it("treats a rotated token presented again as reuse and revokes the whole login session", async () => {

@@ -61,3 +61,23 @@ export async function connectDatabase(options: DatabaseOptions): Promise<Sql> {
   options.log.info({ database: databaseNameOf(url), url: redactUrl(url) }, "database connected");
   return sql;
 }
+
+/** 40001 serialization_failure, 40P01 deadlock_detected: Postgres rolled the work back whole. */
+const RETRYABLE_SQLSTATES = new Set(["40001", "40P01"]);
+
+/**
+ * Runs `work` in a transaction, and again (up to `attempts` times in all, after a short random
+ * pause) when Postgres aborted it for a serialization failure or a deadlock: nothing of the
+ * failed attempt was kept, so running it again is safe. `work` must not act outside the database.
+ */
+export async function inTransaction<T>(sql: Sql, work: (tx: TransactionSql) => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return (await sql.begin(work)) as T;
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (attempt >= attempts || typeof code !== "string" || !RETRYABLE_SQLSTATES.has(code)) throw error;
+      await new Promise((wake) => setTimeout(wake, Math.random() * 10 * attempt));
+    }
+  }
+}

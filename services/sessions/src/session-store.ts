@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Sql, TransactionSql } from "@tdt/kit";
+import { inTransaction, type Sql, type TransactionSql } from "@tdt/kit";
 import type { Session, Step } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
 import { nodeById, type SessionState, type StepRecord } from "./step-engine.js";
@@ -83,7 +83,7 @@ export class SessionStore {
 
   async create(tree: Tree, userId: string, state: SessionState, context: Record<string, unknown>, now: Date) {
     const id = randomUUID();
-    await this.sql.begin(async (tx) => {
+    await inTransaction(this.sql, async (tx) => {
       await tx`
         insert into tree_snapshots (tree_id, version, document)
         values (${tree.id}, ${tree.version}, ${tx.json(tree as never)})
@@ -110,7 +110,7 @@ export class SessionStore {
    */
   async change(id: string, change: (row: SessionRow) => Promise<SessionState>): Promise<SessionRow | undefined> {
     if (!isUuid(id)) return undefined;
-    return this.sql.begin(async (tx: TransactionSql) => {
+    return inTransaction(this.sql, async (tx: TransactionSql) => {
       const [stored] = await tx<StoredRow[]>`select * from sessions where id = ${id} for update`;
       if (!stored) return undefined;
       const next = await change(fromStored(stored));
@@ -147,7 +147,7 @@ export class SessionStore {
    * event finds its id already handled and changes nothing.
    */
   async abandonForDeactivatedUser(eventId: string, userId: string): Promise<number> {
-    return this.sql.begin(async (tx) => {
+    return inTransaction(this.sql, async (tx) => {
       const [fresh] = await tx`
         insert into handled_events (event_id) values (${eventId}) on conflict do nothing returning event_id`;
       if (!fresh) return 0;

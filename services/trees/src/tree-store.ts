@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { AppError, type Sql, type TransactionSql } from "@tdt/kit";
+import { AppError, inTransaction, type Sql, type TransactionSql } from "@tdt/kit";
 import type { Node, Tree, TreeInput, TreeSummary, TreeVersion } from "@tdt/proto/tdt/trees/v1/trees";
 import { indexWords, queryWords, tsquerySource } from "./search-query.js";
 
@@ -195,7 +195,7 @@ export class TreeStore {
 
   async create(input: TreeInput, author: string): Promise<Tree> {
     const id = randomUUID();
-    await this.sql.begin(async (tx) => {
+    await inTransaction(this.sql, async (tx) => {
       await tx`
         insert into trees (id, created_by, latest_version, published_version)
         values (${id}, ${author}, 1, ${input.status === "published" ? 1 : null})`;
@@ -207,7 +207,7 @@ export class TreeStore {
   /** A new version, if `fromVersion` is still the latest: never a silent overwrite. */
   async replace(id: string, fromVersion: number, input: TreeInput, author: string): Promise<Tree> {
     if (!UUID.test(id)) throw new AppError("not_found", "not_found");
-    await this.sql.begin(async (tx) => {
+    await inTransaction(this.sql, async (tx) => {
       const [tree] = await tx<{ latest_version: number }[]>`
         select latest_version from trees where id = ${id} and deleted_at is null for update`;
       if (!tree) throw new AppError("not_found", "not_found");
