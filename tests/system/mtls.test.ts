@@ -3,8 +3,10 @@
  * through the gateway as before; a direct caller needs a certificate from the system's CA, may
  * call only what its identity allows, and cannot choose the client address auth counts.
  */
+import { connect } from "node:net";
+import { networkInterfaces } from "node:os";
 import { Client, credentials, type ServiceError } from "@grpc/grpc-js";
-import { createServiceClient, GrpcStatus, isServiceError, readServiceError, type ServiceClient } from "@tdt/kit";
+import { createServiceClient, GrpcStatus, readServiceError, type ServiceClient } from "@tdt/kit";
 import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
 import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
@@ -12,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { api } from "../support/api.js";
 import { type Certificates, makeCertificates } from "../support/certificates.js";
 import { type System, type SystemWithAdmin, startSystemWithAdmin } from "../support/system.js";
+import { grpcErrorOf } from "../support/thrown.js";
 import { printerTree } from "../support/trees.js";
 
 const LOGIN_LIMIT = 3;
@@ -55,16 +58,6 @@ function clientAs<D extends Parameters<typeof createServiceClient>[0]>(
   }) as ServiceClient<D>;
   opened.push(made);
   return made;
-}
-
-async function grpcErrorOf(call: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await call;
-  } catch (error) {
-    if (isServiceError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected the call to fail, but it succeeded");
 }
 
 const options = { requestId: "mtls-test" };
@@ -125,6 +118,32 @@ describe("through the gateway, with mutual TLS inside", () => {
       token: login.body.access_token,
     });
     expect(sessions.body).toEqual([expect.objectContaining({ ip: "198.51.100.77", user_agent: "mtls-test-agent" })]);
+  });
+});
+
+describe("where the services listen", () => {
+  it("on loopback only, by default (GRPC_BIND_HOST)", async () => {
+    for (const service of ["auth", "trees", "sessions"]) {
+      const listening = system.logs.find((entry) => entry.service === service && entry.line.msg === "grpc listening");
+      expect(listening?.line, service).toMatchObject({ host: "127.0.0.1", tls: true });
+    }
+    // From this machine's own non-loopback address the port is closed.
+    const outside = Object.values(networkInterfaces())
+      .flat()
+      .find((item) => item && !item.internal && item.family === "IPv4")?.address;
+    if (outside === undefined) return;
+    const port = Number(system.addresses.auth.split(":")[1]);
+    const outcome = await new Promise<string>((resolve) => {
+      const socket = connect({ host: outside, port, timeout: 2000 });
+      const settle = (result: string) => {
+        socket.destroy();
+        resolve(result);
+      };
+      socket.once("connect", () => settle("connected"));
+      socket.once("error", (error: NodeJS.ErrnoException) => settle(error.code ?? "error"));
+      socket.once("timeout", () => settle("timeout"));
+    });
+    expect(outcome).toBe("ECONNREFUSED");
   });
 });
 

@@ -1,16 +1,13 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { ServiceError } from "@grpc/grpc-js";
 import {
   AppError,
-  ConfigError,
   createServiceClient,
   type GrpcServerHandle,
   GrpcStatus,
   grpcTlsSetting,
   type Handlers,
   implement,
-  isServiceError,
   readConfig,
   startGrpcServer,
 } from "@tdt/kit";
@@ -18,6 +15,7 @@ import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Certificates, makeCertificates } from "../../../tests/support/certificates.js";
 import { testLogger } from "../../../tests/support/silent-logger.js";
+import { configErrorOf, grpcErrorOf } from "../../../tests/support/thrown.js";
 
 const log = testLogger("kit-grpc-tls-test");
 
@@ -33,16 +31,6 @@ afterAll(async () => {
   await certificates?.dispose();
   await otherCa?.dispose();
 });
-
-function configErrorOf(read: () => unknown): ConfigError {
-  try {
-    read();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error("expected a ConfigError, but nothing was thrown");
-}
 
 const readTls = (env: Record<string, string>) => readConfig({ tls: grpcTlsSetting }, env).tls;
 
@@ -157,16 +145,6 @@ describe("a gRPC server with mutual TLS", () => {
     return client;
   };
   const options = { requestId: "tls-test" };
-
-  async function grpcErrorOf(call: Promise<unknown>): Promise<ServiceError> {
-    try {
-      await call;
-    } catch (error) {
-      if (isServiceError(error)) return error;
-      throw error;
-    }
-    throw new Error("expected the call to fail, but it succeeded");
-  }
 
   it("puts the verified identity and the peer address on the request context", async () => {
     for (const identity of ["gateway", "trees"]) {
