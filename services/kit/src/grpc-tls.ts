@@ -17,19 +17,21 @@ export interface GrpcTls {
 
 type Env = Record<string, string | undefined>;
 
-const PARTS = [
+type GrpcTlsPart = keyof GrpcTls;
+
+const PARTS: ReadonlyArray<{ field: GrpcTlsPart; variable: string }> = [
   { field: "ca", variable: "GRPC_TLS_CA" },
   { field: "cert", variable: "GRPC_TLS_CERT" },
   { field: "key", variable: "GRPC_TLS_KEY" },
-] as const;
+];
 
 function present(env: Env, name: string): string | undefined {
   const value = env[name];
   return value === undefined || value.trim() === "" ? undefined : value;
 }
 
-/** One part as PEM bytes, from `<VAR>` (PEM text) or `<VAR>_FILE` (a path); undefined when neither is set. */
-function readPart(env: Env, variable: string): Buffer | undefined {
+/** One part as PEM bytes and the variable it came from: `<VAR>` (PEM text) or `<VAR>_FILE` (a path). */
+function readPart(env: Env, variable: string): { pem: Buffer; from: string } | undefined {
   const text = present(env, variable);
   const file = present(env, `${variable}_FILE`)?.trim();
   if (text !== undefined && file !== undefined) {
@@ -37,43 +39,44 @@ function readPart(env: Env, variable: string): Buffer | undefined {
   }
   if (file !== undefined) {
     try {
-      return readFileSync(file);
+      return { pem: readFileSync(file), from: `${variable}_FILE` };
     } catch (error) {
       throw new ConfigError(`${variable}_FILE`, `cannot be read: ${(error as NodeJS.ErrnoException).code ?? error}`);
     }
   }
   // A .env file cannot hold newlines: accept them written as "\n".
-  return text === undefined ? undefined : Buffer.from(text.replace(/\\n/g, "\n"));
+  return text === undefined ? undefined : { pem: Buffer.from(text.replace(/\\n/g, "\n")), from: variable };
 }
 
 /** Parses the PEM now, so a wrong file stops the start instead of every handshake. */
-function checkPem(part: (typeof PARTS)[number], pem: Buffer, source: Env): void {
-  const name = present(source, part.variable) === undefined ? `${part.variable}_FILE` : part.variable;
+function checkPem(field: GrpcTlsPart, part: { pem: Buffer; from: string }): void {
   try {
-    if (part.field === "key") createPrivateKey(pem);
-    else new X509Certificate(pem);
+    if (field === "key") createPrivateKey(part.pem);
+    else new X509Certificate(part.pem);
   } catch {
-    throw new ConfigError(name, `is not a PEM ${part.field === "key" ? "private key" : "certificate"}`);
+    throw new ConfigError(part.from, `is not a PEM ${field === "key" ? "private key" : "certificate"}`);
   }
 }
 
 /** The mTLS material, or undefined for plaintext. */
 export const grpcTlsSetting: Setting<GrpcTls | undefined> = {
   read(source) {
-    const parts = PARTS.map((part) => ({ part, pem: readPart(source, part.variable) }));
-    const set = parts.filter((item) => item.pem !== undefined);
-    if (set.length === 0) return undefined;
-    const missing = parts.find((item) => item.pem === undefined);
+    const parts = PARTS.map(({ field, variable }) => ({ field, variable, read: readPart(source, variable) }));
+    const given = parts.flatMap((part) => (part.read ? [part.read.from] : []));
+    if (given.length === 0) return undefined;
+    const missing = parts.find((part) => part.read === undefined);
     if (missing) {
-      const given = set.map((item) => item.part.variable).join(", ");
       throw new ConfigError(
-        missing.part.variable,
-        `(or ${missing.part.variable}_FILE) is required for mutual TLS, since ${given} is set`,
+        missing.variable,
+        `(or ${missing.variable}_FILE) is required for mutual TLS, since ${given.join(", ")} ${given.length === 1 ? "is" : "are"} set`,
       );
     }
-    for (const { part, pem } of parts) checkPem(part, pem as Buffer, source);
-    const [ca, cert, key] = parts.map((item) => item.pem as Buffer) as [Buffer, Buffer, Buffer];
-    return { ca, cert, key };
+    const tls: Partial<GrpcTls> = {};
+    for (const { field, read } of parts) {
+      checkPem(field, read as { pem: Buffer; from: string });
+      tls[field] = (read as { pem: Buffer }).pem;
+    }
+    return tls as GrpcTls;
   },
 };
 

@@ -78,6 +78,13 @@ describe("the mutual TLS settings", () => {
     expect(error.message).toMatch(new RegExp(`^${variable} \\(or ${variable}_FILE\\) is required for mutual TLS`));
   });
 
+  it("says which variables are set when one is missing", () => {
+    const { GRPC_TLS_KEY_FILE: _, ...twoFiles } = certificates.env("auth");
+    expect(configErrorOf(() => readTls(twoFiles)).message).toBe(
+      "GRPC_TLS_KEY (or GRPC_TLS_KEY_FILE) is required for mutual TLS, since GRPC_TLS_CA_FILE, GRPC_TLS_CERT_FILE are set",
+    );
+  });
+
   it("names the _FILE variable of a file that cannot be read", () => {
     const env = { ...certificates.env("auth"), GRPC_TLS_KEY_FILE: join(certificates.dir, "no-such-key.pem") };
     const error = configErrorOf(() => readTls(env));
