@@ -4,6 +4,7 @@
  */
 import { type RunningStack, type ServiceName, startStack } from "../../scripts/stack.js";
 import { api } from "./api.js";
+import type { Certificates } from "./certificates.js";
 import { connect, createDatabase, dropDatabase } from "./database.js";
 import { type PrivateNats, startPrivateNats } from "./nats.js";
 import { freePort } from "./ports.js";
@@ -19,7 +20,12 @@ export interface System {
   stop(): Promise<void>;
 }
 
-export async function startSystem(extraEnv: Record<string, string> = {}): Promise<System> {
+export interface SystemOptions {
+  /** Mutual TLS on gRPC: each service runs with its own certificate from here. */
+  certificates?: Certificates;
+}
+
+export async function startSystem(extraEnv: Record<string, string> = {}, options: SystemOptions = {}): Promise<System> {
   const [auth, trees, sessions] = await Promise.all([
     createDatabase("auth"),
     createDatabase("trees"),
@@ -49,8 +55,19 @@ export async function startSystem(extraEnv: Record<string, string> = {}): Promis
   const dropAll = () => Promise.all([auth, trees, sessions].map((db) => dropDatabase(db.name)));
   let stack: RunningStack;
   try {
+    const { certificates } = options;
     stack = await startStack({
       env,
+      ...(certificates
+        ? {
+            serviceEnv: {
+              gateway: certificates.env("gateway"),
+              auth: certificates.env("auth"),
+              trees: certificates.env("trees"),
+              sessions: certificates.env("sessions"),
+            },
+          }
+        : {}),
       readyTimeoutMs: 60_000,
       onLine: (service, line) => {
         raw.push(`${service}: ${line}`);
@@ -111,17 +128,23 @@ export interface SystemWithAdmin {
  * The usual system of a system test or benchmark: a private NATS, the first admin logged in,
  * and login rate limits out of the way (many users register from one address).
  */
-export async function startSystemWithAdmin(extraEnv: Record<string, string> = {}): Promise<SystemWithAdmin> {
+export async function startSystemWithAdmin(
+  extraEnv: Record<string, string> = {},
+  options: SystemOptions = {},
+): Promise<SystemWithAdmin> {
   const nats = await startPrivateNats();
   let system: System;
   try {
-    system = await startSystem({
-      NATS_URL: nats.url,
-      ADMIN_EMAIL: ADMIN.email,
-      ADMIN_PASSWORD: ADMIN.password,
-      LOGIN_RATE_LIMIT_PER_MINUTE: "1000000",
-      ...extraEnv,
-    });
+    system = await startSystem(
+      {
+        NATS_URL: nats.url,
+        ADMIN_EMAIL: ADMIN.email,
+        ADMIN_PASSWORD: ADMIN.password,
+        LOGIN_RATE_LIMIT_PER_MINUTE: "1000000",
+        ...extraEnv,
+      },
+      options,
+    );
   } catch (error) {
     await nats.dispose();
     throw error;

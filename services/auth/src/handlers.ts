@@ -13,6 +13,7 @@ import {
   writeOutboxEvent,
 } from "@tdt/kit";
 import type { AuthServiceService, ClientInfo, LoginSession } from "@tdt/proto/tdt/auth/v1/auth";
+import { trustedClient } from "./client-address.js";
 import type { SigningKeys } from "./keys.js";
 import { endLoginSessions, openLoginSession } from "./login-sessions.js";
 import { passwordMatches } from "./passwords.js";
@@ -80,7 +81,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
   };
 
   /** Opens a login session under the current policy and mints its first pair. */
-  const startLoginSession = async (user: UserRow, client: ClientInfo | undefined) => {
+  const startLoginSession = async (user: UserRow, client: ClientInfo) => {
     const policy = await currentPolicy(sql);
     const issuedAt = now();
     const key = await keys.signingKey();
@@ -94,8 +95,8 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
         userId: user.id,
         policy,
         authTime: new Date(issuedAt * 1000),
-        userAgent: client?.user_agent ?? "",
-        ip: client?.ip ?? "",
+        userAgent: client.user_agent,
+        ip: client.ip,
       });
       const session = { auth_time: issuedAt, idle_max: policy.idle_max_seconds, abs_max: policy.abs_max_seconds };
       const minted = await mintWithClaims({
@@ -117,26 +118,27 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
     });
   };
 
-  const rateLimitKeys = (kind: string, email: string, client: ClientInfo | undefined) => [
-    `${kind}:ip:${client?.ip || "unknown"}`,
+  const rateLimitKeys = (kind: string, email: string, client: ClientInfo) => [
+    `${kind}:ip:${client.ip || "unknown"}`,
     `${kind}:email:${email.trim().toLowerCase()}`,
   ];
 
   return {
-    async register(request) {
-      await deps.rateLimiter.hit(rateLimitKeys("register", request.email, request.client));
+    async register(request, ctx) {
+      await deps.rateLimiter.hit(rateLimitKeys("register", request.email, trustedClient(request.client, ctx)));
       checkRegistration(request);
       const user = await createUser(sql, { ...request, role: "technician" });
       return { user: toUser(user) };
     },
 
-    async login(request) {
-      await deps.rateLimiter.hit(rateLimitKeys("login", request.email, request.client));
+    async login(request, ctx) {
+      const client = trustedClient(request.client, ctx);
+      await deps.rateLimiter.hit(rateLimitKeys("login", request.email, client));
       const user = request.email ? await findUserByEmail(sql, request.email) : undefined;
       // Same work and the same answer for an unknown email, a wrong password and an inactive user.
       const matches = await passwordMatches(request.password, user?.password_hash);
       if (!user || !matches || !user.is_active) throw invalidCredentials();
-      return { tokens: await startLoginSession(user, request.client) };
+      return { tokens: await startLoginSession(user, client) };
     },
 
     async refresh(request) {

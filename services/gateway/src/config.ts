@@ -1,4 +1,4 @@
-import { DEFAULT_PORTS, env, shared } from "@tdt/kit";
+import { DEFAULT_PORTS, env, grpcTlsSetting, shared } from "@tdt/kit";
 
 export const gatewayConfig = {
   port: env.port("GATEWAY_PORT", DEFAULT_PORTS.gateway),
@@ -18,6 +18,8 @@ export const gatewayConfig = {
   trustProxy: env.bool("TRUST_PROXY", false),
   /** Deadline of every downstream call. */
   grpcDeadlineMs: shared.grpcDeadlineMs,
+  /** Mutual TLS to auth, trees and sessions: the gateway's certificate (CN gateway) and the CA. */
+  grpcTls: grpcTlsSetting,
   /** Origins allowed by CORS, comma-separated; "*" allows any; empty allows none. */
   corsOrigins: env.list("CORS_ORIGINS", []),
   logLevel: shared.logLevel,

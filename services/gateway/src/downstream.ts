@@ -1,4 +1,4 @@
-import { createServiceClient, type ServiceClient } from "@tdt/kit";
+import { createServiceClient, type GrpcTls, type ServiceClient } from "@tdt/kit";
 import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
 import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
@@ -16,8 +16,9 @@ export function connectDownstream(config: {
   treesAddress: string;
   sessionsAddress: string;
   grpcDeadlineMs: number;
+  grpcTls?: GrpcTls | undefined;
 }): Downstream {
-  const defaults = { timeoutMs: config.grpcDeadlineMs };
+  const defaults = { timeoutMs: config.grpcDeadlineMs, tls: config.grpcTls };
   return {
     auth: createServiceClient(AuthServiceService, config.authAddress, defaults),
     trees: createServiceClient(TreesServiceService, config.treesAddress, defaults),

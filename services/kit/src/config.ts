@@ -117,6 +117,11 @@ export const shared = {
   authAddress: address("AUTH", DEFAULT_PORTS.auth),
   treesAddress: address("TREES", DEFAULT_PORTS.trees),
   sessionsAddress: address("SESSIONS", DEFAULT_PORTS.sessions),
+  /**
+   * The interface a gRPC service listens on: loopback by default, so that under `npm start`
+   * nothing outside the machine reaches a service; containers set 0.0.0.0.
+   */
+  grpcBindHost: env.string("GRPC_BIND_HOST", "127.0.0.1"),
 };
 
 export type ConfigSpec = Record<string, Setting<unknown>>;

@@ -1,5 +1,6 @@
-import { Client, credentials, status as GrpcStatus, Metadata, type ServiceError } from "@grpc/grpc-js";
+import { Client, status as GrpcStatus, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { HealthCheckResponse_ServingStatus, HealthService } from "@tdt/proto/grpc/health/v1/health";
+import { channelCredentials, type GrpcTls } from "./grpc-tls.js";
 import { REQUEST_ID_KEY } from "./request-context.js";
 
 type UnaryMethod = {
@@ -30,14 +31,15 @@ export type ServiceClient<D> = {
 
 /**
  * One long-lived client per downstream service. Every call carries a deadline and the
- * request id; the access token goes as `authorization` metadata.
+ * request id; the access token goes as `authorization` metadata. With `tls` (mutual TLS) it
+ * presents this process's certificate and accepts only a server certificate from the same CA.
  */
 export function createServiceClient<D extends Record<string, UnaryMethod>>(
   definition: D,
   address: string,
-  defaults: { timeoutMs: number },
+  defaults: { timeoutMs: number; tls?: GrpcTls | undefined },
 ): ServiceClient<D> {
-  const client = new Client(address, credentials.createInsecure(), {
+  const client = new Client(address, channelCredentials(defaults.tls), {
     "grpc.keepalive_time_ms": 30_000,
     "grpc.max_receive_message_length": 8 * 1024 * 1024,
   });

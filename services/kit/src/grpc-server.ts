@@ -1,7 +1,6 @@
 import {
   status as GrpcStatus,
   Server,
-  ServerCredentials,
   type ServerUnaryCall,
   type ServerWritableStream,
   type ServiceDefinition,
@@ -13,7 +12,9 @@ import {
   HealthCheckResponse_ServingStatus,
   HealthService,
 } from "@tdt/proto/grpc/health/v1/health";
+import { callerIdentityOf, restrictCallers } from "./caller-identity.js";
 import { AppError, toServiceError } from "./errors.js";
+import { type GrpcTls, serverCredentials } from "./grpc-tls.js";
 import type { Logger } from "./logger.js";
 import { bearerToken, REQUEST_ID_KEY, type RequestContext, requestIdFrom } from "./request-context.js";
 import { nulCharacterProblems } from "./text-guard.js";
@@ -59,6 +60,7 @@ export function implement<D extends Record<string, UnaryMethod>>(
         log: log.child({ request_id: requestId, rpc: method.path }),
         accessToken: bearerToken(call.metadata.get("authorization")[0]),
         metadata: call.metadata,
+        ...callerIdentityOf(call),
       };
       // Through a promise, so a handler that throws before returning one is mapped the same way.
       Promise.resolve()
@@ -136,21 +138,28 @@ export async function startGrpcServer(options: {
   /** Fully qualified names reported by health checks, e.g. "tdt.auth.v1.AuthService". */
   serviceNames: string[];
   isServing?: () => boolean;
+  /** Mutual TLS; plaintext when absent. */
+  tls?: GrpcTls | undefined;
+  /** With TLS, the certificate identities that may call the bindings (health stays open). */
+  allowedCallers?: readonly string[];
   log: Logger;
 }): Promise<GrpcServerHandle> {
   let draining = false;
   const server = new Server({ "grpc.max_receive_message_length": 8 * 1024 * 1024 });
   const health = healthBinding(options.serviceNames, () => !draining && (options.isServing?.() ?? true));
   server.addService(health.definition, health.implementation);
-  for (const binding of options.bindings) server.addService(binding.definition, binding.implementation);
+  for (const binding of options.bindings) {
+    const guarded = options.tls && options.allowedCallers ? restrictCallers(binding, options.allowedCallers) : binding;
+    server.addService(guarded.definition, guarded.implementation);
+  }
 
-  const address = `${options.host ?? "0.0.0.0"}:${options.port}`;
+  const host = options.host ?? "127.0.0.1";
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(address, ServerCredentials.createInsecure(), (error, bound) =>
+    server.bindAsync(`${host}:${options.port}`, serverCredentials(options.tls), (error, bound) =>
       error ? reject(error) : resolve(bound),
     ),
   );
-  options.log.info({ port }, "grpc listening");
+  options.log.info({ host, port, tls: options.tls !== undefined }, "grpc listening");
 
   return {
     port,

@@ -9,6 +9,10 @@ export interface RequestContext {
   /** The caller's bearer token from `authorization` metadata, without the scheme. */
   accessToken: string | undefined;
   metadata: Metadata;
+  /** The service named by the caller's verified certificate; undefined in plaintext. */
+  caller: string | undefined;
+  /** The host the call's connection comes from, without the port. */
+  peerAddress: string;
 }
 
 export const REQUEST_ID_KEY = "x-request-id";

@@ -2,15 +2,19 @@ import type { Sql } from "postgres";
 import { type ConfigOf, type ConfigSpec, env, loadConfig, shared } from "./config.js";
 import { connectDatabase } from "./database.js";
 import { type GrpcServerHandle, type ServiceBinding, startGrpcServer } from "./grpc-server.js";
+import { grpcTlsSetting } from "./grpc-tls.js";
 import { createLogger, type Logger } from "./logger.js";
 import { migrate } from "./migrations.js";
 import { onShutdown } from "./shutdown.js";
 
-/** The settings every backend service reads: its port, its database, its log level. */
+/** The settings every backend service reads: where it listens, with which TLS, its database, its log level. */
 function baseSpec(name: string, defaultPort: number) {
   const upper = name.toUpperCase();
   return {
     port: env.port(`${upper}_PORT`, defaultPort),
+    bindHost: shared.grpcBindHost,
+    /** Mutual TLS for this service's server and for its clients of other services. */
+    grpcTls: grpcTlsSetting,
     databaseUrl: env.url("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres", ["postgres", "postgresql"]),
     ownDatabaseUrl: env.optional(`${upper}_DATABASE_URL`),
     logLevel: shared.logLevel,
@@ -37,6 +41,11 @@ export interface ServiceDefinition<S extends ConfigSpec> {
   /** Fully qualified gRPC service names, for health checks. */
   grpcServices: string[];
   defaultPort: number;
+  /**
+   * The certificate identities that may call this service under mutual TLS (see
+   * docs/decisions.md, "Service identity"). Others get PERMISSION_DENIED; health stays open.
+   */
+  callers: readonly string[];
   /** The service's own database, e.g. "tdt_auth". */
   database: string;
   migrationsDir: string;
@@ -65,7 +74,10 @@ export async function runService<S extends ConfigSpec>(definition: ServiceDefini
     await migrate(sql, definition.migrationsDir, log);
     const started = await definition.start({ config, sql, log });
     const server = await startGrpcServer({
+      host: config.bindHost,
       port: config.port,
+      tls: config.grpcTls,
+      allowedCallers: definition.callers,
       bindings: started.bindings,
       serviceNames: definition.grpcServices,
       ...(started.isServing ? { isServing: started.isServing } : {}),

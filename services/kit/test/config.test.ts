@@ -1,16 +1,6 @@
 import { ConfigError, env, loadConfig, readConfig, redactUrl } from "@tdt/kit";
 import { afterEach, describe, expect, it, vi } from "vitest";
-
-/** The ConfigError a read throws, so its fields and message can be checked. */
-function configErrorOf(read: () => unknown): ConfigError {
-  try {
-    read();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error("expected a ConfigError, but nothing was thrown");
-}
+import { configErrorOf } from "../../../tests/support/thrown.js";
 
 describe("readConfig", () => {
   const spec = {

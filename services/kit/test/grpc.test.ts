@@ -1,4 +1,3 @@
-import type { ServiceError } from "@grpc/grpc-js";
 import {
   AppError,
   createServiceClient,
@@ -6,7 +5,6 @@ import {
   GrpcStatus,
   type Handlers,
   implement,
-  isServiceError,
   readServiceError,
   type ServiceClient,
   startGrpcServer,
@@ -16,6 +14,7 @@ import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../tests/support/ports.js";
 import { testLogger } from "../../../tests/support/silent-logger.js";
+import { grpcErrorOf } from "../../../tests/support/thrown.js";
 
 const log = testLogger("kit-grpc-test");
 const SERVICE_NAME = "tdt.auth.v1.AuthService";
@@ -33,17 +32,6 @@ function notFoundHandlers<D extends object>(definition: D): Handlers<D> {
     },
   ]);
   return Object.fromEntries(entries) as Handlers<D>;
-}
-
-/** The gRPC error a call rejects with. */
-async function grpcErrorOf(call: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await call;
-  } catch (error) {
-    if (isServiceError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected the call to fail, but it succeeded");
 }
 
 /**

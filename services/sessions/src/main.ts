@@ -21,6 +21,7 @@ await runService({
   name: "sessions",
   grpcServices: ["tdt.sessions.v1.SessionsService"],
   defaultPort: DEFAULT_PORTS.sessions,
+  callers: ["gateway"],
   database: "tdt_sessions",
   migrationsDir: fileURLToPath(new URL("../migrations", import.meta.url)),
   config: sessionsConfig,
@@ -28,6 +29,7 @@ await runService({
     const store = new SessionStore(sql);
     const trees = createServiceClient(TreesServiceService, config.treesAddress, {
       timeoutMs: config.grpcDeadlineMs,
+      tls: config.grpcTls,
     });
 
     // A deactivated user's in-progress sessions are abandoned (SPEC §6). In the background:
@@ -48,7 +50,7 @@ await runService({
       });
     });
 
-    const auth = createServiceClient(AuthServiceService, config.authAddress, { timeoutMs: 3000 });
+    const auth = createServiceClient(AuthServiceService, config.authAddress, { timeoutMs: 3000, tls: config.grpcTls });
     const revocationAware = revocationAwareVerifier({ ...config, auth, name: "sessions-revocations", log });
     const { verifier } = revocationAware;
     return {

@@ -91,7 +91,14 @@ describe("steps under load", () => {
       const steps = sessions.map((session) =>
         handlers.stepSession(
           { id: session.id, op: "answer", node_id: "power", option_id: "yes" },
-          { accessToken: session.user_id, requestId: "r", log: testLogger(), metadata: {} as never },
+          {
+            accessToken: session.user_id,
+            requestId: "r",
+            log: testLogger(),
+            metadata: {} as never,
+            caller: undefined,
+            peerAddress: "127.0.0.1",
+          },
         ),
       );
       const results = await Promise.race([

@@ -11,13 +11,15 @@ await runService({
   name: "trees",
   grpcServices: ["tdt.trees.v1.TreesService"],
   defaultPort: DEFAULT_PORTS.trees,
+  // The gateway for users; sessions reads the trees it runs.
+  callers: ["gateway", "sessions"],
   database: "tdt_trees",
   migrationsDir: fileURLToPath(new URL("../migrations", import.meta.url)),
   config: treesConfig,
   async start({ config, sql, log }) {
     const store = new TreeStore(sql);
     if (config.demoData) await loadDemoTrees(sql, store, log);
-    const auth = createServiceClient(AuthServiceService, config.authAddress, { timeoutMs: 3000 });
+    const auth = createServiceClient(AuthServiceService, config.authAddress, { timeoutMs: 3000, tls: config.grpcTls });
     const { verifier, close } = revocationAwareVerifier({ ...config, auth, name: "trees", log });
     return {
       bindings: [implement(TreesServiceService, treesHandlers(store, verifier), log)],
