@@ -20,6 +20,8 @@ export interface RunningStack {
 
 export interface StackOptions {
   env: NodeJS.ProcessEnv;
+  /** Settings for one service alone, over `env`: its own NATS user, say. */
+  serviceEnv?: Partial<Record<ServiceName, NodeJS.ProcessEnv>>;
   /** Receives every log line of every service. */
   onLine: (service: ServiceName, line: string) => void;
   /** Called when a service exits while the stack runs. */
@@ -29,7 +31,7 @@ export interface StackOptions {
 
 function startService(name: ServiceName, options: StackOptions): ChildProcess {
   const child = spawn(process.execPath, [resolve(ROOT, "services", name, "dist", "main.js")], {
-    env: options.env,
+    env: { ...options.env, ...options.serviceEnv?.[name] },
     stdio: ["ignore", "pipe", "pipe"],
     // Its own process group: Ctrl-C reaches only the runner, which stops services one way, in order.
     detached: true,

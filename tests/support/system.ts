@@ -1,6 +1,8 @@
 /**
  * The whole system for a system test: the four services as real processes on free ports,
- * each backend on its own fresh database, reached through the gateway over HTTP.
+ * each backend on its own fresh database and its own NATS user on a private NATS that runs the
+ * shipped config (so the NATS permissions hold in every system test), reached through the
+ * gateway over HTTP.
  */
 import { type RunningStack, type ServiceName, startStack } from "../../scripts/stack.js";
 import { api } from "./api.js";
@@ -13,6 +15,8 @@ export interface System {
   /** Where each backend service listens, for tests that call it directly over gRPC. */
   addresses: Record<"auth" | "trees" | "sessions", string>;
   stack: RunningStack;
+  /** The private NATS of this system: a test may stop and start it. */
+  nats: PrivateNats;
   databases: Record<"auth" | "trees" | "sessions", { name: string; url: string }>;
   /** Every log line so far, parsed, with the service that wrote it. */
   logs: Array<{ service: ServiceName; line: Record<string, unknown> }>;
@@ -20,6 +24,7 @@ export interface System {
 }
 
 export async function startSystem(extraEnv: Record<string, string> = {}): Promise<System> {
+  const nats = await startPrivateNats();
   const [auth, trees, sessions] = await Promise.all([
     createDatabase("auth"),
     createDatabase("trees"),
@@ -36,6 +41,7 @@ export async function startSystem(extraEnv: Record<string, string> = {}): Promis
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     LOG_LEVEL: "info",
+    NATS_URL: nats.url,
     AUTH_DATABASE_URL: auth.url,
     TREES_DATABASE_URL: trees.url,
     SESSIONS_DATABASE_URL: sessions.url,
@@ -46,11 +52,15 @@ export async function startSystem(extraEnv: Record<string, string> = {}): Promis
     SESSIONS_PORT: String(sessionsPort),
     ...extraEnv,
   };
-  const dropAll = () => Promise.all([auth, trees, sessions].map((db) => dropDatabase(db.name)));
+  const dropAll = async () => {
+    await Promise.all([auth, trees, sessions].map((db) => dropDatabase(db.name)));
+    await nats.dispose();
+  };
   let stack: RunningStack;
   try {
     stack = await startStack({
       env,
+      serviceEnv: nats.serviceEnv,
       readyTimeoutMs: 60_000,
       onLine: (service, line) => {
         raw.push(`${service}: ${line}`);
@@ -73,6 +83,7 @@ export async function startSystem(extraEnv: Record<string, string> = {}): Promis
       sessions: `127.0.0.1:${env.SESSIONS_PORT}`,
     },
     stack,
+    nats,
     databases: { auth, trees, sessions },
     logs,
     stop: async () => {
@@ -112,30 +123,13 @@ export interface SystemWithAdmin {
  * and login rate limits out of the way (many users register from one address).
  */
 export async function startSystemWithAdmin(extraEnv: Record<string, string> = {}): Promise<SystemWithAdmin> {
-  const nats = await startPrivateNats();
-  let system: System;
-  try {
-    system = await startSystem({
-      NATS_URL: nats.url,
-      ADMIN_EMAIL: ADMIN.email,
-      ADMIN_PASSWORD: ADMIN.password,
-      LOGIN_RATE_LIMIT_PER_MINUTE: "1000000",
-      ...extraEnv,
-    });
-  } catch (error) {
-    await nats.dispose();
-    throw error;
-  }
+  const system = await startSystem({
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+    LOGIN_RATE_LIMIT_PER_MINUTE: "1000000",
+    ...extraEnv,
+  });
   const client = api(system.url);
   const admin = (await client.login(ADMIN.email, ADMIN.password)).access_token;
-  return {
-    system,
-    nats,
-    client,
-    admin,
-    stop: async () => {
-      await system.stop();
-      await nats.dispose();
-    },
-  };
+  return { system, nats: system.nats, client, admin, stop: () => system.stop() };
 }
