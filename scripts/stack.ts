@@ -20,7 +20,7 @@ export interface RunningStack {
 
 export interface StackOptions {
   env: NodeJS.ProcessEnv;
-  /** Added to `env` for one service only, e.g. its own certificate. */
+  /** Settings for one service alone, over `env`: its own NATS user or certificate, say. */
   serviceEnv?: Partial<Record<ServiceName, NodeJS.ProcessEnv>>;
   /** Receives every log line of every service. */
   onLine: (service: ServiceName, line: string) => void;

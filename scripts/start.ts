@@ -3,7 +3,7 @@
  * (embedded or local ones when those do not answer), the four services, every log line, and
  * Ctrl-C stops it all.
  */
-import { DEFAULT_DATABASE_URL, DEFAULT_NATS_URL, ensureNats, ensurePostgres, type Started } from "./infrastructure.js";
+import { DEFAULT_DATABASE_URL, ensureNats, ensurePostgres, type Started } from "./infrastructure.js";
 import { type RunningStack, startStack } from "./stack.js";
 
 const say = (line: string) => process.stderr.write(`[start] ${line}\n`);
@@ -27,7 +27,7 @@ process.on("SIGTERM", () => void stopAll(0));
 try {
   const database = await ensurePostgres(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL, say);
   started.push(database);
-  const nats = await ensureNats(process.env.NATS_URL ?? DEFAULT_NATS_URL, say);
+  const nats = await ensureNats(process.env, say);
   started.push(nats);
 
   const env = {
@@ -40,6 +40,7 @@ try {
   };
   stack = await startStack({
     env,
+    serviceEnv: nats.serviceEnv,
     onLine: (_service, line) => process.stdout.write(`${line}\n`),
     onExit: (service, code) => {
       say(`${service} exited with code ${code}; stopping everything.`);

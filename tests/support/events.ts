@@ -1,7 +1,6 @@
 /** Collects the auth events a test causes, decoded from the private NATS of that test. */
 
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { type AuthEvent, decodeAuthEvent, ensureAuthEventsStream, followAuthEvents } from "@tdt/kit";
+import { type AuthEvent, connectNats, decodeAuthEvent, followAuthEvents, type NatsSettings } from "@tdt/kit";
 import { testLogger } from "./silent-logger.js";
 
 export interface EventLog {
@@ -9,11 +8,12 @@ export interface EventLog {
   close(): Promise<void>;
 }
 
-export async function recordAuthEvents(natsUrl: string): Promise<EventLog> {
-  const nc: NatsConnection = await connect({ servers: natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
-  await ensureAuthEventsStream(nc);
+/** Follows every auth event as a consumer (`nats.as("gateway")`, say): it waits for auth's stream. */
+export async function recordAuthEvents(nats: NatsSettings): Promise<EventLog> {
+  const log = testLogger();
+  const nc = await connectNats(nats, "test-recorder", log);
   const events: AuthEvent[] = [];
-  const stop = await followAuthEvents(nc, new Date(0), (item) => events.push(item), testLogger());
+  const stop = await followAuthEvents(nc, new Date(0), (item) => events.push(item), log);
   return {
     events,
     close: async () => {

@@ -1,6 +1,8 @@
 /**
  * The whole system for a system test: the four services as real processes on free ports,
- * each backend on its own fresh database, reached through the gateway over HTTP.
+ * each backend on its own fresh database and its own NATS user on a private NATS that runs the
+ * shipped config (so the NATS permissions hold in every system test), reached through the
+ * gateway over HTTP.
  */
 import { type RunningStack, type ServiceName, startStack } from "../../scripts/stack.js";
 import { api } from "./api.js";
@@ -14,6 +16,8 @@ export interface System {
   /** Where each backend service listens, for tests that call it directly over gRPC. */
   addresses: Record<"auth" | "trees" | "sessions", string>;
   stack: RunningStack;
+  /** The private NATS of this system: a test may stop and start it. */
+  nats: PrivateNats;
   databases: Record<"auth" | "trees" | "sessions", { name: string; url: string }>;
   /** Every log line so far, parsed, with the service that wrote it. */
   logs: Array<{ service: ServiceName; line: Record<string, unknown> }>;
@@ -26,6 +30,7 @@ export interface SystemOptions {
 }
 
 export async function startSystem(extraEnv: Record<string, string> = {}, options: SystemOptions = {}): Promise<System> {
+  const nats = await startPrivateNats();
   const [auth, trees, sessions] = await Promise.all([
     createDatabase("auth"),
     createDatabase("trees"),
@@ -42,6 +47,7 @@ export async function startSystem(extraEnv: Record<string, string> = {}, options
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     LOG_LEVEL: "info",
+    NATS_URL: nats.url,
     AUTH_DATABASE_URL: auth.url,
     TREES_DATABASE_URL: trees.url,
     SESSIONS_DATABASE_URL: sessions.url,
@@ -52,22 +58,23 @@ export async function startSystem(extraEnv: Record<string, string> = {}, options
     SESSIONS_PORT: String(sessionsPort),
     ...extraEnv,
   };
-  const dropAll = () => Promise.all([auth, trees, sessions].map((db) => dropDatabase(db.name)));
+  const dropAll = async () => {
+    await Promise.all([auth, trees, sessions].map((db) => dropDatabase(db.name)));
+    await nats.dispose();
+  };
   let stack: RunningStack;
   try {
     const { certificates } = options;
+    // Each service's own NATS user, and under mutual TLS its own certificate.
+    const serviceEnv = Object.fromEntries(
+      (["gateway", "auth", "trees", "sessions"] as const).map((name) => [
+        name,
+        { ...nats.serviceEnv[name], ...certificates?.env(name) },
+      ]),
+    );
     stack = await startStack({
       env,
-      ...(certificates
-        ? {
-            serviceEnv: {
-              gateway: certificates.env("gateway"),
-              auth: certificates.env("auth"),
-              trees: certificates.env("trees"),
-              sessions: certificates.env("sessions"),
-            },
-          }
-        : {}),
+      serviceEnv,
       readyTimeoutMs: 60_000,
       onLine: (service, line) => {
         raw.push(`${service}: ${line}`);
@@ -90,6 +97,7 @@ export async function startSystem(extraEnv: Record<string, string> = {}, options
       sessions: `127.0.0.1:${env.SESSIONS_PORT}`,
     },
     stack,
+    nats,
     databases: { auth, trees, sessions },
     logs,
     stop: async () => {
@@ -132,33 +140,16 @@ export async function startSystemWithAdmin(
   extraEnv: Record<string, string> = {},
   options: SystemOptions = {},
 ): Promise<SystemWithAdmin> {
-  const nats = await startPrivateNats();
-  let system: System;
-  try {
-    system = await startSystem(
-      {
-        NATS_URL: nats.url,
-        ADMIN_EMAIL: ADMIN.email,
-        ADMIN_PASSWORD: ADMIN.password,
-        LOGIN_RATE_LIMIT_PER_MINUTE: "1000000",
-        ...extraEnv,
-      },
-      options,
-    );
-  } catch (error) {
-    await nats.dispose();
-    throw error;
-  }
+  const system = await startSystem(
+    {
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      LOGIN_RATE_LIMIT_PER_MINUTE: "1000000",
+      ...extraEnv,
+    },
+    options,
+  );
   const client = api(system.url);
   const admin = (await client.login(ADMIN.email, ADMIN.password)).access_token;
-  return {
-    system,
-    nats,
-    client,
-    admin,
-    stop: async () => {
-      await system.stop();
-      await nats.dispose();
-    },
-  };
+  return { system, nats: system.nats, client, admin, stop: () => system.stop() };
 }

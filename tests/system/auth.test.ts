@@ -27,7 +27,7 @@ let adminToken: string;
 beforeAll(async () => {
   running = await startSystemWithAdmin({ SESSION_POLICY_MIN_SECONDS: "1" });
   ({ system, nats, client, admin: adminToken } = running);
-  events = await recordAuthEvents(nats.url);
+  events = await recordAuthEvents(nats.as("gateway"));
   authDb = connect(system.databases.auth.url);
 });
 

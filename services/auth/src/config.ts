@@ -2,6 +2,7 @@ import { env, shared } from "@tdt/kit";
 
 export const authConfig = {
   natsUrl: shared.natsUrl,
+  natsCredentials: shared.natsCredentials,
   adminEmail: env.optional("ADMIN_EMAIL"),
   adminPassword: env.optional("ADMIN_PASSWORD"),
   accessTokenTtlSeconds: shared.accessTokenTtlSeconds,

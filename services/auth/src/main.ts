@@ -36,7 +36,7 @@ await runService({
 
     // NATS may be down: auth serves anyway and the outbox keeps the events until it is back.
     let nats: NatsConnection | undefined;
-    void connectNats(config.natsUrl, "auth", log).then((nc) => {
+    void connectNats(config, "auth", log).then((nc) => {
       nats = nc;
     });
     const relay = new OutboxRelay({ sql, nats: () => nats, prepare: ensureAuthEventsStream, log });

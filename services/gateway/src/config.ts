@@ -8,6 +8,7 @@ export const gatewayConfig = {
   sessionsAddress: shared.sessionsAddress,
   /** Where the auth events come from: revoked sessions stop working here within about a second. */
   natsUrl: shared.natsUrl,
+  natsCredentials: shared.natsCredentials,
   /** The auth service's access token lifetime: how far back revocations matter. */
   accessTokenTtlSeconds: shared.accessTokenTtlSeconds,
   /**

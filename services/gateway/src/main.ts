@@ -11,6 +11,7 @@ const downstream = connectDownstream(config);
 const revocationFeed = revocationAwareVerifier({
   auth: downstream.auth,
   natsUrl: config.natsUrl,
+  natsCredentials: config.natsCredentials,
   name: "gateway",
   accessTokenTtlSeconds: config.accessTokenTtlSeconds,
   log,

@@ -16,7 +16,12 @@ import {
   RevocationList,
 } from "@tdt/kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findNatsServer, startNatsServer } from "../../../scripts/infrastructure.js";
+import {
+  findNatsServer,
+  generateNatsPasswords,
+  type NatsPasswords,
+  startNatsServer,
+} from "../../../scripts/infrastructure.js";
 import { freePort } from "../../../tests/support/ports.js";
 import { testLogger } from "../../../tests/support/silent-logger.js";
 import { sessionRevoked } from "./support/auth-events.js";
@@ -27,6 +32,7 @@ import { startTestGateway, type TestGateway } from "./support/gateway.js";
 const log = testLogger("revocation-feed-test");
 let natsBinary: string;
 let natsPort: number;
+let passwords: NatsPasswords;
 let storeDir: string;
 let natsServer: ChildProcess | undefined;
 let publisher: NatsConnection | undefined;
@@ -54,12 +60,19 @@ beforeAll(async () => {
   if (!binary) throw new Error("nats-server is not installed (apt-get install nats-server, or set NATS_SERVER_BIN)");
   natsBinary = binary;
   natsPort = await freePort();
+  passwords = generateNatsPasswords();
   storeDir = await mkdtemp(join(tmpdir(), "tdt-gateway-nats-"));
   fake = await FakeAuth.start();
   const revocations = new RevocationList(900);
   gateway = await startTestGateway(fake.port, { revocations });
   // NATS is not there yet: the feed waits for it in the background.
-  feed = followRevocations({ natsUrl: `nats://127.0.0.1:${natsPort}`, revocations, accessTokenTtlSeconds: 900, log });
+  feed = followRevocations({
+    natsUrl: `nats://127.0.0.1:${natsPort}`,
+    natsCredentials: { user: "gateway", password: passwords.gateway },
+    revocations,
+    accessTokenTtlSeconds: 900,
+    log,
+  });
 });
 
 afterAll(async () => {
@@ -77,8 +90,13 @@ describe("revocations from NATS", () => {
     const token = await fake.keys.accessToken({ sid });
     expect(await statusOf(token)).toBe(200);
 
-    natsServer = await startNatsServer(natsBinary, natsPort, storeDir);
-    publisher = await connectNats(`nats://127.0.0.1:${natsPort}`, "revocation-feed-test", log);
+    natsServer = await startNatsServer(natsBinary, natsPort, storeDir, passwords);
+    // Publishing as auth, the one user that may publish auth.>.
+    publisher = await connectNats(
+      { natsUrl: `nats://127.0.0.1:${natsPort}`, natsCredentials: { user: "auth", password: passwords.auth } },
+      "revocation-feed-test",
+      log,
+    );
     await ensureAuthEventsStream(publisher);
     await publish(sessionRevoked(sid));
 

@@ -3,6 +3,7 @@ import type { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import type { JSONWebKeySet } from "jose";
 import type { ServiceClient } from "./grpc-client.js";
 import type { Logger } from "./logger.js";
+import type { NatsSettings } from "./nats.js";
 import { followRevocations } from "./revocation-feed.js";
 import { RevocationList } from "./revocations.js";
 import { type AccessClaims, AccessTokenVerifier } from "./tokens.js";
@@ -36,13 +37,14 @@ export function verifierFromAuthService(options: {
  * the auth events say are over ("a logged-out session must stop working everywhere"), fed in
  * the background so that NATS being down never stops the service.
  */
-export function revocationAwareVerifier(options: {
-  auth: ServiceClient<typeof AuthServiceService>;
-  natsUrl: string;
-  name: string;
-  accessTokenTtlSeconds: number;
-  log: Logger;
-}): { verifier: AccessTokenVerifier; close(): Promise<void> } {
+export function revocationAwareVerifier(
+  options: NatsSettings & {
+    auth: ServiceClient<typeof AuthServiceService>;
+    name: string;
+    accessTokenTtlSeconds: number;
+    log: Logger;
+  },
+): { verifier: AccessTokenVerifier; close(): Promise<void> } {
   const revocations = new RevocationList(options.accessTokenTtlSeconds);
   const feed = followRevocations({ ...options, revocations });
   const verifier = verifierFromAuthService({ ...options, check: (claims) => revocations.check(claims) });

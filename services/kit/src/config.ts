@@ -1,3 +1,5 @@
+import { accessSync, constants } from "node:fs";
+
 /**
  * Configuration from environment variables, validated once at start.
  * A bad or missing value becomes one ConfigError naming the variable; `loadConfig`
@@ -103,6 +105,50 @@ function address(name: string, defaultPort: number): Setting<string> {
   return { read: (source) => `${host.read(source)}:${port.read(source)}` };
 }
 
+/** How a service proves who it is to NATS: the server's own user/password, token or creds-file options. */
+export type NatsCredentials = { user: string; password: string } | { token: string } | { credsFile: string };
+
+/**
+ * `NATS_USER` + `NATS_PASSWORD`, `NATS_TOKEN` or `NATS_CREDS_FILE`: at most one way, given whole;
+ * none means an anonymous connection (a NATS without authentication).
+ */
+function natsCredentials(): Setting<NatsCredentials | undefined> {
+  const names = ["NATS_USER", "NATS_PASSWORD", "NATS_TOKEN", "NATS_CREDS_FILE"] as const;
+  return {
+    read(source) {
+      const [user, password, token, credsFile] = names.map((name) => raw(source, name));
+      if (user !== undefined && password === undefined)
+        throw new ConfigError("NATS_PASSWORD", "must be set with NATS_USER");
+      if (password !== undefined && user === undefined)
+        throw new ConfigError("NATS_USER", "must be set with NATS_PASSWORD");
+      const ways = (
+        [
+          ["NATS_USER", user],
+          ["NATS_TOKEN", token],
+          ["NATS_CREDS_FILE", credsFile],
+        ] as const
+      ).filter(([, value]) => value !== undefined);
+      if (ways.length > 1) {
+        throw new ConfigError(
+          ways[1]?.[0] ?? "NATS_TOKEN",
+          `cannot be set with ${ways[0]?.[0]}: use one of NATS_USER+NATS_PASSWORD, NATS_TOKEN or NATS_CREDS_FILE`,
+        );
+      }
+      if (user !== undefined && password !== undefined) return { user, password };
+      if (token !== undefined) return { token };
+      if (credsFile !== undefined) {
+        try {
+          accessSync(credsFile, constants.R_OK);
+        } catch {
+          throw new ConfigError("NATS_CREDS_FILE", `cannot be read: "${credsFile}"`);
+        }
+        return { credsFile };
+      }
+      return undefined;
+    },
+  };
+}
+
 export const DEFAULT_PORTS = { gateway: 8000, auth: 50051, trees: 50052, sessions: 50053 } as const;
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 
@@ -110,6 +156,7 @@ export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "
 export const shared = {
   logLevel: env.oneOf("LOG_LEVEL", "info", LOG_LEVELS),
   natsUrl: env.url("NATS_URL", "nats://127.0.0.1:4222", ["nats", "tls", "ws", "wss"]),
+  natsCredentials: natsCredentials(),
   /** Deadline of every call to another service. */
   grpcDeadlineMs: env.int("GRPC_DEADLINE_MS", 5000, 50, 120_000),
   /** The access-token lifetime: auth mints with it, the gateway keeps revocations that long. */

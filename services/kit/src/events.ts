@@ -50,7 +50,7 @@ export function decodeAuthEvent(subject: string, data: Uint8Array): AuthEvent | 
   }
 }
 
-/** Creates the stream when missing; publisher and consumers all call it, so start order does not matter. */
+/** Creates the stream when missing: auth, its owner and only publisher, calls it before publishing. */
 export async function ensureAuthEventsStream(nc: NatsConnection): Promise<void> {
   const jsm = await jetstreamManager(nc);
   try {
@@ -73,6 +73,15 @@ export async function ensureAuthEventsStream(nc: NatsConnection): Promise<void> 
         });
       });
   }
+}
+
+/**
+ * Throws until auth has created the stream. Consumers never create it, as
+ * their NATS users may not (infra/nats/nats.conf); their consumers retry until it is there.
+ */
+async function authEventsStreamExists(nc: NatsConnection): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  await jsm.streams.info(AUTH_EVENTS_STREAM);
 }
 
 /**
@@ -149,7 +158,7 @@ export async function followAuthEvents(
   const js = jetstream(nc);
   let lastSeq = 0;
   const open = async () => {
-    await ensureAuthEventsStream(nc);
+    await authEventsStreamExists(nc);
     const start =
       lastSeq > 0
         ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: lastSeq + 1 }
@@ -182,7 +191,7 @@ export async function consumeAuthEvents(
 ): Promise<() => Promise<void>> {
   const js = jetstream(nc);
   const open = async () => {
-    await ensureAuthEventsStream(nc);
+    await authEventsStreamExists(nc);
     const jsm = await jetstreamManager(nc);
     await jsm.consumers.info(AUTH_EVENTS_STREAM, options.durable).catch(() =>
       jsm.consumers.add(AUTH_EVENTS_STREAM, {

@@ -1,7 +1,7 @@
 import { redactUrl } from "./config.js";
 import { followAuthEvents } from "./events.js";
 import type { Logger } from "./logger.js";
-import { connectNats, type NatsConnection } from "./nats.js";
+import { connectNats, type NatsConnection, type NatsSettings } from "./nats.js";
 import type { RevocationList } from "./revocations.js";
 
 /** How often to say that NATS is still out of reach. */
@@ -19,14 +19,15 @@ export interface RevocationFeed {
  * is out of reach (tokens then stay valid until their `exp`, as without events) and catches up
  * once it connects, replaying every event that can still matter to an unexpired access token.
  */
-export function followRevocations(options: {
-  natsUrl: string;
-  /** This process's name on the NATS connection. */
-  name?: string;
-  revocations: RevocationList;
-  accessTokenTtlSeconds: number;
-  log: Logger;
-}): RevocationFeed {
+export function followRevocations(
+  options: NatsSettings & {
+    /** This process's name on the NATS connection. */
+    name?: string;
+    revocations: RevocationList;
+    accessTokenTtlSeconds: number;
+    log: Logger;
+  },
+): RevocationFeed {
   const { natsUrl, revocations, accessTokenTtlSeconds, log } = options;
   let closed = false;
   let nc: NatsConnection | undefined;
@@ -50,7 +51,7 @@ export function followRevocations(options: {
     );
     warning.unref();
     try {
-      return await connectNats(natsUrl, options.name ?? "gateway", log);
+      return await connectNats(options, options.name ?? "gateway", log);
     } finally {
       clearInterval(warning);
     }

@@ -1,4 +1,5 @@
-import { ConfigError, env, loadConfig, readConfig, redactUrl } from "@tdt/kit";
+import { fileURLToPath } from "node:url";
+import { ConfigError, env, loadConfig, readConfig, redactUrl, shared } from "@tdt/kit";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { configErrorOf } from "../../../tests/support/thrown.js";
 
@@ -284,5 +285,46 @@ describe("loadConfig", () => {
     });
     expect(() => loadConfig({ broken }, {})).toThrow(TypeError);
     expect(exit).not.toHaveBeenCalled();
+  });
+});
+
+describe("shared.natsCredentials", () => {
+  const read = (source: Record<string, string>) => shared.natsCredentials.read(source);
+  const secret = "s3cret-password-value";
+
+  it("is none when nothing is set, so a NATS without authentication still works", () => {
+    expect(read({})).toBeUndefined();
+    expect(read({ NATS_USER: " ", NATS_PASSWORD: "", NATS_TOKEN: "" })).toBeUndefined();
+  });
+
+  it("reads a user and password, a token, or a creds file", () => {
+    expect(read({ NATS_USER: "gateway", NATS_PASSWORD: secret })).toEqual({ user: "gateway", password: secret });
+    expect(read({ NATS_TOKEN: secret })).toEqual({ token: secret });
+    const file = fileURLToPath(import.meta.url);
+    expect(read({ NATS_CREDS_FILE: file })).toEqual({ credsFile: file });
+  });
+
+  it("fails a half-set user and password, naming the missing variable", () => {
+    expect(configErrorOf(() => read({ NATS_USER: "gateway" })).message).toBe(
+      "NATS_PASSWORD must be set with NATS_USER",
+    );
+    const missingUser = configErrorOf(() => read({ NATS_PASSWORD: secret }));
+    expect(missingUser.message).toBe("NATS_USER must be set with NATS_PASSWORD");
+    expect(missingUser.message).not.toContain(secret);
+  });
+
+  it("fails two ways at once, naming the second, without any secret in the message", () => {
+    const both = configErrorOf(() => read({ NATS_USER: "gateway", NATS_PASSWORD: secret, NATS_TOKEN: secret }));
+    expect(both.variable).toBe("NATS_TOKEN");
+    expect(both.message).not.toContain(secret);
+    expect(configErrorOf(() => read({ NATS_TOKEN: secret, NATS_CREDS_FILE: "/etc/hostname" })).variable).toBe(
+      "NATS_CREDS_FILE",
+    );
+  });
+
+  it("fails a creds file that cannot be read", () => {
+    expect(configErrorOf(() => read({ NATS_CREDS_FILE: "/nonexistent/tdt.creds" })).message).toBe(
+      'NATS_CREDS_FILE cannot be read: "/nonexistent/tdt.creds"',
+    );
   });
 });

@@ -21,7 +21,8 @@ beforeAll(async () => {
     id uuid primary key, subject text not null, payload bytea not null,
     created_at timestamptz not null default now(), sent_at timestamptz, attempts integer not null default 0)`;
   nats = await startPrivateNats();
-  nc = await connect({ servers: nats.url });
+  // As auth, the relay's user: the only one that may create the stream and publish auth.>.
+  nc = await connect({ servers: nats.url, user: "auth", pass: nats.passwords.auth });
   await ensureAuthEventsStream(nc);
 });
 

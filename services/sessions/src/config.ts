@@ -2,6 +2,7 @@ import { shared } from "@tdt/kit";
 
 export const sessionsConfig = {
   natsUrl: shared.natsUrl,
+  natsCredentials: shared.natsCredentials,
   authAddress: shared.authAddress,
   treesAddress: shared.treesAddress,
   grpcDeadlineMs: shared.grpcDeadlineMs,

@@ -36,7 +36,7 @@ await runService({
     // the service serves while NATS is down, and the durable consumer catches up once it is back.
     let nats: NatsConnection | undefined;
     let stopConsuming: (() => Promise<void>) | undefined;
-    void connectNats(config.natsUrl, "sessions", log).then(async (nc) => {
+    void connectNats(config, "sessions", log).then(async (nc) => {
       nats = nc;
       stopConsuming = await consumeAuthEvents(nc, {
         durable: "sessions-user-deactivated",

@@ -4,6 +4,7 @@ export const treesConfig = {
   authAddress: shared.authAddress,
   /** The auth events: tokens of ended login sessions stop working here too. */
   natsUrl: shared.natsUrl,
+  natsCredentials: shared.natsCredentials,
   accessTokenTtlSeconds: shared.accessTokenTtlSeconds,
   /** Load the demo trees into an empty database (the run command sets it). */
   demoData: env.bool("DEMO_DATA", false),

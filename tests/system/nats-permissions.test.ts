@@ -1,0 +1,202 @@
+/**
+ * Issue 8: only auth may publish auth events. Every system test runs on the shipped NATS
+ * config; here a service's own NATS user tries to forge the events that abandon a victim's
+ * sessions and make the gateway refuse their tokens, and to break the stream.
+ */
+import { randomUUID } from "node:crypto";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
+import {
+  AUTH_EVENTS_STREAM,
+  AUTH_SUBJECTS,
+  type AuthEvent,
+  connectNats,
+  encodeAuthEvent,
+  type NatsConnection,
+} from "@tdt/kit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type api, claimsOf } from "../support/api.js";
+import { testLogger } from "../support/silent-logger.js";
+import { type SystemWithAdmin, startSystemWithAdmin } from "../support/system.js";
+import { printerTree } from "../support/trees.js";
+
+const CONSUMERS = ["gateway", "trees", "sessions"] as const;
+const TRIALS = 5;
+
+let running: SystemWithAdmin;
+let client: ReturnType<typeof api>;
+let treeId: string;
+const connections: NatsConnection[] = [];
+
+beforeAll(async () => {
+  running = await startSystemWithAdmin();
+  client = running.client;
+  const engineer = await client.engineer(running.admin);
+  const created = await client.call<{ id: string }>("POST", "/api/v1/trees", { token: engineer, json: printerTree() });
+  expect(created.status).toBe(201);
+  treeId = created.body.id;
+});
+
+afterAll(async () => {
+  await Promise.all(connections.map((nc) => nc.close()));
+  await running?.stop();
+});
+
+async function natsAs(service: (typeof CONSUMERS)[number] | "auth"): Promise<NatsConnection> {
+  const nc = await connectNats(running.nats.as(service), `test-${service}`, testLogger());
+  connections.push(nc);
+  return nc;
+}
+
+/** A victim: a technician with a guided session in progress and a working access token. */
+async function victim(label: string) {
+  const user = await client.user(label);
+  const started = await client.call<{ id: string; status: string }>("POST", "/api/v1/sessions", {
+    token: user.tokens.access_token,
+    json: { tree_id: treeId },
+  });
+  expect(started.status).toBe(201);
+  return { ...user, sessionId: started.body.id, sid: String(claimsOf(user.tokens.access_token).sid) };
+}
+
+async function sessionStatus(id: string): Promise<string> {
+  return (await client.call<{ status: string }>("GET", `/api/v1/sessions/${id}`, { token: running.admin })).body.status;
+}
+
+async function meStatus(token: string): Promise<number> {
+  return (await client.call("GET", "/api/v1/auth/me", { token })).status;
+}
+
+async function lastSequence(nc: NatsConnection): Promise<number> {
+  return (await (await jetstreamManager(nc)).streams.info(AUTH_EVENTS_STREAM)).state.last_seq;
+}
+
+describe("NATS permissions (infra/nats/nats.conf, enforced in every system test)", () => {
+  it.each(CONSUMERS)("refuse %s's user every forged auth event, and the victim keeps working", async (service) => {
+    const target = await victim(`victim-${service}`);
+    const nc = await natsAs(service);
+    const before = await lastSequence(nc);
+    const violations: string[] = [];
+    void (async () => {
+      for await (const status of nc.status()) if (status.type === "error") violations.push(String(status.error));
+    })();
+
+    const forgeries: AuthEvent[] = [
+      { subject: AUTH_SUBJECTS.userDeactivated, event: { event_id: randomUUID(), user_id: target.id } },
+      {
+        subject: AUTH_SUBJECTS.sessionRevoked,
+        event: { event_id: randomUUID(), sid: target.sid, user_id: target.id, reason: "admin" },
+      },
+    ];
+    let refused = 0;
+    for (let trial = 0; trial < TRIALS; trial++) {
+      for (const forged of forgeries) {
+        // Through JetStream, as auth's relay publishes: the server refuses it outright.
+        await jetstream(nc)
+          .publish(forged.subject, encodeAuthEvent(forged), { msgID: randomUUID(), timeout: 2000 })
+          .then(
+            () => {},
+            (error: unknown) => {
+              expect(String(error)).toMatch(/Permissions Violation for Publish to "auth\.(user|session)\./);
+              refused++;
+            },
+          );
+        // And as a plain core publish, which reports the violation asynchronously.
+        nc.publish(forged.subject, encodeAuthEvent(forged));
+      }
+    }
+    await nc.flush();
+    expect(refused).toBe(TRIALS * forgeries.length);
+    await expect.poll(() => violations.length).toBeGreaterThanOrEqual(TRIALS * forgeries.length);
+    expect(violations.every((text) => /Permissions Violation for Publish to "auth\./.test(text))).toBe(true);
+
+    // A real event takes effect within a second (below); give a forged one longer to show none did.
+    await new Promise((wake) => setTimeout(wake, 1500));
+    expect(await lastSequence(nc)).toBe(before);
+    expect(await sessionStatus(target.sessionId)).toBe("in_progress");
+    expect(await meStatus(target.tokens.access_token)).toBe(200);
+  });
+
+  it("refuse a client without credentials or with a wrong password", async () => {
+    const outcomes = await Promise.all(
+      [
+        { servers: running.nats.url },
+        { servers: running.nats.url, user: "auth", pass: "not-the-password" },
+        { servers: running.nats.url, user: "gateway", pass: running.nats.passwords.auth },
+        { servers: running.nats.url, user: "nobody", pass: "nothing" },
+      ].map((options) =>
+        connect({ ...options, reconnect: false }).then(
+          async (nc) => {
+            await nc.close();
+            return "connected";
+          },
+          (error: unknown) => String(error),
+        ),
+      ),
+    );
+    expect(outcomes).toHaveLength(4);
+    for (const outcome of outcomes) expect(outcome).toMatch(/Authorization Violation/);
+  });
+
+  it.each(CONSUMERS)("keep %s's user from deleting, purging or replacing the stream", async (service) => {
+    const nc = await natsAs(service);
+    const jsm = await jetstreamManager(nc);
+    // A real event first, so that a purge would show.
+    const { tokens } = await client.user(`logout-${service}`);
+    const seen = await lastSequence(nc);
+    expect((await client.call("POST", "/api/v1/auth/logout", { token: tokens.access_token })).status).toBe(204);
+    await expect.poll(() => lastSequence(nc)).toBeGreaterThan(seen);
+    const before = await lastSequence(nc);
+    const attempts: Array<[string, () => Promise<unknown>]> = [
+      ["STREAM.DELETE", () => jsm.streams.delete(AUTH_EVENTS_STREAM)],
+      ["STREAM.PURGE", () => jsm.streams.purge(AUTH_EVENTS_STREAM)],
+      ["STREAM.UPDATE", () => jsm.streams.update(AUTH_EVENTS_STREAM, { max_age: 1e9 })],
+      ["STREAM.CREATE", () => jsm.streams.add({ name: "FORGED", subjects: ["forged.>"] })],
+      ["STREAM.MSG.DELETE", () => jsm.streams.deleteMessage(AUTH_EVENTS_STREAM, 1)],
+    ];
+    for (const [api, attempt] of attempts) {
+      await expect(attempt(), api).rejects.toThrow(/Permissions Violation/);
+    }
+    expect(await lastSequence(nc)).toBe(before);
+    expect((await jsm.streams.info(AUTH_EVENTS_STREAM)).state.messages).toBeGreaterThan(0);
+  });
+
+  it.each(["gateway", "trees"] as const)(
+    "keep %s's user off the sessions service's durable consumer",
+    async (service) => {
+      const jsm = await jetstreamManager(await natsAs(service));
+      const durable = "sessions-user-deactivated";
+      await expect(jsm.consumers.info(AUTH_EVENTS_STREAM, durable)).rejects.toThrow(/Permissions Violation/);
+      await expect(jsm.consumers.delete(AUTH_EVENTS_STREAM, durable)).rejects.toThrow(/Permissions Violation/);
+      // Sessions itself may look at it: it exists and still works (the last test uses it).
+      const own = await jetstreamManager(await natsAs("sessions"));
+      expect((await own.consumers.info(AUTH_EVENTS_STREAM, durable)).name).toBe(durable);
+    },
+  );
+
+  it("still carry auth's own events: logout is refused within a second, deactivation abandons sessions", async () => {
+    const loggedOut = await victim("logout");
+    expect((await client.call("POST", "/api/v1/auth/logout", { token: loggedOut.tokens.access_token })).status).toBe(
+      204,
+    );
+    await expect.poll(() => meStatus(loggedOut.tokens.access_token), { timeout: 1000, interval: 50 }).toBe(401);
+
+    const deactivated = await victim("deactivated");
+    const patch = await client.call("PATCH", `/api/v1/auth/users/${deactivated.id}`, {
+      token: running.admin,
+      json: { is_active: false },
+    });
+    expect(patch.status).toBe(200);
+    await expect.poll(() => sessionStatus(deactivated.sessionId), { timeout: 5000 }).toBe("abandoned");
+  });
+
+  it("connect every service as its own user, and log no NATS password", () => {
+    const connected = running.system.logs
+      .filter((entry) => entry.line.msg === "nats connected")
+      .map((entry) => `${entry.service}:${entry.line.user}`);
+    for (const service of ["auth", "gateway", "trees", "sessions"])
+      expect(connected).toContain(`${service}:${service}`);
+    const everything = JSON.stringify(running.system.logs);
+    for (const password of Object.values(running.nats.passwords)) expect(everything).not.toContain(password);
+  });
+});
