@@ -5,6 +5,7 @@ import { type GrpcServerHandle, type ServiceBinding, startGrpcServer } from "./g
 import { createLogger, type Logger } from "./logger.js";
 import { migrate } from "./migrations.js";
 import { onShutdown } from "./shutdown.js";
+import { announceListening } from "./supervision.js";
 
 /** The settings every backend service reads: its port, its database, its log level. */
 function baseSpec(name: string, defaultPort: number) {
@@ -72,6 +73,7 @@ export async function runService<S extends ConfigSpec>(definition: ServiceDefini
       log,
     });
     onShutdown(log, [() => server.shutdown(), async () => started.stop?.(), () => sql.end({ timeout: 5 })]);
+    announceListening(definition.name, server.port);
     return server;
   } catch (error) {
     log.fatal({ err: error }, "failed to start");
