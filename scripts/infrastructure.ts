@@ -93,7 +93,11 @@ export function findNatsServer(): string | undefined {
 /** Starts a private nats-server with JetStream; `storeDir` keeps its streams. */
 export async function startNatsServer(binary: string, port: number, storeDir: string): Promise<ChildProcess> {
   mkdirSync(storeDir, { recursive: true });
-  const child = spawn(binary, ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir], { stdio: "ignore" });
+  const child = spawn(binary, ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir], {
+    stdio: "ignore",
+    // Its own process group: Ctrl-C reaches only the runner, which stops NATS after the services.
+    detached: true,
+  });
   for (let attempt = 0; attempt < 100; attempt++) {
     if (await tcpAnswers("127.0.0.1", port, 200)) return child;
     if (child.exitCode !== null) break;
@@ -118,8 +122,11 @@ export async function ensureNats(url: string, say: (line: string) => void): Prom
   const child = await startNatsServer(binary, port, resolve(DATA_DIR, "nats"));
   return {
     url: `nats://127.0.0.1:${port}`,
-    stop: async () => {
-      child.kill("SIGTERM");
-    },
+    stop: () =>
+      new Promise<void>((stopped) => {
+        if (child.exitCode !== null || child.signalCode !== null) return stopped();
+        child.once("exit", () => stopped());
+        child.kill("SIGTERM");
+      }),
   };
 }
