@@ -38,6 +38,9 @@ const cli = (...args: string[]): Promise<CliResult> =>
     (failed: CliResult) => failed,
   );
 
+const createAdmin = (email: string, password: string, ...flags: string[]) =>
+  cli("create-admin", "--email", email, "--password", password, ...flags);
+
 const account = async (email: string) =>
   (await sql`select id, role, is_active, full_name, password_hash from users where lower(email) = lower(${email})`)[0];
 
@@ -47,7 +50,7 @@ const squat = (email: string, password = "squatter-password") =>
 
 describe("create-admin", () => {
   it("creates an admin for a new email, and records it", async () => {
-    const created = await cli("create-admin", "--email", "ops@example.com", "--password", "a-long-password");
+    const created = await createAdmin("ops@example.com", "a-long-password");
     expect(created.code).toBe(0);
     expect(created.stdout).toContain("created admin ops@example.com");
     const row = await account("ops@example.com");
@@ -62,15 +65,20 @@ describe("create-admin", () => {
 
   it("leaves an existing admin alone, exit 0, unless told to reset it", async () => {
     const before = await account("ops@example.com");
-    const again = await cli("create-admin", "--email", "OPS@example.com", "--password", "another-password");
+    const again = await createAdmin("OPS@example.com", "another-password");
     expect(again.code).toBe(0);
     expect(again.stdout).toContain("already an active admin; nothing changed");
     expect((await account("ops@example.com"))?.password_hash).toBe(before?.password_hash);
+
+    const reset = await createAdmin("ops@example.com", "another-password", "--reset-existing");
+    expect(reset.code).toBe(0);
+    expect(reset.stdout).toContain("(was active admin)");
+    expect(await passwordMatches("another-password", (await account("ops@example.com"))?.password_hash)).toBe(true);
   });
 
   it("refuses an account someone registered first: its password and role stay theirs", async () => {
     const squatter = await squat("ops2@example.com");
-    const attempt = await cli("create-admin", "--email", "Ops2@Example.com", "--password", "operator-password");
+    const attempt = await createAdmin("Ops2@Example.com", "operator-password");
     expect(attempt.code).toBe(1);
     expect(attempt.stderr).toContain("refused: ops2@example.com is already an active technician account");
     expect(attempt.stderr).toContain("--reset-existing");
@@ -86,7 +94,7 @@ describe("create-admin", () => {
       const email = `dormant-${role}@example.com`;
       const dormant = await createUser(sql, { email, password: "dormant-password", full_name: "Dormant", role });
       await sql`update users set is_active = false where id = ${dormant.id}`;
-      const attempt = await cli("create-admin", "--email", email, "--password", "operator-password");
+      const attempt = await createAdmin(email, "operator-password");
       expect(attempt.code).toBe(1);
       expect(attempt.stderr).toContain(`is already a deactivated ${role} account`);
       expect(await account(email)).toMatchObject({ role, is_active: false, password_hash: dormant.password_hash });
@@ -96,14 +104,7 @@ describe("create-admin", () => {
   it("with --reset-existing takes the account over: new password, active admin, recorded", async () => {
     const squatter = await squat("ops3@example.com");
     await sql`update users set is_active = false where id = ${squatter.id}`;
-    const reset = await cli(
-      "create-admin",
-      "--email",
-      "ops3@example.com",
-      "--password",
-      "operator-password",
-      "--reset-existing",
-    );
+    const reset = await createAdmin("ops3@example.com", "operator-password", "--reset-existing");
     expect(reset.code).toBe(0);
     expect(reset.stdout).toContain("reset ops3@example.com");
     expect(reset.stdout).toContain("was deactivated technician");
@@ -123,17 +124,10 @@ describe("create-admin", () => {
   });
 
   it("holds the password to registration's rules, also on a reset (exit 1)", async () => {
-    const short = await cli("create-admin", "--email", "x@example.com", "--password", "short");
+    const short = await createAdmin("x@example.com", "short");
     expect(short.code).toBe(1);
     expect(short.stderr).toContain("string_too_short");
-    const resetShort = await cli(
-      "create-admin",
-      "--email",
-      "ops2@example.com",
-      "--password",
-      "short",
-      "--reset-existing",
-    );
+    const resetShort = await createAdmin("ops2@example.com", "short", "--reset-existing");
     expect(resetShort.code).toBe(1);
     expect(resetShort.stderr).toContain("string_too_short");
     expect(await account("ops2@example.com")).toMatchObject({ role: "technician" });
