@@ -151,6 +151,8 @@ export async function startNatsServer(
   const child = spawn(binary, ["-c", NATS_CONFIG, "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir], {
     env,
     stdio: ["ignore", "ignore", "pipe"],
+    // Its own process group: Ctrl-C reaches only the runner, which stops NATS after the services.
+    detached: true,
   });
   // Its last lines, to say why when it does not start (a bad config, a port in use).
   const lastLines: string[] = [];
@@ -206,8 +208,11 @@ export async function ensureNats(env: NodeJS.ProcessEnv, say: (line: string) => 
   return {
     url: `nats://127.0.0.1:${port}`,
     serviceEnv: natsServiceEnv(ownPasswords),
-    stop: async () => {
-      child.kill("SIGTERM");
-    },
+    stop: () =>
+      new Promise<void>((stopped) => {
+        if (child.exitCode !== null || child.signalCode !== null) return stopped();
+        child.once("exit", () => stopped());
+        child.kill("SIGTERM");
+      }),
   };
 }

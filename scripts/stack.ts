@@ -1,20 +1,40 @@
 /**
- * The four services as child processes: started together, waited for through the gateway's
- * /ready, stopped with SIGTERM. Used by the run command and by the system tests.
+ * The four services as child processes, used by the run command and by the system tests.
+ * The stack is up once every service has announced that it listens (over the IPC channel) and
+ * the gateway's /ready answers 200: another program answering on the gateway's port never
+ * passes for it. A service that exits while the stack starts fails the start whole: the others
+ * are stopped and the error names that service and the reason from its own output.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
+import { isListeningAnnouncement } from "@tdt/kit";
+import { reasonIn } from "./exit-reason.js";
 import { ROOT } from "./root.js";
 
 export const SERVICES = ["auth", "trees", "sessions", "gateway"] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
+/** A service process ended; `reason` is the last line of its output that said why. */
+export class ServiceExitedError extends Error {
+  constructor(
+    readonly service: ServiceName,
+    readonly code: number | null,
+    readonly signal: NodeJS.Signals | null,
+    readonly reason: string | undefined,
+  ) {
+    const how = code !== null ? `with code ${code}` : `on ${signal}`;
+    super(`${service} exited ${how}: ${reason ?? "it printed no reason"}`);
+    this.name = "ServiceExitedError";
+  }
+}
+
 export interface RunningStack {
   gatewayUrl: string;
   processes: Map<ServiceName, ChildProcess>;
-  /** Starts a service again (after it stopped), with the same environment, and waits for /ready. */
+  /** Starts a service again (after it stopped), with the same environment, and waits until it is up. */
   restart(name: ServiceName): Promise<void>;
+  /** SIGTERM to every service, then waits until each has exited (SIGKILL after 15 s). */
   stop(): Promise<void>;
 }
 
@@ -24,30 +44,99 @@ export interface StackOptions {
   serviceEnv?: Partial<Record<ServiceName, NodeJS.ProcessEnv>>;
   /** Receives every log line of every service. */
   onLine: (service: ServiceName, line: string) => void;
-  /** Called when a service exits while the stack runs. */
-  onExit?: (service: ServiceName, code: number | null) => void;
+  /** Called when a service exits after the stack is up (not while it stops). */
+  onExit?: (service: ServiceName, exit: ServiceExitedError) => void;
   readyTimeoutMs?: number;
+  /** Aborting while the stack starts stops the services started so far, and the start throws. */
+  signal?: AbortSignal;
 }
 
-function startService(name: ServiceName, options: StackOptions): ChildProcess {
+interface Supervised {
+  child: ChildProcess;
+  /** Set once the service has announced that it listens. */
+  listens: boolean;
+  listening: Promise<void>;
+  /** Settles once the process has exited and all its output is read. */
+  exited: Promise<ServiceExitedError>;
+}
+
+function startService(name: ServiceName, options: StackOptions): Supervised {
   const child = spawn(process.execPath, [resolve(ROOT, "services", name, "dist", "main.js")], {
     env: { ...options.env, ...options.serviceEnv?.[name] },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
     // Its own process group: Ctrl-C reaches only the runner, which stops services one way, in order.
     detached: true,
   });
+  let reason: string | undefined;
   for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on("line", (line) => options.onLine(name, line));
+    if (!stream) continue;
+    createInterface({ input: stream }).on("line", (line) => {
+      reason = reasonIn(line) ?? reason;
+      options.onLine(name, line);
+    });
   }
-  return child;
+  const service: Supervised = {
+    child,
+    listens: false,
+    listening: new Promise<void>((announced) =>
+      child.on("message", (message) => {
+        if (!isListeningAnnouncement(message)) return;
+        service.listens = true;
+        announced();
+      }),
+    ),
+    exited: new Promise<ServiceExitedError>((done) =>
+      child.once("close", (code, signal) => done(new ServiceExitedError(name, code, signal, reason))),
+    ),
+  };
+  return service;
+}
+
+const isRunning = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
+
+async function terminate(service: Supervised): Promise<void> {
+  if (isRunning(service.child)) {
+    const force = setTimeout(() => service.child.kill("SIGKILL"), 15_000);
+    service.child.kill("SIGTERM");
+    await service.exited;
+    clearTimeout(force);
+  }
+  await service.exited;
+}
+
+/**
+ * Resolves when every one of `services` has announced that it listens and the gateway's /ready
+ * answers 200; rejects with the first of them that exits meanwhile, on abort, or at the deadline.
+ */
+async function untilUp(
+  services: Array<[ServiceName, Supervised]>,
+  gatewayUrl: string,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const settled = new AbortController();
+  const deadline = Date.now() + timeoutMs;
+  const listeningThenReady = async () => {
+    const all = Promise.all(services.map(([, service]) => service.listening));
+    const timedOut = sleep(timeoutMs, settled.signal).then(() => true);
+    if (await Promise.race([all.then(() => false), timedOut])) {
+      const silent = services.filter(([, service]) => !service.listens).map(([name]) => name);
+      throw new Error(`not listening within ${timeoutMs} ms: ${silent.join(", ")}`);
+    }
+    await waitForReady(gatewayUrl, deadline, settled.signal);
+  };
+  const firstExit = Promise.race(services.map(([, service]) => service.exited.then((exit) => Promise.reject(exit))));
+  try {
+    await Promise.race([listeningThenReady(), firstExit, interrupted(signal)]);
+  } finally {
+    settled.abort();
+  }
 }
 
 /** Polls the gateway's /ready until it answers 200. */
-export async function waitForReady(gatewayUrl: string, timeoutMs: number, alive: () => boolean): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+async function waitForReady(gatewayUrl: string, deadline: number, signal: AbortSignal): Promise<void> {
   let last = "no answer";
-  while (Date.now() < deadline) {
-    if (!alive()) throw new Error("a service exited during start");
+  while (Date.now() < deadline && !signal.aborted) {
     try {
       const response = await fetch(`${gatewayUrl}/ready`, { signal: AbortSignal.timeout(2000) });
       if (response.ok) return;
@@ -55,53 +144,63 @@ export async function waitForReady(gatewayUrl: string, timeoutMs: number, alive:
     } catch (error) {
       last = String(error);
     }
-    await new Promise((wake) => setTimeout(wake, 200));
+    await sleep(200, signal);
   }
-  throw new Error(`the gateway was not ready within ${timeoutMs} ms: ${last}`);
+  throw new Error(`the gateway was not ready in time: ${last}`);
+}
+
+function interrupted(signal: AbortSignal | undefined): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal?.aborted) reject(new Error("the start was interrupted"));
+    signal?.addEventListener("abort", () => reject(new Error("the start was interrupted")), { once: true });
+  });
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((wake) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      wake();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
 }
 
 export async function startStack(options: StackOptions): Promise<RunningStack> {
+  const supervised = new Map<ServiceName, Supervised>();
   const processes = new Map<ServiceName, ChildProcess>();
-  let stopping = false;
-  for (const name of SERVICES) {
-    const child = startService(name, options);
-    processes.set(name, child);
-    child.once("exit", (code) => {
-      if (!stopping) options.onExit?.(name, code);
+  let phase: "starting" | "running" | "stopping" = "starting";
+  const launch = (name: ServiceName): Supervised => {
+    const service = startService(name, options);
+    supervised.set(name, service);
+    processes.set(name, service.child);
+    void service.exited.then((exit) => {
+      if (phase === "running" && supervised.get(name) === service) options.onExit?.(name, exit);
     });
-  }
+    return service;
+  };
+  for (const name of SERVICES) launch(name);
+
   const stop = async () => {
-    stopping = true;
-    await Promise.all(
-      [...processes.values()].map(
-        (child) =>
-          new Promise<void>((done) => {
-            if (child.exitCode !== null || child.signalCode !== null) return done();
-            const force = setTimeout(() => child.kill("SIGKILL"), 15_000);
-            child.once("exit", () => {
-              clearTimeout(force);
-              done();
-            });
-            child.kill("SIGTERM");
-          }),
-      ),
-    );
+    phase = "stopping";
+    await Promise.all([...supervised.values()].map(terminate));
   };
   const gatewayUrl = `http://127.0.0.1:${options.env.GATEWAY_PORT ?? 8000}`;
-  const alive = () => [...processes.values()].every((child) => child.exitCode === null && child.signalCode === null);
-  const restart = async (name: ServiceName) => {
-    const previous = processes.get(name);
-    if (previous && previous.exitCode === null && previous.signalCode === null) {
-      throw new Error(`${name} is still running`);
-    }
-    processes.set(name, startService(name, options));
-    await waitForReady(gatewayUrl, options.readyTimeoutMs ?? 60_000, alive);
-  };
+  const timeoutMs = options.readyTimeoutMs ?? 60_000;
   try {
-    await waitForReady(gatewayUrl, options.readyTimeoutMs ?? 60_000, alive);
+    await untilUp([...supervised.entries()], gatewayUrl, timeoutMs, options.signal);
   } catch (error) {
     await stop();
     throw error;
   }
+  phase = "running";
+
+  const restart = async (name: ServiceName) => {
+    const previous = supervised.get(name);
+    if (previous && isRunning(previous.child)) throw new Error(`${name} is still running`);
+    await untilUp([[name, launch(name)]], gatewayUrl, timeoutMs, undefined);
+  };
   return { gatewayUrl, processes, restart, stop };
 }

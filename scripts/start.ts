@@ -1,32 +1,23 @@
 /**
  * `npm start`: the whole system in one terminal. Postgres and NATS from the environment
- * (embedded or local ones when those do not answer), the four services, every log line, and
- * Ctrl-C stops it all.
+ * (embedded or local ones when those do not answer), the four services, every log line.
+ * It fails whole: a service that cannot start stops the others, and the runner exits 1 with that
+ * service's reason. Ctrl-C stops the services first (they drain), then what the runner started.
  */
 import { DEFAULT_DATABASE_URL, ensureNats, ensurePostgres, type Started } from "./infrastructure.js";
 import { type RunningStack, startStack } from "./stack.js";
+import { takenPorts } from "./taken-ports.js";
 
 const say = (line: string) => process.stderr.write(`[start] ${line}\n`);
 
 const started: Started[] = [];
+const interrupt = new AbortController();
 let stack: RunningStack | undefined;
-let stopping = false;
 
-async function stopAll(code: number): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  say("stopping…");
-  await stack?.stop();
-  for (const part of started.reverse()) await part.stop().catch(() => {});
-  process.exit(code);
-}
-
-process.on("SIGINT", () => void stopAll(0));
-process.on("SIGTERM", () => void stopAll(0));
-
-try {
+async function run(): Promise<void> {
   const database = await ensurePostgres(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL, say);
   started.push(database);
+  if (interrupt.signal.aborted) return;
   const nats = await ensureNats(process.env, say);
   started.push(nats);
 
@@ -38,12 +29,16 @@ try {
     DATABASE_URL: database.url,
     NATS_URL: nats.url,
   };
+  const taken = await takenPorts(env);
+  if (taken.length > 0) throw new Error(taken.join("; "));
+  if (interrupt.signal.aborted) return;
   stack = await startStack({
     env,
     serviceEnv: nats.serviceEnv,
+    signal: interrupt.signal,
     onLine: (_service, line) => process.stdout.write(`${line}\n`),
-    onExit: (service, code) => {
-      say(`${service} exited with code ${code}; stopping everything.`);
+    onExit: (_service, exit) => {
+      say(`${exit.message}; stopping everything.`);
       void stopAll(1);
     },
   });
@@ -53,7 +48,30 @@ try {
   Ready:    ${stack.gatewayUrl}/ready
   Admin:    ${env.ADMIN_EMAIL} (password from ADMIN_PASSWORD)
 Press Ctrl-C to stop.`);
-} catch (error) {
-  say(`cannot start: ${error instanceof Error ? error.message : String(error)}`);
-  await stopAll(1);
 }
+
+const running = run();
+let stopping: Promise<void> | undefined;
+
+/** Services first (SIGTERM, each drains and exits), then NATS and Postgres if the runner started them. */
+function stopAll(code: number): Promise<void> {
+  stopping ??= (async () => {
+    say("stopping…");
+    // A start under way stops the services it started and gives up; wait for it so none is missed.
+    interrupt.abort();
+    await running.catch(() => {});
+    await stack?.stop();
+    for (const part of started.reverse()) await part.stop().catch(() => {});
+    say("stopped.");
+    process.exit(code);
+  })();
+  return stopping;
+}
+
+process.on("SIGINT", () => void stopAll(0));
+process.on("SIGTERM", () => void stopAll(0));
+
+running.catch((error: unknown) => {
+  if (!interrupt.signal.aborted) say(`cannot start: ${error instanceof Error ? error.message : String(error)}`);
+  void stopAll(1);
+});

@@ -1,13 +1,15 @@
 /**
  * Operator commands against the auth database (same configuration as the service):
- *   node dist/cli.js create-admin --email a@b.c --password '…' [--name 'Full Name']
+ *   node dist/cli.js create-admin --email a@b.c --password '…' [--name 'Full Name'] [--reset-existing]
  *   node dist/cli.js rotate-keys
+ * Exit codes: 0 done (or nothing to do), 1 refused or failed, 2 usage.
  */
+import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import { connectDatabase, createLogger, env, loadConfig, migrate } from "@tdt/kit";
+import { type AdminProvisioning, provisionAdmin } from "./admin-provisioning.js";
 import { authConfig } from "./config.js";
 import { SigningKeys } from "./keys.js";
-import { checkRegistration, createUser, findUserByEmail } from "./users.js";
 
 const config = loadConfig({
   ...authConfig,
@@ -17,7 +19,12 @@ const config = loadConfig({
 const log = createLogger("auth-cli", process.env.LOG_LEVEL ?? "warn");
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { email: { type: "string" }, password: { type: "string" }, name: { type: "string" } },
+  options: {
+    email: { type: "string" },
+    password: { type: "string" },
+    name: { type: "string" },
+    "reset-existing": { type: "boolean", default: false },
+  },
 });
 
 const sql = await connectDatabase({
@@ -32,20 +39,14 @@ await migrate(sql, new URL("../migrations", import.meta.url).pathname, log);
 try {
   switch (positionals[0]) {
     case "create-admin": {
-      const input = {
+      const result = await provisionAdmin(sql, {
         email: values.email ?? "",
         password: values.password ?? "",
-        full_name: values.name ?? "Administrator",
-      };
-      checkRegistration(input);
-      const existing = await findUserByEmail(sql, input.email);
-      if (existing) {
-        await sql`update users set role = 'admin', is_active = true where id = ${existing.id}`;
-        console.log(`${existing.email} is now an active admin (password unchanged)`);
-      } else {
-        const user = await createUser(sql, { ...input, role: "admin" });
-        console.log(`created admin ${user.email} (${user.id})`);
-      }
+        ...(values.name === undefined ? {} : { name: values.name }),
+        resetExisting: values["reset-existing"] ?? false,
+        actor: `cli:${operatorName()}`,
+      });
+      report(result);
       break;
     }
     case "rotate-keys": {
@@ -54,7 +55,7 @@ try {
       break;
     }
     default:
-      console.error("usage: cli.js create-admin --email E --password P [--name N] | rotate-keys");
+      console.error("usage: cli.js create-admin --email E --password P [--name N] [--reset-existing] | rotate-keys");
       process.exitCode = 2;
   }
 } catch (error) {
@@ -63,4 +64,40 @@ try {
   process.exitCode = 1;
 } finally {
   await sql.end();
+}
+
+function report(result: AdminProvisioning): void {
+  const { email, id } = result.user;
+  switch (result.outcome) {
+    case "created":
+      console.log(`created admin ${email} (${id})`);
+      return;
+    case "already_admin":
+      console.log(`${email} is already an active admin; nothing changed (--reset-existing sets a new password)`);
+      return;
+    case "refused": {
+      const state = `${result.user.is_active ? "an active" : "a deactivated"} ${result.user.role} account`;
+      console.error(
+        `refused: ${email} is already ${state}, which anyone may have registered; nothing changed. ` +
+          "To take it over (new password, active admin, all its sessions ended), run again with --reset-existing.",
+      );
+      process.exitCode = 1;
+      return;
+    }
+    case "reset":
+      console.log(
+        `reset ${email} (${id}): new password, active admin (was ${result.previous.is_active ? "active" : "deactivated"} ` +
+          `${result.previous.role}), ${result.sessionsEnded} login session(s) ended`,
+      );
+      return;
+  }
+}
+
+/** The operator's login name, for the audit record; containers may have none. */
+function operatorName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return "unknown";
+  }
 }

@@ -28,10 +28,11 @@ await runService({
   async start({ config, sql, log }) {
     const keys = new SigningKeys(sql);
     await keys.ensureKey();
-    if (config.adminEmail && config.adminPassword) {
-      const admin = await ensureFirstAdmin(sql, { email: config.adminEmail, password: config.adminPassword });
-      if (admin === "created") log.info({ email: config.adminEmail }, "first admin created");
-      if (admin === "email_taken") log.warn({ email: config.adminEmail }, "ADMIN_EMAIL belongs to a non-admin user");
+    if (config.firstAdmin) {
+      const { email } = config.firstAdmin;
+      const admin = await ensureFirstAdmin(sql, config.firstAdmin);
+      if (admin === "created") log.info({ email }, "first admin created");
+      if (admin === "email_taken") log.warn({ email }, "ADMIN_EMAIL belongs to a non-admin user; no admin created");
     }
 
     // NATS may be down: auth serves anyway and the outbox keeps the events until it is back.

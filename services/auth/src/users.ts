@@ -27,8 +27,11 @@ export function toUser(row: UserRow): User {
 const EMAIL = /^[^\s@]{1,64}@[^\s@]+\.[^\s@]{2,}$/;
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Registration input, checked here too: gRPC callers do not pass through the gateway's schemas. */
-export function checkRegistration(input: { email: string; password: string; full_name: string }): void {
+/**
+ * What is wrong with registration input, by field; empty when it is fine. One set of rules for
+ * registration, `create-admin` and the first admin from the environment.
+ */
+export function registrationProblems(input: { email: string; password: string; full_name: string }): Problem[] {
   const problems: Problem[] = [];
   if (!EMAIL.test(input.email) || input.email.length > 254) {
     problems.push({ loc: ["body", "email"], msg: "Not a valid email address", type: "email_format" });
@@ -42,6 +45,12 @@ export function checkRegistration(input: { email: string; password: string; full
   if (name.length < 1 || name.length > 200) {
     problems.push({ loc: ["body", "full_name"], msg: "From 1 to 200 characters", type: "string_length" });
   }
+  return problems;
+}
+
+/** Registration input, checked here too: gRPC callers do not pass through the gateway's schemas. */
+export function checkRegistration(input: { email: string; password: string; full_name: string }): void {
+  const problems = registrationProblems(input);
   if (problems.length > 0) throw AppError.invalid(problems);
 }
 

@@ -1,4 +1,4 @@
-import { createLogger, loadConfig, onShutdown, revocationAwareVerifier } from "@tdt/kit";
+import { announceListening, createLogger, loadConfig, onShutdown, revocationAwareVerifier } from "@tdt/kit";
 import { buildGateway } from "./app.js";
 import { gatewayConfig } from "./config.js";
 import { closeDownstream, connectDownstream } from "./downstream.js";
@@ -25,5 +25,12 @@ const app = await buildGateway({
   trustProxy: config.trustProxy,
 });
 
-await app.listen({ port: config.port, host: config.host });
+try {
+  await app.listen({ port: config.port, host: config.host });
+} catch (error) {
+  // One line saying why (e.g. the port is taken), as the gRPC services give, not a stack trace.
+  log.fatal({ err: error }, "failed to start");
+  process.exit(1);
+}
+announceListening("gateway", config.port);
 onShutdown(log, [() => app.close(), () => revocationFeed.close(), async () => closeDownstream(downstream)]);

@@ -16,5 +16,6 @@ export * from "./revocation-feed.js";
 export * from "./revocations.js";
 export * from "./service.js";
 export * from "./shutdown.js";
+export * from "./supervision.js";
 export * from "./text-guard.js";
 export * from "./tokens.js";

@@ -6,6 +6,7 @@ import { grpcTlsSetting } from "./grpc-tls.js";
 import { createLogger, type Logger } from "./logger.js";
 import { migrate } from "./migrations.js";
 import { onShutdown } from "./shutdown.js";
+import { announceListening } from "./supervision.js";
 
 /** The settings every backend service reads: where it listens, with which TLS, its database, its log level. */
 function baseSpec(name: string, defaultPort: number) {
@@ -84,6 +85,7 @@ export async function runService<S extends ConfigSpec>(definition: ServiceDefini
       log,
     });
     onShutdown(log, [() => server.shutdown(), async () => started.stop?.(), () => sql.end({ timeout: 5 })]);
+    announceListening(definition.name, server.port);
     return server;
   } catch (error) {
     log.fatal({ err: error }, "failed to start");

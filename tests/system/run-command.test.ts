@@ -1,0 +1,231 @@
+/**
+ * The run command fails whole: the real `node scripts/dist/start.js` (and the stack it uses) on
+ * free ports, per-test databases and a private NATS. A service that cannot start stops the
+ * others and the runner exits non-zero with its reason; something else answering on the
+ * gateway's port never passes for TDT; Ctrl-C drains the services first, then NATS.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer as createHttpServer, type Server } from "node:http";
+import { createServer as createTcpServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ServiceExitedError, startStack } from "../../scripts/stack.js";
+import { createDatabase, dropDatabase, SERVER_URL } from "../support/database.js";
+import { type PrivateNats, startPrivateNats } from "../support/nats.js";
+import { freePort } from "../support/ports.js";
+import { MARKER_VARIABLE, markedProcesses, newMarker } from "../support/processes.js";
+
+const START = fileURLToPath(new URL("../../scripts/dist/start.js", import.meta.url));
+const SERVICE_FILES = ["auth", "trees", "sessions", "gateway"].map((name) => `services/${name}/dist/main.js`);
+
+let nats: PrivateNats;
+const cleanups: Array<() => Promise<unknown>> = [];
+
+beforeAll(async () => {
+  nats = await startPrivateNats();
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+});
+
+afterAll(async () => {
+  await nats?.dispose();
+});
+
+/** Free ports, fresh databases and a marker for one run of the system. */
+async function runEnvironment(extra: Record<string, string> = {}) {
+  const databases = await Promise.all(["auth", "trees", "sessions"].map((name) => createDatabase(`run_${name}`)));
+  cleanups.push(() => Promise.all(databases.map((database) => dropDatabase(database.name))));
+  const [gateway, auth, trees, sessions] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const marker = newMarker();
+  const { ADMIN_EMAIL: _email, ADMIN_PASSWORD: _password, ...inherited } = process.env;
+  const env: Record<string, string | undefined> = {
+    ...inherited,
+    [MARKER_VARIABLE]: marker,
+    LOG_LEVEL: "info",
+    DATABASE_URL: SERVER_URL,
+    AUTH_DATABASE_URL: databases[0]?.url,
+    TREES_DATABASE_URL: databases[1]?.url,
+    SESSIONS_DATABASE_URL: databases[2]?.url,
+    NATS_URL: nats.url,
+    GATEWAY_HOST: "127.0.0.1",
+    GATEWAY_PORT: String(gateway),
+    AUTH_PORT: String(auth),
+    TREES_PORT: String(trees),
+    SESSIONS_PORT: String(sessions),
+    ...extra,
+  };
+  return { env, marker, ports: { gateway, auth, trees, sessions } };
+}
+
+interface Runner {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** The real run command, in its own process group as in a terminal, so Ctrl-C can be sent to the group. */
+function startRunner(env: Record<string, string | undefined>): Runner {
+  const child = spawn(process.execPath, [START], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  let output = "";
+  child.stdout?.on("data", (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on("data", (chunk) => {
+    output += chunk;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    child.once("close", (code, signal) => done({ code, signal })),
+  );
+  cleanups.push(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  });
+  return { child, output: () => output, exited };
+}
+
+/** A program of someone else's on a port: plain TCP, or HTTP answering 200 to everything. */
+async function occupy(port: number, kind: "tcp" | "http"): Promise<void> {
+  const server =
+    kind === "http"
+      ? createHttpServer((_request, response) => response.end('{"status":"ok"}'))
+      : createTcpServer((socket) => socket.end());
+  await new Promise<void>((listening) => server.listen(port, "127.0.0.1", listening));
+  cleanups.push(() => new Promise((closed) => (server as Server).close(closed)));
+}
+
+/** After the runner: nothing it started is left, whatever happened. */
+async function expectNothingLeft(marker: string) {
+  const left = await markedProcesses(marker);
+  expect(left).toEqual([]);
+}
+
+describe("npm start when a service cannot start", () => {
+  it("a gRPC port already taken: exits 1 naming the service and the port, starts nothing", async () => {
+    const { env, marker, ports } = await runEnvironment();
+    await occupy(ports.trees, "tcp");
+    const runner = startRunner(env);
+    const { code } = await runner.exited;
+    expect(code).toBe(1);
+    expect(runner.output()).toContain(
+      `[start] cannot start: trees: port ${ports.trees} (TREES_PORT) is already in use by another program`,
+    );
+    expect(runner.output()).not.toContain("TDT is up");
+    await expectNothingLeft(marker);
+  });
+
+  it("an HTTP server answering 200 on the gateway's port is never taken for TDT", async () => {
+    const { env, marker, ports } = await runEnvironment();
+    await occupy(ports.gateway, "http");
+    const runner = startRunner(env);
+    const { code } = await runner.exited;
+    expect(code).toBe(1);
+    expect(runner.output()).toContain(`gateway: port ${ports.gateway} (GATEWAY_PORT) is already in use`);
+    expect(runner.output()).not.toContain("TDT is up");
+    await expectNothingLeft(marker);
+  });
+
+  it.each([
+    ["LOG_LEVEL", "loud", 'LOG_LEVEL must be one of trace, debug, info, warn, error, fatal, silent, got "loud"'],
+    ["ACCESS_TOKEN_TTL_SECONDS", "5", "ACCESS_TOKEN_TTL_SECONDS must be between 10 and 86400, got 5"],
+  ])(
+    "a bad %s: exits 1 with the service's one line naming the variable, every service stopped",
+    async (variable, value, line) => {
+      const { env, marker } = await runEnvironment({ [variable]: value });
+      const runner = startRunner(env);
+      const { code } = await runner.exited;
+      expect(code).toBe(1);
+      expect(runner.output()).toMatch(
+        new RegExp(
+          `\\[start\\] cannot start: (auth|trees|sessions|gateway) exited with code 1: configuration error: ${variable} `,
+        ),
+      );
+      expect(runner.output()).toContain(`configuration error: ${line}\n`);
+      expect(runner.output()).not.toContain("TDT is up");
+      await expectNothingLeft(marker);
+    },
+    60_000,
+  );
+});
+
+describe("npm start, up and stopped with Ctrl-C", () => {
+  it("is up with its own four services, and Ctrl-C drains them and exits 0, leaving nothing", async () => {
+    const { env, marker, ports } = await runEnvironment();
+    const runner = startRunner(env);
+    await expect.poll(runner.output, { timeout: 60_000, interval: 200 }).toContain("[start] TDT is up.");
+    const services = await markedProcesses(marker);
+    for (const file of SERVICE_FILES) {
+      expect(services.filter((process) => process.command.endsWith(file))).toHaveLength(1);
+    }
+    expect((await fetch(`http://127.0.0.1:${ports.gateway}/ready`)).status).toBe(200);
+
+    process.kill(-(runner.child.pid as number), "SIGINT");
+    expect(await runner.exited).toEqual({ code: 0, signal: null });
+    const stoppedLines = runner
+      .output()
+      .split("\n")
+      .filter((line) => line.includes('"msg":"stopped"'));
+    expect(stoppedLines).toHaveLength(4);
+    await expectNothingLeft(marker);
+  }, 90_000);
+
+  it("on Ctrl-C the NATS the runner started stops only after every service has exited", async () => {
+    const natsPort = await freePort();
+    const { env, marker } = await runEnvironment({ NATS_URL: `nats://127.0.0.1:${natsPort}` });
+    const runner = startRunner(env);
+    await expect.poll(runner.output, { timeout: 60_000, interval: 200 }).toContain("[start] TDT is up.");
+    const processes = await markedProcesses(marker);
+    const natsServer = processes.find((process) => process.command.includes("nats-server"));
+    const services = processes.filter((process) => SERVICE_FILES.some((file) => process.command.endsWith(file)));
+    expect(natsServer).toBeDefined();
+    expect(services).toHaveLength(4);
+
+    // When each process disappears, in polling order.
+    const goneAt = new Map<number, number>();
+    let tick = 0;
+    process.kill(-(runner.child.pid as number), "SIGINT");
+    const watched = [...services, natsServer].map((process) => process?.pid as number);
+    while (goneAt.size < watched.length && tick < 3000) {
+      tick++;
+      const alive = new Set((await markedProcesses(marker)).map((process) => process.pid));
+      for (const pid of watched) if (!alive.has(pid) && !goneAt.has(pid)) goneAt.set(pid, tick);
+      await new Promise((wake) => setTimeout(wake, 5));
+    }
+    expect(await runner.exited).toEqual({ code: 0, signal: null });
+    const lastService = Math.max(...services.map((process) => goneAt.get(process.pid) as number));
+    expect(goneAt.get(natsServer?.pid as number)).toBeGreaterThan(lastService);
+    await expectNothingLeft(marker);
+  }, 90_000);
+});
+
+/** The start's error; a stack that came up anyway is stopped, so a failing test leaves nothing behind. */
+function startStackExpectingFailure(options: Parameters<typeof startStack>[0]) {
+  return startStack(options).then(
+    async (stack) => {
+      await stack.stop();
+      return new Error("the stack came up");
+    },
+    (error) => error,
+  );
+}
+
+describe("the stack (what npm start and the system tests use)", () => {
+  it("rejects with the service's own reason when its port is taken, and stops the others", async () => {
+    const { env, marker, ports } = await runEnvironment();
+    await occupy(ports.auth, "tcp");
+    const failure = await startStackExpectingFailure({ env, onLine: () => {} });
+    expect(failure).toBeInstanceOf(ServiceExitedError);
+    expect(failure).toMatchObject({ service: "auth", code: 1 });
+    expect(failure.message).toMatch(/^auth exited with code 1: failed to start: .*EADDRINUSE/);
+    await expectNothingLeft(marker);
+  }, 60_000);
+
+  it("is not up while another server answers 200 on the gateway's port: the gateway's exit fails the start", async () => {
+    const { env, marker, ports } = await runEnvironment();
+    await occupy(ports.gateway, "http");
+    const failure = await startStackExpectingFailure({ env, onLine: () => {} });
+    expect(failure).toBeInstanceOf(ServiceExitedError);
+    expect(failure.message).toMatch(/^gateway exited with code 1: failed to start: listen EADDRINUSE/);
+    await expectNothingLeft(marker);
+  }, 60_000);
+});
