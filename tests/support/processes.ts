@@ -17,15 +17,24 @@ export function newMarker(): string {
 }
 
 /** Live processes whose environment holds the marker (Linux /proc; exited ones have none). */
-export async function markedProcesses(marker: string): Promise<MarkedProcess[]> {
+export function markedProcesses(marker: string): Promise<MarkedProcess[]> {
+  return liveProcesses((environment) => environment.includes(`${MARKER_VARIABLE}=${marker}`));
+}
+
+/** Live processes whose command line holds every one of `words` (for those started with an environment of their own). */
+export function processesRunning(words: string[]): Promise<MarkedProcess[]> {
+  return liveProcesses((_environment, command) => words.every((word) => command.includes(word)));
+}
+
+async function liveProcesses(select: (environment: string[], command: string[]) => boolean): Promise<MarkedProcess[]> {
   const found: MarkedProcess[] = [];
   for (const entry of await readdir("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const environment = await readFile(`/proc/${entry}/environ`, "latin1");
-      if (!environment.split("\0").includes(`${MARKER_VARIABLE}=${marker}`)) continue;
-      const command = (await readFile(`/proc/${entry}/cmdline`, "latin1")).split("\0").join(" ").trim();
-      found.push({ pid: Number(entry), command });
+      const environment = (await readFile(`/proc/${entry}/environ`, "latin1")).split("\0");
+      const command = (await readFile(`/proc/${entry}/cmdline`, "latin1")).split("\0");
+      if (!select(environment, command)) continue;
+      found.push({ pid: Number(entry), command: command.join(" ").trim() });
     } catch {
       // Gone meanwhile, or another user's.
     }
