@@ -4,6 +4,7 @@ import {
   AccessTokenVerifier,
   AppError,
   AUTH_SUBJECTS,
+  checks,
   encodeAuthEvent,
   type Handlers,
   type Logger,
@@ -19,17 +20,9 @@ import { resolvePolicy, type SessionPolicy } from "./policy.js";
 import type { RateLimiter } from "./rate-limit.js";
 import { refreshSession } from "./refresh.js";
 import { postgresRefreshTransaction, recordRefreshToken } from "./refresh-store.js";
+import { checkLogin, checkRefresh, checkRegisterBounds, REQUEST_LIMITS } from "./request-limits.js";
 import { mintWithClaims, verifyRefreshToken } from "./token-minting.js";
-import {
-  checkRegistration,
-  createUser,
-  findUserByEmail,
-  findUserById,
-  isRole,
-  toUser,
-  type UserRow,
-  UUID,
-} from "./users.js";
+import { checkRegistration, createUser, findUserByEmail, findUserById, isRole, toUser, type UserRow } from "./users.js";
 
 export interface AuthDeps {
   sql: Sql;
@@ -118,6 +111,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
 
   return {
     async register(request) {
+      checkRegisterBounds(request);
       await deps.rateLimiter.hit(rateLimitKeys("register", request.email, request.client));
       checkRegistration(request);
       const user = await createUser(sql, { ...request, role: "technician" });
@@ -125,6 +119,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
     },
 
     async login(request) {
+      checkLogin(request);
       await deps.rateLimiter.hit(rateLimitKeys("login", request.email, request.client));
       const user = request.email ? await findUserByEmail(sql, request.email) : undefined;
       // Same work and the same answer for an unknown email, a wrong password and an inactive user.
@@ -134,6 +129,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
     },
 
     async refresh(request) {
+      checkRefresh(request);
       const tokens = await refreshSession(request.refresh_token, {
         now,
         verify: (token) => verifyRefreshToken(token, keys),
@@ -162,6 +158,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
 
     async logout(request, ctx) {
       const claims = await caller(ctx);
+      checks().maxLength(["body", "refresh_token"], request.refresh_token, REQUEST_LIMITS.refreshTokenMax).done();
       await sql.begin(async (tx) => {
         if (request.all) {
           await endLoginSessions(tx, { userId: claims.sub }, { kind: "revoked", reason: "logout_all" });
@@ -216,7 +213,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
 
     async revokeLoginSession(request, ctx) {
       const claims = await caller(ctx);
-      if (!UUID.test(request.sid)) throw notFound();
+      checks().uuid(["path", "sid"], request.sid).done();
       const ended = await sql.begin((tx) =>
         endLoginSessions(tx, { sid: request.sid, userId: claims.sub }, { kind: "revoked", reason: "user_revoked" }),
       );
@@ -226,6 +223,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
 
     async listUsers(request, ctx) {
       await admin(ctx);
+      checks().page(request).done();
       const limit = Math.min(Math.max(request.limit || 50, 1), 100);
       const skip = Math.max(request.skip || 0, 0);
       const rows = await sql<(UserRow & { total: number })[]>`
@@ -236,6 +234,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
 
     async updateUser(request, ctx) {
       const claims = await admin(ctx);
+      checks().uuid(["path", "id"], request.id).done();
       if (request.role !== undefined && !isRole(request.role)) {
         throw AppError.invalid([{ loc: ["body", "role"], msg: "Must be technician, engineer or admin", type: "enum" }]);
       }
