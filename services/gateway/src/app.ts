@@ -2,6 +2,7 @@ import cors from "@fastify/cors";
 import helmet from "@fastify/helmet";
 import { type AccessTokenVerifier, AppError, inputProblems, type Logger, requestIdFrom } from "@tdt/kit";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from "fastify";
+import { clientErrorHandler, frameworkErrorHandler } from "./client-errors.js";
 import { registerDocs } from "./docs.js";
 import type { Downstream } from "./downstream.js";
 import { httpErrorOf } from "./http-errors.js";
@@ -51,6 +52,8 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     logController: new LogController({ requestIdLogLabel: "request_id", disableRequestLogging: true }),
     trustProxy: options.trustProxy ?? false,
     schemaController: { compilersFactory: { buildValidator } },
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
   });
 
   const sharedSchemas = [ErrorSchema, ValidationErrorSchema, ...AUTH_SCHEMAS, ...TREE_SCHEMAS, ...SESSION_SCHEMAS];

@@ -174,6 +174,19 @@ describe("gateway shell", () => {
     expect(bom.statusCode).toBe(200);
   });
 
+  it("answers a URL the router cannot read with a {detail} too", async () => {
+    const malformed = await app.inject({ method: "GET", url: "/api/v1/trees/%E0%A4%A" });
+    expect([malformed.statusCode, malformed.json()]).toEqual([400, { detail: "malformed_url" }]);
+    const long = await app.inject({ method: "GET", url: `/api/v1/trees/${"x".repeat(5_000)}` });
+    expect([long.statusCode, long.json()]).toEqual([414, { detail: "uri_too_long" }]);
+  });
+
+  it("answers headers past Node's 16 KB limit with 431 {detail}, over a real socket", async () => {
+    const address = await app.listen({ port: 0, host: "127.0.0.1" });
+    const response = await fetch(`${address}/health`, { headers: { "x-big": "a".repeat(20_000) } });
+    expect([response.status, await response.json()]).toEqual([431, { detail: "request_header_too_large" }]);
+  });
+
   it("reports every validation problem with loc, msg and type", async () => {
     const response = await app.inject({
       method: "POST",
