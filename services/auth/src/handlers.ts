@@ -4,6 +4,7 @@ import {
   AccessTokenVerifier,
   AppError,
   AUTH_SUBJECTS,
+  checks,
   encodeAuthEvent,
   type Handlers,
   inTransaction,
@@ -21,17 +22,9 @@ import { resolvePolicy, type SessionPolicy } from "./policy.js";
 import type { RateLimiter } from "./rate-limit.js";
 import { refreshSession } from "./refresh.js";
 import { postgresRefreshTransaction, recordRefreshToken } from "./refresh-store.js";
+import { checkLogin, checkRefresh, checkRegisterBounds, REQUEST_LIMITS } from "./request-limits.js";
 import { mintWithClaims, verifyRefreshToken } from "./token-minting.js";
-import {
-  checkRegistration,
-  createUser,
-  findUserByEmail,
-  findUserById,
-  isRole,
-  toUser,
-  type UserRow,
-  UUID,
-} from "./users.js";
+import { checkRegistration, createUser, findUserByEmail, findUserById, isRole, toUser, type UserRow } from "./users.js";
 
 export interface AuthDeps {
   sql: Sql;
@@ -125,6 +118,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
 
   return {
     async register(request, ctx) {
+      checkRegisterBounds(request);
       await deps.rateLimiter.hit(rateLimitKeys("register", request.email, trustedClient(request.client, ctx)));
       checkRegistration(request);
       const user = await createUser(sql, { ...request, role: "technician" });
@@ -132,6 +126,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
     },
 
     async login(request, ctx) {
+      checkLogin(request);
       const client = trustedClient(request.client, ctx);
       await deps.rateLimiter.hit(rateLimitKeys("login", request.email, client));
       const user = request.email ? await findUserByEmail(sql, request.email) : undefined;
@@ -142,6 +137,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
     },
 
     async refresh(request) {
+      checkRefresh(request);
       const tokens = await refreshSession(request.refresh_token, {
         now,
         verify: (token) => verifyRefreshToken(token, keys),
@@ -170,6 +166,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
 
     async logout(request, ctx) {
       const claims = await caller(ctx);
+      checks().maxLength(["body", "refresh_token"], request.refresh_token, REQUEST_LIMITS.refreshTokenMax).done();
       // A refresh token handed in with the logout ends its own login session too, if it is the caller's.
       const handedIn = request.refresh_token
         ? await verifyRefreshToken(request.refresh_token, keys).catch(() => undefined)
@@ -221,7 +218,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
 
     async revokeLoginSession(request, ctx) {
       const claims = await caller(ctx);
-      if (!UUID.test(request.sid)) throw notFound();
+      checks().uuid(["path", "sid"], request.sid).done();
       const ended = await inTransaction(sql, (tx) =>
         endLoginSessions(tx, { sids: [request.sid], userId: claims.sub }, { kind: "revoked", reason: "user_revoked" }),
       );
@@ -231,6 +228,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
 
     async listUsers(request, ctx) {
       await admin(ctx);
+      checks().page(request).done();
       const limit = Math.min(Math.max(request.limit || 50, 1), 100);
       const skip = Math.max(request.skip || 0, 0);
       const rows = await sql<(UserRow & { total: number })[]>`
@@ -241,6 +239,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
 
     async updateUser(request, ctx) {
       const claims = await admin(ctx);
+      checks().uuid(["path", "id"], request.id).done();
       if (request.role !== undefined && !isRole(request.role)) {
         throw AppError.invalid([{ loc: ["body", "role"], msg: "Must be technician, engineer or admin", type: "enum" }]);
       }

@@ -1,10 +1,12 @@
 import cors from "@fastify/cors";
 import helmet from "@fastify/helmet";
-import { type AccessTokenVerifier, AppError, type Logger, nulCharacterProblems, requestIdFrom } from "@tdt/kit";
+import { type AccessTokenVerifier, AppError, inputProblems, type Logger, requestIdFrom } from "@tdt/kit";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from "fastify";
+import { clientErrorHandler, frameworkErrorHandler } from "./client-errors.js";
 import { registerDocs } from "./docs.js";
 import type { Downstream } from "./downstream.js";
 import { httpErrorOf } from "./http-errors.js";
+import { parseJsonBodies } from "./json-body.js";
 import { authRoutes } from "./routes/auth.js";
 import { healthRoutes } from "./routes/health.js";
 import { sessionsRoutes } from "./routes/sessions.js";
@@ -50,6 +52,8 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     logController: new LogController({ requestIdLogLabel: "request_id", disableRequestLogging: true }),
     trustProxy: options.trustProxy ?? false,
     schemaController: { compilersFactory: { buildValidator } },
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
   });
 
   const sharedSchemas = [ErrorSchema, ValidationErrorSchema, ...AUTH_SCHEMAS, ...TREE_SCHEMAS, ...SESSION_SCHEMAS];
@@ -59,13 +63,11 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   app.addHook("onSend", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
+  parseJsonBodies(app);
   // Before the schemas: a NUL character cannot be stored anywhere behind us, so it is refused at
-  // the exact field it came in (the services refuse it too, for callers that skip the gateway).
+  // the exact field (or key) it came in; the services refuse it too, for callers that skip the gateway.
   app.addHook("preValidation", async (request) => {
-    const problems = [
-      ...nulCharacterProblems(request.body, ["body"]),
-      ...nulCharacterProblems(request.query, ["query"]),
-    ];
+    const problems = [...inputProblems(request.body, ["body"]), ...inputProblems(request.query, ["query"])];
     if (problems.length > 0) throw AppError.invalid(problems);
   });
   app.addHook("onResponse", async (request, reply) => {

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { parseJsonBodies } from "./json-body.js";
 
 /**
  * Makes a JSON body optional in `scope`: an empty one reads as none, which the route's schema
@@ -6,8 +7,5 @@ import type { FastifyInstance } from "fastify";
  * this, fastify answers `Content-Type: application/json` with nothing after it as malformed.
  */
 export function acceptEmptyJsonBody(scope: FastifyInstance): void {
-  const json = scope.getDefaultJsonParser("error", "error");
-  scope.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) =>
-    body === "" ? done(null, undefined) : json(request, body as string, done),
-  );
+  parseJsonBodies(scope, { emptyIsNone: true });
 }

@@ -1,4 +1,5 @@
-import { verifierFromAuthService } from "@tdt/kit";
+import { gzipSync } from "node:zlib";
+import { MAX_NESTING_DEPTH, verifierFromAuthService } from "@tdt/kit";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../../tests/support/ports.js";
@@ -110,6 +111,80 @@ describe("gateway shell", () => {
     });
     expect(response.statusCode).toBe(413);
     expect(response.json()).toEqual({ detail: "request_too_large" });
+  });
+
+  it("refuses JSON nested past the limit with 400 json_too_deep, before anything walks it", async () => {
+    const post = (payload: string) =>
+      app.inject({ method: "POST", url: "/api/v1/echo", headers: { "content-type": "application/json" }, payload });
+    const arrays = (depth: number) => `${"[".repeat(depth)}${"]".repeat(depth)}`;
+    const objects = (depth: number) => `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`;
+    // A million arrays fit in 2 MB; a million objects do not (413), 300,000 do.
+    const deep = [65, 20_000, 1_000_000].map(arrays).concat([65, 20_000, 300_000].map(objects));
+    for (const payload of deep) {
+      const response = await post(payload);
+      expect(response.statusCode, `${payload.length} bytes`).toBe(400);
+      expect(response.json()).toEqual({ detail: "json_too_deep" });
+    }
+    expect((await post(objects(1_000_000))).json()).toEqual({ detail: "request_too_large" });
+    // Brackets inside strings are text, not nesting; and the limit itself is accepted.
+    const quoted = await post(JSON.stringify({ email: "[".repeat(5_000), items: [] }));
+    expect(quoted.statusCode).toBe(200);
+    const atLimit = await post(`{"email":"abc","items":[{"next":"x","deep":${arrays(MAX_NESTING_DEPTH - 3)}}]}`);
+    expect(atLimit.statusCode).toBe(200);
+  });
+
+  it("refuses a NUL character in an object key at that key, and prototype keys as malformed", async () => {
+    const nulKey = await app.inject({
+      method: "POST",
+      url: "/api/v1/echo",
+      headers: { "content-type": "application/json" },
+      payload: '{"email":"abc","items":[{"ne\\u0000xt":"x"}]}',
+    });
+    expect(nulKey.statusCode).toBe(422);
+    expect(nulKey.json().detail).toEqual([
+      { loc: ["body", "items", 0, "ne\u0000xt"], msg: "The NUL character is not allowed in a key", type: "key_nul" },
+    ]);
+    const proto = await app.inject({
+      method: "POST",
+      url: "/api/v1/echo",
+      headers: { "content-type": "application/json" },
+      payload: '{"email":"abc","items":[],"__proto__":{"admin":true}}',
+    });
+    expect(proto.statusCode).toBe(400);
+    expect(proto.json()).toEqual({ detail: "malformed_json" });
+  });
+
+  it("reads bodies as UTF-8 JSON whatever else they claim, and answers what it cannot read with 400", async () => {
+    const body = JSON.stringify({ email: "abc", items: [] });
+    const json = { "content-type": "application/json" };
+    const post = (headers: Record<string, string>, payload: Buffer) =>
+      app.inject({ method: "POST", url: "/api/v1/echo", headers, payload });
+    const utf16 = await post({ "content-type": "application/json; charset=utf-16" }, Buffer.from(body, "utf16le"));
+    expect([utf16.statusCode, utf16.json()]).toEqual([400, { detail: "malformed_json" }]);
+    // No decompression: gzip bytes are not JSON.
+    const gzip = await post({ ...json, "content-encoding": "gzip" }, gzipSync(body));
+    expect([gzip.statusCode, gzip.json()]).toEqual([400, { detail: "malformed_json" }]);
+    // Bytes that are not UTF-8 read as U+FFFD; a byte-order mark is skipped (RFC 8259 §8.1 allows either).
+    const invalid = await post(
+      json,
+      Buffer.from([...Buffer.from('{"email":"a'), 0xff, 0xfe, ...Buffer.from('","items":[]}')]),
+    );
+    expect([invalid.statusCode, invalid.json()]).toEqual([200, { email: "a\ufffd\ufffd", items: [] }]);
+    const bom = await post(json, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(body)]));
+    expect(bom.statusCode).toBe(200);
+  });
+
+  it("answers a URL the router cannot read with a {detail} too", async () => {
+    const malformed = await app.inject({ method: "GET", url: "/api/v1/trees/%E0%A4%A" });
+    expect([malformed.statusCode, malformed.json()]).toEqual([400, { detail: "malformed_url" }]);
+    const long = await app.inject({ method: "GET", url: `/api/v1/trees/${"x".repeat(5_000)}` });
+    expect([long.statusCode, long.json()]).toEqual([414, { detail: "uri_too_long" }]);
+  });
+
+  it("answers headers past Node's 16 KB limit with 431 {detail}, over a real socket", async () => {
+    const address = await app.listen({ port: 0, host: "127.0.0.1" });
+    const response = await fetch(`${address}/health`, { headers: { "x-big": "a".repeat(20_000) } });
+    expect([response.status, await response.json()]).toEqual([431, { detail: "request_header_too_large" }]);
   });
 
   it("reports every validation problem with loc, msg and type", async () => {

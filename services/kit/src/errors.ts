@@ -69,6 +69,24 @@ export function capProblems(problems: Problem[]): Problem[] {
   ];
 }
 
+/**
+ * JSON with every character past ASCII escaped: a text metadata value may only hold printable
+ * ASCII, and a problem's `loc` can carry what a client typed (an object key, say).
+ */
+function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[\u007f-\uffff]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/** Headers are bounded: a `loc` part longer than 100 characters (a client's object key) is cut. */
+function withShortLoc(problem: Problem): Problem {
+  const short = (part: string | number) =>
+    typeof part === "string" && part.length > 100 ? `${part.slice(0, 99)}…` : part;
+  return { ...problem, loc: problem.loc.map(short) };
+}
+
 /** A thrown value as the gRPC error to send: AppErrors keep their code, anything else is INTERNAL. */
 export function toServiceError(error: unknown): Partial<ServiceError> {
   // A downstream service's answer (trees saying not_found to sessions, say) passes through as it
@@ -80,7 +98,9 @@ export function toServiceError(error: unknown): Partial<ServiceError> {
     return { code: GrpcStatus.INTERNAL, details: "internal_error", metadata: new Metadata() };
   }
   const metadata = new Metadata();
-  if (error.extra.problems) metadata.set(ERROR_PROBLEMS_KEY, JSON.stringify(capProblems(error.extra.problems)));
+  if (error.extra.problems) {
+    metadata.set(ERROR_PROBLEMS_KEY, asciiJson(capProblems(error.extra.problems).map(withShortLoc)));
+  }
   if (error.extra.retryAfterSeconds !== undefined) {
     metadata.set(ERROR_RETRY_AFTER_KEY, String(error.extra.retryAfterSeconds));
   }

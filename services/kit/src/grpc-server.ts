@@ -13,11 +13,11 @@ import {
   HealthService,
 } from "@tdt/proto/grpc/health/v1/health";
 import { callerIdentityOf, restrictCallers } from "./caller-identity.js";
-import { AppError, toServiceError } from "./errors.js";
+import { AppError, type Problem, toServiceError } from "./errors.js";
 import { type GrpcTls, serverCredentials } from "./grpc-tls.js";
 import type { Logger } from "./logger.js";
 import { bearerToken, REQUEST_ID_KEY, type RequestContext, requestIdFrom } from "./request-context.js";
-import { nulCharacterProblems } from "./text-guard.js";
+import { inputProblems } from "./text-guard.js";
 
 type UnaryMethod = {
   path: string;
@@ -26,6 +26,35 @@ type UnaryMethod = {
   requestDeserialize: (value: Buffer) => unknown;
   responseSerialize: (value: never) => Buffer;
 };
+/** What a request that could not be decoded becomes, so that its caller hears why (see `decodingOrMark`). */
+const UNDECODABLE = Symbol("undecodable");
+type Undecodable = { [UNDECODABLE]: Problem };
+
+/**
+ * The method's decoder, made total: grpc-js answers a decoder that throws with INTERNAL, yet
+ * bytes a client sent are the client's fault. A message nested past what the recursive decoder
+ * walks (a `Struct` inside a `Struct`, 34 levels or 20,000) and any other malformed message
+ * become a mark that the handler wrapper refuses as INVALID_ARGUMENT.
+ */
+function decodingOrMark(decode: (bytes: Buffer) => unknown): (bytes: Buffer) => unknown {
+  return (bytes) => {
+    try {
+      return decode(bytes);
+    } catch (error) {
+      // The generated decoders stop at 100 nested messages; a hand-written one might overflow instead.
+      const tooDeep = error instanceof Error && /recursion limit|call stack/i.test(error.message);
+      const problem: Problem = tooDeep
+        ? { loc: ["body"], msg: "Nested too deeply to decode", type: "too_deep" }
+        : { loc: ["body"], msg: "Not a valid protobuf message", type: "undecodable" };
+      return { [UNDECODABLE]: problem } satisfies Undecodable;
+    }
+  };
+}
+
+function isUndecodable(request: unknown): request is Undecodable {
+  return typeof request === "object" && request !== null && UNDECODABLE in request;
+}
+
 type RequestOf<M> = M extends { requestDeserialize: (value: Buffer) => infer R } ? R : never;
 type ResponseOf<M> = M extends { responseSerialize: (value: infer R) => Buffer } ? R : never;
 
@@ -50,7 +79,9 @@ export function implement<D extends Record<string, UnaryMethod>>(
   log: Logger,
 ): ServiceBinding {
   const implementation: UntypedServiceImplementation = {};
+  const guarded: Record<string, UnaryMethod> = {};
   for (const [name, method] of Object.entries(definition)) {
+    guarded[name] = { ...method, requestDeserialize: decodingOrMark(method.requestDeserialize) };
     const handler = handlers[name as keyof D] as (request: unknown, ctx: RequestContext) => Promise<unknown>;
     implementation[name] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
       const started = performance.now();
@@ -65,7 +96,9 @@ export function implement<D extends Record<string, UnaryMethod>>(
       // Through a promise, so a handler that throws before returning one is mapped the same way.
       Promise.resolve()
         .then(() => {
-          const problems = nulCharacterProblems(call.request);
+          if (isUndecodable(call.request)) throw AppError.invalid([call.request[UNDECODABLE]]);
+          // Callers that skip the gateway get the same guard: no NUL, no nesting past the limit.
+          const problems = inputProblems(call.request);
           if (problems.length > 0) throw AppError.invalid(problems);
           return handler(call.request, ctx);
         })
@@ -89,7 +122,7 @@ export function implement<D extends Record<string, UnaryMethod>>(
         );
     };
   }
-  return { definition: definition as unknown as ServiceDefinition, implementation };
+  return { definition: guarded as unknown as ServiceDefinition, implementation };
 }
 
 function elapsed(started: number): number {

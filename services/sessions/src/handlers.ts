@@ -2,6 +2,7 @@ import {
   type AccessClaims,
   type AccessTokenVerifier,
   AppError,
+  checks,
   type Handlers,
   hasRole,
   type RequestContext,
@@ -11,10 +12,24 @@ import type { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions
 import type { Tree, TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 import { renderReport } from "./reports/report.js";
 import { isUuid, type SessionRow, type SessionStore, toSession } from "./session-store.js";
-import { applyStep, completeState, type SessionState, type StepOp, startState } from "./step-engine.js";
+import {
+  applyStep,
+  completeState,
+  SESSION_STATUSES,
+  type SessionState,
+  type StepOp,
+  startState,
+} from "./step-engine.js";
 
 const notFound = () => new AppError("not_found", "not_found");
 const MAX_CONTEXT_BYTES = 10_000;
+/** Node and option ids are at most 64 characters in any tree (SPEC §5.2): a longer one names nothing. */
+const MAX_ID_LENGTH = 64;
+
+/** A session named in the path must be named by a UUID (as the gateway's schema says). */
+function checkSessionId(id: string): void {
+  checks().uuid(["path", "id"], id).done();
+}
 
 /** Owners, engineers and admins see a session; to anyone else it does not exist. */
 function canSee(claims: AccessClaims, row: SessionRow): boolean {
@@ -57,6 +72,7 @@ export function sessionsHandlers(deps: {
 
   const visible = async (ctx: RequestContext, id: string) => {
     const claims = await caller(ctx);
+    checkSessionId(id);
     const row = await store.get(id);
     if (!row || !canSee(claims, row)) throw notFound();
     return { claims, row };
@@ -87,9 +103,15 @@ export function sessionsHandlers(deps: {
       const claims = await caller(ctx);
       const others = request.all || (request.user_id !== undefined && request.user_id !== claims.sub);
       if (others && !hasRole(claims, "engineer")) throw new AppError("forbidden", "forbidden");
+      checks()
+        .uuid(["query", "user_id"], request.user_id, { optional: true })
+        .uuid(["query", "tree_id"], request.tree_id, { optional: true })
+        .oneOf(["query", "status"], request.status, SESSION_STATUSES)
+        .page(request)
+        .done();
       const userId = request.all ? undefined : (request.user_id ?? claims.sub);
+      // A token's subject that is no UUID owns nothing here.
       if (userId !== undefined && !isUuid(userId)) return { sessions: [], total: 0 };
-      if (request.tree_id !== undefined && !isUuid(request.tree_id)) return { sessions: [], total: 0 };
       const { rows, total } = await store.list(
         { userId, status: request.status, treeId: request.tree_id },
         page(request),
@@ -113,7 +135,7 @@ export function sessionsHandlers(deps: {
           { loc: ["body", "context"], msg: `At most ${MAX_CONTEXT_BYTES} bytes of JSON`, type: "too_large" },
         ]);
       }
-      if (!isUuid(request.tree_id)) throw notFound();
+      checks().uuid(["body", "tree_id"], request.tree_id).done();
       // The trees service answers as the caller sees it: an unknown, deleted or unpublished tree is a 404.
       const { tree } = await trees.getPublishedTree(
         { id: request.tree_id },
@@ -126,6 +148,10 @@ export function sessionsHandlers(deps: {
     },
 
     async stepSession(request, ctx) {
+      checks()
+        .maxLength(["body", "node_id"], request.node_id, MAX_ID_LENGTH)
+        .maxLength(["body", "option_id"], request.option_id, MAX_ID_LENGTH)
+        .done();
       const op = stepOp(request);
       return changeAsOwner(ctx, request.id, (row, tree) => applyStep(row, tree, op, new Date()));
     },

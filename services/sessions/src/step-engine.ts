@@ -18,7 +18,8 @@ export interface StepRecord {
   duration_ms: number;
 }
 
-export type SessionStatus = "in_progress" | "completed" | "abandoned";
+export const SESSION_STATUSES = ["in_progress", "completed", "abandoned"] as const;
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
 export type Outcome = "resolved" | "unresolved" | "escalated";
 
 export interface SessionState {

@@ -1,7 +1,8 @@
-import { type AccessClaims, type AccessTokenVerifier, AppError, type Handlers, hasRole } from "@tdt/kit";
+import { type AccessClaims, type AccessTokenVerifier, AppError, checks, type Handlers, hasRole } from "@tdt/kit";
 import type { TreeInput, TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
+import { searchQueryProblems } from "./search-query.js";
 import type { Audience, TreeStore } from "./tree-store.js";
-import { assertValidTree } from "./validation.js";
+import { assertValidTree, TREE_LIMITS, TREE_STATUSES } from "./validation.js";
 
 const notFound = () => new AppError("not_found", "not_found");
 const forbidden = () => new AppError("forbidden", "forbidden");
@@ -12,6 +13,11 @@ function audienceOf(claims: AccessClaims): Audience {
 
 function page(request: { skip: number; limit: number }, defaultLimit = 50) {
   return { skip: Math.max(0, request.skip || 0), limit: Math.min(Math.max(request.limit || defaultLimit, 1), 100) };
+}
+
+/** A tree named in the path must be named by a UUID (as the gateway's schema says). */
+function checkTreeId(id: string): void {
+  checks().uuid(["path", "id"], id).done();
 }
 
 function inputOf(tree: TreeInput | undefined): TreeInput {
@@ -32,6 +38,12 @@ export function treesHandlers(store: TreeStore, verifier: AccessTokenVerifier): 
   return {
     async listTrees(request, ctx) {
       const claims = await caller(ctx);
+      checks()
+        .maxLength(["query", "category"], request.category, TREE_LIMITS.categoryMax)
+        .maxLength(["query", "tag"], request.tag, TREE_LIMITS.tagMax)
+        .oneOf(["query", "status"], request.status || undefined, TREE_STATUSES)
+        .page(request)
+        .done();
       return store.list(audienceOf(claims), request, page(request));
     },
 
@@ -42,6 +54,9 @@ export function treesHandlers(store: TreeStore, verifier: AccessTokenVerifier): 
 
     async searchTrees(request, ctx) {
       const claims = await caller(ctx);
+      const check = checks().page({ limit: request.limit });
+      check.problems.push(...searchQueryProblems(request.q));
+      check.done();
       return {
         trees: await store.search(audienceOf(claims), request.q, page({ skip: 0, limit: request.limit }, 20).limit),
       };
@@ -49,6 +64,10 @@ export function treesHandlers(store: TreeStore, verifier: AccessTokenVerifier): 
 
     async getTree(request, ctx) {
       const claims = await caller(ctx);
+      checks()
+        .uuid(["path", "id"], request.id)
+        .range(["query", "version"], request.version, 1, 2 ** 31 - 1)
+        .done();
       const tree = await store.get(audienceOf(claims), request.id, request.version);
       if (!tree) throw notFound();
       return { tree };
@@ -56,6 +75,7 @@ export function treesHandlers(store: TreeStore, verifier: AccessTokenVerifier): 
 
     async listTreeVersions(request, ctx) {
       await author(ctx);
+      checkTreeId(request.id);
       const versions = await store.versions(request.id);
       if (!versions) throw notFound();
       return { versions };
@@ -68,18 +88,24 @@ export function treesHandlers(store: TreeStore, verifier: AccessTokenVerifier): 
 
     async updateTree(request, ctx) {
       const claims = await author(ctx);
+      checks()
+        .uuid(["path", "id"], request.id)
+        .range(["body", "version"], request.version, 1, 2 ** 31 - 1)
+        .done();
       return { tree: await store.replace(request.id, request.version, inputOf(request.tree), claims.sub) };
     },
 
     async deleteTree(request, ctx) {
       const claims = await caller(ctx);
       if (claims.role !== "admin") throw forbidden();
+      checkTreeId(request.id);
       if (!(await store.softDelete(request.id))) throw notFound();
       return {};
     },
 
     async getPublishedTree(request, ctx) {
       await caller(ctx);
+      checks().uuid(["body", "tree_id"], request.id).done();
       const tree = await store.get("technicians", request.id);
       if (!tree) throw notFound();
       return { tree };

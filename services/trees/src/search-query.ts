@@ -3,12 +3,36 @@
  * as a prefix (it may still be being typed). Pure, so the rules are testable without a database.
  */
 
-const WORD = /[\p{L}\p{N}]+/gu;
-const MAX_WORDS = 12;
+import type { Problem } from "@tdt/kit";
 
-/** The words of a query, lower-cased, at most twelve. */
+const WORD = /[\p{L}\p{N}]+/gu;
+
+/**
+ * What a search may be: far more than a person types, far less than what costs the database
+ * real time (typo correction compares every word with every known word, by trigrams: a 200 KB
+ * query took over a second). The gateway's schema says 200 characters too (a copy, until
+ * issue 10 moves limits into the protos); the word count is judged here alone.
+ */
+export const SEARCH_LIMITS = { maxLength: 200, maxWords: 16 } as const;
+
+/** The words of a query, lower-cased, at most SEARCH_LIMITS.maxWords. */
 export function queryWords(text: string): string[] {
-  return (text.toLowerCase().match(WORD) ?? []).slice(0, MAX_WORDS);
+  return (text.toLowerCase().match(WORD) ?? []).slice(0, SEARCH_LIMITS.maxWords);
+}
+
+/** A query past SEARCH_LIMITS, as the problem at `query.q`; checked before any word is read. */
+export function searchQueryProblems(text: string): Problem[] {
+  const loc = ["query", "q"];
+  const max = SEARCH_LIMITS.maxLength;
+  // Code points, as the gateway counts: an emoji is one character, two UTF-16 units.
+  if (text.length > max && (text.length > 2 * max || [...text].length > max)) {
+    return [{ loc, msg: `At most ${SEARCH_LIMITS.maxLength} characters`, type: "string_too_long" }];
+  }
+  const words = text.match(WORD)?.length ?? 0;
+  if (words > SEARCH_LIMITS.maxWords) {
+    return [{ loc, msg: `At most ${SEARCH_LIMITS.maxWords} words`, type: "too_many_words" }];
+  }
+  return [];
 }
 
 /**

@@ -15,6 +15,15 @@ export interface TreesRoutesOptions {
 
 const TAGS = ["trees"];
 
+/**
+ * Copies of the trees service's own bounds (SEARCH_LIMITS, TREE_LIMITS), which it enforces for
+ * callers that skip the gateway: until issue 10 moves limits into the protos, keep them equal.
+ * The word count of a search (16) is judged by the service alone.
+ */
+const SEARCH_QUERY_MAX_LENGTH = 200;
+const CATEGORY_MAX_LENGTH = 100;
+const TAG_MAX_LENGTH = 50;
+
 const ID_PARAMS = { type: "object", required: ["id"], properties: { id: uuid } } as const;
 const SUMMARIES = { type: "array", items: ref("TreeSummary") } as const;
 
@@ -39,8 +48,8 @@ export async function treesRoutes(app: FastifyInstance, { downstream, verifier }
           type: "object",
           additionalProperties: false,
           properties: {
-            category: { type: "string", description: "Only trees of this category" },
-            tag: { type: "string", description: "Only trees with this tag" },
+            category: { type: "string", maxLength: CATEGORY_MAX_LENGTH, description: "Only trees of this category" },
+            tag: { type: "string", maxLength: TAG_MAX_LENGTH, description: "Only trees with this tag" },
             status: { type: "string", enum: TREE_STATUSES },
             ...PAGE_PARAMETERS,
           },
@@ -97,7 +106,12 @@ export async function treesRoutes(app: FastifyInstance, { downstream, verifier }
           required: ["q"],
           additionalProperties: false,
           properties: {
-            q: { type: "string", minLength: 1, maxLength: 200 },
+            q: {
+              type: "string",
+              minLength: 1,
+              maxLength: SEARCH_QUERY_MAX_LENGTH,
+              description: "At most 200 characters and 16 words",
+            },
             limit: { type: "integer", minimum: 1, maximum: 100, default: 20 },
           },
         },

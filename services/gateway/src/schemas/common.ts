@@ -1,3 +1,5 @@
+import { PAGE_LIMIT_MAX } from "@tdt/kit";
+
 /** The small pieces every route's schemas are built from. */
 
 /** A shared schema (registered with `addSchema`), by its `$id`. */
@@ -15,7 +17,7 @@ export const NO_CONTENT = { 204: { type: "null", description: "Done" } };
 /** `skip` and `limit` of a list (SPEC §3): plain arrays, the total in `X-Total-Count`. */
 export const PAGE_PARAMETERS = {
   skip: { type: "integer", minimum: 0, maximum: INT32_MAX, default: 0 },
-  limit: { type: "integer", minimum: 1, maximum: 100, default: 50 },
+  limit: { type: "integer", minimum: 1, maximum: PAGE_LIMIT_MAX, default: 50 },
 } as const;
 
 /** The `headers` of a list's 200 response. */

@@ -36,7 +36,7 @@ export const ValidationErrorSchema = {
 } as const;
 
 const MEANING: Record<number, string> = {
-  400: "Malformed JSON or an unsupported content type",
+  400: "Malformed JSON (`malformed_json`), JSON nested more than 32 levels (`json_too_deep`) or an unsupported content type",
   401: "Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)",
   403: "Authenticated but not allowed",
   404: "Unknown, or not visible to the caller",

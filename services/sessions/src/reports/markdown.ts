@@ -1,29 +1,29 @@
 import type { Session } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
-import { answerText, contextLines, formatDuration, outcomeText } from "./text.js";
+import { markdownCell as cell, markdownParagraphs, markdownText as text } from "./markdown-text.js";
+import { answerText, contextEntries, formatDuration, outcomeText } from "./text.js";
 
-/** Text in a Markdown table cell: no pipes or line breaks to break the table. */
-const cell = (text: string) => text.replaceAll("|", "\\|").replace(/\r?\n/g, "<br>");
-
+/** Every piece of user text goes through markdown-text.ts: the report's own syntax is the only syntax. */
 export function markdownReport(session: Session, tree: Tree): string {
   const lines = [
-    `# Troubleshooting report: ${session.tree_title}`,
+    `# Troubleshooting report: ${text(session.tree_title)}`,
     "",
     `- Session: ${session.id}`,
-    `- Tree: ${tree.title} (version ${session.tree_version})`,
+    `- Tree: ${text(tree.title)} (version ${session.tree_version})`,
     `- Technician: ${session.user_id}`,
     `- Started: ${session.started_at}`,
     `- Completed: ${session.completed_at ?? "not yet"}`,
     `- Outcome: ${outcomeText(session)}`,
   ];
-  const context = contextLines(session);
-  if (context.length > 0) lines.push("", "## Context", "", ...context.map((line) => `- ${line}`));
+  const context = contextEntries(session);
+  if (context.length > 0)
+    lines.push("", "## Context", "", ...context.map(([key, value]) => `- ${text(key)}: ${text(value)}`));
   lines.push("", "## Steps", "", "| # | Step | Answer | Note | Time |", "|---|---|---|---|---|");
   for (const step of session.steps) {
     lines.push(
       `| ${step.seq} | ${cell(step.node_title)} | ${cell(answerText(step))} | ${cell(step.note)} | ${formatDuration(step.duration_ms)} |`,
     );
   }
-  if (session.notes) lines.push("", "## Notes", "", session.notes);
+  if (session.notes) lines.push("", "## Notes", "", markdownParagraphs(session.notes));
   return `${lines.join("\n")}\n`;
 }

@@ -14,11 +14,17 @@ export function outcomeText(session: Session): string {
   return session.outcome ?? (session.status === "abandoned" ? "abandoned" : "in progress");
 }
 
-/** The context object as "key: value" lines (nested values as JSON). */
+/** The context object as [key, value] pairs (nested values as JSON). */
+export function contextEntries(session: Session): Array<[key: string, value: string]> {
+  return Object.entries(session.context ?? {}).map(([key, value]) => [
+    key,
+    typeof value === "string" ? value : JSON.stringify(value),
+  ]);
+}
+
+/** The context object as "key: value" lines. */
 export function contextLines(session: Session): string[] {
-  return Object.entries(session.context ?? {}).map(
-    ([key, value]) => `${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`,
-  );
+  return contextEntries(session).map(([key, value]) => `${key}: ${value}`);
 }
 
 export function answerText(step: Session["steps"][number]): string {

@@ -1,0 +1,75 @@
+import { AppError, type Problem } from "./errors.js";
+
+/**
+ * The shape checks every service applies to its own requests, whoever sent them: a gRPC caller
+ * that skips the gateway meets the same bounds. Limits are the caller's to pass; only SPEC §3's
+ * paging convention, which every list shares, lives here.
+ */
+
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** SPEC §3: a list's `limit` is 1 to 100 (0, proto3's "unset", means the default) and `skip` ≥ 0. */
+export const PAGE_LIMIT_MAX = 100;
+
+type Loc = Problem["loc"];
+
+/** Unicode code points, as the gateway's JSON schemas count them; cheap when plainly short enough. */
+function longerThan(text: string, max: number): boolean {
+  if (text.length <= max) return false;
+  let count = 0;
+  for (const _ of text) if (++count > max) return true;
+  return false;
+}
+
+/** Collects every problem of one request, then throws them together (`done`). */
+export class RequestChecks {
+  readonly problems: Problem[] = [];
+
+  /** A UUID; with `optional`, absent (`undefined`) is fine too. */
+  uuid(loc: Loc, value: string | undefined, options: { optional?: boolean } = {}): this {
+    if (value === undefined && options.optional) return this;
+    if (value === undefined || !UUID_PATTERN.test(value)) {
+      this.problems.push({ loc, msg: "Not a valid UUID", type: "uuid_format" });
+    }
+    return this;
+  }
+
+  maxLength(loc: Loc, value: string | undefined, max: number): this {
+    if (value !== undefined && longerThan(value, max)) {
+      this.problems.push({ loc, msg: `At most ${max} characters`, type: "string_too_long" });
+    }
+    return this;
+  }
+
+  /** One of `allowed`; absent (`undefined`) is fine. */
+  oneOf(loc: Loc, value: string | undefined, allowed: readonly string[]): this {
+    if (value !== undefined && !allowed.includes(value)) {
+      this.problems.push({ loc, msg: `Must be one of ${allowed.join(", ")}`, type: "enum" });
+    }
+    return this;
+  }
+
+  range(loc: Loc, value: number | undefined, min: number, max: number): this {
+    if (value === undefined) return this;
+    if (value < min) this.problems.push({ loc, msg: `At least ${min}`, type: "greater_than_equal" });
+    else if (value > max) this.problems.push({ loc, msg: `At most ${max}`, type: "less_than_equal" });
+    return this;
+  }
+
+  /** `skip` and `limit` of a list (SPEC §3), where the gateway puts them: the query. */
+  page(request: { skip?: number; limit?: number }, maxLimit: number = PAGE_LIMIT_MAX): this {
+    return this.range(["query", "skip"], request.skip, 0, Number.MAX_SAFE_INTEGER).range(
+      ["query", "limit"],
+      request.limit,
+      0,
+      maxLimit,
+    );
+  }
+
+  /** Throws the 422 listing every problem found, if any. */
+  done(): void {
+    if (this.problems.length > 0) throw AppError.invalid(this.problems);
+  }
+}
+
+export const checks = () => new RequestChecks();
