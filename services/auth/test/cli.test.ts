@@ -1,29 +1,19 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { migrate } from "@tdt/kit";
 import type { Sql } from "postgres";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, createDatabase, dropDatabase } from "../../../tests/support/database.js";
-import { testLogger } from "../../../tests/support/silent-logger.js";
+import { beforeAll, describe, expect, it } from "vitest";
 import { passwordMatches } from "../src/passwords.js";
 import { createUser } from "../src/users.js";
+import { useAuthDatabase } from "./support/auth-database.js";
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 
-let database: { name: string; url: string };
+const database = useAuthDatabase("auth_cli");
 let sql: Sql;
-
-beforeAll(async () => {
-  database = await createDatabase("auth_cli");
-  sql = connect(database.url);
-  await migrate(sql, fileURLToPath(new URL("../migrations", import.meta.url)), testLogger());
-});
-
-afterAll(async () => {
-  await sql?.end();
-  if (database) await dropDatabase(database.name);
+beforeAll(() => {
+  sql = database.sql;
 });
 
 interface CliResult {

@@ -1,23 +1,12 @@
-import { fileURLToPath } from "node:url";
-import { migrate } from "@tdt/kit";
 import type { Sql } from "postgres";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect, createDatabase, dropDatabase } from "../../../tests/support/database.js";
-import { testLogger } from "../../../tests/support/silent-logger.js";
+import { beforeAll, describe, expect, it } from "vitest";
 import { RateLimiter } from "../src/rate-limit.js";
+import { useAuthDatabase } from "./support/auth-database.js";
 
-let database: { name: string; url: string };
+const database = useAuthDatabase("auth_rate");
 let sql: Sql;
-
-beforeAll(async () => {
-  database = await createDatabase("auth_rate");
-  sql = connect(database.url);
-  await migrate(sql, fileURLToPath(new URL("../migrations", import.meta.url)), testLogger());
-});
-
-afterAll(async () => {
-  await sql?.end();
-  if (database) await dropDatabase(database.name);
+beforeAll(() => {
+  sql = database.sql;
 });
 
 describe("the login rate limiter", () => {
