@@ -184,13 +184,11 @@ describe("each service's own bounds, over gRPC without the gateway", () => {
   it("trees refuses a 20 KB and a 200 KB search at once, and still answers the same search within bounds", async () => {
     const randomLetters = (length: number) =>
       Array.from({ length }, () => String.fromCharCode(97 + Math.floor(Math.random() * 26))).join("");
+    // Refused by its length alone, before any database work (speed is measured in bench/, not here).
     for (const size of [20_000, 200_000]) {
-      const started = performance.now();
       const refused = await refusal(trees.searchTrees({ q: randomLetters(size), limit: 20 }, as()));
-      const elapsed = performance.now() - started;
       expect(refused).toMatchObject({ code: GrpcStatus.INVALID_ARGUMENT, types: ["string_too_long"] });
-      // Refused before any database work: one round trip on loopback, not the 0.2 s and 1.1 s it cost before.
-      expect(elapsed, `${size} bytes`).toBeLessThan(100);
+      expect(refused.locs).toEqual([["query", "q"]]);
     }
     const found = await trees.searchTrees({ q: "printer", limit: 20 }, as());
     expect(found.trees.map((tree) => tree.id)).toContain(treeId);
