@@ -16,6 +16,7 @@ describe("gRPC status to HTTP", () => {
     [status.ALREADY_EXISTS, "email_already_registered", 409],
     [status.FAILED_PRECONDITION, "session_completed", 409],
     [status.UNAVAILABLE, "service_unavailable", 503],
+    [status.UNAVAILABLE, "database_unavailable", 503],
     [status.DEADLINE_EXCEEDED, "deadline_exceeded", 504],
   ])("maps %s with %s to %i keeping the code", (code, detail, http) => {
     const mapped = httpErrorFromGrpc(grpcError(code, detail));

@@ -1,4 +1,5 @@
 import { status as GrpcStatus, Metadata, type ServiceError } from "@grpc/grpc-js";
+import { isDatabaseUnavailable } from "./database-errors.js";
 
 /**
  * The one domain error type. Handlers throw it; the gRPC server maps it to a status here,
@@ -87,13 +88,17 @@ function withShortLoc(problem: Problem): Problem {
   return { ...problem, loc: problem.loc.map(short) };
 }
 
-/** A thrown value as the gRPC error to send: AppErrors keep their code, anything else is INTERNAL. */
-export function toServiceError(error: unknown): Partial<ServiceError> {
+/**
+ * A thrown value as the gRPC error to send: AppErrors keep their code, a lost database
+ * connection is UNAVAILABLE `database_unavailable`, anything else is INTERNAL.
+ */
+export function toServiceError(thrown: unknown): Partial<ServiceError> {
   // A downstream service's answer (trees saying not_found to sessions, say) passes through as it
   // came, code and detail; its failures beyond our codes stay internal.
-  if (isServiceError(error) && PASSED_THROUGH.has(error.code)) {
-    return { code: error.code, details: error.details, metadata: error.metadata ?? new Metadata() };
+  if (isServiceError(thrown) && PASSED_THROUGH.has(thrown.code)) {
+    return { code: thrown.code, details: thrown.details, metadata: thrown.metadata ?? new Metadata() };
   }
+  const error = isDatabaseUnavailable(thrown) ? new AppError("unavailable", "database_unavailable") : thrown;
   if (!(error instanceof AppError)) {
     return { code: GrpcStatus.INTERNAL, details: "internal_error", metadata: new Metadata() };
   }

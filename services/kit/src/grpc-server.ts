@@ -111,6 +111,9 @@ export function implement<D extends Record<string, UnaryMethod>>(
             const mapped = toServiceError(error);
             if (mapped.code === GrpcStatus.INTERNAL) {
               ctx.log.error({ err: error, duration_ms: elapsed(started) }, "rpc failed");
+            } else if (mapped.details === "database_unavailable") {
+              // The cause (a reset, a refused connection) is for the operator; the client sees 503.
+              ctx.log.warn({ err: error, code: "UNAVAILABLE", duration_ms: elapsed(started) }, "rpc failed");
             } else {
               ctx.log.info(
                 { code: GrpcStatus[mapped.code ?? 0], detail: mapped.details, duration_ms: elapsed(started) },

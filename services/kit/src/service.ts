@@ -1,6 +1,7 @@
 import type { Sql } from "postgres";
 import { type ConfigOf, type ConfigSpec, env, loadConfig, shared } from "./config.js";
 import { connectDatabase } from "./database.js";
+import { exitOnUncaughtException } from "./fatal-exit.js";
 import { type GrpcServerHandle, type ServiceBinding, startGrpcServer } from "./grpc-server.js";
 import { grpcTlsSetting } from "./grpc-tls.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -65,6 +66,12 @@ export async function runService<S extends ConfigSpec>(definition: ServiceDefini
   };
   const log = createLogger(definition.name, config.logLevel);
   process.on("unhandledRejection", (error) => log.error({ err: error }, "unhandled rejection"));
+  // What an uncaught exception can still close, filled in as the parts start.
+  const closable: { server?: GrpcServerHandle; sql?: Sql } = {};
+  exitOnUncaughtException(log, async () => {
+    await closable.server?.shutdown(1000);
+    await closable.sql?.end({ timeout: 1 });
+  });
   try {
     const sql = await connectDatabase({
       serverUrl: config.databaseUrl,
@@ -72,6 +79,7 @@ export async function runService<S extends ConfigSpec>(definition: ServiceDefini
       database: definition.database,
       log,
     });
+    closable.sql = sql;
     await migrate(sql, definition.migrationsDir, log);
     const started = await definition.start({ config, sql, log });
     const server = await startGrpcServer({
@@ -84,6 +92,7 @@ export async function runService<S extends ConfigSpec>(definition: ServiceDefini
       ...(started.isServing ? { isServing: started.isServing } : {}),
       log,
     });
+    closable.server = server;
     onShutdown(log, [() => server.shutdown(), async () => started.stop?.(), () => sql.end({ timeout: 5 })]);
     announceListening(definition.name, server.port);
     return server;

@@ -1,0 +1,133 @@
+/**
+ * The patched postgres.js driver (patches/postgres@3.4.9.patch) against a real server whose
+ * backends are terminated, as a failover or a restart does: the query in flight fails with a
+ * connection error (a 503 once mapped), nothing throws where no caller can catch it, a dead
+ * transaction's later statements never run outside it, and the next query works.
+ * Each case runs several trials; vitest fails the file on any uncaught exception.
+ */
+import postgres, { type Sql } from "postgres";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createDatabase, dropDatabase, SERVER_URL } from "../../../tests/support/database.js";
+import { isDatabaseUnavailable } from "../src/database-errors.js";
+
+const TRIALS = 5;
+
+let database: { name: string; url: string };
+let admin: Sql;
+let sql: Sql;
+
+beforeAll(async () => {
+  database = await createDatabase("kit_resets");
+  admin = postgres(SERVER_URL, { max: 1, onnotice: () => {} });
+  const setup = postgres(database.url, { max: 1, onnotice: () => {} });
+  await setup`create table marks (label text not null)`;
+  await setup.end();
+});
+
+beforeEach(async () => {
+  await sql?.end({ timeout: 1 });
+  sql = postgres(database.url, { max: 2, onnotice: () => {}, connect_timeout: 5 });
+  await sql`truncate marks`;
+});
+
+afterAll(async () => {
+  await sql?.end({ timeout: 1 });
+  await admin?.end();
+  if (database) await dropDatabase(database.name);
+});
+
+/** Terminates one backend and waits until the server has let it go. */
+async function terminate(pid: number): Promise<void> {
+  await admin`select pg_terminate_backend(${pid})`;
+  for (let wait = 0; wait < 100; wait++) {
+    const [alive] = await admin`select 1 as one from pg_stat_activity where pid = ${pid}`;
+    if (!alive) break;
+    await new Promise((wake) => setTimeout(wake, 10));
+  }
+  // The client's socket sees the close a moment after the server forgets the backend.
+  await new Promise((wake) => setTimeout(wake, 50));
+}
+
+async function failureOf(work: Promise<unknown>): Promise<unknown> {
+  try {
+    await work;
+  } catch (error) {
+    return error;
+  }
+  throw new Error("expected a failure");
+}
+
+/** A query answers within a deadline: a hang is a failure, not a test timeout. */
+function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  return Promise.race([
+    work,
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)),
+  ]);
+}
+
+describe("a backend terminated", () => {
+  it("under a query in a transaction fails the transaction with a connection error; the next query works", async () => {
+    for (let trial = 0; trial < TRIALS; trial++) {
+      let pid = 0;
+      let running: () => void = () => {};
+      const inFlight = new Promise<void>((resolve) => {
+        running = resolve;
+      });
+      const transaction = sql.begin(async (tx) => {
+        [{ pid }] = await tx<[{ pid: number }]>`select pg_backend_pid() as pid`;
+        running();
+        await tx`select pg_sleep(5)`;
+      });
+      await inFlight;
+      await new Promise((wake) => setTimeout(wake, 50));
+      const [, error] = await Promise.all([terminate(pid), failureOf(transaction)]);
+      expect(isDatabaseUnavailable(error), String(error)).toBe(true);
+      expect(await within(3000, sql`select 1 as one`)).toEqual([{ one: 1 }]);
+    }
+  });
+
+  it("while idle is replaced: the next query works and does not see the old backend's error", async () => {
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const [{ pid }] = await sql<[{ pid: number }]>`select pg_backend_pid() as pid`;
+      await terminate(pid);
+      const answers = await within(3000, Promise.allSettled([sql`select 1 as one`, sql`select 2 as two`]));
+      for (const answer of answers) {
+        // A query that met the dying connection may fail, but only as a connection error.
+        if (answer.status === "rejected")
+          expect(isDatabaseUnavailable(answer.reason), String(answer.reason)).toBe(true);
+      }
+      expect(await within(3000, sql`select 1 as one`)).toEqual([{ one: 1 }]);
+    }
+  });
+
+  it("under a reserved connection fails its next query instead of throwing from a timer", async () => {
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const reserved = await sql.reserve();
+      const [{ pid }] = await reserved<[{ pid: number }]>`select pg_backend_pid() as pid`;
+      await terminate(pid);
+      const error = await failureOf(within(3000, reserved`select 1 as one`));
+      expect(isDatabaseUnavailable(error), String(error)).toBe(true);
+      reserved.release();
+      expect(await within(3000, sql`select 1 as one`)).toEqual([{ one: 1 }]);
+    }
+  });
+
+  it("while a transaction waits on other work: its later statements fail, none runs outside it", async () => {
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const label = `trial-${trial}`;
+      const transaction = sql.begin(async (tx) => {
+        const [{ pid }] = await tx<[{ pid: number }]>`select pg_backend_pid() as pid`;
+        await tx`insert into marks values (${`${label}-before`})`;
+        // Work outside the database, during which the connection dies and the pool reconnects.
+        await terminate(pid);
+        await sql`select 1`;
+        await tx`insert into marks values (${`${label}-after`})`;
+      });
+      const error = await failureOf(transaction);
+      expect(isDatabaseUnavailable(error), String(error)).toBe(true);
+      await new Promise((wake) => setTimeout(wake, 100));
+      const marks = await within(3000, sql`select label from marks where label like ${`${label}-%`}`);
+      expect(marks).toEqual([]);
+    }
+  });
+});
