@@ -37,7 +37,10 @@ export type ServiceClient<D> = {
   close(): void;
 };
 
-/** How long a call waits for a connection before it fails as UNAVAILABLE, within its deadline. */
+/**
+ * How long a call waits for a connection before it fails as UNAVAILABLE; at most half its
+ * deadline, so that a service that stays down answers UNAVAILABLE, not DEADLINE_EXCEEDED.
+ */
 const READY_WAIT_MS = 1000;
 
 /**
@@ -101,7 +104,7 @@ export function createServiceClient<D extends Record<string, UnaryMethod>>(
   address: string,
   defaults: { timeoutMs: number; tls?: GrpcTls | undefined },
 ): ServiceClient<D> {
-  const paths = [...Object.values(definition).map((method) => method.path), HealthService.check.path];
+  const paths = [...new Set([...Object.values(definition).map((method) => method.path), HealthService.check.path])];
   const client = new Client(address, channelCredentials(defaults.tls), {
     ...CHANNEL_OPTIONS,
     "grpc.service_config": serviceConfig(paths),
@@ -113,10 +116,10 @@ export function createServiceClient<D extends Record<string, UnaryMethod>>(
    * back answers instead of failing. Past that the call goes on and fails fast as UNAVAILABLE,
    * so a service that stays down costs a caller a second, not its whole deadline.
    */
-  const untilConnected = (deadline: number): Promise<void> => {
+  const untilConnected = (timeoutMs: number): Promise<void> => {
     const channel = client.getChannel();
     if (channel.getConnectivityState(true) === connectivityState.READY) return Promise.resolve();
-    const wait = Math.min(Date.now() + READY_WAIT_MS, deadline);
+    const wait = Date.now() + Math.min(READY_WAIT_MS, timeoutMs / 2);
     return new Promise((settled) => client.waitForReady(wait, () => settled()));
   };
 
@@ -125,8 +128,9 @@ export function createServiceClient<D extends Record<string, UnaryMethod>>(
     const metadata = new Metadata();
     metadata.set(REQUEST_ID_KEY, options.requestId);
     if (options.accessToken) metadata.set("authorization", `Bearer ${options.accessToken}`);
-    const deadline = new Date(Date.now() + (options.timeoutMs ?? defaults.timeoutMs));
-    await untilConnected(deadline.getTime());
+    const timeoutMs = options.timeoutMs ?? defaults.timeoutMs;
+    const deadline = new Date(Date.now() + timeoutMs);
+    await untilConnected(timeoutMs);
     return new Promise<Res>((resolve, reject) => {
       client.makeUnaryRequest(
         method.path,
