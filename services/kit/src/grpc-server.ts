@@ -174,12 +174,18 @@ export interface GrpcServerHandle {
  * grpc-js servers never refuse pings; the ping policy is stated for servers that do (C core,
  * Go, proxies), which answer pings more frequent than 5 min with GOAWAY "too_many_pings".
  */
-const SERVER_KEEPALIVE = {
+const SERVER_CONNECTION_OPTIONS = {
   "grpc.keepalive_time_ms": 30_000,
   "grpc.keepalive_timeout_ms": 10_000,
   "grpc.keepalive_permit_without_calls": 1,
   "grpc.http2.min_ping_interval_without_data_ms": 5_000,
   "grpc.http2.max_ping_strikes": 0,
+  /**
+   * Callers resolve a name again only when a connection ends: closing each one after about a
+   * minute (in-flight calls finish first) lets them find replicas added since.
+   */
+  "grpc.max_connection_age_ms": 60_000,
+  "grpc.max_connection_age_grace_ms": 30_000,
 };
 
 export async function startGrpcServer(options: {
@@ -196,7 +202,7 @@ export async function startGrpcServer(options: {
   log: Logger;
 }): Promise<GrpcServerHandle> {
   let draining = false;
-  const server = new Server({ ...SERVER_KEEPALIVE, "grpc.max_receive_message_length": 8 * 1024 * 1024 });
+  const server = new Server({ ...SERVER_CONNECTION_OPTIONS, "grpc.max_receive_message_length": 8 * 1024 * 1024 });
   const health = healthBinding(options.serviceNames, () => !draining && (options.isServing?.() ?? true));
   server.addService(health.definition, health.implementation);
   for (const binding of options.bindings) {
