@@ -180,12 +180,6 @@ const SERVER_CONNECTION_OPTIONS = {
   "grpc.keepalive_permit_without_calls": 1,
   "grpc.http2.min_ping_interval_without_data_ms": 5_000,
   "grpc.http2.max_ping_strikes": 0,
-  /**
-   * Callers resolve a name again only when a connection ends: closing each one after about a
-   * minute (in-flight calls finish first) lets them find replicas added since.
-   */
-  "grpc.max_connection_age_ms": 60_000,
-  "grpc.max_connection_age_grace_ms": 30_000,
 };
 
 export async function startGrpcServer(options: {
