@@ -98,11 +98,29 @@ export const env = {
     ),
 };
 
-/** Where another service listens: `<NAME>_HOST` (default 127.0.0.1) and `<NAME>_PORT`, as host:port. */
+/**
+ * Where another service listens, as a gRPC target: `<NAME>_TARGET` when set (a name that
+ * resolves to several addresses, `dns:///trees:50052`, or a list, `ipv4:127.0.0.1:50052,127.0.0.2:50052`;
+ * calls spread over every address), otherwise `<NAME>_HOST` (default 127.0.0.1) and `<NAME>_PORT`
+ * as host:port.
+ */
 function address(name: string, defaultPort: number): Setting<string> {
+  const target = env.optional(`${name}_TARGET`);
   const host = env.string(`${name}_HOST`, "127.0.0.1");
   const port = env.port(`${name}_PORT`, defaultPort);
-  return { read: (source) => `${host.read(source)}:${port.read(source)}` };
+  return {
+    read(source) {
+      const given = target.read(source);
+      if (given === undefined) return `${host.read(source)}:${port.read(source)}`;
+      if (!/^(dns|ipv4|ipv6|unix):/.test(given) || /\s/.test(given)) {
+        throw new ConfigError(
+          `${name}_TARGET`,
+          `must be a gRPC target such as dns:///${name.toLowerCase()}:${defaultPort} or ipv4:127.0.0.1:${defaultPort},127.0.0.2:${defaultPort}, got "${given}"`,
+        );
+      }
+      return given;
+    },
+  };
 }
 
 /** How a service proves who it is to NATS: the server's own user/password, token or creds-file options. */

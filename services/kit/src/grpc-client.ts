@@ -1,6 +1,14 @@
-import { Client, status as GrpcStatus, Metadata, type ServiceError } from "@grpc/grpc-js";
+import {
+  type ChannelOptions,
+  Client,
+  connectivityState,
+  status as GrpcStatus,
+  Metadata,
+  type ServiceError,
+} from "@grpc/grpc-js";
 import { HealthCheckResponse_ServingStatus, HealthService } from "@tdt/proto/grpc/health/v1/health";
 import { channelCredentials, type GrpcTls } from "./grpc-tls.js";
+import { READ_ONLY_CALLS } from "./read-only-calls.js";
 import { REQUEST_ID_KEY } from "./request-context.js";
 
 type UnaryMethod = {
@@ -30,26 +38,99 @@ export type ServiceClient<D> = {
 };
 
 /**
+ * How long a call waits for a connection before it fails as UNAVAILABLE; at most half its
+ * deadline, so that a service that stays down answers UNAVAILABLE, not DEADLINE_EXCEEDED.
+ */
+const READY_WAIT_MS = 1000;
+
+/**
+ * Channel settings for every client. Reconnect backoff is capped below a second (grpc-js grows
+ * it ×1.6 up to 120 s by default, so a service back after a minute stayed unreachable for
+ * seconds more); with its ±20 % jitter, 800 ms keeps a new attempt within a second of the port
+ * opening. Keepalive pings find a dead peer (a pod gone without a FIN) in 15 s instead of the
+ * kernel's minutes. DNS answers are re-read at most once a second, so new pods are seen soon.
+ */
+export const CHANNEL_OPTIONS: ChannelOptions = {
+  "grpc.initial_reconnect_backoff_ms": 100,
+  "grpc.max_reconnect_backoff_ms": 800,
+  "grpc.keepalive_time_ms": 10_000,
+  "grpc.keepalive_timeout_ms": 5_000,
+  "grpc.keepalive_permit_without_calls": 1,
+  "grpc.dns_min_time_between_resolutions_ms": 1_000,
+  "grpc.enable_retries": 1,
+  "grpc.max_receive_message_length": 8 * 1024 * 1024,
+};
+
+/**
+ * The service config of a client of `definition`: round_robin over every address its target
+ * resolves to, and a retry on UNAVAILABLE for the read-only methods alone (READ_ONLY_CALLS).
+ * Retries stay within the call's deadline.
+ */
+export function serviceConfig(paths: string[]): string {
+  const reads = paths.filter((path) => READ_ONLY_CALLS.has(path));
+  const name = reads.map((path) => {
+    const [, service, method] = path.split("/");
+    return { service, method };
+  });
+  return JSON.stringify({
+    loadBalancingConfig: [{ round_robin: {} }],
+    methodConfig:
+      name.length === 0
+        ? []
+        : [
+            {
+              name,
+              retryPolicy: {
+                maxAttempts: 4,
+                initialBackoff: "0.05s",
+                maxBackoff: "0.5s",
+                backoffMultiplier: 2,
+                retryableStatusCodes: ["UNAVAILABLE"],
+              },
+            },
+          ],
+  });
+}
+
+/**
  * One long-lived client per downstream service. Every call carries a deadline and the
  * request id; the access token goes as `authorization` metadata. With `tls` (mutual TLS) it
  * presents this process's certificate and accepts only a server certificate from the same CA.
+ * `address` is a gRPC target: `host:port`, `dns:///name:port` (every address of the name) or
+ * `ipv4:a:port,b:port`; calls spread over all of them.
  */
 export function createServiceClient<D extends Record<string, UnaryMethod>>(
   definition: D,
   address: string,
   defaults: { timeoutMs: number; tls?: GrpcTls | undefined },
 ): ServiceClient<D> {
+  const paths = [...new Set([...Object.values(definition).map((method) => method.path), HealthService.check.path])];
   const client = new Client(address, channelCredentials(defaults.tls), {
-    "grpc.keepalive_time_ms": 30_000,
-    "grpc.max_receive_message_length": 8 * 1024 * 1024,
+    ...CHANNEL_OPTIONS,
+    "grpc.service_config": serviceConfig(paths),
   });
+
+  /**
+   * While no address is connected, waits up to READY_WAIT_MS for one: a call that waits has not
+   * been sent, so this is safe for writes as well as reads, and a service that is just coming
+   * back answers instead of failing. Past that the call goes on and fails fast as UNAVAILABLE,
+   * so a service that stays down costs a caller a second, not its whole deadline.
+   */
+  const untilConnected = (timeoutMs: number): Promise<void> => {
+    const channel = client.getChannel();
+    if (channel.getConnectivityState(true) === connectivityState.READY) return Promise.resolve();
+    const wait = Date.now() + Math.min(READY_WAIT_MS, timeoutMs / 2);
+    return new Promise((settled) => client.waitForReady(wait, () => settled()));
+  };
 
   // async: a metadata value gRPC refuses becomes a rejection, never a synchronous throw.
   const call = async <Req, Res>(method: UnaryMethod, request: Req, options: CallOptions): Promise<Res> => {
     const metadata = new Metadata();
     metadata.set(REQUEST_ID_KEY, options.requestId);
     if (options.accessToken) metadata.set("authorization", `Bearer ${options.accessToken}`);
-    const deadline = new Date(Date.now() + (options.timeoutMs ?? defaults.timeoutMs));
+    const timeoutMs = options.timeoutMs ?? defaults.timeoutMs;
+    const deadline = new Date(Date.now() + timeoutMs);
+    await untilConnected(timeoutMs);
     return new Promise<Res>((resolve, reject) => {
       client.makeUnaryRequest(
         method.path,

@@ -163,9 +163,27 @@ function healthBinding(serviceNames: string[], isServing: () => boolean): Servic
 
 export interface GrpcServerHandle {
   port: number;
-  /** Marks the server NOT_SERVING, stops accepting calls and waits for in-flight ones (up to graceMs). */
-  shutdown(graceMs?: number): Promise<void>;
+  /**
+   * Marks the server NOT_SERVING and keeps answering for `delayMs` (so that callers and
+   * Kubernetes stop sending here first), then stops accepting calls and waits for in-flight
+   * ones (up to graceMs).
+   */
+  shutdown(graceMs?: number, delayMs?: number): Promise<void>;
 }
+
+/**
+ * Keepalive on the server side: it pings idle callers to find dead ones, and accepts the
+ * callers' own pings (every 10 s, even without calls: see CHANNEL_OPTIONS in grpc-client.ts).
+ * grpc-js servers never refuse pings; the ping policy is stated for servers that do (C core,
+ * Go, proxies), which answer pings more frequent than 5 min with GOAWAY "too_many_pings".
+ */
+const SERVER_CONNECTION_OPTIONS = {
+  "grpc.keepalive_time_ms": 30_000,
+  "grpc.keepalive_timeout_ms": 10_000,
+  "grpc.keepalive_permit_without_calls": 1,
+  "grpc.http2.min_ping_interval_without_data_ms": 5_000,
+  "grpc.http2.max_ping_strikes": 0,
+};
 
 export async function startGrpcServer(options: {
   host?: string;
@@ -181,7 +199,7 @@ export async function startGrpcServer(options: {
   log: Logger;
 }): Promise<GrpcServerHandle> {
   let draining = false;
-  const server = new Server({ "grpc.max_receive_message_length": 8 * 1024 * 1024 });
+  const server = new Server({ ...SERVER_CONNECTION_OPTIONS, "grpc.max_receive_message_length": 8 * 1024 * 1024 });
   const health = healthBinding(options.serviceNames, () => !draining && (options.isServing?.() ?? true));
   server.addService(health.definition, health.implementation);
   for (const binding of options.bindings) {
@@ -199,9 +217,13 @@ export async function startGrpcServer(options: {
 
   return {
     port,
-    shutdown: (graceMs = 10_000) =>
-      new Promise<void>((resolve) => {
-        draining = true;
+    shutdown: async (graceMs = 10_000, delayMs = 0) => {
+      draining = true;
+      if (delayMs > 0) {
+        options.log.info({ delay_ms: delayMs }, "draining: NOT_SERVING, still answering");
+        await new Promise((wake) => setTimeout(wake, delayMs));
+      }
+      await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           options.log.warn("grpc grace period over; cancelling in-flight calls");
           server.forceShutdown();
@@ -211,6 +233,7 @@ export async function startGrpcServer(options: {
           clearTimeout(force);
           resolve();
         });
-      }),
+      });
+    },
   };
 }

@@ -20,6 +20,11 @@ function baseSpec(name: string, defaultPort: number) {
     databaseUrl: env.url("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres", ["postgres", "postgresql"]),
     ownDatabaseUrl: env.optional(`${upper}_DATABASE_URL`),
     logLevel: shared.logLevel,
+    /**
+     * How long a service keeps answering after SIGTERM, reporting NOT_SERVING, before it stops
+     * accepting calls: the time its callers and Kubernetes take to stop sending it any.
+     */
+    shutdownDelayMs: env.int("SHUTDOWN_DELAY_MS", 0, 0, 60_000),
   };
 }
 
@@ -93,7 +98,11 @@ export async function runService<S extends ConfigSpec>(definition: ServiceDefini
       log,
     });
     closable.server = server;
-    onShutdown(log, [() => server.shutdown(), async () => started.stop?.(), () => sql.end({ timeout: 5 })]);
+    onShutdown(log, [
+      () => server.shutdown(undefined, config.shutdownDelayMs),
+      async () => started.stop?.(),
+      () => sql.end({ timeout: 5 }),
+    ]);
     announceListening(definition.name, server.port);
     return server;
   } catch (error) {

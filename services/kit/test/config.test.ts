@@ -328,3 +328,26 @@ describe("shared.natsCredentials", () => {
     );
   });
 });
+
+describe("where callers reach a service", () => {
+  it("is host:port from <NAME>_HOST and <NAME>_PORT when no target is set", () => {
+    expect(shared.treesAddress.read({})).toBe("127.0.0.1:50052");
+    expect(shared.treesAddress.read({ TREES_HOST: "trees", TREES_PORT: "6000" })).toBe("trees:6000");
+  });
+
+  it("is <NAME>_TARGET as given when set: a name or a list of replicas", () => {
+    expect(shared.treesAddress.read({ TREES_TARGET: "dns:///trees:50052", TREES_HOST: "x" })).toBe(
+      "dns:///trees:50052",
+    );
+    expect(shared.sessionsAddress.read({ SESSIONS_TARGET: "ipv4:127.0.0.1:50053,127.0.0.2:50053" })).toBe(
+      "ipv4:127.0.0.1:50053,127.0.0.2:50053",
+    );
+  });
+
+  it("refuses a target without a resolver scheme, naming the variable", () => {
+    for (const target of ["trees:50052", "http://trees:50052", "dns:///a:1, dns:///b:1"]) {
+      const error = configErrorOf(() => shared.authAddress.read({ AUTH_TARGET: target }));
+      expect(error.variable).toBe("AUTH_TARGET");
+    }
+  });
+});

@@ -184,6 +184,51 @@ describe("a gRPC server with mutual TLS", () => {
   });
 });
 
+describe("replicas behind one target, with mutual TLS", () => {
+  it("reaches every replica of an ipv4: list, each checked against the target's name", async () => {
+    const replicas: GrpcServerHandle[] = [];
+    const served = new Map<string, number>();
+    const as = (replica: string) =>
+      ({
+        getJwks: async (_request, _ctx) => {
+          served.set(replica, (served.get(replica) ?? 0) + 1);
+          return { jwks_json: replica };
+        },
+      }) as Handlers<typeof AuthServiceService>;
+    const first = await startGrpcServer({
+      host: "127.0.0.1",
+      port: 0,
+      bindings: [implement(AuthServiceService, as("first"), log)],
+      serviceNames: [],
+      tls: certificates.tls("auth"),
+      log,
+    });
+    replicas.push(first);
+    replicas.push(
+      await startGrpcServer({
+        host: "127.0.0.2",
+        port: first.port,
+        bindings: [implement(AuthServiceService, as("second"), log)],
+        serviceNames: [],
+        tls: certificates.tls("auth"),
+        log,
+      }),
+    );
+    const client = createServiceClient(AuthServiceService, `ipv4:127.0.0.1:${first.port},127.0.0.2:${first.port}`, {
+      timeoutMs: 2_000,
+      tls: certificates.tls("gateway"),
+    });
+    try {
+      for (let i = 0; i < 20; i++) await client.getJwks({}, { requestId: `replica-${i}` });
+      expect(served.get("first")).toBeGreaterThanOrEqual(5);
+      expect(served.get("second")).toBeGreaterThanOrEqual(5);
+    } finally {
+      client.close();
+      await Promise.all(replicas.map((replica) => replica.shutdown(2_000)));
+    }
+  });
+});
+
 describe("a gRPC server without TLS", () => {
   it("gives handlers no caller identity, only the peer address", async () => {
     const handlers = {

@@ -266,6 +266,31 @@ describe("shutdown", () => {
     }
   });
 
+  it("keeps answering for the delay, reporting NOT_SERVING, before it stops accepting", async () => {
+    const server = await startGrpcServer({
+      host: "127.0.0.1",
+      port: 0,
+      bindings: [implement(AuthServiceService, handlers, log)],
+      serviceNames: [SERVICE_NAME],
+      log,
+    });
+    const client = createServiceClient(AuthServiceService, `127.0.0.1:${server.port}`, { timeoutMs: 2_000 });
+    try {
+      const stopped = server.shutdown(2_000, 600);
+      await sleep(100);
+      // Draining: health says so, calls are still answered.
+      expect(await client.isServing({ requestId: "r" })).toBe(false);
+      expect(JSON.parse((await client.getJwks({}, { requestId: "draining" })).jwks_json)).toMatchObject({
+        requestId: "draining",
+      });
+      await stopped;
+      const error = await grpcErrorOf(client.getJwks({}, { requestId: "after" }));
+      expect(error.code).toBe(GrpcStatus.UNAVAILABLE);
+    } finally {
+      client.close();
+    }
+  });
+
   it("cancels calls still running when the grace period is over", async () => {
     let handlerStarted!: () => void;
     const started = new Promise<void>((resolve) => (handlerStarted = resolve));
