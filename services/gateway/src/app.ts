@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import { clientErrorHandler, frameworkErrorHandler } from "./client-errors.js";
 import { registerDocs } from "./docs.js";
 import type { Downstream } from "./downstream.js";
+import { downstreamOfUrl, watchDownstream } from "./downstream-health.js";
 import { httpErrorOf } from "./http-errors.js";
 import { parseJsonBodies } from "./json-body.js";
 import { authRoutes } from "./routes/auth.js";
@@ -54,6 +55,26 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     schemaController: { compilersFactory: { buildValidator } },
     frameworkErrors: frameworkErrorHandler,
     clientErrorHandler,
+    // fastify's own drain answer has its own body; the hook below answers {detail} instead.
+    return503OnClosing: false,
+  });
+
+  // preClose runs once fastify has begun closing: requests still arriving on open connections
+  // (a slow request keeps the server closing) get a {detail} 503, and Connection: close from fastify.
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onRequest", async (_request, reply) => {
+    if (closing) return reply.code(503).send({ detail: "shutting_down" });
+  });
+
+  // A route whose service is known to be down answers at once instead of waiting for a deadline.
+  const health = watchDownstream(options.downstream);
+  app.addHook("onClose", async () => health.stop());
+  app.addHook("onRequest", async (request, reply) => {
+    const name = downstreamOfUrl(request.url);
+    if (name && health.isDown(name)) return reply.code(503).send({ detail: "service_unavailable" });
   });
 
   const sharedSchemas = [ErrorSchema, ValidationErrorSchema, ...AUTH_SCHEMAS, ...TREE_SCHEMAS, ...SESSION_SCHEMAS];
@@ -123,7 +144,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: "not_found" }));
 
   await registerDocs(app);
-  await app.register(healthRoutes, { downstream: options.downstream });
+  await app.register(healthRoutes, { health });
   await app.register(wellKnownRoutes, { downstream: options.downstream });
   await app.register(authRoutes, {
     prefix: "/api/v1/auth",

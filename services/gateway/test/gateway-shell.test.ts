@@ -55,13 +55,24 @@ describe("gateway shell", () => {
     expect(response.json()).toEqual({ status: "ok" });
   });
 
-  it("is not ready until every downstream service is SERVING", async () => {
+  it("is not ready while no downstream service is SERVING", async () => {
     const response = await app.inject({ method: "GET", url: "/ready" });
     expect(response.statusCode).toBe(503);
     expect(response.json()).toEqual({
       detail: "service_unavailable",
+      status: "unavailable",
       services: { auth: "NOT_SERVING", trees: "NOT_SERVING", sessions: "NOT_SERVING" },
     });
+  });
+
+  it("answers a route whose service is known down with 503 service_unavailable, without waiting", async () => {
+    await app.inject({ method: "GET", url: "/ready" });
+    const started = performance.now();
+    const response = await app.inject({ method: "GET", url: "/api/v1/trees/?limit=1" });
+    expect(response.statusCode).toBe(503);
+    expect(response.json()).toEqual({ detail: "service_unavailable" });
+    // The gRPC deadline here is 500 ms.
+    expect(performance.now() - started).toBeLessThan(250);
   });
 
   it("honours an incoming X-Request-Id and creates one otherwise", async () => {

@@ -1,10 +1,8 @@
 import type { FastifyInstance } from "fastify";
-import type { Downstream } from "../downstream.js";
+import type { DownstreamHealth } from "../downstream-health.js";
 
-const READY_TIMEOUT_MS = 1000;
-
-/** Liveness of the gateway itself, and readiness of everything behind it. */
-export async function healthRoutes(app: FastifyInstance, { downstream }: { downstream: Downstream }): Promise<void> {
+/** Liveness of the gateway itself, and readiness per downstream service. */
+export async function healthRoutes(app: FastifyInstance, { health }: { health: DownstreamHealth }): Promise<void> {
   app.get(
     "/health",
     {
@@ -19,31 +17,40 @@ export async function healthRoutes(app: FastifyInstance, { downstream }: { downs
 
   const servicesSchema = {
     type: "object",
-    additionalProperties: { type: "string", enum: ["SERVING", "NOT_SERVING"] },
+    additionalProperties: { type: "string", enum: ["SERVING", "NOT_SERVING", "UNKNOWN"] },
   };
   app.get(
     "/ready",
     {
       schema: {
         tags: ["health"],
-        summary: "Readiness: every downstream service reports SERVING over grpc.health.v1",
+        summary: "Readiness: 200 while at least one downstream service is SERVING over grpc.health.v1",
+        description:
+          "`status` is `ready` when every downstream is SERVING and `degraded` when only some are (routes of " +
+          "a service that is down answer 503 `service_unavailable`). When none is SERVING the gateway " +
+          "can serve nothing: 503 with `status: unavailable`.",
         response: {
-          200: { type: "object", properties: { status: { type: "string" }, services: servicesSchema } },
-          503: { type: "object", properties: { detail: { type: "string" }, services: servicesSchema } },
+          200: {
+            type: "object",
+            properties: { status: { type: "string", enum: ["ready", "degraded"] }, services: servicesSchema },
+          },
+          503: {
+            type: "object",
+            properties: {
+              detail: { type: "string" },
+              status: { type: "string", const: "unavailable" },
+              services: servicesSchema,
+            },
+          },
         },
       },
     },
-    async (request, reply) => {
-      const options = { requestId: request.id, timeoutMs: READY_TIMEOUT_MS };
-      const entries = await Promise.all(
-        Object.entries(downstream).map(async ([name, client]) => {
-          const serving = await client.isServing(options).catch(() => false);
-          return [name, serving ? "SERVING" : "NOT_SERVING"] as const;
-        }),
-      );
-      const services = Object.fromEntries(entries);
-      if (entries.every(([, state]) => state === "SERVING")) return { status: "ready", services };
-      return reply.code(503).send({ detail: "service_unavailable", services });
+    async (_request, reply) => {
+      const services = await health.check();
+      const serving = Object.values(services).filter((state) => state === "SERVING").length;
+      if (serving === Object.keys(services).length) return { status: "ready", services };
+      if (serving > 0) return { status: "degraded", services };
+      return reply.code(503).send({ detail: "service_unavailable", status: "unavailable", services });
     },
   );
 }

@@ -1,0 +1,63 @@
+import { randomUUID } from "node:crypto";
+import type { Downstream } from "./downstream.js";
+
+export type DownstreamName = keyof Downstream;
+/** As grpc.health.v1 names it; "UNKNOWN" until the first check answers. */
+export type DownstreamState = "SERVING" | "NOT_SERVING" | "UNKNOWN";
+
+const POLL_INTERVAL_MS = 1000;
+const CHECK_TIMEOUT_MS = 500;
+
+/** Each downstream's last known health, checked in the background so routes need not wait for a deadline. */
+export interface DownstreamHealth {
+  states(): Record<DownstreamName, DownstreamState>;
+  /** True only when the last check said so: an unchecked service gets the call. */
+  isDown(name: DownstreamName): boolean;
+  /** Checks every downstream now and returns the fresh states. */
+  check(): Promise<Record<DownstreamName, DownstreamState>>;
+  stop(): void;
+}
+
+export function watchDownstream(
+  downstream: Downstream,
+  options: { intervalMs?: number; timeoutMs?: number } = {},
+): DownstreamHealth {
+  const names = Object.keys(downstream) as DownstreamName[];
+  const current = Object.fromEntries(names.map((name) => [name, "UNKNOWN"])) as Record<DownstreamName, DownstreamState>;
+  const timeoutMs = options.timeoutMs ?? CHECK_TIMEOUT_MS;
+
+  const check = async () => {
+    await Promise.all(
+      names.map(async (name) => {
+        const serving = await downstream[name].isServing({ requestId: randomUUID(), timeoutMs }).catch(() => false);
+        current[name] = serving ? "SERVING" : "NOT_SERVING";
+      }),
+    );
+    return { ...current };
+  };
+  let checking = false;
+  const timer = setInterval(() => {
+    if (checking) return;
+    checking = true;
+    void check().finally(() => {
+      checking = false;
+    });
+  }, options.intervalMs ?? POLL_INTERVAL_MS);
+  timer.unref();
+
+  return {
+    states: () => ({ ...current }),
+    isDown: (name) => current[name] === "NOT_SERVING",
+    check,
+    stop: () => clearInterval(timer),
+  };
+}
+
+/** Which downstream serves a URL's routes, by the prefix its routes are registered under. */
+export function downstreamOfUrl(url: string): DownstreamName | undefined {
+  for (const name of ["auth", "trees", "sessions"] as const) {
+    const prefix = `/api/v1/${name}`;
+    if (url === prefix || url.startsWith(`${prefix}/`) || url.startsWith(`${prefix}?`)) return name;
+  }
+  return undefined;
+}
