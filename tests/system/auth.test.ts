@@ -536,3 +536,66 @@ describe("events when NATS is down", () => {
       .toBe(0);
   });
 });
+
+describe("a refresh retried with an Idempotency-Key (issue 9)", () => {
+  const refresh = (refresh_token: string, key?: string) =>
+    client.call<{ access_token: string; refresh_token: string }>("POST", "/api/v1/auth/refresh", {
+      json: { refresh_token },
+      ...(key ? { headers: { "idempotency-key": key } } : {}),
+    });
+
+  it("answers a retry after a lost answer with the same pair under the strict policy, and the session lives on", async () => {
+    await setPolicy({ preset: "strict" });
+    const { tokens } = await client.user();
+    const lost = await refresh(tokens.refresh_token, "retry-key-1");
+    expect(lost.status).toBe(200);
+    const retried = await refresh(tokens.refresh_token, "retry-key-1");
+    expect(retried.status).toBe(200);
+    expect(retried.body).toEqual(lost.body);
+    expect((await client.call("GET", "/api/v1/auth/me", { token: retried.body.access_token })).status).toBe(200);
+    expect((await refresh(retried.body.refresh_token)).status).toBe(200);
+    expect(eventsFor(claimsOf(tokens.refresh_token).sid as string)).toEqual([]);
+  });
+
+  it("gives every one of many concurrent retries with one key the same pair", async () => {
+    const { tokens } = await client.user();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => refresh(tokens.refresh_token, "retry-key-2")));
+    expect(answers.map((answer) => answer.status)).toEqual(Array(8).fill(200));
+    expect(new Set(answers.map((answer) => answer.body.refresh_token)).size).toBe(1);
+  });
+
+  it("still calls a second use without the key, or with another key, reuse: the session ends", async () => {
+    for (const second of [undefined, "another-key"]) {
+      const { tokens } = await client.user();
+      const first = await refresh(tokens.refresh_token, "retry-key-3");
+      expect(first.status).toBe(200);
+      const again = await refresh(tokens.refresh_token, second);
+      expect(again).toMatchObject({ status: 401, body: { detail: "invalid_refresh_token" } });
+      expect((await refresh(first.body.refresh_token)).status).toBe(401);
+    }
+  });
+
+  it("does not confuse two tokens sent with the same key", async () => {
+    const one = await client.user();
+    const two = await client.user();
+    const first = await refresh(one.tokens.refresh_token, "shared-key");
+    const second = await refresh(two.tokens.refresh_token, "shared-key");
+    expect([first.status, second.status]).toEqual([200, 200]);
+    expect(claimsOf(second.body.refresh_token).sub).toBe(two.id);
+    expect(second.body.refresh_token).not.toBe(first.body.refresh_token);
+  });
+
+  it("refuses a key that is empty, too long or not visible ASCII with 422 at the header", async () => {
+    const { tokens } = await client.user();
+    for (const key of ["", "k".repeat(129), "with space"]) {
+      const response = await client.call<{ detail: { loc: string[] }[] }>("POST", "/api/v1/auth/refresh", {
+        json: { refresh_token: tokens.refresh_token },
+        headers: { "idempotency-key": key },
+      });
+      expect(response.status, JSON.stringify(key)).toBe(422);
+      expect(response.body.detail[0]?.loc).toEqual(["header", "idempotency-key"]);
+    }
+    // Refused before anything was consumed: the token still works.
+    expect((await refresh(tokens.refresh_token)).status).toBe(200);
+  });
+});

@@ -138,22 +138,26 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
 
     async refresh(request) {
       checkRefresh(request);
-      const tokens = await refreshSession(request.refresh_token, {
-        now,
-        verify: (token) => verifyRefreshToken(token, keys),
-        findUser: (id) => findUserById(sql, id),
-        currentPolicy: () => currentPolicy(sql),
-        mint: async (user, sid, session, issuedAt) =>
-          mintWithClaims({
-            key: await keys.signingKey(),
-            user,
-            sid,
-            session,
-            now: issuedAt,
-            accessTtlSeconds: deps.accessTokenTtlSeconds,
-          }),
-        transaction: (work) => inTransaction(sql, (tx) => work(postgresRefreshTransaction(tx))),
-      });
+      const tokens = await refreshSession(
+        request.refresh_token,
+        {
+          now,
+          verify: (token) => verifyRefreshToken(token, keys),
+          findUser: (id) => findUserById(sql, id),
+          currentPolicy: () => currentPolicy(sql),
+          mint: async (user, sid, session, issuedAt) =>
+            mintWithClaims({
+              key: await keys.signingKey(),
+              user,
+              sid,
+              session,
+              now: issuedAt,
+              accessTtlSeconds: deps.accessTokenTtlSeconds,
+            }),
+          transaction: (work) => inTransaction(sql, (tx) => work(postgresRefreshTransaction(tx))),
+        },
+        request.idempotency_key || undefined,
+      );
       return { tokens };
     },
 

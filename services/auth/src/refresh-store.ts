@@ -1,6 +1,6 @@
 import type { Sql, TransactionSql } from "@tdt/kit";
 import { endLoginSessions, lockLoginSession } from "./login-sessions.js";
-import type { ConsumedToken, RefreshTransaction } from "./refresh.js";
+import { type ConsumedToken, IDEMPOTENCY_WINDOW_SECONDS, type RefreshTransaction } from "./refresh.js";
 import type { TokenPair } from "./token-minting.js";
 
 const toSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
@@ -37,9 +37,10 @@ export function postgresRefreshTransaction(tx: TransactionSql): RefreshTransacti
           child_pair: TokenPair | null;
           child_live: boolean;
           reuse_grace_seconds: number;
+          idempotency_key_hash: string | null;
         }[]
       >`
-        select parent.revoked_reason, parent.revoked_at, parent.child_pair,
+        select parent.revoked_reason, parent.revoked_at, parent.child_pair, parent.idempotency_key_hash,
                coalesce(child.revoked_at is null, false) as child_live,
                session.reuse_grace_seconds
         from refresh_tokens parent
@@ -53,6 +54,7 @@ export function postgresRefreshTransaction(tx: TransactionSql): RefreshTransacti
         childPair: row.child_pair,
         childLive: row.child_live,
         reuseGraceSeconds: row.reuse_grace_seconds,
+        idempotencyKeyHash: row.idempotency_key_hash,
       };
     },
 
@@ -72,10 +74,14 @@ export function postgresRefreshTransaction(tx: TransactionSql): RefreshTransacti
         issuedAt: child.issuedAt,
         expiresAt: child.refreshExp,
       });
+      // The child pair is kept only while it may be asked for again: a grace window, or a retry
+      // with the same Idempotency-Key.
       await tx`
         update refresh_tokens set revoked_reason = 'rotated', child_jti = ${child.refreshJti},
+          idempotency_key_hash = ${child.idempotencyKeyHash},
           child_pair = case
-            when (select reuse_grace_seconds from login_sessions where sid = ${child.sid}) > 0
+            when ${child.idempotencyKeyHash !== null}
+              or (select reuse_grace_seconds from login_sessions where sid = ${child.sid}) > 0
             then ${tx.json(child.pair as never)} end
         where jti = ${parentJti}`;
       // A grandfathered legacy session takes on the snapshot its new token carries.
@@ -93,5 +99,5 @@ export async function forgetExpiredChildPairs(sql: Sql): Promise<void> {
     update refresh_tokens t set child_pair = null
     from login_sessions s
     where s.sid = t.sid and t.child_pair is not null
-      and t.revoked_at < now() - make_interval(secs => s.reuse_grace_seconds + 60)`;
+      and t.revoked_at < now() - make_interval(secs => greatest(s.reuse_grace_seconds, ${IDEMPOTENCY_WINDOW_SECONDS}) + 60)`;
 }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { AppError, type Role } from "@tdt/kit";
 import type { SessionEnd } from "./login-sessions.js";
 import type { SessionPolicy } from "./policy.js";
@@ -8,7 +9,9 @@ import type { RefreshClaims, SessionClaims, TokenPair } from "./token-minting.js
  * detection with a grace window. Everything it touches comes in through `RefreshPorts`, so
  * the algorithm is a plain function: Postgres in the service, an in-memory double in unit tests.
  */
-export async function refreshSession(token: string, ports: RefreshPorts): Promise<TokenPair> {
+export async function refreshSession(token: string, ports: RefreshPorts, idempotencyKey?: string): Promise<TokenPair> {
+  const keyHash = idempotencyKey ? hashIdempotencyKey(idempotencyKey) : null;
+
   // 1. Verify the JWT: an expired `exp` is the idle limit, anything else is invalid.
   const claims = await ports.verify(token);
 
@@ -29,7 +32,7 @@ export async function refreshSession(token: string, ports: RefreshPorts): Promis
     // 5. A login session already ended (logout, revocation, deactivation) refreshes nothing;
     //    a token already consumed gets the same child again within the grace window, else is reuse.
     if (!sessionOpen) return { kind: "refused", code: "invalid_refresh_token" };
-    if (!consumed) return handleConsumedToken(tx, claims, now);
+    if (!consumed) return handleConsumedToken(tx, claims, now, keyHash);
 
     // 6. At or past the absolute deadline: the revoke commits, the session ends.
     if (isPastAbsoluteDeadline(session, now)) {
@@ -39,7 +42,11 @@ export async function refreshSession(token: string, ports: RefreshPorts): Promis
 
     // 7. Mint the new pair, carrying the session's claims forward.
     const child = await ports.mint(user, claims.sid, session, now);
-    await tx.recordChild(claims.jti, { ...child, sid: claims.sid, userId: user.id, issuedAt: now }, session);
+    await tx.recordChild(
+      claims.jti,
+      { ...child, sid: claims.sid, userId: user.id, issuedAt: now, idempotencyKeyHash: keyHash },
+      session,
+    );
     return { kind: "issued", pair: child.pair };
   });
 
@@ -60,6 +67,8 @@ export interface ConsumedToken {
   /** The child is still unused: this token is its immediate predecessor. */
   childLive: boolean;
   reuseGraceSeconds: number;
+  /** The hash of the Idempotency-Key the rotation was asked with, if any. */
+  idempotencyKeyHash: string | null;
 }
 
 export interface RefreshTransaction {
@@ -70,7 +79,16 @@ export interface RefreshTransaction {
   endSession(sid: string, end: SessionEnd): Promise<void>;
   recordChild(
     parentJti: string,
-    child: { pair: TokenPair; refreshJti: string; refreshExp: number; sid: string; userId: string; issuedAt: number },
+    child: {
+      pair: TokenPair;
+      refreshJti: string;
+      refreshExp: number;
+      sid: string;
+      userId: string;
+      issuedAt: number;
+      /** Set when the client sent an Idempotency-Key: the child pair is then kept for a retry. */
+      idempotencyKeyHash: string | null;
+    },
     session: SessionClaims,
   ): Promise<void>;
 }
@@ -111,16 +129,35 @@ export function isPastAbsoluteDeadline(session: SessionClaims, now: number): boo
   return now >= session.auth_time + session.abs_max;
 }
 
+/** How long a refresh sent with an Idempotency-Key can be retried with the same key. */
+export const IDEMPOTENCY_WINDOW_SECONDS = 60;
+
+/** Only a hash of the client's key is stored. */
+export function hashIdempotencyKey(key: string): string {
+  return createHash("sha256").update(key).digest("hex");
+}
+
 /**
- * Step 5. The immediate predecessor of a still-unused child, presented again within the grace
- * window, gets that same child pair (two tabs refreshing at once). Any other rotated token
+ * Step 5. The immediate predecessor of a still-unused child gets that same child pair when it
+ * comes again within the grace window (two tabs refreshing at once), or within a minute with the
+ * Idempotency-Key it was first sent with (a retry after a lost answer). Any other rotated token
  * presented again is reuse: the whole login session is revoked.
  */
-async function handleConsumedToken(tx: RefreshTransaction, claims: RefreshClaims, now: number): Promise<Outcome> {
+async function handleConsumedToken(
+  tx: RefreshTransaction,
+  claims: RefreshClaims,
+  now: number,
+  keyHash: string | null,
+): Promise<Outcome> {
   const previous = await tx.consumedToken(claims.jti);
   if (previous?.reason !== "rotated") return { kind: "refused", code: "invalid_refresh_token" };
-  const withinGrace = now - previous.revokedAt <= previous.reuseGraceSeconds;
-  if (withinGrace && previous.childLive && previous.childPair) return { kind: "issued", pair: previous.childPair };
+  const since = now - previous.revokedAt;
+  const withinGrace = previous.reuseGraceSeconds > 0 && since <= previous.reuseGraceSeconds;
+  const sameRequestAgain =
+    keyHash !== null && previous.idempotencyKeyHash === keyHash && since <= IDEMPOTENCY_WINDOW_SECONDS;
+  if ((withinGrace || sameRequestAgain) && previous.childLive && previous.childPair) {
+    return { kind: "issued", pair: previous.childPair };
+  }
   await tx.endSession(claims.sid, { kind: "revoked", reason: "refresh_token_reuse" });
   return { kind: "refused", code: "invalid_refresh_token" };
 }

@@ -12,6 +12,8 @@ export const REQUEST_LIMITS = {
   /** Login takes any stored password; the 8–128 rule is for choosing one (users.ts). */
   loginPasswordMax: 1024,
   refreshTokenMax: 8192,
+  /** An Idempotency-Key: 1–128 visible ASCII characters. */
+  idempotencyKeyMax: 128,
   userAgentMax: 512,
   /** An IPv6 address with a zone is at most 45 characters. */
   ipMax: 64,
@@ -35,8 +37,13 @@ export function checkRegisterBounds(request: { email: string; client?: ClientInf
   withClient(checks(), request.client).maxLength(["body", "email"], request.email, REQUEST_LIMITS.emailMax).done();
 }
 
-export function checkRefresh(request: { refresh_token: string; client?: ClientInfo | undefined }): void {
+export function checkRefresh(request: {
+  refresh_token: string;
+  client?: ClientInfo | undefined;
+  idempotency_key?: string | undefined;
+}): void {
   withClient(checks(), request.client)
     .maxLength(["body", "refresh_token"], request.refresh_token, REQUEST_LIMITS.refreshTokenMax)
+    .maxLength(["header", "idempotency-key"], request.idempotency_key, REQUEST_LIMITS.idempotencyKeyMax)
     .done();
 }

@@ -4,6 +4,7 @@ import type { SessionEnd } from "../src/login-sessions.js";
 import { PRESETS } from "../src/policy.js";
 import {
   type ConsumedToken,
+  IDEMPOTENCY_WINDOW_SECONDS,
   isPastAbsoluteDeadline,
   type RefreshPorts,
   refreshSession,
@@ -20,6 +21,7 @@ interface TokenRow {
   reason?: string | null;
   child?: string;
   childPair?: TokenPair;
+  keyHash?: string | null;
 }
 
 /** The refresh algorithm's ports in memory: the rules without a network or a database. */
@@ -77,9 +79,11 @@ function world(options: { grace?: number; userActive?: boolean; now?: number } =
           return {
             reason: row.reason ?? null,
             revokedAt: row.revokedAt,
-            childPair: options.grace ? (row.childPair ?? null) : null,
+            // As in Postgres: the pair is kept under a grace window, or when a key asked for it.
+            childPair: options.grace || row.keyHash ? (row.childPair ?? null) : null,
             childLive: child !== undefined && child.revokedAt === undefined,
             reuseGraceSeconds: options.grace ?? 0,
+            idempotencyKeyHash: row.keyHash ?? null,
           };
         },
         endSession: async (sid, end) => {
@@ -95,6 +99,7 @@ function world(options: { grace?: number; userActive?: boolean; now?: number } =
           row.reason = "rotated";
           row.child = child.refreshJti;
           row.childPair = child.pair;
+          row.keyHash = child.idempotencyKeyHash;
         },
       }),
   };
@@ -224,6 +229,42 @@ describe("the refresh algorithm (SPEC §4.3)", () => {
     expect(await refreshSession(token, w.ports)).toEqual(first);
     w.advance(1);
     await expect(refreshSession(token, w.ports)).rejects.toEqual(refusal("invalid_refresh_token"));
+    expect(w.ended.map((entry) => entry.end.reason)).toEqual(["refresh_token_reuse"]);
+  });
+
+  it("answers a retry with the same Idempotency-Key with the same pair, even with no grace window", async () => {
+    const w = world();
+    const token = w.issue({ jti: "a", auth_time: NOW, idle_max: DAY, abs_max: 2 * DAY });
+    const first = await refreshSession(token, w.ports, "key-1");
+    w.advance(IDEMPOTENCY_WINDOW_SECONDS);
+    expect(await refreshSession(token, w.ports, "key-1")).toEqual(first);
+    expect(w.minted).toBe(1);
+    expect(w.ended).toEqual([]);
+    // The pair it got keeps working: the session was never revoked.
+    await expect(refreshSession(first.refresh_token, w.ports)).resolves.toBeDefined();
+  });
+
+  it("calls it reuse when the key differs, is missing, or comes after the window", async () => {
+    for (const [key, wait] of [
+      ["key-2", 0],
+      [undefined, 0],
+      ["key-1", IDEMPOTENCY_WINDOW_SECONDS + 1],
+    ] as const) {
+      const w = world();
+      const token = w.issue({ jti: "a", auth_time: NOW, idle_max: DAY, abs_max: 2 * DAY });
+      await refreshSession(token, w.ports, "key-1");
+      w.advance(wait);
+      await expect(refreshSession(token, w.ports, key)).rejects.toEqual(refusal("invalid_refresh_token"));
+      expect(w.ended.map((entry) => entry.end.reason)).toEqual(["refresh_token_reuse"]);
+    }
+  });
+
+  it("does not answer a key's retry once the child it got has been used", async () => {
+    const w = world();
+    const token = w.issue({ jti: "a", auth_time: NOW, idle_max: DAY, abs_max: 2 * DAY });
+    const first = await refreshSession(token, w.ports, "key-1");
+    await refreshSession(first.refresh_token, w.ports, "key-2");
+    await expect(refreshSession(token, w.ports, "key-1")).rejects.toEqual(refusal("invalid_refresh_token"));
     expect(w.ended.map((entry) => entry.end.reason)).toEqual(["refresh_token_reuse"]);
   });
 

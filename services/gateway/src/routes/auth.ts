@@ -127,12 +127,22 @@ export async function authRoutes(app: FastifyInstance, { downstream, verifier }:
     async (request) => logIn(request, request.body),
   );
 
-  app.post<{ Body: Omit<RefreshRequest, "client"> }>(
+  app.post<{ Body: Pick<RefreshRequest, "refresh_token">; Headers: { "idempotency-key"?: string } }>(
     "/refresh",
     {
       schema: {
         tags: TAGS,
         summary: "Trade a refresh token for a new pair (the old one is consumed)",
+        description:
+          "Send an `Idempotency-Key` (1–128 visible ASCII characters, new for each refresh) to make a retry safe: " +
+          "the same key with the same refresh token within 60 s answers the same pair, where a second use of the " +
+          "token would otherwise count as reuse and end the login session.",
+        headers: {
+          type: "object",
+          properties: {
+            "idempotency-key": { type: "string", minLength: 1, maxLength: 128, pattern: "^[\\x21-\\x7e]+$" },
+          },
+        },
         body: {
           type: "object",
           required: ["refresh_token"],
@@ -146,7 +156,11 @@ export async function authRoutes(app: FastifyInstance, { downstream, verifier }:
       },
     },
     async (request) => {
-      const refresh: RefreshRequest = { ...request.body, client: clientOf(request) };
+      const refresh: RefreshRequest = {
+        ...request.body,
+        client: clientOf(request),
+        idempotency_key: request.headers["idempotency-key"],
+      };
       return present((await auth.refresh(refresh, callOptionsOf(request))).tokens, "tokens");
     },
   );

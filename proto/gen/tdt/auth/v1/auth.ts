@@ -71,7 +71,14 @@ export interface LoginResponse {
 
 export interface RefreshRequest {
   refresh_token: string;
-  client?: ClientInfo | undefined;
+  client?:
+    | ClientInfo
+    | undefined;
+  /**
+   * The client's Idempotency-Key: the same key with the same token within a minute gets the
+   * same pair back, so a refresh whose answer was lost can be retried safely.
+   */
+  idempotency_key?: string | undefined;
 }
 
 export interface RefreshResponse {
@@ -734,7 +741,7 @@ export const LoginResponse: MessageFns<LoginResponse> = {
 };
 
 function createBaseRefreshRequest(): RefreshRequest {
-  return { refresh_token: "", client: undefined };
+  return { refresh_token: "", client: undefined, idempotency_key: undefined };
 }
 
 export const RefreshRequest: MessageFns<RefreshRequest> = {
@@ -744,6 +751,9 @@ export const RefreshRequest: MessageFns<RefreshRequest> = {
     }
     if (message.client !== undefined) {
       ClientInfo.encode(message.client, writer.uint32(18).fork()).join();
+    }
+    if (message.idempotency_key !== undefined) {
+      writer.uint32(26).string(message.idempotency_key);
     }
     return writer;
   },
@@ -777,6 +787,14 @@ export const RefreshRequest: MessageFns<RefreshRequest> = {
             message.client = ClientInfo.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.idempotency_key = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -798,6 +816,7 @@ export const RefreshRequest: MessageFns<RefreshRequest> = {
     message.client = (object.client !== undefined && object.client !== null)
       ? ClientInfo.fromPartial(object.client)
       : undefined;
+    message.idempotency_key = object.idempotency_key ?? undefined;
     return message;
   },
 };
