@@ -1,13 +1,26 @@
 import { defineConfig } from "vitest/config";
 
-export default defineConfig({
-  test: {
-    include: ["services/*/test/**/*.test.ts", "tests/**/*.test.ts"],
+// CI sets TEST_REPORT_DIR: each run also writes a JSON report there, which `.ci/run` counts.
+const reportDir = process.env.TEST_REPORT_DIR;
+
+/** What the default run and the fault suite (vitest.faults.config.ts) share; `report` names the JSON file. */
+export function testSettings(report: string) {
+  return {
     // Integration and system tests start real servers; give them room on a 2-core machine.
     testTimeout: 30_000,
     hookTimeout: 120_000,
-    pool: "forks",
+    pool: "forks" as const,
     maxWorkers: 2,
-    reporters: ["default"],
+    reporters: reportDir ? ["default", "json"] : ["default"],
+    outputFile: reportDir ? { json: `${reportDir}/${report}.json` } : undefined,
+  };
+}
+
+export default defineConfig({
+  test: {
+    ...testSettings("tests"),
+    include: ["services/*/test/**/*.test.ts", "tests/**/*.test.ts"],
+    // tests/faults stays included so one fault file runs with plain `npx vitest run <file>`;
+    // `npm test` excludes it here and runs it after, one file at a time (vitest.faults.config.ts).
   },
 });

@@ -3,7 +3,10 @@
  * The stack is up once every service has announced that it listens (over the IPC channel) and
  * the gateway's /ready answers 200: another program answering on the gateway's port never
  * passes for it. A service that exits while the stack starts fails the start whole: the others
- * are stopped and the error names that service and the reason from its own output.
+ * are stopped and the error names that service and the reason from its own output. With
+ * `supervise` (the run command), a service that exits once the stack is up is started again
+ * after a backoff while the others keep running; without it (the system tests) it stays down
+ * until `restart(name)`.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { resolve } from "node:path";
@@ -47,12 +50,26 @@ export interface StackOptions {
   /** Called when a service exits after the stack is up (not while it stops). */
   onExit?: (service: ServiceName, exit: ServiceExitedError) => void;
   readyTimeoutMs?: number;
+  /** Restart a service that exits after the stack is up; told before each restart is scheduled. */
+  supervise?: { onRestart: (service: ServiceName, restart: PlannedRestart) => void };
   /** Aborting while the stack starts stops the services started so far, and the start throws. */
   signal?: AbortSignal;
 }
 
+/** A restart the stack has scheduled for a service that exited. */
+export interface PlannedRestart {
+  exit: ServiceExitedError;
+  delayMs: number;
+  /** Exits of this service within the last minute, this one included. */
+  recentExits: number;
+}
+
+/** Backoff between restarts: doubling from the first delay to the cap, reset once a run lasted. */
+export const RESTART_BACKOFF = { firstMs: 500, maxMs: 10_000, resetAfterMs: 30_000 } as const;
+
 interface Supervised {
   child: ChildProcess;
+  startedAt: number;
   /** Set once the service has announced that it listens. */
   listens: boolean;
   listening: Promise<void>;
@@ -77,6 +94,7 @@ function startService(name: ServiceName, options: StackOptions): Supervised {
   }
   const service: Supervised = {
     child,
+    startedAt: Date.now(),
     listens: false,
     listening: new Promise<void>((announced) =>
       child.on("message", (message) => {
@@ -172,19 +190,51 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const supervised = new Map<ServiceName, Supervised>();
   const processes = new Map<ServiceName, ChildProcess>();
   let phase: "starting" | "running" | "stopping" = "starting";
+  const pendingRestarts = new Map<ServiceName, NodeJS.Timeout>();
+  const lastDelay = new Map<ServiceName, number>();
+  const exitTimes = new Map<ServiceName, number[]>();
   const launch = (name: ServiceName): Supervised => {
     const service = startService(name, options);
     supervised.set(name, service);
     processes.set(name, service.child);
     void service.exited.then((exit) => {
-      if (phase === "running" && supervised.get(name) === service) options.onExit?.(name, exit);
+      if (phase !== "running" || supervised.get(name) !== service) return;
+      options.onExit?.(name, exit);
+      if (options.supervise) scheduleRestart(name, service, exit, options.supervise.onRestart);
     });
     return service;
+  };
+  const scheduleRestart = (
+    name: ServiceName,
+    service: Supervised,
+    exit: ServiceExitedError,
+    onRestart: (service: ServiceName, restart: PlannedRestart) => void,
+  ) => {
+    const now = Date.now();
+    const lasted = now - service.startedAt >= RESTART_BACKOFF.resetAfterMs;
+    const previous = lastDelay.get(name);
+    const delayMs =
+      lasted || previous === undefined ? RESTART_BACKOFF.firstMs : Math.min(previous * 2, RESTART_BACKOFF.maxMs);
+    lastDelay.set(name, delayMs);
+    const recent = [...(exitTimes.get(name) ?? []), now].filter((at) => now - at < 60_000);
+    exitTimes.set(name, recent);
+    onRestart(name, { exit, delayMs, recentExits: recent.length });
+    pendingRestarts.set(
+      name,
+      setTimeout(() => {
+        pendingRestarts.delete(name);
+        // Not awaited: a service that exits again is scheduled again by its own exit.
+        if (phase === "running") launch(name);
+      }, delayMs),
+    );
   };
   for (const name of SERVICES) launch(name);
 
   const stop = async () => {
     phase = "stopping";
+    // A service waiting for its restart stays down.
+    for (const timer of pendingRestarts.values()) clearTimeout(timer);
+    pendingRestarts.clear();
     await Promise.all([...supervised.values()].map(terminate));
   };
   const gatewayUrl = `http://127.0.0.1:${options.env.GATEWAY_PORT ?? 8000}`;

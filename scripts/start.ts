@@ -1,14 +1,19 @@
 /**
  * `npm start`: the whole system in one terminal. Postgres and NATS from the environment
  * (embedded or local ones when those do not answer), the four services, every log line.
- * It fails whole: a service that cannot start stops the others, and the runner exits 1 with that
- * service's reason. Ctrl-C stops the services first (they drain), then what the runner started.
+ * It fails whole at start: a service that cannot start stops the others, and the runner exits 1
+ * with that service's reason. Once up it supervises: a service that exits is restarted with
+ * backoff, for as long as it takes, while the others keep serving. Ctrl-C stops the services
+ * first (they drain; a pending restart is cancelled), then what the runner started.
  */
 import { DEFAULT_DATABASE_URL, ensureNats, ensurePostgres, type Started } from "./infrastructure.js";
 import { type RunningStack, startStack } from "./stack.js";
 import { takenPorts } from "./taken-ports.js";
 
 const say = (line: string) => process.stderr.write(`[start] ${line}\n`);
+/** From this many exits within a minute, each restart line says the service is crash-looping. */
+const CRASH_LOOP_EXITS = 5;
+const formatSeconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 const started: Started[] = [];
 const interrupt = new AbortController();
@@ -37,9 +42,12 @@ async function run(): Promise<void> {
     serviceEnv: nats.serviceEnv,
     signal: interrupt.signal,
     onLine: (_service, line) => process.stdout.write(`${line}\n`),
-    onExit: (_service, exit) => {
-      say(`${exit.message}; stopping everything.`);
-      void stopAll(1);
+    supervise: {
+      onRestart: (_service, { exit, delayMs, recentExits }) => {
+        const looping =
+          recentExits >= CRASH_LOOP_EXITS ? ` (${recentExits} exits within a minute, still retrying)` : "";
+        say(`${exit.message}; restarting in ${formatSeconds(delayMs)}${looping}.`);
+      },
     },
   });
   say(`TDT is up.

@@ -1,0 +1,194 @@
+/**
+ * `npm start` supervises: the real `node scripts/dist/start.js` on free ports, per-test databases
+ * and a private NATS. A service killed with SIGKILL once the stack is up is restarted with
+ * backoff and a `[start]` line, the other routes keep answering meanwhile, and Ctrl-C still
+ * leaves nothing. A service that cannot come back (its port taken) is retried, capped, for as
+ * long as it takes, and Ctrl-C cancels the pending restart.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer, type Server } from "node:net";
+import { fileURLToPath } from "node:url";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { natsPasswordVariable } from "../../scripts/infrastructure.js";
+import { SERVICES } from "../../scripts/stack.js";
+import { createDatabase, dropDatabase, SERVER_URL } from "../support/database.js";
+import { type PrivateNats, startPrivateNats } from "../support/nats.js";
+import { freePort } from "../support/ports.js";
+import { MARKER_VARIABLE, markedProcesses, newMarker } from "../support/processes.js";
+
+const START = fileURLToPath(new URL("../../scripts/dist/start.js", import.meta.url));
+const TREES_FILE = "services/trees/dist/main.js";
+
+let nats: PrivateNats;
+const cleanups: Array<() => Promise<unknown>> = [];
+
+beforeAll(async () => {
+  nats = await startPrivateNats();
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
+});
+
+afterAll(async () => {
+  await nats?.dispose();
+});
+
+/** The real run command on free ports and fresh databases, in its own process group as in a terminal. */
+async function startRunner() {
+  const databases = await Promise.all(["auth", "trees", "sessions"].map((name) => createDatabase(`sup_${name}`)));
+  cleanups.push(() => Promise.all(databases.map((database) => dropDatabase(database.name))));
+  const [gateway, auth, trees, sessions] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const marker = newMarker();
+  const { ADMIN_EMAIL: _email, ADMIN_PASSWORD: _password, ...inherited } = process.env;
+  const env = {
+    ...inherited,
+    [MARKER_VARIABLE]: marker,
+    LOG_LEVEL: "warn",
+    DATABASE_URL: SERVER_URL,
+    AUTH_DATABASE_URL: databases[0]?.url,
+    TREES_DATABASE_URL: databases[1]?.url,
+    SESSIONS_DATABASE_URL: databases[2]?.url,
+    NATS_URL: nats.url,
+    ...Object.fromEntries(SERVICES.map((service) => [natsPasswordVariable(service), nats.passwords[service]])),
+    GATEWAY_HOST: "127.0.0.1",
+    GATEWAY_PORT: String(gateway),
+    AUTH_PORT: String(auth),
+    TREES_PORT: String(trees),
+    SESSIONS_PORT: String(sessions),
+  };
+  const child: ChildProcess = spawn(process.execPath, [START], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on("data", (chunk) => {
+    output += chunk;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    child.once("close", (code, signal) => done({ code, signal })),
+  );
+  cleanups.push(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  });
+  await expect.poll(() => output, { timeout: 90_000, interval: 200 }).toContain("[start] TDT is up.");
+  const api = `http://127.0.0.1:${gateway}/api/v1`;
+  const login = await fetch(`${api}/auth/login/json`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: "admin@example.com", password: "admin-password" }),
+  });
+  expect(login.status).toBe(200);
+  const { access_token: token } = (await login.json()) as { access_token: string };
+  const get = async (path: string) => {
+    try {
+      const response = await fetch(`${api}${path}`, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(2000),
+      });
+      await response.arrayBuffer();
+      return response.status;
+    } catch {
+      return 0;
+    }
+  };
+  const treesPid = async () =>
+    (await markedProcesses(marker)).find((process) => process.command.endsWith(TREES_FILE))?.pid;
+  const ctrlC = async () => {
+    process.kill(-(child.pid as number), "SIGINT");
+    return exited;
+  };
+  return { output: () => output, marker, ports: { trees }, get, treesPid, ctrlC };
+}
+
+/** Calls `path` in a loop until `stop`, counting answers by status. */
+function steadily(get: (path: string) => Promise<number>, path: string, stop: AbortSignal) {
+  const counts = new Map<number, number>();
+  const done = (async () => {
+    while (!stop.aborted) {
+      const status = await get(path);
+      counts.set(status, (counts.get(status) ?? 0) + 1);
+      await new Promise((wake) => setTimeout(wake, 20));
+    }
+    return counts;
+  })();
+  return done;
+}
+
+describe("npm start supervises its services", () => {
+  it("restarts trees after kill -9: a [start] line, trees answers again, the other routes kept working", async () => {
+    const runner = await startRunner();
+    expect(await runner.get("/trees")).toBe(200);
+    const killed = (await runner.treesPid()) as number;
+    expect(killed).toBeGreaterThan(0);
+
+    const stopLoad = new AbortController();
+    const others = steadily(runner.get, "/auth/me", stopLoad.signal);
+    const killedAt = Date.now();
+    process.kill(killed, "SIGKILL");
+    let backAt = 0;
+    let sawDown = false;
+    while (Date.now() - killedAt < 30_000) {
+      const status = await runner.get("/trees");
+      if (status !== 200) sawDown = true;
+      if (status === 200 && sawDown) {
+        backAt = Date.now();
+        break;
+      }
+      await new Promise((wake) => setTimeout(wake, 20));
+    }
+    stopLoad.abort();
+    const otherCounts = await others;
+    const recovery = backAt - killedAt;
+    console.log(`kill -9 trees -> first 200: ${recovery} ms; /auth/me meanwhile: ${JSON.stringify([...otherCounts])}`);
+
+    expect(backAt).toBeGreaterThan(0);
+    expect(recovery).toBeLessThan(10_000);
+    expect(runner.output()).toMatch(/\[start\] trees exited on SIGKILL: .*; restarting in 0\.5 s\./);
+    expect(await runner.treesPid()).not.toBe(killed);
+    // Auth routes answered throughout: every call was a 200.
+    expect([...otherCounts.keys()]).toEqual([200]);
+    expect(otherCounts.get(200)).toBeGreaterThan(5);
+
+    expect(await runner.ctrlC()).toEqual({ code: 0, signal: null });
+    expect(await markedProcesses(runner.marker)).toEqual([]);
+  }, 180_000);
+
+  it("a service that cannot come back is retried with capped, growing backoff; Ctrl-C cancels the pending restart", async () => {
+    const runner = await startRunner();
+    const killed = (await runner.treesPid()) as number;
+    process.kill(killed, "SIGKILL");
+    // Someone else takes trees' port while it is down: every restart fails with its own reason.
+    const squatter: Server = createServer((socket) => socket.destroy());
+    await new Promise<void>((listening, failed) => {
+      squatter.once("error", failed);
+      const attempt = () =>
+        squatter.listen(runner.ports.trees, "127.0.0.1", listening).once("error", () => setTimeout(attempt, 20));
+      attempt();
+    }).catch(() => {});
+    // Not awaited: close() waits for connections, and callers keep dialing the port.
+    cleanups.push(async () => void squatter.close());
+
+    const restartLines = () => runner.output().match(/\[start\] trees exited .*restarting in .*/g) ?? [];
+    await expect.poll(() => restartLines().length, { timeout: 30_000, interval: 200 }).toBeGreaterThanOrEqual(5);
+    const lines = restartLines();
+    console.log(lines.join("\n"));
+    const delays = lines.map((line) => Number(/restarting in ([\d.]+) s/.exec(line)?.[1]));
+    expect(delays.slice(0, 5)).toEqual([0.5, 1, 2, 4, 8]);
+    expect(lines[1]).toMatch(/exited with code 1: failed to start: .*EADDRINUSE/);
+    expect(lines[4]).toContain("(5 exits within a minute, still retrying)");
+    // The rest keeps serving; trees' routes answer 503 quickly.
+    expect(await runner.get("/auth/me")).toBe(200);
+    expect(await runner.get("/trees")).toBe(503);
+
+    // Ctrl-C while trees waits 8 s for its next try: no restart, everything stops, nothing left.
+    const ctrlCAt = Date.now();
+    expect(await runner.ctrlC()).toEqual({ code: 0, signal: null });
+    expect(Date.now() - ctrlCAt).toBeLessThan(8_000);
+    expect(await markedProcesses(runner.marker)).toEqual([]);
+  }, 180_000);
+});
