@@ -6,6 +6,8 @@ export type DownstreamName = keyof Downstream;
 export type DownstreamState = "SERVING" | "NOT_SERVING" | "UNKNOWN";
 
 const POLL_INTERVAL_MS = 1000;
+/** While a service is down it is checked often, so its routes open again within moments of its return. */
+const DOWN_POLL_INTERVAL_MS = 100;
 const CHECK_TIMEOUT_MS = 500;
 
 /** Each downstream's last known health, checked in the background so routes need not wait for a deadline. */
@@ -20,7 +22,7 @@ export interface DownstreamHealth {
 
 export function watchDownstream(
   downstream: Downstream,
-  options: { intervalMs?: number; timeoutMs?: number } = {},
+  options: { intervalMs?: number; downIntervalMs?: number; timeoutMs?: number } = {},
 ): DownstreamHealth {
   const names = Object.keys(downstream) as DownstreamName[];
   const current = Object.fromEntries(names.map((name) => [name, "UNKNOWN"])) as Record<DownstreamName, DownstreamState>;
@@ -35,21 +37,27 @@ export function watchDownstream(
     );
     return { ...current };
   };
-  let checking = false;
-  const timer = setInterval(() => {
-    if (checking) return;
-    checking = true;
-    void check().finally(() => {
-      checking = false;
-    });
-  }, options.intervalMs ?? POLL_INTERVAL_MS);
-  timer.unref();
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const schedule = () => {
+    if (stopped) return;
+    const anyDown = names.some((name) => current[name] === "NOT_SERVING");
+    const delay = anyDown
+      ? (options.downIntervalMs ?? DOWN_POLL_INTERVAL_MS)
+      : (options.intervalMs ?? POLL_INTERVAL_MS);
+    timer = setTimeout(() => void check().finally(schedule), delay);
+    timer.unref();
+  };
+  schedule();
 
   return {
     states: () => ({ ...current }),
     isDown: (name) => current[name] === "NOT_SERVING",
     check,
-    stop: () => clearInterval(timer),
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
   };
 }
 
