@@ -4,6 +4,7 @@ export const gatewayConfig = {
   port: env.port("GATEWAY_PORT", DEFAULT_PORTS.gateway),
   host: env.string("GATEWAY_HOST", "0.0.0.0"),
   authAddress: shared.authAddress,
+  jwksCacheDir: shared.jwksCacheDir,
   treesAddress: shared.treesAddress,
   sessionsAddress: shared.sessionsAddress,
   /** Where the auth events come from: revoked sessions stop working here within about a second. */

@@ -10,6 +10,8 @@ const downstream = connectDownstream(config);
 // never keeps the gateway from serving), refuse those of ended login sessions.
 const revocationFeed = revocationAwareVerifier({
   auth: downstream.auth,
+  authAddress: config.authAddress,
+  jwksCacheDir: config.jwksCacheDir,
   natsUrl: config.natsUrl,
   natsCredentials: config.natsCredentials,
   name: "gateway",

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import type { JSONWebKeySet } from "jose";
 import type { ServiceClient } from "./grpc-client.js";
+import { fetchJwksWithCache, jwksCacheFile } from "./jwks-cache.js";
 import type { Logger } from "./logger.js";
 import type { NatsSettings } from "./nats.js";
 import { followRevocations } from "./revocation-feed.js";
@@ -20,15 +21,18 @@ export function verifierFromAuthService(options: {
   check?: (claims: AccessClaims) => void | Promise<void>;
   /** Least time between two JWKS fetches; tests set 0 to see a rotation at once. */
   refetchIntervalMs?: number;
+  /** Where the last key set from auth is kept, to verify with after a restart while auth is down. */
+  jwksCacheFile?: string;
 }): AccessTokenVerifier {
+  const fromAuth = async () => {
+    const { jwks_json } = await options.auth.getJwks({}, { requestId: randomUUID() });
+    return JSON.parse(jwks_json) as JSONWebKeySet;
+  };
   return new AccessTokenVerifier({
     log: options.log,
     ...(options.check ? { check: options.check } : {}),
     ...(options.refetchIntervalMs === undefined ? {} : { refetchIntervalMs: options.refetchIntervalMs }),
-    fetchJwks: async () => {
-      const { jwks_json } = await options.auth.getJwks({}, { requestId: randomUUID() });
-      return JSON.parse(jwks_json) as JSONWebKeySet;
-    },
+    fetchJwks: options.jwksCacheFile ? fetchJwksWithCache(fromAuth, options.jwksCacheFile, options.log) : fromAuth,
   });
 }
 
@@ -40,6 +44,10 @@ export function verifierFromAuthService(options: {
 export function revocationAwareVerifier(
   options: NatsSettings & {
     auth: ServiceClient<typeof AuthServiceService>;
+    /** Where auth is dialled (names this process's key cache). */
+    authAddress: string;
+    /** JWKS_CACHE_DIR: where the last keys from auth are kept ("" = the system's temporary directory). */
+    jwksCacheDir: string;
     name: string;
     accessTokenTtlSeconds: number;
     log: Logger;
@@ -47,6 +55,10 @@ export function revocationAwareVerifier(
 ): { verifier: AccessTokenVerifier; close(): Promise<void> } {
   const revocations = new RevocationList(options.accessTokenTtlSeconds);
   const feed = followRevocations({ ...options, revocations });
-  const verifier = verifierFromAuthService({ ...options, check: (claims) => revocations.check(claims) });
+  const verifier = verifierFromAuthService({
+    ...options,
+    check: (claims) => revocations.check(claims),
+    jwksCacheFile: jwksCacheFile(options.jwksCacheDir, options.name, options.authAddress),
+  });
   return { verifier, close: () => feed.close() };
 }

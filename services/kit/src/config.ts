@@ -179,6 +179,8 @@ export const shared = {
   grpcDeadlineMs: env.int("GRPC_DEADLINE_MS", 5000, 50, 120_000),
   /** The access-token lifetime: auth mints with it, the gateway keeps revocations that long. */
   accessTokenTtlSeconds: env.int("ACCESS_TOKEN_TTL_SECONDS", 900, 10, 24 * 3600),
+  /** Where verifiers keep the last signing keys from auth, for a restart while auth is down. */
+  jwksCacheDir: env.string("JWKS_CACHE_DIR", ""),
   authAddress: address("AUTH", DEFAULT_PORTS.auth),
   treesAddress: address("TREES", DEFAULT_PORTS.trees),
   sessionsAddress: address("SESSIONS", DEFAULT_PORTS.sessions),

@@ -9,6 +9,7 @@ export * from "./fatal-exit.js";
 export * from "./grpc-client.js";
 export * from "./grpc-server.js";
 export * from "./grpc-tls.js";
+export * from "./jwks-cache.js";
 export * from "./logger.js";
 export * from "./migrations.js";
 export * from "./nats.js";

@@ -4,6 +4,7 @@ export const sessionsConfig = {
   natsUrl: shared.natsUrl,
   natsCredentials: shared.natsCredentials,
   authAddress: shared.authAddress,
+  jwksCacheDir: shared.jwksCacheDir,
   treesAddress: shared.treesAddress,
   grpcDeadlineMs: shared.grpcDeadlineMs,
   accessTokenTtlSeconds: shared.accessTokenTtlSeconds,

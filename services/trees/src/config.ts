@@ -2,6 +2,7 @@ import { env, shared } from "@tdt/kit";
 
 export const treesConfig = {
   authAddress: shared.authAddress,
+  jwksCacheDir: shared.jwksCacheDir,
   /** The auth events: tokens of ended login sessions stop working here too. */
   natsUrl: shared.natsUrl,
   natsCredentials: shared.natsCredentials,
