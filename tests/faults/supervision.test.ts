@@ -1,22 +1,11 @@
-/**
- * `npm start` supervises: the real `node scripts/dist/start.js` on free ports, per-test databases
- * and a private NATS. A service killed with SIGKILL once the stack is up is restarted with
- * backoff and a `[start]` line, the other routes keep answering meanwhile, and Ctrl-C still
- * leaves nothing. A service that cannot come back (its port taken) is retried, capped, for as
- * long as it takes, and Ctrl-C cancels the pending restart.
- */
-import { type ChildProcess, spawn } from "node:child_process";
 import { createServer, type Server } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { natsPasswordVariable } from "../../scripts/infrastructure.js";
-import { SERVICES } from "../../scripts/stack.js";
-import { createDatabase, dropDatabase, SERVER_URL } from "../support/database.js";
 import { type PrivateNats, startPrivateNats } from "../support/nats.js";
-import { freePort } from "../support/ports.js";
-import { MARKER_VARIABLE, markedProcesses, newMarker } from "../support/processes.js";
+import { markedProcesses } from "../support/processes.js";
+import { runCommandEnvironment, spawnRunCommand } from "../support/run-command.js";
 
-const START = fileURLToPath(new URL("../../scripts/dist/start.js", import.meta.url));
+const _START = fileURLToPath(new URL("../../scripts/dist/start.js", import.meta.url));
 const TREES_FILE = "services/trees/dist/main.js";
 
 let nats: PrivateNats;
@@ -36,47 +25,10 @@ afterAll(async () => {
 
 /** The real run command on free ports and fresh databases, in its own process group as in a terminal. */
 async function startRunner() {
-  const databases = await Promise.all(["auth", "trees", "sessions"].map((name) => createDatabase(`sup_${name}`)));
-  cleanups.push(() => Promise.all(databases.map((database) => dropDatabase(database.name))));
-  const [gateway, auth, trees, sessions] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-  const marker = newMarker();
-  const { ADMIN_EMAIL: _email, ADMIN_PASSWORD: _password, ...inherited } = process.env;
-  const env = {
-    ...inherited,
-    [MARKER_VARIABLE]: marker,
-    LOG_LEVEL: "warn",
-    DATABASE_URL: SERVER_URL,
-    AUTH_DATABASE_URL: databases[0]?.url,
-    TREES_DATABASE_URL: databases[1]?.url,
-    SESSIONS_DATABASE_URL: databases[2]?.url,
-    NATS_URL: nats.url,
-    ...Object.fromEntries(SERVICES.map((service) => [natsPasswordVariable(service), nats.passwords[service]])),
-    GATEWAY_HOST: "127.0.0.1",
-    GATEWAY_PORT: String(gateway),
-    AUTH_PORT: String(auth),
-    TREES_PORT: String(trees),
-    SESSIONS_PORT: String(sessions),
-  };
-  const child: ChildProcess = spawn(process.execPath, [START], {
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  let output = "";
-  child.stdout?.on("data", (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on("data", (chunk) => {
-    output += chunk;
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-    child.once("close", (code, signal) => done({ code, signal })),
-  );
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  });
-  await expect.poll(() => output, { timeout: 90_000, interval: 200 }).toContain("[start] TDT is up.");
-  const api = `http://127.0.0.1:${gateway}/api/v1`;
+  const { env, marker, ports } = await runCommandEnvironment(nats, cleanups, { label: "sup", logLevel: "warn" });
+  const { child, exited, output } = spawnRunCommand(env, cleanups);
+  await expect.poll(output, { timeout: 90_000, interval: 200 }).toContain("[start] TDT is up.");
+  const api = `http://127.0.0.1:${ports.gateway}/api/v1`;
   const login = await fetch(`${api}/auth/login/json`, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -102,7 +54,7 @@ async function startRunner() {
     process.kill(-(child.pid as number), "SIGINT");
     return exited;
   };
-  return { output: () => output, marker, ports: { trees }, get, treesPid, ctrlC };
+  return { output, marker, ports: { trees: ports.trees }, get, treesPid, ctrlC };
 }
 
 /** Calls `path` in a loop until `stop`, counting answers by status. */

@@ -1,22 +1,13 @@
-/**
- * The run command fails whole: the real `node scripts/dist/start.js` (and the stack it uses) on
- * free ports, per-test databases and a private NATS. A service that cannot start stops the
- * others and the runner exits non-zero with its reason; something else answering on the
- * gateway's port never passes for TDT; Ctrl-C drains the services first, then NATS.
- */
-import { type ChildProcess, spawn } from "node:child_process";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createTcpServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { natsPasswordVariable } from "../../scripts/infrastructure.js";
-import { SERVICES, ServiceExitedError, startStack } from "../../scripts/stack.js";
-import { createDatabase, dropDatabase, SERVER_URL } from "../support/database.js";
+import { ServiceExitedError, startStack } from "../../scripts/stack.js";
 import { type PrivateNats, startPrivateNats } from "../support/nats.js";
-import { freePort } from "../support/ports.js";
-import { MARKER_VARIABLE, markedProcesses, newMarker, processesRunning } from "../support/processes.js";
+import { markedProcesses, processesRunning } from "../support/processes.js";
+import { runCommandEnvironment, spawnRunCommand } from "../support/run-command.js";
 
-const START = fileURLToPath(new URL("../../scripts/dist/start.js", import.meta.url));
+const _START = fileURLToPath(new URL("../../scripts/dist/start.js", import.meta.url));
 const SERVICE_FILES = ["auth", "trees", "sessions", "gateway"].map((name) => `services/${name}/dist/main.js`);
 
 let nats: PrivateNats;
@@ -34,58 +25,9 @@ afterAll(async () => {
   await nats?.dispose();
 });
 
-/** Free ports, fresh databases and a marker for one run of the system. */
-async function runEnvironment(extra: Record<string, string> = {}) {
-  const databases = await Promise.all(["auth", "trees", "sessions"].map((name) => createDatabase(`run_${name}`)));
-  cleanups.push(() => Promise.all(databases.map((database) => dropDatabase(database.name))));
-  const [gateway, auth, trees, sessions] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
-  const marker = newMarker();
-  const { ADMIN_EMAIL: _email, ADMIN_PASSWORD: _password, ...inherited } = process.env;
-  const env: Record<string, string | undefined> = {
-    ...inherited,
-    [MARKER_VARIABLE]: marker,
-    LOG_LEVEL: "info",
-    DATABASE_URL: SERVER_URL,
-    AUTH_DATABASE_URL: databases[0]?.url,
-    TREES_DATABASE_URL: databases[1]?.url,
-    SESSIONS_DATABASE_URL: databases[2]?.url,
-    // The private NATS, with each service's password, as an operator's own NATS is given.
-    NATS_URL: nats.url,
-    ...Object.fromEntries(SERVICES.map((service) => [natsPasswordVariable(service), nats.passwords[service]])),
-    GATEWAY_HOST: "127.0.0.1",
-    GATEWAY_PORT: String(gateway),
-    AUTH_PORT: String(auth),
-    TREES_PORT: String(trees),
-    SESSIONS_PORT: String(sessions),
-    ...extra,
-  };
-  return { env, marker, ports: { gateway, auth, trees, sessions } };
-}
-
-interface Runner {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** The real run command, in its own process group as in a terminal, so Ctrl-C can be sent to the group. */
-function startRunner(env: Record<string, string | undefined>): Runner {
-  const child = spawn(process.execPath, [START], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-  let output = "";
-  child.stdout?.on("data", (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on("data", (chunk) => {
-    output += chunk;
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-    child.once("close", (code, signal) => done({ code, signal })),
-  );
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  });
-  return { child, output: () => output, exited };
-}
+const runEnvironment = (extra: Record<string, string> = {}) =>
+  runCommandEnvironment(nats, cleanups, { label: "run", extra });
+const startRunner = (env: Record<string, string | undefined>) => spawnRunCommand(env, cleanups);
 
 /** A program of someone else's on a port: plain TCP, or HTTP answering 200 to everything. */
 async function occupy(port: number, kind: "tcp" | "http"): Promise<void> {

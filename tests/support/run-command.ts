@@ -1,0 +1,75 @@
+/**
+ * The real run command (`node scripts/dist/start.js`) for a test: free ports, fresh databases,
+ * the test file's private NATS with each service's password, a marker to find what it started,
+ * and the runner in its own process group as in a terminal, so Ctrl-C can be sent to the group.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { natsPasswordVariable } from "../../scripts/infrastructure.js";
+import { SERVICES } from "../../scripts/stack.js";
+import { createDatabase, dropDatabase, SERVER_URL } from "./database.js";
+import type { PrivateNats } from "./nats.js";
+import { freePort } from "./ports.js";
+import { MARKER_VARIABLE, newMarker } from "./processes.js";
+
+const START = fileURLToPath(new URL("../../scripts/dist/start.js", import.meta.url));
+
+/** What a test undoes afterwards, last first. */
+export type Cleanups = Array<() => Promise<unknown>>;
+
+export async function runCommandEnvironment(
+  nats: PrivateNats,
+  cleanups: Cleanups,
+  options: { label: string; logLevel?: string; extra?: Record<string, string> },
+) {
+  const databases = await Promise.all(
+    ["auth", "trees", "sessions"].map((name) => createDatabase(`${options.label}_${name}`)),
+  );
+  cleanups.push(() => Promise.all(databases.map((database) => dropDatabase(database.name))));
+  const [gateway, auth, trees, sessions] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const marker = newMarker();
+  const { ADMIN_EMAIL: _email, ADMIN_PASSWORD: _password, ...inherited } = process.env;
+  const env: Record<string, string | undefined> = {
+    ...inherited,
+    [MARKER_VARIABLE]: marker,
+    LOG_LEVEL: options.logLevel ?? "info",
+    DATABASE_URL: SERVER_URL,
+    AUTH_DATABASE_URL: databases[0]?.url,
+    TREES_DATABASE_URL: databases[1]?.url,
+    SESSIONS_DATABASE_URL: databases[2]?.url,
+    // The private NATS, with each service's password, as an operator's own NATS is given.
+    NATS_URL: nats.url,
+    ...Object.fromEntries(SERVICES.map((service) => [natsPasswordVariable(service), nats.passwords[service]])),
+    GATEWAY_HOST: "127.0.0.1",
+    GATEWAY_PORT: String(gateway),
+    AUTH_PORT: String(auth),
+    TREES_PORT: String(trees),
+    SESSIONS_PORT: String(sessions),
+    ...options.extra,
+  };
+  return { env, marker, ports: { gateway, auth, trees, sessions } };
+}
+
+export interface RunCommand {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function spawnRunCommand(env: Record<string, string | undefined>, cleanups: Cleanups): RunCommand {
+  const child = spawn(process.execPath, [START], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  let output = "";
+  child.stdout?.on("data", (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on("data", (chunk) => {
+    output += chunk;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+    child.once("close", (code, signal) => done({ code, signal })),
+  );
+  cleanups.push(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  });
+  return { child, output: () => output, exited };
+}
