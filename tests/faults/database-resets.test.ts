@@ -114,6 +114,14 @@ function loadClient(user: { email: string; password: string }, outcomes: Outcome
   })();
 }
 
+/** How many backends the system's three databases have. */
+async function backendCount(admin: ReturnType<typeof connect>): Promise<number> {
+  const names = Object.values(running.system.databases).map((database) => database.name);
+  const [row] = await admin<[{ n: number }]>`
+    select count(*)::int as n from pg_stat_activity where datname in ${admin(names)} and pid <> pg_backend_pid()`;
+  return row?.n ?? 0;
+}
+
 /** Terminates every backend of the system's three databases; how many it terminated. */
 async function terminateBackends(admin: ReturnType<typeof connect>): Promise<number> {
   const names = Object.values(running.system.databases).map((database) => database.name);
@@ -137,7 +145,11 @@ describe("Postgres connection resets under load", () => {
       await new Promise((wake) => setTimeout(wake, WARM_UP_MS));
       firstReset = Date.now();
       for (let reset = 0; reset < RESETS; reset++) {
-        if (reset > 0) await new Promise((wake) => setTimeout(wake, RESET_GAP_MS));
+        if (reset > 0) {
+          await new Promise((wake) => setTimeout(wake, RESET_GAP_MS));
+          // Each reset is real: it waits for the services to have reconnected first.
+          await expect.poll(() => backendCount(admin), { timeout: 10_000, interval: 50 }).toBeGreaterThan(0);
+        }
         terminated.push(await terminateBackends(admin));
       }
       lastReset = Date.now();

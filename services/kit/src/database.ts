@@ -1,5 +1,6 @@
 import postgres, { type Sql, type TransactionSql } from "postgres";
 import { redactUrl } from "./config.js";
+import { replaceablePool } from "./database-pool.js";
 import type { Logger } from "./logger.js";
 
 export type { Sql, TransactionSql };
@@ -51,12 +52,16 @@ export interface DatabaseOptions {
 export async function connectDatabase(options: DatabaseOptions): Promise<Sql> {
   const url = databaseUrlFor(options.serverUrl, options.database, options.explicitUrl);
   if (!options.explicitUrl) await ensureDatabase(options.serverUrl, options.database, options.log);
-  const sql = postgres(url, {
-    max: options.max ?? 10,
-    onnotice: () => {},
-    connect_timeout: 10,
-    connection: { application_name: options.database },
-  });
+  const sql = replaceablePool(
+    url,
+    {
+      max: options.max ?? 10,
+      onnotice: () => {},
+      connect_timeout: 10,
+      connection: { application_name: options.database },
+    },
+    options.log,
+  );
   await sql`select 1`;
   options.log.info({ database: databaseNameOf(url), url: redactUrl(url) }, "database connected");
   return sql;

@@ -8,6 +8,8 @@
 import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createDatabase, dropDatabase, SERVER_URL } from "../../../tests/support/database.js";
+import { testLogger } from "../../../tests/support/silent-logger.js";
+import { connectDatabase } from "../src/database.js";
 import { isDatabaseUnavailable } from "../src/database-errors.js";
 
 const TRIALS = 5;
@@ -130,4 +132,92 @@ describe("a backend terminated", () => {
       expect(marks).toEqual([]);
     }
   });
+});
+
+describe("every backend terminated under load (the kit's pool)", () => {
+  const CLIENTS = 20;
+  const ROUNDS = 4;
+
+  it("every query settles with an answer or a connection error, NOTIFY still arrives, and the pool works after", async () => {
+    const pool = await connectDatabase({
+      serverUrl: SERVER_URL,
+      explicitUrl: database.url,
+      database: database.name,
+      log: testLogger(),
+    });
+    const notified: string[] = [];
+    await pool.listen("kit_resets_wake", (payload) => notified.push(payload));
+    const outcomes = new Map<string, number>();
+    const unanswered: string[] = [];
+    let stop = false;
+    const worker = async (client: number) => {
+      for (let round = 0; !stop; round++) {
+        const kind = ["select", "insert", "transaction"][client % 3] as string;
+        const work =
+          kind === "select"
+            ? pool`select label, count(*) over ()::int as total from marks order by label limit 20`
+            : kind === "insert"
+              ? pool`insert into marks values (${`load-${client}-${round}`})`
+              : pool.begin(async (tx) => {
+                  await tx`select label from marks order by label limit 1 for update`;
+                  await tx`insert into marks values (${`tx-${client}-${round}`})`;
+                });
+        let outcome: string;
+        try {
+          // A hang is what this test is about: an answer later than this is counted as none.
+          await within(3000, work);
+          outcome = "ok";
+        } catch (error) {
+          if (String(error).includes("no answer within")) unanswered.push(kind);
+          outcome = isDatabaseUnavailable(error) ? "unavailable" : `other: ${String(error)}`;
+        }
+        const key = `${kind} ${outcome}`;
+        outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+      }
+    };
+    const workers = Array.from({ length: CLIENTS }, (_, client) => worker(client));
+    const terminated: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      await new Promise((wake) => setTimeout(wake, 500));
+      for (let reset = 0; reset < 3; reset++) {
+        if (reset > 0) await new Promise((wake) => setTimeout(wake, 300));
+        const rows = await admin`
+          select pg_terminate_backend(pid) as done from pg_stat_activity
+          where datname = ${database.name} and pid <> pg_backend_pid()`;
+        terminated.push(rows.length);
+      }
+    }
+    await new Promise((wake) => setTimeout(wake, 1000));
+    stop = true;
+    await Promise.all(workers);
+    const summary = JSON.stringify({ terminated, outcomes: Object.fromEntries(outcomes), unanswered });
+
+    expect(
+      terminated.some((count) => count > 0),
+      summary,
+    ).toBe(true);
+    expect(unanswered, summary).toEqual([]);
+    expect(
+      [...outcomes.keys()].filter((key) => !key.endsWith(" ok") && !key.endsWith(" unavailable")),
+      summary,
+    ).toEqual([]);
+    expect(await within(3000, pool`select 1 as one`)).toEqual([{ one: 1 }]);
+    // The subscription moved to the new pool: a notification sent now (on the same database,
+    // as NOTIFY is per database) arrives.
+    const notifier = postgres(database.url, { max: 1, onnotice: () => {} });
+    try {
+      await expect
+        .poll(
+          async () => {
+            await notifier`select pg_notify('kit_resets_wake', 'after')`;
+            return notified.includes("after");
+          },
+          { timeout: 5000, interval: 200 },
+        )
+        .toBe(true);
+    } finally {
+      await notifier.end();
+      await pool.end({ timeout: 1 });
+    }
+  }, 60_000);
 });
