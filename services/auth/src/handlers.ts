@@ -138,6 +138,10 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
 
     async refresh(request) {
       checkRefresh(request);
+      // Read before the transaction: minting runs inside it, and a key read there would wait
+      // for a second connection while holding one (ten refreshes at once when the key cache
+      // expired held the whole pool, each waiting for another connection, for ever).
+      const key = await keys.signingKey();
       const tokens = await refreshSession(
         request.refresh_token,
         {
@@ -147,7 +151,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
           currentPolicy: () => currentPolicy(sql),
           mint: async (user, sid, session, issuedAt) =>
             mintWithClaims({
-              key: await keys.signingKey(),
+              key,
               user,
               sid,
               session,

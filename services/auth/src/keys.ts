@@ -20,7 +20,11 @@ const CACHE_MS = 30_000;
 export class SigningKeys {
   private cached: { at: number; signing: SigningKey; jwks: JSONWebKeySet } | undefined;
 
-  constructor(private readonly sql: Sql) {}
+  constructor(
+    private readonly sql: Sql,
+    /** How long a read key set is used before it is read again; tests set 0 to read every time. */
+    private readonly cacheMs = CACHE_MS,
+  ) {}
 
   /** Creates the first key when there is none (one replica wins; the others use it). */
   async ensureKey(): Promise<void> {
@@ -64,7 +68,7 @@ export class SigningKeys {
   }
 
   private async load(): Promise<NonNullable<typeof this.cached>> {
-    if (this.cached && Date.now() - this.cached.at < CACHE_MS) return this.cached;
+    if (this.cached && Date.now() - this.cached.at < this.cacheMs) return this.cached;
     const rows = await this.sql<{ kid: string; private_jwk: JWK; public_jwk: JWK; retired_at: Date | null }[]>`
       select kid, private_jwk, public_jwk, retired_at from signing_keys
       where expires_at is null or expires_at > now()
