@@ -19,6 +19,8 @@ function baseSpec(name: string, defaultPort: number) {
     grpcTls: grpcTlsSetting,
     databaseUrl: env.url("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres", ["postgres", "postgresql"]),
     ownDatabaseUrl: env.optional(`${upper}_DATABASE_URL`),
+    /** Connections in this process's database pool. */
+    databasePoolMax: env.int("DATABASE_POOL_MAX", 10, 1, 1000),
     logLevel: shared.logLevel,
     /**
      * How long a service keeps answering after SIGTERM, reporting NOT_SERVING, before it stops
@@ -82,6 +84,7 @@ export async function runService<S extends ConfigSpec>(definition: ServiceDefini
       serverUrl: config.databaseUrl,
       explicitUrl: config.ownDatabaseUrl,
       database: definition.database,
+      max: config.databasePoolMax,
       log,
     });
     closable.sql = sql;
