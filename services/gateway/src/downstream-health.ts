@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { DownstreamHealthAnswer } from "@tdt/kit";
 import type { Downstream } from "./downstream.js";
 
 export type DownstreamName = keyof Downstream;
@@ -13,12 +14,21 @@ const CHECK_TIMEOUT_MS = 500;
 /** Each downstream's last known health, checked in the background so routes need not wait for a deadline. */
 export interface DownstreamHealth {
   states(): Record<DownstreamName, DownstreamState>;
-  /** True only when the last check said so: an unchecked service gets the call. */
+  /**
+   * True only when the last check reached no replica at all: an unchecked service gets the call,
+   * and so does one that answered NOT_SERVING, since a draining replica still serves until it stops.
+   */
   isDown(name: DownstreamName): boolean;
   /** Checks every downstream now and returns the fresh states. */
   check(): Promise<Record<DownstreamName, DownstreamState>>;
   stop(): void;
 }
+
+/**
+ * How many checks one look at a service may take: calls go round_robin over its replicas, so a
+ * check that met a draining replica (NOT_SERVING) is asked again and may meet one that serves.
+ */
+const CHECKS_PER_LOOK = 3;
 
 export function watchDownstream(
   downstream: Downstream,
@@ -26,13 +36,25 @@ export function watchDownstream(
 ): DownstreamHealth {
   const names = Object.keys(downstream) as DownstreamName[];
   const current = Object.fromEntries(names.map((name) => [name, "UNKNOWN"])) as Record<DownstreamName, DownstreamState>;
+  const unreachable = new Set<DownstreamName>();
   const timeoutMs = options.timeoutMs ?? CHECK_TIMEOUT_MS;
 
+  const look = async (name: DownstreamName): Promise<DownstreamHealthAnswer> => {
+    const probe = () =>
+      downstream[name]
+        .health({ requestId: randomUUID(), timeoutMs })
+        .catch((): DownstreamHealthAnswer => "UNREACHABLE");
+    let answer = await probe();
+    for (let check = 1; answer === "NOT_SERVING" && check < CHECKS_PER_LOOK; check++) answer = await probe();
+    return answer;
+  };
   const check = async () => {
     await Promise.all(
       names.map(async (name) => {
-        const serving = await downstream[name].isServing({ requestId: randomUUID(), timeoutMs }).catch(() => false);
-        current[name] = serving ? "SERVING" : "NOT_SERVING";
+        const answer = await look(name);
+        current[name] = answer === "SERVING" ? "SERVING" : "NOT_SERVING";
+        if (answer === "UNREACHABLE") unreachable.add(name);
+        else unreachable.delete(name);
       }),
     );
     return { ...current };
@@ -52,7 +74,7 @@ export function watchDownstream(
 
   return {
     states: () => ({ ...current }),
-    isDown: (name) => current[name] === "NOT_SERVING",
+    isDown: (name) => unreachable.has(name),
     check,
     stop: () => {
       stopped = true;
