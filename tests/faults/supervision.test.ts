@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { createServer, type Server } from "node:net";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -72,52 +73,57 @@ function steadily(get: (path: string) => Promise<number>, path: string, stop: Ab
 }
 
 describe("npm start supervises its services", () => {
-  // Skipped under CI for now: in 2 of 3 full `.ci/run`s the restarted trees found its port held
-  // (EADDRINUSE for 15 s and more) by something we have not identified yet; alone, it passes
-  // every time. Tracked in docs/resilience.md; the crash-loop case below still runs everywhere.
-  it.skipIf(process.env.CI === "true")(
-    "restarts trees after kill -9: a [start] line, trees answers again, the other routes kept working",
-    async () => {
-      const runner = await startRunner();
-      expect(await runner.get("/trees")).toBe(200);
-      const killed = (await runner.treesPid()) as number;
-      expect(killed).toBeGreaterThan(0);
+  // In 2 of 3 full `.ci/run`s of an earlier session the restarted trees found its port held
+  // (EADDRINUSE for 15 s and more) by something never identified; it has passed in every run
+  // since. Should it fail again, it prints who holds the port (see docs/resilience.md).
+  it("restarts trees after kill -9: a [start] line, trees answers again, the other routes kept working", async () => {
+    const runner = await startRunner();
+    expect(await runner.get("/trees")).toBe(200);
+    const killed = (await runner.treesPid()) as number;
+    expect(killed).toBeGreaterThan(0);
 
-      const stopLoad = new AbortController();
-      const others = steadily(runner.get, "/auth/me", stopLoad.signal);
-      const killedAt = Date.now();
-      process.kill(killed, "SIGKILL");
-      let backAt = 0;
-      let sawDown = false;
-      while (Date.now() - killedAt < 30_000) {
-        const status = await runner.get("/trees");
-        if (status !== 200) sawDown = true;
-        if (status === 200 && sawDown) {
-          backAt = Date.now();
-          break;
-        }
-        await new Promise((wake) => setTimeout(wake, 20));
+    const stopLoad = new AbortController();
+    const others = steadily(runner.get, "/auth/me", stopLoad.signal);
+    const killedAt = Date.now();
+    process.kill(killed, "SIGKILL");
+    let backAt = 0;
+    let sawDown = false;
+    while (Date.now() - killedAt < 30_000) {
+      const status = await runner.get("/trees");
+      if (status !== 200) sawDown = true;
+      if (status === 200 && sawDown) {
+        backAt = Date.now();
+        break;
       }
-      stopLoad.abort();
-      const otherCounts = await others;
-      const recovery = backAt - killedAt;
-      console.log(
-        `kill -9 trees -> first 200: ${recovery} ms; /auth/me meanwhile: ${JSON.stringify([...otherCounts])}`,
+      await new Promise((wake) => setTimeout(wake, 20));
+    }
+    stopLoad.abort();
+    const otherCounts = await others;
+    if (!backAt) {
+      // Who holds the port, for the failure message.
+      const holders = execFileSync(
+        "ss",
+        ["-tanpe", `( sport = :${runner.ports.trees} or dport = :${runner.ports.trees} )`],
+        {
+          encoding: "utf8",
+        },
       );
+      console.log(`port ${runner.ports.trees} after the failed restart:\n${holders}\n${runner.output().slice(-4000)}`);
+    }
+    const recovery = backAt - killedAt;
+    console.log(`kill -9 trees -> first 200: ${recovery} ms; /auth/me meanwhile: ${JSON.stringify([...otherCounts])}`);
 
-      expect(backAt).toBeGreaterThan(0);
-      expect(recovery).toBeLessThan(10_000);
-      expect(runner.output()).toMatch(/\[start\] trees exited on SIGKILL: .*; restarting in 0\.5 s\./);
-      expect(await runner.treesPid()).not.toBe(killed);
-      // Auth routes answered throughout: every call was a 200.
-      expect([...otherCounts.keys()]).toEqual([200]);
-      expect(otherCounts.get(200)).toBeGreaterThan(5);
+    expect(backAt).toBeGreaterThan(0);
+    expect(recovery).toBeLessThan(10_000);
+    expect(runner.output()).toMatch(/\[start\] trees exited on SIGKILL: .*; restarting in 0\.5 s\./);
+    expect(await runner.treesPid()).not.toBe(killed);
+    // Auth routes answered throughout: every call was a 200.
+    expect([...otherCounts.keys()]).toEqual([200]);
+    expect(otherCounts.get(200)).toBeGreaterThan(5);
 
-      expect(await runner.ctrlC()).toEqual({ code: 0, signal: null });
-      expect(await markedProcesses(runner.marker)).toEqual([]);
-    },
-    180_000,
-  );
+    expect(await runner.ctrlC()).toEqual({ code: 0, signal: null });
+    expect(await markedProcesses(runner.marker)).toEqual([]);
+  }, 180_000);
 
   it("a service that cannot come back is retried with capped, growing backoff; Ctrl-C cancels the pending restart", async () => {
     const runner = await startRunner();
