@@ -37,6 +37,8 @@ export function fetchJwksWithCache(
   file: string,
   log: Logger,
 ): () => Promise<JSONWebKeySet> {
+  // What this process last wrote: an unchanged key set (the usual answer) is not written again.
+  let written: string | undefined;
   return async () => {
     let jwks: JSONWebKeySet;
     try {
@@ -47,7 +49,15 @@ export function fetchJwksWithCache(
       log.warn({ err: error, file }, "auth is out of reach: verifying with the cached signing keys");
       return cached;
     }
-    await writeCache(file, jwks).catch((err: unknown) => log.warn({ err, file }, "cannot cache the signing keys"));
+    const text = JSON.stringify(jwks);
+    if (text !== written) {
+      await writeCache(file, text).then(
+        () => {
+          written = text;
+        },
+        (err: unknown) => log.warn({ err, file }, "cannot cache the signing keys"),
+      );
+    }
     return jwks;
   };
 }
@@ -61,10 +71,10 @@ async function readCache(file: string): Promise<JSONWebKeySet | undefined> {
   }
 }
 
-async function writeCache(file: string, jwks: JSONWebKeySet): Promise<void> {
+async function writeCache(file: string, text: string): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
   // Written aside and renamed, so a crash mid-write never leaves a torn file to read at start.
   const partial = `${file}.${process.pid}.tmp`;
-  await writeFile(partial, JSON.stringify(jwks), { mode: 0o644 });
+  await writeFile(partial, text, { mode: 0o644 });
   await rename(partial, file);
 }

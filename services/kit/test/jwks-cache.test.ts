@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { exportJWK, generateKeyPair, type JSONWebKeySet } from "jose";
@@ -47,6 +47,21 @@ describe("the signing-key cache of a verifier", () => {
     const file = jwksCacheFile(directory, "sessions", "127.0.0.1:50051");
     await fetchJwksWithCache(async () => jwks, file, testLogger())();
     await fetchJwksWithCache(async () => ({ keys: [] }), file, testLogger())();
+    expect(JSON.parse(await readFile(file, "utf8"))).toEqual({ keys: [] });
+  });
+
+  it("writes the file only when the key set changed", async () => {
+    const file = jwksCacheFile(directory, "writes", "127.0.0.1:50051");
+    let answer = jwks;
+    const fromAuth = fetchJwksWithCache(async () => answer, file, testLogger());
+    await fromAuth();
+    // Removed behind the cache's back: an unchanged answer must not write it again...
+    await rm(file);
+    await fromAuth();
+    await expect(stat(file)).rejects.toThrow();
+    // ...and a changed one must.
+    answer = { keys: [] };
+    await fromAuth();
     expect(JSON.parse(await readFile(file, "utf8"))).toEqual({ keys: [] });
   });
 });
