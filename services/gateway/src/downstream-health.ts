@@ -48,9 +48,9 @@ export function watchDownstream(
     for (let check = 1; answer === "NOT_SERVING" && check < CHECKS_PER_LOOK; check++) answer = await probe();
     return answer;
   };
-  const check = async () => {
+  const checkSome = async (some: DownstreamName[]) => {
     await Promise.all(
-      names.map(async (name) => {
+      some.map(async (name) => {
         const answer = await look(name);
         current[name] = answer === "SERVING" ? "SERVING" : "NOT_SERVING";
         if (answer === "UNREACHABLE") unreachable.add(name);
@@ -59,15 +59,25 @@ export function watchDownstream(
     );
     return { ...current };
   };
+  const check = () => checkSome(names);
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  let lastFullCheck = Date.now();
+  // Every service each interval; between those, the ones that are down, often.
   const schedule = () => {
     if (stopped) return;
-    const anyDown = names.some((name) => current[name] === "NOT_SERVING");
-    const delay = anyDown
-      ? (options.downIntervalMs ?? DOWN_POLL_INTERVAL_MS)
-      : (options.intervalMs ?? POLL_INTERVAL_MS);
-    timer = setTimeout(() => void check().finally(schedule), delay);
+    const interval = options.intervalMs ?? POLL_INTERVAL_MS;
+    const down = names.filter((name) => current[name] === "NOT_SERVING");
+    const untilFull = Math.max(0, lastFullCheck + interval - Date.now());
+    const downDelay = options.downIntervalMs ?? DOWN_POLL_INTERVAL_MS;
+    const full = down.length === 0 || untilFull <= downDelay;
+    timer = setTimeout(
+      () => {
+        if (full) lastFullCheck = Date.now();
+        void checkSome(full ? names : down).finally(schedule);
+      },
+      full ? untilFull : downDelay,
+    );
     timer.unref();
   };
   schedule();
