@@ -11,6 +11,7 @@ import type { RequestContext } from "@tdt/kit";
 import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testLogger } from "../../../tests/support/silent-logger.js";
+import { within } from "../../../tests/support/within.js";
 import { authHandlers } from "../src/handlers.js";
 import { SigningKeys } from "../src/keys.js";
 import { RateLimiter } from "../src/rate-limit.js";
@@ -47,14 +48,6 @@ const freshHandlers = () =>
     sessionPolicyMinSeconds: 300,
     log: testLogger(),
   });
-
-/** An answer within `ms`, or a failure naming the hang (a hang is what this file is about). */
-function within<T>(ms: number, work: Promise<T>): Promise<T> {
-  return Promise.race([
-    work,
-    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)),
-  ]);
-}
 
 describe("a pool of one connection", () => {
   it("answers register, login and refresh with the key read at every use, several times over", async () => {

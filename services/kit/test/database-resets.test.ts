@@ -9,6 +9,7 @@ import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createDatabase, dropDatabase, SERVER_URL } from "../../../tests/support/database.js";
 import { testLogger } from "../../../tests/support/silent-logger.js";
+import { within } from "../../../tests/support/within.js";
 import { connectDatabase } from "../src/database.js";
 import { isDatabaseUnavailable } from "../src/database-errors.js";
 
@@ -57,14 +58,6 @@ async function failureOf(work: Promise<unknown>): Promise<unknown> {
     return error;
   }
   throw new Error("expected a failure");
-}
-
-/** A query answers within a deadline: a hang is a failure, not a test timeout. */
-function within<T>(ms: number, work: Promise<T>): Promise<T> {
-  return Promise.race([
-    work,
-    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)),
-  ]);
 }
 
 describe("a backend terminated", () => {
