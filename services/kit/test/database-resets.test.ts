@@ -146,7 +146,7 @@ describe("every backend terminated under load (the kit's pool)", () => {
     const worker = async (client: number) => {
       for (let round = 0; !stop; round++) {
         const kind = ["select", "insert", "transaction"][client % 3] as string;
-        const work =
+        const work: PromiseLike<unknown> =
           kind === "select"
             ? pool`select label, count(*) over ()::int as total from marks order by label limit 20`
             : kind === "insert"
