@@ -129,9 +129,12 @@ export async function runService<S extends ConfigSpec>(definition: ServiceDefini
       () => consumers.stop(),
       async () => started.stop?.(),
       async () => {
-        await relay?.stop();
-        // One last batch, so the events of the last calls leave now rather than at the next start.
-        await relay?.relayBatch().catch(() => {});
+        if (!relay) return;
+        await relay.stop();
+        // One last batch, so the events of the last calls leave now rather than at the next start;
+        // at most a second (NATS may be away): what is not sent stays in the outbox, and a
+        // re-publish at the next start is deduplicated by its id.
+        await Promise.race([relay.relayBatch().catch(() => {}), new Promise((wake) => setTimeout(wake, 1000))]);
       },
       () => nats.close(),
       () => sql.end({ timeout: 5 }),
