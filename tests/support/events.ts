@@ -1,6 +1,7 @@
 /** Collects the auth events a test causes, decoded from the private NATS of that test. */
 
-import { type AuthEvent, connectNats, decodeAuthEvent, followAuthEvents, type NatsSettings } from "@tdt/kit";
+import { connectNats, followEvents, type NatsSettings } from "@tdt/kit";
+import { AUTH_EVENTS, type AuthEvent, decodeAuthEvent } from "@tdt/proto/contracts/auth-events";
 import { testLogger } from "./silent-logger.js";
 
 export interface EventLog {
@@ -13,7 +14,7 @@ export async function recordAuthEvents(nats: NatsSettings): Promise<EventLog> {
   const log = testLogger();
   const nc = await connectNats(nats, "test-recorder", log);
   const events: AuthEvent[] = [];
-  const stop = await followAuthEvents(nc, new Date(0), (item) => events.push(item), log);
+  const stop = await followEvents(nc, AUTH_EVENTS, new Date(0), (item) => events.push(item), log);
   return {
     events,
     close: async () => {

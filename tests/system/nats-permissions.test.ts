@@ -6,14 +6,8 @@
 import { randomUUID } from "node:crypto";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import {
-  AUTH_EVENTS_STREAM,
-  AUTH_SUBJECTS,
-  type AuthEvent,
-  connectNats,
-  encodeAuthEvent,
-  type NatsConnection,
-} from "@tdt/kit";
+import { connectNats, type NatsConnection } from "@tdt/kit";
+import { AUTH_EVENTS_STREAM, AUTH_SUBJECTS, type AuthEvent, encodeAuthEvent } from "@tdt/proto/contracts/auth-events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type api, claimsOf } from "../support/api.js";
 import { testLogger } from "../support/silent-logger.js";

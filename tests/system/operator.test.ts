@@ -6,7 +6,7 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { AUTH_SUBJECTS, decodeAuthEvent } from "@tdt/kit";
+import { AUTH_SUBJECTS, decodeAuthEvent } from "@tdt/proto/contracts/auth-events";
 import type { Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type api, claimsOf } from "../support/api.js";

@@ -35,8 +35,6 @@ function firstAdmin(): Setting<FirstAdmin | undefined> {
 }
 
 export const authConfig = {
-  natsUrl: shared.natsUrl,
-  natsCredentials: shared.natsCredentials,
   firstAdmin: firstAdmin(),
   accessTokenTtlSeconds: shared.accessTokenTtlSeconds,
   sessionPolicyMinSeconds: env.int("SESSION_POLICY_MIN_SECONDS", 300, 1, 365 * 24 * 3600),

@@ -1,30 +1,41 @@
-import { randomUUID } from "node:crypto";
 import {
   type AccessClaims,
   AccessTokenVerifier,
   AppError,
-  AUTH_SUBJECTS,
   checks,
-  encodeAuthEvent,
   type Handlers,
   inTransaction,
   type Logger,
   type RequestContext,
+  type Role,
   type Sql,
-  writeOutboxEvent,
 } from "@tdt/kit";
 import type { AuthServiceService, ClientInfo, LoginSession } from "@tdt/proto/tdt/auth/v1/auth";
 import { trustedClient } from "./client-address.js";
+import { announceUserDeactivated } from "./events.js";
 import type { SigningKeys } from "./keys.js";
-import { endLoginSessions, openLoginSession } from "./login-sessions.js";
+import { endLoginSessions, isLoginSessionLive, listOpenLoginSessions, openLoginSession } from "./login-sessions.js";
 import { passwordMatches } from "./passwords.js";
-import { resolvePolicy, type SessionPolicy } from "./policy.js";
+import { resolvePolicy } from "./policy.js";
+import { currentPolicy, saveSessionPolicy } from "./policy-store.js";
 import type { RateLimiter } from "./rate-limit.js";
 import { refreshSession } from "./refresh.js";
 import { postgresRefreshTransaction, recordRefreshToken } from "./refresh-store.js";
 import { checkLogin, checkRefresh, checkRegisterBounds, REQUEST_LIMITS } from "./request-limits.js";
 import { mintWithClaims, verifyRefreshToken } from "./token-minting.js";
-import { checkRegistration, createUser, findUserByEmail, findUserById, isRole, toUser, type UserRow } from "./users.js";
+import {
+  checkRegistration,
+  createUser,
+  findUserByEmail,
+  findUserById,
+  isRole,
+  listUsers,
+  lockUser,
+  readUserForShare,
+  toUser,
+  type UserRow,
+  updateUser,
+} from "./users.js";
 
 export interface AuthDeps {
   sql: Sql;
@@ -41,13 +52,7 @@ const invalidCredentials = () => new AppError("unauthenticated", "invalid_creden
 const notFound = () => new AppError("not_found", "not_found");
 const forbidden = () => new AppError("forbidden", "forbidden");
 
-export async function currentPolicy(sql: Sql): Promise<SessionPolicy> {
-  const [row] = await sql<SessionPolicy[]>`
-    select preset, idle_max_seconds, abs_max_seconds, reuse_grace_seconds from session_policy`;
-  return row as SessionPolicy;
-}
-
-/** The gRPC handlers: thin, each checks its caller and calls the domain. */
+/** The gRPC handlers: thin, each checks its caller and calls the domain and the stores (no SQL here). */
 export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService> {
   const { sql, keys } = deps;
   const now = deps.now ?? (() => Math.floor(Date.now() / 1000));
@@ -57,10 +62,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
   const verifier = new AccessTokenVerifier({
     fetchJwks: () => keys.jwks(),
     check: async (claims) => {
-      const [open] = await sql`
-        select 1 from login_sessions s join users u on u.id = s.user_id
-        where s.sid = ${claims.sid} and s.ended_at is null and u.is_active`;
-      if (!open) throw new AppError("unauthenticated", "session_revoked");
+      if (!(await isLoginSessionLive(sql, claims.sid))) throw new AppError("unauthenticated", "session_revoked");
     },
     log: deps.log,
     refetchIntervalMs: 1000,
@@ -81,8 +83,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
     return inTransaction(sql, async (tx) => {
       // The user row, locked for share: a deactivation or role change either finished before
       // (and is seen here) or waits for this session to exist (and then ends it).
-      const [current] = await tx<Pick<UserRow, "role" | "is_active">[]>`
-        select role, is_active from users where id = ${user.id} for share`;
+      const current = await readUserForShare(tx, user.id);
       if (!current?.is_active) throw invalidCredentials();
       const sid = await openLoginSession(tx, {
         userId: user.id,
@@ -191,24 +192,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
 
     async listLoginSessions(_request, ctx) {
       const claims = await caller(ctx);
-      const rows = await sql<
-        {
-          sid: string;
-          auth_time: Date;
-          last_used_at: Date;
-          user_agent: string;
-          ip: string;
-          idle_expires_at: Date | null;
-          absolute_expires_at: Date;
-        }[]
-      >`
-        select s.sid, s.auth_time, s.last_used_at, s.user_agent, s.ip,
-               (select max(t.expires_at) from refresh_tokens t where t.sid = s.sid and t.revoked_at is null) as idle_expires_at,
-               s.auth_time + make_interval(secs => s.abs_max_seconds) as absolute_expires_at
-        from login_sessions s
-        where s.user_id = ${claims.sub} and s.ended_at is null
-          and s.auth_time + make_interval(secs => s.abs_max_seconds) > now()
-        order by s.auth_time desc`;
+      const rows = await listOpenLoginSessions(sql, claims.sub);
       const sessions: LoginSession[] = rows
         .filter((row) => row.idle_expires_at === null || row.idle_expires_at > new Date())
         .map((row) => ({
@@ -239,10 +223,8 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
       checks().page(request).done();
       const limit = Math.min(Math.max(request.limit || 50, 1), 100);
       const skip = Math.max(request.skip || 0, 0);
-      const rows = await sql<(UserRow & { total: number })[]>`
-        select *, count(*) over () ::int as total from users order by created_at, id offset ${skip} limit ${limit}`;
-      const total = rows[0]?.total ?? (await sql<{ n: number }[]>`select count(*)::int as n from users`)[0]?.n ?? 0;
-      return { users: rows.map(toUser), total };
+      const { users, total } = await listUsers(sql, { skip, limit });
+      return { users: users.map(toUser), total };
     },
 
     async updateUser(request, ctx) {
@@ -260,27 +242,21 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
       const updated = await inTransaction(sql, async (tx) => {
         // The row as it was, locked: what changes is decided against it, not against a read
         // that a concurrent update may already have overtaken.
-        const [before] = await tx<UserRow[]>`select * from users where id = ${target.id} for no key update`;
+        const before = await lockUser(tx, target.id);
         if (!before) throw notFound();
-        const [row] = await tx<UserRow[]>`
-          update users set
-            role = coalesce(${request.role ?? null}, role),
-            is_active = coalesce(${request.is_active ?? null}::boolean, is_active)
-          where id = ${target.id}
-          returning *`;
+        // The role was checked above (isRole).
+        const row = await updateUser(tx, target.id, {
+          role: request.role as Role | undefined,
+          is_active: request.is_active,
+        });
         if (before.is_active && request.is_active === false) {
           await endLoginSessions(tx, { userId: target.id }, { kind: "revoked", reason: "user_deactivated" });
-          const event = { event_id: randomUUID(), occurred_at: new Date().toISOString(), user_id: target.id };
-          await writeOutboxEvent(tx, {
-            id: event.event_id,
-            subject: AUTH_SUBJECTS.userDeactivated,
-            payload: encodeAuthEvent({ subject: AUTH_SUBJECTS.userDeactivated, event }),
-          });
+          await announceUserDeactivated(tx, target.id);
         } else if (request.role && request.role !== before.role) {
           // Tokens carry the role: end the sessions so the new role takes effect at the next login.
           await endLoginSessions(tx, { userId: target.id }, { kind: "revoked", reason: "admin" });
         }
-        return row as UserRow;
+        return row;
       });
       return { user: toUser(updated) };
     },
@@ -293,10 +269,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
     async setSessionPolicy(request, ctx) {
       await admin(ctx);
       const policy = resolvePolicy(request, deps.sessionPolicyMinSeconds);
-      await sql`
-        update session_policy set preset = ${policy.preset}, idle_max_seconds = ${policy.idle_max_seconds},
-          abs_max_seconds = ${policy.abs_max_seconds}, reuse_grace_seconds = ${policy.reuse_grace_seconds},
-          updated_at = now()`;
+      await saveSessionPolicy(sql, policy);
       return { policy };
     },
 

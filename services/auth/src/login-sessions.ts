@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { AUTH_SUBJECTS, type AuthEvent, encodeAuthEvent, type TransactionSql, writeOutboxEvent } from "@tdt/kit";
+import type { Sql, TransactionSql } from "@tdt/kit";
+import { announceSessionsEnded } from "./events.js";
 import type { SessionPolicy } from "./policy.js";
 
 /** Why a login session ended (SPEC §7): expiries and revocations are different events. */
@@ -57,13 +58,7 @@ export async function endLoginSessions(
   await tx`
     update refresh_tokens set revoked_at = now(), revoked_reason = 'session_ended', child_pair = null
     where sid = any(${sids}::uuid[]) and revoked_at is null`;
-  const occurred_at = new Date().toISOString();
-  const subject = end.kind === "expired" ? AUTH_SUBJECTS.sessionExpired : AUTH_SUBJECTS.sessionRevoked;
-  for (const row of ended) {
-    const event = { event_id: randomUUID(), occurred_at, sid: row.sid, user_id: row.user_id, reason: end.reason };
-    const payload = encodeAuthEvent({ subject, event } as AuthEvent);
-    await writeOutboxEvent(tx, { id: event.event_id, subject, payload });
-  }
+  await announceSessionsEnded(tx, ended, end);
   return sids;
 }
 
@@ -75,4 +70,36 @@ export async function lockLoginSession(tx: TransactionSql, sid: string): Promise
   const [row] = await tx<{ open: boolean }[]>`
     select ended_at is null as open from login_sessions where sid = ${sid} for update`;
   return row?.open ?? false;
+}
+
+/** True while the login session is open and its user active: the auth service's own check of a token. */
+export async function isLoginSessionLive(sql: Sql, sid: string): Promise<boolean> {
+  const [open] = await sql`
+    select 1 from login_sessions s join users u on u.id = s.user_id
+    where s.sid = ${sid} and s.ended_at is null and u.is_active`;
+  return open !== undefined;
+}
+
+/** A login session as its user sees it listed. */
+export interface OpenLoginSession {
+  sid: string;
+  auth_time: Date;
+  last_used_at: Date;
+  user_agent: string;
+  ip: string;
+  /** When its newest unused refresh token expires; null when it has none (then the absolute limit shows). */
+  idle_expires_at: Date | null;
+  absolute_expires_at: Date;
+}
+
+/** The user's login sessions still open and before their absolute limit, newest first. */
+export async function listOpenLoginSessions(sql: Sql, userId: string): Promise<OpenLoginSession[]> {
+  return sql<OpenLoginSession[]>`
+    select s.sid, s.auth_time, s.last_used_at, s.user_agent, s.ip,
+           (select max(t.expires_at) from refresh_tokens t where t.sid = s.sid and t.revoked_at is null) as idle_expires_at,
+           s.auth_time + make_interval(secs => s.abs_max_seconds) as absolute_expires_at
+    from login_sessions s
+    where s.user_id = ${userId} and s.ended_at is null
+      and s.auth_time + make_interval(secs => s.abs_max_seconds) > now()
+    order by s.auth_time desc`;
 }

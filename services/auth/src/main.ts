@@ -1,15 +1,8 @@
 import { fileURLToPath } from "node:url";
-import {
-  connectNats,
-  DEFAULT_PORTS,
-  ensureAuthEventsStream,
-  implement,
-  type NatsConnection,
-  OutboxRelay,
-  runService,
-} from "@tdt/kit";
+import { DEFAULT_PORTS, implement, runService } from "@tdt/kit";
 import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import { authConfig } from "./config.js";
+import { prepareAuthEvents } from "./events.js";
 import { authHandlers } from "./handlers.js";
 import { SigningKeys } from "./keys.js";
 import { RateLimiter } from "./rate-limit.js";
@@ -25,6 +18,8 @@ await runService({
   database: "tdt_auth",
   migrationsDir: fileURLToPath(new URL("../migrations", import.meta.url)),
   config: authConfig,
+  // NATS may be down: auth serves anyway and the outbox keeps the events until it is back.
+  outbox: { prepare: prepareAuthEvents },
   async start({ config, sql, log }) {
     const keys = new SigningKeys(sql);
     await keys.ensureKey();
@@ -35,13 +30,6 @@ await runService({
       if (admin === "email_taken") log.warn({ email }, "ADMIN_EMAIL belongs to a non-admin user; no admin created");
     }
 
-    // NATS may be down: auth serves anyway and the outbox keeps the events until it is back.
-    let nats: NatsConnection | undefined;
-    void connectNats(config, "auth", log).then((nc) => {
-      nats = nc;
-    });
-    const relay = new OutboxRelay({ sql, nats: () => nats, prepare: ensureAuthEventsStream, log });
-    await relay.start();
     const sweeper = setInterval(() => forgetExpiredChildPairs(sql).catch(() => {}), 60_000);
 
     const handlers = authHandlers({
@@ -56,8 +44,6 @@ await runService({
       bindings: [implement(AuthServiceService, handlers, log)],
       stop: async () => {
         clearInterval(sweeper);
-        await relay.stop();
-        await nats?.drain().catch(() => {});
       },
     };
   },

@@ -21,9 +21,10 @@ export function postgresRefreshTransaction(tx: TransactionSql): RefreshTransacti
   return {
     lockSession: (sid) => lockLoginSession(tx, sid),
 
-    async consume(jti) {
+    async consume(jti, at) {
+      // The algorithm's clock, not the database's: step 5 subtracts this stamp from its own `now`.
       const rows = await tx`
-        update refresh_tokens set revoked_at = now()
+        update refresh_tokens set revoked_at = ${fromSeconds(at)}
         where jti = ${jti} and revoked_at is null
         returning jti`;
       return rows.length === 1;

@@ -27,7 +27,7 @@ export async function refreshSession(token: string, ports: RefreshPorts, idempot
     // 4. Lock the login session (the one lock order of every path that ends or rotates in it),
     //    then consume the token whatever happens next (one compare-and-set).
     const sessionOpen = await tx.lockSession(claims.sid);
-    const consumed = await tx.consume(claims.jti);
+    const consumed = await tx.consume(claims.jti, now);
 
     // 5. A login session already ended (logout, revocation, deactivation) refreshes nothing;
     //    a token already consumed gets the same child again within the grace window, else is reuse.
@@ -74,7 +74,12 @@ export interface ConsumedToken {
 export interface RefreshTransaction {
   /** Locks the login session row before any of its tokens; true while the session is open. */
   lockSession(sid: string): Promise<boolean>;
-  consume(jti: string): Promise<boolean>;
+  /**
+   * Marks the token used, once: true for the one call that does. `at` (the algorithm's clock,
+   * epoch seconds) stamps `revoked_at`, so the grace and idempotency windows are measured on
+   * the clock that reads them (`now - revokedAt` in step 5).
+   */
+  consume(jti: string, at: number): Promise<boolean>;
   consumedToken(jti: string): Promise<ConsumedToken | undefined>;
   endSession(sid: string, end: SessionEnd): Promise<void>;
   recordChild(

@@ -1,4 +1,4 @@
-import { AppError, inTransaction, type Problem, ROLES, type Role, type Sql } from "@tdt/kit";
+import { AppError, inTransaction, type Problem, ROLES, type Role, type Sql, type TransactionSql } from "@tdt/kit";
 import type { User } from "@tdt/proto/tdt/auth/v1/auth";
 import { hashPassword } from "./passwords.js";
 
@@ -67,6 +67,51 @@ export async function findUserById(sql: Sql, id: string): Promise<UserRow | unde
   if (!UUID.test(id)) return undefined;
   const [row] = await sql<UserRow[]>`select * from users where id = ${id}`;
   return row;
+}
+
+/**
+ * The user's role and state, the row locked for share: a deactivation or role change either
+ * finished before (and is seen here) or waits for the caller's transaction to end.
+ */
+export async function readUserForShare(
+  tx: TransactionSql,
+  id: string,
+): Promise<Pick<UserRow, "role" | "is_active"> | undefined> {
+  const [row] = await tx<Pick<UserRow, "role" | "is_active">[]>`
+    select role, is_active from users where id = ${id} for share`;
+  return row;
+}
+
+/** The user's row as it is, locked until the caller's transaction ends, for a change decided against it. */
+export async function lockUser(tx: TransactionSql, id: string): Promise<UserRow | undefined> {
+  const [row] = await tx<UserRow[]>`select * from users where id = ${id} for no key update`;
+  return row;
+}
+
+/** Sets the role and/or the active flag; what is undefined is kept. */
+export async function updateUser(
+  tx: TransactionSql,
+  id: string,
+  change: { role?: Role | undefined; is_active?: boolean | undefined },
+): Promise<UserRow> {
+  const [row] = await tx<UserRow[]>`
+    update users set
+      role = coalesce(${change.role ?? null}, role),
+      is_active = coalesce(${change.is_active ?? null}::boolean, is_active)
+    where id = ${id}
+    returning *`;
+  return row as UserRow;
+}
+
+/** One page of users, oldest first, with the count of all of them. */
+export async function listUsers(
+  sql: Sql,
+  page: { skip: number; limit: number },
+): Promise<{ users: UserRow[]; total: number }> {
+  const rows = await sql<(UserRow & { total: number })[]>`
+    select *, count(*) over () ::int as total from users order by created_at, id offset ${page.skip} limit ${page.limit}`;
+  const total = rows[0]?.total ?? (await sql<{ n: number }[]>`select count(*)::int as n from users`)[0]?.n ?? 0;
+  return { users: rows, total };
 }
 
 /** Creates a user; a taken email (in any letter case) is 409 `email_already_registered`. */

@@ -1,9 +1,7 @@
 import { AppError } from "@tdt/kit";
 import { describe, expect, it } from "vitest";
-import type { SessionEnd } from "../src/login-sessions.js";
 import { PRESETS } from "../src/policy.js";
 import {
-  type ConsumedToken,
   IDEMPOTENCY_WINDOW_SECONDS,
   isPastAbsoluteDeadline,
   type RefreshPorts,
@@ -11,28 +9,17 @@ import {
   resolveRefreshClaims,
 } from "../src/refresh.js";
 import type { RefreshClaims, TokenPair } from "../src/token-minting.js";
+import { MemoryRefreshStore } from "./support/memory-refresh-store.js";
 
 const DAY = 86_400;
 const NOW = 1_800_000_000;
 
-interface TokenRow {
-  sid: string;
-  revokedAt?: number;
-  reason?: string | null;
-  child?: string;
-  childPair?: TokenPair;
-  keyHash?: string | null;
-}
-
 /** The refresh algorithm's ports in memory: the rules without a network or a database. */
 function world(options: { grace?: number; userActive?: boolean; now?: number } = {}) {
-  const tokens = new Map<string, TokenRow>();
-  const ended: Array<{ sid: string; end: SessionEnd }> = [];
-  /** Login sessions ended outside a refresh (logout, revocation, deactivation). */
-  const closedSessions = new Set<string>();
   const claimsByToken = new Map<string, RefreshClaims>();
   let minted = 0;
   let clock = options.now ?? NOW;
+  const store = new MemoryRefreshStore(() => clock);
   const policy = { preset: "strict" as const, ...PRESETS.strict };
 
   const ports: RefreshPorts = {
@@ -63,72 +50,27 @@ function world(options: { grace?: number; userActive?: boolean; now?: number } =
       });
       return { pair, refreshJti, refreshExp: clock + session.idle_max };
     },
-    transaction: async (work) =>
-      work({
-        lockSession: async (sid) => !closedSessions.has(sid) && !ended.some((entry) => entry.sid === sid),
-        consume: async (jti) => {
-          const row = tokens.get(jti);
-          if (!row || row.revokedAt !== undefined) return false;
-          row.revokedAt = clock;
-          return true;
-        },
-        consumedToken: async (jti): Promise<ConsumedToken | undefined> => {
-          const row = tokens.get(jti);
-          if (!row || row.revokedAt === undefined) return undefined;
-          const child = row.child ? tokens.get(row.child) : undefined;
-          return {
-            reason: row.reason ?? null,
-            revokedAt: row.revokedAt,
-            // As in Postgres: the pair is kept under a grace window, or when a key asked for it.
-            childPair: options.grace || row.keyHash ? (row.childPair ?? null) : null,
-            childLive: child !== undefined && child.revokedAt === undefined,
-            reuseGraceSeconds: options.grace ?? 0,
-            idempotencyKeyHash: row.keyHash ?? null,
-          };
-        },
-        endSession: async (sid, end) => {
-          ended.push({ sid, end });
-          for (const row of tokens.values()) {
-            if (row.sid === sid && row.revokedAt === undefined) row.revokedAt = clock;
-            if (row.sid === sid && !row.reason) row.reason = end.reason;
-          }
-        },
-        recordChild: async (parent, child) => {
-          tokens.set(child.refreshJti, { sid: child.sid });
-          const row = tokens.get(parent) as TokenRow;
-          row.reason = "rotated";
-          row.child = child.refreshJti;
-          row.childPair = child.pair;
-          row.keyHash = child.idempotencyKeyHash;
-        },
-      }),
+    transaction: (work) => store.transaction(work),
   };
 
   /** A stored refresh token, as login would have made it. */
   const issue = (claims: Partial<RefreshClaims> & { jti: string }) => {
     const full: RefreshClaims = { sub: "u", sid: "s1", iat: clock, exp: clock + 3 * DAY, ...claims };
-    tokens.set(full.jti, { sid: full.sid });
+    if (!store.sessions.has(full.sid)) store.openSession(full.sid, options.grace ?? 0);
+    store.recordToken(full.jti, full.sid);
     claimsByToken.set(`token-${full.jti}`, full);
     return `token-${full.jti}`;
   };
 
   /** A logout: the session ends and every token of it is revoked. */
-  const logout = (sid: string) => {
-    closedSessions.add(sid);
-    for (const row of tokens.values()) {
-      if (row.sid === sid && row.revokedAt === undefined) {
-        row.revokedAt = clock;
-        row.reason = "session_ended";
-      }
-    }
-  };
+  const logout = (sid: string) => store.endSessionOutside(sid);
 
   return {
     ports,
     issue,
     logout,
-    ended,
-    tokens,
+    ended: store.ended,
+    tokens: store.tokens,
     advance: (seconds: number) => {
       clock += seconds;
     },

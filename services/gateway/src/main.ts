@@ -1,4 +1,4 @@
-import { announceListening, createLogger, loadConfig, onShutdown, revocationAwareVerifier } from "@tdt/kit";
+import { announceListening, createLogger, loadConfig, natsLink, onShutdown, revocationAwareVerifier } from "@tdt/kit";
 import { buildGateway } from "./app.js";
 import { gatewayConfig } from "./config.js";
 import { closeDownstream, connectDownstream } from "./downstream.js";
@@ -6,14 +6,14 @@ import { closeDownstream, connectDownstream } from "./downstream.js";
 const config = loadConfig(gatewayConfig);
 const log = createLogger("gateway", config.logLevel);
 const downstream = connectDownstream(config);
+const nats = natsLink(config, "gateway", log);
 // Tokens are checked locally; the auth events, followed in the background (NATS being down
 // never keeps the gateway from serving), refuse those of ended login sessions.
 const revocationFeed = revocationAwareVerifier({
   auth: downstream.auth,
   authAddress: config.authAddress,
   jwksCacheDir: config.jwksCacheDir,
-  natsUrl: config.natsUrl,
-  natsCredentials: config.natsCredentials,
+  nats,
   name: "gateway",
   accessTokenTtlSeconds: config.accessTokenTtlSeconds,
   log,
@@ -35,4 +35,9 @@ try {
   process.exit(1);
 }
 announceListening("gateway", config.port);
-onShutdown(log, [() => app.close(), () => revocationFeed.close(), async () => closeDownstream(downstream)]);
+onShutdown(log, [
+  () => app.close(),
+  () => revocationFeed.close(),
+  () => nats.close(),
+  async () => closeDownstream(downstream),
+]);

@@ -5,16 +5,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { jetstream } from "@nats-io/jetstream";
 import {
-  AUTH_SUBJECTS,
-  type AuthEvent,
   connectNats,
-  encodeAuthEvent,
-  ensureAuthEventsStream,
+  ensureStream,
   followRevocations,
   type NatsConnection,
+  type NatsLink,
+  natsLink,
   type RevocationFeed,
   RevocationList,
 } from "@tdt/kit";
+import { AUTH_EVENTS, AUTH_SUBJECTS, type AuthEvent, encodeAuthEvent } from "@tdt/proto/contracts/auth-events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   findNatsServer,
@@ -38,6 +38,7 @@ let natsServer: ChildProcess | undefined;
 let publisher: NatsConnection | undefined;
 let fake: FakeAuth;
 let gateway: TestGateway;
+let nats: NatsLink;
 let feed: RevocationFeed;
 
 async function statusOf(token: string): Promise<number> {
@@ -66,9 +67,13 @@ beforeAll(async () => {
   const revocations = new RevocationList(900);
   gateway = await startTestGateway(fake.port, { revocations });
   // NATS is not there yet: the feed waits for it in the background.
+  nats = natsLink(
+    { natsUrl: `nats://127.0.0.1:${natsPort}`, natsCredentials: { user: "gateway", password: passwords.gateway } },
+    "gateway",
+    log,
+  );
   feed = followRevocations({
-    natsUrl: `nats://127.0.0.1:${natsPort}`,
-    natsCredentials: { user: "gateway", password: passwords.gateway },
+    nats,
     revocations,
     accessTokenTtlSeconds: 900,
     log,
@@ -77,6 +82,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await feed?.close();
+  await nats?.close();
   await publisher?.close();
   natsServer?.kill("SIGTERM");
   await gateway?.close();
@@ -97,7 +103,7 @@ describe("revocations from NATS", () => {
       "revocation-feed-test",
       log,
     );
-    await ensureAuthEventsStream(publisher);
+    await ensureStream(publisher, AUTH_EVENTS);
     await publish(sessionRevoked(sid));
 
     // Connecting includes the client's reconnect wait; the next test times the live path.

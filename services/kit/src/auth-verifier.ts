@@ -4,7 +4,7 @@ import type { JSONWebKeySet } from "jose";
 import type { ServiceClient } from "./grpc-client.js";
 import { fetchJwksWithCache, jwksCacheFile } from "./jwks-cache.js";
 import type { Logger } from "./logger.js";
-import type { NatsSettings } from "./nats.js";
+import type { NatsLink } from "./nats.js";
 import { followRevocations } from "./revocation-feed.js";
 import { RevocationList } from "./revocations.js";
 import { type AccessClaims, AccessTokenVerifier } from "./tokens.js";
@@ -41,20 +41,26 @@ export function verifierFromAuthService(options: {
  * the auth events say are over ("a logged-out session must stop working everywhere"), fed in
  * the background so that NATS being down never stops the service.
  */
-export function revocationAwareVerifier(
-  options: NatsSettings & {
-    auth: ServiceClient<typeof AuthServiceService>;
-    /** Where auth is dialled (names this process's key cache). */
-    authAddress: string;
-    /** JWKS_CACHE_DIR: where the last keys from auth are kept ("" = the system's temporary directory). */
-    jwksCacheDir: string;
-    name: string;
-    accessTokenTtlSeconds: number;
-    log: Logger;
-  },
-): { verifier: AccessTokenVerifier; close(): Promise<void> } {
+export function revocationAwareVerifier(options: {
+  /** The process's NATS link (`ServiceParts.nats`), which the revocation feed follows. */
+  nats: NatsLink;
+  auth: ServiceClient<typeof AuthServiceService>;
+  /** Where auth is dialled (names this process's key cache). */
+  authAddress: string;
+  /** JWKS_CACHE_DIR: where the last keys from auth are kept ("" = the system's temporary directory). */
+  jwksCacheDir: string;
+  /** This process's name: names its key cache. */
+  name: string;
+  accessTokenTtlSeconds: number;
+  log: Logger;
+}): { verifier: AccessTokenVerifier; close(): Promise<void> } {
   const revocations = new RevocationList(options.accessTokenTtlSeconds);
-  const feed = followRevocations({ ...options, revocations });
+  const feed = followRevocations({
+    nats: options.nats,
+    revocations,
+    accessTokenTtlSeconds: options.accessTokenTtlSeconds,
+    log: options.log,
+  });
   const verifier = verifierFromAuthService({
     ...options,
     check: (claims) => revocations.check(claims),

@@ -9,66 +9,57 @@ import {
   StorageType,
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { SessionExpired, SessionRevoked, UserDeactivated } from "@tdt/proto/tdt/events/v1/events";
 import type { Logger } from "./logger.js";
 
-/** The auth events of SPEC §7: one stream, one protobuf message type per subject. */
-export const AUTH_EVENTS_STREAM = "AUTH_EVENTS";
-export const AUTH_SUBJECTS = {
-  sessionExpired: "auth.session.expired",
-  sessionRevoked: "auth.session.revoked",
-  userDeactivated: "auth.user.deactivated",
-} as const;
-
-export type AuthEvent =
-  | { subject: typeof AUTH_SUBJECTS.sessionExpired; event: SessionExpired }
-  | { subject: typeof AUTH_SUBJECTS.sessionRevoked; event: SessionRevoked }
-  | { subject: typeof AUTH_SUBJECTS.userDeactivated; event: UserDeactivated };
-
-export function encodeAuthEvent(item: AuthEvent): Uint8Array {
-  switch (item.subject) {
-    case AUTH_SUBJECTS.sessionExpired:
-      return SessionExpired.encode(item.event).finish();
-    case AUTH_SUBJECTS.sessionRevoked:
-      return SessionRevoked.encode(item.event).finish();
-    case AUTH_SUBJECTS.userDeactivated:
-      return UserDeactivated.encode(item.event).finish();
-  }
+/**
+ * A JetStream stream of events as its contract describes it (e.g. `AUTH_EVENTS` in
+ * `@tdt/proto/contracts/auth-events`): the kit knows how to read a stream, never whose it is.
+ */
+export interface EventSource<E> {
+  stream: string;
+  /** Every subject on the stream, as one filter ("auth.>"). */
+  subjects: string;
+  /** The event on `subject`, or undefined for a subject the contract does not know. */
+  decode(subject: string, data: Uint8Array): E | undefined;
 }
 
-/** The message on `subject` decoded, or undefined for a subject this contract does not know. */
-export function decodeAuthEvent(subject: string, data: Uint8Array): AuthEvent | undefined {
-  switch (subject) {
-    case AUTH_SUBJECTS.sessionExpired:
-      return { subject, event: SessionExpired.decode(data) };
-    case AUTH_SUBJECTS.sessionRevoked:
-      return { subject, event: SessionRevoked.decode(data) };
-    case AUTH_SUBJECTS.userDeactivated:
-      return { subject, event: UserDeactivated.decode(data) };
-    default:
-      return undefined;
-  }
+/**
+ * A durable consumer a service declares (`consumers` of its started service): the server
+ * remembers what was acknowledged, so events published while the service was down are handled
+ * when it is back. A message is acknowledged only after `handle` resolves, and redelivered
+ * after a failure, so `handle` must be idempotent.
+ */
+export interface EventConsumer<E = unknown> {
+  source: EventSource<E>;
+  /** The durable name; the service's NATS user alone may use it (infra/nats/nats.conf). */
+  durable: string;
+  /** One subject of the stream. */
+  subject: string;
+  handle(event: E): Promise<void>;
 }
 
-/** Creates the stream when missing: auth, its owner and only publisher, calls it before publishing. */
-export async function ensureAuthEventsStream(nc: NatsConnection): Promise<void> {
+/**
+ * Creates the stream when missing: its owner, the only publisher, calls it before publishing.
+ * Events are kept 30 days on file; a re-publish with the same `Nats-Msg-Id` within ten minutes
+ * (an outbox relay after a crash) is dropped.
+ */
+export async function ensureStream(nc: NatsConnection, source: Pick<EventSource<unknown>, "stream" | "subjects">) {
   const jsm = await jetstreamManager(nc);
   try {
-    await jsm.streams.info(AUTH_EVENTS_STREAM);
+    await jsm.streams.info(source.stream);
   } catch {
     await jsm.streams
       .add({
-        name: AUTH_EVENTS_STREAM,
-        subjects: ["auth.>"],
+        name: source.stream,
+        subjects: [source.subjects],
         retention: RetentionPolicy.Limits,
         storage: StorageType.File,
         max_age: 30 * 24 * 3600 * 1e9,
-        // Nats-Msg-Id deduplicates a relay's re-publish within this window.
         duplicate_window: 10 * 60 * 1e9,
       })
       .catch(async (error: unknown) => {
         // Another process created it between our two calls.
-        await jsm.streams.info(AUTH_EVENTS_STREAM).catch(() => {
+        await jsm.streams.info(source.stream).catch(() => {
           throw error;
         });
       });
@@ -76,12 +67,12 @@ export async function ensureAuthEventsStream(nc: NatsConnection): Promise<void> 
 }
 
 /**
- * Throws until auth has created the stream. Consumers never create it, as
- * their NATS users may not (infra/nats/nats.conf); their consumers retry until it is there.
+ * Throws until the owner has created the stream. Consumers never create it, as their NATS
+ * users may not (infra/nats/nats.conf); their consumers retry until it is there.
  */
-async function authEventsStreamExists(nc: NatsConnection): Promise<void> {
+async function streamExists(nc: NatsConnection, stream: string): Promise<void> {
   const jsm = await jetstreamManager(nc);
-  await jsm.streams.info(AUTH_EVENTS_STREAM);
+  await jsm.streams.info(stream);
 }
 
 /**
@@ -91,6 +82,7 @@ async function authEventsStreamExists(nc: NatsConnection): Promise<void> {
  */
 async function keepConsuming(
   nc: NatsConnection,
+  stream: string,
   open: () => Promise<ConsumerMessages>,
   onMessage: (message: JsMsg) => Promise<void>,
   log: Logger,
@@ -98,7 +90,7 @@ async function keepConsuming(
   let stopped = false;
   // A first failure (NATS up but the stream not ready, say) is retried like any later one.
   let current: ConsumerMessages | undefined = await open().catch((error: unknown) => {
-    log.warn({ err: error }, "cannot consume auth events yet; retrying");
+    log.warn({ err: error, stream }, "cannot consume events yet; retrying");
     return undefined;
   });
 
@@ -108,13 +100,14 @@ async function keepConsuming(
 
   void (async () => {
     while (!stopped) {
-      if (current) await drain(current).catch((error: unknown) => log.warn({ err: error }, "auth events interrupted"));
+      if (current)
+        await drain(current).catch((error: unknown) => log.warn({ err: error, stream }, "events interrupted"));
       current = undefined;
       // Never a tight loop, whatever ended the last consumer.
       await new Promise((wake) => setTimeout(wake, 100));
       while (!stopped && !current) {
         current = await open().catch(async (error: unknown) => {
-          log.warn({ err: error }, "cannot consume auth events yet; retrying");
+          log.warn({ err: error, stream }, "cannot consume events yet; retrying");
           await new Promise((wake) => setTimeout(wake, 500));
           return undefined;
         });
@@ -134,90 +127,89 @@ async function keepConsuming(
   };
 }
 
-function decodeOrWarn(message: JsMsg, log: Logger): AuthEvent | undefined {
+function decodeOrWarn<E>(source: EventSource<E>, message: JsMsg, log: Logger): E | undefined {
   try {
-    return decodeAuthEvent(message.subject, message.data);
+    return source.decode(message.subject, message.data);
   } catch (error) {
-    log.warn({ err: error, subject: message.subject }, "undecodable auth event skipped");
+    log.warn({ err: error, subject: message.subject }, "undecodable event skipped");
     return undefined;
   }
 }
 
 /**
- * Follows the auth events from `since` on with an ordered (ephemeral) consumer, calling
- * `handle` for each: for state a process keeps in memory, such as the gateway's revocations.
+ * Follows a stream from `since` on with an ordered (ephemeral) consumer, calling `handle` for
+ * each event: for state a process keeps in memory, such as the revocations of the verifiers.
  * After an outage it starts again right after the last event it saw, so nothing is skipped or
  * handled twice.
  */
-export async function followAuthEvents(
+export async function followEvents<E>(
   nc: NatsConnection,
+  source: EventSource<E>,
   since: Date,
-  handle: (item: AuthEvent) => void,
+  handle: (event: E) => void,
   log: Logger,
 ): Promise<() => Promise<void>> {
   const js = jetstream(nc);
   let lastSeq = 0;
   const open = async () => {
-    await authEventsStreamExists(nc);
+    await streamExists(nc, source.stream);
     const start =
       lastSeq > 0
         ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: lastSeq + 1 }
         : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: since.toISOString() };
     // One subject as a string: nats-server 2.9 (Debian's) does not know the list form.
-    const consumer = await js.consumers.get(AUTH_EVENTS_STREAM, { filter_subjects: "auth.>", ...start });
+    const consumer = await js.consumers.get(source.stream, { filter_subjects: source.subjects, ...start });
     return consumer.consume();
   };
   return keepConsuming(
     nc,
+    source.stream,
     open,
     async (message) => {
       lastSeq = message.seq;
-      const item = decodeOrWarn(message, log);
-      if (item) handle(item);
+      const event = decodeOrWarn(source, message, log);
+      if (event !== undefined) handle(event);
     },
     log,
   );
 }
 
-/**
- * A durable consumer of one auth subject, for a service that acts on events: the server
- * remembers what was acknowledged, so events published while the service was down are handled
- * when it is back. A message is acknowledged only after `handle` resolves, and redelivered
- * after a failure, so `handle` must be idempotent.
- */
-export async function consumeAuthEvents(
+/** Runs one declared durable consumer (see `EventConsumer`); returns a function that stops it. */
+export async function consumeDurably<E>(
   nc: NatsConnection,
-  options: { durable: string; subject: string; handle: (item: AuthEvent) => Promise<void>; log: Logger },
+  consumer: EventConsumer<E>,
+  log: Logger,
 ): Promise<() => Promise<void>> {
+  const { stream } = consumer.source;
   const js = jetstream(nc);
   const open = async () => {
-    await authEventsStreamExists(nc);
+    await streamExists(nc, stream);
     const jsm = await jetstreamManager(nc);
-    await jsm.consumers.info(AUTH_EVENTS_STREAM, options.durable).catch(() =>
-      jsm.consumers.add(AUTH_EVENTS_STREAM, {
-        durable_name: options.durable,
-        filter_subject: options.subject,
+    await jsm.consumers.info(stream, consumer.durable).catch(() =>
+      jsm.consumers.add(stream, {
+        durable_name: consumer.durable,
+        filter_subject: consumer.subject,
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
         ack_wait: 30 * 1e9,
       }),
     );
-    const consumer = await js.consumers.get(AUTH_EVENTS_STREAM, options.durable);
-    return consumer.consume();
+    return (await js.consumers.get(stream, consumer.durable)).consume();
   };
   return keepConsuming(
     nc,
+    stream,
     open,
     async (message) => {
-      const item = decodeOrWarn(message, options.log);
+      const event = decodeOrWarn(consumer.source, message, log);
       try {
-        if (item) await options.handle(item);
+        if (event !== undefined) await consumer.handle(event);
         message.ack();
       } catch (error) {
-        options.log.warn({ err: error, subject: message.subject }, "auth event handling failed; will retry");
+        log.warn({ err: error, subject: message.subject }, "event handling failed; will retry");
         message.nak(1000);
       }
     },
-    options.log,
+    log,
   );
 }

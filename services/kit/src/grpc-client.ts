@@ -71,24 +71,25 @@ export const CHANNEL_OPTIONS: ChannelOptions = {
 };
 
 /**
- * The service config of a client of `definition`: round_robin over every address its target
+ * The service config of a client of the RPCs at `paths`: round_robin over every address its target
  * resolves to, and a retry on UNAVAILABLE for the read-only methods alone (READ_ONLY_CALLS).
  * Retries stay within the call's deadline.
  */
 export function serviceConfig(paths: string[]): string {
   const reads = paths.filter((path) => READ_ONLY_CALLS.has(path));
-  const name = reads.map((path) => {
+  // The methods the retry policy applies to, as the service config's `name` list wants them.
+  const readMethods = reads.map((path) => {
     const [, service, method] = path.split("/");
     return { service, method };
   });
   return JSON.stringify({
     loadBalancingConfig: [{ round_robin: {} }],
     methodConfig:
-      name.length === 0
+      readMethods.length === 0
         ? []
         : [
             {
-              name,
+              name: readMethods,
               retryPolicy: {
                 maxAttempts: 4,
                 initialBackoff: "0.05s",

@@ -54,3 +54,63 @@ function natsUser(credentials: NatsCredentials | undefined): string | undefined 
   if ("user" in credentials) return credentials.user;
   return "token" in credentials ? "(token)" : "(creds file)";
 }
+
+/** How often to say that NATS is still out of reach. */
+const WAITING_WARNING_MS = 10_000;
+
+/**
+ * The one NATS connection of a process, opened the first time something asks for it (the
+ * outbox relay, a durable consumer, the revocation feed) and shared by all of them. Opening
+ * waits for NATS for ever, in the background: the process serves meanwhile.
+ */
+export interface NatsLink {
+  /** The connection once it is open, else undefined (and the first call starts opening it). */
+  current(): NatsConnection | undefined;
+  /** Resolves with the connection once it is open; never rejects while the link is open. */
+  connection(): Promise<NatsConnection>;
+  /** Drains the connection if it was opened; one still being opened is closed once it is. */
+  close(): Promise<void>;
+}
+
+/** A lazily opened connection as `name`, this process's name on NATS and in its logs. */
+export function natsLink(settings: NatsSettings, name: string, log: Logger): NatsLink {
+  let opening: Promise<NatsConnection> | undefined;
+  let open: NatsConnection | undefined;
+  let closed = false;
+
+  const connection = (): Promise<NatsConnection> => {
+    if (!opening) {
+      // connectNats waits for the first connect for ever; say so while it does.
+      const warning = setInterval(
+        () => log.warn({ url: redactUrl(settings.natsUrl) }, "nats not reachable yet; events wait until it is"),
+        WAITING_WARNING_MS,
+      );
+      warning.unref();
+      opening = connectNats(settings, name, log).then(
+        async (nc) => {
+          clearInterval(warning);
+          if (closed) await nc.close();
+          open = nc;
+          return nc;
+        },
+        (error: unknown) => {
+          clearInterval(warning);
+          throw error;
+        },
+      );
+    }
+    return opening;
+  };
+
+  return {
+    current() {
+      if (!opening) void connection().catch((error: unknown) => log.error({ err: error }, "nats connect failed"));
+      return open;
+    },
+    connection,
+    async close() {
+      closed = true;
+      if (open && !open.isClosed()) await open.drain().catch(() => {});
+    },
+  };
+}

@@ -1,11 +1,9 @@
-import { redactUrl } from "./config.js";
-import { followAuthEvents } from "./events.js";
+import { AUTH_EVENTS } from "@tdt/proto/contracts/auth-events";
+import { followEvents } from "./events.js";
 import type { Logger } from "./logger.js";
-import { connectNats, type NatsConnection, type NatsSettings } from "./nats.js";
+import type { NatsLink } from "./nats.js";
 import type { RevocationList } from "./revocations.js";
 
-/** How often to say that NATS is still out of reach. */
-const WAITING_WARNING_MS = 10_000;
 /** After a failure to follow, wait this long, doubling up to the maximum, so a lasting fault logs sparingly. */
 const FIRST_RETRY_DELAY_MS = 1_000;
 const MAX_RETRY_DELAY_MS = 30_000;
@@ -15,22 +13,19 @@ export interface RevocationFeed {
 }
 
 /**
- * Feeds `revocations` from the auth events, in the background: the process serves while NATS
- * is out of reach (tokens then stay valid until their `exp`, as without events) and catches up
- * once it connects, replaying every event that can still matter to an unexpired access token.
+ * Feeds `revocations` from the auth events over the process's NATS link, in the background:
+ * the process serves while NATS is out of reach (tokens then stay valid until their `exp`, as
+ * without events) and catches up once it connects, replaying every event that can still
+ * matter to an unexpired access token. Closing it leaves the link open: its owner closes it.
  */
-export function followRevocations(
-  options: NatsSettings & {
-    /** This process's name on the NATS connection. */
-    name?: string;
-    revocations: RevocationList;
-    accessTokenTtlSeconds: number;
-    log: Logger;
-  },
-): RevocationFeed {
-  const { natsUrl, revocations, accessTokenTtlSeconds, log } = options;
+export function followRevocations(options: {
+  nats: NatsLink;
+  revocations: RevocationList;
+  accessTokenTtlSeconds: number;
+  log: Logger;
+}): RevocationFeed {
+  const { revocations, accessTokenTtlSeconds, log } = options;
   let closed = false;
-  let nc: NatsConnection | undefined;
   let stopFollowing: (() => Promise<void>) | undefined;
   let wakeUp: (() => void) | undefined;
 
@@ -43,33 +38,17 @@ export function followRevocations(
       };
     });
 
-  const connect = async (): Promise<NatsConnection> => {
-    // connectNats waits for the first connect for ever; say so while it does.
-    const warning = setInterval(
-      () => log.warn({ url: redactUrl(natsUrl) }, "nats not reachable yet; revoked sessions are not seen until it is"),
-      WAITING_WARNING_MS,
-    );
-    warning.unref();
-    try {
-      return await connectNats(options, options.name ?? "gateway", log);
-    } finally {
-      clearInterval(warning);
-    }
-  };
-
   const run = async () => {
     let retryDelay = FIRST_RETRY_DELAY_MS;
     while (!closed) {
       try {
-        nc ??= await connect();
-        if (closed) {
-          await nc.close();
-          return;
-        }
+        const nc = await options.nats.connection();
+        if (closed) return;
         // Every event that can still matter: an access token issued before it lives at most the TTL.
         const since = new Date(Date.now() - (accessTokenTtlSeconds + 60) * 1000);
-        stopFollowing = await followAuthEvents(nc, since, (item) => revocations.record(item), log);
-        log.info({ since: since.toISOString() }, "following auth events");
+        stopFollowing = await followEvents(nc, AUTH_EVENTS, since, (item) => revocations.record(item), log);
+        if (closed) await stopFollowing();
+        else log.info({ since: since.toISOString() }, "following auth events");
         return;
       } catch (error) {
         if (closed) return;
@@ -85,10 +64,7 @@ export function followRevocations(
     async close() {
       closed = true;
       wakeUp?.();
-      // Still waiting for NATS: `run` closes the connection once it has one.
-      if (!nc) return;
       await stopFollowing?.();
-      await nc.close();
     },
   };
 }

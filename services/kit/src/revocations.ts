@@ -1,5 +1,5 @@
+import { AUTH_SUBJECTS, type AuthEvent } from "@tdt/proto/contracts/auth-events";
 import { AppError } from "./errors.js";
-import { AUTH_SUBJECTS, type AuthEvent } from "./events.js";
 import type { AccessClaims } from "./tokens.js";
 
 /**

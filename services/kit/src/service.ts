@@ -1,11 +1,14 @@
 import type { Sql } from "postgres";
 import { type ConfigOf, type ConfigSpec, env, loadConfig, shared } from "./config.js";
 import { connectDatabase } from "./database.js";
+import { consumeDurably, type EventConsumer } from "./events.js";
 import { exitOnUncaughtException } from "./fatal-exit.js";
 import { type GrpcServerHandle, type ServiceBinding, startGrpcServer } from "./grpc-server.js";
 import { grpcTlsSetting } from "./grpc-tls.js";
 import { createLogger, type Logger } from "./logger.js";
 import { migrate } from "./migrations.js";
+import { type NatsConnection, type NatsLink, natsLink } from "./nats.js";
+import { OutboxRelay } from "./outbox.js";
 import { onShutdown } from "./shutdown.js";
 import { announceListening } from "./supervision.js";
 
@@ -22,6 +25,8 @@ function baseSpec(name: string, defaultPort: number) {
     /** Connections in this process's database pool. */
     databasePoolMax: env.int("DATABASE_POOL_MAX", 10, 1, 1000),
     logLevel: shared.logLevel,
+    natsUrl: shared.natsUrl,
+    natsCredentials: shared.natsCredentials,
     /**
      * How long a service keeps answering after SIGTERM, reporting NOT_SERVING, before it stops
      * accepting calls: the time its callers and Kubernetes take to stop sending it any.
@@ -34,13 +39,20 @@ export interface ServiceParts<C> {
   config: C;
   sql: Sql;
   log: Logger;
+  /**
+   * The process's one NATS connection, opened on first use and shared by the outbox relay,
+   * the durable consumers and the revocation feed; the kit drains it on shutdown.
+   */
+  nats: NatsLink;
 }
 
 export interface StartedService {
   bindings: ServiceBinding[];
+  /** The durable consumers the kit runs on the NATS link (handlers in the service's `src/events.ts`). */
+  consumers?: EventConsumer<unknown>[];
   /** Readiness beyond the database, e.g. a required downstream link. */
   isServing?: () => boolean;
-  /** Runs after gRPC has drained and before the pool closes. */
+  /** Runs after gRPC has drained and the consumers have stopped, before the outbox relay and the pool close. */
   stop?: () => Promise<void>;
 }
 
@@ -59,12 +71,19 @@ export interface ServiceDefinition<S extends ConfigSpec> {
   database: string;
   migrationsDir: string;
   config: S;
+  /**
+   * Relays the service's `outbox` table (see outbox.ts) to JetStream; `prepare` runs before
+   * the first publish and after a failure, e.g. to create the stream the service owns.
+   */
+  outbox?: { prepare?: (nc: NatsConnection) => Promise<void> };
   start(parts: ServiceParts<ConfigOf<S> & ConfigOf<ReturnType<typeof baseSpec>>>): Promise<StartedService>;
 }
 
 /**
- * The shared service defaults: config from env, logger, database created and migrated,
- * handlers bound with `grpc.health.v1`, graceful shutdown on SIGTERM.
+ * The shared service defaults: config from env, logger, database created and migrated, one
+ * lazily opened NATS connection with the outbox relay and the durable consumers on it, handlers
+ * bound with `grpc.health.v1`, graceful shutdown on SIGTERM. NATS being down never stops a
+ * service: the outbox keeps the events and the consumers catch up once it is back.
  */
 export async function runService<S extends ConfigSpec>(definition: ServiceDefinition<S>): Promise<GrpcServerHandle> {
   const config = {
@@ -89,7 +108,13 @@ export async function runService<S extends ConfigSpec>(definition: ServiceDefini
     });
     closable.sql = sql;
     await migrate(sql, definition.migrationsDir, log);
-    const started = await definition.start({ config, sql, log });
+    const nats = natsLink(config, definition.name, log);
+    const started = await definition.start({ config, sql, log, nats });
+    const relay = definition.outbox
+      ? new OutboxRelay({ sql, nats: () => nats.current(), prepare: definition.outbox.prepare, log })
+      : undefined;
+    await relay?.start();
+    const consumers = startConsumers(nats, started.consumers ?? [], log);
     const server = await startGrpcServer({
       host: config.bindHost,
       port: config.port,
@@ -102,8 +127,19 @@ export async function runService<S extends ConfigSpec>(definition: ServiceDefini
     });
     closable.server = server;
     onShutdown(log, [
+      // In-flight calls finish first; the events they write still go out through the relay.
       () => server.shutdown(undefined, config.shutdownDelayMs),
+      () => consumers.stop(),
       async () => started.stop?.(),
+      async () => {
+        if (!relay) return;
+        await relay.stop();
+        // One last batch, so the events of the last calls leave now rather than at the next start;
+        // at most a second (NATS may be away): what is not sent stays in the outbox, and a
+        // re-publish at the next start is deduplicated by its id.
+        await Promise.race([relay.relayBatch().catch(() => {}), new Promise((wake) => setTimeout(wake, 1000))]);
+      },
+      () => nats.close(),
       () => sql.end({ timeout: 5 }),
     ]);
     announceListening(definition.name, server.port);
@@ -112,4 +148,25 @@ export async function runService<S extends ConfigSpec>(definition: ServiceDefini
     log.fatal({ err: error }, "failed to start");
     process.exit(1);
   }
+}
+
+/** Runs each consumer once the link is open, in the background; `stop` ends them all. */
+function startConsumers(nats: NatsLink, consumers: EventConsumer<unknown>[], log: Logger): { stop(): Promise<void> } {
+  if (consumers.length === 0) return { stop: async () => {} };
+  const stops: Array<() => Promise<void>> = [];
+  let stopped = false;
+  const started = nats.connection().then(async (nc) => {
+    for (const consumer of consumers) {
+      if (stopped) return;
+      stops.push(await consumeDurably(nc, consumer, log));
+    }
+  });
+  return {
+    async stop() {
+      stopped = true;
+      // A consumer still opening (NATS up, the stream not yet there) is stopped once it is open.
+      if (nats.current()) await Promise.race([started, new Promise((wake) => setTimeout(wake, 1000))]);
+      await Promise.all(stops.map((stop) => stop()));
+    },
+  };
 }

@@ -1,12 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { AUTH_EVENTS, AUTH_EVENTS_STREAM } from "@tdt/proto/contracts/auth-events";
 import type { Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect as connectSql, createDatabase, dropDatabase } from "../../../tests/support/database.js";
 import { type PrivateNats, startPrivateNats } from "../../../tests/support/nats.js";
 import { testLogger } from "../../../tests/support/silent-logger.js";
-import { AUTH_EVENTS_STREAM, ensureAuthEventsStream } from "../src/events.js";
+import { ensureStream } from "../src/events.js";
 import { OutboxRelay, writeOutboxEvent } from "../src/outbox.js";
 
 let database: { name: string; url: string };
@@ -23,7 +24,7 @@ beforeAll(async () => {
   nats = await startPrivateNats();
   // As auth, the relay's user: the only one that may create the stream and publish auth.>.
   nc = await connect({ servers: nats.url, user: "auth", pass: nats.passwords.auth });
-  await ensureAuthEventsStream(nc);
+  await ensureStream(nc, AUTH_EVENTS);
 });
 
 afterAll(async () => {

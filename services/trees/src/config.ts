@@ -4,8 +4,6 @@ export const treesConfig = {
   authAddress: shared.authAddress,
   jwksCacheDir: shared.jwksCacheDir,
   /** The auth events: tokens of ended login sessions stop working here too. */
-  natsUrl: shared.natsUrl,
-  natsCredentials: shared.natsCredentials,
   accessTokenTtlSeconds: shared.accessTokenTtlSeconds,
   /** Load the demo trees into an empty database (the run command sets it). */
   demoData: env.bool("DEMO_DATA", false),

@@ -16,11 +16,11 @@ await runService({
   database: "tdt_trees",
   migrationsDir: fileURLToPath(new URL("../migrations", import.meta.url)),
   config: treesConfig,
-  async start({ config, sql, log }) {
+  async start({ config, sql, log, nats }) {
     const store = new TreeStore(sql);
     if (config.demoData) await loadDemoTrees(sql, store, log);
     const auth = createServiceClient(AuthServiceService, config.authAddress, { timeoutMs: 3000, tls: config.grpcTls });
-    const { verifier, close } = revocationAwareVerifier({ ...config, auth, name: "trees", log });
+    const { verifier, close } = revocationAwareVerifier({ ...config, nats, auth, name: "trees", log });
     return {
       bindings: [implement(TreesServiceService, treesHandlers(store, verifier), log)],
       stop: async () => {

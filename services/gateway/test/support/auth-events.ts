@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { AUTH_SUBJECTS } from "@tdt/kit";
+import { AUTH_SUBJECTS } from "@tdt/proto/contracts/auth-events";
 
 /** The event auth publishes when a login session is logged out. */
 export function sessionRevoked(sid: string) {
