@@ -14,9 +14,7 @@ export function exitOnUncaughtException(log: Logger, close: () => Promise<unknow
     if (exiting) return;
     exiting = true;
     setTimeout(() => process.exit(1), graceMs);
-    // pino writes in the background: the fatal line goes out first, whatever closing prints.
-    new Promise<void>((flushed) => log.flush(() => flushed()))
-      .then(close)
+    close()
       .catch((closing: unknown) => log.error({ err: closing }, "closing after an uncaught exception failed"))
       .finally(() => process.exit(1));
   });
