@@ -1,4 +1,5 @@
-import { type AccessTokenVerifier, AppError, hasRole } from "@tdt/kit";
+import { type AccessTokenVerifier, AppError } from "@tdt/kit";
+import { hasRole } from "@tdt/proto/contracts/access";
 import type { ListSessionsRequest, StartSessionRequest } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { callerOf, callOptionsOf, requireUser } from "../authenticate.js";
