@@ -145,7 +145,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
 
   await registerDocs(app);
   await app.register(healthRoutes, { health });
-  await app.register(wellKnownRoutes, { downstream: options.downstream });
+  await app.register(wellKnownRoutes, { downstream: options.downstream, verifier: options.verifier });
   await app.register(authRoutes, {
     prefix: "/api/v1/auth",
     downstream: options.downstream,
