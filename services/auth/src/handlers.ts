@@ -1,15 +1,15 @@
 import {
-  type AccessClaims,
   AccessTokenVerifier,
   AppError,
+  authorizer,
   checks,
   type Handlers,
   inTransaction,
   type Logger,
-  type RequestContext,
   type Role,
   type Sql,
 } from "@tdt/kit";
+import { AUTH_ACCESS } from "@tdt/proto/contracts/access";
 import type { AuthServiceService, ClientInfo, LoginSession } from "@tdt/proto/tdt/auth/v1/auth";
 import { trustedClient } from "./client-address.js";
 import { announceUserDeactivated } from "./events.js";
@@ -50,7 +50,6 @@ export interface AuthDeps {
 
 const invalidCredentials = () => new AppError("unauthenticated", "invalid_credentials");
 const notFound = () => new AppError("not_found", "not_found");
-const forbidden = () => new AppError("forbidden", "forbidden");
 
 /** The gRPC handlers: thin, each checks its caller and calls the domain and the stores (no SQL here). */
 export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService> {
@@ -68,12 +67,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
     refetchIntervalMs: 1000,
   });
 
-  const caller = (ctx: RequestContext): Promise<AccessClaims> => verifier.verify(ctx.accessToken);
-  const admin = async (ctx: RequestContext): Promise<AccessClaims> => {
-    const claims = await caller(ctx);
-    if (claims.role !== "admin") throw forbidden();
-    return claims;
-  };
+  const authorize = authorizer(verifier, AUTH_ACCESS);
 
   /** Opens a login session under the current policy and mints its first pair. */
   const startLoginSession = async (user: UserRow, client: ClientInfo) => {
@@ -167,14 +161,14 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
     },
 
     async getMe(_request, ctx) {
-      const claims = await caller(ctx);
+      const claims = await authorize("getMe", ctx);
       const user = await findUserById(sql, claims.sub);
       if (!user) throw new AppError("unauthenticated", "session_revoked");
       return { user: toUser(user) };
     },
 
     async logout(request, ctx) {
-      const claims = await caller(ctx);
+      const claims = await authorize("logout", ctx);
       checks().maxLength(["body", "refresh_token"], request.refresh_token, REQUEST_LIMITS.refreshTokenMax).done();
       // A refresh token handed in with the logout ends its own login session too, if it is the caller's.
       const handedIn = request.refresh_token
@@ -191,7 +185,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
     },
 
     async listLoginSessions(_request, ctx) {
-      const claims = await caller(ctx);
+      const claims = await authorize("listLoginSessions", ctx);
       const rows = await listOpenLoginSessions(sql, claims.sub);
       const sessions: LoginSession[] = rows
         .filter((row) => row.idle_expires_at === null || row.idle_expires_at > new Date())
@@ -209,7 +203,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
     },
 
     async revokeLoginSession(request, ctx) {
-      const claims = await caller(ctx);
+      const claims = await authorize("revokeLoginSession", ctx);
       checks().uuid(["path", "sid"], request.sid).done();
       const ended = await inTransaction(sql, (tx) =>
         endLoginSessions(tx, { sids: [request.sid], userId: claims.sub }, { kind: "revoked", reason: "user_revoked" }),
@@ -219,7 +213,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
     },
 
     async listUsers(request, ctx) {
-      await admin(ctx);
+      await authorize("listUsers", ctx);
       checks().page(request).done();
       const limit = Math.min(Math.max(request.limit || 50, 1), 100);
       const skip = Math.max(request.skip || 0, 0);
@@ -228,7 +222,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
     },
 
     async updateUser(request, ctx) {
-      const claims = await admin(ctx);
+      const claims = await authorize("updateUser", ctx);
       checks().uuid(["path", "id"], request.id).done();
       if (request.role !== undefined && !isRole(request.role)) {
         throw AppError.invalid([{ loc: ["body", "role"], msg: "Must be technician, engineer or admin", type: "enum" }]);
@@ -262,12 +256,12 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
     },
 
     async getSessionPolicy(_request, ctx) {
-      await admin(ctx);
+      await authorize("getSessionPolicy", ctx);
       return { policy: await currentPolicy(sql) };
     },
 
     async setSessionPolicy(request, ctx) {
-      await admin(ctx);
+      await authorize("setSessionPolicy", ctx);
       const policy = resolvePolicy(request, deps.sessionPolicyMinSeconds);
       await saveSessionPolicy(sql, policy);
       return { policy };

@@ -41,6 +41,23 @@ const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; detail: string }> 
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, detail: "request_too_large" },
 };
 
+/** The schemas routes refer to by `$id`. */
+export const SHARED_SCHEMAS = [
+  ErrorSchema,
+  ValidationErrorSchema,
+  ...AUTH_SCHEMAS,
+  ...TREE_SCHEMAS,
+  ...SESSION_SCHEMAS,
+];
+
+/** Every group of declared routes (route.ts), at its prefix. */
+export const API_ROUTES = [
+  { plugin: wellKnownRoutes, prefix: "" },
+  { plugin: authRoutes, prefix: "/api/v1/auth" },
+  { plugin: treesRoutes, prefix: "/api/v1/trees" },
+  { plugin: sessionsRoutes, prefix: "/api/v1/sessions" },
+] as const;
+
 /** The gateway as a fastify app, without listening: main.ts listens, tests inject. */
 export async function buildGateway(options: GatewayOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -77,8 +94,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     if (name && health.isDown(name)) return reply.code(503).send({ detail: "service_unavailable" });
   });
 
-  const sharedSchemas = [ErrorSchema, ValidationErrorSchema, ...AUTH_SCHEMAS, ...TREE_SCHEMAS, ...SESSION_SCHEMAS];
-  for (const schema of sharedSchemas) app.addSchema(schema);
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   app.decorateRequest("caller", null);
 
   app.addHook("onSend", async (request, reply) => {
@@ -145,21 +161,8 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
 
   await registerDocs(app);
   await app.register(healthRoutes, { health });
-  await app.register(wellKnownRoutes, { downstream: options.downstream });
-  await app.register(authRoutes, {
-    prefix: "/api/v1/auth",
-    downstream: options.downstream,
-    verifier: options.verifier,
-  });
-  await app.register(treesRoutes, {
-    prefix: "/api/v1/trees",
-    downstream: options.downstream,
-    verifier: options.verifier,
-  });
-  await app.register(sessionsRoutes, {
-    prefix: "/api/v1/sessions",
-    downstream: options.downstream,
-    verifier: options.verifier,
-  });
+  for (const { plugin, prefix } of API_ROUTES) {
+    await app.register(plugin, { prefix, downstream: options.downstream, verifier: options.verifier });
+  }
   return app;
 }

@@ -1,12 +1,5 @@
-import {
-  type AccessClaims,
-  type AccessTokenVerifier,
-  AppError,
-  bearerToken,
-  type CallOptions,
-  hasRole,
-  type Role,
-} from "@tdt/kit";
+import { type AccessClaims, type AccessTokenVerifier, AppError, bearerToken, type CallOptions } from "@tdt/kit";
+import { hasRole, type Role } from "@tdt/proto/contracts/access";
 import type { FastifyRequest, onRequestAsyncHookHandler } from "fastify";
 
 /** Who is calling: the verified claims, and the token itself to pass downstream. */
@@ -34,10 +27,10 @@ export function requireUser(verifier: AccessTokenVerifier): onRequestAsyncHookHa
   };
 }
 
-/** An `onRequest` hook, after `requireUser`, that admits only the given roles (admins always). */
-export function requireRole(...allowed: Role[]): onRequestAsyncHookHandler {
+/** An `onRequest` hook, after `requireUser`, that admits only `minimum` and the roles above it. */
+export function requireRole(minimum: Role): onRequestAsyncHookHandler {
   return async (request) => {
-    if (!hasRole(callerOf(request).claims, ...allowed)) throw new AppError("forbidden", "forbidden");
+    if (!hasRole(callerOf(request).claims, minimum)) throw new AppError("forbidden", "forbidden");
   };
 }
 

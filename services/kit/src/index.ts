@@ -1,4 +1,5 @@
 export * from "./auth-verifier.js";
+export * from "./authorization.js";
 export * from "./caller-identity.js";
 export * from "./config.js";
 export * from "./database.js";

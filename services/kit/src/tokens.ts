@@ -1,3 +1,4 @@
+import { ROLES, type Role } from "@tdt/proto/contracts/access";
 import {
   createLocalJWKSet,
   type importJWK,
@@ -9,8 +10,8 @@ import {
 import { AppError } from "./errors.js";
 import type { Logger } from "./logger.js";
 
-export type Role = "technician" | "engineer" | "admin";
-export const ROLES: readonly Role[] = ["technician", "engineer", "admin"];
+/** The roles live with the access table in the contracts; re-exported for the kit's many users of claims. */
+export { ROLES, type Role };
 
 /** The one signing algorithm: verification pins it, so `alg: none` or HS256 never pass. */
 export const TOKEN_ALGORITHM = "EdDSA";
@@ -137,9 +138,4 @@ export class AccessTokenVerifier {
       return verifyJwt(token, this.keys as ReturnType<typeof createLocalJWKSet>, ACCESS_TOKEN_TYPE);
     }
   }
-}
-
-/** True when `role` is one of `allowed`; admins may always act. */
-export function hasRole(claims: AccessClaims, ...allowed: Role[]): boolean {
-  return claims.role === "admin" || allowed.includes(claims.role);
 }

@@ -2,12 +2,13 @@ import {
   type AccessClaims,
   type AccessTokenVerifier,
   AppError,
+  authorizer,
   checks,
   type Handlers,
-  hasRole,
   type RequestContext,
   type ServiceClient,
 } from "@tdt/kit";
+import { hasRole, mayListSessions, SESSIONS_ACCESS } from "@tdt/proto/contracts/access";
 import type { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { Tree, TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 import { renderReport } from "./reports/report.js";
@@ -68,10 +69,11 @@ export function sessionsHandlers(deps: {
   verifier: AccessTokenVerifier;
 }): Handlers<typeof SessionsServiceService> {
   const { store, trees, verifier } = deps;
-  const caller = (ctx: RequestContext) => verifier.verify(ctx.accessToken);
+  const authorize = authorizer(verifier, SESSIONS_ACCESS);
+  type Rpc = keyof typeof SESSIONS_ACCESS;
 
-  const visible = async (ctx: RequestContext, id: string) => {
-    const claims = await caller(ctx);
+  const visible = async (rpc: Rpc, ctx: RequestContext, id: string) => {
+    const claims = await authorize(rpc, ctx);
     checkSessionId(id);
     const row = await store.get(id);
     if (!row || !canSee(claims, row)) throw notFound();
@@ -84,11 +86,12 @@ export function sessionsHandlers(deps: {
    * connection that a second query must not wait behind.
    */
   const changeAsOwner = async (
+    rpc: Rpc,
     ctx: RequestContext,
     id: string,
     change: (row: SessionRow, tree: Tree) => SessionState,
   ) => {
-    const { claims, row: seen } = await visible(ctx, id);
+    const { claims, row: seen } = await visible(rpc, ctx, id);
     const tree = await store.tree(seen.tree_id, seen.tree_version);
     const row = await store.change(id, async (current) => {
       if (current.user_id !== claims.sub) throw new AppError("forbidden", "forbidden");
@@ -100,9 +103,8 @@ export function sessionsHandlers(deps: {
 
   return {
     async listSessions(request, ctx) {
-      const claims = await caller(ctx);
-      const others = request.all || (request.user_id !== undefined && request.user_id !== claims.sub);
-      if (others && !hasRole(claims, "engineer")) throw new AppError("forbidden", "forbidden");
+      const claims = await authorize("listSessions", ctx);
+      if (!mayListSessions(claims, request)) throw new AppError("forbidden", "forbidden");
       checks()
         .uuid(["query", "user_id"], request.user_id, { optional: true })
         .uuid(["query", "tree_id"], request.tree_id, { optional: true })
@@ -123,12 +125,12 @@ export function sessionsHandlers(deps: {
     },
 
     async getSession(request, ctx) {
-      const { row } = await visible(ctx, request.id);
+      const { row } = await visible("getSession", ctx, request.id);
       return { session: toSession(row, await store.tree(row.tree_id, row.tree_version)) };
     },
 
     async startSession(request, ctx) {
-      const claims = await caller(ctx);
+      const claims = await authorize("startSession", ctx);
       const context = request.context ?? {};
       if (Buffer.byteLength(JSON.stringify(context)) > MAX_CONTEXT_BYTES) {
         throw AppError.invalid([
@@ -153,17 +155,17 @@ export function sessionsHandlers(deps: {
         .maxLength(["body", "option_id"], request.option_id, MAX_ID_LENGTH)
         .done();
       const op = stepOp(request);
-      return changeAsOwner(ctx, request.id, (row, tree) => applyStep(row, tree, op, new Date()));
+      return changeAsOwner("stepSession", ctx, request.id, (row, tree) => applyStep(row, tree, op, new Date()));
     },
 
     async completeSession(request, ctx) {
-      return changeAsOwner(ctx, request.id, (row, tree) =>
+      return changeAsOwner("completeSession", ctx, request.id, (row, tree) =>
         completeState(row, tree, { outcome: request.outcome, notes: request.notes }, new Date()),
       );
     },
 
     async exportSession(request, ctx) {
-      const { row } = await visible(ctx, request.id);
+      const { row } = await visible("exportSession", ctx, request.id);
       const tree = await store.tree(row.tree_id, row.tree_version);
       return renderReport(toSession(row, tree), tree, request.format || "json");
     },

@@ -1,11 +1,11 @@
-import { type AccessClaims, type AccessTokenVerifier, AppError, checks, type Handlers, hasRole } from "@tdt/kit";
+import { type AccessClaims, type AccessTokenVerifier, AppError, authorizer, checks, type Handlers } from "@tdt/kit";
+import { hasRole, TREES_ACCESS } from "@tdt/proto/contracts/access";
 import type { TreeInput, TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 import { searchQueryProblems } from "./search-query.js";
 import type { Audience, TreeStore } from "./tree-store.js";
 import { assertValidTree, TREE_LIMITS, TREE_STATUSES } from "./validation.js";
 
 const notFound = () => new AppError("not_found", "not_found");
-const forbidden = () => new AppError("forbidden", "forbidden");
 
 function audienceOf(claims: AccessClaims): Audience {
   return hasRole(claims, "engineer") ? "authors" : "technicians";
@@ -28,16 +28,11 @@ function inputOf(tree: TreeInput | undefined): TreeInput {
 
 /** Thin gRPC handlers: who may do what (SPEC §5.1), then the store. */
 export function treesHandlers(store: TreeStore, verifier: AccessTokenVerifier): Handlers<typeof TreesServiceService> {
-  const caller = (ctx: { accessToken: string | undefined }) => verifier.verify(ctx.accessToken);
-  const author = async (ctx: { accessToken: string | undefined }) => {
-    const claims = await caller(ctx);
-    if (!hasRole(claims, "engineer")) throw forbidden();
-    return claims;
-  };
+  const authorize = authorizer(verifier, TREES_ACCESS);
 
   return {
     async listTrees(request, ctx) {
-      const claims = await caller(ctx);
+      const claims = await authorize("listTrees", ctx);
       checks()
         .maxLength(["query", "category"], request.category, TREE_LIMITS.categoryMax)
         .maxLength(["query", "tag"], request.tag, TREE_LIMITS.tagMax)
@@ -48,12 +43,12 @@ export function treesHandlers(store: TreeStore, verifier: AccessTokenVerifier): 
     },
 
     async listCategories(_request, ctx) {
-      const claims = await caller(ctx);
+      const claims = await authorize("listCategories", ctx);
       return { categories: await store.categories(audienceOf(claims)) };
     },
 
     async searchTrees(request, ctx) {
-      const claims = await caller(ctx);
+      const claims = await authorize("searchTrees", ctx);
       const check = checks().page({ limit: request.limit });
       check.problems.push(...searchQueryProblems(request.q));
       check.done();
@@ -63,7 +58,7 @@ export function treesHandlers(store: TreeStore, verifier: AccessTokenVerifier): 
     },
 
     async getTree(request, ctx) {
-      const claims = await caller(ctx);
+      const claims = await authorize("getTree", ctx);
       checks()
         .uuid(["path", "id"], request.id)
         .range(["query", "version"], request.version, 1, 2 ** 31 - 1)
@@ -74,7 +69,7 @@ export function treesHandlers(store: TreeStore, verifier: AccessTokenVerifier): 
     },
 
     async listTreeVersions(request, ctx) {
-      await author(ctx);
+      await authorize("listTreeVersions", ctx);
       checkTreeId(request.id);
       const versions = await store.versions(request.id);
       if (!versions) throw notFound();
@@ -82,12 +77,12 @@ export function treesHandlers(store: TreeStore, verifier: AccessTokenVerifier): 
     },
 
     async createTree(request, ctx) {
-      const claims = await author(ctx);
+      const claims = await authorize("createTree", ctx);
       return { tree: await store.create(inputOf(request.tree), claims.sub) };
     },
 
     async updateTree(request, ctx) {
-      const claims = await author(ctx);
+      const claims = await authorize("updateTree", ctx);
       checks()
         .uuid(["path", "id"], request.id)
         .range(["body", "version"], request.version, 1, 2 ** 31 - 1)
@@ -96,15 +91,14 @@ export function treesHandlers(store: TreeStore, verifier: AccessTokenVerifier): 
     },
 
     async deleteTree(request, ctx) {
-      const claims = await caller(ctx);
-      if (claims.role !== "admin") throw forbidden();
+      await authorize("deleteTree", ctx);
       checkTreeId(request.id);
       if (!(await store.softDelete(request.id))) throw notFound();
       return {};
     },
 
     async getPublishedTree(request, ctx) {
-      await caller(ctx);
+      await authorize("getPublishedTree", ctx);
       checks().uuid(["body", "tree_id"], request.id).done();
       const tree = await store.get("technicians", request.id);
       if (!tree) throw notFound();

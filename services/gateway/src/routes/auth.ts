@@ -3,34 +3,35 @@ import { type AccessTokenVerifier, ROLES } from "@tdt/kit";
 import type {
   ClientInfo,
   LoginRequest,
+  LoginResponse,
   RefreshRequest,
   RegisterRequest,
   SetSessionPolicyRequest,
   UpdateUserRequest,
 } from "@tdt/proto/tdt/auth/v1/auth";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { callOptionsOf, requireRole, requireUser } from "../authenticate.js";
 import { type Downstream, present } from "../downstream.js";
 import { acceptEmptyJsonBody } from "../optional-json-body.js";
+import { routesOf } from "../route.js";
 import { PRESETS } from "../schemas/auth.js";
-import { BEARER, NO_CONTENT, PAGE_PARAMETERS, ref, totalCountHeader, uuid } from "../schemas/common.js";
-import { BODY_ERRORS, DOWNSTREAM_ERRORS, errorResponses } from "../schemas/errors.js";
+import { PAGE_PARAMETERS, ref, uuid } from "../schemas/common.js";
 
 export interface AuthRoutesOptions {
   downstream: Downstream;
   verifier: AccessTokenVerifier;
 }
 
-const TAGS = ["auth"];
-
 const email = { type: "string", minLength: 3, maxLength: 320 } as const;
 /** Login takes any stored password; the 8–128 rule is for choosing one. */
 const loginPassword = { type: "string", minLength: 1, maxLength: 1024 } as const;
 const refreshToken = { type: "string", minLength: 1, maxLength: 8192 } as const;
-const LOGIN_RESPONSES = {
-  200: { description: "A new login session's token pair", ...ref("TokenPair") },
-  ...errorResponses(...BODY_ERRORS, 401, 429, ...DOWNSTREAM_ERRORS),
-};
+/** Both login routes: the same RPC, whichever way the credentials came; wrong ones are a 401. */
+const LOGIN = {
+  rpc: { client: "auth", method: "login" },
+  response: { description: "A new login session's token pair", ...ref("TokenPair") },
+  send: (answer: LoginResponse) => present(answer.tokens, "tokens"),
+  errors: [401, 429],
+} as const;
 
 /** Where a login comes from, recorded on the login session and used for rate limits. */
 function clientOf(request: FastifyRequest): ClientInfo {
@@ -39,330 +40,255 @@ function clientOf(request: FastifyRequest): ClientInfo {
 
 /** SPEC §4.1 over the AuthService: each route calls the RPC of the same purpose. */
 export async function authRoutes(app: FastifyInstance, { downstream, verifier }: AuthRoutesOptions): Promise<void> {
-  const { auth } = downstream;
-  const user = requireUser(verifier);
-  const admin = [user, requireRole("admin")];
+  const route = routesOf({ tag: "auth", downstream, verifier });
 
-  /** Both login routes: the same RPC, whichever way the credentials came. */
-  const logIn = async (request: FastifyRequest, credentials: Omit<LoginRequest, "client">) => {
-    const login: LoginRequest = { ...credentials, client: clientOf(request) };
-    return present((await auth.login(login, callOptionsOf(request))).tokens, "tokens");
-  };
-
-  app.post<{ Body: Omit<RegisterRequest, "client"> }>(
-    "/register",
-    {
-      schema: {
-        tags: TAGS,
-        summary: "Create an account (role technician)",
-        body: {
-          type: "object",
-          required: ["email", "password", "full_name"],
-          additionalProperties: false,
-          properties: {
-            email: { ...email, format: "email" },
-            password: { type: "string", minLength: 8, maxLength: 128 },
-            full_name: { type: "string", minLength: 1, maxLength: 200 },
-          },
-        },
-        response: {
-          201: { description: "The new user", ...ref("User") },
-          ...errorResponses(...BODY_ERRORS, 409, 429, ...DOWNSTREAM_ERRORS),
-        },
+  route(app, {
+    method: "POST",
+    url: "/register",
+    summary: "Create an account (role technician)",
+    rpc: { client: "auth", method: "register" },
+    body: {
+      type: "object",
+      required: ["email", "password", "full_name"],
+      additionalProperties: false,
+      properties: {
+        email: { ...email, format: "email" },
+        password: { type: "string", minLength: 8, maxLength: 128 },
+        full_name: { type: "string", minLength: 1, maxLength: 200 },
       },
     },
-    async (request, reply) => {
-      const { user } = await auth.register({ ...request.body, client: clientOf(request) }, callOptionsOf(request));
-      return reply.code(201).send(present(user, "user"));
-    },
-  );
+    request: (request: FastifyRequest<{ Body: Omit<RegisterRequest, "client"> }>) => ({
+      ...request.body,
+      client: clientOf(request),
+    }),
+    status: 201,
+    response: { description: "The new user", ...ref("User") },
+    send: (answer) => present(answer.user, "user"),
+    errors: [409, 429],
+  });
 
   // OAuth2 password form: its own scope, the only one that reads forms (and only forms).
   await app.register(async (form) => {
     form.removeContentTypeParser("application/json");
     await form.register(formbody);
-    form.post<{ Body: { username: string; password: string } }>(
-      "/login",
-      {
-        schema: {
-          tags: TAGS,
-          summary: "Log in with the OAuth2 password form (`username` is the email)",
-          consumes: ["application/x-www-form-urlencoded"],
-          body: {
-            type: "object",
-            required: ["username", "password"],
-            additionalProperties: false,
-            properties: {
-              username: email,
-              password: loginPassword,
-              // What OAuth2 clients (Swagger UI's Authorize among them) send besides.
-              grant_type: { type: "string", enum: ["password"] },
-              scope: { type: "string", maxLength: 1024 },
-              client_id: { type: "string", maxLength: 256 },
-              client_secret: { type: "string", maxLength: 256 },
-            },
-          },
-          response: LOGIN_RESPONSES,
+    route(form, {
+      ...LOGIN,
+      method: "POST",
+      url: "/login",
+      summary: "Log in with the OAuth2 password form (`username` is the email)",
+      consumes: ["application/x-www-form-urlencoded"],
+      body: {
+        type: "object",
+        required: ["username", "password"],
+        additionalProperties: false,
+        properties: {
+          username: email,
+          password: loginPassword,
+          // What OAuth2 clients (Swagger UI's Authorize among them) send besides.
+          grant_type: { type: "string", enum: ["password"] },
+          scope: { type: "string", maxLength: 1024 },
+          client_id: { type: "string", maxLength: 256 },
+          client_secret: { type: "string", maxLength: 256 },
         },
       },
-      async (request) => logIn(request, { email: request.body.username, password: request.body.password }),
-    );
+      request: (request: FastifyRequest<{ Body: { username: string; password: string } }>) => ({
+        email: request.body.username,
+        password: request.body.password,
+        client: clientOf(request),
+      }),
+    });
   });
 
-  app.post<{ Body: Omit<LoginRequest, "client"> }>(
-    "/login/json",
-    {
-      schema: {
-        tags: TAGS,
-        summary: "Log in with a JSON body",
-        body: {
-          type: "object",
-          required: ["email", "password"],
-          additionalProperties: false,
-          properties: { email, password: loginPassword },
-        },
-        response: LOGIN_RESPONSES,
-      },
+  route(app, {
+    ...LOGIN,
+    method: "POST",
+    url: "/login/json",
+    summary: "Log in with a JSON body",
+    body: {
+      type: "object",
+      required: ["email", "password"],
+      additionalProperties: false,
+      properties: { email, password: loginPassword },
     },
-    async (request) => logIn(request, request.body),
-  );
+    request: (request: FastifyRequest<{ Body: Omit<LoginRequest, "client"> }>) => ({
+      ...request.body,
+      client: clientOf(request),
+    }),
+  });
 
-  app.post<{ Body: Pick<RefreshRequest, "refresh_token">; Headers: { "idempotency-key"?: string } }>(
-    "/refresh",
-    {
-      schema: {
-        tags: TAGS,
-        summary: "Trade a refresh token for a new pair (the old one is consumed)",
-        description:
-          "Send an `Idempotency-Key` (1–128 visible ASCII characters, new for each refresh) to make a retry safe: " +
-          "the same key with the same refresh token within 60 s answers the same pair, where a second use of the " +
-          "token would otherwise count as reuse and end the login session.",
-        headers: {
-          type: "object",
-          properties: {
-            "idempotency-key": { type: "string", minLength: 1, maxLength: 128, pattern: "^[\\x21-\\x7e]+$" },
-          },
-        },
-        body: {
-          type: "object",
-          required: ["refresh_token"],
-          additionalProperties: false,
-          properties: { refresh_token: refreshToken },
-        },
-        response: {
-          200: { description: "The new token pair", ...ref("TokenPair") },
-          ...errorResponses(...BODY_ERRORS, 401, ...DOWNSTREAM_ERRORS),
-        },
+  route(app, {
+    method: "POST",
+    url: "/refresh",
+    summary: "Trade a refresh token for a new pair (the old one is consumed)",
+    description:
+      "Send an `Idempotency-Key` (1–128 visible ASCII characters, new for each refresh) to make a retry safe: " +
+      "the same key with the same refresh token within 60 s answers the same pair, where a second use of the " +
+      "token would otherwise count as reuse and end the login session.",
+    rpc: { client: "auth", method: "refresh" },
+    headers: {
+      type: "object",
+      properties: {
+        "idempotency-key": { type: "string", minLength: 1, maxLength: 128, pattern: "^[\\x21-\\x7e]+$" },
       },
     },
-    async (request) => {
-      const refresh: RefreshRequest = {
-        ...request.body,
-        client: clientOf(request),
-        idempotency_key: request.headers["idempotency-key"],
-      };
-      return present((await auth.refresh(refresh, callOptionsOf(request))).tokens, "tokens");
+    body: {
+      type: "object",
+      required: ["refresh_token"],
+      additionalProperties: false,
+      properties: { refresh_token: refreshToken },
     },
-  );
+    request: (
+      request: FastifyRequest<{ Body: Pick<RefreshRequest, "refresh_token">; Headers: { "idempotency-key"?: string } }>,
+    ) => ({ ...request.body, client: clientOf(request), idempotency_key: request.headers["idempotency-key"] }),
+    response: { description: "The new token pair", ...ref("TokenPair") },
+    send: (answer) => present(answer.tokens, "tokens"),
+    errors: [401],
+  });
 
-  app.get(
-    "/me",
-    {
-      onRequest: user,
-      schema: {
-        tags: TAGS,
-        summary: "The caller's account",
-        security: BEARER,
-        response: { 200: { description: "The caller", ...ref("User") }, ...errorResponses(401, ...DOWNSTREAM_ERRORS) },
-      },
-    },
-    async (request) => present((await auth.getMe({}, callOptionsOf(request))).user, "user"),
-  );
+  route(app, {
+    method: "GET",
+    url: "/me",
+    summary: "The caller's account",
+    rpc: { client: "auth", method: "getMe" },
+    request: () => ({}),
+    response: { description: "The caller", ...ref("User") },
+    send: (answer) => present(answer.user, "user"),
+  });
 
   // Logout's body is optional: its own scope reads an empty JSON body as none.
   await app.register(async (scope) => {
     acceptEmptyJsonBody(scope);
-    scope.post<{ Body: { refresh_token?: string } | null; Querystring: { all: boolean } }>(
-      "/logout",
-      {
-        onRequest: user,
-        schema: {
-          tags: TAGS,
-          summary: "End the caller's login session (`all=true`: every session of the caller)",
-          description: "The body is optional; a refresh token given in it is consumed too.",
-          security: BEARER,
-          querystring: {
-            type: "object",
-            additionalProperties: false,
-            properties: { all: { type: "boolean", default: false } },
-          },
-          body: {
-            type: ["object", "null"],
-            additionalProperties: false,
-            properties: { refresh_token: refreshToken },
-          },
-          response: { ...NO_CONTENT, ...errorResponses(...BODY_ERRORS, 401, ...DOWNSTREAM_ERRORS) },
-        },
+    route(scope, {
+      method: "POST",
+      url: "/logout",
+      summary: "End the caller's login session (`all=true`: every session of the caller)",
+      description: "The body is optional; a refresh token given in it is consumed too.",
+      rpc: { client: "auth", method: "logout" },
+      querystring: {
+        type: "object",
+        additionalProperties: false,
+        properties: { all: { type: "boolean", default: false } },
       },
-      async (request, reply) => {
-        const refresh_token = request.body?.refresh_token ?? "";
-        await auth.logout({ all: request.query.all, refresh_token }, callOptionsOf(request));
-        return reply.code(204).send();
+      body: {
+        type: ["object", "null"],
+        additionalProperties: false,
+        properties: { refresh_token: refreshToken },
       },
-    );
+      request: ({
+        query,
+        body,
+      }: FastifyRequest<{ Body: { refresh_token?: string } | null; Querystring: { all: boolean } }>) => ({
+        all: query.all,
+        refresh_token: body?.refresh_token ?? "",
+      }),
+      status: 204,
+    });
   });
 
-  app.get(
-    "/sessions",
-    {
-      onRequest: user,
-      schema: {
-        tags: TAGS,
-        summary: "The caller's active login sessions",
-        security: BEARER,
-        response: {
-          200: { description: "Active login sessions", type: "array", items: ref("LoginSession") },
-          ...errorResponses(401, ...DOWNSTREAM_ERRORS),
-        },
-      },
-    },
-    async (request) => (await auth.listLoginSessions({}, callOptionsOf(request))).sessions,
-  );
+  route(app, {
+    method: "GET",
+    url: "/sessions",
+    summary: "The caller's active login sessions",
+    rpc: { client: "auth", method: "listLoginSessions" },
+    request: () => ({}),
+    response: { description: "Active login sessions", type: "array", items: ref("LoginSession") },
+    send: (answer) => answer.sessions,
+  });
 
-  app.delete<{ Params: { sid: string } }>(
-    "/sessions/:sid",
-    {
-      onRequest: user,
-      schema: {
-        tags: TAGS,
-        summary: "Revoke one of the caller's login sessions",
-        security: BEARER,
-        params: { type: "object", required: ["sid"], properties: { sid: uuid } },
-        response: { ...NO_CONTENT, ...errorResponses(401, 404, 422, ...DOWNSTREAM_ERRORS) },
-      },
-    },
-    async (request, reply) => {
-      await auth.revokeLoginSession({ sid: request.params.sid }, callOptionsOf(request));
-      return reply.code(204).send();
-    },
-  );
+  route(app, {
+    method: "DELETE",
+    url: "/sessions/:sid",
+    summary: "Revoke one of the caller's login sessions",
+    rpc: { client: "auth", method: "revokeLoginSession" },
+    params: { type: "object", required: ["sid"], properties: { sid: uuid } },
+    request: ({ params }: FastifyRequest<{ Params: { sid: string } }>) => ({ sid: params.sid }),
+    status: 204,
+    errors: [404],
+  });
 
-  app.get<{ Querystring: { skip: number; limit: number } }>(
-    "/users",
-    {
-      onRequest: admin,
-      schema: {
-        tags: TAGS,
-        summary: "List users (admin)",
-        security: BEARER,
-        querystring: {
-          type: "object",
-          additionalProperties: false,
-          properties: PAGE_PARAMETERS,
-        },
-        response: {
-          200: {
-            description: "One page of users; the total is in `X-Total-Count`",
-            headers: totalCountHeader("users"),
-            type: "array",
-            items: ref("User"),
-          },
-          ...errorResponses(401, 403, 422, ...DOWNSTREAM_ERRORS),
-        },
-      },
+  route(app, {
+    method: "GET",
+    url: "/users",
+    summary: "List users (admin)",
+    rpc: { client: "auth", method: "listUsers" },
+    querystring: { type: "object", additionalProperties: false, properties: PAGE_PARAMETERS },
+    request: ({ query }: FastifyRequest<{ Querystring: { skip: number; limit: number } }>) => query,
+    response: {
+      description: "One page of users; the total is in `X-Total-Count`",
+      type: "array",
+      items: ref("User"),
     },
-    async (request, reply) => {
-      const { users, total } = await auth.listUsers(request.query, callOptionsOf(request));
-      return reply.header("x-total-count", String(total)).send(users);
-    },
-  );
+    total: "users",
+    send: (answer) => answer.users,
+  });
 
-  app.patch<{ Params: { id: string }; Body: Omit<UpdateUserRequest, "id"> }>(
-    "/users/:id",
-    {
-      onRequest: admin,
-      schema: {
-        tags: TAGS,
-        summary: "Change a user's role or deactivate them (admin); deactivating ends their sessions",
-        security: BEARER,
-        params: { type: "object", required: ["id"], properties: { id: uuid } },
-        body: {
-          type: "object",
-          minProperties: 1,
-          additionalProperties: false,
-          properties: { role: { type: "string", enum: ROLES }, is_active: { type: "boolean" } },
-        },
-        response: {
-          200: { description: "The user as changed", ...ref("User") },
-          ...errorResponses(...BODY_ERRORS, 401, 403, 404, ...DOWNSTREAM_ERRORS),
-        },
-      },
+  route(app, {
+    method: "PATCH",
+    url: "/users/:id",
+    summary: "Change a user's role or deactivate them (admin); deactivating ends their sessions",
+    rpc: { client: "auth", method: "updateUser" },
+    params: { type: "object", required: ["id"], properties: { id: uuid } },
+    body: {
+      type: "object",
+      minProperties: 1,
+      additionalProperties: false,
+      properties: { role: { type: "string", enum: ROLES }, is_active: { type: "boolean" } },
     },
-    async (request) => {
-      const update: UpdateUserRequest = { id: request.params.id, ...request.body };
-      return present((await auth.updateUser(update, callOptionsOf(request))).user, "user");
-    },
-  );
+    request: ({ params, body }: FastifyRequest<{ Params: { id: string }; Body: Omit<UpdateUserRequest, "id"> }>) => ({
+      id: params.id,
+      ...body,
+    }),
+    response: { description: "The user as changed", ...ref("User") },
+    send: (answer) => present(answer.user, "user"),
+    // 409 `cannot_change_own_account`: an admin cannot demote or deactivate themselves.
+    errors: [404, 409],
+  });
 
-  app.get(
-    "/session-policy",
-    {
-      onRequest: admin,
-      schema: {
-        tags: TAGS,
-        summary: "The account's session-expiration policy (admin)",
-        security: BEARER,
-        response: {
-          200: { description: "The policy", ...ref("SessionPolicy") },
-          ...errorResponses(401, 403, ...DOWNSTREAM_ERRORS),
-        },
-      },
-    },
-    async (request) => present((await auth.getSessionPolicy({}, callOptionsOf(request))).policy, "policy"),
-  );
+  route(app, {
+    method: "GET",
+    url: "/session-policy",
+    summary: "The account's session-expiration policy (admin)",
+    rpc: { client: "auth", method: "getSessionPolicy" },
+    request: () => ({}),
+    response: { description: "The policy", ...ref("SessionPolicy") },
+    send: (answer) => present(answer.policy, "policy"),
+  });
 
   const seconds = { type: "integer", minimum: 0, maximum: 365 * 24 * 3600 } as const;
-  app.put<{ Body: SetSessionPolicyRequest }>(
-    "/session-policy",
-    {
-      onRequest: admin,
-      schema: {
-        tags: TAGS,
-        summary: "Choose the session-expiration policy (admin); applies to tokens minted from now on",
-        description:
-          "A named preset, or `custom` with its three limits (idle ≤ absolute ≤ 365 days; the auth service " +
-          "enforces the lower bound).",
-        security: BEARER,
-        body: {
+  route(app, {
+    method: "PUT",
+    url: "/session-policy",
+    summary: "Choose the session-expiration policy (admin); applies to tokens minted from now on",
+    description:
+      "A named preset, or `custom` with its three limits (idle ≤ absolute ≤ 365 days; the auth service " +
+      "enforces the lower bound).",
+    rpc: { client: "auth", method: "setSessionPolicy" },
+    body: {
+      type: "object",
+      required: ["preset"],
+      discriminator: { propertyName: "preset" },
+      oneOf: [
+        {
           type: "object",
+          additionalProperties: false,
           required: ["preset"],
-          discriminator: { propertyName: "preset" },
-          oneOf: [
-            {
-              type: "object",
-              additionalProperties: false,
-              required: ["preset"],
-              properties: { preset: { type: "string", enum: PRESETS.filter((preset) => preset !== "custom") } },
-            },
-            {
-              type: "object",
-              additionalProperties: false,
-              required: ["preset", "idle_max_seconds", "abs_max_seconds", "reuse_grace_seconds"],
-              properties: {
-                preset: { type: "string", const: "custom" },
-                idle_max_seconds: seconds,
-                abs_max_seconds: seconds,
-                reuse_grace_seconds: seconds,
-              },
-            },
-          ],
+          properties: { preset: { type: "string", enum: PRESETS.filter((preset) => preset !== "custom") } },
         },
-        response: {
-          200: { description: "The policy now in force", ...ref("SessionPolicy") },
-          ...errorResponses(...BODY_ERRORS, 401, 403, ...DOWNSTREAM_ERRORS),
+        {
+          type: "object",
+          additionalProperties: false,
+          required: ["preset", "idle_max_seconds", "abs_max_seconds", "reuse_grace_seconds"],
+          properties: {
+            preset: { type: "string", const: "custom" },
+            idle_max_seconds: seconds,
+            abs_max_seconds: seconds,
+            reuse_grace_seconds: seconds,
+          },
         },
-      },
+      ],
     },
-    async (request) => present((await auth.setSessionPolicy(request.body, callOptionsOf(request))).policy, "policy"),
-  );
+    request: ({ body }: FastifyRequest<{ Body: SetSessionPolicyRequest }>) => body,
+    response: { description: "The policy now in force", ...ref("SessionPolicy") },
+    send: (answer) => present(answer.policy, "policy"),
+  });
 }

@@ -1,0 +1,87 @@
+/**
+ * Who may call each RPC: the one table of role floors, hand-written beside the generated code
+ * and imported as `@tdt/proto/contracts/access`.
+ * The services check it (through the kit's `authorizer`), and the gateway's early checks are read
+ * from it, so the two cannot disagree. Rules that depend on data (a technician sees published
+ * trees only, a session belongs to its technician) stay in the services' logic.
+ */
+import type { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
+import type { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
+import type { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
+
+/** The roles, lowest first: each may do what the ones before it may. */
+export const ROLES = ["technician", "engineer", "admin"] as const;
+export type Role = (typeof ROLES)[number];
+
+/** What an RPC asks of its caller: nothing, a valid access token, or at least a role. */
+export type Guard = "public" | "user" | Role;
+
+/** A guard for every method of a generated service definition. */
+export type AccessTable<D> = { readonly [K in keyof D]: Guard };
+
+/** True when `holder`'s role is `minimum` or above it (an admin may do anything an engineer may). */
+export function hasRole(holder: { role: Role }, minimum: Role): boolean {
+  return ROLES.indexOf(holder.role) >= ROLES.indexOf(minimum);
+}
+
+/** The role a guard asks for, if it asks for one. */
+export function roleOf(guard: Guard): Role | undefined {
+  return guard === "public" || guard === "user" ? undefined : guard;
+}
+
+export const AUTH_ACCESS: AccessTable<typeof AuthServiceService> = {
+  register: "public",
+  login: "public",
+  refresh: "public",
+  getJwks: "public",
+  getMe: "user",
+  logout: "user",
+  listLoginSessions: "user",
+  revokeLoginSession: "user",
+  listUsers: "admin",
+  updateUser: "admin",
+  getSessionPolicy: "admin",
+  setSessionPolicy: "admin",
+};
+
+export const TREES_ACCESS: AccessTable<typeof TreesServiceService> = {
+  listTrees: "user",
+  listCategories: "user",
+  searchTrees: "user",
+  getTree: "user",
+  getPublishedTree: "user",
+  listTreeVersions: "engineer",
+  createTree: "engineer",
+  updateTree: "engineer",
+  deleteTree: "admin",
+};
+
+/** Every session RPC needs a caller; whose session it is, is the service's rule. */
+export const SESSIONS_ACCESS: AccessTable<typeof SessionsServiceService> = {
+  listSessions: "user",
+  getSession: "user",
+  startSession: "user",
+  stepSession: "user",
+  completeSession: "user",
+  exportSession: "user",
+};
+
+/** Each table by the full name of its service, as the RPC paths spell it ("/tdt.auth.v1.AuthService/Login"). */
+export const ACCESS_BY_SERVICE: Readonly<Record<string, Readonly<Record<string, Guard>>>> = {
+  "tdt.auth.v1.AuthService": AUTH_ACCESS,
+  "tdt.trees.v1.TreesService": TREES_ACCESS,
+  "tdt.sessions.v1.SessionsService": SESSIONS_ACCESS,
+};
+
+/**
+ * ListSessions beyond the caller's own sessions (another user's, or everyone's) needs an engineer.
+ * A rule of the request's data, so not in the table: the sessions service decides with it, and the
+ * gateway asks it early to spare the call.
+ */
+export function mayListSessions(
+  caller: { sub: string; role: Role },
+  request: { all?: boolean | undefined; user_id?: string | undefined },
+): boolean {
+  const others = request.all === true || (request.user_id !== undefined && request.user_id !== caller.sub);
+  return !others || hasRole(caller, "engineer");
+}

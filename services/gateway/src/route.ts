@@ -1,0 +1,152 @@
+import type { AccessTokenVerifier, CallOptions } from "@tdt/kit";
+import { AUTH_ACCESS, type Guard, roleOf, SESSIONS_ACCESS, TREES_ACCESS } from "@tdt/proto/contracts/access";
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from "fastify";
+import { callOptionsOf, requireRole, requireUser } from "./authenticate.js";
+import type { Downstream } from "./downstream.js";
+import { BEARER, NO_CONTENT, totalCountHeader } from "./schemas/common.js";
+import { BODY_ERRORS, DOWNSTREAM_ERRORS, errorResponses } from "./schemas/errors.js";
+
+type Client = keyof Downstream;
+/** The RPCs of a downstream client (its methods but the health checks and `close`). */
+export type RpcOf<C extends Client> = Exclude<keyof Downstream[C], "isServing" | "health" | "close"> & string;
+type Call<C extends Client, M extends RpcOf<C>> = Downstream[C][M] extends (
+  request: infer Request,
+  options: CallOptions,
+) => Promise<infer Response>
+  ? { request: Request; response: Response }
+  : never;
+
+/** The contracts' access table of each client: a route's guard is the one of the RPC it calls. */
+export const ACCESS: { readonly [C in Client]: { readonly [M in RpcOf<C>]: Guard } } = {
+  auth: AUTH_ACCESS,
+  trees: TREES_ACCESS,
+  sessions: SESSIONS_ACCESS,
+};
+
+/** The guard of `client`'s RPC `method`, from the contracts' table. */
+export function guardOf<C extends Client>(client: C, method: RpcOf<C>): Guard {
+  return (ACCESS[client] as Record<string, Guard>)[method] as Guard;
+}
+
+/** What a route declares; everything else about it (security, guard, implied errors, tags) is derived. */
+export interface RouteSpec<C extends Client, M extends RpcOf<C>, R extends object> {
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  /** Relative to the group's prefix. */
+  url: string;
+  summary: string;
+  description?: string;
+  /** The RPC the route calls: its guard comes from the contracts' access table. */
+  rpc: { client: C; method: M };
+  params?: object;
+  querystring?: object;
+  headers?: object;
+  body?: object;
+  consumes?: string[];
+  /** The RPC's request, built from the HTTP request (and any early check of the request's data). */
+  request: (request: FastifyRequest<R>) => Call<C, M>["request"];
+  /** The success status (default 200); 204 sends no body. */
+  status?: 200 | 201 | 204;
+  /** The success body's schema, with its description (none for 204). */
+  response?: object;
+  /** A list: `X-Total-Count` carries the answer's `total`, counting these (e.g. "matching trees"). */
+  total?: Call<C, M>["response"] extends { total: number } ? string : never;
+  /** The success body made from the RPC's answer (default: the answer itself); may set headers. */
+  send?: (answer: Call<C, M>["response"], reply: FastifyReply, request: FastifyRequest<R>) => unknown;
+  /** Error statuses of the route's own, beyond those its guard, input and RPC imply. */
+  errors?: readonly number[];
+}
+
+/** Where a group of routes is declared: its OpenAPI tag and what its routes call. */
+export interface RouteGroup {
+  tag: string;
+  downstream: Downstream;
+  verifier: AccessTokenVerifier;
+}
+
+/**
+ * The error statuses a route can answer with, derived from what it is: 400/413/422 with a body,
+ * 422 with any other input, 401 behind a token, 403 behind a role, 503/504 for calling a service.
+ */
+export function impliedErrors(spec: {
+  guard: Guard;
+  params?: object | undefined;
+  querystring?: object | undefined;
+  headers?: object | undefined;
+  body?: object | undefined;
+  errors?: readonly number[] | undefined;
+}): number[] {
+  const statuses = new Set<number>(spec.body ? BODY_ERRORS : []);
+  if (spec.guard !== "public") statuses.add(401);
+  if (roleOf(spec.guard)) statuses.add(403);
+  if (spec.params || spec.querystring || spec.headers) statuses.add(422);
+  for (const status of spec.errors ?? []) statuses.add(status);
+  for (const status of DOWNSTREAM_ERRORS) statuses.add(status);
+  return [...statuses].sort((a, b) => a - b);
+}
+
+/**
+ * Declares routes of one group: `route(scope, spec)` registers `spec` on `scope` (the group's
+ * plugin, or a scope of it with its own body parsing), guarded as its RPC's table entry says.
+ */
+export function routesOf(group: RouteGroup) {
+  const user = requireUser(group.verifier);
+  const hooksOf = (guard: Guard): onRequestAsyncHookHandler[] => {
+    const role = roleOf(guard);
+    if (guard === "public") return [];
+    return role ? [user, requireRole(role)] : [user];
+  };
+
+  return <C extends Client, M extends RpcOf<C>, R extends object>(
+    scope: FastifyInstance,
+    spec: RouteSpec<C, M, R>,
+  ): void => {
+    const guard = guardOf(spec.rpc.client, spec.rpc.method);
+    const status = spec.status ?? 200;
+    const success =
+      status === 204
+        ? NO_CONTENT
+        : {
+            [status]: spec.total ? { ...spec.response, headers: totalCountHeader(spec.total) } : spec.response,
+          };
+    const call = group.downstream[spec.rpc.client][spec.rpc.method] as (
+      request: unknown,
+      options: CallOptions,
+    ) => Promise<Call<C, M>["response"]>;
+    const onRequest = hooksOf(guard);
+
+    scope.route({
+      method: spec.method,
+      url: spec.url,
+      ...(onRequest.length > 0 ? { onRequest } : {}),
+      config: { rpc: `${spec.rpc.client}.${spec.rpc.method}`, guard },
+      schema: {
+        tags: [group.tag],
+        summary: spec.summary,
+        ...(spec.description ? { description: spec.description } : {}),
+        ...(guard === "public" ? {} : { security: BEARER }),
+        ...(spec.consumes ? { consumes: spec.consumes } : {}),
+        ...(spec.params ? { params: spec.params } : {}),
+        ...(spec.querystring ? { querystring: spec.querystring } : {}),
+        ...(spec.headers ? { headers: spec.headers } : {}),
+        ...(spec.body ? { body: spec.body } : {}),
+        response: { ...success, ...errorResponses(...impliedErrors({ ...spec, guard })) },
+      },
+      handler: async (request, reply) => {
+        const typed = request as unknown as FastifyRequest<R>;
+        const answer = await call.call(group.downstream[spec.rpc.client], spec.request(typed), callOptionsOf(request));
+        if (spec.total) reply.header("x-total-count", String((answer as { total: number }).total));
+        reply.code(status);
+        if (status === 204) return reply.send();
+        return reply.send(spec.send ? spec.send(answer, reply, typed) : answer);
+      },
+    });
+  };
+}
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** The RPC a declared route calls ("trees.listTrees") and the guard it took from the table. */
+    rpc?: string;
+    guard?: Guard;
+  }
+}
