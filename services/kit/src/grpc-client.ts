@@ -37,8 +37,9 @@ export type ServiceClient<D> = {
   /** True when the service's `grpc.health.v1` check answers SERVING. */
   isServing(options: CallOptions): Promise<boolean>;
   /**
-   * What one `grpc.health.v1` check found: an answer (SERVING, or NOT_SERVING from a replica
-   * that is draining or not ready), or UNREACHABLE when no answer came (nothing connected).
+   * What one `grpc.health.v1` check found: SERVING; NOT_SERVING from a replica that is draining
+   * or not ready, or a check that failed while a replica is connected (too slow to answer in
+   * time); UNREACHABLE when no replica is connected.
    */
   health(options: CallOptions): Promise<DownstreamHealthAnswer>;
   close(): void;
@@ -167,8 +168,12 @@ export function createServiceClient<D extends Record<string, UnaryMethod>>(
       );
       return response.status === HealthCheckResponse_ServingStatus.SERVING ? "SERVING" : "NOT_SERVING";
     } catch (error) {
-      if ((error as ServiceError).code === undefined) throw error;
-      return "UNREACHABLE";
+      const code = (error as ServiceError).code;
+      if (code === undefined) throw error;
+      // A check that failed while some replica is connected (a deadline on a busy machine, say)
+      // came from a service that is there, only not answering well: not a reason to skip it.
+      const connected = client.getChannel().getConnectivityState(false) === connectivityState.READY;
+      return connected ? "NOT_SERVING" : "UNREACHABLE";
     }
   };
   methods.health = health;
