@@ -1,0 +1,75 @@
+# The image of every TDT service, one build argument apart. Build from the repository root:
+#   docker build --build-arg SERVICE=auth -t tdt/auth .
+# SERVICE is auth, trees, sessions or gateway (docker-compose.yml builds all four).
+
+FROM node:20-bookworm-slim AS base
+ARG SERVICE
+# Fails the build at once without a known service, rather than with an empty image.
+RUN case "$SERVICE" in auth|trees|sessions|gateway) ;; \
+      *) echo "build with --build-arg SERVICE=auth|trees|sessions|gateway (got '$SERVICE')" >&2; exit 1;; esac
+WORKDIR /app
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false
+# Manifests only, so the npm ci layers below stay cached until a dependency changes.
+# Every workspace manifest is copied so that package-lock.json matches the workspace list.
+COPY package.json package-lock.json ./
+COPY proto/package.json proto/
+COPY services/kit/package.json services/kit/
+COPY services/auth/package.json services/auth/
+COPY services/trees/package.json services/trees/
+COPY services/sessions/package.json services/sessions/
+COPY services/gateway/package.json services/gateway/
+COPY tests/support/package.json tests/support/
+
+# Production dependencies of this service only (and of kit and proto, through the workspace links);
+# the gateway's include redoc, whose standalone bundle it serves from node_modules.
+# No install scripts are needed: @node-rs/argon2 (auth) ships prebuilt binaries as optional
+# dependencies.
+FROM base AS deps
+# --ignore-scripts skips the root postinstall too, so our dependency patches are applied here:
+# patches/apply.mjs fails the build if one no longer fits the installed version.
+COPY patches/ patches/
+RUN npm ci --workspace=@tdt/$SERVICE --omit=dev --ignore-scripts --no-audit --no-fund && node patches/apply.mjs
+
+# The compiler and every type package; optional deps are skipped (platform binaries of dev tools).
+FROM base AS build
+RUN npm ci --workspace=@tdt/$SERVICE --include-workspace-root --omit=optional --ignore-scripts --no-audit --no-fund
+COPY tsconfig.base.json ./
+COPY proto/ proto/
+COPY services/kit/ services/kit/
+COPY services/$SERVICE/ services/$SERVICE/
+# Builds proto, its contracts and kit too, through the project references. Then the service's
+# runtime files into one folder the final stage copies: dist, and the migrations and demo trees
+# where the service has them.
+RUN node_modules/.bin/tsc -b services/$SERVICE \
+  && mkdir -p /out/services/$SERVICE \
+  && for part in dist migrations demo; do \
+       if [ -d services/$SERVICE/$part ]; then cp -r services/$SERVICE/$part /out/services/$SERVICE/; fi; \
+     done
+
+FROM node:20-bookworm-slim
+ARG SERVICE
+ENV NODE_ENV=production
+ENV TDT_SERVICE=$SERVICE
+# In a container the service must be reachable from other containers; outside one a gRPC
+# service listens on loopback only (GRPC_BIND_HOST defaults to 127.0.0.1). The gateway ignores it.
+ENV GRPC_BIND_HOST=0.0.0.0
+WORKDIR /app
+# Manifests and node_modules (with the @tdt/* workspace links), then what the links point at.
+COPY --from=deps /app ./
+COPY --from=build /app/proto/dist proto/dist
+COPY --from=build /app/services/kit/dist services/kit/dist
+# dist, migrations (auth, trees, sessions) and demo (trees: loaded into an empty database when
+# DEMO_DATA=true).
+COPY --from=build /out/ ./
+COPY infra/docker/ infra/docker/
+# Files stay owned by root: the service only reads them.
+USER node
+# 8000 (gateway), 50051 (auth), 50052 (trees), 50053 (sessions): the probe picks by TDT_SERVICE.
+EXPOSE 8000 50051 50052 50053
+# Each service's own check, following a changed *_PORT: gRPC health for the backends (with
+# mutual TLS, presenting the service's own certificate); /health, not /ready, for the gateway,
+# so that a stopped downstream service does not mark the gateway unhealthy.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "infra/docker/healthcheck.mjs"]
+# Shell form through exec, so the service is PID 1 and gets SIGTERM directly.
+CMD ["sh", "-c", "exec node services/$TDT_SERVICE/dist/main.js"]

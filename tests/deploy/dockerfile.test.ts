@@ -1,0 +1,81 @@
+/**
+ * Every service's image comes from the one Dockerfile at the root, its name the SERVICE build
+ * argument: compose builds each service with it, Kubernetes runs the images it names, and the
+ * Dockerfile keeps what each image needs (every workspace manifest for npm ci, the dependency
+ * patches, production dependencies only, a non-root user, the service's migrations).
+ * No Docker engine here: these read the files.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ROOT } from "../../scripts/root.js";
+import { SERVICES } from "../../scripts/stack.js";
+
+const read = (path: string) => readFileSync(resolve(ROOT, path), "utf8");
+const dockerfile = read("Dockerfile");
+
+/** The `build:` block of a compose service, as text. */
+function composeBuild(service: string): string {
+  const compose = read("docker-compose.yml");
+  const start = compose.indexOf(`\n  ${service}:\n`);
+  expect(start).toBeGreaterThan(0);
+  const block = compose.slice(start + 1).split(/\n {2}[a-z]+:\n/)[0] ?? "";
+  return block.slice(block.indexOf("    build:"), block.indexOf("\n    image:"));
+}
+
+describe("the one Dockerfile", () => {
+  it("is the only image definition: no service keeps its own", () => {
+    for (const service of SERVICES) {
+      expect(existsSync(resolve(ROOT, `services/${service}/Dockerfile`)), service).toBe(false);
+    }
+    expect(dockerfile).toMatch(/^ARG SERVICE$/m);
+  });
+
+  it("builds each compose service from the root with SERVICE set to its name", () => {
+    for (const service of SERVICES) {
+      const build = composeBuild(service);
+      expect(build, service).toBe(`    build:\n      context: .\n      args:\n        SERVICE: ${service}`);
+      expect(read("docker-compose.yml")).toContain(`image: tdt/${service}:latest`);
+    }
+  });
+
+  it("names, in Kubernetes, the images compose builds", () => {
+    for (const service of SERVICES) {
+      expect(read(`infra/k8s/${service}.yaml`)).toContain(`image: tdt/${service}:latest`);
+    }
+  });
+
+  it("copies every workspace manifest, so npm ci accepts the lock file", () => {
+    const { workspaces } = JSON.parse(read("package.json")) as { workspaces: string[] };
+    for (const workspace of workspaces) {
+      expect(dockerfile).toContain(`COPY ${workspace}/package.json ${workspace}/`);
+      if (workspace.startsWith("tests/")) {
+        expect(read(".dockerignore")).toContain(`!${workspace}/package.json`);
+      }
+    }
+  });
+
+  it("installs the service's production dependencies only, with the dependency patches applied", () => {
+    expect(dockerfile).toContain(
+      "npm ci --workspace=@tdt/$SERVICE --omit=dev --ignore-scripts --no-audit --no-fund && node patches/apply.mjs",
+    );
+    expect(dockerfile).toContain("COPY patches/ patches/");
+  });
+
+  it("runs the service as the non-root node user, with its migrations and the health check", () => {
+    const final = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
+    expect(final).toMatch(/^USER node$/m);
+    expect(final).toContain("COPY --from=deps /app ./");
+    expect(final).toContain("COPY --from=build /out/ ./");
+    expect(final).toContain('CMD ["node", "infra/docker/healthcheck.mjs"]');
+    expect(final).toContain("exec node services/$TDT_SERVICE/dist/main.js");
+    // /out holds dist, and migrations and demo where the service has them.
+    expect(dockerfile).toMatch(/for part in dist migrations demo; do/);
+    for (const service of SERVICES) {
+      expect(existsSync(resolve(ROOT, `services/${service}/src/main.ts`)), service).toBe(true);
+    }
+    for (const service of ["auth", "trees", "sessions"]) {
+      expect(existsSync(resolve(ROOT, `services/${service}/migrations`)), service).toBe(true);
+    }
+  });
+});
