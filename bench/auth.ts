@@ -3,8 +3,8 @@
  * real processes with a private NATS and fresh databases:
  *   npm run bench:auth              (BENCH_SECONDS, BENCH_WORKERS to change the load)
  */
-import type { TokenPair } from "../tests/support/api.js";
-import { startSystemWithAdmin } from "../tests/support/system.js";
+import type { TokenPair } from "@tdt/test-support/api";
+import { startSystemWithAdmin } from "@tdt/test-support/system";
 import { load, percentile, printTable } from "./measure.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);

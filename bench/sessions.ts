@@ -3,7 +3,7 @@
  * walking its own session down a 20-question tree and starting a new one at the end:
  *   npm run bench:sessions        (BENCH_SECONDS, BENCH_WORKERS to change the load)
  */
-import { startSystemWithAdmin } from "../tests/support/system.js";
+import { startSystemWithAdmin } from "@tdt/test-support/system";
 import { load, printTable } from "./measure.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);

@@ -3,8 +3,8 @@
  * (through the API, by engineers, as real content would arrive):
  *   npm run bench:trees           (BENCH_TREES, BENCH_SECONDS, BENCH_WORKERS to change it)
  */
-import { startSystemWithAdmin } from "../tests/support/system.js";
-import { printerTree } from "../tests/support/trees.js";
+import { startSystemWithAdmin } from "@tdt/test-support/system";
+import { printerTree } from "@tdt/test-support/trees";
 import { load, printTable } from "./measure.js";
 
 const treeCount = Number(process.env.BENCH_TREES ?? 10_000);

@@ -6,11 +6,11 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { claimsOf } from "@tdt/test-support/api";
+import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ServiceName } from "../../scripts/stack.js";
-import { claimsOf } from "../support/api.js";
-import { type SystemWithAdmin, startSystemWithAdmin } from "../support/system.js";
 
 const BURST = 40;
 

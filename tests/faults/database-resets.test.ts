@@ -5,11 +5,12 @@
  * 0 answers of 500, 503 only while the resets happen, no service process exits, and afterwards
  * every kind of request succeeds again without a restart.
  */
+
+import type { api, TokenPair } from "@tdt/test-support/api";
+import { connect, SERVER_URL } from "@tdt/test-support/database";
+import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
+import { printerTree } from "@tdt/test-support/trees";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { api, TokenPair } from "../support/api.js";
-import { connect, SERVER_URL } from "../support/database.js";
-import { type SystemWithAdmin, startSystemWithAdmin } from "../support/system.js";
-import { printerTree } from "../support/trees.js";
 
 const CLIENTS = 20;
 const RESETS = 3;

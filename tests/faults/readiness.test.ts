@@ -2,8 +2,9 @@
  * Readiness per dependency with real processes: one service down costs its own routes, not the
  * gateway's readiness nor the other services' routes.
  */
+
+import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type SystemWithAdmin, startSystemWithAdmin } from "../support/system.js";
 
 const TRIALS = 50;
 

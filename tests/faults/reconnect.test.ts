@@ -4,10 +4,10 @@
  * channels, timed from the first accepted TCP connection to the first 200 through the gateway.
  */
 
+import { untilPortOpen } from "@tdt/test-support/port-open";
+import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ServiceName } from "../../scripts/stack.js";
-import { untilPortOpen } from "../support/port-open.js";
-import { type SystemWithAdmin, startSystemWithAdmin } from "../support/system.js";
 
 let running: SystemWithAdmin;
 

@@ -3,11 +3,12 @@
  * port): under load through the gateway both replicas of each serve a fair share, and when one
  * replica of each is stopped (SIGTERM) under load no call fails beyond those in flight to it.
  */
+
+import { freePort } from "@tdt/test-support/ports";
+import { type Replica, startReplica } from "@tdt/test-support/replica";
+import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
+import { printerTree } from "@tdt/test-support/trees";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../support/ports.js";
-import { type Replica, startReplica } from "../support/replica.js";
-import { type SystemWithAdmin, startSystemWithAdmin } from "../support/system.js";
-import { printerTree } from "../support/trees.js";
 
 const CLIENTS = 16;
 const LIST_TREES = "/tdt.trees.v1.TreesService/ListTrees";

@@ -11,8 +11,8 @@ import {
   ListTreesRequest,
   TreesServiceService,
 } from "@tdt/proto/tdt/trees/v1/trees";
+import { grpcErrorOf } from "@tdt/test-support/thrown";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { grpcErrorOf } from "../support/thrown.js";
 
 const options = { requestId: "retry-test" };
 

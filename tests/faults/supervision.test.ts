@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { createServer, type Server } from "node:net";
 import { fileURLToPath } from "node:url";
+import { type PrivateNats, startPrivateNats } from "@tdt/test-support/nats";
+import { markedProcesses } from "@tdt/test-support/processes";
+import { runCommandEnvironment, spawnRunCommand } from "@tdt/test-support/run-command";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type PrivateNats, startPrivateNats } from "../support/nats.js";
-import { markedProcesses } from "../support/processes.js";
-import { runCommandEnvironment, spawnRunCommand } from "../support/run-command.js";
 
 const _START = fileURLToPath(new URL("../../scripts/dist/start.js", import.meta.url));
 const TREES_FILE = "services/trees/dist/main.js";

@@ -8,9 +8,9 @@
 import { createServiceClient, type ServiceClient } from "@tdt/kit";
 import { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
 import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
+import { type ApiResponse, type api, claimsOf, type TokenPair } from "@tdt/test-support/api";
+import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ApiResponse, type api, claimsOf, type TokenPair } from "../support/api.js";
-import { type SystemWithAdmin, startSystemWithAdmin } from "../support/system.js";
 
 /** Trials per way of ending a session; RACE_TRIALS overrides it for a longer hunt. */
 const TRIALS = Number(process.env.RACE_TRIALS ?? 200);

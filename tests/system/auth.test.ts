@@ -4,15 +4,15 @@
  */
 import { createServiceClient } from "@tdt/kit";
 import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
+import { type api, claimsOf, headerOf } from "@tdt/test-support/api";
+import { connect } from "@tdt/test-support/database";
+import { type EventLog, recordAuthEvents } from "@tdt/test-support/events";
+import { forgeRefreshToken, signingKeyOf, signWithServiceKey } from "@tdt/test-support/forge";
+import type { PrivateNats } from "@tdt/test-support/nats";
+import { type System, type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
 import { SignJWT } from "jose";
 import type { Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type api, claimsOf, headerOf } from "../support/api.js";
-import { connect } from "../support/database.js";
-import { type EventLog, recordAuthEvents } from "../support/events.js";
-import { forgeRefreshToken, signingKeyOf, signWithServiceKey } from "../support/forge.js";
-import type { PrivateNats } from "../support/nats.js";
-import { type System, type SystemWithAdmin, startSystemWithAdmin } from "../support/system.js";
 
 const DAY = 86_400;
 

@@ -7,10 +7,10 @@
 import { networkInterfaces } from "node:os";
 import { createServiceClient, GrpcStatus, readServiceError } from "@tdt/kit";
 import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
+import type { api } from "@tdt/test-support/api";
+import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
+import { grpcErrorOf } from "@tdt/test-support/thrown";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { api } from "../support/api.js";
-import { type SystemWithAdmin, startSystemWithAdmin } from "../support/system.js";
-import { grpcErrorOf } from "../support/thrown.js";
 
 const LOGIN_LIMIT = 3;
 const outside = Object.values(networkInterfaces())

@@ -10,12 +10,12 @@ import { createServiceClient, GrpcStatus, readServiceError, type ServiceClient }
 import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
 import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
+import type { api } from "@tdt/test-support/api";
+import { type Certificates, makeCertificates } from "@tdt/test-support/certificates";
+import { type System, type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
+import { grpcErrorOf } from "@tdt/test-support/thrown";
+import { printerTree } from "@tdt/test-support/trees";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { api } from "../support/api.js";
-import { type Certificates, makeCertificates } from "../support/certificates.js";
-import { type System, type SystemWithAdmin, startSystemWithAdmin } from "../support/system.js";
-import { grpcErrorOf } from "../support/thrown.js";
-import { printerTree } from "../support/trees.js";
 
 const LOGIN_LIMIT = 3;
 

@@ -8,11 +8,11 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { connectNats, type NatsConnection } from "@tdt/kit";
 import { AUTH_EVENTS_STREAM, AUTH_SUBJECTS, type AuthEvent, encodeAuthEvent } from "@tdt/proto/contracts/auth-events";
+import { type api, claimsOf } from "@tdt/test-support/api";
+import { testLogger } from "@tdt/test-support/silent-logger";
+import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
+import { printerTree } from "@tdt/test-support/trees";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type api, claimsOf } from "../support/api.js";
-import { testLogger } from "../support/silent-logger.js";
-import { type SystemWithAdmin, startSystemWithAdmin } from "../support/system.js";
-import { printerTree } from "../support/trees.js";
 
 const CONSUMERS = ["gateway", "trees", "sessions"] as const;
 const TRIALS = 5;

@@ -7,11 +7,11 @@ import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { AUTH_SUBJECTS, decodeAuthEvent } from "@tdt/proto/contracts/auth-events";
+import { type api, claimsOf } from "@tdt/test-support/api";
+import { connect } from "@tdt/test-support/database";
+import { type System, type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
 import type { Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type api, claimsOf } from "../support/api.js";
-import { connect } from "../support/database.js";
-import { type System, type SystemWithAdmin, startSystemWithAdmin } from "../support/system.js";
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL("../../services/auth/dist/cli.js", import.meta.url));

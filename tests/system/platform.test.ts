@@ -1,5 +1,5 @@
+import { queryDatabase, type System, startSystem } from "@tdt/test-support/system";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { queryDatabase, type System, startSystem } from "../support/system.js";
 
 let system: System;
 

@@ -10,13 +10,13 @@
 import { randomUUID } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { deflateSync, gzipSync } from "node:zlib";
+import { connect } from "@tdt/test-support/database";
+import { signWithServiceKey } from "@tdt/test-support/forge";
+import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
+import { printerTree } from "@tdt/test-support/trees";
 import fc from "fast-check";
 import { generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect } from "../support/database.js";
-import { signWithServiceKey } from "../support/forge.js";
-import { type SystemWithAdmin, startSystemWithAdmin } from "../support/system.js";
-import { printerTree } from "../support/trees.js";
 
 const REQUESTS = 10_000;
 const CONCURRENCY = 4;

@@ -1,11 +1,11 @@
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createTcpServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { type PrivateNats, startPrivateNats } from "@tdt/test-support/nats";
+import { markedProcesses, processesRunning } from "@tdt/test-support/processes";
+import { runCommandEnvironment, spawnRunCommand } from "@tdt/test-support/run-command";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ServiceExitedError, startStack } from "../../scripts/stack.js";
-import { type PrivateNats, startPrivateNats } from "../support/nats.js";
-import { markedProcesses, processesRunning } from "../support/processes.js";
-import { runCommandEnvironment, spawnRunCommand } from "../support/run-command.js";
 
 const _START = fileURLToPath(new URL("../../scripts/dist/start.js", import.meta.url));
 const SERVICE_FILES = ["auth", "trees", "sessions", "gateway"].map((name) => `services/${name}/dist/main.js`);

@@ -8,9 +8,9 @@ import { createServiceClient, GrpcStatus, MAX_NESTING_DEPTH, type Problem, readS
 import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
 import { TreeInput, TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
+import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
+import { printerTree, type TreeBody } from "@tdt/test-support/trees";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type SystemWithAdmin, startSystemWithAdmin } from "../support/system.js";
-import { printerTree, type TreeBody } from "../support/trees.js";
 
 /** A tree document as the gRPC message the gateway would send. */
 const treeInput = (overrides: Partial<TreeBody> = {}) => TreeInput.fromPartial(printerTree(overrides) as never);

@@ -1,9 +1,10 @@
 /** SPEC §6 end to end through the gateway: guided runs, completion, reports, deactivation. */
+
+import type { api } from "@tdt/test-support/api";
+import { pdfText } from "@tdt/test-support/pdf";
+import { type System, type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
+import { printerTree } from "@tdt/test-support/trees";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { api } from "../support/api.js";
-import { pdfText } from "../support/pdf.js";
-import { type System, type SystemWithAdmin, startSystemWithAdmin } from "../support/system.js";
-import { printerTree } from "../support/trees.js";
 
 let running: SystemWithAdmin;
 let system: System;

@@ -1,8 +1,9 @@
 /** SPEC §5 end to end through the gateway: roles, versions, validation, listing and search. */
+
+import type { api } from "@tdt/test-support/api";
+import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
+import { chainTree, printerTree } from "@tdt/test-support/trees";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { api } from "../support/api.js";
-import { type SystemWithAdmin, startSystemWithAdmin } from "../support/system.js";
-import { chainTree, printerTree } from "../support/trees.js";
 
 let running: SystemWithAdmin;
 let client: ReturnType<typeof api>;

@@ -8,10 +8,10 @@
  */
 import { Metadata } from "@grpc/grpc-js";
 import type { RequestContext } from "@tdt/kit";
+import { testLogger } from "@tdt/test-support/silent-logger";
+import { within } from "@tdt/test-support/within";
 import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testLogger } from "../../../tests/support/silent-logger.js";
-import { within } from "../../../tests/support/within.js";
 import { authHandlers } from "../src/handlers.js";
 import { SigningKeys } from "../src/keys.js";
 import { RateLimiter } from "../src/rate-limit.js";

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { RevocationList } from "@tdt/kit";
+import { freePort } from "@tdt/test-support/ports";
 import { exportSPKI, importJWK, SignJWT } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../../tests/support/ports.js";
 import { sessionRevoked } from "./support/auth-events.js";
 import { FakeAuth } from "./support/fake-auth.js";
 import { startTestGateway, type TestGateway } from "./support/gateway.js";

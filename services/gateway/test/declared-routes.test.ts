@@ -6,9 +6,9 @@ import { ACCESS_BY_SERVICE, type Guard, roleOf } from "@tdt/proto/contracts/acce
 import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
 import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
+import { testLogger } from "@tdt/test-support/silent-logger";
 import Fastify, { type FastifyInstance, type FastifyRequest, type RouteOptions } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testLogger } from "../../../tests/support/silent-logger.js";
 import { API_ROUTES, SHARED_SCHEMAS } from "../src/app.js";
 import { closeDownstream, connectDownstream, type Downstream } from "../src/downstream.js";
 import { httpErrorOf } from "../src/http-errors.js";

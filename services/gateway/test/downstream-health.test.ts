@@ -6,9 +6,9 @@
  */
 import { createServiceClient, type GrpcServerHandle, startGrpcServer } from "@tdt/kit";
 import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
+import { freePort } from "@tdt/test-support/ports";
+import { testLogger } from "@tdt/test-support/silent-logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../../tests/support/ports.js";
-import { testLogger } from "../../../tests/support/silent-logger.js";
 import type { Downstream } from "../src/downstream.js";
 import { watchDownstream } from "../src/downstream-health.js";
 

@@ -1,9 +1,9 @@
 import { gzipSync } from "node:zlib";
 import { MAX_NESTING_DEPTH, verifierFromAuthService } from "@tdt/kit";
+import { freePort } from "@tdt/test-support/ports";
+import { testLogger } from "@tdt/test-support/silent-logger";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../../tests/support/ports.js";
-import { testLogger } from "../../../tests/support/silent-logger.js";
 import { BODY_LIMIT_BYTES, buildGateway } from "../src/app.js";
 import { closeDownstream, connectDownstream, type Downstream } from "../src/downstream.js";
 

@@ -15,6 +15,8 @@ import {
   RevocationList,
 } from "@tdt/kit";
 import { AUTH_EVENTS, AUTH_SUBJECTS, type AuthEvent, encodeAuthEvent } from "@tdt/proto/contracts/auth-events";
+import { freePort } from "@tdt/test-support/ports";
+import { testLogger } from "@tdt/test-support/silent-logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   findNatsServer,
@@ -22,8 +24,6 @@ import {
   type NatsPasswords,
   startNatsServer,
 } from "../../../scripts/infrastructure.js";
-import { freePort } from "../../../tests/support/ports.js";
-import { testLogger } from "../../../tests/support/silent-logger.js";
 import { sessionRevoked } from "./support/auth-events.js";
 import { FakeAuth } from "./support/fake-auth.js";
 import { startTestGateway, type TestGateway } from "./support/gateway.js";

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { AppError } from "@tdt/kit";
+import { printerTree } from "@tdt/test-support/trees";
 import type { LightMyRequestResponse } from "fastify";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { printerTree } from "../../../tests/support/trees.js";
 import { FakeAuth } from "./support/fake-auth.js";
 import { FakeSessions, OWNER, PDF_BYTES, sampleNode, sampleSession } from "./support/fake-sessions.js";
 import { startTestGateway, type TestGateway } from "./support/gateway.js";

@@ -1,8 +1,8 @@
 import { connect } from "node:net";
 import { verifierFromAuthService } from "@tdt/kit";
+import { freePort } from "@tdt/test-support/ports";
+import { testLogger } from "@tdt/test-support/silent-logger";
 import { describe, expect, it } from "vitest";
-import { freePort } from "../../../tests/support/ports.js";
-import { testLogger } from "../../../tests/support/silent-logger.js";
 import { buildGateway } from "../src/app.js";
 import { closeDownstream, connectDownstream } from "../src/downstream.js";
 

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { AppError } from "@tdt/kit";
 import type { CreateTreeRequest, UpdateTreeRequest } from "@tdt/proto/tdt/trees/v1/trees";
+import { chainTree, printerTree } from "@tdt/test-support/trees";
 import type { LightMyRequestResponse } from "fastify";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { chainTree, printerTree } from "../../../tests/support/trees.js";
 import { FakeAuth } from "./support/fake-auth.js";
 import { FakeTrees, SAMPLE_VERSIONS } from "./support/fake-trees.js";
 import { startTestGateway, type TestGateway } from "./support/gateway.js";

@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { ConfigError, env, loadConfig, readConfig, redactUrl, shared } from "@tdt/kit";
+import { configErrorOf } from "@tdt/test-support/thrown";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { configErrorOf } from "../../../tests/support/thrown.js";
 
 describe("readConfig", () => {
   const spec = {

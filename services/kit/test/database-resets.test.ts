@@ -5,11 +5,12 @@
  * transaction's later statements never run outside it, and the next query works.
  * Each case runs several trials; vitest fails the file on any uncaught exception.
  */
+
+import { createDatabase, dropDatabase, SERVER_URL } from "@tdt/test-support/database";
+import { testLogger } from "@tdt/test-support/silent-logger";
+import { within } from "@tdt/test-support/within";
 import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createDatabase, dropDatabase, SERVER_URL } from "../../../tests/support/database.js";
-import { testLogger } from "../../../tests/support/silent-logger.js";
-import { within } from "../../../tests/support/within.js";
 import { connectDatabase } from "../src/database.js";
 import { isDatabaseUnavailable } from "../src/database-errors.js";
 

@@ -17,8 +17,8 @@ import {
   startGrpcServer,
 } from "@tdt/kit";
 import { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
+import { testLogger } from "@tdt/test-support/silent-logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testLogger } from "../../../tests/support/silent-logger.js";
 
 const log = testLogger("kit-grpc-guard-test");
 type Sessions = typeof SessionsServiceService;

@@ -12,10 +12,10 @@ import {
   startGrpcServer,
 } from "@tdt/kit";
 import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
+import { type Certificates, makeCertificates } from "@tdt/test-support/certificates";
+import { testLogger } from "@tdt/test-support/silent-logger";
+import { configErrorOf, grpcErrorOf } from "@tdt/test-support/thrown";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Certificates, makeCertificates } from "../../../tests/support/certificates.js";
-import { testLogger } from "../../../tests/support/silent-logger.js";
-import { configErrorOf, grpcErrorOf } from "../../../tests/support/thrown.js";
 
 const log = testLogger("kit-grpc-tls-test");
 

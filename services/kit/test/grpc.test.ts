@@ -11,10 +11,10 @@ import {
 } from "@tdt/kit";
 import { HealthCheckResponse_ServingStatus, HealthService } from "@tdt/proto/grpc/health/v1/health";
 import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
+import { freePort } from "@tdt/test-support/ports";
+import { testLogger } from "@tdt/test-support/silent-logger";
+import { grpcErrorOf } from "@tdt/test-support/thrown";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../../tests/support/ports.js";
-import { testLogger } from "../../../tests/support/silent-logger.js";
-import { grpcErrorOf } from "../../../tests/support/thrown.js";
 
 const log = testLogger("kit-grpc-test");
 const SERVICE_NAME = "tdt.auth.v1.AuthService";

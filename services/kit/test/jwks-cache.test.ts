@@ -1,9 +1,9 @@
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { testLogger } from "@tdt/test-support/silent-logger";
 import { exportJWK, generateKeyPair, type JSONWebKeySet } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testLogger } from "../../../tests/support/silent-logger.js";
 import { fetchJwksWithCache, jwksCacheFile } from "../src/jwks-cache.js";
 
 let directory: string;

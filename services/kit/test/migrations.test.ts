@@ -2,17 +2,10 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectDatabase, databaseUrlFor, ensureDatabase, migrate, type Sql } from "@tdt/kit";
+import { connect, createDatabase, dropDatabase, SERVER_URL, uniqueName, urlOf } from "@tdt/test-support/database";
+import { testLogger } from "@tdt/test-support/silent-logger";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  connect,
-  createDatabase,
-  dropDatabase,
-  SERVER_URL,
-  uniqueName,
-  urlOf,
-} from "../../../tests/support/database.js";
-import { testLogger } from "../../../tests/support/silent-logger.js";
 
 const log = testLogger("kit-migrations-test");
 

@@ -2,11 +2,11 @@ import { randomUUID } from "node:crypto";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { AUTH_EVENTS, AUTH_EVENTS_STREAM } from "@tdt/proto/contracts/auth-events";
+import { connect as connectSql, createDatabase, dropDatabase } from "@tdt/test-support/database";
+import { type PrivateNats, startPrivateNats } from "@tdt/test-support/nats";
+import { testLogger } from "@tdt/test-support/silent-logger";
 import type { Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connect as connectSql, createDatabase, dropDatabase } from "../../../tests/support/database.js";
-import { type PrivateNats, startPrivateNats } from "../../../tests/support/nats.js";
-import { testLogger } from "../../../tests/support/silent-logger.js";
 import { ensureStream } from "../src/events.js";
 import { OutboxRelay, writeOutboxEvent } from "../src/outbox.js";
 

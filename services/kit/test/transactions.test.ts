@@ -1,6 +1,6 @@
+import { connect, createDatabase, dropDatabase } from "@tdt/test-support/database";
 import type { Sql, TransactionSql } from "postgres";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { connect, createDatabase, dropDatabase } from "../../../tests/support/database.js";
 import { inTransaction } from "../src/database.js";
 
 let database: { name: string; url: string };

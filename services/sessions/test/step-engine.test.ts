@@ -1,7 +1,7 @@
 import { AppError } from "@tdt/kit";
 import { type Tree, TreeInput } from "@tdt/proto/tdt/trees/v1/trees";
+import { printerTree } from "@tdt/test-support/trees";
 import { describe, expect, it } from "vitest";
-import { printerTree } from "../../../tests/support/trees.js";
 import { applyStep, completeState, type SessionState, startState } from "../src/step-engine.js";
 
 const input = TreeInput.fromPartial(printerTree() as never);

@@ -4,10 +4,10 @@
  */
 import { fileURLToPath } from "node:url";
 import { migrate } from "@tdt/kit";
+import { connect, createDatabase, dropDatabase } from "@tdt/test-support/database";
+import { testLogger } from "@tdt/test-support/silent-logger";
 import type { Sql } from "postgres";
 import { afterAll, beforeAll } from "vitest";
-import { connect, createDatabase, dropDatabase } from "../../../../tests/support/database.js";
-import { testLogger } from "../../../../tests/support/silent-logger.js";
 
 export function useAuthDatabase(label: string): { readonly sql: Sql; readonly url: string } {
   let database: { name: string; url: string } | undefined;

@@ -1,5 +1,5 @@
 import { type GrpcServerHandle, type Handlers, implement, startGrpcServer } from "@tdt/kit";
-import { testLogger } from "../../../../tests/support/silent-logger.js";
+import { testLogger } from "@tdt/test-support/silent-logger";
 
 type Definition = Parameters<typeof implement>[0];
 

@@ -1,7 +1,7 @@
 import { type AccessTokenVerifier, type RevocationList, verifierFromAuthService } from "@tdt/kit";
+import { freePort } from "@tdt/test-support/ports";
+import { testLogger } from "@tdt/test-support/silent-logger";
 import type { FastifyInstance } from "fastify";
-import { freePort } from "../../../../tests/support/ports.js";
-import { testLogger } from "../../../../tests/support/silent-logger.js";
 import { buildGateway } from "../../src/app.js";
 import { closeDownstream, connectDownstream, type Downstream } from "../../src/downstream.js";
 
