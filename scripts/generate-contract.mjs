@@ -41,7 +41,9 @@ for (const desc of [...registry].filter((d) => d.kind === "enum" && ours(d)).sor
   const entry = { values: named.map((v) => v.json), numbers: Object.fromEntries(named.map((v) => [v.json, v.number])) };
   const mediaTypes = named.filter((v) => v.value.proto.options && hasExtension(v.value.proto.options, mediaType));
   if (mediaTypes.length > 0) {
-    entry.mediaTypes = Object.fromEntries(mediaTypes.map((v) => [v.json, getExtension(v.value.proto.options, mediaType)]));
+    entry.mediaTypes = Object.fromEntries(
+      mediaTypes.map((v) => [v.json, getExtension(v.value.proto.options, mediaType)]),
+    );
   }
   enums[desc.typeName] = entry;
 }

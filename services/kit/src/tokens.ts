@@ -1,3 +1,4 @@
+import { type EnumValue, enumValues } from "@tdt/proto/tdt/contract";
 import {
   createLocalJWKSet,
   type importJWK,
@@ -9,8 +10,9 @@ import {
 import { AppError } from "./errors.js";
 import type { Logger } from "./logger.js";
 
-export type Role = "technician" | "engineer" | "admin";
-export const ROLES: readonly Role[] = ["technician", "engineer", "admin"];
+/** The roles of `tdt.auth.v1.Role`, as the JSON API spells them. */
+export type Role = EnumValue<"tdt.auth.v1.Role">;
+export const ROLES: readonly Role[] = enumValues("tdt.auth.v1.Role");
 
 /** The one signing algorithm: verification pins it, so `alg: none` or HS256 never pass. */
 export const TOKEN_ALGORITHM = "EdDSA";

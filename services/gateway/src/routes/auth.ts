@@ -13,7 +13,7 @@ import { callOptionsOf, requireRole, requireUser } from "../authenticate.js";
 import { type Downstream, present } from "../downstream.js";
 import { acceptEmptyJsonBody } from "../optional-json-body.js";
 import { PRESETS } from "../schemas/auth.js";
-import { BEARER, NO_CONTENT, PAGE_PARAMETERS, ref, totalCountHeader, uuid } from "../schemas/common.js";
+import { BEARER, bounds, NO_CONTENT, PAGE_PARAMETERS, ref, totalCountHeader, uuid } from "../schemas/common.js";
 import { BODY_ERRORS, DOWNSTREAM_ERRORS, errorResponses } from "../schemas/errors.js";
 
 export interface AuthRoutesOptions {
@@ -23,10 +23,11 @@ export interface AuthRoutesOptions {
 
 const TAGS = ["auth"];
 
-const email = { type: "string", minLength: 3, maxLength: 320 } as const;
+/** The bounds are the contract's (auth.proto's field options), which the auth service enforces too. */
+const email = { type: "string", ...bounds("tdt.auth.v1.LoginRequest", "email") } as const;
 /** Login takes any stored password; the 8–128 rule is for choosing one. */
-const loginPassword = { type: "string", minLength: 1, maxLength: 1024 } as const;
-const refreshToken = { type: "string", minLength: 1, maxLength: 8192 } as const;
+const loginPassword = { type: "string", ...bounds("tdt.auth.v1.LoginRequest", "password") } as const;
+const refreshToken = { type: "string", ...bounds("tdt.auth.v1.RefreshRequest", "refresh_token") } as const;
 const LOGIN_RESPONSES = {
   200: { description: "A new login session's token pair", ...ref("TokenPair") },
   ...errorResponses(...BODY_ERRORS, 401, 429, ...DOWNSTREAM_ERRORS),
@@ -60,9 +61,9 @@ export async function authRoutes(app: FastifyInstance, { downstream, verifier }:
           required: ["email", "password", "full_name"],
           additionalProperties: false,
           properties: {
-            email: { ...email, format: "email" },
-            password: { type: "string", minLength: 8, maxLength: 128 },
-            full_name: { type: "string", minLength: 1, maxLength: 200 },
+            email: { type: "string", ...bounds("tdt.auth.v1.RegisterRequest", "email"), format: "email" },
+            password: { type: "string", ...bounds("tdt.auth.v1.RegisterRequest", "password") },
+            full_name: { type: "string", ...bounds("tdt.auth.v1.RegisterRequest", "full_name") },
           },
         },
         response: {
@@ -140,7 +141,11 @@ export async function authRoutes(app: FastifyInstance, { downstream, verifier }:
         headers: {
           type: "object",
           properties: {
-            "idempotency-key": { type: "string", minLength: 1, maxLength: 128, pattern: "^[\\x21-\\x7e]+$" },
+            "idempotency-key": {
+              type: "string",
+              ...bounds("tdt.auth.v1.RefreshRequest", "idempotency_key"),
+              pattern: "^[\\x21-\\x7e]+$",
+            },
           },
         },
         body: {
@@ -321,7 +326,7 @@ export async function authRoutes(app: FastifyInstance, { downstream, verifier }:
     async (request) => present((await auth.getSessionPolicy({}, callOptionsOf(request))).policy, "policy"),
   );
 
-  const seconds = { type: "integer", minimum: 0, maximum: 365 * 24 * 3600 } as const;
+  const seconds = (field: string) => ({ type: "integer", ...bounds("tdt.auth.v1.SetSessionPolicyRequest", field) });
   app.put<{ Body: SetSessionPolicyRequest }>(
     "/session-policy",
     {
@@ -330,8 +335,8 @@ export async function authRoutes(app: FastifyInstance, { downstream, verifier }:
         tags: TAGS,
         summary: "Choose the session-expiration policy (admin); applies to tokens minted from now on",
         description:
-          "A named preset, or `custom` with its three limits (idle ≤ absolute ≤ 365 days; the auth service " +
-          "enforces the lower bound).",
+          "A named preset, or `custom` with its three limits (idle ≤ absolute ≤ 365 days, a reuse grace of at " +
+          "most 300 s; the auth service enforces the lower bound).",
         security: BEARER,
         body: {
           type: "object",
@@ -350,9 +355,9 @@ export async function authRoutes(app: FastifyInstance, { downstream, verifier }:
               required: ["preset", "idle_max_seconds", "abs_max_seconds", "reuse_grace_seconds"],
               properties: {
                 preset: { type: "string", const: "custom" },
-                idle_max_seconds: seconds,
-                abs_max_seconds: seconds,
-                reuse_grace_seconds: seconds,
+                idle_max_seconds: seconds("idle_max_seconds"),
+                abs_max_seconds: seconds("abs_max_seconds"),
+                reuse_grace_seconds: seconds("reuse_grace_seconds"),
               },
             },
           ],

@@ -1,3 +1,4 @@
+import { ENUMS } from "@tdt/proto/tdt/contract";
 import { INT32_MAX, ref, timestamp, uuid } from "./common.js";
 
 /**
@@ -8,18 +9,14 @@ import { INT32_MAX, ref, timestamp, uuid } from "./common.js";
  * notes belong to the sessions service, which answers 409 or a 422 whose `loc` points into the body.
  */
 
-export const SESSION_STATUSES = ["in_progress", "completed", "abandoned"] as const;
-export const OUTCOMES = ["resolved", "unresolved", "escalated"] as const;
-export const REPORT_FORMATS = ["json", "markdown", "csv", "pdf"] as const;
+/** The closed lists are the contract's (enums in sessions.proto). */
+export const SESSION_STATUSES = ENUMS["tdt.sessions.v1.SessionStatus"].values;
+export const OUTCOMES = ENUMS["tdt.sessions.v1.SessionOutcome"].values;
+export const REPORT_FORMATS = ENUMS["tdt.sessions.v1.ReportFormat"].values;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
-/** What a report is sent as, per format: the sessions service chooses, this documents it. */
-export const REPORT_MEDIA_TYPES: Record<ReportFormat, string> = {
-  json: "application/json",
-  markdown: "text/markdown",
-  csv: "text/csv",
-  pdf: "application/pdf",
-};
+/** What a report is sent as, per format: the contract's media types, which the sessions service sends. */
+export const REPORT_MEDIA_TYPES: Record<ReportFormat, string> = ENUMS["tdt.sessions.v1.ReportFormat"].mediaTypes;
 
 const text = { type: "string" } as const;
 const nodeId = { type: "string", description: "The id of a node of the session's tree" } as const;
