@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { callerOf, callOptionsOf, requireUser } from "../authenticate.js";
 import { type Downstream, present } from "../downstream.js";
 import { acceptEmptyJsonBody } from "../optional-json-body.js";
-import { BEARER, PAGE_PARAMETERS, ref, totalCountHeader, uuid } from "../schemas/common.js";
+import { BEARER, bounds, PAGE_PARAMETERS, ref, totalCountHeader, uuid } from "../schemas/common.js";
 import { BODY_ERRORS, DOWNSTREAM_ERRORS, errorResponses } from "../schemas/errors.js";
 import {
   OUTCOMES,
@@ -188,7 +188,11 @@ export async function sessionsRoutes(
             additionalProperties: false,
             properties: {
               outcome: { type: "string", enum: OUTCOMES },
-              notes: { type: "string", description: "The session's notes, replaced" },
+              notes: {
+                type: "string",
+                ...bounds("tdt.sessions.v1.CompleteSessionRequest", "notes"),
+                description: "The session's notes, replaced",
+              },
             },
           },
           response: { 200: { description: "The completed session", ...SESSION }, ...CHANGE_ERRORS },
