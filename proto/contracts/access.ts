@@ -6,12 +6,14 @@
  * trees only, a session belongs to its technician) stay in the services' logic.
  */
 import type { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
+import { type EnumValue, enumValues } from "@tdt/proto/tdt/contract";
 import type { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 
 /** The roles, lowest first: each may do what the ones before it may. */
-export const ROLES = ["technician", "engineer", "admin"] as const;
-export type Role = (typeof ROLES)[number];
+/** The roles of `tdt.auth.v1.Role`, lowest first: the enum's order is the order of privilege. */
+export const ROLES = enumValues("tdt.auth.v1.Role");
+export type Role = EnumValue<"tdt.auth.v1.Role">;
 
 /** What an RPC asks of its caller: nothing, a valid access token, or at least a role. */
 export type Guard = "public" | "user" | Role;

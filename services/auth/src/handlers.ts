@@ -21,7 +21,7 @@ import { currentPolicy, saveSessionPolicy } from "./policy-store.js";
 import type { RateLimiter } from "./rate-limit.js";
 import { refreshSession } from "./refresh.js";
 import { postgresRefreshTransaction, recordRefreshToken } from "./refresh-store.js";
-import { checkLogin, checkRefresh, checkRegisterBounds, REQUEST_LIMITS } from "./request-limits.js";
+import { checkLogin, checkRefresh, checkRegisterBounds } from "./request-limits.js";
 import { mintWithClaims, verifyRefreshToken } from "./token-minting.js";
 import {
   checkRegistration,
@@ -169,7 +169,8 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
 
     async logout(request, ctx) {
       const claims = await authorize("logout", ctx);
-      checks().maxLength(["body", "refresh_token"], request.refresh_token, REQUEST_LIMITS.refreshTokenMax).done();
+      // A refresh token here is bounded as Refresh bounds it.
+      checks().contract("tdt.auth.v1.RefreshRequest", { refresh_token: request.refresh_token }).done();
       // A refresh token handed in with the logout ends its own login session too, if it is the caller's.
       const handedIn = request.refresh_token
         ? await verifyRefreshToken(request.refresh_token, keys).catch(() => undefined)

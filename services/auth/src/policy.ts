@@ -1,4 +1,5 @@
 import { AppError, type Problem } from "@tdt/kit";
+import { type EnumValue, FIELD_RULES } from "@tdt/proto/tdt/contract";
 
 /** The account's session policy (SPEC §4.3). */
 export interface SessionPolicy {
@@ -8,7 +9,7 @@ export interface SessionPolicy {
   reuse_grace_seconds: number;
 }
 
-export type Preset = "strict" | "standard" | "aal2" | "custom";
+export type Preset = EnumValue<"tdt.auth.v1.SessionPolicyPreset">;
 
 const DAY = 24 * 3600;
 
@@ -19,9 +20,12 @@ export const PRESETS: Record<Exclude<Preset, "custom">, Omit<SessionPolicy, "pre
   aal2: { idle_max_seconds: 30 * 60, abs_max_seconds: 12 * 3600, reuse_grace_seconds: 0 },
 };
 
-export const MAX_POLICY_SECONDS = 365 * DAY;
-/** A grace window longer than this would let a stolen token ride along for too long. */
-export const MAX_REUSE_GRACE_SECONDS = 300;
+/** The contract's bounds (SetSessionPolicyRequest in auth.proto), which the gateway's schema reads too. */
+const BOUNDS = FIELD_RULES["tdt.auth.v1.SetSessionPolicyRequest"];
+/** 365 days. */
+export const MAX_POLICY_SECONDS = BOUNDS.abs_max_seconds.int32.lte;
+/** A grace window longer than this (300 s) would let a stolen token ride along for too long. */
+export const MAX_REUSE_GRACE_SECONDS = BOUNDS.reuse_grace_seconds.int32.lte;
 
 export interface PolicyRequest {
   preset: string;

@@ -1,5 +1,6 @@
 import { AppError, inTransaction, type Problem, ROLES, type Role, type Sql, type TransactionSql } from "@tdt/kit";
 import type { User } from "@tdt/proto/tdt/auth/v1/auth";
+import { FIELD_RULES } from "@tdt/proto/tdt/contract";
 import { hashPassword } from "./passwords.js";
 
 export interface UserRow {
@@ -24,6 +25,8 @@ export function toUser(row: UserRow): User {
   };
 }
 
+/** The contract's bounds of a registration (auth.proto), which the gateway's schema reads too. */
+const REGISTER = FIELD_RULES["tdt.auth.v1.RegisterRequest"];
 const EMAIL = /^[^\s@]{1,64}@[^\s@]+\.[^\s@]{2,}$/;
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -33,17 +36,31 @@ export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
  */
 export function registrationProblems(input: { email: string; password: string; full_name: string }): Problem[] {
   const problems: Problem[] = [];
-  if (!EMAIL.test(input.email) || input.email.length > 254) {
+  if (!EMAIL.test(input.email) || input.email.length > REGISTER.email.string.max_len) {
     problems.push({ loc: ["body", "email"], msg: "Not a valid email address", type: "email_format" });
   }
-  if (input.password.length < 8) {
-    problems.push({ loc: ["body", "password"], msg: "At least 8 characters", type: "string_too_short" });
-  } else if (input.password.length > 128) {
-    problems.push({ loc: ["body", "password"], msg: "At most 128 characters", type: "string_too_long" });
+  const password = REGISTER.password.string;
+  if (input.password.length < password.min_len) {
+    problems.push({
+      loc: ["body", "password"],
+      msg: `At least ${password.min_len} characters`,
+      type: "string_too_short",
+    });
+  } else if (input.password.length > password.max_len) {
+    problems.push({
+      loc: ["body", "password"],
+      msg: `At most ${password.max_len} characters`,
+      type: "string_too_long",
+    });
   }
   const name = input.full_name.trim();
-  if (name.length < 1 || name.length > 200) {
-    problems.push({ loc: ["body", "full_name"], msg: "From 1 to 200 characters", type: "string_length" });
+  const fullName = REGISTER.full_name.string;
+  if (name.length < fullName.min_len || name.length > fullName.max_len) {
+    problems.push({
+      loc: ["body", "full_name"],
+      msg: `From ${fullName.min_len} to ${fullName.max_len} characters`,
+      type: "string_length",
+    });
   }
   return problems;
 }

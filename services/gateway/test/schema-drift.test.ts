@@ -1,17 +1,58 @@
 /**
- * The gateway's response schemas and the gRPC messages they carry must not drift: every field a
- * message has is documented and sent, and the schema promises nothing the message lacks.
+ * The gateway's schemas and the gRPC contracts they carry must not drift:
+ * - every field a response message has is documented and sent, and the schema promises nothing the message lacks;
+ * - every closed list (proto enum) appears in the OpenAPI document with exactly its JSON strings;
+ * - every bound the contract gives a request field (`(tdt.contract.v1.field)`) is the JSON schema's bound;
+ * - every property of a request body or query names a field of the request message it becomes.
  */
-import { LoginSession, SessionPolicy, TokenPair, User } from "@tdt/proto/tdt/auth/v1/auth";
-import { Session, Step } from "@tdt/proto/tdt/sessions/v1/sessions";
-import { Node, Option, Tree, TreeSummary, TreeVersion } from "@tdt/proto/tdt/trees/v1/trees";
-import { describe, expect, it } from "vitest";
+
+import {
+  ListUsersRequest,
+  LoginRequest,
+  LoginSession,
+  LogoutRequest,
+  RefreshRequest,
+  RegisterRequest,
+  SessionPolicy,
+  SetSessionPolicyRequest,
+  TokenPair,
+  UpdateUserRequest,
+  User,
+} from "@tdt/proto/tdt/auth/v1/auth";
+import { ENUMS, FIELD_RULES, type FieldRules } from "@tdt/proto/tdt/contract";
+import {
+  CompleteSessionRequest,
+  ExportSessionRequest,
+  ListSessionsRequest,
+  Session,
+  StartSessionRequest,
+  Step,
+  StepSessionRequest,
+} from "@tdt/proto/tdt/sessions/v1/sessions";
+import {
+  GetTreeRequest,
+  ListTreesRequest,
+  Node,
+  Option,
+  SearchTreesRequest,
+  Tree,
+  TreeInput,
+  TreeSummary,
+  TreeVersion,
+} from "@tdt/proto/tdt/trees/v1/trees";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../../tests/support/ports.js";
 import { LoginSessionSchema, SessionPolicySchema, TokenPairSchema, UserSchema } from "../src/schemas/auth.js";
 import { SessionSchema, SessionStepSchema } from "../src/schemas/sessions.js";
 import { NodeSchema, OptionSchema, TreeSchema, TreeSummarySchema, TreeVersionSchema } from "../src/schemas/trees.js";
+import { startTestGateway, type TestGateway } from "./support/gateway.js";
+
+type Message = { fromPartial(object: object): object };
+// biome-ignore lint/suspicious/noExplicitAny: an OpenAPI document is read as plain JSON.
+type Json = any;
 
 /** Every field of a ts-proto message (its empty message lists optional fields too). */
-function fieldsOf(message: { fromPartial(object: object): object }): string[] {
+function fieldsOf(message: Message): string[] {
   return Object.keys(message.fromPartial({})).sort();
 }
 
@@ -19,20 +60,345 @@ function schemaFields(schema: { properties?: object }): string[] {
   return Object.keys(schema.properties ?? {}).sort();
 }
 
+const RESPONSES = [
+  ["tdt.auth.v1.User", User, UserSchema],
+  ["tdt.auth.v1.TokenPair", TokenPair, TokenPairSchema],
+  ["tdt.auth.v1.LoginSession", LoginSession, LoginSessionSchema],
+  ["tdt.auth.v1.SessionPolicy", SessionPolicy, SessionPolicySchema],
+  ["tdt.trees.v1.Option", Option, OptionSchema],
+  ["tdt.trees.v1.Node", Node, NodeSchema],
+  ["tdt.trees.v1.Tree", Tree, TreeSchema],
+  ["tdt.trees.v1.TreeSummary", TreeSummary, TreeSummarySchema],
+  ["tdt.trees.v1.TreeVersion", TreeVersion, TreeVersionSchema],
+  ["tdt.sessions.v1.Step", Step, SessionStepSchema],
+  ["tdt.sessions.v1.Session", Session, SessionSchema],
+] as const;
+
 describe("gateway schemas follow the contracts", () => {
-  it.each([
-    ["User", User, UserSchema],
-    ["TokenPair", TokenPair, TokenPairSchema],
-    ["LoginSession", LoginSession, LoginSessionSchema],
-    ["SessionPolicy", SessionPolicy, SessionPolicySchema],
-    ["Option", Option, OptionSchema],
-    ["Node", Node, NodeSchema],
-    ["Tree", Tree, TreeSchema],
-    ["TreeSummary", TreeSummary, TreeSummarySchema],
-    ["TreeVersion", TreeVersion, TreeVersionSchema],
-    ["Step", Step, SessionStepSchema],
-    ["Session", Session, SessionSchema],
-  ] as const)("%s", (_name, message, schema) => {
+  it.each(RESPONSES)("%s", (_name, message, schema) => {
     expect(schemaFields(schema as { properties?: object })).toEqual(fieldsOf(message));
+  });
+});
+
+/** Where each request message comes from: a route, and where its properties are (body or query). */
+interface RequestRoute {
+  message: string;
+  type: Message;
+  method: string;
+  path: string;
+  in: "body" | "query";
+  /** A property the route reads under another name (the OAuth2 form's `username` is the email). */
+  renamed?: Record<string, string>;
+  /** Properties that are no field of the message, each with why. */
+  extra?: Record<string, string>;
+}
+
+const REQUESTS: RequestRoute[] = [
+  {
+    message: "tdt.auth.v1.RegisterRequest",
+    type: RegisterRequest,
+    method: "post",
+    path: "/api/v1/auth/register",
+    in: "body",
+  },
+  {
+    message: "tdt.auth.v1.LoginRequest",
+    type: LoginRequest,
+    method: "post",
+    path: "/api/v1/auth/login/json",
+    in: "body",
+  },
+  {
+    message: "tdt.auth.v1.LoginRequest",
+    type: LoginRequest,
+    method: "post",
+    path: "/api/v1/auth/login",
+    in: "body",
+    renamed: { username: "email" },
+    extra: {
+      grant_type: "OAuth2 password form",
+      scope: "OAuth2 password form, ignored",
+      client_id: "OAuth2 password form, ignored",
+      client_secret: "OAuth2 password form, ignored",
+    },
+  },
+  {
+    message: "tdt.auth.v1.RefreshRequest",
+    type: RefreshRequest,
+    method: "post",
+    path: "/api/v1/auth/refresh",
+    in: "body",
+  },
+  {
+    message: "tdt.auth.v1.LogoutRequest",
+    type: LogoutRequest,
+    method: "post",
+    path: "/api/v1/auth/logout",
+    in: "body",
+  },
+  {
+    message: "tdt.auth.v1.LogoutRequest",
+    type: LogoutRequest,
+    method: "post",
+    path: "/api/v1/auth/logout",
+    in: "query",
+  },
+  {
+    message: "tdt.auth.v1.ListUsersRequest",
+    type: ListUsersRequest,
+    method: "get",
+    path: "/api/v1/auth/users",
+    in: "query",
+  },
+  {
+    message: "tdt.auth.v1.UpdateUserRequest",
+    type: UpdateUserRequest,
+    method: "patch",
+    path: "/api/v1/auth/users/{id}",
+    in: "body",
+  },
+  {
+    message: "tdt.auth.v1.SetSessionPolicyRequest",
+    type: SetSessionPolicyRequest,
+    method: "put",
+    path: "/api/v1/auth/session-policy",
+    in: "body",
+  },
+  {
+    message: "tdt.trees.v1.ListTreesRequest",
+    type: ListTreesRequest,
+    method: "get",
+    path: "/api/v1/trees",
+    in: "query",
+  },
+  {
+    message: "tdt.trees.v1.SearchTreesRequest",
+    type: SearchTreesRequest,
+    method: "get",
+    path: "/api/v1/trees/search",
+    in: "query",
+  },
+  {
+    message: "tdt.trees.v1.GetTreeRequest",
+    type: GetTreeRequest,
+    method: "get",
+    path: "/api/v1/trees/{id}",
+    in: "query",
+  },
+  {
+    message: "tdt.trees.v1.TreeInput",
+    type: TreeInput,
+    method: "post",
+    path: "/api/v1/trees",
+    in: "body",
+    extra: {
+      version: "UpdateTreeRequest.version (a replacement names the version it was edited from)",
+      id: "Tree.id: a document read back may be sent again; ignored",
+      created_by: "Tree.created_by: ignored on input",
+      created_at: "Tree.created_at: ignored on input",
+      updated_at: "Tree.updated_at: ignored on input",
+    },
+  },
+  {
+    message: "tdt.sessions.v1.ListSessionsRequest",
+    type: ListSessionsRequest,
+    method: "get",
+    path: "/api/v1/sessions",
+    in: "query",
+  },
+  {
+    message: "tdt.sessions.v1.StartSessionRequest",
+    type: StartSessionRequest,
+    method: "post",
+    path: "/api/v1/sessions",
+    in: "body",
+  },
+  {
+    message: "tdt.sessions.v1.StepSessionRequest",
+    type: StepSessionRequest,
+    method: "put",
+    path: "/api/v1/sessions/{id}",
+    in: "body",
+  },
+  {
+    message: "tdt.sessions.v1.CompleteSessionRequest",
+    type: CompleteSessionRequest,
+    method: "post",
+    path: "/api/v1/sessions/{id}/complete",
+    in: "body",
+  },
+  {
+    message: "tdt.sessions.v1.ExportSessionRequest",
+    type: ExportSessionRequest,
+    method: "post",
+    path: "/api/v1/sessions/{id}/export",
+    in: "body",
+  },
+  {
+    message: "tdt.sessions.v1.ExportSessionRequest",
+    type: ExportSessionRequest,
+    method: "post",
+    path: "/api/v1/sessions/{id}/export",
+    in: "query",
+  },
+];
+
+/**
+ * The trees service judges a tree document itself and answers one 422 listing every problem, so
+ * the gateway's TreeInput, Node and Option carry the closed lists but not the lengths (see
+ * schemas/trees.ts); and a node's `outcome` is no enum there, since "" reads as "no outcome".
+ */
+const BOUNDS_JUDGED_BY_THE_SERVICE = new Set(["tdt.trees.v1.TreeInput", "tdt.trees.v1.Node", "tdt.trees.v1.Option"]);
+const ENUM_JUDGED_BY_THE_SERVICE = new Set(["tdt.trees.v1.Node.outcome"]);
+
+let gateway: TestGateway;
+let spec: Json;
+
+beforeAll(async () => {
+  // Nothing listens at the auth port: the OpenAPI document needs no service.
+  gateway = await startTestGateway(await freePort());
+  spec = (await gateway.app.inject({ method: "GET", url: "/api/openapi.json" })).json();
+});
+afterAll(async () => {
+  await gateway.close();
+});
+
+/** A schema with its `$ref`s to components resolved. */
+function resolve(schema: Json): Json {
+  if (schema?.$ref) return resolve(spec.components.schemas[String(schema.$ref).replace("#/components/schemas/", "")]);
+  return schema;
+}
+
+/** Every property schema of an object schema, through `allOf`/`oneOf`: name → the schemas it has. */
+function propertiesOf(schema: Json, into = new Map<string, Json[]>()): Map<string, Json[]> {
+  const resolved = resolve(schema);
+  for (const [name, property] of Object.entries(resolved?.properties ?? {})) {
+    into.set(name, [...(into.get(name) ?? []), resolve(property)]);
+  }
+  for (const part of [...(resolved?.allOf ?? []), ...(resolved?.oneOf ?? [])]) propertiesOf(part, into);
+  return into;
+}
+
+function requestProperties(route: RequestRoute): Map<string, Json[]> {
+  const operation = spec.paths[route.path]?.[route.method];
+  expect(operation, `${route.method} ${route.path}`).toBeDefined();
+  if (route.in === "query") {
+    const query = new Map<string, Json[]>();
+    for (const parameter of operation.parameters ?? []) {
+      if (parameter.in === "query") query.set(parameter.name, [resolve(parameter.schema)]);
+    }
+    return query;
+  }
+  const content = Object.values<Json>(operation.requestBody?.content ?? {});
+  const properties = new Map<string, Json[]>();
+  for (const media of content) propertiesOf(media.schema, properties);
+  return properties;
+}
+
+/** The values a property schema allows, when it is a closed list (`enum`, or one `const` per variant). */
+function allowedValues(schemas: Json[]): string[] | undefined {
+  const values = schemas.flatMap((schema) =>
+    schema.enum ? schema.enum.filter((value: unknown) => value !== null) : "const" in schema ? [schema.const] : [],
+  );
+  return values.length > 0 ? [...new Set<string>(values)].sort() : undefined;
+}
+
+/** One property schema, all its variants agreeing on `key`. */
+function only(schemas: Json[], key: string): unknown {
+  const values = [...new Set(schemas.map((schema) => schema[key]))];
+  expect(values, `variants disagree on ${key}`).toHaveLength(1);
+  return values[0];
+}
+
+/** That a property's schema carries the contract's bounds for its field. */
+function expectBounds(where: string, field: string, rule: FieldRules, schemas: Json[]): void {
+  const string = rule.string;
+  if (string?.max_len !== undefined) expect(only(schemas, "maxLength"), `${where} maxLength`).toBe(string.max_len);
+  if (string?.min_len !== undefined) expect(only(schemas, "minLength"), `${where} minLength`).toBe(string.min_len);
+  if (rule.int32?.lte !== undefined) expect(only(schemas, "maximum"), `${where} maximum`).toBe(rule.int32.lte);
+  if (rule.int32?.gte !== undefined) {
+    // A paging `limit` of 0 is proto3's "unset" (the default), which HTTP spells by leaving it out.
+    const minimum = field === "limit" && rule.int32.gte === 0 ? 1 : rule.int32.gte;
+    expect(only(schemas, "minimum"), `${where} minimum`).toBe(minimum);
+  }
+  if (rule.repeated?.max_items !== undefined) {
+    expect(only(schemas, "maxItems"), `${where} maxItems`).toBe(rule.repeated.max_items);
+  }
+}
+
+function rulesOf(message: string): Record<string, FieldRules> {
+  return (FIELD_RULES as Record<string, Record<string, FieldRules>>)[message] ?? {};
+}
+
+describe("request schemas follow the contracts", () => {
+  it.each(REQUESTS.map((route) => [`${route.method} ${route.path} (${route.in})`, route] as const))(
+    "%s: every property is a field of its message, with the contract's bounds and closed lists",
+    (_name, route) => {
+      const fields = fieldsOf(route.type);
+      const rules = rulesOf(route.message);
+      const properties = requestProperties(route);
+      expect(properties.size, "a route with no properties here belongs elsewhere in this table").toBeGreaterThan(0);
+      for (const [property, schemas] of properties) {
+        if (route.extra?.[property]) continue;
+        const field = route.renamed?.[property] ?? property;
+        expect(fields, `${route.path}: ${property} names no field of ${route.message}`).toContain(field);
+        const rule = rules[field];
+        if (!rule) continue;
+        const where = `${route.path} ${property}`;
+        if (rule.string?.in_enum && !ENUM_JUDGED_BY_THE_SERVICE.has(`${route.message}.${field}`)) {
+          expect(allowedValues(schemas), `${where} enum`).toEqual([...ENUMS[rule.string.in_enum].values].sort());
+        }
+        if (!BOUNDS_JUDGED_BY_THE_SERVICE.has(route.message)) expectBounds(where, field, rule, schemas);
+      }
+    },
+  );
+
+  it("the refresh's Idempotency-Key header has the contract's bounds", () => {
+    const header = spec.paths["/api/v1/auth/refresh"].post.parameters.find(
+      (parameter: Json) => parameter.in === "header" && parameter.name === "idempotency-key",
+    );
+    const rule = FIELD_RULES["tdt.auth.v1.RefreshRequest"].idempotency_key;
+    expectBounds("idempotency-key", "idempotency_key", rule, [header.schema]);
+  });
+
+  it("every bounded request field is checked above, or is a response or nested message", () => {
+    const covered = new Set([...REQUESTS.map((route) => route.message), ...RESPONSES.map(([name]) => name)]);
+    // ClientInfo comes from headers (user-agent, forwarded address), not from a body.
+    covered.add("tdt.auth.v1.ClientInfo");
+    expect(Object.keys(FIELD_RULES).filter((message) => !covered.has(message))).toEqual([]);
+  });
+});
+
+describe("closed lists follow the contracts", () => {
+  it.each(RESPONSES.map(([name, , schema]) => [name, schema] as const))(
+    "%s: every enum field of the message lists exactly the enum's JSON strings",
+    (name, schema) => {
+      const component = spec.components.schemas[(schema as { $id: string }).$id];
+      for (const [field, rule] of Object.entries(rulesOf(name))) {
+        const enumName = rule.string?.in_enum;
+        if (!enumName) continue;
+        const values = [...ENUMS[enumName].values].sort();
+        if (ENUM_JUDGED_BY_THE_SERVICE.has(`${name}.${field}`)) {
+          // Not an enum at the gateway; its description names every value.
+          for (const value of values) expect(component.properties[field].description).toContain(`\`${value}\``);
+          continue;
+        }
+        expect(allowedValues([component.properties[field]]), `${name}.${field}`).toEqual(values);
+      }
+    },
+  );
+
+  it("every enum of the contracts is used by a field", () => {
+    const used = new Set(
+      Object.values(FIELD_RULES).flatMap((fields) =>
+        Object.values<FieldRules>(fields).map((rule) => rule.string?.in_enum),
+      ),
+    );
+    expect(Object.keys(ENUMS).filter((name) => !used.has(name as keyof typeof ENUMS))).toEqual([]);
+  });
+
+  it("a report is documented in each format's media type, the one the sessions service sends", () => {
+    const content = spec.paths["/api/v1/sessions/{id}/export"].post.responses["200"].content;
+    expect(Object.keys(content).sort()).toEqual(Object.values(ENUMS["tdt.sessions.v1.ReportFormat"].mediaTypes).sort());
   });
 });

@@ -499,7 +499,13 @@ describe("OpenAPI", () => {
   it("documents the export as a file in each format, with an optional body", () => {
     const exported = spec.paths["/api/v1/sessions/{id}/export"]?.post;
     const content = exported?.responses["200"]?.content ?? {};
-    expect(Object.keys(content).sort()).toEqual(["application/json", "application/pdf", "text/csv", "text/markdown"]);
+    // One media type per format, the one the sessions service sends (the contract's ReportFormat).
+    expect(Object.keys(content).sort()).toEqual([
+      "application/json",
+      "application/pdf",
+      "text/csv; charset=utf-8",
+      "text/markdown; charset=utf-8",
+    ]);
     for (const media of Object.values(content))
       expect(media.schema).toMatchObject({ type: "string", format: "binary" });
     expect(exported?.requestBody?.required).toBe(false);

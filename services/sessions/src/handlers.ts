@@ -13,19 +13,10 @@ import type { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions
 import type { Tree, TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 import { renderReport } from "./reports/report.js";
 import { isUuid, type SessionRow, type SessionStore, toSession } from "./session-store.js";
-import {
-  applyStep,
-  completeState,
-  SESSION_STATUSES,
-  type SessionState,
-  type StepOp,
-  startState,
-} from "./step-engine.js";
+import { applyStep, completeState, type SessionState, type StepOp, startState } from "./step-engine.js";
 
 const notFound = () => new AppError("not_found", "not_found");
 const MAX_CONTEXT_BYTES = 10_000;
-/** Node and option ids are at most 64 characters in any tree (SPEC §5.2): a longer one names nothing. */
-const MAX_ID_LENGTH = 64;
 
 /** A session named in the path must be named by a UUID (as the gateway's schema says). */
 function checkSessionId(id: string): void {
@@ -108,8 +99,7 @@ export function sessionsHandlers(deps: {
       checks()
         .uuid(["query", "user_id"], request.user_id, { optional: true })
         .uuid(["query", "tree_id"], request.tree_id, { optional: true })
-        .oneOf(["query", "status"], request.status, SESSION_STATUSES)
-        .page(request)
+        .contract("tdt.sessions.v1.ListSessionsRequest", request, ["query"])
         .done();
       const userId = request.all ? undefined : (request.user_id ?? claims.sub);
       // A token's subject that is no UUID owns nothing here.
@@ -150,10 +140,7 @@ export function sessionsHandlers(deps: {
     },
 
     async stepSession(request, ctx) {
-      checks()
-        .maxLength(["body", "node_id"], request.node_id, MAX_ID_LENGTH)
-        .maxLength(["body", "option_id"], request.option_id, MAX_ID_LENGTH)
-        .done();
+      checks().contract("tdt.sessions.v1.StepSessionRequest", request).done();
       const op = stepOp(request);
       return changeAsOwner("stepSession", ctx, request.id, (row, tree) => applyStep(row, tree, op, new Date()));
     },

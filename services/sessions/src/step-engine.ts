@@ -3,6 +3,7 @@
  * it runs on and one operation, to the next state. No I/O, so every rule is testable alone.
  */
 import { AppError } from "@tdt/kit";
+import { type EnumValue, enumValues, FIELD_RULES } from "@tdt/proto/tdt/contract";
 import type { Node, Tree } from "@tdt/proto/tdt/trees/v1/trees";
 
 export interface StepRecord {
@@ -18,9 +19,9 @@ export interface StepRecord {
   duration_ms: number;
 }
 
-export const SESSION_STATUSES = ["in_progress", "completed", "abandoned"] as const;
-export type SessionStatus = (typeof SESSION_STATUSES)[number];
-export type Outcome = "resolved" | "unresolved" | "escalated";
+export const SESSION_STATUSES = enumValues("tdt.sessions.v1.SessionStatus");
+export type SessionStatus = EnumValue<"tdt.sessions.v1.SessionStatus">;
+export type Outcome = EnumValue<"tdt.sessions.v1.SessionOutcome">;
 
 export interface SessionState {
   status: SessionStatus;
@@ -38,7 +39,8 @@ export type StepOp =
   | { op: "back" }
   | { op: "note"; notes: string };
 
-export const MAX_NOTE_LENGTH = 10_000;
+/** The contract's bound of a note (StepSessionRequest in sessions.proto). */
+export const MAX_NOTE_LENGTH = FIELD_RULES["tdt.sessions.v1.StepSessionRequest"].note.string.max_len;
 
 const invalid = (field: string, msg: string, type: string) => AppError.invalid([{ loc: ["body", field], msg, type }]);
 

@@ -3,7 +3,7 @@ import { hasRole, TREES_ACCESS } from "@tdt/proto/contracts/access";
 import type { TreeInput, TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 import { searchQueryProblems } from "./search-query.js";
 import type { Audience, TreeStore } from "./tree-store.js";
-import { assertValidTree, TREE_LIMITS, TREE_STATUSES } from "./validation.js";
+import { assertValidTree } from "./validation.js";
 
 const notFound = () => new AppError("not_found", "not_found");
 
@@ -33,12 +33,7 @@ export function treesHandlers(store: TreeStore, verifier: AccessTokenVerifier): 
   return {
     async listTrees(request, ctx) {
       const claims = await authorize("listTrees", ctx);
-      checks()
-        .maxLength(["query", "category"], request.category, TREE_LIMITS.categoryMax)
-        .maxLength(["query", "tag"], request.tag, TREE_LIMITS.tagMax)
-        .oneOf(["query", "status"], request.status || undefined, TREE_STATUSES)
-        .page(request)
-        .done();
+      checks().contract("tdt.trees.v1.ListTreesRequest", request, ["query"]).done();
       return store.list(audienceOf(claims), request, page(request));
     },
 

@@ -4,16 +4,20 @@
  */
 
 import type { Problem } from "@tdt/kit";
+import { FIELD_RULES } from "@tdt/proto/tdt/contract";
 
 const WORD = /[\p{L}\p{N}]+/gu;
 
 /**
  * What a search may be: far more than a person types, far less than what costs the database
  * real time (typo correction compares every word with every known word, by trigrams: a 200 KB
- * query took over a second). The gateway's schema says 200 characters too (a copy, until
- * issue 10 moves limits into the protos); the word count is judged here alone.
+ * query took over a second). The length is the contract's (SearchTreesRequest.q), which the
+ * gateway's schema reads too; the word count is judged here alone.
  */
-export const SEARCH_LIMITS = { maxLength: 200, maxWords: 16 } as const;
+export const SEARCH_LIMITS = {
+  maxLength: FIELD_RULES["tdt.trees.v1.SearchTreesRequest"].q.string.max_len,
+  maxWords: 16,
+} as const;
 
 /** The words of a query, lower-cased, at most SEARCH_LIMITS.maxWords. */
 export function queryWords(text: string): string[] {

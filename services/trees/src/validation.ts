@@ -1,4 +1,5 @@
 import { AppError, type Problem } from "@tdt/kit";
+import { enumValues, FIELD_RULES } from "@tdt/proto/tdt/contract";
 import { TreeInput, type Node as TreeNode } from "@tdt/proto/tdt/trees/v1/trees";
 
 /**
@@ -7,26 +8,30 @@ import { TreeInput, type Node as TreeNode } from "@tdt/proto/tdt/trees/v1/trees"
  *
  * Lengths count Unicode code points (as the gateway's JSON schemas do), and a required text
  * that is only whitespace counts as empty. SPEC bounds titles, node bodies and the node
- * count; the other limits below are ours.
+ * count; the other limits are ours. All of them, and the closed lists, are the contract's
+ * (`(tdt.contract.v1.field)` options and enums in trees.proto), which the gateway reads too.
  */
+const INPUT = FIELD_RULES["tdt.trees.v1.TreeInput"];
+const NODE = FIELD_RULES["tdt.trees.v1.Node"];
+const OPTION = FIELD_RULES["tdt.trees.v1.Option"];
 export const TREE_LIMITS = {
-  maxNodes: 2_000,
-  maxTags: 20,
-  titleMax: 200,
-  descriptionMax: 20_000,
-  categoryMax: 100,
-  tagMax: 50,
-  changeNoteMax: 1_000,
-  idMax: 64,
-  bodyMax: 20_000,
-  labelMax: 200,
+  maxNodes: INPUT.nodes.repeated.max_items,
+  maxTags: INPUT.tags.repeated.max_items,
+  titleMax: INPUT.title.string.max_len,
+  descriptionMax: INPUT.description.string.max_len,
+  categoryMax: INPUT.category.string.max_len,
+  tagMax: INPUT.tags.repeated.items.string.max_len,
+  changeNoteMax: INPUT.change_note.string.max_len,
+  idMax: NODE.id.string.max_len,
+  bodyMax: NODE.body.string.max_len,
+  labelMax: OPTION.label.string.max_len,
 } as const;
 
-/** Node ids and option ids alike (`idMax` spelled out). */
-export const ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
-export const TREE_STATUSES = ["draft", "published"] as const;
-export const NODE_TYPES = ["question", "action", "solution"] as const;
-export const OUTCOMES = ["resolved", "escalate"] as const;
+/** Node ids and option ids alike. */
+export const ID_PATTERN = new RegExp(`^[A-Za-z0-9_.-]{1,${TREE_LIMITS.idMax}}$`);
+export const TREE_STATUSES = enumValues("tdt.trees.v1.TreeStatus");
+export const NODE_TYPES = enumValues("tdt.trees.v1.NodeType");
+export const OUTCOMES = enumValues("tdt.trees.v1.SolutionOutcome");
 
 type Loc = Problem["loc"];
 

@@ -14,17 +14,18 @@ import { type Downstream, present } from "../downstream.js";
 import { acceptEmptyJsonBody } from "../optional-json-body.js";
 import { routesOf } from "../route.js";
 import { PRESETS } from "../schemas/auth.js";
-import { PAGE_PARAMETERS, ref, uuid } from "../schemas/common.js";
+import { bounds, PAGE_PARAMETERS, ref, uuid } from "../schemas/common.js";
 
 export interface AuthRoutesOptions {
   downstream: Downstream;
   verifier: AccessTokenVerifier;
 }
 
-const email = { type: "string", minLength: 3, maxLength: 320 } as const;
+/** The bounds are the contract's (auth.proto's field options), which the auth service enforces too. */
+const email = { type: "string", ...bounds("tdt.auth.v1.LoginRequest", "email") } as const;
 /** Login takes any stored password; the 8–128 rule is for choosing one. */
-const loginPassword = { type: "string", minLength: 1, maxLength: 1024 } as const;
-const refreshToken = { type: "string", minLength: 1, maxLength: 8192 } as const;
+const loginPassword = { type: "string", ...bounds("tdt.auth.v1.LoginRequest", "password") } as const;
+const refreshToken = { type: "string", ...bounds("tdt.auth.v1.RefreshRequest", "refresh_token") } as const;
 /** Both login routes: the same RPC, whichever way the credentials came; wrong ones are a 401. */
 const LOGIN = {
   rpc: { client: "auth", method: "login" },
@@ -52,9 +53,9 @@ export async function authRoutes(app: FastifyInstance, { downstream, verifier }:
       required: ["email", "password", "full_name"],
       additionalProperties: false,
       properties: {
-        email: { ...email, format: "email" },
-        password: { type: "string", minLength: 8, maxLength: 128 },
-        full_name: { type: "string", minLength: 1, maxLength: 200 },
+        email: { type: "string", ...bounds("tdt.auth.v1.RegisterRequest", "email"), format: "email" },
+        password: { type: "string", ...bounds("tdt.auth.v1.RegisterRequest", "password") },
+        full_name: { type: "string", ...bounds("tdt.auth.v1.RegisterRequest", "full_name") },
       },
     },
     request: (request: FastifyRequest<{ Body: Omit<RegisterRequest, "client"> }>) => ({
@@ -128,7 +129,11 @@ export async function authRoutes(app: FastifyInstance, { downstream, verifier }:
     headers: {
       type: "object",
       properties: {
-        "idempotency-key": { type: "string", minLength: 1, maxLength: 128, pattern: "^[\\x21-\\x7e]+$" },
+        "idempotency-key": {
+          type: "string",
+          ...bounds("tdt.auth.v1.RefreshRequest", "idempotency_key"),
+          pattern: "^[\\x21-\\x7e]+$",
+        },
       },
     },
     body: {
@@ -254,14 +259,14 @@ export async function authRoutes(app: FastifyInstance, { downstream, verifier }:
     send: (answer) => present(answer.policy, "policy"),
   });
 
-  const seconds = { type: "integer", minimum: 0, maximum: 365 * 24 * 3600 } as const;
+  const seconds = (field: string) => ({ type: "integer", ...bounds("tdt.auth.v1.SetSessionPolicyRequest", field) });
   route(app, {
     method: "PUT",
     url: "/session-policy",
     summary: "Choose the session-expiration policy (admin); applies to tokens minted from now on",
     description:
-      "A named preset, or `custom` with its three limits (idle ≤ absolute ≤ 365 days; the auth service " +
-      "enforces the lower bound).",
+      "A named preset, or `custom` with its three limits (idle ≤ absolute ≤ 365 days, a reuse grace of at " +
+      "most 300 s; the auth service enforces the lower bound).",
     rpc: { client: "auth", method: "setSessionPolicy" },
     body: {
       type: "object",
@@ -280,9 +285,9 @@ export async function authRoutes(app: FastifyInstance, { downstream, verifier }:
           required: ["preset", "idle_max_seconds", "abs_max_seconds", "reuse_grace_seconds"],
           properties: {
             preset: { type: "string", const: "custom" },
-            idle_max_seconds: seconds,
-            abs_max_seconds: seconds,
-            reuse_grace_seconds: seconds,
+            idle_max_seconds: seconds("idle_max_seconds"),
+            abs_max_seconds: seconds("abs_max_seconds"),
+            reuse_grace_seconds: seconds("reuse_grace_seconds"),
           },
         },
       ],

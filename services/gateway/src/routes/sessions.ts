@@ -6,7 +6,7 @@ import { callerOf } from "../authenticate.js";
 import { type Downstream, present } from "../downstream.js";
 import { acceptEmptyJsonBody } from "../optional-json-body.js";
 import { routesOf } from "../route.js";
-import { PAGE_PARAMETERS, ref, uuid } from "../schemas/common.js";
+import { bounds, PAGE_PARAMETERS, ref, uuid } from "../schemas/common.js";
 import {
   OUTCOMES,
   REPORT_FORMATS,
@@ -144,7 +144,11 @@ export async function sessionsRoutes(
         additionalProperties: false,
         properties: {
           outcome: { type: "string", enum: OUTCOMES },
-          notes: { type: "string", description: "The session's notes, replaced" },
+          notes: {
+            type: "string",
+            ...bounds("tdt.sessions.v1.CompleteSessionRequest", "notes"),
+            description: "The session's notes, replaced",
+          },
         },
       },
       request: ({ params, body }: WithId<{ Body: { outcome?: string; notes?: string } | null }>) => ({

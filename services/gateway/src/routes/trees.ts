@@ -1,4 +1,5 @@
 import type { AccessTokenVerifier } from "@tdt/kit";
+import { FIELD_RULES } from "@tdt/proto/tdt/contract";
 import type { GetTreeRequest, ListTreesRequest, SearchTreesRequest } from "@tdt/proto/tdt/trees/v1/trees";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { type Downstream, present } from "../downstream.js";
@@ -13,13 +14,14 @@ export interface TreesRoutesOptions {
 }
 
 /**
- * Copies of the trees service's own bounds (SEARCH_LIMITS, TREE_LIMITS), which it enforces for
- * callers that skip the gateway: until issue 10 moves limits into the protos, keep them equal.
+ * The trees service's bounds, which it enforces for callers that skip the gateway: both sides
+ * read them from the contract (trees.proto's field options).
  * The word count of a search (16) is judged by the service alone.
  */
-const SEARCH_QUERY_MAX_LENGTH = 200;
-const CATEGORY_MAX_LENGTH = 100;
-const TAG_MAX_LENGTH = 50;
+const SEARCH_QUERY_MAX_LENGTH = FIELD_RULES["tdt.trees.v1.SearchTreesRequest"].q.string.max_len;
+const SEARCH_LIMIT_MAX = FIELD_RULES["tdt.trees.v1.SearchTreesRequest"].limit.int32.lte;
+const CATEGORY_MAX_LENGTH = FIELD_RULES["tdt.trees.v1.ListTreesRequest"].category.string.max_len;
+const TAG_MAX_LENGTH = FIELD_RULES["tdt.trees.v1.ListTreesRequest"].tag.string.max_len;
 
 const ID_PARAMS = { type: "object", required: ["id"], properties: { id: uuid } } as const;
 const SUMMARIES = { type: "array", items: ref("TreeSummary") } as const;
@@ -82,9 +84,9 @@ export async function treesRoutes(app: FastifyInstance, { downstream, verifier }
           type: "string",
           minLength: 1,
           maxLength: SEARCH_QUERY_MAX_LENGTH,
-          description: "At most 200 characters and 16 words",
+          description: `At most ${SEARCH_QUERY_MAX_LENGTH} characters and 16 words`,
         },
-        limit: { type: "integer", minimum: 1, maximum: 100, default: 20 },
+        limit: { type: "integer", minimum: 1, maximum: SEARCH_LIMIT_MAX, default: 20 },
       },
     },
     request: (request: FastifyRequest<{ Querystring: SearchTreesRequest }>) => request.query,

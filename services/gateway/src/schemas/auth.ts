@@ -1,9 +1,11 @@
 import { ROLES } from "@tdt/kit";
+import { ENUMS } from "@tdt/proto/tdt/contract";
 import { timestamp, uuid } from "./common.js";
 
 /** The shapes of SPEC §4.1, shared by the auth routes and documented once in OpenAPI. */
 
-export const PRESETS = ["strict", "standard", "aal2", "custom"] as const;
+/** The closed lists are the contract's (enums in auth.proto); ROLES is tdt.auth.v1.Role. */
+export const PRESETS = ENUMS["tdt.auth.v1.SessionPolicyPreset"].values;
 
 export const UserSchema = {
   $id: "User",

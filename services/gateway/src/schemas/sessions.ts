@@ -1,25 +1,23 @@
-import { INT32_MAX, ref, timestamp, uuid } from "./common.js";
+import { ENUMS } from "@tdt/proto/tdt/contract";
+import { bounds, INT32_MAX, ref, timestamp, uuid } from "./common.js";
 
 /**
  * The shapes of SPEC §6, shared by the sessions routes and documented once in OpenAPI.
  *
- * Input schemas check shapes and the closed vocabularies (ops, outcomes, formats). What depends
- * on the session (the current node, its options, whether it may still change) and the length of
- * notes belong to the sessions service, which answers 409 or a 422 whose `loc` points into the body.
+ * Input schemas check shapes, the closed vocabularies (ops, outcomes, formats) and the contract's
+ * bounds (sessions.proto's field options, which the sessions service enforces too, with the same
+ * 422). What depends on the session (the current node, its options, whether it may still change)
+ * belongs to the sessions service, which answers 409 or a 422 whose `loc` points into the body.
  */
 
-export const SESSION_STATUSES = ["in_progress", "completed", "abandoned"] as const;
-export const OUTCOMES = ["resolved", "unresolved", "escalated"] as const;
-export const REPORT_FORMATS = ["json", "markdown", "csv", "pdf"] as const;
+/** The closed lists are the contract's (enums in sessions.proto). */
+export const SESSION_STATUSES = ENUMS["tdt.sessions.v1.SessionStatus"].values;
+export const OUTCOMES = ENUMS["tdt.sessions.v1.SessionOutcome"].values;
+export const REPORT_FORMATS = ENUMS["tdt.sessions.v1.ReportFormat"].values;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
-/** What a report is sent as, per format: the sessions service chooses, this documents it. */
-export const REPORT_MEDIA_TYPES: Record<ReportFormat, string> = {
-  json: "application/json",
-  markdown: "text/markdown",
-  csv: "text/csv",
-  pdf: "application/pdf",
-};
+/** What a report is sent as, per format: the contract's media types, which the sessions service sends. */
+export const REPORT_MEDIA_TYPES: Record<ReportFormat, string> = ENUMS["tdt.sessions.v1.ReportFormat"].mediaTypes;
 
 const text = { type: "string" } as const;
 const nodeId = { type: "string", description: "The id of a node of the session's tree" } as const;
@@ -86,6 +84,10 @@ export const SessionSchema = {
  * at their own `loc`). `node_id` names the node the client saw: a retry of a step that already
  * happened then fails with 409 `stale_step` instead of being applied twice.
  */
+const STEP = "tdt.sessions.v1.StepSessionRequest";
+const stepNodeId = { ...nodeId, ...bounds(STEP, "node_id") };
+const stepNote = { ...note, ...bounds(STEP, "note") };
+
 export const StepOperationSchema = {
   $id: "StepOperation",
   type: "object",
@@ -102,9 +104,13 @@ export const StepOperationSchema = {
       required: ["op", "node_id", "option_id"],
       properties: {
         op: { type: "string", const: "answer" },
-        node_id: nodeId,
-        option_id: { type: "string", description: "The id of one of the current question's options" },
-        note,
+        node_id: stepNodeId,
+        option_id: {
+          type: "string",
+          ...bounds(STEP, "option_id"),
+          description: "The id of one of the current question's options",
+        },
+        note: stepNote,
       },
     },
     {
@@ -112,7 +118,7 @@ export const StepOperationSchema = {
       title: "continue",
       additionalProperties: false,
       required: ["op", "node_id"],
-      properties: { op: { type: "string", const: "continue" }, node_id: nodeId, note },
+      properties: { op: { type: "string", const: "continue" }, node_id: stepNodeId, note: stepNote },
     },
     {
       type: "object",
@@ -126,7 +132,10 @@ export const StepOperationSchema = {
       title: "note",
       additionalProperties: false,
       required: ["op", "notes"],
-      properties: { op: { type: "string", const: "note" }, notes: { type: "string", description: "The new notes" } },
+      properties: {
+        op: { type: "string", const: "note" },
+        notes: { type: "string", ...bounds(STEP, "notes"), description: "The new notes" },
+      },
     },
   ],
 } as const;

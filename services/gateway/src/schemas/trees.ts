@@ -1,3 +1,4 @@
+import { ENUMS } from "@tdt/proto/tdt/contract";
 import { INT32_MAX, ref, timestamp, uuid } from "./common.js";
 
 /**
@@ -7,11 +8,12 @@ import { INT32_MAX, ref, timestamp, uuid } from "./common.js";
  * each node type needs, lengths) belong to the trees service, which reports every broken one
  * at once as a 422 whose `loc` points into the body: a stricter schema here would answer first
  * with fewer, differently worded problems. So strings carry no `maxLength`; the 2 MB body
- * limit bounds them.
+ * limit bounds them. The closed lists are the contract's (enums in trees.proto).
  */
 
-export const TREE_STATUSES = ["draft", "published"] as const;
-export const NODE_TYPES = ["question", "action", "solution"] as const;
+export const TREE_STATUSES = ENUMS["tdt.trees.v1.TreeStatus"].values;
+export const NODE_TYPES = ENUMS["tdt.trees.v1.NodeType"].values;
+const SOLUTION_OUTCOMES = ENUMS["tdt.trees.v1.SolutionOutcome"].values;
 
 const text = { type: "string" } as const;
 const nodeId = { type: "string", description: "1 to 64 letters, digits, `_`, `.` or `-`" } as const;
@@ -46,7 +48,10 @@ export const NodeSchema = {
     options: { type: "array", items: ref("Option"), description: "Questions only: one or more answers" },
     next: { ...nodeId, description: "Actions only: the id of the node that follows" },
     // Not an enum here: an empty string reads as "no outcome" to the trees service, which judges it.
-    outcome: { type: "string", description: "Solutions only: `resolved` or `escalate`" },
+    outcome: {
+      type: "string",
+      description: `Solutions only: ${SOLUTION_OUTCOMES.map((outcome) => `\`${outcome}\``).join(" or ")}`,
+    },
   },
 } as const;
 

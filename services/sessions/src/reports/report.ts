@@ -1,12 +1,13 @@
 import { AppError } from "@tdt/kit";
+import { ENUMS, type EnumValue, enumValues } from "@tdt/proto/tdt/contract";
 import type { Session } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
 import { csvReport } from "./csv.js";
 import { markdownReport } from "./markdown.js";
 import { pdfReport } from "./pdf.js";
 
-export const REPORT_FORMATS = ["json", "markdown", "csv", "pdf"] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
+export const REPORT_FORMATS = enumValues("tdt.sessions.v1.ReportFormat");
+export type ReportFormat = EnumValue<"tdt.sessions.v1.ReportFormat">;
 
 export interface ReportFile {
   content: Buffer;
@@ -15,12 +16,8 @@ export interface ReportFile {
 }
 
 const EXTENSIONS: Record<ReportFormat, string> = { json: "json", markdown: "md", csv: "csv", pdf: "pdf" };
-const CONTENT_TYPES: Record<ReportFormat, string> = {
-  json: "application/json",
-  markdown: "text/markdown; charset=utf-8",
-  csv: "text/csv; charset=utf-8",
-  pdf: "application/pdf",
-};
+/** The media type of each format: the contract's (`media_type` of ReportFormat's values), which the gateway documents. */
+const CONTENT_TYPES: Record<ReportFormat, string> = ENUMS["tdt.sessions.v1.ReportFormat"].mediaTypes;
 
 /** A file name that is safe in any Content-Disposition and file system. */
 export function reportFilename(session: Session, format: ReportFormat): string {

@@ -24,6 +24,25 @@ export const protobufPackage = "tdt.auth.v1";
 
 export const protobufFileName = "tdt/auth/v1/auth.proto";
 
+/** What a user may do. */
+export enum Role {
+  ROLE_UNSPECIFIED = 0,
+  ROLE_TECHNICIAN = 1,
+  ROLE_ENGINEER = 2,
+  ROLE_ADMIN = 3,
+  UNRECOGNIZED = -1,
+}
+
+/** A named session policy, or `custom` limits. */
+export enum SessionPolicyPreset {
+  SESSION_POLICY_PRESET_UNSPECIFIED = 0,
+  SESSION_POLICY_PRESET_STRICT = 1,
+  SESSION_POLICY_PRESET_STANDARD = 2,
+  SESSION_POLICY_PRESET_AAL2 = 3,
+  SESSION_POLICY_PRESET_CUSTOM = 4,
+  UNRECOGNIZED = -1,
+}
+
 export interface User {
   id: string;
   email: string;
@@ -45,6 +64,7 @@ export interface TokenPair {
 /** Where a login came from, recorded on the login session. */
 export interface ClientInfo {
   user_agent: string;
+  /** An IPv6 address with a zone is at most 45 characters. */
   ip: string;
 }
 
@@ -61,6 +81,7 @@ export interface RegisterResponse {
 
 export interface LoginRequest {
   email: string;
+  /** Any stored password; the 8–128 rule is for choosing one. */
   password: string;
   client?: ClientInfo | undefined;
 }
@@ -164,8 +185,12 @@ export interface GetSessionPolicyResponse {
 
 export interface SetSessionPolicyRequest {
   preset: string;
+  /** Custom: idle ≤ absolute ≤ 365 days; the service also enforces its configured minimum. */
   idle_max_seconds?: number | undefined;
-  abs_max_seconds?: number | undefined;
+  abs_max_seconds?:
+    | number
+    | undefined;
+  /** A longer grace window would let a stolen refresh token ride along for too long. */
   reuse_grace_seconds?: number | undefined;
 }
 

@@ -26,6 +26,44 @@ export const protobufPackage = "tdt.sessions.v1";
 
 export const protobufFileName = "tdt/sessions/v1/sessions.proto";
 
+/** Where a session is. */
+export enum SessionStatus {
+  SESSION_STATUS_UNSPECIFIED = 0,
+  SESSION_STATUS_IN_PROGRESS = 1,
+  SESSION_STATUS_COMPLETED = 2,
+  SESSION_STATUS_ABANDONED = 3,
+  UNRECOGNIZED = -1,
+}
+
+/** How a completed session ended. */
+export enum SessionOutcome {
+  SESSION_OUTCOME_UNSPECIFIED = 0,
+  SESSION_OUTCOME_RESOLVED = 1,
+  SESSION_OUTCOME_UNRESOLVED = 2,
+  SESSION_OUTCOME_ESCALATED = 3,
+  UNRECOGNIZED = -1,
+}
+
+/** What one step of a session does. */
+export enum StepOperation {
+  STEP_OPERATION_UNSPECIFIED = 0,
+  STEP_OPERATION_ANSWER = 1,
+  STEP_OPERATION_CONTINUE = 2,
+  STEP_OPERATION_BACK = 3,
+  STEP_OPERATION_NOTE = 4,
+  UNRECOGNIZED = -1,
+}
+
+/** The file a session's report is exported as, with its media type. */
+export enum ReportFormat {
+  REPORT_FORMAT_UNSPECIFIED = 0,
+  REPORT_FORMAT_JSON = 1,
+  REPORT_FORMAT_MARKDOWN = 2,
+  REPORT_FORMAT_CSV = 3,
+  REPORT_FORMAT_PDF = 4,
+  UNRECOGNIZED = -1,
+}
+
 /** One node the session passed through, with the text as it was shown. */
 export interface Step {
   seq: number;

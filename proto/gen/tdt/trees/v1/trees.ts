@@ -24,6 +24,31 @@ export const protobufPackage = "tdt.trees.v1";
 
 export const protobufFileName = "tdt/trees/v1/trees.proto";
 
+/** What a node of a tree is. */
+export enum NodeType {
+  NODE_TYPE_UNSPECIFIED = 0,
+  NODE_TYPE_QUESTION = 1,
+  NODE_TYPE_ACTION = 2,
+  NODE_TYPE_SOLUTION = 3,
+  UNRECOGNIZED = -1,
+}
+
+/** Whether technicians see a tree. */
+export enum TreeStatus {
+  TREE_STATUS_UNSPECIFIED = 0,
+  TREE_STATUS_DRAFT = 1,
+  TREE_STATUS_PUBLISHED = 2,
+  UNRECOGNIZED = -1,
+}
+
+/** What a solution node concludes. */
+export enum SolutionOutcome {
+  SOLUTION_OUTCOME_UNSPECIFIED = 0,
+  SOLUTION_OUTCOME_RESOLVED = 1,
+  SOLUTION_OUTCOME_ESCALATE = 2,
+  UNRECOGNIZED = -1,
+}
+
 export interface Option {
   id: string;
   label: string;
