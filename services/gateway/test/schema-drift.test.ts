@@ -40,8 +40,8 @@ import {
   TreeSummary,
   TreeVersion,
 } from "@tdt/proto/tdt/trees/v1/trees";
+import { freePort } from "@tdt/test-support/ports";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../../tests/support/ports.js";
 import { LoginSessionSchema, SessionPolicySchema, TokenPairSchema, UserSchema } from "../src/schemas/auth.js";
 import { SessionSchema, SessionStepSchema } from "../src/schemas/sessions.js";
 import { NodeSchema, OptionSchema, TreeSchema, TreeSummarySchema, TreeVersionSchema } from "../src/schemas/trees.js";
