@@ -25,6 +25,8 @@ COPY tests/support/package.json tests/support/
 # No install scripts are needed: @node-rs/argon2 (auth) ships prebuilt binaries as optional
 # dependencies.
 FROM base AS deps
+# Each stage declares the argument it uses (builders differ on whether a child stage inherits it).
+ARG SERVICE
 # --ignore-scripts skips the root postinstall too, so our dependency patches are applied here:
 # patches/apply.mjs fails the build if one no longer fits the installed version.
 COPY patches/ patches/
@@ -32,6 +34,7 @@ RUN npm ci --workspace=@tdt/$SERVICE --omit=dev --ignore-scripts --no-audit --no
 
 # The compiler and every type package; optional deps are skipped (platform binaries of dev tools).
 FROM base AS build
+ARG SERVICE
 RUN npm ci --workspace=@tdt/$SERVICE --include-workspace-root --omit=optional --ignore-scripts --no-audit --no-fund
 COPY tsconfig.base.json ./
 COPY proto/ proto/
