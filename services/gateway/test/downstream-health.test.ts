@@ -61,8 +61,10 @@ describe("the health gate over two replicas", () => {
 
       // Nothing answers: the routes close, and answer 503 at once.
       await Promise.all(servers.splice(0).map((server) => server.shutdown(1000)));
-      expect((await health.check()).trees).toBe("NOT_SERVING");
-      expect(health.isDown("trees")).toBe(true);
+      // Once reconnecting has failed (a moment after the shutdown).
+      await expect
+        .poll(async () => [(await health.check()).trees, health.isDown("trees")], { timeout: 5000, interval: 50 })
+        .toEqual(["NOT_SERVING", true]);
     } finally {
       health.stop();
       trees.close();

@@ -38,8 +38,8 @@ export type ServiceClient<D> = {
   isServing(options: CallOptions): Promise<boolean>;
   /**
    * What one `grpc.health.v1` check found: SERVING; NOT_SERVING from a replica that is draining
-   * or not ready, or a check that failed while a replica is connected (too slow to answer in
-   * time); UNREACHABLE when no replica is connected.
+   * or not ready, or a check that failed while a replica is connected or being connected to;
+   * UNREACHABLE when connecting to the service has failed.
    */
   health(options: CallOptions): Promise<DownstreamHealthAnswer>;
   close(): void;
@@ -170,10 +170,12 @@ export function createServiceClient<D extends Record<string, UnaryMethod>>(
     } catch (error) {
       const code = (error as ServiceError).code;
       if (code === undefined) throw error;
-      // A check that failed while some replica is connected (a deadline on a busy machine, say)
-      // came from a service that is there, only not answering well: not a reason to skip it.
-      const connected = client.getChannel().getConnectivityState(false) === connectivityState.READY;
-      return connected ? "NOT_SERVING" : "UNREACHABLE";
+      // Unreachable only when connecting has failed (TRANSIENT_FAILURE). A check that failed while
+      // a replica is connected (a deadline on a busy machine), or while a connection is still
+      // being made (a process just started), is no proof that the service is gone.
+      const state = client.getChannel().getConnectivityState(false);
+      const failed = state === connectivityState.TRANSIENT_FAILURE || state === connectivityState.SHUTDOWN;
+      return failed ? "UNREACHABLE" : "NOT_SERVING";
     }
   };
   methods.health = health;
