@@ -81,8 +81,17 @@ export function replaceablePool(url: string, options: Options<Record<string, nev
   const listen = async (channel: string, onNotify: (payload: string) => void) => {
     const listener: Listener = { channel, onNotify };
     listeners.add(listener);
-    const meta = await current.listen(channel, onNotify);
-    listener.unlisten = meta.unlisten;
+    const pool = current;
+    let meta: Awaited<ReturnType<Sql["listen"]>>;
+    try {
+      meta = await pool.listen(channel, onNotify);
+    } catch (error) {
+      // The caller learns it failed: nothing is left to be listened again on a later pool.
+      listeners.delete(listener);
+      throw error;
+    }
+    // Replaced meanwhile: the new pool's subscription (made by the replacement) is the one to end.
+    if (pool === current) listener.unlisten = meta.unlisten;
     return {
       state: meta.state,
       unlisten: async () => {
