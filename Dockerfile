@@ -18,6 +18,7 @@ COPY services/auth/package.json services/auth/
 COPY services/trees/package.json services/trees/
 COPY services/sessions/package.json services/sessions/
 COPY services/gateway/package.json services/gateway/
+COPY clients/api/package.json clients/api/
 COPY tests/support/package.json tests/support/
 
 # Production dependencies of this service only (and of kit and proto, through the workspace links);
