@@ -1,0 +1,52 @@
+/**
+ * Headless Chromium for tests whose user is a browser: Debian's `chromium` (never a download),
+ * driven by playwright-core. `.ci/run` installs the package when it is missing.
+ */
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+/** Where screenshots of a run are kept (`TEST_SCREENSHOT_DIR`, default test-results/screenshots). */
+export const SCREENSHOT_DIR = process.env.TEST_SCREENSHOT_DIR ?? join(process.cwd(), "test-results", "screenshots");
+
+export interface TestBrowser {
+  browser: Browser;
+  /** A fresh context (its own cookies and storage): one per simulated user or tab group. */
+  context(): Promise<BrowserContext>;
+  /** Saves a full-page screenshot as `<SCREENSHOT_DIR>/<name>.png` and returns its path. */
+  screenshot(page: Page, name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function launchBrowser(): Promise<TestBrowser> {
+  if (!existsSync(CHROMIUM_PATH)) throw new Error(`no Chromium at ${CHROMIUM_PATH}: apt-get install chromium`);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    // As root, without a sandbox; the rest keeps Chromium off a network it cannot reach.
+    // playwright gives each launch a fresh temporary profile of its own.
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+  return {
+    browser,
+    context: () => browser.newContext(),
+    async screenshot(page, name) {
+      await mkdir(SCREENSHOT_DIR, { recursive: true });
+      const path = join(SCREENSHOT_DIR, `${name}.png`);
+      await page.screenshot({ path, fullPage: true });
+      return path;
+    },
+    close: () => browser.close(),
+  };
+}
