@@ -48,8 +48,8 @@ export interface AuthDeps {
   now?: () => number;
 }
 
-const invalidCredentials = () => new AppError("unauthenticated", "invalid_credentials");
-const notFound = () => new AppError("not_found", "not_found");
+const invalidCredentials = () => new AppError("invalid_credentials");
+const notFound = () => new AppError("not_found");
 
 /** The gRPC handlers: thin, each checks its caller and calls the domain and the stores (no SQL here). */
 export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService> {
@@ -61,7 +61,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
   const verifier = new AccessTokenVerifier({
     fetchJwks: () => keys.jwks(),
     check: async (claims) => {
-      if (!(await isLoginSessionLive(sql, claims.sid))) throw new AppError("unauthenticated", "session_revoked");
+      if (!(await isLoginSessionLive(sql, claims.sid))) throw new AppError("session_revoked");
     },
     log: deps.log,
     refetchIntervalMs: 1000,
@@ -163,7 +163,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
     async getMe(_request, ctx) {
       const claims = await authorize("getMe", ctx);
       const user = await findUserById(sql, claims.sub);
-      if (!user) throw new AppError("unauthenticated", "session_revoked");
+      if (!user) throw new AppError("session_revoked");
       return { user: toUser(user) };
     },
 
@@ -232,7 +232,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
       if (!target) throw notFound();
       // An admin cannot lock themselves out: another admin must do it.
       if (target.id === claims.sub && (request.is_active === false || (request.role && request.role !== "admin"))) {
-        throw new AppError("conflict", "cannot_change_own_account");
+        throw new AppError("cannot_change_own_account");
       }
       const updated = await inTransaction(sql, async (tx) => {
         // The row as it was, locked: what changes is decided against it, not against a read

@@ -25,7 +25,7 @@ export class RateLimiter {
     const over = rows.find((row) => row.hits > this.perMinute);
     await this.cleanup();
     if (over) {
-      throw new AppError("rate_limited", "too_many_attempts", { retryAfterSeconds: Math.max(1, over.retry_after) });
+      throw new AppError("too_many_attempts", { retryAfterSeconds: Math.max(1, over.retry_after) });
     }
   }
 

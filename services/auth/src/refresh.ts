@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { AppError, type Role } from "@tdt/kit";
+import { AppError, type AppErrorCode, type Role } from "@tdt/kit";
 import type { SessionEnd } from "./login-sessions.js";
 import type { SessionPolicy } from "./policy.js";
 import type { RefreshClaims, SessionClaims, TokenPair } from "./token-minting.js";
@@ -51,11 +51,11 @@ export async function refreshSession(token: string, ports: RefreshPorts, idempot
   });
 
   // Refusals are thrown only now, after the transaction that consumed the token committed.
-  if (outcome.kind === "refused") throw new AppError("unauthenticated", outcome.code);
+  if (outcome.kind === "refused") throw new AppError(outcome.code);
   return outcome.pair;
 }
 
-type Outcome = { kind: "issued"; pair: TokenPair } | { kind: "refused"; code: string };
+type Outcome = { kind: "issued"; pair: TokenPair } | { kind: "refused"; code: AppErrorCode };
 
 /** A token that was consumed before: who consumed it, and what it was rotated into. */
 export interface ConsumedToken {
@@ -115,7 +115,7 @@ export interface RefreshPorts {
 }
 
 export function invalidRefreshToken(): AppError {
-  return new AppError("unauthenticated", "invalid_refresh_token");
+  return new AppError("invalid_refresh_token");
 }
 
 /**

@@ -83,7 +83,7 @@ export async function mintWithClaims(input: {
   };
 }
 
-const invalid = () => new AppError("unauthenticated", "invalid_refresh_token");
+const invalid = () => new AppError("invalid_refresh_token");
 
 /**
  * SPEC §4.3 step 1: an expired `exp` is the idle limit (`session_expired_idle`); a bad
@@ -99,7 +99,7 @@ export async function verifyRefreshToken(token: string, keys: SigningKeys): Prom
       return attempt();
     });
   } catch (error) {
-    if (error instanceof joseErrors.JWTExpired) throw new AppError("unauthenticated", "session_expired_idle");
+    if (error instanceof joseErrors.JWTExpired) throw new AppError("session_expired_idle");
     throw invalid();
   }
   const { sub, sid, jti, iat, exp, auth_time, idle_max, abs_max } = payload as Record<string, unknown>;

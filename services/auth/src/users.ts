@@ -144,7 +144,7 @@ export async function createUser(
       returning *`;
     return row as UserRow;
   } catch (error) {
-    if ((error as { code?: string }).code === "23505") throw new AppError("conflict", "email_already_registered");
+    if ((error as { code?: string }).code === "23505") throw new AppError("email_already_registered");
     throw error;
   }
 }

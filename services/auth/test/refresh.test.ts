@@ -26,7 +26,7 @@ function world(options: { grace?: number; userActive?: boolean; now?: number } =
     now: () => clock,
     verify: async (token) => {
       const claims = claimsByToken.get(token);
-      if (!claims) throw new AppError("unauthenticated", "invalid_refresh_token");
+      if (!claims) throw new AppError("invalid_refresh_token");
       return claims;
     },
     findUser: async (id) => ({ id, role: "technician", is_active: options.userActive ?? true }),

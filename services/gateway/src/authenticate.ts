@@ -30,7 +30,7 @@ export function requireUser(verifier: AccessTokenVerifier): onRequestAsyncHookHa
 /** An `onRequest` hook, after `requireUser`, that admits only `minimum` and the roles above it. */
 export function requireRole(minimum: Role): onRequestAsyncHookHandler {
   return async (request) => {
-    if (!hasRole(callerOf(request).claims, minimum)) throw new AppError("forbidden", "forbidden");
+    if (!hasRole(callerOf(request).claims, minimum)) throw new AppError("forbidden");
   };
 }
 

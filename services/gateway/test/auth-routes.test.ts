@@ -87,7 +87,7 @@ describe("POST /api/v1/auth/register", () => {
 
   it("answers a duplicate email with 409 email_already_registered", async () => {
     fake.answer("register", async () => {
-      throw new AppError("conflict", "email_already_registered");
+      throw new AppError("email_already_registered");
     });
     const response = await gateway.app.inject({ method: "POST", url: "/api/v1/auth/register", payload: body });
     expect(response.statusCode).toBe(409);
@@ -96,7 +96,7 @@ describe("POST /api/v1/auth/register", () => {
 
   it("answers a rate limit with 429 and Retry-After", async () => {
     fake.answer("register", async () => {
-      throw new AppError("rate_limited", "too_many_attempts", { retryAfterSeconds: 30 });
+      throw new AppError("too_many_attempts", { retryAfterSeconds: 30 });
     });
     const response = await gateway.app.inject({ method: "POST", url: "/api/v1/auth/register", payload: body });
     expect(response.statusCode).toBe(429);
@@ -165,7 +165,7 @@ describe("logging in and refreshing", () => {
 
   it("answers wrong credentials with the service's 401 and WWW-Authenticate", async () => {
     fake.answer("login", async () => {
-      throw new AppError("unauthenticated", "invalid_credentials");
+      throw new AppError("invalid_credentials");
     });
     const response = await gateway.app.inject({
       method: "POST",
@@ -308,7 +308,7 @@ describe("the caller's own account and sessions", () => {
 
   it("answers 404 for a session the service does not show the caller", async () => {
     fake.answer("revokeLoginSession", async () => {
-      throw new AppError("not_found", "not_found");
+      throw new AppError("not_found");
     });
     const response = await gateway.app.inject({
       method: "DELETE",
@@ -373,7 +373,7 @@ describe("admin routes", () => {
 
   it("still let the service refuse what the gateway let through", async () => {
     fake.answer("listUsers", async () => {
-      throw new AppError("forbidden", "forbidden");
+      throw new AppError("forbidden");
     });
     const response = await gateway.app.inject({ method: "GET", url: "/api/v1/auth/users", headers: bearer(admin) });
     expect(response.statusCode).toBe(403);

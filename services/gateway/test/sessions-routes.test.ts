@@ -170,7 +170,7 @@ describe("GET /api/v1/sessions", () => {
 
   it("passes the service's own 403 on", async () => {
     fake.answer("listSessions", async () => {
-      throw new AppError("forbidden", "forbidden");
+      throw new AppError("forbidden");
     });
     expect((await call("GET", "/api/v1/sessions", technician)).statusCode).toBe(403);
   });
@@ -199,7 +199,7 @@ describe("GET /api/v1/sessions", () => {
 describe("GET /api/v1/sessions/:id", () => {
   it("answers the service's not_found with 404 and a malformed id with 422 at the path", async () => {
     fake.answer("getSession", async () => {
-      throw new AppError("not_found", "not_found");
+      throw new AppError("not_found");
     });
     const unknown = await call("GET", SESSION_URL, technician);
     expect(unknown.statusCode).toBe(404);
@@ -248,7 +248,7 @@ describe("POST /api/v1/sessions", () => {
 
   it("answers a tree the caller cannot start on with the service's 404", async () => {
     fake.answer("startSession", async () => {
-      throw new AppError("not_found", "not_found");
+      throw new AppError("not_found");
     });
     const response = await call("POST", "/api/v1/sessions", technician, { tree_id: randomUUID() });
     expect(response.statusCode).toBe(404);
@@ -299,7 +299,7 @@ describe("PUT /api/v1/sessions/:id", () => {
 
   it("answers a retried step with the service's 409 stale_step", async () => {
     fake.answer("stepSession", async () => {
-      throw new AppError("conflict", "stale_step");
+      throw new AppError("stale_step");
     });
     const response = await call("PUT", SESSION_URL, technician, { op: "answer", node_id: "power", option_id: "no" });
     expect(response.statusCode).toBe(409);
@@ -321,7 +321,7 @@ describe("PUT /api/v1/sessions/:id", () => {
     expect(unknown.statusCode).toBe(422);
     expect(unknown.json()).toEqual({ detail: problems });
     fake.answer("stepSession", async () => {
-      throw new AppError("forbidden", "forbidden");
+      throw new AppError("forbidden");
     });
     expect((await call("PUT", SESSION_URL, engineer, { op: "back" })).statusCode).toBe(403);
   });
@@ -368,7 +368,7 @@ describe("POST /api/v1/sessions/:id/complete", () => {
     ]);
     expect(fake.calls).toHaveLength(0);
     fake.answer("completeSession", async () => {
-      throw new AppError("conflict", "session_completed");
+      throw new AppError("session_completed");
     });
     const again = await call("POST", `${SESSION_URL}/complete`, technician, {});
     expect(again.statusCode).toBe(409);
@@ -449,7 +449,7 @@ describe("POST /api/v1/sessions/:id/export", () => {
 
   it("answers a session the caller cannot see with the service's 404", async () => {
     fake.answer("exportSession", async () => {
-      throw new AppError("not_found", "not_found");
+      throw new AppError("not_found");
     });
     const response = await call("POST", `${EXPORT_URL}?format=pdf`, technician);
     expect(response.statusCode).toBe(404);

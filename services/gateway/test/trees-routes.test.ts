@@ -169,7 +169,7 @@ describe("GET /api/v1/trees/:id", () => {
 
   it("answers the service's not_found with 404", async () => {
     fake.answer("getTree", async () => {
-      throw new AppError("not_found", "not_found");
+      throw new AppError("not_found");
     });
     const response = await call("GET", TREE_URL, technician);
     expect(response.statusCode).toBe(404);
@@ -339,7 +339,7 @@ describe("PUT /api/v1/trees/:id", () => {
 
   it("answers a stale version with the service's 409 version_conflict", async () => {
     fake.answer("updateTree", async () => {
-      throw new AppError("conflict", "version_conflict");
+      throw new AppError("version_conflict");
     });
     const response = await call("PUT", TREE_URL, admin, { ...printerTree(), version: 1 });
     expect(response.statusCode).toBe(409);
@@ -370,7 +370,7 @@ describe("DELETE /api/v1/trees/:id", () => {
 
   it("answers the service's not_found with 404", async () => {
     fake.answer("deleteTree", async () => {
-      throw new AppError("not_found", "not_found");
+      throw new AppError("not_found");
     });
     expect((await call("DELETE", TREE_URL, admin)).statusCode).toBe(404);
   });

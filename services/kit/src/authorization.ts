@@ -13,7 +13,7 @@ export function authorizer<D>(verifier: Pick<AccessTokenVerifier, "verify">, tab
     if (guard === "public") throw new Error(`${rpc} is public: it has no caller to authorize`);
     const claims = await verifier.verify(ctx.accessToken);
     const role = roleOf(guard);
-    if (role && !hasRole(claims, role)) throw new AppError("forbidden", "forbidden");
+    if (role && !hasRole(claims, role)) throw new AppError("forbidden");
     return claims;
   };
 }

@@ -1,19 +1,25 @@
 import { status as GrpcStatus, Metadata, type ServiceError } from "@grpc/grpc-js";
+import { ERROR_CODES, type ErrorCodeOfStatus } from "@tdt/proto/contracts/error-codes";
 import { isDatabaseUnavailable } from "./database-errors.js";
 
 /**
  * The one domain error type. Handlers throw it; the gRPC server maps it to a status here,
  * and the gateway maps the status to HTTP in one place of its own.
- * `code` is the stable snake_case string a client sees in `{"detail": code}`.
+ * `code` is the stable snake_case string a client sees in `{"detail": code}`, from the one
+ * catalogue (`@tdt/proto/contracts/error-codes`); its HTTP status there decides the gRPC status.
  */
-export type ErrorKind =
-  | "invalid" // 422: validation failed (see `problems`)
-  | "unauthenticated" // 401
-  | "forbidden" // 403
-  | "not_found" // 404
-  | "conflict" // 409
-  | "rate_limited" // 429
-  | "unavailable"; // 503
+const STATUS_TO_GRPC = {
+  401: GrpcStatus.UNAUTHENTICATED,
+  403: GrpcStatus.PERMISSION_DENIED,
+  404: GrpcStatus.NOT_FOUND,
+  409: GrpcStatus.ABORTED,
+  422: GrpcStatus.INVALID_ARGUMENT,
+  429: GrpcStatus.RESOURCE_EXHAUSTED,
+  503: GrpcStatus.UNAVAILABLE,
+} as const;
+
+/** The codes a service may raise: those whose status a gRPC status carries (the rest are the gateway's own). */
+export type AppErrorCode = ErrorCodeOfStatus<keyof typeof STATUS_TO_GRPC>;
 
 export interface Problem {
   loc: (string | number)[];
@@ -23,31 +29,25 @@ export interface Problem {
 
 export class AppError extends Error {
   constructor(
-    readonly kind: ErrorKind,
-    readonly code: string,
+    readonly code: AppErrorCode,
     readonly extra: { problems?: Problem[]; retryAfterSeconds?: number } = {},
   ) {
     super(code);
     this.name = "AppError";
   }
 
+  /** The gRPC status that carries this error (from its code's HTTP status in the catalogue). */
+  get grpcStatus(): GrpcStatus {
+    return STATUS_TO_GRPC[ERROR_CODES[this.code].status];
+  }
+
   static invalid(problems: Problem[]): AppError {
-    return new AppError("invalid", "validation_error", { problems });
+    return new AppError("validation_error", { problems });
   }
 }
 
-const KIND_TO_GRPC: Record<ErrorKind, GrpcStatus> = {
-  invalid: GrpcStatus.INVALID_ARGUMENT,
-  unauthenticated: GrpcStatus.UNAUTHENTICATED,
-  forbidden: GrpcStatus.PERMISSION_DENIED,
-  not_found: GrpcStatus.NOT_FOUND,
-  conflict: GrpcStatus.ABORTED,
-  rate_limited: GrpcStatus.RESOURCE_EXHAUSTED,
-  unavailable: GrpcStatus.UNAVAILABLE,
-};
-
 const PASSED_THROUGH = new Set<GrpcStatus>([
-  ...Object.values(KIND_TO_GRPC),
+  ...Object.values(STATUS_TO_GRPC),
   GrpcStatus.ALREADY_EXISTS,
   GrpcStatus.FAILED_PRECONDITION,
   GrpcStatus.DEADLINE_EXCEEDED,
@@ -98,7 +98,7 @@ export function toServiceError(thrown: unknown): Partial<ServiceError> {
   if (isServiceError(thrown) && PASSED_THROUGH.has(thrown.code)) {
     return { code: thrown.code, details: thrown.details, metadata: thrown.metadata ?? new Metadata() };
   }
-  const error = isDatabaseUnavailable(thrown) ? new AppError("unavailable", "database_unavailable") : thrown;
+  const error = isDatabaseUnavailable(thrown) ? new AppError("database_unavailable") : thrown;
   if (!(error instanceof AppError)) {
     return { code: GrpcStatus.INTERNAL, details: "internal_error", metadata: new Metadata() };
   }
@@ -109,7 +109,7 @@ export function toServiceError(thrown: unknown): Partial<ServiceError> {
   if (error.extra.retryAfterSeconds !== undefined) {
     metadata.set(ERROR_RETRY_AFTER_KEY, String(error.extra.retryAfterSeconds));
   }
-  return { code: KIND_TO_GRPC[error.kind], details: error.code, metadata };
+  return { code: error.grpcStatus, details: error.code, metadata };
 }
 
 /** The structured detail a caller reads back from a gRPC error (see toServiceError). */

@@ -29,7 +29,7 @@ export class RevocationList {
     const userEnded = this.users.get(claims.sub);
     // A user deactivated, then reactivated and logged in again, has tokens issued after the event.
     if (sidEnded || (userEnded !== undefined && claims.iat * 1000 <= userEnded)) {
-      throw new AppError("unauthenticated", "session_revoked");
+      throw new AppError("session_revoked");
     }
   }
 

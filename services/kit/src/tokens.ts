@@ -33,7 +33,7 @@ export interface AccessClaims {
 /** The key set could not be fetched: the auth service is down, not the token bad. */
 class KeysUnavailable extends Error {}
 
-const unauthenticated = (code: string) => new AppError("unauthenticated", code);
+const unauthenticated = (code: "invalid_token" | "token_expired" | "not_authenticated") => new AppError(code);
 
 function asAccessClaims(payload: JWTPayload): AccessClaims {
   const { sub, sid, role, jti, iat, exp } = payload as Record<string, unknown>;
@@ -67,7 +67,7 @@ export async function verifyJwt(
 }
 
 /** Stable codes for the ways a token fails. */
-export function tokenFailureCode(error: unknown): string {
+export function tokenFailureCode(error: unknown): "token_expired" | "invalid_token" {
   if (error instanceof joseErrors.JWTExpired) return "token_expired";
   return "invalid_token";
 }
@@ -119,7 +119,7 @@ export class AccessTokenVerifier {
       await this.refresh(false);
       payload = await this.verifyWithKeys(token);
     } catch (error) {
-      if (error instanceof KeysUnavailable) throw new AppError("unavailable", "service_unavailable");
+      if (error instanceof KeysUnavailable) throw new AppError("service_unavailable");
       if (error instanceof AppError) throw error;
       throw unauthenticated(tokenFailureCode(error));
     }

@@ -9,7 +9,7 @@ const claimsOf = (role: Role): AccessClaims => ({ sub: "u", sid: "s", role, jti:
 /** A verifier for unit tests: the token is the role; none is a 401. */
 const verifier = {
   verify: async (token: string | undefined) => {
-    if (!token) throw new AppError("unauthenticated", "not_authenticated");
+    if (!token) throw new AppError("not_authenticated");
     return claimsOf(token as Role);
   },
 };
@@ -31,11 +31,11 @@ describe("authorizer", () => {
   const kindOf = (work: Promise<unknown>) =>
     work.then(
       () => "allowed",
-      (error: AppError) => error.kind,
+      (error: AppError) => error.code,
     );
 
   it("checks the role floor the table names for the RPC", async () => {
-    expect(await kindOf(authorize("read", { accessToken: undefined }))).toBe("unauthenticated");
+    expect(await kindOf(authorize("read", { accessToken: undefined }))).toBe("not_authenticated");
     expect(await kindOf(authorize("read", { accessToken: "technician" }))).toBe("allowed");
     expect(await kindOf(authorize("write", { accessToken: "technician" }))).toBe("forbidden");
     expect(await kindOf(authorize("write", { accessToken: "admin" }))).toBe("allowed");

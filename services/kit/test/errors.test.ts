@@ -1,14 +1,15 @@
 import { status as GrpcStatus, Metadata, type ServiceError } from "@grpc/grpc-js";
 import {
   AppError,
+  type AppErrorCode,
   ERROR_PROBLEMS_KEY,
   ERROR_RETRY_AFTER_KEY,
-  type ErrorKind,
   isServiceError,
   MAX_PROBLEMS,
   readServiceError,
   toServiceError,
 } from "@tdt/kit";
+import { ERROR_CODES, type ErrorCode } from "@tdt/proto/contracts/error-codes";
 import { describe, expect, it } from "vitest";
 
 /** What a client receives for a server-side error, minus the transport. */
@@ -22,41 +23,60 @@ function asReceived(sent: Partial<ServiceError>): ServiceError {
 
 describe("AppError", () => {
   it("is an Error whose message is its code", () => {
-    const error = new AppError("conflict", "version_conflict");
+    const error = new AppError("version_conflict");
     expect(error).toBeInstanceOf(Error);
     expect(error.name).toBe("AppError");
     expect(error.message).toBe("version_conflict");
-    expect(error.kind).toBe("conflict");
+    expect(error.grpcStatus).toBe(GrpcStatus.ABORTED);
     expect(error.extra).toEqual({});
   });
 
   it("AppError.invalid carries the problems under validation_error", () => {
     const problems = [{ loc: ["body", "email"], msg: "not an email", type: "value_error" }];
     const error = AppError.invalid(problems);
-    expect(error.kind).toBe("invalid");
+    expect(error.grpcStatus).toBe(GrpcStatus.INVALID_ARGUMENT);
     expect(error.code).toBe("validation_error");
     expect(error.extra.problems).toEqual(problems);
   });
 });
 
 describe("toServiceError", () => {
-  it.each<[ErrorKind, GrpcStatus]>([
-    ["invalid", GrpcStatus.INVALID_ARGUMENT],
-    ["unauthenticated", GrpcStatus.UNAUTHENTICATED],
+  it.each<[AppErrorCode, GrpcStatus]>([
+    ["validation_error", GrpcStatus.INVALID_ARGUMENT],
+    ["token_expired", GrpcStatus.UNAUTHENTICATED],
     ["forbidden", GrpcStatus.PERMISSION_DENIED],
     ["not_found", GrpcStatus.NOT_FOUND],
-    ["conflict", GrpcStatus.ABORTED],
-    ["rate_limited", GrpcStatus.RESOURCE_EXHAUSTED],
-    ["unavailable", GrpcStatus.UNAVAILABLE],
-  ])("maps kind %s to gRPC status %i with the code as details", (kind, code) => {
-    const mapped = toServiceError(new AppError(kind, "some_code"));
-    expect(mapped.code).toBe(code);
-    expect(mapped.details).toBe("some_code");
+    ["stale_step", GrpcStatus.ABORTED],
+    ["too_many_attempts", GrpcStatus.RESOURCE_EXHAUSTED],
+    ["database_unavailable", GrpcStatus.UNAVAILABLE],
+  ])("maps %s (by its status in the catalogue) to gRPC status %i with the code as details", (code, status) => {
+    const mapped = toServiceError(new AppError(code));
+    expect(mapped.code).toBe(status);
+    expect(mapped.details).toBe(code);
+  });
+
+  it("maps every code a service may raise to the gRPC status the gateway turns back into its HTTP status", () => {
+    const back: Record<number, number> = {
+      [GrpcStatus.UNAUTHENTICATED]: 401,
+      [GrpcStatus.PERMISSION_DENIED]: 403,
+      [GrpcStatus.NOT_FOUND]: 404,
+      [GrpcStatus.ABORTED]: 409,
+      [GrpcStatus.INVALID_ARGUMENT]: 422,
+      [GrpcStatus.RESOURCE_EXHAUSTED]: 429,
+      [GrpcStatus.UNAVAILABLE]: 503,
+    };
+    const raisable = (Object.keys(ERROR_CODES) as ErrorCode[]).filter((code) =>
+      Object.values(back).includes(ERROR_CODES[code].status),
+    );
+    expect(raisable.length).toBeGreaterThan(15);
+    for (const code of raisable) {
+      expect(back[new AppError(code as AppErrorCode).grpcStatus], code).toBe(ERROR_CODES[code].status);
+    }
   });
 
   it("puts problems and retry-after into metadata", () => {
     const problems = [{ loc: ["body", 0], msg: "m", type: "t" }];
-    const mapped = toServiceError(new AppError("invalid", "validation_error", { problems, retryAfterSeconds: 0 }));
+    const mapped = toServiceError(new AppError("validation_error", { problems, retryAfterSeconds: 0 }));
     expect(mapped.metadata?.get(ERROR_PROBLEMS_KEY)).toEqual([JSON.stringify(problems)]);
     // Zero is a value, not "unset".
     expect(mapped.metadata?.get(ERROR_RETRY_AFTER_KEY)).toEqual(["0"]);
@@ -78,7 +98,7 @@ describe("toServiceError", () => {
 describe("readServiceError", () => {
   it("reads back what toServiceError sent", () => {
     const problems = [{ loc: ["body", "x"], msg: "m", type: "t" }];
-    const sent = toServiceError(new AppError("rate_limited", "too_many_attempts", { problems, retryAfterSeconds: 7 }));
+    const sent = toServiceError(new AppError("too_many_attempts", { problems, retryAfterSeconds: 7 }));
     expect(readServiceError(asReceived(sent))).toEqual({
       code: GrpcStatus.RESOURCE_EXHAUSTED,
       detail: "too_many_attempts",
@@ -88,7 +108,7 @@ describe("readServiceError", () => {
   });
 
   it("leaves out problems and retry-after when none were sent", () => {
-    const read = readServiceError(asReceived(toServiceError(new AppError("not_found", "not_found"))));
+    const read = readServiceError(asReceived(toServiceError(new AppError("not_found"))));
     expect(read).toEqual({ code: GrpcStatus.NOT_FOUND, detail: "not_found" });
   });
 
@@ -106,7 +126,7 @@ describe("isServiceError", () => {
     ["a plain Error", new Error("x")],
     ["null", null],
     ["a string", "x"],
-    ["an AppError", new AppError("conflict", "x")],
+    ["an AppError", new AppError("conflict")],
   ])("rejects %s", (_label, value) => {
     expect(isServiceError(value)).toBe(false);
   });

@@ -29,7 +29,7 @@ let raw: Client;
 let handled = 0;
 
 const notFound = async () => {
-  throw new AppError("not_found", "not_found");
+  throw new AppError("not_found");
 };
 /** Every method answers NOT_FOUND but StartSession, which counts the calls that reach it. */
 const handlers = {

@@ -233,7 +233,7 @@ describe("a gRPC server without TLS", () => {
   it("gives handlers no caller identity, only the peer address", async () => {
     const handlers = {
       getJwks: async (_request, ctx) => {
-        if (ctx.caller !== undefined) throw new AppError("forbidden", "unexpected_caller");
+        if (ctx.caller !== undefined) throw new AppError("forbidden");
         return { jwks_json: ctx.peerAddress };
       },
     } as Handlers<typeof AuthServiceService>;

@@ -28,7 +28,7 @@ function notFoundHandlers<D extends object>(definition: D): Handlers<D> {
   const entries = Object.keys(definition).map((name) => [
     name,
     async () => {
-      throw new AppError("not_found", "not_found");
+      throw new AppError("not_found");
     },
   ]);
   return Object.fromEntries(entries) as Handlers<D>;
@@ -46,11 +46,11 @@ const handlers: Handlers<Auth> = {
   revokeLoginSession: async (request) => {
     switch (request.sid) {
       case "conflict":
-        throw new AppError("conflict", "version_conflict");
+        throw new AppError("version_conflict");
       case "invalid":
         throw AppError.invalid([{ loc: ["body", "x"], msg: "m", type: "t" }]);
       case "rate_limited":
-        throw new AppError("rate_limited", "too_many_attempts", { retryAfterSeconds: 7 });
+        throw new AppError("too_many_attempts", { retryAfterSeconds: 7 });
       case "boom":
         throw new Error("boom");
       case "slow":

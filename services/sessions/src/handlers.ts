@@ -15,7 +15,7 @@ import { renderReport } from "./reports/report.js";
 import { isUuid, type SessionRow, type SessionStore, toSession } from "./session-store.js";
 import { applyStep, completeState, type SessionState, type StepOp, startState } from "./step-engine.js";
 
-const notFound = () => new AppError("not_found", "not_found");
+const notFound = () => new AppError("not_found");
 const MAX_CONTEXT_BYTES = 10_000;
 
 /** A session named in the path must be named by a UUID (as the gateway's schema says). */
@@ -85,7 +85,7 @@ export function sessionsHandlers(deps: {
     const { claims, row: seen } = await visible(rpc, ctx, id);
     const tree = await store.tree(seen.tree_id, seen.tree_version);
     const row = await store.change(id, async (current) => {
-      if (current.user_id !== claims.sub) throw new AppError("forbidden", "forbidden");
+      if (current.user_id !== claims.sub) throw new AppError("forbidden");
       return change(current, tree);
     });
     if (!row) throw notFound();
@@ -95,7 +95,7 @@ export function sessionsHandlers(deps: {
   return {
     async listSessions(request, ctx) {
       const claims = await authorize("listSessions", ctx);
-      if (!mayListSessions(claims, request)) throw new AppError("forbidden", "forbidden");
+      if (!mayListSessions(claims, request)) throw new AppError("forbidden");
       checks()
         .uuid(["query", "user_id"], request.user_id, { optional: true })
         .uuid(["query", "tree_id"], request.tree_id, { optional: true })

@@ -84,8 +84,8 @@ function checkNote(note: string | undefined, field: string): void {
 
 /** A session that can still change; a completed or abandoned one is a 409. */
 function assertChangeable(state: SessionState): void {
-  if (state.status === "completed") throw new AppError("conflict", "session_completed");
-  if (state.status === "abandoned") throw new AppError("conflict", "session_abandoned");
+  if (state.status === "completed") throw new AppError("session_completed");
+  if (state.status === "abandoned") throw new AppError("session_abandoned");
 }
 
 /** The first state of a session: the root node, entered now. */
@@ -115,7 +115,7 @@ export function applyStep(state: SessionState, tree: Tree, op: StepOp, now: Date
 
     case "answer": {
       // The node guard: a retry of a step that already happened is refused, never applied twice.
-      if (op.node_id !== current.id) throw new AppError("conflict", "stale_step");
+      if (op.node_id !== current.id) throw new AppError("stale_step");
       if (current.type !== "question") {
         throw invalid("op", `The current node is a ${current.type}; answer needs a question`, "op_not_allowed");
       }
@@ -128,7 +128,7 @@ export function applyStep(state: SessionState, tree: Tree, op: StepOp, now: Date
     }
 
     case "continue": {
-      if (op.node_id !== current.id) throw new AppError("conflict", "stale_step");
+      if (op.node_id !== current.id) throw new AppError("stale_step");
       if (current.type !== "action" || !current.next) {
         throw invalid("op", `The current node is a ${current.type}; continue needs an action`, "op_not_allowed");
       }

@@ -5,7 +5,7 @@ import { searchQueryProblems } from "./search-query.js";
 import type { Audience, TreeStore } from "./tree-store.js";
 import { assertValidTree } from "./validation.js";
 
-const notFound = () => new AppError("not_found", "not_found");
+const notFound = () => new AppError("not_found");
 
 function audienceOf(claims: AccessClaims): Audience {
   return hasRole(claims, "engineer") ? "authors" : "technicians";

@@ -206,12 +206,12 @@ export class TreeStore {
 
   /** A new version, if `fromVersion` is still the latest: never a silent overwrite. */
   async replace(id: string, fromVersion: number, input: TreeInput, author: string): Promise<Tree> {
-    if (!UUID.test(id)) throw new AppError("not_found", "not_found");
+    if (!UUID.test(id)) throw new AppError("not_found");
     await inTransaction(this.sql, async (tx) => {
       const [tree] = await tx<{ latest_version: number }[]>`
         select latest_version from trees where id = ${id} and deleted_at is null for update`;
-      if (!tree) throw new AppError("not_found", "not_found");
-      if (tree.latest_version !== fromVersion) throw new AppError("conflict", "version_conflict");
+      if (!tree) throw new AppError("not_found");
+      if (tree.latest_version !== fromVersion) throw new AppError("version_conflict");
       const version = fromVersion + 1;
       await tx`
         update trees set latest_version = ${version},

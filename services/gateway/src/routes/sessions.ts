@@ -63,7 +63,7 @@ export async function sessionsRoutes(
     },
     // The service decides with the same rule; asking it here spares a call that cannot succeed.
     request: (request: FastifyRequest<{ Querystring: ListSessionsRequest }>) => {
-      if (!mayListSessions(callerOf(request).claims, request.query)) throw new AppError("forbidden", "forbidden");
+      if (!mayListSessions(callerOf(request).claims, request.query)) throw new AppError("forbidden");
       return request.query;
     },
     response: { description: "One page of sessions; the total is in `X-Total-Count`", type: "array", items: SESSION },

@@ -1,0 +1,94 @@
+/**
+ * Every `{"detail": "<code>"}` the API answers with (SPEC §3): its HTTP status and what it means.
+ * The one catalogue, imported as `@tdt/proto/contracts/error-codes`: the services raise these codes
+ * (the kit's AppError takes nothing else), the gateway documents each route's as enums in OpenAPI
+ * and lets no other code out, and the README's table is printed from it.
+ */
+
+export interface ErrorCodeEntry {
+  status: number;
+  meaning: string;
+}
+
+export const ERROR_CODES = {
+  bad_request: { status: 400, meaning: "The request could not be read." },
+  malformed_json: { status: 400, meaning: "The body is not valid JSON (or is empty where JSON is required)." },
+  json_too_deep: { status: 400, meaning: "The JSON body nests deeper than 32 levels." },
+  unsupported_content_type: {
+    status: 400,
+    meaning: "The body's `Content-Type` is missing or not one the route reads.",
+  },
+  malformed_url: { status: 400, meaning: "The URL could not be decoded." },
+  not_authenticated: { status: 401, meaning: "No access token was sent (`Authorization: Bearer …`)." },
+  invalid_token: { status: 401, meaning: "The access token is not valid: signature, issuer, audience or type." },
+  token_expired: { status: 401, meaning: "The access token has expired: refresh it." },
+  session_revoked: {
+    status: 401,
+    meaning: "The token's login session has ended (logout, revocation, role change or deactivation).",
+  },
+  invalid_credentials: { status: 401, meaning: "Wrong email or password, or the account is deactivated." },
+  invalid_refresh_token: {
+    status: 401,
+    meaning: "The refresh token is unknown, already used, or its login session has ended: log in again.",
+  },
+  session_expired_idle: {
+    status: 401,
+    meaning: "The login session was idle longer than the session policy allows: log in again.",
+  },
+  session_expired_absolute: {
+    status: 401,
+    meaning: "The login session reached the session policy's absolute limit: log in again.",
+  },
+  forbidden: { status: 403, meaning: "Authenticated, but the caller's role or ownership does not allow this." },
+  origin_not_allowed: {
+    status: 403,
+    meaning: "A cookie-mode request came from an origin that is neither the gateway's nor in CORS_ORIGINS.",
+  },
+  not_found: { status: 404, meaning: "Unknown, deleted, or not visible to the caller." },
+  request_timeout: { status: 408, meaning: "The request was not received in time." },
+  conflict: { status: 409, meaning: "The change conflicts with the current state." },
+  email_already_registered: { status: 409, meaning: "An account with this email exists." },
+  cannot_change_own_account: { status: 409, meaning: "An admin cannot demote or deactivate themselves." },
+  version_conflict: {
+    status: 409,
+    meaning: "The tree changed since the `version` the edit started from: reload it and edit again.",
+  },
+  stale_step: {
+    status: 409,
+    meaning: "`node_id` is not the session's current node (a retried or outdated step): nothing was applied.",
+  },
+  session_completed: { status: 409, meaning: "The session is completed and can no longer change." },
+  session_abandoned: { status: 409, meaning: "The session was abandoned and can no longer change." },
+  request_too_large: { status: 413, meaning: "The body is larger than 2 MB." },
+  uri_too_long: { status: 414, meaning: "The URL or one of its path parameters is too long." },
+  validation_error: {
+    status: 422,
+    meaning: "The input broke a rule; `detail` is then the list of problems, each with `loc`, `msg` and `type`.",
+  },
+  too_many_attempts: {
+    status: 429,
+    meaning: "Too many login or registration attempts: wait the seconds `Retry-After` gives.",
+  },
+  rate_limited: { status: 429, meaning: "Too many requests: wait the seconds `Retry-After` gives." },
+  request_header_too_large: { status: 431, meaning: "The request's headers are larger than 16 KB." },
+  internal_error: { status: 500, meaning: "A bug: the request id (`X-Request-Id`) finds it in the logs." },
+  service_unavailable: {
+    status: 503,
+    meaning: "A backing service is down or restarting: retry shortly.",
+  },
+  database_unavailable: { status: 503, meaning: "A service's database is unreachable: retry shortly." },
+  shutting_down: { status: 503, meaning: "The gateway is draining for a restart: retry on another connection." },
+  deadline_exceeded: { status: 504, meaning: "A backing service did not answer in time." },
+} as const satisfies Record<string, ErrorCodeEntry>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** True when `code` is one of the catalogue's. */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, code);
+}
+
+/** The codes answered with `status`. */
+export type ErrorCodeOfStatus<S extends number> = {
+  [C in ErrorCode]: (typeof ERROR_CODES)[C]["status"] extends S ? C : never;
+}[ErrorCode];
