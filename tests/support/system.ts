@@ -103,6 +103,11 @@ export async function startSystem(extraEnv: Record<string, string> = {}, options
     stop: async () => {
       await stack.stop();
       await dropAll();
+      // Every error code a route answered with must be one its OpenAPI entry lists (declared-errors.ts).
+      const undeclared = logs.filter(({ line }) => line.msg === "undeclared error code").map(({ line }) => line);
+      if (undeclared.length > 0) {
+        throw new Error(`the gateway answered with undocumented error codes: ${JSON.stringify(undeclared)}`);
+      }
     },
   };
 }

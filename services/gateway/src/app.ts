@@ -1,8 +1,10 @@
 import cors from "@fastify/cors";
 import helmet from "@fastify/helmet";
 import { type AccessTokenVerifier, AppError, inputProblems, type Logger, requestIdFrom } from "@tdt/kit";
+import type { ErrorCode } from "@tdt/proto/contracts/error-codes";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from "fastify";
 import { clientErrorHandler, frameworkErrorHandler } from "./client-errors.js";
+import { reportUndeclaredErrors } from "./declared-errors.js";
 import { registerDocs } from "./docs.js";
 import type { Downstream } from "./downstream.js";
 import { downstreamOfUrl, watchDownstream } from "./downstream-health.js";
@@ -15,7 +17,7 @@ import { treesRoutes } from "./routes/trees.js";
 import { wellKnownRoutes } from "./routes/well-known.js";
 import { buildValidator } from "./schema-validation.js";
 import { AUTH_SCHEMAS } from "./schemas/auth.js";
-import { ErrorSchema, ValidationErrorSchema } from "./schemas/errors.js";
+import { ValidationErrorSchema } from "./schemas/errors.js";
 import { SESSION_SCHEMAS } from "./schemas/sessions.js";
 import { TREE_SCHEMAS } from "./schemas/trees.js";
 import { problemsFromSchemaErrors } from "./validation.js";
@@ -33,7 +35,7 @@ export interface GatewayOptions {
 }
 
 /** fastify's own client errors, as stable codes. */
-const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; detail: string }> = {
+const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; detail: ErrorCode }> = {
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, detail: "malformed_json" },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, detail: "malformed_json" },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 400, detail: "unsupported_content_type" },
@@ -42,13 +44,7 @@ const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; detail: string }> 
 };
 
 /** The schemas routes refer to by `$id`. */
-export const SHARED_SCHEMAS = [
-  ErrorSchema,
-  ValidationErrorSchema,
-  ...AUTH_SCHEMAS,
-  ...TREE_SCHEMAS,
-  ...SESSION_SCHEMAS,
-];
+export const SHARED_SCHEMAS = [ValidationErrorSchema, ...AUTH_SCHEMAS, ...TREE_SCHEMAS, ...SESSION_SCHEMAS];
 
 /** Every group of declared routes (route.ts), at its prefix. */
 export const API_ROUTES = [
@@ -100,6 +96,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   app.addHook("onSend", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
+  reportUndeclaredErrors(app);
   parseJsonBodies(app);
   // Before the schemas: a NUL character cannot be stored anywhere behind us, so it is refused at
   // the exact field (or key) it came in; the services refuse it too, for callers that skip the gateway.

@@ -1,5 +1,6 @@
 import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
+import type { ErrorCode } from "@tdt/proto/contracts/error-codes";
 import type { FastifyReply, FastifyRequest } from "fastify";
 
 /**
@@ -7,7 +8,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
  * (`{"detail": code}`): fastify's own answers to these carry `error`/`message` instead.
  */
 
-const FRAMEWORK_ERRORS: Record<string, { status: number; detail: string }> = {
+const FRAMEWORK_ERRORS: Record<string, { status: number; detail: ErrorCode }> = {
   FST_ERR_BAD_URL: { status: 400, detail: "malformed_url" },
   // A path parameter longer than the router keeps (100 characters): no id is that long.
   FST_ERR_MAX_PARAM_LENGTH: { status: 414, detail: "uri_too_long" },
@@ -25,7 +26,7 @@ export function frameworkErrorHandler(error: { code?: string }, _request: Fastif
  */
 export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
   if (error.code === "ECONNRESET" || socket.destroyed) return;
-  const [status, detail] =
+  const [status, detail]: [number, ErrorCode] =
     error.code === "HPE_HEADER_OVERFLOW"
       ? [431, "request_header_too_large"]
       : error.code === "ERR_HTTP_REQUEST_TIMEOUT"

@@ -1,11 +1,12 @@
 import { status as GrpcStatus } from "@grpc/grpc-js";
 import { AppError, isServiceError, type Problem, readServiceError, toServiceError } from "@tdt/kit";
+import { type ErrorCode, isErrorCode } from "@tdt/proto/contracts/error-codes";
 
 /** An HTTP error as the gateway sends it: `{"detail": code}` or, for 422, the problem list. */
 export class HttpError extends Error {
   constructor(
     readonly statusCode: number,
-    readonly detail: string | Problem[],
+    readonly detail: ErrorCode | Problem[],
     readonly headers: Record<string, string> = {},
   ) {
     super(typeof detail === "string" ? detail : "validation_error");
@@ -13,7 +14,7 @@ export class HttpError extends Error {
 }
 
 /** The one mapping from gRPC status to HTTP (SPEC §3). */
-const HTTP_STATUS: Partial<Record<GrpcStatus, { status: number; fallback: string }>> = {
+const HTTP_STATUS: Partial<Record<GrpcStatus, { status: number; fallback: ErrorCode }>> = {
   [GrpcStatus.INVALID_ARGUMENT]: { status: 422, fallback: "validation_error" },
   [GrpcStatus.UNAUTHENTICATED]: { status: 401, fallback: "not_authenticated" },
   [GrpcStatus.PERMISSION_DENIED]: { status: 403, fallback: "forbidden" },
@@ -27,16 +28,15 @@ const HTTP_STATUS: Partial<Record<GrpcStatus, { status: number; fallback: string
   [GrpcStatus.CANCELLED]: { status: 503, fallback: "service_unavailable" },
 };
 
-const STABLE_CODE = /^[a-z][a-z0-9_]{0,63}$/;
-
 /** A failed downstream call as the HTTP error to answer with; anything unknown stays a 500. */
 export function httpErrorFromGrpc(error: unknown): HttpError | undefined {
   if (!isServiceError(error)) return undefined;
   const read = readServiceError(error);
   const mapping = HTTP_STATUS[read.code];
   if (!mapping) return undefined;
-  // grpc-js's own failures (connection refused, deadline) carry prose, not a code.
-  const code = STABLE_CODE.test(read.detail) ? read.detail : mapping.fallback;
+  // grpc-js's own failures (connection refused, deadline) carry prose, not a code; and nothing
+  // outside the catalogue reaches a client.
+  const code = isErrorCode(read.detail) ? read.detail : mapping.fallback;
   const headers: Record<string, string> = {};
   if (mapping.status === 401) headers["www-authenticate"] = "Bearer";
   if (mapping.status === 429) headers["retry-after"] = String(read.retryAfterSeconds ?? 60);

@@ -1,10 +1,11 @@
 import type { AccessTokenVerifier, CallOptions } from "@tdt/kit";
 import { AUTH_ACCESS, type Guard, roleOf, SESSIONS_ACCESS, TREES_ACCESS } from "@tdt/proto/contracts/access";
+import type { ErrorCode } from "@tdt/proto/contracts/error-codes";
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from "fastify";
 import { callOptionsOf, requireRole, requireUser } from "./authenticate.js";
 import type { Downstream } from "./downstream.js";
 import { BEARER, NO_CONTENT, totalCountHeader } from "./schemas/common.js";
-import { BODY_ERRORS, DOWNSTREAM_ERRORS, errorResponses } from "./schemas/errors.js";
+import { BODY_ERRORS, DOWNSTREAM_ERRORS, errorResponses, TOKEN_ERRORS } from "./schemas/errors.js";
 
 type Client = keyof Downstream;
 /** The RPCs of a downstream client (its methods but the health checks and `close`). */
@@ -52,8 +53,8 @@ export interface RouteSpec<C extends Client, M extends RpcOf<C>, R extends objec
   total?: Call<C, M>["response"] extends { total: number } ? string : never;
   /** The success body made from the RPC's answer (default: the answer itself); may set headers. */
   send?: (answer: Call<C, M>["response"], reply: FastifyReply, request: FastifyRequest<R>) => unknown;
-  /** Error statuses of the route's own, beyond those its guard, input and RPC imply. */
-  errors?: readonly number[];
+  /** The route's own `detail` codes, beyond those its guard, input and RPC imply (see impliedErrors). */
+  errors?: readonly ErrorCode[];
 }
 
 /** Where a group of routes is declared: its OpenAPI tag and what its routes call. */
@@ -64,8 +65,9 @@ export interface RouteGroup {
 }
 
 /**
- * The error statuses a route can answer with, derived from what it is: 400/413/422 with a body,
- * 422 with any other input, 401 behind a token, 403 behind a role, 503/504 for calling a service.
+ * The `detail` codes a route can answer with, derived from what it is: those of reading a body,
+ * validation with any other input, the token's behind a token, `forbidden` behind a role, a
+ * downstream service's, and the route's own.
  */
 export function impliedErrors(spec: {
   guard: Guard;
@@ -73,15 +75,15 @@ export function impliedErrors(spec: {
   querystring?: object | undefined;
   headers?: object | undefined;
   body?: object | undefined;
-  errors?: readonly number[] | undefined;
-}): number[] {
-  const statuses = new Set<number>(spec.body ? BODY_ERRORS : []);
-  if (spec.guard !== "public") statuses.add(401);
-  if (roleOf(spec.guard)) statuses.add(403);
-  if (spec.params || spec.querystring || spec.headers) statuses.add(422);
-  for (const status of spec.errors ?? []) statuses.add(status);
-  for (const status of DOWNSTREAM_ERRORS) statuses.add(status);
-  return [...statuses].sort((a, b) => a - b);
+  errors?: readonly ErrorCode[] | undefined;
+}): ErrorCode[] {
+  const codes = new Set<ErrorCode>(spec.body ? BODY_ERRORS : []);
+  if (spec.guard !== "public") for (const code of TOKEN_ERRORS) codes.add(code);
+  if (roleOf(spec.guard)) codes.add("forbidden");
+  if (spec.params || spec.querystring || spec.headers) codes.add("validation_error");
+  for (const code of spec.errors ?? []) codes.add(code);
+  for (const code of DOWNSTREAM_ERRORS) codes.add(code);
+  return [...codes].sort();
 }
 
 /**
@@ -113,12 +115,13 @@ export function routesOf(group: RouteGroup) {
       options: CallOptions,
     ) => Promise<Call<C, M>["response"]>;
     const onRequest = hooksOf(guard);
+    const errorCodes = impliedErrors({ ...spec, guard });
 
     scope.route({
       method: spec.method,
       url: spec.url,
       ...(onRequest.length > 0 ? { onRequest } : {}),
-      config: { rpc: `${spec.rpc.client}.${spec.rpc.method}`, guard },
+      config: { rpc: `${spec.rpc.client}.${spec.rpc.method}`, guard, errorCodes },
       schema: {
         tags: [group.tag],
         summary: spec.summary,
@@ -129,7 +132,7 @@ export function routesOf(group: RouteGroup) {
         ...(spec.querystring ? { querystring: spec.querystring } : {}),
         ...(spec.headers ? { headers: spec.headers } : {}),
         ...(spec.body ? { body: spec.body } : {}),
-        response: { ...success, ...errorResponses(...impliedErrors({ ...spec, guard })) },
+        response: { ...success, ...errorResponses(errorCodes) },
       },
       handler: async (request, reply) => {
         const typed = request as unknown as FastifyRequest<R>;
@@ -148,5 +151,7 @@ declare module "fastify" {
     /** The RPC a declared route calls ("trees.listTrees") and the guard it took from the table. */
     rpc?: string;
     guard?: Guard;
+    /** Every `detail` code the route documents: the gateway logs any other it answers with. */
+    errorCodes?: readonly ErrorCode[];
   }
 }

@@ -186,7 +186,7 @@ describe("a route declared with routesOf", () => {
       request: () => ({}),
       status: 201,
       response: { description: "Created", type: "object" },
-      errors: [409],
+      errors: ["version_conflict"],
     });
     route(app, {
       method: "DELETE",
@@ -213,13 +213,28 @@ describe("a route declared with routesOf", () => {
     if (downstream) closeDownstream(downstream);
   });
 
-  it("derives the implied errors from guard, input and RPC", () => {
-    expect(impliedErrors({ guard: "public" })).toEqual([503, 504]);
-    expect(impliedErrors({ guard: "user", params: {} })).toEqual([401, 422, 503, 504]);
-    expect(impliedErrors({ guard: "engineer", body: {}, errors: [404, 409] })).toEqual([
-      400, 401, 403, 404, 409, 413, 422, 503, 504,
-    ]);
-    expect(impliedErrors({ guard: "admin", querystring: {} })).toEqual([401, 403, 422, 503, 504]);
+  it("derives the implied error codes from guard, input and RPC", () => {
+    const downstreamCodes = ["database_unavailable", "deadline_exceeded", "service_unavailable", "shutting_down"];
+    const tokenCodes = ["invalid_token", "not_authenticated", "session_revoked", "token_expired"];
+    const bodyCodes = [
+      "bad_request",
+      "json_too_deep",
+      "malformed_json",
+      "request_too_large",
+      "unsupported_content_type",
+      "validation_error",
+    ];
+    const sorted = (...codes: string[]) => [...codes].sort();
+    expect(impliedErrors({ guard: "public" })).toEqual(sorted(...downstreamCodes));
+    expect(impliedErrors({ guard: "user", params: {} })).toEqual(
+      sorted(...tokenCodes, "validation_error", ...downstreamCodes),
+    );
+    expect(impliedErrors({ guard: "engineer", body: {}, errors: ["not_found", "version_conflict"] })).toEqual(
+      sorted(...bodyCodes, ...tokenCodes, "forbidden", "not_found", "version_conflict", ...downstreamCodes),
+    );
+    expect(impliedErrors({ guard: "admin", querystring: {} })).toEqual(
+      sorted(...tokenCodes, "forbidden", "validation_error", ...downstreamCodes),
+    );
   });
 
   it("calls its RPC with the request id and the caller's token, and sends X-Total-Count for a list", async () => {

@@ -31,7 +31,7 @@ const LOGIN = {
   rpc: { client: "auth", method: "login" },
   response: { description: "A new login session's token pair", ...ref("TokenPair") },
   send: (answer: LoginResponse) => present(answer.tokens, "tokens"),
-  errors: [401, 429],
+  errors: ["invalid_credentials", "too_many_attempts"],
 } as const;
 
 /** Where a login comes from, recorded on the login session and used for rate limits. */
@@ -65,7 +65,7 @@ export async function authRoutes(app: FastifyInstance, { downstream, verifier }:
     status: 201,
     response: { description: "The new user", ...ref("User") },
     send: (answer) => present(answer.user, "user"),
-    errors: [409, 429],
+    errors: ["email_already_registered", "too_many_attempts"],
   });
 
   // OAuth2 password form: its own scope, the only one that reads forms (and only forms).
@@ -147,7 +147,7 @@ export async function authRoutes(app: FastifyInstance, { downstream, verifier }:
     ) => ({ ...request.body, client: clientOf(request), idempotency_key: request.headers["idempotency-key"] }),
     response: { description: "The new token pair", ...ref("TokenPair") },
     send: (answer) => present(answer.tokens, "tokens"),
-    errors: [401],
+    errors: ["invalid_refresh_token", "session_expired_idle", "session_expired_absolute"],
   });
 
   route(app, {
@@ -208,7 +208,7 @@ export async function authRoutes(app: FastifyInstance, { downstream, verifier }:
     params: { type: "object", required: ["sid"], properties: { sid: uuid } },
     request: ({ params }: FastifyRequest<{ Params: { sid: string } }>) => ({ sid: params.sid }),
     status: 204,
-    errors: [404],
+    errors: ["not_found"],
   });
 
   route(app, {
@@ -245,8 +245,7 @@ export async function authRoutes(app: FastifyInstance, { downstream, verifier }:
     }),
     response: { description: "The user as changed", ...ref("User") },
     send: (answer) => present(answer.user, "user"),
-    // 409 `cannot_change_own_account`: an admin cannot demote or deactivate themselves.
-    errors: [404, 409],
+    errors: ["not_found", "cannot_change_own_account"],
   });
 
   route(app, {

@@ -1,5 +1,6 @@
 import { type AccessTokenVerifier, AppError } from "@tdt/kit";
 import { mayListSessions } from "@tdt/proto/contracts/access";
+import type { ErrorCode } from "@tdt/proto/contracts/error-codes";
 import type { ListSessionsRequest, StartSessionRequest } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { callerOf } from "../authenticate.js";
@@ -26,7 +27,13 @@ const SESSION = ref("Session");
 const format = { type: "string", enum: REPORT_FORMATS, description: "The report's format (default json)" } as const;
 
 /** A session's owner alone may change it: an engineer or admin who may see it gets 403. */
-const CHANGE_ERRORS = [403, 404, 409];
+const CHANGE_ERRORS = [
+  "forbidden",
+  "not_found",
+  "stale_step",
+  "session_completed",
+  "session_abandoned",
+] as const satisfies readonly ErrorCode[];
 
 type WithId<T = unknown> = FastifyRequest<{ Params: { id: string } } & T>;
 
@@ -69,7 +76,7 @@ export async function sessionsRoutes(
     response: { description: "One page of sessions; the total is in `X-Total-Count`", type: "array", items: SESSION },
     total: "matching sessions",
     send: (answer) => answer.sessions.map(sessionDocumentOf),
-    errors: [403],
+    errors: ["forbidden"],
   });
 
   route(app, {
@@ -81,7 +88,7 @@ export async function sessionsRoutes(
     request: ({ params }: WithId) => ({ id: params.id }),
     response: { description: "The session", ...SESSION },
     send: (answer) => sessionDocumentOf(present(answer.session, "session")),
-    errors: [404],
+    errors: ["not_found"],
   });
 
   route(app, {
@@ -107,7 +114,7 @@ export async function sessionsRoutes(
     status: 201,
     response: { description: "The new session", ...SESSION },
     send: (answer) => sessionDocumentOf(present(answer.session, "session")),
-    errors: [404],
+    errors: ["not_found"],
   });
 
   route(app, {
@@ -197,7 +204,7 @@ export async function sessionsRoutes(
           .header("content-disposition", attachment(report.filename));
         return report.content;
       },
-      errors: [404],
+      errors: ["not_found"],
     });
   });
 }

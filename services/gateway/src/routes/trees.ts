@@ -109,7 +109,7 @@ export async function treesRoutes(app: FastifyInstance, { downstream, verifier }
     request: ({ params, query }: WithId<{ Querystring: Omit<GetTreeRequest, "id"> }>) => ({ id: params.id, ...query }),
     response: { description: "The tree", ...ref("Tree") },
     send: (answer) => treeDocumentOf(present(answer.tree, "tree")),
-    errors: [404],
+    errors: ["not_found"],
   });
 
   route(app, {
@@ -121,7 +121,7 @@ export async function treesRoutes(app: FastifyInstance, { downstream, verifier }
     request: ({ params }: WithId) => ({ id: params.id }),
     response: { description: "Every version", type: "array", items: ref("TreeVersion") },
     send: (answer) => answer.versions,
-    errors: [404],
+    errors: ["not_found"],
   });
 
   route(app, {
@@ -153,7 +153,7 @@ export async function treesRoutes(app: FastifyInstance, { downstream, verifier }
     }),
     response: { description: "The tree at its new version", ...ref("Tree") },
     send: (answer) => treeDocumentOf(present(answer.tree, "tree")),
-    errors: [404, 409],
+    errors: ["not_found", "version_conflict"],
   });
 
   route(app, {
@@ -165,6 +165,6 @@ export async function treesRoutes(app: FastifyInstance, { downstream, verifier }
     params: ID_PARAMS,
     request: ({ params }: WithId) => ({ id: params.id }),
     status: 204,
-    errors: [404],
+    errors: ["not_found"],
   });
 }
