@@ -23,6 +23,7 @@ export default defineConfig({
       "services/gateway/test/sessions-routes.test.ts",
       "services/gateway/test/shutdown.test.ts",
       "services/gateway/test/trees-routes.test.ts",
+      "services/gateway/test/web-app.test.ts",
       "services/kit/test/authorization.test.ts",
       "services/kit/test/caller-identity.test.ts",
       "services/kit/test/database-errors.test.ts",

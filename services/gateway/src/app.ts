@@ -21,6 +21,7 @@ import { ValidationErrorSchema } from "./schemas/errors.js";
 import { SESSION_SCHEMAS } from "./schemas/sessions.js";
 import { TREE_SCHEMAS } from "./schemas/trees.js";
 import { problemsFromSchemaErrors } from "./validation.js";
+import { registerWebApp } from "./web.js";
 
 export const BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 
@@ -32,6 +33,8 @@ export interface GatewayOptions {
   corsOrigins: string[];
   /** Take the client address from `X-Forwarded-For` (see TRUST_PROXY in config.ts). Default false. */
   trustProxy?: boolean;
+  /** The built web app (services/web/dist) to serve at `/`; none: `/` is a 404. */
+  webRoot?: string;
 }
 
 /** fastify's own client errors, as stable codes. */
@@ -157,6 +160,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: "not_found" }));
 
   await registerDocs(app);
+  await registerWebApp(app, options.webRoot);
   await app.register(healthRoutes, { health });
   for (const { plugin, prefix } of API_ROUTES) {
     await app.register(plugin, { prefix, downstream: options.downstream, verifier: options.verifier });

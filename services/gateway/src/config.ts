@@ -1,4 +1,22 @@
-import { DEFAULT_PORTS, env, grpcTlsSetting, shared } from "@tdt/kit";
+import { existsSync, statSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { ConfigError, DEFAULT_PORTS, env, grpcTlsSetting, type Setting, shared } from "@tdt/kit";
+
+/** The web app as `npm run build` leaves it beside the gateway in this repository. */
+const builtWebApp = fileURLToPath(new URL("../../web/dist", import.meta.url));
+
+/** WEB_ROOT: unset, the built web app when there is one; empty, none; else a folder that must exist. */
+const webRootSetting: Setting<string | undefined> = {
+  read(variables) {
+    const value = variables.WEB_ROOT;
+    if (value === undefined) return existsSync(builtWebApp) ? builtWebApp : undefined;
+    if (value.trim() === "") return undefined;
+    if (!statSync(value, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new ConfigError("WEB_ROOT", `must be a folder (the built web app), got "${value}"`);
+    }
+    return value;
+  },
+};
 
 export const gatewayConfig = {
   port: env.port("GATEWAY_PORT", DEFAULT_PORTS.gateway),
@@ -24,5 +42,7 @@ export const gatewayConfig = {
   grpcTls: grpcTlsSetting,
   /** Origins allowed by CORS, comma-separated; "*" allows any; empty allows none. */
   corsOrigins: env.list("CORS_ORIGINS", []),
+  /** The folder of the web app served at `/` (services/web/dist when built); empty serves none. */
+  webRoot: webRootSetting,
   logLevel: shared.logLevel,
 };
