@@ -1,0 +1,21 @@
+/**
+ * The one place that knows the API's shape: the typed client (generated from the gateway's
+ * OpenAPI document), the types the screens use, and how an error answer becomes an ApiError.
+ * Every call carries the access token and survives its expiry (session.ts refreshes once).
+ */
+import { createApiClient, type Schemas } from "@tdt/api-client";
+import { authorizedFetch } from "./session.js";
+
+export { ApiError, answerOf, type Problem } from "./api-error.js";
+
+export type User = Schemas["User"];
+export type Tree = Schemas["Tree"];
+export type TreeSummary = Schemas["TreeSummary"];
+export type TreeNode = Schemas["Node"];
+export type TreeInput = Schemas["TreeInput"];
+export type Session = Schemas["Session"];
+export type StepOperation = Schemas["StepOperation"];
+export type Outcome = NonNullable<Session["outcome"]>;
+export type ReportFormat = "json" | "markdown" | "pdf";
+
+export const api = createApiClient({ baseUrl: location.origin, fetch: authorizedFetch });

@@ -1,0 +1,40 @@
+/** What an error answer means to the person at the screen, by its stable `detail` code. */
+import { ApiError } from "./api-error.js";
+
+const SENTENCES: Record<string, string> = {
+  invalid_credentials: "Wrong email or password.",
+  too_many_attempts: "Too many login attempts. Wait a minute and try again.",
+  rate_limited: "Too many requests. Wait a moment and try again.",
+  not_authenticated: "Please log in.",
+  invalid_token: "Your login is no longer valid. Please log in again.",
+  token_expired: "Your login expired. Please log in again.",
+  session_revoked: "You were logged out (perhaps from another device). Please log in again.",
+  invalid_refresh_token: "Your login ended. Please log in again.",
+  session_expired_idle: "You were away too long and have been logged out.",
+  session_expired_absolute: "Your login reached its maximum age. Please log in again.",
+  forbidden: "Your role does not allow this.",
+  not_found: "It does not exist, or you cannot see it.",
+  version_conflict: "Someone saved this tree after you opened it. Reload it and apply your change again.",
+  stale_step: "This session moved on in another window. It has been reloaded.",
+  session_completed: "This session is completed and can no longer change.",
+  session_abandoned: "This session was abandoned and can no longer change.",
+  validation_failed: "Some fields are not valid.",
+  validation_error: "Some fields are not valid.",
+  request_too_large: "That is too large to send.",
+  service_unavailable: "A part of the system is unavailable. Try again shortly.",
+  database_unavailable: "The database is unavailable. Try again shortly.",
+  shutting_down: "The system is restarting. Try again in a moment.",
+  deadline_exceeded: "The system took too long to answer. Try again.",
+  internal_error: "Something went wrong on our side.",
+  network_error: "The server cannot be reached. Check your connection.",
+};
+
+/** A sentence for any error: the API's code when it has one, with the code itself for support. */
+export function describeError(error: unknown): string {
+  if (error instanceof ApiError) {
+    const sentence = SENTENCES[error.detail] ?? `The request failed (HTTP ${error.status}).`;
+    return `${sentence} [${error.detail}]`;
+  }
+  if (error instanceof TypeError) return `${SENTENCES.network_error} [network_error]`;
+  return error instanceof Error ? error.message : String(error);
+}

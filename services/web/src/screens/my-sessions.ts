@@ -1,0 +1,46 @@
+import { answerOf, api } from "../api.js";
+import { h, show } from "../dom.js";
+import { hashOf } from "../router.js";
+import type { Screen } from "../screen.js";
+
+/** The sessions of the logged-in user, newest first, each opening in the runner. */
+export async function mySessionsScreen(screen: Screen): Promise<void> {
+  const body = h("tbody", {}, h("tr", {}, h("td", { colspan: 6, class: "muted" }, "Loading…")));
+  show(
+    screen.root,
+    h("h1", {}, "My sessions"),
+    h(
+      "table",
+      { class: "card", id: "sessions" },
+      h(
+        "thead",
+        {},
+        h("tr", {}, ...["Tree", "Ticket", "Status", "Outcome", "Started", ""].map((title) => h("th", {}, title))),
+      ),
+      body,
+    ),
+  );
+  try {
+    const sessions = answerOf(await api.GET("/api/v1/sessions", { params: { query: { limit: 100 } } }));
+    show(
+      body,
+      ...(sessions.length === 0
+        ? [h("tr", {}, h("td", { colspan: 6, class: "muted" }, "No sessions yet."))]
+        : sessions.map((session) =>
+            h(
+              "tr",
+              { "data-session-id": session.id },
+              h("td", {}, session.tree_title),
+              h("td", {}, typeof session.context.ticket === "string" ? session.context.ticket : ""),
+              h("td", {}, h("span", { class: `badge ${session.status}` }, session.status.replace("_", " "))),
+              h("td", {}, session.outcome ?? ""),
+              h("td", {}, new Date(session.started_at).toLocaleString()),
+              h("td", {}, h("a", { href: hashOf({ name: "session", sessionId: session.id }) }, "Open")),
+            ),
+          )),
+    );
+  } catch (error) {
+    show(body);
+    screen.fail(error);
+  }
+}

@@ -1,0 +1,203 @@
+import { ApiError, type Session, type TreeNode } from "../api.js";
+import { h, show } from "../dom.js";
+import { downloadReport } from "../report-download.js";
+import { hashOf } from "../router.js";
+import type { Screen } from "../screen.js";
+import { complete, loadSession, step } from "../session-steps.js";
+
+/** A session step by step: the current node, its answers, back, notes, completion and the report. */
+export async function runSessionScreen(screen: Screen, sessionId: string): Promise<void> {
+  show(screen.root, h("p", { class: "muted" }, "Loading…"));
+  try {
+    draw(screen, await loadSession(sessionId));
+  } catch (error) {
+    show(screen.root, h("a", { href: hashOf({ name: "sessions" }) }, "← My sessions"));
+    screen.fail(error);
+  }
+}
+
+function draw(screen: Screen, session: Session): void {
+  const act = (change: () => Promise<Session>) => async () => {
+    for (const button of screen.root.querySelectorAll("button")) button.disabled = true;
+    try {
+      draw(screen, await change());
+    } catch (error) {
+      screen.fail(error);
+      // Moved on elsewhere (another tab): show where it is now.
+      const reload = error instanceof ApiError && (error.detail === "stale_step" || error.status === 409);
+      draw(screen, reload ? await loadSession(session.id).catch(() => session) : session);
+    }
+  };
+  const ticket = typeof session.context.ticket === "string" ? session.context.ticket : "";
+  const notes = h("textarea", { id: "session-notes", rows: 3, placeholder: "Notes for the report" });
+  notes.value = session.notes;
+  const inProgress = session.status === "in_progress";
+
+  show(
+    screen.root,
+    h(
+      "div",
+      { class: "heading" },
+      h("h1", {}, session.tree_title),
+      h("span", { class: `badge ${session.status}`, id: "session-status" }, session.status.replace("_", " ")),
+    ),
+    h(
+      "p",
+      { class: "muted" },
+      ticket ? `Ticket ${ticket} · ` : "",
+      `version ${session.tree_version} · started ${new Date(session.started_at).toLocaleString()}`,
+    ),
+    inProgress ? currentNode(session, act) : completed(screen, session),
+    h(
+      "section",
+      { class: "card" },
+      h("h2", {}, "Session notes"),
+      notes,
+      inProgress
+        ? h(
+            "button",
+            {
+              id: "save-notes",
+              class: "secondary",
+              onclick: act(() => step(session.id, { op: "note", notes: notes.value })),
+            },
+            "Save notes",
+          )
+        : null,
+    ),
+    inProgress ? completion(session, notes, act) : null,
+    history(session),
+  );
+}
+
+type Act = (change: () => Promise<Session>) => () => Promise<void>;
+
+function currentNode(session: Session, act: Act): HTMLElement {
+  const node: TreeNode = session.current_node;
+  const note = h("textarea", { id: "step-note", rows: 2, placeholder: "A note on this step (optional)" });
+  const withNote = () => (note.value.trim() ? { note: note.value.trim() } : {});
+  const choices: HTMLElement[] = [];
+  if (node.type === "question") {
+    for (const option of node.options ?? []) {
+      choices.push(
+        h(
+          "button",
+          {
+            class: "option",
+            "data-option-id": option.id,
+            onclick: act(() =>
+              step(session.id, { op: "answer", node_id: node.id, option_id: option.id, ...withNote() }),
+            ),
+          },
+          option.label,
+        ),
+      );
+    }
+  } else if (node.type === "action") {
+    choices.push(
+      h(
+        "button",
+        { id: "continue", onclick: act(() => step(session.id, { op: "continue", node_id: node.id, ...withNote() })) },
+        "Done — continue",
+      ),
+    );
+  }
+  return h(
+    "section",
+    { class: `card node ${node.type}`, id: "current-node", "data-node-id": node.id },
+    h("p", { class: "node-type" }, nodeKind(node)),
+    h("h2", {}, node.title),
+    node.body ? h("div", { class: "node-body" }, node.body) : null,
+    node.type === "solution" ? null : h("label", { for: "step-note" }, "Note on this step"),
+    node.type === "solution" ? null : note,
+    h("div", { class: "choices" }, ...choices),
+    h(
+      "button",
+      {
+        id: "back",
+        class: "secondary",
+        disabled: session.steps.length <= 1,
+        onclick: act(() => step(session.id, { op: "back" })),
+      },
+      "← Back",
+    ),
+  );
+}
+
+function nodeKind(node: TreeNode): string {
+  if (node.type === "question") return "Question";
+  if (node.type === "action") return "Do this";
+  return `Solution (${node.outcome ?? "resolved"})`;
+}
+
+/** At a solution, completing takes its outcome; elsewhere the technician gives up: unresolved or escalated. */
+function completion(session: Session, notes: HTMLTextAreaElement, act: Act): HTMLElement {
+  const atSolution = session.current_node.type === "solution";
+  const finish = (outcome: "unresolved" | "escalated" | undefined) =>
+    act(() => complete(session.id, outcome, notes.value));
+  return h(
+    "section",
+    { class: "card", id: "completion" },
+    h("h2", {}, "Complete the session"),
+    atSolution
+      ? h("button", { id: "complete", onclick: finish(undefined) }, "Complete")
+      : h(
+          "div",
+          { class: "choices" },
+          h("button", { id: "complete-unresolved", class: "secondary", onclick: finish("unresolved") }, "Unresolved"),
+          h("button", { id: "complete-escalated", class: "secondary", onclick: finish("escalated") }, "Escalate"),
+        ),
+  );
+}
+
+function completed(screen: Screen, session: Session): HTMLElement {
+  const download = (format: "json" | "markdown" | "pdf", label: string) =>
+    h(
+      "button",
+      {
+        class: "secondary",
+        "data-format": format,
+        onclick: () => downloadReport(session.id, format).catch((error) => screen.fail(error)),
+      },
+      label,
+    );
+  return h(
+    "section",
+    { class: "card", id: "completed" },
+    h("h2", {}, `Outcome: ${session.outcome ?? "—"}`),
+    h(
+      "p",
+      { class: "muted" },
+      session.completed_at ? `Completed ${new Date(session.completed_at).toLocaleString()}` : "",
+    ),
+    h("p", {}, "Download the report:"),
+    h(
+      "div",
+      { class: "choices", id: "downloads" },
+      download("json", "JSON"),
+      download("markdown", "Markdown"),
+      download("pdf", "PDF"),
+    ),
+  );
+}
+
+function history(session: Session): HTMLElement {
+  return h(
+    "section",
+    { class: "card" },
+    h("h2", {}, "Steps"),
+    h(
+      "ol",
+      { id: "steps", class: "steps" },
+      ...session.steps.map((done) =>
+        h(
+          "li",
+          {},
+          h("strong", {}, done.node_title),
+          done.option_label ? ` → ${done.option_label}` : "",
+          done.note ? h("div", { class: "muted" }, `Note: ${done.note}`) : null,
+        ),
+      ),
+    ),
+  );
+}

@@ -1,0 +1,78 @@
+import { answerOf, api, type TreeSummary } from "../api.js";
+import { h, show } from "../dom.js";
+import { go, hashOf } from "../router.js";
+import { canAuthor, type Screen } from "../screen.js";
+import { newDraft } from "../tree-template.js";
+
+/** The trees a user may run (engineers: every tree, drafts too), or those a search finds. */
+export async function treeListScreen(screen: Screen, query: string): Promise<void> {
+  const search = h("input", { id: "search", type: "search", name: "q", value: query, placeholder: "Printer, VPN, …" });
+  const form = h(
+    "form",
+    { class: "search", role: "search" },
+    h("label", { for: "search", class: "visually-hidden" }, "Search trees"),
+    search,
+    h("button", { type: "submit" }, "Search"),
+    query ? h("a", { href: hashOf({ name: "trees", query: "" }), class: "button secondary" }, "Show all") : null,
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    go({ name: "trees", query: search.value.trim() });
+  });
+  const list = h("ul", { class: "tree-list", id: "tree-list" }, h("li", { class: "muted" }, "Loading…"));
+  const create = canAuthor(screen.user) ? h("button", { id: "new-draft", class: "secondary" }, "New draft tree") : null;
+  create?.addEventListener("click", async () => {
+    try {
+      const tree = answerOf(await api.POST("/api/v1/trees", { body: newDraft() }));
+      go({ name: "tree", treeId: tree.id });
+    } catch (error) {
+      screen.fail(error);
+    }
+  });
+  show(
+    screen.root,
+    h("div", { class: "heading" }, h("h1", {}, query ? `Trees matching “${query}”` : "Troubleshooting trees"), create),
+    form,
+    list,
+  );
+
+  try {
+    const trees = query
+      ? answerOf(await api.GET("/api/v1/trees/search", { params: { query: { q: query, limit: 50 } } }))
+      : answerOf(await api.GET("/api/v1/trees", { params: { query: { limit: 100 } } }));
+    show(
+      list,
+      ...(trees.length > 0
+        ? trees.map((tree) => treeItem(screen, tree))
+        : [h("li", { class: "muted" }, "No tree found.")]),
+    );
+  } catch (error) {
+    show(list);
+    screen.fail(error);
+  }
+}
+
+function treeItem(screen: Screen, tree: TreeSummary): HTMLElement {
+  return h(
+    "li",
+    { class: "card tree-item", "data-tree-id": tree.id },
+    h(
+      "div",
+      { class: "tree-head" },
+      h("h2", {}, tree.title),
+      h("span", { class: `badge ${tree.status}` }, tree.status),
+    ),
+    h("p", { class: "muted" }, `${tree.category} · ${tree.node_count} steps · version ${tree.version}`),
+    h("p", {}, tree.description),
+    h(
+      "div",
+      { class: "actions" },
+      tree.status === "published"
+        ? h("a", { class: "button", href: hashOf({ name: "start", treeId: tree.id }) }, "Start session")
+        : null,
+      canAuthor(screen.user)
+        ? h("a", { class: "button secondary", href: hashOf({ name: "tree", treeId: tree.id }) }, "Map & edit")
+        : null,
+    ),
+  );
+}
