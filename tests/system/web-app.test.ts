@@ -1,0 +1,232 @@
+/**
+ * The reference web app (services/web) as its users meet it: served by the gateway at `/`,
+ * driven in headless Chromium. A technician runs a whole session and downloads the report; an
+ * engineer reads a tree's map, breaks a link in the JSON editor and sees the problem at its
+ * node, fixes it, saves and publishes, and a technician then finds the tree.
+ * Every screen is kept as a screenshot (test-results/screenshots/web-*.png).
+ */
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { launchBrowser, type TestBrowser } from "@tdt/test-support/browser";
+import { pdfText } from "@tdt/test-support/pdf";
+import { ADMIN, type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROOT } from "../../scripts/root.js";
+
+const PASSWORD = "correct-horse-battery";
+let system: SystemWithAdmin;
+let browser: TestBrowser;
+
+beforeAll(async () => {
+  system = await startSystemWithAdmin({ DEMO_DATA: "true", WEB_ROOT: resolve(ROOT, "services/web/dist") });
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await system?.stop();
+});
+
+/** A new page of its own browser context (its own memory: a user in a fresh tab). */
+async function openApp(): Promise<Page> {
+  const page = await (await browser.context()).newPage();
+  await page.goto(`${system.system.url}/`);
+  return page;
+}
+
+async function logIn(page: Page, email: string, screenshot?: string): Promise<void> {
+  await page.fill("#email", email);
+  await page.fill("#password", email === ADMIN.email ? ADMIN.password : PASSWORD);
+  if (screenshot) await browser.screenshot(page, screenshot);
+  await page.click("#login-form button[type=submit]");
+  await page.waitForSelector("#logout");
+}
+
+async function newUser(name: string, role?: "engineer") {
+  const { client } = system;
+  const account = await client.register(client.uniqueEmail(role ?? "tech"), PASSWORD, name);
+  if (role) {
+    const promoted = await client.call("PATCH", `/api/v1/auth/users/${account.id}`, {
+      token: system.admin,
+      json: { role },
+    });
+    expect(promoted.status).toBe(200);
+  }
+  return account;
+}
+
+/** Clicks a download button and returns the file's name and bytes. */
+async function download(page: Page, selector: string): Promise<{ name: string; data: Buffer }> {
+  const [file] = await Promise.all([page.waitForEvent("download"), page.click(selector)]);
+  const path = await file.path();
+  return { name: file.suggestedFilename(), data: await readFile(path) };
+}
+
+const currentNode = (page: Page, id: string) => page.waitForSelector(`#current-node[data-node-id="${id}"]`);
+
+describe("the web app", () => {
+  it("is served at / with its assets", async () => {
+    const page = await fetch(`${system.system.url}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('src="app.js"');
+    expect((await fetch(`${system.system.url}/app.js`)).status).toBe(200);
+  });
+
+  it("takes a technician through a whole session: search, start, answer, back, notes, complete, report", async () => {
+    const technician = await newUser("Tina Technician");
+    const page = await openApp();
+    await page.waitForSelector("#login-form");
+    // A wrong password is told as a sentence with its code.
+    await page.fill("#email", technician.email);
+    await page.fill("#password", "wrong-password-123");
+    await page.click("#login-form button[type=submit]");
+    await expect
+      .poll(() => page.textContent(".form-error"))
+      .toContain("Wrong email or password. [invalid_credentials]");
+
+    await logIn(page, technician.email, "web-login");
+    await page.waitForSelector("#tree-list .tree-item");
+    expect(await page.textContent("#who")).toContain("Tina Technician (technician)");
+    // Technicians see published trees only: every listed tree offers a session.
+    const listed = await page.locator("#tree-list .tree-item").count();
+    expect(listed).toBeGreaterThanOrEqual(7);
+    expect(await page.locator("#tree-list .tree-item .badge.draft").count()).toBe(0);
+    await browser.screenshot(page, "web-trees");
+
+    await page.fill("#search", "printer toner");
+    await page.press("#search", "Enter");
+    const printer = page.locator("#tree-list .tree-item", { hasText: "Printer does not print" });
+    await printer.waitFor();
+    expect(await page.textContent("h1")).toContain("printer toner");
+    await browser.screenshot(page, "web-search");
+
+    await printer.getByText("Start session").click();
+    await page.waitForSelector("#start-form");
+    await page.fill("#ticket", "INC-4711");
+    await browser.screenshot(page, "web-start");
+    await page.click("#start-form button[type=submit]");
+
+    await currentNode(page, "check_power");
+    expect(await page.isDisabled("#back")).toBe(true);
+    await browser.screenshot(page, "web-session");
+    await page.click('button[data-option-id="no"]');
+    await currentNode(page, "reseat_power");
+    await page.click("#back");
+    await currentNode(page, "check_power");
+    await page.fill("#step-note", "Power LED steady green");
+    await page.click('button[data-option-id="yes"]');
+    await currentNode(page, "error_display");
+    await page.click('button[data-option-id="paper_jam"]');
+    await currentNode(page, "clear_jam");
+    await page.fill("#step-note", "Jam in tray 2");
+    await browser.screenshot(page, "web-session-action");
+    await page.click("#continue");
+    await currentNode(page, "jam_retry");
+    await page.click('button[data-option-id="yes"]');
+    await currentNode(page, "sol_jam_cleared");
+    await page.fill("#session-notes", "Customer informed; tray 2 roller worn.");
+    await page.click("#save-notes");
+    await page.waitForSelector("#save-notes:not([disabled])");
+    await browser.screenshot(page, "web-session-solution");
+    await page.click("#complete");
+    await page.waitForSelector("#completed");
+    expect(await page.textContent("#session-status")).toBe("completed");
+    expect(await page.textContent("#completed h2")).toBe("Outcome: resolved");
+    expect(await page.locator("#steps li").allTextContents()).toEqual([
+      "Is the printer switched on with its power light or display lit? → Yes, it is onNote: Power LED steady green",
+      expect.stringContaining("→"),
+      expect.stringMatching(/^Clear the paper jam.*Note: Jam in tray 2$/),
+      expect.stringContaining("Is the jam cleared"),
+      "Resolved: paper jam cleared",
+    ]);
+    await browser.screenshot(page, "web-session-completed");
+
+    const json = await download(page, 'button[data-format="json"]');
+    expect(json.name).toMatch(/\.json$/);
+    const report = JSON.parse(json.data.toString("utf8")) as Record<string, unknown>;
+    expect(JSON.stringify(report)).toContain("INC-4711");
+    expect(JSON.stringify(report)).toContain("Jam in tray 2");
+    expect(JSON.stringify(report)).toContain("resolved");
+
+    const markdown = await download(page, 'button[data-format="markdown"]');
+    expect(markdown.name).toMatch(/\.md$/);
+    const text = markdown.data.toString("utf8");
+    for (const expected of ["Printer does not print", "INC-4711", "Power LED steady green", "tray 2 roller worn"]) {
+      expect(text).toContain(expected);
+    }
+
+    const pdf = await download(page, 'button[data-format="pdf"]');
+    expect(pdf.name).toMatch(/\.pdf$/);
+    expect(pdf.data.subarray(0, 5).toString("latin1")).toBe("%PDF-");
+    expect(await pdfText(new Uint8Array(pdf.data))).toContain("Printer does not print");
+
+    await page.click('a[href="#/sessions"]');
+    const row = page.locator("#sessions tbody tr", { hasText: "INC-4711" });
+    await row.waitFor();
+    expect(await row.textContent()).toContain("resolved");
+    await browser.screenshot(page, "web-sessions");
+  });
+
+  it("lets an engineer map a tree, see a broken link at its node, fix, save and publish it for technicians", async () => {
+    const engineer = await newUser("Eve Engineer", "engineer");
+    const page = await openApp();
+    await logIn(page, engineer.email);
+
+    // A demo tree as a map: one box per node, edges labelled by option.
+    await page.locator("#tree-list .tree-item", { hasText: "Printer does not print" }).getByText("Map & edit").click();
+    await page.waitForSelector("#tree-map svg");
+    const demo = JSON.parse(await readFile(resolve(ROOT, "services/trees/demo/printer-not-printing.json"), "utf8"));
+    expect(await page.locator("#tree-map g.map-node").count()).toBe(demo.nodes.length);
+    expect(await page.locator("#tree-map .edge-label", { hasText: "No, nothing is lit" }).count()).toBe(1);
+    await browser.screenshot(page, "web-map");
+
+    // A new draft, edited in JSON.
+    await page.click('a[href="#/trees"]');
+    await page.click("#new-draft");
+    await page.waitForSelector("#tree-map svg");
+    expect(await page.textContent("#tree-status")).toBe("draft");
+    expect(await page.locator("#tree-map g.map-node").count()).toBe(3);
+    const title = `Badge reader rejects card ${Date.now().toString(36)}`;
+    const draft = JSON.parse(await page.inputValue("#tree-json")) as {
+      title: string;
+      nodes: Array<{ options?: Array<{ next: string }> }>;
+    };
+    draft.title = title;
+    const first = draft.nodes[0]?.options?.[0];
+    if (!first) throw new Error("the template's first node has no option");
+    first.next = "nowhere";
+    await page.fill("#tree-json", JSON.stringify(draft, null, 2));
+    // The map follows the text at once: the broken link shows before any save.
+    await page.waitForSelector("#tree-map .edge.broken");
+    await page.click("#save-draft");
+    await page.waitForSelector("#problems li");
+    expect(await page.textContent("#problems")).toContain('node "start" › options[0] › next');
+    expect(await page.getAttribute('#tree-map g.map-node[data-node-id="start"]', "class")).toContain("has-problem");
+    expect(await page.locator("#tree-map g.map-node.has-problem").count()).toBe(1);
+    expect(await page.textContent("#notice")).toContain("[validation_failed]");
+    await browser.screenshot(page, "web-editor-problem");
+
+    first.next = "escalate";
+    await page.fill("#tree-json", JSON.stringify(draft, null, 2));
+    await page.click("#save-draft");
+    await expect.poll(() => page.textContent("#notice")).toBe("Saved version 2.");
+    expect(await page.locator("#tree-map g.map-node.has-problem").count()).toBe(0);
+    expect(await page.textContent("h1")).toBe(title);
+    await page.click("#publish");
+    await expect.poll(() => page.textContent("#notice")).toBe("Published as version 3.");
+    expect(await page.textContent("#tree-status")).toBe("published");
+    await browser.screenshot(page, "web-editor-published");
+
+    // A technician now finds it and can start it.
+    const technician = await newUser("Tom Technician");
+    const other = await openApp();
+    await logIn(other, technician.email);
+    await other.fill("#search", "badge reader");
+    await other.press("#search", "Enter");
+    const found = other.locator("#tree-list .tree-item", { hasText: title });
+    await found.waitFor();
+    expect(await found.getByText("Start session").count()).toBe(1);
+    await browser.screenshot(other, "web-technician-finds");
+  });
+});
