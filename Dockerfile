@@ -1,12 +1,14 @@
 # The image of every TDT service, one build argument apart. Build from the repository root:
 #   docker build --build-arg SERVICE=auth -t tdt/auth .
 # SERVICE is auth, trees, sessions or gateway (docker-compose.yml builds all four).
+# The web app's image is the `web` target (nginx serving services/web, proxying the API):
+#   docker build --build-arg SERVICE=web --target web -t tdt/web .
 
 FROM node:20-bookworm-slim AS base
 ARG SERVICE
 # Fails the build at once without a known service, rather than with an empty image.
-RUN case "$SERVICE" in auth|trees|sessions|gateway) ;; \
-      *) echo "build with --build-arg SERVICE=auth|trees|sessions|gateway (got '$SERVICE')" >&2; exit 1;; esac
+RUN case "$SERVICE" in auth|trees|sessions|gateway|web) ;; \
+      *) echo "build with --build-arg SERVICE=auth|trees|sessions|gateway|web (got '$SERVICE')" >&2; exit 1;; esac
 WORKDIR /app
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false
 # Manifests only, so the npm ci layers below stay cached until a dependency changes.
@@ -19,7 +21,26 @@ COPY services/trees/package.json services/trees/
 COPY services/sessions/package.json services/sessions/
 COPY services/gateway/package.json services/gateway/
 COPY clients/api/package.json clients/api/
+COPY services/web/package.json services/web/
 COPY tests/support/package.json tests/support/
+
+# The web app: the typed client compiled, the app type-checked and bundled by esbuild (its
+# platform binary is an optional dependency, so optional ones stay), then served by nginx.
+# These stages come before the services' so that a builder without BuildKit, which builds every
+# stage up to its target, reaches `web` without the service stages.
+FROM base AS web-build
+RUN npm ci --workspace=@tdt/web --include-workspace-root --ignore-scripts --no-audit --no-fund
+COPY tsconfig.base.json ./
+COPY clients/api/ clients/api/
+COPY services/web/ services/web/
+RUN node_modules/.bin/tsc -b services/web && npm run build --workspace=@tdt/web
+
+FROM nginx:1.27-alpine AS web
+COPY infra/web/nginx.conf /etc/nginx/conf.d/default.conf
+COPY infra/web/web-headers.inc infra/web/proxy.inc /etc/nginx/conf.d/
+COPY --from=web-build /app/services/web/dist/ /usr/share/nginx/html/
+HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1/"]
 
 # Production dependencies of this service only (and of kit and proto, through the workspace links);
 # the gateway's include redoc, whose standalone bundle it serves from node_modules.
