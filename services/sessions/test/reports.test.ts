@@ -13,7 +13,7 @@ const session: Session = {
   user_id: "u",
   status: "completed",
   outcome: "escalated",
-  current_node: { id: "s", type: "solution", title: "Escalate", body: "", options: [], outcome: "escalate" },
+  current_node: { id: "s", type: "solution", title: "Escalate", body: "", options: [], outcome: "escalated" },
   steps: [
     {
       seq: 1,
