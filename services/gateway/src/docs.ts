@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
+import { errorCatalogueMarkdown } from "@tdt/proto/contracts/error-codes";
 import type { FastifyInstance } from "fastify";
 
 const REDOC_PAGE = `<!doctype html>
@@ -80,7 +81,9 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
         version: "1.0.0",
         description:
           "Troubleshooting Decision Tree: author decision trees, run guided troubleshooting sessions, export reports. " +
-          'Errors are `{"detail": "<code>"}`; validation failures are 422 with a list of `{loc, msg, type}`.',
+          'Errors are `{"detail": "<code>"}`; validation failures are 422 with a list of `{loc, msg, type}`. ' +
+          "Each operation lists its codes per status; these are all of them:\n\n" +
+          errorCatalogueMarkdown(),
       },
       components: {
         securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },

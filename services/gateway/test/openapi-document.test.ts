@@ -4,7 +4,8 @@
  * codes from the catalogue; unions say which value picks which variant.
  */
 
-import { ERROR_CODES, isErrorCode } from "@tdt/proto/contracts/error-codes";
+import { readFile } from "node:fs/promises";
+import { ERROR_CODES, errorCatalogueMarkdown, isErrorCode } from "@tdt/proto/contracts/error-codes";
 import { Ajv } from "ajv";
 import addFormats from "ajv-formats";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -22,6 +23,7 @@ interface Operation {
   responses: Record<string, { content?: Record<string, Media> }>;
 }
 interface Document {
+  info: { description: string };
   paths: Record<string, Record<string, Operation>>;
   components: { schemas: Record<string, Schema> };
 }
@@ -168,5 +170,16 @@ describe("the OpenAPI document's contract for generated clients", () => {
     expect(answered.outcome?.enum).toEqual(["resolved", "escalated"]);
     for (const outcome of answered.outcome?.enum ?? []) expect(session.outcome?.enum).toContain(outcome);
     expect(sent.outcome?.enum).toEqual(["resolved", "escalated", "escalate"]);
+  });
+});
+
+describe("the one catalogue of error codes", () => {
+  it("is in the OpenAPI document's description and in the README, as generated from the contract", async () => {
+    const table = errorCatalogueMarkdown();
+    expect(table.split("\n")).toHaveLength(Object.keys(ERROR_CODES).length + 2);
+    expect(document.info.description).toContain(table);
+    const readme = await readFile(new URL("../../../README.md", import.meta.url), "utf8");
+    const section = readme.match(/<!-- error-codes:start[^>]*-->\n([\s\S]*?)\n<!-- error-codes:end -->/)?.[1];
+    expect(section, "README's error-codes section; regenerate it from errorCatalogueMarkdown()").toBe(table);
   });
 });

@@ -72,7 +72,7 @@ describe("reports", () => {
   it("names files safely and refuses an unknown format", async () => {
     expect(reportFilename(session, "pdf")).toBe("session-wi-fi-no-connection-0f8fad5b.pdf");
     await expect(renderReport(session, tree, "docx")).rejects.toMatchObject({
-      kind: "invalid",
+      code: "validation_error",
       extra: { problems: [expect.objectContaining({ loc: ["query", "format"] })] },
     });
   });

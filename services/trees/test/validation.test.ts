@@ -517,7 +517,7 @@ describe("assertValidTree", () => {
       thrown = error;
     }
     expect(thrown).toBeInstanceOf(AppError);
-    expect(thrown).toMatchObject({ kind: "invalid", code: "validation_error" });
+    expect(thrown).toMatchObject({ code: "validation_error" });
     expect((thrown as AppError).extra.problems).toEqual(validateTree(tree));
     expect((thrown as AppError).extra.problems).toHaveLength(2);
   });
