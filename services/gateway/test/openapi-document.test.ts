@@ -180,6 +180,16 @@ describe("the one catalogue of error codes", () => {
     expect(document.info.description).toContain(table);
     const readme = await readFile(new URL("../../../README.md", import.meta.url), "utf8");
     const section = readme.match(/<!-- error-codes:start[^>]*-->\n([\s\S]*?)\n<!-- error-codes:end -->/)?.[1];
-    expect(section, "README's error-codes section; regenerate it from errorCatalogueMarkdown()").toBe(table);
+    // Cell by cell: the README's formatter pads the columns.
+    const cells = (markdown: string | undefined) =>
+      (markdown ?? "").split("\n").map((row) =>
+        row
+          .split("|")
+          .map((cell) => cell.trim().replace(/^-+$/, "---"))
+          .filter(Boolean),
+      );
+    expect(cells(section), "README's error-codes section; regenerate it from errorCatalogueMarkdown()").toEqual(
+      cells(table),
+    );
   });
 });
