@@ -204,7 +204,7 @@ describe("the web app", () => {
     expect(await page.textContent("#problems")).toContain('node "start" › options[0] › next');
     expect(await page.getAttribute('#tree-map g.map-node[data-node-id="start"]', "class")).toContain("has-problem");
     expect(await page.locator("#tree-map g.map-node.has-problem").count()).toBe(1);
-    expect(await page.textContent("#notice")).toContain("[validation_failed]");
+    expect(await page.textContent("#notice")).toContain("[validation_error]");
     await browser.screenshot(page, "web-editor-problem");
 
     first.next = "escalate";

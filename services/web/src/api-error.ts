@@ -28,6 +28,6 @@ export function answerOf<T>(result: { data?: T; error?: unknown; response: Respo
 /** The ApiError of an error answer's status and body (`{detail: code}` or `{detail: [problems]}`). */
 export function errorOf(status: number, body: unknown): ApiError {
   const detail = (body as { detail?: unknown } | undefined)?.detail;
-  if (Array.isArray(detail)) return new ApiError(status, "validation_failed", detail as Problem[]);
+  if (Array.isArray(detail)) return new ApiError(status, "validation_error", detail as Problem[]);
   return new ApiError(status, typeof detail === "string" ? detail : `http_${status}`);
 }

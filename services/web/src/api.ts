@@ -13,6 +13,7 @@ export type Tree = Schemas["Tree"];
 export type TreeSummary = Schemas["TreeSummary"];
 export type TreeNode = Schemas["Node"];
 export type TreeInput = Schemas["TreeInput"];
+export type TreeUpdate = Schemas["TreeUpdate"];
 export type Session = Schemas["Session"];
 export type StepOperation = Schemas["StepOperation"];
 export type Outcome = NonNullable<Session["outcome"]>;

@@ -18,7 +18,6 @@ const SENTENCES: Record<string, string> = {
   stale_step: "This session moved on in another window. It has been reloaded.",
   session_completed: "This session is completed and can no longer change.",
   session_abandoned: "This session was abandoned and can no longer change.",
-  validation_failed: "Some fields are not valid.",
   validation_error: "Some fields are not valid.",
   request_too_large: "That is too large to send.",
   service_unavailable: "A part of the system is unavailable. Try again shortly.",

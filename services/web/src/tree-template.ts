@@ -21,7 +21,7 @@ export function newDraft(): TreeInput {
           { id: "no", label: "No", next: "fixed" },
         ],
       },
-      { id: "escalate", type: "solution", title: "Escalate to second-level support", body: "", outcome: "escalate" },
+      { id: "escalate", type: "solution", title: "Escalate to second-level support", body: "", outcome: "escalated" },
       { id: "fixed", type: "solution", title: "Solved", body: "", outcome: "resolved" },
     ],
   };

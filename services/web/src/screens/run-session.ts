@@ -78,7 +78,7 @@ function currentNode(session: Session, act: Act): HTMLElement {
   const withNote = () => (note.value.trim() ? { note: note.value.trim() } : {});
   const choices: HTMLElement[] = [];
   if (node.type === "question") {
-    for (const option of node.options ?? []) {
+    for (const option of node.options) {
       choices.push(
         h(
           "button",
@@ -127,7 +127,7 @@ function currentNode(session: Session, act: Act): HTMLElement {
 function nodeKind(node: TreeNode): string {
   if (node.type === "question") return "Question";
   if (node.type === "action") return "Do this";
-  return `Solution (${node.outcome ?? "resolved"})`;
+  return `Solution (${node.outcome})`;
 }
 
 /** At a solution, completing takes its outcome; elsewhere the technician gives up: unresolved or escalated. */

@@ -1,4 +1,4 @@
-import { ApiError, answerOf, api, type Problem, type Tree, type TreeInput } from "../api.js";
+import { ApiError, answerOf, api, type Problem, type Tree, type TreeInput, type TreeUpdate } from "../api.js";
 import { h, show } from "../dom.js";
 import { placeOf, problemsByNode } from "../node-problems.js";
 import { hashOf } from "../router.js";
@@ -57,11 +57,10 @@ function edit(screen: Screen, tree: Tree, problems: Problem[], text = JSON.strin
     const draft = parse(editor.value);
     if (!draft) return screen.notify("The JSON does not parse: fix it first.", "error");
     for (const button of screen.root.querySelectorAll("button")) button.disabled = true;
-    const body = { ...draft, ...(status ? { status } : {}), version: tree.version } as TreeInput;
+    // The text is the author's: the service judges it, and a 422 says where it is wrong.
+    const body = { ...draft, ...(status ? { status } : {}), version: tree.version } as TreeUpdate;
     try {
-      const saved = answerOf(
-        await api.PUT("/api/v1/trees/{id}", { params: { path: { id: tree.id } }, body: body as never }),
-      );
+      const saved = answerOf(await api.PUT("/api/v1/trees/{id}", { params: { path: { id: tree.id } }, body }));
       screen.notify(
         saved.status === "published" ? `Published as version ${saved.version}.` : `Saved version ${saved.version}.`,
       );
