@@ -5,6 +5,7 @@
  * node, fixes it, saves and publishes, and a technician then finds the tree.
  * Every screen is kept as a screenshot (test-results/screenshots/web-*.png).
  */
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { launchBrowser, type TestBrowser } from "@tdt/test-support/browser";
@@ -19,7 +20,9 @@ let system: SystemWithAdmin;
 let browser: TestBrowser;
 
 beforeAll(async () => {
-  system = await startSystemWithAdmin({ DEMO_DATA: "true", WEB_ROOT: resolve(ROOT, "services/web/dist") });
+  // The gateway finds the built app by default, as under `npm start` (which builds it first).
+  if (!existsSync(resolve(ROOT, "services/web/dist/app.js"))) throw new Error("no services/web/dist: npm run build");
+  system = await startSystemWithAdmin({ DEMO_DATA: "true" });
   browser = await launchBrowser();
 });
 
@@ -109,6 +112,9 @@ describe("the web app", () => {
 
     await currentNode(page, "check_power");
     expect(await page.isDisabled("#back")).toBe(true);
+    // The node's Markdown is shown formatted (as DOM, never as HTML).
+    expect(await page.textContent("#current-node .node-body strong")).toBe("steady");
+    expect(await page.locator("#current-node .node-body li").count()).toBe(3);
     await browser.screenshot(page, "web-session");
     await page.click('button[data-option-id="no"]');
     await currentNode(page, "reseat_power");

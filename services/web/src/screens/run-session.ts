@@ -1,5 +1,6 @@
 import { ApiError, type Session, type TreeNode } from "../api.js";
 import { h, show } from "../dom.js";
+import { markdown } from "../markdown.js";
 import { downloadReport } from "../report-download.js";
 import { hashOf } from "../router.js";
 import type { Screen } from "../screen.js";
@@ -107,7 +108,7 @@ function currentNode(session: Session, act: Act): HTMLElement {
     { class: `card node ${node.type}`, id: "current-node", "data-node-id": node.id },
     h("p", { class: "node-type" }, nodeKind(node)),
     h("h2", {}, node.title),
-    node.body ? h("div", { class: "node-body" }, node.body) : null,
+    node.body ? markdown(node.body) : null,
     node.type === "solution" ? null : h("label", { for: "step-note" }, "Note on this step"),
     node.type === "solution" ? null : note,
     h("div", { class: "choices" }, ...choices),
