@@ -51,6 +51,7 @@ async function run(): Promise<void> {
     },
   });
   say(`TDT is up.
+  Web app:  ${stack.gatewayUrl}/
   API:      ${stack.gatewayUrl}/api/v1
   Docs:     ${stack.gatewayUrl}/api/docs  (ReDoc: /api/redoc, OpenAPI: /api/openapi.json)
   Ready:    ${stack.gatewayUrl}/ready
