@@ -31,9 +31,16 @@ afterAll(async () => {
   await system?.stop();
 });
 
+/** What went wrong inside the pages: uncaught errors, and anything the page's CSP refused. */
+const pageProblems: string[] = [];
+
 /** A new page of its own browser context (its own memory: a user in a fresh tab). */
 async function openApp(): Promise<Page> {
   const page = await (await browser.context()).newPage();
+  page.on("pageerror", (error) => pageProblems.push(error.message));
+  page.on("console", (message) => {
+    if (/Content Security Policy/i.test(message.text())) pageProblems.push(message.text());
+  });
   await page.goto(`${system.system.url}/`);
   return page;
 }
@@ -172,6 +179,11 @@ describe("the web app", () => {
     await row.waitFor();
     expect(await row.textContent()).toContain("resolved");
     await browser.screenshot(page, "web-sessions");
+
+    await page.click("#logout");
+    await page.waitForSelector("#login-form");
+    expect(await page.locator("#nav a").count()).toBe(0);
+    expect(pageProblems).toEqual([]);
   });
 
   it("lets an engineer map a tree, see a broken link at its node, fix, save and publish it for technicians", async () => {
@@ -234,5 +246,6 @@ describe("the web app", () => {
     await found.waitFor();
     expect(await found.getByText("Start session").count()).toBe(1);
     await browser.screenshot(other, "web-technician-finds");
+    expect(pageProblems).toEqual([]);
   });
 });

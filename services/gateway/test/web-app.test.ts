@@ -2,25 +2,20 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readConfig, verifierFromAuthService } from "@tdt/kit";
+import { readConfig } from "@tdt/kit";
 import { freePort } from "@tdt/test-support/ports";
-import { testLogger } from "@tdt/test-support/silent-logger";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildGateway } from "../src/app.js";
 import { gatewayConfig } from "../src/config.js";
-import { closeDownstream, connectDownstream, type Downstream } from "../src/downstream.js";
+import { startTestGateway, type TestGateway } from "./support/gateway.js";
 
 let root: string;
-let downstream: Downstream;
-const apps: FastifyInstance[] = [];
+const gateways: TestGateway[] = [];
 
 async function gateway(webRoot: string | undefined): Promise<FastifyInstance> {
-  const log = testLogger("gateway");
-  const verifier = verifierFromAuthService({ auth: downstream.auth, log });
-  const app = await buildGateway({ log, downstream, verifier, corsOrigins: [], webRoot });
-  apps.push(app);
-  return app;
+  const started = await startTestGateway(await freePort(), { webRoot });
+  gateways.push(started);
+  return started.app;
 }
 
 beforeAll(async () => {
@@ -28,18 +23,10 @@ beforeAll(async () => {
   await writeFile(join(root, "index.html"), '<!doctype html><script type="module" src="app.js"></script>');
   await writeFile(join(root, "app.js"), "console.log('app');");
   await writeFile(join(root, "app.css"), "body { margin: 0 }");
-  const [a, t, s] = await Promise.all([freePort(), freePort(), freePort()]);
-  downstream = connectDownstream({
-    authAddress: `127.0.0.1:${a}`,
-    treesAddress: `127.0.0.1:${t}`,
-    sessionsAddress: `127.0.0.1:${s}`,
-    grpcDeadlineMs: 500,
-  });
 });
 
 afterAll(async () => {
-  for (const app of apps) await app.close();
-  closeDownstream(downstream);
+  for (const started of gateways) await started.close();
   await rm(root, { recursive: true, force: true });
 });
 

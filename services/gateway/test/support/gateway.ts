@@ -19,7 +19,14 @@ export interface TestGateway {
  */
 export async function startTestGateway(
   authPort: number,
-  options: { revocations?: RevocationList; trustProxy?: boolean; treesPort?: number; sessionsPort?: number } = {},
+  options: {
+    revocations?: RevocationList;
+    trustProxy?: boolean;
+    treesPort?: number;
+    sessionsPort?: number;
+    /** The web app's folder, served at `/`. */
+    webRoot?: string;
+  } = {},
 ): Promise<TestGateway> {
   const [treesPort, sessionsPort] = await Promise.all([
     options.treesPort ?? freePort(),
@@ -45,6 +52,7 @@ export async function startTestGateway(
     verifier,
     corsOrigins: [],
     ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
+    webRoot: options.webRoot,
   });
   await app.ready();
   return {
