@@ -2,7 +2,7 @@
 import { answerOf, api, type User } from "./api.js";
 import { h, show } from "./dom.js";
 import { go, hashOf, type Route, routeOf } from "./router.js";
-import { screenIn } from "./screen.js";
+import { canAuthor, screenIn } from "./screen.js";
 import { loginScreen } from "./screens/login.js";
 import { mySessionsScreen } from "./screens/my-sessions.js";
 import { runSessionScreen } from "./screens/run-session.js";
@@ -50,7 +50,8 @@ function render(): void {
     case "sessions":
       return void mySessionsScreen(screen);
     case "tree":
-      return void treeEditorScreen(screen, route.treeId);
+      // Authoring is for engineers and admins; anyone else lands on the trees they can run.
+      return void (canAuthor(user) ? treeEditorScreen(screen, route.treeId) : treeListScreen(screen, ""));
   }
 }
 
