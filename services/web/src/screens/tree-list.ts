@@ -62,7 +62,7 @@ function treeItem(screen: Screen, tree: TreeSummary): HTMLElement {
       h("h2", {}, tree.title),
       h("span", { class: `badge ${tree.status}` }, tree.status),
     ),
-    h("p", { class: "muted" }, `${tree.category} · ${tree.node_count} steps · version ${tree.version}`),
+    h("p", { class: "muted" }, `${tree.category} · ${tree.node_count} nodes · version ${tree.version}`),
     h("p", {}, tree.description),
     h(
       "div",
