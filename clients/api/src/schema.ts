@@ -130,22 +130,48 @@ export interface paths {
                         "application/json": components["schemas"]["Jwks"];
                     };
                 };
-                /** @description A backing service is unavailable */
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
                     };
                 };
-                /** @description A backing service did not answer in time */
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
                 504: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
                     };
                 };
             };
@@ -195,31 +221,70 @@ export interface paths {
                         "application/json": components["schemas"]["User"];
                     };
                 };
-                /** @description Malformed JSON (`malformed_json`), JSON nested more than 32 levels (`json_too_deep`) or an unsupported content type */
+                /**
+                 * @description The request could not be read
+                 *
+                 *     - `bad_request`: The request could not be read.
+                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+                 */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "bad_request"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                        };
                     };
                 };
-                /** @description Conflict */
+                /**
+                 * @description Conflict with the current state; nothing was changed
+                 *
+                 *     - `email_already_registered`: An account with this email exists.
+                 */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "email_already_registered"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "email_already_registered";
+                        };
                     };
                 };
-                /** @description Body larger than 2 MB */
+                /**
+                 * @description Body larger than 2 MB
+                 *
+                 *     - `request_too_large`: The body is larger than 2 MB.
+                 */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "request_too_large"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "request_too_large";
+                        };
                     };
                 };
                 /** @description Validation failed */
@@ -231,31 +296,69 @@ export interface paths {
                         "application/json": components["schemas"]["ValidationError"];
                     };
                 };
-                /** @description Rate limited; `Retry-After` says how many seconds to wait */
+                /**
+                 * @description Rate limited; `Retry-After` says how many seconds to wait
+                 *
+                 *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
+                 */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "too_many_attempts"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "too_many_attempts";
+                        };
                     };
                 };
-                /** @description A backing service is unavailable */
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
                     };
                 };
-                /** @description A backing service did not answer in time */
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
                 504: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
                     };
                 };
             };
@@ -306,31 +409,70 @@ export interface paths {
                         "application/json": components["schemas"]["TokenPair"];
                     };
                 };
-                /** @description Malformed JSON (`malformed_json`), JSON nested more than 32 levels (`json_too_deep`) or an unsupported content type */
+                /**
+                 * @description The request could not be read
+                 *
+                 *     - `bad_request`: The request could not be read.
+                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+                 */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "bad_request"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                        };
                     };
                 };
-                /** @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`) */
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_credentials`: Wrong email or password, or the account is deactivated.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "invalid_credentials"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_credentials";
+                        };
                     };
                 };
-                /** @description Body larger than 2 MB */
+                /**
+                 * @description Body larger than 2 MB
+                 *
+                 *     - `request_too_large`: The body is larger than 2 MB.
+                 */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "request_too_large"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "request_too_large";
+                        };
                     };
                 };
                 /** @description Validation failed */
@@ -342,31 +484,69 @@ export interface paths {
                         "application/json": components["schemas"]["ValidationError"];
                     };
                 };
-                /** @description Rate limited; `Retry-After` says how many seconds to wait */
+                /**
+                 * @description Rate limited; `Retry-After` says how many seconds to wait
+                 *
+                 *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
+                 */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "too_many_attempts"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "too_many_attempts";
+                        };
                     };
                 };
-                /** @description A backing service is unavailable */
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
                     };
                 };
-                /** @description A backing service did not answer in time */
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
                 504: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
                     };
                 };
             };
@@ -412,31 +592,70 @@ export interface paths {
                         "application/json": components["schemas"]["TokenPair"];
                     };
                 };
-                /** @description Malformed JSON (`malformed_json`), JSON nested more than 32 levels (`json_too_deep`) or an unsupported content type */
+                /**
+                 * @description The request could not be read
+                 *
+                 *     - `bad_request`: The request could not be read.
+                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+                 */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "bad_request"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                        };
                     };
                 };
-                /** @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`) */
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_credentials`: Wrong email or password, or the account is deactivated.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "invalid_credentials"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_credentials";
+                        };
                     };
                 };
-                /** @description Body larger than 2 MB */
+                /**
+                 * @description Body larger than 2 MB
+                 *
+                 *     - `request_too_large`: The body is larger than 2 MB.
+                 */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "request_too_large"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "request_too_large";
+                        };
                     };
                 };
                 /** @description Validation failed */
@@ -448,31 +667,69 @@ export interface paths {
                         "application/json": components["schemas"]["ValidationError"];
                     };
                 };
-                /** @description Rate limited; `Retry-After` says how many seconds to wait */
+                /**
+                 * @description Rate limited; `Retry-After` says how many seconds to wait
+                 *
+                 *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
+                 */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "too_many_attempts"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "too_many_attempts";
+                        };
                     };
                 };
-                /** @description A backing service is unavailable */
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
                     };
                 };
-                /** @description A backing service did not answer in time */
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
                 504: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
                     };
                 };
             };
@@ -522,31 +779,72 @@ export interface paths {
                         "application/json": components["schemas"]["TokenPair"];
                     };
                 };
-                /** @description Malformed JSON (`malformed_json`), JSON nested more than 32 levels (`json_too_deep`) or an unsupported content type */
+                /**
+                 * @description The request could not be read
+                 *
+                 *     - `bad_request`: The request could not be read.
+                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+                 */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "bad_request"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                        };
                     };
                 };
-                /** @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`) */
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_refresh_token`: The refresh token is unknown, already used, or its login session has ended: log in again.
+                 *     - `session_expired_absolute`: The login session reached the session policy's absolute limit: log in again.
+                 *     - `session_expired_idle`: The login session was idle longer than the session policy allows: log in again.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "invalid_refresh_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_refresh_token" | "session_expired_absolute" | "session_expired_idle";
+                        };
                     };
                 };
-                /** @description Body larger than 2 MB */
+                /**
+                 * @description Body larger than 2 MB
+                 *
+                 *     - `request_too_large`: The body is larger than 2 MB.
+                 */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "request_too_large"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "request_too_large";
+                        };
                     };
                 };
                 /** @description Validation failed */
@@ -558,22 +856,48 @@ export interface paths {
                         "application/json": components["schemas"]["ValidationError"];
                     };
                 };
-                /** @description A backing service is unavailable */
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
                     };
                 };
-                /** @description A backing service did not answer in time */
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
                 504: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
                     };
                 };
             };
@@ -610,31 +934,72 @@ export interface paths {
                         "application/json": components["schemas"]["User"];
                     };
                 };
-                /** @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`) */
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+                 *     - `token_expired`: The access token has expired: refresh it.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "invalid_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                        };
                     };
                 };
-                /** @description A backing service is unavailable */
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
                     };
                 };
-                /** @description A backing service did not answer in time */
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
                 504: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
                     };
                 };
             };
@@ -684,31 +1049,73 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Malformed JSON (`malformed_json`), JSON nested more than 32 levels (`json_too_deep`) or an unsupported content type */
+                /**
+                 * @description The request could not be read
+                 *
+                 *     - `bad_request`: The request could not be read.
+                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+                 */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "bad_request"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                        };
                     };
                 };
-                /** @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`) */
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+                 *     - `token_expired`: The access token has expired: refresh it.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "invalid_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                        };
                     };
                 };
-                /** @description Body larger than 2 MB */
+                /**
+                 * @description Body larger than 2 MB
+                 *
+                 *     - `request_too_large`: The body is larger than 2 MB.
+                 */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "request_too_large"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "request_too_large";
+                        };
                     };
                 };
                 /** @description Validation failed */
@@ -720,22 +1127,48 @@ export interface paths {
                         "application/json": components["schemas"]["ValidationError"];
                     };
                 };
-                /** @description A backing service is unavailable */
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
                     };
                 };
-                /** @description A backing service did not answer in time */
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
                 504: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
                     };
                 };
             };
@@ -772,31 +1205,72 @@ export interface paths {
                         "application/json": components["schemas"]["LoginSession"][];
                     };
                 };
-                /** @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`) */
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+                 *     - `token_expired`: The access token has expired: refresh it.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "invalid_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                        };
                     };
                 };
-                /** @description A backing service is unavailable */
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
                     };
                 };
-                /** @description A backing service did not answer in time */
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
                 504: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
                     };
                 };
             };
@@ -838,22 +1312,49 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`) */
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+                 *     - `token_expired`: The access token has expired: refresh it.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "invalid_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                        };
                     };
                 };
-                /** @description Unknown, or not visible to the caller */
+                /**
+                 * @description Unknown, or not visible to the caller
+                 *
+                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
+                 */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "not_found"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "not_found";
+                        };
                     };
                 };
                 /** @description Validation failed */
@@ -865,22 +1366,48 @@ export interface paths {
                         "application/json": components["schemas"]["ValidationError"];
                     };
                 };
-                /** @description A backing service is unavailable */
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
                     };
                 };
-                /** @description A backing service did not answer in time */
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
                 504: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
                     };
                 };
             };
@@ -921,22 +1448,49 @@ export interface paths {
                         "application/json": components["schemas"]["User"][];
                     };
                 };
-                /** @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`) */
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+                 *     - `token_expired`: The access token has expired: refresh it.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "invalid_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                        };
                     };
                 };
-                /** @description Authenticated but not allowed */
+                /**
+                 * @description Authenticated but not allowed
+                 *
+                 *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "forbidden"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "forbidden";
+                        };
                     };
                 };
                 /** @description Validation failed */
@@ -948,22 +1502,48 @@ export interface paths {
                         "application/json": components["schemas"]["ValidationError"];
                     };
                 };
-                /** @description A backing service is unavailable */
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
                     };
                 };
-                /** @description A backing service did not answer in time */
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
                 504: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
                     };
                 };
             };
@@ -1018,58 +1598,136 @@ export interface paths {
                         "application/json": components["schemas"]["User"];
                     };
                 };
-                /** @description Malformed JSON (`malformed_json`), JSON nested more than 32 levels (`json_too_deep`) or an unsupported content type */
+                /**
+                 * @description The request could not be read
+                 *
+                 *     - `bad_request`: The request could not be read.
+                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+                 */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "bad_request"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                        };
                     };
                 };
-                /** @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`) */
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+                 *     - `token_expired`: The access token has expired: refresh it.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "invalid_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                        };
                     };
                 };
-                /** @description Authenticated but not allowed */
+                /**
+                 * @description Authenticated but not allowed
+                 *
+                 *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "forbidden"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "forbidden";
+                        };
                     };
                 };
-                /** @description Unknown, or not visible to the caller */
+                /**
+                 * @description Unknown, or not visible to the caller
+                 *
+                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
+                 */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "not_found"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "not_found";
+                        };
                     };
                 };
-                /** @description Conflict */
+                /**
+                 * @description Conflict with the current state; nothing was changed
+                 *
+                 *     - `cannot_change_own_account`: An admin cannot demote or deactivate themselves.
+                 */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "cannot_change_own_account"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "cannot_change_own_account";
+                        };
                     };
                 };
-                /** @description Body larger than 2 MB */
+                /**
+                 * @description Body larger than 2 MB
+                 *
+                 *     - `request_too_large`: The body is larger than 2 MB.
+                 */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "request_too_large"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "request_too_large";
+                        };
                     };
                 };
                 /** @description Validation failed */
@@ -1081,22 +1739,48 @@ export interface paths {
                         "application/json": components["schemas"]["ValidationError"];
                     };
                 };
-                /** @description A backing service is unavailable */
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
                     };
                 };
-                /** @description A backing service did not answer in time */
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
                 504: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
                     };
                 };
             };
@@ -1129,40 +1813,93 @@ export interface paths {
                         "application/json": components["schemas"]["SessionPolicy"];
                     };
                 };
-                /** @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`) */
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+                 *     - `token_expired`: The access token has expired: refresh it.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "invalid_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                        };
                     };
                 };
-                /** @description Authenticated but not allowed */
+                /**
+                 * @description Authenticated but not allowed
+                 *
+                 *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "forbidden"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "forbidden";
+                        };
                     };
                 };
-                /** @description A backing service is unavailable */
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
                     };
                 };
-                /** @description A backing service did not answer in time */
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
                 504: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
                     };
                 };
             };
@@ -1202,40 +1939,94 @@ export interface paths {
                         "application/json": components["schemas"]["SessionPolicy"];
                     };
                 };
-                /** @description Malformed JSON (`malformed_json`), JSON nested more than 32 levels (`json_too_deep`) or an unsupported content type */
+                /**
+                 * @description The request could not be read
+                 *
+                 *     - `bad_request`: The request could not be read.
+                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+                 */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "bad_request"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                        };
                     };
                 };
-                /** @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`) */
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+                 *     - `token_expired`: The access token has expired: refresh it.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "invalid_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                        };
                     };
                 };
-                /** @description Authenticated but not allowed */
+                /**
+                 * @description Authenticated but not allowed
+                 *
+                 *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "forbidden"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "forbidden";
+                        };
                     };
                 };
-                /** @description Body larger than 2 MB */
+                /**
+                 * @description Body larger than 2 MB
+                 *
+                 *     - `request_too_large`: The body is larger than 2 MB.
+                 */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "request_too_large"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "request_too_large";
+                        };
                     };
                 };
                 /** @description Validation failed */
@@ -1247,22 +2038,48 @@ export interface paths {
                         "application/json": components["schemas"]["ValidationError"];
                     };
                 };
-                /** @description A backing service is unavailable */
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
                     };
                 };
-                /** @description A backing service did not answer in time */
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
                 504: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
                     };
                 };
             };
@@ -1313,13 +2130,28 @@ export interface paths {
                         "application/json": components["schemas"]["TreeSummary"][];
                     };
                 };
-                /** @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`) */
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+                 *     - `token_expired`: The access token has expired: refresh it.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "invalid_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                        };
                     };
                 };
                 /** @description Validation failed */
@@ -1331,22 +2163,48 @@ export interface paths {
                         "application/json": components["schemas"]["ValidationError"];
                     };
                 };
-                /** @description A backing service is unavailable */
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
                     };
                 };
-                /** @description A backing service did not answer in time */
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
                 504: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
                     };
                 };
             };
@@ -1375,40 +2233,94 @@ export interface paths {
                         "application/json": components["schemas"]["Tree"];
                     };
                 };
-                /** @description Malformed JSON (`malformed_json`), JSON nested more than 32 levels (`json_too_deep`) or an unsupported content type */
+                /**
+                 * @description The request could not be read
+                 *
+                 *     - `bad_request`: The request could not be read.
+                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+                 */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "bad_request"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                        };
                     };
                 };
-                /** @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`) */
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+                 *     - `token_expired`: The access token has expired: refresh it.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "invalid_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                        };
                     };
                 };
-                /** @description Authenticated but not allowed */
+                /**
+                 * @description Authenticated but not allowed
+                 *
+                 *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "forbidden"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "forbidden";
+                        };
                     };
                 };
-                /** @description Body larger than 2 MB */
+                /**
+                 * @description Body larger than 2 MB
+                 *
+                 *     - `request_too_large`: The body is larger than 2 MB.
+                 */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "request_too_large"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "request_too_large";
+                        };
                     };
                 };
                 /** @description Validation failed */
@@ -1420,22 +2332,48 @@ export interface paths {
                         "application/json": components["schemas"]["ValidationError"];
                     };
                 };
-                /** @description A backing service is unavailable */
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
                     };
                 };
-                /** @description A backing service did not answer in time */
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
                 504: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
                     };
                 };
             };
@@ -1472,31 +2410,72 @@ export interface paths {
                         "application/json": string[];
                     };
                 };
-                /** @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`) */
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+                 *     - `token_expired`: The access token has expired: refresh it.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "invalid_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                        };
                     };
                 };
-                /** @description A backing service is unavailable */
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
                     };
                 };
-                /** @description A backing service did not answer in time */
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
                 504: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
                     };
                 };
             };
@@ -1542,13 +2521,28 @@ export interface paths {
                         "application/json": components["schemas"]["TreeSummary"][];
                     };
                 };
-                /** @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`) */
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+                 *     - `token_expired`: The access token has expired: refresh it.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "invalid_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                        };
                     };
                 };
                 /** @description Validation failed */
@@ -1560,22 +2554,48 @@ export interface paths {
                         "application/json": components["schemas"]["ValidationError"];
                     };
                 };
-                /** @description A backing service is unavailable */
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
                     };
                 };
-                /** @description A backing service did not answer in time */
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
                 504: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
                     };
                 };
             };
@@ -1621,22 +2641,49 @@ export interface paths {
                         "application/json": components["schemas"]["Tree"];
                     };
                 };
-                /** @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`) */
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+                 *     - `token_expired`: The access token has expired: refresh it.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "invalid_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                        };
                     };
                 };
-                /** @description Unknown, or not visible to the caller */
+                /**
+                 * @description Unknown, or not visible to the caller
+                 *
+                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
+                 */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "not_found"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "not_found";
+                        };
                     };
                 };
                 /** @description Validation failed */
@@ -1648,22 +2695,48 @@ export interface paths {
                         "application/json": components["schemas"]["ValidationError"];
                     };
                 };
-                /** @description A backing service is unavailable */
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
                     };
                 };
-                /** @description A backing service did not answer in time */
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
                 504: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
                     };
                 };
             };
@@ -1696,58 +2769,136 @@ export interface paths {
                         "application/json": components["schemas"]["Tree"];
                     };
                 };
-                /** @description Malformed JSON (`malformed_json`), JSON nested more than 32 levels (`json_too_deep`) or an unsupported content type */
+                /**
+                 * @description The request could not be read
+                 *
+                 *     - `bad_request`: The request could not be read.
+                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+                 */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "bad_request"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                        };
                     };
                 };
-                /** @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`) */
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+                 *     - `token_expired`: The access token has expired: refresh it.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "invalid_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                        };
                     };
                 };
-                /** @description Authenticated but not allowed */
+                /**
+                 * @description Authenticated but not allowed
+                 *
+                 *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "forbidden"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "forbidden";
+                        };
                     };
                 };
-                /** @description Unknown, or not visible to the caller */
+                /**
+                 * @description Unknown, or not visible to the caller
+                 *
+                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
+                 */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "not_found"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "not_found";
+                        };
                     };
                 };
-                /** @description Conflict */
+                /**
+                 * @description Conflict with the current state; nothing was changed
+                 *
+                 *     - `version_conflict`: The tree changed since the `version` the edit started from: reload it and edit again.
+                 */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "version_conflict"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "version_conflict";
+                        };
                     };
                 };
-                /** @description Body larger than 2 MB */
+                /**
+                 * @description Body larger than 2 MB
+                 *
+                 *     - `request_too_large`: The body is larger than 2 MB.
+                 */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "request_too_large"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "request_too_large";
+                        };
                     };
                 };
                 /** @description Validation failed */
@@ -1759,22 +2910,48 @@ export interface paths {
                         "application/json": components["schemas"]["ValidationError"];
                     };
                 };
-                /** @description A backing service is unavailable */
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
                     };
                 };
-                /** @description A backing service did not answer in time */
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
                 504: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
                     };
                 };
             };
@@ -1802,31 +2979,70 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`) */
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+                 *     - `token_expired`: The access token has expired: refresh it.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "invalid_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                        };
                     };
                 };
-                /** @description Authenticated but not allowed */
+                /**
+                 * @description Authenticated but not allowed
+                 *
+                 *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "forbidden"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "forbidden";
+                        };
                     };
                 };
-                /** @description Unknown, or not visible to the caller */
+                /**
+                 * @description Unknown, or not visible to the caller
+                 *
+                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
+                 */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "not_found"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "not_found";
+                        };
                     };
                 };
                 /** @description Validation failed */
@@ -1838,22 +3054,48 @@ export interface paths {
                         "application/json": components["schemas"]["ValidationError"];
                     };
                 };
-                /** @description A backing service is unavailable */
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
                     };
                 };
-                /** @description A backing service did not answer in time */
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
                 504: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
                     };
                 };
             };
@@ -1891,31 +3133,70 @@ export interface paths {
                         "application/json": components["schemas"]["TreeVersion"][];
                     };
                 };
-                /** @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`) */
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+                 *     - `token_expired`: The access token has expired: refresh it.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "invalid_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                        };
                     };
                 };
-                /** @description Authenticated but not allowed */
+                /**
+                 * @description Authenticated but not allowed
+                 *
+                 *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "forbidden"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "forbidden";
+                        };
                     };
                 };
-                /** @description Unknown, or not visible to the caller */
+                /**
+                 * @description Unknown, or not visible to the caller
+                 *
+                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
+                 */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "not_found"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "not_found";
+                        };
                     };
                 };
                 /** @description Validation failed */
@@ -1927,22 +3208,48 @@ export interface paths {
                         "application/json": components["schemas"]["ValidationError"];
                     };
                 };
-                /** @description A backing service is unavailable */
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
                     };
                 };
-                /** @description A backing service did not answer in time */
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
                 504: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
                     };
                 };
             };
@@ -1996,22 +3303,49 @@ export interface paths {
                         "application/json": components["schemas"]["Session"][];
                     };
                 };
-                /** @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`) */
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+                 *     - `token_expired`: The access token has expired: refresh it.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "invalid_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                        };
                     };
                 };
-                /** @description Authenticated but not allowed */
+                /**
+                 * @description Authenticated but not allowed
+                 *
+                 *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "forbidden"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "forbidden";
+                        };
                     };
                 };
                 /** @description Validation failed */
@@ -2023,22 +3357,48 @@ export interface paths {
                         "application/json": components["schemas"]["ValidationError"];
                     };
                 };
-                /** @description A backing service is unavailable */
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
                     };
                 };
-                /** @description A backing service did not answer in time */
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
                 504: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
                     };
                 };
             };
@@ -2077,40 +3437,94 @@ export interface paths {
                         "application/json": components["schemas"]["Session"];
                     };
                 };
-                /** @description Malformed JSON (`malformed_json`), JSON nested more than 32 levels (`json_too_deep`) or an unsupported content type */
+                /**
+                 * @description The request could not be read
+                 *
+                 *     - `bad_request`: The request could not be read.
+                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+                 */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "bad_request"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                        };
                     };
                 };
-                /** @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`) */
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+                 *     - `token_expired`: The access token has expired: refresh it.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "invalid_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                        };
                     };
                 };
-                /** @description Unknown, or not visible to the caller */
+                /**
+                 * @description Unknown, or not visible to the caller
+                 *
+                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
+                 */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "not_found"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "not_found";
+                        };
                     };
                 };
-                /** @description Body larger than 2 MB */
+                /**
+                 * @description Body larger than 2 MB
+                 *
+                 *     - `request_too_large`: The body is larger than 2 MB.
+                 */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "request_too_large"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "request_too_large";
+                        };
                     };
                 };
                 /** @description Validation failed */
@@ -2122,22 +3536,48 @@ export interface paths {
                         "application/json": components["schemas"]["ValidationError"];
                     };
                 };
-                /** @description A backing service is unavailable */
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
                     };
                 };
-                /** @description A backing service did not answer in time */
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
                 504: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
                     };
                 };
             };
@@ -2176,22 +3616,49 @@ export interface paths {
                         "application/json": components["schemas"]["Session"];
                     };
                 };
-                /** @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`) */
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+                 *     - `token_expired`: The access token has expired: refresh it.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "invalid_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                        };
                     };
                 };
-                /** @description Unknown, or not visible to the caller */
+                /**
+                 * @description Unknown, or not visible to the caller
+                 *
+                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
+                 */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "not_found"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "not_found";
+                        };
                     };
                 };
                 /** @description Validation failed */
@@ -2203,22 +3670,48 @@ export interface paths {
                         "application/json": components["schemas"]["ValidationError"];
                     };
                 };
-                /** @description A backing service is unavailable */
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
                     };
                 };
-                /** @description A backing service did not answer in time */
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
                 504: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
                     };
                 };
             };
@@ -2251,58 +3744,138 @@ export interface paths {
                         "application/json": components["schemas"]["Session"];
                     };
                 };
-                /** @description Malformed JSON (`malformed_json`), JSON nested more than 32 levels (`json_too_deep`) or an unsupported content type */
+                /**
+                 * @description The request could not be read
+                 *
+                 *     - `bad_request`: The request could not be read.
+                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+                 */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "bad_request"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                        };
                     };
                 };
-                /** @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`) */
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+                 *     - `token_expired`: The access token has expired: refresh it.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "invalid_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                        };
                     };
                 };
-                /** @description Authenticated but not allowed */
+                /**
+                 * @description Authenticated but not allowed
+                 *
+                 *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "forbidden"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "forbidden";
+                        };
                     };
                 };
-                /** @description Unknown, or not visible to the caller */
+                /**
+                 * @description Unknown, or not visible to the caller
+                 *
+                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
+                 */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "not_found"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "not_found";
+                        };
                     };
                 };
-                /** @description Conflict */
+                /**
+                 * @description Conflict with the current state; nothing was changed
+                 *
+                 *     - `session_abandoned`: The session was abandoned and can no longer change.
+                 *     - `session_completed`: The session is completed and can no longer change.
+                 *     - `stale_step`: `node_id` is not the session's current node (a retried or outdated step): nothing was applied.
+                 */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "session_abandoned"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "session_abandoned" | "session_completed" | "stale_step";
+                        };
                     };
                 };
-                /** @description Body larger than 2 MB */
+                /**
+                 * @description Body larger than 2 MB
+                 *
+                 *     - `request_too_large`: The body is larger than 2 MB.
+                 */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "request_too_large"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "request_too_large";
+                        };
                     };
                 };
                 /** @description Validation failed */
@@ -2314,22 +3887,48 @@ export interface paths {
                         "application/json": components["schemas"]["ValidationError"];
                     };
                 };
-                /** @description A backing service is unavailable */
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
                     };
                 };
-                /** @description A backing service did not answer in time */
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
                 504: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
                     };
                 };
             };
@@ -2383,58 +3982,138 @@ export interface paths {
                         "application/json": components["schemas"]["Session"];
                     };
                 };
-                /** @description Malformed JSON (`malformed_json`), JSON nested more than 32 levels (`json_too_deep`) or an unsupported content type */
+                /**
+                 * @description The request could not be read
+                 *
+                 *     - `bad_request`: The request could not be read.
+                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+                 */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "bad_request"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                        };
                     };
                 };
-                /** @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`) */
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+                 *     - `token_expired`: The access token has expired: refresh it.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "invalid_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                        };
                     };
                 };
-                /** @description Authenticated but not allowed */
+                /**
+                 * @description Authenticated but not allowed
+                 *
+                 *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "forbidden"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "forbidden";
+                        };
                     };
                 };
-                /** @description Unknown, or not visible to the caller */
+                /**
+                 * @description Unknown, or not visible to the caller
+                 *
+                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
+                 */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "not_found"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "not_found";
+                        };
                     };
                 };
-                /** @description Conflict */
+                /**
+                 * @description Conflict with the current state; nothing was changed
+                 *
+                 *     - `session_abandoned`: The session was abandoned and can no longer change.
+                 *     - `session_completed`: The session is completed and can no longer change.
+                 *     - `stale_step`: `node_id` is not the session's current node (a retried or outdated step): nothing was applied.
+                 */
                 409: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "session_abandoned"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "session_abandoned" | "session_completed" | "stale_step";
+                        };
                     };
                 };
-                /** @description Body larger than 2 MB */
+                /**
+                 * @description Body larger than 2 MB
+                 *
+                 *     - `request_too_large`: The body is larger than 2 MB.
+                 */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "request_too_large"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "request_too_large";
+                        };
                     };
                 };
                 /** @description Validation failed */
@@ -2446,22 +4125,48 @@ export interface paths {
                         "application/json": components["schemas"]["ValidationError"];
                     };
                 };
-                /** @description A backing service is unavailable */
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
                     };
                 };
-                /** @description A backing service did not answer in time */
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
                 504: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
                     };
                 };
             };
@@ -2523,40 +4228,94 @@ export interface paths {
                         "application/pdf": string;
                     };
                 };
-                /** @description Malformed JSON (`malformed_json`), JSON nested more than 32 levels (`json_too_deep`) or an unsupported content type */
+                /**
+                 * @description The request could not be read
+                 *
+                 *     - `bad_request`: The request could not be read.
+                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+                 */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "bad_request"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                        };
                     };
                 };
-                /** @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`) */
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+                 *     - `token_expired`: The access token has expired: refresh it.
+                 */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "invalid_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                        };
                     };
                 };
-                /** @description Unknown, or not visible to the caller */
+                /**
+                 * @description Unknown, or not visible to the caller
+                 *
+                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
+                 */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "not_found"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "not_found";
+                        };
                     };
                 };
-                /** @description Body larger than 2 MB */
+                /**
+                 * @description Body larger than 2 MB
+                 *
+                 *     - `request_too_large`: The body is larger than 2 MB.
+                 */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "request_too_large"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "request_too_large";
+                        };
                     };
                 };
                 /** @description Validation failed */
@@ -2568,22 +4327,48 @@ export interface paths {
                         "application/json": components["schemas"]["ValidationError"];
                     };
                 };
-                /** @description A backing service is unavailable */
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
                 503: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
                     };
                 };
-                /** @description A backing service did not answer in time */
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
                 504: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Error"];
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
                     };
                 };
             };
@@ -2598,17 +4383,34 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @description An error with a stable snake_case code, e.g. `{"detail": "invalid_credentials"}`. */
-        Error: {
-            detail: string;
-        };
-        /** @description Every validation problem: where (`loc`), what (`msg`) and which rule (`type`). */
+        /**
+         * @description Every validation problem: where (`loc`), what (`msg`) and which rule (`type`).
+         * @example {
+         *       "detail": [
+         *         {
+         *           "loc": [
+         *             "body",
+         *             "nodes",
+         *             3,
+         *             "options",
+         *             0,
+         *             "next"
+         *           ],
+         *           "msg": "No node has id \"restart\"",
+         *           "type": "unknown_node"
+         *         }
+         *       ]
+         *     }
+         */
         ValidationError: {
             detail: {
+                /** @description Where: `["body", "nodes", 3, "options", 0, "next"]`, `["query", "limit"]`… */
                 loc: (string | number)[];
+                /** @description What is wrong, for people */
                 msg: string;
+                /** @description Which rule, a stable code (`missing`, `enum`, `unknown_node`…) */
                 type: string;
-            }[] | string;
+            }[] | "validation_error";
         };
         User: {
             /** Format: uuid */
