@@ -1,6 +1,6 @@
 /**
  * The TypeScript of the API client (clients/api/src/schema.ts) from an OpenAPI document, by
- * openapi-typescript's own API with its CLI's defaults. `npm run generate:client` and the
+ * openapi-typescript's own API, as its CLI writes it. `npm run generate:client` and the
  * typed-client system test (which feeds it the document the running gateway serves) both call
  * `clientSchemaSource`, so a difference between them is a difference in the documents.
  *
@@ -11,7 +11,11 @@ import { pathToFileURL } from "node:url";
 import openapiTS, { astToString, COMMENT_HEADER, type OpenAPI3 } from "openapi-typescript";
 
 export async function clientSchemaSource(document: unknown): Promise<string> {
-  const nodes = await openapiTS(document as OpenAPI3, { silent: true });
+  const nodes = await openapiTS(document as OpenAPI3, {
+    // A field with a default may be left out of a request (answers list what they carry in `required`).
+    defaultNonNullable: false,
+    silent: true,
+  });
   return `${COMMENT_HEADER}${astToString(nodes)}`;
 }
 

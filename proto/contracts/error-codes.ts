@@ -92,3 +92,11 @@ export function isErrorCode(code: string): code is ErrorCode {
 export type ErrorCodeOfStatus<S extends number> = {
   [C in ErrorCode]: (typeof ERROR_CODES)[C]["status"] extends S ? C : never;
 }[ErrorCode];
+
+/** The catalogue as a Markdown table, by status then code: the README and the OpenAPI document show it. */
+export function errorCatalogueMarkdown(): string {
+  const rows = (Object.entries(ERROR_CODES) as [ErrorCode, ErrorCodeEntry][])
+    .sort(([a, x], [b, y]) => x.status - y.status || a.localeCompare(b))
+    .map(([code, { status, meaning }]) => `| ${status} | \`${code}\` | ${meaning} |`);
+  return ["| Status | `detail` | Meaning |", "| --- | --- | --- |", ...rows].join("\n");
+}

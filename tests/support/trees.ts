@@ -56,7 +56,7 @@ export function printerTree(overrides: Partial<TreeBody> = {}): TreeBody {
       { id: "refill", type: "action", title: "Refill the paper tray", body: "", next: "refilled" },
       { id: "refilled", type: "solution", title: "Paper refilled, printing resumed", body: "", outcome: "resolved" },
       { id: "done", type: "solution", title: "Replace the toner cartridge", body: "", outcome: "resolved" },
-      { id: "escalate", type: "solution", title: "Send the printer for repair", body: "", outcome: "escalate" },
+      { id: "escalate", type: "solution", title: "Send the printer for repair", body: "", outcome: "escalated" },
     ],
     ...overrides,
   };

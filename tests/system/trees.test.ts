@@ -147,6 +147,18 @@ describe("validation", () => {
     expect(search.body.map((tree) => tree.title)).not.toContain("Broken tree");
   });
 
+  it("reads the old outcome spelling `escalate` as `escalated`, the one spelling answers use", async () => {
+    const body = printerTree({ title: "Old spelling" });
+    const repair = body.nodes.find((node) => node.id === "escalate");
+    if (repair) repair.outcome = "escalate";
+    const created = await create(body);
+    expect(created.nodes.find((node) => node.id === "escalate")?.outcome).toBe("escalated");
+    const read = await client.call<Tree>("GET", `/api/v1/trees/${created.id}`, { token: technician });
+    expect(read.body.nodes.find((node) => node.id === "escalate")?.outcome).toBe("escalated");
+    const outcomes = new Set(read.body.nodes.flatMap((node) => (node.outcome ? [node.outcome] : [])));
+    expect([...outcomes].sort()).toEqual(["escalated", "resolved"]);
+  });
+
   it("saves a 2,000-node tree and reads it back whole", async () => {
     const body = chainTree(2000, { status: "published" });
     const tree = await create(body);

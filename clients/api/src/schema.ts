@@ -27,9 +27,14 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "status": "ok"
+                         *     }
+                         */
                         "application/json": {
                             /** @enum {string} */
-                            status?: "ok";
+                            status: "ok";
                         };
                     };
                 };
@@ -69,10 +74,20 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "status": "degraded",
+                         *       "services": {
+                         *         "auth": "SERVING",
+                         *         "trees": "SERVING",
+                         *         "sessions": "NOT_SERVING"
+                         *       }
+                         *     }
+                         */
                         "application/json": {
                             /** @enum {string} */
-                            status?: "ready" | "degraded";
-                            services?: {
+                            status: "ready" | "degraded";
+                            services: {
                                 [key: string]: "SERVING" | "NOT_SERVING" | "UNKNOWN";
                             };
                         };
@@ -84,11 +99,23 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "detail": "service_unavailable",
+                         *       "status": "unavailable",
+                         *       "services": {
+                         *         "auth": "UNKNOWN",
+                         *         "trees": "NOT_SERVING",
+                         *         "sessions": "UNKNOWN"
+                         *       }
+                         *     }
+                         */
                         "application/json": {
-                            detail?: string;
                             /** @enum {string} */
-                            status?: "unavailable";
-                            services?: {
+                            detail: "service_unavailable";
+                            /** @enum {string} */
+                            status: "unavailable";
+                            services: {
                                 [key: string]: "SERVING" | "NOT_SERVING" | "UNKNOWN";
                             };
                         };
@@ -203,6 +230,13 @@ export interface paths {
             };
             requestBody: {
                 content: {
+                    /**
+                     * @example {
+                     *       "email": "ada@example.com",
+                     *       "password": "correct horse battery",
+                     *       "full_name": "Ada Lovelace"
+                     *     }
+                     */
                     "application/json": {
                         /** Format: email */
                         email: string;
@@ -388,6 +422,13 @@ export interface paths {
             };
             requestBody: {
                 content: {
+                    /**
+                     * @example {
+                     *       "grant_type": "password",
+                     *       "username": "ada@example.com",
+                     *       "password": "correct horse battery"
+                     *     }
+                     */
                     "application/x-www-form-urlencoded": {
                         username: string;
                         password: string;
@@ -576,6 +617,12 @@ export interface paths {
             };
             requestBody: {
                 content: {
+                    /**
+                     * @example {
+                     *       "email": "ada@example.com",
+                     *       "password": "correct horse battery"
+                     *     }
+                     */
                     "application/json": {
                         email: string;
                         password: string;
@@ -764,6 +811,11 @@ export interface paths {
             };
             requestBody: {
                 content: {
+                    /**
+                     * @example {
+                     *       "refresh_token": "eyJhbGciOiJFUzI1NiIsImtpZCI6IjEifQ.eyJzaWQiOiI1ZTZmIn0.c2lnbmF0dXJl"
+                     *     }
+                     */
                     "application/json": {
                         refresh_token: string;
                     };
@@ -1036,6 +1088,11 @@ export interface paths {
             };
             requestBody?: {
                 content: {
+                    /**
+                     * @example {
+                     *       "refresh_token": "eyJhbGciOiJFUzI1NiIsImtpZCI6IjEifQ.eyJzaWQiOiI1ZTZmIn0.c2lnbmF0dXJl"
+                     *     }
+                     */
                     "application/json": {
                         refresh_token?: string;
                     } | null;
@@ -1313,6 +1370,30 @@ export interface paths {
                     content?: never;
                 };
                 /**
+                 * @description The request could not be read
+                 *
+                 *     - `bad_request`: The request could not be read.
+                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "bad_request"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                        };
+                    };
+                };
+                /**
                  * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
                  *
                  *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
@@ -1354,6 +1435,27 @@ export interface paths {
                         "application/json": {
                             /** @enum {string} */
                             detail: "not_found";
+                        };
+                    };
+                };
+                /**
+                 * @description Body larger than 2 MB
+                 *
+                 *     - `request_too_large`: The body is larger than 2 MB.
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "request_too_large"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "request_too_large";
                         };
                     };
                 };
@@ -2407,6 +2509,13 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example [
+                         *       "Email",
+                         *       "Network",
+                         *       "Printers"
+                         *     ]
+                         */
                         "application/json": string[];
                     };
                 };
@@ -2980,6 +3089,30 @@ export interface paths {
                     content?: never;
                 };
                 /**
+                 * @description The request could not be read
+                 *
+                 *     - `bad_request`: The request could not be read.
+                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "bad_request"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                        };
+                    };
+                };
+                /**
                  * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
                  *
                  *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
@@ -3042,6 +3175,27 @@ export interface paths {
                         "application/json": {
                             /** @enum {string} */
                             detail: "not_found";
+                        };
+                    };
+                };
+                /**
+                 * @description Body larger than 2 MB
+                 *
+                 *     - `request_too_large`: The body is larger than 2 MB.
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "request_too_large"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "request_too_large";
                         };
                     };
                 };
@@ -3417,6 +3571,15 @@ export interface paths {
             };
             requestBody: {
                 content: {
+                    /**
+                     * @example {
+                     *       "tree_id": "4b0c8c1e-6f1e-4f61-9a43-2a3c1f7e9b10",
+                     *       "context": {
+                     *         "ticket": "INC-4711",
+                     *         "device": "HP LaserJet M404"
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         /** Format: uuid */
                         tree_id: string;
@@ -4204,6 +4367,11 @@ export interface paths {
             };
             requestBody?: {
                 content: {
+                    /**
+                     * @example {
+                     *       "format": "pdf"
+                     *     }
+                     */
                     "application/json": {
                         /**
                          * @description The report's format (default json)
@@ -4412,6 +4580,16 @@ export interface components {
                 type: string;
             }[] | "validation_error";
         };
+        /**
+         * @example {
+         *       "id": "9a8b7c6d-5e4f-4d3c-8b2a-1f0e9d8c7b6a",
+         *       "email": "ada@example.com",
+         *       "full_name": "Ada Lovelace",
+         *       "role": "technician",
+         *       "is_active": true,
+         *       "created_at": "2026-11-01T08:00:00.000Z"
+         *     }
+         */
         User: {
             /** Format: uuid */
             id: string;
@@ -4424,6 +4602,14 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
+        /**
+         * @example {
+         *       "access_token": "eyJhbGciOiJFUzI1NiIsImtpZCI6IjEifQ.eyJzdWIiOiI5YThiIn0.c2lnbmF0dXJl",
+         *       "refresh_token": "eyJhbGciOiJFUzI1NiIsImtpZCI6IjEifQ.eyJzaWQiOiI1ZTZmIn0.c2lnbmF0dXJl",
+         *       "token_type": "bearer",
+         *       "expires_in": 900
+         *     }
+         */
         TokenPair: {
             access_token: string;
             refresh_token: string;
@@ -4432,6 +4618,18 @@ export interface components {
             /** @description Lifetime of the access token in seconds */
             expires_in: number;
         };
+        /**
+         * @example {
+         *       "sid": "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b",
+         *       "created_at": "2026-11-28T09:30:00.000Z",
+         *       "last_used_at": "2026-11-28T09:34:12.000Z",
+         *       "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0",
+         *       "ip": "203.0.113.7",
+         *       "idle_expires_at": "2026-12-05T09:34:12.000Z",
+         *       "absolute_expires_at": "2026-12-28T09:30:00.000Z",
+         *       "current": true
+         *     }
+         */
         LoginSession: {
             /** Format: uuid */
             sid: string;
@@ -4451,6 +4649,14 @@ export interface components {
             /** @description The session of the token that asks */
             current: boolean;
         };
+        /**
+         * @example {
+         *       "preset": "standard",
+         *       "idle_max_seconds": 604800,
+         *       "abs_max_seconds": 2592000,
+         *       "reuse_grace_seconds": 10
+         *     }
+         */
         SessionPolicy: {
             /** @enum {string} */
             preset: "strict" | "standard" | "aal2" | "custom";
@@ -4458,6 +4664,21 @@ export interface components {
             abs_max_seconds: number;
             reuse_grace_seconds: number;
         };
+        /**
+         * @example {
+         *       "keys": [
+         *         {
+         *           "kty": "EC",
+         *           "kid": "2026-11-01",
+         *           "alg": "ES256",
+         *           "use": "sig",
+         *           "crv": "P-256",
+         *           "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+         *           "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"
+         *         }
+         *       ]
+         *     }
+         */
         Jwks: {
             keys: {
                 kty: string;
@@ -4471,7 +4692,14 @@ export interface components {
                 e?: string;
             }[];
         };
-        /** @description An answer to a question, and the node it leads to. */
+        /**
+         * @description An answer to a question, and the node it leads to.
+         * @example {
+         *       "id": "yes",
+         *       "label": "Yes",
+         *       "next": "paper"
+         *     }
+         */
         Option: {
             /** @description Unique within its question; 1 to 64 letters, digits, `_`, `.` or `-` */
             id: string;
@@ -4479,46 +4707,267 @@ export interface components {
             /** @description The id of the node this answer leads to */
             next: string;
         };
-        /** @description One step of a tree. A `question` has `options`, an `action` has `next`, a `solution` has `outcome`; a field its type does not use is absent. */
-        Node: {
+        /**
+         * @description A question and its answers.
+         * @example {
+         *       "id": "power",
+         *       "type": "question",
+         *       "title": "Is the power light on?",
+         *       "body": "Look at the **front panel**.",
+         *       "options": [
+         *         {
+         *           "id": "yes",
+         *           "label": "Yes",
+         *           "next": "paper"
+         *         },
+         *         {
+         *           "id": "no",
+         *           "label": "No",
+         *           "next": "repair"
+         *         }
+         *       ]
+         *     }
+         */
+        QuestionNode: {
             /** @description Unique within the tree; 1 to 64 letters, digits, `_`, `.` or `-` */
             id: string;
-            /** @enum {string} */
-            type: "question" | "action" | "solution";
+            title: string;
+            /** @description Markdown */
+            body: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "question";
+            /** @description One or more answers */
+            options: components["schemas"]["Option"][];
+        };
+        /**
+         * @description Something to do, then the next node.
+         * @example {
+         *       "id": "paper",
+         *       "type": "action",
+         *       "title": "Refill the paper tray",
+         *       "body": "Use A4, 80 g/m².",
+         *       "next": "printed"
+         *     }
+         */
+        ActionNode: {
+            /** @description Unique within the tree; 1 to 64 letters, digits, `_`, `.` or `-` */
+            id: string;
+            title: string;
+            /** @description Markdown */
+            body: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "action";
+            /** @description The id of the node that follows */
+            next: string;
+        };
+        /**
+         * @description Where a path ends, with its outcome.
+         * @example {
+         *       "id": "printed",
+         *       "type": "solution",
+         *       "title": "Printing resumed",
+         *       "body": "",
+         *       "outcome": "resolved"
+         *     }
+         */
+        SolutionNode: {
+            /** @description Unique within the tree; 1 to 64 letters, digits, `_`, `.` or `-` */
+            id: string;
+            title: string;
+            /** @description Markdown */
+            body: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "solution";
+            /**
+             * @description What the session concludes here
+             * @enum {string}
+             */
+            outcome: "resolved" | "escalated";
+        };
+        /** @description One step of a tree, by its `type`: a `question` has `options`, an `action` `next`, a `solution` `outcome`. */
+        Node: components["schemas"]["QuestionNode"] | components["schemas"]["ActionNode"] | components["schemas"]["SolutionNode"];
+        /**
+         * @description A question as an author sends it.
+         * @example {
+         *       "id": "power",
+         *       "type": "question",
+         *       "title": "Is the power light on?",
+         *       "body": "Look at the **front panel**.",
+         *       "options": [
+         *         {
+         *           "id": "yes",
+         *           "label": "Yes",
+         *           "next": "paper"
+         *         },
+         *         {
+         *           "id": "no",
+         *           "label": "No",
+         *           "next": "repair"
+         *         }
+         *       ]
+         *     }
+         */
+        QuestionNodeInput: {
+            /** @description Unique within the tree; 1 to 64 letters, digits, `_`, `.` or `-` */
+            id: string;
             title: string;
             /**
              * @description Markdown
              * @default
              */
-            body: string;
-            /** @description Questions only: one or more answers */
+            body?: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "question";
+            /** @description One or more answers */
             options?: components["schemas"]["Option"][];
-            /** @description Actions only: the id of the node that follows */
-            next?: string;
-            /** @description Solutions only: `resolved` or `escalate` */
-            outcome?: string;
         };
-        /** @description A tree as an author sends it to create or replace it. The trees service checks the rules of SPEC §5.2 and answers 422 listing every problem, each `loc` pointing into this body. */
+        /**
+         * @description A action as an author sends it.
+         * @example {
+         *       "id": "paper",
+         *       "type": "action",
+         *       "title": "Refill the paper tray",
+         *       "body": "Use A4, 80 g/m².",
+         *       "next": "printed"
+         *     }
+         */
+        ActionNodeInput: {
+            /** @description Unique within the tree; 1 to 64 letters, digits, `_`, `.` or `-` */
+            id: string;
+            title: string;
+            /**
+             * @description Markdown
+             * @default
+             */
+            body?: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "action";
+            /** @description The id of the node that follows */
+            next?: string;
+        };
+        /**
+         * @description A solution as an author sends it.
+         * @example {
+         *       "id": "printed",
+         *       "type": "solution",
+         *       "title": "Printing resumed",
+         *       "body": "",
+         *       "outcome": "resolved"
+         *     }
+         */
+        SolutionNodeInput: {
+            /** @description Unique within the tree; 1 to 64 letters, digits, `_`, `.` or `-` */
+            id: string;
+            title: string;
+            /**
+             * @description Markdown
+             * @default
+             */
+            body?: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "solution";
+            /**
+             * @description What the session concludes here; `escalate` is the old spelling of `escalated`, still read as it
+             * @enum {string}
+             */
+            outcome?: "resolved" | "escalated" | "escalate";
+        };
+        /** @description A node as an author sends it, by its `type`. */
+        NodeInput: components["schemas"]["QuestionNodeInput"] | components["schemas"]["ActionNodeInput"] | components["schemas"]["SolutionNodeInput"];
+        /**
+         * @description A tree as an author sends it to create it. The trees service checks the rules of SPEC §5.2 and answers 422 listing every problem, each `loc` pointing into this body.
+         * @example {
+         *       "title": "Printer does not print",
+         *       "description": "Office laser printers that accept jobs but print nothing.",
+         *       "category": "Printers",
+         *       "tags": [
+         *         "laser",
+         *         "office"
+         *       ],
+         *       "status": "published",
+         *       "root_node_id": "power",
+         *       "change_note": "Ask about the power light first",
+         *       "nodes": [
+         *         {
+         *           "id": "power",
+         *           "type": "question",
+         *           "title": "Is the power light on?",
+         *           "body": "Look at the **front panel**.",
+         *           "options": [
+         *             {
+         *               "id": "yes",
+         *               "label": "Yes",
+         *               "next": "paper"
+         *             },
+         *             {
+         *               "id": "no",
+         *               "label": "No",
+         *               "next": "repair"
+         *             }
+         *           ]
+         *         },
+         *         {
+         *           "id": "paper",
+         *           "type": "action",
+         *           "title": "Refill the paper tray",
+         *           "body": "Use A4, 80 g/m².",
+         *           "next": "printed"
+         *         },
+         *         {
+         *           "id": "printed",
+         *           "type": "solution",
+         *           "title": "Printing resumed",
+         *           "body": "",
+         *           "outcome": "resolved"
+         *         },
+         *         {
+         *           "id": "repair",
+         *           "type": "solution",
+         *           "title": "Send the printer for repair",
+         *           "body": "",
+         *           "outcome": "escalated"
+         *         }
+         *       ]
+         *     }
+         */
         TreeInput: {
             title: string;
             /** @default  */
-            description: string;
+            description?: string;
             category: string;
             /** @default [] */
-            tags: string[];
+            tags?: string[];
             /**
              * @default draft
              * @enum {string}
              */
-            status: "draft" | "published";
+            status?: "draft" | "published";
             /** @description The id of the node a session starts at */
             root_node_id: string;
             /**
              * @description What this version changed
              * @default
              */
-            change_note: string;
-            nodes: components["schemas"]["Node"][];
+            change_note?: string;
+            nodes: components["schemas"]["NodeInput"][];
             /** @description Replacing: the version the edit started from (required). Creating: ignored. */
             version?: number;
             /** @description Set by the service; ignored when sent */
@@ -4530,9 +4979,155 @@ export interface components {
             /** @description Set by the service; ignored when sent */
             updated_at?: string;
         };
-        /** @description A TreeInput with the `version` it was edited from; a stale one is refused (409 `version_conflict`). */
-        TreeUpdate: components["schemas"]["TreeInput"] & Record<string, never>;
-        /** @description A tree document at one version (SPEC §5.2). */
+        /**
+         * @description A tree as an author sends it to replace it, with the `version` it was edited from; a stale one is refused (409 `version_conflict`). The rules are TreeInput's.
+         * @example {
+         *       "title": "Printer does not print",
+         *       "description": "Office laser printers that accept jobs but print nothing.",
+         *       "category": "Printers",
+         *       "tags": [
+         *         "laser",
+         *         "office"
+         *       ],
+         *       "status": "published",
+         *       "root_node_id": "power",
+         *       "change_note": "Ask about the power light first",
+         *       "version": 2,
+         *       "nodes": [
+         *         {
+         *           "id": "power",
+         *           "type": "question",
+         *           "title": "Is the power light on?",
+         *           "body": "Look at the **front panel**.",
+         *           "options": [
+         *             {
+         *               "id": "yes",
+         *               "label": "Yes",
+         *               "next": "paper"
+         *             },
+         *             {
+         *               "id": "no",
+         *               "label": "No",
+         *               "next": "repair"
+         *             }
+         *           ]
+         *         },
+         *         {
+         *           "id": "paper",
+         *           "type": "action",
+         *           "title": "Refill the paper tray",
+         *           "body": "Use A4, 80 g/m².",
+         *           "next": "printed"
+         *         },
+         *         {
+         *           "id": "printed",
+         *           "type": "solution",
+         *           "title": "Printing resumed",
+         *           "body": "",
+         *           "outcome": "resolved"
+         *         },
+         *         {
+         *           "id": "repair",
+         *           "type": "solution",
+         *           "title": "Send the printer for repair",
+         *           "body": "",
+         *           "outcome": "escalated"
+         *         }
+         *       ]
+         *     }
+         */
+        TreeUpdate: {
+            title: string;
+            /** @default  */
+            description?: string;
+            category: string;
+            /** @default [] */
+            tags?: string[];
+            /**
+             * @default draft
+             * @enum {string}
+             */
+            status?: "draft" | "published";
+            /** @description The id of the node a session starts at */
+            root_node_id: string;
+            /**
+             * @description What this version changed
+             * @default
+             */
+            change_note?: string;
+            nodes: components["schemas"]["NodeInput"][];
+            /** @description Replacing: the version the edit started from (required). Creating: ignored. */
+            version: number;
+            /** @description Set by the service; ignored when sent */
+            id?: string;
+            /** @description Set by the service; ignored when sent */
+            created_by?: string;
+            /** @description Set by the service; ignored when sent */
+            created_at?: string;
+            /** @description Set by the service; ignored when sent */
+            updated_at?: string;
+        };
+        /**
+         * @description A tree document at one version (SPEC §5.2).
+         * @example {
+         *       "id": "4b0c8c1e-6f1e-4f61-9a43-2a3c1f7e9b10",
+         *       "title": "Printer does not print",
+         *       "description": "Office laser printers that accept jobs but print nothing.",
+         *       "category": "Printers",
+         *       "tags": [
+         *         "laser",
+         *         "office"
+         *       ],
+         *       "status": "published",
+         *       "root_node_id": "power",
+         *       "change_note": "Ask about the power light first",
+         *       "version": 3,
+         *       "created_by": "0f7b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d",
+         *       "created_at": "2026-11-02T14:05:00.000Z",
+         *       "updated_at": "2026-11-28T09:30:00.000Z",
+         *       "nodes": [
+         *         {
+         *           "id": "power",
+         *           "type": "question",
+         *           "title": "Is the power light on?",
+         *           "body": "Look at the **front panel**.",
+         *           "options": [
+         *             {
+         *               "id": "yes",
+         *               "label": "Yes",
+         *               "next": "paper"
+         *             },
+         *             {
+         *               "id": "no",
+         *               "label": "No",
+         *               "next": "repair"
+         *             }
+         *           ]
+         *         },
+         *         {
+         *           "id": "paper",
+         *           "type": "action",
+         *           "title": "Refill the paper tray",
+         *           "body": "Use A4, 80 g/m².",
+         *           "next": "printed"
+         *         },
+         *         {
+         *           "id": "printed",
+         *           "type": "solution",
+         *           "title": "Printing resumed",
+         *           "body": "",
+         *           "outcome": "resolved"
+         *         },
+         *         {
+         *           "id": "repair",
+         *           "type": "solution",
+         *           "title": "Send the printer for repair",
+         *           "body": "",
+         *           "outcome": "escalated"
+         *         }
+         *       ]
+         *     }
+         */
         Tree: {
             /** Format: uuid */
             id: string;
@@ -4564,7 +5159,25 @@ export interface components {
             change_note: string;
             nodes: components["schemas"]["Node"][];
         };
-        /** @description A tree's latest visible version, without its nodes. */
+        /**
+         * @description A tree's latest visible version, without its nodes.
+         * @example {
+         *       "id": "4b0c8c1e-6f1e-4f61-9a43-2a3c1f7e9b10",
+         *       "title": "Printer does not print",
+         *       "description": "Office laser printers that accept jobs but print nothing.",
+         *       "category": "Printers",
+         *       "tags": [
+         *         "laser",
+         *         "office"
+         *       ],
+         *       "status": "published",
+         *       "version": 3,
+         *       "created_by": "0f7b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d",
+         *       "created_at": "2026-11-02T14:05:00.000Z",
+         *       "updated_at": "2026-11-28T09:30:00.000Z",
+         *       "node_count": 4
+         *     }
+         */
         TreeSummary: {
             /** Format: uuid */
             id: string;
@@ -4592,7 +5205,15 @@ export interface components {
             updated_at: string;
             node_count: number;
         };
-        /** @description One immutable version in a tree's history. */
+        /**
+         * @description One immutable version in a tree's history.
+         * @example {
+         *       "version": 3,
+         *       "created_by": "0f7b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d",
+         *       "created_at": "2026-11-28T09:30:00.000Z",
+         *       "change_note": "Ask about the power light first"
+         *     }
+         */
         TreeVersion: {
             version: number;
             /**
@@ -4607,7 +5228,20 @@ export interface components {
             created_at: string;
             change_note: string;
         };
-        /** @description One node the session passed through, with the text as it was shown then: a report stays true after the tree changes. The last step is the current node, still open. */
+        /**
+         * @description One node the session passed through, with the text as it was shown then: a report stays true after the tree changes. The last step is the current node, still open.
+         * @example {
+         *       "seq": 1,
+         *       "node_id": "power",
+         *       "node_title": "Is the power light on?",
+         *       "option_id": "yes",
+         *       "option_label": "Yes",
+         *       "note": "Steady green",
+         *       "entered_at": "2026-11-28T09:30:00.000Z",
+         *       "left_at": "2026-11-28T09:34:12.000Z",
+         *       "duration_ms": 252000
+         *     }
+         */
         SessionStep: {
             seq: number;
             node_id: string;
@@ -4628,7 +5262,57 @@ export interface components {
             /** @description From `entered_at` to `left_at`; 0 while open */
             duration_ms: number;
         };
-        /** @description A troubleshooting session (SPEC §6), pinned to one version of its tree. */
+        /**
+         * @description A troubleshooting session (SPEC §6), pinned to one version of its tree.
+         * @example {
+         *       "id": "c3d2e1f0-a9b8-4c7d-9e6f-5a4b3c2d1e0f",
+         *       "tree_id": "4b0c8c1e-6f1e-4f61-9a43-2a3c1f7e9b10",
+         *       "tree_version": 3,
+         *       "tree_title": "Printer does not print",
+         *       "user_id": "9a8b7c6d-5e4f-4d3c-8b2a-1f0e9d8c7b6a",
+         *       "status": "in_progress",
+         *       "outcome": null,
+         *       "current_node": {
+         *         "id": "paper",
+         *         "type": "action",
+         *         "title": "Refill the paper tray",
+         *         "body": "Use A4, 80 g/m².",
+         *         "next": "printed"
+         *       },
+         *       "steps": [
+         *         {
+         *           "seq": 1,
+         *           "node_id": "power",
+         *           "node_title": "Is the power light on?",
+         *           "option_id": "yes",
+         *           "option_label": "Yes",
+         *           "note": "Steady green",
+         *           "entered_at": "2026-11-28T09:30:00.000Z",
+         *           "left_at": "2026-11-28T09:34:12.000Z",
+         *           "duration_ms": 252000
+         *         },
+         *         {
+         *           "seq": 2,
+         *           "node_id": "paper",
+         *           "node_title": "Refill the paper tray",
+         *           "option_id": "",
+         *           "option_label": "",
+         *           "note": "",
+         *           "entered_at": "2026-11-28T09:34:12.000Z",
+         *           "left_at": null,
+         *           "duration_ms": 0
+         *         }
+         *       ],
+         *       "notes": "Second floor, room 2.14",
+         *       "context": {
+         *         "ticket": "INC-4711",
+         *         "device": "HP LaserJet M404"
+         *       },
+         *       "started_at": "2026-11-28T09:30:00.000Z",
+         *       "updated_at": "2026-11-28T09:34:12.000Z",
+         *       "completed_at": null
+         *     }
+         */
         Session: {
             /** Format: uuid */
             id: string;
@@ -4668,7 +5352,26 @@ export interface components {
              */
             completed_at: string | null;
         };
-        /** @description `answer` a question, `continue` past an action, go `back` one step, or replace the session's `notes`. `node_id` must be the current node (else 409 `stale_step`). */
+        /**
+         * @description `answer` a question, `continue` past an action, go `back` one step, or replace the session's `notes`. `node_id` must be the current node (else 409 `stale_step`).
+         * @example {
+         *       "op": "answer",
+         *       "node_id": "power",
+         *       "option_id": "yes",
+         *       "note": "Steady green"
+         *     }
+         * @example {
+         *       "op": "continue",
+         *       "node_id": "paper"
+         *     }
+         * @example {
+         *       "op": "back"
+         *     }
+         * @example {
+         *       "op": "note",
+         *       "notes": "Second floor, room 2.14"
+         *     }
+         */
         StepOperation: {
             /** @enum {string} */
             op: "answer";

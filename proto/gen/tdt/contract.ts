@@ -103,11 +103,11 @@ export const ENUMS = {
   "tdt.trees.v1.SolutionOutcome": {
     "values": [
       "resolved",
-      "escalate"
+      "escalated"
     ],
     "numbers": {
       "resolved": 1,
-      "escalate": 2
+      "escalated": 2
     }
   },
   "tdt.trees.v1.TreeStatus": {

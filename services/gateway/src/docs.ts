@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
+import { errorCatalogueMarkdown } from "@tdt/proto/contracts/error-codes";
 import type { FastifyInstance } from "fastify";
 
 const REDOC_PAGE = `<!doctype html>
@@ -34,13 +35,45 @@ function markOptionalBodies<D extends { paths?: unknown }>(document: D): D {
   return document;
 }
 
+type SchemaObject = {
+  $ref?: string;
+  discriminator?: { propertyName: string; mapping?: Record<string, string> };
+  oneOf?: SchemaObject[];
+  properties?: Record<string, { const?: unknown; enum?: unknown[] }>;
+};
+
+/**
+ * Gives each discriminated union of shared schemas its `mapping` (value → variant), read from the
+ * variants' `const`: generated clients need it to type the union by its value (`type: "question"`),
+ * and ajv, which validates with the same schemas, takes no mapping.
+ */
+function mapDiscriminators<D extends { components?: object }>(document: D): D {
+  const schemas = ((document.components as { schemas?: Record<string, SchemaObject> } | undefined)?.schemas ??
+    {}) as Record<string, SchemaObject>;
+  for (const schema of Object.values(schemas)) {
+    const { discriminator, oneOf } = schema;
+    if (!discriminator || discriminator.mapping || !oneOf?.every((variant) => variant.$ref)) continue;
+    discriminator.mapping = Object.fromEntries(
+      oneOf.map((variant) => {
+        const name = String(variant.$ref).replace("#/components/schemas/", "");
+        // @fastify/swagger writes a `const` as a one-value `enum`.
+        const tag = schemas[name]?.properties?.[discriminator.propertyName];
+        return [String(tag?.const ?? tag?.enum?.[0]), String(variant.$ref)];
+      }),
+    );
+  }
+  return document;
+}
+
 /** OpenAPI 3.1 built from the route schemas, served as JSON, Swagger UI and ReDoc. */
 export async function registerDocs(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
     // Shared schemas appear under their own names (components/schemas/User, ...).
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
     transformObject: (document) =>
-      "openapiObject" in document ? markOptionalBodies(document.openapiObject) : document.swaggerObject,
+      "openapiObject" in document
+        ? mapDiscriminators(markOptionalBodies(document.openapiObject))
+        : document.swaggerObject,
     openapi: {
       openapi: "3.1.0",
       info: {
@@ -48,7 +81,9 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
         version: "1.0.0",
         description:
           "Troubleshooting Decision Tree: author decision trees, run guided troubleshooting sessions, export reports. " +
-          'Errors are `{"detail": "<code>"}`; validation failures are 422 with a list of `{loc, msg, type}`.',
+          'Errors are `{"detail": "<code>"}`; validation failures are 422 with a list of `{loc, msg, type}`. ' +
+          "Each operation lists its codes per status; these are all of them:\n\n" +
+          errorCatalogueMarkdown(),
       },
       components: {
         securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },

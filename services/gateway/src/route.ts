@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookH
 import { callOptionsOf, requireRole, requireUser } from "./authenticate.js";
 import type { Downstream } from "./downstream.js";
 import { BEARER, NO_CONTENT, totalCountHeader } from "./schemas/common.js";
-import { BODY_ERRORS, DOWNSTREAM_ERRORS, errorResponses, TOKEN_ERRORS } from "./schemas/errors.js";
+import { DOWNSTREAM_ERRORS, errorResponses, READ_BODY_ERRORS, TOKEN_ERRORS } from "./schemas/errors.js";
 
 type Client = keyof Downstream;
 /** The RPCs of a downstream client (its methods but the health checks and `close`). */
@@ -65,11 +65,12 @@ export interface RouteGroup {
 }
 
 /**
- * The `detail` codes a route can answer with, derived from what it is: those of reading a body,
- * validation with any other input, the token's behind a token, `forbidden` behind a role, a
+ * The `detail` codes a route can answer with, derived from what it is: those of reading a body
+ * for any method that sends one, validation with any input, the token's behind a token, `forbidden` behind a role, a
  * downstream service's, and the route's own.
  */
 export function impliedErrors(spec: {
+  method: RouteSpec<Client, never, object>["method"];
   guard: Guard;
   params?: object | undefined;
   querystring?: object | undefined;
@@ -77,10 +78,10 @@ export function impliedErrors(spec: {
   body?: object | undefined;
   errors?: readonly ErrorCode[] | undefined;
 }): ErrorCode[] {
-  const codes = new Set<ErrorCode>(spec.body ? BODY_ERRORS : []);
+  const codes = new Set<ErrorCode>(spec.method === "GET" ? [] : READ_BODY_ERRORS);
   if (spec.guard !== "public") for (const code of TOKEN_ERRORS) codes.add(code);
   if (roleOf(spec.guard)) codes.add("forbidden");
-  if (spec.params || spec.querystring || spec.headers) codes.add("validation_error");
+  if (spec.body || spec.params || spec.querystring || spec.headers) codes.add("validation_error");
   for (const code of spec.errors ?? []) codes.add(code);
   for (const code of DOWNSTREAM_ERRORS) codes.add(code);
   return [...codes].sort();

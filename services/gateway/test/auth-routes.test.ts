@@ -514,14 +514,17 @@ describe("the OpenAPI document", () => {
     expect(Object.keys(me?.responses ?? {})).toEqual(expect.arrayContaining(["200", "401", "503"]));
     // Each error status lists its detail codes as an enum, explained from the catalogue.
     type ErrorResponse = { description: string; content: { "application/json": { schema: object } } };
-    const unauthorized = (me?.responses as unknown as Record<string, ErrorResponse>)["401"];
+    const unauthorized = ((me?.responses ?? {}) as unknown as Record<string, ErrorResponse>)["401"];
     expect(unauthorized?.content["application/json"].schema).toMatchObject({
       properties: {
         detail: { type: "string", enum: ["invalid_token", "not_authenticated", "session_revoked", "token_expired"] },
       },
     });
     expect(unauthorized?.description).toContain("`token_expired`: The access token has expired");
-    const refresh = spec.paths["/api/v1/auth/refresh"]?.post?.responses as unknown as Record<string, ErrorResponse>;
+    const refresh = (spec.paths["/api/v1/auth/refresh"]?.post?.responses ?? {}) as unknown as Record<
+      string,
+      ErrorResponse
+    >;
     expect(refresh["401"]?.content["application/json"].schema).toMatchObject({
       properties: { detail: { enum: expect.arrayContaining(["invalid_refresh_token", "session_expired_idle"]) } },
     });

@@ -216,24 +216,36 @@ describe("a route declared with routesOf", () => {
   it("derives the implied error codes from guard, input and RPC", () => {
     const downstreamCodes = ["database_unavailable", "deadline_exceeded", "service_unavailable", "shutting_down"];
     const tokenCodes = ["invalid_token", "not_authenticated", "session_revoked", "token_expired"];
-    const bodyCodes = [
+    const readCodes = [
       "bad_request",
       "json_too_deep",
       "malformed_json",
       "request_too_large",
       "unsupported_content_type",
-      "validation_error",
     ];
     const sorted = (...codes: string[]) => [...codes].sort();
-    expect(impliedErrors({ guard: "public" })).toEqual(sorted(...downstreamCodes));
-    expect(impliedErrors({ guard: "user", params: {} })).toEqual(
+    expect(impliedErrors({ method: "GET", guard: "public" })).toEqual(sorted(...downstreamCodes));
+    expect(impliedErrors({ method: "GET", guard: "user", params: {} })).toEqual(
       sorted(...tokenCodes, "validation_error", ...downstreamCodes),
     );
-    expect(impliedErrors({ guard: "engineer", body: {}, errors: ["not_found", "version_conflict"] })).toEqual(
-      sorted(...bodyCodes, ...tokenCodes, "forbidden", "not_found", "version_conflict", ...downstreamCodes),
+    const update = { method: "PUT", guard: "engineer", body: {}, errors: ["not_found", "version_conflict"] } as const;
+    expect(impliedErrors(update)).toEqual(
+      sorted(
+        ...readCodes,
+        "validation_error",
+        ...tokenCodes,
+        "forbidden",
+        "not_found",
+        "version_conflict",
+        ...downstreamCodes,
+      ),
     );
-    expect(impliedErrors({ guard: "admin", querystring: {} })).toEqual(
+    expect(impliedErrors({ method: "GET", guard: "admin", querystring: {} })).toEqual(
       sorted(...tokenCodes, "forbidden", "validation_error", ...downstreamCodes),
+    );
+    // Whatever a DELETE sends is read, so a route without a body still answers the reading errors.
+    expect(impliedErrors({ method: "DELETE", guard: "admin", params: {} })).toEqual(
+      sorted(...readCodes, "validation_error", ...tokenCodes, "forbidden", ...downstreamCodes),
     );
   });
 
@@ -300,7 +312,12 @@ describe("a route declared with routesOf", () => {
         tags: ["test"],
         statuses: ["201", "400", "401", "403", "409", "413", "422", "503", "504"],
       },
-      "DELETE /sessions/:id": { security: bearer, tags: ["test"], statuses: ["204", "401", "503", "504"] },
+      // A DELETE's body is read if one is sent: unreadable (400) or too large (413) even without a schema.
+      "DELETE /sessions/:id": {
+        security: bearer,
+        tags: ["test"],
+        statuses: ["204", "400", "401", "413", "503", "504"],
+      },
       "GET /jwks": { security: undefined, tags: ["test"], statuses: ["200", "503", "504"] },
     });
   });

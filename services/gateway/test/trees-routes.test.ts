@@ -225,14 +225,24 @@ describe("POST /api/v1/trees", () => {
     });
   });
 
-  it("passes misplaced links and outcomes on for the service to judge", async () => {
+  it("refuses a link or an outcome on a node whose type has none, where it was sent (Node is a union on type)", async () => {
     const body = printerTree();
     body.nodes[0] = { ...body.nodes[0], next: "plug", outcome: "resolved" };
+    const response = await call("POST", "/api/v1/trees", admin, body);
+    expect(response.statusCode).toBe(422);
+    expect(response.json().detail).toEqual([
+      expect.objectContaining({ loc: ["body", "nodes", 0, "next"], type: "extra_forbidden" }),
+      expect.objectContaining({ loc: ["body", "nodes", 0, "outcome"], type: "extra_forbidden" }),
+    ]);
+    expect(fake.calls).toHaveLength(0);
+  });
+
+  it("passes what a node's type leaves missing on for the service to judge with the tree's other rules", async () => {
+    const body = printerTree();
+    const { options: _options, ...question } = body.nodes[0] as Record<string, unknown>;
+    body.nodes[0] = question;
     await call("POST", "/api/v1/trees", admin, body);
-    expect(received<CreateTreeRequest>("createTree").tree?.nodes[0]).toMatchObject({
-      next: "plug",
-      outcome: "resolved",
-    });
+    expect(received<CreateTreeRequest>("createTree").tree?.nodes[0]).toMatchObject({ id: question.id, options: [] });
   });
 
   it("answers a technician 403 without calling the service", async () => {
@@ -252,7 +262,10 @@ describe("POST /api/v1/trees", () => {
       ...printerTree(),
       tags: "laser",
       titel: "typo",
-      nodes: [{ id: "a", type: "decision", title: "?", options: [{ id: "x", label: "X", next: 7 }] }],
+      nodes: [
+        { id: "a", type: "decision", title: "?" },
+        { id: "b", type: "question", title: "?", options: [{ id: "x", label: "X", next: 7 }] },
+      ],
     });
     expect(wrong.statusCode).toBe(422);
     expect(wrong.json().detail).toEqual(
@@ -260,7 +273,7 @@ describe("POST /api/v1/trees", () => {
         expect.objectContaining({ loc: ["body", "tags"], type: "array_type" }),
         expect.objectContaining({ loc: ["body", "titel"], type: "extra_forbidden" }),
         expect.objectContaining({ loc: ["body", "nodes", 0, "type"], type: "enum" }),
-        expect.objectContaining({ loc: ["body", "nodes", 0, "options", 0, "next"], type: "string_type" }),
+        expect.objectContaining({ loc: ["body", "nodes", 1, "options", 0, "next"], type: "string_type" }),
       ]),
     );
     expect(fake.calls).toHaveLength(0);

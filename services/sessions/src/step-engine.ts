@@ -148,7 +148,12 @@ export function applyStep(state: SessionState, tree: Tree, op: StepOp, now: Date
   }
 }
 
-const SOLUTION_OUTCOMES: Record<string, Outcome> = { resolved: "resolved", escalate: "escalated" };
+/** A solution's outcome as the session's; `escalate` is the old spelling of a copy made before it changed. */
+const SOLUTION_OUTCOMES: Record<string, Outcome> = {
+  resolved: "resolved",
+  escalated: "escalated",
+  escalate: "escalated",
+};
 
 /**
  * Completes a session. At a solution the outcome defaults to the solution's; elsewhere the

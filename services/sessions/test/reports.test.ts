@@ -13,7 +13,7 @@ const session: Session = {
   user_id: "u",
   status: "completed",
   outcome: "escalated",
-  current_node: { id: "s", type: "solution", title: "Escalate", body: "", options: [], outcome: "escalate" },
+  current_node: { id: "s", type: "solution", title: "Escalate", body: "", options: [], outcome: "escalated" },
   steps: [
     {
       seq: 1,
@@ -72,7 +72,7 @@ describe("reports", () => {
   it("names files safely and refuses an unknown format", async () => {
     expect(reportFilename(session, "pdf")).toBe("session-wi-fi-no-connection-0f8fad5b.pdf");
     await expect(renderReport(session, tree, "docx")).rejects.toMatchObject({
-      kind: "invalid",
+      code: "validation_error",
       extra: { problems: [expect.objectContaining({ loc: ["query", "format"] })] },
     });
   });

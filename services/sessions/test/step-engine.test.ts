@@ -68,14 +68,14 @@ describe("the step engine", () => {
   it("refuses a step for another node as stale_step (a retried request is safe)", () => {
     const state = walk({ op: "answer", node_id: "power", option_id: "no" });
     const error = refusal(() => applyStep(state, tree, { op: "answer", node_id: "power", option_id: "no" }, t(99)));
-    expect(error).toMatchObject({ kind: "conflict", code: "stale_step" });
+    expect(error).toMatchObject({ code: "stale_step" });
   });
 
   it("refuses an unknown option with 422 at option_id", () => {
     const error = refusal(() =>
       applyStep(startState(tree, t(0)), tree, { op: "answer", node_id: "power", option_id: "maybe" }, t(1)),
     );
-    expect(error).toMatchObject({ kind: "invalid" });
+    expect(error).toMatchObject({ code: "validation_error" });
     expect(error.extra.problems).toEqual([
       expect.objectContaining({ loc: ["body", "option_id"], type: "unknown_option" }),
     ]);
@@ -156,7 +156,7 @@ describe("the step engine", () => {
       () => applyStep(done, tree, { op: "back" }, t(2)),
       () => completeState(done, tree, { outcome: "escalated" }, t(2)),
     ]) {
-      expect(refusal(run)).toMatchObject({ kind: "conflict", code: "session_completed" });
+      expect(refusal(run)).toMatchObject({ code: "session_completed" });
     }
   });
 

@@ -1,6 +1,7 @@
 import { type AccessClaims, type AccessTokenVerifier, AppError, authorizer, checks, type Handlers } from "@tdt/kit";
 import { hasRole, TREES_ACCESS } from "@tdt/proto/contracts/access";
 import type { TreeInput, TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
+import { withCurrentSpellings } from "./legacy-spellings.js";
 import { searchQueryProblems } from "./search-query.js";
 import type { Audience, TreeStore } from "./tree-store.js";
 import { assertValidTree } from "./validation.js";
@@ -20,8 +21,9 @@ function checkTreeId(id: string): void {
   checks().uuid(["path", "id"], id).done();
 }
 
-function inputOf(tree: TreeInput | undefined): TreeInput {
-  if (!tree) throw AppError.invalid([{ loc: ["body"], msg: "Field required", type: "missing" }]);
+function inputOf(sent: TreeInput | undefined): TreeInput {
+  if (!sent) throw AppError.invalid([{ loc: ["body"], msg: "Field required", type: "missing" }]);
+  const tree = withCurrentSpellings(sent);
   assertValidTree(tree);
   return tree;
 }

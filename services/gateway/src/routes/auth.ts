@@ -15,6 +15,7 @@ import { acceptEmptyJsonBody } from "../optional-json-body.js";
 import { routesOf } from "../route.js";
 import { PRESETS } from "../schemas/auth.js";
 import { bounds, PAGE_PARAMETERS, ref, uuid } from "../schemas/common.js";
+import { EXAMPLES } from "../schemas/examples.js";
 
 export interface AuthRoutesOptions {
   downstream: Downstream;
@@ -57,6 +58,7 @@ export async function authRoutes(app: FastifyInstance, { downstream, verifier }:
         password: { type: "string", ...bounds("tdt.auth.v1.RegisterRequest", "password") },
         full_name: { type: "string", ...bounds("tdt.auth.v1.RegisterRequest", "full_name") },
       },
+      examples: [{ email: "ada@example.com", password: "correct horse battery", full_name: "Ada Lovelace" }],
     },
     request: (request: FastifyRequest<{ Body: Omit<RegisterRequest, "client"> }>) => ({
       ...request.body,
@@ -91,6 +93,7 @@ export async function authRoutes(app: FastifyInstance, { downstream, verifier }:
           client_id: { type: "string", maxLength: 256 },
           client_secret: { type: "string", maxLength: 256 },
         },
+        examples: [{ grant_type: "password", username: "ada@example.com", password: "correct horse battery" }],
       },
       request: (request: FastifyRequest<{ Body: { username: string; password: string } }>) => ({
         email: request.body.username,
@@ -110,6 +113,7 @@ export async function authRoutes(app: FastifyInstance, { downstream, verifier }:
       required: ["email", "password"],
       additionalProperties: false,
       properties: { email, password: loginPassword },
+      examples: [{ email: "ada@example.com", password: "correct horse battery" }],
     },
     request: (request: FastifyRequest<{ Body: Omit<LoginRequest, "client"> }>) => ({
       ...request.body,
@@ -141,6 +145,7 @@ export async function authRoutes(app: FastifyInstance, { downstream, verifier }:
       required: ["refresh_token"],
       additionalProperties: false,
       properties: { refresh_token: refreshToken },
+      examples: [{ refresh_token: EXAMPLES.tokenPair.refresh_token }],
     },
     request: (
       request: FastifyRequest<{ Body: Pick<RefreshRequest, "refresh_token">; Headers: { "idempotency-key"?: string } }>,
@@ -178,6 +183,7 @@ export async function authRoutes(app: FastifyInstance, { downstream, verifier }:
         type: ["object", "null"],
         additionalProperties: false,
         properties: { refresh_token: refreshToken },
+        examples: [{ refresh_token: EXAMPLES.tokenPair.refresh_token }],
       },
       request: ({
         query,
@@ -238,6 +244,7 @@ export async function authRoutes(app: FastifyInstance, { downstream, verifier }:
       minProperties: 1,
       additionalProperties: false,
       properties: { role: { type: "string", enum: ROLES }, is_active: { type: "boolean" } },
+      examples: [{ role: "engineer" }, { is_active: false }],
     },
     request: ({ params, body }: FastifyRequest<{ Params: { id: string }; Body: Omit<UpdateUserRequest, "id"> }>) => ({
       id: params.id,
@@ -271,6 +278,10 @@ export async function authRoutes(app: FastifyInstance, { downstream, verifier }:
       type: "object",
       required: ["preset"],
       discriminator: { propertyName: "preset" },
+      examples: [
+        { preset: "strict" },
+        { preset: "custom", idle_max_seconds: 3600, abs_max_seconds: 86400, reuse_grace_seconds: 0 },
+      ],
       oneOf: [
         {
           type: "object",

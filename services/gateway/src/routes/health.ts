@@ -9,7 +9,14 @@ export async function healthRoutes(app: FastifyInstance, { health }: { health: D
       schema: {
         tags: ["health"],
         summary: "Liveness: the gateway process is up",
-        response: { 200: { type: "object", properties: { status: { type: "string", const: "ok" } } } },
+        response: {
+          200: {
+            type: "object",
+            required: ["status"],
+            properties: { status: { type: "string", const: "ok" } },
+            examples: [{ status: "ok" }],
+          },
+        },
       },
     },
     async () => ({ status: "ok" }),
@@ -32,12 +39,24 @@ export async function healthRoutes(app: FastifyInstance, { health }: { health: D
         response: {
           200: {
             type: "object",
+            required: ["status", "services"],
             properties: { status: { type: "string", enum: ["ready", "degraded"] }, services: servicesSchema },
+            examples: [
+              { status: "degraded", services: { auth: "SERVING", trees: "SERVING", sessions: "NOT_SERVING" } },
+            ],
           },
           503: {
             type: "object",
+            required: ["detail", "status", "services"],
+            examples: [
+              {
+                detail: "service_unavailable",
+                status: "unavailable",
+                services: { auth: "UNKNOWN", trees: "NOT_SERVING", sessions: "UNKNOWN" },
+              },
+            ],
             properties: {
-              detail: { type: "string" },
+              detail: { type: "string", enum: ["service_unavailable"] },
               status: { type: "string", const: "unavailable" },
               services: servicesSchema,
             },

@@ -8,6 +8,7 @@ import { type Downstream, present } from "../downstream.js";
 import { acceptEmptyJsonBody } from "../optional-json-body.js";
 import { routesOf } from "../route.js";
 import { bounds, PAGE_PARAMETERS, ref, uuid } from "../schemas/common.js";
+import { EXAMPLES } from "../schemas/examples.js";
 import {
   OUTCOMES,
   REPORT_FORMATS,
@@ -109,6 +110,7 @@ export async function sessionsRoutes(
           description: "What the session is about (ticket, device, customer...): any JSON object",
         },
       },
+      examples: [{ tree_id: EXAMPLES.session.tree_id, context: EXAMPLES.session.context }],
     },
     request: ({ body }: FastifyRequest<{ Body: StartSessionRequest }>) => body,
     status: 201,
@@ -157,6 +159,7 @@ export async function sessionsRoutes(
             description: "The session's notes, replaced",
           },
         },
+        examples: [{ outcome: "resolved", notes: "Paper tray refilled; test page printed" }, { outcome: "escalated" }],
       },
       request: ({ params, body }: WithId<{ Body: { outcome?: string; notes?: string } | null }>) => ({
         id: params.id,
@@ -177,7 +180,12 @@ export async function sessionsRoutes(
       rpc: { client: "sessions", method: "exportSession" },
       params: ID_PARAMS,
       querystring: { type: "object", additionalProperties: false, properties: { format } },
-      body: { type: ["object", "null"], additionalProperties: false, properties: { format } },
+      body: {
+        type: ["object", "null"],
+        additionalProperties: false,
+        properties: { format },
+        examples: [{ format: "pdf" }],
+      },
       request: ({
         params,
         query,

@@ -64,6 +64,7 @@ export async function treesRoutes(app: FastifyInstance, { downstream, verifier }
       description: "Category names of the trees the caller can see",
       type: "array",
       items: { type: "string" },
+      examples: [["Email", "Network", "Printers"]],
     },
     send: (answer) => answer.categories,
   });

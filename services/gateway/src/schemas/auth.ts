@@ -1,6 +1,7 @@
 import { ROLES } from "@tdt/kit";
 import { ENUMS } from "@tdt/proto/tdt/contract";
 import { timestamp, uuid } from "./common.js";
+import { EXAMPLES } from "./examples.js";
 
 /** The shapes of SPEC §4.1, shared by the auth routes and documented once in OpenAPI. */
 
@@ -10,6 +11,7 @@ export const PRESETS = ENUMS["tdt.auth.v1.SessionPolicyPreset"].values;
 export const UserSchema = {
   $id: "User",
   type: "object",
+  examples: [EXAMPLES.user],
   required: ["id", "email", "full_name", "role", "is_active", "created_at"],
   properties: {
     id: uuid,
@@ -24,6 +26,7 @@ export const UserSchema = {
 export const TokenPairSchema = {
   $id: "TokenPair",
   type: "object",
+  examples: [EXAMPLES.tokenPair],
   required: ["access_token", "refresh_token", "token_type", "expires_in"],
   properties: {
     access_token: { type: "string" },
@@ -36,6 +39,7 @@ export const TokenPairSchema = {
 export const LoginSessionSchema = {
   $id: "LoginSession",
   type: "object",
+  examples: [EXAMPLES.loginSession],
   required: [
     "sid",
     "created_at",
@@ -61,6 +65,7 @@ export const LoginSessionSchema = {
 export const SessionPolicySchema = {
   $id: "SessionPolicy",
   type: "object",
+  examples: [EXAMPLES.sessionPolicy],
   required: ["preset", "idle_max_seconds", "abs_max_seconds", "reuse_grace_seconds"],
   properties: {
     preset: { type: "string", enum: PRESETS },
@@ -73,6 +78,21 @@ export const SessionPolicySchema = {
 export const JwksSchema = {
   $id: "Jwks",
   type: "object",
+  examples: [
+    {
+      keys: [
+        {
+          kty: "EC",
+          kid: "2026-11-01",
+          alg: "ES256",
+          use: "sig",
+          crv: "P-256",
+          x: "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+          y: "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+        },
+      ],
+    },
+  ],
   required: ["keys"],
   properties: {
     keys: {

@@ -90,14 +90,16 @@ export function errorResponses(codes: Iterable<ErrorCode>): Record<number, objec
   );
 }
 
-/** Errors of any route with a body: unreadable, too large, invalid. */
-export const BODY_ERRORS: readonly ErrorCode[] = [
+/**
+ * Errors of reading a body: unreadable, too large. The gateway reads what any request but a GET
+ * or HEAD sends, so a route without a body of its own can answer these too.
+ */
+export const READ_BODY_ERRORS: readonly ErrorCode[] = [
   "bad_request",
   "malformed_json",
   "json_too_deep",
   "unsupported_content_type",
   "request_too_large",
-  "validation_error",
 ];
 
 /** Errors of a route behind an access token. */

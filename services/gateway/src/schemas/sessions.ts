@@ -1,5 +1,6 @@
 import { ENUMS } from "@tdt/proto/tdt/contract";
 import { bounds, INT32_MAX, ref, timestamp, uuid } from "./common.js";
+import { EXAMPLES } from "./examples.js";
 
 /**
  * The shapes of SPEC §6, shared by the sessions routes and documented once in OpenAPI.
@@ -43,6 +44,7 @@ export const SessionStepSchema = {
     "One node the session passed through, with the text as it was shown then: a report stays true after the " +
     "tree changes. The last step is the current node, still open.",
   required: Object.keys(stepProperties),
+  examples: [EXAMPLES.session.steps[0]],
   properties: stepProperties,
 } as const;
 
@@ -75,6 +77,7 @@ export const SessionSchema = {
   $id: "Session",
   type: "object",
   description: "A troubleshooting session (SPEC §6), pinned to one version of its tree.",
+  examples: [EXAMPLES.session],
   required: Object.keys(sessionProperties),
   properties: sessionProperties,
 } as const;
@@ -96,6 +99,12 @@ export const StepOperationSchema = {
     "`node_id` must be the current node (else 409 `stale_step`).",
   required: ["op"],
   discriminator: { propertyName: "op" },
+  examples: [
+    { op: "answer", node_id: "power", option_id: "yes", note: "Steady green" },
+    { op: "continue", node_id: "paper" },
+    { op: "back" },
+    { op: "note", notes: "Second floor, room 2.14" },
+  ],
   oneOf: [
     {
       type: "object",

@@ -1,5 +1,6 @@
 import { ENUMS } from "@tdt/proto/tdt/contract";
 import { INT32_MAX, ref, timestamp, uuid } from "./common.js";
+import { EXAMPLE_NODES, EXAMPLE_TREE_INPUT, EXAMPLES } from "./examples.js";
 
 /**
  * The shapes of SPEC §5, shared by the trees routes and documented once in OpenAPI.
@@ -23,6 +24,7 @@ export const OptionSchema = {
   $id: "Option",
   type: "object",
   description: "An answer to a question, and the node it leads to.",
+  examples: [EXAMPLE_NODES[0]?.options?.[0]],
   required: ["id", "label", "next"],
   additionalProperties: false,
   properties: {
@@ -32,27 +34,82 @@ export const OptionSchema = {
   },
 } as const;
 
+const nodeFields = {
+  id: { ...nodeId, description: "Unique within the tree; 1 to 64 letters, digits, `_`, `.` or `-`" },
+  title: text,
+  body: { type: "string", description: "Markdown" },
+} as const;
+const typeOf = (type: (typeof NODE_TYPES)[number]) => ({ type: "string", const: type }) as const;
+const options = { type: "array", items: ref("Option"), description: "One or more answers" } as const;
+const next = { ...nodeId, description: "The id of the node that follows" } as const;
+const outcome = { type: "string", enum: SOLUTION_OUTCOMES, description: "What the session concludes here" } as const;
+
+/** A node as answers show it: exactly the fields its type uses, all of them there. */
+const nodeVariant = (id: string, type: (typeof NODE_TYPES)[number], description: string, own: object) => ({
+  $id: id,
+  type: "object",
+  description,
+  examples: EXAMPLE_NODES.filter((node) => node.type === type).slice(0, 1),
+  required: ["id", "type", "title", "body", ...Object.keys(own)],
+  additionalProperties: false,
+  properties: { ...nodeFields, type: typeOf(type), ...own },
+});
+
+export const QuestionNodeSchema = nodeVariant("QuestionNode", "question", "A question and its answers.", { options });
+export const ActionNodeSchema = nodeVariant("ActionNode", "action", "Something to do, then the next node.", { next });
+export const SolutionNodeSchema = nodeVariant("SolutionNode", "solution", "Where a path ends, with its outcome.", {
+  outcome,
+});
+
+/**
+ * Each node type's fields differ, so each has its variant written here; a type the contract gains
+ * without one stops the gateway at start instead of going undocumented.
+ */
+const VARIANT_TYPES = ["question", "action", "solution"];
+const unknownTypes = NODE_TYPES.filter((type) => !VARIANT_TYPES.includes(type));
+if (unknownTypes.length > 0) {
+  throw new Error(`node type ${unknownTypes.join(", ")} (trees.proto) has no schema in the gateway's schemas/trees.ts`);
+}
+
 export const NodeSchema = {
   $id: "Node",
-  type: "object",
   description:
-    "One step of a tree. A `question` has `options`, an `action` has `next`, a `solution` has `outcome`; " +
-    "a field its type does not use is absent.",
+    "One step of a tree, by its `type`: a `question` has `options`, an `action` `next`, a `solution` `outcome`.",
+  discriminator: { propertyName: "type" },
+  oneOf: [ref("QuestionNode"), ref("ActionNode"), ref("SolutionNode")],
+} as const;
+
+/**
+ * A node as an author sends it: the fields of its type, each optional beyond `id`, `type` and
+ * `title`, so that the trees service judges what is missing (with every other problem of the tree
+ * at once); a field of another type is refused here, where it was sent.
+ */
+const nodeInputVariant = (id: string, type: (typeof NODE_TYPES)[number], own: object) => ({
+  $id: id,
+  type: "object",
+  description: `A ${type} as an author sends it.`,
+  examples: EXAMPLE_NODES.filter((node) => node.type === type).slice(0, 1),
   required: ["id", "type", "title"],
   additionalProperties: false,
-  properties: {
-    id: { ...nodeId, description: "Unique within the tree; 1 to 64 letters, digits, `_`, `.` or `-`" },
-    type: { type: "string", enum: NODE_TYPES },
-    title: text,
-    body: { type: "string", default: "", description: "Markdown" },
-    options: { type: "array", items: ref("Option"), description: "Questions only: one or more answers" },
-    next: { ...nodeId, description: "Actions only: the id of the node that follows" },
-    // Not an enum here: an empty string reads as "no outcome" to the trees service, which judges it.
-    outcome: {
-      type: "string",
-      description: `Solutions only: ${SOLUTION_OUTCOMES.map((outcome) => `\`${outcome}\``).join(" or ")}`,
-    },
+  properties: { ...nodeFields, body: { ...nodeFields.body, default: "" }, type: typeOf(type), ...own },
+});
+
+export const QuestionNodeInputSchema = nodeInputVariant("QuestionNodeInput", "question", { options });
+export const ActionNodeInputSchema = nodeInputVariant("ActionNodeInput", "action", { next });
+export const SolutionNodeInputSchema = nodeInputVariant("SolutionNodeInput", "solution", {
+  outcome: {
+    type: "string",
+    // The old spelling is still read (as `escalated`): clients written before it changed keep working.
+    enum: [...SOLUTION_OUTCOMES, "escalate"],
+    description: "What the session concludes here; `escalate` is the old spelling of `escalated`, still read as it",
   },
+});
+
+export const NodeInputSchema = {
+  $id: "NodeInput",
+  description: "A node as an author sends it, by its `type`.",
+  discriminator: { propertyName: "type" },
+  oneOf: [ref("QuestionNodeInput"), ref("ActionNodeInput"), ref("SolutionNodeInput")],
 } as const;
 
 /** What an author writes: the fields of a tree document that are not set by the service. */
@@ -64,19 +121,18 @@ const authoredFields = {
   status: { ...status, default: "draft" },
   root_node_id: { ...nodeId, description: "The id of the node a session starts at" },
   change_note: { type: "string", default: "", description: "What this version changed" },
-  nodes: { type: "array", items: ref("Node") },
+  nodes: { type: "array", items: ref("NodeInput") },
 } as const;
 
 /** Set by the service: a document read back may be sent again, and these are then ignored. */
 const ignoredOnInput = { description: "Set by the service; ignored when sent" } as const;
 
-export const TreeInputSchema = {
-  $id: "TreeInput",
+/** A tree as an author sends it; `version` is required when replacing. */
+const treeInput = (id: string, description: string, required: string[]) => ({
+  $id: id,
   type: "object",
-  description:
-    "A tree as an author sends it to create or replace it. The trees service checks the rules of SPEC §5.2 " +
-    "and answers 422 listing every problem, each `loc` pointing into this body.",
-  required: ["title", "category", "root_node_id", "nodes"],
+  description,
+  required: ["title", "category", "root_node_id", "nodes", ...required],
   additionalProperties: false,
   properties: {
     ...authoredFields,
@@ -91,14 +147,22 @@ export const TreeInputSchema = {
     created_at: { ...text, ...ignoredOnInput },
     updated_at: { ...text, ...ignoredOnInput },
   },
-} as const;
+  examples: [EXAMPLE_TREE_INPUT(required.includes("version"))],
+});
 
-/** A replacement: a TreeInput that names the version it was edited from. */
-export const TreeUpdateSchema = {
-  $id: "TreeUpdate",
-  description: "A TreeInput with the `version` it was edited from; a stale one is refused (409 `version_conflict`).",
-  allOf: [ref("TreeInput"), { type: "object", required: ["version"] }],
-} as const;
+export const TreeInputSchema = treeInput(
+  "TreeInput",
+  "A tree as an author sends it to create it. The trees service checks the rules of SPEC §5.2 " +
+    "and answers 422 listing every problem, each `loc` pointing into this body.",
+  [],
+);
+
+export const TreeUpdateSchema = treeInput(
+  "TreeUpdate",
+  "A tree as an author sends it to replace it, with the `version` it was edited from; a stale one is " +
+    "refused (409 `version_conflict`). The rules are TreeInput's.",
+  ["version"],
+);
 
 /** What a tree and its summary both say about it. */
 const header = {
@@ -118,12 +182,13 @@ export const TreeSchema = {
   $id: "Tree",
   type: "object",
   description: "A tree document at one version (SPEC §5.2).",
+  examples: [EXAMPLES.tree],
   required: [...Object.keys(header), "root_node_id", "change_note", "nodes"],
   properties: {
     ...header,
     root_node_id: authoredFields.root_node_id,
     change_note: { ...text, description: "What this version changed" },
-    nodes: authoredFields.nodes,
+    nodes: { type: "array", items: ref("Node") },
   },
 } as const;
 
@@ -131,6 +196,7 @@ export const TreeSummarySchema = {
   $id: "TreeSummary",
   type: "object",
   description: "A tree's latest visible version, without its nodes.",
+  examples: [EXAMPLES.treeSummary],
   required: [...Object.keys(header), "node_count"],
   properties: { ...header, node_count: { type: "integer", minimum: 0 } },
 } as const;
@@ -139,6 +205,7 @@ export const TreeVersionSchema = {
   $id: "TreeVersion",
   type: "object",
   description: "One immutable version in a tree's history.",
+  examples: [EXAMPLES.treeVersion],
   required: ["version", "created_by", "created_at", "change_note"],
   properties: {
     version: header.version,
@@ -150,7 +217,14 @@ export const TreeVersionSchema = {
 
 export const TREE_SCHEMAS = [
   OptionSchema,
+  QuestionNodeSchema,
+  ActionNodeSchema,
+  SolutionNodeSchema,
   NodeSchema,
+  QuestionNodeInputSchema,
+  ActionNodeInputSchema,
+  SolutionNodeInputSchema,
+  NodeInputSchema,
   TreeInputSchema,
   TreeUpdateSchema,
   TreeSchema,

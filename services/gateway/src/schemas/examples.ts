@@ -1,0 +1,124 @@
+/**
+ * Real examples for the OpenAPI document: one small tree, the people who use it and a session
+ * through it, consistent with each other (the ids match), so Swagger UI and ReDoc show bodies
+ * that would work. A test checks each against its schema.
+ */
+
+const TREE_ID = "4b0c8c1e-6f1e-4f61-9a43-2a3c1f7e9b10";
+const ENGINEER_ID = "0f7b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d";
+const TECHNICIAN_ID = "9a8b7c6d-5e4f-4d3c-8b2a-1f0e9d8c7b6a";
+const SESSION_ID = "c3d2e1f0-a9b8-4c7d-9e6f-5a4b3c2d1e0f";
+const SID = "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b";
+const AT = "2026-11-28T09:30:00.000Z";
+const LATER = "2026-11-28T09:34:12.000Z";
+
+export const EXAMPLE_NODES = [
+  {
+    id: "power",
+    type: "question",
+    title: "Is the power light on?",
+    body: "Look at the **front panel**.",
+    options: [
+      { id: "yes", label: "Yes", next: "paper" },
+      { id: "no", label: "No", next: "repair" },
+    ],
+  },
+  { id: "paper", type: "action", title: "Refill the paper tray", body: "Use A4, 80 g/m².", next: "printed" },
+  { id: "printed", type: "solution", title: "Printing resumed", body: "", outcome: "resolved" },
+  { id: "repair", type: "solution", title: "Send the printer for repair", body: "", outcome: "escalated" },
+];
+
+const authored = {
+  title: "Printer does not print",
+  description: "Office laser printers that accept jobs but print nothing.",
+  category: "Printers",
+  tags: ["laser", "office"],
+  status: "published",
+  root_node_id: "power",
+  change_note: "Ask about the power light first",
+};
+
+/** A TreeInput, or with `version` a TreeUpdate. */
+export function EXAMPLE_TREE_INPUT(withVersion: boolean) {
+  return { ...authored, ...(withVersion ? { version: 2 } : {}), nodes: EXAMPLE_NODES };
+}
+
+const treeHeader = {
+  id: TREE_ID,
+  ...authored,
+  version: 3,
+  created_by: ENGINEER_ID,
+  created_at: "2026-11-02T14:05:00.000Z",
+  updated_at: AT,
+};
+const { root_node_id: _root, change_note: _note, ...summaryFields } = treeHeader;
+
+export const EXAMPLES = {
+  user: {
+    id: TECHNICIAN_ID,
+    email: "ada@example.com",
+    full_name: "Ada Lovelace",
+    role: "technician",
+    is_active: true,
+    created_at: "2026-11-01T08:00:00.000Z",
+  },
+  tokenPair: {
+    access_token: "eyJhbGciOiJFUzI1NiIsImtpZCI6IjEifQ.eyJzdWIiOiI5YThiIn0.c2lnbmF0dXJl",
+    refresh_token: "eyJhbGciOiJFUzI1NiIsImtpZCI6IjEifQ.eyJzaWQiOiI1ZTZmIn0.c2lnbmF0dXJl",
+    token_type: "bearer",
+    expires_in: 900,
+  },
+  loginSession: {
+    sid: SID,
+    created_at: AT,
+    last_used_at: LATER,
+    user_agent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0",
+    ip: "203.0.113.7",
+    idle_expires_at: "2026-12-05T09:34:12.000Z",
+    absolute_expires_at: "2026-12-28T09:30:00.000Z",
+    current: true,
+  },
+  sessionPolicy: { preset: "standard", idle_max_seconds: 604800, abs_max_seconds: 2592000, reuse_grace_seconds: 10 },
+  tree: { ...treeHeader, nodes: EXAMPLE_NODES },
+  treeSummary: { ...summaryFields, node_count: EXAMPLE_NODES.length },
+  treeVersion: { version: 3, created_by: ENGINEER_ID, created_at: AT, change_note: "Ask about the power light first" },
+  session: {
+    id: SESSION_ID,
+    tree_id: TREE_ID,
+    tree_version: 3,
+    tree_title: authored.title,
+    user_id: TECHNICIAN_ID,
+    status: "in_progress",
+    outcome: null,
+    current_node: EXAMPLE_NODES[1],
+    steps: [
+      {
+        seq: 1,
+        node_id: "power",
+        node_title: "Is the power light on?",
+        option_id: "yes",
+        option_label: "Yes",
+        note: "Steady green",
+        entered_at: AT,
+        left_at: LATER,
+        duration_ms: 252000,
+      },
+      {
+        seq: 2,
+        node_id: "paper",
+        node_title: "Refill the paper tray",
+        option_id: "",
+        option_label: "",
+        note: "",
+        entered_at: LATER,
+        left_at: null,
+        duration_ms: 0,
+      },
+    ],
+    notes: "Second floor, room 2.14",
+    context: { ticket: "INC-4711", device: "HP LaserJet M404" },
+    started_at: AT,
+    updated_at: LATER,
+    completed_at: null,
+  },
+} as const;

@@ -1,0 +1,195 @@
+/**
+ * The OpenAPI document as a client generator and a reader of the docs use it: every JSON body,
+ * sent or answered, shows a real example valid against its own schema; every error lists its
+ * codes from the catalogue; unions say which value picks which variant.
+ */
+
+import { readFile } from "node:fs/promises";
+import { ERROR_CODES, errorCatalogueMarkdown, isErrorCode } from "@tdt/proto/contracts/error-codes";
+import { Ajv } from "ajv";
+import addFormats from "ajv-formats";
+import { beforeAll, describe, expect, it } from "vitest";
+import { openApiDocument } from "../src/openapi-document.js";
+
+type Schema = Record<string, unknown>;
+interface Media {
+  schema?: Schema;
+  /** Where @fastify/swagger moves an inline schema's examples: one, or several by name. */
+  example?: unknown;
+  examples?: Record<string, { value: unknown }>;
+}
+interface Operation {
+  requestBody?: { content: Record<string, Media> };
+  responses: Record<string, { content?: Record<string, Media> }>;
+}
+interface Document {
+  info: { description: string };
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, Schema> };
+}
+
+let document: Document;
+let ajv: Ajv;
+
+beforeAll(async () => {
+  document = (await openApiDocument()) as Document;
+  ajv = addFormats.default(new Ajv({ strict: false, discriminator: true, allErrors: true }));
+  ajv.addFormat("binary", true);
+  // ajv validates unions by `discriminator` alone (as the gateway does) and refuses a `mapping`.
+  const withoutMappings = JSON.parse(JSON.stringify(document), (key, value) => (key === "mapping" ? undefined : value));
+  ajv.addSchema(withoutMappings, "openapi.json");
+});
+
+/** The schema a `$ref` names, or the schema itself. */
+function resolve(schema: Schema): Schema {
+  const ref = schema.$ref;
+  if (typeof ref !== "string") return schema;
+  const name = ref.replace("#/components/schemas/", "");
+  return resolve(document.components.schemas[name] ?? {});
+}
+
+/** The examples of a schema: its own, or for an array, its items' (Swagger UI shows them so). */
+function examplesOf(schema: Schema): unknown[] {
+  const resolved = resolve(schema);
+  if (Array.isArray(resolved.examples) && resolved.examples.length > 0) return resolved.examples;
+  if (resolved.type === "array" && resolved.items) return examplesOf(resolved.items as Schema).map((item) => [item]);
+  return [];
+}
+
+/** A body's examples: beside its schema (inline schemas) or in it (shared ones). */
+function bodyExamples({ media, schema }: { media: Media; schema: Schema }): unknown[] {
+  if (media.example !== undefined) return [media.example];
+  if (media.examples) return Object.values(media.examples).map((example) => example.value);
+  return examplesOf(schema);
+}
+
+interface Body {
+  where: string;
+  pointer: string;
+  schema: Schema;
+  media: Media;
+}
+
+/** Every JSON body of the document: where it is, the JSON pointer of its schema, and the schema. */
+function jsonBodies(): Body[] {
+  const pointerPart = (part: string) => part.replaceAll("~", "~0").replaceAll("/", "~1");
+  const bodies: Body[] = [];
+  for (const [path, methods] of Object.entries(document.paths)) {
+    for (const [method, operation] of Object.entries(methods)) {
+      const base = `openapi.json#/paths/${pointerPart(path)}/${method}`;
+      const parts: Array<[string, string, Record<string, Media> | undefined]> = [
+        ["request", "requestBody", operation.requestBody?.content],
+        ...Object.entries(operation.responses).map(
+          ([status, response]) =>
+            [status, `responses/${status}`, response.content] as [string, string, typeof response.content],
+        ),
+      ];
+      for (const [label, at, content] of parts) {
+        for (const [type, media] of Object.entries(content ?? {})) {
+          const { schema } = media;
+          if (!schema || (schema.type === "string" && schema.format === "binary")) continue;
+          if (resolve(schema).type === "null") continue;
+          bodies.push({
+            where: `${method.toUpperCase()} ${path} ${label} ${type}`,
+            pointer: `${base}/${at}/content/${pointerPart(type)}/schema`,
+            schema,
+            media,
+          });
+        }
+      }
+    }
+  }
+  return bodies;
+}
+
+describe("the OpenAPI document's examples", () => {
+  it("gives every JSON body, request and response, an example", () => {
+    const bodies = jsonBodies();
+    expect(bodies.length).toBeGreaterThan(60);
+    const missing = bodies.filter((body) => bodyExamples(body).length === 0).map(({ where }) => where);
+    expect(missing).toEqual([]);
+  });
+
+  it("has only examples that are valid against their own schemas", () => {
+    const invalid: string[] = [];
+    for (const body of jsonBodies()) {
+      const validate = ajv.compile({ $ref: body.pointer });
+      for (const example of bodyExamples(body)) {
+        if (!validate(example)) invalid.push(`${body.where}: ${ajv.errorsText(validate.errors)}`);
+      }
+    }
+    expect(invalid).toEqual([]);
+  });
+
+  it("shows no placeholder strings as examples", () => {
+    const text = JSON.stringify(jsonBodies().flatMap(bodyExamples));
+    expect(text).not.toMatch(/"string"/);
+  });
+});
+
+describe("the OpenAPI document's contract for generated clients", () => {
+  it("lists every error answer's detail codes as an enum of catalogue codes of that status", () => {
+    let checked = 0;
+    for (const [path, methods] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        for (const [status, response] of Object.entries(operation.responses)) {
+          if (Number(status) < 400 || status === "422") continue;
+          const schema = resolve(response.content?.["application/json"]?.schema ?? {});
+          const codes = (schema.properties as { detail?: { enum?: string[] } } | undefined)?.detail?.enum;
+          expect(codes, `${method} ${path} ${status}`).toBeDefined();
+          for (const code of codes ?? []) {
+            expect(isErrorCode(code), `${method} ${path} ${status}: ${code}`).toBe(true);
+            if (isErrorCode(code)) expect(ERROR_CODES[code].status, `${method} ${path} ${code}`).toBe(Number(status));
+          }
+          checked += 1;
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(100);
+  });
+
+  it("maps each node type to its variant, in answers and in what authors send", () => {
+    const mapping = (name: string) =>
+      (document.components.schemas[name]?.discriminator as { mapping?: object })?.mapping;
+    expect(mapping("Node")).toEqual({
+      question: "#/components/schemas/QuestionNode",
+      action: "#/components/schemas/ActionNode",
+      solution: "#/components/schemas/SolutionNode",
+    });
+    expect(mapping("NodeInput")).toEqual({
+      question: "#/components/schemas/QuestionNodeInput",
+      action: "#/components/schemas/ActionNodeInput",
+      solution: "#/components/schemas/SolutionNodeInput",
+    });
+  });
+
+  it("spells a solution's outcome as a session's in answers, and still takes the old spelling in", () => {
+    const answered = document.components.schemas.SolutionNode?.properties as Record<string, { enum?: string[] }>;
+    const sent = document.components.schemas.SolutionNodeInput?.properties as Record<string, { enum?: string[] }>;
+    const session = document.components.schemas.Session?.properties as Record<string, { enum?: unknown[] }>;
+    expect(answered.outcome?.enum).toEqual(["resolved", "escalated"]);
+    for (const outcome of answered.outcome?.enum ?? []) expect(session.outcome?.enum).toContain(outcome);
+    expect(sent.outcome?.enum).toEqual(["resolved", "escalated", "escalate"]);
+  });
+});
+
+describe("the one catalogue of error codes", () => {
+  it("is in the OpenAPI document's description and in the README, as generated from the contract", async () => {
+    const table = errorCatalogueMarkdown();
+    expect(table.split("\n")).toHaveLength(Object.keys(ERROR_CODES).length + 2);
+    expect(document.info.description).toContain(table);
+    const readme = await readFile(new URL("../../../README.md", import.meta.url), "utf8");
+    const section = readme.match(/<!-- error-codes:start[^>]*-->\n([\s\S]*?)\n<!-- error-codes:end -->/)?.[1];
+    // Cell by cell: the README's formatter pads the columns.
+    const cells = (markdown: string | undefined) =>
+      (markdown ?? "").split("\n").map((row) =>
+        row
+          .split("|")
+          .map((cell) => cell.trim().replace(/^-+$/, "---"))
+          .filter(Boolean),
+      );
+    expect(cells(section), "README's error-codes section; regenerate it from errorCatalogueMarkdown()").toEqual(
+      cells(table),
+    );
+  });
+});
