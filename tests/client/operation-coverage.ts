@@ -1,7 +1,7 @@
 /**
  * Which operations of the OpenAPI document a program called: an openapi-fetch middleware
- * records each request's method and path template (`GET /api/v1/trees/{id}`), and
- * `uncalled` compares them with the operations the document lists.
+ * records the method and path template (`GET /api/v1/trees/{id}`) of each call that was
+ * answered, and `operationsOf` lists the operations a document has, to compare with.
  */
 import type { Middleware } from "@tdt/api-client";
 
@@ -20,7 +20,7 @@ export function operationCoverage(): OperationCoverage {
   const called = new Set<OperationName>();
   return {
     middleware: {
-      onRequest({ request, schemaPath }) {
+      onResponse({ request, schemaPath }) {
         called.add(`${request.method.toUpperCase()} ${schemaPath}` as OperationName);
       },
     },
