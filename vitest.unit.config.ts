@@ -41,6 +41,7 @@ export default defineConfig({
       "services/trees/test/search-query.test.ts",
       "services/trees/test/validation.property.test.ts",
       "services/trees/test/validation.test.ts",
+      "tests/client/operation-coverage.test.ts",
       "tests/deploy/dockerfile.test.ts",
       "tests/faults/retry-policy.test.ts",
       "tests/scripts/exit-reason.test.ts",

@@ -72,4 +72,16 @@ describe("the typed client", () => {
     expect(output).toMatch(new RegExp(`^every route: ${documented.length} operations called, \\d+ checks passed\n$`));
     expect(code).toBe(0);
   }, 120_000);
+
+  it("exits 1 naming the first mismatch: here the admin's login, given a wrong password", async () => {
+    const { code, output } = await run(`${BIN}/tsx`, ["tests/client/every-route.ts", system.system.url], {
+      ...process.env,
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: "not-the-admin-password",
+    });
+    expect(output).toBe(
+      'every route: MISMATCH: login (form) as the admin: expected 200, got 401 {"detail":"invalid_credentials"}\n',
+    );
+    expect(code).toBe(1);
+  }, 120_000);
 });
