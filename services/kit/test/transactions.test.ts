@@ -22,7 +22,12 @@ afterAll(async () => {
   if (database) await dropDatabase(database.name);
 });
 
-/** Two transactions that lock `a` and `b` in opposite orders, each waiting until both hold their first row. */
+/**
+ * Two transactions that lock `a` and `b` in opposite orders, each waiting until both hold their
+ * first row. A run again (after Postgres aborted it) locks in the one order `a`, `b`: crossed again
+ * while the other still waits for its second row, it could deadlock a second time, and each
+ * deadlock here is meant to be the one this pair sets up.
+ */
 function crossedPair(begin: (work: (tx: TransactionSql) => Promise<void>) => Promise<void>) {
   let held = 0;
   let release: () => void = () => {};
@@ -33,11 +38,12 @@ function crossedPair(begin: (work: (tx: TransactionSql) => Promise<void>) => Pro
   const lockInOrder = (first: "a" | "b", second: "a" | "b") =>
     begin(async (tx) => {
       attempts[first] += 1;
-      await tx`update counters set value = value + 1 where name = ${first}`;
+      const order = attempts[first] === 1 ? [first, second] : ["a", "b"];
+      await tx`update counters set value = value + 1 where name = ${order[0]}`;
       held += 1;
       if (held === 2) release();
       await bothHold;
-      await tx`update counters set value = value + 1 where name = ${second}`;
+      await tx`update counters set value = value + 1 where name = ${order[1]}`;
     });
   return { attempts, run: Promise.allSettled([lockInOrder("a", "b"), lockInOrder("b", "a")]) };
 }

@@ -1,0 +1,564 @@
+/**
+ * A program that uses every operation of the TDT API the way a frontend would: through the
+ * generated types of `@tdt/api-client` and openapi-fetch, against a running system. Each call
+ * checks its status and some typed fields, a few check typed error codes, and at the end every
+ * operation the served OpenAPI document lists must have been called. Exits 1 on any mismatch.
+ *
+ *   ADMIN_EMAIL=… ADMIN_PASSWORD=… npx tsx tests/client/every-route.ts http://127.0.0.1:8000
+ *
+ * `npx tsc -p tests/client` type-checks it against the committed client; the typed-client
+ * system test does both. No API type is cast: the bodies are written as the contract types
+ * them (defaults left out, nodes narrowed by `type`, a TreeUpdate with its `version`).
+ */
+import { type ApiClient, createApiClient, type Schemas } from "@tdt/api-client";
+import {
+  answered,
+  check,
+  checksPassed,
+  equal,
+  invalid,
+  Mismatch,
+  noContent,
+  refused,
+  totalCount,
+} from "./expectations.js";
+import { type OperationName, operationCoverage, operationsOf } from "./operation-coverage.js";
+
+const baseUrl = process.argv[2];
+const { ADMIN_EMAIL: adminEmail, ADMIN_PASSWORD: adminPassword } = process.env;
+if (!baseUrl || !adminEmail || !adminPassword) {
+  console.error("usage: ADMIN_EMAIL=… ADMIN_PASSWORD=… tsx tests/client/every-route.ts <gateway base URL>");
+  process.exit(2);
+}
+const firstAdmin = { email: adminEmail, password: adminPassword };
+
+const coverage = operationCoverage();
+
+/** A client for one caller, as a frontend keeps one per signed-in user. */
+function clientFor(accessToken?: string): ApiClient {
+  const client = createApiClient({
+    baseUrl,
+    headers: accessToken ? { authorization: `Bearer ${accessToken}` } : {},
+  });
+  client.use(coverage.middleware);
+  return client;
+}
+
+const anonymous = clientFor();
+const unique = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+
+/** The gateway's own endpoints: liveness, readiness and the signing keys. */
+async function gatewayEndpoints(): Promise<void> {
+  const health = answered(await anonymous.GET("/health"), 200, "GET /health");
+  equal(health.status, "ok", "health status");
+
+  const ready = answered(await anonymous.GET("/ready"), 200, "GET /ready");
+  // `degraded` is a true answer too when a health check misses its short deadline on a busy machine.
+  check(ready.status === "ready" || ready.status === "degraded", `readiness: ${ready.status}`);
+  equal(
+    Object.keys(ready.services ?? {})
+      .sort()
+      .join(","),
+    "auth,sessions,trees",
+    "the services /ready reports",
+  );
+
+  const jwks = answered(await anonymous.GET("/.well-known/jwks.json"), 200, "GET /.well-known/jwks.json");
+  check(jwks.keys.length > 0 && jwks.keys.every((key) => key.kid.length > 0), "the JWKS has keys with a kid");
+}
+
+interface Accounts {
+  admin: ApiClient;
+  adminId: string;
+  engineer: ApiClient;
+  engineerId: string;
+  technician: ApiClient;
+  technicianTokens: Schemas["TokenPair"];
+}
+
+const password = "correct-horse-battery";
+
+async function register(label: string): Promise<Schemas["User"]> {
+  const email = `${label}-${unique}@example.com`;
+  const user = answered(
+    await anonymous.POST("/api/v1/auth/register", { body: { email, password, full_name: `A ${label}` } }),
+    201,
+    `register ${label}`,
+  );
+  equal(user.email, email, "registered email");
+  equal(user.role, "technician", "a self-registered user's role");
+  return user;
+}
+
+async function loginJson(email: string, secret: string): Promise<Schemas["TokenPair"]> {
+  const tokens = answered(
+    await anonymous.POST("/api/v1/auth/login/json", { body: { email, password: secret } }),
+    200,
+    `login/json ${email}`,
+  );
+  equal(tokens.token_type, "bearer", "token type");
+  return tokens;
+}
+
+async function accounts(): Promise<Accounts> {
+  // The admin logs in with the OAuth2 password form, as Swagger UI's Authorize does.
+  const adminTokens = answered(
+    await anonymous.POST("/api/v1/auth/login", {
+      body: { username: firstAdmin.email, password: firstAdmin.password, grant_type: "password" },
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    }),
+    200,
+    "login (form) as the admin",
+  );
+  check(adminTokens.expires_in > 0, "the access token's lifetime is positive");
+  const admin = clientFor(adminTokens.access_token);
+  const adminUser = answered(await admin.GET("/api/v1/auth/me"), 200, "GET /me as the admin");
+  equal(adminUser.role, "admin", "the admin's role");
+
+  const technicianUser = await register("technician");
+  refused(
+    await anonymous.POST("/api/v1/auth/register", {
+      body: { email: technicianUser.email, password, full_name: "Again" },
+    }),
+    409,
+    "email_already_registered",
+    "registering an email twice",
+  );
+  refused(
+    await anonymous.POST("/api/v1/auth/login/json", {
+      body: { email: technicianUser.email, password: "wrong-password" },
+    }),
+    401,
+    "invalid_credentials",
+    "login with a wrong password",
+  );
+  const technicianTokens = await loginJson(technicianUser.email, password);
+  const technician = clientFor(technicianTokens.access_token);
+  const me = answered(await technician.GET("/api/v1/auth/me"), 200, "GET /me");
+  equal(me.id, technicianUser.id, "who /me is");
+  refused(await anonymous.GET("/api/v1/auth/me"), 401, "not_authenticated", "GET /me without a token");
+
+  // Users (admin): list, promote one to engineer; nobody else may, and not on oneself.
+  const engineerUser = await register("engineer");
+  const users = await admin.GET("/api/v1/auth/users", { params: { query: { limit: 100 } } });
+  const listed = answered(users, 200, "GET /auth/users");
+  check(
+    listed.some((user) => user.id === engineerUser.id),
+    "the user list holds the new user",
+  );
+  check(totalCount(users.response) >= 3, "X-Total-Count counts the users");
+  refused(await technician.GET("/api/v1/auth/users"), 403, "forbidden", "a technician listing users");
+  const promoted = answered(
+    await admin.PATCH("/api/v1/auth/users/{id}", {
+      params: { path: { id: engineerUser.id } },
+      body: { role: "engineer" },
+    }),
+    200,
+    "PATCH a user's role",
+  );
+  equal(promoted.role, "engineer", "the promoted role");
+  refused(
+    await admin.PATCH("/api/v1/auth/users/{id}", {
+      params: { path: { id: adminUser.id } },
+      body: { is_active: false },
+    }),
+    409,
+    "cannot_change_own_account",
+    "an admin deactivating themself",
+  );
+  const engineer = clientFor((await loginJson(engineerUser.email, password)).access_token);
+
+  return { admin, adminId: adminUser.id, engineer, engineerId: engineerUser.id, technician, technicianTokens };
+}
+
+/** Refresh with an Idempotency-Key (a retry answers the same pair), list and revoke login sessions. */
+async function loginSessions(technicianTokens: Schemas["TokenPair"]): Promise<Schemas["TokenPair"]> {
+  const refresh = (refresh_token: string, key: string) =>
+    anonymous.POST("/api/v1/auth/refresh", {
+      params: { header: { "idempotency-key": key } },
+      body: { refresh_token },
+    });
+  const key = `refresh-${unique}`;
+  const renewed = answered(await refresh(technicianTokens.refresh_token, key), 200, "refresh");
+  check(renewed.refresh_token !== technicianTokens.refresh_token, "a refresh rotates the refresh token");
+  const retried = answered(await refresh(technicianTokens.refresh_token, key), 200, "refresh retried with its key");
+  equal(retried.refresh_token, renewed.refresh_token, "a retried refresh answers the same pair");
+
+  const technician = clientFor(renewed.access_token);
+  const me = answered(await technician.GET("/api/v1/auth/me"), 200, "GET /me after refresh");
+
+  // A second login (another device), then revoked from the first.
+  const other = await loginJson(me.email, password);
+  const sessions = answered(await technician.GET("/api/v1/auth/sessions"), 200, "GET /auth/sessions");
+  equal(sessions.length, 2, "login sessions after a second login");
+  const current = sessions.filter((session) => session.current);
+  equal(current.length, 1, "exactly one login session is the caller's");
+  const device = sessions.find((session) => !session.current);
+  check(device !== undefined, "the other device's login session is listed");
+  check(Date.parse(device.idle_expires_at) <= Date.parse(device.absolute_expires_at), "idle deadline ≤ absolute");
+  noContent(
+    await technician.DELETE("/api/v1/auth/sessions/{sid}", { params: { path: { sid: device.sid } } }),
+    "DELETE a login session",
+  );
+  refused(
+    await technician.DELETE("/api/v1/auth/sessions/{sid}", { params: { path: { sid: crypto.randomUUID() } } }),
+    404,
+    "not_found",
+    "DELETE an unknown login session",
+  );
+  refused(await refresh(other.refresh_token, `revoked-${unique}`), 401, "invalid_refresh_token", "refresh revoked");
+  return renewed;
+}
+
+async function sessionPolicy(admin: ApiClient, technician: ApiClient): Promise<void> {
+  const policy = answered(await admin.GET("/api/v1/auth/session-policy"), 200, "GET session-policy");
+  equal(policy.preset, "strict", "the default policy");
+  equal(policy.reuse_grace_seconds, 0, "strict's reuse grace");
+  refused(await technician.GET("/api/v1/auth/session-policy"), 403, "forbidden", "a technician reading the policy");
+
+  const standard = answered(
+    await admin.PUT("/api/v1/auth/session-policy", { body: { preset: "standard" } }),
+    200,
+    "PUT session-policy standard",
+  );
+  equal(standard.idle_max_seconds, 7 * 86_400, "standard's idle limit");
+  const custom = answered(
+    await admin.PUT("/api/v1/auth/session-policy", {
+      body: { preset: "custom", idle_max_seconds: 3_600, abs_max_seconds: 86_400, reuse_grace_seconds: 5 },
+    }),
+    200,
+    "PUT session-policy custom",
+  );
+  equal(custom.abs_max_seconds, 86_400, "custom's absolute limit");
+  answered(await admin.PUT("/api/v1/auth/session-policy", { body: { preset: "strict" } }), 200, "back to strict");
+}
+
+/** The tree the sessions run through; fields with defaults (description, a node's body) left out. */
+const printerTree: Schemas["TreeInput"] = {
+  title: `Printer does not print ${unique}`,
+  category: `Printers ${unique}`,
+  tags: ["laser", "office"],
+  status: "published",
+  root_node_id: "power",
+  nodes: [
+    {
+      id: "power",
+      type: "question",
+      title: "Is the power light on?",
+      body: "Look at the **front panel**.",
+      options: [
+        { id: "yes", label: "Yes", next: "paper" },
+        { id: "no", label: "No", next: "plug" },
+      ],
+    },
+    { id: "plug", type: "action", title: "Plug the printer in and switch it on", next: "power2" },
+    {
+      id: "power2",
+      type: "question",
+      title: "Is the power light on now?",
+      options: [
+        { id: "yes", label: "Yes", next: "paper" },
+        { id: "no", label: "No", next: "repair" },
+      ],
+    },
+    {
+      id: "paper",
+      type: "question",
+      title: "Is there paper in the tray?",
+      options: [
+        { id: "yes", label: "Yes", next: "toner" },
+        { id: "no", label: "No", next: "refill" },
+      ],
+    },
+    { id: "refill", type: "action", title: "Refill the paper tray", next: "refilled" },
+    { id: "refilled", type: "solution", title: "Paper refilled, printing resumed", outcome: "resolved" },
+    { id: "toner", type: "solution", title: "Replace the toner cartridge", outcome: "resolved" },
+    { id: "repair", type: "solution", title: "Send the printer for repair", outcome: "escalated" },
+  ],
+};
+
+/** Create, list, search, read, edit (and a stale edit), history, delete. Answers the printer tree. */
+async function trees({ admin, engineer, engineerId, technician }: Accounts): Promise<Schemas["Tree"]> {
+  const created = answered(await engineer.POST("/api/v1/trees", { body: printerTree }), 201, "POST /trees");
+  equal(created.version, 1, "a new tree's version");
+  equal(created.created_by, engineerId, "who created the tree");
+  equal(created.description, "", "the default description");
+
+  // No status: a new tree is a draft.
+  const draftBody: Schemas["TreeInput"] = {
+    title: `Scanner jams ${unique}`,
+    category: `Scanners ${unique}`,
+    root_node_id: "feed",
+    nodes: [{ id: "feed", type: "solution", title: "Clean the feed rollers", outcome: "resolved" }],
+  };
+  const draft = answered(await engineer.POST("/api/v1/trees", { body: draftBody }), 201, "POST a draft");
+  equal(draft.status, "draft", "the default status");
+
+  invalid(
+    await engineer.POST("/api/v1/trees", {
+      body: { ...draftBody, nodes: [{ id: "feed", type: "action", title: "Open the lid", next: "nowhere" }] },
+    }),
+    ["body", "nodes", 0, "next"],
+    "a tree whose next names no node",
+  );
+  refused(await technician.POST("/api/v1/trees", { body: printerTree }), 403, "forbidden", "a technician authoring");
+
+  const list = await technician.GET("/api/v1/trees", { params: { query: { category: printerTree.category } } });
+  const summaries = answered(list, 200, "GET /trees");
+  equal(summaries.length, 1, "trees in the printer category");
+  equal(summaries[0]?.node_count, printerTree.nodes.length, "the summary's node count");
+  equal(totalCount(list.response), 1, "X-Total-Count of the category");
+  const drafts = answered(
+    await engineer.GET("/api/v1/trees", { params: { query: { status: "draft", category: draftBody.category } } }),
+    200,
+    "GET /trees?status=draft",
+  );
+  equal(drafts[0]?.id, draft.id, "the engineer sees the draft");
+
+  const categories = answered(await technician.GET("/api/v1/trees/categories"), 200, "GET /trees/categories");
+  check(categories.includes(printerTree.category), "the categories hold the printer category");
+  check(!categories.includes(draftBody.category), "a technician does not see a draft's category");
+
+  const found = answered(
+    await technician.GET("/api/v1/trees/search", { params: { query: { q: `toner ${unique}`, limit: 5 } } }),
+    200,
+    "GET /trees/search",
+  );
+  equal(found[0]?.id, created.id, "the best match");
+
+  const tree = answered(
+    await technician.GET("/api/v1/trees/{id}", { params: { path: { id: created.id } } }),
+    200,
+    "GET /trees/{id}",
+  );
+  const root = tree.nodes.find((node) => node.id === tree.root_node_id);
+  check(root?.type === "question", "the root is a question");
+  equal(root.options.map((option) => option.label).join("/"), "Yes/No", "the root's answers");
+
+  const edit = (version: number, change_note: string): Schemas["TreeUpdate"] => ({
+    ...printerTree,
+    title: `${printerTree.title} (laser)`,
+    change_note,
+    version,
+  });
+  const updated = answered(
+    await engineer.PUT("/api/v1/trees/{id}", { params: { path: { id: created.id } }, body: edit(1, "Say laser") }),
+    200,
+    "PUT /trees/{id}",
+  );
+  equal(updated.version, 2, "the edited version");
+  refused(
+    await engineer.PUT("/api/v1/trees/{id}", { params: { path: { id: created.id } }, body: edit(1, "Stale") }),
+    409,
+    "version_conflict",
+    "an edit of a stale version",
+  );
+  const first = answered(
+    await technician.GET("/api/v1/trees/{id}", { params: { path: { id: created.id }, query: { version: 1 } } }),
+    200,
+    "GET /trees/{id}?version=1",
+  );
+  equal(first.title, printerTree.title, "version 1's title");
+
+  const versions = answered(
+    await engineer.GET("/api/v1/trees/{id}/versions", { params: { path: { id: created.id } } }),
+    200,
+    "GET /trees/{id}/versions",
+  );
+  equal(versions.map((version) => version.version).join(","), "2,1", "the history, newest first");
+  equal(versions[0]?.change_note, "Say laser", "the latest change note");
+
+  refused(
+    await engineer.DELETE("/api/v1/trees/{id}", { params: { path: { id: draft.id } } }),
+    403,
+    "forbidden",
+    "an engineer deleting",
+  );
+  noContent(await admin.DELETE("/api/v1/trees/{id}", { params: { path: { id: draft.id } } }), "DELETE /trees/{id}");
+  refused(
+    await engineer.GET("/api/v1/trees/{id}", { params: { path: { id: draft.id } } }),
+    404,
+    "not_found",
+    "a deleted tree",
+  );
+  return updated;
+}
+
+/** One session through answer, continue, back (and a stale retry), note, complete and every export. */
+async function sessions({ technician, engineer }: Accounts, tree: Schemas["Tree"]): Promise<void> {
+  refused(
+    await technician.POST("/api/v1/sessions", { body: { tree_id: crypto.randomUUID() } }),
+    404,
+    "not_found",
+    "a session of an unknown tree",
+  );
+  const started = answered(
+    await technician.POST("/api/v1/sessions", {
+      body: { tree_id: tree.id, context: { ticket: `INC-${unique}`, device: "LaserJet 4" } },
+    }),
+    201,
+    "POST /sessions",
+  );
+  equal(started.status, "in_progress", "a new session's status");
+  equal(started.tree_version, tree.version, "the pinned version");
+  equal(started.current_node.id, "power", "a session starts at the root");
+  equal(started.context.ticket, `INC-${unique}`, "the session's context");
+
+  const id = started.id;
+  const path = { params: { path: { id } } };
+  const step = (body: Schemas["StepOperation"]) => technician.PUT("/api/v1/sessions/{id}", { ...path, body });
+
+  let session = answered(await step({ op: "answer", node_id: "power", option_id: "no" }), 200, "answer");
+  equal(session.current_node.id, "plug", "after answering no");
+  equal(session.current_node.type, "action", "the plug node's type");
+  session = answered(await step({ op: "continue", node_id: "plug", note: "It was unplugged" }), 200, "continue");
+  equal(session.current_node.id, "power2", "after the action");
+  session = answered(await step({ op: "back" }), 200, "back");
+  equal(session.current_node.id, "plug", "back one step");
+  refused(
+    await step({ op: "answer", node_id: "power", option_id: "no" }),
+    409,
+    "stale_step",
+    "an answer to a node the session has left",
+  );
+  session = answered(await step({ op: "continue", node_id: "plug" }), 200, "continue again");
+  session = answered(await step({ op: "answer", node_id: "power2", option_id: "yes" }), 200, "answer power2");
+  invalid(
+    await step({ op: "answer", node_id: "paper", option_id: "maybe" }),
+    ["body", "option_id"],
+    "an unknown option",
+  );
+  session = answered(await step({ op: "answer", node_id: "paper", option_id: "no" }), 200, "answer paper");
+  session = answered(await step({ op: "continue", node_id: "refill" }), 200, "continue refill");
+  const reached = session.current_node;
+  check(reached.type === "solution", "the session reached a solution");
+  equal(reached.outcome, "resolved", "the solution's outcome");
+  session = answered(await step({ op: "note", notes: "Tray 2 was empty" }), 200, "note");
+  equal(session.notes, "Tray 2 was empty", "the notes");
+
+  const listed = await technician.GET("/api/v1/sessions", { params: { query: { status: "in_progress" } } });
+  check(
+    answered(listed, 200, "GET /sessions").some((item) => item.id === id),
+    "the technician's sessions hold the new one",
+  );
+  check(totalCount(listed.response) >= 1, "X-Total-Count of sessions");
+  const read = answered(await engineer.GET("/api/v1/sessions/{id}", path), 200, "GET /sessions/{id} as an engineer");
+  equal(read.steps.map((item) => item.node_id).join(">"), "power>plug>power2>paper>refill>refilled", "the path");
+
+  const completed = answered(
+    await technician.POST("/api/v1/sessions/{id}/complete", path),
+    200,
+    "POST /sessions/{id}/complete",
+  );
+  equal(completed.status, "completed", "the completed status");
+  equal(completed.outcome, "resolved", "the outcome defaults to the solution's");
+  check(completed.completed_at !== null, "completed_at is set");
+  refused(await technician.POST("/api/v1/sessions/{id}/complete", path), 409, "session_completed", "completing twice");
+  refused(await step({ op: "back" }), 409, "session_completed", "a step after completion");
+
+  await exports(technician, engineer, id, tree.title);
+  await escalation(technician, tree);
+}
+
+/** The report in every format: the format from the query, or from the body. */
+async function exports(technician: ApiClient, engineer: ApiClient, id: string, title: string): Promise<void> {
+  const attachment = (response: Response, extension: string) =>
+    check(
+      new RegExp(`^attachment; filename="[^"]+\\.${extension}"`).test(
+        response.headers.get("content-disposition") ?? "",
+      ),
+      `the ${extension} export is a download`,
+    );
+
+  const json = await technician.POST("/api/v1/sessions/{id}/export", {
+    params: { path: { id }, query: { format: "json" } },
+    parseAs: "text",
+  });
+  // The document describes every report as a file, so its JSON has no generated type.
+  const report = JSON.parse(answered(json, 200, "export json")) as { session?: { id?: string; tree_title?: string } };
+  equal(report.session?.id, id, "the JSON report's session");
+  equal(report.session?.tree_title, title, "the JSON report's tree title");
+  attachment(json.response, "json");
+
+  const markdown = await engineer.POST("/api/v1/sessions/{id}/export", {
+    params: { path: { id } },
+    body: { format: "markdown" },
+    parseAs: "text",
+  });
+  check(answered(markdown, 200, "export markdown").includes(title), "the Markdown report names the tree");
+  attachment(markdown.response, "md");
+
+  const csv = await technician.POST("/api/v1/sessions/{id}/export", {
+    params: { path: { id }, query: { format: "csv" } },
+    parseAs: "text",
+  });
+  check(answered(csv, 200, "export csv").split("\n").length > 6, "the CSV report has a row per step");
+  attachment(csv.response, "csv");
+
+  const pdf = await technician.POST("/api/v1/sessions/{id}/export", {
+    params: { path: { id }, query: { format: "pdf" } },
+    parseAs: "arrayBuffer",
+  });
+  const bytes = new Uint8Array(answered(pdf, 200, "export pdf"));
+  equal(new TextDecoder().decode(bytes.slice(0, 5)), "%PDF-", "the PDF's magic");
+  attachment(pdf.response, "pdf");
+}
+
+/** A session that ends at an escalating solution reports `escalated`. */
+async function escalation(technician: ApiClient, tree: Schemas["Tree"]): Promise<void> {
+  const started = answered(await technician.POST("/api/v1/sessions", { body: { tree_id: tree.id } }), 201, "start");
+  const path = { params: { path: { id: started.id } } };
+  const step = (body: Schemas["StepOperation"]) => technician.PUT("/api/v1/sessions/{id}", { ...path, body });
+  answered(await step({ op: "answer", node_id: "power", option_id: "no" }), 200, "answer power");
+  answered(await step({ op: "continue", node_id: "plug" }), 200, "continue plug");
+  answered(await step({ op: "answer", node_id: "power2", option_id: "no" }), 200, "answer power2");
+  const completed = answered(
+    await technician.POST("/api/v1/sessions/{id}/complete", { ...path, body: { notes: "Sent to the workshop" } }),
+    200,
+    "complete at the repair solution",
+  );
+  equal(completed.outcome, "escalated", "an escalating solution's outcome");
+}
+
+async function logout(technicianTokens: Schemas["TokenPair"], engineer: ApiClient): Promise<void> {
+  const technician = clientFor(technicianTokens.access_token);
+  noContent(
+    await technician.POST("/api/v1/auth/logout", { body: { refresh_token: technicianTokens.refresh_token } }),
+    "POST /auth/logout",
+  );
+  refused(
+    await anonymous.POST("/api/v1/auth/refresh", { body: { refresh_token: technicianTokens.refresh_token } }),
+    401,
+    "invalid_refresh_token",
+    "refresh after logout",
+  );
+  noContent(await engineer.POST("/api/v1/auth/logout", { params: { query: { all: true } } }), "logout ?all=true");
+}
+
+/** Every operation the running gateway documents, and which of them this run did not call. */
+async function uncalledOperations(): Promise<OperationName[]> {
+  const response = await fetch(`${baseUrl}/api/openapi.json`);
+  check(response.ok, `GET /api/openapi.json answered ${response.status}`);
+  const documented = operationsOf(await response.json());
+  check(documented.length > 0, "the document lists operations");
+  const called = coverage.called();
+  return documented.filter((operation) => !called.has(operation));
+}
+
+try {
+  await gatewayEndpoints();
+  const everyone = await accounts();
+  const renewed = await loginSessions(everyone.technicianTokens);
+  await sessionPolicy(everyone.admin, everyone.technician);
+  const tree = await trees(everyone);
+  await sessions(everyone, tree);
+  await logout(renewed, everyone.engineer);
+  const uncalled = await uncalledOperations();
+  if (uncalled.length > 0) {
+    throw new Mismatch(`operations of the document this program never called:\n  ${uncalled.join("\n  ")}`);
+  }
+  console.log(`every route: ${coverage.called().size} operations called, ${checksPassed()} checks passed`);
+} catch (error) {
+  console.error(error instanceof Mismatch ? `every route: MISMATCH: ${error.message}` : error);
+  process.exit(1);
+}
