@@ -1,6 +1,6 @@
 import { request as httpsRequest } from "node:https";
 import { verifierFromAuthService } from "@tdt/kit";
-import type { LoginRequest } from "@tdt/proto/tdt/auth/v1/auth";
+import type { LoginRequest, RefreshRequest } from "@tdt/proto/tdt/auth/v1/auth";
 import { type Certificates, makeCertificates } from "@tdt/test-support/certificates";
 import { freePort } from "@tdt/test-support/ports";
 import { testLogger } from "@tdt/test-support/silent-logger";
@@ -256,7 +256,7 @@ describe("the refresh-token cookie mode", () => {
       expect(response.json().refresh_token).toBeUndefined();
       expect(setCookies(response.headers["set-cookie"])).toHaveLength(2);
     }
-    expect(fake.callsOf("refresh").map((call) => call.request.refresh_token)).toEqual([
+    expect(fake.callsOf("refresh").map((call) => (call.request as RefreshRequest).refresh_token)).toEqual([
       "refresh-from-cookie",
       "refresh-from-cookie",
     ]);
