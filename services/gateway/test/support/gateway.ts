@@ -19,7 +19,13 @@ export interface TestGateway {
  */
 export async function startTestGateway(
   authPort: number,
-  options: { revocations?: RevocationList; trustProxy?: boolean; treesPort?: number; sessionsPort?: number } = {},
+  options: {
+    revocations?: RevocationList;
+    trustProxy?: boolean;
+    treesPort?: number;
+    sessionsPort?: number;
+    corsOrigins?: string[];
+  } = {},
 ): Promise<TestGateway> {
   const [treesPort, sessionsPort] = await Promise.all([
     options.treesPort ?? freePort(),
@@ -43,7 +49,7 @@ export async function startTestGateway(
     log,
     downstream,
     verifier,
-    corsOrigins: [],
+    corsOrigins: options.corsOrigins ?? [],
     ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
   });
   await app.ready();
