@@ -22,6 +22,7 @@ export default defineConfig({
       "services/gateway/test/schema-drift.test.ts",
       "services/gateway/test/sessions-routes.test.ts",
       "services/gateway/test/shutdown.test.ts",
+      "services/gateway/test/transport.test.ts",
       "services/gateway/test/trees-routes.test.ts",
       "services/gateway/test/web-app.test.ts",
       "services/kit/test/authorization.test.ts",

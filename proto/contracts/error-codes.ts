@@ -19,6 +19,10 @@ export const ERROR_CODES = {
     meaning: "The body's `Content-Type` is missing or not one the route reads.",
   },
   malformed_url: { status: 400, meaning: "The URL could not be decoded." },
+  form_file_not_accepted: {
+    status: 400,
+    meaning: "The multipart form has a file part; the route reads text fields only.",
+  },
   not_authenticated: { status: 401, meaning: "No access token was sent (`Authorization: Bearer …`)." },
   invalid_token: { status: 401, meaning: "The access token is not valid: signature, issuer, audience or type." },
   token_expired: { status: 401, meaning: "The access token has expired: refresh it." },
@@ -44,6 +48,10 @@ export const ERROR_CODES = {
     status: 403,
     meaning: "A cookie-mode request came from an origin that is neither the gateway's nor in CORS_ORIGINS.",
   },
+  token_transport_header_required: {
+    status: 403,
+    meaning: "The refresh cookie came without `X-Token-Transport: cookie`, which cookie mode requires (CSRF defence).",
+  },
   not_found: { status: 404, meaning: "Unknown, deleted, or not visible to the caller." },
   request_timeout: { status: 408, meaning: "The request was not received in time." },
   conflict: { status: 409, meaning: "The change conflicts with the current state." },
@@ -60,6 +68,7 @@ export const ERROR_CODES = {
   session_completed: { status: 409, meaning: "The session is completed and can no longer change." },
   session_abandoned: { status: 409, meaning: "The session was abandoned and can no longer change." },
   request_too_large: { status: 413, meaning: "The body is larger than 2 MB." },
+  form_too_large: { status: 413, meaning: "The form has more fields, or a longer field, than the route reads." },
   uri_too_long: { status: 414, meaning: "The URL or one of its path parameters is too long." },
   validation_error: {
     status: 422,

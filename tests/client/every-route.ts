@@ -171,6 +171,12 @@ async function accounts(): Promise<Accounts> {
   return { admin, adminId: adminUser.id, engineer, engineerId: engineerUser.id, technician, technicianTokens };
 }
 
+/** The refresh token of a pair in the JSON mode (no `X-Token-Transport: cookie`), where the body carries it. */
+function refreshTokenOf(pair: Schemas["TokenPair"]): string {
+  check(pair.refresh_token !== undefined, "a token pair in the JSON mode carries its refresh token");
+  return pair.refresh_token;
+}
+
 /** Refresh with an Idempotency-Key (a retry answers the same pair), list and revoke login sessions. */
 async function loginSessions(technicianTokens: Schemas["TokenPair"]): Promise<Schemas["TokenPair"]> {
   const refresh = (refresh_token: string, key: string) =>
@@ -179,9 +185,9 @@ async function loginSessions(technicianTokens: Schemas["TokenPair"]): Promise<Sc
       body: { refresh_token },
     });
   const key = `refresh-${unique}`;
-  const renewed = answered(await refresh(technicianTokens.refresh_token, key), 200, "refresh");
+  const renewed = answered(await refresh(refreshTokenOf(technicianTokens), key), 200, "refresh");
   check(renewed.refresh_token !== technicianTokens.refresh_token, "a refresh rotates the refresh token");
-  const retried = answered(await refresh(technicianTokens.refresh_token, key), 200, "refresh retried with its key");
+  const retried = answered(await refresh(refreshTokenOf(technicianTokens), key), 200, "refresh retried with its key");
   equal(retried.refresh_token, renewed.refresh_token, "a retried refresh answers the same pair");
 
   const technician = clientFor(renewed.access_token);
@@ -206,7 +212,7 @@ async function loginSessions(technicianTokens: Schemas["TokenPair"]): Promise<Sc
     "not_found",
     "DELETE an unknown login session",
   );
-  refused(await refresh(other.refresh_token, `revoked-${unique}`), 401, "invalid_refresh_token", "refresh revoked");
+  refused(await refresh(refreshTokenOf(other), `revoked-${unique}`), 401, "invalid_refresh_token", "refresh revoked");
   return renewed;
 }
 

@@ -412,11 +412,17 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Log in with the OAuth2 password form (`username` is the email) */
+        /**
+         * Log in with the OAuth2 password form (`username` is the email)
+         * @description Urlencoded, or multipart as a browser's `FormData` sends it (text fields only). With `X-Token-Transport: cookie` the refresh token is set as the HttpOnly cookie `tdt_refresh` (SameSite=Strict, Secure over TLS, sent only to refresh and logout) and left out of the body.
+         */
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description `cookie`: the refresh token travels in the HttpOnly cookie `tdt_refresh` (path-scoped to refresh and logout), never in a body. Absent or `json`: in the JSON bodies. */
+                    "x-token-transport"?: "cookie" | "json";
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -430,6 +436,22 @@ export interface paths {
                      *     }
                      */
                     "application/x-www-form-urlencoded": {
+                        username: string;
+                        password: string;
+                        /** @enum {string} */
+                        grant_type?: "password";
+                        scope?: string;
+                        client_id?: string;
+                        client_secret?: string;
+                    };
+                    /**
+                     * @example {
+                     *       "grant_type": "password",
+                     *       "username": "ada@example.com",
+                     *       "password": "correct horse battery"
+                     *     }
+                     */
+                    "multipart/form-data": {
                         username: string;
                         password: string;
                         /** @enum {string} */
@@ -454,6 +476,7 @@ export interface paths {
                  * @description The request could not be read
                  *
                  *     - `bad_request`: The request could not be read.
+                 *     - `form_file_not_accepted`: The multipart form has a file part; the route reads text fields only.
                  *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
                  *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
                  *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
@@ -470,7 +493,7 @@ export interface paths {
                          */
                         "application/json": {
                             /** @enum {string} */
-                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                            detail: "bad_request" | "form_file_not_accepted" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
                         };
                     };
                 };
@@ -496,8 +519,30 @@ export interface paths {
                     };
                 };
                 /**
+                 * @description Authenticated but not allowed
+                 *
+                 *     - `origin_not_allowed`: A cookie-mode request came from an origin that is neither the gateway's nor in CORS_ORIGINS.
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "origin_not_allowed"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "origin_not_allowed";
+                        };
+                    };
+                };
+                /**
                  * @description Body larger than 2 MB
                  *
+                 *     - `form_too_large`: The form has more fields, or a longer field, than the route reads.
                  *     - `request_too_large`: The body is larger than 2 MB.
                  */
                 413: {
@@ -507,12 +552,12 @@ export interface paths {
                     content: {
                         /**
                          * @example {
-                         *       "detail": "request_too_large"
+                         *       "detail": "form_too_large"
                          *     }
                          */
                         "application/json": {
                             /** @enum {string} */
-                            detail: "request_too_large";
+                            detail: "form_too_large" | "request_too_large";
                         };
                     };
                 };
@@ -607,11 +652,17 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Log in with a JSON body */
+        /**
+         * Log in with a JSON body
+         * @description With `X-Token-Transport: cookie` the refresh token is set as the HttpOnly cookie `tdt_refresh` (SameSite=Strict, Secure over TLS, sent only to refresh and logout) and left out of the body.
+         */
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description `cookie`: the refresh token travels in the HttpOnly cookie `tdt_refresh` (path-scoped to refresh and logout), never in a body. Absent or `json`: in the JSON bodies. */
+                    "x-token-transport"?: "cookie" | "json";
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -681,6 +732,27 @@ export interface paths {
                         "application/json": {
                             /** @enum {string} */
                             detail: "invalid_credentials";
+                        };
+                    };
+                };
+                /**
+                 * @description Authenticated but not allowed
+                 *
+                 *     - `origin_not_allowed`: A cookie-mode request came from an origin that is neither the gateway's nor in CORS_ORIGINS.
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "origin_not_allowed"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "origin_not_allowed";
                         };
                     };
                 };
@@ -799,17 +871,22 @@ export interface paths {
         /**
          * Trade a refresh token for a new pair (the old one is consumed)
          * @description Send an `Idempotency-Key` (1–128 visible ASCII characters, new for each refresh) to make a retry safe: the same key with the same refresh token within 60 s answers the same pair, where a second use of the token would otherwise count as reuse and end the login session.
+         *
+         *     In cookie mode (`X-Token-Transport: cookie`) send no body (or `{}`): the token comes from the cookie `tdt_refresh`, and the new one replaces it. Two tabs must not refresh at once (README, browser apps).
          */
         post: {
             parameters: {
                 query?: never;
                 header?: {
                     "idempotency-key"?: string;
+                    /** @description `cookie`: the refresh token travels in the HttpOnly cookie `tdt_refresh` (path-scoped to refresh and logout), never in a body. Absent or `json`: in the JSON bodies. */
+                    "x-token-transport"?: "cookie" | "json";
                 };
                 path?: never;
                 cookie?: never;
             };
-            requestBody: {
+            /** @description Required in JSON mode; none in cookie mode. */
+            requestBody?: {
                 content: {
                     /**
                      * @example {
@@ -817,8 +894,8 @@ export interface paths {
                      *     }
                      */
                     "application/json": {
-                        refresh_token: string;
-                    };
+                        refresh_token?: string;
+                    } | null;
                 };
             };
             responses: {
@@ -875,6 +952,224 @@ export interface paths {
                         "application/json": {
                             /** @enum {string} */
                             detail: "invalid_refresh_token" | "session_expired_absolute" | "session_expired_idle";
+                        };
+                    };
+                };
+                /**
+                 * @description Authenticated but not allowed
+                 *
+                 *     - `origin_not_allowed`: A cookie-mode request came from an origin that is neither the gateway's nor in CORS_ORIGINS.
+                 *     - `token_transport_header_required`: The refresh cookie came without `X-Token-Transport: cookie`, which cookie mode requires (CSRF defence).
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "origin_not_allowed"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "origin_not_allowed" | "token_transport_header_required";
+                        };
+                    };
+                };
+                /**
+                 * @description Body larger than 2 MB
+                 *
+                 *     - `request_too_large`: The body is larger than 2 MB.
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "request_too_large"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "request_too_large";
+                        };
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
+                    };
+                };
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End the caller's login session (`all=true`: every session of the caller)
+         * @description The body is optional; a refresh token given in it is consumed too. In cookie mode (`X-Token-Transport: cookie`) the cookie's refresh token is consumed and both cookies are cleared.
+         */
+        post: {
+            parameters: {
+                query?: {
+                    all?: boolean;
+                };
+                header?: {
+                    /** @description `cookie`: the refresh token travels in the HttpOnly cookie `tdt_refresh` (path-scoped to refresh and logout), never in a body. Absent or `json`: in the JSON bodies. */
+                    "x-token-transport"?: "cookie" | "json";
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    /**
+                     * @example {
+                     *       "refresh_token": "eyJhbGciOiJFUzI1NiIsImtpZCI6IjEifQ.eyJzaWQiOiI1ZTZmIn0.c2lnbmF0dXJl"
+                     *     }
+                     */
+                    "application/json": {
+                        refresh_token?: string;
+                    } | null;
+                };
+            };
+            responses: {
+                /** @description Done */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /**
+                 * @description The request could not be read
+                 *
+                 *     - `bad_request`: The request could not be read.
+                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "bad_request"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                        };
+                    };
+                };
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+                 *     - `token_expired`: The access token has expired: refresh it.
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "invalid_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                        };
+                    };
+                };
+                /**
+                 * @description Authenticated but not allowed
+                 *
+                 *     - `origin_not_allowed`: A cookie-mode request came from an origin that is neither the gateway's nor in CORS_ORIGINS.
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "origin_not_allowed"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "origin_not_allowed";
                         };
                     };
                 };
@@ -1058,178 +1353,6 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/auth/logout": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * End the caller's login session (`all=true`: every session of the caller)
-         * @description The body is optional; a refresh token given in it is consumed too.
-         */
-        post: {
-            parameters: {
-                query?: {
-                    all?: boolean;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: {
-                content: {
-                    /**
-                     * @example {
-                     *       "refresh_token": "eyJhbGciOiJFUzI1NiIsImtpZCI6IjEifQ.eyJzaWQiOiI1ZTZmIn0.c2lnbmF0dXJl"
-                     *     }
-                     */
-                    "application/json": {
-                        refresh_token?: string;
-                    } | null;
-                };
-            };
-            responses: {
-                /** @description Done */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /**
-                 * @description The request could not be read
-                 *
-                 *     - `bad_request`: The request could not be read.
-                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
-                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
-                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
-                 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "bad_request"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
-                        };
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
-                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
-                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
-                 *     - `token_expired`: The access token has expired: refresh it.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
-                        };
-                    };
-                };
-                /**
-                 * @description Body larger than 2 MB
-                 *
-                 *     - `request_too_large`: The body is larger than 2 MB.
-                 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "request_too_large"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "request_too_large";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
         delete?: never;
         options?: never;
         head?: never;
@@ -4612,7 +4735,8 @@ export interface components {
          */
         TokenPair: {
             access_token: string;
-            refresh_token: string;
+            /** @description Absent in cookie mode (`X-Token-Transport: cookie`): it is then in the cookie `tdt_refresh` */
+            refresh_token?: string;
             /** @enum {string} */
             token_type: "bearer";
             /** @description Lifetime of the access token in seconds */

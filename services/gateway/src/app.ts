@@ -1,14 +1,16 @@
 import cors from "@fastify/cors";
-import helmet from "@fastify/helmet";
 import { type AccessTokenVerifier, AppError, inputProblems, type Logger, requestIdFrom } from "@tdt/kit";
 import type { ErrorCode } from "@tdt/proto/contracts/error-codes";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from "fastify";
+import { requireBodiesWhereNeeded } from "./body-presence.js";
 import { clientErrorHandler, frameworkErrorHandler } from "./client-errors.js";
+import { corsOptionsOf, originPolicyOf } from "./cors-policy.js";
 import { reportUndeclaredErrors } from "./declared-errors.js";
 import { registerDocs } from "./docs.js";
 import type { Downstream } from "./downstream.js";
 import { downstreamOfUrl, watchDownstream } from "./downstream-health.js";
 import { httpErrorOf } from "./http-errors.js";
+import type { HttpsFiles } from "./https-setting.js";
 import { parseJsonBodies } from "./json-body.js";
 import { authRoutes } from "./routes/auth.js";
 import { healthRoutes } from "./routes/health.js";
@@ -20,6 +22,7 @@ import { AUTH_SCHEMAS } from "./schemas/auth.js";
 import { ValidationErrorSchema } from "./schemas/errors.js";
 import { SESSION_SCHEMAS } from "./schemas/sessions.js";
 import { TREE_SCHEMAS } from "./schemas/trees.js";
+import { registerSecurityHeaders } from "./transport-security.js";
 import { problemsFromSchemaErrors } from "./validation.js";
 import { registerWebApp } from "./web.js";
 
@@ -33,6 +36,8 @@ export interface GatewayOptions {
   corsOrigins: string[];
   /** Take the client address from `X-Forwarded-For` (see TRUST_PROXY in config.ts). Default false. */
   trustProxy?: boolean;
+  /** Listen on https with this certificate and key (GATEWAY_TLS_*_FILE); default plain HTTP. */
+  https?: HttpsFiles;
   /** The built web app (services/web/dist) to serve at `/`; none: `/` is a 404. */
   webRoot?: string;
 }
@@ -59,7 +64,9 @@ export const API_ROUTES = [
 
 /** The gateway as a fastify app, without listening: main.ts listens, tests inject. */
 export async function buildGateway(options: GatewayOptions): Promise<FastifyInstance> {
+  // With a certificate fastify serves https; the app is the same either way (hence the cast).
   const app = Fastify({
+    ...(options.https ? { https: options.https } : {}),
     // "/api/v1/trees/" is "/api/v1/trees": clients and proxies differ on the final slash.
     routerOptions: { ignoreTrailingSlash: true },
     loggerInstance: options.log as FastifyBaseLogger,
@@ -73,7 +80,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     clientErrorHandler,
     // fastify's own drain answer has its own body; the hook below answers {detail} instead.
     return503OnClosing: false,
-  });
+  }) as unknown as FastifyInstance;
 
   // preClose runs once fastify has begun closing: requests still arriving on open connections
   // (a slow request keeps the server closing) get a {detail} 503, and Connection: close from fastify.
@@ -101,6 +108,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   });
   reportUndeclaredErrors(app);
   parseJsonBodies(app);
+  requireBodiesWhereNeeded(app);
   // Before the schemas: a NUL character cannot be stored anywhere behind us, so it is refused at
   // the exact field (or key) it came in; the services refuse it too, for callers that skip the gateway.
   app.addHook("preValidation", async (request) => {
@@ -119,24 +127,9 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     );
   });
 
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        // Swagger UI and ReDoc run inline bootstrap code and ReDoc starts a blob worker.
-        scriptSrc: ["'self'", "'unsafe-inline'"],
-        styleSrc: ["'self'", "'unsafe-inline'", "https:"],
-        imgSrc: ["'self'", "data:", "https:"],
-        fontSrc: ["'self'", "https:", "data:"],
-        workerSrc: ["'self'", "blob:"],
-      },
-    },
-  });
-  await app.register(cors, {
-    origin: options.corsOrigins.includes("*") ? true : options.corsOrigins,
-    exposedHeaders: ["x-request-id", "x-total-count", "retry-after", "content-disposition"],
-    credentials: false,
-  });
+  await registerSecurityHeaders(app);
+  const origins = originPolicyOf(options.corsOrigins);
+  await app.register(cors, corsOptionsOf(origins));
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {
@@ -163,7 +156,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   await registerWebApp(app, options.webRoot);
   await app.register(healthRoutes, { health });
   for (const { plugin, prefix } of API_ROUTES) {
-    await app.register(plugin, { prefix, downstream: options.downstream, verifier: options.verifier });
+    await app.register(plugin, { prefix, downstream: options.downstream, verifier: options.verifier, origins });
   }
   return app;
 }

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ConfigError, DEFAULT_PORTS, env, grpcTlsSetting, type Setting, shared } from "@tdt/kit";
+import { httpsSetting } from "./https-setting.js";
 
 /** The web app as `npm run build` leaves it beside the gateway in this repository. */
 const builtWebApp = fileURLToPath(new URL("../../web/dist", import.meta.url));
@@ -21,6 +22,8 @@ const webRootSetting: Setting<string | undefined> = {
 export const gatewayConfig = {
   port: env.port("GATEWAY_PORT", DEFAULT_PORTS.gateway),
   host: env.string("GATEWAY_HOST", "0.0.0.0"),
+  /** GATEWAY_TLS_CERT_FILE and GATEWAY_TLS_KEY_FILE: listen on https (HSTS and upgrades then go out). */
+  https: httpsSetting,
   authAddress: shared.authAddress,
   jwksCacheDir: shared.jwksCacheDir,
   treesAddress: shared.treesAddress,
@@ -40,7 +43,10 @@ export const gatewayConfig = {
   grpcDeadlineMs: shared.grpcDeadlineMs,
   /** Mutual TLS to auth, trees and sessions: the gateway's certificate (CN gateway) and the CA. */
   grpcTls: grpcTlsSetting,
-  /** Origins allowed by CORS, comma-separated; "*" allows any; empty allows none. */
+  /**
+   * Origins allowed by CORS, comma-separated: each with credentials (cookie mode). "*" lets any
+   * other origin read answers, never with credentials (cors-policy.ts); empty allows none.
+   */
   corsOrigins: env.list("CORS_ORIGINS", []),
   /** The folder of the web app served at `/` (services/web/dist when built); empty serves none. */
   webRoot: webRootSetting,

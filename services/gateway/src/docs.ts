@@ -19,6 +19,9 @@ const REDOC_PAGE = `<!doctype html>
 </html>
 `;
 
+/** The OAuth2 password form's route (routes/auth.ts), as a path on the gateway's own origin. */
+export const OAUTH2_TOKEN_URL = "/api/v1/auth/login";
+
 interface Operation {
   requestBody?: { required?: boolean; content?: Record<string, { schema?: { type?: unknown } }> };
 }
@@ -86,7 +89,15 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
           errorCatalogueMarkdown(),
       },
       components: {
-        securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
+        securitySchemes: {
+          // Swagger UI's Authorize logs in with email and password through the OAuth2 form route.
+          oauth2: {
+            type: "oauth2",
+            description: "Log in with your email as the username; the access token is then sent as a bearer token.",
+            flows: { password: { tokenUrl: OAUTH2_TOKEN_URL, scopes: {} } },
+          },
+          bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" },
+        },
       },
     },
   });

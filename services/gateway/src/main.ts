@@ -25,6 +25,7 @@ const app = await buildGateway({
   verifier,
   corsOrigins: config.corsOrigins,
   trustProxy: config.trustProxy,
+  ...(config.https ? { https: config.https } : {}),
   webRoot: config.webRoot,
 });
 

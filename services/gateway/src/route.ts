@@ -51,7 +51,7 @@ export interface RouteSpec<C extends Client, M extends RpcOf<C>, R extends objec
   response?: object;
   /** A list: `X-Total-Count` carries the answer's `total`, counting these (e.g. "matching trees"). */
   total?: Call<C, M>["response"] extends { total: number } ? string : never;
-  /** The success body made from the RPC's answer (default: the answer itself); may set headers. */
+  /** The success body made from the RPC's answer (default: the answer itself); may set headers (and cookies, also for a 204). */
   send?: (answer: Call<C, M>["response"], reply: FastifyReply, request: FastifyRequest<R>) => unknown;
   /** The route's own `detail` codes, beyond those its guard, input and RPC imply (see impliedErrors). */
   errors?: readonly ErrorCode[];
@@ -140,7 +140,10 @@ export function routesOf(group: RouteGroup) {
         const answer = await call.call(group.downstream[spec.rpc.client], spec.request(typed), callOptionsOf(request));
         if (spec.total) reply.header("x-total-count", String((answer as { total: number }).total));
         reply.code(status);
-        if (status === 204) return reply.send();
+        if (status === 204) {
+          spec.send?.(answer, reply, typed);
+          return reply.send();
+        }
         return reply.send(spec.send ? spec.send(answer, reply, typed) : answer);
       },
     });

@@ -531,9 +531,16 @@ describe("the OpenAPI document", () => {
     expect(me?.tags).toEqual(["auth"]);
     type WithBody = { requestBody: { required: boolean; content: object } };
     const login = spec.paths["/api/v1/auth/login"]?.post as unknown as WithBody;
-    expect(Object.keys(login.requestBody.content)).toEqual(["application/x-www-form-urlencoded"]);
+    // What an OAuth2 client sends, and what a browser's FormData sends.
+    expect(Object.keys(login.requestBody.content)).toEqual([
+      "application/x-www-form-urlencoded",
+      "multipart/form-data",
+    ]);
     const logout = spec.paths["/api/v1/auth/logout"]?.post as unknown as WithBody;
     expect(logout.requestBody.required).toBe(false);
+    // Cookie mode sends no body to refresh.
+    const refreshBody = spec.paths["/api/v1/auth/refresh"]?.post as unknown as WithBody;
+    expect(refreshBody.requestBody.required).toBe(false);
   });
 });
 

@@ -304,7 +304,8 @@ describe("a route declared with routesOf", () => {
         ];
       }),
     );
-    const bearer = [{ bearer: [] }];
+    // Either the OAuth2 password login (Swagger UI's Authorize) or a pasted bearer token.
+    const bearer = [{ oauth2: [] }, { bearer: [] }];
     expect(documented).toEqual({
       "GET /users": { security: bearer, tags: ["test"], statuses: ["200", "401", "403", "422", "503", "504"] },
       "POST /trees": {

@@ -9,17 +9,32 @@ import type {
   SetSessionPolicyRequest,
   UpdateUserRequest,
 } from "@tdt/proto/tdt/auth/v1/auth";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { type OriginPolicy, originPolicyOf } from "../cors-policy.js";
 import { type Downstream, present } from "../downstream.js";
+import { HttpError } from "../http-errors.js";
+import { readMultipartForms } from "../multipart-form.js";
 import { acceptEmptyJsonBody } from "../optional-json-body.js";
 import { routesOf } from "../route.js";
 import { PRESETS } from "../schemas/auth.js";
 import { bounds, PAGE_PARAMETERS, ref, uuid } from "../schemas/common.js";
 import { EXAMPLES } from "../schemas/examples.js";
+import {
+  acceptTokenCookies,
+  type CookiePaths,
+  clearTokenCookies,
+  deliverTokens,
+  inCookieMode,
+  refreshTokenFromCookie,
+  refreshTokenOf,
+  TOKEN_TRANSPORT_PROPERTY,
+} from "../token-cookie.js";
 
 export interface AuthRoutesOptions {
   downstream: Downstream;
   verifier: AccessTokenVerifier;
+  /** Who else may use the refresh-token cookie mode (token-cookie.ts); default: the gateway's own origin only. */
+  origins?: OriginPolicy;
 }
 
 /** The bounds are the contract's (auth.proto's field options), which the auth service enforces too. */
@@ -27,13 +42,24 @@ const email = { type: "string", ...bounds("tdt.auth.v1.LoginRequest", "email") }
 /** Login takes any stored password; the 8–128 rule is for choosing one. */
 const loginPassword = { type: "string", ...bounds("tdt.auth.v1.LoginRequest", "password") } as const;
 const refreshToken = { type: "string", ...bounds("tdt.auth.v1.RefreshRequest", "refresh_token") } as const;
+/** The header that opts a request in to the refresh-token cookie mode. */
+const TOKEN_TRANSPORT_HEADERS = { type: "object", properties: TOKEN_TRANSPORT_PROPERTY } as const;
+const COOKIE_MODE =
+  "With `X-Token-Transport: cookie` the refresh token is set as the HttpOnly cookie `tdt_refresh` " +
+  "(SameSite=Strict, Secure over TLS, sent only to refresh and logout) and left out of the body.";
+
 /** Both login routes: the same RPC, whichever way the credentials came; wrong ones are a 401. */
-const LOGIN = {
-  rpc: { client: "auth", method: "login" },
-  response: { description: "A new login session's token pair", ...ref("TokenPair") },
-  send: (answer: LoginResponse) => present(answer.tokens, "tokens"),
-  errors: ["invalid_credentials", "too_many_attempts"],
-} as const;
+function loginRoute(paths: CookiePaths) {
+  return {
+    rpc: { client: "auth", method: "login" },
+    description: COOKIE_MODE,
+    headers: TOKEN_TRANSPORT_HEADERS,
+    response: { description: "A new login session's token pair", ...ref("TokenPair") },
+    send: (answer: LoginResponse, reply: FastifyReply, request: FastifyRequest) =>
+      deliverTokens(present(answer.tokens, "tokens"), request, reply, paths),
+    errors: ["invalid_credentials", "too_many_attempts", "origin_not_allowed"],
+  } as const;
+}
 
 /** Where a login comes from, recorded on the login session and used for rate limits. */
 function clientOf(request: FastifyRequest): ClientInfo {
@@ -41,8 +67,13 @@ function clientOf(request: FastifyRequest): ClientInfo {
 }
 
 /** SPEC §4.1 over the AuthService: each route calls the RPC of the same purpose. */
-export async function authRoutes(app: FastifyInstance, { downstream, verifier }: AuthRoutesOptions): Promise<void> {
+export async function authRoutes(
+  app: FastifyInstance,
+  { downstream, verifier, origins = originPolicyOf([]) }: AuthRoutesOptions,
+): Promise<void> {
   const route = routesOf({ tag: "auth", downstream, verifier });
+  const paths: CookiePaths = { refresh: `${app.prefix}/refresh`, logout: `${app.prefix}/logout` };
+  const LOGIN = loginRoute(paths);
 
   route(app, {
     method: "POST",
@@ -70,89 +101,160 @@ export async function authRoutes(app: FastifyInstance, { downstream, verifier }:
     errors: ["email_already_registered", "too_many_attempts"],
   });
 
-  // OAuth2 password form: its own scope, the only one that reads forms (and only forms).
-  await app.register(async (form) => {
-    form.removeContentTypeParser("application/json");
-    await form.register(formbody);
-    route(form, {
+  // The routes that hand out or take a refresh token: they read the cookie mode's cookie.
+  await app.register(async (tokens) => {
+    await acceptTokenCookies(tokens, origins);
+    // OAuth2 password form: its own scope, the only one that reads forms (and only forms).
+    await tokens.register(async (form) => {
+      form.removeContentTypeParser("application/json");
+      await form.register(formbody);
+      readMultipartForms(form);
+      route(form, {
+        ...LOGIN,
+        method: "POST",
+        url: "/login",
+        summary: "Log in with the OAuth2 password form (`username` is the email)",
+        description: `Urlencoded, or multipart as a browser's \`FormData\` sends it (text fields only). ${COOKIE_MODE}`,
+        consumes: ["application/x-www-form-urlencoded", "multipart/form-data"],
+        body: {
+          type: "object",
+          required: ["username", "password"],
+          additionalProperties: false,
+          properties: {
+            username: email,
+            password: loginPassword,
+            // What OAuth2 clients (Swagger UI's Authorize among them) send besides.
+            grant_type: { type: "string", enum: ["password"] },
+            scope: { type: "string", maxLength: 1024 },
+            client_id: { type: "string", maxLength: 256 },
+            client_secret: { type: "string", maxLength: 256 },
+          },
+          examples: [{ grant_type: "password", username: "ada@example.com", password: "correct horse battery" }],
+        },
+        request: (request: FastifyRequest<{ Body: { username: string; password: string } }>) => ({
+          email: request.body.username,
+          password: request.body.password,
+          client: clientOf(request),
+        }),
+        errors: [...LOGIN.errors, "form_file_not_accepted", "form_too_large"],
+      });
+    });
+
+    route(tokens, {
       ...LOGIN,
       method: "POST",
-      url: "/login",
-      summary: "Log in with the OAuth2 password form (`username` is the email)",
-      consumes: ["application/x-www-form-urlencoded"],
+      url: "/login/json",
+      summary: "Log in with a JSON body",
       body: {
         type: "object",
-        required: ["username", "password"],
+        required: ["email", "password"],
         additionalProperties: false,
-        properties: {
-          username: email,
-          password: loginPassword,
-          // What OAuth2 clients (Swagger UI's Authorize among them) send besides.
-          grant_type: { type: "string", enum: ["password"] },
-          scope: { type: "string", maxLength: 1024 },
-          client_id: { type: "string", maxLength: 256 },
-          client_secret: { type: "string", maxLength: 256 },
-        },
-        examples: [{ grant_type: "password", username: "ada@example.com", password: "correct horse battery" }],
+        properties: { email, password: loginPassword },
+        examples: [{ email: "ada@example.com", password: "correct horse battery" }],
       },
-      request: (request: FastifyRequest<{ Body: { username: string; password: string } }>) => ({
-        email: request.body.username,
-        password: request.body.password,
+      request: (request: FastifyRequest<{ Body: Omit<LoginRequest, "client"> }>) => ({
+        ...request.body,
         client: clientOf(request),
       }),
     });
-  });
 
-  route(app, {
-    ...LOGIN,
-    method: "POST",
-    url: "/login/json",
-    summary: "Log in with a JSON body",
-    body: {
-      type: "object",
-      required: ["email", "password"],
-      additionalProperties: false,
-      properties: { email, password: loginPassword },
-      examples: [{ email: "ada@example.com", password: "correct horse battery" }],
-    },
-    request: (request: FastifyRequest<{ Body: Omit<LoginRequest, "client"> }>) => ({
-      ...request.body,
-      client: clientOf(request),
-    }),
-  });
-
-  route(app, {
-    method: "POST",
-    url: "/refresh",
-    summary: "Trade a refresh token for a new pair (the old one is consumed)",
-    description:
-      "Send an `Idempotency-Key` (1–128 visible ASCII characters, new for each refresh) to make a retry safe: " +
-      "the same key with the same refresh token within 60 s answers the same pair, where a second use of the " +
-      "token would otherwise count as reuse and end the login session.",
-    rpc: { client: "auth", method: "refresh" },
-    headers: {
-      type: "object",
-      properties: {
-        "idempotency-key": {
-          type: "string",
-          ...bounds("tdt.auth.v1.RefreshRequest", "idempotency_key"),
-          pattern: "^[\\x21-\\x7e]+$",
+    // Refresh's body is optional (cookie mode sends none): its own scope reads an empty JSON body as none.
+    await tokens.register(async (scope) => {
+      acceptEmptyJsonBody(scope);
+      route(scope, {
+        method: "POST",
+        url: "/refresh",
+        summary: "Trade a refresh token for a new pair (the old one is consumed)",
+        description:
+          "Send an `Idempotency-Key` (1–128 visible ASCII characters, new for each refresh) to make a retry safe: " +
+          "the same key with the same refresh token within 60 s answers the same pair, where a second use of the " +
+          "token would otherwise count as reuse and end the login session.\n\n" +
+          "In cookie mode (`X-Token-Transport: cookie`) send no body (or `{}`): the token comes from the cookie " +
+          "`tdt_refresh`, and the new one replaces it. Two tabs must not refresh at once (README, browser apps).",
+        rpc: { client: "auth", method: "refresh" },
+        headers: {
+          type: "object",
+          properties: {
+            "idempotency-key": {
+              type: "string",
+              ...bounds("tdt.auth.v1.RefreshRequest", "idempotency_key"),
+              pattern: "^[\\x21-\\x7e]+$",
+            },
+            ...TOKEN_TRANSPORT_PROPERTY,
+          },
         },
-      },
-    },
-    body: {
-      type: "object",
-      required: ["refresh_token"],
-      additionalProperties: false,
-      properties: { refresh_token: refreshToken },
-      examples: [{ refresh_token: EXAMPLES.tokenPair.refresh_token }],
-    },
-    request: (
-      request: FastifyRequest<{ Body: Pick<RefreshRequest, "refresh_token">; Headers: { "idempotency-key"?: string } }>,
-    ) => ({ ...request.body, client: clientOf(request), idempotency_key: request.headers["idempotency-key"] }),
-    response: { description: "The new token pair", ...ref("TokenPair") },
-    send: (answer) => present(answer.tokens, "tokens"),
-    errors: ["invalid_refresh_token", "session_expired_idle", "session_expired_absolute"],
+        body: {
+          type: ["object", "null"],
+          additionalProperties: false,
+          properties: { refresh_token: refreshToken },
+          description: "Required in JSON mode; none in cookie mode.",
+          examples: [{ refresh_token: EXAMPLES.tokenPair.refresh_token }],
+        },
+        request: (
+          request: FastifyRequest<{
+            Body: Partial<Pick<RefreshRequest, "refresh_token">> | null;
+            Headers: { "idempotency-key"?: string };
+          }>,
+        ) => {
+          const token = refreshTokenOf(request, request.body?.refresh_token);
+          if (token === undefined) {
+            throw new HttpError(422, [{ loc: ["body", "refresh_token"], msg: "Field required", type: "missing" }]);
+          }
+          return {
+            refresh_token: token,
+            client: clientOf(request),
+            idempotency_key: request.headers["idempotency-key"],
+          };
+        },
+        response: { description: "The new token pair", ...ref("TokenPair") },
+        send: (answer, reply, request) => deliverTokens(present(answer.tokens, "tokens"), request, reply, paths),
+        errors: [
+          "invalid_refresh_token",
+          "session_expired_idle",
+          "session_expired_absolute",
+          "origin_not_allowed",
+          "token_transport_header_required",
+        ],
+      });
+    });
+
+    // Logout's body is optional: its own scope reads an empty JSON body as none.
+    await tokens.register(async (scope) => {
+      acceptEmptyJsonBody(scope);
+      route(scope, {
+        method: "POST",
+        url: "/logout",
+        summary: "End the caller's login session (`all=true`: every session of the caller)",
+        description:
+          "The body is optional; a refresh token given in it is consumed too. In cookie mode " +
+          "(`X-Token-Transport: cookie`) the cookie's refresh token is consumed and both cookies are cleared.",
+        rpc: { client: "auth", method: "logout" },
+        querystring: {
+          type: "object",
+          additionalProperties: false,
+          properties: { all: { type: "boolean", default: false } },
+        },
+        headers: TOKEN_TRANSPORT_HEADERS,
+        body: {
+          type: ["object", "null"],
+          additionalProperties: false,
+          properties: { refresh_token: refreshToken },
+          examples: [{ refresh_token: EXAMPLES.tokenPair.refresh_token }],
+        },
+        request: (
+          request: FastifyRequest<{ Body: { refresh_token?: string } | null; Querystring: { all: boolean } }>,
+        ) => ({
+          all: request.query.all,
+          refresh_token:
+            (inCookieMode(request) ? refreshTokenFromCookie(request) : undefined) ?? request.body?.refresh_token ?? "",
+        }),
+        status: 204,
+        send: (_answer, reply, request) => {
+          if (inCookieMode(request)) clearTokenCookies(request, reply, paths);
+        },
+        errors: ["origin_not_allowed"],
+      });
+    });
   });
 
   route(app, {
@@ -163,37 +265,6 @@ export async function authRoutes(app: FastifyInstance, { downstream, verifier }:
     request: () => ({}),
     response: { description: "The caller", ...ref("User") },
     send: (answer) => present(answer.user, "user"),
-  });
-
-  // Logout's body is optional: its own scope reads an empty JSON body as none.
-  await app.register(async (scope) => {
-    acceptEmptyJsonBody(scope);
-    route(scope, {
-      method: "POST",
-      url: "/logout",
-      summary: "End the caller's login session (`all=true`: every session of the caller)",
-      description: "The body is optional; a refresh token given in it is consumed too.",
-      rpc: { client: "auth", method: "logout" },
-      querystring: {
-        type: "object",
-        additionalProperties: false,
-        properties: { all: { type: "boolean", default: false } },
-      },
-      body: {
-        type: ["object", "null"],
-        additionalProperties: false,
-        properties: { refresh_token: refreshToken },
-        examples: [{ refresh_token: EXAMPLES.tokenPair.refresh_token }],
-      },
-      request: ({
-        query,
-        body,
-      }: FastifyRequest<{ Body: { refresh_token?: string } | null; Querystring: { all: boolean } }>) => ({
-        all: query.all,
-        refresh_token: body?.refresh_token ?? "",
-      }),
-      status: 204,
-    });
   });
 
   route(app, {

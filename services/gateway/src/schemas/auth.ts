@@ -27,10 +27,13 @@ export const TokenPairSchema = {
   $id: "TokenPair",
   type: "object",
   examples: [EXAMPLES.tokenPair],
-  required: ["access_token", "refresh_token", "token_type", "expires_in"],
+  required: ["access_token", "token_type", "expires_in"],
   properties: {
     access_token: { type: "string" },
-    refresh_token: { type: "string" },
+    refresh_token: {
+      type: "string",
+      description: "Absent in cookie mode (`X-Token-Transport: cookie`): it is then in the cookie `tdt_refresh`",
+    },
     token_type: { type: "string", enum: ["bearer"] },
     expires_in: { type: "integer", description: "Lifetime of the access token in seconds" },
   },

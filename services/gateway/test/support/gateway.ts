@@ -24,6 +24,7 @@ export async function startTestGateway(
     trustProxy?: boolean;
     treesPort?: number;
     sessionsPort?: number;
+    corsOrigins?: string[];
     /** The web app's folder, served at `/`. */
     webRoot?: string;
   } = {},
@@ -50,7 +51,7 @@ export async function startTestGateway(
     log,
     downstream,
     verifier,
-    corsOrigins: [],
+    corsOrigins: options.corsOrigins ?? [],
     ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
     webRoot: options.webRoot,
   });
