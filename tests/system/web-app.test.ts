@@ -186,6 +186,49 @@ describe("the web app", () => {
     expect(pageProblems).toEqual([]);
   });
 
+  it("keeps the refresh token in an HttpOnly cookie: a reload stays logged in, two tabs opening at once both do", async () => {
+    const technician = await newUser("Rita Reload");
+    const context = await browser.context();
+    const page = await context.newPage();
+    page.on("pageerror", (error) => pageProblems.push(error.message));
+    await page.goto(`${system.system.url}/#/sessions`);
+    await logIn(page, technician.email);
+    await page.waitForSelector("#sessions");
+
+    const refreshCookies = async () => (await context.cookies()).filter((cookie) => cookie.name === "tdt_refresh");
+    const cookies = await refreshCookies();
+    expect(cookies.map((cookie) => cookie.path).sort()).toEqual(["/api/v1/auth/logout", "/api/v1/auth/refresh"]);
+    for (const cookie of cookies) {
+      expect(cookie.httpOnly).toBe(true);
+      expect(cookie.sameSite).toBe("Strict");
+    }
+    // Nothing a script can read holds a token.
+    expect(await page.evaluate("document.cookie")).not.toContain("tdt_refresh");
+    expect(await page.evaluate("localStorage.length + sessionStorage.length")).toBe(0);
+
+    // A reload forgets the access token; the cookie logs the page back in where it was.
+    await page.reload();
+    await page.waitForSelector("#sessions");
+    expect(await page.isVisible("#logout")).toBe(true);
+
+    // Two tabs starting at once both log in from the one cookie. (The app serializes their
+    // refreshes with a Web Lock; whether the two would overlap without it is up to timing, so
+    // this shows that they coexist, not that the lock is needed.)
+    const second = await context.newPage();
+    await Promise.all([page.reload(), second.goto(`${system.system.url}/#/trees`)]);
+    await Promise.all([page.waitForSelector("#sessions"), second.waitForSelector("#tree-list .tree-item")]);
+    await page.click('a[href="#/trees"]');
+    await page.waitForSelector("#tree-list .tree-item");
+
+    // Logging out ends the login and its cookie: the other tab's reload meets the login form.
+    await page.click("#logout");
+    await page.waitForSelector("#login-form");
+    expect(await refreshCookies()).toEqual([]);
+    await second.reload();
+    await second.waitForSelector("#login-form");
+    expect(pageProblems).toEqual([]);
+  });
+
   it("lets an engineer map a tree, see a broken link at its node, fix, save and publish it for technicians", async () => {
     const engineer = await newUser("Eve Engineer", "engineer");
     const page = await openApp();

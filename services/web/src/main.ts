@@ -9,7 +9,7 @@ import { runSessionScreen } from "./screens/run-session.js";
 import { startSessionScreen } from "./screens/start-session.js";
 import { treeEditorScreen } from "./screens/tree-editor.js";
 import { treeListScreen } from "./screens/tree-list.js";
-import { isSignedIn, onSignedOut, signOut } from "./session.js";
+import { isSignedIn, onSignedOut, resume, signOut } from "./session.js";
 
 const main = document.getElementById("screen") as HTMLElement;
 const nav = document.getElementById("nav") as HTMLElement;
@@ -83,5 +83,16 @@ onSignedOut(() => {
   notice.className = "error";
   notice.hidden = false;
 });
-window.addEventListener("hashchange", render);
-render();
+/** A reload keeps the login: the refresh cookie gives this page a new access token. */
+async function start(): Promise<void> {
+  if (await resume().catch(() => false)) {
+    user = await api
+      .GET("/api/v1/auth/me")
+      .then(answerOf)
+      .catch(() => undefined);
+  }
+  window.addEventListener("hashchange", render);
+  render();
+}
+
+void start();

@@ -1,42 +1,48 @@
 /**
- * The login of this tab: the access token lives in memory only, and so does the refresh token
- * (JSON mode, until the gateway's cookie mode lets the browser keep it out of scripts' reach).
- * A call answered 401 gets one refresh and one retry; refreshes are serialized, so two calls
- * that expire together spend the refresh token once (the strict policy has no reuse grace).
+ * The login of this tab. The access token lives in memory only; the refresh token never reaches
+ * a script: in cookie mode (`X-Token-Transport: cookie`) the gateway keeps it in an HttpOnly,
+ * SameSite=Strict cookie scoped to the refresh and logout routes, so a reload logs back in from
+ * the cookie. A call answered 401 gets one refresh and one retry. Refreshes are serialized across
+ * this browser's tabs with the Web Locks API: they share the cookie, and under the strict policy
+ * (no reuse grace) two refreshes sending the same cookie would end the login session.
  */
 import { createApiClient } from "@tdt/api-client";
 import { answerOf } from "./api-error.js";
 
-/** Login, refresh and logout: without the token-adding fetch below. */
-const auth = createApiClient({ baseUrl: location.origin });
+/** Login, refresh and logout, in cookie mode, without the token-adding fetch below. */
+const auth = createApiClient({
+  baseUrl: location.origin,
+  credentials: "same-origin",
+  headers: { "X-Token-Transport": "cookie" },
+});
 
 let accessToken: string | undefined;
-let refreshToken: string | undefined;
 let refreshing: Promise<boolean> | undefined;
 const signedOutListeners: Array<() => void> = [];
 
 export const isSignedIn = () => accessToken !== undefined;
 
-/** Called when the login ends on its own (the refresh token expired or was revoked). */
+/** Called when the login ends on its own (the refresh cookie expired or was revoked). */
 export function onSignedOut(listener: () => void): void {
   signedOutListeners.push(listener);
 }
 
 export async function signIn(email: string, password: string): Promise<void> {
-  keep(answerOf(await auth.POST("/api/v1/auth/login/json", { body: { email, password } })));
+  accessToken = answerOf(await auth.POST("/api/v1/auth/login/json", { body: { email, password } })).access_token;
+}
+
+/** After a reload: an access token from the refresh cookie, if the login is still alive. */
+export function resume(): Promise<boolean> {
+  return refreshOnce();
 }
 
 export async function signOut(): Promise<void> {
   const token = accessToken;
-  const refresh = refreshToken;
-  forget();
+  accessToken = undefined;
   if (!token) return;
-  // The login session ends on the server too; a failure here (already expired) changes nothing.
+  // Ends the login session on the server and clears the cookie; a failure (already ended) changes nothing.
   await auth
-    .POST("/api/v1/auth/logout", {
-      headers: { authorization: `Bearer ${token}` },
-      body: refresh ? { refresh_token: refresh } : null,
-    })
+    .POST("/api/v1/auth/logout", { headers: { authorization: `Bearer ${token}` }, body: null })
     .catch(() => undefined);
 }
 
@@ -57,30 +63,29 @@ function withToken(request: Request, token: string | undefined): Request {
 }
 
 function refreshOnce(): Promise<boolean> {
-  refreshing ??= refresh().finally(() => {
+  refreshing ??= acrossTabs(refresh).finally(() => {
     refreshing = undefined;
   });
   return refreshing;
 }
 
+/**
+ * One refresh at a time in this browser. Web Locks need a secure context (https, or localhost);
+ * without them (plain http on another address) tabs refresh unserialized, as a lone tab does.
+ */
+function acrossTabs(task: () => Promise<boolean>): Promise<boolean> {
+  // (The lock resolves with the task's promise; `then` says so to the type checker.)
+  return navigator.locks ? navigator.locks.request("tdt-refresh", task).then((done) => done) : task();
+}
+
 async function refresh(): Promise<boolean> {
-  if (!refreshToken) return false;
-  const result = await auth.POST("/api/v1/auth/refresh", { body: { refresh_token: refreshToken } });
-  if (!result.data) {
-    forget();
-    for (const listener of signedOutListeners) listener();
-    return false;
+  const result = await auth.POST("/api/v1/auth/refresh", { body: {} });
+  if (result.data) {
+    accessToken = result.data.access_token;
+    return true;
   }
-  keep(result.data);
-  return true;
-}
-
-function keep(tokens: { access_token: string; refresh_token?: string }): void {
-  accessToken = tokens.access_token;
-  refreshToken = tokens.refresh_token;
-}
-
-function forget(): void {
+  const wasSignedIn = accessToken !== undefined;
   accessToken = undefined;
-  refreshToken = undefined;
+  if (wasSignedIn) for (const listener of signedOutListeners) listener();
+  return false;
 }
