@@ -82,6 +82,12 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     return503OnClosing: false,
   }) as unknown as FastifyInstance;
 
+  // First, so that every answer carries them, the early 503s below included: a page can read
+  // why its request failed only if the answer has its CORS headers.
+  await registerSecurityHeaders(app);
+  const origins = originPolicyOf(options.corsOrigins);
+  await app.register(cors, corsOptionsOf(origins));
+
   // preClose runs once fastify has begun closing: requests still arriving on open connections
   // (a slow request keeps the server closing) get a {detail} 503, and Connection: close from fastify.
   let closing = false;
@@ -96,6 +102,8 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   const health = watchDownstream(options.downstream);
   app.addHook("onClose", async () => health.stop());
   app.addHook("onRequest", async (request, reply) => {
+    // A preflight asks the gateway, not the service: a browser that gets no 204 never sends the request.
+    if (request.method === "OPTIONS") return;
     const name = downstreamOfUrl(request.url);
     if (name && health.isDown(name)) return reply.code(503).send({ detail: "service_unavailable" });
   });
@@ -126,10 +134,6 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
       "request",
     );
   });
-
-  await registerSecurityHeaders(app);
-  const origins = originPolicyOf(options.corsOrigins);
-  await app.register(cors, corsOptionsOf(origins));
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {

@@ -107,6 +107,30 @@ describe("CORS", () => {
   });
 });
 
+describe("CORS while a service is down", () => {
+  it("still answers the preflight, and the 503 itself carries CORS headers so a page can read why", async () => {
+    // Nothing listens at this gateway's sessions address: once the health checks say so, its routes answer 503.
+    const request = () =>
+      gateway.app.inject({
+        method: "GET",
+        url: "/api/v1/sessions",
+        headers: { origin: APP, authorization: `Bearer ${technician}` },
+      });
+    let answer = await request();
+    for (let tries = 0; answer.statusCode !== 503 && tries < 600; tries++) {
+      await new Promise((wake) => setTimeout(wake, 50));
+      answer = await request();
+    }
+    expect(answer.statusCode).toBe(503);
+    expect(answer.json()).toEqual({ detail: "service_unavailable" });
+    expect(answer.headers["access-control-allow-origin"]).toBe(APP);
+    expect(answer.headers["access-control-allow-credentials"]).toBe("true");
+    const response = await preflight(gateway.app, APP, "PUT");
+    expect(response.statusCode).toBe(204);
+    expect(response.headers["access-control-allow-origin"]).toBe(APP);
+  });
+});
+
 describe("security headers follow the transport", () => {
   const upgrades = (csp: unknown) => String(csp).includes("upgrade-insecure-requests");
 
