@@ -79,6 +79,12 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     return503OnClosing: false,
   }) as unknown as FastifyInstance;
 
+  // First, so that every answer carries them, also those of the hooks below that answer early
+  // (a preflight is answered here, even while a downstream service is down).
+  await registerSecurityHeaders(app);
+  const origins = originPolicyOf(options.corsOrigins);
+  await app.register(cors, corsOptionsOf(origins));
+
   // preClose runs once fastify has begun closing: requests still arriving on open connections
   // (a slow request keeps the server closing) get a {detail} 503, and Connection: close from fastify.
   let closing = false;
@@ -123,10 +129,6 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
       "request",
     );
   });
-
-  await registerSecurityHeaders(app);
-  const origins = originPolicyOf(options.corsOrigins);
-  await app.register(cors, corsOptionsOf(origins));
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {

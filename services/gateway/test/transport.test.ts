@@ -93,6 +93,21 @@ describe("CORS", () => {
     expect(answer.headers["access-control-allow-methods"]).toBeUndefined();
   });
 
+  it("answers a preflight, and gives an early error its CORS headers, while the service is down", async () => {
+    // No sessions service listens behind these gateways: once it is known down, routes answer 503 at once.
+    await expect
+      .poll(async () => (await gateway.app.inject({ method: "GET", url: "/api/v1/sessions" })).statusCode, {
+        timeout: 20_000,
+      })
+      .toBe(503);
+    const down = await gateway.app.inject({ method: "GET", url: "/api/v1/sessions", headers: { origin: APP } });
+    expect(down.statusCode).toBe(503);
+    expect(down.headers["access-control-allow-origin"]).toBe(APP);
+    const answer = await preflight(gateway.app, APP, "PUT");
+    expect(answer.statusCode).toBe(204);
+    expect(answer.headers["access-control-allow-origin"]).toBe(APP);
+  });
+
   it('under "*" lets any origin read answers but never with credentials; listed origins keep them', async () => {
     const any = await open.app.inject({ method: "GET", url: "/health", headers: { origin: OTHER } });
     expect(any.headers["access-control-allow-origin"]).toBe("*");
