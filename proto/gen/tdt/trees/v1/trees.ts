@@ -41,7 +41,10 @@ export enum TreeStatus {
   UNRECOGNIZED = -1,
 }
 
-/** What a solution node concludes. */
+/**
+ * What a solution node concludes, spelled as a session's outcome is (`escalated`). The trees
+ * service still reads the old spelling `escalate` in what it is sent, as `escalated`.
+ */
 export enum SolutionOutcome {
   SOLUTION_OUTCOME_UNSPECIFIED = 0,
   SOLUTION_OUTCOME_RESOLVED = 1,
