@@ -1,0 +1,32 @@
+/** Starts the one-process baseline as its own process on a free port and waits until it listens. */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { freePort } from "@tdt/test-support/ports";
+
+export interface RunningBaseline {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startBaseline(): Promise<RunningBaseline> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./server.ts", import.meta.url))], {
+    env: { ...process.env, PORT: String(port) },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`the baseline exited (${code}) before listening`)));
+    child.stdout.on("data", (chunk: Buffer) => {
+      if (chunk.toString().includes("listening")) resolve();
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill("SIGTERM");
+      await once(child, "exit");
+    },
+  };
+}

@@ -1,0 +1,251 @@
+/**
+ * Issue 12's yardstick: each hot path against TDT (through the gateway) and against the
+ * one-process baseline (bench/baseline), with the same data and the same load generator in one
+ * run, printed as one table:
+ *   npm run bench          (BENCH_SECONDS per measurement, default 6)
+ */
+import { readFileSync } from "node:fs";
+import { startSystemWithAdmin } from "@tdt/test-support/system";
+import { type RunningBaseline, startBaseline } from "./baseline/start.js";
+import { type LoadResult, load, printTable } from "./measure.js";
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 6);
+const READERS = 50; // the issue's 50 connections for the reads
+const WRITERS = 16; // and 16 clients for refresh and the session steps
+const DEMO_TREES = [
+  "printer-not-printing",
+  "email-not-syncing",
+  "laptop-will-not-boot",
+  "pos-terminal-card-payments",
+  "slow-computer",
+  "vpn-cannot-connect",
+  "wifi-no-connection",
+];
+const COPIES = 3; // 21 trees: a page of 20 is a full page
+
+interface DemoNode {
+  id: string;
+  type: string;
+  next?: string;
+  options?: Array<{ id: string; next: string }>;
+}
+interface DemoTree {
+  title: string;
+  root_node_id: string;
+  nodes: DemoNode[];
+}
+const demo = (name: string) =>
+  JSON.parse(readFileSync(new URL(`../services/trees/demo/${name}.json`, import.meta.url), "utf8")) as DemoTree;
+
+/** One server under test: where its API is, and how a client calls it (the same for both). */
+interface Target {
+  base: string;
+  call(method: string, path: string, options?: { token?: string; json?: unknown }): Promise<Response>;
+}
+function target(base: string): Target {
+  return {
+    base,
+    call: (method, path, options = {}) =>
+      fetch(`${base}${path}`, {
+        method,
+        headers: {
+          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+          ...(options.json !== undefined ? { "content-type": "application/json" } : {}),
+        },
+        body: options.json !== undefined ? JSON.stringify(options.json) : undefined,
+      }),
+  };
+}
+/** A request that must succeed, with its body read whole (as a client would). */
+async function ok(response: Promise<Response>): Promise<boolean> {
+  const answer = await response;
+  await answer.arrayBuffer();
+  return answer.ok;
+}
+async function json<T>(response: Promise<Response>, what: string): Promise<T> {
+  const answer = await response;
+  if (!answer.ok) throw new Error(`${what}: ${answer.status} ${await answer.text()}`);
+  return (await answer.json()) as T;
+}
+
+/** The longest walk from the root to a solution without revisiting a node: the steps to send. */
+function longestWalk(tree: DemoTree): Array<{ op: string; node_id: string; option_id?: string }> {
+  const nodes = new Map(tree.nodes.map((node) => [node.id, node]));
+  const walk = (id: string, seen: Set<string>): Array<{ op: string; node_id: string; option_id?: string }> => {
+    const node = nodes.get(id);
+    if (!node || node.type === "solution") return [];
+    const choices =
+      node.type === "action"
+        ? [{ step: { op: "continue", node_id: id }, next: node.next ?? "" }]
+        : (node.options ?? []).map((option) => ({
+            step: { op: "answer", node_id: id, option_id: option.id },
+            next: option.next,
+          }));
+    let best: Array<{ op: string; node_id: string; option_id?: string }> | undefined;
+    for (const choice of choices) {
+      if (seen.has(choice.next)) continue;
+      const rest = walk(choice.next, new Set([...seen, choice.next]));
+      if (nodes.get(choice.next)?.type !== "solution" && rest.length === 0) continue; // a dead end
+      if (!best || rest.length + 1 > best.length) best = [choice.step, ...rest];
+    }
+    return best ?? [];
+  };
+  return walk(tree.root_node_id, new Set([tree.root_node_id]));
+}
+
+const { system, client, admin, stop } = await startSystemWithAdmin({ LOG_LEVEL: "warn" });
+let baselineProcess: RunningBaseline | undefined;
+try {
+  baselineProcess = await startBaseline();
+  const tdt = target(`${system.url}/api/v1`);
+  const baseline = target(baselineProcess.url);
+
+  // The same trees in both: published through TDT's API, then TDT's own answers (the tree
+  // document and its list summary) stored in the baseline, so both send the same bytes.
+  const ids: string[] = [];
+  for (let copy = 1; copy <= COPIES; copy++) {
+    for (const name of DEMO_TREES) {
+      const tree = demo(name);
+      const title = copy === 1 ? tree.title : `${tree.title} (${copy})`;
+      const created = await json<{ id: string }>(
+        tdt.call("POST", "/trees", { token: admin, json: { ...tree, title } }),
+        `publish ${name}`,
+      );
+      ids.push(created.id);
+    }
+  }
+  const reader = (await client.user("reader")).tokens.access_token;
+  const summaries: Array<{ id: string; title: string }> = [];
+  for (let skip = 0; skip < ids.length; skip += 20) {
+    summaries.push(
+      ...(await json<typeof summaries>(tdt.call("GET", `/trees?limit=20&skip=${skip}`, { token: reader }), "list")),
+    );
+  }
+  for (const summary of summaries) {
+    const document = await (await tdt.call("GET", `/trees/${summary.id}`, { token: reader })).text();
+    await json(
+      baseline.call("POST", "/bench/trees", { json: { id: summary.id, title: summary.title, summary, document } }),
+      "load tree",
+    );
+  }
+  const printerId = ids[0] as string;
+
+  // Users: a login on TDT, a first token pair from the baseline (its users need no password).
+  let users = 0;
+  const userOf = async (server: Target): Promise<{ access_token: string; refresh_token: string }> => {
+    if (server === tdt) return (await client.user("bench")).tokens;
+    users += 1;
+    return json(
+      baseline.call("POST", "/bench/users", {
+        json: { email: `bench-${users}@example.com`, full_name: "Bench User", role: "technician" },
+      }),
+      "baseline user",
+    );
+  };
+
+  const bytesOf = async (server: Target) => {
+    const token = (await userOf(server)).access_token;
+    return Buffer.from(await (await server.call("GET", `/trees/${printerId}`, { token })).arrayBuffer());
+  };
+  const [printerBytes, baselineBytes] = await Promise.all([bytesOf(tdt), bytesOf(baseline)]);
+  if (!printerBytes.equals(baselineBytes)) throw new Error("the baseline does not send TDT's tree bytes");
+
+  const walk = longestWalk(demo("printer-not-printing"));
+  const measure = async (server: Target) => {
+    const readerToken = (await userOf(server)).access_token;
+    const readTree = await load({
+      workers: READERS,
+      seconds,
+      setup: async () => null,
+      step: () => ok(server.call("GET", `/trees/${printerId}`, { token: readerToken })),
+    });
+    const list = await load({
+      workers: READERS,
+      seconds,
+      setup: async () => null,
+      step: () => ok(server.call("GET", "/trees?limit=20", { token: readerToken })),
+    });
+    const me = await load({
+      workers: READERS,
+      seconds,
+      setup: async () => null,
+      step: () => ok(server.call("GET", "/auth/me", { token: readerToken })),
+    });
+    // Each client walks its own token chain: every refresh spends the token the last one returned.
+    const refresh = await load({
+      workers: WRITERS,
+      seconds,
+      setup: async () => ({ token: (await userOf(server)).refresh_token }),
+      step: async (state) => {
+        const response = await server.call("POST", "/auth/refresh", { json: { refresh_token: state.token } });
+        if (!response.ok) return false;
+        state.token = ((await response.json()) as { refresh_token: string }).refresh_token;
+        return true;
+      },
+    });
+    // Each technician walks their own session, always a valid step, and starts anew at the end.
+    interface Walker {
+      token: string;
+      session: string;
+      step: number;
+    }
+    const startSession = async (walker: Walker) => {
+      const started = await json<{ id: string }>(
+        server.call("POST", "/sessions", { token: walker.token, json: { tree_id: printerId } }),
+        "start session",
+      );
+      walker.session = started.id;
+      walker.step = 0;
+    };
+    const steps = await load<Walker>({
+      workers: WRITERS,
+      seconds,
+      setup: async () => {
+        const walker = { token: (await userOf(server)).access_token, session: "", step: 0 };
+        await startSession(walker);
+        return walker;
+      },
+      step: async (walker) => {
+        const answered = await ok(
+          server.call("PUT", `/sessions/${walker.session}`, {
+            token: walker.token,
+            json: { ...walk[walker.step], note: "ok" },
+          }),
+        );
+        walker.step += 1;
+        if (walker.step === walk.length) await startSession(walker);
+        return answered;
+      },
+    });
+    return { readTree, list, me, refresh, steps };
+  };
+
+  // The baseline first, then TDT, one after the other so neither competes with the other's load.
+  const one = await measure(baseline);
+  const them = await measure(tdt);
+
+  const row = (request: string, a: LoadResult, b: LoadResult) => ({
+    request,
+    "one-process req/s": a.perSecond,
+    "p50 ms": a.p50,
+    "p99 ms": a.p99,
+    "TDT req/s": b.perSecond,
+    "TDT p50 ms": b.p50,
+    "TDT p99 ms": b.p99,
+    ratio: (b.perSecond / a.perSecond).toFixed(2),
+    failures: `${a.failures}/${b.failures}`,
+  });
+  printTable(
+    `One process vs TDT: ${seconds} s each, ${READERS} clients for GETs, ${WRITERS} for refresh and PUT; the same ${(printerBytes.byteLength / 1024).toFixed(1)} KB tree bytes from both`,
+    [
+      row(`GET /trees/{id}, ${READERS} connections`, one.readTree, them.readTree),
+      row("GET /trees?limit=20", one.list, them.list),
+      row("GET /auth/me", one.me, them.me),
+      row(`POST /auth/refresh, ${WRITERS} chained clients`, one.refresh, them.refresh),
+      row(`PUT /sessions/{id}, ${WRITERS} technicians`, one.steps, them.steps),
+    ],
+  );
+} finally {
+  await baselineProcess?.stop();
+  await stop();
+}
