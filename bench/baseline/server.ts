@@ -50,22 +50,32 @@ async function caller(request: FastifyRequest) {
 }
 
 const app = Fastify({ logger: false });
+const byId = { params: { type: "object", properties: { id: { type: "string", format: "uuid" } } } };
 app.setErrorHandler((error, _request, reply: FastifyReply) => {
   if (error instanceof Refused) return reply.status(error.status).send({ detail: error.detail });
+  if ((error as { validation?: unknown }).validation) return reply.status(422).send({ detail: "invalid_request" });
   return reply.status(500).send({ detail: "internal_error" });
 });
 
-app.get<{ Params: { id: string } }>("/trees/:id", async (request, reply) => {
+app.get<{ Params: { id: string } }>("/trees/:id", { schema: byId }, async (request, reply) => {
   await caller(request);
   const [row] = await sql<{ document: string }[]>`select document from trees where id = ${request.params.id}`;
   if (!row) throw new Refused(404, "tree_not_found");
   return reply.type("application/json").send(row.document);
 });
 
-app.get<{ Querystring: { limit?: string; skip?: string } }>("/trees", async (request, reply) => {
+const page = {
+  querystring: {
+    type: "object",
+    properties: {
+      limit: { type: "integer", minimum: 1, maximum: 100, default: 50 },
+      skip: { type: "integer", minimum: 0, default: 0 },
+    },
+  },
+};
+app.get<{ Querystring: { limit: number; skip: number } }>("/trees", { schema: page }, async (request, reply) => {
   await caller(request);
-  const limit = Math.min(100, Number(request.query.limit ?? 20));
-  const skip = Number(request.query.skip ?? 0);
+  const { limit, skip } = request.query;
   const rows = await sql<{ summary: unknown; total: string }[]>`
     select summary, count(*) over () as total from trees order by title, id limit ${limit} offset ${skip}`;
   const total = rows[0] ? Number(rows[0].total) : 0;
@@ -119,7 +129,10 @@ function sessionDocument(row: SessionRow) {
   return { ...row, current_node: nodes?.get(row.current_node_id) ?? null };
 }
 
-app.post<{ Body: { tree_id: string } }>("/sessions", async (request, reply) => {
+const startBody = {
+  body: { type: "object", required: ["tree_id"], properties: { tree_id: { type: "string", format: "uuid" } } },
+};
+app.post<{ Body: { tree_id: string } }>("/sessions", { schema: startBody }, async (request, reply) => {
   const { sub } = await caller(request);
   const [tree] = await sql<{ document: string }[]>`select document from trees where id = ${request.body.tree_id}`;
   if (!tree) throw new Refused(404, "tree_not_found");
@@ -141,6 +154,16 @@ function nextNodeOf(node: TreeNode | undefined, op: string, optionId: string | u
 
 app.put<{ Params: { id: string }; Body: { op: string; node_id: string; option_id?: string; note?: string } }>(
   "/sessions/:id",
+  {
+    schema: {
+      ...byId,
+      body: {
+        type: "object",
+        required: ["op", "node_id"],
+        properties: { op: { type: "string" }, node_id: { type: "string" }, option_id: { type: "string" } },
+      },
+    },
+  },
   async (request) => {
     const { sub } = await caller(request);
     const { op, node_id, option_id, note } = request.body;
