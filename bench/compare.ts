@@ -2,14 +2,14 @@
  * Issue 12's yardstick: each hot path against TDT (through the gateway) and against the
  * one-process baseline (bench/baseline), with the same data and the same load generator in one
  * run, printed as one table:
- *   npm run bench          (BENCH_SECONDS per measurement, default 6)
+ *   npm run bench          (BENCH_SECONDS per measurement, default 8 as in the issue)
  */
 import { readFileSync } from "node:fs";
 import { startSystemWithAdmin } from "@tdt/test-support/system";
 import { type RunningBaseline, startBaseline } from "./baseline/start.js";
 import { type LoadResult, load, printTable } from "./measure.js";
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 6);
+const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 const READERS = 50; // the issue's 50 connections for the reads
 const WRITERS = 16; // and 16 clients for refresh and the session steps
 const DEMO_TREES = [
@@ -151,38 +151,54 @@ try {
   if (!printerBytes.equals(baselineBytes)) throw new Error("the baseline does not send TDT's tree bytes");
 
   const walk = longestWalk(demo("printer-not-printing"));
-  const measure = async (server: Target) => {
+  const row = (request: string, a: LoadResult, b: LoadResult) => ({
+    request,
+    "one-process req/s": a.perSecond,
+    "p50 ms": a.p50,
+    "p99 ms": a.p99,
+    "TDT req/s": b.perSecond,
+    "TDT p50 ms": b.p50,
+    "TDT p99 ms": b.p99,
+    ratio: (b.perSecond / a.perSecond).toFixed(2),
+    failures: `${a.failures}/${b.failures}`,
+  });
+  /** Each hot path on one server, to be run later: a name and its measurement. */
+  const hotPaths = async (server: Target) => {
     const readerToken = (await userOf(server)).access_token;
-    const readTree = await load({
-      workers: READERS,
-      seconds,
-      setup: async () => null,
-      step: () => ok(server.call("GET", `/trees/${printerId}`, { token: readerToken })),
-    });
-    const list = await load({
-      workers: READERS,
-      seconds,
-      setup: async () => null,
-      step: () => ok(server.call("GET", "/trees?limit=20", { token: readerToken })),
-    });
-    const me = await load({
-      workers: READERS,
-      seconds,
-      setup: async () => null,
-      step: () => ok(server.call("GET", "/auth/me", { token: readerToken })),
-    });
+    const readTree = () =>
+      load({
+        workers: READERS,
+        seconds,
+        setup: async () => null,
+        step: () => ok(server.call("GET", `/trees/${printerId}`, { token: readerToken })),
+      });
+    const list = () =>
+      load({
+        workers: READERS,
+        seconds,
+        setup: async () => null,
+        step: () => ok(server.call("GET", "/trees?limit=20", { token: readerToken })),
+      });
+    const me = () =>
+      load({
+        workers: READERS,
+        seconds,
+        setup: async () => null,
+        step: () => ok(server.call("GET", "/auth/me", { token: readerToken })),
+      });
     // Each client walks its own token chain: every refresh spends the token the last one returned.
-    const refresh = await load({
-      workers: WRITERS,
-      seconds,
-      setup: async () => ({ token: (await userOf(server)).refresh_token }),
-      step: async (state) => {
-        const response = await server.call("POST", "/auth/refresh", { json: { refresh_token: state.token } });
-        if (!response.ok) return false;
-        state.token = ((await response.json()) as { refresh_token: string }).refresh_token;
-        return true;
-      },
-    });
+    const refresh = () =>
+      load({
+        workers: WRITERS,
+        seconds,
+        setup: async () => ({ token: (await userOf(server)).refresh_token }),
+        step: async (state) => {
+          const response = await server.call("POST", "/auth/refresh", { json: { refresh_token: state.token } });
+          if (!response.ok) return false;
+          state.token = ((await response.json()) as { refresh_token: string }).refresh_token;
+          return true;
+        },
+      });
     // Each technician walks their own session, always a valid step, and starts anew at the end.
     interface Walker {
       token: string;
@@ -197,53 +213,49 @@ try {
       walker.session = started.id;
       walker.step = 0;
     };
-    const steps = await load<Walker>({
-      workers: WRITERS,
-      seconds,
-      setup: async () => {
-        const walker = { token: (await userOf(server)).access_token, session: "", step: 0 };
-        await startSession(walker);
-        return walker;
-      },
-      step: async (walker) => {
-        const answered = await ok(
-          server.call("PUT", `/sessions/${walker.session}`, {
-            token: walker.token,
-            json: { ...walk[walker.step], note: "ok" },
-          }),
-        );
-        walker.step += 1;
-        if (walker.step === walk.length) await startSession(walker);
-        return answered;
-      },
-    });
-    return { readTree, list, me, refresh, steps };
+    const steps = () =>
+      load<Walker>({
+        workers: WRITERS,
+        seconds,
+        setup: async () => {
+          const walker = { token: (await userOf(server)).access_token, session: "", step: 0 };
+          await startSession(walker);
+          return walker;
+        },
+        step: async (walker) => {
+          const answered = await ok(
+            server.call("PUT", `/sessions/${walker.session}`, {
+              token: walker.token,
+              json: { ...walk[walker.step], note: "ok" },
+            }),
+          );
+          walker.step += 1;
+          if (walker.step === walk.length) await startSession(walker);
+          return answered;
+        },
+      });
+    return [
+      { request: `GET /trees/{id}, ${READERS} connections`, measure: readTree },
+      { request: "GET /trees?limit=20", measure: list },
+      { request: "GET /auth/me", measure: me },
+      { request: `POST /auth/refresh, ${WRITERS} chained clients`, measure: refresh },
+      { request: `PUT /sessions/{id}, ${WRITERS} technicians`, measure: steps },
+    ];
   };
 
-  // The baseline first, then TDT, one after the other so neither competes with the other's load.
-  const one = await measure(baseline);
-  const them = await measure(tdt);
+  // Each path on the baseline and right after on TDT: one at a time, so neither competes with the
+  // other's load, and side by side, so both see the same machine (it is shared).
+  const [onePaths, tdtPaths] = [await hotPaths(baseline), await hotPaths(tdt)];
+  const rows = [];
+  for (const [i, path] of onePaths.entries()) {
+    const one = await path.measure();
+    const them = await (tdtPaths[i] as typeof path).measure();
+    rows.push(row(path.request, one, them));
+  }
 
-  const row = (request: string, a: LoadResult, b: LoadResult) => ({
-    request,
-    "one-process req/s": a.perSecond,
-    "p50 ms": a.p50,
-    "p99 ms": a.p99,
-    "TDT req/s": b.perSecond,
-    "TDT p50 ms": b.p50,
-    "TDT p99 ms": b.p99,
-    ratio: (b.perSecond / a.perSecond).toFixed(2),
-    failures: `${a.failures}/${b.failures}`,
-  });
   printTable(
     `One process vs TDT: ${seconds} s each, ${READERS} clients for GETs, ${WRITERS} for refresh and PUT; the same ${(printerBytes.byteLength / 1024).toFixed(1)} KB tree bytes from both`,
-    [
-      row(`GET /trees/{id}, ${READERS} connections`, one.readTree, them.readTree),
-      row("GET /trees?limit=20", one.list, them.list),
-      row("GET /auth/me", one.me, them.me),
-      row(`POST /auth/refresh, ${WRITERS} chained clients`, one.refresh, them.refresh),
-      row(`PUT /sessions/{id}, ${WRITERS} technicians`, one.steps, them.steps),
-    ],
+    rows,
   );
 } finally {
   await baselineProcess?.stop();
