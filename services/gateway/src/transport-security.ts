@@ -1,5 +1,6 @@
-import helmet, { type FastifyHelmetOptions } from "@fastify/helmet";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import helmet, { type HelmetOptions } from "helmet";
 
 /**
  * Security headers that fit how the request arrived. HSTS and CSP's `upgrade-insecure-requests`
@@ -21,13 +22,13 @@ const DIRECTIVES = {
 };
 
 /** Over plain HTTP: no HSTS, no upgrade (helmet adds the upgrade by default; null removes it). */
-const OVER_HTTP: FastifyHelmetOptions = {
+const OVER_HTTP: HelmetOptions = {
   contentSecurityPolicy: { directives: { ...DIRECTIVES, upgradeInsecureRequests: null } },
   strictTransportSecurity: false,
 };
 
 /** Over TLS: helmet's defaults for both (HSTS for a year, with subdomains). */
-const OVER_TLS: FastifyHelmetOptions = {
+const OVER_TLS: HelmetOptions = {
   contentSecurityPolicy: { directives: { ...DIRECTIVES, upgradeInsecureRequests: [] } },
   strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
 };
@@ -37,10 +38,16 @@ export function cameOverTls(request: FastifyRequest): boolean {
   return request.protocol === "https";
 }
 
+/** helmet's middleware for one configuration, built once (building it parses the policy). */
+function headersOf(options: HelmetOptions): (request: IncomingMessage, response: ServerResponse) => void {
+  const middleware = helmet(options);
+  return (request, response) => middleware(request, response, () => {});
+}
+
 export async function registerSecurityHeaders(app: FastifyInstance): Promise<void> {
-  // Not global: the hook below applies the configuration of each request's transport.
-  await app.register(helmet, { ...OVER_HTTP, global: false });
+  const overHttp = headersOf(OVER_HTTP);
+  const overTls = headersOf(OVER_TLS);
   app.addHook("onRequest", async (request, reply) => {
-    await reply.helmet(cameOverTls(request) ? OVER_TLS : undefined);
+    (cameOverTls(request) ? overTls : overHttp)(request.raw, reply.raw);
   });
 }
