@@ -1,4 +1,5 @@
 import cookie from "@fastify/cookie";
+import { AppError } from "@tdt/kit";
 import type { TokenPair } from "@tdt/proto/tdt/auth/v1/auth";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type OriginPolicy, ownOriginOf } from "./cors-policy.js";
@@ -99,7 +100,8 @@ export function clearTokenCookies(request: FastifyRequest, reply: FastifyReply, 
 export function refreshTokenOf(request: FastifyRequest, bodyToken: string | undefined): string | undefined {
   if (inCookieMode(request)) {
     const token = refreshTokenFromCookie(request);
-    if (!token) throw new HttpError(401, "invalid_refresh_token", { "www-authenticate": "Bearer" });
+    // The service's own refusal, through the one gRPC → HTTP mapping (401 with WWW-Authenticate).
+    if (!token) throw new AppError("invalid_refresh_token");
     return token;
   }
   if (bodyToken === undefined && refreshTokenFromCookie(request)) {
