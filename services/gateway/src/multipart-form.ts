@@ -19,9 +19,21 @@ export function readMultipartForms(scope: FastifyInstance): void {
     const settle = (error: Error | null, body?: Record<string, string | string[]>) => {
       if (settled) return;
       settled = true;
-      // The rest of the body is still read, and dropped, so the answer goes out on a sane connection.
-      if (error) payload.resume();
-      done(error, body);
+      if (!error || payload.readableEnded) return done(error, body);
+      // fastify answers a parser's error with Connection: close. The client may still be sending
+      // the rest of the form, and a socket closed under its upload fails the request (EPIPE)
+      // before it reads the answer: so the rest is read, and dropped, before the answer goes out.
+      payload.unpipe();
+      let answered = false;
+      const answer = () => {
+        if (answered) return;
+        answered = true;
+        done(error);
+      };
+      // "end" when the rest arrived; "close" too when the client gave up first.
+      payload.once("end", answer);
+      payload.once("close", answer);
+      payload.resume();
     };
     let form: InstanceType<typeof Busboy>;
     try {
