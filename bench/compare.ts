@@ -3,6 +3,7 @@
  * one-process baseline (bench/baseline), with the same data and the same load generator in one
  * run, printed as one table:
  *   npm run bench          (BENCH_SECONDS per measurement, default 8 as in the issue)
+ *   BENCH_PATHS=refresh,me npm run bench   (only the rows whose request names one of these words)
  */
 import { readFileSync } from "node:fs";
 import { startSystemWithAdmin } from "@tdt/test-support/system";
@@ -10,6 +11,12 @@ import { type RunningBaseline, startBaseline } from "./baseline/start.js";
 import { type LoadResult, load, printTable } from "./measure.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
+/** Words of the rows to run (e.g. `refresh,sessions`); all rows when unset. */
+const only = (process.env.BENCH_PATHS ?? "")
+  .split(",")
+  .map((word) => word.trim().toLowerCase())
+  .filter(Boolean);
+const chosen = (request: string) => only.length === 0 || only.some((word) => request.toLowerCase().includes(word));
 const READERS = 50; // the issue's 50 connections for the reads
 const WRITERS = 16; // and 16 clients for refresh and the session steps
 const DEMO_TREES = [
@@ -248,6 +255,7 @@ try {
   const [onePaths, tdtPaths] = [await hotPaths(baseline), await hotPaths(tdt)];
   const rows = [];
   for (const [i, path] of onePaths.entries()) {
+    if (!chosen(path.request)) continue;
     const one = await path.measure();
     const them = await (tdtPaths[i] as typeof path).measure();
     rows.push(row(path.request, one, them));
