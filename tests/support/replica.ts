@@ -1,7 +1,8 @@
 /**
  * One more process of a backend service beside a test system's own: the same port and database
  * on another loopback address (Linux answers on all of 127.0.0.0/8), its own NATS user. It
- * counts the calls it served per method from its own log lines.
+ * counts the calls it served per method from its own log lines. A second gateway is started
+ * the same way (its GATEWAY_PORT in `env`; `bindHost` is then its GATEWAY_HOST).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { resolve } from "node:path";
@@ -18,12 +19,16 @@ export interface Replica {
 }
 
 export async function startReplica(
-  service: "auth" | "trees" | "sessions",
+  service: "auth" | "trees" | "sessions" | "gateway",
   bindHost: string,
   env: NodeJS.ProcessEnv,
 ): Promise<Replica> {
   const child = spawn(process.execPath, [resolve(ROOT, "services", service, "dist", "main.js")], {
-    env: { ...process.env, ...env, GRPC_BIND_HOST: bindHost },
+    env: {
+      ...process.env,
+      ...env,
+      ...(service === "gateway" ? { GATEWAY_HOST: bindHost } : { GRPC_BIND_HOST: bindHost }),
+    },
     stdio: ["ignore", "pipe", "pipe", "ipc"],
   });
   const served = new Map<string, number>();

@@ -8,6 +8,7 @@ import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { connectNats, type NatsConnection } from "@tdt/kit";
 import { AUTH_EVENTS_STREAM, AUTH_SUBJECTS, type AuthEvent, encodeAuthEvent } from "@tdt/proto/contracts/auth-events";
+import { encodeTreeEvent, TREE_EVENTS_STREAM, TREE_SUBJECTS } from "@tdt/proto/contracts/tree-events";
 import { type api, claimsOf } from "@tdt/test-support/api";
 import { testLogger } from "@tdt/test-support/silent-logger";
 import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
@@ -183,6 +184,34 @@ describe("NATS permissions (infra/nats/nats.conf, enforced in every system test)
     expect(patch.status).toBe(200);
     await expect.poll(() => sessionStatus(deactivated.sessionId), { timeout: 5000 }).toBe("abandoned");
   });
+
+  it.each(["gateway", "sessions", "auth"] as const)(
+    "refuse %s's user a forged tree change (which would empty the gateways' caches) and the stream's deletion",
+    async (service) => {
+      const nc = await natsAs(service);
+      const forged = encodeTreeEvent({
+        subject: TREE_SUBJECTS.treeChanged,
+        event: { event_id: randomUUID(), tree_id: treeId, version: 99, change: "deleted" },
+      });
+      let refused = 0;
+      for (let trial = 0; trial < TRIALS; trial++) {
+        await jetstream(nc)
+          .publish(TREE_SUBJECTS.treeChanged, forged, { msgID: randomUUID(), timeout: 2000 })
+          .then(
+            () => {},
+            (error: unknown) => {
+              expect(String(error)).toMatch(/Permissions Violation for Publish to "trees\.tree\.changed"/);
+              refused++;
+            },
+          );
+      }
+      expect(refused).toBe(TRIALS);
+      const jsm = await jetstreamManager(nc);
+      await expect(jsm.streams.delete(TREE_EVENTS_STREAM)).rejects.toThrow(/Permissions Violation|timeout/i);
+      // The tree is still there for everyone.
+      expect((await client.call("GET", `/api/v1/trees/${treeId}`, { token: running.admin })).status).toBe(200);
+    },
+  );
 
   it("connect every service as its own user, and log no NATS password", () => {
     const connected = running.system.logs

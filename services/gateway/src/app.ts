@@ -12,6 +12,7 @@ import { downstreamOfUrl, watchDownstream } from "./downstream-health.js";
 import { httpErrorOf } from "./http-errors.js";
 import type { HttpsFiles } from "./https-setting.js";
 import { parseJsonBodies } from "./json-body.js";
+import type { ResponseCache } from "./response-cache.js";
 import { authRoutes } from "./routes/auth.js";
 import { healthRoutes } from "./routes/health.js";
 import { sessionsRoutes } from "./routes/sessions.js";
@@ -40,6 +41,8 @@ export interface GatewayOptions {
   https?: HttpsFiles;
   /** The built web app (services/web/dist) to serve at `/`; none: `/` is a 404. */
   webRoot?: string;
+  /** Ready answers of the hot tree reads, kept true by tree-changes.ts; none: every read goes to trees. */
+  cache?: ResponseCache;
 }
 
 /** fastify's own client errors, as stable codes. */
@@ -160,7 +163,15 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   await registerWebApp(app, options.webRoot);
   await app.register(healthRoutes, { health });
   for (const { plugin, prefix } of API_ROUTES) {
-    await app.register(plugin, { prefix, downstream: options.downstream, verifier: options.verifier, origins });
+    // What every group may use; each plugin's options name the parts it does.
+    const groupOptions = {
+      prefix,
+      downstream: options.downstream,
+      verifier: options.verifier,
+      origins,
+      cache: options.cache,
+    };
+    await app.register(plugin, groupOptions);
   }
   return app;
 }

@@ -50,5 +50,9 @@ export const gatewayConfig = {
   corsOrigins: env.list("CORS_ORIGINS", []),
   /** The folder of the web app served at `/` (services/web/dist when built); empty serves none. */
   webRoot: webRootSetting,
+  /** Memory for ready answers of tree reads (response-cache.ts), in MiB; 0 turns the cache off. */
+  cacheMegabytes: env.int("GATEWAY_CACHE_MB", 64, 0, 64 * 1024),
+  /** The longest a cached answer is served, even if no change was announced (a late announcement's bound). */
+  cacheMaxAgeSeconds: env.int("GATEWAY_CACHE_MAX_AGE_SECONDS", 10, 1, 3600),
   logLevel: shared.logLevel,
 };

@@ -1,7 +1,17 @@
-import { announceListening, createLogger, loadConfig, natsLink, onShutdown, revocationAwareVerifier } from "@tdt/kit";
+import {
+  announceListening,
+  createLogger,
+  loadConfig,
+  logCacheStatistics,
+  natsLink,
+  onShutdown,
+  revocationAwareVerifier,
+} from "@tdt/kit";
 import { buildGateway } from "./app.js";
 import { gatewayConfig } from "./config.js";
 import { closeDownstream, connectDownstream } from "./downstream.js";
+import { ResponseCache } from "./response-cache.js";
+import { followTreeChanges } from "./tree-changes.js";
 
 const config = loadConfig(gatewayConfig);
 const log = createLogger("gateway", config.logLevel);
@@ -19,6 +29,13 @@ const revocationFeed = revocationAwareVerifier({
   log,
 });
 const { verifier } = revocationFeed;
+// Ready answers of the hot tree reads, live only while the tree changes reach it over NATS.
+const cache =
+  config.cacheMegabytes > 0
+    ? new ResponseCache({ maxBytes: config.cacheMegabytes * 1024 * 1024, maxAgeMs: config.cacheMaxAgeSeconds * 1000 })
+    : undefined;
+const treeChanges = cache ? followTreeChanges({ nats, cache, log }) : undefined;
+const statistics = logCacheStatistics(log, { responses: cache });
 const app = await buildGateway({
   log,
   downstream,
@@ -27,6 +44,7 @@ const app = await buildGateway({
   trustProxy: config.trustProxy,
   ...(config.https ? { https: config.https } : {}),
   webRoot: config.webRoot,
+  ...(cache ? { cache } : {}),
 });
 
 try {
@@ -39,6 +57,8 @@ try {
 announceListening("gateway", config.port);
 onShutdown(log, [
   () => app.close(),
+  async () => clearInterval(statistics),
+  async () => treeChanges?.close(),
   () => revocationFeed.close(),
   () => nats.close(),
   async () => closeDownstream(downstream),

@@ -4,6 +4,7 @@ import type { ErrorCode } from "@tdt/proto/contracts/error-codes";
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from "fastify";
 import { callOptionsOf, requireRole, requireUser } from "./authenticate.js";
 import type { Downstream } from "./downstream.js";
+import type { ResponseCache } from "./response-cache.js";
 import { BEARER, NO_CONTENT, totalCountHeader } from "./schemas/common.js";
 import { DOWNSTREAM_ERRORS, errorResponses, READ_BODY_ERRORS, TOKEN_ERRORS } from "./schemas/errors.js";
 
@@ -55,6 +56,14 @@ export interface RouteSpec<C extends Client, M extends RpcOf<C>, R extends objec
   send?: (answer: Call<C, M>["response"], reply: FastifyReply, request: FastifyRequest<R>) => unknown;
   /** The route's own `detail` codes, beyond those its guard, input and RPC imply (see impliedErrors). */
   errors?: readonly ErrorCode[];
+  /**
+   * A read whose answer the group's cache may keep (response-cache.ts): `key` names the answer
+   * among the route's (the caller's role is added, as what a role sees differs), `tags` what it
+   * shows. Its `send` must not touch the reply.
+   */
+  cache?: { key: (request: FastifyRequest<R>) => string; tags: (request: FastifyRequest<R>) => string[] };
+  /** A change: the cache tags its success makes stale here at once (other gateways hear of it over NATS). */
+  invalidates?: (request: FastifyRequest<R>) => string[];
 }
 
 /** Where a group of routes is declared: its OpenAPI tag and what its routes call. */
@@ -62,7 +71,12 @@ export interface RouteGroup {
   tag: string;
   downstream: Downstream;
   verifier: AccessTokenVerifier;
+  /** Where the group's cacheable reads are kept; none, every read goes to the service. */
+  cache?: ResponseCache | undefined;
 }
+
+/** What fastify sends JSON as. */
+const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
 
 /**
  * The `detail` codes a route can answer with, derived from what it is: those of reading a body
@@ -137,8 +151,23 @@ export function routesOf(group: RouteGroup) {
       },
       handler: async (request, reply) => {
         const typed = request as unknown as FastifyRequest<R>;
-        const answer = await call.call(group.downstream[spec.rpc.client], spec.request(typed), callOptionsOf(request));
-        if (spec.total) reply.header("x-total-count", String((answer as { total: number }).total));
+        const fetch = () => call.call(group.downstream[spec.rpc.client], spec.request(typed), callOptionsOf(request));
+        const totalOf = (answer: unknown) => String((answer as { total: number }).total);
+        if (spec.cache && group.cache) {
+          const key = `${scope.prefix}${spec.url} ${request.caller?.claims.role ?? "public"} ${spec.cache.key(typed)}`;
+          const cached = await group.cache.serve(key, spec.cache.tags(typed), async () => {
+            const answer = await fetch();
+            reply.code(status);
+            // Serialized once, by the route's own response schema, as an uncached answer is.
+            const body = reply.serialize(spec.send ? spec.send(answer, reply, typed) : answer) as string;
+            const headers: Record<string, string> = spec.total ? { "x-total-count": totalOf(answer) } : {};
+            return { body: Buffer.from(body), headers };
+          });
+          return reply.code(status).headers(cached.headers).type(JSON_CONTENT_TYPE).send(cached.body);
+        }
+        const answer = await fetch();
+        if (spec.invalidates) group.cache?.invalidate(spec.invalidates(typed));
+        if (spec.total) reply.header("x-total-count", totalOf(answer));
         reply.code(status);
         if (status === 204) {
           spec.send?.(answer, reply, typed);

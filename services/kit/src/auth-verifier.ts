@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import type { JSONWebKeySet } from "jose";
+import { logCacheStatistics } from "./cache-statistics.js";
 import type { ServiceClient } from "./grpc-client.js";
 import { fetchJwksWithCache, jwksCacheFile } from "./jwks-cache.js";
 import type { Logger } from "./logger.js";
@@ -66,5 +67,12 @@ export function revocationAwareVerifier(options: {
     check: (claims) => revocations.check(claims),
     jwksCacheFile: jwksCacheFile(options.jwksCacheDir, options.name, options.authAddress),
   });
-  return { verifier, close: () => feed.close() };
+  const statistics = logCacheStatistics(options.log, { verified_tokens: verifier });
+  return {
+    verifier,
+    close: () => {
+      clearInterval(statistics);
+      return feed.close();
+    },
+  };
 }

@@ -76,6 +76,15 @@ async function streamExists(nc: NatsConnection, stream: string): Promise<void> {
 }
 
 /**
+ * Told when a consumer is following its stream and when it stops (the connection dropped or
+ * the consumer ended): for state that may be trusted only while the events reach it.
+ */
+export interface FollowWatch {
+  following(): void;
+  interrupted(): void;
+}
+
+/**
  * Keeps a consumer running: drains it, and when it ends or the connection comes back after an
  * outage (the server may have restarted), opens it again; an open that fails is retried until
  * it works. Returns a function that stops it.
@@ -86,6 +95,7 @@ async function keepConsuming(
   open: () => Promise<ConsumerMessages>,
   onMessage: (message: JsMsg) => Promise<void>,
   log: Logger,
+  watch?: FollowWatch,
 ): Promise<() => Promise<void>> {
   let stopped = false;
   // A first failure (NATS up but the stream not ready, say) is retried like any later one.
@@ -95,7 +105,12 @@ async function keepConsuming(
   });
 
   const drain = async (messages: ConsumerMessages) => {
-    for await (const message of messages) await onMessage(message);
+    watch?.following();
+    try {
+      for await (const message of messages) await onMessage(message);
+    } finally {
+      watch?.interrupted();
+    }
   };
 
   void (async () => {
@@ -117,6 +132,7 @@ async function keepConsuming(
   void (async () => {
     for await (const status of nc.status()) {
       if (stopped) return;
+      if (status.type === "disconnect") watch?.interrupted();
       if (status.type === "reconnect") await current?.close();
     }
   })();
@@ -148,6 +164,7 @@ export async function followEvents<E>(
   since: Date,
   handle: (event: E) => void,
   log: Logger,
+  watch?: FollowWatch,
 ): Promise<() => Promise<void>> {
   const js = jetstream(nc);
   let lastSeq = 0;
@@ -171,6 +188,7 @@ export async function followEvents<E>(
       if (event !== undefined) handle(event);
     },
     log,
+    watch,
   );
 }
 

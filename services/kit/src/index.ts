@@ -1,5 +1,6 @@
 export * from "./auth-verifier.js";
 export * from "./authorization.js";
+export * from "./cache-statistics.js";
 export * from "./caller-identity.js";
 export * from "./config.js";
 export * from "./database.js";

@@ -28,6 +28,26 @@ export async function writeOutboxEvent(tx: TransactionSql, event: OutboxEvent): 
   await tx`select pg_notify(${WAKE_CHANNEL}, '')`;
 }
 
+/**
+ * Publishes an event already written to the outbox (its transaction committed) at once, so that
+ * it is on the stream before the change is answered, rather than when the relay wakes. Waits
+ * at most `timeoutMs`; a failure (NATS away, stream not yet made) is left to the relay, whose
+ * re-publish of the same row JetStream drops by its `Nats-Msg-Id`.
+ */
+export async function publishNow(
+  nc: NatsConnection | undefined,
+  event: OutboxEvent,
+  log: Logger,
+  timeoutMs = 1000,
+): Promise<void> {
+  if (!nc || nc.isClosed()) return;
+  try {
+    await jetstream(nc).publish(event.subject, event.payload, { msgID: event.id, timeout: timeoutMs });
+  } catch (error) {
+    log.debug({ err: error, subject: event.subject }, "event left to the outbox relay");
+  }
+}
+
 export interface OutboxRelayOptions {
   sql: Sql;
   /** The current NATS connection, or undefined while there is none yet. */

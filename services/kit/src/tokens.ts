@@ -72,15 +72,25 @@ export function tokenFailureCode(error: unknown): "token_expired" | "invalid_tok
   return "invalid_token";
 }
 
+/** How many verified tokens a verifier remembers by default (a few MB at most). */
+export const VERIFIED_TOKENS_DEFAULT = 10_000;
+
 /**
  * Verifies access tokens locally from the auth service's JWKS: no round trip per request.
  * The key set is fetched once and again when a token names an unknown `kid` (key rotation),
  * at most once per `refetchIntervalMs`.
+ *
+ * A token whose signature was checked is remembered until its `exp` (at most `maxRemembered`
+ * of them, the least recently used forgotten first), so a client's next request costs a map
+ * lookup instead of a signature check. The `check` (revocations) still runs on every call, and
+ * a new key set forgets every remembered token: a key withdrawn by auth stops its tokens at once.
  */
 export class AccessTokenVerifier {
   private keys: ReturnType<typeof createLocalJWKSet> | undefined;
   private lastFetch = 0;
   private fetching: Promise<void> | undefined;
+  private readonly verified = new Map<string, AccessClaims>();
+  private readonly counts = { hits: 0, misses: 0 };
 
   constructor(
     private readonly options: {
@@ -89,8 +99,15 @@ export class AccessTokenVerifier {
       check?: (claims: AccessClaims) => void | Promise<void>;
       log: Logger;
       refetchIntervalMs?: number;
+      /** How many verified tokens to remember (default VERIFIED_TOKENS_DEFAULT; 0: none). */
+      maxRemembered?: number;
     },
   ) {}
+
+  /** How often a token was found verified already, for the caches' statistics. */
+  stats(): { hits: number; misses: number; entries: number } {
+    return { ...this.counts, entries: this.verified.size };
+  }
 
   private async refresh(force: boolean): Promise<void> {
     const interval = this.options.refetchIntervalMs ?? 5_000;
@@ -105,6 +122,8 @@ export class AccessTokenVerifier {
       .then((jwks) => {
         this.keys = createLocalJWKSet(jwks);
         this.lastFetch = Date.now();
+        // What the old keys vouched for is checked again against the new ones.
+        this.verified.clear();
       })
       .finally(() => {
         this.fetching = undefined;
@@ -114,6 +133,29 @@ export class AccessTokenVerifier {
 
   async verify(token: string | undefined): Promise<AccessClaims> {
     if (!token) throw unauthenticated("not_authenticated");
+    const claims = this.remembered(token) ?? (await this.verifySignature(token));
+    await this.options.check?.(claims);
+    return claims;
+  }
+
+  /** The claims of `token` if it was verified before and has not expired since. */
+  private remembered(token: string): AccessClaims | undefined {
+    const claims = this.verified.get(token);
+    if (!claims) return undefined;
+    // jose accepts a token up to its `exp` second; so does the cache, never past it.
+    if (claims.exp * 1000 <= Date.now()) {
+      this.verified.delete(token);
+      return undefined;
+    }
+    this.counts.hits += 1;
+    // Most recently used last: the first key of the map is the one to forget.
+    this.verified.delete(token);
+    this.verified.set(token, claims);
+    return claims;
+  }
+
+  private async verifySignature(token: string): Promise<AccessClaims> {
+    this.counts.misses += 1;
     let payload: JWTPayload;
     try {
       await this.refresh(false);
@@ -124,7 +166,11 @@ export class AccessTokenVerifier {
       throw unauthenticated(tokenFailureCode(error));
     }
     const claims = asAccessClaims(payload);
-    await this.options.check?.(claims);
+    const max = this.options.maxRemembered ?? VERIFIED_TOKENS_DEFAULT;
+    if (max > 0) {
+      if (this.verified.size >= max) this.verified.delete(this.verified.keys().next().value as string);
+      this.verified.set(token, claims);
+    }
     return claims;
   }
 

@@ -5,6 +5,7 @@ import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 import { treesConfig } from "./config.js";
 import { loadDemoTrees } from "./demo.js";
 import { treesHandlers } from "./handlers.js";
+import { prepareTreeEvents, treeAnnouncer } from "./tree-events.js";
 import { TreeStore } from "./tree-store.js";
 
 await runService({
@@ -16,8 +17,10 @@ await runService({
   database: "tdt_trees",
   migrationsDir: fileURLToPath(new URL("../migrations", import.meta.url)),
   config: treesConfig,
+  // Tree changes go out through the outbox: NATS being down only delays them.
+  outbox: { prepare: prepareTreeEvents },
   async start({ config, sql, log, nats }) {
-    const store = new TreeStore(sql);
+    const store = new TreeStore(sql, treeAnnouncer(nats, log));
     if (config.demoData) await loadDemoTrees(sql, store, log);
     const auth = createServiceClient(AuthServiceService, config.authAddress, { timeoutMs: 3000, tls: config.grpcTls });
     const { verifier, close } = revocationAwareVerifier({ ...config, nats, auth, name: "trees", log });

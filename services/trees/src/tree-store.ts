@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { AppError, inTransaction, type Sql, type TransactionSql } from "@tdt/kit";
 import type { Node, Tree, TreeInput, TreeSummary, TreeVersion } from "@tdt/proto/tdt/trees/v1/trees";
 import { indexWords, queryWords, tsquerySource } from "./search-query.js";
+import type { TreeAnnouncer } from "./tree-events.js";
 
 /** Which version of a tree the caller sees: authors the latest, technicians the latest published. */
 export type Audience = "authors" | "technicians";
@@ -75,7 +76,11 @@ function normaliseNodes(nodes: Node[]): Node[] {
 }
 
 export class TreeStore {
-  constructor(private readonly sql: Sql) {}
+  constructor(
+    private readonly sql: Sql,
+    /** Announces every create, new version and delete (tree-events.ts). */
+    private readonly announcer: TreeAnnouncer,
+  ) {}
 
   async list(
     audience: Audience,
@@ -195,19 +200,21 @@ export class TreeStore {
 
   async create(input: TreeInput, author: string): Promise<Tree> {
     const id = randomUUID();
-    await inTransaction(this.sql, async (tx) => {
+    const event = await inTransaction(this.sql, async (tx) => {
       await tx`
         insert into trees (id, created_by, latest_version, published_version)
         values (${id}, ${author}, 1, ${input.status === "published" ? 1 : null})`;
       await this.insertVersion(tx, id, 1, input, author);
+      return this.announcer.record(tx, id, 1, "created");
     });
+    await this.announcer.publish(event);
     return (await this.get("authors", id)) as Tree;
   }
 
   /** A new version, if `fromVersion` is still the latest: never a silent overwrite. */
   async replace(id: string, fromVersion: number, input: TreeInput, author: string): Promise<Tree> {
     if (!UUID.test(id)) throw new AppError("not_found");
-    await inTransaction(this.sql, async (tx) => {
+    const event = await inTransaction(this.sql, async (tx) => {
       const [tree] = await tx<{ latest_version: number }[]>`
         select latest_version from trees where id = ${id} and deleted_at is null for update`;
       if (!tree) throw new AppError("not_found");
@@ -218,15 +225,21 @@ export class TreeStore {
           published_version = ${input.status === "published" ? version : tx`published_version`}
         where id = ${id}`;
       await this.insertVersion(tx, id, version, input, author);
+      return this.announcer.record(tx, id, version, "updated");
     });
+    await this.announcer.publish(event);
     return (await this.get("authors", id)) as Tree;
   }
 
   async softDelete(id: string): Promise<boolean> {
     if (!UUID.test(id)) return false;
-    const rows = await this
-      .sql`update trees set deleted_at = now() where id = ${id} and deleted_at is null returning id`;
-    return rows.length === 1;
+    const event = await inTransaction(this.sql, async (tx) => {
+      const rows = await tx`update trees set deleted_at = now() where id = ${id} and deleted_at is null returning id`;
+      return rows.length === 1 ? this.announcer.record(tx, id, 0, "deleted") : undefined;
+    });
+    if (!event) return false;
+    await this.announcer.publish(event);
+    return true;
   }
 
   async isEmpty(): Promise<boolean> {

@@ -3,14 +3,18 @@ import { FIELD_RULES } from "@tdt/proto/tdt/contract";
 import type { GetTreeRequest, ListTreesRequest, SearchTreesRequest } from "@tdt/proto/tdt/trees/v1/trees";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { type Downstream, present } from "../downstream.js";
+import type { ResponseCache } from "../response-cache.js";
 import { routesOf } from "../route.js";
 import { INT32_MAX, PAGE_PARAMETERS, ref, uuid } from "../schemas/common.js";
 import { TREE_STATUSES } from "../schemas/trees.js";
+import { tagsOfTree } from "../tree-changes.js";
 import { type TreeBody, treeDocumentOf, treeInputOf } from "../tree-documents.js";
 
 export interface TreesRoutesOptions {
   downstream: Downstream;
   verifier: AccessTokenVerifier;
+  /** Keeps the answers of the reads below until the tree they show changes (response-cache.ts). */
+  cache?: ResponseCache | undefined;
 }
 
 /**
@@ -28,9 +32,20 @@ const SUMMARIES = { type: "array", items: ref("TreeSummary") } as const;
 
 type WithId<T = unknown> = FastifyRequest<{ Params: { id: string } } & T>;
 
+/** A read of lists or search: its answer is named by its (validated, defaulted) query, and any tree change makes it stale. */
+const BY_QUERY = { key: (request: FastifyRequest) => JSON.stringify(request.query ?? {}), tags: () => ["trees"] };
+/** A read of one tree: named by the tree and the query, stale when that tree changes. */
+const BY_TREE = {
+  key: (request: WithId) => JSON.stringify([request.params.id, request.query ?? {}]),
+  tags: (request: WithId) => tagsOfTree(request.params.id),
+};
+
 /** SPEC §5.1 over the TreesService: each route calls the RPC of the same purpose. */
-export async function treesRoutes(app: FastifyInstance, { downstream, verifier }: TreesRoutesOptions): Promise<void> {
-  const route = routesOf({ tag: "trees", downstream, verifier });
+export async function treesRoutes(
+  app: FastifyInstance,
+  { downstream, verifier, cache }: TreesRoutesOptions,
+): Promise<void> {
+  const route = routesOf({ tag: "trees", downstream, verifier, cache });
 
   route(app, {
     method: "GET",
@@ -52,6 +67,7 @@ export async function treesRoutes(app: FastifyInstance, { downstream, verifier }
     response: { description: "One page of summaries; the total is in `X-Total-Count`", ...SUMMARIES },
     total: "matching trees",
     send: (answer) => answer.trees,
+    cache: BY_QUERY,
   });
 
   route(app, {
@@ -67,6 +83,7 @@ export async function treesRoutes(app: FastifyInstance, { downstream, verifier }
       examples: [["Email", "Network", "Printers"]],
     },
     send: (answer) => answer.categories,
+    cache: BY_QUERY,
   });
 
   route(app, {
@@ -93,6 +110,7 @@ export async function treesRoutes(app: FastifyInstance, { downstream, verifier }
     request: (request: FastifyRequest<{ Querystring: SearchTreesRequest }>) => request.query,
     response: { description: "Matching summaries, best first", ...SUMMARIES },
     send: (answer) => answer.trees,
+    cache: BY_QUERY,
   });
 
   route(app, {
@@ -111,6 +129,7 @@ export async function treesRoutes(app: FastifyInstance, { downstream, verifier }
     response: { description: "The tree", ...ref("Tree") },
     send: (answer) => treeDocumentOf(present(answer.tree, "tree")),
     errors: ["not_found"],
+    cache: BY_TREE,
   });
 
   route(app, {
@@ -135,6 +154,7 @@ export async function treesRoutes(app: FastifyInstance, { downstream, verifier }
     status: 201,
     response: { description: "The new tree", ...ref("Tree") },
     send: (answer) => treeDocumentOf(present(answer.tree, "tree")),
+    invalidates: () => ["trees"],
   });
 
   route(app, {
@@ -155,6 +175,7 @@ export async function treesRoutes(app: FastifyInstance, { downstream, verifier }
     response: { description: "The tree at its new version", ...ref("Tree") },
     send: (answer) => treeDocumentOf(present(answer.tree, "tree")),
     errors: ["not_found", "version_conflict"],
+    invalidates: ({ params }) => tagsOfTree(params.id),
   });
 
   route(app, {
@@ -167,5 +188,6 @@ export async function treesRoutes(app: FastifyInstance, { downstream, verifier }
     request: ({ params }: WithId) => ({ id: params.id }),
     status: 204,
     errors: ["not_found"],
+    invalidates: ({ params }) => tagsOfTree(params.id),
   });
 }

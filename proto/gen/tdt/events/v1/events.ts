@@ -39,6 +39,20 @@ export interface UserDeactivated {
   user_id: string;
 }
 
+/**
+ * Subject trees.tree.changed: a tree was created, got a new version or was deleted. Readers
+ * that keep anything of the tree (the gateway's response cache) drop it.
+ */
+export interface TreeChanged {
+  event_id: string;
+  occurred_at?: string | undefined;
+  tree_id: string;
+  /** The tree's latest version after the change (0 for "deleted"). */
+  version: number;
+  /** "created", "updated" or "deleted". */
+  change: string;
+}
+
 function createBaseSessionExpired(): SessionExpired {
   return { event_id: "", occurred_at: undefined, sid: "", user_id: "", reason: "" };
 }
@@ -320,6 +334,109 @@ export const UserDeactivated: MessageFns<UserDeactivated> = {
     message.event_id = object.event_id ?? "";
     message.occurred_at = object.occurred_at ?? undefined;
     message.user_id = object.user_id ?? "";
+    return message;
+  },
+};
+
+function createBaseTreeChanged(): TreeChanged {
+  return { event_id: "", occurred_at: undefined, tree_id: "", version: 0, change: "" };
+}
+
+export const TreeChanged: MessageFns<TreeChanged> = {
+  encode(message: TreeChanged, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.event_id !== "") {
+      writer.uint32(10).string(message.event_id);
+    }
+    if (message.occurred_at !== undefined) {
+      Timestamp.encode(toTimestamp(message.occurred_at), writer.uint32(18).fork()).join();
+    }
+    if (message.tree_id !== "") {
+      writer.uint32(26).string(message.tree_id);
+    }
+    if (message.version !== 0) {
+      writer.uint32(32).int32(message.version);
+    }
+    if (message.change !== "") {
+      writer.uint32(42).string(message.change);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TreeChanged {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTreeChanged();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.event_id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.occurred_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.tree_id = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.change = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<TreeChanged>, I>>(base?: I): TreeChanged {
+    return TreeChanged.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TreeChanged>, I>>(object: I): TreeChanged {
+    const message = createBaseTreeChanged();
+    message.event_id = object.event_id ?? "";
+    message.occurred_at = object.occurred_at ?? undefined;
+    message.tree_id = object.tree_id ?? "";
+    message.version = object.version ?? 0;
+    message.change = object.change ?? "";
     return message;
   },
 };

@@ -1,0 +1,42 @@
+import { randomUUID } from "node:crypto";
+import {
+  ensureStream,
+  type Logger,
+  type NatsConnection,
+  type NatsLink,
+  type OutboxEvent,
+  publishNow,
+  type TransactionSql,
+  writeOutboxEvent,
+} from "@tdt/kit";
+import { encodeTreeEvent, TREE_EVENTS, TREE_SUBJECTS, type TreeChange } from "@tdt/proto/contracts/tree-events";
+
+/** Creates TREE_EVENTS when missing: trees owns it (the outbox relay's `prepare`). */
+export const prepareTreeEvents = (nc: NatsConnection): Promise<void> => ensureStream(nc, TREE_EVENTS);
+
+/**
+ * How the store announces a change of a tree (`trees.tree.changed`): written to the outbox in
+ * the change's own transaction, so no change goes unannounced, and published at once after the
+ * commit, so that readers (the gateway's response cache) drop what changed before the author
+ * gets the answer. The relay sends again what could not go at once.
+ */
+export interface TreeAnnouncer {
+  record(tx: TransactionSql, treeId: string, version: number, change: TreeChange): Promise<OutboxEvent>;
+  publish(event: OutboxEvent): Promise<void>;
+}
+
+export function treeAnnouncer(nats: NatsLink, log: Logger): TreeAnnouncer {
+  return {
+    async record(tx, treeId, version, change) {
+      const id = randomUUID();
+      const payload = encodeTreeEvent({
+        subject: TREE_SUBJECTS.treeChanged,
+        event: { event_id: id, occurred_at: new Date().toISOString(), tree_id: treeId, version, change },
+      });
+      const event = { id, subject: TREE_SUBJECTS.treeChanged, payload };
+      await writeOutboxEvent(tx, event);
+      return event;
+    },
+    publish: (event) => publishNow(nats.current(), event, log),
+  };
+}

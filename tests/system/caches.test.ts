@@ -1,0 +1,257 @@
+/**
+ * Issue 12's caches with real processes: the gateway's ready answers of tree reads (dropped on
+ * every edit, publish and delete, through the gateway that forwarded it and through another
+ * one that only hears of it over NATS), bypassed while NATS is away, and the verified-token
+ * caches of every process, which still refuse a revoked login session within a second.
+ */
+import { api } from "@tdt/test-support/api";
+import { freePort } from "@tdt/test-support/ports";
+import { type Replica, startReplica } from "@tdt/test-support/replica";
+import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
+import { printerTree } from "@tdt/test-support/trees";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+let running: SystemWithAdmin;
+/** A second gateway on the same services and NATS: it learns of changes only from the events. */
+let second: Replica;
+let clients: Array<ReturnType<typeof api>>;
+let engineer: string;
+let technician: string;
+
+interface Tree {
+  id: string;
+  version: number;
+  title: string;
+  status: string;
+}
+
+const GET_TREE = "/tdt.trees.v1.TreesService/GetTree";
+const LIST_TREES = "/tdt.trees.v1.TreesService/ListTrees";
+
+/** How many calls of `rpc` the trees service has answered so far (from its log lines). */
+function served(rpc: string): number {
+  return running.system.logs.filter(
+    ({ service, line }) => service === "trees" && line.msg === "rpc" && line.rpc === rpc,
+  ).length;
+}
+
+beforeAll(async () => {
+  running = await startSystemWithAdmin();
+  const port = await freePort();
+  const { system } = running;
+  second = await startReplica("gateway", "127.0.0.1", {
+    LOG_LEVEL: "warn",
+    GATEWAY_PORT: String(port),
+    NATS_URL: system.nats.url,
+    ...system.nats.serviceEnv.gateway,
+    AUTH_PORT: system.addresses.auth.split(":")[1],
+    TREES_PORT: system.addresses.trees.split(":")[1],
+    SESSIONS_PORT: system.addresses.sessions.split(":")[1],
+  });
+  clients = [running.client, api(`http://127.0.0.1:${port}`)];
+  engineer = await running.client.engineer(running.admin);
+  technician = (await running.client.user("technician")).tokens.access_token;
+});
+
+afterAll(async () => {
+  await second?.stop();
+  await running?.stop();
+});
+
+async function create(body = printerTree()): Promise<Tree> {
+  const response = await running.client.call<Tree>("POST", "/api/v1/trees", { token: engineer, json: body });
+  expect(response.status).toBe(201);
+  return response.body;
+}
+
+async function edit(tree: Tree, changes: Record<string, unknown>): Promise<Tree> {
+  const response = await running.client.call<Tree>("PUT", `/api/v1/trees/${tree.id}`, {
+    token: engineer,
+    json: { ...printerTree(), ...changes, version: tree.version },
+  });
+  expect(response.status, JSON.stringify(response.body)).toBe(200);
+  return response.body;
+}
+
+async function read(client: ReturnType<typeof api>, id: string, token = technician) {
+  return client.call<Tree>("GET", `/api/v1/trees/${id}`, { token });
+}
+
+/** Both gateways are following the tree changes: a read of the same tree twice reaches the service once. */
+async function bothCaching(id: string): Promise<void> {
+  await expect
+    .poll(async () => {
+      for (const client of clients) await read(client, id);
+      const before = served(GET_TREE);
+      for (const client of clients) await read(client, id);
+      return served(GET_TREE) - before;
+    })
+    .toBe(0);
+}
+
+describe("the gateway's answers of tree reads", () => {
+  it("are kept: a hundred reads of a tree through each gateway reach the trees service once each", async () => {
+    const tree = await create(printerTree({ title: "Kept answers" }));
+    await bothCaching(tree.id);
+    const before = served(GET_TREE);
+    const bodies = new Set<string>();
+    for (let i = 0; i < 100; i++) {
+      for (const client of clients) bodies.add(JSON.stringify((await read(client, tree.id)).body));
+    }
+    expect(served(GET_TREE) - before).toBe(0);
+    // The same bytes as the service's own answer: one body, the tree at its version.
+    expect(bodies.size).toBe(1);
+    expect(JSON.parse([...bodies][0] as string)).toMatchObject({ id: tree.id, version: 1, title: "Kept answers" });
+  });
+
+  it("show every edit to the next read, on this gateway and on the other, while readers race the edits", async () => {
+    let tree = await create(printerTree({ title: "Edited 1" }));
+    await bothCaching(tree.id);
+    const EDITS = 25;
+    /** When each version's edit was answered. */
+    const answeredAt = new Map<number, number>([[1, 0]]);
+    const reads: Array<{ startedAt: number; version: number; title: string }> = [];
+    let editing = true;
+    const reader = async (client: ReturnType<typeof api>) => {
+      while (editing) {
+        const startedAt = performance.now();
+        const response = await read(client, tree.id, engineer);
+        expect(response.status).toBe(200);
+        reads.push({ startedAt, version: response.body.version, title: response.body.title });
+      }
+    };
+    const readers = [...clients, ...clients].map(reader);
+    for (let version = 2; version <= EDITS + 1; version++) {
+      tree = await edit(tree, { title: `Edited ${version}`, status: "published" });
+      expect(tree.version).toBe(version);
+      answeredAt.set(version, performance.now());
+      // A read right after the answer, on each gateway: never the version before.
+      for (const client of clients)
+        expect((await read(client, tree.id, engineer)).body.title).toBe(`Edited ${version}`);
+    }
+    editing = false;
+    await Promise.all(readers);
+    // Every read that began after an edit was answered shows that edit or a later one.
+    const stale = reads.filter(({ startedAt, version }) =>
+      [...answeredAt].some(([edited, at]) => at < startedAt && version < edited),
+    );
+    expect(reads.length).toBeGreaterThan(EDITS);
+    expect(stale).toEqual([]);
+    // And each read is consistent with itself: the title of the version it names.
+    expect(reads.every(({ version, title }) => title === `Edited ${version}`)).toBe(true);
+  });
+
+  it("never show technicians a draft, and show them the publish at once", async () => {
+    const tree = await create(printerTree({ title: "Published v1" }));
+    await bothCaching(tree.id);
+    const draft = await edit(tree, { title: "Draft v2", status: "draft" });
+    for (const client of clients) {
+      expect((await read(client, tree.id)).body).toMatchObject({ version: 1, title: "Published v1" });
+      expect((await read(client, tree.id, engineer)).body).toMatchObject({ version: 2, title: "Draft v2" });
+      // A draft version asked for by number is not the technician's either.
+      expect((await client.call("GET", `/api/v1/trees/${tree.id}?version=2`, { token: technician })).status).toBe(404);
+    }
+    await edit(draft, { title: "Published v3", status: "published" });
+    for (const client of clients) {
+      expect((await read(client, tree.id)).body).toMatchObject({ version: 3, title: "Published v3" });
+    }
+  });
+
+  it("forget a deleted tree at once: a 404 and gone from the list, on both gateways", async () => {
+    const tree = await create(printerTree({ title: "Deleted soon", category: "Deletion" }));
+    await bothCaching(tree.id);
+    const listed = async (client: ReturnType<typeof api>) =>
+      client.call<Tree[]>("GET", "/api/v1/trees?category=Deletion", { token: technician });
+    for (const client of clients) expect((await listed(client)).body.map(({ id }) => id)).toEqual([tree.id]);
+    const deleted = await running.client.call("DELETE", `/api/v1/trees/${tree.id}`, { token: running.admin });
+    expect(deleted.status).toBe(204);
+    for (const client of clients) {
+      expect((await read(client, tree.id)).status).toBe(404);
+      const list = await listed(client);
+      expect(list.body).toEqual([]);
+      expect(list.headers.get("x-total-count")).toBe("0");
+    }
+  });
+
+  it("keep lists, their totals and search true to a new tree, while a repeated list is served from memory", async () => {
+    const category = "Listing";
+    const list = (client: ReturnType<typeof api>) =>
+      client.call<Tree[]>("GET", `/api/v1/trees?category=${category}&limit=5`, { token: technician });
+    const search = (client: ReturnType<typeof api>) =>
+      client.call<Tree[]>("GET", "/api/v1/trees/search?q=zanzibar", { token: technician });
+    await create(printerTree({ title: "Zanzibar one", category }));
+    for (const client of clients) {
+      await list(client);
+      await search(client);
+    }
+    const before = served(LIST_TREES);
+    for (const client of clients) expect((await list(client)).headers.get("x-total-count")).toBe("1");
+    expect(served(LIST_TREES) - before).toBe(0);
+    await create(printerTree({ title: "Zanzibar two", category }));
+    for (const client of clients) {
+      const page = await list(client);
+      expect(page.headers.get("x-total-count")).toBe("2");
+      expect(page.body.map(({ title }) => title)).toEqual(["Zanzibar two", "Zanzibar one"]);
+      expect((await search(client)).body.map(({ title }) => title).sort()).toEqual(["Zanzibar one", "Zanzibar two"]);
+    }
+  });
+});
+
+describe("while NATS is away", () => {
+  it("every read goes to the service and sees every edit; once NATS is back the answers are kept again", async () => {
+    let tree = await create(printerTree({ title: "Outage 1" }));
+    await bothCaching(tree.id);
+    await running.nats.stop();
+    try {
+      // The gateways notice the dropped link and stop serving from memory.
+      await expect
+        .poll(async () => {
+          const before = served(GET_TREE);
+          for (const client of clients) await read(client, tree.id);
+          return served(GET_TREE) - before;
+        })
+        .toBe(2);
+      for (let version = 2; version <= 4; version++) {
+        tree = await edit(tree, { title: `Outage ${version}` });
+        for (const client of clients) expect((await read(client, tree.id)).body.title).toBe(`Outage ${version}`);
+      }
+    } finally {
+      await running.nats.start();
+    }
+    await bothCaching(tree.id);
+    tree = await edit(tree, { title: "After the outage" });
+    for (const client of clients) expect((await read(client, tree.id)).body.title).toBe("After the outage");
+  }, 60_000);
+});
+
+describe("the verified-token caches", () => {
+  it("refuse a logged-out session's token within a second on both gateways, cached reads included", async () => {
+    const tree = await create(printerTree({ title: "Token cache" }));
+    for (let trial = 0; trial < 5; trial++) {
+      const { tokens } = await running.client.user(`cached-token-${trial}`);
+      // Verified and remembered by both gateways and the trees service, the answer kept too.
+      for (let i = 0; i < 3; i++) {
+        for (const client of clients) expect((await read(client, tree.id, tokens.access_token)).status).toBe(200);
+      }
+      const out = await running.client.call("POST", "/api/v1/auth/logout", {
+        token: tokens.access_token,
+        json: {},
+      });
+      expect(out.status).toBe(204);
+      // The guarantee, as the revocation tests state it: refused everywhere within a second.
+      await expect
+        .poll(
+          async () => {
+            const statuses = [];
+            for (const client of clients) {
+              statuses.push((await read(client, tree.id, tokens.access_token)).status);
+              statuses.push((await client.call("GET", "/api/v1/auth/me", { token: tokens.access_token })).status);
+            }
+            return statuses;
+          },
+          { timeout: 1_000, interval: 50 },
+        )
+        .toEqual([401, 401, 401, 401]);
+    }
+  });
+});
