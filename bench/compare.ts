@@ -4,11 +4,15 @@
  * run, printed as one table:
  *   npm run bench          (BENCH_SECONDS per measurement, default 8 as in the issue)
  *   BENCH_PATHS=refresh,me npm run bench   (only the rows whose request names one of these words)
+ *   BENCH_PROFILE=/tmp/prof npm run bench   (every process writes a CPU profile there; the hottest
+ *                                            functions of each are printed after the table)
  */
-import { readFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { startSystemWithAdmin } from "@tdt/test-support/system";
 import { type RunningBaseline, startBaseline } from "./baseline/start.js";
 import { type LoadResult, load, printTable } from "./measure.js";
+import { hottestFunctions } from "./profile-summary.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 /** Words of the rows to run (e.g. `refresh,sessions`); all rows when unset. */
@@ -100,6 +104,11 @@ function longestWalk(tree: DemoTree): Array<{ op: string; node_id: string; optio
   return walk(tree.root_node_id, new Set([tree.root_node_id]));
 }
 
+const profileDir = process.env.BENCH_PROFILE;
+if (profileDir) {
+  mkdirSync(profileDir, { recursive: true });
+  process.env.TDT_CPU_PROF_DIR = profileDir; // read by the stack and the baseline when they spawn
+}
 const { system, client, admin, stop } = await startSystemWithAdmin({ LOG_LEVEL: "warn" });
 let baselineProcess: RunningBaseline | undefined;
 try {
@@ -268,4 +277,12 @@ try {
 } finally {
   await baselineProcess?.stop();
   await stop();
+}
+
+if (profileDir) {
+  for (const file of readdirSync(profileDir).filter((name) => name.endsWith(".cpuprofile"))) {
+    const { samples, busy, functions } = hottestFunctions(join(profileDir, file), 12);
+    console.log(`\n${file}: ${busy} busy of ${samples} samples; share of the busy ones by self time:`);
+    for (const { name, where, percent } of functions) console.log(`${String(percent).padStart(5)}%  ${name}  ${where}`);
+  }
 }

@@ -77,8 +77,18 @@ interface Supervised {
   exited: Promise<ServiceExitedError>;
 }
 
+/**
+ * TDT_CPU_PROF_DIR: each service writes a V8 CPU profile there when it stops (`<name>.cpuprofile`),
+ * for `BENCH_PROFILE` (bench/compare.ts); NODE_OPTIONS cannot carry --cpu-prof.
+ */
+export function profilingArguments(name: string, env: NodeJS.ProcessEnv): string[] {
+  const dir = env.TDT_CPU_PROF_DIR;
+  return dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+}
+
 function startService(name: ServiceName, options: StackOptions): Supervised {
-  const child = spawn(process.execPath, [resolve(ROOT, "services", name, "dist", "main.js")], {
+  const main = resolve(ROOT, "services", name, "dist", "main.js");
+  const child = spawn(process.execPath, [...profilingArguments(name, options.env), main], {
     env: { ...options.env, ...options.serviceEnv?.[name] },
     stdio: ["ignore", "pipe", "pipe", "ipc"],
     // Its own process group: Ctrl-C reaches only the runner, which stops services one way, in order.

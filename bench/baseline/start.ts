@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { freePort } from "@tdt/test-support/ports";
+import { profilingArguments } from "../../scripts/stack.js";
 
 export interface RunningBaseline {
   url: string;
@@ -11,7 +12,8 @@ export interface RunningBaseline {
 
 export async function startBaseline(): Promise<RunningBaseline> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./server.ts", import.meta.url))], {
+  const server = fileURLToPath(new URL("./server.ts", import.meta.url));
+  const child = spawn(process.execPath, [...profilingArguments("baseline", process.env), "--import", "tsx", server], {
     env: { ...process.env, PORT: String(port) },
     stdio: ["ignore", "pipe", "inherit"],
   });
