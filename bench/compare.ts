@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { startSystemWithAdmin } from "@tdt/test-support/system";
 import { type RunningBaseline, startBaseline } from "./baseline/start.js";
 import { type LoadResult, load, printTable } from "./measure.js";
-import { hottestFunctions } from "./profile-summary.js";
+import { hottestFunctions, profileClock } from "./profile-summary.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 /** Words of the rows to run (e.g. `refresh,sessions`); all rows when unset. */
@@ -110,6 +110,8 @@ if (profileDir) {
   process.env.TDT_CPU_PROF_DIR = profileDir; // read by the stack and the baseline when they spawn
 }
 const { system, client, admin, stop } = await startSystemWithAdmin({ LOG_LEVEL: "warn" });
+/** When the measurements began: the profiles are read from then on (start-up is not a hot path). */
+let measuringFrom = 0;
 let baselineProcess: RunningBaseline | undefined;
 try {
   baselineProcess = await startBaseline();
@@ -262,6 +264,7 @@ try {
   // Each path on the baseline and right after on TDT: one at a time, so neither competes with the
   // other's load, and side by side, so both see the same machine (it is shared).
   const [onePaths, tdtPaths] = [await hotPaths(baseline), await hotPaths(tdt)];
+  measuringFrom = profileClock();
   const rows = [];
   for (const [i, path] of onePaths.entries()) {
     if (!chosen(path.request)) continue;
@@ -281,8 +284,8 @@ try {
 
 if (profileDir) {
   for (const file of readdirSync(profileDir).filter((name) => name.endsWith(".cpuprofile"))) {
-    const { samples, busy, functions } = hottestFunctions(join(profileDir, file), 12);
-    console.log(`\n${file}: ${busy} busy of ${samples} samples; share of the busy ones by self time:`);
+    const { samples, busy, functions } = hottestFunctions(join(profileDir, file), 15, measuringFrom);
+    console.log(`\n${file}: ${busy} busy of ${samples} samples while measuring; share of the busy ones by self time:`);
     for (const { name, where, percent } of functions) console.log(`${String(percent).padStart(5)}%  ${name}  ${where}`);
   }
 }

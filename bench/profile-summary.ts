@@ -14,6 +14,9 @@ interface ProfileNode {
 interface Profile {
   nodes: ProfileNode[];
   samples: number[];
+  /** Microseconds of the monotonic clock (as `process.hrtime`'s), and between samples. */
+  startTime: number;
+  timeDeltas: number[];
 }
 
 export interface HotFunction {
@@ -55,7 +58,7 @@ export function hottestFunctions(
     .sort((a, b) => b.samples - a.samples)
     .slice(0, count)
     .map(({ name, where, samples }) => ({ name, where, percent: Number(((100 * samples) / busy).toFixed(1)) }));
-  return { samples: profile.samples.length, busy, functions };
+  return { samples: counted, busy, functions };
 }
 
 // As a command: `npx tsx bench/profile-summary.ts FILE [COUNT]`.
