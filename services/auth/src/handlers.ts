@@ -20,7 +20,12 @@ import { resolvePolicy } from "./policy.js";
 import { currentPolicy, saveSessionPolicy } from "./policy-store.js";
 import type { RateLimiter } from "./rate-limit.js";
 import { refreshSession } from "./refresh.js";
-import { postgresRefreshTransaction, recordRefreshToken } from "./refresh-store.js";
+import {
+  findRefreshUser,
+  postgresRefreshTransaction,
+  recordRefreshToken,
+  rotateRefreshToken,
+} from "./refresh-store.js";
 import { checkLogin, checkRefresh, checkRegisterBounds } from "./request-limits.js";
 import { mintWithClaims, verifyRefreshToken } from "./token-minting.js";
 import {
@@ -142,7 +147,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
         {
           now,
           verify: (token) => verifyRefreshToken(token, keys),
-          findUser: (id) => findUserById(sql, id),
+          findUser: (id, token) => findRefreshUser(sql, id, token),
           currentPolicy: () => currentPolicy(sql),
           mint: async (user, sid, session, issuedAt) =>
             mintWithClaims({
@@ -154,6 +159,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
               accessTtlSeconds: deps.accessTokenTtlSeconds,
             }),
           transaction: (work) => inTransaction(sql, (tx) => work(postgresRefreshTransaction(tx))),
+          rotate: (parentJti, child, session) => rotateRefreshToken(sql, parentJti, child, session),
         },
         request.idempotency_key || undefined,
       );
