@@ -12,7 +12,7 @@ import {
 import { AUTH_ACCESS } from "@tdt/proto/contracts/access";
 import type { AuthServiceService, ClientInfo, LoginSession } from "@tdt/proto/tdt/auth/v1/auth";
 import { trustedClient } from "./client-address.js";
-import { announceUserDeactivated } from "./events.js";
+import { announceUserDeactivated, announceUserUpdated } from "./events.js";
 import type { SigningKeys } from "./keys.js";
 import { endLoginSessions, isLoginSessionLive, listOpenLoginSessions, openLoginSession } from "./login-sessions.js";
 import { passwordMatches } from "./passwords.js";
@@ -31,6 +31,7 @@ import { mintWithClaims, verifyRefreshToken } from "./token-minting.js";
 import {
   checkRegistration,
   createUser,
+  findLiveUser,
   findUserByEmail,
   findUserById,
   isRole,
@@ -73,6 +74,15 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
   });
 
   const authorize = authorizer(verifier, AUTH_ACCESS);
+
+  // GetMe reads the user through the login session in one statement, which is the same check
+  // as the verifier's (session open, user active): its token needs only the signature checked.
+  const signatureOnly = new AccessTokenVerifier({
+    fetchJwks: () => keys.jwks(),
+    log: deps.log,
+    refetchIntervalMs: 1000,
+  });
+  const authorizeBySignature = authorizer(signatureOnly, AUTH_ACCESS);
 
   /** Opens a login session under the current policy and mints its first pair. */
   const startLoginSession = async (user: UserRow, client: ClientInfo) => {
@@ -167,8 +177,8 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
     },
 
     async getMe(_request, ctx) {
-      const claims = await authorize("getMe", ctx);
-      const user = await findUserById(sql, claims.sub);
+      const claims = await authorizeBySignature("getMe", ctx);
+      const user = await findLiveUser(sql, claims);
       if (!user) throw new AppError("session_revoked");
       return { user: toUser(user) };
     },
@@ -257,6 +267,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
           // Tokens carry the role: end the sessions so the new role takes effect at the next login.
           await endLoginSessions(tx, { userId: target.id }, { kind: "revoked", reason: "admin" });
         }
+        await announceUserUpdated(tx, target.id, before, row);
         return row;
       });
       return { user: toUser(updated) };
