@@ -4,18 +4,20 @@
  * its outbox); the gateway, trees and sessions follow them. Imported as
  * `@tdt/proto/contracts/auth-events`.
  */
-import { SessionExpired, SessionRevoked, UserDeactivated } from "@tdt/proto/tdt/events/v1/events";
+import { SessionExpired, SessionRevoked, UserDeactivated, UserUpdated } from "@tdt/proto/tdt/events/v1/events";
 
 export const AUTH_SUBJECTS = {
   sessionExpired: "auth.session.expired",
   sessionRevoked: "auth.session.revoked",
   userDeactivated: "auth.user.deactivated",
+  userUpdated: "auth.user.updated",
 } as const;
 
 export type AuthEvent =
   | { subject: typeof AUTH_SUBJECTS.sessionExpired; event: SessionExpired }
   | { subject: typeof AUTH_SUBJECTS.sessionRevoked; event: SessionRevoked }
-  | { subject: typeof AUTH_SUBJECTS.userDeactivated; event: UserDeactivated };
+  | { subject: typeof AUTH_SUBJECTS.userDeactivated; event: UserDeactivated }
+  | { subject: typeof AUTH_SUBJECTS.userUpdated; event: UserUpdated };
 
 export function encodeAuthEvent(item: AuthEvent): Uint8Array {
   switch (item.subject) {
@@ -25,6 +27,8 @@ export function encodeAuthEvent(item: AuthEvent): Uint8Array {
       return SessionRevoked.encode(item.event).finish();
     case AUTH_SUBJECTS.userDeactivated:
       return UserDeactivated.encode(item.event).finish();
+    case AUTH_SUBJECTS.userUpdated:
+      return UserUpdated.encode(item.event).finish();
   }
 }
 
@@ -37,6 +41,8 @@ export function decodeAuthEvent(subject: string, data: Uint8Array): AuthEvent | 
       return { subject, event: SessionRevoked.decode(data) };
     case AUTH_SUBJECTS.userDeactivated:
       return { subject, event: UserDeactivated.decode(data) };
+    case AUTH_SUBJECTS.userUpdated:
+      return { subject, event: UserUpdated.decode(data) };
     default:
       return undefined;
   }

@@ -493,6 +493,35 @@ describe("administration", () => {
     expect(login.body).toEqual({ detail: "invalid_credentials" });
   });
 
+  it("publishes auth.user.updated on each change of a user's role or active flag, and on none that changes nothing", async () => {
+    const user = await client.user("updated");
+    const patch = async (json: Record<string, unknown>) => {
+      const response = await client.call("PATCH", `/api/v1/auth/users/${user.id}`, { token: adminToken, json });
+      expect(response.status).toBe(200);
+    };
+    const subjectsOf = () =>
+      events.events
+        .filter((item) => item.event.user_id === user.id && item.subject.startsWith("auth.user."))
+        .map((item) => item.subject)
+        .sort(); // one transaction's events share created_at: their order among themselves is not fixed
+
+    await patch({ role: "engineer" });
+    await patch({ role: "engineer" }); // the same role again: no change, no event
+    await patch({ is_active: false });
+    // The outbox relays transactions in order: once the deactivation is seen, the events before it were too.
+    await expect
+      .poll(subjectsOf, { timeout: 5000 })
+      .toEqual(["auth.user.deactivated", "auth.user.updated", "auth.user.updated"]);
+    await patch({ is_active: true });
+    await expect
+      .poll(subjectsOf, { timeout: 5000 })
+      .toEqual(["auth.user.deactivated", "auth.user.updated", "auth.user.updated", "auth.user.updated"]);
+    const updated = events.events.filter(
+      (item) => item.subject === "auth.user.updated" && item.event.user_id === user.id,
+    );
+    expect(new Set(updated.map((item) => item.event.event_id)).size).toBe(3);
+  });
+
   it("changes a role, and refuses an unknown role or user", async () => {
     const tech = await client.user();
     const promoted = await client.call("PATCH", `/api/v1/auth/users/${tech.id}`, {

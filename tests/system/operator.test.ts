@@ -73,6 +73,12 @@ describe("create-admin on an email someone registered first", () => {
       .filter((event) => event && "user_id" in event && event.user_id === squatter.id);
     expect(revoked.map((event) => event && "sid" in event && event.sid).sort()).toEqual([...sids].sort());
     expect(revoked.every((event) => event && "reason" in event && event.reason === "admin")).toBe(true);
+    // The role changed (technician → admin): whoever keeps a copy of the user is told.
+    const updates = await authDb<{ subject: string; payload: Buffer }[]>`
+      select subject, payload from outbox where subject = ${AUTH_SUBJECTS.userUpdated}`;
+    expect(
+      updates.map((row) => decodeAuthEvent(row.subject, row.payload)?.event.user_id).filter((id) => id === squatter.id),
+    ).toEqual([squatter.id]);
 
     for (const tokens of sessions) {
       const refresh = await client.call("POST", "/api/v1/auth/refresh", {

@@ -1,5 +1,6 @@
 import type { Role, Sql, TransactionSql } from "@tdt/kit";
 import { recordAuditEvent } from "./audit.js";
+import { announceUserUpdated } from "./events.js";
 import { endLoginSessions } from "./login-sessions.js";
 import { hashPassword } from "./passwords.js";
 import { checkRegistration, type UserRow } from "./users.js";
@@ -51,6 +52,7 @@ export async function provisionAdmin(sql: Sql, request: AdminRequest): Promise<A
       where id = ${existing.id}
       returning *`;
     const ended = await endLoginSessions(tx, { userId: existing.id }, { kind: "revoked", reason: "admin" });
+    await announceUserUpdated(tx, existing.id, existing, user as UserRow);
     const previous = { role: existing.role, is_active: existing.is_active };
     await audit(tx, request, "admin_reset", existing, { previous, sessions_ended: ended.length });
     return { outcome: "reset", user: user as UserRow, previous, sessionsEnded: ended.length };

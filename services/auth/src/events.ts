@@ -37,3 +37,31 @@ export async function announceUserDeactivated(tx: TransactionSql, userId: string
     payload: encodeAuthEvent({ subject: AUTH_SUBJECTS.userDeactivated, event }),
   });
 }
+
+/** The fields of a user that `auth.user.updated` announces a change of. */
+type AnnouncedFields = { role: string; full_name: string; email: string; is_active: boolean };
+
+/**
+ * `auth.user.updated` when the user's role, name, email or active flag differs between `before`
+ * and `after` (nothing when a change changed none of them): whoever keeps a copy of the user,
+ * e.g. a cached GET /auth/me, drops it. In the transaction of the change, like every event.
+ */
+export async function announceUserUpdated(
+  tx: TransactionSql,
+  userId: string,
+  before: AnnouncedFields,
+  after: AnnouncedFields,
+): Promise<void> {
+  const changed =
+    before.role !== after.role ||
+    before.full_name !== after.full_name ||
+    before.email !== after.email ||
+    before.is_active !== after.is_active;
+  if (!changed) return;
+  const event = { event_id: randomUUID(), occurred_at: new Date().toISOString(), user_id: userId };
+  await writeOutboxEvent(tx, {
+    id: event.event_id,
+    subject: AUTH_SUBJECTS.userUpdated,
+    payload: encodeAuthEvent({ subject: AUTH_SUBJECTS.userUpdated, event }),
+  });
+}

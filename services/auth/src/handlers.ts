@@ -12,7 +12,7 @@ import {
 import { AUTH_ACCESS } from "@tdt/proto/contracts/access";
 import type { AuthServiceService, ClientInfo, LoginSession } from "@tdt/proto/tdt/auth/v1/auth";
 import { trustedClient } from "./client-address.js";
-import { announceUserDeactivated } from "./events.js";
+import { announceUserDeactivated, announceUserUpdated } from "./events.js";
 import type { SigningKeys } from "./keys.js";
 import { endLoginSessions, isLoginSessionLive, listOpenLoginSessions, openLoginSession } from "./login-sessions.js";
 import { passwordMatches } from "./passwords.js";
@@ -20,12 +20,18 @@ import { resolvePolicy } from "./policy.js";
 import { currentPolicy, saveSessionPolicy } from "./policy-store.js";
 import type { RateLimiter } from "./rate-limit.js";
 import { refreshSession } from "./refresh.js";
-import { postgresRefreshTransaction, recordRefreshToken } from "./refresh-store.js";
+import {
+  findRefreshUser,
+  postgresRefreshTransaction,
+  recordRefreshToken,
+  rotateRefreshToken,
+} from "./refresh-store.js";
 import { checkLogin, checkRefresh, checkRegisterBounds } from "./request-limits.js";
 import { mintWithClaims, verifyRefreshToken } from "./token-minting.js";
 import {
   checkRegistration,
   createUser,
+  findLiveUser,
   findUserByEmail,
   findUserById,
   isRole,
@@ -68,6 +74,15 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
   });
 
   const authorize = authorizer(verifier, AUTH_ACCESS);
+
+  // GetMe reads the user through the login session in one statement, which is the same check
+  // as the verifier's (session open, user active): its token needs only the signature checked.
+  const signatureOnly = new AccessTokenVerifier({
+    fetchJwks: () => keys.jwks(),
+    log: deps.log,
+    refetchIntervalMs: 1000,
+  });
+  const authorizeBySignature = authorizer(signatureOnly, AUTH_ACCESS);
 
   /** Opens a login session under the current policy and mints its first pair. */
   const startLoginSession = async (user: UserRow, client: ClientInfo) => {
@@ -142,7 +157,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
         {
           now,
           verify: (token) => verifyRefreshToken(token, keys),
-          findUser: (id) => findUserById(sql, id),
+          findUser: (id, token) => findRefreshUser(sql, id, token),
           currentPolicy: () => currentPolicy(sql),
           mint: async (user, sid, session, issuedAt) =>
             mintWithClaims({
@@ -154,6 +169,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
               accessTtlSeconds: deps.accessTokenTtlSeconds,
             }),
           transaction: (work) => inTransaction(sql, (tx) => work(postgresRefreshTransaction(tx))),
+          rotate: (parentJti, child, session) => rotateRefreshToken(sql, parentJti, child, session),
         },
         request.idempotency_key || undefined,
       );
@@ -161,8 +177,8 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
     },
 
     async getMe(_request, ctx) {
-      const claims = await authorize("getMe", ctx);
-      const user = await findUserById(sql, claims.sub);
+      const claims = await authorizeBySignature("getMe", ctx);
+      const user = await findLiveUser(sql, claims);
       if (!user) throw new AppError("session_revoked");
       return { user: toUser(user) };
     },
@@ -251,6 +267,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
           // Tokens carry the role: end the sessions so the new role takes effect at the next login.
           await endLoginSessions(tx, { userId: target.id }, { kind: "revoked", reason: "admin" });
         }
+        await announceUserUpdated(tx, target.id, before, row);
         return row;
       });
       return { user: toUser(updated) };

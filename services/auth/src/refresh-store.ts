@@ -1,7 +1,14 @@
-import type { Sql, TransactionSql } from "@tdt/kit";
+import type { Role, Sql, TransactionSql } from "@tdt/kit";
 import { endLoginSessions, lockLoginSession } from "./login-sessions.js";
-import { type ConsumedToken, IDEMPOTENCY_WINDOW_SECONDS, type RefreshTransaction } from "./refresh.js";
-import type { TokenPair } from "./token-minting.js";
+import {
+  type ConsumedToken,
+  IDEMPOTENCY_WINDOW_SECONDS,
+  type RefreshTransaction,
+  type RefreshUser,
+  type RotationChild,
+} from "./refresh.js";
+import type { SessionClaims, TokenPair } from "./token-minting.js";
+import { UUID } from "./users.js";
 
 const toSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 const fromSeconds = (seconds: number) => new Date(seconds * 1000);
@@ -14,6 +21,70 @@ export async function recordRefreshToken(
   await tx`
     insert into refresh_tokens (jti, sid, user_id, issued_at, expires_at)
     values (${token.jti}, ${token.sid}, ${token.userId}, ${fromSeconds(token.issuedAt)}, ${fromSeconds(token.expiresAt)})`;
+}
+
+/**
+ * Step 2 of a refresh in one read: the user, and whether the token is unused in an open login
+ * session right now (a hint, read without a lock; `rotateRefreshToken` decides under one).
+ */
+export async function findRefreshUser(
+  sql: Sql,
+  id: string,
+  token: { sid: string; jti: string },
+): Promise<RefreshUser | undefined> {
+  if (!UUID.test(id)) return undefined;
+  // A signed token names uuids; anything else just takes the full algorithm's path.
+  const wellFormed = UUID.test(token.sid) && UUID.test(token.jti);
+  const [row] = await sql<{ id: string; role: Role; is_active: boolean; rotatable: boolean }[]>`
+    select u.id, u.role, u.is_active, ${wellFormed} and exists (
+             select 1 from refresh_tokens t join login_sessions s on s.sid = t.sid
+             where t.jti = ${wellFormed ? token.jti : null}::uuid and t.revoked_at is null
+               and s.sid = ${wellFormed ? token.sid : null}::uuid and s.ended_at is null
+           ) as rotatable
+    from users u where u.id = ${id}`;
+  return row;
+}
+
+/**
+ * Steps 4–7 of the common refresh as one statement, so one round trip and atomic without
+ * BEGIN/COMMIT: lock the open login session row (first, the lock order of `endLoginSessions`;
+ * the token update joins it, so it cannot run before), consume the unused token and mark it
+ * rotated in one compare-and-set, insert the child, touch the session. When the session is not
+ * open or the token not unused, nothing matches and nothing is written: false.
+ */
+export async function rotateRefreshToken(
+  sql: Sql,
+  parentJti: string,
+  child: RotationChild,
+  session: SessionClaims,
+): Promise<boolean> {
+  const rows = await sql`
+    with session as (
+      select sid, reuse_grace_seconds from login_sessions
+      where sid = ${child.sid} and ended_at is null
+      for update
+    ), parent as (
+      update refresh_tokens t set revoked_at = ${fromSeconds(child.issuedAt)}, revoked_reason = 'rotated',
+        child_jti = ${child.refreshJti}, idempotency_key_hash = ${child.idempotencyKeyHash},
+        child_pair = case
+          when ${child.idempotencyKeyHash !== null} or session.reuse_grace_seconds > 0
+          then ${sql.json(child.pair as never)} end
+      from session
+      where t.jti = ${parentJti} and t.sid = session.sid and t.revoked_at is null
+      returning t.jti
+    ), inserted as (
+      insert into refresh_tokens (jti, sid, user_id, issued_at, expires_at)
+      select ${child.refreshJti}, ${child.sid}, ${child.userId}, ${fromSeconds(child.issuedAt)}, ${fromSeconds(child.refreshExp)}
+      from parent
+      returning jti
+    ), touched as (
+      update login_sessions set last_used_at = now(), auth_time = ${fromSeconds(session.auth_time)},
+        idle_max_seconds = ${session.idle_max}, abs_max_seconds = ${session.abs_max}
+      where sid = ${child.sid} and exists (select 1 from parent)
+      returning sid
+    )
+    select jti from inserted, touched`;
+  return rows.length === 1;
 }
 
 /** Steps 4–7 of the refresh algorithm against Postgres, inside one transaction. */

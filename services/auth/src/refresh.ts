@@ -15,13 +15,31 @@ export async function refreshSession(token: string, ports: RefreshPorts, idempot
   // 1. Verify the JWT: an expired `exp` is the idle limit, anything else is invalid.
   const claims = await ports.verify(token);
 
-  // 2. Load the user; missing or inactive → invalid.
-  const user = await ports.findUser(claims.sub);
+  // 2. Load the user; missing or inactive → invalid. The same read tells whether the token looks
+  //    rotatable (unused, its login session open), without a lock: only a hint for step 2a.
+  const user = await ports.findUser(claims.sub, { sid: claims.sid, jti: claims.jti });
   if (!user?.is_active) throw invalidRefreshToken();
 
-  // 3. The effective auth_time / idle_max / abs_max, grandfathering a legacy token.
   const now = ports.now();
-  const session = resolveRefreshClaims(claims, now, await ports.currentPolicy());
+  const carried = carriedSessionClaims(claims);
+
+  // 2a. The common case in one atomic step, without a transaction's round trips: a token that
+  //     carries its session claims, before the absolute deadline, unused, of an open login
+  //     session. `rotate` does steps 4–7 as one statement or changes nothing; when it changed
+  //     nothing (a race since the read), the full algorithm below decides, as if alone.
+  if (carried && user.rotatable && !isPastAbsoluteDeadline(carried, now)) {
+    const child = await ports.mint(user, claims.sid, carried, now);
+    const rotated = await ports.rotate(
+      claims.jti,
+      { ...child, sid: claims.sid, userId: user.id, issuedAt: now, idempotencyKeyHash: keyHash },
+      carried,
+    );
+    if (rotated) return child.pair;
+  }
+
+  // 3. The effective auth_time / idle_max / abs_max, grandfathering a legacy token (the
+  //    account's policy is read only for one).
+  const session = carried ?? resolveRefreshClaims(claims, now, await ports.currentPolicy());
 
   const outcome = await ports.transaction(async (tx): Promise<Outcome> => {
     // 4. Lock the login session (the one lock order of every path that ends or rotates in it),
@@ -71,6 +89,30 @@ export interface ConsumedToken {
   idempotencyKeyHash: string | null;
 }
 
+/** The child a rotation records: the new pair, its refresh token's row, and the key it was asked with. */
+export interface RotationChild {
+  pair: TokenPair;
+  refreshJti: string;
+  refreshExp: number;
+  sid: string;
+  userId: string;
+  issuedAt: number;
+  /** Set when the client sent an Idempotency-Key: the child pair is then kept for a retry. */
+  idempotencyKeyHash: string | null;
+}
+
+/** The user behind a refresh token, read before anything is locked. */
+export interface RefreshUser {
+  id: string;
+  role: Role;
+  is_active: boolean;
+  /**
+   * The token was unused and its login session open when read: worth trying the one-step
+   * rotation. Only a hint: `rotate` checks both again under its lock.
+   */
+  rotatable: boolean;
+}
+
 export interface RefreshTransaction {
   /** Locks the login session row before any of its tokens; true while the session is open. */
   lockSession(sid: string): Promise<boolean>;
@@ -82,27 +124,14 @@ export interface RefreshTransaction {
   consume(jti: string, at: number): Promise<boolean>;
   consumedToken(jti: string): Promise<ConsumedToken | undefined>;
   endSession(sid: string, end: SessionEnd): Promise<void>;
-  recordChild(
-    parentJti: string,
-    child: {
-      pair: TokenPair;
-      refreshJti: string;
-      refreshExp: number;
-      sid: string;
-      userId: string;
-      issuedAt: number;
-      /** Set when the client sent an Idempotency-Key: the child pair is then kept for a retry. */
-      idempotencyKeyHash: string | null;
-    },
-    session: SessionClaims,
-  ): Promise<void>;
+  recordChild(parentJti: string, child: RotationChild, session: SessionClaims): Promise<void>;
 }
 
 export interface RefreshPorts {
   /** Epoch seconds. */
   now(): number;
   verify(token: string): Promise<RefreshClaims>;
-  findUser(id: string): Promise<{ id: string; role: Role; is_active: boolean } | undefined>;
+  findUser(id: string, token: { sid: string; jti: string }): Promise<RefreshUser | undefined>;
   currentPolicy(): Promise<SessionPolicy>;
   mint(
     user: { id: string; role: Role },
@@ -112,10 +141,23 @@ export interface RefreshPorts {
     now: number,
   ): Promise<{ pair: TokenPair; refreshJti: string; refreshExp: number }>;
   transaction<T>(work: (tx: RefreshTransaction) => Promise<T>): Promise<T>;
+  /**
+   * Steps 4–7 at once, atomically, for the common case: when the login session is open and the
+   * token unused (checked under the session's lock, taken first as in `lockSession`), consume
+   * the token and record its child exactly as `consume` + `recordChild` would, and return true;
+   * otherwise change nothing and return false.
+   */
+  rotate(parentJti: string, child: RotationChild, session: SessionClaims): Promise<boolean>;
 }
 
 export function invalidRefreshToken(): AppError {
   return new AppError("invalid_refresh_token");
+}
+
+/** The session claims a token carries, or undefined for a legacy token without them. */
+export function carriedSessionClaims(claims: RefreshClaims): SessionClaims | undefined {
+  if (claims.auth_time === undefined || claims.idle_max === undefined || claims.abs_max === undefined) return undefined;
+  return { auth_time: claims.auth_time, idle_max: claims.idle_max, abs_max: claims.abs_max };
 }
 
 /**
@@ -123,9 +165,8 @@ export function invalidRefreshToken(): AppError {
  * grandfathered: its session starts now, under a snapshot of the account's current policy.
  */
 export function resolveRefreshClaims(claims: RefreshClaims, now: number, policy: SessionPolicy): SessionClaims {
-  if (claims.auth_time !== undefined && claims.idle_max !== undefined && claims.abs_max !== undefined) {
-    return { auth_time: claims.auth_time, idle_max: claims.idle_max, abs_max: claims.abs_max };
-  }
+  const carried = carriedSessionClaims(claims);
+  if (carried) return carried;
   return { auth_time: now, idle_max: policy.idle_max_seconds, abs_max: policy.abs_max_seconds };
 }
 

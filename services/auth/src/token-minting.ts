@@ -9,7 +9,7 @@ import {
   TOKEN_ISSUER,
   verifyJwt,
 } from "@tdt/kit";
-import { createLocalJWKSet, errors as joseErrors, SignJWT } from "jose";
+import { createLocalJWKSet, type JSONWebKeySet, errors as joseErrors, SignJWT } from "jose";
 import type { SigningKey, SigningKeys } from "./keys.js";
 
 export interface TokenPair {
@@ -86,11 +86,25 @@ export async function mintWithClaims(input: {
 const invalid = () => new AppError("invalid_refresh_token");
 
 /**
+ * The verifying key set of each key set read: `SigningKeys` hands out the same object until it
+ * reads again, so the public keys are imported once per read, not once per refresh.
+ */
+const localKeySets = new WeakMap<JSONWebKeySet, ReturnType<typeof createLocalJWKSet>>();
+function localKeySet(jwks: JSONWebKeySet): ReturnType<typeof createLocalJWKSet> {
+  let keySet = localKeySets.get(jwks);
+  if (!keySet) {
+    keySet = createLocalJWKSet(jwks);
+    localKeySets.set(jwks, keySet);
+  }
+  return keySet;
+}
+
+/**
  * SPEC §4.3 step 1: an expired `exp` is the idle limit (`session_expired_idle`); a bad
  * signature, a wrong `typ` or garbage is `invalid_refresh_token`.
  */
 export async function verifyRefreshToken(token: string, keys: SigningKeys): Promise<RefreshClaims> {
-  const attempt = async () => verifyJwt(token, createLocalJWKSet(await keys.jwks()), REFRESH_TOKEN_TYPE);
+  const attempt = async () => verifyJwt(token, localKeySet(await keys.jwks()), REFRESH_TOKEN_TYPE);
   let payload: Awaited<ReturnType<typeof attempt>>;
   try {
     payload = await attempt().catch(async (error: unknown) => {

@@ -87,6 +87,18 @@ export async function findUserById(sql: Sql, id: string): Promise<UserRow | unde
 }
 
 /**
+ * The user of an access token while its login session is open and the user active, in one
+ * read: what `isLoginSessionLive` checks and the user's row together; undefined otherwise.
+ */
+export async function findLiveUser(sql: Sql, claims: { sub: string; sid: string }): Promise<UserRow | undefined> {
+  if (!UUID.test(claims.sub) || !UUID.test(claims.sid)) return undefined;
+  const [row] = await sql<UserRow[]>`
+    select u.* from login_sessions s join users u on u.id = s.user_id
+    where s.sid = ${claims.sid} and s.ended_at is null and u.id = ${claims.sub} and u.is_active`;
+  return row;
+}
+
+/**
  * The user's role and state, the row locked for share: a deactivation or role change either
  * finished before (and is seen here) or waits for the caller's transaction to end.
  */

@@ -8,9 +8,14 @@ import { inTransaction } from "@tdt/kit";
 import { beforeAll, describe, expect, it } from "vitest";
 import { endLoginSessions, openLoginSession } from "../src/login-sessions.js";
 import { PRESETS } from "../src/policy.js";
-import type { RefreshTransaction } from "../src/refresh.js";
-import { postgresRefreshTransaction, recordRefreshToken } from "../src/refresh-store.js";
-import type { TokenPair } from "../src/token-minting.js";
+import type { RefreshTransaction, RotationChild } from "../src/refresh.js";
+import {
+  findRefreshUser,
+  postgresRefreshTransaction,
+  recordRefreshToken,
+  rotateRefreshToken,
+} from "../src/refresh-store.js";
+import type { SessionClaims, TokenPair } from "../src/token-minting.js";
 import { createUser } from "../src/users.js";
 import { useAuthDatabase } from "./support/auth-database.js";
 import { MemoryRefreshStore } from "./support/memory-refresh-store.js";
@@ -24,6 +29,10 @@ interface RefreshStoreUnderTest {
   /** Ends a login session outside a refresh: a logout. */
   endSessionOutside(sid: string): Promise<void>;
   transaction<T>(work: (tx: RefreshTransaction) => Promise<T>): Promise<T>;
+  /** The refresh's one-step rotation (`RefreshPorts.rotate`). */
+  rotateAtOnce(parentJti: string, child: RotationChild, session: SessionClaims): Promise<boolean>;
+  /** The hint read before it (`RefreshUser.rotatable`). */
+  rotatable(jti: string, session: { sid: string; userId: string }): Promise<boolean>;
   /** The token's row: when it was revoked (epoch seconds) and why. */
   token(jti: string): Promise<{ revokedAt: number | undefined; reason: string | null }>;
 }
@@ -63,7 +72,67 @@ function describeRefreshStore(name: string, store: () => RefreshStoreUnderTest) 
     return child;
   };
 
+  const childOf = (session: { sid: string; userId: string }, keyHash: string | null = null): RotationChild => ({
+    pair: pair(2),
+    refreshJti: randomUUID(),
+    refreshExp: AT + 3600,
+    sid: session.sid,
+    userId: session.userId,
+    issuedAt: AT,
+    idempotencyKeyHash: keyHash,
+  });
+
   describe(`the refresh store contract: ${name}`, () => {
+    it("rotates an unused token of an open session in one step, as consume and recordChild do", async () => {
+      for (const [grace, keyHash, kept] of [
+        [0, null, false],
+        [0, "hash-1", true],
+        [10, null, true],
+      ] as const) {
+        const session = await store().openSession(grace);
+        const parent = randomUUID();
+        await store().recordToken(parent, session);
+        expect(await store().rotatable(parent, session)).toBe(true);
+        const child = childOf(session, keyHash);
+        expect(await store().rotateAtOnce(parent, child, SESSION)).toBe(true);
+        expect(await store().rotatable(parent, session)).toBe(false);
+        expect(await store().transaction((tx) => tx.consumedToken(parent))).toEqual({
+          reason: "rotated",
+          revokedAt: AT,
+          childPair: kept ? pair(2) : null,
+          childLive: true,
+          reuseGraceSeconds: grace,
+          idempotencyKeyHash: keyHash,
+        });
+        expect(await store().token(child.refreshJti)).toEqual({ revokedAt: undefined, reason: null });
+        // The child rotates in turn, the same way.
+        expect(await store().rotateAtOnce(child.refreshJti, childOf(session), SESSION)).toBe(true);
+      }
+    });
+
+    it("rotates nothing at once for a consumed token, an ended session or another session's token", async () => {
+      const session = await store().openSession(10);
+      const [consumed, live] = [randomUUID(), randomUUID()];
+      await store().recordToken(consumed, session);
+      await store().recordToken(live, session);
+      expect(await store().transaction((tx) => tx.consume(consumed, AT))).toBe(true);
+      expect(await store().rotatable(consumed, session)).toBe(false);
+      const refused = childOf(session);
+      expect(await store().rotateAtOnce(consumed, refused, SESSION)).toBe(false);
+      expect(await store().token(consumed)).toEqual({ revokedAt: AT, reason: null });
+      // No child was recorded: there is no row to consume.
+      expect(await store().transaction((tx) => tx.consume(refused.refreshJti, AT))).toBe(false);
+
+      const other = await store().openSession(0);
+      expect(await store().rotatable(live, other)).toBe(false);
+      expect(await store().rotateAtOnce(live, childOf(other), SESSION)).toBe(false);
+
+      await store().endSessionOutside(session.sid);
+      expect(await store().rotatable(live, session)).toBe(false);
+      expect(await store().rotateAtOnce(live, childOf(session), SESSION)).toBe(false);
+      expect(await store().token(live)).toMatchObject({ reason: "session_ended" });
+    });
+
     it("stamps revoked_at with the algorithm's clock, and consumes a token once", async () => {
       const session = await store().openSession(0);
       const jti = randomUUID();
@@ -160,6 +229,8 @@ const memory = (() => {
     recordToken: async (jti, session) => db.recordToken(jti, session.sid),
     endSessionOutside: async (sid) => db.endSessionOutside(sid),
     transaction: (work) => db.transaction(work),
+    rotateAtOnce: (parentJti, child, session) => db.rotate(parentJti, child, session),
+    rotatable: async (jti, session) => db.rotatable({ jti, sid: session.sid }),
     token: async (jti) => {
       const row = db.tokens.get(jti);
       return { revokedAt: row?.revokedAt, reason: row?.reason ?? null };
@@ -198,6 +269,9 @@ describeRefreshStore("Postgres", () => ({
     );
   },
   transaction: (work) => inTransaction(database.sql, (tx) => work(postgresRefreshTransaction(tx))),
+  rotateAtOnce: (parentJti, child, session) => rotateRefreshToken(database.sql, parentJti, child, session),
+  rotatable: async (jti, session) =>
+    (await findRefreshUser(database.sql, session.userId, { jti, sid: session.sid }))?.rotatable ?? false,
   token: async (jti) => {
     const [row] = await database.sql<{ revoked_at: Date | null; revoked_reason: string | null }[]>`
       select revoked_at, revoked_reason from refresh_tokens where jti = ${jti}`;

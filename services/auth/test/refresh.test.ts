@@ -29,7 +29,12 @@ function world(options: { grace?: number; userActive?: boolean; now?: number } =
       if (!claims) throw new AppError("invalid_refresh_token");
       return claims;
     },
-    findUser: async (id) => ({ id, role: "technician", is_active: options.userActive ?? true }),
+    findUser: async (id, token) => ({
+      id,
+      role: "technician",
+      is_active: options.userActive ?? true,
+      rotatable: store.rotatable(token),
+    }),
     currentPolicy: async () => policy,
     mint: async (_user, sid, session) => {
       minted += 1;
@@ -51,6 +56,7 @@ function world(options: { grace?: number; userActive?: boolean; now?: number } =
       return { pair, refreshJti, refreshExp: clock + session.idle_max };
     },
     transaction: (work) => store.transaction(work),
+    rotate: (parentJti, child, session) => store.rotate(parentJti, child, session),
   };
 
   /** A stored refresh token, as login would have made it. */

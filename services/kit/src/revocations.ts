@@ -17,9 +17,11 @@ export class RevocationList {
     const at = Date.parse(item.event.occurred_at ?? "") || Date.now();
     if (item.subject === AUTH_SUBJECTS.userDeactivated) {
       this.users.set(item.event.user_id, at);
-    } else {
+    } else if (item.subject !== AUTH_SUBJECTS.userUpdated) {
       this.sids.set(item.event.sid, at);
     }
+    // auth.user.updated ends nothing: a change that must end sessions (a role change, a
+    // deactivation) comes with its own auth.session.revoked events.
     this.forgetOld();
   }
 

@@ -4,8 +4,8 @@
  * (test/refresh-store-contract.test.ts) runs the same cases against both.
  */
 import type { SessionEnd } from "../../src/login-sessions.js";
-import type { ConsumedToken, RefreshTransaction } from "../../src/refresh.js";
-import type { TokenPair } from "../../src/token-minting.js";
+import type { ConsumedToken, RefreshTransaction, RotationChild } from "../../src/refresh.js";
+import type { SessionClaims, TokenPair } from "../../src/token-minting.js";
 
 export interface MemoryTokenRow {
   sid: string;
@@ -46,6 +46,21 @@ export class MemoryRefreshStore {
 
   transaction<T>(work: (tx: RefreshTransaction) => Promise<T>): Promise<T> {
     return work(this.refreshTransaction());
+  }
+
+  /** `findRefreshUser`'s hint: the token unused and its login session open. */
+  rotatable(token: { sid: string; jti: string }): boolean {
+    const row = this.tokens.get(token.jti);
+    return row?.sid === token.sid && row.revokedAt === undefined && (this.sessions.get(token.sid)?.open ?? false);
+  }
+
+  /** `rotateRefreshToken`: consume and record the child at once, or change nothing. */
+  async rotate(parentJti: string, child: RotationChild, session: SessionClaims): Promise<boolean> {
+    if (!this.rotatable({ sid: child.sid, jti: parentJti })) return false;
+    const tx = this.refreshTransaction();
+    await tx.consume(parentJti, child.issuedAt);
+    await tx.recordChild(parentJti, child, session);
+    return true;
   }
 
   private revokeLiveTokens(sid: string): void {

@@ -40,6 +40,17 @@ export interface UserDeactivated {
 }
 
 /**
+ * Subject auth.user.updated: a user's role, full name, email or active flag changed (an admin's
+ * change, or an operator's create-admin reset), announced in the transaction of the change.
+ * Carries no field of the user: whoever keeps a copy of the user drops it and reads it again.
+ */
+export interface UserUpdated {
+  event_id: string;
+  occurred_at?: string | undefined;
+  user_id: string;
+}
+
+/**
  * Subject trees.tree.changed: a tree was created, got a new version or was deleted. Readers
  * that keep anything of the tree (the gateway's response cache) drop it.
  */
@@ -331,6 +342,85 @@ export const UserDeactivated: MessageFns<UserDeactivated> = {
   },
   fromPartial<I extends Exact<DeepPartial<UserDeactivated>, I>>(object: I): UserDeactivated {
     const message = createBaseUserDeactivated();
+    message.event_id = object.event_id ?? "";
+    message.occurred_at = object.occurred_at ?? undefined;
+    message.user_id = object.user_id ?? "";
+    return message;
+  },
+};
+
+function createBaseUserUpdated(): UserUpdated {
+  return { event_id: "", occurred_at: undefined, user_id: "" };
+}
+
+export const UserUpdated: MessageFns<UserUpdated> = {
+  encode(message: UserUpdated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.event_id !== "") {
+      writer.uint32(10).string(message.event_id);
+    }
+    if (message.occurred_at !== undefined) {
+      Timestamp.encode(toTimestamp(message.occurred_at), writer.uint32(18).fork()).join();
+    }
+    if (message.user_id !== "") {
+      writer.uint32(26).string(message.user_id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UserUpdated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUserUpdated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.event_id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.occurred_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.user_id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<UserUpdated>, I>>(base?: I): UserUpdated {
+    return UserUpdated.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UserUpdated>, I>>(object: I): UserUpdated {
+    const message = createBaseUserUpdated();
     message.event_id = object.event_id ?? "";
     message.occurred_at = object.occurred_at ?? undefined;
     message.user_id = object.user_id ?? "";
