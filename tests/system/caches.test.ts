@@ -26,6 +26,7 @@ interface Tree {
 }
 
 const GET_TREE = "/tdt.trees.v1.TreesService/GetTree";
+const GET_ME = "/tdt.auth.v1.AuthService/GetMe";
 const LIST_TREES = "/tdt.trees.v1.TreesService/ListTrees";
 
 /** How many calls of `rpc` the trees service has answered so far (from its log lines). */
@@ -104,39 +105,58 @@ describe("the gateway's answers of tree reads", () => {
     expect(JSON.parse([...bodies][0] as string)).toMatchObject({ id: tree.id, version: 1, title: "Kept answers" });
   });
 
-  it("show every edit to the next read, on this gateway and on the other, while readers race the edits", async () => {
+  it("show every edit to the next read through the gateway that forwarded it, and on the other within a second, never going back", async () => {
     let tree = await create(printerTree({ title: "Edited 1" }));
     await bothCaching(tree.id);
     const EDITS = 25;
-    /** When each version's edit was answered. */
+    /** When each version's edit was answered (by the first gateway, which forwarded it). */
     const answeredAt = new Map<number, number>([[1, 0]]);
-    const reads: Array<{ startedAt: number; version: number; title: string }> = [];
+    const reads: Array<{ gateway: number; reader: number; startedAt: number; version: number; title: string }> = [];
     let editing = true;
-    const reader = async (client: ReturnType<typeof api>) => {
+    const reader = async (gateway: number, index: number) => {
+      const client = clients[gateway] as ReturnType<typeof api>;
       while (editing) {
         const startedAt = performance.now();
         const response = await read(client, tree.id, engineer);
         expect(response.status).toBe(200);
-        reads.push({ startedAt, version: response.body.version, title: response.body.title });
+        reads.push({ gateway, reader: index, startedAt, version: response.body.version, title: response.body.title });
       }
     };
-    const readers = [...clients, ...clients].map(reader);
-    for (let version = 2; version <= EDITS + 1; version++) {
-      tree = await edit(tree, { title: `Edited ${version}`, status: "published" });
-      expect(tree.version).toBe(version);
-      answeredAt.set(version, performance.now());
-      // A read right after the answer, on each gateway: never the version before.
-      for (const client of clients)
-        expect((await read(client, tree.id, engineer)).body.title).toBe(`Edited ${version}`);
+    const readers = [0, 1, 0, 1].map(reader);
+    try {
+      for (let version = 2; version <= EDITS + 1; version++) {
+        tree = await edit(tree, { title: `Edited ${version}`, status: "published" });
+        expect(tree.version).toBe(version);
+        answeredAt.set(version, performance.now());
+        // The forwarding gateway's next read: never the version before.
+        expect((await read(clients[0] as ReturnType<typeof api>, tree.id, engineer)).body.title).toBe(
+          `Edited ${version}`,
+        );
+        // The other gateway hears of it from trees.tree.changed, published before the edit was answered.
+        await expect
+          .poll(async () => (await read(clients[1] as ReturnType<typeof api>, tree.id, engineer)).body.title, {
+            timeout: 1_000,
+            interval: 5,
+          })
+          .toBe(`Edited ${version}`);
+      }
+    } finally {
+      editing = false;
+      await Promise.allSettled(readers);
     }
-    editing = false;
-    await Promise.all(readers);
-    // Every read that began after an edit was answered shows that edit or a later one.
-    const stale = reads.filter(({ startedAt, version }) =>
-      [...answeredAt].some(([edited, at]) => at < startedAt && version < edited),
+    expect(reads.filter(({ gateway }) => gateway === 0).length).toBeGreaterThan(EDITS);
+    expect(reads.filter(({ gateway }) => gateway === 1).length).toBeGreaterThan(EDITS);
+    // On the forwarding gateway, every read that began after an edit was answered shows it or a later one.
+    const stale = reads.filter(
+      ({ gateway, startedAt, version }) =>
+        gateway === 0 && [...answeredAt].some(([edited, at]) => at < startedAt && version < edited),
     );
-    expect(reads.length).toBeGreaterThan(EDITS);
     expect(stale).toEqual([]);
+    // On both, a reader never goes back to an older version than one it has seen.
+    for (const index of [0, 1, 2, 3]) {
+      const versions = reads.filter(({ reader }) => reader === index).map(({ version }) => version);
+      expect(versions).toEqual([...versions].sort((a, b) => a - b));
+    }
     // And each read is consistent with itself: the title of the version it names.
     expect(reads.every(({ version, title }) => title === `Edited ${version}`)).toBe(true);
   });
@@ -193,6 +213,62 @@ describe("the gateway's answers of tree reads", () => {
       expect(page.headers.get("x-total-count")).toBe("2");
       expect(page.body.map(({ title }) => title)).toEqual(["Zanzibar two", "Zanzibar one"]);
       expect((await search(client)).body.map(({ title }) => title).sort()).toEqual(["Zanzibar one", "Zanzibar two"]);
+    }
+  });
+});
+
+describe("the gateway's answers of /auth/me", () => {
+  it("are kept per user, and show an admin's change of the user to the next read on both gateways", async () => {
+    const user = await running.client.user("account-cache");
+    const me = (client: ReturnType<typeof api>) =>
+      client.call<{ id: string; role: string; email: string }>("GET", "/api/v1/auth/me", {
+        token: user.tokens.access_token,
+      });
+    const other = await running.client.user("account-cache-other");
+    // Kept: once both gateways follow the auth events, repeated reads stay off the auth service.
+    await expect
+      .poll(async () => {
+        for (const client of clients) await me(client);
+        const before = served(GET_ME);
+        for (const client of clients) await me(client);
+        return served(GET_ME) - before;
+      })
+      .toBe(0);
+    // Per user: another user's /me is their own.
+    for (const client of clients) {
+      expect((await me(client)).body.email).toBe(user.email);
+      const theirs = await client.call<{ email: string }>("GET", "/api/v1/auth/me", {
+        token: other.tokens.access_token,
+      });
+      expect(theirs.body.email).toBe(other.email);
+    }
+    // A change of the account ends its sessions (auth does that for a role change and a
+    // deactivation): the old token is refused on both gateways within a second, cached answer
+    // or not, and after a new login each gateway's next read shows the change.
+    let token = user.tokens.access_token;
+    for (const role of ["engineer", "technician"]) {
+      const changed = await running.client.call("PATCH", `/api/v1/auth/users/${user.id}`, {
+        token: running.admin,
+        json: { role },
+      });
+      expect(changed.status).toBe(200);
+      const old = token;
+      await expect
+        .poll(
+          async () => {
+            const statuses = [];
+            for (const client of clients)
+              statuses.push((await client.call("GET", "/api/v1/auth/me", { token: old })).status);
+            return statuses;
+          },
+          { timeout: 1_000, interval: 50 },
+        )
+        .toEqual([401, 401]);
+      token = (await running.client.login(user.email, user.password)).access_token;
+      for (const client of clients) {
+        const fresh = await client.call<{ role: string }>("GET", "/api/v1/auth/me", { token });
+        expect(fresh.body.role).toBe(role);
+      }
     }
   });
 });

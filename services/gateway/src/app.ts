@@ -41,8 +41,16 @@ export interface GatewayOptions {
   https?: HttpsFiles;
   /** The built web app (services/web/dist) to serve at `/`; none: `/` is a 404. */
   webRoot?: string;
-  /** Ready answers of the hot tree reads, kept true by tree-changes.ts; none: every read goes to trees. */
-  cache?: ResponseCache;
+  /**
+   * Ready answers of the hot reads: `trees` kept true by tree-changes.ts, `accounts` (`/auth/me`)
+   * by account-changes.ts; without one, those reads go to the service every time.
+   */
+  caches?: GatewayCaches;
+}
+
+export interface GatewayCaches {
+  trees?: ResponseCache | undefined;
+  accounts?: ResponseCache | undefined;
 }
 
 /** fastify's own client errors, as stable codes. */
@@ -169,7 +177,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
       downstream: options.downstream,
       verifier: options.verifier,
       origins,
-      cache: options.cache,
+      caches: options.caches,
     };
     await app.register(plugin, groupOptions);
   }

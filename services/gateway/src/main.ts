@@ -7,6 +7,7 @@ import {
   onShutdown,
   revocationAwareVerifier,
 } from "@tdt/kit";
+import { followAccountChanges } from "./account-changes.js";
 import { buildGateway } from "./app.js";
 import { gatewayConfig } from "./config.js";
 import { closeDownstream, connectDownstream } from "./downstream.js";
@@ -29,13 +30,19 @@ const revocationFeed = revocationAwareVerifier({
   log,
 });
 const { verifier } = revocationFeed;
-// Ready answers of the hot tree reads, live only while the tree changes reach it over NATS.
-const cache =
+// Ready answers of the hot reads, each cache live only while the changes of what it holds reach
+// it over NATS: trees from the trees events, accounts (`/auth/me`) from the auth events. The
+// accounts get a sixteenth of the memory: an account's answer is a few hundred bytes.
+const cacheOf = (megabytes: number) =>
   config.cacheMegabytes > 0
-    ? new ResponseCache({ maxBytes: config.cacheMegabytes * 1024 * 1024, maxAgeMs: config.cacheMaxAgeSeconds * 1000 })
+    ? new ResponseCache({ maxBytes: megabytes * 1024 * 1024, maxAgeMs: config.cacheMaxAgeSeconds * 1000 })
     : undefined;
-const treeChanges = cache ? followTreeChanges({ nats, cache, log }) : undefined;
-const statistics = logCacheStatistics(log, { responses: cache });
+const caches = { trees: cacheOf(config.cacheMegabytes), accounts: cacheOf(config.cacheMegabytes / 16) };
+const feeds = [
+  caches.trees && followTreeChanges({ nats, cache: caches.trees, log }),
+  caches.accounts && followAccountChanges({ nats, cache: caches.accounts, log }),
+];
+const statistics = logCacheStatistics(log, { tree_answers: caches.trees, account_answers: caches.accounts });
 const app = await buildGateway({
   log,
   downstream,
@@ -44,7 +51,7 @@ const app = await buildGateway({
   trustProxy: config.trustProxy,
   ...(config.https ? { https: config.https } : {}),
   webRoot: config.webRoot,
-  ...(cache ? { cache } : {}),
+  caches,
 });
 
 try {
@@ -58,7 +65,9 @@ announceListening("gateway", config.port);
 onShutdown(log, [
   () => app.close(),
   async () => clearInterval(statistics),
-  async () => treeChanges?.close(),
+  async () => {
+    await Promise.all(feeds.map((feed) => feed?.close()));
+  },
   () => revocationFeed.close(),
   () => nats.close(),
   async () => closeDownstream(downstream),

@@ -10,6 +10,9 @@ import type {
   UpdateUserRequest,
 } from "@tdt/proto/tdt/auth/v1/auth";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { tagsOfUser } from "../account-changes.js";
+import type { GatewayCaches } from "../app.js";
+import { callerOf } from "../authenticate.js";
 import { type OriginPolicy, originPolicyOf } from "../cors-policy.js";
 import { type Downstream, present } from "../downstream.js";
 import { HttpError } from "../http-errors.js";
@@ -33,6 +36,8 @@ import {
 export interface AuthRoutesOptions {
   downstream: Downstream;
   verifier: AccessTokenVerifier;
+  /** `accounts` keeps each caller's `/me` until their account changes (response-cache.ts). */
+  caches?: GatewayCaches | undefined;
   /** Who else may use the refresh-token cookie mode (token-cookie.ts); default: the gateway's own origin only. */
   origins?: OriginPolicy;
 }
@@ -69,9 +74,9 @@ function clientOf(request: FastifyRequest): ClientInfo {
 /** SPEC §4.1 over the AuthService: each route calls the RPC of the same purpose. */
 export async function authRoutes(
   app: FastifyInstance,
-  { downstream, verifier, origins = originPolicyOf([]) }: AuthRoutesOptions,
+  { downstream, verifier, origins = originPolicyOf([]), caches }: AuthRoutesOptions,
 ): Promise<void> {
-  const route = routesOf({ tag: "auth", downstream, verifier });
+  const route = routesOf({ tag: "auth", downstream, verifier, cache: caches?.accounts });
   const paths: CookiePaths = { refresh: `${app.prefix}/refresh`, logout: `${app.prefix}/logout` };
   const LOGIN = loginRoute(paths);
 
@@ -265,6 +270,10 @@ export async function authRoutes(
     request: () => ({}),
     response: { description: "The caller", ...ref("User") },
     send: (answer) => present(answer.user, "user"),
+    cache: {
+      key: (request) => callerOf(request).claims.sub,
+      tags: (request) => tagsOfUser(callerOf(request).claims.sub),
+    },
   });
 
   route(app, {
@@ -324,6 +333,7 @@ export async function authRoutes(
     response: { description: "The user as changed", ...ref("User") },
     send: (answer) => present(answer.user, "user"),
     errors: ["not_found", "cannot_change_own_account"],
+    invalidates: ({ params }) => tagsOfUser(params.id),
   });
 
   route(app, {

@@ -2,8 +2,8 @@ import type { AccessTokenVerifier } from "@tdt/kit";
 import { FIELD_RULES } from "@tdt/proto/tdt/contract";
 import type { GetTreeRequest, ListTreesRequest, SearchTreesRequest } from "@tdt/proto/tdt/trees/v1/trees";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { GatewayCaches } from "../app.js";
 import { type Downstream, present } from "../downstream.js";
-import type { ResponseCache } from "../response-cache.js";
 import { routesOf } from "../route.js";
 import { INT32_MAX, PAGE_PARAMETERS, ref, uuid } from "../schemas/common.js";
 import { TREE_STATUSES } from "../schemas/trees.js";
@@ -13,8 +13,8 @@ import { type TreeBody, treeDocumentOf, treeInputOf } from "../tree-documents.js
 export interface TreesRoutesOptions {
   downstream: Downstream;
   verifier: AccessTokenVerifier;
-  /** Keeps the answers of the reads below until the tree they show changes (response-cache.ts). */
-  cache?: ResponseCache | undefined;
+  /** `trees` keeps the answers of the reads below until the tree they show changes (response-cache.ts). */
+  caches?: GatewayCaches | undefined;
 }
 
 /**
@@ -43,9 +43,9 @@ const BY_TREE = {
 /** SPEC §5.1 over the TreesService: each route calls the RPC of the same purpose. */
 export async function treesRoutes(
   app: FastifyInstance,
-  { downstream, verifier, cache }: TreesRoutesOptions,
+  { downstream, verifier, caches }: TreesRoutesOptions,
 ): Promise<void> {
-  const route = routesOf({ tag: "trees", downstream, verifier, cache });
+  const route = routesOf({ tag: "trees", downstream, verifier, cache: caches?.trees });
 
   route(app, {
     method: "GET",
