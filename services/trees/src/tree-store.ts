@@ -8,7 +8,8 @@ export type Audience = "authors" | "technicians";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-interface VersionRow {
+/** What a listing or a search reads of a version: everything but its nodes. */
+interface SummaryRow {
   id: string;
   version: number;
   title: string;
@@ -16,17 +17,20 @@ interface VersionRow {
   category: string;
   tags: string[];
   status: string;
-  root_node_id: string;
-  change_note: string;
-  nodes: Node[];
   node_count: number;
   created_by: string;
   created_at: Date;
   updated_at: Date;
 }
 
+interface VersionRow extends SummaryRow {
+  root_node_id: string;
+  change_note: string;
+  nodes: Node[];
+}
+
 /** What a summary and a full tree both say about a version. */
-function describe(row: VersionRow) {
+function describe(row: SummaryRow) {
   return {
     id: row.id,
     title: row.title,
@@ -41,7 +45,7 @@ function describe(row: VersionRow) {
   };
 }
 
-function toSummary(row: VersionRow): TreeSummary {
+function toSummary(row: SummaryRow): TreeSummary {
   return { ...describe(row), node_count: row.node_count };
 }
 
@@ -49,10 +53,13 @@ function toTree(row: VersionRow): Tree {
   return { ...describe(row), root_node_id: row.root_node_id, change_note: row.change_note, nodes: row.nodes };
 }
 
-/** The columns of a version joined with its tree; `updated_at` is when this version was made. */
-const versionColumns = (sql: Sql) => sql`
-  t.id, v.version, v.title, v.description, v.category, v.tags, v.status, v.root_node_id,
-  v.change_note, v.nodes, v.node_count, t.created_by, t.created_at, v.created_at as updated_at`;
+/** A summary's columns of a version joined with its tree; `updated_at` is when this version was made. */
+const summaryColumns = (sql: Sql) => sql`
+  t.id, v.version, v.title, v.description, v.category, v.tags, v.status, v.node_count, t.created_by,
+  t.created_at, v.created_at as updated_at`;
+
+/** All the columns of a version joined with its tree: a summary's, and the document's own. */
+const versionColumns = (sql: Sql) => sql`${summaryColumns(sql)}, v.root_node_id, v.change_note, v.nodes`;
 
 /** Joins each live tree to the version its audience sees. */
 const visibleVersions = (sql: Sql, audience: Audience) => sql`
@@ -74,38 +81,51 @@ function normaliseNodes(nodes: Node[]): Node[] {
   }));
 }
 
+export type ListFilters = { category?: string | undefined; tag?: string | undefined; status?: string | undefined };
+
+/** The listing's filters, after `visibleVersions`' where clause. */
+const filterConditions = (sql: Sql, filters: ListFilters) => sql`
+  ${filters.category ? sql`and v.category = ${filters.category}` : sql``}
+  ${filters.tag ? sql`and ${filters.tag} = any(v.tags)` : sql``}
+  ${filters.status ? sql`and v.status = ${filters.status}` : sql``}`;
+
 export class TreeStore {
   constructor(private readonly sql: Sql) {}
 
+  /**
+   * A page of summaries, newest first, and how many there are in all. The page walks the
+   * versions' newest-first index and stops when full; the total counts live trees alone unless a
+   * filter needs their versions, so neither reads a version's nodes or every matching row.
+   */
   async list(
     audience: Audience,
-    filters: { category?: string | undefined; tag?: string | undefined; status?: string | undefined },
+    filters: ListFilters,
     page: { skip: number; limit: number },
   ): Promise<{ trees: TreeSummary[]; total: number }> {
     const sql = this.sql;
-    const rows = await sql<(VersionRow & { total: number })[]>`
-      select ${versionColumns(sql)}, count(*) over ()::int as total
-      from ${visibleVersions(sql, audience)}
-        ${filters.category ? sql`and v.category = ${filters.category}` : sql``}
-        ${filters.tag ? sql`and ${filters.tag} = any(v.tags)` : sql``}
-        ${filters.status ? sql`and v.status = ${filters.status}` : sql``}
-      order by v.created_at desc, t.id
+    const rows = await sql<(SummaryRow & { total: number })[]>`
+      select ${summaryColumns(sql)}, (${this.countQuery(audience, filters)})::int as total
+      from ${visibleVersions(sql, audience)} ${filterConditions(sql, filters)}
+      order by v.created_at desc, v.tree_id
       offset ${page.skip} limit ${page.limit}`;
     const total = rows[0]?.total ?? (page.skip > 0 ? await this.count(audience, filters) : 0);
     return { trees: rows.map(toSummary), total };
   }
 
-  private async count(
-    audience: Audience,
-    filters: { category?: string | undefined; tag?: string | undefined; status?: string | undefined },
-  ): Promise<number> {
-    const sql = this.sql;
-    const [row] = await sql<{ n: number }[]>`
-      select count(*)::int as n from ${visibleVersions(sql, audience)}
-        ${filters.category ? sql`and v.category = ${filters.category}` : sql``}
-        ${filters.tag ? sql`and ${filters.tag} = any(v.tags)` : sql``}
-        ${filters.status ? sql`and v.status = ${filters.status}` : sql``}`;
+  private async count(audience: Audience, filters: ListFilters): Promise<number> {
+    const [row] = await this.sql<{ n: number }[]>`select (${this.countQuery(audience, filters)})::int as n`;
     return row?.n ?? 0;
+  }
+
+  /** Counting the listing: the trees table alone when no filter reads a version. */
+  private countQuery(audience: Audience, filters: ListFilters) {
+    const sql = this.sql;
+    if (filters.category || filters.tag || filters.status) {
+      return sql`select count(*) from ${visibleVersions(sql, audience)} ${filterConditions(sql, filters)}`;
+    }
+    return sql`select count(*) from trees t where t.deleted_at is null and ${
+      audience === "authors" ? sql`t.latest_version` : sql`t.published_version`
+    } is not null`;
   }
 
   async categories(audience: Audience): Promise<string[]> {
