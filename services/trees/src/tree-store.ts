@@ -144,22 +144,30 @@ export class TreeStore {
     if (words.length === 0) return [];
     const sql = this.sql;
     const query = tsquerySource(words);
-    // Matching starts from the full-text index (materialized, so the plan never walks every tree
-    // first), then keeps the versions the audience sees.
-    const rows = await sql<VersionRow[]>`
+    // Matching starts from the full-text index over everything searchable (materialized, so the
+    // plan never walks every tree first); ranking reads only the small `rank_vector` (weights for
+    // C description, B category and tags, A title); only the page's versions are read whole.
+    const rows = await sql<SummaryRow[]>`
       with matches as materialized (
-        select tree_id, version, ts_rank('{0.1, 0.2, 0.4, 1.0}', search, to_tsquery('english', ${query})) as rank
+        select tree_id, version, created_at,
+          ts_rank('{0.1, 0.2, 0.4, 1.0}', rank_vector, to_tsquery('english', ${query})) as rank
         from tree_versions
         where search @@ to_tsquery('english', ${query})
+      ),
+      best as materialized (
+        select m.tree_id, m.version, m.rank, m.created_at
+        from matches m
+        join trees t on t.id = m.tree_id and t.deleted_at is null and m.version = ${
+          audience === "authors" ? sql`t.latest_version` : sql`t.published_version`
+        }
+        order by m.rank desc, m.created_at desc
+        limit ${limit}
       )
-      select ${versionColumns(sql)}
-      from matches m
-      join trees t on t.id = m.tree_id and t.deleted_at is null and m.version = ${
-        audience === "authors" ? sql`t.latest_version` : sql`t.published_version`
-      }
-      join tree_versions v on v.tree_id = m.tree_id and v.version = m.version
-      order by m.rank desc, v.created_at desc
-      limit ${limit}`;
+      select ${summaryColumns(sql)}
+      from best b
+      join trees t on t.id = b.tree_id
+      join tree_versions v on v.tree_id = b.tree_id and v.version = b.version
+      order by b.rank desc, b.created_at desc`;
     return rows.map(toSummary);
   }
 
@@ -261,16 +269,18 @@ export class TreeStore {
       .map((node) => `${node.title} ${node.body}`)
       .join(" ")
       .slice(0, 300_000);
+    // `rank_vector` is what describes the tree, weighted for ranking; `search` adds node text,
+    // weighted D, for matching.
     await tx`
       insert into tree_versions (tree_id, version, title, description, category, tags, status, root_node_id,
-        change_note, nodes, node_count, created_by, search)
-      values (${id}, ${version}, ${input.title}, ${input.description}, ${input.category}, ${input.tags},
+        change_note, nodes, node_count, created_by, rank_vector, search)
+      select ${id}, ${version}, ${input.title}, ${input.description}, ${input.category}, ${input.tags},
         ${input.status}, ${input.root_node_id}, ${input.change_note}, ${tx.json(nodes as never)}, ${nodes.length},
-        ${author},
+        ${author}, described.vector, described.vector || setweight(to_tsvector('english', ${nodeText}), 'D')
+      from (select
         setweight(to_tsvector('english', ${input.title}), 'A') ||
         setweight(to_tsvector('english', ${`${input.category} ${input.tags.join(" ")}`}), 'B') ||
-        setweight(to_tsvector('english', ${input.description}), 'C') ||
-        setweight(to_tsvector('english', ${nodeText}), 'D'))`;
+        setweight(to_tsvector('english', ${input.description}), 'C') as vector) as described`;
     const words = indexWords([input.title, input.description, input.category, ...input.tags, nodeText]);
     if (words.length > 0) {
       await tx`insert into search_words (word) select unnest(${words}::text[]) on conflict do nothing`;
