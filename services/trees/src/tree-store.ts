@@ -171,25 +171,29 @@ export class TreeStore {
     return rows.map(toSummary);
   }
 
+  /**
+   * Each word as typed if it is known (or short, or, last, the start of a known word), else the
+   * nearest known word by trigrams: one statement, whose cases run only as far as they must.
+   */
   private async correctTypos(words: string[]): Promise<string[]> {
     if (words.length === 0) return words;
-    const sql = this.sql;
-    const known = new Set(
-      (await sql<{ word: string }[]>`select word from search_words where word = any(${words})`).map((row) => row.word),
-    );
-    return Promise.all(
-      words.map(async (word, index) => {
-        const isPrefix = index === words.length - 1;
-        if (known.has(word) || word.length < 4) return word;
-        if (isPrefix) {
-          const [prefixed] = await sql`select 1 from search_words where word like ${`${word}%`} limit 1`;
-          if (prefixed) return word;
-        }
-        const [nearest] = await sql<{ word: string }[]>`
-          select word from search_words where word % ${word} order by word <-> ${word}, word limit 1`;
-        return nearest?.word ?? word;
-      }),
-    );
+    // "Starts with" as a range of the prefix index (text_pattern_ops compares bytes): from the
+    // word up to the word followed by the last code point, which no letter or digit exceeds.
+    const rows = await this.sql<{ word: string }[]>`
+      select case
+          when length(w.word) < 4 then w.word
+          when exists (select 1 from search_words s where s.word = w.word) then w.word
+          when w.position = ${words.length}
+            and exists (
+              select 1 from search_words s where s.word ~>=~ w.word and s.word ~<~ (w.word || chr(1114111))
+            ) then w.word
+          else coalesce(
+            (select s.word from search_words s where s.word % w.word order by s.word <-> w.word, s.word limit 1),
+            w.word)
+        end as word
+      from unnest(${words}::text[]) with ordinality as w(word, position)
+      order by w.position`;
+    return rows.map((row) => row.word);
   }
 
   /** One version of a tree as `audience` may see it, or undefined. */
