@@ -214,6 +214,46 @@ describe("listing and search", () => {
     expect(categories.body).toEqual([...categories.body].sort());
   });
 
+  it("counts every visible tree in X-Total-Count without filters: drafts for authors, not deleted ones", async () => {
+    const totals = async () =>
+      Promise.all(
+        [engineer, technician].map(async (token) =>
+          Number((await client.call("GET", "/api/v1/trees?limit=1", { token })).headers.get("x-total-count")),
+        ),
+      );
+    const [authors, technicians] = await totals();
+    await create(printerTree({ title: "Counted draft", status: "draft" }));
+    const published = await create(printerTree({ title: "Counted published" }));
+    expect(await totals()).toEqual([authors + 2, technicians + 1]);
+    expect((await client.call("DELETE", `/api/v1/trees/${published.id}`, { token: admin })).status).toBe(204);
+    expect(await totals()).toEqual([authors + 1, technicians]);
+  });
+
+  it("lists newest first with summaries only, and a draft edit of a published tree shows each its version", async () => {
+    const tree = await create(printerTree({ title: "Listed newest", category: `Newest ${Date.now()}` }));
+    const edited = await client.call<Tree>("PUT", `/api/v1/trees/${tree.id}`, {
+      token: engineer,
+      json: {
+        ...printerTree({ title: "Listed newest, draft", category: tree.category as string, status: "draft" }),
+        version: 1,
+      },
+    });
+    expect(edited.status, JSON.stringify(edited.body)).toBe(200);
+    const forAuthors = await client.call<Tree[]>("GET", "/api/v1/trees?limit=1", { token: engineer });
+    expect(forAuthors.body.map((entry) => [entry.id, entry.version, entry.title])).toEqual([
+      [tree.id, 2, "Listed newest, draft"],
+    ]);
+    expect(forAuthors.body[0]).not.toHaveProperty("nodes");
+    const listed = await client.call<Tree[]>(
+      "GET",
+      `/api/v1/trees?category=${encodeURIComponent(tree.category as string)}`,
+      {
+        token: technician,
+      },
+    );
+    expect(listed.body.map((entry) => [entry.id, entry.version])).toEqual([[tree.id, 1]]);
+  });
+
   it("ranks a title match above a body match, matches a prefix and tolerates a typo", async () => {
     const inTitle = await create(printerTree({ title: "Zephyrine scanner jams", category: "Scanners" }));
     const body = printerTree({ title: "Paper feed problems", category: "Scanners" });

@@ -9,7 +9,8 @@ export type Audience = "authors" | "technicians";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-interface VersionRow {
+/** What a listing or a search reads of a version: everything but its nodes. */
+interface SummaryRow {
   id: string;
   version: number;
   title: string;
@@ -17,17 +18,20 @@ interface VersionRow {
   category: string;
   tags: string[];
   status: string;
-  root_node_id: string;
-  change_note: string;
-  nodes: Node[];
   node_count: number;
   created_by: string;
   created_at: Date;
   updated_at: Date;
 }
 
+interface VersionRow extends SummaryRow {
+  root_node_id: string;
+  change_note: string;
+  nodes: Node[];
+}
+
 /** What a summary and a full tree both say about a version. */
-function describe(row: VersionRow) {
+function describe(row: SummaryRow) {
   return {
     id: row.id,
     title: row.title,
@@ -42,7 +46,7 @@ function describe(row: VersionRow) {
   };
 }
 
-function toSummary(row: VersionRow): TreeSummary {
+function toSummary(row: SummaryRow): TreeSummary {
   return { ...describe(row), node_count: row.node_count };
 }
 
@@ -50,10 +54,13 @@ function toTree(row: VersionRow): Tree {
   return { ...describe(row), root_node_id: row.root_node_id, change_note: row.change_note, nodes: row.nodes };
 }
 
-/** The columns of a version joined with its tree; `updated_at` is when this version was made. */
-const versionColumns = (sql: Sql) => sql`
-  t.id, v.version, v.title, v.description, v.category, v.tags, v.status, v.root_node_id,
-  v.change_note, v.nodes, v.node_count, t.created_by, t.created_at, v.created_at as updated_at`;
+/** A summary's columns of a version joined with its tree; `updated_at` is when this version was made. */
+const summaryColumns = (sql: Sql) => sql`
+  t.id, v.version, v.title, v.description, v.category, v.tags, v.status, v.node_count, t.created_by,
+  t.created_at, v.created_at as updated_at`;
+
+/** All the columns of a version joined with its tree: a summary's, and the document's own. */
+const versionColumns = (sql: Sql) => sql`${summaryColumns(sql)}, v.root_node_id, v.change_note, v.nodes`;
 
 /** Joins each live tree to the version its audience sees. */
 const visibleVersions = (sql: Sql, audience: Audience) => sql`
@@ -75,6 +82,14 @@ function normaliseNodes(nodes: Node[]): Node[] {
   }));
 }
 
+export type ListFilters = { category?: string | undefined; tag?: string | undefined; status?: string | undefined };
+
+/** The listing's filters, after `visibleVersions`' where clause. */
+const filterConditions = (sql: Sql, filters: ListFilters) => sql`
+  ${filters.category ? sql`and v.category = ${filters.category}` : sql``}
+  ${filters.tag ? sql`and ${filters.tag} = any(v.tags)` : sql``}
+  ${filters.status ? sql`and v.status = ${filters.status}` : sql``}`;
+
 export class TreeStore {
   constructor(
     private readonly sql: Sql,
@@ -82,35 +97,40 @@ export class TreeStore {
     private readonly announcer: TreeAnnouncer,
   ) {}
 
+  /**
+   * A page of summaries, newest first, and how many there are in all. The page walks the
+   * versions' newest-first index and stops when full; the total counts live trees alone unless a
+   * filter needs their versions, so neither reads a version's nodes or every matching row.
+   */
   async list(
     audience: Audience,
-    filters: { category?: string | undefined; tag?: string | undefined; status?: string | undefined },
+    filters: ListFilters,
     page: { skip: number; limit: number },
   ): Promise<{ trees: TreeSummary[]; total: number }> {
     const sql = this.sql;
-    const rows = await sql<(VersionRow & { total: number })[]>`
-      select ${versionColumns(sql)}, count(*) over ()::int as total
-      from ${visibleVersions(sql, audience)}
-        ${filters.category ? sql`and v.category = ${filters.category}` : sql``}
-        ${filters.tag ? sql`and ${filters.tag} = any(v.tags)` : sql``}
-        ${filters.status ? sql`and v.status = ${filters.status}` : sql``}
-      order by v.created_at desc, t.id
+    const rows = await sql<(SummaryRow & { total: number })[]>`
+      select ${summaryColumns(sql)}, (${this.countQuery(audience, filters)})::int as total
+      from ${visibleVersions(sql, audience)} ${filterConditions(sql, filters)}
+      order by v.created_at desc, v.tree_id
       offset ${page.skip} limit ${page.limit}`;
     const total = rows[0]?.total ?? (page.skip > 0 ? await this.count(audience, filters) : 0);
     return { trees: rows.map(toSummary), total };
   }
 
-  private async count(
-    audience: Audience,
-    filters: { category?: string | undefined; tag?: string | undefined; status?: string | undefined },
-  ): Promise<number> {
-    const sql = this.sql;
-    const [row] = await sql<{ n: number }[]>`
-      select count(*)::int as n from ${visibleVersions(sql, audience)}
-        ${filters.category ? sql`and v.category = ${filters.category}` : sql``}
-        ${filters.tag ? sql`and ${filters.tag} = any(v.tags)` : sql``}
-        ${filters.status ? sql`and v.status = ${filters.status}` : sql``}`;
+  private async count(audience: Audience, filters: ListFilters): Promise<number> {
+    const [row] = await this.sql<{ n: number }[]>`select (${this.countQuery(audience, filters)})::int as n`;
     return row?.n ?? 0;
+  }
+
+  /** Counting the listing: the trees table alone when no filter reads a version. */
+  private countQuery(audience: Audience, filters: ListFilters) {
+    const sql = this.sql;
+    if (filters.category || filters.tag || filters.status) {
+      return sql`select count(*) from ${visibleVersions(sql, audience)} ${filterConditions(sql, filters)}`;
+    }
+    return sql`select count(*) from trees t where t.deleted_at is null and ${
+      audience === "authors" ? sql`t.latest_version` : sql`t.published_version`
+    } is not null`;
   }
 
   async categories(audience: Audience): Promise<string[]> {
@@ -129,44 +149,56 @@ export class TreeStore {
     if (words.length === 0) return [];
     const sql = this.sql;
     const query = tsquerySource(words);
-    // Matching starts from the full-text index (materialized, so the plan never walks every tree
-    // first), then keeps the versions the audience sees.
-    const rows = await sql<VersionRow[]>`
+    // Matching starts from the full-text index over everything searchable (materialized, so the
+    // plan never walks every tree first); ranking reads only the small `rank_vector` (weights for
+    // C description, B category and tags, A title); only the page's versions are read whole.
+    const rows = await sql<SummaryRow[]>`
       with matches as materialized (
-        select tree_id, version, ts_rank('{0.1, 0.2, 0.4, 1.0}', search, to_tsquery('english', ${query})) as rank
+        select tree_id, version, created_at,
+          ts_rank('{0.1, 0.2, 0.4, 1.0}', rank_vector, to_tsquery('english', ${query})) as rank
         from tree_versions
         where search @@ to_tsquery('english', ${query})
+      ),
+      best as materialized (
+        select m.tree_id, m.version, m.rank, m.created_at
+        from matches m
+        join trees t on t.id = m.tree_id and t.deleted_at is null and m.version = ${
+          audience === "authors" ? sql`t.latest_version` : sql`t.published_version`
+        }
+        order by m.rank desc, m.created_at desc
+        limit ${limit}
       )
-      select ${versionColumns(sql)}
-      from matches m
-      join trees t on t.id = m.tree_id and t.deleted_at is null and m.version = ${
-        audience === "authors" ? sql`t.latest_version` : sql`t.published_version`
-      }
-      join tree_versions v on v.tree_id = m.tree_id and v.version = m.version
-      order by m.rank desc, v.created_at desc
-      limit ${limit}`;
+      select ${summaryColumns(sql)}
+      from best b
+      join trees t on t.id = b.tree_id
+      join tree_versions v on v.tree_id = b.tree_id and v.version = b.version
+      order by b.rank desc, b.created_at desc`;
     return rows.map(toSummary);
   }
 
+  /**
+   * Each word as typed if it is known (or short, or, last, the start of a known word), else the
+   * nearest known word by trigrams: one statement, whose cases run only as far as they must.
+   */
   private async correctTypos(words: string[]): Promise<string[]> {
     if (words.length === 0) return words;
-    const sql = this.sql;
-    const known = new Set(
-      (await sql<{ word: string }[]>`select word from search_words where word = any(${words})`).map((row) => row.word),
-    );
-    return Promise.all(
-      words.map(async (word, index) => {
-        const isPrefix = index === words.length - 1;
-        if (known.has(word) || word.length < 4) return word;
-        if (isPrefix) {
-          const [prefixed] = await sql`select 1 from search_words where word like ${`${word}%`} limit 1`;
-          if (prefixed) return word;
-        }
-        const [nearest] = await sql<{ word: string }[]>`
-          select word from search_words where word % ${word} order by word <-> ${word}, word limit 1`;
-        return nearest?.word ?? word;
-      }),
-    );
+    // "Starts with" as a range of the prefix index (text_pattern_ops compares bytes): from the
+    // word up to the word followed by the last code point, which no letter or digit exceeds.
+    const rows = await this.sql<{ word: string }[]>`
+      select case
+          when length(w.word) < 4 then w.word
+          when exists (select 1 from search_words s where s.word = w.word) then w.word
+          when w.position = ${words.length}
+            and exists (
+              select 1 from search_words s where s.word ~>=~ w.word and s.word ~<~ (w.word || chr(1114111))
+            ) then w.word
+          else coalesce(
+            (select s.word from search_words s where s.word % w.word order by s.word <-> w.word, s.word limit 1),
+            w.word)
+        end as word
+      from unnest(${words}::text[]) with ordinality as w(word, position)
+      order by w.position`;
+    return rows.map((row) => row.word);
   }
 
   /** One version of a tree as `audience` may see it, or undefined. */
@@ -254,16 +286,18 @@ export class TreeStore {
       .map((node) => `${node.title} ${node.body}`)
       .join(" ")
       .slice(0, 300_000);
+    // `rank_vector` is what describes the tree, weighted for ranking; `search` adds node text,
+    // weighted D, for matching.
     await tx`
       insert into tree_versions (tree_id, version, title, description, category, tags, status, root_node_id,
-        change_note, nodes, node_count, created_by, search)
-      values (${id}, ${version}, ${input.title}, ${input.description}, ${input.category}, ${input.tags},
+        change_note, nodes, node_count, created_by, rank_vector, search)
+      select ${id}, ${version}, ${input.title}, ${input.description}, ${input.category}, ${input.tags},
         ${input.status}, ${input.root_node_id}, ${input.change_note}, ${tx.json(nodes as never)}, ${nodes.length},
-        ${author},
+        ${author}, described.vector, described.vector || setweight(to_tsvector('english', ${nodeText}), 'D')
+      from (select
         setweight(to_tsvector('english', ${input.title}), 'A') ||
         setweight(to_tsvector('english', ${`${input.category} ${input.tags.join(" ")}`}), 'B') ||
-        setweight(to_tsvector('english', ${input.description}), 'C') ||
-        setweight(to_tsvector('english', ${nodeText}), 'D'))`;
+        setweight(to_tsvector('english', ${input.description}), 'C') as vector) as described`;
     const words = indexWords([input.title, input.description, input.category, ...input.tags, nodeText]);
     if (words.length > 0) {
       await tx`insert into search_words (word) select unnest(${words}::text[]) on conflict do nothing`;
