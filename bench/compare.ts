@@ -13,6 +13,7 @@ import { startSystemWithAdmin } from "@tdt/test-support/system";
 import { type RunningBaseline, startBaseline } from "./baseline/start.js";
 import { type LoadResult, load, printTable } from "./measure.js";
 import { hottestFunctions, profileClock } from "./profile-summary.js";
+import { loadCorpus, searchRepeated, searchUnrepeated } from "./tree-corpus.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 /** Words of the rows to run (e.g. `refresh,sessions`); all rows when unset. */
@@ -22,6 +23,7 @@ const only = (process.env.BENCH_PATHS ?? "")
   .filter(Boolean);
 const chosen = (request: string) => only.length === 0 || only.some((word) => request.toLowerCase().includes(word));
 const READERS = 50; // the issue's 50 connections for the reads
+const SEARCH_TREES = Number(process.env.BENCH_TREES ?? 10_000); // the issue's 10,000 trees for search
 const WRITERS = 16; // and 16 clients for refresh and the session steps
 const DEMO_TREES = [
   "printer-not-printing",
@@ -102,6 +104,52 @@ function longestWalk(tree: DemoTree): Array<{ op: string; node_id: string; optio
     return best ?? [];
   };
   return walk(tree.root_node_id, new Set([tree.root_node_id]));
+}
+
+const latencies = (result: LoadResult) => ({
+  "req/s": result.perSecond,
+  "p50 ms": result.p50,
+  "p95 ms": result.p95,
+  "p99 ms": result.p99,
+  failures: String(result.failures),
+});
+
+/** Each goal of issue 12 with what this run measured; a goal whose rows were not run is left out. */
+function goalRows(
+  results: Partial<Record<"tree" | "list" | "me" | "refresh" | "step", { one: LoadResult; tdt: LoadResult }>>,
+  search: { repeated: LoadResult; unrepeated: LoadResult } | undefined,
+): Array<Record<string, string>> {
+  const goals: Array<Record<string, string>> = [];
+  const goal = (name: string, measured: number, target: string, met: boolean) =>
+    goals.push({ goal: name, measured: measured.toFixed(2), target, met: met ? "yes" : "NO" });
+  const { tree, list, me, refresh, step } = results;
+  if (tree) {
+    const ratio = tree.tdt.perSecond / tree.one.perSecond;
+    goal("GET /trees/{id}: TDT ÷ one process, req/s", ratio, "≥ 0.8", ratio >= 0.8);
+    const p99 = tree.tdt.p99 / tree.one.p99;
+    goal("GET /trees/{id}: TDT p99 ÷ one-process p99", p99, "≤ 1.5", p99 <= 1.5);
+    for (const [name, other] of [
+      ["GET /trees?limit=20", list],
+      ["GET /auth/me", me],
+    ] as const) {
+      if (!other) continue;
+      const ratio = other.tdt.perSecond / tree.tdt.perSecond;
+      goal(`${name} ÷ GET /trees/{id}, TDT req/s`, ratio, "≥ 1", ratio >= 1);
+    }
+  }
+  if (refresh) {
+    const ratio = refresh.tdt.perSecond / refresh.one.perSecond;
+    goal("POST /auth/refresh: TDT ÷ one process, req/s", ratio, "≥ 0.8", ratio >= 0.8);
+  }
+  if (step) {
+    const ratio = step.tdt.perSecond / step.one.perSecond;
+    goal("PUT /sessions/{id}: TDT ÷ one process, req/s", ratio, "≥ 0.7", ratio >= 0.7);
+  }
+  if (search) {
+    goal("search, repeated queries: p95 ms", search.repeated.p95, "≤ 20", search.repeated.p95 <= 20);
+    goal("search, never repeated: p95 ms", search.unrepeated.p95, "≤ 20", search.unrepeated.p95 <= 20);
+  }
+  return goals;
 }
 
 const profileDir = process.env.BENCH_PROFILE;
@@ -253,12 +301,12 @@ try {
         },
       });
     return [
-      { request: `GET /trees/{id}, ${READERS} connections`, measure: readTree },
-      { request: "GET /trees?limit=20", measure: list },
-      { request: "GET /auth/me", measure: me },
-      { request: `POST /auth/refresh, ${WRITERS} chained clients`, measure: refresh },
-      { request: `PUT /sessions/{id}, ${WRITERS} technicians`, measure: steps },
-    ];
+      { key: "tree", request: `GET /trees/{id}, ${READERS} connections`, measure: readTree },
+      { key: "list", request: "GET /trees?limit=20", measure: list },
+      { key: "me", request: "GET /auth/me", measure: me },
+      { key: "refresh", request: `POST /auth/refresh, ${WRITERS} chained clients`, measure: refresh },
+      { key: "step", request: `PUT /sessions/{id}, ${WRITERS} technicians`, measure: steps },
+    ] as const;
   };
 
   // Each path on the baseline and right after on TDT: one at a time, so neither competes with the
@@ -266,17 +314,39 @@ try {
   const [onePaths, tdtPaths] = [await hotPaths(baseline), await hotPaths(tdt)];
   measuringFrom = profileClock();
   const rows = [];
+  const results: Partial<Record<(typeof onePaths)[number]["key"], { one: LoadResult; tdt: LoadResult }>> = {};
   for (const [i, path] of onePaths.entries()) {
     if (!chosen(path.request)) continue;
     const one = await path.measure();
     const them = await (tdtPaths[i] as typeof path).measure();
     rows.push(row(path.request, one, them));
+    results[path.key] = { one, tdt: them };
   }
 
   printTable(
     `One process vs TDT: ${seconds} s each, ${READERS} clients for GETs, ${WRITERS} for refresh and PUT; the same ${(printerBytes.byteLength / 1024).toFixed(1)} KB tree bytes from both`,
     rows,
   );
+
+  // Search over the corpus, TDT alone (the baseline has no search): last, as its trees would
+  // change the listing above.
+  let search: { repeated: LoadResult; unrepeated: LoadResult } | undefined;
+  if (chosen("search")) {
+    const corpus = await loadCorpus(client, admin, SEARCH_TREES);
+    const reader = (await userOf(tdt)).access_token;
+    search = {
+      repeated: await searchRepeated(client, reader, WRITERS, seconds),
+      unrepeated: await searchUnrepeated(client, reader, WRITERS, seconds),
+    };
+    printTable(
+      `TDT search over ${SEARCH_TREES} more trees (loaded through the API in ${corpus.seconds.toFixed(0)} s): ${WRITERS} clients, ${seconds} s each`,
+      [
+        { request: "GET /trees/search, word and prefix (110 queries people repeat)", ...latencies(search.repeated) },
+        { request: "GET /trees/search, never repeated (no cache can answer)", ...latencies(search.unrepeated) },
+      ],
+    );
+  }
+  printTable("Issue 12's goals, from this run", goalRows(results, search));
 } finally {
   await baselineProcess?.stop();
   await stop();
