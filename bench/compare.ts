@@ -353,9 +353,16 @@ try {
 }
 
 if (profileDir) {
-  for (const file of readdirSync(profileDir).filter((name) => name.endsWith(".cpuprofile"))) {
-    const { samples, busy, functions } = hottestFunctions(join(profileDir, file), 15, measuringFrom);
-    console.log(`\n${file}: ${busy} busy of ${samples} samples while measuring; share of the busy ones by self time:`);
-    for (const { name, where, percent } of functions) console.log(`${String(percent).padStart(5)}%  ${name}  ${where}`);
+  // One folder per process, a profile per thread in it: the main thread's has the most samples.
+  for (const name of readdirSync(profileDir)) {
+    const files = readdirSync(join(profileDir, name)).map((file) => join(profileDir, name, file));
+    const main = files
+      .map((file) => ({ file, summary: hottestFunctions(file, 15, measuringFrom) }))
+      .sort((a, b) => b.summary.samples - a.summary.samples)[0];
+    if (!main) continue;
+    const { samples, busy, functions } = main.summary;
+    console.log(`\n${name}: ${busy} busy of ${samples} samples while measuring; share of the busy ones by self time:`);
+    for (const { name: fn, where, percent } of functions)
+      console.log(`${String(percent).padStart(5)}%  ${fn}  ${where}`);
   }
 }

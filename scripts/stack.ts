@@ -78,12 +78,13 @@ interface Supervised {
 }
 
 /**
- * TDT_CPU_PROF_DIR: each service writes a V8 CPU profile there when it stops (`<name>.cpuprofile`),
- * for `BENCH_PROFILE` (bench/compare.ts); NODE_OPTIONS cannot carry --cpu-prof.
+ * TDT_CPU_PROF_DIR: each service writes V8 CPU profiles into `<dir>/<name>/` when it stops, one
+ * per thread (`BENCH_PROFILE` in bench/compare.ts reads the main thread's); NODE_OPTIONS cannot
+ * carry --cpu-prof.
  */
 export function profilingArguments(name: string, env: NodeJS.ProcessEnv): string[] {
   const dir = env.TDT_CPU_PROF_DIR;
-  return dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+  return dir ? ["--cpu-prof", `--cpu-prof-dir=${dir}/${name}`] : [];
 }
 
 function startService(name: ServiceName, options: StackOptions): Supervised {
