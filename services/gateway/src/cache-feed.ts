@@ -1,9 +1,5 @@
-import { type EventSource, followEvents, type Logger, type NatsLink } from "@tdt/kit";
+import { type EventSource, followInBackground, type Logger, type NatsLink } from "@tdt/kit";
 import type { ResponseCache } from "./response-cache.js";
-
-/** After a failure to follow, wait this long, doubling up to the maximum. */
-const FIRST_RETRY_DELAY_MS = 500;
-const MAX_RETRY_DELAY_MS = 10_000;
 
 /**
  * Keeps `cache` true to the service that owns what it holds: each event of `source` drops the
@@ -18,42 +14,21 @@ export function keepCacheTrue<E>(options: {
   tagsOf: (event: E) => string[];
   log: Logger;
 }): { close(): Promise<void> } {
-  const { cache, source, log } = options;
+  const { cache } = options;
   let closed = false;
-  let stopFollowing: (() => Promise<void>) | undefined;
-
-  const run = async () => {
-    let retryDelay = FIRST_RETRY_DELAY_MS;
-    while (!closed) {
-      try {
-        const nc = await options.nats.connection();
-        if (closed) return;
-        // Changes before now do not matter: the cache starts empty.
-        stopFollowing = await followEvents(
-          nc,
-          source,
-          new Date(),
-          (event: E) => cache.invalidate(options.tagsOf(event)),
-          log,
-          { following: () => cache.setLive(!closed), interrupted: () => cache.setLive(false) },
-        );
-        if (closed) await stopFollowing();
-        return;
-      } catch (error) {
-        if (closed) return;
-        log.warn({ err: error, stream: source.stream, retry_in_ms: retryDelay }, "cannot follow changes yet; retrying");
-        await new Promise((wake) => setTimeout(wake, retryDelay));
-        retryDelay = Math.min(retryDelay * 2, MAX_RETRY_DELAY_MS);
-      }
-    }
-  };
-  void run();
-
+  const feed = followInBackground({
+    ...options,
+    // Changes before now do not matter: the cache starts empty.
+    since: () => new Date(),
+    handle: (event) => cache.invalidate(options.tagsOf(event)),
+    watch: { following: () => cache.setLive(!closed), interrupted: () => cache.setLive(false) },
+    firstRetryDelayMs: 500,
+  });
   return {
     async close() {
       closed = true;
       cache.setLive(false);
-      await stopFollowing?.();
+      await feed.close();
     },
   };
 }

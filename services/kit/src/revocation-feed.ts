@@ -1,5 +1,5 @@
 import { AUTH_EVENTS } from "@tdt/proto/contracts/auth-events";
-import { followEvents } from "./events.js";
+import { type EventSource, type FollowWatch, followEvents } from "./events.js";
 import type { Logger } from "./logger.js";
 import type { NatsLink } from "./nats.js";
 import type { RevocationList } from "./revocations.js";
@@ -13,18 +13,21 @@ export interface RevocationFeed {
 }
 
 /**
- * Feeds `revocations` from the auth events over the process's NATS link, in the background:
- * the process serves while NATS is out of reach (tokens then stay valid until their `exp`, as
- * without events) and catches up once it connects, replaying every event that can still
- * matter to an unexpired access token. Closing it leaves the link open: its owner closes it.
+ * Follows `source` over the process's NATS link in the background, from `since()` (read when
+ * the link is open) on, calling `handle` for each event: the process serves while NATS is out
+ * of reach and catches up once it connects. `watch` hears when the events are being followed
+ * and when they stop. Closing it leaves the link open: its owner closes it.
  */
-export function followRevocations(options: {
+export function followInBackground<E>(options: {
   nats: NatsLink;
-  revocations: RevocationList;
-  accessTokenTtlSeconds: number;
+  source: EventSource<E>;
+  since: () => Date;
+  handle: (event: E) => void;
   log: Logger;
-}): RevocationFeed {
-  const { revocations, accessTokenTtlSeconds, log } = options;
+  watch?: FollowWatch;
+  firstRetryDelayMs?: number;
+}): { close(): Promise<void> } {
+  const { source, log } = options;
   let closed = false;
   let stopFollowing: (() => Promise<void>) | undefined;
   let wakeUp: (() => void) | undefined;
@@ -39,20 +42,19 @@ export function followRevocations(options: {
     });
 
   const run = async () => {
-    let retryDelay = FIRST_RETRY_DELAY_MS;
+    let retryDelay = options.firstRetryDelayMs ?? FIRST_RETRY_DELAY_MS;
     while (!closed) {
       try {
         const nc = await options.nats.connection();
         if (closed) return;
-        // Every event that can still matter: an access token issued before it lives at most the TTL.
-        const since = new Date(Date.now() - (accessTokenTtlSeconds + 60) * 1000);
-        stopFollowing = await followEvents(nc, AUTH_EVENTS, since, (item) => revocations.record(item), log);
+        const since = options.since();
+        stopFollowing = await followEvents(nc, source, since, options.handle, log, options.watch);
         if (closed) await stopFollowing();
-        else log.info({ since: since.toISOString() }, "following auth events");
+        else log.info({ stream: source.stream, since: since.toISOString() }, "following events");
         return;
       } catch (error) {
         if (closed) return;
-        log.warn({ err: error, retry_in_ms: retryDelay }, "cannot follow auth events yet; retrying");
+        log.warn({ err: error, stream: source.stream, retry_in_ms: retryDelay }, "cannot follow events yet; retrying");
         await pause(retryDelay);
         retryDelay = Math.min(retryDelay * 2, MAX_RETRY_DELAY_MS);
       }
@@ -67,4 +69,26 @@ export function followRevocations(options: {
       await stopFollowing?.();
     },
   };
+}
+
+/**
+ * Feeds `revocations` from the auth events, in the background: the process serves while NATS is
+ * out of reach (tokens then stay valid until their `exp`, as without events) and catches up once
+ * it connects, replaying every event that can still matter to an unexpired access token.
+ */
+export function followRevocations(options: {
+  nats: NatsLink;
+  revocations: RevocationList;
+  accessTokenTtlSeconds: number;
+  log: Logger;
+}): RevocationFeed {
+  const { revocations, accessTokenTtlSeconds } = options;
+  return followInBackground({
+    nats: options.nats,
+    source: AUTH_EVENTS,
+    // Every event that can still matter: an access token issued before it lives at most the TTL.
+    since: () => new Date(Date.now() - (accessTokenTtlSeconds + 60) * 1000),
+    handle: (item) => revocations.record(item),
+    log: options.log,
+  });
 }
