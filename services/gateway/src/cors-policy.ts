@@ -57,14 +57,15 @@ export function corsOptionsOf(policy: OriginPolicy): { delegator: FastifyCorsOpt
     // A browser caches an answer per Origin only when told the answer depends on it.
     // (@fastify/cors adds `Vary: Origin` for any origin that is not "*".)
   } satisfies FastifyCorsOptions;
+  // Made once, not per request: the answer depends on the Origin alone.
+  const listed = new Map([...policy.listed].map((origin) => [origin, { ...common, origin, credentials: true }]));
+  const others = policy.anyWithoutCredentials
+    ? { ...common, origin: "*", credentials: false }
+    : { ...common, origin: false };
   return {
     delegator: (request: FastifyRequest, callback: (error: Error | null, options?: FastifyCorsOptions) => void) => {
       const origin = request.headers.origin;
-      if (origin !== undefined && policy.listed.has(origin)) {
-        return callback(null, { ...common, origin, credentials: true });
-      }
-      if (policy.anyWithoutCredentials) return callback(null, { ...common, origin: "*", credentials: false });
-      return callback(null, { ...common, origin: false });
+      callback(null, (origin !== undefined && listed.get(origin)) || others);
     },
   };
 }
