@@ -72,9 +72,9 @@ export function sessionsHandlers(deps: {
   };
 
   /**
-   * Changes are the owner's alone; others who may see the session get 403. The tree version is
-   * read before the row is locked: it never changes, and the transaction holds a pooled
-   * connection that a second query must not wait behind.
+   * Changes are the owner's alone; others who may see the session get 403 (a session's owner
+   * never changes, so the row as read answers that). The change is computed from that row and
+   * written only if the session is still as read (see `SessionStore.changeFrom`).
    */
   const changeAsOwner = async (
     rpc: Rpc,
@@ -83,11 +83,9 @@ export function sessionsHandlers(deps: {
     change: (row: SessionRow, tree: Tree) => SessionState,
   ) => {
     const { claims, row: seen } = await visible(rpc, ctx, id);
+    if (seen.user_id !== claims.sub) throw new AppError("forbidden");
     const tree = await store.tree(seen.tree_id, seen.tree_version);
-    const row = await store.change(id, async (current) => {
-      if (current.user_id !== claims.sub) throw new AppError("forbidden");
-      return change(current, tree);
-    });
+    const row = await store.changeFrom(seen, (current) => change(current, tree));
     if (!row) throw notFound();
     return { session: toSession(row, tree) };
   };
