@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { inTransaction, type Sql, type TransactionSql } from "@tdt/kit";
 import type { Session, Step } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
+import { RecentlyUsed } from "./recently-used.js";
 import { nodeById, type SessionState, type StepRecord } from "./step-engine.js";
 import { TreeCopies } from "./tree-copies.js";
 
@@ -14,9 +15,18 @@ export interface SessionRow extends SessionState {
   context: Record<string, unknown>;
   started_at: Date;
   updated_at: Date;
-  /** Counts the session's changes: a write computed from one revision applies only to it. */
+  /** Counts the session's changes (a trigger does): a write computed from one revision applies only to it. */
   revision: number;
 }
+
+/** A session as this process last wrote or read it; `remembered` when it came from memory, not the database. */
+export interface SeenSession {
+  row: SessionRow;
+  remembered: boolean;
+}
+
+/** How many sessions a process remembers as it last wrote or read them (the technicians at work on it). */
+export const SESSIONS_REMEMBERED = 1000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (value: string) => UUID.test(value);
@@ -67,15 +77,20 @@ export interface ListFilters {
   treeId?: string | undefined;
 }
 
-/** The columns a change writes: the session's next state, one revision on. */
+/** The columns a change writes: the session's next state (the revision trigger counts the change). */
 const nextState = (sql: Sql | TransactionSql, next: SessionState) => sql`
   status = ${next.status}, outcome = ${next.outcome}, current_node_id = ${next.current_node_id},
   steps = ${sql.json(next.steps as never)}, notes = ${next.notes}, completed_at = ${next.completed_at},
-  revision = revision + 1, updated_at = now()`;
+  updated_at = now()`;
 
 export class SessionStore {
   /** Tree versions never change: one read from the database per version, then memory. */
   readonly treeCopies = new TreeCopies();
+  /**
+   * Sessions as this process last wrote or read them: a change computed from one is written only
+   * if the session is still at that revision, so a copy gone stale costs a read, never a wrong write.
+   */
+  readonly sessions = new RecentlyUsed<SessionRow>(SESSIONS_REMEMBERED);
 
   constructor(private readonly sql: Sql) {}
 
@@ -104,29 +119,49 @@ export class SessionStore {
         ${sql.json(context as never)}, ${now}, ${now})
       returning *`;
     this.treeCopies.put(tree);
-    return fromStored(row as StoredRow);
+    return this.remember(fromStored(row as StoredRow));
   }
 
   async get(id: string): Promise<SessionRow | undefined> {
     if (!isUuid(id)) return undefined;
     const [row] = await this.sql<StoredRow[]>`select * from sessions where id = ${id}`;
-    return row ? fromStored(row) : undefined;
+    return row ? this.remember(fromStored(row)) : undefined;
+  }
+
+  /**
+   * The session to compute a change from: as this process last wrote or read it, else read now.
+   * Only for `changeFrom`, which writes nothing unless the copy was current; what never changes
+   * (owner, tree version, context) is true in any copy.
+   */
+  async latest(id: string): Promise<SeenSession | undefined> {
+    const remembered = this.sessions.get(id);
+    if (remembered) return { row: remembered, remembered: true };
+    const row = await this.get(id);
+    return row && { row, remembered: false };
   }
 
   /**
    * Writes the state `change` computes from `seen`, in one statement that applies only while the
-   * session is still at the revision `seen` was read at (compare-and-set): no transaction, no lock
-   * held across round trips. When another change came first, this one is judged again on the
-   * current row, locked (`change`), so a change never applies to a state it was not computed from.
+   * session is still at the revision `seen` was at (compare-and-set): no transaction, no lock held
+   * across round trips. When another change came first, this one is judged again on the current
+   * row, locked (`change`), so a change never applies to a state it was not computed from; and a
+   * refusal computed from a remembered copy stands only if the row as stored refuses it too.
    */
-  async changeFrom(seen: SessionRow, change: (row: SessionRow) => SessionState): Promise<SessionRow | undefined> {
-    const next = change(seen);
+  async changeFrom(seen: SeenSession, change: (row: SessionRow) => SessionState): Promise<SessionRow | undefined> {
+    let next: SessionState;
+    try {
+      next = change(seen.row);
+    } catch (refusal) {
+      if (!seen.remembered) throw refusal;
+      const stored = await this.get(seen.row.id);
+      return stored && this.changeFrom({ row: stored, remembered: false }, change);
+    }
     const [written] = await this.sql<{ revision: number; updated_at: Date }[]>`
       update sessions set ${nextState(this.sql, next)}
-      where id = ${seen.id} and revision = ${seen.revision}
+      where id = ${seen.row.id} and revision = ${seen.row.revision}
       returning revision, updated_at`;
-    if (written) return { ...seen, ...next, ...written };
-    return this.change(seen.id, async (current) => change(current));
+    if (written) return this.remember({ ...seen.row, ...next, ...written });
+    return this.change(seen.row.id, async (current) => change(current));
   }
 
   /**
@@ -144,7 +179,12 @@ export class SessionStore {
         where id = ${id}
         returning *`;
       return fromStored(updated as StoredRow);
-    });
+    }).then((row) => row && this.remember(row));
+  }
+
+  private remember(row: SessionRow): SessionRow {
+    this.sessions.set(row.id, row);
+    return row;
   }
 
   async list(filters: ListFilters, page: { skip: number; limit: number }) {
@@ -175,7 +215,7 @@ export class SessionStore {
         insert into handled_events (event_id) values (${eventId}) on conflict do nothing returning event_id`;
       if (!fresh) return 0;
       const rows = await tx`
-        update sessions set status = 'abandoned', revision = revision + 1, updated_at = now()
+        update sessions set status = 'abandoned', updated_at = now()
         where user_id = ${userId} and status = 'in_progress'
         returning id`;
       return rows.length;
