@@ -72,9 +72,9 @@ export function sessionsHandlers(deps: {
   };
 
   /**
-   * Changes are the owner's alone; others who may see the session get 403. The tree version is
-   * read before the row is locked: it never changes, and the transaction holds a pooled
-   * connection that a second query must not wait behind.
+   * Changes are the owner's alone; others who may see the session get 403. Who may see and who
+   * owns a session never change, so any copy of it answers that; the change itself is computed
+   * from the copy and written only if the session is still as the copy says (`changeFrom`).
    */
   const changeAsOwner = async (
     rpc: Rpc,
@@ -82,12 +82,13 @@ export function sessionsHandlers(deps: {
     id: string,
     change: (row: SessionRow, tree: Tree) => SessionState,
   ) => {
-    const { claims, row: seen } = await visible(rpc, ctx, id);
-    const tree = await store.tree(seen.tree_id, seen.tree_version);
-    const row = await store.change(id, async (current) => {
-      if (current.user_id !== claims.sub) throw new AppError("forbidden");
-      return change(current, tree);
-    });
+    const claims = await authorize(rpc, ctx);
+    checkSessionId(id);
+    const seen = await store.latest(id);
+    if (!seen || !canSee(claims, seen.row)) throw notFound();
+    if (seen.row.user_id !== claims.sub) throw new AppError("forbidden");
+    const tree = await store.tree(seen.row.tree_id, seen.row.tree_version);
+    const row = await store.changeFrom(seen, (current) => change(current, tree));
     if (!row) throw notFound();
     return { session: toSession(row, tree) };
   };

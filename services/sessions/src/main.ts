@@ -29,6 +29,8 @@ await runService({
       bindings: [implement(SessionsServiceService, sessionsHandlers({ store, trees, verifier }), log)],
       consumers: sessionsConsumers(store, log),
       stop: async () => {
+        // How well the step path's memory served, for the operator reading the last lines.
+        log.info({ treeCopies: store.treeCopies.stats(), sessions: store.sessions.stats() }, "session caches");
         await revocationAware.close();
         trees.close();
         auth.close();

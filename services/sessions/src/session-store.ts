@@ -2,7 +2,9 @@ import { randomUUID } from "node:crypto";
 import { inTransaction, type Sql, type TransactionSql } from "@tdt/kit";
 import type { Session, Step } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
+import { RecentlyUsed } from "./recently-used.js";
 import { nodeById, type SessionState, type StepRecord } from "./step-engine.js";
+import { TreeCopies } from "./tree-copies.js";
 
 export interface SessionRow extends SessionState {
   id: string;
@@ -13,7 +15,18 @@ export interface SessionRow extends SessionState {
   context: Record<string, unknown>;
   started_at: Date;
   updated_at: Date;
+  /** Counts the session's changes (a trigger does): a write computed from one revision applies only to it. */
+  revision: number;
 }
+
+/** A session as this process last wrote or read it; `remembered` when it came from memory, not the database. */
+export interface SeenSession {
+  row: SessionRow;
+  remembered: boolean;
+}
+
+/** How many sessions a process remembers as it last wrote or read them (the technicians at work on it). */
+export const SESSIONS_REMEMBERED = 1000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (value: string) => UUID.test(value);
@@ -64,44 +77,91 @@ export interface ListFilters {
   treeId?: string | undefined;
 }
 
+/** The columns a change writes: the session's next state (the revision trigger counts the change). */
+const nextState = (sql: Sql | TransactionSql, next: SessionState) => sql`
+  status = ${next.status}, outcome = ${next.outcome}, current_node_id = ${next.current_node_id},
+  steps = ${sql.json(next.steps as never)}, notes = ${next.notes}, completed_at = ${next.completed_at},
+  updated_at = now()`;
+
 export class SessionStore {
-  /** Tree versions never change: one read from the database, then memory. */
-  private readonly trees = new Map<string, Tree>();
+  /** Tree versions never change: one read from the database per version, then memory. */
+  readonly treeCopies = new TreeCopies();
+  /**
+   * Sessions as this process last wrote or read them: a change computed from one is written only
+   * if the session is still at that revision, so a copy gone stale costs a read, never a wrong write.
+   */
+  readonly sessions = new RecentlyUsed<SessionRow>(SESSIONS_REMEMBERED);
 
   constructor(private readonly sql: Sql) {}
 
-  async tree(treeId: string, version: number): Promise<Tree> {
-    const key = `${treeId}@${version}`;
-    const cached = this.trees.get(key);
-    if (cached) return cached;
-    const [row] = await this.sql<{ document: Tree }[]>`
-      select document from tree_snapshots where tree_id = ${treeId} and version = ${version}`;
-    if (!row) throw new Error(`no snapshot of tree ${key}`);
-    this.trees.set(key, row.document);
-    return row.document;
+  tree(treeId: string, version: number): Promise<Tree> {
+    return this.treeCopies.get(treeId, version, async () => {
+      const [row] = await this.sql<{ document: Tree }[]>`
+        select document from tree_snapshots where tree_id = ${treeId} and version = ${version}`;
+      if (!row) throw new Error(`no snapshot of tree ${treeId}@${version}`);
+      return row.document;
+    });
   }
 
+  /** Stores the session and, when it is the first on this tree version, the version's copy: one statement. */
   async create(tree: Tree, userId: string, state: SessionState, context: Record<string, unknown>, now: Date) {
-    const id = randomUUID();
-    await inTransaction(this.sql, async (tx) => {
-      await tx`
+    const sql = this.sql;
+    // The foreign key is checked at the end of the statement, when the copy is there.
+    const [row] = await sql<StoredRow[]>`
+      with snapshot as (
         insert into tree_snapshots (tree_id, version, document)
-        values (${tree.id}, ${tree.version}, ${tx.json(tree as never)})
-        on conflict do nothing`;
-      await tx`
-        insert into sessions (id, user_id, tree_id, tree_version, tree_title, status, outcome, current_node_id,
-          steps, notes, context, started_at, updated_at)
-        values (${id}, ${userId}, ${tree.id}, ${tree.version}, ${tree.title}, ${state.status}, ${state.outcome},
-          ${state.current_node_id}, ${tx.json(state.steps as never)}, ${state.notes}, ${tx.json(context as never)},
-          ${now}, ${now})`;
-    });
-    return (await this.get(id)) as SessionRow;
+        values (${tree.id}, ${tree.version}, ${sql.json(tree as never)})
+        on conflict do nothing)
+      insert into sessions (id, user_id, tree_id, tree_version, tree_title, status, outcome, current_node_id,
+        steps, notes, context, started_at, updated_at)
+      values (${randomUUID()}, ${userId}, ${tree.id}, ${tree.version}, ${tree.title}, ${state.status},
+        ${state.outcome}, ${state.current_node_id}, ${sql.json(state.steps as never)}, ${state.notes},
+        ${sql.json(context as never)}, ${now}, ${now})
+      returning *`;
+    this.treeCopies.put(tree);
+    return this.remember(fromStored(row as StoredRow));
   }
 
   async get(id: string): Promise<SessionRow | undefined> {
     if (!isUuid(id)) return undefined;
     const [row] = await this.sql<StoredRow[]>`select * from sessions where id = ${id}`;
-    return row ? fromStored(row) : undefined;
+    return row ? this.remember(fromStored(row)) : undefined;
+  }
+
+  /**
+   * The session to compute a change from: as this process last wrote or read it, else read now.
+   * Only for `changeFrom`, which writes nothing unless the copy was current; what never changes
+   * (owner, tree version, context) is true in any copy.
+   */
+  async latest(id: string): Promise<SeenSession | undefined> {
+    const remembered = this.sessions.get(id);
+    if (remembered) return { row: remembered, remembered: true };
+    const row = await this.get(id);
+    return row && { row, remembered: false };
+  }
+
+  /**
+   * Writes the state `change` computes from `seen`, in one statement that applies only while the
+   * session is still at the revision `seen` was at (compare-and-set): no transaction, no lock held
+   * across round trips. When another change came first, this one is judged again on the current
+   * row, locked (`change`), so a change never applies to a state it was not computed from; and a
+   * refusal computed from a remembered copy stands only if the row as stored refuses it too.
+   */
+  async changeFrom(seen: SeenSession, change: (row: SessionRow) => SessionState): Promise<SessionRow | undefined> {
+    let next: SessionState;
+    try {
+      next = change(seen.row);
+    } catch (refusal) {
+      if (!seen.remembered) throw refusal;
+      const stored = await this.get(seen.row.id);
+      return stored && this.changeFrom({ row: stored, remembered: false }, change);
+    }
+    const [written] = await this.sql<{ revision: number; updated_at: Date }[]>`
+      update sessions set ${nextState(this.sql, next)}
+      where id = ${seen.row.id} and revision = ${seen.row.revision}
+      returning revision, updated_at`;
+    if (written) return this.remember({ ...seen.row, ...next, ...written });
+    return this.change(seen.row.id, async (current) => change(current));
   }
 
   /**
@@ -115,13 +175,16 @@ export class SessionStore {
       if (!stored) return undefined;
       const next = await change(fromStored(stored));
       const [updated] = await tx<StoredRow[]>`
-        update sessions set status = ${next.status}, outcome = ${next.outcome},
-          current_node_id = ${next.current_node_id}, steps = ${tx.json(next.steps as never)}, notes = ${next.notes},
-          completed_at = ${next.completed_at}, updated_at = now()
+        update sessions set ${nextState(tx, next)}
         where id = ${id}
         returning *`;
       return fromStored(updated as StoredRow);
-    });
+    }).then((row) => row && this.remember(row));
+  }
+
+  private remember(row: SessionRow): SessionRow {
+    this.sessions.set(row.id, row);
+    return row;
   }
 
   async list(filters: ListFilters, page: { skip: number; limit: number }) {
