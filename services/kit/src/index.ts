@@ -16,6 +16,7 @@ export * from "./logger.js";
 export * from "./migrations.js";
 export * from "./nats.js";
 export * from "./outbox.js";
+export * from "./recently-used.js";
 export * from "./request-checks.js";
 export * from "./request-context.js";
 export * from "./revocation-feed.js";

@@ -9,6 +9,7 @@ import {
 } from "jose";
 import { AppError } from "./errors.js";
 import type { Logger } from "./logger.js";
+import { RecentlyUsed } from "./recently-used.js";
 
 /** The roles live with the access table in the contracts; re-exported for the kit's many users of claims. */
 export { ROLES, type Role };
@@ -89,8 +90,7 @@ export class AccessTokenVerifier {
   private keys: ReturnType<typeof createLocalJWKSet> | undefined;
   private lastFetch = 0;
   private fetching: Promise<void> | undefined;
-  private readonly verified = new Map<string, AccessClaims>();
-  private readonly counts = { hits: 0, misses: 0 };
+  private readonly verified: RecentlyUsed<AccessClaims>;
 
   constructor(
     private readonly options: {
@@ -102,11 +102,13 @@ export class AccessTokenVerifier {
       /** How many verified tokens to remember (default VERIFIED_TOKENS_DEFAULT; 0: none). */
       maxRemembered?: number;
     },
-  ) {}
+  ) {
+    this.verified = new RecentlyUsed(options.maxRemembered ?? VERIFIED_TOKENS_DEFAULT);
+  }
 
   /** How often a token was found verified already, for the caches' statistics. */
-  stats(): { hits: number; misses: number; entries: number } {
-    return { ...this.counts, entries: this.verified.size };
+  stats(): { hits: number; misses: number; size: number; capacity: number } {
+    return this.verified.stats();
   }
 
   private async refresh(force: boolean): Promise<void> {
@@ -141,21 +143,15 @@ export class AccessTokenVerifier {
   /** The claims of `token` if it was verified before and has not expired since. */
   private remembered(token: string): AccessClaims | undefined {
     const claims = this.verified.get(token);
-    if (!claims) return undefined;
     // jose accepts a token up to its `exp` second; so does the cache, never past it.
-    if (claims.exp * 1000 <= Date.now()) {
+    if (claims && claims.exp * 1000 <= Date.now()) {
       this.verified.delete(token);
       return undefined;
     }
-    this.counts.hits += 1;
-    // Most recently used last: the first key of the map is the one to forget.
-    this.verified.delete(token);
-    this.verified.set(token, claims);
     return claims;
   }
 
   private async verifySignature(token: string): Promise<AccessClaims> {
-    this.counts.misses += 1;
     let payload: JWTPayload;
     try {
       await this.refresh(false);
@@ -166,11 +162,7 @@ export class AccessTokenVerifier {
       throw unauthenticated(tokenFailureCode(error));
     }
     const claims = asAccessClaims(payload);
-    const max = this.options.maxRemembered ?? VERIFIED_TOKENS_DEFAULT;
-    if (max > 0) {
-      if (this.verified.size >= max) this.verified.delete(this.verified.keys().next().value as string);
-      this.verified.set(token, claims);
-    }
+    this.verified.set(token, claims);
     return claims;
   }
 

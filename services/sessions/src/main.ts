@@ -1,5 +1,12 @@
 import { fileURLToPath } from "node:url";
-import { createServiceClient, DEFAULT_PORTS, implement, revocationAwareVerifier, runService } from "@tdt/kit";
+import {
+  createServiceClient,
+  DEFAULT_PORTS,
+  implement,
+  logCacheStatistics,
+  revocationAwareVerifier,
+  runService,
+} from "@tdt/kit";
 import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
 import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
@@ -25,11 +32,13 @@ await runService({
     const auth = createServiceClient(AuthServiceService, config.authAddress, { timeoutMs: 3000, tls: config.grpcTls });
     const revocationAware = revocationAwareVerifier({ ...config, nats, auth, name: "sessions", log });
     const { verifier } = revocationAware;
+    const statistics = logCacheStatistics(log, { tree_copies: store.treeCopies, sessions: store.sessions });
     return {
       bindings: [implement(SessionsServiceService, sessionsHandlers({ store, trees, verifier }), log)],
       consumers: sessionsConsumers(store, log),
       stop: async () => {
         // How well the step path's memory served, for the operator reading the last lines.
+        clearInterval(statistics);
         log.info({ treeCopies: store.treeCopies.stats(), sessions: store.sessions.stats() }, "session caches");
         await revocationAware.close();
         trees.close();

@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { inTransaction, type Sql, type TransactionSql } from "@tdt/kit";
+import { inTransaction, RecentlyUsed, type Sql, type TransactionSql } from "@tdt/kit";
 import type { Session, Step } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
-import { RecentlyUsed } from "./recently-used.js";
 import { nodeById, type SessionState, type StepRecord } from "./step-engine.js";
 import { TreeCopies } from "./tree-copies.js";
 

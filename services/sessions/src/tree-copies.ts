@@ -1,5 +1,5 @@
+import { RecentlyUsed } from "@tdt/kit";
 import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
-import { RecentlyUsed } from "./recently-used.js";
 
 /** How many pinned tree versions a process keeps parsed (a demo tree is about 17 KB of JSON). */
 export const TREE_COPIES_KEPT = 200;

@@ -33,6 +33,10 @@ export class RecentlyUsed<V> {
     if (value === undefined || this.entries.get(key) === value) this.entries.delete(key);
   }
 
+  clear(): void {
+    this.entries.clear();
+  }
+
   stats() {
     return { hits: this.hits, misses: this.misses, size: this.entries.size, capacity: this.capacity };
   }
