@@ -178,8 +178,6 @@ export interface GrpcServerHandle {
  * Go, proxies), which answer pings more frequent than 5 min with GOAWAY "too_many_pings".
  */
 const SERVER_CONNECTION_OPTIONS = {
-  // No channelz service is served: its per-call bookkeeping is pure cost (see CHANNEL_OPTIONS).
-  "grpc.enable_channelz": 0,
   "grpc.keepalive_time_ms": 30_000,
   "grpc.keepalive_timeout_ms": 10_000,
   "grpc.keepalive_permit_without_calls": 1,
