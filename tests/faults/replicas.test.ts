@@ -32,7 +32,9 @@ beforeAll(async () => {
     // Each service keeps answering briefly after SIGTERM, as under Kubernetes.
     SHUTDOWN_DELAY_MS: "300",
   };
-  running = await startSystemWithAdmin(shared);
+  // Every list goes to a trees replica: this file is about spreading calls over replicas, and the
+  // gateway's answer cache would serve the repeated list from memory (tests/system/caches.test.ts).
+  running = await startSystemWithAdmin({ ...shared, GATEWAY_CACHE_MB: "0" });
   const { system, nats } = running;
   const common = {
     ...shared,
