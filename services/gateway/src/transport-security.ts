@@ -38,16 +38,26 @@ export function cameOverTls(request: FastifyRequest): boolean {
   return request.protocol === "https";
 }
 
-/** helmet's middleware for one configuration, built once (building it parses the policy). */
-function headersOf(options: HelmetOptions): (request: IncomingMessage, response: ServerResponse) => void {
-  const middleware = helmet(options);
-  return (request, response) => middleware(request, response, () => {});
+/**
+ * The headers helmet sets for one configuration, read once by running its middleware on a
+ * response that only records them: none of these policies depends on the request, and running
+ * helmet per request (the CSP middleware writes its header string anew) was 3 % of a cached
+ * read's time in the gateway.
+ */
+function headersOf(options: HelmetOptions): ReadonlyArray<readonly [string, string]> {
+  const headers: Array<readonly [string, string]> = [];
+  const recorder = {
+    setHeader: (name: string, value: unknown) => headers.push([name, String(value)]),
+    removeHeader: () => {},
+  } as unknown as ServerResponse;
+  helmet(options)({} as IncomingMessage, recorder, () => {});
+  return headers;
 }
 
 export async function registerSecurityHeaders(app: FastifyInstance): Promise<void> {
   const overHttp = headersOf(OVER_HTTP);
   const overTls = headersOf(OVER_TLS);
   app.addHook("onRequest", async (request, reply) => {
-    (cameOverTls(request) ? overTls : overHttp)(request.raw, reply.raw);
+    for (const [name, value] of cameOverTls(request) ? overTls : overHttp) reply.raw.setHeader(name, value);
   });
 }
