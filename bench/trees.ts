@@ -38,7 +38,7 @@ try {
         "p50 ms": getOne.p50,
         "p95 ms": getOne.p95,
         "p99 ms": getOne.p99,
-        failures: getOne.failures,
+        failures: String(getOne.failures),
       },
       {
         measure: "GET /trees/search?q=word pref",
@@ -46,7 +46,7 @@ try {
         "p50 ms": search.p50,
         "p95 ms": search.p95,
         "p99 ms": search.p99,
-        failures: search.failures,
+        failures: String(search.failures),
       },
       {
         measure: "GET /trees/search, never repeated",
@@ -54,7 +54,7 @@ try {
         "p50 ms": unrepeated.p50,
         "p95 ms": unrepeated.p95,
         "p99 ms": unrepeated.p99,
-        failures: unrepeated.failures,
+        failures: String(unrepeated.failures),
       },
     ],
   );
