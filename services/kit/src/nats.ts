@@ -68,6 +68,11 @@ export interface NatsLink {
   current(): NatsConnection | undefined;
   /** Resolves with the connection once it is open; never rejects while the link is open. */
   connection(): Promise<NatsConnection>;
+  /**
+   * The connection while it is connected, else undefined: for a publish that is worth doing only
+   * now (one that would wait for a reconnect is better left to the outbox relay).
+   */
+  connected(): NatsConnection | undefined;
   /** Drains the connection if it was opened; one still being opened is closed once it is. */
   close(): Promise<void>;
 }
@@ -76,7 +81,16 @@ export interface NatsLink {
 export function natsLink(settings: NatsSettings, name: string, log: Logger): NatsLink {
   let opening: Promise<NatsConnection> | undefined;
   let open: NatsConnection | undefined;
+  let up = false;
   let closed = false;
+
+  const followState = async (nc: NatsConnection) => {
+    up = true;
+    for await (const status of nc.status()) {
+      if (status.type === "disconnect") up = false;
+      else if (status.type === "reconnect") up = true;
+    }
+  };
 
   const connection = (): Promise<NatsConnection> => {
     if (!opening) {
@@ -91,6 +105,7 @@ export function natsLink(settings: NatsSettings, name: string, log: Logger): Nat
           clearInterval(warning);
           if (closed) await nc.close();
           open = nc;
+          void followState(nc);
           return nc;
         },
         (error: unknown) => {
@@ -102,12 +117,21 @@ export function natsLink(settings: NatsSettings, name: string, log: Logger): Nat
     return opening;
   };
 
+  /** Starts opening the link on first use, in the background. */
+  const startOpening = () => {
+    if (!opening) void connection().catch((error: unknown) => log.error({ err: error }, "nats connect failed"));
+  };
+
   return {
     current() {
-      if (!opening) void connection().catch((error: unknown) => log.error({ err: error }, "nats connect failed"));
+      startOpening();
       return open;
     },
     connection,
+    connected() {
+      startOpening();
+      return up && open && !open.isClosed() ? open : undefined;
+    },
     async close() {
       closed = true;
       if (open && !open.isClosed()) await open.drain().catch(() => {});

@@ -37,6 +37,8 @@ export function treeAnnouncer(nats: NatsLink, log: Logger): TreeAnnouncer {
       await writeOutboxEvent(tx, event);
       return event;
     },
-    publish: (event) => publishNow(nats.current(), event, log),
+    // Only while connected: during an outage the relay sends it once NATS is back, and the
+    // author's answer does not wait for a reconnect.
+    publish: (event) => publishNow(nats.connected(), event, log),
   };
 }
