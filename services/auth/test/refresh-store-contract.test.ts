@@ -82,13 +82,16 @@ function describeRefreshStore(name: string, store: () => RefreshStoreUnderTest) 
     idempotencyKeyHash: keyHash,
   });
 
+  /** Grace seconds, Idempotency-Key hash, and whether the child pair is kept for a retry. */
+  const CHILD_PAIR_KEPT = [
+    [0, null, false],
+    [0, "hash-1", true],
+    [10, null, true],
+  ] as const;
+
   describe(`the refresh store contract: ${name}`, () => {
     it("rotates an unused token of an open session in one step, as consume and recordChild do", async () => {
-      for (const [grace, keyHash, kept] of [
-        [0, null, false],
-        [0, "hash-1", true],
-        [10, null, true],
-      ] as const) {
+      for (const [grace, keyHash, kept] of CHILD_PAIR_KEPT) {
         const session = await store().openSession(grace);
         const parent = randomUUID();
         await store().recordToken(parent, session);
@@ -151,11 +154,7 @@ function describeRefreshStore(name: string, store: () => RefreshStoreUnderTest) 
     });
 
     it("keeps the child pair only under a grace window or an Idempotency-Key", async () => {
-      for (const [grace, keyHash, kept] of [
-        [0, null, false],
-        [0, "hash-1", true],
-        [10, null, true],
-      ] as const) {
+      for (const [grace, keyHash, kept] of CHILD_PAIR_KEPT) {
         const session = await store().openSession(grace);
         const parent = randomUUID();
         await store().recordToken(parent, session);
