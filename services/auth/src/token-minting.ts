@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { KeyObject, randomUUID, sign, type webcrypto } from "node:crypto";
 import {
   ACCESS_TOKEN_TYPE,
   AppError,
@@ -9,7 +9,7 @@ import {
   TOKEN_ISSUER,
   verifyJwt,
 } from "@tdt/kit";
-import { createLocalJWKSet, type JSONWebKeySet, errors as joseErrors, SignJWT } from "jose";
+import { createLocalJWKSet, type JSONWebKeySet, errors as joseErrors } from "jose";
 import type { SigningKey, SigningKeys } from "./keys.js";
 
 export interface TokenPair {
@@ -35,11 +35,36 @@ export interface RefreshClaims extends Partial<SessionClaims> {
   exp: number;
 }
 
-function signer(payload: Record<string, unknown>, key: SigningKey, typ: string) {
-  return new SignJWT(payload)
-    .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: key.kid, typ })
-    .setIssuer(TOKEN_ISSUER)
-    .setAudience(TOKEN_AUDIENCE);
+/** Each signing key as node:crypto's KeyObject, made once per key. */
+const nodeKeys = new WeakMap<object, KeyObject>();
+function nodeKeyOf(key: SigningKey): KeyObject {
+  let nodeKey = nodeKeys.get(key.key as object);
+  if (!nodeKey) {
+    nodeKey = KeyObject.from(key.key as webcrypto.CryptoKey);
+    nodeKeys.set(key.key as object, nodeKey);
+  }
+  return nodeKey;
+}
+
+const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+
+/**
+ * A JWS compact serialization (RFC 7515 §7.1) of `claims` with the pinned header and issuer and
+ * audience, signed by node:crypto's Ed25519 directly: the same token jose's SignJWT makes, at less
+ * than half its cost (jose signs through WebCrypto: 180 µs against 76 µs a signature, measured
+ * for issue 12; a refresh signs two). Every verifier still checks tokens with jose (verifyJwt),
+ * and the tests check these tokens against it.
+ */
+export function signToken(
+  claims: Record<string, unknown> & { sub: string; jti: string; iat: number; exp: number },
+  key: SigningKey,
+  typ: string,
+): string {
+  const header = { alg: TOKEN_ALGORITHM, kid: key.kid, typ };
+  const { sub, jti, iat, exp, ...rest } = claims;
+  const payload = { ...rest, iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, sub, jti, iat, exp };
+  const signingInput = `${base64url(header)}.${base64url(payload)}`;
+  return `${signingInput}.${sign(null, Buffer.from(signingInput), nodeKeyOf(key)).toString("base64url")}`;
 }
 
 /**
@@ -59,18 +84,16 @@ export async function mintWithClaims(input: {
   const accessExp = Math.min(now + input.accessTtlSeconds, session.auth_time + session.abs_max);
   const refreshJti = input.refreshJti ?? randomUUID();
   const refreshExp = now + session.idle_max;
-  const access = await signer({ sid, role: user.role }, key, ACCESS_TOKEN_TYPE)
-    .setSubject(user.id)
-    .setJti(randomUUID())
-    .setIssuedAt(now)
-    .setExpirationTime(accessExp)
-    .sign(key.key);
-  const refresh = await signer({ sid, ...session }, key, REFRESH_TOKEN_TYPE)
-    .setSubject(user.id)
-    .setJti(refreshJti)
-    .setIssuedAt(now)
-    .setExpirationTime(refreshExp)
-    .sign(key.key);
+  const access = signToken(
+    { sid, role: user.role, sub: user.id, jti: randomUUID(), iat: now, exp: accessExp },
+    key,
+    ACCESS_TOKEN_TYPE,
+  );
+  const refresh = signToken(
+    { sid, ...session, sub: user.id, jti: refreshJti, iat: now, exp: refreshExp },
+    key,
+    REFRESH_TOKEN_TYPE,
+  );
   return {
     pair: {
       access_token: access,
