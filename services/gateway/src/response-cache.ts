@@ -62,10 +62,6 @@ export class ResponseCache {
     this.live = live;
   }
 
-  get isLive(): boolean {
-    return this.live;
-  }
-
   /**
    * The answer for `key`: from memory, from a fetch of it already under way, or from `produce`
    * (then kept, tagged with `tags`, unless something was invalidated meanwhile).
