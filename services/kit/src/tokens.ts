@@ -91,6 +91,8 @@ export class AccessTokenVerifier {
   private lastFetch = 0;
   private fetching: Promise<void> | undefined;
   private readonly verified: RecentlyUsed<AccessClaims>;
+  /** Counts key sets: a token checked against one that was replaced meanwhile is not remembered. */
+  private keysGeneration = 0;
 
   constructor(
     private readonly options: {
@@ -123,6 +125,7 @@ export class AccessTokenVerifier {
       })
       .then((jwks) => {
         this.keys = createLocalJWKSet(jwks);
+        this.keysGeneration += 1;
         this.lastFetch = Date.now();
         // What the old keys vouched for is checked again against the new ones.
         this.verified.clear();
@@ -153,8 +156,10 @@ export class AccessTokenVerifier {
 
   private async verifySignature(token: string): Promise<AccessClaims> {
     let payload: JWTPayload;
+    let generation: number;
     try {
       await this.refresh(false);
+      generation = this.keysGeneration;
       payload = await this.verifyWithKeys(token);
     } catch (error) {
       if (error instanceof KeysUnavailable) throw new AppError("service_unavailable");
@@ -162,7 +167,7 @@ export class AccessTokenVerifier {
       throw unauthenticated(tokenFailureCode(error));
     }
     const claims = asAccessClaims(payload);
-    this.verified.set(token, claims);
+    if (generation === this.keysGeneration) this.verified.set(token, claims);
     return claims;
   }
 
