@@ -17,14 +17,14 @@ const METRICS_PORTS = { gateway: 9460, auth: 9461, trees: 9462, sessions: 9463 }
 
 /** The metric families the services publish, as Prometheus names them (issue 13). */
 const HISTOGRAMS = [
-  "http_server_request_duration_seconds",
-  "rpc_server_duration_milliseconds",
-  "rpc_client_duration_milliseconds",
+  "http_server_request_duration",
+  "rpc_server_duration",
+  "rpc_client_duration",
 ];
 const METRICS = new Set([
   ...HISTOGRAMS.flatMap((name) => ["_bucket", "_sum", "_count"].map((suffix) => name + suffix)),
   "tdt_outbox_waiting",
-  "tdt_outbox_oldest_age_seconds",
+  "tdt_outbox_oldest_age",
   "tdt_outbox_relayed_total",
   "tdt_consumer_lag",
   "tdt_consumer_redeliveries_total",

@@ -3,14 +3,16 @@ import {
   AppError,
   authorizer,
   checks,
+  countOutcome,
   type Handlers,
   inTransaction,
   type Logger,
+  meter,
   type Role,
   type Sql,
 } from "@tdt/kit";
 import { AUTH_ACCESS } from "@tdt/proto/contracts/access";
-import type { AuthServiceService, ClientInfo, LoginSession } from "@tdt/proto/tdt/auth/v1/auth";
+import type { AuthServiceService, ClientInfo, LoginSession, RefreshRequest } from "@tdt/proto/tdt/auth/v1/auth";
 import { trustedClient } from "./client-address.js";
 import { announceUserDeactivated, announceUserUpdated } from "./events.js";
 import type { SigningKeys } from "./keys.js";
@@ -126,6 +128,39 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
     `${kind}:email:${email.trim().toLowerCase()}`,
   ];
 
+  /** A refresh (RefreshSession): the token pair of the next link in the token's chain. */
+  const refreshOnce = async (request: RefreshRequest) => {
+    checkRefresh(request);
+    // Read before the transaction: minting runs inside it, and a key read there would wait
+    // for a second connection while holding one (ten refreshes at once when the key cache
+    // expired held the whole pool, each waiting for another connection, for ever).
+    const key = await keys.signingKey();
+    const tokens = await refreshSession(
+      request.refresh_token,
+      {
+        now,
+        verify: (token) => verifyRefreshToken(token, keys),
+        findUser: (id, token) => findRefreshUser(sql, id, token),
+        currentPolicy: () => currentPolicy(sql),
+        mint: async (user, sid, session, issuedAt) =>
+          mintWithClaims({
+            key,
+            user,
+            sid,
+            session,
+            now: issuedAt,
+            accessTtlSeconds: deps.accessTokenTtlSeconds,
+          }),
+        transaction: (work) => inTransaction(sql, (tx) => work(postgresRefreshTransaction(tx))),
+        rotate: (parentJti, child, session) => rotateRefreshToken(sql, parentJti, child, session),
+      },
+      request.idempotency_key || undefined,
+    );
+    return { tokens };
+  };
+  const logins = meter().createCounter("tdt.auth.logins", { description: "Password logins, by outcome" });
+  const refreshes = meter().createCounter("tdt.auth.refreshes", { description: "Token refreshes, by outcome" });
+
   return {
     async register(request, ctx) {
       checkRegisterBounds(request);
@@ -135,46 +170,19 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
       return { user: toUser(user) };
     },
 
-    async login(request, ctx) {
-      checkLogin(request);
-      const client = trustedClient(request.client, ctx);
-      await deps.rateLimiter.hit(rateLimitKeys("login", request.email, client));
-      const user = request.email ? await findUserByEmail(sql, request.email) : undefined;
-      // Same work and the same answer for an unknown email, a wrong password and an inactive user.
-      const matches = await passwordMatches(request.password, user?.password_hash);
-      if (!user || !matches || !user.is_active) throw invalidCredentials();
-      return { tokens: await startLoginSession(user, client) };
-    },
+    login: (request, ctx) =>
+      countOutcome(logins, async () => {
+        checkLogin(request);
+        const client = trustedClient(request.client, ctx);
+        await deps.rateLimiter.hit(rateLimitKeys("login", request.email, client));
+        const user = request.email ? await findUserByEmail(sql, request.email) : undefined;
+        // Same work and the same answer for an unknown email, a wrong password and an inactive user.
+        const matches = await passwordMatches(request.password, user?.password_hash);
+        if (!user || !matches || !user.is_active) throw invalidCredentials();
+        return { tokens: await startLoginSession(user, client) };
+      }),
 
-    async refresh(request) {
-      checkRefresh(request);
-      // Read before the transaction: minting runs inside it, and a key read there would wait
-      // for a second connection while holding one (ten refreshes at once when the key cache
-      // expired held the whole pool, each waiting for another connection, for ever).
-      const key = await keys.signingKey();
-      const tokens = await refreshSession(
-        request.refresh_token,
-        {
-          now,
-          verify: (token) => verifyRefreshToken(token, keys),
-          findUser: (id, token) => findRefreshUser(sql, id, token),
-          currentPolicy: () => currentPolicy(sql),
-          mint: async (user, sid, session, issuedAt) =>
-            mintWithClaims({
-              key,
-              user,
-              sid,
-              session,
-              now: issuedAt,
-              accessTtlSeconds: deps.accessTokenTtlSeconds,
-            }),
-          transaction: (work) => inTransaction(sql, (tx) => work(postgresRefreshTransaction(tx))),
-          rotate: (parentJti, child, session) => rotateRefreshToken(sql, parentJti, child, session),
-        },
-        request.idempotency_key || undefined,
-      );
-      return { tokens };
-    },
+    refresh: (request) => countOutcome(refreshes, () => refreshOnce(request)),
 
     async getMe(_request, ctx) {
       const claims = await authorizeBySignature("getMe", ctx);

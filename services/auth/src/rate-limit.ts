@@ -1,4 +1,4 @@
-import { AppError, type Sql } from "@tdt/kit";
+import { AppError, meter, type Sql } from "@tdt/kit";
 
 const WINDOW_SECONDS = 60;
 
@@ -8,6 +8,10 @@ const WINDOW_SECONDS = 60;
  */
 export class RateLimiter {
   private lastCleanup = 0;
+  /** `tdt.rate_limit.refusals`, by limit (the kind of attempt: "login", "register"). */
+  private readonly refusals = meter().createCounter("tdt.rate_limit.refusals", {
+    description: "Attempts refused for being over a rate limit",
+  });
 
   constructor(
     private readonly sql: Sql,
@@ -25,6 +29,7 @@ export class RateLimiter {
     const over = rows.find((row) => row.hits > this.perMinute);
     await this.cleanup();
     if (over) {
+      this.refusals.add(1, { limit: keys[0]?.split(":")[0] ?? "unknown" });
       throw new AppError("too_many_attempts", { retryAfterSeconds: Math.max(1, over.retry_after) });
     }
   }

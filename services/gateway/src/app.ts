@@ -10,6 +10,7 @@ import { registerDocs } from "./docs.js";
 import type { Downstream } from "./downstream.js";
 import { downstreamOfUrl, watchDownstream } from "./downstream-health.js";
 import { httpErrorOf } from "./http-errors.js";
+import { recordRequestDurations } from "./http-metrics.js";
 import type { HttpsFiles } from "./https-setting.js";
 import { parseJsonBodies } from "./json-body.js";
 import type { ResponseCache } from "./response-cache.js";
@@ -134,6 +135,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     const problems = [...inputProblems(request.body, ["body"]), ...inputProblems(request.query, ["query"])];
     if (problems.length > 0) throw AppError.invalid(problems);
   });
+  recordRequestDurations(app);
   app.addHook("onResponse", async (request, reply) => {
     request.log.info(
       {

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { ConfigError, DEFAULT_PORTS, env, grpcTlsSetting, type Setting, shared } from "@tdt/kit";
+import { ConfigError, DEFAULT_PORTS, env, grpcTlsSetting, metricsPortSetting, type Setting, shared } from "@tdt/kit";
 import { httpsSetting } from "./https-setting.js";
 
 /** The web app as `npm run build` leaves it beside the gateway in this repository. */
@@ -22,6 +22,9 @@ const webRootSetting: Setting<string | undefined> = {
 export const gatewayConfig = {
   port: env.port("GATEWAY_PORT", DEFAULT_PORTS.gateway),
   host: env.string("GATEWAY_HOST", "0.0.0.0"),
+  /** Prometheus text at /metrics, on a port of its own: never on the public port. */
+  metricsPort: metricsPortSetting("gateway"),
+  metricsHost: shared.metricsHost,
   /** GATEWAY_TLS_CERT_FILE and GATEWAY_TLS_KEY_FILE: listen on https (HSTS and upgrades then go out). */
   https: httpsSetting,
   authAddress: shared.authAddress,

@@ -6,6 +6,7 @@ import {
   natsLink,
   onShutdown,
   revocationAwareVerifier,
+  startMetrics,
 } from "@tdt/kit";
 import { followAccountChanges } from "./account-changes.js";
 import { buildGateway } from "./app.js";
@@ -16,6 +17,16 @@ import { followTreeChanges } from "./tree-changes.js";
 
 const config = loadConfig(gatewayConfig);
 const log = createLogger("gateway", config.logLevel);
+// First, so that the instruments made as the parts start (gRPC clients, the caches) record.
+const metricsServer = await startMetrics({
+  serviceName: "tdt-gateway",
+  host: config.metricsHost,
+  port: config.metricsPort,
+  log,
+}).catch((error: unknown) => {
+  log.fatal({ err: error }, "failed to start");
+  process.exit(1);
+});
 const downstream = connectDownstream(config);
 const nats = natsLink(config, "gateway", log);
 // Tokens are checked locally; the auth events, followed in the background (NATS being down
@@ -71,4 +82,5 @@ onShutdown(log, [
   () => revocationFeed.close(),
   () => nats.close(),
   async () => closeDownstream(downstream),
+  () => metricsServer.stop(),
 ]);

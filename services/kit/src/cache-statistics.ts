@@ -1,4 +1,5 @@
 import type { Logger } from "./logger.js";
+import { observeCacheLookups } from "./metrics.js";
 
 /** What every cache counts: lookups answered from memory and those that were not. */
 export interface CacheCounts {
@@ -12,6 +13,7 @@ const EVERY_MS = 60_000;
 /**
  * Logs, once a minute and only when a cache was used since the last line, each cache's counts
  * since the start and its hit rate: how an operator sees that a cache earns its memory.
+ * The same counts are the metric `tdt.cache.lookups`, by cache and result.
  * Returns the timer, for `clearInterval` at shutdown; it never keeps the process alive.
  */
 export function logCacheStatistics(
@@ -19,6 +21,7 @@ export function logCacheStatistics(
   caches: Record<string, { stats(): CacheCounts } | undefined>,
   everyMs = EVERY_MS,
 ): NodeJS.Timeout {
+  observeCacheLookups(caches);
   let lastLookups = -1;
   const timer = setInterval(() => {
     const lines: Record<string, CacheCounts & { hit_rate: number }> = {};

@@ -168,6 +168,13 @@ function natsCredentials(): Setting<NatsCredentials | undefined> {
 }
 
 export const DEFAULT_PORTS = { gateway: 8000, auth: 50051, trees: 50052, sessions: 50053 } as const;
+/** Where each process serves Prometheus text (`<NAME>_METRICS_PORT`; 0 serves none). */
+export const DEFAULT_METRICS_PORTS = { gateway: 9460, auth: 9461, trees: 9462, sessions: 9463 } as const;
+
+/** `<NAME>_METRICS_PORT` of a process, defaulting to its port in DEFAULT_METRICS_PORTS. */
+export function metricsPortSetting(name: keyof typeof DEFAULT_METRICS_PORTS): Setting<number> {
+  return env.port(`${name.toUpperCase()}_METRICS_PORT`, DEFAULT_METRICS_PORTS[name]);
+}
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 
 /** Settings that several services read, declared once so that names and defaults never drift. */
@@ -189,6 +196,11 @@ export const shared = {
    * nothing outside the machine reaches a service; containers set 0.0.0.0.
    */
   grpcBindHost: env.string("GRPC_BIND_HOST", "127.0.0.1"),
+  /**
+   * The interface the metrics server listens on: every one, as Prometheus scrapes from another
+   * host or pod; the port is its own, never the gateway's public one.
+   */
+  metricsHost: env.string("METRICS_HOST", "0.0.0.0"),
 };
 
 export type ConfigSpec = Record<string, Setting<unknown>>;

@@ -2,6 +2,7 @@ import postgres, { type Sql, type TransactionSql } from "postgres";
 import { redactUrl } from "./config.js";
 import { replaceablePool } from "./database-pool.js";
 import type { Logger } from "./logger.js";
+import { meter } from "./metrics.js";
 
 export type { Sql, TransactionSql };
 
@@ -64,7 +65,40 @@ export async function connectDatabase(options: DatabaseOptions): Promise<Sql> {
   );
   await sql`select 1`;
   options.log.info({ database: databaseNameOf(url), url: redactUrl(url) }, "database connected");
+  observePool(sql, databaseNameOf(url));
   return sql;
+}
+
+/** What the pool holds now (patches/postgres@3.4.9.patch adds `poolState` to postgres.js). */
+interface PoolState {
+  idle: number;
+  used: number;
+  waiting: number;
+}
+
+/**
+ * The conventions' `db.client.connection.count` (by state: used, idle) and
+ * `db.client.connection.pending_requests` (queries waiting for a connection), read from the pool
+ * at scrape time.
+ */
+function observePool(sql: Sql, poolName: string): void {
+  const m = meter();
+  const connections = m.createObservableUpDownCounter("db.client.connection.count", {
+    description: "Connections of the database pool, by state",
+  });
+  const pending = m.createObservableUpDownCounter("db.client.connection.pending_requests", {
+    description: "Queries waiting for a connection of the database pool",
+  });
+  const pool = { "db.client.connection.pool.name": poolName };
+  m.addBatchObservableCallback(
+    (result) => {
+      const state = (sql as unknown as { poolState(): PoolState }).poolState();
+      result.observe(connections, state.used, { ...pool, "db.client.connection.state": "used" });
+      result.observe(connections, state.idle, { ...pool, "db.client.connection.state": "idle" });
+      result.observe(pending, state.waiting, pool);
+    },
+    [connections, pending],
+  );
 }
 
 /** 40001 serialization_failure, 40P01 deadlock_detected: Postgres rolled the work back whole. */

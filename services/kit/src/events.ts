@@ -10,6 +10,7 @@ import {
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "./logger.js";
+import { meter } from "./metrics.js";
 
 /**
  * A JetStream stream of events as its contract describes it (e.g. `AUTH_EVENTS` in
@@ -200,6 +201,7 @@ export async function consumeDurably<E>(
 ): Promise<() => Promise<void>> {
   const { stream } = consumer.source;
   const js = jetstream(nc);
+  const progress = consumerProgress(stream, consumer.durable);
   const open = async () => {
     await streamExists(nc, stream);
     const jsm = await jetstreamManager(nc);
@@ -219,6 +221,7 @@ export async function consumeDurably<E>(
     stream,
     open,
     async (message) => {
+      progress.delivered(message);
       const event = decodeOrWarn(consumer.source, message, log);
       try {
         if (event !== undefined) await consumer.handle(event);
@@ -230,4 +233,29 @@ export async function consumeDurably<E>(
     },
     log,
   );
+}
+
+/**
+ * `tdt.consumer.lag` and `tdt.consumer.redeliveries` of a durable consumer, from what every
+ * delivered message says of itself (JetStream's metadata: messages still pending after it, and
+ * its delivery count), so a scrape asks NATS nothing. The lag is as of the last delivery: a
+ * consumer that receives nothing while messages pile up is seen by the outbox's figures and by
+ * NATS's own monitoring.
+ */
+function consumerProgress(stream: string, durable: string) {
+  const attributes = { "messaging.destination.name": stream, "messaging.consumer.group.name": durable };
+  const m = meter();
+  const redeliveries = m.createCounter("tdt.consumer.redeliveries", {
+    description: "Messages a durable consumer received again (not acknowledged in time, or refused)",
+  });
+  let pending = 0;
+  m.createObservableGauge("tdt.consumer.lag", {
+    description: "Messages waiting for a durable consumer after the last one it received",
+  }).addCallback((result) => result.observe(pending, attributes));
+  return {
+    delivered(message: JsMsg) {
+      pending = message.info.pending;
+      if (message.info.deliveryCount > 1) redeliveries.add(1, attributes);
+    },
+  };
 }

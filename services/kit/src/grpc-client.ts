@@ -8,6 +8,7 @@ import {
 } from "@grpc/grpc-js";
 import { HealthCheckResponse_ServingStatus, HealthService } from "@tdt/proto/grpc/health/v1/health";
 import { channelCredentials, type GrpcTls } from "./grpc-tls.js";
+import { rpcAttributes, rpcDuration } from "./metrics.js";
 import { READ_ONLY_CALLS } from "./read-only-calls.js";
 import { REQUEST_ID_KEY } from "./request-context.js";
 
@@ -138,8 +139,10 @@ export function createServiceClient<D extends Record<string, UnaryMethod>>(
     return new Promise((settled) => client.waitForReady(wait, () => settled()));
   };
 
+  const durations = rpcDuration("client");
   // async: a metadata value gRPC refuses becomes a rejection, never a synchronous throw.
   const call = async <Req, Res>(method: UnaryMethod, request: Req, options: CallOptions): Promise<Res> => {
+    const started = performance.now();
     const metadata = new Metadata();
     metadata.set(REQUEST_ID_KEY, options.requestId);
     if (options.accessToken) metadata.set("authorization", `Bearer ${options.accessToken}`);
@@ -154,7 +157,12 @@ export function createServiceClient<D extends Record<string, UnaryMethod>>(
         request,
         metadata,
         { deadline },
-        (error: ServiceError | null, response?: Res) => (error ? reject(error) : resolve(response as Res)),
+        (error: ServiceError | null, response?: Res) => {
+          // As the caller saw it: the wait for a connection included.
+          durations.record(performance.now() - started, rpcAttributes(method.path, error?.code ?? GrpcStatus.OK));
+          if (error) reject(error);
+          else resolve(response as Res);
+        },
       );
     });
   };

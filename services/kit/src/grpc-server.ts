@@ -16,6 +16,7 @@ import { callerIdentityOf, restrictCallers } from "./caller-identity.js";
 import { AppError, type Problem, toServiceError } from "./errors.js";
 import { type GrpcTls, serverCredentials } from "./grpc-tls.js";
 import type { Logger } from "./logger.js";
+import { rpcAttributes, rpcDuration } from "./metrics.js";
 import { bearerToken, REQUEST_ID_KEY, type RequestContext, requestIdFrom } from "./request-context.js";
 import { inputProblems } from "./text-guard.js";
 
@@ -80,6 +81,7 @@ export function implement<D extends Record<string, UnaryMethod>>(
 ): ServiceBinding {
   const implementation: UntypedServiceImplementation = {};
   const guarded: Record<string, UnaryMethod> = {};
+  const durations = rpcDuration("server");
   for (const [name, method] of Object.entries(definition)) {
     guarded[name] = { ...method, requestDeserialize: decodingOrMark(method.requestDeserialize) };
     const handler = handlers[name as keyof D] as (request: unknown, ctx: RequestContext) => Promise<unknown>;
@@ -105,10 +107,15 @@ export function implement<D extends Record<string, UnaryMethod>>(
         .then(
           (response) => {
             ctx.log.info({ code: "OK", duration_ms: elapsed(started) }, "rpc");
+            durations.record(performance.now() - started, rpcAttributes(method.path, GrpcStatus.OK));
             callback(null, response);
           },
           (error: unknown) => {
             const mapped = toServiceError(error);
+            durations.record(
+              performance.now() - started,
+              rpcAttributes(method.path, mapped.code ?? GrpcStatus.UNKNOWN),
+            );
             if (mapped.code === GrpcStatus.INTERNAL) {
               ctx.log.error({ err: error, duration_ms: elapsed(started) }, "rpc failed");
             } else if (mapped.details === "database_unavailable") {

@@ -13,6 +13,7 @@ export * from "./grpc-server.js";
 export * from "./grpc-tls.js";
 export * from "./jwks-cache.js";
 export * from "./logger.js";
+export * from "./metrics.js";
 export * from "./migrations.js";
 export * from "./nats.js";
 export * from "./outbox.js";

@@ -2,6 +2,7 @@ import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Sql, TransactionSql } from "postgres";
 import type { Logger } from "./logger.js";
+import { meter } from "./metrics.js";
 
 /**
  * The transactional outbox. A service writes its events with `writeOutboxEvent` inside the
@@ -69,7 +70,14 @@ export class OutboxRelay {
   private unlisten: (() => Promise<void>) | undefined;
   private lastCleanup = 0;
 
-  constructor(private readonly options: OutboxRelayOptions) {}
+  /** `tdt.outbox.relayed`: events the relay published, by subject. */
+  private readonly relayed = meter().createCounter("tdt.outbox.relayed", {
+    description: "Events the outbox relay published to JetStream",
+  });
+
+  constructor(private readonly options: OutboxRelayOptions) {
+    observeBacklog(options.sql);
+  }
 
   async start(): Promise<void> {
     this.running = true;
@@ -130,6 +138,7 @@ export class OutboxRelay {
       for (const row of rows) {
         try {
           await js.publish(row.subject, row.payload, { msgID: row.id, timeout: 2000 });
+          this.relayed.add(1, { "messaging.destination.name": row.subject });
         } catch (error) {
           failure = error;
           await tx`update outbox set attempts = attempts + 1 where id = ${row.id}`;
@@ -150,4 +159,34 @@ export class OutboxRelay {
     const keepSeconds = Math.round((this.options.keepSentMs ?? 7 * 24 * 3600 * 1000) / 1000);
     await this.options.sql`delete from outbox where sent_at < now() - make_interval(secs => ${keepSeconds})`;
   }
+}
+
+/**
+ * `tdt.outbox.waiting` and `tdt.outbox.oldest_age`: what the relay has not sent yet, read at
+ * scrape time with one statement on the unsent rows' index. A scrape while the database is
+ * away reports neither, rather than a zero that would look healthy.
+ */
+function observeBacklog(sql: Sql): void {
+  const m = meter();
+  const waiting = m.createObservableGauge("tdt.outbox.waiting", { description: "Outbox rows not yet relayed" });
+  const oldest = m.createObservableGauge("tdt.outbox.oldest_age", {
+    unit: "s",
+    description: "Age of the oldest outbox row not yet relayed (0 when none)",
+  });
+  m.addBatchObservableCallback(
+    async (result) => {
+      try {
+        const [row] = await sql<{ waiting: number; oldest: number }[]>`
+          select count(*)::int as waiting,
+            coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as oldest
+          from outbox where sent_at is null`;
+        if (!row) return;
+        result.observe(waiting, row.waiting);
+        result.observe(oldest, row.oldest);
+      } catch {
+        // No figure is better than a wrong one; the relay logs why the database is away.
+      }
+    },
+    [waiting, oldest],
+  );
 }

@@ -1,5 +1,6 @@
 import { AUTH_SUBJECTS, type AuthEvent } from "@tdt/proto/contracts/auth-events";
 import { AppError } from "./errors.js";
+import { meter } from "./metrics.js";
 import type { AccessClaims } from "./tokens.js";
 
 /**
@@ -11,7 +12,13 @@ export class RevocationList {
   private readonly sids = new Map<string, number>();
   private readonly users = new Map<string, number>();
 
-  constructor(private readonly maxTokenLifetimeSeconds: number) {}
+  constructor(private readonly maxTokenLifetimeSeconds: number) {
+    meter()
+      .createObservableGauge("tdt.revocations.size", {
+        description: "Login sessions and users on this process's revocation list",
+      })
+      .addCallback((result) => result.observe(this.sids.size + this.users.size));
+  }
 
   record(item: AuthEvent): void {
     const at = Date.parse(item.event.occurred_at ?? "") || Date.now();

@@ -1,22 +1,36 @@
 import type { Sql } from "postgres";
-import { type ConfigOf, type ConfigSpec, env, loadConfig, shared } from "./config.js";
+import {
+  type ConfigOf,
+  type ConfigSpec,
+  type DEFAULT_METRICS_PORTS,
+  env,
+  loadConfig,
+  metricsPortSetting,
+  shared,
+} from "./config.js";
 import { connectDatabase } from "./database.js";
 import { consumeDurably, type EventConsumer } from "./events.js";
 import { exitOnUncaughtException } from "./fatal-exit.js";
 import { type GrpcServerHandle, type ServiceBinding, startGrpcServer } from "./grpc-server.js";
 import { grpcTlsSetting } from "./grpc-tls.js";
 import { createLogger, type Logger } from "./logger.js";
+import { startMetrics } from "./metrics.js";
 import { migrate } from "./migrations.js";
 import { type NatsConnection, type NatsLink, natsLink } from "./nats.js";
 import { OutboxRelay } from "./outbox.js";
 import { onShutdown } from "./shutdown.js";
 import { announceListening } from "./supervision.js";
 
+/** The backend services' short names. */
+type ServiceName = Exclude<keyof typeof DEFAULT_METRICS_PORTS, "gateway">;
+
 /** The settings every backend service reads: where it listens, with which TLS, its database, its log level. */
-function baseSpec(name: string, defaultPort: number) {
+function baseSpec(name: ServiceName, defaultPort: number) {
   const upper = name.toUpperCase();
   return {
     port: env.port(`${upper}_PORT`, defaultPort),
+    metricsPort: metricsPortSetting(name),
+    metricsHost: shared.metricsHost,
     bindHost: shared.grpcBindHost,
     /** Mutual TLS for this service's server and for its clients of other services. */
     grpcTls: grpcTlsSetting,
@@ -58,7 +72,7 @@ export interface StartedService {
 
 export interface ServiceDefinition<S extends ConfigSpec> {
   /** Short name: "auth", "trees", "sessions". Also names the PORT and DATABASE_URL variables. */
-  name: string;
+  name: ServiceName;
   /** Fully qualified gRPC service names, for health checks. */
   grpcServices: string[];
   defaultPort: number;
@@ -99,6 +113,12 @@ export async function runService<S extends ConfigSpec>(definition: ServiceDefini
     await closable.sql?.end({ timeout: 1 });
   });
   try {
+    const metricsServer = await startMetrics({
+      serviceName: `tdt-${definition.name}`,
+      host: config.metricsHost,
+      port: config.metricsPort,
+      log,
+    });
     const sql = await connectDatabase({
       serverUrl: config.databaseUrl,
       explicitUrl: config.ownDatabaseUrl,
@@ -141,6 +161,7 @@ export async function runService<S extends ConfigSpec>(definition: ServiceDefini
       },
       () => nats.close(),
       () => sql.end({ timeout: 5 }),
+      () => metricsServer.stop(),
     ]);
     announceListening(definition.name, server.port);
     return server;

@@ -1,0 +1,114 @@
+import { type Attributes, type Counter, type Histogram, type Meter, metrics } from "@opentelemetry/api";
+import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { MeterProvider } from "@opentelemetry/sdk-metrics";
+import type { CacheCounts } from "./cache-statistics.js";
+import { AppError } from "./errors.js";
+import type { Logger } from "./logger.js";
+
+/**
+ * Metrics (issue 13): OpenTelemetry instruments, read by Prometheus from a port of the process's
+ * own (never the gateway's public one), path `/metrics`. Until `startMetrics` has run, and when
+ * its port is 0, the API's meter is a no-op: instruments cost a function call.
+ *
+ * Instruments are made where they are recorded, after `startMetrics` (the API has no proxy for
+ * meters made before a provider is set): in factories and constructors that run at start.
+ */
+export function meter(): Meter {
+  return metrics.getMeter("tdt");
+}
+
+export interface MetricsServer {
+  /** The port Prometheus scrapes; undefined when the port setting is 0. */
+  port: number | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * Serves the process's metrics on `host:port` at `/metrics`. A port already taken fails the
+ * start with one line naming it, as the other ports do.
+ */
+export async function startMetrics(options: {
+  serviceName: string;
+  host: string;
+  port: number;
+  log: Logger;
+}): Promise<MetricsServer> {
+  if (options.port === 0) return { port: undefined, stop: async () => {} };
+  const exporter = new PrometheusExporter({
+    host: options.host,
+    port: options.port,
+    endpoint: "/metrics",
+    preventServerStart: true,
+  });
+  try {
+    await exporter.startServer();
+  } catch (error) {
+    throw new Error(`metrics port ${options.host}:${options.port} cannot be used: ${(error as Error).message}`);
+  }
+  const provider = new MeterProvider({
+    resource: resourceFromAttributes({ "service.name": options.serviceName }),
+    readers: [exporter],
+  });
+  metrics.setGlobalMeterProvider(provider);
+  options.log.info({ host: options.host, port: options.port }, "metrics listening");
+  return {
+    port: options.port,
+    stop: async () => {
+      await provider.shutdown().catch(() => {});
+      metrics.disable();
+    },
+  };
+}
+
+/** An RPC's attributes as the semantic conventions name them, from its path "/pkg.Service/Method". */
+export function rpcAttributes(path: string, code: number): Attributes {
+  const slash = path.lastIndexOf("/");
+  return {
+    "rpc.system": "grpc",
+    "rpc.service": path.slice(1, slash),
+    "rpc.method": path.slice(slash + 1),
+    "rpc.grpc.status_code": code,
+  };
+}
+
+/** `rpc.server.duration` or `rpc.client.duration`, in milliseconds, as the conventions have them. */
+export function rpcDuration(side: "server" | "client"): Histogram {
+  return meter().createHistogram(`rpc.${side}.duration`, {
+    unit: "ms",
+    description:
+      side === "server" ? "Duration of gRPC calls served" : "Duration of gRPC calls made, as the caller saw them",
+  });
+}
+
+/**
+ * `tdt.cache.lookups`: each cache's hits and misses, read from the counts the caches keep
+ * anyway (the same the "cache statistics" log line shows).
+ */
+export function observeCacheLookups(caches: Record<string, { stats(): CacheCounts } | undefined>): void {
+  meter()
+    .createObservableCounter("tdt.cache.lookups", { description: "Cache lookups, by cache and result" })
+    .addCallback((result) => {
+      for (const [name, cache] of Object.entries(caches)) {
+        if (!cache) continue;
+        const { hits, misses } = cache.stats();
+        result.observe(hits, { "tdt.cache.name": name, "tdt.cache.result": "hit" });
+        result.observe(misses, { "tdt.cache.name": name, "tdt.cache.result": "miss" });
+      }
+    });
+}
+
+/**
+ * Runs `work` and counts its outcome on `counter`: `outcome` is "ok", the error code it was
+ * refused with, or "error" for anything else.
+ */
+export async function countOutcome<T>(counter: Counter, work: () => Promise<T>): Promise<T> {
+  try {
+    const result = await work();
+    counter.add(1, { outcome: "ok" });
+    return result;
+  } catch (error) {
+    counter.add(1, { outcome: error instanceof AppError ? error.code : "error" });
+    throw error;
+  }
+}
