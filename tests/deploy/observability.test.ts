@@ -16,11 +16,7 @@ const read = (path: string) => readFileSync(resolve(ROOT, path), "utf8");
 const METRICS_PORTS = { gateway: 9460, auth: 9461, trees: 9462, sessions: 9463 } as const;
 
 /** The metric families the services publish, as Prometheus names them (issue 13). */
-const HISTOGRAMS = [
-  "http_server_request_duration",
-  "rpc_server_duration",
-  "rpc_client_duration",
-];
+const HISTOGRAMS = ["http_server_request_duration", "rpc_server_duration", "rpc_client_duration"];
 const METRICS = new Set([
   ...HISTOGRAMS.flatMap((name) => ["_bucket", "_sum", "_count"].map((suffix) => name + suffix)),
   "tdt_outbox_waiting",

@@ -11,6 +11,7 @@ import type { Downstream } from "./downstream.js";
 import { downstreamOfUrl, watchDownstream } from "./downstream-health.js";
 import { httpErrorOf } from "./http-errors.js";
 import { recordRequestDurations } from "./http-metrics.js";
+import { inRequestTrace, traceRequests } from "./http-tracing.js";
 import type { HttpsFiles } from "./https-setting.js";
 import { parseJsonBodies } from "./json-body.js";
 import type { ResponseCache } from "./response-cache.js";
@@ -94,6 +95,8 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     return503OnClosing: false,
   }) as unknown as FastifyInstance;
 
+  // The request's span, before everything else it should cover.
+  traceRequests(app);
   // First, so that every answer carries them, the early 503s below included: a page can read
   // why its request failed only if the answer has its CORS headers.
   await registerSecurityHeaders(app);
@@ -137,14 +140,17 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   });
   recordRequestDurations(app);
   app.addHook("onResponse", async (request, reply) => {
-    request.log.info(
-      {
-        method: request.method,
-        url: request.url,
-        status: reply.statusCode,
-        duration_ms: Math.round(reply.elapsedTime),
-      },
-      "request",
+    // In the request's trace, so that the line carries its trace id.
+    inRequestTrace(request, () =>
+      request.log.info(
+        {
+          method: request.method,
+          url: request.url,
+          status: reply.statusCode,
+          duration_ms: Math.round(reply.elapsedTime),
+        },
+        "request",
+      ),
     );
   });
 

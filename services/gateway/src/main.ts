@@ -7,6 +7,7 @@ import {
   onShutdown,
   revocationAwareVerifier,
   startMetrics,
+  startTracing,
 } from "@tdt/kit";
 import { followAccountChanges } from "./account-changes.js";
 import { buildGateway } from "./app.js";
@@ -16,6 +17,8 @@ import { ResponseCache } from "./response-cache.js";
 import { followTreeChanges } from "./tree-changes.js";
 
 const config = loadConfig(gatewayConfig);
+// First: what starts next (the downstream clients) is traced only once the SDK is registered.
+const tracing = startTracing("tdt-gateway");
 const log = createLogger("gateway", config.logLevel);
 // First, so that the instruments made as the parts start (gRPC clients, the caches) record.
 const metricsServer = await startMetrics({
@@ -83,4 +86,6 @@ onShutdown(log, [
   () => nats.close(),
   async () => closeDownstream(downstream),
   () => metricsServer.stop(),
+  // Last, so that the spans of the final requests are exported.
+  () => tracing.stop(),
 ]);

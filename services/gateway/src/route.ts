@@ -4,6 +4,7 @@ import type { ErrorCode } from "@tdt/proto/contracts/error-codes";
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from "fastify";
 import { callOptionsOf, requireRole, requireUser } from "./authenticate.js";
 import type { Downstream } from "./downstream.js";
+import { inRequestTrace } from "./http-tracing.js";
 import type { ResponseCache } from "./response-cache.js";
 import { BEARER, NO_CONTENT, totalCountHeader } from "./schemas/common.js";
 import { DOWNSTREAM_ERRORS, errorResponses, READ_BODY_ERRORS, TOKEN_ERRORS } from "./schemas/errors.js";
@@ -151,7 +152,10 @@ export function routesOf(group: RouteGroup) {
       },
       handler: async (request, reply) => {
         const typed = request as unknown as FastifyRequest<R>;
-        const fetch = () => call.call(group.downstream[spec.rpc.client], spec.request(typed), callOptionsOf(request));
+        const fetch = () =>
+          inRequestTrace(request, () =>
+            call.call(group.downstream[spec.rpc.client], spec.request(typed), callOptionsOf(request)),
+          );
         const totalOf = (answer: unknown) => String((answer as { total: number }).total);
         if (spec.cache && group.cache) {
           const key = `${scope.prefix}${spec.url} ${request.caller?.claims.role ?? "public"} ${spec.cache.key(typed)}`;

@@ -1,8 +1,10 @@
 import postgres, { type Sql, type TransactionSql } from "postgres";
 import { redactUrl } from "./config.js";
 import { replaceablePool } from "./database-pool.js";
+import { tracedSql } from "./database-tracing.js";
 import type { Logger } from "./logger.js";
 import { meter } from "./metrics.js";
+import { tracingEnabled } from "./tracing.js";
 
 export type { Sql, TransactionSql };
 
@@ -53,7 +55,7 @@ export interface DatabaseOptions {
 export async function connectDatabase(options: DatabaseOptions): Promise<Sql> {
   const url = databaseUrlFor(options.serverUrl, options.database, options.explicitUrl);
   if (!options.explicitUrl) await ensureDatabase(options.serverUrl, options.database, options.log);
-  const sql = replaceablePool(
+  const pool = replaceablePool(
     url,
     {
       max: options.max ?? 10,
@@ -63,9 +65,10 @@ export async function connectDatabase(options: DatabaseOptions): Promise<Sql> {
     },
     options.log,
   );
+  const sql = tracingEnabled() ? tracedSql(pool, databaseNameOf(url)) : pool;
   await sql`select 1`;
   options.log.info({ database: databaseNameOf(url), url: redactUrl(url) }, "database connected");
-  observePool(sql, databaseNameOf(url));
+  observePool(pool, databaseNameOf(url));
   return sql;
 }
 

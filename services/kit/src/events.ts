@@ -11,6 +11,7 @@ import {
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "./logger.js";
 import { meter } from "./metrics.js";
+import { processing } from "./tracing.js";
 
 /**
  * A JetStream stream of events as its contract describes it (e.g. `AUTH_EVENTS` in
@@ -108,7 +109,7 @@ async function keepConsuming(
   const drain = async (messages: ConsumerMessages) => {
     watch?.following();
     try {
-      for await (const message of messages) await onMessage(message);
+      for await (const message of messages) await processing(message, () => onMessage(message));
     } finally {
       watch?.interrupted();
     }

@@ -11,6 +11,7 @@ import { channelCredentials, type GrpcTls } from "./grpc-tls.js";
 import { rpcAttributes, rpcDuration } from "./metrics.js";
 import { READ_ONLY_CALLS } from "./read-only-calls.js";
 import { REQUEST_ID_KEY } from "./request-context.js";
+import { context, failed, injectContext, SpanKind, trace, tracer, tracingEnabled } from "./tracing.js";
 
 type UnaryMethod = {
   path: string;
@@ -149,6 +150,19 @@ export function createServiceClient<D extends Record<string, UnaryMethod>>(
     const timeoutMs = options.timeoutMs ?? defaults.timeoutMs;
     const deadline = new Date(Date.now() + timeoutMs);
     await untilConnected(timeoutMs);
+    // A CLIENT span, its context sent along as `traceparent` metadata (tracing.ts).
+    const span = tracingEnabled()
+      ? tracer().startSpan(method.path.slice(1), {
+          kind: SpanKind.CLIENT,
+          attributes: rpcAttributes(method.path, GrpcStatus.OK),
+        })
+      : undefined;
+    if (span) {
+      injectContext(
+        { get: (key) => metadata.get(key)[0]?.toString(), set: (key, value) => metadata.set(key, value) },
+        trace.setSpan(context.active(), span),
+      );
+    }
     return new Promise<Res>((resolve, reject) => {
       client.makeUnaryRequest(
         method.path,
@@ -160,6 +174,11 @@ export function createServiceClient<D extends Record<string, UnaryMethod>>(
         (error: ServiceError | null, response?: Res) => {
           // As the caller saw it: the wait for a connection included.
           durations.record(performance.now() - started, rpcAttributes(method.path, error?.code ?? GrpcStatus.OK));
+          if (span) {
+            span.setAttribute("rpc.grpc.status_code", error?.code ?? GrpcStatus.OK);
+            if (error) failed(span, error);
+            span.end();
+          }
           if (error) reject(error);
           else resolve(response as Res);
         },

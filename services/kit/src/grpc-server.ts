@@ -19,6 +19,7 @@ import type { Logger } from "./logger.js";
 import { rpcAttributes, rpcDuration } from "./metrics.js";
 import { bearerToken, REQUEST_ID_KEY, type RequestContext, requestIdFrom } from "./request-context.js";
 import { inputProblems } from "./text-guard.js";
+import { context, extractContext, failed, SpanKind, trace, tracer, tracingEnabled } from "./tracing.js";
 
 type UnaryMethod = {
   path: string;
@@ -95,45 +96,73 @@ export function implement<D extends Record<string, UnaryMethod>>(
         metadata: call.metadata,
         ...callerIdentityOf(call),
       };
+      // A SERVER span continuing the caller's trace (`traceparent` metadata), when tracing is on.
+      const span = tracingEnabled()
+        ? tracer().startSpan(
+            method.path.slice(1),
+            { kind: SpanKind.SERVER, attributes: rpcAttributes(method.path, GrpcStatus.OK) },
+            extractContext({ get: (key) => call.metadata.get(key)[0]?.toString(), set: () => {} }),
+          )
+        : undefined;
+      const finish = (code: GrpcStatus, error?: unknown) => {
+        durations.record(performance.now() - started, rpcAttributes(method.path, code));
+        if (!span) return;
+        span.setAttribute("rpc.grpc.status_code", code);
+        if (error !== undefined && SERVER_FAULTS.has(code)) failed(span, error);
+        span.end();
+      };
       // Through a promise, so a handler that throws before returning one is mapped the same way.
-      Promise.resolve()
-        .then(() => {
-          if (isUndecodable(call.request)) throw AppError.invalid([call.request[UNDECODABLE]]);
-          // Callers that skip the gateway get the same guard: no NUL, no nesting past the limit.
-          const problems = inputProblems(call.request);
-          if (problems.length > 0) throw AppError.invalid(problems);
-          return handler(call.request, ctx);
-        })
-        .then(
-          (response) => {
-            ctx.log.info({ code: "OK", duration_ms: elapsed(started) }, "rpc");
-            durations.record(performance.now() - started, rpcAttributes(method.path, GrpcStatus.OK));
-            callback(null, response);
-          },
-          (error: unknown) => {
-            const mapped = toServiceError(error);
-            durations.record(
-              performance.now() - started,
-              rpcAttributes(method.path, mapped.code ?? GrpcStatus.UNKNOWN),
-            );
-            if (mapped.code === GrpcStatus.INTERNAL) {
-              ctx.log.error({ err: error, duration_ms: elapsed(started) }, "rpc failed");
-            } else if (mapped.details === "database_unavailable") {
-              // The cause (a reset, a refused connection) is for the operator; the client sees 503.
-              ctx.log.warn({ err: error, code: "UNAVAILABLE", duration_ms: elapsed(started) }, "rpc failed");
-            } else {
-              ctx.log.info(
-                { code: GrpcStatus[mapped.code ?? 0], detail: mapped.details, duration_ms: elapsed(started) },
-                "rpc",
+      const run = () =>
+        Promise.resolve()
+          .then(() => {
+            if (isUndecodable(call.request)) throw AppError.invalid([call.request[UNDECODABLE]]);
+            // Callers that skip the gateway get the same guard: no NUL, no nesting past the limit.
+            const problems = inputProblems(call.request);
+            if (problems.length > 0) throw AppError.invalid(problems);
+            return handler(call.request, ctx);
+          })
+          .then(
+            (response) => {
+              ctx.log.info({ code: "OK", duration_ms: elapsed(started) }, "rpc");
+              finish(GrpcStatus.OK);
+              callback(null, response);
+            },
+            (error: unknown) => {
+              const mapped = toServiceError(error);
+              durations.record(
+                performance.now() - started,
+                rpcAttributes(method.path, mapped.code ?? GrpcStatus.UNKNOWN),
               );
-            }
-            callback(mapped);
-          },
-        );
+              if (mapped.code === GrpcStatus.INTERNAL) {
+                ctx.log.error({ err: error, duration_ms: elapsed(started) }, "rpc failed");
+              } else if (mapped.details === "database_unavailable") {
+                // The cause (a reset, a refused connection) is for the operator; the client sees 503.
+                ctx.log.warn({ err: error, code: "UNAVAILABLE", duration_ms: elapsed(started) }, "rpc failed");
+              } else {
+                ctx.log.info(
+                  { code: GrpcStatus[mapped.code ?? 0], detail: mapped.details, duration_ms: elapsed(started) },
+                  "rpc",
+                );
+              }
+              callback(mapped);
+            },
+          );
+      if (span) context.with(trace.setSpan(context.active(), span), run);
+      else run();
     };
   }
   return { definition: guarded as unknown as ServiceDefinition, implementation };
 }
+
+/** The statuses that are the server's fault, as the conventions mark a SERVER span failed; refusals are the caller's. */
+const SERVER_FAULTS = new Set([
+  GrpcStatus.UNKNOWN,
+  GrpcStatus.DEADLINE_EXCEEDED,
+  GrpcStatus.UNIMPLEMENTED,
+  GrpcStatus.INTERNAL,
+  GrpcStatus.UNAVAILABLE,
+  GrpcStatus.DATA_LOSS,
+]);
 
 function elapsed(started: number): number {
   return Math.round((performance.now() - started) * 10) / 10;

@@ -27,3 +27,4 @@ export * from "./shutdown.js";
 export * from "./supervision.js";
 export * from "./text-guard.js";
 export * from "./tokens.js";
+export * from "./tracing.js";

@@ -1,3 +1,4 @@
+import { trace } from "@opentelemetry/api";
 import { type Logger, pino } from "pino";
 
 export type { Logger };
@@ -25,5 +26,14 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? "
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: SECRETS, censor: "[redacted]" },
     formatters: { level: (label) => ({ level: label }) },
+    // The trace a line belongs to, while a span is active (tracing.ts): nothing without tracing.
+    mixin: traceFields,
   });
+}
+
+function traceFields(): Record<string, string> {
+  const span = trace.getActiveSpan();
+  if (!span) return {};
+  const { traceId, spanId } = span.spanContext();
+  return { trace_id: traceId, span_id: spanId };
 }

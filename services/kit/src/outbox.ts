@@ -1,8 +1,9 @@
 import { jetstream } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
+import { headers, type NatsConnection } from "@nats-io/transport-node";
 import type { Sql, TransactionSql } from "postgres";
 import type { Logger } from "./logger.js";
 import { meter } from "./metrics.js";
+import { currentTraceparent } from "./tracing.js";
 
 /**
  * The transactional outbox. A service writes its events with `writeOutboxEvent` inside the
@@ -24,7 +25,9 @@ export interface OutboxEvent {
 const WAKE_CHANNEL = "outbox";
 
 export async function writeOutboxEvent(tx: TransactionSql, event: OutboxEvent): Promise<void> {
-  await tx`insert into outbox (id, subject, payload) values (${event.id}, ${event.subject}, ${Buffer.from(event.payload)})`;
+  // The trace of the change that wrote it (null without tracing): the relay sends it along.
+  await tx`insert into outbox (id, subject, payload, trace_context)
+    values (${event.id}, ${event.subject}, ${Buffer.from(event.payload)}, ${currentTraceparent() ?? null})`;
   // Delivered at commit: wakes the relay at once instead of at its next poll.
   await tx`select pg_notify(${WAKE_CHANNEL}, '')`;
 }
@@ -43,7 +46,11 @@ export async function publishNow(
 ): Promise<void> {
   if (!nc || nc.isClosed()) return;
   try {
-    await jetstream(nc).publish(event.subject, event.payload, { msgID: event.id, timeout: timeoutMs });
+    await jetstream(nc).publish(event.subject, event.payload, {
+      msgID: event.id,
+      timeout: timeoutMs,
+      ...traceHeaders(currentTraceparent()),
+    });
   } catch (error) {
     log.debug({ err: error, subject: event.subject }, "event left to the outbox relay");
   }
@@ -127,8 +134,8 @@ export class OutboxRelay {
     let claimed = 0;
     let failure: unknown;
     await this.options.sql.begin(async (tx) => {
-      const rows = await tx<{ id: string; subject: string; payload: Buffer }[]>`
-        select id, subject, payload from outbox
+      const rows = await tx<{ id: string; subject: string; payload: Buffer; trace_context: string | null }[]>`
+        select id, subject, payload, trace_context from outbox
         where sent_at is null
         order by created_at, id
         limit ${limit}
@@ -137,7 +144,11 @@ export class OutboxRelay {
       const sent: string[] = [];
       for (const row of rows) {
         try {
-          await js.publish(row.subject, row.payload, { msgID: row.id, timeout: 2000 });
+          await js.publish(row.subject, row.payload, {
+            msgID: row.id,
+            timeout: 2000,
+            ...traceHeaders(row.trace_context ?? undefined),
+          });
           this.relayed.add(1, { "messaging.destination.name": row.subject });
         } catch (error) {
           failure = error;
@@ -189,4 +200,12 @@ function observeBacklog(sql: Sql): void {
     },
     [waiting, oldest],
   );
+}
+
+/** The `traceparent` header of an event, when the change that made it was traced. */
+function traceHeaders(traceparent: string | undefined) {
+  if (!traceparent) return {};
+  const fields = headers();
+  fields.set("traceparent", traceparent);
+  return { headers: fields };
 }

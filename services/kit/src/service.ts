@@ -20,6 +20,7 @@ import { type NatsConnection, type NatsLink, natsLink } from "./nats.js";
 import { OutboxRelay } from "./outbox.js";
 import { onShutdown } from "./shutdown.js";
 import { announceListening } from "./supervision.js";
+import { startTracing } from "./tracing.js";
 
 /** The backend services' short names. */
 type ServiceName = Exclude<keyof typeof DEFAULT_METRICS_PORTS, "gateway">;
@@ -104,6 +105,8 @@ export async function runService<S extends ConfigSpec>(definition: ServiceDefini
     ...loadConfig(baseSpec(definition.name, definition.defaultPort)),
     ...loadConfig(definition.config),
   };
+  // First: what starts next (the pool, the clients) is traced only once the SDK is registered.
+  const tracing = startTracing(`tdt-${definition.name}`);
   const log = createLogger(definition.name, config.logLevel);
   process.on("unhandledRejection", (error) => log.error({ err: error }, "unhandled rejection"));
   // What an uncaught exception can still close, filled in as the parts start.
@@ -162,6 +165,8 @@ export async function runService<S extends ConfigSpec>(definition: ServiceDefini
       () => nats.close(),
       () => sql.end({ timeout: 5 }),
       () => metricsServer.stop(),
+      // Last, so that the spans of the final calls are exported.
+      () => tracing.stop(),
     ]);
     announceListening(definition.name, server.port);
     return server;

@@ -20,7 +20,8 @@ beforeAll(async () => {
   sql = connectSql(database.url);
   await sql`create table outbox (
     id uuid primary key, subject text not null, payload bytea not null,
-    created_at timestamptz not null default now(), sent_at timestamptz, attempts integer not null default 0)`;
+    created_at timestamptz not null default now(), sent_at timestamptz, attempts integer not null default 0,
+    trace_context text)`;
   nats = await startPrivateNats();
   // As auth, the relay's user: the only one that may create the stream and publish auth.>.
   nc = await connect({ servers: nats.url, user: "auth", pass: nats.passwords.auth });
