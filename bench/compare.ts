@@ -6,9 +6,12 @@
  *   BENCH_PATHS=refresh,me npm run bench   (only the rows whose request names one of these words)
  *   BENCH_PROFILE=/tmp/prof npm run bench   (every process writes a CPU profile there; the hottest
  *                                            functions of each are printed after the table)
+ *   BENCH_TRACING=on npm run bench   (TDT exports every span with OTLP to a receiver in this
+ *                                     process, as it would to a collector: what tracing costs)
  */
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { startOtlpReceiver } from "@tdt/test-support/otlp-receiver";
 import { startSystemWithAdmin } from "@tdt/test-support/system";
 import { type RunningBaseline, startBaseline } from "./baseline/start.js";
 import { type LoadResult, load, printTable } from "./measure.js";
@@ -157,7 +160,12 @@ if (profileDir) {
   mkdirSync(profileDir, { recursive: true });
   process.env.TDT_CPU_PROF_DIR = profileDir; // read by the stack and the baseline when they spawn
 }
-const { system, client, admin, stop } = await startSystemWithAdmin({ LOG_LEVEL: "warn" });
+const tracing = process.env.BENCH_TRACING === "on" ? await startOtlpReceiver({ keep: false }) : undefined;
+const { system, client, admin, stop } = await startSystemWithAdmin({
+  LOG_LEVEL: "warn",
+  ...(tracing ? { OTEL_EXPORTER_OTLP_ENDPOINT: tracing.url, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json" } : {}),
+});
+console.log(`tracing ${tracing ? "on: every span exported with OTLP (http/json)" : "off"}`);
 /** When the measurements began: the profiles are read from then on (start-up is not a hot path). */
 let measuringFrom = 0;
 let baselineProcess: RunningBaseline | undefined;
@@ -350,6 +358,8 @@ try {
 } finally {
   await baselineProcess?.stop();
   await stop();
+  if (tracing) console.log(`spans exported: ${tracing.received()}`);
+  await tracing?.close();
 }
 
 if (profileDir) {

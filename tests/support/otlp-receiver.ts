@@ -34,7 +34,14 @@ function attributesOf(list: OtlpAttributes): Record<string, string | number | bo
   return out;
 }
 
-export async function startOtlpReceiver(): Promise<{ url: string; spans: ReceivedSpan[]; close(): Promise<void> }> {
+/** `keep: false` counts the spans and keeps none (a benchmark's sink). */
+export async function startOtlpReceiver(options: { keep?: boolean } = {}): Promise<{
+  url: string;
+  spans: ReceivedSpan[];
+  received: () => number;
+  close(): Promise<void>;
+}> {
+  let received = 0;
   const spans: ReceivedSpan[] = [];
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -51,6 +58,8 @@ export async function startOtlpReceiver(): Promise<{ url: string; spans: Receive
           const service = String(attributesOf(resourceSpans.resource?.attributes)["service.name"] ?? "");
           for (const scope of resourceSpans.scopeSpans ?? []) {
             for (const span of scope.spans ?? []) {
+              received++;
+              if (options.keep === false) continue;
               spans.push({
                 service,
                 traceId: String(span.traceId),
@@ -76,6 +85,7 @@ export async function startOtlpReceiver(): Promise<{ url: string; spans: Receive
   return {
     url: `http://127.0.0.1:${port}`,
     spans,
+    received: () => received,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
