@@ -3,6 +3,8 @@
  * own (never on the gateway's public port), with the named metrics, and the numbers move by
  * exactly what the traffic of the test did.
  */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { freePort } from "@tdt/test-support/ports";
 import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
 import { printerTree } from "@tdt/test-support/trees";
@@ -74,6 +76,35 @@ describe("metrics", () => {
     const elsewhere = await fetch(`http://127.0.0.1:${ports.gateway}/elsewhere`);
     expect(elsewhere.status).toBe(404);
     // The system keeps serving after that.
+    expect((await fetch(`http://127.0.0.1:${ports.gateway}/metrics`)).status).toBe(200);
+  });
+
+  it("a metrics port already taken stops a process at start, with one line naming it", async () => {
+    const gateway = fileURLToPath(new URL("../../services/gateway/dist/main.js", import.meta.url));
+    const child = spawn(process.execPath, [gateway], {
+      env: {
+        ...process.env,
+        GATEWAY_PORT: String(await freePort()),
+        GATEWAY_HOST: "127.0.0.1",
+        GATEWAY_METRICS_PORT: String(ports.gateway),
+        METRICS_HOST: "127.0.0.1",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(code).toBe(1);
+    const fatal = output
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { level: string; msg: string; err?: { message: string } })
+      .filter((line) => line.level === "fatal");
+    expect(fatal).toHaveLength(1);
+    expect(fatal[0]?.err?.message).toContain(`metrics port 127.0.0.1:${ports.gateway} cannot be used`);
+    // The system's own metrics server is untouched.
     expect((await fetch(`http://127.0.0.1:${ports.gateway}/metrics`)).status).toBe(200);
   });
 

@@ -97,6 +97,43 @@ describe("traces", () => {
       .toBe(2);
   });
 
+  it("a malformed or hostile traceparent starts a new trace instead", async () => {
+    const { client, admin } = running;
+    for (const header of [
+      "garbage",
+      `00-${"0".repeat(32)}-${"0".repeat(16)}-01`,
+      `00-${"a".repeat(5000)}`,
+      "00-zz-yy-01",
+    ]) {
+      const response = await client.call("GET", "/api/v1/trees?limit=1", {
+        token: admin,
+        headers: { traceparent: header },
+      });
+      expect(response.status).toBe(200);
+    }
+    const marker = newTraceparent();
+    // A valid one after them still joins its trace: nothing was left broken.
+    expect(
+      (await client.call("GET", "/api/v1/trees?limit=2", { token: admin, headers: { traceparent: marker.header } }))
+        .status,
+    ).toBe(200);
+    await expect
+      .poll(
+        () =>
+          ofTrace(marker.traceId).some(
+            (span) => span.service === "tdt-gateway" && span.parentSpanId === marker.parentId,
+          ),
+        {
+          timeout: 15_000,
+        },
+      )
+      .toBe(true);
+    const roots = receiver.spans.filter(
+      (span) => span.service === "tdt-gateway" && span.name === "GET /api/v1/trees" && span.parentSpanId === "",
+    );
+    expect(roots.length).toBeGreaterThanOrEqual(4);
+  });
+
   it("a logout's event carries its trace to the consumers, whose spans link to it", async () => {
     const { client } = running;
     const user = await client.user("traced");
