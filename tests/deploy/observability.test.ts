@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { DEFAULT_METRICS_PORTS } from "@tdt/kit";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../../scripts/root.js";
 import { SERVICES } from "../../scripts/stack.js";
@@ -13,7 +14,7 @@ import { SERVICES } from "../../scripts/stack.js";
 const read = (path: string) => readFileSync(resolve(ROOT, path), "utf8");
 
 /** Each process's metrics port (issue 13): never the gateway's public port. */
-const METRICS_PORTS = { gateway: 9460, auth: 9461, trees: 9462, sessions: 9463 } as const;
+const METRICS_PORTS = DEFAULT_METRICS_PORTS;
 
 /** The metric families the services publish, as Prometheus names them (issue 13). */
 const HISTOGRAMS = ["http_server_request_duration", "rpc_server_duration", "rpc_client_duration"];
