@@ -97,6 +97,22 @@ describe("traces", () => {
       .toBe(2);
   });
 
+  it("a refused call ends its spans with its status, not as a server fault", async () => {
+    const { client, admin } = running;
+    const caller = newTraceparent();
+    const missing = await client.call("GET", "/api/v1/trees/00000000-0000-4000-8000-000000000000", {
+      token: admin,
+      headers: { traceparent: caller.header },
+    });
+    expect(missing.status).toBe(404);
+    const served = () => ofTrace(caller.traceId).find((span) => span.service === "tdt-trees" && span.kind === SERVER);
+    const http = () => ofTrace(caller.traceId).find((span) => span.service === "tdt-gateway" && span.kind === SERVER);
+    await expect.poll(() => Boolean(served() && http()), { timeout: 15_000 }).toBe(true);
+    expect(served()?.attributes["rpc.grpc.status_code"]).toBe(5);
+    expect(served()?.attributes["error.type"]).toBeUndefined();
+    expect(http()?.attributes["http.response.status_code"]).toBe(404);
+  });
+
   it("a malformed or hostile traceparent starts a new trace instead", async () => {
     const { client, admin } = running;
     for (const header of [

@@ -129,10 +129,7 @@ export function implement<D extends Record<string, UnaryMethod>>(
             },
             (error: unknown) => {
               const mapped = toServiceError(error);
-              durations.record(
-                performance.now() - started,
-                rpcAttributes(method.path, mapped.code ?? GrpcStatus.UNKNOWN),
-              );
+              finish(mapped.code ?? GrpcStatus.UNKNOWN, error);
               if (mapped.code === GrpcStatus.INTERNAL) {
                 ctx.log.error({ err: error, duration_ms: elapsed(started) }, "rpc failed");
               } else if (mapped.details === "database_unavailable") {

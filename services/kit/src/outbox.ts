@@ -175,8 +175,11 @@ export class OutboxRelay {
 /**
  * `tdt.outbox.waiting` and `tdt.outbox.oldest_age`: what the relay has not sent yet, read at
  * scrape time with one statement on the unsent rows' index. A scrape while the database is
- * away reports neither, rather than a zero that would look healthy.
+ * away (or too slow to answer within BACKLOG_READ_MS) reports neither, rather than a zero that
+ * would look healthy, and never holds the scrape longer than that.
  */
+const BACKLOG_READ_MS = 2000;
+
 function observeBacklog(sql: Sql): void {
   const m = meter();
   const waiting = m.createObservableGauge("tdt.outbox.waiting", { description: "Outbox rows not yet relayed" });
@@ -187,10 +190,15 @@ function observeBacklog(sql: Sql): void {
   m.addBatchObservableCallback(
     async (result) => {
       try {
-        const [row] = await sql<{ waiting: number; oldest: number }[]>`
+        const read = sql<{ waiting: number; oldest: number }[]>`
           select count(*)::int as waiting,
             coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as oldest
           from outbox where sent_at is null`;
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error("outbox backlog read too slow")), BACKLOG_READ_MS);
+        });
+        const [row] = await Promise.race([read, late]).finally(() => clearTimeout(timer));
         if (!row) return;
         result.observe(waiting, row.waiting);
         result.observe(oldest, row.oldest);
