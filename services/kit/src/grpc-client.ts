@@ -150,13 +150,15 @@ export function createServiceClient<D extends Record<string, UnaryMethod>>(
     const timeoutMs = options.timeoutMs ?? defaults.timeoutMs;
     const deadline = new Date(Date.now() + timeoutMs);
     await untilConnected(timeoutMs);
-    // A CLIENT span, its context sent along as `traceparent` metadata (tracing.ts).
-    const span = tracingEnabled()
-      ? tracer().startSpan(method.path.slice(1), {
-          kind: SpanKind.CLIENT,
-          attributes: rpcAttributes(method.path, GrpcStatus.OK),
-        })
-      : undefined;
+    // A CLIENT span, its context sent along as `traceparent` metadata (tracing.ts); none for the
+    // health checks, which every caller makes each second and would bury the traces of requests.
+    const span =
+      tracingEnabled() && method.path !== HealthService.check.path
+        ? tracer().startSpan(method.path.slice(1), {
+            kind: SpanKind.CLIENT,
+            attributes: rpcAttributes(method.path, GrpcStatus.OK),
+          })
+        : undefined;
     if (span) {
       injectContext(
         { get: (key) => metadata.get(key)[0]?.toString(), set: (key, value) => metadata.set(key, value) },
