@@ -2,6 +2,7 @@ import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createTcpServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { type PrivateNats, startPrivateNats } from "@tdt/test-support/nats";
+import { freePort } from "@tdt/test-support/ports";
 import { markedProcesses, processesRunning } from "@tdt/test-support/processes";
 import { runCommandEnvironment, spawnRunCommand } from "@tdt/test-support/run-command";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -54,6 +55,20 @@ describe("npm start when a service cannot start", () => {
     expect(code).toBe(1);
     expect(runner.output()).toContain(
       `[start] cannot start: trees: port ${ports.trees} (TREES_PORT) is already in use by another program`,
+    );
+    expect(runner.output()).not.toContain("TDT is up");
+    await expectNothingLeft(marker);
+  });
+
+  it("a metrics port already taken: exits 1 naming the service, the port and its variable", async () => {
+    const { env, marker } = await runEnvironment();
+    const metrics = await freePort();
+    await occupy(metrics, "tcp");
+    const runner = startRunner({ ...env, AUTH_METRICS_PORT: String(metrics) });
+    const { code } = await runner.exited;
+    expect(code).toBe(1);
+    expect(runner.output()).toContain(
+      `[start] cannot start: auth: port ${metrics} (AUTH_METRICS_PORT) is already in use by another program`,
     );
     expect(runner.output()).not.toContain("TDT is up");
     await expectNothingLeft(marker);
