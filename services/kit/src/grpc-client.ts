@@ -141,9 +141,11 @@ export function createServiceClient<D extends Record<string, UnaryMethod>>(
   };
 
   const durations = rpcDuration("client");
+  const attributesByPath = new Map(paths.map((path) => [path, rpcAttributes(path)]));
   // async: a metadata value gRPC refuses becomes a rejection, never a synchronous throw.
   const call = async <Req, Res>(method: UnaryMethod, request: Req, options: CallOptions): Promise<Res> => {
     const started = performance.now();
+    const attributesOf = attributesByPath.get(method.path) ?? rpcAttributes(method.path);
     const metadata = new Metadata();
     metadata.set(REQUEST_ID_KEY, options.requestId);
     if (options.accessToken) metadata.set("authorization", `Bearer ${options.accessToken}`);
@@ -156,7 +158,7 @@ export function createServiceClient<D extends Record<string, UnaryMethod>>(
       tracingEnabled() && method.path !== HealthService.check.path
         ? tracer().startSpan(method.path.slice(1), {
             kind: SpanKind.CLIENT,
-            attributes: rpcAttributes(method.path, GrpcStatus.OK),
+            attributes: attributesOf(GrpcStatus.OK),
           })
         : undefined;
     if (span) {
@@ -175,7 +177,7 @@ export function createServiceClient<D extends Record<string, UnaryMethod>>(
         { deadline },
         (error: ServiceError | null, response?: Res) => {
           // As the caller saw it: the wait for a connection included.
-          durations.record(performance.now() - started, rpcAttributes(method.path, error?.code ?? GrpcStatus.OK));
+          durations.record(performance.now() - started, attributesOf(error?.code ?? GrpcStatus.OK));
           if (span) {
             span.setAttribute("rpc.grpc.status_code", error?.code ?? GrpcStatus.OK);
             if (error) failed(span, error);

@@ -86,6 +86,7 @@ export function implement<D extends Record<string, UnaryMethod>>(
   for (const [name, method] of Object.entries(definition)) {
     guarded[name] = { ...method, requestDeserialize: decodingOrMark(method.requestDeserialize) };
     const handler = handlers[name as keyof D] as (request: unknown, ctx: RequestContext) => Promise<unknown>;
+    const attributesOf = rpcAttributes(method.path);
     implementation[name] = (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
       const started = performance.now();
       const requestId = requestIdFrom(call.metadata.get(REQUEST_ID_KEY)[0]);
@@ -100,12 +101,12 @@ export function implement<D extends Record<string, UnaryMethod>>(
       const span = tracingEnabled()
         ? tracer().startSpan(
             method.path.slice(1),
-            { kind: SpanKind.SERVER, attributes: rpcAttributes(method.path, GrpcStatus.OK) },
+            { kind: SpanKind.SERVER, attributes: attributesOf(GrpcStatus.OK) },
             extractContext({ get: (key) => call.metadata.get(key)[0]?.toString(), set: () => {} }),
           )
         : undefined;
       const finish = (code: GrpcStatus, error?: unknown) => {
-        durations.record(performance.now() - started, rpcAttributes(method.path, code));
+        durations.record(performance.now() - started, attributesOf(code));
         if (!span) return;
         span.setAttribute("rpc.grpc.status_code", code);
         if (error !== undefined && SERVER_FAULTS.has(code)) failed(span, error);

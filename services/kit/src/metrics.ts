@@ -61,15 +61,14 @@ export async function startMetrics(options: {
   };
 }
 
-/** An RPC's attributes as the semantic conventions name them, from its path "/pkg.Service/Method". */
-export function rpcAttributes(path: string, code: number): Attributes {
+/**
+ * An RPC's attributes as the semantic conventions name them, from its path "/pkg.Service/Method":
+ * the names made once per method, each call adding its status code.
+ */
+export function rpcAttributes(path: string): (code: number) => Attributes {
   const slash = path.lastIndexOf("/");
-  return {
-    "rpc.system": "grpc",
-    "rpc.service": path.slice(1, slash),
-    "rpc.method": path.slice(slash + 1),
-    "rpc.grpc.status_code": code,
-  };
+  const names = { "rpc.system": "grpc", "rpc.service": path.slice(1, slash), "rpc.method": path.slice(slash + 1) };
+  return (code) => ({ ...names, "rpc.grpc.status_code": code });
 }
 
 /** `rpc.server.duration` or `rpc.client.duration`, in milliseconds, as the conventions have them. */
