@@ -44,6 +44,14 @@ export const AUTH_ACCESS: AccessTable<typeof AuthServiceService> = {
   updateUser: "admin",
   getSessionPolicy: "admin",
   setSessionPolicy: "admin",
+  // Single sign-on: the browser's way in has no token yet; the provider's back channel has none.
+  listOidcProviders: "public",
+  beginOidcLogin: "public",
+  completeOidcLogin: "public",
+  exchangeOidcCode: "public",
+  oidcBackchannelLogout: "public",
+  unlinkOidcIdentity: "admin",
+  setPassword: "user",
 };
 
 export const TREES_ACCESS: AccessTable<typeof TreesServiceService> = {

@@ -19,6 +19,15 @@ export const ERROR_CODES = {
     meaning: "The body's `Content-Type` is missing or not one the route reads.",
   },
   malformed_url: { status: 400, meaning: "The URL could not be decoded." },
+  invalid_sso_state: {
+    status: 400,
+    meaning:
+      "A single sign-on callback whose attempt is unknown, used, over 10 minutes old, or started in another browser: sign in again.",
+  },
+  invalid_logout_token: {
+    status: 400,
+    meaning: "A back-channel logout token that is not valid: signature, issuer, audience, claims or a replay.",
+  },
   form_file_not_accepted: {
     status: 400,
     meaning: "The multipart form has a file part; the route reads text fields only.",
@@ -43,6 +52,10 @@ export const ERROR_CODES = {
     status: 401,
     meaning: "The login session reached the session policy's absolute limit: log in again.",
   },
+  invalid_login_code: {
+    status: 401,
+    meaning: "The one-time single sign-on code is unknown, already used or over 60 s old: sign in again.",
+  },
   forbidden: { status: 403, meaning: "Authenticated, but the caller's role or ownership does not allow this." },
   origin_not_allowed: {
     status: 403,
@@ -51,6 +64,11 @@ export const ERROR_CODES = {
   token_transport_header_required: {
     status: 403,
     meaning: "The refresh cookie came without `X-Token-Transport: cookie`, which cookie mode requires (CSRF defence).",
+  },
+  wrong_password: { status: 403, meaning: "The current password given to change it is wrong." },
+  reauthentication_required: {
+    status: 403,
+    meaning: "Setting a first password needs a sign-in within the last 10 minutes: sign in again, then set it.",
   },
   not_found: { status: 404, meaning: "Unknown, deleted, or not visible to the caller." },
   request_timeout: { status: 408, meaning: "The request was not received in time." },
@@ -84,6 +102,10 @@ export const ERROR_CODES = {
   service_unavailable: {
     status: 503,
     meaning: "A backing service is down or restarting: retry shortly.",
+  },
+  sso_provider_unavailable: {
+    status: 503,
+    meaning: "The single sign-on provider cannot be reached (its metadata or keys): retry shortly.",
   },
   database_unavailable: { status: 503, meaning: "A service's database is unreachable: retry shortly." },
   shutting_down: { status: 503, meaning: "The gateway is draining for a restart: retry on another connection." },

@@ -541,6 +541,78 @@ async function logout(technicianTokens: Schemas["TokenPair"], engineer: ApiClien
   noContent(await engineer.POST("/api/v1/auth/logout", { params: { query: { all: true } } }), "logout ?all=true");
 }
 
+/**
+ * Single sign-on as far as a system without providers answers it (the SSO system tests drive the
+ * whole flow against a real issuer), and a password change.
+ */
+async function singleSignOn(admin: ApiClient, adminId: string): Promise<void> {
+  const providers = answered(await anonymous.GET("/api/v1/auth/providers"), 200, "GET /auth/providers");
+  equal(providers.length, 0, "providers when none is configured");
+  const provider = { path: { provider: "nowhere" } };
+  refused(
+    await anonymous.GET("/api/v1/auth/oidc/{provider}/authorize", {
+      params: { ...provider, query: { return_to: `${baseUrl}/` } },
+    }),
+    404,
+    "not_found",
+    "authorize with an unknown provider",
+  );
+  refused(
+    await anonymous.GET("/api/v1/auth/oidc/{provider}/callback", {
+      params: { ...provider, query: { code: "c", state: "s" } },
+    }),
+    404,
+    "not_found",
+    "a callback of an unknown provider",
+  );
+  refused(
+    await anonymous.POST("/api/v1/auth/oidc/{provider}/backchannel-logout", {
+      params: provider,
+      body: { logout_token: "a.b.c" },
+      bodySerializer: (body) => new URLSearchParams(body).toString(),
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    }),
+    404,
+    "not_found",
+    "a back-channel logout for an unknown provider",
+  );
+  refused(
+    await anonymous.POST("/api/v1/auth/oidc/exchange", { body: { code: "never-issued" } }),
+    401,
+    "invalid_login_code",
+    "exchanging a code never issued",
+  );
+  refused(
+    await admin.DELETE("/api/v1/auth/users/{id}/providers/{provider}", {
+      params: { path: { id: adminId, provider: "nowhere" } },
+    }),
+    404,
+    "not_found",
+    "unlinking a provider the user is not linked to",
+  );
+
+  const user = await register("password-change");
+  const session = clientFor((await loginJson(user.email, password)).access_token);
+  refused(
+    await session.POST("/api/v1/auth/me/password", {
+      body: { current_password: "not-the-password", new_password: "a-new-password-1" },
+    }),
+    403,
+    "wrong_password",
+    "changing a password without the current one",
+  );
+  noContent(
+    await session.POST("/api/v1/auth/me/password", {
+      body: { current_password: password, new_password: "a-new-password-1" },
+    }),
+    "POST /auth/me/password",
+  );
+  const me = answered(await session.GET("/api/v1/auth/me"), 200, "GET /me after a password change");
+  equal(me.has_password, true, "has_password of a user who registered");
+  equal(me.linked_providers.length, 0, "linked providers of a password user");
+  await loginJson(user.email, "a-new-password-1");
+}
+
 /** Every operation the running gateway documents, and which of them this run did not call. */
 async function uncalledOperations(): Promise<OperationName[]> {
   const response = await fetch(`${baseUrl}/api/openapi.json`);
@@ -558,6 +630,7 @@ try {
   await sessionPolicy(everyone.admin, everyone.technician);
   const tree = await trees(everyone);
   await sessions(everyone, tree);
+  await singleSignOn(everyone.admin, everyone.adminId);
   await logout(renewed, everyone.engineer);
   const uncalled = await uncalledOperations();
   if (uncalled.length > 0) {

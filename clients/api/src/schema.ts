@@ -1059,6 +1059,195 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/oidc/exchange": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Trade a one-time single sign-on code for a token pair
+         * @description The code `return_to` received (single use, 60 s) starts a login session under the account's session policy, as a password login does. With `X-Token-Transport: cookie` the refresh token is set as the HttpOnly cookie `tdt_refresh`, as for login.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description `cookie`: the refresh token travels in the HttpOnly cookie `tdt_refresh` (path-scoped to refresh and logout), never in a body. Absent or `json`: in the JSON bodies. */
+                    "x-token-transport"?: "cookie" | "json";
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        code: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description A new login session's token pair */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TokenPair"];
+                    };
+                };
+                /**
+                 * @description The request could not be read
+                 *
+                 *     - `bad_request`: The request could not be read.
+                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "bad_request"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                        };
+                    };
+                };
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_credentials`: Wrong email or password, or the account is deactivated.
+                 *     - `invalid_login_code`: The one-time single sign-on code is unknown, already used or over 60 s old: sign in again.
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "invalid_credentials"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_credentials" | "invalid_login_code";
+                        };
+                    };
+                };
+                /**
+                 * @description Authenticated but not allowed
+                 *
+                 *     - `origin_not_allowed`: A cookie-mode request came from an origin that is neither the gateway's nor in CORS_ORIGINS.
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "origin_not_allowed"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "origin_not_allowed";
+                        };
+                    };
+                };
+                /**
+                 * @description Body larger than 2 MB
+                 *
+                 *     - `request_too_large`: The body is larger than 2 MB.
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "request_too_large"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "request_too_large";
+                        };
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
+                    };
+                };
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/logout": {
         parameters: {
             query?: never;
@@ -1097,6 +1286,18 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description The session came from a single sign-on provider that offers RP-initiated logout: send the browser to `end_session_url` to sign out there too */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uri */
+                            end_session_url: string;
+                        };
+                    };
+                };
                 /** @description Done */
                 204: {
                     headers: {
@@ -1272,13 +1473,13 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description The caller */
+                /** @description The caller, with the providers they sign in with */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["User"];
+                        "application/json": components["schemas"]["Me"];
                     };
                 };
                 /**
@@ -1353,6 +1554,242 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set or change the caller's password
+         * @description With a password already: `current_password` must be it, and every other login session of the caller ends. A user made by single sign-on has none: they may set a first one within 10 minutes of signing in.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "current_password": "correct horse battery",
+                     *       "new_password": "battery staple horse"
+                     *     }
+                     */
+                    "application/json": {
+                        current_password?: string;
+                        new_password: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Done */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /**
+                 * @description The request could not be read
+                 *
+                 *     - `bad_request`: The request could not be read.
+                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "bad_request"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                        };
+                    };
+                };
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+                 *     - `token_expired`: The access token has expired: refresh it.
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "invalid_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                        };
+                    };
+                };
+                /**
+                 * @description Authenticated but not allowed
+                 *
+                 *     - `reauthentication_required`: Setting a first password needs a sign-in within the last 10 minutes: sign in again, then set it.
+                 *     - `wrong_password`: The current password given to change it is wrong.
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "reauthentication_required"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "reauthentication_required" | "wrong_password";
+                        };
+                    };
+                };
+                /**
+                 * @description Conflict with the current state; nothing was changed
+                 *
+                 *     - `conflict`: The change conflicts with the current state.
+                 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "conflict"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "conflict";
+                        };
+                    };
+                };
+                /**
+                 * @description Body larger than 2 MB
+                 *
+                 *     - `request_too_large`: The body is larger than 2 MB.
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "request_too_large"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "request_too_large";
+                        };
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /**
+                 * @description Rate limited; `Retry-After` says how many seconds to wait
+                 *
+                 *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
+                 */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "too_many_attempts"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "too_many_attempts";
+                        };
+                    };
+                };
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
+                    };
+                };
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -2010,6 +2447,757 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/api/v1/auth/users/{id}/providers/{provider}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Unlink a user from a single sign-on provider (admin); the sessions it started end */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    provider: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Done */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /**
+                 * @description The request could not be read
+                 *
+                 *     - `bad_request`: The request could not be read.
+                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "bad_request"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                        };
+                    };
+                };
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+                 *     - `token_expired`: The access token has expired: refresh it.
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "invalid_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                        };
+                    };
+                };
+                /**
+                 * @description Authenticated but not allowed
+                 *
+                 *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "forbidden"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "forbidden";
+                        };
+                    };
+                };
+                /**
+                 * @description Unknown, or not visible to the caller
+                 *
+                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
+                 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "not_found"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "not_found";
+                        };
+                    };
+                };
+                /**
+                 * @description Body larger than 2 MB
+                 *
+                 *     - `request_too_large`: The body is larger than 2 MB.
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "request_too_large"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "request_too_large";
+                        };
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
+                    };
+                };
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The single sign-on providers to offer (public)
+         * @description The browser's way through a provider, as a page drives it:
+         *
+         *     1. `GET /auth/providers` lists the providers to show.
+         *     2. Send the browser (a top-level navigation, not a fetch) to `/auth/oidc/{provider}/authorize?return_to=<your page>`.
+         *     3. It signs in at the provider, which sends it to `/auth/oidc/{provider}/callback`; the gateway sends it on to `return_to` with `?code=<one-time code>`, or `?error=<code>`.
+         *     4. The page trades the code (single use, 60 s) at `POST /auth/oidc/exchange` for the usual token pair.
+         *
+         *     No token travels in a URL. The `error` codes:
+         *
+         *     | `error` | Meaning |
+         *     | --- | --- |
+         *     | `access_denied` | The user declined, or the provider refused them, at the provider. |
+         *     | `provider_error` | The provider answered the sign-in with an error of its own. |
+         *     | `provider_unavailable` | The provider's metadata could not be read: try again shortly. |
+         *     | `login_failed` | The provider's answer did not pass the checks (code, PKCE, ID token signature, issuer, audience, nonce). |
+         *     | `email_not_verified` | The account is not linked yet and the provider gave no verified email to find or make one by. |
+         *     | `domain_not_allowed` | The email's domain is not one of the provider's `allowed_domains`. |
+         *     | `identity_conflict` | The user of this email already signs in with another account at this provider. |
+         *     | `account_disabled` | The user is deactivated. |
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Providers by id and display name */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["OidcProvider"][];
+                    };
+                };
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
+                    };
+                };
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oidc/{provider}/authorize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Start signing in with a provider: a redirect to it
+         * @description Answers 302 to the provider's authorization endpoint (authorization code flow with PKCE, state and nonce), and sets the HttpOnly cookie `tdt_sso` that binds the sign-in to this browser. `return_to` must be on one of `OIDC_RETURN_ORIGINS`.
+         */
+        get: {
+            parameters: {
+                query: {
+                    return_to: string;
+                };
+                header?: never;
+                path: {
+                    provider: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description To the provider */
+                302: {
+                    headers: {
+                        /** @description Where the browser goes next */
+                        location?: string;
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /**
+                 * @description Unknown, or not visible to the caller
+                 *
+                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
+                 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "not_found"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "not_found";
+                        };
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /**
+                 * @description Rate limited; `Retry-After` says how many seconds to wait
+                 *
+                 *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
+                 */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "too_many_attempts"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "too_many_attempts";
+                        };
+                    };
+                };
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 *     - `sso_provider_unavailable`: The single sign-on provider cannot be reached (its metadata or keys): retry shortly.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down" | "sso_provider_unavailable";
+                        };
+                    };
+                };
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oidc/{provider}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where the provider sends the browser back: a redirect to return_to
+         * @description The redirect URI to register with the provider: `PUBLIC_URL/api/v1/auth/oidc/{provider}/callback`. Answers 302 to `return_to` with `code` or `error` (see `GET /auth/providers`); a callback whose sign-in is unknown, used, expired or from another browser is 400 `invalid_sso_state`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    code?: string;
+                    state?: string;
+                    error?: string;
+                    error_description?: string;
+                    iss?: string;
+                };
+                header?: never;
+                path: {
+                    provider: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description To return_to, with `code` or `error` */
+                302: {
+                    headers: {
+                        /** @description Where the browser goes next */
+                        location?: string;
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /**
+                 * @description The request could not be read
+                 *
+                 *     - `invalid_sso_state`: A single sign-on callback whose attempt is unknown, used, over 10 minutes old, or started in another browser: sign in again.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "invalid_sso_state"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_sso_state";
+                        };
+                    };
+                };
+                /**
+                 * @description Unknown, or not visible to the caller
+                 *
+                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
+                 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "not_found"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "not_found";
+                        };
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
+                    };
+                };
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oidc/{provider}/backchannel-logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * OpenID Connect Back-Channel Logout: the provider ends the login sessions it started
+         * @description Register `PUBLIC_URL/api/v1/auth/oidc/{provider}/backchannel-logout` with the provider. The sessions the `logout_token` names end with `auth.session.revoked` (reason `sso_logout`): every verifier refuses their tokens within a second.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    provider: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/x-www-form-urlencoded": {
+                        logout_token: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The sessions it names are ended */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": Record<string, never>;
+                    };
+                };
+                /**
+                 * @description The request could not be read
+                 *
+                 *     - `bad_request`: The request could not be read.
+                 *     - `invalid_logout_token`: A back-channel logout token that is not valid: signature, issuer, audience, claims or a replay.
+                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "bad_request"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "bad_request" | "invalid_logout_token" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                        };
+                    };
+                };
+                /**
+                 * @description Unknown, or not visible to the caller
+                 *
+                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
+                 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "not_found"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "not_found";
+                        };
+                    };
+                };
+                /**
+                 * @description Body larger than 2 MB
+                 *
+                 *     - `request_too_large`: The body is larger than 2 MB.
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "request_too_large"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "request_too_large";
+                        };
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 *     - `sso_provider_unavailable`: The single sign-on provider cannot be reached (its metadata or keys): retry shortly.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down" | "sso_provider_unavailable";
+                        };
+                    };
+                };
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/auth/session-policy": {
@@ -4724,6 +5912,34 @@ export interface components {
             is_active: boolean;
             /** Format: date-time */
             created_at: string;
+        };
+        Me: {
+            /** Format: uuid */
+            id: string;
+            /** Format: email */
+            email: string;
+            full_name: string;
+            /** @enum {string} */
+            role: "technician" | "engineer" | "admin";
+            is_active: boolean;
+            /** Format: date-time */
+            created_at: string;
+            linked_providers: {
+                /** @description The provider's id */
+                provider: string;
+                /** @description The email the provider gave when the link was made */
+                email: string;
+                /** Format: date-time */
+                linked_at: string;
+            }[];
+            /** @description False for a user made by single sign-on who has not set one: password login is refused */
+            has_password: boolean;
+        };
+        OidcProvider: {
+            /** @description Used in `/auth/oidc/{provider}/…` */
+            id: string;
+            /** @description What a login page shows */
+            name: string;
         };
         /**
          * @example {

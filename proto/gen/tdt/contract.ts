@@ -124,6 +124,25 @@ export const ENUMS = {
 
 /** Every bounded field by message full name and field name, as its `(tdt.contract.v1.field)` rules. */
 export const FIELD_RULES = {
+  "tdt.auth.v1.BeginOidcLoginRequest": {
+    "provider": {
+      "string": {
+        "min_len": 1,
+        "max_len": 64
+      }
+    },
+    "return_to": {
+      "string": {
+        "min_len": 1,
+        "max_len": 2048
+      }
+    },
+    "binding": {
+      "string": {
+        "max_len": 128
+      }
+    }
+  },
   "tdt.auth.v1.ClientInfo": {
     "user_agent": {
       "string": {
@@ -133,6 +152,32 @@ export const FIELD_RULES = {
     "ip": {
       "string": {
         "max_len": 64
+      }
+    }
+  },
+  "tdt.auth.v1.CompleteOidcLoginRequest": {
+    "provider": {
+      "string": {
+        "min_len": 1,
+        "max_len": 64
+      }
+    },
+    "query": {
+      "string": {
+        "max_len": 8192
+      }
+    },
+    "binding": {
+      "string": {
+        "max_len": 128
+      }
+    }
+  },
+  "tdt.auth.v1.ExchangeOidcCodeRequest": {
+    "code": {
+      "string": {
+        "min_len": 1,
+        "max_len": 128
       }
     }
   },
@@ -160,6 +205,20 @@ export const FIELD_RULES = {
       "string": {
         "min_len": 1,
         "max_len": 1024
+      }
+    }
+  },
+  "tdt.auth.v1.OidcBackchannelLogoutRequest": {
+    "provider": {
+      "string": {
+        "min_len": 1,
+        "max_len": 64
+      }
+    },
+    "logout_token": {
+      "string": {
+        "min_len": 1,
+        "max_len": 16384
       }
     }
   },
@@ -204,6 +263,19 @@ export const FIELD_RULES = {
       }
     }
   },
+  "tdt.auth.v1.SetPasswordRequest": {
+    "current_password": {
+      "string": {
+        "max_len": 1024
+      }
+    },
+    "new_password": {
+      "string": {
+        "min_len": 8,
+        "max_len": 128
+      }
+    }
+  },
   "tdt.auth.v1.SetSessionPolicyRequest": {
     "preset": {
       "string": {
@@ -226,6 +298,14 @@ export const FIELD_RULES = {
       "int32": {
         "gte": 0,
         "lte": 300
+      }
+    }
+  },
+  "tdt.auth.v1.UnlinkOidcIdentityRequest": {
+    "provider": {
+      "string": {
+        "min_len": 1,
+        "max_len": 64
       }
     }
   },

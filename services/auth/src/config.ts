@@ -1,4 +1,5 @@
 import { ConfigError, env, type Setting, shared } from "@tdt/kit";
+import { ssoConfig } from "./sso-config.js";
 import { registrationProblems } from "./users.js";
 
 export interface FirstAdmin {
@@ -39,4 +40,7 @@ export const authConfig = {
   accessTokenTtlSeconds: shared.accessTokenTtlSeconds,
   sessionPolicyMinSeconds: env.int("SESSION_POLICY_MIN_SECONDS", 300, 1, 365 * 24 * 3600),
   loginRateLimitPerMinute: env.int("LOGIN_RATE_LIMIT_PER_MINUTE", 10, 1, 1_000_000),
+  /** Sign-ins started with a provider, per client address and minute (each is a row until it expires). */
+  ssoRateLimitPerMinute: env.int("OIDC_RATE_LIMIT_PER_MINUTE", 60, 1, 1_000_000),
+  sso: ssoConfig(),
 };

@@ -57,7 +57,14 @@ export async function announceUserUpdated(
     before.full_name !== after.full_name ||
     before.email !== after.email ||
     before.is_active !== after.is_active;
-  if (!changed) return;
+  if (changed) await announceUserChanged(tx, userId);
+}
+
+/**
+ * `auth.user.updated` for a change of what GET /auth/me shows besides the user's fields: a
+ * provider linked or unlinked, a password set.
+ */
+export async function announceUserChanged(tx: TransactionSql, userId: string): Promise<void> {
   const event = { event_id: randomUUID(), occurred_at: new Date().toISOString(), user_id: userId };
   await writeOutboxEvent(tx, {
     id: event.event_id,

@@ -10,13 +10,20 @@ import {
   meter,
   type Role,
   type Sql,
+  type TransactionSql,
 } from "@tdt/kit";
 import { AUTH_ACCESS } from "@tdt/proto/contracts/access";
 import type { AuthServiceService, ClientInfo, LoginSession, RefreshRequest } from "@tdt/proto/tdt/auth/v1/auth";
 import { trustedClient } from "./client-address.js";
 import { announceUserDeactivated, announceUserUpdated } from "./events.js";
 import type { SigningKeys } from "./keys.js";
-import { endLoginSessions, isLoginSessionLive, listOpenLoginSessions, openLoginSession } from "./login-sessions.js";
+import {
+  endLoginSessions,
+  isLoginSessionLive,
+  listOpenLoginSessions,
+  openLoginSession,
+  type SessionOrigin,
+} from "./login-sessions.js";
 import { passwordMatches } from "./passwords.js";
 import { resolvePolicy } from "./policy.js";
 import { currentPolicy, saveSessionPolicy } from "./policy-store.js";
@@ -29,6 +36,10 @@ import {
   rotateRefreshToken,
 } from "./refresh-store.js";
 import { checkLogin, checkRefresh, checkRegisterBounds } from "./request-limits.js";
+import type { SsoConfig } from "./sso-config.js";
+import { ssoHandlers } from "./sso-handlers.js";
+import type { OidcProviders } from "./sso-providers.js";
+import { linkedProviders } from "./sso-store.js";
 import { mintWithClaims, verifyRefreshToken } from "./token-minting.js";
 import {
   checkRegistration,
@@ -41,7 +52,6 @@ import {
   lockUser,
   readUserForShare,
   toUser,
-  type UserRow,
   updateUser,
 } from "./users.js";
 
@@ -52,6 +62,10 @@ export interface AuthDeps {
   accessTokenTtlSeconds: number;
   sessionPolicyMinSeconds: number;
   log: Logger;
+  /** Single sign-on: the providers and where the browser comes back to. */
+  sso: { config: SsoConfig; providers: OidcProviders };
+  /** Counts sign-ins started with a provider, per client address. */
+  ssoRateLimiter: RateLimiter;
   /** Epoch seconds; tests may move it. */
   now?: () => number;
 }
@@ -86,27 +100,35 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
   });
   const authorizeBySignature = authorizer(signatureOnly, AUTH_ACCESS);
 
-  /** Opens a login session under the current policy and mints its first pair. */
-  const startLoginSession = async (user: UserRow, client: ClientInfo) => {
+  /**
+   * Opens a login session under the current policy and mints its first pair. `identify` names the
+   * user inside the transaction (a one-time code is used there, so a failure leaves it unused).
+   */
+  const startLoginSession = async (
+    client: ClientInfo,
+    identify: (tx: TransactionSql) => Promise<{ userId: string; origin?: SessionOrigin }>,
+  ) => {
     const policy = await currentPolicy(sql);
     const issuedAt = now();
     const key = await keys.signingKey();
     return inTransaction(sql, async (tx) => {
+      const { userId, origin } = await identify(tx);
       // The user row, locked for share: a deactivation or role change either finished before
       // (and is seen here) or waits for this session to exist (and then ends it).
-      const current = await readUserForShare(tx, user.id);
+      const current = await readUserForShare(tx, userId);
       if (!current?.is_active) throw invalidCredentials();
       const sid = await openLoginSession(tx, {
-        userId: user.id,
+        userId,
         policy,
         authTime: new Date(issuedAt * 1000),
         userAgent: client.user_agent,
         ip: client.ip,
+        origin,
       });
       const session = { auth_time: issuedAt, idle_max: policy.idle_max_seconds, abs_max: policy.abs_max_seconds };
       const minted = await mintWithClaims({
         key,
-        user: { ...user, role: current.role },
+        user: { id: userId, role: current.role },
         sid,
         session,
         now: issuedAt,
@@ -115,7 +137,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
       await recordRefreshToken(tx, {
         jti: minted.refreshJti,
         sid,
-        userId: user.id,
+        userId,
         issuedAt,
         expiresAt: minted.refreshExp,
       });
@@ -158,6 +180,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
     );
     return { tokens };
   };
+  const sso = ssoHandlers({ ...deps, sql, authorize, startLoginSession });
   const logins = meter().createCounter("tdt.auth.logins", { description: "Password logins, by outcome" });
   const refreshes = meter().createCounter("tdt.auth.refreshes", { description: "Token refreshes, by outcome" });
 
@@ -177,9 +200,10 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
         await deps.rateLimiter.hit(rateLimitKeys("login", request.email, client));
         const user = request.email ? await findUserByEmail(sql, request.email) : undefined;
         // Same work and the same answer for an unknown email, a wrong password and an inactive user.
-        const matches = await passwordMatches(request.password, user?.password_hash);
+        // A user made by single sign-on has no password until they set one: refused the same way.
+        const matches = await passwordMatches(request.password, user?.password_hash ?? undefined);
         if (!user || !matches || !user.is_active) throw invalidCredentials();
-        return { tokens: await startLoginSession(user, client) };
+        return { tokens: await startLoginSession(client, async () => ({ userId: user.id })) };
       }),
 
     refresh: (request) => countOutcome(refreshes, () => refreshOnce(request)),
@@ -188,7 +212,16 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
       const claims = await authorizeBySignature("getMe", ctx);
       const user = await findLiveUser(sql, claims);
       if (!user) throw new AppError("session_revoked");
-      return { user: toUser(user) };
+      const links = await linkedProviders(sql, user.id);
+      return {
+        user: toUser(user),
+        linked_providers: links.map((link) => ({
+          provider: link.provider_id,
+          email: link.email,
+          linked_at: link.linked_at.toISOString(),
+        })),
+        has_password: user.password_hash !== null,
+      };
     },
 
     async logout(request, ctx) {
@@ -206,7 +239,9 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
           ? endLoginSessions(tx, { userId: claims.sub }, { kind: "revoked", reason: "logout_all" })
           : endLoginSessions(tx, { sids, userId: claims.sub }, { kind: "revoked", reason: "logout" }),
       );
-      return {};
+      // A session a provider started: where the browser signs out there too (RP-initiated logout).
+      const end_session_url = await sso.endSessionUrl(claims.sid);
+      return end_session_url ? { end_session_url } : {};
     },
 
     async listLoginSessions(_request, ctx) {
@@ -296,5 +331,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
     async getJwks() {
       return { jwks_json: JSON.stringify(await keys.jwks()) };
     },
+
+    ...sso.handlers,
   };
 }

@@ -8,21 +8,52 @@ export type SessionEnd =
   | { kind: "expired"; reason: "absolute" | "idle" }
   | {
       kind: "revoked";
-      reason: "logout" | "logout_all" | "user_revoked" | "refresh_token_reuse" | "admin" | "user_deactivated";
+      reason:
+        | "logout"
+        | "logout_all"
+        | "user_revoked"
+        | "refresh_token_reuse"
+        | "admin"
+        | "user_deactivated"
+        | "sso_logout"
+        | "sso_unlinked"
+        | "password_changed";
     };
+
+/** Where a login session came from when a provider signed its user in: the provider and its session id. */
+export interface SessionOrigin {
+  provider: string;
+  sid: string | null;
+}
 
 /** Opens a login session with the policy snapshot it keeps for life. */
 export async function openLoginSession(
   tx: TransactionSql,
-  input: { userId: string; policy: SessionPolicy; authTime: Date; userAgent: string; ip: string },
+  input: {
+    userId: string;
+    policy: SessionPolicy;
+    authTime: Date;
+    userAgent: string;
+    ip: string;
+    origin?: SessionOrigin | undefined;
+  },
 ): Promise<string> {
   const sid = randomUUID();
   await tx`
-    insert into login_sessions (sid, user_id, auth_time, idle_max_seconds, abs_max_seconds, reuse_grace_seconds, user_agent, ip)
+    insert into login_sessions (sid, user_id, auth_time, idle_max_seconds, abs_max_seconds, reuse_grace_seconds,
+                                user_agent, ip, oidc_provider, oidc_sid)
     values (${sid}, ${input.userId}, ${input.authTime}, ${input.policy.idle_max_seconds},
             ${input.policy.abs_max_seconds}, ${input.policy.reuse_grace_seconds},
-            ${input.userAgent.slice(0, 512)}, ${input.ip.slice(0, 64)})`;
+            ${input.userAgent.slice(0, 512)}, ${input.ip.slice(0, 64)},
+            ${input.origin?.provider ?? null}, ${input.origin?.sid ?? null})`;
   return sid;
+}
+
+/** The provider a login session came from, or undefined for a password login. */
+export async function originOfLoginSession(sql: Sql, sid: string): Promise<SessionOrigin | undefined> {
+  const [row] = await sql<{ provider: string | null; sid: string | null }[]>`
+    select oidc_provider as provider, oidc_sid as sid from login_sessions where sid = ${sid}`;
+  return row?.provider ? { provider: row.provider, sid: row.sid } : undefined;
 }
 
 /**

@@ -7,6 +7,7 @@ import { authHandlers } from "./handlers.js";
 import { SigningKeys } from "./keys.js";
 import { RateLimiter } from "./rate-limit.js";
 import { forgetExpiredChildPairs } from "./refresh-store.js";
+import { OidcProviders } from "./sso-providers.js";
 import { ensureFirstAdmin } from "./users.js";
 
 await runService({
@@ -32,10 +33,16 @@ await runService({
 
     const sweeper = setInterval(() => forgetExpiredChildPairs(sql).catch(() => {}), 60_000);
 
+    // Providers are discovered in the background: password logins do not wait for them.
+    const providers = new OidcProviders(config.sso.providers, log);
+    void providers.discoverAll();
+
     const handlers = authHandlers({
       sql,
       keys,
       rateLimiter: new RateLimiter(sql, config.loginRateLimitPerMinute),
+      ssoRateLimiter: new RateLimiter(sql, config.ssoRateLimitPerMinute),
+      sso: { config: config.sso, providers },
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,
       sessionPolicyMinSeconds: config.sessionPolicyMinSeconds,
       log,

@@ -10,7 +10,8 @@ export interface UserRow {
   role: Role;
   is_active: boolean;
   created_at: Date;
-  password_hash: string;
+  /** Null for a user made by single sign-on who has not set a password. */
+  password_hash: string | null;
 }
 
 /** The public shape of a user: never the hash. */
@@ -75,7 +76,7 @@ export function isRole(value: string): value is Role {
   return (ROLES as readonly string[]).includes(value);
 }
 
-export async function findUserByEmail(sql: Sql, email: string): Promise<UserRow | undefined> {
+export async function findUserByEmail(sql: Sql | TransactionSql, email: string): Promise<UserRow | undefined> {
   const [row] = await sql<UserRow[]>`select * from users where lower(email) = lower(${email.trim()})`;
   return row;
 }

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { authHandlers } from "../src/handlers.js";
 import { SigningKeys } from "../src/keys.js";
 import { RateLimiter } from "../src/rate-limit.js";
+import { OidcProviders } from "../src/sso-providers.js";
 import { useAuthDatabase } from "./support/auth-database.js";
 
 const database = useAuthDatabase("auth_pool_exhaustion");
@@ -38,12 +39,16 @@ const context = (): RequestContext => ({
   peerAddress: "127.0.0.1",
 });
 
+const NO_SSO = { providers: [], publicUrl: "http://localhost:8000", returnOrigins: [], postLogoutUrl: "/" };
+
 /** Handlers whose signing keys are never cached. */
 const freshHandlers = () =>
   authHandlers({
     sql: pool,
     keys: new SigningKeys(pool, 0),
     rateLimiter: new RateLimiter(pool, 1000),
+    ssoRateLimiter: new RateLimiter(pool, 1000),
+    sso: { config: NO_SSO, providers: new OidcProviders([], testLogger()) },
     accessTokenTtlSeconds: 900,
     sessionPolicyMinSeconds: 300,
     log: testLogger(),

@@ -145,7 +145,8 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
       request.log.info(
         {
           method: request.method,
-          url: request.url,
+          // A sign-in's callback carries the provider's code and state: they stay out of the logs.
+          url: request.routeOptions.config.secretQuery ? request.url.split("?")[0] : request.url,
           status: reply.statusCode,
           duration_ms: Math.round(reply.elapsedTime),
         },

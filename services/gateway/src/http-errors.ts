@@ -1,6 +1,6 @@
 import { status as GrpcStatus } from "@grpc/grpc-js";
 import { AppError, isServiceError, type Problem, readServiceError, toServiceError } from "@tdt/kit";
-import { type ErrorCode, isErrorCode } from "@tdt/proto/contracts/error-codes";
+import { ERROR_CODES, type ErrorCode, isErrorCode } from "@tdt/proto/contracts/error-codes";
 
 /** An HTTP error as the gateway sends it: `{"detail": code}` or, for 422, the problem list. */
 export class HttpError extends Error {
@@ -37,11 +37,14 @@ export function httpErrorFromGrpc(error: unknown): HttpError | undefined {
   // grpc-js's own failures (connection refused, deadline) carry prose, not a code; and nothing
   // outside the catalogue reaches a client.
   const code = isErrorCode(read.detail) ? read.detail : mapping.fallback;
+  // A code of the catalogue answers with its own status there: a gRPC status carries several
+  // (FAILED_PRECONDITION both a 400 and a 409), and the code says which.
+  const status = isErrorCode(read.detail) ? ERROR_CODES[read.detail].status : mapping.status;
   const headers: Record<string, string> = {};
-  if (mapping.status === 401) headers["www-authenticate"] = "Bearer";
-  if (mapping.status === 429) headers["retry-after"] = String(read.retryAfterSeconds ?? 60);
-  if (mapping.status === 422 && read.problems) return new HttpError(422, read.problems, headers);
-  return new HttpError(mapping.status, code, headers);
+  if (status === 401) headers["www-authenticate"] = "Bearer";
+  if (status === 429) headers["retry-after"] = String(read.retryAfterSeconds ?? 60);
+  if (status === 422 && read.problems) return new HttpError(422, read.problems, headers);
+  return new HttpError(status, code, headers);
 }
 
 /**

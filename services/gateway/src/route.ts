@@ -51,6 +51,13 @@ export interface RouteSpec<C extends Client, M extends RpcOf<C>, R extends objec
   status?: 200 | 201 | 204;
   /** The success body's schema, with its description (none for 204). */
   response?: object;
+  /**
+   * A 204 route that sometimes has something to say: when its `send` returns a body, the answer
+   * is a 200 with it, documented by this schema.
+   */
+  okWithBody?: object;
+  /** A redirect: the answer is a 302 to this URL (`send` may still set headers and cookies). */
+  redirect?: { location: (answer: Call<C, M>["response"]) => string; description: string };
   /** A list: `X-Total-Count` carries the answer's `total`, counting these (e.g. "matching trees"). */
   total?: Call<C, M>["response"] extends { total: number } ? string : never;
   /** The success body made from the RPC's answer (default: the answer itself); may set headers (and cookies, also for a 204). */
@@ -63,6 +70,8 @@ export interface RouteSpec<C extends Client, M extends RpcOf<C>, R extends objec
    * shows. Its `send` must not touch the reply.
    */
   cache?: { key: (request: FastifyRequest<R>) => string; tags: (request: FastifyRequest<R>) => string[] };
+  /** The query carries secrets: the request log line shows the path only. */
+  secretQuery?: boolean;
   /** A change: the cache tags its success makes stale here at once (other gateways hear of it over NATS). */
   invalidates?: (request: FastifyRequest<R>) => string[];
 }
@@ -75,6 +84,9 @@ export interface RouteGroup {
   /** Where the group's cacheable reads are kept; none, every read goes to the service. */
   cache?: ResponseCache | undefined;
 }
+
+/** A redirect's `Location`, as documented. */
+const LOCATION = { location: { type: "string", format: "uri", description: "Where the browser goes next" } };
 
 /** What fastify sends JSON as. */
 const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
@@ -119,13 +131,15 @@ export function routesOf(group: RouteGroup) {
     spec: RouteSpec<C, M, R>,
   ): void => {
     const guard = guardOf(spec.rpc.client, spec.rpc.method);
-    const status = spec.status ?? 200;
+    const status = spec.redirect ? 302 : (spec.status ?? 200);
     const success =
-      status === 204
-        ? NO_CONTENT
-        : {
-            [status]: spec.total ? { ...spec.response, headers: totalCountHeader(spec.total) } : spec.response,
-          };
+      status === 302
+        ? { 302: { type: "null", description: spec.redirect?.description, headers: LOCATION } }
+        : status === 204
+          ? { ...NO_CONTENT, ...(spec.okWithBody ? { 200: spec.okWithBody } : {}) }
+          : {
+              [status]: spec.total ? { ...spec.response, headers: totalCountHeader(spec.total) } : spec.response,
+            };
     const call = group.downstream[spec.rpc.client][spec.rpc.method] as (
       request: unknown,
       options: CallOptions,
@@ -137,7 +151,7 @@ export function routesOf(group: RouteGroup) {
       method: spec.method,
       url: spec.url,
       ...(onRequest.length > 0 ? { onRequest } : {}),
-      config: { rpc: `${spec.rpc.client}.${spec.rpc.method}`, guard, errorCodes },
+      config: { rpc: `${spec.rpc.client}.${spec.rpc.method}`, guard, errorCodes, secretQuery: spec.secretQuery },
       schema: {
         tags: [group.tag],
         summary: spec.summary,
@@ -173,9 +187,13 @@ export function routesOf(group: RouteGroup) {
         if (spec.invalidates) group.cache?.invalidate(spec.invalidates(typed));
         if (spec.total) reply.header("x-total-count", totalOf(answer));
         reply.code(status);
-        if (status === 204) {
+        if (spec.redirect) {
           spec.send?.(answer, reply, typed);
-          return reply.send();
+          return reply.header("location", spec.redirect.location(answer)).send();
+        }
+        if (status === 204) {
+          const body = spec.send?.(answer, reply, typed);
+          return body === undefined ? reply.send() : reply.code(200).send(body);
         }
         return reply.send(spec.send ? spec.send(answer, reply, typed) : answer);
       },
@@ -190,5 +208,7 @@ declare module "fastify" {
     guard?: Guard;
     /** Every `detail` code the route documents: the gateway logs any other it answers with. */
     errorCodes?: readonly ErrorCode[];
+    /** The query carries secrets (a sign-in's code and state): the request log shows the path only. */
+    secretQuery?: boolean;
   }
 }

@@ -9,6 +9,7 @@ import { isDatabaseUnavailable } from "./database-errors.js";
  * catalogue (`@tdt/proto/contracts/error-codes`); its HTTP status there decides the gRPC status.
  */
 const STATUS_TO_GRPC = {
+  400: GrpcStatus.FAILED_PRECONDITION,
   401: GrpcStatus.UNAUTHENTICATED,
   403: GrpcStatus.PERMISSION_DENIED,
   404: GrpcStatus.NOT_FOUND,

@@ -32,6 +32,7 @@ import {
   refreshTokenOf,
   TOKEN_TRANSPORT_PROPERTY,
 } from "../token-cookie.js";
+import { exchangeRoute, ssoRoutes } from "./sso.js";
 
 export interface AuthRoutesOptions {
   downstream: Downstream;
@@ -223,6 +224,8 @@ export async function authRoutes(
       });
     });
 
+    exchangeRoute(tokens, { route, clientOf, paths });
+
     // Logout's body is optional: its own scope reads an empty JSON body as none.
     await tokens.register(async (scope) => {
       acceptEmptyJsonBody(scope);
@@ -254,8 +257,17 @@ export async function authRoutes(
             (inCookieMode(request) ? refreshTokenFromCookie(request) : undefined) ?? request.body?.refresh_token ?? "",
         }),
         status: 204,
-        send: (_answer, reply, request) => {
+        okWithBody: {
+          description:
+            "The session came from a single sign-on provider that offers RP-initiated logout: send the browser " +
+            "to `end_session_url` to sign out there too",
+          type: "object",
+          required: ["end_session_url"],
+          properties: { end_session_url: { type: "string", format: "uri" } },
+        },
+        send: (answer, reply, request) => {
           if (inCookieMode(request)) clearTokenCookies(request, reply, paths);
+          return answer.end_session_url ? { end_session_url: answer.end_session_url } : undefined;
         },
         errors: ["origin_not_allowed"],
       });
@@ -268,12 +280,43 @@ export async function authRoutes(
     summary: "The caller's account",
     rpc: { client: "auth", method: "getMe" },
     request: () => ({}),
-    response: { description: "The caller", ...ref("User") },
-    send: (answer) => present(answer.user, "user"),
+    response: { description: "The caller, with the providers they sign in with", ...ref("Me") },
+    send: (answer) => ({
+      ...present(answer.user, "user"),
+      linked_providers: answer.linked_providers,
+      has_password: answer.has_password,
+    }),
     cache: {
       key: (request) => callerOf(request).claims.sub,
       tags: (request) => tagsOfUser(callerOf(request).claims.sub),
     },
+  });
+
+  route(app, {
+    method: "POST",
+    url: "/me/password",
+    summary: "Set or change the caller's password",
+    description:
+      "With a password already: `current_password` must be it, and every other login session of the caller ends. " +
+      "A user made by single sign-on has none: they may set a first one within 10 minutes of signing in.",
+    rpc: { client: "auth", method: "setPassword" },
+    body: {
+      type: "object",
+      required: ["new_password"],
+      additionalProperties: false,
+      properties: {
+        current_password: { type: "string", ...bounds("tdt.auth.v1.SetPasswordRequest", "current_password") },
+        new_password: { type: "string", ...bounds("tdt.auth.v1.SetPasswordRequest", "new_password") },
+      },
+      examples: [{ current_password: "correct horse battery", new_password: "battery staple horse" }],
+    },
+    request: ({ body }: FastifyRequest<{ Body: { current_password?: string; new_password: string } }>) => ({
+      current_password: body.current_password ?? "",
+      new_password: body.new_password,
+    }),
+    status: 204,
+    errors: ["wrong_password", "reauthentication_required", "too_many_attempts", "conflict"],
+    invalidates: (request) => tagsOfUser(callerOf(request).claims.sub),
   });
 
   route(app, {
@@ -335,6 +378,27 @@ export async function authRoutes(
     errors: ["not_found", "cannot_change_own_account"],
     invalidates: ({ params }) => tagsOfUser(params.id),
   });
+
+  route(app, {
+    method: "DELETE",
+    url: "/users/:id/providers/:provider",
+    summary: "Unlink a user from a single sign-on provider (admin); the sessions it started end",
+    rpc: { client: "auth", method: "unlinkOidcIdentity" },
+    params: {
+      type: "object",
+      required: ["id", "provider"],
+      properties: { id: uuid, provider: { type: "string", pattern: "^[a-z0-9][a-z0-9_-]{0,63}$" } },
+    },
+    request: ({ params }: FastifyRequest<{ Params: { id: string; provider: string } }>) => ({
+      user_id: params.id,
+      provider: params.provider,
+    }),
+    status: 204,
+    errors: ["not_found"],
+    invalidates: ({ params }) => tagsOfUser(params.id),
+  });
+
+  await ssoRoutes(app, { route, clientOf });
 
   route(app, {
     method: "GET",

@@ -23,6 +23,42 @@ export const UserSchema = {
   },
 } as const;
 
+/** GET /auth/me: the user, the providers they sign in with, and whether they have a password. */
+export const MeSchema = {
+  $id: "Me",
+  type: "object",
+  required: [...UserSchema.required, "linked_providers", "has_password"],
+  properties: {
+    ...UserSchema.properties,
+    linked_providers: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["provider", "email", "linked_at"],
+        properties: {
+          provider: { type: "string", description: "The provider's id" },
+          email: { type: "string", description: "The email the provider gave when the link was made" },
+          linked_at: timestamp,
+        },
+      },
+    },
+    has_password: {
+      type: "boolean",
+      description: "False for a user made by single sign-on who has not set one: password login is refused",
+    },
+  },
+} as const;
+
+export const OidcProviderSchema = {
+  $id: "OidcProvider",
+  type: "object",
+  required: ["id", "name"],
+  properties: {
+    id: { type: "string", description: "Used in `/auth/oidc/{provider}/…`" },
+    name: { type: "string", description: "What a login page shows" },
+  },
+} as const;
+
 export const TokenPairSchema = {
   $id: "TokenPair",
   type: "object",
@@ -120,4 +156,12 @@ export const JwksSchema = {
   },
 } as const;
 
-export const AUTH_SCHEMAS = [UserSchema, TokenPairSchema, LoginSessionSchema, SessionPolicySchema, JwksSchema];
+export const AUTH_SCHEMAS = [
+  UserSchema,
+  MeSchema,
+  OidcProviderSchema,
+  TokenPairSchema,
+  LoginSessionSchema,
+  SessionPolicySchema,
+  JwksSchema,
+];

@@ -110,7 +110,21 @@ export interface GetMeRequest {
 }
 
 export interface GetMeResponse {
-  user?: User | undefined;
+  user?:
+    | User
+    | undefined;
+  /** The providers the user signs in with. */
+  linked_providers: LinkedProvider[];
+  /** False for a user created by single sign-on who has not set a password: password login is refused. */
+  has_password: boolean;
+}
+
+export interface LinkedProvider {
+  /** The provider's id in OIDC_PROVIDERS. */
+  provider: string;
+  /** The email the provider gave when the link was made. */
+  email: string;
+  linked_at?: string | undefined;
 }
 
 export interface LogoutRequest {
@@ -121,6 +135,11 @@ export interface LogoutRequest {
 }
 
 export interface LogoutResponse {
+  /**
+   * When the caller's login session came from a provider that offers RP-initiated logout: where to
+   * send the browser so that it also signs out there.
+   */
+  end_session_url?: string | undefined;
 }
 
 export interface LoginSession {
@@ -204,6 +223,83 @@ export interface GetJwksRequest {
 export interface GetJwksResponse {
   /** The JWKS document, `{"keys": [...]}`, as JSON text. */
   jwks_json: string;
+}
+
+export interface OidcProvider {
+  id: string;
+  name: string;
+}
+
+export interface ListOidcProvidersRequest {
+}
+
+export interface ListOidcProvidersResponse {
+  providers: OidcProvider[];
+}
+
+export interface BeginOidcLoginRequest {
+  provider: string;
+  /** Where the browser goes once signed in; its origin must be one of OIDC_RETURN_ORIGINS. */
+  return_to: string;
+  /** The browser's binding cookie from an earlier attempt, if it sent one; a new one is made otherwise. */
+  binding: string;
+  client?: ClientInfo | undefined;
+}
+
+export interface BeginOidcLoginResponse {
+  /** The provider's authorization endpoint with the request's parameters. */
+  authorization_url: string;
+  /** The value the browser must bring back to the callback (the gateway keeps it in a cookie). */
+  binding: string;
+  /** Seconds the attempt stays valid. */
+  expires_in: number;
+}
+
+export interface CompleteOidcLoginRequest {
+  provider: string;
+  /** The callback's query string as the provider sent it (code, state, iss, or error). */
+  query: string;
+  /** The browser's binding cookie. */
+  binding: string;
+}
+
+export interface CompleteOidcLoginResponse {
+  /** return_to with `code` (a one-time code) or `error` (a code from the README's list) added. */
+  redirect_to: string;
+}
+
+export interface ExchangeOidcCodeRequest {
+  code: string;
+  client?: ClientInfo | undefined;
+}
+
+export interface ExchangeOidcCodeResponse {
+  tokens?: TokenPair | undefined;
+}
+
+export interface OidcBackchannelLogoutRequest {
+  provider: string;
+  logout_token: string;
+}
+
+export interface OidcBackchannelLogoutResponse {
+}
+
+export interface UnlinkOidcIdentityRequest {
+  user_id: string;
+  provider: string;
+}
+
+export interface UnlinkOidcIdentityResponse {
+}
+
+export interface SetPasswordRequest {
+  /** Required when the caller has a password already. */
+  current_password: string;
+  new_password: string;
+}
+
+export interface SetPasswordResponse {
 }
 
 function createBaseUser(): User {
@@ -947,13 +1043,19 @@ export const GetMeRequest: MessageFns<GetMeRequest> = {
 };
 
 function createBaseGetMeResponse(): GetMeResponse {
-  return { user: undefined };
+  return { user: undefined, linked_providers: [], has_password: false };
 }
 
 export const GetMeResponse: MessageFns<GetMeResponse> = {
   encode(message: GetMeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.user !== undefined) {
       User.encode(message.user, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.linked_providers) {
+      LinkedProvider.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.has_password !== false) {
+      writer.uint32(24).bool(message.has_password);
     }
     return writer;
   },
@@ -979,6 +1081,22 @@ export const GetMeResponse: MessageFns<GetMeResponse> = {
             message.user = User.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.linked_providers.push(LinkedProvider.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.has_password = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -997,6 +1115,87 @@ export const GetMeResponse: MessageFns<GetMeResponse> = {
   fromPartial<I extends Exact<DeepPartial<GetMeResponse>, I>>(object: I): GetMeResponse {
     const message = createBaseGetMeResponse();
     message.user = (object.user !== undefined && object.user !== null) ? User.fromPartial(object.user) : undefined;
+    message.linked_providers = object.linked_providers?.map((e) => LinkedProvider.fromPartial(e)) || [];
+    message.has_password = object.has_password ?? false;
+    return message;
+  },
+};
+
+function createBaseLinkedProvider(): LinkedProvider {
+  return { provider: "", email: "", linked_at: undefined };
+}
+
+export const LinkedProvider: MessageFns<LinkedProvider> = {
+  encode(message: LinkedProvider, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.provider !== "") {
+      writer.uint32(10).string(message.provider);
+    }
+    if (message.email !== "") {
+      writer.uint32(18).string(message.email);
+    }
+    if (message.linked_at !== undefined) {
+      Timestamp.encode(toTimestamp(message.linked_at), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LinkedProvider {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLinkedProvider();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.email = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.linked_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<LinkedProvider>, I>>(base?: I): LinkedProvider {
+    return LinkedProvider.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LinkedProvider>, I>>(object: I): LinkedProvider {
+    const message = createBaseLinkedProvider();
+    message.provider = object.provider ?? "";
+    message.email = object.email ?? "";
+    message.linked_at = object.linked_at ?? undefined;
     return message;
   },
 };
@@ -1069,11 +1268,14 @@ export const LogoutRequest: MessageFns<LogoutRequest> = {
 };
 
 function createBaseLogoutResponse(): LogoutResponse {
-  return {};
+  return { end_session_url: undefined };
 }
 
 export const LogoutResponse: MessageFns<LogoutResponse> = {
-  encode(_: LogoutResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+  encode(message: LogoutResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.end_session_url !== undefined) {
+      writer.uint32(10).string(message.end_session_url);
+    }
     return writer;
   },
 
@@ -1090,6 +1292,14 @@ export const LogoutResponse: MessageFns<LogoutResponse> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.end_session_url = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1105,8 +1315,9 @@ export const LogoutResponse: MessageFns<LogoutResponse> = {
   create<I extends Exact<DeepPartial<LogoutResponse>, I>>(base?: I): LogoutResponse {
     return LogoutResponse.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<LogoutResponse>, I>>(_: I): LogoutResponse {
+  fromPartial<I extends Exact<DeepPartial<LogoutResponse>, I>>(object: I): LogoutResponse {
     const message = createBaseLogoutResponse();
+    message.end_session_url = object.end_session_url ?? undefined;
     return message;
   },
 };
@@ -2160,6 +2371,933 @@ export const GetJwksResponse: MessageFns<GetJwksResponse> = {
   },
 };
 
+function createBaseOidcProvider(): OidcProvider {
+  return { id: "", name: "" };
+}
+
+export const OidcProvider: MessageFns<OidcProvider> = {
+  encode(message: OidcProvider, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OidcProvider {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOidcProvider();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<OidcProvider>, I>>(base?: I): OidcProvider {
+    return OidcProvider.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OidcProvider>, I>>(object: I): OidcProvider {
+    const message = createBaseOidcProvider();
+    message.id = object.id ?? "";
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseListOidcProvidersRequest(): ListOidcProvidersRequest {
+  return {};
+}
+
+export const ListOidcProvidersRequest: MessageFns<ListOidcProvidersRequest> = {
+  encode(_: ListOidcProvidersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListOidcProvidersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListOidcProvidersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListOidcProvidersRequest>, I>>(base?: I): ListOidcProvidersRequest {
+    return ListOidcProvidersRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListOidcProvidersRequest>, I>>(_: I): ListOidcProvidersRequest {
+    const message = createBaseListOidcProvidersRequest();
+    return message;
+  },
+};
+
+function createBaseListOidcProvidersResponse(): ListOidcProvidersResponse {
+  return { providers: [] };
+}
+
+export const ListOidcProvidersResponse: MessageFns<ListOidcProvidersResponse> = {
+  encode(message: ListOidcProvidersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.providers) {
+      OidcProvider.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListOidcProvidersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListOidcProvidersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.providers.push(OidcProvider.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListOidcProvidersResponse>, I>>(base?: I): ListOidcProvidersResponse {
+    return ListOidcProvidersResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListOidcProvidersResponse>, I>>(object: I): ListOidcProvidersResponse {
+    const message = createBaseListOidcProvidersResponse();
+    message.providers = object.providers?.map((e) => OidcProvider.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseBeginOidcLoginRequest(): BeginOidcLoginRequest {
+  return { provider: "", return_to: "", binding: "", client: undefined };
+}
+
+export const BeginOidcLoginRequest: MessageFns<BeginOidcLoginRequest> = {
+  encode(message: BeginOidcLoginRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.provider !== "") {
+      writer.uint32(10).string(message.provider);
+    }
+    if (message.return_to !== "") {
+      writer.uint32(18).string(message.return_to);
+    }
+    if (message.binding !== "") {
+      writer.uint32(26).string(message.binding);
+    }
+    if (message.client !== undefined) {
+      ClientInfo.encode(message.client, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BeginOidcLoginRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBeginOidcLoginRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.return_to = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.binding = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.client = ClientInfo.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<BeginOidcLoginRequest>, I>>(base?: I): BeginOidcLoginRequest {
+    return BeginOidcLoginRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BeginOidcLoginRequest>, I>>(object: I): BeginOidcLoginRequest {
+    const message = createBaseBeginOidcLoginRequest();
+    message.provider = object.provider ?? "";
+    message.return_to = object.return_to ?? "";
+    message.binding = object.binding ?? "";
+    message.client = (object.client !== undefined && object.client !== null)
+      ? ClientInfo.fromPartial(object.client)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseBeginOidcLoginResponse(): BeginOidcLoginResponse {
+  return { authorization_url: "", binding: "", expires_in: 0 };
+}
+
+export const BeginOidcLoginResponse: MessageFns<BeginOidcLoginResponse> = {
+  encode(message: BeginOidcLoginResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.authorization_url !== "") {
+      writer.uint32(10).string(message.authorization_url);
+    }
+    if (message.binding !== "") {
+      writer.uint32(18).string(message.binding);
+    }
+    if (message.expires_in !== 0) {
+      writer.uint32(24).int32(message.expires_in);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BeginOidcLoginResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBeginOidcLoginResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.authorization_url = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.binding = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.expires_in = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<BeginOidcLoginResponse>, I>>(base?: I): BeginOidcLoginResponse {
+    return BeginOidcLoginResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BeginOidcLoginResponse>, I>>(object: I): BeginOidcLoginResponse {
+    const message = createBaseBeginOidcLoginResponse();
+    message.authorization_url = object.authorization_url ?? "";
+    message.binding = object.binding ?? "";
+    message.expires_in = object.expires_in ?? 0;
+    return message;
+  },
+};
+
+function createBaseCompleteOidcLoginRequest(): CompleteOidcLoginRequest {
+  return { provider: "", query: "", binding: "" };
+}
+
+export const CompleteOidcLoginRequest: MessageFns<CompleteOidcLoginRequest> = {
+  encode(message: CompleteOidcLoginRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.provider !== "") {
+      writer.uint32(10).string(message.provider);
+    }
+    if (message.query !== "") {
+      writer.uint32(18).string(message.query);
+    }
+    if (message.binding !== "") {
+      writer.uint32(26).string(message.binding);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CompleteOidcLoginRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCompleteOidcLoginRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.query = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.binding = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<CompleteOidcLoginRequest>, I>>(base?: I): CompleteOidcLoginRequest {
+    return CompleteOidcLoginRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CompleteOidcLoginRequest>, I>>(object: I): CompleteOidcLoginRequest {
+    const message = createBaseCompleteOidcLoginRequest();
+    message.provider = object.provider ?? "";
+    message.query = object.query ?? "";
+    message.binding = object.binding ?? "";
+    return message;
+  },
+};
+
+function createBaseCompleteOidcLoginResponse(): CompleteOidcLoginResponse {
+  return { redirect_to: "" };
+}
+
+export const CompleteOidcLoginResponse: MessageFns<CompleteOidcLoginResponse> = {
+  encode(message: CompleteOidcLoginResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.redirect_to !== "") {
+      writer.uint32(10).string(message.redirect_to);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CompleteOidcLoginResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCompleteOidcLoginResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.redirect_to = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<CompleteOidcLoginResponse>, I>>(base?: I): CompleteOidcLoginResponse {
+    return CompleteOidcLoginResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CompleteOidcLoginResponse>, I>>(object: I): CompleteOidcLoginResponse {
+    const message = createBaseCompleteOidcLoginResponse();
+    message.redirect_to = object.redirect_to ?? "";
+    return message;
+  },
+};
+
+function createBaseExchangeOidcCodeRequest(): ExchangeOidcCodeRequest {
+  return { code: "", client: undefined };
+}
+
+export const ExchangeOidcCodeRequest: MessageFns<ExchangeOidcCodeRequest> = {
+  encode(message: ExchangeOidcCodeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.code !== "") {
+      writer.uint32(10).string(message.code);
+    }
+    if (message.client !== undefined) {
+      ClientInfo.encode(message.client, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExchangeOidcCodeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExchangeOidcCodeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.code = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.client = ClientInfo.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ExchangeOidcCodeRequest>, I>>(base?: I): ExchangeOidcCodeRequest {
+    return ExchangeOidcCodeRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExchangeOidcCodeRequest>, I>>(object: I): ExchangeOidcCodeRequest {
+    const message = createBaseExchangeOidcCodeRequest();
+    message.code = object.code ?? "";
+    message.client = (object.client !== undefined && object.client !== null)
+      ? ClientInfo.fromPartial(object.client)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseExchangeOidcCodeResponse(): ExchangeOidcCodeResponse {
+  return { tokens: undefined };
+}
+
+export const ExchangeOidcCodeResponse: MessageFns<ExchangeOidcCodeResponse> = {
+  encode(message: ExchangeOidcCodeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tokens !== undefined) {
+      TokenPair.encode(message.tokens, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExchangeOidcCodeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExchangeOidcCodeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tokens = TokenPair.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ExchangeOidcCodeResponse>, I>>(base?: I): ExchangeOidcCodeResponse {
+    return ExchangeOidcCodeResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExchangeOidcCodeResponse>, I>>(object: I): ExchangeOidcCodeResponse {
+    const message = createBaseExchangeOidcCodeResponse();
+    message.tokens = (object.tokens !== undefined && object.tokens !== null)
+      ? TokenPair.fromPartial(object.tokens)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseOidcBackchannelLogoutRequest(): OidcBackchannelLogoutRequest {
+  return { provider: "", logout_token: "" };
+}
+
+export const OidcBackchannelLogoutRequest: MessageFns<OidcBackchannelLogoutRequest> = {
+  encode(message: OidcBackchannelLogoutRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.provider !== "") {
+      writer.uint32(10).string(message.provider);
+    }
+    if (message.logout_token !== "") {
+      writer.uint32(18).string(message.logout_token);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OidcBackchannelLogoutRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOidcBackchannelLogoutRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.logout_token = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<OidcBackchannelLogoutRequest>, I>>(base?: I): OidcBackchannelLogoutRequest {
+    return OidcBackchannelLogoutRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OidcBackchannelLogoutRequest>, I>>(object: I): OidcBackchannelLogoutRequest {
+    const message = createBaseOidcBackchannelLogoutRequest();
+    message.provider = object.provider ?? "";
+    message.logout_token = object.logout_token ?? "";
+    return message;
+  },
+};
+
+function createBaseOidcBackchannelLogoutResponse(): OidcBackchannelLogoutResponse {
+  return {};
+}
+
+export const OidcBackchannelLogoutResponse: MessageFns<OidcBackchannelLogoutResponse> = {
+  encode(_: OidcBackchannelLogoutResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OidcBackchannelLogoutResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOidcBackchannelLogoutResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<OidcBackchannelLogoutResponse>, I>>(base?: I): OidcBackchannelLogoutResponse {
+    return OidcBackchannelLogoutResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OidcBackchannelLogoutResponse>, I>>(_: I): OidcBackchannelLogoutResponse {
+    const message = createBaseOidcBackchannelLogoutResponse();
+    return message;
+  },
+};
+
+function createBaseUnlinkOidcIdentityRequest(): UnlinkOidcIdentityRequest {
+  return { user_id: "", provider: "" };
+}
+
+export const UnlinkOidcIdentityRequest: MessageFns<UnlinkOidcIdentityRequest> = {
+  encode(message: UnlinkOidcIdentityRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.user_id !== "") {
+      writer.uint32(10).string(message.user_id);
+    }
+    if (message.provider !== "") {
+      writer.uint32(18).string(message.provider);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UnlinkOidcIdentityRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUnlinkOidcIdentityRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.user_id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<UnlinkOidcIdentityRequest>, I>>(base?: I): UnlinkOidcIdentityRequest {
+    return UnlinkOidcIdentityRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UnlinkOidcIdentityRequest>, I>>(object: I): UnlinkOidcIdentityRequest {
+    const message = createBaseUnlinkOidcIdentityRequest();
+    message.user_id = object.user_id ?? "";
+    message.provider = object.provider ?? "";
+    return message;
+  },
+};
+
+function createBaseUnlinkOidcIdentityResponse(): UnlinkOidcIdentityResponse {
+  return {};
+}
+
+export const UnlinkOidcIdentityResponse: MessageFns<UnlinkOidcIdentityResponse> = {
+  encode(_: UnlinkOidcIdentityResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UnlinkOidcIdentityResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUnlinkOidcIdentityResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<UnlinkOidcIdentityResponse>, I>>(base?: I): UnlinkOidcIdentityResponse {
+    return UnlinkOidcIdentityResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UnlinkOidcIdentityResponse>, I>>(_: I): UnlinkOidcIdentityResponse {
+    const message = createBaseUnlinkOidcIdentityResponse();
+    return message;
+  },
+};
+
+function createBaseSetPasswordRequest(): SetPasswordRequest {
+  return { current_password: "", new_password: "" };
+}
+
+export const SetPasswordRequest: MessageFns<SetPasswordRequest> = {
+  encode(message: SetPasswordRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.current_password !== "") {
+      writer.uint32(10).string(message.current_password);
+    }
+    if (message.new_password !== "") {
+      writer.uint32(18).string(message.new_password);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetPasswordRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetPasswordRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.current_password = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.new_password = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<SetPasswordRequest>, I>>(base?: I): SetPasswordRequest {
+    return SetPasswordRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetPasswordRequest>, I>>(object: I): SetPasswordRequest {
+    const message = createBaseSetPasswordRequest();
+    message.current_password = object.current_password ?? "";
+    message.new_password = object.new_password ?? "";
+    return message;
+  },
+};
+
+function createBaseSetPasswordResponse(): SetPasswordResponse {
+  return {};
+}
+
+export const SetPasswordResponse: MessageFns<SetPasswordResponse> = {
+  encode(_: SetPasswordResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetPasswordResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetPasswordResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<SetPasswordResponse>, I>>(base?: I): SetPasswordResponse {
+    return SetPasswordResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetPasswordResponse>, I>>(_: I): SetPasswordResponse {
+    const message = createBaseSetPasswordResponse();
+    return message;
+  },
+};
+
 export type AuthServiceService = typeof AuthServiceService;
 export const AuthServiceService = {
   register: {
@@ -2279,6 +3417,91 @@ export const AuthServiceService = {
     responseSerialize: (value: GetJwksResponse): Buffer => Buffer.from(GetJwksResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetJwksResponse => GetJwksResponse.decode(value),
   },
+  /**
+   * Single sign-on with the organisation's OpenID Connect providers (README, "Single sign-on").
+   * The configured providers, for a login page.
+   */
+  listOidcProviders: {
+    path: "/tdt.auth.v1.AuthService/ListOidcProviders" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListOidcProvidersRequest): Buffer =>
+      Buffer.from(ListOidcProvidersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListOidcProvidersRequest => ListOidcProvidersRequest.decode(value),
+    responseSerialize: (value: ListOidcProvidersResponse): Buffer =>
+      Buffer.from(ListOidcProvidersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListOidcProvidersResponse => ListOidcProvidersResponse.decode(value),
+  },
+  /** Starts an authorization code flow: where to send the browser, and the browser's binding. */
+  beginOidcLogin: {
+    path: "/tdt.auth.v1.AuthService/BeginOidcLogin" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: BeginOidcLoginRequest): Buffer =>
+      Buffer.from(BeginOidcLoginRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): BeginOidcLoginRequest => BeginOidcLoginRequest.decode(value),
+    responseSerialize: (value: BeginOidcLoginResponse): Buffer =>
+      Buffer.from(BeginOidcLoginResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): BeginOidcLoginResponse => BeginOidcLoginResponse.decode(value),
+  },
+  /** The provider sent the browser back: where to send it now (return_to with a one-time code or an error). */
+  completeOidcLogin: {
+    path: "/tdt.auth.v1.AuthService/CompleteOidcLogin" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CompleteOidcLoginRequest): Buffer =>
+      Buffer.from(CompleteOidcLoginRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CompleteOidcLoginRequest => CompleteOidcLoginRequest.decode(value),
+    responseSerialize: (value: CompleteOidcLoginResponse): Buffer =>
+      Buffer.from(CompleteOidcLoginResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CompleteOidcLoginResponse => CompleteOidcLoginResponse.decode(value),
+  },
+  /** Trades the one-time code for a token pair: a new login session. */
+  exchangeOidcCode: {
+    path: "/tdt.auth.v1.AuthService/ExchangeOidcCode" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ExchangeOidcCodeRequest): Buffer =>
+      Buffer.from(ExchangeOidcCodeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExchangeOidcCodeRequest => ExchangeOidcCodeRequest.decode(value),
+    responseSerialize: (value: ExchangeOidcCodeResponse): Buffer =>
+      Buffer.from(ExchangeOidcCodeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExchangeOidcCodeResponse => ExchangeOidcCodeResponse.decode(value),
+  },
+  /** OpenID Connect Back-Channel Logout: the provider ends login sessions it started. */
+  oidcBackchannelLogout: {
+    path: "/tdt.auth.v1.AuthService/OidcBackchannelLogout" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: OidcBackchannelLogoutRequest): Buffer =>
+      Buffer.from(OidcBackchannelLogoutRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): OidcBackchannelLogoutRequest => OidcBackchannelLogoutRequest.decode(value),
+    responseSerialize: (value: OidcBackchannelLogoutResponse): Buffer =>
+      Buffer.from(OidcBackchannelLogoutResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): OidcBackchannelLogoutResponse => OidcBackchannelLogoutResponse.decode(value),
+  },
+  /** An admin removes a user's link to a provider (and ends the sessions it started). */
+  unlinkOidcIdentity: {
+    path: "/tdt.auth.v1.AuthService/UnlinkOidcIdentity" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UnlinkOidcIdentityRequest): Buffer =>
+      Buffer.from(UnlinkOidcIdentityRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UnlinkOidcIdentityRequest => UnlinkOidcIdentityRequest.decode(value),
+    responseSerialize: (value: UnlinkOidcIdentityResponse): Buffer =>
+      Buffer.from(UnlinkOidcIdentityResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UnlinkOidcIdentityResponse => UnlinkOidcIdentityResponse.decode(value),
+  },
+  /** The caller sets or changes their password (a user created by single sign-on has none). */
+  setPassword: {
+    path: "/tdt.auth.v1.AuthService/SetPassword" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetPasswordRequest): Buffer => Buffer.from(SetPasswordRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetPasswordRequest => SetPasswordRequest.decode(value),
+    responseSerialize: (value: SetPasswordResponse): Buffer => Buffer.from(SetPasswordResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetPasswordResponse => SetPasswordResponse.decode(value),
+  },
 } as const;
 
 export interface AuthServiceServer extends UntypedServiceImplementation {
@@ -2295,6 +3518,23 @@ export interface AuthServiceServer extends UntypedServiceImplementation {
   setSessionPolicy: handleUnaryCall<SetSessionPolicyRequest, SetSessionPolicyResponse>;
   /** Public signing keys, for verifiers (the gateway and every service). */
   getJwks: handleUnaryCall<GetJwksRequest, GetJwksResponse>;
+  /**
+   * Single sign-on with the organisation's OpenID Connect providers (README, "Single sign-on").
+   * The configured providers, for a login page.
+   */
+  listOidcProviders: handleUnaryCall<ListOidcProvidersRequest, ListOidcProvidersResponse>;
+  /** Starts an authorization code flow: where to send the browser, and the browser's binding. */
+  beginOidcLogin: handleUnaryCall<BeginOidcLoginRequest, BeginOidcLoginResponse>;
+  /** The provider sent the browser back: where to send it now (return_to with a one-time code or an error). */
+  completeOidcLogin: handleUnaryCall<CompleteOidcLoginRequest, CompleteOidcLoginResponse>;
+  /** Trades the one-time code for a token pair: a new login session. */
+  exchangeOidcCode: handleUnaryCall<ExchangeOidcCodeRequest, ExchangeOidcCodeResponse>;
+  /** OpenID Connect Back-Channel Logout: the provider ends login sessions it started. */
+  oidcBackchannelLogout: handleUnaryCall<OidcBackchannelLogoutRequest, OidcBackchannelLogoutResponse>;
+  /** An admin removes a user's link to a provider (and ends the sessions it started). */
+  unlinkOidcIdentity: handleUnaryCall<UnlinkOidcIdentityRequest, UnlinkOidcIdentityResponse>;
+  /** The caller sets or changes their password (a user created by single sign-on has none). */
+  setPassword: handleUnaryCall<SetPasswordRequest, SetPasswordResponse>;
 }
 
 export interface AuthServiceClient extends Client {
@@ -2478,6 +3718,121 @@ export interface AuthServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetJwksResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Single sign-on with the organisation's OpenID Connect providers (README, "Single sign-on").
+   * The configured providers, for a login page.
+   */
+  listOidcProviders(
+    request: ListOidcProvidersRequest,
+    callback: (error: ServiceError | null, response: ListOidcProvidersResponse) => void,
+  ): ClientUnaryCall;
+  listOidcProviders(
+    request: ListOidcProvidersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListOidcProvidersResponse) => void,
+  ): ClientUnaryCall;
+  listOidcProviders(
+    request: ListOidcProvidersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListOidcProvidersResponse) => void,
+  ): ClientUnaryCall;
+  /** Starts an authorization code flow: where to send the browser, and the browser's binding. */
+  beginOidcLogin(
+    request: BeginOidcLoginRequest,
+    callback: (error: ServiceError | null, response: BeginOidcLoginResponse) => void,
+  ): ClientUnaryCall;
+  beginOidcLogin(
+    request: BeginOidcLoginRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: BeginOidcLoginResponse) => void,
+  ): ClientUnaryCall;
+  beginOidcLogin(
+    request: BeginOidcLoginRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: BeginOidcLoginResponse) => void,
+  ): ClientUnaryCall;
+  /** The provider sent the browser back: where to send it now (return_to with a one-time code or an error). */
+  completeOidcLogin(
+    request: CompleteOidcLoginRequest,
+    callback: (error: ServiceError | null, response: CompleteOidcLoginResponse) => void,
+  ): ClientUnaryCall;
+  completeOidcLogin(
+    request: CompleteOidcLoginRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CompleteOidcLoginResponse) => void,
+  ): ClientUnaryCall;
+  completeOidcLogin(
+    request: CompleteOidcLoginRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CompleteOidcLoginResponse) => void,
+  ): ClientUnaryCall;
+  /** Trades the one-time code for a token pair: a new login session. */
+  exchangeOidcCode(
+    request: ExchangeOidcCodeRequest,
+    callback: (error: ServiceError | null, response: ExchangeOidcCodeResponse) => void,
+  ): ClientUnaryCall;
+  exchangeOidcCode(
+    request: ExchangeOidcCodeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ExchangeOidcCodeResponse) => void,
+  ): ClientUnaryCall;
+  exchangeOidcCode(
+    request: ExchangeOidcCodeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ExchangeOidcCodeResponse) => void,
+  ): ClientUnaryCall;
+  /** OpenID Connect Back-Channel Logout: the provider ends login sessions it started. */
+  oidcBackchannelLogout(
+    request: OidcBackchannelLogoutRequest,
+    callback: (error: ServiceError | null, response: OidcBackchannelLogoutResponse) => void,
+  ): ClientUnaryCall;
+  oidcBackchannelLogout(
+    request: OidcBackchannelLogoutRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: OidcBackchannelLogoutResponse) => void,
+  ): ClientUnaryCall;
+  oidcBackchannelLogout(
+    request: OidcBackchannelLogoutRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: OidcBackchannelLogoutResponse) => void,
+  ): ClientUnaryCall;
+  /** An admin removes a user's link to a provider (and ends the sessions it started). */
+  unlinkOidcIdentity(
+    request: UnlinkOidcIdentityRequest,
+    callback: (error: ServiceError | null, response: UnlinkOidcIdentityResponse) => void,
+  ): ClientUnaryCall;
+  unlinkOidcIdentity(
+    request: UnlinkOidcIdentityRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UnlinkOidcIdentityResponse) => void,
+  ): ClientUnaryCall;
+  unlinkOidcIdentity(
+    request: UnlinkOidcIdentityRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UnlinkOidcIdentityResponse) => void,
+  ): ClientUnaryCall;
+  /** The caller sets or changes their password (a user created by single sign-on has none). */
+  setPassword(
+    request: SetPasswordRequest,
+    callback: (error: ServiceError | null, response: SetPasswordResponse) => void,
+  ): ClientUnaryCall;
+  setPassword(
+    request: SetPasswordRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetPasswordResponse) => void,
+  ): ClientUnaryCall;
+  setPassword(
+    request: SetPasswordRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetPasswordResponse) => void,
   ): ClientUnaryCall;
 }
 

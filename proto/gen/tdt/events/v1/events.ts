@@ -28,7 +28,11 @@ export interface SessionRevoked {
   occurred_at?: string | undefined;
   sid: string;
   user_id: string;
-  /** "logout", "logout_all", "user_revoked", "refresh_token_reuse", "admin" or "user_deactivated". */
+  /**
+   * "logout", "logout_all", "user_revoked", "refresh_token_reuse", "admin", "user_deactivated",
+   * "sso_logout" (the provider's back-channel logout), "sso_unlinked" (an admin removed the link
+   * the session came from) or "password_changed" (the user changed their password).
+   */
   reason: string;
 }
 
@@ -41,7 +45,8 @@ export interface UserDeactivated {
 
 /**
  * Subject auth.user.updated: a user's role, full name, email or active flag changed (an admin's
- * change, or an operator's create-admin reset), announced in the transaction of the change.
+ * change, or an operator's create-admin reset), or what their account shows did (a provider
+ * linked or unlinked, a password set), announced in the transaction of the change.
  * Carries no field of the user: whoever keeps a copy of the user drops it and reads it again.
  */
 export interface UserUpdated {

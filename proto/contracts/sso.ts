@@ -1,0 +1,23 @@
+/**
+ * The `error` codes a single sign-on callback sends the browser back to `return_to` with
+ * (`?error=<code>`), and what each means. The README and the callback's OpenAPI entry print this.
+ */
+export const SSO_LOGIN_ERRORS = {
+  access_denied: "The user declined, or the provider refused them, at the provider.",
+  provider_error: "The provider answered the sign-in with an error of its own.",
+  provider_unavailable: "The provider's metadata could not be read: try again shortly.",
+  login_failed:
+    "The provider's answer did not pass the checks (code, PKCE, ID token signature, issuer, audience, nonce).",
+  email_not_verified: "The account is not linked yet and the provider gave no verified email to find or make one by.",
+  domain_not_allowed: "The email's domain is not one of the provider's `allowed_domains`.",
+  identity_conflict: "The user of this email already signs in with another account at this provider.",
+  account_disabled: "The user is deactivated.",
+} as const;
+
+export type SsoLoginError = keyof typeof SSO_LOGIN_ERRORS;
+
+/** The list as a Markdown table. */
+export function ssoLoginErrorsMarkdown(): string {
+  const rows = Object.entries(SSO_LOGIN_ERRORS).map(([code, meaning]) => `| \`${code}\` | ${meaning} |`);
+  return ["| `error` | Meaning |", "| --- | --- |", ...rows].join("\n");
+}

@@ -1,0 +1,271 @@
+import { randomBytes } from "node:crypto";
+import { AppError, inTransaction, type Logger, type Sql } from "@tdt/kit";
+import type { SsoLoginError } from "@tdt/proto/contracts/sso";
+import * as oidc from "openid-client";
+import type { OidcProviderConfig, SsoConfig } from "./sso-config.js";
+import { describe, type OidcProviders } from "./sso-providers.js";
+import {
+  createSsoUser,
+  findLinkedUser,
+  linkAccount,
+  type ProviderAccount,
+  saveLoginAttempt,
+  saveLoginCode,
+  takeLoginAttempt,
+} from "./sso-store.js";
+import { findUserByEmail, type UserRow } from "./users.js";
+
+/** How long a browser has at the provider, from authorize to callback. */
+export const ATTEMPT_TTL_SECONDS = 600;
+/** How long the one-time code handed to return_to lives. */
+export const LOGIN_CODE_TTL_SECONDS = 60;
+const BINDING = /^[A-Za-z0-9_-]{43}$/;
+
+export interface SsoLoginDeps {
+  sql: Sql;
+  providers: OidcProviders;
+  config: SsoConfig;
+  log: Logger;
+}
+
+/** A random secret of 256 bits, URL-safe. */
+const secret = () => randomBytes(32).toString("base64url");
+
+/** The callback URL registered with the provider. */
+export const callbackUrlOf = (config: SsoConfig, providerId: string) =>
+  `${config.publicUrl}/api/v1/auth/oidc/${providerId}/callback`;
+
+/** `return_to` as given, when it is an absolute http(s) URL on an allowed origin; a 422 at its field otherwise. */
+export function checkReturnTo(returnTo: string, allowedOrigins: readonly string[]): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(returnTo);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !["http:", "https:"].includes(url.protocol) || url.username || url.password) {
+    throw AppError.invalid([{ loc: ["query", "return_to"], msg: "Must be an absolute http(s) URL", type: "url" }]);
+  }
+  if (!allowedOrigins.includes(url.origin)) {
+    throw AppError.invalid([
+      { loc: ["query", "return_to"], msg: "Its origin is not one of OIDC_RETURN_ORIGINS", type: "origin_not_allowed" },
+    ]);
+  }
+  return url.href;
+}
+
+/** `return_to` with the one-time code, or with an error code from the contract's list. */
+function redirectTo(returnTo: string, outcome: { code: string } | { error: SsoLoginError }): string {
+  const url = new URL(returnTo);
+  url.searchParams.delete("code");
+  url.searchParams.delete("error");
+  if ("code" in outcome) url.searchParams.set("code", outcome.code);
+  else url.searchParams.set("error", outcome.error);
+  return url.href;
+}
+
+/** A failed sign-in, redirected to `return_to` with its code. */
+class SignInRefused extends Error {
+  constructor(readonly error: SsoLoginError) {
+    super(error);
+  }
+}
+
+/**
+ * BeginOidcLogin: a new attempt for the browser (its binding, kept or made), stored by its state,
+ * and the provider's authorization URL with PKCE (S256), state and nonce.
+ */
+export async function beginSsoLogin(
+  deps: SsoLoginDeps,
+  request: { provider: string; return_to: string; binding: string },
+): Promise<{ authorization_url: string; binding: string; expires_in: number }> {
+  // 1. A known provider and an allowed return_to.
+  const provider = deps.providers.get(request.provider);
+  const returnTo = checkReturnTo(request.return_to, deps.config.returnOrigins);
+  // 2. What the provider's metadata says (503 while it cannot be had).
+  const configuration = await deps.providers.configuration(provider.id);
+  // 3. The browser's binding: the one it has, so two tabs signing in at once both succeed.
+  const binding = BINDING.test(request.binding) ? request.binding : secret();
+  // 4. The attempt's secrets, stored by the state's hash.
+  const state = oidc.randomState();
+  const nonce = oidc.randomNonce();
+  const codeVerifier = oidc.randomPKCECodeVerifier();
+  await saveLoginAttempt(deps.sql, {
+    state,
+    binding,
+    provider_id: provider.id,
+    code_verifier: codeVerifier,
+    nonce,
+    return_to: returnTo,
+    ttlSeconds: ATTEMPT_TTL_SECONDS,
+  });
+  // 5. Where the browser goes.
+  const url = oidc.buildAuthorizationUrl(configuration, {
+    redirect_uri: callbackUrlOf(deps.config, provider.id),
+    scope: provider.scopes.join(" "),
+    state,
+    nonce,
+    code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge_method: "S256",
+  });
+  return { authorization_url: url.href, binding, expires_in: ATTEMPT_TTL_SECONDS };
+}
+
+/**
+ * CompleteOidcLogin, top-down: take the attempt (only with the browser's binding), redeem the
+ * provider's code (state, nonce, issuer, audience, signature and PKCE are checked there), find or
+ * make the user, and hand `return_to` a one-time code. A callback whose attempt is not found is
+ * 400 `invalid_sso_state`; every later failure goes back to `return_to` with its error code.
+ */
+export async function completeSsoLogin(
+  deps: SsoLoginDeps,
+  request: { provider: string; query: string; binding: string },
+): Promise<{ redirect_to: string }> {
+  const provider = deps.providers.get(request.provider);
+  const log = deps.log.child({ provider: provider.id });
+  // 1. The attempt this callback ends, taken once.
+  const params = new URLSearchParams(request.query);
+  const state = params.get("state");
+  const attempt =
+    state && request.binding
+      ? await takeLoginAttempt(deps.sql, { state, binding: request.binding, provider_id: provider.id })
+      : undefined;
+  if (!attempt || !state) {
+    log.warn({ has_state: Boolean(state), has_binding: Boolean(request.binding) }, "oidc callback without its attempt");
+    throw new AppError("invalid_sso_state");
+  }
+  try {
+    // 2. The provider's answer: an error it reports, or the code redeemed for checked ID token claims.
+    const account = await redeemCode(deps, provider, params, { ...attempt, state });
+    // 3. The user this account signs in.
+    const user = await userOfAccount(deps, provider, account);
+    // 4. A one-time code for return_to: no token travels in a URL.
+    const code = secret();
+    await saveLoginCode(deps.sql, {
+      code,
+      user_id: user.id,
+      provider_id: provider.id,
+      provider_sid: account.sid ?? null,
+      ttlSeconds: LOGIN_CODE_TTL_SECONDS,
+    });
+    log.info({ user_id: user.id }, "oidc sign-in");
+    return { redirect_to: redirectTo(attempt.return_to, { code }) };
+  } catch (error) {
+    if (!(error instanceof SignInRefused)) throw error;
+    log.warn({ error: error.error }, "oidc sign-in refused");
+    return { redirect_to: redirectTo(attempt.return_to, { error: error.error }) };
+  }
+}
+
+/** The account the ID token names, with its session id at the provider and what it says of the person. */
+interface SignedInAccount extends ProviderAccount {
+  email_verified: boolean;
+  name: string | undefined;
+  sid: string | undefined;
+}
+
+async function redeemCode(
+  deps: SsoLoginDeps,
+  provider: OidcProviderConfig,
+  params: URLSearchParams,
+  attempt: { state: string; nonce: string; code_verifier: string },
+): Promise<SignedInAccount> {
+  const reported = params.get("error");
+  if (reported !== null) {
+    deps.log.warn(
+      {
+        provider: provider.id,
+        provider_error: reported.slice(0, 64),
+        description: params.get("error_description")?.slice(0, 200),
+      },
+      "oidc provider refused the sign-in",
+    );
+    throw new SignInRefused(reported === "access_denied" ? "access_denied" : "provider_error");
+  }
+  let configuration: oidc.Configuration;
+  try {
+    configuration = await deps.providers.configuration(provider.id);
+  } catch {
+    throw new SignInRefused("provider_unavailable");
+  }
+  const callback = new URL(callbackUrlOf(deps.config, provider.id));
+  callback.search = params.toString();
+  let claims: oidc.IDToken | undefined;
+  try {
+    const tokens = await oidc.authorizationCodeGrant(configuration, callback, {
+      pkceCodeVerifier: attempt.code_verifier,
+      expectedState: attempt.state,
+      expectedNonce: attempt.nonce,
+      idTokenExpected: true,
+    });
+    claims = tokens.claims();
+  } catch (error) {
+    const unreachable = !(error instanceof oidc.ResponseBodyError || error instanceof oidc.AuthorizationResponseError);
+    deps.log.warn({ provider: provider.id, err: describe(error) }, "oidc code redemption failed");
+    // The provider may have moved its endpoints or keys: the next attempt discovers again.
+    if (unreachable) deps.providers.forget(provider.id);
+    throw new SignInRefused("login_failed");
+  }
+  if (!claims) throw new SignInRefused("login_failed");
+  const email = typeof claims.email === "string" ? claims.email.trim() : "";
+  return {
+    provider_id: provider.id,
+    issuer: claims.iss,
+    subject: claims.sub,
+    email,
+    email_verified: claims.email_verified === true,
+    name: typeof claims.name === "string" ? claims.name : undefined,
+    sid: typeof claims.sid === "string" ? claims.sid : undefined,
+  };
+}
+
+/** The email's domain, when the provider restricts domains and it is not one of them. */
+function domainRefused(provider: OidcProviderConfig, email: string): boolean {
+  if (!provider.allowed_domains) return false;
+  const domain = email.slice(email.lastIndexOf("@") + 1).toLowerCase();
+  return !provider.allowed_domains.includes(domain);
+}
+
+/**
+ * The user of the account: its link, or, the first time, the user of its verified email (linked
+ * now), or a new user (when the provider's domains allow it). Racing first sign-ins of one
+ * account make one user and one link: the loser of a unique index looks again.
+ */
+async function userOfAccount(
+  deps: SsoLoginDeps,
+  provider: OidcProviderConfig,
+  account: SignedInAccount,
+): Promise<UserRow> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const linked = await findLinkedUser(deps.sql, account);
+    if (linked) {
+      if (!linked.is_active) throw new SignInRefused("account_disabled");
+      return linked;
+    }
+    if (!account.email || !account.email_verified) throw new SignInRefused("email_not_verified");
+    if (domainRefused(provider, account.email)) throw new SignInRefused("domain_not_allowed");
+    const user = await inTransaction(deps.sql, async (tx) => {
+      const existing = await findUserByEmail(tx, account.email);
+      const user =
+        existing ??
+        (await createSsoUser(tx, {
+          email: account.email,
+          full_name: (account.name?.trim() || account.email.slice(0, account.email.indexOf("@"))).slice(0, 200),
+          role: provider.default_role,
+        }));
+      if (!user) return undefined;
+      if (!(await linkAccount(tx, user.id, account))) {
+        // Linked by a racing sign-in of this account (look again), or the user has another
+        // account at this provider: a second account claiming their email is not let in.
+        if (await findLinkedUser(tx, account)) return undefined;
+        throw new SignInRefused("identity_conflict");
+      }
+      return user;
+    });
+    if (user) {
+      if (!user.is_active) throw new SignInRefused("account_disabled");
+      return user;
+    }
+  }
+  throw new SignInRefused("login_failed");
+}

@@ -1,0 +1,191 @@
+import cookie from "@fastify/cookie";
+import formbody from "@fastify/formbody";
+import { ssoLoginErrorsMarkdown } from "@tdt/proto/contracts/sso";
+import type { ClientInfo } from "@tdt/proto/tdt/auth/v1/auth";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { present } from "../downstream.js";
+import type { routesOf } from "../route.js";
+import { bounds, ref } from "../schemas/common.js";
+import { type CookiePaths, deliverTokens, TOKEN_TRANSPORT_PROPERTY } from "../token-cookie.js";
+import { cameOverTls } from "../transport-security.js";
+
+/** The cookie that binds a sign-in to the browser that started it (login CSRF defence). */
+export const SSO_BINDING_COOKIE = "tdt_sso";
+
+type Route = ReturnType<typeof routesOf>;
+
+const providerParam = {
+  type: "object",
+  required: ["provider"],
+  properties: { provider: { type: "string", pattern: "^[a-z0-9][a-z0-9_-]{0,63}$" } },
+} as const;
+
+const FLOW =
+  "The browser's way through a provider, as a page drives it:\n\n" +
+  "1. `GET /auth/providers` lists the providers to show.\n" +
+  "2. Send the browser (a top-level navigation, not a fetch) to " +
+  "`/auth/oidc/{provider}/authorize?return_to=<your page>`.\n" +
+  "3. It signs in at the provider, which sends it to `/auth/oidc/{provider}/callback`; the gateway " +
+  "sends it on to `return_to` with `?code=<one-time code>`, or `?error=<code>`.\n" +
+  "4. The page trades the code (single use, 60 s) at `POST /auth/oidc/exchange` for the usual token pair.\n\n" +
+  "No token travels in a URL. The `error` codes:\n\n";
+
+/** The browser's binding cookie: SameSite=Lax, as the provider's redirect back is a cross-site navigation. */
+function bindingCookieOptions(request: FastifyRequest, path: string, maxAge: number) {
+  return { path, httpOnly: true, sameSite: "lax", secure: cameOverTls(request), maxAge } as const;
+}
+
+/** What SSO adds to the auth routes: the public flow, the one-time code's exchange, the back channel. */
+export async function ssoRoutes(
+  app: FastifyInstance,
+  { route, clientOf }: { route: Route; clientOf: (request: FastifyRequest) => ClientInfo },
+): Promise<void> {
+  const oidcPath = `${app.prefix}/oidc`;
+
+  route(app, {
+    method: "GET",
+    url: "/providers",
+    summary: "The single sign-on providers to offer (public)",
+    description: FLOW + ssoLoginErrorsMarkdown(),
+    rpc: { client: "auth", method: "listOidcProviders" },
+    request: () => ({}),
+    response: { description: "Providers by id and display name", type: "array", items: ref("OidcProvider") },
+    send: (answer) => answer.providers,
+  });
+
+  // The browser's steps read and set the binding cookie.
+  await app.register(async (browser) => {
+    await browser.register(cookie);
+
+    route(browser, {
+      method: "GET",
+      url: "/oidc/:provider/authorize",
+      summary: "Start signing in with a provider: a redirect to it",
+      description:
+        "Answers 302 to the provider's authorization endpoint (authorization code flow with PKCE, state and " +
+        "nonce), and sets the HttpOnly cookie `tdt_sso` that binds the sign-in to this browser. `return_to` must " +
+        "be on one of `OIDC_RETURN_ORIGINS`.",
+      rpc: { client: "auth", method: "beginOidcLogin" },
+      params: providerParam,
+      querystring: {
+        type: "object",
+        required: ["return_to"],
+        additionalProperties: false,
+        properties: {
+          return_to: { type: "string", ...bounds("tdt.auth.v1.BeginOidcLoginRequest", "return_to") },
+        },
+      },
+      request: (request: FastifyRequest<{ Params: { provider: string }; Querystring: { return_to: string } }>) => ({
+        provider: request.params.provider,
+        return_to: request.query.return_to,
+        binding: request.cookies[SSO_BINDING_COOKIE] ?? "",
+        client: clientOf(request),
+      }),
+      redirect: { location: (answer) => answer.authorization_url, description: "To the provider" },
+      send: (answer, reply, request) => {
+        reply.setCookie(SSO_BINDING_COOKIE, answer.binding, bindingCookieOptions(request, oidcPath, answer.expires_in));
+      },
+      errors: ["not_found", "too_many_attempts", "sso_provider_unavailable"],
+    });
+
+    route(browser, {
+      method: "GET",
+      url: "/oidc/:provider/callback",
+      summary: "Where the provider sends the browser back: a redirect to return_to",
+      description:
+        "The redirect URI to register with the provider: `PUBLIC_URL/api/v1/auth/oidc/{provider}/callback`. " +
+        "Answers 302 to `return_to` with `code` or `error` (see `GET /auth/providers`); a callback whose sign-in " +
+        "is unknown, used, expired or from another browser is 400 `invalid_sso_state`.",
+      rpc: { client: "auth", method: "completeOidcLogin" },
+      params: providerParam,
+      // What providers send besides code and state (iss, session_state, scope …) is passed on whole.
+      querystring: {
+        type: "object",
+        properties: {
+          code: { type: "string", maxLength: 4096 },
+          state: { type: "string", maxLength: 512 },
+          error: { type: "string", maxLength: 256 },
+          error_description: { type: "string", maxLength: 1024 },
+          iss: { type: "string", maxLength: 2048 },
+        },
+      },
+      request: (request: FastifyRequest<{ Params: { provider: string } }>) => {
+        const query = request.url.indexOf("?");
+        return {
+          provider: request.params.provider,
+          query: query < 0 ? "" : request.url.slice(query + 1),
+          binding: request.cookies[SSO_BINDING_COOKIE] ?? "",
+        };
+      },
+      redirect: { location: (answer) => answer.redirect_to, description: "To return_to, with `code` or `error`" },
+      secretQuery: true,
+      errors: ["not_found", "invalid_sso_state"],
+    });
+  });
+
+  // The provider's back channel posts a form.
+  await app.register(async (form) => {
+    form.removeContentTypeParser("application/json");
+    await form.register(formbody);
+    route(form, {
+      method: "POST",
+      url: "/oidc/:provider/backchannel-logout",
+      summary: "OpenID Connect Back-Channel Logout: the provider ends the login sessions it started",
+      description:
+        "Register `PUBLIC_URL/api/v1/auth/oidc/{provider}/backchannel-logout` with the provider. The sessions " +
+        "the `logout_token` names end with `auth.session.revoked` (reason `sso_logout`): every verifier refuses " +
+        "their tokens within a second.",
+      rpc: { client: "auth", method: "oidcBackchannelLogout" },
+      consumes: ["application/x-www-form-urlencoded"],
+      params: providerParam,
+      body: {
+        type: "object",
+        required: ["logout_token"],
+        properties: {
+          logout_token: { type: "string", ...bounds("tdt.auth.v1.OidcBackchannelLogoutRequest", "logout_token") },
+        },
+      },
+      request: (request: FastifyRequest<{ Params: { provider: string }; Body: { logout_token: string } }>) => ({
+        provider: request.params.provider,
+        logout_token: request.body.logout_token,
+      }),
+      response: { description: "The sessions it names are ended", type: "object", additionalProperties: false },
+      send: (_answer, reply: FastifyReply) => {
+        reply.header("cache-control", "no-store");
+        return {};
+      },
+      errors: ["not_found", "invalid_logout_token", "sso_provider_unavailable"],
+    });
+  });
+}
+
+/** The exchange of a one-time code: a token route, registered where the cookie mode's cookies are read. */
+export function exchangeRoute(
+  tokens: FastifyInstance,
+  { route, clientOf, paths }: { route: Route; clientOf: (request: FastifyRequest) => ClientInfo; paths: CookiePaths },
+): void {
+  route(tokens, {
+    method: "POST",
+    url: "/oidc/exchange",
+    summary: "Trade a one-time single sign-on code for a token pair",
+    description:
+      "The code `return_to` received (single use, 60 s) starts a login session under the account's session " +
+      "policy, as a password login does. With `X-Token-Transport: cookie` the refresh token is set as the " +
+      "HttpOnly cookie `tdt_refresh`, as for login.",
+    rpc: { client: "auth", method: "exchangeOidcCode" },
+    headers: { type: "object", properties: TOKEN_TRANSPORT_PROPERTY },
+    body: {
+      type: "object",
+      required: ["code"],
+      additionalProperties: false,
+      properties: { code: { type: "string", ...bounds("tdt.auth.v1.ExchangeOidcCodeRequest", "code") } },
+    },
+    request: (request: FastifyRequest<{ Body: { code: string } }>) => ({
+      code: request.body.code,
+      client: clientOf(request),
+    }),
+    response: { description: "A new login session's token pair", ...ref("TokenPair") },
+    send: (answer, reply, request) => deliverTokens(present(answer.tokens, "tokens"), request, reply, paths),
+    errors: ["invalid_login_code", "invalid_credentials", "origin_not_allowed"],
+  });
+}
