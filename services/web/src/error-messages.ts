@@ -3,6 +3,8 @@ import { ApiError } from "./api-error.js";
 
 const SENTENCES: Record<string, string> = {
   invalid_credentials: "Wrong email or password.",
+  invalid_login_code: "The sign-in expired before it finished. Please sign in again.",
+  sso_provider_unavailable: "Your sign-in provider cannot be reached. Try again shortly.",
   too_many_attempts: "Too many login attempts. Wait a minute and try again.",
   rate_limited: "Too many requests. Wait a moment and try again.",
   not_authenticated: "Please log in.",
@@ -36,4 +38,20 @@ export function describeError(error: unknown): string {
   }
   if (error instanceof TypeError) return `${SENTENCES.network_error} [network_error]`;
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The `error` a single sign-on provider's return brings (README, "Single sign-on"), as a sentence. */
+const SSO_SENTENCES: Record<string, string> = {
+  access_denied: "The sign-in was cancelled at your provider.",
+  provider_error: "Your provider could not sign you in.",
+  provider_unavailable: "Your provider cannot be reached. Try again shortly.",
+  login_failed: "The sign-in could not be verified. Try again.",
+  email_not_verified: "Your provider did not confirm your email address, so no account could be found for it.",
+  domain_not_allowed: "Your email address's domain may not sign in with this provider.",
+  identity_conflict: "Your account already signs in with another account at this provider.",
+  account_disabled: "Your account is deactivated.",
+};
+
+export function ssoErrorMessage(code: string): string {
+  return `${SSO_SENTENCES[code] ?? "The sign-in failed."} [${code.slice(0, 40)}]`;
 }

@@ -1,6 +1,7 @@
 /** The web app: one screen per hash route, behind a login; the nav follows the user's role. */
 import { answerOf, api, type User } from "./api.js";
 import { h, show } from "./dom.js";
+import { describeError, ssoErrorMessage } from "./error-messages.js";
 import { go, hashOf, type Route, routeOf } from "./router.js";
 import { canAuthor, screenIn } from "./screen.js";
 import { loginScreen } from "./screens/login.js";
@@ -9,7 +10,7 @@ import { runSessionScreen } from "./screens/run-session.js";
 import { startSessionScreen } from "./screens/start-session.js";
 import { treeEditorScreen } from "./screens/tree-editor.js";
 import { treeListScreen } from "./screens/tree-list.js";
-import { isSignedIn, onSignedOut, resume, signOut } from "./session.js";
+import { isSignedIn, onSignedOut, resume, signInWithCode, signOut } from "./session.js";
 
 const main = document.getElementById("screen") as HTMLElement;
 const nav = document.getElementById("nav") as HTMLElement;
@@ -62,8 +63,10 @@ function drawNav(current: User | undefined): void {
   }
   const logout = h("button", { id: "logout", class: "link" }, "Log out");
   logout.addEventListener("click", async () => {
-    await signOut();
+    const providerLogout = await signOut();
     user = undefined;
+    // Signed in through a provider: sign out there too, which comes back to this page.
+    if (providerLogout) return location.assign(providerLogout);
     if (location.hash === hashOf({ name: "login" })) render();
     else go({ name: "login" });
   });
@@ -83,9 +86,36 @@ onSignedOut(() => {
   notice.className = "error";
   notice.hidden = false;
 });
+/**
+ * Back from a single sign-on provider, the URL holds `code` (traded for a login here) or `error`
+ * (shown); either way it leaves the address bar, so a reload or a shared link does not repeat it.
+ */
+async function backFromProvider(): Promise<boolean> {
+  const query = new URLSearchParams(location.search);
+  const code = query.get("code");
+  const error = query.get("error");
+  if (code === null && error === null) return false;
+  history.replaceState(null, "", `${location.pathname}${location.hash}`);
+  try {
+    if (code === null) throw new Error(ssoErrorMessage(error ?? ""));
+    await signInWithCode(code);
+    return true;
+  } catch (problem) {
+    notice.textContent = problem instanceof Error && code === null ? problem.message : describeError(problem);
+    notice.className = "error";
+    notice.hidden = false;
+    return false;
+  }
+}
+
 /** A reload keeps the login: the refresh cookie gives this page a new access token. */
 async function start(): Promise<void> {
-  if (await resume().catch(() => false)) {
+  if (await backFromProvider()) {
+    user = await api
+      .GET("/api/v1/auth/me")
+      .then(answerOf)
+      .catch(() => undefined);
+  } else if (await resume().catch(() => false)) {
     user = await api
       .GET("/api/v1/auth/me")
       .then(answerOf)

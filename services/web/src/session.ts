@@ -31,19 +31,33 @@ export async function signIn(email: string, password: string): Promise<void> {
   accessToken = answerOf(await auth.POST("/api/v1/auth/login/json", { body: { email, password } })).access_token;
 }
 
+/** Back from a single sign-on provider: the one-time code `return_to` received, traded for a login. */
+export async function signInWithCode(code: string): Promise<void> {
+  accessToken = answerOf(await auth.POST("/api/v1/auth/oidc/exchange", { body: { code } })).access_token;
+}
+
+/** The single sign-on providers the login screen offers. */
+export async function signInProviders(): Promise<Array<{ id: string; name: string }>> {
+  return answerOf(await auth.GET("/api/v1/auth/providers"));
+}
+
 /** After a reload: an access token from the refresh cookie, if the login is still alive. */
 export function resume(): Promise<boolean> {
   return refreshOnce();
 }
 
-export async function signOut(): Promise<void> {
+/**
+ * Ends the login session on the server and clears the cookie; a failure (already ended) changes
+ * nothing. A login that came from a provider answers where to sign out there too.
+ */
+export async function signOut(): Promise<string | undefined> {
   const token = accessToken;
   accessToken = undefined;
-  if (!token) return;
-  // Ends the login session on the server and clears the cookie; a failure (already ended) changes nothing.
-  await auth
+  if (!token) return undefined;
+  const result = await auth
     .POST("/api/v1/auth/logout", { headers: { authorization: `Bearer ${token}` }, body: null })
     .catch(() => undefined);
+  return result?.data?.end_session_url;
 }
 
 /** The fetch of the typed client: adds the access token, and after a 401 refreshes once and retries. */

@@ -1,6 +1,6 @@
 import { h, show } from "../dom.js";
 import { describeError } from "../error-messages.js";
-import { signIn } from "../session.js";
+import { signIn, signInProviders } from "../session.js";
 
 /** The login form; `signedIn` runs once the tokens are in memory. */
 export function loginScreen(root: HTMLElement, signedIn: () => Promise<void>): void {
@@ -39,4 +39,24 @@ export function loginScreen(root: HTMLElement, signedIn: () => Promise<void>): v
   });
   show(root, form);
   email.focus();
+  void offerProviders(form);
+}
+
+/** A button per single sign-on provider: the browser goes to it, and comes back here with a code. */
+async function offerProviders(form: HTMLElement): Promise<void> {
+  const providers = await signInProviders().catch(() => []);
+  if (providers.length === 0) return;
+  const returnTo = `${location.origin}${location.pathname}`;
+  const buttons = providers.map((provider) =>
+    h(
+      "a",
+      {
+        class: "button sso",
+        "data-provider": provider.id,
+        href: `/api/v1/auth/oidc/${encodeURIComponent(provider.id)}/authorize?return_to=${encodeURIComponent(returnTo)}`,
+      },
+      `Sign in with ${provider.name}`,
+    ),
+  );
+  form.append(h("p", { class: "or" }, "or"), ...buttons);
 }
