@@ -6,6 +6,7 @@
  * backoff, for as long as it takes, while the others keep serving. Ctrl-C stops the services
  * first (they drain; a pending restart is cancelled), then what the runner started.
  */
+import { DEV_PROVIDER_ID, startDevSso, wantsDevIssuer } from "./dev-sso.js";
 import { DEFAULT_DATABASE_URL, ensureNats, ensurePostgres, type Started } from "./infrastructure.js";
 import { type RunningStack, startStack } from "./stack.js";
 import { takenPorts } from "./taken-ports.js";
@@ -26,7 +27,7 @@ async function run(): Promise<void> {
   const nats = await ensureNats(process.env, say);
   started.push(nats);
 
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ADMIN_EMAIL: "admin@example.com",
     ADMIN_PASSWORD: "admin-password",
     DEMO_DATA: "true",
@@ -34,6 +35,13 @@ async function run(): Promise<void> {
     DATABASE_URL: database.url,
     NATS_URL: nats.url,
   };
+  if (wantsDevIssuer(env)) {
+    const sso = await startDevSso(env);
+    started.push(sso);
+    Object.assign(env, sso.env);
+    say(`Single sign-on: the local test issuer at ${sso.url} signs in any email (provider "${DEV_PROVIDER_ID}").`);
+  }
+  if (interrupt.signal.aborted) return;
   const taken = await takenPorts(env);
   if (taken.length > 0) throw new Error(taken.join("; "));
   if (interrupt.signal.aborted) return;
@@ -50,8 +58,10 @@ async function run(): Promise<void> {
       },
     },
   });
+  // Single sign-on comes back to PUBLIC_URL: the web app is to be opened there, or the sign-in's cookie is lost.
+  const webApp = env.PUBLIC_URL ?? stack.gatewayUrl;
   say(`TDT is up.
-  Web app:  ${stack.gatewayUrl}/
+  Web app:  ${webApp}/
   API:      ${stack.gatewayUrl}/api/v1
   Docs:     ${stack.gatewayUrl}/api/docs  (ReDoc: /api/redoc, OpenAPI: /api/openapi.json)
   Ready:    ${stack.gatewayUrl}/ready

@@ -52,7 +52,7 @@ export class FakeAuth extends FakeService<Auth> {
     }),
     login: async () => ({ tokens: await this.tokens() }),
     refresh: async () => ({ tokens: await this.tokens() }),
-    getMe: async () => ({ user: sampleUser() }),
+    getMe: async () => ({ user: sampleUser(), linked_providers: [], has_password: true }),
     logout: async () => ({}),
     listLoginSessions: async () => ({
       sessions: [
@@ -93,5 +93,16 @@ export class FakeAuth extends FakeService<Auth> {
           : { ...STRICT_POLICY, preset: request.preset },
     }),
     getJwks: async () => ({ jwks_json: JSON.stringify(this.keys.jwks()) }),
+    listOidcProviders: async () => ({ providers: [{ id: "example", name: "Example" }] }),
+    beginOidcLogin: async () => ({
+      authorization_url: "https://idp.example.com/authorize?state=s",
+      binding: "b".repeat(43),
+      expires_in: 600,
+    }),
+    completeOidcLogin: async () => ({ redirect_to: "http://localhost:8000/?code=c" }),
+    exchangeOidcCode: async () => ({ tokens: await this.tokens() }),
+    oidcBackchannelLogout: async () => ({}),
+    unlinkOidcIdentity: async () => ({}),
+    setPassword: async () => ({}),
   };
 }
