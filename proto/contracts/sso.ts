@@ -1,3 +1,6 @@
+/** A provider's id (`OIDC_PROVIDERS`), as it appears in `/auth/oidc/{provider}/…`. */
+export const PROVIDER_ID_PATTERN = "^[a-z0-9][a-z0-9_-]{0,63}$";
+
 /**
  * The `error` codes a single sign-on callback sends the browser back to `return_to` with
  * (`?error=<code>`), and what each means. The README and the callback's OpenAPI entry print this.

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { ConfigError, env, ROLES, type Role, type Setting } from "@tdt/kit";
+import { PROVIDER_ID_PATTERN } from "@tdt/proto/contracts/sso";
 
 /** One OpenID Connect provider that users may sign in with (OIDC_PROVIDERS). */
 export interface OidcProviderConfig {
@@ -28,7 +29,7 @@ export interface SsoConfig {
   postLogoutUrl: string;
 }
 
-const ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+const ID = new RegExp(PROVIDER_ID_PATTERN);
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const KNOWN_KEYS = new Set([
   "id",

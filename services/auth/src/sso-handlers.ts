@@ -9,6 +9,7 @@ import {
   type Sql,
   type TransactionSql,
 } from "@tdt/kit";
+import { PROVIDER_ID_PATTERN } from "@tdt/proto/contracts/sso";
 import type { AuthServiceService, ClientInfo, TokenPair } from "@tdt/proto/tdt/auth/v1/auth";
 import * as oidc from "openid-client";
 import { trustedClient } from "./client-address.js";
@@ -25,7 +26,7 @@ import { lockUser, UUID } from "./users.js";
 
 /** A first password may be set this long after signing in (the session's start) without the old one. */
 const FIRST_PASSWORD_WINDOW_SECONDS = 600;
-const PROVIDER_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+const PROVIDER_ID = new RegExp(PROVIDER_ID_PATTERN);
 
 type SsoRpc =
   | "listOidcProviders"

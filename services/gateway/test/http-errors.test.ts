@@ -15,6 +15,11 @@ describe("gRPC status to HTTP", () => {
     [status.ABORTED, "version_conflict", 409],
     [status.ALREADY_EXISTS, "email_already_registered", 409],
     [status.FAILED_PRECONDITION, "session_completed", 409],
+    // One gRPC status, two HTTP statuses: the catalogue's entry for the code decides.
+    [status.FAILED_PRECONDITION, "invalid_sso_state", 400],
+    [status.FAILED_PRECONDITION, "invalid_logout_token", 400],
+    [status.UNAUTHENTICATED, "invalid_login_code", 401],
+    [status.UNAVAILABLE, "sso_provider_unavailable", 503],
     [status.UNAVAILABLE, "service_unavailable", 503],
     [status.UNAVAILABLE, "database_unavailable", 503],
     [status.DEADLINE_EXCEEDED, "deadline_exceeded", 504],
@@ -22,6 +27,13 @@ describe("gRPC status to HTTP", () => {
     const mapped = httpErrorFromGrpc(grpcError(code, detail));
     expect(mapped?.statusCode).toBe(http);
     expect(mapped?.detail).toBe(detail);
+  });
+
+  it("answers a status's own fallback for a code outside the catalogue", () => {
+    expect(httpErrorFromGrpc(grpcError(status.FAILED_PRECONDITION, "made_up"))).toMatchObject({
+      statusCode: 409,
+      detail: "conflict",
+    });
   });
 
   it("puts WWW-Authenticate on 401", () => {

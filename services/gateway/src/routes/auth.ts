@@ -32,7 +32,7 @@ import {
   refreshTokenOf,
   TOKEN_TRANSPORT_PROPERTY,
 } from "../token-cookie.js";
-import { exchangeRoute, ssoRoutes } from "./sso.js";
+import { exchangeRoute, providerId, ssoRoutes } from "./sso.js";
 
 export interface AuthRoutesOptions {
   downstream: Downstream;
@@ -387,7 +387,7 @@ export async function authRoutes(
     params: {
       type: "object",
       required: ["id", "provider"],
-      properties: { id: uuid, provider: { type: "string", pattern: "^[a-z0-9][a-z0-9_-]{0,63}$" } },
+      properties: { id: uuid, provider: providerId },
     },
     request: ({ params }: FastifyRequest<{ Params: { id: string; provider: string } }>) => ({
       user_id: params.id,

@@ -1,6 +1,6 @@
 import cookie from "@fastify/cookie";
 import formbody from "@fastify/formbody";
-import { ssoLoginErrorsMarkdown } from "@tdt/proto/contracts/sso";
+import { PROVIDER_ID_PATTERN, ssoLoginErrorsMarkdown } from "@tdt/proto/contracts/sso";
 import type { ClientInfo } from "@tdt/proto/tdt/auth/v1/auth";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { present } from "../downstream.js";
@@ -14,11 +14,9 @@ export const SSO_BINDING_COOKIE = "tdt_sso";
 
 type Route = ReturnType<typeof routesOf>;
 
-const providerParam = {
-  type: "object",
-  required: ["provider"],
-  properties: { provider: { type: "string", pattern: "^[a-z0-9][a-z0-9_-]{0,63}$" } },
-} as const;
+/** A provider's id in a path. */
+export const providerId = { type: "string", pattern: PROVIDER_ID_PATTERN } as const;
+const providerParam = { type: "object", required: ["provider"], properties: { provider: providerId } } as const;
 
 const FLOW =
   "The browser's way through a provider, as a page drives it:\n\n" +
