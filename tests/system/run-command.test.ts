@@ -2,6 +2,7 @@ import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createTcpServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { type PrivateNats, startPrivateNats } from "@tdt/test-support/nats";
+import { HttpBrowser, signInAtIssuer } from "@tdt/test-support/oidc-browser";
 import { freePort } from "@tdt/test-support/ports";
 import { markedProcesses, processesRunning } from "@tdt/test-support/processes";
 import { runCommandEnvironment, spawnRunCommand } from "@tdt/test-support/run-command";
@@ -127,6 +128,44 @@ describe("npm start, up and stopped with Ctrl-C", () => {
       .filter((line) => line.includes('"msg":"stopped"'));
     expect(stoppedLines).toHaveLength(4);
     await expectNothingLeft(marker);
+  }, 90_000);
+
+  it("OIDC_DEV_ISSUER=true runs the local issuer: a newcomer signs in with any email, and Ctrl-C stops it", async () => {
+    const issuerPort = await freePort();
+    const { env, ports } = await runEnvironment({ OIDC_DEV_ISSUER: "true", OIDC_DEV_ISSUER_PORT: String(issuerPort) });
+    const runner = startRunner(env);
+    await expect.poll(runner.output, { timeout: 60_000, interval: 200 }).toContain("[start] TDT is up.");
+    // The web app is opened where the sign-in comes back to: PUBLIC_URL, localhost by default.
+    const base = `http://localhost:${ports.gateway}`;
+    expect(runner.output()).toContain(`Web app:  ${base}/`);
+    const providers = await fetch(`${base}/api/v1/auth/providers`);
+    expect(await providers.json()).toEqual([{ id: "dev", name: "the local test issuer (any email)" }]);
+
+    const browser = new HttpBrowser();
+    const authorize = await browser.request(`${base}/api/v1/auth/oidc/dev/authorize?return_to=${base}/`);
+    expect(authorize.status).toBe(302);
+    const email = `newcomer-${Date.now()}@example.com`;
+    const callback = await signInAtIssuer(
+      browser,
+      authorize.headers.get("location") ?? "",
+      email,
+      `${base}/api/v1/auth/oidc/dev/callback`,
+    );
+    const back = await browser.request(callback);
+    const code = new URL(back.headers.get("location") ?? "").searchParams.get("code") ?? "";
+    const exchanged = await fetch(`${base}/api/v1/auth/oidc/exchange`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ code }),
+    });
+    expect(exchanged.status).toBe(200);
+    const { access_token } = (await exchanged.json()) as { access_token: string };
+    const me = await fetch(`${base}/api/v1/auth/me`, { headers: { authorization: `Bearer ${access_token}` } });
+    expect(await me.json()).toMatchObject({ email, role: "technician", has_password: false });
+
+    process.kill(-(runner.child.pid as number), "SIGINT");
+    expect(await runner.exited).toEqual({ code: 0, signal: null });
+    await expect(fetch(`http://127.0.0.1:${issuerPort}/.well-known/openid-configuration`)).rejects.toThrow();
   }, 90_000);
 
   it("on Ctrl-C the NATS the runner started stops only after every service has exited", async () => {

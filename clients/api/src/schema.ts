@@ -1084,6 +1084,11 @@ export interface paths {
             };
             requestBody: {
                 content: {
+                    /**
+                     * @example {
+                     *       "code": "Yq3kq0c6Jx2m0b2QeW7rVd8sZt1uHn4pLf9aGk5oXcE"
+                     *     }
+                     */
                     "application/json": {
                         code: string;
                     };
@@ -1292,6 +1297,11 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example {
+                         *       "end_session_url": "https://sso.example.com/realms/example/protocol/openid-connect/logout?client_id=tdt&post_logout_redirect_uri=https%3A%2F%2Ftdt.example.com%2F"
+                         *     }
+                         */
                         "application/json": {
                             /** Format: uri */
                             end_session_url: string;
@@ -2694,6 +2704,14 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /**
+                         * @example [
+                         *       {
+                         *         "id": "keycloak",
+                         *         "name": "Example Corp"
+                         *       }
+                         *     ]
+                         */
                         "application/json": components["schemas"]["OidcProvider"][];
                     };
                 };
@@ -3056,6 +3074,11 @@ export interface paths {
             };
             requestBody: {
                 content: {
+                    /**
+                     * @example {
+                     *       "logout_token": "eyJhbGciOiJSUzI1NiIsInR5cCI6ImxvZ291dCtqd3QifQ.eyJzaWQiOiIwOGE1In0.c2lnbmF0dXJl"
+                     *     }
+                     */
                     "application/x-www-form-urlencoded": {
                         logout_token: string;
                     };
@@ -3068,6 +3091,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
+                        /** @example {} */
                         "application/json": Record<string, never>;
                     };
                 };
@@ -5913,6 +5937,24 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
+        /**
+         * @example {
+         *       "id": "9a8b7c6d-5e4f-4d3c-8b2a-1f0e9d8c7b6a",
+         *       "email": "ada@example.com",
+         *       "full_name": "Ada Lovelace",
+         *       "role": "technician",
+         *       "is_active": true,
+         *       "created_at": "2026-11-01T08:00:00.000Z",
+         *       "linked_providers": [
+         *         {
+         *           "provider": "keycloak",
+         *           "email": "ada@example.com",
+         *           "linked_at": "2026-11-28T09:30:00.000Z"
+         *         }
+         *       ],
+         *       "has_password": false
+         *     }
+         */
         Me: {
             /** Format: uuid */
             id: string;
@@ -5935,6 +5977,12 @@ export interface components {
             /** @description False for a user made by single sign-on who has not set one: password login is refused */
             has_password: boolean;
         };
+        /**
+         * @example {
+         *       "id": "keycloak",
+         *       "name": "Example Corp"
+         *     }
+         */
         OidcProvider: {
             /** @description Used in `/auth/oidc/{provider}/…` */
             id: string;

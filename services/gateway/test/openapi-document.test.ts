@@ -6,6 +6,7 @@
 
 import { readFile } from "node:fs/promises";
 import { ERROR_CODES, errorCatalogueMarkdown, isErrorCode } from "@tdt/proto/contracts/error-codes";
+import { SSO_LOGIN_ERRORS, ssoLoginErrorsMarkdown } from "@tdt/proto/contracts/sso";
 import { Ajv } from "ajv";
 import addFormats from "ajv-formats";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -173,6 +174,15 @@ describe("the OpenAPI document's contract for generated clients", () => {
   });
 });
 
+/** A Markdown table cell by cell: the README's formatter pads the columns. */
+const cells = (markdown: string | undefined) =>
+  (markdown ?? "").split("\n").map((row) =>
+    row
+      .split("|")
+      .map((cell) => cell.trim().replace(/^-+$/, "---"))
+      .filter(Boolean),
+  );
+
 describe("the one catalogue of error codes", () => {
   it("is in the OpenAPI document's description and in the README, as generated from the contract", async () => {
     const table = errorCatalogueMarkdown();
@@ -180,16 +190,20 @@ describe("the one catalogue of error codes", () => {
     expect(document.info.description).toContain(table);
     const readme = await readFile(new URL("../../../README.md", import.meta.url), "utf8");
     const section = readme.match(/<!-- error-codes:start[^>]*-->\n([\s\S]*?)\n<!-- error-codes:end -->/)?.[1];
-    // Cell by cell: the README's formatter pads the columns.
-    const cells = (markdown: string | undefined) =>
-      (markdown ?? "").split("\n").map((row) =>
-        row
-          .split("|")
-          .map((cell) => cell.trim().replace(/^-+$/, "---"))
-          .filter(Boolean),
-      );
     expect(cells(section), "README's error-codes section; regenerate it from errorCatalogueMarkdown()").toEqual(
       cells(table),
     );
+  });
+});
+
+describe("the single sign-on error codes", () => {
+  it("are in the providers route's description and in the README, as generated from the contract", async () => {
+    const table = ssoLoginErrorsMarkdown();
+    expect(table.split("\n")).toHaveLength(Object.keys(SSO_LOGIN_ERRORS).length + 2);
+    const providers = document.paths["/api/v1/auth/providers"]?.get as { description?: string } | undefined;
+    expect(providers?.description).toContain(table);
+    const readme = await readFile(new URL("../../../README.md", import.meta.url), "utf8");
+    const section = readme.match(/<!-- sso-errors:start[^>]*-->\n([\s\S]*?)\n<!-- sso-errors:end -->/)?.[1];
+    expect(cells(section)).toEqual(cells(table));
   });
 });

@@ -264,6 +264,7 @@ export async function authRoutes(
           type: "object",
           required: ["end_session_url"],
           properties: { end_session_url: { type: "string", format: "uri" } },
+          examples: [EXAMPLES.providerLogout],
         },
         send: (answer, reply, request) => {
           if (inCookieMode(request)) clearTokenCookies(request, reply, paths);

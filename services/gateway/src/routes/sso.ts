@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { present } from "../downstream.js";
 import type { routesOf } from "../route.js";
 import { bounds, ref } from "../schemas/common.js";
+import { EXAMPLES } from "../schemas/examples.js";
 import { type CookiePaths, deliverTokens, TOKEN_TRANSPORT_PROPERTY } from "../token-cookie.js";
 import { cameOverTls } from "../transport-security.js";
 
@@ -47,7 +48,12 @@ export async function ssoRoutes(
     description: FLOW + ssoLoginErrorsMarkdown(),
     rpc: { client: "auth", method: "listOidcProviders" },
     request: () => ({}),
-    response: { description: "Providers by id and display name", type: "array", items: ref("OidcProvider") },
+    response: {
+      description: "Providers by id and display name",
+      type: "array",
+      items: ref("OidcProvider"),
+      examples: [EXAMPLES.providers],
+    },
     send: (answer) => answer.providers,
   });
 
@@ -139,6 +145,7 @@ export async function ssoRoutes(
       body: {
         type: "object",
         required: ["logout_token"],
+        examples: [EXAMPLES.logoutToken],
         properties: {
           logout_token: { type: "string", ...bounds("tdt.auth.v1.OidcBackchannelLogoutRequest", "logout_token") },
         },
@@ -147,7 +154,12 @@ export async function ssoRoutes(
         provider: request.params.provider,
         logout_token: request.body.logout_token,
       }),
-      response: { description: "The sessions it names are ended", type: "object", additionalProperties: false },
+      response: {
+        description: "The sessions it names are ended",
+        type: "object",
+        additionalProperties: false,
+        examples: [{}],
+      },
       send: (_answer, reply: FastifyReply) => {
         reply.header("cache-control", "no-store");
         return {};
@@ -177,6 +189,7 @@ export function exchangeRoute(
       required: ["code"],
       additionalProperties: false,
       properties: { code: { type: "string", ...bounds("tdt.auth.v1.ExchangeOidcCodeRequest", "code") } },
+      examples: [EXAMPLES.oneTimeCode],
     },
     request: (request: FastifyRequest<{ Body: { code: string } }>) => ({
       code: request.body.code,

@@ -27,6 +27,7 @@ export const UserSchema = {
 export const MeSchema = {
   $id: "Me",
   type: "object",
+  examples: [EXAMPLES.me],
   required: [...UserSchema.required, "linked_providers", "has_password"],
   properties: {
     ...UserSchema.properties,
@@ -52,6 +53,7 @@ export const MeSchema = {
 export const OidcProviderSchema = {
   $id: "OidcProvider",
   type: "object",
+  examples: EXAMPLES.providers,
   required: ["id", "name"],
   properties: {
     id: { type: "string", description: "Used in `/auth/oidc/{provider}/…`" },

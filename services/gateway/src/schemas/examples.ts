@@ -68,6 +68,25 @@ export const EXAMPLES = {
     token_type: "bearer",
     expires_in: 900,
   },
+  me: {
+    id: TECHNICIAN_ID,
+    email: "ada@example.com",
+    full_name: "Ada Lovelace",
+    role: "technician",
+    is_active: true,
+    created_at: "2026-11-01T08:00:00.000Z",
+    linked_providers: [{ provider: "keycloak", email: "ada@example.com", linked_at: AT }],
+    has_password: false,
+  },
+  providers: [{ id: "keycloak", name: "Example Corp" }],
+  oneTimeCode: { code: "Yq3kq0c6Jx2m0b2QeW7rVd8sZt1uHn4pLf9aGk5oXcE" },
+  logoutToken: {
+    logout_token: "eyJhbGciOiJSUzI1NiIsInR5cCI6ImxvZ291dCtqd3QifQ.eyJzaWQiOiIwOGE1In0.c2lnbmF0dXJl",
+  },
+  providerLogout: {
+    end_session_url:
+      "https://sso.example.com/realms/example/protocol/openid-connect/logout?client_id=tdt&post_logout_redirect_uri=https%3A%2F%2Ftdt.example.com%2F",
+  },
   loginSession: {
     sid: SID,
     created_at: AT,
