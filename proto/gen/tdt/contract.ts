@@ -301,14 +301,6 @@ export const FIELD_RULES = {
       }
     }
   },
-  "tdt.auth.v1.UnlinkOidcIdentityRequest": {
-    "provider": {
-      "string": {
-        "min_len": 1,
-        "max_len": 64
-      }
-    }
-  },
   "tdt.auth.v1.UpdateUserRequest": {
     "role": {
       "string": {

@@ -205,7 +205,8 @@ describe("the caller's own account and sessions", () => {
       headers: { ...bearer(technician), "x-request-id": "req-me-1" },
     });
     expect(response.statusCode).toBe(200);
-    expect(Object.keys(response.json()).sort()).toEqual(USER_FIELDS);
+    // The user, and how they sign in.
+    expect(Object.keys(response.json()).sort()).toEqual([...USER_FIELDS, "has_password", "linked_providers"].sort());
     expect(fake.callsOf("getMe")).toEqual([
       expect.objectContaining({ requestId: "req-me-1", accessToken: technician }),
     ]);

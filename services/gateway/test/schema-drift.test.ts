@@ -7,13 +7,19 @@
  */
 
 import {
+  BeginOidcLoginRequest,
+  CompleteOidcLoginRequest,
+  ExchangeOidcCodeRequest,
   ListUsersRequest,
   LoginRequest,
   LoginSession,
   LogoutRequest,
+  OidcBackchannelLogoutRequest,
+  OidcProvider,
   RefreshRequest,
   RegisterRequest,
   SessionPolicy,
+  SetPasswordRequest,
   SetSessionPolicyRequest,
   TokenPair,
   UpdateUserRequest,
@@ -42,7 +48,13 @@ import {
 } from "@tdt/proto/tdt/trees/v1/trees";
 import { freePort } from "@tdt/test-support/ports";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LoginSessionSchema, SessionPolicySchema, TokenPairSchema, UserSchema } from "../src/schemas/auth.js";
+import {
+  LoginSessionSchema,
+  OidcProviderSchema,
+  SessionPolicySchema,
+  TokenPairSchema,
+  UserSchema,
+} from "../src/schemas/auth.js";
 import { SessionSchema, SessionStepSchema } from "../src/schemas/sessions.js";
 import { NodeSchema, OptionSchema, TreeSchema, TreeSummarySchema, TreeVersionSchema } from "../src/schemas/trees.js";
 import { startTestGateway, type TestGateway } from "./support/gateway.js";
@@ -66,6 +78,7 @@ const RESPONSES = [
   ["tdt.auth.v1.TokenPair", TokenPair, TokenPairSchema],
   ["tdt.auth.v1.LoginSession", LoginSession, LoginSessionSchema],
   ["tdt.auth.v1.SessionPolicy", SessionPolicy, SessionPolicySchema],
+  ["tdt.auth.v1.OidcProvider", OidcProvider, OidcProviderSchema],
   ["tdt.trees.v1.Option", Option, OptionSchema],
   ["tdt.trees.v1.Node", Node, NodeSchema],
   ["tdt.trees.v1.Tree", Tree, TreeSchema],
@@ -143,6 +156,48 @@ const REQUESTS: RequestRoute[] = [
     method: "post",
     path: "/api/v1/auth/logout",
     in: "query",
+  },
+  {
+    message: "tdt.auth.v1.BeginOidcLoginRequest",
+    type: BeginOidcLoginRequest,
+    method: "get",
+    path: "/api/v1/auth/oidc/{provider}/authorize",
+    in: "query",
+  },
+  {
+    message: "tdt.auth.v1.CompleteOidcLoginRequest",
+    type: CompleteOidcLoginRequest,
+    method: "get",
+    path: "/api/v1/auth/oidc/{provider}/callback",
+    in: "query",
+    extra: {
+      code: "the provider's answer, passed on whole as `query`",
+      state: "the provider's answer, passed on whole as `query`",
+      error: "the provider's answer, passed on whole as `query`",
+      error_description: "the provider's answer, passed on whole as `query`",
+      iss: "the provider's answer, passed on whole as `query`",
+    },
+  },
+  {
+    message: "tdt.auth.v1.ExchangeOidcCodeRequest",
+    type: ExchangeOidcCodeRequest,
+    method: "post",
+    path: "/api/v1/auth/oidc/exchange",
+    in: "body",
+  },
+  {
+    message: "tdt.auth.v1.OidcBackchannelLogoutRequest",
+    type: OidcBackchannelLogoutRequest,
+    method: "post",
+    path: "/api/v1/auth/oidc/{provider}/backchannel-logout",
+    in: "body",
+  },
+  {
+    message: "tdt.auth.v1.SetPasswordRequest",
+    type: SetPasswordRequest,
+    method: "post",
+    path: "/api/v1/auth/me/password",
+    in: "body",
   },
   {
     message: "tdt.auth.v1.ListUsersRequest",

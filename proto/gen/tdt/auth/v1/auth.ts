@@ -287,6 +287,7 @@ export interface OidcBackchannelLogoutResponse {
 
 export interface UnlinkOidcIdentityRequest {
   user_id: string;
+  /** A provider's id (proto/contracts/sso.ts, PROVIDER_ID_PATTERN). */
   provider: string;
 }
 
