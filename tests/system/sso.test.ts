@@ -503,6 +503,17 @@ describe("single sign-on through the gateway", () => {
       )
       .toBe(302);
     await signIn(unique("rex"), "late");
+
+    // The provider restarts while a browser is at it (new keys, its codes forgotten): that sign-in
+    // comes back refused, not a 500, and the next one works against what is discovered again.
+    for (let trial = 0; trial < 3; trial++) {
+      const browser = new HttpBrowser();
+      const callback = await toCallback(browser, unique(`sue${trial}`), "late");
+      await late.stop();
+      late = await startDevIssuer({ port: latePort, clients: [clientOf("late")] });
+      expect(Object.fromEntries((await back(browser, callback)).searchParams)).toEqual({ error: "login_failed" });
+      await signIn(unique(`tom${trial}`), "late");
+    }
   });
 });
 

@@ -199,6 +199,8 @@ async function redeemCode(
       idTokenExpected: true,
     });
     claims = tokens.claims();
+    // The ID token's signature, against the issuer's keys: not only taken on TLS's word.
+    if (tokens.id_token) await deps.providers.verify(provider.id, tokens.id_token, {}, { fromTokenEndpoint: true });
   } catch (error) {
     const unreachable = !(error instanceof oidc.ResponseBodyError || error instanceof oidc.AuthorizationResponseError);
     deps.log.warn({ provider: provider.id, err: describe(error) }, "oidc code redemption failed");

@@ -1,5 +1,5 @@
 import { AppError, inTransaction, type Logger, type Sql } from "@tdt/kit";
-import { createRemoteJWKSet, type JWTPayload, jwtVerify } from "jose";
+import type { JWTPayload } from "jose";
 import { endLoginSessions } from "./login-sessions.js";
 import { describe, type OidcProviders } from "./sso-providers.js";
 import { firstUseOfLogoutToken, sessionsFromProvider } from "./sso-store.js";
@@ -7,18 +7,6 @@ import { firstUseOfLogoutToken, sessionsFromProvider } from "./sso-store.js";
 const BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout";
 /** A logout token older than this is refused; its jti is remembered as long. */
 const LOGOUT_TOKEN_MAX_AGE_SECONDS = 600;
-const ASYMMETRIC = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
-
-/** One key set per provider's jwks_uri, fetched on demand and refetched for an unknown kid (jose). */
-const keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
-function keySetOf(jwksUri: string) {
-  let keySet = keySets.get(jwksUri);
-  if (!keySet) {
-    keySet = createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: 4000 });
-    keySets.set(jwksUri, keySet);
-  }
-  return keySet;
-}
 
 const refuse = (): never => {
   throw new AppError("invalid_logout_token");
@@ -36,25 +24,21 @@ export async function backchannelLogout(
 ): Promise<number> {
   const provider = deps.providers.get(request.provider);
   const log = deps.log.child({ provider: provider.id });
-  // 1. The issuer's metadata (503 while it cannot be had).
-  const metadata = (await deps.providers.configuration(provider.id)).serverMetadata();
-  if (!metadata.jwks_uri) throw new AppError("sso_provider_unavailable");
-  // 2. The token's signature, issuer, audience and age.
+  // 1. The token's signature (the issuer's keys), issuer, audience and age (503 while the
+  //    issuer's metadata cannot be had).
   let claims: JWTPayload;
   try {
-    ({ payload: claims } = await jwtVerify(request.logout_token, keySetOf(metadata.jwks_uri), {
-      issuer: metadata.issuer,
-      audience: provider.client_id,
-      algorithms: ASYMMETRIC,
+    claims = await deps.providers.verify(provider.id, request.logout_token, {
       requiredClaims: ["iat", "jti"],
       maxTokenAge: LOGOUT_TOKEN_MAX_AGE_SECONDS,
       clockTolerance: 30,
-    }));
+    });
   } catch (error) {
+    if (error instanceof AppError) throw error;
     log.warn({ err: describe(error) }, "logout token refused");
     return refuse();
   }
-  // 3. What makes it a logout token and not another JWT of the issuer's (an ID token, say).
+  // 2. What makes it a logout token and not another JWT of the issuer's (an ID token, say).
   const events = claims.events as Record<string, unknown> | undefined;
   const event = events && typeof events === "object" ? events[BACKCHANNEL_LOGOUT_EVENT] : undefined;
   const sub = typeof claims.sub === "string" ? claims.sub : undefined;
@@ -66,7 +50,7 @@ export async function backchannelLogout(
     );
     return refuse();
   }
-  // 4. Once per jti, and the sessions it names ended in the same transaction.
+  // 3. Once per jti, and the sessions it names ended in the same transaction.
   const ended = await inTransaction(deps.sql, async (tx) => {
     const first = await firstUseOfLogoutToken(tx, {
       provider_id: provider.id,
@@ -76,7 +60,7 @@ export async function backchannelLogout(
     if (!first) return undefined;
     const sids = await sessionsFromProvider(tx, {
       provider_id: provider.id,
-      issuer: metadata.issuer,
+      issuer: String(claims.iss),
       subject: sub,
       sid,
     });

@@ -1,4 +1,5 @@
 import { AppError, type Logger } from "@tdt/kit";
+import { createRemoteJWKSet, type JWTPayload, type JWTVerifyOptions, errors as joseErrors, jwtVerify } from "jose";
 import * as oidc from "openid-client";
 import { isLocalIssuer, type OidcProviderConfig } from "./sso-config.js";
 
@@ -6,6 +7,11 @@ import { isLocalIssuer, type OidcProviderConfig } from "./sso-config.js";
 const PROVIDER_TIMEOUT_SECONDS = 4;
 /** After a failed discovery, the next use tries again, but not more often than this. */
 const REDISCOVER_AFTER_MS = 2000;
+
+/** What signs a provider's tokens may be: asymmetric algorithms only. */
+const ASYMMETRIC = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
+/** A token with a key id the provider's set lacks fetches the set again, at most this often. */
+const KEYS_REFETCH_COOLDOWN_MS = 1000;
 
 interface Discovery {
   pending?: Promise<oidc.Configuration> | undefined;
@@ -21,6 +27,8 @@ interface Discovery {
 export class OidcProviders {
   private readonly byId: Map<string, OidcProviderConfig>;
   private readonly discoveries = new Map<string, Discovery>();
+  /** Each issuer's key set, by its jwks_uri: fetched on demand, again for a key id it lacks. */
+  private readonly keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 
   constructor(
     readonly configs: OidcProviderConfig[],
@@ -72,6 +80,46 @@ export class OidcProviders {
     return discovery.pending;
   }
 
+  /**
+   * Verifies a token the provider signed (an ID token, a logout token) against its published keys:
+   * a provider that rotated its keys is read again at once, so its first token with a new key passes.
+   */
+  async verify(
+    id: string,
+    token: string,
+    options: JWTVerifyOptions,
+    { fromTokenEndpoint = false }: { fromTokenEndpoint?: boolean } = {},
+  ): Promise<JWTPayload> {
+    const metadata = (await this.configuration(id)).serverMetadata();
+    if (!metadata.jwks_uri) throw new AppError("sso_provider_unavailable");
+    let keySet = this.keySets.get(metadata.jwks_uri);
+    if (!keySet) {
+      keySet = createRemoteJWKSet(new URL(metadata.jwks_uri), {
+        timeoutDuration: PROVIDER_TIMEOUT_SECONDS * 1000,
+        cooldownDuration: KEYS_REFETCH_COOLDOWN_MS,
+      });
+      this.keySets.set(metadata.jwks_uri, keySet);
+    }
+    const verify = async () =>
+      (
+        await jwtVerify(token, keySet, {
+          issuer: metadata.issuer,
+          audience: this.get(id).client_id,
+          algorithms: ASYMMETRIC,
+          ...options,
+        })
+      ).payload;
+    try {
+      return await verify();
+    } catch (error) {
+      // A token from the token endpoint (no stranger can make us fetch) with a key the set
+      // lacks: the provider rotated its keys within the cooldown; read them now, once.
+      if (!fromTokenEndpoint || !(error instanceof joseErrors.JWKSNoMatchingKey)) throw error;
+      await keySet.reload();
+      return verify();
+    }
+  }
+
   /** Drops what was discovered, so that the next use discovers again (a call to the provider failed). */
   forget(id: string): void {
     const discovery = this.discoveries.get(id);
@@ -90,8 +138,6 @@ export class OidcProviders {
       },
     );
     configuration.timeout = PROVIDER_TIMEOUT_SECONDS;
-    // The ID token's signature is checked against the issuer's keys, not only taken on TLS's word.
-    oidc.enableNonRepudiationChecks(configuration);
     return configuration;
   }
 }
