@@ -285,7 +285,16 @@ describe("single sign-on through the gateway", () => {
     expect(claimsOf(second.tokens.access_token).sub).toBe(claimsOf(first.tokens.access_token).sub);
 
     const registered = await running.client.register(unique("eli"));
+    // Their /me, read (and kept by the gateway) before the link.
+    const byPassword = await running.client.login(registered.email, registered.password);
+    expect((await me(byPassword.access_token)).body.linked_providers).toEqual([]);
     const linked = await signIn(registered.email);
+    await expect
+      .poll(async () => (await me(byPassword.access_token)).body.linked_providers.length, {
+        timeout: 1000,
+        interval: 50,
+      })
+      .toBe(1);
     expect(claimsOf(linked.tokens.access_token).sub).toBe(registered.id);
     const account = await me(linked.tokens.access_token);
     expect(account.body).toMatchObject({ id: registered.id, has_password: true });

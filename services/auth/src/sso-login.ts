@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { AppError, inTransaction, type Logger, type Sql } from "@tdt/kit";
 import type { SsoLoginError } from "@tdt/proto/contracts/sso";
 import * as oidc from "openid-client";
+import { announceUserChanged } from "./events.js";
 import type { OidcProviderConfig, SsoConfig } from "./sso-config.js";
 import { describe, type OidcProviders } from "./sso-providers.js";
 import {
@@ -262,6 +263,8 @@ async function userOfAccount(
         if (await findLinkedUser(tx, account)) return undefined;
         throw new SignInRefused("identity_conflict");
       }
+      // What /auth/me shows of an existing user changed: whoever keeps a copy drops it.
+      if (existing) await announceUserChanged(tx, user.id);
       return user;
     });
     if (user) {
