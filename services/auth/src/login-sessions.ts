@@ -93,6 +93,20 @@ export async function endLoginSessions(
   return sids;
 }
 
+/** The user's open login sessions: those one provider started, or all but one (the caller's). */
+export async function openSessionsOfUser(
+  tx: TransactionSql,
+  userId: string,
+  which: { provider: string } | { except: string },
+): Promise<string[]> {
+  const rows = await tx<{ sid: string }[]>`
+    select sid from login_sessions
+    where user_id = ${userId} and ended_at is null and ${
+      "provider" in which ? tx`oidc_provider = ${which.provider}` : tx`sid <> ${which.except}`
+    }`;
+  return rows.map((row) => row.sid);
+}
+
 /**
  * Locks one login session row, first of everything a refresh touches (see `endLoginSessions`),
  * and tells whether the session is still open.

@@ -14,7 +14,7 @@ import type { AuthServiceService, ClientInfo, TokenPair } from "@tdt/proto/tdt/a
 import * as oidc from "openid-client";
 import { trustedClient } from "./client-address.js";
 import { announceUserChanged } from "./events.js";
-import { endLoginSessions, originOfLoginSession, type SessionOrigin } from "./login-sessions.js";
+import { endLoginSessions, openSessionsOfUser, originOfLoginSession, type SessionOrigin } from "./login-sessions.js";
 import { hashPassword, passwordMatches } from "./passwords.js";
 import type { RateLimiter } from "./rate-limit.js";
 import type { SsoConfig } from "./sso-config.js";
@@ -22,7 +22,7 @@ import { beginSsoLogin, completeSsoLogin } from "./sso-login.js";
 import { backchannelLogout } from "./sso-logout.js";
 import { describe, type OidcProviders } from "./sso-providers.js";
 import { unlinkAccount, useLoginCode } from "./sso-store.js";
-import { lockUser, UUID } from "./users.js";
+import { lockUser, passwordOfSession, setPasswordHash, UUID } from "./users.js";
 
 /** A first password may be set this long after signing in (the session's start) without the old one. */
 const FIRST_PASSWORD_WINDOW_SECONDS = 600;
@@ -101,14 +101,8 @@ export function ssoHandlers(deps: SsoHandlerDeps) {
       await inTransaction(sql, async (tx) => {
         if (!(await unlinkAccount(tx, request.user_id, request.provider))) throw new AppError("not_found");
         // The sessions that link started end with it.
-        const sids = await tx<{ sid: string }[]>`
-          select sid from login_sessions
-          where user_id = ${request.user_id} and oidc_provider = ${request.provider} and ended_at is null`;
-        await endLoginSessions(
-          tx,
-          { sids: sids.map((row) => row.sid), userId: request.user_id },
-          { kind: "revoked", reason: "sso_unlinked" },
-        );
+        const sids = await openSessionsOfUser(tx, request.user_id, { provider: request.provider });
+        await endLoginSessions(tx, { sids, userId: request.user_id }, { kind: "revoked", reason: "sso_unlinked" });
         await announceUserChanged(tx, request.user_id);
       });
       return {};
@@ -119,10 +113,7 @@ export function ssoHandlers(deps: SsoHandlerDeps) {
       checks().contract("tdt.auth.v1.SetPasswordRequest", request).done();
       // Guessing the current password with a stolen access token is as limited as guessing a login.
       await deps.rateLimiter.hit([`password:user:${claims.sub}`]);
-      const current = await sql<{ password_hash: string | null; auth_time: Date }[]>`
-        select u.password_hash, s.auth_time from users u join login_sessions s on s.user_id = u.id
-        where u.id = ${claims.sub} and s.sid = ${claims.sid}`;
-      const row = current[0];
+      const row = await passwordOfSession(sql, claims);
       if (!row) throw new AppError("session_revoked");
       if (row.password_hash !== null) {
         if (!(await passwordMatches(request.current_password, row.password_hash))) throw new AppError("wrong_password");
@@ -135,16 +126,11 @@ export function ssoHandlers(deps: SsoHandlerDeps) {
         if (!before) throw new AppError("session_revoked");
         // Changed (not set the first time) under a racing change: the one that locked first wins.
         if ((before.password_hash ?? null) !== row.password_hash) throw new AppError("conflict");
-        await tx`update users set password_hash = ${hash} where id = ${claims.sub}`;
+        await setPasswordHash(tx, claims.sub, hash);
         if (row.password_hash !== null) {
           // A changed password ends every other session: whoever knew the old one is out.
-          const others = await tx<{ sid: string }[]>`
-            select sid from login_sessions where user_id = ${claims.sub} and sid <> ${claims.sid} and ended_at is null`;
-          await endLoginSessions(
-            tx,
-            { sids: others.map((other) => other.sid), userId: claims.sub },
-            { kind: "revoked", reason: "password_changed" },
-          );
+          const sids = await openSessionsOfUser(tx, claims.sub, { except: claims.sid });
+          await endLoginSessions(tx, { sids, userId: claims.sub }, { kind: "revoked", reason: "password_changed" });
         }
         await announceUserChanged(tx, claims.sub);
       });

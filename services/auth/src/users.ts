@@ -133,6 +133,21 @@ export async function updateUser(
   return row as UserRow;
 }
 
+/** The caller's password hash (null: none yet) and when their login session began. */
+export async function passwordOfSession(
+  sql: Sql,
+  claims: { sub: string; sid: string },
+): Promise<{ password_hash: string | null; auth_time: Date } | undefined> {
+  const [row] = await sql<{ password_hash: string | null; auth_time: Date }[]>`
+    select u.password_hash, s.auth_time from users u join login_sessions s on s.user_id = u.id
+    where u.id = ${claims.sub} and s.sid = ${claims.sid}`;
+  return row;
+}
+
+export async function setPasswordHash(tx: TransactionSql, id: string, hash: string): Promise<void> {
+  await tx`update users set password_hash = ${hash} where id = ${id}`;
+}
+
 /** One page of users, oldest first, with the count of all of them. */
 export async function listUsers(
   sql: Sql,

@@ -53,15 +53,17 @@ const treeHeader = {
 };
 const { root_node_id: _root, change_note: _note, ...summaryFields } = treeHeader;
 
+const user = {
+  id: TECHNICIAN_ID,
+  email: "ada@example.com",
+  full_name: "Ada Lovelace",
+  role: "technician",
+  is_active: true,
+  created_at: "2026-11-01T08:00:00.000Z",
+};
+
 export const EXAMPLES = {
-  user: {
-    id: TECHNICIAN_ID,
-    email: "ada@example.com",
-    full_name: "Ada Lovelace",
-    role: "technician",
-    is_active: true,
-    created_at: "2026-11-01T08:00:00.000Z",
-  },
+  user,
   tokenPair: {
     access_token: "eyJhbGciOiJFUzI1NiIsImtpZCI6IjEifQ.eyJzdWIiOiI5YThiIn0.c2lnbmF0dXJl",
     refresh_token: "eyJhbGciOiJFUzI1NiIsImtpZCI6IjEifQ.eyJzaWQiOiI1ZTZmIn0.c2lnbmF0dXJl",
@@ -69,12 +71,7 @@ export const EXAMPLES = {
     expires_in: 900,
   },
   me: {
-    id: TECHNICIAN_ID,
-    email: "ada@example.com",
-    full_name: "Ada Lovelace",
-    role: "technician",
-    is_active: true,
-    created_at: "2026-11-01T08:00:00.000Z",
+    ...user,
     linked_providers: [{ provider: "keycloak", email: "ada@example.com", linked_at: AT }],
     has_password: false,
   },
