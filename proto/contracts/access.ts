@@ -64,6 +64,8 @@ export const TREES_ACCESS: AccessTable<typeof TreesServiceService> = {
   createTree: "engineer",
   updateTree: "engineer",
   deleteTree: "admin",
+  // For the authors: technicians get 403.
+  getTreeAnalytics: "engineer",
 };
 
 /** Every session RPC needs a caller; whose session it is, is the service's rule. */

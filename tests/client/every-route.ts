@@ -374,6 +374,15 @@ async function trees({ admin, engineer, engineerId, technician }: Accounts): Pro
   equal(versions.map((version) => version.version).join(","), "2,1", "the history, newest first");
   equal(versions[0]?.change_note, "Say laser", "the latest change note");
 
+  // No session has run on it yet: every count is zero.
+  const analytics = answered(
+    await engineer.GET("/api/v1/trees/{id}/analytics", { params: { path: { id: created.id }, query: { version: 2 } } }),
+    200,
+    "GET /trees/{id}/analytics",
+  );
+  equal(analytics.sessions.started, 0, "sessions on a tree nobody ran");
+  equal(analytics.resolution_rate, 0, "the resolution rate with no completed session");
+
   refused(
     await engineer.DELETE("/api/v1/trees/{id}", { params: { path: { id: draft.id } } }),
     403,

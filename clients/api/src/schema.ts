@@ -4751,6 +4751,170 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/trees/{id}/analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What technicians did with a tree: outcomes, time, choices per node, common paths (engineer, admin)
+         * @description From the session events, within about a second of each step. Filter by the version the sessions ran on and by when they started (`from` inclusive, `to` exclusive).
+         */
+        get: {
+            parameters: {
+                query?: {
+                    version?: number;
+                    from?: string;
+                    to?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The tree's analytics */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TreeAnalytics"];
+                    };
+                };
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+                 *     - `token_expired`: The access token has expired: refresh it.
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "invalid_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                        };
+                    };
+                };
+                /**
+                 * @description Authenticated but not allowed
+                 *
+                 *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "forbidden"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "forbidden";
+                        };
+                    };
+                };
+                /**
+                 * @description Unknown, or not visible to the caller
+                 *
+                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
+                 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "not_found"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "not_found";
+                        };
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
+                    };
+                };
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sessions": {
         parameters: {
             query?: never;
@@ -6078,6 +6242,109 @@ export interface components {
                 y?: string;
                 n?: string;
                 e?: string;
+            }[];
+        };
+        /**
+         * @description What technicians did with a tree, from the session events: within about a second of each step. `exits` counts the sessions that ended (completed or abandoned) at a node; `paths` the five most common paths of ended sessions.
+         * @example {
+         *       "sessions": {
+         *         "started": 40,
+         *         "completed": 34,
+         *         "resolved": 27,
+         *         "escalated": 5,
+         *         "unresolved": 2,
+         *         "abandoned": 3
+         *       },
+         *       "resolution_rate": 0.794,
+         *       "duration_ms": {
+         *         "median": 252000,
+         *         "p90": 611000
+         *       },
+         *       "nodes": [
+         *         {
+         *           "node_id": "power",
+         *           "visits": 40,
+         *           "exits": 1,
+         *           "time_ms": {
+         *             "median": 8000,
+         *             "p90": 21000
+         *           },
+         *           "options": [
+         *             {
+         *               "option_id": "yes",
+         *               "count": 31
+         *             },
+         *             {
+         *               "option_id": "no",
+         *               "count": 8
+         *             }
+         *           ]
+         *         },
+         *         {
+         *           "node_id": "printed",
+         *           "visits": 27,
+         *           "exits": 27,
+         *           "time_ms": {
+         *             "median": 4000,
+         *             "p90": 9000
+         *           },
+         *           "options": []
+         *         }
+         *       ],
+         *       "paths": [
+         *         {
+         *           "node_ids": [
+         *             "power",
+         *             "paper",
+         *             "printed"
+         *           ],
+         *           "count": 25
+         *         },
+         *         {
+         *           "node_ids": [
+         *             "power",
+         *             "repair"
+         *           ],
+         *           "count": 5
+         *         }
+         *       ]
+         *     }
+         */
+        TreeAnalytics: {
+            sessions: {
+                started: number;
+                completed: number;
+                resolved: number;
+                escalated: number;
+                unresolved: number;
+                abandoned: number;
+            };
+            /** @description resolved / completed; 0 with no completed session */
+            resolution_rate: number;
+            /** @description Of the completed sessions, from start to completion */
+            duration_ms: {
+                median: number;
+                p90: number;
+            };
+            nodes: {
+                node_id: string;
+                /** @description Times a session entered the node */
+                visits: number;
+                /** @description Sessions that ended or were abandoned at the node */
+                exits: number;
+                /** @description Time spent at the node, per stay */
+                time_ms: {
+                    median: number;
+                    p90: number;
+                };
+                options: {
+                    option_id: string;
+                    count: number;
+                }[];
+            }[];
+            paths: {
+                node_ids: string[];
+                count: number;
             }[];
         };
         /**

@@ -391,6 +391,13 @@ export const FIELD_RULES = {
       }
     }
   },
+  "tdt.trees.v1.GetTreeAnalyticsRequest": {
+    "version": {
+      "int32": {
+        "gte": 1
+      }
+    }
+  },
   "tdt.trees.v1.ListTreesRequest": {
     "category": {
       "string": {

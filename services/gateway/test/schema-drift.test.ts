@@ -36,6 +36,7 @@ import {
   StepSessionRequest,
 } from "@tdt/proto/tdt/sessions/v1/sessions";
 import {
+  GetTreeAnalyticsRequest,
   GetTreeRequest,
   ListTreesRequest,
   Node,
@@ -198,6 +199,13 @@ const REQUESTS: RequestRoute[] = [
     method: "post",
     path: "/api/v1/auth/me/password",
     in: "body",
+  },
+  {
+    message: "tdt.trees.v1.GetTreeAnalyticsRequest",
+    type: GetTreeAnalyticsRequest,
+    method: "get",
+    path: "/api/v1/trees/{id}/analytics",
+    in: "query",
   },
   {
     message: "tdt.auth.v1.ListUsersRequest",

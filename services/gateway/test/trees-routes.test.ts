@@ -410,10 +410,20 @@ describe("OpenAPI", () => {
         "PUT /api/v1/trees/{id}",
         "DELETE /api/v1/trees/{id}",
         "GET /api/v1/trees/{id}/versions",
+        "GET /api/v1/trees/{id}/analytics",
       ].sort(),
     );
     expect(Object.keys(spec.components.schemas)).toEqual(
-      expect.arrayContaining(["Tree", "TreeSummary", "TreeVersion", "Node", "Option", "TreeInput", "TreeUpdate"]),
+      expect.arrayContaining([
+        "Tree",
+        "TreeSummary",
+        "TreeVersion",
+        "Node",
+        "Option",
+        "TreeInput",
+        "TreeUpdate",
+        "TreeAnalytics",
+      ]),
     );
     const put = spec.paths["/api/v1/trees/{id}"]?.put;
     expect(put?.tags).toEqual(["trees"]);

@@ -45,7 +45,19 @@ export interface EventConsumer<E = unknown> {
  * Events are kept 30 days on file; a re-publish with the same `Nats-Msg-Id` within ten minutes
  * (an outbox relay after a crash) is dropped.
  */
-export async function ensureStream(nc: NatsConnection, source: Pick<EventSource<unknown>, "stream" | "subjects">) {
+/** How many messages the stream holds now (0 when it does not exist yet). */
+export async function streamMessageCount(nc: NatsConnection, stream: string): Promise<number> {
+  const jsm = await jetstreamManager(nc);
+  return jsm.streams.info(stream).then(
+    (info) => info.state.messages,
+    () => 0,
+  );
+}
+
+export async function ensureStream(
+  nc: NatsConnection,
+  source: Pick<EventSource<unknown>, "stream" | "subjects"> & { maxAgeDays?: number },
+) {
   const jsm = await jetstreamManager(nc);
   try {
     await jsm.streams.info(source.stream);
@@ -56,7 +68,8 @@ export async function ensureStream(nc: NatsConnection, source: Pick<EventSource<
         subjects: [source.subjects],
         retention: RetentionPolicy.Limits,
         storage: StorageType.File,
-        max_age: 30 * 24 * 3600 * 1e9,
+        // 30 days unless the source says otherwise (0: kept for good, for a projection to rebuild from).
+        max_age: (source.maxAgeDays ?? 30) * 24 * 3600 * 1e9,
         duplicate_window: 10 * 60 * 1e9,
       })
       .catch(async (error: unknown) => {

@@ -24,6 +24,26 @@ export interface OutboxEvent {
 
 const WAKE_CHANNEL = "outbox";
 
+/**
+ * The insert of `events` into the outbox as a fragment of one statement, for a change written
+ * without a transaction: `with changed as (update … returning …), announced as (${outboxInsert})
+ * select … from changed` commits the change and its events together or neither. The caller
+ * nudges its relay after (OutboxRelay.nudge).
+ */
+export function outboxInsert(
+  sql: Sql | TransactionSql,
+  events: OutboxEvent[],
+  /** A condition the events need, e.g. that the change matched its row: `exists (select 1 from changed)`. */
+  onlyIf = sql`true`,
+) {
+  return sql`
+    insert into outbox (id, subject, payload, trace_context)
+    select id, subject, decode(payload, 'base64'), ${currentTraceparent() ?? null}
+    from unnest(${events.map((event) => event.id)}::uuid[], ${events.map((event) => event.subject)}::text[],
+                ${events.map((event) => Buffer.from(event.payload).toString("base64"))}::text[]) as e(id, subject, payload)
+    where ${onlyIf}`;
+}
+
 export async function writeOutboxEvent(tx: TransactionSql, event: OutboxEvent): Promise<void> {
   // The trace of the change that wrote it (null without tracing): the relay sends it along.
   await tx`insert into outbox (id, subject, payload, trace_context)
@@ -73,6 +93,7 @@ export class OutboxRelay {
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  private nudged = false;
   private prepared = false;
   private unlisten: (() => Promise<void>) | undefined;
   private lastCleanup = 0;
@@ -100,9 +121,20 @@ export class OutboxRelay {
     await this.unlisten?.().catch(() => {});
   }
 
+  /**
+   * An event was just committed in this process: relay now rather than at the next poll. For a
+   * change written in one statement, where a `pg_notify` (writeOutboxEvent's wake-up) would cost
+   * another round trip; the relays of other processes still find it at their poll.
+   */
+  nudge(): void {
+    this.nudged = true;
+    this.wake?.();
+  }
+
   private async run(): Promise<void> {
     while (this.running) {
       let more = false;
+      this.nudged = false;
       try {
         more = await this.relayBatch();
         await this.cleanup();
@@ -110,7 +142,7 @@ export class OutboxRelay {
         this.prepared = false;
         this.options.log.warn({ err: error }, "outbox relay: publish failed; will retry");
       }
-      if (more) continue;
+      if (more || this.nudged) continue;
       await new Promise<void>((resume) => {
         const timer = setTimeout(resume, this.options.pollIntervalMs ?? 1000);
         this.wake = () => {

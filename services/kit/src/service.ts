@@ -59,6 +59,11 @@ export interface ServiceParts<C> {
    * the durable consumers and the revocation feed; the kit drains it on shutdown.
    */
   nats: NatsLink;
+  /**
+   * Tells the outbox relay that this process just committed events (a no-op without an outbox):
+   * they go out now, not at its next poll. writeOutboxEvent's own wake-up makes it unneeded.
+   */
+  outboxWritten: () => void;
 }
 
 export interface StartedService {
@@ -132,10 +137,10 @@ export async function runService<S extends ConfigSpec>(definition: ServiceDefini
     closable.sql = sql;
     await migrate(sql, definition.migrationsDir, log);
     const nats = natsLink(config, definition.name, log);
-    const started = await definition.start({ config, sql, log, nats });
     const relay = definition.outbox
       ? new OutboxRelay({ sql, nats: () => nats.current(), prepare: definition.outbox.prepare, log })
       : undefined;
+    const started = await definition.start({ config, sql, log, nats, outboxWritten: () => relay?.nudge() });
     await relay?.start();
     const consumers = startConsumers(nats, started.consumers ?? [], log);
     const server = await startGrpcServer({

@@ -11,7 +11,7 @@ import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
 import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 import { sessionsConfig } from "./config.js";
-import { sessionsConsumers } from "./events.js";
+import { prepareSessionEvents, sessionsConsumers } from "./events.js";
 import { sessionsHandlers } from "./handlers.js";
 import { SessionStore } from "./session-store.js";
 
@@ -23,8 +23,10 @@ await runService({
   database: "tdt_sessions",
   migrationsDir: fileURLToPath(new URL("../migrations", import.meta.url)),
   config: sessionsConfig,
-  async start({ config, sql, log, nats }) {
-    const store = new SessionStore(sql);
+  // Session events go out through the outbox: NATS being down only delays them.
+  outbox: { prepare: prepareSessionEvents },
+  async start({ config, sql, log, nats, outboxWritten }) {
+    const store = new SessionStore(sql, outboxWritten);
     const trees = createServiceClient(TreesServiceService, config.treesAddress, {
       timeoutMs: config.grpcDeadlineMs,
       tls: config.grpcTls,

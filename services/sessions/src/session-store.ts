@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { inTransaction, RecentlyUsed, type Sql, type TransactionSql } from "@tdt/kit";
+import { inTransaction, outboxInsert, RecentlyUsed, type Sql, type TransactionSql, writeOutboxEvent } from "@tdt/kit";
 import type { Session, Step } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
+import { abandonedEvent, changeEvents, outboxEventOf, type SessionIdentity, startedEvent } from "./session-events.js";
 import { nodeById, type SessionState, type StepRecord } from "./step-engine.js";
 import { TreeCopies } from "./tree-copies.js";
 
@@ -68,6 +69,15 @@ interface StoredRow extends Omit<SessionRow, "completed_at"> {
   completed_at: Date | null;
 }
 
+/** What every event of the session names. */
+const identityOf = (row: SessionRow): SessionIdentity => ({
+  id: row.id,
+  tree_id: row.tree_id,
+  tree_version: row.tree_version,
+  user_id: row.user_id,
+  started_at: row.started_at,
+});
+
 const fromStored = (row: StoredRow): SessionRow => ({ ...row, completed_at: row.completed_at?.toISOString() ?? null });
 
 export interface ListFilters {
@@ -91,7 +101,15 @@ export class SessionStore {
    */
   readonly sessions = new RecentlyUsed<SessionRow>(SESSIONS_REMEMBERED);
 
-  constructor(private readonly sql: Sql) {}
+  /**
+   * @param announced tells the outbox relay that events were just committed (runService's
+   *   `outboxWritten`): each change writes its events (session-events.ts) with it, in the same
+   *   statement or transaction.
+   */
+  constructor(
+    private readonly sql: Sql,
+    private readonly announced: () => void = () => {},
+  ) {}
 
   tree(treeId: string, version: number): Promise<Tree> {
     return this.treeCopies.get(treeId, version, async () => {
@@ -105,19 +123,24 @@ export class SessionStore {
   /** Stores the session and, when it is the first on this tree version, the version's copy: one statement. */
   async create(tree: Tree, userId: string, state: SessionState, context: Record<string, unknown>, now: Date) {
     const sql = this.sql;
-    // The foreign key is checked at the end of the statement, when the copy is there.
+    const id = randomUUID();
+    const identity = { id, tree_id: tree.id, tree_version: tree.version, user_id: userId, started_at: now };
+    // The foreign key is checked at the end of the statement, when the copy is there; the
+    // session and its `started` event commit together.
     const [row] = await sql<StoredRow[]>`
       with snapshot as (
         insert into tree_snapshots (tree_id, version, document)
         values (${tree.id}, ${tree.version}, ${sql.json(tree as never)})
-        on conflict do nothing)
+        on conflict do nothing),
+      announced as (${outboxInsert(sql, [outboxEventOf(startedEvent(identity, state, now))])})
       insert into sessions (id, user_id, tree_id, tree_version, tree_title, status, outcome, current_node_id,
         steps, notes, context, started_at, updated_at)
-      values (${randomUUID()}, ${userId}, ${tree.id}, ${tree.version}, ${tree.title}, ${state.status},
+      values (${id}, ${userId}, ${tree.id}, ${tree.version}, ${tree.title}, ${state.status},
         ${state.outcome}, ${state.current_node_id}, ${sql.json(state.steps as never)}, ${state.notes},
         ${sql.json(context as never)}, ${now}, ${now})
       returning *`;
     this.treeCopies.put(tree);
+    this.announced();
     return this.remember(fromStored(row as StoredRow));
   }
 
@@ -155,11 +178,20 @@ export class SessionStore {
       const stored = await this.get(seen.row.id);
       return stored && this.changeFrom({ row: stored, remembered: false }, change);
     }
-    const [written] = await this.sql<{ revision: number; updated_at: Date }[]>`
-      update sessions set ${nextState(this.sql, next)}
-      where id = ${seen.row.id} and revision = ${seen.row.revision}
-      returning revision, updated_at`;
-    if (written) return this.remember({ ...seen.row, ...next, ...written });
+    const sql = this.sql;
+    const events = changeEvents(identityOf(seen.row), seen.row, next, new Date()).map(outboxEventOf);
+    // Its events only if the change applied: both in the one statement, or neither.
+    const [written] = await sql<{ revision: number; updated_at: Date }[]>`
+      with written as (
+        update sessions set ${nextState(sql, next)}
+        where id = ${seen.row.id} and revision = ${seen.row.revision}
+        returning revision, updated_at)
+      ${events.length > 0 ? sql`, announced as (${outboxInsert(sql, events, sql`exists (select 1 from written)`)})` : sql``}
+      select revision, updated_at from written`;
+    if (written) {
+      if (events.length > 0) this.announced();
+      return this.remember({ ...seen.row, ...next, ...written });
+    }
     return this.change(seen.row.id, async (current) => change(current));
   }
 
@@ -172,11 +204,15 @@ export class SessionStore {
     return inTransaction(this.sql, async (tx: TransactionSql) => {
       const [stored] = await tx<StoredRow[]>`select * from sessions where id = ${id} for update`;
       if (!stored) return undefined;
-      const next = await change(fromStored(stored));
+      const before = fromStored(stored);
+      const next = await change(before);
       const [updated] = await tx<StoredRow[]>`
         update sessions set ${nextState(tx, next)}
         where id = ${id}
         returning *`;
+      for (const event of changeEvents(identityOf(before), before, next, new Date())) {
+        await writeOutboxEvent(tx, outboxEventOf(event));
+      }
       return fromStored(updated as StoredRow);
     }).then((row) => row && this.remember(row));
   }
@@ -213,10 +249,12 @@ export class SessionStore {
       const [fresh] = await tx`
         insert into handled_events (event_id) values (${eventId}) on conflict do nothing returning event_id`;
       if (!fresh) return 0;
-      const rows = await tx`
+      const rows = await tx<(SessionIdentity & { current_node_id: string })[]>`
         update sessions set status = 'abandoned', updated_at = now()
         where user_id = ${userId} and status = 'in_progress'
-        returning id`;
+        returning id, tree_id, tree_version, user_id, started_at, current_node_id`;
+      const now = new Date();
+      for (const row of rows) await writeOutboxEvent(tx, outboxEventOf(abandonedEvent(row, row.current_node_id, now)));
       return rows.length;
     });
   }

@@ -123,7 +123,9 @@ describe("a step written in one statement", () => {
         ["power", "yes", "on"],
         ["paper", "", ""],
       ]);
-      expect(kinds()).toEqual(["select", "update"]);
+      // One statement writes the step and its event (`with written as (update …), announced as
+      // (insert into outbox …)`): no transaction.
+      expect(kinds()).toEqual(["select", "with"]);
       // What the step answered is what was stored.
       const stored = (await store.get(session.id)) as SessionRow;
       expect(toSession(stored, tree)).toEqual(after);
@@ -134,8 +136,17 @@ describe("a step written in one statement", () => {
         { id: session.id, op: "answer", node_id: "paper", option_id: "yes" },
         asUser(session.user_id),
       );
-      expect(kinds()).toEqual(["update"]);
+      expect(kinds()).toEqual(["with"]);
       expect(toSession((await store.get(session.id)) as SessionRow, tree)).toEqual(next);
+      // The session's start, and each step's event, were written with them.
+      const announced = await counted<{ subject: string }[]>`
+        select subject from outbox where payload::text like ${`%${Buffer.from(session.id).toString("hex")}%`}
+        order by created_at`;
+      expect(announced.map((row) => row.subject)).toEqual([
+        "sessions.session.started",
+        "sessions.session.step",
+        "sessions.session.step",
+      ]);
     } finally {
       await counted.end({ timeout: 1 });
     }

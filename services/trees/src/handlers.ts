@@ -1,6 +1,7 @@
 import { type AccessClaims, type AccessTokenVerifier, AppError, authorizer, checks, type Handlers } from "@tdt/kit";
 import { hasRole, TREES_ACCESS } from "@tdt/proto/contracts/access";
-import type { TreeInput, TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
+import type { GetTreeAnalyticsResponse, TreeInput, TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
+import type { AnalyticsQuery } from "./analytics.js";
 import { withCurrentSpellings } from "./legacy-spellings.js";
 import { searchQueryProblems } from "./search-query.js";
 import type { Audience, TreeStore } from "./tree-store.js";
@@ -29,7 +30,11 @@ function inputOf(sent: TreeInput | undefined): TreeInput {
 }
 
 /** Thin gRPC handlers: who may do what (SPEC §5.1), then the store. */
-export function treesHandlers(store: TreeStore, verifier: AccessTokenVerifier): Handlers<typeof TreesServiceService> {
+export function treesHandlers(
+  store: TreeStore,
+  verifier: AccessTokenVerifier,
+  analytics: (query: AnalyticsQuery) => Promise<GetTreeAnalyticsResponse>,
+): Handlers<typeof TreesServiceService> {
   const authorize = authorizer(verifier, TREES_ACCESS);
 
   return {
@@ -100,6 +105,22 @@ export function treesHandlers(store: TreeStore, verifier: AccessTokenVerifier): 
       const tree = await store.get("technicians", request.id);
       if (!tree) throw notFound();
       return { tree };
+    },
+
+    async getTreeAnalytics(request, ctx) {
+      await authorize("getTreeAnalytics", ctx);
+      checks()
+        .uuid(["path", "id"], request.tree_id)
+        .range(["query", "version"], request.version, 1, 2 ** 31 - 1)
+        .done();
+      const from = request.from ? new Date(request.from) : undefined;
+      const to = request.to ? new Date(request.to) : undefined;
+      if (from && to && from > to) {
+        throw AppError.invalid([{ loc: ["query", "to"], msg: "Must not be before from", type: "range" }]);
+      }
+      // A deleted or unknown tree has no analytics to show.
+      if (!(await store.versions(request.tree_id))) throw notFound();
+      return analytics({ treeId: request.tree_id, version: request.version, from, to });
     },
   };
 }

@@ -2,6 +2,7 @@ import { fileURLToPath } from "node:url";
 import { createServiceClient, DEFAULT_PORTS, implement, revocationAwareVerifier, runService } from "@tdt/kit";
 import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
+import { analyticsConsumer, readAnalytics } from "./analytics.js";
 import { treesConfig } from "./config.js";
 import { loadDemoTrees } from "./demo.js";
 import { treesHandlers } from "./handlers.js";
@@ -25,7 +26,15 @@ await runService({
     const auth = createServiceClient(AuthServiceService, config.authAddress, { timeoutMs: 3000, tls: config.grpcTls });
     const { verifier, close } = revocationAwareVerifier({ ...config, nats, auth, name: "trees", log });
     return {
-      bindings: [implement(TreesServiceService, treesHandlers(store, verifier), log)],
+      bindings: [
+        implement(
+          TreesServiceService,
+          treesHandlers(store, verifier, (query) => readAnalytics(sql, query)),
+          log,
+        ),
+      ],
+      // The analytics projection follows the session events.
+      consumers: [analyticsConsumer(sql)],
       stop: async () => {
         await close();
         auth.close();

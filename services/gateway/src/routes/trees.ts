@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { GatewayCaches } from "../app.js";
 import { type Downstream, present } from "../downstream.js";
 import { routesOf } from "../route.js";
-import { INT32_MAX, PAGE_PARAMETERS, ref, uuid } from "../schemas/common.js";
+import { bounds, INT32_MAX, PAGE_PARAMETERS, ref, uuid } from "../schemas/common.js";
 import { TREE_STATUSES } from "../schemas/trees.js";
 import { tagsOfTree } from "../tree-changes.js";
 import { type TreeBody, treeDocumentOf, treeInputOf } from "../tree-documents.js";
@@ -141,6 +141,34 @@ export async function treesRoutes(
     request: ({ params }: WithId) => ({ id: params.id }),
     response: { description: "Every version", type: "array", items: ref("TreeVersion") },
     send: (answer) => answer.versions,
+    errors: ["not_found"],
+  });
+
+  route(app, {
+    method: "GET",
+    url: "/:id/analytics",
+    summary: "What technicians did with a tree: outcomes, time, choices per node, common paths (engineer, admin)",
+    description:
+      "From the session events, within about a second of each step. Filter by the version the sessions ran on " +
+      "and by when they started (`from` inclusive, `to` exclusive).",
+    rpc: { client: "trees", method: "getTreeAnalytics" },
+    params: ID_PARAMS,
+    querystring: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        version: { type: "integer", ...bounds("tdt.trees.v1.GetTreeAnalyticsRequest", "version"), maximum: INT32_MAX },
+        from: { type: "string", format: "date-time" },
+        to: { type: "string", format: "date-time" },
+      },
+    },
+    request: ({ params, query }: WithId<{ Querystring: { version?: number; from?: string; to?: string } }>) => ({
+      tree_id: params.id,
+      version: query.version,
+      from: query.from,
+      to: query.to,
+    }),
+    response: { description: "The tree's analytics", ...ref("TreeAnalytics") },
     errors: ["not_found"],
   });
 

@@ -76,6 +76,28 @@ export const EXAMPLES = {
     has_password: false,
   },
   providers: [{ id: "keycloak", name: "Example Corp" }],
+  treeAnalytics: {
+    sessions: { started: 40, completed: 34, resolved: 27, escalated: 5, unresolved: 2, abandoned: 3 },
+    resolution_rate: 0.794,
+    duration_ms: { median: 252000, p90: 611000 },
+    nodes: [
+      {
+        node_id: "power",
+        visits: 40,
+        exits: 1,
+        time_ms: { median: 8000, p90: 21000 },
+        options: [
+          { option_id: "yes", count: 31 },
+          { option_id: "no", count: 8 },
+        ],
+      },
+      { node_id: "printed", visits: 27, exits: 27, time_ms: { median: 4000, p90: 9000 }, options: [] },
+    ],
+    paths: [
+      { node_ids: ["power", "paper", "printed"], count: 25 },
+      { node_ids: ["power", "repair"], count: 5 },
+    ],
+  },
   oneTimeCode: { code: "Yq3kq0c6Jx2m0b2QeW7rVd8sZt1uHn4pLf9aGk5oXcE" },
   logoutToken: {
     logout_token: "eyJhbGciOiJSUzI1NiIsInR5cCI6ImxvZ291dCtqd3QifQ.eyJzaWQiOiIwOGE1In0.c2lnbmF0dXJl",

@@ -215,7 +215,70 @@ export const TreeVersionSchema = {
   },
 } as const;
 
+const percentiles = (what: string) =>
+  ({
+    type: "object",
+    description: what,
+    required: ["median", "p90"],
+    properties: { median: { type: "integer" }, p90: { type: "integer" } },
+  }) as const;
+
+export const TreeAnalyticsSchema = {
+  $id: "TreeAnalytics",
+  type: "object",
+  description:
+    "What technicians did with a tree, from the session events: within about a second of each step. " +
+    "`exits` counts the sessions that ended (completed or abandoned) at a node; `paths` the five most " +
+    "common paths of ended sessions.",
+  examples: [EXAMPLES.treeAnalytics],
+  required: ["sessions", "resolution_rate", "duration_ms", "nodes", "paths"],
+  properties: {
+    sessions: {
+      type: "object",
+      required: ["started", "completed", "resolved", "escalated", "unresolved", "abandoned"],
+      properties: Object.fromEntries(
+        ["started", "completed", "resolved", "escalated", "unresolved", "abandoned"].map((key) => [
+          key,
+          { type: "integer" },
+        ]),
+      ),
+    },
+    resolution_rate: { type: "number", description: "resolved / completed; 0 with no completed session" },
+    duration_ms: percentiles("Of the completed sessions, from start to completion"),
+    nodes: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["node_id", "visits", "exits", "time_ms", "options"],
+        properties: {
+          node_id: { type: "string" },
+          visits: { type: "integer", description: "Times a session entered the node" },
+          exits: { type: "integer", description: "Sessions that ended or were abandoned at the node" },
+          time_ms: percentiles("Time spent at the node, per stay"),
+          options: {
+            type: "array",
+            items: {
+              type: "object",
+              required: ["option_id", "count"],
+              properties: { option_id: { type: "string" }, count: { type: "integer" } },
+            },
+          },
+        },
+      },
+    },
+    paths: {
+      type: "array",
+      items: {
+        type: "object",
+        required: ["node_ids", "count"],
+        properties: { node_ids: { type: "array", items: { type: "string" } }, count: { type: "integer" } },
+      },
+    },
+  },
+} as const;
+
 export const TREE_SCHEMAS = [
+  TreeAnalyticsSchema,
   OptionSchema,
   QuestionNodeSchema,
   ActionNodeSchema,

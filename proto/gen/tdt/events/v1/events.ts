@@ -69,6 +69,66 @@ export interface TreeChanged {
   change: string;
 }
 
+/** Subject sessions.session.started: a technician started a session at the tree's root. */
+export interface GuidedSessionStarted {
+  event_id: string;
+  occurred_at?: string | undefined;
+  session_id: string;
+  tree_id: string;
+  tree_version: number;
+  user_id: string;
+  /** The root node, entered. */
+  node_id: string;
+}
+
+/** Subject sessions.session.step: the session left a node (answer, continue or back). */
+export interface GuidedSessionStep {
+  event_id: string;
+  occurred_at?: string | undefined;
+  session_id: string;
+  tree_id: string;
+  tree_version: number;
+  user_id: string;
+  /** "answer", "continue" or "back". */
+  op: string;
+  /** The step that was left: its number, node, the option chosen (answer only) and the time spent there. */
+  seq: number;
+  node_id: string;
+  option_id: string;
+  duration_ms: number;
+  /** The node entered. */
+  next_node_id: string;
+}
+
+/** Subject sessions.session.completed: the technician completed the session. */
+export interface GuidedSessionCompleted {
+  event_id: string;
+  occurred_at?: string | undefined;
+  session_id: string;
+  tree_id: string;
+  tree_version: number;
+  user_id: string;
+  /** "resolved", "unresolved" or "escalated". */
+  outcome: string;
+  /** The node it ended at, and the time spent there. */
+  node_id: string;
+  duration_ms: number;
+  /** From start to completion. */
+  total_duration_ms: number;
+}
+
+/** Subject sessions.session.abandoned: the session was abandoned (its user was deactivated). */
+export interface GuidedSessionAbandoned {
+  event_id: string;
+  occurred_at?: string | undefined;
+  session_id: string;
+  tree_id: string;
+  tree_version: number;
+  user_id: string;
+  /** The node it was at. */
+  node_id: string;
+}
+
 function createBaseSessionExpired(): SessionExpired {
   return { event_id: "", occurred_at: undefined, sid: "", user_id: "", reason: "" };
 }
@@ -536,6 +596,650 @@ export const TreeChanged: MessageFns<TreeChanged> = {
   },
 };
 
+function createBaseGuidedSessionStarted(): GuidedSessionStarted {
+  return {
+    event_id: "",
+    occurred_at: undefined,
+    session_id: "",
+    tree_id: "",
+    tree_version: 0,
+    user_id: "",
+    node_id: "",
+  };
+}
+
+export const GuidedSessionStarted: MessageFns<GuidedSessionStarted> = {
+  encode(message: GuidedSessionStarted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.event_id !== "") {
+      writer.uint32(10).string(message.event_id);
+    }
+    if (message.occurred_at !== undefined) {
+      Timestamp.encode(toTimestamp(message.occurred_at), writer.uint32(18).fork()).join();
+    }
+    if (message.session_id !== "") {
+      writer.uint32(26).string(message.session_id);
+    }
+    if (message.tree_id !== "") {
+      writer.uint32(34).string(message.tree_id);
+    }
+    if (message.tree_version !== 0) {
+      writer.uint32(40).int32(message.tree_version);
+    }
+    if (message.user_id !== "") {
+      writer.uint32(50).string(message.user_id);
+    }
+    if (message.node_id !== "") {
+      writer.uint32(58).string(message.node_id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GuidedSessionStarted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGuidedSessionStarted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.event_id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.occurred_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.session_id = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.tree_id = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.tree_version = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.user_id = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.node_id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GuidedSessionStarted>, I>>(base?: I): GuidedSessionStarted {
+    return GuidedSessionStarted.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GuidedSessionStarted>, I>>(object: I): GuidedSessionStarted {
+    const message = createBaseGuidedSessionStarted();
+    message.event_id = object.event_id ?? "";
+    message.occurred_at = object.occurred_at ?? undefined;
+    message.session_id = object.session_id ?? "";
+    message.tree_id = object.tree_id ?? "";
+    message.tree_version = object.tree_version ?? 0;
+    message.user_id = object.user_id ?? "";
+    message.node_id = object.node_id ?? "";
+    return message;
+  },
+};
+
+function createBaseGuidedSessionStep(): GuidedSessionStep {
+  return {
+    event_id: "",
+    occurred_at: undefined,
+    session_id: "",
+    tree_id: "",
+    tree_version: 0,
+    user_id: "",
+    op: "",
+    seq: 0,
+    node_id: "",
+    option_id: "",
+    duration_ms: 0,
+    next_node_id: "",
+  };
+}
+
+export const GuidedSessionStep: MessageFns<GuidedSessionStep> = {
+  encode(message: GuidedSessionStep, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.event_id !== "") {
+      writer.uint32(10).string(message.event_id);
+    }
+    if (message.occurred_at !== undefined) {
+      Timestamp.encode(toTimestamp(message.occurred_at), writer.uint32(18).fork()).join();
+    }
+    if (message.session_id !== "") {
+      writer.uint32(26).string(message.session_id);
+    }
+    if (message.tree_id !== "") {
+      writer.uint32(34).string(message.tree_id);
+    }
+    if (message.tree_version !== 0) {
+      writer.uint32(40).int32(message.tree_version);
+    }
+    if (message.user_id !== "") {
+      writer.uint32(50).string(message.user_id);
+    }
+    if (message.op !== "") {
+      writer.uint32(58).string(message.op);
+    }
+    if (message.seq !== 0) {
+      writer.uint32(64).int32(message.seq);
+    }
+    if (message.node_id !== "") {
+      writer.uint32(74).string(message.node_id);
+    }
+    if (message.option_id !== "") {
+      writer.uint32(82).string(message.option_id);
+    }
+    if (message.duration_ms !== 0) {
+      writer.uint32(88).int64(message.duration_ms);
+    }
+    if (message.next_node_id !== "") {
+      writer.uint32(98).string(message.next_node_id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GuidedSessionStep {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGuidedSessionStep();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.event_id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.occurred_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.session_id = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.tree_id = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.tree_version = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.user_id = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.op = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.seq = reader.int32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.node_id = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.option_id = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.duration_ms = longToNumber(reader.int64());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.next_node_id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GuidedSessionStep>, I>>(base?: I): GuidedSessionStep {
+    return GuidedSessionStep.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GuidedSessionStep>, I>>(object: I): GuidedSessionStep {
+    const message = createBaseGuidedSessionStep();
+    message.event_id = object.event_id ?? "";
+    message.occurred_at = object.occurred_at ?? undefined;
+    message.session_id = object.session_id ?? "";
+    message.tree_id = object.tree_id ?? "";
+    message.tree_version = object.tree_version ?? 0;
+    message.user_id = object.user_id ?? "";
+    message.op = object.op ?? "";
+    message.seq = object.seq ?? 0;
+    message.node_id = object.node_id ?? "";
+    message.option_id = object.option_id ?? "";
+    message.duration_ms = object.duration_ms ?? 0;
+    message.next_node_id = object.next_node_id ?? "";
+    return message;
+  },
+};
+
+function createBaseGuidedSessionCompleted(): GuidedSessionCompleted {
+  return {
+    event_id: "",
+    occurred_at: undefined,
+    session_id: "",
+    tree_id: "",
+    tree_version: 0,
+    user_id: "",
+    outcome: "",
+    node_id: "",
+    duration_ms: 0,
+    total_duration_ms: 0,
+  };
+}
+
+export const GuidedSessionCompleted: MessageFns<GuidedSessionCompleted> = {
+  encode(message: GuidedSessionCompleted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.event_id !== "") {
+      writer.uint32(10).string(message.event_id);
+    }
+    if (message.occurred_at !== undefined) {
+      Timestamp.encode(toTimestamp(message.occurred_at), writer.uint32(18).fork()).join();
+    }
+    if (message.session_id !== "") {
+      writer.uint32(26).string(message.session_id);
+    }
+    if (message.tree_id !== "") {
+      writer.uint32(34).string(message.tree_id);
+    }
+    if (message.tree_version !== 0) {
+      writer.uint32(40).int32(message.tree_version);
+    }
+    if (message.user_id !== "") {
+      writer.uint32(50).string(message.user_id);
+    }
+    if (message.outcome !== "") {
+      writer.uint32(58).string(message.outcome);
+    }
+    if (message.node_id !== "") {
+      writer.uint32(66).string(message.node_id);
+    }
+    if (message.duration_ms !== 0) {
+      writer.uint32(72).int64(message.duration_ms);
+    }
+    if (message.total_duration_ms !== 0) {
+      writer.uint32(80).int64(message.total_duration_ms);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GuidedSessionCompleted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGuidedSessionCompleted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.event_id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.occurred_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.session_id = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.tree_id = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.tree_version = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.user_id = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.outcome = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.node_id = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.duration_ms = longToNumber(reader.int64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.total_duration_ms = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GuidedSessionCompleted>, I>>(base?: I): GuidedSessionCompleted {
+    return GuidedSessionCompleted.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GuidedSessionCompleted>, I>>(object: I): GuidedSessionCompleted {
+    const message = createBaseGuidedSessionCompleted();
+    message.event_id = object.event_id ?? "";
+    message.occurred_at = object.occurred_at ?? undefined;
+    message.session_id = object.session_id ?? "";
+    message.tree_id = object.tree_id ?? "";
+    message.tree_version = object.tree_version ?? 0;
+    message.user_id = object.user_id ?? "";
+    message.outcome = object.outcome ?? "";
+    message.node_id = object.node_id ?? "";
+    message.duration_ms = object.duration_ms ?? 0;
+    message.total_duration_ms = object.total_duration_ms ?? 0;
+    return message;
+  },
+};
+
+function createBaseGuidedSessionAbandoned(): GuidedSessionAbandoned {
+  return {
+    event_id: "",
+    occurred_at: undefined,
+    session_id: "",
+    tree_id: "",
+    tree_version: 0,
+    user_id: "",
+    node_id: "",
+  };
+}
+
+export const GuidedSessionAbandoned: MessageFns<GuidedSessionAbandoned> = {
+  encode(message: GuidedSessionAbandoned, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.event_id !== "") {
+      writer.uint32(10).string(message.event_id);
+    }
+    if (message.occurred_at !== undefined) {
+      Timestamp.encode(toTimestamp(message.occurred_at), writer.uint32(18).fork()).join();
+    }
+    if (message.session_id !== "") {
+      writer.uint32(26).string(message.session_id);
+    }
+    if (message.tree_id !== "") {
+      writer.uint32(34).string(message.tree_id);
+    }
+    if (message.tree_version !== 0) {
+      writer.uint32(40).int32(message.tree_version);
+    }
+    if (message.user_id !== "") {
+      writer.uint32(50).string(message.user_id);
+    }
+    if (message.node_id !== "") {
+      writer.uint32(58).string(message.node_id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GuidedSessionAbandoned {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGuidedSessionAbandoned();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.event_id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.occurred_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.session_id = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.tree_id = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.tree_version = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.user_id = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.node_id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GuidedSessionAbandoned>, I>>(base?: I): GuidedSessionAbandoned {
+    return GuidedSessionAbandoned.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GuidedSessionAbandoned>, I>>(object: I): GuidedSessionAbandoned {
+    const message = createBaseGuidedSessionAbandoned();
+    message.event_id = object.event_id ?? "";
+    message.occurred_at = object.occurred_at ?? undefined;
+    message.session_id = object.session_id ?? "";
+    message.tree_id = object.tree_id ?? "";
+    message.tree_version = object.tree_version ?? 0;
+    message.user_id = object.user_id ?? "";
+    message.node_id = object.node_id ?? "";
+    return message;
+  },
+};
+
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
 export type DeepPartial<T> = T extends Builtin ? T
@@ -560,6 +1264,17 @@ function fromTimestamp(t: Timestamp): string {
   let millis = (t.seconds || 0) * 1_000;
   millis += (t.nanos || 0) / 1_000_000;
   return new globalThis.Date(millis).toISOString();
+}
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
 }
 
 export interface MessageFns<T> {

@@ -204,6 +204,65 @@ export interface GetPublishedTreeResponse {
   tree?: Tree | undefined;
 }
 
+export interface GetTreeAnalyticsRequest {
+  tree_id: string;
+  /** Only sessions on this version. */
+  version?:
+    | number
+    | undefined;
+  /** Only sessions started at or after `from` and before `to`. */
+  from?: string | undefined;
+  to?: string | undefined;
+}
+
+export interface Percentiles {
+  median: number;
+  p90: number;
+}
+
+export interface SessionCounts {
+  started: number;
+  completed: number;
+  resolved: number;
+  escalated: number;
+  unresolved: number;
+  abandoned: number;
+}
+
+export interface OptionCount {
+  option_id: string;
+  count: number;
+}
+
+export interface NodeAnalytics {
+  node_id: string;
+  /** Times a session entered the node. */
+  visits: number;
+  /** Sessions that ended (completed or abandoned) at the node. */
+  exits: number;
+  /** Time spent at the node per stay that ended. */
+  time_ms?: Percentiles | undefined;
+  options: OptionCount[];
+}
+
+export interface PathCount {
+  node_ids: string[];
+  count: number;
+}
+
+export interface GetTreeAnalyticsResponse {
+  sessions?:
+    | SessionCounts
+    | undefined;
+  /** resolved / completed; 0 with no completed session. */
+  resolution_rate: number;
+  /** Of the completed sessions, from start to completion. */
+  duration_ms?: Percentiles | undefined;
+  nodes: NodeAnalytics[];
+  /** The five most common paths of the sessions that ended. */
+  paths: PathCount[];
+}
+
 function createBaseOption(): Option {
   return { id: "", label: "", next: "" };
 }
@@ -2123,6 +2182,625 @@ export const GetPublishedTreeResponse: MessageFns<GetPublishedTreeResponse> = {
   },
 };
 
+function createBaseGetTreeAnalyticsRequest(): GetTreeAnalyticsRequest {
+  return { tree_id: "", version: undefined, from: undefined, to: undefined };
+}
+
+export const GetTreeAnalyticsRequest: MessageFns<GetTreeAnalyticsRequest> = {
+  encode(message: GetTreeAnalyticsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tree_id !== "") {
+      writer.uint32(10).string(message.tree_id);
+    }
+    if (message.version !== undefined) {
+      writer.uint32(16).int32(message.version);
+    }
+    if (message.from !== undefined) {
+      Timestamp.encode(toTimestamp(message.from), writer.uint32(26).fork()).join();
+    }
+    if (message.to !== undefined) {
+      Timestamp.encode(toTimestamp(message.to), writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTreeAnalyticsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTreeAnalyticsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tree_id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.from = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.to = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetTreeAnalyticsRequest>, I>>(base?: I): GetTreeAnalyticsRequest {
+    return GetTreeAnalyticsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetTreeAnalyticsRequest>, I>>(object: I): GetTreeAnalyticsRequest {
+    const message = createBaseGetTreeAnalyticsRequest();
+    message.tree_id = object.tree_id ?? "";
+    message.version = object.version ?? undefined;
+    message.from = object.from ?? undefined;
+    message.to = object.to ?? undefined;
+    return message;
+  },
+};
+
+function createBasePercentiles(): Percentiles {
+  return { median: 0, p90: 0 };
+}
+
+export const Percentiles: MessageFns<Percentiles> = {
+  encode(message: Percentiles, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.median !== 0) {
+      writer.uint32(8).int64(message.median);
+    }
+    if (message.p90 !== 0) {
+      writer.uint32(16).int64(message.p90);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Percentiles {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePercentiles();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.median = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.p90 = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<Percentiles>, I>>(base?: I): Percentiles {
+    return Percentiles.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Percentiles>, I>>(object: I): Percentiles {
+    const message = createBasePercentiles();
+    message.median = object.median ?? 0;
+    message.p90 = object.p90 ?? 0;
+    return message;
+  },
+};
+
+function createBaseSessionCounts(): SessionCounts {
+  return { started: 0, completed: 0, resolved: 0, escalated: 0, unresolved: 0, abandoned: 0 };
+}
+
+export const SessionCounts: MessageFns<SessionCounts> = {
+  encode(message: SessionCounts, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.started !== 0) {
+      writer.uint32(8).int32(message.started);
+    }
+    if (message.completed !== 0) {
+      writer.uint32(16).int32(message.completed);
+    }
+    if (message.resolved !== 0) {
+      writer.uint32(24).int32(message.resolved);
+    }
+    if (message.escalated !== 0) {
+      writer.uint32(32).int32(message.escalated);
+    }
+    if (message.unresolved !== 0) {
+      writer.uint32(40).int32(message.unresolved);
+    }
+    if (message.abandoned !== 0) {
+      writer.uint32(48).int32(message.abandoned);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SessionCounts {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSessionCounts();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.started = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.completed = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.resolved = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.escalated = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.unresolved = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.abandoned = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<SessionCounts>, I>>(base?: I): SessionCounts {
+    return SessionCounts.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SessionCounts>, I>>(object: I): SessionCounts {
+    const message = createBaseSessionCounts();
+    message.started = object.started ?? 0;
+    message.completed = object.completed ?? 0;
+    message.resolved = object.resolved ?? 0;
+    message.escalated = object.escalated ?? 0;
+    message.unresolved = object.unresolved ?? 0;
+    message.abandoned = object.abandoned ?? 0;
+    return message;
+  },
+};
+
+function createBaseOptionCount(): OptionCount {
+  return { option_id: "", count: 0 };
+}
+
+export const OptionCount: MessageFns<OptionCount> = {
+  encode(message: OptionCount, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.option_id !== "") {
+      writer.uint32(10).string(message.option_id);
+    }
+    if (message.count !== 0) {
+      writer.uint32(16).int32(message.count);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OptionCount {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOptionCount();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.option_id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.count = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<OptionCount>, I>>(base?: I): OptionCount {
+    return OptionCount.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OptionCount>, I>>(object: I): OptionCount {
+    const message = createBaseOptionCount();
+    message.option_id = object.option_id ?? "";
+    message.count = object.count ?? 0;
+    return message;
+  },
+};
+
+function createBaseNodeAnalytics(): NodeAnalytics {
+  return { node_id: "", visits: 0, exits: 0, time_ms: undefined, options: [] };
+}
+
+export const NodeAnalytics: MessageFns<NodeAnalytics> = {
+  encode(message: NodeAnalytics, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.node_id !== "") {
+      writer.uint32(10).string(message.node_id);
+    }
+    if (message.visits !== 0) {
+      writer.uint32(16).int32(message.visits);
+    }
+    if (message.exits !== 0) {
+      writer.uint32(24).int32(message.exits);
+    }
+    if (message.time_ms !== undefined) {
+      Percentiles.encode(message.time_ms, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.options) {
+      OptionCount.encode(v!, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeAnalytics {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeAnalytics();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.node_id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.visits = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.exits = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.time_ms = Percentiles.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.options.push(OptionCount.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<NodeAnalytics>, I>>(base?: I): NodeAnalytics {
+    return NodeAnalytics.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NodeAnalytics>, I>>(object: I): NodeAnalytics {
+    const message = createBaseNodeAnalytics();
+    message.node_id = object.node_id ?? "";
+    message.visits = object.visits ?? 0;
+    message.exits = object.exits ?? 0;
+    message.time_ms = (object.time_ms !== undefined && object.time_ms !== null)
+      ? Percentiles.fromPartial(object.time_ms)
+      : undefined;
+    message.options = object.options?.map((e) => OptionCount.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePathCount(): PathCount {
+  return { node_ids: [], count: 0 };
+}
+
+export const PathCount: MessageFns<PathCount> = {
+  encode(message: PathCount, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.node_ids) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.count !== 0) {
+      writer.uint32(16).int32(message.count);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PathCount {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePathCount();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.node_ids.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.count = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<PathCount>, I>>(base?: I): PathCount {
+    return PathCount.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PathCount>, I>>(object: I): PathCount {
+    const message = createBasePathCount();
+    message.node_ids = object.node_ids?.map((e) => e) || [];
+    message.count = object.count ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetTreeAnalyticsResponse(): GetTreeAnalyticsResponse {
+  return { sessions: undefined, resolution_rate: 0, duration_ms: undefined, nodes: [], paths: [] };
+}
+
+export const GetTreeAnalyticsResponse: MessageFns<GetTreeAnalyticsResponse> = {
+  encode(message: GetTreeAnalyticsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sessions !== undefined) {
+      SessionCounts.encode(message.sessions, writer.uint32(10).fork()).join();
+    }
+    if (message.resolution_rate !== 0) {
+      writer.uint32(17).double(message.resolution_rate);
+    }
+    if (message.duration_ms !== undefined) {
+      Percentiles.encode(message.duration_ms, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.nodes) {
+      NodeAnalytics.encode(v!, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.paths) {
+      PathCount.encode(v!, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTreeAnalyticsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTreeAnalyticsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sessions = SessionCounts.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.resolution_rate = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.duration_ms = Percentiles.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.nodes.push(NodeAnalytics.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.paths.push(PathCount.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetTreeAnalyticsResponse>, I>>(base?: I): GetTreeAnalyticsResponse {
+    return GetTreeAnalyticsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetTreeAnalyticsResponse>, I>>(object: I): GetTreeAnalyticsResponse {
+    const message = createBaseGetTreeAnalyticsResponse();
+    message.sessions = (object.sessions !== undefined && object.sessions !== null)
+      ? SessionCounts.fromPartial(object.sessions)
+      : undefined;
+    message.resolution_rate = object.resolution_rate ?? 0;
+    message.duration_ms = (object.duration_ms !== undefined && object.duration_ms !== null)
+      ? Percentiles.fromPartial(object.duration_ms)
+      : undefined;
+    message.nodes = object.nodes?.map((e) => NodeAnalytics.fromPartial(e)) || [];
+    message.paths = object.paths?.map((e) => PathCount.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 export type TreesServiceService = typeof TreesServiceService;
 export const TreesServiceService = {
   /** Summaries, newest first; technicians see published trees only. */
@@ -2218,6 +2896,21 @@ export const TreesServiceService = {
       Buffer.from(GetPublishedTreeResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetPublishedTreeResponse => GetPublishedTreeResponse.decode(value),
   },
+  /**
+   * What technicians did with a tree: sessions, outcomes, time and choices per node, common paths
+   * (from the sessions events, as the analytics projection holds them).
+   */
+  getTreeAnalytics: {
+    path: "/tdt.trees.v1.TreesService/GetTreeAnalytics" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetTreeAnalyticsRequest): Buffer =>
+      Buffer.from(GetTreeAnalyticsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetTreeAnalyticsRequest => GetTreeAnalyticsRequest.decode(value),
+    responseSerialize: (value: GetTreeAnalyticsResponse): Buffer =>
+      Buffer.from(GetTreeAnalyticsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetTreeAnalyticsResponse => GetTreeAnalyticsResponse.decode(value),
+  },
 } as const;
 
 export interface TreesServiceServer extends UntypedServiceImplementation {
@@ -2236,6 +2929,11 @@ export interface TreesServiceServer extends UntypedServiceImplementation {
   deleteTree: handleUnaryCall<DeleteTreeRequest, DeleteTreeResponse>;
   /** The latest published version of a tree, for starting a troubleshooting session. */
   getPublishedTree: handleUnaryCall<GetPublishedTreeRequest, GetPublishedTreeResponse>;
+  /**
+   * What technicians did with a tree: sessions, outcomes, time and choices per node, common paths
+   * (from the sessions events, as the analytics projection holds them).
+   */
+  getTreeAnalytics: handleUnaryCall<GetTreeAnalyticsRequest, GetTreeAnalyticsResponse>;
 }
 
 export interface TreesServiceClient extends Client {
@@ -2380,6 +3078,25 @@ export interface TreesServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetPublishedTreeResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * What technicians did with a tree: sessions, outcomes, time and choices per node, common paths
+   * (from the sessions events, as the analytics projection holds them).
+   */
+  getTreeAnalytics(
+    request: GetTreeAnalyticsRequest,
+    callback: (error: ServiceError | null, response: GetTreeAnalyticsResponse) => void,
+  ): ClientUnaryCall;
+  getTreeAnalytics(
+    request: GetTreeAnalyticsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetTreeAnalyticsResponse) => void,
+  ): ClientUnaryCall;
+  getTreeAnalytics(
+    request: GetTreeAnalyticsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetTreeAnalyticsResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const TreesServiceClient = makeGenericClientConstructor(
@@ -2415,6 +3132,17 @@ function fromTimestamp(t: Timestamp): string {
   let millis = (t.seconds || 0) * 1_000;
   millis += (t.nanos || 0) / 1_000_000;
   return new globalThis.Date(millis).toISOString();
+}
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
 }
 
 export interface MessageFns<T> {

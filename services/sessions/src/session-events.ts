@@ -1,0 +1,104 @@
+/**
+ * What a session's change announces (`sessions.session.*`, proto/contracts/session-events.ts),
+ * derived from the state before and after it: plain functions, no I/O. The store writes the
+ * events to its outbox in the statement (or transaction) that writes the change.
+ */
+import { randomUUID } from "node:crypto";
+import type { OutboxEvent } from "@tdt/kit";
+import { encodeSessionEvent, SESSION_SUBJECTS, type SessionEvent } from "@tdt/proto/contracts/session-events";
+import type { SessionState, StepRecord } from "./step-engine.js";
+
+/** What every event of a session names. */
+export interface SessionIdentity {
+  id: string;
+  tree_id: string;
+  tree_version: number;
+  user_id: string;
+  started_at: Date;
+}
+
+function header(session: SessionIdentity, now: Date) {
+  return {
+    event_id: randomUUID(),
+    occurred_at: now.toISOString(),
+    session_id: session.id,
+    tree_id: session.tree_id,
+    tree_version: session.tree_version,
+    user_id: session.user_id,
+  };
+}
+
+export function startedEvent(session: SessionIdentity, state: SessionState, now: Date): SessionEvent {
+  return { subject: SESSION_SUBJECTS.started, event: { ...header(session, now), node_id: state.current_node_id } };
+}
+
+export function abandonedEvent(session: SessionIdentity, nodeId: string, now: Date): SessionEvent {
+  return { subject: SESSION_SUBJECTS.abandoned, event: { ...header(session, now), node_id: nodeId } };
+}
+
+/**
+ * The events of one change: a completion, or a step forward (answer, continue) or back; a note
+ * changes nothing anyone counts and announces nothing.
+ */
+export function changeEvents(
+  session: SessionIdentity,
+  before: SessionState,
+  after: SessionState,
+  now: Date,
+): SessionEvent[] {
+  if (after.status === "completed" && before.status !== "completed") {
+    const last = after.steps[after.steps.length - 1] as StepRecord;
+    return [
+      {
+        subject: SESSION_SUBJECTS.completed,
+        event: {
+          ...header(session, now),
+          outcome: after.outcome ?? "",
+          node_id: after.current_node_id,
+          duration_ms: last.duration_ms,
+          total_duration_ms: Math.max(0, now.getTime() - session.started_at.getTime()),
+        },
+      },
+    ];
+  }
+  if (after.steps.length === before.steps.length + 1) {
+    const left = after.steps[after.steps.length - 2] as StepRecord;
+    return [
+      stepEvent(session, now, {
+        op: left.option_id ? "answer" : "continue",
+        seq: left.seq,
+        node_id: left.node_id,
+        option_id: left.option_id,
+        duration_ms: left.duration_ms,
+        next_node_id: after.current_node_id,
+      }),
+    ];
+  }
+  if (after.steps.length === before.steps.length - 1) {
+    const left = before.steps[before.steps.length - 1] as StepRecord;
+    return [
+      stepEvent(session, now, {
+        op: "back",
+        seq: left.seq,
+        node_id: left.node_id,
+        option_id: "",
+        duration_ms: Math.max(0, now.getTime() - Date.parse(left.entered_at)),
+        next_node_id: after.current_node_id,
+      }),
+    ];
+  }
+  return [];
+}
+
+function stepEvent(
+  session: SessionIdentity,
+  now: Date,
+  step: { op: string; seq: number; node_id: string; option_id: string; duration_ms: number; next_node_id: string },
+): SessionEvent {
+  return { subject: SESSION_SUBJECTS.step, event: { ...header(session, now), ...step } };
+}
+
+/** An event as an outbox row. */
+export function outboxEventOf(item: SessionEvent): OutboxEvent {
+  return { id: item.event.event_id, subject: item.subject, payload: encodeSessionEvent(item) };
+}
