@@ -269,6 +269,49 @@ describe("listing and search", () => {
     expect(typo.body.map((tree) => tree.id)).toContain(inTitle.id);
   });
 
+  it("counts two swapped letters as one typo, and says where each hit matched with the words marked", async () => {
+    const router = await create(
+      printerTree({ title: "Wireless router keeps dropping", category: "Network", description: "Office Wi-Fi." }),
+    );
+    const inNode = printerTree({ title: "Slow laptop", category: "Laptops" });
+    (inNode.nodes[2] as Record<string, unknown>).body = "Restart the router in the cupboard, then wait a minute.";
+    const byNode = await create(inNode);
+    type Hit = Tree & {
+      match: { field: string; node_id: string; snippet: string; highlights: Array<{ start: number; length: number }> };
+    };
+    // "ruoter": the o and the u swapped, which trigram similarity alone scores too low (0.27) to correct.
+    const found = await client.call<Hit[]>("GET", "/api/v1/trees/search?q=ruoter", { token: technician });
+    expect(found.status).toBe(200);
+    const hit = (id: string) => found.body.find((tree) => tree.id === id);
+    expect(hit(router.id)?.match).toMatchObject({ field: "title", node_id: "" });
+    const inTitle = hit(router.id)?.match;
+    expect(inTitle?.snippet).toBe("Wireless router keeps dropping");
+    expect(inTitle?.highlights.map(({ start, length }) => inTitle.snippet.slice(start, start + length))).toEqual([
+      "router",
+    ]);
+    const node = hit(byNode.id)?.match;
+    expect(node).toMatchObject({ field: "node", node_id: (inNode.nodes[2] as { id: string }).id });
+    expect(node?.snippet).toContain("Restart the router in the cupboard");
+    expect(node?.highlights.map(({ start, length }) => node.snippet.slice(start, start + length))).toEqual(["router"]);
+    // Listing is not search: no match there.
+    const listed = await client.call<Hit[]>("GET", "/api/v1/trees?limit=5", { token: technician });
+    for (const tree of listed.body) expect(tree).not.toHaveProperty("match");
+  });
+
+  it("filters by category whatever its letter case", async () => {
+    const tree = await create(printerTree({ title: "Case of the category", category: "Label Printers Q" }));
+    for (const category of ["Label Printers Q", "label printers q", "LABEL PRINTERS Q"]) {
+      const listed = await client.call<Tree[]>("GET", `/api/v1/trees?category=${encodeURIComponent(category)}`, {
+        token: technician,
+      });
+      expect(
+        listed.body.map((entry) => entry.id),
+        category,
+      ).toEqual([tree.id]);
+      expect(listed.headers.get("x-total-count"), category).toBe("1");
+    }
+  });
+
   it("never shows deleted trees in lists or search", async () => {
     const tree = await create(printerTree({ title: "Quokkalicious kiosk fails" }));
     const found = await client.call<Tree[]>("GET", "/api/v1/trees/search?q=quokkalicious", { token: engineer });

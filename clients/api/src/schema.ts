@@ -6859,6 +6859,18 @@ export interface components {
              */
             updated_at: string;
             node_count: number;
+            /** @description In search results only: where the tree matched (the first of title, description, category, tags and nodes that holds every word) and a plain-text snippet of it; `highlights` mark the matched words by offset and length in UTF-16 code units (as JavaScript's string indexes count). */
+            match?: {
+                /** @enum {string} */
+                field: "title" | "description" | "category" | "tags" | "node";
+                /** @description The node's id when `field` is `node`, else empty */
+                node_id: string;
+                snippet: string;
+                highlights: {
+                    start: number;
+                    length: number;
+                }[];
+            };
         };
         /**
          * @description One immutable version in a tree's history.

@@ -57,3 +57,43 @@ export function indexWords(texts: string[]): string[] {
   }
   return [...words];
 }
+
+/** Every word one swap of two neighbouring letters away ("ruoter" → "urotor", "router", …): a typo trigrams miss. */
+export function transpositions(word: string): string[] {
+  const letters = [...word];
+  const found = new Set<string>();
+  for (let i = 0; i + 1 < letters.length; i++) {
+    if (letters[i] === letters[i + 1]) continue;
+    const swapped = [...letters];
+    [swapped[i], swapped[i + 1]] = [swapped[i + 1] as string, swapped[i] as string];
+    found.add(swapped.join(""));
+  }
+  return [...found];
+}
+
+/** Where a search hit matched, and the words it matched marked in a snippet of that text. */
+export interface SearchMatch {
+  field: "title" | "description" | "category" | "tags" | "node";
+  node_id: string;
+  snippet: string;
+  highlights: Array<{ start: number; length: number }>;
+}
+
+/** The characters ts_headline marks a matched word with in our query: never in stored text. */
+export const HIGHLIGHT_START = "\u0001";
+export const HIGHLIGHT_STOP = "\u0002";
+
+/** A snippet as ts_headline marked it: the plain text, and where (in code units) each marked word is. */
+export function highlightsOf(marked: string): Pick<SearchMatch, "snippet" | "highlights"> {
+  let snippet = "";
+  const highlights: SearchMatch["highlights"] = [];
+  let start = -1;
+  for (const char of marked) {
+    if (char === HIGHLIGHT_START) start = snippet.length;
+    else if (char === HIGHLIGHT_STOP) {
+      if (start >= 0 && snippet.length > start) highlights.push({ start, length: snippet.length - start });
+      start = -1;
+    } else snippet += char;
+  }
+  return { snippet, highlights };
+}

@@ -1,7 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { AppError, inTransaction, type Sql, type TransactionSql } from "@tdt/kit";
 import type { Node, Tree, TreeInput, TreeSummary, TreeVersion } from "@tdt/proto/tdt/trees/v1/trees";
-import { indexWords, queryWords, tsquerySource } from "./search-query.js";
+import {
+  HIGHLIGHT_START,
+  HIGHLIGHT_STOP,
+  highlightsOf,
+  indexWords,
+  queryWords,
+  transpositions,
+  tsquerySource,
+} from "./search-query.js";
+
+/** A snippet of about twenty words around the match, the matched words marked for `highlightsOf`. */
+const HEADLINE_OPTIONS = `StartSel=${HIGHLIGHT_START}, StopSel=${HIGHLIGHT_STOP}, MaxWords=20, MinWords=8, MaxFragments=1, FragmentDelimiter=" … "`;
+
 import type { TreeAnnouncer } from "./tree-events.js";
 
 /** Which version of a tree the caller sees: authors the latest, technicians the latest published. */
@@ -86,7 +98,7 @@ export type ListFilters = { category?: string | undefined; tag?: string | undefi
 
 /** The listing's filters, after `visibleVersions`' where clause. */
 const filterConditions = (sql: Sql, filters: ListFilters) => sql`
-  ${filters.category ? sql`and v.category = ${filters.category}` : sql``}
+  ${filters.category ? sql`and lower(v.category) = lower(${filters.category})` : sql``}
   ${filters.tag ? sql`and ${filters.tag} = any(v.tags)` : sql``}
   ${filters.status ? sql`and v.status = ${filters.status}` : sql``}`;
 
@@ -152,7 +164,7 @@ export class TreeStore {
     // Matching starts from the full-text index over everything searchable (materialized, so the
     // plan never walks every tree first); ranking reads only the small `rank_vector` (weights for
     // C description, B category and tags, A title); only the page's versions are read whole.
-    const rows = await sql<SummaryRow[]>`
+    const rows = await sql<(SummaryRow & { field: string | null; node_id: string | null; marked: string | null })[]>`
       with matches as materialized (
         select tree_id, version, created_at,
           ts_rank('{0.1, 0.2, 0.4, 1.0}', rank_vector, to_tsquery('english', ${query})) as rank
@@ -168,12 +180,32 @@ export class TreeStore {
         order by m.rank desc, m.created_at desc
         limit ${limit}
       )
-      select ${summaryColumns(sql)}
+      select ${summaryColumns(sql)}, hit.field, hit.node_id,
+        ts_headline('english', hit.text, to_tsquery('english', ${query}), ${HEADLINE_OPTIONS}) as marked
       from best b
       join trees t on t.id = b.tree_id
       join tree_versions v on v.tree_id = b.tree_id and v.version = b.version
+      left join lateral (
+        select field, node_id, text from (
+          select 1 as place, 'title' as field, '' as node_id, v.title as text
+          union all select 2, 'description', '', v.description
+          union all select 3, 'category', '', v.category
+          union all select 4, 'tags', '', array_to_string(v.tags, ' ')
+          union all select 4 + n.place, 'node', n.node->>'id',
+            concat_ws(' ', n.node->>'title', n.node->>'body')
+          from jsonb_array_elements(v.nodes) with ordinality as n(node, place)
+        ) candidates
+        where to_tsvector('english', text) @@ to_tsquery('english', ${query})
+        order by place
+        limit 1
+      ) hit on true
       order by b.rank desc, b.created_at desc`;
-    return rows.map(toSummary);
+    return rows.map((row) => ({
+      ...toSummary(row),
+      ...(row.field
+        ? { match: { field: row.field, node_id: row.node_id ?? "", ...highlightsOf(row.marked ?? "") } }
+        : {}),
+    }));
   }
 
   /**
@@ -193,10 +225,13 @@ export class TreeStore {
               select 1 from search_words s where s.word ~>=~ w.word and s.word ~<~ (w.word || chr(1114111))
             ) then w.word
           else coalesce(
+            -- Two neighbouring letters swapped ("ruoter"): one typo, which trigrams score too low.
+            (select s.word from search_words s where s.word = any(string_to_array(w.swapped, ' ')) order by s.word limit 1),
             (select s.word from search_words s where s.word % w.word order by s.word <-> w.word, s.word limit 1),
             w.word)
         end as word
-      from unnest(${words}::text[]) with ordinality as w(word, position)
+      from unnest(${words}::text[], ${words.map((word) => transpositions(word).join(" "))}::text[])
+        with ordinality as w(word, swapped, position)
       order by w.position`;
     return rows.map((row) => row.word);
   }

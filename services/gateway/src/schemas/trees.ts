@@ -198,7 +198,31 @@ export const TreeSummarySchema = {
   description: "A tree's latest visible version, without its nodes.",
   examples: [EXAMPLES.treeSummary],
   required: [...Object.keys(header), "node_count"],
-  properties: { ...header, node_count: { type: "integer", minimum: 0 } },
+  properties: {
+    ...header,
+    node_count: { type: "integer", minimum: 0 },
+    match: {
+      type: "object",
+      description:
+        "In search results only: where the tree matched (the first of title, description, category, tags and " +
+        "nodes that holds every word) and a plain-text snippet of it; `highlights` mark the matched words by " +
+        "offset and length in UTF-16 code units (as JavaScript's string indexes count).",
+      required: ["field", "node_id", "snippet", "highlights"],
+      properties: {
+        field: { type: "string", enum: ["title", "description", "category", "tags", "node"] },
+        node_id: { type: "string", description: "The node's id when `field` is `node`, else empty" },
+        snippet: { type: "string" },
+        highlights: {
+          type: "array",
+          items: {
+            type: "object",
+            required: ["start", "length"],
+            properties: { start: { type: "integer", minimum: 0 }, length: { type: "integer", minimum: 1 } },
+          },
+        },
+      },
+    },
+  },
 } as const;
 
 export const TreeVersionSchema = {

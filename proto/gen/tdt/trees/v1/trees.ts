@@ -114,7 +114,31 @@ export interface TreeSummary {
   node_count: number;
   created_by: string;
   created_at?: string | undefined;
-  updated_at?: string | undefined;
+  updated_at?:
+    | string
+    | undefined;
+  /** In a search's answer only: where the tree matched. */
+  match?: SearchMatch | undefined;
+}
+
+/**
+ * Where a search hit matched: the first of the title, description, category, tags and nodes (in
+ * the tree's order) that holds every word, and a snippet of it with the matched words marked.
+ */
+export interface SearchMatch {
+  /** "title", "description", "category", "tags" or "node". */
+  field: string;
+  /** The node's id when `field` is "node". */
+  node_id: string;
+  /** Plain text (never markup): a part of the field around the matched words. */
+  snippet: string;
+  /** The matched words in `snippet`: offsets and lengths in UTF-16 code units, as JavaScript counts. */
+  highlights: Highlight[];
+}
+
+export interface Highlight {
+  start: number;
+  length: number;
 }
 
 export interface TreeVersion {
@@ -843,6 +867,7 @@ function createBaseTreeSummary(): TreeSummary {
     created_by: "",
     created_at: undefined,
     updated_at: undefined,
+    match: undefined,
   };
 }
 
@@ -880,6 +905,9 @@ export const TreeSummary: MessageFns<TreeSummary> = {
     }
     if (message.updated_at !== undefined) {
       Timestamp.encode(toTimestamp(message.updated_at), writer.uint32(90).fork()).join();
+    }
+    if (message.match !== undefined) {
+      SearchMatch.encode(message.match, writer.uint32(98).fork()).join();
     }
     return writer;
   },
@@ -985,6 +1013,14 @@ export const TreeSummary: MessageFns<TreeSummary> = {
             message.updated_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.match = SearchMatch.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1013,6 +1049,167 @@ export const TreeSummary: MessageFns<TreeSummary> = {
     message.created_by = object.created_by ?? "";
     message.created_at = object.created_at ?? undefined;
     message.updated_at = object.updated_at ?? undefined;
+    message.match = (object.match !== undefined && object.match !== null)
+      ? SearchMatch.fromPartial(object.match)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSearchMatch(): SearchMatch {
+  return { field: "", node_id: "", snippet: "", highlights: [] };
+}
+
+export const SearchMatch: MessageFns<SearchMatch> = {
+  encode(message: SearchMatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.field !== "") {
+      writer.uint32(10).string(message.field);
+    }
+    if (message.node_id !== "") {
+      writer.uint32(18).string(message.node_id);
+    }
+    if (message.snippet !== "") {
+      writer.uint32(26).string(message.snippet);
+    }
+    for (const v of message.highlights) {
+      Highlight.encode(v!, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchMatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchMatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.field = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.node_id = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.snippet = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.highlights.push(Highlight.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<SearchMatch>, I>>(base?: I): SearchMatch {
+    return SearchMatch.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SearchMatch>, I>>(object: I): SearchMatch {
+    const message = createBaseSearchMatch();
+    message.field = object.field ?? "";
+    message.node_id = object.node_id ?? "";
+    message.snippet = object.snippet ?? "";
+    message.highlights = object.highlights?.map((e) => Highlight.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseHighlight(): Highlight {
+  return { start: 0, length: 0 };
+}
+
+export const Highlight: MessageFns<Highlight> = {
+  encode(message: Highlight, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.start !== 0) {
+      writer.uint32(8).int32(message.start);
+    }
+    if (message.length !== 0) {
+      writer.uint32(16).int32(message.length);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Highlight {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHighlight();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.start = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.length = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<Highlight>, I>>(base?: I): Highlight {
+    return Highlight.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Highlight>, I>>(object: I): Highlight {
+    const message = createBaseHighlight();
+    message.start = object.start ?? 0;
+    message.length = object.length ?? 0;
     return message;
   },
 };
