@@ -219,7 +219,66 @@ describe("who sees what", () => {
   });
 });
 
+describe("finding sessions", () => {
+  it("filters by outcome, by tree and by when they started", async () => {
+    const { tokens, id } = await client.user("filters");
+    const token = tokens.access_token;
+    const resolved = await walkToSolution(token);
+    const completed = await client.call("POST", `/api/v1/sessions/${resolved.id}/complete`, { token, json: {} });
+    expect(completed.status).toBe(200);
+    const escalated = await start(token);
+    const gaveUp = await client.call("POST", `/api/v1/sessions/${escalated.id}/complete`, {
+      token,
+      json: { outcome: "escalated" },
+    });
+    expect(gaveUp.status).toBe(200);
+    const running_ = await start(token);
+    const list = async (query: string) => {
+      const answer = await client.call<Session[]>("GET", `/api/v1/sessions?user_id=${id}&${query}`, {
+        token: engineer,
+      });
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      expect(answer.headers.get("x-total-count")).toBe(String(answer.body.length));
+      return answer.body.map((session) => session.id).sort();
+    };
+    expect(await list("outcome=resolved")).toEqual([resolved.id]);
+    expect(await list("outcome=escalated")).toEqual([escalated.id]);
+    expect(await list("outcome=unresolved")).toEqual([]);
+    expect(await list(`tree_id=${treeId}`)).toEqual([resolved.id, escalated.id, running_.id].sort());
+    const hourAgo = encodeURIComponent(new Date(Date.now() - 3_600_000).toISOString());
+    const inAnHour = encodeURIComponent(new Date(Date.now() + 3_600_000).toISOString());
+    expect(await list(`from=${hourAgo}&to=${inAnHour}`)).toHaveLength(3);
+    expect(await list(`from=${inAnHour}`)).toEqual([]);
+    expect(await list(`to=${hourAgo}`)).toEqual([]);
+    const backwards = await client.call("GET", `/api/v1/sessions?from=${inAnHour}&to=${hourAgo}`, { token });
+    expect(backwards.status).toBe(422);
+    expect((await client.call("GET", "/api/v1/sessions?outcome=maybe", { token })).status).toBe(422);
+    expect((await client.call("GET", "/api/v1/sessions?from=yesterday", { token })).status).toBe(422);
+  });
+});
+
 describe("reports", () => {
+  it("name the technician by name and email, and show an unanswered question as unanswered", async () => {
+    const technician = await client.register(client.uniqueEmail("named"), "correct-horse-battery", "Grace Hopper");
+    const token = (await client.login(technician.email, technician.password)).access_token;
+    const session = await start(token);
+    expect(session).toMatchObject({ user_name: "Grace Hopper", user_email: technician.email });
+    // Escalated while the first question waited for an answer.
+    const done = await client.call("POST", `/api/v1/sessions/${session.id}/complete`, {
+      token,
+      json: { outcome: "escalated" },
+    });
+    expect(done.status).toBe(200);
+    const markdown = await fetch(`${system.url}/api/v1/sessions/${session.id}/export?format=markdown`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const text = await markdown.text();
+    expect(text).toContain(`- Technician: Grace Hopper &lt;${technician.email.replace("@", "\\@")}&gt;`);
+    expect(text).toContain("| 1 | Is the power light on? | unanswered |");
+    expect(text).not.toContain(technician.id);
+  });
+
   it("exports JSON, Markdown, CSV and PDF as downloads", async () => {
     const { tokens } = await client.user();
     const session = await walkToSolution(tokens.access_token);

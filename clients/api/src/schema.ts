@@ -4936,6 +4936,12 @@ export interface paths {
                     status?: "in_progress" | "completed" | "abandoned";
                     /** @description Only sessions through this tree */
                     tree_id?: string;
+                    /** @description Only completed sessions with this outcome */
+                    outcome?: "resolved" | "unresolved" | "escalated";
+                    /** @description Only sessions started at or after this */
+                    from?: string;
+                    /** @description Only sessions started before this */
+                    to?: string;
                     skip?: number;
                     limit?: number;
                 };
@@ -6937,6 +6943,8 @@ export interface components {
          *       "tree_version": 3,
          *       "tree_title": "Printer does not print",
          *       "user_id": "9a8b7c6d-5e4f-4d3c-8b2a-1f0e9d8c7b6a",
+         *       "user_name": "Ada Lovelace",
+         *       "user_email": "ada@example.com",
          *       "status": "in_progress",
          *       "outcome": null,
          *       "current_node": {
@@ -6994,6 +7002,10 @@ export interface components {
              * @description The technician who runs the session
              */
             user_id: string;
+            /** @description The technician's name when the session started (empty if not known) */
+            user_name: string;
+            /** @description The technician's email when the session started (empty if not known) */
+            user_email: string;
             /** @enum {string} */
             status: "in_progress" | "completed" | "abandoned";
             /**

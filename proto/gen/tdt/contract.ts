@@ -350,6 +350,11 @@ export const FIELD_RULES = {
         "gte": 0,
         "lte": 100
       }
+    },
+    "outcome": {
+      "string": {
+        "in_enum": "tdt.sessions.v1.SessionOutcome"
+      }
     }
   },
   "tdt.sessions.v1.Session": {

@@ -49,6 +49,8 @@ export function sessionDocumentOf(session: Session): SessionDocument {
     started_at: present(session.started_at, "started_at"),
     updated_at: present(session.updated_at, "updated_at"),
     completed_at: session.completed_at ?? null,
+    user_name: session.user_name,
+    user_email: session.user_email,
   };
 }
 

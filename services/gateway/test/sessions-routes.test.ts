@@ -30,7 +30,9 @@ const SESSION_FIELDS = [
   "tree_title",
   "tree_version",
   "updated_at",
+  "user_email",
   "user_id",
+  "user_name",
 ];
 const STEP_FIELDS = [
   "duration_ms",

@@ -5,10 +5,12 @@ import {
   authorizer,
   checks,
   type Handlers,
+  type Logger,
   type RequestContext,
   type ServiceClient,
 } from "@tdt/kit";
 import { hasRole, mayListSessions, SESSIONS_ACCESS } from "@tdt/proto/contracts/access";
+import type { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import type { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { Tree, TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 import { renderReport } from "./reports/report.js";
@@ -57,9 +59,12 @@ function stepOp(request: {
 export function sessionsHandlers(deps: {
   store: SessionStore;
   trees: ServiceClient<typeof TreesServiceService>;
+  /** Asked once per started session who its technician is (their name and email, for reports). */
+  auth: Pick<ServiceClient<typeof AuthServiceService>, "getMe">;
   verifier: AccessTokenVerifier;
+  log?: Logger;
 }): Handlers<typeof SessionsServiceService> {
-  const { store, trees, verifier } = deps;
+  const { store, trees, auth, verifier } = deps;
   const authorize = authorizer(verifier, SESSIONS_ACCESS);
   type Rpc = keyof typeof SESSIONS_ACCESS;
 
@@ -105,8 +110,13 @@ export function sessionsHandlers(deps: {
       const userId = request.all ? undefined : (request.user_id ?? claims.sub);
       // A token's subject that is no UUID owns nothing here.
       if (userId !== undefined && !isUuid(userId)) return { sessions: [], total: 0 };
+      const from = request.from ? new Date(request.from) : undefined;
+      const to = request.to ? new Date(request.to) : undefined;
+      if (from && to && from > to) {
+        throw AppError.invalid([{ loc: ["query", "to"], msg: "Must not be before from", type: "range" }]);
+      }
       const { rows, total } = await store.list(
-        { userId, status: request.status, treeId: request.tree_id },
+        { userId, status: request.status, treeId: request.tree_id, outcome: request.outcome, from, to },
         page(request),
       );
       const sessions = await Promise.all(
@@ -129,14 +139,23 @@ export function sessionsHandlers(deps: {
         ]);
       }
       checks().uuid(["body", "tree_id"], request.tree_id).done();
-      // The trees service answers as the caller sees it: an unknown, deleted or unpublished tree is a 404.
-      const { tree } = await trees.getPublishedTree(
-        { id: request.tree_id },
-        { requestId: ctx.requestId, accessToken: ctx.accessToken },
-      );
+      const asCaller = { requestId: ctx.requestId, accessToken: ctx.accessToken };
+      // The trees service answers as the caller sees it: an unknown, deleted or unpublished tree is
+      // a 404. Auth says who the technician is, once for the session's life; without an answer
+      // the session starts anyway, and its report shows the user id.
+      const [{ tree }, technician] = await Promise.all([
+        trees.getPublishedTree({ id: request.tree_id }, asCaller),
+        auth.getMe({}, asCaller).then(
+          ({ user }) => ({ name: user?.full_name ?? "", email: user?.email ?? "" }),
+          (error: unknown) => {
+            deps.log?.warn({ err: error }, "technician's name not known; the report shows the user id");
+            return { name: "", email: "" };
+          },
+        ),
+      ]);
       if (!tree) throw notFound();
       const now = new Date();
-      const row = await store.create(tree, claims.sub, startState(tree, now), context, now);
+      const row = await store.create(tree, claims.sub, startState(tree, now), context, now, technician);
       return { session: toSession(row, tree) };
     },
 

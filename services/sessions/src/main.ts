@@ -36,7 +36,7 @@ await runService({
     const { verifier } = revocationAware;
     const statistics = logCacheStatistics(log, { tree_copies: store.treeCopies, sessions: store.sessions });
     return {
-      bindings: [implement(SessionsServiceService, sessionsHandlers({ store, trees, verifier }), log)],
+      bindings: [implement(SessionsServiceService, sessionsHandlers({ store, trees, auth, verifier, log }), log)],
       consumers: sessionsConsumers(store, log),
       stop: async () => {
         // How well the step path's memory served, for the operator reading the last lines.

@@ -13,6 +13,9 @@ export interface SessionRow extends SessionState {
   tree_version: number;
   tree_title: string;
   context: Record<string, unknown>;
+  /** The technician as auth knew them at the start ('' when it could not be asked). */
+  user_name: string;
+  user_email: string;
   started_at: Date;
   updated_at: Date;
   /** Counts the session's changes (a trigger does): a write computed from one revision applies only to it. */
@@ -62,6 +65,8 @@ export function toSession(row: SessionRow, tree: Tree): Session {
     started_at: row.started_at.toISOString(),
     updated_at: row.updated_at.toISOString(),
     completed_at: row.completed_at ?? undefined,
+    user_name: row.user_name,
+    user_email: row.user_email,
   };
 }
 
@@ -84,6 +89,11 @@ export interface ListFilters {
   userId?: string | undefined;
   status?: string | undefined;
   treeId?: string | undefined;
+  outcome?: string | undefined;
+  /** Started at or after. */
+  from?: Date | undefined;
+  /** Started before. */
+  to?: Date | undefined;
 }
 
 /** The columns a change writes: the session's next state (the revision trigger counts the change). */
@@ -121,7 +131,14 @@ export class SessionStore {
   }
 
   /** Stores the session and, when it is the first on this tree version, the version's copy: one statement. */
-  async create(tree: Tree, userId: string, state: SessionState, context: Record<string, unknown>, now: Date) {
+  async create(
+    tree: Tree,
+    userId: string,
+    state: SessionState,
+    context: Record<string, unknown>,
+    now: Date,
+    technician: { name: string; email: string } = { name: "", email: "" },
+  ) {
     const sql = this.sql;
     const id = randomUUID();
     const identity = { id, tree_id: tree.id, tree_version: tree.version, user_id: userId, started_at: now };
@@ -134,10 +151,11 @@ export class SessionStore {
         on conflict do nothing),
       announced as (${outboxInsert(sql, [outboxEventOf(startedEvent(identity, state, now))])})
       insert into sessions (id, user_id, tree_id, tree_version, tree_title, status, outcome, current_node_id,
-        steps, notes, context, started_at, updated_at)
+        steps, notes, context, started_at, updated_at, user_name, user_email)
       values (${id}, ${userId}, ${tree.id}, ${tree.version}, ${tree.title}, ${state.status},
         ${state.outcome}, ${state.current_node_id}, ${sql.json(state.steps as never)}, ${state.notes},
-        ${sql.json(context as never)}, ${now}, ${now})
+        ${sql.json(context as never)}, ${now}, ${now}, ${technician.name.slice(0, 200)},
+        ${technician.email.slice(0, 254)})
       returning *`;
     this.treeCopies.put(tree);
     this.announced();
@@ -228,7 +246,10 @@ export class SessionStore {
       where true
         ${filters.userId ? sql`and user_id = ${filters.userId}` : sql``}
         ${filters.status ? sql`and status = ${filters.status}` : sql``}
-        ${filters.treeId ? sql`and tree_id = ${filters.treeId}` : sql``}`;
+        ${filters.treeId ? sql`and tree_id = ${filters.treeId}` : sql``}
+        ${filters.outcome ? sql`and outcome = ${filters.outcome}` : sql``}
+        ${filters.from ? sql`and started_at >= ${filters.from}` : sql``}
+        ${filters.to ? sql`and started_at < ${filters.to}` : sql``}`;
     const rows = await sql<(StoredRow & { total: number })[]>`
       select *, count(*) over ()::int as total from sessions ${where}
       order by started_at desc, id

@@ -43,6 +43,8 @@ function hostileSession(text: string): { session: Session; tree: Tree } {
     tree_version: 1,
     tree_title: text,
     user_id: "u",
+    user_name: text,
+    user_email: "",
     status: "completed",
     outcome: "escalated",
     current_node: undefined,

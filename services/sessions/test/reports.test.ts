@@ -11,6 +11,8 @@ const session: Session = {
   tree_version: 2,
   tree_title: "Wi-Fi: no connection!",
   user_id: "u",
+  user_name: "Ada Lovelace",
+  user_email: "ada@example.com",
   status: "completed",
   outcome: "escalated",
   current_node: { id: "s", type: "solution", title: "Escalate", body: "", options: [], outcome: "escalated" },
@@ -44,7 +46,16 @@ const session: Session = {
   updated_at: "2026-01-01T10:01:10.000Z",
   completed_at: "2026-01-01T10:01:10.000Z",
 };
-const tree = { id: "t", title: "Wi-Fi: no connection!", version: 2 } as Tree;
+const tree = {
+  id: "t",
+  title: "Wi-Fi: no connection!",
+  version: 2,
+  nodes: [
+    { id: "q", type: "question", title: 'Is the "router" on?', body: "", options: [] },
+    { id: "a", type: "action", title: "Restart it", body: "", options: [] },
+    { id: "s", type: "solution", title: "Escalate | to network", body: "", options: [], outcome: "escalated" },
+  ],
+} as unknown as Tree;
 
 describe("reports", () => {
   it("writes CSV with one row per step, quoting and defusing formulas", () => {
@@ -65,8 +76,36 @@ describe("reports", () => {
     expect(markdown).toContain('- site: {"floor":3}');
     // `://` is escaped: a GitHub-flavoured renderer would otherwise link the bare URL.
     expect(markdown).toContain('| 1 | Is the "router" on? | No | =HYPERLINK("http\\://evil") | 1 min 5 s |');
-    expect(markdown).toContain("| 2 | Escalate \\| to network | done | line one<br>line two | 5 s |");
+    // A solution asks nothing: no answer (it read "done").
+    expect(markdown).toContain("| 2 | Escalate \\| to network |  | line one<br>line two | 5 s |");
+    // User text goes through the report's escaping (no mail link, no HTML).
+    expect(markdown).toContain("- Technician: Ada Lovelace &lt;ada\\@example.com&gt;");
     expect(markdown).toContain("## Notes\n\nCustomer informed");
+  });
+
+  it("shows an unanswered question as unanswered, and an action continued past as done", () => {
+    const step = (seq: number, node_id: string, option_label = "") => ({
+      ...(session.steps[0] as Session["steps"][number]),
+      seq,
+      node_id,
+      node_title: node_id,
+      option_label,
+      note: "",
+    });
+    // Escalated at a question: it was never answered (it read "Answer: done").
+    const escalated = { ...session, steps: [step(1, "q", "Yes"), step(2, "a"), step(3, "q")] };
+    const markdown = markdownReport(escalated, tree);
+    expect(markdown).toContain("| 1 | q | Yes |");
+    expect(markdown).toContain("| 2 | a | done |");
+    expect(markdown).toContain("| 3 | q | unanswered |");
+    // Ended at an action it never continued past: not done.
+    const stoppedAtAction = { ...session, steps: [step(1, "q", "Yes"), step(2, "a")] };
+    expect(markdownReport(stoppedAtAction, tree)).toContain("| 2 | a |  |");
+  });
+
+  it("names the technician by user id when the session does not know their name", () => {
+    const unknown = { ...session, user_name: "", user_email: "" };
+    expect(markdownReport(unknown, tree)).toContain("- Technician: u\n");
   });
 
   it("names files safely and refuses an unknown format", async () => {

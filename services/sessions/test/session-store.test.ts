@@ -82,6 +82,7 @@ const handlersOn = (on: SessionStore) =>
   sessionsHandlers({
     store: on,
     trees: {} as never,
+    auth: {} as never,
     verifier: { verify: async (token: string) => ({ sub: token, role: "technician" }) } as never,
   });
 const asUser = (userId: string) => ({
@@ -242,6 +243,7 @@ describe("steps under load", () => {
       const handlers = sessionsHandlers({
         store: new SessionStore(tiny),
         trees: {} as never,
+        auth: {} as never,
         verifier: { verify: async (token: string) => ({ sub: token, role: "technician" }) } as never,
       });
       const steps = sessions.map((session) =>

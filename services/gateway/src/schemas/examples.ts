@@ -126,6 +126,8 @@ export const EXAMPLES = {
     tree_version: 3,
     tree_title: authored.title,
     user_id: TECHNICIAN_ID,
+    user_name: user.full_name,
+    user_email: user.email,
     status: "in_progress",
     outcome: null,
     current_node: EXAMPLE_NODES[1],

@@ -54,6 +54,8 @@ const sessionProperties = {
   tree_version: { type: "integer", minimum: 1, maximum: INT32_MAX, description: "The version the session runs on" },
   tree_title: { ...text, description: "The tree's title at that version" },
   user_id: { ...uuid, description: "The technician who runs the session" },
+  user_name: { ...text, description: "The technician's name when the session started (empty if not known)" },
+  user_email: { ...text, description: "The technician's email when the session started (empty if not known)" },
   status: { type: "string", enum: SESSION_STATUSES },
   outcome: {
     type: ["string", "null"],

@@ -28,6 +28,8 @@ export function sampleSession(overrides: Partial<Session> = {}): Session {
     tree_version: TREE.version,
     tree_title: TREE.title,
     user_id: OWNER,
+    user_name: "Ada Lovelace",
+    user_email: "ada@example.com",
     status: "in_progress",
     current_node: sampleNode("paper"),
     steps: [

@@ -1,7 +1,7 @@
 import type { Session } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
 import { markdownCell as cell, markdownParagraphs, markdownText as text } from "./markdown-text.js";
-import { answerText, contextEntries, formatDuration, outcomeText } from "./text.js";
+import { answerText, contextEntries, formatDuration, outcomeText, technicianText } from "./text.js";
 
 /** Every piece of user text goes through markdown-text.ts: the report's own syntax is the only syntax. */
 export function markdownReport(session: Session, tree: Tree): string {
@@ -10,7 +10,7 @@ export function markdownReport(session: Session, tree: Tree): string {
     "",
     `- Session: ${session.id}`,
     `- Tree: ${text(tree.title)} (version ${session.tree_version})`,
-    `- Technician: ${session.user_id}`,
+    `- Technician: ${text(technicianText(session))}`,
     `- Started: ${session.started_at}`,
     `- Completed: ${session.completed_at ?? "not yet"}`,
     `- Outcome: ${outcomeText(session)}`,
@@ -19,9 +19,9 @@ export function markdownReport(session: Session, tree: Tree): string {
   if (context.length > 0)
     lines.push("", "## Context", "", ...context.map(([key, value]) => `- ${text(key)}: ${text(value)}`));
   lines.push("", "## Steps", "", "| # | Step | Answer | Note | Time |", "|---|---|---|---|---|");
-  for (const step of session.steps) {
+  for (const [index, step] of session.steps.entries()) {
     lines.push(
-      `| ${step.seq} | ${cell(step.node_title)} | ${cell(answerText(step))} | ${cell(step.note)} | ${formatDuration(step.duration_ms)} |`,
+      `| ${step.seq} | ${cell(step.node_title)} | ${cell(answerText(session, tree, index))} | ${cell(step.note)} | ${formatDuration(step.duration_ms)} |`,
     );
   }
   if (session.notes) lines.push("", "## Notes", "", markdownParagraphs(session.notes));

@@ -1,7 +1,7 @@
 import type { Session } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
 import PDFDocument from "pdfkit";
-import { answerText, contextLines, formatDuration, outcomeText } from "./text.js";
+import { answerText, contextLines, formatDuration, outcomeText, technicianText } from "./text.js";
 
 /** The report as a readable PDF: header facts, context, each step with answer, note and time. */
 export function pdfReport(session: Session, tree: Tree): Promise<Buffer> {
@@ -22,7 +22,7 @@ export function pdfReport(session: Session, tree: Tree): Promise<Buffer> {
   for (const [label, value] of [
     ["Session", session.id],
     ["Tree", `${tree.title} (version ${session.tree_version})`],
-    ["Technician", session.user_id],
+    ["Technician", technicianText(session)],
     ["Started", session.started_at ?? ""],
     ["Completed", session.completed_at ?? "not yet"],
     ["Outcome", outcomeText(session)],
@@ -42,10 +42,10 @@ export function pdfReport(session: Session, tree: Tree): Promise<Buffer> {
   }
 
   doc.moveDown().fontSize(13).font("Helvetica-Bold").text("Steps");
-  for (const step of session.steps) {
+  for (const [index, step] of session.steps.entries()) {
     doc.moveDown(0.4).fontSize(11).font("Helvetica-Bold").text(`${step.seq}. ${step.node_title}`);
     doc.fontSize(10).font("Helvetica");
-    const answer = answerText(step);
+    const answer = answerText(session, tree, index);
     if (answer) doc.text(`Answer: ${answer}`);
     if (step.note) doc.text(`Note: ${step.note}`);
     const time = formatDuration(step.duration_ms);

@@ -1,4 +1,5 @@
 import type { Session } from "@tdt/proto/tdt/sessions/v1/sessions";
+import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
 
 /** Wording shared by every report format, so they tell the same story. */
 
@@ -27,7 +28,24 @@ export function contextLines(session: Session): string[] {
   return contextEntries(session).map(([key, value]) => `${key}: ${value}`);
 }
 
-export function answerText(step: Session["steps"][number]): string {
+/** The technician by name and email when the session knows them, else by user id. */
+export function technicianText(session: Session): string {
+  if (!session.user_name && !session.user_email) return session.user_id;
+  return session.user_email ? `${session.user_name} <${session.user_email}>`.trim() : session.user_name;
+}
+
+/**
+ * What the technician did at a step: the answer chosen, "done" for an action they continued past,
+ * "unanswered" for a question the session ended at (an escalation, say) or is still waiting at,
+ * nothing for a solution or an action the session ended at.
+ */
+export function answerText(session: Session, tree: Tree, index: number): string {
+  const step = session.steps[index];
+  if (!step) return "";
   if (step.option_label) return step.option_label;
-  return step.left_at ? "done" : "";
+  const type = tree.nodes.find((node) => node.id === step.node_id)?.type;
+  const last = index === session.steps.length - 1;
+  if (type === "question") return "unanswered";
+  if (type === "action" && !last && step.left_at) return "done";
+  return "";
 }

@@ -98,7 +98,15 @@ export interface Session {
   context?: { [key: string]: any } | undefined;
   started_at?: string | undefined;
   updated_at?: string | undefined;
-  completed_at?: string | undefined;
+  completed_at?:
+    | string
+    | undefined;
+  /**
+   * The technician as auth knew them when the session started (asked once, at the start); empty
+   * for a session started before the service recorded them, or while auth could not be asked.
+   */
+  user_name: string;
+  user_email: string;
 }
 
 export interface ListSessionsRequest {
@@ -112,6 +120,13 @@ export interface ListSessionsRequest {
   tree_id?: string | undefined;
   skip: number;
   limit: number;
+  /** Only completed sessions with this outcome. */
+  outcome?:
+    | string
+    | undefined;
+  /** Only sessions started at or after `from` and before `to`. */
+  from?: string | undefined;
+  to?: string | undefined;
 }
 
 export interface ListSessionsResponse {
@@ -356,6 +371,8 @@ function createBaseSession(): Session {
     started_at: undefined,
     updated_at: undefined,
     completed_at: undefined,
+    user_name: "",
+    user_email: "",
   };
 }
 
@@ -402,6 +419,12 @@ export const Session: MessageFns<Session> = {
     }
     if (message.completed_at !== undefined) {
       Timestamp.encode(toTimestamp(message.completed_at), writer.uint32(114).fork()).join();
+    }
+    if (message.user_name !== "") {
+      writer.uint32(122).string(message.user_name);
+    }
+    if (message.user_email !== "") {
+      writer.uint32(130).string(message.user_email);
     }
     return writer;
   },
@@ -531,6 +554,22 @@ export const Session: MessageFns<Session> = {
             message.completed_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.user_name = reader.string();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.user_email = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -564,12 +603,24 @@ export const Session: MessageFns<Session> = {
     message.started_at = object.started_at ?? undefined;
     message.updated_at = object.updated_at ?? undefined;
     message.completed_at = object.completed_at ?? undefined;
+    message.user_name = object.user_name ?? "";
+    message.user_email = object.user_email ?? "";
     return message;
   },
 };
 
 function createBaseListSessionsRequest(): ListSessionsRequest {
-  return { user_id: undefined, all: false, status: undefined, tree_id: undefined, skip: 0, limit: 0 };
+  return {
+    user_id: undefined,
+    all: false,
+    status: undefined,
+    tree_id: undefined,
+    skip: 0,
+    limit: 0,
+    outcome: undefined,
+    from: undefined,
+    to: undefined,
+  };
 }
 
 export const ListSessionsRequest: MessageFns<ListSessionsRequest> = {
@@ -591,6 +642,15 @@ export const ListSessionsRequest: MessageFns<ListSessionsRequest> = {
     }
     if (message.limit !== 0) {
       writer.uint32(48).int32(message.limit);
+    }
+    if (message.outcome !== undefined) {
+      writer.uint32(58).string(message.outcome);
+    }
+    if (message.from !== undefined) {
+      Timestamp.encode(toTimestamp(message.from), writer.uint32(66).fork()).join();
+    }
+    if (message.to !== undefined) {
+      Timestamp.encode(toTimestamp(message.to), writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -656,6 +716,30 @@ export const ListSessionsRequest: MessageFns<ListSessionsRequest> = {
             message.limit = reader.int32();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.outcome = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.from = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.to = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -679,6 +763,9 @@ export const ListSessionsRequest: MessageFns<ListSessionsRequest> = {
     message.tree_id = object.tree_id ?? undefined;
     message.skip = object.skip ?? 0;
     message.limit = object.limit ?? 0;
+    message.outcome = object.outcome ?? undefined;
+    message.from = object.from ?? undefined;
+    message.to = object.to ?? undefined;
     return message;
   },
 };
