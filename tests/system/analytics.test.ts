@@ -4,17 +4,21 @@
  * service's projection turns them into a tree's analytics, checked here number by number against
  * sessions this test walked, unchanged by a redelivered event and by a rebuild from the stream.
  */
+import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { jetstream } from "@nats-io/jetstream";
 import { connectNats, type NatsConnection } from "@tdt/kit";
 import { encodeSessionEvent, SESSION_SUBJECTS, type SessionEvent } from "@tdt/proto/contracts/session-events";
-import { connect } from "@tdt/test-support/database";
 import { type EventLog, recordSessionEvents } from "@tdt/test-support/events";
 import { testLogger } from "@tdt/test-support/silent-logger";
 import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
 import { printerTree } from "@tdt/test-support/trees";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { rebuildAnalytics } from "../../services/trees/src/analytics.js";
+
+const run = promisify(execFile);
+const CLI = fileURLToPath(new URL("../../services/trees/dist/cli.js", import.meta.url));
 
 let running: SystemWithAdmin;
 let engineer: string;
@@ -288,15 +292,20 @@ describe("a tree's analytics", () => {
     expect(after.paths).toEqual(before.paths);
     expect(marker.id).toBeTruthy();
 
-    const sql = connect(running.system.databases.trees.url);
-    const rebuilder = await connectNats(running.nats.as("trees"), "test-rebuild", testLogger());
-    connections.push(rebuilder);
-    try {
-      const applied = await rebuildAnalytics(sql, rebuilder, testLogger());
-      expect(applied).toBe(new Set(events.events.map((item) => item.event.event_id)).size);
-    } finally {
-      await sql.end();
-    }
+    // The operator's command, while the service runs.
+    const trees = running.nats.as("trees").natsCredentials;
+    const { stdout } = await run(process.execPath, [CLI, "rebuild-analytics"], {
+      env: {
+        ...process.env,
+        TREES_DATABASE_URL: running.system.databases.trees.url,
+        NATS_URL: running.nats.as("trees").natsUrl,
+        NATS_USER: trees.user,
+        NATS_PASSWORD: trees.password,
+      },
+      timeout: 60_000,
+    });
+    const unique = new Set(events.events.map((item) => item.event.event_id)).size;
+    expect(stdout.trim()).toBe(`analytics rebuilt from ${unique} session events`);
     expect((await analytics(tree)).body).toEqual(after);
   });
 });
