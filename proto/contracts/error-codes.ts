@@ -83,6 +83,14 @@ export const ERROR_CODES = {
     status: 409,
     meaning: "`node_id` is not the session's current node (a retried or outdated step): nothing was applied.",
   },
+  link_target_unpublished: {
+    status: 409,
+    meaning: "The step reaches a link to a tree with no published version: nothing was applied.",
+  },
+  link_depth_exceeded: {
+    status: 409,
+    meaning: "The step would nest links deeper than 8 (a loop of links): nothing was applied.",
+  },
   session_completed: { status: 409, meaning: "The session is completed and can no longer change." },
   session_abandoned: { status: 409, meaning: "The session was abandoned and can no longer change." },
   request_too_large: { status: 413, meaning: "The body is larger than 2 MB." },

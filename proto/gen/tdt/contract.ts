@@ -92,12 +92,14 @@ export const ENUMS = {
     "values": [
       "question",
       "action",
-      "solution"
+      "solution",
+      "link"
     ],
     "numbers": {
       "question": 1,
       "action": 2,
-      "solution": 3
+      "solution": 3,
+      "link": 4
     }
   },
   "tdt.trees.v1.SolutionOutcome": {
@@ -369,6 +371,13 @@ export const FIELD_RULES = {
       }
     }
   },
+  "tdt.sessions.v1.Step": {
+    "outcome": {
+      "string": {
+        "in_enum": "tdt.sessions.v1.SessionOutcome"
+      }
+    }
+  },
   "tdt.sessions.v1.StepSessionRequest": {
     "op": {
       "string": {
@@ -460,6 +469,11 @@ export const FIELD_RULES = {
     "outcome": {
       "string": {
         "in_enum": "tdt.trees.v1.SolutionOutcome"
+      }
+    },
+    "tree_id": {
+      "string": {
+        "max_len": 64
       }
     }
   },

@@ -7,7 +7,7 @@ import type { Option, Tree, TreeInput, Node as TreeNode } from "@tdt/proto/tdt/t
 
 /**
  * A node as a document carries it: `options` on a question only, `next` on an action, `outcome`
- * on a solution. A request body may put any of them anywhere: the service judges that.
+ * on a solution, `tree_id` (and `next` when it has one) on a link. A request body may put any of them anywhere: the service judges that.
  */
 export type NodeDocument = Omit<TreeNode, "options"> & { options?: Option[] };
 
@@ -22,7 +22,7 @@ export function treeInputOf(body: TreeBody): TreeInput {
   return { title, description, category, tags, status, root_node_id, change_note, nodes: body.nodes.map(nodeOf) };
 }
 
-function nodeOf({ id, type, title, body, options, next, outcome }: NodeDocument): TreeNode {
+function nodeOf({ id, type, title, body, options, next, outcome, tree_id }: NodeDocument): TreeNode {
   return {
     id,
     type,
@@ -32,6 +32,7 @@ function nodeOf({ id, type, title, body, options, next, outcome }: NodeDocument)
     // Only when sent: the service reads a link or an outcome where none belongs as a mistake to report.
     ...(next === undefined ? {} : { next }),
     ...(outcome === undefined ? {} : { outcome }),
+    ...(tree_id === undefined ? {} : { tree_id }),
   };
 }
 
@@ -40,8 +41,9 @@ export function treeDocumentOf(tree: Tree): TreeDocument {
 }
 
 /** A node as documents show it, with only the fields its type uses (trees and sessions alike). */
-export function nodeDocumentOf({ id, type, title, body, options, next, outcome }: TreeNode): NodeDocument {
+export function nodeDocumentOf({ id, type, title, body, options, next, outcome, tree_id }: TreeNode): NodeDocument {
   const node = { id, type, title, body };
+  if (type === "link") return { ...node, tree_id: tree_id ?? "", ...(next ? { next } : {}) };
   if (type === "question") return { ...node, options };
   if (type === "action" && next !== undefined) return { ...node, next };
   if (type === "solution" && outcome !== undefined) return { ...node, outcome };

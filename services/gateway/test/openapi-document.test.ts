@@ -156,11 +156,13 @@ describe("the OpenAPI document's contract for generated clients", () => {
       question: "#/components/schemas/QuestionNode",
       action: "#/components/schemas/ActionNode",
       solution: "#/components/schemas/SolutionNode",
+      link: "#/components/schemas/LinkNode",
     });
     expect(mapping("NodeInput")).toEqual({
       question: "#/components/schemas/QuestionNodeInput",
       action: "#/components/schemas/ActionNodeInput",
       solution: "#/components/schemas/SolutionNodeInput",
+      link: "#/components/schemas/LinkNodeInput",
     });
   });
 

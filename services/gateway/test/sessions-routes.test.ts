@@ -44,6 +44,8 @@ const STEP_FIELDS = [
   "option_id",
   "option_label",
   "seq",
+  "tree_id",
+  "tree_version",
 ];
 
 type Method = "GET" | "POST" | "PUT";

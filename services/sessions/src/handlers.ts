@@ -5,8 +5,10 @@ import {
   authorizer,
   checks,
   type Handlers,
+  isServiceError,
   type Logger,
   type RequestContext,
+  readServiceError,
   type ServiceClient,
 } from "@tdt/kit";
 import { hasRole, mayListSessions, SESSIONS_ACCESS } from "@tdt/proto/contracts/access";
@@ -15,7 +17,16 @@ import type { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions
 import type { Tree, TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 import { renderReport } from "./reports/report.js";
 import { isUuid, type SessionRow, type SessionStore, toSession } from "./session-store.js";
-import { applyStep, completeState, type SessionState, type StepOp, startState } from "./step-engine.js";
+import { SessionTrees } from "./session-trees.js";
+import {
+  applyStep,
+  completeState,
+  type SessionState,
+  type StepOp,
+  startState,
+  type TreeBook,
+  TreeNeeded,
+} from "./step-engine.js";
 
 const notFound = () => new AppError("not_found");
 const MAX_CONTEXT_BYTES = 10_000;
@@ -68,6 +79,30 @@ export function sessionsHandlers(deps: {
   const authorize = authorizer(verifier, SESSIONS_ACCESS);
   type Rpc = keyof typeof SESSIONS_ACCESS;
 
+  /**
+   * The trees of a session run on `root`: what a link enters is the tree's latest published
+   * version as the caller sees it (none: null, and the step is a 409).
+   */
+  const treesOf = (root: Tree, ctx: RequestContext) =>
+    new SessionTrees(root, store, async (treeId) => {
+      try {
+        const { tree } = await trees.getPublishedTree(
+          { id: treeId },
+          { requestId: ctx.requestId, accessToken: ctx.accessToken },
+        );
+        return tree ?? null;
+      } catch (error) {
+        if (isServiceError(error) && readServiceError(error).detail === "not_found") return null;
+        throw error;
+      }
+    });
+
+  /** The session as answered: its current node is in whichever tree it stands in. */
+  const answer = async (row: SessionRow, ctx: RequestContext) => {
+    const book = treesOf(await store.tree(row.tree_id, row.tree_version), ctx);
+    return book.run(() => toSession(row, book));
+  };
+
   const visible = async (rpc: Rpc, ctx: RequestContext, id: string) => {
     const claims = await authorize(rpc, ctx);
     checkSessionId(id);
@@ -85,17 +120,26 @@ export function sessionsHandlers(deps: {
     rpc: Rpc,
     ctx: RequestContext,
     id: string,
-    change: (row: SessionRow, tree: Tree) => SessionState,
+    change: (row: SessionRow, book: TreeBook) => SessionState,
   ) => {
     const claims = await authorize(rpc, ctx);
     checkSessionId(id);
     const seen = await store.latest(id);
     if (!seen || !canSee(claims, seen.row)) throw notFound();
     if (seen.row.user_id !== claims.sub) throw new AppError("forbidden");
-    const tree = await store.tree(seen.row.tree_id, seen.row.tree_version);
-    const row = await store.changeFrom(seen, (current) => change(current, tree));
+    const book = treesOf(await store.tree(seen.row.tree_id, seen.row.tree_version), ctx);
+    // Every tree the change will need, loaded first (links). A refusal here is judged again by
+    // `changeFrom` against the stored session when the copy was a remembered one.
+    await book.run(() => {
+      try {
+        change(seen.row, book);
+      } catch (error) {
+        if (error instanceof TreeNeeded) throw error;
+      }
+    });
+    const row = await store.changeFrom(seen, (current) => book.loaded(() => change(current, book)));
     if (!row) throw notFound();
-    return { session: toSession(row, tree) };
+    return { session: toSession(row, book) };
   };
 
   return {
@@ -119,15 +163,13 @@ export function sessionsHandlers(deps: {
         { userId, status: request.status, treeId: request.tree_id, outcome: request.outcome, from, to },
         page(request),
       );
-      const sessions = await Promise.all(
-        rows.map(async (row) => toSession(row, await store.tree(row.tree_id, row.tree_version))),
-      );
+      const sessions = await Promise.all(rows.map((row) => answer(row, ctx)));
       return { sessions, total };
     },
 
     async getSession(request, ctx) {
       const { row } = await visible("getSession", ctx, request.id);
-      return { session: toSession(row, await store.tree(row.tree_id, row.tree_version)) };
+      return { session: await answer(row, ctx) };
     },
 
     async startSession(request, ctx) {
@@ -155,26 +197,36 @@ export function sessionsHandlers(deps: {
       ]);
       if (!tree) throw notFound();
       const now = new Date();
-      const row = await store.create(tree, claims.sub, startState(tree, now), context, now, technician);
-      return { session: toSession(row, tree) };
+      const book = treesOf(tree, ctx);
+      const state = await book.run(() => startState(book, now));
+      const row = await store.create(tree, claims.sub, state, context, now, technician);
+      return { session: toSession(row, book) };
     },
 
     async stepSession(request, ctx) {
       checks().contract("tdt.sessions.v1.StepSessionRequest", request).done();
       const op = stepOp(request);
-      return changeAsOwner("stepSession", ctx, request.id, (row, tree) => applyStep(row, tree, op, new Date()));
+      const now = new Date();
+      return changeAsOwner("stepSession", ctx, request.id, (row, book) => applyStep(row, book, op, now));
     },
 
     async completeSession(request, ctx) {
-      return changeAsOwner("completeSession", ctx, request.id, (row, tree) =>
-        completeState(row, tree, { outcome: request.outcome, notes: request.notes }, new Date()),
+      const now = new Date();
+      return changeAsOwner("completeSession", ctx, request.id, (row, book) =>
+        completeState(row, book, { outcome: request.outcome, notes: request.notes }, now),
       );
     },
 
     async exportSession(request, ctx) {
       const { row } = await visible("exportSession", ctx, request.id);
       const tree = await store.tree(row.tree_id, row.tree_version);
-      return renderReport(toSession(row, tree), tree, request.format || "json");
+      const book = treesOf(tree, ctx);
+      const session = await book.run(() => toSession(row, book));
+      // Every tree the session went through, for the report to name each step's.
+      const linked = await Promise.all(
+        Object.entries(row.pins ?? {}).map(([treeId, version]) => store.tree(treeId, version)),
+      );
+      return renderReport(session, [tree, ...linked], request.format || "json");
     },
   };
 }

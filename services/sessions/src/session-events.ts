@@ -61,8 +61,10 @@ export function changeEvents(
       },
     ];
   }
-  if (after.steps.length === before.steps.length + 1) {
-    const left = after.steps[after.steps.length - 2] as StepRecord;
+  if (after.steps.length > before.steps.length) {
+    // The step that was open, now closed (what follows it may include a linked tree's solution
+    // passed on the way back, and the new open step).
+    const left = after.steps[before.steps.length - 1] as StepRecord;
     return [
       stepEvent(session, now, {
         op: left.option_id ? "answer" : "continue",
@@ -74,7 +76,7 @@ export function changeEvents(
       }),
     ];
   }
-  if (after.steps.length === before.steps.length - 1) {
+  if (after.steps.length < before.steps.length) {
     const left = before.steps[before.steps.length - 1] as StepRecord;
     return [
       stepEvent(session, now, {

@@ -3,7 +3,7 @@ import { inTransaction, outboxInsert, RecentlyUsed, type Sql, type TransactionSq
 import type { Session, Step } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
 import { abandonedEvent, changeEvents, outboxEventOf, type SessionIdentity, startedEvent } from "./session-events.js";
-import { nodeById, type SessionState, type StepRecord } from "./step-engine.js";
+import { currentTreeOf, nodeById, type SessionState, type StepRecord, type TreeBook } from "./step-engine.js";
 import { TreeCopies } from "./tree-copies.js";
 
 export interface SessionRow extends SessionState {
@@ -34,7 +34,7 @@ export const SESSIONS_REMEMBERED = 1000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (value: string) => UUID.test(value);
 
-function toStep(step: StepRecord): Step {
+function toStep(step: StepRecord, row: SessionRow): Step {
   return {
     seq: step.seq,
     node_id: step.node_id,
@@ -45,11 +45,16 @@ function toStep(step: StepRecord): Step {
     entered_at: step.entered_at,
     left_at: step.left_at || undefined,
     duration_ms: step.duration_ms,
+    // A step from before links is in the session's own tree.
+    tree_id: step.tree_id ?? row.tree_id,
+    tree_version: step.tree_version ?? row.tree_version,
+    ...(step.outcome ? { outcome: step.outcome } : {}),
   };
 }
 
 /** The session as the API shows it, with the full current node from its pinned tree version. */
-export function toSession(row: SessionRow, tree: Tree): Session {
+export function toSession(row: SessionRow, book: TreeBook): Session {
+  const tree = currentTreeOf(row, book);
   return {
     id: row.id,
     tree_id: row.tree_id,
@@ -59,7 +64,7 @@ export function toSession(row: SessionRow, tree: Tree): Session {
     status: row.status,
     outcome: row.outcome ?? undefined,
     current_node: nodeById(tree, row.current_node_id),
-    steps: row.steps.map(toStep),
+    steps: row.steps.map((step) => toStep(step, row)),
     notes: row.notes,
     context: row.context,
     started_at: row.started_at.toISOString(),
@@ -100,7 +105,7 @@ export interface ListFilters {
 const nextState = (sql: Sql | TransactionSql, next: SessionState) => sql`
   status = ${next.status}, outcome = ${next.outcome}, current_node_id = ${next.current_node_id},
   steps = ${sql.json(next.steps as never)}, notes = ${next.notes}, completed_at = ${next.completed_at},
-  updated_at = now()`;
+  pins = ${sql.json((next.pins ?? {}) as never)}, updated_at = now()`;
 
 export class SessionStore {
   /** Tree versions never change: one read from the database per version, then memory. */
@@ -151,15 +156,24 @@ export class SessionStore {
         on conflict do nothing),
       announced as (${outboxInsert(sql, [outboxEventOf(startedEvent(identity, state, now))])})
       insert into sessions (id, user_id, tree_id, tree_version, tree_title, status, outcome, current_node_id,
-        steps, notes, context, started_at, updated_at, user_name, user_email)
+        steps, notes, context, started_at, updated_at, user_name, user_email, pins)
       values (${id}, ${userId}, ${tree.id}, ${tree.version}, ${tree.title}, ${state.status},
         ${state.outcome}, ${state.current_node_id}, ${sql.json(state.steps as never)}, ${state.notes},
         ${sql.json(context as never)}, ${now}, ${now}, ${technician.name.slice(0, 200)},
-        ${technician.email.slice(0, 254)})
+        ${technician.email.slice(0, 254)}, ${sql.json((state.pins ?? {}) as never)})
       returning *`;
     this.treeCopies.put(tree);
     this.announced();
     return this.remember(fromStored(row as StoredRow));
+  }
+
+  /** Keeps a linked tree's version the session pinned, as the first tree's copy is kept. */
+  async pin(tree: Tree): Promise<void> {
+    await this.sql`
+      insert into tree_snapshots (tree_id, version, document)
+      values (${tree.id}, ${tree.version}, ${this.sql.json(tree as never)})
+      on conflict do nothing`;
+    this.treeCopies.put(tree);
   }
 
   async get(id: string): Promise<SessionRow | undefined> {

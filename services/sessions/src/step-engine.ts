@@ -6,6 +6,13 @@ import { AppError } from "@tdt/kit";
 import { type EnumValue, enumValues, FIELD_RULES } from "@tdt/proto/tdt/contract";
 import type { Node, Tree } from "@tdt/proto/tdt/trees/v1/trees";
 
+/** A link the session went through and will come back to: the linking tree and its link node. */
+export interface Frame {
+  tree_id: string;
+  tree_version: number;
+  link_node_id: string;
+}
+
 export interface StepRecord {
   seq: number;
   node_id: string;
@@ -17,6 +24,64 @@ export interface StepRecord {
   /** Empty while the step is open (the current node). */
   left_at: string;
   duration_ms: number;
+  /** The tree the node belongs to; absent in steps written before links (the session's own tree). */
+  tree_id?: string;
+  tree_version?: number;
+  /** The links the session is inside at this step, outermost first (none: the session's own tree). */
+  frames?: Frame[];
+  /** A linked tree's solution passed on the way back to the linking tree: its outcome. */
+  outcome?: string;
+  /** Passed without the technician (that solution): `back` steps over it. */
+  passed?: boolean;
+}
+
+/** How deep links may nest: deeper is a loop of links (409 `link_depth_exceeded`). */
+export const MAX_LINK_DEPTH = 8;
+
+/**
+ * The trees a session runs on: its own, and those it entered through links (each pinned at the
+ * version it first entered, for the session's life). The engine is pure: a tree it needs and the
+ * book does not hold yet is a `TreeNeeded`, which the caller loads before trying again.
+ */
+export interface TreeBook {
+  /** The session's own tree. */
+  root: Tree;
+  /** A tree at a version the session pinned. */
+  version(treeId: string, version: number): Tree;
+  /** The latest published version of a tree first entered now; null when it has none. */
+  latest(treeId: string): Tree | null;
+}
+
+export class TreeNeeded extends Error {
+  constructor(
+    readonly treeId: string,
+    /** Absent: its latest published version. */
+    readonly version?: number,
+  ) {
+    super(`tree ${treeId}${version === undefined ? "" : `@${version}`} is needed`);
+    this.name = "TreeNeeded";
+  }
+}
+
+/** A book of one tree (a session that never links, or a test). */
+export function bookOf(root: Tree): TreeBook {
+  return {
+    root,
+    version: (treeId, version) => {
+      if (treeId === root.id && version === root.version) return root;
+      throw new TreeNeeded(treeId, version);
+    },
+    latest: (treeId) => {
+      throw new TreeNeeded(treeId);
+    },
+  };
+}
+
+/** Where a session stands: a node of a tree, inside these links. */
+interface Place {
+  tree: Tree;
+  node: Node;
+  frames: Frame[];
 }
 
 export const SESSION_STATUSES = enumValues("tdt.sessions.v1.SessionStatus");
@@ -31,6 +96,8 @@ export interface SessionState {
   steps: StepRecord[];
   notes: string;
   completed_at: string | null;
+  /** The version each tree entered through a link was pinned at (tree id → version). */
+  pins: Record<string, number>;
 }
 
 export type StepOp =
@@ -51,18 +118,83 @@ export function nodeById(tree: Tree, id: string): Node {
   return node;
 }
 
-function openStep(seq: number, node: Node, now: Date): StepRecord {
+function openStep(seq: number, place: Place, now: Date): StepRecord {
   return {
     seq,
-    node_id: node.id,
-    node_title: node.title,
+    node_id: place.node.id,
+    node_title: place.node.title,
     option_id: "",
     option_label: "",
     note: "",
     entered_at: now.toISOString(),
     left_at: "",
     duration_ms: 0,
+    tree_id: place.tree.id,
+    tree_version: place.tree.version,
+    ...(place.frames.length > 0 ? { frames: place.frames } : {}),
   };
+}
+
+/** Where a step stands: its node in its tree (the session's own for a step from before links). */
+export function placeOf(step: StepRecord, book: TreeBook): Place {
+  const tree = step.tree_id ? book.version(step.tree_id, step.tree_version ?? 0) : book.root;
+  return { tree, node: nodeById(tree, step.node_id), frames: step.frames ?? [] };
+}
+
+/** The tree of the session's current node. */
+export function currentTreeOf(state: SessionState, book: TreeBook): Tree {
+  return placeOf(state.steps[state.steps.length - 1] as StepRecord, book).tree;
+}
+
+/**
+ * Moves onto `place`: a link enters its tree (pinned, or its latest published version, pinned
+ * now) at the root; a linked tree's solution goes back out to the innermost link with a `next`,
+ * passing that solution as a step with its outcome; with none, the session stays at the solution
+ * and completing there ends it with that outcome. Answers the steps passed and where it stands.
+ */
+function arrive(start: Place, pins: Record<string, number>, book: TreeBook, firstSeq: number, now: Date) {
+  const passed: StepRecord[] = [];
+  let at = start;
+  let pinned = pins;
+  for (;;) {
+    if (at.node.type === "link") {
+      if (at.frames.length >= MAX_LINK_DEPTH) throw new AppError("link_depth_exceeded");
+      const treeId = at.node.tree_id ?? "";
+      const version = pinned[treeId];
+      const linked = version !== undefined ? book.version(treeId, version) : book.latest(treeId);
+      if (!linked) throw new AppError("link_target_unpublished");
+      if (version === undefined) pinned = { ...pinned, [treeId]: linked.version };
+      const frame = { tree_id: at.tree.id, tree_version: at.tree.version, link_node_id: at.node.id };
+      at = { tree: linked, node: nodeById(linked, linked.root_node_id), frames: [...at.frames, frame] };
+      continue;
+    }
+    if (at.node.type === "solution" && at.frames.length > 0) {
+      const back = wayBack(at, book);
+      if (back) {
+        const step = openStep(firstSeq + passed.length, at, now);
+        passed.push({
+          ...step,
+          left_at: step.entered_at,
+          outcome: SOLUTION_OUTCOMES[at.node.outcome ?? ""],
+          passed: true,
+        });
+        at = back;
+        continue;
+      }
+    }
+    return { passed, at, pins: pinned };
+  }
+}
+
+/** From a linked tree's solution: the `next` of the innermost link that has one, or none. */
+function wayBack(at: Place, book: TreeBook): Place | undefined {
+  for (let k = at.frames.length - 1; k >= 0; k--) {
+    const frame = at.frames[k] as Frame;
+    const outer = book.version(frame.tree_id, frame.tree_version);
+    const link = nodeById(outer, frame.link_node_id);
+    if (link.next) return { tree: outer, node: nodeById(outer, link.next), frames: at.frames.slice(0, k) };
+  }
+  return undefined;
 }
 
 function closeStep(step: StepRecord, now: Date, answer: { option_id?: string; option_label?: string; note?: string }) {
@@ -88,24 +220,40 @@ function assertChangeable(state: SessionState): void {
   if (state.status === "abandoned") throw new AppError("session_abandoned");
 }
 
-/** The first state of a session: the root node, entered now. */
-export function startState(tree: Tree, now: Date): SessionState {
-  const root = nodeById(tree, tree.root_node_id);
+/** The first state of a session: the root node (through any link it is), entered now. */
+export function startState(book: TreeBook, now: Date): SessionState {
+  const tree = book.root;
+  const { passed, at, pins } = arrive({ tree, node: nodeById(tree, tree.root_node_id), frames: [] }, {}, book, 1, now);
   return {
     status: "in_progress",
     outcome: null,
-    current_node_id: root.id,
-    steps: [openStep(1, root, now)],
+    current_node_id: at.node.id,
+    steps: [...passed, openStep(passed.length + 1, at, now)],
     notes: "",
     completed_at: null,
+    pins,
+  };
+}
+
+/** Moves on from the open step (closed as `closed`) to `next` in its tree. */
+function moveOn(state: SessionState, place: Place, closed: StepRecord, next: Node, book: TreeBook, now: Date) {
+  const done = state.steps.slice(0, -1);
+  const arrived = arrive({ ...place, node: next }, state.pins ?? {}, book, closed.seq + 1, now);
+  const open = openStep(closed.seq + 1 + arrived.passed.length, arrived.at, now);
+  return {
+    ...state,
+    current_node_id: arrived.at.node.id,
+    steps: [...done, closed, ...arrived.passed, open],
+    pins: arrived.pins,
   };
 }
 
 /** Applies one step operation. */
-export function applyStep(state: SessionState, tree: Tree, op: StepOp, now: Date): SessionState {
+export function applyStep(state: SessionState, book: TreeBook, op: StepOp, now: Date): SessionState {
   assertChangeable(state);
-  const current = nodeById(tree, state.current_node_id);
   const open = state.steps[state.steps.length - 1] as StepRecord;
+  const place = placeOf(open, book);
+  const current = place.node;
   const done = state.steps.slice(0, -1);
 
   switch (op.op) {
@@ -122,9 +270,8 @@ export function applyStep(state: SessionState, tree: Tree, op: StepOp, now: Date
       checkNote(op.note, "note");
       const option = current.options.find((candidate) => candidate.id === op.option_id);
       if (!option) throw invalid("option_id", `No option "${op.option_id}" on node "${current.id}"`, "unknown_option");
-      const next = nodeById(tree, option.next);
       const closed = closeStep(open, now, { option_id: option.id, option_label: option.label, note: op.note });
-      return { ...state, current_node_id: next.id, steps: [...done, closed, openStep(open.seq + 1, next, now)] };
+      return moveOn(state, place, closed, nodeById(place.tree, option.next), book, now);
     }
 
     case "continue": {
@@ -133,17 +280,20 @@ export function applyStep(state: SessionState, tree: Tree, op: StepOp, now: Date
         throw invalid("op", `The current node is a ${current.type}; continue needs an action`, "op_not_allowed");
       }
       checkNote(op.note, "note");
-      const next = nodeById(tree, current.next);
       const closed = closeStep(open, now, { note: op.note });
-      return { ...state, current_node_id: next.id, steps: [...done, closed, openStep(open.seq + 1, next, now)] };
+      return moveOn(state, place, closed, nodeById(place.tree, current.next), book, now);
     }
 
     case "back": {
-      const previous = done[done.length - 1];
+      // Over the solutions passed on the way back from a linked tree: the technician did not stand there.
+      let k = done.length - 1;
+      while (k >= 0 && done[k]?.passed) k--;
+      const previous = done[k];
       if (!previous) throw invalid("op", "The session is at its first step", "nothing_to_go_back_to");
-      // The previous step opens again, unanswered; its note stays for the technician to keep or change.
+      // The previous step opens again, unanswered, in its own tree (back out of a linked tree's
+      // first node: to the step that led to the link); its note stays for the technician.
       const reopened: StepRecord = { ...previous, option_id: "", option_label: "", left_at: "", duration_ms: 0 };
-      return { ...state, current_node_id: previous.node_id, steps: [...done.slice(0, -1), reopened] };
+      return { ...state, current_node_id: previous.node_id, steps: [...done.slice(0, k), reopened] };
     }
   }
 }
@@ -161,13 +311,13 @@ const SOLUTION_OUTCOMES: Record<string, Outcome> = {
  */
 export function completeState(
   state: SessionState,
-  tree: Tree,
+  book: TreeBook,
   input: { outcome?: string | undefined; notes?: string | undefined },
   now: Date,
 ): SessionState {
   assertChangeable(state);
   checkNote(input.notes, "notes");
-  const current = nodeById(tree, state.current_node_id);
+  const current = placeOf(state.steps[state.steps.length - 1] as StepRecord, book).node;
   const atSolution = current.type === "solution";
   const allowed: string[] = atSolution ? ["resolved", "unresolved", "escalated"] : ["unresolved", "escalated"];
   if (input.outcome !== undefined && !allowed.includes(input.outcome)) {

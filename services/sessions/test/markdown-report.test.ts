@@ -56,6 +56,8 @@ function hostileSession(text: string): { session: Session; tree: Tree } {
         option_id: "o",
         option_label: text,
         note: text,
+        tree_id: "t",
+        tree_version: 1,
         entered_at: "2026-01-01T10:00:00.000Z",
         left_at: "2026-01-01T10:01:00.000Z",
         duration_ms: 60_000,
@@ -79,7 +81,7 @@ const render = (markdown: string) => marked.parse(markdown, { gfm: true }) as st
 
 describe("the Markdown report with hostile user text", () => {
   const plain = hostileSession("Plain words");
-  const expected = elementsOf(render(markdownReport(plain.session, plain.tree)));
+  const expected = elementsOf(render(markdownReport(plain.session, [plain.tree])));
 
   it("renders the report's own structure: four headings, one list per section, one table", () => {
     expect(expected.filter((name) => /^h[1-6]$/.test(name))).toEqual(["h1", "h2", "h2", "h2"]);
@@ -88,7 +90,7 @@ describe("the Markdown report with hostile user text", () => {
 
   it.each(HOSTILE)("renders %j as text, with the same elements as plain words", (text) => {
     const { session, tree } = hostileSession(text);
-    const html = render(markdownReport(session, tree));
+    const html = render(markdownReport(session, [tree]));
     // `<br>` is the report's own line break inside cells and notes; the count follows the text's lines.
     const elements = elementsOf(html).filter((name) => name !== "br");
     expect(elements.join(" ")).toEqual(expected.filter((name) => name !== "br").join(" "));
@@ -98,7 +100,7 @@ describe("the Markdown report with hostile user text", () => {
 
   it("keeps the text readable: a renderer shows what was typed", () => {
     const { session, tree } = hostileSession("<script>alert(1)</script> | [x](javascript:alert(1)) *a* & b");
-    const html = render(markdownReport(session, tree));
+    const html = render(markdownReport(session, [tree]));
     expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt; | [x](javascript:alert(1)) *a* &amp; b");
   });
 });

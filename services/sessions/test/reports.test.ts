@@ -24,6 +24,8 @@ const session: Session = {
       option_id: "no",
       option_label: "No",
       note: '=HYPERLINK("http://evil")',
+      tree_id: "t",
+      tree_version: 2,
       entered_at: "2026-01-01T10:00:00.000Z",
       left_at: "2026-01-01T10:01:05.000Z",
       duration_ms: 65_000,
@@ -35,6 +37,8 @@ const session: Session = {
       option_id: "",
       option_label: "",
       note: "line one\nline two",
+      tree_id: "t",
+      tree_version: 2,
       entered_at: "2026-01-01T10:01:05.000Z",
       left_at: "2026-01-01T10:01:10.000Z",
       duration_ms: 5_000,
@@ -60,9 +64,11 @@ const tree = {
 describe("reports", () => {
   it("writes CSV with one row per step, quoting and defusing formulas", () => {
     const rows = csvReport(session).split("\r\n");
-    expect(rows[0]).toBe("seq,node_id,node_title,option_id,option_label,note,entered_at,left_at,duration_ms");
+    expect(rows[0]).toBe(
+      "seq,node_id,node_title,option_id,option_label,note,entered_at,left_at,duration_ms,tree_id,tree_version",
+    );
     expect(rows[1]).toBe(
-      '1,q,"Is the ""router"" on?",no,No,"\'=HYPERLINK(""http://evil"")",2026-01-01T10:00:00.000Z,2026-01-01T10:01:05.000Z,65000',
+      '1,q,"Is the ""router"" on?",no,No,"\'=HYPERLINK(""http://evil"")",2026-01-01T10:00:00.000Z,2026-01-01T10:01:05.000Z,65000,t,2',
     );
     expect(rows[2]).toContain('"line one\nline two"');
     expect(csvField("-1+2")).toBe("'-1+2");
@@ -70,14 +76,18 @@ describe("reports", () => {
   });
 
   it("writes Markdown with the facts, the context and a table that pipes cannot break", () => {
-    const markdown = markdownReport(session, tree);
+    const markdown = markdownReport(session, [tree]);
     expect(markdown).toContain("- Outcome: escalated");
     expect(markdown).toContain("- ticket: INC-7");
     expect(markdown).toContain('- site: {"floor":3}');
     // `://` is escaped: a GitHub-flavoured renderer would otherwise link the bare URL.
-    expect(markdown).toContain('| 1 | Is the "router" on? | No | =HYPERLINK("http\\://evil") | 1 min 5 s |');
+    expect(markdown).toContain(
+      '| 1 | Wi-Fi: no connection! v2 | Is the "router" on? | No | =HYPERLINK("http\\://evil") | 1 min 5 s |',
+    );
     // A solution asks nothing: no answer (it read "done").
-    expect(markdown).toContain("| 2 | Escalate \\| to network |  | line one<br>line two | 5 s |");
+    expect(markdown).toContain(
+      "| 2 | Wi-Fi: no connection! v2 | Escalate \\| to network |  | line one<br>line two | 5 s |",
+    );
     // User text goes through the report's escaping (no mail link, no HTML).
     expect(markdown).toContain("- Technician: Ada Lovelace &lt;ada\\@example.com&gt;");
     expect(markdown).toContain("## Notes\n\nCustomer informed");
@@ -94,30 +104,30 @@ describe("reports", () => {
     });
     // Escalated at a question: it was never answered (it read "Answer: done").
     const escalated = { ...session, steps: [step(1, "q", "Yes"), step(2, "a"), step(3, "q")] };
-    const markdown = markdownReport(escalated, tree);
-    expect(markdown).toContain("| 1 | q | Yes |");
-    expect(markdown).toContain("| 2 | a | done |");
-    expect(markdown).toContain("| 3 | q | unanswered |");
+    const markdown = markdownReport(escalated, [tree]);
+    expect(markdown).toContain("| 1 | Wi-Fi: no connection! v2 | q | Yes |");
+    expect(markdown).toContain("| 2 | Wi-Fi: no connection! v2 | a | done |");
+    expect(markdown).toContain("| 3 | Wi-Fi: no connection! v2 | q | unanswered |");
     // Ended at an action it never continued past: not done.
     const stoppedAtAction = { ...session, steps: [step(1, "q", "Yes"), step(2, "a")] };
-    expect(markdownReport(stoppedAtAction, tree)).toContain("| 2 | a |  |");
+    expect(markdownReport(stoppedAtAction, [tree])).toContain("| 2 | Wi-Fi: no connection! v2 | a |  |");
   });
 
   it("names the technician by user id when the session does not know their name", () => {
     const unknown = { ...session, user_name: "", user_email: "" };
-    expect(markdownReport(unknown, tree)).toContain("- Technician: u\n");
+    expect(markdownReport(unknown, [tree])).toContain("- Technician: u\n");
   });
 
   it("names files safely and refuses an unknown format", async () => {
     expect(reportFilename(session, "pdf")).toBe("session-wi-fi-no-connection-0f8fad5b.pdf");
-    await expect(renderReport(session, tree, "docx")).rejects.toMatchObject({
+    await expect(renderReport(session, [tree], "docx")).rejects.toMatchObject({
       code: "validation_error",
       extra: { problems: [expect.objectContaining({ loc: ["query", "format"] })] },
     });
   });
 
   it("renders a PDF document", async () => {
-    const file = await renderReport(session, tree, "pdf");
+    const file = await renderReport(session, [tree], "pdf");
     expect(file.content_type).toBe("application/pdf");
     expect(file.content.subarray(0, 5).toString()).toBe("%PDF-");
   });

@@ -9,7 +9,7 @@ import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sessionsHandlers } from "../src/handlers.js";
 import { type SeenSession, type SessionRow, SessionStore, toSession } from "../src/session-store.js";
-import { applyStep, startState } from "../src/step-engine.js";
+import { applyStep, bookOf, startState } from "../src/step-engine.js";
 
 let database: { name: string; url: string };
 let sql: Sql;
@@ -36,7 +36,7 @@ afterAll(async () => {
   if (database) await dropDatabase(database.name);
 });
 
-const startFor = (userId: string) => store.create(tree, userId, startState(tree, new Date()), {}, new Date());
+const startFor = (userId: string) => store.create(tree, userId, startState(bookOf(tree), new Date()), {}, new Date());
 
 describe("the session store", () => {
   it("abandons a deactivated user's in-progress sessions once per event", async () => {
@@ -59,7 +59,7 @@ describe("the session store", () => {
     const answer = () =>
       store
         .change(session.id, async (row) =>
-          applyStep(row, tree, { op: "answer", node_id: "power", option_id: "yes" }, new Date()),
+          applyStep(row, bookOf(tree), { op: "answer", node_id: "power", option_id: "yes" }, new Date()),
         )
         .then(
           () => "ok",
@@ -129,7 +129,7 @@ describe("a step written in one statement", () => {
       expect(kinds()).toEqual(["select", "with"]);
       // What the step answered is what was stored.
       const stored = (await store.get(session.id)) as SessionRow;
-      expect(toSession(stored, tree)).toEqual(after);
+      expect(toSession(stored, bookOf(tree))).toEqual(after);
       expect(stored.revision).toBe(session.revision + 1);
 
       // The next step starts from the session as this process wrote it.
@@ -138,7 +138,7 @@ describe("a step written in one statement", () => {
         asUser(session.user_id),
       );
       expect(kinds()).toEqual(["with"]);
-      expect(toSession((await store.get(session.id)) as SessionRow, tree)).toEqual(next);
+      expect(toSession((await store.get(session.id)) as SessionRow, bookOf(tree))).toEqual(next);
       // The session's start, and each step's event, were written with them.
       const announced = await counted<{ subject: string }[]>`
         select subject from outbox where payload::text like ${`%${Buffer.from(session.id).toString("hex")}%`}
@@ -214,7 +214,7 @@ describe("a step written in one statement", () => {
     const seen = (await store.latest(session.id)) as SeenSession;
     await store.abandonForDeactivatedUser(randomUUID(), session.user_id);
     const late = store.changeFrom(seen, (row) =>
-      applyStep(row, tree, { op: "answer", node_id: "power", option_id: "yes" }, new Date()),
+      applyStep(row, bookOf(tree), { op: "answer", node_id: "power", option_id: "yes" }, new Date()),
     );
     await expect(late).rejects.toMatchObject({ code: "session_abandoned" });
     const stored = await store.get(session.id);

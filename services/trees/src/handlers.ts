@@ -29,6 +29,18 @@ function inputOf(sent: TreeInput | undefined): TreeInput {
   return tree;
 }
 
+/** Every link must name a live tree: a 422 at each `tree_id` that does not. */
+async function assertLinksResolve(store: TreeStore, tree: TreeInput): Promise<void> {
+  const links = tree.nodes.flatMap((node, i) =>
+    node.type === "link" && node.tree_id ? [{ i, id: node.tree_id }] : [],
+  );
+  const missing = new Set(await store.missingTrees(links.map((link) => link.id)));
+  const problems = links
+    .filter((link) => missing.has(link.id))
+    .map((link) => ({ loc: ["body", "nodes", link.i, "tree_id"], msg: "No tree has this id", type: "unknown_tree" }));
+  if (problems.length > 0) throw AppError.invalid(problems);
+}
+
 /** Thin gRPC handlers: who may do what (SPEC §5.1), then the store. */
 export function treesHandlers(
   store: TreeStore,
@@ -80,7 +92,9 @@ export function treesHandlers(
 
     async createTree(request, ctx) {
       const claims = await authorize("createTree", ctx);
-      return { tree: await store.create(inputOf(request.tree), claims.sub) };
+      const tree = inputOf(request.tree);
+      await assertLinksResolve(store, tree);
+      return { tree: await store.create(tree, claims.sub) };
     },
 
     async updateTree(request, ctx) {
@@ -89,7 +103,9 @@ export function treesHandlers(
         .uuid(["path", "id"], request.id)
         .range(["body", "version"], request.version, 1, 2 ** 31 - 1)
         .done();
-      return { tree: await store.replace(request.id, request.version, inputOf(request.tree), claims.sub) };
+      const tree = inputOf(request.tree);
+      await assertLinksResolve(store, tree);
+      return { tree: await store.replace(request.id, request.version, tree, claims.sub) };
     },
 
     async deleteTree(request, ctx) {

@@ -89,8 +89,9 @@ function normaliseNodes(nodes: Node[]): Node[] {
     title: node.title,
     body: node.body,
     options: node.options.map((option) => ({ id: option.id, label: option.label, next: option.next })),
-    ...(node.next !== undefined ? { next: node.next } : {}),
+    ...(node.next ? { next: node.next } : {}),
     ...(node.outcome !== undefined ? { outcome: node.outcome } : {}),
+    ...(node.tree_id ? { tree_id: node.tree_id } : {}),
   }));
 }
 
@@ -252,6 +253,16 @@ export class TreeStore {
       }
         ${audience === "technicians" ? sql`and v.status = 'published'` : sql``}`;
     return row ? toTree(row) : undefined;
+  }
+
+  /** Of these ids, those that name no live tree (unknown or deleted). */
+  async missingTrees(ids: string[]): Promise<string[]> {
+    const wanted = [...new Set(ids.filter((id) => UUID.test(id)))];
+    if (wanted.length === 0) return [];
+    const rows = await this.sql<{ id: string }[]>`
+      select id from trees where id = any(${wanted}::uuid[]) and deleted_at is null`;
+    const found = new Set(rows.map((row) => row.id));
+    return wanted.filter((id) => !found.has(id));
   }
 
   async versions(id: string): Promise<TreeVersion[] | undefined> {

@@ -146,6 +146,9 @@ function checkNodes(nodes: TreeNode[], indexById: Map<string, number>, problems:
     checkText([...at, "body"], node.body, OPTIONAL, TREE_LIMITS.bodyMax, problems);
 
     if (!checkNodeType({ node, at, indexById, edges, problems })) graph.complete = false;
+    if (node.type !== "link" && present(node.tree_id) !== undefined) {
+      problems.push(unexpected([...at, "tree_id"], "Only a link names a tree"));
+    }
   });
   return graph;
 }
@@ -168,6 +171,8 @@ function checkNodeType(context: NodeContext): boolean {
       return checkAction(context);
     case "solution":
       return checkSolution(context);
+    case "link":
+      return checkLink(context);
     default:
       checkEnum([...context.at, "type"], context.node.type, NODE_TYPES, context.problems);
       // What its edges should be is unknown too: check whatever the author wrote.
@@ -223,6 +228,28 @@ function checkSolution(context: NodeContext): boolean {
   if (node.options.length > 0) {
     problems.push(unexpected([...at, "options"], "A solution ends the tree: no options"));
     intact = false;
+  }
+  return intact;
+}
+
+const TREE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A link runs the tree `tree_id` names (that it exists is the store's to say); its `next`, when
+ * there, is where the session goes on once that tree reaches a solution.
+ */
+function checkLink(context: NodeContext): boolean {
+  const { node, at, problems } = context;
+  const treeId = present(node.tree_id);
+  if (treeId === undefined) problems.push(problem([...at, "tree_id"], "Field required", "missing"));
+  else if (!TREE_ID.test(treeId)) problems.push(problem([...at, "tree_id"], "Must be a tree's id (a UUID)", "uuid"));
+  let intact = present(node.next) === undefined || resolveEdge([...at, "next"], node.next as string, context);
+  if (node.options.length > 0) {
+    problems.push(unexpected([...at, "options"], "Only a question has options"));
+    intact = false;
+  }
+  if (present(node.outcome) !== undefined) {
+    problems.push(unexpected([...at, "outcome"], "Only a solution has an outcome"));
   }
   return intact;
 }
@@ -350,7 +377,8 @@ function checkEndsAtSolutions(nodes: TreeNode[], edges: Edge[][], reachable: Uin
   const finishes = new Uint8Array(nodes.length);
   const queue: number[] = [];
   nodes.forEach((node, i) => {
-    if (node.type !== "solution") return;
+    // A link without `next` ends where the linked tree does: at one of its solutions.
+    if (node.type !== "solution" && !(node.type === "link" && present(node.next) === undefined)) return;
     finishes[i] = 1;
     queue.push(i);
   });

@@ -142,6 +142,8 @@ export const EXAMPLES = {
         entered_at: AT,
         left_at: LATER,
         duration_ms: 252000,
+        tree_id: TREE_ID,
+        tree_version: 3,
       },
       {
         seq: 2,
@@ -153,6 +155,8 @@ export const EXAMPLES = {
         entered_at: LATER,
         left_at: null,
         duration_ms: 0,
+        tree_id: TREE_ID,
+        tree_version: 3,
       },
     ],
     notes: "Second floor, room 2.14",

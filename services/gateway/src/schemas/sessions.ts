@@ -35,6 +35,13 @@ const stepProperties = {
   entered_at: timestamp,
   left_at: { type: ["string", "null"], format: "date-time", description: "`null` while the step is open" },
   duration_ms: { type: "integer", minimum: 0, description: "From `entered_at` to `left_at`; 0 while open" },
+  tree_id: { ...uuid, description: "The tree the node belongs to: the session's, or one entered through a link" },
+  tree_version: { type: "integer", minimum: 1, maximum: INT32_MAX, description: "That tree's pinned version" },
+  outcome: {
+    type: "string",
+    enum: OUTCOMES,
+    description: "A linked tree's solution the session passed on its way back to the linking tree: its outcome",
+  },
 } as const;
 
 export const SessionStepSchema = {
@@ -43,7 +50,7 @@ export const SessionStepSchema = {
   description:
     "One node the session passed through, with the text as it was shown then: a report stays true after the " +
     "tree changes. The last step is the current node, still open.",
-  required: Object.keys(stepProperties),
+  required: Object.keys(stepProperties).filter((key) => key !== "outcome"),
   examples: [EXAMPLES.session.steps[0]],
   properties: stepProperties,
 } as const;

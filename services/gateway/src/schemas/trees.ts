@@ -60,12 +60,33 @@ export const ActionNodeSchema = nodeVariant("ActionNode", "action", "Something t
 export const SolutionNodeSchema = nodeVariant("SolutionNode", "solution", "Where a path ends, with its outcome.", {
   outcome,
 });
+const linkedTree = { type: "string", format: "uuid", description: "The tree it runs (its latest published version)" };
+const LINK_EXAMPLE = {
+  id: "network-check",
+  type: "link",
+  title: "Run the network check",
+  body: "",
+  tree_id: "7d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6",
+  next: "printed",
+};
+/** A link: `next` is optional (without it, the linked tree's solution ends the session). */
+export const LinkNodeSchema = {
+  ...nodeVariant(
+    "LinkNode",
+    "link",
+    "Runs another tree from its root; when it reaches a solution the session goes on at `next` (or ends with that " +
+      "solution's outcome when there is none).",
+    { tree_id: linkedTree, next },
+  ),
+  required: ["id", "type", "title", "body", "tree_id"],
+  examples: [LINK_EXAMPLE],
+};
 
 /**
  * Each node type's fields differ, so each has its variant written here; a type the contract gains
  * without one stops the gateway at start instead of going undocumented.
  */
-const VARIANT_TYPES = ["question", "action", "solution"];
+const VARIANT_TYPES = ["question", "action", "solution", "link"];
 const unknownTypes = NODE_TYPES.filter((type) => !VARIANT_TYPES.includes(type));
 if (unknownTypes.length > 0) {
   throw new Error(`node type ${unknownTypes.join(", ")} (trees.proto) has no schema in the gateway's schemas/trees.ts`);
@@ -74,9 +95,10 @@ if (unknownTypes.length > 0) {
 export const NodeSchema = {
   $id: "Node",
   description:
-    "One step of a tree, by its `type`: a `question` has `options`, an `action` `next`, a `solution` `outcome`.",
+    "One step of a tree, by its `type`: a `question` has `options`, an `action` `next`, a `solution` `outcome`, " +
+    "a `link` the `tree_id` it runs (and optionally `next`).",
   discriminator: { propertyName: "type" },
-  oneOf: [ref("QuestionNode"), ref("ActionNode"), ref("SolutionNode")],
+  oneOf: [ref("QuestionNode"), ref("ActionNode"), ref("SolutionNode"), ref("LinkNode")],
 } as const;
 
 /**
@@ -105,11 +127,16 @@ export const SolutionNodeInputSchema = nodeInputVariant("SolutionNodeInput", "so
   },
 });
 
+export const LinkNodeInputSchema = {
+  ...nodeInputVariant("LinkNodeInput", "link", { tree_id: linkedTree, next }),
+  examples: [LINK_EXAMPLE],
+};
+
 export const NodeInputSchema = {
   $id: "NodeInput",
   description: "A node as an author sends it, by its `type`.",
   discriminator: { propertyName: "type" },
-  oneOf: [ref("QuestionNodeInput"), ref("ActionNodeInput"), ref("SolutionNodeInput")],
+  oneOf: [ref("QuestionNodeInput"), ref("ActionNodeInput"), ref("SolutionNodeInput"), ref("LinkNodeInput")],
 } as const;
 
 /** What an author writes: the fields of a tree document that are not set by the service. */
@@ -307,10 +334,12 @@ export const TREE_SCHEMAS = [
   QuestionNodeSchema,
   ActionNodeSchema,
   SolutionNodeSchema,
+  LinkNodeSchema,
   NodeSchema,
   QuestionNodeInputSchema,
   ActionNodeInputSchema,
   SolutionNodeInputSchema,
+  LinkNodeInputSchema,
   NodeInputSchema,
   TreeInputSchema,
   TreeUpdateSchema,

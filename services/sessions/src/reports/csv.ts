@@ -10,6 +10,8 @@ const COLUMNS = [
   "entered_at",
   "left_at",
   "duration_ms",
+  "tree_id",
+  "tree_version",
 ] as const;
 
 /**

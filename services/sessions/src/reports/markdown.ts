@@ -1,10 +1,11 @@
 import type { Session } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
 import { markdownCell as cell, markdownParagraphs, markdownText as text } from "./markdown-text.js";
-import { answerText, contextEntries, formatDuration, outcomeText, technicianText } from "./text.js";
+import { answerText, contextEntries, formatDuration, outcomeText, stepTreeText, technicianText } from "./text.js";
 
 /** Every piece of user text goes through markdown-text.ts: the report's own syntax is the only syntax. */
-export function markdownReport(session: Session, tree: Tree): string {
+export function markdownReport(session: Session, trees: Tree[]): string {
+  const tree = trees[0] as Tree;
   const lines = [
     `# Troubleshooting report: ${text(session.tree_title)}`,
     "",
@@ -18,10 +19,10 @@ export function markdownReport(session: Session, tree: Tree): string {
   const context = contextEntries(session);
   if (context.length > 0)
     lines.push("", "## Context", "", ...context.map(([key, value]) => `- ${text(key)}: ${text(value)}`));
-  lines.push("", "## Steps", "", "| # | Step | Answer | Note | Time |", "|---|---|---|---|---|");
+  lines.push("", "## Steps", "", "| # | Tree | Step | Answer | Note | Time |", "|---|---|---|---|---|---|");
   for (const [index, step] of session.steps.entries()) {
     lines.push(
-      `| ${step.seq} | ${cell(step.node_title)} | ${cell(answerText(session, tree, index))} | ${cell(step.note)} | ${formatDuration(step.duration_ms)} |`,
+      `| ${step.seq} | ${cell(stepTreeText(trees, step))} | ${cell(step.node_title)} | ${cell(answerText(session, trees, index))} | ${cell(step.note)} | ${formatDuration(step.duration_ms)} |`,
     );
   }
   if (session.notes) lines.push("", "## Notes", "", markdownParagraphs(session.notes));

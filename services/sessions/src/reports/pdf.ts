@@ -1,10 +1,11 @@
 import type { Session } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
 import PDFDocument from "pdfkit";
-import { answerText, contextLines, formatDuration, outcomeText, technicianText } from "./text.js";
+import { answerText, contextLines, formatDuration, outcomeText, stepTreeText, technicianText } from "./text.js";
 
 /** The report as a readable PDF: header facts, context, each step with answer, note and time. */
-export function pdfReport(session: Session, tree: Tree): Promise<Buffer> {
+export function pdfReport(session: Session, trees: Tree[]): Promise<Buffer> {
+  const tree = trees[0] as Tree;
   const doc = new PDFDocument({
     size: "A4",
     margin: 50,
@@ -45,7 +46,8 @@ export function pdfReport(session: Session, tree: Tree): Promise<Buffer> {
   for (const [index, step] of session.steps.entries()) {
     doc.moveDown(0.4).fontSize(11).font("Helvetica-Bold").text(`${step.seq}. ${step.node_title}`);
     doc.fontSize(10).font("Helvetica");
-    const answer = answerText(session, tree, index);
+    doc.text(`Tree: ${stepTreeText(trees, step)}`);
+    const answer = answerText(session, trees, index);
     if (answer) doc.text(`Answer: ${answer}`);
     if (step.note) doc.text(`Note: ${step.note}`);
     const time = formatDuration(step.duration_ms);

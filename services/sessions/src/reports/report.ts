@@ -30,18 +30,20 @@ export function reportFilename(session: Session, format: ReportFormat): string {
 }
 
 /** The session's report in one of the four formats, as a downloadable file. */
-export async function renderReport(session: Session, tree: Tree, format: string): Promise<ReportFile> {
+/** `trees`: the session's own tree first, then those it entered through links. */
+export async function renderReport(session: Session, trees: Tree[], format: string): Promise<ReportFile> {
+  const tree = trees[0] as Tree;
   if (!(REPORT_FORMATS as readonly string[]).includes(format)) {
     throw AppError.invalid([{ loc: ["query", "format"], msg: "Must be json, markdown, csv or pdf", type: "enum" }]);
   }
   const chosen = format as ReportFormat;
   const content =
     chosen === "json"
-      ? Buffer.from(JSON.stringify({ session, tree }, null, 2))
+      ? Buffer.from(JSON.stringify({ session, tree, linked_trees: trees.slice(1) }, null, 2))
       : chosen === "markdown"
-        ? Buffer.from(markdownReport(session, tree))
+        ? Buffer.from(markdownReport(session, trees))
         : chosen === "csv"
           ? Buffer.from(csvReport(session))
-          : await pdfReport(session, tree);
+          : await pdfReport(session, trees);
   return { content, content_type: CONTENT_TYPES[chosen], filename: reportFilename(session, chosen) };
 }

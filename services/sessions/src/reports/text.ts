@@ -39,13 +39,26 @@ export function technicianText(session: Session): string {
  * "unanswered" for a question the session ended at (an escalation, say) or is still waiting at,
  * nothing for a solution or an action the session ended at.
  */
-export function answerText(session: Session, tree: Tree, index: number): string {
+export function answerText(session: Session, trees: Tree[], index: number): string {
   const step = session.steps[index];
   if (!step) return "";
+  if (step.outcome) return `reached: ${step.outcome}`;
   if (step.option_label) return step.option_label;
-  const type = tree.nodes.find((node) => node.id === step.node_id)?.type;
+  const type = treeOfStep(trees, step)?.nodes.find((node) => node.id === step.node_id)?.type;
   const last = index === session.steps.length - 1;
   if (type === "question") return "unanswered";
   if (type === "action" && !last && step.left_at) return "done";
   return "";
+}
+
+/** The tree a step's node belongs to, among the session's (its own, and those it entered through links). */
+export function treeOfStep(trees: Tree[], step: Session["steps"][number]): Tree | undefined {
+  return trees.find((tree) => tree.id === step.tree_id && tree.version === step.tree_version) ?? trees[0];
+}
+
+/** A step's tree as a report names it: its title and version. */
+export function stepTreeText(trees: Tree[], step: Session["steps"][number]): string {
+  const tree = treeOfStep(trees, step);
+  const title = tree?.id === step.tree_id ? tree.title : step.tree_id;
+  return `${title} v${step.tree_version}`;
 }

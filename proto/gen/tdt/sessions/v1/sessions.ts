@@ -79,6 +79,11 @@ export interface Step {
     | undefined;
   /** Time from entered_at to left_at; 0 while the step is open. */
   duration_ms: number;
+  /** The tree and version the node belongs to: the session's own, or one it entered through a link. */
+  tree_id: string;
+  tree_version: number;
+  /** A linked tree's solution the session passed on its way back to the linking tree: its outcome. */
+  outcome?: string | undefined;
 }
 
 export interface Session {
@@ -205,6 +210,9 @@ function createBaseStep(): Step {
     entered_at: undefined,
     left_at: undefined,
     duration_ms: 0,
+    tree_id: "",
+    tree_version: 0,
+    outcome: undefined,
   };
 }
 
@@ -236,6 +244,15 @@ export const Step: MessageFns<Step> = {
     }
     if (message.duration_ms !== 0) {
       writer.uint32(72).int64(message.duration_ms);
+    }
+    if (message.tree_id !== "") {
+      writer.uint32(82).string(message.tree_id);
+    }
+    if (message.tree_version !== 0) {
+      writer.uint32(88).int32(message.tree_version);
+    }
+    if (message.outcome !== undefined) {
+      writer.uint32(98).string(message.outcome);
     }
     return writer;
   },
@@ -325,6 +342,30 @@ export const Step: MessageFns<Step> = {
             message.duration_ms = longToNumber(reader.int64());
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.tree_id = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.tree_version = reader.int32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.outcome = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -351,6 +392,9 @@ export const Step: MessageFns<Step> = {
     message.entered_at = object.entered_at ?? undefined;
     message.left_at = object.left_at ?? undefined;
     message.duration_ms = object.duration_ms ?? 0;
+    message.tree_id = object.tree_id ?? "";
+    message.tree_version = object.tree_version ?? 0;
+    message.outcome = object.outcome ?? undefined;
     return message;
   },
 };

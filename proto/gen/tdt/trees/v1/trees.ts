@@ -30,6 +30,8 @@ export enum NodeType {
   NODE_TYPE_QUESTION = 1,
   NODE_TYPE_ACTION = 2,
   NODE_TYPE_SOLUTION = 3,
+  /** NODE_TYPE_LINK - Runs another tree (its latest published version) from its root, then goes on at `next`. */
+  NODE_TYPE_LINK = 4,
   UNRECOGNIZED = -1,
 }
 
@@ -60,18 +62,25 @@ export interface Option {
 
 export interface Node {
   id: string;
-  /** "question", "action" or "solution". */
+  /** "question", "action", "solution" or "link". */
   type: string;
   title: string;
   body: string;
   /** Questions only. */
   options: Option[];
-  /** Actions only. */
+  /** Actions, and links (optional there). */
   next?:
     | string
     | undefined;
   /** Solutions only: "resolved" or "escalate". */
-  outcome?: string | undefined;
+  outcome?:
+    | string
+    | undefined;
+  /**
+   * Links only: the tree it runs. (A link's `next` is optional: without one, the linked tree's
+   * solution ends the session.)
+   */
+  tree_id?: string | undefined;
 }
 
 /** What an author sends to create or replace a tree. */
@@ -367,7 +376,16 @@ export const Option: MessageFns<Option> = {
 };
 
 function createBaseNode(): Node {
-  return { id: "", type: "", title: "", body: "", options: [], next: undefined, outcome: undefined };
+  return {
+    id: "",
+    type: "",
+    title: "",
+    body: "",
+    options: [],
+    next: undefined,
+    outcome: undefined,
+    tree_id: undefined,
+  };
 }
 
 export const Node: MessageFns<Node> = {
@@ -392,6 +410,9 @@ export const Node: MessageFns<Node> = {
     }
     if (message.outcome !== undefined) {
       writer.uint32(58).string(message.outcome);
+    }
+    if (message.tree_id !== undefined) {
+      writer.uint32(66).string(message.tree_id);
     }
     return writer;
   },
@@ -465,6 +486,14 @@ export const Node: MessageFns<Node> = {
             message.outcome = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.tree_id = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -489,6 +518,7 @@ export const Node: MessageFns<Node> = {
     message.options = object.options?.map((e) => Option.fromPartial(e)) || [];
     message.next = object.next ?? undefined;
     message.outcome = object.outcome ?? undefined;
+    message.tree_id = object.tree_id ?? undefined;
     return message;
   },
 };
