@@ -6454,8 +6454,38 @@ export interface components {
              */
             outcome: "resolved" | "escalated";
         };
-        /** @description One step of a tree, by its `type`: a `question` has `options`, an `action` `next`, a `solution` `outcome`. */
-        Node: components["schemas"]["QuestionNode"] | components["schemas"]["ActionNode"] | components["schemas"]["SolutionNode"];
+        /**
+         * @description Runs another tree from its root; when it reaches a solution the session goes on at `next` (or ends with that solution's outcome when there is none).
+         * @example {
+         *       "id": "network-check",
+         *       "type": "link",
+         *       "title": "Run the network check",
+         *       "body": "",
+         *       "tree_id": "7d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6",
+         *       "next": "printed"
+         *     }
+         */
+        LinkNode: {
+            /** @description Unique within the tree; 1 to 64 letters, digits, `_`, `.` or `-` */
+            id: string;
+            title: string;
+            /** @description Markdown */
+            body: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "link";
+            /**
+             * Format: uuid
+             * @description The tree it runs (its latest published version)
+             */
+            tree_id: string;
+            /** @description The id of the node that follows */
+            next?: string;
+        };
+        /** @description One step of a tree, by its `type`: a `question` has `options`, an `action` `next`, a `solution` `outcome`, a `link` the `tree_id` it runs (and optionally `next`). */
+        Node: components["schemas"]["QuestionNode"] | components["schemas"]["ActionNode"] | components["schemas"]["SolutionNode"] | components["schemas"]["LinkNode"];
         /**
          * @description A question as an author sends it.
          * @example {
@@ -6551,8 +6581,41 @@ export interface components {
              */
             outcome?: "resolved" | "escalated" | "escalate";
         };
+        /**
+         * @description A link as an author sends it.
+         * @example {
+         *       "id": "network-check",
+         *       "type": "link",
+         *       "title": "Run the network check",
+         *       "body": "",
+         *       "tree_id": "7d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6",
+         *       "next": "printed"
+         *     }
+         */
+        LinkNodeInput: {
+            /** @description Unique within the tree; 1 to 64 letters, digits, `_`, `.` or `-` */
+            id: string;
+            title: string;
+            /**
+             * @description Markdown
+             * @default
+             */
+            body?: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "link";
+            /**
+             * Format: uuid
+             * @description The tree it runs (its latest published version)
+             */
+            tree_id?: string;
+            /** @description The id of the node that follows */
+            next?: string;
+        };
         /** @description A node as an author sends it, by its `type`. */
-        NodeInput: components["schemas"]["QuestionNodeInput"] | components["schemas"]["ActionNodeInput"] | components["schemas"]["SolutionNodeInput"];
+        NodeInput: components["schemas"]["QuestionNodeInput"] | components["schemas"]["ActionNodeInput"] | components["schemas"]["SolutionNodeInput"] | components["schemas"]["LinkNodeInput"];
         /**
          * @description A tree as an author sends it to create it. The trees service checks the rules of SPEC §5.2 and answers 422 listing every problem, each `loc` pointing into this body.
          * @example {
@@ -6912,7 +6975,9 @@ export interface components {
          *       "note": "Steady green",
          *       "entered_at": "2026-11-28T09:30:00.000Z",
          *       "left_at": "2026-11-28T09:34:12.000Z",
-         *       "duration_ms": 252000
+         *       "duration_ms": 252000,
+         *       "tree_id": "4b0c8c1e-6f1e-4f61-9a43-2a3c1f7e9b10",
+         *       "tree_version": 3
          *     }
          */
         SessionStep: {
@@ -6934,6 +6999,18 @@ export interface components {
             left_at: string | null;
             /** @description From `entered_at` to `left_at`; 0 while open */
             duration_ms: number;
+            /**
+             * Format: uuid
+             * @description The tree the node belongs to: the session's, or one entered through a link
+             */
+            tree_id: string;
+            /** @description That tree's pinned version */
+            tree_version: number;
+            /**
+             * @description A linked tree's solution the session passed on its way back to the linking tree: its outcome
+             * @enum {string}
+             */
+            outcome?: "resolved" | "unresolved" | "escalated";
         };
         /**
          * @description A troubleshooting session (SPEC §6), pinned to one version of its tree.
@@ -6964,7 +7041,9 @@ export interface components {
          *           "note": "Steady green",
          *           "entered_at": "2026-11-28T09:30:00.000Z",
          *           "left_at": "2026-11-28T09:34:12.000Z",
-         *           "duration_ms": 252000
+         *           "duration_ms": 252000,
+         *           "tree_id": "4b0c8c1e-6f1e-4f61-9a43-2a3c1f7e9b10",
+         *           "tree_version": 3
          *         },
          *         {
          *           "seq": 2,
@@ -6975,7 +7054,9 @@ export interface components {
          *           "note": "",
          *           "entered_at": "2026-11-28T09:34:12.000Z",
          *           "left_at": null,
-         *           "duration_ms": 0
+         *           "duration_ms": 0,
+         *           "tree_id": "4b0c8c1e-6f1e-4f61-9a43-2a3c1f7e9b10",
+         *           "tree_version": 3
          *         }
          *       ],
          *       "notes": "Second floor, room 2.14",

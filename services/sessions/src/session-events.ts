@@ -28,12 +28,28 @@ function header(session: SessionIdentity, now: Date) {
   };
 }
 
+/** The tree a step's node belongs to (a step from before links: the session's own). */
+const treeOfStep = (session: SessionIdentity, step: StepRecord | undefined) => step?.tree_id ?? session.tree_id;
+
 export function startedEvent(session: SessionIdentity, state: SessionState, now: Date): SessionEvent {
-  return { subject: SESSION_SUBJECTS.started, event: { ...header(session, now), node_id: state.current_node_id } };
+  const open = state.steps[state.steps.length - 1];
+  return {
+    subject: SESSION_SUBJECTS.started,
+    event: { ...header(session, now), node_id: state.current_node_id, node_tree_id: treeOfStep(session, open) },
+  };
 }
 
-export function abandonedEvent(session: SessionIdentity, nodeId: string, now: Date): SessionEvent {
-  return { subject: SESSION_SUBJECTS.abandoned, event: { ...header(session, now), node_id: nodeId } };
+export function abandonedEvent(
+  session: SessionIdentity,
+  state: Pick<SessionState, "steps">,
+  nodeId: string,
+  now: Date,
+): SessionEvent {
+  const open = state.steps[state.steps.length - 1];
+  return {
+    subject: SESSION_SUBJECTS.abandoned,
+    event: { ...header(session, now), node_id: nodeId, node_tree_id: treeOfStep(session, open) },
+  };
 }
 
 /**
@@ -57,6 +73,7 @@ export function changeEvents(
           node_id: after.current_node_id,
           duration_ms: last.duration_ms,
           total_duration_ms: Math.max(0, now.getTime() - session.started_at.getTime()),
+          node_tree_id: treeOfStep(session, last),
         },
       },
     ];
@@ -73,6 +90,8 @@ export function changeEvents(
         option_id: left.option_id,
         duration_ms: left.duration_ms,
         next_node_id: after.current_node_id,
+        node_tree_id: treeOfStep(session, left),
+        next_tree_id: treeOfStep(session, after.steps[after.steps.length - 1]),
       }),
     ];
   }
@@ -86,6 +105,8 @@ export function changeEvents(
         option_id: "",
         duration_ms: Math.max(0, now.getTime() - Date.parse(left.entered_at)),
         next_node_id: after.current_node_id,
+        node_tree_id: treeOfStep(session, left),
+        next_tree_id: treeOfStep(session, after.steps[after.steps.length - 1]),
       }),
     ];
   }
@@ -95,7 +116,16 @@ export function changeEvents(
 function stepEvent(
   session: SessionIdentity,
   now: Date,
-  step: { op: string; seq: number; node_id: string; option_id: string; duration_ms: number; next_node_id: string },
+  step: {
+    op: string;
+    seq: number;
+    node_id: string;
+    option_id: string;
+    duration_ms: number;
+    next_node_id: string;
+    node_tree_id: string;
+    next_tree_id: string;
+  },
 ): SessionEvent {
   return { subject: SESSION_SUBJECTS.step, event: { ...header(session, now), ...step } };
 }

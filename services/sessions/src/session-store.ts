@@ -284,12 +284,14 @@ export class SessionStore {
       const [fresh] = await tx`
         insert into handled_events (event_id) values (${eventId}) on conflict do nothing returning event_id`;
       if (!fresh) return 0;
-      const rows = await tx<(SessionIdentity & { current_node_id: string })[]>`
+      const rows = await tx<(SessionIdentity & { current_node_id: string; steps: StepRecord[] })[]>`
         update sessions set status = 'abandoned', updated_at = now()
         where user_id = ${userId} and status = 'in_progress'
-        returning id, tree_id, tree_version, user_id, started_at, current_node_id`;
+        returning id, tree_id, tree_version, user_id, started_at, current_node_id, steps`;
       const now = new Date();
-      for (const row of rows) await writeOutboxEvent(tx, outboxEventOf(abandonedEvent(row, row.current_node_id, now)));
+      for (const row of rows) {
+        await writeOutboxEvent(tx, outboxEventOf(abandonedEvent(row, row, row.current_node_id, now)));
+      }
       return rows.length;
     });
   }

@@ -39,43 +39,50 @@ async function apply(tx: TransactionSql, item: SessionEvent): Promise<boolean> {
   switch (item.subject) {
     case SESSION_SUBJECTS.started:
       await tx`update analytics_sessions set started_at = ${at} where session_id = ${event.session_id}`;
-      await enter(tx, event.event_id, event.session_id, at, item.event.node_id);
+      await enter(tx, item.event, at, { id: item.event.node_id, tree: item.event.node_tree_id });
       return true;
     case SESSION_SUBJECTS.step:
-      await stay(
-        tx,
-        event.event_id,
-        event.session_id,
-        item.event.node_id,
-        item.event.option_id,
-        item.event.duration_ms,
-      );
-      await enter(tx, event.event_id, event.session_id, at, item.event.next_node_id);
+      await stay(tx, item.event, { id: item.event.node_id, tree: item.event.node_tree_id }, item.event.option_id);
+      await enter(tx, item.event, at, { id: item.event.next_node_id, tree: item.event.next_tree_id });
       return true;
     case SESSION_SUBJECTS.completed:
-      await stay(tx, event.event_id, event.session_id, item.event.node_id, "", item.event.duration_ms);
+      await stay(tx, item.event, { id: item.event.node_id, tree: item.event.node_tree_id }, "");
       await tx`
         update analytics_sessions set status = 'completed', outcome = ${item.event.outcome}, ended_at = ${at},
-          end_node_id = ${item.event.node_id}, duration_ms = ${item.event.total_duration_ms}
+          end_node_id = ${item.event.node_id}, end_node_tree_id = ${item.event.node_tree_id || null},
+          duration_ms = ${item.event.total_duration_ms}
         where session_id = ${event.session_id}`;
       return true;
     case SESSION_SUBJECTS.abandoned:
       await tx`
-        update analytics_sessions set status = 'abandoned', ended_at = ${at}, end_node_id = ${item.event.node_id}
+        update analytics_sessions set status = 'abandoned', ended_at = ${at}, end_node_id = ${item.event.node_id},
+          end_node_tree_id = ${item.event.node_tree_id || null}
         where session_id = ${event.session_id} and status = 'in_progress'`;
       return true;
   }
 }
 
-function enter(tx: TransactionSql, eventId: string, sessionId: string, at: Date, nodeId: string) {
-  return tx`
-    insert into analytics_entries (event_id, session_id, at, node_id) values (${eventId}, ${sessionId}, ${at}, ${nodeId})`;
+/** A node as the events name it: its id and its tree ('' in events from before links: the session's own). */
+interface NodeRef {
+  id: string;
+  tree: string;
 }
 
-function stay(tx: TransactionSql, eventId: string, sessionId: string, nodeId: string, optionId: string, ms: number) {
+function enter(tx: TransactionSql, event: { event_id: string; session_id: string }, at: Date, node: NodeRef) {
   return tx`
-    insert into analytics_stays (event_id, session_id, node_id, option_id, time_ms)
-    values (${eventId}, ${sessionId}, ${nodeId}, ${optionId}, ${ms})`;
+    insert into analytics_entries (event_id, session_id, at, node_id, node_tree_id)
+    values (${event.event_id}, ${event.session_id}, ${at}, ${node.id}, ${node.tree || null})`;
+}
+
+function stay(
+  tx: TransactionSql,
+  event: { event_id: string; session_id: string; duration_ms: number },
+  node: NodeRef,
+  optionId: string,
+) {
+  return tx`
+    insert into analytics_stays (event_id, session_id, node_id, node_tree_id, option_id, time_ms)
+    values (${event.event_id}, ${event.session_id}, ${node.id}, ${node.tree || null}, ${optionId}, ${event.duration_ms})`;
 }
 
 /** The consumer that keeps the projection: every session event, once. */
@@ -116,6 +123,12 @@ export async function rebuildAnalytics(sql: Sql, nc: NatsConnection, log: Logger
     1,
   );
 }
+
+/**
+ * A row of `alias` (entries or stays, joined to the chosen sessions as `c`) about a node of the
+ * session's own tree: a tree's analytics count its own nodes, not those of trees it links to.
+ */
+const ownNode = (sql: Sql, alias: "e" | "s") => sql`coalesce(${sql(alias)}.node_tree_id, c.tree_id) = c.tree_id`;
 
 export interface AnalyticsQuery {
   treeId: string;
@@ -159,18 +172,19 @@ export async function readAnalytics(sql: Sql, query: AnalyticsQuery): Promise<Ge
   >`
     with chosen as (${chosen}),
     visits as (
-      select e.node_id, count(*)::int as visits from analytics_entries e join chosen c using (session_id) group by 1),
+      select e.node_id, count(*)::int as visits from analytics_entries e join chosen c using (session_id)
+      where ${ownNode(sql, "e")} group by 1),
     exits as (
       select end_node_id as node_id, count(*)::int as exits from chosen
-      where status in ('completed', 'abandoned') group by 1),
+      where status in ('completed', 'abandoned') and coalesce(end_node_tree_id, tree_id) = tree_id group by 1),
     times as (
       select s.node_id, percentile_cont(0.5) within group (order by s.time_ms) as median,
         percentile_cont(0.9) within group (order by s.time_ms) as p90
-      from analytics_stays s join chosen c using (session_id) group by 1),
+      from analytics_stays s join chosen c using (session_id) where ${ownNode(sql, "s")} group by 1),
     options as (
       select node_id, json_agg(json_build_object('option_id', option_id, 'count', n) order by n desc, option_id) as options
       from (select s.node_id, s.option_id, count(*)::int as n from analytics_stays s join chosen c using (session_id)
-            where s.option_id <> '' group by 1, 2) counted
+            where s.option_id <> '' and ${ownNode(sql, "s")} group by 1, 2) counted
       group by 1)
     select n.node_id, coalesce(v.visits, 0) as visits, coalesce(x.exits, 0) as exits, t.median, t.p90,
       coalesce(o.options, '[]'::json) as options
@@ -183,7 +197,7 @@ export async function readAnalytics(sql: Sql, query: AnalyticsQuery): Promise<Ge
     walked as (
       select array_agg(e.node_id order by e.at, e.event_id) as node_ids
       from analytics_entries e join chosen c using (session_id)
-      where c.status in ('completed', 'abandoned')
+      where c.status in ('completed', 'abandoned') and ${ownNode(sql, "e")}
       group by e.session_id)
     select node_ids, count(*)::int as count from walked group by node_ids
     order by count desc, node_ids limit 5`;

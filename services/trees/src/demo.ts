@@ -10,9 +10,32 @@ export const SYSTEM_AUTHOR = "00000000-0000-0000-0000-000000000000";
 
 const DEMO_DIR = fileURLToPath(new URL("../demo", import.meta.url));
 
+/** How a demo tree names another demo tree in a link: `demo:<file name without .json>`. */
+const DEMO_LINK = /^demo:(.+)$/;
+
+/** The demo trees another links to, by file: loaded first, so that their ids are known. */
+export function demoLinkTargets(input: TreeInput): string[] {
+  return input.nodes.flatMap((node) => {
+    const target = node.tree_id ? DEMO_LINK.exec(node.tree_id)?.[1] : undefined;
+    return target ? [target] : [];
+  });
+}
+
+/** `input` with each `demo:<name>` link replaced by the id `idOf` gives that demo tree. */
+export function resolveDemoLinks(input: TreeInput, idOf: (name: string) => string): TreeInput {
+  return {
+    ...input,
+    nodes: input.nodes.map((node) => {
+      const target = node.tree_id ? DEMO_LINK.exec(node.tree_id)?.[1] : undefined;
+      return target ? { ...node, tree_id: idOf(target) } : node;
+    }),
+  };
+}
+
 /**
  * Loads the demo trees when the database has no tree at all, so a newcomer has something to
- * run. Under an advisory lock: replicas starting together load them once.
+ * run: those others link to first (the shared sub-tree), then the rest with their links
+ * resolved to the ids just made. Under an advisory lock: replicas starting together load them once.
  */
 export async function loadDemoTrees(sql: Sql, store: TreeStore, log: Logger): Promise<number> {
   const connection = await sql.reserve();
@@ -20,10 +43,24 @@ export async function loadDemoTrees(sql: Sql, store: TreeStore, log: Logger): Pr
     await connection`select pg_advisory_lock(7317004)`;
     if (!(await store.isEmpty())) return 0;
     const files = (await readdir(DEMO_DIR)).filter((name) => name.endsWith(".json")).sort();
+    const inputs = new Map<string, TreeInput>();
     for (const file of files) {
-      const input = TreeInput.fromPartial(JSON.parse(await readFile(`${DEMO_DIR}/${file}`, "utf8")));
+      inputs.set(
+        file.replace(/\.json$/, ""),
+        TreeInput.fromPartial(JSON.parse(await readFile(`${DEMO_DIR}/${file}`, "utf8"))),
+      );
+    }
+    const linked = new Set([...inputs.values()].flatMap(demoLinkTargets));
+    const ids = new Map<string, string>();
+    const order = [...inputs.keys()].sort((a, b) => Number(linked.has(b)) - Number(linked.has(a)));
+    for (const name of order) {
+      const input = resolveDemoLinks(inputs.get(name) as TreeInput, (target) => {
+        const id = ids.get(target);
+        if (!id) throw new Error(`demo tree ${name} links to ${target}, which is not a demo tree others link to first`);
+        return id;
+      });
       assertValidTree(input);
-      await store.create(input, SYSTEM_AUTHOR);
+      ids.set(name, (await store.create(input, SYSTEM_AUTHOR)).id);
     }
     log.info({ trees: files.length }, "demo trees loaded");
     return files.length;

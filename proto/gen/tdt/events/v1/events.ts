@@ -79,6 +79,8 @@ export interface GuidedSessionStarted {
   user_id: string;
   /** The root node, entered. */
   node_id: string;
+  /** The tree of node_id: the session's own, or one its root links to. */
+  node_tree_id: string;
 }
 
 /** Subject sessions.session.step: the session left a node (answer, continue or back). */
@@ -98,6 +100,9 @@ export interface GuidedSessionStep {
   duration_ms: number;
   /** The node entered. */
   next_node_id: string;
+  /** The trees of node_id and next_node_id: the session's own, or one entered through a link. */
+  node_tree_id: string;
+  next_tree_id: string;
 }
 
 /** Subject sessions.session.completed: the technician completed the session. */
@@ -115,6 +120,8 @@ export interface GuidedSessionCompleted {
   duration_ms: number;
   /** From start to completion. */
   total_duration_ms: number;
+  /** The tree of node_id: the session's own, or one entered through a link. */
+  node_tree_id: string;
 }
 
 /** Subject sessions.session.abandoned: the session was abandoned (its user was deactivated). */
@@ -125,8 +132,9 @@ export interface GuidedSessionAbandoned {
   tree_id: string;
   tree_version: number;
   user_id: string;
-  /** The node it was at. */
+  /** The node it was at, and that node's tree. */
   node_id: string;
+  node_tree_id: string;
 }
 
 function createBaseSessionExpired(): SessionExpired {
@@ -605,6 +613,7 @@ function createBaseGuidedSessionStarted(): GuidedSessionStarted {
     tree_version: 0,
     user_id: "",
     node_id: "",
+    node_tree_id: "",
   };
 }
 
@@ -630,6 +639,9 @@ export const GuidedSessionStarted: MessageFns<GuidedSessionStarted> = {
     }
     if (message.node_id !== "") {
       writer.uint32(58).string(message.node_id);
+    }
+    if (message.node_tree_id !== "") {
+      writer.uint32(66).string(message.node_tree_id);
     }
     return writer;
   },
@@ -703,6 +715,14 @@ export const GuidedSessionStarted: MessageFns<GuidedSessionStarted> = {
             message.node_id = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.node_tree_id = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -727,6 +747,7 @@ export const GuidedSessionStarted: MessageFns<GuidedSessionStarted> = {
     message.tree_version = object.tree_version ?? 0;
     message.user_id = object.user_id ?? "";
     message.node_id = object.node_id ?? "";
+    message.node_tree_id = object.node_tree_id ?? "";
     return message;
   },
 };
@@ -745,6 +766,8 @@ function createBaseGuidedSessionStep(): GuidedSessionStep {
     option_id: "",
     duration_ms: 0,
     next_node_id: "",
+    node_tree_id: "",
+    next_tree_id: "",
   };
 }
 
@@ -785,6 +808,12 @@ export const GuidedSessionStep: MessageFns<GuidedSessionStep> = {
     }
     if (message.next_node_id !== "") {
       writer.uint32(98).string(message.next_node_id);
+    }
+    if (message.node_tree_id !== "") {
+      writer.uint32(106).string(message.node_tree_id);
+    }
+    if (message.next_tree_id !== "") {
+      writer.uint32(114).string(message.next_tree_id);
     }
     return writer;
   },
@@ -898,6 +927,22 @@ export const GuidedSessionStep: MessageFns<GuidedSessionStep> = {
             message.next_node_id = reader.string();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.node_tree_id = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.next_tree_id = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -927,6 +972,8 @@ export const GuidedSessionStep: MessageFns<GuidedSessionStep> = {
     message.option_id = object.option_id ?? "";
     message.duration_ms = object.duration_ms ?? 0;
     message.next_node_id = object.next_node_id ?? "";
+    message.node_tree_id = object.node_tree_id ?? "";
+    message.next_tree_id = object.next_tree_id ?? "";
     return message;
   },
 };
@@ -943,6 +990,7 @@ function createBaseGuidedSessionCompleted(): GuidedSessionCompleted {
     node_id: "",
     duration_ms: 0,
     total_duration_ms: 0,
+    node_tree_id: "",
   };
 }
 
@@ -977,6 +1025,9 @@ export const GuidedSessionCompleted: MessageFns<GuidedSessionCompleted> = {
     }
     if (message.total_duration_ms !== 0) {
       writer.uint32(80).int64(message.total_duration_ms);
+    }
+    if (message.node_tree_id !== "") {
+      writer.uint32(90).string(message.node_tree_id);
     }
     return writer;
   },
@@ -1074,6 +1125,14 @@ export const GuidedSessionCompleted: MessageFns<GuidedSessionCompleted> = {
             message.total_duration_ms = longToNumber(reader.int64());
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.node_tree_id = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1101,6 +1160,7 @@ export const GuidedSessionCompleted: MessageFns<GuidedSessionCompleted> = {
     message.node_id = object.node_id ?? "";
     message.duration_ms = object.duration_ms ?? 0;
     message.total_duration_ms = object.total_duration_ms ?? 0;
+    message.node_tree_id = object.node_tree_id ?? "";
     return message;
   },
 };
@@ -1114,6 +1174,7 @@ function createBaseGuidedSessionAbandoned(): GuidedSessionAbandoned {
     tree_version: 0,
     user_id: "",
     node_id: "",
+    node_tree_id: "",
   };
 }
 
@@ -1139,6 +1200,9 @@ export const GuidedSessionAbandoned: MessageFns<GuidedSessionAbandoned> = {
     }
     if (message.node_id !== "") {
       writer.uint32(58).string(message.node_id);
+    }
+    if (message.node_tree_id !== "") {
+      writer.uint32(66).string(message.node_tree_id);
     }
     return writer;
   },
@@ -1212,6 +1276,14 @@ export const GuidedSessionAbandoned: MessageFns<GuidedSessionAbandoned> = {
             message.node_id = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.node_tree_id = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1236,6 +1308,7 @@ export const GuidedSessionAbandoned: MessageFns<GuidedSessionAbandoned> = {
     message.tree_version = object.tree_version ?? 0;
     message.user_id = object.user_id ?? "";
     message.node_id = object.node_id ?? "";
+    message.node_tree_id = object.node_tree_id ?? "";
     return message;
   },
 };
