@@ -1,9 +1,30 @@
 import type { Session } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
 import PDFDocument from "pdfkit";
+import { type FontName, fontData, scriptRuns } from "./pdf-fonts.js";
 import { answerText, contextLines, formatDuration, outcomeText, stepTreeText, technicianText } from "./text.js";
 
-/** The report as a readable PDF: header facts, context, each step with answer, note and time. */
+/**
+ * Writes text into `doc` with the fonts of pdf-fonts.ts: each run of a script in its font, each
+ * font registered on first use (so a report without CJK never reads the CJK fonts).
+ */
+function textWriter(doc: PDFKit.PDFDocument) {
+  const registered = new Set<FontName>();
+  return (text: string, options: { bold?: boolean; continued?: boolean } = {}) => {
+    const runs = scriptRuns(text);
+    if (runs.length === 0) runs.push({ family: "text", text: "" });
+    runs.forEach((run, index) => {
+      const font: FontName = options.bold ? `${run.family}-bold` : run.family;
+      if (!registered.has(font)) {
+        doc.registerFont(font, fontData(font));
+        registered.add(font);
+      }
+      doc.font(font).text(run.text, { continued: index < runs.length - 1 || (options.continued ?? false) });
+    });
+  };
+}
+
+/** The report as a readable PDF: header facts, context, each step with its tree, answer, note and time. */
 export function pdfReport(session: Session, trees: Tree[]): Promise<Buffer> {
   const tree = trees[0] as Tree;
   const doc = new PDFDocument({
@@ -17,9 +38,11 @@ export function pdfReport(session: Session, trees: Tree[]): Promise<Buffer> {
     doc.on("end", () => resolve(Buffer.concat(chunks)));
     doc.on("error", reject);
   });
+  const write = textWriter(doc);
 
-  doc.fontSize(18).font("Helvetica-Bold").text(`Troubleshooting report: ${session.tree_title}`);
-  doc.moveDown(0.5).fontSize(10).font("Helvetica");
+  doc.fontSize(18);
+  write(`Troubleshooting report: ${session.tree_title}`, { bold: true });
+  doc.moveDown(0.5).fontSize(10);
   for (const [label, value] of [
     ["Session", session.id],
     ["Tree", `${tree.title} (version ${session.tree_version})`],
@@ -28,35 +51,37 @@ export function pdfReport(session: Session, trees: Tree[]): Promise<Buffer> {
     ["Completed", session.completed_at ?? "not yet"],
     ["Outcome", outcomeText(session)],
   ]) {
-    doc
-      .font("Helvetica-Bold")
-      .text(`${label}: `, { continued: true })
-      .font("Helvetica")
-      .text(value ?? "");
+    write(`${label}: `, { bold: true, continued: true });
+    write(value ?? "");
   }
 
   const context = contextLines(session);
   if (context.length > 0) {
-    doc.moveDown().fontSize(13).font("Helvetica-Bold").text("Context");
-    doc.fontSize(10).font("Helvetica");
-    for (const line of context) doc.text(line);
+    doc.moveDown().fontSize(13);
+    write("Context", { bold: true });
+    doc.fontSize(10);
+    for (const line of context) write(line);
   }
 
-  doc.moveDown().fontSize(13).font("Helvetica-Bold").text("Steps");
+  doc.moveDown().fontSize(13);
+  write("Steps", { bold: true });
   for (const [index, step] of session.steps.entries()) {
-    doc.moveDown(0.4).fontSize(11).font("Helvetica-Bold").text(`${step.seq}. ${step.node_title}`);
-    doc.fontSize(10).font("Helvetica");
-    doc.text(`Tree: ${stepTreeText(trees, step)}`);
+    doc.moveDown(0.4).fontSize(11);
+    write(`${step.seq}. ${step.node_title}`, { bold: true });
+    doc.fontSize(10);
+    write(`Tree: ${stepTreeText(trees, step)}`);
     const answer = answerText(session, trees, index);
-    if (answer) doc.text(`Answer: ${answer}`);
-    if (step.note) doc.text(`Note: ${step.note}`);
+    if (answer) write(`Answer: ${answer}`);
+    if (step.note) write(`Note: ${step.note}`);
     const time = formatDuration(step.duration_ms);
-    if (time) doc.text(`Time: ${time}`);
+    if (time) write(`Time: ${time}`);
   }
 
   if (session.notes) {
-    doc.moveDown().fontSize(13).font("Helvetica-Bold").text("Notes");
-    doc.fontSize(10).font("Helvetica").text(session.notes);
+    doc.moveDown().fontSize(13);
+    write("Notes", { bold: true });
+    doc.fontSize(10);
+    write(session.notes);
   }
   doc.end();
   return finished;
