@@ -156,7 +156,9 @@ function arrive(start: Place, pins: Record<string, number>, book: TreeBook, firs
   const passed: StepRecord[] = [];
   let at = start;
   let pinned = pins;
-  for (;;) {
+  // Each tree is acyclic and links nest at most MAX_LINK_DEPTH deep, so this ends; the bound is
+  // for what nobody foresaw, so that no tree can keep a request spinning.
+  for (let moves = 0; moves < 1000; moves++) {
     if (at.node.type === "link") {
       if (at.frames.length >= MAX_LINK_DEPTH) throw new AppError("link_depth_exceeded");
       const treeId = at.node.tree_id ?? "";
@@ -184,6 +186,7 @@ function arrive(start: Place, pins: Record<string, number>, book: TreeBook, firs
     }
     return { passed, at, pins: pinned };
   }
+  throw new AppError("link_depth_exceeded");
 }
 
 /** From a linked tree's solution: the `next` of the innermost link that has one, or none. */

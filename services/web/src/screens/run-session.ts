@@ -128,6 +128,8 @@ function currentNode(session: Session, act: Act): HTMLElement {
 function nodeKind(node: TreeNode): string {
   if (node.type === "question") return "Question";
   if (node.type === "action") return "Do this";
+  // A session never stands at a link (it enters the linked tree at once); named for completeness.
+  if (node.type === "link") return "Linked procedure";
   return `Solution (${node.outcome})`;
 }
 
