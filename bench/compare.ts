@@ -177,9 +177,16 @@ try {
   // The same trees in both: published through TDT's API, then TDT's own answers (the tree
   // document and its list summary) stored in the baseline, so both send the same bytes.
   const ids: string[] = [];
+  // The shared sub-tree two demo trees link to ("tree_id": "demo:<name>"), published first.
+  const shared = await json<{ id: string }>(
+    tdt.call("POST", "/trees", { token: admin, json: demo("home-internet-check") }),
+    "publish home-internet-check",
+  );
+  const withLinks = (tree: DemoTree): DemoTree =>
+    JSON.parse(JSON.stringify(tree).replaceAll('"demo:home-internet-check"', JSON.stringify(shared.id)));
   for (let copy = 1; copy <= COPIES; copy++) {
     for (const name of DEMO_TREES) {
-      const tree = demo(name);
+      const tree = withLinks(demo(name));
       const title = copy === 1 ? tree.title : `${tree.title} (${copy})`;
       const created = await json<{ id: string }>(
         tdt.call("POST", "/trees", { token: admin, json: { ...tree, title } }),
