@@ -1,5 +1,5 @@
-import { AppError } from "@tdt/kit";
 import type { Node, Tree } from "@tdt/proto/tdt/trees/v1/trees";
+import { appErrorOf } from "@tdt/test-support/thrown";
 import { describe, expect, it } from "vitest";
 import {
   applyStep,
@@ -80,15 +80,7 @@ function bookWith(root: Tree, ...others: Tree[]): TreeBook & { asked: string[] }
   };
 }
 
-function refusal(run: () => unknown): AppError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error("expected a refusal");
-}
+const refusal = appErrorOf;
 
 const where = (state: SessionState) =>
   state.steps.map((step) => [step.tree_id, step.node_id, step.option_id || step.outcome || "", Boolean(step.left_at)]);

@@ -1,5 +1,5 @@
-import { AppError } from "@tdt/kit";
 import { type Tree, TreeInput } from "@tdt/proto/tdt/trees/v1/trees";
+import { appErrorOf } from "@tdt/test-support/thrown";
 import { printerTree } from "@tdt/test-support/trees";
 import { describe, expect, it } from "vitest";
 import { applyStep, bookOf, completeState, type SessionState, startState } from "../src/step-engine.js";
@@ -16,15 +16,7 @@ const tree: Tree = {
 
 const t = (seconds: number) => new Date(Date.UTC(2026, 0, 1, 12, 0, seconds));
 
-function refusal(run: () => unknown): AppError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error("expected a refusal");
-}
+const refusal = appErrorOf;
 
 function walk(...ops: Parameters<typeof applyStep>[2][]): SessionState {
   return ops.reduce(

@@ -200,16 +200,18 @@ function checkQuestion(context: NodeContext): boolean {
 }
 
 function checkAction(context: NodeContext): boolean {
-  const { node, at, problems } = context;
-  let intact = checkNext(context);
-  if (node.options.length > 0) {
-    problems.push(unexpected([...at, "options"], "Only a question has options"));
-    intact = false;
-  }
+  const intact = checkNext(context);
+  return refuseOptionsAndOutcome(context) && intact;
+}
+
+/** Options and an outcome on a node that leads on by `next` (an action, a link); false when options were sent. */
+function refuseOptionsAndOutcome({ node, at, problems }: NodeContext): boolean {
   if (present(node.outcome) !== undefined) {
     problems.push(unexpected([...at, "outcome"], "Only a solution has an outcome"));
   }
-  return intact;
+  if (node.options.length === 0) return true;
+  problems.push(unexpected([...at, "options"], "Only a question has options"));
+  return false;
 }
 
 function checkSolution(context: NodeContext): boolean {
@@ -243,15 +245,8 @@ function checkLink(context: NodeContext): boolean {
   const treeId = present(node.tree_id);
   if (treeId === undefined) problems.push(problem([...at, "tree_id"], "Field required", "missing"));
   else if (!TREE_ID.test(treeId)) problems.push(problem([...at, "tree_id"], "Must be a tree's id (a UUID)", "uuid"));
-  let intact = present(node.next) === undefined || resolveEdge([...at, "next"], node.next as string, context);
-  if (node.options.length > 0) {
-    problems.push(unexpected([...at, "options"], "Only a question has options"));
-    intact = false;
-  }
-  if (present(node.outcome) !== undefined) {
-    problems.push(unexpected([...at, "outcome"], "Only a solution has an outcome"));
-  }
-  return intact;
+  const intact = present(node.next) === undefined || resolveEdge([...at, "next"], node.next as string, context);
+  return refuseOptionsAndOutcome(context) && intact;
 }
 
 /** The node's own `next`: required, and must name a node. */
