@@ -302,15 +302,17 @@ describe("reports", () => {
 
     const markdown = Buffer.from((await download("markdown")).bytes).toString("utf8");
     expect(markdown).toContain("# Troubleshooting report: Printer does not print");
-    expect(markdown).toContain("| 1 | Is the power light on? | Yes | Light is green |");
+    expect(markdown).toContain("| 1 | Printer does not print v1 | Is the power light on? | Yes | Light is green |");
     expect(markdown).toContain("ticket: INC-1042");
 
     const csv = await download("csv");
     expect(csv.type).toContain("text/csv");
     const rows = Buffer.from(csv.bytes).toString("utf8").trim().split("\r\n");
-    expect(rows[0]).toBe("seq,node_id,node_title,option_id,option_label,note,entered_at,left_at,duration_ms");
+    expect(rows[0]).toBe(
+      "seq,node_id,node_title,option_id,option_label,note,entered_at,left_at,duration_ms,tree_id,tree_version",
+    );
     expect(rows).toHaveLength(1 + 4);
-    expect(rows[1]).toMatch(/^1,power,Is the power light on\?,yes,Yes,Light is green,/);
+    expect(rows[1]).toMatch(/^1,power,Is the power light on\?,yes,Yes,Light is green,.*,\d+,[0-9a-f-]{36},1$/);
 
     const pdf = await download("pdf");
     expect(pdf.type).toBe("application/pdf");
