@@ -5065,7 +5065,7 @@ export interface paths {
         put?: never;
         /**
          * Start a session at the root of a tree's current published version, which it pins
-         * @description An unknown, deleted or unpublished tree is a 404.
+         * @description An unknown, deleted or unpublished tree is a 404. A tree whose root is a link enters the linked tree at once: 409 `link_target_unpublished` or `link_depth_exceeded` when it cannot, and no session is made.
          */
         post: {
             parameters: {
@@ -5171,6 +5171,28 @@ export interface paths {
                         "application/json": {
                             /** @enum {string} */
                             detail: "not_found";
+                        };
+                    };
+                };
+                /**
+                 * @description Conflict with the current state; nothing was changed
+                 *
+                 *     - `link_depth_exceeded`: The step would nest links deeper than 8 (a loop of links): nothing was applied.
+                 *     - `link_target_unpublished`: The step reaches a link to a tree with no published version: nothing was applied.
+                 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "link_depth_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "link_depth_exceeded" | "link_target_unpublished";
                         };
                     };
                 };
@@ -5386,7 +5408,7 @@ export interface paths {
         };
         /**
          * Take one step (the owner): answer, continue, back or note
-         * @description `node_id` must name the current node, else 409 `stale_step`: a retried step is refused, never applied twice. An unknown option is a 422 at `option_id`; a completed session is 409 `session_completed`.
+         * @description `node_id` must name the current node, else 409 `stale_step`: a retried step is refused, never applied twice. An unknown option is a 422 at `option_id`; a completed session is 409 `session_completed`. A step onto a link enters the linked tree (its latest published version, pinned for the session): 409 `link_target_unpublished` when it has none, `link_depth_exceeded` when links nest deeper than 8; either way the session stays where it was.
          */
         put: {
             parameters: {
@@ -5505,6 +5527,8 @@ export interface paths {
                 /**
                  * @description Conflict with the current state; nothing was changed
                  *
+                 *     - `link_depth_exceeded`: The step would nest links deeper than 8 (a loop of links): nothing was applied.
+                 *     - `link_target_unpublished`: The step reaches a link to a tree with no published version: nothing was applied.
                  *     - `session_abandoned`: The session was abandoned and can no longer change.
                  *     - `session_completed`: The session is completed and can no longer change.
                  *     - `stale_step`: `node_id` is not the session's current node (a retried or outdated step): nothing was applied.
@@ -5516,12 +5540,12 @@ export interface paths {
                     content: {
                         /**
                          * @example {
-                         *       "detail": "session_abandoned"
+                         *       "detail": "link_depth_exceeded"
                          *     }
                          */
                         "application/json": {
                             /** @enum {string} */
-                            detail: "session_abandoned" | "session_completed" | "stale_step";
+                            detail: "link_depth_exceeded" | "link_target_unpublished" | "session_abandoned" | "session_completed" | "stale_step";
                         };
                     };
                 };

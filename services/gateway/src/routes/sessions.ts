@@ -36,6 +36,9 @@ const CHANGE_ERRORS = [
   "session_abandoned",
 ] as const satisfies readonly ErrorCode[];
 
+/** What a step onto a link (or a start at one) can meet. */
+const LINK_ERRORS = ["link_target_unpublished", "link_depth_exceeded"] as const satisfies readonly ErrorCode[];
+
 type WithId<T = unknown> = FastifyRequest<{ Params: { id: string } } & T>;
 
 /** A download named `filename`, kept to characters every header and file system take. */
@@ -99,7 +102,9 @@ export async function sessionsRoutes(
     method: "POST",
     url: "",
     summary: "Start a session at the root of a tree's current published version, which it pins",
-    description: "An unknown, deleted or unpublished tree is a 404.",
+    description:
+      "An unknown, deleted or unpublished tree is a 404. A tree whose root is a link enters the linked tree at " +
+      "once: 409 `link_target_unpublished` or `link_depth_exceeded` when it cannot, and no session is made.",
     rpc: { client: "sessions", method: "startSession" },
     body: {
       type: "object",
@@ -119,7 +124,7 @@ export async function sessionsRoutes(
     status: 201,
     response: { description: "The new session", ...SESSION },
     send: (answer) => sessionDocumentOf(present(answer.session, "session")),
-    errors: ["not_found"],
+    errors: ["not_found", ...LINK_ERRORS],
   });
 
   route(app, {
@@ -128,14 +133,17 @@ export async function sessionsRoutes(
     summary: "Take one step (the owner): answer, continue, back or note",
     description:
       "`node_id` must name the current node, else 409 `stale_step`: a retried step is refused, never applied " +
-      "twice. An unknown option is a 422 at `option_id`; a completed session is 409 `session_completed`.",
+      "twice. An unknown option is a 422 at `option_id`; a completed session is 409 `session_completed`. A step " +
+      "onto a link enters the linked tree (its latest published version, pinned for the session): 409 " +
+      "`link_target_unpublished` when it has none, `link_depth_exceeded` when links nest deeper than 8; either " +
+      "way the session stays where it was.",
     rpc: { client: "sessions", method: "stepSession" },
     params: ID_PARAMS,
     body: ref("StepOperation"),
     request: ({ params, body }: WithId<{ Body: StepOperation }>) => stepRequestOf(params.id, body),
     response: { description: "The session after the step", ...SESSION },
     send: (answer) => sessionDocumentOf(present(answer.session, "session")),
-    errors: CHANGE_ERRORS,
+    errors: [...CHANGE_ERRORS, ...LINK_ERRORS],
   });
 
   // Completing and exporting need no body: their scope reads an empty JSON body as none.
