@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { OutboxEvent } from "@tdt/kit";
 import { encodeSessionEvent, SESSION_SUBJECTS, type SessionEvent } from "@tdt/proto/contracts/session-events";
-import type { SessionState, StepRecord } from "./step-engine.js";
+import { type SessionState, type StepRecord, treeOfStep } from "./step-engine.js";
 
 /** What every event of a session names. */
 export interface SessionIdentity {
@@ -29,13 +29,14 @@ function header(session: SessionIdentity, now: Date) {
 }
 
 /** The tree a step's node belongs to (a step from before links: the session's own). */
-const treeOfStep = (session: SessionIdentity, step: StepRecord | undefined) => step?.tree_id ?? session.tree_id;
+const nodeTreeOf = (session: SessionIdentity, step: StepRecord | undefined) =>
+  step ? treeOfStep(step, session).tree_id : session.tree_id;
 
 export function startedEvent(session: SessionIdentity, state: SessionState, now: Date): SessionEvent {
   const open = state.steps[state.steps.length - 1];
   return {
     subject: SESSION_SUBJECTS.started,
-    event: { ...header(session, now), node_id: state.current_node_id, node_tree_id: treeOfStep(session, open) },
+    event: { ...header(session, now), node_id: state.current_node_id, node_tree_id: nodeTreeOf(session, open) },
   };
 }
 
@@ -48,7 +49,7 @@ export function abandonedEvent(
   const open = state.steps[state.steps.length - 1];
   return {
     subject: SESSION_SUBJECTS.abandoned,
-    event: { ...header(session, now), node_id: nodeId, node_tree_id: treeOfStep(session, open) },
+    event: { ...header(session, now), node_id: nodeId, node_tree_id: nodeTreeOf(session, open) },
   };
 }
 
@@ -73,7 +74,7 @@ export function changeEvents(
           node_id: after.current_node_id,
           duration_ms: last.duration_ms,
           total_duration_ms: Math.max(0, now.getTime() - session.started_at.getTime()),
-          node_tree_id: treeOfStep(session, last),
+          node_tree_id: nodeTreeOf(session, last),
         },
       },
     ];
@@ -90,8 +91,8 @@ export function changeEvents(
         option_id: left.option_id,
         duration_ms: left.duration_ms,
         next_node_id: after.current_node_id,
-        node_tree_id: treeOfStep(session, left),
-        next_tree_id: treeOfStep(session, after.steps[after.steps.length - 1]),
+        node_tree_id: nodeTreeOf(session, left),
+        next_tree_id: nodeTreeOf(session, after.steps[after.steps.length - 1]),
       }),
     ];
   }
@@ -105,8 +106,8 @@ export function changeEvents(
         option_id: "",
         duration_ms: Math.max(0, now.getTime() - Date.parse(left.entered_at)),
         next_node_id: after.current_node_id,
-        node_tree_id: treeOfStep(session, left),
-        next_tree_id: treeOfStep(session, after.steps[after.steps.length - 1]),
+        node_tree_id: nodeTreeOf(session, left),
+        next_tree_id: nodeTreeOf(session, after.steps[after.steps.length - 1]),
       }),
     ];
   }

@@ -3,7 +3,14 @@ import { inTransaction, outboxInsert, RecentlyUsed, type Sql, type TransactionSq
 import type { Session, Step } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
 import { abandonedEvent, changeEvents, outboxEventOf, type SessionIdentity, startedEvent } from "./session-events.js";
-import { currentTreeOf, nodeById, type SessionState, type StepRecord, type TreeBook } from "./step-engine.js";
+import {
+  currentTreeOf,
+  nodeById,
+  type SessionState,
+  type StepRecord,
+  type TreeBook,
+  treeOfStep,
+} from "./step-engine.js";
 import { TreeCopies } from "./tree-copies.js";
 
 export interface SessionRow extends SessionState {
@@ -45,9 +52,7 @@ function toStep(step: StepRecord, row: SessionRow): Step {
     entered_at: step.entered_at,
     left_at: step.left_at || undefined,
     duration_ms: step.duration_ms,
-    // A step from before links is in the session's own tree.
-    tree_id: step.tree_id ?? row.tree_id,
-    tree_version: step.tree_version ?? row.tree_version,
+    ...treeOfStep(step, row),
     ...(step.outcome ? { outcome: step.outcome } : {}),
   };
 }

@@ -135,6 +135,11 @@ function openStep(seq: number, place: Place, now: Date): StepRecord {
   };
 }
 
+/** The tree (and version) of a step's node: the session's own for a step written before links. */
+export function treeOfStep(step: StepRecord, session: { tree_id: string; tree_version: number }) {
+  return { tree_id: step.tree_id ?? session.tree_id, tree_version: step.tree_version ?? session.tree_version };
+}
+
 /** Where a step stands: its node in its tree (the session's own for a step from before links). */
 export function placeOf(step: StepRecord, book: TreeBook): Place {
   const tree = step.tree_id ? book.version(step.tree_id, step.tree_version ?? 0) : book.root;
