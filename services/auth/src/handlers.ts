@@ -39,7 +39,6 @@ import { checkLogin, checkRefresh, checkRegisterBounds } from "./request-limits.
 import type { SsoConfig } from "./sso-config.js";
 import { ssoHandlers } from "./sso-handlers.js";
 import type { OidcProviders } from "./sso-providers.js";
-import { linkedProviders } from "./sso-store.js";
 import { mintWithClaims, verifyRefreshToken } from "./token-minting.js";
 import {
   checkRegistration,
@@ -212,13 +211,12 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
       const claims = await authorizeBySignature("getMe", ctx);
       const user = await findLiveUser(sql, claims);
       if (!user) throw new AppError("session_revoked");
-      const links = await linkedProviders(sql, user.id);
       return {
         user: toUser(user),
-        linked_providers: links.map((link) => ({
+        linked_providers: user.linked_providers.map((link) => ({
           provider: link.provider_id,
           email: link.email,
-          linked_at: link.linked_at.toISOString(),
+          linked_at: new Date(link.linked_at).toISOString(),
         })),
         has_password: user.password_hash !== null,
       };

@@ -140,7 +140,8 @@ export function ssoHandlers(deps: SsoHandlerDeps) {
 
   /** Where to send the browser so that it signs out at the provider its session came from, if it offers that. */
   const endSessionUrl = async (sid: string): Promise<string | undefined> => {
-    if (!UUID.test(sid)) return undefined;
+    // Without providers no session came from one: a logout asks the database nothing more.
+    if (providers.configs.length === 0 || !UUID.test(sid)) return undefined;
     const origin = await originOfLoginSession(sql, sid);
     if (!origin) return undefined;
     try {

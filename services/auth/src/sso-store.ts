@@ -85,15 +85,6 @@ export async function createSsoUser(
   return row;
 }
 
-/** The providers a user signs in with, oldest link first. */
-export async function linkedProviders(
-  sql: Sql,
-  userId: string,
-): Promise<Array<{ provider_id: string; email: string; linked_at: Date }>> {
-  return sql`
-    select provider_id, email, linked_at from oidc_identities where user_id = ${userId} order by linked_at, provider_id`;
-}
-
 /** Removes the user's link to the provider; false when there was none. */
 export async function unlinkAccount(tx: TransactionSql, userId: string, providerId: string): Promise<boolean> {
   const rows = await tx`

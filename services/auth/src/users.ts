@@ -87,14 +87,22 @@ export async function findUserById(sql: Sql, id: string): Promise<UserRow | unde
   return row;
 }
 
+/** A user as GET /auth/me shows them: the row and the providers they sign in with, oldest link first. */
+export type LiveUser = UserRow & { linked_providers: Array<{ provider_id: string; email: string; linked_at: string }> };
+
 /**
  * The user of an access token while its login session is open and the user active, in one
- * read: what `isLoginSessionLive` checks and the user's row together; undefined otherwise.
+ * read: what `isLoginSessionLive` checks, the user's row and their linked providers together;
+ * undefined otherwise.
  */
-export async function findLiveUser(sql: Sql, claims: { sub: string; sid: string }): Promise<UserRow | undefined> {
+export async function findLiveUser(sql: Sql, claims: { sub: string; sid: string }): Promise<LiveUser | undefined> {
   if (!UUID.test(claims.sub) || !UUID.test(claims.sid)) return undefined;
-  const [row] = await sql<UserRow[]>`
-    select u.* from login_sessions s join users u on u.id = s.user_id
+  const [row] = await sql<LiveUser[]>`
+    select u.*, coalesce((
+        select json_agg(json_build_object('provider_id', i.provider_id, 'email', i.email, 'linked_at', i.linked_at)
+                        order by i.linked_at, i.provider_id)
+        from oidc_identities i where i.user_id = u.id), '[]') as linked_providers
+    from login_sessions s join users u on u.id = s.user_id
     where s.sid = ${claims.sid} and s.ended_at is null and u.id = ${claims.sub} and u.is_active`;
   return row;
 }
