@@ -91,7 +91,7 @@ export async function startDevIssuer(options: DevIssuerOptions): Promise<DevIssu
     ttl: { AccessToken: 3600, AuthorizationCode: 60, IdToken: 3600, Interaction: 600, Session: 3600, Grant: 3600 },
     findAccount: (_ctx: unknown, id: string) => ({
       accountId: id,
-      claims: () => ({ ...accountOfLogin(id), sub: accountOfLogin(id).sub }),
+      claims: () => accountOfLogin(id),
     }),
   });
   // A relying party that refused a back-channel logout is worth a line: its sessions stay open.
@@ -111,18 +111,4 @@ export async function startDevIssuer(options: DevIssuerOptions): Promise<DevIssu
         server.close(() => resolveStop());
       }),
   };
-}
-
-// `node scripts/dist/oidc-dev-issuer.js`: the issuer alone, for a relying party of one's own.
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const port = Number(process.env.OIDC_DEV_ISSUER_PORT ?? 9400);
-  const client = JSON.parse(process.env.OIDC_DEV_CLIENT ?? "null") as DevIssuerClient | null;
-  if (!client) {
-    console.error(
-      'usage: OIDC_DEV_CLIENT=\'{"client_id":…,"client_secret":…,"redirect_uris":[…]}\' node oidc-dev-issuer.js',
-    );
-    process.exit(2);
-  }
-  const started = await startDevIssuer({ port, clients: [client] });
-  console.log(JSON.stringify({ issuer: started.issuer }));
 }
