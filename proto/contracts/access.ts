@@ -52,6 +52,15 @@ export const AUTH_ACCESS: AccessTable<typeof AuthServiceService> = {
   oidcBackchannelLogout: "public",
   unlinkOidcIdentity: "admin",
   setPassword: "user",
+  beginOidcLink: "user",
+  // Mail: the links carry their own proof (a single-use token); the requests answer alike for anyone.
+  verifyEmail: "public",
+  resendVerification: "public",
+  forgotPassword: "public",
+  resetPassword: "public",
+  changeEmail: "user",
+  createInvite: "admin",
+  acceptInvite: "public",
 };
 
 export const TREES_ACCESS: AccessTable<typeof TreesServiceService> = {

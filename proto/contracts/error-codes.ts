@@ -28,6 +28,10 @@ export const ERROR_CODES = {
     status: 400,
     meaning: "A back-channel logout token that is not valid: signature, issuer, audience, claims or a replay.",
   },
+  invalid_mail_token: {
+    status: 400,
+    meaning: "The mailed link's token is unknown, already used or expired: ask for a new mail.",
+  },
   form_file_not_accepted: {
     status: 400,
     meaning: "The multipart form has a file part; the route reads text fields only.",
@@ -70,6 +74,14 @@ export const ERROR_CODES = {
     status: 403,
     meaning: "Setting a first password needs a sign-in within the last 10 minutes: sign in again, then set it.",
   },
+  email_not_verified: {
+    status: 403,
+    meaning: "The account's email is not verified yet: follow the link in the mail, or ask for a new one.",
+  },
+  registration_closed: {
+    status: 403,
+    meaning: "Accounts are made by invitation only (`REGISTRATION=invite`) or not at all (`closed`).",
+  },
   not_found: { status: 404, meaning: "Unknown, deleted, or not visible to the caller." },
   request_timeout: { status: 408, meaning: "The request was not received in time." },
   conflict: { status: 409, meaning: "The change conflicts with the current state." },
@@ -90,6 +102,10 @@ export const ERROR_CODES = {
   link_depth_exceeded: {
     status: 409,
     meaning: "The step would nest links deeper than 8 (a loop of links): nothing was applied.",
+  },
+  last_sign_in_method: {
+    status: 409,
+    meaning: "Unlinking this provider would leave the account no way to sign in: set a password first.",
   },
   session_completed: { status: 409, meaning: "The session is completed and can no longer change." },
   session_abandoned: { status: 409, meaning: "The session was abandoned and can no longer change." },
@@ -114,6 +130,10 @@ export const ERROR_CODES = {
   sso_provider_unavailable: {
     status: 503,
     meaning: "The single sign-on provider cannot be reached (its metadata or keys): retry shortly.",
+  },
+  exports_busy: {
+    status: 503,
+    meaning: "Too many reports are being rendered right now: retry after the seconds `Retry-After` gives.",
   },
   database_unavailable: { status: 503, meaning: "A service's database is unreachable: retry shortly." },
   shutting_down: { status: 503, meaning: "The gateway is draining for a restart: retry on another connection." },

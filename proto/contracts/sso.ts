@@ -11,10 +11,16 @@ export const SSO_LOGIN_ERRORS = {
   provider_unavailable: "The provider's metadata could not be read: try again shortly.",
   login_failed:
     "The provider's answer did not pass the checks (code, PKCE, ID token signature, issuer, audience, nonce).",
-  email_not_verified: "The account is not linked yet and the provider gave no verified email to find or make one by.",
+  email_not_verified:
+    "The account is not linked yet and the provider gave no verified email (`email_verified` true) to find or make one by.",
+  email_missing: "The provider gave no email address at all: ask its administrator to release the `email` scope.",
   domain_not_allowed: "The email's domain is not one of the provider's `allowed_domains`.",
+  account_exists_link_required:
+    "An account with this email exists and is not linked to this provider: sign in to it another way, then link the provider from your account (or reset its password by mail first).",
   identity_conflict: "The user of this email already signs in with another account at this provider.",
   account_disabled: "The user is deactivated.",
+  link_session_ended:
+    "The login session that asked to link the provider ended before the provider sent the browser back: sign in and link again.",
 } as const;
 
 export type SsoLoginError = keyof typeof SSO_LOGIN_ERRORS;

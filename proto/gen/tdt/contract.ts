@@ -126,6 +126,40 @@ export const ENUMS = {
 
 /** Every bounded field by message full name and field name, as its `(tdt.contract.v1.field)` rules. */
 export const FIELD_RULES = {
+  "tdt.auth.v1.AcceptInviteRequest": {
+    "token": {
+      "string": {
+        "min_len": 1,
+        "max_len": 128
+      }
+    },
+    "password": {
+      "string": {
+        "min_len": 8,
+        "max_len": 128
+      }
+    },
+    "full_name": {
+      "string": {
+        "min_len": 1,
+        "max_len": 200
+      }
+    }
+  },
+  "tdt.auth.v1.BeginOidcLinkRequest": {
+    "provider": {
+      "string": {
+        "min_len": 1,
+        "max_len": 64
+      }
+    },
+    "return_to": {
+      "string": {
+        "min_len": 1,
+        "max_len": 2048
+      }
+    }
+  },
   "tdt.auth.v1.BeginOidcLoginRequest": {
     "provider": {
       "string": {
@@ -142,6 +176,19 @@ export const FIELD_RULES = {
     "binding": {
       "string": {
         "max_len": 128
+      }
+    }
+  },
+  "tdt.auth.v1.ChangeEmailRequest": {
+    "email": {
+      "string": {
+        "min_len": 3,
+        "max_len": 254
+      }
+    },
+    "current_password": {
+      "string": {
+        "max_len": 1024
       }
     }
   },
@@ -175,11 +222,44 @@ export const FIELD_RULES = {
       }
     }
   },
+  "tdt.auth.v1.CreateInviteRequest": {
+    "email": {
+      "string": {
+        "min_len": 3,
+        "max_len": 254
+      }
+    },
+    "role": {
+      "string": {
+        "in_enum": "tdt.auth.v1.Role"
+      }
+    }
+  },
   "tdt.auth.v1.ExchangeOidcCodeRequest": {
     "code": {
       "string": {
         "min_len": 1,
         "max_len": 128
+      }
+    },
+    "binding": {
+      "string": {
+        "max_len": 128
+      }
+    }
+  },
+  "tdt.auth.v1.ForgotPasswordRequest": {
+    "email": {
+      "string": {
+        "min_len": 3,
+        "max_len": 254
+      }
+    }
+  },
+  "tdt.auth.v1.Invite": {
+    "role": {
+      "string": {
+        "in_enum": "tdt.auth.v1.Role"
       }
     }
   },
@@ -258,6 +338,28 @@ export const FIELD_RULES = {
       }
     }
   },
+  "tdt.auth.v1.ResendVerificationRequest": {
+    "email": {
+      "string": {
+        "min_len": 3,
+        "max_len": 254
+      }
+    }
+  },
+  "tdt.auth.v1.ResetPasswordRequest": {
+    "token": {
+      "string": {
+        "min_len": 1,
+        "max_len": 128
+      }
+    },
+    "password": {
+      "string": {
+        "min_len": 8,
+        "max_len": 128
+      }
+    }
+  },
   "tdt.auth.v1.SessionPolicy": {
     "preset": {
       "string": {
@@ -314,6 +416,14 @@ export const FIELD_RULES = {
     "role": {
       "string": {
         "in_enum": "tdt.auth.v1.Role"
+      }
+    }
+  },
+  "tdt.auth.v1.VerifyEmailRequest": {
+    "token": {
+      "string": {
+        "min_len": 1,
+        "max_len": 128
       }
     }
   },

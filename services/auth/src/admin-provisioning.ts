@@ -1,5 +1,6 @@
 import type { Role, Sql, TransactionSql } from "@tdt/kit";
 import { recordAuditEvent } from "./audit.js";
+import { normalizeEmail } from "./email-address.js";
 import { announceUserUpdated } from "./events.js";
 import { endLoginSessions } from "./login-sessions.js";
 import { hashPassword } from "./passwords.js";
@@ -10,7 +11,13 @@ export type AdminProvisioning =
   | { outcome: "created"; user: UserRow }
   | { outcome: "already_admin"; user: UserRow }
   | { outcome: "refused"; user: UserRow }
-  | { outcome: "reset"; user: UserRow; previous: { role: Role; is_active: boolean }; sessionsEnded: number };
+  | {
+      outcome: "reset";
+      user: UserRow;
+      previous: { role: Role; is_active: boolean };
+      sessionsEnded: number;
+      providersUnlinked: number;
+    };
 
 export interface AdminRequest {
   email: string;
@@ -52,10 +59,23 @@ export async function provisionAdmin(sql: Sql, request: AdminRequest): Promise<A
       where id = ${existing.id}
       returning *`;
     const ended = await endLoginSessions(tx, { userId: existing.id }, { kind: "revoked", reason: "admin" });
+    // Whoever held the account may have linked their own provider account to it: those links go
+    // too, or they would sign in to the admin the operator just took back.
+    const unlinked = await tx`delete from oidc_identities where user_id = ${existing.id} returning provider_id`;
     await announceUserUpdated(tx, existing.id, existing, user as UserRow);
     const previous = { role: existing.role, is_active: existing.is_active };
-    await audit(tx, request, "admin_reset", existing, { previous, sessions_ended: ended.length });
-    return { outcome: "reset", user: user as UserRow, previous, sessionsEnded: ended.length };
+    await audit(tx, request, "admin_reset", existing, {
+      previous,
+      sessions_ended: ended.length,
+      providers_unlinked: unlinked.map((row) => row.provider_id),
+    });
+    return {
+      outcome: "reset",
+      user: user as UserRow,
+      previous,
+      sessionsEnded: ended.length,
+      providersUnlinked: unlinked.length,
+    };
   });
 }
 
@@ -63,14 +83,14 @@ export async function provisionAdmin(sql: Sql, request: AdminRequest): Promise<A
 async function insertAdmin(tx: TransactionSql, request: AdminRequest, passwordHash: string) {
   const [row] = await tx<UserRow[]>`
     insert into users (email, full_name, password_hash, role)
-    values (${request.email.trim()}, ${(request.name ?? "Administrator").trim()}, ${passwordHash}, 'admin')
+    values (${normalizeEmail(request.email)}, ${(request.name ?? "Administrator").trim()}, ${passwordHash}, 'admin')
     on conflict ((lower(email))) do nothing
     returning *`;
   return row;
 }
 
 async function lockUserByEmail(tx: TransactionSql, email: string): Promise<UserRow> {
-  const [row] = await tx<UserRow[]>`select * from users where lower(email) = lower(${email.trim()}) for update`;
+  const [row] = await tx<UserRow[]>`select * from users where lower(email) = ${normalizeEmail(email)} for update`;
   if (!row) throw new Error(`no account has ${email} and none could be created`);
   return row;
 }

@@ -87,7 +87,7 @@ function report(result: AdminProvisioning): void {
     case "reset":
       console.log(
         `reset ${email} (${id}): new password, active admin (was ${result.previous.is_active ? "active" : "deactivated"} ` +
-          `${result.previous.role}), ${result.sessionsEnded} login session(s) ended`,
+          `${result.previous.role}), ${result.sessionsEnded} login session(s) ended, ${result.providersUnlinked} provider link(s) removed`,
       );
       return;
   }

@@ -17,7 +17,9 @@ export type SessionEnd =
         | "user_deactivated"
         | "sso_logout"
         | "sso_unlinked"
-        | "password_changed";
+        | "password_changed"
+        | "password_reset"
+        | "email_changed";
     };
 
 /** Where a login session came from when a provider signed its user in: the provider and its session id. */

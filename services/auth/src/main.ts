@@ -5,6 +5,7 @@ import { authConfig } from "./config.js";
 import { prepareAuthEvents } from "./events.js";
 import { authHandlers } from "./handlers.js";
 import { SigningKeys } from "./keys.js";
+import { MailRelay, smtpTransport } from "./mail/mail-outbox.js";
 import { RateLimiter } from "./rate-limit.js";
 import { forgetExpiredChildPairs } from "./refresh-store.js";
 import { OidcProviders } from "./sso-providers.js";
@@ -33,6 +34,15 @@ await runService({
 
     const sweeper = setInterval(() => forgetExpiredChildPairs(sql).catch(() => {}), 60_000);
 
+    // Mail leaves through the outbox: an SMTP server that is down delays it and loses none.
+    const mailRelay = new MailRelay(
+      sql,
+      config.smtpUrl ? smtpTransport(config.smtpUrl) : undefined,
+      config.mailFrom,
+      log,
+    );
+    mailRelay.start();
+
     // Providers are discovered in the background: password logins do not wait for them.
     const providers = new OidcProviders(config.sso.providers, log);
     void providers.discoverAll();
@@ -43,6 +53,12 @@ await runService({
       rateLimiter: new RateLimiter(sql, config.loginRateLimitPerMinute),
       ssoRateLimiter: new RateLimiter(sql, config.ssoRateLimitPerMinute),
       sso: { config: config.sso, providers },
+      accounts: {
+        registration: config.registration,
+        publicUrl: config.sso.publicUrl,
+        mailQueued: () => mailRelay.nudge(),
+      },
+      mailRateLimiter: new RateLimiter(sql, config.mailRateLimitPerMinute),
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,
       sessionPolicyMinSeconds: config.sessionPolicyMinSeconds,
       log,
@@ -51,6 +67,7 @@ await runService({
       bindings: [implement(AuthServiceService, handlers, log)],
       stop: async () => {
         clearInterval(sweeper);
+        await mailRelay.stop();
       },
     };
   },

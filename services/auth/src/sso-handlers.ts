@@ -35,7 +35,8 @@ type SsoRpc =
   | "exchangeOidcCode"
   | "oidcBackchannelLogout"
   | "unlinkOidcIdentity"
-  | "setPassword";
+  | "setPassword"
+  | "beginOidcLink";
 
 export interface SsoHandlerDeps {
   sql: Sql;
@@ -46,7 +47,10 @@ export interface SsoHandlerDeps {
   ssoRateLimiter: RateLimiter;
   log: Logger;
   now?: () => number;
-  authorize: (rpc: "unlinkOidcIdentity" | "setPassword", ctx: RequestContext) => Promise<AccessClaims>;
+  authorize: (
+    rpc: "unlinkOidcIdentity" | "setPassword" | "beginOidcLink",
+    ctx: RequestContext,
+  ) => Promise<AccessClaims>;
   startLoginSession: (
     client: ClientInfo,
     identify: (tx: TransactionSql) => Promise<{ userId: string; origin?: SessionOrigin }>,
@@ -73,6 +77,14 @@ export function ssoHandlers(deps: SsoHandlerDeps) {
       return beginSsoLogin(flow, request);
     },
 
+    async beginOidcLink(request, ctx) {
+      const claims = await deps.authorize("beginOidcLink", ctx);
+      checks().contract("tdt.auth.v1.BeginOidcLinkRequest", request).done();
+      const client = trustedClient(request.client, ctx);
+      await deps.ssoRateLimiter.hit([`oidc:ip:${client.ip || "unknown"}`]);
+      return beginSsoLogin(flow, request, { user_id: claims.sub, sid: claims.sid });
+    },
+
     async completeOidcLogin(request) {
       checks().contract("tdt.auth.v1.CompleteOidcLoginRequest", request).done();
       return completeSsoLogin(flow, request);
@@ -81,7 +93,7 @@ export function ssoHandlers(deps: SsoHandlerDeps) {
     async exchangeOidcCode(request, ctx) {
       checks().contract("tdt.auth.v1.ExchangeOidcCodeRequest", request).done();
       const tokens = await deps.startLoginSession(trustedClient(request.client, ctx), async (tx) => {
-        const grant = await useLoginCode(tx, request.code);
+        const grant = await useLoginCode(tx, request.code, request.binding);
         if (!grant) throw new AppError("invalid_login_code");
         return { userId: grant.user_id, origin: { provider: grant.provider_id, sid: grant.provider_sid } };
       });
@@ -99,7 +111,11 @@ export function ssoHandlers(deps: SsoHandlerDeps) {
       checks().uuid(["path", "id"], request.user_id).done();
       if (!PROVIDER_ID.test(request.provider)) throw new AppError("not_found");
       await inTransaction(sql, async (tx) => {
-        if (!(await unlinkAccount(tx, request.user_id, request.provider))) throw new AppError("not_found");
+        const user = await lockUser(tx, request.user_id);
+        if (!user || !(await unlinkAccount(tx, request.user_id, request.provider))) throw new AppError("not_found");
+        // The account keeps a way to sign in: a password, or another provider.
+        const [other] = await tx`select 1 from oidc_identities where user_id = ${request.user_id} limit 1`;
+        if (user.password_hash === null && !other) throw new AppError("last_sign_in_method");
         // The sessions that link started end with it.
         const sids = await openSessionsOfUser(tx, request.user_id, { provider: request.provider });
         await endLoginSessions(tx, { sids, userId: request.user_id }, { kind: "revoked", reason: "sso_unlinked" });

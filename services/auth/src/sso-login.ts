@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { AppError, inTransaction, type Logger, type Sql } from "@tdt/kit";
 import type { SsoLoginError } from "@tdt/proto/contracts/sso";
 import * as oidc from "openid-client";
+import { normalizeEmail } from "./email-address.js";
 import { announceUserChanged } from "./events.js";
 import type { OidcProviderConfig, SsoConfig } from "./sso-config.js";
 import { describe, type OidcProviders } from "./sso-providers.js";
@@ -20,7 +21,6 @@ import { findUserByEmail, type UserRow } from "./users.js";
 export const ATTEMPT_TTL_SECONDS = 600;
 /** How long the one-time code handed to return_to lives. */
 export const LOGIN_CODE_TTL_SECONDS = 60;
-const BINDING = /^[A-Za-z0-9_-]{43}$/;
 
 export interface SsoLoginDeps {
   sql: Sql;
@@ -55,12 +55,15 @@ export function checkReturnTo(returnTo: string, allowedOrigins: readonly string[
   return url.href;
 }
 
-/** `return_to` with the one-time code, or with an error code from the contract's list. */
-function redirectTo(returnTo: string, outcome: { code: string } | { error: SsoLoginError }): string {
+/** `return_to` with the one-time code, the provider just linked, or an error code from the contract's list. */
+function redirectTo(
+  returnTo: string,
+  outcome: { code: string } | { linked: string } | { error: SsoLoginError },
+): string {
   const url = new URL(returnTo);
-  url.searchParams.delete("code");
-  url.searchParams.delete("error");
+  for (const name of ["code", "linked", "error"]) url.searchParams.delete(name);
   if ("code" in outcome) url.searchParams.set("code", outcome.code);
+  else if ("linked" in outcome) url.searchParams.set("linked", outcome.linked);
   else url.searchParams.set("error", outcome.error);
   return url.href;
 }
@@ -72,22 +75,30 @@ class SignInRefused extends Error {
   }
 }
 
+/** A signed-in user asking to link a provider to their account: who, from which login session. */
+export interface LinkRequester {
+  user_id: string;
+  sid: string;
+}
+
 /**
- * BeginOidcLogin: a new attempt for the browser (its binding, kept or made), stored by its state,
- * and the provider's authorization URL with PKCE (S256), state and nonce.
+ * BeginOidcLogin (and BeginOidcLink, with `link`): a new attempt with a binding the server mints
+ * for it (a value the browser brings is never kept: a planted one would let its planter's sign-in
+ * finish in this browser), stored by its state, and the provider's authorization URL with PKCE
+ * (S256), state and nonce. A second sign-in started in another tab supersedes the first.
  */
 export async function beginSsoLogin(
   deps: SsoLoginDeps,
-  request: { provider: string; return_to: string; binding: string },
+  request: { provider: string; return_to: string },
+  link?: LinkRequester,
 ): Promise<{ authorization_url: string; binding: string; expires_in: number }> {
   // 1. A known provider and an allowed return_to.
   const provider = deps.providers.get(request.provider);
   const returnTo = checkReturnTo(request.return_to, deps.config.returnOrigins);
   // 2. What the provider's metadata says (503 while it cannot be had).
   const configuration = await deps.providers.configuration(provider.id);
-  // 3. The browser's binding: the one it has, so two tabs signing in at once both succeed.
-  const binding = BINDING.test(request.binding) ? request.binding : secret();
-  // 4. The attempt's secrets, stored by the state's hash.
+  // 3. The attempt's secrets, the browser's binding among them, stored by the state's hash.
+  const binding = secret();
   const state = oidc.randomState();
   const nonce = oidc.randomNonce();
   const codeVerifier = oidc.randomPKCECodeVerifier();
@@ -98,9 +109,11 @@ export async function beginSsoLogin(
     code_verifier: codeVerifier,
     nonce,
     return_to: returnTo,
+    link_user_id: link?.user_id ?? null,
+    link_sid: link?.sid ?? null,
     ttlSeconds: ATTEMPT_TTL_SECONDS,
   });
-  // 5. Where the browser goes.
+  // 4. Where the browser goes.
   const url = oidc.buildAuthorizationUrl(configuration, {
     redirect_uri: callbackUrlOf(deps.config, provider.id),
     scope: provider.scopes.join(" "),
@@ -114,9 +127,11 @@ export async function beginSsoLogin(
 
 /**
  * CompleteOidcLogin, top-down: take the attempt (only with the browser's binding), redeem the
- * provider's code (state, nonce, issuer, audience, signature and PKCE are checked there), find or
- * make the user, and hand `return_to` a one-time code. A callback whose attempt is not found is
- * 400 `invalid_sso_state`; every later failure goes back to `return_to` with its error code.
+ * provider's code (state, nonce, issuer, audience, signature and PKCE are checked there), then
+ * either link the account to the user who asked for it, or find or make the user by the trust
+ * rules (`userOfAccount`) and hand `return_to` a one-time code that only this browser (its
+ * binding) can exchange. A callback whose attempt is not found is 400 `invalid_sso_state`; every
+ * later failure goes back to `return_to` with its error code.
  */
 export async function completeSsoLogin(
   deps: SsoLoginDeps,
@@ -138,12 +153,19 @@ export async function completeSsoLogin(
   try {
     // 2. The provider's answer: an error it reports, or the code redeemed for checked ID token claims.
     const account = await redeemCode(deps, provider, params, { ...attempt, state });
-    // 3. The user this account signs in.
+    // 3. A link asked for by a signed-in user: done, and the browser goes back signed in as it was.
+    if (attempt.link_user_id && attempt.link_sid) {
+      await linkToRequester(deps, account, { user_id: attempt.link_user_id, sid: attempt.link_sid });
+      log.info({ user_id: attempt.link_user_id }, "oidc provider linked");
+      return { redirect_to: redirectTo(attempt.return_to, { linked: provider.id }) };
+    }
+    // 4. The user this account signs in.
     const user = await userOfAccount(deps, provider, account);
-    // 4. A one-time code for return_to: no token travels in a URL.
+    // 5. A one-time code for return_to, good only in this browser: no token travels in a URL.
     const code = secret();
     await saveLoginCode(deps.sql, {
       code,
+      binding: request.binding,
       user_id: user.id,
       provider_id: provider.id,
       provider_sid: account.sid ?? null,
@@ -210,29 +232,67 @@ async function redeemCode(
     throw new SignInRefused("login_failed");
   }
   if (!claims) throw new SignInRefused("login_failed");
-  const email = typeof claims.email === "string" ? claims.email.trim() : "";
+  const email = typeof claims.email === "string" ? normalizeEmail(claims.email) : "";
   return {
     provider_id: provider.id,
     issuer: claims.iss,
     subject: claims.sub,
     email,
-    email_verified: claims.email_verified === true,
+    // Only an explicit yes: some providers send the string "true"; anything else is a no.
+    email_verified: claims.email_verified === true || claims.email_verified === "true",
     name: typeof claims.name === "string" ? claims.name : undefined,
     sid: typeof claims.sid === "string" ? claims.sid : undefined,
   };
 }
 
+const domainOf = (email: string) => email.slice(email.lastIndexOf("@") + 1).toLowerCase();
+
 /** The email's domain, when the provider restricts domains and it is not one of them. */
 function domainRefused(provider: OidcProviderConfig, email: string): boolean {
-  if (!provider.allowed_domains) return false;
-  const domain = email.slice(email.lastIndexOf("@") + 1).toLowerCase();
-  return !provider.allowed_domains.includes(domain);
+  return provider.allowed_domains !== undefined && !provider.allowed_domains.includes(domainOf(email));
 }
 
 /**
- * The user of the account: its link, or, the first time, the user of its verified email (linked
- * now), or a new user (when the provider's domains allow it). Racing first sign-ins of one
- * account make one user and one link: the loser of a unique index looks again.
+ * Whether a sign-in may be linked to an existing account on the strength of its email alone
+ * (docs/decisions, "Trust rules for linking"): only when the provider is restricted to domains
+ * and owns this one, the account's own address is proven, and the account is not an admin's.
+ * Anything else needs the account's owner to ask for the link while signed in.
+ */
+export function mayLinkByEmail(
+  provider: Pick<OidcProviderConfig, "allowed_domains">,
+  existing: Pick<UserRow, "role" | "email_verified_at">,
+  email: string,
+): boolean {
+  const ownsDomain = provider.allowed_domains?.includes(domainOf(email)) ?? false;
+  return ownsDomain && existing.email_verified_at !== null && existing.role !== "admin";
+}
+
+/**
+ * Links the provider's account to the signed-in user who asked for it, while their login session
+ * is still open. An account already linked to someone else, or a second account at this provider
+ * for the user, is `identity_conflict`; linking the same pair again is fine.
+ */
+async function linkToRequester(deps: SsoLoginDeps, account: SignedInAccount, requester: LinkRequester): Promise<void> {
+  await inTransaction(deps.sql, async (tx) => {
+    const [session] = await tx`
+      select 1 from login_sessions s join users u on u.id = s.user_id
+      where s.sid = ${requester.sid} and s.user_id = ${requester.user_id} and s.ended_at is null and u.is_active
+      for share of s`;
+    if (!session) throw new SignInRefused("link_session_ended");
+    if (await linkAccount(tx, requester.user_id, account)) {
+      await announceUserChanged(tx, requester.user_id);
+      return;
+    }
+    const linked = await findLinkedUser(tx, account);
+    if (linked?.id !== requester.user_id) throw new SignInRefused("identity_conflict");
+  });
+}
+
+/**
+ * The user of the account: its link, or, the first time, the existing user of its verified email
+ * when the trust rules allow linking by email (`mayLinkByEmail`; otherwise
+ * `account_exists_link_required`), or a new user (when the provider's domains allow it). Racing
+ * first sign-ins of one account make one user and one link: the loser of a unique index looks again.
  */
 async function userOfAccount(
   deps: SsoLoginDeps,
@@ -245,10 +305,14 @@ async function userOfAccount(
       if (!linked.is_active) throw new SignInRefused("account_disabled");
       return linked;
     }
-    if (!account.email || !account.email_verified) throw new SignInRefused("email_not_verified");
+    if (!account.email) throw new SignInRefused("email_missing");
+    if (!account.email_verified) throw new SignInRefused("email_not_verified");
     if (domainRefused(provider, account.email)) throw new SignInRefused("domain_not_allowed");
     const user = await inTransaction(deps.sql, async (tx) => {
       const existing = await findUserByEmail(tx, account.email);
+      if (existing && !mayLinkByEmail(provider, existing, account.email)) {
+        throw new SignInRefused("account_exists_link_required");
+      }
       const user =
         existing ??
         (await createSsoUser(tx, {

@@ -10,6 +10,9 @@ export interface LoginAttempt {
   code_verifier: string;
   nonce: string;
   return_to: string;
+  /** A link asked for by a signed-in user: who, from which login session (null for a sign-in). */
+  link_user_id: string | null;
+  link_sid: string | null;
 }
 
 /** Stores an authorization request on its way through the provider; forgets expired ones as it goes. */
@@ -18,9 +21,11 @@ export async function saveLoginAttempt(
   attempt: LoginAttempt & { state: string; binding: string; ttlSeconds: number },
 ): Promise<void> {
   await sql`
-    insert into oidc_login_attempts (state_hash, provider_id, binding_hash, code_verifier, nonce, return_to, expires_at)
+    insert into oidc_login_attempts (state_hash, provider_id, binding_hash, code_verifier, nonce, return_to,
+                                     link_user_id, link_sid, expires_at)
     values (${digest(attempt.state)}, ${attempt.provider_id}, ${digest(attempt.binding)}, ${attempt.code_verifier},
-            ${attempt.nonce}, ${attempt.return_to}, now() + make_interval(secs => ${attempt.ttlSeconds}))`;
+            ${attempt.nonce}, ${attempt.return_to}, ${attempt.link_user_id}, ${attempt.link_sid},
+            now() + make_interval(secs => ${attempt.ttlSeconds}))`;
   await sql`delete from oidc_login_attempts where expires_at < now() - interval '1 hour'`;
 }
 
@@ -36,7 +41,7 @@ export async function takeLoginAttempt(
     delete from oidc_login_attempts
     where state_hash = ${digest(input.state)} and binding_hash = ${digest(input.binding)}
       and provider_id = ${input.provider_id} and expires_at > now()
-    returning provider_id, code_verifier, nonce, return_to`;
+    returning provider_id, code_verifier, nonce, return_to, link_user_id, link_sid`;
   return row;
 }
 
@@ -72,14 +77,14 @@ export async function linkAccount(tx: TransactionSql, userId: string, account: P
   return rows.length === 1;
 }
 
-/** A user made by single sign-on: no password until they set one. */
+/** A user made by single sign-on: no password until they set one; the provider vouched for the address. */
 export async function createSsoUser(
   tx: TransactionSql,
   input: { email: string; full_name: string; role: Role },
 ): Promise<UserRow | undefined> {
   const [row] = await tx<UserRow[]>`
-    insert into users (email, full_name, password_hash, role)
-    values (${input.email}, ${input.full_name}, null, ${input.role})
+    insert into users (email, full_name, password_hash, role, email_verified_at)
+    values (${input.email}, ${input.full_name}, null, ${input.role}, now())
     on conflict do nothing
     returning *`;
   return row;
@@ -99,19 +104,28 @@ export interface LoginGrant {
   provider_sid: string | null;
 }
 
-export async function saveLoginCode(sql: Sql, input: LoginGrant & { code: string; ttlSeconds: number }): Promise<void> {
+/** Stores a one-time code with the binding of the browser whose sign-in made it. */
+export async function saveLoginCode(
+  sql: Sql,
+  input: LoginGrant & { code: string; binding: string; ttlSeconds: number },
+): Promise<void> {
   await sql`
-    insert into oidc_login_codes (code_hash, user_id, provider_id, provider_sid, expires_at)
-    values (${digest(input.code)}, ${input.user_id}, ${input.provider_id}, ${input.provider_sid},
-            now() + make_interval(secs => ${input.ttlSeconds}))`;
+    insert into oidc_login_codes (code_hash, binding_hash, user_id, provider_id, provider_sid, expires_at)
+    values (${digest(input.code)}, ${digest(input.binding)}, ${input.user_id}, ${input.provider_id},
+            ${input.provider_sid}, now() + make_interval(secs => ${input.ttlSeconds}))`;
   await sql`delete from oidc_login_codes where expires_at < now() - interval '1 hour'`;
 }
 
-/** Uses the code once, in the caller's transaction: of any number of racing exchanges, one gets it. */
-export async function useLoginCode(tx: TransactionSql, code: string): Promise<LoginGrant | undefined> {
+/**
+ * Uses the code once, in the caller's transaction, and only in the browser that made it (its
+ * binding): of any number of racing exchanges, one gets it; a code opened in another browser
+ * (login CSRF) gets nothing and stays unused.
+ */
+export async function useLoginCode(tx: TransactionSql, code: string, binding: string): Promise<LoginGrant | undefined> {
+  if (binding === "") return undefined;
   const [row] = await tx<LoginGrant[]>`
     update oidc_login_codes set used_at = now()
-    where code_hash = ${digest(code)} and used_at is null and expires_at > now()
+    where code_hash = ${digest(code)} and binding_hash = ${digest(binding)} and used_at is null and expires_at > now()
     returning user_id, provider_id, provider_sid`;
   return row;
 }

@@ -1,6 +1,7 @@
 import { AppError, inTransaction, type Problem, ROLES, type Role, type Sql, type TransactionSql } from "@tdt/kit";
 import type { User } from "@tdt/proto/tdt/auth/v1/auth";
 import { FIELD_RULES } from "@tdt/proto/tdt/contract";
+import { normalizeEmail } from "./email-address.js";
 import { hashPassword } from "./passwords.js";
 
 export interface UserRow {
@@ -12,6 +13,10 @@ export interface UserRow {
   created_at: Date;
   /** Null for a user made by single sign-on who has not set a password. */
   password_hash: string | null;
+  /** When the address was proven (a mailed link, an invitation, a provider owning the domain); null: never. */
+  email_verified_at: Date | null;
+  /** Registered under REGISTRATION=verify: no sign-in before the address is proven. */
+  verification_required: boolean;
 }
 
 /** The public shape of a user: never the hash. */
@@ -77,7 +82,7 @@ export function isRole(value: string): value is Role {
 }
 
 export async function findUserByEmail(sql: Sql | TransactionSql, email: string): Promise<UserRow | undefined> {
-  const [row] = await sql<UserRow[]>`select * from users where lower(email) = lower(${email.trim()})`;
+  const [row] = await sql<UserRow[]>`select * from users where lower(email) = ${normalizeEmail(email)}`;
   return row;
 }
 
@@ -114,9 +119,9 @@ export async function findLiveUser(sql: Sql, claims: { sub: string; sid: string 
 export async function readUserForShare(
   tx: TransactionSql,
   id: string,
-): Promise<Pick<UserRow, "role" | "is_active"> | undefined> {
-  const [row] = await tx<Pick<UserRow, "role" | "is_active">[]>`
-    select role, is_active from users where id = ${id} for share`;
+): Promise<Pick<UserRow, "role" | "is_active" | "email_verified_at" | "verification_required"> | undefined> {
+  const [row] = await tx<Pick<UserRow, "role" | "is_active" | "email_verified_at" | "verification_required">[]>`
+    select role, is_active, email_verified_at, verification_required from users where id = ${id} for share`;
   return row;
 }
 
@@ -176,7 +181,7 @@ export async function createUser(
   try {
     const [row] = await sql<UserRow[]>`
       insert into users (email, full_name, password_hash, role)
-      values (${input.email.trim()}, ${input.full_name.trim()}, ${password_hash}, ${input.role})
+      values (${normalizeEmail(input.email)}, ${input.full_name.trim()}, ${password_hash}, ${input.role})
       returning *`;
     return row as UserRow;
   } catch (error) {
@@ -197,11 +202,12 @@ export async function ensureFirstAdmin(
     await tx`select pg_advisory_xact_lock(7317003)`;
     const [existing] = await tx`select 1 from users where role = 'admin' limit 1`;
     if (existing) return "exists";
-    const [taken] = await tx`select 1 from users where lower(email) = lower(${admin.email})`;
+    const email = normalizeEmail(admin.email);
+    const [taken] = await tx`select 1 from users where lower(email) = ${email}`;
     if (taken) return "email_taken";
     await tx`
       insert into users (email, full_name, password_hash, role)
-      values (${admin.email}, 'Administrator', ${await hashPassword(admin.password)}, 'admin')`;
+      values (${email}, 'Administrator', ${await hashPassword(admin.password)}, 'admin')`;
     return "created";
   });
 }

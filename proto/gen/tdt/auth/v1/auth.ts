@@ -76,7 +76,18 @@ export interface RegisterRequest {
 }
 
 export interface RegisterResponse {
-  user?: User | undefined;
+  /**
+   * Set only when registration made an account that may sign in at once without a mail (never
+   * today: under every mode the answer is the same whether or not the address had an account).
+   */
+  user?:
+    | User
+    | undefined;
+  /**
+   * "verification_sent": the mail to the address says what happened (a new account to verify,
+   * or that the address already has one).
+   */
+  detail: string;
 }
 
 export interface LoginRequest {
@@ -117,6 +128,8 @@ export interface GetMeResponse {
   linked_providers: LinkedProvider[];
   /** False for a user created by single sign-on who has not set a password: password login is refused. */
   has_password: boolean;
+  /** The account's address is proven (a mailed link followed, an invitation, or a provider). */
+  email_verified: boolean;
 }
 
 export interface LinkedProvider {
@@ -241,7 +254,7 @@ export interface BeginOidcLoginRequest {
   provider: string;
   /** Where the browser goes once signed in; its origin must be one of OIDC_RETURN_ORIGINS. */
   return_to: string;
-  /** The browser's binding cookie from an earlier attempt, if it sent one; a new one is made otherwise. */
+  /** Ignored: the binding is minted by the server for every attempt (a planted value is never kept). */
   binding: string;
   client?: ClientInfo | undefined;
 }
@@ -249,7 +262,10 @@ export interface BeginOidcLoginRequest {
 export interface BeginOidcLoginResponse {
   /** The provider's authorization endpoint with the request's parameters. */
   authorization_url: string;
-  /** The value the browser must bring back to the callback (the gateway keeps it in a cookie). */
+  /**
+   * The value the browser must bring back to the callback and to the exchange (the gateway keeps
+   * it in an HttpOnly cookie); minted by the server for this attempt.
+   */
   binding: string;
   /** Seconds the attempt stays valid. */
   expires_in: number;
@@ -270,7 +286,11 @@ export interface CompleteOidcLoginResponse {
 
 export interface ExchangeOidcCodeRequest {
   code: string;
-  client?: ClientInfo | undefined;
+  client?:
+    | ClientInfo
+    | undefined;
+  /** The browser's binding cookie: the code is only good in the browser whose sign-in made it. */
+  binding: string;
 }
 
 export interface ExchangeOidcCodeResponse {
@@ -301,6 +321,97 @@ export interface SetPasswordRequest {
 }
 
 export interface SetPasswordResponse {
+}
+
+export interface BeginOidcLinkRequest {
+  provider: string;
+  /**
+   * Where the browser goes once linked (`?linked=<provider>` or `?error=<code>` added); its origin
+   * must be one of OIDC_RETURN_ORIGINS.
+   */
+  return_to: string;
+  client?: ClientInfo | undefined;
+}
+
+export interface BeginOidcLinkResponse {
+  /** The provider's authorization endpoint with the request's parameters. */
+  authorization_url: string;
+  /** The binding the browser must bring back to the callback (the gateway sets it as a cookie). */
+  binding: string;
+  /** Seconds the attempt stays valid. */
+  expires_in: number;
+}
+
+export interface VerifyEmailRequest {
+  token: string;
+}
+
+export interface VerifyEmailResponse {
+}
+
+export interface ResendVerificationRequest {
+  email: string;
+  client?: ClientInfo | undefined;
+}
+
+export interface ResendVerificationResponse {
+  /** "verification_sent", whatever the address. */
+  detail: string;
+}
+
+export interface ForgotPasswordRequest {
+  email: string;
+  client?: ClientInfo | undefined;
+}
+
+export interface ForgotPasswordResponse {
+  /** "reset_sent", whatever the address. */
+  detail: string;
+}
+
+export interface ResetPasswordRequest {
+  token: string;
+  password: string;
+}
+
+export interface ResetPasswordResponse {
+}
+
+export interface ChangeEmailRequest {
+  email: string;
+  /** The caller's password, when they have one: a stolen access token alone cannot move the account. */
+  current_password: string;
+}
+
+export interface ChangeEmailResponse {
+  /** "verification_sent": the new address gets the link; the email changes when it is followed. */
+  detail: string;
+}
+
+export interface Invite {
+  email: string;
+  /** "technician", "engineer" or "admin". */
+  role: string;
+  expires_at?: string | undefined;
+}
+
+export interface CreateInviteRequest {
+  email: string;
+  role: string;
+}
+
+export interface CreateInviteResponse {
+  invite?: Invite | undefined;
+}
+
+export interface AcceptInviteRequest {
+  token: string;
+  password: string;
+  full_name: string;
+}
+
+export interface AcceptInviteResponse {
+  user?: User | undefined;
 }
 
 function createBaseUser(): User {
@@ -670,13 +781,16 @@ export const RegisterRequest: MessageFns<RegisterRequest> = {
 };
 
 function createBaseRegisterResponse(): RegisterResponse {
-  return { user: undefined };
+  return { user: undefined, detail: "" };
 }
 
 export const RegisterResponse: MessageFns<RegisterResponse> = {
   encode(message: RegisterResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.user !== undefined) {
       User.encode(message.user, writer.uint32(10).fork()).join();
+    }
+    if (message.detail !== "") {
+      writer.uint32(18).string(message.detail);
     }
     return writer;
   },
@@ -702,6 +816,14 @@ export const RegisterResponse: MessageFns<RegisterResponse> = {
             message.user = User.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -720,6 +842,7 @@ export const RegisterResponse: MessageFns<RegisterResponse> = {
   fromPartial<I extends Exact<DeepPartial<RegisterResponse>, I>>(object: I): RegisterResponse {
     const message = createBaseRegisterResponse();
     message.user = (object.user !== undefined && object.user !== null) ? User.fromPartial(object.user) : undefined;
+    message.detail = object.detail ?? "";
     return message;
   },
 };
@@ -1044,7 +1167,7 @@ export const GetMeRequest: MessageFns<GetMeRequest> = {
 };
 
 function createBaseGetMeResponse(): GetMeResponse {
-  return { user: undefined, linked_providers: [], has_password: false };
+  return { user: undefined, linked_providers: [], has_password: false, email_verified: false };
 }
 
 export const GetMeResponse: MessageFns<GetMeResponse> = {
@@ -1057,6 +1180,9 @@ export const GetMeResponse: MessageFns<GetMeResponse> = {
     }
     if (message.has_password !== false) {
       writer.uint32(24).bool(message.has_password);
+    }
+    if (message.email_verified !== false) {
+      writer.uint32(32).bool(message.email_verified);
     }
     return writer;
   },
@@ -1098,6 +1224,14 @@ export const GetMeResponse: MessageFns<GetMeResponse> = {
             message.has_password = reader.bool();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.email_verified = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1118,6 +1252,7 @@ export const GetMeResponse: MessageFns<GetMeResponse> = {
     message.user = (object.user !== undefined && object.user !== null) ? User.fromPartial(object.user) : undefined;
     message.linked_providers = object.linked_providers?.map((e) => LinkedProvider.fromPartial(e)) || [];
     message.has_password = object.has_password ?? false;
+    message.email_verified = object.email_verified ?? false;
     return message;
   },
 };
@@ -2844,7 +2979,7 @@ export const CompleteOidcLoginResponse: MessageFns<CompleteOidcLoginResponse> = 
 };
 
 function createBaseExchangeOidcCodeRequest(): ExchangeOidcCodeRequest {
-  return { code: "", client: undefined };
+  return { code: "", client: undefined, binding: "" };
 }
 
 export const ExchangeOidcCodeRequest: MessageFns<ExchangeOidcCodeRequest> = {
@@ -2854,6 +2989,9 @@ export const ExchangeOidcCodeRequest: MessageFns<ExchangeOidcCodeRequest> = {
     }
     if (message.client !== undefined) {
       ClientInfo.encode(message.client, writer.uint32(18).fork()).join();
+    }
+    if (message.binding !== "") {
+      writer.uint32(26).string(message.binding);
     }
     return writer;
   },
@@ -2887,6 +3025,14 @@ export const ExchangeOidcCodeRequest: MessageFns<ExchangeOidcCodeRequest> = {
             message.client = ClientInfo.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.binding = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2908,6 +3054,7 @@ export const ExchangeOidcCodeRequest: MessageFns<ExchangeOidcCodeRequest> = {
     message.client = (object.client !== undefined && object.client !== null)
       ? ClientInfo.fromPartial(object.client)
       : undefined;
+    message.binding = object.binding ?? "";
     return message;
   },
 };
@@ -3299,6 +3446,1081 @@ export const SetPasswordResponse: MessageFns<SetPasswordResponse> = {
   },
 };
 
+function createBaseBeginOidcLinkRequest(): BeginOidcLinkRequest {
+  return { provider: "", return_to: "", client: undefined };
+}
+
+export const BeginOidcLinkRequest: MessageFns<BeginOidcLinkRequest> = {
+  encode(message: BeginOidcLinkRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.provider !== "") {
+      writer.uint32(10).string(message.provider);
+    }
+    if (message.return_to !== "") {
+      writer.uint32(18).string(message.return_to);
+    }
+    if (message.client !== undefined) {
+      ClientInfo.encode(message.client, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BeginOidcLinkRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBeginOidcLinkRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.return_to = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.client = ClientInfo.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<BeginOidcLinkRequest>, I>>(base?: I): BeginOidcLinkRequest {
+    return BeginOidcLinkRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BeginOidcLinkRequest>, I>>(object: I): BeginOidcLinkRequest {
+    const message = createBaseBeginOidcLinkRequest();
+    message.provider = object.provider ?? "";
+    message.return_to = object.return_to ?? "";
+    message.client = (object.client !== undefined && object.client !== null)
+      ? ClientInfo.fromPartial(object.client)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseBeginOidcLinkResponse(): BeginOidcLinkResponse {
+  return { authorization_url: "", binding: "", expires_in: 0 };
+}
+
+export const BeginOidcLinkResponse: MessageFns<BeginOidcLinkResponse> = {
+  encode(message: BeginOidcLinkResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.authorization_url !== "") {
+      writer.uint32(10).string(message.authorization_url);
+    }
+    if (message.binding !== "") {
+      writer.uint32(18).string(message.binding);
+    }
+    if (message.expires_in !== 0) {
+      writer.uint32(24).int32(message.expires_in);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BeginOidcLinkResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBeginOidcLinkResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.authorization_url = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.binding = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.expires_in = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<BeginOidcLinkResponse>, I>>(base?: I): BeginOidcLinkResponse {
+    return BeginOidcLinkResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BeginOidcLinkResponse>, I>>(object: I): BeginOidcLinkResponse {
+    const message = createBaseBeginOidcLinkResponse();
+    message.authorization_url = object.authorization_url ?? "";
+    message.binding = object.binding ?? "";
+    message.expires_in = object.expires_in ?? 0;
+    return message;
+  },
+};
+
+function createBaseVerifyEmailRequest(): VerifyEmailRequest {
+  return { token: "" };
+}
+
+export const VerifyEmailRequest: MessageFns<VerifyEmailRequest> = {
+  encode(message: VerifyEmailRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.token !== "") {
+      writer.uint32(10).string(message.token);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyEmailRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyEmailRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.token = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<VerifyEmailRequest>, I>>(base?: I): VerifyEmailRequest {
+    return VerifyEmailRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VerifyEmailRequest>, I>>(object: I): VerifyEmailRequest {
+    const message = createBaseVerifyEmailRequest();
+    message.token = object.token ?? "";
+    return message;
+  },
+};
+
+function createBaseVerifyEmailResponse(): VerifyEmailResponse {
+  return {};
+}
+
+export const VerifyEmailResponse: MessageFns<VerifyEmailResponse> = {
+  encode(_: VerifyEmailResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyEmailResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyEmailResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<VerifyEmailResponse>, I>>(base?: I): VerifyEmailResponse {
+    return VerifyEmailResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VerifyEmailResponse>, I>>(_: I): VerifyEmailResponse {
+    const message = createBaseVerifyEmailResponse();
+    return message;
+  },
+};
+
+function createBaseResendVerificationRequest(): ResendVerificationRequest {
+  return { email: "", client: undefined };
+}
+
+export const ResendVerificationRequest: MessageFns<ResendVerificationRequest> = {
+  encode(message: ResendVerificationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.email !== "") {
+      writer.uint32(10).string(message.email);
+    }
+    if (message.client !== undefined) {
+      ClientInfo.encode(message.client, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResendVerificationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResendVerificationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.email = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.client = ClientInfo.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ResendVerificationRequest>, I>>(base?: I): ResendVerificationRequest {
+    return ResendVerificationRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResendVerificationRequest>, I>>(object: I): ResendVerificationRequest {
+    const message = createBaseResendVerificationRequest();
+    message.email = object.email ?? "";
+    message.client = (object.client !== undefined && object.client !== null)
+      ? ClientInfo.fromPartial(object.client)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseResendVerificationResponse(): ResendVerificationResponse {
+  return { detail: "" };
+}
+
+export const ResendVerificationResponse: MessageFns<ResendVerificationResponse> = {
+  encode(message: ResendVerificationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.detail !== "") {
+      writer.uint32(10).string(message.detail);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResendVerificationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResendVerificationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ResendVerificationResponse>, I>>(base?: I): ResendVerificationResponse {
+    return ResendVerificationResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResendVerificationResponse>, I>>(object: I): ResendVerificationResponse {
+    const message = createBaseResendVerificationResponse();
+    message.detail = object.detail ?? "";
+    return message;
+  },
+};
+
+function createBaseForgotPasswordRequest(): ForgotPasswordRequest {
+  return { email: "", client: undefined };
+}
+
+export const ForgotPasswordRequest: MessageFns<ForgotPasswordRequest> = {
+  encode(message: ForgotPasswordRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.email !== "") {
+      writer.uint32(10).string(message.email);
+    }
+    if (message.client !== undefined) {
+      ClientInfo.encode(message.client, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ForgotPasswordRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseForgotPasswordRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.email = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.client = ClientInfo.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ForgotPasswordRequest>, I>>(base?: I): ForgotPasswordRequest {
+    return ForgotPasswordRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ForgotPasswordRequest>, I>>(object: I): ForgotPasswordRequest {
+    const message = createBaseForgotPasswordRequest();
+    message.email = object.email ?? "";
+    message.client = (object.client !== undefined && object.client !== null)
+      ? ClientInfo.fromPartial(object.client)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseForgotPasswordResponse(): ForgotPasswordResponse {
+  return { detail: "" };
+}
+
+export const ForgotPasswordResponse: MessageFns<ForgotPasswordResponse> = {
+  encode(message: ForgotPasswordResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.detail !== "") {
+      writer.uint32(10).string(message.detail);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ForgotPasswordResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseForgotPasswordResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ForgotPasswordResponse>, I>>(base?: I): ForgotPasswordResponse {
+    return ForgotPasswordResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ForgotPasswordResponse>, I>>(object: I): ForgotPasswordResponse {
+    const message = createBaseForgotPasswordResponse();
+    message.detail = object.detail ?? "";
+    return message;
+  },
+};
+
+function createBaseResetPasswordRequest(): ResetPasswordRequest {
+  return { token: "", password: "" };
+}
+
+export const ResetPasswordRequest: MessageFns<ResetPasswordRequest> = {
+  encode(message: ResetPasswordRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.token !== "") {
+      writer.uint32(10).string(message.token);
+    }
+    if (message.password !== "") {
+      writer.uint32(18).string(message.password);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResetPasswordRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResetPasswordRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.token = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.password = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ResetPasswordRequest>, I>>(base?: I): ResetPasswordRequest {
+    return ResetPasswordRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResetPasswordRequest>, I>>(object: I): ResetPasswordRequest {
+    const message = createBaseResetPasswordRequest();
+    message.token = object.token ?? "";
+    message.password = object.password ?? "";
+    return message;
+  },
+};
+
+function createBaseResetPasswordResponse(): ResetPasswordResponse {
+  return {};
+}
+
+export const ResetPasswordResponse: MessageFns<ResetPasswordResponse> = {
+  encode(_: ResetPasswordResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResetPasswordResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResetPasswordResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ResetPasswordResponse>, I>>(base?: I): ResetPasswordResponse {
+    return ResetPasswordResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResetPasswordResponse>, I>>(_: I): ResetPasswordResponse {
+    const message = createBaseResetPasswordResponse();
+    return message;
+  },
+};
+
+function createBaseChangeEmailRequest(): ChangeEmailRequest {
+  return { email: "", current_password: "" };
+}
+
+export const ChangeEmailRequest: MessageFns<ChangeEmailRequest> = {
+  encode(message: ChangeEmailRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.email !== "") {
+      writer.uint32(10).string(message.email);
+    }
+    if (message.current_password !== "") {
+      writer.uint32(18).string(message.current_password);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChangeEmailRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChangeEmailRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.email = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.current_password = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ChangeEmailRequest>, I>>(base?: I): ChangeEmailRequest {
+    return ChangeEmailRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ChangeEmailRequest>, I>>(object: I): ChangeEmailRequest {
+    const message = createBaseChangeEmailRequest();
+    message.email = object.email ?? "";
+    message.current_password = object.current_password ?? "";
+    return message;
+  },
+};
+
+function createBaseChangeEmailResponse(): ChangeEmailResponse {
+  return { detail: "" };
+}
+
+export const ChangeEmailResponse: MessageFns<ChangeEmailResponse> = {
+  encode(message: ChangeEmailResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.detail !== "") {
+      writer.uint32(10).string(message.detail);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChangeEmailResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChangeEmailResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ChangeEmailResponse>, I>>(base?: I): ChangeEmailResponse {
+    return ChangeEmailResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ChangeEmailResponse>, I>>(object: I): ChangeEmailResponse {
+    const message = createBaseChangeEmailResponse();
+    message.detail = object.detail ?? "";
+    return message;
+  },
+};
+
+function createBaseInvite(): Invite {
+  return { email: "", role: "", expires_at: undefined };
+}
+
+export const Invite: MessageFns<Invite> = {
+  encode(message: Invite, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.email !== "") {
+      writer.uint32(10).string(message.email);
+    }
+    if (message.role !== "") {
+      writer.uint32(18).string(message.role);
+    }
+    if (message.expires_at !== undefined) {
+      Timestamp.encode(toTimestamp(message.expires_at), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Invite {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInvite();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.email = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.expires_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<Invite>, I>>(base?: I): Invite {
+    return Invite.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Invite>, I>>(object: I): Invite {
+    const message = createBaseInvite();
+    message.email = object.email ?? "";
+    message.role = object.role ?? "";
+    message.expires_at = object.expires_at ?? undefined;
+    return message;
+  },
+};
+
+function createBaseCreateInviteRequest(): CreateInviteRequest {
+  return { email: "", role: "" };
+}
+
+export const CreateInviteRequest: MessageFns<CreateInviteRequest> = {
+  encode(message: CreateInviteRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.email !== "") {
+      writer.uint32(10).string(message.email);
+    }
+    if (message.role !== "") {
+      writer.uint32(18).string(message.role);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateInviteRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateInviteRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.email = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<CreateInviteRequest>, I>>(base?: I): CreateInviteRequest {
+    return CreateInviteRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateInviteRequest>, I>>(object: I): CreateInviteRequest {
+    const message = createBaseCreateInviteRequest();
+    message.email = object.email ?? "";
+    message.role = object.role ?? "";
+    return message;
+  },
+};
+
+function createBaseCreateInviteResponse(): CreateInviteResponse {
+  return { invite: undefined };
+}
+
+export const CreateInviteResponse: MessageFns<CreateInviteResponse> = {
+  encode(message: CreateInviteResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.invite !== undefined) {
+      Invite.encode(message.invite, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateInviteResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateInviteResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.invite = Invite.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<CreateInviteResponse>, I>>(base?: I): CreateInviteResponse {
+    return CreateInviteResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateInviteResponse>, I>>(object: I): CreateInviteResponse {
+    const message = createBaseCreateInviteResponse();
+    message.invite = (object.invite !== undefined && object.invite !== null)
+      ? Invite.fromPartial(object.invite)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAcceptInviteRequest(): AcceptInviteRequest {
+  return { token: "", password: "", full_name: "" };
+}
+
+export const AcceptInviteRequest: MessageFns<AcceptInviteRequest> = {
+  encode(message: AcceptInviteRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.token !== "") {
+      writer.uint32(10).string(message.token);
+    }
+    if (message.password !== "") {
+      writer.uint32(18).string(message.password);
+    }
+    if (message.full_name !== "") {
+      writer.uint32(26).string(message.full_name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AcceptInviteRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAcceptInviteRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.token = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.password = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.full_name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<AcceptInviteRequest>, I>>(base?: I): AcceptInviteRequest {
+    return AcceptInviteRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AcceptInviteRequest>, I>>(object: I): AcceptInviteRequest {
+    const message = createBaseAcceptInviteRequest();
+    message.token = object.token ?? "";
+    message.password = object.password ?? "";
+    message.full_name = object.full_name ?? "";
+    return message;
+  },
+};
+
+function createBaseAcceptInviteResponse(): AcceptInviteResponse {
+  return { user: undefined };
+}
+
+export const AcceptInviteResponse: MessageFns<AcceptInviteResponse> = {
+  encode(message: AcceptInviteResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.user !== undefined) {
+      User.encode(message.user, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AcceptInviteResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAcceptInviteResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.user = User.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<AcceptInviteResponse>, I>>(base?: I): AcceptInviteResponse {
+    return AcceptInviteResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AcceptInviteResponse>, I>>(object: I): AcceptInviteResponse {
+    const message = createBaseAcceptInviteResponse();
+    message.user = (object.user !== undefined && object.user !== null) ? User.fromPartial(object.user) : undefined;
+    return message;
+  },
+};
+
 export type AuthServiceService = typeof AuthServiceService;
 export const AuthServiceService = {
   register: {
@@ -3503,6 +4725,100 @@ export const AuthServiceService = {
     responseSerialize: (value: SetPasswordResponse): Buffer => Buffer.from(SetPasswordResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SetPasswordResponse => SetPasswordResponse.decode(value),
   },
+  /**
+   * A signed-in user links a provider to their account: the provider round trip that follows
+   * links it (README, "Single sign-on": the trust rules for linking).
+   */
+  beginOidcLink: {
+    path: "/tdt.auth.v1.AuthService/BeginOidcLink" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: BeginOidcLinkRequest): Buffer => Buffer.from(BeginOidcLinkRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): BeginOidcLinkRequest => BeginOidcLinkRequest.decode(value),
+    responseSerialize: (value: BeginOidcLinkResponse): Buffer =>
+      Buffer.from(BeginOidcLinkResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): BeginOidcLinkResponse => BeginOidcLinkResponse.decode(value),
+  },
+  /**
+   * Email ownership, over mail (README, "Accounts and mail"). Every link in a mail carries a
+   * single-use, short-lived token that is stored only as its hash.
+   * Follows a verification link: the address is proven (and, for a change of address, taken).
+   */
+  verifyEmail: {
+    path: "/tdt.auth.v1.AuthService/VerifyEmail" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: VerifyEmailRequest): Buffer => Buffer.from(VerifyEmailRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): VerifyEmailRequest => VerifyEmailRequest.decode(value),
+    responseSerialize: (value: VerifyEmailResponse): Buffer => Buffer.from(VerifyEmailResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): VerifyEmailResponse => VerifyEmailResponse.decode(value),
+  },
+  /** Sends a new verification link, whether or not the address has an account (the same answer). */
+  resendVerification: {
+    path: "/tdt.auth.v1.AuthService/ResendVerification" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResendVerificationRequest): Buffer =>
+      Buffer.from(ResendVerificationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResendVerificationRequest => ResendVerificationRequest.decode(value),
+    responseSerialize: (value: ResendVerificationResponse): Buffer =>
+      Buffer.from(ResendVerificationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ResendVerificationResponse => ResendVerificationResponse.decode(value),
+  },
+  /** Sends a password reset link, whether or not the address has an account (the same answer). */
+  forgotPassword: {
+    path: "/tdt.auth.v1.AuthService/ForgotPassword" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ForgotPasswordRequest): Buffer =>
+      Buffer.from(ForgotPasswordRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ForgotPasswordRequest => ForgotPasswordRequest.decode(value),
+    responseSerialize: (value: ForgotPasswordResponse): Buffer =>
+      Buffer.from(ForgotPasswordResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ForgotPasswordResponse => ForgotPasswordResponse.decode(value),
+  },
+  /** Follows a reset link: a new password, and every login session of the user ends. */
+  resetPassword: {
+    path: "/tdt.auth.v1.AuthService/ResetPassword" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResetPasswordRequest): Buffer => Buffer.from(ResetPasswordRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResetPasswordRequest => ResetPasswordRequest.decode(value),
+    responseSerialize: (value: ResetPasswordResponse): Buffer =>
+      Buffer.from(ResetPasswordResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ResetPasswordResponse => ResetPasswordResponse.decode(value),
+  },
+  /** The caller asks to change their email: a verification link goes to the new address. */
+  changeEmail: {
+    path: "/tdt.auth.v1.AuthService/ChangeEmail" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ChangeEmailRequest): Buffer => Buffer.from(ChangeEmailRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ChangeEmailRequest => ChangeEmailRequest.decode(value),
+    responseSerialize: (value: ChangeEmailResponse): Buffer => Buffer.from(ChangeEmailResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ChangeEmailResponse => ChangeEmailResponse.decode(value),
+  },
+  /** An admin invites an email with a role; the invitee sets their password from the link. */
+  createInvite: {
+    path: "/tdt.auth.v1.AuthService/CreateInvite" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateInviteRequest): Buffer => Buffer.from(CreateInviteRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateInviteRequest => CreateInviteRequest.decode(value),
+    responseSerialize: (value: CreateInviteResponse): Buffer =>
+      Buffer.from(CreateInviteResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateInviteResponse => CreateInviteResponse.decode(value),
+  },
+  acceptInvite: {
+    path: "/tdt.auth.v1.AuthService/AcceptInvite" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AcceptInviteRequest): Buffer => Buffer.from(AcceptInviteRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AcceptInviteRequest => AcceptInviteRequest.decode(value),
+    responseSerialize: (value: AcceptInviteResponse): Buffer =>
+      Buffer.from(AcceptInviteResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AcceptInviteResponse => AcceptInviteResponse.decode(value),
+  },
 } as const;
 
 export interface AuthServiceServer extends UntypedServiceImplementation {
@@ -3536,6 +4852,28 @@ export interface AuthServiceServer extends UntypedServiceImplementation {
   unlinkOidcIdentity: handleUnaryCall<UnlinkOidcIdentityRequest, UnlinkOidcIdentityResponse>;
   /** The caller sets or changes their password (a user created by single sign-on has none). */
   setPassword: handleUnaryCall<SetPasswordRequest, SetPasswordResponse>;
+  /**
+   * A signed-in user links a provider to their account: the provider round trip that follows
+   * links it (README, "Single sign-on": the trust rules for linking).
+   */
+  beginOidcLink: handleUnaryCall<BeginOidcLinkRequest, BeginOidcLinkResponse>;
+  /**
+   * Email ownership, over mail (README, "Accounts and mail"). Every link in a mail carries a
+   * single-use, short-lived token that is stored only as its hash.
+   * Follows a verification link: the address is proven (and, for a change of address, taken).
+   */
+  verifyEmail: handleUnaryCall<VerifyEmailRequest, VerifyEmailResponse>;
+  /** Sends a new verification link, whether or not the address has an account (the same answer). */
+  resendVerification: handleUnaryCall<ResendVerificationRequest, ResendVerificationResponse>;
+  /** Sends a password reset link, whether or not the address has an account (the same answer). */
+  forgotPassword: handleUnaryCall<ForgotPasswordRequest, ForgotPasswordResponse>;
+  /** Follows a reset link: a new password, and every login session of the user ends. */
+  resetPassword: handleUnaryCall<ResetPasswordRequest, ResetPasswordResponse>;
+  /** The caller asks to change their email: a verification link goes to the new address. */
+  changeEmail: handleUnaryCall<ChangeEmailRequest, ChangeEmailResponse>;
+  /** An admin invites an email with a role; the invitee sets their password from the link. */
+  createInvite: handleUnaryCall<CreateInviteRequest, CreateInviteResponse>;
+  acceptInvite: handleUnaryCall<AcceptInviteRequest, AcceptInviteResponse>;
 }
 
 export interface AuthServiceClient extends Client {
@@ -3834,6 +5172,140 @@ export interface AuthServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SetPasswordResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * A signed-in user links a provider to their account: the provider round trip that follows
+   * links it (README, "Single sign-on": the trust rules for linking).
+   */
+  beginOidcLink(
+    request: BeginOidcLinkRequest,
+    callback: (error: ServiceError | null, response: BeginOidcLinkResponse) => void,
+  ): ClientUnaryCall;
+  beginOidcLink(
+    request: BeginOidcLinkRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: BeginOidcLinkResponse) => void,
+  ): ClientUnaryCall;
+  beginOidcLink(
+    request: BeginOidcLinkRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: BeginOidcLinkResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Email ownership, over mail (README, "Accounts and mail"). Every link in a mail carries a
+   * single-use, short-lived token that is stored only as its hash.
+   * Follows a verification link: the address is proven (and, for a change of address, taken).
+   */
+  verifyEmail(
+    request: VerifyEmailRequest,
+    callback: (error: ServiceError | null, response: VerifyEmailResponse) => void,
+  ): ClientUnaryCall;
+  verifyEmail(
+    request: VerifyEmailRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: VerifyEmailResponse) => void,
+  ): ClientUnaryCall;
+  verifyEmail(
+    request: VerifyEmailRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: VerifyEmailResponse) => void,
+  ): ClientUnaryCall;
+  /** Sends a new verification link, whether or not the address has an account (the same answer). */
+  resendVerification(
+    request: ResendVerificationRequest,
+    callback: (error: ServiceError | null, response: ResendVerificationResponse) => void,
+  ): ClientUnaryCall;
+  resendVerification(
+    request: ResendVerificationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ResendVerificationResponse) => void,
+  ): ClientUnaryCall;
+  resendVerification(
+    request: ResendVerificationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ResendVerificationResponse) => void,
+  ): ClientUnaryCall;
+  /** Sends a password reset link, whether or not the address has an account (the same answer). */
+  forgotPassword(
+    request: ForgotPasswordRequest,
+    callback: (error: ServiceError | null, response: ForgotPasswordResponse) => void,
+  ): ClientUnaryCall;
+  forgotPassword(
+    request: ForgotPasswordRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ForgotPasswordResponse) => void,
+  ): ClientUnaryCall;
+  forgotPassword(
+    request: ForgotPasswordRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ForgotPasswordResponse) => void,
+  ): ClientUnaryCall;
+  /** Follows a reset link: a new password, and every login session of the user ends. */
+  resetPassword(
+    request: ResetPasswordRequest,
+    callback: (error: ServiceError | null, response: ResetPasswordResponse) => void,
+  ): ClientUnaryCall;
+  resetPassword(
+    request: ResetPasswordRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ResetPasswordResponse) => void,
+  ): ClientUnaryCall;
+  resetPassword(
+    request: ResetPasswordRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ResetPasswordResponse) => void,
+  ): ClientUnaryCall;
+  /** The caller asks to change their email: a verification link goes to the new address. */
+  changeEmail(
+    request: ChangeEmailRequest,
+    callback: (error: ServiceError | null, response: ChangeEmailResponse) => void,
+  ): ClientUnaryCall;
+  changeEmail(
+    request: ChangeEmailRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ChangeEmailResponse) => void,
+  ): ClientUnaryCall;
+  changeEmail(
+    request: ChangeEmailRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ChangeEmailResponse) => void,
+  ): ClientUnaryCall;
+  /** An admin invites an email with a role; the invitee sets their password from the link. */
+  createInvite(
+    request: CreateInviteRequest,
+    callback: (error: ServiceError | null, response: CreateInviteResponse) => void,
+  ): ClientUnaryCall;
+  createInvite(
+    request: CreateInviteRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateInviteResponse) => void,
+  ): ClientUnaryCall;
+  createInvite(
+    request: CreateInviteRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateInviteResponse) => void,
+  ): ClientUnaryCall;
+  acceptInvite(
+    request: AcceptInviteRequest,
+    callback: (error: ServiceError | null, response: AcceptInviteResponse) => void,
+  ): ClientUnaryCall;
+  acceptInvite(
+    request: AcceptInviteRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AcceptInviteResponse) => void,
+  ): ClientUnaryCall;
+  acceptInvite(
+    request: AcceptInviteRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AcceptInviteResponse) => void,
   ): ClientUnaryCall;
 }
 

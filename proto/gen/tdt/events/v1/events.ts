@@ -31,7 +31,9 @@ export interface SessionRevoked {
   /**
    * "logout", "logout_all", "user_revoked", "refresh_token_reuse", "admin", "user_deactivated",
    * "sso_logout" (the provider's back-channel logout), "sso_unlinked" (an admin removed the link
-   * the session came from) or "password_changed" (the user changed their password).
+   * the session came from), "password_changed" (the user changed their password),
+   * "password_reset" (the password was reset by a mailed link) or "email_changed" (the user
+   * moved the account to a new address).
    */
   reason: string;
 }

@@ -1,0 +1,244 @@
+import { type AccessClaims, AppError, checks, inTransaction, type Role, type Sql, type TransactionSql } from "@tdt/kit";
+import type { Invite, User } from "@tdt/proto/tdt/auth/v1/auth";
+import { normalizeEmail } from "./email-address.js";
+import { announceUserChanged } from "./events.js";
+import { endLoginSessions } from "./login-sessions.js";
+import { queueMail } from "./mail/mail-outbox.js";
+import { issueMailToken, useMailToken } from "./mail/mail-tokens.js";
+import { mails } from "./mail/templates.js";
+import { hashPassword, passwordMatches } from "./passwords.js";
+import { registrationProblems, toUser, type UserRow } from "./users.js";
+
+/**
+ * Accounts whose address is proven by mail (issue 23): registration under each REGISTRATION mode,
+ * verification, password reset, change of address and invitations. Every request that names an
+ * address answers the same whether or not an account has it; what differs goes into the mail,
+ * which only the address's owner reads. Each mail is queued in the transaction of its change.
+ */
+
+/** Who may make an account: anyone at once, anyone who proves the address, the invited, nobody. */
+export const REGISTRATION_MODES = ["open", "verify", "invite", "closed"] as const;
+export type RegistrationMode = (typeof REGISTRATION_MODES)[number];
+
+/** A first password (a user made by single sign-on) or a new address may be set this long after signing in. */
+export const RECENT_SIGN_IN_SECONDS = 600;
+
+export interface AccountDeps {
+  sql: Sql;
+  registration: RegistrationMode;
+  /** The web app's base URL: the mailed links point at its pages. */
+  publicUrl: string;
+  /** Asks the mail relay to deliver what was just queued. */
+  mailQueued: () => void;
+}
+
+/** A page of the web app with a mailed token in its query. */
+const pageLink = (deps: AccountDeps, page: string, token?: string): string => {
+  const url = new URL(`${deps.publicUrl}/${page}`);
+  if (token !== undefined) url.searchParams.set("token", token);
+  return url.href;
+};
+
+const invalidToken = () => new AppError("invalid_mail_token");
+
+/** Runs `work` in a transaction, then nudges the mail relay (the mail exists once it committed). */
+async function withMail<T>(deps: AccountDeps, work: (tx: TransactionSql) => Promise<T>): Promise<T> {
+  const result = await inTransaction(deps.sql, work);
+  deps.mailQueued();
+  return result;
+}
+
+/** The account of a (normalised) address, if any. */
+async function accountOf(sql: Sql | TransactionSql, email: string): Promise<UserRow | undefined> {
+  const [row] = await sql<UserRow[]>`select * from users where lower(email) = ${email}`;
+  return row;
+}
+
+/**
+ * Register, top-down:
+ * 1. Only under `open` and `verify`; otherwise 403 `registration_closed`.
+ * 2. The input's rules; the address normalised.
+ * 3. The password hashed whatever happens next, so both answers take the same time.
+ * 4. A new address: the account (under `verify` it may not sign in before verifying) and a
+ *    verification link. A taken address: a mail telling its owner, and nothing else.
+ * 5. The same answer either way.
+ */
+export async function register(
+  deps: AccountDeps,
+  request: { email: string; password: string; full_name: string },
+): Promise<"verification_sent"> {
+  if (deps.registration !== "open" && deps.registration !== "verify") throw new AppError("registration_closed");
+  const problems = registrationProblems(request);
+  if (problems.length > 0) throw AppError.invalid(problems);
+  const email = normalizeEmail(request.email);
+  const passwordHash = await hashPassword(request.password);
+  await withMail(deps, async (tx) => {
+    const [created] = await tx<{ id: string }[]>`
+      insert into users (email, full_name, password_hash, role, verification_required)
+      values (${email}, ${request.full_name.trim()}, ${passwordHash}, 'technician', ${deps.registration === "verify"})
+      on conflict do nothing
+      returning id`;
+    if (!created) {
+      await queueMail(tx, mails.alreadyRegistered(email, pageLink(deps, "forgot-password")));
+      return;
+    }
+    const { token, ttlSeconds } = await issueMailToken(tx, { purpose: "verify_email", userId: created.id, email });
+    await queueMail(tx, mails.verifyEmail(email, pageLink(deps, "verify-email", token), ttlSeconds));
+  });
+  return "verification_sent";
+}
+
+/** A new verification link for an account whose address is not proven yet; nothing otherwise. */
+export async function resendVerification(deps: AccountDeps, rawEmail: string): Promise<"verification_sent"> {
+  const email = normalizeEmail(rawEmail);
+  await withMail(deps, async (tx) => {
+    const user = await accountOf(tx, email);
+    if (!user?.is_active || user.email_verified_at) return;
+    const { token, ttlSeconds } = await issueMailToken(tx, { purpose: "verify_email", userId: user.id, email });
+    await queueMail(tx, mails.verifyEmail(email, pageLink(deps, "verify-email", token), ttlSeconds));
+  });
+  return "verification_sent";
+}
+
+/**
+ * Follows a verification link: the address it was sent to is proven. For a change of address,
+ * the account moves to it (409 `email_already_registered` if another account took it meanwhile)
+ * and its other login sessions end.
+ */
+export async function verifyEmail(deps: AccountDeps, token: string): Promise<void> {
+  await inTransaction(deps.sql, async (tx) => {
+    const row = await useMailToken(tx, token, ["verify_email", "change_email"]);
+    if (!row?.user_id) throw invalidToken();
+    if (row.purpose === "verify_email") {
+      // Still the account's address: a link to an address the account has left proves nothing now.
+      const proven = await tx`
+        update users set email_verified_at = coalesce(email_verified_at, now())
+        where id = ${row.user_id} and lower(email) = ${row.email} and is_active
+        returning 1`;
+      if (proven.length === 0) throw invalidToken();
+      return;
+    }
+    const [taken] = await tx`select 1 from users where lower(email) = ${row.email} and id <> ${row.user_id}`;
+    if (taken) throw new AppError("email_already_registered");
+    const moved = await tx`
+      update users set email = ${row.email}, email_verified_at = now()
+      where id = ${row.user_id} and is_active
+      returning 1`;
+    if (moved.length === 0) throw invalidToken();
+    // Links made by single sign-on stay (they name the provider's account, not the address); every
+    // login session ends, so the account is signed in again under its new address.
+    await endLoginSessions(tx, { userId: row.user_id }, { kind: "revoked", reason: "email_changed" });
+    await announceUserChanged(tx, row.user_id);
+  });
+}
+
+/** Sends a reset link to an active account's address; nothing for any other address. */
+export async function forgotPassword(deps: AccountDeps, rawEmail: string): Promise<"reset_sent"> {
+  const email = normalizeEmail(rawEmail);
+  await withMail(deps, async (tx) => {
+    const user = await accountOf(tx, email);
+    if (!user?.is_active) return;
+    const { token, ttlSeconds } = await issueMailToken(tx, { purpose: "reset_password", userId: user.id, email });
+    await queueMail(tx, mails.resetPassword(email, pageLink(deps, "reset-password", token), ttlSeconds));
+  });
+  return "reset_sent";
+}
+
+/**
+ * Follows a reset link: a new password, the address proven (the mail reached its owner), and
+ * every login session of the account ended with `auth.session.revoked` (`password_reset`):
+ * whoever knew the old password, or pre-registered the address, is out.
+ */
+export async function resetPassword(deps: AccountDeps, request: { token: string; password: string }): Promise<void> {
+  checks().contract("tdt.auth.v1.ResetPasswordRequest", request).done();
+  const passwordHash = await hashPassword(request.password);
+  await inTransaction(deps.sql, async (tx) => {
+    const row = await useMailToken(tx, request.token, ["reset_password"]);
+    if (!row?.user_id) throw invalidToken();
+    const reset = await tx`
+      update users set password_hash = ${passwordHash}, email_verified_at = coalesce(email_verified_at, now())
+      where id = ${row.user_id} and lower(email) = ${row.email} and is_active
+      returning 1`;
+    if (reset.length === 0) throw invalidToken();
+    await endLoginSessions(tx, { userId: row.user_id }, { kind: "revoked", reason: "password_reset" });
+    await announceUserChanged(tx, row.user_id);
+  });
+}
+
+/**
+ * The caller moves their account to a new address: a link goes to it, and the address changes
+ * only when the link is followed. The caller proves it is them with their password, or, without
+ * one (single sign-on), with a recent sign-in. A taken address gets a mail saying so; the answer
+ * is the same.
+ */
+export async function changeEmail(
+  deps: AccountDeps,
+  claims: AccessClaims,
+  request: { email: string; current_password: string },
+): Promise<"verification_sent"> {
+  checks().contract("tdt.auth.v1.ChangeEmailRequest", request).done();
+  const problems = registrationProblems({ email: request.email, password: "x".repeat(8), full_name: "x" });
+  if (problems.length > 0) throw AppError.invalid(problems);
+  const email = normalizeEmail(request.email);
+  const [caller] = await deps.sql<{ password_hash: string | null; auth_time: Date; email: string }[]>`
+    select u.password_hash, u.email, s.auth_time from users u join login_sessions s on s.user_id = u.id
+    where u.id = ${claims.sub} and s.sid = ${claims.sid} and s.ended_at is null and u.is_active`;
+  if (!caller) throw new AppError("session_revoked");
+  if (caller.password_hash !== null) {
+    if (!(await passwordMatches(request.current_password, caller.password_hash))) throw new AppError("wrong_password");
+  } else if (Date.now() - caller.auth_time.getTime() > RECENT_SIGN_IN_SECONDS * 1000) {
+    throw new AppError("reauthentication_required");
+  }
+  if (normalizeEmail(caller.email) === email) return "verification_sent";
+  await withMail(deps, async (tx) => {
+    if (await accountOf(tx, email)) {
+      await queueMail(tx, mails.changeEmailTaken(email));
+      return;
+    }
+    const { token, ttlSeconds } = await issueMailToken(tx, { purpose: "change_email", userId: claims.sub, email });
+    await queueMail(tx, mails.changeEmail(email, pageLink(deps, "verify-email", token), ttlSeconds));
+  });
+  return "verification_sent";
+}
+
+/** An admin invites an address with a role (409 `email_already_registered` when it has an account). */
+export async function createInvite(
+  deps: AccountDeps,
+  claims: AccessClaims,
+  request: { email: string; role: string },
+): Promise<Invite> {
+  checks().contract("tdt.auth.v1.CreateInviteRequest", request).done();
+  const problems = registrationProblems({ email: request.email, password: "x".repeat(8), full_name: "x" });
+  if (problems.length > 0) throw AppError.invalid(problems);
+  const email = normalizeEmail(request.email);
+  const role = request.role as Role;
+  return withMail(deps, async (tx) => {
+    if (await accountOf(tx, email)) throw new AppError("email_already_registered");
+    const { token, ttlSeconds } = await issueMailToken(tx, { purpose: "invite", email, role, createdBy: claims.sub });
+    await queueMail(tx, mails.invite(email, pageLink(deps, "accept-invite", token), role, ttlSeconds));
+    return { email, role, expires_at: new Date(Date.now() + ttlSeconds * 1000).toISOString() };
+  });
+}
+
+/** The invitee chooses a password and a name: an account with the invited role, its address proven. */
+export async function acceptInvite(
+  deps: AccountDeps,
+  request: { token: string; password: string; full_name: string },
+): Promise<User> {
+  checks().contract("tdt.auth.v1.AcceptInviteRequest", request).done();
+  const problems = registrationProblems({ email: "invitee@example.com", ...request });
+  if (problems.length > 0) throw AppError.invalid(problems);
+  const passwordHash = await hashPassword(request.password);
+  return inTransaction(deps.sql, async (tx) => {
+    const row = await useMailToken(tx, request.token, ["invite"]);
+    if (!row?.role) throw invalidToken();
+    const [user] = await tx<UserRow[]>`
+      insert into users (email, full_name, password_hash, role, email_verified_at)
+      values (${row.email}, ${request.full_name.trim()}, ${passwordHash}, ${row.role}, now())
+      on conflict do nothing
+      returning *`;
+    // Someone registered the address since: the invitation cannot make a second account.
+    if (!user) throw new AppError("email_already_registered");
+    return toUser(user);
+  });
+}
