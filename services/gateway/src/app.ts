@@ -14,6 +14,7 @@ import { recordRequestDurations } from "./http-metrics.js";
 import { inRequestTrace, traceRequests } from "./http-tracing.js";
 import type { HttpsFiles } from "./https-setting.js";
 import { parseJsonBodies } from "./json-body.js";
+import { loggableUrl } from "./loggable-url.js";
 import type { ResponseCache } from "./response-cache.js";
 import { authRoutes } from "./routes/auth.js";
 import { healthRoutes } from "./routes/health.js";
@@ -145,8 +146,9 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
       request.log.info(
         {
           method: request.method,
-          // A sign-in's callback carries the provider's code and state: they stay out of the logs.
-          url: request.routeOptions.config.secretQuery ? request.url.split("?")[0] : request.url,
+          // A sign-in's callback carries the provider's answer: its query stays out of the logs
+          // whole; elsewhere codes, states and tokens in a query are redacted.
+          url: request.routeOptions.config.secretQuery ? request.url.split("?")[0] : loggableUrl(request.url),
           status: reply.statusCode,
           duration_ms: Math.round(reply.elapsedTime),
         },

@@ -43,6 +43,8 @@ export function httpErrorFromGrpc(error: unknown): HttpError | undefined {
   const headers: Record<string, string> = {};
   if (status === 401) headers["www-authenticate"] = "Bearer";
   if (status === 429) headers["retry-after"] = String(read.retryAfterSeconds ?? 60);
+  // A 503 that knows when it will be served (a full export queue) says so too.
+  else if (read.retryAfterSeconds !== undefined) headers["retry-after"] = String(read.retryAfterSeconds);
   if (status === 422 && read.problems) return new HttpError(422, read.problems, headers);
   return new HttpError(status, code, headers);
 }

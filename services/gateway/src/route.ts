@@ -47,8 +47,8 @@ export interface RouteSpec<C extends Client, M extends RpcOf<C>, R extends objec
   consumes?: string[];
   /** The RPC's request, built from the HTTP request (and any early check of the request's data). */
   request: (request: FastifyRequest<R>) => Call<C, M>["request"];
-  /** The success status (default 200); 204 sends no body. */
-  status?: 200 | 201 | 204;
+  /** The success status (default 200); 204 sends no body; 202 says a mail (or other work) is on its way. */
+  status?: 200 | 201 | 202 | 204;
   /** The success body's schema, with its description (none for 204). */
   response?: object;
   /**

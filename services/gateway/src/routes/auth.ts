@@ -5,7 +5,6 @@ import type {
   LoginRequest,
   LoginResponse,
   RefreshRequest,
-  RegisterRequest,
   SetSessionPolicyRequest,
   UpdateUserRequest,
 } from "@tdt/proto/tdt/auth/v1/auth";
@@ -32,6 +31,7 @@ import {
   refreshTokenOf,
   TOKEN_TRANSPORT_PROPERTY,
 } from "../token-cookie.js";
+import { accountRoutes } from "./accounts.js";
 import { exchangeRoute, providerId, ssoRoutes } from "./sso.js";
 
 export interface AuthRoutesOptions {
@@ -81,31 +81,7 @@ export async function authRoutes(
   const paths: CookiePaths = { refresh: `${app.prefix}/refresh`, logout: `${app.prefix}/logout` };
   const LOGIN = loginRoute(paths);
 
-  route(app, {
-    method: "POST",
-    url: "/register",
-    summary: "Create an account (role technician)",
-    rpc: { client: "auth", method: "register" },
-    body: {
-      type: "object",
-      required: ["email", "password", "full_name"],
-      additionalProperties: false,
-      properties: {
-        email: { type: "string", ...bounds("tdt.auth.v1.RegisterRequest", "email"), format: "email" },
-        password: { type: "string", ...bounds("tdt.auth.v1.RegisterRequest", "password") },
-        full_name: { type: "string", ...bounds("tdt.auth.v1.RegisterRequest", "full_name") },
-      },
-      examples: [{ email: "ada@example.com", password: "correct horse battery", full_name: "Ada Lovelace" }],
-    },
-    request: (request: FastifyRequest<{ Body: Omit<RegisterRequest, "client"> }>) => ({
-      ...request.body,
-      client: clientOf(request),
-    }),
-    status: 201,
-    response: { description: "The new user", ...ref("User") },
-    send: (answer) => present(answer.user, "user"),
-    errors: ["email_already_registered", "too_many_attempts"],
-  });
+  accountRoutes(app, { route, clientOf });
 
   // The routes that hand out or take a refresh token: they read the cookie mode's cookie.
   await app.register(async (tokens) => {
@@ -224,7 +200,7 @@ export async function authRoutes(
       });
     });
 
-    exchangeRoute(tokens, { route, clientOf, paths });
+    exchangeRoute(tokens, { route, clientOf, paths, oidcPath: `${app.prefix}/oidc` });
 
     // Logout's body is optional: its own scope reads an empty JSON body as none.
     await tokens.register(async (scope) => {
@@ -286,6 +262,7 @@ export async function authRoutes(
       ...present(answer.user, "user"),
       linked_providers: answer.linked_providers,
       has_password: answer.has_password,
+      email_verified: answer.email_verified,
     }),
     cache: {
       key: (request) => callerOf(request).claims.sub,
@@ -395,7 +372,7 @@ export async function authRoutes(
       provider: params.provider,
     }),
     status: 204,
-    errors: ["not_found"],
+    errors: ["not_found", "last_sign_in_method"],
     invalidates: ({ params }) => tagsOfUser(params.id),
   });
 

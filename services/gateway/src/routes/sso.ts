@@ -10,8 +10,40 @@ import { EXAMPLES } from "../schemas/examples.js";
 import { type CookiePaths, deliverTokens, TOKEN_TRANSPORT_PROPERTY } from "../token-cookie.js";
 import { cameOverTls } from "../transport-security.js";
 
-/** The cookie that binds a sign-in to the browser that started it (login CSRF defence). */
+/**
+ * The cookie that binds a sign-in to the browser that started it, up to the exchange of its
+ * one-time code (login CSRF defence). Under TLS it is `__Host-tdt_sso`: Secure, Path=/ and no
+ * Domain, so no sibling or parent domain (and no plain-http page) can plant one.
+ */
 export const SSO_BINDING_COOKIE = "tdt_sso";
+const SSO_BINDING_HOST_COOKIE = `__Host-${SSO_BINDING_COOKIE}`;
+
+/** The binding cookie's name and options for this request: `__Host-` under TLS. */
+function bindingCookie(request: FastifyRequest, oidcPath: string) {
+  const tls = cameOverTls(request);
+  return {
+    name: tls ? SSO_BINDING_HOST_COOKIE : SSO_BINDING_COOKIE,
+    // SameSite=Lax: the provider's redirect back is a cross-site top-level navigation.
+    options: { path: tls ? "/" : oidcPath, httpOnly: true, sameSite: "lax", secure: tls } as const,
+  };
+}
+
+/** The binding the browser brought (only the cookie this transport would have set counts). */
+export function bindingOf(request: FastifyRequest, oidcPath: string): string {
+  return request.cookies[bindingCookie(request, oidcPath).name] ?? "";
+}
+
+/** Sets the binding of a new attempt, for as long as the attempt lives. */
+function setBinding(request: FastifyRequest, reply: FastifyReply, oidcPath: string, binding: string, maxAge: number) {
+  const { name, options } = bindingCookie(request, oidcPath);
+  reply.setCookie(name, binding, { ...options, maxAge });
+}
+
+/** The exchange used the binding: it is cleared, so it cannot serve again. */
+export function clearBinding(request: FastifyRequest, reply: FastifyReply, oidcPath: string) {
+  const { name, options } = bindingCookie(request, oidcPath);
+  reply.clearCookie(name, options);
+}
 
 type Route = ReturnType<typeof routesOf>;
 
@@ -28,11 +60,6 @@ const FLOW =
   "sends it on to `return_to` with `?code=<one-time code>`, or `?error=<code>`.\n" +
   "4. The page trades the code (single use, 60 s) at `POST /auth/oidc/exchange` for the usual token pair.\n\n" +
   "No token travels in a URL. The `error` codes:\n\n";
-
-/** The browser's binding cookie: SameSite=Lax, as the provider's redirect back is a cross-site navigation. */
-function bindingCookieOptions(request: FastifyRequest, path: string, maxAge: number) {
-  return { path, httpOnly: true, sameSite: "lax", secure: cameOverTls(request), maxAge } as const;
-}
 
 /** What SSO adds to the auth routes: the public flow, the one-time code's exchange, the back channel. */
 export async function ssoRoutes(
@@ -67,8 +94,9 @@ export async function ssoRoutes(
       summary: "Start signing in with a provider: a redirect to it",
       description:
         "Answers 302 to the provider's authorization endpoint (authorization code flow with PKCE, state and " +
-        "nonce), and sets the HttpOnly cookie `tdt_sso` that binds the sign-in to this browser. `return_to` must " +
-        "be on one of `OIDC_RETURN_ORIGINS`.",
+        "nonce), and sets the HttpOnly cookie `tdt_sso` (`__Host-tdt_sso` under TLS) that binds the sign-in, up to " +
+        "the code's exchange, to this browser; a value the browser already had is replaced, never kept. " +
+        "`return_to` must be on one of `OIDC_RETURN_ORIGINS`.",
       rpc: { client: "auth", method: "beginOidcLogin" },
       params: providerParam,
       querystring: {
@@ -82,12 +110,50 @@ export async function ssoRoutes(
       request: (request: FastifyRequest<{ Params: { provider: string }; Querystring: { return_to: string } }>) => ({
         provider: request.params.provider,
         return_to: request.query.return_to,
-        binding: request.cookies[SSO_BINDING_COOKIE] ?? "",
+        binding: "",
         client: clientOf(request),
       }),
       redirect: { location: (answer) => answer.authorization_url, description: "To the provider" },
+      send: (answer, reply, request) => setBinding(request, reply, oidcPath, answer.binding, answer.expires_in),
+      errors: ["not_found", "too_many_attempts", "sso_provider_unavailable"],
+    });
+
+    route(browser, {
+      method: "POST",
+      url: "/oidc/:provider/link",
+      summary: "Link a provider to the signed-in caller's account: where to send the browser",
+      description:
+        "The only way to link a provider to an account that already exists, unless the provider is restricted to " +
+        "`allowed_domains` that own the account's (proven) address and the account is not an admin's. Answers the " +
+        "provider's `authorize_url` and sets the binding cookie as `authorize` does (send the request from the page, " +
+        "same origin or `credentials: 'include'`); navigate the browser there. Once the caller signs in at the " +
+        "provider, its account is linked and the browser comes back to `return_to` with `?linked=<provider>` or " +
+        "`?error=<code>`.",
+      rpc: { client: "auth", method: "beginOidcLink" },
+      params: providerParam,
+      body: {
+        type: "object",
+        required: ["return_to"],
+        additionalProperties: false,
+        properties: { return_to: { type: "string", ...bounds("tdt.auth.v1.BeginOidcLinkRequest", "return_to") } },
+        examples: [{ return_to: "http://localhost:8000/account" }],
+      },
+      request: (request: FastifyRequest<{ Params: { provider: string }; Body: { return_to: string } }>) => ({
+        provider: request.params.provider,
+        return_to: request.body.return_to,
+        client: clientOf(request),
+      }),
+      response: {
+        description: "Where to send the browser",
+        type: "object",
+        required: ["authorize_url"],
+        properties: { authorize_url: { type: "string", format: "uri" } },
+        examples: [{ authorize_url: "https://login.example.com/authorize?client_id=tdt&state=…" }],
+      },
       send: (answer, reply, request) => {
-        reply.setCookie(SSO_BINDING_COOKIE, answer.binding, bindingCookieOptions(request, oidcPath, answer.expires_in));
+        setBinding(request, reply, oidcPath, answer.binding, answer.expires_in);
+        reply.header("cache-control", "no-store");
+        return { authorize_url: answer.authorization_url };
       },
       errors: ["not_found", "too_many_attempts", "sso_provider_unavailable"],
     });
@@ -118,7 +184,7 @@ export async function ssoRoutes(
         return {
           provider: request.params.provider,
           query: query < 0 ? "" : request.url.slice(query + 1),
-          binding: request.cookies[SSO_BINDING_COOKIE] ?? "",
+          binding: bindingOf(request, oidcPath),
         };
       },
       redirect: { location: (answer) => answer.redirect_to, description: "To return_to, with `code` or `error`" },
@@ -172,7 +238,12 @@ export async function ssoRoutes(
 /** The exchange of a one-time code: a token route, registered where the cookie mode's cookies are read. */
 export function exchangeRoute(
   tokens: FastifyInstance,
-  { route, clientOf, paths }: { route: Route; clientOf: (request: FastifyRequest) => ClientInfo; paths: CookiePaths },
+  {
+    route,
+    clientOf,
+    paths,
+    oidcPath,
+  }: { route: Route; clientOf: (request: FastifyRequest) => ClientInfo; paths: CookiePaths; oidcPath: string },
 ): void {
   route(tokens, {
     method: "POST",
@@ -180,7 +251,9 @@ export function exchangeRoute(
     summary: "Trade a one-time single sign-on code for a token pair",
     description:
       "The code `return_to` received (single use, 60 s) starts a login session under the account's session " +
-      "policy, as a password login does. With `X-Token-Transport: cookie` the refresh token is set as the " +
+      "policy, as a password login does. It is good only in the browser whose sign-in made it: the request must " +
+      "carry that sign-in's binding cookie (send it from the page at `return_to`, same origin or " +
+      "`credentials: 'include'`), which it clears. With `X-Token-Transport: cookie` the refresh token is set as the " +
       "HttpOnly cookie `tdt_refresh`, as for login.",
     rpc: { client: "auth", method: "exchangeOidcCode" },
     headers: { type: "object", properties: TOKEN_TRANSPORT_PROPERTY },
@@ -194,9 +267,13 @@ export function exchangeRoute(
     request: (request: FastifyRequest<{ Body: { code: string } }>) => ({
       code: request.body.code,
       client: clientOf(request),
+      binding: bindingOf(request, oidcPath),
     }),
     response: { description: "A new login session's token pair", ...ref("TokenPair") },
-    send: (answer, reply, request) => deliverTokens(present(answer.tokens, "tokens"), request, reply, paths),
-    errors: ["invalid_login_code", "invalid_credentials", "origin_not_allowed"],
+    send: (answer, reply, request) => {
+      clearBinding(request, reply, oidcPath);
+      return deliverTokens(present(answer.tokens, "tokens"), request, reply, paths);
+    },
+    errors: ["invalid_login_code", "invalid_credentials", "email_not_verified", "origin_not_allowed"],
   });
 }

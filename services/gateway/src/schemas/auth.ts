@@ -28,7 +28,7 @@ export const MeSchema = {
   $id: "Me",
   type: "object",
   examples: [EXAMPLES.me],
-  required: [...UserSchema.required, "linked_providers", "has_password"],
+  required: [...UserSchema.required, "linked_providers", "has_password", "email_verified"],
   properties: {
     ...UserSchema.properties,
     linked_providers: {
@@ -46,6 +46,39 @@ export const MeSchema = {
     has_password: {
       type: "boolean",
       description: "False for a user made by single sign-on who has not set one: password login is refused",
+    },
+    email_verified: {
+      type: "boolean",
+      description: "The address is proven: a mailed link was followed, an invitation accepted, or a provider vouched",
+    },
+  },
+} as const;
+
+/** An invitation as sent: the link goes to the address by mail, never into the answer. */
+export const InviteSchema = {
+  $id: "Invite",
+  type: "object",
+  examples: [EXAMPLES.invite],
+  required: ["email", "role", "expires_at"],
+  properties: {
+    email: { type: "string", format: "email" },
+    role: { type: "string", enum: ROLES },
+    expires_at: timestamp,
+  },
+} as const;
+
+/** The answer of a request that mails a named address: the same whatever the address. */
+export const MailSentSchema = {
+  $id: "MailSent",
+  type: "object",
+  examples: [{ detail: "verification_sent" }],
+  required: ["detail"],
+  properties: {
+    detail: {
+      type: "string",
+      enum: ["verification_sent", "reset_sent"],
+      description:
+        "What the mail (if the address gets one) is about; the answer does not say whether it has an account",
     },
   },
 } as const;
@@ -161,6 +194,8 @@ export const JwksSchema = {
 export const AUTH_SCHEMAS = [
   UserSchema,
   MeSchema,
+  InviteSchema,
+  MailSentSchema,
   OidcProviderSchema,
   TokenPairSchema,
   LoginSessionSchema,

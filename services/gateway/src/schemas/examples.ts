@@ -74,7 +74,10 @@ export const EXAMPLES = {
     ...user,
     linked_providers: [{ provider: "keycloak", email: "ada@example.com", linked_at: AT }],
     has_password: false,
+    email_verified: true,
   },
+  invite: { email: "grace@example.com", role: "engineer", expires_at: "2026-11-08T08:00:00.000Z" },
+  mailToken: { token: "Xq3vK9mP2wR7tY5uI8oL1aS4dF6gH0jZ3xC7vB9nM2k" },
   providers: [{ id: "keycloak", name: "Example Corp" }],
   treeAnalytics: {
     sessions: { started: 40, completed: 34, resolved: 27, escalated: 5, unresolved: 2, abandoned: 3 },
