@@ -29,6 +29,7 @@ export const gatewayConfig = {
   https: httpsSetting,
   authAddress: shared.authAddress,
   jwksCacheDir: shared.jwksCacheDir,
+  jwksCacheMaxAgeSeconds: shared.jwksCacheMaxAgeSeconds,
   treesAddress: shared.treesAddress,
   sessionsAddress: shared.sessionsAddress,
   /** Where the auth events come from: revoked sessions stop working here within about a second. */

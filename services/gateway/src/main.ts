@@ -38,6 +38,8 @@ const revocationFeed = revocationAwareVerifier({
   auth: downstream.auth,
   authAddress: config.authAddress,
   jwksCacheDir: config.jwksCacheDir,
+  jwksCacheMaxAgeSeconds: config.jwksCacheMaxAgeSeconds,
+  grpcTls: config.grpcTls,
   nats,
   name: "gateway",
   accessTokenTtlSeconds: config.accessTokenTtlSeconds,

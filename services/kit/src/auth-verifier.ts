@@ -3,7 +3,8 @@ import type { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import type { JSONWebKeySet } from "jose";
 import { logCacheStatistics } from "./cache-statistics.js";
 import type { ServiceClient } from "./grpc-client.js";
-import { fetchJwksWithCache, jwksCacheFile } from "./jwks-cache.js";
+import type { GrpcTls } from "./grpc-tls.js";
+import { fetchJwksWithCache, JwksCache, jwksCacheFile, keepJwksCacheFresh } from "./jwks-cache.js";
 import type { Logger } from "./logger.js";
 import type { NatsLink } from "./nats.js";
 import { followRevocations } from "./revocation-feed.js";
@@ -23,18 +24,22 @@ export function verifierFromAuthService(options: {
   /** Least time between two JWKS fetches; tests set 0 to see a rotation at once. */
   refetchIntervalMs?: number;
   /** Where the last key set from auth is kept, to verify with after a restart while auth is down. */
-  jwksCacheFile?: string;
+  jwksCache?: JwksCache;
 }): AccessTokenVerifier {
-  const fromAuth = async () => {
-    const { jwks_json } = await options.auth.getJwks({}, { requestId: randomUUID() });
-    return JSON.parse(jwks_json) as JSONWebKeySet;
-  };
+  const fromAuth = jwksFromAuth(options.auth);
   return new AccessTokenVerifier({
     log: options.log,
     ...(options.check ? { check: options.check } : {}),
     ...(options.refetchIntervalMs === undefined ? {} : { refetchIntervalMs: options.refetchIntervalMs }),
-    fetchJwks: options.jwksCacheFile ? fetchJwksWithCache(fromAuth, options.jwksCacheFile, options.log) : fromAuth,
+    fetchJwks: options.jwksCache ? fetchJwksWithCache(fromAuth, options.jwksCache) : fromAuth,
   });
+}
+
+function jwksFromAuth(auth: ServiceClient<typeof AuthServiceService>): () => Promise<JSONWebKeySet> {
+  return async () => {
+    const { jwks_json } = await auth.getJwks({}, { requestId: randomUUID() });
+    return JSON.parse(jwks_json) as JSONWebKeySet;
+  };
 }
 
 /**
@@ -48,8 +53,12 @@ export function revocationAwareVerifier(options: {
   auth: ServiceClient<typeof AuthServiceService>;
   /** Where auth is dialled (names this process's key cache). */
   authAddress: string;
-  /** JWKS_CACHE_DIR: where the last keys from auth are kept ("" = the system's temporary directory). */
+  /** JWKS_CACHE_DIR: where the last keys from auth are kept (a private directory of this user). */
   jwksCacheDir: string;
+  /** JWKS_CACHE_MAX_AGE_SECONDS: how long after auth served them the kept keys may be used. */
+  jwksCacheMaxAgeSeconds: number;
+  /** This process's mutual TLS: its private key is the secret the key cache's MAC is derived from. */
+  grpcTls: GrpcTls | undefined;
   /** This process's name: names its key cache. */
   name: string;
   accessTokenTtlSeconds: number;
@@ -62,16 +71,20 @@ export function revocationAwareVerifier(options: {
     accessTokenTtlSeconds: options.accessTokenTtlSeconds,
     log: options.log,
   });
-  const verifier = verifierFromAuthService({
-    ...options,
-    check: (claims) => revocations.check(claims),
-    jwksCacheFile: jwksCacheFile(options.jwksCacheDir, options.name, options.authAddress),
+  const jwksCache = new JwksCache({
+    file: jwksCacheFile(options.jwksCacheDir, options.name, options.authAddress),
+    maxAgeSeconds: options.jwksCacheMaxAgeSeconds,
+    secret: options.grpcTls?.key,
+    log: options.log,
   });
+  const verifier = verifierFromAuthService({ ...options, check: (claims) => revocations.check(claims), jwksCache });
+  const keepingFresh = keepJwksCacheFresh(jwksFromAuth(options.auth), jwksCache);
   const statistics = logCacheStatistics(options.log, { verified_tokens: verifier });
   return {
     verifier,
     close: () => {
       clearInterval(statistics);
+      clearInterval(keepingFresh);
       return feed.close();
     },
   };

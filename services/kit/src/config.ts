@@ -1,4 +1,6 @@
 import { accessSync, constants } from "node:fs";
+import { homedir } from "node:os";
+import { isAbsolute, join } from "node:path";
 
 /**
  * Configuration from environment variables, validated once at start.
@@ -123,6 +125,30 @@ function address(name: string, defaultPort: number): Setting<string> {
   };
 }
 
+/**
+ * JWKS_CACHE_DIR, or this user's own state directory: `$XDG_STATE_HOME/tdt/jwks`, else
+ * `~/.local/state/tdt/jwks`. Never the shared temporary directory, where anyone may plant a key
+ * (docs/decisions/jwks-cache.md).
+ */
+function jwksCacheDirectory(): Setting<string> {
+  return {
+    read(source) {
+      const given = raw(source, "JWKS_CACHE_DIR");
+      if (given !== undefined) {
+        if (!isAbsolute(given)) throw new ConfigError("JWKS_CACHE_DIR", `must be an absolute path, got "${given}"`);
+        return given;
+      }
+      // The XDG specification: a relative XDG_STATE_HOME is invalid and ignored.
+      const stateHome = raw(source, "XDG_STATE_HOME");
+      const base =
+        stateHome !== undefined && isAbsolute(stateHome)
+          ? stateHome
+          : join(raw(source, "HOME") ?? homedir(), ".local", "state");
+      return join(base, "tdt", "jwks");
+    },
+  };
+}
+
 /** How a service proves who it is to NATS: the server's own user/password, token or creds-file options. */
 export type NatsCredentials = { user: string; password: string } | { token: string } | { credsFile: string };
 
@@ -187,7 +213,12 @@ export const shared = {
   /** The access-token lifetime: auth mints with it, the gateway keeps revocations that long. */
   accessTokenTtlSeconds: env.int("ACCESS_TOKEN_TTL_SECONDS", 900, 10, 24 * 3600),
   /** Where verifiers keep the last signing keys from auth, for a restart while auth is down. */
-  jwksCacheDir: env.string("JWKS_CACHE_DIR", ""),
+  jwksCacheDir: jwksCacheDirectory(),
+  /**
+   * How long after auth served them the kept keys may still be used: a day rides out a long
+   * auth outage, and bounds how long a key auth has since withdrawn can come back from the file.
+   */
+  jwksCacheMaxAgeSeconds: env.int("JWKS_CACHE_MAX_AGE_SECONDS", 24 * 3600, 60, 30 * 24 * 3600),
   authAddress: address("AUTH", DEFAULT_PORTS.auth),
   treesAddress: address("TREES", DEFAULT_PORTS.trees),
   sessionsAddress: address("SESSIONS", DEFAULT_PORTS.sessions),
