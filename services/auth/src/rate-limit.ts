@@ -3,15 +3,23 @@ import { AppError, meter, type Sql } from "@tdt/kit";
 const WINDOW_SECONDS = 60;
 
 /**
+ * `tdt.rate_limit.refusals`, by limit (the kind of attempt: "login", "register", …): one
+ * instrument for the windows here and the login throttle (login-attempts.ts). Made at start.
+ */
+export function rateLimitRefusals(): ReturnType<ReturnType<typeof meter>["createCounter"]> {
+  return meter().createCounter("tdt.rate_limit.refusals", {
+    description: "Attempts refused for being over a rate limit",
+  });
+}
+
+/**
  * Fixed one-minute windows counted in the database, so every auth replica sees the same
- * counts. Each key (a client address, an email) has its own window.
+ * counts. Each key (a client address, an email) has its own window. Password logins are not
+ * counted here: they have their own throttle, which never refuses per email alone (login-throttle.ts).
  */
 export class RateLimiter {
   private lastCleanup = 0;
-  /** `tdt.rate_limit.refusals`, by limit (the kind of attempt: "login", "register"). */
-  private readonly refusals = meter().createCounter("tdt.rate_limit.refusals", {
-    description: "Attempts refused for being over a rate limit",
-  });
+  private readonly refusals = rateLimitRefusals();
 
   constructor(
     private readonly sql: Sql,
