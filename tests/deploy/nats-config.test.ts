@@ -52,6 +52,19 @@ describe("the shipped NATS config", () => {
     }
   });
 
+  it("lets no user create a consumer by a subject that does not name it (issue 23)", () => {
+    const config = readFileSync(NATS_CONFIG, "utf8");
+    const allowed = [...config.matchAll(/^\s*"(\$JS\.API\.CONSUMER\.[^"]*)",?$/gm)].map((match) => match[1]);
+    expect(allowed.length).toBeGreaterThan(0);
+    // $JS.API.CONSUMER.CREATE.<stream> carries the name in the body, where no permission sees it.
+    expect(allowed.filter((subject) => /^\$JS\.API\.CONSUMER\.CREATE\.[^.]+$/.test(subject))).toEqual([]);
+    // The older durable form only for an owner's own durable, by its name.
+    expect(allowed.filter((subject) => subject?.includes(".DURABLE."))).toEqual([
+      "$JS.API.CONSUMER.DURABLE.CREATE.SESSION_EVENTS.trees-analytics",
+      "$JS.API.CONSUMER.DURABLE.CREATE.AUTH_EVENTS.sessions-user-deactivated",
+    ]);
+  });
+
   it("gives each service its own NATS user in compose and in Kubernetes", () => {
     const compose = read("docker-compose.yml");
     expect(compose).toContain("./infra/nats/nats.conf:/etc/nats/nats.conf:ro");

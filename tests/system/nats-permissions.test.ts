@@ -1,13 +1,15 @@
 /**
  * Issue 8: only auth may publish auth events. Every system test runs on the shipped NATS
  * config; here a service's own NATS user tries to forge the events that abandon a victim's
- * sessions and make the gateway refuse their tokens, and to break the stream.
+ * sessions and make the gateway refuse their tokens, to break the stream, and (issue 23) to
+ * take over another service's durable consumer.
  */
 import { randomUUID } from "node:crypto";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { connectNats, type NatsConnection } from "@tdt/kit";
 import { AUTH_EVENTS_STREAM, AUTH_SUBJECTS, type AuthEvent, encodeAuthEvent } from "@tdt/proto/contracts/auth-events";
+import { SESSION_EVENTS_STREAM } from "@tdt/proto/contracts/session-events";
 import { encodeTreeEvent, TREE_EVENTS_STREAM, TREE_SUBJECTS } from "@tdt/proto/contracts/tree-events";
 import { type api, claimsOf } from "@tdt/test-support/api";
 import { testLogger } from "@tdt/test-support/silent-logger";
@@ -166,6 +168,91 @@ describe("NATS permissions (infra/nats/nats.conf, enforced in every system test)
       // Sessions itself may look at it: it exists and still works (the last test uses it).
       const own = await jetstreamManager(await natsAs("sessions"));
       expect((await own.consumers.info(AUTH_EVENTS_STREAM, durable)).name).toBe(durable);
+    },
+  );
+
+  // Issue 23: the older create subjects. DURABLE.CREATE names the durable in the subject, so it
+  // is allowed to its owner alone; CREATE.<stream> names it only in the body, where nats-server
+  // 2.9 lets it rewrite any consumer of that name (a durable even turns ephemeral and vanishes),
+  // so it is allowed to no one.
+  const durables = [
+    { intruder: "gateway", owner: "sessions", stream: AUTH_EVENTS_STREAM, durable: "sessions-user-deactivated" },
+    { intruder: "trees", owner: "sessions", stream: AUTH_EVENTS_STREAM, durable: "sessions-user-deactivated" },
+    { intruder: "gateway", owner: "trees", stream: SESSION_EVENTS_STREAM, durable: "trees-analytics" },
+    { intruder: "sessions", owner: "trees", stream: SESSION_EVENTS_STREAM, durable: "trees-analytics" },
+  ] as const;
+
+  /** A durable consumer's config as its owner reads it, once the owning service has made it. */
+  async function durableConfig(owner: "sessions" | "trees", stream: string, durable: string) {
+    const jsm = await jetstreamManager(await natsAs(owner));
+    await expect
+      .poll(
+        () =>
+          jsm.consumers.info(stream, durable).then(
+            () => true,
+            () => false,
+          ),
+        { timeout: 10_000 },
+      )
+      .toBe(true);
+    return (await jsm.consumers.info(stream, durable)).config;
+  }
+
+  /** A raw JetStream API request: what the server answered, or the error it was refused with. */
+  async function jsApi(nc: NatsConnection, subject: string, body: unknown): Promise<Record<string, unknown>> {
+    const reply = await nc.request(subject, JSON.stringify(body), { timeout: 2000 });
+    return reply.json<Record<string, unknown>>();
+  }
+
+  it.each(durables.map((entry) => [entry.intruder, entry.durable, entry] as const))(
+    "keep %s's user from creating or rewriting %s through the older create subjects",
+    async (_intruder, _durable, { intruder, owner, stream, durable }) => {
+      const before = await durableConfig(owner, stream, durable);
+      const nc = await natsAs(intruder);
+      // What an intruder would want: one delivery only, a short ack wait, gone when idle for a second.
+      const rewritten = { ...before, max_deliver: 1, ack_wait: 1e9 };
+      const ephemeral = { ...rewritten, durable_name: undefined, inactive_threshold: 1e9 };
+      const attempts: Array<[string, unknown]> = [
+        [`$JS.API.CONSUMER.DURABLE.CREATE.${stream}.${durable}`, { stream_name: stream, config: rewritten }],
+        [`$JS.API.CONSUMER.CREATE.${stream}`, { stream_name: stream, config: ephemeral }],
+        [`$JS.API.CONSUMER.CREATE.${stream}`, { stream_name: stream, config: rewritten }],
+      ];
+      for (const [subject, body] of attempts) {
+        await expect(jsApi(nc, subject, body), subject).rejects.toThrow(/Permissions Violation for Publish/);
+      }
+      // Longer than the inactivity an ephemeral rewrite asked for: the durable is still there, unchanged.
+      await new Promise((wake) => setTimeout(wake, 1500));
+      expect(await durableConfig(owner, stream, durable)).toEqual(before);
+    },
+  );
+
+  it.each(["sessions", "trees"] as const)(
+    "let %s's user create and update its own durable through the older subject, by name only",
+    async (owner) => {
+      const { stream, durable } = durables.find((entry) => entry.owner === owner) ?? durables[0];
+      const config = await durableConfig(owner, stream, durable);
+      const nc = await natsAs(owner);
+      // The same config again: accepted as an update that changes nothing.
+      const answer = await jsApi(nc, `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.${durable}`, {
+        stream_name: stream,
+        config,
+      });
+      expect(answer.error).toBeUndefined();
+      expect(answer).toMatchObject({ stream_name: stream, name: durable, config: { durable_name: durable } });
+      // Another durable name, and the form that names it in the body, are refused to the owner too.
+      await expect(
+        jsApi(nc, `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.${owner}-other`, {
+          stream_name: stream,
+          config: { ...config, durable_name: `${owner}-other`, name: `${owner}-other` },
+        }),
+      ).rejects.toThrow(/Permissions Violation for Publish/);
+      await expect(
+        jsApi(nc, `$JS.API.CONSUMER.CREATE.${stream}`, {
+          stream_name: stream,
+          config: { ...config, durable_name: undefined },
+        }),
+      ).rejects.toThrow(/Permissions Violation for Publish/);
+      expect(await durableConfig(owner, stream, durable)).toEqual(config);
     },
   );
 
