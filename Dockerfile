@@ -75,9 +75,9 @@ FROM node:20-bookworm-slim
 ARG SERVICE
 ENV NODE_ENV=production
 ENV TDT_SERVICE=$SERVICE
-# In a container the service must be reachable from other containers; outside one a gRPC
-# service listens on loopback only (GRPC_BIND_HOST defaults to 127.0.0.1). The gateway ignores it.
-ENV GRPC_BIND_HOST=0.0.0.0
+# In a container the service must be reachable from other containers; outside one it listens
+# on loopback only (GRPC_BIND_HOST, GATEWAY_HOST and METRICS_HOST default to 127.0.0.1).
+ENV GRPC_BIND_HOST=0.0.0.0 GATEWAY_HOST=0.0.0.0 METRICS_HOST=0.0.0.0
 WORKDIR /app
 # Manifests and node_modules (with the @tdt/* workspace links), then what the links point at.
 COPY --from=deps /app ./

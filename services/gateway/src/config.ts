@@ -21,10 +21,12 @@ const webRootSetting: Setting<string | undefined> = {
 
 export const gatewayConfig = {
   port: env.port("GATEWAY_PORT", DEFAULT_PORTS.gateway),
-  host: env.string("GATEWAY_HOST", "0.0.0.0"),
+  /** Loopback by default, so that `npm start` serves this machine alone; the images set 0.0.0.0. */
+  host: env.string("GATEWAY_HOST", "127.0.0.1"),
   /** Prometheus text at /metrics, on a port of its own: never on the public port. */
   metricsPort: metricsPortSetting("gateway"),
   metricsHost: shared.metricsHost,
+  metricsToken: shared.metricsToken,
   /** GATEWAY_TLS_CERT_FILE and GATEWAY_TLS_KEY_FILE: listen on https (HSTS and upgrades then go out). */
   https: httpsSetting,
   authAddress: shared.authAddress,

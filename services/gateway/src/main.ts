@@ -25,6 +25,7 @@ const metricsServer = await startMetrics({
   serviceName: "tdt-gateway",
   host: config.metricsHost,
   port: config.metricsPort,
+  token: config.metricsToken,
   log,
 }).catch((error: unknown) => {
   log.fatal({ err: error }, "failed to start");

@@ -201,6 +201,21 @@ export const DEFAULT_METRICS_PORTS = { gateway: 9460, auth: 9461, trees: 9462, s
 export function metricsPortSetting(name: keyof typeof DEFAULT_METRICS_PORTS): Setting<number> {
   return env.port(`${name.toUpperCase()}_METRICS_PORT`, DEFAULT_METRICS_PORTS[name]);
 }
+
+/** METRICS_TOKEN: unset, none; else at least 16 characters with no whitespace (it travels in a header). */
+function metricsTokenSetting(): Setting<string | undefined> {
+  const token = env.optional("METRICS_TOKEN");
+  return {
+    read(source) {
+      const value = token.read(source);
+      if (value !== undefined && (value.length < 16 || /\s/.test(value))) {
+        throw new ConfigError("METRICS_TOKEN", "must be at least 16 characters without spaces");
+      }
+      return value;
+    },
+  };
+}
+
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 
 /** Settings that several services read, declared once so that names and defaults never drift. */
@@ -228,10 +243,13 @@ export const shared = {
    */
   grpcBindHost: env.string("GRPC_BIND_HOST", "127.0.0.1"),
   /**
-   * The interface the metrics server listens on: every one, as Prometheus scrapes from another
-   * host or pod; the port is its own, never the gateway's public one.
+   * The interface the metrics server listens on: loopback by default, as gRPC; the images set
+   * 0.0.0.0, as Prometheus scrapes from another container or pod. The port is its own, never the
+   * gateway's public one.
    */
-  metricsHost: env.string("METRICS_HOST", "0.0.0.0"),
+  metricsHost: env.string("METRICS_HOST", "127.0.0.1"),
+  /** When set, `/metrics` answers only a request with `Authorization: Bearer <token>` (metrics.ts). */
+  metricsToken: metricsTokenSetting(),
 };
 
 export type ConfigSpec = Record<string, Setting<unknown>>;

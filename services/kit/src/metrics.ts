@@ -1,3 +1,5 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import { createServer } from "node:http";
 import { type Attributes, type Counter, type Histogram, type Meter, metrics } from "@opentelemetry/api";
 import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
 import { resourceFromAttributes } from "@opentelemetry/resources";
@@ -8,7 +10,8 @@ import type { Logger } from "./logger.js";
 
 /**
  * Metrics (issue 13): OpenTelemetry instruments, read by Prometheus from a port of the process's
- * own (never the gateway's public one), path `/metrics`. Until `startMetrics` has run, and when
+ * own (never the gateway's public one), path `/metrics`, on loopback unless METRICS_HOST says
+ * otherwise and behind METRICS_TOKEN when set (issue 23). Until `startMetrics` has run, and when
  * its port is 0, the API's meter is a no-op: instruments cost a function call.
  *
  * Instruments are made where they are recorded, after `startMetrics` (the API has no proxy for
@@ -25,39 +28,71 @@ export interface MetricsServer {
 }
 
 /**
- * Serves the process's metrics on `host:port` at `/metrics`. A port already taken fails the
- * start with one line naming it, as the other ports do.
+ * Serves the process's metrics on `host:port` at `/metrics`; with `token`, only to a request
+ * that brings it as `Authorization: Bearer <token>` (401 otherwise). A port already taken fails
+ * the start with one line naming it, as the other ports do.
  */
 export async function startMetrics(options: {
   serviceName: string;
   host: string;
   port: number;
+  token?: string | undefined;
   log: Logger;
 }): Promise<MetricsServer> {
   if (options.port === 0) return { port: undefined, stop: async () => {} };
-  const exporter = new PrometheusExporter({
-    host: options.host,
-    port: options.port,
-    endpoint: "/metrics",
-    preventServerStart: true,
+  // The exporter only collects; the server is ours, so that it can ask for the token first.
+  const exporter = new PrometheusExporter({ preventServerStart: true });
+  const admits = bearerCheck(options.token);
+  const server = createServer((request, response) => {
+    if (pathOf(request.url) !== "/metrics") {
+      response.writeHead(404).end();
+    } else if (!admits(request.headers.authorization)) {
+      response.writeHead(401, { "www-authenticate": 'Bearer realm="metrics"' }).end();
+    } else {
+      exporter.getMetricsRequestHandler(request, response);
+    }
   });
   try {
-    await exporter.startServer();
+    await new Promise<void>((listening, failed) => {
+      server.once("error", failed);
+      server.listen(options.port, options.host, () => listening());
+    });
   } catch (error) {
     throw new Error(`metrics port ${options.host}:${options.port} cannot be used: ${(error as Error).message}`);
   }
+  server.unref();
   const provider = new MeterProvider({
     resource: resourceFromAttributes({ "service.name": options.serviceName }),
     readers: [exporter],
   });
   metrics.setGlobalMeterProvider(provider);
-  options.log.info({ host: options.host, port: options.port }, "metrics listening");
+  options.log.info({ host: options.host, port: options.port, token: options.token !== undefined }, "metrics listening");
   return {
     port: options.port,
     stop: async () => {
+      await new Promise<void>((closed) => server.close(() => closed()));
       await provider.shutdown().catch(() => {});
       metrics.disable();
     },
+  };
+}
+
+function pathOf(url: string | undefined): string | undefined {
+  try {
+    return new URL(url ?? "/", "http://metrics").pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether an Authorization header carries the token; anything passes when there is none. */
+function bearerCheck(token: string | undefined): (header: string | undefined) => boolean {
+  if (token === undefined) return () => true;
+  // Digests of equal length, compared in constant time: the answer's timing tells nothing.
+  const expected = createHash("sha256").update(token).digest();
+  return (header) => {
+    const given = /^Bearer (\S+)$/i.exec(header ?? "")?.[1];
+    return given !== undefined && timingSafeEqual(createHash("sha256").update(given).digest(), expected);
   };
 }
 

@@ -32,6 +32,7 @@ function baseSpec(name: ServiceName, defaultPort: number) {
     port: env.port(`${upper}_PORT`, defaultPort),
     metricsPort: metricsPortSetting(name),
     metricsHost: shared.metricsHost,
+    metricsToken: shared.metricsToken,
     bindHost: shared.grpcBindHost,
     /** Mutual TLS for this service's server and for its clients of other services. */
     grpcTls: grpcTlsSetting,
@@ -125,6 +126,7 @@ export async function runService<S extends ConfigSpec>(definition: ServiceDefini
       serviceName: `tdt-${definition.name}`,
       host: config.metricsHost,
       port: config.metricsPort,
+      token: config.metricsToken,
       log,
     });
     const sql = await connectDatabase({
