@@ -172,13 +172,19 @@ export class SessionStore {
     return this.remember(fromStored(row as StoredRow));
   }
 
-  /** Keeps a linked tree's version the session pinned, as the first tree's copy is kept. */
-  async pin(tree: Tree): Promise<void> {
-    await this.sql`
-      insert into tree_snapshots (tree_id, version, document)
-      values (${tree.id}, ${tree.version}, ${this.sql.json(tree as never)})
-      on conflict do nothing`;
-    this.treeCopies.put(tree);
+  /**
+   * Keeps a linked tree's version the session pinned, as the first tree's copy is kept, and
+   * answers the copy to use. A version kept in memory is stored already (it was read, written or
+   * pinned before): its copy answers, and nothing is written again.
+   */
+  pin(tree: Tree): Promise<Tree> {
+    return this.treeCopies.get(tree.id, tree.version, async () => {
+      await this.sql`
+        insert into tree_snapshots (tree_id, version, document)
+        values (${tree.id}, ${tree.version}, ${this.sql.json(tree as never)})
+        on conflict do nothing`;
+      return tree;
+    });
   }
 
   async get(id: string): Promise<SessionRow | undefined> {

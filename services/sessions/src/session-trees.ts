@@ -7,10 +7,13 @@ import { type TreeBook, TreeNeeded } from "./step-engine.js";
 const MAX_LOADS = 24;
 
 /**
- * The trees of one session as the step engine asks for them: pinned versions from the store
- * (memory, else the session's copies), the latest published version of a tree entered now from
- * the trees service (`latest`, as the caller sees it; pinned on first use). The engine is pure and
- * synchronous: `run` calls it, loads what it said it lacked (`TreeNeeded`), and calls it again.
+ * The trees of one session as the step engine asks for them: pinned versions, the session's own
+ * and linked ones alike, from the store (the process's TreeCopies, else the session's copies in
+ * the database); the latest published version of a tree entered now from the trees service
+ * (`latest`, as the caller sees it; pinned on first use, its copy then the one kept). The latest
+ * version is asked each time a session enters a tree: a newer one may be out, and nothing tells
+ * this service when. The engine is pure and synchronous: `run` calls it, loads what it said it
+ * lacked (`TreeNeeded`), and calls it again.
  */
 export class SessionTrees implements TreeBook {
   private readonly copies = new Map<string, Tree>();
@@ -64,11 +67,15 @@ export class SessionTrees implements TreeBook {
       this.copies.set(`${tree.id}@${tree.version}`, tree);
       return;
     }
-    const tree = await this.fetchLatest(needed.treeId);
+    const fetched = await this.fetchLatest(needed.treeId);
+    if (!fetched) {
+      this.latestOf.set(needed.treeId, null);
+      return;
+    }
+    // Kept before the step is written: a session that pins it finds its copy, one that does not
+    // loses nothing. A version already kept is the copy every session on it shares.
+    const tree = await this.store.pin(fetched);
     this.latestOf.set(needed.treeId, tree);
-    if (!tree) return;
-    // Kept before the step is written: a session that pins it finds its copy, one that does not loses nothing.
-    await this.store.pin(tree);
     this.copies.set(`${tree.id}@${tree.version}`, tree);
   }
 }
