@@ -14,9 +14,12 @@ import {
 } from "@tdt/kit";
 import { AUTH_ACCESS } from "@tdt/proto/contracts/access";
 import type { AuthServiceService, ClientInfo, LoginSession, RefreshRequest } from "@tdt/proto/tdt/auth/v1/auth";
+import { accountHandlers } from "./account-handlers.js";
+import type { AccountDeps } from "./accounts.js";
 import { trustedClient } from "./client-address.js";
 import { announceUserDeactivated, announceUserUpdated } from "./events.js";
 import type { SigningKeys } from "./keys.js";
+import { LoginAttempts } from "./login-attempts.js";
 import {
   endLoginSessions,
   isLoginSessionLive,
@@ -24,6 +27,7 @@ import {
   openLoginSession,
   type SessionOrigin,
 } from "./login-sessions.js";
+import type { ThrottleRules } from "./login-throttle.js";
 import { passwordMatches } from "./passwords.js";
 import { resolvePolicy } from "./policy.js";
 import { currentPolicy, saveSessionPolicy } from "./policy-store.js";
@@ -35,14 +39,12 @@ import {
   recordRefreshToken,
   rotateRefreshToken,
 } from "./refresh-store.js";
-import { checkLogin, checkRefresh, checkRegisterBounds } from "./request-limits.js";
+import { checkLogin, checkRefresh } from "./request-limits.js";
 import type { SsoConfig } from "./sso-config.js";
 import { ssoHandlers } from "./sso-handlers.js";
 import type { OidcProviders } from "./sso-providers.js";
 import { mintWithClaims, verifyRefreshToken } from "./token-minting.js";
 import {
-  checkRegistration,
-  createUser,
   findLiveUser,
   findUserByEmail,
   findUserById,
@@ -65,6 +67,12 @@ export interface AuthDeps {
   sso: { config: SsoConfig; providers: OidcProviders };
   /** Counts sign-ins started with a provider, per client address. */
   ssoRateLimiter: RateLimiter;
+  /** Registration mode, where mailed links point, and the mail relay to nudge. */
+  accounts: Omit<AccountDeps, "sql">;
+  /** Requests that send mail to a named address (forgot password, a new verification link). */
+  mailRateLimiter: RateLimiter;
+  /** How password logins are slowed per email and client address (login-throttle.ts). */
+  loginThrottle: ThrottleRules;
   /** Epoch seconds; tests may move it. */
   now?: () => number;
 }
@@ -116,6 +124,8 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
       // (and is seen here) or waits for this session to exist (and then ends it).
       const current = await readUserForShare(tx, userId);
       if (!current?.is_active) throw invalidCredentials();
+      // Registered under REGISTRATION=verify: the password was right, the address is not proven yet.
+      if (current.verification_required && !current.email_verified_at) throw new AppError("email_not_verified");
       const sid = await openLoginSession(tx, {
         userId,
         policy,
@@ -144,10 +154,8 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
     });
   };
 
-  const rateLimitKeys = (kind: string, email: string, client: ClientInfo) => [
-    `${kind}:ip:${client.ip || "unknown"}`,
-    `${kind}:email:${email.trim().toLowerCase()}`,
-  ];
+  // Password logins are slowed per email and client address, never per email alone (login-throttle.ts).
+  const loginAttempts = new LoginAttempts(sql, deps.loginThrottle);
 
   /** A refresh (RefreshSession): the token pair of the next link in the token's chain. */
   const refreshOnce = async (request: RefreshRequest) => {
@@ -180,28 +188,29 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
     return { tokens };
   };
   const sso = ssoHandlers({ ...deps, sql, authorize, startLoginSession });
+  const accounts = accountHandlers({
+    ...deps.accounts,
+    sql,
+    rateLimiter: deps.rateLimiter,
+    mailRateLimiter: deps.mailRateLimiter,
+    authorize,
+  });
   const logins = meter().createCounter("tdt.auth.logins", { description: "Password logins, by outcome" });
   const refreshes = meter().createCounter("tdt.auth.refreshes", { description: "Token refreshes, by outcome" });
 
   return {
-    async register(request, ctx) {
-      checkRegisterBounds(request);
-      await deps.rateLimiter.hit(rateLimitKeys("register", request.email, trustedClient(request.client, ctx)));
-      checkRegistration(request);
-      const user = await createUser(sql, { ...request, role: "technician" });
-      return { user: toUser(user) };
-    },
-
     login: (request, ctx) =>
       countOutcome(logins, async () => {
         checkLogin(request);
         const client = trustedClient(request.client, ctx);
-        await deps.rateLimiter.hit(rateLimitKeys("login", request.email, client));
+        // Counted as a failure from here until the password proves right; 429 while it must wait.
+        const attempt = await loginAttempts.start({ address: client.ip, email: request.email });
         const user = request.email ? await findUserByEmail(sql, request.email) : undefined;
         // Same work and the same answer for an unknown email, a wrong password and an inactive user.
         // A user made by single sign-on has no password until they set one: refused the same way.
         const matches = await passwordMatches(request.password, user?.password_hash ?? undefined);
         if (!user || !matches || !user.is_active) throw invalidCredentials();
+        await attempt.succeeded();
         return { tokens: await startLoginSession(client, async () => ({ userId: user.id })) };
       }),
 
@@ -219,6 +228,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
           linked_at: new Date(link.linked_at).toISOString(),
         })),
         has_password: user.password_hash !== null,
+        email_verified: user.email_verified_at !== null,
       };
     },
 
@@ -331,5 +341,6 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
     },
 
     ...sso.handlers,
+    ...accounts,
   };
 }

@@ -59,6 +59,7 @@ await runService({
         mailQueued: () => mailRelay.nudge(),
       },
       mailRateLimiter: new RateLimiter(sql, config.mailRateLimitPerMinute),
+      loginThrottle: config.loginThrottle,
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,
       sessionPolicyMinSeconds: config.sessionPolicyMinSeconds,
       log,

@@ -311,6 +311,8 @@ async function userOfAccount(
     const user = await inTransaction(deps.sql, async (tx) => {
       const existing = await findUserByEmail(tx, account.email);
       if (existing && !mayLinkByEmail(provider, existing, account.email)) {
+        // Made by a racing first sign-in of this very account (its link committed with it): look again.
+        if (await findLinkedUser(tx, account)) return undefined;
         throw new SignInRefused("account_exists_link_required");
       }
       const user =

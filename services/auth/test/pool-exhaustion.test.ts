@@ -12,6 +12,7 @@ import { testLogger } from "@tdt/test-support/silent-logger";
 import { within } from "@tdt/test-support/within";
 import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { authConfig } from "../src/config.js";
 import { authHandlers } from "../src/handlers.js";
 import { SigningKeys } from "../src/keys.js";
 import { RateLimiter } from "../src/rate-limit.js";
@@ -49,6 +50,9 @@ const freshHandlers = () =>
     rateLimiter: new RateLimiter(pool, 1000),
     ssoRateLimiter: new RateLimiter(pool, 1000),
     sso: { config: NO_SSO, providers: new OidcProviders([], testLogger()) },
+    accounts: { registration: "open", publicUrl: "http://localhost:8000", mailQueued: () => {} },
+    mailRateLimiter: new RateLimiter(pool, 1000),
+    loginThrottle: authConfig.loginThrottle.read({}),
     accessTokenTtlSeconds: 900,
     sessionPolicyMinSeconds: 300,
     log: testLogger(),
