@@ -1,4 +1,6 @@
 /** A small HTTP client for system tests: JSON in, status + JSON out, through the gateway. */
+import { type Mailbox, tokenOf } from "./mailbox.js";
+
 export interface ApiResponse<T = unknown> {
   status: number;
   headers: Headers;
@@ -12,7 +14,11 @@ export interface TokenPair {
   expires_in: number;
 }
 
-export function api(baseUrl: string) {
+/**
+ * `mailbox` is the system's SMTP server: `register` then follows the verification link in the
+ * mail, as a person signing up does.
+ */
+export function api(baseUrl: string, mailbox?: Mailbox) {
   const call = async <T = unknown>(
     method: string,
     path: string,
@@ -45,13 +51,30 @@ export function api(baseUrl: string) {
   return {
     call,
     uniqueEmail,
-    async register(email = uniqueEmail(), password = "correct-horse-battery", full_name = "Test User") {
-      const response = await call<{ id: string }>("POST", "/api/v1/auth/register", {
-        json: { email, password, full_name },
-      });
-      if (response.status !== 201)
+    /**
+     * A new account, its address verified by the mailed link, as a person signs up: register,
+     * read the mail, follow the link, log in; the id is read from `/auth/me`.
+     */
+    async signUp(email = uniqueEmail(), password = "correct-horse-battery", full_name = "Test User") {
+      const since = Date.now();
+      const response = await call("POST", "/api/v1/auth/register", { json: { email, password, full_name } });
+      if (response.status !== 202)
         throw new Error(`register failed: ${response.status} ${JSON.stringify(response.body)}`);
-      return { id: response.body.id, email, password };
+      if (!mailbox) throw new Error("register needs the system's mailbox to follow the verification link");
+      const mail = await mailbox.waitFor(email, { since, subject: /confirm/i });
+      const token = tokenOf(mail, "verify-email");
+      const verified = await call("POST", "/api/v1/auth/verify-email", { json: { token } });
+      if (verified.status !== 204) throw new Error(`verify-email failed: ${verified.status} ${JSON.stringify(verified.body)}`);
+      const tokens = await this.login(email, password);
+      const me = await call<{ id: string }>("GET", "/api/v1/auth/me", { token: tokens.access_token });
+      return { id: me.body.id, email, password, tokens };
+    },
+    /** A new verified account, signed out again: no login session of it is open. */
+    async register(email = uniqueEmail(), password = "correct-horse-battery", full_name = "Test User") {
+      const { tokens, ...account } = await this.signUp(email, password, full_name);
+      const out = await call("POST", "/api/v1/auth/logout", { token: tokens.access_token });
+      if (out.status !== 204) throw new Error(`logout failed: ${out.status} ${JSON.stringify(out.body)}`);
+      return account;
     },
     async login(email: string, password: string): Promise<TokenPair> {
       const response = await call<TokenPair>("POST", "/api/v1/auth/login/json", { json: { email, password } });
@@ -70,8 +93,7 @@ export function api(baseUrl: string) {
     },
     /** A new technician, logged in. */
     async user(label = "tech") {
-      const account = await this.register(uniqueEmail(label));
-      return { ...account, tokens: await this.login(account.email, account.password) };
+      return this.signUp(uniqueEmail(label));
     },
   };
 }

@@ -18,18 +18,24 @@ export class HttpBrowser {
   /** One request, sending and storing cookies; redirects are answered, not followed. */
   async request(
     url: string | URL,
-    init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
+    init: { method?: string; form?: Record<string, string>; json?: unknown; headers?: Record<string, string> } = {},
   ): Promise<Response> {
     const target = new URL(url);
     const headers: Record<string, string> = { ...init.headers };
     const cookie = this.cookieHeader(target);
     if (cookie) headers.cookie = cookie;
     if (init.form) headers["content-type"] = "application/x-www-form-urlencoded";
+    if (init.json !== undefined) headers["content-type"] = "application/json";
+    const body = init.form
+      ? new URLSearchParams(init.form).toString()
+      : init.json !== undefined
+        ? JSON.stringify(init.json)
+        : undefined;
     const response = await fetch(target, {
-      method: init.method ?? (init.form ? "POST" : "GET"),
+      method: init.method ?? (body !== undefined ? "POST" : "GET"),
       headers,
       redirect: "manual",
-      ...(init.form ? { body: new URLSearchParams(init.form).toString() } : {}),
+      ...(body !== undefined ? { body } : {}),
     });
     this.store(target, response.headers.getSetCookie());
     return response;

@@ -9,6 +9,7 @@ import { api } from "./api.js";
 import type { Certificates } from "./certificates.js";
 import { connect, createDatabase, dropDatabase } from "./database.js";
 import { type PrivateNats, startPrivateNats } from "./nats.js";
+import { type Mailbox, startMailbox } from "./mailbox.js";
 import { freePort } from "./ports.js";
 
 export interface System {
@@ -21,6 +22,8 @@ export interface System {
   databases: Record<"auth" | "trees" | "sessions", { name: string; url: string }>;
   /** Every log line so far, parsed, with the service that wrote it. */
   logs: Array<{ service: ServiceName; line: Record<string, unknown> }>;
+  /** The SMTP server auth sends mail to (none when the test gave its own SMTP_URL). */
+  mailbox: Mailbox | undefined;
   stop(): Promise<void>;
 }
 
@@ -31,6 +34,8 @@ export interface SystemOptions {
 
 export async function startSystem(extraEnv: Record<string, string> = {}, options: SystemOptions = {}): Promise<System> {
   const nats = await startPrivateNats();
+  // Mail goes to a real SMTP server of the system's own, unless the test brings one.
+  const mailbox = extraEnv.SMTP_URL === undefined ? await startMailbox() : undefined;
   const [auth, trees, sessions] = await Promise.all([
     createDatabase("auth"),
     createDatabase("trees"),
@@ -56,11 +61,13 @@ export async function startSystem(extraEnv: Record<string, string> = {}, options
     AUTH_PORT: String(authPort),
     TREES_PORT: String(treesPort),
     SESSIONS_PORT: String(sessionsPort),
+    ...(mailbox ? { SMTP_URL: mailbox.url, MAIL_FROM: "TDT <tdt@example.com>" } : {}),
     ...extraEnv,
   };
   const dropAll = async () => {
     await Promise.all([auth, trees, sessions].map((db) => dropDatabase(db.name)));
     await nats.dispose();
+    await mailbox?.close();
   };
   let stack: RunningStack;
   try {
@@ -100,6 +107,7 @@ export async function startSystem(extraEnv: Record<string, string> = {}, options
     nats,
     databases: { auth, trees, sessions },
     logs,
+    mailbox,
     stop: async () => {
       await stack.stop();
       await dropAll();
@@ -154,7 +162,7 @@ export async function startSystemWithAdmin(
     },
     options,
   );
-  const client = api(system.url);
+  const client = api(system.url, system.mailbox);
   const admin = (await client.login(ADMIN.email, ADMIN.password)).access_token;
   return { system, nats: system.nats, client, admin, stop: () => system.stop() };
 }

@@ -46,31 +46,37 @@ async function setPolicy(body: Record<string, unknown>) {
 }
 
 describe("accounts", () => {
-  it("registers a technician and shows the user without secrets", async () => {
+  it("registers a technician who must verify the address: 202, a hashed password, no sign-in before the link", async () => {
     const email = client.uniqueEmail("reg");
+    const since = Date.now();
     const response = await client.call("POST", "/api/v1/auth/register", {
       json: { email, password: "long-enough-pw", full_name: "Ada Lovelace" },
     });
-    expect(response.status).toBe(201);
-    expect(response.body).toEqual({
-      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
-      email,
-      full_name: "Ada Lovelace",
-      role: "technician",
-      is_active: true,
-      created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT.*Z$/),
-    });
-    const [row] = await authDb`select password_hash from users where email = ${email}`;
+    expect(response.status).toBe(202);
+    expect(response.body).toEqual({ detail: "verification_sent" });
+    const [row] = await authDb`select password_hash, role, email_verified_at from users where email = ${email}`;
     expect(row?.password_hash).toMatch(/^\$argon2id\$/);
+    expect(row?.role).toBe("technician");
+    expect(row?.email_verified_at).toBeNull();
+    const early = await client.call("POST", "/api/v1/auth/login/json", { json: { email, password: "long-enough-pw" } });
+    expect(early.status).toBe(403);
+    expect(early.body).toEqual({ detail: "email_not_verified" });
+    const mail = await running.system.mailbox?.waitFor(email, { since });
+    expect(mail?.subject).toMatch(/confirm/i);
   });
 
-  it("refuses a duplicate email in any letter case with 409", async () => {
+  it("answers a taken email in any letter case exactly as a new one, and mails its owner instead", async () => {
     const { email } = await client.register();
+    const since = Date.now();
     const again = await client.call("POST", "/api/v1/auth/register", {
       json: { email: email.toUpperCase(), password: "long-enough-pw", full_name: "X" },
     });
-    expect(again.status).toBe(409);
-    expect(again.body).toEqual({ detail: "email_already_registered" });
+    expect(again.status).toBe(202);
+    expect(again.body).toEqual({ detail: "verification_sent" });
+    const mail = await running.system.mailbox?.waitFor(email, { since });
+    expect(mail?.subject).toMatch(/already have/i);
+    const rows = await authDb`select 1 from users where lower(email) = ${email.toLowerCase()}`;
+    expect(rows).toHaveLength(1);
   });
 
   it("validates registration with 422 and loc", async () => {

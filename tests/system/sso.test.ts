@@ -110,18 +110,18 @@ async function back(browser: HttpBrowser, callback: URL): Promise<URL> {
   return location;
 }
 
-const exchange = (code: string, headers: Record<string, string> = {}) =>
-  running.client.call<TokenPair & { detail?: string }>("POST", "/api/v1/auth/oidc/exchange", {
-    json: { code },
-    headers,
-  });
+/** The page at return_to trades the code, from the browser that signed in (its binding cookie goes along). */
+async function exchange(browser: HttpBrowser, code: string, headers: Record<string, string> = {}) {
+  const answer = await browser.request(`${gateway}/api/v1/auth/oidc/exchange`, { json: { code }, headers });
+  return { status: answer.status, headers: answer.headers, body: (await answer.json()) as TokenPair & { detail?: string } };
+}
 
 /** A whole sign-in: the token pair, and the browser (signed in at the issuer too). */
 async function signIn(login: string, provider = "dev", browser = new HttpBrowser()) {
   const returned = await back(browser, await toCallback(browser, login, provider));
   const code = returned.searchParams.get("code");
   expect(code, returned.href).toBeTruthy();
-  const tokens = await exchange(code ?? "");
+  const tokens = await exchange(browser, code ?? "");
   expect(tokens.status, JSON.stringify(tokens.body)).toBe(200);
   secrets.add(tokens.body.access_token);
   secrets.add(tokens.body.refresh_token);
@@ -185,9 +185,11 @@ describe("single sign-on through the gateway", () => {
     const returned = await back(browser, callback);
     // Only the one-time code travels back: no token in the URL.
     expect([...returned.searchParams.keys()]).toEqual(["code"]);
-    const pair = await exchange(returned.searchParams.get("code") ?? "");
+    const pair = await exchange(browser, returned.searchParams.get("code") ?? "");
     expect(pair.status).toBe(200);
     expect(pair.body.token_type).toBe("bearer");
+    // The binding served its sign-in: the exchange clears it.
+    expect(browser.cookieFor(`${gateway}/api/v1/auth/oidc/exchange`, "tdt_sso")).toBeUndefined();
 
     const account = await me(pair.body.access_token);
     expect(account.status).toBe(200);
@@ -224,7 +226,7 @@ describe("single sign-on through the gateway", () => {
   it("delivers the pair in cookie mode as login does", async () => {
     const browser = new HttpBrowser();
     const returned = await back(browser, await toCallback(browser, unique("cookie")));
-    const pair = await exchange(returned.searchParams.get("code") ?? "", { "x-token-transport": "cookie" });
+    const pair = await exchange(browser, returned.searchParams.get("code") ?? "", { "x-token-transport": "cookie" });
     expect(pair.status).toBe(200);
     expect(pair.body.refresh_token).toBeUndefined();
   });
@@ -278,13 +280,15 @@ describe("single sign-on through the gateway", () => {
     expect(passwordLogout.status).toBe(204);
   });
 
-  it("finds the user by the provider's link the next time, and links an existing user by verified email", async () => {
+  it("finds the user by the provider's link the next time; links an existing user by email only through a provider that owns the domain", async () => {
     const login = unique("dee");
     const first = await signIn(login);
     const second = await signIn(login);
     expect(claimsOf(second.tokens.access_token).sub).toBe(claimsOf(first.tokens.access_token).sub);
 
     const registered = await running.client.register(unique("eli"));
+    // A provider open to any domain does not get to claim an existing account by its email.
+    expect(Object.fromEntries(await refusedSignIn(registered.email))).toEqual({ error: "account_exists_link_required" });
     // Their /me, read and kept by the gateway before the link (once it follows the auth events,
     // a second read does not reach auth).
     const byPassword = await running.client.login(registered.email, registered.password);
@@ -301,7 +305,8 @@ describe("single sign-on through the gateway", () => {
         return getMeServed() - before;
       })
       .toBe(0);
-    const linked = await signIn(registered.email);
+    // The provider restricted to example.com owns the (verified) address: it links.
+    const linked = await signIn(registered.email, "strict");
     await expect
       .poll(async () => (await me(byPassword.access_token)).body.linked_providers.length, {
         timeout: 1000,
@@ -310,8 +315,9 @@ describe("single sign-on through the gateway", () => {
       .toBe(1);
     expect(claimsOf(linked.tokens.access_token).sub).toBe(registered.id);
     const account = await me(linked.tokens.access_token);
-    expect(account.body).toMatchObject({ id: registered.id, has_password: true });
-    expect(account.body.linked_providers.map((link) => link.provider)).toEqual(["dev"]);
+    // The account keeps its role: the provider's default role is for the users it creates.
+    expect(account.body).toMatchObject({ id: registered.id, has_password: true, role: "technician" });
+    expect(account.body.linked_providers.map((link) => link.provider)).toEqual(["strict"]);
     // The password still works.
     await running.client.login(registered.email, registered.password);
     const links = await authDb(
@@ -420,7 +426,7 @@ describe("single sign-on through the gateway", () => {
       const browser = new HttpBrowser();
       const code =
         (await back(browser, await toCallback(browser, unique(`lu${trial}`)))).searchParams.get("code") ?? "";
-      const answers = await Promise.all(Array.from({ length: 10 }, () => exchange(code)));
+      const answers = await Promise.all(Array.from({ length: 10 }, () => exchange(browser, code)));
       const statuses = answers.map((answer) => answer.status).sort();
       expect(statuses).toEqual([200, ...Array(9).fill(401)]);
       expect(answers.filter((answer) => answer.status === 401).map((answer) => answer.body)).toEqual(
@@ -432,7 +438,7 @@ describe("single sign-on through the gateway", () => {
     await authDb(
       (sql) => sql`update oidc_login_codes set expires_at = now() - interval '1 second' where used_at is null`,
     );
-    const expired = await exchange(code);
+    const expired = await exchange(browser, code);
     expect(expired.status).toBe(401);
     expect(expired.body).toEqual({ detail: "invalid_login_code" });
   });
@@ -463,6 +469,17 @@ describe("single sign-on through the gateway", () => {
       token: tokens.access_token,
     });
     expect(byTechnician.status).toBe(403);
+    // Its only way in: unlinking it would lock the account out.
+    const lockout = await running.client.call("DELETE", `/api/v1/auth/users/${id}/providers/dev`, {
+      token: running.admin,
+    });
+    expect(lockout.status).toBe(409);
+    expect(lockout.body).toEqual({ detail: "last_sign_in_method" });
+    const password = await running.client.call("POST", "/api/v1/auth/me/password", {
+      token: tokens.access_token,
+      json: { new_password: "a-first-password" },
+    });
+    expect(password.status).toBe(204);
     const unlinked = await running.client.call("DELETE", `/api/v1/auth/users/${id}/providers/dev`, {
       token: running.admin,
     });
@@ -476,9 +493,9 @@ describe("single sign-on through the gateway", () => {
       token: running.admin,
     });
     expect(twice.status).toBe(404);
-    // Signing in again links again, by the verified email.
-    const again = await signIn(login);
-    expect(claimsOf(again.tokens.access_token).sub).toBe(id);
+    // Signing in again does not link again by the email: the provider owns no domain.
+    expect(Object.fromEntries(await refusedSignIn(login))).toEqual({ error: "account_exists_link_required" });
+    await running.client.login(login, "a-first-password");
   });
 
   it("lets a user made by single sign-on set a first password soon after signing in, and then log in with it", async () => {

@@ -40,7 +40,8 @@ describe("the typed client", () => {
   let system: SystemWithAdmin;
 
   beforeAll(async () => {
-    system = await startSystemWithAdmin();
+    // Open registration: the program signs its users in without a mailbox (every-route.ts, register).
+    system = await startSystemWithAdmin({ REGISTRATION: "open" });
   });
 
   afterAll(async () => {

@@ -220,7 +220,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create an account (role technician) */
+        /**
+         * Create an account (role technician): a verification link is mailed
+         * @description Under `REGISTRATION=verify` (the default) the account may sign in once its address is verified by the mailed link; under `open` at once. The answer is the same whether or not the address already has an account: its owner gets a mail saying so instead. Under `invite` and `closed` it is 403 `registration_closed`. Mailed links point at the web app's pages under `PUBLIC_URL` (`/verify-email?token=…`, `/reset-password?token=…`, `/accept-invite?token=…`), which call the routes below; each token works once and expires.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -246,13 +249,13 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description The new user */
-                201: {
+                /** @description The same answer whether or not the address has an account */
+                202: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["User"];
+                        "application/json": components["schemas"]["MailSent"];
                     };
                 };
                 /**
@@ -276,6 +279,195 @@ export interface paths {
                         "application/json": {
                             /** @enum {string} */
                             detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                        };
+                    };
+                };
+                /**
+                 * @description Authenticated but not allowed
+                 *
+                 *     - `registration_closed`: Accounts are made by invitation only (`REGISTRATION=invite`) or not at all (`closed`).
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "registration_closed"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "registration_closed";
+                        };
+                    };
+                };
+                /**
+                 * @description Body larger than 2 MB
+                 *
+                 *     - `request_too_large`: The body is larger than 2 MB.
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "request_too_large"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "request_too_large";
+                        };
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /**
+                 * @description Rate limited; `Retry-After` says how many seconds to wait
+                 *
+                 *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
+                 */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "too_many_attempts"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "too_many_attempts";
+                        };
+                    };
+                };
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
+                    };
+                };
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/verify-email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Follow a verification link: the address is proven (or, for a change of address, taken)
+         * @description A change of address ends every login session of the account. Mailed links point at the web app's pages under `PUBLIC_URL` (`/verify-email?token=…`, `/reset-password?token=…`, `/accept-invite?token=…`), which call the routes below; each token works once and expires.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "token": "Xq3vK9mP2wR7tY5uI8oL1aS4dF6gH0jZ3xC7vB9nM2k"
+                     *     }
+                     */
+                    "application/json": {
+                        token: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Done */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /**
+                 * @description The request could not be read
+                 *
+                 *     - `bad_request`: The request could not be read.
+                 *     - `invalid_mail_token`: The mailed link's token is unknown, already used or expired: ask for a new mail.
+                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "bad_request"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "bad_request" | "invalid_mail_token" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
                         };
                     };
                 };
@@ -331,6 +523,152 @@ export interface paths {
                     };
                 };
                 /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
+                    };
+                };
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/verify-email/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mail a new verification link (the same answer for any address) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "email": "ada@example.com"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: email */
+                        email: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The same answer whether or not the address has an account */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MailSent"];
+                    };
+                };
+                /**
+                 * @description The request could not be read
+                 *
+                 *     - `bad_request`: The request could not be read.
+                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "bad_request"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                        };
+                    };
+                };
+                /**
+                 * @description Body larger than 2 MB
+                 *
+                 *     - `request_too_large`: The body is larger than 2 MB.
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "request_too_large"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "request_too_large";
+                        };
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /**
                  * @description Rate limited; `Retry-After` says how many seconds to wait
                  *
                  *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
@@ -349,6 +687,929 @@ export interface paths {
                             /** @enum {string} */
                             detail: "too_many_attempts";
                         };
+                    };
+                };
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
+                    };
+                };
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password/forgot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mail a password reset link (the same answer for any address) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "email": "ada@example.com"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: email */
+                        email: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The same answer whether or not the address has an account */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MailSent"];
+                    };
+                };
+                /**
+                 * @description The request could not be read
+                 *
+                 *     - `bad_request`: The request could not be read.
+                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "bad_request"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                        };
+                    };
+                };
+                /**
+                 * @description Body larger than 2 MB
+                 *
+                 *     - `request_too_large`: The body is larger than 2 MB.
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "request_too_large"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "request_too_large";
+                        };
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /**
+                 * @description Rate limited; `Retry-After` says how many seconds to wait
+                 *
+                 *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
+                 */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "too_many_attempts"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "too_many_attempts";
+                        };
+                    };
+                };
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
+                    };
+                };
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Follow a reset link: a new password, and every login session of the account ends
+         * @description The address counts as proven from then on (the link reached its owner).
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "token": "Xq3vK9mP2wR7tY5uI8oL1aS4dF6gH0jZ3xC7vB9nM2k",
+                     *       "password": "battery staple horse"
+                     *     }
+                     */
+                    "application/json": {
+                        token: string;
+                        password: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Done */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /**
+                 * @description The request could not be read
+                 *
+                 *     - `bad_request`: The request could not be read.
+                 *     - `invalid_mail_token`: The mailed link's token is unknown, already used or expired: ask for a new mail.
+                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "bad_request"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "bad_request" | "invalid_mail_token" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                        };
+                    };
+                };
+                /**
+                 * @description Body larger than 2 MB
+                 *
+                 *     - `request_too_large`: The body is larger than 2 MB.
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "request_too_large"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "request_too_large";
+                        };
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
+                    };
+                };
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/me/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move the caller's account to a new address: a verification link goes there
+         * @description `current_password` is required when the caller has a password; a user made by single sign-on needs a sign-in within the last 10 minutes instead. The address changes when the mailed link is followed.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "email": "ada@new.example.com",
+                     *       "current_password": "correct horse battery"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: email */
+                        email: string;
+                        current_password?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The same answer whether or not the address has an account */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MailSent"];
+                    };
+                };
+                /**
+                 * @description The request could not be read
+                 *
+                 *     - `bad_request`: The request could not be read.
+                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "bad_request"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                        };
+                    };
+                };
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+                 *     - `token_expired`: The access token has expired: refresh it.
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "invalid_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                        };
+                    };
+                };
+                /**
+                 * @description Authenticated but not allowed
+                 *
+                 *     - `reauthentication_required`: Setting a first password needs a sign-in within the last 10 minutes: sign in again, then set it.
+                 *     - `wrong_password`: The current password given to change it is wrong.
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "reauthentication_required"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "reauthentication_required" | "wrong_password";
+                        };
+                    };
+                };
+                /**
+                 * @description Body larger than 2 MB
+                 *
+                 *     - `request_too_large`: The body is larger than 2 MB.
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "request_too_large"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "request_too_large";
+                        };
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /**
+                 * @description Rate limited; `Retry-After` says how many seconds to wait
+                 *
+                 *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
+                 */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "too_many_attempts"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "too_many_attempts";
+                        };
+                    };
+                };
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
+                    };
+                };
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/invites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Invite an address with a role (admin): the link is mailed
+         * @description Works under every `REGISTRATION` mode. Mailed links point at the web app's pages under `PUBLIC_URL` (`/verify-email?token=…`, `/reset-password?token=…`, `/accept-invite?token=…`), which call the routes below; each token works once and expires.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "email": "grace@example.com",
+                     *       "role": "engineer"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: email */
+                        email: string;
+                        /** @enum {string} */
+                        role: "technician" | "engineer" | "admin";
+                    };
+                };
+            };
+            responses: {
+                /** @description The invitation sent */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Invite"];
+                    };
+                };
+                /**
+                 * @description The request could not be read
+                 *
+                 *     - `bad_request`: The request could not be read.
+                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "bad_request"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                        };
+                    };
+                };
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+                 *     - `token_expired`: The access token has expired: refresh it.
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "invalid_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                        };
+                    };
+                };
+                /**
+                 * @description Authenticated but not allowed
+                 *
+                 *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "forbidden"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "forbidden";
+                        };
+                    };
+                };
+                /**
+                 * @description Conflict with the current state; nothing was changed
+                 *
+                 *     - `email_already_registered`: An account with this email exists.
+                 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "email_already_registered"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "email_already_registered";
+                        };
+                    };
+                };
+                /**
+                 * @description Body larger than 2 MB
+                 *
+                 *     - `request_too_large`: The body is larger than 2 MB.
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "request_too_large"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "request_too_large";
+                        };
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                        };
+                    };
+                };
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/invites/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept an invitation: the account is made with the invited role, its address proven */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "token": "Xq3vK9mP2wR7tY5uI8oL1aS4dF6gH0jZ3xC7vB9nM2k",
+                     *       "password": "correct horse battery",
+                     *       "full_name": "Grace Hopper"
+                     *     }
+                     */
+                    "application/json": {
+                        token: string;
+                        password: string;
+                        full_name: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The new user; sign in with the password just chosen */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["User"];
+                    };
+                };
+                /**
+                 * @description The request could not be read
+                 *
+                 *     - `bad_request`: The request could not be read.
+                 *     - `invalid_mail_token`: The mailed link's token is unknown, already used or expired: ask for a new mail.
+                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "bad_request"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "bad_request" | "invalid_mail_token" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                        };
+                    };
+                };
+                /**
+                 * @description Conflict with the current state; nothing was changed
+                 *
+                 *     - `email_already_registered`: An account with this email exists.
+                 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "email_already_registered"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "email_already_registered";
+                        };
+                    };
+                };
+                /**
+                 * @description Body larger than 2 MB
+                 *
+                 *     - `request_too_large`: The body is larger than 2 MB.
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "request_too_large"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "request_too_large";
+                        };
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
                     };
                 };
                 /**
@@ -521,6 +1782,7 @@ export interface paths {
                 /**
                  * @description Authenticated but not allowed
                  *
+                 *     - `email_not_verified`: The account's email is not verified yet: follow the link in the mail, or ask for a new one.
                  *     - `origin_not_allowed`: A cookie-mode request came from an origin that is neither the gateway's nor in CORS_ORIGINS.
                  */
                 403: {
@@ -530,12 +1792,12 @@ export interface paths {
                     content: {
                         /**
                          * @example {
-                         *       "detail": "origin_not_allowed"
+                         *       "detail": "email_not_verified"
                          *     }
                          */
                         "application/json": {
                             /** @enum {string} */
-                            detail: "origin_not_allowed";
+                            detail: "email_not_verified" | "origin_not_allowed";
                         };
                     };
                 };
@@ -738,6 +2000,7 @@ export interface paths {
                 /**
                  * @description Authenticated but not allowed
                  *
+                 *     - `email_not_verified`: The account's email is not verified yet: follow the link in the mail, or ask for a new one.
                  *     - `origin_not_allowed`: A cookie-mode request came from an origin that is neither the gateway's nor in CORS_ORIGINS.
                  */
                 403: {
@@ -747,12 +2010,12 @@ export interface paths {
                     content: {
                         /**
                          * @example {
-                         *       "detail": "origin_not_allowed"
+                         *       "detail": "email_not_verified"
                          *     }
                          */
                         "application/json": {
                             /** @enum {string} */
-                            detail: "origin_not_allowed";
+                            detail: "email_not_verified" | "origin_not_allowed";
                         };
                     };
                 };
@@ -1070,7 +2333,7 @@ export interface paths {
         put?: never;
         /**
          * Trade a one-time single sign-on code for a token pair
-         * @description The code `return_to` received (single use, 60 s) starts a login session under the account's session policy, as a password login does. With `X-Token-Transport: cookie` the refresh token is set as the HttpOnly cookie `tdt_refresh`, as for login.
+         * @description The code `return_to` received (single use, 60 s) starts a login session under the account's session policy, as a password login does. It is good only in the browser whose sign-in made it: the request must carry that sign-in's binding cookie (send it from the page at `return_to`, same origin or `credentials: 'include'`), which it clears. With `X-Token-Transport: cookie` the refresh token is set as the HttpOnly cookie `tdt_refresh`, as for login.
          */
         post: {
             parameters: {
@@ -1153,6 +2416,7 @@ export interface paths {
                 /**
                  * @description Authenticated but not allowed
                  *
+                 *     - `email_not_verified`: The account's email is not verified yet: follow the link in the mail, or ask for a new one.
                  *     - `origin_not_allowed`: A cookie-mode request came from an origin that is neither the gateway's nor in CORS_ORIGINS.
                  */
                 403: {
@@ -1162,12 +2426,12 @@ export interface paths {
                     content: {
                         /**
                          * @example {
-                         *       "detail": "origin_not_allowed"
+                         *       "detail": "email_not_verified"
                          *     }
                          */
                         "application/json": {
                             /** @enum {string} */
-                            detail: "origin_not_allowed";
+                            detail: "email_not_verified" | "origin_not_allowed";
                         };
                     };
                 };
@@ -2580,6 +3844,27 @@ export interface paths {
                     };
                 };
                 /**
+                 * @description Conflict with the current state; nothing was changed
+                 *
+                 *     - `last_sign_in_method`: Unlinking this provider would leave the account no way to sign in: set a password first.
+                 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "last_sign_in_method"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "last_sign_in_method";
+                        };
+                    };
+                };
+                /**
                  * @description Body larger than 2 MB
                  *
                  *     - `request_too_large`: The body is larger than 2 MB.
@@ -2684,10 +3969,13 @@ export interface paths {
          *     | `provider_error` | The provider answered the sign-in with an error of its own. |
          *     | `provider_unavailable` | The provider's metadata could not be read: try again shortly. |
          *     | `login_failed` | The provider's answer did not pass the checks (code, PKCE, ID token signature, issuer, audience, nonce). |
-         *     | `email_not_verified` | The account is not linked yet and the provider gave no verified email to find or make one by. |
+         *     | `email_not_verified` | The account is not linked yet and the provider gave no verified email (`email_verified` true) to find or make one by. |
+         *     | `email_missing` | The provider gave no email address at all: ask its administrator to release the `email` scope. |
          *     | `domain_not_allowed` | The email's domain is not one of the provider's `allowed_domains`. |
+         *     | `account_exists_link_required` | An account with this email exists and is not linked to this provider: sign in to it another way, then link the provider from your account (or reset its password by mail first). |
          *     | `identity_conflict` | The user of this email already signs in with another account at this provider. |
          *     | `account_disabled` | The user is deactivated. |
+         *     | `link_session_ended` | The login session that asked to link the provider ended before the provider sent the browser back: sign in and link again. |
          */
         get: {
             parameters: {
@@ -2778,7 +4066,7 @@ export interface paths {
         };
         /**
          * Start signing in with a provider: a redirect to it
-         * @description Answers 302 to the provider's authorization endpoint (authorization code flow with PKCE, state and nonce), and sets the HttpOnly cookie `tdt_sso` that binds the sign-in to this browser. `return_to` must be on one of `OIDC_RETURN_ORIGINS`.
+         * @description Answers 302 to the provider's authorization endpoint (authorization code flow with PKCE, state and nonce), and sets the HttpOnly cookie `tdt_sso` (`__Host-tdt_sso` under TLS) that binds the sign-in, up to the code's exchange, to this browser; a value the browser already had is replaced, never kept. `return_to` must be on one of `OIDC_RETURN_ORIGINS`.
          */
         get: {
             parameters: {
@@ -2902,6 +4190,231 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/oidc/{provider}/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Link a provider to the signed-in caller's account: where to send the browser
+         * @description The only way to link a provider to an account that already exists, unless the provider is restricted to `allowed_domains` that own the account's (proven) address and the account is not an admin's. Answers the provider's `authorize_url` and sets the binding cookie as `authorize` does (send the request from the page, same origin or `credentials: 'include'`); navigate the browser there. Once the caller signs in at the provider, its account is linked and the browser comes back to `return_to` with `?linked=<provider>` or `?error=<code>`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    provider: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "return_to": "http://localhost:8000/account"
+                     *     }
+                     */
+                    "application/json": {
+                        return_to: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Where to send the browser */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "authorize_url": "https://login.example.com/authorize?client_id=tdt&state=…"
+                         *     }
+                         */
+                        "application/json": {
+                            /** Format: uri */
+                            authorize_url: string;
+                        };
+                    };
+                };
+                /**
+                 * @description The request could not be read
+                 *
+                 *     - `bad_request`: The request could not be read.
+                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "bad_request"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                        };
+                    };
+                };
+                /**
+                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+                 *
+                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+                 *     - `token_expired`: The access token has expired: refresh it.
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "invalid_token"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                        };
+                    };
+                };
+                /**
+                 * @description Unknown, or not visible to the caller
+                 *
+                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
+                 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "not_found"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "not_found";
+                        };
+                    };
+                };
+                /**
+                 * @description Body larger than 2 MB
+                 *
+                 *     - `request_too_large`: The body is larger than 2 MB.
+                 */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "request_too_large"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "request_too_large";
+                        };
+                    };
+                };
+                /** @description Validation failed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ValidationError"];
+                    };
+                };
+                /**
+                 * @description Rate limited; `Retry-After` says how many seconds to wait
+                 *
+                 *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
+                 */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "too_many_attempts"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "too_many_attempts";
+                        };
+                    };
+                };
+                /**
+                 * @description A backing service is unavailable; retry shortly
+                 *
+                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+                 *     - `sso_provider_unavailable`: The single sign-on provider cannot be reached (its metadata or keys): retry shortly.
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "database_unavailable"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "database_unavailable" | "service_unavailable" | "shutting_down" | "sso_provider_unavailable";
+                        };
+                    };
+                };
+                /**
+                 * @description A backing service did not answer in time
+                 *
+                 *     - `deadline_exceeded`: A backing service did not answer in time.
+                 */
+                504: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        /**
+                         * @example {
+                         *       "detail": "deadline_exceeded"
+                         *     }
+                         */
+                        "application/json": {
+                            /** @enum {string} */
+                            detail: "deadline_exceeded";
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -6146,7 +7659,8 @@ export interface components {
          *           "linked_at": "2026-11-28T09:30:00.000Z"
          *         }
          *       ],
-         *       "has_password": false
+         *       "has_password": false,
+         *       "email_verified": true
          *     }
          */
         Me: {
@@ -6170,6 +7684,35 @@ export interface components {
             }[];
             /** @description False for a user made by single sign-on who has not set one: password login is refused */
             has_password: boolean;
+            /** @description The address is proven: a mailed link was followed, an invitation accepted, or a provider vouched */
+            email_verified: boolean;
+        };
+        /**
+         * @example {
+         *       "email": "grace@example.com",
+         *       "role": "engineer",
+         *       "expires_at": "2026-11-08T08:00:00.000Z"
+         *     }
+         */
+        Invite: {
+            /** Format: email */
+            email: string;
+            /** @enum {string} */
+            role: "technician" | "engineer" | "admin";
+            /** Format: date-time */
+            expires_at: string;
+        };
+        /**
+         * @example {
+         *       "detail": "verification_sent"
+         *     }
+         */
+        MailSent: {
+            /**
+             * @description What the mail (if the address gets one) is about; the answer does not say whether it has an account
+             * @enum {string}
+             */
+            detail: "verification_sent" | "reset_sent";
         };
         /**
          * @example {
