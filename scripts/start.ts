@@ -1,17 +1,27 @@
 /**
  * `npm start`: the whole system in one terminal. Postgres and NATS from the environment
- * (embedded or local ones when those do not answer), the four services, every log line.
+ * (embedded or local ones when those do not answer), SMTP from SMTP_URL (else a local catcher
+ * that keeps each message in the data folder), the four services, every log line. Everything
+ * listens on 127.0.0.1 unless GATEWAY_HOST / METRICS_HOST say otherwise; the first admin's
+ * password is ADMIN_PASSWORD or one made for the data folder (first-admin.ts).
  * It fails whole at start: a service that cannot start stops the others, and the runner exits 1
  * with that service's reason. Once up it supervises: a service that exits is restarted with
  * backoff, for as long as it takes, while the others keep serving. Ctrl-C stops the services
  * first (they drain; a pending restart is cancelled), then what the runner started.
  */
+import { join } from "node:path";
+import { redactUrl } from "@tdt/kit";
+import { dataFolder, shownPath } from "./data-folder.js";
 import { DEV_PROVIDER_ID, startDevSso, wantsDevIssuer } from "./dev-sso.js";
+import { firstAdmin } from "./first-admin.js";
 import { DEFAULT_DATABASE_URL, ensureNats, ensurePostgres, type Started } from "./infrastructure.js";
+import { mailLine, startMailCatcher } from "./mail-catcher.js";
 import { type RunningStack, startStack } from "./stack.js";
 import { takenPorts } from "./taken-ports.js";
 
 const say = (line: string) => process.stderr.write(`[start] ${line}\n`);
+/** The sender of mail when MAIL_FROM is not set: a name that cannot belong to anyone (RFC 6761). */
+const DEFAULT_MAIL_FROM = "TDT <no-reply@tdt.localhost>";
 /** From this many exits within a minute, each restart line says the service is crash-looping. */
 const CRASH_LOOP_EXITS = 5;
 const formatSeconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -21,17 +31,22 @@ const interrupt = new AbortController();
 let stack: RunningStack | undefined;
 
 async function run(): Promise<void> {
-  const database = await ensurePostgres(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL, say);
+  const data = dataFolder(process.env);
+  const database = await ensurePostgres(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL, data, say);
   started.push(database);
   if (interrupt.signal.aborted) return;
-  const nats = await ensureNats(process.env, say);
+  const nats = await ensureNats(process.env, data, say);
   started.push(nats);
+  const admin = firstAdmin(process.env, data);
+  const mail = await ensureMail(process.env, join(data, "mail"));
+  started.push(mail);
 
   const env: NodeJS.ProcessEnv = {
-    ADMIN_EMAIL: "admin@example.com",
-    ADMIN_PASSWORD: "admin-password",
     DEMO_DATA: "true",
+    MAIL_FROM: DEFAULT_MAIL_FROM,
     ...process.env,
+    ...admin.env,
+    ...mail.env,
     DATABASE_URL: database.url,
     NATS_URL: nats.url,
   };
@@ -65,8 +80,28 @@ async function run(): Promise<void> {
   API:      ${stack.gatewayUrl}/api/v1
   Docs:     ${stack.gatewayUrl}/api/docs  (ReDoc: /api/redoc, OpenAPI: /api/openapi.json)
   Ready:    ${stack.gatewayUrl}/ready
-  Admin:    ${env.ADMIN_EMAIL} (password from ADMIN_PASSWORD)
+  Admin:    ${admin.summary}
+  Mail:     ${mail.summary}
 Press Ctrl-C to stop.`);
+}
+
+/**
+ * SMTP_URL when set; otherwise a local catcher whose URL auth gets, each message kept in
+ * `folder` and told in one line.
+ */
+async function ensureMail(
+  given: NodeJS.ProcessEnv,
+  folder: string,
+): Promise<Started & { env: Record<string, string>; summary: string }> {
+  const url = given.SMTP_URL?.trim();
+  if (url) return { url, env: {}, summary: `sent through ${redactUrl(url)}`, stop: async () => {} };
+  const catcher = await startMailCatcher({
+    folder,
+    onMail: (message) => process.stderr.write(`[mail] ${mailLine(message)}\n`),
+  });
+  const where = `${shownPath(folder)}/`;
+  say(`Mail: no SMTP_URL, so ${catcher.url} keeps every message in ${where} (one [mail] line each).`);
+  return { ...catcher, env: { SMTP_URL: catcher.url }, summary: `lands in ${where} (set SMTP_URL to send it)` };
 }
 
 const running = run();

@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 
 const _START = fileURLToPath(new URL("../../scripts/dist/start.js", import.meta.url));
 const TREES_FILE = "services/trees/dist/main.js";
+const ADMIN_PASSWORD = "supervision-admin-password";
 
 let nats: PrivateNats;
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -26,14 +27,19 @@ afterAll(async () => {
 
 /** The real run command on free ports and fresh databases, in its own process group as in a terminal. */
 async function startRunner() {
-  const { env, marker, ports } = await runCommandEnvironment(nats, cleanups, { label: "sup", logLevel: "warn" });
+  // Its own admin password: without one, `npm start` makes a random one for its data folder.
+  const { env, marker, ports } = await runCommandEnvironment(nats, cleanups, {
+    label: "sup",
+    logLevel: "warn",
+    extra: { ADMIN_PASSWORD: ADMIN_PASSWORD },
+  });
   const { child, exited, output } = spawnRunCommand(env, cleanups);
   await expect.poll(output, { timeout: 90_000, interval: 200 }).toContain("[start] TDT is up.");
   const api = `http://127.0.0.1:${ports.gateway}/api/v1`;
   const login = await fetch(`${api}/auth/login/json`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email: "admin@example.com", password: "admin-password" }),
+    body: JSON.stringify({ email: "admin@example.com", password: ADMIN_PASSWORD }),
   });
   expect(login.status).toBe(200);
   const { access_token: token } = (await login.json()) as { access_token: string };
