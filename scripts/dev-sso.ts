@@ -15,6 +15,11 @@ export function wantsDevIssuer(env: NodeJS.ProcessEnv): boolean {
   return /^(1|true|yes|on)$/i.test(env.OIDC_DEV_ISSUER?.trim() ?? "");
 }
 
+/** PUBLIC_URL, or the gateway on this machine: http://localhost:<GATEWAY_PORT>. */
+export function localPublicUrl(env: NodeJS.ProcessEnv): string {
+  return (env.PUBLIC_URL?.trim() || `http://localhost:${env.GATEWAY_PORT?.trim() || 8000}`).replace(/\/+$/, "");
+}
+
 /**
  * Starts the issuer and answers the settings that make auth use it: PUBLIC_URL (default
  * http://localhost:<GATEWAY_PORT>) and OIDC_PROVIDERS with `dev` added to any already listed.
@@ -24,7 +29,7 @@ export async function startDevSso(env: NodeJS.ProcessEnv): Promise<Started & { e
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new Error(`OIDC_DEV_ISSUER_PORT must be a port number, got "${env.OIDC_DEV_ISSUER_PORT}"`);
   }
-  const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.GATEWAY_PORT ?? 8000}`).replace(/\/+$/, "");
+  const publicUrl = localPublicUrl(env);
   const listed = parseListed(env.OIDC_PROVIDERS);
   const client = {
     client_id: "tdt-dev",

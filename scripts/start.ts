@@ -12,7 +12,7 @@
 import { join } from "node:path";
 import { redactUrl } from "@tdt/kit";
 import { dataFolder, shownPath } from "./data-folder.js";
-import { DEV_PROVIDER_ID, startDevSso, wantsDevIssuer } from "./dev-sso.js";
+import { DEV_PROVIDER_ID, localPublicUrl, startDevSso, wantsDevIssuer } from "./dev-sso.js";
 import { firstAdmin } from "./first-admin.js";
 import { DEFAULT_DATABASE_URL, ensureNats, ensurePostgres, type Started } from "./infrastructure.js";
 import { mailLine, startMailCatcher } from "./mail-catcher.js";
@@ -20,8 +20,6 @@ import { type RunningStack, startStack } from "./stack.js";
 import { takenPorts } from "./taken-ports.js";
 
 const say = (line: string) => process.stderr.write(`[start] ${line}\n`);
-/** The sender of mail when MAIL_FROM is not set: a name that cannot belong to anyone (RFC 6761). */
-const DEFAULT_MAIL_FROM = "TDT <no-reply@tdt.localhost>";
 /** From this many exits within a minute, each restart line says the service is crash-looping. */
 const CRASH_LOOP_EXITS = 5;
 const formatSeconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -43,7 +41,8 @@ async function run(): Promise<void> {
 
   const env: NodeJS.ProcessEnv = {
     DEMO_DATA: "true",
-    MAIL_FROM: DEFAULT_MAIL_FROM,
+    // Where mailed links and single sign-on lead: this gateway, whatever its port.
+    PUBLIC_URL: localPublicUrl(process.env),
     ...process.env,
     ...admin.env,
     ...mail.env,
@@ -87,7 +86,7 @@ Press Ctrl-C to stop.`);
 
 /**
  * SMTP_URL when set; otherwise a local catcher whose URL auth gets, each message kept in
- * `folder` and told in one line.
+ * `folder` and told in one line. The sender is auth's MAIL_FROM, with auth's default.
  */
 async function ensureMail(
   given: NodeJS.ProcessEnv,

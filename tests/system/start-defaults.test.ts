@@ -1,7 +1,7 @@
 /**
  * Issue 23, safe defaults of `npm start`, with the real run command: everything on loopback
  * unless told otherwise, a first admin whose password nobody else knows, and mail that lands
- * in the data folder with one line in the terminal.
+ * in the data folder with one line in the terminal, whose link a newcomer follows.
  */
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { connect } from "node:net";
@@ -11,7 +11,6 @@ import { type PrivateNats, startPrivateNats } from "@tdt/test-support/nats";
 import { freePort } from "@tdt/test-support/ports";
 import { markedProcesses } from "@tdt/test-support/processes";
 import { runCommandEnvironment, spawnRunCommand } from "@tdt/test-support/run-command";
-import nodemailer from "nodemailer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 let nats: PrivateNats;
@@ -80,7 +79,7 @@ describe("npm start's defaults", () => {
       },
     });
     // What a newcomer has: no hosts, no password, no SMTP server of their own.
-    for (const unset of ["GATEWAY_HOST", "METRICS_HOST", "GRPC_BIND_HOST", "SMTP_URL", "MAIL_FROM", "METRICS_TOKEN"]) {
+    for (const unset of ["GATEWAY_HOST", "METRICS_HOST", "GRPC_BIND_HOST", "SMTP_URL", "PUBLIC_URL", "METRICS_TOKEN"]) {
       delete env[unset];
     }
     const first = spawnRunCommand(env, cleanups);
@@ -117,24 +116,36 @@ describe("npm start's defaults", () => {
     expect(auth).toBeDefined();
     const authEnv = await environmentOf(auth?.pid as number);
     expect(authEnv.SMTP_URL).toBe(smtpUrl);
-    expect(authEnv.MAIL_FROM).toBe("TDT <no-reply@tdt.localhost>");
+    // Mailed links lead to this gateway, whatever its port.
+    expect(authEnv.PUBLIC_URL).toBe(`http://localhost:${ports.gateway}`);
 
-    const link = `http://127.0.0.1:${ports.gateway}/verify-email?token=start-defaults`;
-    await nodemailer.createTransport(smtpUrl).sendMail({
-      from: authEnv.MAIL_FROM,
-      to: "newcomer@example.com",
-      subject: "Confirm your email address",
-      text: `Confirm your address: ${link}`,
+    // A newcomer registers; the verification mail is one line in the terminal, its link to click.
+    const email = `newcomer-${Date.now()}@example.com`;
+    const registered = await fetch(`http://127.0.0.1:${ports.gateway}/api/v1/auth/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ email, password: "a-long-password", full_name: "New Comer" }),
     });
-    await expect
-      .poll(first.output, { timeout: 5000 })
-      .toContain(`[mail] to newcomer@example.com: "Confirm your email address" ${link}\n`);
+    expect(registered.status).toBe(202);
+    const mailed = new RegExp(
+      `^\\[mail\\] to ${email.replace(/\./g, "\\.")}: "Confirm your email address for TDT" (http://localhost:${ports.gateway}/verify-email\\?token=\\S+)$`,
+      "m",
+    );
+    await expect.poll(() => mailed.test(first.output()), { timeout: 15_000 }).toBe(true);
+    const link = new URL(mailed.exec(first.output())?.[1] as string);
+    const verified = await fetch(`http://127.0.0.1:${ports.gateway}/api/v1/auth/verify-email`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token: link.searchParams.get("token") }),
+    });
+    expect(verified.status).toBe(204);
+    expect(await login(ports.gateway, email, "a-long-password")).toBe(200);
+    // The message as it came, in a file of its own (its text quoted-printable, as nodemailer wrote it).
     const files = await readdir(mailFolder);
-    expect(files).toHaveLength(1);
-    // The message as it came (its text quoted-printable, as nodemailer wrote it).
+    expect(files).toEqual([expect.stringMatching(/\.eml$/)]);
     const eml = await readFile(join(mailFolder, files[0] as string), "utf8");
-    expect(eml).toMatch(/^Subject: Confirm your email address\r?$/m);
-    expect(eml).toMatch(/^To: newcomer@example\.com\r?$/m);
+    expect(eml).toMatch(/^Subject: Confirm your email address for TDT\r?$/m);
+    expect(eml).toMatch(new RegExp(`^To: ${email.replace(/\./g, "\\.")}\r?$`, "m"));
 
     process.kill(-(first.child.pid as number), "SIGINT");
     expect(await first.exited).toEqual({ code: 0, signal: null });
