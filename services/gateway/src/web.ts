@@ -1,6 +1,7 @@
 /**
  * The reference web app (services/web) at `/`: the page and its assets, read once from the
- * built folder. The app routes by hash, so nothing else is served: any other path stays a 404.
+ * built folder. The app routes by hash; the page is also served at the paths mailed links open
+ * (auth writes them, the app's router reads them), and any other path stays a 404.
  * Its pages get a stricter policy than the API docs: scripts and styles from this origin only.
  */
 import { readdir, readFile } from "node:fs/promises";
@@ -17,6 +18,9 @@ const CONTENT_TYPES: Record<string, string> = {
   ".png": "image/png",
   ".ico": "image/x-icon",
 };
+
+/** The app's pages a mailed link opens: `PUBLIC_URL/verify-email?token=…` and so on. */
+export const MAILED_LINK_PAGES = ["/verify-email", "/reset-password", "/accept-invite", "/forgot-password"];
 
 export const WEB_APP_CSP = [
   "default-src 'self'",
@@ -38,7 +42,7 @@ export async function registerWebApp(app: FastifyInstance, root: string | undefi
     const type = CONTENT_TYPES[extname(entry.name)];
     if (!entry.isFile() || !type) continue;
     const content = await readFile(join(root, entry.name));
-    const paths = entry.name === "index.html" ? ["/", "/index.html"] : [`/${entry.name}`];
+    const paths = entry.name === "index.html" ? ["/", "/index.html", ...MAILED_LINK_PAGES] : [`/${entry.name}`];
     for (const url of paths) {
       app.get(url, { schema: { hide: true } }, async (_request, reply) =>
         reply

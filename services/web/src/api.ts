@@ -9,6 +9,9 @@ import { authorizedFetch } from "./session.js";
 export { ApiError, answerOf, type Problem } from "./api-error.js";
 
 export type User = Schemas["User"];
+/** The caller, with how they sign in: linked providers, a password or not, a confirmed address or not. */
+export type Me = Schemas["Me"];
+export type Role = User["role"];
 export type Tree = Schemas["Tree"];
 export type TreeSummary = Schemas["TreeSummary"];
 export type TreeNode = Schemas["Node"];

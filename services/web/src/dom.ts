@@ -1,6 +1,6 @@
 /** Building the page from code, without a framework: text always goes in as text, never as HTML. */
 
-type Child = Node | string | number | false | null | undefined;
+export type Child = Node | string | number | false | null | undefined;
 type Attributes = Record<string, string | number | boolean | undefined | ((event: Event) => void)>;
 
 function fill(element: Element, attributes: Attributes, children: Child[]): void {

@@ -3,6 +3,13 @@ import { ApiError } from "./api-error.js";
 
 const SENTENCES: Record<string, string> = {
   invalid_credentials: "Wrong email or password.",
+  email_not_verified: "Your email address is not confirmed yet: open the link we mailed you, or have it sent again.",
+  invalid_mail_token: "This link is unknown, already used or expired. Ask for a new one.",
+  registration_closed: "New accounts are made by invitation only. Ask an administrator to invite you.",
+  email_already_registered: "An account with this email address exists already.",
+  wrong_password: "Your current password is not right.",
+  reauthentication_required: "This needs a recent sign-in. Log out, sign in again and repeat it.",
+  origin_not_allowed: "This page may not sign in from where it was opened. Open the app at its own address.",
   invalid_login_code: "The sign-in expired before it finished. Please sign in again.",
   sso_provider_unavailable: "Your sign-in provider cannot be reached. Try again shortly.",
   too_many_attempts: "Too many login attempts. Wait a minute and try again.",
@@ -40,6 +47,13 @@ export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The sentence, and for a 422 each field's problem on a line of its own (`password: At least 8 characters`). */
+export function describeWithProblems(error: unknown): string {
+  const problems = error instanceof ApiError ? error.problems : [];
+  const fields = problems.map(({ loc, msg }) => `${loc.filter((part) => part !== "body").join(" › ")}: ${msg}`);
+  return [describeError(error), ...fields].join("\n");
+}
+
 /** The `error` a single sign-on provider's return brings (README, "Single sign-on"), as a sentence. */
 const SSO_SENTENCES: Record<string, string> = {
   access_denied: "The sign-in was cancelled at your provider.",
@@ -50,6 +64,10 @@ const SSO_SENTENCES: Record<string, string> = {
   domain_not_allowed: "Your email address's domain may not sign in with this provider.",
   identity_conflict: "Your account already signs in with another account at this provider.",
   account_disabled: "Your account is deactivated.",
+  email_missing: "Your provider did not share your email address. Ask its administrator to allow it.",
+  account_exists_link_required:
+    "An account with your email address exists already. Sign in to it with your password (or reset the password by mail), then link the provider on your account page.",
+  link_session_ended: "Your login ended before the provider sent you back. Sign in, then link the provider again.",
 };
 
 export function ssoErrorMessage(code: string): string {

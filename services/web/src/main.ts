@@ -1,11 +1,19 @@
-/** The web app: one screen per hash route, behind a login; the nav follows the user's role. */
+/**
+ * The web app: one screen per hash route, behind a login, besides the pages anyone may open
+ * (signing up, and what mailed links open); the nav follows the user's role.
+ */
 import { answerOf, api, type User } from "./api.js";
+import { type Arrival, takeArrival } from "./arrival.js";
 import { h, show } from "./dom.js";
 import { describeError, ssoErrorMessage } from "./error-messages.js";
-import { go, hashOf, type Route, routeOf } from "./router.js";
-import { canAuthor, screenIn } from "./screen.js";
+import { go, hashOf, isPublic, type MailPage, type PublicPage, type Route, routeOf } from "./router.js";
+import { canAuthor, type Page, pageIn, screenIn, tell } from "./screen.js";
+import { accountScreen } from "./screens/account.js";
+import { forgotPasswordScreen } from "./screens/forgot-password.js";
 import { loginScreen } from "./screens/login.js";
+import { acceptInviteScreen, resetPasswordScreen, verifyEmailScreen } from "./screens/mail-links.js";
 import { mySessionsScreen } from "./screens/my-sessions.js";
+import { registerScreen } from "./screens/register.js";
 import { runSessionScreen } from "./screens/run-session.js";
 import { startSessionScreen } from "./screens/start-session.js";
 import { treeEditorScreen } from "./screens/tree-editor.js";
@@ -19,16 +27,24 @@ const notice = document.getElementById("notice") as HTMLElement;
 let user: User | undefined;
 /** Where a visitor was going when the login screen stopped them. */
 let afterLogin: Route = { name: "trees", query: "" };
+/** What the address brought: read once, by the screen it is for. */
+let arrival: Arrival = { kind: "none" };
+/** A notice for the next screen drawn (one from before the first screen would be hidden by it). */
+let pendingNotice: { message: string; kind: "error" | "info" } | undefined;
 
 function render(): void {
   notice.hidden = true;
+  if (pendingNotice) tell(notice, pendingNotice.message, pendingNotice.kind);
+  pendingNotice = undefined;
   // A fresh element per screen: an earlier screen still loading draws into its own, detached one.
   const root = h("div", { class: "screen" });
   show(main, root);
   const route = routeOf(location.hash);
-  if (!user || !isSignedIn()) {
+  const signedIn = user !== undefined && isSignedIn();
+  drawNav(signedIn ? user : undefined);
+  if (isPublic(route)) return void publicPage(pageIn(root, notice), route.name);
+  if (!user || !signedIn) {
     if (route.name !== "login") afterLogin = route;
-    drawNav(undefined);
     loginScreen(root, async () => {
       user = answerOf(await api.GET("/api/v1/auth/me"));
       const next = afterLogin;
@@ -38,12 +54,13 @@ function render(): void {
     });
     return;
   }
-  drawNav(user);
   const screen = screenIn(root, user, notice);
   switch (route.name) {
     case "login":
     case "trees":
       return void treeListScreen(screen, route.name === "trees" ? route.query : "");
+    case "account":
+      return void accountScreen(screen, take("linked")?.provider);
     case "start":
       return void startSessionScreen(screen, route.treeId);
     case "session":
@@ -54,6 +71,42 @@ function render(): void {
       // Authoring is for engineers and admins; anyone else lands on the trees they can run.
       return void (canAuthor(user) ? treeEditorScreen(screen, route.treeId) : treeListScreen(screen, ""));
   }
+}
+
+/** The pages anyone may open; a mailed link's page gets the link's token, once. */
+function publicPage(page: Page, name: PublicPage): void {
+  switch (name) {
+    case "register":
+      return void registerScreen(page);
+    case "forgot-password":
+      return void forgotPasswordScreen(page);
+    case "verify-email":
+      return void verifyEmailScreen(page, tokenFor(name), loginMayHaveEnded);
+    case "reset-password":
+      return void resetPasswordScreen(page, tokenFor(name), loginMayHaveEnded);
+    case "accept-invite":
+      return void acceptInviteScreen(page, tokenFor(name));
+  }
+}
+
+/**
+ * After a mailed link that ends every login of its account: if this tab's was one, its refresh
+ * fails and `onSignedOut` below tells so.
+ */
+async function loginMayHaveEnded(): Promise<void> {
+  if (isSignedIn()) await resume().catch(() => false);
+}
+
+/** The arrival of this kind, taken: a second look finds nothing. */
+function take<K extends Arrival["kind"]>(kind: K): Extract<Arrival, { kind: K }> | undefined {
+  if (arrival.kind !== kind) return undefined;
+  const taken = arrival as Extract<Arrival, { kind: K }>;
+  arrival = { kind: "none" };
+  return taken;
+}
+
+function tokenFor(page: MailPage): string {
+  return arrival.kind === "mail-link" && arrival.page === page ? (take("mail-link")?.token ?? "") : "";
 }
 
 function drawNav(current: User | undefined): void {
@@ -74,6 +127,7 @@ function drawNav(current: User | undefined): void {
     nav,
     h("a", { href: hashOf({ name: "trees", query: "" }) }, "Trees"),
     h("a", { href: hashOf({ name: "sessions" }) }, "My sessions"),
+    h("a", { href: hashOf({ name: "account" }) }, "Account"),
     h("span", { class: "who", id: "who" }, `${current.full_name} (${current.role})`),
     logout,
   );
@@ -81,41 +135,35 @@ function drawNav(current: User | undefined): void {
 
 onSignedOut(() => {
   user = undefined;
-  render();
-  notice.textContent = "Your login ended. Please log in again.";
-  notice.className = "error";
-  notice.hidden = false;
+  // A page anyone may open stays as it is (it may be showing what a mailed link did).
+  if (isPublic(routeOf(location.hash))) drawNav(undefined);
+  else render();
+  tell(notice, "Your login ended. Please log in again.", "error");
 });
+
 /**
- * Back from a single sign-on provider, the URL holds `code` (traded for a login here) or `error`
- * (shown); either way it leaves the address bar, so a reload or a shared link does not repeat it.
+ * Back from a single sign-on provider with a one-time code: traded for a login. A refusal
+ * (`?error=`) is told on the first screen.
  */
 async function backFromProvider(): Promise<boolean> {
-  const query = new URLSearchParams(location.search);
-  const code = query.get("code");
-  const error = query.get("error");
-  if (code === null && error === null) return false;
-  history.replaceState(null, "", `${location.pathname}${location.hash}`);
+  const refused = take("refused-by-provider");
+  if (refused) pendingNotice = { message: ssoErrorMessage(refused.error), kind: "error" };
+  const signedIn = take("signed-in-at-provider");
+  if (!signedIn) return false;
   try {
-    if (code === null) throw new Error(ssoErrorMessage(error ?? ""));
-    await signInWithCode(code);
+    await signInWithCode(signedIn.code);
     return true;
   } catch (problem) {
-    notice.textContent = problem instanceof Error && code === null ? problem.message : describeError(problem);
-    notice.className = "error";
-    notice.hidden = false;
+    pendingNotice = { message: describeError(problem), kind: "error" };
     return false;
   }
 }
 
 /** A reload keeps the login: the refresh cookie gives this page a new access token. */
 async function start(): Promise<void> {
-  if (await backFromProvider()) {
-    user = await api
-      .GET("/api/v1/auth/me")
-      .then(answerOf)
-      .catch(() => undefined);
-  } else if (await resume().catch(() => false)) {
+  // First of all: a token or code in the address leaves it.
+  arrival = takeArrival();
+  if ((await backFromProvider()) || (await resume().catch(() => false))) {
     user = await api
       .GET("/api/v1/auth/me")
       .then(answerOf)

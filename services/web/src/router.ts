@@ -1,19 +1,39 @@
-/** Hash routes (`#/session/<id>`): the server only ever serves `/` and the assets. */
+/**
+ * Hash routes (`#/session/<id>`). The server serves `/`, the assets, and the pages mailed links
+ * open by path (`/verify-email?token=…`), which arrival.ts turns into their hash routes at once.
+ */
+
+/** The pages a mailed link opens, by path; the gateway serves the app at each (services/gateway/src/web.ts). */
+export const MAIL_PAGES = ["verify-email", "reset-password", "accept-invite", "forgot-password"] as const;
+export type MailPage = (typeof MAIL_PAGES)[number];
+
+/** Pages anyone may open, signed in or not: signing up, and what mailed links open. */
+export type PublicPage = MailPage | "register";
+const PUBLIC_PAGES: readonly string[] = [...MAIL_PAGES, "register"];
 
 export type Route =
   | { name: "login" }
+  | { name: PublicPage }
+  | { name: "account" }
   | { name: "trees"; query: string }
   | { name: "start"; treeId: string }
   | { name: "session"; sessionId: string }
   | { name: "sessions" }
   | { name: "tree"; treeId: string };
 
+export const isMailPage = (name: string): name is MailPage => (MAIL_PAGES as readonly string[]).includes(name);
+
+export const isPublic = (route: Route): route is { name: PublicPage } => PUBLIC_PAGES.includes(route.name);
+
 export function routeOf(hash: string): Route {
   const [path = "", search = ""] = hash.replace(/^#\/?/, "").split("?");
-  const [name, id = ""] = path.split("/").map(decodeURIComponent);
+  const [name = "", id = ""] = path.split("/").map(decodeURIComponent);
+  if (PUBLIC_PAGES.includes(name)) return { name: name as PublicPage };
   switch (name) {
     case "login":
       return { name: "login" };
+    case "account":
+      return { name: "account" };
     case "start":
       return { name: "start", treeId: id };
     case "session":

@@ -1,23 +1,35 @@
-/** What every screen gets: where to draw, who is logged in, and a line to tell them something. */
+/** What every screen gets: where to draw, a line to tell them something, and (behind the login) who is logged in. */
 import type { User } from "./api.js";
 import { describeError } from "./error-messages.js";
 
-export interface Screen {
+/** A page anyone may open, signed in or not. */
+export interface Page {
   /** The screen's own element: a screen left behind keeps drawing into a detached one, harmlessly. */
   root: HTMLElement;
-  user: User;
   notify(message: string, kind?: "error" | "info"): void;
   /** Shows an error by its sentence and code. */
   fail(error: unknown): void;
 }
 
+/** A screen behind the login. */
+export interface Screen extends Page {
+  user: User;
+}
+
+/** Shows `message` in the page's notice line. */
+export function tell(notice: HTMLElement, message: string, kind: "error" | "info" = "info"): void {
+  notice.textContent = message;
+  notice.className = kind;
+  notice.hidden = false;
+}
+
+export function pageIn(root: HTMLElement, notice: HTMLElement): Page {
+  const notify = (message: string, kind: "error" | "info" = "info") => tell(notice, message, kind);
+  return { root, notify, fail: (error) => notify(describeError(error), "error") };
+}
+
 export function screenIn(root: HTMLElement, user: User, notice: HTMLElement): Screen {
-  const notify = (message: string, kind: "error" | "info" = "info") => {
-    notice.textContent = message;
-    notice.className = kind;
-    notice.hidden = false;
-  };
-  return { root, user, notify, fail: (error) => notify(describeError(error), "error") };
+  return { ...pageIn(root, notice), user };
 }
 
 export const canAuthor = (user: User) => user.role === "engineer" || user.role === "admin";

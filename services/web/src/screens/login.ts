@@ -1,49 +1,58 @@
+import { ApiError } from "../api-error.js";
 import { h, show } from "../dom.js";
-import { describeError } from "../error-messages.js";
+import { cardForm, fields, onSubmit, problemLine } from "../form.js";
+import { hashOf } from "../router.js";
 import { signIn, signInProviders } from "../session.js";
+import { resendVerification } from "../verification-resend.js";
 
 /** The login form; `signedIn` runs once the tokens are in memory. */
 export function loginScreen(root: HTMLElement, signedIn: () => Promise<void>): void {
-  const email = h("input", { id: "email", name: "email", type: "email", autocomplete: "username", required: true });
-  const password = h("input", {
-    id: "password",
-    name: "password",
-    type: "password",
-    autocomplete: "current-password",
-    required: true,
-  });
-  const problem = h("p", { class: "form-error", role: "alert" });
-  const submit = h("button", { type: "submit" }, "Log in");
-  const form = h(
-    "form",
-    { class: "card narrow", id: "login-form" },
-    h("h1", {}, "Log in"),
-    h("label", { for: "email" }, "Email"),
+  const [emailLabel, email] = fields.email();
+  const [passwordLabel, password] = fields.currentPassword();
+  const problem = problemLine();
+  // An address not confirmed yet: the way on is a new link, to the address just typed.
+  const resend = h("div");
+  const providers = h("div", { class: "providers" });
+  const form = cardForm(
+    "login-form",
+    "Log in",
+    emailLabel,
     email,
-    h("label", { for: "password" }, "Password"),
+    passwordLabel,
     password,
+    h("a", { id: "forgot-password", class: "aside", href: hashOf({ name: "forgot-password" }) }, "Forgot password?"),
     problem,
-    submit,
+    resend,
+    h("button", { type: "submit" }, "Log in"),
+    providers,
+    h(
+      "p",
+      { class: "muted aside" },
+      "New here? ",
+      h("a", { id: "register", href: hashOf({ name: "register" }) }, "Create an account"),
+    ),
   );
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    submit.disabled = true;
-    problem.textContent = "";
-    try {
+  onSubmit(
+    form,
+    problem,
+    async () => {
+      show(resend);
       await signIn(email.value.trim(), password.value);
       await signedIn();
-    } catch (error) {
-      problem.textContent = describeError(error);
-      submit.disabled = false;
-    }
-  });
+    },
+    (error) => {
+      if (error instanceof ApiError && error.detail === "email_not_verified") {
+        show(resend, resendVerification(email.value.trim(), "Send the link again"));
+      }
+    },
+  );
   show(root, form);
   email.focus();
-  void offerProviders(form);
+  void offerProviders(providers);
 }
 
 /** A button per single sign-on provider: the browser goes to it, and comes back here with a code. */
-async function offerProviders(form: HTMLElement): Promise<void> {
+async function offerProviders(slot: HTMLElement): Promise<void> {
   const providers = await signInProviders().catch(() => []);
   if (providers.length === 0) return;
   const returnTo = `${location.origin}${location.pathname}`;
@@ -58,5 +67,5 @@ async function offerProviders(form: HTMLElement): Promise<void> {
       `Sign in with ${provider.name}`,
     ),
   );
-  form.append(h("p", { class: "or" }, "or"), ...buttons);
+  show(slot, h("p", { class: "or" }, "or"), ...buttons);
 }

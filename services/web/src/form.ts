@@ -1,0 +1,56 @@
+/** The parts every form of the app is made of: labelled inputs, a problem line, one way to send. */
+import { type Child, h } from "./dom.js";
+import { describeWithProblems } from "./error-messages.js";
+
+type InputAttributes = { id: string; type?: string; autocomplete?: string; required?: boolean; value?: string };
+
+/** An input and its label; the name is the id. */
+export function field(label: string, attributes: InputAttributes): [HTMLLabelElement, HTMLInputElement] {
+  return [h("label", { for: attributes.id }, label), h("input", { name: attributes.id, ...attributes })];
+}
+
+/** The fields the account forms share. */
+export const fields = {
+  fullName: () => field("Full name", { id: "full-name", autocomplete: "name", required: true }),
+  email: (id = "email", label = "Email", autocomplete = "username") =>
+    field(label, { id, type: "email", autocomplete, required: true }),
+  /** A password being chosen: browsers offer to generate and save it. */
+  newPassword: (id = "password", label = "Password") =>
+    field(label, { id, type: "password", autocomplete: "new-password", required: true }),
+  currentPassword: (id = "password", label = "Password") =>
+    field(label, { id, type: "password", autocomplete: "current-password", required: true }),
+};
+
+/** A form on a card of its own, under its heading. */
+export const cardForm = (id: string, title: string, ...children: Child[]) =>
+  h("form", { class: "card narrow", id }, h("h1", {}, title), ...children);
+
+/** The line under a form that tells what went wrong. */
+export const problemLine = () => h("p", { class: "form-error", role: "alert" });
+
+/**
+ * Runs `send` when the form is submitted: its submit button disabled meanwhile, `problem`
+ * cleared before and telling the failure after (a 422's problems field by field); `failed` may
+ * add a way on for particular errors.
+ */
+export function onSubmit(
+  form: HTMLFormElement,
+  problem: HTMLElement,
+  send: () => Promise<void>,
+  failed?: (error: unknown) => void,
+): void {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const submit = form.querySelector<HTMLButtonElement>("button[type=submit]");
+    if (submit) submit.disabled = true;
+    problem.textContent = "";
+    try {
+      await send();
+    } catch (error) {
+      problem.textContent = describeWithProblems(error);
+      failed?.(error);
+    } finally {
+      if (submit) submit.disabled = false;
+    }
+  });
+}
