@@ -30,6 +30,8 @@ export interface AccountDeps {
   publicUrl: string;
   /** Asks the mail relay to deliver what was just queued. */
   mailQueued: () => void;
+  /** The providers whose `allowed_domains` own the address's domain (sso-login.ts, the trust rules). */
+  providersOwning: (email: string) => string[];
 }
 
 /** A page of the web app with a mailed token in its query. */
@@ -145,9 +147,11 @@ export async function forgotPassword(deps: AccountDeps, rawEmail: string): Promi
 }
 
 /**
- * Follows a reset link: a new password, the address proven (the mail reached its owner), and
- * every login session of the account ended with `auth.session.revoked` (`password_reset`):
- * whoever knew the old password, or pre-registered the address, is out.
+ * Follows a reset link: a new password, the address proven (the mail reached its owner), every
+ * login session of the account ended with `auth.session.revoked` (`password_reset`), and every
+ * provider link removed but those of providers that own the address's domain: whoever knew the
+ * old password, or pre-registered the address (by password or through a provider whose users
+ * choose their email), is out and stays out.
  */
 export async function resetPassword(deps: AccountDeps, request: { token: string; password: string }): Promise<void> {
   checks().contract("tdt.auth.v1.ResetPasswordRequest", request).done();
@@ -160,6 +164,10 @@ export async function resetPassword(deps: AccountDeps, request: { token: string;
       where id = ${row.user_id} and lower(email) = ${row.email} and is_active
       returning 1`;
     if (reset.length === 0) throw invalidToken();
+    const trusted = deps.providersOwning(row.email);
+    await tx`
+      delete from oidc_identities
+      where user_id = ${row.user_id} and not (provider_id = any(${trusted}::text[]))`;
     await endLoginSessions(tx, { userId: row.user_id }, { kind: "revoked", reason: "password_reset" });
     await announceUserChanged(tx, row.user_id);
   });

@@ -8,6 +8,7 @@ import { SigningKeys } from "./keys.js";
 import { MailRelay, smtpTransport } from "./mail/mail-outbox.js";
 import { RateLimiter } from "./rate-limit.js";
 import { forgetExpiredChildPairs } from "./refresh-store.js";
+import { ownsDomain } from "./sso-login.js";
 import { OidcProviders } from "./sso-providers.js";
 import { ensureFirstAdmin } from "./users.js";
 
@@ -57,6 +58,8 @@ await runService({
         registration: config.registration,
         publicUrl: config.sso.publicUrl,
         mailQueued: () => mailRelay.nudge(),
+        providersOwning: (email) =>
+          config.sso.providers.filter((provider) => ownsDomain(provider, email)).map((provider) => provider.id),
       },
       mailRateLimiter: new RateLimiter(sql, config.mailRateLimitPerMinute),
       loginThrottle: config.loginThrottle,

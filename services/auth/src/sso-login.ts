@@ -252,6 +252,11 @@ function domainRefused(provider: OidcProviderConfig, email: string): boolean {
   return provider.allowed_domains !== undefined && !provider.allowed_domains.includes(domainOf(email));
 }
 
+/** True when the provider is restricted to domains and this email's is one of them: it owns the address. */
+export function ownsDomain(provider: Pick<OidcProviderConfig, "allowed_domains">, email: string): boolean {
+  return provider.allowed_domains?.includes(domainOf(email)) ?? false;
+}
+
 /**
  * Whether a sign-in may be linked to an existing account on the strength of its email alone
  * (docs/decisions, "Trust rules for linking"): only when the provider is restricted to domains
@@ -263,8 +268,7 @@ export function mayLinkByEmail(
   existing: Pick<UserRow, "role" | "email_verified_at">,
   email: string,
 ): boolean {
-  const ownsDomain = provider.allowed_domains?.includes(domainOf(email)) ?? false;
-  return ownsDomain && existing.email_verified_at !== null && existing.role !== "admin";
+  return ownsDomain(provider, email) && existing.email_verified_at !== null && existing.role !== "admin";
 }
 
 /**
@@ -318,6 +322,9 @@ async function userOfAccount(
       const user =
         existing ??
         (await createSsoUser(tx, {
+          // Proven only by a provider that owns the domain: one whose users choose their email
+          // vouches for nothing another provider may rely on.
+          emailVerified: ownsDomain(provider, account.email),
           email: account.email,
           full_name: (account.name?.trim() || account.email.slice(0, account.email.indexOf("@"))).slice(0, 200),
           role: provider.default_role,

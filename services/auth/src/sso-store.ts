@@ -77,14 +77,14 @@ export async function linkAccount(tx: TransactionSql, userId: string, account: P
   return rows.length === 1;
 }
 
-/** A user made by single sign-on: no password until they set one; the provider vouched for the address. */
+/** A user made by single sign-on: no password until they set one; its address proven when the provider owns it. */
 export async function createSsoUser(
   tx: TransactionSql,
-  input: { email: string; full_name: string; role: Role },
+  input: { email: string; full_name: string; role: Role; emailVerified: boolean },
 ): Promise<UserRow | undefined> {
   const [row] = await tx<UserRow[]>`
     insert into users (email, full_name, password_hash, role, email_verified_at)
-    values (${input.email}, ${input.full_name}, null, ${input.role}, now())
+    values (${input.email}, ${input.full_name}, null, ${input.role}, ${input.emailVerified ? new Date() : null})
     on conflict do nothing
     returning *`;
   return row;

@@ -50,7 +50,12 @@ const freshHandlers = () =>
     rateLimiter: new RateLimiter(pool, 1000),
     ssoRateLimiter: new RateLimiter(pool, 1000),
     sso: { config: NO_SSO, providers: new OidcProviders([], testLogger()) },
-    accounts: { registration: "open", publicUrl: "http://localhost:8000", mailQueued: () => {} },
+    accounts: {
+      registration: "open",
+      publicUrl: "http://localhost:8000",
+      mailQueued: () => {},
+      providersOwning: () => [],
+    },
     mailRateLimiter: new RateLimiter(pool, 1000),
     loginThrottle: authConfig.loginThrottle.read({}),
     accessTokenTtlSeconds: 900,
