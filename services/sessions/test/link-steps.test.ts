@@ -1,4 +1,4 @@
-import type { Node, Tree } from "@tdt/proto/tdt/trees/v1/trees";
+import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
 import { appErrorOf } from "@tdt/test-support/thrown";
 import { describe, expect, it } from "vitest";
 import {
@@ -10,35 +10,9 @@ import {
   type TreeBook,
   TreeNeeded,
 } from "../src/step-engine.js";
+import { node, treeOf } from "./support/tree-of.js";
 
 const t = (seconds: number) => new Date(Date.UTC(2026, 0, 1, 12, 0, seconds));
-
-const node = (id: string, type: string, rest: Partial<Node> = {}): Node => ({
-  id,
-  type,
-  title: `Title of ${id}`,
-  body: "",
-  options: [],
-  ...rest,
-});
-
-function treeOf(id: string, version: number, root: string, nodes: Node[]): Tree {
-  return {
-    id,
-    version,
-    title: `Tree ${id}`,
-    description: "",
-    category: "c",
-    tags: [],
-    status: "published",
-    root_node_id: root,
-    change_note: "",
-    nodes,
-    created_by: "u",
-    created_at: "2026-01-01T00:00:00.000Z",
-    updated_at: "2026-01-01T00:00:00.000Z",
-  };
-}
 
 const NETWORK = "22222222-2222-4222-8222-222222222222";
 const PRINTER = "11111111-1111-4111-8111-111111111111";

@@ -10,66 +10,54 @@
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { migrate } from "@tdt/kit";
-import type { Node, Tree } from "@tdt/proto/tdt/trees/v1/trees";
 import { createDatabase, dropDatabase } from "@tdt/test-support/database";
 import { testLogger } from "@tdt/test-support/silent-logger";
 import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sessionsHandlers } from "../src/handlers.js";
 import { SessionStore } from "../src/session-store.js";
+import { node, treeOf } from "./support/tree-of.js";
 
 let database: { name: string; url: string };
 let sql: Sql;
 /** Statements on tree_snapshots since the last `take()`: reads and pins, by tree id. */
 const snapshotStatements: Array<{ kind: "read" | "pin"; treeId: string }> = [];
 
-const node = (id: string, type: string, rest: Partial<Node> = {}): Node => ({
-  id,
-  type,
-  title: `Title of ${id}`,
-  body: "",
-  options: [],
-  ...rest,
-});
-
-function treeOf(title: string, root: string, nodes: Node[]): Tree {
-  return {
-    id: randomUUID(),
-    version: 1,
-    title,
-    description: "",
-    category: "c",
-    tags: [],
-    status: "published",
-    root_node_id: root,
-    change_note: "",
-    nodes,
-    created_by: "u",
-    created_at: "2026-01-01T00:00:00.000Z",
-    updated_at: "2026-01-01T00:00:00.000Z",
-  };
-}
-
 /** A chain of links: the printer tree runs the network check, which runs the cable check. */
-const cable = treeOf("Cable", "plug", [
-  node("plug", "action", { next: "plugged" }),
-  node("plugged", "solution", { outcome: "resolved" }),
-]);
-const network = treeOf("Network", "restart", [
-  node("restart", "action", { next: "cable" }),
-  node("cable", "link", { tree_id: cable.id, next: "works" }),
-  node("works", "solution", { outcome: "resolved" }),
-]);
-const printer = treeOf("Printer", "online", [
-  node("online", "question", {
-    options: [
-      { id: "no", label: "No", next: "check" },
-      { id: "yes", label: "Yes", next: "print" },
-    ],
-  }),
-  node("check", "link", { tree_id: network.id, next: "print" }),
-  node("print", "solution", { outcome: "resolved" }),
-]);
+const cable = treeOf(
+  randomUUID(),
+  1,
+  "plug",
+  [node("plug", "action", { next: "plugged" }), node("plugged", "solution", { outcome: "resolved" })],
+  "Cable",
+);
+const network = treeOf(
+  randomUUID(),
+  1,
+  "restart",
+  [
+    node("restart", "action", { next: "cable" }),
+    node("cable", "link", { tree_id: cable.id, next: "works" }),
+    node("works", "solution", { outcome: "resolved" }),
+  ],
+  "Network",
+);
+const printer = treeOf(
+  randomUUID(),
+  1,
+  "online",
+  [
+    node("online", "question", {
+      options: [
+        { id: "no", label: "No", next: "check" },
+        { id: "yes", label: "Yes", next: "print" },
+      ],
+    }),
+    node("check", "link", { tree_id: network.id, next: "print" }),
+    node("print", "solution", { outcome: "resolved" }),
+  ],
+  "Printer",
+);
 const published = new Map([printer, network, cable].map((tree) => [tree.id, tree]));
 const names = new Map([printer, network, cable].map((tree) => [tree.id, tree.title]));
 
@@ -131,7 +119,7 @@ async function walkIn(on: ReturnType<typeof sessionsProcess>["handlers"], user: 
   const id = session?.id as string;
   await on.stepSession({ id, op: "answer", node_id: "online", option_id: "no" }, as(user));
   await on.getSession({ id }, as(user));
-  const inside = await on.stepSession({ id, op: "continue", node_id: "restart" }, as(user));
+  const inside = await on.stepSession({ id, op: "continue", node_id: "restart", option_id: "" }, as(user));
   expect(inside.session?.current_node?.id).toBe("plug");
   await on.getSession({ id }, as(user));
   await on.exportSession({ id, format: "json" }, as(user));
