@@ -19,6 +19,8 @@ export const SSO_LOGIN_ERRORS = {
     "An account with this email exists and is not linked to this provider: sign in to it another way, then link the provider from your account (or reset its password by mail first).",
   identity_conflict: "The user of this email already signs in with another account at this provider.",
   account_disabled: "The user is deactivated.",
+  registration_closed:
+    "No account has this email, and accounts are made by invitation only (`REGISTRATION=invite`, where only a provider that owns the email's domain makes them) or not at all (`closed`).",
   link_session_ended:
     "The login session that asked to link the provider ended before the provider sent the browser back: sign in and link again.",
 } as const;

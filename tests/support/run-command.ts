@@ -4,6 +4,9 @@
  * and the runner in its own process group as in a terminal, so Ctrl-C can be sent to the group.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { natsPasswordVariable } from "../../scripts/infrastructure.js";
 import { SERVICES } from "../../scripts/stack.js";
@@ -28,6 +31,9 @@ export async function runCommandEnvironment(
   cleanups.push(() => Promise.all(databases.map((database) => dropDatabase(database.name))));
   const [gateway, auth, trees, sessions] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const marker = newMarker();
+  // Its own data folder (the first admin's password, caught mail): never the repository's `.data`.
+  const dataDir = await mkdtemp(join(tmpdir(), `tdt-${options.label}-`));
+  cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
   const { ADMIN_EMAIL: _email, ADMIN_PASSWORD: _password, ...inherited } = process.env;
   const env: Record<string, string | undefined> = {
     ...inherited,
@@ -40,6 +46,7 @@ export async function runCommandEnvironment(
     // The private NATS, with each service's password, as an operator's own NATS is given.
     NATS_URL: nats.url,
     ...Object.fromEntries(SERVICES.map((service) => [natsPasswordVariable(service), nats.passwords[service]])),
+    TDT_DATA_DIR: dataDir,
     GATEWAY_HOST: "127.0.0.1",
     GATEWAY_PORT: String(gateway),
     AUTH_PORT: String(auth),

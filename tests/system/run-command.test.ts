@@ -153,11 +153,8 @@ describe("npm start, up and stopped with Ctrl-C", () => {
     );
     const back = await browser.request(callback);
     const code = new URL(back.headers.get("location") ?? "").searchParams.get("code") ?? "";
-    const exchanged = await fetch(`${base}/api/v1/auth/oidc/exchange`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ code }),
-    });
+    // The page at return_to trades the code from the same browser (its binding cookie goes along).
+    const exchanged = await browser.request(`${base}/api/v1/auth/oidc/exchange`, { json: { code } });
     expect(exchanged.status).toBe(200);
     const { access_token } = (await exchanged.json()) as { access_token: string };
     const me = await fetch(`${base}/api/v1/auth/me`, { headers: { authorization: `Bearer ${access_token}` } });

@@ -120,12 +120,14 @@ export async function verifyEmail(deps: AccountDeps, token: string): Promise<voi
       if (proven.length === 0) throw invalidToken();
       return;
     }
-    const [taken] = await tx`select 1 from users where lower(email) = ${row.email} and id <> ${row.user_id}`;
-    if (taken) throw new AppError("email_already_registered");
+    // Taken meanwhile, or by a racing change or registration (the unique index decides): refused.
     const moved = await tx`
       update users set email = ${row.email}, email_verified_at = now()
       where id = ${row.user_id} and is_active
-      returning 1`;
+      returning 1`.catch((error: { code?: string }) => {
+      if (error.code === "23505") throw new AppError("email_already_registered");
+      throw error;
+    });
     if (moved.length === 0) throw invalidToken();
     // Links made by single sign-on stay (they name the provider's account, not the address); every
     // login session ends, so the account is signed in again under its new address.

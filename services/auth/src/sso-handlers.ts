@@ -12,6 +12,7 @@ import {
 import { PROVIDER_ID_PATTERN } from "@tdt/proto/contracts/sso";
 import type { AuthServiceService, ClientInfo, TokenPair } from "@tdt/proto/tdt/auth/v1/auth";
 import * as oidc from "openid-client";
+import type { RegistrationMode } from "./accounts.js";
 import { trustedClient } from "./client-address.js";
 import { announceUserChanged } from "./events.js";
 import { endLoginSessions, openSessionsOfUser, originOfLoginSession, type SessionOrigin } from "./login-sessions.js";
@@ -40,6 +41,8 @@ type SsoRpc =
 
 export interface SsoHandlerDeps {
   sql: Sql;
+  /** The registration mode, which decides whether a first sign-in makes an account. */
+  accounts: { registration: RegistrationMode };
   sso: { config: SsoConfig; providers: OidcProviders };
   /** Login's limit: guesses of a current password per user count as login attempts do. */
   rateLimiter: RateLimiter;
@@ -61,7 +64,7 @@ export interface SsoHandlerDeps {
 export function ssoHandlers(deps: SsoHandlerDeps) {
   const { sql } = deps;
   const { config, providers } = deps.sso;
-  const flow = { sql, providers, config, log: deps.log };
+  const flow = { sql, providers, config, log: deps.log, registration: deps.accounts.registration };
   const now = deps.now ?? (() => Math.floor(Date.now() / 1000));
 
   const handlers: Pick<Handlers<typeof AuthServiceService>, SsoRpc> = {

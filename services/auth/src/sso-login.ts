@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { AppError, inTransaction, type Logger, type Sql } from "@tdt/kit";
 import type { SsoLoginError } from "@tdt/proto/contracts/sso";
 import * as oidc from "openid-client";
+import type { RegistrationMode } from "./accounts.js";
 import { normalizeEmail } from "./email-address.js";
 import { announceUserChanged } from "./events.js";
 import type { OidcProviderConfig, SsoConfig } from "./sso-config.js";
@@ -27,6 +28,23 @@ export interface SsoLoginDeps {
   providers: OidcProviders;
   config: SsoConfig;
   log: Logger;
+  /** REGISTRATION: whether a first sign-in may make an account (`mayMakeAccount`). */
+  registration: RegistrationMode;
+}
+
+/**
+ * Whether a first sign-in may make an account under the registration mode: under `open` and
+ * `verify` (the provider proved the address), under `invite` only through a provider that owns
+ * the email's domain (the organisation's own directory stands for the invitation), never under
+ * `closed`.
+ */
+export function mayMakeAccount(
+  registration: RegistrationMode,
+  provider: Pick<OidcProviderConfig, "allowed_domains">,
+  email: string,
+): boolean {
+  if (registration === "closed") return false;
+  return registration !== "invite" || ownsDomain(provider, email);
 }
 
 /** A random secret of 256 bits, URL-safe. */
@@ -314,6 +332,9 @@ async function userOfAccount(
     if (domainRefused(provider, account.email)) throw new SignInRefused("domain_not_allowed");
     const user = await inTransaction(deps.sql, async (tx) => {
       const existing = await findUserByEmail(tx, account.email);
+      if (!existing && !mayMakeAccount(deps.registration, provider, account.email)) {
+        throw new SignInRefused("registration_closed");
+      }
       if (existing && !mayLinkByEmail(provider, existing, account.email)) {
         // Made by a racing first sign-in of this very account (its link committed with it): look again.
         if (await findLinkedUser(tx, account)) return undefined;
