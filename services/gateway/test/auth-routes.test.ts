@@ -32,9 +32,10 @@ afterAll(async () => {
 describe("POST /api/v1/auth/register", () => {
   const body = { email: "new@example.com", password: "correct horse", full_name: "New Person" };
 
-  it("creates the user and answers 201 with exactly the user's fields", async () => {
+  it("answers 202 verification_sent and nothing else, whatever the service's answer carries", async () => {
     fake.answer("register", async (request) => ({
-      // A leaky service would not get the hash out: the response schema decides the fields.
+      detail: "verification_sent",
+      // A leaky service would not get a user out: the route answers the detail only.
       user: { ...sampleUser({ email: request.email }), password_hash: "$argon2id$..." } as never,
     }));
     const response = await gateway.app.inject({
@@ -43,9 +44,8 @@ describe("POST /api/v1/auth/register", () => {
       headers: { "user-agent": "test-browser/1.0" },
       payload: body,
     });
-    expect(response.statusCode).toBe(201);
-    expect(Object.keys(response.json()).sort()).toEqual(USER_FIELDS);
-    expect(response.json()).toMatchObject({ email: "new@example.com", role: "technician", is_active: true });
+    expect(response.statusCode).toBe(202);
+    expect(response.json()).toEqual({ detail: "verification_sent" });
     const [call] = fake.callsOf("register");
     expect(call?.request).toEqual<RegisterRequest>({
       ...body,
@@ -85,13 +85,13 @@ describe("POST /api/v1/auth/register", () => {
     );
   });
 
-  it("answers a duplicate email with 409 email_already_registered", async () => {
+  it("answers registration under invite or closed with 403 registration_closed", async () => {
     fake.answer("register", async () => {
-      throw new AppError("email_already_registered");
+      throw new AppError("registration_closed");
     });
     const response = await gateway.app.inject({ method: "POST", url: "/api/v1/auth/register", payload: body });
-    expect(response.statusCode).toBe(409);
-    expect(response.json()).toEqual({ detail: "email_already_registered" });
+    expect(response.statusCode).toBe(403);
+    expect(response.json()).toEqual({ detail: "registration_closed" });
   });
 
   it("answers a rate limit with 429 and Retry-After", async () => {

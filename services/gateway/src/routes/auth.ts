@@ -63,7 +63,7 @@ function loginRoute(paths: CookiePaths) {
     response: { description: "A new login session's token pair", ...ref("TokenPair") },
     send: (answer: LoginResponse, reply: FastifyReply, request: FastifyRequest) =>
       deliverTokens(present(answer.tokens, "tokens"), request, reply, paths),
-    errors: ["invalid_credentials", "too_many_attempts", "origin_not_allowed"],
+    errors: ["invalid_credentials", "email_not_verified", "too_many_attempts", "origin_not_allowed"],
   } as const;
 }
 

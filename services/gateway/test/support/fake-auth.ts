@@ -47,12 +47,10 @@ export class FakeAuth extends FakeService<Auth> {
   }
 
   protected readonly defaults: Handlers<Auth> = {
-    register: async (request) => ({
-      user: sampleUser({ email: request.email, full_name: request.full_name }),
-    }),
+    register: async () => ({ detail: "verification_sent" }),
     login: async () => ({ tokens: await this.tokens() }),
     refresh: async () => ({ tokens: await this.tokens() }),
-    getMe: async () => ({ user: sampleUser(), linked_providers: [], has_password: true }),
+    getMe: async () => ({ user: sampleUser(), linked_providers: [], has_password: true, email_verified: true }),
     logout: async () => ({}),
     listLoginSessions: async () => ({
       sessions: [
@@ -104,5 +102,19 @@ export class FakeAuth extends FakeService<Auth> {
     oidcBackchannelLogout: async () => ({}),
     unlinkOidcIdentity: async () => ({}),
     setPassword: async () => ({}),
+    beginOidcLink: async () => ({
+      authorization_url: "https://idp.example.com/authorize?state=s",
+      binding: "b".repeat(43),
+      expires_in: 600,
+    }),
+    verifyEmail: async () => ({}),
+    resendVerification: async () => ({ detail: "verification_sent" }),
+    forgotPassword: async () => ({ detail: "reset_sent" }),
+    resetPassword: async () => ({}),
+    changeEmail: async () => ({ detail: "verification_sent" }),
+    createInvite: async (request) => ({
+      invite: { email: request.email, role: request.role, expires_at: "2025-01-09T03:04:05.000Z" },
+    }),
+    acceptInvite: async (request) => ({ user: sampleUser({ full_name: request.full_name }) }),
   };
 }
