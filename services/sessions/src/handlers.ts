@@ -15,6 +15,8 @@ import { hasRole, mayListSessions, SESSIONS_ACCESS } from "@tdt/proto/contracts/
 import type { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import type { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { Tree, TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
+import { callSignal } from "./call-signal.js";
+import type { PdfRenderer } from "./reports/pdf-pool.js";
 import { renderReport } from "./reports/report.js";
 import { isUuid, type SessionRow, type SessionStore, toSession } from "./session-store.js";
 import { SessionTrees } from "./session-trees.js";
@@ -73,9 +75,11 @@ export function sessionsHandlers(deps: {
   /** Asked once per started session who its technician is (their name and email, for reports). */
   auth: Pick<ServiceClient<typeof AuthServiceService>, "getMe">;
   verifier: AccessTokenVerifier;
+  /** Renders PDF reports off the event loop (the worker pool), a caller's share at a time. */
+  pdfs: PdfRenderer;
   log?: Logger;
 }): Handlers<typeof SessionsServiceService> {
-  const { store, trees, auth, verifier } = deps;
+  const { store, trees, auth, verifier, pdfs } = deps;
   const authorize = authorizer(verifier, SESSIONS_ACCESS);
   type Rpc = keyof typeof SESSIONS_ACCESS;
 
@@ -218,7 +222,7 @@ export function sessionsHandlers(deps: {
     },
 
     async exportSession(request, ctx) {
-      const { row } = await visible("exportSession", ctx, request.id);
+      const { claims, row } = await visible("exportSession", ctx, request.id);
       const tree = await store.tree(row.tree_id, row.tree_version);
       const book = treesOf(tree, ctx);
       const session = await book.run(() => toSession(row, book));
@@ -226,7 +230,10 @@ export function sessionsHandlers(deps: {
       const linked = await Promise.all(
         Object.entries(row.pins ?? {}).map(([treeId, version]) => store.tree(treeId, version)),
       );
-      return renderReport(session, [tree, ...linked], request.format || "json");
+      // The pool counts a caller's share by who asks (an engineer exporting many sessions is one).
+      const renderPdf = (shown: typeof session, used: Tree[]) =>
+        pdfs.render({ owner: claims.sub, session: shown, trees: used, signal: callSignal() });
+      return renderReport(session, [tree, ...linked], request.format || "json", renderPdf);
     },
   };
 }

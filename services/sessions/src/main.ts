@@ -10,9 +10,11 @@ import {
 import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
 import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
+import { withCallSignals } from "./call-signal.js";
 import { sessionsConfig } from "./config.js";
 import { prepareSessionEvents, sessionsConsumers } from "./events.js";
 import { sessionsHandlers } from "./handlers.js";
+import { PdfPool } from "./reports/pdf-pool.js";
 import { SessionStore } from "./session-store.js";
 
 await runService({
@@ -35,13 +37,23 @@ await runService({
     const revocationAware = revocationAwareVerifier({ ...config, nats, auth, name: "sessions", log });
     const { verifier } = revocationAware;
     const statistics = logCacheStatistics(log, { tree_copies: store.treeCopies, sessions: store.sessions });
+    const pdfs = new PdfPool({
+      workers: config.reportWorkers,
+      waitingLimit: config.reportQueueLimit,
+      perUser: config.reportsPerUser,
+      log,
+    });
+    const handlers = sessionsHandlers({ store, trees, auth, verifier, pdfs, log });
     return {
-      bindings: [implement(SessionsServiceService, sessionsHandlers({ store, trees, auth, verifier, log }), log)],
+      // An export stops rendering when its caller stops waiting.
+      bindings: [withCallSignals(implement(SessionsServiceService, handlers, log), ["exportSession"])],
       consumers: sessionsConsumers(store, log),
       stop: async () => {
         // How well the step path's memory served, for the operator reading the last lines.
         clearInterval(statistics);
         log.info({ treeCopies: store.treeCopies.stats(), sessions: store.sessions.stats() }, "session caches");
+        log.info(pdfs.stats(), "PDF report workers");
+        await pdfs.close();
         await revocationAware.close();
         trees.close();
         auth.close();

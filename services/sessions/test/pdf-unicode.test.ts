@@ -2,7 +2,7 @@ import type { Session } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
 import { pdfText } from "@tdt/test-support/pdf";
 import { describe, expect, it } from "vitest";
-import { scriptRuns } from "../src/reports/pdf-fonts.js";
+import { fontHasGlyph, scriptRuns } from "../src/reports/pdf-fonts.js";
 import { renderReport } from "../src/reports/report.js";
 
 const NOTES = {
@@ -98,5 +98,22 @@ describe("script runs", () => {
       { family: "text", text: "ok" },
     ]);
     expect(scriptRuns("")).toEqual([]);
+  });
+
+  it("keep a character in the run whose font can draw it: alternating scripts make two runs, not one per character", () => {
+    const canDraw = (family: "text" | "cjk" | "hangul", char: string) => fontHasGlyph(family, char);
+    const alternating = Array.from({ length: 10_000 }, (_, index) => (index % 2 === 0 ? "a" : "漢")).join("");
+    expect(scriptRuns(alternating, canDraw)).toEqual([
+      { family: "text", text: "a" },
+      { family: "cjk", text: alternating.slice(1) },
+    ]);
+    // Noto Sans KR has Latin letters too; neither CJK font has the other's script.
+    expect(scriptRuns("Printer 打印机 프린터 ok", canDraw)).toEqual([
+      { family: "text", text: "Printer " },
+      { family: "cjk", text: "打印机 " },
+      { family: "hangul", text: "프린터 ok" },
+    ]);
+    // ż is in DejaVu Sans only, 漢 in the CJK font only: each change of script is still a run.
+    expect(scriptRuns("ż漢ż漢", canDraw)).toHaveLength(4);
   });
 });

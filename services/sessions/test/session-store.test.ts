@@ -83,6 +83,7 @@ const handlersOn = (on: SessionStore) =>
     store: on,
     trees: {} as never,
     auth: {} as never,
+    pdfs: {} as never,
     verifier: { verify: async (token: string) => ({ sub: token, role: "technician" }) } as never,
   });
 const asUser = (userId: string) => ({
@@ -244,6 +245,7 @@ describe("steps under load", () => {
         store: new SessionStore(tiny),
         trees: {} as never,
         auth: {} as never,
+        pdfs: {} as never,
         verifier: { verify: async (token: string) => ({ sub: token, role: "technician" }) } as never,
       });
       const steps = sessions.map((session) =>

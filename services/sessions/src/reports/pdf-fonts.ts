@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { create, type Font } from "fontkit";
 
 const require = createRequire(import.meta.url);
 const packageDir = (name: string) => dirname(require.resolve(`${name}/package.json`));
@@ -35,6 +36,17 @@ export function fontData(name: FontName): Buffer {
   return data;
 }
 
+/** Each font parsed once per process, to be asked which characters it has a glyph for. */
+const parsed = new Map<FontName, Font>();
+export function fontHasGlyph(name: FontName, char: string): boolean {
+  let font = parsed.get(name);
+  if (!font) {
+    font = create(fontData(name)) as Font;
+    parsed.set(name, font);
+  }
+  return font.hasGlyphForCodePoint(char.codePointAt(0) ?? 0);
+}
+
 const HANGUL = /[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff]/u;
 // Han (and its extensions, compatibility forms), kana, CJK punctuation, full-width forms.
 const CJK =
@@ -46,15 +58,22 @@ function familyOf(char: string): FontFamily {
   return "text";
 }
 
-/** `text` cut into runs of one font family each, in order. */
-export function scriptRuns(text: string): Array<{ family: FontFamily; text: string }> {
+/**
+ * `text` cut into runs of one font family each, in order. A run goes on through a character its
+ * own font can draw (`canDraw`): the Latin letters in Chinese text stay in the Chinese font, which
+ * has them, so "a漢a漢…" is two runs, not one per character (pdfkit lays out each run apart).
+ * Without `canDraw`, every change of script starts a run.
+ */
+export function scriptRuns(
+  text: string,
+  canDraw: (family: FontFamily, char: string) => boolean = () => false,
+): Array<{ family: FontFamily; text: string }> {
   const runs: Array<{ family: FontFamily; text: string }> = [];
   for (const char of text) {
-    // Spaces and line breaks stay with the run they are in.
-    const family = /\s/.test(char) && runs.length > 0 ? (runs[runs.length - 1]?.family as FontFamily) : familyOf(char);
     const last = runs[runs.length - 1];
-    if (last && last.family === family) last.text += char;
-    else runs.push({ family, text: char });
+    // Spaces and line breaks stay with the run they are in.
+    if (last && (/\s/.test(char) || familyOf(char) === last.family || canDraw(last.family, char))) last.text += char;
+    else runs.push({ family: familyOf(char), text: char });
   }
   return runs;
 }

@@ -1,20 +1,23 @@
 import type { Session } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
 import PDFDocument from "pdfkit";
-import { type FontName, fontData, scriptRuns } from "./pdf-fonts.js";
+import { type FontFamily, type FontName, fontData, fontHasGlyph, scriptRuns } from "./pdf-fonts.js";
 import { answerText, contextLines, formatDuration, outcomeText, stepTreeText, technicianText } from "./text.js";
 
 /**
- * Writes text into `doc` with the fonts of pdf-fonts.ts: each run of a script in its font, each
- * font registered on first use (so a report without CJK never reads the CJK fonts).
+ * Writes text into `doc` with the fonts of pdf-fonts.ts: each run in its font, a run as long as
+ * its font can draw the text, each font registered on first use (so a report without CJK never
+ * reads the CJK fonts).
  */
-function textWriter(doc: PDFKit.PDFDocument) {
+function textWriter(doc: PDFKit.PDFDocument, stopped: () => boolean) {
   const registered = new Set<FontName>();
   return (text: string, options: { bold?: boolean; continued?: boolean } = {}) => {
-    const runs = scriptRuns(text);
+    const fontOf = (family: FontFamily): FontName => (options.bold ? `${family}-bold` : family);
+    const runs = scriptRuns(text, (family, char) => fontHasGlyph(fontOf(family), char));
     if (runs.length === 0) runs.push({ family: "text", text: "" });
     runs.forEach((run, index) => {
-      const font: FontName = options.bold ? `${run.family}-bold` : run.family;
+      if (stopped()) throw new RenderStopped();
+      const font = fontOf(run.family);
       if (!registered.has(font)) {
         doc.registerFont(font, fontData(font));
         registered.add(font);
@@ -24,8 +27,20 @@ function textWriter(doc: PDFKit.PDFDocument) {
   };
 }
 
-/** The report as a readable PDF: header facts, context, each step with its tree, answer, note and time. */
-export function pdfReport(session: Session, trees: Tree[]): Promise<Buffer> {
+/** A render given up on: its caller no longer waits (pdf-pool.ts). */
+export class RenderStopped extends Error {
+  constructor() {
+    super("the PDF report was no longer wanted");
+    this.name = "RenderStopped";
+  }
+}
+
+/**
+ * The report as a readable PDF: header facts, context, each step with its tree, answer, note and
+ * time. `stopped` is asked before each piece of text: once it says so, the render ends with
+ * RenderStopped.
+ */
+export function pdfReport(session: Session, trees: Tree[], stopped: () => boolean = () => false): Promise<Buffer> {
   const tree = trees[0] as Tree;
   const doc = new PDFDocument({
     size: "A4",
@@ -38,7 +53,7 @@ export function pdfReport(session: Session, trees: Tree[]): Promise<Buffer> {
     doc.on("end", () => resolve(Buffer.concat(chunks)));
     doc.on("error", reject);
   });
-  const write = textWriter(doc);
+  const write = textWriter(doc, stopped);
 
   doc.fontSize(18);
   write(`Troubleshooting report: ${session.tree_title}`, { bold: true });

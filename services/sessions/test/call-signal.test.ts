@@ -1,0 +1,97 @@
+/**
+ * A call's signal through a real gRPC server and client: it aborts when the caller's deadline
+ * passes (the reason a DEADLINE_EXCEEDED error), and never for a call answered in time.
+ */
+import {
+  AppError,
+  createServiceClient,
+  type GrpcServerHandle,
+  GrpcStatus,
+  type Handlers,
+  implement,
+  type ServiceClient,
+  startGrpcServer,
+} from "@tdt/kit";
+import { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
+import { testLogger } from "@tdt/test-support/silent-logger";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { callSignal, withCallSignals } from "../src/call-signal.js";
+
+const log = testLogger("call-signal-test");
+type Sessions = typeof SessionsServiceService;
+
+/** What the handler saw of its signal, per call (by session id): when it aborted, and why. */
+const seen = new Map<string, { aborted: boolean; at?: number; reason?: unknown }>();
+
+/** Every method of a definition answering NOT_FOUND, to be overridden where a test needs more. */
+function notFoundHandlers<D extends object>(definition: D): Handlers<D> {
+  const entries = Object.keys(definition).map((name) => [
+    name,
+    async () => {
+      throw new AppError("not_found");
+    },
+  ]);
+  return Object.fromEntries(entries) as Handlers<D>;
+}
+
+const handlers: Handlers<Sessions> = {
+  ...notFoundHandlers(SessionsServiceService),
+  // Waits for its signal ("slow"), or answers at once and looks at it a little later ("quick").
+  exportSession: async (request) => {
+    const signal = callSignal();
+    const entry: { aborted: boolean; at?: number; reason?: unknown } = { aborted: false };
+    seen.set(request.id, entry);
+    signal?.addEventListener("abort", () => {
+      entry.aborted = true;
+      entry.at = performance.now();
+      entry.reason = signal.reason;
+    });
+    if (request.id === "slow") await new Promise((resolve) => signal?.addEventListener("abort", resolve));
+    return { content: Buffer.from("ok"), content_type: "text/plain", filename: "x.txt" };
+  },
+};
+
+let server: GrpcServerHandle;
+let client: ServiceClient<Sessions>;
+
+beforeAll(async () => {
+  server = await startGrpcServer({
+    port: 0,
+    bindings: [withCallSignals(implement(SessionsServiceService, handlers, log), ["exportSession"])],
+    serviceNames: ["tdt.sessions.v1.SessionsService"],
+    log,
+  });
+  client = createServiceClient(SessionsServiceService, `127.0.0.1:${server.port}`, { timeoutMs: 5_000 });
+});
+
+afterAll(async () => {
+  client?.close();
+  await server?.shutdown(1_000);
+});
+
+describe("a call's signal", () => {
+  it("aborts when the caller's deadline passes, with a DEADLINE_EXCEEDED reason", async () => {
+    const called = performance.now();
+    await expect(
+      client.exportSession({ id: "slow", format: "pdf" }, { requestId: "r", timeoutMs: 300 }),
+    ).rejects.toMatchObject({ code: GrpcStatus.DEADLINE_EXCEEDED });
+    await expect.poll(() => seen.get("slow")?.aborted).toBe(true);
+    const slow = seen.get("slow");
+    // The deadline is the caller's: 300 ms from the call, whenever the handler began.
+    expect((slow?.at ?? 0) - called).toBeGreaterThan(250);
+    expect((slow?.at ?? 0) - called).toBeLessThan(5_000);
+    expect(slow?.reason).toMatchObject({ code: GrpcStatus.DEADLINE_EXCEEDED, details: "deadline_exceeded" });
+  });
+
+  it("stays quiet for a call answered in time", async () => {
+    const answer = await client.exportSession({ id: "quick", format: "pdf" }, { requestId: "r", timeoutMs: 1_000 });
+    expect(answer.filename).toBe("x.txt");
+    // Past the deadline: its timer was cleared with the answer.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(seen.get("quick")).toEqual({ aborted: false });
+  });
+
+  it("is absent outside a wrapped method", () => {
+    expect(callSignal()).toBeUndefined();
+  });
+});
