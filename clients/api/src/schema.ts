@@ -4240,7 +4240,7 @@ export interface paths {
                     content: {
                         /**
                          * @example {
-                         *       "authorize_url": "https://login.example.com/authorize?client_id=tdt&state=…"
+                         *       "authorize_url": "https://login.example.com/authorize?client_id=tdt&state=Xq3vK9mP2wR7"
                          *     }
                          */
                         "application/json": {

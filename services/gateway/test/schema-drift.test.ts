@@ -7,9 +7,15 @@
  */
 
 import {
+  AcceptInviteRequest,
+  BeginOidcLinkRequest,
   BeginOidcLoginRequest,
+  ChangeEmailRequest,
   CompleteOidcLoginRequest,
+  CreateInviteRequest,
   ExchangeOidcCodeRequest,
+  ForgotPasswordRequest,
+  Invite,
   ListUsersRequest,
   LoginRequest,
   LoginSession,
@@ -18,12 +24,15 @@ import {
   OidcProvider,
   RefreshRequest,
   RegisterRequest,
+  ResendVerificationRequest,
+  ResetPasswordRequest,
   SessionPolicy,
   SetPasswordRequest,
   SetSessionPolicyRequest,
   TokenPair,
   UpdateUserRequest,
   User,
+  VerifyEmailRequest,
 } from "@tdt/proto/tdt/auth/v1/auth";
 import { ENUMS, FIELD_RULES, type FieldRules } from "@tdt/proto/tdt/contract";
 import {
@@ -50,6 +59,7 @@ import {
 import { freePort } from "@tdt/test-support/ports";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  InviteSchema,
   LoginSessionSchema,
   OidcProviderSchema,
   SessionPolicySchema,
@@ -80,6 +90,7 @@ const RESPONSES = [
   ["tdt.auth.v1.LoginSession", LoginSession, LoginSessionSchema],
   ["tdt.auth.v1.SessionPolicy", SessionPolicy, SessionPolicySchema],
   ["tdt.auth.v1.OidcProvider", OidcProvider, OidcProviderSchema],
+  ["tdt.auth.v1.Invite", Invite, InviteSchema],
   ["tdt.trees.v1.Option", Option, OptionSchema],
   ["tdt.trees.v1.Node", Node, NodeSchema],
   ["tdt.trees.v1.Tree", Tree, TreeSchema],
@@ -200,6 +211,18 @@ const REQUESTS: RequestRoute[] = [
     path: "/api/v1/auth/me/password",
     in: "body",
   },
+  ...(
+    [
+      ["tdt.auth.v1.BeginOidcLinkRequest", BeginOidcLinkRequest, "/api/v1/auth/oidc/{provider}/link"],
+      ["tdt.auth.v1.VerifyEmailRequest", VerifyEmailRequest, "/api/v1/auth/verify-email"],
+      ["tdt.auth.v1.ResendVerificationRequest", ResendVerificationRequest, "/api/v1/auth/verify-email/resend"],
+      ["tdt.auth.v1.ForgotPasswordRequest", ForgotPasswordRequest, "/api/v1/auth/password/forgot"],
+      ["tdt.auth.v1.ResetPasswordRequest", ResetPasswordRequest, "/api/v1/auth/password/reset"],
+      ["tdt.auth.v1.ChangeEmailRequest", ChangeEmailRequest, "/api/v1/auth/me/email"],
+      ["tdt.auth.v1.CreateInviteRequest", CreateInviteRequest, "/api/v1/auth/invites"],
+      ["tdt.auth.v1.AcceptInviteRequest", AcceptInviteRequest, "/api/v1/auth/invites/accept"],
+    ] as const
+  ).map(([message, type, path]): RequestRoute => ({ message, type, method: "post", path, in: "body" })),
   {
     message: "tdt.trees.v1.GetTreeAnalyticsRequest",
     type: GetTreeAnalyticsRequest,

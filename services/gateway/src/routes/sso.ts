@@ -148,7 +148,7 @@ export async function ssoRoutes(
         type: "object",
         required: ["authorize_url"],
         properties: { authorize_url: { type: "string", format: "uri" } },
-        examples: [{ authorize_url: "https://login.example.com/authorize?client_id=tdt&state=…" }],
+        examples: [{ authorize_url: "https://login.example.com/authorize?client_id=tdt&state=Xq3vK9mP2wR7" }],
       },
       send: (answer, reply, request) => {
         setBinding(request, reply, oidcPath, answer.binding, answer.expires_in);
