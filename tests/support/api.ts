@@ -60,14 +60,20 @@ export function api(baseUrl: string, mailbox?: Mailbox) {
       const response = await call("POST", "/api/v1/auth/register", { json: { email, password, full_name } });
       if (response.status !== 202)
         throw new Error(`register failed: ${response.status} ${JSON.stringify(response.body)}`);
-      if (!mailbox) throw new Error("register needs the system's mailbox to follow the verification link");
-      const mail = await mailbox.waitFor(email, { since, subject: /confirm/i });
-      const token = tokenOf(mail, "verify-email");
-      const verified = await call("POST", "/api/v1/auth/verify-email", { json: { token } });
-      if (verified.status !== 204) throw new Error(`verify-email failed: ${verified.status} ${JSON.stringify(verified.body)}`);
+      await this.followVerification(email, since);
       const tokens = await this.login(email, password);
       const me = await call<{ id: string }>("GET", "/api/v1/auth/me", { token: tokens.access_token });
       return { id: me.body.id, email, password, tokens };
+    },
+    /** Reads the verification mail to `email` received since `since` and follows its link. */
+    async followVerification(email: string, since: number) {
+      if (!mailbox) throw new Error("following a verification link needs the system's mailbox");
+      const mail = await mailbox.waitFor(email, { since, subject: /confirm/i });
+      const verified = await call("POST", "/api/v1/auth/verify-email", {
+        json: { token: tokenOf(mail, "verify-email") },
+      });
+      if (verified.status !== 204)
+        throw new Error(`verify-email failed: ${verified.status} ${JSON.stringify(verified.body)}`);
     },
     /** A new verified account, signed out again: no login session of it is open. */
     async register(email = uniqueEmail(), password = "correct-horse-battery", full_name = "Test User") {

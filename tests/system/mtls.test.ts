@@ -66,11 +66,13 @@ const options = { requestId: "mtls-test" };
 async function registerFrom(ip: string) {
   const email = client.uniqueEmail("user");
   const password = "correct-horse-battery";
+  const since = Date.now();
   const response = await client.call("POST", "/api/v1/auth/register", {
     json: { email, password, full_name: "Test User" },
     headers: { "x-forwarded-for": ip },
   });
-  expect(response.status).toBe(201);
+  expect(response.status).toBe(202);
+  await client.followVerification(email, since);
   return { email, password };
 }
 
