@@ -4,11 +4,18 @@
  * up for. Its own login page takes any login and any password; the login is the account:
  *
  *   - `sub` is derived from it, so the same login is the same account every time;
- *   - `email` is the login and is verified, unless its local part contains `+unverified`;
+ *   - `email` is the login and is verified, unless its local part contains `+unverified`
+ *     (`email_verified: false`), `+noverified` (no `email_verified` at all), `+stringverified`
+ *     (`"true"`, as a string) or `+noemail` (no `email` at all);
  *   - `name` is the part before the `@`.
  *
  * It speaks plain http on 127.0.0.1, requires PKCE (S256) of every client, and supports
- * RP-initiated logout and back-channel logout (with `sid` in ID and logout tokens).
+ * RP-initiated logout and back-channel logout (with `sid` in ID and logout tokens). Its shape:
+ *
+ *   - `defaults`: oidc-provider as it ships: the ID token carries only the claims asked for with
+ *     the `claims` parameter, and a scope's claims (`email`, `name`) come from UserInfo, as
+ *     OpenID Connect Core §5.4 says for the code flow;
+ *   - `keycloak`: the claims in the ID token too, as Keycloak sends them by default.
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { Server } from "node:http";
@@ -27,7 +34,11 @@ export interface DevIssuerOptions {
   /** Default 127.0.0.1. */
   host?: string;
   clients: DevIssuerClient[];
+  /** Default `defaults` (see the file's comment). */
+  shape?: DevIssuerShape;
 }
+
+export type DevIssuerShape = "defaults" | "keycloak";
 
 export interface DevIssuer {
   /** Its issuer identifier, e.g. http://127.0.0.1:9400. */
@@ -41,10 +52,16 @@ export interface DevIssuer {
 export function accountOfLogin(login: string) {
   const normalized = login.trim().toLowerCase();
   const local = normalized.slice(0, Math.max(normalized.indexOf("@"), 0)) || normalized;
+  const verified = local.includes("+unverified")
+    ? { email_verified: false }
+    : local.includes("+noverified")
+      ? {}
+      : local.includes("+stringverified")
+        ? { email_verified: "true" }
+        : { email_verified: true };
   return {
     sub: `dev-${createHash("sha256").update(normalized).digest("hex").slice(0, 24)}`,
-    email: login.trim(),
-    email_verified: !local.includes("+unverified"),
+    ...(local.includes("+noemail") ? {} : { email: login.trim(), ...verified }),
     name: local.split("+")[0] ?? local,
   };
 }
@@ -86,8 +103,9 @@ export async function startDevIssuer(options: DevIssuerOptions): Promise<DevIssu
       const { dispatcher: _private, ...rest } = init ?? {};
       return globalThis.fetch(url, rest);
     },
-    // The ID token carries the claims: the relying party reads no userinfo.
-    conformIdTokenClaims: false,
+    // Keycloak's shape puts the scope's claims in the ID token too; oidc-provider's default keeps
+    // them for UserInfo.
+    ...(options.shape === "keycloak" ? { conformIdTokenClaims: false } : {}),
     ttl: { AccessToken: 3600, AuthorizationCode: 60, IdToken: 3600, Interaction: 600, Session: 3600, Grant: 3600 },
     findAccount: (_ctx: unknown, id: string) => ({
       accountId: id,

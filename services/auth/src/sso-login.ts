@@ -5,6 +5,7 @@ import * as oidc from "openid-client";
 import type { RegistrationMode } from "./accounts.js";
 import { normalizeEmail } from "./email-address.js";
 import { announceUserChanged } from "./events.js";
+import { accessTokenHashMatches, isVerified, lacksPersonClaims, withUserInfo } from "./oidc-claims.js";
 import type { OidcProviderConfig, SsoConfig } from "./sso-config.js";
 import { describe, type OidcProviders } from "./sso-providers.js";
 import {
@@ -231,18 +232,30 @@ async function redeemCode(
   }
   const callback = new URL(callbackUrlOf(deps.config, provider.id));
   callback.search = params.toString();
-  let claims: oidc.IDToken | undefined;
+  let claims: Record<string, unknown> | undefined;
   try {
+    // State, nonce, PKCE, and the `iss` response parameter (RFC 9207) when the provider advertises it.
     const tokens = await oidc.authorizationCodeGrant(configuration, callback, {
       pkceCodeVerifier: attempt.code_verifier,
       expectedState: attempt.state,
       expectedNonce: attempt.nonce,
       idTokenExpected: true,
     });
-    claims = tokens.claims();
+    const idToken = tokens.claims();
+    if (!idToken || !tokens.id_token) throw new SignInRefused("login_failed");
     // The ID token's signature, against the issuer's keys: not only taken on TLS's word.
-    if (tokens.id_token) await deps.providers.verify(provider.id, tokens.id_token, {}, { fromTokenEndpoint: true });
+    await deps.providers.verify(provider.id, tokens.id_token, {}, { fromTokenEndpoint: true });
+    if (!accessTokenHashMatches(tokens.id_token, tokens.access_token, idToken.at_hash)) {
+      deps.log.warn({ provider: provider.id }, "oidc ID token's at_hash does not match its access token");
+      throw new SignInRefused("login_failed");
+    }
+    // What the ID token lacks of the person comes from UserInfo, whose `sub` must be the ID token's.
+    claims =
+      lacksPersonClaims(idToken) && configuration.serverMetadata().userinfo_endpoint
+        ? withUserInfo(idToken, await oidc.fetchUserInfo(configuration, tokens.access_token, idToken.sub))
+        : idToken;
   } catch (error) {
+    if (error instanceof SignInRefused) throw error;
     const unreachable = !(error instanceof oidc.ResponseBodyError || error instanceof oidc.AuthorizationResponseError);
     deps.log.warn({ provider: provider.id, err: describe(error) }, "oidc code redemption failed");
     // The provider may have moved its endpoints or keys: the next attempt discovers again.
@@ -253,11 +266,10 @@ async function redeemCode(
   const email = typeof claims.email === "string" ? normalizeEmail(claims.email) : "";
   return {
     provider_id: provider.id,
-    issuer: claims.iss,
-    subject: claims.sub,
+    issuer: String(claims.iss),
+    subject: String(claims.sub),
     email,
-    // Only an explicit yes: some providers send the string "true"; anything else is a no.
-    email_verified: claims.email_verified === true || claims.email_verified === "true",
+    email_verified: isVerified(claims.email_verified),
     name: typeof claims.name === "string" ? claims.name : undefined,
     sid: typeof claims.sid === "string" ? claims.sid : undefined,
   };
