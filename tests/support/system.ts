@@ -8,8 +8,8 @@ import { type RunningStack, type ServiceName, startStack } from "../../scripts/s
 import { api } from "./api.js";
 import type { Certificates } from "./certificates.js";
 import { connect, createDatabase, dropDatabase } from "./database.js";
-import { type PrivateNats, startPrivateNats } from "./nats.js";
 import { type Mailbox, startMailbox } from "./mailbox.js";
+import { type PrivateNats, startPrivateNats } from "./nats.js";
 import { freePort } from "./ports.js";
 
 export interface System {
