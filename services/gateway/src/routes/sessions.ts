@@ -223,7 +223,7 @@ export async function sessionsRoutes(
           .header("content-disposition", attachment(report.filename));
         return report.content;
       },
-      errors: ["not_found"],
+      errors: ["not_found", "rate_limited", "exports_busy"],
     });
   });
 }
