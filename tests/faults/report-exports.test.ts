@@ -2,7 +2,8 @@
  * Issue 23, reports off the event loop, through the gateway: ten large PDF exports at once (notes
  * of 10,000 characters alternating Latin and Han, the worst case for font runs) while a technician
  * keeps reading a session. The reads stay fast (p95 under 50 ms), and every PDF opens and says what
- * was written.
+ * was written. A timing test: it runs in the fault suite, one file at a time, so no other system
+ * test competes with it for the machine's two cores.
  */
 import { pdfText } from "@tdt/test-support/pdf";
 import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
