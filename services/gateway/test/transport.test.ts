@@ -443,3 +443,38 @@ describe("a request without a Content-Type", () => {
     expect(response.statusCode).toBe(204);
   });
 });
+
+describe("the single sign-on binding cookie", () => {
+  const authorize = "/api/v1/auth/oidc/example/authorize?return_to=http%3A%2F%2Flocalhost%3A8000%2F";
+  const bindingOf = (setCookie: unknown) =>
+    (Array.isArray(setCookie) ? setCookie : [String(setCookie ?? "")]).find((line) => line.includes("tdt_sso="));
+
+  it("is __Host-tdt_sso (Secure, Path=/) when the request came over TLS, tdt_sso on the OIDC path otherwise", async () => {
+    const tls = await proxied.app.inject({ method: "GET", url: authorize, headers: { "x-forwarded-proto": "https" } });
+    expect(tls.statusCode).toBe(302);
+    const hostCookie = bindingOf(tls.headers["set-cookie"]);
+    expect(hostCookie).toMatch(/^__Host-tdt_sso=b{43};/);
+    expect(hostCookie).toMatch(/; Path=\/;/);
+    expect(hostCookie).toMatch(/; Secure/);
+    expect(hostCookie).toMatch(/; HttpOnly/);
+    expect(hostCookie).not.toMatch(/Domain=/i);
+
+    const plain = await gateway.app.inject({ method: "GET", url: authorize });
+    const pathCookie = bindingOf(plain.headers["set-cookie"]);
+    expect(pathCookie).toMatch(/^tdt_sso=b{43};/);
+    expect(pathCookie).toMatch(/; Path=\/api\/v1\/auth\/oidc;/);
+    expect(pathCookie).not.toMatch(/Secure/);
+  });
+
+  it("is never taken from the browser by authorize, and the exchange reads only the cookie its transport sets", async () => {
+    await gateway.app.inject({ method: "GET", url: authorize, headers: { cookie: "tdt_sso=planted-by-someone" } });
+    expect(fake.callsOf("beginOidcLogin")[0]?.request.binding).toBe("");
+
+    const exchange = (app: FastifyInstance, headers: Record<string, string>) =>
+      app.inject({ method: "POST", url: "/api/v1/auth/oidc/exchange", payload: { code: "c" }, headers });
+    await exchange(proxied.app, { "x-forwarded-proto": "https", cookie: "tdt_sso=plain; __Host-tdt_sso=hosted" });
+    await exchange(gateway.app, { cookie: "tdt_sso=plain; __Host-tdt_sso=hosted" });
+    // Over TLS a plain-http page (or a sibling domain) could have set tdt_sso: only __Host- counts.
+    expect(fake.callsOf("exchangeOidcCode").map((call) => call.request.binding)).toEqual(["hosted", "plain"]);
+  });
+});
