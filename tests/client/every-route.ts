@@ -494,19 +494,21 @@ async function exports(technician: ApiClient, engineer: ApiClient, id: string, t
       `the ${extension} export is a download`,
     );
 
+  // The JSON report is typed as its object (SessionReport), and read as JSON by default.
   const json = await technician.POST("/api/v1/sessions/{id}/export", {
     params: { path: { id }, query: { format: "json" } },
-    parseAs: "text",
   });
-  // The document describes every report as a file, so its JSON has no generated type.
-  const report = JSON.parse(answered(json, 200, "export json")) as { session?: { id?: string; tree_title?: string } };
-  equal(report.session?.id, id, "the JSON report's session");
-  equal(report.session?.tree_title, title, "the JSON report's tree title");
+  const report = answered(json, 200, "export json");
+  equal(report.session.id, id, "the JSON report's session");
+  equal(report.session.tree_title, title, "the JSON report's tree title");
+  equal(report.tree.id, report.session.tree_id, "the JSON report's tree");
   attachment(json.response, "json");
 
+  // The format in the body. (`as const`: openapi-fetch 0.17 types `data` by `parseAs` only when the
+  // body's literals keep their literal types; a plain `{ format: "markdown" }` drops `parseAs`'s.)
   const markdown = await engineer.POST("/api/v1/sessions/{id}/export", {
     params: { path: { id } },
-    body: { format: "markdown" },
+    body: { format: "markdown" } as const,
     parseAs: "text",
   });
   check(answered(markdown, 200, "export markdown").includes(title), "the Markdown report names the tree");

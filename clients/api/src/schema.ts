@@ -12,34 +12,7 @@ export interface paths {
             cookie?: never;
         };
         /** Liveness: the gateway process is up */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "status": "ok"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            status: "ok";
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getLiveness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -59,70 +32,7 @@ export interface paths {
          * Readiness: 200 while at least one downstream service is SERVING over grpc.health.v1
          * @description `status` is `ready` when every downstream is SERVING and `degraded` when only some are (routes of a service that is down answer 503 `service_unavailable`). When none is SERVING the gateway can serve nothing: 503 with `status: unavailable`.
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "status": "degraded",
-                         *       "services": {
-                         *         "auth": "SERVING",
-                         *         "trees": "SERVING",
-                         *         "sessions": "NOT_SERVING"
-                         *       }
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            status: "ready" | "degraded";
-                            services: {
-                                [key: string]: "SERVING" | "NOT_SERVING" | "UNKNOWN";
-                            };
-                        };
-                    };
-                };
-                /** @description Default Response */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "service_unavailable",
-                         *       "status": "unavailable",
-                         *       "services": {
-                         *         "auth": "UNKNOWN",
-                         *         "trees": "NOT_SERVING",
-                         *         "sessions": "UNKNOWN"
-                         *       }
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "service_unavailable";
-                            /** @enum {string} */
-                            status: "unavailable";
-                            services: {
-                                [key: string]: "SERVING" | "NOT_SERVING" | "UNKNOWN";
-                            };
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getReadiness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -139,70 +49,7 @@ export interface paths {
             cookie?: never;
         };
         /** The auth service's public signing keys (JWKS) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The key set; old keys stay while tokens they signed live */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Jwks"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getJwks"];
         put?: never;
         post?: never;
         delete?: never;
@@ -224,182 +71,7 @@ export interface paths {
          * Create an account (role technician): a verification link is mailed
          * @description Under `REGISTRATION=verify` (the default) the account may sign in once its address is verified by the mailed link; under `open` at once. The answer is the same whether or not the address already has an account: its owner gets a mail saying so instead. Under `invite` and `closed` it is 403 `registration_closed`. Mailed links point at the web app's pages under `PUBLIC_URL` (`/verify-email?token=…`, `/reset-password?token=…`, `/accept-invite?token=…`), which call the routes below; each token works once and expires.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    /**
-                     * @example {
-                     *       "email": "ada@example.com",
-                     *       "password": "correct horse battery",
-                     *       "full_name": "Ada Lovelace"
-                     *     }
-                     */
-                    "application/json": {
-                        /** Format: email */
-                        email: string;
-                        password: string;
-                        full_name: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description The same answer whether or not the address has an account */
-                202: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["MailSent"];
-                    };
-                };
-                /**
-                 * @description The request could not be read
-                 *
-                 *     - `bad_request`: The request could not be read.
-                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
-                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
-                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
-                 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "bad_request"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
-                        };
-                    };
-                };
-                /**
-                 * @description Authenticated but not allowed
-                 *
-                 *     - `registration_closed`: Accounts are made by invitation only (`REGISTRATION=invite`) or not at all (`closed`).
-                 */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "registration_closed"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "registration_closed";
-                        };
-                    };
-                };
-                /**
-                 * @description Body larger than 2 MB
-                 *
-                 *     - `request_too_large`: The body is larger than 2 MB.
-                 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "request_too_large"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "request_too_large";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description Rate limited; `Retry-After` says how many seconds to wait
-                 *
-                 *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
-                 */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "too_many_attempts"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "too_many_attempts";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["register"];
         delete?: never;
         options?: never;
         head?: never;
@@ -419,155 +91,7 @@ export interface paths {
          * Follow a verification link: the address is proven (or, for a change of address, taken)
          * @description A change of address ends every login session of the account. Mailed links point at the web app's pages under `PUBLIC_URL` (`/verify-email?token=…`, `/reset-password?token=…`, `/accept-invite?token=…`), which call the routes below; each token works once and expires.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    /**
-                     * @example {
-                     *       "token": "Xq3vK9mP2wR7tY5uI8oL1aS4dF6gH0jZ3xC7vB9nM2k"
-                     *     }
-                     */
-                    "application/json": {
-                        token: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Done */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /**
-                 * @description The request could not be read
-                 *
-                 *     - `bad_request`: The request could not be read.
-                 *     - `invalid_mail_token`: The mailed link's token is unknown, already used or expired: ask for a new mail.
-                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
-                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
-                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
-                 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "bad_request"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "bad_request" | "invalid_mail_token" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
-                        };
-                    };
-                };
-                /**
-                 * @description Conflict with the current state; nothing was changed
-                 *
-                 *     - `email_already_registered`: An account with this email exists.
-                 */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "email_already_registered"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "email_already_registered";
-                        };
-                    };
-                };
-                /**
-                 * @description Body larger than 2 MB
-                 *
-                 *     - `request_too_large`: The body is larger than 2 MB.
-                 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "request_too_large"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "request_too_large";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["verifyEmail"];
         delete?: never;
         options?: never;
         head?: never;
@@ -584,157 +108,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Mail a new verification link (the same answer for any address) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    /**
-                     * @example {
-                     *       "email": "ada@example.com"
-                     *     }
-                     */
-                    "application/json": {
-                        /** Format: email */
-                        email: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description The same answer whether or not the address has an account */
-                202: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["MailSent"];
-                    };
-                };
-                /**
-                 * @description The request could not be read
-                 *
-                 *     - `bad_request`: The request could not be read.
-                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
-                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
-                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
-                 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "bad_request"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
-                        };
-                    };
-                };
-                /**
-                 * @description Body larger than 2 MB
-                 *
-                 *     - `request_too_large`: The body is larger than 2 MB.
-                 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "request_too_large"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "request_too_large";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description Rate limited; `Retry-After` says how many seconds to wait
-                 *
-                 *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
-                 */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "too_many_attempts"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "too_many_attempts";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["resendVerification"];
         delete?: never;
         options?: never;
         head?: never;
@@ -751,157 +125,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Mail a password reset link (the same answer for any address) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    /**
-                     * @example {
-                     *       "email": "ada@example.com"
-                     *     }
-                     */
-                    "application/json": {
-                        /** Format: email */
-                        email: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description The same answer whether or not the address has an account */
-                202: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["MailSent"];
-                    };
-                };
-                /**
-                 * @description The request could not be read
-                 *
-                 *     - `bad_request`: The request could not be read.
-                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
-                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
-                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
-                 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "bad_request"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
-                        };
-                    };
-                };
-                /**
-                 * @description Body larger than 2 MB
-                 *
-                 *     - `request_too_large`: The body is larger than 2 MB.
-                 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "request_too_large"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "request_too_large";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description Rate limited; `Retry-After` says how many seconds to wait
-                 *
-                 *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
-                 */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "too_many_attempts"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "too_many_attempts";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["forgotPassword"];
         delete?: never;
         options?: never;
         head?: never;
@@ -921,136 +145,7 @@ export interface paths {
          * Follow a reset link: a new password, and every login session of the account ends
          * @description The address counts as proven from then on (the link reached its owner).
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    /**
-                     * @example {
-                     *       "token": "Xq3vK9mP2wR7tY5uI8oL1aS4dF6gH0jZ3xC7vB9nM2k",
-                     *       "password": "battery staple horse"
-                     *     }
-                     */
-                    "application/json": {
-                        token: string;
-                        password: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Done */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /**
-                 * @description The request could not be read
-                 *
-                 *     - `bad_request`: The request could not be read.
-                 *     - `invalid_mail_token`: The mailed link's token is unknown, already used or expired: ask for a new mail.
-                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
-                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
-                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
-                 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "bad_request"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "bad_request" | "invalid_mail_token" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
-                        };
-                    };
-                };
-                /**
-                 * @description Body larger than 2 MB
-                 *
-                 *     - `request_too_large`: The body is larger than 2 MB.
-                 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "request_too_large"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "request_too_large";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["resetPassword"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1070,205 +165,7 @@ export interface paths {
          * Move the caller's account to a new address: a verification link goes there
          * @description `current_password` is required when the caller has a password; a user made by single sign-on needs a sign-in within the last 10 minutes instead. The address changes when the mailed link is followed.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    /**
-                     * @example {
-                     *       "email": "ada@new.example.com",
-                     *       "current_password": "correct horse battery"
-                     *     }
-                     */
-                    "application/json": {
-                        /** Format: email */
-                        email: string;
-                        current_password?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description The same answer whether or not the address has an account */
-                202: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["MailSent"];
-                    };
-                };
-                /**
-                 * @description The request could not be read
-                 *
-                 *     - `bad_request`: The request could not be read.
-                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
-                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
-                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
-                 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "bad_request"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
-                        };
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
-                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
-                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
-                 *     - `token_expired`: The access token has expired: refresh it.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
-                        };
-                    };
-                };
-                /**
-                 * @description Authenticated but not allowed
-                 *
-                 *     - `reauthentication_required`: Setting a first password needs a sign-in within the last 10 minutes: sign in again, then set it.
-                 *     - `wrong_password`: The current password given to change it is wrong.
-                 */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "reauthentication_required"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "reauthentication_required" | "wrong_password";
-                        };
-                    };
-                };
-                /**
-                 * @description Body larger than 2 MB
-                 *
-                 *     - `request_too_large`: The body is larger than 2 MB.
-                 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "request_too_large"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "request_too_large";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description Rate limited; `Retry-After` says how many seconds to wait
-                 *
-                 *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
-                 */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "too_many_attempts"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "too_many_attempts";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["changeEmail"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1288,205 +185,7 @@ export interface paths {
          * Invite an address with a role (admin): the link is mailed
          * @description Works under every `REGISTRATION` mode. Mailed links point at the web app's pages under `PUBLIC_URL` (`/verify-email?token=…`, `/reset-password?token=…`, `/accept-invite?token=…`), which call the routes below; each token works once and expires.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    /**
-                     * @example {
-                     *       "email": "grace@example.com",
-                     *       "role": "engineer"
-                     *     }
-                     */
-                    "application/json": {
-                        /** Format: email */
-                        email: string;
-                        /** @enum {string} */
-                        role: "technician" | "engineer" | "admin";
-                    };
-                };
-            };
-            responses: {
-                /** @description The invitation sent */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Invite"];
-                    };
-                };
-                /**
-                 * @description The request could not be read
-                 *
-                 *     - `bad_request`: The request could not be read.
-                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
-                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
-                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
-                 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "bad_request"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
-                        };
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
-                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
-                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
-                 *     - `token_expired`: The access token has expired: refresh it.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
-                        };
-                    };
-                };
-                /**
-                 * @description Authenticated but not allowed
-                 *
-                 *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
-                 */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "forbidden"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "forbidden";
-                        };
-                    };
-                };
-                /**
-                 * @description Conflict with the current state; nothing was changed
-                 *
-                 *     - `email_already_registered`: An account with this email exists.
-                 */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "email_already_registered"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "email_already_registered";
-                        };
-                    };
-                };
-                /**
-                 * @description Body larger than 2 MB
-                 *
-                 *     - `request_too_large`: The body is larger than 2 MB.
-                 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "request_too_large"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "request_too_large";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["createInvite"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1503,161 +202,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Accept an invitation: the account is made with the invited role, its address proven */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    /**
-                     * @example {
-                     *       "token": "Xq3vK9mP2wR7tY5uI8oL1aS4dF6gH0jZ3xC7vB9nM2k",
-                     *       "password": "correct horse battery",
-                     *       "full_name": "Grace Hopper"
-                     *     }
-                     */
-                    "application/json": {
-                        token: string;
-                        password: string;
-                        full_name: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description The new user; sign in with the password just chosen */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["User"];
-                    };
-                };
-                /**
-                 * @description The request could not be read
-                 *
-                 *     - `bad_request`: The request could not be read.
-                 *     - `invalid_mail_token`: The mailed link's token is unknown, already used or expired: ask for a new mail.
-                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
-                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
-                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
-                 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "bad_request"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "bad_request" | "invalid_mail_token" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
-                        };
-                    };
-                };
-                /**
-                 * @description Conflict with the current state; nothing was changed
-                 *
-                 *     - `email_already_registered`: An account with this email exists.
-                 */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "email_already_registered"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "email_already_registered";
-                        };
-                    };
-                };
-                /**
-                 * @description Body larger than 2 MB
-                 *
-                 *     - `request_too_large`: The body is larger than 2 MB.
-                 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "request_too_large"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "request_too_large";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["acceptInvite"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1677,228 +222,7 @@ export interface paths {
          * Log in with the OAuth2 password form (`username` is the email)
          * @description Urlencoded, or multipart as a browser's `FormData` sends it (text fields only). With `X-Token-Transport: cookie` the refresh token is set as the HttpOnly cookie `tdt_refresh` (SameSite=Strict, Secure over TLS, sent only to refresh and logout) and left out of the body.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description `cookie`: the refresh token travels in the HttpOnly cookie `tdt_refresh` (path-scoped to refresh and logout), never in a body. Absent or `json`: in the JSON bodies. */
-                    "x-token-transport"?: "cookie" | "json";
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    /**
-                     * @example {
-                     *       "grant_type": "password",
-                     *       "username": "ada@example.com",
-                     *       "password": "correct horse battery"
-                     *     }
-                     */
-                    "application/x-www-form-urlencoded": {
-                        username: string;
-                        password: string;
-                        /** @enum {string} */
-                        grant_type?: "password";
-                        scope?: string;
-                        client_id?: string;
-                        client_secret?: string;
-                    };
-                    /**
-                     * @example {
-                     *       "grant_type": "password",
-                     *       "username": "ada@example.com",
-                     *       "password": "correct horse battery"
-                     *     }
-                     */
-                    "multipart/form-data": {
-                        username: string;
-                        password: string;
-                        /** @enum {string} */
-                        grant_type?: "password";
-                        scope?: string;
-                        client_id?: string;
-                        client_secret?: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description A new login session's token pair */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["TokenPair"];
-                    };
-                };
-                /**
-                 * @description The request could not be read
-                 *
-                 *     - `bad_request`: The request could not be read.
-                 *     - `form_file_not_accepted`: The multipart form has a file part; the route reads text fields only.
-                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
-                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
-                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
-                 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "bad_request"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "bad_request" | "form_file_not_accepted" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
-                        };
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_credentials`: Wrong email or password, or the account is deactivated.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_credentials"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_credentials";
-                        };
-                    };
-                };
-                /**
-                 * @description Authenticated but not allowed
-                 *
-                 *     - `email_not_verified`: The account's email is not verified yet: follow the link in the mail, or ask for a new one.
-                 *     - `origin_not_allowed`: A cookie-mode request came from an origin that is neither the gateway's nor in CORS_ORIGINS.
-                 */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "email_not_verified"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "email_not_verified" | "origin_not_allowed";
-                        };
-                    };
-                };
-                /**
-                 * @description Body larger than 2 MB
-                 *
-                 *     - `form_too_large`: The form has more fields, or a longer field, than the route reads.
-                 *     - `request_too_large`: The body is larger than 2 MB.
-                 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "form_too_large"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "form_too_large" | "request_too_large";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description Rate limited; `Retry-After` says how many seconds to wait
-                 *
-                 *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
-                 */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "too_many_attempts"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "too_many_attempts";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["loginWithForm"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1918,204 +242,7 @@ export interface paths {
          * Log in with a JSON body
          * @description With `X-Token-Transport: cookie` the refresh token is set as the HttpOnly cookie `tdt_refresh` (SameSite=Strict, Secure over TLS, sent only to refresh and logout) and left out of the body.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description `cookie`: the refresh token travels in the HttpOnly cookie `tdt_refresh` (path-scoped to refresh and logout), never in a body. Absent or `json`: in the JSON bodies. */
-                    "x-token-transport"?: "cookie" | "json";
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    /**
-                     * @example {
-                     *       "email": "ada@example.com",
-                     *       "password": "correct horse battery"
-                     *     }
-                     */
-                    "application/json": {
-                        email: string;
-                        password: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description A new login session's token pair */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["TokenPair"];
-                    };
-                };
-                /**
-                 * @description The request could not be read
-                 *
-                 *     - `bad_request`: The request could not be read.
-                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
-                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
-                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
-                 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "bad_request"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
-                        };
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_credentials`: Wrong email or password, or the account is deactivated.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_credentials"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_credentials";
-                        };
-                    };
-                };
-                /**
-                 * @description Authenticated but not allowed
-                 *
-                 *     - `email_not_verified`: The account's email is not verified yet: follow the link in the mail, or ask for a new one.
-                 *     - `origin_not_allowed`: A cookie-mode request came from an origin that is neither the gateway's nor in CORS_ORIGINS.
-                 */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "email_not_verified"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "email_not_verified" | "origin_not_allowed";
-                        };
-                    };
-                };
-                /**
-                 * @description Body larger than 2 MB
-                 *
-                 *     - `request_too_large`: The body is larger than 2 MB.
-                 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "request_too_large"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "request_too_large";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description Rate limited; `Retry-After` says how many seconds to wait
-                 *
-                 *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
-                 */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "too_many_attempts"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "too_many_attempts";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["login"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2137,185 +264,7 @@ export interface paths {
          *
          *     In cookie mode (`X-Token-Transport: cookie`) send no body (or `{}`): the token comes from the cookie `tdt_refresh`, and the new one replaces it. Two tabs must not refresh at once (README, browser apps).
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    "idempotency-key"?: string;
-                    /** @description `cookie`: the refresh token travels in the HttpOnly cookie `tdt_refresh` (path-scoped to refresh and logout), never in a body. Absent or `json`: in the JSON bodies. */
-                    "x-token-transport"?: "cookie" | "json";
-                };
-                path?: never;
-                cookie?: never;
-            };
-            /** @description Required in JSON mode; none in cookie mode. */
-            requestBody?: {
-                content: {
-                    /**
-                     * @example {
-                     *       "refresh_token": "eyJhbGciOiJFUzI1NiIsImtpZCI6IjEifQ.eyJzaWQiOiI1ZTZmIn0.c2lnbmF0dXJl"
-                     *     }
-                     */
-                    "application/json": {
-                        refresh_token?: string;
-                    } | null;
-                };
-            };
-            responses: {
-                /** @description The new token pair */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["TokenPair"];
-                    };
-                };
-                /**
-                 * @description The request could not be read
-                 *
-                 *     - `bad_request`: The request could not be read.
-                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
-                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
-                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
-                 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "bad_request"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
-                        };
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_refresh_token`: The refresh token is unknown, already used, or its login session has ended: log in again.
-                 *     - `session_expired_absolute`: The login session reached the session policy's absolute limit: log in again.
-                 *     - `session_expired_idle`: The login session was idle longer than the session policy allows: log in again.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_refresh_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_refresh_token" | "session_expired_absolute" | "session_expired_idle";
-                        };
-                    };
-                };
-                /**
-                 * @description Authenticated but not allowed
-                 *
-                 *     - `origin_not_allowed`: A cookie-mode request came from an origin that is neither the gateway's nor in CORS_ORIGINS.
-                 *     - `token_transport_header_required`: The refresh cookie came without `X-Token-Transport: cookie`, which cookie mode requires (CSRF defence).
-                 */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "origin_not_allowed"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "origin_not_allowed" | "token_transport_header_required";
-                        };
-                    };
-                };
-                /**
-                 * @description Body larger than 2 MB
-                 *
-                 *     - `request_too_large`: The body is larger than 2 MB.
-                 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "request_too_large"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "request_too_large";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["refresh"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2335,182 +284,7 @@ export interface paths {
          * Trade a one-time single sign-on code for a token pair
          * @description The code `return_to` received (single use, 60 s) starts a login session under the account's session policy, as a password login does. It is good only in the browser whose sign-in made it: the request must carry that sign-in's binding cookie (send it from the page at `return_to`, same origin or `credentials: 'include'`), which it clears. With `X-Token-Transport: cookie` the refresh token is set as the HttpOnly cookie `tdt_refresh`, as for login.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description `cookie`: the refresh token travels in the HttpOnly cookie `tdt_refresh` (path-scoped to refresh and logout), never in a body. Absent or `json`: in the JSON bodies. */
-                    "x-token-transport"?: "cookie" | "json";
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    /**
-                     * @example {
-                     *       "code": "Yq3kq0c6Jx2m0b2QeW7rVd8sZt1uHn4pLf9aGk5oXcE"
-                     *     }
-                     */
-                    "application/json": {
-                        code: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description A new login session's token pair */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["TokenPair"];
-                    };
-                };
-                /**
-                 * @description The request could not be read
-                 *
-                 *     - `bad_request`: The request could not be read.
-                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
-                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
-                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
-                 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "bad_request"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
-                        };
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_credentials`: Wrong email or password, or the account is deactivated.
-                 *     - `invalid_login_code`: The one-time single sign-on code is unknown, already used or over 60 s old: sign in again.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_credentials"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_credentials" | "invalid_login_code";
-                        };
-                    };
-                };
-                /**
-                 * @description Authenticated but not allowed
-                 *
-                 *     - `email_not_verified`: The account's email is not verified yet: follow the link in the mail, or ask for a new one.
-                 *     - `origin_not_allowed`: A cookie-mode request came from an origin that is neither the gateway's nor in CORS_ORIGINS.
-                 */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "email_not_verified"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "email_not_verified" | "origin_not_allowed";
-                        };
-                    };
-                };
-                /**
-                 * @description Body larger than 2 MB
-                 *
-                 *     - `request_too_large`: The body is larger than 2 MB.
-                 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "request_too_large"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "request_too_large";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["exchangeOidcCode"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2530,200 +304,7 @@ export interface paths {
          * End the caller's login session (`all=true`: every session of the caller)
          * @description The body is optional; a refresh token given in it is consumed too. In cookie mode (`X-Token-Transport: cookie`) the cookie's refresh token is consumed and both cookies are cleared.
          */
-        post: {
-            parameters: {
-                query?: {
-                    all?: boolean;
-                };
-                header?: {
-                    /** @description `cookie`: the refresh token travels in the HttpOnly cookie `tdt_refresh` (path-scoped to refresh and logout), never in a body. Absent or `json`: in the JSON bodies. */
-                    "x-token-transport"?: "cookie" | "json";
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: {
-                content: {
-                    /**
-                     * @example {
-                     *       "refresh_token": "eyJhbGciOiJFUzI1NiIsImtpZCI6IjEifQ.eyJzaWQiOiI1ZTZmIn0.c2lnbmF0dXJl"
-                     *     }
-                     */
-                    "application/json": {
-                        refresh_token?: string;
-                    } | null;
-                };
-            };
-            responses: {
-                /** @description The session came from a single sign-on provider that offers RP-initiated logout: send the browser to `end_session_url` to sign out there too */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "end_session_url": "https://sso.example.com/realms/example/protocol/openid-connect/logout?client_id=tdt&post_logout_redirect_uri=https%3A%2F%2Ftdt.example.com%2F"
-                         *     }
-                         */
-                        "application/json": {
-                            /** Format: uri */
-                            end_session_url: string;
-                        };
-                    };
-                };
-                /** @description Done */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /**
-                 * @description The request could not be read
-                 *
-                 *     - `bad_request`: The request could not be read.
-                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
-                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
-                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
-                 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "bad_request"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
-                        };
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
-                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
-                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
-                 *     - `token_expired`: The access token has expired: refresh it.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
-                        };
-                    };
-                };
-                /**
-                 * @description Authenticated but not allowed
-                 *
-                 *     - `origin_not_allowed`: A cookie-mode request came from an origin that is neither the gateway's nor in CORS_ORIGINS.
-                 */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "origin_not_allowed"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "origin_not_allowed";
-                        };
-                    };
-                };
-                /**
-                 * @description Body larger than 2 MB
-                 *
-                 *     - `request_too_large`: The body is larger than 2 MB.
-                 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "request_too_large"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "request_too_large";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["logout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2738,94 +319,7 @@ export interface paths {
             cookie?: never;
         };
         /** The caller's account */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The caller, with the providers they sign in with */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Me"];
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
-                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
-                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
-                 *     - `token_expired`: The access token has expired: refresh it.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getMe"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2847,223 +341,7 @@ export interface paths {
          * Set or change the caller's password
          * @description With a password already: `current_password` must be it, and every other login session of the caller ends. A user made by single sign-on has none: they may set a first one within 10 minutes of signing in.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    /**
-                     * @example {
-                     *       "current_password": "correct horse battery",
-                     *       "new_password": "battery staple horse"
-                     *     }
-                     */
-                    "application/json": {
-                        current_password?: string;
-                        new_password: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Done */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /**
-                 * @description The request could not be read
-                 *
-                 *     - `bad_request`: The request could not be read.
-                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
-                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
-                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
-                 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "bad_request"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
-                        };
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
-                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
-                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
-                 *     - `token_expired`: The access token has expired: refresh it.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
-                        };
-                    };
-                };
-                /**
-                 * @description Authenticated but not allowed
-                 *
-                 *     - `reauthentication_required`: Setting a first password needs a sign-in within the last 10 minutes: sign in again, then set it.
-                 *     - `wrong_password`: The current password given to change it is wrong.
-                 */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "reauthentication_required"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "reauthentication_required" | "wrong_password";
-                        };
-                    };
-                };
-                /**
-                 * @description Conflict with the current state; nothing was changed
-                 *
-                 *     - `conflict`: The change conflicts with the current state.
-                 */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "conflict"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "conflict";
-                        };
-                    };
-                };
-                /**
-                 * @description Body larger than 2 MB
-                 *
-                 *     - `request_too_large`: The body is larger than 2 MB.
-                 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "request_too_large"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "request_too_large";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description Rate limited; `Retry-After` says how many seconds to wait
-                 *
-                 *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
-                 */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "too_many_attempts"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "too_many_attempts";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["setPassword"];
         delete?: never;
         options?: never;
         head?: never;
@@ -3078,94 +356,7 @@ export interface paths {
             cookie?: never;
         };
         /** The caller's active login sessions */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Active login sessions */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["LoginSession"][];
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
-                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
-                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
-                 *     - `token_expired`: The access token has expired: refresh it.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listLoginSessions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3185,169 +376,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Revoke one of the caller's login sessions */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    sid: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Done */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /**
-                 * @description The request could not be read
-                 *
-                 *     - `bad_request`: The request could not be read.
-                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
-                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
-                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
-                 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "bad_request"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
-                        };
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
-                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
-                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
-                 *     - `token_expired`: The access token has expired: refresh it.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
-                        };
-                    };
-                };
-                /**
-                 * @description Unknown, or not visible to the caller
-                 *
-                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
-                 */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "not_found"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "not_found";
-                        };
-                    };
-                };
-                /**
-                 * @description Body larger than 2 MB
-                 *
-                 *     - `request_too_large`: The body is larger than 2 MB.
-                 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "request_too_large"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "request_too_large";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        delete: operations["revokeLoginSession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -3361,129 +390,7 @@ export interface paths {
             cookie?: never;
         };
         /** List users (admin) */
-        get: {
-            parameters: {
-                query?: {
-                    skip?: number;
-                    limit?: number;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description One page of users; the total is in `X-Total-Count` */
-                200: {
-                    headers: {
-                        /** @description How many users there are */
-                        "x-total-count"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["User"][];
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
-                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
-                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
-                 *     - `token_expired`: The access token has expired: refresh it.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
-                        };
-                    };
-                };
-                /**
-                 * @description Authenticated but not allowed
-                 *
-                 *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
-                 */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "forbidden"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "forbidden";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listUsers"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3506,221 +413,7 @@ export interface paths {
         options?: never;
         head?: never;
         /** Change a user's role or deactivate them (admin); deactivating ends their sessions */
-        patch: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        role?: "technician" | "engineer" | "admin";
-                        is_active?: boolean;
-                    };
-                };
-            };
-            responses: {
-                /** @description The user as changed */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["User"];
-                    };
-                };
-                /**
-                 * @description The request could not be read
-                 *
-                 *     - `bad_request`: The request could not be read.
-                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
-                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
-                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
-                 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "bad_request"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
-                        };
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
-                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
-                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
-                 *     - `token_expired`: The access token has expired: refresh it.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
-                        };
-                    };
-                };
-                /**
-                 * @description Authenticated but not allowed
-                 *
-                 *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
-                 */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "forbidden"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "forbidden";
-                        };
-                    };
-                };
-                /**
-                 * @description Unknown, or not visible to the caller
-                 *
-                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
-                 */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "not_found"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "not_found";
-                        };
-                    };
-                };
-                /**
-                 * @description Conflict with the current state; nothing was changed
-                 *
-                 *     - `cannot_change_own_account`: An admin cannot demote or deactivate themselves.
-                 */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "cannot_change_own_account"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "cannot_change_own_account";
-                        };
-                    };
-                };
-                /**
-                 * @description Body larger than 2 MB
-                 *
-                 *     - `request_too_large`: The body is larger than 2 MB.
-                 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "request_too_large"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "request_too_large";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        patch: operations["updateUser"];
         trace?: never;
     };
     "/api/v1/auth/users/{id}/providers/{provider}": {
@@ -3734,212 +427,7 @@ export interface paths {
         put?: never;
         post?: never;
         /** Unlink a user from a single sign-on provider (admin); the sessions it started end */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                    provider: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Done */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /**
-                 * @description The request could not be read
-                 *
-                 *     - `bad_request`: The request could not be read.
-                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
-                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
-                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
-                 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "bad_request"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
-                        };
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
-                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
-                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
-                 *     - `token_expired`: The access token has expired: refresh it.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
-                        };
-                    };
-                };
-                /**
-                 * @description Authenticated but not allowed
-                 *
-                 *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
-                 */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "forbidden"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "forbidden";
-                        };
-                    };
-                };
-                /**
-                 * @description Unknown, or not visible to the caller
-                 *
-                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
-                 */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "not_found"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "not_found";
-                        };
-                    };
-                };
-                /**
-                 * @description Conflict with the current state; nothing was changed
-                 *
-                 *     - `last_sign_in_method`: Unlinking this provider would leave the account no way to sign in: set a password first.
-                 */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "last_sign_in_method"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "last_sign_in_method";
-                        };
-                    };
-                };
-                /**
-                 * @description Body larger than 2 MB
-                 *
-                 *     - `request_too_large`: The body is larger than 2 MB.
-                 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "request_too_large"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "request_too_large";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        delete: operations["unlinkOidcIdentity"];
         options?: never;
         head?: never;
         patch?: never;
@@ -3978,78 +466,7 @@ export interface paths {
          *     | `registration_closed` | No account has this email, and accounts are made by invitation only (`REGISTRATION=invite`, where only a provider that owns the email's domain makes them) or not at all (`closed`). |
          *     | `link_session_ended` | The login session that asked to link the provider ended before the provider sent the browser back: sign in and link again. |
          */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Providers by id and display name */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example [
-                         *       {
-                         *         "id": "keycloak",
-                         *         "name": "Example Corp"
-                         *       }
-                         *     ]
-                         */
-                        "application/json": components["schemas"]["OidcProvider"][];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listOidcProviders"];
         put?: never;
         post?: never;
         delete?: never;
@@ -4069,126 +486,7 @@ export interface paths {
          * Start signing in with a provider: a redirect to it
          * @description Answers 302 to the provider's authorization endpoint (authorization code flow with PKCE, state and nonce), and sets the HttpOnly cookie `tdt_sso` (`__Host-tdt_sso` under TLS) that binds the sign-in, up to the code's exchange, to this browser; a value the browser already had is replaced, never kept. `return_to` must be on one of `OIDC_RETURN_ORIGINS`.
          */
-        get: {
-            parameters: {
-                query: {
-                    return_to: string;
-                };
-                header?: never;
-                path: {
-                    provider: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description To the provider */
-                302: {
-                    headers: {
-                        /** @description Where the browser goes next */
-                        location?: string;
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /**
-                 * @description Unknown, or not visible to the caller
-                 *
-                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
-                 */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "not_found"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "not_found";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description Rate limited; `Retry-After` says how many seconds to wait
-                 *
-                 *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
-                 */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "too_many_attempts"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "too_many_attempts";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 *     - `sso_provider_unavailable`: The single sign-on provider cannot be reached (its metadata or keys): retry shortly.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down" | "sso_provider_unavailable";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["beginOidcLogin"];
         put?: never;
         post?: never;
         delete?: never;
@@ -4210,212 +508,7 @@ export interface paths {
          * Link a provider to the signed-in caller's account: where to send the browser
          * @description The only way to link a provider to an account that already exists, unless the provider is restricted to `allowed_domains` that own the account's (proven) address and the account is not an admin's. Answers the provider's `authorize_url` and sets the binding cookie as `authorize` does (send the request from the page, same origin or `credentials: 'include'`); navigate the browser there. Once the caller signs in at the provider, its account is linked and the browser comes back to `return_to` with `?linked=<provider>` or `?error=<code>`.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    provider: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    /**
-                     * @example {
-                     *       "return_to": "http://localhost:8000/account"
-                     *     }
-                     */
-                    "application/json": {
-                        return_to: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description Where to send the browser */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "authorize_url": "https://login.example.com/authorize?client_id=tdt&state=Xq3vK9mP2wR7"
-                         *     }
-                         */
-                        "application/json": {
-                            /** Format: uri */
-                            authorize_url: string;
-                        };
-                    };
-                };
-                /**
-                 * @description The request could not be read
-                 *
-                 *     - `bad_request`: The request could not be read.
-                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
-                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
-                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
-                 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "bad_request"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
-                        };
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
-                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
-                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
-                 *     - `token_expired`: The access token has expired: refresh it.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
-                        };
-                    };
-                };
-                /**
-                 * @description Unknown, or not visible to the caller
-                 *
-                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
-                 */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "not_found"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "not_found";
-                        };
-                    };
-                };
-                /**
-                 * @description Body larger than 2 MB
-                 *
-                 *     - `request_too_large`: The body is larger than 2 MB.
-                 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "request_too_large"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "request_too_large";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description Rate limited; `Retry-After` says how many seconds to wait
-                 *
-                 *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
-                 */
-                429: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "too_many_attempts"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "too_many_attempts";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 *     - `sso_provider_unavailable`: The single sign-on provider cannot be reached (its metadata or keys): retry shortly.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down" | "sso_provider_unavailable";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["beginOidcLink"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4433,129 +526,7 @@ export interface paths {
          * Where the provider sends the browser back: a redirect to return_to
          * @description The redirect URI to register with the provider: `PUBLIC_URL/api/v1/auth/oidc/{provider}/callback`. Answers 302 to `return_to` with `code` or `error` (see `GET /auth/providers`); a callback whose sign-in is unknown, used, expired or from another browser is 400 `invalid_sso_state`.
          */
-        get: {
-            parameters: {
-                query?: {
-                    code?: string;
-                    state?: string;
-                    error?: string;
-                    error_description?: string;
-                    iss?: string;
-                };
-                header?: never;
-                path: {
-                    provider: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description To return_to, with `code` or `error` */
-                302: {
-                    headers: {
-                        /** @description Where the browser goes next */
-                        location?: string;
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /**
-                 * @description The request could not be read
-                 *
-                 *     - `invalid_sso_state`: A single sign-on callback whose attempt is unknown, used, over 10 minutes old, or started in another browser: sign in again.
-                 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_sso_state"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_sso_state";
-                        };
-                    };
-                };
-                /**
-                 * @description Unknown, or not visible to the caller
-                 *
-                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
-                 */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "not_found"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "not_found";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["completeOidcLogin"];
         put?: never;
         post?: never;
         delete?: never;
@@ -4577,161 +548,7 @@ export interface paths {
          * OpenID Connect Back-Channel Logout: the provider ends the login sessions it started
          * @description Register `PUBLIC_URL/api/v1/auth/oidc/{provider}/backchannel-logout` with the provider. The sessions the `logout_token` names end with `auth.session.revoked` (reason `sso_logout`): every verifier refuses their tokens within a second.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    provider: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    /**
-                     * @example {
-                     *       "logout_token": "eyJhbGciOiJSUzI1NiIsInR5cCI6ImxvZ291dCtqd3QifQ.eyJzaWQiOiIwOGE1In0.c2lnbmF0dXJl"
-                     *     }
-                     */
-                    "application/x-www-form-urlencoded": {
-                        logout_token: string;
-                    };
-                };
-            };
-            responses: {
-                /** @description The sessions it names are ended */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /** @example {} */
-                        "application/json": Record<string, never>;
-                    };
-                };
-                /**
-                 * @description The request could not be read
-                 *
-                 *     - `bad_request`: The request could not be read.
-                 *     - `invalid_logout_token`: A back-channel logout token that is not valid: signature, issuer, audience, claims or a replay.
-                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
-                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
-                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
-                 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "bad_request"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "bad_request" | "invalid_logout_token" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
-                        };
-                    };
-                };
-                /**
-                 * @description Unknown, or not visible to the caller
-                 *
-                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
-                 */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "not_found"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "not_found";
-                        };
-                    };
-                };
-                /**
-                 * @description Body larger than 2 MB
-                 *
-                 *     - `request_too_large`: The body is larger than 2 MB.
-                 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "request_too_large"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "request_too_large";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 *     - `sso_provider_unavailable`: The single sign-on provider cannot be reached (its metadata or keys): retry shortly.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down" | "sso_provider_unavailable";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["oidcBackchannelLogout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4746,295 +563,12 @@ export interface paths {
             cookie?: never;
         };
         /** The account's session-expiration policy (admin) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The policy */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["SessionPolicy"];
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
-                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
-                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
-                 *     - `token_expired`: The access token has expired: refresh it.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
-                        };
-                    };
-                };
-                /**
-                 * @description Authenticated but not allowed
-                 *
-                 *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
-                 */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "forbidden"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "forbidden";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getSessionPolicy"];
         /**
          * Choose the session-expiration policy (admin); applies to tokens minted from now on
          * @description A named preset, or `custom` with its three limits (idle ≤ absolute ≤ 365 days, a reuse grace of at most 300 s; the auth service enforces the lower bound).
          */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        preset: "strict" | "standard" | "aal2";
-                    } | {
-                        /** @enum {string} */
-                        preset: "custom";
-                        idle_max_seconds: number;
-                        abs_max_seconds: number;
-                        reuse_grace_seconds: number;
-                    };
-                };
-            };
-            responses: {
-                /** @description The policy now in force */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["SessionPolicy"];
-                    };
-                };
-                /**
-                 * @description The request could not be read
-                 *
-                 *     - `bad_request`: The request could not be read.
-                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
-                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
-                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
-                 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "bad_request"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
-                        };
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
-                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
-                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
-                 *     - `token_expired`: The access token has expired: refresh it.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
-                        };
-                    };
-                };
-                /**
-                 * @description Authenticated but not allowed
-                 *
-                 *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
-                 */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "forbidden"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "forbidden";
-                        };
-                    };
-                };
-                /**
-                 * @description Body larger than 2 MB
-                 *
-                 *     - `request_too_large`: The body is larger than 2 MB.
-                 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "request_too_large"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "request_too_large";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        put: operations["setSessionPolicy"];
         post?: never;
         delete?: never;
         options?: never;
@@ -5053,282 +587,10 @@ export interface paths {
          * List trees, newest first
          * @description Technicians see published trees only; the `status` filter is for engineers and admins.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Only trees of this category */
-                    category?: string;
-                    /** @description Only trees with this tag */
-                    tag?: string;
-                    status?: "draft" | "published";
-                    skip?: number;
-                    limit?: number;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description One page of summaries; the total is in `X-Total-Count` */
-                200: {
-                    headers: {
-                        /** @description How many matching trees there are */
-                        "x-total-count"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["TreeSummary"][];
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
-                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
-                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
-                 *     - `token_expired`: The access token has expired: refresh it.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listTrees"];
         put?: never;
         /** Create a tree at version 1 (engineer, admin) */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["TreeInput"];
-                };
-            };
-            responses: {
-                /** @description The new tree */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Tree"];
-                    };
-                };
-                /**
-                 * @description The request could not be read
-                 *
-                 *     - `bad_request`: The request could not be read.
-                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
-                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
-                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
-                 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "bad_request"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
-                        };
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
-                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
-                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
-                 *     - `token_expired`: The access token has expired: refresh it.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
-                        };
-                    };
-                };
-                /**
-                 * @description Authenticated but not allowed
-                 *
-                 *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
-                 */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "forbidden"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "forbidden";
-                        };
-                    };
-                };
-                /**
-                 * @description Body larger than 2 MB
-                 *
-                 *     - `request_too_large`: The body is larger than 2 MB.
-                 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "request_too_large"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "request_too_large";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["createTree"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5343,101 +605,7 @@ export interface paths {
             cookie?: never;
         };
         /** The categories in use, sorted */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Category names of the trees the caller can see */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example [
-                         *       "Email",
-                         *       "Network",
-                         *       "Printers"
-                         *     ]
-                         */
-                        "application/json": string[];
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
-                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
-                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
-                 *     - `token_expired`: The access token has expired: refresh it.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listCategories"];
         put?: never;
         post?: never;
         delete?: never;
@@ -5457,107 +625,7 @@ export interface paths {
          * Search trees, best match first
          * @description Full text over titles, descriptions, tags, categories and node text; the last word matches as a prefix.
          */
-        get: {
-            parameters: {
-                query: {
-                    /** @description At most 200 characters and 16 words */
-                    q: string;
-                    limit?: number;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Matching summaries, best first */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["TreeSummary"][];
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
-                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
-                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
-                 *     - `token_expired`: The access token has expired: refresh it.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["searchTrees"];
         put?: never;
         post?: never;
         delete?: never;
@@ -5577,532 +645,18 @@ export interface paths {
          * A tree, at its latest version or at `version`
          * @description Technicians see the latest published version only.
          */
-        get: {
-            parameters: {
-                query?: {
-                    version?: number;
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The tree */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Tree"];
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
-                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
-                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
-                 *     - `token_expired`: The access token has expired: refresh it.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
-                        };
-                    };
-                };
-                /**
-                 * @description Unknown, or not visible to the caller
-                 *
-                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
-                 */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "not_found"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "not_found";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getTree"];
         /**
          * Replace a tree with a new immutable version (engineer, admin)
          * @description The body names the `version` it was edited from; if another edit came first the answer is 409 `version_conflict` and nothing is written.
          */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["TreeUpdate"];
-                };
-            };
-            responses: {
-                /** @description The tree at its new version */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Tree"];
-                    };
-                };
-                /**
-                 * @description The request could not be read
-                 *
-                 *     - `bad_request`: The request could not be read.
-                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
-                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
-                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
-                 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "bad_request"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
-                        };
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
-                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
-                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
-                 *     - `token_expired`: The access token has expired: refresh it.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
-                        };
-                    };
-                };
-                /**
-                 * @description Authenticated but not allowed
-                 *
-                 *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
-                 */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "forbidden"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "forbidden";
-                        };
-                    };
-                };
-                /**
-                 * @description Unknown, or not visible to the caller
-                 *
-                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
-                 */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "not_found"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "not_found";
-                        };
-                    };
-                };
-                /**
-                 * @description Conflict with the current state; nothing was changed
-                 *
-                 *     - `version_conflict`: The tree changed since the `version` the edit started from: reload it and edit again.
-                 */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "version_conflict"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "version_conflict";
-                        };
-                    };
-                };
-                /**
-                 * @description Body larger than 2 MB
-                 *
-                 *     - `request_too_large`: The body is larger than 2 MB.
-                 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "request_too_large"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "request_too_large";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        put: operations["updateTree"];
         post?: never;
         /**
          * Delete a tree (admin)
          * @description Gone from lists and search; sessions that use it keep working.
          */
-        delete: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Done */
-                204: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /**
-                 * @description The request could not be read
-                 *
-                 *     - `bad_request`: The request could not be read.
-                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
-                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
-                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
-                 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "bad_request"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
-                        };
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
-                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
-                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
-                 *     - `token_expired`: The access token has expired: refresh it.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
-                        };
-                    };
-                };
-                /**
-                 * @description Authenticated but not allowed
-                 *
-                 *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
-                 */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "forbidden"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "forbidden";
-                        };
-                    };
-                };
-                /**
-                 * @description Unknown, or not visible to the caller
-                 *
-                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
-                 */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "not_found"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "not_found";
-                        };
-                    };
-                };
-                /**
-                 * @description Body larger than 2 MB
-                 *
-                 *     - `request_too_large`: The body is larger than 2 MB.
-                 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "request_too_large"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "request_too_large";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        delete: operations["deleteTree"];
         options?: never;
         head?: never;
         patch?: never;
@@ -6116,147 +670,7 @@ export interface paths {
             cookie?: never;
         };
         /** A tree's version history, newest first (engineer, admin) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Every version */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["TreeVersion"][];
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
-                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
-                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
-                 *     - `token_expired`: The access token has expired: refresh it.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
-                        };
-                    };
-                };
-                /**
-                 * @description Authenticated but not allowed
-                 *
-                 *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
-                 */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "forbidden"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "forbidden";
-                        };
-                    };
-                };
-                /**
-                 * @description Unknown, or not visible to the caller
-                 *
-                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
-                 */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "not_found"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "not_found";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listTreeVersions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -6276,151 +690,7 @@ export interface paths {
          * What technicians did with a tree: outcomes, time, choices per node, common paths (engineer, admin)
          * @description From the session events, within about a second of each step. Filter by the version the sessions ran on and by when they started (`from` inclusive, `to` exclusive).
          */
-        get: {
-            parameters: {
-                query?: {
-                    version?: number;
-                    from?: string;
-                    to?: string;
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The tree's analytics */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["TreeAnalytics"];
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
-                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
-                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
-                 *     - `token_expired`: The access token has expired: refresh it.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
-                        };
-                    };
-                };
-                /**
-                 * @description Authenticated but not allowed
-                 *
-                 *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
-                 */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "forbidden"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "forbidden";
-                        };
-                    };
-                };
-                /**
-                 * @description Unknown, or not visible to the caller
-                 *
-                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
-                 */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "not_found"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "not_found";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getTreeAnalytics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -6440,352 +710,13 @@ export interface paths {
          * List sessions, newest first
          * @description The caller's own sessions; engineers and admins may ask for another user's (`user_id`) or everyone's (`all=true`), which is a 403 for a technician.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Engineers and admins: this user's sessions */
-                    user_id?: string;
-                    /** @description Engineers and admins: everyone's sessions */
-                    all?: boolean;
-                    status?: "in_progress" | "completed" | "abandoned";
-                    /** @description Only sessions through this tree */
-                    tree_id?: string;
-                    /** @description Only completed sessions with this outcome */
-                    outcome?: "resolved" | "unresolved" | "escalated";
-                    /** @description Only sessions started at or after this */
-                    from?: string;
-                    /** @description Only sessions started before this */
-                    to?: string;
-                    skip?: number;
-                    limit?: number;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description One page of sessions; the total is in `X-Total-Count` */
-                200: {
-                    headers: {
-                        /** @description How many matching sessions there are */
-                        "x-total-count"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Session"][];
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
-                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
-                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
-                 *     - `token_expired`: The access token has expired: refresh it.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
-                        };
-                    };
-                };
-                /**
-                 * @description Authenticated but not allowed
-                 *
-                 *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
-                 */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "forbidden"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "forbidden";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["listSessions"];
         put?: never;
         /**
          * Start a session at the root of a tree's current published version, which it pins
          * @description An unknown, deleted or unpublished tree is a 404. A tree whose root is a link enters the linked tree at once: 409 `link_target_unpublished` or `link_depth_exceeded` when it cannot, and no session is made.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    /**
-                     * @example {
-                     *       "tree_id": "4b0c8c1e-6f1e-4f61-9a43-2a3c1f7e9b10",
-                     *       "context": {
-                     *         "ticket": "INC-4711",
-                     *         "device": "HP LaserJet M404"
-                     *       }
-                     *     }
-                     */
-                    "application/json": {
-                        /** Format: uuid */
-                        tree_id: string;
-                        /** @description What the session is about (ticket, device, customer...): any JSON object */
-                        context?: {
-                            [key: string]: unknown;
-                        };
-                    };
-                };
-            };
-            responses: {
-                /** @description The new session */
-                201: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Session"];
-                    };
-                };
-                /**
-                 * @description The request could not be read
-                 *
-                 *     - `bad_request`: The request could not be read.
-                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
-                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
-                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
-                 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "bad_request"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
-                        };
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
-                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
-                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
-                 *     - `token_expired`: The access token has expired: refresh it.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
-                        };
-                    };
-                };
-                /**
-                 * @description Unknown, or not visible to the caller
-                 *
-                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
-                 */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "not_found"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "not_found";
-                        };
-                    };
-                };
-                /**
-                 * @description Conflict with the current state; nothing was changed
-                 *
-                 *     - `link_depth_exceeded`: The step would nest links deeper than 8 (a loop of links): nothing was applied.
-                 *     - `link_target_unpublished`: The step reaches a link to a tree with no published version: nothing was applied.
-                 */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "link_depth_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "link_depth_exceeded" | "link_target_unpublished";
-                        };
-                    };
-                };
-                /**
-                 * @description Body larger than 2 MB
-                 *
-                 *     - `request_too_large`: The body is larger than 2 MB.
-                 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "request_too_large"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "request_too_large";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["startSession"];
         delete?: never;
         options?: never;
         head?: never;
@@ -6800,345 +731,12 @@ export interface paths {
             cookie?: never;
         };
         /** A session (its owner, engineers, admins) */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The session */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Session"];
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
-                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
-                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
-                 *     - `token_expired`: The access token has expired: refresh it.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
-                        };
-                    };
-                };
-                /**
-                 * @description Unknown, or not visible to the caller
-                 *
-                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
-                 */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "not_found"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "not_found";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["getSession"];
         /**
          * Take one step (the owner): answer, continue, back or note
          * @description `node_id` must name the current node, else 409 `stale_step`: a retried step is refused, never applied twice. An unknown option is a 422 at `option_id`; a completed session is 409 `session_completed`. A step onto a link enters the linked tree (its latest published version, pinned for the session): 409 `link_target_unpublished` when it has none, `link_depth_exceeded` when links nest deeper than 8; either way the session stays where it was.
          */
-        put: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["StepOperation"];
-                };
-            };
-            responses: {
-                /** @description The session after the step */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Session"];
-                    };
-                };
-                /**
-                 * @description The request could not be read
-                 *
-                 *     - `bad_request`: The request could not be read.
-                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
-                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
-                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
-                 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "bad_request"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
-                        };
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
-                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
-                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
-                 *     - `token_expired`: The access token has expired: refresh it.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
-                        };
-                    };
-                };
-                /**
-                 * @description Authenticated but not allowed
-                 *
-                 *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
-                 */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "forbidden"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "forbidden";
-                        };
-                    };
-                };
-                /**
-                 * @description Unknown, or not visible to the caller
-                 *
-                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
-                 */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "not_found"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "not_found";
-                        };
-                    };
-                };
-                /**
-                 * @description Conflict with the current state; nothing was changed
-                 *
-                 *     - `link_depth_exceeded`: The step would nest links deeper than 8 (a loop of links): nothing was applied.
-                 *     - `link_target_unpublished`: The step reaches a link to a tree with no published version: nothing was applied.
-                 *     - `session_abandoned`: The session was abandoned and can no longer change.
-                 *     - `session_completed`: The session is completed and can no longer change.
-                 *     - `stale_step`: `node_id` is not the session's current node (a retried or outdated step): nothing was applied.
-                 */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "link_depth_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "link_depth_exceeded" | "link_target_unpublished" | "session_abandoned" | "session_completed" | "stale_step";
-                        };
-                    };
-                };
-                /**
-                 * @description Body larger than 2 MB
-                 *
-                 *     - `request_too_large`: The body is larger than 2 MB.
-                 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "request_too_large"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "request_too_large";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        put: operations["stepSession"];
         post?: never;
         delete?: never;
         options?: never;
@@ -7159,224 +757,7 @@ export interface paths {
          * Complete a session (the owner)
          * @description At a solution the outcome defaults to the solution's; elsewhere `unresolved` or `escalated` must be given (422 at `outcome`). `notes`, when given, replace the session's notes. The body is optional.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: {
-                content: {
-                    "application/json": {
-                        /** @enum {string} */
-                        outcome?: "resolved" | "unresolved" | "escalated";
-                        /** @description The session's notes, replaced */
-                        notes?: string;
-                    } | null;
-                };
-            };
-            responses: {
-                /** @description The completed session */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Session"];
-                    };
-                };
-                /**
-                 * @description The request could not be read
-                 *
-                 *     - `bad_request`: The request could not be read.
-                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
-                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
-                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
-                 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "bad_request"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
-                        };
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
-                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
-                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
-                 *     - `token_expired`: The access token has expired: refresh it.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
-                        };
-                    };
-                };
-                /**
-                 * @description Authenticated but not allowed
-                 *
-                 *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
-                 */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "forbidden"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "forbidden";
-                        };
-                    };
-                };
-                /**
-                 * @description Unknown, or not visible to the caller
-                 *
-                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
-                 */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "not_found"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "not_found";
-                        };
-                    };
-                };
-                /**
-                 * @description Conflict with the current state; nothing was changed
-                 *
-                 *     - `session_abandoned`: The session was abandoned and can no longer change.
-                 *     - `session_completed`: The session is completed and can no longer change.
-                 *     - `stale_step`: `node_id` is not the session's current node (a retried or outdated step): nothing was applied.
-                 */
-                409: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "session_abandoned"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "session_abandoned" | "session_completed" | "stale_step";
-                        };
-                    };
-                };
-                /**
-                 * @description Body larger than 2 MB
-                 *
-                 *     - `request_too_large`: The body is larger than 2 MB.
-                 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "request_too_large"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "request_too_large";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["completeSession"];
         delete?: never;
         options?: never;
         head?: never;
@@ -7396,194 +777,7 @@ export interface paths {
          * Export a session's report as a download (its owner, engineers, admins)
          * @description The format comes from `?format=` or else a JSON body `{format}` (the query wins; default json). The body is optional.
          */
-        post: {
-            parameters: {
-                query?: {
-                    /** @description The report's format (default json) */
-                    format?: "json" | "markdown" | "csv" | "pdf";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: {
-                content: {
-                    /**
-                     * @example {
-                     *       "format": "pdf"
-                     *     }
-                     */
-                    "application/json": {
-                        /**
-                         * @description The report's format (default json)
-                         * @enum {string}
-                         */
-                        format?: "json" | "markdown" | "csv" | "pdf";
-                    } | null;
-                };
-            };
-            responses: {
-                /** @description The report, as a file named in `Content-Disposition` */
-                200: {
-                    headers: {
-                        /** @description attachment; filename="session-….pdf" */
-                        "content-disposition"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": string;
-                        "text/markdown; charset=utf-8": string;
-                        "text/csv; charset=utf-8": string;
-                        "application/pdf": string;
-                    };
-                };
-                /**
-                 * @description The request could not be read
-                 *
-                 *     - `bad_request`: The request could not be read.
-                 *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
-                 *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
-                 *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
-                 */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "bad_request"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
-                        };
-                    };
-                };
-                /**
-                 * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
-                 *
-                 *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
-                 *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
-                 *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
-                 *     - `token_expired`: The access token has expired: refresh it.
-                 */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "invalid_token"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
-                        };
-                    };
-                };
-                /**
-                 * @description Unknown, or not visible to the caller
-                 *
-                 *     - `not_found`: Unknown, deleted, or not visible to the caller.
-                 */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "not_found"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "not_found";
-                        };
-                    };
-                };
-                /**
-                 * @description Body larger than 2 MB
-                 *
-                 *     - `request_too_large`: The body is larger than 2 MB.
-                 */
-                413: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "request_too_large"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "request_too_large";
-                        };
-                    };
-                };
-                /** @description Validation failed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["ValidationError"];
-                    };
-                };
-                /**
-                 * @description A backing service is unavailable; retry shortly
-                 *
-                 *     - `database_unavailable`: A service's database is unreachable: retry shortly.
-                 *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
-                 *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
-                 */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "database_unavailable"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "database_unavailable" | "service_unavailable" | "shutting_down";
-                        };
-                    };
-                };
-                /**
-                 * @description A backing service did not answer in time
-                 *
-                 *     - `deadline_exceeded`: A backing service did not answer in time.
-                 */
-                504: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        /**
-                         * @example {
-                         *       "detail": "deadline_exceeded"
-                         *     }
-                         */
-                        "application/json": {
-                            /** @enum {string} */
-                            detail: "deadline_exceeded";
-                        };
-                    };
-                };
-            };
-        };
+        post: operations["exportSession"];
         delete?: never;
         options?: never;
         head?: never;
@@ -7790,6 +984,38 @@ export interface components {
             abs_max_seconds: number;
             reuse_grace_seconds: number;
         };
+        /** @description One of the named presets, with its own limits. */
+        PresetSessionPolicy: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            preset: "strict" | "standard" | "aal2";
+        };
+        /** @description Limits of your own: idle ≤ absolute ≤ 365 days, a reuse grace of at most 300 s. */
+        CustomSessionPolicy: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            preset: "custom";
+            idle_max_seconds: number;
+            abs_max_seconds: number;
+            reuse_grace_seconds: number;
+        };
+        /**
+         * @description A named preset, or `custom` with its three limits.
+         * @example {
+         *       "preset": "strict"
+         *     }
+         * @example {
+         *       "preset": "custom",
+         *       "idle_max_seconds": 3600,
+         *       "abs_max_seconds": 86400,
+         *       "reuse_grace_seconds": 0
+         *     }
+         */
+        SessionPolicyChoice: components["schemas"]["PresetSessionPolicy"] | components["schemas"]["CustomSessionPolicy"];
         /**
          * @example {
          *       "keys": [
@@ -8079,10 +1305,7 @@ export interface components {
             /** @description Unique within the tree; 1 to 64 letters, digits, `_`, `.` or `-` */
             id: string;
             title: string;
-            /**
-             * @description Markdown
-             * @default
-             */
+            /** @description Markdown. When left out: `""`. */
             body?: string;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -8106,10 +1329,7 @@ export interface components {
             /** @description Unique within the tree; 1 to 64 letters, digits, `_`, `.` or `-` */
             id: string;
             title: string;
-            /**
-             * @description Markdown
-             * @default
-             */
+            /** @description Markdown. When left out: `""`. */
             body?: string;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -8133,10 +1353,7 @@ export interface components {
             /** @description Unique within the tree; 1 to 64 letters, digits, `_`, `.` or `-` */
             id: string;
             title: string;
-            /**
-             * @description Markdown
-             * @default
-             */
+            /** @description Markdown. When left out: `""`. */
             body?: string;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -8164,10 +1381,7 @@ export interface components {
             /** @description Unique within the tree; 1 to 64 letters, digits, `_`, `.` or `-` */
             id: string;
             title: string;
-            /**
-             * @description Markdown
-             * @default
-             */
+            /** @description Markdown. When left out: `""`. */
             body?: string;
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -8185,7 +1399,7 @@ export interface components {
         /** @description A node as an author sends it, by its `type`. */
         NodeInput: components["schemas"]["QuestionNodeInput"] | components["schemas"]["ActionNodeInput"] | components["schemas"]["SolutionNodeInput"] | components["schemas"]["LinkNodeInput"];
         /**
-         * @description A tree as an author sends it to create it. The trees service checks the rules of SPEC §5.2 and answers 422 listing every problem, each `loc` pointing into this body.
+         * @description A tree as an author sends it to create it, at version 1. The trees service checks the rules of SPEC §5.2 and answers 422 listing every problem, each `loc` pointing into this body. A tree read back (`Tree`) may be sent as it is: the fields the service sets (`id`, `created_by`, `created_at`, `updated_at`, and when creating `version`) are ignored.
          * @example {
          *       "title": "Printer does not print",
          *       "description": "Office laser printers that accept jobs but print nothing.",
@@ -8242,37 +1456,24 @@ export interface components {
          */
         TreeInput: {
             title: string;
-            /** @default  */
+            /** @description When left out: `""`. */
             description?: string;
             category: string;
-            /** @default [] */
+            /** @description When left out: `[]`. */
             tags?: string[];
             /**
-             * @default draft
+             * @description When left out: `"draft"`.
              * @enum {string}
              */
             status?: "draft" | "published";
             /** @description The id of the node a session starts at */
             root_node_id: string;
-            /**
-             * @description What this version changed
-             * @default
-             */
+            /** @description What this version changed. When left out: `""`. */
             change_note?: string;
             nodes: components["schemas"]["NodeInput"][];
-            /** @description Replacing: the version the edit started from (required). Creating: ignored. */
-            version?: number;
-            /** @description Set by the service; ignored when sent */
-            id?: string;
-            /** @description Set by the service; ignored when sent */
-            created_by?: string;
-            /** @description Set by the service; ignored when sent */
-            created_at?: string;
-            /** @description Set by the service; ignored when sent */
-            updated_at?: string;
         };
         /**
-         * @description A tree as an author sends it to replace it, with the `version` it was edited from; a stale one is refused (409 `version_conflict`). The rules are TreeInput's.
+         * @description A tree as an author sends it to replace it, with the `version` it was edited from; a stale one is refused (409 `version_conflict`). The rules are TreeInput's. A tree read back (`Tree`) may be sent as it is: the fields the service sets (`id`, `created_by`, `created_at`, `updated_at`, and when creating `version`) are ignored.
          * @example {
          *       "title": "Printer does not print",
          *       "description": "Office laser printers that accept jobs but print nothing.",
@@ -8330,34 +1531,23 @@ export interface components {
          */
         TreeUpdate: {
             title: string;
-            /** @default  */
+            /** @description When left out: `""`. */
             description?: string;
             category: string;
-            /** @default [] */
+            /** @description When left out: `[]`. */
             tags?: string[];
             /**
-             * @default draft
+             * @description When left out: `"draft"`.
              * @enum {string}
              */
             status?: "draft" | "published";
             /** @description The id of the node a session starts at */
             root_node_id: string;
-            /**
-             * @description What this version changed
-             * @default
-             */
+            /** @description What this version changed. When left out: `""`. */
             change_note?: string;
             nodes: components["schemas"]["NodeInput"][];
-            /** @description Replacing: the version the edit started from (required). Creating: ignored. */
+            /** @description The version the edit started from */
             version: number;
-            /** @description Set by the service; ignored when sent */
-            id?: string;
-            /** @description Set by the service; ignored when sent */
-            created_by?: string;
-            /** @description Set by the service; ignored when sent */
-            created_at?: string;
-            /** @description Set by the service; ignored when sent */
-            updated_at?: string;
         };
         /**
          * @description A tree document at one version (SPEC §5.2).
@@ -8681,6 +1871,62 @@ export interface components {
             completed_at: string | null;
         };
         /**
+         * answer
+         * @description Answer the current question.
+         */
+        StepAnswer: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "answer";
+            /** @description The id of a node of the session's tree */
+            node_id: string;
+            /** @description The id of one of the current question's options */
+            option_id: string;
+            /** @description A note on this step */
+            note?: string;
+        };
+        /**
+         * continue
+         * @description Go on past the current action.
+         */
+        StepContinue: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "continue";
+            /** @description The id of a node of the session's tree */
+            node_id: string;
+            /** @description A note on this step */
+            note?: string;
+        };
+        /**
+         * back
+         * @description Go back one step.
+         */
+        StepBack: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "back";
+        };
+        /**
+         * note
+         * @description Replace the session's notes.
+         */
+        StepNote: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "note";
+            /** @description The new notes */
+            notes: string;
+        };
+        /**
          * @description `answer` a question, `continue` past an action, go `back` one step, or replace the session's `notes`. `node_id` must be the current node (else 409 `stale_step`).
          * @example {
          *       "op": "answer",
@@ -8700,30 +1946,119 @@ export interface components {
          *       "notes": "Second floor, room 2.14"
          *     }
          */
-        StepOperation: {
-            /** @enum {string} */
-            op: "answer";
-            /** @description The id of a node of the session's tree */
-            node_id: string;
-            /** @description The id of one of the current question's options */
-            option_id: string;
-            /** @description A note on this step */
-            note?: string;
-        } | {
-            /** @enum {string} */
-            op: "continue";
-            /** @description The id of a node of the session's tree */
-            node_id: string;
-            /** @description A note on this step */
-            note?: string;
-        } | {
-            /** @enum {string} */
-            op: "back";
-        } | {
-            /** @enum {string} */
-            op: "note";
-            /** @description The new notes */
-            notes: string;
+        StepOperation: components["schemas"]["StepAnswer"] | components["schemas"]["StepContinue"] | components["schemas"]["StepBack"] | components["schemas"]["StepNote"];
+        /**
+         * @description A session's JSON report: the session, its tree and the trees it entered through links, each at its pinned version.
+         * @example {
+         *       "session": {
+         *         "id": "c3d2e1f0-a9b8-4c7d-9e6f-5a4b3c2d1e0f",
+         *         "tree_id": "4b0c8c1e-6f1e-4f61-9a43-2a3c1f7e9b10",
+         *         "tree_version": 3,
+         *         "tree_title": "Printer does not print",
+         *         "status": "in_progress",
+         *         "steps": [
+         *           {
+         *             "seq": 1,
+         *             "node_id": "power",
+         *             "node_title": "Is the power light on?",
+         *             "option_id": "yes",
+         *             "option_label": "Yes",
+         *             "note": "Steady green",
+         *             "entered_at": "2026-11-28T09:30:00.000Z",
+         *             "left_at": "2026-11-28T09:34:12.000Z",
+         *             "duration_ms": 252000,
+         *             "tree_id": "4b0c8c1e-6f1e-4f61-9a43-2a3c1f7e9b10",
+         *             "tree_version": 3
+         *           },
+         *           {
+         *             "seq": 2,
+         *             "node_id": "paper",
+         *             "node_title": "Refill the paper tray",
+         *             "option_id": "",
+         *             "option_label": "",
+         *             "note": "",
+         *             "entered_at": "2026-11-28T09:34:12.000Z",
+         *             "left_at": null,
+         *             "duration_ms": 0,
+         *             "tree_id": "4b0c8c1e-6f1e-4f61-9a43-2a3c1f7e9b10",
+         *             "tree_version": 3
+         *           }
+         *         ]
+         *       },
+         *       "tree": {
+         *         "id": "4b0c8c1e-6f1e-4f61-9a43-2a3c1f7e9b10",
+         *         "title": "Printer does not print",
+         *         "description": "Office laser printers that accept jobs but print nothing.",
+         *         "category": "Printers",
+         *         "tags": [
+         *           "laser",
+         *           "office"
+         *         ],
+         *         "status": "published",
+         *         "root_node_id": "power",
+         *         "change_note": "Ask about the power light first",
+         *         "version": 3,
+         *         "created_by": "0f7b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d",
+         *         "created_at": "2026-11-02T14:05:00.000Z",
+         *         "updated_at": "2026-11-28T09:30:00.000Z",
+         *         "nodes": [
+         *           {
+         *             "id": "power",
+         *             "type": "question",
+         *             "title": "Is the power light on?",
+         *             "body": "Look at the **front panel**.",
+         *             "options": [
+         *               {
+         *                 "id": "yes",
+         *                 "label": "Yes",
+         *                 "next": "paper"
+         *               },
+         *               {
+         *                 "id": "no",
+         *                 "label": "No",
+         *                 "next": "repair"
+         *               }
+         *             ]
+         *           },
+         *           {
+         *             "id": "paper",
+         *             "type": "action",
+         *             "title": "Refill the paper tray",
+         *             "body": "Use A4, 80 g/m².",
+         *             "next": "printed"
+         *           },
+         *           {
+         *             "id": "printed",
+         *             "type": "solution",
+         *             "title": "Printing resumed",
+         *             "body": "",
+         *             "outcome": "resolved"
+         *           },
+         *           {
+         *             "id": "repair",
+         *             "type": "solution",
+         *             "title": "Send the printer for repair",
+         *             "body": "",
+         *             "outcome": "escalated"
+         *           }
+         *         ]
+         *       },
+         *       "linked_trees": []
+         *     }
+         */
+        SessionReport: {
+            /** @description The session with every step */
+            session: {
+                [key: string]: unknown;
+            };
+            /** @description The session's tree at the version it ran on */
+            tree: {
+                [key: string]: unknown;
+            };
+            /** @description The trees entered through links, at the versions the session pinned */
+            linked_trees: {
+                [key: string]: unknown;
+            }[];
         };
     };
     responses: never;
@@ -8733,4 +2068,6869 @@ export interface components {
     pathItems: never;
 }
 export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
+export interface operations {
+    getLiveness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ok";
+                    };
+                };
+            };
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "degraded",
+                     *       "services": {
+                     *         "auth": "SERVING",
+                     *         "trees": "SERVING",
+                     *         "sessions": "NOT_SERVING"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ready" | "degraded";
+                        services: {
+                            [key: string]: "SERVING" | "NOT_SERVING" | "UNKNOWN";
+                        };
+                    };
+                };
+            };
+            /** @description Default Response */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "service_unavailable",
+                     *       "status": "unavailable",
+                     *       "services": {
+                     *         "auth": "UNKNOWN",
+                     *         "trees": "NOT_SERVING",
+                     *         "sessions": "UNKNOWN"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "service_unavailable";
+                        /** @enum {string} */
+                        status: "unavailable";
+                        services: {
+                            [key: string]: "SERVING" | "NOT_SERVING" | "UNKNOWN";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getJwks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The key set; old keys stay while tokens they signed live */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Jwks"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    register: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com",
+                 *       "password": "correct horse battery",
+                 *       "full_name": "Ada Lovelace"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                    password: string;
+                    full_name: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The same answer whether or not the address has an account */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailSent"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `registration_closed`: Accounts are made by invitation only (`REGISTRATION=invite`) or not at all (`closed`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "registration_closed"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "registration_closed";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "too_many_attempts"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "too_many_attempts";
+                    };
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    verifyEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "token": "Xq3vK9mP2wR7tY5uI8oL1aS4dF6gH0jZ3xC7vB9nM2k"
+                 *     }
+                 */
+                "application/json": {
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `invalid_mail_token`: The mailed link's token is unknown, already used or expired: ask for a new mail.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "invalid_mail_token" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Conflict with the current state; nothing was changed
+             *
+             *     - `email_already_registered`: An account with this email exists.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email_already_registered"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "email_already_registered";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    resendVerification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The same answer whether or not the address has an account */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailSent"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "too_many_attempts"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "too_many_attempts";
+                    };
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    forgotPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The same answer whether or not the address has an account */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailSent"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "too_many_attempts"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "too_many_attempts";
+                    };
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    resetPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "token": "Xq3vK9mP2wR7tY5uI8oL1aS4dF6gH0jZ3xC7vB9nM2k",
+                 *       "password": "battery staple horse"
+                 *     }
+                 */
+                "application/json": {
+                    token: string;
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `invalid_mail_token`: The mailed link's token is unknown, already used or expired: ask for a new mail.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "invalid_mail_token" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    changeEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ada@new.example.com",
+                 *       "current_password": "correct horse battery"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                    current_password?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The same answer whether or not the address has an account */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailSent"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `reauthentication_required`: Setting a first password needs a sign-in within the last 10 minutes: sign in again, then set it.
+             *     - `wrong_password`: The current password given to change it is wrong.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "reauthentication_required"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "reauthentication_required" | "wrong_password";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "too_many_attempts"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "too_many_attempts";
+                    };
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    createInvite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "grace@example.com",
+                 *       "role": "engineer"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: email */
+                    email: string;
+                    /** @enum {string} */
+                    role: "technician" | "engineer" | "admin";
+                };
+            };
+        };
+        responses: {
+            /** @description The invitation sent */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Invite"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Conflict with the current state; nothing was changed
+             *
+             *     - `email_already_registered`: An account with this email exists.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email_already_registered"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "email_already_registered";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    acceptInvite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "token": "Xq3vK9mP2wR7tY5uI8oL1aS4dF6gH0jZ3xC7vB9nM2k",
+                 *       "password": "correct horse battery",
+                 *       "full_name": "Grace Hopper"
+                 *     }
+                 */
+                "application/json": {
+                    token: string;
+                    password: string;
+                    full_name: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The new user; sign in with the password just chosen */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `invalid_mail_token`: The mailed link's token is unknown, already used or expired: ask for a new mail.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "invalid_mail_token" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Conflict with the current state; nothing was changed
+             *
+             *     - `email_already_registered`: An account with this email exists.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email_already_registered"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "email_already_registered";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    loginWithForm: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `cookie`: the refresh token travels in the HttpOnly cookie `tdt_refresh` (path-scoped to refresh and logout), never in a body. Absent or `json`: in the JSON bodies. */
+                "x-token-transport"?: "cookie" | "json";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "grant_type": "password",
+                 *       "username": "ada@example.com",
+                 *       "password": "correct horse battery"
+                 *     }
+                 */
+                "application/x-www-form-urlencoded": {
+                    username: string;
+                    password: string;
+                    /** @enum {string} */
+                    grant_type?: "password";
+                    scope?: string;
+                    client_id?: string;
+                    client_secret?: string;
+                };
+                /**
+                 * @example {
+                 *       "grant_type": "password",
+                 *       "username": "ada@example.com",
+                 *       "password": "correct horse battery"
+                 *     }
+                 */
+                "multipart/form-data": {
+                    username: string;
+                    password: string;
+                    /** @enum {string} */
+                    grant_type?: "password";
+                    scope?: string;
+                    client_id?: string;
+                    client_secret?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A new login session's token pair */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `form_file_not_accepted`: The multipart form has a file part; the route reads text fields only.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "form_file_not_accepted" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_credentials`: Wrong email or password, or the account is deactivated.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_credentials"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_credentials";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `email_not_verified`: The account's email is not verified yet: follow the link in the mail, or ask for a new one.
+             *     - `origin_not_allowed`: A cookie-mode request came from an origin that is neither the gateway's nor in CORS_ORIGINS.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email_not_verified"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "email_not_verified" | "origin_not_allowed";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `form_too_large`: The form has more fields, or a longer field, than the route reads.
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "form_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "form_too_large" | "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "too_many_attempts"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "too_many_attempts";
+                    };
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    login: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `cookie`: the refresh token travels in the HttpOnly cookie `tdt_refresh` (path-scoped to refresh and logout), never in a body. Absent or `json`: in the JSON bodies. */
+                "x-token-transport"?: "cookie" | "json";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "ada@example.com",
+                 *       "password": "correct horse battery"
+                 *     }
+                 */
+                "application/json": {
+                    email: string;
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A new login session's token pair */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_credentials`: Wrong email or password, or the account is deactivated.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_credentials"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_credentials";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `email_not_verified`: The account's email is not verified yet: follow the link in the mail, or ask for a new one.
+             *     - `origin_not_allowed`: A cookie-mode request came from an origin that is neither the gateway's nor in CORS_ORIGINS.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email_not_verified"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "email_not_verified" | "origin_not_allowed";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "too_many_attempts"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "too_many_attempts";
+                    };
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    refresh: {
+        parameters: {
+            query?: never;
+            header?: {
+                "idempotency-key"?: string;
+                /** @description `cookie`: the refresh token travels in the HttpOnly cookie `tdt_refresh` (path-scoped to refresh and logout), never in a body. Absent or `json`: in the JSON bodies. */
+                "x-token-transport"?: "cookie" | "json";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Required in JSON mode; none in cookie mode. */
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "refresh_token": "eyJhbGciOiJFUzI1NiIsImtpZCI6IjEifQ.eyJzaWQiOiI1ZTZmIn0.c2lnbmF0dXJl"
+                 *     }
+                 */
+                "application/json": {
+                    refresh_token?: string;
+                } | null;
+            };
+        };
+        responses: {
+            /** @description The new token pair */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_refresh_token`: The refresh token is unknown, already used, or its login session has ended: log in again.
+             *     - `session_expired_absolute`: The login session reached the session policy's absolute limit: log in again.
+             *     - `session_expired_idle`: The login session was idle longer than the session policy allows: log in again.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_refresh_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_refresh_token" | "session_expired_absolute" | "session_expired_idle";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `origin_not_allowed`: A cookie-mode request came from an origin that is neither the gateway's nor in CORS_ORIGINS.
+             *     - `token_transport_header_required`: The refresh cookie came without `X-Token-Transport: cookie`, which cookie mode requires (CSRF defence).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "origin_not_allowed"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "origin_not_allowed" | "token_transport_header_required";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    exchangeOidcCode: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `cookie`: the refresh token travels in the HttpOnly cookie `tdt_refresh` (path-scoped to refresh and logout), never in a body. Absent or `json`: in the JSON bodies. */
+                "x-token-transport"?: "cookie" | "json";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "code": "Yq3kq0c6Jx2m0b2QeW7rVd8sZt1uHn4pLf9aGk5oXcE"
+                 *     }
+                 */
+                "application/json": {
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A new login session's token pair */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_credentials`: Wrong email or password, or the account is deactivated.
+             *     - `invalid_login_code`: The one-time single sign-on code is unknown, already used or over 60 s old: sign in again.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_credentials"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_credentials" | "invalid_login_code";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `email_not_verified`: The account's email is not verified yet: follow the link in the mail, or ask for a new one.
+             *     - `origin_not_allowed`: A cookie-mode request came from an origin that is neither the gateway's nor in CORS_ORIGINS.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "email_not_verified"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "email_not_verified" | "origin_not_allowed";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    logout: {
+        parameters: {
+            query?: {
+                all?: boolean;
+            };
+            header?: {
+                /** @description `cookie`: the refresh token travels in the HttpOnly cookie `tdt_refresh` (path-scoped to refresh and logout), never in a body. Absent or `json`: in the JSON bodies. */
+                "x-token-transport"?: "cookie" | "json";
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "refresh_token": "eyJhbGciOiJFUzI1NiIsImtpZCI6IjEifQ.eyJzaWQiOiI1ZTZmIn0.c2lnbmF0dXJl"
+                 *     }
+                 */
+                "application/json": {
+                    refresh_token?: string;
+                } | null;
+            };
+        };
+        responses: {
+            /** @description The session came from a single sign-on provider that offers RP-initiated logout: send the browser to `end_session_url` to sign out there too */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "end_session_url": "https://sso.example.com/realms/example/protocol/openid-connect/logout?client_id=tdt&post_logout_redirect_uri=https%3A%2F%2Ftdt.example.com%2F"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uri */
+                        end_session_url: string;
+                    };
+                };
+            };
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `origin_not_allowed`: A cookie-mode request came from an origin that is neither the gateway's nor in CORS_ORIGINS.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "origin_not_allowed"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "origin_not_allowed";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    getMe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller, with the providers they sign in with */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    setPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "current_password": "correct horse battery",
+                 *       "new_password": "battery staple horse"
+                 *     }
+                 */
+                "application/json": {
+                    current_password?: string;
+                    new_password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `reauthentication_required`: Setting a first password needs a sign-in within the last 10 minutes: sign in again, then set it.
+             *     - `wrong_password`: The current password given to change it is wrong.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "reauthentication_required"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "reauthentication_required" | "wrong_password";
+                    };
+                };
+            };
+            /**
+             * @description Conflict with the current state; nothing was changed
+             *
+             *     - `conflict`: The change conflicts with the current state.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "conflict"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "conflict";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "too_many_attempts"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "too_many_attempts";
+                    };
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    listLoginSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Active login sessions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginSession"][];
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    revokeLoginSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    listUsers: {
+        parameters: {
+            query?: {
+                skip?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of users; the total is in `X-Total-Count` */
+            200: {
+                headers: {
+                    /** @description How many users there are */
+                    "x-total-count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"][];
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    updateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    role?: "technician" | "engineer" | "admin";
+                    is_active?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The user as changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description Conflict with the current state; nothing was changed
+             *
+             *     - `cannot_change_own_account`: An admin cannot demote or deactivate themselves.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "cannot_change_own_account"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "cannot_change_own_account";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    unlinkOidcIdentity: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description Conflict with the current state; nothing was changed
+             *
+             *     - `last_sign_in_method`: Unlinking this provider would leave the account no way to sign in: set a password first.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "last_sign_in_method"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "last_sign_in_method";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    listOidcProviders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Providers by id and display name */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "id": "keycloak",
+                     *         "name": "Example Corp"
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["OidcProvider"][];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    beginOidcLogin: {
+        parameters: {
+            query: {
+                return_to: string;
+            };
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the provider */
+            302: {
+                headers: {
+                    /** @description Where the browser goes next */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "too_many_attempts"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "too_many_attempts";
+                    };
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             *     - `sso_provider_unavailable`: The single sign-on provider cannot be reached (its metadata or keys): retry shortly.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down" | "sso_provider_unavailable";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    beginOidcLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "return_to": "http://localhost:8000/account"
+                 *     }
+                 */
+                "application/json": {
+                    return_to: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Where to send the browser */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "authorize_url": "https://login.example.com/authorize?client_id=tdt&state=Xq3vK9mP2wR7"
+                     *     }
+                     */
+                    "application/json": {
+                        /** Format: uri */
+                        authorize_url: string;
+                    };
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "too_many_attempts"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "too_many_attempts";
+                    };
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             *     - `sso_provider_unavailable`: The single sign-on provider cannot be reached (its metadata or keys): retry shortly.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down" | "sso_provider_unavailable";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    completeOidcLogin: {
+        parameters: {
+            query?: {
+                code?: string;
+                state?: string;
+                error?: string;
+                error_description?: string;
+                iss?: string;
+            };
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To return_to, with `code` or `error` */
+            302: {
+                headers: {
+                    /** @description Where the browser goes next */
+                    location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `invalid_sso_state`: A single sign-on callback whose attempt is unknown, used, over 10 minutes old, or started in another browser: sign in again.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_sso_state"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_sso_state";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    oidcBackchannelLogout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "logout_token": "eyJhbGciOiJSUzI1NiIsInR5cCI6ImxvZ291dCtqd3QifQ.eyJzaWQiOiIwOGE1In0.c2lnbmF0dXJl"
+                 *     }
+                 */
+                "application/x-www-form-urlencoded": {
+                    logout_token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The sessions it names are ended */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {} */
+                    "application/json": Record<string, never>;
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `invalid_logout_token`: A back-channel logout token that is not valid: signature, issuer, audience, claims or a replay.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "invalid_logout_token" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             *     - `sso_provider_unavailable`: The single sign-on provider cannot be reached (its metadata or keys): retry shortly.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down" | "sso_provider_unavailable";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    getSessionPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policy */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionPolicy"];
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    setSessionPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SessionPolicyChoice"];
+            };
+        };
+        responses: {
+            /** @description The policy now in force */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionPolicy"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    listTrees: {
+        parameters: {
+            query?: {
+                /** @description Only trees of this category */
+                category?: string;
+                /** @description Only trees with this tag */
+                tag?: string;
+                status?: "draft" | "published";
+                skip?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of summaries; the total is in `X-Total-Count` */
+            200: {
+                headers: {
+                    /** @description How many matching trees there are */
+                    "x-total-count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TreeSummary"][];
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    createTree: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TreeInput"];
+            };
+        };
+        responses: {
+            /** @description The new tree */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tree"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    listCategories: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Category names of the trees the caller can see */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       "Email",
+                     *       "Network",
+                     *       "Printers"
+                     *     ]
+                     */
+                    "application/json": string[];
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    searchTrees: {
+        parameters: {
+            query: {
+                /** @description At most 200 characters and 16 words */
+                q: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Matching summaries, best first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TreeSummary"][];
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    getTree: {
+        parameters: {
+            query?: {
+                version?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tree */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tree"];
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    updateTree: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TreeUpdate"];
+            };
+        };
+        responses: {
+            /** @description The tree at its new version */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tree"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description Conflict with the current state; nothing was changed
+             *
+             *     - `version_conflict`: The tree changed since the `version` the edit started from: reload it and edit again.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "version_conflict"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "version_conflict";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    deleteTree: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    listTreeVersions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every version */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TreeVersion"][];
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    getTreeAnalytics: {
+        parameters: {
+            query?: {
+                version?: number;
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tree's analytics */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TreeAnalytics"];
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    listSessions: {
+        parameters: {
+            query?: {
+                /** @description Engineers and admins: this user's sessions */
+                user_id?: string;
+                /** @description Engineers and admins: everyone's sessions */
+                all?: boolean;
+                status?: "in_progress" | "completed" | "abandoned";
+                /** @description Only sessions through this tree */
+                tree_id?: string;
+                /** @description Only completed sessions with this outcome */
+                outcome?: "resolved" | "unresolved" | "escalated";
+                /** @description Only sessions started at or after this */
+                from?: string;
+                /** @description Only sessions started before this */
+                to?: string;
+                skip?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of sessions; the total is in `X-Total-Count` */
+            200: {
+                headers: {
+                    /** @description How many matching sessions there are */
+                    "x-total-count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"][];
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    startSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "tree_id": "4b0c8c1e-6f1e-4f61-9a43-2a3c1f7e9b10",
+                 *       "context": {
+                 *         "ticket": "INC-4711",
+                 *         "device": "HP LaserJet M404"
+                 *       }
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: uuid */
+                    tree_id: string;
+                    /** @description What the session is about (ticket, device, customer...): any JSON object */
+                    context?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The new session */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description Conflict with the current state; nothing was changed
+             *
+             *     - `link_depth_exceeded`: The step would nest links deeper than 8 (a loop of links): nothing was applied.
+             *     - `link_target_unpublished`: The step reaches a link to a tree with no published version: nothing was applied.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "link_depth_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "link_depth_exceeded" | "link_target_unpublished";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    getSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    stepSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StepOperation"];
+            };
+        };
+        responses: {
+            /** @description The session after the step */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description Conflict with the current state; nothing was changed
+             *
+             *     - `link_depth_exceeded`: The step would nest links deeper than 8 (a loop of links): nothing was applied.
+             *     - `link_target_unpublished`: The step reaches a link to a tree with no published version: nothing was applied.
+             *     - `session_abandoned`: The session was abandoned and can no longer change.
+             *     - `session_completed`: The session is completed and can no longer change.
+             *     - `stale_step`: `node_id` is not the session's current node (a retried or outdated step): nothing was applied.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "link_depth_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "link_depth_exceeded" | "link_target_unpublished" | "session_abandoned" | "session_completed" | "stale_step";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    completeSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    /** @enum {string} */
+                    outcome?: "resolved" | "unresolved" | "escalated";
+                    /** @description The session's notes, replaced */
+                    notes?: string;
+                } | null;
+            };
+        };
+        responses: {
+            /** @description The completed session */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Session"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description Conflict with the current state; nothing was changed
+             *
+             *     - `session_abandoned`: The session was abandoned and can no longer change.
+             *     - `session_completed`: The session is completed and can no longer change.
+             *     - `stale_step`: `node_id` is not the session's current node (a retried or outdated step): nothing was applied.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "session_abandoned"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "session_abandoned" | "session_completed" | "stale_step";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    exportSession: {
+        parameters: {
+            query?: {
+                /** @description The report's format (default json) */
+                format?: "json" | "markdown" | "csv" | "pdf";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "format": "pdf"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description The report's format (default json)
+                     * @enum {string}
+                     */
+                    format?: "json" | "markdown" | "csv" | "pdf";
+                } | null;
+            };
+        };
+        responses: {
+            /** @description The report, as a file named in `Content-Disposition` */
+            200: {
+                headers: {
+                    /** @description attachment; filename="session-….pdf" */
+                    "content-disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionReport"];
+                    "text/markdown; charset=utf-8": string;
+                    "text/csv; charset=utf-8": string;
+                    "application/pdf": Blob;
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `exports_busy`: Too many reports are being rendered right now: retry after the seconds `Retry-After` gives.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "exports_busy" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+}

@@ -19,6 +19,43 @@ const REDOC_PAGE = `<!doctype html>
 </html>
 `;
 
+/** Where the error catalogue is read: ReDoc's section of the `errors` tag below. */
+export const ERROR_CATALOGUE_URL = "/api/redoc#tag/errors";
+
+/** What a reader sees first: what the API is, how to sign in, how errors look; the catalogue is a link away. */
+const DESCRIPTION =
+  "Troubleshooting Decision Tree: author decision trees, run guided troubleshooting sessions, export reports.\n\n" +
+  "**Authorize** with your email and password (the OAuth2 password form), or paste an access token as a bearer " +
+  "token.\n\n" +
+  'Errors are `{"detail": "<code>"}`; validation failures are 422 with a list of `{loc, msg, type}`. Each ' +
+  `operation lists its codes per status; [Error codes](${ERROR_CATALOGUE_URL}) has every one, with what it means.`;
+
+/**
+ * The groups of operations, in the order a reader meets them, then the error catalogue as a tag of
+ * its own that no operation carries: Swagger UI shows it as the last section, after the endpoints,
+ * and ReDoc as a section of its own in the menu (`x-traitTag`), where the description links.
+ */
+const TAGS = [
+  {
+    name: "auth",
+    description:
+      "Accounts and tokens: registration and mailed links, password and single sign-on logins, refresh (with an " +
+      "optional cookie mode), login sessions, users and the session policy.",
+  },
+  {
+    name: "trees",
+    description: "Decision trees: write, version, publish, search, and what technicians did with them.",
+  },
+  { name: "sessions", description: "Guided troubleshooting through a tree's pinned version, and its reports." },
+  { name: "health", description: "Liveness of the gateway and readiness of the services behind it." },
+  {
+    name: "errors",
+    "x-displayName": "Error codes",
+    "x-traitTag": true,
+    description: `Every \`detail\` code an answer can carry, with its status and meaning:\n\n${errorCatalogueMarkdown()}`,
+  },
+];
+
 /** The OAuth2 password form's route (routes/auth.ts), as a path on the gateway's own origin. */
 export const OAUTH2_TOKEN_URL = "/api/v1/auth/login";
 
@@ -47,7 +84,8 @@ type SchemaObject = {
 
 /**
  * Gives each discriminated union of shared schemas its `mapping` (value → variant), read from the
- * variants' `const`: generated clients need it to type the union by its value (`type: "question"`),
+ * variants' `const` or `enum` (a variant may stand for several values, as the named session
+ * policies do): generated clients need it to type the union by its value (`type: "question"`),
  * and ajv, which validates with the same schemas, takes no mapping.
  */
 function mapDiscriminators<D extends { components?: object }>(document: D): D {
@@ -57,11 +95,12 @@ function mapDiscriminators<D extends { components?: object }>(document: D): D {
     const { discriminator, oneOf } = schema;
     if (!discriminator || discriminator.mapping || !oneOf?.every((variant) => variant.$ref)) continue;
     discriminator.mapping = Object.fromEntries(
-      oneOf.map((variant) => {
+      oneOf.flatMap((variant) => {
         const name = String(variant.$ref).replace("#/components/schemas/", "");
         // @fastify/swagger writes a `const` as a one-value `enum`.
         const tag = schemas[name]?.properties?.[discriminator.propertyName];
-        return [String(tag?.const ?? tag?.enum?.[0]), String(variant.$ref)];
+        const values = tag?.const !== undefined ? [tag.const] : (tag?.enum ?? []);
+        return values.map((value) => [String(value), String(variant.$ref)]);
       }),
     );
   }
@@ -82,12 +121,11 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
       info: {
         title: "TDT API",
         version: "1.0.0",
-        description:
-          "Troubleshooting Decision Tree: author decision trees, run guided troubleshooting sessions, export reports. " +
-          'Errors are `{"detail": "<code>"}`; validation failures are 422 with a list of `{loc, msg, type}`. ' +
-          "Each operation lists its codes per status; these are all of them:\n\n" +
-          errorCatalogueMarkdown(),
+        description: DESCRIPTION,
       },
+      // The gateway that serves this document: its paths are absolute (`/api/v1/...`).
+      servers: [{ url: "/", description: "This gateway" }],
+      tags: TAGS,
       components: {
         securitySchemes: {
           // Swagger UI's Authorize logs in with email and password through the OAuth2 form route.

@@ -6,7 +6,7 @@ import { callOptionsOf, requireRole, requireUser } from "./authenticate.js";
 import type { Downstream } from "./downstream.js";
 import { inRequestTrace } from "./http-tracing.js";
 import type { ResponseCache } from "./response-cache.js";
-import { BEARER, NO_CONTENT, totalCountHeader } from "./schemas/common.js";
+import { BEARER, NO_CONTENT, PUBLIC, totalCountHeader } from "./schemas/common.js";
 import { DOWNSTREAM_ERRORS, errorResponses, READ_BODY_ERRORS, TOKEN_ERRORS } from "./schemas/errors.js";
 
 type Client = keyof Downstream;
@@ -38,6 +38,8 @@ export interface RouteSpec<C extends Client, M extends RpcOf<C>, R extends objec
   url: string;
   summary: string;
   description?: string;
+  /** Its OpenAPI `operationId` (what generated clients name their functions), when not the RPC's method name. */
+  operationId?: string;
   /** The RPC the route calls: its guard comes from the contracts' access table. */
   rpc: { client: C; method: M };
   params?: object;
@@ -154,9 +156,11 @@ export function routesOf(group: RouteGroup) {
       config: { rpc: `${spec.rpc.client}.${spec.rpc.method}`, guard, errorCodes, secretQuery: spec.secretQuery },
       schema: {
         tags: [group.tag],
+        operationId: spec.operationId ?? spec.rpc.method,
         summary: spec.summary,
         ...(spec.description ? { description: spec.description } : {}),
-        ...(guard === "public" ? {} : { security: BEARER }),
+        // A public route says so: no `security` would mean "as the document's default".
+        security: guard === "public" ? PUBLIC : BEARER,
         ...(spec.consumes ? { consumes: spec.consumes } : {}),
         ...(spec.params ? { params: spec.params } : {}),
         ...(spec.querystring ? { querystring: spec.querystring } : {}),

@@ -1,4 +1,6 @@
 import type { Option, Tree, TreeInput, Node as TreeNode } from "@tdt/proto/tdt/trees/v1/trees";
+import type { FastifyInstance } from "fastify";
+import { NODE_BODY_LEFT_OUT, TREE_LEFT_OUT, TreeSchema } from "./schemas/trees.js";
 
 /**
  * Tree documents as HTTP carries them (SPEC §5.2) and as the trees service's messages do.
@@ -11,18 +13,45 @@ import type { Option, Tree, TreeInput, Node as TreeNode } from "@tdt/proto/tdt/t
  */
 export type NodeDocument = Omit<TreeNode, "options"> & { options?: Option[] };
 
-/** A create or replace body, once its schema (TreeInput) has filled the defaults. */
-export type TreeBody = Omit<TreeInput, "nodes"> & { nodes: NodeDocument[] };
+/** A node as an author sends it: its `body` may be left out. */
+type NodeBody = Omit<NodeDocument, "body"> & { body?: string };
+
+/** A create or replace body as validated (TreeInput): what an author may leave out is optional. */
+export type TreeBody = Pick<TreeInput, "title" | "category" | "root_node_id"> &
+  Partial<Pick<TreeInput, keyof typeof TREE_LEFT_OUT>> & { nodes: NodeBody[] };
 
 export type TreeDocument = Omit<Tree, "nodes"> & { nodes: NodeDocument[] };
 
-/** The body as the service's TreeInput: only the authored fields, each node's links as sent. */
-export function treeInputOf(body: TreeBody): TreeInput {
-  const { title, description, category, tags, status, root_node_id, change_note } = body;
-  return { title, description, category, tags, status, root_node_id, change_note, nodes: body.nodes.map(nodeOf) };
+/**
+ * Lets a scope's tree bodies be documents read back: the fields a `Tree` has and `input` (the
+ * route's body schema) lacks are the ones the service sets, dropped before validation as
+ * TreeInput's description says. Any other field the schema does not know is still refused.
+ */
+export function acceptTreesReadBack(scope: FastifyInstance, input: { properties: object }): void {
+  const setByService = Object.keys(TreeSchema.properties).filter((field) => !(field in input.properties));
+  scope.addHook("preValidation", async (request) => {
+    const { body } = request;
+    if (typeof body !== "object" || body === null || Array.isArray(body)) return;
+    for (const field of setByService) delete (body as Record<string, unknown>)[field];
+  });
 }
 
-function nodeOf({ id, type, title, body, options, next, outcome, tree_id }: NodeDocument): TreeNode {
+/** The body as the service's TreeInput: only the authored fields, what was left out filled in, each node's links as sent. */
+export function treeInputOf(body: TreeBody): TreeInput {
+  const { title, category, root_node_id } = body;
+  return {
+    title,
+    category,
+    root_node_id,
+    description: body.description ?? TREE_LEFT_OUT.description,
+    tags: body.tags ?? [...TREE_LEFT_OUT.tags],
+    status: body.status ?? TREE_LEFT_OUT.status,
+    change_note: body.change_note ?? TREE_LEFT_OUT.change_note,
+    nodes: body.nodes.map(nodeOf),
+  };
+}
+
+function nodeOf({ id, type, title, body = NODE_BODY_LEFT_OUT, options, next, outcome, tree_id }: NodeBody): TreeNode {
   return {
     id,
     type,

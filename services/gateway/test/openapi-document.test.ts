@@ -10,6 +10,7 @@ import { SSO_LOGIN_ERRORS, ssoLoginErrorsMarkdown } from "@tdt/proto/contracts/s
 import { Ajv } from "ajv";
 import addFormats from "ajv-formats";
 import { beforeAll, describe, expect, it } from "vitest";
+import { ERROR_CATALOGUE_URL } from "../src/docs.js";
 import { openApiDocument } from "../src/openapi-document.js";
 
 type Schema = Record<string, unknown>;
@@ -20,11 +21,15 @@ interface Media {
   examples?: Record<string, { value: unknown }>;
 }
 interface Operation {
+  operationId?: string;
+  tags?: string[];
+  security?: unknown;
   requestBody?: { content: Record<string, Media> };
   responses: Record<string, { content?: Record<string, Media> }>;
 }
 interface Document {
   info: { description: string };
+  tags: Array<{ name: string; description?: string; "x-traitTag"?: boolean; "x-displayName"?: string }>;
   paths: Record<string, Record<string, Operation>>;
   components: { schemas: Record<string, Schema> };
 }
@@ -149,6 +154,23 @@ describe("the OpenAPI document's contract for generated clients", () => {
     expect(checked).toBeGreaterThan(100);
   });
 
+  it("maps each step and each session policy to its variant", () => {
+    const mapping = (name: string) =>
+      (document.components.schemas[name]?.discriminator as { mapping?: object })?.mapping;
+    expect(mapping("StepOperation")).toEqual({
+      answer: "#/components/schemas/StepAnswer",
+      continue: "#/components/schemas/StepContinue",
+      back: "#/components/schemas/StepBack",
+      note: "#/components/schemas/StepNote",
+    });
+    expect(mapping("SessionPolicyChoice")).toEqual({
+      strict: "#/components/schemas/PresetSessionPolicy",
+      standard: "#/components/schemas/PresetSessionPolicy",
+      aal2: "#/components/schemas/PresetSessionPolicy",
+      custom: "#/components/schemas/CustomSessionPolicy",
+    });
+  });
+
   it("maps each node type to its variant, in answers and in what authors send", () => {
     const mapping = (name: string) =>
       (document.components.schemas[name]?.discriminator as { mapping?: object })?.mapping;
@@ -185,11 +207,130 @@ const cells = (markdown: string | undefined) =>
       .filter(Boolean),
   );
 
+/** Every operation of the document, named `METHOD /path`. */
+function operations(): Array<[string, Operation]> {
+  return Object.entries(document.paths).flatMap(([path, methods]) =>
+    Object.entries(methods).map(
+      ([method, operation]) => [`${method.toUpperCase()} ${path}`, operation] as [string, Operation],
+    ),
+  );
+}
+
+/** Every schema object `schema` holds or reaches through `$ref`s (each shared schema once). */
+function reachable(schema: unknown, seen = new Set<string>()): Schema[] {
+  if (typeof schema !== "object" || schema === null) return [];
+  if (Array.isArray(schema)) return schema.flatMap((item) => reachable(item, seen));
+  const object = schema as Schema;
+  if (typeof object.$ref === "string") {
+    const name = object.$ref.replace("#/components/schemas/", "");
+    if (seen.has(name)) return [];
+    seen.add(name);
+    return reachable(document.components.schemas[name], seen);
+  }
+  // `examples` hold values, not schemas.
+  const nested = Object.entries(object).filter(([key]) => key !== "examples" && key !== "example");
+  return [object, ...nested.flatMap(([, value]) => reachable(value, seen))];
+}
+
+/** Every schema a request body holds or reaches, with where. */
+function requestSchemas(): Array<[string, Schema]> {
+  return operations().flatMap(([name, operation]) =>
+    Object.values(operation.requestBody?.content ?? {}).flatMap((media) =>
+      reachable(media.schema).map((schema) => [name, schema] as [string, Schema]),
+    ),
+  );
+}
+
+describe("the OpenAPI document as stock client generators read it", () => {
+  it("has no `default` anywhere a request body reaches: openapi-typescript would make such a field required", () => {
+    const schemas = requestSchemas();
+    expect(schemas.length).toBeGreaterThan(100);
+    const withDefault = schemas.filter(([, schema]) => "default" in schema).map(([name]) => name);
+    expect(withDefault).toEqual([]);
+  });
+
+  it("asks no request to send a field the service sets: nothing a request reaches is readOnly and required", () => {
+    const readOnlyRequired = requestSchemas().flatMap(([name, schema]) => {
+      const properties = (schema.properties ?? {}) as Record<string, Schema>;
+      const required = (schema.required ?? []) as string[];
+      return required.filter((field) => properties[field]?.readOnly === true).map((field) => `${name}: ${field}`);
+    });
+    expect(readOnlyRequired).toEqual([]);
+  });
+
+  it("sends trees as authors write them: no field of a tree that the service sets", () => {
+    const setByService = ["id", "created_by", "created_at", "updated_at"];
+    for (const name of ["TreeInput", "TreeUpdate"]) {
+      const properties = Object.keys(document.components.schemas[name]?.properties ?? {});
+      expect(
+        properties.filter((field) => setByService.includes(field)),
+        name,
+      ).toEqual([]);
+    }
+    expect(Object.keys(document.components.schemas.TreeInput?.properties ?? {})).not.toContain("version");
+    expect(document.components.schemas.TreeUpdate?.required).toContain("version");
+  });
+
+  it("names every operation with an operationId of its own", () => {
+    const ids = operations().map(([name, operation]) => operation.operationId ?? `(none: ${name})`);
+    expect(ids.length).toBeGreaterThan(40);
+    expect(ids.filter((id) => !/^[a-z][A-Za-z]+$/.test(id))).toEqual([]);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("says the security of every operation: a token, or `[]` for a public one", () => {
+    const said = [JSON.stringify([]), JSON.stringify([{ oauth2: [] }, { bearer: [] }])];
+    const unsaid = operations().filter(([, { security }]) => !said.includes(JSON.stringify(security)));
+    expect(unsaid.map(([name]) => name)).toEqual([]);
+    expect(operations().filter(([, { security }]) => JSON.stringify(security) === "[]").length).toBeGreaterThan(10);
+  });
+
+  it("declares every answer that is not JSON as what it is: text as a string, anything else as binary", () => {
+    const answers = operations().flatMap(([name, operation]) =>
+      Object.entries(operation.responses).flatMap(([status, response]) =>
+        Object.entries(response.content ?? {})
+          .filter(([type]) => !type.includes("json"))
+          .map(([type, media]) => [`${name} ${status} ${type}`, type, media.schema ?? {}] as const),
+      ),
+    );
+    expect(answers.length).toBeGreaterThanOrEqual(3);
+    for (const [where, type, schema] of answers) {
+      if (type.startsWith("text/")) {
+        expect(schema, where).toMatchObject({ type: "string" });
+        expect(schema.format, where).toBeUndefined();
+      } else {
+        expect(schema, where).toMatchObject({ type: "string", format: "binary", contentMediaType: type });
+      }
+    }
+  });
+});
+
+describe("the docs a reader opens", () => {
+  it("open on what the API is, how to sign in and how errors look, with the catalogue a link away", () => {
+    const { description } = document.info;
+    expect(description).toContain("Authorize");
+    expect(description).toContain('{"detail": "<code>"}');
+    expect(description).toContain(`[Error codes](${ERROR_CATALOGUE_URL})`);
+    expect(description).not.toContain("|");
+    expect(description.length).toBeLessThan(800);
+  });
+
+  it("list the groups of operations first, each described, and the catalogue last, on a tag no operation has", () => {
+    const used = new Set(operations().flatMap(([, operation]) => operation.tags ?? []));
+    expect(document.tags.map((tag) => tag.name)).toEqual(["auth", "trees", "sessions", "health", "errors"]);
+    for (const tag of document.tags) expect(tag.description?.length, tag.name).toBeGreaterThan(20);
+    expect([...used].sort()).toEqual(["auth", "health", "sessions", "trees"]);
+    // Swagger UI shows it last, after the endpoints; ReDoc shows a trait tag as a section of its own.
+    expect(document.tags.at(-1)).toMatchObject({ name: "errors", "x-traitTag": true, "x-displayName": "Error codes" });
+    expect(ERROR_CATALOGUE_URL).toBe("/api/redoc#tag/errors");
+  });
+});
+
 describe("the one catalogue of error codes", () => {
-  it("is in the OpenAPI document's description and in the README, as generated from the contract", async () => {
+  it("is the errors tag's description and in the README, as generated from the contract", async () => {
     const table = errorCatalogueMarkdown();
     expect(table.split("\n")).toHaveLength(Object.keys(ERROR_CODES).length + 2);
-    expect(document.info.description).toContain(table);
+    expect(document.tags.find((tag) => tag.name === "errors")?.description).toContain(table);
     const readme = await readFile(new URL("../../../README.md", import.meta.url), "utf8");
     const section = readme.match(/<!-- error-codes:start[^>]*-->\n([\s\S]*?)\n<!-- error-codes:end -->/)?.[1];
     expect(cells(section), "README's error-codes section; regenerate it from errorCatalogueMarkdown()").toEqual(

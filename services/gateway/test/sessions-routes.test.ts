@@ -500,18 +500,27 @@ describe("OpenAPI", () => {
     );
   });
 
-  it("documents the export as a file in each format, with an optional body", () => {
+  it("documents the export in each format as what it is, with an optional body", () => {
     const exported = spec.paths["/api/v1/sessions/{id}/export"]?.post;
     const content = exported?.responses["200"]?.content ?? {};
-    // One media type per format, the one the sessions service sends (the contract's ReportFormat).
+    // One media type per format, the one the sessions service sends (the contract's ReportFormat):
+    // JSON as its object, text as text, the PDF as bytes (generated clients read it as a Blob).
     expect(Object.keys(content).sort()).toEqual([
       "application/json",
       "application/pdf",
       "text/csv; charset=utf-8",
       "text/markdown; charset=utf-8",
     ]);
-    for (const media of Object.values(content))
-      expect(media.schema).toMatchObject({ type: "string", format: "binary" });
+    expect(content["application/json"]?.schema).toEqual({ $ref: "#/components/schemas/SessionReport" });
+    for (const text of ["text/csv; charset=utf-8", "text/markdown; charset=utf-8"]) {
+      expect(content[text]?.schema, text).toMatchObject({ type: "string" });
+      expect(content[text]?.schema, text).not.toHaveProperty("format");
+    }
+    expect(content["application/pdf"]?.schema).toMatchObject({
+      type: "string",
+      format: "binary",
+      contentMediaType: "application/pdf",
+    });
     expect(exported?.requestBody?.required).toBe(false);
     expect(spec.paths["/api/v1/sessions/{id}/complete"]?.post?.requestBody?.required).toBe(false);
   });

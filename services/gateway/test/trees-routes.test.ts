@@ -193,6 +193,12 @@ describe("GET /api/v1/trees/:id/versions", () => {
   });
 });
 
+/** The fields of a tree document an author writes: all but the id, version, author and dates the service sets. */
+function authoredFieldsOf(document: Record<string, unknown>): string[] {
+  const { id: _id, version: _version, created_by: _by, created_at: _at, updated_at: _updated, ...authored } = document;
+  return Object.keys(authored).sort();
+}
+
 describe("POST /api/v1/trees", () => {
   it("creates the tree: 201, and the service gets a TreeInput with the defaults filled", async () => {
     const { title, category, root_node_id, nodes } = printerTree();
@@ -223,6 +229,20 @@ describe("POST /api/v1/trees", () => {
         ],
       },
     });
+  });
+
+  it("takes a document read back as a new tree: what the service set on it is dropped, anything else unknown refused", async () => {
+    const document = (await call("GET", TREE_URL, engineer)).json<Record<string, unknown>>();
+    const copied = await call("POST", "/api/v1/trees", engineer, { ...document, title: "Copy" });
+    expect(copied.statusCode).toBe(201);
+    expect(Object.keys(received<CreateTreeRequest>("createTree").tree ?? {}).sort()).toEqual(
+      authoredFieldsOf(document),
+    );
+    const misspelt = await call("POST", "/api/v1/trees", engineer, { ...document, titel: "Copy" });
+    expect(misspelt.statusCode).toBe(422);
+    expect(misspelt.json().detail).toEqual([
+      expect.objectContaining({ loc: ["body", "titel"], type: "extra_forbidden" }),
+    ]);
   });
 
   it("refuses a link or an outcome on a node whose type has none, where it was sent (Node is a union on type)", async () => {
@@ -328,18 +348,10 @@ describe("PUT /api/v1/trees/:id", () => {
     const document = (await call("GET", TREE_URL, engineer)).json<Record<string, unknown>>();
     const response = await call("PUT", TREE_URL, engineer, { ...document, title: "Edited" });
     expect(response.statusCode).toBe(200);
-    const {
-      id: _id,
-      version: _version,
-      created_by: _by,
-      created_at: _at,
-      updated_at: _updated,
-      ...authored
-    } = document;
     expect(response.json()).toEqual({ ...document, title: "Edited", version: 4 });
     expect(received<UpdateTreeRequest>("updateTree")).toMatchObject({ id: TREE_ID, version: 3 });
     expect(Object.keys(received<UpdateTreeRequest>("updateTree").tree ?? {}).sort()).toEqual(
-      Object.keys(authored).sort(),
+      authoredFieldsOf(document),
     );
   });
 

@@ -18,7 +18,6 @@ import { HttpError } from "../http-errors.js";
 import { readMultipartForms } from "../multipart-form.js";
 import { acceptEmptyJsonBody } from "../optional-json-body.js";
 import { routesOf } from "../route.js";
-import { PRESETS } from "../schemas/auth.js";
 import { bounds, PAGE_PARAMETERS, ref, uuid } from "../schemas/common.js";
 import { EXAMPLES } from "../schemas/examples.js";
 import {
@@ -95,6 +94,7 @@ export async function authRoutes(
         ...LOGIN,
         method: "POST",
         url: "/login",
+        operationId: "loginWithForm",
         summary: "Log in with the OAuth2 password form (`username` is the email)",
         description: `Urlencoded, or multipart as a browser's \`FormData\` sends it (text fields only). ${COOKIE_MODE}`,
         consumes: ["application/x-www-form-urlencoded", "multipart/form-data"],
@@ -388,7 +388,6 @@ export async function authRoutes(
     send: (answer) => present(answer.policy, "policy"),
   });
 
-  const seconds = (field: string) => ({ type: "integer", ...bounds("tdt.auth.v1.SetSessionPolicyRequest", field) });
   route(app, {
     method: "PUT",
     url: "/session-policy",
@@ -397,34 +396,7 @@ export async function authRoutes(
       "A named preset, or `custom` with its three limits (idle ≤ absolute ≤ 365 days, a reuse grace of at " +
       "most 300 s; the auth service enforces the lower bound).",
     rpc: { client: "auth", method: "setSessionPolicy" },
-    body: {
-      type: "object",
-      required: ["preset"],
-      discriminator: { propertyName: "preset" },
-      examples: [
-        { preset: "strict" },
-        { preset: "custom", idle_max_seconds: 3600, abs_max_seconds: 86400, reuse_grace_seconds: 0 },
-      ],
-      oneOf: [
-        {
-          type: "object",
-          additionalProperties: false,
-          required: ["preset"],
-          properties: { preset: { type: "string", enum: PRESETS.filter((preset) => preset !== "custom") } },
-        },
-        {
-          type: "object",
-          additionalProperties: false,
-          required: ["preset", "idle_max_seconds", "abs_max_seconds", "reuse_grace_seconds"],
-          properties: {
-            preset: { type: "string", const: "custom" },
-            idle_max_seconds: seconds("idle_max_seconds"),
-            abs_max_seconds: seconds("abs_max_seconds"),
-            reuse_grace_seconds: seconds("reuse_grace_seconds"),
-          },
-        },
-      ],
-    },
+    body: ref("SessionPolicyChoice"),
     request: ({ body }: FastifyRequest<{ Body: SetSessionPolicyRequest }>) => body,
     response: { description: "The policy now in force", ...ref("SessionPolicy") },
     send: (answer) => present(answer.policy, "policy"),

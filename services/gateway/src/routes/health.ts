@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { DownstreamHealth } from "../downstream-health.js";
+import { PUBLIC } from "../schemas/common.js";
 
 /** Liveness of the gateway itself, and readiness per downstream service. */
 export async function healthRoutes(app: FastifyInstance, { health }: { health: DownstreamHealth }): Promise<void> {
@@ -8,6 +9,8 @@ export async function healthRoutes(app: FastifyInstance, { health }: { health: D
     {
       schema: {
         tags: ["health"],
+        operationId: "getLiveness",
+        security: PUBLIC,
         summary: "Liveness: the gateway process is up",
         response: {
           200: {
@@ -31,6 +34,8 @@ export async function healthRoutes(app: FastifyInstance, { health }: { health: D
     {
       schema: {
         tags: ["health"],
+        operationId: "getReadiness",
+        security: PUBLIC,
         summary: "Readiness: 200 while at least one downstream service is SERVING over grpc.health.v1",
         description:
           "`status` is `ready` when every downstream is SERVING and `degraded` when only some are (routes of " +

@@ -13,6 +13,7 @@ import {
   OUTCOMES,
   REPORT_FORMATS,
   REPORT_MEDIA_TYPES,
+  REPORT_SCHEMAS,
   type ReportFormat,
   SESSION_STATUSES,
 } from "../schemas/sessions.js";
@@ -211,10 +212,7 @@ export async function sessionsRoutes(
           "content-disposition": { type: "string", description: 'attachment; filename="session-….pdf"' },
         },
         content: Object.fromEntries(
-          REPORT_FORMATS.map((name) => [
-            REPORT_MEDIA_TYPES[name],
-            { schema: { type: "string", format: "binary", description: `The ${name} report` } },
-          ]),
+          REPORT_FORMATS.map((name) => [REPORT_MEDIA_TYPES[name], { schema: REPORT_SCHEMAS[name] }]),
         ),
       },
       send: (report, reply) => {

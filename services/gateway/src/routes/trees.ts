@@ -6,9 +6,9 @@ import type { GatewayCaches } from "../app.js";
 import { type Downstream, present } from "../downstream.js";
 import { routesOf } from "../route.js";
 import { bounds, INT32_MAX, PAGE_PARAMETERS, ref, uuid } from "../schemas/common.js";
-import { TREE_STATUSES } from "../schemas/trees.js";
+import { TREE_STATUSES, TreeInputSchema, TreeUpdateSchema } from "../schemas/trees.js";
 import { tagsOfTree } from "../tree-changes.js";
-import { type TreeBody, treeDocumentOf, treeInputOf } from "../tree-documents.js";
+import { acceptTreesReadBack, type TreeBody, treeDocumentOf, treeInputOf } from "../tree-documents.js";
 
 export interface TreesRoutesOptions {
   downstream: Downstream;
@@ -172,38 +172,45 @@ export async function treesRoutes(
     errors: ["not_found"],
   });
 
-  route(app, {
-    method: "POST",
-    url: "",
-    summary: "Create a tree at version 1 (engineer, admin)",
-    rpc: { client: "trees", method: "createTree" },
-    body: ref("TreeInput"),
-    request: ({ body }: FastifyRequest<{ Body: TreeBody }>) => ({ tree: treeInputOf(body) }),
-    status: 201,
-    response: { description: "The new tree", ...ref("Tree") },
-    send: (answer) => treeDocumentOf(present(answer.tree, "tree")),
-    invalidates: () => ["trees"],
+  // An author may send back a tree as read: each write's scope drops what the service sets.
+  await app.register(async (scope) => {
+    acceptTreesReadBack(scope, TreeInputSchema);
+    route(scope, {
+      method: "POST",
+      url: "",
+      summary: "Create a tree at version 1 (engineer, admin)",
+      rpc: { client: "trees", method: "createTree" },
+      body: ref("TreeInput"),
+      request: ({ body }: FastifyRequest<{ Body: TreeBody }>) => ({ tree: treeInputOf(body) }),
+      status: 201,
+      response: { description: "The new tree", ...ref("Tree") },
+      send: (answer) => treeDocumentOf(present(answer.tree, "tree")),
+      invalidates: () => ["trees"],
+    });
   });
 
-  route(app, {
-    method: "PUT",
-    url: "/:id",
-    summary: "Replace a tree with a new immutable version (engineer, admin)",
-    description:
-      "The body names the `version` it was edited from; if another edit came first the answer is " +
-      "409 `version_conflict` and nothing is written.",
-    rpc: { client: "trees", method: "updateTree" },
-    params: ID_PARAMS,
-    body: ref("TreeUpdate"),
-    request: ({ params, body }: WithId<{ Body: TreeBody & { version: number } }>) => ({
-      id: params.id,
-      version: body.version,
-      tree: treeInputOf(body),
-    }),
-    response: { description: "The tree at its new version", ...ref("Tree") },
-    send: (answer) => treeDocumentOf(present(answer.tree, "tree")),
-    errors: ["not_found", "version_conflict"],
-    invalidates: ({ params }) => tagsOfTree(params.id),
+  await app.register(async (scope) => {
+    acceptTreesReadBack(scope, TreeUpdateSchema);
+    route(scope, {
+      method: "PUT",
+      url: "/:id",
+      summary: "Replace a tree with a new immutable version (engineer, admin)",
+      description:
+        "The body names the `version` it was edited from; if another edit came first the answer is " +
+        "409 `version_conflict` and nothing is written.",
+      rpc: { client: "trees", method: "updateTree" },
+      params: ID_PARAMS,
+      body: ref("TreeUpdate"),
+      request: ({ params, body }: WithId<{ Body: TreeBody & { version: number } }>) => ({
+        id: params.id,
+        version: body.version,
+        tree: treeInputOf(body),
+      }),
+      response: { description: "The tree at its new version", ...ref("Tree") },
+      send: (answer) => treeDocumentOf(present(answer.tree, "tree")),
+      errors: ["not_found", "version_conflict"],
+      invalidates: ({ params }) => tagsOfTree(params.id),
+    });
   });
 
   route(app, {

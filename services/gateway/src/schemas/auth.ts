@@ -1,6 +1,6 @@
 import { ROLES } from "@tdt/kit";
 import { ENUMS } from "@tdt/proto/tdt/contract";
-import { timestamp, uuid } from "./common.js";
+import { bounds, ref, timestamp, uuid } from "./common.js";
 import { EXAMPLES } from "./examples.js";
 
 /** The shapes of SPEC §4.1, shared by the auth routes and documented once in OpenAPI. */
@@ -149,6 +149,45 @@ export const SessionPolicySchema = {
   },
 } as const;
 
+const seconds = (field: string) => ({ type: "integer", ...bounds("tdt.auth.v1.SetSessionPolicyRequest", field) });
+
+/** The policy an admin chooses: a named preset, or `custom` with its three limits (named, for the discriminator). */
+export const PresetSessionPolicySchema = {
+  $id: "PresetSessionPolicy",
+  type: "object",
+  description: "One of the named presets, with its own limits.",
+  additionalProperties: false,
+  required: ["preset"],
+  properties: { preset: { type: "string", enum: PRESETS.filter((preset) => preset !== "custom") } },
+} as const;
+
+export const CustomSessionPolicySchema = {
+  $id: "CustomSessionPolicy",
+  type: "object",
+  description: "Limits of your own: idle ≤ absolute ≤ 365 days, a reuse grace of at most 300 s.",
+  additionalProperties: false,
+  required: ["preset", "idle_max_seconds", "abs_max_seconds", "reuse_grace_seconds"],
+  properties: {
+    preset: { type: "string", const: "custom" },
+    idle_max_seconds: seconds("idle_max_seconds"),
+    abs_max_seconds: seconds("abs_max_seconds"),
+    reuse_grace_seconds: seconds("reuse_grace_seconds"),
+  },
+} as const;
+
+export const SessionPolicyChoiceSchema = {
+  $id: "SessionPolicyChoice",
+  type: "object",
+  description: "A named preset, or `custom` with its three limits.",
+  required: ["preset"],
+  discriminator: { propertyName: "preset" },
+  examples: [
+    { preset: "strict" },
+    { preset: "custom", idle_max_seconds: 3600, abs_max_seconds: 86400, reuse_grace_seconds: 0 },
+  ],
+  oneOf: [ref("PresetSessionPolicy"), ref("CustomSessionPolicy")],
+} as const;
+
 export const JwksSchema = {
   $id: "Jwks",
   type: "object",
@@ -200,5 +239,8 @@ export const AUTH_SCHEMAS = [
   TokenPairSchema,
   LoginSessionSchema,
   SessionPolicySchema,
+  PresetSessionPolicySchema,
+  CustomSessionPolicySchema,
+  SessionPolicyChoiceSchema,
   JwksSchema,
 ];

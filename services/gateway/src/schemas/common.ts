@@ -36,6 +36,8 @@ export function enumOf(name: EnumName): string[] {
 
 /** The `security` of a route that needs an access token: from the OAuth2 password login, or pasted. */
 export const BEARER: Array<Record<string, string[]>> = [{ oauth2: [] }, { bearer: [] }];
+/** The `security` of a route anyone may call. */
+export const PUBLIC: Array<Record<string, string[]>> = [];
 export const NO_CONTENT = { 204: { type: "null", description: "Done" } };
 
 /** `skip` and `limit` of a list (SPEC §3): plain arrays, the total in `X-Total-Count`. */

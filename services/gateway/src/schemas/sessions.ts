@@ -100,6 +100,47 @@ const STEP = "tdt.sessions.v1.StepSessionRequest";
 const stepNodeId = { ...nodeId, ...bounds(STEP, "node_id") };
 const stepNote = { ...note, ...bounds(STEP, "note") };
 
+/** One kind of step: a named schema, so that generators (and the discriminator's mapping) can pick it by `op`. */
+const stepVariant = (id: string, op: string, description: string, required: string[], own: object) => ({
+  $id: id,
+  type: "object",
+  title: op,
+  description,
+  additionalProperties: false,
+  required: ["op", ...required],
+  properties: { op: { type: "string", const: op }, ...own },
+});
+
+export const StepAnswerSchema = stepVariant(
+  "StepAnswer",
+  "answer",
+  "Answer the current question.",
+  ["node_id", "option_id"],
+  {
+    node_id: stepNodeId,
+    option_id: {
+      type: "string",
+      ...bounds(STEP, "option_id"),
+      description: "The id of one of the current question's options",
+    },
+    note: stepNote,
+  },
+);
+export const StepContinueSchema = stepVariant(
+  "StepContinue",
+  "continue",
+  "Go on past the current action.",
+  ["node_id"],
+  {
+    node_id: stepNodeId,
+    note: stepNote,
+  },
+);
+export const StepBackSchema = stepVariant("StepBack", "back", "Go back one step.", [], {});
+export const StepNoteSchema = stepVariant("StepNote", "note", "Replace the session's notes.", ["notes"], {
+  notes: { type: "string", ...bounds(STEP, "notes"), description: "The new notes" },
+});
+
 export const StepOperationSchema = {
   $id: "StepOperation",
   type: "object",
@@ -114,48 +155,75 @@ export const StepOperationSchema = {
     { op: "back" },
     { op: "note", notes: "Second floor, room 2.14" },
   ],
-  oneOf: [
+  oneOf: [ref("StepAnswer"), ref("StepContinue"), ref("StepBack"), ref("StepNote")],
+} as const;
+
+/**
+ * The JSON report: the session and the trees it went through, as the sessions service keeps them
+ * (its messages' JSON, every field of every node), for archiving and other tools.
+ */
+export const SessionReportSchema = {
+  $id: "SessionReport",
+  type: "object",
+  description:
+    "A session's JSON report: the session, its tree and the trees it entered through links, each at its pinned version.",
+  required: ["session", "tree", "linked_trees"],
+  properties: {
+    session: { type: "object", additionalProperties: true, description: "The session with every step" },
+    tree: { type: "object", additionalProperties: true, description: "The session's tree at the version it ran on" },
+    linked_trees: {
+      type: "array",
+      items: { type: "object", additionalProperties: true },
+      description: "The trees entered through links, at the versions the session pinned",
+    },
+  },
+  examples: [
     {
-      type: "object",
-      title: "answer",
-      additionalProperties: false,
-      required: ["op", "node_id", "option_id"],
-      properties: {
-        op: { type: "string", const: "answer" },
-        node_id: stepNodeId,
-        option_id: {
-          type: "string",
-          ...bounds(STEP, "option_id"),
-          description: "The id of one of the current question's options",
-        },
-        note: stepNote,
+      session: {
+        id: EXAMPLES.session.id,
+        tree_id: EXAMPLES.session.tree_id,
+        tree_version: EXAMPLES.session.tree_version,
+        tree_title: EXAMPLES.session.tree_title,
+        status: EXAMPLES.session.status,
+        steps: EXAMPLES.session.steps,
       },
-    },
-    {
-      type: "object",
-      title: "continue",
-      additionalProperties: false,
-      required: ["op", "node_id"],
-      properties: { op: { type: "string", const: "continue" }, node_id: stepNodeId, note: stepNote },
-    },
-    {
-      type: "object",
-      title: "back",
-      additionalProperties: false,
-      required: ["op"],
-      properties: { op: { type: "string", const: "back" } },
-    },
-    {
-      type: "object",
-      title: "note",
-      additionalProperties: false,
-      required: ["op", "notes"],
-      properties: {
-        op: { type: "string", const: "note" },
-        notes: { type: "string", ...bounds(STEP, "notes"), description: "The new notes" },
-      },
+      tree: EXAMPLES.tree,
+      linked_trees: [],
     },
   ],
 } as const;
 
-export const SESSION_SCHEMAS = [SessionStepSchema, SessionSchema, StepOperationSchema];
+/** What each report format is, for the export's answer: JSON as its object, text as text, the PDF as bytes. */
+export const REPORT_SCHEMAS: Record<ReportFormat, object> = {
+  json: ref("SessionReport"),
+  markdown: {
+    type: "string",
+    description: "The Markdown report",
+    examples: [
+      "# Troubleshooting report: Printer does not print\n\n- Outcome: in progress\n\n## Steps\n\n" +
+        "| # | Tree | Step | Answer | Note | Time |\n|---|---|---|---|---|---|\n" +
+        "| 1 | Printer does not print | Is the power light on? | Yes | Steady green | 4 min 12 s |\n",
+    ],
+  },
+  csv: {
+    type: "string",
+    description: "The CSV report (RFC 4180): a header, then a row per step",
+    examples: [
+      "seq,node_id,node_title,option_id,option_label,note,entered_at,left_at,duration_ms,tree_id,tree_version\r\n" +
+        "1,power,Is the power light on?,yes,Yes,Steady green,2026-11-28T09:30:00.000Z,2026-11-28T09:34:12.000Z," +
+        "252000,4b0c8c1e-6f1e-4f61-9a43-2a3c1f7e9b10,3\r\n",
+    ],
+  },
+  pdf: { type: "string", format: "binary", contentMediaType: "application/pdf", description: "The PDF report" },
+};
+
+export const SESSION_SCHEMAS = [
+  SessionStepSchema,
+  SessionSchema,
+  StepAnswerSchema,
+  StepContinueSchema,
+  StepBackSchema,
+  StepNoteSchema,
+  StepOperationSchema,
+  SessionReportSchema,
+];

@@ -44,6 +44,20 @@ const options = { type: "array", items: ref("Option"), description: "One or more
 const next = { ...nodeId, description: "The id of the node that follows" } as const;
 const outcome = { type: "string", enum: SOLUTION_OUTCOMES, description: "What the session concludes here" } as const;
 
+/**
+ * What an author may leave out, and what it then is. Said in words, not as JSON Schema `default`s:
+ * a generator reads a `default` as "always there" (openapi-typescript makes such a field required),
+ * which in a body an author sends it is not. `treeInputOf` fills them in.
+ */
+export const TREE_LEFT_OUT = { description: "", tags: [], status: "draft", change_note: "" } as const;
+export const NODE_BODY_LEFT_OUT = "";
+
+/** A field's schema, saying what it is when left out. */
+function leftOut<S extends object>(schema: S, value: unknown): S & { description: string } {
+  const said = "description" in schema && typeof schema.description === "string" ? `${schema.description}. ` : "";
+  return { ...schema, description: `${said}When left out: \`${JSON.stringify(value)}\`.` };
+}
+
 /** A node as answers show it: exactly the fields its type uses, all of them there. */
 const nodeVariant = (id: string, type: (typeof NODE_TYPES)[number], description: string, own: object) => ({
   $id: id,
@@ -113,7 +127,7 @@ const nodeInputVariant = (id: string, type: (typeof NODE_TYPES)[number], own: ob
   examples: EXAMPLE_NODES.filter((node) => node.type === type).slice(0, 1),
   required: ["id", "type", "title"],
   additionalProperties: false,
-  properties: { ...nodeFields, body: { ...nodeFields.body, default: "" }, type: typeOf(type), ...own },
+  properties: { ...nodeFields, body: leftOut(nodeFields.body, NODE_BODY_LEFT_OUT), type: typeOf(type), ...own },
 });
 
 export const QuestionNodeInputSchema = nodeInputVariant("QuestionNodeInput", "question", { options });
@@ -142,45 +156,37 @@ export const NodeInputSchema = {
 /** What an author writes: the fields of a tree document that are not set by the service. */
 const authoredFields = {
   title: text,
-  description: { type: "string", default: "" },
+  description: leftOut(text, TREE_LEFT_OUT.description),
   category: text,
-  tags: { type: "array", items: text, default: [] },
-  status: { ...status, default: "draft" },
+  tags: leftOut({ type: "array", items: text }, TREE_LEFT_OUT.tags),
+  status: leftOut({ ...status }, TREE_LEFT_OUT.status),
   root_node_id: { ...nodeId, description: "The id of the node a session starts at" },
-  change_note: { type: "string", default: "", description: "What this version changed" },
+  change_note: leftOut({ type: "string", description: "What this version changed" }, TREE_LEFT_OUT.change_note),
   nodes: { type: "array", items: ref("NodeInput") },
 } as const;
 
-/** Set by the service: a document read back may be sent again, and these are then ignored. */
-const ignoredOnInput = { description: "Set by the service; ignored when sent" } as const;
-
-/** A tree as an author sends it; `version` is required when replacing. */
-const treeInput = (id: string, description: string, required: string[]) => ({
+/**
+ * A tree as an author sends it: the authored fields and, replacing, the `version` edited from.
+ * Nothing the service sets is part of it; a document read back may still be sent as it is
+ * (the routes drop what the service sets before validation, tree-documents.ts).
+ */
+const treeInput = (id: string, description: string, own: object, required: string[]) => ({
   $id: id,
   type: "object",
-  description,
+  description:
+    `${description} A tree read back (\`Tree\`) may be sent as it is: the fields the service sets ` +
+    "(`id`, `created_by`, `created_at`, `updated_at`, and when creating `version`) are ignored.",
   required: ["title", "category", "root_node_id", "nodes", ...required],
   additionalProperties: false,
-  properties: {
-    ...authoredFields,
-    version: {
-      type: "integer",
-      minimum: 1,
-      maximum: INT32_MAX,
-      description: "Replacing: the version the edit started from (required). Creating: ignored.",
-    },
-    id: { ...text, ...ignoredOnInput },
-    created_by: { ...text, ...ignoredOnInput },
-    created_at: { ...text, ...ignoredOnInput },
-    updated_at: { ...text, ...ignoredOnInput },
-  },
+  properties: { ...authoredFields, ...own },
   examples: [EXAMPLE_TREE_INPUT(required.includes("version"))],
 });
 
 export const TreeInputSchema = treeInput(
   "TreeInput",
-  "A tree as an author sends it to create it. The trees service checks the rules of SPEC §5.2 " +
+  "A tree as an author sends it to create it, at version 1. The trees service checks the rules of SPEC §5.2 " +
     "and answers 422 listing every problem, each `loc` pointing into this body.",
+  {},
   [],
 );
 
@@ -188,6 +194,14 @@ export const TreeUpdateSchema = treeInput(
   "TreeUpdate",
   "A tree as an author sends it to replace it, with the `version` it was edited from; a stale one is " +
     "refused (409 `version_conflict`). The rules are TreeInput's.",
+  {
+    version: {
+      type: "integer",
+      minimum: 1,
+      maximum: INT32_MAX,
+      description: "The version the edit started from",
+    },
+  },
   ["version"],
 );
 
