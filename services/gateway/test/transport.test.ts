@@ -1,6 +1,11 @@
 import { request as httpsRequest } from "node:https";
 import { verifierFromAuthService } from "@tdt/kit";
-import type { LoginRequest, RefreshRequest } from "@tdt/proto/tdt/auth/v1/auth";
+import type {
+  BeginOidcLoginRequest,
+  ExchangeOidcCodeRequest,
+  LoginRequest,
+  RefreshRequest,
+} from "@tdt/proto/tdt/auth/v1/auth";
 import { type Certificates, makeCertificates } from "@tdt/test-support/certificates";
 import { freePort } from "@tdt/test-support/ports";
 import { testLogger } from "@tdt/test-support/silent-logger";
@@ -468,13 +473,16 @@ describe("the single sign-on binding cookie", () => {
 
   it("is never taken from the browser by authorize, and the exchange reads only the cookie its transport sets", async () => {
     await gateway.app.inject({ method: "GET", url: authorize, headers: { cookie: "tdt_sso=planted-by-someone" } });
-    expect(fake.callsOf("beginOidcLogin")[0]?.request.binding).toBe("");
+    expect((fake.callsOf("beginOidcLogin")[0]?.request as BeginOidcLoginRequest | undefined)?.binding).toBe("");
 
     const exchange = (app: FastifyInstance, headers: Record<string, string>) =>
       app.inject({ method: "POST", url: "/api/v1/auth/oidc/exchange", payload: { code: "c" }, headers });
     await exchange(proxied.app, { "x-forwarded-proto": "https", cookie: "tdt_sso=plain; __Host-tdt_sso=hosted" });
     await exchange(gateway.app, { cookie: "tdt_sso=plain; __Host-tdt_sso=hosted" });
     // Over TLS a plain-http page (or a sibling domain) could have set tdt_sso: only __Host- counts.
-    expect(fake.callsOf("exchangeOidcCode").map((call) => call.request.binding)).toEqual(["hosted", "plain"]);
+    expect(fake.callsOf("exchangeOidcCode").map((call) => (call.request as ExchangeOidcCodeRequest).binding)).toEqual([
+      "hosted",
+      "plain",
+    ]);
   });
 });
