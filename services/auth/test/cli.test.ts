@@ -109,6 +109,7 @@ describe("create-admin", () => {
         email: "ops3@example.com",
         previous: { role: "technician", is_active: false },
         sessions_ended: 0,
+        providers_unlinked: [],
       },
     });
   });
