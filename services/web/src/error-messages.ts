@@ -68,6 +68,8 @@ const SSO_SENTENCES: Record<string, string> = {
   account_exists_link_required:
     "An account with your email address exists already. Sign in to it with your password (or reset the password by mail), then link the provider on your account page.",
   link_session_ended: "Your login ended before the provider sent you back. Sign in, then link the provider again.",
+  registration_closed:
+    "No account has your email address, and new accounts are made by invitation only. Ask an administrator to invite you.",
 };
 
 export function ssoErrorMessage(code: string): string {
