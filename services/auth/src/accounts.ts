@@ -7,7 +7,7 @@ import { queueMail } from "./mail/mail-outbox.js";
 import { issueMailToken, useMailToken } from "./mail/mail-tokens.js";
 import { mails } from "./mail/templates.js";
 import { hashPassword, passwordMatches } from "./passwords.js";
-import { registrationProblems, toUser, type UserRow } from "./users.js";
+import { findUserByEmail, registrationProblems, toUser, type UserRow } from "./users.js";
 
 /**
  * Accounts whose address is proven by mail (issue 23): registration under each REGISTRATION mode,
@@ -50,12 +50,6 @@ async function withMail<T>(deps: AccountDeps, work: (tx: TransactionSql) => Prom
   return result;
 }
 
-/** The account of a (normalised) address, if any. */
-async function accountOf(sql: Sql | TransactionSql, email: string): Promise<UserRow | undefined> {
-  const [row] = await sql<UserRow[]>`select * from users where lower(email) = ${email}`;
-  return row;
-}
-
 /**
  * Register, top-down:
  * 1. Only under `open` and `verify`; otherwise 403 `registration_closed`.
@@ -94,7 +88,7 @@ export async function register(
 export async function resendVerification(deps: AccountDeps, rawEmail: string): Promise<"verification_sent"> {
   const email = normalizeEmail(rawEmail);
   await withMail(deps, async (tx) => {
-    const user = await accountOf(tx, email);
+    const user = await findUserByEmail(tx, email);
     if (!user?.is_active || user.email_verified_at) return;
     const { token, ttlSeconds } = await issueMailToken(tx, { purpose: "verify_email", userId: user.id, email });
     await queueMail(tx, mails.verifyEmail(email, pageLink(deps, "verify-email", token), ttlSeconds));
@@ -140,7 +134,7 @@ export async function verifyEmail(deps: AccountDeps, token: string): Promise<voi
 export async function forgotPassword(deps: AccountDeps, rawEmail: string): Promise<"reset_sent"> {
   const email = normalizeEmail(rawEmail);
   await withMail(deps, async (tx) => {
-    const user = await accountOf(tx, email);
+    const user = await findUserByEmail(tx, email);
     if (!user?.is_active) return;
     const { token, ttlSeconds } = await issueMailToken(tx, { purpose: "reset_password", userId: user.id, email });
     await queueMail(tx, mails.resetPassword(email, pageLink(deps, "reset-password", token), ttlSeconds));
@@ -201,7 +195,7 @@ export async function changeEmail(
   }
   if (normalizeEmail(caller.email) === email) return "verification_sent";
   await withMail(deps, async (tx) => {
-    if (await accountOf(tx, email)) {
+    if (await findUserByEmail(tx, email)) {
       await queueMail(tx, mails.changeEmailTaken(email));
       return;
     }
@@ -223,7 +217,7 @@ export async function createInvite(
   const email = normalizeEmail(request.email);
   const role = request.role as Role;
   return withMail(deps, async (tx) => {
-    if (await accountOf(tx, email)) throw new AppError("email_already_registered");
+    if (await findUserByEmail(tx, email)) throw new AppError("email_already_registered");
     const { token, ttlSeconds } = await issueMailToken(tx, { purpose: "invite", email, role, createdBy: claims.sub });
     await queueMail(tx, mails.invite(email, pageLink(deps, "accept-invite", token), role, ttlSeconds));
     return { email, role, expires_at: new Date(Date.now() + ttlSeconds * 1000).toISOString() };
