@@ -34,6 +34,8 @@ export async function startMailCatcher(options: {
   folder: string;
   /** Called once each message is kept. */
   onMail: (mail: CaughtMail) => void;
+  /** Ports the services are configured with but may not have bound yet: never taken here. */
+  avoid?: readonly number[];
 }): Promise<MailCatcher> {
   // Readable by the owner alone: a message can hold a link that signs someone in.
   mkdirSync(options.folder, { recursive: true, mode: 0o700 });
@@ -61,7 +63,8 @@ export async function startMailCatcher(options: {
       });
     },
   });
-  const port = await freePort();
+  let port = await freePort();
+  while (options.avoid?.includes(port)) port = await freePort();
   await new Promise<void>((listening, failed) => {
     server.once("error", failed);
     server.listen(port, "127.0.0.1", () => listening());

@@ -96,6 +96,11 @@ async function ensureMail(
   if (url) return { url, env: {}, summary: `sent through ${redactUrl(url)}`, stop: async () => {} };
   const catcher = await startMailCatcher({
     folder,
+    // A free port now may be a service's configured port that it has not bound yet.
+    avoid: Object.entries(given)
+      .filter(([name]) => name.endsWith("_PORT"))
+      .map(([, value]) => Number(value))
+      .filter(Number.isInteger),
     onMail: (message) => process.stderr.write(`[mail] ${mailLine(message)}\n`),
   });
   const where = `${shownPath(folder)}/`;

@@ -147,7 +147,7 @@ export interface SystemWithAdmin {
 
 /**
  * The usual system of a system test or benchmark: a private NATS, the first admin logged in,
- * and login rate limits out of the way (many users register from one address).
+ * and login rate limits and the login throttle out of the way (many users register, and log in, from one address).
  */
 export async function startSystemWithAdmin(
   extraEnv: Record<string, string> = {},
@@ -158,6 +158,7 @@ export async function startSystemWithAdmin(
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
       LOGIN_RATE_LIMIT_PER_MINUTE: "1000000",
+      LOGIN_FREE_FAILURES: "1000000",
       ...extraEnv,
     },
     options,
