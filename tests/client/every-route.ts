@@ -51,6 +51,7 @@ const unique = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2,
 async function gatewayEndpoints(): Promise<void> {
   const health = answered(await anonymous.GET("/health"), 200, "GET /health");
   equal(health.status, "ok", "health status");
+  equal(typeof health.version, "string", "health version");
 
   const ready = answered(await anonymous.GET("/ready"), 200, "GET /ready");
   // `degraded` is a true answer too when a health check misses its short deadline on a busy machine.

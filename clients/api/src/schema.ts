@@ -11,7 +11,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness: the gateway process is up */
+        /** Liveness: the gateway process is up, and the release it runs */
         get: operations["getLiveness"];
         put?: never;
         post?: never;
@@ -2086,12 +2086,15 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "status": "ok"
+                     *       "status": "ok",
+                     *       "version": "v0.2.0"
                      *     }
                      */
                     "application/json": {
                         /** @enum {string} */
                         status: "ok";
+                        /** @description The release (`v1.2.3`, or `git describe` of an unreleased build); `dev` outside an image. */
+                        version: string;
                     };
                 };
             };

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { ensureStream, type NatsConnection, type TransactionSql, writeOutboxEvent } from "@tdt/kit";
+import { ensureStream, type NatsConnection, type StreamOptions, type TransactionSql, writeOutboxEvent } from "@tdt/kit";
 import { AUTH_EVENTS, AUTH_SUBJECTS, type AuthEvent, encodeAuthEvent } from "@tdt/proto/contracts/auth-events";
 import type { SessionEnd } from "./login-sessions.js";
 
@@ -9,7 +9,8 @@ import type { SessionEnd } from "./login-sessions.js";
  */
 
 /** Auth owns the stream: its relay creates it before the first publish. */
-export const prepareAuthEvents = (nc: NatsConnection): Promise<void> => ensureStream(nc, AUTH_EVENTS);
+export const prepareAuthEvents = (nc: NatsConnection, options?: StreamOptions): Promise<void> =>
+  ensureStream(nc, AUTH_EVENTS, options);
 
 /** One `auth.session.expired` or `auth.session.revoked` event per ended login session. */
 export async function announceSessionsEnded(

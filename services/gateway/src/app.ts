@@ -49,6 +49,8 @@ export interface GatewayOptions {
    * by account-changes.ts; without one, those reads go to the service every time.
    */
   caches?: GatewayCaches;
+  /** The release, shown by `/health`; "dev" unless said. */
+  version?: string;
 }
 
 export interface GatewayCaches {
@@ -180,7 +182,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
 
   await registerDocs(app);
   await registerWebApp(app, options.webRoot);
-  await app.register(healthRoutes, { health });
+  await app.register(healthRoutes, { health, version: options.version ?? "dev" });
   for (const { plugin, prefix } of API_ROUTES) {
     // What every group may use; each plugin's options name the parts it does.
     const groupOptions = {

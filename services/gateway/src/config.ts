@@ -45,6 +45,8 @@ export const gatewayConfig = {
    * address and so escape the per-address rate limits. Turn it on only behind such a proxy.
    */
   trustProxy: env.bool("TRUST_PROXY", false),
+  /** The release this process runs, shown by `/health`: the image sets it (Dockerfile, VERSION). */
+  version: env.string("TDT_VERSION", "dev"),
   /** Deadline of every downstream call. */
   grpcDeadlineMs: shared.grpcDeadlineMs,
   /** Mutual TLS to auth, trees and sessions: the gateway's certificate (CN gateway) and the CA. */

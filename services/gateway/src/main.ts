@@ -69,6 +69,7 @@ const app = await buildGateway({
   ...(config.https ? { https: config.https } : {}),
   webRoot: config.webRoot,
   caches,
+  version: config.version,
 });
 
 try {

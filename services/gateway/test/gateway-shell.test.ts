@@ -52,7 +52,7 @@ describe("gateway shell", () => {
   it("answers /health while downstream services are down", async () => {
     const response = await app.inject({ method: "GET", url: "/health" });
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toEqual({ status: "ok" });
+    expect(response.json()).toEqual({ status: "ok", version: "dev" });
   });
 
   it("is not ready while no downstream service is SERVING", async () => {

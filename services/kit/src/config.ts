@@ -76,6 +76,15 @@ export const env = {
       return text;
     }),
 
+  /** One URL, or several separated by commas (the servers of a cluster), each checked as `url`. */
+  urls: (name: string, fallback: string | undefined, protocols: string[]): Setting<string> =>
+    setting(name, fallback, (text) => {
+      const parts = text.split(",").map((part) => part.trim());
+      if (parts.includes("")) throw new ConfigError(name, `has an empty entry in its list, got "${redactUrl(text)}"`);
+      for (const part of parts) env.url(name, undefined, protocols).read({ [name]: part });
+      return parts.join(",");
+    }),
+
   oneOf: <T extends string>(name: string, fallback: T, choices: readonly T[]): Setting<T> =>
     setting(name, fallback, (text) => {
       if (!(choices as readonly string[]).includes(text)) {
@@ -221,7 +230,14 @@ export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "
 /** Settings that several services read, declared once so that names and defaults never drift. */
 export const shared = {
   logLevel: env.oneOf("LOG_LEVEL", "info", LOG_LEVELS),
-  natsUrl: env.url("NATS_URL", "nats://127.0.0.1:4222", ["nats", "tls", "ws", "wss"]),
+  /** A NATS server, or a cluster's servers separated by commas. */
+  natsUrl: env.urls("NATS_URL", "nats://127.0.0.1:4222", ["nats", "tls", "ws", "wss"]),
+  /**
+   * How many servers of the NATS cluster keep each stream its service owns: 1 for one server,
+   * 3 for a three-server cluster (docker-compose.yml, infra/k8s). A stream made with another
+   * count is changed to this one when its owner starts.
+   */
+  natsStreamReplicas: env.int("NATS_STREAM_REPLICAS", 1, 1, 5),
   natsCredentials: natsCredentials(),
   /** Deadline of every call to another service. */
   grpcDeadlineMs: env.int("GRPC_DEADLINE_MS", 5000, 50, 120_000),

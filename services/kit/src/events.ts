@@ -2,6 +2,8 @@ import {
   AckPolicy,
   type ConsumerMessages,
   DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
   type JsMsg,
   jetstream,
   jetstreamManager,
@@ -40,11 +42,6 @@ export interface EventConsumer<E = unknown> {
   handle(event: E): Promise<void>;
 }
 
-/**
- * Creates the stream when missing: its owner, the only publisher, calls it before publishing.
- * Events are kept 30 days on file; a re-publish with the same `Nats-Msg-Id` within ten minutes
- * (an outbox relay after a crash) is dropped.
- */
 /** How many messages the stream holds now (0 when it does not exist yet). */
 export async function streamMessageCount(nc: NatsConnection, stream: string): Promise<number> {
   const jsm = await jetstreamManager(nc);
@@ -54,20 +51,44 @@ export async function streamMessageCount(nc: NatsConnection, stream: string): Pr
   );
 }
 
+const isStreamNotFound = (error: unknown): boolean =>
+  error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound;
+
+/** How a service's stream is kept. */
+export interface StreamOptions {
+  /** Servers of the NATS cluster holding it (NATS_STREAM_REPLICAS); 1 unless said. */
+  replicas?: number;
+}
+
+/**
+ * Creates the stream when missing: its owner, the only publisher, calls it before publishing.
+ * Events are kept 30 days on file; a re-publish with the same `Nats-Msg-Id` within ten minutes
+ * (an outbox relay after a crash) is dropped. Each event is stored on `replicas` servers: a
+ * publish is confirmed once a majority of them has it (docs/resilience.md, "Durability"). A
+ * stream kept on another number of servers (a deployment grown from one NATS server to a
+ * cluster) is moved to this number.
+ */
 export async function ensureStream(
   nc: NatsConnection,
   source: Pick<EventSource<unknown>, "stream" | "subjects"> & { maxAgeDays?: number },
+  options: StreamOptions = {},
 ) {
   const jsm = await jetstreamManager(nc);
+  const replicas = options.replicas ?? 1;
   try {
-    await jsm.streams.info(source.stream);
-  } catch {
+    const info = await jsm.streams.info(source.stream);
+    if (info.config.num_replicas !== replicas) {
+      await jsm.streams.update(source.stream, { num_replicas: replicas });
+    }
+  } catch (error) {
+    if (!isStreamNotFound(error)) throw error;
     await jsm.streams
       .add({
         name: source.stream,
         subjects: [source.subjects],
         retention: RetentionPolicy.Limits,
         storage: StorageType.File,
+        num_replicas: replicas,
         // 30 days unless the source says otherwise (0: kept for good, for a projection to rebuild from).
         max_age: (source.maxAgeDays ?? 30) * 24 * 3600 * 1e9,
         duplicate_window: 10 * 60 * 1e9,

@@ -1,6 +1,7 @@
 import { jetstream } from "@nats-io/jetstream";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
 import type { Sql, TransactionSql } from "postgres";
+import type { StreamOptions } from "./events.js";
 import type { Logger } from "./logger.js";
 import { meter } from "./metrics.js";
 import { currentTraceparent } from "./tracing.js";
@@ -81,7 +82,9 @@ export interface OutboxRelayOptions {
   /** The current NATS connection, or undefined while there is none yet. */
   nats: () => NatsConnection | undefined;
   /** Called before the first publish and after a failure, e.g. to create the stream. */
-  prepare?: (nc: NatsConnection) => Promise<void>;
+  prepare?: (nc: NatsConnection, options: StreamOptions) => Promise<void>;
+  /** Passed to `prepare`: how the service's stream is kept (NATS_STREAM_REPLICAS). */
+  stream?: StreamOptions;
   log: Logger;
   pollIntervalMs?: number;
   batchSize?: number;
@@ -158,7 +161,7 @@ export class OutboxRelay {
     const nc = this.options.nats();
     if (!nc || nc.isClosed()) return false;
     if (!this.prepared) {
-      await this.options.prepare?.(nc);
+      await this.options.prepare?.(nc, this.options.stream ?? {});
       this.prepared = true;
     }
     const js = jetstream(nc);

@@ -43,6 +43,7 @@ function baseSpec(name: ServiceName, defaultPort: number) {
     logLevel: shared.logLevel,
     natsUrl: shared.natsUrl,
     natsCredentials: shared.natsCredentials,
+    natsStreamReplicas: shared.natsStreamReplicas,
     /**
      * How long a service keeps answering after SIGTERM, reporting NOT_SERVING, before it stops
      * accepting calls: the time its callers and Kubernetes take to stop sending it any.
@@ -140,7 +141,13 @@ export async function runService<S extends ConfigSpec>(definition: ServiceDefini
     await migrate(sql, definition.migrationsDir, log);
     const nats = natsLink(config, definition.name, log);
     const relay = definition.outbox
-      ? new OutboxRelay({ sql, nats: () => nats.current(), prepare: definition.outbox.prepare, log })
+      ? new OutboxRelay({
+          sql,
+          nats: () => nats.current(),
+          prepare: definition.outbox.prepare,
+          stream: { replicas: config.natsStreamReplicas },
+          log,
+        })
       : undefined;
     const started = await definition.start({ config, sql, log, nats, outboxWritten: () => relay?.nudge() });
     await relay?.start();

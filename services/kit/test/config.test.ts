@@ -183,6 +183,27 @@ describe("env.url", () => {
   });
 });
 
+describe("env.urls", () => {
+  const natsUrl = env.urls("NATS_URL", undefined, ["nats"]);
+
+  it("takes one URL or a cluster's servers separated by commas, spaces around them dropped", () => {
+    expect(natsUrl.read({ NATS_URL: "nats://a:4222" })).toBe("nats://a:4222");
+    expect(natsUrl.read({ NATS_URL: "nats://a:4222, nats://b:4222 ,nats://c:4222" })).toBe(
+      "nats://a:4222,nats://b:4222,nats://c:4222",
+    );
+  });
+
+  it("checks every server of the list, naming the variable and hiding passwords", () => {
+    expect(configErrorOf(() => natsUrl.read({ NATS_URL: "nats://a:4222,http://b" })).message).toBe(
+      'NATS_URL must use nats, got "http:"',
+    );
+    const empty = configErrorOf(() => natsUrl.read({ NATS_URL: "nats://a:4222," }));
+    expect(empty.message).toBe('NATS_URL has an empty entry in its list, got "nats://a:4222,"');
+    const secret = configErrorOf(() => natsUrl.read({ NATS_URL: "nats://a:4222,nats://u:hunter2@b:bad" }));
+    expect(secret.message).not.toContain("hunter2");
+  });
+});
+
 describe("env.oneOf", () => {
   const level = env.oneOf("LOG_LEVEL", "info", ["debug", "info", "warn"] as const);
 

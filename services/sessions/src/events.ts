@@ -1,10 +1,11 @@
-import { type EventConsumer, ensureStream, type Logger, type NatsConnection } from "@tdt/kit";
+import { type EventConsumer, ensureStream, type Logger, type NatsConnection, type StreamOptions } from "@tdt/kit";
 import { AUTH_EVENTS, AUTH_SUBJECTS, type AuthEvent } from "@tdt/proto/contracts/auth-events";
 import { SESSION_EVENTS } from "@tdt/proto/contracts/session-events";
 import type { SessionStore } from "./session-store.js";
 
 /** Creates SESSION_EVENTS when missing: sessions owns it (the outbox relay's `prepare`). */
-export const prepareSessionEvents = (nc: NatsConnection): Promise<void> => ensureStream(nc, SESSION_EVENTS);
+export const prepareSessionEvents = (nc: NatsConnection, options?: StreamOptions): Promise<void> =>
+  ensureStream(nc, SESSION_EVENTS, options);
 
 /**
  * The events sessions acts on, as durable consumers the kit runs on the service's NATS link:

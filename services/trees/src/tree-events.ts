@@ -6,13 +6,15 @@ import {
   type NatsLink,
   type OutboxEvent,
   publishNow,
+  type StreamOptions,
   type TransactionSql,
   writeOutboxEvent,
 } from "@tdt/kit";
 import { encodeTreeEvent, TREE_EVENTS, TREE_SUBJECTS, type TreeChange } from "@tdt/proto/contracts/tree-events";
 
 /** Creates TREE_EVENTS when missing: trees owns it (the outbox relay's `prepare`). */
-export const prepareTreeEvents = (nc: NatsConnection): Promise<void> => ensureStream(nc, TREE_EVENTS);
+export const prepareTreeEvents = (nc: NatsConnection, options?: StreamOptions): Promise<void> =>
+  ensureStream(nc, TREE_EVENTS, options);
 
 /**
  * How the store announces a change of a tree (`trees.tree.changed`): written to the outbox in

@@ -3,7 +3,10 @@ import type { DownstreamHealth } from "../downstream-health.js";
 import { PUBLIC } from "../schemas/common.js";
 
 /** Liveness of the gateway itself, and readiness per downstream service. */
-export async function healthRoutes(app: FastifyInstance, { health }: { health: DownstreamHealth }): Promise<void> {
+export async function healthRoutes(
+  app: FastifyInstance,
+  { health, version }: { health: DownstreamHealth; version: string },
+): Promise<void> {
   app.get(
     "/health",
     {
@@ -11,18 +14,25 @@ export async function healthRoutes(app: FastifyInstance, { health }: { health: D
         tags: ["health"],
         operationId: "getLiveness",
         security: PUBLIC,
-        summary: "Liveness: the gateway process is up",
+        summary: "Liveness: the gateway process is up, and the release it runs",
         response: {
           200: {
             type: "object",
-            required: ["status"],
-            properties: { status: { type: "string", const: "ok" } },
-            examples: [{ status: "ok" }],
+            required: ["status", "version"],
+            properties: {
+              status: { type: "string", const: "ok" },
+              version: {
+                type: "string",
+                description:
+                  "The release (`v1.2.3`, or `git describe` of an unreleased build); `dev` outside an image.",
+              },
+            },
+            examples: [{ status: "ok", version: "v0.2.0" }],
           },
         },
       },
     },
-    async () => ({ status: "ok" }),
+    async () => ({ status: "ok", version }),
   );
 
   const servicesSchema = {
