@@ -1,6 +1,11 @@
 # The image of every TDT service, one build argument apart. Build from the repository root:
 #   docker build --build-arg SERVICE=auth -t tdt/auth .
 # SERVICE is auth, trees, sessions or gateway (docker-compose.yml builds all four).
+# It needs BuildKit (any Docker since 23; on 20.10 to 22 set DOCKER_BUILDKIT=1; infra/docker-build.sh
+# picks the way). Where npm reaches its registry through a TLS-intercepting proxy, pass that
+# proxy's CA bundle as a secret, which no image keeps:
+#   docker build --secret id=npm_ca,src=/etc/ssl/certs/ca-certificates.crt ...
+# VERSION and REVISION (git describe and commit) label the image and show in the gateway's /health.
 # The web app's image is the `web` target (nginx serving services/web, proxying the API):
 #   docker build --build-arg SERVICE=web --target web -t tdt/web .
 
@@ -29,7 +34,9 @@ COPY tests/support/package.json tests/support/
 # These stages come before the services' so that a builder without BuildKit, which builds every
 # stage up to its target, reaches `web` without the service stages.
 FROM base AS web-build
-RUN npm ci --workspace=@tdt/web --include-workspace-root --ignore-scripts --no-audit --no-fund
+RUN --mount=type=secret,id=npm_ca \
+  if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
+  npm ci --workspace=@tdt/web --include-workspace-root --ignore-scripts --no-audit --no-fund
 COPY tsconfig.base.json ./
 COPY clients/api/ clients/api/
 COPY services/web/ services/web/
@@ -41,6 +48,10 @@ COPY infra/web/web-headers.inc infra/web/proxy.inc /etc/nginx/conf.d/
 COPY --from=web-build /app/services/web/dist/ /usr/share/nginx/html/
 HEALTHCHECK --interval=10s --timeout=5s --start-period=10s --retries=3 \
   CMD ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1/"]
+ARG VERSION=dev
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="tdt-web" org.opencontainers.image.version=$VERSION \
+  org.opencontainers.image.revision=$REVISION
 
 # Production dependencies of this service only (and of kit and proto, through the workspace links);
 # the gateway's include redoc, whose standalone bundle it serves from node_modules.
@@ -52,12 +63,16 @@ ARG SERVICE
 # --ignore-scripts skips the root postinstall too, so our dependency patches are applied here:
 # patches/apply.mjs fails the build if one no longer fits the installed version.
 COPY patches/ patches/
-RUN npm ci --workspace=@tdt/$SERVICE --omit=dev --ignore-scripts --no-audit --no-fund && node patches/apply.mjs
+RUN --mount=type=secret,id=npm_ca \
+  if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
+  npm ci --workspace=@tdt/$SERVICE --omit=dev --ignore-scripts --no-audit --no-fund && node patches/apply.mjs
 
 # The compiler and every type package; optional deps are skipped (platform binaries of dev tools).
 FROM base AS build
 ARG SERVICE
-RUN npm ci --workspace=@tdt/$SERVICE --include-workspace-root --omit=optional --ignore-scripts --no-audit --no-fund
+RUN --mount=type=secret,id=npm_ca \
+  if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
+  npm ci --workspace=@tdt/$SERVICE --include-workspace-root --omit=optional --ignore-scripts --no-audit --no-fund
 COPY tsconfig.base.json ./
 COPY proto/ proto/
 COPY services/kit/ services/kit/
@@ -87,7 +102,9 @@ COPY --from=build /app/services/kit/dist services/kit/dist
 # DEMO_DATA=true).
 COPY --from=build /out/ ./
 COPY infra/docker/ infra/docker/
-# Files stay owned by root: the service only reads them.
+# Files stay owned by root: the service only reads them. The one folder it writes, its state
+# (the JWKS cache), is the node user's, so a volume mounted there starts out writable by it.
+RUN mkdir -p /home/node/.local/state && chown -R node:node /home/node/.local
 USER node
 # 8000 (gateway), 50051 (auth), 50052 (trees), 50053 (sessions): the probe picks by TDT_SERVICE.
 EXPOSE 8000 50051 50052 50053
@@ -96,5 +113,11 @@ EXPOSE 8000 50051 50052 50053
 # so that a stopped downstream service does not mark the gateway unhealthy.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "infra/docker/healthcheck.mjs"]
+# Last, so that a new version rebuilds no layer above.
+ARG VERSION=dev
+ARG REVISION=unknown
+ENV TDT_VERSION=$VERSION
+LABEL org.opencontainers.image.title="tdt-$SERVICE" org.opencontainers.image.version=$VERSION \
+  org.opencontainers.image.revision=$REVISION
 # Shell form through exec, so the service is PID 1 and gets SIGTERM directly.
 CMD ["sh", "-c", "exec node services/$TDT_SERVICE/dist/main.js"]

@@ -1,4 +1,4 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 // CI sets TEST_REPORT_DIR: each run also writes a JSON report there, which `.ci/run` counts.
 const reportDir = process.env.TEST_REPORT_DIR;
@@ -23,6 +23,8 @@ export default defineConfig({
   test: {
     ...testSettings("tests"),
     include: ["services/*/test/**/*.test.ts", "tests/**/*.test.ts"],
+    // The deploy tests need Docker and run on their own: npm run test:deploy (vitest.deploy.config.ts).
+    exclude: [...configDefaults.exclude, "tests/containers/**"],
     // tests/faults stays included so one fault file runs with plain `npx vitest run <file>`;
     // `npm test` excludes it here and runs it after, one file at a time (vitest.faults.config.ts).
   },

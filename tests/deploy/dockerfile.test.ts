@@ -35,7 +35,8 @@ describe("the one Dockerfile", () => {
     for (const service of SERVICES) {
       const build = composeBuild(service);
       expect(build, service).toBe(`    build:\n      context: .\n      args:\n        SERVICE: ${service}`);
-      expect(read("docker-compose.yml")).toContain(`image: tdt/${service}:latest`);
+      // Tagged by TDT_TAG (latest unless set): the deploy tests run images of two releases.
+      expect(read("docker-compose.yml")).toContain(`image: tdt/${service}:\${TDT_TAG:-latest}`);
     }
   });
 
@@ -77,5 +78,31 @@ describe("the one Dockerfile", () => {
     for (const service of ["auth", "trees", "sessions"]) {
       expect(existsSync(resolve(ROOT, `services/${service}/migrations`)), service).toBe(true);
     }
+  });
+});
+
+describe("the stand-in base images (infra/standin/build.sh)", () => {
+  /** The `name=target` entries of build.sh's IMAGES list. */
+  const standIns = [...read("infra/standin/build.sh").matchAll(/^ {2}"([^"=]+)=([a-z]+)"$/gm)].map((match) => match[1]);
+
+  it("stand in for every public image the Dockerfile builds on and the default compose stack runs", () => {
+    const stages = new Set([...dockerfile.matchAll(/^FROM \S+ AS (\S+)$/gm)].map((match) => match[1]));
+    const bases = [...dockerfile.matchAll(/^FROM (\S+)/gm)]
+      .map((match) => match[1])
+      .filter((name) => !stages.has(name));
+    const compose = read("docker-compose.yml");
+    // The observability profile's images are optional and have no stand-in; everything else does.
+    const profileStart = compose.indexOf("# --- The observability profile");
+    const runs = [...compose.slice(0, profileStart).matchAll(/^ +image: (\S+)$/gm)]
+      .map((match) => match[1])
+      .filter((name) => !name.startsWith("tdt/"));
+    expect(standIns.length).toBeGreaterThan(0);
+    expect(new Set([...bases, ...runs])).toEqual(new Set(standIns));
+  });
+
+  it("each has a stage of that name in the stand-in Dockerfile", () => {
+    const targets = read("infra/standin/build.sh").matchAll(/^ {2}"[^"=]+=([a-z]+)"$/gm);
+    const standinDockerfile = read("infra/standin/Dockerfile");
+    for (const [, target] of targets) expect(standinDockerfile).toMatch(new RegExp(`^FROM \\S+ AS ${target}$`, "m"));
   });
 });
