@@ -63,8 +63,7 @@ export async function startMailCatcher(options: {
       });
     },
   });
-  let port = await freePort();
-  while (options.avoid?.includes(port)) port = await freePort();
+  const port = await freePort(options.avoid);
   await new Promise<void>((listening, failed) => {
     server.once("error", failed);
     server.listen(port, "127.0.0.1", () => listening());

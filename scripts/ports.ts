@@ -17,11 +17,14 @@ function listensOn(port: number): Promise<boolean> {
   });
 }
 
-/** A TCP port that is free right now on 127.0.0.1, outside the ephemeral range. */
-export async function freePort(): Promise<number> {
+/**
+ * A TCP port that is free right now on 127.0.0.1, outside the ephemeral range; never one of
+ * `avoid` (ports a service is configured with but has not bound yet).
+ */
+export async function freePort(avoid: readonly number[] = []): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = LOWEST + Math.floor(Math.random() * (HIGHEST - LOWEST));
-    if (await listensOn(port)) return port;
+    if (!avoid.includes(port) && (await listensOn(port))) return port;
   }
   throw new Error(`no free port between ${LOWEST} and ${HIGHEST}`);
 }
