@@ -47,6 +47,8 @@ export interface StackOptions {
   serviceEnv?: Partial<Record<ServiceName, NodeJS.ProcessEnv>>;
   /** Receives every log line of every service. */
   onLine: (service: ServiceName, line: string) => void;
+  /** Called when a service's process is spawned, at the start and at each restart. */
+  onSpawn?: (service: ServiceName, child: ChildProcess) => void;
   /** Called when a service exits after the stack is up (not while it stops). */
   onExit?: (service: ServiceName, exit: ServiceExitedError) => void;
   readyTimeoutMs?: number;
@@ -206,6 +208,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const exitTimes = new Map<ServiceName, number[]>();
   const launch = (name: ServiceName): Supervised => {
     const service = startService(name, options);
+    options.onSpawn?.(name, service.child);
     supervised.set(name, service);
     processes.set(name, service.child);
     void service.exited.then((exit) => {
