@@ -14,8 +14,12 @@ import { currentTraceparent } from "./tracing.js";
  *           sent_at timestamptz, attempts integer)
  *
  * The relay publishes unsent rows to JetStream with `Nats-Msg-Id` = id and marks them sent.
- * NATS being down only delays them. Several relays (replicas) share the table safely: rows are
- * claimed with `for update skip locked`, and a re-publish after a crash is deduplicated by id.
+ * NATS being down only delays them. Several relays (replicas) share the table safely: one at a
+ * time publishes (a transaction-level advisory lock), in the order the rows were written, so a
+ * session's events reach the stream in the order they happened; a re-publish after a crash is
+ * deduplicated by id. (Claiming rows with `skip locked` alone let two relays publish at once:
+ * one sent a session's next step while the other still held its previous one, which the deploy
+ * test's consumer saw as 327 sessions out of order under load.)
  */
 export interface OutboxEvent {
   id: string;
@@ -24,6 +28,10 @@ export interface OutboxEvent {
 }
 
 const WAKE_CHANNEL = "outbox";
+/** The advisory lock a relay holds while it publishes (per database: one per service). */
+const RELAY_LOCK_KEY = 7_316_001;
+/** How soon a relay that found another one publishing looks again, for rows written meanwhile. */
+const BUSY_RETRY_MS = 100;
 
 /**
  * The insert of `events` into the outbox as a fragment of one statement, for a change written
@@ -100,6 +108,7 @@ export class OutboxRelay {
   private prepared = false;
   private unlisten: (() => Promise<void>) | undefined;
   private lastCleanup = 0;
+  private busy = false;
 
   /** `tdt.outbox.relayed`: events the relay published, by subject. */
   private readonly relayed = meter().createCounter("tdt.outbox.relayed", {
@@ -147,7 +156,7 @@ export class OutboxRelay {
       }
       if (more || this.nudged) continue;
       await new Promise<void>((resume) => {
-        const timer = setTimeout(resume, this.options.pollIntervalMs ?? 1000);
+        const timer = setTimeout(resume, this.busy ? BUSY_RETRY_MS : (this.options.pollIntervalMs ?? 1000));
         this.wake = () => {
           clearTimeout(timer);
           resume();
@@ -168,13 +177,21 @@ export class OutboxRelay {
     const limit = this.options.batchSize ?? 100;
     let claimed = 0;
     let failure: unknown;
+    this.busy = false;
     await this.options.sql.begin(async (tx) => {
+      const [lock] = await tx<{ locked: boolean }[]>`select pg_try_advisory_xact_lock(${RELAY_LOCK_KEY}) as locked`;
+      if (!lock?.locked) {
+        // Another replica's relay is publishing; it may have read the table before our rows
+        // were committed, so look again soon rather than at the next poll.
+        this.busy = true;
+        return;
+      }
       const rows = await tx<{ id: string; subject: string; payload: Buffer; trace_context: string | null }[]>`
         select id, subject, payload, trace_context from outbox
         where sent_at is null
         order by created_at, id
         limit ${limit}
-        for update skip locked`;
+        for update`;
       claimed = rows.length;
       const sent: string[] = [];
       for (const row of rows) {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { jetstreamManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { AUTH_EVENTS, AUTH_EVENTS_STREAM } from "@tdt/proto/contracts/auth-events";
 import { connect as connectSql, createDatabase, dropDatabase } from "@tdt/test-support/database";
@@ -68,6 +68,64 @@ describe("the outbox relay", () => {
     } finally {
       await Promise.all(relays.map((relay) => relay.stop()));
     }
+  });
+
+  it("publishes a session's events in the order they were written while another relay still holds the earlier one", async () => {
+    // Step N is committed and claimed by a slow relay (here a transaction holding its row, as a
+    // relay does while it publishes to a cluster); step N+1 is committed meanwhile. Another
+    // relay must not publish N+1 before N: a consumer reads a session's steps in stream order.
+    const subject = `auth.order.${randomUUID().slice(0, 8)}`;
+    const relays = [1, 2].map(() => new OutboxRelay({ sql, nats: () => nc, log: testLogger(), pollIntervalMs: 20 }));
+    await Promise.all(relays.map((relay) => relay.start()));
+    const rounds = 5;
+    try {
+      for (let round = 0; round < rounds; round++) {
+        const first = randomUUID();
+        await sql.begin((tx) => writeOutboxEvent(tx, { id: first, subject, payload: Buffer.from(`${round}:0`) }));
+        let release: () => void = () => {};
+        let held: () => void = () => {};
+        const holding = new Promise<void>((resolve) => {
+          held = resolve;
+        });
+        const slowRelay = sql.begin(async (tx) => {
+          await tx`select id from outbox where id = ${first} for update`;
+          held();
+          await new Promise<void>((resolve) => {
+            release = resolve;
+          });
+        });
+        await holding;
+        await sql.begin((tx) =>
+          writeOutboxEvent(tx, { id: randomUUID(), subject, payload: Buffer.from(`${round}:1`) }),
+        );
+        for (const relay of relays) relay.nudge();
+        await new Promise((wake) => setTimeout(wake, 300));
+        release();
+        await slowRelay;
+      }
+      await expect
+        .poll(async () => (await sql`select count(*)::int as n from outbox where sent_at is null`)[0]?.n, {
+          timeout: 10_000,
+        })
+        .toBe(0);
+    } finally {
+      await Promise.all(relays.map((relay) => relay.stop()));
+    }
+    // Read as a consumer does (the gateway's user may read AUTH_EVENTS), in stream order; the
+    // whole stream, as nats-server 2.9 has no subject filter for an ordered consumer.
+    const reader = await connect({ servers: nats.url, user: "gateway", pass: nats.passwords.gateway });
+    const order: string[] = [];
+    try {
+      const consumer = await jetstream(reader).consumers.get(AUTH_EVENTS_STREAM);
+      const messages = await consumer.fetch({ max_messages: 100_000, expires: 3000 });
+      for await (const message of messages) {
+        if (message.subject === subject) order.push(message.string());
+        if (order.length === rounds * 2) break;
+      }
+    } finally {
+      await reader.close();
+    }
+    expect(order).toEqual(Array.from({ length: rounds }, (_, round) => [`${round}:0`, `${round}:1`]).flat());
   });
 
   it("keeps events while it has no NATS connection and sends them once it has one", async () => {
