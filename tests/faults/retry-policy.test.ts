@@ -1,13 +1,16 @@
 /**
  * The kit's client retries a read that met UNAVAILABLE and never a write: a real gRPC server
- * that refuses the first call of each method with UNAVAILABLE, counting what reaches it.
+ * that refuses the first call of each method with UNAVAILABLE, counting what reaches it. A
+ * service whose database is away says so (toServiceError), and that read is not retried: every
+ * replica shares the database.
  */
 import { Server, ServerCredentials, type sendUnaryData, status } from "@grpc/grpc-js";
-import { createServiceClient, type ServiceClient } from "@tdt/kit";
+import { createServiceClient, type ServiceClient, toServiceError } from "@tdt/kit";
 import {
   CreateTreeRequest,
   DeleteTreeRequest,
   GetTreeRequest,
+  ListCategoriesRequest,
   ListTreesRequest,
   TreesServiceService,
 } from "@tdt/proto/tdt/trees/v1/trees";
@@ -38,6 +41,11 @@ describe("retries of the kit's gRPC client", () => {
       listTrees: failingOnce("listTrees", { trees: [], total: 0 }),
       createTree: failingOnce("createTree", {}),
       deleteTree: failingOnce("deleteTree", {}),
+      // As a service answers while its database is unreachable (a refused connection).
+      listCategories: (_call: unknown, callback: sendUnaryData<unknown>) => {
+        seen.set("listCategories", (seen.get("listCategories") ?? 0) + 1);
+        callback(toServiceError(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" })));
+      },
     });
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) =>
@@ -71,5 +79,13 @@ describe("retries of the kit's gRPC client", () => {
       await new Promise((wake) => setTimeout(wake, 700));
       expect(seen.get(write)).toBe(1);
     }
+  });
+
+  it("does not retry a read whose service has no database: the caller gets database_unavailable at once", async () => {
+    const error = await grpcErrorOf(client.listCategories(ListCategoriesRequest.fromPartial({}), options));
+    expect(error.code).toBe(status.UNAVAILABLE);
+    expect(error.details).toBe("database_unavailable");
+    await new Promise((wake) => setTimeout(wake, 700));
+    expect(seen.get("listCategories")).toBe(1);
   });
 });

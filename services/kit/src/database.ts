@@ -60,7 +60,10 @@ export async function connectDatabase(options: DatabaseOptions): Promise<Sql> {
     {
       max: options.max ?? 10,
       onnotice: () => {},
-      connect_timeout: 10,
+      // Well inside a caller's deadline (GRPC_DEADLINE_MS, 5 s by default): while the server is
+      // unreachable (a Postgres container restarting has no address for a while) a call fails as
+      // 503 unavailable, which the client may retry, rather than waiting out the caller as 504.
+      connect_timeout: 2,
       connection: { application_name: options.database },
     },
     options.log,

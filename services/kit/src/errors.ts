@@ -89,9 +89,17 @@ function withShortLoc(problem: Problem): Problem {
   return { ...problem, loc: problem.loc.map(short) };
 }
 
+/** gRPC's retry pushback: a negative value stops the caller's retries of this call (gRFC A6). */
+const NO_RETRY_KEY = "grpc-retry-pushback-ms";
+
 /**
  * A thrown value as the gRPC error to send: AppErrors keep their code, a lost database
  * connection is UNAVAILABLE `database_unavailable`, anything else is INTERNAL.
+ *
+ * `database_unavailable` tells callers not to retry (gRPC's `grpc-retry-pushback-ms`, negative):
+ * every replica shares the database, so another attempt waits out the same connect timeout,
+ * and four of them outlast the caller's deadline. In the deploy test a Postgres restart turned
+ * reads retried that way into 504s for the client instead of an early 503.
  */
 export function toServiceError(thrown: unknown): Partial<ServiceError> {
   // A downstream service's answer (trees saying not_found to sessions, say) passes through as it
@@ -104,6 +112,7 @@ export function toServiceError(thrown: unknown): Partial<ServiceError> {
     return { code: GrpcStatus.INTERNAL, details: "internal_error", metadata: new Metadata() };
   }
   const metadata = new Metadata();
+  if (error.code === "database_unavailable") metadata.set(NO_RETRY_KEY, "-1");
   if (error.extra.problems) {
     metadata.set(ERROR_PROBLEMS_KEY, asciiJson(capProblems(error.extra.problems).map(withShortLoc)));
   }

@@ -59,8 +59,11 @@ const READY_WAIT_MS = 1000;
  * seconds more); with its ±20 % jitter a new attempt comes within 0.3 s of the port opening,
  * which leaves most of the one second we promise for the call itself even on a busy machine (a
  * 500 ms cap measured 1.1–1.5 s there). An attempt is one TCP connect, so trying four times a
- * second is cheap. Keepalive pings find a dead peer (a pod gone without a FIN) in 15 s instead of
- * the kernel's minutes. DNS answers are re-read at most once a second, so new pods are seen soon.
+ * second is cheap. Keepalive pings find a dead or frozen peer (a pod gone without a FIN, a
+ * paused container) within 4 s instead of the kernel's minutes: inside a call's 5 s deadline, so
+ * the calls caught on it fail as UNAVAILABLE (503, reads retried on another replica) rather than
+ * waiting out the deadline as 504. With pings every 10 s and 5 s to answer, a replica paused for
+ * 10 s cost 16 calls 504 in the deploy test (docs/resilience.md). DNS answers are re-read at most once a second, so new pods are seen soon.
  * Channelz (grpc-js's per-call bookkeeping for its debugging service, which nothing here serves)
  * is off on clients: it was 3–4 % of a hop's CPU in the issue 12 profiles. Servers keep it: with
  * it off, grpc-js's forceShutdown no longer cancels the calls still running.
@@ -69,8 +72,8 @@ export const CHANNEL_OPTIONS: ChannelOptions = {
   "grpc.enable_channelz": 0,
   "grpc.initial_reconnect_backoff_ms": 100,
   "grpc.max_reconnect_backoff_ms": 250,
-  "grpc.keepalive_time_ms": 10_000,
-  "grpc.keepalive_timeout_ms": 5_000,
+  "grpc.keepalive_time_ms": 2_000,
+  "grpc.keepalive_timeout_ms": 2_000,
   "grpc.keepalive_permit_without_calls": 1,
   "grpc.dns_min_time_between_resolutions_ms": 1_000,
   "grpc.enable_retries": 1,

@@ -207,15 +207,16 @@ export interface GrpcServerHandle {
 
 /**
  * Keepalive on the server side: it pings idle callers to find dead ones, and accepts the
- * callers' own pings (every 10 s, even without calls: see CHANNEL_OPTIONS in grpc-client.ts).
+ * callers' own pings (every 2 s, even without calls: see CHANNEL_OPTIONS in grpc-client.ts).
  * grpc-js servers never refuse pings; the ping policy is stated for servers that do (C core,
- * Go, proxies), which answer pings more frequent than 5 min with GOAWAY "too_many_pings".
+ * Go, proxies), which answer pings more frequent than 5 min with GOAWAY "too_many_pings"; the
+ * allowed interval is below the callers' 2 s.
  */
 const SERVER_CONNECTION_OPTIONS = {
   "grpc.keepalive_time_ms": 30_000,
   "grpc.keepalive_timeout_ms": 10_000,
   "grpc.keepalive_permit_without_calls": 1,
-  "grpc.http2.min_ping_interval_without_data_ms": 5_000,
+  "grpc.http2.min_ping_interval_without_data_ms": 1_000,
   "grpc.http2.max_ping_strikes": 0,
 };
 
