@@ -36,8 +36,9 @@ export async function checkSessionEvents(
   servers: string[],
   password: string,
   acks: Acknowledged,
-  settleMs = 20_000,
+  options: { settleMs?: number; orderOf?: (session: string) => boolean } = {},
 ): Promise<EventReport> {
+  const settleMs = options.settleMs ?? 20_000;
   const nc = await connect({ servers, user: "trees", pass: password, reconnectTimeWait: 250 });
   try {
     // Wait until the stream holds everything the relays still had to send.
@@ -89,7 +90,8 @@ export async function checkSessionEvents(
       lost += Math.max(0, steps - (seen.steps.get(session)?.length ?? 0));
     }
     for (const session of seen.started) if (!acks.started.has(session)) unacknowledged++;
-    return { events, duplicates, lost, outOfOrder: disorder.size, unacknowledged };
+    const outOfOrder = [...disorder].filter((session) => options.orderOf?.(session) ?? true).length;
+    return { events, duplicates, lost, outOfOrder, unacknowledged };
   } finally {
     await nc.close();
   }

@@ -126,6 +126,24 @@ export async function journey(baseUrl: string) {
       .toString(),
   ).toBe("%PDF-");
 
+  // The trees service's projection of the session events (its durable consumer of
+  // SESSION_EVENTS) counts the completed session.
+  await expect
+    .poll(
+      async () =>
+        (await call<{ sessions?: { completed: number } }>("GET", `/api/v1/trees/${tree.body.id}/analytics`, token)).body
+          .sessions?.completed,
+      { timeout: 20_000, interval: 250 },
+    )
+    .toBe(1);
+
+  // A logout reaches the gateway as an auth event: the access token is refused at once after.
+  const second = await login(baseUrl);
+  expect((await call("POST", "/api/v1/auth/logout", second)).status).toBe(204);
+  await expect
+    .poll(async () => (await call("GET", "/api/v1/auth/me", second)).body, { timeout: 10_000, interval: 100 })
+    .toEqual({ detail: "session_revoked" });
+
   const providers = await call<Array<{ id: string; name: string }>>("GET", "/api/v1/auth/providers");
   expect(providers.status).toBe(200);
   const keys = await call<{ keys: Array<{ kid: string }> }>("GET", "/.well-known/jwks.json");

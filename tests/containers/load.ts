@@ -21,6 +21,8 @@ export interface LoadResult {
   acks: ReturnType<typeof acknowledged>;
   /** Every answered session id, for reading them back afterwards. */
   sessions: string[];
+  /** When each session's start was answered. */
+  startedAt: Map<string, number>;
 }
 
 const STEPS = [
@@ -35,7 +37,14 @@ export async function startLoad(baseUrl: string, workers = 8) {
   const token = await login(baseUrl);
   const tree = await call<{ id: string }>("POST", "/api/v1/trees", token, walkableTree(3));
   if (tree.status !== 201) throw new Error(`tree not created: ${tree.status} ${JSON.stringify(tree.body)}`);
-  const result: LoadResult = { requests: 0, ok: 0, failures: [], acks: acknowledged(), sessions: [] };
+  const result: LoadResult = {
+    requests: 0,
+    ok: 0,
+    failures: [],
+    acks: acknowledged(),
+    sessions: [],
+    startedAt: new Map(),
+  };
   let stopping = false;
 
   const attempt = async <T>(what: string, method: string, path: string, body?: unknown, expected = 200) => {
@@ -66,6 +75,7 @@ export async function startLoad(baseUrl: string, workers = 8) {
       if (!session) continue;
       result.acks.started.add(session.id);
       result.sessions.push(session.id);
+      result.startedAt.set(session.id, Date.now());
       let whole = true;
       for (const step of STEPS) {
         if (!(await attempt("step", "PUT", `/api/v1/sessions/${session.id}`, step))) {

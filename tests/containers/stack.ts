@@ -6,7 +6,7 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -38,38 +38,24 @@ export async function sh(command: string, args: string[], options: { env?: NodeJ
 export const docker = (...args: string[]) => sh("docker", args);
 
 /**
- * Builds the five images at `ref` (a commit or tag; the working tree when omitted) as
- * tdt/<name>:<tag>, with the version and revision in their labels and the gateway's /health.
- * A ref is built from a `git archive` of it, so nothing of the working tree leaks in.
+ * Builds the five images of the working tree, or of `release`, as tdt/<name>:<tag> with
+ * infra/build-images.sh. A release is built from a `git archive` of its commit, so nothing of
+ * the working tree leaks into its code; the build recipe is HEAD's Dockerfile (an older one may
+ * not take the npm CA secret this machine needs), so the images differ in their code alone.
  */
-export async function buildImages(tag: string, ref?: string): Promise<void> {
-  let context = ROOT;
-  if (ref) {
-    context = mkdtempSync(join(tmpdir(), `tdt-${tag}-`));
-    await sh("bash", ["-c", `git archive ${ref} | tar -x -C ${context}`]);
+export async function buildImages(tag: string, release?: { version: string; commit: string }): Promise<void> {
+  if (!release) {
+    await sh("bash", [join(ROOT, "infra/build-images.sh"), tag]);
+    return;
   }
-  const revision = (await sh("git", ["rev-parse", ref ?? "HEAD"])).trim();
-  const version = (await sh("git", ["describe", "--tags", "--always", ...(ref ? [ref] : ["--dirty"])])).trim();
-  const secret = process.env.NPM_CA_FILE ?? process.env.NODE_EXTRA_CA_CERTS;
-  for (const image of IMAGES) {
-    await sh("bash", [
-      join(ROOT, "infra/docker-build.sh"),
-      "--quiet",
-      "--network",
-      "host",
-      ...(secret ? ["--secret", `id=npm_ca,src=${secret}`] : []),
-      "--build-arg",
-      `SERVICE=${image}`,
-      "--build-arg",
-      `VERSION=${version}`,
-      "--build-arg",
-      `REVISION=${revision}`,
-      ...(image === "web" ? ["--target", "web"] : []),
-      "-t",
-      `tdt/${image}:${tag}`,
-      context,
-    ]);
-  }
+  const context = mkdtempSync(join(tmpdir(), `tdt-${tag}-`));
+  await sh("bash", ["-c", `git archive ${release.commit} | tar -x -C ${context}`]);
+  copyFileSync(join(ROOT, "Dockerfile"), join(context, "Dockerfile"));
+  copyFileSync(join(ROOT, ".dockerignore"), join(context, ".dockerignore"));
+  await sh("bash", [join(ROOT, "infra/build-images.sh"), tag, context], {
+    env: { ...process.env, VERSION: release.version, REVISION: release.commit },
+  });
+  rmSync(context, { recursive: true, force: true });
 }
 
 export interface Stack {
@@ -84,6 +70,12 @@ export interface Stack {
   containers(service: string): Promise<string[]>;
   /** Waits until every container of the stack that has a health check is healthy. */
   healthy(timeoutMs?: number): Promise<void>;
+  /**
+   * Runs `service` on the images tagged `tag`. Rolling: one replica at a time, each new one
+   * healthy before an old one is stopped (SIGTERM: it drains); otherwise all at once
+   * (`docker-compose up`, which stops the old containers first).
+   */
+  retag(service: string, tag: string, options?: { rolling?: boolean }): Promise<void>;
   down(): Promise<void>;
 }
 
@@ -92,7 +84,10 @@ export interface Stack {
  * the gateway and the web container on free loopback ports (and, for the tests, the NATS
  * servers: tests/containers/compose.test.yml), and waits until every container is healthy.
  */
-export async function startStack(tag: string, overrides: Record<string, string> = {}): Promise<Stack> {
+export async function startStack(
+  tag: string,
+  options: { env?: Record<string, string>; files?: string[] } = {},
+): Promise<Stack> {
   const project = `tdt${randomBytes(3).toString("hex")}`;
   const [gatewayPort, webPort, ...natsPorts] = await Promise.all([1, 2, 3, 4, 5].map(() => freePort()));
   const natsPasswords = {
@@ -114,19 +109,25 @@ export async function startStack(tag: string, overrides: Record<string, string> 
     NATS_GATEWAY_PASSWORD: natsPasswords.gateway,
     NATS_TREES_PASSWORD: natsPasswords.trees,
     NATS_SESSIONS_PASSWORD: natsPasswords.sessions,
+    NATS_ROUTE_PASSWORD: `p${randomBytes(16).toString("hex")}`,
     ADMIN_EMAIL: "admin@example.com",
     ADMIN_PASSWORD: "correct-horse-battery-staple",
     // The load runs from one address: the per-address limits are not what these tests measure.
     LOGIN_RATE_LIMIT_PER_MINUTE: "100000",
-    ...overrides,
+    ...Object.fromEntries(IMAGES.map((image) => [`${image.toUpperCase()}_TAG`, tag])),
+    ...options.env,
   };
-  writeFileSync(
-    envFile,
-    Object.entries(settings)
-      .map(([key, value]) => `${key}=${value}\n`)
-      .join(""),
+  const writeEnv = () =>
+    writeFileSync(
+      envFile,
+      Object.entries(settings)
+        .map(([key, value]) => `${key}=${value}\n`)
+        .join(""),
+    );
+  writeEnv();
+  const files = ["docker-compose.yml", "tests/containers/compose.test.yml", ...(options.files ?? [])].flatMap(
+    (file) => ["-f", join(ROOT, file)],
   );
-  const files = ["-f", join(ROOT, "docker-compose.yml"), "-f", join(ROOT, "tests/containers/compose.test.yml")];
   const compose = (...args: string[]) =>
     sh("docker-compose", ["--env-file", envFile, "-p", project, ...files, "--project-directory", ROOT, ...args], {
       env: { ...process.env, ...settings },
@@ -179,6 +180,45 @@ export async function startStack(tag: string, overrides: Record<string, string> 
     throw new Error(`stack ${project} not healthy after ${timeoutMs} ms: ${last}`);
   };
 
+  /** Waits until `service` has `count` healthy containers not in `old`; returns them. */
+  const newHealthy = async (service: string, old: string[], count: number) => {
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline) {
+      const fresh = (await containers(service)).filter((name) => !old.includes(name));
+      if (fresh.length >= count) {
+        const health = await docker("inspect", "--format", "{{.State.Health.Status}}", ...fresh);
+        if (
+          health
+            .split("\n")
+            .filter(Boolean)
+            .every((status) => status === "healthy")
+        )
+          return fresh;
+      }
+      await new Promise((wake) => setTimeout(wake, 500));
+    }
+    throw new Error(`no new healthy ${service} container within 120 s`);
+  };
+
+  const retag = async (service: string, newTag: string, how: { rolling?: boolean } = {}) => {
+    settings[`${service.toUpperCase()}_TAG`] = newTag;
+    writeEnv();
+    const old = await containers(service);
+    if (!how.rolling) {
+      await compose("up", "-d", "--no-deps", "--scale", `${service}=${old.length}`, service);
+      await newHealthy(service, old, old.length);
+      return;
+    }
+    const replaced: string[] = [];
+    for (const container of old) {
+      // One more container, on the new image; the old ones stay as they are.
+      await compose("up", "-d", "--no-deps", "--no-recreate", "--scale", `${service}=${old.length + 1}`, service);
+      replaced.push(...(await newHealthy(service, [...old, ...replaced], 1)));
+      await docker("stop", "-t", "20", container);
+      await docker("rm", container);
+    }
+  };
+
   const stack: Stack = {
     project,
     gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
@@ -188,6 +228,7 @@ export async function startStack(tag: string, overrides: Record<string, string> 
     compose,
     containers,
     healthy,
+    retag,
     down: async () => {
       await compose("down", "-v", "--remove-orphans", "-t", "5").catch((error: unknown) => {
         console.error(`tearing ${project} down: ${String(error)}`);
