@@ -147,6 +147,8 @@ describe("npm start with an embedded Postgres and its own nats-server", () => {
     );
     // Nothing printed a stack: expected conditions are sentences.
     expect(output.split("\n").filter((line) => /^\s+at /.test(line))).toEqual([]);
+    // Nor did a service's log: a stream not made yet on a first start is one line, without the error.
+    expect(output.split("\n").filter((line) => line.includes('"stack":'))).toEqual([]);
 
     const run = await runProcesses(marker, dataDir);
     expect(run.services).toHaveLength(4);

@@ -121,6 +121,16 @@ export interface FollowWatch {
 }
 
 /**
+ * Why a consumer could not open. A stream its owner has not made yet is expected on a first
+ * start (the owner makes it before its first event): one line, no stack. Anything else is a
+ * warning with the error.
+ */
+function cannotConsumeYet(log: Logger, stream: string, error: unknown): void {
+  if (isStreamNotFound(error)) log.info({ stream }, "waiting for the stream: its owner makes it at its first start");
+  else log.warn({ err: error, stream }, "cannot consume events yet; retrying");
+}
+
+/**
  * Keeps a consumer running: drains it, and when it ends or the connection comes back after an
  * outage (the server may have restarted), opens it again; an open that fails is retried until
  * it works. Returns a function that stops it.
@@ -136,7 +146,7 @@ async function keepConsuming(
   let stopped = false;
   // A first failure (NATS up but the stream not ready, say) is retried like any later one.
   let current: ConsumerMessages | undefined = await open().catch((error: unknown) => {
-    log.warn({ err: error, stream }, "cannot consume events yet; retrying");
+    cannotConsumeYet(log, stream, error);
     return undefined;
   });
 
@@ -158,7 +168,7 @@ async function keepConsuming(
       await new Promise((wake) => setTimeout(wake, 100));
       while (!stopped && !current) {
         current = await open().catch(async (error: unknown) => {
-          log.warn({ err: error, stream }, "cannot consume events yet; retrying");
+          cannotConsumeYet(log, stream, error);
           await new Promise((wake) => setTimeout(wake, 500));
           return undefined;
         });
