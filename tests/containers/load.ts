@@ -57,8 +57,10 @@ export async function startLoad(baseUrl: string, workers = 8) {
       }
       result.failures.push({ at: Date.now(), what, status: answer.status });
     } catch (error) {
-      // No answer at all (connection refused or reset, or our own 30 s timeout): status 0.
+      // No answer at all (connection refused or reset, or our own 30 s timeout): status 0. A
+      // client waits a moment before it tries again, as a person or a browser would.
       result.failures.push({ at: Date.now(), what: `${what}: ${String(error)}`, status: 0 });
+      await new Promise((wake) => setTimeout(wake, 100));
     }
     return undefined;
   };

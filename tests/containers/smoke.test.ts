@@ -1,26 +1,57 @@
 /**
  * docker-compose.yml as written, run: every container healthy, two replicas of each backend,
  * three NATS servers keeping every stream on all three, containers non-root with read-only root
- * filesystems, and a user's whole journey through the gateway's published port and through the
- * web container.
+ * filesystems, a user's whole journey through the gateway's published port and through the
+ * web container, and a single sign-on against oidc-provider on its defaults (on the host, at
+ * an address of the host the containers reach: Docker's bridge gateway).
  */
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { freePort } from "@tdt/test-support/ports";
+import { ssoJourney } from "@tdt/test-support/sso-journey";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DevIssuer, startDevIssuer } from "../../scripts/oidc-dev-issuer.js";
 import { HEAD_TAG } from "./global-setup.js";
-import { journey } from "./journey.js";
+import { client, journey } from "./journey.js";
 import { BACKENDS, docker, type Stack, startStack } from "./stack.js";
 
 let stack: Stack;
+let issuer: DevIssuer;
 
 beforeAll(async () => {
   const started = Date.now();
-  stack = await startStack(HEAD_TAG);
+  const gatewayPort = await freePort();
+  const publicUrl = `http://127.0.0.1:${gatewayPort}`;
+  // The host as the containers see it: the default bridge's gateway, one of the host's own addresses.
+  const hostAddress =
+    (await docker("network", "inspect", "bridge", "--format", "{{(index .IPAM.Config 0).Gateway}}")).trim() ||
+    "172.17.0.1";
+  issuer = await startDevIssuer({
+    host: hostAddress,
+    port: await freePort(),
+    clients: [
+      {
+        client_id: "tdt",
+        client_secret: "compose-client-secret",
+        redirect_uris: [`${publicUrl}/api/v1/auth/oidc/dev/callback`],
+      },
+    ],
+  });
+  stack = await startStack(HEAD_TAG, {
+    env: {
+      GATEWAY_PORT: String(gatewayPort),
+      PUBLIC_URL: publicUrl,
+      OIDC_PROVIDERS: JSON.stringify([
+        { id: "dev", issuer: issuer.issuer, client_id: "tdt", client_secret: "compose-client-secret" },
+      ]),
+    },
+  });
   console.log(`stack ${stack.project} healthy in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 });
 
 afterAll(async () => {
   await stack?.down();
+  await issuer?.stop();
 });
 
 describe("the compose stack", () => {
@@ -81,5 +112,13 @@ describe("the compose stack", () => {
     expect(await page.text()).toContain("<html");
     // Anything that is neither the app nor the API is nginx's 404, never the gateway's.
     expect((await fetch(`${stack.webUrl}/nothing/here`)).status).toBe(404);
+  });
+
+  it("signs a person in with the provider: discovery, the code flow and the exchange, from the containers", async () => {
+    const sso = ssoJourney(stack.gatewayUrl);
+    const { tokens } = await sso.signIn("carol@example.com", "dev");
+    const me = await client(stack.gatewayUrl)<{ email: string }>("GET", "/api/v1/auth/me", tokens.access_token);
+    expect(me.status).toBe(200);
+    expect(me.body.email).toBe("carol@example.com");
   });
 });

@@ -4,7 +4,7 @@
  * upgrade tests use on its containers. Each stack has its own project name, host ports and
  * volumes, and is torn down with its volumes.
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -37,6 +37,9 @@ export async function sh(command: string, args: string[], options: { env?: NodeJ
 
 export const docker = (...args: string[]) => sh("docker", args);
 
+/** docker-compose 1.29 where installed (Debian's), else Compose v2 as `docker compose`. */
+const COMPOSE = spawnSync("docker-compose", ["version"]).status === 0 ? ["docker-compose"] : ["docker", "compose"];
+
 /**
  * Builds the five images of the working tree, or of `release`, as tdt/<name>:<tag> with
  * infra/build-images.sh. A release is built from a `git archive` of its commit, so nothing of
@@ -66,7 +69,7 @@ export interface Stack {
   natsUrls: string[];
   natsPasswords: Record<"auth" | "gateway" | "trees" | "sessions", string>;
   compose(...args: string[]): Promise<string>;
-  /** The running containers of a compose service, by name. */
+  /** The running containers of a compose service (their ids). */
   containers(service: string): Promise<string[]>;
   /** Waits until every container of the stack that has a health check is healthy. */
   healthy(timeoutMs?: number): Promise<void>;
@@ -86,6 +89,7 @@ export interface Stack {
  */
 export async function startStack(
   tag: string,
+  /** `env`: settings for compose (GATEWAY_PORT among them, to know the URL before it starts). */
   options: { env?: Record<string, string>; files?: string[] } = {},
 ): Promise<Stack> {
   const project = `tdt${randomBytes(3).toString("hex")}`;
@@ -129,15 +133,21 @@ export async function startStack(
     (file) => ["-f", join(ROOT, file)],
   );
   const compose = (...args: string[]) =>
-    sh("docker-compose", ["--env-file", envFile, "-p", project, ...files, "--project-directory", ROOT, ...args], {
-      env: { ...process.env, ...settings },
-    });
+    sh(
+      COMPOSE[0],
+      [...COMPOSE.slice(1), "--env-file", envFile, "-p", project, ...files, "--project-directory", ROOT, ...args],
+      {
+        env: { ...process.env, ...settings },
+      },
+    );
 
-  const containers = async (service: string) => {
-    const ids = (
+  /** Container ids, not names: compose gives a recreated container the name of the one it replaced. */
+  const containers = async (service: string) =>
+    (
       await docker(
         "ps",
         "-q",
+        "--no-trunc",
         "--filter",
         `label=com.docker.compose.project=${project}`,
         "--filter",
@@ -145,14 +155,8 @@ export async function startStack(
       )
     )
       .split("\n")
-      .filter(Boolean);
-    if (ids.length === 0) return [];
-    return (await docker("inspect", "--format", "{{.Name}}", ...ids))
-      .split("\n")
       .filter(Boolean)
-      .map((name) => name.replace(/^\//, ""))
       .sort();
-  };
 
   const healthy = async (timeoutMs = 180_000) => {
     const deadline = Date.now() + timeoutMs;
@@ -221,8 +225,8 @@ export async function startStack(
 
   const stack: Stack = {
     project,
-    gatewayUrl: `http://127.0.0.1:${gatewayPort}`,
-    webUrl: `http://127.0.0.1:${webPort}`,
+    gatewayUrl: `http://127.0.0.1:${settings.GATEWAY_PORT}`,
+    webUrl: `http://127.0.0.1:${settings.WEB_PORT}`,
     natsUrls: natsPorts.map((port) => `nats://127.0.0.1:${port}`),
     natsPasswords,
     compose,
@@ -244,21 +248,4 @@ export async function startStack(
     throw new Error(`${String(error)}\n${logs}`);
   }
   return stack;
-}
-
-/** A container's compose service (from its labels). */
-export async function serviceOf(container: string): Promise<string> {
-  return (
-    await docker("inspect", "--format", '{{index .Config.Labels "com.docker.compose.service"}}', container)
-  ).trim();
-}
-
-/** Follows a command's output until stopped, for a test that wants a container's logs as they come. */
-export function follow(command: string, args: string[]) {
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  return { output: () => output, stop: () => child.kill() };
 }

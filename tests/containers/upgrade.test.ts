@@ -42,8 +42,8 @@ describe(`${previous.version} and HEAD side by side`, () => {
     await journey(stack.gatewayUrl);
     for (const service of SERVICES) {
       await stack.retag(service, HEAD_TAG);
+      // Through the gateway: v0.1.0's web container answers /health with nginx's 404 (fixed since).
       await journey(stack.gatewayUrl);
-      await journey(stack.webUrl);
       console.log(`${service} at HEAD, the rest at ${previous.version}: journey ok (gateway ${await versionOf()})`);
       await stack.retag(service, PREVIOUS_TAG);
     }
@@ -79,10 +79,12 @@ describe(`${previous.version} and HEAD side by side`, () => {
     const swapMs = Date.now() - swapFrom;
     await new Promise((wake) => setTimeout(wake, 3000));
     result = await load.stop();
+    const gap = result.failures.slice(beforeGateway);
+    const gapMs = gap.length > 0 ? (gap.at(-1)?.at ?? 0) - (gap[0]?.at ?? 0) : 0;
     console.log(
       `rolling upgrade of the backends: ${backendsDone - started} ms, ${result.requests} requests in all, ` +
-        `${backendFailures.length} failed during it; gateway and web swapped in ${swapMs} ms, ` +
-        `failures then ${JSON.stringify(tally(result.failures.slice(beforeGateway)))}`,
+        `${backendFailures.length} failed during it; gateway and web replaced in ${swapMs} ms, requests ` +
+        `failing for ${gapMs} ms of it: ${JSON.stringify(tally(gap))}`,
     );
     expect(await versionOf()).not.toBe(previous.version);
     expect(result.ok).toBeGreaterThan(100);
