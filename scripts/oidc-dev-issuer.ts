@@ -19,6 +19,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import type { Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { exportJWK, generateKeyPair, type JWK } from "jose";
 
 export interface DevIssuerClient {
@@ -36,6 +37,8 @@ export interface DevIssuerOptions {
   clients: DevIssuerClient[];
   /** Default `defaults` (see the file's comment). */
   shape?: DevIssuerShape;
+  /** Serve https with this certificate (PEM), for relying parties that take no plain http issuer. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 export type DevIssuerShape = "defaults" | "keycloak";
@@ -68,7 +71,7 @@ export function accountOfLogin(login: string) {
 
 export async function startDevIssuer(options: DevIssuerOptions): Promise<DevIssuer> {
   const host = options.host ?? "127.0.0.1";
-  const issuer = `http://${host}:${options.port}`;
+  const issuer = `${options.tls ? "https" : "http"}://${host}:${options.port}`;
   const { privateKey } = await generateKeyPair("RS256", { extractable: true });
   const signingKey = {
     ...(await exportJWK(privateKey)),
@@ -117,7 +120,9 @@ export async function startDevIssuer(options: DevIssuerOptions): Promise<DevIssu
     process.stderr.write(`[dev issuer] back-channel logout to ${client.clientId} failed: ${error.message}\n`);
   });
   const server: Server = await new Promise((resolveServer, reject) => {
-    const listening = provider.listen(options.port, host, () => resolveServer(listening));
+    const listening = options.tls
+      ? createHttpsServer(options.tls, provider.callback()).listen(options.port, host, () => resolveServer(listening))
+      : provider.listen(options.port, host, () => resolveServer(listening));
     listening.once("error", reject);
   });
   return {

@@ -5,6 +5,11 @@
  * web container, and a single sign-on against oidc-provider on its defaults (on the host, at
  * an address of the host the containers reach: Docker's bridge gateway).
  */
+
+import { execFileSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { freePort } from "@tdt/test-support/ports";
@@ -17,6 +22,7 @@ import { BACKENDS, docker, type Stack, startStack } from "./stack.js";
 
 let stack: Stack;
 let issuer: DevIssuer;
+let caDir: string;
 
 beforeAll(async () => {
   const started = Date.now();
@@ -26,9 +32,51 @@ beforeAll(async () => {
   const hostAddress =
     (await docker("network", "inspect", "bridge", "--format", "{{(index .IPAM.Config 0).Gateway}}")).trim() ||
     "172.17.0.1";
+  // https (auth takes plain http only from loopback): a CA for the run and the issuer's
+  // certificate for that address; auth trusts the CA (compose.sso.yml).
+  caDir = mkdtempSync(join(tmpdir(), "tdt-sso-ca-"));
+  const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: caDir, stdio: "pipe" });
+  openssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=tdt-test-ca",
+  );
+  openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "issuer.csr", "-subj", "/CN=issuer");
+  writeFileSync(join(caDir, "san.ext"), `subjectAltName=IP:${hostAddress}\n`);
+  openssl(
+    "x509",
+    "-req",
+    "-in",
+    "issuer.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "cert.pem",
+    "-days",
+    "1",
+    "-extfile",
+    "san.ext",
+  );
+  // Readable by the containers' node user: the folder (mkdtemp makes it 0700) and the CA.
+  chmodSync(caDir, 0o755);
+  chmodSync(join(caDir, "ca.pem"), 0o644);
   issuer = await startDevIssuer({
     host: hostAddress,
     port: await freePort(),
+    tls: { cert: readFileSync(join(caDir, "cert.pem")), key: readFileSync(join(caDir, "key.pem")) },
     clients: [
       {
         client_id: "tdt",
@@ -38,7 +86,9 @@ beforeAll(async () => {
     ],
   });
   stack = await startStack(HEAD_TAG, {
+    files: ["tests/containers/compose.sso.yml"],
     env: {
+      TEST_OIDC_CA_DIR: caDir,
       GATEWAY_PORT: String(gatewayPort),
       PUBLIC_URL: publicUrl,
       OIDC_PROVIDERS: JSON.stringify([
@@ -52,6 +102,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.down();
   await issuer?.stop();
+  if (caDir) rmSync(caDir, { recursive: true, force: true });
 });
 
 describe("the compose stack", () => {
@@ -116,7 +167,12 @@ describe("the compose stack", () => {
 
   it("signs a person in with the provider: discovery, the code flow and the exchange, from the containers", async () => {
     const sso = ssoJourney(stack.gatewayUrl);
-    const { tokens } = await sso.signIn("carol@example.com", "dev");
+    // This test's fetch plays the browser, which would have the run's CA installed; what is
+    // under test is auth's trust (it has the CA, nothing else), so the browser checks none.
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED = "0";
+    const { tokens } = await sso.signIn("carol@example.com", "dev").finally(() => {
+      delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+    });
     const me = await client(stack.gatewayUrl)<{ email: string }>("GET", "/api/v1/auth/me", tokens.access_token);
     expect(me.status).toBe(200);
     expect(me.body.email).toBe("carol@example.com");
