@@ -148,5 +148,6 @@ export async function listOpenLoginSessions(sql: Sql, userId: string): Promise<O
     from login_sessions s
     where s.user_id = ${userId} and s.ended_at is null
       and s.auth_time + make_interval(secs => s.abs_max_seconds) > now()
-    order by s.auth_time desc`;
+    -- auth_time has whole seconds: two logins in one second are told apart by when each was made.
+    order by s.auth_time desc, s.created_at desc, s.sid`;
 }
