@@ -36,8 +36,9 @@ describe("a lost database connection", () => {
     const mapped = toServiceError(withCode(code));
     expect(mapped.code).toBe(GrpcStatus.UNAVAILABLE);
     expect(mapped.details).toBe("database_unavailable");
-    // Nothing of the driver's message (host, port) travels.
-    expect(mapped.metadata?.getMap()).toEqual({});
+    // Nothing of the driver's message (host, port) travels: only the request not to retry
+    // (every replica shares the database; tests/faults/retry-policy.test.ts).
+    expect(mapped.metadata?.getMap()).toEqual({ "grpc-retry-pushback-ms": "-1" });
   });
 
   it("is recognised inside an AggregateError of several addresses", () => {
