@@ -1,0 +1,71 @@
+import {
+  type AccessClaims,
+  AppError,
+  checks,
+  type Handlers,
+  inTransaction,
+  type RequestContext,
+  type Sql,
+} from "@tdt/kit";
+import type { AuthServiceService, LoginSession } from "@tdt/proto/tdt/auth/v1/auth";
+import { endLoginSessions, listOpenLoginSessions } from "./login-sessions.js";
+import { resolvePolicy } from "./policy.js";
+import { currentPolicy, saveSessionPolicy } from "./policy-store.js";
+
+type LoginSessionRpc = "listLoginSessions" | "revokeLoginSession" | "getSessionPolicy" | "setSessionPolicy";
+
+export interface LoginSessionHandlerDeps {
+  sql: Sql;
+  /** The shortest idle or absolute lifetime an admin may set. */
+  sessionPolicyMinSeconds: number;
+  authorize: (rpc: LoginSessionRpc, ctx: RequestContext) => Promise<AccessClaims>;
+}
+
+/** A user's own login sessions, and the policy (admin) that bounds every login session's life. */
+export function loginSessionHandlers(
+  deps: LoginSessionHandlerDeps,
+): Pick<Handlers<typeof AuthServiceService>, LoginSessionRpc> {
+  const { sql, authorize } = deps;
+
+  return {
+    async listLoginSessions(_request, ctx) {
+      const claims = await authorize("listLoginSessions", ctx);
+      const rows = await listOpenLoginSessions(sql, claims.sub);
+      const sessions: LoginSession[] = rows
+        .filter((row) => row.idle_expires_at === null || row.idle_expires_at > new Date())
+        .map((row) => ({
+          sid: row.sid,
+          created_at: row.auth_time.toISOString(),
+          last_used_at: row.last_used_at.toISOString(),
+          user_agent: row.user_agent,
+          ip: row.ip,
+          idle_expires_at: (row.idle_expires_at ?? row.absolute_expires_at).toISOString(),
+          absolute_expires_at: row.absolute_expires_at.toISOString(),
+          current: row.sid === claims.sid,
+        }));
+      return { sessions };
+    },
+
+    async revokeLoginSession(request, ctx) {
+      const claims = await authorize("revokeLoginSession", ctx);
+      checks().uuid(["path", "sid"], request.sid).done();
+      const ended = await inTransaction(sql, (tx) =>
+        endLoginSessions(tx, { sids: [request.sid], userId: claims.sub }, { kind: "revoked", reason: "user_revoked" }),
+      );
+      if (ended.length === 0) throw new AppError("not_found");
+      return {};
+    },
+
+    async getSessionPolicy(_request, ctx) {
+      await authorize("getSessionPolicy", ctx);
+      return { policy: await currentPolicy(sql) };
+    },
+
+    async setSessionPolicy(request, ctx) {
+      await authorize("setSessionPolicy", ctx);
+      const policy = resolvePolicy(request, deps.sessionPolicyMinSeconds);
+      await saveSessionPolicy(sql, policy);
+      return { policy };
+    },
+  };
+}
