@@ -11,6 +11,7 @@
  * them (defaults left out, nodes narrowed by `type`, a TreeUpdate with its `version`).
  */
 import { type ApiClient, createApiClient, type Schemas } from "@tdt/api-client";
+import { authoredPrinterTree } from "@tdt/test-support/trees";
 import {
   answered,
   check,
@@ -253,48 +254,12 @@ async function sessionPolicy(admin: ApiClient, technician: ApiClient): Promise<v
   answered(await admin.PUT("/api/v1/auth/session-policy", { body: { preset: "strict" } }), 200, "back to strict");
 }
 
-/** The tree the sessions run through; fields with defaults (description, a node's body) left out. */
+/** The tree the sessions run through, as an author writes it (the tests' one printer tree), in this run's category. */
+const printer = authoredPrinterTree();
 const printerTree: Schemas["TreeInput"] = {
-  title: `Printer does not print ${unique}`,
-  category: `Printers ${unique}`,
-  tags: ["laser", "office"],
-  status: "published",
-  root_node_id: "power",
-  nodes: [
-    {
-      id: "power",
-      type: "question",
-      title: "Is the power light on?",
-      body: "Look at the **front panel**.",
-      options: [
-        { id: "yes", label: "Yes", next: "paper" },
-        { id: "no", label: "No", next: "plug" },
-      ],
-    },
-    { id: "plug", type: "action", title: "Plug the printer in and switch it on", next: "power2" },
-    {
-      id: "power2",
-      type: "question",
-      title: "Is the power light on now?",
-      options: [
-        { id: "yes", label: "Yes", next: "paper" },
-        { id: "no", label: "No", next: "repair" },
-      ],
-    },
-    {
-      id: "paper",
-      type: "question",
-      title: "Is there paper in the tray?",
-      options: [
-        { id: "yes", label: "Yes", next: "toner" },
-        { id: "no", label: "No", next: "refill" },
-      ],
-    },
-    { id: "refill", type: "action", title: "Refill the paper tray", next: "refilled" },
-    { id: "refilled", type: "solution", title: "Paper refilled, printing resumed", outcome: "resolved" },
-    { id: "toner", type: "solution", title: "Replace the toner cartridge", outcome: "resolved" },
-    { id: "repair", type: "solution", title: "Send the printer for repair", outcome: "escalated" },
-  ],
+  ...printer,
+  title: `${printer.title} ${unique}`,
+  category: `${printer.category} ${unique}`,
 };
 
 /** Create, list, search, read, edit (and a stale edit), history, delete. Answers the printer tree. */

@@ -109,8 +109,8 @@ describe("session events", () => {
         ["step", "back", "paper", "power"],
         ["step", "answer", "power", "plug"],
         ["step", "continue", "plug", "power2"],
-        ["step", "answer", "power2", "escalate"],
-        ["completed", "escalated", "escalate", ""],
+        ["step", "answer", "power2", "repair"],
+        ["completed", "escalated", "repair", ""],
       ]);
     const ids = events.events.filter((item) => item.event.session_id === session.id).map((item) => item.event.event_id);
     expect(new Set(ids).size).toBe(ids.length);
@@ -138,8 +138,8 @@ describe("session events", () => {
       .toEqual([
         ["started", "", "power", ""],
         ["step", "answer", "power", "paper"],
-        ["step", "answer", "paper", "done"],
-        ["completed", "resolved", "done", ""],
+        ["step", "answer", "paper", "toner"],
+        ["completed", "resolved", "toner", ""],
       ]);
   });
 });
@@ -232,14 +232,14 @@ describe("a tree's analytics", () => {
         { option_id: "no", count: 1 },
       ],
     });
-    expect(node("done")).toMatchObject({ visits: 2, exits: 2, options: [] });
+    expect(node("toner")).toMatchObject({ visits: 2, exits: 2, options: [] });
     expect(node("refilled")).toMatchObject({ visits: 1, exits: 1 });
-    expect(node("escalate")).toMatchObject({ visits: 1, exits: 1 });
+    expect(node("repair")).toMatchObject({ visits: 1, exits: 1 });
     for (const each of body.nodes) expect(each.time_ms.p90).toBeGreaterThanOrEqual(each.time_ms.median);
-    expect(body.paths[0]).toEqual({ node_ids: ["power", "paper", "done"], count: 2 });
+    expect(body.paths[0]).toEqual({ node_ids: ["power", "paper", "toner"], count: 2 });
     expect(body.paths).toHaveLength(5);
     expect(body.paths.map((path) => path.count)).toEqual([2, 1, 1, 1, 1]);
-    expect(body.paths).toContainEqual({ node_ids: ["power", "plug", "power2", "escalate"], count: 1 });
+    expect(body.paths).toContainEqual({ node_ids: ["power", "plug", "power2", "repair"], count: 1 });
   });
 
   it("filters by version and by when sessions started", async () => {

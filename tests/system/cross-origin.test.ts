@@ -174,7 +174,7 @@ describe("a page on a listed origin", () => {
       start: { status: 201, node: "power" },
       answer: { status: 200, node: "paper" },
       back: { status: 200, node: "power" },
-      solved: "done",
+      solved: "toner",
       complete: { status: 200, state: "completed", outcome: "resolved" },
       export: { status: 200, disposition: expect.stringContaining("attachment"), mentionsTree: true },
       delete: { status: 204 },

@@ -370,7 +370,7 @@ describe("a tree that changes", () => {
       option_id: "yes",
     });
     expect(afterDelete.status).toBe(200);
-    expect(afterDelete.body.current_node.id).toBe("done");
+    expect(afterDelete.body.current_node.id).toBe("toner");
     const cannotStart = await client.call("POST", "/api/v1/sessions", {
       token: tokens.access_token,
       json: { tree_id: id },

@@ -149,12 +149,12 @@ describe("validation", () => {
 
   it("reads the old outcome spelling `escalate` as `escalated`, the one spelling answers use", async () => {
     const body = printerTree({ title: "Old spelling" });
-    const repair = body.nodes.find((node) => node.id === "escalate");
+    const repair = body.nodes.find((node) => node.id === "repair");
     if (repair) repair.outcome = "escalate";
     const created = await create(body);
-    expect(created.nodes.find((node) => node.id === "escalate")?.outcome).toBe("escalated");
+    expect(created.nodes.find((node) => node.id === "repair")?.outcome).toBe("escalated");
     const read = await client.call<Tree>("GET", `/api/v1/trees/${created.id}`, { token: technician });
-    expect(read.body.nodes.find((node) => node.id === "escalate")?.outcome).toBe("escalated");
+    expect(read.body.nodes.find((node) => node.id === "repair")?.outcome).toBe("escalated");
     const outcomes = new Set(read.body.nodes.flatMap((node) => (node.outcome ? [node.outcome] : [])));
     expect([...outcomes].sort()).toEqual(["escalated", "resolved"]);
   });

@@ -108,10 +108,10 @@ describe("the session document", () => {
   });
 
   it("carries the current node as the trees routes do: only the fields its type uses", async () => {
-    const [question, solution] = ["paper", "done"].map((id) => printerTree().nodes.find((node) => node.id === id));
+    const [question, solution] = ["paper", "toner"].map((id) => printerTree().nodes.find((node) => node.id === id));
     const atQuestion = await call("GET", SESSION_URL, technician);
     expect(atQuestion.json().current_node).toEqual(question);
-    fake.answer("getSession", async () => ({ session: sampleSession({ current_node: sampleNode("done") }) }));
+    fake.answer("getSession", async () => ({ session: sampleSession({ current_node: sampleNode("toner") }) }));
     const atSolution = await call("GET", SESSION_URL, technician);
     expect(atSolution.json().current_node).toEqual(solution);
   });
@@ -344,7 +344,7 @@ describe("POST /api/v1/sessions/:id/complete", () => {
       outcome: "escalated",
       notes: "Sent for repair",
       completed_at: "2025-03-04T10:05:00.000Z",
-      current_node: { id: "done", type: "solution", outcome: "resolved" },
+      current_node: { id: "toner", type: "solution", outcome: "resolved" },
     });
     expect(received("completeSession")).toEqual([{ id: SESSION_ID, outcome: "escalated", notes: "Sent for repair" }]);
   });

@@ -118,7 +118,7 @@ export class FakeSessions extends FakeService<Sessions> {
         status: "completed",
         outcome: request.outcome ?? "resolved",
         notes: request.notes ?? "",
-        current_node: sampleNode("done"),
+        current_node: sampleNode("toner"),
         completed_at: "2025-03-04T10:05:00.000Z",
       }),
     }),
