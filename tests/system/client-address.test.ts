@@ -1,6 +1,6 @@
 /**
  * Plaintext gRPC (no identities): auth believes the forwarded client address only from a
- * loopback caller (docs/decisions.md, "Service identity"). Here the services listen on every
+ * loopback caller (docs/decisions/service-identity.md). Here the services listen on every
  * interface, and a caller reaching auth through this machine's non-loopback address is counted
  * under that address, whatever `client.ip` it sends.
  */

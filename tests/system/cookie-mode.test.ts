@@ -1,5 +1,5 @@
 /**
- * The refresh-token cookie mode end to end (README, "Browser apps"): real services, the cookie
+ * The refresh-token cookie mode end to end (docs/browser-apps.md): real services, the cookie
  * carried as a browser would (only to the path it is scoped to), and its CSRF refusals.
  */
 import { type api, claimsOf } from "@tdt/test-support/api";

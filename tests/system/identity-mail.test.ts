@@ -459,7 +459,7 @@ describe.each(["invite", "closed"] as const)("REGISTRATION=%s", (mode) => {
   });
 
   it("makes no account by a provider's first sign-in either", async () => {
-    // README, "Accounts and mail": under `invite` only an admin's invitation makes an account, under
+    // docs/accounts-and-mail.md: under `invite` only an admin's invitation makes an account, under
     // `closed` nothing does. Before issue 23 there were no modes, and a provider open to any domain
     // (`dev` here) made an account for whoever signed in there; it still does under both modes.
     const stranger = `stranger-${mode}-${RUN}@example.com`;

@@ -1,5 +1,5 @@
 /**
- * The whole system with mutual TLS on gRPC (docs/decisions.md, "Service identity"): users work
+ * The whole system with mutual TLS on gRPC (docs/decisions/service-identity.md): users work
  * through the gateway as before; a direct caller needs a certificate from the system's CA, may
  * call only what its identity allows, and cannot choose the client address auth counts.
  */

@@ -198,7 +198,7 @@ describe("the OpenAPI document's contract for generated clients", () => {
   });
 });
 
-/** A Markdown table cell by cell: the README's formatter pads the columns. */
+/** A Markdown table cell by cell: the docs' formatter pads the columns. */
 const cells = (markdown: string | undefined) =>
   (markdown ?? "").split("\n").map((row) =>
     row
@@ -327,26 +327,27 @@ describe("the docs a reader opens", () => {
 });
 
 describe("the one catalogue of error codes", () => {
-  it("is the errors tag's description and in the README, as generated from the contract", async () => {
+  it("is the errors tag's description and in docs/http-api.md, as generated from the contract", async () => {
     const table = errorCatalogueMarkdown();
     expect(table.split("\n")).toHaveLength(Object.keys(ERROR_CODES).length + 2);
     expect(document.tags.find((tag) => tag.name === "errors")?.description).toContain(table);
-    const readme = await readFile(new URL("../../../README.md", import.meta.url), "utf8");
-    const section = readme.match(/<!-- error-codes:start[^>]*-->\n([\s\S]*?)\n<!-- error-codes:end -->/)?.[1];
-    expect(cells(section), "README's error-codes section; regenerate it from errorCatalogueMarkdown()").toEqual(
-      cells(table),
-    );
+    const doc = await readFile(new URL("../../../docs/http-api.md", import.meta.url), "utf8");
+    const section = doc.match(/<!-- error-codes:start[^>]*-->\n([\s\S]*?)\n<!-- error-codes:end -->/)?.[1];
+    expect(
+      cells(section),
+      "docs/http-api.md's error-codes section; regenerate it from errorCatalogueMarkdown()",
+    ).toEqual(cells(table));
   });
 });
 
 describe("the single sign-on error codes", () => {
-  it("are in the providers route's description and in the README, as generated from the contract", async () => {
+  it("are in the providers route's description and in docs/single-sign-on.md, as generated from the contract", async () => {
     const table = ssoLoginErrorsMarkdown();
     expect(table.split("\n")).toHaveLength(Object.keys(SSO_LOGIN_ERRORS).length + 2);
     const providers = document.paths["/api/v1/auth/providers"]?.get as { description?: string } | undefined;
     expect(providers?.description).toContain(table);
-    const readme = await readFile(new URL("../../../README.md", import.meta.url), "utf8");
-    const section = readme.match(/<!-- sso-errors:start[^>]*-->\n([\s\S]*?)\n<!-- sso-errors:end -->/)?.[1];
+    const doc = await readFile(new URL("../../../docs/single-sign-on.md", import.meta.url), "utf8");
+    const section = doc.match(/<!-- sso-errors:start[^>]*-->\n([\s\S]*?)\n<!-- sso-errors:end -->/)?.[1];
     expect(cells(section)).toEqual(cells(table));
   });
 });
