@@ -1,12 +1,12 @@
 /**
- * Who may call each RPC: the one table of role floors, hand-written beside the generated code
- * and imported as `@tdt/proto/contracts/access`.
+ * Who may call each RPC: the one table of role floors, declared on each method in the protos
+ * (`option (tdt.contract.v1.access)`) and imported as `@tdt/proto/contracts/access`.
  * The services check it (through the kit's `authorizer`), and the gateway's early checks are read
  * from it, so the two cannot disagree. Rules that depend on data (a technician sees published
  * trees only, a session belongs to its technician) stay in the services' logic.
  */
 import type { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
-import { type EnumValue, enumValues } from "@tdt/proto/tdt/contract";
+import { ACCESS, type EnumValue, enumValues } from "@tdt/proto/tdt/contract";
 import type { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 
@@ -31,61 +31,10 @@ export function roleOf(guard: Guard): Role | undefined {
   return guard === "public" || guard === "user" ? undefined : guard;
 }
 
-export const AUTH_ACCESS: AccessTable<typeof AuthServiceService> = {
-  register: "public",
-  login: "public",
-  refresh: "public",
-  getJwks: "public",
-  getMe: "user",
-  logout: "user",
-  listLoginSessions: "user",
-  revokeLoginSession: "user",
-  listUsers: "admin",
-  updateUser: "admin",
-  getSessionPolicy: "admin",
-  setSessionPolicy: "admin",
-  // Single sign-on: the browser's way in has no token yet; the provider's back channel has none.
-  listOidcProviders: "public",
-  beginOidcLogin: "public",
-  completeOidcLogin: "public",
-  exchangeOidcCode: "public",
-  oidcBackchannelLogout: "public",
-  unlinkOidcIdentity: "admin",
-  setPassword: "user",
-  beginOidcLink: "user",
-  // Mail: the links carry their own proof (a single-use token); the requests answer alike for anyone.
-  verifyEmail: "public",
-  resendVerification: "public",
-  forgotPassword: "public",
-  resetPassword: "public",
-  changeEmail: "user",
-  createInvite: "admin",
-  acceptInvite: "public",
-};
-
-export const TREES_ACCESS: AccessTable<typeof TreesServiceService> = {
-  listTrees: "user",
-  listCategories: "user",
-  searchTrees: "user",
-  getTree: "user",
-  getPublishedTree: "user",
-  listTreeVersions: "engineer",
-  createTree: "engineer",
-  updateTree: "engineer",
-  deleteTree: "admin",
-  // For the authors: technicians get 403.
-  getTreeAnalytics: "engineer",
-};
-
-/** Every session RPC needs a caller; whose session it is, is the service's rule. */
-export const SESSIONS_ACCESS: AccessTable<typeof SessionsServiceService> = {
-  listSessions: "user",
-  getSession: "user",
-  startSession: "user",
-  stepSession: "user",
-  completeSession: "user",
-  exportSession: "user",
-};
+// The tables are the contracts' own (`option (tdt.contract.v1.access)` on each method), generated.
+export const AUTH_ACCESS: AccessTable<typeof AuthServiceService> = ACCESS["tdt.auth.v1.AuthService"];
+export const TREES_ACCESS: AccessTable<typeof TreesServiceService> = ACCESS["tdt.trees.v1.TreesService"];
+export const SESSIONS_ACCESS: AccessTable<typeof SessionsServiceService> = ACCESS["tdt.sessions.v1.SessionsService"];
 
 /** Each table by the full name of its service, as the RPC paths spell it ("/tdt.auth.v1.AuthService/Login"). */
 export const ACCESS_BY_SERVICE: Readonly<Record<string, Readonly<Record<string, Guard>>>> = {

@@ -1,8 +1,10 @@
 import type { AccessTokenVerifier, CallOptions } from "@tdt/kit";
 import { AUTH_ACCESS, type Guard, roleOf, SESSIONS_ACCESS, TREES_ACCESS } from "@tdt/proto/contracts/access";
 import type { ErrorCode } from "@tdt/proto/contracts/error-codes";
+import { type CacheScope, HTTP_ROUTES, type HttpRoute } from "@tdt/proto/tdt/contract";
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from "fastify";
 import { callOptionsOf, requireRole, requireUser } from "./authenticate.js";
+import { CACHE_SCOPES } from "./cache-scopes.js";
 import type { Downstream } from "./downstream.js";
 import { inRequestTrace } from "./http-tracing.js";
 import type { ResponseCache } from "./response-cache.js";
@@ -31,16 +33,37 @@ export function guardOf<C extends Client>(client: C, method: RpcOf<C>): Guard {
   return (ACCESS[client] as Record<string, Guard>)[method] as Guard;
 }
 
-/** What a route declares; everything else about it (security, guard, implied errors, tags) is derived. */
-export interface RouteSpec<C extends Client, M extends RpcOf<C>, R extends object> {
+/**
+ * What the contract says of a route: its method and path, documentation, success status, own
+ * errors, list total and cache scopes. For a route of the table (`HTTP_ROUTES`, generated from
+ * each RPC's `google.api.http` and `(tdt.contract.v1.http_route)` options) they come from there;
+ * a hand route (the form login) states them itself.
+ */
+export interface RouteFacts {
   method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   /** Relative to the group's prefix. */
   url: string;
   summary: string;
-  description?: string;
+  description?: string | undefined;
   /** Its OpenAPI `operationId` (what generated clients name their functions), when not the RPC's method name. */
-  operationId?: string;
-  /** The RPC the route calls: its guard comes from the contracts' access table. */
+  operationId?: string | undefined;
+  /** The success status (default 200); 204 sends no body; 202 says a mail (or other work) is on its way. */
+  status?: number | undefined;
+  /** The route's own `detail` codes, beyond those its guard, input and RPC imply (see impliedErrors). */
+  errors?: readonly ErrorCode[] | undefined;
+  /** A list: `X-Total-Count` carries the answer's `total`, counting these (e.g. "matching trees"). */
+  total?: string | undefined;
+  /** A read whose answer the group's cache may keep (response-cache.ts), named and tagged as its scope says. */
+  cache?: CacheScope | undefined;
+  /** A change: the cache tags its success makes stale here at once (other gateways hear of it over NATS). */
+  invalidates?: CacheScope | undefined;
+  /** The query carries secrets: the request log line shows the path only. */
+  secretQuery?: boolean | undefined;
+}
+
+/** What the gateway adds to a route: HTTP's shapes of the RPC's request and answer. */
+export interface RouteBinding<C extends Client, M extends RpcOf<C>, R extends object> {
+  /** The RPC the route calls: its guard comes from the contracts' access table, its facts from the route table. */
   rpc: { client: C; method: M };
   params?: object;
   querystring?: object;
@@ -49,8 +72,6 @@ export interface RouteSpec<C extends Client, M extends RpcOf<C>, R extends objec
   consumes?: string[];
   /** The RPC's request, built from the HTTP request (and any early check of the request's data). */
   request: (request: FastifyRequest<R>) => Call<C, M>["request"];
-  /** The success status (default 200); 204 sends no body; 202 says a mail (or other work) is on its way. */
-  status?: 200 | 201 | 202 | 204;
   /** The success body's schema, with its description (none for 204). */
   response?: object;
   /**
@@ -60,22 +81,33 @@ export interface RouteSpec<C extends Client, M extends RpcOf<C>, R extends objec
   okWithBody?: object;
   /** A redirect: the answer is a 302 to this URL (`send` may still set headers and cookies). */
   redirect?: { location: (answer: Call<C, M>["response"]) => string; description: string };
-  /** A list: `X-Total-Count` carries the answer's `total`, counting these (e.g. "matching trees"). */
-  total?: Call<C, M>["response"] extends { total: number } ? string : never;
-  /** The success body made from the RPC's answer (default: the answer itself); may set headers (and cookies, also for a 204). */
-  send?: (answer: Call<C, M>["response"], reply: FastifyReply, request: FastifyRequest<R>) => unknown;
-  /** The route's own `detail` codes, beyond those its guard, input and RPC imply (see impliedErrors). */
-  errors?: readonly ErrorCode[];
   /**
-   * A read whose answer the group's cache may keep (response-cache.ts): `key` names the answer
-   * among the route's (the caller's role is added, as what a role sees differs), `tags` what it
-   * shows. Its `send` must not touch the reply.
+   * The success body made from the RPC's answer (default: the route's `response_body` field of
+   * the answer, else the answer itself); may set headers (and cookies, also for a 204). A cached
+   * route's `send` must not touch the reply.
    */
-  cache?: { key: (request: FastifyRequest<R>) => string; tags: (request: FastifyRequest<R>) => string[] };
-  /** The query carries secrets: the request log line shows the path only. */
-  secretQuery?: boolean;
-  /** A change: the cache tags its success makes stale here at once (other gateways hear of it over NATS). */
-  invalidates?: (request: FastifyRequest<R>) => string[];
+  send?: (answer: Call<C, M>["response"], reply: FastifyReply, request: FastifyRequest<R>) => unknown;
+}
+
+/** A route of the table: the binding alone. A hand route: its facts too. */
+export type RouteSpec<C extends Client, M extends RpcOf<C>, R extends object> = RouteBinding<C, M, R> &
+  (Partial<Record<keyof RouteFacts, never>> | RouteFacts);
+
+/** The table's route of `client`'s RPC `method`, with the fastify path relative to `prefix`. */
+export function tableRoute(
+  client: Client,
+  method: string,
+  prefix: string,
+): RouteFacts & Pick<HttpRoute, "responseBody"> {
+  const entry = HTTP_ROUTES.find((route) => route.client === client && route.rpc === method);
+  if (!entry) throw new Error(`${client}.${method} has no google.api.http route in the protos`);
+  const path = entry.path.replace(/\{(\w+)\}/g, ":$1");
+  if (!path.startsWith(prefix)) throw new Error(`${client}.${method}: ${entry.path} is outside ${prefix}`);
+  const { summary, description, operationId, status, total, cache, invalidates, secretQuery, responseBody } = entry;
+  const errors = entry.errors as readonly ErrorCode[] | undefined;
+  const url = path.slice(prefix.length);
+  const facts = { summary, description, operationId, status, errors, total, cache, invalidates, secretQuery };
+  return { method: entry.method, url, ...facts, responseBody };
 }
 
 /** Where a group of routes is declared: its OpenAPI tag and what its routes call. */
@@ -99,7 +131,7 @@ const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
  * downstream service's, and the route's own.
  */
 export function impliedErrors(spec: {
-  method: RouteSpec<Client, never, object>["method"];
+  method: RouteFacts["method"];
   guard: Guard;
   params?: object | undefined;
   querystring?: object | undefined;
@@ -130,9 +162,20 @@ export function routesOf(group: RouteGroup) {
 
   return <C extends Client, M extends RpcOf<C>, R extends object>(
     scope: FastifyInstance,
-    spec: RouteSpec<C, M, R>,
+    route: RouteSpec<C, M, R>,
   ): void => {
+    const facts: RouteFacts & { responseBody?: string | undefined } =
+      "method" in route && route.method
+        ? (route as RouteFacts)
+        : tableRoute(route.rpc.client, route.rpc.method, scope.prefix);
+    const spec = { ...route, ...facts };
     const guard = guardOf(spec.rpc.client, spec.rpc.method);
+    const send =
+      spec.send ??
+      (facts.responseBody
+        ? (answer: unknown) => (answer as Record<string, unknown>)[facts.responseBody as string]
+        : undefined);
+    const cacheScope = spec.cache ? CACHE_SCOPES[spec.cache] : undefined;
     const status = spec.redirect ? 302 : (spec.status ?? 200);
     const success =
       status === 302
@@ -175,31 +218,31 @@ export function routesOf(group: RouteGroup) {
             call.call(group.downstream[spec.rpc.client], spec.request(typed), callOptionsOf(request)),
           );
         const totalOf = (answer: unknown) => String((answer as { total: number }).total);
-        if (spec.cache && group.cache) {
-          const key = `${scope.prefix}${spec.url} ${request.caller?.claims.role ?? "public"} ${spec.cache.key(typed)}`;
-          const cached = await group.cache.serve(key, spec.cache.tags(typed), async () => {
+        if (cacheScope && group.cache) {
+          const key = `${scope.prefix}${spec.url} ${request.caller?.claims.role ?? "public"} ${cacheScope.key(request)}`;
+          const cached = await group.cache.serve(key, cacheScope.tags(request), async () => {
             const answer = await fetch();
             reply.code(status);
             // Serialized once, by the route's own response schema, as an uncached answer is.
-            const body = reply.serialize(spec.send ? spec.send(answer, reply, typed) : answer) as string;
+            const body = reply.serialize(send ? send(answer, reply, typed) : answer) as string;
             const headers: Record<string, string> = spec.total ? { "x-total-count": totalOf(answer) } : {};
             return { body: Buffer.from(body), headers };
           });
           return reply.code(status).headers(cached.headers).type(JSON_CONTENT_TYPE).send(cached.body);
         }
         const answer = await fetch();
-        if (spec.invalidates) group.cache?.invalidate(spec.invalidates(typed));
+        if (spec.invalidates) group.cache?.invalidate(CACHE_SCOPES[spec.invalidates].tags(request));
         if (spec.total) reply.header("x-total-count", totalOf(answer));
         reply.code(status);
         if (spec.redirect) {
-          spec.send?.(answer, reply, typed);
+          send?.(answer, reply, typed);
           return reply.header("location", spec.redirect.location(answer)).send();
         }
         if (status === 204) {
-          const body = spec.send?.(answer, reply, typed);
+          const body = send?.(answer, reply, typed);
           return body === undefined ? reply.send() : reply.code(200).send(body);
         }
-        return reply.send(spec.send ? spec.send(answer, reply, typed) : answer);
+        return reply.send(send ? send(answer, reply, typed) : answer);
       },
     });
   };

@@ -58,7 +58,7 @@ function protoRpcs(): string[] {
   return files.flatMap((file) => {
     const text = readFileSync(join(PROTO_ROOT, file), "utf8");
     const pkg = /^package\s+([\w.]+);/m.exec(text)?.[1];
-    return [...text.matchAll(/service\s+(\w+)\s*\{([^}]*)\}/g)].flatMap(([, service, body]) =>
+    return [...text.matchAll(/service\s+(\w+)\s*\{([\s\S]*?)\n\}/g)].flatMap(([, service, body]) =>
       [...(body ?? "").matchAll(/rpc\s+(\w+)\s*\(/g)].map(([, rpc]) => `/${pkg}.${service}/${rpc}`),
     );
   });

@@ -18,9 +18,6 @@ const emailBody = (message: Parameters<typeof bounds>[0]) =>
     examples: [{ email: "ada@example.com" }],
   }) as const;
 const MAIL_SENT = { description: "The same answer whether or not the address has an account", ...ref("MailSent") };
-const LINKS =
-  "Mailed links point at the web app's pages under `PUBLIC_URL` (`/verify-email?token=…`, `/reset-password?token=…`, " +
-  "`/accept-invite?token=…`), which call the routes below; each token works once and expires.";
 
 /** Accounts whose address is proven by mail: registration, verification, reset, change of address, invitations. */
 export function accountRoutes(
@@ -28,14 +25,6 @@ export function accountRoutes(
   { route, clientOf }: { route: Route; clientOf: (request: FastifyRequest) => ClientInfo },
 ): void {
   route(app, {
-    method: "POST",
-    url: "/register",
-    summary: "Create an account (role technician): a verification link is mailed",
-    description:
-      "Under `REGISTRATION=verify` (the default) the account may sign in once its address is verified by the " +
-      "mailed link; under `open` at once. The answer is the same whether or not the address already has an " +
-      "account: its owner gets a mail saying so instead. Under `invite` and `closed` it is 403 " +
-      `\`registration_closed\`. ${LINKS}`,
     rpc: { client: "auth", method: "register" },
     body: {
       type: "object",
@@ -52,17 +41,11 @@ export function accountRoutes(
       ...request.body,
       client: clientOf(request),
     }),
-    status: 202,
     response: MAIL_SENT,
     send: (answer) => ({ detail: answer.detail }),
-    errors: ["registration_closed", "too_many_attempts"],
   });
 
   route(app, {
-    method: "POST",
-    url: "/verify-email",
-    summary: "Follow a verification link: the address is proven (or, for a change of address, taken)",
-    description: `A change of address ends every login session of the account. ${LINKS}`,
     rpc: { client: "auth", method: "verifyEmail" },
     body: {
       type: "object",
@@ -72,47 +55,31 @@ export function accountRoutes(
       examples: [EXAMPLES.mailToken],
     },
     request: ({ body }: FastifyRequest<{ Body: { token: string } }>) => body,
-    status: 204,
-    errors: ["invalid_mail_token", "email_already_registered"],
   });
 
   route(app, {
-    method: "POST",
-    url: "/verify-email/resend",
-    summary: "Mail a new verification link (the same answer for any address)",
     rpc: { client: "auth", method: "resendVerification" },
     body: emailBody("tdt.auth.v1.ResendVerificationRequest"),
     request: (request: FastifyRequest<{ Body: { email: string } }>) => ({
       email: request.body.email,
       client: clientOf(request),
     }),
-    status: 202,
     response: MAIL_SENT,
     send: (answer) => ({ detail: answer.detail }),
-    errors: ["too_many_attempts"],
   });
 
   route(app, {
-    method: "POST",
-    url: "/password/forgot",
-    summary: "Mail a password reset link (the same answer for any address)",
     rpc: { client: "auth", method: "forgotPassword" },
     body: emailBody("tdt.auth.v1.ForgotPasswordRequest"),
     request: (request: FastifyRequest<{ Body: { email: string } }>) => ({
       email: request.body.email,
       client: clientOf(request),
     }),
-    status: 202,
     response: { ...MAIL_SENT, examples: [{ detail: "reset_sent" }] },
     send: (answer) => ({ detail: answer.detail }),
-    errors: ["too_many_attempts"],
   });
 
   route(app, {
-    method: "POST",
-    url: "/password/reset",
-    summary: "Follow a reset link: a new password, and every login session of the account ends",
-    description: "The address counts as proven from then on (the link reached its owner).",
     rpc: { client: "auth", method: "resetPassword" },
     body: {
       type: "object",
@@ -125,17 +92,9 @@ export function accountRoutes(
       examples: [{ ...EXAMPLES.mailToken, password: "battery staple horse" }],
     },
     request: ({ body }: FastifyRequest<{ Body: { token: string; password: string } }>) => body,
-    status: 204,
-    errors: ["invalid_mail_token"],
   });
 
   route(app, {
-    method: "POST",
-    url: "/me/email",
-    summary: "Move the caller's account to a new address: a verification link goes there",
-    description:
-      "`current_password` is required when the caller has a password; a user made by single sign-on needs a " +
-      "sign-in within the last 10 minutes instead. The address changes when the mailed link is followed.",
     rpc: { client: "auth", method: "changeEmail" },
     body: {
       type: "object",
@@ -151,17 +110,11 @@ export function accountRoutes(
       email: body.email,
       current_password: body.current_password ?? "",
     }),
-    status: 202,
     response: MAIL_SENT,
     send: (answer) => ({ detail: answer.detail }),
-    errors: ["wrong_password", "reauthentication_required", "too_many_attempts"],
   });
 
   route(app, {
-    method: "POST",
-    url: "/invites",
-    summary: "Invite an address with a role (admin): the link is mailed",
-    description: `Works under every \`REGISTRATION\` mode. ${LINKS}`,
     rpc: { client: "auth", method: "createInvite" },
     body: {
       type: "object",
@@ -174,16 +127,11 @@ export function accountRoutes(
       examples: [{ email: "grace@example.com", role: "engineer" }],
     },
     request: ({ body }: FastifyRequest<{ Body: { email: string; role: string } }>) => body,
-    status: 201,
     response: { description: "The invitation sent", ...ref("Invite") },
     send: (answer) => present(answer.invite, "invite"),
-    errors: ["email_already_registered"],
   });
 
   route(app, {
-    method: "POST",
-    url: "/invites/accept",
-    summary: "Accept an invitation: the account is made with the invited role, its address proven",
     rpc: { client: "auth", method: "acceptInvite" },
     body: {
       type: "object",
@@ -197,9 +145,7 @@ export function accountRoutes(
       examples: [{ ...EXAMPLES.mailToken, password: "correct horse battery", full_name: "Grace Hopper" }],
     },
     request: ({ body }: FastifyRequest<{ Body: { token: string; password: string; full_name: string } }>) => body,
-    status: 201,
     response: { description: "The new user; sign in with the password just chosen", ...ref("User") },
     send: (answer) => present(answer.user, "user"),
-    errors: ["invalid_mail_token", "email_already_registered"],
   });
 }

@@ -9,15 +9,13 @@ import type {
   UpdateUserRequest,
 } from "@tdt/proto/tdt/auth/v1/auth";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { tagsOfUser } from "../account-changes.js";
 import type { GatewayCaches } from "../app.js";
-import { callerOf } from "../authenticate.js";
 import { type OriginPolicy, originPolicyOf } from "../cors-policy.js";
 import { type Downstream, present } from "../downstream.js";
 import { HttpError } from "../http-errors.js";
 import { readMultipartForms } from "../multipart-form.js";
 import { acceptEmptyJsonBody } from "../optional-json-body.js";
-import { routesOf } from "../route.js";
+import { routesOf, tableRoute } from "../route.js";
 import { bounds, PAGE_PARAMETERS, ref, uuid } from "../schemas/common.js";
 import { EXAMPLES } from "../schemas/examples.js";
 import {
@@ -57,12 +55,10 @@ const COOKIE_MODE =
 function loginRoute(paths: CookiePaths) {
   return {
     rpc: { client: "auth", method: "login" },
-    description: COOKIE_MODE,
     headers: TOKEN_TRANSPORT_HEADERS,
     response: { description: "A new login session's token pair", ...ref("TokenPair") },
     send: (answer: LoginResponse, reply: FastifyReply, request: FastifyRequest) =>
       deliverTokens(present(answer.tokens, "tokens"), request, reply, paths),
-    errors: ["invalid_credentials", "email_not_verified", "too_many_attempts", "origin_not_allowed"],
   } as const;
 }
 
@@ -118,15 +114,12 @@ export async function authRoutes(
           password: request.body.password,
           client: clientOf(request),
         }),
-        errors: [...LOGIN.errors, "form_file_not_accepted", "form_too_large"],
+        errors: [...(tableRoute("auth", "login", "").errors ?? []), "form_file_not_accepted", "form_too_large"],
       });
     });
 
     route(tokens, {
       ...LOGIN,
-      method: "POST",
-      url: "/login/json",
-      summary: "Log in with a JSON body",
       body: {
         type: "object",
         required: ["email", "password"],
@@ -144,15 +137,6 @@ export async function authRoutes(
     await tokens.register(async (scope) => {
       acceptEmptyJsonBody(scope);
       route(scope, {
-        method: "POST",
-        url: "/refresh",
-        summary: "Trade a refresh token for a new pair (the old one is consumed)",
-        description:
-          "Send an `Idempotency-Key` (1–128 visible ASCII characters, new for each refresh) to make a retry safe: " +
-          "the same key with the same refresh token within 60 s answers the same pair, where a second use of the " +
-          "token would otherwise count as reuse and end the login session.\n\n" +
-          "In cookie mode (`X-Token-Transport: cookie`) send no body (or `{}`): the token comes from the cookie " +
-          "`tdt_refresh`, and the new one replaces it. Two tabs must not refresh at once (README, browser apps).",
         rpc: { client: "auth", method: "refresh" },
         headers: {
           type: "object",
@@ -190,13 +174,6 @@ export async function authRoutes(
         },
         response: { description: "The new token pair", ...ref("TokenPair") },
         send: (answer, reply, request) => deliverTokens(present(answer.tokens, "tokens"), request, reply, paths),
-        errors: [
-          "invalid_refresh_token",
-          "session_expired_idle",
-          "session_expired_absolute",
-          "origin_not_allowed",
-          "token_transport_header_required",
-        ],
       });
     });
 
@@ -206,12 +183,6 @@ export async function authRoutes(
     await tokens.register(async (scope) => {
       acceptEmptyJsonBody(scope);
       route(scope, {
-        method: "POST",
-        url: "/logout",
-        summary: "End the caller's login session (`all=true`: every session of the caller)",
-        description:
-          "The body is optional; a refresh token given in it is consumed too. In cookie mode " +
-          "(`X-Token-Transport: cookie`) the cookie's refresh token is consumed and both cookies are cleared.",
         rpc: { client: "auth", method: "logout" },
         querystring: {
           type: "object",
@@ -232,7 +203,6 @@ export async function authRoutes(
           refresh_token:
             (inCookieMode(request) ? refreshTokenFromCookie(request) : undefined) ?? request.body?.refresh_token ?? "",
         }),
-        status: 204,
         okWithBody: {
           description:
             "The session came from a single sign-on provider that offers RP-initiated logout: send the browser " +
@@ -246,15 +216,11 @@ export async function authRoutes(
           if (inCookieMode(request)) clearTokenCookies(request, reply, paths);
           return answer.end_session_url ? { end_session_url: answer.end_session_url } : undefined;
         },
-        errors: ["origin_not_allowed"],
       });
     });
   });
 
   route(app, {
-    method: "GET",
-    url: "/me",
-    summary: "The caller's account",
     rpc: { client: "auth", method: "getMe" },
     request: () => ({}),
     response: { description: "The caller, with the providers they sign in with", ...ref("Me") },
@@ -264,19 +230,9 @@ export async function authRoutes(
       has_password: answer.has_password,
       email_verified: answer.email_verified,
     }),
-    cache: {
-      key: (request) => callerOf(request).claims.sub,
-      tags: (request) => tagsOfUser(callerOf(request).claims.sub),
-    },
   });
 
   route(app, {
-    method: "POST",
-    url: "/me/password",
-    summary: "Set or change the caller's password",
-    description:
-      "With a password already: `current_password` must be it, and every other login session of the caller ends. " +
-      "A user made by single sign-on has none: they may set a first one within 10 minutes of signing in.",
     rpc: { client: "auth", method: "setPassword" },
     body: {
       type: "object",
@@ -292,36 +248,21 @@ export async function authRoutes(
       current_password: body.current_password ?? "",
       new_password: body.new_password,
     }),
-    status: 204,
-    errors: ["wrong_password", "reauthentication_required", "too_many_attempts", "conflict"],
-    invalidates: (request) => tagsOfUser(callerOf(request).claims.sub),
   });
 
   route(app, {
-    method: "GET",
-    url: "/sessions",
-    summary: "The caller's active login sessions",
     rpc: { client: "auth", method: "listLoginSessions" },
     request: () => ({}),
     response: { description: "Active login sessions", type: "array", items: ref("LoginSession") },
-    send: (answer) => answer.sessions,
   });
 
   route(app, {
-    method: "DELETE",
-    url: "/sessions/:sid",
-    summary: "Revoke one of the caller's login sessions",
     rpc: { client: "auth", method: "revokeLoginSession" },
     params: { type: "object", required: ["sid"], properties: { sid: uuid } },
     request: ({ params }: FastifyRequest<{ Params: { sid: string } }>) => ({ sid: params.sid }),
-    status: 204,
-    errors: ["not_found"],
   });
 
   route(app, {
-    method: "GET",
-    url: "/users",
-    summary: "List users (admin)",
     rpc: { client: "auth", method: "listUsers" },
     querystring: { type: "object", additionalProperties: false, properties: PAGE_PARAMETERS },
     request: ({ query }: FastifyRequest<{ Querystring: { skip: number; limit: number } }>) => query,
@@ -330,14 +271,9 @@ export async function authRoutes(
       type: "array",
       items: ref("User"),
     },
-    total: "users",
-    send: (answer) => answer.users,
   });
 
   route(app, {
-    method: "PATCH",
-    url: "/users/:id",
-    summary: "Change a user's role or deactivate them (admin); deactivating ends their sessions",
     rpc: { client: "auth", method: "updateUser" },
     params: { type: "object", required: ["id"], properties: { id: uuid } },
     body: {
@@ -353,14 +289,9 @@ export async function authRoutes(
     }),
     response: { description: "The user as changed", ...ref("User") },
     send: (answer) => present(answer.user, "user"),
-    errors: ["not_found", "cannot_change_own_account"],
-    invalidates: ({ params }) => tagsOfUser(params.id),
   });
 
   route(app, {
-    method: "DELETE",
-    url: "/users/:id/providers/:provider",
-    summary: "Unlink a user from a single sign-on provider (admin); the sessions it started end",
     rpc: { client: "auth", method: "unlinkOidcIdentity" },
     params: {
       type: "object",
@@ -371,17 +302,11 @@ export async function authRoutes(
       user_id: params.id,
       provider: params.provider,
     }),
-    status: 204,
-    errors: ["not_found", "last_sign_in_method"],
-    invalidates: ({ params }) => tagsOfUser(params.id),
   });
 
   await ssoRoutes(app, { route, clientOf });
 
   route(app, {
-    method: "GET",
-    url: "/session-policy",
-    summary: "The account's session-expiration policy (admin)",
     rpc: { client: "auth", method: "getSessionPolicy" },
     request: () => ({}),
     response: { description: "The policy", ...ref("SessionPolicy") },
@@ -389,12 +314,6 @@ export async function authRoutes(
   });
 
   route(app, {
-    method: "PUT",
-    url: "/session-policy",
-    summary: "Choose the session-expiration policy (admin); applies to tokens minted from now on",
-    description:
-      "A named preset, or `custom` with its three limits (idle ≤ absolute ≤ 365 days, a reuse grace of at " +
-      "most 300 s; the auth service enforces the lower bound).",
     rpc: { client: "auth", method: "setSessionPolicy" },
     body: ref("SessionPolicyChoice"),
     request: ({ body }: FastifyRequest<{ Body: SetSessionPolicyRequest }>) => body,

@@ -1,6 +1,5 @@
 import { type AccessTokenVerifier, AppError } from "@tdt/kit";
 import { mayListSessions } from "@tdt/proto/contracts/access";
-import type { ErrorCode } from "@tdt/proto/contracts/error-codes";
 import type { ListSessionsRequest, StartSessionRequest } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { callerOf } from "../authenticate.js";
@@ -28,18 +27,6 @@ const ID_PARAMS = { type: "object", required: ["id"], properties: { id: uuid } }
 const SESSION = ref("Session");
 const format = { type: "string", enum: REPORT_FORMATS, description: "The report's format (default json)" } as const;
 
-/** A session's owner alone may change it: an engineer or admin who may see it gets 403. */
-const CHANGE_ERRORS = [
-  "forbidden",
-  "not_found",
-  "stale_step",
-  "session_completed",
-  "session_abandoned",
-] as const satisfies readonly ErrorCode[];
-
-/** What a step onto a link (or a start at one) can meet. */
-const LINK_ERRORS = ["link_target_unpublished", "link_depth_exceeded"] as const satisfies readonly ErrorCode[];
-
 type WithId<T = unknown> = FastifyRequest<{ Params: { id: string } } & T>;
 
 /** A download named `filename`, kept to characters every header and file system take. */
@@ -55,12 +42,6 @@ export async function sessionsRoutes(
   const route = routesOf({ tag: "sessions", downstream, verifier });
 
   route(app, {
-    method: "GET",
-    url: "",
-    summary: "List sessions, newest first",
-    description:
-      "The caller's own sessions; engineers and admins may ask for another user's (`user_id`) or everyone's " +
-      "(`all=true`), which is a 403 for a technician.",
     rpc: { client: "sessions", method: "listSessions" },
     querystring: {
       type: "object",
@@ -82,30 +63,18 @@ export async function sessionsRoutes(
       return request.query;
     },
     response: { description: "One page of sessions; the total is in `X-Total-Count`", type: "array", items: SESSION },
-    total: "matching sessions",
     send: (answer) => answer.sessions.map(sessionDocumentOf),
-    errors: ["forbidden"],
   });
 
   route(app, {
-    method: "GET",
-    url: "/:id",
-    summary: "A session (its owner, engineers, admins)",
     rpc: { client: "sessions", method: "getSession" },
     params: ID_PARAMS,
     request: ({ params }: WithId) => ({ id: params.id }),
     response: { description: "The session", ...SESSION },
     send: (answer) => sessionDocumentOf(present(answer.session, "session")),
-    errors: ["not_found"],
   });
 
   route(app, {
-    method: "POST",
-    url: "",
-    summary: "Start a session at the root of a tree's current published version, which it pins",
-    description:
-      "An unknown, deleted or unpublished tree is a 404. A tree whose root is a link enters the linked tree at " +
-      "once: 409 `link_target_unpublished` or `link_depth_exceeded` when it cannot, and no session is made.",
     rpc: { client: "sessions", method: "startSession" },
     body: {
       type: "object",
@@ -122,29 +91,17 @@ export async function sessionsRoutes(
       examples: [{ tree_id: EXAMPLES.session.tree_id, context: EXAMPLES.session.context }],
     },
     request: ({ body }: FastifyRequest<{ Body: StartSessionRequest }>) => body,
-    status: 201,
     response: { description: "The new session", ...SESSION },
     send: (answer) => sessionDocumentOf(present(answer.session, "session")),
-    errors: ["not_found", ...LINK_ERRORS],
   });
 
   route(app, {
-    method: "PUT",
-    url: "/:id",
-    summary: "Take one step (the owner): answer, continue, back or note",
-    description:
-      "`node_id` must name the current node, else 409 `stale_step`: a retried step is refused, never applied " +
-      "twice. An unknown option is a 422 at `option_id`; a completed session is 409 `session_completed`. A step " +
-      "onto a link enters the linked tree (its latest published version, pinned for the session): 409 " +
-      "`link_target_unpublished` when it has none, `link_depth_exceeded` when links nest deeper than 8; either " +
-      "way the session stays where it was.",
     rpc: { client: "sessions", method: "stepSession" },
     params: ID_PARAMS,
     body: ref("StepOperation"),
     request: ({ params, body }: WithId<{ Body: StepOperation }>) => stepRequestOf(params.id, body),
     response: { description: "The session after the step", ...SESSION },
     send: (answer) => sessionDocumentOf(present(answer.session, "session")),
-    errors: [...CHANGE_ERRORS, ...LINK_ERRORS],
   });
 
   // Completing and exporting need no body: their scope reads an empty JSON body as none.
@@ -152,12 +109,6 @@ export async function sessionsRoutes(
     acceptEmptyJsonBody(scope);
 
     route(scope, {
-      method: "POST",
-      url: "/:id/complete",
-      summary: "Complete a session (the owner)",
-      description:
-        "At a solution the outcome defaults to the solution's; elsewhere `unresolved` or `escalated` must be " +
-        "given (422 at `outcome`). `notes`, when given, replace the session's notes. The body is optional.",
       rpc: { client: "sessions", method: "completeSession" },
       params: ID_PARAMS,
       body: {
@@ -179,16 +130,9 @@ export async function sessionsRoutes(
       }),
       response: { description: "The completed session", ...SESSION },
       send: (answer) => sessionDocumentOf(present(answer.session, "session")),
-      errors: CHANGE_ERRORS,
     });
 
     route(scope, {
-      method: "POST",
-      url: "/:id/export",
-      summary: "Export a session's report as a download (its owner, engineers, admins)",
-      description:
-        "The format comes from `?format=` or else a JSON body `{format}` (the query wins; default json). " +
-        "The body is optional.",
       rpc: { client: "sessions", method: "exportSession" },
       params: ID_PARAMS,
       querystring: { type: "object", additionalProperties: false, properties: { format } },
@@ -221,7 +165,6 @@ export async function sessionsRoutes(
           .header("content-disposition", attachment(report.filename));
         return report.content;
       },
-      errors: ["not_found", "rate_limited", "exports_busy"],
     });
   });
 }

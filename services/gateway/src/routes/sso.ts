@@ -1,6 +1,6 @@
 import cookie from "@fastify/cookie";
 import formbody from "@fastify/formbody";
-import { PROVIDER_ID_PATTERN, ssoLoginErrorsMarkdown } from "@tdt/proto/contracts/sso";
+import { PROVIDER_ID_PATTERN } from "@tdt/proto/contracts/sso";
 import type { ClientInfo } from "@tdt/proto/tdt/auth/v1/auth";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { present } from "../downstream.js";
@@ -51,16 +51,6 @@ type Route = ReturnType<typeof routesOf>;
 export const providerId = { type: "string", pattern: PROVIDER_ID_PATTERN } as const;
 const providerParam = { type: "object", required: ["provider"], properties: { provider: providerId } } as const;
 
-const FLOW =
-  "The browser's way through a provider, as a page drives it:\n\n" +
-  "1. `GET /auth/providers` lists the providers to show.\n" +
-  "2. Send the browser (a top-level navigation, not a fetch) to " +
-  "`/auth/oidc/{provider}/authorize?return_to=<your page>`.\n" +
-  "3. It signs in at the provider, which sends it to `/auth/oidc/{provider}/callback`; the gateway " +
-  "sends it on to `return_to` with `?code=<one-time code>`, or `?error=<code>`.\n" +
-  "4. The page trades the code (single use, 60 s) at `POST /auth/oidc/exchange` for the usual token pair.\n\n" +
-  "No token travels in a URL. The `error` codes:\n\n";
-
 /** What SSO adds to the auth routes: the public flow, the one-time code's exchange, the back channel. */
 export async function ssoRoutes(
   app: FastifyInstance,
@@ -69,10 +59,6 @@ export async function ssoRoutes(
   const oidcPath = `${app.prefix}/oidc`;
 
   route(app, {
-    method: "GET",
-    url: "/providers",
-    summary: "The single sign-on providers to offer (public)",
-    description: FLOW + ssoLoginErrorsMarkdown(),
     rpc: { client: "auth", method: "listOidcProviders" },
     request: () => ({}),
     response: {
@@ -81,7 +67,6 @@ export async function ssoRoutes(
       items: ref("OidcProvider"),
       examples: [EXAMPLES.providers],
     },
-    send: (answer) => answer.providers,
   });
 
   // The browser's steps read and set the binding cookie.
@@ -89,14 +74,6 @@ export async function ssoRoutes(
     await browser.register(cookie);
 
     route(browser, {
-      method: "GET",
-      url: "/oidc/:provider/authorize",
-      summary: "Start signing in with a provider: a redirect to it",
-      description:
-        "Answers 302 to the provider's authorization endpoint (authorization code flow with PKCE, state and " +
-        "nonce), and sets the HttpOnly cookie `tdt_sso` (`__Host-tdt_sso` under TLS) that binds the sign-in, up to " +
-        "the code's exchange, to this browser; a value the browser already had is replaced, never kept. " +
-        "`return_to` must be on one of `OIDC_RETURN_ORIGINS`.",
       rpc: { client: "auth", method: "beginOidcLogin" },
       params: providerParam,
       querystring: {
@@ -115,20 +92,9 @@ export async function ssoRoutes(
       }),
       redirect: { location: (answer) => answer.authorization_url, description: "To the provider" },
       send: (answer, reply, request) => setBinding(request, reply, oidcPath, answer.binding, answer.expires_in),
-      errors: ["not_found", "too_many_attempts", "sso_provider_unavailable"],
     });
 
     route(browser, {
-      method: "POST",
-      url: "/oidc/:provider/link",
-      summary: "Link a provider to the signed-in caller's account: where to send the browser",
-      description:
-        "The only way to link a provider to an account that already exists, unless the provider is restricted to " +
-        "`allowed_domains` that own the account's (proven) address and the account is not an admin's. Answers the " +
-        "provider's `authorize_url` and sets the binding cookie as `authorize` does (send the request from the page, " +
-        "same origin or `credentials: 'include'`); navigate the browser there. Once the caller signs in at the " +
-        "provider, its account is linked and the browser comes back to `return_to` with `?linked=<provider>` or " +
-        "`?error=<code>`.",
       rpc: { client: "auth", method: "beginOidcLink" },
       params: providerParam,
       body: {
@@ -155,17 +121,9 @@ export async function ssoRoutes(
         reply.header("cache-control", "no-store");
         return { authorize_url: answer.authorization_url };
       },
-      errors: ["not_found", "too_many_attempts", "sso_provider_unavailable"],
     });
 
     route(browser, {
-      method: "GET",
-      url: "/oidc/:provider/callback",
-      summary: "Where the provider sends the browser back: a redirect to return_to",
-      description:
-        "The redirect URI to register with the provider: `PUBLIC_URL/api/v1/auth/oidc/{provider}/callback`. " +
-        "Answers 302 to `return_to` with `code` or `error` (see `GET /auth/providers`); a callback whose sign-in " +
-        "is unknown, used, expired or from another browser is 400 `invalid_sso_state`.",
       rpc: { client: "auth", method: "completeOidcLogin" },
       params: providerParam,
       // What providers send besides code and state (iss, session_state, scope …) is passed on whole.
@@ -188,8 +146,6 @@ export async function ssoRoutes(
         };
       },
       redirect: { location: (answer) => answer.redirect_to, description: "To return_to, with `code` or `error`" },
-      secretQuery: true,
-      errors: ["not_found", "invalid_sso_state"],
     });
   });
 
@@ -198,13 +154,6 @@ export async function ssoRoutes(
     form.removeContentTypeParser("application/json");
     await form.register(formbody);
     route(form, {
-      method: "POST",
-      url: "/oidc/:provider/backchannel-logout",
-      summary: "OpenID Connect Back-Channel Logout: the provider ends the login sessions it started",
-      description:
-        "Register `PUBLIC_URL/api/v1/auth/oidc/{provider}/backchannel-logout` with the provider. The sessions " +
-        "the `logout_token` names end with `auth.session.revoked` (reason `sso_logout`): every verifier refuses " +
-        "their tokens within a second.",
       rpc: { client: "auth", method: "oidcBackchannelLogout" },
       consumes: ["application/x-www-form-urlencoded"],
       params: providerParam,
@@ -230,7 +179,6 @@ export async function ssoRoutes(
         reply.header("cache-control", "no-store");
         return {};
       },
-      errors: ["not_found", "invalid_logout_token", "sso_provider_unavailable"],
     });
   });
 }
@@ -246,15 +194,6 @@ export function exchangeRoute(
   }: { route: Route; clientOf: (request: FastifyRequest) => ClientInfo; paths: CookiePaths; oidcPath: string },
 ): void {
   route(tokens, {
-    method: "POST",
-    url: "/oidc/exchange",
-    summary: "Trade a one-time single sign-on code for a token pair",
-    description:
-      "The code `return_to` received (single use, 60 s) starts a login session under the account's session " +
-      "policy, as a password login does. It is good only in the browser whose sign-in made it: the request must " +
-      "carry that sign-in's binding cookie (send it from the page at `return_to`, same origin or " +
-      "`credentials: 'include'`), which it clears. With `X-Token-Transport: cookie` the refresh token is set as the " +
-      "HttpOnly cookie `tdt_refresh`, as for login.",
     rpc: { client: "auth", method: "exchangeOidcCode" },
     headers: { type: "object", properties: TOKEN_TRANSPORT_PROPERTY },
     body: {
@@ -274,6 +213,5 @@ export function exchangeRoute(
       clearBinding(request, reply, oidcPath);
       return deliverTokens(present(answer.tokens, "tokens"), request, reply, paths);
     },
-    errors: ["invalid_login_code", "invalid_credentials", "email_not_verified", "origin_not_allowed"],
   });
 }

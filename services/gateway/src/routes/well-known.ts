@@ -9,9 +9,6 @@ export async function wellKnownRoutes(
   { downstream, verifier }: { downstream: Downstream; verifier: AccessTokenVerifier },
 ): Promise<void> {
   routesOf({ tag: "auth", downstream, verifier })(app, {
-    method: "GET",
-    url: "/.well-known/jwks.json",
-    summary: "The auth service's public signing keys (JWKS)",
     rpc: { client: "auth", method: "getJwks" },
     request: () => ({}),
     response: { description: "The key set; old keys stay while tokens they signed live", $ref: "Jwks#" },

@@ -11,6 +11,20 @@ export const protobufPackage = "tdt.contract.v1";
 
 export const protobufFileName = "tdt/contract/v1/rules.proto";
 
+/** What a kept answer shows, so what makes it stale. */
+export enum CacheScope {
+  CACHE_SCOPE_UNSPECIFIED = 0,
+  /** CACHE_SCOPE_TREES - Lists and searches of trees, named by their query: stale when any tree changes. */
+  CACHE_SCOPE_TREES = 1,
+  /** CACHE_SCOPE_TREE - One tree, named by the path's `{id}` and the query: stale when that tree changes. */
+  CACHE_SCOPE_TREE = 2,
+  /** CACHE_SCOPE_USER - The account of the path's `{id}` (an admin's change of a user). */
+  CACHE_SCOPE_USER = 3,
+  /** CACHE_SCOPE_CALLER - The caller's own account. */
+  CACHE_SCOPE_CALLER = 4,
+  UNRECOGNIZED = -1,
+}
+
 export interface FieldRules {
   string?: StringRules | undefined;
   int32?: Int32Rules | undefined;
@@ -25,7 +39,7 @@ export interface StringRules {
     | undefined;
   /**
    * The full name of the enum whose lowercase JSON names are the only values allowed
-   * (the field stays a string on the wire; see docs/decisions.md).
+   * (the field stays a string on the wire; see docs/decisions/contract-enums-and-bounds.md).
    */
   in_enum: string;
 }
@@ -41,6 +55,33 @@ export interface RepeatedRules {
     | undefined;
   /** The rules of each item. */
   items?: FieldRules | undefined;
+}
+
+/** The OpenAPI and gateway facts of a route that `google.api.http` has no field for. */
+export interface HttpRoute {
+  /** OpenAPI's summary and description of the route. */
+  summary: string;
+  description: string;
+  /** The OpenAPI operationId (what generated clients call the route), when not the method's name. */
+  operation_id: string;
+  /**
+   * The success status when not 200: 201 made, 202 accepted (a mail is on its way), 204 nothing to
+   * say, 302 a redirect (the browser's way through single sign-on).
+   */
+  status: number;
+  /**
+   * The error codes (the catalogue's, `proto/contracts/error-codes.ts`) of the route itself, beyond
+   * those its access, its input and a downstream failure imply.
+   */
+  errors: string[];
+  /** A list: `X-Total-Count` carries the response's `total`, counting these ("matching trees"). */
+  total: string;
+  /** A read whose answers the gateway may keep, until what they show changes. */
+  cache: CacheScope;
+  /** A change: which kept answers its success makes stale. */
+  invalidates: CacheScope;
+  /** The query carries secrets (a sign-in's code and state): the request log shows the path only. */
+  secret_query: boolean;
 }
 
 function createBaseFieldRules(): FieldRules {
@@ -339,6 +380,167 @@ export const RepeatedRules: MessageFns<RepeatedRules> = {
     message.items = (object.items !== undefined && object.items !== null)
       ? FieldRules.fromPartial(object.items)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseHttpRoute(): HttpRoute {
+  return {
+    summary: "",
+    description: "",
+    operation_id: "",
+    status: 0,
+    errors: [],
+    total: "",
+    cache: 0,
+    invalidates: 0,
+    secret_query: false,
+  };
+}
+
+export const HttpRoute: MessageFns<HttpRoute> = {
+  encode(message: HttpRoute, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.summary !== "") {
+      writer.uint32(10).string(message.summary);
+    }
+    if (message.description !== "") {
+      writer.uint32(18).string(message.description);
+    }
+    if (message.operation_id !== "") {
+      writer.uint32(26).string(message.operation_id);
+    }
+    if (message.status !== 0) {
+      writer.uint32(32).uint32(message.status);
+    }
+    for (const v of message.errors) {
+      writer.uint32(42).string(v!);
+    }
+    if (message.total !== "") {
+      writer.uint32(50).string(message.total);
+    }
+    if (message.cache !== 0) {
+      writer.uint32(56).int32(message.cache);
+    }
+    if (message.invalidates !== 0) {
+      writer.uint32(64).int32(message.invalidates);
+    }
+    if (message.secret_query !== false) {
+      writer.uint32(72).bool(message.secret_query);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HttpRoute {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHttpRoute();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.summary = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.operation_id = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.status = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.errors.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.total = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.cache = reader.int32() as any;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.invalidates = reader.int32() as any;
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.secret_query = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<HttpRoute>, I>>(base?: I): HttpRoute {
+    return HttpRoute.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HttpRoute>, I>>(object: I): HttpRoute {
+    const message = createBaseHttpRoute();
+    message.summary = object.summary ?? "";
+    message.description = object.description ?? "";
+    message.operation_id = object.operation_id ?? "";
+    message.status = object.status ?? 0;
+    message.errors = object.errors?.map((e) => e) || [];
+    message.total = object.total ?? "";
+    message.cache = object.cache ?? 0;
+    message.invalidates = object.invalidates ?? 0;
+    message.secret_query = object.secret_query ?? false;
     return message;
   },
 };
