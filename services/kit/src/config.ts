@@ -264,7 +264,7 @@ export const shared = {
    * gateway's public one.
    */
   metricsHost: env.string("METRICS_HOST", "127.0.0.1"),
-  /** When set, `/metrics` answers only a request with `Authorization: Bearer <token>` (metrics.ts). */
+  /** When set, `/metrics` answers only a request with `Authorization: Bearer <token>` (observability/metrics.ts). */
   metricsToken: metricsTokenSetting(),
 };
 

@@ -1,4 +1,4 @@
-import type { Logger } from "./logger.js";
+import type { Logger } from "./observability/logger.js";
 
 /**
  * The last line of defence. An exception nothing caught (a bug, or a library throwing from a

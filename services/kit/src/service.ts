@@ -8,19 +8,19 @@ import {
   metricsPortSetting,
   shared,
 } from "./config.js";
-import { connectDatabase } from "./database.js";
-import { consumeDurably, type EventConsumer } from "./events.js";
+import { connectDatabase } from "./database/connection.js";
+import { migrate } from "./database/migrations.js";
+import { type NatsConnection, type NatsLink, natsLink } from "./events/nats.js";
+import { OutboxRelay } from "./events/outbox.js";
+import { consumeDurably, type EventConsumer } from "./events/streams.js";
 import { exitOnUncaughtException } from "./fatal-exit.js";
-import { type GrpcServerHandle, type ServiceBinding, startGrpcServer } from "./grpc-server.js";
-import { grpcTlsSetting } from "./grpc-tls.js";
-import { createLogger, type Logger } from "./logger.js";
-import { startMetrics } from "./metrics.js";
-import { migrate } from "./migrations.js";
-import { type NatsConnection, type NatsLink, natsLink } from "./nats.js";
-import { OutboxRelay } from "./outbox.js";
+import { type GrpcServerHandle, type ServiceBinding, startGrpcServer } from "./grpc/server.js";
+import { grpcTlsSetting } from "./grpc/tls.js";
+import { createLogger, type Logger } from "./observability/logger.js";
+import { startMetrics } from "./observability/metrics.js";
+import { startTracing } from "./observability/tracing.js";
 import { onShutdown } from "./shutdown.js";
 import { announceListening } from "./supervision.js";
-import { startTracing } from "./tracing.js";
 
 /** The backend services' short names. */
 type ServiceName = Exclude<keyof typeof DEFAULT_METRICS_PORTS, "gateway">;
@@ -94,7 +94,7 @@ export interface ServiceDefinition<S extends ConfigSpec> {
   migrationsDir: string;
   config: S;
   /**
-   * Relays the service's `outbox` table (see outbox.ts) to JetStream; `prepare` runs before
+   * Relays the service's `outbox` table (see events/outbox.ts) to JetStream; `prepare` runs before
    * the first publish and after a failure, e.g. to create the stream the service owns.
    */
   outbox?: { prepare?: (nc: NatsConnection) => Promise<void> };

@@ -1,4 +1,4 @@
-import type { Logger } from "./logger.js";
+import type { Logger } from "./observability/logger.js";
 
 /**
  * On SIGTERM or SIGINT runs the steps in order (stop accepting, finish in-flight work, close

@@ -1,8 +1,8 @@
 import { type AccessTable, hasRole } from "@tdt/proto/contracts/access";
 import { describe, expect, it } from "vitest";
-import { authorizer } from "../src/authorization.js";
-import { AppError } from "../src/errors.js";
-import type { AccessClaims, Role } from "../src/tokens.js";
+import { AppError } from "../src/grpc/errors.js";
+import type { AccessClaims, Role } from "../src/tokens/access-tokens.js";
+import { authorizer } from "../src/tokens/authorization.js";
 
 const claimsOf = (role: Role): AccessClaims => ({ sub: "u", sid: "s", role, jti: "j", iat: 0, exp: 0 });
 

@@ -11,8 +11,8 @@ import { testLogger } from "@tdt/test-support/silent-logger";
 import { within } from "@tdt/test-support/within";
 import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { connectDatabase } from "../src/database.js";
-import { isDatabaseUnavailable } from "../src/database-errors.js";
+import { connectDatabase } from "../src/database/connection.js";
+import { isDatabaseUnavailable } from "../src/database/errors.js";
 
 const TRIALS = 5;
 

@@ -23,8 +23,8 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import type { JSONWebKeySet } from "jose";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { fetchJwksWithCache, JwksCache, type JwksCacheOptions, jwksCacheFile } from "../src/jwks-cache.js";
-import { AccessTokenVerifier } from "../src/tokens.js";
+import { AccessTokenVerifier } from "../src/tokens/access-tokens.js";
+import { fetchJwksWithCache, JwksCache, type JwksCacheOptions, jwksCacheFile } from "../src/tokens/jwks-cache.js";
 import { keptWarnings } from "./support/kept-warnings.js";
 import { type SigningKey, signingKey } from "./support/signing-keys.js";
 

@@ -5,14 +5,14 @@ import { join } from "node:path";
 import { testLogger } from "@tdt/test-support/silent-logger";
 import { exportJWK, generateKeyPair, type JSONWebKeySet } from "jose";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { AccessTokenVerifier } from "../src/tokens/access-tokens.js";
 import {
   fetchJwksWithCache,
   JwksCache,
   type JwksCacheOptions,
   jwksCacheFile,
   keepJwksCacheFresh,
-} from "../src/jwks-cache.js";
-import { AccessTokenVerifier } from "../src/tokens.js";
+} from "../src/tokens/jwks-cache.js";
 import { signingKey } from "./support/signing-keys.js";
 
 /** This process's mTLS key in a deployment: the secret the cache's MAC key comes from. */

@@ -6,7 +6,7 @@ import { freePort } from "@tdt/test-support/ports";
 import { testLogger } from "@tdt/test-support/silent-logger";
 import { afterEach, describe, expect, it } from "vitest";
 import { ConfigError, readConfig, shared } from "../src/config.js";
-import { type MetricsServer, meter, startMetrics } from "../src/metrics.js";
+import { type MetricsServer, meter, startMetrics } from "../src/observability/metrics.js";
 
 const TOKEN = "a-metrics-token-of-some-length";
 let running: MetricsServer | undefined;

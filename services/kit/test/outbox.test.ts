@@ -7,8 +7,8 @@ import { type PrivateNats, startPrivateNats } from "@tdt/test-support/nats";
 import { testLogger } from "@tdt/test-support/silent-logger";
 import type { Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureStream } from "../src/events.js";
-import { OutboxRelay, writeOutboxEvent } from "../src/outbox.js";
+import { OutboxRelay, writeOutboxEvent } from "../src/events/outbox.js";
+import { ensureStream } from "../src/events/streams.js";
 
 let database: { name: string; url: string };
 let sql: Sql;

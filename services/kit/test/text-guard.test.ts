@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { inputProblems, jsonNestsDeeperThan, MAX_NESTING_DEPTH } from "../src/text-guard.js";
+import { inputProblems, jsonNestsDeeperThan, MAX_NESTING_DEPTH } from "../src/grpc/text-guard.js";
 
 /** `{"a": {"a": … 1}}`, `depth` objects deep, built without recursion. */
 function nestedObjects(depth: number): unknown {

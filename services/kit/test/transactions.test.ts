@@ -1,7 +1,7 @@
 import { connect, createDatabase, dropDatabase } from "@tdt/test-support/database";
 import type { Sql, TransactionSql } from "postgres";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { inTransaction } from "../src/database.js";
+import { inTransaction } from "../src/database/connection.js";
 
 let database: { name: string; url: string };
 let sql: Sql;

@@ -1,5 +1,5 @@
 import { pino } from "pino";
-import type { Logger } from "../../src/logger.js";
+import type { Logger } from "../../src/observability/logger.js";
 
 /** A real pino logger that keeps the messages it was given at warn and above, for tests of what was said. */
 export function keptWarnings(): { log: Logger; warnings: () => string[] } {

@@ -1,6 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from "jose";
-import { ACCESS_TOKEN_TYPE, type Role, TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER } from "../../src/tokens.js";
+import {
+  ACCESS_TOKEN_TYPE,
+  type Role,
+  TOKEN_ALGORITHM,
+  TOKEN_AUDIENCE,
+  TOKEN_ISSUER,
+} from "../../src/tokens/access-tokens.js";
 
 export interface SigningKey {
   kid: string;

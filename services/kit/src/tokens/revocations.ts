@@ -1,7 +1,7 @@
 import { AUTH_SUBJECTS, type AuthEvent } from "@tdt/proto/contracts/auth-events";
-import { AppError } from "./errors.js";
-import { meter } from "./metrics.js";
-import type { AccessClaims } from "./tokens.js";
+import { AppError } from "../grpc/errors.js";
+import { meter } from "../observability/metrics.js";
+import type { AccessClaims } from "./access-tokens.js";
 
 /**
  * Login sessions and users that the auth events say are over, so that their still-unexpired

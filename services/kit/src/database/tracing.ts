@@ -1,5 +1,5 @@
 import type { Sql } from "postgres";
-import { context, failed, SpanKind, trace, tracer } from "./tracing.js";
+import { context, failed, SpanKind, trace, tracer } from "../observability/tracing.js";
 
 type Thenable = { then: (...callbacks: unknown[]) => Promise<unknown> };
 

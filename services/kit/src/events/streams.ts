@@ -11,9 +11,9 @@ import {
   StorageType,
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { Logger } from "./logger.js";
-import { meter } from "./metrics.js";
-import { processing } from "./tracing.js";
+import type { Logger } from "../observability/logger.js";
+import { meter } from "../observability/metrics.js";
+import { processing } from "../observability/tracing.js";
 
 /**
  * A JetStream stream of events as its contract describes it (e.g. `AUTH_EVENTS` in

@@ -3,7 +3,7 @@ import { constants, type Stats } from "node:fs";
 import { lstat, mkdir, open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { JSONWebKeySet } from "jose";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../observability/logger.js";
 
 /** The members of a JWK that may leave the auth service: never a private part (`d`, `p`, ...). */
 const PUBLIC_MEMBERS = ["kty", "kid", "alg", "use", "crv", "x", "y", "n", "e", "exp"] as const;

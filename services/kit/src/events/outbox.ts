@@ -1,10 +1,10 @@
 import { jetstream } from "@nats-io/jetstream";
 import { headers, type NatsConnection } from "@nats-io/transport-node";
 import type { Sql, TransactionSql } from "postgres";
-import type { StreamOptions } from "./events.js";
-import type { Logger } from "./logger.js";
-import { meter } from "./metrics.js";
-import { currentTraceparent } from "./tracing.js";
+import type { Logger } from "../observability/logger.js";
+import { meter } from "../observability/metrics.js";
+import { currentTraceparent } from "../observability/tracing.js";
+import type { StreamOptions } from "./streams.js";
 
 /**
  * The transactional outbox. A service writes its events with `writeOutboxEvent` inside the

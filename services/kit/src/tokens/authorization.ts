@@ -1,6 +1,6 @@
 import { type AccessTable, hasRole, roleOf } from "@tdt/proto/contracts/access";
-import { AppError } from "./errors.js";
-import type { AccessClaims, AccessTokenVerifier } from "./tokens.js";
+import { AppError } from "../grpc/errors.js";
+import type { AccessClaims, AccessTokenVerifier } from "./access-tokens.js";
 
 /**
  * The one check a handler makes of its caller, read from the contracts' access table: for the

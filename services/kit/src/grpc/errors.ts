@@ -1,6 +1,6 @@
 import { status as GrpcStatus, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { ERROR_CODES, type ErrorCodeOfStatus } from "@tdt/proto/contracts/error-codes";
-import { isDatabaseUnavailable } from "./database-errors.js";
+import { isDatabaseUnavailable } from "../database/errors.js";
 
 /**
  * The one domain error type. Handlers throw it; the gRPC server maps it to a status here,

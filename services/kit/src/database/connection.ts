@@ -1,10 +1,10 @@
 import postgres, { type Sql, type TransactionSql } from "postgres";
-import { redactUrl } from "./config.js";
-import { replaceablePool } from "./database-pool.js";
-import { tracedSql } from "./database-tracing.js";
-import type { Logger } from "./logger.js";
-import { meter } from "./metrics.js";
-import { tracingEnabled } from "./tracing.js";
+import { redactUrl } from "../config.js";
+import type { Logger } from "../observability/logger.js";
+import { meter } from "../observability/metrics.js";
+import { tracingEnabled } from "../observability/tracing.js";
+import { replaceablePool } from "./pool.js";
+import { tracedSql } from "./tracing.js";
 
 export type { Sql, TransactionSql };
 

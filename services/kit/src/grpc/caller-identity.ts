@@ -4,7 +4,7 @@
  * `grpc.health.v1` stays open to any verified certificate, so probes need no identity of their own.
  */
 import { status as GrpcStatus, type ServerUnaryCall, type sendUnaryData } from "@grpc/grpc-js";
-import type { ServiceBinding } from "./grpc-server.js";
+import type { ServiceBinding } from "./server.js";
 
 /** The identities of TDT's processes, as their certificates' CN spells them. */
 export const SERVICE_IDENTITIES = ["gateway", "auth", "trees", "sessions"] as const;

@@ -12,14 +12,14 @@ import {
   HealthCheckResponse_ServingStatus,
   HealthService,
 } from "@tdt/proto/grpc/health/v1/health";
+import type { Logger } from "../observability/logger.js";
+import { rpcAttributes, rpcDuration } from "../observability/metrics.js";
+import { context, extractContext, failed, SpanKind, trace, tracer, tracingEnabled } from "../observability/tracing.js";
 import { callerIdentityOf, restrictCallers } from "./caller-identity.js";
 import { AppError, type Problem, toServiceError } from "./errors.js";
-import { type GrpcTls, serverCredentials } from "./grpc-tls.js";
-import type { Logger } from "./logger.js";
-import { rpcAttributes, rpcDuration } from "./metrics.js";
 import { bearerToken, REQUEST_ID_KEY, type RequestContext, requestIdFrom } from "./request-context.js";
 import { inputProblems } from "./text-guard.js";
-import { context, extractContext, failed, SpanKind, trace, tracer, tracingEnabled } from "./tracing.js";
+import { type GrpcTls, serverCredentials } from "./tls.js";
 
 type UnaryMethod = {
   path: string;
@@ -207,7 +207,7 @@ export interface GrpcServerHandle {
 
 /**
  * Keepalive on the server side: it pings idle callers to find dead ones, and accepts the
- * callers' own pings (every 2 s, even without calls: see CHANNEL_OPTIONS in grpc-client.ts).
+ * callers' own pings (every 2 s, even without calls: see CHANNEL_OPTIONS in client.ts).
  * grpc-js servers never refuse pings; the ping policy is stated for servers that do (C core,
  * Go, proxies), which answer pings more frequent than 5 min with GOAWAY "too_many_pings"; the
  * allowed interval is below the callers' 2 s.

@@ -7,7 +7,7 @@
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { type ChannelCredentials, credentials, ServerCredentials } from "@grpc/grpc-js";
-import { ConfigError, type Setting } from "./config.js";
+import { ConfigError, type Setting } from "../config.js";
 
 export interface GrpcTls {
   ca: Buffer;

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { ReservedSql, Sql } from "postgres";
 import { Umzug, type UmzugStorage } from "umzug";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../observability/logger.js";
 
 /** Any number will do; advisory locks are per database, so every service can use the same. */
 const MIGRATION_LOCK_KEY = 7_317_001;

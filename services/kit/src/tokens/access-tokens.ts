@@ -7,9 +7,9 @@ import {
   errors as joseErrors,
   jwtVerify,
 } from "jose";
-import { AppError } from "./errors.js";
-import type { Logger } from "./logger.js";
-import { RecentlyUsed } from "./recently-used.js";
+import { AppError } from "../grpc/errors.js";
+import type { Logger } from "../observability/logger.js";
+import { RecentlyUsed } from "../recently-used.js";
 
 /** The roles live with the access table in the contracts; re-exported for the kit's many users of claims. */
 export { ROLES, type Role };

@@ -1,15 +1,15 @@
 import { randomUUID } from "node:crypto";
 import type { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import type { JSONWebKeySet } from "jose";
-import { logCacheStatistics } from "./cache-statistics.js";
-import type { ServiceClient } from "./grpc-client.js";
-import type { GrpcTls } from "./grpc-tls.js";
+import type { NatsLink } from "../events/nats.js";
+import type { ServiceClient } from "../grpc/client.js";
+import type { GrpcTls } from "../grpc/tls.js";
+import { logCacheStatistics } from "../observability/cache-statistics.js";
+import type { Logger } from "../observability/logger.js";
+import { type AccessClaims, AccessTokenVerifier } from "./access-tokens.js";
 import { fetchJwksWithCache, JwksCache, jwksCacheFile, keepJwksCacheFresh } from "./jwks-cache.js";
-import type { Logger } from "./logger.js";
-import type { NatsLink } from "./nats.js";
 import { followRevocations } from "./revocation-feed.js";
 import { RevocationList } from "./revocations.js";
-import { type AccessClaims, AccessTokenVerifier } from "./tokens.js";
 
 /**
  * The access-token verifier of everything behind the auth service: the keys come from its

@@ -11,7 +11,7 @@ import {
   trace,
 } from "@opentelemetry/api";
 import { NodeSDK } from "@opentelemetry/sdk-node";
-import { AppError } from "./errors.js";
+import { AppError } from "../grpc/errors.js";
 
 /**
  * Traces (issue 13): W3C trace context across HTTP, gRPC, Postgres and NATS, exported with OTLP

@@ -4,8 +4,8 @@ import { type Attributes, type Counter, type Histogram, type Meter, metrics } fr
 import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
+import { AppError } from "../grpc/errors.js";
 import type { CacheCounts } from "./cache-statistics.js";
-import { AppError } from "./errors.js";
 import type { Logger } from "./logger.js";
 
 /**

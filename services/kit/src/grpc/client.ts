@@ -7,11 +7,11 @@ import {
   type ServiceError,
 } from "@grpc/grpc-js";
 import { HealthCheckResponse_ServingStatus, HealthService } from "@tdt/proto/grpc/health/v1/health";
-import { channelCredentials, type GrpcTls } from "./grpc-tls.js";
-import { rpcAttributes, rpcDuration } from "./metrics.js";
+import { rpcAttributes, rpcDuration } from "../observability/metrics.js";
+import { context, failed, injectContext, SpanKind, trace, tracer, tracingEnabled } from "../observability/tracing.js";
 import { READ_ONLY_CALLS } from "./read-only-calls.js";
 import { REQUEST_ID_KEY } from "./request-context.js";
-import { context, failed, injectContext, SpanKind, trace, tracer, tracingEnabled } from "./tracing.js";
+import { channelCredentials, type GrpcTls } from "./tls.js";
 
 type UnaryMethod = {
   path: string;
@@ -155,7 +155,7 @@ export function createServiceClient<D extends Record<string, UnaryMethod>>(
     const timeoutMs = options.timeoutMs ?? defaults.timeoutMs;
     const deadline = new Date(Date.now() + timeoutMs);
     await untilConnected(timeoutMs);
-    // A CLIENT span, its context sent along as `traceparent` metadata (tracing.ts); none for the
+    // A CLIENT span, its context sent along as `traceparent` metadata (observability/tracing.ts); none for the
     // health checks, which every caller makes each second and would bury the traces of requests.
     const span =
       tracingEnabled() && method.path !== HealthService.check.path

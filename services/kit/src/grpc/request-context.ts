@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Metadata } from "@grpc/grpc-js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../observability/logger.js";
 
 /** What every handler knows about the call it serves. */
 export interface RequestContext {

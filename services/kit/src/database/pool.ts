@@ -1,5 +1,5 @@
 import postgres, { type Options, type Sql } from "postgres";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../observability/logger.js";
 
 /** How long work already running on a replaced pool may finish before its connections are destroyed. */
 export const RETIRE_TIMEOUT_SECONDS = 2;

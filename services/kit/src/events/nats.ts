@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { type ConnectionOptions, connect, credsAuthenticator, type NatsConnection } from "@nats-io/transport-node";
-import { type NatsCredentials, redactUrl } from "./config.js";
-import type { Logger } from "./logger.js";
+import { type NatsCredentials, redactUrl } from "../config.js";
+import type { Logger } from "../observability/logger.js";
 
 export type { NatsConnection };
 

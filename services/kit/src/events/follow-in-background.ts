@@ -1,16 +1,10 @@
-import { AUTH_EVENTS } from "@tdt/proto/contracts/auth-events";
-import { type EventSource, type FollowWatch, followEvents } from "./events.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../observability/logger.js";
 import type { NatsLink } from "./nats.js";
-import type { RevocationList } from "./revocations.js";
+import { type EventSource, type FollowWatch, followEvents } from "./streams.js";
 
 /** After a failure to follow, wait this long, doubling up to the maximum, so a lasting fault logs sparingly. */
 const FIRST_RETRY_DELAY_MS = 1_000;
 const MAX_RETRY_DELAY_MS = 30_000;
-
-export interface RevocationFeed {
-  close(): Promise<void>;
-}
 
 /**
  * Follows `source` over the process's NATS link in the background, from `since()` (read when
@@ -69,26 +63,4 @@ export function followInBackground<E>(options: {
       await stopFollowing?.();
     },
   };
-}
-
-/**
- * Feeds `revocations` from the auth events, in the background: the process serves while NATS is
- * out of reach (tokens then stay valid until their `exp`, as without events) and catches up once
- * it connects, replaying every event that can still matter to an unexpired access token.
- */
-export function followRevocations(options: {
-  nats: NatsLink;
-  revocations: RevocationList;
-  accessTokenTtlSeconds: number;
-  log: Logger;
-}): RevocationFeed {
-  const { revocations, accessTokenTtlSeconds } = options;
-  return followInBackground({
-    nats: options.nats,
-    source: AUTH_EVENTS,
-    // Every event that can still matter: an access token issued before it lives at most the TTL.
-    since: () => new Date(Date.now() - (accessTokenTtlSeconds + 60) * 1000),
-    handle: (item) => revocations.record(item),
-    log: options.log,
-  });
 }
