@@ -1,34 +1,30 @@
 import cors from "@fastify/cors";
 import { type AccessTokenVerifier, AppError, inputProblems, type Logger, requestIdFrom } from "@tdt/kit";
-import type { ErrorCode } from "@tdt/proto/contracts/error-codes";
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from "fastify";
-import { requireBodiesWhereNeeded } from "./body-presence.js";
-import { clientErrorHandler, frameworkErrorHandler } from "./client-errors.js";
-import { corsOptionsOf, originPolicyOf } from "./cors-policy.js";
-import { reportUndeclaredErrors } from "./declared-errors.js";
-import { registerDocs } from "./docs.js";
-import type { Downstream } from "./downstream.js";
-import { downstreamOfUrl, watchDownstream } from "./downstream-health.js";
-import { httpErrorOf } from "./http-errors.js";
-import { recordRequestDurations } from "./http-metrics.js";
-import { inRequestTrace, traceRequests } from "./http-tracing.js";
-import type { HttpsFiles } from "./https-setting.js";
-import { parseJsonBodies } from "./json-body.js";
-import { loggableUrl } from "./loggable-url.js";
-import type { ResponseCache } from "./response-cache.js";
-import { authRoutes } from "./routes/auth.js";
-import { healthRoutes } from "./routes/health.js";
-import { sessionsRoutes } from "./routes/sessions.js";
-import { treesRoutes } from "./routes/trees.js";
-import { wellKnownRoutes } from "./routes/well-known.js";
-import { buildValidator } from "./schema-validation.js";
-import { AUTH_SCHEMAS } from "./schemas/auth.js";
-import { ValidationErrorSchema } from "./schemas/errors.js";
-import { SESSION_SCHEMAS } from "./schemas/sessions.js";
-import { TREE_SCHEMAS } from "./schemas/trees.js";
-import { registerSecurityHeaders } from "./transport-security.js";
-import { problemsFromSchemaErrors } from "./validation.js";
-import { registerWebApp } from "./web.js";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import { registerDocs } from "./api/docs.js";
+import type { Downstream } from "./api/downstream.js";
+import { downstreamOfUrl, watchDownstream } from "./api/downstream-health.js";
+import { authRoutes } from "./api/routes/auth.js";
+import { healthRoutes } from "./api/routes/health.js";
+import { sessionsRoutes } from "./api/routes/sessions.js";
+import { treesRoutes } from "./api/routes/trees.js";
+import { wellKnownRoutes } from "./api/routes/well-known.js";
+import { AUTH_SCHEMAS } from "./api/schemas/auth.js";
+import { ValidationErrorSchema } from "./api/schemas/errors.js";
+import { SESSION_SCHEMAS } from "./api/schemas/sessions.js";
+import { TREE_SCHEMAS } from "./api/schemas/trees.js";
+import { registerWebApp } from "./api/web.js";
+import type { ResponseCache } from "./caches/response-cache.js";
+import { requireBodiesWhereNeeded } from "./edge/body-presence.js";
+import { corsOptionsOf, originPolicyOf } from "./edge/cors-policy.js";
+import { answerRefusals, clientErrorHandler, frameworkErrorHandler } from "./edge/errors.js";
+import { recordRequestDurations } from "./edge/http-metrics.js";
+import { inRequestTrace, traceRequests } from "./edge/http-tracing.js";
+import type { HttpsFiles } from "./edge/https-setting.js";
+import { parseJsonBodies } from "./edge/json-body.js";
+import { loggableUrl } from "./edge/loggable-url.js";
+import { buildValidator } from "./edge/schema-validation.js";
+import { registerSecurityHeaders } from "./edge/transport-security.js";
 
 export const BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 
@@ -57,15 +53,6 @@ export interface GatewayCaches {
   trees?: ResponseCache | undefined;
   accounts?: ResponseCache | undefined;
 }
-
-/** fastify's own client errors, as stable codes. */
-const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; detail: ErrorCode }> = {
-  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, detail: "malformed_json" },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, detail: "malformed_json" },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 400, detail: "unsupported_content_type" },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, detail: "bad_request" },
-  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, detail: "request_too_large" },
-};
 
 /** The schemas routes refer to by `$id`. */
 export const SHARED_SCHEMAS = [ValidationErrorSchema, ...AUTH_SCHEMAS, ...TREE_SCHEMAS, ...SESSION_SCHEMAS];
@@ -132,7 +119,6 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   app.addHook("onSend", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
-  reportUndeclaredErrors(app);
   parseJsonBodies(app);
   requireBodiesWhereNeeded(app);
   // Before the schemas: a NUL character cannot be stored anywhere behind us, so it is refused at
@@ -159,26 +145,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     );
   });
 
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error.validation) {
-      const problems = problemsFromSchemaErrors(error.validation, error.validationContext ?? "body");
-      return reply.code(422).send({ detail: problems });
-    }
-    const known = error.code ? FASTIFY_CLIENT_ERRORS[error.code] : undefined;
-    if (known) return reply.code(known.status).send({ detail: known.detail });
-    const http = httpErrorOf(error);
-    if (http) {
-      if (http.statusCode >= 500) request.log.warn({ detail: http.detail }, "downstream failure");
-      return reply.code(http.statusCode).headers(http.headers).send({ detail: http.detail });
-    }
-    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-      return reply.code(error.statusCode).send({ detail: "bad_request" });
-    }
-    request.log.error({ err: error }, "unhandled error");
-    return reply.code(500).send({ detail: "internal_error" });
-  });
-
-  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ detail: "not_found" }));
+  answerRefusals(app);
 
   await registerDocs(app);
   await registerWebApp(app, options.webRoot);

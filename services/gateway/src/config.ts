@@ -1,7 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ConfigError, DEFAULT_PORTS, env, grpcTlsSetting, metricsPortSetting, type Setting, shared } from "@tdt/kit";
-import { httpsSetting } from "./https-setting.js";
+import { httpsSetting } from "./edge/https-setting.js";
 
 /** The web app as `npm run build` leaves it beside the gateway in this repository. */
 const builtWebApp = fileURLToPath(new URL("../../web/dist", import.meta.url));

@@ -9,12 +9,12 @@ import {
   startMetrics,
   startTracing,
 } from "@tdt/kit";
-import { followAccountChanges } from "./account-changes.js";
+import { closeDownstream, connectDownstream } from "./api/downstream.js";
 import { buildGateway } from "./app.js";
+import { followAccountChanges } from "./caches/account-changes.js";
+import { ResponseCache } from "./caches/response-cache.js";
+import { followTreeChanges } from "./caches/tree-changes.js";
 import { gatewayConfig } from "./config.js";
-import { closeDownstream, connectDownstream } from "./downstream.js";
-import { ResponseCache } from "./response-cache.js";
-import { followTreeChanges } from "./tree-changes.js";
 
 const config = loadConfig(gatewayConfig);
 // First: what starts next (the downstream clients) is traced only once the SDK is registered.

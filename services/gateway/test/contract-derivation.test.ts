@@ -32,7 +32,7 @@ describe("the gateway's schemas derive from the contract", () => {
         },
       } as unknown as Contract["ENUMS"],
     }));
-    await expect(import("../src/schemas/trees.js")).rejects.toThrow(/node type checklist .* has no schema/);
+    await expect(import("../src/api/schemas/trees.js")).rejects.toThrow(/node type checklist .* has no schema/);
   });
 
   it("a new report format appears with its media type", async () => {
@@ -49,7 +49,7 @@ describe("the gateway's schemas derive from the contract", () => {
         } as unknown as Contract["ENUMS"],
       };
     });
-    const { REPORT_FORMATS, REPORT_MEDIA_TYPES } = await import("../src/schemas/sessions.js");
+    const { REPORT_FORMATS, REPORT_MEDIA_TYPES } = await import("../src/api/schemas/sessions.js");
     expect(REPORT_FORMATS).toContain("html");
     expect(REPORT_MEDIA_TYPES).toMatchObject({ html: "text/html; charset=utf-8" });
   });
@@ -64,7 +64,7 @@ describe("the gateway's schemas derive from the contract", () => {
         },
       } as unknown as Contract["FIELD_RULES"],
     }));
-    const { bounds } = await import("../src/schemas/common.js");
+    const { bounds } = await import("../src/api/schemas/common.js");
     expect(bounds("tdt.auth.v1.RegisterRequest", "email")).toEqual({ minLength: 3, maxLength: 100 });
   });
 });

@@ -9,8 +9,8 @@ import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 import { freePort } from "@tdt/test-support/ports";
 import { testLogger } from "@tdt/test-support/silent-logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Downstream } from "../src/downstream.js";
-import { watchDownstream } from "../src/downstream-health.js";
+import type { Downstream } from "../src/api/downstream.js";
+import { watchDownstream } from "../src/api/downstream-health.js";
 
 const log = testLogger("gateway-health-test");
 const draining = { "127.0.0.1": false, "127.0.0.2": false };

@@ -4,8 +4,8 @@ import { freePort } from "@tdt/test-support/ports";
 import { testLogger } from "@tdt/test-support/silent-logger";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { closeDownstream, connectDownstream, type Downstream } from "../src/api/downstream.js";
 import { BODY_LIMIT_BYTES, buildGateway } from "../src/app.js";
-import { closeDownstream, connectDownstream, type Downstream } from "../src/downstream.js";
 
 // Downstream addresses where nothing listens: the shell's own behaviour, without services.
 let app: FastifyInstance;

@@ -1,7 +1,7 @@
 import { Metadata, type ServiceError, status } from "@grpc/grpc-js";
 import { ERROR_PROBLEMS_KEY, ERROR_RETRY_AFTER_KEY } from "@tdt/kit";
 import { describe, expect, it } from "vitest";
-import { httpErrorFromGrpc } from "../src/http-errors.js";
+import { httpErrorFromGrpc } from "../src/edge/errors.js";
 
 function grpcError(code: status, details: string, metadata = new Metadata()): ServiceError {
   return Object.assign(new Error(details), { code, details, metadata });

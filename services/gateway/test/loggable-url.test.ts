@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loggableUrl } from "../src/loggable-url.js";
+import { loggableUrl } from "../src/edge/loggable-url.js";
 
 describe("a URL as the request log shows it", () => {
   it("keeps paths and harmless parameters, and redacts every secret's value", () => {

@@ -10,8 +10,8 @@ import { SSO_LOGIN_ERRORS, ssoLoginErrorsMarkdown } from "@tdt/proto/contracts/s
 import { Ajv } from "ajv";
 import addFormats from "ajv-formats";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ERROR_CATALOGUE_URL } from "../src/docs.js";
-import { openApiDocument } from "../src/openapi-document.js";
+import { ERROR_CATALOGUE_URL } from "../src/api/docs.js";
+import { openApiDocument } from "../src/api/openapi-document.js";
 
 type Schema = Record<string, unknown>;
 interface Media {

@@ -1,6 +1,6 @@
 /** The gateway's response cache alone (a pure unit): what it keeps, shares, drops and counts. */
 import { describe, expect, it } from "vitest";
-import { type CachedResponse, ResponseCache } from "../src/response-cache.js";
+import { type CachedResponse, ResponseCache } from "../src/caches/response-cache.js";
 
 const answer = (text: string, headers: Record<string, string> = {}): CachedResponse => ({
   body: Buffer.from(text),

@@ -6,7 +6,7 @@
 import { isErrorCode } from "@tdt/proto/contracts/error-codes";
 import { HTTP_ROUTES } from "@tdt/proto/tdt/contract";
 import { beforeAll, describe, expect, it } from "vitest";
-import { openApiDocument } from "../src/openapi-document.js";
+import { openApiDocument } from "../src/api/openapi-document.js";
 
 interface Operation {
   operationId: string;

@@ -65,9 +65,15 @@ import {
   SessionPolicySchema,
   TokenPairSchema,
   UserSchema,
-} from "../src/schemas/auth.js";
-import { SessionSchema, SessionStepSchema } from "../src/schemas/sessions.js";
-import { NodeSchema, OptionSchema, TreeSchema, TreeSummarySchema, TreeVersionSchema } from "../src/schemas/trees.js";
+} from "../src/api/schemas/auth.js";
+import { SessionSchema, SessionStepSchema } from "../src/api/schemas/sessions.js";
+import {
+  NodeSchema,
+  OptionSchema,
+  TreeSchema,
+  TreeSummarySchema,
+  TreeVersionSchema,
+} from "../src/api/schemas/trees.js";
 import { startTestGateway, type TestGateway } from "./support/gateway.js";
 
 type Message = { fromPartial(object: object): object };

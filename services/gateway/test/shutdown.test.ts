@@ -3,8 +3,8 @@ import { verifierFromAuthService } from "@tdt/kit";
 import { freePort } from "@tdt/test-support/ports";
 import { testLogger } from "@tdt/test-support/silent-logger";
 import { describe, expect, it } from "vitest";
+import { closeDownstream, connectDownstream } from "../src/api/downstream.js";
 import { buildGateway } from "../src/app.js";
-import { closeDownstream, connectDownstream } from "../src/downstream.js";
 
 /** Writes raw HTTP/1.1 on one connection and collects everything that comes back until it closes. */
 function rawConnection(port: number) {

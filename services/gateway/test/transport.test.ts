@@ -11,9 +11,9 @@ import { freePort } from "@tdt/test-support/ports";
 import { testLogger } from "@tdt/test-support/silent-logger";
 import type { FastifyInstance } from "fastify";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { closeDownstream, connectDownstream } from "../src/api/downstream.js";
 import { buildGateway } from "../src/app.js";
-import { API_METHODS, API_REQUEST_HEADERS, PREFLIGHT_MAX_AGE_SECONDS } from "../src/cors-policy.js";
-import { closeDownstream, connectDownstream } from "../src/downstream.js";
+import { API_METHODS, API_REQUEST_HEADERS, PREFLIGHT_MAX_AGE_SECONDS } from "../src/edge/cors-policy.js";
 import { FakeAuth } from "./support/fake-auth.js";
 import { startTestGateway, type TestGateway } from "./support/gateway.js";
 

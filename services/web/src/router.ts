@@ -3,7 +3,7 @@
  * open by path (`/verify-email?token=…`), which arrival.ts turns into their hash routes at once.
  */
 
-/** The pages a mailed link opens, by path; the gateway serves the app at each (services/gateway/src/web.ts). */
+/** The pages a mailed link opens, by path; the gateway serves the app at each (services/gateway/src/api/web.ts). */
 export const MAIL_PAGES = ["verify-email", "reset-password", "accept-invite", "forgot-password"] as const;
 export type MailPage = (typeof MAIL_PAGES)[number];
 

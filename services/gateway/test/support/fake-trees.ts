@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Handlers } from "@tdt/kit";
 import { type Tree, type TreeSummary, TreesServiceService, type TreeVersion } from "@tdt/proto/tdt/trees/v1/trees";
 import { printerTree } from "@tdt/test-support/trees";
-import { type TreeBody, treeInputOf } from "../../src/tree-documents.js";
+import { type TreeBody, treeInputOf } from "../../src/api/tree-documents.js";
 import { FakeService } from "./fake-service.js";
 
 type Trees = typeof TreesServiceService;

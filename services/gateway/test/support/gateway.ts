@@ -2,8 +2,8 @@ import { type AccessTokenVerifier, type RevocationList, verifierFromAuthService 
 import { freePort } from "@tdt/test-support/ports";
 import { testLogger } from "@tdt/test-support/silent-logger";
 import type { FastifyInstance } from "fastify";
+import { closeDownstream, connectDownstream, type Downstream } from "../../src/api/downstream.js";
 import { buildGateway } from "../../src/app.js";
-import { closeDownstream, connectDownstream, type Downstream } from "../../src/downstream.js";
 
 export interface TestGateway {
   app: FastifyInstance;

@@ -1,7 +1,7 @@
 import type { CacheScope } from "@tdt/proto/tdt/contract";
 import type { FastifyRequest } from "fastify";
+import { callerOf } from "../edge/authenticate.js";
 import { tagsOfUser } from "./account-changes.js";
-import { callerOf } from "./authenticate.js";
 import { tagsOfTree } from "./tree-changes.js";
 
 type WithId = FastifyRequest<{ Params: { id: string } }>;

@@ -3,7 +3,7 @@ import { AppError } from "@tdt/kit";
 import type { TokenPair } from "@tdt/proto/tdt/auth/v1/auth";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type OriginPolicy, ownOriginOf } from "./cors-policy.js";
-import { HttpError } from "./http-errors.js";
+import { HttpError } from "./errors.js";
 import { cameOverTls } from "./transport-security.js";
 
 /**

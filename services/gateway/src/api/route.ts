@@ -3,11 +3,11 @@ import { AUTH_ACCESS, type Guard, roleOf, SESSIONS_ACCESS, TREES_ACCESS } from "
 import type { ErrorCode } from "@tdt/proto/contracts/error-codes";
 import { type CacheScope, HTTP_ROUTES, type HttpRoute } from "@tdt/proto/tdt/contract";
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from "fastify";
-import { callOptionsOf, requireRole, requireUser } from "./authenticate.js";
-import { CACHE_SCOPES } from "./cache-scopes.js";
+import { CACHE_SCOPES } from "../caches/cache-scopes.js";
+import type { ResponseCache } from "../caches/response-cache.js";
+import { callOptionsOf, requireRole, requireUser } from "../edge/authenticate.js";
+import { inRequestTrace } from "../edge/http-tracing.js";
 import type { Downstream } from "./downstream.js";
-import { inRequestTrace } from "./http-tracing.js";
-import type { ResponseCache } from "./response-cache.js";
 import { BEARER, NO_CONTENT, PUBLIC, totalCountHeader } from "./schemas/common.js";
 import { DOWNSTREAM_ERRORS, errorResponses, READ_BODY_ERRORS, TOKEN_ERRORS } from "./schemas/errors.js";
 

@@ -2,7 +2,7 @@ import type { AccessTokenVerifier } from "@tdt/kit";
 import { FIELD_RULES } from "@tdt/proto/tdt/contract";
 import type { GetTreeRequest, ListTreesRequest, SearchTreesRequest } from "@tdt/proto/tdt/trees/v1/trees";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { GatewayCaches } from "../app.js";
+import type { GatewayCaches } from "../../app.js";
 import { type Downstream, present } from "../downstream.js";
 import { routesOf } from "../route.js";
 import { bounds, INT32_MAX, PAGE_PARAMETERS, ref, uuid } from "../schemas/common.js";

@@ -9,15 +9,11 @@ import type {
   UpdateUserRequest,
 } from "@tdt/proto/tdt/auth/v1/auth";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { GatewayCaches } from "../app.js";
-import { type OriginPolicy, originPolicyOf } from "../cors-policy.js";
-import { type Downstream, present } from "../downstream.js";
-import { HttpError } from "../http-errors.js";
-import { readMultipartForms } from "../multipart-form.js";
-import { acceptEmptyJsonBody } from "../optional-json-body.js";
-import { routesOf, tableRoute } from "../route.js";
-import { bounds, PAGE_PARAMETERS, ref, uuid } from "../schemas/common.js";
-import { EXAMPLES } from "../schemas/examples.js";
+import type { GatewayCaches } from "../../app.js";
+import { type OriginPolicy, originPolicyOf } from "../../edge/cors-policy.js";
+import { HttpError } from "../../edge/errors.js";
+import { readMultipartForms } from "../../edge/multipart-form.js";
+import { acceptEmptyJsonBody } from "../../edge/optional-json-body.js";
 import {
   acceptTokenCookies,
   type CookiePaths,
@@ -27,7 +23,11 @@ import {
   refreshTokenFromCookie,
   refreshTokenOf,
   TOKEN_TRANSPORT_PROPERTY,
-} from "../token-cookie.js";
+} from "../../edge/token-cookie.js";
+import { type Downstream, present } from "../downstream.js";
+import { routesOf, tableRoute } from "../route.js";
+import { bounds, PAGE_PARAMETERS, ref, uuid } from "../schemas/common.js";
+import { EXAMPLES } from "../schemas/examples.js";
 import { accountRoutes } from "./accounts.js";
 import { exchangeRoute, providerId, ssoRoutes } from "./sso.js";
 

@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 import { type AccessTokenVerifier, createLogger } from "@tdt/kit";
-import { buildGateway } from "./app.js";
+import { buildGateway } from "../app.js";
 import { closeDownstream, connectDownstream } from "./downstream.js";
 
 /**

@@ -3,12 +3,12 @@ import formbody from "@fastify/formbody";
 import { PROVIDER_ID_PATTERN } from "@tdt/proto/contracts/sso";
 import type { ClientInfo } from "@tdt/proto/tdt/auth/v1/auth";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { type CookiePaths, deliverTokens, TOKEN_TRANSPORT_PROPERTY } from "../../edge/token-cookie.js";
+import { cameOverTls } from "../../edge/transport-security.js";
 import { present } from "../downstream.js";
 import type { routesOf } from "../route.js";
 import { bounds, ref } from "../schemas/common.js";
 import { EXAMPLES } from "../schemas/examples.js";
-import { type CookiePaths, deliverTokens, TOKEN_TRANSPORT_PROPERTY } from "../token-cookie.js";
-import { cameOverTls } from "../transport-security.js";
 
 /**
  * The cookie that binds a sign-in to the browser that started it, up to the exchange of its

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { HttpError } from "./http-errors.js";
+import { HttpError } from "./errors.js";
 
 /**
  * A request that sends no body and no `Content-Type` to a route whose body is required is told

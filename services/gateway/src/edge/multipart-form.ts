@@ -1,6 +1,6 @@
 import { Busboy, type BusboyHeaders } from "@fastify/busboy";
 import type { FastifyInstance } from "fastify";
-import { HttpError } from "./http-errors.js";
+import { HttpError } from "./errors.js";
 
 /** More fields than any form route takes (the OAuth2 login form has six). */
 const MAX_FIELDS = 16;

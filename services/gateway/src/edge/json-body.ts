@@ -1,6 +1,6 @@
 import { jsonNestsDeeperThan, MAX_NESTING_DEPTH } from "@tdt/kit";
 import type { FastifyInstance } from "fastify";
-import { HttpError } from "./http-errors.js";
+import { HttpError } from "./errors.js";
 
 /**
  * Makes `scope` read JSON bodies through fastify's own parser (prototype poisoning refused),
