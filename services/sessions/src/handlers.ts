@@ -19,16 +19,8 @@ import { callSignal } from "./call-signal.js";
 import type { PdfRenderer } from "./reports/pdf-pool.js";
 import { renderReport } from "./reports/report.js";
 import { isUuid, type SessionRow, type SessionStore, toSession } from "./session-store.js";
-import { SessionTrees } from "./session-trees.js";
-import {
-  applyStep,
-  completeState,
-  type SessionState,
-  type StepOp,
-  startState,
-  type TreeBook,
-  TreeNeeded,
-} from "./step-engine.js";
+import { SessionTrees, type TreeSources } from "./session-trees.js";
+import { applyStep, completeState, type SessionState, type StepOp, startState, type TreeBook } from "./step-engine.js";
 
 const notFound = () => new AppError("not_found");
 const MAX_CONTEXT_BYTES = 10_000;
@@ -84,11 +76,12 @@ export function sessionsHandlers(deps: {
   type Rpc = keyof typeof SESSIONS_ACCESS;
 
   /**
-   * The trees of a session run on `root`: what a link enters is the tree's latest published
+   * Where the trees of a session come from: what a link enters is the tree's latest published
    * version as the caller sees it (none: null, and the step is a 409).
    */
-  const treesOf = (root: Tree, ctx: RequestContext) =>
-    new SessionTrees(root, store, async (treeId) => {
+  const treesFor = (ctx: RequestContext): TreeSources => ({
+    store,
+    latest: async (treeId) => {
       try {
         const { tree } = await trees.getPublishedTree(
           { id: treeId },
@@ -99,13 +92,12 @@ export function sessionsHandlers(deps: {
         if (isServiceError(error) && readServiceError(error).detail === "not_found") return null;
         throw error;
       }
-    });
+    },
+  });
 
   /** The session as answered: its current node is in whichever tree it stands in. */
-  const answer = async (row: SessionRow, ctx: RequestContext) => {
-    const book = treesOf(await store.tree(row.tree_id, row.tree_version), ctx);
-    return book.run(() => toSession(row, book));
-  };
+  const answer = async (row: SessionRow, ctx: RequestContext) =>
+    toSession(row, await SessionTrees.toShow(row, treesFor(ctx)));
 
   const visible = async (rpc: Rpc, ctx: RequestContext, id: string) => {
     const claims = await authorize(rpc, ctx);
@@ -119,11 +111,13 @@ export function sessionsHandlers(deps: {
    * Changes are the owner's alone; others who may see the session get 403. Who may see and who
    * owns a session never change, so any copy of it answers that; the change itself is computed
    * from the copy and written only if the session is still as the copy says (`changeFrom`).
+   * Every tree the change can look up is loaded first: the session's, and those `op` walks into.
    */
   const changeAsOwner = async (
     rpc: Rpc,
     ctx: RequestContext,
     id: string,
+    op: StepOp | undefined,
     change: (row: SessionRow, book: TreeBook) => SessionState,
   ) => {
     const claims = await authorize(rpc, ctx);
@@ -131,19 +125,12 @@ export function sessionsHandlers(deps: {
     const seen = await store.latest(id);
     if (!seen || !canSee(claims, seen.row)) throw notFound();
     if (seen.row.user_id !== claims.sub) throw new AppError("forbidden");
-    const book = treesOf(await store.tree(seen.row.tree_id, seen.row.tree_version), ctx);
-    // Every tree the change will need, loaded first (links). A refusal here is judged again by
-    // `changeFrom` against the stored session when the copy was a remembered one.
-    await book.run(() => {
-      try {
-        change(seen.row, book);
-      } catch (error) {
-        if (error instanceof TreeNeeded) throw error;
-      }
-    });
-    const row = await store.changeFrom(seen, (current) => book.loaded(() => change(current, book)));
+    const book = await SessionTrees.all(seen.row, treesFor(ctx), op);
+    const row = await store.changeFrom(seen, (current) => change(current, book));
     if (!row) throw notFound();
-    return { session: toSession(row, book) };
+    // Shown as a read shows it: a change judged again on a newer state of the session (another
+    // came first) can leave it standing in a tree this book did not load.
+    return { session: await answer(row, ctx) };
   };
 
   return {
@@ -201,8 +188,8 @@ export function sessionsHandlers(deps: {
       ]);
       if (!tree) throw notFound();
       const now = new Date();
-      const book = treesOf(tree, ctx);
-      const state = await book.run(() => startState(book, now));
+      const book = await SessionTrees.toStart(tree, treesFor(ctx));
+      const state = startState(book, now);
       const row = await store.create(tree, claims.sub, state, context, now, technician);
       return { session: toSession(row, book) };
     },
@@ -211,29 +198,26 @@ export function sessionsHandlers(deps: {
       checks().contract("tdt.sessions.v1.StepSessionRequest", request).done();
       const op = stepOp(request);
       const now = new Date();
-      return changeAsOwner("stepSession", ctx, request.id, (row, book) => applyStep(row, book, op, now));
+      return changeAsOwner("stepSession", ctx, request.id, op, (row, book) => applyStep(row, book, op, now));
     },
 
     async completeSession(request, ctx) {
       const now = new Date();
-      return changeAsOwner("completeSession", ctx, request.id, (row, book) =>
+      return changeAsOwner("completeSession", ctx, request.id, undefined, (row, book) =>
         completeState(row, book, { outcome: request.outcome, notes: request.notes }, now),
       );
     },
 
     async exportSession(request, ctx) {
       const { claims, row } = await visible("exportSession", ctx, request.id);
-      const tree = await store.tree(row.tree_id, row.tree_version);
-      const book = treesOf(tree, ctx);
-      const session = await book.run(() => toSession(row, book));
+      const book = await SessionTrees.all(row, treesFor(ctx));
+      const session = toSession(row, book);
       // Every tree the session went through, for the report to name each step's.
-      const linked = await Promise.all(
-        Object.entries(row.pins ?? {}).map(([treeId, version]) => store.tree(treeId, version)),
-      );
+      const linked = Object.entries(row.pins ?? {}).map(([treeId, version]) => book.version(treeId, version));
       // The pool counts a caller's share by who asks (an engineer exporting many sessions is one).
       const renderPdf = (shown: typeof session, used: Tree[]) =>
         pdfs.render({ owner: claims.sub, session: shown, trees: used, signal: callSignal() });
-      return renderReport(session, [tree, ...linked], request.format || "json", renderPdf);
+      return renderReport(session, [book.root, ...linked], request.format || "json", renderPdf);
     },
   };
 }

@@ -11,7 +11,7 @@ import {
   type TreeBook,
   treeOfStep,
 } from "./step-engine.js";
-import { TreeCopies } from "./tree-copies.js";
+import { TreeCopies, type TreeVersion } from "./tree-copies.js";
 
 export interface SessionRow extends SessionState {
   id: string;
@@ -131,13 +131,20 @@ export class SessionStore {
     private readonly announced: () => void = () => {},
   ) {}
 
-  tree(treeId: string, version: number): Promise<Tree> {
-    return this.treeCopies.get(treeId, version, async () => {
-      const [row] = await this.sql<{ document: Tree }[]>`
-        select document from tree_snapshots where tree_id = ${treeId} and version = ${version}`;
-      if (!row) throw new Error(`no snapshot of tree ${treeId}@${version}`);
-      return row.document;
+  /** Pinned tree versions: from memory, or else in one read of all those it lacks. */
+  trees(versions: TreeVersion[]): Promise<Tree[]> {
+    return this.treeCopies.getAll(versions, async (lacking) => {
+      const rows = await this.sql<{ document: Tree }[]>`
+        select document from tree_snapshots
+        where (tree_id, version) in (select * from unnest(
+          ${lacking.map((each) => each.tree_id)}::uuid[], ${lacking.map((each) => each.tree_version)}::int[]))`;
+      return rows.map((row) => row.document);
     });
+  }
+
+  async tree(treeId: string, version: number): Promise<Tree> {
+    const [tree] = await this.trees([{ tree_id: treeId, tree_version: version }]);
+    return tree as Tree;
   }
 
   /** Stores the session and, when it is the first on this tree version, the version's copy: one statement. */

@@ -1,81 +1,126 @@
 import { AppError } from "@tdt/kit";
 import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
-import type { SessionStore } from "./session-store.js";
-import { type TreeBook, TreeNeeded } from "./step-engine.js";
-
-/** How many trees one request may load before it gives up (links nest at most 8 deep). */
-const MAX_LOADS = 24;
+import type { SessionRow, SessionStore } from "./session-store.js";
+import {
+  departureOf,
+  MAX_MOVES,
+  moveFrom,
+  type Pins,
+  type Place,
+  rootPlace,
+  type StepOp,
+  type StepRecord,
+  type TreeBook,
+  treeEntered,
+  treeOfStep,
+} from "./step-engine.js";
+import type { TreeVersion } from "./tree-copies.js";
 
 /**
- * The trees of one session as the step engine asks for them: pinned versions, the session's own
- * and linked ones alike, from the store (the process's TreeCopies, else the session's copies in
- * the database); the latest published version of a tree entered now from the trees service
- * (`latest`, as the caller sees it; pinned on first use, its copy then the one kept). The latest
- * version is asked each time a session enters a tree: a newer one may be out, and nothing tells
- * this service when. The engine is pure and synchronous: `run` calls it, loads what it said it
- * lacked (`TreeNeeded`), and calls it again.
+ * How many trees one step may enter anew: links nest at most 8 deep, so only a long row of links
+ * one after another comes near; more is refused as too deep, so that no tree can keep a request
+ * waiting on the trees service.
+ */
+const MAX_TREES_ENTERED = 24;
+
+/** Where a session's trees come from. */
+export interface TreeSources {
+  store: Pick<SessionStore, "trees" | "pin">;
+  /** The latest published version of a tree, as the caller sees it; null when it has none. */
+  latest(treeId: string): Promise<Tree | null>;
+}
+
+/**
+ * The trees of one session, loaded before the step engine runs so that every tree it looks up is
+ * in the book: pinned versions (the session's own and linked ones) from the store, in one read of
+ * those the process does not keep; the latest published version of each tree a link enters now
+ * from the trees service (pinned when loaded, its copy then the one kept), one link after another
+ * as the walk finds them (where a link leads is in the tree before it). The latest version is
+ * asked each time a session enters a tree: a newer one may be out, and nothing tells this service
+ * when.
  */
 export class SessionTrees implements TreeBook {
   private readonly copies = new Map<string, Tree>();
   private readonly latestOf = new Map<string, Tree | null>();
 
-  constructor(
+  private constructor(
     readonly root: Tree,
-    private readonly store: SessionStore,
-    private readonly fetchLatest: (treeId: string) => Promise<Tree | null>,
+    private readonly sources: TreeSources,
+    others: Tree[] = [],
   ) {
-    this.copies.set(`${root.id}@${root.version}`, root);
+    for (const tree of [root, ...others]) this.copies.set(`${tree.id}@${tree.version}`, tree);
   }
 
+  /** To show a session: its own tree and its current step's. */
+  static toShow(row: SessionRow, sources: TreeSources): Promise<SessionTrees> {
+    return SessionTrees.reading(row, [treeOfStep(row.steps[row.steps.length - 1] as StepRecord, row)], sources);
+  }
+
+  /** To start a session on `root`: the trees its first node is reached through (a root that is a link). */
+  static async toStart(root: Tree, sources: TreeSources): Promise<SessionTrees> {
+    const book = new SessionTrees(root, sources);
+    await book.loadWalk(rootPlace(root), {});
+    return book;
+  }
+
+  /**
+   * Every tree a session has pinned or stood in (what a change or a report can look up), and the
+   * trees the walk `op` sets off from its open step enters.
+   */
+  static async all(row: SessionRow, sources: TreeSources, op?: StepOp): Promise<SessionTrees> {
+    const pins = Object.entries(row.pins ?? {}).map(([tree_id, tree_version]) => ({ tree_id, tree_version }));
+    const stoodIn = row.steps.flatMap((step) => [treeOfStep(step, row), ...(step.frames ?? [])]);
+    const book = await SessionTrees.reading(row, [...pins, ...stoodIn], sources);
+    const departure = op && departureOf(row, book, op);
+    if (departure) await book.loadWalk(departure, row.pins ?? {});
+    return book;
+  }
+
+  /** A book of the session's own tree and these versions, read together. */
+  private static async reading(row: SessionRow, versions: TreeVersion[], sources: TreeSources) {
+    const own = { tree_id: row.tree_id, tree_version: row.tree_version };
+    const [root, ...others] = await sources.store.trees([own, ...versions]);
+    return new SessionTrees(root as Tree, sources, others);
+  }
+
+  // A tree not loaded is one the session as loaded cannot need: a change judged again on a newer
+  // state of it (another change came first) finds the session moved on.
   version(treeId: string, version: number): Tree {
     const tree = this.copies.get(`${treeId}@${version}`);
-    if (!tree) throw new TreeNeeded(treeId, version);
+    if (!tree) throw new AppError("stale_step");
     return tree;
   }
 
   latest(treeId: string): Tree | null {
-    if (!this.latestOf.has(treeId)) throw new TreeNeeded(treeId);
-    return this.latestOf.get(treeId) ?? null;
+    const tree = this.latestOf.get(treeId);
+    if (tree === undefined) throw new AppError("stale_step");
+    return tree;
   }
 
-  /** `work`'s answer once every tree it needs is loaded. */
-  async run<T>(work: () => T): Promise<T> {
-    for (let loads = 0; loads <= MAX_LOADS; loads++) {
-      try {
-        return work();
-      } catch (error) {
-        if (!(error instanceof TreeNeeded)) throw error;
-        await this.load(error);
-      }
-    }
-    throw new AppError("link_depth_exceeded");
-  }
-
-  /** `work` where no tree may be loaded (inside a write): one it lacks means the session moved on. */
-  loaded<T>(work: () => T): T {
-    try {
-      return work();
-    } catch (error) {
-      if (error instanceof TreeNeeded) throw new AppError("stale_step");
-      throw error;
+  /**
+   * Loads what the session's walk from `start` enters unpinned (`moveFrom` shows the way, on the
+   * trees loaded so far), as far as the engine will follow it.
+   */
+  private async loadWalk(start: Place, pins: Pins): Promise<void> {
+    let at = start;
+    let pinned = pins;
+    for (let moves = 0; moves < MAX_MOVES; moves++) {
+      const entered = treeEntered(at, pinned);
+      if (entered && entered.version === undefined) await this.loadLatest(entered.tree_id);
+      const move = moveFrom(at, pinned, this);
+      if (!move || move instanceof AppError) return;
+      at = move.to;
+      pinned = move.pins;
     }
   }
 
-  private async load(needed: TreeNeeded): Promise<void> {
-    if (needed.version !== undefined) {
-      const tree = await this.store.tree(needed.treeId, needed.version);
-      this.copies.set(`${tree.id}@${tree.version}`, tree);
-      return;
-    }
-    const fetched = await this.fetchLatest(needed.treeId);
-    if (!fetched) {
-      this.latestOf.set(needed.treeId, null);
-      return;
-    }
+  private async loadLatest(treeId: string): Promise<void> {
+    if (this.latestOf.size >= MAX_TREES_ENTERED) throw new AppError("link_depth_exceeded");
+    const fetched = await this.sources.latest(treeId);
     // Kept before the step is written: a session that pins it finds its copy, one that does not
     // loses nothing. A version already kept is the copy every session on it shares.
-    const tree = await this.store.pin(fetched);
-    this.latestOf.set(needed.treeId, tree);
-    this.copies.set(`${tree.id}@${tree.version}`, tree);
+    const tree = fetched && (await this.sources.store.pin(fetched));
+    this.latestOf.set(treeId, tree);
+    if (tree) this.copies.set(`${tree.id}@${tree.version}`, tree);
   }
 }

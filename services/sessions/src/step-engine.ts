@@ -40,8 +40,9 @@ export const MAX_LINK_DEPTH = 8;
 
 /**
  * The trees a session runs on: its own, and those it entered through links (each pinned at the
- * version it first entered, for the session's life). The engine is pure: a tree it needs and the
- * book does not hold yet is a `TreeNeeded`, which the caller loads before trying again.
+ * version it first entered, for the session's life). The engine is pure and loads nothing: its
+ * caller puts in the book, before it runs, every tree the operation can look up (`departureOf`
+ * and `moveFrom` show the way a step walks).
  */
 export interface TreeBook {
   /** The session's own tree. */
@@ -52,33 +53,26 @@ export interface TreeBook {
   latest(treeId: string): Tree | null;
 }
 
-export class TreeNeeded extends Error {
-  constructor(
-    readonly treeId: string,
-    /** Absent: its latest published version. */
-    readonly version?: number,
-  ) {
-    super(`tree ${treeId}${version === undefined ? "" : `@${version}`} is needed`);
-    this.name = "TreeNeeded";
-  }
-}
+/** The tree versions a session pinned (tree id → version). */
+export type Pins = Record<string, number>;
 
 /** A book of one tree (a session that never links, or a test). */
 export function bookOf(root: Tree): TreeBook {
+  const lacking = (tree: string) => new Error(`tree ${tree} is not in the book of ${root.id}@${root.version}`);
   return {
     root,
     version: (treeId, version) => {
       if (treeId === root.id && version === root.version) return root;
-      throw new TreeNeeded(treeId, version);
+      throw lacking(`${treeId}@${version}`);
     },
     latest: (treeId) => {
-      throw new TreeNeeded(treeId);
+      throw lacking(treeId);
     },
   };
 }
 
 /** Where a session stands: a node of a tree, inside these links. */
-interface Place {
+export interface Place {
   tree: Tree;
   node: Node;
   frames: Frame[];
@@ -96,8 +90,8 @@ export interface SessionState {
   steps: StepRecord[];
   notes: string;
   completed_at: string | null;
-  /** The version each tree entered through a link was pinned at (tree id → version). */
-  pins: Record<string, number>;
+  /** The version each tree entered through a link was pinned at. */
+  pins: Pins;
 }
 
 export type StepOp =
@@ -151,45 +145,79 @@ export function currentTreeOf(state: SessionState, book: TreeBook): Tree {
   return placeOf(state.steps[state.steps.length - 1] as StepRecord, book).tree;
 }
 
+/** Where a session starts: its tree's root node, inside no link. */
+export const rootPlace = (tree: Tree): Place => ({ tree, node: nodeById(tree, tree.root_node_id), frames: [] });
+
 /**
- * Moves onto `place`: a link enters its tree (pinned, or its latest published version, pinned
- * now) at the root; a linked tree's solution goes back out to the innermost link with a `next`,
- * passing that solution as a step with its outcome; with none, the session stays at the solution
- * and completing there ends it with that outcome. Answers the steps passed and where it stands.
+ * The most moves one step makes by itself. Each tree is acyclic and links nest at most
+ * MAX_LINK_DEPTH deep, so a walk ends; the bound is for what nobody foresaw, so that no tree can
+ * keep a request spinning.
  */
-function arrive(start: Place, pins: Record<string, number>, book: TreeBook, firstSeq: number, now: Date) {
+export const MAX_MOVES = 1000;
+
+/** A tree a link enters: at the version the session pinned, or (none) its latest published version. */
+export interface TreeEntered {
+  tree_id: string;
+  version: number | undefined;
+}
+
+/** The tree the link at `at` enters; none when `at` is no link, or one nested too deep to follow. */
+export function treeEntered(at: Place, pins: Pins): TreeEntered | undefined {
+  if (at.node.type !== "link" || at.frames.length >= MAX_LINK_DEPTH) return undefined;
+  const treeId = at.node.tree_id ?? "";
+  return { tree_id: treeId, version: pins[treeId] };
+}
+
+/**
+ * The move a session makes by itself from `at`, with `book`'s trees: a link enters its tree
+ * (pinned, or its latest published version, pinned now) at the root; a linked tree's solution
+ * goes back out to the innermost link with a `next`, passing that solution. None: the session
+ * stands at `at`. A link too deep, or to a tree with no published version, is refused: answered,
+ * not thrown, for the engine throws it and a caller loading trees stops there.
+ */
+export function moveFrom(
+  at: Place,
+  pins: Pins,
+  book: TreeBook,
+): { to: Place; pins: Pins; passing: boolean } | AppError | undefined {
+  if (at.node.type === "link") {
+    const entered = treeEntered(at, pins);
+    if (!entered) return new AppError("link_depth_exceeded");
+    const linked =
+      entered.version !== undefined ? book.version(entered.tree_id, entered.version) : book.latest(entered.tree_id);
+    if (!linked) return new AppError("link_target_unpublished");
+    const frame = { tree_id: at.tree.id, tree_version: at.tree.version, link_node_id: at.node.id };
+    const to = { tree: linked, node: nodeById(linked, linked.root_node_id), frames: [...at.frames, frame] };
+    return { to, pins: { ...pins, [entered.tree_id]: linked.version }, passing: false };
+  }
+  const back = at.node.type === "solution" && at.frames.length > 0 ? wayBack(at, book) : undefined;
+  return back && { to: back, pins, passing: true };
+}
+
+/**
+ * Moves onto `place` and on by itself (`moveFrom`): a linked tree's solution passed on the way
+ * back is a step with its outcome; with no way back, the session stays at the solution and
+ * completing there ends it with that outcome. Answers the steps passed and where it stands.
+ */
+function arrive(start: Place, pins: Pins, book: TreeBook, firstSeq: number, now: Date) {
   const passed: StepRecord[] = [];
   let at = start;
   let pinned = pins;
-  // Each tree is acyclic and links nest at most MAX_LINK_DEPTH deep, so this ends; the bound is
-  // for what nobody foresaw, so that no tree can keep a request spinning.
-  for (let moves = 0; moves < 1000; moves++) {
-    if (at.node.type === "link") {
-      if (at.frames.length >= MAX_LINK_DEPTH) throw new AppError("link_depth_exceeded");
-      const treeId = at.node.tree_id ?? "";
-      const version = pinned[treeId];
-      const linked = version !== undefined ? book.version(treeId, version) : book.latest(treeId);
-      if (!linked) throw new AppError("link_target_unpublished");
-      if (version === undefined) pinned = { ...pinned, [treeId]: linked.version };
-      const frame = { tree_id: at.tree.id, tree_version: at.tree.version, link_node_id: at.node.id };
-      at = { tree: linked, node: nodeById(linked, linked.root_node_id), frames: [...at.frames, frame] };
-      continue;
+  for (let moves = 0; moves < MAX_MOVES; moves++) {
+    const move = moveFrom(at, pinned, book);
+    if (move instanceof AppError) throw move;
+    if (!move) return { passed, at, pins: pinned };
+    if (move.passing) {
+      const step = openStep(firstSeq + passed.length, at, now);
+      passed.push({
+        ...step,
+        left_at: step.entered_at,
+        outcome: SOLUTION_OUTCOMES[at.node.outcome ?? ""],
+        passed: true,
+      });
     }
-    if (at.node.type === "solution" && at.frames.length > 0) {
-      const back = wayBack(at, book);
-      if (back) {
-        const step = openStep(firstSeq + passed.length, at, now);
-        passed.push({
-          ...step,
-          left_at: step.entered_at,
-          outcome: SOLUTION_OUTCOMES[at.node.outcome ?? ""],
-          passed: true,
-        });
-        at = back;
-        continue;
-      }
-    }
-    return { passed, at, pins: pinned };
+    at = move.to;
+    pinned = move.pins;
   }
   throw new AppError("link_depth_exceeded");
 }
@@ -216,22 +244,57 @@ function closeStep(step: StepRecord, now: Date, answer: { option_id?: string; op
   };
 }
 
-function checkNote(note: string | undefined, field: string): void {
-  if (note !== undefined && note.length > MAX_NOTE_LENGTH) {
-    throw invalid(field, `At most ${MAX_NOTE_LENGTH} characters`, "string_too_long");
-  }
+/** Why a note is refused (longer than the contract's bound), or none. */
+function noteRefusal(note: string | undefined, field: string): AppError | undefined {
+  if (note === undefined || note.length <= MAX_NOTE_LENGTH) return undefined;
+  return invalid(field, `At most ${MAX_NOTE_LENGTH} characters`, "string_too_long");
 }
 
-/** A session that can still change; a completed or abandoned one is a 409. */
+function checkNote(note: string | undefined, field: string): void {
+  const refusal = noteRefusal(note, field);
+  if (refusal) throw refusal;
+}
+
+/** Why a session may not change: completed or abandoned (409); none while it may. */
+function closedRefusal(state: SessionState): AppError | undefined {
+  if (state.status === "completed") return new AppError("session_completed");
+  if (state.status === "abandoned") return new AppError("session_abandoned");
+  return undefined;
+}
+
 function assertChangeable(state: SessionState): void {
-  if (state.status === "completed") throw new AppError("session_completed");
-  if (state.status === "abandoned") throw new AppError("session_abandoned");
+  const refusal = closedRefusal(state);
+  if (refusal) throw refusal;
+}
+
+type MovingOp = Extract<StepOp, { op: "answer" | "continue" }>;
+
+/**
+ * Where an answer or a continue leaves the current node for, and what it closes the open step
+ * with; or why it may not (answered, not thrown: `departureOf` asks it too).
+ */
+function leave(current: Node, op: MovingOp) {
+  // The node guard: a retry of a step that already happened is refused, never applied twice.
+  if (op.node_id !== current.id) return new AppError("stale_step");
+  if (op.op === "continue") {
+    if (current.type !== "action" || !current.next) {
+      return invalid("op", `The current node is a ${current.type}; continue needs an action`, "op_not_allowed");
+    }
+    return noteRefusal(op.note, "note") ?? { next: current.next, closing: { note: op.note } };
+  }
+  if (current.type !== "question") {
+    return invalid("op", `The current node is a ${current.type}; answer needs a question`, "op_not_allowed");
+  }
+  const tooLong = noteRefusal(op.note, "note");
+  if (tooLong) return tooLong;
+  const option = current.options.find((candidate) => candidate.id === op.option_id);
+  if (!option) return invalid("option_id", `No option "${op.option_id}" on node "${current.id}"`, "unknown_option");
+  return { next: option.next, closing: { option_id: option.id, option_label: option.label, note: op.note } };
 }
 
 /** The first state of a session: the root node (through any link it is), entered now. */
 export function startState(book: TreeBook, now: Date): SessionState {
-  const tree = book.root;
-  const { passed, at, pins } = arrive({ tree, node: nodeById(tree, tree.root_node_id), frames: [] }, {}, book, 1, now);
+  const { passed, at, pins } = arrive(rootPlace(book.root), {}, book, 1, now);
   return {
     status: "in_progress",
     outcome: null,
@@ -256,6 +319,19 @@ function moveOn(state: SessionState, place: Place, closed: StepRecord, next: Nod
   };
 }
 
+/**
+ * Where `op` sets the session off from its open step: the node an answer or a continue goes to,
+ * before the moves the session makes by itself from there (`moveFrom`). None when the operation
+ * goes nowhere new (back, note) or the engine refuses it. The caller loads that walk's trees
+ * before the engine runs.
+ */
+export function departureOf(state: SessionState, book: TreeBook, op: StepOp): Place | undefined {
+  if ((op.op !== "answer" && op.op !== "continue") || closedRefusal(state)) return undefined;
+  const place = placeOf(state.steps[state.steps.length - 1] as StepRecord, book);
+  const leaving = leave(place.node, op);
+  return leaving instanceof AppError ? undefined : { ...place, node: nodeById(place.tree, leaving.next) };
+}
+
 /** Applies one step operation. */
 export function applyStep(state: SessionState, book: TreeBook, op: StepOp, now: Date): SessionState {
   assertChangeable(state);
@@ -269,27 +345,12 @@ export function applyStep(state: SessionState, book: TreeBook, op: StepOp, now: 
       checkNote(op.notes, "notes");
       return { ...state, notes: op.notes };
 
-    case "answer": {
-      // The node guard: a retry of a step that already happened is refused, never applied twice.
-      if (op.node_id !== current.id) throw new AppError("stale_step");
-      if (current.type !== "question") {
-        throw invalid("op", `The current node is a ${current.type}; answer needs a question`, "op_not_allowed");
-      }
-      checkNote(op.note, "note");
-      const option = current.options.find((candidate) => candidate.id === op.option_id);
-      if (!option) throw invalid("option_id", `No option "${op.option_id}" on node "${current.id}"`, "unknown_option");
-      const closed = closeStep(open, now, { option_id: option.id, option_label: option.label, note: op.note });
-      return moveOn(state, place, closed, nodeById(place.tree, option.next), book, now);
-    }
-
+    case "answer":
     case "continue": {
-      if (op.node_id !== current.id) throw new AppError("stale_step");
-      if (current.type !== "action" || !current.next) {
-        throw invalid("op", `The current node is a ${current.type}; continue needs an action`, "op_not_allowed");
-      }
-      checkNote(op.note, "note");
-      const closed = closeStep(open, now, { note: op.note });
-      return moveOn(state, place, closed, nodeById(place.tree, current.next), book, now);
+      const leaving = leave(current, op);
+      if (leaving instanceof AppError) throw leaving;
+      const closed = closeStep(open, now, leaving.closing);
+      return moveOn(state, place, closed, nodeById(place.tree, leaving.next), book, now);
     }
 
     case "back": {

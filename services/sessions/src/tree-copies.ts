@@ -4,6 +4,14 @@ import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
 /** How many pinned tree versions a process keeps parsed (a demo tree is about 17 KB of JSON). */
 export const TREE_COPIES_KEPT = 200;
 
+/** A version of a tree, as steps, links and pins name it. */
+export interface TreeVersion {
+  tree_id: string;
+  tree_version: number;
+}
+
+const keyOf = (version: TreeVersion) => `${version.tree_id}@${version.tree_version}`;
+
 /**
  * The tree versions sessions run on, kept parsed in memory: a pinned copy never changes, so one
  * read per version serves every step after it, even when many steps miss at once.
@@ -17,18 +25,44 @@ export class TreeCopies {
 
   /** The copy of `treeId@version`, from memory or else from `read` (a failed read is not kept). */
   get(treeId: string, version: number, read: () => Promise<Tree>): Promise<Tree> {
-    const key = `${treeId}@${version}`;
-    const kept = this.kept.get(key);
-    if (kept) return kept;
-    const reading = read();
-    this.kept.set(key, reading);
-    reading.catch(() => this.kept.delete(key, reading));
-    return reading;
+    return this.getAll([{ tree_id: treeId, tree_version: version }], async () => [await read()]).then(
+      ([tree]) => tree as Tree,
+    );
+  }
+
+  /**
+   * The copies of `versions`, from memory or else from one `read` of all those it lacks (a
+   * failed read is not kept; one that leaves a version out fails for that version).
+   */
+  getAll(versions: TreeVersion[], read: (lacking: TreeVersion[]) => Promise<Tree[]>): Promise<Tree[]> {
+    const copies = new Map<string, Promise<Tree>>();
+    const lacking = new Map<string, TreeVersion>();
+    for (const version of versions) {
+      const key = keyOf(version);
+      if (copies.has(key) || lacking.has(key)) continue;
+      const kept = this.kept.get(key);
+      if (kept) copies.set(key, kept);
+      else lacking.set(key, version);
+    }
+    if (lacking.size > 0) {
+      const reading = read([...lacking.values()]);
+      for (const [key, version] of lacking) {
+        const copy = reading.then((trees) => {
+          const tree = trees.find((each) => each.id === version.tree_id && each.version === version.tree_version);
+          if (!tree) throw new Error(`no copy of tree ${key}`);
+          return tree;
+        });
+        this.kept.set(key, copy);
+        copy.catch(() => this.kept.delete(key, copy));
+        copies.set(key, copy);
+      }
+    }
+    return Promise.all(versions.map((version) => copies.get(keyOf(version)) as Promise<Tree>));
   }
 
   /** Remembers a copy already at hand (a session just started on it). */
   put(tree: Tree): void {
-    this.kept.set(`${tree.id}@${tree.version}`, Promise.resolve(tree));
+    this.kept.set(keyOf({ tree_id: tree.id, tree_version: tree.version }), Promise.resolve(tree));
   }
 
   /** Hits, misses and how many copies are kept. */

@@ -4,12 +4,16 @@ import { describe, expect, it } from "vitest";
 import {
   applyStep,
   completeState,
+  departureOf,
   MAX_LINK_DEPTH,
+  moveFrom,
+  type Place,
   type SessionState,
   startState,
   type TreeBook,
-  TreeNeeded,
+  treeEntered,
 } from "../src/step-engine.js";
+import { asksThenLinks } from "./support/linked-trees.js";
 import { node, treeOf } from "./support/tree-of.js";
 
 const t = (seconds: number) => new Date(Date.UTC(2026, 0, 1, 12, 0, seconds));
@@ -22,17 +26,8 @@ const network = treeOf(NETWORK, 1, "restart", [
   node("restart", "action", { next: "works" }),
   node("works", "solution", { outcome: "resolved" }),
 ]);
-/** Asks, runs the network check (then goes on at "print"), or gives up. */
-const printer = treeOf(PRINTER, 4, "online", [
-  node("online", "question", {
-    options: [
-      { id: "no", label: "No", next: "check" },
-      { id: "yes", label: "Yes", next: "print" },
-    ],
-  }),
-  node("check", "link", { tree_id: NETWORK, next: "print" }),
-  node("print", "solution", { outcome: "resolved" }),
-]);
+/** Asks, runs the network check (then goes on at "done"), or gives up. */
+const printer = asksThenLinks("Printer", NETWORK, PRINTER, 4);
 
 /** A book holding these trees, each at its version; `latest` answers the newest of an id, or null. */
 function bookWith(root: Tree, ...others: Tree[]): TreeBook & { asked: string[] } {
@@ -43,7 +38,7 @@ function bookWith(root: Tree, ...others: Tree[]): TreeBook & { asked: string[] }
     asked,
     version(treeId, version) {
       const found = all.find((tree) => tree.id === treeId && tree.version === version);
-      if (!found) throw new TreeNeeded(treeId, version);
+      if (!found) throw new Error(`no tree ${treeId}@${version} in the book`);
       return found;
     },
     latest(treeId) {
@@ -77,12 +72,12 @@ describe("link nodes", () => {
     let state = startState(book, t(0));
     state = applyStep(state, book, { op: "answer", node_id: "online", option_id: "no" }, t(5));
     state = applyStep(state, book, { op: "continue", node_id: "restart" }, t(65));
-    expect(state.current_node_id).toBe("print");
+    expect(state.current_node_id).toBe("done");
     expect(where(state)).toEqual([
       [PRINTER, "online", "no", true],
       [NETWORK, "restart", "", true],
       [NETWORK, "works", "resolved", true],
-      [PRINTER, "print", "", false],
+      [PRINTER, "done", "", false],
     ]);
     expect(state.steps.map((step) => step.seq)).toEqual([1, 2, 3, 4]);
     expect(state.steps[1]?.duration_ms).toBe(60_000);
@@ -145,20 +140,35 @@ describe("link nodes", () => {
     expect(MAX_LINK_DEPTH).toBe(8);
   });
 
-  it("ask for a tree it has not got (the caller loads it and tries again)", () => {
-    const start = startState(bookWith(printer), t(0));
-    const bare: TreeBook = {
-      root: printer,
-      version: (treeId, version) => {
-        if (treeId === PRINTER) return printer;
-        throw new TreeNeeded(treeId, version);
-      },
-      latest: (treeId) => {
-        throw new TreeNeeded(treeId);
-      },
+  it("show the way a step walks, so that its trees can be loaded before the engine runs", () => {
+    const book = bookWith(printer, network);
+    const start = startState(book, t(0));
+    // An answer sets off at the node its option leads to; a refused one, back or a note, nowhere new.
+    const into = departureOf(start, book, { op: "answer", node_id: "online", option_id: "no" }) as Place;
+    expect(into.node.id).toBe("check");
+    expect(departureOf(start, book, { op: "answer", node_id: "online", option_id: "maybe" })).toBeUndefined();
+    expect(departureOf(start, book, { op: "answer", node_id: "elsewhere", option_id: "no" })).toBeUndefined();
+    expect(departureOf(start, book, { op: "back" })).toBeUndefined();
+    expect(
+      departureOf({ ...start, status: "completed" }, book, { op: "answer", node_id: "online", option_id: "no" }),
+    ).toBeUndefined();
+    // The link enters the network tree, not pinned yet: its latest published version, at its root.
+    expect(treeEntered(into, start.pins)).toEqual({ tree_id: NETWORK, version: undefined });
+    expect(moveFrom(into, start.pins, book)).toMatchObject({
+      to: { tree: { id: NETWORK }, node: { id: "restart" } },
+      pins: { [NETWORK]: 1 },
+      passing: false,
+    });
+    // Nested too deep, a link is followed no further.
+    const deep = {
+      ...into,
+      frames: Array.from({ length: MAX_LINK_DEPTH }, () => ({
+        tree_id: PRINTER,
+        tree_version: 4,
+        link_node_id: "check",
+      })),
     };
-    expect(() => applyStep(start, bare, { op: "answer", node_id: "online", option_id: "no" }, t(5))).toThrow(
-      TreeNeeded,
-    );
+    expect(treeEntered(deep, start.pins)).toBeUndefined();
+    expect(moveFrom(deep, start.pins, book)).toMatchObject({ code: "link_depth_exceeded" });
   });
 });
