@@ -22,6 +22,7 @@ export * from "./observability/logger.js";
 export * from "./observability/metrics.js";
 export * from "./observability/tracing.js";
 export * from "./recently-used.js";
+export * from "./gateway.js";
 export * from "./service.js";
 export * from "./shutdown.js";
 export * from "./supervision.js";
