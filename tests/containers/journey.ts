@@ -1,37 +1,18 @@
 /**
  * What a user of the deployed stack does, through one base URL (the gateway's published port
  * or the web container): log in, author a tree, run a session to an outcome, export its
- * report, and find the sign-in providers and the signing keys. Plain fetch and the API's own
- * paths, so that an older release's stack can be driven by the same code.
+ * report, and find the sign-in providers and the signing keys. Untyped calls by the API's own
+ * paths (the test-support client, not the typed one generated from HEAD's document), so that an
+ * older release's stack can be driven by the same code.
  */
+import { type ApiResponse, api } from "@tdt/test-support/api";
 import { expect } from "vitest";
 
-export interface Answer<T = unknown> {
-  status: number;
-  headers: Headers;
-  body: T;
-}
-
+/** The test-support client's call, positional, each request given 30 s. */
 export function client(baseUrl: string) {
-  return async <T = unknown>(method: string, path: string, token?: string, json?: unknown): Promise<Answer<T>> => {
-    const headers: Record<string, string> = {};
-    if (json !== undefined) headers["content-type"] = "application/json";
-    if (token) headers.authorization = `Bearer ${token}`;
-    const response = await fetch(`${baseUrl}${path}`, {
-      method,
-      headers,
-      body: json === undefined ? undefined : JSON.stringify(json),
-      signal: AbortSignal.timeout(30_000),
-    });
-    const text = await response.text();
-    let body: unknown = text;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      // A report in Markdown, a page: the text itself.
-    }
-    return { status: response.status, headers: response.headers, body: body as T };
-  };
+  const { call } = api(baseUrl);
+  return <T = unknown>(method: string, path: string, token?: string, json?: unknown): Promise<ApiResponse<T>> =>
+    call<T>(method, path, { token, json, signal: AbortSignal.timeout(30_000) });
 }
 
 /** A published tree of `actions` action nodes after one question, then a solution. */

@@ -3,19 +3,14 @@
  * package.json and a strict tsconfig, packages installed from the registry (or npm's cache),
  * and nothing of the repository's configuration, node_modules or environment.
  */
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type Finished, runToEnd } from "@tdt/test-support/run-to-end";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-
-export interface Finished {
-  code: number | null;
-  output: string;
-}
 
 /**
  * The environment without what npm sets for the scripts it runs (`npm test` runs this): a nested
@@ -27,20 +22,9 @@ function cleanEnvironment(): NodeJS.ProcessEnv {
   );
 }
 
-/** Runs a command in `cwd` to its end: exit code and everything it printed. */
+/** Runs a command in `cwd` to its end, without npm's variables: exit code and everything it printed. */
 export function run(command: string, args: string[], cwd: string): Promise<Finished> {
-  return new Promise((done, failed) => {
-    const child = spawn(command, args, { cwd, env: cleanEnvironment(), stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (chunk) => {
-      output += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      output += chunk;
-    });
-    child.once("error", failed);
-    child.once("close", (code) => done({ code, output }));
-  });
+  return runToEnd(command, args, { cwd, env: cleanEnvironment() });
 }
 
 /** The version of a package the repository installed: the nested install then finds it in npm's cache. */

@@ -22,7 +22,13 @@ export function api(baseUrl: string, mailbox?: Mailbox) {
   const call = async <T = unknown>(
     method: string,
     path: string,
-    options: { token?: string; json?: unknown; form?: Record<string, string>; headers?: Record<string, string> } = {},
+    options: {
+      token?: string;
+      json?: unknown;
+      form?: Record<string, string>;
+      headers?: Record<string, string>;
+      signal?: AbortSignal;
+    } = {},
   ): Promise<ApiResponse<T>> => {
     const headers: Record<string, string> = { ...options.headers };
     let body: string | undefined;
@@ -34,7 +40,7 @@ export function api(baseUrl: string, mailbox?: Mailbox) {
       body = new URLSearchParams(options.form).toString();
     }
     if (options.token) headers.authorization = `Bearer ${options.token}`;
-    const response = await fetch(`${baseUrl}${path}`, { method, headers, body });
+    const response = await fetch(`${baseUrl}${path}`, { method, headers, body, signal: options.signal });
     const text = await response.text();
     let parsed: unknown = text;
     try {

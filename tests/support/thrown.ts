@@ -15,22 +15,21 @@ export async function grpcErrorOf(call: Promise<unknown>): Promise<ServiceError>
 
 /** The ConfigError a read throws. */
 export function configErrorOf(read: () => unknown): ConfigError {
-  try {
-    read();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error("expected a ConfigError, but nothing was thrown");
+  return thrownBy(read, ConfigError, "a ConfigError");
 }
 
 /** The AppError a call throws (a refusal of the domain rules). */
 export function appErrorOf(run: () => unknown): AppError {
+  return thrownBy(run, AppError, "an AppError");
+}
+
+/** The error of class `kind` that `run` throws; any other error is thrown on. */
+function thrownBy<E extends Error>(run: () => unknown, kind: new (...args: never[]) => E, named: string): E {
   try {
     run();
   } catch (error) {
-    if (error instanceof AppError) return error;
+    if (error instanceof kind) return error;
     throw error;
   }
-  throw new Error("expected an AppError, but nothing was thrown");
+  throw new Error(`expected ${named}, but nothing was thrown`);
 }

@@ -6,10 +6,10 @@
  * wire fails here, naming the exchange; one that is meant records a new corpus
  * (GOLDEN_UPDATE=1 npx vitest run tests/system/golden.test.ts) and says why in its commit.
  */
-import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { type Recorder, startRecorder } from "@tdt/test-support/recorder";
+import { type Finished, runToEnd } from "@tdt/test-support/run-to-end";
 import { ADMIN, type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { normalizer } from "../golden/normalize.js";
@@ -31,22 +31,10 @@ afterAll(async () => {
   await system?.stop();
 });
 
-function runEveryRoute(baseUrl: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((done, failed) => {
-    const child = spawn(`${ROOT}node_modules/.bin/tsx`, ["tests/client/every-route.ts", baseUrl], {
-      cwd: ROOT,
-      env: { ...process.env, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, EVERY_ROUTE_UNIQUE: "golden" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk) => {
-      output += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      output += chunk;
-    });
-    child.once("error", failed);
-    child.once("close", (code) => done({ code, output }));
+function runEveryRoute(baseUrl: string): Promise<Finished> {
+  return runToEnd(`${ROOT}node_modules/.bin/tsx`, ["tests/client/every-route.ts", baseUrl], {
+    cwd: ROOT,
+    env: { ...process.env, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, EVERY_ROUTE_UNIQUE: "golden" },
   });
 }
 
