@@ -70,8 +70,12 @@ export interface RouteBinding<C extends Client, M extends RpcOf<C>, R extends ob
   headers?: object;
   body?: object;
   consumes?: string[];
-  /** The RPC's request, built from the HTTP request (and any early check of the request's data). */
-  request: (request: FastifyRequest<R>) => Call<C, M>["request"];
+  /**
+   * The RPC's request, built from the HTTP request (and any early check of the request's data).
+   * Default, as google.api.http maps it: the path's fields over the body's (`body: "*"`), or over
+   * the query's for a route without a body.
+   */
+  request?: (request: FastifyRequest<R>) => Call<C, M>["request"];
   /** The success body's schema, with its description (none for 204). */
   response?: object;
   /**
@@ -98,16 +102,16 @@ export function tableRoute(
   client: Client,
   method: string,
   prefix: string,
-): RouteFacts & Pick<HttpRoute, "responseBody"> {
+): RouteFacts & { bodyField?: string | undefined; responseBody?: string | undefined } {
   const entry = HTTP_ROUTES.find((route) => route.client === client && route.rpc === method);
   if (!entry) throw new Error(`${client}.${method} has no google.api.http route in the protos`);
   const path = entry.path.replace(/\{(\w+)\}/g, ":$1");
   if (!path.startsWith(prefix)) throw new Error(`${client}.${method}: ${entry.path} is outside ${prefix}`);
-  const { summary, description, operationId, status, total, cache, invalidates, secretQuery, responseBody } = entry;
+  const { summary, description, operationId, status, total, cache, invalidates, secretQuery, body, responseBody } = entry;
   const errors = entry.errors as readonly ErrorCode[] | undefined;
   const url = path.slice(prefix.length);
   const facts = { summary, description, operationId, status, errors, total, cache, invalidates, secretQuery };
-  return { method: entry.method, url, ...facts, responseBody };
+  return { method: entry.method, url, ...facts, bodyField: body, responseBody };
 }
 
 /** Where a group of routes is declared: its OpenAPI tag and what its routes call. */
@@ -148,6 +152,12 @@ export function impliedErrors(spec: {
   return [...codes].sort();
 }
 
+/** The RPC's request as google.api.http maps an HTTP request: the path's fields over the body's or the query's. */
+function mappedRequest(request: FastifyRequest, body: string | undefined): never {
+  const fields = body === "*" ? request.body : body ? { [body]: request.body } : request.query;
+  return { ...(fields ?? {}), ...(request.params ?? {}) } as never;
+}
+
 /**
  * Declares routes of one group: `route(scope, spec)` registers `spec` on `scope` (the group's
  * plugin, or a scope of it with its own body parsing), guarded as its RPC's table entry says.
@@ -164,7 +174,7 @@ export function routesOf(group: RouteGroup) {
     scope: FastifyInstance,
     route: RouteSpec<C, M, R>,
   ): void => {
-    const facts: RouteFacts & { responseBody?: string | undefined } =
+    const facts: RouteFacts & { bodyField?: string | undefined; responseBody?: string | undefined } =
       "method" in route && route.method
         ? (route as RouteFacts)
         : tableRoute(route.rpc.client, route.rpc.method, scope.prefix);
@@ -175,6 +185,7 @@ export function routesOf(group: RouteGroup) {
       (facts.responseBody
         ? (answer: unknown) => (answer as Record<string, unknown>)[facts.responseBody as string]
         : undefined);
+    const rpcRequest = spec.request ?? ((request: FastifyRequest) => mappedRequest(request, facts.bodyField));
     const cacheScope = spec.cache ? CACHE_SCOPES[spec.cache] : undefined;
     const status = spec.redirect ? 302 : (spec.status ?? 200);
     const success =
@@ -215,7 +226,7 @@ export function routesOf(group: RouteGroup) {
         const typed = request as unknown as FastifyRequest<R>;
         const fetch = () =>
           inRequestTrace(request, () =>
-            call.call(group.downstream[spec.rpc.client], spec.request(typed), callOptionsOf(request)),
+            call.call(group.downstream[spec.rpc.client], rpcRequest(typed), callOptionsOf(request)),
           );
         const totalOf = (answer: unknown) => String((answer as { total: number }).total);
         if (cacheScope && group.cache) {

@@ -54,7 +54,6 @@ export function accountRoutes(
       properties: { token: field("tdt.auth.v1.VerifyEmailRequest", "token") },
       examples: [EXAMPLES.mailToken],
     },
-    request: ({ body }: FastifyRequest<{ Body: { token: string } }>) => body,
   });
 
   route(app, {
@@ -91,7 +90,6 @@ export function accountRoutes(
       },
       examples: [{ ...EXAMPLES.mailToken, password: "battery staple horse" }],
     },
-    request: ({ body }: FastifyRequest<{ Body: { token: string; password: string } }>) => body,
   });
 
   route(app, {
@@ -126,7 +124,6 @@ export function accountRoutes(
       },
       examples: [{ email: "grace@example.com", role: "engineer" }],
     },
-    request: ({ body }: FastifyRequest<{ Body: { email: string; role: string } }>) => body,
     response: { description: "The invitation sent", ...ref("Invite") },
     send: (answer) => present(answer.invite, "invite"),
   });
@@ -144,7 +141,6 @@ export function accountRoutes(
       },
       examples: [{ ...EXAMPLES.mailToken, password: "correct horse battery", full_name: "Grace Hopper" }],
     },
-    request: ({ body }: FastifyRequest<{ Body: { token: string; password: string; full_name: string } }>) => body,
     response: { description: "The new user; sign in with the password just chosen", ...ref("User") },
     send: (answer) => present(answer.user, "user"),
   });

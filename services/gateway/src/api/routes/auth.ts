@@ -1,13 +1,6 @@
 import formbody from "@fastify/formbody";
 import { type AccessTokenVerifier, ROLES } from "@tdt/kit";
-import type {
-  ClientInfo,
-  LoginRequest,
-  LoginResponse,
-  RefreshRequest,
-  SetSessionPolicyRequest,
-  UpdateUserRequest,
-} from "@tdt/proto/tdt/auth/v1/auth";
+import type { ClientInfo, LoginRequest, LoginResponse, RefreshRequest } from "@tdt/proto/tdt/auth/v1/auth";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { GatewayCaches } from "../../app.js";
 import { type OriginPolicy, originPolicyOf } from "../../edge/cors-policy.js";
@@ -222,7 +215,6 @@ export async function authRoutes(
 
   route(app, {
     rpc: { client: "auth", method: "getMe" },
-    request: () => ({}),
     response: { description: "The caller, with the providers they sign in with", ...ref("Me") },
     send: (answer) => ({
       ...present(answer.user, "user"),
@@ -252,20 +244,17 @@ export async function authRoutes(
 
   route(app, {
     rpc: { client: "auth", method: "listLoginSessions" },
-    request: () => ({}),
     response: { description: "Active login sessions", type: "array", items: ref("LoginSession") },
   });
 
   route(app, {
     rpc: { client: "auth", method: "revokeLoginSession" },
     params: { type: "object", required: ["sid"], properties: { sid: uuid } },
-    request: ({ params }: FastifyRequest<{ Params: { sid: string } }>) => ({ sid: params.sid }),
   });
 
   route(app, {
     rpc: { client: "auth", method: "listUsers" },
     querystring: { type: "object", additionalProperties: false, properties: PAGE_PARAMETERS },
-    request: ({ query }: FastifyRequest<{ Querystring: { skip: number; limit: number } }>) => query,
     response: {
       description: "One page of users; the total is in `X-Total-Count`",
       type: "array",
@@ -283,10 +272,6 @@ export async function authRoutes(
       properties: { role: { type: "string", enum: ROLES }, is_active: { type: "boolean" } },
       examples: [{ role: "engineer" }, { is_active: false }],
     },
-    request: ({ params, body }: FastifyRequest<{ Params: { id: string }; Body: Omit<UpdateUserRequest, "id"> }>) => ({
-      id: params.id,
-      ...body,
-    }),
     response: { description: "The user as changed", ...ref("User") },
     send: (answer) => present(answer.user, "user"),
   });
@@ -308,7 +293,6 @@ export async function authRoutes(
 
   route(app, {
     rpc: { client: "auth", method: "getSessionPolicy" },
-    request: () => ({}),
     response: { description: "The policy", ...ref("SessionPolicy") },
     send: (answer) => present(answer.policy, "policy"),
   });
@@ -316,7 +300,6 @@ export async function authRoutes(
   route(app, {
     rpc: { client: "auth", method: "setSessionPolicy" },
     body: ref("SessionPolicyChoice"),
-    request: ({ body }: FastifyRequest<{ Body: SetSessionPolicyRequest }>) => body,
     response: { description: "The policy now in force", ...ref("SessionPolicy") },
     send: (answer) => present(answer.policy, "policy"),
   });

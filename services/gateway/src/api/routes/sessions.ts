@@ -1,6 +1,6 @@
 import { type AccessTokenVerifier, AppError } from "@tdt/kit";
 import { mayListSessions } from "@tdt/proto/contracts/access";
-import type { ListSessionsRequest, StartSessionRequest } from "@tdt/proto/tdt/sessions/v1/sessions";
+import type { ListSessionsRequest } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { callerOf } from "../../edge/authenticate.js";
 import { acceptEmptyJsonBody } from "../../edge/optional-json-body.js";
@@ -69,7 +69,6 @@ export async function sessionsRoutes(
   route(app, {
     rpc: { client: "sessions", method: "getSession" },
     params: ID_PARAMS,
-    request: ({ params }: WithId) => ({ id: params.id }),
     response: { description: "The session", ...SESSION },
     send: (answer) => sessionDocumentOf(present(answer.session, "session")),
   });
@@ -90,7 +89,6 @@ export async function sessionsRoutes(
       },
       examples: [{ tree_id: EXAMPLES.session.tree_id, context: EXAMPLES.session.context }],
     },
-    request: ({ body }: FastifyRequest<{ Body: StartSessionRequest }>) => body,
     response: { description: "The new session", ...SESSION },
     send: (answer) => sessionDocumentOf(present(answer.session, "session")),
   });

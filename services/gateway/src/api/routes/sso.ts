@@ -60,7 +60,6 @@ export async function ssoRoutes(
 
   route(app, {
     rpc: { client: "auth", method: "listOidcProviders" },
-    request: () => ({}),
     response: {
       description: "Providers by id and display name",
       type: "array",

@@ -1,6 +1,5 @@
 import type { AccessTokenVerifier } from "@tdt/kit";
 import { FIELD_RULES } from "@tdt/proto/tdt/contract";
-import type { GetTreeRequest, ListTreesRequest, SearchTreesRequest } from "@tdt/proto/tdt/trees/v1/trees";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { GatewayCaches } from "../../app.js";
 import { type Downstream, present } from "../downstream.js";
@@ -50,13 +49,11 @@ export async function treesRoutes(
         ...PAGE_PARAMETERS,
       },
     },
-    request: (request: FastifyRequest<{ Querystring: ListTreesRequest }>) => request.query,
     response: { description: "One page of summaries; the total is in `X-Total-Count`", ...SUMMARIES },
   });
 
   route(app, {
     rpc: { client: "trees", method: "listCategories" },
-    request: () => ({}),
     response: {
       description: "Category names of the trees the caller can see",
       type: "array",
@@ -81,7 +78,6 @@ export async function treesRoutes(
         limit: { type: "integer", minimum: 1, maximum: SEARCH_LIMIT_MAX, default: 20 },
       },
     },
-    request: (request: FastifyRequest<{ Querystring: SearchTreesRequest }>) => request.query,
     response: { description: "Matching summaries, best first", ...SUMMARIES },
   });
 
@@ -93,7 +89,6 @@ export async function treesRoutes(
       additionalProperties: false,
       properties: { version: { type: "integer", minimum: 1, maximum: INT32_MAX } },
     },
-    request: ({ params, query }: WithId<{ Querystring: Omit<GetTreeRequest, "id"> }>) => ({ id: params.id, ...query }),
     response: { description: "The tree", ...ref("Tree") },
     send: (answer) => treeDocumentOf(present(answer.tree, "tree")),
   });
@@ -101,7 +96,6 @@ export async function treesRoutes(
   route(app, {
     rpc: { client: "trees", method: "listTreeVersions" },
     params: ID_PARAMS,
-    request: ({ params }: WithId) => ({ id: params.id }),
     response: { description: "Every version", type: "array", items: ref("TreeVersion") },
   });
 
@@ -157,6 +151,5 @@ export async function treesRoutes(
   route(app, {
     rpc: { client: "trees", method: "deleteTree" },
     params: ID_PARAMS,
-    request: ({ params }: WithId) => ({ id: params.id }),
   });
 }

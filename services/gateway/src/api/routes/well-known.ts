@@ -10,7 +10,6 @@ export async function wellKnownRoutes(
 ): Promise<void> {
   routesOf({ tag: "auth", downstream, verifier })(app, {
     rpc: { client: "auth", method: "getJwks" },
-    request: () => ({}),
     response: { description: "The key set; old keys stay while tokens they signed live", $ref: "Jwks#" },
     // Verifiers refetch on an unknown `kid`, so a minute of caching never hides a rotation for long.
     send: ({ jwks_json }, reply) => {
