@@ -4,9 +4,9 @@
  * `npm run generate:client` uses), the program tests/client/every-route.ts type-checks against
  * it, and run against the system it calls every documented operation with no mismatch.
  */
-import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { runToEnd } from "@tdt/test-support/run-to-end";
 import { ADMIN, type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clientSchemaSource } from "../../scripts/client-schema.js";
@@ -15,26 +15,9 @@ import { operationsOf } from "../client/operation-coverage.js";
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const BIN = `${ROOT}node_modules/.bin`;
 
-interface Finished {
-  code: number | null;
-  output: string;
-}
-
 /** Runs a command from the repository's root to its end: exit code and everything it printed. */
-function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Finished> {
-  return new Promise((done, failed) => {
-    const child = spawn(command, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (chunk) => {
-      output += chunk;
-    });
-    child.stderr.on("data", (chunk) => {
-      output += chunk;
-    });
-    child.once("error", failed);
-    child.once("close", (code) => done({ code, output }));
-  });
-}
+const run = (command: string, args: string[], env: NodeJS.ProcessEnv = process.env) =>
+  runToEnd(command, args, { cwd: ROOT, env });
 
 describe("the typed client", () => {
   let system: SystemWithAdmin;
