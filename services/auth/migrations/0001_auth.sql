@@ -1,5 +1,5 @@
 -- Accounts, signing keys, the account's session policy, login sessions (token families),
--- refresh tokens, rate-limit counters and the event outbox.
+-- refresh tokens and rate-limit counters.
 
 create table users (
   id uuid primary key default gen_random_uuid(),
@@ -74,13 +74,5 @@ create table rate_limit_hits (
   primary key (key, window_start)
 );
 
--- Transactional outbox: written in the same transaction as the change it announces.
-create table outbox (
-  id uuid primary key,
-  subject text not null,
-  payload bytea not null,
-  created_at timestamptz not null default now(),
-  sent_at timestamptz,
-  attempts integer not null default 0
-);
-create index outbox_unsent on outbox (created_at) where sent_at is null;
+-- Up to v0.1.0 the event outbox was made here too; it is the kit's now
+-- (services/kit/src/events/outbox-migrations.ts, docs/decisions/outbox-migration.md).

@@ -1,3 +1,4 @@
--- The trace context (W3C traceparent) of the change that wrote an event, sent with it as a NATS
--- header so that a consumer's span links to the change (issue 13). Null when tracing is off.
-alter table outbox add column trace_context text;
+-- The outbox table is the kit's now: services/kit/src/events/outbox-migrations.ts, applied before
+-- these files. Up to v0.1.0 this file made it (or a column of it); emptied, it keeps its name, so
+-- that a database which applied it and one made since agree, and a v0.1.0 replica beside this
+-- release finds nothing left to apply (docs/decisions/outbox-migration.md).

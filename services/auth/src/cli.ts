@@ -6,7 +6,7 @@
  */
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
-import { connectDatabase, createLogger, env, loadConfig, migrate } from "@tdt/kit";
+import { connectDatabase, createLogger, env, loadConfig, migrate, OUTBOX_MIGRATIONS } from "@tdt/kit";
 import { type AdminProvisioning, provisionAdmin } from "./admin-provisioning.js";
 import { authConfig } from "./config.js";
 import { SigningKeys } from "./keys.js";
@@ -34,7 +34,7 @@ const sql = await connectDatabase({
   log,
   max: 2,
 });
-await migrate(sql, new URL("../migrations", import.meta.url).pathname, log);
+await migrate(sql, new URL("../migrations", import.meta.url).pathname, log, OUTBOX_MIGRATIONS);
 
 try {
   switch (positionals[0]) {

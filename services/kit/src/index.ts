@@ -7,6 +7,7 @@ export * from "./database/migrations.js";
 export * from "./events/follow-in-background.js";
 export * from "./events/nats.js";
 export * from "./events/outbox.js";
+export * from "./events/outbox-migrations.js";
 export * from "./events/streams.js";
 export * from "./fatal-exit.js";
 export * from "./grpc/caller-identity.js";

@@ -12,6 +12,7 @@ import { connectDatabase } from "./database/connection.js";
 import { migrate } from "./database/migrations.js";
 import { type NatsConnection, type NatsLink, natsLink } from "./events/nats.js";
 import { OutboxRelay } from "./events/outbox.js";
+import { OUTBOX_MIGRATIONS } from "./events/outbox-migrations.js";
 import { consumeDurably, type EventConsumer } from "./events/streams.js";
 import { exitOnUncaughtException } from "./fatal-exit.js";
 import { type GrpcServerHandle, type ServiceBinding, startGrpcServer } from "./grpc/server.js";
@@ -95,7 +96,8 @@ export interface ServiceDefinition<S extends ConfigSpec> {
   config: S;
   /**
    * Relays the service's `outbox` table (see events/outbox.ts) to JetStream; `prepare` runs before
-   * the first publish and after a failure, e.g. to create the stream the service owns.
+   * the first publish and after a failure, e.g. to create the stream the service owns. The kit
+   * makes the table, migrating it before the service's own migrations.
    */
   outbox?: { prepare?: (nc: NatsConnection) => Promise<void> };
   start(parts: ServiceParts<ConfigOf<S> & ConfigOf<ReturnType<typeof baseSpec>>>): Promise<StartedService>;
@@ -138,7 +140,7 @@ export async function runService<S extends ConfigSpec>(definition: ServiceDefini
       log,
     });
     closable.sql = sql;
-    await migrate(sql, definition.migrationsDir, log);
+    await migrate(sql, definition.migrationsDir, log, definition.outbox ? OUTBOX_MIGRATIONS : []);
     const nats = natsLink(config, definition.name, log);
     const relay = definition.outbox
       ? new OutboxRelay({

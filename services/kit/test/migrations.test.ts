@@ -149,6 +149,29 @@ describe("migrate", () => {
     expect(await tableExists(sql, "third_table")).toBe(true);
   });
 
+  it("applies the kit's migrations before the service's files, recorded as kit/<name>, once", async () => {
+    const { url } = await freshDatabase();
+    const dir = await migrationDir(ORDERED);
+    const sql = pool(url);
+    // The service's first file appends to `applied`, so the kit's migration must have made it.
+    const kit = [{ name: "0001_base", sql: "create table applied (id serial primary key, name text not null);" }];
+    await writeFile(
+      join(dir, "001_create.sql"),
+      "create table things (id int primary key);\ninsert into applied (name) values ('001');\n",
+    );
+
+    expect(await migrate(sql, dir, log, kit)).toEqual([
+      "kit/0001_base",
+      "001_create.sql",
+      "002_insert.sql",
+      "010_add_column.sql",
+    ]);
+    expect(await migrate(sql, dir, log, kit)).toEqual([]);
+    // A replica of a release without the kit's migration ignores its record.
+    expect(await migrate(sql, dir, log)).toEqual([]);
+    expect(await recorded(sql)).toEqual(["001_create.sql", "002_insert.sql", "010_add_column.sql", "kit/0001_base"]);
+  });
+
   it("leaves the failed connection usable and outside any transaction", async () => {
     const { url } = await freshDatabase();
     const dir = await migrationDir({ "001_broken.sql": "create table t (id int);\nselect 1/0;\n" });

@@ -8,6 +8,7 @@ import { testLogger } from "@tdt/test-support/silent-logger";
 import type { Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OutboxRelay, writeOutboxEvent } from "../src/events/outbox.js";
+import { OUTBOX_MIGRATIONS } from "../src/events/outbox-migrations.js";
 import { ensureStream } from "../src/events/streams.js";
 
 let database: { name: string; url: string };
@@ -18,10 +19,7 @@ let nc: NatsConnection;
 beforeAll(async () => {
   database = await createDatabase("kit_outbox");
   sql = connectSql(database.url);
-  await sql`create table outbox (
-    id uuid primary key, subject text not null, payload bytea not null,
-    created_at timestamptz not null default now(), sent_at timestamptz, attempts integer not null default 0,
-    trace_context text)`;
+  for (const migration of OUTBOX_MIGRATIONS) await sql.unsafe(migration.sql);
   nats = await startPrivateNats();
   // As auth, the relay's user: the only one that may create the stream and publish auth.>.
   nc = await connect({ servers: nats.url, user: "auth", pass: nats.passwords.auth });

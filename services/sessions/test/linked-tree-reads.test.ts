@@ -11,7 +11,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { migrate } from "@tdt/kit";
+import { migrate, OUTBOX_MIGRATIONS } from "@tdt/kit";
 import { createDatabase, dropDatabase } from "@tdt/test-support/database";
 import { testLogger } from "@tdt/test-support/silent-logger";
 import postgres, { type Sql } from "postgres";
@@ -83,7 +83,7 @@ beforeAll(async () => {
       if (text.startsWith("insert into tree_snapshots")) snapshotStatements.push({ kind: "pin", treeIds });
     },
   });
-  await migrate(sql, fileURLToPath(new URL("../migrations", import.meta.url)), testLogger());
+  await migrate(sql, fileURLToPath(new URL("../migrations", import.meta.url)), testLogger(), OUTBOX_MIGRATIONS);
 });
 
 afterAll(async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { migrate } from "@tdt/kit";
+import { migrate, OUTBOX_MIGRATIONS } from "@tdt/kit";
 import { type Tree, TreeInput } from "@tdt/proto/tdt/trees/v1/trees";
 import { connect, createDatabase, dropDatabase } from "@tdt/test-support/database";
 import { testLogger } from "@tdt/test-support/silent-logger";
@@ -27,7 +27,7 @@ const tree: Tree = {
 beforeAll(async () => {
   database = await createDatabase("sessions_store");
   sql = connect(database.url);
-  await migrate(sql, fileURLToPath(new URL("../migrations", import.meta.url)), testLogger());
+  await migrate(sql, fileURLToPath(new URL("../migrations", import.meta.url)), testLogger(), OUTBOX_MIGRATIONS);
   store = new SessionStore(sql);
 });
 

@@ -1,11 +1,4 @@
--- Transactional outbox (services/kit/src/outbox.ts): the tree changes, written in the same
--- transaction as the change, relayed to the TREE_EVENTS stream.
-create table outbox (
-  id uuid primary key,
-  subject text not null,
-  payload bytea not null,
-  created_at timestamptz not null default now(),
-  sent_at timestamptz,
-  attempts integer not null default 0
-);
-create index outbox_unsent on outbox (created_at) where sent_at is null;
+-- The outbox table is the kit's now: services/kit/src/events/outbox-migrations.ts, applied before
+-- these files. Up to v0.1.0 this file made it (or a column of it); emptied, it keeps its name, so
+-- that a database which applied it and one made since agree, and a v0.1.0 replica beside this
+-- release finds nothing left to apply (docs/decisions/outbox-migration.md).

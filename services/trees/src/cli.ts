@@ -4,7 +4,16 @@
  * rebuilds the analytics projection from the whole SESSION_EVENTS stream while the service runs
  * (src/analytics.ts). Exit codes: 0 done, 1 failed, 2 usage.
  */
-import { connectDatabase, connectNats, createLogger, env, loadConfig, migrate, shared } from "@tdt/kit";
+import {
+  connectDatabase,
+  connectNats,
+  createLogger,
+  env,
+  loadConfig,
+  migrate,
+  OUTBOX_MIGRATIONS,
+  shared,
+} from "@tdt/kit";
 import { rebuildAnalytics } from "./analytics.js";
 
 const config = loadConfig({
@@ -28,7 +37,7 @@ const sql = await connectDatabase({
   log,
   max: 2,
 });
-await migrate(sql, new URL("../migrations", import.meta.url).pathname, log);
+await migrate(sql, new URL("../migrations", import.meta.url).pathname, log, OUTBOX_MIGRATIONS);
 try {
   const nc = await connectNats(config, "trees-cli", log);
   try {

@@ -3,7 +3,7 @@
  * Read `sql` and `url` inside tests or hooks (they are set once `beforeAll` has run).
  */
 import { fileURLToPath } from "node:url";
-import { migrate } from "@tdt/kit";
+import { migrate, OUTBOX_MIGRATIONS } from "@tdt/kit";
 import { connect, createDatabase, dropDatabase } from "@tdt/test-support/database";
 import { testLogger } from "@tdt/test-support/silent-logger";
 import type { Sql } from "postgres";
@@ -15,7 +15,7 @@ export function useAuthDatabase(label: string): { readonly sql: Sql; readonly ur
   beforeAll(async () => {
     database = await createDatabase(label);
     sql = connect(database.url);
-    await migrate(sql, fileURLToPath(new URL("../../migrations", import.meta.url)), testLogger());
+    await migrate(sql, fileURLToPath(new URL("../../migrations", import.meta.url)), testLogger(), OUTBOX_MIGRATIONS);
   });
   afterAll(async () => {
     await sql?.end();

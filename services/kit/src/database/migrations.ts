@@ -1,4 +1,5 @@
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { ReservedSql, Sql } from "postgres";
 import { Umzug, type UmzugStorage } from "umzug";
 import type { Logger } from "../observability/logger.js";
@@ -30,38 +31,53 @@ class PostgresStorage implements UmzugStorage<ReservedSql> {
 }
 
 /**
- * Applies the `*.sql` files of `directory` in name order, each in its own transaction, under
- * a session advisory lock so that replicas starting together migrate once.
+ * A migration of a part the kit runs for its services (the outbox), shipped in the kit's code so
+ * that every service image has it. Recorded as `kit/<name>`, apart from the service's own files.
+ * It must find its work already done where a service's own migrations did it before the kit
+ * owned it (docs/decisions/outbox-migration.md).
  */
-export async function migrate(sql: Sql, directory: string, log: Logger): Promise<string[]> {
+export interface KitMigration {
+  name: string;
+  sql: string;
+}
+
+/**
+ * Applies `kitMigrations`, then the `*.sql` files of `directory` in name order, each in its own
+ * transaction, under a session advisory lock so that replicas starting together migrate once.
+ */
+export async function migrate(
+  sql: Sql,
+  directory: string,
+  log: Logger,
+  kitMigrations: readonly KitMigration[] = [],
+): Promise<string[]> {
   const connection = await sql.reserve();
   try {
     await connection`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
     const storage = new PostgresStorage(connection);
     await storage.ensureTable();
+    const apply = async (name: string, text: string) => {
+      await connection.unsafe("begin");
+      try {
+        await connection.unsafe(text);
+        await storage.logMigration({ name });
+        await connection.unsafe("commit");
+      } catch (error) {
+        await connection.unsafe("rollback");
+        throw error;
+      }
+    };
+    const kit = kitMigrations.map((migration) => ({ name: `kit/${migration.name}`, text: async () => migration.sql }));
+    const files = (await readdir(directory))
+      .filter((name) => name.endsWith(".sql"))
+      .sort()
+      .map((name) => ({ name, text: () => readFile(join(directory, name), "utf8") }));
     const umzug = new Umzug({
       // An object, not the connection itself: Umzug would call a function context.
       context: { sql: connection },
       storage,
       logger: undefined,
-      migrations: {
-        glob: ["*.sql", { cwd: directory }],
-        resolve: ({ name, path }) => ({
-          name,
-          up: async () => {
-            const text = await readFile(path as string, "utf8");
-            await connection.unsafe("begin");
-            try {
-              await connection.unsafe(text);
-              await storage.logMigration({ name });
-              await connection.unsafe("commit");
-            } catch (error) {
-              await connection.unsafe("rollback");
-              throw error;
-            }
-          },
-        }),
-      },
+      migrations: [...kit, ...files].map(({ name, text }) => ({ name, up: async () => apply(name, await text()) })),
     });
     const applied = await umzug.up();
     const names = applied.map((migration) => migration.name);

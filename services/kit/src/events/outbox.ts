@@ -8,10 +8,7 @@ import type { StreamOptions } from "./streams.js";
 
 /**
  * The transactional outbox. A service writes its events with `writeOutboxEvent` inside the
- * transaction that makes the change, into a table of this shape (in its own migrations):
- *
- *   outbox (id uuid primary key, subject text, payload bytea, created_at timestamptz,
- *           sent_at timestamptz, attempts integer)
+ * transaction that makes the change, into the kit's `outbox` table (outbox-migrations.ts).
  *
  * The relay publishes unsent rows to JetStream with `Nats-Msg-Id` = id and marks them sent.
  * NATS being down only delays them. Several relays (replicas) share the table safely: one at a
