@@ -16,10 +16,11 @@ if (!input || !output) {
 const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, readFileSync(input)));
 const fieldRules = registry.getExtension("tdt.contract.v1.field");
 const mediaType = registry.getExtension("tdt.contract.v1.media_type");
+const subsetOption = registry.getExtension("tdt.contract.v1.subset");
 const accessOption = registry.getExtension("tdt.contract.v1.access");
 const httpRouteOption = registry.getExtension("tdt.contract.v1.http_route");
 const httpRule = registry.getExtension("google.api.http");
-if (!fieldRules || !mediaType || !accessOption || !httpRouteOption) {
+if (!fieldRules || !mediaType || !subsetOption || !accessOption || !httpRouteOption) {
   throw new Error("tdt/contract/v1/rules.proto is missing from the descriptor set");
 }
 if (!httpRule) throw new Error("google/api/annotations.proto is missing from the descriptor set");
@@ -51,6 +52,12 @@ for (const desc of [...registry].filter((d) => d.kind === "enum" && ours(d)).sor
       mediaTypes.map((v) => [v.json, getExtension(v.value.proto.options, mediaType)]),
     );
   }
+  const subsets = {};
+  for (const v of named) {
+    const names = v.value.proto.options ? getExtension(v.value.proto.options, subsetOption) : [];
+    for (const subset of names) (subsets[subset] ??= []).push(v.json);
+  }
+  if (Object.keys(subsets).length > 0) entry.subsets = subsets;
   enums[desc.typeName] = entry;
 }
 
@@ -63,6 +70,12 @@ function rulesOf(rules) {
     if (rules.string.inEnum) {
       if (!enums[rules.string.inEnum]) throw new Error(`in_enum names no enum: ${rules.string.inEnum}`);
       s.in_enum = rules.string.inEnum;
+    }
+    if (rules.string.inSubset) {
+      if (!enums[s.in_enum]?.subsets?.[rules.string.inSubset]) {
+        throw new Error(`in_subset names no subset of ${rules.string.inEnum || "(no in_enum)"}: ${rules.string.inSubset}`);
+      }
+      s.in_subset = rules.string.inSubset;
     }
     out.string = s;
   }
@@ -140,6 +153,7 @@ for (const service of [...registry].filter((d) => d.kind === "service" && ours(d
           cache: scopeOf(http.cache),
           invalidates: scopeOf(http.invalidates),
           secretQuery: http.secretQuery || undefined,
+          responseDescription: http.responseDescription || undefined,
         }),
       ),
     );
@@ -154,7 +168,10 @@ writeFileSync(
 // The closed lists (proto enums, as the JSON API's lowercase strings) and the bounds
 // (\`(tdt.contract.v1.field)\` options) of every contract; see docs/decisions/contract-enums-and-bounds.md.
 
-/** Every enum by full name: its JSON values in declaration order, their proto numbers, media types if any. */
+/**
+ * Every enum by full name: its JSON values in declaration order, their proto numbers, media types
+ * if any, and its named subsets if any (\`(tdt.contract.v1.subset)\`, values in declaration order).
+ */
 export const ENUMS = ${json(enums)} as const;
 
 /** Every bounded field by message full name and field name, as its \`(tdt.contract.v1.field)\` rules. */
@@ -191,6 +208,8 @@ export interface HttpRoute {
   readonly cache?: CacheScope;
   readonly invalidates?: CacheScope;
   readonly secretQuery?: boolean;
+  /** What the success body is (OpenAPI's response description). */
+  readonly responseDescription?: string;
 }
 
 /** Every method's HTTP route, in declaration order: the gateway's table. */
@@ -205,6 +224,8 @@ export interface StringRules {
   readonly min_len?: number;
   readonly max_len?: number;
   readonly in_enum?: EnumName;
+  /** With \`in_enum\`: only the values of this subset of it. */
+  readonly in_subset?: string;
 }
 export interface Int32Rules {
   readonly gte?: number;
@@ -224,6 +245,25 @@ export function fieldRules(message: string, field: string): FieldRules | undefin
 /** The JSON strings of an enum, in declaration order. */
 export function enumValues<E extends EnumName>(name: E): (typeof ENUMS)[E]["values"] {
   return ENUMS[name].values;
+}
+
+/** The names of an enum's subsets (\`(tdt.contract.v1.subset)\`), none for most enums. */
+export type SubsetName<E extends EnumName> = (typeof ENUMS)[E] extends { readonly subsets: infer S } ? keyof S & string : never;
+
+/** The JSON strings of one subset of an enum, in declaration order. */
+export function enumSubset<E extends EnumName>(name: E, subset: SubsetName<E>): readonly EnumValue<E>[] {
+  const subsets = (ENUMS[name] as { readonly subsets?: Record<string, readonly EnumValue<E>[]> }).subsets;
+  const values = subsets?.[subset];
+  if (!values) throw new Error(\`\${name} has no subset \${subset}\`);
+  return values;
+}
+
+/** The strings a string field's rules allow: its enum's values, or its subset's; none when it names no enum. */
+export function allowedStrings(rules: StringRules | undefined): readonly string[] | undefined {
+  if (!rules?.in_enum) return undefined;
+  return rules.in_subset
+    ? enumSubset(rules.in_enum, rules.in_subset as SubsetName<typeof rules.in_enum>)
+    : enumValues(rules.in_enum);
 }
 
 /** A proto enum number as its JSON string (undefined for UNSPECIFIED or an unknown number). */

@@ -2,7 +2,10 @@
 // The closed lists (proto enums, as the JSON API's lowercase strings) and the bounds
 // (`(tdt.contract.v1.field)` options) of every contract; see docs/decisions/contract-enums-and-bounds.md.
 
-/** Every enum by full name: its JSON values in declaration order, their proto numbers, media types if any. */
+/**
+ * Every enum by full name: its JSON values in declaration order, their proto numbers, media types
+ * if any, and its named subsets if any (`(tdt.contract.v1.subset)`, values in declaration order).
+ */
 export const ENUMS = {
   "tdt.auth.v1.Role": {
     "values": [
@@ -50,18 +53,6 @@ export const ENUMS = {
       "pdf": "application/pdf"
     }
   },
-  "tdt.sessions.v1.SessionOutcome": {
-    "values": [
-      "resolved",
-      "unresolved",
-      "escalated"
-    ],
-    "numbers": {
-      "resolved": 1,
-      "unresolved": 2,
-      "escalated": 3
-    }
-  },
   "tdt.sessions.v1.SessionStatus": {
     "values": [
       "in_progress",
@@ -102,14 +93,26 @@ export const ENUMS = {
       "link": 4
     }
   },
-  "tdt.trees.v1.SolutionOutcome": {
+  "tdt.trees.v1.Outcome": {
     "values": [
       "resolved",
+      "unresolved",
       "escalated"
     ],
     "numbers": {
       "resolved": 1,
-      "escalated": 2
+      "unresolved": 2,
+      "escalated": 3
+    },
+    "subsets": {
+      "solution": [
+        "resolved",
+        "escalated"
+      ],
+      "off_solution": [
+        "unresolved",
+        "escalated"
+      ]
     }
   },
   "tdt.trees.v1.TreeStatus": {
@@ -430,7 +433,7 @@ export const FIELD_RULES = {
   "tdt.sessions.v1.CompleteSessionRequest": {
     "outcome": {
       "string": {
-        "in_enum": "tdt.sessions.v1.SessionOutcome"
+        "in_enum": "tdt.trees.v1.Outcome"
       }
     },
     "notes": {
@@ -465,7 +468,7 @@ export const FIELD_RULES = {
     },
     "outcome": {
       "string": {
-        "in_enum": "tdt.sessions.v1.SessionOutcome"
+        "in_enum": "tdt.trees.v1.Outcome"
       }
     }
   },
@@ -477,14 +480,14 @@ export const FIELD_RULES = {
     },
     "outcome": {
       "string": {
-        "in_enum": "tdt.sessions.v1.SessionOutcome"
+        "in_enum": "tdt.trees.v1.Outcome"
       }
     }
   },
   "tdt.sessions.v1.Step": {
     "outcome": {
       "string": {
-        "in_enum": "tdt.sessions.v1.SessionOutcome"
+        "in_enum": "tdt.trees.v1.Outcome"
       }
     }
   },
@@ -578,7 +581,8 @@ export const FIELD_RULES = {
     },
     "outcome": {
       "string": {
-        "in_enum": "tdt.trees.v1.SolutionOutcome"
+        "in_enum": "tdt.trees.v1.Outcome",
+        "in_subset": "solution"
       }
     },
     "tree_id": {
@@ -601,6 +605,13 @@ export const FIELD_RULES = {
     "next": {
       "string": {
         "max_len": 64
+      }
+    }
+  },
+  "tdt.trees.v1.OutcomeCount": {
+    "outcome": {
+      "string": {
+        "in_enum": "tdt.trees.v1.Outcome"
       }
     }
   },
@@ -762,6 +773,8 @@ export interface HttpRoute {
   readonly cache?: CacheScope;
   readonly invalidates?: CacheScope;
   readonly secretQuery?: boolean;
+  /** What the success body is (OpenAPI's response description). */
+  readonly responseDescription?: string;
 }
 
 /** Every method's HTTP route, in declaration order: the gateway's table. */
@@ -1421,6 +1434,8 @@ export interface StringRules {
   readonly min_len?: number;
   readonly max_len?: number;
   readonly in_enum?: EnumName;
+  /** With `in_enum`: only the values of this subset of it. */
+  readonly in_subset?: string;
 }
 export interface Int32Rules {
   readonly gte?: number;
@@ -1440,6 +1455,25 @@ export function fieldRules(message: string, field: string): FieldRules | undefin
 /** The JSON strings of an enum, in declaration order. */
 export function enumValues<E extends EnumName>(name: E): (typeof ENUMS)[E]["values"] {
   return ENUMS[name].values;
+}
+
+/** The names of an enum's subsets (`(tdt.contract.v1.subset)`), none for most enums. */
+export type SubsetName<E extends EnumName> = (typeof ENUMS)[E] extends { readonly subsets: infer S } ? keyof S & string : never;
+
+/** The JSON strings of one subset of an enum, in declaration order. */
+export function enumSubset<E extends EnumName>(name: E, subset: SubsetName<E>): readonly EnumValue<E>[] {
+  const subsets = (ENUMS[name] as { readonly subsets?: Record<string, readonly EnumValue<E>[]> }).subsets;
+  const values = subsets?.[subset];
+  if (!values) throw new Error(`${name} has no subset ${subset}`);
+  return values;
+}
+
+/** The strings a string field's rules allow: its enum's values, or its subset's; none when it names no enum. */
+export function allowedStrings(rules: StringRules | undefined): readonly string[] | undefined {
+  if (!rules?.in_enum) return undefined;
+  return rules.in_subset
+    ? enumSubset(rules.in_enum, rules.in_subset as SubsetName<typeof rules.in_enum>)
+    : enumValues(rules.in_enum);
 }
 
 /** A proto enum number as its JSON string (undefined for UNSPECIFIED or an unknown number). */

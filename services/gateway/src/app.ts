@@ -1,6 +1,6 @@
 import cors from "@fastify/cors";
 import { type AccessTokenVerifier, AppError, inputProblems, type Logger, requestIdFrom } from "@tdt/kit";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController, type RouteOptions } from "fastify";
 import { registerDocs } from "./api/docs.js";
 import type { Downstream } from "./api/downstream.js";
 import { downstreamOfUrl, watchDownstream } from "./api/downstream-health.js";
@@ -47,6 +47,8 @@ export interface GatewayOptions {
   caches?: GatewayCaches;
   /** The release, shown by `/health`; "dev" unless said. */
   version?: string;
+  /** Called with each route as it is declared (tools that read the routes' schemas). */
+  onRoute?: (route: RouteOptions) => void;
 }
 
 export interface GatewayCaches {
@@ -85,6 +87,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     return503OnClosing: false,
   }) as unknown as FastifyInstance;
 
+  if (options.onRoute) app.addHook("onRoute", options.onRoute);
   // The request's span, before everything else it should cover.
   traceRequests(app);
   // First, so that every answer carries them, the early 503s below included: a page can read

@@ -1,12 +1,13 @@
 import type { AccessTokenVerifier, CallOptions } from "@tdt/kit";
 import { AUTH_ACCESS, type Guard, roleOf, SESSIONS_ACCESS, TREES_ACCESS } from "@tdt/proto/contracts/access";
 import type { ErrorCode } from "@tdt/proto/contracts/error-codes";
-import { type CacheScope, HTTP_ROUTES, type HttpRoute } from "@tdt/proto/tdt/contract";
+import { type CacheScope, HTTP_ROUTES } from "@tdt/proto/tdt/contract";
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from "fastify";
 import { CACHE_SCOPES } from "../caches/cache-scopes.js";
 import type { ResponseCache } from "../caches/response-cache.js";
 import { callOptionsOf, requireRole, requireUser } from "../edge/authenticate.js";
 import { inRequestTrace } from "../edge/http-tracing.js";
+import { derivedSchemas, type RouteShape } from "./contract-schemas.js";
 import type { Downstream } from "./downstream.js";
 import { BEARER, NO_CONTENT, PUBLIC, totalCountHeader } from "./schemas/common.js";
 import { DOWNSTREAM_ERRORS, errorResponses, READ_BODY_ERRORS, TOKEN_ERRORS } from "./schemas/errors.js";
@@ -102,16 +103,18 @@ export function tableRoute(
   client: Client,
   method: string,
   prefix: string,
-): RouteFacts & { bodyField?: string | undefined; responseBody?: string | undefined } {
+): RouteFacts & { bodyField?: string | undefined; responseBody?: string | undefined; shape: RouteShape } {
   const entry = HTTP_ROUTES.find((route) => route.client === client && route.rpc === method);
   if (!entry) throw new Error(`${client}.${method} has no google.api.http route in the protos`);
   const path = entry.path.replace(/\{(\w+)\}/g, ":$1");
   if (!path.startsWith(prefix)) throw new Error(`${client}.${method}: ${entry.path} is outside ${prefix}`);
-  const { summary, description, operationId, status, total, cache, invalidates, secretQuery, body, responseBody } = entry;
+  const { summary, description, operationId, status, total, cache, invalidates, secretQuery, body, responseBody } =
+    entry;
   const errors = entry.errors as readonly ErrorCode[] | undefined;
   const url = path.slice(prefix.length);
   const facts = { summary, description, operationId, status, errors, total, cache, invalidates, secretQuery };
-  return { method: entry.method, url, ...facts, bodyField: body, responseBody };
+  const shape = { ...entry, bodyField: body };
+  return { method: entry.method, url, ...facts, bodyField: body, responseBody, shape };
 }
 
 /** Where a group of routes is declared: its OpenAPI tag and what its routes call. */
@@ -174,11 +177,18 @@ export function routesOf(group: RouteGroup) {
     scope: FastifyInstance,
     route: RouteSpec<C, M, R>,
   ): void => {
-    const facts: RouteFacts & { bodyField?: string | undefined; responseBody?: string | undefined } =
+    const facts: RouteFacts & {
+      bodyField?: string | undefined;
+      responseBody?: string | undefined;
+      shape?: RouteShape;
+    } =
       "method" in route && route.method
         ? (route as RouteFacts)
         : tableRoute(route.rpc.client, route.rpc.method, scope.prefix);
-    const spec = { ...route, ...facts };
+    // A table route whose binding builds no request of its own takes its schemas from the contract
+    // where the binding gives none.
+    const derived = facts.shape && !route.request ? derivedSchemas(facts.shape) : {};
+    const spec = { ...derived, ...route, ...facts };
     const guard = guardOf(spec.rpc.client, spec.rpc.method);
     const send =
       spec.send ??

@@ -47,7 +47,6 @@ export interface User {
   id: string;
   email: string;
   full_name: string;
-  /** "technician", "engineer" or "admin". */
   role: string;
   is_active: boolean;
   created_at?: string | undefined;
@@ -157,12 +156,16 @@ export interface LogoutResponse {
 
 export interface LoginSession {
   sid: string;
+  /** When the user logged in (auth_time) */
   created_at?: string | undefined;
   last_used_at?: string | undefined;
   user_agent: string;
   ip: string;
   idle_expires_at?: string | undefined;
-  absolute_expires_at?: string | undefined;
+  absolute_expires_at?:
+    | string
+    | undefined;
+  /** The session of the token that asks */
   current: boolean;
 }
 
@@ -201,7 +204,6 @@ export interface UpdateUserResponse {
 }
 
 export interface SessionPolicy {
-  /** "strict", "standard", "aal2" or "custom". */
   preset: string;
   idle_max_seconds: number;
   abs_max_seconds: number;
@@ -239,7 +241,9 @@ export interface GetJwksResponse {
 }
 
 export interface OidcProvider {
+  /** Used in `/auth/oidc/{provider}/…` */
   id: string;
+  /** What a login page shows */
   name: string;
 }
 
@@ -390,7 +394,6 @@ export interface ChangeEmailResponse {
 
 export interface Invite {
   email: string;
-  /** "technician", "engineer" or "admin". */
   role: string;
   expires_at?: string | undefined;
 }

@@ -25,6 +25,27 @@ export enum CacheScope {
   UNRECOGNIZED = -1,
 }
 
+export interface JsonField {
+  /** JSON Schema's `format`: "uuid", "email", "date-time", "uri". */
+  format: string;
+  /**
+   * A request must carry it; a response always has it (a response always has every field but
+   * proto3 `optional` ones and message fields anyway).
+   */
+  required: boolean;
+  /** A secret a client sends and never reads back (`writeOnly`). */
+  write_only: boolean;
+  /** Its value when a request leaves it out, as JSON text ("20"). */
+  default_json: string;
+}
+
+export interface JsonMessage {
+  /** Its name among the OpenAPI document's schemas, when not the message's own. */
+  name: string;
+  /** Examples of the message, each a JSON document. */
+  examples_json: string[];
+}
+
 export interface FieldRules {
   string?: StringRules | undefined;
   int32?: Int32Rules | undefined;
@@ -42,6 +63,8 @@ export interface StringRules {
    * (the field stays a string on the wire; see docs/decisions/contract-enums-and-bounds.md).
    */
   in_enum: string;
+  /** With `in_enum`: only the enum's values of this subset (`(tdt.contract.v1.subset)`). */
+  in_subset: string;
 }
 
 export interface Int32Rules {
@@ -82,7 +105,167 @@ export interface HttpRoute {
   invalidates: CacheScope;
   /** The query carries secrets (a sign-in's code and state): the request log shows the path only. */
   secret_query: boolean;
+  /** What the success body is, in a sentence (OpenAPI's response description). */
+  response_description: string;
 }
+
+function createBaseJsonField(): JsonField {
+  return { format: "", required: false, write_only: false, default_json: "" };
+}
+
+export const JsonField: MessageFns<JsonField> = {
+  encode(message: JsonField, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.format !== "") {
+      writer.uint32(10).string(message.format);
+    }
+    if (message.required !== false) {
+      writer.uint32(16).bool(message.required);
+    }
+    if (message.write_only !== false) {
+      writer.uint32(24).bool(message.write_only);
+    }
+    if (message.default_json !== "") {
+      writer.uint32(34).string(message.default_json);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JsonField {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJsonField();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.format = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.required = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.write_only = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.default_json = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<JsonField>, I>>(base?: I): JsonField {
+    return JsonField.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<JsonField>, I>>(object: I): JsonField {
+    const message = createBaseJsonField();
+    message.format = object.format ?? "";
+    message.required = object.required ?? false;
+    message.write_only = object.write_only ?? false;
+    message.default_json = object.default_json ?? "";
+    return message;
+  },
+};
+
+function createBaseJsonMessage(): JsonMessage {
+  return { name: "", examples_json: [] };
+}
+
+export const JsonMessage: MessageFns<JsonMessage> = {
+  encode(message: JsonMessage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    for (const v of message.examples_json) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): JsonMessage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJsonMessage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.examples_json.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<JsonMessage>, I>>(base?: I): JsonMessage {
+    return JsonMessage.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<JsonMessage>, I>>(object: I): JsonMessage {
+    const message = createBaseJsonMessage();
+    message.name = object.name ?? "";
+    message.examples_json = object.examples_json?.map((e) => e) || [];
+    return message;
+  },
+};
 
 function createBaseFieldRules(): FieldRules {
   return { string: undefined, int32: undefined, repeated: undefined };
@@ -170,7 +353,7 @@ export const FieldRules: MessageFns<FieldRules> = {
 };
 
 function createBaseStringRules(): StringRules {
-  return { min_len: undefined, max_len: undefined, in_enum: "" };
+  return { min_len: undefined, max_len: undefined, in_enum: "", in_subset: "" };
 }
 
 export const StringRules: MessageFns<StringRules> = {
@@ -183,6 +366,9 @@ export const StringRules: MessageFns<StringRules> = {
     }
     if (message.in_enum !== "") {
       writer.uint32(26).string(message.in_enum);
+    }
+    if (message.in_subset !== "") {
+      writer.uint32(34).string(message.in_subset);
     }
     return writer;
   },
@@ -224,6 +410,14 @@ export const StringRules: MessageFns<StringRules> = {
             message.in_enum = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.in_subset = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -244,6 +438,7 @@ export const StringRules: MessageFns<StringRules> = {
     message.min_len = object.min_len ?? undefined;
     message.max_len = object.max_len ?? undefined;
     message.in_enum = object.in_enum ?? "";
+    message.in_subset = object.in_subset ?? "";
     return message;
   },
 };
@@ -395,6 +590,7 @@ function createBaseHttpRoute(): HttpRoute {
     cache: 0,
     invalidates: 0,
     secret_query: false,
+    response_description: "",
   };
 }
 
@@ -426,6 +622,9 @@ export const HttpRoute: MessageFns<HttpRoute> = {
     }
     if (message.secret_query !== false) {
       writer.uint32(72).bool(message.secret_query);
+    }
+    if (message.response_description !== "") {
+      writer.uint32(82).string(message.response_description);
     }
     return writer;
   },
@@ -515,6 +714,14 @@ export const HttpRoute: MessageFns<HttpRoute> = {
             message.secret_query = reader.bool();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.response_description = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -541,6 +748,7 @@ export const HttpRoute: MessageFns<HttpRoute> = {
     message.cache = object.cache ?? 0;
     message.invalidates = object.invalidates ?? 0;
     message.secret_query = object.secret_query ?? false;
+    message.response_description = object.response_description ?? "";
     return message;
   },
 };

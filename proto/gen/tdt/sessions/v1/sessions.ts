@@ -35,15 +35,6 @@ export enum SessionStatus {
   UNRECOGNIZED = -1,
 }
 
-/** How a completed session ended. */
-export enum SessionOutcome {
-  SESSION_OUTCOME_UNSPECIFIED = 0,
-  SESSION_OUTCOME_RESOLVED = 1,
-  SESSION_OUTCOME_UNRESOLVED = 2,
-  SESSION_OUTCOME_ESCALATED = 3,
-  UNRECOGNIZED = -1,
-}
-
 /** What one step of a session does. */
 export enum StepOperation {
   STEP_OPERATION_UNSPECIFIED = 0,
@@ -94,7 +85,7 @@ export interface Session {
   user_id: string;
   /** "in_progress", "completed" or "abandoned". */
   status: string;
-  /** "resolved", "unresolved" or "escalated" once completed. */
+  /** Once completed: how (a `tdt.trees.v1.Outcome`). */
   outcome?: string | undefined;
   current_node?: Node | undefined;
   steps: Step[];

@@ -44,13 +44,17 @@ export enum TreeStatus {
 }
 
 /**
- * What a solution node concludes, spelled as a session's outcome is (`escalated`). The trees
- * service still reads the old spelling `escalate` in what it is sent, as `escalated`.
+ * How a session ends, and what a solution node concludes: one list, one spelling each
+ * (docs/decisions/outcomes.md). Where each may be given is its `(tdt.contract.v1.subset)`:
+ * `solution`, a solution node's outcome; `off_solution`, a session completed away from a solution
+ * (at a solution any outcome may be given; the solution's own is the default). An old spelling
+ * still read is proto/contracts/outcomes.ts's (`escalate`).
  */
-export enum SolutionOutcome {
-  SOLUTION_OUTCOME_UNSPECIFIED = 0,
-  SOLUTION_OUTCOME_RESOLVED = 1,
-  SOLUTION_OUTCOME_ESCALATED = 2,
+export enum Outcome {
+  OUTCOME_UNSPECIFIED = 0,
+  OUTCOME_RESOLVED = 1,
+  OUTCOME_UNRESOLVED = 2,
+  OUTCOME_ESCALATED = 3,
   UNRECOGNIZED = -1,
 }
 
@@ -72,7 +76,7 @@ export interface Node {
   next?:
     | string
     | undefined;
-  /** Solutions only: "resolved" or "escalate". */
+  /** Solutions only: an `Outcome` of the `solution` subset ("resolved" or "escalated"). */
   outcome?:
     | string
     | undefined;
@@ -256,10 +260,25 @@ export interface Percentiles {
 export interface SessionCounts {
   started: number;
   completed: number;
+  /**
+   * The completed sessions by outcome, before `outcomes` counted them: still filled, for
+   * gateways of v0.1.0, until the release after next (docs/decisions/outcomes.md).
+   *
+   * @deprecated
+   */
   resolved: number;
+  /** @deprecated */
   escalated: number;
+  /** @deprecated */
   unresolved: number;
   abandoned: number;
+  /** The completed sessions by outcome: one count for each `Outcome`, in the enum's order. */
+  outcomes: OutcomeCount[];
+}
+
+export interface OutcomeCount {
+  outcome: string;
+  count: number;
 }
 
 export interface OptionCount {
@@ -2568,7 +2587,7 @@ export const Percentiles: MessageFns<Percentiles> = {
 };
 
 function createBaseSessionCounts(): SessionCounts {
-  return { started: 0, completed: 0, resolved: 0, escalated: 0, unresolved: 0, abandoned: 0 };
+  return { started: 0, completed: 0, resolved: 0, escalated: 0, unresolved: 0, abandoned: 0, outcomes: [] };
 }
 
 export const SessionCounts: MessageFns<SessionCounts> = {
@@ -2590,6 +2609,9 @@ export const SessionCounts: MessageFns<SessionCounts> = {
     }
     if (message.abandoned !== 0) {
       writer.uint32(48).int32(message.abandoned);
+    }
+    for (const v of message.outcomes) {
+      OutcomeCount.encode(v!, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -2655,6 +2677,14 @@ export const SessionCounts: MessageFns<SessionCounts> = {
             message.abandoned = reader.int32();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.outcomes.push(OutcomeCount.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2678,6 +2708,74 @@ export const SessionCounts: MessageFns<SessionCounts> = {
     message.escalated = object.escalated ?? 0;
     message.unresolved = object.unresolved ?? 0;
     message.abandoned = object.abandoned ?? 0;
+    message.outcomes = object.outcomes?.map((e) => OutcomeCount.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseOutcomeCount(): OutcomeCount {
+  return { outcome: "", count: 0 };
+}
+
+export const OutcomeCount: MessageFns<OutcomeCount> = {
+  encode(message: OutcomeCount, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.outcome !== "") {
+      writer.uint32(10).string(message.outcome);
+    }
+    if (message.count !== 0) {
+      writer.uint32(16).int32(message.count);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OutcomeCount {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOutcomeCount();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.outcome = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.count = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<OutcomeCount>, I>>(base?: I): OutcomeCount {
+    return OutcomeCount.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OutcomeCount>, I>>(object: I): OutcomeCount {
+    const message = createBaseOutcomeCount();
+    message.outcome = object.outcome ?? "";
+    message.count = object.count ?? 0;
     return message;
   },
 };

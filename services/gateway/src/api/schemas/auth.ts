@@ -1,6 +1,6 @@
-import { ROLES } from "@tdt/kit";
 import { ENUMS } from "@tdt/proto/tdt/contract";
-import { bounds, ref, timestamp, uuid } from "./common.js";
+import { sharedSchema } from "../contract-schemas.js";
+import { bounds, ref, timestamp } from "./common.js";
 import { EXAMPLES } from "./examples.js";
 
 /** The shapes of SPEC §4.1, shared by the auth routes and documented once in OpenAPI. */
@@ -8,20 +8,7 @@ import { EXAMPLES } from "./examples.js";
 /** The closed lists are the contract's (enums in auth.proto); ROLES is tdt.auth.v1.Role. */
 export const PRESETS = ENUMS["tdt.auth.v1.SessionPolicyPreset"].values;
 
-export const UserSchema = {
-  $id: "User",
-  type: "object",
-  examples: [EXAMPLES.user],
-  required: ["id", "email", "full_name", "role", "is_active", "created_at"],
-  properties: {
-    id: uuid,
-    email: { type: "string", format: "email" },
-    full_name: { type: "string" },
-    role: { type: "string", enum: ROLES },
-    is_active: { type: "boolean" },
-    created_at: timestamp,
-  },
-} as const;
+export const UserSchema = sharedSchema("tdt.auth.v1.User") as { required: string[]; properties: object };
 
 /** GET /auth/me: the user, the providers they sign in with, and whether they have a password. */
 export const MeSchema = {
@@ -55,17 +42,7 @@ export const MeSchema = {
 } as const;
 
 /** An invitation as sent: the link goes to the address by mail, never into the answer. */
-export const InviteSchema = {
-  $id: "Invite",
-  type: "object",
-  examples: [EXAMPLES.invite],
-  required: ["email", "role", "expires_at"],
-  properties: {
-    email: { type: "string", format: "email" },
-    role: { type: "string", enum: ROLES },
-    expires_at: timestamp,
-  },
-} as const;
+export const InviteSchema = sharedSchema("tdt.auth.v1.Invite");
 
 /** The answer of a request that mails a named address: the same whatever the address. */
 export const MailSentSchema = {
@@ -83,16 +60,7 @@ export const MailSentSchema = {
   },
 } as const;
 
-export const OidcProviderSchema = {
-  $id: "OidcProvider",
-  type: "object",
-  examples: EXAMPLES.providers,
-  required: ["id", "name"],
-  properties: {
-    id: { type: "string", description: "Used in `/auth/oidc/{provider}/…`" },
-    name: { type: "string", description: "What a login page shows" },
-  },
-} as const;
+export const OidcProviderSchema = sharedSchema("tdt.auth.v1.OidcProvider");
 
 export const TokenPairSchema = {
   $id: "TokenPair",
@@ -110,44 +78,9 @@ export const TokenPairSchema = {
   },
 } as const;
 
-export const LoginSessionSchema = {
-  $id: "LoginSession",
-  type: "object",
-  examples: [EXAMPLES.loginSession],
-  required: [
-    "sid",
-    "created_at",
-    "last_used_at",
-    "user_agent",
-    "ip",
-    "idle_expires_at",
-    "absolute_expires_at",
-    "current",
-  ],
-  properties: {
-    sid: uuid,
-    created_at: { ...timestamp, description: "When the user logged in (auth_time)" },
-    last_used_at: timestamp,
-    user_agent: { type: "string" },
-    ip: { type: "string" },
-    idle_expires_at: timestamp,
-    absolute_expires_at: timestamp,
-    current: { type: "boolean", description: "The session of the token that asks" },
-  },
-} as const;
+export const LoginSessionSchema = sharedSchema("tdt.auth.v1.LoginSession");
 
-export const SessionPolicySchema = {
-  $id: "SessionPolicy",
-  type: "object",
-  examples: [EXAMPLES.sessionPolicy],
-  required: ["preset", "idle_max_seconds", "abs_max_seconds", "reuse_grace_seconds"],
-  properties: {
-    preset: { type: "string", enum: PRESETS },
-    idle_max_seconds: { type: "integer" },
-    abs_max_seconds: { type: "integer" },
-    reuse_grace_seconds: { type: "integer" },
-  },
-} as const;
+export const SessionPolicySchema = sharedSchema("tdt.auth.v1.SessionPolicy");
 
 const seconds = (field: string) => ({ type: "integer", ...bounds("tdt.auth.v1.SetSessionPolicyRequest", field) });
 

@@ -1,0 +1,104 @@
+import { MESSAGE_SCHEMAS, SCHEMA_NAMES, type SchemaMessage } from "@tdt/proto/tdt/schemas";
+
+/**
+ * The JSON Schemas of the contract's messages (proto/gen/tdt/schemas.ts, generated from the
+ * protos: types, bounds, closed lists, comments as descriptions, `(tdt.contract.v1.json)` and
+ * `(tdt.contract.v1.json_message)`) as the gateway registers and uses them.
+ */
+
+type Schema = Record<string, unknown>;
+
+/** A schema with every reference to a message (`tdt.auth.v1.User#`) made one to its shared name (`User#`). */
+function named(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(named);
+  if (schema === null || typeof schema !== "object") return schema;
+  return Object.fromEntries(
+    Object.entries(schema).map(([key, value]) => [
+      key,
+      key === "$ref" && typeof value === "string"
+        ? `${SCHEMA_NAMES[value.slice(0, -1)] ?? value.slice(0, -1)}#`
+        : named(value),
+    ]),
+  );
+}
+
+/** A message's schema as a response carries it, shared under its name (`$id`) with `addSchema`. */
+export function sharedSchema(message: SchemaMessage): Schema {
+  const { requestRequired: _, ...schema } = MESSAGE_SCHEMAS[message];
+  return { $id: SCHEMA_NAMES[message], ...(named(schema) as Schema) };
+}
+
+/**
+ * A message as a request body or query takes it: only the fields given (`omit` those the path
+ * carries), no others, the ones it must carry required.
+ */
+export function requestSchema(message: SchemaMessage, omit: readonly string[] = []): Schema {
+  const {
+    properties,
+    requestRequired,
+    required: _,
+    ...rest
+  } = MESSAGE_SCHEMAS[message] as Schema & {
+    properties: Record<string, unknown>;
+    requestRequired: readonly string[];
+  };
+  delete rest.description;
+  const kept = Object.fromEntries(Object.entries(properties).filter(([name]) => !omit.includes(name)));
+  const required = requestRequired.filter((name) => !omit.includes(name));
+  return {
+    ...(named(rest) as Schema),
+    ...(required.length > 0 ? { required } : {}),
+    additionalProperties: false,
+    properties: named(kept),
+  };
+}
+
+/** What a table route's HTTP shapes are derived from: its messages and its google.api.http rule. */
+export interface RouteShape {
+  request: string;
+  response: string;
+  method: string;
+  path: string;
+  bodyField?: string | undefined;
+  responseBody?: string | undefined;
+  responseDescription?: string | undefined;
+  status?: number | undefined;
+}
+
+/**
+ * A route's schemas as google.api.http maps its messages: the path's `{fields}` as params, the
+ * body's (`body: "*"`) or, without a body, the query's fields, and the response message (or its
+ * `response_body` field) as the success body. Empty where the request has no such fields.
+ */
+export function derivedSchemas(shape: RouteShape): {
+  params?: Schema;
+  querystring?: Schema;
+  body?: Schema;
+  response?: Schema;
+} {
+  const message = MESSAGE_SCHEMAS[shape.request as SchemaMessage] as { properties: Record<string, Schema> } | undefined;
+  if (!message) return {};
+  const pathFields = [...shape.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => name as string);
+  const rest = Object.keys(message.properties).filter((name) => !pathFields.includes(name));
+  const derived: { params?: Schema; querystring?: Schema; body?: Schema; response?: Schema } = {};
+  if (pathFields.length > 0 && pathFields.every((name) => name in message.properties)) {
+    const properties = Object.fromEntries(pathFields.map((name) => [name, named(message.properties[name])]));
+    derived.params = { type: "object", required: pathFields, properties };
+  }
+  const fields = requestSchema(shape.request as SchemaMessage, pathFields);
+  if (rest.length > 0) derived[shape.bodyField === "*" ? "body" : "querystring"] = fields;
+  const response = MESSAGE_SCHEMAS[shape.response as SchemaMessage] as
+    | { properties: Record<string, Schema> }
+    | undefined;
+  // A 204 sends no body, a 302 a redirect: neither shows the response message.
+  if (response && shape.status !== 204 && shape.status !== 302) {
+    const body = shape.responseBody
+      ? named(response.properties[shape.responseBody])
+      : { $ref: `${SCHEMA_NAMES[shape.response]}#` };
+    derived.response = {
+      ...(shape.responseDescription ? { description: shape.responseDescription } : {}),
+      ...(body as Schema),
+    };
+  }
+  return derived;
+}
