@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController, t
 import { registerDocs } from "./api/docs.js";
 import type { Downstream } from "./api/downstream.js";
 import { downstreamOfUrl, watchDownstream } from "./api/downstream-health.js";
+import { unboundRoutes } from "./api/route.js";
 import { authRoutes } from "./api/routes/auth.js";
 import { healthRoutes } from "./api/routes/health.js";
 import { sessionsRoutes } from "./api/routes/sessions.js";
@@ -153,6 +154,11 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   await registerDocs(app);
   await registerWebApp(app, options.webRoot);
   await app.register(healthRoutes, { health, version: options.version ?? "dev" });
+  const unbound = unboundRoutes(app, {
+    downstream: options.downstream,
+    verifier: options.verifier,
+    caches: { trees: options.caches?.trees, auth: options.caches?.accounts },
+  });
   for (const { plugin, prefix } of API_ROUTES) {
     // What every group may use; each plugin's options name the parts it does.
     const groupOptions = {
@@ -164,5 +170,6 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
     };
     await app.register(plugin, groupOptions);
   }
+  await app.register(unbound);
   return app;
 }

@@ -280,3 +280,27 @@ declare module "fastify" {
     secretQuery?: boolean;
   }
 }
+
+/**
+ * Serves, as the contract derives them, the routes of the table that no group binds: a route
+ * whose proto says all it needs is served without a line in the gateway. Call it before the
+ * groups register (it notes the RPCs they bind as they declare them), and register what it
+ * returns after them.
+ */
+export function unboundRoutes(
+  app: FastifyInstance,
+  group: Omit<RouteGroup, "tag" | "cache"> & { caches?: Partial<Record<Client, ResponseCache | undefined>> },
+): (scope: FastifyInstance) => Promise<void> {
+  const bound = new Set<string>();
+  app.addHook("onRoute", (route) => {
+    if (route.config?.rpc) bound.add(route.config.rpc);
+  });
+  return async (scope) => {
+    for (const entry of HTTP_ROUTES) {
+      const client = entry.client as Client;
+      if (bound.has(`${client}.${entry.rpc}`)) continue;
+      const route = routesOf({ ...group, tag: client, cache: group.caches?.[client] });
+      route(scope, { rpc: { client, method: entry.rpc as RpcOf<typeof client> } } as RouteSpec<Client, never, object>);
+    }
+  };
+}
