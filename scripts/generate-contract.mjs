@@ -55,7 +55,10 @@ for (const desc of [...registry].filter((d) => d.kind === "enum" && ours(d)).sor
   const subsets = {};
   for (const v of named) {
     const names = v.value.proto.options ? getExtension(v.value.proto.options, subsetOption) : [];
-    for (const subset of names) (subsets[subset] ??= []).push(v.json);
+    for (const subset of names) {
+      subsets[subset] ??= [];
+      subsets[subset].push(v.json);
+    }
   }
   if (Object.keys(subsets).length > 0) entry.subsets = subsets;
   enums[desc.typeName] = entry;
@@ -73,7 +76,9 @@ function rulesOf(rules) {
     }
     if (rules.string.inSubset) {
       if (!enums[s.in_enum]?.subsets?.[rules.string.inSubset]) {
-        throw new Error(`in_subset names no subset of ${rules.string.inEnum || "(no in_enum)"}: ${rules.string.inSubset}`);
+        throw new Error(
+          `in_subset names no subset of ${rules.string.inEnum || "(no in_enum)"}: ${rules.string.inSubset}`,
+        );
       }
       s.in_subset = rules.string.inSubset;
     }

@@ -10,6 +10,7 @@ type Contract = typeof import("@tdt/proto/tdt/contract");
 
 afterEach(() => {
   vi.doUnmock("@tdt/proto/tdt/contract");
+  vi.doUnmock("@tdt/proto/contracts/outcomes");
   vi.resetModules();
 });
 
@@ -19,6 +20,9 @@ async function withContract(change: (contract: Contract) => Partial<Contract>) {
     const actual = await importOriginal<Contract>();
     return { ...actual, ...change(actual) };
   });
+  // The outcomes module as its source, so that it reads the changed contract (its built copy
+  // is loaded by Node, past the mock).
+  vi.doMock("@tdt/proto/contracts/outcomes", () => import("../../../proto/contracts/outcomes.js"));
 }
 
 describe("the gateway's schemas derive from the contract", () => {
@@ -66,5 +70,66 @@ describe("the gateway's schemas derive from the contract", () => {
     }));
     const { bounds } = await import("../src/api/schemas/common.js");
     expect(bounds("tdt.auth.v1.RegisterRequest", "email")).toEqual({ minLength: 3, maxLength: 100 });
+  });
+});
+
+describe("the outcomes are the contract's, wherever the HTTP API lists them", () => {
+  // biome-ignore lint/suspicious/noExplicitAny: an OpenAPI document is read as plain JSON.
+  type Json = any;
+
+  /** Every `enum` list of the document, with where it is. */
+  function enumsOf(value: Json, at = "#"): Array<{ at: string; values: unknown[] }> {
+    if (Array.isArray(value)) return value.flatMap((item, i) => enumsOf(item, `${at}/${i}`));
+    if (!value || typeof value !== "object") return [];
+    return Object.entries(value).flatMap(([key, item]) =>
+      key === "enum" && Array.isArray(item) ? [{ at, values: item }] : enumsOf(item, `${at}/${key}`),
+    );
+  }
+
+  it("a new outcome is in every list of outcomes and counted in the analytics; a solution's only where it may be", async () => {
+    await withContract(({ ENUMS }) => {
+      const outcomes = ENUMS["tdt.trees.v1.Outcome"];
+      return {
+        ENUMS: {
+          ...ENUMS,
+          "tdt.trees.v1.Outcome": {
+            values: [...outcomes.values, "workaround", "deferred"],
+            numbers: { ...outcomes.numbers, workaround: 4, deferred: 5 },
+            subsets: {
+              solution: [...outcomes.subsets.solution, "workaround"],
+              off_solution: [...outcomes.subsets.off_solution, "deferred"],
+            },
+          },
+        } as unknown as Contract["ENUMS"],
+      };
+    });
+    const { openApiDocument } = await import("../src/api/openapi-document.js");
+    const document = (await openApiDocument()) as Json;
+
+    const lists = enumsOf(document).filter(({ values }) => values.includes("escalated"));
+    const every = lists.filter(({ values }) => values.includes("unresolved"));
+    const solutions = lists.filter(({ values }) => !values.includes("unresolved"));
+    // Sessions, steps, the list filter and completion; a solution node as read and as sent.
+    expect(every.length).toBeGreaterThanOrEqual(4);
+    expect(solutions.length).toBeGreaterThanOrEqual(2);
+    for (const { at, values } of every) expect(values, at).toEqual(expect.arrayContaining(["workaround", "deferred"]));
+    for (const { at, values } of solutions) {
+      expect(values, at).toContain("workaround");
+      expect(values, at).not.toContain("deferred");
+    }
+    const counts = document.components.schemas.TreeAnalytics.properties.sessions;
+    expect(counts.required).toEqual([
+      "started",
+      "completed",
+      "resolved",
+      "escalated",
+      "workaround",
+      "unresolved",
+      "deferred",
+      "abandoned",
+    ]);
+    expect(Object.keys(counts.properties)).toEqual(counts.required);
+    // The document's own example, checked against its schema elsewhere, counts them too.
+    expect(Object.keys(document.components.schemas.TreeAnalytics.examples[0].sessions)).toEqual(counts.required);
   });
 });

@@ -193,6 +193,59 @@ describe("GET /api/v1/trees/:id/versions", () => {
   });
 });
 
+describe("GET /api/v1/trees/:id/analytics", () => {
+  const analytics = (sessions: object) => async () => ({
+    sessions: sessions as never,
+    resolution_rate: 0.5,
+    duration_ms: { median: 1000, p90: 2000 },
+    nodes: [],
+    paths: [],
+  });
+
+  it("counts the sessions by outcome, one property each, in the order the answer has always had", async () => {
+    fake.answer(
+      "getTreeAnalytics",
+      analytics({
+        started: 9,
+        completed: 6,
+        abandoned: 2,
+        // What the deprecated fields say too; a new trees service fills both.
+        resolved: 3,
+        escalated: 1,
+        unresolved: 2,
+        outcomes: [
+          { outcome: "resolved", count: 3 },
+          { outcome: "unresolved", count: 2 },
+          { outcome: "escalated", count: 1 },
+        ],
+      }),
+    );
+    const response = await call("GET", `${TREE_URL}/analytics`, engineer);
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toBe(
+      '{"sessions":{"started":9,"completed":6,"resolved":3,"escalated":1,"unresolved":2,"abandoned":2},' +
+        '"resolution_rate":0.5,"duration_ms":{"median":1000,"p90":2000},"nodes":[],"paths":[]}',
+    );
+  });
+
+  it("reads a v0.1.0 trees service's counts, one field per outcome and no `outcomes`", async () => {
+    fake.answer(
+      "getTreeAnalytics",
+      // As its answer decodes: no `outcomes` on the wire is an empty list.
+      analytics({ started: 4, completed: 3, resolved: 1, escalated: 2, unresolved: 0, abandoned: 1, outcomes: [] }),
+    );
+    const response = await call("GET", `${TREE_URL}/analytics`, engineer);
+    expect(response.json().sessions).toEqual({
+      started: 4,
+      completed: 3,
+      resolved: 1,
+      escalated: 2,
+      unresolved: 0,
+      abandoned: 1,
+    });
+  });
+});
+
 /** The fields of a tree document an author writes: all but the id, version, author and dates the service sets. */
 function authoredFieldsOf(document: Record<string, unknown>): string[] {
   const { id: _id, version: _version, created_by: _by, created_at: _at, updated_at: _updated, ...authored } = document;
@@ -256,6 +309,23 @@ describe("POST /api/v1/trees", () => {
     ]);
     expect(fake.calls).toHaveLength(0);
   });
+
+  it.each([["unresolved"], ["fixed"], ["Resolved"], [""]])(
+    "refuses %j as a solution's outcome where it was sent, as it always has (the contract's solution subset)",
+    async (outcome) => {
+      const body = printerTree();
+      const at = body.nodes.findIndex((node) => node.type === "solution");
+      body.nodes[at] = { ...body.nodes[at], outcome } as (typeof body.nodes)[number];
+      const response = await call("POST", "/api/v1/trees", admin, body);
+      expect(response.statusCode).toBe(422);
+      expect(response.json()).toEqual({
+        detail: [
+          { loc: ["body", "nodes", at, "outcome"], msg: "must be equal to one of the allowed values", type: "enum" },
+        ],
+      });
+      expect(fake.calls).toHaveLength(0);
+    },
+  );
 
   it("passes what a node's type leaves missing on for the service to judge with the tree's other rules", async () => {
     const body = printerTree();

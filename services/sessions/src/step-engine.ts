@@ -3,6 +3,7 @@
  * it runs on and one operation, to the next state. No I/O, so every rule is testable alone.
  */
 import { AppError } from "@tdt/kit";
+import { currentOutcomeSpelling, OFF_SOLUTION_OUTCOMES, OUTCOMES, type Outcome } from "@tdt/proto/contracts/outcomes";
 import { type EnumValue, enumValues, FIELD_RULES } from "@tdt/proto/tdt/contract";
 import type { Node, Tree } from "@tdt/proto/tdt/trees/v1/trees";
 
@@ -80,7 +81,6 @@ export interface Place {
 
 export const SESSION_STATUSES = enumValues("tdt.sessions.v1.SessionStatus");
 export type SessionStatus = EnumValue<"tdt.sessions.v1.SessionStatus">;
-export type Outcome = EnumValue<"tdt.sessions.v1.SessionOutcome">;
 
 export interface SessionState {
   status: SessionStatus;
@@ -212,7 +212,7 @@ function arrive(start: Place, pins: Pins, book: TreeBook, firstSeq: number, now:
       passed.push({
         ...step,
         left_at: step.entered_at,
-        outcome: SOLUTION_OUTCOMES[at.node.outcome ?? ""],
+        outcome: solutionOutcome(at.node),
         passed: true,
       });
     }
@@ -367,16 +367,14 @@ export function applyStep(state: SessionState, book: TreeBook, op: StepOp, now: 
   }
 }
 
-/** A solution's outcome as the session's; `escalate` is the old spelling of a copy made before it changed. */
-const SOLUTION_OUTCOMES: Record<string, Outcome> = {
-  resolved: "resolved",
-  escalated: "escalated",
-  escalate: "escalated",
-};
+/** A solution's outcome as the session's, in today's spelling (a copy made before it changed may hold an old one). */
+function solutionOutcome(solution: Node): Outcome {
+  return currentOutcomeSpelling(solution.outcome ?? "") as Outcome;
+}
 
 /**
- * Completes a session. At a solution the outcome defaults to the solution's; elsewhere the
- * technician must say `unresolved` or `escalated`.
+ * Completes a session. At a solution any outcome may be given, and it defaults to the solution's;
+ * elsewhere the technician must give one of the contract's `off_solution` outcomes.
  */
 export function completeState(
   state: SessionState,
@@ -388,14 +386,12 @@ export function completeState(
   checkNote(input.notes, "notes");
   const current = placeOf(state.steps[state.steps.length - 1] as StepRecord, book).node;
   const atSolution = current.type === "solution";
-  const allowed: string[] = atSolution ? ["resolved", "unresolved", "escalated"] : ["unresolved", "escalated"];
+  const allowed: readonly string[] = atSolution ? OUTCOMES : OFF_SOLUTION_OUTCOMES;
   if (input.outcome !== undefined && !allowed.includes(input.outcome)) {
     throw invalid("outcome", `Must be one of ${allowed.join(", ")} here`, "enum");
   }
-  const outcome = (input.outcome ?? (atSolution ? SOLUTION_OUTCOMES[current.outcome ?? ""] : undefined)) as
-    | Outcome
-    | undefined;
-  if (!outcome) throw invalid("outcome", "Not at a solution: give unresolved or escalated", "missing");
+  const outcome = (input.outcome as Outcome | undefined) ?? (atSolution ? solutionOutcome(current) : undefined);
+  if (!outcome) throw invalid("outcome", `Not at a solution: give ${allowed.join(" or ")}`, "missing");
   const open = state.steps[state.steps.length - 1] as StepRecord;
   return {
     ...state,

@@ -15,8 +15,9 @@ import {
   streamMessageCount,
   type TransactionSql,
 } from "@tdt/kit";
+import { OUTCOMES, type Outcome } from "@tdt/proto/contracts/outcomes";
 import { SESSION_EVENTS, SESSION_SUBJECTS, type SessionEvent } from "@tdt/proto/contracts/session-events";
-import type { GetTreeAnalyticsResponse } from "@tdt/proto/tdt/trees/v1/trees";
+import type { GetTreeAnalyticsResponse, OutcomeCount, SessionCounts } from "@tdt/proto/tdt/trees/v1/trees";
 
 /** The durable consumer's name: trees alone may use it (infra/nats/nats.conf). */
 export const ANALYTICS_CONSUMER = "trees-analytics";
@@ -149,21 +150,19 @@ export async function readAnalytics(sql: Sql, query: AnalyticsQuery): Promise<Ge
     {
       started: number;
       completed: number;
-      resolved: number;
-      escalated: number;
-      unresolved: number;
       abandoned: number;
+      by_outcome: Record<string, number> | null;
       median: number | null;
       p90: number | null;
     }[]
   >`
-    with chosen as (${chosen})
+    with chosen as (${chosen}),
+    outcomes as (
+      select outcome, count(*)::int as n from chosen where status = 'completed' and outcome is not null group by 1)
     select count(*)::int as started,
       count(*) filter (where status = 'completed')::int as completed,
-      count(*) filter (where status = 'completed' and outcome = 'resolved')::int as resolved,
-      count(*) filter (where status = 'completed' and outcome = 'escalated')::int as escalated,
-      count(*) filter (where status = 'completed' and outcome = 'unresolved')::int as unresolved,
       count(*) filter (where status = 'abandoned')::int as abandoned,
+      (select json_object_agg(outcome, n) from outcomes) as by_outcome,
       percentile_cont(0.5) within group (order by duration_ms) filter (where status = 'completed') as median,
       percentile_cont(0.9) within group (order by duration_ms) filter (where status = 'completed') as p90
     from chosen`;
@@ -202,17 +201,18 @@ export async function readAnalytics(sql: Sql, query: AnalyticsQuery): Promise<Ge
     select node_ids, count(*)::int as count from walked group by node_ids
     order by count desc, node_ids limit 5`;
   const round = (value: number | null) => Math.round(value ?? 0);
-  const sessions = counts ?? { started: 0, completed: 0, resolved: 0, escalated: 0, unresolved: 0, abandoned: 0 };
+  // Every outcome of the contract, counted or not, in the enum's order.
+  const outcomes = OUTCOMES.map((outcome) => ({ outcome, count: counts?.by_outcome?.[outcome] ?? 0 }));
+  const completed = counts?.completed ?? 0;
   return {
     sessions: {
-      started: sessions.started,
-      completed: sessions.completed,
-      resolved: sessions.resolved,
-      escalated: sessions.escalated,
-      unresolved: sessions.unresolved,
-      abandoned: sessions.abandoned,
+      started: counts?.started ?? 0,
+      completed,
+      ...deprecatedOutcomeFields(outcomes),
+      abandoned: counts?.abandoned ?? 0,
+      outcomes,
     },
-    resolution_rate: sessions.completed > 0 ? sessions.resolved / sessions.completed : 0,
+    resolution_rate: completed > 0 ? countOf(outcomes, "resolved") / completed : 0,
     duration_ms: { median: round(counts?.median ?? null), p90: round(counts?.p90 ?? null) },
     nodes: nodes.map((node) => ({
       node_id: node.node_id,
@@ -223,4 +223,20 @@ export async function readAnalytics(sql: Sql, query: AnalyticsQuery): Promise<Ge
     })),
     paths,
   };
+}
+
+const countOf = (outcomes: OutcomeCount[], outcome: Outcome) =>
+  outcomes.find((counted) => counted.outcome === outcome)?.count ?? 0;
+
+/**
+ * SessionCounts' fields from before `outcomes`, each named after the outcome it counts: still
+ * filled for v0.1.0's gateways (deprecated in trees.proto; docs/decisions/outcomes.md).
+ */
+function deprecatedOutcomeFields(
+  outcomes: OutcomeCount[],
+): Pick<SessionCounts, "resolved" | "escalated" | "unresolved"> {
+  return Object.fromEntries(outcomes.map(({ outcome, count }) => [outcome, count])) as Pick<
+    SessionCounts,
+    "resolved" | "escalated" | "unresolved"
+  >;
 }

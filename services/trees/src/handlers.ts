@@ -1,8 +1,8 @@
 import { type AccessClaims, type AccessTokenVerifier, AppError, authorizer, checks, type Handlers } from "@tdt/kit";
 import { hasRole, TREES_ACCESS } from "@tdt/proto/contracts/access";
+import { currentOutcomeSpelling } from "@tdt/proto/contracts/outcomes";
 import type { GetTreeAnalyticsResponse, TreeInput, TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 import type { AnalyticsQuery } from "./analytics.js";
-import { withCurrentSpellings } from "./legacy-spellings.js";
 import { searchQueryProblems } from "./search-query.js";
 import type { Audience, TreeStore } from "./tree-store.js";
 import { assertValidTree } from "./validation.js";
@@ -24,7 +24,13 @@ function checkTreeId(id: string): void {
 
 function inputOf(sent: TreeInput | undefined): TreeInput {
   if (!sent) throw AppError.invalid([{ loc: ["body"], msg: "Field required", type: "missing" }]);
-  const tree = withCurrentSpellings(sent);
+  // An old outcome spelling (`escalate`) is read as today's: only today's are validated and stored.
+  const tree = {
+    ...sent,
+    nodes: sent.nodes.map((node) =>
+      node.outcome === undefined ? node : { ...node, outcome: currentOutcomeSpelling(node.outcome) },
+    ),
+  };
   assertValidTree(tree);
   return tree;
 }

@@ -1,4 +1,5 @@
 import { AppError, type Problem } from "@tdt/kit";
+import { SOLUTION_OUTCOMES } from "@tdt/proto/contracts/outcomes";
 import { enumValues, FIELD_RULES } from "@tdt/proto/tdt/contract";
 import { TreeInput, type Node as TreeNode } from "@tdt/proto/tdt/trees/v1/trees";
 
@@ -31,7 +32,6 @@ export const TREE_LIMITS = {
 export const ID_PATTERN = new RegExp(`^[A-Za-z0-9_.-]{1,${TREE_LIMITS.idMax}}$`);
 export const TREE_STATUSES = enumValues("tdt.trees.v1.TreeStatus");
 export const NODE_TYPES = enumValues("tdt.trees.v1.NodeType");
-export const OUTCOMES = enumValues("tdt.trees.v1.SolutionOutcome");
 
 type Loc = Problem["loc"];
 
@@ -220,7 +220,7 @@ function checkSolution(context: NodeContext): boolean {
   if (outcome === undefined) {
     problems.push(problem([...at, "outcome"], "A solution needs an outcome", "missing"));
   } else {
-    checkEnum([...at, "outcome"], outcome, OUTCOMES, problems);
+    checkEnum([...at, "outcome"], outcome, SOLUTION_OUTCOMES, problems);
   }
   let intact = true;
   if (present(node.next) !== undefined) {

@@ -1,5 +1,6 @@
 import { type AccessTokenVerifier, AppError } from "@tdt/kit";
 import { mayListSessions } from "@tdt/proto/contracts/access";
+import { OUTCOMES } from "@tdt/proto/contracts/outcomes";
 import type { ListSessionsRequest } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { callerOf } from "../../edge/authenticate.js";
@@ -9,7 +10,6 @@ import { routesOf } from "../route.js";
 import { bounds, PAGE_PARAMETERS, ref, uuid } from "../schemas/common.js";
 import { EXAMPLES } from "../schemas/examples.js";
 import {
-  OUTCOMES,
   REPORT_FORMATS,
   REPORT_MEDIA_TYPES,
   REPORT_SCHEMAS,

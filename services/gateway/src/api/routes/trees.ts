@@ -5,6 +5,7 @@ import type { GatewayCaches } from "../../app.js";
 import { type Downstream, present } from "../downstream.js";
 import { routesOf } from "../route.js";
 import { bounds, INT32_MAX, PAGE_PARAMETERS, ref, uuid } from "../schemas/common.js";
+import { sessionCountsBody } from "../schemas/session-counts.js";
 import { TREE_STATUSES, TreeInputSchema, TreeUpdateSchema } from "../schemas/trees.js";
 import { acceptTreesReadBack, type TreeBody, treeDocumentOf, treeInputOf } from "../tree-documents.js";
 
@@ -118,6 +119,7 @@ export async function treesRoutes(
       to: query.to,
     }),
     response: { description: "The tree's analytics", ...ref("TreeAnalytics") },
+    send: (answer) => ({ ...answer, sessions: sessionCountsBody(present(answer.sessions, "sessions")) }),
   });
 
   // An author may send back a tree as read: each write's scope drops what the service sets.

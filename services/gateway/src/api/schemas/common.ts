@@ -1,5 +1,5 @@
 import { PAGE_LIMIT_MAX } from "@tdt/kit";
-import { type BoundedMessage, ENUMS, type EnumName, FIELD_RULES, type FieldRules } from "@tdt/proto/tdt/contract";
+import { allowedStrings, type BoundedMessage, FIELD_RULES, type FieldRules } from "@tdt/proto/tdt/contract";
 
 /** The small pieces every route's schemas are built from. */
 
@@ -14,7 +14,8 @@ export const INT32_MAX = 2_147_483_647;
 /**
  * A field's bounds from the contract (`(tdt.contract.v1.field)` in the protos), as JSON Schema:
  * `string.min_len`/`max_len` → `minLength`/`maxLength`, `int32.gte`/`lte` → `minimum`/`maximum`,
- * `repeated.max_items` → `maxItems`, `string.in_enum` → `enum`. Spread it into a property schema.
+ * `repeated.max_items` → `maxItems`, `string.in_enum` (narrowed by `in_subset`) → `enum`. Spread it into a
+ * property schema.
  */
 export function bounds(message: BoundedMessage, field: string): Record<string, unknown> {
   const rule = (FIELD_RULES[message] as Record<string, FieldRules>)[field];
@@ -22,16 +23,12 @@ export function bounds(message: BoundedMessage, field: string): Record<string, u
   const schema: Record<string, unknown> = {};
   if (rule.string?.min_len !== undefined) schema.minLength = rule.string.min_len;
   if (rule.string?.max_len !== undefined) schema.maxLength = rule.string.max_len;
-  if (rule.string?.in_enum) schema.enum = enumOf(rule.string.in_enum);
+  const allowed = allowedStrings(rule.string);
+  if (allowed) schema.enum = [...allowed];
   if (rule.int32?.gte !== undefined) schema.minimum = rule.int32.gte;
   if (rule.int32?.lte !== undefined) schema.maximum = rule.int32.lte;
   if (rule.repeated?.max_items !== undefined) schema.maxItems = rule.repeated.max_items;
   return schema;
-}
-
-/** The JSON strings of a closed list (a proto enum, by full name), as a fresh array for a schema. */
-export function enumOf(name: EnumName): string[] {
-  return [...ENUMS[name].values];
 }
 
 /** The `security` of a route that needs an access token: from the OAuth2 password login, or pasted. */

@@ -3,6 +3,7 @@
  * through it, consistent with each other (the ids match), so Swagger UI and ReDoc show bodies
  * that would work. A test checks each against its schema.
  */
+import { sessionCountsBody } from "./session-counts.js";
 
 const TREE_ID = "4b0c8c1e-6f1e-4f61-9a43-2a3c1f7e9b10";
 const ENGINEER_ID = "0f7b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d";
@@ -80,7 +81,16 @@ export const EXAMPLES = {
   mailToken: { token: "Xq3vK9mP2wR7tY5uI8oL1aS4dF6gH0jZ3xC7vB9nM2k" },
   providers: [{ id: "keycloak", name: "Example Corp" }],
   treeAnalytics: {
-    sessions: { started: 40, completed: 34, resolved: 27, escalated: 5, unresolved: 2, abandoned: 3 },
+    sessions: sessionCountsBody({
+      started: 40,
+      completed: 34,
+      abandoned: 3,
+      outcomes: [
+        { outcome: "resolved", count: 27 },
+        { outcome: "escalated", count: 5 },
+        { outcome: "unresolved", count: 2 },
+      ],
+    }),
     resolution_rate: 0.794,
     duration_ms: { median: 252000, p90: 611000 },
     nodes: [

@@ -1,3 +1,4 @@
+import { OUTCOMES } from "@tdt/proto/contracts/outcomes";
 import { ENUMS } from "@tdt/proto/tdt/contract";
 import { bounds, INT32_MAX, ref, timestamp, uuid } from "./common.js";
 import { EXAMPLES } from "./examples.js";
@@ -11,9 +12,8 @@ import { EXAMPLES } from "./examples.js";
  * belongs to the sessions service, which answers 409 or a 422 whose `loc` points into the body.
  */
 
-/** The closed lists are the contract's (enums in sessions.proto). */
+/** The closed lists are the contract's (enums in sessions.proto; outcomes, trees.proto's). */
 export const SESSION_STATUSES = ENUMS["tdt.sessions.v1.SessionStatus"].values;
-export const OUTCOMES = ENUMS["tdt.sessions.v1.SessionOutcome"].values;
 export const REPORT_FORMATS = ENUMS["tdt.sessions.v1.ReportFormat"].values;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 

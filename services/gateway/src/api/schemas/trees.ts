@@ -1,6 +1,8 @@
+import { OLD_OUTCOME_SPELLINGS, SOLUTION_OUTCOMES } from "@tdt/proto/contracts/outcomes";
 import { ENUMS } from "@tdt/proto/tdt/contract";
 import { INT32_MAX, ref, timestamp, uuid } from "./common.js";
 import { EXAMPLE_NODES, EXAMPLE_TREE_INPUT, EXAMPLES } from "./examples.js";
+import { SESSION_COUNT_FIELDS } from "./session-counts.js";
 
 /**
  * The shapes of SPEC §5, shared by the trees routes and documented once in OpenAPI.
@@ -14,7 +16,6 @@ import { EXAMPLE_NODES, EXAMPLE_TREE_INPUT, EXAMPLES } from "./examples.js";
 
 export const TREE_STATUSES = ENUMS["tdt.trees.v1.TreeStatus"].values;
 export const NODE_TYPES = ENUMS["tdt.trees.v1.NodeType"].values;
-const SOLUTION_OUTCOMES = ENUMS["tdt.trees.v1.SolutionOutcome"].values;
 
 const text = { type: "string" } as const;
 const nodeId = { type: "string", description: "1 to 64 letters, digits, `_`, `.` or `-`" } as const;
@@ -135,9 +136,14 @@ export const ActionNodeInputSchema = nodeInputVariant("ActionNodeInput", "action
 export const SolutionNodeInputSchema = nodeInputVariant("SolutionNodeInput", "solution", {
   outcome: {
     type: "string",
-    // The old spelling is still read (as `escalated`): clients written before it changed keep working.
-    enum: [...SOLUTION_OUTCOMES, "escalate"],
-    description: "What the session concludes here; `escalate` is the old spelling of `escalated`, still read as it",
+    // Old spellings are still read (as today's): clients written before a change keep working.
+    enum: [...SOLUTION_OUTCOMES, ...Object.keys(OLD_OUTCOME_SPELLINGS)],
+    description: [
+      "What the session concludes here",
+      ...Object.entries(OLD_OUTCOME_SPELLINGS).map(
+        ([old, now]) => `\`${old}\` is the old spelling of \`${now}\`, still read as it`,
+      ),
+    ].join("; "),
   },
 });
 
@@ -300,13 +306,8 @@ export const TreeAnalyticsSchema = {
   properties: {
     sessions: {
       type: "object",
-      required: ["started", "completed", "resolved", "escalated", "unresolved", "abandoned"],
-      properties: Object.fromEntries(
-        ["started", "completed", "resolved", "escalated", "unresolved", "abandoned"].map((key) => [
-          key,
-          { type: "integer" },
-        ]),
-      ),
+      required: SESSION_COUNT_FIELDS,
+      properties: Object.fromEntries(SESSION_COUNT_FIELDS.map((key) => [key, { type: "integer" }])),
     },
     resolution_rate: { type: "number", description: "resolved / completed; 0 with no completed session" },
     duration_ms: percentiles("Of the completed sessions, from start to completion"),
