@@ -19,7 +19,8 @@ const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, readFile
 const fieldRules = registry.getExtension("tdt.contract.v1.field");
 const jsonField = registry.getExtension("tdt.contract.v1.json");
 const jsonMessage = registry.getExtension("tdt.contract.v1.json_message");
-if (!fieldRules || !jsonField || !jsonMessage)
+const subsetOption = registry.getExtension("tdt.contract.v1.subset");
+if (!fieldRules || !jsonField || !jsonMessage || !subsetOption)
   throw new Error("tdt/contract/v1/rules.proto is missing from the descriptor set");
 const ours = (desc) => desc.typeName.startsWith("tdt.") && !desc.typeName.startsWith("tdt.contract.");
 
@@ -47,9 +48,12 @@ function commentOf(desc) {
 }
 
 /** `NODE_TYPE_QUESTION` → "question". */
-function enumJsonValues(desc) {
+/** An enum's JSON strings; with `subset`, only its values of that subset (`(tdt.contract.v1.subset)`). */
+function enumJsonValues(desc, subset) {
   const prefix = `${desc.name.replace(/(?<!^)([A-Z])/g, "_$1").toUpperCase()}_`;
-  return desc.values.filter((v) => v.number !== 0).map((v) => v.name.slice(prefix.length).toLowerCase());
+  return desc.values
+    .filter((v) => v.number !== 0 && (!subset || (option(v, subsetOption) ?? []).includes(subset)))
+    .map((v) => v.name.slice(prefix.length).toLowerCase());
 }
 
 const INTEGERS = new Set([
@@ -94,7 +98,7 @@ function bounded(schema, rules) {
   if (rules?.string) {
     if (rules.string.minLen !== undefined) out.minLength = Number(rules.string.minLen);
     if (rules.string.maxLen !== undefined) out.maxLength = Number(rules.string.maxLen);
-    if (rules.string.inEnum) out.enum = enumJsonValues(registry.getEnum(rules.string.inEnum));
+    if (rules.string.inEnum) out.enum = enumJsonValues(registry.getEnum(rules.string.inEnum), rules.string.inSubset);
   }
   if (rules?.int32) {
     if (rules.int32.gte !== undefined) out.minimum = rules.int32.gte;

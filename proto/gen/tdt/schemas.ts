@@ -2193,7 +2193,6 @@ export const MESSAGE_SCHEMAS = {
         "type": "string",
         "enum": [
           "resolved",
-          "unresolved",
           "escalated"
         ],
         "description": "Solutions only: an `Outcome` of the `solution` subset (\"resolved\" or \"escalated\")."
