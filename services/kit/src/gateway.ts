@@ -1,7 +1,7 @@
 import { type ConfigOf, type ConfigSpec, loadConfig } from "./config.js";
 import { type NatsLink, type NatsSettings, natsLink } from "./events/nats.js";
 import { createLogger, type Logger } from "./observability/logger.js";
-import { startMetrics } from "./observability/metrics.js";
+import { startProcessMetrics } from "./observability/metrics.js";
 import { startTracing } from "./observability/tracing.js";
 import { onShutdown } from "./shutdown.js";
 import { announceListening } from "./supervision.js";
@@ -57,13 +57,7 @@ export async function runGateway<S extends ConfigSpec>(definition: {
     process.exit(1);
   };
   // Before the parts start, so that the instruments they make (gRPC clients, caches) record.
-  const metricsServer = await startMetrics({
-    serviceName: `tdt-${definition.name}`,
-    host: front.metricsHost,
-    port: front.metricsPort,
-    token: front.metricsToken,
-    log,
-  }).catch(fatal);
+  const metricsServer = await startProcessMetrics(definition.name, front, log).catch(fatal);
   const nats = natsLink(front, definition.name, log);
   const { server, stop } = await definition.start({ config, log, nats }).catch(fatal);
   await server.listen({ port: front.port, host: front.host }).catch(fatal);

@@ -18,7 +18,7 @@ import { exitOnUncaughtException } from "./fatal-exit.js";
 import { type GrpcServerHandle, type ServiceBinding, startGrpcServer } from "./grpc/server.js";
 import { grpcTlsSetting } from "./grpc/tls.js";
 import { createLogger, type Logger } from "./observability/logger.js";
-import { startMetrics } from "./observability/metrics.js";
+import { startProcessMetrics } from "./observability/metrics.js";
 import { startTracing } from "./observability/tracing.js";
 import { onShutdown } from "./shutdown.js";
 import { announceListening } from "./supervision.js";
@@ -125,13 +125,7 @@ export async function runService<S extends ConfigSpec>(definition: ServiceDefini
     await closable.sql?.end({ timeout: 1 });
   });
   try {
-    const metricsServer = await startMetrics({
-      serviceName: `tdt-${definition.name}`,
-      host: config.metricsHost,
-      port: config.metricsPort,
-      token: config.metricsToken,
-      log,
-    });
+    const metricsServer = await startProcessMetrics(definition.name, config, log);
     const sql = await connectDatabase({
       serverUrl: config.databaseUrl,
       explicitUrl: config.ownDatabaseUrl,

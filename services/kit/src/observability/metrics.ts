@@ -146,3 +146,18 @@ export async function countOutcome<T>(counter: Counter, work: () => Promise<T>):
     throw error;
   }
 }
+
+/** A process's metrics server as its config sets it (`METRICS_HOST`, its metrics port, `METRICS_TOKEN`). */
+export function startProcessMetrics(
+  name: string,
+  config: { metricsHost: string; metricsPort: number; metricsToken: string | undefined },
+  log: Logger,
+): Promise<MetricsServer> {
+  return startMetrics({
+    serviceName: `tdt-${name}`,
+    host: config.metricsHost,
+    port: config.metricsPort,
+    token: config.metricsToken,
+    log,
+  });
+}
