@@ -67,7 +67,19 @@ export class FakeTrees extends FakeService<Trees> {
     deleteTree: async () => ({}),
     getPublishedTree: async (request) => ({ tree: sampleTree({ id: request.id }) }),
     getTreeAnalytics: async () => ({
-      sessions: { started: 1, completed: 1, resolved: 1, escalated: 0, unresolved: 0, abandoned: 0 },
+      sessions: {
+        started: 1,
+        completed: 1,
+        resolved: 1,
+        escalated: 0,
+        unresolved: 0,
+        abandoned: 0,
+        outcomes: [
+          { outcome: "resolved", count: 1 },
+          { outcome: "unresolved", count: 0 },
+          { outcome: "escalated", count: 0 },
+        ],
+      },
       resolution_rate: 1,
       duration_ms: { median: 1000, p90: 1000 },
       nodes: [],
