@@ -29,8 +29,9 @@ COPY clients/api/package.json clients/api/
 COPY services/web/package.json services/web/
 COPY tests/support/package.json tests/support/
 
-# The web app: the typed client compiled, the app type-checked and bundled by esbuild (its
-# platform binary is an optional dependency, so optional ones stay), then served by nginx.
+# The web app: the typed client and the contract's closed lists (proto/, built through the web
+# app's project references) compiled, the app type-checked and bundled by esbuild (its platform
+# binary is an optional dependency, so optional ones stay), then served by nginx.
 # These stages come before the services' so that a builder without BuildKit, which builds every
 # stage up to its target, reaches `web` without the service stages.
 FROM base AS web-build
@@ -38,6 +39,7 @@ RUN --mount=type=secret,id=npm_ca \
   if [ -s /run/secrets/npm_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/npm_ca; fi; \
   npm ci --workspace=@tdt/web --include-workspace-root --ignore-scripts --no-audit --no-fund
 COPY tsconfig.base.json ./
+COPY proto/ proto/
 COPY clients/api/ clients/api/
 COPY services/web/ services/web/
 RUN node_modules/.bin/tsc -b services/web && npm run build --workspace=@tdt/web

@@ -8,6 +8,7 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import { OFF_SOLUTION_OUTCOMES } from "@tdt/proto/contracts/outcomes";
 import { launchBrowser, type TestBrowser } from "@tdt/test-support/browser";
 import { pdfText } from "@tdt/test-support/pdf";
 import { ADMIN, type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
@@ -119,6 +120,10 @@ describe("the web app", () => {
 
     await currentNode(page, "check_power");
     expect(await page.isDisabled("#back")).toBe(true);
+    // Away from a solution, a button for each outcome the contract allows there.
+    expect(await page.locator("#completion button").evaluateAll((buttons) => buttons.map((b) => b.id))).toEqual(
+      OFF_SOLUTION_OUTCOMES.map((outcome) => `complete-${outcome}`),
+    );
     // The node's Markdown is shown formatted (as DOM, never as HTML).
     expect(await page.textContent("#current-node .node-body strong")).toBe("steady");
     expect(await page.locator("#current-node .node-body li").count()).toBe(3);

@@ -1,4 +1,5 @@
-import { ApiError, type Session, type TreeNode } from "../api.js";
+import { OFF_SOLUTION_OUTCOMES } from "@tdt/proto/contracts/outcomes";
+import { ApiError, type Outcome, type Session, type TreeNode } from "../api.js";
 import { h, show } from "../dom.js";
 import { markdown } from "../markdown.js";
 import { downloadReport } from "../report-download.js";
@@ -133,11 +134,13 @@ function nodeKind(node: TreeNode): string {
   return `Solution (${node.outcome})`;
 }
 
-/** At a solution, completing takes its outcome; elsewhere the technician gives up: unresolved or escalated. */
+/**
+ * At a solution, completing takes its outcome; elsewhere the technician picks one of the outcomes
+ * the contract allows away from a solution (unresolved or escalated), a button each.
+ */
 function completion(session: Session, notes: HTMLTextAreaElement, act: Act): HTMLElement {
   const atSolution = session.current_node.type === "solution";
-  const finish = (outcome: "unresolved" | "escalated" | undefined) =>
-    act(() => complete(session.id, outcome, notes.value));
+  const finish = (outcome: Outcome | undefined) => act(() => complete(session.id, outcome, notes.value));
   return h(
     "section",
     { class: "card", id: "completion" },
@@ -147,11 +150,18 @@ function completion(session: Session, notes: HTMLTextAreaElement, act: Act): HTM
       : h(
           "div",
           { class: "choices" },
-          h("button", { id: "complete-unresolved", class: "secondary", onclick: finish("unresolved") }, "Unresolved"),
-          h("button", { id: "complete-escalated", class: "secondary", onclick: finish("escalated") }, "Escalate"),
+          ...OFF_SOLUTION_OUTCOMES.map((outcome) =>
+            h(
+              "button",
+              { id: `complete-${outcome}`, class: "secondary", onclick: finish(outcome) },
+              capitalized(outcome),
+            ),
+          ),
         ),
   );
 }
+
+const capitalized = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 function completed(screen: Screen, session: Session): HTMLElement {
   const download = (format: "json" | "markdown" | "pdf", label: string) =>
