@@ -1,29 +1,13 @@
 /**
  * A new closed-list value or a changed limit is one edit in the protos: the gateway's schemas are
- * built from the generated contract, so a contract with one more node type and another email
- * limit shows in them with no other change. (The contract module is swapped for a changed copy:
- * a pure unit, no service involved.)
+ * built from the generated contract, so a contract with one more node type, report format or
+ * outcome and another email limit shows in them with no other change. (The contract module is
+ * swapped for a changed copy: a pure unit, no service involved.)
  */
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { type Contract, undoContract, withContract, withMoreOutcomes } from "@tdt/test-support/contract";
+import { afterEach, describe, expect, it } from "vitest";
 
-type Contract = typeof import("@tdt/proto/tdt/contract");
-
-afterEach(() => {
-  vi.doUnmock("@tdt/proto/tdt/contract");
-  vi.doUnmock("@tdt/proto/contracts/outcomes");
-  vi.resetModules();
-});
-
-async function withContract(change: (contract: Contract) => Partial<Contract>) {
-  vi.resetModules();
-  vi.doMock("@tdt/proto/tdt/contract", async (importOriginal) => {
-    const actual = await importOriginal<Contract>();
-    return { ...actual, ...change(actual) };
-  });
-  // The outcomes module as its source, so that it reads the changed contract (its built copy
-  // is loaded by Node, past the mock).
-  vi.doMock("@tdt/proto/contracts/outcomes", () => import("../../../proto/contracts/outcomes.js"));
-}
+afterEach(undoContract);
 
 describe("the gateway's schemas derive from the contract", () => {
   it("a new node type without its own Node variant stops the gateway's schemas from loading, naming it", async () => {
@@ -87,22 +71,7 @@ describe("the outcomes are the contract's, wherever the HTTP API lists them", ()
   }
 
   it("a new outcome is in every list of outcomes and counted in the analytics; a solution's only where it may be", async () => {
-    await withContract(({ ENUMS }) => {
-      const outcomes = ENUMS["tdt.trees.v1.Outcome"];
-      return {
-        ENUMS: {
-          ...ENUMS,
-          "tdt.trees.v1.Outcome": {
-            values: [...outcomes.values, "workaround", "deferred"],
-            numbers: { ...outcomes.numbers, workaround: 4, deferred: 5 },
-            subsets: {
-              solution: [...outcomes.subsets.solution, "workaround"],
-              off_solution: [...outcomes.subsets.off_solution, "deferred"],
-            },
-          },
-        } as unknown as Contract["ENUMS"],
-      };
-    });
+    await withMoreOutcomes();
     const { openApiDocument } = await import("../src/api/openapi-document.js");
     const document = (await openApiDocument()) as Json;
 

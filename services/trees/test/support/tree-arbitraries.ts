@@ -1,3 +1,4 @@
+import { SOLUTION_OUTCOMES } from "@tdt/proto/contracts/outcomes";
 import type { Node, Option, TreeInput } from "@tdt/proto/tdt/trees/v1/trees";
 import fc from "fast-check";
 
@@ -23,7 +24,7 @@ export const validTree: fc.Arbitrary<TreeInput> = fc.integer({ min: 1, max: 30 }
       asQuestion: fc.array(fc.boolean(), { minLength: count, maxLength: count }),
       titles: fc.array(text(200), { minLength: count, maxLength: count }),
       bodies: fc.array(optionalText(300), { minLength: count, maxLength: count }),
-      outcomes: fc.array(fc.constantFrom("resolved", "escalated"), { minLength: count, maxLength: count }),
+      outcomes: fc.array(fc.constantFrom(...SOLUTION_OUTCOMES), { minLength: count, maxLength: count }),
       order: fc.shuffledSubarray([...Array(count).keys()], { minLength: count, maxLength: count }),
       title: text(200),
       description: optionalText(500),
@@ -90,7 +91,7 @@ const junkNodeFields = {
   body: anyText,
   options: fc.array(fc.record({ id: reference, label: anyText, next: reference }), { maxLength: 4 }),
   next: maybe(reference),
-  outcome: maybe(fc.oneof(fc.constantFrom("resolved", "escalated"), anyText)),
+  outcome: maybe(fc.oneof(fc.constantFrom(...SOLUTION_OUTCOMES), anyText)),
 };
 
 /** Anything the TreeInput type allows. */
