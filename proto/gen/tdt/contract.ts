@@ -1167,6 +1167,7 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "method": "POST",
     "path": "/api/v1/auth/invites",
     "body": "*",
+    "responseBody": "invite",
     "request": "tdt.auth.v1.CreateInviteRequest",
     "response": "tdt.auth.v1.CreateInviteResponse",
     "summary": "Invite an address with a role (admin): the link is mailed",
@@ -1174,7 +1175,8 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "status": 201,
     "errors": [
       "email_already_registered"
-    ]
+    ],
+    "responseDescription": "The invitation sent"
   },
   {
     "service": "tdt.auth.v1.AuthService",
@@ -1183,6 +1185,7 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "method": "POST",
     "path": "/api/v1/auth/invites/accept",
     "body": "*",
+    "responseBody": "user",
     "request": "tdt.auth.v1.AcceptInviteRequest",
     "response": "tdt.auth.v1.AcceptInviteResponse",
     "summary": "Accept an invitation: the account is made with the invited role, its address proven",
@@ -1190,7 +1193,8 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "errors": [
       "invalid_mail_token",
       "email_already_registered"
-    ]
+    ],
+    "responseDescription": "The new user; sign in with the password just chosen"
   },
   {
     "service": "tdt.sessions.v1.SessionsService",

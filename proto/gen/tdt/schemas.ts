@@ -5,12 +5,23 @@
 export const MESSAGE_SCHEMAS = {
   "tdt.auth.v1.AcceptInviteRequest": {
     "type": "object",
+    "examples": [
+      {
+        "token": "Xq3vK9mP2wR7tY5uI8oL1aS4dF6gH0jZ3xC7vB9nM2k",
+        "password": "correct horse battery",
+        "full_name": "Grace Hopper"
+      }
+    ],
     "required": [
       "token",
       "password",
       "full_name"
     ],
-    "requestRequired": [],
+    "requestRequired": [
+      "token",
+      "password",
+      "full_name"
+    ],
     "properties": {
       "token": {
         "type": "string",
@@ -20,7 +31,8 @@ export const MESSAGE_SCHEMAS = {
       "password": {
         "type": "string",
         "minLength": 8,
-        "maxLength": 128
+        "maxLength": 128,
+        "writeOnly": true
       },
       "full_name": {
         "type": "string",
@@ -141,21 +153,30 @@ export const MESSAGE_SCHEMAS = {
   },
   "tdt.auth.v1.ChangeEmailRequest": {
     "type": "object",
+    "examples": [
+      {
+        "email": "ada@new.example.com",
+        "current_password": "correct horse battery"
+      }
+    ],
     "required": [
       "email",
       "current_password"
     ],
-    "requestRequired": [],
+    "requestRequired": [
+      "email"
+    ],
     "properties": {
       "email": {
         "type": "string",
         "minLength": 3,
-        "maxLength": 254
+        "maxLength": 254,
+        "format": "email"
       },
       "current_password": {
         "type": "string",
         "maxLength": 1024,
-        "description": "The caller's password, when they have one: a stolen access token alone cannot move the account."
+        "writeOnly": true
       }
     }
   },
@@ -233,16 +254,26 @@ export const MESSAGE_SCHEMAS = {
   },
   "tdt.auth.v1.CreateInviteRequest": {
     "type": "object",
+    "examples": [
+      {
+        "email": "grace@example.com",
+        "role": "engineer"
+      }
+    ],
     "required": [
       "email",
       "role"
     ],
-    "requestRequired": [],
+    "requestRequired": [
+      "email",
+      "role"
+    ],
     "properties": {
       "email": {
         "type": "string",
         "minLength": 3,
-        "maxLength": 254
+        "maxLength": 254,
+        "format": "email"
       },
       "role": {
         "type": "string",
@@ -299,15 +330,23 @@ export const MESSAGE_SCHEMAS = {
   },
   "tdt.auth.v1.ForgotPasswordRequest": {
     "type": "object",
+    "examples": [
+      {
+        "email": "ada@example.com"
+      }
+    ],
     "required": [
       "email"
     ],
-    "requestRequired": [],
+    "requestRequired": [
+      "email"
+    ],
     "properties": {
       "email": {
         "type": "string",
         "minLength": 3,
-        "maxLength": 254
+        "maxLength": 254,
+        "format": "email"
       },
       "client": {
         "$ref": "tdt.auth.v1.ClientInfo#"
@@ -747,22 +786,35 @@ export const MESSAGE_SCHEMAS = {
   },
   "tdt.auth.v1.RegisterRequest": {
     "type": "object",
+    "examples": [
+      {
+        "email": "ada@example.com",
+        "password": "correct horse battery",
+        "full_name": "Ada Lovelace"
+      }
+    ],
     "required": [
       "email",
       "password",
       "full_name"
     ],
-    "requestRequired": [],
+    "requestRequired": [
+      "email",
+      "password",
+      "full_name"
+    ],
     "properties": {
       "email": {
         "type": "string",
         "minLength": 3,
-        "maxLength": 254
+        "maxLength": 254,
+        "format": "email"
       },
       "password": {
         "type": "string",
         "minLength": 8,
-        "maxLength": 128
+        "maxLength": 128,
+        "writeOnly": true
       },
       "full_name": {
         "type": "string",
@@ -793,15 +845,23 @@ export const MESSAGE_SCHEMAS = {
   },
   "tdt.auth.v1.ResendVerificationRequest": {
     "type": "object",
+    "examples": [
+      {
+        "email": "ada@example.com"
+      }
+    ],
     "required": [
       "email"
     ],
-    "requestRequired": [],
+    "requestRequired": [
+      "email"
+    ],
     "properties": {
       "email": {
         "type": "string",
         "minLength": 3,
-        "maxLength": 254
+        "maxLength": 254,
+        "format": "email"
       },
       "client": {
         "$ref": "tdt.auth.v1.ClientInfo#"
@@ -823,11 +883,20 @@ export const MESSAGE_SCHEMAS = {
   },
   "tdt.auth.v1.ResetPasswordRequest": {
     "type": "object",
+    "examples": [
+      {
+        "token": "Xq3vK9mP2wR7tY5uI8oL1aS4dF6gH0jZ3xC7vB9nM2k",
+        "password": "battery staple horse"
+      }
+    ],
     "required": [
       "token",
       "password"
     ],
-    "requestRequired": [],
+    "requestRequired": [
+      "token",
+      "password"
+    ],
     "properties": {
       "token": {
         "type": "string",
@@ -837,7 +906,8 @@ export const MESSAGE_SCHEMAS = {
       "password": {
         "type": "string",
         "minLength": 8,
-        "maxLength": 128
+        "maxLength": 128,
+        "writeOnly": true
       }
     }
   },
@@ -1109,10 +1179,17 @@ export const MESSAGE_SCHEMAS = {
   },
   "tdt.auth.v1.VerifyEmailRequest": {
     "type": "object",
+    "examples": [
+      {
+        "token": "Xq3vK9mP2wR7tY5uI8oL1aS4dF6gH0jZ3xC7vB9nM2k"
+      }
+    ],
     "required": [
       "token"
     ],
-    "requestRequired": [],
+    "requestRequired": [
+      "token"
+    ],
     "properties": {
       "token": {
         "type": "string",

@@ -383,7 +383,6 @@ export interface ResetPasswordResponse {
 
 export interface ChangeEmailRequest {
   email: string;
-  /** The caller's password, when they have one: a stolen access token alone cannot move the account. */
   current_password: string;
 }
 
