@@ -869,7 +869,8 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "responseBody": "sessions",
     "request": "tdt.auth.v1.ListLoginSessionsRequest",
     "response": "tdt.auth.v1.ListLoginSessionsResponse",
-    "summary": "The caller's active login sessions"
+    "summary": "The caller's active login sessions",
+    "responseDescription": "Active login sessions"
   },
   {
     "service": "tdt.auth.v1.AuthService",
@@ -895,7 +896,8 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "request": "tdt.auth.v1.ListUsersRequest",
     "response": "tdt.auth.v1.ListUsersResponse",
     "summary": "List users (admin)",
-    "total": "users"
+    "total": "users",
+    "responseDescription": "One page of users; the total is in `X-Total-Count`"
   },
   {
     "service": "tdt.auth.v1.AuthService",
@@ -904,6 +906,7 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "method": "PATCH",
     "path": "/api/v1/auth/users/{id}",
     "body": "*",
+    "responseBody": "user",
     "request": "tdt.auth.v1.UpdateUserRequest",
     "response": "tdt.auth.v1.UpdateUserResponse",
     "summary": "Change a user's role or deactivate them (admin); deactivating ends their sessions",
@@ -911,7 +914,8 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
       "not_found",
       "cannot_change_own_account"
     ],
-    "invalidates": "user"
+    "invalidates": "user",
+    "responseDescription": "The user as changed"
   },
   {
     "service": "tdt.auth.v1.AuthService",
@@ -919,9 +923,11 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "rpc": "getSessionPolicy",
     "method": "GET",
     "path": "/api/v1/auth/session-policy",
+    "responseBody": "policy",
     "request": "tdt.auth.v1.GetSessionPolicyRequest",
     "response": "tdt.auth.v1.GetSessionPolicyResponse",
-    "summary": "The account's session-expiration policy (admin)"
+    "summary": "The account's session-expiration policy (admin)",
+    "responseDescription": "The policy"
   },
   {
     "service": "tdt.auth.v1.AuthService",
@@ -930,10 +936,12 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "method": "PUT",
     "path": "/api/v1/auth/session-policy",
     "body": "*",
+    "responseBody": "policy",
     "request": "tdt.auth.v1.SetSessionPolicyRequest",
     "response": "tdt.auth.v1.SetSessionPolicyResponse",
     "summary": "Choose the session-expiration policy (admin); applies to tokens minted from now on",
-    "description": "A named preset, or `custom` with its three limits (idle ≤ absolute ≤ 365 days, a reuse grace of at most 300 s; the auth service enforces the lower bound)."
+    "description": "A named preset, or `custom` with its three limits (idle ≤ absolute ≤ 365 days, a reuse grace of at most 300 s; the auth service enforces the lower bound).",
+    "responseDescription": "The policy now in force"
   },
   {
     "service": "tdt.auth.v1.AuthService",

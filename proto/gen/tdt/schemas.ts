@@ -576,11 +576,20 @@ export const MESSAGE_SCHEMAS = {
   },
   "tdt.auth.v1.LoginRequest": {
     "type": "object",
+    "examples": [
+      {
+        "email": "ada@example.com",
+        "password": "correct horse battery"
+      }
+    ],
     "required": [
       "email",
       "password"
     ],
-    "requestRequired": [],
+    "requestRequired": [
+      "email",
+      "password"
+    ],
     "properties": {
       "email": {
         "type": "string",
@@ -590,8 +599,7 @@ export const MESSAGE_SCHEMAS = {
       "password": {
         "type": "string",
         "minLength": 1,
-        "maxLength": 1024,
-        "description": "Any stored password; the 8–128 rule is for choosing one."
+        "maxLength": 1024
       },
       "client": {
         "$ref": "tdt.auth.v1.ClientInfo#"
@@ -925,7 +933,8 @@ export const MESSAGE_SCHEMAS = {
     "requestRequired": [],
     "properties": {
       "sid": {
-        "type": "string"
+        "type": "string",
+        "format": "uuid"
       }
     }
   },
@@ -975,16 +984,23 @@ export const MESSAGE_SCHEMAS = {
   },
   "tdt.auth.v1.SetPasswordRequest": {
     "type": "object",
+    "examples": [
+      {
+        "current_password": "correct horse battery",
+        "new_password": "battery staple horse"
+      }
+    ],
     "required": [
       "current_password",
       "new_password"
     ],
-    "requestRequired": [],
+    "requestRequired": [
+      "new_password"
+    ],
     "properties": {
       "current_password": {
         "type": "string",
-        "maxLength": 1024,
-        "description": "Required when the caller has a password already."
+        "maxLength": 1024
       },
       "new_password": {
         "type": "string",
@@ -1094,13 +1110,22 @@ export const MESSAGE_SCHEMAS = {
   },
   "tdt.auth.v1.UpdateUserRequest": {
     "type": "object",
+    "examples": [
+      {
+        "role": "engineer"
+      },
+      {
+        "is_active": false
+      }
+    ],
     "required": [
       "id"
     ],
     "requestRequired": [],
     "properties": {
       "id": {
-        "type": "string"
+        "type": "string",
+        "format": "uuid"
       },
       "role": {
         "type": "string",

@@ -91,7 +91,6 @@ export interface RegisterResponse {
 
 export interface LoginRequest {
   email: string;
-  /** Any stored password; the 8–128 rule is for choosing one. */
   password: string;
   client?: ClientInfo | undefined;
 }
@@ -319,7 +318,6 @@ export interface UnlinkOidcIdentityResponse {
 }
 
 export interface SetPasswordRequest {
-  /** Required when the caller has a password already. */
   current_password: string;
   new_password: string;
 }

@@ -1,5 +1,5 @@
 import formbody from "@fastify/formbody";
-import { type AccessTokenVerifier, ROLES } from "@tdt/kit";
+import type { AccessTokenVerifier } from "@tdt/kit";
 import type { ClientInfo, LoginRequest, LoginResponse, RefreshRequest } from "@tdt/proto/tdt/auth/v1/auth";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { GatewayCaches } from "../../app.js";
@@ -17,6 +17,7 @@ import {
   refreshTokenOf,
   TOKEN_TRANSPORT_PROPERTY,
 } from "../../edge/token-cookie.js";
+import { requestSchema } from "../contract-schemas.js";
 import { type Downstream, present } from "../downstream.js";
 import { routesOf, tableRoute } from "../route.js";
 import { bounds, PAGE_PARAMETERS, ref, uuid } from "../schemas/common.js";
@@ -113,13 +114,7 @@ export async function authRoutes(
 
     route(tokens, {
       ...LOGIN,
-      body: {
-        type: "object",
-        required: ["email", "password"],
-        additionalProperties: false,
-        properties: { email, password: loginPassword },
-        examples: [{ email: "ada@example.com", password: "correct horse battery" }],
-      },
+      body: requestSchema("tdt.auth.v1.LoginRequest", ["client"]),
       request: (request: FastifyRequest<{ Body: Omit<LoginRequest, "client"> }>) => ({
         ...request.body,
         client: clientOf(request),
@@ -226,54 +221,28 @@ export async function authRoutes(
 
   route(app, {
     rpc: { client: "auth", method: "setPassword" },
-    body: {
-      type: "object",
-      required: ["new_password"],
-      additionalProperties: false,
-      properties: {
-        current_password: { type: "string", ...bounds("tdt.auth.v1.SetPasswordRequest", "current_password") },
-        new_password: { type: "string", ...bounds("tdt.auth.v1.SetPasswordRequest", "new_password") },
-      },
-      examples: [{ current_password: "correct horse battery", new_password: "battery staple horse" }],
-    },
+    body: requestSchema("tdt.auth.v1.SetPasswordRequest"),
+    // Absent is proto3's "": ts-proto would encode an undefined string as the text "undefined".
     request: ({ body }: FastifyRequest<{ Body: { current_password?: string; new_password: string } }>) => ({
       current_password: body.current_password ?? "",
       new_password: body.new_password,
     }),
   });
 
-  route(app, {
-    rpc: { client: "auth", method: "listLoginSessions" },
-    response: { description: "Active login sessions", type: "array", items: ref("LoginSession") },
-  });
+  route(app, { rpc: { client: "auth", method: "listLoginSessions" } });
 
-  route(app, {
-    rpc: { client: "auth", method: "revokeLoginSession" },
-    params: { type: "object", required: ["sid"], properties: { sid: uuid } },
-  });
+  route(app, { rpc: { client: "auth", method: "revokeLoginSession" } });
 
   route(app, {
     rpc: { client: "auth", method: "listUsers" },
+    // A page's limit is at least 1 here; the proto's 0 is proto3's "unset" (the service's default).
     querystring: { type: "object", additionalProperties: false, properties: PAGE_PARAMETERS },
-    response: {
-      description: "One page of users; the total is in `X-Total-Count`",
-      type: "array",
-      items: ref("User"),
-    },
   });
 
   route(app, {
     rpc: { client: "auth", method: "updateUser" },
-    params: { type: "object", required: ["id"], properties: { id: uuid } },
-    body: {
-      type: "object",
-      minProperties: 1,
-      additionalProperties: false,
-      properties: { role: { type: "string", enum: ROLES }, is_active: { type: "boolean" } },
-      examples: [{ role: "engineer" }, { is_active: false }],
-    },
-    response: { description: "The user as changed", ...ref("User") },
-    send: (answer) => present(answer.user, "user"),
+    // Something to change: the proto cannot say so.
+    body: { type: "object", minProperties: 1, ...requestSchema("tdt.auth.v1.UpdateUserRequest", ["id"]) },
   });
 
   route(app, {
@@ -291,16 +260,8 @@ export async function authRoutes(
 
   await ssoRoutes(app, { route, clientOf });
 
-  route(app, {
-    rpc: { client: "auth", method: "getSessionPolicy" },
-    response: { description: "The policy", ...ref("SessionPolicy") },
-    send: (answer) => present(answer.policy, "policy"),
-  });
+  route(app, { rpc: { client: "auth", method: "getSessionPolicy" } });
 
-  route(app, {
-    rpc: { client: "auth", method: "setSessionPolicy" },
-    body: ref("SessionPolicyChoice"),
-    response: { description: "The policy now in force", ...ref("SessionPolicy") },
-    send: (answer) => present(answer.policy, "policy"),
-  });
+  // A preset or custom limits (a oneOf the proto's flat message cannot say).
+  route(app, { rpc: { client: "auth", method: "setSessionPolicy" }, body: ref("SessionPolicyChoice") });
 }
