@@ -53,11 +53,18 @@ export const MESSAGE_SCHEMAS = {
   },
   "tdt.auth.v1.BeginOidcLinkRequest": {
     "type": "object",
+    "examples": [
+      {
+        "return_to": "http://localhost:8000/account"
+      }
+    ],
     "required": [
       "provider",
       "return_to"
     ],
-    "requestRequired": [],
+    "requestRequired": [
+      "return_to"
+    ],
     "properties": {
       "provider": {
         "type": "string",
@@ -67,8 +74,7 @@ export const MESSAGE_SCHEMAS = {
       "return_to": {
         "type": "string",
         "minLength": 1,
-        "maxLength": 2048,
-        "description": "Where the browser goes once linked (`?linked=<provider>` or `?error=<code>` added); its origin must be one of OIDC_RETURN_ORIGINS."
+        "maxLength": 2048
       },
       "client": {
         "$ref": "tdt.auth.v1.ClientInfo#"
@@ -105,7 +111,9 @@ export const MESSAGE_SCHEMAS = {
       "return_to",
       "binding"
     ],
-    "requestRequired": [],
+    "requestRequired": [
+      "return_to"
+    ],
     "properties": {
       "provider": {
         "type": "string",
@@ -115,8 +123,7 @@ export const MESSAGE_SCHEMAS = {
       "return_to": {
         "type": "string",
         "minLength": 1,
-        "maxLength": 2048,
-        "description": "Where the browser goes once signed in; its origin must be one of OIDC_RETURN_ORIGINS."
+        "maxLength": 2048
       },
       "binding": {
         "type": "string",
@@ -297,11 +304,18 @@ export const MESSAGE_SCHEMAS = {
   },
   "tdt.auth.v1.ExchangeOidcCodeRequest": {
     "type": "object",
+    "examples": [
+      {
+        "code": "Yq3kq0c6Jx2m0b2QeW7rVd8sZt1uHn4pLf9aGk5oXcE"
+      }
+    ],
     "required": [
       "code",
       "binding"
     ],
-    "requestRequired": [],
+    "requestRequired": [
+      "code"
+    ],
     "properties": {
       "code": {
         "type": "string",

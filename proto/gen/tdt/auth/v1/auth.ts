@@ -255,7 +255,6 @@ export interface ListOidcProvidersResponse {
 
 export interface BeginOidcLoginRequest {
   provider: string;
-  /** Where the browser goes once signed in; its origin must be one of OIDC_RETURN_ORIGINS. */
   return_to: string;
   /** Ignored: the binding is minted by the server for every attempt (a planted value is never kept). */
   binding: string;
@@ -327,10 +326,6 @@ export interface SetPasswordResponse {
 
 export interface BeginOidcLinkRequest {
   provider: string;
-  /**
-   * Where the browser goes once linked (`?linked=<provider>` or `?error=<code>` added); its origin
-   * must be one of OIDC_RETURN_ORIGINS.
-   */
   return_to: string;
   client?: ClientInfo | undefined;
 }

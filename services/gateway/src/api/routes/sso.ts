@@ -5,6 +5,7 @@ import type { ClientInfo } from "@tdt/proto/tdt/auth/v1/auth";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type CookiePaths, deliverTokens, TOKEN_TRANSPORT_PROPERTY } from "../../edge/token-cookie.js";
 import { cameOverTls } from "../../edge/transport-security.js";
+import { requestSchema } from "../contract-schemas.js";
 import { present } from "../downstream.js";
 import type { routesOf } from "../route.js";
 import { bounds, ref } from "../schemas/common.js";
@@ -75,14 +76,7 @@ export async function ssoRoutes(
     route(browser, {
       rpc: { client: "auth", method: "beginOidcLogin" },
       params: providerParam,
-      querystring: {
-        type: "object",
-        required: ["return_to"],
-        additionalProperties: false,
-        properties: {
-          return_to: { type: "string", ...bounds("tdt.auth.v1.BeginOidcLoginRequest", "return_to") },
-        },
-      },
+      querystring: requestSchema("tdt.auth.v1.BeginOidcLoginRequest", ["provider", "binding", "client"]),
       request: (request: FastifyRequest<{ Params: { provider: string }; Querystring: { return_to: string } }>) => ({
         provider: request.params.provider,
         return_to: request.query.return_to,
@@ -96,13 +90,7 @@ export async function ssoRoutes(
     route(browser, {
       rpc: { client: "auth", method: "beginOidcLink" },
       params: providerParam,
-      body: {
-        type: "object",
-        required: ["return_to"],
-        additionalProperties: false,
-        properties: { return_to: { type: "string", ...bounds("tdt.auth.v1.BeginOidcLinkRequest", "return_to") } },
-        examples: [{ return_to: "http://localhost:8000/account" }],
-      },
+      body: requestSchema("tdt.auth.v1.BeginOidcLinkRequest", ["provider", "client"]),
       request: (request: FastifyRequest<{ Params: { provider: string }; Body: { return_to: string } }>) => ({
         provider: request.params.provider,
         return_to: request.body.return_to,
@@ -164,10 +152,6 @@ export async function ssoRoutes(
           logout_token: { type: "string", ...bounds("tdt.auth.v1.OidcBackchannelLogoutRequest", "logout_token") },
         },
       },
-      request: (request: FastifyRequest<{ Params: { provider: string }; Body: { logout_token: string } }>) => ({
-        provider: request.params.provider,
-        logout_token: request.body.logout_token,
-      }),
       response: {
         description: "The sessions it names are ended",
         type: "object",
@@ -195,13 +179,7 @@ export function exchangeRoute(
   route(tokens, {
     rpc: { client: "auth", method: "exchangeOidcCode" },
     headers: { type: "object", properties: TOKEN_TRANSPORT_PROPERTY },
-    body: {
-      type: "object",
-      required: ["code"],
-      additionalProperties: false,
-      properties: { code: { type: "string", ...bounds("tdt.auth.v1.ExchangeOidcCodeRequest", "code") } },
-      examples: [EXAMPLES.oneTimeCode],
-    },
+    body: requestSchema("tdt.auth.v1.ExchangeOidcCodeRequest", ["client", "binding"]),
     request: (request: FastifyRequest<{ Body: { code: string } }>) => ({
       code: request.body.code,
       client: clientOf(request),
