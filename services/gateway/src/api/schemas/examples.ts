@@ -3,13 +3,13 @@
  * through it, consistent with each other (the ids match), so Swagger UI and ReDoc show bodies
  * that would work. A test checks each against its schema.
  */
+import { MESSAGE_SCHEMAS } from "@tdt/proto/tdt/schemas";
 import { sessionCountsBody } from "./session-counts.js";
 
 const TREE_ID = "4b0c8c1e-6f1e-4f61-9a43-2a3c1f7e9b10";
 const ENGINEER_ID = "0f7b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d";
 const TECHNICIAN_ID = "9a8b7c6d-5e4f-4d3c-8b2a-1f0e9d8c7b6a";
 const SESSION_ID = "c3d2e1f0-a9b8-4c7d-9e6f-5a4b3c2d1e0f";
-const SID = "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b";
 const AT = "2026-11-28T09:30:00.000Z";
 const LATER = "2026-11-28T09:34:12.000Z";
 
@@ -54,14 +54,8 @@ const treeHeader = {
 };
 const { root_node_id: _root, change_note: _note, ...summaryFields } = treeHeader;
 
-const user = {
-  id: TECHNICIAN_ID,
-  email: "ada@example.com",
-  full_name: "Ada Lovelace",
-  role: "technician",
-  is_active: true,
-  created_at: "2026-11-01T08:00:00.000Z",
-};
+/** auth.proto's example user (the technician of the session below). */
+const user = MESSAGE_SCHEMAS["tdt.auth.v1.User"].examples[0];
 
 export const EXAMPLES = {
   user,
@@ -77,9 +71,7 @@ export const EXAMPLES = {
     has_password: false,
     email_verified: true,
   },
-  invite: { email: "grace@example.com", role: "engineer", expires_at: "2026-11-08T08:00:00.000Z" },
-  mailToken: { token: "Xq3vK9mP2wR7tY5uI8oL1aS4dF6gH0jZ3xC7vB9nM2k" },
-  providers: [{ id: "keycloak", name: "Example Corp" }],
+  providers: [MESSAGE_SCHEMAS["tdt.auth.v1.OidcProvider"].examples[0]],
   treeAnalytics: {
     sessions: sessionCountsBody({
       started: 40,
@@ -111,7 +103,6 @@ export const EXAMPLES = {
       { node_ids: ["power", "repair"], count: 5 },
     ],
   },
-  oneTimeCode: { code: "Yq3kq0c6Jx2m0b2QeW7rVd8sZt1uHn4pLf9aGk5oXcE" },
   logoutToken: {
     logout_token: "eyJhbGciOiJSUzI1NiIsInR5cCI6ImxvZ291dCtqd3QifQ.eyJzaWQiOiIwOGE1In0.c2lnbmF0dXJl",
   },
@@ -119,17 +110,6 @@ export const EXAMPLES = {
     end_session_url:
       "https://sso.example.com/realms/example/protocol/openid-connect/logout?client_id=tdt&post_logout_redirect_uri=https%3A%2F%2Ftdt.example.com%2F",
   },
-  loginSession: {
-    sid: SID,
-    created_at: AT,
-    last_used_at: LATER,
-    user_agent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0",
-    ip: "203.0.113.7",
-    idle_expires_at: "2026-12-05T09:34:12.000Z",
-    absolute_expires_at: "2026-12-28T09:30:00.000Z",
-    current: true,
-  },
-  sessionPolicy: { preset: "standard", idle_max_seconds: 604800, abs_max_seconds: 2592000, reuse_grace_seconds: 10 },
   tree: { ...treeHeader, nodes: EXAMPLE_NODES },
   treeSummary: { ...summaryFields, node_count: EXAMPLE_NODES.length },
   treeVersion: { version: 3, created_by: ENGINEER_ID, created_at: AT, change_note: "Ask about the power light first" },
