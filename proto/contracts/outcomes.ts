@@ -18,6 +18,13 @@ export const SOLUTION_OUTCOMES: readonly Outcome[] = OUTCOME.subsets.solution;
 /** What a technician may complete a session with away from a solution. */
 export const OFF_SOLUTION_OUTCOMES: readonly Outcome[] = OUTCOME.subsets.off_solution;
 
+/** Counts by outcome as `SessionCounts.outcomes` carries them: every outcome in the enum's order, 0 where `counts` has none. */
+export function outcomeCounts(
+  counts: Readonly<Partial<Record<string, number>>>,
+): { outcome: Outcome; count: number }[] {
+  return OUTCOMES.map((outcome) => ({ outcome, count: counts[outcome] ?? 0 }));
+}
+
 /**
  * Old spellings still read, each as today's, and never written: a solution's `escalate` became
  * `escalated` (docs/decisions/contract-enums-and-bounds.md). The trees service reads them in what

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { AppError } from "@tdt/kit";
+import { outcomeCounts } from "@tdt/proto/contracts/outcomes";
 import type { CreateTreeRequest, UpdateTreeRequest } from "@tdt/proto/tdt/trees/v1/trees";
 import { chainTree, printerTree } from "@tdt/test-support/trees";
 import type { LightMyRequestResponse } from "fastify";
@@ -213,11 +214,7 @@ describe("GET /api/v1/trees/:id/analytics", () => {
         resolved: 3,
         escalated: 1,
         unresolved: 2,
-        outcomes: [
-          { outcome: "resolved", count: 3 },
-          { outcome: "unresolved", count: 2 },
-          { outcome: "escalated", count: 1 },
-        ],
+        outcomes: outcomeCounts({ resolved: 3, unresolved: 2, escalated: 1 }),
       }),
     );
     const response = await call("GET", `${TREE_URL}/analytics`, engineer);

@@ -15,7 +15,7 @@ import {
   streamMessageCount,
   type TransactionSql,
 } from "@tdt/kit";
-import { OUTCOMES, type Outcome } from "@tdt/proto/contracts/outcomes";
+import { type Outcome, outcomeCounts } from "@tdt/proto/contracts/outcomes";
 import { SESSION_EVENTS, SESSION_SUBJECTS, type SessionEvent } from "@tdt/proto/contracts/session-events";
 import type { GetTreeAnalyticsResponse, OutcomeCount, SessionCounts } from "@tdt/proto/tdt/trees/v1/trees";
 
@@ -201,8 +201,7 @@ export async function readAnalytics(sql: Sql, query: AnalyticsQuery): Promise<Ge
     select node_ids, count(*)::int as count from walked group by node_ids
     order by count desc, node_ids limit 5`;
   const round = (value: number | null) => Math.round(value ?? 0);
-  // Every outcome of the contract, counted or not, in the enum's order.
-  const outcomes = OUTCOMES.map((outcome) => ({ outcome, count: counts?.by_outcome?.[outcome] ?? 0 }));
+  const outcomes = outcomeCounts(counts?.by_outcome ?? {});
   const completed = counts?.completed ?? 0;
   return {
     sessions: {

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Handlers } from "@tdt/kit";
+import { outcomeCounts } from "@tdt/proto/contracts/outcomes";
 import { type Tree, type TreeSummary, TreesServiceService, type TreeVersion } from "@tdt/proto/tdt/trees/v1/trees";
 import { printerTree } from "@tdt/test-support/trees";
 import { type TreeBody, treeInputOf } from "../../src/api/tree-documents.js";
@@ -74,11 +75,7 @@ export class FakeTrees extends FakeService<Trees> {
         escalated: 0,
         unresolved: 0,
         abandoned: 0,
-        outcomes: [
-          { outcome: "resolved", count: 1 },
-          { outcome: "unresolved", count: 0 },
-          { outcome: "escalated", count: 0 },
-        ],
+        outcomes: outcomeCounts({ resolved: 1 }),
       },
       resolution_rate: 1,
       duration_ms: { median: 1000, p90: 1000 },

@@ -3,6 +3,8 @@
  * through it, consistent with each other (the ids match), so Swagger UI and ReDoc show bodies
  * that would work. A test checks each against its schema.
  */
+
+import { outcomeCounts } from "@tdt/proto/contracts/outcomes";
 import { MESSAGE_SCHEMAS } from "@tdt/proto/tdt/schemas";
 import { sessionCountsBody } from "./session-counts.js";
 
@@ -77,11 +79,7 @@ export const EXAMPLES = {
       started: 40,
       completed: 34,
       abandoned: 3,
-      outcomes: [
-        { outcome: "resolved", count: 27 },
-        { outcome: "escalated", count: 5 },
-        { outcome: "unresolved", count: 2 },
-      ],
+      outcomes: outcomeCounts({ resolved: 27, escalated: 5, unresolved: 2 }),
     }),
     resolution_rate: 0.794,
     duration_ms: { median: 252000, p90: 611000 },
