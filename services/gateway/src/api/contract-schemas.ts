@@ -102,3 +102,24 @@ export function derivedSchemas(shape: RouteShape): {
   }
   return derived;
 }
+
+/** Proto3's value of a field that is not there, by its JSON Schema type. */
+const ZERO: Record<string, unknown> = { string: "", integer: 0, number: 0, boolean: false, array: [], object: {} };
+
+/**
+ * An RPC's request with every field a message always has (all but proto3 `optional` ones and
+ * message fields) at its zero value where the HTTP request left it out: ts-proto encodes a
+ * missing string as the text "undefined".
+ */
+export function completeRequest<T>(message: string, request: T): T {
+  const schema = MESSAGE_SCHEMAS[message as SchemaMessage] as
+    | { required: readonly string[]; properties: Record<string, { type?: string }> }
+    | undefined;
+  if (!schema || request === null || typeof request !== "object") return request;
+  const filled: Record<string, unknown> = { ...(request as Record<string, unknown>) };
+  for (const name of schema.required) {
+    const zero = ZERO[schema.properties[name]?.type ?? ""];
+    if (filled[name] === undefined && zero !== undefined) filled[name] = structuredClone(zero);
+  }
+  return filled as T;
+}

@@ -7,7 +7,7 @@ import { CACHE_SCOPES } from "../caches/cache-scopes.js";
 import type { ResponseCache } from "../caches/response-cache.js";
 import { callOptionsOf, requireRole, requireUser } from "../edge/authenticate.js";
 import { inRequestTrace } from "../edge/http-tracing.js";
-import { derivedSchemas, type RouteShape } from "./contract-schemas.js";
+import { completeRequest, derivedSchemas, type RouteShape } from "./contract-schemas.js";
 import type { Downstream } from "./downstream.js";
 import { BEARER, NO_CONTENT, PUBLIC, totalCountHeader } from "./schemas/common.js";
 import { DOWNSTREAM_ERRORS, errorResponses, READ_BODY_ERRORS, TOKEN_ERRORS } from "./schemas/errors.js";
@@ -195,7 +195,10 @@ export function routesOf(group: RouteGroup) {
       (facts.responseBody
         ? (answer: unknown) => (answer as Record<string, unknown>)[facts.responseBody as string]
         : undefined);
-    const rpcRequest = spec.request ?? ((request: FastifyRequest) => mappedRequest(request, facts.bodyField));
+    const built = spec.request ?? ((request: FastifyRequest) => mappedRequest(request, facts.bodyField));
+    const rpcRequest = facts.shape
+      ? (request: FastifyRequest<R>) => completeRequest((facts.shape as RouteShape).request, built(request as never))
+      : built;
     const cacheScope = spec.cache ? CACHE_SCOPES[spec.cache] : undefined;
     const status = spec.redirect ? 302 : (spec.status ?? 200);
     const success =

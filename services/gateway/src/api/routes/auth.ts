@@ -219,15 +219,7 @@ export async function authRoutes(
     }),
   });
 
-  route(app, {
-    rpc: { client: "auth", method: "setPassword" },
-    body: requestSchema("tdt.auth.v1.SetPasswordRequest"),
-    // Absent is proto3's "": ts-proto would encode an undefined string as the text "undefined".
-    request: ({ body }: FastifyRequest<{ Body: { current_password?: string; new_password: string } }>) => ({
-      current_password: body.current_password ?? "",
-      new_password: body.new_password,
-    }),
-  });
+  route(app, { rpc: { client: "auth", method: "setPassword" } });
 
   route(app, { rpc: { client: "auth", method: "listLoginSessions" } });
 
