@@ -162,7 +162,11 @@ export interface TreeVersion {
 }
 
 export interface ListTreesRequest {
-  category?: string | undefined;
+  /** Only trees of this category */
+  category?:
+    | string
+    | undefined;
+  /** Only trees with this tag */
   tag?: string | undefined;
   status?: string | undefined;
   skip: number;
@@ -182,6 +186,7 @@ export interface ListCategoriesResponse {
 }
 
 export interface SearchTreesRequest {
+  /** At most 200 characters and 16 words */
   q: string;
   limit: number;
 }
@@ -243,11 +248,7 @@ export interface GetPublishedTreeResponse {
 
 export interface GetTreeAnalyticsRequest {
   tree_id: string;
-  /** Only sessions on this version. */
-  version?:
-    | number
-    | undefined;
-  /** Only sessions started at or after `from` and before `to`. */
+  version?: number | undefined;
   from?: string | undefined;
   to?: string | undefined;
 }

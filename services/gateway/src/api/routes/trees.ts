@@ -1,12 +1,12 @@
 import type { AccessTokenVerifier } from "@tdt/kit";
-import { FIELD_RULES } from "@tdt/proto/tdt/contract";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { GatewayCaches } from "../../app.js";
+import { requestSchema } from "../contract-schemas.js";
 import { type Downstream, present } from "../downstream.js";
 import { routesOf } from "../route.js";
-import { bounds, INT32_MAX, PAGE_PARAMETERS, ref, uuid } from "../schemas/common.js";
+import { ref, uuid } from "../schemas/common.js";
 import { sessionCountsBody } from "../schemas/session-counts.js";
-import { TREE_STATUSES, TreeInputSchema, TreeUpdateSchema } from "../schemas/trees.js";
+import { TreeInputSchema, TreeUpdateSchema } from "../schemas/trees.js";
 import { acceptTreesReadBack, type TreeBody, treeDocumentOf, treeInputOf } from "../tree-documents.js";
 
 export interface TreesRoutesOptions {
@@ -16,18 +16,17 @@ export interface TreesRoutesOptions {
   caches?: GatewayCaches | undefined;
 }
 
-/**
- * The trees service's bounds, which it enforces for callers that skip the gateway: both sides
- * read them from the contract (trees.proto's field options).
- * The word count of a search (16) is judged by the service alone.
- */
-const SEARCH_QUERY_MAX_LENGTH = FIELD_RULES["tdt.trees.v1.SearchTreesRequest"].q.string.max_len;
-const SEARCH_LIMIT_MAX = FIELD_RULES["tdt.trees.v1.SearchTreesRequest"].limit.int32.lte;
-const CATEGORY_MAX_LENGTH = FIELD_RULES["tdt.trees.v1.ListTreesRequest"].category.string.max_len;
-const TAG_MAX_LENGTH = FIELD_RULES["tdt.trees.v1.ListTreesRequest"].tag.string.max_len;
-
+/** The path's tree, where the request names it otherwise (`tree_id`) or the binding builds the request. */
 const ID_PARAMS = { type: "object", required: ["id"], properties: { id: uuid } } as const;
-const SUMMARIES = { type: "array", items: ref("TreeSummary") } as const;
+
+/**
+ * A list's query as the contract derives it, but `limit` from 1: the message's 0 means "unset",
+ * which over HTTP the query's default stands for.
+ */
+function limitFromOne(query: Record<string, unknown>): Record<string, unknown> {
+  const properties = query.properties as Record<string, object>;
+  return { ...query, properties: { ...properties, limit: { ...properties.limit, minimum: 1 } } };
+}
 
 type WithId<T = unknown> = FastifyRequest<{ Params: { id: string } } & T>;
 
@@ -40,17 +39,7 @@ export async function treesRoutes(
 
   route(app, {
     rpc: { client: "trees", method: "listTrees" },
-    querystring: {
-      type: "object",
-      additionalProperties: false,
-      properties: {
-        category: { type: "string", maxLength: CATEGORY_MAX_LENGTH, description: "Only trees of this category" },
-        tag: { type: "string", maxLength: TAG_MAX_LENGTH, description: "Only trees with this tag" },
-        status: { type: "string", enum: TREE_STATUSES },
-        ...PAGE_PARAMETERS,
-      },
-    },
-    response: { description: "One page of summaries; the total is in `X-Total-Count`", ...SUMMARIES },
+    querystring: limitFromOne(requestSchema("tdt.trees.v1.ListTreesRequest")),
   });
 
   route(app, {
@@ -65,53 +54,20 @@ export async function treesRoutes(
 
   route(app, {
     rpc: { client: "trees", method: "searchTrees" },
-    querystring: {
-      type: "object",
-      required: ["q"],
-      additionalProperties: false,
-      properties: {
-        q: {
-          type: "string",
-          minLength: 1,
-          maxLength: SEARCH_QUERY_MAX_LENGTH,
-          description: `At most ${SEARCH_QUERY_MAX_LENGTH} characters and 16 words`,
-        },
-        limit: { type: "integer", minimum: 1, maximum: SEARCH_LIMIT_MAX, default: 20 },
-      },
-    },
-    response: { description: "Matching summaries, best first", ...SUMMARIES },
+    querystring: limitFromOne(requestSchema("tdt.trees.v1.SearchTreesRequest")),
   });
 
   route(app, {
     rpc: { client: "trees", method: "getTree" },
-    params: ID_PARAMS,
-    querystring: {
-      type: "object",
-      additionalProperties: false,
-      properties: { version: { type: "integer", minimum: 1, maximum: INT32_MAX } },
-    },
-    response: { description: "The tree", ...ref("Tree") },
     send: (answer) => treeDocumentOf(present(answer.tree, "tree")),
   });
 
-  route(app, {
-    rpc: { client: "trees", method: "listTreeVersions" },
-    params: ID_PARAMS,
-    response: { description: "Every version", type: "array", items: ref("TreeVersion") },
-  });
+  route(app, { rpc: { client: "trees", method: "listTreeVersions" } });
 
   route(app, {
     rpc: { client: "trees", method: "getTreeAnalytics" },
     params: ID_PARAMS,
-    querystring: {
-      type: "object",
-      additionalProperties: false,
-      properties: {
-        version: { type: "integer", ...bounds("tdt.trees.v1.GetTreeAnalyticsRequest", "version"), maximum: INT32_MAX },
-        from: { type: "string", format: "date-time" },
-        to: { type: "string", format: "date-time" },
-      },
-    },
+    querystring: requestSchema("tdt.trees.v1.GetTreeAnalyticsRequest", ["tree_id"]),
     request: ({ params, query }: WithId<{ Querystring: { version?: number; from?: string; to?: string } }>) => ({
       tree_id: params.id,
       version: query.version,
@@ -150,8 +106,5 @@ export async function treesRoutes(
     });
   });
 
-  route(app, {
-    rpc: { client: "trees", method: "deleteTree" },
-    params: ID_PARAMS,
-  });
+  route(app, { rpc: { client: "trees", method: "deleteTree" } });
 }
