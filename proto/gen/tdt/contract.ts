@@ -521,16 +521,7 @@ export const FIELD_RULES = {
   "tdt.trees.v1.GetTreeAnalyticsRequest": {
     "version": {
       "int32": {
-        "gte": 1,
-        "lte": 2147483647
-      }
-    }
-  },
-  "tdt.trees.v1.GetTreeRequest": {
-    "version": {
-      "int32": {
-        "gte": 1,
-        "lte": 2147483647
+        "gte": 1
       }
     }
   },
@@ -552,8 +543,7 @@ export const FIELD_RULES = {
     },
     "skip": {
       "int32": {
-        "gte": 0,
-        "lte": 2147483647
+        "gte": 0
       }
     },
     "limit": {
@@ -1220,6 +1210,7 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "rpc": "listSessions",
     "method": "GET",
     "path": "/api/v1/sessions",
+    "responseBody": "sessions",
     "request": "tdt.sessions.v1.ListSessionsRequest",
     "response": "tdt.sessions.v1.ListSessionsResponse",
     "summary": "List sessions, newest first",
@@ -1227,7 +1218,8 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "errors": [
       "forbidden"
     ],
-    "total": "matching sessions"
+    "total": "matching sessions",
+    "responseDescription": "One page of sessions; the total is in `X-Total-Count`"
   },
   {
     "service": "tdt.sessions.v1.SessionsService",
@@ -1235,12 +1227,14 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "rpc": "getSession",
     "method": "GET",
     "path": "/api/v1/sessions/{id}",
+    "responseBody": "session",
     "request": "tdt.sessions.v1.GetSessionRequest",
     "response": "tdt.sessions.v1.GetSessionResponse",
     "summary": "A session (its owner, engineers, admins)",
     "errors": [
       "not_found"
-    ]
+    ],
+    "responseDescription": "The session"
   },
   {
     "service": "tdt.sessions.v1.SessionsService",
@@ -1249,6 +1243,7 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "method": "POST",
     "path": "/api/v1/sessions",
     "body": "*",
+    "responseBody": "session",
     "request": "tdt.sessions.v1.StartSessionRequest",
     "response": "tdt.sessions.v1.StartSessionResponse",
     "summary": "Start a session at the root of a tree's current published version, which it pins",
@@ -1258,7 +1253,8 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
       "not_found",
       "link_target_unpublished",
       "link_depth_exceeded"
-    ]
+    ],
+    "responseDescription": "The new session"
   },
   {
     "service": "tdt.sessions.v1.SessionsService",
@@ -1267,6 +1263,7 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "method": "PUT",
     "path": "/api/v1/sessions/{id}",
     "body": "*",
+    "responseBody": "session",
     "request": "tdt.sessions.v1.StepSessionRequest",
     "response": "tdt.sessions.v1.StepSessionResponse",
     "summary": "Take one step (the owner): answer, continue, back or note",
@@ -1279,7 +1276,8 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
       "session_abandoned",
       "link_target_unpublished",
       "link_depth_exceeded"
-    ]
+    ],
+    "responseDescription": "The session after the step"
   },
   {
     "service": "tdt.sessions.v1.SessionsService",
@@ -1288,6 +1286,7 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "method": "POST",
     "path": "/api/v1/sessions/{id}/complete",
     "body": "*",
+    "responseBody": "session",
     "request": "tdt.sessions.v1.CompleteSessionRequest",
     "response": "tdt.sessions.v1.CompleteSessionResponse",
     "summary": "Complete a session (the owner)",
@@ -1298,7 +1297,8 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
       "stale_step",
       "session_completed",
       "session_abandoned"
-    ]
+    ],
+    "responseDescription": "The completed session"
   },
   {
     "service": "tdt.sessions.v1.SessionsService",
@@ -1329,8 +1329,7 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "summary": "List trees, newest first",
     "description": "Technicians see published trees only; the `status` filter is for engineers and admins.",
     "total": "matching trees",
-    "cache": "trees",
-    "responseDescription": "One page of summaries; the total is in `X-Total-Count`"
+    "cache": "trees"
   },
   {
     "service": "tdt.trees.v1.TreesService",
@@ -1355,8 +1354,7 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "response": "tdt.trees.v1.SearchTreesResponse",
     "summary": "Search trees, best match first",
     "description": "Full text over titles, descriptions, tags, categories and node text; the last word matches as a prefix.",
-    "cache": "trees",
-    "responseDescription": "Matching summaries, best first"
+    "cache": "trees"
   },
   {
     "service": "tdt.trees.v1.TreesService",
@@ -1364,7 +1362,6 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "rpc": "getTree",
     "method": "GET",
     "path": "/api/v1/trees/{id}",
-    "responseBody": "tree",
     "request": "tdt.trees.v1.GetTreeRequest",
     "response": "tdt.trees.v1.GetTreeResponse",
     "summary": "A tree, at its latest version or at `version`",
@@ -1372,8 +1369,7 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "errors": [
       "not_found"
     ],
-    "cache": "tree",
-    "responseDescription": "The tree"
+    "cache": "tree"
   },
   {
     "service": "tdt.trees.v1.TreesService",
@@ -1387,8 +1383,7 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "summary": "A tree's version history, newest first (engineer, admin)",
     "errors": [
       "not_found"
-    ],
-    "responseDescription": "Every version"
+    ]
   },
   {
     "service": "tdt.trees.v1.TreesService",

@@ -1589,13 +1589,23 @@ export const MESSAGE_SCHEMAS = {
   },
   "tdt.sessions.v1.CompleteSessionRequest": {
     "type": "object",
+    "examples": [
+      {
+        "outcome": "resolved",
+        "notes": "Paper tray refilled; test page printed"
+      },
+      {
+        "outcome": "escalated"
+      }
+    ],
     "required": [
       "id"
     ],
     "requestRequired": [],
     "properties": {
       "id": {
-        "type": "string"
+        "type": "string",
+        "format": "uuid"
       },
       "outcome": {
         "type": "string",
@@ -1607,7 +1617,8 @@ export const MESSAGE_SCHEMAS = {
       },
       "notes": {
         "type": "string",
-        "maxLength": 10000
+        "maxLength": 10000,
+        "description": "The session's notes, replaced"
       }
     }
   },
@@ -1623,6 +1634,11 @@ export const MESSAGE_SCHEMAS = {
   },
   "tdt.sessions.v1.ExportSessionRequest": {
     "type": "object",
+    "examples": [
+      {
+        "format": "pdf"
+      }
+    ],
     "required": [
       "id",
       "format"
@@ -1630,7 +1646,8 @@ export const MESSAGE_SCHEMAS = {
     "requestRequired": [],
     "properties": {
       "id": {
-        "type": "string"
+        "type": "string",
+        "format": "uuid"
       },
       "format": {
         "type": "string",
@@ -1640,7 +1657,7 @@ export const MESSAGE_SCHEMAS = {
           "csv",
           "pdf"
         ],
-        "description": "\"json\", \"markdown\", \"csv\" or \"pdf\"."
+        "description": "The report's format (default json)"
       }
     }
   },
@@ -1673,7 +1690,8 @@ export const MESSAGE_SCHEMAS = {
     "requestRequired": [],
     "properties": {
       "id": {
-        "type": "string"
+        "type": "string",
+        "format": "uuid"
       }
     }
   },
@@ -1698,11 +1716,13 @@ export const MESSAGE_SCHEMAS = {
     "properties": {
       "user_id": {
         "type": "string",
-        "description": "Engineers and admins: another user's sessions."
+        "format": "uuid",
+        "description": "Engineers and admins: this user's sessions"
       },
       "all": {
         "type": "boolean",
-        "description": "Engineers and admins: everyone's sessions."
+        "default": false,
+        "description": "Engineers and admins: everyone's sessions"
       },
       "status": {
         "type": "string",
@@ -1713,7 +1733,9 @@ export const MESSAGE_SCHEMAS = {
         ]
       },
       "tree_id": {
-        "type": "string"
+        "type": "string",
+        "format": "uuid",
+        "description": "Only sessions through this tree"
       },
       "skip": {
         "type": "integer",
@@ -1731,16 +1753,17 @@ export const MESSAGE_SCHEMAS = {
           "unresolved",
           "escalated"
         ],
-        "description": "Only completed sessions with this outcome."
+        "description": "Only completed sessions with this outcome"
       },
       "from": {
         "type": "string",
         "format": "date-time",
-        "description": "Only sessions started at or after `from` and before `to`."
+        "description": "Only sessions started at or after this"
       },
       "to": {
         "type": "string",
-        "format": "date-time"
+        "format": "date-time",
+        "description": "Only sessions started before this"
       }
     }
   },
@@ -1852,18 +1875,30 @@ export const MESSAGE_SCHEMAS = {
   },
   "tdt.sessions.v1.StartSessionRequest": {
     "type": "object",
+    "examples": [
+      {
+        "tree_id": "4b0c8c1e-6f1e-4f61-9a43-2a3c1f7e9b10",
+        "context": {
+          "ticket": "INC-4711",
+          "device": "HP LaserJet M404"
+        }
+      }
+    ],
     "required": [
       "tree_id"
     ],
-    "requestRequired": [],
+    "requestRequired": [
+      "tree_id"
+    ],
     "properties": {
       "tree_id": {
-        "type": "string"
+        "type": "string",
+        "format": "uuid"
       },
       "context": {
         "type": "object",
         "additionalProperties": true,
-        "description": "Free-form: ticket number, device, customer..."
+        "description": "What the session is about (ticket, device, customer...): any JSON object"
       }
     }
   },
@@ -1953,7 +1988,8 @@ export const MESSAGE_SCHEMAS = {
     "requestRequired": [],
     "properties": {
       "id": {
-        "type": "string"
+        "type": "string",
+        "format": "uuid"
       },
       "op": {
         "type": "string",
@@ -2025,8 +2061,7 @@ export const MESSAGE_SCHEMAS = {
     "requestRequired": [],
     "properties": {
       "id": {
-        "type": "string",
-        "format": "uuid"
+        "type": "string"
       }
     }
   },
@@ -2071,11 +2106,12 @@ export const MESSAGE_SCHEMAS = {
       "version": {
         "type": "integer",
         "minimum": 1,
-        "maximum": 2147483647
+        "description": "Only sessions on this version."
       },
       "from": {
         "type": "string",
-        "format": "date-time"
+        "format": "date-time",
+        "description": "Only sessions started at or after `from` and before `to`."
       },
       "to": {
         "type": "string",
@@ -2126,13 +2162,10 @@ export const MESSAGE_SCHEMAS = {
     "requestRequired": [],
     "properties": {
       "id": {
-        "type": "string",
-        "format": "uuid"
+        "type": "string"
       },
       "version": {
-        "type": "integer",
-        "minimum": 1,
-        "maximum": 2147483647
+        "type": "integer"
       }
     }
   },
@@ -2191,8 +2224,7 @@ export const MESSAGE_SCHEMAS = {
     "requestRequired": [],
     "properties": {
       "id": {
-        "type": "string",
-        "format": "uuid"
+        "type": "string"
       }
     }
   },
@@ -2221,13 +2253,11 @@ export const MESSAGE_SCHEMAS = {
     "properties": {
       "category": {
         "type": "string",
-        "maxLength": 100,
-        "description": "Only trees of this category"
+        "maxLength": 100
       },
       "tag": {
         "type": "string",
-        "maxLength": 50,
-        "description": "Only trees with this tag"
+        "maxLength": 50
       },
       "status": {
         "type": "string",
@@ -2238,15 +2268,12 @@ export const MESSAGE_SCHEMAS = {
       },
       "skip": {
         "type": "integer",
-        "minimum": 0,
-        "maximum": 2147483647,
-        "default": 0
+        "minimum": 0
       },
       "limit": {
         "type": "integer",
         "minimum": 0,
-        "maximum": 100,
-        "default": 50
+        "maximum": 100
       }
     }
   },
@@ -2495,21 +2522,17 @@ export const MESSAGE_SCHEMAS = {
       "q",
       "limit"
     ],
-    "requestRequired": [
-      "q"
-    ],
+    "requestRequired": [],
     "properties": {
       "q": {
         "type": "string",
         "minLength": 1,
-        "maxLength": 200,
-        "description": "At most 200 characters and 16 words"
+        "maxLength": 200
       },
       "limit": {
         "type": "integer",
         "minimum": 0,
-        "maximum": 100,
-        "default": 20
+        "maximum": 100
       }
     }
   },
@@ -2795,8 +2818,7 @@ export const MESSAGE_SCHEMAS = {
     "requestRequired": [],
     "properties": {
       "id": {
-        "type": "string",
-        "format": "uuid"
+        "type": "string"
       },
       "version": {
         "type": "integer",

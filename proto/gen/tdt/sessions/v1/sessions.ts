@@ -106,22 +106,28 @@ export interface Session {
 }
 
 export interface ListSessionsRequest {
-  /** Engineers and admins: another user's sessions. */
+  /** Engineers and admins: this user's sessions */
   user_id?:
     | string
     | undefined;
-  /** Engineers and admins: everyone's sessions. */
+  /** Engineers and admins: everyone's sessions */
   all: boolean;
-  status?: string | undefined;
+  status?:
+    | string
+    | undefined;
+  /** Only sessions through this tree */
   tree_id?: string | undefined;
   skip: number;
   limit: number;
-  /** Only completed sessions with this outcome. */
+  /** Only completed sessions with this outcome */
   outcome?:
     | string
     | undefined;
-  /** Only sessions started at or after `from` and before `to`. */
-  from?: string | undefined;
+  /** Only sessions started at or after this */
+  from?:
+    | string
+    | undefined;
+  /** Only sessions started before this */
   to?: string | undefined;
 }
 
@@ -140,7 +146,7 @@ export interface GetSessionResponse {
 
 export interface StartSessionRequest {
   tree_id: string;
-  /** Free-form: ticket number, device, customer... */
+  /** What the session is about (ticket, device, customer...): any JSON object */
   context?: { [key: string]: any } | undefined;
 }
 
@@ -170,7 +176,10 @@ export interface StepSessionResponse {
 
 export interface CompleteSessionRequest {
   id: string;
-  outcome?: string | undefined;
+  outcome?:
+    | string
+    | undefined;
+  /** The session's notes, replaced */
   notes?: string | undefined;
 }
 
@@ -180,7 +189,7 @@ export interface CompleteSessionResponse {
 
 export interface ExportSessionRequest {
   id: string;
-  /** "json", "markdown", "csv" or "pdf". */
+  /** The report's format (default json) */
   format: string;
 }
 

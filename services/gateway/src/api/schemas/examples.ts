@@ -151,7 +151,8 @@ export const EXAMPLES = {
       },
     ],
     notes: "Second floor, room 2.14",
-    context: { ticket: "INC-4711", device: "HP LaserJet M404" },
+    // sessions.proto's example start: the session is about what it gave.
+    context: MESSAGE_SCHEMAS["tdt.sessions.v1.StartSessionRequest"].examples[0].context,
     started_at: AT,
     updated_at: LATER,
     completed_at: null,
