@@ -521,7 +521,16 @@ export const FIELD_RULES = {
   "tdt.trees.v1.GetTreeAnalyticsRequest": {
     "version": {
       "int32": {
-        "gte": 1
+        "gte": 1,
+        "lte": 2147483647
+      }
+    }
+  },
+  "tdt.trees.v1.GetTreeRequest": {
+    "version": {
+      "int32": {
+        "gte": 1,
+        "lte": 2147483647
       }
     }
   },
@@ -543,7 +552,8 @@ export const FIELD_RULES = {
     },
     "skip": {
       "int32": {
-        "gte": 0
+        "gte": 0,
+        "lte": 2147483647
       }
     },
     "limit": {
@@ -1329,7 +1339,8 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "summary": "List trees, newest first",
     "description": "Technicians see published trees only; the `status` filter is for engineers and admins.",
     "total": "matching trees",
-    "cache": "trees"
+    "cache": "trees",
+    "responseDescription": "One page of summaries; the total is in `X-Total-Count`"
   },
   {
     "service": "tdt.trees.v1.TreesService",
@@ -1354,7 +1365,8 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "response": "tdt.trees.v1.SearchTreesResponse",
     "summary": "Search trees, best match first",
     "description": "Full text over titles, descriptions, tags, categories and node text; the last word matches as a prefix.",
-    "cache": "trees"
+    "cache": "trees",
+    "responseDescription": "Matching summaries, best first"
   },
   {
     "service": "tdt.trees.v1.TreesService",
@@ -1362,6 +1374,7 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "rpc": "getTree",
     "method": "GET",
     "path": "/api/v1/trees/{id}",
+    "responseBody": "tree",
     "request": "tdt.trees.v1.GetTreeRequest",
     "response": "tdt.trees.v1.GetTreeResponse",
     "summary": "A tree, at its latest version or at `version`",
@@ -1369,7 +1382,8 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "errors": [
       "not_found"
     ],
-    "cache": "tree"
+    "cache": "tree",
+    "responseDescription": "The tree"
   },
   {
     "service": "tdt.trees.v1.TreesService",
@@ -1383,7 +1397,8 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "summary": "A tree's version history, newest first (engineer, admin)",
     "errors": [
       "not_found"
-    ]
+    ],
+    "responseDescription": "Every version"
   },
   {
     "service": "tdt.trees.v1.TreesService",

@@ -2061,7 +2061,8 @@ export const MESSAGE_SCHEMAS = {
     "requestRequired": [],
     "properties": {
       "id": {
-        "type": "string"
+        "type": "string",
+        "format": "uuid"
       }
     }
   },
@@ -2106,12 +2107,11 @@ export const MESSAGE_SCHEMAS = {
       "version": {
         "type": "integer",
         "minimum": 1,
-        "description": "Only sessions on this version."
+        "maximum": 2147483647
       },
       "from": {
         "type": "string",
-        "format": "date-time",
-        "description": "Only sessions started at or after `from` and before `to`."
+        "format": "date-time"
       },
       "to": {
         "type": "string",
@@ -2162,10 +2162,13 @@ export const MESSAGE_SCHEMAS = {
     "requestRequired": [],
     "properties": {
       "id": {
-        "type": "string"
+        "type": "string",
+        "format": "uuid"
       },
       "version": {
-        "type": "integer"
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 2147483647
       }
     }
   },
@@ -2224,7 +2227,8 @@ export const MESSAGE_SCHEMAS = {
     "requestRequired": [],
     "properties": {
       "id": {
-        "type": "string"
+        "type": "string",
+        "format": "uuid"
       }
     }
   },
@@ -2253,11 +2257,13 @@ export const MESSAGE_SCHEMAS = {
     "properties": {
       "category": {
         "type": "string",
-        "maxLength": 100
+        "maxLength": 100,
+        "description": "Only trees of this category"
       },
       "tag": {
         "type": "string",
-        "maxLength": 50
+        "maxLength": 50,
+        "description": "Only trees with this tag"
       },
       "status": {
         "type": "string",
@@ -2268,12 +2274,15 @@ export const MESSAGE_SCHEMAS = {
       },
       "skip": {
         "type": "integer",
-        "minimum": 0
+        "minimum": 0,
+        "maximum": 2147483647,
+        "default": 0
       },
       "limit": {
         "type": "integer",
         "minimum": 0,
-        "maximum": 100
+        "maximum": 100,
+        "default": 50
       }
     }
   },
@@ -2522,17 +2531,21 @@ export const MESSAGE_SCHEMAS = {
       "q",
       "limit"
     ],
-    "requestRequired": [],
+    "requestRequired": [
+      "q"
+    ],
     "properties": {
       "q": {
         "type": "string",
         "minLength": 1,
-        "maxLength": 200
+        "maxLength": 200,
+        "description": "At most 200 characters and 16 words"
       },
       "limit": {
         "type": "integer",
         "minimum": 0,
-        "maximum": 100
+        "maximum": 100,
+        "default": 20
       }
     }
   },
@@ -2818,7 +2831,8 @@ export const MESSAGE_SCHEMAS = {
     "requestRequired": [],
     "properties": {
       "id": {
-        "type": "string"
+        "type": "string",
+        "format": "uuid"
       },
       "version": {
         "type": "integer",
