@@ -41,9 +41,13 @@ describe("a route's derived schemas", () => {
   });
 });
 
+const nowhere = () => {
+  throw new Error("no ClientInfo in this request");
+};
+
 describe("an RPC request completed from its message", () => {
   it("sends an absent string as proto3's empty string, not the text 'undefined'", () => {
-    const sent = completeRequest("tdt.auth.v1.ChangeEmailRequest", { email: "ada@example.com" });
+    const sent = completeRequest("tdt.auth.v1.ChangeEmailRequest", { email: "ada@example.com" }, nowhere);
     const received = ChangeEmailRequest.decode(ChangeEmailRequest.encode(sent as ChangeEmailRequest).finish());
     expect(received.current_password).toBe("");
     // What the completion prevents: ts-proto's encoding of the bare request.
@@ -53,11 +57,21 @@ describe("an RPC request completed from its message", () => {
     expect(bare.current_password).toBe("undefined");
   });
 
+  it("says where the call comes from in a ClientInfo field, which no request schema shows", () => {
+    const client = { user_agent: "curl/8", ip: "203.0.113.7" };
+    const sent = completeRequest("tdt.auth.v1.LoginRequest", { email: "a@example.com", password: "x" }, () => client);
+    expect(sent).toMatchObject({ client });
+    expect(Object.keys((requestSchema("tdt.auth.v1.LoginRequest") as { properties: object }).properties)).toEqual([
+      "email",
+      "password",
+    ]);
+  });
+
   it("keeps what was given and leaves optional fields out", () => {
-    const sent = completeRequest("tdt.auth.v1.SetPasswordRequest", { new_password: "battery staple horse" });
+    const sent = completeRequest("tdt.auth.v1.SetPasswordRequest", { new_password: "battery staple horse" }, nowhere);
     expect(sent).toEqual({ new_password: "battery staple horse", current_password: "" });
     expect(SetPasswordRequest.decode(SetPasswordRequest.encode(sent as SetPasswordRequest).finish())).toEqual(sent);
-    const update = completeRequest("tdt.auth.v1.UpdateUserRequest", { id: "x", role: "admin" });
+    const update = completeRequest("tdt.auth.v1.UpdateUserRequest", { id: "x", role: "admin" }, nowhere);
     expect(update).toEqual({ id: "x", role: "admin" });
   });
 });

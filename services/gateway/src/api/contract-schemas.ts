@@ -1,3 +1,4 @@
+import type { ClientInfo } from "@tdt/proto/tdt/auth/v1/auth";
 import { MESSAGE_SCHEMAS, SCHEMA_NAMES, type SchemaMessage } from "@tdt/proto/tdt/schemas";
 
 /**
@@ -28,6 +29,19 @@ export function sharedSchema(message: SchemaMessage): Schema {
   return { $id: SCHEMA_NAMES[message], ...(named(schema) as Schema) };
 }
 
+/** Where the call comes from: the gateway fills a field of this message in any request, a client never. */
+const CLIENT_INFO_REF = "tdt.auth.v1.ClientInfo#";
+
+/** The fields of a request the gateway fills itself (`ClientInfo`): no request schema shows them. */
+function gatewayFilled(message: string): string[] {
+  const schema = MESSAGE_SCHEMAS[message as SchemaMessage] as
+    | { properties: Record<string, { $ref?: string }> }
+    | undefined;
+  return Object.entries(schema?.properties ?? {})
+    .filter(([, field]) => field.$ref === CLIENT_INFO_REF)
+    .map(([name]) => name);
+}
+
 /**
  * A message as a request body or query takes it: only the fields given (`omit` those the path
  * carries), no others, the ones it must carry required.
@@ -43,8 +57,9 @@ export function requestSchema(message: SchemaMessage, omit: readonly string[] = 
     requestRequired: readonly string[];
   };
   delete rest.description;
-  const kept = Object.fromEntries(Object.entries(properties).filter(([name]) => !omit.includes(name)));
-  const required = requestRequired.filter((name) => !omit.includes(name));
+  const left = [...omit, ...gatewayFilled(message)];
+  const kept = Object.fromEntries(Object.entries(properties).filter(([name]) => !left.includes(name)));
+  const required = requestRequired.filter((name) => !left.includes(name));
   return {
     ...(named(rest) as Schema),
     ...(required.length > 0 ? { required } : {}),
@@ -108,10 +123,10 @@ const ZERO: Record<string, unknown> = { string: "", integer: 0, number: 0, boole
 
 /**
  * An RPC's request with every field a message always has (all but proto3 `optional` ones and
- * message fields) at its zero value where the HTTP request left it out: ts-proto encodes a
- * missing string as the text "undefined".
+ * message fields) at its zero value where the HTTP request left it out (ts-proto encodes a
+ * missing string as the text "undefined"), and where the call comes from in a `ClientInfo` field.
  */
-export function completeRequest<T>(message: string, request: T): T {
+export function completeRequest<T>(message: string, request: T, client: () => ClientInfo): T {
   const schema = MESSAGE_SCHEMAS[message as SchemaMessage] as
     | { required: readonly string[]; properties: Record<string, { type?: string }> }
     | undefined;
@@ -121,5 +136,6 @@ export function completeRequest<T>(message: string, request: T): T {
     const zero = ZERO[schema.properties[name]?.type ?? ""];
     if (filled[name] === undefined && zero !== undefined) filled[name] = structuredClone(zero);
   }
+  for (const name of gatewayFilled(message)) filled[name] = client();
   return filled as T;
 }

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookH
 import { CACHE_SCOPES } from "../caches/cache-scopes.js";
 import type { ResponseCache } from "../caches/response-cache.js";
 import { callOptionsOf, requireRole, requireUser } from "../edge/authenticate.js";
+import { clientOf } from "../edge/client-info.js";
 import { inRequestTrace } from "../edge/http-tracing.js";
 import { completeRequest, derivedSchemas, type RouteShape } from "./contract-schemas.js";
 import type { Downstream } from "./downstream.js";
@@ -196,8 +197,12 @@ export function routesOf(group: RouteGroup) {
         ? (answer: unknown) => (answer as Record<string, unknown>)[facts.responseBody as string]
         : undefined);
     const built = spec.request ?? ((request: FastifyRequest) => mappedRequest(request, facts.bodyField));
-    const rpcRequest = facts.shape
-      ? (request: FastifyRequest<R>) => completeRequest((facts.shape as RouteShape).request, built(request as never))
+    // A hand route (the form login) calls an RPC of the table too: its request is completed alike.
+    const message = HTTP_ROUTES.find(
+      (entry) => entry.client === spec.rpc.client && entry.rpc === spec.rpc.method,
+    )?.request;
+    const rpcRequest = message
+      ? (request: FastifyRequest<R>) => completeRequest(message, built(request as never), () => clientOf(request))
       : built;
     const cacheScope = spec.cache ? CACHE_SCOPES[spec.cache] : undefined;
     const status = spec.redirect ? 302 : (spec.status ?? 200);

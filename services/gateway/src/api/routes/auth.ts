@@ -1,6 +1,6 @@
 import formbody from "@fastify/formbody";
 import type { AccessTokenVerifier } from "@tdt/kit";
-import type { ClientInfo, LoginRequest, LoginResponse, RefreshRequest } from "@tdt/proto/tdt/auth/v1/auth";
+import type { LoginResponse, RefreshRequest } from "@tdt/proto/tdt/auth/v1/auth";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { GatewayCaches } from "../../app.js";
 import { type OriginPolicy, originPolicyOf } from "../../edge/cors-policy.js";
@@ -56,11 +56,6 @@ function loginRoute(paths: CookiePaths) {
   } as const;
 }
 
-/** Where a login comes from, recorded on the login session and used for rate limits. */
-function clientOf(request: FastifyRequest): ClientInfo {
-  return { user_agent: (request.headers["user-agent"] ?? "").slice(0, 512), ip: request.ip };
-}
-
 /** SPEC §4.1 over the AuthService: each route calls the RPC of the same purpose. */
 export async function authRoutes(
   app: FastifyInstance,
@@ -70,7 +65,7 @@ export async function authRoutes(
   const paths: CookiePaths = { refresh: `${app.prefix}/refresh`, logout: `${app.prefix}/logout` };
   const LOGIN = loginRoute(paths);
 
-  accountRoutes(app, { route, clientOf });
+  accountRoutes(app, { route });
 
   // The routes that hand out or take a refresh token: they read the cookie mode's cookie.
   await app.register(async (tokens) => {
@@ -106,20 +101,12 @@ export async function authRoutes(
         request: (request: FastifyRequest<{ Body: { username: string; password: string } }>) => ({
           email: request.body.username,
           password: request.body.password,
-          client: clientOf(request),
         }),
         errors: [...(tableRoute("auth", "login", "").errors ?? []), "form_file_not_accepted", "form_too_large"],
       });
     });
 
-    route(tokens, {
-      ...LOGIN,
-      body: requestSchema("tdt.auth.v1.LoginRequest", ["client"]),
-      request: (request: FastifyRequest<{ Body: Omit<LoginRequest, "client"> }>) => ({
-        ...request.body,
-        client: clientOf(request),
-      }),
-    });
+    route(tokens, LOGIN);
 
     // Refresh's body is optional (cookie mode sends none): its own scope reads an empty JSON body as none.
     await tokens.register(async (scope) => {
@@ -156,7 +143,6 @@ export async function authRoutes(
           }
           return {
             refresh_token: token,
-            client: clientOf(request),
             idempotency_key: request.headers["idempotency-key"],
           };
         },
@@ -165,7 +151,7 @@ export async function authRoutes(
       });
     });
 
-    exchangeRoute(tokens, { route, clientOf, paths, oidcPath: `${app.prefix}/oidc` });
+    exchangeRoute(tokens, { route, paths, oidcPath: `${app.prefix}/oidc` });
 
     // Logout's body is optional: its own scope reads an empty JSON body as none.
     await tokens.register(async (scope) => {
@@ -250,7 +236,7 @@ export async function authRoutes(
     }),
   });
 
-  await ssoRoutes(app, { route, clientOf });
+  await ssoRoutes(app, { route });
 
   route(app, { rpc: { client: "auth", method: "getSessionPolicy" } });
 

@@ -1,7 +1,6 @@
 import cookie from "@fastify/cookie";
 import formbody from "@fastify/formbody";
 import { PROVIDER_ID_PATTERN } from "@tdt/proto/contracts/sso";
-import type { ClientInfo } from "@tdt/proto/tdt/auth/v1/auth";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type CookiePaths, deliverTokens, TOKEN_TRANSPORT_PROPERTY } from "../../edge/token-cookie.js";
 import { cameOverTls } from "../../edge/transport-security.js";
@@ -53,10 +52,7 @@ export const providerId = { type: "string", pattern: PROVIDER_ID_PATTERN } as co
 const providerParam = { type: "object", required: ["provider"], properties: { provider: providerId } } as const;
 
 /** What SSO adds to the auth routes: the public flow, the one-time code's exchange, the back channel. */
-export async function ssoRoutes(
-  app: FastifyInstance,
-  { route, clientOf }: { route: Route; clientOf: (request: FastifyRequest) => ClientInfo },
-): Promise<void> {
+export async function ssoRoutes(app: FastifyInstance, { route }: { route: Route }): Promise<void> {
   const oidcPath = `${app.prefix}/oidc`;
 
   route(app, {
@@ -76,12 +72,11 @@ export async function ssoRoutes(
     route(browser, {
       rpc: { client: "auth", method: "beginOidcLogin" },
       params: providerParam,
-      querystring: requestSchema("tdt.auth.v1.BeginOidcLoginRequest", ["provider", "binding", "client"]),
+      querystring: requestSchema("tdt.auth.v1.BeginOidcLoginRequest", ["provider", "binding"]),
       request: (request: FastifyRequest<{ Params: { provider: string }; Querystring: { return_to: string } }>) => ({
         provider: request.params.provider,
         return_to: request.query.return_to,
         binding: "",
-        client: clientOf(request),
       }),
       redirect: { location: (answer) => answer.authorization_url, description: "To the provider" },
       send: (answer, reply, request) => setBinding(request, reply, oidcPath, answer.binding, answer.expires_in),
@@ -90,11 +85,10 @@ export async function ssoRoutes(
     route(browser, {
       rpc: { client: "auth", method: "beginOidcLink" },
       params: providerParam,
-      body: requestSchema("tdt.auth.v1.BeginOidcLinkRequest", ["provider", "client"]),
+      body: requestSchema("tdt.auth.v1.BeginOidcLinkRequest", ["provider"]),
       request: (request: FastifyRequest<{ Params: { provider: string }; Body: { return_to: string } }>) => ({
         provider: request.params.provider,
         return_to: request.body.return_to,
-        client: clientOf(request),
       }),
       response: {
         description: "Where to send the browser",
@@ -169,20 +163,14 @@ export async function ssoRoutes(
 /** The exchange of a one-time code: a token route, registered where the cookie mode's cookies are read. */
 export function exchangeRoute(
   tokens: FastifyInstance,
-  {
-    route,
-    clientOf,
-    paths,
-    oidcPath,
-  }: { route: Route; clientOf: (request: FastifyRequest) => ClientInfo; paths: CookiePaths; oidcPath: string },
+  { route, paths, oidcPath }: { route: Route; paths: CookiePaths; oidcPath: string },
 ): void {
   route(tokens, {
     rpc: { client: "auth", method: "exchangeOidcCode" },
     headers: { type: "object", properties: TOKEN_TRANSPORT_PROPERTY },
-    body: requestSchema("tdt.auth.v1.ExchangeOidcCodeRequest", ["client", "binding"]),
+    body: requestSchema("tdt.auth.v1.ExchangeOidcCodeRequest", ["binding"]),
     request: (request: FastifyRequest<{ Body: { code: string } }>) => ({
       code: request.body.code,
-      client: clientOf(request),
       binding: bindingOf(request, oidcPath),
     }),
     response: { description: "A new login session's token pair", ...ref("TokenPair") },

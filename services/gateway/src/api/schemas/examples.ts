@@ -54,7 +54,6 @@ const treeHeader = {
   created_at: "2026-11-02T14:05:00.000Z",
   updated_at: AT,
 };
-const { root_node_id: _root, change_note: _note, ...summaryFields } = treeHeader;
 
 /** auth.proto's example user (the technician of the session below). */
 const user = MESSAGE_SCHEMAS["tdt.auth.v1.User"].examples[0];
@@ -109,8 +108,6 @@ export const EXAMPLES = {
       "https://sso.example.com/realms/example/protocol/openid-connect/logout?client_id=tdt&post_logout_redirect_uri=https%3A%2F%2Ftdt.example.com%2F",
   },
   tree: { ...treeHeader, nodes: EXAMPLE_NODES },
-  treeSummary: { ...summaryFields, node_count: EXAMPLE_NODES.length },
-  treeVersion: { version: 3, created_by: ENGINEER_ID, created_at: AT, change_note: "Ask about the power light first" },
   session: {
     id: SESSION_ID,
     tree_id: TREE_ID,

@@ -1,6 +1,8 @@
 import { OLD_OUTCOME_SPELLINGS, SOLUTION_OUTCOMES } from "@tdt/proto/contracts/outcomes";
 import { ENUMS } from "@tdt/proto/tdt/contract";
-import { INT32_MAX, ref, timestamp, uuid } from "./common.js";
+import { MESSAGE_SCHEMAS, type SchemaMessage } from "@tdt/proto/tdt/schemas";
+import { sharedSchema } from "../contract-schemas.js";
+import { INT32_MAX, ref } from "./common.js";
 import { EXAMPLE_NODES, EXAMPLE_TREE_INPUT, EXAMPLES } from "./examples.js";
 import { SESSION_COUNT_FIELDS } from "./session-counts.js";
 
@@ -16,6 +18,8 @@ import { SESSION_COUNT_FIELDS } from "./session-counts.js";
 
 export const TREE_STATUSES = ENUMS["tdt.trees.v1.TreeStatus"].values;
 export const NODE_TYPES = ENUMS["tdt.trees.v1.NodeType"].values;
+
+type Schema = Record<string, unknown>;
 
 const text = { type: "string" } as const;
 const nodeId = { type: "string", description: "1 to 64 letters, digits, `_`, `.` or `-`" } as const;
@@ -211,19 +215,40 @@ export const TreeUpdateSchema = treeInput(
   ["version"],
 );
 
+/**
+ * A message field's schema with the message it refers to written out in place, as the document has
+ * always shown the parts of a summary and of analytics (no shared name of their own): the field's
+ * description over the message's.
+ */
+function writtenOut(field: Schema): Schema {
+  if (field.type === "array") return { ...field, items: writtenOut(field.items as Schema) };
+  if (typeof field.$ref !== "string") return field;
+  const { $ref, description, ...rest } = field;
+  const message = MESSAGE_SCHEMAS[$ref.slice(0, -1) as SchemaMessage] as Schema & {
+    properties: Record<string, Schema>;
+  };
+  const said = description ?? message.description;
+  return {
+    type: "object",
+    ...(said ? { description: said } : {}),
+    required: message.required,
+    properties: Object.fromEntries(Object.entries(message.properties).map(([name, of]) => [name, writtenOut(of)])),
+    ...rest,
+  };
+}
+
+const summary = sharedSchema("tdt.trees.v1.TreeSummary") as Schema & { properties: Record<string, Schema> };
+
+export const TreeSummarySchema = {
+  ...summary,
+  properties: {
+    ...summary.properties,
+    match: writtenOut(MESSAGE_SCHEMAS["tdt.trees.v1.TreeSummary"].properties.match),
+  },
+};
+
 /** What a tree and its summary both say about it. */
-const header = {
-  id: uuid,
-  title: text,
-  description: text,
-  category: text,
-  tags: { type: "array", items: text },
-  status,
-  version: { type: "integer", minimum: 1 },
-  created_by: { ...uuid, description: "The user who created the tree" },
-  created_at: { ...timestamp, description: "When the tree was created" },
-  updated_at: { ...timestamp, description: "When this version was written" },
-} as const;
+const { node_count: _count, match: _match, ...header } = summary.properties;
 
 export const TreeSchema = {
   $id: "Tree",
@@ -239,109 +264,28 @@ export const TreeSchema = {
   },
 } as const;
 
-export const TreeSummarySchema = {
-  $id: "TreeSummary",
-  type: "object",
-  description: "A tree's latest visible version, without its nodes.",
-  examples: [EXAMPLES.treeSummary],
-  required: [...Object.keys(header), "node_count"],
-  properties: {
-    ...header,
-    node_count: { type: "integer", minimum: 0 },
-    match: {
-      type: "object",
-      description:
-        "In search results only: where the tree matched (the first of title, description, category, tags and " +
-        "nodes that holds every word) and a plain-text snippet of it; `highlights` mark the matched words by " +
-        "offset and length in UTF-16 code units (as JavaScript's string indexes count).",
-      required: ["field", "node_id", "snippet", "highlights"],
-      properties: {
-        field: { type: "string", enum: ["title", "description", "category", "tags", "node"] },
-        node_id: { type: "string", description: "The node's id when `field` is `node`, else empty" },
-        snippet: { type: "string" },
-        highlights: {
-          type: "array",
-          items: {
-            type: "object",
-            required: ["start", "length"],
-            properties: { start: { type: "integer", minimum: 0 }, length: { type: "integer", minimum: 1 } },
-          },
-        },
-      },
-    },
-  },
-} as const;
+export const TreeVersionSchema = sharedSchema("tdt.trees.v1.TreeVersion");
 
-export const TreeVersionSchema = {
-  $id: "TreeVersion",
-  type: "object",
-  description: "One immutable version in a tree's history.",
-  examples: [EXAMPLES.treeVersion],
-  required: ["version", "created_by", "created_at", "change_note"],
-  properties: {
-    version: header.version,
-    created_by: { ...uuid, description: "The user who wrote this version" },
-    created_at: { ...timestamp, description: "When this version was written" },
-    change_note: text,
-  },
-} as const;
-
-const percentiles = (what: string) =>
-  ({
-    type: "object",
-    description: what,
-    required: ["median", "p90"],
-    properties: { median: { type: "integer" }, p90: { type: "integer" } },
-  }) as const;
+/** The analytics as the message has them, but `sessions`: one count a property (session-counts.ts). */
+const analytics = writtenOut({ $ref: "tdt.trees.v1.GetTreeAnalyticsResponse#" }) as Schema & {
+  properties: Record<string, Schema>;
+};
 
 export const TreeAnalyticsSchema = {
   $id: "TreeAnalytics",
   type: "object",
-  description:
-    "What technicians did with a tree, from the session events: within about a second of each step. " +
-    "`exits` counts the sessions that ended (completed or abandoned) at a node; `paths` the five most " +
-    "common paths of ended sessions.",
+  description: analytics.description,
   examples: [EXAMPLES.treeAnalytics],
-  required: ["sessions", "resolution_rate", "duration_ms", "nodes", "paths"],
+  required: analytics.required,
   properties: {
+    ...analytics.properties,
     sessions: {
       type: "object",
       required: SESSION_COUNT_FIELDS,
       properties: Object.fromEntries(SESSION_COUNT_FIELDS.map((key) => [key, { type: "integer" }])),
     },
-    resolution_rate: { type: "number", description: "resolved / completed; 0 with no completed session" },
-    duration_ms: percentiles("Of the completed sessions, from start to completion"),
-    nodes: {
-      type: "array",
-      items: {
-        type: "object",
-        required: ["node_id", "visits", "exits", "time_ms", "options"],
-        properties: {
-          node_id: { type: "string" },
-          visits: { type: "integer", description: "Times a session entered the node" },
-          exits: { type: "integer", description: "Sessions that ended or were abandoned at the node" },
-          time_ms: percentiles("Time spent at the node, per stay"),
-          options: {
-            type: "array",
-            items: {
-              type: "object",
-              required: ["option_id", "count"],
-              properties: { option_id: { type: "string" }, count: { type: "integer" } },
-            },
-          },
-        },
-      },
-    },
-    paths: {
-      type: "array",
-      items: {
-        type: "object",
-        required: ["node_ids", "count"],
-        properties: { node_ids: { type: "array", items: { type: "string" } }, count: { type: "integer" } },
-      },
-    },
   },
-} as const;
+};
 
 export const TREE_SCHEMAS = [
   TreeAnalyticsSchema,
