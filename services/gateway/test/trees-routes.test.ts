@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { AppError } from "@tdt/kit";
-import { outcomeCounts } from "@tdt/proto/contracts/outcomes";
+import { OUTCOMES, outcomeCounts, SOLUTION_OUTCOMES } from "@tdt/proto/contracts/outcomes";
 import type { CreateTreeRequest, UpdateTreeRequest } from "@tdt/proto/tdt/trees/v1/trees";
 import { chainTree, printerTree } from "@tdt/test-support/trees";
 import type { LightMyRequestResponse } from "fastify";
@@ -203,7 +203,8 @@ describe("GET /api/v1/trees/:id/analytics", () => {
     paths: [],
   });
 
-  it("counts the sessions by outcome, one property each, in the order the answer has always had", async () => {
+  it("counts the sessions by outcome, one property each, a solution's outcomes first as the answer always had", async () => {
+    const counted: Record<string, number> = { resolved: 3, unresolved: 2, escalated: 1 };
     fake.answer(
       "getTreeAnalytics",
       analytics({
@@ -214,15 +215,22 @@ describe("GET /api/v1/trees/:id/analytics", () => {
         resolved: 3,
         escalated: 1,
         unresolved: 2,
-        outcomes: outcomeCounts({ resolved: 3, unresolved: 2, escalated: 1 }),
+        outcomes: outcomeCounts(counted),
       }),
     );
     const response = await call("GET", `${TREE_URL}/analytics`, engineer);
     expect(response.statusCode).toBe(200);
-    expect(response.body).toBe(
-      '{"sessions":{"started":9,"completed":6,"resolved":3,"escalated":1,"unresolved":2,"abandoned":2},' +
-        '"resolution_rate":0.5,"duration_ms":{"median":1000,"p90":2000},"nodes":[],"paths":[]}',
-    );
+    const { sessions } = response.json();
+    expect(sessions).toEqual({
+      started: 9,
+      completed: 6,
+      ...Object.fromEntries(OUTCOMES.map((outcome) => [outcome, counted[outcome] ?? 0])),
+      abandoned: 2,
+    });
+    // Today: started, completed, resolved, escalated, unresolved, abandoned (the golden corpus has it).
+    const keys = Object.keys(sessions);
+    expect([...keys.slice(0, 2), ...keys.slice(-1)]).toEqual(["started", "completed", "abandoned"]);
+    expect(keys.slice(2, 2 + SOLUTION_OUTCOMES.length)).toEqual(SOLUTION_OUTCOMES);
   });
 
   it("reads a v0.1.0 trees service's counts, one field per outcome and no `outcomes`", async () => {
@@ -232,7 +240,7 @@ describe("GET /api/v1/trees/:id/analytics", () => {
       analytics({ started: 4, completed: 3, resolved: 1, escalated: 2, unresolved: 0, abandoned: 1, outcomes: [] }),
     );
     const response = await call("GET", `${TREE_URL}/analytics`, engineer);
-    expect(response.json().sessions).toEqual({
+    expect(response.json().sessions).toMatchObject({
       started: 4,
       completed: 3,
       resolved: 1,

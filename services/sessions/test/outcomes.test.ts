@@ -1,6 +1,7 @@
 /**
- * The step engine's outcomes are the contract's (tdt.trees.v1.Outcome and its subsets): today's
- * answers, word for word, and a contract with two outcomes more changes them with no other edit.
+ * The step engine's outcomes are the contract's (tdt.trees.v1.Outcome and its subsets): its 422s
+ * name the contract's lists, worded as ever, and a contract with two outcomes more changes what
+ * it allows and says with no other edit.
  */
 import type { AppError } from "@tdt/kit";
 import { type Tree, TreeInput } from "@tdt/proto/tdt/trees/v1/trees";
@@ -47,19 +48,18 @@ const problem = (msg: string, type: string) => [{ loc: ["body", "outcome"], msg,
 afterEach(undoContract);
 
 describe("completing a session", () => {
-  it("takes any outcome at a solution, its own by default; elsewhere unresolved or escalated, answering as always", async () => {
+  it("takes any outcome at a solution, its own by default; elsewhere one given away from a solution", async () => {
     const engine = await import("../src/step-engine.js");
+    const { OFF_SOLUTION_OUTCOMES: elsewhere, OUTCOMES: all } = await import("@tdt/proto/contracts/outcomes");
     expect(complete(engine, "toner")).toBe("resolved");
-    for (const outcome of ["resolved", "unresolved", "escalated"])
-      expect(complete(engine, "toner", outcome)).toBe(outcome);
-    expect(complete(engine, "toner", "escalate")).toEqual(
-      problem("Must be one of resolved, unresolved, escalated here", "enum"),
-    );
-    expect(complete(engine, "root")).toEqual(problem("Not at a solution: give unresolved or escalated", "missing"));
-    for (const outcome of ["resolved", "escalate", "fixed"]) {
-      expect(complete(engine, "root", outcome)).toEqual(problem("Must be one of unresolved, escalated here", "enum"));
+    for (const outcome of all) expect(complete(engine, "toner", outcome)).toBe(outcome);
+    // Worded as ever: "Must be one of resolved, unresolved, escalated here" with today's contract.
+    expect(complete(engine, "toner", "escalate")).toEqual(problem(`Must be one of ${all.join(", ")} here`, "enum"));
+    expect(complete(engine, "root")).toEqual(problem(`Not at a solution: give ${elsewhere.join(" or ")}`, "missing"));
+    for (const outcome of [...all.filter((one) => !elsewhere.includes(one)), "escalate", "fixed"]) {
+      expect(complete(engine, "root", outcome)).toEqual(problem(`Must be one of ${elsewhere.join(", ")} here`, "enum"));
     }
-    for (const outcome of ["unresolved", "escalated"]) expect(complete(engine, "root", outcome)).toBe(outcome);
+    for (const outcome of elsewhere) expect(complete(engine, "root", outcome)).toBe(outcome);
   });
 
   it("reads the old spelling of a copy's solution outcome (`escalate`) as today's", async () => {
@@ -70,14 +70,14 @@ describe("completing a session", () => {
   it("follows the contract: a new outcome is allowed where its subset says, and named in the answers", async () => {
     await withMoreOutcomes();
     const engine = await import("../src/step-engine.js");
-    expect(complete(engine, "toner", undefined, treeWith("workaround"))).toBe("workaround");
-    expect(complete(engine, "toner", "deferred")).toBe("deferred");
-    expect(complete(engine, "root", "deferred")).toBe("deferred");
-    expect(complete(engine, "root", "workaround")).toEqual(
-      problem("Must be one of unresolved, escalated, deferred here", "enum"),
-    );
-    expect(complete(engine, "root")).toEqual(
-      problem("Not at a solution: give unresolved or escalated or deferred", "missing"),
-    );
+    expect(complete(engine, "toner", undefined, treeWith("fake_workaround"))).toBe("fake_workaround");
+    expect(complete(engine, "toner", "fake_deferred")).toBe("fake_deferred");
+    expect(complete(engine, "root", "fake_deferred")).toBe("fake_deferred");
+    const refusal = complete(engine, "root", "fake_workaround") as { msg: string }[];
+    expect(refusal[0]?.msg).toMatch(/^Must be one of .*, fake_deferred here$/);
+    expect(refusal[0]?.msg).not.toContain("fake_workaround");
+    expect(complete(engine, "root")).toEqual([
+      expect.objectContaining({ msg: expect.stringMatching(/ or fake_deferred$/) }),
+    ]);
   });
 });

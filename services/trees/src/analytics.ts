@@ -228,14 +228,16 @@ const countOf = (outcomes: OutcomeCount[], outcome: Outcome) =>
   outcomes.find((counted) => counted.outcome === outcome)?.count ?? 0;
 
 /**
- * SessionCounts' fields from before `outcomes`, each named after the outcome it counts: still
- * filled for v0.1.0's gateways (deprecated in trees.proto; docs/decisions/outcomes.md).
+ * SessionCounts' fields from before `outcomes`: still filled for v0.1.0's gateways, until they go
+ * (deprecated in trees.proto; docs/decisions/outcomes.md). A closed set: outcomes added since have
+ * none.
  */
 function deprecatedOutcomeFields(
   outcomes: OutcomeCount[],
 ): Pick<SessionCounts, "resolved" | "escalated" | "unresolved"> {
-  return Object.fromEntries(outcomes.map(({ outcome, count }) => [outcome, count])) as Pick<
-    SessionCounts,
-    "resolved" | "escalated" | "unresolved"
-  >;
+  return {
+    resolved: countOf(outcomes, "resolved"),
+    escalated: countOf(outcomes, "escalated"),
+    unresolved: countOf(outcomes, "unresolved"),
+  };
 }

@@ -23,21 +23,22 @@ async function problemsWith(outcome: string) {
 }
 
 describe("a solution's outcome", () => {
-  it("is one of the contract's solution outcomes, refused as it always was", async () => {
-    for (const outcome of ["resolved", "escalated"]) expect((await problemsWith(outcome)).problems).toEqual([]);
-    for (const outcome of ["unresolved", "escalate", "fixed"]) {
+  it("is one of the contract's solution outcomes; another is refused as it always was", async () => {
+    const { OUTCOMES, SOLUTION_OUTCOMES } = await import("@tdt/proto/contracts/outcomes");
+    for (const outcome of SOLUTION_OUTCOMES) expect((await problemsWith(outcome)).problems).toEqual([]);
+    for (const outcome of [...OUTCOMES.filter((one) => !SOLUTION_OUTCOMES.includes(one)), "escalate", "fixed"]) {
       const { at, problems } = await problemsWith(outcome);
-      expect(problems).toEqual([
-        { loc: ["body", "nodes", at, "outcome"], msg: "Must be one of: resolved, escalated", type: "enum" },
-      ]);
+      // "Must be one of: resolved, escalated" with today's contract.
+      const msg = `Must be one of: ${SOLUTION_OUTCOMES.join(", ")}`;
+      expect(problems).toEqual([{ loc: ["body", "nodes", at, "outcome"], msg, type: "enum" }]);
     }
   });
 
   it("follows the contract: a new solution outcome is taken, one only a technician gives is not", async () => {
     await withMoreOutcomes();
-    expect((await problemsWith("workaround")).problems).toEqual([]);
-    expect((await problemsWith("deferred")).problems).toEqual([
-      expect.objectContaining({ msg: "Must be one of: resolved, escalated, workaround", type: "enum" }),
+    expect((await problemsWith("fake_workaround")).problems).toEqual([]);
+    expect((await problemsWith("fake_deferred")).problems).toEqual([
+      expect.objectContaining({ msg: expect.stringMatching(/^Must be one of: .*, fake_workaround$/), type: "enum" }),
     ]);
   });
 });
@@ -63,7 +64,7 @@ describe("the analytics' counts by outcome", () => {
       session("completed", "resolved"),
       session("completed", "resolved"),
       session("completed", "escalated"),
-      session("completed", "deferred"),
+      session("completed", "fake_deferred"),
       session("abandoned", null),
       session("in_progress", null),
     ])}`;
@@ -80,15 +81,13 @@ describe("the analytics' counts by outcome", () => {
   };
 
   it("count every outcome of the contract in its order, and still fill the deprecated fields", async () => {
+    const { OUTCOMES } = await import("@tdt/proto/contracts/outcomes");
+    const counted: Record<string, number> = { resolved: 2, escalated: 1 };
     expect(await sessionsNow()).toEqual({
       started: 6,
       completed: 4,
       abandoned: 1,
-      outcomes: [
-        { outcome: "resolved", count: 2 },
-        { outcome: "unresolved", count: 0 },
-        { outcome: "escalated", count: 1 },
-      ],
+      outcomes: OUTCOMES.map((outcome) => ({ outcome, count: counted[outcome] ?? 0 })),
       resolved: 2,
       unresolved: 0,
       escalated: 1,
@@ -97,12 +96,10 @@ describe("the analytics' counts by outcome", () => {
 
   it("follow the contract: a new outcome is counted", async () => {
     await withMoreOutcomes();
-    expect((await sessionsNow())?.outcomes).toEqual([
-      { outcome: "resolved", count: 2 },
-      { outcome: "unresolved", count: 0 },
-      { outcome: "escalated", count: 1 },
-      { outcome: "workaround", count: 0 },
-      { outcome: "deferred", count: 1 },
+    const outcomes = (await sessionsNow())?.outcomes ?? [];
+    expect(outcomes.slice(-2)).toEqual([
+      { outcome: "fake_workaround", count: 0 },
+      { outcome: "fake_deferred", count: 1 },
     ]);
   });
 });
