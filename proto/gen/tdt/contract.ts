@@ -485,6 +485,17 @@ export const FIELD_RULES = {
     }
   },
   "tdt.sessions.v1.Step": {
+    "seq": {
+      "int32": {
+        "gte": 1
+      }
+    },
+    "tree_version": {
+      "int32": {
+        "gte": 1,
+        "lte": 2147483647
+      }
+    },
     "outcome": {
       "string": {
         "in_enum": "tdt.trees.v1.Outcome"

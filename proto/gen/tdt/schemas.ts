@@ -1914,7 +1914,22 @@ export const MESSAGE_SCHEMAS = {
   },
   "tdt.sessions.v1.Step": {
     "type": "object",
-    "description": "One node the session passed through, with the text as it was shown.",
+    "description": "One node the session passed through, with the text as it was shown then: a report stays true after the tree changes. The last step is the current node, still open.",
+    "examples": [
+      {
+        "seq": 1,
+        "node_id": "power",
+        "node_title": "Is the power light on?",
+        "option_id": "yes",
+        "option_label": "Yes",
+        "note": "Steady green",
+        "entered_at": "2026-11-28T09:30:00.000Z",
+        "left_at": "2026-11-28T09:34:12.000Z",
+        "duration_ms": 252000,
+        "tree_id": "4b0c8c1e-6f1e-4f61-9a43-2a3c1f7e9b10",
+        "tree_version": 3
+      }
+    ],
     "required": [
       "seq",
       "node_id",
@@ -1922,14 +1937,20 @@ export const MESSAGE_SCHEMAS = {
       "option_id",
       "option_label",
       "note",
+      "entered_at",
+      "left_at",
       "duration_ms",
       "tree_id",
       "tree_version"
     ],
-    "requestRequired": [],
+    "requestRequired": [
+      "entered_at",
+      "left_at"
+    ],
     "properties": {
       "seq": {
-        "type": "integer"
+        "type": "integer",
+        "minimum": 1
       },
       "node_id": {
         "type": "string"
@@ -1939,13 +1960,15 @@ export const MESSAGE_SCHEMAS = {
       },
       "option_id": {
         "type": "string",
-        "description": "Empty until the step is answered (and for action and solution nodes)."
+        "description": "The answer chosen; empty until answered, and for actions and solutions"
       },
       "option_label": {
-        "type": "string"
+        "type": "string",
+        "description": "The chosen answer's label as it was shown"
       },
       "note": {
-        "type": "string"
+        "type": "string",
+        "description": "A note on this step"
       },
       "entered_at": {
         "type": "string",
@@ -1953,18 +1976,23 @@ export const MESSAGE_SCHEMAS = {
       },
       "left_at": {
         "type": "string",
-        "format": "date-time"
+        "format": "date-time",
+        "description": "`null` while the step is open"
       },
       "duration_ms": {
         "type": "integer",
-        "description": "Time from entered_at to left_at; 0 while the step is open."
+        "description": "From `entered_at` to `left_at`; 0 while open"
       },
       "tree_id": {
         "type": "string",
-        "description": "The tree and version the node belongs to: the session's own, or one it entered through a link."
+        "format": "uuid",
+        "description": "The tree the node belongs to: the session's, or one entered through a link"
       },
       "tree_version": {
-        "type": "integer"
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 2147483647,
+        "description": "That tree's pinned version"
       },
       "outcome": {
         "type": "string",
@@ -1973,7 +2001,7 @@ export const MESSAGE_SCHEMAS = {
           "unresolved",
           "escalated"
         ],
-        "description": "A linked tree's solution the session passed on its way back to the linking tree: its outcome."
+        "description": "A linked tree's solution the session passed on its way back to the linking tree: its outcome"
       }
     }
   },
@@ -2939,7 +2967,7 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.sessions.v1.Session": "Session",
   "tdt.sessions.v1.StartSessionRequest": "StartSessionRequest",
   "tdt.sessions.v1.StartSessionResponse": "StartSessionResponse",
-  "tdt.sessions.v1.Step": "Step",
+  "tdt.sessions.v1.Step": "SessionStep",
   "tdt.sessions.v1.StepSessionRequest": "StepSessionRequest",
   "tdt.sessions.v1.StepSessionResponse": "StepSessionResponse",
   "tdt.trees.v1.CreateTreeRequest": "CreateTreeRequest",

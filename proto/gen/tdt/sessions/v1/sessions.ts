@@ -55,25 +55,34 @@ export enum ReportFormat {
   UNRECOGNIZED = -1,
 }
 
-/** One node the session passed through, with the text as it was shown. */
+/**
+ * One node the session passed through, with the text as it was shown then: a report stays true
+ * after the tree changes. The last step is the current node, still open.
+ */
 export interface Step {
   seq: number;
   node_id: string;
   node_title: string;
-  /** Empty until the step is answered (and for action and solution nodes). */
+  /** The answer chosen; empty until answered, and for actions and solutions */
   option_id: string;
+  /** The chosen answer's label as it was shown */
   option_label: string;
+  /** A note on this step */
   note: string;
-  entered_at?: string | undefined;
+  entered_at?:
+    | string
+    | undefined;
+  /** `null` while the step is open */
   left_at?:
     | string
     | undefined;
-  /** Time from entered_at to left_at; 0 while the step is open. */
+  /** From `entered_at` to `left_at`; 0 while open */
   duration_ms: number;
-  /** The tree and version the node belongs to: the session's own, or one it entered through a link. */
+  /** The tree the node belongs to: the session's, or one entered through a link */
   tree_id: string;
+  /** That tree's pinned version */
   tree_version: number;
-  /** A linked tree's solution the session passed on its way back to the linking tree: its outcome. */
+  /** A linked tree's solution the session passed on its way back to the linking tree: its outcome */
   outcome?: string | undefined;
 }
 

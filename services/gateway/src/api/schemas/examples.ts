@@ -120,19 +120,8 @@ export const EXAMPLES = {
     outcome: null,
     current_node: EXAMPLE_NODES[1],
     steps: [
-      {
-        seq: 1,
-        node_id: "power",
-        node_title: "Is the power light on?",
-        option_id: "yes",
-        option_label: "Yes",
-        note: "Steady green",
-        entered_at: AT,
-        left_at: LATER,
-        duration_ms: 252000,
-        tree_id: TREE_ID,
-        tree_version: 3,
-      },
+      // sessions.proto's example step.
+      MESSAGE_SCHEMAS["tdt.sessions.v1.Step"].examples[0],
       {
         seq: 2,
         node_id: "paper",

@@ -1,5 +1,6 @@
 import { OUTCOMES } from "@tdt/proto/contracts/outcomes";
 import { ENUMS } from "@tdt/proto/tdt/contract";
+import { sharedSchema } from "../contract-schemas.js";
 import { bounds, INT32_MAX, ref, timestamp, uuid } from "./common.js";
 import { EXAMPLES } from "./examples.js";
 
@@ -24,36 +25,26 @@ const text = { type: "string" } as const;
 const nodeId = { type: "string", description: "The id of a node of the session's tree" } as const;
 const note = { type: "string", description: "A note on this step" } as const;
 
-/** Every field of a step is always there: `null` says what has not happened yet. */
-const stepProperties = {
-  seq: { type: "integer", minimum: 1 },
-  node_id: text,
-  node_title: text,
-  option_id: { ...text, description: "The answer chosen; empty until answered, and for actions and solutions" },
-  option_label: { ...text, description: "The chosen answer's label as it was shown" },
-  note,
-  entered_at: timestamp,
-  left_at: { type: ["string", "null"], format: "date-time", description: "`null` while the step is open" },
-  duration_ms: { type: "integer", minimum: 0, description: "From `entered_at` to `left_at`; 0 while open" },
-  tree_id: { ...uuid, description: "The tree the node belongs to: the session's, or one entered through a link" },
-  tree_version: { type: "integer", minimum: 1, maximum: INT32_MAX, description: "That tree's pinned version" },
-  outcome: {
-    type: "string",
-    enum: OUTCOMES,
-    description: "A linked tree's solution the session passed on its way back to the linking tree: its outcome",
-  },
-} as const;
-
+/**
+ * sessions.proto's Step, but for what the message cannot say: `left_at` is `null` while the step is
+ * open (a document says so, session-documents.ts), and a duration (an int64) is never negative.
+ */
+const { required, examples, properties, ...step } = sharedSchema("tdt.sessions.v1.Step") as {
+  required: string[];
+  examples: object[];
+  properties: Record<string, object>;
+};
 export const SessionStepSchema = {
-  $id: "SessionStep",
-  type: "object",
-  description:
-    "One node the session passed through, with the text as it was shown then: a report stays true after the " +
-    "tree changes. The last step is the current node, still open.",
-  required: Object.keys(stepProperties).filter((key) => key !== "outcome"),
-  examples: [EXAMPLES.session.steps[0]],
-  properties: stepProperties,
-} as const;
+  ...step,
+  // In the order the OpenAPI document has always shown them.
+  required,
+  examples,
+  properties: {
+    ...properties,
+    left_at: { type: ["string", "null"], format: "date-time", description: "`null` while the step is open" },
+    duration_ms: { type: "integer", minimum: 0, description: "From `entered_at` to `left_at`; 0 while open" },
+  },
+};
 
 const sessionProperties = {
   id: uuid,
