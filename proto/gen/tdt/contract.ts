@@ -709,6 +709,23 @@ export const FIELD_RULES = {
       "string": {
         "in_enum": "tdt.trees.v1.TreeStatus"
       }
+    },
+    "version": {
+      "int32": {
+        "gte": 1
+      }
+    },
+    "node_count": {
+      "int32": {
+        "gte": 0
+      }
+    }
+  },
+  "tdt.trees.v1.TreeVersion": {
+    "version": {
+      "int32": {
+        "gte": 1
+      }
     }
   }
 } as const;
@@ -1418,6 +1435,7 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "method": "POST",
     "path": "/api/v1/trees",
     "body": "*",
+    "responseBody": "tree",
     "request": "tdt.trees.v1.CreateTreeRequest",
     "response": "tdt.trees.v1.CreateTreeResponse",
     "summary": "Create a tree at version 1 (engineer, admin)",
@@ -1431,6 +1449,7 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "method": "PUT",
     "path": "/api/v1/trees/{id}",
     "body": "*",
+    "responseBody": "tree",
     "request": "tdt.trees.v1.UpdateTreeRequest",
     "response": "tdt.trees.v1.UpdateTreeResponse",
     "summary": "Replace a tree with a new immutable version (engineer, admin)",

@@ -2149,23 +2149,29 @@ export const MESSAGE_SCHEMAS = {
   },
   "tdt.trees.v1.GetTreeAnalyticsResponse": {
     "type": "object",
+    "description": "What technicians did with a tree, from the session events: within about a second of each step. `exits` counts the sessions that ended (completed or abandoned) at a node; `paths` the five most common paths of ended sessions.",
     "required": [
+      "sessions",
       "resolution_rate",
+      "duration_ms",
       "nodes",
       "paths"
     ],
-    "requestRequired": [],
+    "requestRequired": [
+      "sessions",
+      "duration_ms"
+    ],
     "properties": {
       "sessions": {
         "$ref": "tdt.trees.v1.SessionCounts#"
       },
       "resolution_rate": {
         "type": "number",
-        "description": "resolved / completed; 0 with no completed session."
+        "description": "resolved / completed; 0 with no completed session"
       },
       "duration_ms": {
         "$ref": "tdt.trees.v1.Percentiles#",
-        "description": "Of the completed sessions, from start to completion."
+        "description": "Of the completed sessions, from start to completion"
       },
       "nodes": {
         "type": "array",
@@ -2177,8 +2183,7 @@ export const MESSAGE_SCHEMAS = {
         "type": "array",
         "items": {
           "$ref": "tdt.trees.v1.PathCount#"
-        },
-        "description": "The five most common paths of the sessions that ended."
+        }
       }
     }
   },
@@ -2399,24 +2404,27 @@ export const MESSAGE_SCHEMAS = {
       "node_id",
       "visits",
       "exits",
+      "time_ms",
       "options"
     ],
-    "requestRequired": [],
+    "requestRequired": [
+      "time_ms"
+    ],
     "properties": {
       "node_id": {
         "type": "string"
       },
       "visits": {
         "type": "integer",
-        "description": "Times a session entered the node."
+        "description": "Times a session entered the node"
       },
       "exits": {
         "type": "integer",
-        "description": "Sessions that ended (completed or abandoned) at the node."
+        "description": "Sessions that ended or were abandoned at the node"
       },
       "time_ms": {
         "$ref": "tdt.trees.v1.Percentiles#",
-        "description": "Time spent at the node per stay that ended."
+        "description": "Time spent at the node, per stay"
       },
       "options": {
         "type": "array",
@@ -2765,6 +2773,25 @@ export const MESSAGE_SCHEMAS = {
   },
   "tdt.trees.v1.TreeSummary": {
     "type": "object",
+    "description": "A tree's latest visible version, without its nodes.",
+    "examples": [
+      {
+        "id": "4b0c8c1e-6f1e-4f61-9a43-2a3c1f7e9b10",
+        "title": "Printer does not print",
+        "description": "Office laser printers that accept jobs but print nothing.",
+        "category": "Printers",
+        "tags": [
+          "laser",
+          "office"
+        ],
+        "status": "published",
+        "version": 3,
+        "created_by": "0f7b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d",
+        "created_at": "2026-11-02T14:05:00.000Z",
+        "updated_at": "2026-11-28T09:30:00.000Z",
+        "node_count": 4
+      }
+    ],
     "required": [
       "id",
       "title",
@@ -2773,13 +2800,19 @@ export const MESSAGE_SCHEMAS = {
       "tags",
       "status",
       "version",
-      "node_count",
-      "created_by"
+      "created_by",
+      "created_at",
+      "updated_at",
+      "node_count"
     ],
-    "requestRequired": [],
+    "requestRequired": [
+      "created_at",
+      "updated_at"
+    ],
     "properties": {
       "id": {
-        "type": "string"
+        "type": "string",
+        "format": "uuid"
       },
       "title": {
         "type": "string"
@@ -2804,21 +2837,27 @@ export const MESSAGE_SCHEMAS = {
         ]
       },
       "version": {
-        "type": "integer"
-      },
-      "node_count": {
-        "type": "integer"
+        "type": "integer",
+        "minimum": 1
       },
       "created_by": {
-        "type": "string"
+        "type": "string",
+        "format": "uuid",
+        "description": "The user who created the tree"
       },
       "created_at": {
         "type": "string",
-        "format": "date-time"
+        "format": "date-time",
+        "description": "When the tree was created"
       },
       "updated_at": {
         "type": "string",
-        "format": "date-time"
+        "format": "date-time",
+        "description": "When this version was written"
+      },
+      "node_count": {
+        "type": "integer",
+        "minimum": 0
       },
       "match": {
         "$ref": "tdt.trees.v1.SearchMatch#",
@@ -2828,22 +2867,38 @@ export const MESSAGE_SCHEMAS = {
   },
   "tdt.trees.v1.TreeVersion": {
     "type": "object",
+    "description": "One immutable version in a tree's history.",
+    "examples": [
+      {
+        "version": 3,
+        "created_by": "0f7b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d",
+        "created_at": "2026-11-28T09:30:00.000Z",
+        "change_note": "Ask about the power light first"
+      }
+    ],
     "required": [
       "version",
       "created_by",
+      "created_at",
       "change_note"
     ],
-    "requestRequired": [],
+    "requestRequired": [
+      "created_at"
+    ],
     "properties": {
       "version": {
-        "type": "integer"
+        "type": "integer",
+        "minimum": 1
       },
       "created_by": {
-        "type": "string"
+        "type": "string",
+        "format": "uuid",
+        "description": "The user who wrote this version"
       },
       "created_at": {
         "type": "string",
-        "format": "date-time"
+        "format": "date-time",
+        "description": "When this version was written"
       },
       "change_note": {
         "type": "string"

@@ -116,6 +116,7 @@ export interface Tree {
   nodes: Node[];
 }
 
+/** A tree's latest visible version, without its nodes. */
 export interface TreeSummary {
   id: string;
   title: string;
@@ -124,12 +125,15 @@ export interface TreeSummary {
   tags: string[];
   status: string;
   version: number;
-  node_count: number;
+  /** The user who created the tree */
   created_by: string;
-  created_at?: string | undefined;
-  updated_at?:
+  /** When the tree was created */
+  created_at?:
     | string
     | undefined;
+  /** When this version was written */
+  updated_at?: string | undefined;
+  node_count: number;
   /** In a search's answer only: where the tree matched. */
   match?: SearchMatch | undefined;
 }
@@ -154,9 +158,12 @@ export interface Highlight {
   length: number;
 }
 
+/** One immutable version in a tree's history. */
 export interface TreeVersion {
   version: number;
+  /** The user who wrote this version */
   created_by: string;
+  /** When this version was written */
   created_at?: string | undefined;
   change_note: string;
 }
@@ -289,11 +296,11 @@ export interface OptionCount {
 
 export interface NodeAnalytics {
   node_id: string;
-  /** Times a session entered the node. */
+  /** Times a session entered the node */
   visits: number;
-  /** Sessions that ended (completed or abandoned) at the node. */
+  /** Sessions that ended or were abandoned at the node */
   exits: number;
-  /** Time spent at the node per stay that ended. */
+  /** Time spent at the node, per stay */
   time_ms?: Percentiles | undefined;
   options: OptionCount[];
 }
@@ -303,16 +310,20 @@ export interface PathCount {
   count: number;
 }
 
+/**
+ * What technicians did with a tree, from the session events: within about a second of each step.
+ * `exits` counts the sessions that ended (completed or abandoned) at a node; `paths` the five most
+ * common paths of ended sessions.
+ */
 export interface GetTreeAnalyticsResponse {
   sessions?:
     | SessionCounts
     | undefined;
-  /** resolved / completed; 0 with no completed session. */
+  /** resolved / completed; 0 with no completed session */
   resolution_rate: number;
-  /** Of the completed sessions, from start to completion. */
+  /** Of the completed sessions, from start to completion */
   duration_ms?: Percentiles | undefined;
   nodes: NodeAnalytics[];
-  /** The five most common paths of the sessions that ended. */
   paths: PathCount[];
 }
 
@@ -913,10 +924,10 @@ function createBaseTreeSummary(): TreeSummary {
     tags: [],
     status: "",
     version: 0,
-    node_count: 0,
     created_by: "",
     created_at: undefined,
     updated_at: undefined,
+    node_count: 0,
     match: undefined,
   };
 }
@@ -944,9 +955,6 @@ export const TreeSummary: MessageFns<TreeSummary> = {
     if (message.version !== 0) {
       writer.uint32(56).int32(message.version);
     }
-    if (message.node_count !== 0) {
-      writer.uint32(64).int32(message.node_count);
-    }
     if (message.created_by !== "") {
       writer.uint32(74).string(message.created_by);
     }
@@ -955,6 +963,9 @@ export const TreeSummary: MessageFns<TreeSummary> = {
     }
     if (message.updated_at !== undefined) {
       Timestamp.encode(toTimestamp(message.updated_at), writer.uint32(90).fork()).join();
+    }
+    if (message.node_count !== 0) {
+      writer.uint32(64).int32(message.node_count);
     }
     if (message.match !== undefined) {
       SearchMatch.encode(message.match, writer.uint32(98).fork()).join();
@@ -1031,14 +1042,6 @@ export const TreeSummary: MessageFns<TreeSummary> = {
             message.version = reader.int32();
             continue;
           }
-          case 8: {
-            if (tag !== 64) {
-              break;
-            }
-
-            message.node_count = reader.int32();
-            continue;
-          }
           case 9: {
             if (tag !== 74) {
               break;
@@ -1061,6 +1064,14 @@ export const TreeSummary: MessageFns<TreeSummary> = {
             }
 
             message.updated_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.node_count = reader.int32();
             continue;
           }
           case 12: {
@@ -1095,10 +1106,10 @@ export const TreeSummary: MessageFns<TreeSummary> = {
     message.tags = object.tags?.map((e) => e) || [];
     message.status = object.status ?? "";
     message.version = object.version ?? 0;
-    message.node_count = object.node_count ?? 0;
     message.created_by = object.created_by ?? "";
     message.created_at = object.created_at ?? undefined;
     message.updated_at = object.updated_at ?? undefined;
+    message.node_count = object.node_count ?? 0;
     message.match = (object.match !== undefined && object.match !== null)
       ? SearchMatch.fromPartial(object.match)
       : undefined;

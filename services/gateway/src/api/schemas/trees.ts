@@ -243,7 +243,28 @@ export const TreeSummarySchema = {
   ...summary,
   properties: {
     ...summary.properties,
-    match: writtenOut(MESSAGE_SCHEMAS["tdt.trees.v1.TreeSummary"].properties.match),
+    // Bounds and a closed list of a nested answer message, which schema-drift.test.ts does not cover yet.
+    match: {
+      type: "object",
+      description:
+        "In search results only: where the tree matched (the first of title, description, category, tags and " +
+        "nodes that holds every word) and a plain-text snippet of it; `highlights` mark the matched words by " +
+        "offset and length in UTF-16 code units (as JavaScript's string indexes count).",
+      required: ["field", "node_id", "snippet", "highlights"],
+      properties: {
+        field: { type: "string", enum: ["title", "description", "category", "tags", "node"] },
+        node_id: { type: "string", description: "The node's id when `field` is `node`, else empty" },
+        snippet: { type: "string" },
+        highlights: {
+          type: "array",
+          items: {
+            type: "object",
+            required: ["start", "length"],
+            properties: { start: { type: "integer", minimum: 0 }, length: { type: "integer", minimum: 1 } },
+          },
+        },
+      },
+    },
   },
 };
 
