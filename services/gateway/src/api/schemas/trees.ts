@@ -14,6 +14,10 @@ import { SESSION_COUNT_FIELDS } from "./session-counts.js";
  * at once as a 422 whose `loc` points into the body: a stricter schema here would answer first
  * with fewer, differently worded problems. So strings carry no `maxLength`; the 2 MB body
  * limit bounds them. The closed lists are the contract's (enums in trees.proto).
+ *
+ * The answers a message says as it is (a summary, a version, analytics but their `sessions`) are
+ * trees.proto's; a tree document and its inputs are written here, each node with only the fields
+ * of its type (tree-documents.ts).
  */
 
 export const TREE_STATUSES = ENUMS["tdt.trees.v1.TreeStatus"].values;
@@ -243,7 +247,8 @@ export const TreeSummarySchema = {
   ...summary,
   properties: {
     ...summary.properties,
-    // Bounds and a closed list of a nested answer message, which schema-drift.test.ts does not cover yet.
+    // Hand-written: in trees.proto its closed list (`field`) and bounds (`highlights`) would make SearchMatch and
+    // Highlight bounded messages, which schema-drift.test.ts does not count as covered.
     match: {
       type: "object",
       description:
