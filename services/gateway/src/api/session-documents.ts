@@ -1,4 +1,4 @@
-import type { Session, Step, StepSessionRequest } from "@tdt/proto/tdt/sessions/v1/sessions";
+import type { Session, Step } from "@tdt/proto/tdt/sessions/v1/sessions";
 import { present } from "./downstream.js";
 import { type NodeDocument, nodeDocumentOf } from "./tree-documents.js";
 
@@ -6,13 +6,6 @@ import { type NodeDocument, nodeDocumentOf } from "./tree-documents.js";
  * Troubleshooting sessions as HTTP carries them (SPEC §6). A message leaves what is not there yet
  * unset; a document says so with `null` (outcome, left_at, completed_at) or `{}` (context).
  */
-
-/** A step body (schema StepOperation): one shape per `op`. */
-export type StepOperation =
-  | { op: "answer"; node_id: string; option_id: string; note?: string }
-  | { op: "continue"; node_id: string; note?: string }
-  | { op: "back" }
-  | { op: "note"; notes: string };
 
 export interface StepDocument extends Omit<Step, "entered_at" | "left_at"> {
   entered_at: string;
@@ -56,9 +49,4 @@ export function sessionDocumentOf(session: Session): SessionDocument {
 
 function stepDocumentOf(step: Step): StepDocument {
   return { ...step, entered_at: present(step.entered_at, "entered_at"), left_at: step.left_at ?? null };
-}
-
-/** A step body as the service's request: the fields its op does not use are left empty. */
-export function stepRequestOf(id: string, step: StepOperation): StepSessionRequest {
-  return { id, node_id: "", option_id: "", ...step };
 }
