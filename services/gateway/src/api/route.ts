@@ -186,9 +186,10 @@ export function routesOf(group: RouteGroup) {
       "method" in route && route.method
         ? (route as RouteFacts)
         : tableRoute(route.rpc.client, route.rpc.method, scope.prefix);
-    // A table route whose binding builds no request of its own takes its schemas from the contract
-    // where the binding gives none.
-    const derived = facts.shape && !route.request ? derivedSchemas(facts.shape) : {};
+    // A table route takes its schemas from the contract where its binding gives none: the
+    // response always, the request's parts when the binding builds no request of its own.
+    const fromContract = facts.shape ? derivedSchemas(facts.shape) : {};
+    const derived = route.request ? { response: fromContract.response } : fromContract;
     const spec = { ...derived, ...route, ...facts };
     const guard = guardOf(spec.rpc.client, spec.rpc.method);
     const send =
