@@ -473,6 +473,12 @@ export const FIELD_RULES = {
     }
   },
   "tdt.sessions.v1.Session": {
+    "tree_version": {
+      "int32": {
+        "gte": 1,
+        "lte": 2147483647
+      }
+    },
     "status": {
       "string": {
         "in_enum": "tdt.sessions.v1.SessionStatus"
@@ -1440,7 +1446,8 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "response": "tdt.trees.v1.CreateTreeResponse",
     "summary": "Create a tree at version 1 (engineer, admin)",
     "status": 201,
-    "invalidates": "trees"
+    "invalidates": "trees",
+    "responseDescription": "The new tree"
   },
   {
     "service": "tdt.trees.v1.TreesService",
@@ -1458,7 +1465,8 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
       "not_found",
       "version_conflict"
     ],
-    "invalidates": "tree"
+    "invalidates": "tree",
+    "responseDescription": "The tree at its new version"
   },
   {
     "service": "tdt.trees.v1.TreesService",

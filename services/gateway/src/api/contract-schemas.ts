@@ -110,10 +110,10 @@ export function derivedSchemas(shape: RouteShape): {
     const body = shape.responseBody
       ? named(response.properties[shape.responseBody])
       : { $ref: `${SCHEMA_NAMES[shape.response]}#` };
-    derived.response = {
-      ...(shape.responseDescription ? { description: shape.responseDescription } : {}),
-      ...(body as Schema),
-    };
+    // The route's own words for its answer win over the field's.
+    const { description, ...shown } = body as Schema;
+    const said = shape.responseDescription ?? description;
+    derived.response = { ...(said ? { description: said } : {}), ...shown };
   }
   return derived;
 }

@@ -85,7 +85,6 @@ export async function treesRoutes(
       rpc: { client: "trees", method: "createTree" },
       body: ref("TreeInput"),
       request: ({ body }: FastifyRequest<{ Body: TreeBody }>) => ({ tree: treeInputOf(body) }),
-      response: { description: "The new tree", ...ref("Tree") },
       send: (answer) => treeDocumentOf(present(answer.tree, "tree")),
     });
   });
@@ -101,7 +100,6 @@ export async function treesRoutes(
         version: body.version,
         tree: treeInputOf(body),
       }),
-      response: { description: "The tree at its new version", ...ref("Tree") },
       send: (answer) => treeDocumentOf(present(answer.tree, "tree")),
     });
   });
