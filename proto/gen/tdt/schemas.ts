@@ -1788,6 +1788,7 @@ export const MESSAGE_SCHEMAS = {
   },
   "tdt.sessions.v1.Session": {
     "type": "object",
+    "description": "A troubleshooting session (SPEC §6), pinned to one version of its tree.",
     "required": [
       "id",
       "tree_id",
@@ -1795,27 +1796,48 @@ export const MESSAGE_SCHEMAS = {
       "tree_title",
       "user_id",
       "status",
+      "outcome",
+      "current_node",
       "steps",
       "notes",
+      "context",
+      "started_at",
+      "updated_at",
+      "completed_at",
       "user_name",
       "user_email"
     ],
-    "requestRequired": [],
+    "requestRequired": [
+      "outcome",
+      "current_node",
+      "context",
+      "started_at",
+      "updated_at",
+      "completed_at"
+    ],
     "properties": {
       "id": {
-        "type": "string"
+        "type": "string",
+        "format": "uuid"
       },
       "tree_id": {
-        "type": "string"
+        "type": "string",
+        "format": "uuid"
       },
       "tree_version": {
-        "type": "integer"
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 2147483647,
+        "description": "The version the session runs on"
       },
       "tree_title": {
-        "type": "string"
+        "type": "string",
+        "description": "The tree's title at that version"
       },
       "user_id": {
-        "type": "string"
+        "type": "string",
+        "format": "uuid",
+        "description": "The technician who runs the session"
       },
       "status": {
         "type": "string",
@@ -1823,8 +1845,7 @@ export const MESSAGE_SCHEMAS = {
           "in_progress",
           "completed",
           "abandoned"
-        ],
-        "description": "\"in_progress\", \"completed\" or \"abandoned\"."
+        ]
       },
       "outcome": {
         "type": "string",
@@ -1833,10 +1854,11 @@ export const MESSAGE_SCHEMAS = {
           "unresolved",
           "escalated"
         ],
-        "description": "Once completed: how (a `tdt.trees.v1.Outcome`)."
+        "description": "Set when the session is completed"
       },
       "current_node": {
-        "$ref": "tdt.trees.v1.Node#"
+        "$ref": "tdt.trees.v1.Node#",
+        "description": "Where the session stands, in full"
       },
       "steps": {
         "type": "array",
@@ -1845,12 +1867,13 @@ export const MESSAGE_SCHEMAS = {
         }
       },
       "notes": {
-        "type": "string"
+        "type": "string",
+        "description": "The session's notes"
       },
       "context": {
         "type": "object",
         "additionalProperties": true,
-        "description": "The caller's context object (ticket, device, customer...)."
+        "description": "What the session is about, as given when it started (ticket, device, customer...)"
       },
       "started_at": {
         "type": "string",
@@ -1862,14 +1885,16 @@ export const MESSAGE_SCHEMAS = {
       },
       "completed_at": {
         "type": "string",
-        "format": "date-time"
+        "format": "date-time",
+        "description": "`null` until completed"
       },
       "user_name": {
         "type": "string",
-        "description": "The technician as auth knew them when the session started (asked once, at the start); empty for a session started before the service recorded them, or while auth could not be asked."
+        "description": "The technician's name when the session started (empty if not known)"
       },
       "user_email": {
-        "type": "string"
+        "type": "string",
+        "description": "The technician's email when the session started (empty if not known)"
       }
     }
   },

@@ -86,31 +86,39 @@ export interface Step {
   outcome?: string | undefined;
 }
 
+/** A troubleshooting session (SPEC §6), pinned to one version of its tree. */
 export interface Session {
   id: string;
   tree_id: string;
+  /** The version the session runs on */
   tree_version: number;
+  /** The tree's title at that version */
   tree_title: string;
+  /** The technician who runs the session */
   user_id: string;
-  /** "in_progress", "completed" or "abandoned". */
   status: string;
-  /** Once completed: how (a `tdt.trees.v1.Outcome`). */
-  outcome?: string | undefined;
+  /** Set when the session is completed */
+  outcome?:
+    | string
+    | undefined;
+  /** Where the session stands, in full */
   current_node?: Node | undefined;
   steps: Step[];
+  /** The session's notes */
   notes: string;
-  /** The caller's context object (ticket, device, customer...). */
+  /** What the session is about, as given when it started (ticket, device, customer...) */
   context?: { [key: string]: any } | undefined;
   started_at?: string | undefined;
-  updated_at?: string | undefined;
+  updated_at?:
+    | string
+    | undefined;
+  /** `null` until completed */
   completed_at?:
     | string
     | undefined;
-  /**
-   * The technician as auth knew them when the session started (asked once, at the start); empty
-   * for a session started before the service recorded them, or while auth could not be asked.
-   */
+  /** The technician's name when the session started (empty if not known) */
   user_name: string;
+  /** The technician's email when the session started (empty if not known) */
   user_email: string;
 }
 

@@ -1,7 +1,6 @@
-import { OUTCOMES } from "@tdt/proto/contracts/outcomes";
 import { ENUMS } from "@tdt/proto/tdt/contract";
 import { sharedSchema } from "../contract-schemas.js";
-import { bounds, INT32_MAX, ref, timestamp, uuid } from "./common.js";
+import { bounds, ref } from "./common.js";
 import { EXAMPLES } from "./examples.js";
 
 /**
@@ -21,7 +20,6 @@ export type ReportFormat = (typeof REPORT_FORMATS)[number];
 /** What a report is sent as, per format: the contract's media types, which the sessions service sends. */
 export const REPORT_MEDIA_TYPES: Record<ReportFormat, string> = ENUMS["tdt.sessions.v1.ReportFormat"].mediaTypes;
 
-const text = { type: "string" } as const;
 const nodeId = { type: "string", description: "The id of a node of the session's tree" } as const;
 const note = { type: "string", description: "A note on this step" } as const;
 
@@ -32,7 +30,7 @@ const note = { type: "string", description: "A note on this step" } as const;
 const { required, examples, properties, ...step } = sharedSchema("tdt.sessions.v1.Step") as {
   required: string[];
   examples: object[];
-  properties: Record<string, object>;
+  properties: Record<string, { description?: string }>;
 };
 export const SessionStepSchema = {
   ...step,
@@ -41,46 +39,44 @@ export const SessionStepSchema = {
   examples,
   properties: {
     ...properties,
-    left_at: { type: ["string", "null"], format: "date-time", description: "`null` while the step is open" },
-    duration_ms: { type: "integer", minimum: 0, description: "From `entered_at` to `left_at`; 0 while open" },
+    left_at: { ...properties.left_at, type: ["string", "null"] },
+    duration_ms: { type: "integer", minimum: 0, description: properties.duration_ms?.description },
   },
 };
 
+/**
+ * sessions.proto's Session as a session document carries it (session-documents.ts): `null` for an
+ * outcome and a completion that have not happened, and the technician's name and email beside
+ * their id, where the document has always shown them (the message declares them last).
+ */
+const session = sharedSchema("tdt.sessions.v1.Session") as {
+  $id: string;
+  type: string;
+  description: string;
+  properties: Record<string, { enum?: string[] }>;
+};
+const { id, tree_id, tree_version, tree_title, user_id, user_name, user_email, ...sessionFields } = session.properties;
 const sessionProperties = {
-  id: uuid,
-  tree_id: uuid,
-  tree_version: { type: "integer", minimum: 1, maximum: INT32_MAX, description: "The version the session runs on" },
-  tree_title: { ...text, description: "The tree's title at that version" },
-  user_id: { ...uuid, description: "The technician who runs the session" },
-  user_name: { ...text, description: "The technician's name when the session started (empty if not known)" },
-  user_email: { ...text, description: "The technician's email when the session started (empty if not known)" },
-  status: { type: "string", enum: SESSION_STATUSES },
-  outcome: {
-    type: ["string", "null"],
-    enum: [...OUTCOMES, null],
-    description: "Set when the session is completed",
-  },
-  current_node: { ...ref("Node"), description: "Where the session stands, in full" },
-  steps: { type: "array", items: ref("SessionStep") },
-  notes: { ...text, description: "The session's notes" },
-  context: {
-    type: "object",
-    additionalProperties: true,
-    description: "What the session is about, as given when it started (ticket, device, customer...)",
-  },
-  started_at: timestamp,
-  updated_at: timestamp,
-  completed_at: { type: ["string", "null"], format: "date-time", description: "`null` until completed" },
-} as const;
+  id,
+  tree_id,
+  tree_version,
+  tree_title,
+  user_id,
+  user_name,
+  user_email,
+  ...sessionFields,
+  outcome: { ...sessionFields.outcome, type: ["string", "null"], enum: [...(sessionFields.outcome?.enum ?? []), null] },
+  completed_at: { ...sessionFields.completed_at, type: ["string", "null"] },
+};
 
 export const SessionSchema = {
-  $id: "Session",
-  type: "object",
-  description: "A troubleshooting session (SPEC §6), pinned to one version of its tree.",
+  $id: session.$id,
+  type: session.type,
+  description: session.description,
   examples: [EXAMPLES.session],
   required: Object.keys(sessionProperties),
   properties: sessionProperties,
-} as const;
+};
 
 /**
  * One step of a session, keyed on `op` (the discriminator reports only the named op's problems,
