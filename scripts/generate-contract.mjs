@@ -3,17 +3,11 @@
 // option) of every message field. Run by `npm run generate`; never edit the output by hand.
 //
 //   node scripts/generate-contract.mjs <descriptors.binpb> <out.ts>
-import { readFileSync, writeFileSync } from "node:fs";
-import { createFileRegistry, fromBinary, getExtension, hasExtension } from "@bufbuild/protobuf";
-import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import { writeFileSync } from "node:fs";
+import { getExtension, hasExtension } from "@bufbuild/protobuf";
+import { jsonValues, ours, readDescriptors } from "./descriptors.mjs";
 
-const [input, output] = process.argv.slice(2);
-if (!input || !output) {
-  console.error("usage: generate-contract.mjs <descriptors.binpb> <out.ts>");
-  process.exit(2);
-}
-
-const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, readFileSync(input)));
+const { registry, output } = readDescriptors("generate-contract.mjs");
 const fieldRules = registry.getExtension("tdt.contract.v1.field");
 const mediaType = registry.getExtension("tdt.contract.v1.media_type");
 const subsetOption = registry.getExtension("tdt.contract.v1.subset");
@@ -25,18 +19,7 @@ if (!fieldRules || !mediaType || !subsetOption || !accessOption || !httpRouteOpt
 }
 if (!httpRule) throw new Error("google/api/annotations.proto is missing from the descriptor set");
 
-/** Our own contracts only, in a stable order. */
-const ours = (desc) => desc.typeName.startsWith("tdt.") && !desc.typeName.startsWith("tdt.contract.");
 const byName = (a, b) => (a.typeName < b.typeName ? -1 : a.typeName > b.typeName ? 1 : 0);
-
-/** `NODE_TYPE_QUESTION` of NodeType → "question": the enum's prefix stripped, lowercased. */
-function jsonValues(desc) {
-  const prefix = `${desc.name.replace(/(?<!^)([A-Z])/g, "_$1").toUpperCase()}_`;
-  return desc.values.map((value) => {
-    if (!value.name.startsWith(prefix)) throw new Error(`${value.name} lacks the prefix ${prefix}`);
-    return { number: value.number, json: value.name.slice(prefix.length).toLowerCase(), value };
-  });
-}
 
 const enums = {};
 for (const desc of [...registry].filter((d) => d.kind === "enum" && ours(d)).sort(byName)) {

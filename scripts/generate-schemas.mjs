@@ -5,24 +5,17 @@
 // bounds. Run by `npm run generate`; never edit the output by hand.
 //
 //   node scripts/generate-schemas.mjs <descriptors.binpb> <out.ts>
-import { readFileSync, writeFileSync } from "node:fs";
-import { createFileRegistry, fromBinary, getExtension, hasExtension, ScalarType } from "@bufbuild/protobuf";
-import { FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
+import { writeFileSync } from "node:fs";
+import { getExtension, hasExtension, ScalarType } from "@bufbuild/protobuf";
+import { jsonValues, ours, readDescriptors } from "./descriptors.mjs";
 
-const [input, output] = process.argv.slice(2);
-if (!input || !output) {
-  console.error("usage: generate-schemas.mjs <descriptors.binpb> <out.ts>");
-  process.exit(2);
-}
-
-const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, readFileSync(input)));
+const { registry, output } = readDescriptors("generate-schemas.mjs");
 const fieldRules = registry.getExtension("tdt.contract.v1.field");
 const jsonField = registry.getExtension("tdt.contract.v1.json");
 const jsonMessage = registry.getExtension("tdt.contract.v1.json_message");
 const subsetOption = registry.getExtension("tdt.contract.v1.subset");
 if (!fieldRules || !jsonField || !jsonMessage || !subsetOption)
   throw new Error("tdt/contract/v1/rules.proto is missing from the descriptor set");
-const ours = (desc) => desc.typeName.startsWith("tdt.") && !desc.typeName.startsWith("tdt.contract.");
 
 /** The path of a message (or of its field) in its file's source info: [4, i, 3, j, …, 2, k]. */
 function pathOf(desc) {
@@ -47,13 +40,11 @@ function commentOf(desc) {
     : undefined;
 }
 
-/** `NODE_TYPE_QUESTION` → "question". */
 /** An enum's JSON strings; with `subset`, only its values of that subset (`(tdt.contract.v1.subset)`). */
 function enumJsonValues(desc, subset) {
-  const prefix = `${desc.name.replace(/(?<!^)([A-Z])/g, "_$1").toUpperCase()}_`;
-  return desc.values
-    .filter((v) => v.number !== 0 && (!subset || (option(v, subsetOption) ?? []).includes(subset)))
-    .map((v) => v.name.slice(prefix.length).toLowerCase());
+  return jsonValues(desc)
+    .filter((v) => v.number !== 0 && (!subset || (option(v.value, subsetOption) ?? []).includes(subset)))
+    .map((v) => v.json);
 }
 
 const INTEGERS = new Set([
