@@ -53,11 +53,6 @@ export async function sessionsRoutes(
       if (!mayListSessions(callerOf(request).claims, request.query)) throw new AppError("forbidden");
       return request.query;
     },
-    response: {
-      description: "One page of sessions; the total is in `X-Total-Count`",
-      type: "array",
-      items: ref("Session"),
-    },
     send: (answer) => answer.sessions.map(sessionDocumentOf),
   });
 
