@@ -6,6 +6,7 @@
 
 import { readFile } from "node:fs/promises";
 import { ERROR_CODES, errorCatalogueMarkdown, isErrorCode } from "@tdt/proto/contracts/error-codes";
+import { SOLUTION_OUTCOMES } from "@tdt/proto/contracts/outcomes";
 import { SSO_LOGIN_ERRORS, ssoLoginErrorsMarkdown } from "@tdt/proto/contracts/sso";
 import { Ajv } from "ajv";
 import addFormats from "ajv-formats";
@@ -192,9 +193,10 @@ describe("the OpenAPI document's contract for generated clients", () => {
     const answered = document.components.schemas.SolutionNode?.properties as Record<string, { enum?: string[] }>;
     const sent = document.components.schemas.SolutionNodeInput?.properties as Record<string, { enum?: string[] }>;
     const session = document.components.schemas.Session?.properties as Record<string, { enum?: unknown[] }>;
-    expect(answered.outcome?.enum).toEqual(["resolved", "escalated"]);
+    // Today: resolved, escalated (the contract's solution outcomes); `escalate` is the old spelling.
+    expect(answered.outcome?.enum).toEqual(SOLUTION_OUTCOMES);
     for (const outcome of answered.outcome?.enum ?? []) expect(session.outcome?.enum).toContain(outcome);
-    expect(sent.outcome?.enum).toEqual(["resolved", "escalated", "escalate"]);
+    expect(sent.outcome?.enum).toEqual([...SOLUTION_OUTCOMES, "escalate"]);
   });
 });
 
