@@ -127,15 +127,27 @@ const ZERO: Record<string, unknown> = { string: "", integer: 0, number: 0, boole
  * missing string as the text "undefined"), and where the call comes from in a `ClientInfo` field.
  */
 export function completeRequest<T>(message: string, request: T, client: () => ClientInfo): T {
-  const schema = MESSAGE_SCHEMAS[message as SchemaMessage] as
-    | { required: readonly string[]; properties: Record<string, { type?: string }> }
-    | undefined;
-  if (!schema || request === null || typeof request !== "object") return request;
+  const { zeros, filledHere } = completionOf(message);
+  if (request === null || typeof request !== "object") return request;
   const filled: Record<string, unknown> = { ...(request as Record<string, unknown>) };
-  for (const name of schema.required) {
-    const zero = ZERO[schema.properties[name]?.type ?? ""];
-    if (filled[name] === undefined && zero !== undefined) filled[name] = structuredClone(zero);
-  }
-  for (const name of gatewayFilled(message)) filled[name] = client();
+  for (const [name, zero] of zeros) if (filled[name] === undefined) filled[name] = structuredClone(zero);
+  for (const name of filledHere) filled[name] = client();
   return filled as T;
+}
+
+/** What completing a message's requests takes, worked out once per message (it runs on every call). */
+const completions = new Map<string, { zeros: Array<[string, unknown]>; filledHere: string[] }>();
+function completionOf(message: string): { zeros: Array<[string, unknown]>; filledHere: string[] } {
+  let completion = completions.get(message);
+  if (!completion) {
+    const schema = MESSAGE_SCHEMAS[message as SchemaMessage] as
+      | { required: readonly string[]; properties: Record<string, { type?: string }> }
+      | undefined;
+    const zeros = (schema?.required ?? [])
+      .map((name): [string, unknown] => [name, ZERO[schema?.properties[name]?.type ?? ""]])
+      .filter(([, zero]) => zero !== undefined);
+    completion = { zeros, filledHere: gatewayFilled(message) };
+    completions.set(message, completion);
+  }
+  return completion;
 }
