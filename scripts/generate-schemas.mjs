@@ -17,9 +17,17 @@ const subsetOption = registry.getExtension("tdt.contract.v1.subset");
 if (!fieldRules || !jsonField || !jsonMessage || !subsetOption)
   throw new Error("tdt/contract/v1/rules.proto is missing from the descriptor set");
 
-/** The path of a message (or of its field) in its file's source info: [4, i, 3, j, …, 2, k]. */
+/**
+ * The path of a message, an enum or a value or field of one in its file's source info:
+ * [4, i, 3, j, …, 2, k] (an enum at 5 in its file or 4 in its message, a value at 2).
+ */
 function pathOf(desc) {
   if (desc.kind === "field") return [...pathOf(desc.parent), 2, desc.parent.proto.field.indexOf(desc.proto)];
+  if (desc.kind === "enum_value") return [...pathOf(desc.parent), 2, desc.parent.proto.value.indexOf(desc.proto)];
+  if (desc.kind === "enum")
+    return desc.parent
+      ? [...pathOf(desc.parent), 4, desc.parent.proto.enumType.indexOf(desc.proto)]
+      : [5, desc.file.proto.enumType.indexOf(desc.proto)];
   if (desc.parent) return [...pathOf(desc.parent), 3, desc.parent.proto.nestedType.indexOf(desc.proto)];
   return [4, desc.file.proto.messageType.indexOf(desc.proto)];
 }
@@ -27,7 +35,7 @@ function pathOf(desc) {
 /** A descriptor's leading comment as one line of prose, or undefined. */
 function commentOf(desc) {
   const path = pathOf(desc);
-  const file = desc.kind === "field" ? desc.parent.file : desc.file;
+  const file = desc.kind === "field" || desc.kind === "enum_value" ? desc.parent.file : desc.file;
   const location = file.proto.sourceCodeInfo?.location.find(
     (l) => l.path.length === path.length && l.path.every((p, i) => p === path[i]),
   );
@@ -166,7 +174,42 @@ for (const desc of [...registry]
     required,
     requestRequired,
     properties,
+    ...(message?.variantKey ? { variantKey: message.variantKey, variants: variantsOf(desc, message) } : {}),
   };
+}
+
+/**
+ * A message's variants (`(tdt.contract.v1.json_message).variant_key`), one per value of the key's
+ * enum: its schema name, the enum value's comment as its description, its fields (those of every
+ * variant, the key, then its own: those it needs, then those it may leave out) and which of them
+ * it may leave out.
+ */
+function variantsOf(desc, { variantKey, variantName }) {
+  const key = desc.fields.find((field) => field.name === variantKey);
+  const inEnum = key && rulesOf(key)?.string?.inEnum;
+  if (!inEnum) throw new Error(`${desc.typeName}: variant_key ${variantKey} is not a string field naming an enum`);
+  if (!variantName.includes("{}")) throw new Error(`${desc.typeName}: variant_name must hold {}`);
+  const values = jsonValues(registry.getEnum(inEnum)).filter((v) => v.number !== 0);
+  const json = (field) => option(field, jsonField);
+  const everywhere = desc.fields.filter((f) => f !== key && (json(f)?.variants ?? []).length === 0).map((f) => f.name);
+  for (const field of desc.fields)
+    for (const named of [...(json(field)?.variants ?? []), ...(json(field)?.optionalIn ?? [])])
+      if (!values.some((v) => v.json === named))
+        throw new Error(`${desc.typeName}.${field.name}: no ${variantKey} "${named}" in ${inEnum}`);
+  return values.map(({ json: value, value: enumValue }) => {
+    const own = desc.fields.filter((f) => json(f)?.variants.includes(value));
+    const optional = own.filter((f) => json(f)?.optionalIn.includes(value)).map((f) => f.name);
+    const needed = own.map((f) => f.name).filter((name) => !optional.includes(name));
+    const pascal = value.replace(/(^|_)(\w)/g, (_, __, letter) => letter.toUpperCase());
+    const described = commentOf(enumValue);
+    return {
+      value,
+      name: variantName.replace("{}", pascal),
+      ...(described ? { description: described } : {}),
+      fields: [...everywhere, variantKey, ...needed, ...optional],
+      optional,
+    };
+  });
 }
 
 writeFileSync(

@@ -1870,10 +1870,7 @@ export interface components {
              */
             completed_at: string | null;
         };
-        /**
-         * answer
-         * @description Answer the current question.
-         */
+        /** @description Answer the current question. */
         StepAnswer: {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -1887,10 +1884,7 @@ export interface components {
             /** @description A note on this step */
             note?: string;
         };
-        /**
-         * continue
-         * @description Go on past the current action.
-         */
+        /** @description Go on past the current action. */
         StepContinue: {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -1902,10 +1896,7 @@ export interface components {
             /** @description A note on this step */
             note?: string;
         };
-        /**
-         * back
-         * @description Go back one step.
-         */
+        /** @description Go back one step. */
         StepBack: {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -1913,10 +1904,7 @@ export interface components {
              */
             op: "back";
         };
-        /**
-         * note
-         * @description Replace the session's notes.
-         */
+        /** @description Replace the session's notes. */
         StepNote: {
             /**
              * @description discriminator enum property added by openapi-typescript

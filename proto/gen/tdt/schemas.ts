@@ -2032,13 +2032,35 @@ export const MESSAGE_SCHEMAS = {
   },
   "tdt.sessions.v1.StepSessionRequest": {
     "type": "object",
+    "description": "`answer` a question, `continue` past an action, go `back` one step, or replace the session's `notes`. `node_id` must be the current node (else 409 `stale_step`).",
+    "examples": [
+      {
+        "op": "answer",
+        "node_id": "power",
+        "option_id": "yes",
+        "note": "Steady green"
+      },
+      {
+        "op": "continue",
+        "node_id": "paper"
+      },
+      {
+        "op": "back"
+      },
+      {
+        "op": "note",
+        "notes": "Second floor, room 2.14"
+      }
+    ],
     "required": [
       "id",
       "op",
       "node_id",
       "option_id"
     ],
-    "requestRequired": [],
+    "requestRequired": [
+      "op"
+    ],
     "properties": {
       "id": {
         "type": "string",
@@ -2051,30 +2073,82 @@ export const MESSAGE_SCHEMAS = {
           "continue",
           "back",
           "note"
-        ],
-        "description": "\"answer\", \"continue\", \"back\" or \"note\"."
+        ]
       },
       "node_id": {
         "type": "string",
         "maxLength": 64,
-        "description": "answer, continue: must equal the current node (else stale_step)."
+        "description": "The id of a node of the session's tree"
       },
       "option_id": {
         "type": "string",
         "maxLength": 64,
-        "description": "answer: the chosen option."
+        "description": "The id of one of the current question's options"
       },
       "note": {
         "type": "string",
         "maxLength": 10000,
-        "description": "answer, continue: a note on this step."
+        "description": "A note on this step"
       },
       "notes": {
         "type": "string",
         "maxLength": 10000,
-        "description": "note: the session's notes."
+        "description": "The new notes"
       }
-    }
+    },
+    "variantKey": "op",
+    "variants": [
+      {
+        "value": "answer",
+        "name": "StepAnswer",
+        "description": "Answer the current question.",
+        "fields": [
+          "id",
+          "op",
+          "node_id",
+          "option_id",
+          "note"
+        ],
+        "optional": [
+          "note"
+        ]
+      },
+      {
+        "value": "continue",
+        "name": "StepContinue",
+        "description": "Go on past the current action.",
+        "fields": [
+          "id",
+          "op",
+          "node_id",
+          "note"
+        ],
+        "optional": [
+          "note"
+        ]
+      },
+      {
+        "value": "back",
+        "name": "StepBack",
+        "description": "Go back one step.",
+        "fields": [
+          "id",
+          "op"
+        ],
+        "optional": []
+      },
+      {
+        "value": "note",
+        "name": "StepNote",
+        "description": "Replace the session's notes.",
+        "fields": [
+          "id",
+          "op",
+          "notes"
+        ],
+        "optional": []
+      }
+    ]
   },
   "tdt.sessions.v1.StepSessionResponse": {
     "type": "object",
@@ -2365,6 +2439,7 @@ export const MESSAGE_SCHEMAS = {
   },
   "tdt.trees.v1.Node": {
     "type": "object",
+    "description": "One step of a tree, by its `type`: a `question` has `options`, an `action` `next`, a `solution` `outcome`, a `link` the `tree_id` it runs (and optionally `next`).",
     "required": [
       "id",
       "type",
@@ -2372,11 +2447,16 @@ export const MESSAGE_SCHEMAS = {
       "body",
       "options"
     ],
-    "requestRequired": [],
+    "requestRequired": [
+      "id",
+      "type",
+      "title"
+    ],
     "properties": {
       "id": {
         "type": "string",
-        "maxLength": 64
+        "maxLength": 64,
+        "description": "Unique within the tree; 1 to 64 letters, digits, `_`, `.` or `-`"
       },
       "type": {
         "type": "string",
@@ -2385,8 +2465,7 @@ export const MESSAGE_SCHEMAS = {
           "action",
           "solution",
           "link"
-        ],
-        "description": "\"question\", \"action\", \"solution\" or \"link\"."
+        ]
       },
       "title": {
         "type": "string",
@@ -2394,19 +2473,20 @@ export const MESSAGE_SCHEMAS = {
       },
       "body": {
         "type": "string",
-        "maxLength": 20000
+        "maxLength": 20000,
+        "description": "Markdown"
       },
       "options": {
         "type": "array",
         "items": {
           "$ref": "tdt.trees.v1.Option#"
         },
-        "description": "Questions only."
+        "description": "One or more answers"
       },
       "next": {
         "type": "string",
         "maxLength": 64,
-        "description": "Actions, and links (optional there)."
+        "description": "The id of the node that follows"
       },
       "outcome": {
         "type": "string",
@@ -2414,14 +2494,73 @@ export const MESSAGE_SCHEMAS = {
           "resolved",
           "escalated"
         ],
-        "description": "Solutions only: an `Outcome` of the `solution` subset (\"resolved\" or \"escalated\")."
+        "description": "What the session concludes here"
       },
       "tree_id": {
         "type": "string",
         "maxLength": 64,
-        "description": "Links only: the tree it runs. (A link's `next` is optional: without one, the linked tree's solution ends the session.)"
+        "format": "uuid",
+        "description": "The tree it runs (its latest published version)"
       }
-    }
+    },
+    "variantKey": "type",
+    "variants": [
+      {
+        "value": "question",
+        "name": "QuestionNode",
+        "description": "A question and its answers.",
+        "fields": [
+          "id",
+          "title",
+          "body",
+          "type",
+          "options"
+        ],
+        "optional": []
+      },
+      {
+        "value": "action",
+        "name": "ActionNode",
+        "description": "Something to do, then the next node.",
+        "fields": [
+          "id",
+          "title",
+          "body",
+          "type",
+          "next"
+        ],
+        "optional": []
+      },
+      {
+        "value": "solution",
+        "name": "SolutionNode",
+        "description": "Where a path ends, with its outcome.",
+        "fields": [
+          "id",
+          "title",
+          "body",
+          "type",
+          "outcome"
+        ],
+        "optional": []
+      },
+      {
+        "value": "link",
+        "name": "LinkNode",
+        "description": "Runs another tree from its root; when it reaches a solution the session goes on at `next` (or ends with that solution's outcome when there is none).",
+        "fields": [
+          "id",
+          "title",
+          "body",
+          "type",
+          "tree_id",
+          "next"
+        ],
+        "optional": [
+          "next"
+        ]
+      }
+    ]
   },
   "tdt.trees.v1.NodeAnalytics": {
     "type": "object",
@@ -3048,7 +3187,7 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.sessions.v1.StartSessionRequest": "StartSessionRequest",
   "tdt.sessions.v1.StartSessionResponse": "StartSessionResponse",
   "tdt.sessions.v1.Step": "SessionStep",
-  "tdt.sessions.v1.StepSessionRequest": "StepSessionRequest",
+  "tdt.sessions.v1.StepSessionRequest": "StepOperation",
   "tdt.sessions.v1.StepSessionResponse": "StepSessionResponse",
   "tdt.trees.v1.CreateTreeRequest": "CreateTreeRequest",
   "tdt.trees.v1.CreateTreeResponse": "CreateTreeResponse",

@@ -4,24 +4,83 @@
  * outcome and another email limit shows in them with no other change. (The contract module is
  * swapped for a changed copy: a pure unit, no service involved.)
  */
+
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type Contract, undoContract, withContract, withMoreOutcomes } from "@tdt/test-support/contract";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { ROOT } from "../../../scripts/root.js";
+
+/**
+ * The JSON Schemas `npm run generate` would write after `edit` of trees.proto: the real buf build
+ * and generator, on a copy of proto/. Returns the generated module's path.
+ */
+async function generatedFrom(edit: (proto: string) => string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), "tdt-contract-"));
+  cpSync(join(ROOT, "proto"), join(dir, "proto"), { recursive: true, filter: (path) => !path.includes("/gen") });
+  const trees = join(dir, "proto/tdt/trees/v1/trees.proto");
+  const edited = edit(readFileSync(trees, "utf8"));
+  writeFileSync(trees, edited);
+  const buf = join(ROOT, "node_modules/.bin/buf");
+  execFileSync(buf, ["build", join(dir, "proto"), "-o", join(dir, "contract.binpb")], { cwd: dir });
+  const out = join(dir, "schemas.ts");
+  execFileSync("node", [join(ROOT, "scripts/generate-schemas.mjs"), join(dir, "contract.binpb"), out]);
+  return out;
+}
 
 afterEach(undoContract);
 
 describe("the gateway's schemas derive from the contract", () => {
-  it("a new node type without its own Node variant stops the gateway's schemas from loading, naming it", async () => {
+  it("a new node type with a field of its own is one edit in trees.proto: the generator gives its variant, read and sent", async () => {
+    const schemas = await generatedFrom((proto) =>
+      proto
+        .replace(
+          "  NODE_TYPE_LINK = 4;",
+          "  NODE_TYPE_LINK = 4;\n  // A list of checks, each ticked off.\n  NODE_TYPE_CHECKLIST = 5;",
+        )
+        .replace(
+          /(message Node \{[\s\S]*?)\n\}/,
+          '$1\n  // The checks\n  repeated string items = 9 [(tdt.contract.v1.json).variants = "checklist"];\n}',
+        ),
+    );
     await withContract(({ ENUMS }) => ({
       ENUMS: {
         ...ENUMS,
         "tdt.trees.v1.NodeType": {
           values: [...ENUMS["tdt.trees.v1.NodeType"].values, "checklist"],
-          numbers: { ...ENUMS["tdt.trees.v1.NodeType"].numbers, checklist: 4 },
+          numbers: { ...ENUMS["tdt.trees.v1.NodeType"].numbers, checklist: 5 },
         },
       } as unknown as Contract["ENUMS"],
     }));
-    await expect(import("../src/api/schemas/trees.js")).rejects.toThrow(/node type checklist .* has no schema/);
-  });
+    vi.doMock("@tdt/proto/tdt/schemas", () => import(schemas));
+    const { NODE_SCHEMAS, NODE_INPUT_SCHEMAS, NodeSchema, NodeInputSchema } = await import(
+      "../src/api/schemas/trees.js"
+    );
+    const read = NODE_SCHEMAS.find((schema) => schema.$id === "ChecklistNode");
+    expect(read).toMatchObject({
+      description: "A list of checks, each ticked off.",
+      required: ["id", "type", "title", "body", "items"],
+      additionalProperties: false,
+      properties: { type: { const: "checklist" }, items: { type: "array", description: "The checks" } },
+    });
+    expect(Object.keys(read?.properties ?? {})).toEqual(["id", "title", "body", "type", "items"]);
+    const sent = NODE_INPUT_SCHEMAS.find((schema) => schema.$id === "ChecklistNodeInput");
+    expect(sent).toMatchObject({ required: ["id", "type", "title"], properties: { items: { type: "array" } } });
+    expect(NodeSchema.oneOf).toContainEqual({ $ref: "ChecklistNode#" });
+    expect(NodeInputSchema.oneOf).toContainEqual({ $ref: "ChecklistNodeInput#" });
+    // A document shows a checklist's items and nothing of another type's.
+    const { nodeDocumentOf } = await import("../src/api/tree-documents.js");
+    const node = { id: "c", type: "checklist", title: "Check", body: "", options: [], next: "x", items: ["a", "b"] };
+    expect(nodeDocumentOf(node as never)).toEqual({
+      id: "c",
+      type: "checklist",
+      title: "Check",
+      body: "",
+      items: ["a", "b"],
+    });
+  }, 60_000);
 
   it("a new report format appears with its media type", async () => {
     await withContract(({ ENUMS }) => {

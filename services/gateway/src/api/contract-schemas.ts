@@ -151,3 +151,95 @@ function completionOf(message: string): { zeros: Array<[string, unknown]>; fille
   }
   return completion;
 }
+
+/** One variant of a message (`(tdt.contract.v1.json_message).variant_key`), as generated. */
+interface Variant {
+  value: string;
+  name: string;
+  description?: string;
+  fields: readonly string[];
+  optional: readonly string[];
+}
+
+/** How a message's variants read: as answers have them, or as a request takes them. */
+export interface VariantForm {
+  /** A request's form: only what a request must carry is required; without it, an answer's. */
+  request?: boolean;
+  /** In a request, a variant's own fields are optional too, left for the service to judge. */
+  ownOptional?: boolean;
+  /** Without lengths and counts, left for the service to judge (with every other problem at once). */
+  unbounded?: boolean;
+  /** Fields the path carries. */
+  omit?: readonly string[];
+  name?: (name: string) => string;
+  description?: (variant: Variant) => string | undefined;
+  examples?: (value: string) => readonly unknown[];
+  /** A field's schema as this form has it, from the message's. */
+  field?: (name: string, schema: Schema) => Schema;
+}
+
+const BOUNDS = ["minLength", "maxLength", "maxItems", "minimum", "maximum"];
+
+/**
+ * A message's variants, one schema each (`$id` its name): the fields of every variant, the key as
+ * a `const`, then the variant's own, no others. An answer's variant requires what the message
+ * always has and its own fields but those it may leave out; a request's, what a request must carry.
+ */
+export function variantSchemas(message: SchemaMessage, form: VariantForm = {}): Schema[] {
+  const schema = MESSAGE_SCHEMAS[message] as unknown as {
+    required: readonly string[];
+    requestRequired: readonly string[];
+    properties: Record<string, Schema>;
+    variantKey?: string;
+    variants?: readonly Variant[];
+  };
+  const { variantKey: key, variants } = schema;
+  if (!key || !variants) throw new Error(`${message} has no variants`);
+  return variants.map((variant) => {
+    const keyAt = variant.fields.indexOf(key);
+    const everywhere = variant.fields.slice(0, keyAt).filter((name) => !form.omit?.includes(name));
+    const own = variant.fields.slice(keyAt + 1);
+    const needed = own.filter((name) => !variant.optional.includes(name));
+    const needs = new Set([
+      key,
+      ...everywhere.filter((name) => (form.request ? schema.requestRequired : schema.required).includes(name)),
+      ...(form.request && form.ownOptional ? [] : needed),
+    ]);
+    // In the order the message declares them.
+    const required = Object.keys(schema.properties).filter((name) => needs.has(name));
+    const properties: Record<string, unknown> = {};
+    for (const name of [...everywhere, key, ...own]) {
+      if (name === key) {
+        properties[name] = { type: "string", const: variant.value };
+        continue;
+      }
+      let field = named(schema.properties[name]) as Schema;
+      if (form.unbounded) field = Object.fromEntries(Object.entries(field).filter(([k]) => !BOUNDS.includes(k)));
+      properties[name] = form.field ? form.field(name, field) : field;
+    }
+    const description = form.description ? form.description(variant) : variant.description;
+    const examples = form.examples?.(variant.value) ?? [];
+    return {
+      $id: form.name ? form.name(variant.name) : variant.name,
+      type: "object",
+      ...(description ? { description } : {}),
+      ...(examples.length > 0 ? { examples } : {}),
+      required,
+      additionalProperties: false,
+      properties,
+    };
+  });
+}
+
+/** The message as one of its variants (by `$id`), picked by the key: a `oneOf` with a discriminator. */
+export function variantUnion(message: SchemaMessage, variants: Schema[], own: Schema = {}): Schema {
+  const { variantKey, description, examples } = MESSAGE_SCHEMAS[message] as unknown as Schema;
+  return {
+    $id: SCHEMA_NAMES[message],
+    ...(description ? { description } : {}),
+    ...(examples ? { examples } : {}),
+    ...own,
+    discriminator: { propertyName: variantKey },
+    oneOf: variants.map((variant) => ({ $ref: `${variant.$id}#` })),
+  };
+}

@@ -1,3 +1,4 @@
+import { MESSAGE_SCHEMAS } from "@tdt/proto/tdt/schemas";
 import type { Option, Tree, TreeInput, Node as TreeNode } from "@tdt/proto/tdt/trees/v1/trees";
 import type { FastifyInstance } from "fastify";
 import { NODE_BODY_LEFT_OUT, TREE_LEFT_OUT, TreeSchema } from "./schemas/trees.js";
@@ -69,12 +70,20 @@ export function treeDocumentOf(tree: Tree): TreeDocument {
   return { ...tree, nodes: tree.nodes.map(nodeDocumentOf) };
 }
 
-/** A node as documents show it, with only the fields its type uses (trees and sessions alike). */
-export function nodeDocumentOf({ id, type, title, body, options, next, outcome, tree_id }: TreeNode): NodeDocument {
-  const node = { id, type, title, body };
-  if (type === "link") return { ...node, tree_id: tree_id ?? "", ...(next ? { next } : {}) };
-  if (type === "question") return { ...node, options };
-  if (type === "action" && next !== undefined) return { ...node, next };
-  if (type === "solution" && outcome !== undefined) return { ...node, outcome };
-  return node;
+const NODE_VARIANTS = MESSAGE_SCHEMAS["tdt.trees.v1.Node"].variants;
+const EVERY_NODE = NODE_VARIANTS[0].fields.slice(0, NODE_VARIANTS[0].fields.indexOf("type") + 1);
+
+/**
+ * A node as documents show it (trees and sessions alike), with only the fields of its type's
+ * variant (trees.proto): those it needs when set, those it may leave out when not empty.
+ */
+export function nodeDocumentOf(node: TreeNode): NodeDocument {
+  const variant = NODE_VARIANTS.find(({ value }) => value === node.type);
+  const optional: readonly string[] = variant?.optional ?? [];
+  const document: Record<string, unknown> = {};
+  for (const name of variant?.fields ?? EVERY_NODE) {
+    const value = node[name as keyof TreeNode];
+    if (optional.includes(name) ? value : value !== undefined) document[name] = value;
+  }
+  return document as NodeDocument;
 }

@@ -37,6 +37,16 @@ export interface JsonField {
   write_only: boolean;
   /** Its value when a request leaves it out, as JSON text ("20"). */
   default_json: string;
+  /**
+   * In a message with variants (`JsonMessage.variant_key`): the values of the key whose variants
+   * have this field. A field that names none is in every variant.
+   */
+  variants: string[];
+  /**
+   * Of those, the variants in which it may be left out (in the others a request must carry it
+   * and an answer has it).
+   */
+  optional_in: string[];
 }
 
 export interface JsonMessage {
@@ -44,6 +54,18 @@ export interface JsonMessage {
   name: string;
   /** Examples of the message, each a JSON document. */
   examples_json: string[];
+  /**
+   * The field whose value picks which of the message's fields are there: the message then reads
+   * as one schema per value of that field's enum (a JSON Schema `oneOf` with a discriminator),
+   * each with the fields of every variant, the key, and its own (`JsonField.variants`). The wire
+   * keeps the flat message (docs/decisions/variants-as-data.md).
+   */
+  variant_key: string;
+  /**
+   * Each variant's schema name, `{}` standing for the key's value in PascalCase: "{}Node" makes
+   * "QuestionNode". The enum value's comment is the variant's description.
+   */
+  variant_name: string;
 }
 
 export interface FieldRules {
@@ -110,7 +132,7 @@ export interface HttpRoute {
 }
 
 function createBaseJsonField(): JsonField {
-  return { format: "", required: false, write_only: false, default_json: "" };
+  return { format: "", required: false, write_only: false, default_json: "", variants: [], optional_in: [] };
 }
 
 export const JsonField: MessageFns<JsonField> = {
@@ -126,6 +148,12 @@ export const JsonField: MessageFns<JsonField> = {
     }
     if (message.default_json !== "") {
       writer.uint32(34).string(message.default_json);
+    }
+    for (const v of message.variants) {
+      writer.uint32(42).string(v!);
+    }
+    for (const v of message.optional_in) {
+      writer.uint32(50).string(v!);
     }
     return writer;
   },
@@ -175,6 +203,22 @@ export const JsonField: MessageFns<JsonField> = {
             message.default_json = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.variants.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.optional_in.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -196,12 +240,14 @@ export const JsonField: MessageFns<JsonField> = {
     message.required = object.required ?? false;
     message.write_only = object.write_only ?? false;
     message.default_json = object.default_json ?? "";
+    message.variants = object.variants?.map((e) => e) || [];
+    message.optional_in = object.optional_in?.map((e) => e) || [];
     return message;
   },
 };
 
 function createBaseJsonMessage(): JsonMessage {
-  return { name: "", examples_json: [] };
+  return { name: "", examples_json: [], variant_key: "", variant_name: "" };
 }
 
 export const JsonMessage: MessageFns<JsonMessage> = {
@@ -211,6 +257,12 @@ export const JsonMessage: MessageFns<JsonMessage> = {
     }
     for (const v of message.examples_json) {
       writer.uint32(18).string(v!);
+    }
+    if (message.variant_key !== "") {
+      writer.uint32(26).string(message.variant_key);
+    }
+    if (message.variant_name !== "") {
+      writer.uint32(34).string(message.variant_name);
     }
     return writer;
   },
@@ -244,6 +296,22 @@ export const JsonMessage: MessageFns<JsonMessage> = {
             message.examples_json.push(reader.string());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.variant_key = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.variant_name = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -263,6 +331,8 @@ export const JsonMessage: MessageFns<JsonMessage> = {
     const message = createBaseJsonMessage();
     message.name = object.name ?? "";
     message.examples_json = object.examples_json?.map((e) => e) || [];
+    message.variant_key = object.variant_key ?? "";
+    message.variant_name = object.variant_name ?? "";
     return message;
   },
 };

@@ -38,9 +38,13 @@ export enum SessionStatus {
 /** What one step of a session does. */
 export enum StepOperation {
   STEP_OPERATION_UNSPECIFIED = 0,
+  /** STEP_OPERATION_ANSWER - Answer the current question. */
   STEP_OPERATION_ANSWER = 1,
+  /** STEP_OPERATION_CONTINUE - Go on past the current action. */
   STEP_OPERATION_CONTINUE = 2,
+  /** STEP_OPERATION_BACK - Go back one step. */
   STEP_OPERATION_BACK = 3,
+  /** STEP_OPERATION_NOTE - Replace the session's notes. */
   STEP_OPERATION_NOTE = 4,
   UNRECOGNIZED = -1,
 }
@@ -171,19 +175,22 @@ export interface StartSessionResponse {
   session?: Session | undefined;
 }
 
+/**
+ * `answer` a question, `continue` past an action, go `back` one step, or replace the session's
+ * `notes`. `node_id` must be the current node (else 409 `stale_step`).
+ */
 export interface StepSessionRequest {
   id: string;
-  /** "answer", "continue", "back" or "note". */
   op: string;
-  /** answer, continue: must equal the current node (else stale_step). */
+  /** The id of a node of the session's tree */
   node_id: string;
-  /** answer: the chosen option. */
+  /** The id of one of the current question's options */
   option_id: string;
-  /** answer, continue: a note on this step. */
+  /** A note on this step */
   note?:
     | string
     | undefined;
-  /** note: the session's notes. */
+  /** The new notes */
   notes?: string | undefined;
 }
 

@@ -27,10 +27,16 @@ export const protobufFileName = "tdt/trees/v1/trees.proto";
 /** What a node of a tree is. */
 export enum NodeType {
   NODE_TYPE_UNSPECIFIED = 0,
+  /** NODE_TYPE_QUESTION - A question and its answers. */
   NODE_TYPE_QUESTION = 1,
+  /** NODE_TYPE_ACTION - Something to do, then the next node. */
   NODE_TYPE_ACTION = 2,
+  /** NODE_TYPE_SOLUTION - Where a path ends, with its outcome. */
   NODE_TYPE_SOLUTION = 3,
-  /** NODE_TYPE_LINK - Runs another tree (its latest published version) from its root, then goes on at `next`. */
+  /**
+   * NODE_TYPE_LINK - Runs another tree from its root; when it reaches a solution the session goes on at `next` (or
+   * ends with that solution's outcome when there is none).
+   */
   NODE_TYPE_LINK = 4,
   UNRECOGNIZED = -1,
 }
@@ -64,26 +70,28 @@ export interface Option {
   next: string;
 }
 
+/**
+ * One step of a tree, by its `type`: a `question` has `options`, an `action` `next`, a `solution`
+ * `outcome`, a `link` the `tree_id` it runs (and optionally `next`).
+ */
 export interface Node {
+  /** Unique within the tree; 1 to 64 letters, digits, `_`, `.` or `-` */
   id: string;
-  /** "question", "action", "solution" or "link". */
   type: string;
   title: string;
+  /** Markdown */
   body: string;
-  /** Questions only. */
+  /** One or more answers */
   options: Option[];
-  /** Actions, and links (optional there). */
+  /** The id of the node that follows */
   next?:
     | string
     | undefined;
-  /** Solutions only: an `Outcome` of the `solution` subset ("resolved" or "escalated"). */
+  /** What the session concludes here */
   outcome?:
     | string
     | undefined;
-  /**
-   * Links only: the tree it runs. (A link's `next` is optional: without one, the linked tree's
-   * solution ends the session.)
-   */
+  /** The tree it runs (its latest published version) */
   tree_id?: string | undefined;
 }
 

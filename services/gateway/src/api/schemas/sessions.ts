@@ -1,6 +1,6 @@
 import { ENUMS } from "@tdt/proto/tdt/contract";
-import { sharedSchema } from "../contract-schemas.js";
-import { bounds, ref } from "./common.js";
+import { sharedSchema, variantSchemas, variantUnion } from "../contract-schemas.js";
+import { ref } from "./common.js";
 import { EXAMPLES } from "./examples.js";
 
 /**
@@ -19,9 +19,6 @@ export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 /** What a report is sent as, per format: the contract's media types, which the sessions service sends. */
 export const REPORT_MEDIA_TYPES: Record<ReportFormat, string> = ENUMS["tdt.sessions.v1.ReportFormat"].mediaTypes;
-
-const nodeId = { type: "string", description: "The id of a node of the session's tree" } as const;
-const note = { type: "string", description: "A note on this step" } as const;
 
 /**
  * sessions.proto's Step, but for what the message cannot say: `left_at` is `null` while the step is
@@ -79,71 +76,13 @@ export const SessionSchema = {
 };
 
 /**
- * One step of a session, keyed on `op` (the discriminator reports only the named op's problems,
- * at their own `loc`). `node_id` names the node the client saw: a retry of a step that already
- * happened then fails with 409 `stale_step` instead of being applied twice.
+ * One step of a session, one schema per `op` (sessions.proto's variants; the discriminator reports
+ * only the named op's problems, at their own `loc`). `node_id` names the node the client saw: a
+ * retry of a step that already happened then fails with 409 `stale_step` instead of being applied twice.
  */
 const STEP = "tdt.sessions.v1.StepSessionRequest";
-const stepNodeId = { ...nodeId, ...bounds(STEP, "node_id") };
-const stepNote = { ...note, ...bounds(STEP, "note") };
-
-/** One kind of step: a named schema, so that generators (and the discriminator's mapping) can pick it by `op`. */
-const stepVariant = (id: string, op: string, description: string, required: string[], own: object) => ({
-  $id: id,
-  type: "object",
-  title: op,
-  description,
-  additionalProperties: false,
-  required: ["op", ...required],
-  properties: { op: { type: "string", const: op }, ...own },
-});
-
-export const StepAnswerSchema = stepVariant(
-  "StepAnswer",
-  "answer",
-  "Answer the current question.",
-  ["node_id", "option_id"],
-  {
-    node_id: stepNodeId,
-    option_id: {
-      type: "string",
-      ...bounds(STEP, "option_id"),
-      description: "The id of one of the current question's options",
-    },
-    note: stepNote,
-  },
-);
-export const StepContinueSchema = stepVariant(
-  "StepContinue",
-  "continue",
-  "Go on past the current action.",
-  ["node_id"],
-  {
-    node_id: stepNodeId,
-    note: stepNote,
-  },
-);
-export const StepBackSchema = stepVariant("StepBack", "back", "Go back one step.", [], {});
-export const StepNoteSchema = stepVariant("StepNote", "note", "Replace the session's notes.", ["notes"], {
-  notes: { type: "string", ...bounds(STEP, "notes"), description: "The new notes" },
-});
-
-export const StepOperationSchema = {
-  $id: "StepOperation",
-  type: "object",
-  description:
-    "`answer` a question, `continue` past an action, go `back` one step, or replace the session's `notes`. " +
-    "`node_id` must be the current node (else 409 `stale_step`).",
-  required: ["op"],
-  discriminator: { propertyName: "op" },
-  examples: [
-    { op: "answer", node_id: "power", option_id: "yes", note: "Steady green" },
-    { op: "continue", node_id: "paper" },
-    { op: "back" },
-    { op: "note", notes: "Second floor, room 2.14" },
-  ],
-  oneOf: [ref("StepAnswer"), ref("StepContinue"), ref("StepBack"), ref("StepNote")],
-} as const;
+export const STEP_SCHEMAS = variantSchemas(STEP, { request: true, omit: ["id"] });
+export const StepOperationSchema = variantUnion(STEP, STEP_SCHEMAS, { type: "object", required: ["op"] });
 
 /**
  * The JSON report: the session and the trees it went through, as the sessions service keeps them
@@ -207,10 +146,7 @@ export const REPORT_SCHEMAS: Record<ReportFormat, object> = {
 export const SESSION_SCHEMAS = [
   SessionStepSchema,
   SessionSchema,
-  StepAnswerSchema,
-  StepContinueSchema,
-  StepBackSchema,
-  StepNoteSchema,
+  ...STEP_SCHEMAS,
   StepOperationSchema,
   SessionReportSchema,
 ];

@@ -1,7 +1,7 @@
 import { OLD_OUTCOME_SPELLINGS, SOLUTION_OUTCOMES } from "@tdt/proto/contracts/outcomes";
 import { ENUMS } from "@tdt/proto/tdt/contract";
 import { MESSAGE_SCHEMAS, type SchemaMessage } from "@tdt/proto/tdt/schemas";
-import { sharedSchema } from "../contract-schemas.js";
+import { sharedSchema, variantSchemas, variantUnion } from "../contract-schemas.js";
 import { INT32_MAX, ref } from "./common.js";
 import { EXAMPLE_NODES, EXAMPLE_TREE_INPUT, EXAMPLES } from "./examples.js";
 import { SESSION_COUNT_FIELDS } from "./session-counts.js";
@@ -21,7 +21,6 @@ import { SESSION_COUNT_FIELDS } from "./session-counts.js";
  */
 
 export const TREE_STATUSES = ENUMS["tdt.trees.v1.TreeStatus"].values;
-export const NODE_TYPES = ENUMS["tdt.trees.v1.NodeType"].values;
 
 type Schema = Record<string, unknown>;
 
@@ -43,16 +42,6 @@ export const OptionSchema = {
   },
 } as const;
 
-const nodeFields = {
-  id: { ...nodeId, description: "Unique within the tree; 1 to 64 letters, digits, `_`, `.` or `-`" },
-  title: text,
-  body: { type: "string", description: "Markdown" },
-} as const;
-const typeOf = (type: (typeof NODE_TYPES)[number]) => ({ type: "string", const: type }) as const;
-const options = { type: "array", items: ref("Option"), description: "One or more answers" } as const;
-const next = { ...nodeId, description: "The id of the node that follows" } as const;
-const outcome = { type: "string", enum: SOLUTION_OUTCOMES, description: "What the session concludes here" } as const;
-
 /**
  * What an author may leave out, and what it then is. Said in words, not as JSON Schema `default`s:
  * a generator reads a `default` as "always there" (openapi-typescript makes such a field required),
@@ -67,23 +56,7 @@ function leftOut<S extends object>(schema: S, value: unknown): S & { description
   return { ...schema, description: `${said}When left out: \`${JSON.stringify(value)}\`.` };
 }
 
-/** A node as answers show it: exactly the fields its type uses, all of them there. */
-const nodeVariant = (id: string, type: (typeof NODE_TYPES)[number], description: string, own: object) => ({
-  $id: id,
-  type: "object",
-  description,
-  examples: EXAMPLE_NODES.filter((node) => node.type === type).slice(0, 1),
-  required: ["id", "type", "title", "body", ...Object.keys(own)],
-  additionalProperties: false,
-  properties: { ...nodeFields, type: typeOf(type), ...own },
-});
-
-export const QuestionNodeSchema = nodeVariant("QuestionNode", "question", "A question and its answers.", { options });
-export const ActionNodeSchema = nodeVariant("ActionNode", "action", "Something to do, then the next node.", { next });
-export const SolutionNodeSchema = nodeVariant("SolutionNode", "solution", "Where a path ends, with its outcome.", {
-  outcome,
-});
-const linkedTree = { type: "string", format: "uuid", description: "The tree it runs (its latest published version)" };
+const NODE = "tdt.trees.v1.Node";
 const LINK_EXAMPLE = {
   id: "network-check",
   type: "link",
@@ -92,80 +65,44 @@ const LINK_EXAMPLE = {
   tree_id: "7d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6",
   next: "printed",
 };
-/** A link: `next` is optional (without it, the linked tree's solution ends the session). */
-export const LinkNodeSchema = {
-  ...nodeVariant(
-    "LinkNode",
-    "link",
-    "Runs another tree from its root; when it reaches a solution the session goes on at `next` (or ends with that " +
-      "solution's outcome when there is none).",
-    { tree_id: linkedTree, next },
-  ),
-  required: ["id", "type", "title", "body", "tree_id"],
-  examples: [LINK_EXAMPLE],
-};
+const nodeExamples = (type: string) =>
+  type === "link" ? [LINK_EXAMPLE] : EXAMPLE_NODES.filter((node) => node.type === type).slice(0, 1);
 
-/**
- * Each node type's fields differ, so each has its variant written here; a type the contract gains
- * without one stops the gateway at start instead of going undocumented.
- */
-const VARIANT_TYPES = ["question", "action", "solution", "link"];
-const unknownTypes = NODE_TYPES.filter((type) => !VARIANT_TYPES.includes(type));
-if (unknownTypes.length > 0) {
-  throw new Error(`node type ${unknownTypes.join(", ")} (trees.proto) has no schema in the gateway's schemas/trees.ts`);
-}
+/** A node as answers show it, one schema per type (trees.proto's variants): exactly its fields, all there. */
+export const NODE_SCHEMAS = variantSchemas(NODE, { examples: nodeExamples });
+export const NodeSchema = variantUnion(NODE, NODE_SCHEMAS);
 
-export const NodeSchema = {
-  $id: "Node",
-  description:
-    "One step of a tree, by its `type`: a `question` has `options`, an `action` `next`, a `solution` `outcome`, " +
-    "a `link` the `tree_id` it runs (and optionally `next`).",
-  discriminator: { propertyName: "type" },
-  oneOf: [ref("QuestionNode"), ref("ActionNode"), ref("SolutionNode"), ref("LinkNode")],
-} as const;
+/** A solution's outcome as an author may send it: old spellings are still read (as today's). */
+const withOldSpellings = (outcome: Schema): Schema => ({
+  ...outcome,
+  enum: [...SOLUTION_OUTCOMES, ...Object.keys(OLD_OUTCOME_SPELLINGS)],
+  description: [
+    outcome.description,
+    ...Object.entries(OLD_OUTCOME_SPELLINGS).map(
+      ([old, now]) => `\`${old}\` is the old spelling of \`${now}\`, still read as it`,
+    ),
+  ].join("; "),
+});
 
 /**
  * A node as an author sends it: the fields of its type, each optional beyond `id`, `type` and
- * `title`, so that the trees service judges what is missing (with every other problem of the tree
- * at once); a field of another type is refused here, where it was sent.
+ * `title`, unbounded, so that the trees service judges what is missing or too long (with every
+ * other problem of the tree at once); a field of another type is refused here, where it was sent.
  */
-const nodeInputVariant = (id: string, type: (typeof NODE_TYPES)[number], own: object) => ({
-  $id: id,
-  type: "object",
-  description: `A ${type} as an author sends it.`,
-  examples: EXAMPLE_NODES.filter((node) => node.type === type).slice(0, 1),
-  required: ["id", "type", "title"],
-  additionalProperties: false,
-  properties: { ...nodeFields, body: leftOut(nodeFields.body, NODE_BODY_LEFT_OUT), type: typeOf(type), ...own },
+export const NODE_INPUT_SCHEMAS = variantSchemas(NODE, {
+  request: true,
+  ownOptional: true,
+  unbounded: true,
+  name: (name) => `${name}Input`,
+  description: ({ value }) => `A ${value} as an author sends it.`,
+  examples: nodeExamples,
+  field: (name, schema) =>
+    name === "body" ? leftOut(schema, NODE_BODY_LEFT_OUT) : name === "outcome" ? withOldSpellings(schema) : schema,
 });
-
-export const QuestionNodeInputSchema = nodeInputVariant("QuestionNodeInput", "question", { options });
-export const ActionNodeInputSchema = nodeInputVariant("ActionNodeInput", "action", { next });
-export const SolutionNodeInputSchema = nodeInputVariant("SolutionNodeInput", "solution", {
-  outcome: {
-    type: "string",
-    // Old spellings are still read (as today's): clients written before a change keep working.
-    enum: [...SOLUTION_OUTCOMES, ...Object.keys(OLD_OUTCOME_SPELLINGS)],
-    description: [
-      "What the session concludes here",
-      ...Object.entries(OLD_OUTCOME_SPELLINGS).map(
-        ([old, now]) => `\`${old}\` is the old spelling of \`${now}\`, still read as it`,
-      ),
-    ].join("; "),
-  },
-});
-
-export const LinkNodeInputSchema = {
-  ...nodeInputVariant("LinkNodeInput", "link", { tree_id: linkedTree, next }),
-  examples: [LINK_EXAMPLE],
-};
-
-export const NodeInputSchema = {
+export const NodeInputSchema = variantUnion(NODE, NODE_INPUT_SCHEMAS, {
   $id: "NodeInput",
   description: "A node as an author sends it, by its `type`.",
-  discriminator: { propertyName: "type" },
-  oneOf: [ref("QuestionNodeInput"), ref("ActionNodeInput"), ref("SolutionNodeInput"), ref("LinkNodeInput")],
-} as const;
+});
 
 /** What an author writes: the fields of a tree document that are not set by the service. */
 const authoredFields = {
@@ -316,15 +253,9 @@ export const TreeAnalyticsSchema = {
 export const TREE_SCHEMAS = [
   TreeAnalyticsSchema,
   OptionSchema,
-  QuestionNodeSchema,
-  ActionNodeSchema,
-  SolutionNodeSchema,
-  LinkNodeSchema,
+  ...NODE_SCHEMAS,
   NodeSchema,
-  QuestionNodeInputSchema,
-  ActionNodeInputSchema,
-  SolutionNodeInputSchema,
-  LinkNodeInputSchema,
+  ...NODE_INPUT_SCHEMAS,
   NodeInputSchema,
   TreeInputSchema,
   TreeUpdateSchema,
