@@ -157,6 +157,8 @@ for (const desc of [...registry]
     if (json?.format) schema.format = json.format;
     if (json?.writeOnly) schema.writeOnly = true;
     if (json?.defaultJson) schema.default = JSON.parse(json.defaultJson);
+    if (json?.minimum !== undefined) schema.minimum = json.minimum;
+    if (json?.examplesJson.length) schema.examples = json.examplesJson.map((text) => JSON.parse(text));
     const description = commentOf(field);
     properties[field.name] = description ? { ...schema, description } : schema;
     const alwaysThere = !field.proto.proto3Optional && !field.oneof && field.fieldKind !== "message";

@@ -7830,14 +7830,14 @@ export interface operations {
                 status?: "in_progress" | "completed" | "abandoned";
                 /** @description Only sessions through this tree */
                 tree_id?: string;
+                skip?: number;
+                limit?: number;
                 /** @description Only completed sessions with this outcome */
                 outcome?: "resolved" | "unresolved" | "escalated";
                 /** @description Only sessions started at or after this */
                 from?: string;
                 /** @description Only sessions started before this */
                 to?: string;
-                skip?: number;
-                limit?: number;
             };
             header?: never;
             path?: never;

@@ -269,7 +269,8 @@ export const FIELD_RULES = {
   "tdt.auth.v1.ListUsersRequest": {
     "skip": {
       "int32": {
-        "gte": 0
+        "gte": 0,
+        "lte": 2147483647
       }
     },
     "limit": {
@@ -457,7 +458,8 @@ export const FIELD_RULES = {
     },
     "skip": {
       "int32": {
-        "gte": 0
+        "gte": 0,
+        "lte": 2147483647
       }
     },
     "limit": {
@@ -1007,7 +1009,8 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "request": "tdt.auth.v1.ListOidcProvidersRequest",
     "response": "tdt.auth.v1.ListOidcProvidersResponse",
     "summary": "The single sign-on providers to offer (public)",
-    "description": "The browser's way through a provider, as a page drives it:\n\n1. `GET /auth/providers` lists the providers to show.\n2. Send the browser (a top-level navigation, not a fetch) to `/auth/oidc/{provider}/authorize?return_to=<your page>`.\n3. It signs in at the provider, which sends it to `/auth/oidc/{provider}/callback`; the gateway sends it on to `return_to` with `?code=<one-time code>`, or `?error=<code>`.\n4. The page trades the code (single use, 60 s) at `POST /auth/oidc/exchange` for the usual token pair.\n\nNo token travels in a URL. The `error` codes:\n\n| `error` | Meaning |\n| --- | --- |\n| `access_denied` | The user declined, or the provider refused them, at the provider. |\n| `provider_error` | The provider answered the sign-in with an error of its own. |\n| `provider_unavailable` | The provider's metadata could not be read: try again shortly. |\n| `login_failed` | The provider's answer did not pass the checks (code, PKCE, ID token signature, issuer, audience, nonce). |\n| `email_not_verified` | The account is not linked yet and the provider gave no verified email (`email_verified` true) to find or make one by. |\n| `email_missing` | The provider gave no email address at all: ask its administrator to release the `email` scope. |\n| `domain_not_allowed` | The email's domain is not one of the provider's `allowed_domains`. |\n| `account_exists_link_required` | An account with this email exists and is not linked to this provider: sign in to it another way, then link the provider from your account (or reset its password by mail first). |\n| `identity_conflict` | The user of this email already signs in with another account at this provider. |\n| `account_disabled` | The user is deactivated. |\n| `registration_closed` | No account has this email, and accounts are made by invitation only (`REGISTRATION=invite`, where only a provider that owns the email's domain makes them) or not at all (`closed`). |\n| `link_session_ended` | The login session that asked to link the provider ended before the provider sent the browser back: sign in and link again. |"
+    "description": "The browser's way through a provider, as a page drives it:\n\n1. `GET /auth/providers` lists the providers to show.\n2. Send the browser (a top-level navigation, not a fetch) to `/auth/oidc/{provider}/authorize?return_to=<your page>`.\n3. It signs in at the provider, which sends it to `/auth/oidc/{provider}/callback`; the gateway sends it on to `return_to` with `?code=<one-time code>`, or `?error=<code>`.\n4. The page trades the code (single use, 60 s) at `POST /auth/oidc/exchange` for the usual token pair.\n\nNo token travels in a URL. The `error` codes:\n\n| `error` | Meaning |\n| --- | --- |\n| `access_denied` | The user declined, or the provider refused them, at the provider. |\n| `provider_error` | The provider answered the sign-in with an error of its own. |\n| `provider_unavailable` | The provider's metadata could not be read: try again shortly. |\n| `login_failed` | The provider's answer did not pass the checks (code, PKCE, ID token signature, issuer, audience, nonce). |\n| `email_not_verified` | The account is not linked yet and the provider gave no verified email (`email_verified` true) to find or make one by. |\n| `email_missing` | The provider gave no email address at all: ask its administrator to release the `email` scope. |\n| `domain_not_allowed` | The email's domain is not one of the provider's `allowed_domains`. |\n| `account_exists_link_required` | An account with this email exists and is not linked to this provider: sign in to it another way, then link the provider from your account (or reset its password by mail first). |\n| `identity_conflict` | The user of this email already signs in with another account at this provider. |\n| `account_disabled` | The user is deactivated. |\n| `registration_closed` | No account has this email, and accounts are made by invitation only (`REGISTRATION=invite`, where only a provider that owns the email's domain makes them) or not at all (`closed`). |\n| `link_session_ended` | The login session that asked to link the provider ended before the provider sent the browser back: sign in and link again. |",
+    "responseDescription": "Providers by id and display name"
   },
   {
     "service": "tdt.auth.v1.AuthService",
@@ -1386,7 +1389,8 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "request": "tdt.trees.v1.ListCategoriesRequest",
     "response": "tdt.trees.v1.ListCategoriesResponse",
     "summary": "The categories in use, sorted",
-    "cache": "trees"
+    "cache": "trees",
+    "responseDescription": "Category names of the trees the caller can see"
   },
   {
     "service": "tdt.trees.v1.TreesService",

@@ -546,7 +546,15 @@ export const MESSAGE_SCHEMAS = {
         "type": "array",
         "items": {
           "$ref": "tdt.auth.v1.OidcProvider#"
-        }
+        },
+        "examples": [
+          [
+            {
+              "id": "keycloak",
+              "name": "Example Corp"
+            }
+          ]
+        ]
       }
     }
   },
@@ -560,12 +568,15 @@ export const MESSAGE_SCHEMAS = {
     "properties": {
       "skip": {
         "type": "integer",
-        "minimum": 0
+        "minimum": 0,
+        "maximum": 2147483647,
+        "default": 0
       },
       "limit": {
         "type": "integer",
-        "minimum": 0,
-        "maximum": 100
+        "minimum": 1,
+        "maximum": 100,
+        "default": 50
       }
     }
   },
@@ -1739,12 +1750,15 @@ export const MESSAGE_SCHEMAS = {
       },
       "skip": {
         "type": "integer",
-        "minimum": 0
+        "minimum": 0,
+        "maximum": 2147483647,
+        "default": 0
       },
       "limit": {
         "type": "integer",
-        "minimum": 0,
-        "maximum": 100
+        "minimum": 1,
+        "maximum": 100,
+        "default": 50
       },
       "outcome": {
         "type": "string",
@@ -2347,7 +2361,14 @@ export const MESSAGE_SCHEMAS = {
         "type": "array",
         "items": {
           "type": "string"
-        }
+        },
+        "examples": [
+          [
+            "Email",
+            "Network",
+            "Printers"
+          ]
+        ]
       }
     }
   },
@@ -2412,7 +2433,7 @@ export const MESSAGE_SCHEMAS = {
       },
       "limit": {
         "type": "integer",
-        "minimum": 0,
+        "minimum": 1,
         "maximum": 100,
         "default": 50
       }
@@ -2743,7 +2764,7 @@ export const MESSAGE_SCHEMAS = {
       },
       "limit": {
         "type": "integer",
-        "minimum": 0,
+        "minimum": 1,
         "maximum": 100,
         "default": 20
       }

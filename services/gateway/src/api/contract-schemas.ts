@@ -96,12 +96,19 @@ export function derivedSchemas(shape: RouteShape): {
   const pathFields = [...shape.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => name as string);
   const rest = Object.keys(message.properties).filter((name) => !pathFields.includes(name));
   const derived: { params?: Schema; querystring?: Schema; body?: Schema; response?: Schema } = {};
-  if (pathFields.length > 0 && pathFields.every((name) => name in message.properties)) {
-    const properties = Object.fromEntries(pathFields.map((name) => [name, named(message.properties[name])]));
-    derived.params = { type: "object", required: pathFields, properties };
+  // A path whose names are not the message's fields (`{id}` for `tree_id`) is the binding's to map.
+  if (pathFields.every((name) => name in message.properties)) {
+    if (pathFields.length > 0) {
+      const properties = Object.fromEntries(pathFields.map((name) => [name, named(message.properties[name])]));
+      derived.params = { type: "object", required: pathFields, properties };
+    }
+    // A body of variants is their union, shared under the message's name (variantUnion).
+    const fields =
+      shape.bodyField === "*" && "variants" in message
+        ? { $ref: `${SCHEMA_NAMES[shape.request]}#` }
+        : requestSchema(shape.request as SchemaMessage, pathFields);
+    if (rest.length > 0) derived[shape.bodyField === "*" ? "body" : "querystring"] = fields;
   }
-  const fields = requestSchema(shape.request as SchemaMessage, pathFields);
-  if (rest.length > 0) derived[shape.bodyField === "*" ? "body" : "querystring"] = fields;
   const response = MESSAGE_SCHEMAS[shape.response as SchemaMessage] as
     | { properties: Record<string, Schema> }
     | undefined;

@@ -188,8 +188,7 @@ export function routesOf(group: RouteGroup) {
         : tableRoute(route.rpc.client, route.rpc.method, scope.prefix);
     // A table route takes its schemas from the contract where its binding gives none: the
     // response always, the request's parts when the binding builds no request of its own.
-    const fromContract = facts.shape ? derivedSchemas(facts.shape) : {};
-    const derived = route.request ? { response: fromContract.response } : fromContract;
+    const derived = facts.shape ? derivedSchemas(facts.shape) : {};
     const spec = { ...derived, ...route, ...facts };
     const guard = guardOf(spec.rpc.client, spec.rpc.method);
     const send =

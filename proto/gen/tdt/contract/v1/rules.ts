@@ -47,6 +47,15 @@ export interface JsonField {
    * and an answer has it).
    */
   optional_in: string[];
+  /**
+   * Over HTTP, the least value, where it differs from the message's bound: a page's `limit` is 0
+   * on the wire when unset (the service's default), which over HTTP its `default_json` stands for.
+   */
+  minimum?:
+    | number
+    | undefined;
+  /** Examples of its value, each a JSON document. */
+  examples_json: string[];
 }
 
 export interface JsonMessage {
@@ -132,7 +141,16 @@ export interface HttpRoute {
 }
 
 function createBaseJsonField(): JsonField {
-  return { format: "", required: false, write_only: false, default_json: "", variants: [], optional_in: [] };
+  return {
+    format: "",
+    required: false,
+    write_only: false,
+    default_json: "",
+    variants: [],
+    optional_in: [],
+    minimum: undefined,
+    examples_json: [],
+  };
 }
 
 export const JsonField: MessageFns<JsonField> = {
@@ -154,6 +172,12 @@ export const JsonField: MessageFns<JsonField> = {
     }
     for (const v of message.optional_in) {
       writer.uint32(50).string(v!);
+    }
+    if (message.minimum !== undefined) {
+      writer.uint32(56).int32(message.minimum);
+    }
+    for (const v of message.examples_json) {
+      writer.uint32(66).string(v!);
     }
     return writer;
   },
@@ -219,6 +243,22 @@ export const JsonField: MessageFns<JsonField> = {
             message.optional_in.push(reader.string());
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.minimum = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.examples_json.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -242,6 +282,8 @@ export const JsonField: MessageFns<JsonField> = {
     message.default_json = object.default_json ?? "";
     message.variants = object.variants?.map((e) => e) || [];
     message.optional_in = object.optional_in?.map((e) => e) || [];
+    message.minimum = object.minimum ?? undefined;
+    message.examples_json = object.examples_json?.map((e) => e) || [];
     return message;
   },
 };

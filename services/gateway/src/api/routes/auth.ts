@@ -20,7 +20,7 @@ import {
 import { requestSchema } from "../contract-schemas.js";
 import { type Downstream, present } from "../downstream.js";
 import { routesOf, tableRoute } from "../route.js";
-import { bounds, PAGE_PARAMETERS, ref, uuid } from "../schemas/common.js";
+import { bounds, ref, uuid } from "../schemas/common.js";
 import { EXAMPLES } from "../schemas/examples.js";
 import { accountRoutes } from "./accounts.js";
 import { exchangeRoute, providerId, ssoRoutes } from "./sso.js";
@@ -211,11 +211,7 @@ export async function authRoutes(
 
   route(app, { rpc: { client: "auth", method: "revokeLoginSession" } });
 
-  route(app, {
-    rpc: { client: "auth", method: "listUsers" },
-    // A page's limit is at least 1 here; the proto's 0 is proto3's "unset" (the service's default).
-    querystring: { type: "object", additionalProperties: false, properties: PAGE_PARAMETERS },
-  });
+  route(app, { rpc: { client: "auth", method: "listUsers" } });
 
   route(app, {
     rpc: { client: "auth", method: "updateUser" },

@@ -7,7 +7,7 @@ import { acceptEmptyJsonBody } from "../../edge/optional-json-body.js";
 import { requestSchema } from "../contract-schemas.js";
 import { type Downstream, present } from "../downstream.js";
 import { routesOf } from "../route.js";
-import { PAGE_PARAMETERS, ref, uuid } from "../schemas/common.js";
+import { uuid } from "../schemas/common.js";
 import { REPORT_FORMATS, REPORT_MEDIA_TYPES, REPORT_SCHEMAS, type ReportFormat } from "../schemas/sessions.js";
 import { sessionDocumentOf } from "../session-documents.js";
 
@@ -17,9 +17,6 @@ export interface SessionsRoutesOptions {
 }
 
 const ID_PARAMS = { type: "object", required: ["id"], properties: { id: uuid } } as const;
-const LIST_QUERY = requestSchema("tdt.sessions.v1.ListSessionsRequest", ["skip", "limit"]) as {
-  properties: object;
-};
 const EXPORT = "tdt.sessions.v1.ExportSessionRequest";
 /** The export's format in the query: the message's field, without the body's examples. */
 const { examples: _, ...EXPORT_QUERY } = requestSchema(EXPORT, ["id"]);
@@ -46,8 +43,6 @@ export async function sessionsRoutes(
 
   route(app, {
     rpc: { client: "sessions", method: "listSessions" },
-    // A page's limit is at least 1 here; the proto's 0 is proto3's "unset" (the service's default).
-    querystring: { ...LIST_QUERY, properties: { ...LIST_QUERY.properties, ...PAGE_PARAMETERS } },
     // The service decides with the same rule; asking it here spares a call that cannot succeed.
     request: (request: FastifyRequest<{ Querystring: ListSessionsRequest }>) => {
       if (!mayListSessions(callerOf(request).claims, request.query)) throw new AppError("forbidden");
@@ -60,8 +55,7 @@ export async function sessionsRoutes(
 
   route(app, { rpc: { client: "sessions", method: "startSession" }, send: sessionOf });
 
-  // One schema per op (a oneOf the proto's flat message cannot say).
-  route(app, { rpc: { client: "sessions", method: "stepSession" }, body: ref("StepOperation"), send: sessionOf });
+  route(app, { rpc: { client: "sessions", method: "stepSession" }, send: sessionOf });
 
   // Completing and exporting need no body: their scope reads an empty JSON body as none.
   await app.register(async (scope) => {

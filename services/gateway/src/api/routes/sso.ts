@@ -55,15 +55,7 @@ const providerParam = { type: "object", required: ["provider"], properties: { pr
 export async function ssoRoutes(app: FastifyInstance, { route }: { route: Route }): Promise<void> {
   const oidcPath = `${app.prefix}/oidc`;
 
-  route(app, {
-    rpc: { client: "auth", method: "listOidcProviders" },
-    response: {
-      description: "Providers by id and display name",
-      type: "array",
-      items: ref("OidcProvider"),
-      examples: [EXAMPLES.providers],
-    },
-  });
+  route(app, { rpc: { client: "auth", method: "listOidcProviders" } });
 
   // The browser's steps read and set the binding cookie.
   await app.register(async (browser) => {

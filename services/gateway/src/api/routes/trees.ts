@@ -19,15 +19,6 @@ export interface TreesRoutesOptions {
 /** The path's tree, where the request names it otherwise (`tree_id`) or the binding builds the request. */
 const ID_PARAMS = { type: "object", required: ["id"], properties: { id: uuid } } as const;
 
-/**
- * A list's query as the contract derives it, but `limit` from 1: the message's 0 means "unset",
- * which over HTTP the query's default stands for.
- */
-function limitFromOne(query: Record<string, unknown>): Record<string, unknown> {
-  const properties = query.properties as Record<string, object>;
-  return { ...query, properties: { ...properties, limit: { ...properties.limit, minimum: 1 } } };
-}
-
 type WithId<T = unknown> = FastifyRequest<{ Params: { id: string } } & T>;
 
 /** SPEC §5.1 over the TreesService: each route calls the RPC of the same purpose. */
@@ -37,25 +28,11 @@ export async function treesRoutes(
 ): Promise<void> {
   const route = routesOf({ tag: "trees", downstream, verifier, cache: caches?.trees });
 
-  route(app, {
-    rpc: { client: "trees", method: "listTrees" },
-    querystring: limitFromOne(requestSchema("tdt.trees.v1.ListTreesRequest")),
-  });
+  route(app, { rpc: { client: "trees", method: "listTrees" } });
 
-  route(app, {
-    rpc: { client: "trees", method: "listCategories" },
-    response: {
-      description: "Category names of the trees the caller can see",
-      type: "array",
-      items: { type: "string" },
-      examples: [["Email", "Network", "Printers"]],
-    },
-  });
+  route(app, { rpc: { client: "trees", method: "listCategories" } });
 
-  route(app, {
-    rpc: { client: "trees", method: "searchTrees" },
-    querystring: limitFromOne(requestSchema("tdt.trees.v1.SearchTreesRequest")),
-  });
+  route(app, { rpc: { client: "trees", method: "searchTrees" } });
 
   route(app, {
     rpc: { client: "trees", method: "getTree" },

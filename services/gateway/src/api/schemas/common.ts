@@ -1,4 +1,3 @@
-import { PAGE_LIMIT_MAX } from "@tdt/kit";
 import { allowedStrings, type BoundedMessage, FIELD_RULES, type FieldRules } from "@tdt/proto/tdt/contract";
 
 /** The small pieces every route's schemas are built from. */
@@ -36,12 +35,6 @@ export const BEARER: Array<Record<string, string[]>> = [{ oauth2: [] }, { bearer
 /** The `security` of a route anyone may call. */
 export const PUBLIC: Array<Record<string, string[]>> = [];
 export const NO_CONTENT = { 204: { type: "null", description: "Done" } };
-
-/** `skip` and `limit` of a list (SPEC §3): plain arrays, the total in `X-Total-Count`. */
-export const PAGE_PARAMETERS = {
-  skip: { type: "integer", minimum: 0, maximum: INT32_MAX, default: 0 },
-  limit: { type: "integer", minimum: 1, maximum: PAGE_LIMIT_MAX, default: 50 },
-} as const;
 
 /** The `headers` of a list's 200 response. */
 export const totalCountHeader = (what: string) => ({
