@@ -159,6 +159,10 @@ for (const desc of [...registry]
     if (json?.defaultJson) schema.default = JSON.parse(json.defaultJson);
     if (json?.minimum !== undefined) schema.minimum = json.minimum;
     if (json?.examplesJson.length) schema.examples = json.examplesJson.map((text) => JSON.parse(text));
+    if (json?.nullable) {
+      schema.type = [schema.type, "null"];
+      if (schema.enum) schema.enum = [...schema.enum, null];
+    }
     const description = commentOf(field);
     properties[field.name] = description ? { ...schema, description } : schema;
     const alwaysThere = !field.proto.proto3Optional && !field.oneof && field.fieldKind !== "message";
@@ -166,6 +170,13 @@ for (const desc of [...registry]
     if (json?.required) requestRequired.push(field.name);
   }
   const message = option(desc, jsonMessage);
+  for (const name of message?.order ?? [])
+    if (!desc.fields.some((field) => field.name === name))
+      throw new Error(`${desc.typeName}: order names no field ${name}`);
+  const ordered = (names) => [
+    ...(message?.order ?? []).filter((name) => names.includes(name)),
+    ...names.filter((name) => !message?.order.includes(name)),
+  ];
   const description = commentOf(desc);
   const examples = (message?.examplesJson ?? []).map((text) => JSON.parse(text));
   names[desc.typeName] = message?.name || desc.name;
@@ -173,9 +184,9 @@ for (const desc of [...registry]
     type: "object",
     ...(description ? { description } : {}),
     ...(examples.length > 0 ? { examples } : {}),
-    required,
+    required: ordered(required),
     requestRequired,
-    properties,
+    properties: Object.fromEntries(ordered(Object.keys(properties)).map((name) => [name, properties[name]])),
     ...(message?.variantKey ? { variantKey: message.variantKey, variants: variantsOf(desc, message) } : {}),
   };
 }

@@ -45,9 +45,14 @@ function changedLists(actual: Contract["ENUMS"], changed: Contract["ENUMS"]): Li
   return lists;
 }
 
-/** `value` with every list that `lists` changes replaced. */
+/** `value` with every list that `lists` changes replaced (a nullable field's list ends in `null`). */
 function withLists(value: unknown, lists: Lists): unknown {
-  if (Array.isArray(value)) return lists.get(JSON.stringify(value)) ?? value.map((item) => withLists(item, lists));
+  if (Array.isArray(value)) {
+    const nullable = value.length > 0 && value.at(-1) === null;
+    const changed = lists.get(JSON.stringify(nullable ? value.slice(0, -1) : value));
+    if (changed) return nullable ? [...changed, null] : changed;
+    return value.map((item) => withLists(item, lists));
+  }
   if (!value || typeof value !== "object") return value;
   return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withLists(item, lists)]));
 }

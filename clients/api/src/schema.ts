@@ -1692,7 +1692,9 @@ export interface components {
                 field: "title" | "description" | "category" | "tags" | "node";
                 /** @description The node's id when `field` is `node`, else empty */
                 node_id: string;
+                /** @description Plain text (never markup): a part of the field around the matched words. */
                 snippet: string;
+                /** @description The matched words in `snippet`: offsets and lengths in UTF-16 code units, as JavaScript counts. */
                 highlights: {
                     start: number;
                     length: number;

@@ -79,6 +79,22 @@ export const ENUMS = {
       "note": 4
     }
   },
+  "tdt.trees.v1.MatchField": {
+    "values": [
+      "title",
+      "description",
+      "category",
+      "tags",
+      "node"
+    ],
+    "numbers": {
+      "title": 1,
+      "description": 2,
+      "category": 3,
+      "tags": 4,
+      "node": 5
+    }
+  },
   "tdt.trees.v1.NodeType": {
     "values": [
       "question",
@@ -641,6 +657,13 @@ export const FIELD_RULES = {
     "outcome": {
       "string": {
         "in_enum": "tdt.trees.v1.Outcome"
+      }
+    }
+  },
+  "tdt.trees.v1.SearchMatch": {
+    "field": {
+      "string": {
+        "in_enum": "tdt.trees.v1.MatchField"
       }
     }
   },

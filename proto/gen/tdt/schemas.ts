@@ -1809,6 +1809,8 @@ export const MESSAGE_SCHEMAS = {
       "tree_version",
       "tree_title",
       "user_id",
+      "user_name",
+      "user_email",
       "status",
       "outcome",
       "current_node",
@@ -1817,9 +1819,7 @@ export const MESSAGE_SCHEMAS = {
       "context",
       "started_at",
       "updated_at",
-      "completed_at",
-      "user_name",
-      "user_email"
+      "completed_at"
     ],
     "requestRequired": [
       "outcome",
@@ -1853,6 +1853,14 @@ export const MESSAGE_SCHEMAS = {
         "format": "uuid",
         "description": "The technician who runs the session"
       },
+      "user_name": {
+        "type": "string",
+        "description": "The technician's name when the session started (empty if not known)"
+      },
+      "user_email": {
+        "type": "string",
+        "description": "The technician's email when the session started (empty if not known)"
+      },
       "status": {
         "type": "string",
         "enum": [
@@ -1862,11 +1870,15 @@ export const MESSAGE_SCHEMAS = {
         ]
       },
       "outcome": {
-        "type": "string",
+        "type": [
+          "string",
+          "null"
+        ],
         "enum": [
           "resolved",
           "unresolved",
-          "escalated"
+          "escalated",
+          null
         ],
         "description": "Set when the session is completed"
       },
@@ -1898,17 +1910,12 @@ export const MESSAGE_SCHEMAS = {
         "format": "date-time"
       },
       "completed_at": {
-        "type": "string",
+        "type": [
+          "string",
+          "null"
+        ],
         "format": "date-time",
         "description": "`null` until completed"
-      },
-      "user_name": {
-        "type": "string",
-        "description": "The technician's name when the session started (empty if not known)"
-      },
-      "user_email": {
-        "type": "string",
-        "description": "The technician's email when the session started (empty if not known)"
       }
     }
   },
@@ -2014,12 +2021,16 @@ export const MESSAGE_SCHEMAS = {
         "format": "date-time"
       },
       "left_at": {
-        "type": "string",
+        "type": [
+          "string",
+          "null"
+        ],
         "format": "date-time",
         "description": "`null` while the step is open"
       },
       "duration_ms": {
         "type": "integer",
+        "minimum": 0,
         "description": "From `entered_at` to `left_at`; 0 while open"
       },
       "tree_id": {
@@ -2337,10 +2348,12 @@ export const MESSAGE_SCHEMAS = {
     "requestRequired": [],
     "properties": {
       "start": {
-        "type": "integer"
+        "type": "integer",
+        "minimum": 0
       },
       "length": {
-        "type": "integer"
+        "type": "integer",
+        "minimum": 1
       }
     }
   },
@@ -2727,11 +2740,17 @@ export const MESSAGE_SCHEMAS = {
     "properties": {
       "field": {
         "type": "string",
-        "description": "\"title\", \"description\", \"category\", \"tags\" or \"node\"."
+        "enum": [
+          "title",
+          "description",
+          "category",
+          "tags",
+          "node"
+        ]
       },
       "node_id": {
         "type": "string",
-        "description": "The node's id when `field` is \"node\"."
+        "description": "The node's id when `field` is `node`, else empty"
       },
       "snippet": {
         "type": "string",
@@ -2828,6 +2847,7 @@ export const MESSAGE_SCHEMAS = {
   },
   "tdt.trees.v1.Tree": {
     "type": "object",
+    "description": "A tree document at one version (SPEC §5.2).",
     "required": [
       "id",
       "title",
@@ -2836,15 +2856,21 @@ export const MESSAGE_SCHEMAS = {
       "tags",
       "status",
       "version",
+      "created_by",
+      "created_at",
+      "updated_at",
       "root_node_id",
       "change_note",
-      "created_by",
       "nodes"
     ],
-    "requestRequired": [],
+    "requestRequired": [
+      "created_at",
+      "updated_at"
+    ],
     "properties": {
       "id": {
-        "type": "string"
+        "type": "string",
+        "format": "uuid"
       },
       "title": {
         "type": "string"
@@ -2869,24 +2895,31 @@ export const MESSAGE_SCHEMAS = {
         ]
       },
       "version": {
-        "type": "integer"
-      },
-      "root_node_id": {
-        "type": "string"
-      },
-      "change_note": {
-        "type": "string"
+        "type": "integer",
+        "minimum": 1
       },
       "created_by": {
-        "type": "string"
+        "type": "string",
+        "format": "uuid",
+        "description": "The user who created the tree"
       },
       "created_at": {
         "type": "string",
-        "format": "date-time"
+        "format": "date-time",
+        "description": "When the tree was created"
       },
       "updated_at": {
         "type": "string",
-        "format": "date-time"
+        "format": "date-time",
+        "description": "When this version was written"
+      },
+      "root_node_id": {
+        "type": "string",
+        "description": "The id of the node a session starts at"
+      },
+      "change_note": {
+        "type": "string",
+        "description": "What this version changed"
       },
       "nodes": {
         "type": "array",
@@ -3046,7 +3079,7 @@ export const MESSAGE_SCHEMAS = {
       },
       "match": {
         "$ref": "tdt.trees.v1.SearchMatch#",
-        "description": "In a search's answer only: where the tree matched."
+        "description": "In search results only: where the tree matched (the first of title, description, category, tags and nodes that holds every word) and a plain-text snippet of it; `highlights` mark the matched words by offset and length in UTF-16 code units (as JavaScript's string indexes count)."
       }
     }
   },

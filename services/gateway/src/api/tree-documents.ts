@@ -1,7 +1,7 @@
 import { MESSAGE_SCHEMAS } from "@tdt/proto/tdt/schemas";
 import type { Option, Tree, TreeInput, Node as TreeNode } from "@tdt/proto/tdt/trees/v1/trees";
 import type { FastifyInstance } from "fastify";
-import { NODE_BODY_LEFT_OUT, TREE_LEFT_OUT, TreeSchema } from "./schemas/trees.js";
+import { NODE_BODY_LEFT_OUT, TREE_LEFT_OUT } from "./schemas/trees.js";
 
 /**
  * Tree documents as HTTP carries them (SPEC §5.2) and as the trees service's messages do.
@@ -29,7 +29,9 @@ export type TreeDocument = Omit<Tree, "nodes"> & { nodes: NodeDocument[] };
  * TreeInput's description says. Any other field the schema does not know is still refused.
  */
 export function acceptTreesReadBack(scope: FastifyInstance, input: { properties: object }): void {
-  const setByService = Object.keys(TreeSchema.properties).filter((field) => !(field in input.properties));
+  const setByService = Object.keys(MESSAGE_SCHEMAS["tdt.trees.v1.Tree"].properties).filter(
+    (field) => !(field in input.properties),
+  );
   scope.addHook("preValidation", async (request) => {
     const { body } = request;
     if (typeof body !== "object" || body === null || Array.isArray(body)) return;

@@ -56,6 +56,11 @@ export interface JsonField {
     | undefined;
   /** Examples of its value, each a JSON document. */
   examples_json: string[];
+  /**
+   * An answer has it as `null` while it is unset (a document says "not yet" so; the message leaves
+   * the field out).
+   */
+  nullable: boolean;
 }
 
 export interface JsonMessage {
@@ -75,6 +80,11 @@ export interface JsonMessage {
    * "QuestionNode". The enum value's comment is the variant's description.
    */
   variant_name: string;
+  /**
+   * The order the HTTP API shows the fields in, where it is not the declaration order (which the
+   * messages' JSON, as in the JSON report, keeps); fields not named follow in declaration order.
+   */
+  order: string[];
 }
 
 export interface FieldRules {
@@ -150,6 +160,7 @@ function createBaseJsonField(): JsonField {
     optional_in: [],
     minimum: undefined,
     examples_json: [],
+    nullable: false,
   };
 }
 
@@ -178,6 +189,9 @@ export const JsonField: MessageFns<JsonField> = {
     }
     for (const v of message.examples_json) {
       writer.uint32(66).string(v!);
+    }
+    if (message.nullable !== false) {
+      writer.uint32(72).bool(message.nullable);
     }
     return writer;
   },
@@ -259,6 +273,14 @@ export const JsonField: MessageFns<JsonField> = {
             message.examples_json.push(reader.string());
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.nullable = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -284,12 +306,13 @@ export const JsonField: MessageFns<JsonField> = {
     message.optional_in = object.optional_in?.map((e) => e) || [];
     message.minimum = object.minimum ?? undefined;
     message.examples_json = object.examples_json?.map((e) => e) || [];
+    message.nullable = object.nullable ?? false;
     return message;
   },
 };
 
 function createBaseJsonMessage(): JsonMessage {
-  return { name: "", examples_json: [], variant_key: "", variant_name: "" };
+  return { name: "", examples_json: [], variant_key: "", variant_name: "", order: [] };
 }
 
 export const JsonMessage: MessageFns<JsonMessage> = {
@@ -305,6 +328,9 @@ export const JsonMessage: MessageFns<JsonMessage> = {
     }
     if (message.variant_name !== "") {
       writer.uint32(34).string(message.variant_name);
+    }
+    for (const v of message.order) {
+      writer.uint32(42).string(v!);
     }
     return writer;
   },
@@ -354,6 +380,14 @@ export const JsonMessage: MessageFns<JsonMessage> = {
             message.variant_name = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.order.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -375,6 +409,7 @@ export const JsonMessage: MessageFns<JsonMessage> = {
     message.examples_json = object.examples_json?.map((e) => e) || [];
     message.variant_key = object.variant_key ?? "";
     message.variant_name = object.variant_name ?? "";
+    message.order = object.order?.map((e) => e) || [];
     return message;
   },
 };

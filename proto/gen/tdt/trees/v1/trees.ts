@@ -41,6 +41,17 @@ export enum NodeType {
   UNRECOGNIZED = -1,
 }
 
+/** Where a search hit matched. */
+export enum MatchField {
+  MATCH_FIELD_UNSPECIFIED = 0,
+  MATCH_FIELD_TITLE = 1,
+  MATCH_FIELD_DESCRIPTION = 2,
+  MATCH_FIELD_CATEGORY = 3,
+  MATCH_FIELD_TAGS = 4,
+  MATCH_FIELD_NODE = 5,
+  UNRECOGNIZED = -1,
+}
+
 /** Whether technicians see a tree. */
 export enum TreeStatus {
   TREE_STATUS_UNSPECIFIED = 0,
@@ -108,6 +119,7 @@ export interface TreeInput {
   nodes: Node[];
 }
 
+/** A tree document at one version (SPEC §5.2). */
 export interface Tree {
   id: string;
   title: string;
@@ -116,10 +128,17 @@ export interface Tree {
   tags: string[];
   status: string;
   version: number;
+  /** The id of the node a session starts at */
   root_node_id: string;
+  /** What this version changed */
   change_note: string;
+  /** The user who created the tree */
   created_by: string;
-  created_at?: string | undefined;
+  /** When the tree was created */
+  created_at?:
+    | string
+    | undefined;
+  /** When this version was written */
   updated_at?: string | undefined;
   nodes: Node[];
 }
@@ -142,7 +161,11 @@ export interface TreeSummary {
   /** When this version was written */
   updated_at?: string | undefined;
   node_count: number;
-  /** In a search's answer only: where the tree matched. */
+  /**
+   * In search results only: where the tree matched (the first of title, description, category,
+   * tags and nodes that holds every word) and a plain-text snippet of it; `highlights` mark the
+   * matched words by offset and length in UTF-16 code units (as JavaScript's string indexes count).
+   */
   match?: SearchMatch | undefined;
 }
 
@@ -151,9 +174,8 @@ export interface TreeSummary {
  * the tree's order) that holds every word, and a snippet of it with the matched words marked.
  */
 export interface SearchMatch {
-  /** "title", "description", "category", "tags" or "node". */
   field: string;
-  /** The node's id when `field` is "node". */
+  /** The node's id when `field` is `node`, else empty */
   node_id: string;
   /** Plain text (never markup): a part of the field around the matched words. */
   snippet: string;

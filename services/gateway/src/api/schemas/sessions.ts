@@ -20,60 +20,9 @@ export type ReportFormat = (typeof REPORT_FORMATS)[number];
 /** What a report is sent as, per format: the contract's media types, which the sessions service sends. */
 export const REPORT_MEDIA_TYPES: Record<ReportFormat, string> = ENUMS["tdt.sessions.v1.ReportFormat"].mediaTypes;
 
-/**
- * sessions.proto's Step, but for what the message cannot say: `left_at` is `null` while the step is
- * open (a document says so, session-documents.ts), and a duration (an int64) is never negative.
- */
-const { required, examples, properties, ...step } = sharedSchema("tdt.sessions.v1.Step") as {
-  required: string[];
-  examples: object[];
-  properties: Record<string, { description?: string }>;
-};
-export const SessionStepSchema = {
-  ...step,
-  // In the order the OpenAPI document has always shown them.
-  required,
-  examples,
-  properties: {
-    ...properties,
-    left_at: { ...properties.left_at, type: ["string", "null"] },
-    duration_ms: { type: "integer", minimum: 0, description: properties.duration_ms?.description },
-  },
-};
-
-/**
- * sessions.proto's Session as a session document carries it (session-documents.ts): `null` for an
- * outcome and a completion that have not happened, and the technician's name and email beside
- * their id, where the document has always shown them (the message declares them last).
- */
-const session = sharedSchema("tdt.sessions.v1.Session") as {
-  $id: string;
-  type: string;
-  description: string;
-  properties: Record<string, { enum?: string[] }>;
-};
-const { id, tree_id, tree_version, tree_title, user_id, user_name, user_email, ...sessionFields } = session.properties;
-const sessionProperties = {
-  id,
-  tree_id,
-  tree_version,
-  tree_title,
-  user_id,
-  user_name,
-  user_email,
-  ...sessionFields,
-  outcome: { ...sessionFields.outcome, type: ["string", "null"], enum: [...(sessionFields.outcome?.enum ?? []), null] },
-  completed_at: { ...sessionFields.completed_at, type: ["string", "null"] },
-};
-
-export const SessionSchema = {
-  $id: session.$id,
-  type: session.type,
-  description: session.description,
-  examples: [EXAMPLES.session],
-  required: Object.keys(sessionProperties),
-  properties: sessionProperties,
-};
+/** sessions.proto's Step and Session as a session document carries them (`null` for what has not happened). */
+export const SessionStepSchema = sharedSchema("tdt.sessions.v1.Step");
+export const SessionSchema = { ...sharedSchema("tdt.sessions.v1.Session"), examples: [EXAMPLES.session] };
 
 /**
  * One step of a session, one schema per `op` (sessions.proto's variants; the discriminator reports

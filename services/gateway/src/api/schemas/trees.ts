@@ -180,52 +180,16 @@ function writtenOut(field: Schema): Schema {
 
 const summary = sharedSchema("tdt.trees.v1.TreeSummary") as Schema & { properties: Record<string, Schema> };
 
+/** A summary; in search results with where it matched, written out in place as the document has always shown it. */
 export const TreeSummarySchema = {
   ...summary,
   properties: {
     ...summary.properties,
-    // Hand-written: in trees.proto its closed list (`field`) and bounds (`highlights`) would make SearchMatch and
-    // Highlight bounded messages, which schema-drift.test.ts does not count as covered.
-    match: {
-      type: "object",
-      description:
-        "In search results only: where the tree matched (the first of title, description, category, tags and " +
-        "nodes that holds every word) and a plain-text snippet of it; `highlights` mark the matched words by " +
-        "offset and length in UTF-16 code units (as JavaScript's string indexes count).",
-      required: ["field", "node_id", "snippet", "highlights"],
-      properties: {
-        field: { type: "string", enum: ["title", "description", "category", "tags", "node"] },
-        node_id: { type: "string", description: "The node's id when `field` is `node`, else empty" },
-        snippet: { type: "string" },
-        highlights: {
-          type: "array",
-          items: {
-            type: "object",
-            required: ["start", "length"],
-            properties: { start: { type: "integer", minimum: 0 }, length: { type: "integer", minimum: 1 } },
-          },
-        },
-      },
-    },
+    match: writtenOut(MESSAGE_SCHEMAS["tdt.trees.v1.TreeSummary"].properties.match as Schema),
   },
 };
 
-/** What a tree and its summary both say about it. */
-const { node_count: _count, match: _match, ...header } = summary.properties;
-
-export const TreeSchema = {
-  $id: "Tree",
-  type: "object",
-  description: "A tree document at one version (SPEC §5.2).",
-  examples: [EXAMPLES.tree],
-  required: [...Object.keys(header), "root_node_id", "change_note", "nodes"],
-  properties: {
-    ...header,
-    root_node_id: authoredFields.root_node_id,
-    change_note: { ...text, description: "What this version changed" },
-    nodes: { type: "array", items: ref("Node") },
-  },
-} as const;
+export const TreeSchema = { ...sharedSchema("tdt.trees.v1.Tree"), examples: [EXAMPLES.tree] };
 
 export const TreeVersionSchema = sharedSchema("tdt.trees.v1.TreeVersion");
 
