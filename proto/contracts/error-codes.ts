@@ -61,6 +61,7 @@ export const ERROR_CODES = {
     meaning: "The one-time single sign-on code is unknown, already used or over 60 s old: sign in again.",
   },
   forbidden: { status: 403, meaning: "Authenticated, but the caller's role or ownership does not allow this." },
+  self_review: { status: 403, meaning: "Nobody reviews a draft revision they saved themselves." },
   origin_not_allowed: {
     status: 403,
     meaning: "A cookie-mode request came from an origin that is neither the gateway's nor in CORS_ORIGINS.",
@@ -90,6 +91,14 @@ export const ERROR_CODES = {
   version_conflict: {
     status: 409,
     meaning: "The tree changed since the `version` the edit started from: reload it and edit again.",
+  },
+  draft_conflict: {
+    status: 409,
+    meaning: "The draft changed (or was published or discarded) since the `draft_revision` sent: reload it.",
+  },
+  review_required: {
+    status: 409,
+    meaning: "The tree needs another engineer's approval of this exact draft revision before it is published.",
   },
   stale_step: {
     status: 409,

@@ -378,6 +378,119 @@ async function trees({ admin, engineer, engineerId, technician }: Accounts): Pro
   return updated;
 }
 
+/**
+ * Authoring beside the live tree: a draft saved (and a stale save refused), diffed, reviewed where
+ * review is required, published; a rollback; settings; history; archive and restore; the
+ * portable format out and back in, with its JSON Schema.
+ */
+async function authoring({ engineer, technician, admin }: Accounts): Promise<void> {
+  const tree = answered(
+    await engineer.POST("/api/v1/trees", { body: { ...printerTree, title: `Authoring ${unique}` } }),
+    201,
+    "POST /trees for authoring",
+  );
+  const path = { params: { path: { id: tree.id } } };
+  const empty = answered(await engineer.GET("/api/v1/trees/{id}/draft", path), 200, "GET /trees/{id}/draft");
+  equal(empty.draft_revision, 0, "a tree without a draft");
+  equal(empty.saved_at, null, "nothing saved yet");
+  refused(await technician.GET("/api/v1/trees/{id}/draft", path), 403, "forbidden", "a technician's draft");
+
+  const { title, description, category, tags, root_node_id, nodes } = empty;
+  const content = { title, description, category, tags, root_node_id, nodes };
+  const saved = answered(
+    await engineer.PUT("/api/v1/trees/{id}/draft", {
+      ...path,
+      body: { ...content, description: "Reworded", draft_revision: 0 },
+    }),
+    200,
+    "PUT /trees/{id}/draft",
+  );
+  equal(saved.draft_revision, 1, "the first saved revision");
+  refused(
+    await engineer.PUT("/api/v1/trees/{id}/draft", { ...path, body: { ...content, draft_revision: 0 } }),
+    409,
+    "draft_conflict",
+    "a stale draft save",
+  );
+  const diff = answered(await engineer.GET("/api/v1/trees/{id}/diff", path), 200, "GET /trees/{id}/diff");
+  equal(diff.fields.join(","), "description", "what the draft changed");
+
+  const settings = answered(
+    await engineer.PATCH("/api/v1/trees/{id}/settings", { ...path, body: { review_required: true } }),
+    200,
+    "PATCH /trees/{id}/settings",
+  );
+  equal(settings.review_required, true, "review required");
+  equal(
+    answered(await admin.GET("/api/v1/trees/{id}/settings", path), 200, "GET /trees/{id}/settings").review_required,
+    true,
+    "the settings as read",
+  );
+  refused(
+    await engineer.POST("/api/v1/trees/{id}/publish", { ...path, body: { draft_revision: 1 } }),
+    409,
+    "review_required",
+    "publishing without a review",
+  );
+  refused(
+    await engineer.POST("/api/v1/trees/{id}/reviews", { ...path, body: { draft_revision: 1, decision: "approve" } }),
+    403,
+    "self_review",
+    "approving one's own draft",
+  );
+  const review = answered(
+    await admin.POST("/api/v1/trees/{id}/reviews", {
+      ...path,
+      body: { draft_revision: 1, decision: "approve", comment: "Fine" },
+    }),
+    201,
+    "POST /trees/{id}/reviews",
+  );
+  equal(review.decision, "approve", "the review");
+  const published = answered(
+    await engineer.POST("/api/v1/trees/{id}/publish", {
+      ...path,
+      body: { draft_revision: 1, change_note: "Reworded" },
+    }),
+    201,
+    "POST /trees/{id}/publish",
+  );
+  equal(published.version, 2, "the published version");
+
+  answered(
+    await engineer.PUT("/api/v1/trees/{id}/draft", { ...path, body: { ...content, draft_revision: 0 } }),
+    200,
+    "a second draft",
+  );
+  noContent(await engineer.DELETE("/api/v1/trees/{id}/draft", path), "DELETE /trees/{id}/draft");
+  const rolledBack = answered(
+    await engineer.POST("/api/v1/trees/{id}/rollback", { ...path, body: { version: 1, change_note: "Back" } }),
+    201,
+    "POST /trees/{id}/rollback",
+  );
+  equal(rolledBack.description, tree.description, "version 1's content again");
+
+  const history = answered(await engineer.GET("/api/v1/trees/{id}/history", path), 200, "GET /trees/{id}/history");
+  equal(history[0]?.action, "rolled_back", "the newest entry");
+
+  const exported = answered(await engineer.GET("/api/v1/trees/{id}/export", path), 200, "GET /trees/{id}/export");
+  equal(exported.format, "tdt-tree", "the portable format");
+  const format = answered(await anonymous.GET("/api/v1/schemas/tree.json"), 200, "GET /schemas/tree.json");
+  check(typeof format === "object" && format !== null, "the format's JSON Schema");
+  const imported = answered(await engineer.POST("/api/v1/trees/import", { body: exported }), 201, "POST /trees/import");
+  equal(imported.status, "draft", "an imported tree's status");
+  invalid(
+    await engineer.POST("/api/v1/trees/import", { body: { ...exported, root_node_id: "nowhere" } }),
+    ["body", "root_node_id"],
+    "importing a broken tree",
+  );
+
+  noContent(await engineer.POST("/api/v1/trees/{id}/archive", path), "POST /trees/{id}/archive");
+  refused(await technician.GET("/api/v1/trees/{id}", path), 404, "not_found", "an archived tree");
+  noContent(await engineer.POST("/api/v1/trees/{id}/restore", path), "POST /trees/{id}/restore");
+  answered(await technician.GET("/api/v1/trees/{id}", path), 200, "a restored tree");
+}
+
 /** One session through answer, continue, back (and a stale retry), note, complete and every export. */
 async function sessions({ technician, engineer }: Accounts, tree: Schemas["Tree"]): Promise<void> {
   refused(
@@ -693,6 +806,7 @@ try {
   const tree = await trees(everyone);
   await sessions(everyone, tree);
   await singleSignOn(everyone.admin, everyone.adminId);
+  await authoring(everyone);
   await logout(renewed, everyone.engineer);
   const uncalled = await uncalledOperations();
   if (uncalled.length > 0) {

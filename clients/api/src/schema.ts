@@ -41,6 +41,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/schemas/tree.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The portable tree format, as JSON Schema 2020-12 (public)
+         * @description What `GET /trees/{id}/export` answers and `POST /trees/import` takes.
+         */
+        get: operations["getTreeFormatSchema"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/.well-known/jwks.json": {
         parameters: {
             query?: never;
@@ -585,7 +605,7 @@ export interface paths {
         };
         /**
          * List trees, newest first
-         * @description Technicians see published trees only; the `status` filter is for engineers and admins.
+         * @description Technicians see published trees only; the `status` filter is for engineers and admins, and so are archived trees (`archived=true`, else 403).
          */
         get: operations["listTrees"];
         put?: never;
@@ -699,6 +719,71 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/trees/{id}/draft": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A tree's draft (engineer, admin)
+         * @description What authors work on, beside the published tree; technicians never get it. Before anything was saved, the latest version's content at `draft_revision` 0.
+         */
+        get: operations["getTreeDraft"];
+        /**
+         * Save a tree's draft (engineer, admin)
+         * @description The body is the tree's fields and the `draft_revision` it was edited from (0 for a tree without a draft); a stale one is 409 `draft_conflict` and nothing is written. A draft may still break the rules of a tree (they are checked when it is published), but not the limits. The answer carries the new `draft_revision`. What technicians get does not change.
+         */
+        put: operations["saveTreeDraft"];
+        post?: never;
+        /** Discard a tree's draft (engineer, admin) */
+        delete: operations["discardTreeDraft"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trees/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A tree in the portable format (engineer, admin)
+         * @description The tree's content as JSON described by `GET /api/v1/schemas/tree.json`; importing it makes the same tree.
+         */
+        get: operations["exportTree"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trees/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a portable tree as a new tree (engineer, admin)
+         * @description The body is a portable tree (`GET /api/v1/schemas/tree.json`), checked as a created tree is: each `loc` points into it. The new tree is at version 1, as a draft: publish it from its draft.
+         */
+        post: operations["importTree"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sessions": {
         parameters: {
             query?: never;
@@ -778,6 +863,164 @@ export interface paths {
          * @description The format comes from `?format=` or else a JSON body `{format}` (the query wins; default json). The body is optional.
          */
         post: operations["exportSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trees/{id}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish a tree's draft as a new version (engineer, admin)
+         * @description The draft must still be at `draft_revision` (else 409 `draft_conflict`) and follow every rule of a tree (else 422, each `loc` pointing into the draft). With `review_required`, another engineer must have approved that exact revision (else 409 `review_required`). Technicians get the new version at once.
+         */
+        post: operations["publishTreeDraft"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trees/{id}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish an earlier version's content again (engineer, admin)
+         * @description A new version with `version`'s content, published; the draft, if any, is left as it is.
+         */
+        post: operations["rollbackTree"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trees/{id}/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A tree's authoring settings (engineer, admin) */
+        get: operations["getTreeSettings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a tree's authoring settings (engineer, admin) */
+        patch: operations["setTreeSettings"];
+        trace?: never;
+    };
+    "/api/v1/trees/{id}/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Review a tree's draft revision (engineer, admin)
+         * @description `approve` lets the draft at exactly `draft_revision` be published where the tree needs a review; `request_changes` takes an earlier approval of it back. The draft must still be at that revision (else 409 `draft_conflict`), and nobody reviews a revision they saved (403 `self_review`).
+         */
+        post: operations["reviewTreeDraft"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trees/{id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Archive a tree (engineer, admin)
+         * @description Gone from lists, search and new sessions until it is restored; nothing is deleted. Archiving an archived tree changes nothing.
+         */
+        post: operations["archiveTree"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trees/{id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore an archived tree (engineer, admin)
+         * @description Back in lists and search as it was. Restoring a live tree changes nothing.
+         */
+        post: operations["restoreTree"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trees/{id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A tree's change log, newest first (engineer, admin)
+         * @description Every draft saved or discarded, version published or rolled back, review, setting changed, archive and restore, with who and when. Archived trees keep theirs.
+         */
+        get: operations["getTreeHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trees/{id}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What changed between two versions, or a version and the draft (engineer, admin)
+         * @description `from` and `to` are version numbers or `draft`; by default from the latest version to the draft. Nodes are matched by id: added, removed, and changed with the names of the fields that differ (`options` as a whole).
+         */
+        get: operations["diffTree"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1725,6 +1968,267 @@ export interface components {
             change_note: string;
         };
         /**
+         * @description A draft as an author saves it: the tree's content and the `draft_revision` it was edited from (0 for a tree without a draft). While unfinished it may leave out anything but `draft_revision` and break the rules of a tree (they are checked when it is published), but not the limits. A draft (`TreeDraft`) or tree read back may be sent as it is: the fields the service sets are ignored.
+         * @example {
+         *       "title": "Printer does not print",
+         *       "description": "Office laser printers that accept jobs but print nothing.",
+         *       "category": "Printers",
+         *       "tags": [
+         *         "laser",
+         *         "office"
+         *       ],
+         *       "root_node_id": "power",
+         *       "nodes": [
+         *         {
+         *           "id": "power",
+         *           "type": "question",
+         *           "title": "Is the power light on?",
+         *           "body": "Look at the **front panel**.",
+         *           "options": [
+         *             {
+         *               "id": "yes",
+         *               "label": "Yes",
+         *               "next": "paper"
+         *             },
+         *             {
+         *               "id": "no",
+         *               "label": "No",
+         *               "next": "repair"
+         *             }
+         *           ]
+         *         },
+         *         {
+         *           "id": "paper",
+         *           "type": "action",
+         *           "title": "Refill the paper tray",
+         *           "body": "Use A4, 80 g/m².",
+         *           "next": "printed"
+         *         },
+         *         {
+         *           "id": "printed",
+         *           "type": "solution",
+         *           "title": "Printing resumed",
+         *           "body": "",
+         *           "outcome": "resolved"
+         *         },
+         *         {
+         *           "id": "repair",
+         *           "type": "solution",
+         *           "title": "Send the printer for repair",
+         *           "body": "",
+         *           "outcome": "escalated"
+         *         }
+         *       ],
+         *       "draft_revision": 6
+         *     }
+         */
+        TreeDraftSave: {
+            title?: string;
+            /** @description When left out: `""`. */
+            description?: string;
+            category?: string;
+            /** @description When left out: `[]`. */
+            tags?: string[];
+            /** @description The id of the node a session starts at */
+            root_node_id?: string;
+            nodes?: components["schemas"]["NodeInput"][];
+            /** @description The revision the edit started from: 0 when the tree has no draft */
+            draft_revision: number;
+        };
+        /**
+         * @description A tree's draft: the content its authors work on, never what technicians get.
+         * @example {
+         *       "tree_id": "4b0c8c1e-6f1e-4f61-9a43-2a3c1f7e9b10",
+         *       "draft_revision": 7,
+         *       "based_on_version": 3,
+         *       "title": "Printer does not print",
+         *       "description": "Office laser printers that accept jobs but print nothing.",
+         *       "category": "Printers",
+         *       "tags": [
+         *         "laser",
+         *         "office"
+         *       ],
+         *       "root_node_id": "power",
+         *       "nodes": [
+         *         {
+         *           "id": "power",
+         *           "type": "question",
+         *           "title": "Is the power light on?",
+         *           "body": "",
+         *           "options": [
+         *             {
+         *               "id": "yes",
+         *               "label": "Yes",
+         *               "next": "printed"
+         *             }
+         *           ]
+         *         },
+         *         {
+         *           "id": "printed",
+         *           "type": "solution",
+         *           "title": "Printing resumed",
+         *           "body": "",
+         *           "outcome": "resolved"
+         *         }
+         *       ],
+         *       "saved_by": "0f7b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d",
+         *       "saved_at": "2026-11-28T09:30:00.000Z",
+         *       "review_required": false,
+         *       "approved": false
+         *     }
+         */
+        TreeDraft: {
+            /** Format: uuid */
+            tree_id: string;
+            /** @description This content's revision; 0 before anything was saved (the latest version's content) */
+            draft_revision: number;
+            /** @description The version the draft was started from */
+            based_on_version: number;
+            title: string;
+            description: string;
+            category: string;
+            tags: string[];
+            /** @description The id of the node a session starts at */
+            root_node_id: string;
+            /** @description As the author saved them: they may still break the rules checked when publishing */
+            nodes: components["schemas"]["NodeInput"][];
+            /**
+             * Format: uuid
+             * @description Who saved this revision; `null` before anything was saved
+             */
+            saved_by: string | null;
+            /**
+             * Format: date-time
+             * @description When; `null` before anything was saved
+             */
+            saved_at: string | null;
+            /** @description Whether publishing needs another engineer's approval of this revision */
+            review_required: boolean;
+            /** @description Whether someone other than its saver approved this revision (and nobody asked for changes since) */
+            approved: boolean;
+        };
+        /**
+         * @description A tree in the portable format (`GET /api/v1/schemas/tree.json`), as exported. The trees service checks it as a created tree and answers 422 listing every problem, each `loc` pointing into this body.
+         * @example {
+         *       "format": "tdt-tree",
+         *       "format_version": 1,
+         *       "title": "Printer does not print",
+         *       "description": "Office laser printers that accept jobs but print nothing.",
+         *       "category": "Printers",
+         *       "tags": [
+         *         "laser",
+         *         "office"
+         *       ],
+         *       "root_node_id": "power",
+         *       "nodes": [
+         *         {
+         *           "id": "power",
+         *           "type": "question",
+         *           "title": "Is the power light on?",
+         *           "body": "Look at the **front panel**.",
+         *           "options": [
+         *             {
+         *               "id": "yes",
+         *               "label": "Yes",
+         *               "next": "paper"
+         *             },
+         *             {
+         *               "id": "no",
+         *               "label": "No",
+         *               "next": "repair"
+         *             }
+         *           ]
+         *         },
+         *         {
+         *           "id": "paper",
+         *           "type": "action",
+         *           "title": "Refill the paper tray",
+         *           "body": "Use A4, 80 g/m².",
+         *           "next": "printed"
+         *         },
+         *         {
+         *           "id": "printed",
+         *           "type": "solution",
+         *           "title": "Printing resumed",
+         *           "body": "",
+         *           "outcome": "resolved"
+         *         },
+         *         {
+         *           "id": "repair",
+         *           "type": "solution",
+         *           "title": "Send the printer for repair",
+         *           "body": "",
+         *           "outcome": "escalated"
+         *         }
+         *       ]
+         *     }
+         */
+        PortableTreeInput: {
+            /** @description Always `tdt-tree` */
+            format: string;
+            /** @description This format's version: 1 */
+            format_version: number;
+            title: string;
+            /** @description When left out: `""`. */
+            description?: string;
+            category: string;
+            /** @description When left out: `[]`. */
+            tags?: string[];
+            /** @description The id of the node a session starts at */
+            root_node_id: string;
+            nodes: components["schemas"]["NodeInput"][];
+        };
+        /**
+         * @description A tree's content in the portable format (`GET /api/v1/schemas/tree.json`): what an author wrote, with the limits of a tree as an author sends it (TreeInput).
+         * @example {
+         *       "format": "tdt-tree",
+         *       "format_version": 1,
+         *       "title": "Printer does not print",
+         *       "description": "Office laser printers that accept jobs but print nothing.",
+         *       "category": "Printers",
+         *       "tags": [
+         *         "laser",
+         *         "office"
+         *       ],
+         *       "root_node_id": "power",
+         *       "nodes": [
+         *         {
+         *           "id": "power",
+         *           "type": "question",
+         *           "title": "Is the power light on?",
+         *           "body": "",
+         *           "options": [
+         *             {
+         *               "id": "yes",
+         *               "label": "Yes",
+         *               "next": "printed"
+         *             }
+         *           ]
+         *         },
+         *         {
+         *           "id": "printed",
+         *           "type": "solution",
+         *           "title": "Printing resumed",
+         *           "body": "",
+         *           "outcome": "resolved"
+         *         }
+         *       ]
+         *     }
+         */
+        PortableTree: {
+            /** @description Always `tdt-tree` */
+            format: string;
+            /** @description This format's version: 1 */
+            format_version: number;
+            title: string;
+            description: string;
+            category: string;
+            tags: string[];
+            /** @description The id of the node a session starts at */
+            root_node_id: string;
+            nodes: components["schemas"]["Node"][];
+        };
+        /**
          * @description One node the session passed through, with the text as it was shown then: a report stays true after the tree changes. The last step is the current node, still open.
          * @example {
          *       "seq": 1,
@@ -2050,6 +2554,212 @@ export interface components {
                 [key: string]: unknown;
             }[];
         };
+        RegisterResponse: {
+            user?: components["schemas"]["User"];
+            /** @description "verification_sent": the mail to the address says what happened (a new account to verify, or that the address already has one). */
+            detail: string;
+        };
+        LoginResponse: {
+            tokens?: components["schemas"]["TokenPair"];
+        };
+        RefreshResponse: {
+            tokens?: components["schemas"]["TokenPair"];
+        };
+        GetMeResponse: {
+            user?: components["schemas"]["User"];
+            /** @description The providers the user signs in with. */
+            linked_providers: components["schemas"]["LinkedProvider"][];
+            /** @description False for a user created by single sign-on who has not set a password: password login is refused. */
+            has_password: boolean;
+            /** @description The account's address is proven (a mailed link followed, an invitation, or a provider). */
+            email_verified: boolean;
+        };
+        LinkedProvider: {
+            /** @description The provider's id in OIDC_PROVIDERS. */
+            provider: string;
+            /** @description The email the provider gave when the link was made. */
+            email: string;
+            /** Format: date-time */
+            linked_at?: string;
+        };
+        GetJwksResponse: {
+            /** @description The JWKS document, `{"keys": [...]}`, as JSON text. */
+            jwks_json: string;
+        };
+        ExchangeOidcCodeResponse: {
+            tokens?: components["schemas"]["TokenPair"];
+        };
+        OidcBackchannelLogoutResponse: Record<string, never>;
+        BeginOidcLinkResponse: {
+            /** @description The provider's authorization endpoint with the request's parameters. */
+            authorization_url: string;
+            /** @description The binding the browser must bring back to the callback (the gateway sets it as a cookie). */
+            binding: string;
+            /** @description Seconds the attempt stays valid. */
+            expires_in: number;
+        };
+        ResendVerificationResponse: {
+            /** @description "verification_sent", whatever the address. */
+            detail: string;
+        };
+        ForgotPasswordResponse: {
+            /** @description "reset_sent", whatever the address. */
+            detail: string;
+        };
+        ChangeEmailResponse: {
+            /** @description "verification_sent": the new address gets the link; the email changes when it is followed. */
+            detail: string;
+        };
+        ExportSessionResponse: {
+            /** Format: byte */
+            content: string;
+            content_type: string;
+            filename: string;
+        };
+        /** @description What technicians did with a tree, from the session events: within about a second of each step. `exits` counts the sessions that ended (completed or abandoned) at a node; `paths` the five most common paths of ended sessions. */
+        GetTreeAnalyticsResponse: {
+            sessions: components["schemas"]["SessionCounts"];
+            /** @description resolved / completed; 0 with no completed session */
+            resolution_rate: number;
+            duration_ms: components["schemas"]["Percentiles"];
+            nodes: components["schemas"]["NodeAnalytics"][];
+            paths: components["schemas"]["PathCount"][];
+        };
+        SessionCounts: {
+            started: number;
+            completed: number;
+            /** @description The completed sessions by outcome, before `outcomes` counted them: still filled, for gateways of v0.1.0, until the release after next (docs/decisions/outcomes.md). */
+            resolved: number;
+            escalated: number;
+            unresolved: number;
+            abandoned: number;
+            /** @description The completed sessions by outcome: one count for each `Outcome`, in the enum's order. */
+            outcomes: components["schemas"]["OutcomeCount"][];
+        };
+        OutcomeCount: {
+            /** @enum {string} */
+            outcome: "resolved" | "unresolved" | "escalated";
+            count: number;
+        };
+        Percentiles: {
+            median: number;
+            p90: number;
+        };
+        NodeAnalytics: {
+            node_id: string;
+            /** @description Times a session entered the node */
+            visits: number;
+            /** @description Sessions that ended or were abandoned at the node */
+            exits: number;
+            time_ms: components["schemas"]["Percentiles"];
+            options: components["schemas"]["OptionCount"][];
+        };
+        OptionCount: {
+            option_id: string;
+            count: number;
+        };
+        PathCount: {
+            node_ids: string[];
+            count: number;
+        };
+        /**
+         * @description How a tree is authored.
+         * @example {
+         *       "review_required": true
+         *     }
+         */
+        TreeSettings: {
+            /** @description Publishing needs another engineer's approval of the exact draft revision */
+            review_required: boolean;
+        };
+        /**
+         * @description A reviewer's verdict on one draft revision.
+         * @example {
+         *       "draft_revision": 7,
+         *       "reviewer": "9a8b7c6d-5e4f-4d3c-8b2a-1f0e9d8c7b6a",
+         *       "decision": "approve",
+         *       "comment": "Clear, and the power check comes first",
+         *       "reviewed_at": "2026-11-28T10:02:00.000Z"
+         *     }
+         */
+        TreeReview: {
+            draft_revision: number;
+            /** Format: uuid */
+            reviewer: string;
+            /** @enum {string} */
+            decision: "approve" | "request_changes";
+            comment: string;
+            /** Format: date-time */
+            reviewed_at: string;
+        };
+        /**
+         * @description One change to a tree.
+         * @example {
+         *       "at": "2026-11-28T09:30:00.000Z",
+         *       "actor": "0f7b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d",
+         *       "action": "published",
+         *       "version": 4,
+         *       "draft_revision": 7,
+         *       "note": "Ask about the power light first"
+         *     }
+         */
+        HistoryEntry: {
+            /** Format: date-time */
+            at: string;
+            /**
+             * Format: uuid
+             * @description Who did it
+             */
+            actor: string;
+            /** @enum {string} */
+            action: "created" | "updated" | "draft_saved" | "draft_discarded" | "published" | "rolled_back" | "approved" | "changes_requested" | "settings_changed" | "archived" | "restored" | "imported";
+            /** @description The version it made or acted on */
+            version?: number;
+            /** @description The draft revision it saved, published or reviewed */
+            draft_revision?: number;
+            /** @description The change note, the review's comment, or what changed */
+            note: string;
+        };
+        /**
+         * @description What changed from `from` to `to`.
+         * @example {
+         *       "from": "3",
+         *       "to": "draft",
+         *       "added": [
+         *         "reboot"
+         *       ],
+         *       "removed": [],
+         *       "changed": [
+         *         {
+         *           "node_id": "power",
+         *           "fields": [
+         *             "title",
+         *             "options"
+         *           ]
+         *         }
+         *       ],
+         *       "fields": [
+         *         "description"
+         *       ]
+         *     }
+         */
+        TreeDiff: {
+            from: string;
+            to: string;
+            /** @description Ids of the nodes only `to` has */
+            added: string[];
+            /** @description Ids of the nodes only `from` has */
+            removed: string[];
+            changed: components["schemas"]["NodeChange"][];
+            /** @description The tree's own fields that differ (title, description, category, tags, root_node_id) */
+            fields: string[];
+        };
+        /** @description A node whose fields differ. */
+        NodeChange: {
+            node_id: string;
+            /** @description The fields that differ (`options` as a whole) */
+            fields: string[];
+        };
     };
     responses: never;
     parameters: never;
@@ -2149,6 +2859,33 @@ export interface operations {
                         services: {
                             [key: string]: "SERVING" | "NOT_SERVING" | "UNKNOWN";
                         };
+                    };
+                };
+            };
+        };
+    };
+    getTreeFormatSchema: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The JSON Schema */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "title": "A TDT decision tree"
+                     *     }
+                     */
+                    "application/json": {
+                        [key: string]: unknown;
                     };
                 };
             };
@@ -6559,6 +7296,8 @@ export interface operations {
                 status?: "draft" | "published";
                 skip?: number;
                 limit?: number;
+                /** @description Engineers and admins: archived trees instead of live ones */
+                archived?: boolean;
             };
             header?: never;
             path?: never;
@@ -6598,6 +7337,27 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
                     };
                 };
             };
@@ -7822,6 +8582,855 @@ export interface operations {
             };
         };
     };
+    getTreeDraft: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The draft */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TreeDraft"];
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    saveTreeDraft: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TreeDraftSave"];
+            };
+        };
+        responses: {
+            /** @description The draft at its new revision */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TreeDraft"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description Conflict with the current state; nothing was changed
+             *
+             *     - `draft_conflict`: The draft changed (or was published or discarded) since the `draft_revision` sent: reload it.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "draft_conflict"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "draft_conflict";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    discardTreeDraft: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    exportTree: {
+        parameters: {
+            query?: {
+                /** @description Another version than the latest */
+                version?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The portable tree */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortableTree"];
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    importTree: {
+        parameters: {
+            query?: {
+                tree?: components["schemas"]["PortableTree"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PortableTreeInput"];
+            };
+        };
+        responses: {
+            /** @description The new tree */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tree"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
     listSessions: {
         parameters: {
             query?: {
@@ -8900,6 +10509,1649 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         detail: "database_unavailable" | "exports_busy" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    publishTreeDraft: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "draft_revision": 7,
+                 *       "change_note": "Ask about the power light first"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The revision to publish: the draft's own */
+                    draft_revision: number;
+                    /** @description What this version changes */
+                    change_note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The tree at its new, published version */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tree"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description Conflict with the current state; nothing was changed
+             *
+             *     - `draft_conflict`: The draft changed (or was published or discarded) since the `draft_revision` sent: reload it.
+             *     - `review_required`: The tree needs another engineer's approval of this exact draft revision before it is published.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "draft_conflict"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "draft_conflict" | "review_required";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    rollbackTree: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "version": 2,
+                 *       "change_note": "Back to the version before the paper step"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The earlier version whose content is published again */
+                    version: number;
+                    /** @description Why */
+                    change_note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The tree at its new, published version */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tree"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    getTreeSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TreeSettings"];
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    setTreeSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "review_required": true
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Publishing needs another engineer's approval of the exact draft revision */
+                    review_required?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The settings */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TreeSettings"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    reviewTreeDraft: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "draft_revision": 7,
+                 *       "decision": "approve",
+                 *       "comment": "Clear, and the power check comes first"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The revision reviewed: the draft's own */
+                    draft_revision: number;
+                    /** @enum {string} */
+                    decision: "approve" | "request_changes";
+                    comment?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The review */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TreeReview"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `self_review`: Nobody reviews a draft revision they saved themselves.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden" | "self_review";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description Conflict with the current state; nothing was changed
+             *
+             *     - `draft_conflict`: The draft changed (or was published or discarded) since the `draft_revision` sent: reload it.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "draft_conflict"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "draft_conflict";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    archiveTree: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    restoreTree: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    getTreeHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The entries, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HistoryEntry"][];
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    diffTree: {
+        parameters: {
+            query?: {
+                /** @description A version number or `draft`; by default the latest version */
+                from?: string;
+                /** @description A version number or `draft`; by default the draft */
+                to?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The differences */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TreeDiff"];
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
                     };
                 };
             };

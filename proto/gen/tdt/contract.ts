@@ -79,6 +79,36 @@ export const ENUMS = {
       "note": 4
     }
   },
+  "tdt.trees.v1.HistoryAction": {
+    "values": [
+      "created",
+      "updated",
+      "draft_saved",
+      "draft_discarded",
+      "published",
+      "rolled_back",
+      "approved",
+      "changes_requested",
+      "settings_changed",
+      "archived",
+      "restored",
+      "imported"
+    ],
+    "numbers": {
+      "created": 1,
+      "updated": 2,
+      "draft_saved": 3,
+      "draft_discarded": 4,
+      "published": 5,
+      "rolled_back": 6,
+      "approved": 7,
+      "changes_requested": 8,
+      "settings_changed": 9,
+      "archived": 10,
+      "restored": 11,
+      "imported": 12
+    }
+  },
   "tdt.trees.v1.MatchField": {
     "values": [
       "title",
@@ -129,6 +159,16 @@ export const ENUMS = {
         "unresolved",
         "escalated"
       ]
+    }
+  },
+  "tdt.trees.v1.ReviewDecision": {
+    "values": [
+      "approve",
+      "request_changes"
+    ],
+    "numbers": {
+      "approve": 1,
+      "request_changes": 2
     }
   },
   "tdt.trees.v1.TreeStatus": {
@@ -553,6 +593,26 @@ export const FIELD_RULES = {
       }
     }
   },
+  "tdt.trees.v1.DiffTreeRequest": {
+    "from": {
+      "string": {
+        "max_len": 10
+      }
+    },
+    "to": {
+      "string": {
+        "max_len": 10
+      }
+    }
+  },
+  "tdt.trees.v1.ExportTreeRequest": {
+    "version": {
+      "int32": {
+        "gte": 1,
+        "lte": 2147483647
+      }
+    }
+  },
   "tdt.trees.v1.GetTreeAnalyticsRequest": {
     "version": {
       "int32": {
@@ -566,6 +626,13 @@ export const FIELD_RULES = {
       "int32": {
         "gte": 1,
         "lte": 2147483647
+      }
+    }
+  },
+  "tdt.trees.v1.HistoryEntry": {
+    "action": {
+      "string": {
+        "in_enum": "tdt.trees.v1.HistoryAction"
       }
     }
   },
@@ -660,6 +727,95 @@ export const FIELD_RULES = {
       }
     }
   },
+  "tdt.trees.v1.PortableTree": {
+    "title": {
+      "string": {
+        "max_len": 200
+      }
+    },
+    "description": {
+      "string": {
+        "max_len": 20000
+      }
+    },
+    "category": {
+      "string": {
+        "max_len": 100
+      }
+    },
+    "tags": {
+      "repeated": {
+        "max_items": 20,
+        "items": {
+          "string": {
+            "max_len": 50
+          }
+        }
+      }
+    },
+    "root_node_id": {
+      "string": {
+        "max_len": 64
+      }
+    },
+    "nodes": {
+      "repeated": {
+        "max_items": 2000
+      }
+    }
+  },
+  "tdt.trees.v1.PublishTreeDraftRequest": {
+    "draft_revision": {
+      "int32": {
+        "gte": 1,
+        "lte": 2147483647
+      }
+    },
+    "change_note": {
+      "string": {
+        "max_len": 1000
+      }
+    }
+  },
+  "tdt.trees.v1.ReviewTreeDraftRequest": {
+    "draft_revision": {
+      "int32": {
+        "gte": 1,
+        "lte": 2147483647
+      }
+    },
+    "decision": {
+      "string": {
+        "in_enum": "tdt.trees.v1.ReviewDecision"
+      }
+    },
+    "comment": {
+      "string": {
+        "max_len": 2000
+      }
+    }
+  },
+  "tdt.trees.v1.RollbackTreeRequest": {
+    "version": {
+      "int32": {
+        "gte": 1,
+        "lte": 2147483647
+      }
+    },
+    "change_note": {
+      "string": {
+        "max_len": 1000
+      }
+    }
+  },
+  "tdt.trees.v1.SaveTreeDraftRequest": {
+    "draft_revision": {
+      "int32": {
+        "gte": 0,
+        "lte": 2147483647
+      }
+    }
+  },
   "tdt.trees.v1.SearchMatch": {
     "field": {
       "string": {
@@ -732,6 +888,13 @@ export const FIELD_RULES = {
     "nodes": {
       "repeated": {
         "max_items": 2000
+      }
+    }
+  },
+  "tdt.trees.v1.TreeReview": {
+    "decision": {
+      "string": {
+        "in_enum": "tdt.trees.v1.ReviewDecision"
       }
     }
   },
@@ -810,7 +973,21 @@ export const ACCESS = {
     "updateTree": "engineer",
     "deleteTree": "admin",
     "getPublishedTree": "user",
-    "getTreeAnalytics": "engineer"
+    "getTreeAnalytics": "engineer",
+    "getTreeDraft": "engineer",
+    "saveTreeDraft": "engineer",
+    "discardTreeDraft": "engineer",
+    "publishTreeDraft": "engineer",
+    "rollbackTree": "engineer",
+    "getTreeSettings": "engineer",
+    "setTreeSettings": "engineer",
+    "reviewTreeDraft": "engineer",
+    "archiveTree": "engineer",
+    "restoreTree": "engineer",
+    "getTreeHistory": "engineer",
+    "diffTree": "engineer",
+    "exportTree": "engineer",
+    "importTree": "engineer"
   }
 } as const;
 
@@ -1397,7 +1574,10 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "request": "tdt.trees.v1.ListTreesRequest",
     "response": "tdt.trees.v1.ListTreesResponse",
     "summary": "List trees, newest first",
-    "description": "Technicians see published trees only; the `status` filter is for engineers and admins.",
+    "description": "Technicians see published trees only; the `status` filter is for engineers and admins, and so are archived trees (`archived=true`, else 403).",
+    "errors": [
+      "forbidden"
+    ],
     "total": "matching trees",
     "cache": "trees",
     "responseDescription": "One page of summaries; the total is in `X-Total-Count`"
@@ -1524,6 +1704,241 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "errors": [
       "not_found"
     ]
+  },
+  {
+    "service": "tdt.trees.v1.TreesService",
+    "client": "trees",
+    "rpc": "getTreeDraft",
+    "method": "GET",
+    "path": "/api/v1/trees/{id}/draft",
+    "responseBody": "draft",
+    "request": "tdt.trees.v1.GetTreeDraftRequest",
+    "response": "tdt.trees.v1.GetTreeDraftResponse",
+    "summary": "A tree's draft (engineer, admin)",
+    "description": "What authors work on, beside the published tree; technicians never get it. Before anything was saved, the latest version's content at `draft_revision` 0.",
+    "errors": [
+      "not_found"
+    ],
+    "responseDescription": "The draft"
+  },
+  {
+    "service": "tdt.trees.v1.TreesService",
+    "client": "trees",
+    "rpc": "saveTreeDraft",
+    "method": "PUT",
+    "path": "/api/v1/trees/{id}/draft",
+    "body": "*",
+    "responseBody": "draft",
+    "request": "tdt.trees.v1.SaveTreeDraftRequest",
+    "response": "tdt.trees.v1.SaveTreeDraftResponse",
+    "summary": "Save a tree's draft (engineer, admin)",
+    "description": "The body is the tree's fields and the `draft_revision` it was edited from (0 for a tree without a draft); a stale one is 409 `draft_conflict` and nothing is written. A draft may still break the rules of a tree (they are checked when it is published), but not the limits. The answer carries the new `draft_revision`. What technicians get does not change.",
+    "errors": [
+      "not_found",
+      "draft_conflict"
+    ],
+    "responseDescription": "The draft at its new revision"
+  },
+  {
+    "service": "tdt.trees.v1.TreesService",
+    "client": "trees",
+    "rpc": "discardTreeDraft",
+    "method": "DELETE",
+    "path": "/api/v1/trees/{id}/draft",
+    "request": "tdt.trees.v1.DiscardTreeDraftRequest",
+    "response": "tdt.trees.v1.DiscardTreeDraftResponse",
+    "summary": "Discard a tree's draft (engineer, admin)",
+    "status": 204,
+    "errors": [
+      "not_found"
+    ]
+  },
+  {
+    "service": "tdt.trees.v1.TreesService",
+    "client": "trees",
+    "rpc": "publishTreeDraft",
+    "method": "POST",
+    "path": "/api/v1/trees/{id}/publish",
+    "body": "*",
+    "responseBody": "tree",
+    "request": "tdt.trees.v1.PublishTreeDraftRequest",
+    "response": "tdt.trees.v1.PublishTreeDraftResponse",
+    "summary": "Publish a tree's draft as a new version (engineer, admin)",
+    "description": "The draft must still be at `draft_revision` (else 409 `draft_conflict`) and follow every rule of a tree (else 422, each `loc` pointing into the draft). With `review_required`, another engineer must have approved that exact revision (else 409 `review_required`). Technicians get the new version at once.",
+    "status": 201,
+    "errors": [
+      "not_found",
+      "draft_conflict",
+      "review_required"
+    ],
+    "invalidates": "tree",
+    "responseDescription": "The tree at its new, published version"
+  },
+  {
+    "service": "tdt.trees.v1.TreesService",
+    "client": "trees",
+    "rpc": "rollbackTree",
+    "method": "POST",
+    "path": "/api/v1/trees/{id}/rollback",
+    "body": "*",
+    "responseBody": "tree",
+    "request": "tdt.trees.v1.RollbackTreeRequest",
+    "response": "tdt.trees.v1.RollbackTreeResponse",
+    "summary": "Publish an earlier version's content again (engineer, admin)",
+    "description": "A new version with `version`'s content, published; the draft, if any, is left as it is.",
+    "status": 201,
+    "errors": [
+      "not_found"
+    ],
+    "invalidates": "tree",
+    "responseDescription": "The tree at its new, published version"
+  },
+  {
+    "service": "tdt.trees.v1.TreesService",
+    "client": "trees",
+    "rpc": "getTreeSettings",
+    "method": "GET",
+    "path": "/api/v1/trees/{id}/settings",
+    "responseBody": "settings",
+    "request": "tdt.trees.v1.GetTreeSettingsRequest",
+    "response": "tdt.trees.v1.GetTreeSettingsResponse",
+    "summary": "A tree's authoring settings (engineer, admin)",
+    "errors": [
+      "not_found"
+    ],
+    "responseDescription": "The settings"
+  },
+  {
+    "service": "tdt.trees.v1.TreesService",
+    "client": "trees",
+    "rpc": "setTreeSettings",
+    "method": "PATCH",
+    "path": "/api/v1/trees/{id}/settings",
+    "body": "*",
+    "responseBody": "settings",
+    "request": "tdt.trees.v1.SetTreeSettingsRequest",
+    "response": "tdt.trees.v1.SetTreeSettingsResponse",
+    "summary": "Change a tree's authoring settings (engineer, admin)",
+    "errors": [
+      "not_found"
+    ],
+    "responseDescription": "The settings"
+  },
+  {
+    "service": "tdt.trees.v1.TreesService",
+    "client": "trees",
+    "rpc": "reviewTreeDraft",
+    "method": "POST",
+    "path": "/api/v1/trees/{id}/reviews",
+    "body": "*",
+    "responseBody": "review",
+    "request": "tdt.trees.v1.ReviewTreeDraftRequest",
+    "response": "tdt.trees.v1.ReviewTreeDraftResponse",
+    "summary": "Review a tree's draft revision (engineer, admin)",
+    "description": "`approve` lets the draft at exactly `draft_revision` be published where the tree needs a review; `request_changes` takes an earlier approval of it back. The draft must still be at that revision (else 409 `draft_conflict`), and nobody reviews a revision they saved (403 `self_review`).",
+    "status": 201,
+    "errors": [
+      "not_found",
+      "draft_conflict",
+      "self_review"
+    ],
+    "responseDescription": "The review"
+  },
+  {
+    "service": "tdt.trees.v1.TreesService",
+    "client": "trees",
+    "rpc": "archiveTree",
+    "method": "POST",
+    "path": "/api/v1/trees/{id}/archive",
+    "request": "tdt.trees.v1.ArchiveTreeRequest",
+    "response": "tdt.trees.v1.ArchiveTreeResponse",
+    "summary": "Archive a tree (engineer, admin)",
+    "description": "Gone from lists, search and new sessions until it is restored; nothing is deleted. Archiving an archived tree changes nothing.",
+    "status": 204,
+    "errors": [
+      "not_found"
+    ],
+    "invalidates": "tree"
+  },
+  {
+    "service": "tdt.trees.v1.TreesService",
+    "client": "trees",
+    "rpc": "restoreTree",
+    "method": "POST",
+    "path": "/api/v1/trees/{id}/restore",
+    "request": "tdt.trees.v1.RestoreTreeRequest",
+    "response": "tdt.trees.v1.RestoreTreeResponse",
+    "summary": "Restore an archived tree (engineer, admin)",
+    "description": "Back in lists and search as it was. Restoring a live tree changes nothing.",
+    "status": 204,
+    "errors": [
+      "not_found"
+    ],
+    "invalidates": "tree"
+  },
+  {
+    "service": "tdt.trees.v1.TreesService",
+    "client": "trees",
+    "rpc": "getTreeHistory",
+    "method": "GET",
+    "path": "/api/v1/trees/{id}/history",
+    "responseBody": "entries",
+    "request": "tdt.trees.v1.GetTreeHistoryRequest",
+    "response": "tdt.trees.v1.GetTreeHistoryResponse",
+    "summary": "A tree's change log, newest first (engineer, admin)",
+    "description": "Every draft saved or discarded, version published or rolled back, review, setting changed, archive and restore, with who and when. Archived trees keep theirs.",
+    "errors": [
+      "not_found"
+    ],
+    "responseDescription": "The entries, newest first"
+  },
+  {
+    "service": "tdt.trees.v1.TreesService",
+    "client": "trees",
+    "rpc": "diffTree",
+    "method": "GET",
+    "path": "/api/v1/trees/{id}/diff",
+    "responseBody": "diff",
+    "request": "tdt.trees.v1.DiffTreeRequest",
+    "response": "tdt.trees.v1.DiffTreeResponse",
+    "summary": "What changed between two versions, or a version and the draft (engineer, admin)",
+    "description": "`from` and `to` are version numbers or `draft`; by default from the latest version to the draft. Nodes are matched by id: added, removed, and changed with the names of the fields that differ (`options` as a whole).",
+    "errors": [
+      "not_found"
+    ],
+    "responseDescription": "The differences"
+  },
+  {
+    "service": "tdt.trees.v1.TreesService",
+    "client": "trees",
+    "rpc": "exportTree",
+    "method": "GET",
+    "path": "/api/v1/trees/{id}/export",
+    "responseBody": "tree",
+    "request": "tdt.trees.v1.ExportTreeRequest",
+    "response": "tdt.trees.v1.ExportTreeResponse",
+    "summary": "A tree in the portable format (engineer, admin)",
+    "description": "The tree's content as JSON described by `GET /api/v1/schemas/tree.json`; importing it makes the same tree.",
+    "errors": [
+      "not_found"
+    ],
+    "responseDescription": "The portable tree"
+  },
+  {
+    "service": "tdt.trees.v1.TreesService",
+    "client": "trees",
+    "rpc": "importTree",
+    "method": "POST",
+    "path": "/api/v1/trees/import",
+    "body": "tree",
+    "responseBody": "tree",
+    "request": "tdt.trees.v1.ImportTreeRequest",
+    "response": "tdt.trees.v1.ImportTreeResponse",
+    "summary": "Import a portable tree as a new tree (engineer, admin)",
+    "description": "The body is a portable tree (`GET /api/v1/schemas/tree.json`), checked as a created tree is: each `loc` points into it. The new tree is at version 1, as a draft: publish it from its draft.",
+    "status": 201,
+    "invalidates": "trees",
+    "responseDescription": "The new tree"
   }
 ];
 

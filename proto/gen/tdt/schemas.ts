@@ -2185,6 +2185,25 @@ export const MESSAGE_SCHEMAS = {
       }
     }
   },
+  "tdt.trees.v1.ArchiveTreeRequest": {
+    "type": "object",
+    "required": [
+      "id"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      }
+    }
+  },
+  "tdt.trees.v1.ArchiveTreeResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {}
+  },
   "tdt.trees.v1.CreateTreeRequest": {
     "type": "object",
     "required": [],
@@ -2223,6 +2242,87 @@ export const MESSAGE_SCHEMAS = {
     "required": [],
     "requestRequired": [],
     "properties": {}
+  },
+  "tdt.trees.v1.DiffTreeRequest": {
+    "type": "object",
+    "required": [
+      "id"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "from": {
+        "type": "string",
+        "maxLength": 10,
+        "description": "A version number or `draft`; by default the latest version"
+      },
+      "to": {
+        "type": "string",
+        "maxLength": 10,
+        "description": "A version number or `draft`; by default the draft"
+      }
+    }
+  },
+  "tdt.trees.v1.DiffTreeResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {
+      "diff": {
+        "$ref": "tdt.trees.v1.TreeDiff#"
+      }
+    }
+  },
+  "tdt.trees.v1.DiscardTreeDraftRequest": {
+    "type": "object",
+    "required": [
+      "id"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      }
+    }
+  },
+  "tdt.trees.v1.DiscardTreeDraftResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {}
+  },
+  "tdt.trees.v1.ExportTreeRequest": {
+    "type": "object",
+    "required": [
+      "id"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "version": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 2147483647,
+        "description": "Another version than the latest"
+      }
+    }
+  },
+  "tdt.trees.v1.ExportTreeResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {
+      "tree": {
+        "$ref": "tdt.trees.v1.PortableTree#"
+      }
+    }
   },
   "tdt.trees.v1.GetPublishedTreeRequest": {
     "type": "object",
@@ -2311,6 +2411,57 @@ export const MESSAGE_SCHEMAS = {
       }
     }
   },
+  "tdt.trees.v1.GetTreeDraftRequest": {
+    "type": "object",
+    "required": [
+      "id"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      }
+    }
+  },
+  "tdt.trees.v1.GetTreeDraftResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {
+      "draft": {
+        "$ref": "tdt.trees.v1.TreeDraft#"
+      }
+    }
+  },
+  "tdt.trees.v1.GetTreeHistoryRequest": {
+    "type": "object",
+    "required": [
+      "id"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      }
+    }
+  },
+  "tdt.trees.v1.GetTreeHistoryResponse": {
+    "type": "object",
+    "required": [
+      "entries"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "entries": {
+        "type": "array",
+        "items": {
+          "$ref": "tdt.trees.v1.HistoryEntry#"
+        }
+      }
+    }
+  },
   "tdt.trees.v1.GetTreeRequest": {
     "type": "object",
     "required": [
@@ -2339,6 +2490,29 @@ export const MESSAGE_SCHEMAS = {
       }
     }
   },
+  "tdt.trees.v1.GetTreeSettingsRequest": {
+    "type": "object",
+    "required": [
+      "id"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      }
+    }
+  },
+  "tdt.trees.v1.GetTreeSettingsResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {
+      "settings": {
+        "$ref": "tdt.trees.v1.TreeSettings#"
+      }
+    }
+  },
   "tdt.trees.v1.Highlight": {
     "type": "object",
     "required": [
@@ -2354,6 +2528,89 @@ export const MESSAGE_SCHEMAS = {
       "length": {
         "type": "integer",
         "minimum": 1
+      }
+    }
+  },
+  "tdt.trees.v1.HistoryEntry": {
+    "type": "object",
+    "description": "One change to a tree.",
+    "examples": [
+      {
+        "at": "2026-11-28T09:30:00.000Z",
+        "actor": "0f7b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d",
+        "action": "published",
+        "version": 4,
+        "draft_revision": 7,
+        "note": "Ask about the power light first"
+      }
+    ],
+    "required": [
+      "at",
+      "actor",
+      "action",
+      "note"
+    ],
+    "requestRequired": [
+      "at"
+    ],
+    "properties": {
+      "at": {
+        "type": "string",
+        "format": "date-time"
+      },
+      "actor": {
+        "type": "string",
+        "format": "uuid",
+        "description": "Who did it"
+      },
+      "action": {
+        "type": "string",
+        "enum": [
+          "created",
+          "updated",
+          "draft_saved",
+          "draft_discarded",
+          "published",
+          "rolled_back",
+          "approved",
+          "changes_requested",
+          "settings_changed",
+          "archived",
+          "restored",
+          "imported"
+        ]
+      },
+      "version": {
+        "type": "integer",
+        "description": "The version it made or acted on"
+      },
+      "draft_revision": {
+        "type": "integer",
+        "description": "The draft revision it saved, published or reviewed"
+      },
+      "note": {
+        "type": "string",
+        "description": "The change note, the review's comment, or what changed"
+      }
+    }
+  },
+  "tdt.trees.v1.ImportTreeRequest": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {
+      "tree": {
+        "$ref": "tdt.trees.v1.PortableTree#"
+      }
+    }
+  },
+  "tdt.trees.v1.ImportTreeResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {
+      "tree": {
+        "$ref": "tdt.trees.v1.Tree#"
       }
     }
   },
@@ -2417,7 +2674,8 @@ export const MESSAGE_SCHEMAS = {
     "type": "object",
     "required": [
       "skip",
-      "limit"
+      "limit",
+      "archived"
     ],
     "requestRequired": [],
     "properties": {
@@ -2449,6 +2707,11 @@ export const MESSAGE_SCHEMAS = {
         "minimum": 1,
         "maximum": 100,
         "default": 50
+      },
+      "archived": {
+        "type": "boolean",
+        "default": false,
+        "description": "Engineers and admins: archived trees instead of live ones"
       }
     }
   },
@@ -2632,6 +2895,27 @@ export const MESSAGE_SCHEMAS = {
       }
     }
   },
+  "tdt.trees.v1.NodeChange": {
+    "type": "object",
+    "description": "A node whose fields differ.",
+    "required": [
+      "node_id",
+      "fields"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "node_id": {
+        "type": "string"
+      },
+      "fields": {
+        "type": "array",
+        "items": {
+          "type": "string"
+        },
+        "description": "The fields that differ (`options` as a whole)"
+      }
+    }
+  },
   "tdt.trees.v1.Option": {
     "type": "object",
     "required": [
@@ -2724,6 +3008,300 @@ export const MESSAGE_SCHEMAS = {
       },
       "p90": {
         "type": "integer"
+      }
+    }
+  },
+  "tdt.trees.v1.PortableTree": {
+    "type": "object",
+    "description": "A tree's content in the portable format (`GET /api/v1/schemas/tree.json`): what an author wrote, with the limits of a tree as an author sends it (TreeInput).",
+    "examples": [
+      {
+        "format": "tdt-tree",
+        "format_version": 1,
+        "title": "Printer does not print",
+        "description": "Office laser printers that accept jobs but print nothing.",
+        "category": "Printers",
+        "tags": [
+          "laser",
+          "office"
+        ],
+        "root_node_id": "power",
+        "nodes": [
+          {
+            "id": "power",
+            "type": "question",
+            "title": "Is the power light on?",
+            "body": "",
+            "options": [
+              {
+                "id": "yes",
+                "label": "Yes",
+                "next": "printed"
+              }
+            ]
+          },
+          {
+            "id": "printed",
+            "type": "solution",
+            "title": "Printing resumed",
+            "body": "",
+            "outcome": "resolved"
+          }
+        ]
+      }
+    ],
+    "required": [
+      "format",
+      "format_version",
+      "title",
+      "description",
+      "category",
+      "tags",
+      "root_node_id",
+      "nodes"
+    ],
+    "requestRequired": [
+      "format",
+      "format_version",
+      "title",
+      "category",
+      "root_node_id",
+      "nodes"
+    ],
+    "properties": {
+      "format": {
+        "type": "string",
+        "description": "Always `tdt-tree`"
+      },
+      "format_version": {
+        "type": "integer",
+        "description": "This format's version: 1"
+      },
+      "title": {
+        "type": "string",
+        "maxLength": 200
+      },
+      "description": {
+        "type": "string",
+        "maxLength": 20000
+      },
+      "category": {
+        "type": "string",
+        "maxLength": 100
+      },
+      "tags": {
+        "type": "array",
+        "items": {
+          "type": "string",
+          "maxLength": 50
+        },
+        "maxItems": 20
+      },
+      "root_node_id": {
+        "type": "string",
+        "maxLength": 64,
+        "description": "The id of the node a session starts at"
+      },
+      "nodes": {
+        "type": "array",
+        "items": {
+          "$ref": "tdt.trees.v1.Node#"
+        },
+        "maxItems": 2000
+      }
+    }
+  },
+  "tdt.trees.v1.PublishTreeDraftRequest": {
+    "type": "object",
+    "examples": [
+      {
+        "draft_revision": 7,
+        "change_note": "Ask about the power light first"
+      }
+    ],
+    "required": [
+      "id",
+      "draft_revision",
+      "change_note"
+    ],
+    "requestRequired": [
+      "draft_revision"
+    ],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "draft_revision": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 2147483647,
+        "description": "The revision to publish: the draft's own"
+      },
+      "change_note": {
+        "type": "string",
+        "maxLength": 1000,
+        "description": "What this version changes"
+      }
+    }
+  },
+  "tdt.trees.v1.PublishTreeDraftResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {
+      "tree": {
+        "$ref": "tdt.trees.v1.Tree#"
+      }
+    }
+  },
+  "tdt.trees.v1.RestoreTreeRequest": {
+    "type": "object",
+    "required": [
+      "id"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      }
+    }
+  },
+  "tdt.trees.v1.RestoreTreeResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {}
+  },
+  "tdt.trees.v1.ReviewTreeDraftRequest": {
+    "type": "object",
+    "examples": [
+      {
+        "draft_revision": 7,
+        "decision": "approve",
+        "comment": "Clear, and the power check comes first"
+      }
+    ],
+    "required": [
+      "id",
+      "draft_revision",
+      "decision",
+      "comment"
+    ],
+    "requestRequired": [
+      "draft_revision",
+      "decision"
+    ],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "draft_revision": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 2147483647,
+        "description": "The revision reviewed: the draft's own"
+      },
+      "decision": {
+        "type": "string",
+        "enum": [
+          "approve",
+          "request_changes"
+        ]
+      },
+      "comment": {
+        "type": "string",
+        "maxLength": 2000
+      }
+    }
+  },
+  "tdt.trees.v1.ReviewTreeDraftResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {
+      "review": {
+        "$ref": "tdt.trees.v1.TreeReview#"
+      }
+    }
+  },
+  "tdt.trees.v1.RollbackTreeRequest": {
+    "type": "object",
+    "examples": [
+      {
+        "version": 2,
+        "change_note": "Back to the version before the paper step"
+      }
+    ],
+    "required": [
+      "id",
+      "version",
+      "change_note"
+    ],
+    "requestRequired": [
+      "version"
+    ],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "version": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 2147483647,
+        "description": "The earlier version whose content is published again"
+      },
+      "change_note": {
+        "type": "string",
+        "maxLength": 1000,
+        "description": "Why"
+      }
+    }
+  },
+  "tdt.trees.v1.RollbackTreeResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {
+      "tree": {
+        "$ref": "tdt.trees.v1.Tree#"
+      }
+    }
+  },
+  "tdt.trees.v1.SaveTreeDraftRequest": {
+    "type": "object",
+    "required": [
+      "id",
+      "draft_revision"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "draft_revision": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 2147483647,
+        "description": "The revision the edit started from: 0 when the tree has no draft"
+      },
+      "tree": {
+        "$ref": "tdt.trees.v1.TreeInput#",
+        "description": "The content; `status` and `change_note` are not part of a draft (publishing says them)."
+      }
+    }
+  },
+  "tdt.trees.v1.SaveTreeDraftResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {
+      "draft": {
+        "$ref": "tdt.trees.v1.TreeDraft#"
       }
     }
   },
@@ -2845,6 +3423,38 @@ export const MESSAGE_SCHEMAS = {
       }
     }
   },
+  "tdt.trees.v1.SetTreeSettingsRequest": {
+    "type": "object",
+    "examples": [
+      {
+        "review_required": true
+      }
+    ],
+    "required": [
+      "id"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "review_required": {
+        "type": "boolean",
+        "description": "Publishing needs another engineer's approval of the exact draft revision"
+      }
+    }
+  },
+  "tdt.trees.v1.SetTreeSettingsResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {
+      "settings": {
+        "$ref": "tdt.trees.v1.TreeSettings#"
+      }
+    }
+  },
   "tdt.trees.v1.Tree": {
     "type": "object",
     "description": "A tree document at one version (SPEC §5.2).",
@@ -2929,6 +3539,206 @@ export const MESSAGE_SCHEMAS = {
       }
     }
   },
+  "tdt.trees.v1.TreeDiff": {
+    "type": "object",
+    "description": "What changed from `from` to `to`.",
+    "examples": [
+      {
+        "from": "3",
+        "to": "draft",
+        "added": [
+          "reboot"
+        ],
+        "removed": [],
+        "changed": [
+          {
+            "node_id": "power",
+            "fields": [
+              "title",
+              "options"
+            ]
+          }
+        ],
+        "fields": [
+          "description"
+        ]
+      }
+    ],
+    "required": [
+      "from",
+      "to",
+      "added",
+      "removed",
+      "changed",
+      "fields"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "from": {
+        "type": "string"
+      },
+      "to": {
+        "type": "string"
+      },
+      "added": {
+        "type": "array",
+        "items": {
+          "type": "string"
+        },
+        "description": "Ids of the nodes only `to` has"
+      },
+      "removed": {
+        "type": "array",
+        "items": {
+          "type": "string"
+        },
+        "description": "Ids of the nodes only `from` has"
+      },
+      "changed": {
+        "type": "array",
+        "items": {
+          "$ref": "tdt.trees.v1.NodeChange#"
+        }
+      },
+      "fields": {
+        "type": "array",
+        "items": {
+          "type": "string"
+        },
+        "description": "The tree's own fields that differ (title, description, category, tags, root_node_id)"
+      }
+    }
+  },
+  "tdt.trees.v1.TreeDraft": {
+    "type": "object",
+    "description": "A tree's draft: the content its authors work on, never what technicians get.",
+    "examples": [
+      {
+        "tree_id": "4b0c8c1e-6f1e-4f61-9a43-2a3c1f7e9b10",
+        "draft_revision": 7,
+        "based_on_version": 3,
+        "title": "Printer does not print",
+        "description": "Office laser printers that accept jobs but print nothing.",
+        "category": "Printers",
+        "tags": [
+          "laser",
+          "office"
+        ],
+        "root_node_id": "power",
+        "nodes": [
+          {
+            "id": "power",
+            "type": "question",
+            "title": "Is the power light on?",
+            "body": "",
+            "options": [
+              {
+                "id": "yes",
+                "label": "Yes",
+                "next": "printed"
+              }
+            ]
+          },
+          {
+            "id": "printed",
+            "type": "solution",
+            "title": "Printing resumed",
+            "body": "",
+            "outcome": "resolved"
+          }
+        ],
+        "saved_by": "0f7b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d",
+        "saved_at": "2026-11-28T09:30:00.000Z",
+        "review_required": false,
+        "approved": false
+      }
+    ],
+    "required": [
+      "tree_id",
+      "draft_revision",
+      "based_on_version",
+      "title",
+      "description",
+      "category",
+      "tags",
+      "root_node_id",
+      "nodes",
+      "saved_by",
+      "saved_at",
+      "review_required",
+      "approved"
+    ],
+    "requestRequired": [
+      "saved_by",
+      "saved_at"
+    ],
+    "properties": {
+      "tree_id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "draft_revision": {
+        "type": "integer",
+        "minimum": 0,
+        "description": "This content's revision; 0 before anything was saved (the latest version's content)"
+      },
+      "based_on_version": {
+        "type": "integer",
+        "minimum": 1,
+        "description": "The version the draft was started from"
+      },
+      "title": {
+        "type": "string"
+      },
+      "description": {
+        "type": "string"
+      },
+      "category": {
+        "type": "string"
+      },
+      "tags": {
+        "type": "array",
+        "items": {
+          "type": "string"
+        }
+      },
+      "root_node_id": {
+        "type": "string",
+        "description": "The id of the node a session starts at"
+      },
+      "nodes": {
+        "type": "array",
+        "items": {
+          "$ref": "tdt.trees.v1.Node#"
+        },
+        "description": "As the author saved them: they may still break the rules checked when publishing"
+      },
+      "saved_by": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uuid",
+        "description": "Who saved this revision; `null` before anything was saved"
+      },
+      "saved_at": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "date-time",
+        "description": "When; `null` before anything was saved"
+      },
+      "review_required": {
+        "type": "boolean",
+        "description": "Whether publishing needs another engineer's approval of this revision"
+      },
+      "approved": {
+        "type": "boolean",
+        "description": "Whether someone other than its saver approved this revision (and nobody asked for changes since)"
+      }
+    }
+  },
   "tdt.trees.v1.TreeInput": {
     "type": "object",
     "description": "What an author sends to create or replace a tree.",
@@ -2986,6 +3796,72 @@ export const MESSAGE_SCHEMAS = {
           "$ref": "tdt.trees.v1.Node#"
         },
         "maxItems": 2000
+      }
+    }
+  },
+  "tdt.trees.v1.TreeReview": {
+    "type": "object",
+    "description": "A reviewer's verdict on one draft revision.",
+    "examples": [
+      {
+        "draft_revision": 7,
+        "reviewer": "9a8b7c6d-5e4f-4d3c-8b2a-1f0e9d8c7b6a",
+        "decision": "approve",
+        "comment": "Clear, and the power check comes first",
+        "reviewed_at": "2026-11-28T10:02:00.000Z"
+      }
+    ],
+    "required": [
+      "draft_revision",
+      "reviewer",
+      "decision",
+      "comment",
+      "reviewed_at"
+    ],
+    "requestRequired": [
+      "reviewed_at"
+    ],
+    "properties": {
+      "draft_revision": {
+        "type": "integer",
+        "minimum": 1
+      },
+      "reviewer": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "decision": {
+        "type": "string",
+        "enum": [
+          "approve",
+          "request_changes"
+        ]
+      },
+      "comment": {
+        "type": "string"
+      },
+      "reviewed_at": {
+        "type": "string",
+        "format": "date-time"
+      }
+    }
+  },
+  "tdt.trees.v1.TreeSettings": {
+    "type": "object",
+    "description": "How a tree is authored.",
+    "examples": [
+      {
+        "review_required": true
+      }
+    ],
+    "required": [
+      "review_required"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "review_required": {
+        "type": "boolean",
+        "description": "Publishing needs another engineer's approval of the exact draft revision"
       }
     }
   },
@@ -3243,17 +4119,34 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.sessions.v1.Step": "SessionStep",
   "tdt.sessions.v1.StepSessionRequest": "StepOperation",
   "tdt.sessions.v1.StepSessionResponse": "StepSessionResponse",
+  "tdt.trees.v1.ArchiveTreeRequest": "ArchiveTreeRequest",
+  "tdt.trees.v1.ArchiveTreeResponse": "ArchiveTreeResponse",
   "tdt.trees.v1.CreateTreeRequest": "CreateTreeRequest",
   "tdt.trees.v1.CreateTreeResponse": "CreateTreeResponse",
   "tdt.trees.v1.DeleteTreeRequest": "DeleteTreeRequest",
   "tdt.trees.v1.DeleteTreeResponse": "DeleteTreeResponse",
+  "tdt.trees.v1.DiffTreeRequest": "DiffTreeRequest",
+  "tdt.trees.v1.DiffTreeResponse": "DiffTreeResponse",
+  "tdt.trees.v1.DiscardTreeDraftRequest": "DiscardTreeDraftRequest",
+  "tdt.trees.v1.DiscardTreeDraftResponse": "DiscardTreeDraftResponse",
+  "tdt.trees.v1.ExportTreeRequest": "ExportTreeRequest",
+  "tdt.trees.v1.ExportTreeResponse": "ExportTreeResponse",
   "tdt.trees.v1.GetPublishedTreeRequest": "GetPublishedTreeRequest",
   "tdt.trees.v1.GetPublishedTreeResponse": "GetPublishedTreeResponse",
   "tdt.trees.v1.GetTreeAnalyticsRequest": "GetTreeAnalyticsRequest",
   "tdt.trees.v1.GetTreeAnalyticsResponse": "GetTreeAnalyticsResponse",
+  "tdt.trees.v1.GetTreeDraftRequest": "GetTreeDraftRequest",
+  "tdt.trees.v1.GetTreeDraftResponse": "GetTreeDraftResponse",
+  "tdt.trees.v1.GetTreeHistoryRequest": "GetTreeHistoryRequest",
+  "tdt.trees.v1.GetTreeHistoryResponse": "GetTreeHistoryResponse",
   "tdt.trees.v1.GetTreeRequest": "GetTreeRequest",
   "tdt.trees.v1.GetTreeResponse": "GetTreeResponse",
+  "tdt.trees.v1.GetTreeSettingsRequest": "GetTreeSettingsRequest",
+  "tdt.trees.v1.GetTreeSettingsResponse": "GetTreeSettingsResponse",
   "tdt.trees.v1.Highlight": "Highlight",
+  "tdt.trees.v1.HistoryEntry": "HistoryEntry",
+  "tdt.trees.v1.ImportTreeRequest": "ImportTreeRequest",
+  "tdt.trees.v1.ImportTreeResponse": "ImportTreeResponse",
   "tdt.trees.v1.ListCategoriesRequest": "ListCategoriesRequest",
   "tdt.trees.v1.ListCategoriesResponse": "ListCategoriesResponse",
   "tdt.trees.v1.ListTreeVersionsRequest": "ListTreeVersionsRequest",
@@ -3262,17 +4155,35 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.trees.v1.ListTreesResponse": "ListTreesResponse",
   "tdt.trees.v1.Node": "Node",
   "tdt.trees.v1.NodeAnalytics": "NodeAnalytics",
+  "tdt.trees.v1.NodeChange": "NodeChange",
   "tdt.trees.v1.Option": "Option",
   "tdt.trees.v1.OptionCount": "OptionCount",
   "tdt.trees.v1.OutcomeCount": "OutcomeCount",
   "tdt.trees.v1.PathCount": "PathCount",
   "tdt.trees.v1.Percentiles": "Percentiles",
+  "tdt.trees.v1.PortableTree": "PortableTree",
+  "tdt.trees.v1.PublishTreeDraftRequest": "PublishTreeDraftRequest",
+  "tdt.trees.v1.PublishTreeDraftResponse": "PublishTreeDraftResponse",
+  "tdt.trees.v1.RestoreTreeRequest": "RestoreTreeRequest",
+  "tdt.trees.v1.RestoreTreeResponse": "RestoreTreeResponse",
+  "tdt.trees.v1.ReviewTreeDraftRequest": "ReviewTreeDraftRequest",
+  "tdt.trees.v1.ReviewTreeDraftResponse": "ReviewTreeDraftResponse",
+  "tdt.trees.v1.RollbackTreeRequest": "RollbackTreeRequest",
+  "tdt.trees.v1.RollbackTreeResponse": "RollbackTreeResponse",
+  "tdt.trees.v1.SaveTreeDraftRequest": "SaveTreeDraftRequest",
+  "tdt.trees.v1.SaveTreeDraftResponse": "SaveTreeDraftResponse",
   "tdt.trees.v1.SearchMatch": "SearchMatch",
   "tdt.trees.v1.SearchTreesRequest": "SearchTreesRequest",
   "tdt.trees.v1.SearchTreesResponse": "SearchTreesResponse",
   "tdt.trees.v1.SessionCounts": "SessionCounts",
+  "tdt.trees.v1.SetTreeSettingsRequest": "SetTreeSettingsRequest",
+  "tdt.trees.v1.SetTreeSettingsResponse": "SetTreeSettingsResponse",
   "tdt.trees.v1.Tree": "Tree",
+  "tdt.trees.v1.TreeDiff": "TreeDiff",
+  "tdt.trees.v1.TreeDraft": "TreeDraft",
   "tdt.trees.v1.TreeInput": "TreeInput",
+  "tdt.trees.v1.TreeReview": "TreeReview",
+  "tdt.trees.v1.TreeSettings": "TreeSettings",
   "tdt.trees.v1.TreeSummary": "TreeSummary",
   "tdt.trees.v1.TreeVersion": "TreeVersion",
   "tdt.trees.v1.UpdateTreeRequest": "UpdateTreeRequest",

@@ -1,12 +1,14 @@
 import cors from "@fastify/cors";
 import { type AccessTokenVerifier, AppError, inputProblems, type Logger, requestIdFrom } from "@tdt/kit";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController, type RouteOptions } from "fastify";
+import { referencedSchemas } from "./api/contract-schemas.js";
 import { registerDocs } from "./api/docs.js";
 import type { Downstream } from "./api/downstream.js";
 import { downstreamOfUrl, watchDownstream } from "./api/downstream-health.js";
 import { unboundRoutes } from "./api/route.js";
 import { authRoutes } from "./api/routes/auth.js";
 import { healthRoutes } from "./api/routes/health.js";
+import { schemaRoutes } from "./api/routes/schemas.js";
 import { sessionsRoutes } from "./api/routes/sessions.js";
 import { treesRoutes } from "./api/routes/trees.js";
 import { wellKnownRoutes } from "./api/routes/well-known.js";
@@ -58,7 +60,12 @@ export interface GatewayCaches {
 }
 
 /** The schemas routes refer to by `$id`. */
-export const SHARED_SCHEMAS = [ValidationErrorSchema, ...AUTH_SCHEMAS, ...TREE_SCHEMAS, ...SESSION_SCHEMAS];
+const OWN_SCHEMAS = [ValidationErrorSchema, ...AUTH_SCHEMAS, ...TREE_SCHEMAS, ...SESSION_SCHEMAS];
+/** The gateway's shared schemas, and the messages' that the route table's answers refer to. */
+export const SHARED_SCHEMAS = [
+  ...OWN_SCHEMAS,
+  ...referencedSchemas(new Set(OWN_SCHEMAS.map((schema) => (schema as { $id: string }).$id))),
+];
 
 /** Every group of declared routes (route.ts), at its prefix. */
 export const API_ROUTES = [
@@ -154,6 +161,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
   await registerDocs(app);
   await registerWebApp(app, options.webRoot);
   await app.register(healthRoutes, { health, version: options.version ?? "dev" });
+  await app.register(schemaRoutes, { prefix: "/api/v1/schemas" });
   const unbound = unboundRoutes(app, {
     downstream: options.downstream,
     verifier: options.verifier,

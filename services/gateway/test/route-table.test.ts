@@ -15,7 +15,7 @@ interface Operation {
   responses: Record<string, unknown>;
 }
 /** The routes written by hand: health (no RPC) and the OAuth2 password form (a second face of Login). */
-const HAND_ROUTES = ["getLiveness", "getReadiness", "loginWithForm"];
+const HAND_ROUTES = ["getLiveness", "getReadiness", "loginWithForm", "getTreeFormatSchema"];
 
 let operations: Map<string, Operation & { method: string; path: string }>;
 

@@ -45,12 +45,19 @@ import {
   StepSessionRequest,
 } from "@tdt/proto/tdt/sessions/v1/sessions";
 import {
+  DiffTreeRequest,
+  ExportTreeRequest,
   GetTreeAnalyticsRequest,
   GetTreeRequest,
   ListTreesRequest,
   Node,
   Option,
+  PortableTree,
+  PublishTreeDraftRequest,
+  ReviewTreeDraftRequest,
+  RollbackTreeRequest,
   SearchTreesRequest,
+  SetTreeSettingsRequest,
   Tree,
   TreeInput,
   TreeSummary,
@@ -289,6 +296,63 @@ const REQUESTS: RequestRoute[] = [
     extra: { version: "UpdateTreeRequest.version (a replacement names the version it was edited from)" },
   },
   {
+    message: "tdt.trees.v1.TreeInput",
+    type: TreeInput,
+    method: "put",
+    path: "/api/v1/trees/{id}/draft",
+    in: "body",
+    extra: { draft_revision: "SaveTreeDraftRequest.draft_revision (a save names the revision it was edited from)" },
+  },
+  {
+    message: "tdt.trees.v1.PortableTree",
+    type: PortableTree,
+    method: "post",
+    path: "/api/v1/trees/import",
+    in: "body",
+  },
+  {
+    message: "tdt.trees.v1.PublishTreeDraftRequest",
+    type: PublishTreeDraftRequest,
+    method: "post",
+    path: "/api/v1/trees/{id}/publish",
+    in: "body",
+  },
+  {
+    message: "tdt.trees.v1.RollbackTreeRequest",
+    type: RollbackTreeRequest,
+    method: "post",
+    path: "/api/v1/trees/{id}/rollback",
+    in: "body",
+  },
+  {
+    message: "tdt.trees.v1.ReviewTreeDraftRequest",
+    type: ReviewTreeDraftRequest,
+    method: "post",
+    path: "/api/v1/trees/{id}/reviews",
+    in: "body",
+  },
+  {
+    message: "tdt.trees.v1.SetTreeSettingsRequest",
+    type: SetTreeSettingsRequest,
+    method: "patch",
+    path: "/api/v1/trees/{id}/settings",
+    in: "body",
+  },
+  {
+    message: "tdt.trees.v1.DiffTreeRequest",
+    type: DiffTreeRequest,
+    method: "get",
+    path: "/api/v1/trees/{id}/diff",
+    in: "query",
+  },
+  {
+    message: "tdt.trees.v1.ExportTreeRequest",
+    type: ExportTreeRequest,
+    method: "get",
+    path: "/api/v1/trees/{id}/export",
+    in: "query",
+  },
+  {
     message: "tdt.sessions.v1.ListSessionsRequest",
     type: ListSessionsRequest,
     method: "get",
@@ -337,7 +401,12 @@ const REQUESTS: RequestRoute[] = [
  * the gateway's TreeInput, Node and Option carry the closed lists but not the lengths (see
  * schemas/trees.ts).
  */
-const BOUNDS_JUDGED_BY_THE_SERVICE = new Set(["tdt.trees.v1.TreeInput", "tdt.trees.v1.Node", "tdt.trees.v1.Option"]);
+const BOUNDS_JUDGED_BY_THE_SERVICE = new Set([
+  "tdt.trees.v1.TreeInput",
+  "tdt.trees.v1.PortableTree",
+  "tdt.trees.v1.Node",
+  "tdt.trees.v1.Option",
+]);
 
 let gateway: TestGateway;
 let spec: Json;
@@ -461,6 +530,10 @@ describe("request schemas follow the contracts", () => {
     covered.add("tdt.trees.v1.OutcomeCount");
     // Where a search hit matched: written out in TreeSummary's `match` from the message itself.
     covered.add("tdt.trees.v1.SearchMatch");
+    // A draft save's revision: its body is a TreeInput's with `draft_revision` beside (checked above).
+    covered.add("tdt.trees.v1.SaveTreeDraftRequest");
+    // Answers the gateway documents as their messages say (referencedSchemas), with nothing of its own.
+    for (const message of ["tdt.trees.v1.HistoryEntry", "tdt.trees.v1.TreeReview"]) covered.add(message);
     expect(Object.keys(FIELD_RULES).filter((message) => !covered.has(message))).toEqual([]);
   });
 });

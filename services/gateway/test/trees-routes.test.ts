@@ -67,7 +67,7 @@ describe("GET /api/v1/trees", () => {
     expect(summaries.map((summary) => summary.title)).toEqual(["Tree A", "Tree B", "Tree C"]);
     expect(Object.keys(summaries[0] ?? {}).sort()).toEqual(SUMMARY_FIELDS);
     expect(fake.callsOf("listTrees")[0]).toMatchObject({ requestId: "list-trees-1", accessToken: technician });
-    expect(received("listTrees")).toEqual({ skip: 0, limit: 50 });
+    expect(received("listTrees")).toEqual({ skip: 0, limit: 50, archived: false });
   });
 
   it("passes filters and a page on, and still counts them all", async () => {
@@ -79,7 +79,14 @@ describe("GET /api/v1/trees", () => {
     expect(response.statusCode).toBe(200);
     expect(response.json()).toHaveLength(1);
     expect(response.headers["x-total-count"]).toBe("3");
-    expect(received("listTrees")).toEqual({ category: "Printers", tag: "laser", status: "draft", skip: 1, limit: 1 });
+    expect(received("listTrees")).toEqual({
+      category: "Printers",
+      tag: "laser",
+      status: "draft",
+      skip: 1,
+      limit: 1,
+      archived: false,
+    });
   });
 
   it("refuses an unknown status and a page out of range with 422 in the query", async () => {
@@ -498,6 +505,20 @@ describe("OpenAPI", () => {
         "DELETE /api/v1/trees/{id}",
         "GET /api/v1/trees/{id}/versions",
         "GET /api/v1/trees/{id}/analytics",
+        "GET /api/v1/trees/{id}/draft",
+        "PUT /api/v1/trees/{id}/draft",
+        "DELETE /api/v1/trees/{id}/draft",
+        "POST /api/v1/trees/{id}/publish",
+        "POST /api/v1/trees/{id}/rollback",
+        "GET /api/v1/trees/{id}/settings",
+        "PATCH /api/v1/trees/{id}/settings",
+        "POST /api/v1/trees/{id}/reviews",
+        "POST /api/v1/trees/{id}/archive",
+        "POST /api/v1/trees/{id}/restore",
+        "GET /api/v1/trees/{id}/history",
+        "GET /api/v1/trees/{id}/diff",
+        "GET /api/v1/trees/{id}/export",
+        "POST /api/v1/trees/import",
       ].sort(),
     );
     expect(Object.keys(spec.components.schemas)).toEqual(
@@ -510,6 +531,15 @@ describe("OpenAPI", () => {
         "TreeInput",
         "TreeUpdate",
         "TreeAnalytics",
+        "TreeDraft",
+        "TreeDraftSave",
+        "TreeSettings",
+        "TreeReview",
+        "HistoryEntry",
+        "TreeDiff",
+        "NodeChange",
+        "PortableTree",
+        "PortableTreeInput",
       ]),
     );
     const put = spec.paths["/api/v1/trees/{id}"]?.put;

@@ -1,11 +1,12 @@
 import { type AccessClaims, type AccessTokenVerifier, AppError, authorizer, checks, type Handlers } from "@tdt/kit";
 import { hasRole, TREES_ACCESS } from "@tdt/proto/contracts/access";
-import { currentOutcomeSpelling } from "@tdt/proto/contracts/outcomes";
 import type { GetTreeAnalyticsResponse, TreeInput, TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 import type { AnalyticsQuery } from "./analytics.js";
+import { authoringHandlers } from "./authoring-handlers.js";
+import type { AuthoringStore } from "./authoring-store.js";
 import { searchQueryProblems } from "./search-query.js";
+import { assertLinksResolve, inputOf } from "./tree-input.js";
 import type { Audience, TreeStore } from "./tree-store.js";
-import { assertValidTree } from "./validation.js";
 
 const notFound = () => new AppError("not_found");
 
@@ -22,43 +23,30 @@ function checkTreeId(id: string): void {
   checks().uuid(["path", "id"], id).done();
 }
 
-function inputOf(sent: TreeInput | undefined): TreeInput {
-  if (!sent) throw AppError.invalid([{ loc: ["body"], msg: "Field required", type: "missing" }]);
-  // An old outcome spelling (`escalate`) is read as today's: only today's are validated and stored.
-  const tree = {
-    ...sent,
-    nodes: sent.nodes.map((node) =>
-      node.outcome === undefined ? node : { ...node, outcome: currentOutcomeSpelling(node.outcome) },
-    ),
-  };
-  assertValidTree(tree);
-  return tree;
-}
-
-/** Every link must name a live tree: a 422 at each `tree_id` that does not. */
-async function assertLinksResolve(store: TreeStore, tree: TreeInput): Promise<void> {
-  const links = tree.nodes.flatMap((node, i) =>
-    node.type === "link" && node.tree_id ? [{ i, id: node.tree_id }] : [],
-  );
-  const missing = new Set(await store.missingTrees(links.map((link) => link.id)));
-  const problems = links
-    .filter((link) => missing.has(link.id))
-    .map((link) => ({ loc: ["body", "nodes", link.i, "tree_id"], msg: "No tree has this id", type: "unknown_tree" }));
-  if (problems.length > 0) throw AppError.invalid(problems);
-}
-
 /** Thin gRPC handlers: who may do what (SPEC §5.1), then the store. */
 export function treesHandlers(
   store: TreeStore,
+  authoring: AuthoringStore,
   verifier: AccessTokenVerifier,
   analytics: (query: AnalyticsQuery) => Promise<GetTreeAnalyticsResponse>,
 ): Handlers<typeof TreesServiceService> {
   const authorize = authorizer(verifier, TREES_ACCESS);
+  const missingTrees = (ids: string[]) => store.missingTrees(ids);
+  /** A new tree, as a create or an import sends it: every rule, and its links resolve. */
+  const createChecked = async (sent: TreeInput | undefined, author: string, how: "created" | "imported") => {
+    const tree = inputOf(sent);
+    await assertLinksResolve(missingTrees, tree);
+    return store.create(tree, author, how);
+  };
 
   return {
+    ...authoringHandlers(authoring, verifier, createChecked),
+
     async listTrees(request, ctx) {
       const claims = await authorize("listTrees", ctx);
       checks().contract("tdt.trees.v1.ListTreesRequest", request, ["query"]).done();
+      // Archived trees are the authors' to see (and restore).
+      if (request.archived && audienceOf(claims) !== "authors") throw new AppError("forbidden");
       return store.list(audienceOf(claims), request, page(request));
     },
 
@@ -98,9 +86,7 @@ export function treesHandlers(
 
     async createTree(request, ctx) {
       const claims = await authorize("createTree", ctx);
-      const tree = inputOf(request.tree);
-      await assertLinksResolve(store, tree);
-      return { tree: await store.create(tree, claims.sub) };
+      return { tree: await createChecked(request.tree, claims.sub, "created") };
     },
 
     async updateTree(request, ctx) {
@@ -110,14 +96,14 @@ export function treesHandlers(
         .range(["body", "version"], request.version, 1, 2 ** 31 - 1)
         .done();
       const tree = inputOf(request.tree);
-      await assertLinksResolve(store, tree);
+      await assertLinksResolve(missingTrees, tree);
       return { tree: await store.replace(request.id, request.version, tree, claims.sub) };
     },
 
     async deleteTree(request, ctx) {
-      await authorize("deleteTree", ctx);
+      const claims = await authorize("deleteTree", ctx);
       checkTreeId(request.id);
-      if (!(await store.softDelete(request.id))) throw notFound();
+      if (!(await store.softDelete(request.id, claims.sub))) throw notFound();
       return {};
     },
 

@@ -3,11 +3,13 @@ import { createServiceClient, DEFAULT_PORTS, implement, revocationAwareVerifier,
 import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 import { analyticsConsumer, readAnalytics } from "./analytics.js";
+import { AuthoringStore } from "./authoring-store.js";
 import { treesConfig } from "./config.js";
 import { loadDemoTrees } from "./demo.js";
 import { treesHandlers } from "./handlers.js";
 import { prepareTreeEvents, treeAnnouncer } from "./tree-events.js";
 import { TreeStore } from "./tree-store.js";
+import { validateTree } from "./validation.js";
 
 await runService({
   name: "trees",
@@ -21,7 +23,9 @@ await runService({
   // Tree changes go out through the outbox: NATS being down only delays them.
   outbox: { prepare: prepareTreeEvents },
   async start({ config, sql, log, nats }) {
-    const store = new TreeStore(sql, treeAnnouncer(nats, log));
+    const announcer = treeAnnouncer(nats, log);
+    const store = new TreeStore(sql, announcer);
+    const authoring = new AuthoringStore(sql, announcer, (ids) => store.missingTrees(ids), validateTree);
     if (config.demoData) await loadDemoTrees(sql, store, log);
     const auth = createServiceClient(AuthServiceService, config.authAddress, { timeoutMs: 3000, tls: config.grpcTls });
     const { verifier, close } = revocationAwareVerifier({ ...config, nats, auth, name: "trees", log });
@@ -29,7 +33,7 @@ await runService({
       bindings: [
         implement(
           TreesServiceService,
-          treesHandlers(store, verifier, (query) => readAnalytics(sql, query)),
+          treesHandlers(store, authoring, verifier, (query) => readAnalytics(sql, query)),
           log,
         ),
       ],

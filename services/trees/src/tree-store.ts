@@ -15,11 +15,12 @@ import {
 const HEADLINE_OPTIONS = `StartSel=${HIGHLIGHT_START}, StopSel=${HIGHLIGHT_STOP}, MaxWords=20, MinWords=8, MaxFragments=1, FragmentDelimiter=" … "`;
 
 import type { TreeAnnouncer } from "./tree-events.js";
+import { recordHistory } from "./tree-history.js";
 
 /** Which version of a tree the caller sees: authors the latest, technicians the latest published. */
 export type Audience = "authors" | "technicians";
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** What a listing or a search reads of a version: everything but its nodes. */
 interface SummaryRow {
@@ -74,15 +75,15 @@ const summaryColumns = (sql: Sql) => sql`
 /** All the columns of a version joined with its tree: a summary's, and the document's own. */
 const versionColumns = (sql: Sql) => sql`${summaryColumns(sql)}, v.root_node_id, v.change_note, v.nodes`;
 
-/** Joins each live tree to the version its audience sees. */
-const visibleVersions = (sql: Sql, audience: Audience) => sql`
+/** Joins each live tree (or, for authors who ask, each archived one) to the version its audience sees. */
+const visibleVersions = (sql: Sql, audience: Audience, archived = false) => sql`
   trees t join tree_versions v on v.tree_id = t.id and v.version = ${
     audience === "authors" ? sql`t.latest_version` : sql`t.published_version`
   }
-  where t.deleted_at is null`;
+  where ${archived && audience === "authors" ? sql`t.deleted_at is not null` : sql`t.deleted_at is null`}`;
 
 /** Nodes as stored: only the fields their type uses, so documents read back exactly as sent. */
-function normaliseNodes(nodes: Node[]): Node[] {
+export function normaliseNodes(nodes: Node[]): Node[] {
   return nodes.map((node) => ({
     id: node.id,
     type: node.type,
@@ -95,7 +96,12 @@ function normaliseNodes(nodes: Node[]): Node[] {
   }));
 }
 
-export type ListFilters = { category?: string | undefined; tag?: string | undefined; status?: string | undefined };
+export type ListFilters = {
+  category?: string | undefined;
+  tag?: string | undefined;
+  status?: string | undefined;
+  archived?: boolean | undefined;
+};
 
 /** The listing's filters, after `visibleVersions`' where clause. */
 const filterConditions = (sql: Sql, filters: ListFilters) => sql`
@@ -123,7 +129,7 @@ export class TreeStore {
     const sql = this.sql;
     const rows = await sql<(SummaryRow & { total: number })[]>`
       select ${summaryColumns(sql)}, (${this.countQuery(audience, filters)})::int as total
-      from ${visibleVersions(sql, audience)} ${filterConditions(sql, filters)}
+      from ${visibleVersions(sql, audience, filters.archived)} ${filterConditions(sql, filters)}
       order by v.created_at desc, v.tree_id
       offset ${page.skip} limit ${page.limit}`;
     const total = rows[0]?.total ?? (page.skip > 0 ? await this.count(audience, filters) : 0);
@@ -138,8 +144,8 @@ export class TreeStore {
   /** Counting the listing: the trees table alone when no filter reads a version. */
   private countQuery(audience: Audience, filters: ListFilters) {
     const sql = this.sql;
-    if (filters.category || filters.tag || filters.status) {
-      return sql`select count(*) from ${visibleVersions(sql, audience)} ${filterConditions(sql, filters)}`;
+    if (filters.category || filters.tag || filters.status || filters.archived) {
+      return sql`select count(*) from ${visibleVersions(sql, audience, filters.archived)} ${filterConditions(sql, filters)}`;
     }
     return sql`select count(*) from trees t where t.deleted_at is null and ${
       audience === "authors" ? sql`t.latest_version` : sql`t.published_version`
@@ -283,13 +289,15 @@ export class TreeStore {
     return rows.map((row) => ({ ...row, created_at: row.created_at.toISOString() }));
   }
 
-  async create(input: TreeInput, author: string): Promise<Tree> {
+  /** A new tree at version 1; `how` it came names its first entry of the change log. */
+  async create(input: TreeInput, author: string, how: "created" | "imported" = "created"): Promise<Tree> {
     const id = randomUUID();
     const event = await inTransaction(this.sql, async (tx) => {
       await tx`
         insert into trees (id, created_by, latest_version, published_version)
         values (${id}, ${author}, 1, ${input.status === "published" ? 1 : null})`;
-      await this.insertVersion(tx, id, 1, input, author);
+      await insertVersion(tx, id, 1, input, author);
+      await recordHistory(tx, { treeId: id, actor: author, action: how, version: 1, note: input.change_note });
       return this.announcer.record(tx, id, 1, "created");
     });
     await this.announcer.publish(event);
@@ -309,18 +317,22 @@ export class TreeStore {
         update trees set latest_version = ${version},
           published_version = ${input.status === "published" ? version : tx`published_version`}
         where id = ${id}`;
-      await this.insertVersion(tx, id, version, input, author);
+      await insertVersion(tx, id, version, input, author);
+      await recordHistory(tx, { treeId: id, actor: author, action: "updated", version, note: input.change_note });
       return this.announcer.record(tx, id, version, "updated");
     });
     await this.announcer.publish(event);
     return (await this.get("authors", id)) as Tree;
   }
 
-  async softDelete(id: string): Promise<boolean> {
+  /** Archives a live tree (DELETE and archive alike: nothing is deleted, restore brings it back). */
+  async softDelete(id: string, actor: string): Promise<boolean> {
     if (!UUID.test(id)) return false;
     const event = await inTransaction(this.sql, async (tx) => {
       const rows = await tx`update trees set deleted_at = now() where id = ${id} and deleted_at is null returning id`;
-      return rows.length === 1 ? this.announcer.record(tx, id, 0, "deleted") : undefined;
+      if (rows.length !== 1) return undefined;
+      await recordHistory(tx, { treeId: id, actor, action: "archived" });
+      return this.announcer.record(tx, id, 0, "deleted");
     });
     if (!event) return false;
     await this.announcer.publish(event);
@@ -331,29 +343,30 @@ export class TreeStore {
     const [row] = await this.sql`select 1 from trees limit 1`;
     return !row;
   }
+}
 
-  private async insertVersion(tx: TransactionSql, id: string, version: number, input: TreeInput, author: string) {
-    const nodes = normaliseNodes(input.nodes);
-    // A tsvector holds at most 1 MB; the first 300,000 characters of node text are searchable.
-    const nodeText = nodes
-      .map((node) => `${node.title} ${node.body}`)
-      .join(" ")
-      .slice(0, 300_000);
-    // `rank_vector` is what describes the tree, weighted for ranking; `search` adds node text,
-    // weighted D, for matching.
-    await tx`
-      insert into tree_versions (tree_id, version, title, description, category, tags, status, root_node_id,
-        change_note, nodes, node_count, created_by, rank_vector, search)
-      select ${id}, ${version}, ${input.title}, ${input.description}, ${input.category}, ${input.tags},
-        ${input.status}, ${input.root_node_id}, ${input.change_note}, ${tx.json(nodes as never)}, ${nodes.length},
-        ${author}, described.vector, described.vector || setweight(to_tsvector('english', ${nodeText}), 'D')
-      from (select
-        setweight(to_tsvector('english', ${input.title}), 'A') ||
-        setweight(to_tsvector('english', ${`${input.category} ${input.tags.join(" ")}`}), 'B') ||
-        setweight(to_tsvector('english', ${input.description}), 'C') as vector) as described`;
-    const words = indexWords([input.title, input.description, input.category, ...input.tags, nodeText]);
-    if (words.length > 0) {
-      await tx`insert into search_words (word) select unnest(${words}::text[]) on conflict do nothing`;
-    }
+/** Writes a version of a tree and indexes its words for search (the caller's transaction). */
+export async function insertVersion(tx: TransactionSql, id: string, version: number, input: TreeInput, author: string) {
+  const nodes = normaliseNodes(input.nodes);
+  // A tsvector holds at most 1 MB; the first 300,000 characters of node text are searchable.
+  const nodeText = nodes
+    .map((node) => `${node.title} ${node.body}`)
+    .join(" ")
+    .slice(0, 300_000);
+  // `rank_vector` is what describes the tree, weighted for ranking; `search` adds node text,
+  // weighted D, for matching.
+  await tx`
+    insert into tree_versions (tree_id, version, title, description, category, tags, status, root_node_id,
+      change_note, nodes, node_count, created_by, rank_vector, search)
+    select ${id}, ${version}, ${input.title}, ${input.description}, ${input.category}, ${input.tags},
+      ${input.status}, ${input.root_node_id}, ${input.change_note}, ${tx.json(nodes as never)}, ${nodes.length},
+      ${author}, described.vector, described.vector || setweight(to_tsvector('english', ${nodeText}), 'D')
+    from (select
+      setweight(to_tsvector('english', ${input.title}), 'A') ||
+      setweight(to_tsvector('english', ${`${input.category} ${input.tags.join(" ")}`}), 'B') ||
+      setweight(to_tsvector('english', ${input.description}), 'C') as vector) as described`;
+  const words = indexWords([input.title, input.description, input.category, ...input.tags, nodeText]);
+  if (words.length > 0) {
+    await tx`insert into search_words (word) select unnest(${words}::text[]) on conflict do nothing`;
   }
 }

@@ -1,4 +1,5 @@
 import type { ClientInfo } from "@tdt/proto/tdt/auth/v1/auth";
+import { HTTP_ROUTES } from "@tdt/proto/tdt/contract";
 import { MESSAGE_SCHEMAS, SCHEMA_NAMES, type SchemaMessage } from "@tdt/proto/tdt/schemas";
 
 /**
@@ -248,5 +249,125 @@ export function variantUnion(message: SchemaMessage, variants: Schema[], own: Sc
     ...own,
     discriminator: { propertyName: variantKey },
     oneOf: variants.map((variant) => ({ $ref: `${variant.$id}#` })),
+  };
+}
+
+/**
+ * The messages' shared schemas the route table's derived shapes refer to, directly or through
+ * other messages, that `registered` (the `$id`s of the gateway's own) lacks: a new route's
+ * answer needs no line in the gateway to be documented and serialised.
+ */
+export function referencedSchemas(registered: ReadonlySet<string>): Schema[] {
+  const byName = new Map(Object.entries(SCHEMA_NAMES).map(([message, name]) => [name, message]));
+  const found = new Map<string, Schema>();
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) {
+      for (const item of value) visit(item);
+      return;
+    }
+    if (value === null || typeof value !== "object") return;
+    for (const [key, item] of Object.entries(value)) {
+      if (key !== "$ref" || typeof item !== "string") {
+        visit(item);
+        continue;
+      }
+      const name = item.slice(0, -1);
+      const message = byName.get(name);
+      if (!message || registered.has(name) || found.has(name)) continue;
+      const schema = sharedSchema(message as SchemaMessage);
+      found.set(name, schema);
+      visit(schema);
+    }
+  };
+  for (const entry of HTTP_ROUTES) visit(derivedSchemas({ ...entry, bodyField: entry.body }));
+  return [...found.values()];
+}
+
+interface DocumentedMessage {
+  properties: Record<string, Schema>;
+  variantKey?: string;
+  variants?: readonly Variant[];
+}
+
+/** The message a field holds (itself, or as a list's items), or undefined for a scalar. */
+function heldMessage(field: Schema | undefined): string | undefined {
+  const ref = (field?.type === "array" ? (field.items as Schema | undefined)?.$ref : field?.$ref) as string | undefined;
+  return ref && ref.slice(0, -1) in MESSAGE_SCHEMAS ? ref.slice(0, -1) : undefined;
+}
+
+const isNullable = (field: Schema | undefined) => Array.isArray(field?.type) && field.type.includes("null");
+
+/** Whether a message's document differs from its value: it has variants or nullable fields, itself or in what it holds. */
+const documented = new Map<string, boolean>();
+function needsDocument(message: string, seen = new Set<string>()): boolean {
+  const known = documented.get(message);
+  if (known !== undefined) return known;
+  if (seen.has(message)) return false;
+  seen.add(message);
+  const schema = MESSAGE_SCHEMAS[message as SchemaMessage] as unknown as DocumentedMessage;
+  const fields = Object.values(schema.properties);
+  const needs =
+    Boolean(schema.variants) ||
+    fields.some(isNullable) ||
+    fields.some((field) => {
+      const held = heldMessage(field);
+      return held !== undefined && needsDocument(held, seen);
+    });
+  documented.set(message, needs);
+  return needs;
+}
+
+/**
+ * A message's value as its HTTP document shows it: a message with variants with only its
+ * variant's fields (those it needs when set, those it may leave out when not empty), `null` for a
+ * nullable field that is not set, and so through every message it holds.
+ */
+export function documentOf(message: string, value: unknown): unknown {
+  if (value === null || typeof value !== "object" || !needsDocument(message)) return value;
+  if (Array.isArray(value)) return value.map((item) => documentOf(message, item));
+  const schema = MESSAGE_SCHEMAS[message as SchemaMessage] as unknown as DocumentedMessage;
+  const source = value as Record<string, unknown>;
+  let names = Object.keys(schema.properties);
+  let optional: readonly string[] = [];
+  if (schema.variantKey && schema.variants) {
+    const variant = schema.variants.find(({ value: kind }) => kind === source[schema.variantKey as string]);
+    // An unknown kind shows what every kind has.
+    const every = schema.variants[0]?.fields ?? [];
+    names = variant ? [...variant.fields] : every.slice(0, every.indexOf(schema.variantKey) + 1);
+    optional = variant?.optional ?? [];
+  }
+  const document: Record<string, unknown> = {};
+  for (const name of names) {
+    const field = schema.properties[name];
+    const item = source[name];
+    if (item === undefined) {
+      if (isNullable(field)) document[name] = null;
+      continue;
+    }
+    if (optional.includes(name) && !item) continue;
+    const held = heldMessage(field);
+    document[name] = held ? documentOf(held, item) : item;
+  }
+  return document;
+}
+
+/**
+ * The success body as the contract's documents show it: the response message (or its
+ * `response_body` field) with each variant's own fields and `null` for what is not set
+ * (`documentOf`).
+ */
+export function documentSender(shape: RouteShape): ((answer: unknown) => unknown) | undefined {
+  // A 204 sends no body, a 302 a redirect.
+  if (shape.status === 204 || shape.status === 302) return undefined;
+  const response = MESSAGE_SCHEMAS[shape.response as SchemaMessage] as
+    | { properties: Record<string, Schema> }
+    | undefined;
+  if (!response) return undefined;
+  if (!shape.responseBody) return (answer) => documentOf(shape.response, answer);
+  const held = heldMessage(response.properties[shape.responseBody]);
+  const body = shape.responseBody;
+  return (answer) => {
+    const value = (answer as Record<string, unknown>)[body];
+    return held ? documentOf(held, value) : value;
   };
 }

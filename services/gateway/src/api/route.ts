@@ -8,7 +8,7 @@ import type { ResponseCache } from "../caches/response-cache.js";
 import { callOptionsOf, requireRole, requireUser } from "../edge/authenticate.js";
 import { clientOf } from "../edge/client-info.js";
 import { inRequestTrace } from "../edge/http-tracing.js";
-import { completeRequest, derivedSchemas, type RouteShape } from "./contract-schemas.js";
+import { completeRequest, derivedSchemas, documentSender, type RouteShape } from "./contract-schemas.js";
 import type { Downstream } from "./downstream.js";
 import { BEARER, NO_CONTENT, PUBLIC, totalCountHeader } from "./schemas/common.js";
 import { DOWNSTREAM_ERRORS, errorResponses, READ_BODY_ERRORS, TOKEN_ERRORS } from "./schemas/errors.js";
@@ -191,11 +191,7 @@ export function routesOf(group: RouteGroup) {
     const derived = facts.shape ? derivedSchemas(facts.shape) : {};
     const spec = { ...derived, ...route, ...facts };
     const guard = guardOf(spec.rpc.client, spec.rpc.method);
-    const send =
-      spec.send ??
-      (facts.responseBody
-        ? (answer: unknown) => (answer as Record<string, unknown>)[facts.responseBody as string]
-        : undefined);
+    const send = spec.send ?? (facts.shape ? documentSender(facts.shape) : undefined);
     const built = spec.request ?? ((request: FastifyRequest) => mappedRequest(request, facts.bodyField));
     // A hand route (the form login) calls an RPC of the table too: its request is completed alike.
     const message = HTTP_ROUTES.find(

@@ -1,6 +1,7 @@
 import { MESSAGE_SCHEMAS } from "@tdt/proto/tdt/schemas";
 import type { Option, Tree, TreeInput, Node as TreeNode } from "@tdt/proto/tdt/trees/v1/trees";
 import type { FastifyInstance } from "fastify";
+import { documentOf } from "./contract-schemas.js";
 import { NODE_BODY_LEFT_OUT, TREE_LEFT_OUT } from "./schemas/trees.js";
 
 /**
@@ -28,10 +29,14 @@ export type TreeDocument = Omit<Tree, "nodes"> & { nodes: NodeDocument[] };
  * route's body schema) lacks are the ones the service sets, dropped before validation as
  * TreeInput's description says. Any other field the schema does not know is still refused.
  */
-export function acceptTreesReadBack(scope: FastifyInstance, input: { properties: object }): void {
-  const setByService = Object.keys(MESSAGE_SCHEMAS["tdt.trees.v1.Tree"].properties).filter(
-    (field) => !(field in input.properties),
-  );
+export function acceptTreesReadBack(
+  scope: FastifyInstance,
+  input: { properties: object },
+  readBack: readonly ("tdt.trees.v1.Tree" | "tdt.trees.v1.TreeDraft")[] = ["tdt.trees.v1.Tree"],
+): void {
+  const setByService = [
+    ...new Set(readBack.flatMap((message) => Object.keys(MESSAGE_SCHEMAS[message].properties))),
+  ].filter((field) => !(field in input.properties));
   scope.addHook("preValidation", async (request) => {
     const { body } = request;
     if (typeof body !== "object" || body === null || Array.isArray(body)) return;
@@ -68,24 +73,12 @@ function nodeOf({ id, type, title, body = NODE_BODY_LEFT_OUT, options, next, out
   };
 }
 
+/** A tree as documents show it: each node with only the fields of its type (documentOf). */
 export function treeDocumentOf(tree: Tree): TreeDocument {
-  return { ...tree, nodes: tree.nodes.map(nodeDocumentOf) };
+  return documentOf("tdt.trees.v1.Tree", tree) as TreeDocument;
 }
 
-const NODE_VARIANTS = MESSAGE_SCHEMAS["tdt.trees.v1.Node"].variants;
-const EVERY_NODE = NODE_VARIANTS[0].fields.slice(0, NODE_VARIANTS[0].fields.indexOf("type") + 1);
-
-/**
- * A node as documents show it (trees and sessions alike), with only the fields of its type's
- * variant (trees.proto): those it needs when set, those it may leave out when not empty.
- */
+/** A node as documents show it (trees and sessions alike): only its type's fields (trees.proto's variants). */
 export function nodeDocumentOf(node: TreeNode): NodeDocument {
-  const variant = NODE_VARIANTS.find(({ value }) => value === node.type);
-  const optional: readonly string[] = variant?.optional ?? [];
-  const document: Record<string, unknown> = {};
-  for (const name of variant?.fields ?? EVERY_NODE) {
-    const value = node[name as keyof TreeNode];
-    if (optional.includes(name) ? value : value !== undefined) document[name] = value;
-  }
-  return document as NodeDocument;
+  return documentOf("tdt.trees.v1.Node", node) as NodeDocument;
 }

@@ -82,5 +82,48 @@ export class FakeTrees extends FakeService<Trees> {
       nodes: [],
       paths: [],
     }),
+    getTreeDraft: async (request) => ({ draft: sampleDraft(request.id) }),
+    saveTreeDraft: async (request) => ({
+      draft: { ...sampleDraft(request.id), ...request.tree, draft_revision: request.draft_revision + 1 },
+    }),
+    discardTreeDraft: async () => ({}),
+    publishTreeDraft: async (request) => ({ tree: sampleTree({ id: request.id, version: 2 }) }),
+    rollbackTree: async (request) => ({ tree: sampleTree({ id: request.id, version: 3 }) }),
+    getTreeSettings: async () => ({ settings: { review_required: false } }),
+    setTreeSettings: async (request) => ({ settings: { review_required: request.review_required ?? false } }),
+    reviewTreeDraft: async (request) => ({
+      review: { ...request, reviewer: AUTHOR, reviewed_at: CREATED_AT },
+    }),
+    archiveTree: async () => ({}),
+    restoreTree: async () => ({}),
+    getTreeHistory: async () => ({
+      entries: [{ at: CREATED_AT, actor: AUTHOR, action: "created", version: 1, note: "" }],
+    }),
+    diffTree: async () => ({ diff: { from: "1", to: "draft", added: [], removed: [], changed: [], fields: [] } }),
+    exportTree: async () => {
+      const { title, description, category, tags, root_node_id, nodes } = sampleTree();
+      return {
+        tree: { format: "tdt-tree", format_version: 1, title, description, category, tags, root_node_id, nodes },
+      };
+    },
+    importTree: async (request) => ({ tree: sampleTree({ ...request.tree, version: 1 }) }),
+  };
+}
+
+/** A draft at revision 0: the sample tree's content, nothing saved yet. */
+function sampleDraft(treeId: string) {
+  const { title, description, category, tags, root_node_id, nodes } = sampleTree();
+  return {
+    tree_id: treeId,
+    draft_revision: 0,
+    based_on_version: 1,
+    title,
+    description,
+    category,
+    tags,
+    root_node_id,
+    nodes,
+    review_required: false,
+    approved: false,
   };
 }

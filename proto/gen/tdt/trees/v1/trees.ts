@@ -75,6 +75,33 @@ export enum Outcome {
   UNRECOGNIZED = -1,
 }
 
+/** A reviewer's verdict on a draft revision. */
+export enum ReviewDecision {
+  REVIEW_DECISION_UNSPECIFIED = 0,
+  REVIEW_DECISION_APPROVE = 1,
+  REVIEW_DECISION_REQUEST_CHANGES = 2,
+  UNRECOGNIZED = -1,
+}
+
+/** What happened to a tree, in its change log. */
+export enum HistoryAction {
+  HISTORY_ACTION_UNSPECIFIED = 0,
+  HISTORY_ACTION_CREATED = 1,
+  /** HISTORY_ACTION_UPDATED - A new version through `PUT /trees/{id}`, which keeps working beside drafts. */
+  HISTORY_ACTION_UPDATED = 2,
+  HISTORY_ACTION_DRAFT_SAVED = 3,
+  HISTORY_ACTION_DRAFT_DISCARDED = 4,
+  HISTORY_ACTION_PUBLISHED = 5,
+  HISTORY_ACTION_ROLLED_BACK = 6,
+  HISTORY_ACTION_APPROVED = 7,
+  HISTORY_ACTION_CHANGES_REQUESTED = 8,
+  HISTORY_ACTION_SETTINGS_CHANGED = 9,
+  HISTORY_ACTION_ARCHIVED = 10,
+  HISTORY_ACTION_RESTORED = 11,
+  HISTORY_ACTION_IMPORTED = 12,
+  UNRECOGNIZED = -1,
+}
+
 export interface Option {
   id: string;
   label: string;
@@ -208,6 +235,8 @@ export interface ListTreesRequest {
   status?: string | undefined;
   skip: number;
   limit: number;
+  /** Engineers and admins: archived trees instead of live ones */
+  archived: boolean;
 }
 
 export interface ListTreesResponse {
@@ -355,6 +384,243 @@ export interface GetTreeAnalyticsResponse {
   duration_ms?: Percentiles | undefined;
   nodes: NodeAnalytics[];
   paths: PathCount[];
+}
+
+/** A tree's draft: the content its authors work on, never what technicians get. */
+export interface TreeDraft {
+  tree_id: string;
+  /** This content's revision; 0 before anything was saved (the latest version's content) */
+  draft_revision: number;
+  /** The version the draft was started from */
+  based_on_version: number;
+  title: string;
+  description: string;
+  category: string;
+  tags: string[];
+  /** The id of the node a session starts at */
+  root_node_id: string;
+  /** As the author saved them: they may still break the rules checked when publishing */
+  nodes: Node[];
+  /** Who saved this revision; `null` before anything was saved */
+  saved_by?:
+    | string
+    | undefined;
+  /** When; `null` before anything was saved */
+  saved_at?:
+    | string
+    | undefined;
+  /** Whether publishing needs another engineer's approval of this revision */
+  review_required: boolean;
+  /** Whether someone other than its saver approved this revision (and nobody asked for changes since) */
+  approved: boolean;
+}
+
+export interface GetTreeDraftRequest {
+  id: string;
+}
+
+export interface GetTreeDraftResponse {
+  draft?: TreeDraft | undefined;
+}
+
+export interface SaveTreeDraftRequest {
+  id: string;
+  /** The revision the edit started from: 0 when the tree has no draft */
+  draft_revision: number;
+  /** The content; `status` and `change_note` are not part of a draft (publishing says them). */
+  tree?: TreeInput | undefined;
+}
+
+export interface SaveTreeDraftResponse {
+  draft?: TreeDraft | undefined;
+}
+
+export interface DiscardTreeDraftRequest {
+  id: string;
+}
+
+export interface DiscardTreeDraftResponse {
+}
+
+export interface PublishTreeDraftRequest {
+  id: string;
+  /** The revision to publish: the draft's own */
+  draft_revision: number;
+  /** What this version changes */
+  change_note: string;
+}
+
+export interface PublishTreeDraftResponse {
+  tree?: Tree | undefined;
+}
+
+export interface RollbackTreeRequest {
+  id: string;
+  /** The earlier version whose content is published again */
+  version: number;
+  /** Why */
+  change_note: string;
+}
+
+export interface RollbackTreeResponse {
+  tree?: Tree | undefined;
+}
+
+/** How a tree is authored. */
+export interface TreeSettings {
+  /** Publishing needs another engineer's approval of the exact draft revision */
+  review_required: boolean;
+}
+
+export interface GetTreeSettingsRequest {
+  id: string;
+}
+
+export interface GetTreeSettingsResponse {
+  settings?: TreeSettings | undefined;
+}
+
+export interface SetTreeSettingsRequest {
+  id: string;
+  /** Publishing needs another engineer's approval of the exact draft revision */
+  review_required?: boolean | undefined;
+}
+
+export interface SetTreeSettingsResponse {
+  settings?: TreeSettings | undefined;
+}
+
+/** A reviewer's verdict on one draft revision. */
+export interface TreeReview {
+  draft_revision: number;
+  reviewer: string;
+  decision: string;
+  comment: string;
+  reviewed_at?: string | undefined;
+}
+
+export interface ReviewTreeDraftRequest {
+  id: string;
+  /** The revision reviewed: the draft's own */
+  draft_revision: number;
+  decision: string;
+  comment: string;
+}
+
+export interface ReviewTreeDraftResponse {
+  review?: TreeReview | undefined;
+}
+
+export interface ArchiveTreeRequest {
+  id: string;
+}
+
+export interface ArchiveTreeResponse {
+}
+
+export interface RestoreTreeRequest {
+  id: string;
+}
+
+export interface RestoreTreeResponse {
+}
+
+/** One change to a tree. */
+export interface HistoryEntry {
+  at?:
+    | string
+    | undefined;
+  /** Who did it */
+  actor: string;
+  action: string;
+  /** The version it made or acted on */
+  version?:
+    | number
+    | undefined;
+  /** The draft revision it saved, published or reviewed */
+  draft_revision?:
+    | number
+    | undefined;
+  /** The change note, the review's comment, or what changed */
+  note: string;
+}
+
+export interface GetTreeHistoryRequest {
+  id: string;
+}
+
+export interface GetTreeHistoryResponse {
+  entries: HistoryEntry[];
+}
+
+export interface DiffTreeRequest {
+  id: string;
+  /** A version number or `draft`; by default the latest version */
+  from?:
+    | string
+    | undefined;
+  /** A version number or `draft`; by default the draft */
+  to?: string | undefined;
+}
+
+/** A node whose fields differ. */
+export interface NodeChange {
+  node_id: string;
+  /** The fields that differ (`options` as a whole) */
+  fields: string[];
+}
+
+/** What changed from `from` to `to`. */
+export interface TreeDiff {
+  from: string;
+  to: string;
+  /** Ids of the nodes only `to` has */
+  added: string[];
+  /** Ids of the nodes only `from` has */
+  removed: string[];
+  changed: NodeChange[];
+  /** The tree's own fields that differ (title, description, category, tags, root_node_id) */
+  fields: string[];
+}
+
+export interface DiffTreeResponse {
+  diff?: TreeDiff | undefined;
+}
+
+/**
+ * A tree's content in the portable format (`GET /api/v1/schemas/tree.json`): what an author
+ * wrote, with the limits of a tree as an author sends it (TreeInput).
+ */
+export interface PortableTree {
+  /** Always `tdt-tree` */
+  format: string;
+  /** This format's version: 1 */
+  format_version: number;
+  title: string;
+  description: string;
+  category: string;
+  tags: string[];
+  /** The id of the node a session starts at */
+  root_node_id: string;
+  nodes: Node[];
+}
+
+export interface ExportTreeRequest {
+  id: string;
+  /** Another version than the latest */
+  version?: number | undefined;
+}
+
+export interface ExportTreeResponse {
+  tree?: PortableTree | undefined;
+}
+
+export interface ImportTreeRequest {
+  tree?: PortableTree | undefined;
+}
+
+export interface ImportTreeResponse {
+  tree?: Tree | undefined;
 }
 
 function createBaseOption(): Option {
@@ -1397,7 +1663,7 @@ export const TreeVersion: MessageFns<TreeVersion> = {
 };
 
 function createBaseListTreesRequest(): ListTreesRequest {
-  return { category: undefined, tag: undefined, status: undefined, skip: 0, limit: 0 };
+  return { category: undefined, tag: undefined, status: undefined, skip: 0, limit: 0, archived: false };
 }
 
 export const ListTreesRequest: MessageFns<ListTreesRequest> = {
@@ -1416,6 +1682,9 @@ export const ListTreesRequest: MessageFns<ListTreesRequest> = {
     }
     if (message.limit !== 0) {
       writer.uint32(40).int32(message.limit);
+    }
+    if (message.archived !== false) {
+      writer.uint32(48).bool(message.archived);
     }
     return writer;
   },
@@ -1473,6 +1742,14 @@ export const ListTreesRequest: MessageFns<ListTreesRequest> = {
             message.limit = reader.int32();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.archived = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1495,6 +1772,7 @@ export const ListTreesRequest: MessageFns<ListTreesRequest> = {
     message.status = object.status ?? undefined;
     message.skip = object.skip ?? 0;
     message.limit = object.limit ?? 0;
+    message.archived = object.archived ?? false;
     return message;
   },
 };
@@ -3168,6 +3446,2496 @@ export const GetTreeAnalyticsResponse: MessageFns<GetTreeAnalyticsResponse> = {
   },
 };
 
+function createBaseTreeDraft(): TreeDraft {
+  return {
+    tree_id: "",
+    draft_revision: 0,
+    based_on_version: 0,
+    title: "",
+    description: "",
+    category: "",
+    tags: [],
+    root_node_id: "",
+    nodes: [],
+    saved_by: undefined,
+    saved_at: undefined,
+    review_required: false,
+    approved: false,
+  };
+}
+
+export const TreeDraft: MessageFns<TreeDraft> = {
+  encode(message: TreeDraft, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tree_id !== "") {
+      writer.uint32(10).string(message.tree_id);
+    }
+    if (message.draft_revision !== 0) {
+      writer.uint32(16).int32(message.draft_revision);
+    }
+    if (message.based_on_version !== 0) {
+      writer.uint32(24).int32(message.based_on_version);
+    }
+    if (message.title !== "") {
+      writer.uint32(34).string(message.title);
+    }
+    if (message.description !== "") {
+      writer.uint32(42).string(message.description);
+    }
+    if (message.category !== "") {
+      writer.uint32(50).string(message.category);
+    }
+    for (const v of message.tags) {
+      writer.uint32(58).string(v!);
+    }
+    if (message.root_node_id !== "") {
+      writer.uint32(66).string(message.root_node_id);
+    }
+    for (const v of message.nodes) {
+      Node.encode(v!, writer.uint32(74).fork()).join();
+    }
+    if (message.saved_by !== undefined) {
+      writer.uint32(82).string(message.saved_by);
+    }
+    if (message.saved_at !== undefined) {
+      Timestamp.encode(toTimestamp(message.saved_at), writer.uint32(90).fork()).join();
+    }
+    if (message.review_required !== false) {
+      writer.uint32(96).bool(message.review_required);
+    }
+    if (message.approved !== false) {
+      writer.uint32(104).bool(message.approved);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TreeDraft {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTreeDraft();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tree_id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.draft_revision = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.based_on_version = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.title = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.category = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.tags.push(reader.string());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.root_node_id = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.nodes.push(Node.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.saved_by = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.saved_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.review_required = reader.bool();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.approved = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<TreeDraft>, I>>(base?: I): TreeDraft {
+    return TreeDraft.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TreeDraft>, I>>(object: I): TreeDraft {
+    const message = createBaseTreeDraft();
+    message.tree_id = object.tree_id ?? "";
+    message.draft_revision = object.draft_revision ?? 0;
+    message.based_on_version = object.based_on_version ?? 0;
+    message.title = object.title ?? "";
+    message.description = object.description ?? "";
+    message.category = object.category ?? "";
+    message.tags = object.tags?.map((e) => e) || [];
+    message.root_node_id = object.root_node_id ?? "";
+    message.nodes = object.nodes?.map((e) => Node.fromPartial(e)) || [];
+    message.saved_by = object.saved_by ?? undefined;
+    message.saved_at = object.saved_at ?? undefined;
+    message.review_required = object.review_required ?? false;
+    message.approved = object.approved ?? false;
+    return message;
+  },
+};
+
+function createBaseGetTreeDraftRequest(): GetTreeDraftRequest {
+  return { id: "" };
+}
+
+export const GetTreeDraftRequest: MessageFns<GetTreeDraftRequest> = {
+  encode(message: GetTreeDraftRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTreeDraftRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTreeDraftRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetTreeDraftRequest>, I>>(base?: I): GetTreeDraftRequest {
+    return GetTreeDraftRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetTreeDraftRequest>, I>>(object: I): GetTreeDraftRequest {
+    const message = createBaseGetTreeDraftRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseGetTreeDraftResponse(): GetTreeDraftResponse {
+  return { draft: undefined };
+}
+
+export const GetTreeDraftResponse: MessageFns<GetTreeDraftResponse> = {
+  encode(message: GetTreeDraftResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.draft !== undefined) {
+      TreeDraft.encode(message.draft, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTreeDraftResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTreeDraftResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.draft = TreeDraft.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetTreeDraftResponse>, I>>(base?: I): GetTreeDraftResponse {
+    return GetTreeDraftResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetTreeDraftResponse>, I>>(object: I): GetTreeDraftResponse {
+    const message = createBaseGetTreeDraftResponse();
+    message.draft = (object.draft !== undefined && object.draft !== null)
+      ? TreeDraft.fromPartial(object.draft)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSaveTreeDraftRequest(): SaveTreeDraftRequest {
+  return { id: "", draft_revision: 0, tree: undefined };
+}
+
+export const SaveTreeDraftRequest: MessageFns<SaveTreeDraftRequest> = {
+  encode(message: SaveTreeDraftRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.draft_revision !== 0) {
+      writer.uint32(16).int32(message.draft_revision);
+    }
+    if (message.tree !== undefined) {
+      TreeInput.encode(message.tree, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SaveTreeDraftRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSaveTreeDraftRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.draft_revision = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.tree = TreeInput.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<SaveTreeDraftRequest>, I>>(base?: I): SaveTreeDraftRequest {
+    return SaveTreeDraftRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SaveTreeDraftRequest>, I>>(object: I): SaveTreeDraftRequest {
+    const message = createBaseSaveTreeDraftRequest();
+    message.id = object.id ?? "";
+    message.draft_revision = object.draft_revision ?? 0;
+    message.tree = (object.tree !== undefined && object.tree !== null) ? TreeInput.fromPartial(object.tree) : undefined;
+    return message;
+  },
+};
+
+function createBaseSaveTreeDraftResponse(): SaveTreeDraftResponse {
+  return { draft: undefined };
+}
+
+export const SaveTreeDraftResponse: MessageFns<SaveTreeDraftResponse> = {
+  encode(message: SaveTreeDraftResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.draft !== undefined) {
+      TreeDraft.encode(message.draft, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SaveTreeDraftResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSaveTreeDraftResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.draft = TreeDraft.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<SaveTreeDraftResponse>, I>>(base?: I): SaveTreeDraftResponse {
+    return SaveTreeDraftResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SaveTreeDraftResponse>, I>>(object: I): SaveTreeDraftResponse {
+    const message = createBaseSaveTreeDraftResponse();
+    message.draft = (object.draft !== undefined && object.draft !== null)
+      ? TreeDraft.fromPartial(object.draft)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDiscardTreeDraftRequest(): DiscardTreeDraftRequest {
+  return { id: "" };
+}
+
+export const DiscardTreeDraftRequest: MessageFns<DiscardTreeDraftRequest> = {
+  encode(message: DiscardTreeDraftRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DiscardTreeDraftRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDiscardTreeDraftRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<DiscardTreeDraftRequest>, I>>(base?: I): DiscardTreeDraftRequest {
+    return DiscardTreeDraftRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DiscardTreeDraftRequest>, I>>(object: I): DiscardTreeDraftRequest {
+    const message = createBaseDiscardTreeDraftRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseDiscardTreeDraftResponse(): DiscardTreeDraftResponse {
+  return {};
+}
+
+export const DiscardTreeDraftResponse: MessageFns<DiscardTreeDraftResponse> = {
+  encode(_: DiscardTreeDraftResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DiscardTreeDraftResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDiscardTreeDraftResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<DiscardTreeDraftResponse>, I>>(base?: I): DiscardTreeDraftResponse {
+    return DiscardTreeDraftResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DiscardTreeDraftResponse>, I>>(_: I): DiscardTreeDraftResponse {
+    const message = createBaseDiscardTreeDraftResponse();
+    return message;
+  },
+};
+
+function createBasePublishTreeDraftRequest(): PublishTreeDraftRequest {
+  return { id: "", draft_revision: 0, change_note: "" };
+}
+
+export const PublishTreeDraftRequest: MessageFns<PublishTreeDraftRequest> = {
+  encode(message: PublishTreeDraftRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.draft_revision !== 0) {
+      writer.uint32(16).int32(message.draft_revision);
+    }
+    if (message.change_note !== "") {
+      writer.uint32(26).string(message.change_note);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PublishTreeDraftRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePublishTreeDraftRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.draft_revision = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.change_note = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<PublishTreeDraftRequest>, I>>(base?: I): PublishTreeDraftRequest {
+    return PublishTreeDraftRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PublishTreeDraftRequest>, I>>(object: I): PublishTreeDraftRequest {
+    const message = createBasePublishTreeDraftRequest();
+    message.id = object.id ?? "";
+    message.draft_revision = object.draft_revision ?? 0;
+    message.change_note = object.change_note ?? "";
+    return message;
+  },
+};
+
+function createBasePublishTreeDraftResponse(): PublishTreeDraftResponse {
+  return { tree: undefined };
+}
+
+export const PublishTreeDraftResponse: MessageFns<PublishTreeDraftResponse> = {
+  encode(message: PublishTreeDraftResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tree !== undefined) {
+      Tree.encode(message.tree, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PublishTreeDraftResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePublishTreeDraftResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tree = Tree.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<PublishTreeDraftResponse>, I>>(base?: I): PublishTreeDraftResponse {
+    return PublishTreeDraftResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PublishTreeDraftResponse>, I>>(object: I): PublishTreeDraftResponse {
+    const message = createBasePublishTreeDraftResponse();
+    message.tree = (object.tree !== undefined && object.tree !== null) ? Tree.fromPartial(object.tree) : undefined;
+    return message;
+  },
+};
+
+function createBaseRollbackTreeRequest(): RollbackTreeRequest {
+  return { id: "", version: 0, change_note: "" };
+}
+
+export const RollbackTreeRequest: MessageFns<RollbackTreeRequest> = {
+  encode(message: RollbackTreeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.version !== 0) {
+      writer.uint32(16).int32(message.version);
+    }
+    if (message.change_note !== "") {
+      writer.uint32(26).string(message.change_note);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RollbackTreeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRollbackTreeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.change_note = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<RollbackTreeRequest>, I>>(base?: I): RollbackTreeRequest {
+    return RollbackTreeRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RollbackTreeRequest>, I>>(object: I): RollbackTreeRequest {
+    const message = createBaseRollbackTreeRequest();
+    message.id = object.id ?? "";
+    message.version = object.version ?? 0;
+    message.change_note = object.change_note ?? "";
+    return message;
+  },
+};
+
+function createBaseRollbackTreeResponse(): RollbackTreeResponse {
+  return { tree: undefined };
+}
+
+export const RollbackTreeResponse: MessageFns<RollbackTreeResponse> = {
+  encode(message: RollbackTreeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tree !== undefined) {
+      Tree.encode(message.tree, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RollbackTreeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRollbackTreeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tree = Tree.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<RollbackTreeResponse>, I>>(base?: I): RollbackTreeResponse {
+    return RollbackTreeResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RollbackTreeResponse>, I>>(object: I): RollbackTreeResponse {
+    const message = createBaseRollbackTreeResponse();
+    message.tree = (object.tree !== undefined && object.tree !== null) ? Tree.fromPartial(object.tree) : undefined;
+    return message;
+  },
+};
+
+function createBaseTreeSettings(): TreeSettings {
+  return { review_required: false };
+}
+
+export const TreeSettings: MessageFns<TreeSettings> = {
+  encode(message: TreeSettings, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.review_required !== false) {
+      writer.uint32(8).bool(message.review_required);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TreeSettings {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTreeSettings();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.review_required = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<TreeSettings>, I>>(base?: I): TreeSettings {
+    return TreeSettings.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TreeSettings>, I>>(object: I): TreeSettings {
+    const message = createBaseTreeSettings();
+    message.review_required = object.review_required ?? false;
+    return message;
+  },
+};
+
+function createBaseGetTreeSettingsRequest(): GetTreeSettingsRequest {
+  return { id: "" };
+}
+
+export const GetTreeSettingsRequest: MessageFns<GetTreeSettingsRequest> = {
+  encode(message: GetTreeSettingsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTreeSettingsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTreeSettingsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetTreeSettingsRequest>, I>>(base?: I): GetTreeSettingsRequest {
+    return GetTreeSettingsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetTreeSettingsRequest>, I>>(object: I): GetTreeSettingsRequest {
+    const message = createBaseGetTreeSettingsRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseGetTreeSettingsResponse(): GetTreeSettingsResponse {
+  return { settings: undefined };
+}
+
+export const GetTreeSettingsResponse: MessageFns<GetTreeSettingsResponse> = {
+  encode(message: GetTreeSettingsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.settings !== undefined) {
+      TreeSettings.encode(message.settings, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTreeSettingsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTreeSettingsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.settings = TreeSettings.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetTreeSettingsResponse>, I>>(base?: I): GetTreeSettingsResponse {
+    return GetTreeSettingsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetTreeSettingsResponse>, I>>(object: I): GetTreeSettingsResponse {
+    const message = createBaseGetTreeSettingsResponse();
+    message.settings = (object.settings !== undefined && object.settings !== null)
+      ? TreeSettings.fromPartial(object.settings)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSetTreeSettingsRequest(): SetTreeSettingsRequest {
+  return { id: "", review_required: undefined };
+}
+
+export const SetTreeSettingsRequest: MessageFns<SetTreeSettingsRequest> = {
+  encode(message: SetTreeSettingsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.review_required !== undefined) {
+      writer.uint32(16).bool(message.review_required);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetTreeSettingsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetTreeSettingsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.review_required = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<SetTreeSettingsRequest>, I>>(base?: I): SetTreeSettingsRequest {
+    return SetTreeSettingsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetTreeSettingsRequest>, I>>(object: I): SetTreeSettingsRequest {
+    const message = createBaseSetTreeSettingsRequest();
+    message.id = object.id ?? "";
+    message.review_required = object.review_required ?? undefined;
+    return message;
+  },
+};
+
+function createBaseSetTreeSettingsResponse(): SetTreeSettingsResponse {
+  return { settings: undefined };
+}
+
+export const SetTreeSettingsResponse: MessageFns<SetTreeSettingsResponse> = {
+  encode(message: SetTreeSettingsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.settings !== undefined) {
+      TreeSettings.encode(message.settings, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetTreeSettingsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetTreeSettingsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.settings = TreeSettings.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<SetTreeSettingsResponse>, I>>(base?: I): SetTreeSettingsResponse {
+    return SetTreeSettingsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetTreeSettingsResponse>, I>>(object: I): SetTreeSettingsResponse {
+    const message = createBaseSetTreeSettingsResponse();
+    message.settings = (object.settings !== undefined && object.settings !== null)
+      ? TreeSettings.fromPartial(object.settings)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseTreeReview(): TreeReview {
+  return { draft_revision: 0, reviewer: "", decision: "", comment: "", reviewed_at: undefined };
+}
+
+export const TreeReview: MessageFns<TreeReview> = {
+  encode(message: TreeReview, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.draft_revision !== 0) {
+      writer.uint32(8).int32(message.draft_revision);
+    }
+    if (message.reviewer !== "") {
+      writer.uint32(18).string(message.reviewer);
+    }
+    if (message.decision !== "") {
+      writer.uint32(26).string(message.decision);
+    }
+    if (message.comment !== "") {
+      writer.uint32(34).string(message.comment);
+    }
+    if (message.reviewed_at !== undefined) {
+      Timestamp.encode(toTimestamp(message.reviewed_at), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TreeReview {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTreeReview();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.draft_revision = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reviewer = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.decision = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.comment = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reviewed_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<TreeReview>, I>>(base?: I): TreeReview {
+    return TreeReview.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TreeReview>, I>>(object: I): TreeReview {
+    const message = createBaseTreeReview();
+    message.draft_revision = object.draft_revision ?? 0;
+    message.reviewer = object.reviewer ?? "";
+    message.decision = object.decision ?? "";
+    message.comment = object.comment ?? "";
+    message.reviewed_at = object.reviewed_at ?? undefined;
+    return message;
+  },
+};
+
+function createBaseReviewTreeDraftRequest(): ReviewTreeDraftRequest {
+  return { id: "", draft_revision: 0, decision: "", comment: "" };
+}
+
+export const ReviewTreeDraftRequest: MessageFns<ReviewTreeDraftRequest> = {
+  encode(message: ReviewTreeDraftRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.draft_revision !== 0) {
+      writer.uint32(16).int32(message.draft_revision);
+    }
+    if (message.decision !== "") {
+      writer.uint32(26).string(message.decision);
+    }
+    if (message.comment !== "") {
+      writer.uint32(34).string(message.comment);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReviewTreeDraftRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReviewTreeDraftRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.draft_revision = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.decision = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.comment = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ReviewTreeDraftRequest>, I>>(base?: I): ReviewTreeDraftRequest {
+    return ReviewTreeDraftRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReviewTreeDraftRequest>, I>>(object: I): ReviewTreeDraftRequest {
+    const message = createBaseReviewTreeDraftRequest();
+    message.id = object.id ?? "";
+    message.draft_revision = object.draft_revision ?? 0;
+    message.decision = object.decision ?? "";
+    message.comment = object.comment ?? "";
+    return message;
+  },
+};
+
+function createBaseReviewTreeDraftResponse(): ReviewTreeDraftResponse {
+  return { review: undefined };
+}
+
+export const ReviewTreeDraftResponse: MessageFns<ReviewTreeDraftResponse> = {
+  encode(message: ReviewTreeDraftResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.review !== undefined) {
+      TreeReview.encode(message.review, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReviewTreeDraftResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReviewTreeDraftResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.review = TreeReview.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ReviewTreeDraftResponse>, I>>(base?: I): ReviewTreeDraftResponse {
+    return ReviewTreeDraftResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReviewTreeDraftResponse>, I>>(object: I): ReviewTreeDraftResponse {
+    const message = createBaseReviewTreeDraftResponse();
+    message.review = (object.review !== undefined && object.review !== null)
+      ? TreeReview.fromPartial(object.review)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseArchiveTreeRequest(): ArchiveTreeRequest {
+  return { id: "" };
+}
+
+export const ArchiveTreeRequest: MessageFns<ArchiveTreeRequest> = {
+  encode(message: ArchiveTreeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ArchiveTreeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseArchiveTreeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ArchiveTreeRequest>, I>>(base?: I): ArchiveTreeRequest {
+    return ArchiveTreeRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ArchiveTreeRequest>, I>>(object: I): ArchiveTreeRequest {
+    const message = createBaseArchiveTreeRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseArchiveTreeResponse(): ArchiveTreeResponse {
+  return {};
+}
+
+export const ArchiveTreeResponse: MessageFns<ArchiveTreeResponse> = {
+  encode(_: ArchiveTreeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ArchiveTreeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseArchiveTreeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ArchiveTreeResponse>, I>>(base?: I): ArchiveTreeResponse {
+    return ArchiveTreeResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ArchiveTreeResponse>, I>>(_: I): ArchiveTreeResponse {
+    const message = createBaseArchiveTreeResponse();
+    return message;
+  },
+};
+
+function createBaseRestoreTreeRequest(): RestoreTreeRequest {
+  return { id: "" };
+}
+
+export const RestoreTreeRequest: MessageFns<RestoreTreeRequest> = {
+  encode(message: RestoreTreeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RestoreTreeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRestoreTreeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<RestoreTreeRequest>, I>>(base?: I): RestoreTreeRequest {
+    return RestoreTreeRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RestoreTreeRequest>, I>>(object: I): RestoreTreeRequest {
+    const message = createBaseRestoreTreeRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseRestoreTreeResponse(): RestoreTreeResponse {
+  return {};
+}
+
+export const RestoreTreeResponse: MessageFns<RestoreTreeResponse> = {
+  encode(_: RestoreTreeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RestoreTreeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRestoreTreeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<RestoreTreeResponse>, I>>(base?: I): RestoreTreeResponse {
+    return RestoreTreeResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RestoreTreeResponse>, I>>(_: I): RestoreTreeResponse {
+    const message = createBaseRestoreTreeResponse();
+    return message;
+  },
+};
+
+function createBaseHistoryEntry(): HistoryEntry {
+  return { at: undefined, actor: "", action: "", version: undefined, draft_revision: undefined, note: "" };
+}
+
+export const HistoryEntry: MessageFns<HistoryEntry> = {
+  encode(message: HistoryEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.at !== undefined) {
+      Timestamp.encode(toTimestamp(message.at), writer.uint32(10).fork()).join();
+    }
+    if (message.actor !== "") {
+      writer.uint32(18).string(message.actor);
+    }
+    if (message.action !== "") {
+      writer.uint32(26).string(message.action);
+    }
+    if (message.version !== undefined) {
+      writer.uint32(32).int32(message.version);
+    }
+    if (message.draft_revision !== undefined) {
+      writer.uint32(40).int32(message.draft_revision);
+    }
+    if (message.note !== "") {
+      writer.uint32(50).string(message.note);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HistoryEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHistoryEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.draft_revision = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.note = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<HistoryEntry>, I>>(base?: I): HistoryEntry {
+    return HistoryEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HistoryEntry>, I>>(object: I): HistoryEntry {
+    const message = createBaseHistoryEntry();
+    message.at = object.at ?? undefined;
+    message.actor = object.actor ?? "";
+    message.action = object.action ?? "";
+    message.version = object.version ?? undefined;
+    message.draft_revision = object.draft_revision ?? undefined;
+    message.note = object.note ?? "";
+    return message;
+  },
+};
+
+function createBaseGetTreeHistoryRequest(): GetTreeHistoryRequest {
+  return { id: "" };
+}
+
+export const GetTreeHistoryRequest: MessageFns<GetTreeHistoryRequest> = {
+  encode(message: GetTreeHistoryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTreeHistoryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTreeHistoryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetTreeHistoryRequest>, I>>(base?: I): GetTreeHistoryRequest {
+    return GetTreeHistoryRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetTreeHistoryRequest>, I>>(object: I): GetTreeHistoryRequest {
+    const message = createBaseGetTreeHistoryRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseGetTreeHistoryResponse(): GetTreeHistoryResponse {
+  return { entries: [] };
+}
+
+export const GetTreeHistoryResponse: MessageFns<GetTreeHistoryResponse> = {
+  encode(message: GetTreeHistoryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      HistoryEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTreeHistoryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTreeHistoryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(HistoryEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetTreeHistoryResponse>, I>>(base?: I): GetTreeHistoryResponse {
+    return GetTreeHistoryResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetTreeHistoryResponse>, I>>(object: I): GetTreeHistoryResponse {
+    const message = createBaseGetTreeHistoryResponse();
+    message.entries = object.entries?.map((e) => HistoryEntry.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDiffTreeRequest(): DiffTreeRequest {
+  return { id: "", from: undefined, to: undefined };
+}
+
+export const DiffTreeRequest: MessageFns<DiffTreeRequest> = {
+  encode(message: DiffTreeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.from !== undefined) {
+      writer.uint32(18).string(message.from);
+    }
+    if (message.to !== undefined) {
+      writer.uint32(26).string(message.to);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DiffTreeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDiffTreeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.from = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.to = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<DiffTreeRequest>, I>>(base?: I): DiffTreeRequest {
+    return DiffTreeRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DiffTreeRequest>, I>>(object: I): DiffTreeRequest {
+    const message = createBaseDiffTreeRequest();
+    message.id = object.id ?? "";
+    message.from = object.from ?? undefined;
+    message.to = object.to ?? undefined;
+    return message;
+  },
+};
+
+function createBaseNodeChange(): NodeChange {
+  return { node_id: "", fields: [] };
+}
+
+export const NodeChange: MessageFns<NodeChange> = {
+  encode(message: NodeChange, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.node_id !== "") {
+      writer.uint32(10).string(message.node_id);
+    }
+    for (const v of message.fields) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeChange {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeChange();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.node_id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fields.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<NodeChange>, I>>(base?: I): NodeChange {
+    return NodeChange.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NodeChange>, I>>(object: I): NodeChange {
+    const message = createBaseNodeChange();
+    message.node_id = object.node_id ?? "";
+    message.fields = object.fields?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseTreeDiff(): TreeDiff {
+  return { from: "", to: "", added: [], removed: [], changed: [], fields: [] };
+}
+
+export const TreeDiff: MessageFns<TreeDiff> = {
+  encode(message: TreeDiff, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.from !== "") {
+      writer.uint32(10).string(message.from);
+    }
+    if (message.to !== "") {
+      writer.uint32(18).string(message.to);
+    }
+    for (const v of message.added) {
+      writer.uint32(26).string(v!);
+    }
+    for (const v of message.removed) {
+      writer.uint32(34).string(v!);
+    }
+    for (const v of message.changed) {
+      NodeChange.encode(v!, writer.uint32(42).fork()).join();
+    }
+    for (const v of message.fields) {
+      writer.uint32(50).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TreeDiff {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTreeDiff();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.from = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.to = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.added.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.removed.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.changed.push(NodeChange.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.fields.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<TreeDiff>, I>>(base?: I): TreeDiff {
+    return TreeDiff.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TreeDiff>, I>>(object: I): TreeDiff {
+    const message = createBaseTreeDiff();
+    message.from = object.from ?? "";
+    message.to = object.to ?? "";
+    message.added = object.added?.map((e) => e) || [];
+    message.removed = object.removed?.map((e) => e) || [];
+    message.changed = object.changed?.map((e) => NodeChange.fromPartial(e)) || [];
+    message.fields = object.fields?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseDiffTreeResponse(): DiffTreeResponse {
+  return { diff: undefined };
+}
+
+export const DiffTreeResponse: MessageFns<DiffTreeResponse> = {
+  encode(message: DiffTreeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.diff !== undefined) {
+      TreeDiff.encode(message.diff, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DiffTreeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDiffTreeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.diff = TreeDiff.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<DiffTreeResponse>, I>>(base?: I): DiffTreeResponse {
+    return DiffTreeResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DiffTreeResponse>, I>>(object: I): DiffTreeResponse {
+    const message = createBaseDiffTreeResponse();
+    message.diff = (object.diff !== undefined && object.diff !== null) ? TreeDiff.fromPartial(object.diff) : undefined;
+    return message;
+  },
+};
+
+function createBasePortableTree(): PortableTree {
+  return {
+    format: "",
+    format_version: 0,
+    title: "",
+    description: "",
+    category: "",
+    tags: [],
+    root_node_id: "",
+    nodes: [],
+  };
+}
+
+export const PortableTree: MessageFns<PortableTree> = {
+  encode(message: PortableTree, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.format !== "") {
+      writer.uint32(10).string(message.format);
+    }
+    if (message.format_version !== 0) {
+      writer.uint32(16).int32(message.format_version);
+    }
+    if (message.title !== "") {
+      writer.uint32(26).string(message.title);
+    }
+    if (message.description !== "") {
+      writer.uint32(34).string(message.description);
+    }
+    if (message.category !== "") {
+      writer.uint32(42).string(message.category);
+    }
+    for (const v of message.tags) {
+      writer.uint32(50).string(v!);
+    }
+    if (message.root_node_id !== "") {
+      writer.uint32(58).string(message.root_node_id);
+    }
+    for (const v of message.nodes) {
+      Node.encode(v!, writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PortableTree {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePortableTree();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.format = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.format_version = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.title = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.category = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.tags.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.root_node_id = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.nodes.push(Node.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<PortableTree>, I>>(base?: I): PortableTree {
+    return PortableTree.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PortableTree>, I>>(object: I): PortableTree {
+    const message = createBasePortableTree();
+    message.format = object.format ?? "";
+    message.format_version = object.format_version ?? 0;
+    message.title = object.title ?? "";
+    message.description = object.description ?? "";
+    message.category = object.category ?? "";
+    message.tags = object.tags?.map((e) => e) || [];
+    message.root_node_id = object.root_node_id ?? "";
+    message.nodes = object.nodes?.map((e) => Node.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseExportTreeRequest(): ExportTreeRequest {
+  return { id: "", version: undefined };
+}
+
+export const ExportTreeRequest: MessageFns<ExportTreeRequest> = {
+  encode(message: ExportTreeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.version !== undefined) {
+      writer.uint32(16).int32(message.version);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportTreeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportTreeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ExportTreeRequest>, I>>(base?: I): ExportTreeRequest {
+    return ExportTreeRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportTreeRequest>, I>>(object: I): ExportTreeRequest {
+    const message = createBaseExportTreeRequest();
+    message.id = object.id ?? "";
+    message.version = object.version ?? undefined;
+    return message;
+  },
+};
+
+function createBaseExportTreeResponse(): ExportTreeResponse {
+  return { tree: undefined };
+}
+
+export const ExportTreeResponse: MessageFns<ExportTreeResponse> = {
+  encode(message: ExportTreeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tree !== undefined) {
+      PortableTree.encode(message.tree, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportTreeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportTreeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tree = PortableTree.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ExportTreeResponse>, I>>(base?: I): ExportTreeResponse {
+    return ExportTreeResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportTreeResponse>, I>>(object: I): ExportTreeResponse {
+    const message = createBaseExportTreeResponse();
+    message.tree = (object.tree !== undefined && object.tree !== null)
+      ? PortableTree.fromPartial(object.tree)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseImportTreeRequest(): ImportTreeRequest {
+  return { tree: undefined };
+}
+
+export const ImportTreeRequest: MessageFns<ImportTreeRequest> = {
+  encode(message: ImportTreeRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tree !== undefined) {
+      PortableTree.encode(message.tree, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportTreeRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportTreeRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tree = PortableTree.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ImportTreeRequest>, I>>(base?: I): ImportTreeRequest {
+    return ImportTreeRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportTreeRequest>, I>>(object: I): ImportTreeRequest {
+    const message = createBaseImportTreeRequest();
+    message.tree = (object.tree !== undefined && object.tree !== null)
+      ? PortableTree.fromPartial(object.tree)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseImportTreeResponse(): ImportTreeResponse {
+  return { tree: undefined };
+}
+
+export const ImportTreeResponse: MessageFns<ImportTreeResponse> = {
+  encode(message: ImportTreeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tree !== undefined) {
+      Tree.encode(message.tree, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ImportTreeResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseImportTreeResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tree = Tree.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ImportTreeResponse>, I>>(base?: I): ImportTreeResponse {
+    return ImportTreeResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ImportTreeResponse>, I>>(object: I): ImportTreeResponse {
+    const message = createBaseImportTreeResponse();
+    message.tree = (object.tree !== undefined && object.tree !== null) ? Tree.fromPartial(object.tree) : undefined;
+    return message;
+  },
+};
+
 export type TreesServiceService = typeof TreesServiceService;
 export const TreesServiceService = {
   /** Summaries, newest first; technicians see published trees only. */
@@ -3278,6 +6046,157 @@ export const TreesServiceService = {
       Buffer.from(GetTreeAnalyticsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetTreeAnalyticsResponse => GetTreeAnalyticsResponse.decode(value),
   },
+  /** The tree's draft; before anything was saved, its latest version's content at revision 0. */
+  getTreeDraft: {
+    path: "/tdt.trees.v1.TreesService/GetTreeDraft" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetTreeDraftRequest): Buffer => Buffer.from(GetTreeDraftRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetTreeDraftRequest => GetTreeDraftRequest.decode(value),
+    responseSerialize: (value: GetTreeDraftResponse): Buffer =>
+      Buffer.from(GetTreeDraftResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetTreeDraftResponse => GetTreeDraftResponse.decode(value),
+  },
+  /** Saves the draft, if `draft_revision` is still its revision (0: no draft yet). */
+  saveTreeDraft: {
+    path: "/tdt.trees.v1.TreesService/SaveTreeDraft" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SaveTreeDraftRequest): Buffer => Buffer.from(SaveTreeDraftRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SaveTreeDraftRequest => SaveTreeDraftRequest.decode(value),
+    responseSerialize: (value: SaveTreeDraftResponse): Buffer =>
+      Buffer.from(SaveTreeDraftResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SaveTreeDraftResponse => SaveTreeDraftResponse.decode(value),
+  },
+  discardTreeDraft: {
+    path: "/tdt.trees.v1.TreesService/DiscardTreeDraft" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DiscardTreeDraftRequest): Buffer =>
+      Buffer.from(DiscardTreeDraftRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DiscardTreeDraftRequest => DiscardTreeDraftRequest.decode(value),
+    responseSerialize: (value: DiscardTreeDraftResponse): Buffer =>
+      Buffer.from(DiscardTreeDraftResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DiscardTreeDraftResponse => DiscardTreeDraftResponse.decode(value),
+  },
+  /** Publishes the draft at `draft_revision` as a new immutable version, and ends the draft. */
+  publishTreeDraft: {
+    path: "/tdt.trees.v1.TreesService/PublishTreeDraft" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PublishTreeDraftRequest): Buffer =>
+      Buffer.from(PublishTreeDraftRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PublishTreeDraftRequest => PublishTreeDraftRequest.decode(value),
+    responseSerialize: (value: PublishTreeDraftResponse): Buffer =>
+      Buffer.from(PublishTreeDraftResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PublishTreeDraftResponse => PublishTreeDraftResponse.decode(value),
+  },
+  /** Publishes an earlier version's content again, as a new version. */
+  rollbackTree: {
+    path: "/tdt.trees.v1.TreesService/RollbackTree" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RollbackTreeRequest): Buffer => Buffer.from(RollbackTreeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RollbackTreeRequest => RollbackTreeRequest.decode(value),
+    responseSerialize: (value: RollbackTreeResponse): Buffer =>
+      Buffer.from(RollbackTreeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RollbackTreeResponse => RollbackTreeResponse.decode(value),
+  },
+  getTreeSettings: {
+    path: "/tdt.trees.v1.TreesService/GetTreeSettings" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetTreeSettingsRequest): Buffer =>
+      Buffer.from(GetTreeSettingsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetTreeSettingsRequest => GetTreeSettingsRequest.decode(value),
+    responseSerialize: (value: GetTreeSettingsResponse): Buffer =>
+      Buffer.from(GetTreeSettingsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetTreeSettingsResponse => GetTreeSettingsResponse.decode(value),
+  },
+  setTreeSettings: {
+    path: "/tdt.trees.v1.TreesService/SetTreeSettings" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetTreeSettingsRequest): Buffer =>
+      Buffer.from(SetTreeSettingsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetTreeSettingsRequest => SetTreeSettingsRequest.decode(value),
+    responseSerialize: (value: SetTreeSettingsResponse): Buffer =>
+      Buffer.from(SetTreeSettingsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetTreeSettingsResponse => SetTreeSettingsResponse.decode(value),
+  },
+  /** Approves a draft revision, or asks for changes; nobody reviews a revision they saved. */
+  reviewTreeDraft: {
+    path: "/tdt.trees.v1.TreesService/ReviewTreeDraft" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReviewTreeDraftRequest): Buffer =>
+      Buffer.from(ReviewTreeDraftRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReviewTreeDraftRequest => ReviewTreeDraftRequest.decode(value),
+    responseSerialize: (value: ReviewTreeDraftResponse): Buffer =>
+      Buffer.from(ReviewTreeDraftResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReviewTreeDraftResponse => ReviewTreeDraftResponse.decode(value),
+  },
+  /** Hides a tree from lists, search and new sessions; sessions that ran it keep it. */
+  archiveTree: {
+    path: "/tdt.trees.v1.TreesService/ArchiveTree" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ArchiveTreeRequest): Buffer => Buffer.from(ArchiveTreeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ArchiveTreeRequest => ArchiveTreeRequest.decode(value),
+    responseSerialize: (value: ArchiveTreeResponse): Buffer => Buffer.from(ArchiveTreeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ArchiveTreeResponse => ArchiveTreeResponse.decode(value),
+  },
+  restoreTree: {
+    path: "/tdt.trees.v1.TreesService/RestoreTree" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RestoreTreeRequest): Buffer => Buffer.from(RestoreTreeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RestoreTreeRequest => RestoreTreeRequest.decode(value),
+    responseSerialize: (value: RestoreTreeResponse): Buffer => Buffer.from(RestoreTreeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RestoreTreeResponse => RestoreTreeResponse.decode(value),
+  },
+  /** Who did what to a tree, newest first. */
+  getTreeHistory: {
+    path: "/tdt.trees.v1.TreesService/GetTreeHistory" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetTreeHistoryRequest): Buffer =>
+      Buffer.from(GetTreeHistoryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetTreeHistoryRequest => GetTreeHistoryRequest.decode(value),
+    responseSerialize: (value: GetTreeHistoryResponse): Buffer =>
+      Buffer.from(GetTreeHistoryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetTreeHistoryResponse => GetTreeHistoryResponse.decode(value),
+  },
+  /** What changed between two versions, or a version and the draft, node by node. */
+  diffTree: {
+    path: "/tdt.trees.v1.TreesService/DiffTree" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DiffTreeRequest): Buffer => Buffer.from(DiffTreeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DiffTreeRequest => DiffTreeRequest.decode(value),
+    responseSerialize: (value: DiffTreeResponse): Buffer => Buffer.from(DiffTreeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DiffTreeResponse => DiffTreeResponse.decode(value),
+  },
+  /** A tree (its latest version, or `version`) in the portable format. */
+  exportTree: {
+    path: "/tdt.trees.v1.TreesService/ExportTree" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ExportTreeRequest): Buffer => Buffer.from(ExportTreeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExportTreeRequest => ExportTreeRequest.decode(value),
+    responseSerialize: (value: ExportTreeResponse): Buffer => Buffer.from(ExportTreeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExportTreeResponse => ExportTreeResponse.decode(value),
+  },
+  /** Makes a new tree from a portable one: version 1, a draft status, checked as a created tree is. */
+  importTree: {
+    path: "/tdt.trees.v1.TreesService/ImportTree" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ImportTreeRequest): Buffer => Buffer.from(ImportTreeRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ImportTreeRequest => ImportTreeRequest.decode(value),
+    responseSerialize: (value: ImportTreeResponse): Buffer => Buffer.from(ImportTreeResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ImportTreeResponse => ImportTreeResponse.decode(value),
+  },
 } as const;
 
 export interface TreesServiceServer extends UntypedServiceImplementation {
@@ -3301,6 +6220,30 @@ export interface TreesServiceServer extends UntypedServiceImplementation {
    * (from the sessions events, as the analytics projection holds them).
    */
   getTreeAnalytics: handleUnaryCall<GetTreeAnalyticsRequest, GetTreeAnalyticsResponse>;
+  /** The tree's draft; before anything was saved, its latest version's content at revision 0. */
+  getTreeDraft: handleUnaryCall<GetTreeDraftRequest, GetTreeDraftResponse>;
+  /** Saves the draft, if `draft_revision` is still its revision (0: no draft yet). */
+  saveTreeDraft: handleUnaryCall<SaveTreeDraftRequest, SaveTreeDraftResponse>;
+  discardTreeDraft: handleUnaryCall<DiscardTreeDraftRequest, DiscardTreeDraftResponse>;
+  /** Publishes the draft at `draft_revision` as a new immutable version, and ends the draft. */
+  publishTreeDraft: handleUnaryCall<PublishTreeDraftRequest, PublishTreeDraftResponse>;
+  /** Publishes an earlier version's content again, as a new version. */
+  rollbackTree: handleUnaryCall<RollbackTreeRequest, RollbackTreeResponse>;
+  getTreeSettings: handleUnaryCall<GetTreeSettingsRequest, GetTreeSettingsResponse>;
+  setTreeSettings: handleUnaryCall<SetTreeSettingsRequest, SetTreeSettingsResponse>;
+  /** Approves a draft revision, or asks for changes; nobody reviews a revision they saved. */
+  reviewTreeDraft: handleUnaryCall<ReviewTreeDraftRequest, ReviewTreeDraftResponse>;
+  /** Hides a tree from lists, search and new sessions; sessions that ran it keep it. */
+  archiveTree: handleUnaryCall<ArchiveTreeRequest, ArchiveTreeResponse>;
+  restoreTree: handleUnaryCall<RestoreTreeRequest, RestoreTreeResponse>;
+  /** Who did what to a tree, newest first. */
+  getTreeHistory: handleUnaryCall<GetTreeHistoryRequest, GetTreeHistoryResponse>;
+  /** What changed between two versions, or a version and the draft, node by node. */
+  diffTree: handleUnaryCall<DiffTreeRequest, DiffTreeResponse>;
+  /** A tree (its latest version, or `version`) in the portable format. */
+  exportTree: handleUnaryCall<ExportTreeRequest, ExportTreeResponse>;
+  /** Makes a new tree from a portable one: version 1, a draft status, checked as a created tree is. */
+  importTree: handleUnaryCall<ImportTreeRequest, ImportTreeResponse>;
 }
 
 export interface TreesServiceClient extends Client {
@@ -3463,6 +6406,226 @@ export interface TreesServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetTreeAnalyticsResponse) => void,
+  ): ClientUnaryCall;
+  /** The tree's draft; before anything was saved, its latest version's content at revision 0. */
+  getTreeDraft(
+    request: GetTreeDraftRequest,
+    callback: (error: ServiceError | null, response: GetTreeDraftResponse) => void,
+  ): ClientUnaryCall;
+  getTreeDraft(
+    request: GetTreeDraftRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetTreeDraftResponse) => void,
+  ): ClientUnaryCall;
+  getTreeDraft(
+    request: GetTreeDraftRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetTreeDraftResponse) => void,
+  ): ClientUnaryCall;
+  /** Saves the draft, if `draft_revision` is still its revision (0: no draft yet). */
+  saveTreeDraft(
+    request: SaveTreeDraftRequest,
+    callback: (error: ServiceError | null, response: SaveTreeDraftResponse) => void,
+  ): ClientUnaryCall;
+  saveTreeDraft(
+    request: SaveTreeDraftRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SaveTreeDraftResponse) => void,
+  ): ClientUnaryCall;
+  saveTreeDraft(
+    request: SaveTreeDraftRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SaveTreeDraftResponse) => void,
+  ): ClientUnaryCall;
+  discardTreeDraft(
+    request: DiscardTreeDraftRequest,
+    callback: (error: ServiceError | null, response: DiscardTreeDraftResponse) => void,
+  ): ClientUnaryCall;
+  discardTreeDraft(
+    request: DiscardTreeDraftRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DiscardTreeDraftResponse) => void,
+  ): ClientUnaryCall;
+  discardTreeDraft(
+    request: DiscardTreeDraftRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DiscardTreeDraftResponse) => void,
+  ): ClientUnaryCall;
+  /** Publishes the draft at `draft_revision` as a new immutable version, and ends the draft. */
+  publishTreeDraft(
+    request: PublishTreeDraftRequest,
+    callback: (error: ServiceError | null, response: PublishTreeDraftResponse) => void,
+  ): ClientUnaryCall;
+  publishTreeDraft(
+    request: PublishTreeDraftRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PublishTreeDraftResponse) => void,
+  ): ClientUnaryCall;
+  publishTreeDraft(
+    request: PublishTreeDraftRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PublishTreeDraftResponse) => void,
+  ): ClientUnaryCall;
+  /** Publishes an earlier version's content again, as a new version. */
+  rollbackTree(
+    request: RollbackTreeRequest,
+    callback: (error: ServiceError | null, response: RollbackTreeResponse) => void,
+  ): ClientUnaryCall;
+  rollbackTree(
+    request: RollbackTreeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RollbackTreeResponse) => void,
+  ): ClientUnaryCall;
+  rollbackTree(
+    request: RollbackTreeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RollbackTreeResponse) => void,
+  ): ClientUnaryCall;
+  getTreeSettings(
+    request: GetTreeSettingsRequest,
+    callback: (error: ServiceError | null, response: GetTreeSettingsResponse) => void,
+  ): ClientUnaryCall;
+  getTreeSettings(
+    request: GetTreeSettingsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetTreeSettingsResponse) => void,
+  ): ClientUnaryCall;
+  getTreeSettings(
+    request: GetTreeSettingsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetTreeSettingsResponse) => void,
+  ): ClientUnaryCall;
+  setTreeSettings(
+    request: SetTreeSettingsRequest,
+    callback: (error: ServiceError | null, response: SetTreeSettingsResponse) => void,
+  ): ClientUnaryCall;
+  setTreeSettings(
+    request: SetTreeSettingsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetTreeSettingsResponse) => void,
+  ): ClientUnaryCall;
+  setTreeSettings(
+    request: SetTreeSettingsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetTreeSettingsResponse) => void,
+  ): ClientUnaryCall;
+  /** Approves a draft revision, or asks for changes; nobody reviews a revision they saved. */
+  reviewTreeDraft(
+    request: ReviewTreeDraftRequest,
+    callback: (error: ServiceError | null, response: ReviewTreeDraftResponse) => void,
+  ): ClientUnaryCall;
+  reviewTreeDraft(
+    request: ReviewTreeDraftRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReviewTreeDraftResponse) => void,
+  ): ClientUnaryCall;
+  reviewTreeDraft(
+    request: ReviewTreeDraftRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReviewTreeDraftResponse) => void,
+  ): ClientUnaryCall;
+  /** Hides a tree from lists, search and new sessions; sessions that ran it keep it. */
+  archiveTree(
+    request: ArchiveTreeRequest,
+    callback: (error: ServiceError | null, response: ArchiveTreeResponse) => void,
+  ): ClientUnaryCall;
+  archiveTree(
+    request: ArchiveTreeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ArchiveTreeResponse) => void,
+  ): ClientUnaryCall;
+  archiveTree(
+    request: ArchiveTreeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ArchiveTreeResponse) => void,
+  ): ClientUnaryCall;
+  restoreTree(
+    request: RestoreTreeRequest,
+    callback: (error: ServiceError | null, response: RestoreTreeResponse) => void,
+  ): ClientUnaryCall;
+  restoreTree(
+    request: RestoreTreeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RestoreTreeResponse) => void,
+  ): ClientUnaryCall;
+  restoreTree(
+    request: RestoreTreeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RestoreTreeResponse) => void,
+  ): ClientUnaryCall;
+  /** Who did what to a tree, newest first. */
+  getTreeHistory(
+    request: GetTreeHistoryRequest,
+    callback: (error: ServiceError | null, response: GetTreeHistoryResponse) => void,
+  ): ClientUnaryCall;
+  getTreeHistory(
+    request: GetTreeHistoryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetTreeHistoryResponse) => void,
+  ): ClientUnaryCall;
+  getTreeHistory(
+    request: GetTreeHistoryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetTreeHistoryResponse) => void,
+  ): ClientUnaryCall;
+  /** What changed between two versions, or a version and the draft, node by node. */
+  diffTree(
+    request: DiffTreeRequest,
+    callback: (error: ServiceError | null, response: DiffTreeResponse) => void,
+  ): ClientUnaryCall;
+  diffTree(
+    request: DiffTreeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DiffTreeResponse) => void,
+  ): ClientUnaryCall;
+  diffTree(
+    request: DiffTreeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DiffTreeResponse) => void,
+  ): ClientUnaryCall;
+  /** A tree (its latest version, or `version`) in the portable format. */
+  exportTree(
+    request: ExportTreeRequest,
+    callback: (error: ServiceError | null, response: ExportTreeResponse) => void,
+  ): ClientUnaryCall;
+  exportTree(
+    request: ExportTreeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ExportTreeResponse) => void,
+  ): ClientUnaryCall;
+  exportTree(
+    request: ExportTreeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ExportTreeResponse) => void,
+  ): ClientUnaryCall;
+  /** Makes a new tree from a portable one: version 1, a draft status, checked as a created tree is. */
+  importTree(
+    request: ImportTreeRequest,
+    callback: (error: ServiceError | null, response: ImportTreeResponse) => void,
+  ): ClientUnaryCall;
+  importTree(
+    request: ImportTreeRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ImportTreeResponse) => void,
+  ): ClientUnaryCall;
+  importTree(
+    request: ImportTreeRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ImportTreeResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -2,6 +2,7 @@ import { type AccessTokenVerifier, AppError } from "@tdt/kit";
 import { mayListSessions } from "@tdt/proto/contracts/access";
 import type { ListSessionsRequest, Session } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { attachment } from "../../edge/attachment.js";
 import { callerOf } from "../../edge/authenticate.js";
 import { acceptEmptyJsonBody } from "../../edge/optional-json-body.js";
 import { requestSchema } from "../contract-schemas.js";
@@ -28,11 +29,6 @@ const orNull = (schema: object) => ({ ...schema, type: ["object", "null"] });
 const sessionOf = (answer: { session?: Session | undefined }) => sessionDocumentOf(present(answer.session, "session"));
 
 type WithId<T = unknown> = FastifyRequest<{ Params: { id: string } } & T>;
-
-/** A download named `filename`, kept to characters every header and file system take. */
-function attachment(filename: string): string {
-  return `attachment; filename="${filename.replace(/[^A-Za-z0-9._-]+/g, "_") || "report"}"`;
-}
 
 /** SPEC §6 over the SessionsService: each route calls the RPC of the same purpose. */
 export async function sessionsRoutes(
@@ -92,7 +88,7 @@ export async function sessionsRoutes(
       send: (report, reply) => {
         reply
           .type(report.content_type || "application/octet-stream")
-          .header("content-disposition", attachment(report.filename));
+          .header("content-disposition", attachment(report.filename, "report"));
         return report.content;
       },
     });

@@ -1,13 +1,14 @@
 import type { AccessTokenVerifier } from "@tdt/kit";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { GatewayCaches } from "../../app.js";
-import { requestSchema } from "../contract-schemas.js";
+import { attachment } from "../../edge/attachment.js";
+import { documentOf, requestSchema } from "../contract-schemas.js";
 import { type Downstream, present } from "../downstream.js";
 import { routesOf } from "../route.js";
 import { ref, uuid } from "../schemas/common.js";
 import { sessionCountsBody } from "../schemas/session-counts.js";
-import { TreeInputSchema, TreeUpdateSchema } from "../schemas/trees.js";
-import { acceptTreesReadBack, type TreeBody, treeDocumentOf, treeInputOf } from "../tree-documents.js";
+import { TreeDraftSaveSchema, TreeInputSchema, TreeUpdateSchema } from "../schemas/trees.js";
+import { acceptTreesReadBack, type TreeBody, treeInputOf } from "../tree-documents.js";
 
 export interface TreesRoutesOptions {
   downstream: Downstream;
@@ -34,10 +35,7 @@ export async function treesRoutes(
 
   route(app, { rpc: { client: "trees", method: "searchTrees" } });
 
-  route(app, {
-    rpc: { client: "trees", method: "getTree" },
-    send: (answer) => treeDocumentOf(present(answer.tree, "tree")),
-  });
+  route(app, { rpc: { client: "trees", method: "getTree" } });
 
   route(app, { rpc: { client: "trees", method: "listTreeVersions" } });
 
@@ -62,7 +60,6 @@ export async function treesRoutes(
       rpc: { client: "trees", method: "createTree" },
       body: ref("TreeInput"),
       request: ({ body }: FastifyRequest<{ Body: TreeBody }>) => ({ tree: treeInputOf(body) }),
-      send: (answer) => treeDocumentOf(present(answer.tree, "tree")),
     });
   });
 
@@ -77,9 +74,40 @@ export async function treesRoutes(
         version: body.version,
         tree: treeInputOf(body),
       }),
-      send: (answer) => treeDocumentOf(present(answer.tree, "tree")),
     });
   });
 
   route(app, { rpc: { client: "trees", method: "deleteTree" } });
+
+  // Authoring (docs/decisions/drafts.md): the routes not bound here are the table's as derived.
+  await app.register(async (scope) => {
+    acceptTreesReadBack(scope, TreeDraftSaveSchema, ["tdt.trees.v1.Tree", "tdt.trees.v1.TreeDraft"]);
+    route(scope, {
+      rpc: { client: "trees", method: "saveTreeDraft" },
+      body: ref("TreeDraftSave"),
+      request: ({ params, body }: WithId<{ Body: Partial<TreeBody> & { draft_revision: number } }>) => ({
+        id: params.id,
+        draft_revision: body.draft_revision,
+        tree: treeInputOf({ title: "", category: "", root_node_id: "", nodes: [], ...body }),
+      }),
+    });
+  });
+
+  route(app, {
+    rpc: { client: "trees", method: "exportTree" },
+    send: (answer, reply) => {
+      const tree = present(answer.tree, "tree");
+      reply.header("content-disposition", attachment(`${tree.title}.tree.json`, "tree.json"));
+      return documentOf("tdt.trees.v1.PortableTree", tree);
+    },
+  });
+
+  route(app, {
+    rpc: { client: "trees", method: "importTree" },
+    body: ref("PortableTreeInput"),
+    request: ({ body }: FastifyRequest<{ Body: TreeBody & { format: string; format_version: number } }>) => {
+      const { status: _, change_note: __, ...content } = treeInputOf(body);
+      return { tree: { format: body.format, format_version: body.format_version, ...content } };
+    },
+  });
 }

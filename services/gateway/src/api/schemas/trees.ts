@@ -156,6 +156,62 @@ export const TreeUpdateSchema = treeInput(
   ["version"],
 );
 
+/** A tree's content as an author writes it: the authored fields but how it is published. */
+const { status: _status, change_note: _changeNote, ...contentFields } = authoredFields;
+const { status: _s, change_note: _c, ...exampleContent } = EXAMPLE_TREE_INPUT(false);
+
+/**
+ * A draft as an author saves it: the content and the `draft_revision` it was edited from. An
+ * unfinished draft may leave anything out; a draft or a tree read back may be sent as it is.
+ */
+export const TreeDraftSaveSchema = {
+  $id: "TreeDraftSave",
+  type: "object",
+  description:
+    "A draft as an author saves it: the tree's content and the `draft_revision` it was edited from (0 for a tree " +
+    "without a draft). While unfinished it may leave out anything but `draft_revision` and break the rules of a " +
+    "tree (they are checked when it is published), but not the limits. A draft (`TreeDraft`) or tree read back may " +
+    "be sent as it is: the fields the service sets are ignored.",
+  required: ["draft_revision"],
+  additionalProperties: false,
+  properties: {
+    ...contentFields,
+    draft_revision: {
+      type: "integer",
+      minimum: 0,
+      maximum: INT32_MAX,
+      description: "The revision the edit started from: 0 when the tree has no draft",
+    },
+  },
+  examples: [{ ...exampleContent, draft_revision: 6 }],
+};
+
+/** A draft as answers show it: its nodes as an author saved them (they may be unfinished). */
+const draft = sharedSchema("tdt.trees.v1.TreeDraft") as Schema & { properties: Record<string, Schema> };
+export const TreeDraftSchema = {
+  ...draft,
+  properties: { ...draft.properties, nodes: { ...draft.properties.nodes, items: ref("NodeInput") } },
+};
+
+/** A portable tree as an import sends it: checked as a created tree is, by the trees service. */
+export const PortableTreeInputSchema = {
+  $id: "PortableTreeInput",
+  type: "object",
+  description:
+    "A tree in the portable format (`GET /api/v1/schemas/tree.json`), as exported. The trees service checks it as " +
+    "a created tree and answers 422 listing every problem, each `loc` pointing into this body.",
+  required: ["format", "format_version", "title", "category", "root_node_id", "nodes"],
+  additionalProperties: false,
+  properties: {
+    format: { type: "string", description: "Always `tdt-tree`" },
+    format_version: { type: "integer", description: "This format's version: 1" },
+    ...contentFields,
+  },
+  examples: [{ format: "tdt-tree", format_version: 1, ...exampleContent }],
+};
+
+export const PortableTreeSchema = sharedSchema("tdt.trees.v1.PortableTree");
+
 /**
  * A message field's schema with the message it refers to written out in place, as the document has
  * always shown the parts of a summary and of analytics (no shared name of their own): the field's
@@ -226,4 +282,8 @@ export const TREE_SCHEMAS = [
   TreeSchema,
   TreeSummarySchema,
   TreeVersionSchema,
+  TreeDraftSaveSchema,
+  TreeDraftSchema,
+  PortableTreeInputSchema,
+  PortableTreeSchema,
 ];

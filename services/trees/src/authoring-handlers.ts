@@ -1,0 +1,176 @@
+import { type AccessTokenVerifier, AppError, authorizer, checks, type Handlers, type Problem } from "@tdt/kit";
+import { TREES_ACCESS } from "@tdt/proto/contracts/access";
+import type { Tree, TreeInput, TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
+import { type AuthoringStore, type ContentRef, PORTABLE_FORMAT, PORTABLE_FORMAT_VERSION } from "./authoring-store.js";
+import { inputOf } from "./tree-input.js";
+import { validateTree } from "./validation.js";
+
+type AuthoringMethods =
+  | "getTreeDraft"
+  | "saveTreeDraft"
+  | "discardTreeDraft"
+  | "publishTreeDraft"
+  | "rollbackTree"
+  | "getTreeSettings"
+  | "setTreeSettings"
+  | "reviewTreeDraft"
+  | "archiveTree"
+  | "restoreTree"
+  | "getTreeHistory"
+  | "diffTree"
+  | "exportTree"
+  | "importTree";
+
+const INT32_MAX = 2 ** 31 - 1;
+
+/**
+ * What a draft may not be, even unfinished: past a limit (lengths, counts), a value off a closed
+ * list, or a malformed link. The rules that need a finished tree (every node reachable, each path
+ * ending at a solution, fields a type needs) are checked when it is published.
+ */
+const DRAFT_REFUSES = new Set([
+  "string_too_long",
+  "too_many_nodes",
+  "too_many_tags",
+  "enum",
+  "uuid",
+  "unexpected_field",
+]);
+
+function draftProblems(tree: TreeInput): Problem[] {
+  return validateTree(tree).filter((problem) => DRAFT_REFUSES.has(problem.type));
+}
+
+/** `from`/`to` of a diff: a version number or `draft`; a 422 at `loc` for anything else. */
+function contentRef(value: string | undefined, loc: Problem["loc"], problems: Problem[]): ContentRef | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (value === "draft") return "draft";
+  const version = /^[1-9][0-9]{0,9}$/.test(value) ? Number(value) : Number.NaN;
+  if (version <= INT32_MAX) return { version };
+  problems.push({ loc, msg: "A version number or `draft`", type: "version_or_draft" });
+  return undefined;
+}
+
+/** The authoring RPCs (docs/decisions/drafts.md): who may call each is the contract's (engineers and admins). */
+export function authoringHandlers(
+  store: AuthoringStore,
+  verifier: AccessTokenVerifier,
+  create: (tree: TreeInput | undefined, author: string, how: "imported") => Promise<Tree>,
+): Pick<Handlers<typeof TreesServiceService>, AuthoringMethods> {
+  const authorize = authorizer(verifier, TREES_ACCESS);
+  const treeId = (id: string) => checks().uuid(["path", "id"], id);
+
+  return {
+    async getTreeDraft(request, ctx) {
+      await authorize("getTreeDraft", ctx);
+      treeId(request.id).done();
+      return { draft: await store.draft(request.id) };
+    },
+
+    async saveTreeDraft(request, ctx) {
+      const claims = await authorize("saveTreeDraft", ctx);
+      treeId(request.id).range(["body", "draft_revision"], request.draft_revision, 0, INT32_MAX).done();
+      const tree = inputOf(request.tree, draftProblems);
+      return { draft: await store.saveDraft(request.id, request.draft_revision, tree, claims.sub) };
+    },
+
+    async discardTreeDraft(request, ctx) {
+      const claims = await authorize("discardTreeDraft", ctx);
+      treeId(request.id).done();
+      await store.discardDraft(request.id, claims.sub);
+      return {};
+    },
+
+    async publishTreeDraft(request, ctx) {
+      const claims = await authorize("publishTreeDraft", ctx);
+      treeId(request.id).contract("tdt.trees.v1.PublishTreeDraftRequest", request).done();
+      checks().range(["body", "draft_revision"], request.draft_revision, 1, INT32_MAX).done();
+      return { tree: await store.publish(request.id, request.draft_revision, request.change_note, claims.sub) };
+    },
+
+    async rollbackTree(request, ctx) {
+      const claims = await authorize("rollbackTree", ctx);
+      treeId(request.id).contract("tdt.trees.v1.RollbackTreeRequest", request).done();
+      checks().range(["body", "version"], request.version, 1, INT32_MAX).done();
+      return { tree: await store.rollback(request.id, request.version, request.change_note, claims.sub) };
+    },
+
+    async getTreeSettings(request, ctx) {
+      await authorize("getTreeSettings", ctx);
+      treeId(request.id).done();
+      return { settings: await store.settings(request.id) };
+    },
+
+    async setTreeSettings(request, ctx) {
+      const claims = await authorize("setTreeSettings", ctx);
+      treeId(request.id).done();
+      return { settings: await store.setSettings(request.id, request, claims.sub) };
+    },
+
+    async reviewTreeDraft(request, ctx) {
+      const claims = await authorize("reviewTreeDraft", ctx);
+      const check = treeId(request.id).contract("tdt.trees.v1.ReviewTreeDraftRequest", request);
+      check.range(["body", "draft_revision"], request.draft_revision, 1, INT32_MAX);
+      if (!request.decision) check.problems.push({ loc: ["body", "decision"], msg: "Field required", type: "missing" });
+      check.done();
+      return {
+        review: await store.review(request.id, request.draft_revision, request.decision, request.comment, claims.sub),
+      };
+    },
+
+    async archiveTree(request, ctx) {
+      const claims = await authorize("archiveTree", ctx);
+      treeId(request.id).done();
+      await store.setArchived(request.id, true, claims.sub);
+      return {};
+    },
+
+    async restoreTree(request, ctx) {
+      const claims = await authorize("restoreTree", ctx);
+      treeId(request.id).done();
+      await store.setArchived(request.id, false, claims.sub);
+      return {};
+    },
+
+    async getTreeHistory(request, ctx) {
+      await authorize("getTreeHistory", ctx);
+      treeId(request.id).done();
+      if (!(await store.exists(request.id))) throw new AppError("not_found");
+      return { entries: await store.history(request.id) };
+    },
+
+    async diffTree(request, ctx) {
+      await authorize("diffTree", ctx);
+      const check = treeId(request.id).contract("tdt.trees.v1.DiffTreeRequest", request, ["query"]);
+      const from = contentRef(request.from, ["query", "from"], check.problems);
+      const to = contentRef(request.to, ["query", "to"], check.problems);
+      check.done();
+      return { diff: await store.diff(request.id, from, to) };
+    },
+
+    async exportTree(request, ctx) {
+      await authorize("exportTree", ctx);
+      treeId(request.id).range(["query", "version"], request.version, 1, INT32_MAX).done();
+      return { tree: await store.exportTree(request.id, request.version) };
+    },
+
+    async importTree(request, ctx) {
+      const claims = await authorize("importTree", ctx);
+      const sent = request.tree;
+      const check = checks();
+      if (sent?.format !== PORTABLE_FORMAT) {
+        check.problems.push({ loc: ["body", "format"], msg: `Must be "${PORTABLE_FORMAT}"`, type: "format" });
+      }
+      if (sent?.format_version !== PORTABLE_FORMAT_VERSION) {
+        check.problems.push({
+          loc: ["body", "format_version"],
+          msg: `This service reads format version ${PORTABLE_FORMAT_VERSION}`,
+          type: "format_version",
+        });
+      }
+      check.done();
+      const { format: _, format_version: __, ...content } = sent as NonNullable<typeof sent>;
+      return { tree: await create({ ...content, status: "draft", change_note: "Imported" }, claims.sub, "imported") };
+    },
+  };
+}
