@@ -1,8 +1,9 @@
 /**
  * The reference web app (services/web) as its users meet it: served by the gateway at `/`,
  * driven in headless Chromium. A technician runs a whole session and downloads the report; an
- * engineer reads a tree's map, breaks a link in the JSON editor and sees the problem at its
- * node, fixes it, saves and publishes, and a technician then finds the tree.
+ * engineer reads a tree's map, saves a draft with a broken link in the JSON editor, sees the
+ * problem at its node when publishing, fixes and publishes it, and a technician then finds the
+ * tree; a later draft changes nothing for technicians until it is published.
  * Every screen is kept as a screenshot (test-results/screenshots/web-*.png).
  */
 import { existsSync } from "node:fs";
@@ -234,7 +235,7 @@ describe("the web app", () => {
     expect(pageProblems).toEqual([]);
   });
 
-  it("lets an engineer map a tree, see a broken link at its node, fix, save and publish it for technicians", async () => {
+  it("lets an engineer map a tree, keep an unfinished draft, see a broken link at its node, fix and publish it for technicians", async () => {
     const engineer = await newUser("Eve Engineer", "engineer");
     const page = await openApp();
     await logIn(page, engineer.email);
@@ -247,7 +248,7 @@ describe("the web app", () => {
     expect(await page.locator("#tree-map .edge-label", { hasText: "No, nothing is lit" }).count()).toBe(1);
     await browser.screenshot(page, "web-map");
 
-    // A new draft, edited in JSON.
+    // A new draft tree, edited in JSON: saving keeps an unfinished draft, publishing checks it.
     await page.click('a[href="#/trees"]');
     await page.click("#new-draft");
     await page.waitForSelector("#tree-map svg");
@@ -266,6 +267,10 @@ describe("the web app", () => {
     // The map follows the text at once: the broken link shows before any save.
     await page.waitForSelector("#tree-map .edge.broken");
     await page.click("#save-draft");
+    await expect.poll(() => page.textContent("#notice")).toContain("Draft saved (revision");
+    expect(await page.textContent("#draft-revision")).toContain("technicians do not get it");
+    expect(await page.textContent("#draft-diff")).toContain("Tree title changed");
+    await page.click("#publish");
     await page.waitForSelector("#problems li");
     expect(await page.textContent("#problems")).toContain('node "start" › options[0] › next');
     expect(await page.getAttribute('#tree-map g.map-node[data-node-id="start"]', "class")).toContain("has-problem");
@@ -275,15 +280,22 @@ describe("the web app", () => {
 
     first.next = "escalate";
     await page.fill("#tree-json", JSON.stringify(draft, null, 2));
-    await page.click("#save-draft");
-    await expect.poll(() => page.textContent("#notice")).toBe("Saved version 2.");
+    await page.fill("#change-note", "First published version");
+    await page.click("#publish");
+    await expect.poll(() => page.textContent("#notice")).toBe("Published as version 2.");
+    // The editor is drawn again with the published tree.
+    await expect.poll(() => page.textContent("#tree-status")).toBe("published");
     expect(await page.locator("#tree-map g.map-node.has-problem").count()).toBe(0);
     expect(await page.textContent("h1")).toBe(title);
-    await page.click("#publish");
-    await expect.poll(() => page.textContent("#notice")).toBe("Published as version 3.");
-    expect(await page.textContent("#tree-status")).toBe("published");
+    expect(await page.textContent("#history")).toContain("published · version 2 · First published version");
     await browser.screenshot(page, "web-editor-published");
 
+    // A later edit is a draft again: saved, it changes nothing for technicians until published.
+    const retitled = { ...draft, title: `${title} (draft)` };
+    await page.fill("#tree-json", JSON.stringify(retitled, null, 2));
+    await page.click("#save-draft");
+    await expect.poll(() => page.textContent("#notice")).toContain("Technicians still get version 2.");
+    expect(await page.textContent("h1")).toBe(title);
     // A technician now finds it and can start it.
     const technician = await newUser("Tom Technician");
     const other = await openApp();
@@ -295,6 +307,13 @@ describe("the web app", () => {
     // The list is drawn again as the search answers: ask until it has settled.
     await expect.poll(() => found.getByText("Start session").count()).toBe(1);
     await browser.screenshot(other, "web-technician-finds");
+    // The draft's title is the engineer's alone.
+    expect(await other.locator("#tree-list .tree-item", { hasText: `${title} (draft)` }).count()).toBe(0);
+
+    // An earlier version can be published again from the history.
+    await page.click('#history button.rollback[data-version="1"]');
+    await expect.poll(() => page.textContent("#notice")).toBe("Version 1's content is published again as version 3.");
+    await browser.screenshot(page, "web-editor-history");
     expect(pageProblems).toEqual([]);
   });
 });

@@ -1,13 +1,13 @@
 /**
  * A 422's problems placed on the tree they came from: a `loc` like
- * ["body","nodes",3,"options",0,"next"] belongs to the node at index 3 of the nodes sent, and
- * reads as `node "paper" › options[0] › next`.
+ * ["body","nodes",3,"options",0,"next"] (or, publishing a draft, ["draft","nodes",3,…]) belongs
+ * to the node at index 3 of the nodes sent, and reads as `node "paper" › options[0] › next`.
  */
 import type { Problem } from "./api-error.js";
 
 /** The index of the node a problem is about, if it is about one. */
 export function nodeIndexOf(loc: Problem["loc"]): number | undefined {
-  if (loc[0] !== "body" || loc[1] !== "nodes") return undefined;
+  if ((loc[0] !== "body" && loc[0] !== "draft") || loc[1] !== "nodes") return undefined;
   const index = Number(loc[2]);
   return Number.isInteger(index) && index >= 0 ? index : undefined;
 }
@@ -28,7 +28,7 @@ export function placeOf(loc: Problem["loc"], nodes: Array<{ id?: unknown }>): st
   const index = nodeIndexOf(loc);
   const path = (parts: Problem["loc"]) =>
     parts.map((part, i) => (typeof part === "number" ? `[${part}]` : `${i > 0 ? " › " : ""}${part}`)).join("");
-  if (index === undefined) return path(loc[0] === "body" ? loc.slice(1) : loc) || "the tree";
+  if (index === undefined) return path(loc[0] === "body" || loc[0] === "draft" ? loc.slice(1) : loc) || "the tree";
   const id = nodes[index]?.id;
   const node = typeof id === "string" && id !== "" ? `node "${id}"` : `node #${index + 1}`;
   const rest = loc.slice(3);

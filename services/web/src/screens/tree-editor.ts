@@ -1,4 +1,14 @@
-import { ApiError, answerOf, api, type Problem, type Tree, type TreeInput, type TreeUpdate } from "../api.js";
+import {
+  ApiError,
+  answerOf,
+  api,
+  type HistoryEntry,
+  type Problem,
+  type Tree,
+  type TreeDiff,
+  type TreeDraft,
+  type TreeDraftSave,
+} from "../api.js";
 import { h, show } from "../dom.js";
 import { placeOf, problemsByNode } from "../node-problems.js";
 import { hashOf } from "../router.js";
@@ -6,29 +16,51 @@ import type { Screen } from "../screen.js";
 import { layoutTree, type MapNode } from "../tree-layout.js";
 import { treeMap } from "../tree-map.js";
 
-/** The fields an author edits; the rest (id, version, dates) belong to the service. */
-function editable(tree: Tree): Omit<TreeInput, "version"> {
-  const { title, description, category, tags, status, root_node_id, nodes } = tree;
-  return { title, description, category, tags, status, root_node_id, change_note: "", nodes };
+/** What an author edits of a draft: its content (the rest belongs to the service). */
+function editable(draft: TreeDraft): Record<string, unknown> {
+  const { title, description, category, tags, root_node_id, nodes } = draft;
+  return { title, description, category, tags, root_node_id, nodes };
+}
+
+/** What an editor holds: the tree as technicians get it, and the draft being worked on. */
+interface Editing {
+  tree: Tree;
+  draft: TreeDraft;
 }
 
 /**
- * An engineer's view of a tree: the map of the draft as it is typed, a JSON editor, save (a new
- * version, from the version it was opened at) and publish. A 422's problems show at their nodes.
+ * An engineer's view of a tree: the map of the draft as it is typed, a JSON editor, save (the
+ * draft, which technicians never get), what the draft changes, publish (a new version, with a
+ * change note), discard, and the change log with rollback. A 422's problems show at their nodes.
  */
 export async function treeEditorScreen(screen: Screen, treeId: string): Promise<void> {
   show(screen.root, h("p", { class: "muted" }, "Loading…"));
   try {
-    edit(screen, answerOf(await api.GET("/api/v1/trees/{id}", { params: { path: { id: treeId } } })), []);
+    await edit(screen, await load(treeId), []);
   } catch (error) {
     show(screen.root, h("a", { href: hashOf({ name: "trees", query: "" }) }, "← Back to the trees"));
     screen.fail(error);
   }
 }
 
-function edit(screen: Screen, tree: Tree, problems: Problem[], text = JSON.stringify(editable(tree), null, 2)): void {
+async function load(treeId: string): Promise<Editing> {
+  const path = { params: { path: { id: treeId } } };
+  const [tree, draft] = await Promise.all([
+    api.GET("/api/v1/trees/{id}", path).then(answerOf),
+    api.GET("/api/v1/trees/{id}/draft", path).then(answerOf),
+  ]);
+  return { tree, draft };
+}
+
+async function edit(screen: Screen, editing: Editing, problems: Problem[], typed?: string): Promise<void> {
+  const { tree } = editing;
+  // The draft as last saved, and its text: saving again only when the text changed.
+  let draft = editing.draft;
+  let savedText = JSON.stringify(editable(draft), null, 2);
+  const path = { params: { path: { id: tree.id } } };
   const editor = h("textarea", { id: "tree-json", spellcheck: "false", rows: 30 });
-  editor.value = text;
+  editor.value = typed ?? savedText;
+  const changeNote = h("input", { id: "change-note", placeholder: "What this version changes", maxlength: "1000" });
   const mapArea = h("div", { class: "map-area", id: "tree-map" });
   const parseNote = h("p", { class: "form-error", id: "json-error", role: "alert" });
   const problemList = h(
@@ -40,37 +72,89 @@ function edit(screen: Screen, tree: Tree, problems: Problem[], text = JSON.strin
   );
 
   const redraw = () => {
-    const draft = parse(editor.value);
-    if (!draft) {
+    const content = parse(editor.value);
+    if (!content) {
       parseNote.textContent = "Not valid JSON yet: the map shows the last valid version.";
       return;
     }
     parseNote.textContent = "";
     show(
       mapArea,
-      treeMap(layoutTree(mapNodes(draft.nodes), String(draft.root_node_id ?? "")), problemsByNode(problems)),
+      treeMap(layoutTree(mapNodes(content.nodes), String(content.root_node_id ?? "")), problemsByNode(problems)),
     );
   };
   editor.addEventListener("input", redraw);
 
-  const save = (status?: "published") => async () => {
-    const draft = parse(editor.value);
-    if (!draft) return screen.notify("The JSON does not parse: fix it first.", "error");
-    for (const button of screen.root.querySelectorAll("button")) button.disabled = true;
-    // The text is the author's: the service judges it, and a 422 says where it is wrong.
-    const body = { ...draft, ...(status ? { status } : {}), version: tree.version } as TreeUpdate;
+  const busy = (on: boolean) => {
+    for (const button of screen.root.querySelectorAll("button")) button.disabled = on;
+  };
+  /** Saves the text as the draft, if it changed since the draft was loaded or saved. */
+  const saveText = async (): Promise<TreeDraft> => {
+    const content = parse(editor.value);
+    if (!content) throw new Error("The JSON does not parse: fix it first.");
+    if (editor.value === savedText && draft.draft_revision > 0) return draft;
+    draft = answerOf(
+      await api.PUT("/api/v1/trees/{id}/draft", {
+        ...path,
+        body: { ...content, draft_revision: draft.draft_revision } as TreeDraftSave,
+      }),
+    );
+    savedText = editor.value;
+    return draft;
+  };
+  const act = (work: () => Promise<void>) => async () => {
+    busy(true);
     try {
-      const saved = answerOf(await api.PUT("/api/v1/trees/{id}", { params: { path: { id: tree.id } }, body }));
-      screen.notify(
-        saved.status === "published" ? `Published as version ${saved.version}.` : `Saved version ${saved.version}.`,
-      );
-      edit(screen, saved, []);
+      await work();
     } catch (error) {
-      screen.fail(error);
-      const found = error instanceof ApiError ? error.problems : [];
-      edit(screen, tree, found, editor.value);
+      if (error instanceof ApiError) {
+        screen.fail(error);
+        await edit(screen, { tree, draft }, error.problems, editor.value);
+      } else {
+        screen.notify(error instanceof Error ? error.message : String(error), "error");
+        busy(false);
+      }
     }
   };
+
+  const save = act(async () => {
+    const saved = await saveText();
+    await edit(screen, { tree, draft: saved }, []);
+    screen.notify(`Draft saved (revision ${saved.draft_revision}). Technicians still get version ${tree.version}.`);
+  });
+  const publish = act(async () => {
+    // Saved first: a refusal shows its problems on this revision.
+    const saved = await saveText();
+    const published = answerOf(
+      await api.POST("/api/v1/trees/{id}/publish", {
+        ...path,
+        body: { draft_revision: saved.draft_revision, change_note: changeNote.value },
+      }),
+    );
+    await edit(screen, await load(tree.id), []);
+    screen.notify(`Published as version ${published.version}.`);
+  });
+  const discard = act(async () => {
+    if (draft.draft_revision > 0) await api.DELETE("/api/v1/trees/{id}/draft", path).then(answerOf);
+    await edit(screen, await load(tree.id), []);
+    screen.notify("Draft discarded.");
+  });
+  const rollBack = (version: number) =>
+    act(async () => {
+      const back = answerOf(
+        await api.POST("/api/v1/trees/{id}/rollback", {
+          ...path,
+          body: { version, change_note: changeNote.value || `Back to version ${version}` },
+        }),
+      );
+      await edit(screen, await load(tree.id), []);
+      screen.notify(`Version ${version}'s content is published again as version ${back.version}.`);
+    });
+
+  const [diff, history] = await Promise.all([
+    draft.draft_revision > 0 ? api.GET("/api/v1/trees/{id}/diff", path).then(answerOf) : undefined,
+    api.GET("/api/v1/trees/{id}/history", path).then(answerOf),
+  ]);
 
   show(
     screen.root,
@@ -81,22 +165,105 @@ function edit(screen: Screen, tree: Tree, problems: Problem[], text = JSON.strin
       h("span", { class: `badge ${tree.status}`, id: "tree-status" }, tree.status),
     ),
     h("p", { class: "muted", id: "tree-version" }, `Version ${tree.version} · ${tree.nodes.length} nodes`),
+    h(
+      "p",
+      { class: "muted", id: "draft-revision" },
+      draft.draft_revision > 0
+        ? `Draft revision ${draft.draft_revision}, from version ${draft.based_on_version}: technicians do not get it until it is published.`
+        : "No draft: editing starts one; technicians keep the published version until you publish.",
+    ),
     h("section", { class: "card" }, h("h2", {}, "Map"), parseNote, mapArea),
     problems.length > 0 ? h("section", { class: "card problems-card" }, h("h2", {}, "Problems"), problemList) : null,
+    diff ? diffCard(diff) : null,
     h(
       "section",
       { class: "card" },
-      h("h2", {}, "Edit (JSON)"),
+      h("h2", {}, "Edit the draft (JSON)"),
       editor,
+      h("label", { for: "change-note" }, "Change note"),
+      changeNote,
       h(
         "div",
         { class: "actions" },
-        h("button", { id: "save-draft", onclick: save() }, "Save"),
-        h("button", { id: "publish", class: "secondary", onclick: save("published") }, "Publish"),
+        h("button", { id: "save-draft", onclick: save }, "Save draft"),
+        h("button", { id: "publish", class: "secondary", onclick: publish }, "Publish"),
+        draft.draft_revision > 0
+          ? h("button", { id: "discard-draft", class: "secondary", onclick: discard }, "Discard draft")
+          : null,
       ),
     ),
+    historyCard(history, tree.version, rollBack),
   );
   redraw();
+}
+
+/** What the draft changes against the latest version, node by node. */
+function diffCard(diff: TreeDiff) {
+  const items = [
+    ...diff.fields.map((field) => h("li", {}, `Tree ${field} changed`)),
+    ...diff.added.map((id) => h("li", { class: "added" }, `Node "${id}" added`)),
+    ...diff.removed.map((id) => h("li", { class: "removed" }, `Node "${id}" removed`)),
+    ...diff.changed.map((change) => h("li", {}, `Node "${change.node_id}": ${change.fields.join(", ")} changed`)),
+  ];
+  return h(
+    "section",
+    { class: "card", id: "draft-diff" },
+    h("h2", {}, `What the draft changes (from version ${diff.from})`),
+    items.length > 0 ? h("ul", {}, ...items) : h("p", { class: "muted" }, "Nothing yet."),
+  );
+}
+
+const ACTIONS: Record<string, string> = {
+  created: "created it",
+  imported: "imported it",
+  updated: "saved a version",
+  draft_saved: "saved the draft",
+  draft_discarded: "discarded the draft",
+  published: "published",
+  rolled_back: "rolled back",
+  approved: "approved the draft",
+  changes_requested: "asked for changes",
+  settings_changed: "changed the settings",
+  archived: "archived it",
+  restored: "restored it",
+};
+
+/** Who did what, newest first; each earlier version can be published again. */
+function historyCard(history: HistoryEntry[], latest: number, rollBack: (version: number) => () => void) {
+  // Each earlier version once, at its newest entry.
+  const offered = new Map<number, HistoryEntry>();
+  for (const entry of history) {
+    const { version } = entry;
+    if (version !== undefined && version < latest && !offered.has(version)) offered.set(version, entry);
+  }
+  return h(
+    "section",
+    { class: "card", id: "history" },
+    h("h2", {}, "History"),
+    h(
+      "ol",
+      { class: "history" },
+      ...history.map((entry) => {
+        const version = entry.version;
+        const canRollBack = version !== undefined && offered.get(version) === entry;
+        return h(
+          "li",
+          { "data-action": entry.action },
+          h("time", { datetime: entry.at }, new Date(entry.at).toLocaleString()),
+          ` ${ACTIONS[entry.action] ?? entry.action}`,
+          version !== undefined ? ` · version ${version}` : "",
+          entry.note ? ` · ${entry.note}` : "",
+          canRollBack && version !== undefined
+            ? h(
+                "button",
+                { class: "secondary rollback", "data-version": String(version), onclick: rollBack(version) },
+                `Publish version ${version} again`,
+              )
+            : null,
+        );
+      }),
+    ),
+  );
 }
 
 function parse(text: string): (Record<string, unknown> & { nodes?: unknown }) | undefined {
