@@ -24,6 +24,6 @@ export type HistoryEntry = Schemas["HistoryEntry"];
 export type Session = Schemas["Session"];
 export type StepOperation = Schemas["StepOperation"];
 export type Outcome = NonNullable<Session["outcome"]>;
-export type ReportFormat = "json" | "markdown" | "pdf";
+export type ReportFormat = "json" | "markdown" | "csv" | "pdf";
 
 export const api = createApiClient({ baseUrl: location.origin, fetch: authorizedFetch });

@@ -25,6 +25,19 @@ const kindOf = (line: string): Block["kind"] =>
 
 const stripMarker = (line: string) => line.replace(/^\s*(?:[-*]|\d+[.)]|>)\s?/, "");
 
+/** An indented line under a list item that is no item itself: more of that item (CommonMark's continuation). */
+const continues = (line: string, last: Block | undefined) =>
+  (last?.kind === "ul" || last?.kind === "ol") &&
+  last.lines.length > 0 &&
+  /^(?: {2,}|\t)/.test(line) &&
+  kindOf(line) === "p";
+
+/** A list item: its first line, and each continuation line on a line of its own. */
+function item(line: string): HTMLElement {
+  const [first = "", ...more] = line.split("\n");
+  return h("li", {}, ...inline(stripMarker(first)), ...more.flatMap((text) => [h("br"), ...inline(text.trim())]));
+}
+
 export function markdown(text: string): HTMLElement {
   const blocks: Block[] = [];
   for (const line of text.split(/\r?\n/)) {
@@ -32,15 +45,28 @@ export function markdown(text: string): HTMLElement {
       blocks.push({ kind: "p", lines: [] });
       continue;
     }
-    const kind = kindOf(line);
     const last = blocks.at(-1);
+    if (last && continues(line, last)) {
+      last.lines[last.lines.length - 1] += `\n${line}`;
+      continue;
+    }
+    const kind = kindOf(line);
+    // A list goes on across a blank line when its next item follows (a "loose" list).
+    const open = [...blocks].reverse().find((block) => block.lines.length > 0);
+    if (last && last.lines.length === 0 && (kind === "ul" || kind === "ol") && open?.kind === kind) {
+      blocks.pop();
+      open.lines.push(line);
+      continue;
+    }
     if (last && last.kind === kind && last.lines.length > 0) last.lines.push(line);
     else blocks.push({ kind, lines: [line] });
   }
   const container = h("div", { class: "node-body" });
   for (const block of blocks.filter((b) => b.lines.length > 0)) {
     if (block.kind === "ul" || block.kind === "ol") {
-      container.append(h(block.kind, {}, ...block.lines.map((line) => h("li", {}, ...inline(stripMarker(line))))));
+      // A numbered list starts at its first item's number, as written.
+      const start = block.kind === "ol" ? Number(/^\s*(\d+)/.exec(block.lines[0] ?? "")?.[1] ?? 1) : 1;
+      container.append(h(block.kind, start !== 1 ? { start } : {}, ...block.lines.map(item)));
     } else if (block.kind === "quote") {
       container.append(h("blockquote", {}, ...inline(block.lines.map(stripMarker).join(" "))));
     } else {

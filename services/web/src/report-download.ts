@@ -1,7 +1,7 @@
 /** A session's report as a file the browser saves (the export answers `Content-Disposition: attachment`). */
 import { answerOf, api, type ReportFormat } from "./api.js";
 
-const EXTENSIONS: Record<ReportFormat, string> = { json: "json", markdown: "md", pdf: "pdf" };
+const EXTENSIONS: Record<ReportFormat, string> = { json: "json", markdown: "md", csv: "csv", pdf: "pdf" };
 
 export async function downloadReport(sessionId: string, format: ReportFormat): Promise<void> {
   const result = await api.POST("/api/v1/sessions/{id}/export", {

@@ -62,6 +62,8 @@ export function hashOf(route: Route): string {
   }
 }
 
-export function go(route: Route): void {
-  location.hash = hashOf(route);
+/** Shows `route`; with `replace`, in place of the page it leaves in the browser's history. */
+export function go(route: Route, options: { replace?: boolean } = {}): void {
+  if (options.replace) location.replace(hashOf(route));
+  else location.hash = hashOf(route);
 }

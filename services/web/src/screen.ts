@@ -7,6 +7,8 @@ export interface Page {
   /** The screen's own element: a screen left behind keeps drawing into a detached one, harmlessly. */
   root: HTMLElement;
   notify(message: string, kind?: "error" | "info"): void;
+  /** Takes the notice away (an error that a retry has since put right). */
+  clear(): void;
   /** Shows an error by its sentence and code. */
   fail(error: unknown): void;
 }
@@ -25,7 +27,14 @@ export function tell(notice: HTMLElement, message: string, kind: "error" | "info
 
 export function pageIn(root: HTMLElement, notice: HTMLElement): Page {
   const notify = (message: string, kind: "error" | "info" = "info") => tell(notice, message, kind);
-  return { root, notify, fail: (error) => notify(describeError(error), "error") };
+  return {
+    root,
+    notify,
+    clear: () => {
+      notice.hidden = true;
+    },
+    fail: (error) => notify(describeError(error), "error"),
+  };
 }
 
 export function screenIn(root: HTMLElement, user: User, notice: HTMLElement): Screen {

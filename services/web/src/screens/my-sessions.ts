@@ -30,11 +30,20 @@ export async function mySessionsScreen(screen: Screen): Promise<void> {
             h(
               "tr",
               { "data-session-id": session.id },
-              h("td", {}, session.tree_title),
-              h("td", {}, typeof session.context.ticket === "string" ? session.context.ticket : ""),
-              h("td", {}, h("span", { class: `badge ${session.status}` }, session.status.replace("_", " "))),
-              h("td", {}, session.outcome ?? ""),
-              h("td", {}, new Date(session.started_at).toLocaleString()),
+              // Each cell names its column: on a phone the rows stack as cards (app.css).
+              h("td", { "data-label": "Tree" }, session.tree_title),
+              h(
+                "td",
+                { "data-label": "Ticket" },
+                typeof session.context.ticket === "string" ? session.context.ticket : "",
+              ),
+              h(
+                "td",
+                { "data-label": "Status" },
+                h("span", { class: `badge ${session.status}` }, session.status.replace("_", " ")),
+              ),
+              h("td", { "data-label": "Outcome" }, session.outcome ?? ""),
+              h("td", { "data-label": "Started" }, new Date(session.started_at).toLocaleString()),
               h("td", {}, h("a", { href: hashOf({ name: "session", sessionId: session.id }) }, "Open")),
             ),
           )),

@@ -1,5 +1,5 @@
 import { OFF_SOLUTION_OUTCOMES } from "@tdt/proto/contracts/outcomes";
-import { ApiError, type Outcome, type Session, type TreeNode } from "../api.js";
+import { ApiError, type Outcome, type ReportFormat, type Session, type TreeNode } from "../api.js";
 import { h, show } from "../dom.js";
 import { markdown } from "../markdown.js";
 import { downloadReport } from "../report-download.js";
@@ -18,21 +18,29 @@ export async function runSessionScreen(screen: Screen, sessionId: string): Promi
   }
 }
 
-function draw(screen: Screen, session: Session): void {
+/**
+ * Draws the session. `typedNotes` are session notes typed but not saved yet: a step keeps them
+ * (only "Save notes" or completing sends them).
+ */
+function draw(screen: Screen, session: Session, typedNotes?: string): void {
   const act = (change: () => Promise<Session>) => async () => {
     for (const button of screen.root.querySelectorAll("button")) button.disabled = true;
+    const typed = notes.value !== session.notes ? notes.value : undefined;
     try {
-      draw(screen, await change());
+      const next = await change();
+      // A retry that went through puts right the error an earlier try showed.
+      screen.clear();
+      draw(screen, next, next.notes === typed ? undefined : typed);
     } catch (error) {
       screen.fail(error);
       // Moved on elsewhere (another tab): show where it is now.
       const reload = error instanceof ApiError && (error.detail === "stale_step" || error.status === 409);
-      draw(screen, reload ? await loadSession(session.id).catch(() => session) : session);
+      draw(screen, reload ? await loadSession(session.id).catch(() => session) : session, typed);
     }
   };
   const ticket = typeof session.context.ticket === "string" ? session.context.ticket : "";
   const notes = h("textarea", { id: "session-notes", rows: 3, placeholder: "Notes for the report" });
-  notes.value = session.notes;
+  notes.value = typedNotes ?? session.notes;
   const inProgress = session.status === "in_progress";
 
   show(
@@ -69,7 +77,17 @@ function draw(screen: Screen, session: Session): void {
     ),
     inProgress ? completion(session, notes, act) : null,
     history(session),
+    // Read out by screen readers: where the session stands after each step.
+    h("p", { class: "visually-hidden", id: "announce", role: "status", "aria-live": "polite" }),
   );
+  // Focus goes to what is new, and it is announced.
+  const heading = screen.root.querySelector<HTMLElement>(inProgress ? "#current-node h2" : "#completed h2");
+  if (heading) {
+    heading.tabIndex = -1;
+    heading.focus();
+    const announce = screen.root.querySelector("#announce");
+    if (announce) announce.textContent = inProgress ? `Now: ${heading.textContent}` : (heading.textContent ?? "");
+  }
 }
 
 type Act = (change: () => Promise<Session>) => () => Promise<void>;
@@ -140,31 +158,53 @@ function nodeKind(node: TreeNode): string {
  */
 function completion(session: Session, notes: HTMLTextAreaElement, act: Act): HTMLElement {
   const atSolution = session.current_node.type === "solution";
-  const finish = (outcome: Outcome | undefined) => act(() => complete(session.id, outcome, notes.value));
-  return h(
-    "section",
-    { class: "card", id: "completion" },
-    h("h2", {}, "Complete the session"),
-    atSolution
-      ? h("button", { id: "complete", onclick: finish(undefined) }, "Complete")
-      : h(
-          "div",
-          { class: "choices" },
-          ...OFF_SOLUTION_OUTCOMES.map((outcome) =>
-            h(
-              "button",
-              { id: `complete-${outcome}`, class: "secondary", onclick: finish(outcome) },
-              capitalized(outcome),
+  const finish = (outcome: Outcome | undefined, note = "") =>
+    act(() => complete(session.id, outcome, [notes.value.trim(), note.trim()].filter(Boolean).join("\n\n")));
+  const card = h("section", { class: "card", id: "completion" }, h("h2", {}, "Complete the session"));
+  const choose = () =>
+    show(
+      card,
+      h("h2", {}, "Complete the session"),
+      atSolution
+        ? h("button", { id: "complete", onclick: finish(undefined) }, "Complete")
+        : h(
+            "div",
+            { class: "choices" },
+            ...OFF_SOLUTION_OUTCOMES.map((outcome) =>
+              h(
+                "button",
+                { id: `complete-${outcome}`, class: "secondary", onclick: () => confirm(outcome) },
+                capitalized(outcome),
+              ),
             ),
           ),
-        ),
-  );
+    );
+  // Away from a solution the session ends without one: asked once more, with room to say why.
+  const confirm = (outcome: Outcome) => {
+    const why = h("textarea", { id: "completion-note", rows: 2, placeholder: "Why (added to the notes)" });
+    show(
+      card,
+      h("h2", {}, `Complete as ${outcome}?`),
+      h("p", { class: "muted" }, "The session ends here, without reaching a solution."),
+      h("label", { for: "completion-note" }, "Note"),
+      why,
+      h(
+        "div",
+        { class: "choices" },
+        h("button", { id: "confirm-complete", onclick: () => finish(outcome, why.value)() }, `Complete as ${outcome}`),
+        h("button", { id: "cancel-complete", class: "secondary", onclick: choose }, "Cancel"),
+      ),
+    );
+    why.focus();
+  };
+  choose();
+  return card;
 }
 
 const capitalized = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 function completed(screen: Screen, session: Session): HTMLElement {
-  const download = (format: "json" | "markdown" | "pdf", label: string) =>
+  const download = (format: ReportFormat, label: string) =>
     h(
       "button",
       {
@@ -189,7 +229,18 @@ function completed(screen: Screen, session: Session): HTMLElement {
       { class: "choices", id: "downloads" },
       download("json", "JSON"),
       download("markdown", "Markdown"),
+      download("csv", "CSV"),
       download("pdf", "PDF"),
+    ),
+    h(
+      "p",
+      { class: "actions" },
+      h(
+        "a",
+        { class: "button", id: "start-another", href: hashOf({ name: "start", treeId: session.tree_id }) },
+        "Start another",
+      ),
+      h("a", { class: "button secondary", href: hashOf({ name: "trees", query: "" }) }, "Back to the trees"),
     ),
   );
 }

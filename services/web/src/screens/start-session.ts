@@ -31,7 +31,9 @@ export async function startSessionScreen(screen: Screen, treeId: string): Promis
     try {
       const context = ticket.value.trim() ? { ticket: ticket.value.trim() } : {};
       const session = answerOf(await api.POST("/api/v1/sessions", { body: { tree_id: treeId, context } }));
-      go({ name: "session", sessionId: session.id });
+      // In place of this page: Back from the session goes to where the technician came from, not to
+      // a form one click from a second session.
+      go({ name: "session", sessionId: session.id }, { replace: true });
     } catch (error) {
       submit.disabled = false;
       screen.fail(error);
