@@ -134,6 +134,42 @@ describe("each service's own bounds, over gRPC without the gateway", () => {
       [() => trees.createTree({ tree: treeInput({ change_note: long(1001) }) }, as()), ["body", "change_note"]],
       [() => trees.createTree({ tree: treeInput({ tags: [long(51)] }) }, as()), ["body", "tags", 0]],
       [() => trees.getPublishedTree({ id: "nope" }, as()), ["body", "tree_id"]],
+      // Authoring, straight to the service: ids, revisions, notes, decisions, diff ends, drafts' limits.
+      [() => trees.getTreeDraft({ id: "nope" }, as()), ["path", "id"]],
+      [
+        () => trees.saveTreeDraft({ id: treeId, draft_revision: -1, tree: treeInput() }, as()),
+        ["body", "draft_revision"],
+      ],
+      [
+        () => trees.saveTreeDraft({ id: treeId, draft_revision: 0, tree: treeInput({ title: long(201) }) }, as()),
+        ["body", "title"],
+      ],
+      [() => trees.saveTreeDraft({ id: treeId, draft_revision: 0, tree: undefined }, as()), ["body"]],
+      [
+        () => trees.publishTreeDraft({ id: treeId, draft_revision: 0, change_note: "" }, as()),
+        ["body", "draft_revision"],
+      ],
+      [
+        () => trees.publishTreeDraft({ id: treeId, draft_revision: 1, change_note: long(1001) }, as()),
+        ["body", "change_note"],
+      ],
+      [() => trees.rollbackTree({ id: treeId, version: 0, change_note: "" }, as()), ["body", "version"]],
+      [
+        () => trees.reviewTreeDraft({ id: treeId, draft_revision: 1, decision: "maybe", comment: "" }, as()),
+        ["body", "decision"],
+      ],
+      [
+        () => trees.reviewTreeDraft({ id: treeId, draft_revision: 1, decision: "approve", comment: long(2001) }, as()),
+        ["body", "comment"],
+      ],
+      [() => trees.diffTree({ id: treeId, from: "v1" }, as()), ["query", "from"]],
+      [() => trees.diffTree({ id: treeId, to: "99999999999" }, as()), ["query", "to"]],
+      [() => trees.exportTree({ id: treeId, version: 0 }, as()), ["query", "version"]],
+      [() => trees.archiveTree({ id: "nope" }, as()), ["path", "id"]],
+      [
+        () => trees.importTree({ tree: { ...treeInput(), format: "zip", format_version: 1 } }, as()),
+        ["body", "format"],
+      ],
     ];
     for (const [call, loc] of cases) {
       const refused = await refusal(call());

@@ -58,6 +58,8 @@ interface ContentRow {
 }
 
 const notFound = () => new AppError("not_found");
+const unknownVersion = (loc: Problem["loc"]) =>
+  AppError.invalid([{ loc, msg: "The tree has no such version", type: "unknown_version" }]);
 
 /** A version or the draft, as a diff or an export names it. */
 export type ContentRef = { version: number } | "draft";
@@ -78,6 +80,7 @@ export class AuthoringStore {
     const [draft] = await this.sql<DraftRow[]>`select * from tree_drafts where tree_id = ${id}`;
     if (draft) return this.draftOf(this.sql, tree, draft);
     const content = await this.versionContent(this.sql, id, tree.latest_version);
+    if (!content) throw notFound();
     return {
       tree_id: id,
       draft_revision: 0,
@@ -146,11 +149,8 @@ export class AuthoringStore {
   /** Publishes version `from`'s content again as the next version; the draft stays as it is. */
   async rollback(id: string, from: number, changeNote: string, actor: string): Promise<Tree> {
     return this.newVersion(id, actor, async (tx) => {
-      const content = await this.versionContent(tx, id, from).catch(() => {
-        throw AppError.invalid([
-          { loc: ["body", "version"], msg: "The tree has no such version", type: "unknown_version" },
-        ]);
-      });
+      const content = await this.versionContent(tx, id, from);
+      if (!content) throw unknownVersion(["body", "version"]);
       const note = changeNote || `Version ${from}'s content again`;
       return { input: this.inputOf(content, note), action: "rolled_back", note };
     });
@@ -251,18 +251,17 @@ export class AuthoringStore {
   /** The tree's latest version (or `version`) in the portable format. */
   async exportTree(id: string, version: number | undefined): Promise<PortableTree> {
     const tree = await this.liveTree(this.sql, id);
-    const content = await this.versionContent(this.sql, id, version ?? tree.latest_version).catch(() => {
-      throw notFound();
-    });
+    const content = await this.versionContent(this.sql, id, version ?? tree.latest_version);
+    if (!content) throw notFound();
     return { format: PORTABLE_FORMAT, format_version: PORTABLE_FORMAT_VERSION, ...content };
   }
 
   /** A version's or the draft's content, or a 422 at `loc` when there is no such version. */
   private async contentOf(id: string, ref: ContentRef, loc: Problem["loc"]): Promise<TreeContent> {
     if (ref === "draft") return this.draft(id);
-    return this.versionContent(this.sql, id, ref.version).catch(() => {
-      throw AppError.invalid([{ loc, msg: "The tree has no such version", type: "unknown_version" }]);
-    });
+    const content = await this.versionContent(this.sql, id, ref.version);
+    if (!content) throw unknownVersion(loc);
+    return content;
   }
 
   /** Writes the next version, published, as `make` says, and announces it. */
@@ -355,11 +354,15 @@ export class AuthoringStore {
     };
   }
 
-  private async versionContent(sql: Sql | TransactionSql, id: string, version: number): Promise<ContentRow> {
+  /** A version's content, or undefined when the tree has no such version. */
+  private async versionContent(
+    sql: Sql | TransactionSql,
+    id: string,
+    version: number,
+  ): Promise<ContentRow | undefined> {
     const [row] = await sql<ContentRow[]>`
       select title, description, category, tags, root_node_id, nodes from tree_versions
       where tree_id = ${id} and version = ${version}`;
-    if (!row) throw notFound();
     return row;
   }
 
