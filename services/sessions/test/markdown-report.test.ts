@@ -34,6 +34,11 @@ const HOSTILE = [
   "[ref]: http://evil.example",
   "<!-- comment -->",
   "a\r\n# crlf heading",
+  "&#106;avascript &copy; & plain",
+  "_emphasis_ and __strong__ and snake_case_name",
+  "<b >spaced</b > and < 3 and a<b",
+  "#hashtag",
+  "> quote first",
 ];
 
 function hostileSession(text: string): { session: Session; tree: Tree } {
@@ -96,6 +101,22 @@ describe("the Markdown report with hostile user text", () => {
     expect(elements.join(" ")).toEqual(expected.filter((name) => name !== "br").join(" "));
     expect(html).not.toMatch(/<(script|img|a|code|pre|blockquote|del|strong|em|hr)\b/i);
     expect(html.match(/<h[1-6]\b/g)).toHaveLength(4);
+  });
+
+  it("reads well as plain text too: only what would change the rendering is escaped", () => {
+    const { session, tree } = hostileSession("Plain words");
+    const report = markdownReport(
+      {
+        ...session,
+        user_name: "Tina Tech",
+        user_email: "tech@example.com",
+        notes: "Printer 3 < 5 & node_id snake_case",
+      },
+      [tree],
+    );
+    expect(report).toContain("- Technician: Tina Tech (tech@example.com)");
+    expect(report).toContain("Printer 3 < 5 & node_id snake_case");
+    expect(report).not.toContain("&lt;tech");
   });
 
   it("keeps the text readable: a renderer shows what was typed", () => {

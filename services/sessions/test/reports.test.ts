@@ -88,8 +88,8 @@ describe("reports", () => {
     expect(markdown).toContain(
       "| 2 | Wi-Fi: no connection! v2 | Escalate \\| to network |  | line one<br>line two | 5 s |",
     );
-    // User text goes through the report's escaping (no mail link, no HTML).
-    expect(markdown).toContain("- Technician: Ada Lovelace &lt;ada\\@example.com&gt;");
+    // The technician reads as written: their proven address is left as it is, no entities, no backslashes.
+    expect(markdown).toContain("- Technician: Ada Lovelace (ada@example.com)");
     expect(markdown).toContain("## Notes\n\nCustomer informed");
   });
 

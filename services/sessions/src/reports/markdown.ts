@@ -1,7 +1,7 @@
 import type { Session } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
-import { markdownCell as cell, markdownParagraphs, markdownText as text } from "./markdown-text.js";
-import { answerText, contextEntries, formatDuration, outcomeText, stepTreeText, technicianText } from "./text.js";
+import { markdownCell as cell, markdownParagraphs, markdownPerson, markdownText as text } from "./markdown-text.js";
+import { answerText, contextEntries, formatDuration, outcomeText, stepTreeText } from "./text.js";
 
 /** Every piece of user text goes through markdown-text.ts: the report's own syntax is the only syntax. */
 export function markdownReport(session: Session, trees: Tree[]): string {
@@ -11,7 +11,7 @@ export function markdownReport(session: Session, trees: Tree[]): string {
     "",
     `- Session: ${session.id}`,
     `- Tree: ${text(tree.title)} (version ${session.tree_version})`,
-    `- Technician: ${text(technicianText(session))}`,
+    `- Technician: ${session.user_name || session.user_email ? markdownPerson(session.user_name, session.user_email) : text(session.user_id)}`,
     `- Started: ${session.started_at}`,
     `- Completed: ${session.completed_at ?? "not yet"}`,
     `- Outcome: ${outcomeText(session)}`,
