@@ -75,6 +75,9 @@ async function download(page: Page, selector: string): Promise<{ name: string; d
   return { name: file.suggestedFilename(), data: await readFile(path) };
 }
 
+/** Opens the editor's JSON view (a form edits one node; the JSON, the whole draft). */
+const openJson = (page: Page) => page.evaluate("document.querySelector('#json-toggle').open = true");
+
 const currentNode = (page: Page, id: string) => page.waitForSelector(`#current-node[data-node-id="${id}"]`);
 
 describe("the web app", () => {
@@ -263,6 +266,7 @@ describe("the web app", () => {
     const first = draft.nodes[0]?.options?.[0];
     if (!first) throw new Error("the template's first node has no option");
     first.next = "nowhere";
+    await openJson(page);
     await page.fill("#tree-json", JSON.stringify(draft, null, 2));
     // The map follows the text at once: the broken link shows before any save.
     await page.waitForSelector("#tree-map .edge.broken");
@@ -292,6 +296,7 @@ describe("the web app", () => {
 
     // A later edit is a draft again: saved, it changes nothing for technicians until published.
     const retitled = { ...draft, title: `${title} (draft)` };
+    await openJson(page);
     await page.fill("#tree-json", JSON.stringify(retitled, null, 2));
     await page.click("#save-draft");
     await expect.poll(() => page.textContent("#notice")).toContain("Technicians still get version 2.");
@@ -314,6 +319,64 @@ describe("the web app", () => {
     await page.click('#history button.rollback[data-version="1"]');
     await expect.poll(() => page.textContent("#notice")).toBe("Version 1's content is published again as version 3.");
     await browser.screenshot(page, "web-editor-history");
+    expect(pageProblems).toEqual([]);
+  });
+
+  it("lets an engineer edit a tree without touching JSON: pick a node on the map, change it, add and connect a node", async () => {
+    const engineer = await newUser("Fran Formfiller", "engineer");
+    const page = await openApp();
+    await logIn(page, engineer.email);
+    await page.click("#new-draft");
+    await page.waitForSelector("#tree-map svg");
+    const treeId = /#\/tree\/([0-9a-f-]+)/.exec(page.url())?.[1] as string;
+    expect(await page.isVisible("#tree-json")).toBe(false);
+    expect(await page.textContent("#node-form-hint")).toBe("Pick a node on the map to edit it.");
+
+    // The question, picked with the keyboard: its title changed in the form, the map follows.
+    await page.focus('#tree-map g.map-node[data-node-id="start"]');
+    await page.keyboard.press("Enter");
+    await page.waitForSelector("#node-form");
+    expect(await page.inputValue("#node-title")).toBe("Does the problem still happen?");
+    await page.fill("#node-title", "Is the badge reader's light red?");
+    await page.press("#node-title", "Tab");
+    await expect
+      .poll(() => page.textContent('#tree-map g.map-node[data-node-id="start"] .node-title'))
+      .toContain("Is the badge reader");
+    await page.fill("#node-body", "1. Hold the card to the reader.\n2. Watch the light.");
+    await page.press("#node-body", "Tab");
+    expect(await page.locator("#node-preview ol li").count()).toBe(2);
+
+    // A new node, made an action that leads to the fix, and the question's "Yes" sent to it.
+    await page.click("#add-node");
+    await page.waitForSelector('#node-form[data-node-index="3"]');
+    await page.fill("#node-title", "Re-encode the badge");
+    await page.press("#node-title", "Tab");
+    await page.selectOption("#node-next", "fixed");
+    await page.click('#tree-map g.map-node[data-node-id="start"]');
+    await page.waitForSelector('#node-form[data-node-index="0"]');
+    await page.selectOption("#option-next-0", "step-1");
+    await expect.poll(() => page.locator("#tree-map .edge.broken").count()).toBe(0);
+    await browser.screenshot(page, "web-editor-form");
+
+    await page.click("#save-draft");
+    await expect.poll(() => page.textContent("#notice")).toContain("Draft saved (revision 1)");
+    const saved = await system.client.call<{ nodes: Array<Record<string, unknown>> }>(
+      "GET",
+      `/api/v1/trees/${treeId}/draft`,
+      { token: (await system.client.login(engineer.email, PASSWORD)).access_token },
+    );
+    expect(saved.body.nodes[0]).toMatchObject({
+      title: "Is the badge reader's light red?",
+      body: "1. Hold the card to the reader.\n2. Watch the light.",
+      options: [{ id: "yes", label: "Yes", next: "step-1" }, expect.anything()],
+    });
+    expect(saved.body.nodes[3]).toEqual({
+      id: "step-1",
+      type: "action",
+      title: "Re-encode the badge",
+      body: "",
+      next: "fixed",
+    });
     expect(pageProblems).toEqual([]);
   });
 });

@@ -9,7 +9,15 @@ const MARGIN = 24;
 
 const shorten = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
-export function treeMap(layout: TreeLayout, problems: Map<number, Problem[]>): SVGSVGElement {
+/**
+ * The map; with `onSelect`, each node is a button (click, Enter or Space) that picks it, and
+ * `selected` is drawn as picked.
+ */
+export function treeMap(
+  layout: TreeLayout,
+  problems: Map<number, Problem[]>,
+  pick?: { onSelect: (index: number) => void; selected?: number | undefined },
+): SVGSVGElement {
   const widest = Math.max(1, ...layout.layers.map((layer) => layer.length));
   const width = widest * (BOX.width + GAP.x) - GAP.x + 2 * MARGIN;
   const height = Math.max(1, layout.layers.length) * (BOX.height + GAP.y) - GAP.y + 2 * MARGIN + 40;
@@ -29,8 +37,8 @@ export function treeMap(layout: TreeLayout, problems: Map<number, Problem[]>): S
     viewBox: `0 0 ${width} ${height}`,
     width,
     height,
-    role: "img",
-    "aria-label": "Map of the tree",
+    role: pick ? "group" : "img",
+    "aria-label": pick ? "Map of the tree: pick a node to edit it" : "Map of the tree",
   });
   map.append(
     svg(
@@ -78,13 +86,29 @@ export function treeMap(layout: TreeLayout, problems: Map<number, Problem[]>): S
       const nodeProblems = problems.get(index) ?? [];
       const x = at.x - BOX.width / 2;
       const y = at.y - BOX.height / 2;
+      const choose = pick
+        ? {
+            tabindex: 0,
+            role: "button",
+            "aria-label": `Edit ${node.type} ${node.id}: ${node.title ?? ""}`,
+            onclick: () => pick.onSelect(index),
+            onkeydown: (event: Event) => {
+              const key = (event as KeyboardEvent).key;
+              if (key !== "Enter" && key !== " ") return;
+              event.preventDefault();
+              pick.onSelect(index);
+            },
+          }
+        : {};
+      const picked = pick?.selected === index ? " selected" : "";
       map.append(
         svg(
           "g",
           {
-            class: `map-node ${node.type}${nodeProblems.length > 0 ? " has-problem" : ""}`,
+            class: `map-node ${node.type}${nodeProblems.length > 0 ? " has-problem" : ""}${picked}`,
             "data-node-id": node.id,
             "data-node-index": index,
+            ...choose,
           },
           svg("title", {}, [node.title ?? "", ...nodeProblems.map((problem) => `⚠ ${problem.msg}`)].join("\n")),
           svg("rect", { x, y, width: BOX.width, height: BOX.height, rx: 8 }),

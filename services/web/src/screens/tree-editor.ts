@@ -10,6 +10,7 @@ import {
   type TreeDraftSave,
 } from "../api.js";
 import { h, show } from "../dom.js";
+import { type Content, nodeForm, withNewNode } from "../node-form.js";
 import { placeOf, problemsByNode } from "../node-problems.js";
 import { hashOf } from "../router.js";
 import type { Screen } from "../screen.js";
@@ -26,6 +27,7 @@ function editable(draft: TreeDraft): Record<string, unknown> {
 interface Editing {
   tree: Tree;
   draft: TreeDraft;
+  trees: Array<{ id: string; title: string }>;
 }
 
 /**
@@ -45,15 +47,18 @@ export async function treeEditorScreen(screen: Screen, treeId: string): Promise<
 
 async function load(treeId: string): Promise<Editing> {
   const path = { params: { path: { id: treeId } } };
-  const [tree, draft] = await Promise.all([
+  const [tree, draft, others] = await Promise.all([
     api.GET("/api/v1/trees/{id}", path).then(answerOf),
     api.GET("/api/v1/trees/{id}/draft", path).then(answerOf),
+    api.GET("/api/v1/trees", { params: { query: { limit: 100 } } }).then(answerOf),
   ]);
-  return { tree, draft };
+  // The trees a link node may run: any other.
+  const trees = others.filter((other) => other.id !== treeId).map(({ id, title }) => ({ id, title }));
+  return { tree, draft, trees };
 }
 
 async function edit(screen: Screen, editing: Editing, problems: Problem[], typed?: string): Promise<void> {
-  const { tree } = editing;
+  const { tree, trees } = editing;
   // The draft as last saved, and its text: saving again only when the text changed.
   let draft = editing.draft;
   let savedText = JSON.stringify(editable(draft), null, 2);
@@ -71,6 +76,15 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
     ),
   );
 
+  // The node being edited in the form, by its index in the draft's nodes.
+  let selected: number | undefined;
+  const formArea = h("div", { id: "node-form-area" });
+  /** A change made in the form: the JSON follows, and the map and the form are drawn again. */
+  const changed = (content: Content, pick?: number) => {
+    editor.value = JSON.stringify(content, null, 2);
+    selected = pick;
+    redraw();
+  };
   const redraw = () => {
     const content = parse(editor.value);
     if (!content) {
@@ -78,12 +92,33 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
       return;
     }
     parseNote.textContent = "";
+    const pick = {
+      onSelect: (index: number) => {
+        selected = index;
+        redraw();
+        screen.root.querySelector<HTMLElement>("#node-title")?.focus();
+      },
+      selected,
+    };
     show(
       mapArea,
-      treeMap(layoutTree(mapNodes(content.nodes), String(content.root_node_id ?? "")), problemsByNode(problems)),
+      treeMap(layoutTree(mapNodes(content.nodes), String(content.root_node_id ?? "")), problemsByNode(problems), pick),
+    );
+    const nodes = Array.isArray(content.nodes) ? content.nodes : [];
+    show(
+      formArea,
+      selected !== undefined && nodes[selected]
+        ? nodeForm({ ...content, nodes } as Content, selected, trees, changed)
+        : h("p", { class: "muted", id: "node-form-hint" }, "Pick a node on the map to edit it."),
     );
   };
   editor.addEventListener("input", redraw);
+  const addNode = () => {
+    const content = parse(editor.value);
+    if (!content) return screen.notify("The JSON does not parse: fix it first.", "error");
+    const added = withNewNode({ ...content, nodes: Array.isArray(content.nodes) ? content.nodes : [] } as Content);
+    changed(added.content, added.index);
+  };
 
   const busy = (on: boolean) => {
     for (const button of screen.root.querySelectorAll("button")) button.disabled = on;
@@ -109,7 +144,7 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
     } catch (error) {
       if (error instanceof ApiError) {
         screen.fail(error);
-        await edit(screen, { tree, draft }, error.problems, editor.value);
+        await edit(screen, { tree, draft, trees }, error.problems, editor.value);
       } else {
         screen.notify(error instanceof Error ? error.message : String(error), "error");
         busy(false);
@@ -119,7 +154,7 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
 
   const save = act(async () => {
     const saved = await saveText();
-    await edit(screen, { tree, draft: saved }, []);
+    await edit(screen, { tree, draft: saved, trees }, []);
     screen.notify(`Draft saved (revision ${saved.draft_revision}). Technicians still get version ${tree.version}.`);
   });
   const publish = act(async () => {
@@ -172,14 +207,27 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
         ? `Draft revision ${draft.draft_revision}, from version ${draft.based_on_version}: technicians do not get it until it is published.`
         : "No draft: editing starts one; technicians keep the published version until you publish.",
     ),
-    h("section", { class: "card" }, h("h2", {}, "Map"), parseNote, mapArea),
+    h(
+      "section",
+      { class: "card" },
+      h("h2", {}, "Map"),
+      parseNote,
+      mapArea,
+      h("button", { id: "add-node", class: "secondary", type: "button", onclick: addNode }, "Add a node"),
+    ),
+    formArea,
     problems.length > 0 ? h("section", { class: "card problems-card" }, h("h2", {}, "Problems"), problemList) : null,
     diff ? diffCard(diff) : null,
     h(
       "section",
       { class: "card" },
-      h("h2", {}, "Edit the draft (JSON)"),
-      editor,
+      h("h2", {}, "The draft"),
+      h(
+        "details",
+        { id: "json-toggle", ...(typed !== undefined ? { open: true } : {}) },
+        h("summary", {}, "Edit as JSON"),
+        editor,
+      ),
       h("label", { for: "change-note" }, "Change note"),
       changeNote,
       h(
