@@ -12,7 +12,8 @@ import {
 import { h, show } from "../dom.js";
 import { type Content, nodeForm, withNewNode } from "../node-form.js";
 import { placeOf, problemsByNode } from "../node-problems.js";
-import { hashOf } from "../router.js";
+import { go, hashOf } from "../router.js";
+import { saveFile } from "../save-file.js";
 import type { Screen } from "../screen.js";
 import { layoutTree, type MapNode } from "../tree-layout.js";
 import { treeMap } from "../tree-map.js";
@@ -240,9 +241,105 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
           : null,
       ),
     ),
+    reviewCard(screen, tree, draft, act, () => load(tree.id).then((next) => edit(screen, next, []))),
     historyCard(history, tree.version, rollBack),
   );
   redraw();
+}
+
+/**
+ * Review and the tree's own actions: whether publishing needs another engineer's approval, the
+ * draft revision's review (by anyone but who saved it), export as a file, and archive.
+ */
+function reviewCard(
+  screen: Screen,
+  tree: Tree,
+  draft: TreeDraft,
+  act: (work: () => Promise<void>) => () => Promise<void>,
+  reload: () => Promise<void>,
+): HTMLElement {
+  const path = { params: { path: { id: tree.id } } };
+  const required = h("input", {
+    id: "review-required",
+    type: "checkbox",
+    ...(draft.review_required ? { checked: true } : {}),
+  });
+  required.addEventListener(
+    "change",
+    act(async () => {
+      answerOf(
+        await api.PATCH("/api/v1/trees/{id}/settings", { ...path, body: { review_required: required.checked } }),
+      );
+      await reload();
+      screen.notify(
+        required.checked ? "Publishing now needs another engineer's approval." : "Publishing needs no review now.",
+      );
+    }),
+  );
+  const comment = h("input", { id: "review-comment", placeholder: "A comment for the author", maxlength: "2000" });
+  const review = (decision: "approve" | "request_changes") =>
+    act(async () => {
+      answerOf(
+        await api.POST("/api/v1/trees/{id}/reviews", {
+          ...path,
+          body: { draft_revision: draft.draft_revision, decision, comment: comment.value },
+        }),
+      );
+      await reload();
+      screen.notify(decision === "approve" ? `Revision ${draft.draft_revision} approved.` : "Changes requested.");
+    });
+  const exportTree = act(async () => {
+    const result = await api.GET("/api/v1/trees/{id}/export", { ...path, parseAs: "blob" });
+    const blob = answerOf(result) as unknown as Blob;
+    const name = /filename="?([^";]+)"?/.exec(result.response.headers.get("content-disposition") ?? "")?.[1];
+    saveFile(blob, name ?? "tree.json");
+    screen.clear();
+    for (const button of screen.root.querySelectorAll("button")) button.disabled = false;
+  });
+  const archive = act(async () => {
+    answerOf(await api.POST("/api/v1/trees/{id}/archive", path));
+    go({ name: "trees", query: "" });
+    screen.notify(`"${tree.title}" is archived: restore it from the archived trees.`);
+  });
+  const ownDraft = draft.saved_by === screen.user.id;
+  return h(
+    "section",
+    { class: "card", id: "review" },
+    h("h2", {}, "Review and publishing"),
+    h("label", { class: "inline" }, required, " Publishing needs another engineer's approval of the exact draft"),
+    draft.draft_revision === 0
+      ? null
+      : h(
+          "div",
+          { id: "review-state" },
+          h(
+            "p",
+            {},
+            draft.approved
+              ? `Revision ${draft.draft_revision} is approved.`
+              : `Revision ${draft.draft_revision} is not approved${draft.review_required ? ": it cannot be published yet" : ""}.`,
+          ),
+          ownDraft
+            ? h("p", { class: "muted" }, "You saved this revision: another engineer reviews it.")
+            : h(
+                "div",
+                { class: "actions" },
+                comment,
+                h("button", { id: "approve", onclick: review("approve") }, "Approve"),
+                h(
+                  "button",
+                  { id: "request-changes", class: "secondary", onclick: review("request_changes") },
+                  "Request changes",
+                ),
+              ),
+        ),
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { id: "export-tree", class: "secondary", onclick: exportTree }, "Export (JSON file)"),
+      h("button", { id: "archive-tree", class: "secondary", onclick: archive }, "Archive"),
+    ),
+  );
 }
 
 /** What the draft changes against the latest version, node by node. */

@@ -29,27 +29,84 @@ export async function treeListScreen(screen: Screen, query: string): Promise<voi
       screen.fail(error);
     }
   });
+  // Authors also import a tree from a file (the portable format) and see the archived ones.
+  const importFile = h("input", { id: "import-file", type: "file", accept: ".json,application/json" });
+  importFile.addEventListener("change", async () => {
+    const file = importFile.files?.[0];
+    if (!file) return;
+    try {
+      const body = JSON.parse(await file.text()) as never;
+      const tree = answerOf(await api.POST("/api/v1/trees/import", { body }));
+      go({ name: "tree", treeId: tree.id });
+    } catch (error) {
+      screen.fail(error instanceof SyntaxError ? new Error(`${file.name} is not JSON`) : error);
+    }
+  });
+  let archived = false;
+  const toggle = h("button", { id: "show-archived", class: "secondary", type: "button" }, "Archived trees");
+  toggle.addEventListener("click", () => {
+    archived = !archived;
+    toggle.textContent = archived ? "Live trees" : "Archived trees";
+    void fill();
+  });
+  const authoring = canAuthor(screen.user)
+    ? h(
+        "div",
+        { class: "actions", id: "authoring-tools" },
+        h("label", { class: "button secondary", for: "import-file" }, "Import a tree…"),
+        importFile,
+        toggle,
+      )
+    : null;
   show(
     screen.root,
     h("div", { class: "heading" }, h("h1", {}, query ? `Trees matching “${query}”` : "Troubleshooting trees"), create),
     form,
+    authoring,
     list,
   );
 
-  try {
-    const trees = query
-      ? answerOf(await api.GET("/api/v1/trees/search", { params: { query: { q: query, limit: 50 } } }))
-      : answerOf(await api.GET("/api/v1/trees", { params: { query: { limit: 100 } } }));
-    show(
-      list,
-      ...(trees.length > 0
-        ? trees.map((tree) => treeItem(screen, tree))
-        : [h("li", { class: "muted" }, "No tree found.")]),
-    );
-  } catch (error) {
-    show(list);
-    screen.fail(error);
-  }
+  const fill = async () => {
+    try {
+      const trees =
+        query && !archived
+          ? answerOf(await api.GET("/api/v1/trees/search", { params: { query: { q: query, limit: 50 } } }))
+          : answerOf(await api.GET("/api/v1/trees", { params: { query: { limit: 100, archived } } }));
+      show(
+        list,
+        ...(trees.length > 0
+          ? trees.map((tree) => (archived ? archivedItem(screen, tree, fill) : treeItem(screen, tree)))
+          : [h("li", { class: "muted" }, archived ? "No archived tree." : "No tree found.")]),
+      );
+    } catch (error) {
+      show(list);
+      screen.fail(error);
+    }
+  };
+  await fill();
+}
+
+/** An archived tree: what it was, and a way back. */
+function archivedItem(screen: Screen, tree: TreeSummary, refill: () => Promise<void>): HTMLElement {
+  const restore = h("button", { class: "restore" }, "Restore");
+  restore.addEventListener("click", async () => {
+    restore.disabled = true;
+    try {
+      answerOf(await api.POST("/api/v1/trees/{id}/restore", { params: { path: { id: tree.id } } }));
+      screen.notify(`"${tree.title}" is back.`);
+      await refill();
+    } catch (error) {
+      restore.disabled = false;
+      screen.fail(error);
+    }
+  });
+  return h(
+    "li",
+    { class: "card tree-item archived", "data-tree-id": tree.id },
+    h("div", { class: "tree-head" }, h("h2", {}, tree.title), h("span", { class: "badge" }, "archived")),
+    h("p", { class: "muted" }, `${tree.category} · ${tree.node_count} nodes · version ${tree.version}`),
+    h("div", { class: "actions" }, restore),
+  );
 }
 
 function treeItem(screen: Screen, tree: TreeSummary): HTMLElement {

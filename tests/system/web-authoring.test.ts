@@ -1,0 +1,124 @@
+/**
+ * Authoring in the web app, as two engineers do it in Chromium: one requires review, drafts and
+ * is refused publishing until the other approves that revision; then export to a file, import of
+ * that file as a new tree, archive, and restore from the archived trees.
+ */
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { launchBrowser, type TestBrowser } from "@tdt/test-support/browser";
+import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
+import { printerTree } from "@tdt/test-support/trees";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { ROOT } from "../../scripts/root.js";
+
+const PASSWORD = "correct-horse-battery";
+let system: SystemWithAdmin;
+let browser: TestBrowser;
+const pageProblems: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(resolve(ROOT, "services/web/dist/app.js"))) throw new Error("no services/web/dist: npm run build");
+  system = await startSystemWithAdmin();
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await system?.stop();
+});
+
+/** A new engineer, signed in on a page of their own. */
+async function engineerPage(name: string): Promise<{ page: Page; token: string }> {
+  const { client } = system;
+  const account = await client.register(client.uniqueEmail("engineer"), PASSWORD, name);
+  const promoted = await client.call("PATCH", `/api/v1/auth/users/${account.id}`, {
+    token: system.admin,
+    json: { role: "engineer" },
+  });
+  expect(promoted.status).toBe(200);
+  const page = await (await browser.context()).newPage();
+  page.on("pageerror", (error) => pageProblems.push(error.message));
+  await page.goto(`${system.system.url}/`);
+  await page.fill("#email", account.email);
+  await page.fill("#password", PASSWORD);
+  await page.click("#login-form button[type=submit]");
+  await page.waitForSelector("#logout");
+  return { page, token: (await client.login(account.email, PASSWORD)).access_token };
+}
+
+/** Opens the tree's editor afresh, by way of the trees list (so that a page already there draws it again). */
+const openEditor = async (page: Page, treeId: string) => {
+  await page.evaluate("location.hash = '#/trees'");
+  await page.waitForSelector("#tree-list");
+  await page.evaluate(`location.hash = '#/tree/${treeId}'`);
+  await page.waitForSelector(`#review`);
+};
+
+it("reviews, publishes, exports, imports, archives and restores a tree in the browser", async () => {
+  const author = await engineerPage("Ada Author");
+  const reviewer = await engineerPage("Rex Reviewer");
+  const title = `Label printer smudges ${Date.now().toString(36)}`;
+  const created = await system.client.call<{ id: string }>("POST", "/api/v1/trees", {
+    token: author.token,
+    json: printerTree({ title }),
+  });
+  expect(created.status).toBe(201);
+  const treeId = created.body.id;
+
+  // The author requires review, edits the title in the form, saves, and is refused publishing.
+  await openEditor(author.page, treeId);
+  await author.page.check("#review-required");
+  await expect.poll(() => author.page.textContent("#notice")).toContain("needs another engineer's approval");
+  await author.page.click('#tree-map g.map-node[data-node-id="power"]');
+  await author.page.fill("#node-title", "Is the power light on, steady?");
+  await author.page.press("#node-title", "Tab");
+  await author.page.click("#save-draft");
+  await expect.poll(() => author.page.textContent("#notice")).toContain("Draft saved (revision 1)");
+  expect(await author.page.textContent("#review-state")).toContain("You saved this revision");
+  await author.page.click("#publish");
+  await expect.poll(() => author.page.textContent("#notice")).toContain("[review_required]");
+
+  // The reviewer approves that revision.
+  await openEditor(reviewer.page, treeId);
+  await reviewer.page.fill("#review-comment", "Clearer, thanks");
+  await reviewer.page.click("#approve");
+  await expect.poll(() => reviewer.page.textContent("#notice")).toBe("Revision 1 approved.");
+  await browser.screenshot(reviewer.page, "web-authoring-review");
+
+  // Now it publishes.
+  await openEditor(author.page, treeId);
+  expect(await author.page.textContent("#review-state")).toContain("Revision 1 is approved.");
+  await author.page.click("#publish");
+  await expect.poll(() => author.page.textContent("#notice")).toBe("Published as version 2.");
+
+  // Export to a file, and import the file as a new tree.
+  const [file] = await Promise.all([author.page.waitForEvent("download"), author.page.click("#export-tree")]);
+  expect(file.suggestedFilename()).toMatch(/\.tree\.json$/);
+  const exported = JSON.parse(await readFile(await file.path(), "utf8")) as { format: string; title: string };
+  expect(exported).toMatchObject({ format: "tdt-tree", title });
+  await author.page.click('a[href="#/trees"]');
+  await author.page.waitForSelector("#authoring-tools");
+  await author.page.setInputFiles("#import-file", await file.path());
+  await author.page.waitForSelector("#review");
+  expect(await author.page.textContent("h1")).toBe(title);
+  expect(await author.page.textContent("#tree-status")).toBe("draft");
+  const importedId = /#\/tree\/([0-9a-f-]+)/.exec(author.page.url())?.[1];
+  expect(importedId).not.toBe(treeId);
+
+  // Archive the original, find it among the archived trees, and restore it.
+  await openEditor(author.page, treeId);
+  await author.page.click("#archive-tree");
+  await author.page.waitForSelector("#tree-list");
+  await expect.poll(() => author.page.locator(`#tree-list [data-tree-id="${treeId}"]`).count()).toBe(0);
+  await author.page.click("#show-archived");
+  const archived = author.page.locator(`#tree-list .archived[data-tree-id="${treeId}"]`);
+  await archived.waitFor();
+  await browser.screenshot(author.page, "web-authoring-archived");
+  await archived.locator("button.restore").click();
+  await expect.poll(() => author.page.textContent("#notice")).toContain("is back");
+  await author.page.click("#show-archived");
+  await author.page.locator(`#tree-list .tree-item[data-tree-id="${treeId}"]`).waitFor();
+  expect(pageProblems).toEqual([]);
+});
