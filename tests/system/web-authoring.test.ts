@@ -1,13 +1,14 @@
 /**
  * Authoring in the web app, as two engineers do it in Chromium: one requires review, drafts and
  * is refused publishing until the other approves that revision; then export to a file, import of
- * that file as a new tree, archive, and restore from the archived trees.
+ * that file as a new tree, archive, and restore from the archived trees. And an admin changes a
+ * user's role and deactivates another without curl.
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { launchBrowser, type TestBrowser } from "@tdt/test-support/browser";
-import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
+import { ADMIN, type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
 import { printerTree } from "@tdt/test-support/trees";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -120,5 +121,40 @@ it("reviews, publishes, exports, imports, archives and restores a tree in the br
   await expect.poll(() => author.page.textContent("#notice")).toContain("is back");
   await author.page.click("#show-archived");
   await author.page.locator(`#tree-list .tree-item[data-tree-id="${treeId}"]`).waitFor();
+  expect(pageProblems).toEqual([]);
+});
+
+it("lets an admin change a user's role and deactivate another, in the browser", async () => {
+  const { client } = system;
+  const promote = await client.register(client.uniqueEmail("tech"), PASSWORD, "Pat Promoted");
+  const leaver = await client.register(client.uniqueEmail("tech"), PASSWORD, "Lee Leaver");
+  const page = await (await browser.context()).newPage();
+  page.on("pageerror", (error) => pageProblems.push(error.message));
+  await page.goto(`${system.system.url}/`);
+  await page.fill("#email", ADMIN.email);
+  await page.fill("#password", ADMIN.password);
+  await page.click("#login-form button[type=submit]");
+  await page.click('a[href="#/users"]');
+  await page.waitForSelector(`#users tr[data-user-id="${promote.id}"]`);
+  // The admin's own row offers neither a role change nor deactivation.
+  expect(await page.locator("#users tr", { hasText: "(you)" }).locator("select[disabled]").count()).toBe(1);
+
+  await page.selectOption(`#users tr[data-user-id="${promote.id}"] select.role`, "engineer");
+  await expect.poll(() => page.textContent("#notice")).toBe("Pat Promoted is now an engineer.");
+  await page.click(`#users tr[data-user-id="${leaver.id}"] button.active-toggle`);
+  await expect.poll(() => page.textContent("#notice")).toBe("Lee Leaver is deactivated and signed out.");
+  await browser.screenshot(page, "web-users");
+
+  const users = await client.call<Array<{ id: string; role: string; is_active: boolean }>>(
+    "GET",
+    "/api/v1/auth/users?limit=100",
+    { token: system.admin },
+  );
+  expect(users.body.find((user) => user.id === promote.id)).toMatchObject({ role: "engineer", is_active: true });
+  expect(users.body.find((user) => user.id === leaver.id)).toMatchObject({ is_active: false });
+  const refused = await client.call("POST", "/api/v1/auth/login/json", {
+    json: { email: leaver.email, password: PASSWORD },
+  });
+  expect(refused.status).toBe(401);
   expect(pageProblems).toEqual([]);
 });

@@ -18,6 +18,7 @@ import { runSessionScreen } from "./screens/run-session.js";
 import { startSessionScreen } from "./screens/start-session.js";
 import { treeEditorScreen } from "./screens/tree-editor.js";
 import { treeListScreen } from "./screens/tree-list.js";
+import { usersScreen } from "./screens/users.js";
 import { isSignedIn, onSignedOut, resume, signInWithCode, signOut } from "./session.js";
 
 const main = document.getElementById("screen") as HTMLElement;
@@ -67,6 +68,8 @@ function render(): void {
       return void runSessionScreen(screen, route.sessionId);
     case "sessions":
       return void mySessionsScreen(screen);
+    case "users":
+      return void (user.role === "admin" ? usersScreen(screen) : treeListScreen(screen, ""));
     case "tree":
       // Authoring is for engineers and admins; anyone else lands on the trees they can run.
       return void (canAuthor(user) ? treeEditorScreen(screen, route.treeId) : treeListScreen(screen, ""));
@@ -128,6 +131,7 @@ function drawNav(current: User | undefined): void {
     h("a", { href: hashOf({ name: "trees", query: "" }) }, "Trees"),
     h("a", { href: hashOf({ name: "sessions" }) }, "My sessions"),
     h("a", { href: hashOf({ name: "account" }) }, "Account"),
+    current.role === "admin" ? h("a", { href: hashOf({ name: "users" }) }, "Users") : null,
     h("span", { class: "who", id: "who" }, `${current.full_name} (${current.role})`),
     logout,
   );

@@ -19,6 +19,7 @@ export type Route =
   | { name: "start"; treeId: string }
   | { name: "session"; sessionId: string }
   | { name: "sessions" }
+  | { name: "users" }
   | { name: "tree"; treeId: string };
 
 export const isMailPage = (name: string): name is MailPage => (MAIL_PAGES as readonly string[]).includes(name);
@@ -40,6 +41,8 @@ export function routeOf(hash: string): Route {
       return { name: "session", sessionId: id };
     case "sessions":
       return { name: "sessions" };
+    case "users":
+      return { name: "users" };
     case "tree":
       return { name: "tree", treeId: id };
     default:

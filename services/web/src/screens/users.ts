@@ -1,0 +1,87 @@
+import { ENUMS } from "@tdt/proto/tdt/contract";
+import { answerOf, api, type User } from "../api.js";
+import { h, show } from "../dom.js";
+import type { Screen } from "../screen.js";
+
+/** The roles, lowest first, as the contract lists them. */
+const ROLES = ENUMS["tdt.auth.v1.Role"].values;
+
+/**
+ * The users, for admins: each one's role to change and their account to deactivate or
+ * reactivate (which ends their login sessions at once). An admin cannot demote or deactivate
+ * themselves (the service refuses, and the page does not offer it).
+ */
+export async function usersScreen(screen: Screen): Promise<void> {
+  const body = h("tbody", {}, h("tr", {}, h("td", { colspan: 5, class: "muted" }, "Loading…")));
+  show(
+    screen.root,
+    h("h1", {}, "Users"),
+    h(
+      "table",
+      { class: "card", id: "users" },
+      h("thead", {}, h("tr", {}, ...["Name", "Email", "Role", "Active", ""].map((title) => h("th", {}, title)))),
+      body,
+    ),
+  );
+  const fill = async () => {
+    const users = answerOf(await api.GET("/api/v1/auth/users", { params: { query: { limit: 100 } } }));
+    show(body, ...users.map((user) => row(screen, user, fill)));
+  };
+  try {
+    await fill();
+  } catch (error) {
+    show(body);
+    screen.fail(error);
+  }
+}
+
+function row(screen: Screen, user: User, refill: () => Promise<void>): HTMLElement {
+  const self = user.id === screen.user.id;
+  const update = async (change: { role?: User["role"]; is_active?: boolean }, said: string) => {
+    try {
+      answerOf(await api.PATCH("/api/v1/auth/users/{id}", { params: { path: { id: user.id } }, body: change }));
+      await refill();
+      screen.notify(said);
+    } catch (error) {
+      screen.fail(error);
+      await refill().catch(() => undefined);
+    }
+  };
+  const role = h(
+    "select",
+    { class: "role", "aria-label": `Role of ${user.full_name}`, ...(self ? { disabled: true } : {}) },
+    ...ROLES.map((name) => h("option", { value: name }, name)),
+  );
+  role.value = user.role;
+  role.addEventListener("change", () =>
+    update(
+      { role: role.value as User["role"] },
+      `${user.full_name} is now ${/^[aeiou]/.test(role.value) ? "an" : "a"} ${role.value}.`,
+    ),
+  );
+  const active = self
+    ? null
+    : h(
+        "button",
+        {
+          class: "secondary active-toggle",
+          onclick: () =>
+            update(
+              { is_active: !user.is_active },
+              user.is_active
+                ? `${user.full_name} is deactivated and signed out.`
+                : `${user.full_name} is active again.`,
+            ),
+        },
+        user.is_active ? "Deactivate" : "Reactivate",
+      );
+  return h(
+    "tr",
+    { "data-user-id": user.id },
+    h("td", { "data-label": "Name" }, user.full_name, self ? " (you)" : ""),
+    h("td", { "data-label": "Email" }, user.email),
+    h("td", { "data-label": "Role" }, role),
+    h("td", { "data-label": "Active" }, user.is_active ? "yes" : "no"),
+    h("td", {}, active),
+  );
+}
