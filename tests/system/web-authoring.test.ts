@@ -41,6 +41,9 @@ async function engineerPage(name: string): Promise<{ page: Page; token: string }
   expect(promoted.status).toBe(200);
   const page = await (await browser.context()).newPage();
   page.on("pageerror", (error) => pageProblems.push(error.message));
+  page.on("console", (message) => {
+    if (/Content Security Policy/i.test(message.text())) pageProblems.push(message.text());
+  });
   await page.goto(`${system.system.url}/`);
   await page.fill("#email", account.email);
   await page.fill("#password", PASSWORD);
@@ -156,5 +159,68 @@ it("lets an admin change a user's role and deactivate another, in the browser", 
     json: { email: leaver.email, password: PASSWORD },
   });
   expect(refused.status).toBe(401);
+  expect(pageProblems).toEqual([]);
+});
+
+it("shows a tree's analytics: sessions by outcome, where technicians left, the common paths", async () => {
+  const author = await engineerPage("Ana Lytics");
+  const { client } = system;
+  const created = await client.call<{ id: string }>("POST", "/api/v1/trees", {
+    token: author.token,
+    json: printerTree({ title: `Analytics tree ${Date.now().toString(36)}` }),
+  });
+  const treeId = created.body.id;
+  const technician = (await client.user("analytics-tech")).tokens.access_token;
+  const run = async (answers: Array<[string, string]>, outcome?: string) => {
+    const session = await client.call<{ id: string }>("POST", "/api/v1/sessions", {
+      token: technician,
+      json: { tree_id: treeId },
+    });
+    for (const [node_id, option_id] of answers) {
+      const step = await client.call("PUT", `/api/v1/sessions/${session.body.id}`, {
+        token: technician,
+        json: { op: "answer", node_id, option_id },
+      });
+      expect(step.status).toBe(200);
+    }
+    const done = await client.call("POST", `/api/v1/sessions/${session.body.id}/complete`, {
+      token: technician,
+      json: outcome ? { outcome } : {},
+    });
+    expect(done.status).toBe(200);
+  };
+  await run([
+    ["power", "yes"],
+    ["paper", "yes"],
+  ]);
+  await run([["power", "no"]], "escalated");
+
+  await author.page.evaluate(`location.hash = '#/analytics/${treeId}'`);
+  // The projection follows the session events within about a second.
+  await expect
+    .poll(
+      async () => {
+        await author.page.evaluate("location.hash = '#/trees'");
+        await author.page.waitForSelector("#tree-list");
+        await author.page.evaluate(`location.hash = '#/analytics/${treeId}'`);
+        await author.page.waitForSelector("#analytics-sessions");
+        return author.page.textContent('#analytics-sessions [data-label="completed"] .bar-count');
+      },
+      { timeout: 15_000 },
+    )
+    .toBe("2");
+  expect(await author.page.textContent('#analytics-sessions [data-label="resolved"] .bar-count')).toBe("1");
+  expect(await author.page.textContent('#analytics-sessions [data-label="escalated"] .bar-count')).toBe("1");
+  expect(await author.page.textContent("#analytics-summary")).toContain("Resolution rate 50 %");
+  expect(await author.page.textContent('#analytics-nodes tr[data-node-id="power"]')).toContain("Yes: 1, No: 1");
+  expect(await author.page.locator("#analytics-paths li").count()).toBe(2);
+  // Drawn to scale: half the started sessions resolved.
+  const widths = await author.page.evaluate(
+    "['started', 'resolved', 'unresolved'].map((label) => document.querySelector(`#analytics-sessions [data-label=\"${label}\"] .bar-fill`).getBoundingClientRect().width)",
+  );
+  const [started, resolved, unresolved] = widths as number[];
+  expect(resolved).toBeCloseTo((started as number) / 2, 0);
+  expect(unresolved).toBeLessThan(3);
+  await browser.screenshot(author.page, "web-analytics");
   expect(pageProblems).toEqual([]);
 });

@@ -16,6 +16,7 @@ import { mySessionsScreen } from "./screens/my-sessions.js";
 import { registerScreen } from "./screens/register.js";
 import { runSessionScreen } from "./screens/run-session.js";
 import { startSessionScreen } from "./screens/start-session.js";
+import { treeAnalyticsScreen } from "./screens/tree-analytics.js";
 import { treeEditorScreen } from "./screens/tree-editor.js";
 import { treeListScreen } from "./screens/tree-list.js";
 import { usersScreen } from "./screens/users.js";
@@ -68,6 +69,8 @@ function render(): void {
       return void runSessionScreen(screen, route.sessionId);
     case "sessions":
       return void mySessionsScreen(screen);
+    case "analytics":
+      return void (canAuthor(user) ? treeAnalyticsScreen(screen, route.treeId) : treeListScreen(screen, ""));
     case "users":
       return void (user.role === "admin" ? usersScreen(screen) : treeListScreen(screen, ""));
     case "tree":

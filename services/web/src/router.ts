@@ -20,7 +20,8 @@ export type Route =
   | { name: "session"; sessionId: string }
   | { name: "sessions" }
   | { name: "users" }
-  | { name: "tree"; treeId: string };
+  | { name: "tree"; treeId: string }
+  | { name: "analytics"; treeId: string };
 
 export const isMailPage = (name: string): name is MailPage => (MAIL_PAGES as readonly string[]).includes(name);
 
@@ -45,6 +46,8 @@ export function routeOf(hash: string): Route {
       return { name: "users" };
     case "tree":
       return { name: "tree", treeId: id };
+    case "analytics":
+      return { name: "analytics", treeId: id };
     default:
       return { name: "trees", query: new URLSearchParams(search).get("q") ?? "" };
   }
@@ -60,6 +63,8 @@ export function hashOf(route: Route): string {
       return `#/session/${encodeURIComponent(route.sessionId)}`;
     case "tree":
       return `#/tree/${encodeURIComponent(route.treeId)}`;
+    case "analytics":
+      return `#/analytics/${encodeURIComponent(route.treeId)}`;
     default:
       return `#/${route.name}`;
   }

@@ -336,6 +336,11 @@ function reviewCard(
     h(
       "div",
       { class: "actions" },
+      h(
+        "a",
+        { class: "button secondary", id: "tree-analytics", href: hashOf({ name: "analytics", treeId: tree.id }) },
+        "Analytics",
+      ),
       h("button", { id: "export-tree", class: "secondary", onclick: exportTree }, "Export (JSON file)"),
       h("button", { id: "archive-tree", class: "secondary", onclick: archive }, "Archive"),
     ),
