@@ -215,11 +215,13 @@ it("shows a tree's analytics: sessions by outcome, where technicians left, the c
   expect(await author.page.textContent('#analytics-nodes tr[data-node-id="power"]')).toContain("Yes: 1, No: 1");
   expect(await author.page.locator("#analytics-paths li").count()).toBe(2);
   // Drawn to scale: half the started sessions resolved.
-  const widths = await author.page.evaluate(
-    "['started', 'resolved', 'unresolved'].map((label) => document.querySelector(`#analytics-sessions [data-label=\"${label}\"] .bar-fill`).getBoundingClientRect().width)",
-  );
-  const [started, resolved, unresolved] = widths as number[];
-  expect(resolved).toBeCloseTo((started as number) / 2, 0);
+  const widths: number[] = [];
+  for (const label of ["started", "resolved", "unresolved"]) {
+    const box = await author.page.locator(`#analytics-sessions [data-label="${label}"] .bar-fill`).boundingBox();
+    widths.push(box?.width ?? 0);
+  }
+  const [started = 0, resolved, unresolved] = widths;
+  expect(resolved).toBeCloseTo(started / 2, 0);
   expect(unresolved).toBeLessThan(3);
   await browser.screenshot(author.page, "web-analytics");
   expect(pageProblems).toEqual([]);
