@@ -3,7 +3,8 @@
  * typed but not saved survive a step; focus moves to the new question and it is announced; an
  * error goes once a retry works; ending away from a solution asks first, with a note; the
  * completed page offers a CSV and a way on; Back from a new session does not lead to a second
- * one; numbered lists in a node read as written; My sessions fits a 390 px phone.
+ * one; numbered lists in a node read as written; My sessions fits a 390 px phone; a linked tree
+ * shows where the technician is (a breadcrumb of trees) and its solution before going back.
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
@@ -17,6 +18,7 @@ const PASSWORD = "correct-horse-battery";
 let system: SystemWithAdmin;
 let browser: TestBrowser;
 let treeId: string;
+let vpnTreeId: string;
 const pageProblems: string[] = [];
 
 /** A tree whose first step is a numbered list with a continued item, then a question. */
@@ -56,6 +58,44 @@ beforeAll(async () => {
   const created = await system.client.call<{ id: string }>("POST", "/api/v1/trees", { token: engineer, json: LISTED });
   expect(created.status).toBe(201);
   treeId = created.body.id;
+  // A tree that runs a shared check through a link, then goes on.
+  const check = await system.client.call<{ id: string }>("POST", "/api/v1/trees", {
+    token: engineer,
+    json: {
+      title: "Home internet check",
+      category: "Network",
+      status: "published",
+      root_node_id: "restart",
+      nodes: [
+        { id: "restart", type: "action", title: "Restart the home router", next: "online" },
+        { id: "online", type: "solution", title: "The internet works again", outcome: "resolved" },
+      ],
+    },
+  });
+  const vpn = await system.client.call<{ id: string }>("POST", "/api/v1/trees", {
+    token: engineer,
+    json: {
+      title: `VPN cannot connect ${Date.now().toString(36)}`,
+      category: "Network",
+      status: "published",
+      root_node_id: "internet",
+      nodes: [
+        {
+          id: "internet",
+          type: "question",
+          title: "Do web pages open?",
+          options: [
+            { id: "no", label: "No", next: "check" },
+            { id: "yes", label: "Yes", next: "client" },
+          ],
+        },
+        { id: "check", type: "link", title: "Check the home internet", tree_id: check.body.id, next: "client" },
+        { id: "client", type: "solution", title: "Reconnect the VPN client", outcome: "resolved" },
+      ],
+    },
+  });
+  expect(vpn.status).toBe(201);
+  vpnTreeId = vpn.body.id;
 });
 
 afterAll(async () => {
@@ -176,6 +216,27 @@ describe("the technician's side", () => {
     expect(wide).toEqual([]);
     const overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth");
     expect(overflow).toBeLessThanOrEqual(0);
+    expect(pageProblems).toEqual([]);
+  });
+
+  it("shows the trees a session went into as a breadcrumb, and a linked tree's solution before going back", async () => {
+    const page = await technicianPage();
+    await page.goto(`${system.system.url}/#/start/${vpnTreeId}`);
+    await page.waitForSelector("#start-form");
+    await page.click("#start-form button[type=submit]");
+    await page.waitForSelector('#current-node[data-node-id="internet"]');
+    expect(await page.locator("#breadcrumb").count()).toBe(0);
+    await page.click('button.option[data-option-id="no"]');
+    await page.waitForSelector('#current-node[data-node-id="restart"]');
+    expect(await page.textContent("#breadcrumb")).toMatch(/^VPN cannot connect \w+ › Home internet check$/);
+    await browser.screenshot(page, "web-technician-linked");
+
+    await page.click("#continue");
+    await page.waitForSelector('#current-node[data-node-id="client"]');
+    expect(await page.textContent("#linked-solution")).toMatch(
+      /^“Home internet check” ended at “The internet works again” \(resolved\)\. Back in “VPN cannot connect \w+”\.$/,
+    );
+    expect(await page.locator("#breadcrumb").count()).toBe(0);
     expect(pageProblems).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { OFF_SOLUTION_OUTCOMES } from "@tdt/proto/contracts/outcomes";
-import { ApiError, type Outcome, type ReportFormat, type Session, type TreeNode } from "../api.js";
+import { ApiError, api, type Outcome, type ReportFormat, type Session, type TreeNode } from "../api.js";
 import { h, show } from "../dom.js";
 import { markdown } from "../markdown.js";
 import { downloadReport } from "../report-download.js";
@@ -11,7 +11,9 @@ import { complete, loadSession, step } from "../session-steps.js";
 export async function runSessionScreen(screen: Screen, sessionId: string): Promise<void> {
   show(screen.root, h("p", { class: "muted" }, "Loading…"));
   try {
-    draw(screen, await loadSession(sessionId));
+    const session = await loadSession(sessionId);
+    await learnTitles(session);
+    draw(screen, session);
   } catch (error) {
     show(screen.root, h("a", { href: hashOf({ name: "sessions" }) }, "← My sessions"));
     screen.fail(error);
@@ -22,15 +24,16 @@ export async function runSessionScreen(screen: Screen, sessionId: string): Promi
  * Draws the session. `typedNotes` are session notes typed but not saved yet: a step keeps them
  * (only "Save notes" or completing sends them).
  */
-function draw(screen: Screen, session: Session, typedNotes?: string): void {
+function draw(screen: Screen, session: Session, typedNotes?: string, passed: Session["steps"] = []): void {
   const act = (change: () => Promise<Session>) => async () => {
     for (const button of screen.root.querySelectorAll("button")) button.disabled = true;
     const typed = notes.value !== session.notes ? notes.value : undefined;
     try {
       const next = await change();
+      await learnTitles(next);
       // A retry that went through puts right the error an earlier try showed.
       screen.clear();
-      draw(screen, next, next.notes === typed ? undefined : typed);
+      draw(screen, next, next.notes === typed ? undefined : typed, linkedSolutionsPassed(session, next));
     } catch (error) {
       screen.fail(error);
       // Moved on elsewhere (another tab): show where it is now.
@@ -56,6 +59,15 @@ function draw(screen: Screen, session: Session, typedNotes?: string): void {
       { class: "muted" },
       ticket ? `Ticket ${ticket} · ` : "",
       `version ${session.tree_version} · started ${new Date(session.started_at).toLocaleString()}`,
+    ),
+    breadcrumb(session),
+    ...passed.map((step) =>
+      h(
+        "p",
+        { class: "card linked-solution", id: "linked-solution", role: "status" },
+        `“${treeTitles.get(step.tree_id) ?? "The linked procedure"}” ended at “${step.node_title}” (${step.outcome}). `,
+        `Back in “${treeTitles.get(treeOfCurrent(session)) ?? session.tree_title}”.`,
+      ),
     ),
     inProgress ? currentNode(session, act) : completed(screen, session),
     h(
@@ -91,6 +103,56 @@ function draw(screen: Screen, session: Session, typedNotes?: string): void {
 }
 
 type Act = (change: () => Promise<Session>) => () => Promise<void>;
+
+/** The titles of the trees a session went through, by id: the session's own, and linked ones as they are read. */
+const treeTitles = new Map<string, string>();
+
+/** Learns the titles of the trees the session's steps are in that are not known yet. */
+async function learnTitles(session: Session): Promise<void> {
+  treeTitles.set(session.tree_id, session.tree_title);
+  const unknown = [...new Set(session.steps.map((step) => step.tree_id))].filter((id) => id && !treeTitles.has(id));
+  await Promise.all(
+    unknown.map(async (id) => {
+      const tree = await api.GET("/api/v1/trees/{id}", { params: { path: { id } } }).catch(() => undefined);
+      if (tree?.data) treeTitles.set(id, tree.data.title);
+    }),
+  );
+}
+
+/** The tree the session stands in: the one of its last step. */
+const treeOfCurrent = (session: Session) => session.steps.at(-1)?.tree_id || session.tree_id;
+
+/**
+ * Where the session stands among the trees it entered through links: the session's tree, then
+ * each linked tree it is inside of, from its steps (a step in a tree already on the way back
+ * returns to it).
+ */
+function treePath(session: Session): string[] {
+  const path = [session.tree_id];
+  for (const step of session.steps) {
+    const at = path.indexOf(step.tree_id);
+    if (at >= 0) path.splice(at + 1);
+    else if (step.tree_id) path.push(step.tree_id);
+  }
+  return path;
+}
+
+function breadcrumb(session: Session): HTMLElement | null {
+  const path = treePath(session);
+  if (path.length < 2) return null;
+  return h(
+    "nav",
+    { class: "breadcrumb", id: "breadcrumb", "aria-label": "Procedures" },
+    path.map((id) => treeTitles.get(id) ?? "Linked procedure").join(" › "),
+  );
+}
+
+/** Linked trees' solutions a change passed on its way back: shown once, after that change. */
+function linkedSolutionsPassed(before: Session, after: Session): Session["steps"] {
+  const key = (step: Session["steps"][number]) => `${step.seq} ${step.entered_at}`;
+  const seen = new Set(before.steps.map(key));
+  return after.steps.filter((step) => !seen.has(key(step)) && step.outcome);
+}
 
 function currentNode(session: Session, act: Act): HTMLElement {
   const node: TreeNode = session.current_node;
