@@ -358,6 +358,19 @@ describe("the web app", () => {
     await expect.poll(() => page.locator("#tree-map .edge.broken").count()).toBe(0);
     await browser.screenshot(page, "web-editor-form");
 
+    // The draft runs as a technician would run it, and nothing is recorded.
+    await page.click("#preview");
+    expect(await page.textContent("#preview-title")).toBe("Is the badge reader's light red?");
+    await page.click('#preview-card button.option[data-option-id="yes"]');
+    expect(await page.textContent("#preview-title")).toBe("Re-encode the badge");
+    await page.click("#preview-continue");
+    expect(await page.textContent("#preview-outcome")).toBe("The session ends here: resolved.");
+    await browser.screenshot(page, "web-editor-preview");
+    await page.click("#preview-back");
+    expect(await page.textContent("#preview-title")).toBe("Re-encode the badge");
+    await page.click("#preview-close");
+    expect(await page.locator("#preview-card").count()).toBe(0);
+
     await page.click("#save-draft");
     await expect.poll(() => page.textContent("#notice")).toContain("Draft saved (revision 1)");
     const saved = await system.client.call<{ nodes: Array<Record<string, unknown>> }>(

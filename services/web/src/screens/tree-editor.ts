@@ -10,6 +10,7 @@ import {
   type TreeDraftSave,
 } from "../api.js";
 import { h, show } from "../dom.js";
+import { draftPreview } from "../draft-preview.js";
 import { type Content, nodeForm, withNewNode } from "../node-form.js";
 import { placeOf, problemsByNode } from "../node-problems.js";
 import { go, hashOf } from "../router.js";
@@ -114,6 +115,17 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
     );
   };
   editor.addEventListener("input", redraw);
+  const previewArea = h("div", { id: "preview-area" });
+  const preview = () => {
+    const content = parse(editor.value);
+    if (!content) return screen.notify("The JSON does not parse: fix it first.", "error");
+    const nodes = Array.isArray(content.nodes) ? (content.nodes as Array<Record<string, unknown>>) : [];
+    const title = (id: string) => trees.find((other) => other.id === id)?.title;
+    show(
+      previewArea,
+      draftPreview(nodes, String(content.root_node_id ?? ""), title, () => show(previewArea)),
+    );
+  };
   const addNode = () => {
     const content = parse(editor.value);
     if (!content) return screen.notify("The JSON does not parse: fix it first.", "error");
@@ -214,8 +226,14 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
       h("h2", {}, "Map"),
       parseNote,
       mapArea,
-      h("button", { id: "add-node", class: "secondary", type: "button", onclick: addNode }, "Add a node"),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { id: "add-node", class: "secondary", type: "button", onclick: addNode }, "Add a node"),
+        h("button", { id: "preview", class: "secondary", type: "button", onclick: preview }, "Preview as a technician"),
+      ),
     ),
+    previewArea,
     formArea,
     problems.length > 0 ? h("section", { class: "card problems-card" }, h("h2", {}, "Problems"), problemList) : null,
     diff ? diffCard(diff) : null,
