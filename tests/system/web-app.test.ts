@@ -357,6 +357,12 @@ describe("the web app", () => {
     await page.selectOption("#option-next-0", "step-1");
     await expect.poll(() => page.locator("#tree-map .edge.broken").count()).toBe(0);
     await browser.screenshot(page, "web-editor-form");
+    // Zoom: the map scales, and 100 % brings it back.
+    const natural = Number(await page.getAttribute("#tree-map svg", "width"));
+    await page.click("#zoom-in");
+    expect(Number(await page.getAttribute("#tree-map svg", "width"))).toBe(Math.round(natural * 1.25));
+    await page.click("#zoom-reset");
+    expect(Number(await page.getAttribute("#tree-map svg", "width"))).toBe(natural);
 
     // The draft runs as a technician would run it, and nothing is recorded.
     await page.click("#preview");

@@ -1,4 +1,6 @@
 /** The tree as a map: an SVG of its nodes in layers by depth, edges labelled by option, problems marked. */
+
+import dagre from "@dagrejs/dagre";
 import type { Problem } from "./api-error.js";
 import { svg } from "./dom.js";
 import type { TreeLayout } from "./tree-layout.js";
@@ -11,26 +13,17 @@ const shorten = (text: string, max: number) => (text.length > max ? `${text.slic
 
 /**
  * The map; with `onSelect`, each node is a button (click, Enter or Space) that picks it, and
- * `selected` is drawn as picked.
+ * `selected` is drawn as picked. The nodes the root reaches are laid out by dagre (a maintained
+ * layered graph layout: few crossings, edges routed round the boxes, room for their labels);
+ * those it does not reach sit in a row of their own below.
  */
 export function treeMap(
   layout: TreeLayout,
   problems: Map<number, Problem[]>,
   pick?: { onSelect: (index: number) => void; selected?: number | undefined },
 ): SVGSVGElement {
-  const widest = Math.max(1, ...layout.layers.map((layer) => layer.length));
-  const width = widest * (BOX.width + GAP.x) - GAP.x + 2 * MARGIN;
-  const height = Math.max(1, layout.layers.length) * (BOX.height + GAP.y) - GAP.y + 2 * MARGIN + 40;
-  const centre = new Map<number, { x: number; y: number }>();
-  for (const layer of layout.layers) {
-    const offset = (width - (layer.length * (BOX.width + GAP.x) - GAP.x)) / 2;
-    for (const placed of layer) {
-      centre.set(placed.index, {
-        x: offset + placed.slot * (BOX.width + GAP.x) + BOX.width / 2,
-        y: MARGIN + placed.layer * (BOX.height + GAP.y) + BOX.height / 2,
-      });
-    }
-  }
+  const placed = positions(layout);
+  const { width, height, centre, routes } = placed;
 
   const map = svg("svg", {
     class: "tree-map",
@@ -52,14 +45,26 @@ export function treeMap(
     ),
   );
 
-  for (const edge of layout.edges) {
+  layout.edges.forEach((edge, n) => {
     const from = centre.get(edge.from);
-    if (!from) continue;
-    const start = { x: from.x, y: from.y + BOX.height / 2 };
+    if (!from) return;
     const target = edge.to === undefined ? undefined : centre.get(edge.to);
-    const end = target ? { x: target.x, y: target.y - BOX.height / 2 } : { x: start.x + 30, y: start.y + GAP.y * 0.6 };
-    const bend = Math.max(30, Math.abs(end.y - start.y) / 2);
-    const d = `M${start.x},${start.y} C${start.x},${start.y + bend} ${end.x},${end.y - bend} ${end.x},${end.y}`;
+    const route = routes.get(n);
+    let d: string;
+    let labelAt: { x: number; y: number };
+    if (route && target) {
+      d = `M${route.points.map((point) => `${point.x},${point.y}`).join(" L")}`;
+      labelAt = route.label ?? route.points[Math.floor(route.points.length / 2)] ?? from;
+    } else {
+      // To a node that is not there (or one not laid out with it): a short stub, named.
+      const start = { x: from.x, y: from.y + BOX.height / 2 };
+      const end = target
+        ? { x: target.x, y: target.y - BOX.height / 2 }
+        : { x: start.x + 30, y: start.y + GAP.y * 0.6 };
+      const bend = Math.max(30, Math.abs(end.y - start.y) / 2);
+      d = `M${start.x},${start.y} C${start.x},${start.y + bend} ${end.x},${end.y - bend} ${end.x},${end.y}`;
+      labelAt = { x: start.x + (end.x - start.x) * 0.3, y: start.y + (end.y - start.y) * 0.3 + 4 };
+    }
     const broken = target === undefined;
     const label = broken ? `${edge.label ? `${edge.label} ` : ""}→ "${edge.target}"?` : edge.label;
     map.append(svg("path", { d, class: broken ? "edge broken" : "edge", "marker-end": "url(#arrow)" }));
@@ -69,15 +74,15 @@ export function treeMap(
           "text",
           {
             class: broken ? "edge-label broken" : "edge-label",
-            x: start.x + (end.x - start.x) * 0.3,
-            y: start.y + (end.y - start.y) * 0.3 + 4,
+            x: labelAt.x,
+            y: labelAt.y + 4,
             "text-anchor": "middle",
           },
           shorten(label, 24),
         ),
       );
     }
-  }
+  });
 
   for (const layer of layout.layers) {
     for (const { node, index } of layer) {
@@ -122,8 +127,78 @@ export function treeMap(
     }
   }
   if (layout.hasUnreachable) {
-    const y = MARGIN + (layout.layers.length - 1) * (BOX.height + GAP.y) - 12;
-    map.append(svg("text", { class: "unreachable-label", x: MARGIN, y }, "Not reachable from the root:"));
+    map.append(
+      svg(
+        "text",
+        { class: "unreachable-label", x: MARGIN, y: placed.unreachableTop - 12 },
+        "Not reachable from the root:",
+      ),
+    );
   }
   return map;
+}
+
+interface Placed {
+  width: number;
+  height: number;
+  /** Each node's centre, by its index. */
+  centre: Map<number, { x: number; y: number }>;
+  /** Each laid out edge's route and label place, by its index in `layout.edges`. */
+  routes: Map<number, { points: Array<{ x: number; y: number }>; label?: { x: number; y: number } }>;
+  unreachableTop: number;
+}
+
+/** Where everything goes: dagre for what the root reaches, a row below for the rest. */
+function positions(layout: TreeLayout): Placed {
+  const graph = new dagre.graphlib.Graph({ multigraph: true });
+  graph.setGraph({
+    rankdir: "TB",
+    nodesep: GAP.x,
+    ranksep: GAP.y / 1.5,
+    edgesep: 12,
+    marginx: MARGIN,
+    marginy: MARGIN,
+  });
+  graph.setDefaultEdgeLabel(() => ({}));
+  const reached = layout.hasUnreachable ? layout.layers.slice(0, -1) : layout.layers;
+  const unreachable = layout.hasUnreachable ? (layout.layers.at(-1) ?? []) : [];
+  const inGraph = new Set<number>();
+  for (const { index } of reached.flat()) {
+    graph.setNode(String(index), { width: BOX.width, height: BOX.height });
+    inGraph.add(index);
+  }
+  layout.edges.forEach((edge, n) => {
+    if (edge.to === undefined || !inGraph.has(edge.from) || !inGraph.has(edge.to)) return;
+    const labelled = edge.label ? { width: Math.min(24, edge.label.length) * 6.5 + 8, height: 14, labelpos: "c" } : {};
+    graph.setEdge(String(edge.from), String(edge.to), labelled, String(n));
+  });
+  dagre.layout(graph);
+
+  const centre = new Map<number, { x: number; y: number }>();
+  for (const index of inGraph) {
+    const node = graph.node(String(index));
+    centre.set(index, { x: node.x, y: node.y });
+  }
+  const routes: Placed["routes"] = new Map();
+  for (const key of graph.edges()) {
+    const routed = graph.edge(key) as { points?: Array<{ x: number; y: number }>; x?: number; y?: number };
+    if (!routed.points || key.name === undefined) continue;
+    routes.set(Number(key.name), {
+      points: routed.points,
+      ...(routed.x !== undefined && routed.y !== undefined ? { label: { x: routed.x, y: routed.y } } : {}),
+    });
+  }
+  const laidOut = graph.graph() as { width?: number; height?: number };
+  const graphWidth = inGraph.size > 0 ? (laidOut.width ?? 0) : 0;
+  const graphHeight = inGraph.size > 0 ? (laidOut.height ?? 0) : MARGIN;
+  // The unreachable row, below, centred.
+  const unreachableTop = graphHeight + 40;
+  const rowWidth = unreachable.length * (BOX.width + GAP.x) - GAP.x + 2 * MARGIN;
+  const width = Math.max(graphWidth, rowWidth, BOX.width + 2 * MARGIN);
+  unreachable.forEach(({ index }, slot) => {
+    const offset = (width - (unreachable.length * (BOX.width + GAP.x) - GAP.x)) / 2;
+    centre.set(index, { x: offset + slot * (BOX.width + GAP.x) + BOX.width / 2, y: unreachableTop + BOX.height / 2 });
+  });
+  const height = unreachable.length > 0 ? unreachableTop + BOX.height + MARGIN : graphHeight;
+  return { width, height, centre, routes, unreachableTop };
 }

@@ -80,6 +80,20 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
 
   // The node being edited in the form, by its index in the draft's nodes.
   let selected: number | undefined;
+  // The map's zoom (its area scrolls to pan), kept while the draft is edited.
+  let zoom = 1;
+  const scaled = (map: SVGSVGElement) => {
+    const natural = (name: string) => Number(map.dataset[name] ?? map.getAttribute(name));
+    map.dataset.width = String(natural("width"));
+    map.dataset.height = String(natural("height"));
+    map.setAttribute("width", String(Math.round(natural("width") * zoom)));
+    map.setAttribute("height", String(Math.round(natural("height") * zoom)));
+  };
+  const zoomBy = (factor: number | undefined) => () => {
+    zoom = factor === undefined ? 1 : Math.min(2, Math.max(0.3, zoom * factor));
+    const map = mapArea.querySelector("svg");
+    if (map) scaled(map);
+  };
   const formArea = h("div", { id: "node-form-area" });
   /** A change made in the form: the JSON follows, and the map and the form are drawn again. */
   const changed = (content: Content, pick?: number) => {
@@ -102,10 +116,13 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
       },
       selected,
     };
-    show(
-      mapArea,
-      treeMap(layoutTree(mapNodes(content.nodes), String(content.root_node_id ?? "")), problemsByNode(problems), pick),
+    const drawn = treeMap(
+      layoutTree(mapNodes(content.nodes), String(content.root_node_id ?? "")),
+      problemsByNode(problems),
+      pick,
     );
+    scaled(drawn);
+    show(mapArea, drawn);
     const nodes = Array.isArray(content.nodes) ? content.nodes : [];
     show(
       formArea,
@@ -230,6 +247,17 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
         "div",
         { class: "actions" },
         h("button", { id: "add-node", class: "secondary", type: "button", onclick: addNode }, "Add a node"),
+        h(
+          "button",
+          { id: "zoom-out", class: "secondary", type: "button", onclick: zoomBy(1 / 1.25), "aria-label": "Zoom out" },
+          "−",
+        ),
+        h("button", { id: "zoom-reset", class: "secondary", type: "button", onclick: zoomBy(undefined) }, "100 %"),
+        h(
+          "button",
+          { id: "zoom-in", class: "secondary", type: "button", onclick: zoomBy(1.25), "aria-label": "Zoom in" },
+          "+",
+        ),
         h("button", { id: "preview", class: "secondary", type: "button", onclick: preview }, "Preview as a technician"),
       ),
     ),
