@@ -71,6 +71,14 @@ async function saveDraft(id: string, fromRevision: number, content: Json, token 
   return ok<Draft>("PUT", `/api/v1/trees/${id}/draft`, { token, json: { ...content, draft_revision: fromRevision } });
 }
 
+/** A review of the tree's draft revision by `token`'s engineer, as answered. */
+function reviewAs(id: string, token: string, draft_revision: number, decision: string, comment?: string) {
+  return client.call("POST", `/api/v1/trees/${id}/reviews`, {
+    token,
+    json: { draft_revision, decision, ...(comment === undefined ? {} : { comment }) },
+  });
+}
+
 describe("a draft beside the live tree", () => {
   it("never changes what technicians get; publishing does, as a new version", async () => {
     const tree = await published();
@@ -323,10 +331,7 @@ describe("review when wanted", () => {
     expect(unreviewed.status).toBe(409);
     expect(unreviewed.body).toEqual({ detail: "review_required" });
 
-    const self = await client.call("POST", `/api/v1/trees/${tree.id}/reviews`, {
-      token: engineer,
-      json: { draft_revision: draft.draft_revision, decision: "approve" },
-    });
+    const self = await reviewAs(tree.id, engineer, draft.draft_revision, "approve");
     expect(self.status).toBe(403);
     expect(self.body).toEqual({ detail: "self_review" });
 
@@ -354,45 +359,18 @@ describe("review when wanted", () => {
       json: { draft_revision: changed.draft_revision },
     });
     expect(stale.body).toEqual({ detail: "review_required" });
-    const staleReview = await client.call("POST", `/api/v1/trees/${tree.id}/reviews`, {
-      token: reviewer,
-      json: { draft_revision: draft.draft_revision, decision: "approve" },
-    });
+    const staleReview = await reviewAs(tree.id, reviewer, draft.draft_revision, "approve");
     expect(staleReview.body).toEqual({ detail: "draft_conflict" });
 
-    await ok(
-      "POST",
-      `/api/v1/trees/${tree.id}/reviews`,
-      {
-        token: reviewer,
-        json: { draft_revision: changed.draft_revision, decision: "approve" },
-      },
-      201,
-    );
+    expect((await reviewAs(tree.id, reviewer, changed.draft_revision, "approve")).status).toBe(201);
     // Asking for changes takes the approval back.
-    await ok(
-      "POST",
-      `/api/v1/trees/${tree.id}/reviews`,
-      {
-        token: reviewer,
-        json: { draft_revision: changed.draft_revision, decision: "request_changes", comment: "Wait" },
-      },
-      201,
-    );
+    expect((await reviewAs(tree.id, reviewer, changed.draft_revision, "request_changes", "Wait")).status).toBe(201);
     const withdrawn = await client.call("POST", `/api/v1/trees/${tree.id}/publish`, {
       token: engineer,
       json: { draft_revision: changed.draft_revision },
     });
     expect(withdrawn.body).toEqual({ detail: "review_required" });
-    await ok(
-      "POST",
-      `/api/v1/trees/${tree.id}/reviews`,
-      {
-        token: reviewer,
-        json: { draft_revision: changed.draft_revision, decision: "approve" },
-      },
-      201,
-    );
+    expect((await reviewAs(tree.id, reviewer, changed.draft_revision, "approve")).status).toBe(201);
     await ok(
       "POST",
       `/api/v1/trees/${tree.id}/publish`,

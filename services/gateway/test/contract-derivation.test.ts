@@ -21,7 +21,9 @@ async function generatedFrom(edit: (proto: string) => string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "tdt-contract-"));
   cpSync(join(ROOT, "proto"), join(dir, "proto"), { recursive: true, filter: (path) => !path.includes("/gen") });
   const trees = join(dir, "proto/tdt/trees/v1/trees.proto");
-  const edited = edit(readFileSync(trees, "utf8"));
+  const original = readFileSync(trees, "utf8");
+  const edited = edit(original);
+  if (edited === original) throw new Error("the edit changed nothing in trees.proto");
   writeFileSync(trees, edited);
   const buf = join(ROOT, "node_modules/.bin/buf");
   execFileSync(buf, ["build", join(dir, "proto"), "-o", join(dir, "contract.binpb")], { cwd: dir });
@@ -54,7 +56,13 @@ describe("the gateway's schemas derive from the contract", () => {
         },
       } as unknown as Contract["ENUMS"],
     }));
+    // In place of withContract's own copy of the schemas: the ones generated from the edited protos.
+    vi.doUnmock("@tdt/proto/tdt/schemas");
     vi.doMock("@tdt/proto/tdt/schemas", () => import(schemas));
+    const generated = (await import("@tdt/proto/tdt/schemas")).MESSAGE_SCHEMAS["tdt.trees.v1.Node"] as unknown as {
+      variants: Array<{ name: string }>;
+    };
+    expect(generated.variants.map((variant) => variant.name)).toContain("ChecklistNode");
     const { NODE_SCHEMAS, NODE_INPUT_SCHEMAS, NodeSchema, NodeInputSchema } = await import(
       "../src/api/schemas/trees.js"
     );

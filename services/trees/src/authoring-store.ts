@@ -1,7 +1,6 @@
 import { AppError, inTransaction, type Problem, type Sql, type TransactionSql } from "@tdt/kit";
 import type {
   HistoryEntry,
-  Node,
   PortableTree,
   Tree,
   TreeDiff,
@@ -35,26 +34,14 @@ interface TreeRow {
   deleted_at: Date | null;
 }
 
-interface DraftRow {
+/** A version's or the draft's content, as stored. */
+type ContentRow = TreeContent;
+
+interface DraftRow extends ContentRow {
   revision: number;
   based_on_version: number;
-  title: string;
-  description: string;
-  category: string;
-  tags: string[];
-  root_node_id: string;
-  nodes: Node[];
   saved_by: string;
   saved_at: Date;
-}
-
-interface ContentRow {
-  title: string;
-  description: string;
-  category: string;
-  tags: string[];
-  root_node_id: string;
-  nodes: Node[];
 }
 
 const notFound = () => new AppError("not_found");

@@ -160,6 +160,41 @@ export async function trees(engineer: typeof client): Promise<Schemas["Tree"]> {
   return summaries.length > withServiceFields.nodes.length + actionWithOptions.id.length ? edited : created;
 }
 
+/**
+ * Authoring beside the live tree: a draft saved from a draft read back, reviewed, published; a
+ * rollback; settings; a portable tree out and back in. What the contract refuses, refused.
+ */
+export async function authoring(engineer: typeof client, treeId: string): Promise<number> {
+  const path = { params: { path: { id: treeId } } };
+  const draft = answered(await engineer.GET("/api/v1/trees/{id}/draft", path));
+  // A draft read back is saved again as it is: the service ignores what it set.
+  const saved = answered(await engineer.PUT("/api/v1/trees/{id}/draft", { ...path, body: draft }));
+  // An unfinished draft may leave out all but the revision it was edited from.
+  await engineer.PUT("/api/v1/trees/{id}/draft", { ...path, body: { draft_revision: saved.draft_revision } });
+  // @ts-expect-error a save names the draft revision it was edited from
+  await engineer.PUT("/api/v1/trees/{id}/draft", { ...path, body: { title: "Untracked edit" } });
+  await engineer.PATCH("/api/v1/trees/{id}/settings", { ...path, body: { review_required: true } });
+  const review = answered(
+    await engineer.POST("/api/v1/trees/{id}/reviews", {
+      ...path,
+      body: { draft_revision: saved.draft_revision, decision: "approve", comment: "Fine" },
+    }),
+  );
+  // @ts-expect-error a review is an approval or a request for changes, nothing else
+  await engineer.POST("/api/v1/trees/{id}/reviews", { ...path, body: { draft_revision: 1, decision: "maybe" } });
+  const published = answered(
+    await engineer.POST("/api/v1/trees/{id}/publish", {
+      ...path,
+      body: { draft_revision: review.draft_revision, change_note: "Reviewed" },
+    }),
+  );
+  const rolledBack = answered(await engineer.POST("/api/v1/trees/{id}/rollback", { ...path, body: { version: 1 } }));
+  const portable = answered(await engineer.GET("/api/v1/trees/{id}/export", path));
+  const imported = answered(await engineer.POST("/api/v1/trees/import", { body: portable }));
+  const history = answered(await engineer.GET("/api/v1/trees/{id}/history", path));
+  return published.version + rolledBack.version + imported.version + history.length;
+}
+
 /** A session from start to report: every step kind, completion, and each report format as what it is. */
 export async function sessions(technician: typeof client, treeId: string): Promise<Blob> {
   const started = answered(
