@@ -163,6 +163,7 @@ interface Analytics {
     options: Array<{ option_id: string; count: number }>;
   }>;
   paths: Array<{ node_ids: string[]; count: number }>;
+  days: Array<{ day: string; started: number; completed: number; resolved: number }>;
 }
 
 const analytics = (treeId: string, query = "", token = engineer) =>
@@ -221,6 +222,10 @@ describe("a tree's analytics", () => {
     await expect.poll(() => eventsOf(lastSession).length).toBe(2);
     const { body } = await analytics(tree);
     expect(body.resolution_rate).toBeCloseTo(3 / 5, 10);
+    // By the day they started (all today, UTC; a run across midnight may split them in two).
+    expect(body.days.every((day) => /^\d{4}-\d{2}-\d{2}$/.test(day.day))).toBe(true);
+    const sum = (key: "started" | "completed" | "resolved") => body.days.reduce((total, day) => total + day[key], 0);
+    expect([sum("started"), sum("completed"), sum("resolved")]).toEqual([7, 5, 3]);
     expect(body.duration_ms.p90).toBeGreaterThanOrEqual(body.duration_ms.median);
     const node = (id: string) => body.nodes.find((candidate) => candidate.node_id === id);
     expect(node("power")).toMatchObject({
@@ -259,6 +264,7 @@ describe("a tree's analytics", () => {
       resolution_rate: 0,
       nodes: [],
       paths: [],
+      days: [],
     });
     const earlier = new Date(Date.now() - 3_600_000).toISOString();
     expect((await analytics(tree, `?from=${encodeURIComponent(earlier)}`)).body.sessions.started).toBe(7);

@@ -223,6 +223,10 @@ it("shows a tree's analytics: sessions by outcome, where technicians left, the c
   const [started = 0, resolved, unresolved] = widths;
   expect(resolved).toBeCloseTo(started / 2, 0);
   expect(unresolved).toBeLessThan(3);
+  // Today's row of the resolution rate over time: one of the two completed sessions resolved.
+  expect(await author.page.locator("#analytics-days .bar-row").last().locator(".bar-count").textContent()).toBe(
+    "50 % of 2",
+  );
   await browser.screenshot(author.page, "web-analytics");
   expect(pageProblems).toEqual([]);
 });

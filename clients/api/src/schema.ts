@@ -1350,6 +1350,20 @@ export interface components {
          *           ],
          *           "count": 5
          *         }
+         *       ],
+         *       "days": [
+         *         {
+         *           "day": "2026-11-27",
+         *           "started": 18,
+         *           "completed": 15,
+         *           "resolved": 12
+         *         },
+         *         {
+         *           "day": "2026-11-28",
+         *           "started": 22,
+         *           "completed": 19,
+         *           "resolved": 15
+         *         }
          *       ]
          *     }
          */
@@ -1388,6 +1402,18 @@ export interface components {
             paths: {
                 node_ids: string[];
                 count: number;
+            }[];
+            /** @description Sessions by the day (UTC) they started, oldest first: the days with any */
+            days: {
+                /**
+                 * Format: date
+                 * @description YYYY-MM-DD
+                 */
+                day: string;
+                started: number;
+                completed: number;
+                /** @description Of the completed, those resolved */
+                resolved: number;
             }[];
         };
         /**
@@ -2624,6 +2650,8 @@ export interface components {
             duration_ms: components["schemas"]["Percentiles"];
             nodes: components["schemas"]["NodeAnalytics"][];
             paths: components["schemas"]["PathCount"][];
+            /** @description Sessions by the day (UTC) they started, oldest first: the days with any */
+            days: components["schemas"]["DayCount"][];
         };
         SessionCounts: {
             started: number;
@@ -2661,6 +2689,18 @@ export interface components {
         PathCount: {
             node_ids: string[];
             count: number;
+        };
+        /** @description The sessions started on one day (UTC), and what came of them. */
+        DayCount: {
+            /**
+             * Format: date
+             * @description YYYY-MM-DD
+             */
+            day: string;
+            started: number;
+            completed: number;
+            /** @description Of the completed, those resolved */
+            resolved: number;
         };
         /**
          * @description How a tree is authored.

@@ -2224,6 +2224,34 @@ export const MESSAGE_SCHEMAS = {
       }
     }
   },
+  "tdt.trees.v1.DayCount": {
+    "type": "object",
+    "description": "The sessions started on one day (UTC), and what came of them.",
+    "required": [
+      "day",
+      "started",
+      "completed",
+      "resolved"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "day": {
+        "type": "string",
+        "format": "date",
+        "description": "YYYY-MM-DD"
+      },
+      "started": {
+        "type": "integer"
+      },
+      "completed": {
+        "type": "integer"
+      },
+      "resolved": {
+        "type": "integer",
+        "description": "Of the completed, those resolved"
+      }
+    }
+  },
   "tdt.trees.v1.DeleteTreeRequest": {
     "type": "object",
     "required": [
@@ -2379,7 +2407,8 @@ export const MESSAGE_SCHEMAS = {
       "resolution_rate",
       "duration_ms",
       "nodes",
-      "paths"
+      "paths",
+      "days"
     ],
     "requestRequired": [
       "sessions",
@@ -2408,6 +2437,13 @@ export const MESSAGE_SCHEMAS = {
         "items": {
           "$ref": "tdt.trees.v1.PathCount#"
         }
+      },
+      "days": {
+        "type": "array",
+        "items": {
+          "$ref": "tdt.trees.v1.DayCount#"
+        },
+        "description": "Sessions by the day (UTC) they started, oldest first: the days with any"
       }
     }
   },
@@ -4123,6 +4159,7 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.trees.v1.ArchiveTreeResponse": "ArchiveTreeResponse",
   "tdt.trees.v1.CreateTreeRequest": "CreateTreeRequest",
   "tdt.trees.v1.CreateTreeResponse": "CreateTreeResponse",
+  "tdt.trees.v1.DayCount": "DayCount",
   "tdt.trees.v1.DeleteTreeRequest": "DeleteTreeRequest",
   "tdt.trees.v1.DeleteTreeResponse": "DeleteTreeResponse",
   "tdt.trees.v1.DiffTreeRequest": "DiffTreeRequest",

@@ -208,6 +208,7 @@ describe("GET /api/v1/trees/:id/analytics", () => {
     duration_ms: { median: 1000, p90: 2000 },
     nodes: [],
     paths: [],
+    days: [],
   });
 
   it("counts the sessions by outcome, one property each, a solution's outcomes first as the answer always had", async () => {

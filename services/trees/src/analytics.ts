@@ -200,6 +200,12 @@ export async function readAnalytics(sql: Sql, query: AnalyticsQuery): Promise<Ge
       group by e.session_id)
     select node_ids, count(*)::int as count from walked group by node_ids
     order by count desc, node_ids limit 5`;
+  const days = await sql<{ day: string; started: number; completed: number; resolved: number }[]>`
+    with chosen as (${chosen})
+    select to_char(started_at at time zone 'UTC', 'YYYY-MM-DD') as day, count(*)::int as started,
+      count(*) filter (where status = 'completed')::int as completed,
+      count(*) filter (where status = 'completed' and outcome = 'resolved')::int as resolved
+    from chosen group by 1 order by 1`;
   const round = (value: number | null) => Math.round(value ?? 0);
   const outcomes = outcomeCounts(counts?.by_outcome ?? {});
   const completed = counts?.completed ?? 0;
@@ -221,6 +227,7 @@ export async function readAnalytics(sql: Sql, query: AnalyticsQuery): Promise<Ge
       options: node.options as Array<{ option_id: string; count: number }>,
     })),
     paths,
+    days,
   };
 }
 

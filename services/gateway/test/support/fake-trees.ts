@@ -81,6 +81,7 @@ export class FakeTrees extends FakeService<Trees> {
       duration_ms: { median: 1000, p90: 1000 },
       nodes: [],
       paths: [],
+      days: [{ day: "2026-11-28", started: 1, completed: 1, resolved: 1 }],
     }),
     getTreeDraft: async (request) => ({ draft: sampleDraft(request.id) }),
     saveTreeDraft: async (request) => ({

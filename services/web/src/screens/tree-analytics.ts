@@ -67,6 +67,24 @@ export async function treeAnalyticsScreen(screen: Screen, treeId: string): Promi
       ),
       h(
         "section",
+        { class: "card", id: "analytics-days" },
+        h("h2", {}, "Resolution rate over time"),
+        analytics.days.length === 0
+          ? h("p", { class: "muted" }, "No session has run yet.")
+          : h(
+              "ul",
+              { class: "bars" },
+              ...analytics.days.map((day) => {
+                const rate = day.completed > 0 ? Math.round((day.resolved / day.completed) * 100) : 0;
+                const row = bar(day.day, rate, 100, "resolved");
+                const count = row.querySelector(".bar-count");
+                if (count) count.textContent = day.completed > 0 ? `${rate} % of ${day.completed}` : "none completed";
+                return row;
+              }),
+            ),
+      ),
+      h(
+        "section",
         { class: "card", id: "analytics-nodes" },
         h("h2", {}, "Where technicians go, and where they leave"),
         analytics.nodes.length === 0

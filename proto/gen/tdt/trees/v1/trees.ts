@@ -384,6 +384,18 @@ export interface GetTreeAnalyticsResponse {
   duration_ms?: Percentiles | undefined;
   nodes: NodeAnalytics[];
   paths: PathCount[];
+  /** Sessions by the day (UTC) they started, oldest first: the days with any */
+  days: DayCount[];
+}
+
+/** The sessions started on one day (UTC), and what came of them. */
+export interface DayCount {
+  /** YYYY-MM-DD */
+  day: string;
+  started: number;
+  completed: number;
+  /** Of the completed, those resolved */
+  resolved: number;
 }
 
 /** A tree's draft: the content its authors work on, never what technicians get. */
@@ -3340,7 +3352,7 @@ export const PathCount: MessageFns<PathCount> = {
 };
 
 function createBaseGetTreeAnalyticsResponse(): GetTreeAnalyticsResponse {
-  return { sessions: undefined, resolution_rate: 0, duration_ms: undefined, nodes: [], paths: [] };
+  return { sessions: undefined, resolution_rate: 0, duration_ms: undefined, nodes: [], paths: [], days: [] };
 }
 
 export const GetTreeAnalyticsResponse: MessageFns<GetTreeAnalyticsResponse> = {
@@ -3359,6 +3371,9 @@ export const GetTreeAnalyticsResponse: MessageFns<GetTreeAnalyticsResponse> = {
     }
     for (const v of message.paths) {
       PathCount.encode(v!, writer.uint32(42).fork()).join();
+    }
+    for (const v of message.days) {
+      DayCount.encode(v!, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -3416,6 +3431,14 @@ export const GetTreeAnalyticsResponse: MessageFns<GetTreeAnalyticsResponse> = {
             message.paths.push(PathCount.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.days.push(DayCount.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3442,6 +3465,98 @@ export const GetTreeAnalyticsResponse: MessageFns<GetTreeAnalyticsResponse> = {
       : undefined;
     message.nodes = object.nodes?.map((e) => NodeAnalytics.fromPartial(e)) || [];
     message.paths = object.paths?.map((e) => PathCount.fromPartial(e)) || [];
+    message.days = object.days?.map((e) => DayCount.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDayCount(): DayCount {
+  return { day: "", started: 0, completed: 0, resolved: 0 };
+}
+
+export const DayCount: MessageFns<DayCount> = {
+  encode(message: DayCount, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.day !== "") {
+      writer.uint32(10).string(message.day);
+    }
+    if (message.started !== 0) {
+      writer.uint32(16).int32(message.started);
+    }
+    if (message.completed !== 0) {
+      writer.uint32(24).int32(message.completed);
+    }
+    if (message.resolved !== 0) {
+      writer.uint32(32).int32(message.resolved);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DayCount {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDayCount();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.day = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.started = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.completed = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.resolved = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<DayCount>, I>>(base?: I): DayCount {
+    return DayCount.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DayCount>, I>>(object: I): DayCount {
+    const message = createBaseDayCount();
+    message.day = object.day ?? "";
+    message.started = object.started ?? 0;
+    message.completed = object.completed ?? 0;
+    message.resolved = object.resolved ?? 0;
     return message;
   },
 };

@@ -99,6 +99,10 @@ export const EXAMPLES = {
       { node_ids: ["power", "paper", "printed"], count: 25 },
       { node_ids: ["power", "repair"], count: 5 },
     ],
+    days: [
+      { day: "2026-11-27", started: 18, completed: 15, resolved: 12 },
+      { day: "2026-11-28", started: 22, completed: 19, resolved: 15 },
+    ],
   },
   logoutToken: {
     logout_token: "eyJhbGciOiJSUzI1NiIsInR5cCI6ImxvZ291dCtqd3QifQ.eyJzaWQiOiIwOGE1In0.c2lnbmF0dXJl",
