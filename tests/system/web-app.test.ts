@@ -357,6 +357,11 @@ describe("the web app", () => {
     await page.selectOption("#option-next-0", "step-1");
     await expect.poll(() => page.locator("#tree-map .edge.broken").count()).toBe(0);
     await browser.screenshot(page, "web-editor-form");
+    // At a phone's width the editor still fits: the map scrolls in its own area.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await browser.screenshot(page, "web-editor-form-phone");
+    expect(await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")).toBeLessThanOrEqual(0);
+    await page.setViewportSize({ width: 1280, height: 720 });
     // Zoom: the map scales, and 100 % brings it back.
     const natural = Number(await page.getAttribute("#tree-map svg", "width"));
     await page.click("#zoom-in");
