@@ -69,7 +69,7 @@ export function authoringHandlers(
 
     async saveTreeDraft(request, ctx) {
       const claims = await authorize("saveTreeDraft", ctx);
-      treeId(request.id).range(["body", "draft_revision"], request.draft_revision, 0, INT32_MAX).done();
+      treeId(request.id).contract("tdt.trees.v1.SaveTreeDraftRequest", request).done();
       const tree = inputOf(request.tree, draftProblems);
       return { draft: await store.saveDraft(request.id, request.draft_revision, tree, claims.sub) };
     },
@@ -84,14 +84,12 @@ export function authoringHandlers(
     async publishTreeDraft(request, ctx) {
       const claims = await authorize("publishTreeDraft", ctx);
       treeId(request.id).contract("tdt.trees.v1.PublishTreeDraftRequest", request).done();
-      checks().range(["body", "draft_revision"], request.draft_revision, 1, INT32_MAX).done();
       return { tree: await store.publish(request.id, request.draft_revision, request.change_note, claims.sub) };
     },
 
     async rollbackTree(request, ctx) {
       const claims = await authorize("rollbackTree", ctx);
       treeId(request.id).contract("tdt.trees.v1.RollbackTreeRequest", request).done();
-      checks().range(["body", "version"], request.version, 1, INT32_MAX).done();
       return { tree: await store.rollback(request.id, request.version, request.change_note, claims.sub) };
     },
 
@@ -110,7 +108,6 @@ export function authoringHandlers(
     async reviewTreeDraft(request, ctx) {
       const claims = await authorize("reviewTreeDraft", ctx);
       const check = treeId(request.id).contract("tdt.trees.v1.ReviewTreeDraftRequest", request);
-      check.range(["body", "draft_revision"], request.draft_revision, 1, INT32_MAX);
       if (!request.decision) check.problems.push({ loc: ["body", "decision"], msg: "Field required", type: "missing" });
       check.done();
       return {
@@ -150,7 +147,7 @@ export function authoringHandlers(
 
     async exportTree(request, ctx) {
       await authorize("exportTree", ctx);
-      treeId(request.id).range(["query", "version"], request.version, 1, INT32_MAX).done();
+      treeId(request.id).contract("tdt.trees.v1.ExportTreeRequest", request, ["query"]).done();
       return { tree: await store.exportTree(request.id, request.version) };
     },
 

@@ -12,7 +12,8 @@ import type {
 import { diffTrees, type TreeContent } from "./tree-diff.js";
 import type { TreeAnnouncer } from "./tree-events.js";
 import { type HistoryAction, readHistory, recordHistory } from "./tree-history.js";
-import { insertVersion, normaliseNodes, UUID } from "./tree-store.js";
+import { unresolvedLinks } from "./tree-input.js";
+import { insertVersion, normaliseNodes, readVersion, UUID } from "./tree-store.js";
 
 /**
  * Authoring beside the live tree (docs/decisions/drafts.md): one draft per tree, which
@@ -123,7 +124,7 @@ export class AuthoringStore {
       if (!draft || draft.revision !== revision) throw new AppError("draft_conflict");
       const input = this.inputOf(draft, changeNote);
       const problems = this.validate(input).map((problem) => ({ ...problem, loc: ["draft", ...problem.loc.slice(1)] }));
-      problems.push(...(await this.unresolvedLinks(input)));
+      problems.push(...(await unresolvedLinks(this.missingTrees, input, "draft")));
       if (problems.length > 0) throw AppError.invalid(problems);
       if (tree.review_required && !(await this.isApproved(tx, id, revision, draft.saved_by))) {
         throw new AppError("review_required");
@@ -260,58 +261,24 @@ export class AuthoringStore {
       tree: TreeRow,
     ) => Promise<{ input: TreeInput; action: HistoryAction; draftRevision?: number; note: string }>,
   ): Promise<Tree> {
-    const { event, version } = await inTransaction(this.sql, async (tx) => {
+    const { event, written } = await inTransaction(this.sql, async (tx) => {
       const tree = await this.lockLiveTree(tx, id);
       const { input, action, draftRevision, note } = await make(tx, tree);
       const version = tree.latest_version + 1;
       await tx`update trees set latest_version = ${version}, published_version = ${version} where id = ${id}`;
       await insertVersion(tx, id, version, input, actor);
       await recordHistory(tx, { treeId: id, actor, action, version, draftRevision, note });
-      return { event: await this.announcer.record(tx, id, version, "updated"), version };
+      // Read back in the same transaction: what was written, whatever happens to the tree next.
+      const written = (await readVersion(tx, id, version)) as Tree;
+      return { event: await this.announcer.record(tx, id, version, "updated"), written };
     });
     await this.announcer.publish(event);
-    const [row] = await this.sql<
-      (ContentRow & { status: string; change_note: string; created_by: string; created_at: Date; updated_at: Date })[]
-    >`
-      select v.title, v.description, v.category, v.tags, v.status, v.root_node_id, v.change_note, v.nodes,
-        t.created_by, t.created_at, v.created_at as updated_at
-      from trees t join tree_versions v on v.tree_id = t.id where t.id = ${id} and v.version = ${version}`;
-    const written = row as NonNullable<typeof row>;
-    return {
-      id,
-      title: written.title,
-      description: written.description,
-      category: written.category,
-      tags: written.tags,
-      status: written.status,
-      version,
-      root_node_id: written.root_node_id,
-      change_note: written.change_note,
-      created_by: written.created_by,
-      created_at: written.created_at.toISOString(),
-      updated_at: written.updated_at.toISOString(),
-      nodes: written.nodes,
-    };
+    return written;
   }
 
   private inputOf(content: ContentRow, changeNote: string): TreeInput {
     const { title, description, category, tags, root_node_id, nodes } = content;
     return { title, description, category, tags, root_node_id, nodes, status: "published", change_note: changeNote };
-  }
-
-  /** A 422 at each link of a draft that names no live tree. */
-  private async unresolvedLinks(input: TreeInput): Promise<Problem[]> {
-    const links = input.nodes.flatMap((node, i) =>
-      node.type === "link" && node.tree_id ? [{ i, id: node.tree_id }] : [],
-    );
-    const missing = new Set(await this.missingTrees(links.map((link) => link.id)));
-    return links
-      .filter((link) => missing.has(link.id))
-      .map((link) => ({
-        loc: ["draft", "nodes", link.i, "tree_id"],
-        msg: "No tree has this id",
-        type: "unknown_tree",
-      }));
   }
 
   /** Whether the newest review of `revision` by someone other than its saver approves it. */

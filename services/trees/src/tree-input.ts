@@ -24,17 +24,26 @@ export function inputOf(
   return tree;
 }
 
+/** A problem at each link's `tree_id` that names no live tree, `loc` from `at` (the body, or a draft). */
+export async function unresolvedLinks(
+  missingTrees: (ids: string[]) => Promise<string[]>,
+  tree: TreeInput,
+  at: "body" | "draft" = "body",
+): Promise<Problem[]> {
+  const links = tree.nodes.flatMap((node, i) =>
+    node.type === "link" && node.tree_id ? [{ i, id: node.tree_id }] : [],
+  );
+  const missing = new Set(await missingTrees(links.map((link) => link.id)));
+  return links
+    .filter((link) => missing.has(link.id))
+    .map((link) => ({ loc: [at, "nodes", link.i, "tree_id"], msg: "No tree has this id", type: "unknown_tree" }));
+}
+
 /** Every link must name a live tree: a 422 at each `tree_id` that does not. */
 export async function assertLinksResolve(
   missingTrees: (ids: string[]) => Promise<string[]>,
   tree: TreeInput,
 ): Promise<void> {
-  const links = tree.nodes.flatMap((node, i) =>
-    node.type === "link" && node.tree_id ? [{ i, id: node.tree_id }] : [],
-  );
-  const missing = new Set(await missingTrees(links.map((link) => link.id)));
-  const problems = links
-    .filter((link) => missing.has(link.id))
-    .map((link) => ({ loc: ["body", "nodes", link.i, "tree_id"], msg: "No tree has this id", type: "unknown_tree" }));
+  const problems = await unresolvedLinks(missingTrees, tree);
   if (problems.length > 0) throw AppError.invalid(problems);
 }

@@ -345,6 +345,15 @@ export class TreeStore {
   }
 }
 
+/** One version of a tree as stored, archived or not (the caller knows the tree). */
+export async function readVersion(sql: Sql | TransactionSql, id: string, version: number): Promise<Tree | undefined> {
+  const [row] = await sql<VersionRow[]>`
+    select ${versionColumns(sql as Sql)}
+    from trees t join tree_versions v on v.tree_id = t.id
+    where t.id = ${id} and v.version = ${version}`;
+  return row ? toTree(row) : undefined;
+}
+
 /** Writes a version of a tree and indexes its words for search (the caller's transaction). */
 export async function insertVersion(tx: TransactionSql, id: string, version: number, input: TreeInput, author: string) {
   const nodes = normaliseNodes(input.nodes);

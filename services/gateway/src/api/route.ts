@@ -186,8 +186,9 @@ export function routesOf(group: RouteGroup) {
       "method" in route && route.method
         ? (route as RouteFacts)
         : tableRoute(route.rpc.client, route.rpc.method, scope.prefix);
-    // A table route takes its schemas from the contract where its binding gives none: the
-    // response always, the request's parts when the binding builds no request of its own.
+    // A table route takes its schemas from the contract where its binding gives none (the
+    // request's parts too when it builds its own request, unless its path names are not the
+    // message's: derivedSchemas), and answers with the response message's document.
     const derived = facts.shape ? derivedSchemas(facts.shape) : {};
     const spec = { ...derived, ...route, ...facts };
     const guard = guardOf(spec.rpc.client, spec.rpc.method);

@@ -1,5 +1,5 @@
 import { MESSAGE_SCHEMAS } from "@tdt/proto/tdt/schemas";
-import type { Option, Tree, TreeInput, Node as TreeNode } from "@tdt/proto/tdt/trees/v1/trees";
+import type { Option, TreeInput, Node as TreeNode } from "@tdt/proto/tdt/trees/v1/trees";
 import type { FastifyInstance } from "fastify";
 import { documentOf } from "./contract-schemas.js";
 import { NODE_BODY_LEFT_OUT, TREE_LEFT_OUT } from "./schemas/trees.js";
@@ -21,8 +21,6 @@ type NodeBody = Omit<NodeDocument, "body"> & { body?: string };
 /** A create or replace body as validated (TreeInput): what an author may leave out is optional. */
 export type TreeBody = Pick<TreeInput, "title" | "category" | "root_node_id"> &
   Partial<Pick<TreeInput, keyof typeof TREE_LEFT_OUT>> & { nodes: NodeBody[] };
-
-export type TreeDocument = Omit<Tree, "nodes"> & { nodes: NodeDocument[] };
 
 /**
  * Lets a scope's tree bodies be documents read back: the fields a `Tree` has and `input` (the
@@ -71,11 +69,6 @@ function nodeOf({ id, type, title, body = NODE_BODY_LEFT_OUT, options, next, out
     ...(outcome === undefined ? {} : { outcome }),
     ...(tree_id === undefined ? {} : { tree_id }),
   };
-}
-
-/** A tree as documents show it: each node with only the fields of its type (documentOf). */
-export function treeDocumentOf(tree: Tree): TreeDocument {
-  return documentOf("tdt.trees.v1.Tree", tree) as TreeDocument;
 }
 
 /** A node as documents show it (trees and sessions alike): only its type's fields (trees.proto's variants). */

@@ -47,16 +47,19 @@ export async function treeEditorScreen(screen: Screen, treeId: string): Promise<
   }
 }
 
-async function load(treeId: string): Promise<Editing> {
+/**
+ * The tree and its draft; the trees a link may run are read once per editor (`trees` passes them
+ * on to the reads after a save, a publish or a review).
+ */
+async function load(treeId: string, trees?: Editing["trees"]): Promise<Editing> {
   const path = { params: { path: { id: treeId } } };
   const [tree, draft, others] = await Promise.all([
     api.GET("/api/v1/trees/{id}", path).then(answerOf),
     api.GET("/api/v1/trees/{id}/draft", path).then(answerOf),
-    api.GET("/api/v1/trees", { params: { query: { limit: 100 } } }).then(answerOf),
+    trees ?? api.GET("/api/v1/trees", { params: { query: { limit: 100 } } }).then(answerOf),
   ]);
   // The trees a link node may run: any other.
-  const trees = others.filter((other) => other.id !== treeId).map(({ id, title }) => ({ id, title }));
-  return { tree, draft, trees };
+  return { tree, draft, trees: others.filter((other) => other.id !== treeId).map(({ id, title }) => ({ id, title })) };
 }
 
 async function edit(screen: Screen, editing: Editing, problems: Problem[], typed?: string): Promise<void> {
@@ -196,12 +199,12 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
         body: { draft_revision: saved.draft_revision, change_note: changeNote.value },
       }),
     );
-    await edit(screen, await load(tree.id), []);
+    await edit(screen, await load(tree.id, trees), []);
     screen.notify(`Published as version ${published.version}.`);
   });
   const discard = act(async () => {
     if (draft.draft_revision > 0) await api.DELETE("/api/v1/trees/{id}/draft", path).then(answerOf);
-    await edit(screen, await load(tree.id), []);
+    await edit(screen, await load(tree.id, trees), []);
     screen.notify("Draft discarded.");
   });
   const rollBack = (version: number) =>
@@ -212,7 +215,7 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
           body: { version, change_note: changeNote.value || `Back to version ${version}` },
         }),
       );
-      await edit(screen, await load(tree.id), []);
+      await edit(screen, await load(tree.id, trees), []);
       screen.notify(`Version ${version}'s content is published again as version ${back.version}.`);
     });
 
@@ -287,7 +290,7 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
           : null,
       ),
     ),
-    reviewCard(screen, tree, draft, act, () => load(tree.id).then((next) => edit(screen, next, []))),
+    reviewCard(screen, tree, draft, act, () => load(tree.id, trees).then((next) => edit(screen, next, []))),
     historyCard(history, tree.version, rollBack),
   );
   redraw();
