@@ -1,4 +1,4 @@
-// The browser bundle: src/main.ts (with the typed client) as one ES module, beside the static
+// The browser bundle: src/main.ts (with the typed client) as an ES module and the chunks it loads, beside the static
 // page and style sheet, in dist/, which the gateway (WEB_ROOT) or the web container serves.
 import { copyFile, mkdir, rm } from "node:fs/promises";
 import { build } from "esbuild";
@@ -14,7 +14,11 @@ await build({
   target: "es2022",
   minify: true,
   sourcemap: "linked",
-  outfile: here("dist/app.js"),
+  // What only some screens need (the analytics' charts) in chunks of their own, loaded when shown.
+  splitting: true,
+  outdir: here("dist"),
+  entryNames: "app",
+  chunkNames: "chunk-[hash]",
   logLevel: "warning",
 });
 for (const file of ["index.html", "app.css"]) await copyFile(here(`static/${file}`), here(`dist/${file}`));

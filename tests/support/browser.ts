@@ -18,6 +18,12 @@ export interface TestBrowser {
   context(): Promise<BrowserContext>;
   /** Saves a full-page screenshot as `<SCREENSHOT_DIR>/<name>.png` and returns its path. */
   screenshot(page: Page, name: string): Promise<string>;
+  /**
+   * Saves `<name>-phone.png` with the page at a phone's width (390 × 844), then puts the page back
+   * to the size it had; returns by how many pixels the page was wider than the phone's screen
+   * (0 or less when nothing was).
+   */
+  phoneScreenshot(page: Page, name: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -44,7 +50,7 @@ export async function launchBrowser(options: LaunchOptions = {}): Promise<TestBr
       ...(options.args ?? []),
     ],
   });
-  return {
+  const tested: TestBrowser = {
     browser,
     context: () => browser.newContext(),
     async screenshot(page, name) {
@@ -53,6 +59,17 @@ export async function launchBrowser(options: LaunchOptions = {}): Promise<TestBr
       await page.screenshot({ path, fullPage: true });
       return path;
     },
+    async phoneScreenshot(page, name) {
+      const size = page.viewportSize();
+      await page.setViewportSize({ width: 390, height: 844 });
+      try {
+        await tested.screenshot(page, `${name}-phone`);
+        return Number(await page.evaluate("document.documentElement.scrollWidth - window.innerWidth"));
+      } finally {
+        if (size) await page.setViewportSize(size);
+      }
+    },
     close: () => browser.close(),
   };
+  return tested;
 }

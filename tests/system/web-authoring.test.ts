@@ -13,6 +13,7 @@ import { printerTree } from "@tdt/test-support/trees";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ROOT } from "../../scripts/root.js";
+import { COLOURS } from "../../services/web/src/chart-colours.js";
 
 const PASSWORD = "correct-horse-battery";
 let system: SystemWithAdmin;
@@ -90,6 +91,7 @@ it("reviews, publishes, exports, imports, archives and restores a tree in the br
   await reviewer.page.click("#approve");
   await expect.poll(() => reviewer.page.textContent("#notice")).toBe("Revision 1 approved.");
   await browser.screenshot(reviewer.page, "web-authoring-review");
+  expect(await browser.phoneScreenshot(reviewer.page, "web-authoring-review")).toBeLessThanOrEqual(0);
 
   // Now it publishes.
   await openEditor(author.page, treeId);
@@ -147,6 +149,7 @@ it("lets an admin change a user's role and deactivate another, in the browser", 
   await page.click(`#users tr[data-user-id="${leaver.id}"] button.active-toggle`);
   await expect.poll(() => page.textContent("#notice")).toBe("Lee Leaver is deactivated and signed out.");
   await browser.screenshot(page, "web-users");
+  expect(await browser.phoneScreenshot(page, "web-users")).toBeLessThanOrEqual(0);
 
   const users = await client.call<Array<{ id: string; role: string; is_active: boolean }>>(
     "GET",
@@ -189,13 +192,16 @@ it("shows a tree's analytics: sessions by outcome, where technicians left, the c
     });
     expect(done.status).toBe(200);
   };
-  await run([
+  const resolvedPath: Array<[string, string]> = [
     ["power", "yes"],
     ["paper", "yes"],
-  ]);
+  ];
+  await run(resolvedPath);
+  await run(resolvedPath);
   await run([["power", "no"]], "escalated");
 
-  await author.page.evaluate(`location.hash = '#/analytics/${treeId}'`);
+  const count = (label: string) =>
+    author.page.textContent(`#chart-sessions tr[data-label="${label}"] td`, { timeout: 5_000 });
   // The projection follows the session events within about a second.
   await expect
     .poll(
@@ -204,29 +210,65 @@ it("shows a tree's analytics: sessions by outcome, where technicians left, the c
         await author.page.waitForSelector("#tree-list");
         await author.page.evaluate(`location.hash = '#/analytics/${treeId}'`);
         await author.page.waitForSelector("#analytics-sessions");
-        return author.page.textContent('#analytics-sessions [data-label="completed"] .bar-count');
+        return count("completed");
       },
       { timeout: 15_000 },
     )
-    .toBe("2");
-  expect(await author.page.textContent('#analytics-sessions [data-label="resolved"] .bar-count')).toBe("1");
-  expect(await author.page.textContent('#analytics-sessions [data-label="escalated"] .bar-count')).toBe("1");
-  expect(await author.page.textContent("#analytics-summary")).toContain("Resolution rate 50 %");
-  expect(await author.page.textContent('#analytics-nodes tr[data-node-id="power"]')).toContain("Yes: 1, No: 1");
+    .toBe("3");
+  expect(await count("resolved")).toBe("2");
+  expect(await count("escalated")).toBe("1");
+  expect(await count("unresolved")).toBe("0");
+  expect(await author.page.textContent("#analytics-summary")).toContain("Resolution rate 67 %");
+  expect(await author.page.textContent('#analytics-nodes tr[data-node-id="power"]')).toContain("Yes: 2, No: 1");
+  expect(await author.page.textContent('#chart-answers tr[data-label="Is the power light on?: Yes"] td')).toBe("2");
   expect(await author.page.locator("#analytics-paths li").count()).toBe(2);
-  // Drawn to scale: half the started sessions resolved.
-  const widths: number[] = [];
-  for (const label of ["started", "resolved", "unresolved"]) {
-    const box = await author.page.locator(`#analytics-sessions [data-label="${label}"] .bar-fill`).boundingBox();
-    widths.push(box?.width ?? 0);
-  }
-  const [started = 0, resolved, unresolved] = widths;
-  expect(resolved).toBeCloseTo(started / 2, 0);
-  expect(unresolved).toBeLessThan(3);
-  // Today's row of the resolution rate over time: one of the two completed sessions resolved.
-  expect(await author.page.locator("#analytics-days .bar-row").last().locator(".bar-count").textContent()).toBe(
-    "50 % of 2",
+  // Where sessions ended, on the map: two at the toner solution (the most, as a warning), one at
+  // the plug action where the escalated session stopped; nowhere else.
+  const notes = await author.page.$$eval("#analytics-map .map-node", (nodes) =>
+    nodes
+      .filter((node) => node.querySelector(".map-note"))
+      .map((node) => ({
+        id: node.getAttribute("data-node-id"),
+        text: node.querySelector(".map-note text")?.textContent,
+        strong: node.querySelector(".map-note")?.classList.contains("strong"),
+      })),
   );
+  expect(notes.sort((a, b) => String(a.id).localeCompare(String(b.id)))).toEqual([
+    { id: "plug", text: "1 ended here", strong: false },
+    { id: "toner", text: "2 ended here", strong: true },
+  ]);
+  // Drawn to scale by Chart.js: the pixels of each bar's own colour on the sessions chart (equal
+  // widths, so area goes with height): resolved (2) twice escalated (1), started (3) three times.
+  const pixels = (await author.page.$eval(
+    "#chart-sessions canvas",
+    (element, colours) => {
+      const canvas = element as unknown as {
+        width: number;
+        height: number;
+        getContext(kind: "2d"): { getImageData(...box: number[]): { data: ArrayLike<number> } } | null;
+      };
+      const context = canvas.getContext("2d");
+      if (!context) return {};
+      const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
+      const wanted = Object.entries(colours).map(([name, hex]) => [name, Number.parseInt(hex.slice(1), 16)] as const);
+      const found: Record<string, number> = {};
+      for (let i = 0; i < data.length; i += 4) {
+        const rgb = ((data[i] ?? 0) << 16) | ((data[i + 1] ?? 0) << 8) | (data[i + 2] ?? 0);
+        for (const [name, value] of wanted)
+          if (value === rgb && data[i + 3] === 255) found[name] = (found[name] ?? 0) + 1;
+      }
+      return found;
+    },
+    COLOURS,
+  )) as Record<string, number>;
+  const escalated = pixels.escalated ?? 0;
+  expect(escalated).toBeGreaterThan(100);
+  expect((pixels.resolved ?? 0) / escalated).toBeCloseTo(2, 0);
+  expect((pixels.started ?? 0) / escalated).toBeCloseTo(3, 0);
+  expect(pixels.unresolved ?? 0).toBe(0);
+  // Today's row of the resolution rate over time: two of the three completed sessions resolved.
+  expect(await author.page.locator("#chart-days tbody tr").last().locator("td").last().textContent()).toBe("67 % of 3");
   await browser.screenshot(author.page, "web-analytics");
+  expect(await browser.phoneScreenshot(author.page, "web-analytics")).toBeLessThanOrEqual(0);
   expect(pageProblems).toEqual([]);
 });

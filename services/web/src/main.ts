@@ -16,7 +16,6 @@ import { mySessionsScreen } from "./screens/my-sessions.js";
 import { registerScreen } from "./screens/register.js";
 import { runSessionScreen } from "./screens/run-session.js";
 import { startSessionScreen } from "./screens/start-session.js";
-import { treeAnalyticsScreen } from "./screens/tree-analytics.js";
 import { treeEditorScreen } from "./screens/tree-editor.js";
 import { treeListScreen } from "./screens/tree-list.js";
 import { usersScreen } from "./screens/users.js";
@@ -70,7 +69,12 @@ function render(): void {
     case "sessions":
       return void mySessionsScreen(screen);
     case "analytics":
-      return void (canAuthor(user) ? treeAnalyticsScreen(screen, route.treeId) : treeListScreen(screen, ""));
+      // In a chunk of its own with the charting library: only authors who open it load it.
+      return void (canAuthor(user)
+        ? import("./screens/tree-analytics.js").then(({ treeAnalyticsScreen }) =>
+            treeAnalyticsScreen(screen, route.treeId),
+          )
+        : treeListScreen(screen, ""));
     case "users":
       return void (user.role === "admin" ? usersScreen(screen) : treeListScreen(screen, ""));
     case "tree":

@@ -38,6 +38,18 @@ export interface TreeLayout {
   hasUnreachable: boolean;
 }
 
+/** The nodes of a tree or of a draft that may have any of them wrong, as the map reads them. */
+export function mapNodes(nodes: unknown): MapNode[] {
+  if (!Array.isArray(nodes)) return [];
+  return nodes.map((node: Record<string, unknown> | null, index) => ({
+    id: typeof node?.id === "string" ? node.id : `#${index + 1}`,
+    type: typeof node?.type === "string" ? node.type : "unknown",
+    title: typeof node?.title === "string" ? node.title : "",
+    options: Array.isArray(node?.options) ? (node.options as MapNode["options"]) : undefined,
+    next: typeof node?.next === "string" ? node.next : undefined,
+  }));
+}
+
 /** The links out of a node: a question's options (labelled) and an action's `next`. */
 export function linksOf(node: MapNode): Array<{ target: string; label: string }> {
   const options = Array.isArray(node.options) ? node.options : [];

@@ -13,7 +13,8 @@ const shorten = (text: string, max: number) => (text.length > max ? `${text.slic
 
 /**
  * The map; with `onSelect`, each node is a button (click, Enter or Space) that picks it, and
- * `selected` is drawn as picked. The nodes the root reaches are laid out by dagre (a maintained
+ * `selected` is drawn as picked. `notes` writes a short label on the nodes it names (by id), in a
+ * pill on the box's lower edge; a `strong` one is drawn as a warning. The nodes the root reaches are laid out by dagre (a maintained
  * layered graph layout: few crossings, edges routed round the boxes, room for their labels);
  * those it does not reach sit in a row of their own below.
  */
@@ -21,6 +22,7 @@ export function treeMap(
   layout: TreeLayout,
   problems: Map<number, Problem[]>,
   pick?: { onSelect: (index: number) => void; selected?: number | undefined },
+  notes?: Map<string, { text: string; strong: boolean }>,
 ): SVGSVGElement {
   const placed = positions(layout);
   const { width, height, centre, routes } = placed;
@@ -122,6 +124,7 @@ export function treeMap(
           nodeProblems.length > 0
             ? svg("text", { class: "problem-mark", x: x + BOX.width - 18, y: y + 18 }, "⚠")
             : null,
+          noteOn(notes?.get(node.id), x + BOX.width, y + BOX.height),
         ),
       );
     }
@@ -136,6 +139,19 @@ export function treeMap(
     );
   }
   return map;
+}
+
+/** A note's pill, its right end at (`right`, centred on `edge`). */
+function noteOn(note: { text: string; strong: boolean } | undefined, right: number, edge: number) {
+  if (!note) return null;
+  const text = shorten(note.text, 22);
+  const width = text.length * 6.5 + 12;
+  return svg(
+    "g",
+    { class: `map-note${note.strong ? " strong" : ""}` },
+    svg("rect", { class: "note-pill", x: right - width - 6, y: edge - 9, width, height: 18, rx: 9 }),
+    svg("text", { class: "note-text", x: right - 12, y: edge + 4, "text-anchor": "end" }, text),
+  );
 }
 
 interface Placed {

@@ -11,7 +11,7 @@ export async function mySessionsScreen(screen: Screen): Promise<void> {
     h("h1", {}, "My sessions"),
     h(
       "table",
-      { class: "card", id: "sessions" },
+      { class: "card stacked", id: "sessions" },
       h(
         "thead",
         {},

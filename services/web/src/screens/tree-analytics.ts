@@ -1,30 +1,21 @@
 import { OUTCOMES } from "@tdt/proto/contracts/outcomes";
 import { answerOf, api, type Tree } from "../api.js";
+import { COLOURS } from "../chart-colours.js";
+import { chartFigure } from "../charts.js";
 import { h, show } from "../dom.js";
 import { hashOf } from "../router.js";
 import type { Screen } from "../screen.js";
+import { layoutTree, mapNodes } from "../tree-layout.js";
+import { treeMap } from "../tree-map.js";
 
 const seconds = (ms: number) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`);
-
-/** A count as a bar beside its number, the widest bar being `most`. */
-function bar(label: string, count: number, most: number, kind = ""): HTMLElement {
-  const width = most > 0 ? Math.round((count / most) * 100) : 0;
-  const drawn = h("span", { class: "bar-fill" });
-  // Through the CSSOM: the app's Content Security Policy allows no inline style attribute.
-  drawn.style.width = `${width}%`;
-  return h(
-    "li",
-    { class: `bar-row ${kind}`, "data-label": label },
-    h("span", { class: "bar-label" }, label),
-    h("span", { class: "bar-track" }, drawn),
-    h("span", { class: "bar-count" }, String(count)),
-  );
-}
+const NODE_COLUMNS = ["Node", "Reached", "Ended here", "Median time", "Answers"];
+const percent = (part: number, whole: number) => (whole > 0 ? Math.round((part / whole) * 100) : 0);
 
 /**
- * What technicians did with a tree (engineers, admins): sessions by outcome, the resolution rate
- * and time to complete, per node how often it was reached, left and answered, and where sessions
- * ended, and the most common paths.
+ * What technicians did with a tree (engineers, admins), drawn with Chart.js: sessions by outcome,
+ * the resolution rate by day, the answers given at each question; where sessions ended, on the
+ * tree's map; per node how often it was reached, left and answered; the most common paths.
  */
 export async function treeAnalyticsScreen(screen: Screen, treeId: string): Promise<void> {
   show(screen.root, h("p", { class: "muted" }, "Loading…"));
@@ -35,11 +26,17 @@ export async function treeAnalyticsScreen(screen: Screen, treeId: string): Promi
       api.GET("/api/v1/trees/{id}/analytics", path).then(answerOf),
     ]);
     const { sessions } = analytics;
-    const counts = sessions as unknown as Record<string, number>;
-    const outcomes = OUTCOMES.map((outcome) => [outcome, counts[outcome] ?? 0] as const);
-    const most = Math.max(sessions.started, ...outcomes.map(([, count]) => count));
-    const titles = titlesOf(tree);
-    const exits = Math.max(0, ...analytics.nodes.map((node) => node.exits));
+    // The answer counts each outcome under its own name.
+    const byOutcome = sessions as unknown as Record<string, number>;
+    const counts: Array<[keyof typeof COLOURS, number]> = [
+      ["started", sessions.started],
+      ["completed", sessions.completed],
+      ...OUTCOMES.map((outcome) => [outcome, byOutcome[outcome] ?? 0] as [keyof typeof COLOURS, number]),
+      ["abandoned", sessions.abandoned],
+    ];
+    const titles = new Map(tree.nodes.map((node) => [node.id, node.title]));
+    const titleOf = (id: string) => titles.get(id) ?? id;
+    const ran = analytics.nodes.length > 0;
     show(
       screen.root,
       h("a", { href: hashOf({ name: "tree", treeId }) }, "← Back to the editor"),
@@ -48,13 +45,27 @@ export async function treeAnalyticsScreen(screen: Screen, treeId: string): Promi
         "section",
         { class: "card", id: "analytics-sessions" },
         h("h2", {}, "Sessions"),
-        h(
-          "ul",
-          { class: "bars" },
-          bar("started", sessions.started, most),
-          bar("completed", sessions.completed, most),
-          ...outcomes.map(([outcome, count]) => bar(outcome, count, most, outcome)),
-          bar("abandoned", sessions.abandoned, most),
+        chartFigure(
+          "chart-sessions",
+          "Sessions by outcome",
+          {
+            type: "bar",
+            data: {
+              labels: counts.map(([label]) => label),
+              datasets: [
+                {
+                  label: "sessions",
+                  data: counts.map(([, count]) => count),
+                  backgroundColor: counts.map(([label]) => COLOURS[label]),
+                },
+              ],
+            },
+            options: {
+              plugins: { legend: { display: false } },
+              scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
+            },
+          },
+          { head: ["", "Sessions"], rows: counts.map(([label, count]) => ({ label, cells: [count] })) },
         ),
         h(
           "p",
@@ -71,48 +82,100 @@ export async function treeAnalyticsScreen(screen: Screen, treeId: string): Promi
         h("h2", {}, "Resolution rate over time"),
         analytics.days.length === 0
           ? h("p", { class: "muted" }, "No session has run yet.")
-          : h(
-              "ul",
-              { class: "bars" },
-              ...analytics.days.map((day) => {
-                const rate = day.completed > 0 ? Math.round((day.resolved / day.completed) * 100) : 0;
-                const row = bar(day.day, rate, 100, "resolved");
-                const count = row.querySelector(".bar-count");
-                if (count) count.textContent = day.completed > 0 ? `${rate} % of ${day.completed}` : "none completed";
-                return row;
-              }),
+          : chartFigure(
+              "chart-days",
+              "Sessions completed and the share resolved, by day (UTC)",
+              {
+                type: "bar",
+                data: {
+                  labels: analytics.days.map((day) => day.day),
+                  datasets: [
+                    {
+                      type: "line",
+                      label: "resolved (%)",
+                      data: analytics.days.map((day) => percent(day.resolved, day.completed)),
+                      borderColor: COLOURS.resolved,
+                      backgroundColor: COLOURS.resolved,
+                      pointRadius: 4,
+                      yAxisID: "rate",
+                      // Drawn over the bars.
+                      order: 0,
+                    },
+                    {
+                      type: "bar",
+                      label: "completed",
+                      data: analytics.days.map((day) => day.completed),
+                      backgroundColor: COLOURS.completed,
+                      maxBarThickness: 48,
+                      yAxisID: "count",
+                      order: 1,
+                    },
+                  ],
+                },
+                options: {
+                  scales: {
+                    rate: { position: "right", min: 0, max: 100, title: { display: true, text: "% resolved" } },
+                    count: { position: "left", beginAtZero: true, ticks: { precision: 0 } },
+                  },
+                },
+              },
+              {
+                head: ["Day", "Started", "Completed", "Resolved"],
+                rows: analytics.days.map((day) => ({
+                  label: day.day,
+                  cells: [
+                    day.started,
+                    day.completed,
+                    day.completed > 0
+                      ? `${percent(day.resolved, day.completed)} % of ${day.completed}`
+                      : "none completed",
+                  ],
+                })),
+              },
             ),
       ),
       h(
         "section",
+        { class: "card", id: "analytics-map" },
+        h("h2", {}, "Where sessions ended"),
+        ran ? exitsMap(tree, analytics.nodes) : h("p", { class: "muted" }, "No session has run yet."),
+      ),
+      h(
+        "section",
+        { class: "card", id: "analytics-answers" },
+        h("h2", {}, "Answers"),
+        answersChart(tree, analytics.nodes),
+      ),
+      h(
+        "section",
         { class: "card", id: "analytics-nodes" },
-        h("h2", {}, "Where technicians go, and where they leave"),
-        analytics.nodes.length === 0
-          ? h("p", { class: "muted" }, "No session has run yet.")
-          : h(
+        h("h2", {}, "Each node"),
+        ran
+          ? h(
               "table",
-              {},
-              h(
-                "thead",
-                {},
-                h("tr", {}, ...["Node", "Reached", "Ended here", "Median time", "Answers"].map((t) => h("th", {}, t))),
-              ),
+              { class: "stacked" },
+              h("thead", {}, h("tr", {}, ...NODE_COLUMNS.map((title) => h("th", {}, title)))),
               h(
                 "tbody",
                 {},
                 ...analytics.nodes.map((node) =>
                   h(
                     "tr",
-                    { "data-node-id": node.node_id, class: node.exits > 0 && node.exits === exits ? "most-exits" : "" },
-                    h("td", {}, titles.get(node.node_id) ?? node.node_id),
-                    h("td", {}, String(node.visits)),
-                    h("td", { class: "exits" }, String(node.exits)),
-                    h("td", {}, seconds(node.time_ms.median)),
-                    h("td", {}, answersOf(tree, node.node_id, node.options)),
+                    { "data-node-id": node.node_id },
+                    ...[
+                      titleOf(node.node_id),
+                      String(node.visits),
+                      String(node.exits),
+                      seconds(node.time_ms.median),
+                      answerCounts(tree, node)
+                        .map(({ label, count }) => `${label}: ${count}`)
+                        .join(", "),
+                    ].map((cell, column) => h("td", { "data-label": NODE_COLUMNS[column] }, cell)),
                   ),
                 ),
               ),
-            ),
+            )
+          : h("p", { class: "muted" }, "No session has run yet."),
       ),
       h(
         "section",
@@ -121,9 +184,7 @@ export async function treeAnalyticsScreen(screen: Screen, treeId: string): Promi
         h(
           "ol",
           {},
-          ...analytics.paths.map((path) =>
-            h("li", {}, `${path.node_ids.map((id) => titles.get(id) ?? id).join(" › ")} (${path.count})`),
-          ),
+          ...analytics.paths.map((path) => h("li", {}, `${path.node_ids.map(titleOf).join(" › ")} (${path.count})`)),
         ),
       ),
     );
@@ -133,20 +194,67 @@ export async function treeAnalyticsScreen(screen: Screen, treeId: string): Promi
   }
 }
 
-function titlesOf(tree: Tree): Map<string, string> {
-  return new Map(tree.nodes.map((node) => [node.id, node.title]));
+type NodeCounts = { node_id: string; exits: number; options: Array<{ option_id: string; count: number }> };
+
+/** The published tree's map, each node where sessions ended marked with how many; the most, as a warning. */
+function exitsMap(tree: Tree, nodes: NodeCounts[]): SVGSVGElement {
+  const most = Math.max(0, ...nodes.map((node) => node.exits));
+  const notes = new Map(
+    nodes
+      .filter((node) => node.exits > 0)
+      .map((node) => [node.node_id, { text: `${node.exits} ended here`, strong: node.exits === most }]),
+  );
+  return treeMap(layoutTree(mapNodes(tree.nodes), tree.root_node_id), new Map(), undefined, notes);
+}
+
+/** Each question's answers as bars, one colour per question; a table gives the same counts. */
+function answersChart(tree: Tree, nodes: NodeCounts[]): HTMLElement {
+  const rows = nodes.flatMap((node) =>
+    answerCounts(tree, node).map(({ label, count }) => ({
+      label: `${tree.nodes.find((candidate) => candidate.id === node.node_id)?.title ?? node.node_id}: ${label}`,
+      count,
+    })),
+  );
+  if (rows.length === 0) return h("p", { class: "muted" }, "No question has been answered yet.");
+  return chartFigure(
+    "chart-answers",
+    "Answers given at each question",
+    {
+      type: "bar",
+      data: {
+        labels: rows.map((row) => row.label),
+        datasets: [
+          {
+            label: "answers",
+            data: rows.map((row) => row.count),
+            backgroundColor: COLOURS.completed,
+            maxBarThickness: 24,
+          },
+        ],
+      },
+      options: {
+        indexAxis: "y",
+        plugins: { legend: { display: false } },
+        scales: { x: { beginAtZero: true, ticks: { precision: 0 } } },
+      },
+    },
+    { head: ["Answer", "Times"], rows: rows.map((row) => ({ label: row.label, cells: [row.count] })) },
+    60 + 32 * rows.length,
+  );
 }
 
 /** A node's answer counts, in the order the node lists its answers, each by its label. */
-function answersOf(tree: Tree, nodeId: string, counts: Array<{ option_id: string; count: number }>): string {
-  const node = tree.nodes.find((candidate) => candidate.id === nodeId);
-  const options = node && "options" in node ? node.options : [];
+function answerCounts(tree: Tree, node: NodeCounts): Array<{ label: string; count: number }> {
+  const found = tree.nodes.find((candidate) => candidate.id === node.node_id);
+  const options = found && "options" in found ? found.options : [];
   const at = (id: string) => {
     const index = options.findIndex((option) => option.id === id);
     return index < 0 ? options.length : index;
   };
-  return [...counts]
+  return [...node.options]
     .sort((a, b) => at(a.option_id) - at(b.option_id))
-    .map(({ option_id, count }) => `${options.find((option) => option.id === option_id)?.label ?? option_id}: ${count}`)
-    .join(", ");
+    .map(({ option_id, count }) => ({
+      label: options.find((option) => option.id === option_id)?.label ?? option_id,
+      count,
+    }));
 }

@@ -16,7 +16,7 @@ import { placeOf, problemsByNode } from "../node-problems.js";
 import { go, hashOf } from "../router.js";
 import { saveFile } from "../save-file.js";
 import type { Screen } from "../screen.js";
-import { layoutTree, type MapNode } from "../tree-layout.js";
+import { layoutTree, mapNodes } from "../tree-layout.js";
 import { treeMap } from "../tree-map.js";
 
 /** What an author edits of a draft: its content (the rest belongs to the service). */
@@ -475,15 +475,5 @@ function parse(text: string): (Record<string, unknown> & { nodes?: unknown }) | 
 }
 
 /** The draft's nodes as the map can draw them, whatever the author typed. */
-function mapNodes(nodes: unknown): MapNode[] {
-  if (!Array.isArray(nodes)) return [];
-  return nodes.map((node: Record<string, unknown> | null, index) => ({
-    id: typeof node?.id === "string" ? node.id : `#${index + 1}`,
-    type: typeof node?.type === "string" ? node.type : "unknown",
-    title: typeof node?.title === "string" ? node.title : "",
-    options: Array.isArray(node?.options) ? (node.options as MapNode["options"]) : undefined,
-    next: typeof node?.next === "string" ? node.next : undefined,
-  }));
-}
 
 const parsedNodes = (text: string) => mapNodes(parse(text)?.nodes);

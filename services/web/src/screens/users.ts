@@ -18,7 +18,7 @@ export async function usersScreen(screen: Screen): Promise<void> {
     h("h1", {}, "Users"),
     h(
       "table",
-      { class: "card", id: "users" },
+      { class: "card stacked", id: "users" },
       h("thead", {}, h("tr", {}, ...["Name", "Email", "Role", "Active", ""].map((title) => h("th", {}, title)))),
       body,
     ),
