@@ -183,6 +183,51 @@ async function accounts(): Promise<Accounts> {
   );
   const engineer = clientFor((await loginJson(engineerUser.email, password)).access_token);
 
+  // A device the engineer lost: the admin ends that login session alone.
+  const lost = await loginJson(engineerUser.email, password);
+  const ofEngineer = { params: { path: { id: engineerUser.id } } };
+  const open = answered(await admin.GET("/api/v1/auth/users/{id}/sessions", ofEngineer), 200, "GET a user's sessions");
+  equal(open.length, 2, "the engineer's login sessions");
+  refused(
+    await technician.GET("/api/v1/auth/users/{id}/sessions", ofEngineer),
+    403,
+    "forbidden",
+    "a technician listing another's sessions",
+  );
+  const own = answered(await engineer.GET("/api/v1/auth/sessions"), 200, "GET /auth/sessions as the engineer");
+  const kept = own.find((session) => session.current)?.sid;
+  const lostSession = open.find((session) => session.sid !== kept);
+  check(
+    kept !== undefined && lostSession !== undefined,
+    "the lost device's session is the one the engineer is not using",
+  );
+  noContent(
+    await admin.DELETE("/api/v1/auth/users/{id}/sessions/{sid}", {
+      params: { path: { id: engineerUser.id, sid: lostSession.sid } },
+    }),
+    "DELETE a user's login session",
+  );
+  refused(
+    await admin.DELETE("/api/v1/auth/users/{id}/sessions/{sid}", {
+      params: { path: { id: engineerUser.id, sid: lostSession.sid } },
+    }),
+    404,
+    "not_found",
+    "DELETE a user's login session again",
+  );
+  refused(
+    await anonymous.POST("/api/v1/auth/refresh", { body: { refresh_token: refreshTokenOf(lost) } }),
+    401,
+    "invalid_refresh_token",
+    "refresh on the ended session",
+  );
+  equal(
+    answered(await admin.GET("/api/v1/auth/users/{id}/sessions", ofEngineer), 200, "GET a user's sessions after")
+      .length,
+    1,
+    "the engineer's login sessions once one is ended",
+  );
+
   return { admin, adminId: adminUser.id, engineer, engineerId: engineerUser.id, technician, technicianTokens };
 }
 

@@ -452,6 +452,60 @@ describe("login sessions", () => {
       .poll(() => eventsFor(firstSid).map((item) => "reason" in item.event && item.event.reason), { timeout: 5000 })
       .toEqual(["user_revoked"]);
   });
+
+  it("lets an admin see a user's sessions and end one, leaving the account and the others alone", async () => {
+    const { email, password, id } = await client.register();
+    const laptop = await client.login(email, password);
+    const phone = await client.login(email, password);
+    const laptopSid = claimsOf(laptop.refresh_token).sid as string;
+    const phoneSid = claimsOf(phone.refresh_token).sid as string;
+
+    const listed = await client.call<{ sid: string; current: boolean }[]>("GET", `/api/v1/auth/users/${id}/sessions`, {
+      token: adminToken,
+    });
+    expect(listed.status).toBe(200);
+    expect(listed.body.map((entry) => entry.sid).sort()).toEqual([laptopSid, phoneSid].sort());
+    // None of them is the admin's own.
+    expect(listed.body.every((entry) => entry.current === false)).toBe(true);
+
+    // Only admins; only that user's sessions; only real ids.
+    const user = await client.user();
+    const asUser = { token: user.tokens.access_token };
+    expect((await client.call("GET", `/api/v1/auth/users/${id}/sessions`, asUser)).status).toBe(403);
+    expect((await client.call("DELETE", `/api/v1/auth/users/${id}/sessions/${laptopSid}`, asUser)).status).toBe(403);
+    const elsewhere = await client.call("DELETE", `/api/v1/auth/users/${user.id}/sessions/${laptopSid}`, {
+      token: adminToken,
+    });
+    expect(elsewhere.status).toBe(404);
+    const nobody = await client.call("GET", `/api/v1/auth/users/${crypto.randomUUID()}/sessions`, {
+      token: adminToken,
+    });
+    expect(nobody.status).toBe(404);
+    const malformed = await client.call<{ code: string }>("GET", "/api/v1/auth/users/not-a-uuid/sessions", {
+      token: adminToken,
+    });
+    expect(malformed.status).toBe(422);
+    expect((await client.call("GET", "/api/v1/auth/me", { token: laptop.access_token })).status).toBe(200);
+
+    const ended = await client.call("DELETE", `/api/v1/auth/users/${id}/sessions/${laptopSid}`, { token: adminToken });
+    expect(ended.status).toBe(204);
+    const again = await client.call("DELETE", `/api/v1/auth/users/${id}/sessions/${laptopSid}`, { token: adminToken });
+    expect(again.status).toBe(404);
+    await expect
+      .poll(async () => (await client.call("GET", "/api/v1/auth/me", { token: laptop.access_token })).status, {
+        timeout: 1500,
+      })
+      .toBe(401);
+    const refresh = await client.call("POST", "/api/v1/auth/refresh", { json: { refresh_token: laptop.refresh_token } });
+    expect(refresh.status).toBe(401);
+    await expect
+      .poll(() => eventsFor(laptopSid).map((item) => "reason" in item.event && item.event.reason), { timeout: 5000 })
+      .toEqual(["admin"]);
+    // The account and its other session go on.
+    expect((await client.call("GET", "/api/v1/auth/me", { token: phone.access_token })).status).toBe(200);
+    const left = await client.call<{ sid: string }[]>("GET", `/api/v1/auth/users/${id}/sessions`, { token: adminToken });
+    expect(left.body.map((entry) => entry.sid)).toEqual([phoneSid]);
+  });
 });
 
 describe("administration", () => {

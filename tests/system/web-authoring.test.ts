@@ -7,6 +7,7 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import { claimsOf } from "@tdt/test-support/api";
 import { launchBrowser, type TestBrowser } from "@tdt/test-support/browser";
 import { ADMIN, type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
 import { printerTree } from "@tdt/test-support/trees";
@@ -129,9 +130,12 @@ it("reviews, publishes, exports, imports, archives and restores a tree in the br
   expect(pageProblems).toEqual([]);
 });
 
-it("lets an admin change a user's role and deactivate another, in the browser", async () => {
+it("lets an admin change a user's role, deactivate another and end a third's lost session, in the browser", async () => {
   const { client } = system;
   const promote = await client.register(client.uniqueEmail("tech"), PASSWORD, "Pat Promoted");
+  const traveller = await client.register(client.uniqueEmail("tech"), PASSWORD, "Tess Traveller");
+  const lost = await client.login(traveller.email, PASSWORD);
+  const kept = await client.login(traveller.email, PASSWORD);
   const leaver = await client.register(client.uniqueEmail("tech"), PASSWORD, "Lee Leaver");
   const page = await (await browser.context()).newPage();
   page.on("pageerror", (error) => pageProblems.push(error.message));
@@ -148,7 +152,28 @@ it("lets an admin change a user's role and deactivate another, in the browser", 
   await expect.poll(() => page.textContent("#notice")).toBe("Pat Promoted is now an engineer.");
   await page.click(`#users tr[data-user-id="${leaver.id}"] button.active-toggle`);
   await expect.poll(() => page.textContent("#notice")).toBe("Lee Leaver is deactivated and signed out.");
+
+  // The traveller lost a phone: the admin ends that session alone.
+  const lostSid = claimsOf(lost.refresh_token).sid as string;
+  const keptSid = claimsOf(kept.refresh_token).sid as string;
+  const travellerRow = page.locator(`#users tr[data-user-id="${traveller.id}"]`);
+  await travellerRow.locator("button.show-sessions").click();
+  await travellerRow.locator(`li[data-sid="${lostSid}"]`).waitFor();
+  expect(await travellerRow.locator("li[data-sid]").count()).toBe(2);
   await browser.screenshot(page, "web-users");
+  await travellerRow.locator(`li[data-sid="${lostSid}"] button.end-session`).click();
+  await expect.poll(() => page.textContent("#notice")).toBe("One of Tess Traveller's sessions is ended.");
+  await expect
+    .poll(() =>
+      travellerRow.locator("li[data-sid]").evaluateAll((items) => items.map((item) => item.getAttribute("data-sid"))),
+    )
+    .toEqual([keptSid]);
+  await expect
+    .poll(async () => (await client.call("GET", "/api/v1/auth/me", { token: lost.access_token })).status, {
+      timeout: 1500,
+    })
+    .toBe(401);
+  expect((await client.call("GET", "/api/v1/auth/me", { token: kept.access_token })).status).toBe(200);
   expect(await browser.phoneScreenshot(page, "web-users")).toBeLessThanOrEqual(0);
 
   const users = await client.call<Array<{ id: string; role: string; is_active: boolean }>>(

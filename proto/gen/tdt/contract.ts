@@ -934,6 +934,8 @@ export const ACCESS = {
     "logout": "user",
     "listLoginSessions": "user",
     "revokeLoginSession": "user",
+    "listUserLoginSessions": "admin",
+    "revokeUserLoginSession": "admin",
     "listUsers": "admin",
     "updateUser": "admin",
     "getSessionPolicy": "admin",
@@ -1127,6 +1129,36 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "request": "tdt.auth.v1.RevokeLoginSessionRequest",
     "response": "tdt.auth.v1.RevokeLoginSessionResponse",
     "summary": "Revoke one of the caller's login sessions",
+    "status": 204,
+    "errors": [
+      "not_found"
+    ]
+  },
+  {
+    "service": "tdt.auth.v1.AuthService",
+    "client": "auth",
+    "rpc": "listUserLoginSessions",
+    "method": "GET",
+    "path": "/api/v1/auth/users/{id}/sessions",
+    "responseBody": "sessions",
+    "request": "tdt.auth.v1.ListUserLoginSessionsRequest",
+    "response": "tdt.auth.v1.ListUserLoginSessionsResponse",
+    "summary": "A user's active login sessions (admin)",
+    "errors": [
+      "not_found"
+    ],
+    "responseDescription": "The user's active login sessions, newest first"
+  },
+  {
+    "service": "tdt.auth.v1.AuthService",
+    "client": "auth",
+    "rpc": "revokeUserLoginSession",
+    "method": "DELETE",
+    "path": "/api/v1/auth/users/{id}/sessions/{sid}",
+    "request": "tdt.auth.v1.RevokeUserLoginSessionRequest",
+    "response": "tdt.auth.v1.RevokeUserLoginSessionResponse",
+    "summary": "End one of a user's login sessions (admin)",
+    "description": "Its refresh tokens stop working at once and `auth.session.revoked` (reason `admin`) tells every verifier, which then refuses its access tokens within a second.",
     "status": 204,
     "errors": [
       "not_found"

@@ -558,6 +558,36 @@ export const MESSAGE_SCHEMAS = {
       }
     }
   },
+  "tdt.auth.v1.ListUserLoginSessionsRequest": {
+    "type": "object",
+    "required": [
+      "id"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid",
+        "description": "The user's id"
+      }
+    }
+  },
+  "tdt.auth.v1.ListUserLoginSessionsResponse": {
+    "type": "object",
+    "required": [
+      "sessions"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "sessions": {
+        "type": "array",
+        "items": {
+          "$ref": "tdt.auth.v1.LoginSession#"
+        },
+        "description": "`current` is always false: none of them is the admin's own."
+      }
+    }
+  },
   "tdt.auth.v1.ListUsersRequest": {
     "type": "object",
     "required": [
@@ -964,6 +994,31 @@ export const MESSAGE_SCHEMAS = {
     }
   },
   "tdt.auth.v1.RevokeLoginSessionResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {}
+  },
+  "tdt.auth.v1.RevokeUserLoginSessionRequest": {
+    "type": "object",
+    "required": [
+      "id",
+      "sid"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid",
+        "description": "The user's id"
+      },
+      "sid": {
+        "type": "string",
+        "format": "uuid"
+      }
+    }
+  },
+  "tdt.auth.v1.RevokeUserLoginSessionResponse": {
     "type": "object",
     "required": [],
     "requestRequired": [],
@@ -4099,6 +4154,8 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.auth.v1.ListLoginSessionsResponse": "ListLoginSessionsResponse",
   "tdt.auth.v1.ListOidcProvidersRequest": "ListOidcProvidersRequest",
   "tdt.auth.v1.ListOidcProvidersResponse": "ListOidcProvidersResponse",
+  "tdt.auth.v1.ListUserLoginSessionsRequest": "ListUserLoginSessionsRequest",
+  "tdt.auth.v1.ListUserLoginSessionsResponse": "ListUserLoginSessionsResponse",
   "tdt.auth.v1.ListUsersRequest": "ListUsersRequest",
   "tdt.auth.v1.ListUsersResponse": "ListUsersResponse",
   "tdt.auth.v1.LoginRequest": "LoginRequest",
@@ -4119,6 +4176,8 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.auth.v1.ResetPasswordResponse": "ResetPasswordResponse",
   "tdt.auth.v1.RevokeLoginSessionRequest": "RevokeLoginSessionRequest",
   "tdt.auth.v1.RevokeLoginSessionResponse": "RevokeLoginSessionResponse",
+  "tdt.auth.v1.RevokeUserLoginSessionRequest": "RevokeUserLoginSessionRequest",
+  "tdt.auth.v1.RevokeUserLoginSessionResponse": "RevokeUserLoginSessionResponse",
   "tdt.auth.v1.SessionPolicy": "SessionPolicy",
   "tdt.auth.v1.SetPasswordRequest": "SetPasswordRequest",
   "tdt.auth.v1.SetPasswordResponse": "SetPasswordResponse",

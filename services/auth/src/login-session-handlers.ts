@@ -11,8 +11,15 @@ import type { AuthServiceService, LoginSession } from "@tdt/proto/tdt/auth/v1/au
 import { endLoginSessions, listOpenLoginSessions } from "./login-sessions.js";
 import { resolvePolicy } from "./policy.js";
 import { currentPolicy, saveSessionPolicy } from "./policy-store.js";
+import { findUserById } from "./users.js";
 
-type LoginSessionRpc = "listLoginSessions" | "revokeLoginSession" | "getSessionPolicy" | "setSessionPolicy";
+type LoginSessionRpc =
+  | "listLoginSessions"
+  | "revokeLoginSession"
+  | "listUserLoginSessions"
+  | "revokeUserLoginSession"
+  | "getSessionPolicy"
+  | "setSessionPolicy";
 
 export interface LoginSessionHandlerDeps {
   sql: Sql;
@@ -21,7 +28,10 @@ export interface LoginSessionHandlerDeps {
   authorize: (rpc: LoginSessionRpc, ctx: RequestContext) => Promise<AccessClaims>;
 }
 
-/** A user's own login sessions, and the policy (admin) that bounds every login session's life. */
+/**
+ * A user's own login sessions; any user's (admin), to end one without deactivating the account;
+ * and the policy (admin) that bounds every login session's life.
+ */
 export function loginSessionHandlers(
   deps: LoginSessionHandlerDeps,
 ): Pick<Handlers<typeof AuthServiceService>, LoginSessionRpc> {
@@ -30,20 +40,7 @@ export function loginSessionHandlers(
   return {
     async listLoginSessions(_request, ctx) {
       const claims = await authorize("listLoginSessions", ctx);
-      const rows = await listOpenLoginSessions(sql, claims.sub);
-      const sessions: LoginSession[] = rows
-        .filter((row) => row.idle_expires_at === null || row.idle_expires_at > new Date())
-        .map((row) => ({
-          sid: row.sid,
-          created_at: row.auth_time.toISOString(),
-          last_used_at: row.last_used_at.toISOString(),
-          user_agent: row.user_agent,
-          ip: row.ip,
-          idle_expires_at: (row.idle_expires_at ?? row.absolute_expires_at).toISOString(),
-          absolute_expires_at: row.absolute_expires_at.toISOString(),
-          current: row.sid === claims.sid,
-        }));
-      return { sessions };
+      return { sessions: await sessionsOf(sql, claims.sub, claims.sid) };
     },
 
     async revokeLoginSession(request, ctx) {
@@ -51,6 +48,23 @@ export function loginSessionHandlers(
       checks().uuid(["path", "sid"], request.sid).done();
       const ended = await inTransaction(sql, (tx) =>
         endLoginSessions(tx, { sids: [request.sid], userId: claims.sub }, { kind: "revoked", reason: "user_revoked" }),
+      );
+      if (ended.length === 0) throw new AppError("not_found");
+      return {};
+    },
+
+    async listUserLoginSessions(request, ctx) {
+      await authorize("listUserLoginSessions", ctx);
+      checks().uuid(["path", "id"], request.id).done();
+      if (!(await findUserById(sql, request.id))) throw new AppError("not_found");
+      return { sessions: await sessionsOf(sql, request.id) };
+    },
+
+    async revokeUserLoginSession(request, ctx) {
+      await authorize("revokeUserLoginSession", ctx);
+      checks().uuid(["path", "id"], request.id).uuid(["path", "sid"], request.sid).done();
+      const ended = await inTransaction(sql, (tx) =>
+        endLoginSessions(tx, { sids: [request.sid], userId: request.id }, { kind: "revoked", reason: "admin" }),
       );
       if (ended.length === 0) throw new AppError("not_found");
       return {};
@@ -68,4 +82,21 @@ export function loginSessionHandlers(
       return { policy };
     },
   };
+}
+
+/** The user's open login sessions as listed; `current` marks the one of the token that asks. */
+async function sessionsOf(sql: Sql, userId: string, currentSid?: string): Promise<LoginSession[]> {
+  const rows = await listOpenLoginSessions(sql, userId);
+  return rows
+    .filter((row) => row.idle_expires_at === null || row.idle_expires_at > new Date())
+    .map((row) => ({
+      sid: row.sid,
+      created_at: row.auth_time.toISOString(),
+      last_used_at: row.last_used_at.toISOString(),
+      user_agent: row.user_agent,
+      ip: row.ip,
+      idle_expires_at: (row.idle_expires_at ?? row.absolute_expires_at).toISOString(),
+      absolute_expires_at: row.absolute_expires_at.toISOString(),
+      current: row.sid === currentSid,
+    }));
 }

@@ -67,6 +67,8 @@ export class FakeAuth extends FakeService<Auth> {
       ],
     }),
     revokeLoginSession: async () => ({}),
+    listUserLoginSessions: async () => ({ sessions: [] }),
+    revokeUserLoginSession: async () => ({}),
     listUsers: async (request) => {
       const everyone = Array.from({ length: 3 }, (_, i) => sampleUser({ email: `user${i}@example.com` }));
       return { users: everyone.slice(request.skip, request.skip + request.limit), total: everyone.length };

@@ -7,8 +7,9 @@ import type { Screen } from "../screen.js";
 const ROLES = ENUMS["tdt.auth.v1.Role"].values;
 
 /**
- * The users, for admins: each one's role to change and their account to deactivate or
- * reactivate (which ends their login sessions at once). An admin cannot demote or deactivate
+ * The users, for admins: each one's role to change, their account to deactivate or reactivate
+ * (which ends their login sessions at once), and their login sessions to see and end one by one
+ * (a lost phone) without deactivating the account. An admin cannot demote or deactivate
  * themselves (the service refuses, and the page does not offer it).
  */
 export async function usersScreen(screen: Screen): Promise<void> {
@@ -75,6 +76,22 @@ function row(screen: Screen, user: User, refill: () => Promise<void>): HTMLEleme
         },
         user.is_active ? "Deactivate" : "Reactivate",
       );
+  const sessions = h("div", { class: "login-sessions", id: `sessions-of-${user.id}` });
+  const toggle = h(
+    "button",
+    {
+      class: "secondary show-sessions",
+      "aria-expanded": "false",
+      "aria-controls": sessions.id,
+      onclick: async () => {
+        const open = toggle.getAttribute("aria-expanded") !== "true";
+        toggle.setAttribute("aria-expanded", String(open));
+        if (open) await listSessions(screen, user, sessions);
+        else show(sessions);
+      },
+    },
+    "Sessions",
+  );
   return h(
     "tr",
     { "data-user-id": user.id },
@@ -82,6 +99,57 @@ function row(screen: Screen, user: User, refill: () => Promise<void>): HTMLEleme
     h("td", { "data-label": "Email" }, user.email),
     h("td", { "data-label": "Role" }, role),
     h("td", { "data-label": "Active" }, user.is_active ? "yes" : "no"),
-    h("td", {}, active),
+    h("td", {}, h("div", { class: "actions" }, active, toggle), sessions),
   );
+}
+
+const when = (at: string) => new Date(at).toLocaleString();
+
+/** The user's open login sessions into `into`, each with a button that ends it. */
+async function listSessions(screen: Screen, user: User, into: HTMLElement): Promise<void> {
+  const path = { params: { path: { id: user.id } } };
+  try {
+    const sessions = answerOf(await api.GET("/api/v1/auth/users/{id}/sessions", path));
+    if (sessions.length === 0) return show(into, h("p", { class: "muted" }, "No open session."));
+    show(
+      into,
+      h(
+        "ul",
+        {},
+        ...sessions.map((session) =>
+          h(
+            "li",
+            { "data-sid": session.sid },
+            `Since ${when(session.created_at)}, last used ${when(session.last_used_at)}`,
+            session.user_agent ? ` · ${session.user_agent}` : "",
+            session.ip ? ` · ${session.ip}` : "",
+            " ",
+            h(
+              "button",
+              {
+                class: "secondary end-session",
+                onclick: async () => {
+                  try {
+                    answerOf(
+                      await api.DELETE("/api/v1/auth/users/{id}/sessions/{sid}", {
+                        params: { path: { id: user.id, sid: session.sid } },
+                      }),
+                    );
+                    screen.notify(`One of ${user.full_name}'s sessions is ended.`);
+                  } catch (error) {
+                    screen.fail(error);
+                  }
+                  await listSessions(screen, user, into);
+                },
+              },
+              "End session",
+            ),
+          ),
+        ),
+      ),
+    );
+  } catch (error) {
+    show(into);
+    screen.fail(error);
+  }
 }

@@ -182,6 +182,25 @@ export interface RevokeLoginSessionRequest {
 export interface RevokeLoginSessionResponse {
 }
 
+export interface ListUserLoginSessionsRequest {
+  /** The user's id */
+  id: string;
+}
+
+export interface ListUserLoginSessionsResponse {
+  /** `current` is always false: none of them is the admin's own. */
+  sessions: LoginSession[];
+}
+
+export interface RevokeUserLoginSessionRequest {
+  /** The user's id */
+  id: string;
+  sid: string;
+}
+
+export interface RevokeUserLoginSessionResponse {
+}
+
 export interface ListUsersRequest {
   skip: number;
   limit: number;
@@ -1793,6 +1812,230 @@ export const RevokeLoginSessionResponse: MessageFns<RevokeLoginSessionResponse> 
   },
   fromPartial<I extends Exact<DeepPartial<RevokeLoginSessionResponse>, I>>(_: I): RevokeLoginSessionResponse {
     const message = createBaseRevokeLoginSessionResponse();
+    return message;
+  },
+};
+
+function createBaseListUserLoginSessionsRequest(): ListUserLoginSessionsRequest {
+  return { id: "" };
+}
+
+export const ListUserLoginSessionsRequest: MessageFns<ListUserLoginSessionsRequest> = {
+  encode(message: ListUserLoginSessionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListUserLoginSessionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListUserLoginSessionsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListUserLoginSessionsRequest>, I>>(base?: I): ListUserLoginSessionsRequest {
+    return ListUserLoginSessionsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListUserLoginSessionsRequest>, I>>(object: I): ListUserLoginSessionsRequest {
+    const message = createBaseListUserLoginSessionsRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseListUserLoginSessionsResponse(): ListUserLoginSessionsResponse {
+  return { sessions: [] };
+}
+
+export const ListUserLoginSessionsResponse: MessageFns<ListUserLoginSessionsResponse> = {
+  encode(message: ListUserLoginSessionsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.sessions) {
+      LoginSession.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListUserLoginSessionsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListUserLoginSessionsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sessions.push(LoginSession.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListUserLoginSessionsResponse>, I>>(base?: I): ListUserLoginSessionsResponse {
+    return ListUserLoginSessionsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListUserLoginSessionsResponse>, I>>(
+    object: I,
+  ): ListUserLoginSessionsResponse {
+    const message = createBaseListUserLoginSessionsResponse();
+    message.sessions = object.sessions?.map((e) => LoginSession.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRevokeUserLoginSessionRequest(): RevokeUserLoginSessionRequest {
+  return { id: "", sid: "" };
+}
+
+export const RevokeUserLoginSessionRequest: MessageFns<RevokeUserLoginSessionRequest> = {
+  encode(message: RevokeUserLoginSessionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.sid !== "") {
+      writer.uint32(18).string(message.sid);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeUserLoginSessionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeUserLoginSessionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sid = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<RevokeUserLoginSessionRequest>, I>>(base?: I): RevokeUserLoginSessionRequest {
+    return RevokeUserLoginSessionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevokeUserLoginSessionRequest>, I>>(
+    object: I,
+  ): RevokeUserLoginSessionRequest {
+    const message = createBaseRevokeUserLoginSessionRequest();
+    message.id = object.id ?? "";
+    message.sid = object.sid ?? "";
+    return message;
+  },
+};
+
+function createBaseRevokeUserLoginSessionResponse(): RevokeUserLoginSessionResponse {
+  return {};
+}
+
+export const RevokeUserLoginSessionResponse: MessageFns<RevokeUserLoginSessionResponse> = {
+  encode(_: RevokeUserLoginSessionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeUserLoginSessionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeUserLoginSessionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<RevokeUserLoginSessionResponse>, I>>(base?: I): RevokeUserLoginSessionResponse {
+    return RevokeUserLoginSessionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevokeUserLoginSessionResponse>, I>>(_: I): RevokeUserLoginSessionResponse {
+    const message = createBaseRevokeUserLoginSessionResponse();
     return message;
   },
 };
@@ -4585,6 +4828,33 @@ export const AuthServiceService = {
       Buffer.from(RevokeLoginSessionResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RevokeLoginSessionResponse => RevokeLoginSessionResponse.decode(value),
   },
+  /**
+   * An admin's view of another user's login sessions, to end one (a lost laptop) without
+   * deactivating the account.
+   */
+  listUserLoginSessions: {
+    path: "/tdt.auth.v1.AuthService/ListUserLoginSessions" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListUserLoginSessionsRequest): Buffer =>
+      Buffer.from(ListUserLoginSessionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListUserLoginSessionsRequest => ListUserLoginSessionsRequest.decode(value),
+    responseSerialize: (value: ListUserLoginSessionsResponse): Buffer =>
+      Buffer.from(ListUserLoginSessionsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListUserLoginSessionsResponse => ListUserLoginSessionsResponse.decode(value),
+  },
+  revokeUserLoginSession: {
+    path: "/tdt.auth.v1.AuthService/RevokeUserLoginSession" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RevokeUserLoginSessionRequest): Buffer =>
+      Buffer.from(RevokeUserLoginSessionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RevokeUserLoginSessionRequest => RevokeUserLoginSessionRequest.decode(value),
+    responseSerialize: (value: RevokeUserLoginSessionResponse): Buffer =>
+      Buffer.from(RevokeUserLoginSessionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RevokeUserLoginSessionResponse =>
+      RevokeUserLoginSessionResponse.decode(value),
+  },
   listUsers: {
     path: "/tdt.auth.v1.AuthService/ListUsers" as const,
     requestStream: false as const,
@@ -4824,6 +5094,12 @@ export interface AuthServiceServer extends UntypedServiceImplementation {
   logout: handleUnaryCall<LogoutRequest, LogoutResponse>;
   listLoginSessions: handleUnaryCall<ListLoginSessionsRequest, ListLoginSessionsResponse>;
   revokeLoginSession: handleUnaryCall<RevokeLoginSessionRequest, RevokeLoginSessionResponse>;
+  /**
+   * An admin's view of another user's login sessions, to end one (a lost laptop) without
+   * deactivating the account.
+   */
+  listUserLoginSessions: handleUnaryCall<ListUserLoginSessionsRequest, ListUserLoginSessionsResponse>;
+  revokeUserLoginSession: handleUnaryCall<RevokeUserLoginSessionRequest, RevokeUserLoginSessionResponse>;
   listUsers: handleUnaryCall<ListUsersRequest, ListUsersResponse>;
   updateUser: handleUnaryCall<UpdateUserRequest, UpdateUserResponse>;
   getSessionPolicy: handleUnaryCall<GetSessionPolicyRequest, GetSessionPolicyResponse>;
@@ -4976,6 +5252,40 @@ export interface AuthServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RevokeLoginSessionResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * An admin's view of another user's login sessions, to end one (a lost laptop) without
+   * deactivating the account.
+   */
+  listUserLoginSessions(
+    request: ListUserLoginSessionsRequest,
+    callback: (error: ServiceError | null, response: ListUserLoginSessionsResponse) => void,
+  ): ClientUnaryCall;
+  listUserLoginSessions(
+    request: ListUserLoginSessionsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListUserLoginSessionsResponse) => void,
+  ): ClientUnaryCall;
+  listUserLoginSessions(
+    request: ListUserLoginSessionsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListUserLoginSessionsResponse) => void,
+  ): ClientUnaryCall;
+  revokeUserLoginSession(
+    request: RevokeUserLoginSessionRequest,
+    callback: (error: ServiceError | null, response: RevokeUserLoginSessionResponse) => void,
+  ): ClientUnaryCall;
+  revokeUserLoginSession(
+    request: RevokeUserLoginSessionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RevokeUserLoginSessionResponse) => void,
+  ): ClientUnaryCall;
+  revokeUserLoginSession(
+    request: RevokeUserLoginSessionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RevokeUserLoginSessionResponse) => void,
   ): ClientUnaryCall;
   listUsers(
     request: ListUsersRequest,
