@@ -130,6 +130,72 @@ it("reviews, publishes, exports, imports, archives and restores a tree in the br
   expect(pageProblems).toEqual([]);
 });
 
+it("saves the draft as the author goes, never for technicians, and stops at another engineer's save", async () => {
+  const author = await engineerPage("Sam Saves");
+  const { client } = system;
+  const created = await client.call<{ id: string }>("POST", "/api/v1/trees", {
+    token: author.token,
+    json: printerTree({ title: `Autosave ${Date.now().toString(36)}` }),
+  });
+  const treeId = created.body.id;
+  const technician = (await client.user("autosave-tech")).tokens.access_token;
+  const draftOf = () =>
+    client.call<{ draft_revision: number; nodes: Array<{ id: string; title: string }> }>(
+      "GET",
+      `/api/v1/trees/${treeId}/draft`,
+      { token: author.token },
+    );
+  const titleIn = (nodes: Array<{ id: string; title: string }>) => nodes.find((node) => node.id === "power")?.title;
+
+  await openEditor(author.page, treeId);
+  await author.page.click('#tree-map g.map-node[data-node-id="power"]');
+  await author.page.fill("#node-title", "Is the power light on, and green?");
+  await author.page.press("#node-title", "Tab");
+  // No Save pressed: the draft follows within a moment of the pause.
+  await expect
+    .poll(async () => titleIn((await draftOf()).body.nodes), { timeout: 10_000 })
+    .toBe("Is the power light on, and green?");
+  expect((await draftOf()).body.draft_revision).toBe(1);
+  await expect.poll(() => author.page.textContent("#autosave")).toContain("Saved as you go (revision 1)");
+  expect(await author.page.textContent("#draft-revision")).toContain("Draft revision 1");
+  const live = await client.call<{ nodes: Array<{ id: string; title: string }> }>("GET", `/api/v1/trees/${treeId}`, {
+    token: technician,
+  });
+  expect(titleIn(live.body.nodes)).toBe("Is the power light on?");
+
+  // A second change goes on from the revision the first answered.
+  await author.page.fill("#node-title", "Is the power light steady green?");
+  await author.page.press("#node-title", "Tab");
+  await expect.poll(async () => (await draftOf()).body.draft_revision, { timeout: 10_000 }).toBe(2);
+  expect(titleIn((await draftOf()).body.nodes)).toBe("Is the power light steady green?");
+
+  // Another engineer saves the draft meanwhile: the author's next change is not saved over it.
+  const other = await client.call("PUT", `/api/v1/trees/${treeId}/draft`, {
+    token: author.token,
+    json: { ...printerTree({ title: "Theirs" }), draft_revision: 2 },
+  });
+  expect(other.status).toBe(200);
+  await author.page.fill("#node-title", "Mine, typed on a stale draft");
+  await author.page.press("#node-title", "Tab");
+  await expect.poll(() => author.page.textContent("#autosave"), { timeout: 10_000 }).toContain("someone else saved");
+  const after = (await draftOf()).body;
+  expect(after.draft_revision).toBe(3);
+  expect(titleIn(after.nodes)).toBe("Is the power light on?");
+
+  // Discarding right after a change drops it: the pending save does not bring the draft back.
+  await openEditor(author.page, treeId);
+  await author.page.click('#tree-map g.map-node[data-node-id="power"]');
+  await author.page.fill("#node-title", "Typed, then thrown away");
+  await author.page.click("#discard-draft");
+  await expect.poll(() => author.page.textContent("#notice")).toBe("Draft discarded.");
+  // Twice the pause the editor waits before it saves.
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  const discarded = (await draftOf()).body;
+  expect(discarded.draft_revision).toBe(0);
+  expect(titleIn(discarded.nodes)).toBe("Is the power light on?");
+  expect(pageProblems).toEqual([]);
+});
+
 it("lets an admin change a user's role, deactivate another and end a third's lost session, in the browser", async () => {
   const { client } = system;
   const promote = await client.register(client.uniqueEmail("tech"), PASSWORD, "Pat Promoted");

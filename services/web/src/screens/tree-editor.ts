@@ -11,6 +11,7 @@ import {
 } from "../api.js";
 import { h, show } from "../dom.js";
 import { draftPreview } from "../draft-preview.js";
+import { describeError } from "../error-messages.js";
 import { type Content, nodeForm, withNewNode } from "../node-form.js";
 import { placeOf, problemsByNode } from "../node-problems.js";
 import { go, hashOf } from "../router.js";
@@ -24,6 +25,17 @@ function editable(draft: TreeDraft): Record<string, unknown> {
   const { title, description, category, tags, root_node_id, nodes } = draft;
   return { title, description, category, tags, root_node_id, nodes };
 }
+
+/** How long the author pauses before the draft is saved as they go. */
+const AUTOSAVE_MS = 1500;
+/** The editor's pending save as you go; a new editor or an action takes it over. */
+let pendingAutosave: { timer: ReturnType<typeof setTimeout>; run: () => Promise<void> } | undefined;
+const takeAutosave = () => {
+  const pending = pendingAutosave;
+  if (pending) clearTimeout(pending.timer);
+  pendingAutosave = undefined;
+  return pending;
+};
 
 /** What an editor holds: the tree as technicians get it, and the draft being worked on. */
 interface Editing {
@@ -63,6 +75,8 @@ async function load(treeId: string, trees?: Editing["trees"]): Promise<Editing> 
 }
 
 async function edit(screen: Screen, editing: Editing, problems: Problem[], typed?: string): Promise<void> {
+  // A change of the editor drawn before is saved before this one reads the draft.
+  await takeAutosave()?.run();
   const { tree, trees } = editing;
   // The draft as last saved, and its text: saving again only when the text changed.
   let draft = editing.draft;
@@ -73,6 +87,8 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
   const changeNote = h("input", { id: "change-note", placeholder: "What this version changes", maxlength: "1000" });
   const mapArea = h("div", { class: "map-area", id: "tree-map" });
   const parseNote = h("p", { class: "form-error", id: "json-error", role: "alert" });
+  const autosaveNote = h("p", { class: "muted", id: "autosave", "aria-live": "polite" });
+  const revisionNote = h("p", { class: "muted", id: "draft-revision" }, revisionText(draft));
   const problemList = h(
     "ul",
     { class: "problems", id: "problems" },
@@ -111,6 +127,7 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
       return;
     }
     parseNote.textContent = "";
+    if (editor.value !== savedText) scheduleAutosave();
     const pick = {
       onSelect: (index: number) => {
         selected = index;
@@ -156,34 +173,71 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
   const busy = (on: boolean) => {
     for (const button of screen.root.querySelectorAll("button")) button.disabled = on;
   };
+  // One save at a time, each from the revision the one before answered.
+  let saving: Promise<unknown> = Promise.resolve();
   /** Saves the text as the draft, if it changed since the draft was loaded or saved. */
-  const saveText = async (): Promise<TreeDraft> => {
-    const content = parse(editor.value);
-    if (!content) throw new Error("The JSON does not parse: fix it first.");
-    if (editor.value === savedText && draft.draft_revision > 0) return draft;
-    draft = answerOf(
-      await api.PUT("/api/v1/trees/{id}/draft", {
-        ...path,
-        body: { ...content, draft_revision: draft.draft_revision } as TreeDraftSave,
-      }),
-    );
-    savedText = editor.value;
-    return draft;
+  const saveText = (): Promise<TreeDraft> => {
+    const save = async () => {
+      const text = editor.value;
+      const content = parse(text);
+      if (!content) throw new Error("The JSON does not parse: fix it first.");
+      if (text === savedText && draft.draft_revision > 0) return draft;
+      draft = answerOf(
+        await api.PUT("/api/v1/trees/{id}/draft", {
+          ...path,
+          body: { ...content, draft_revision: draft.draft_revision } as TreeDraftSave,
+        }),
+      );
+      savedText = text;
+      revisionNote.textContent = revisionText(draft);
+      return draft;
+    };
+    const next = saving.then(save, save);
+    saving = next.catch(() => undefined);
+    return next;
   };
-  const act = (work: () => Promise<void>) => async () => {
-    busy(true);
+  /**
+   * Saved as you go: once the author pauses, the draft (never what technicians get) is saved.
+   * A conflict stops it, so that another engineer's save is never overwritten unseen.
+   */
+  let conflicted = false;
+  const autosave = async () => {
+    if (conflicted || parse(editor.value) === undefined || editor.value === savedText) return;
+    autosaveNote.textContent = "Saving…";
     try {
-      await work();
+      const saved = await saveText();
+      autosaveNote.textContent = `Saved as you go (revision ${saved.draft_revision}) at ${new Date().toLocaleTimeString()}.`;
     } catch (error) {
-      if (error instanceof ApiError) {
-        screen.fail(error);
-        await edit(screen, { tree, draft, trees }, error.problems, editor.value);
-      } else {
-        screen.notify(error instanceof Error ? error.message : String(error), "error");
-        busy(false);
-      }
+      conflicted = error instanceof ApiError && error.detail === "draft_conflict";
+      autosaveNote.textContent = conflicted
+        ? "Not saved: someone else saved this draft since you opened it. Copy your change, reload, and apply it again."
+        : `Not saved yet: ${describeError(error)} Saving again at your next change, or press Save draft.`;
     }
   };
+  function scheduleAutosave() {
+    takeAutosave();
+    const entry = { timer: setTimeout(() => void takeAutosave()?.run(), AUTOSAVE_MS), run: autosave };
+    pendingAutosave = entry;
+  }
+  const act =
+    (work: () => Promise<void>, pending: "save" | "drop" = "save") =>
+    async () => {
+      // What the author typed last is saved first (or, to discard, dropped).
+      const waiting = takeAutosave();
+      if (pending === "save") await waiting?.run();
+      busy(true);
+      try {
+        await work();
+      } catch (error) {
+        if (error instanceof ApiError) {
+          screen.fail(error);
+          await edit(screen, { tree, draft, trees }, error.problems, editor.value);
+        } else {
+          screen.notify(error instanceof Error ? error.message : String(error), "error");
+          busy(false);
+        }
+      }
+    };
 
   const save = act(async () => {
     const saved = await saveText();
@@ -203,10 +257,11 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
     screen.notify(`Published as version ${published.version}.`);
   });
   const discard = act(async () => {
+    await saving;
     if (draft.draft_revision > 0) await api.DELETE("/api/v1/trees/{id}/draft", path).then(answerOf);
     await edit(screen, await load(tree.id, trees), []);
     screen.notify("Draft discarded.");
-  });
+  }, "drop");
   const rollBack = (version: number) =>
     act(async () => {
       const back = answerOf(
@@ -233,13 +288,8 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
       h("span", { class: `badge ${tree.status}`, id: "tree-status" }, tree.status),
     ),
     h("p", { class: "muted", id: "tree-version" }, `Version ${tree.version} · ${tree.nodes.length} nodes`),
-    h(
-      "p",
-      { class: "muted", id: "draft-revision" },
-      draft.draft_revision > 0
-        ? `Draft revision ${draft.draft_revision}, from version ${draft.based_on_version}: technicians do not get it until it is published.`
-        : "No draft: editing starts one; technicians keep the published version until you publish.",
-    ),
+    revisionNote,
+    autosaveNote,
     h(
       "section",
       { class: "card" },
@@ -294,6 +344,12 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
     historyCard(history, tree.version, rollBack),
   );
   redraw();
+}
+
+function revisionText(draft: TreeDraft): string {
+  return draft.draft_revision > 0
+    ? `Draft revision ${draft.draft_revision}, from version ${draft.based_on_version}: technicians do not get it until it is published.`
+    : "No draft: editing starts one, saved as you go; technicians keep the published version until you publish.";
 }
 
 /**
