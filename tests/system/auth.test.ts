@@ -496,14 +496,18 @@ describe("login sessions", () => {
         timeout: 1500,
       })
       .toBe(401);
-    const refresh = await client.call("POST", "/api/v1/auth/refresh", { json: { refresh_token: laptop.refresh_token } });
+    const refresh = await client.call("POST", "/api/v1/auth/refresh", {
+      json: { refresh_token: laptop.refresh_token },
+    });
     expect(refresh.status).toBe(401);
     await expect
       .poll(() => eventsFor(laptopSid).map((item) => "reason" in item.event && item.event.reason), { timeout: 5000 })
       .toEqual(["admin"]);
     // The account and its other session go on.
     expect((await client.call("GET", "/api/v1/auth/me", { token: phone.access_token })).status).toBe(200);
-    const left = await client.call<{ sid: string }[]>("GET", `/api/v1/auth/users/${id}/sessions`, { token: adminToken });
+    const left = await client.call<{ sid: string }[]>("GET", `/api/v1/auth/users/${id}/sessions`, {
+      token: adminToken,
+    });
     expect(left.body.map((entry) => entry.sid)).toEqual([phoneSid]);
   });
 });
