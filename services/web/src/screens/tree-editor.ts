@@ -207,6 +207,12 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
     try {
       const saved = await saveText();
       autosaveNote.textContent = `Saved as you go (revision ${saved.draft_revision}) at ${new Date().toLocaleTimeString()}.`;
+      // What the draft changes, as saved now (kept as it was if that cannot be read just now).
+      const changes = await api
+        .GET("/api/v1/trees/{id}/diff", path)
+        .then(answerOf)
+        .catch(() => undefined);
+      if (changes && saved === draft) show(diffArea, diffCard(changes));
     } catch (error) {
       conflicted = error instanceof ApiError && error.detail === "draft_conflict";
       autosaveNote.textContent = conflicted
@@ -278,6 +284,7 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
     draft.draft_revision > 0 ? api.GET("/api/v1/trees/{id}/diff", path).then(answerOf) : undefined,
     api.GET("/api/v1/trees/{id}/history", path).then(answerOf),
   ]);
+  const diffArea = h("div", { id: "diff-area" }, diff ? diffCard(diff) : null);
 
   show(
     screen.root,
@@ -317,7 +324,7 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
     previewArea,
     formArea,
     problems.length > 0 ? h("section", { class: "card problems-card" }, h("h2", {}, "Problems"), problemList) : null,
-    diff ? diffCard(diff) : null,
+    diffArea,
     h(
       "section",
       { class: "card" },
