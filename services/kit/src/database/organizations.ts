@@ -1,0 +1,71 @@
+/**
+ * The database's wall between organizations (docs/decisions/organizations.md): every tenant table
+ * has an `org_id` and one row-level security policy, forced, that lets a transaction see and write
+ * only the rows of the organization it names; a service runs as a role that cannot bypass it.
+ * A tenant query outside `inOrganization` sees nothing rather than everything.
+ */
+import { inTransaction, type Sql, type TransactionSql } from "./connection.js";
+import type { KitMigration } from "./migrations.js";
+
+/** The transaction-local setting the policy reads. */
+export const ORGANIZATION_SETTING = "app.org_id";
+
+/**
+ * What a service's own migrations call, installed once per database by the kit:
+ * - `tdt_current_org()`: the organization of the running transaction, or null;
+ * - `tdt_app_role(name)`: makes a login role that is neither superuser nor owner and cannot
+ *   bypass row-level security (roles are the server's, so a second database finds it made);
+ * - `tdt_org_wall(table, role)`: walls a table with an `org_id uuid not null` column off by
+ *   organization (the one policy, enabled and forced) and grants `role` its rows' data only.
+ */
+export const ORGANIZATION_WALL_MIGRATIONS: readonly KitMigration[] = [
+  {
+    name: "0002_organization_wall",
+    sql: `
+create or replace function tdt_current_org() returns uuid
+  language sql stable
+  as $$ select nullif(current_setting('${ORGANIZATION_SETTING}', true), '')::uuid $$;
+
+create or replace function tdt_app_role(name text) returns void
+  language plpgsql
+  as $$
+begin
+  begin
+    execute format('create role %I login nosuperuser nobypassrls nocreatedb nocreaterole noinherit', name);
+  exception when duplicate_object or unique_violation then
+    -- Made already, perhaps by another database's migration at the same moment: make sure it
+    -- still cannot bypass the wall.
+    execute format('alter role %I nosuperuser nobypassrls', name);
+  end;
+  execute format('grant usage on schema public to %I', name);
+end
+$$;
+
+create or replace function tdt_org_wall(target regclass, app_role text) returns void
+  language plpgsql
+  as $$
+begin
+  execute format('alter table %s enable row level security', target);
+  execute format('alter table %s force row level security', target);
+  execute format('drop policy if exists organization_wall on %s', target);
+  execute format(
+    'create policy organization_wall on %s using (org_id = tdt_current_org()) with check (org_id = tdt_current_org())',
+    target);
+  execute format('grant select, insert, update, delete on %s to %I', target, app_role);
+end
+$$;
+`,
+  },
+];
+
+/**
+ * Runs `work` in a transaction of organization `orgId`: the wall shows it that organization's rows
+ * only, and refuses a write of any other's. The setting is the transaction's own, so a pooled
+ * connection never carries it to its next caller. Retried as `inTransaction` is.
+ */
+export function inOrganization<T>(sql: Sql, orgId: string, work: (tx: TransactionSql) => Promise<T>): Promise<T> {
+  return inTransaction(sql, async (tx) => {
+    await tx`select set_config(${ORGANIZATION_SETTING}, ${orgId}, true)`;
+    return work(tx);
+  });
+}
