@@ -29,8 +29,10 @@ beforeAll(async () => {
   await migrate(owner, empty, createLogger("kit-test", "silent"), ORGANIZATION_WALL_MIGRATIONS);
   role = `${database.name}_app`;
   await owner`create table notes (id uuid primary key default gen_random_uuid(), org_id uuid not null, body text not null)`;
+  await owner`create table entries (id bigserial primary key, org_id uuid not null, body text not null)`;
   await owner`select tdt_app_role(${role})`;
   await owner`select tdt_org_wall('notes', ${role})`;
+  await owner`select tdt_org_wall('entries', ${role})`;
   // The owner (here a superuser, whom no policy binds) writes each organization's rows.
   await owner`insert into notes (org_id, body) values (${A}, 'a1'), (${A}, 'a2'), (${B}, 'b1')`;
   // One connection: every transaction below follows the one before on it.
@@ -84,6 +86,16 @@ describe("the organization wall", () => {
     );
     expect(renamed.count).toBe(0);
     expect(bodies(await owner<{ body: string }[]>`select body from notes`)).toEqual(["a1", "a2", "b1"]);
+  });
+
+  it("lets the role add rows to a walled table with a serial key, in its organization", async () => {
+    const [added] = await inOrganization(
+      app,
+      A,
+      (tx) => tx<{ id: string }[]>`insert into entries (org_id, body) values (${A}, 'first') returning id`,
+    );
+    expect(Number(added?.id)).toBeGreaterThan(0);
+    expect(await inOrganization(app, B, (tx) => tx`select id from entries`)).toHaveLength(0);
   });
 
   it("leaves nothing behind on the pooled connection: after a transaction, or one that failed", async () => {

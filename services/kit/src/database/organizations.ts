@@ -16,7 +16,8 @@ export const ORGANIZATION_SETTING = "app.org_id";
  * - `tdt_app_role(name)`: makes a login role that is neither superuser nor owner and cannot
  *   bypass row-level security (roles are the server's, so a second database finds it made);
  * - `tdt_org_wall(table, role)`: walls a table with an `org_id uuid not null` column off by
- *   organization (the one policy, enabled and forced) and grants `role` its rows' data only.
+ *   organization (the one policy, enabled and forced) and grants `role` its rows' data only
+ *   (and its serial columns' sequences).
  */
 export const ORGANIZATION_WALL_MIGRATIONS: readonly KitMigration[] = [
   {
@@ -44,6 +45,8 @@ $$;
 create or replace function tdt_org_wall(target regclass, app_role text) returns void
   language plpgsql
   as $$
+declare
+  sequence regclass;
 begin
   execute format('alter table %s enable row level security', target);
   execute format('alter table %s force row level security', target);
@@ -52,6 +55,13 @@ begin
     'create policy organization_wall on %s using (org_id = tdt_current_org()) with check (org_id = tdt_current_org())',
     target);
   execute format('grant select, insert, update, delete on %s to %I', target, app_role);
+  -- The sequences of its serial and identity columns too, or the role could not insert a row.
+  for sequence in
+    select s.oid::regclass from pg_class s join pg_depend d on d.objid = s.oid
+    where s.relkind = 'S' and d.refobjid = target and d.deptype in ('a', 'i')
+  loop
+    execute format('grant usage on sequence %s to %I', sequence, app_role);
+  end loop;
 end
 $$;
 `,
