@@ -76,8 +76,10 @@ export function chartFigure(
       ),
     ),
   );
-  // Drawn once the figure is in the page (Chart.js sizes the canvas by its container).
+  // Drawn once the figure is in the page (Chart.js sizes the canvas by its container). Charts of a
+  // page left since are let go first: Chart.js keeps every chart until it is destroyed.
   queueMicrotask(() => {
+    for (const drawn of Object.values(Chart.instances)) if (!drawn.canvas.isConnected) drawn.destroy();
     new Chart(canvas, {
       ...config,
       options: {

@@ -144,7 +144,7 @@ export async function treeAnalyticsScreen(screen: Screen, treeId: string): Promi
         "section",
         { class: "card", id: "analytics-answers" },
         h("h2", {}, "Answers"),
-        answersChart(tree, analytics.nodes),
+        answersChart(tree, analytics.nodes, titleOf),
       ),
       h(
         "section",
@@ -208,10 +208,10 @@ function exitsMap(tree: Tree, nodes: NodeCounts[]): SVGSVGElement {
 }
 
 /** Each question's answers as bars, one colour per question; a table gives the same counts. */
-function answersChart(tree: Tree, nodes: NodeCounts[]): HTMLElement {
+function answersChart(tree: Tree, nodes: NodeCounts[], titleOf: (id: string) => string): HTMLElement {
   const rows = nodes.flatMap((node) =>
     answerCounts(tree, node).map(({ label, count }) => ({
-      label: `${tree.nodes.find((candidate) => candidate.id === node.node_id)?.title ?? node.node_id}: ${label}`,
+      label: `${titleOf(node.node_id)}: ${label}`,
       count,
     })),
   );
