@@ -299,6 +299,59 @@ async function sessionPolicy(admin: ApiClient, technician: ApiClient): Promise<v
   answered(await admin.PUT("/api/v1/auth/session-policy", { body: { preset: "strict" } }), 200, "back to strict");
 }
 
+/** The caller's organizations, switching, and the organization's policy and members (its admin's). */
+async function organizations(admin: ApiClient, technician: ApiClient): Promise<void> {
+  const mine = answered(await admin.GET("/api/v1/organizations"), 200, "GET /organizations").organizations;
+  equal(mine.length, 1, "a single-organization deployment");
+  const home = mine[0];
+  check(home !== undefined && home.current && home.role === "admin", "the admin's one organization, current");
+  const id = home?.id ?? "";
+  const path = { params: { path: { id } } };
+  equal(
+    answered(await admin.GET("/api/v1/organizations/{id}/policy", path), 200, "GET its policy").preset,
+    "strict",
+    "its policy",
+  );
+  const standard = answered(
+    await admin.PUT("/api/v1/organizations/{id}/policy", { ...path, body: { preset: "standard" } }),
+    200,
+    "PUT its policy",
+  );
+  equal(standard.reuse_grace_seconds, 10, "standard's grace");
+  answered(
+    await admin.PUT("/api/v1/organizations/{id}/policy", { ...path, body: { preset: "strict" } }),
+    200,
+    "back to strict",
+  );
+  refused(
+    await technician.PUT("/api/v1/organizations/{id}/policy", { ...path, body: { preset: "aal2" } }),
+    403,
+    "forbidden",
+    "a technician setting the organization's policy",
+  );
+  const invited = answered(
+    await admin.POST("/api/v1/organizations/{id}/members", {
+      ...path,
+      body: { email: `member-${unique}@example.com`, role: "engineer" },
+    }),
+    201,
+    "POST a member (invited)",
+  );
+  equal(invited.status, "invited", "an address without an account is invited");
+  const switched = answered(
+    await technician.POST("/api/v1/auth/switch-organization", { body: { organization_id: id } }),
+    200,
+    "POST switch-organization",
+  );
+  check(switched.access_token.length > 0, "a new pair");
+  refused(
+    await technician.POST("/api/v1/auth/switch-organization", { body: { organization_id: crypto.randomUUID() } }),
+    404,
+    "not_found",
+    "switching to an organization the caller is no member of",
+  );
+}
+
 /** The tree the sessions run through, as an author writes it (the tests' one printer tree), in this run's category. */
 const printer = authoredPrinterTree();
 const printerTree: Schemas["TreeInput"] = {
@@ -848,6 +901,7 @@ try {
   await accountMail(everyone.admin, everyone.technician);
   const renewed = await loginSessions(everyone.technicianTokens);
   await sessionPolicy(everyone.admin, everyone.technician);
+  await organizations(everyone.admin, clientFor(renewed.access_token));
   const tree = await trees(everyone);
   await sessions(everyone, tree);
   await singleSignOn(everyone.admin, everyone.adminId);

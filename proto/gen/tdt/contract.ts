@@ -7,6 +7,16 @@
  * if any, and its named subsets if any (`(tdt.contract.v1.subset)`, values in declaration order).
  */
 export const ENUMS = {
+  "tdt.auth.v1.MembershipStatus": {
+    "values": [
+      "member",
+      "invited"
+    ],
+    "numbers": {
+      "member": 1,
+      "invited": 2
+    }
+  },
   "tdt.auth.v1.Role": {
     "values": [
       "technician",
@@ -205,6 +215,19 @@ export const FIELD_RULES = {
       }
     }
   },
+  "tdt.auth.v1.AddOrganizationMemberRequest": {
+    "email": {
+      "string": {
+        "min_len": 3,
+        "max_len": 254
+      }
+    },
+    "role": {
+      "string": {
+        "in_enum": "tdt.auth.v1.Role"
+      }
+    }
+  },
   "tdt.auth.v1.BeginOidcLinkRequest": {
     "provider": {
       "string": {
@@ -364,6 +387,25 @@ export const FIELD_RULES = {
       }
     }
   },
+  "tdt.auth.v1.Organization": {
+    "role": {
+      "string": {
+        "in_enum": "tdt.auth.v1.Role"
+      }
+    }
+  },
+  "tdt.auth.v1.OrganizationMember": {
+    "role": {
+      "string": {
+        "in_enum": "tdt.auth.v1.Role"
+      }
+    },
+    "status": {
+      "string": {
+        "in_enum": "tdt.auth.v1.MembershipStatus"
+      }
+    }
+  },
   "tdt.auth.v1.RefreshRequest": {
     "refresh_token": {
       "string": {
@@ -424,6 +466,31 @@ export const FIELD_RULES = {
     "preset": {
       "string": {
         "in_enum": "tdt.auth.v1.SessionPolicyPreset"
+      }
+    }
+  },
+  "tdt.auth.v1.SetOrganizationPolicyRequest": {
+    "preset": {
+      "string": {
+        "in_enum": "tdt.auth.v1.SessionPolicyPreset"
+      }
+    },
+    "idle_max_seconds": {
+      "int32": {
+        "gte": 0,
+        "lte": 31536000
+      }
+    },
+    "abs_max_seconds": {
+      "int32": {
+        "gte": 0,
+        "lte": 31536000
+      }
+    },
+    "reuse_grace_seconds": {
+      "int32": {
+        "gte": 0,
+        "lte": 300
       }
     }
   },
@@ -955,7 +1022,12 @@ export const ACCESS = {
     "resetPassword": "public",
     "changeEmail": "user",
     "createInvite": "admin",
-    "acceptInvite": "public"
+    "acceptInvite": "public",
+    "listOrganizations": "user",
+    "switchOrganization": "user",
+    "getOrganizationPolicy": "user",
+    "setOrganizationPolicy": "user",
+    "addOrganizationMember": "user"
   },
   "tdt.sessions.v1.SessionsService": {
     "listSessions": "user",
@@ -1482,6 +1554,89 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
       "email_already_registered"
     ],
     "responseDescription": "The new user; sign in with the password just chosen"
+  },
+  {
+    "service": "tdt.auth.v1.AuthService",
+    "client": "auth",
+    "rpc": "listOrganizations",
+    "method": "GET",
+    "path": "/api/v1/organizations",
+    "request": "tdt.auth.v1.ListOrganizationsRequest",
+    "response": "tdt.auth.v1.ListOrganizationsResponse",
+    "summary": "The caller's organizations, with their role in each",
+    "description": "`current` marks the one the access token acts in (its `org` claim).",
+    "responseDescription": "The organizations, by name"
+  },
+  {
+    "service": "tdt.auth.v1.AuthService",
+    "client": "auth",
+    "rpc": "switchOrganization",
+    "method": "POST",
+    "path": "/api/v1/auth/switch-organization",
+    "body": "*",
+    "request": "tdt.auth.v1.SwitchOrganizationRequest",
+    "response": "tdt.auth.v1.SwitchOrganizationResponse",
+    "summary": "Act in another of the caller's organizations: a token pair like login's, scoped to it",
+    "description": "A new login session in that organization, under its session policy, with the caller's role there; its absolute limit still counts from the sign-in the caller's session rests on, so switching never extends a session. The caller's current login session stays open. An organization the caller is no member of is 404. With `X-Token-Transport: cookie` the refresh token is set as the cookie, as at login.",
+    "errors": [
+      "not_found",
+      "origin_not_allowed"
+    ]
+  },
+  {
+    "service": "tdt.auth.v1.AuthService",
+    "client": "auth",
+    "rpc": "getOrganizationPolicy",
+    "method": "GET",
+    "path": "/api/v1/organizations/{id}/policy",
+    "responseBody": "policy",
+    "request": "tdt.auth.v1.GetOrganizationPolicyRequest",
+    "response": "tdt.auth.v1.GetOrganizationPolicyResponse",
+    "summary": "An organization's session-expiration policy (its admins, platform admins)",
+    "description": "An organization the caller does not administer is 404 to a non-member and 403 to a member.",
+    "errors": [
+      "not_found",
+      "forbidden"
+    ],
+    "responseDescription": "The policy"
+  },
+  {
+    "service": "tdt.auth.v1.AuthService",
+    "client": "auth",
+    "rpc": "setOrganizationPolicy",
+    "method": "PUT",
+    "path": "/api/v1/organizations/{id}/policy",
+    "body": "*",
+    "responseBody": "policy",
+    "request": "tdt.auth.v1.SetOrganizationPolicyRequest",
+    "response": "tdt.auth.v1.SetOrganizationPolicyResponse",
+    "summary": "Choose an organization's session-expiration policy (its admins, platform admins)",
+    "description": "As `PUT /api/v1/auth/session-policy` (which sets the caller's own organization's): applies to logins into the organization from now on; open login sessions keep the policy they started with.",
+    "errors": [
+      "not_found",
+      "forbidden"
+    ],
+    "responseDescription": "The policy now in force"
+  },
+  {
+    "service": "tdt.auth.v1.AuthService",
+    "client": "auth",
+    "rpc": "addOrganizationMember",
+    "method": "POST",
+    "path": "/api/v1/organizations/{id}/members",
+    "body": "*",
+    "responseBody": "member",
+    "request": "tdt.auth.v1.AddOrganizationMemberRequest",
+    "response": "tdt.auth.v1.AddOrganizationMemberResponse",
+    "summary": "Add someone to an organization with a role (its admins, platform admins)",
+    "description": "An address with an account becomes a member at once (`status: member`); any other address is mailed an invitation to the organization (`status: invited`), as `POST /api/v1/auth/invites` does.",
+    "status": 201,
+    "errors": [
+      "not_found",
+      "forbidden",
+      "already_member"
+    ],
+    "responseDescription": "The member added or invited"
   },
   {
     "service": "tdt.sessions.v1.SessionsService",

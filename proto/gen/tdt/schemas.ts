@@ -51,6 +51,54 @@ export const MESSAGE_SCHEMAS = {
       }
     }
   },
+  "tdt.auth.v1.AddOrganizationMemberRequest": {
+    "type": "object",
+    "examples": [
+      {
+        "email": "ada@example.com",
+        "role": "engineer"
+      }
+    ],
+    "required": [
+      "id",
+      "email",
+      "role"
+    ],
+    "requestRequired": [
+      "email",
+      "role"
+    ],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "email": {
+        "type": "string",
+        "minLength": 3,
+        "maxLength": 254,
+        "format": "email"
+      },
+      "role": {
+        "type": "string",
+        "enum": [
+          "technician",
+          "engineer",
+          "admin"
+        ]
+      }
+    }
+  },
+  "tdt.auth.v1.AddOrganizationMemberResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {
+      "member": {
+        "$ref": "tdt.auth.v1.OrganizationMember#"
+      }
+    }
+  },
   "tdt.auth.v1.BeginOidcLinkRequest": {
     "type": "object",
     "examples": [
@@ -410,7 +458,8 @@ export const MESSAGE_SCHEMAS = {
     "required": [
       "linked_providers",
       "has_password",
-      "email_verified"
+      "email_verified",
+      "is_platform_admin"
     ],
     "requestRequired": [],
     "properties": {
@@ -431,6 +480,37 @@ export const MESSAGE_SCHEMAS = {
       "email_verified": {
         "type": "boolean",
         "description": "The account's address is proven (a mailed link followed, an invitation, or a provider)."
+      },
+      "organization": {
+        "$ref": "tdt.auth.v1.Organization#",
+        "description": "The organization the token acts in, with the user's role there."
+      },
+      "is_platform_admin": {
+        "type": "boolean",
+        "description": "The user manages organizations (creates them, administers any)."
+      }
+    }
+  },
+  "tdt.auth.v1.GetOrganizationPolicyRequest": {
+    "type": "object",
+    "required": [
+      "id"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      }
+    }
+  },
+  "tdt.auth.v1.GetOrganizationPolicyResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {
+      "policy": {
+        "$ref": "tdt.auth.v1.SessionPolicy#"
       }
     }
   },
@@ -555,6 +635,41 @@ export const MESSAGE_SCHEMAS = {
             }
           ]
         ]
+      }
+    }
+  },
+  "tdt.auth.v1.ListOrganizationsRequest": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {}
+  },
+  "tdt.auth.v1.ListOrganizationsResponse": {
+    "type": "object",
+    "examples": [
+      {
+        "organizations": [
+          {
+            "id": "00000000-0000-4000-8000-000000000001",
+            "name": "Default",
+            "slug": "default",
+            "role": "admin",
+            "created_at": "2026-11-01T08:00:00.000Z",
+            "current": true
+          }
+        ]
+      }
+    ],
+    "required": [
+      "organizations"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "organizations": {
+        "type": "array",
+        "items": {
+          "$ref": "tdt.auth.v1.Organization#"
+        }
       }
     }
   },
@@ -814,6 +929,97 @@ export const MESSAGE_SCHEMAS = {
       }
     }
   },
+  "tdt.auth.v1.Organization": {
+    "type": "object",
+    "examples": [
+      {
+        "id": "00000000-0000-4000-8000-000000000001",
+        "name": "Default",
+        "slug": "default",
+        "role": "admin",
+        "created_at": "2026-11-01T08:00:00.000Z",
+        "current": true
+      }
+    ],
+    "required": [
+      "id",
+      "name",
+      "slug",
+      "role",
+      "created_at",
+      "current"
+    ],
+    "requestRequired": [
+      "created_at"
+    ],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "name": {
+        "type": "string"
+      },
+      "slug": {
+        "type": "string"
+      },
+      "role": {
+        "type": "string",
+        "enum": [
+          "technician",
+          "engineer",
+          "admin"
+        ],
+        "description": "The caller's role in it."
+      },
+      "created_at": {
+        "type": "string",
+        "format": "date-time"
+      },
+      "current": {
+        "type": "boolean",
+        "description": "The organization the caller's access token acts in."
+      }
+    }
+  },
+  "tdt.auth.v1.OrganizationMember": {
+    "type": "object",
+    "examples": [
+      {
+        "email": "ada@example.com",
+        "role": "engineer",
+        "status": "member"
+      }
+    ],
+    "required": [
+      "email",
+      "role",
+      "status"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "email": {
+        "type": "string",
+        "format": "email"
+      },
+      "role": {
+        "type": "string",
+        "enum": [
+          "technician",
+          "engineer",
+          "admin"
+        ]
+      },
+      "status": {
+        "type": "string",
+        "enum": [
+          "member",
+          "invited"
+        ],
+        "description": "`member`: added at once; `invited`: an invitation was mailed."
+      }
+    }
+  },
   "tdt.auth.v1.RefreshRequest": {
     "type": "object",
     "required": [
@@ -1062,6 +1268,63 @@ export const MESSAGE_SCHEMAS = {
       }
     }
   },
+  "tdt.auth.v1.SetOrganizationPolicyRequest": {
+    "type": "object",
+    "examples": [
+      {
+        "preset": "custom",
+        "idle_max_seconds": 1800,
+        "abs_max_seconds": 43200,
+        "reuse_grace_seconds": 0
+      }
+    ],
+    "required": [
+      "id",
+      "preset"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "preset": {
+        "type": "string",
+        "enum": [
+          "strict",
+          "standard",
+          "aal2",
+          "custom"
+        ]
+      },
+      "idle_max_seconds": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 31536000,
+        "description": "Custom: idle ≤ absolute ≤ 365 days; the service also enforces its configured minimum."
+      },
+      "abs_max_seconds": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 31536000
+      },
+      "reuse_grace_seconds": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 300
+      }
+    }
+  },
+  "tdt.auth.v1.SetOrganizationPolicyResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {
+      "policy": {
+        "$ref": "tdt.auth.v1.SessionPolicy#"
+      }
+    }
+  },
   "tdt.auth.v1.SetPasswordRequest": {
     "type": "object",
     "examples": [
@@ -1137,6 +1400,39 @@ export const MESSAGE_SCHEMAS = {
     "properties": {
       "policy": {
         "$ref": "tdt.auth.v1.SessionPolicy#"
+      }
+    }
+  },
+  "tdt.auth.v1.SwitchOrganizationRequest": {
+    "type": "object",
+    "examples": [
+      {
+        "organization_id": "00000000-0000-4000-8000-000000000001"
+      }
+    ],
+    "required": [
+      "organization_id"
+    ],
+    "requestRequired": [
+      "organization_id"
+    ],
+    "properties": {
+      "organization_id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "client": {
+        "$ref": "tdt.auth.v1.ClientInfo#"
+      }
+    }
+  },
+  "tdt.auth.v1.SwitchOrganizationResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {
+      "tokens": {
+        "$ref": "tdt.auth.v1.TokenPair#"
       }
     }
   },
@@ -4127,6 +4423,8 @@ export const MESSAGE_SCHEMAS = {
 export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.auth.v1.AcceptInviteRequest": "AcceptInviteRequest",
   "tdt.auth.v1.AcceptInviteResponse": "AcceptInviteResponse",
+  "tdt.auth.v1.AddOrganizationMemberRequest": "AddOrganizationMemberRequest",
+  "tdt.auth.v1.AddOrganizationMemberResponse": "AddOrganizationMemberResponse",
   "tdt.auth.v1.BeginOidcLinkRequest": "BeginOidcLinkRequest",
   "tdt.auth.v1.BeginOidcLinkResponse": "BeginOidcLinkResponse",
   "tdt.auth.v1.BeginOidcLoginRequest": "BeginOidcLoginRequest",
@@ -4146,6 +4444,8 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.auth.v1.GetJwksResponse": "GetJwksResponse",
   "tdt.auth.v1.GetMeRequest": "GetMeRequest",
   "tdt.auth.v1.GetMeResponse": "GetMeResponse",
+  "tdt.auth.v1.GetOrganizationPolicyRequest": "GetOrganizationPolicyRequest",
+  "tdt.auth.v1.GetOrganizationPolicyResponse": "GetOrganizationPolicyResponse",
   "tdt.auth.v1.GetSessionPolicyRequest": "GetSessionPolicyRequest",
   "tdt.auth.v1.GetSessionPolicyResponse": "GetSessionPolicyResponse",
   "tdt.auth.v1.Invite": "Invite",
@@ -4154,6 +4454,8 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.auth.v1.ListLoginSessionsResponse": "ListLoginSessionsResponse",
   "tdt.auth.v1.ListOidcProvidersRequest": "ListOidcProvidersRequest",
   "tdt.auth.v1.ListOidcProvidersResponse": "ListOidcProvidersResponse",
+  "tdt.auth.v1.ListOrganizationsRequest": "ListOrganizationsRequest",
+  "tdt.auth.v1.ListOrganizationsResponse": "ListOrganizationsResponse",
   "tdt.auth.v1.ListUserLoginSessionsRequest": "ListUserLoginSessionsRequest",
   "tdt.auth.v1.ListUserLoginSessionsResponse": "ListUserLoginSessionsResponse",
   "tdt.auth.v1.ListUsersRequest": "ListUsersRequest",
@@ -4166,6 +4468,8 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.auth.v1.OidcBackchannelLogoutRequest": "OidcBackchannelLogoutRequest",
   "tdt.auth.v1.OidcBackchannelLogoutResponse": "OidcBackchannelLogoutResponse",
   "tdt.auth.v1.OidcProvider": "OidcProvider",
+  "tdt.auth.v1.Organization": "Organization",
+  "tdt.auth.v1.OrganizationMember": "OrganizationMember",
   "tdt.auth.v1.RefreshRequest": "RefreshRequest",
   "tdt.auth.v1.RefreshResponse": "RefreshResponse",
   "tdt.auth.v1.RegisterRequest": "RegisterRequest",
@@ -4179,10 +4483,14 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.auth.v1.RevokeUserLoginSessionRequest": "RevokeUserLoginSessionRequest",
   "tdt.auth.v1.RevokeUserLoginSessionResponse": "RevokeUserLoginSessionResponse",
   "tdt.auth.v1.SessionPolicy": "SessionPolicy",
+  "tdt.auth.v1.SetOrganizationPolicyRequest": "SetOrganizationPolicyRequest",
+  "tdt.auth.v1.SetOrganizationPolicyResponse": "SetOrganizationPolicyResponse",
   "tdt.auth.v1.SetPasswordRequest": "SetPasswordRequest",
   "tdt.auth.v1.SetPasswordResponse": "SetPasswordResponse",
   "tdt.auth.v1.SetSessionPolicyRequest": "SetSessionPolicyRequest",
   "tdt.auth.v1.SetSessionPolicyResponse": "SetSessionPolicyResponse",
+  "tdt.auth.v1.SwitchOrganizationRequest": "SwitchOrganizationRequest",
+  "tdt.auth.v1.SwitchOrganizationResponse": "SwitchOrganizationResponse",
   "tdt.auth.v1.TokenPair": "TokenPair",
   "tdt.auth.v1.UnlinkOidcIdentityRequest": "UnlinkOidcIdentityRequest",
   "tdt.auth.v1.UnlinkOidcIdentityResponse": "UnlinkOidcIdentityResponse",

@@ -1,5 +1,14 @@
-import { type AccessClaims, AppError, checks, inTransaction, type Role, type Sql, type TransactionSql } from "@tdt/kit";
-import type { Invite, User } from "@tdt/proto/tdt/auth/v1/auth";
+import {
+  type AccessClaims,
+  AppError,
+  checks,
+  DEFAULT_ORGANIZATION_ID,
+  inTransaction,
+  type Role,
+  type Sql,
+  type TransactionSql,
+} from "@tdt/kit";
+import type { Invite, OrganizationMember, User } from "@tdt/proto/tdt/auth/v1/auth";
 import { normalizeEmail } from "./email-address.js";
 import { announceUserChanged } from "./events.js";
 import { endLoginSessions } from "./login-sessions.js";
@@ -7,7 +16,7 @@ import { queueMail } from "./mail/mail-outbox.js";
 import { issueMailToken, useMailToken } from "./mail/mail-tokens.js";
 import { mails } from "./mail/templates.js";
 import { hashPassword, passwordMatches } from "./passwords.js";
-import { findUserByEmail, registrationProblems, toUser, type UserRow } from "./users.js";
+import { findUserByEmail, lockUser, registrationProblems, toUser, type UserRow } from "./users.js";
 
 /**
  * Accounts whose address is proven by mail (issue 23): registration under each REGISTRATION mode,
@@ -218,9 +227,57 @@ export async function createInvite(
   const role = request.role as Role;
   return withMail(deps, async (tx) => {
     if (await findUserByEmail(tx, email)) throw new AppError("email_already_registered");
-    const { token, ttlSeconds } = await issueMailToken(tx, { purpose: "invite", email, role, createdBy: claims.sub });
-    await queueMail(tx, mails.invite(email, pageLink(deps, "accept-invite", token), role, ttlSeconds));
-    return { email, role, expires_at: new Date(Date.now() + ttlSeconds * 1000).toISOString() };
+    return mailInvitation(deps, tx, { email, role, orgId: claims.org, invitedBy: claims.sub });
+  });
+}
+
+/** Mails an invitation to an organization, in the caller's transaction. */
+async function mailInvitation(
+  deps: AccountDeps,
+  tx: TransactionSql,
+  invite: { email: string; role: Role; orgId: string; invitedBy: string },
+): Promise<Invite> {
+  const { email, role } = invite;
+  const { token, ttlSeconds } = await issueMailToken(tx, {
+    purpose: "invite",
+    email,
+    role,
+    createdBy: invite.invitedBy,
+    orgId: invite.orgId,
+  });
+  await queueMail(tx, mails.invite(email, pageLink(deps, "accept-invite", token), role, ttlSeconds));
+  return { email, role, expires_at: new Date(Date.now() + ttlSeconds * 1000).toISOString() };
+}
+
+/**
+ * An organization's admin adds an address with a role: an account becomes a member at once
+ * (409 `already_member` when it is one), any other address is mailed an invitation to the
+ * organization. The caller was checked to administer it.
+ */
+export async function addOrganizationMember(
+  deps: AccountDeps,
+  claims: AccessClaims,
+  request: { id: string; email: string; role: string },
+): Promise<OrganizationMember> {
+  checks().contract("tdt.auth.v1.AddOrganizationMemberRequest", request).done();
+  const problems = registrationProblems({ email: request.email, password: "x".repeat(8), full_name: "x" });
+  if (problems.length > 0) throw AppError.invalid(problems);
+  const email = normalizeEmail(request.email);
+  const role = request.role as Role;
+  return withMail(deps, async (tx) => {
+    const user = await findUserByEmail(tx, email);
+    if (!user) {
+      await mailInvitation(deps, tx, { email, role, orgId: request.id, invitedBy: claims.sub });
+      return { email, role, status: "invited" };
+    }
+    // The user's row first, as every change of what a user may do locks it (a login waits for it).
+    await lockUser(tx, user.id);
+    const added = await tx`
+      insert into memberships (org_id, user_id, role) values (${request.id}, ${user.id}, ${role})
+      on conflict (org_id, user_id) do nothing
+      returning 1`;
+    if (added.length === 0) throw new AppError("already_member");
+    return { email, role, status: "member" };
   });
 }
 
@@ -243,6 +300,14 @@ export async function acceptInvite(
       returning *`;
     // Someone registered the address since: the invitation cannot make a second account.
     if (!user) throw new AppError("email_already_registered");
+    if (row.org_id !== DEFAULT_ORGANIZATION_ID) {
+      // users.role made the account a member of the default organization (the migration's
+      // trigger, for the v0.1.0 reader of users.role): an invitation elsewhere joins only there.
+      await tx`
+        insert into memberships (org_id, user_id, role) values (${row.org_id}, ${user.id}, ${row.role})
+        on conflict (org_id, user_id) do update set role = excluded.role`;
+      await tx`delete from memberships where org_id = ${DEFAULT_ORGANIZATION_ID} and user_id = ${user.id}`;
+    }
     return toUser(user);
   });
 }

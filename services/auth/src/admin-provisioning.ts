@@ -54,7 +54,7 @@ export async function provisionAdmin(sql: Sql, request: AdminRequest): Promise<A
         : { outcome: "refused", user: existing };
     }
     const [user] = await tx<UserRow[]>`
-      update users set password_hash = ${passwordHash}, role = 'admin', is_active = true,
+      update users set password_hash = ${passwordHash}, role = 'admin', is_active = true, is_platform_admin = true,
         full_name = coalesce(${request.name?.trim() ?? null}, full_name)
       where id = ${existing.id}
       returning *`;
@@ -82,8 +82,8 @@ export async function provisionAdmin(sql: Sql, request: AdminRequest): Promise<A
 /** The new admin, or undefined when the email is taken (a racing registration waits for us, or we for it). */
 async function insertAdmin(tx: TransactionSql, request: AdminRequest, passwordHash: string) {
   const [row] = await tx<UserRow[]>`
-    insert into users (email, full_name, password_hash, role)
-    values (${normalizeEmail(request.email)}, ${(request.name ?? "Administrator").trim()}, ${passwordHash}, 'admin')
+    insert into users (email, full_name, password_hash, role, is_platform_admin)
+    values (${normalizeEmail(request.email)}, ${(request.name ?? "Administrator").trim()}, ${passwordHash}, 'admin', true)
     on conflict ((lower(email))) do nothing
     returning *`;
   return row;

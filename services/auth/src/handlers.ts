@@ -8,6 +8,7 @@ import { loginHandlers } from "./login-handlers.js";
 import { loginSessionHandlers } from "./login-session-handlers.js";
 import { loginSessionStarter } from "./login-session-start.js";
 import type { ThrottleRules } from "./login-throttle.js";
+import { organizationHandlers } from "./organization-handlers.js";
 import type { RateLimiter } from "./rate-limit.js";
 import type { SsoConfig } from "./sso-config.js";
 import { ssoHandlers } from "./sso-handlers.js";
@@ -50,6 +51,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
     ...loginHandlers({ ...deps, now, authorize, startLoginSession, endSessionUrl: sso.endSessionUrl }),
     ...userHandlers({ sql, authorize, authorizeBySignature }),
     ...loginSessionHandlers({ ...deps, authorize }),
+    ...organizationHandlers({ ...deps, authorize, startLoginSession }),
     async getJwks() {
       return { jwks_json: JSON.stringify(await keys.jwks()) };
     },

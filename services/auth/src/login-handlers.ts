@@ -107,7 +107,7 @@ async function refreshOnce(
       now,
       verify: (token) => verifyRefreshToken(token, keys),
       findUser: (id, token) => findRefreshUser(sql, id, token),
-      currentPolicy: () => currentPolicy(sql),
+      currentPolicy: (orgId) => currentPolicy(sql, orgId),
       mint: async (user, sid, session, issuedAt) =>
         mintWithClaims({
           key,

@@ -70,15 +70,16 @@ export function loginSessionHandlers(
       return {};
     },
 
+    // The policy of the organization the admin's token acts in.
     async getSessionPolicy(_request, ctx) {
-      await authorize("getSessionPolicy", ctx);
-      return { policy: await currentPolicy(sql) };
+      const claims = await authorize("getSessionPolicy", ctx);
+      return { policy: await currentPolicy(sql, claims.org) };
     },
 
     async setSessionPolicy(request, ctx) {
-      await authorize("setSessionPolicy", ctx);
+      const claims = await authorize("setSessionPolicy", ctx);
       const policy = resolvePolicy(request, deps.sessionPolicyMinSeconds);
-      await saveSessionPolicy(sql, policy);
+      await saveSessionPolicy(sql, claims.org, policy);
       return { policy };
     },
   };

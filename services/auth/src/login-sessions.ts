@@ -33,6 +33,7 @@ export async function openLoginSession(
   tx: TransactionSql,
   input: {
     userId: string;
+    orgId: string;
     policy: SessionPolicy;
     authTime: Date;
     userAgent: string;
@@ -42,9 +43,9 @@ export async function openLoginSession(
 ): Promise<string> {
   const sid = randomUUID();
   await tx`
-    insert into login_sessions (sid, user_id, auth_time, idle_max_seconds, abs_max_seconds, reuse_grace_seconds,
+    insert into login_sessions (sid, user_id, org_id, auth_time, idle_max_seconds, abs_max_seconds, reuse_grace_seconds,
                                 user_agent, ip, oidc_provider, oidc_sid)
-    values (${sid}, ${input.userId}, ${input.authTime}, ${input.policy.idle_max_seconds},
+    values (${sid}, ${input.userId}, ${input.orgId}, ${input.authTime}, ${input.policy.idle_max_seconds},
             ${input.policy.abs_max_seconds}, ${input.policy.reuse_grace_seconds},
             ${input.userAgent.slice(0, 512)}, ${input.ip.slice(0, 64)},
             ${input.origin?.provider ?? null}, ${input.origin?.sid ?? null})`;
@@ -123,6 +124,7 @@ export async function lockLoginSession(tx: TransactionSql, sid: string): Promise
 export async function isLoginSessionLive(sql: Sql, sid: string): Promise<boolean> {
   const [open] = await sql`
     select 1 from login_sessions s join users u on u.id = s.user_id
+      join memberships m on m.org_id = s.org_id and m.user_id = u.id
     where s.sid = ${sid} and s.ended_at is null and u.is_active`;
   return open !== undefined;
 }

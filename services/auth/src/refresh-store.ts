@@ -32,16 +32,19 @@ export async function findRefreshUser(
   id: string,
   token: { sid: string; jti: string },
 ): Promise<RefreshUser | undefined> {
-  if (!UUID.test(id)) return undefined;
-  // A signed token names uuids; anything else just takes the full algorithm's path.
-  const wellFormed = UUID.test(token.sid) && UUID.test(token.jti);
-  const [row] = await sql<{ id: string; role: Role; is_active: boolean; rotatable: boolean }[]>`
-    select u.id, u.role, u.is_active, ${wellFormed} and exists (
-             select 1 from refresh_tokens t join login_sessions s on s.sid = t.sid
-             where t.jti = ${wellFormed ? token.jti : null}::uuid and t.revoked_at is null
-               and s.sid = ${wellFormed ? token.sid : null}::uuid and s.ended_at is null
+  // A signed token names uuids: anything else has no login session, so no organization or role.
+  if (!UUID.test(id) || !UUID.test(token.sid) || !UUID.test(token.jti)) return undefined;
+  // The role is the membership's in the login session's organization: a user no longer a member
+  // has none, and refreshes nothing.
+  const [row] = await sql<RefreshUser[]>`
+    select u.id, m.role, s.org_id as org, u.is_active, s.ended_at is null and exists (
+             select 1 from refresh_tokens t
+             where t.jti = ${token.jti}::uuid and t.sid = s.sid and t.revoked_at is null
            ) as rotatable
-    from users u where u.id = ${id}`;
+    from users u
+    join login_sessions s on s.sid = ${token.sid}::uuid and s.user_id = u.id
+    join memberships m on m.org_id = s.org_id and m.user_id = u.id
+    where u.id = ${id}`;
   return row;
 }
 

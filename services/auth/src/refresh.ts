@@ -39,7 +39,7 @@ export async function refreshSession(token: string, ports: RefreshPorts, idempot
 
   // 3. The effective auth_time / idle_max / abs_max, grandfathering a legacy token (the
   //    account's policy is read only for one).
-  const session = carried ?? resolveRefreshClaims(claims, now, await ports.currentPolicy());
+  const session = carried ?? resolveRefreshClaims(claims, now, await ports.currentPolicy(user.org));
 
   const outcome = await ports.transaction(async (tx): Promise<Outcome> => {
     // 4. Lock the login session (the one lock order of every path that ends or rotates in it),
@@ -104,7 +104,10 @@ export interface RotationChild {
 /** The user behind a refresh token, read before anything is locked. */
 export interface RefreshUser {
   id: string;
+  /** The role in the login session's organization. */
   role: Role;
+  /** The login session's organization. */
+  org: string;
   is_active: boolean;
   /**
    * The token was unused and its login session open when read: worth trying the one-step
@@ -132,9 +135,10 @@ export interface RefreshPorts {
   now(): number;
   verify(token: string): Promise<RefreshClaims>;
   findUser(id: string, token: { sid: string; jti: string }): Promise<RefreshUser | undefined>;
-  currentPolicy(): Promise<SessionPolicy>;
+  /** The policy of an organization. */
+  currentPolicy(orgId: string): Promise<SessionPolicy>;
   mint(
-    user: { id: string; role: Role },
+    user: { id: string; role: Role; org: string },
     sid: string,
     session: SessionClaims,
     /** The algorithm's own clock reading, so the token and its row agree on when it was issued. */

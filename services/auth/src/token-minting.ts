@@ -73,7 +73,8 @@ export function signToken(
  */
 export async function mintWithClaims(input: {
   key: SigningKey;
-  user: { id: string; role: Role };
+  /** The user as a member of the login session's organization: their role there. */
+  user: { id: string; role: Role; org: string };
   sid: string;
   session: SessionClaims;
   now: number;
@@ -85,7 +86,7 @@ export async function mintWithClaims(input: {
   const refreshJti = input.refreshJti ?? randomUUID();
   const refreshExp = now + session.idle_max;
   const access = signToken(
-    { sid, role: user.role, sub: user.id, jti: randomUUID(), iat: now, exp: accessExp },
+    { sid, role: user.role, org: user.org, sub: user.id, jti: randomUUID(), iat: now, exp: accessExp },
     key,
     ACCESS_TOKEN_TYPE,
   );

@@ -31,8 +31,19 @@ export function userHandlers(deps: UserHandlerDeps): Pick<Handlers<typeof AuthSe
       const claims = await deps.authorizeBySignature("getMe", ctx);
       const user = await findLiveUser(sql, claims);
       if (!user) throw new AppError("session_revoked");
+      // The role is the one in the organization the token acts in, as the token says.
+      const { org } = user;
       return {
-        user: toUser(user),
+        user: toUser({ ...user, role: org.role }),
+        organization: {
+          id: org.id,
+          name: org.name,
+          slug: org.slug,
+          role: org.role,
+          created_at: new Date(org.created_at).toISOString(),
+          current: true,
+        },
+        is_platform_admin: user.is_platform_admin,
         linked_providers: user.linked_providers.map((link) => ({
           provider: link.provider_id,
           email: link.email,

@@ -92,8 +92,15 @@ export async function findUserById(sql: Sql, id: string): Promise<UserRow | unde
   return row;
 }
 
-/** A user as GET /auth/me shows them: the row and the providers they sign in with, oldest link first. */
-export type LiveUser = UserRow & { linked_providers: Array<{ provider_id: string; email: string; linked_at: string }> };
+/**
+ * A user as GET /auth/me shows them: the row, the providers they sign in with (oldest link first),
+ * and the organization the login session acts in with their role there.
+ */
+export type LiveUser = UserRow & {
+  linked_providers: Array<{ provider_id: string; email: string; linked_at: string }>;
+  is_platform_admin: boolean;
+  org: { id: string; name: string; slug: string; role: Role; created_at: string };
+};
 
 /**
  * The user of an access token while its login session is open and the user active, in one
@@ -106,8 +113,11 @@ export async function findLiveUser(sql: Sql, claims: { sub: string; sid: string 
     select u.*, coalesce((
         select json_agg(json_build_object('provider_id', i.provider_id, 'email', i.email, 'linked_at', i.linked_at)
                         order by i.linked_at, i.provider_id)
-        from oidc_identities i where i.user_id = u.id), '[]') as linked_providers
+        from oidc_identities i where i.user_id = u.id), '[]') as linked_providers,
+      json_build_object('id', o.id, 'name', o.name, 'slug', o.slug, 'role', m.role, 'created_at', o.created_at) as org
     from login_sessions s join users u on u.id = s.user_id
+      join memberships m on m.org_id = s.org_id and m.user_id = u.id
+      join organizations o on o.id = s.org_id
     where s.sid = ${claims.sid} and s.ended_at is null and u.id = ${claims.sub} and u.is_active`;
   return row;
 }
@@ -205,9 +215,10 @@ export async function ensureFirstAdmin(
     const email = normalizeEmail(admin.email);
     const [taken] = await tx`select 1 from users where lower(email) = ${email}`;
     if (taken) return "email_taken";
+    // A platform admin, and (through users.role) an admin of the default organization.
     await tx`
-      insert into users (email, full_name, password_hash, role)
-      values (${email}, 'Administrator', ${await hashPassword(admin.password)}, 'admin')`;
+      insert into users (email, full_name, password_hash, role, is_platform_admin)
+      values (${email}, 'Administrator', ${await hashPassword(admin.password)}, 'admin', true)`;
     return "created";
   });
 }

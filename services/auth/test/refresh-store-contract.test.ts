@@ -4,7 +4,7 @@
  * double holds for the service only while both keep these rules.
  */
 import { randomUUID } from "node:crypto";
-import { inTransaction } from "@tdt/kit";
+import { DEFAULT_ORGANIZATION_ID, inTransaction } from "@tdt/kit";
 import { beforeAll, describe, expect, it } from "vitest";
 import { endLoginSessions, openLoginSession } from "../src/login-sessions.js";
 import { PRESETS } from "../src/policy.js";
@@ -254,7 +254,14 @@ describeRefreshStore("Postgres", () => ({
   openSession: async (grace) => {
     const policy = { preset: "custom" as const, ...PRESETS.strict, reuse_grace_seconds: grace };
     const sid = await inTransaction(database.sql, (tx) =>
-      openLoginSession(tx, { userId, policy, authTime: new Date(AT * 1000), userAgent: "", ip: "" }),
+      openLoginSession(tx, {
+        userId,
+        orgId: DEFAULT_ORGANIZATION_ID,
+        policy,
+        authTime: new Date(AT * 1000),
+        userAgent: "",
+        ip: "",
+      }),
     );
     return { sid, userId };
   },

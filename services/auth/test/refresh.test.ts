@@ -1,4 +1,4 @@
-import { AppError } from "@tdt/kit";
+import { AppError, DEFAULT_ORGANIZATION_ID } from "@tdt/kit";
 import { describe, expect, it } from "vitest";
 import { PRESETS } from "../src/policy.js";
 import {
@@ -32,6 +32,7 @@ function world(options: { grace?: number; userActive?: boolean; now?: number } =
     findUser: async (id, token) => ({
       id,
       role: "technician",
+      org: DEFAULT_ORGANIZATION_ID,
       is_active: options.userActive ?? true,
       rotatable: store.rotatable(token),
     }),

@@ -207,7 +207,14 @@ describe("the caller's own account and sessions", () => {
     expect(response.statusCode).toBe(200);
     // The user, and how they sign in.
     expect(Object.keys(response.json()).sort()).toEqual(
-      [...USER_FIELDS, "email_verified", "has_password", "linked_providers"].sort(),
+      [
+        ...USER_FIELDS,
+        "email_verified",
+        "has_password",
+        "linked_providers",
+        "organization",
+        "is_platform_admin",
+      ].sort(),
     );
     expect(fake.callsOf("getMe")).toEqual([
       expect.objectContaining({ requestId: "req-me-1", accessToken: technician }),

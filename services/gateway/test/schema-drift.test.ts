@@ -8,6 +8,7 @@
 
 import {
   AcceptInviteRequest,
+  AddOrganizationMemberRequest,
   BeginOidcLinkRequest,
   BeginOidcLoginRequest,
   ChangeEmailRequest,
@@ -27,6 +28,7 @@ import {
   ResendVerificationRequest,
   ResetPasswordRequest,
   SessionPolicy,
+  SetOrganizationPolicyRequest,
   SetPasswordRequest,
   SetSessionPolicyRequest,
   TokenPair,
@@ -234,6 +236,7 @@ const REQUESTS: RequestRoute[] = [
       ["tdt.auth.v1.ChangeEmailRequest", ChangeEmailRequest, "/api/v1/auth/me/email"],
       ["tdt.auth.v1.CreateInviteRequest", CreateInviteRequest, "/api/v1/auth/invites"],
       ["tdt.auth.v1.AcceptInviteRequest", AcceptInviteRequest, "/api/v1/auth/invites/accept"],
+      ["tdt.auth.v1.AddOrganizationMemberRequest", AddOrganizationMemberRequest, "/api/v1/organizations/{id}/members"],
     ] as const
   ).map(([message, type, path]): RequestRoute => ({ message, type, method: "post", path, in: "body" })),
   {
@@ -255,6 +258,13 @@ const REQUESTS: RequestRoute[] = [
     type: UpdateUserRequest,
     method: "patch",
     path: "/api/v1/auth/users/{id}",
+    in: "body",
+  },
+  {
+    message: "tdt.auth.v1.SetOrganizationPolicyRequest",
+    type: SetOrganizationPolicyRequest,
+    method: "put",
+    path: "/api/v1/organizations/{id}/policy",
     in: "body",
   },
   {
@@ -533,7 +543,14 @@ describe("request schemas follow the contracts", () => {
     // A draft save's revision: its body is a TreeInput's with `draft_revision` beside (checked above).
     covered.add("tdt.trees.v1.SaveTreeDraftRequest");
     // Answers the gateway documents as their messages say (referencedSchemas), with nothing of its own.
-    for (const message of ["tdt.trees.v1.HistoryEntry", "tdt.trees.v1.TreeReview"]) covered.add(message);
+    for (const message of [
+      "tdt.trees.v1.HistoryEntry",
+      "tdt.trees.v1.TreeReview",
+      "tdt.auth.v1.Organization",
+      "tdt.auth.v1.OrganizationMember",
+    ]) {
+      covered.add(message);
+    }
     expect(Object.keys(FIELD_RULES).filter((message) => !covered.has(message))).toEqual([]);
   });
 });

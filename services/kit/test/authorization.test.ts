@@ -4,7 +4,7 @@ import { AppError } from "../src/grpc/errors.js";
 import type { AccessClaims, Role } from "../src/tokens/access-tokens.js";
 import { authorizer } from "../src/tokens/authorization.js";
 
-const claimsOf = (role: Role): AccessClaims => ({ sub: "u", sid: "s", role, jti: "j", iat: 0, exp: 0 });
+const claimsOf = (role: Role): AccessClaims => ({ sub: "u", sid: "s", role, org: "o", jti: "j", iat: 0, exp: 0 });
 
 /** A verifier for unit tests: the token is the role; none is a 401. */
 const verifier = {

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Role, Sql, TransactionSql } from "@tdt/kit";
+import { DEFAULT_ORGANIZATION_ID, type Role, type Sql, type TransactionSql } from "@tdt/kit";
 import { digest } from "../sso-store.js";
 
 /** What a mailed link does. */
@@ -20,6 +20,8 @@ export interface MailTokenRow {
   email: string;
   role: Role | null;
   created_by: string | null;
+  /** The organization an invitation is to. */
+  org_id: string;
 }
 
 /**
@@ -29,7 +31,15 @@ export interface MailTokenRow {
  */
 export async function issueMailToken(
   tx: TransactionSql,
-  input: { purpose: MailTokenPurpose; userId?: string; email: string; role?: Role; createdBy?: string },
+  input: {
+    purpose: MailTokenPurpose;
+    userId?: string;
+    email: string;
+    role?: Role;
+    createdBy?: string;
+    /** An invitation's organization. */
+    orgId?: string;
+  },
 ): Promise<{ token: string; ttlSeconds: number }> {
   const token = randomBytes(32).toString("base64url");
   const ttlSeconds = MAIL_TOKEN_TTL_SECONDS[input.purpose];
@@ -40,12 +50,13 @@ export async function issueMailToken(
   } else {
     await tx`
       update mail_tokens set used_at = now()
-      where user_id is null and email = ${input.email} and purpose = ${input.purpose} and used_at is null`;
+      where user_id is null and email = ${input.email} and purpose = ${input.purpose} and used_at is null
+        and org_id = ${input.orgId ?? DEFAULT_ORGANIZATION_ID}`;
   }
   await tx`
-    insert into mail_tokens (token_hash, purpose, user_id, email, role, created_by, expires_at)
+    insert into mail_tokens (token_hash, purpose, user_id, email, role, created_by, org_id, expires_at)
     values (${digest(token)}, ${input.purpose}, ${input.userId ?? null}, ${input.email}, ${input.role ?? null},
-            ${input.createdBy ?? null}, now() + make_interval(secs => ${ttlSeconds}))`;
+            ${input.createdBy ?? null}, ${input.orgId ?? DEFAULT_ORGANIZATION_ID}, now() + make_interval(secs => ${ttlSeconds}))`;
   await tx`delete from mail_tokens where expires_at < now() - interval '7 days'`;
   return { token, ttlSeconds };
 }
@@ -63,6 +74,6 @@ export async function useMailToken(
     update mail_tokens set used_at = now()
     where token_hash = ${digest(token)} and used_at is null and expires_at > now()
       and purpose in ${tx(purposes as MailTokenPurpose[])}
-    returning purpose, user_id, email, role, created_by`;
+    returning purpose, user_id, email, role, created_by, org_id`;
   return row;
 }

@@ -245,7 +245,9 @@ export function routesOf(group: RouteGroup) {
           );
         const totalOf = (answer: unknown) => String((answer as { total: number }).total);
         if (cacheScope && group.cache) {
-          const key = `${scope.prefix}${spec.url} ${request.caller?.claims.role ?? "public"} ${cacheScope.key(request)}`;
+          // What a caller sees differs by role and by organization (the token's `org`).
+          const caller = request.caller?.claims;
+          const key = `${scope.prefix}${spec.url} ${caller ? `${caller.org} ${caller.role}` : "public"} ${cacheScope.key(request)}`;
           const cached = await group.cache.serve(key, cacheScope.tags(request), async () => {
             const answer = await fetch();
             reply.code(status);

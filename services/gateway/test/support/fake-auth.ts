@@ -6,6 +6,15 @@ import { SigningKeys } from "./signing-keys.js";
 
 type Auth = typeof AuthServiceService;
 
+export const SAMPLE_ORGANIZATION = {
+  id: "00000000-0000-4000-8000-000000000001",
+  name: "Default",
+  slug: "default",
+  role: "technician",
+  created_at: "2025-01-02T03:04:05.000Z",
+  current: true,
+};
+
 export const STRICT_POLICY: SessionPolicy = {
   preset: "strict",
   idle_max_seconds: 3 * 86_400,
@@ -50,7 +59,14 @@ export class FakeAuth extends FakeService<Auth> {
     register: async () => ({ detail: "verification_sent" }),
     login: async () => ({ tokens: await this.tokens() }),
     refresh: async () => ({ tokens: await this.tokens() }),
-    getMe: async () => ({ user: sampleUser(), linked_providers: [], has_password: true, email_verified: true }),
+    getMe: async () => ({
+      user: sampleUser(),
+      linked_providers: [],
+      has_password: true,
+      email_verified: true,
+      organization: SAMPLE_ORGANIZATION,
+      is_platform_admin: false,
+    }),
     logout: async () => ({}),
     listLoginSessions: async () => ({
       sessions: [
@@ -118,5 +134,12 @@ export class FakeAuth extends FakeService<Auth> {
       invite: { email: request.email, role: request.role, expires_at: "2025-01-09T03:04:05.000Z" },
     }),
     acceptInvite: async (request) => ({ user: sampleUser({ full_name: request.full_name }) }),
+    listOrganizations: async () => ({ organizations: [SAMPLE_ORGANIZATION] }),
+    switchOrganization: async () => ({ tokens: await this.tokens() }),
+    getOrganizationPolicy: async () => ({ policy: STRICT_POLICY }),
+    setOrganizationPolicy: async (request) => ({ policy: { ...STRICT_POLICY, preset: request.preset } }),
+    addOrganizationMember: async (request) => ({
+      member: { email: request.email, role: request.role, status: "member" },
+    }),
   };
 }

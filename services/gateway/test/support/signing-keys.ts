@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { ACCESS_TOKEN_TYPE, type AccessClaims, TOKEN_AUDIENCE, TOKEN_ISSUER } from "@tdt/kit";
+import { ACCESS_TOKEN_TYPE, type AccessClaims, DEFAULT_ORGANIZATION_ID, TOKEN_AUDIENCE, TOKEN_ISSUER } from "@tdt/kit";
 import { type CryptoKey, exportJWK, generateKeyPair, type JSONWebKeySet, type JWK, SignJWT } from "jose";
 
 /** The claims of an access token (SPEC §4.2) a test may set; the rest get sane values. */
@@ -49,6 +49,7 @@ export class SigningKeys {
       sub: randomUUID(),
       sid: randomUUID(),
       role: "technician",
+      org: DEFAULT_ORGANIZATION_ID,
       jti: randomUUID(),
       iat: now,
       exp: now + 900,

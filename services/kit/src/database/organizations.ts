@@ -7,6 +7,12 @@
 import { inTransaction, type Sql, type TransactionSql } from "./connection.js";
 import type { KitMigration } from "./migrations.js";
 
+/**
+ * The organization every deployment starts with (migrated data, tokens minted before organizations
+ * existed, a single-organization deployment). A fixed id, so every service knows it without asking.
+ */
+export const DEFAULT_ORGANIZATION_ID = "00000000-0000-4000-8000-000000000001";
+
 /** The transaction-local setting the policy reads. */
 export const ORGANIZATION_SETTING = "app.org_id";
 

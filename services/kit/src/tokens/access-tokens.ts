@@ -7,6 +7,7 @@ import {
   errors as joseErrors,
   jwtVerify,
 } from "jose";
+import { DEFAULT_ORGANIZATION_ID } from "../database/organizations.js";
 import { AppError } from "../grpc/errors.js";
 import type { Logger } from "../observability/logger.js";
 import { RecentlyUsed } from "../recently-used.js";
@@ -26,10 +27,17 @@ export interface AccessClaims {
   sub: string;
   sid: string;
   role: Role;
+  /**
+   * The organization the token acts in (`org`); a token minted before organizations has none and
+   * acts in the default organization, the only one there was.
+   */
+  org: string;
   jti: string;
   iat: number;
   exp: number;
 }
+
+const ORGANIZATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The key set could not be fetched: the auth service is down, not the token bad. */
 class KeysUnavailable extends Error {}
@@ -37,10 +45,12 @@ class KeysUnavailable extends Error {}
 const unauthenticated = (code: "invalid_token" | "token_expired" | "not_authenticated") => new AppError(code);
 
 function asAccessClaims(payload: JWTPayload): AccessClaims {
-  const { sub, sid, role, jti, iat, exp } = payload as Record<string, unknown>;
+  const { sub, sid, role, org = DEFAULT_ORGANIZATION_ID, jti, iat, exp } = payload as Record<string, unknown>;
   if (
     typeof sub !== "string" ||
     typeof sid !== "string" ||
+    typeof org !== "string" ||
+    !ORGANIZATION_ID.test(org) ||
     typeof jti !== "string" ||
     typeof iat !== "number" ||
     typeof exp !== "number" ||
@@ -48,7 +58,7 @@ function asAccessClaims(payload: JWTPayload): AccessClaims {
   ) {
     throw unauthenticated("invalid_token");
   }
-  return { sub, sid, role: role as Role, jti, iat, exp };
+  return { sub, sid, role: role as Role, org, jti, iat, exp };
 }
 
 /** Verifies a JWT against a key set with the algorithm, issuer, audience and `typ` pinned. */

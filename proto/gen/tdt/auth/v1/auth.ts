@@ -43,6 +43,14 @@ export enum SessionPolicyPreset {
   UNRECOGNIZED = -1,
 }
 
+/** How someone was added to an organization. */
+export enum MembershipStatus {
+  MEMBERSHIP_STATUS_UNSPECIFIED = 0,
+  MEMBERSHIP_STATUS_MEMBER = 1,
+  MEMBERSHIP_STATUS_INVITED = 2,
+  UNRECOGNIZED = -1,
+}
+
 export interface User {
   id: string;
   email: string;
@@ -128,6 +136,12 @@ export interface GetMeResponse {
   has_password: boolean;
   /** The account's address is proven (a mailed link followed, an invitation, or a provider). */
   email_verified: boolean;
+  /** The organization the token acts in, with the user's role there. */
+  organization?:
+    | Organization
+    | undefined;
+  /** The user manages organizations (creates them, administers any). */
+  is_platform_admin: boolean;
 }
 
 export interface LinkedProvider {
@@ -426,6 +440,73 @@ export interface AcceptInviteRequest {
 
 export interface AcceptInviteResponse {
   user?: User | undefined;
+}
+
+export interface Organization {
+  id: string;
+  name: string;
+  slug: string;
+  /** The caller's role in it. */
+  role: string;
+  created_at?:
+    | string
+    | undefined;
+  /** The organization the caller's access token acts in. */
+  current: boolean;
+}
+
+export interface ListOrganizationsRequest {
+}
+
+export interface ListOrganizationsResponse {
+  organizations: Organization[];
+}
+
+export interface SwitchOrganizationRequest {
+  organization_id: string;
+  client?: ClientInfo | undefined;
+}
+
+export interface SwitchOrganizationResponse {
+  tokens?: TokenPair | undefined;
+}
+
+export interface GetOrganizationPolicyRequest {
+  id: string;
+}
+
+export interface GetOrganizationPolicyResponse {
+  policy?: SessionPolicy | undefined;
+}
+
+export interface SetOrganizationPolicyRequest {
+  id: string;
+  preset: string;
+  /** Custom: idle ≤ absolute ≤ 365 days; the service also enforces its configured minimum. */
+  idle_max_seconds?: number | undefined;
+  abs_max_seconds?: number | undefined;
+  reuse_grace_seconds?: number | undefined;
+}
+
+export interface SetOrganizationPolicyResponse {
+  policy?: SessionPolicy | undefined;
+}
+
+export interface AddOrganizationMemberRequest {
+  id: string;
+  email: string;
+  role: string;
+}
+
+export interface OrganizationMember {
+  email: string;
+  role: string;
+  /** `member`: added at once; `invited`: an invitation was mailed. */
+  status: string;
+}
+
+export interface AddOrganizationMemberResponse {
+  member?: OrganizationMember | undefined;
 }
 
 function createBaseUser(): User {
@@ -1181,7 +1262,14 @@ export const GetMeRequest: MessageFns<GetMeRequest> = {
 };
 
 function createBaseGetMeResponse(): GetMeResponse {
-  return { user: undefined, linked_providers: [], has_password: false, email_verified: false };
+  return {
+    user: undefined,
+    linked_providers: [],
+    has_password: false,
+    email_verified: false,
+    organization: undefined,
+    is_platform_admin: false,
+  };
 }
 
 export const GetMeResponse: MessageFns<GetMeResponse> = {
@@ -1197,6 +1285,12 @@ export const GetMeResponse: MessageFns<GetMeResponse> = {
     }
     if (message.email_verified !== false) {
       writer.uint32(32).bool(message.email_verified);
+    }
+    if (message.organization !== undefined) {
+      Organization.encode(message.organization, writer.uint32(42).fork()).join();
+    }
+    if (message.is_platform_admin !== false) {
+      writer.uint32(48).bool(message.is_platform_admin);
     }
     return writer;
   },
@@ -1246,6 +1340,22 @@ export const GetMeResponse: MessageFns<GetMeResponse> = {
             message.email_verified = reader.bool();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.organization = Organization.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.is_platform_admin = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1267,6 +1377,10 @@ export const GetMeResponse: MessageFns<GetMeResponse> = {
     message.linked_providers = object.linked_providers?.map((e) => LinkedProvider.fromPartial(e)) || [];
     message.has_password = object.has_password ?? false;
     message.email_verified = object.email_verified ?? false;
+    message.organization = (object.organization !== undefined && object.organization !== null)
+      ? Organization.fromPartial(object.organization)
+      : undefined;
+    message.is_platform_admin = object.is_platform_admin ?? false;
     return message;
   },
 };
@@ -4759,6 +4873,844 @@ export const AcceptInviteResponse: MessageFns<AcceptInviteResponse> = {
   },
 };
 
+function createBaseOrganization(): Organization {
+  return { id: "", name: "", slug: "", role: "", created_at: undefined, current: false };
+}
+
+export const Organization: MessageFns<Organization> = {
+  encode(message: Organization, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.slug !== "") {
+      writer.uint32(26).string(message.slug);
+    }
+    if (message.role !== "") {
+      writer.uint32(34).string(message.role);
+    }
+    if (message.created_at !== undefined) {
+      Timestamp.encode(toTimestamp(message.created_at), writer.uint32(42).fork()).join();
+    }
+    if (message.current !== false) {
+      writer.uint32(48).bool(message.current);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Organization {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOrganization();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.slug = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.created_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.current = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<Organization>, I>>(base?: I): Organization {
+    return Organization.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Organization>, I>>(object: I): Organization {
+    const message = createBaseOrganization();
+    message.id = object.id ?? "";
+    message.name = object.name ?? "";
+    message.slug = object.slug ?? "";
+    message.role = object.role ?? "";
+    message.created_at = object.created_at ?? undefined;
+    message.current = object.current ?? false;
+    return message;
+  },
+};
+
+function createBaseListOrganizationsRequest(): ListOrganizationsRequest {
+  return {};
+}
+
+export const ListOrganizationsRequest: MessageFns<ListOrganizationsRequest> = {
+  encode(_: ListOrganizationsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListOrganizationsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListOrganizationsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListOrganizationsRequest>, I>>(base?: I): ListOrganizationsRequest {
+    return ListOrganizationsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListOrganizationsRequest>, I>>(_: I): ListOrganizationsRequest {
+    const message = createBaseListOrganizationsRequest();
+    return message;
+  },
+};
+
+function createBaseListOrganizationsResponse(): ListOrganizationsResponse {
+  return { organizations: [] };
+}
+
+export const ListOrganizationsResponse: MessageFns<ListOrganizationsResponse> = {
+  encode(message: ListOrganizationsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.organizations) {
+      Organization.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListOrganizationsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListOrganizationsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.organizations.push(Organization.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListOrganizationsResponse>, I>>(base?: I): ListOrganizationsResponse {
+    return ListOrganizationsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListOrganizationsResponse>, I>>(object: I): ListOrganizationsResponse {
+    const message = createBaseListOrganizationsResponse();
+    message.organizations = object.organizations?.map((e) => Organization.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseSwitchOrganizationRequest(): SwitchOrganizationRequest {
+  return { organization_id: "", client: undefined };
+}
+
+export const SwitchOrganizationRequest: MessageFns<SwitchOrganizationRequest> = {
+  encode(message: SwitchOrganizationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.organization_id !== "") {
+      writer.uint32(10).string(message.organization_id);
+    }
+    if (message.client !== undefined) {
+      ClientInfo.encode(message.client, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SwitchOrganizationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSwitchOrganizationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.organization_id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.client = ClientInfo.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<SwitchOrganizationRequest>, I>>(base?: I): SwitchOrganizationRequest {
+    return SwitchOrganizationRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SwitchOrganizationRequest>, I>>(object: I): SwitchOrganizationRequest {
+    const message = createBaseSwitchOrganizationRequest();
+    message.organization_id = object.organization_id ?? "";
+    message.client = (object.client !== undefined && object.client !== null)
+      ? ClientInfo.fromPartial(object.client)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSwitchOrganizationResponse(): SwitchOrganizationResponse {
+  return { tokens: undefined };
+}
+
+export const SwitchOrganizationResponse: MessageFns<SwitchOrganizationResponse> = {
+  encode(message: SwitchOrganizationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tokens !== undefined) {
+      TokenPair.encode(message.tokens, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SwitchOrganizationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSwitchOrganizationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tokens = TokenPair.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<SwitchOrganizationResponse>, I>>(base?: I): SwitchOrganizationResponse {
+    return SwitchOrganizationResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SwitchOrganizationResponse>, I>>(object: I): SwitchOrganizationResponse {
+    const message = createBaseSwitchOrganizationResponse();
+    message.tokens = (object.tokens !== undefined && object.tokens !== null)
+      ? TokenPair.fromPartial(object.tokens)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetOrganizationPolicyRequest(): GetOrganizationPolicyRequest {
+  return { id: "" };
+}
+
+export const GetOrganizationPolicyRequest: MessageFns<GetOrganizationPolicyRequest> = {
+  encode(message: GetOrganizationPolicyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetOrganizationPolicyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetOrganizationPolicyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetOrganizationPolicyRequest>, I>>(base?: I): GetOrganizationPolicyRequest {
+    return GetOrganizationPolicyRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetOrganizationPolicyRequest>, I>>(object: I): GetOrganizationPolicyRequest {
+    const message = createBaseGetOrganizationPolicyRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseGetOrganizationPolicyResponse(): GetOrganizationPolicyResponse {
+  return { policy: undefined };
+}
+
+export const GetOrganizationPolicyResponse: MessageFns<GetOrganizationPolicyResponse> = {
+  encode(message: GetOrganizationPolicyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.policy !== undefined) {
+      SessionPolicy.encode(message.policy, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetOrganizationPolicyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetOrganizationPolicyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.policy = SessionPolicy.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetOrganizationPolicyResponse>, I>>(base?: I): GetOrganizationPolicyResponse {
+    return GetOrganizationPolicyResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetOrganizationPolicyResponse>, I>>(
+    object: I,
+  ): GetOrganizationPolicyResponse {
+    const message = createBaseGetOrganizationPolicyResponse();
+    message.policy = (object.policy !== undefined && object.policy !== null)
+      ? SessionPolicy.fromPartial(object.policy)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSetOrganizationPolicyRequest(): SetOrganizationPolicyRequest {
+  return {
+    id: "",
+    preset: "",
+    idle_max_seconds: undefined,
+    abs_max_seconds: undefined,
+    reuse_grace_seconds: undefined,
+  };
+}
+
+export const SetOrganizationPolicyRequest: MessageFns<SetOrganizationPolicyRequest> = {
+  encode(message: SetOrganizationPolicyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.preset !== "") {
+      writer.uint32(18).string(message.preset);
+    }
+    if (message.idle_max_seconds !== undefined) {
+      writer.uint32(24).int32(message.idle_max_seconds);
+    }
+    if (message.abs_max_seconds !== undefined) {
+      writer.uint32(32).int32(message.abs_max_seconds);
+    }
+    if (message.reuse_grace_seconds !== undefined) {
+      writer.uint32(40).int32(message.reuse_grace_seconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetOrganizationPolicyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetOrganizationPolicyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.preset = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.idle_max_seconds = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.abs_max_seconds = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.reuse_grace_seconds = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<SetOrganizationPolicyRequest>, I>>(base?: I): SetOrganizationPolicyRequest {
+    return SetOrganizationPolicyRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetOrganizationPolicyRequest>, I>>(object: I): SetOrganizationPolicyRequest {
+    const message = createBaseSetOrganizationPolicyRequest();
+    message.id = object.id ?? "";
+    message.preset = object.preset ?? "";
+    message.idle_max_seconds = object.idle_max_seconds ?? undefined;
+    message.abs_max_seconds = object.abs_max_seconds ?? undefined;
+    message.reuse_grace_seconds = object.reuse_grace_seconds ?? undefined;
+    return message;
+  },
+};
+
+function createBaseSetOrganizationPolicyResponse(): SetOrganizationPolicyResponse {
+  return { policy: undefined };
+}
+
+export const SetOrganizationPolicyResponse: MessageFns<SetOrganizationPolicyResponse> = {
+  encode(message: SetOrganizationPolicyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.policy !== undefined) {
+      SessionPolicy.encode(message.policy, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetOrganizationPolicyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetOrganizationPolicyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.policy = SessionPolicy.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<SetOrganizationPolicyResponse>, I>>(base?: I): SetOrganizationPolicyResponse {
+    return SetOrganizationPolicyResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetOrganizationPolicyResponse>, I>>(
+    object: I,
+  ): SetOrganizationPolicyResponse {
+    const message = createBaseSetOrganizationPolicyResponse();
+    message.policy = (object.policy !== undefined && object.policy !== null)
+      ? SessionPolicy.fromPartial(object.policy)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAddOrganizationMemberRequest(): AddOrganizationMemberRequest {
+  return { id: "", email: "", role: "" };
+}
+
+export const AddOrganizationMemberRequest: MessageFns<AddOrganizationMemberRequest> = {
+  encode(message: AddOrganizationMemberRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.email !== "") {
+      writer.uint32(18).string(message.email);
+    }
+    if (message.role !== "") {
+      writer.uint32(26).string(message.role);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddOrganizationMemberRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddOrganizationMemberRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.email = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<AddOrganizationMemberRequest>, I>>(base?: I): AddOrganizationMemberRequest {
+    return AddOrganizationMemberRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddOrganizationMemberRequest>, I>>(object: I): AddOrganizationMemberRequest {
+    const message = createBaseAddOrganizationMemberRequest();
+    message.id = object.id ?? "";
+    message.email = object.email ?? "";
+    message.role = object.role ?? "";
+    return message;
+  },
+};
+
+function createBaseOrganizationMember(): OrganizationMember {
+  return { email: "", role: "", status: "" };
+}
+
+export const OrganizationMember: MessageFns<OrganizationMember> = {
+  encode(message: OrganizationMember, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.email !== "") {
+      writer.uint32(10).string(message.email);
+    }
+    if (message.role !== "") {
+      writer.uint32(18).string(message.role);
+    }
+    if (message.status !== "") {
+      writer.uint32(26).string(message.status);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OrganizationMember {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOrganizationMember();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.email = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<OrganizationMember>, I>>(base?: I): OrganizationMember {
+    return OrganizationMember.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OrganizationMember>, I>>(object: I): OrganizationMember {
+    const message = createBaseOrganizationMember();
+    message.email = object.email ?? "";
+    message.role = object.role ?? "";
+    message.status = object.status ?? "";
+    return message;
+  },
+};
+
+function createBaseAddOrganizationMemberResponse(): AddOrganizationMemberResponse {
+  return { member: undefined };
+}
+
+export const AddOrganizationMemberResponse: MessageFns<AddOrganizationMemberResponse> = {
+  encode(message: AddOrganizationMemberResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.member !== undefined) {
+      OrganizationMember.encode(message.member, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddOrganizationMemberResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddOrganizationMemberResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.member = OrganizationMember.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<AddOrganizationMemberResponse>, I>>(base?: I): AddOrganizationMemberResponse {
+    return AddOrganizationMemberResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddOrganizationMemberResponse>, I>>(
+    object: I,
+  ): AddOrganizationMemberResponse {
+    const message = createBaseAddOrganizationMemberResponse();
+    message.member = (object.member !== undefined && object.member !== null)
+      ? OrganizationMember.fromPartial(object.member)
+      : undefined;
+    return message;
+  },
+};
+
 export type AuthServiceService = typeof AuthServiceService;
 export const AuthServiceService = {
   register: {
@@ -5084,6 +6036,62 @@ export const AuthServiceService = {
       Buffer.from(AcceptInviteResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): AcceptInviteResponse => AcceptInviteResponse.decode(value),
   },
+  /** Organizations (issue 28): the caller's, switching between them, and an organization's admin work. */
+  listOrganizations: {
+    path: "/tdt.auth.v1.AuthService/ListOrganizations" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListOrganizationsRequest): Buffer =>
+      Buffer.from(ListOrganizationsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListOrganizationsRequest => ListOrganizationsRequest.decode(value),
+    responseSerialize: (value: ListOrganizationsResponse): Buffer =>
+      Buffer.from(ListOrganizationsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListOrganizationsResponse => ListOrganizationsResponse.decode(value),
+  },
+  switchOrganization: {
+    path: "/tdt.auth.v1.AuthService/SwitchOrganization" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SwitchOrganizationRequest): Buffer =>
+      Buffer.from(SwitchOrganizationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SwitchOrganizationRequest => SwitchOrganizationRequest.decode(value),
+    responseSerialize: (value: SwitchOrganizationResponse): Buffer =>
+      Buffer.from(SwitchOrganizationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SwitchOrganizationResponse => SwitchOrganizationResponse.decode(value),
+  },
+  getOrganizationPolicy: {
+    path: "/tdt.auth.v1.AuthService/GetOrganizationPolicy" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetOrganizationPolicyRequest): Buffer =>
+      Buffer.from(GetOrganizationPolicyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetOrganizationPolicyRequest => GetOrganizationPolicyRequest.decode(value),
+    responseSerialize: (value: GetOrganizationPolicyResponse): Buffer =>
+      Buffer.from(GetOrganizationPolicyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetOrganizationPolicyResponse => GetOrganizationPolicyResponse.decode(value),
+  },
+  setOrganizationPolicy: {
+    path: "/tdt.auth.v1.AuthService/SetOrganizationPolicy" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetOrganizationPolicyRequest): Buffer =>
+      Buffer.from(SetOrganizationPolicyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetOrganizationPolicyRequest => SetOrganizationPolicyRequest.decode(value),
+    responseSerialize: (value: SetOrganizationPolicyResponse): Buffer =>
+      Buffer.from(SetOrganizationPolicyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetOrganizationPolicyResponse => SetOrganizationPolicyResponse.decode(value),
+  },
+  addOrganizationMember: {
+    path: "/tdt.auth.v1.AuthService/AddOrganizationMember" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddOrganizationMemberRequest): Buffer =>
+      Buffer.from(AddOrganizationMemberRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddOrganizationMemberRequest => AddOrganizationMemberRequest.decode(value),
+    responseSerialize: (value: AddOrganizationMemberResponse): Buffer =>
+      Buffer.from(AddOrganizationMemberResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AddOrganizationMemberResponse => AddOrganizationMemberResponse.decode(value),
+  },
 } as const;
 
 export interface AuthServiceServer extends UntypedServiceImplementation {
@@ -5145,6 +6153,12 @@ export interface AuthServiceServer extends UntypedServiceImplementation {
   /** An admin invites an email with a role; the invitee sets their password from the link. */
   createInvite: handleUnaryCall<CreateInviteRequest, CreateInviteResponse>;
   acceptInvite: handleUnaryCall<AcceptInviteRequest, AcceptInviteResponse>;
+  /** Organizations (issue 28): the caller's, switching between them, and an organization's admin work. */
+  listOrganizations: handleUnaryCall<ListOrganizationsRequest, ListOrganizationsResponse>;
+  switchOrganization: handleUnaryCall<SwitchOrganizationRequest, SwitchOrganizationResponse>;
+  getOrganizationPolicy: handleUnaryCall<GetOrganizationPolicyRequest, GetOrganizationPolicyResponse>;
+  setOrganizationPolicy: handleUnaryCall<SetOrganizationPolicyRequest, SetOrganizationPolicyResponse>;
+  addOrganizationMember: handleUnaryCall<AddOrganizationMemberRequest, AddOrganizationMemberResponse>;
 }
 
 export interface AuthServiceClient extends Client {
@@ -5611,6 +6625,82 @@ export interface AuthServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: AcceptInviteResponse) => void,
+  ): ClientUnaryCall;
+  /** Organizations (issue 28): the caller's, switching between them, and an organization's admin work. */
+  listOrganizations(
+    request: ListOrganizationsRequest,
+    callback: (error: ServiceError | null, response: ListOrganizationsResponse) => void,
+  ): ClientUnaryCall;
+  listOrganizations(
+    request: ListOrganizationsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListOrganizationsResponse) => void,
+  ): ClientUnaryCall;
+  listOrganizations(
+    request: ListOrganizationsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListOrganizationsResponse) => void,
+  ): ClientUnaryCall;
+  switchOrganization(
+    request: SwitchOrganizationRequest,
+    callback: (error: ServiceError | null, response: SwitchOrganizationResponse) => void,
+  ): ClientUnaryCall;
+  switchOrganization(
+    request: SwitchOrganizationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SwitchOrganizationResponse) => void,
+  ): ClientUnaryCall;
+  switchOrganization(
+    request: SwitchOrganizationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SwitchOrganizationResponse) => void,
+  ): ClientUnaryCall;
+  getOrganizationPolicy(
+    request: GetOrganizationPolicyRequest,
+    callback: (error: ServiceError | null, response: GetOrganizationPolicyResponse) => void,
+  ): ClientUnaryCall;
+  getOrganizationPolicy(
+    request: GetOrganizationPolicyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetOrganizationPolicyResponse) => void,
+  ): ClientUnaryCall;
+  getOrganizationPolicy(
+    request: GetOrganizationPolicyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetOrganizationPolicyResponse) => void,
+  ): ClientUnaryCall;
+  setOrganizationPolicy(
+    request: SetOrganizationPolicyRequest,
+    callback: (error: ServiceError | null, response: SetOrganizationPolicyResponse) => void,
+  ): ClientUnaryCall;
+  setOrganizationPolicy(
+    request: SetOrganizationPolicyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetOrganizationPolicyResponse) => void,
+  ): ClientUnaryCall;
+  setOrganizationPolicy(
+    request: SetOrganizationPolicyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetOrganizationPolicyResponse) => void,
+  ): ClientUnaryCall;
+  addOrganizationMember(
+    request: AddOrganizationMemberRequest,
+    callback: (error: ServiceError | null, response: AddOrganizationMemberResponse) => void,
+  ): ClientUnaryCall;
+  addOrganizationMember(
+    request: AddOrganizationMemberRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AddOrganizationMemberResponse) => void,
+  ): ClientUnaryCall;
+  addOrganizationMember(
+    request: AddOrganizationMemberRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AddOrganizationMemberResponse) => void,
   ): ClientUnaryCall;
 }
 

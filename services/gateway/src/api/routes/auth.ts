@@ -1,6 +1,6 @@
 import formbody from "@fastify/formbody";
 import type { AccessTokenVerifier } from "@tdt/kit";
-import type { LoginResponse, RefreshRequest } from "@tdt/proto/tdt/auth/v1/auth";
+import type { LoginResponse, RefreshRequest, SwitchOrganizationResponse } from "@tdt/proto/tdt/auth/v1/auth";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { GatewayCaches } from "../../app.js";
 import { type OriginPolicy, originPolicyOf } from "../../edge/cors-policy.js";
@@ -108,6 +108,15 @@ export async function authRoutes(
 
     route(tokens, LOGIN);
 
+    // A switch hands out a new login session's pair as login does (the cookie too, in cookie mode).
+    route(tokens, {
+      rpc: { client: "auth", method: "switchOrganization" },
+      headers: TOKEN_TRANSPORT_HEADERS,
+      response: { description: "A new login session's token pair, in that organization", ...ref("TokenPair") },
+      send: (answer: SwitchOrganizationResponse, reply: FastifyReply, request: FastifyRequest) =>
+        deliverTokens(present(answer.tokens, "tokens"), request, reply, paths),
+    });
+
     // Refresh's body is optional (cookie mode sends none): its own scope reads an empty JSON body as none.
     await tokens.register(async (scope) => {
       acceptEmptyJsonBody(scope);
@@ -202,6 +211,8 @@ export async function authRoutes(
       linked_providers: answer.linked_providers,
       has_password: answer.has_password,
       email_verified: answer.email_verified,
+      organization: present(answer.organization, "organization"),
+      is_platform_admin: answer.is_platform_admin,
     }),
   });
 

@@ -15,7 +15,14 @@ export const MeSchema = {
   $id: "Me",
   type: "object",
   examples: [EXAMPLES.me],
-  required: [...UserSchema.required, "linked_providers", "has_password", "email_verified"],
+  required: [
+    ...UserSchema.required,
+    "linked_providers",
+    "has_password",
+    "email_verified",
+    "organization",
+    "is_platform_admin",
+  ],
   properties: {
     ...UserSchema.properties,
     linked_providers: {
@@ -38,6 +45,11 @@ export const MeSchema = {
       type: "boolean",
       description: "The address is proven: a mailed link was followed, an invitation accepted, or a provider vouched",
     },
+    organization: {
+      ...ref("Organization"),
+      description: "The organization the access token acts in (its `org` claim); `role` above is the user's role there",
+    },
+    is_platform_admin: { type: "boolean", description: "The user manages organizations" },
   },
 } as const;
 

@@ -71,6 +71,8 @@ export const EXAMPLES = {
     linked_providers: [{ provider: "keycloak", email: "ada@example.com", linked_at: AT }],
     has_password: false,
     email_verified: true,
+    organization: MESSAGE_SCHEMAS["tdt.auth.v1.Organization"].examples[0],
+    is_platform_admin: false,
   },
   providers: [MESSAGE_SCHEMAS["tdt.auth.v1.OidcProvider"].examples[0]],
   treeAnalytics: {

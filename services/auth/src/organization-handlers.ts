@@ -1,0 +1,88 @@
+import { type AccessClaims, AppError, checks, type Handlers, type RequestContext, type Sql } from "@tdt/kit";
+import type { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
+import { type AccountDeps, addOrganizationMember } from "./accounts.js";
+import { trustedClient } from "./client-address.js";
+import type { StartLoginSession } from "./login-session-start.js";
+import { organizationsOf, requireOrganizationAdmin } from "./organizations.js";
+import { resolvePolicy } from "./policy.js";
+import { currentPolicy, saveSessionPolicy } from "./policy-store.js";
+
+type OrganizationRpc =
+  | "listOrganizations"
+  | "switchOrganization"
+  | "getOrganizationPolicy"
+  | "setOrganizationPolicy"
+  | "addOrganizationMember";
+
+export interface OrganizationHandlerDeps {
+  sql: Sql;
+  accounts: Omit<AccountDeps, "sql">;
+  sessionPolicyMinSeconds: number;
+  authorize: (rpc: OrganizationRpc, ctx: RequestContext) => Promise<AccessClaims>;
+  startLoginSession: StartLoginSession;
+}
+
+/**
+ * Organizations as their members see them (docs/organizations.md): which they belong to, switching
+ * between them, and what an organization's admins (and the platform's) manage in one.
+ */
+export function organizationHandlers(
+  deps: OrganizationHandlerDeps,
+): Pick<Handlers<typeof AuthServiceService>, OrganizationRpc> {
+  const { sql, authorize } = deps;
+
+  /** The caller, checked to administer organization `id` (404 to a non-member, 403 to a member). */
+  const administering = async (rpc: OrganizationRpc, id: string, ctx: RequestContext) => {
+    const claims = await authorize(rpc, ctx);
+    checks().uuid(["path", "id"], id).done();
+    await requireOrganizationAdmin(sql, id, claims.sub);
+    return claims;
+  };
+
+  return {
+    async listOrganizations(_request, ctx) {
+      const claims = await authorize("listOrganizations", ctx);
+      return { organizations: await organizationsOf(sql, claims.sub, claims.org) };
+    },
+
+    async switchOrganization(request, ctx) {
+      const claims = await authorize("switchOrganization", ctx);
+      checks().uuid(["body", "organization_id"], request.organization_id).done();
+      const client = trustedClient(request.client, ctx);
+      const tokens = await deps.startLoginSession(client, async (tx) => {
+        // The session switched from, locked for share: ended meanwhile, it switches nowhere. The
+        // new one rests on its sign-in (auth_time) and its provider, so neither the absolute
+        // limit nor a provider's logout is escaped by switching.
+        const [current] = await tx<{ auth_time: Date; provider: string | null; sid: string | null }[]>`
+          select auth_time, oidc_provider as provider, oidc_sid as sid from login_sessions
+          where sid = ${claims.sid} and user_id = ${claims.sub} and ended_at is null
+          for share`;
+        if (!current) throw new AppError("session_revoked");
+        return {
+          userId: claims.sub,
+          organization: request.organization_id,
+          authTime: Math.floor(current.auth_time.getTime() / 1000),
+          origin: current.provider ? { provider: current.provider, sid: current.sid } : undefined,
+        };
+      });
+      return { tokens };
+    },
+
+    async getOrganizationPolicy(request, ctx) {
+      await administering("getOrganizationPolicy", request.id, ctx);
+      return { policy: await currentPolicy(sql, request.id) };
+    },
+
+    async setOrganizationPolicy(request, ctx) {
+      await administering("setOrganizationPolicy", request.id, ctx);
+      const policy = resolvePolicy(request, deps.sessionPolicyMinSeconds);
+      await saveSessionPolicy(sql, request.id, policy);
+      return { policy };
+    },
+
+    async addOrganizationMember(request, ctx) {
+      const claims = await administering("addOrganizationMember", request.id, ctx);
+      return { member: await addOrganizationMember({ ...deps.accounts, sql }, claims, request) };
+    },
+  };
+}

@@ -1,0 +1,230 @@
+/**
+ * Organizations in the auth service (issue 28), end to end through the gateway: memberships and
+ * their roles, the `org` claim, switching, each organization's session policy, and what an
+ * organization's admins manage. The second organization is made in the auth database here: the
+ * route that makes organizations comes with the wall in the trees and sessions services.
+ */
+import { randomUUID } from "node:crypto";
+import { DEFAULT_ORGANIZATION_ID } from "@tdt/kit";
+import { type api, claimsOf } from "@tdt/test-support/api";
+import { connect } from "@tdt/test-support/database";
+import { tokenOf } from "@tdt/test-support/mailbox";
+import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
+import type { Sql } from "postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+type Pair = { access_token: string; refresh_token: string };
+type Organization = { id: string; name: string; slug: string; role: string; current: boolean };
+
+let running: SystemWithAdmin;
+let client: ReturnType<typeof api>;
+let authDb: Sql;
+let adminToken: string;
+
+beforeAll(async () => {
+  running = await startSystemWithAdmin({ SESSION_POLICY_MIN_SECONDS: "1" });
+  ({ client, admin: adminToken } = running);
+  authDb = connect(running.system.databases.auth.url);
+});
+
+afterAll(async () => {
+  await authDb?.end();
+  await running?.stop();
+});
+
+/** A second organization with a custom policy, and `members` in it with their roles. */
+async function organization(members: Array<{ id: string; role: string }> = [], policy = { idle: 1, abs: 60 }) {
+  const id = randomUUID();
+  const slug = `org-${id.slice(0, 8)}`;
+  await authDb`insert into organizations (id, name, slug) values (${id}, ${`Org ${slug}`}, ${slug})`;
+  await authDb`
+    insert into session_policy (org_id, preset, idle_max_seconds, abs_max_seconds, reuse_grace_seconds)
+    values (${id}, 'custom', ${policy.idle}, ${policy.abs}, 0)`;
+  for (const member of members) {
+    await authDb`insert into memberships (org_id, user_id, role) values (${id}, ${member.id}, ${member.role})`;
+  }
+  return { id, slug };
+}
+
+const switchTo = (token: string, organization_id: string) =>
+  client.call<Pair>("POST", "/api/v1/auth/switch-organization", { token, json: { organization_id } });
+const refresh = (refresh_token: string) =>
+  client.call<Pair>("POST", "/api/v1/auth/refresh", { json: { refresh_token } });
+const organizationsOf = async (token: string) =>
+  (await client.call<{ organizations: Organization[] }>("GET", "/api/v1/organizations", { token })).body.organizations;
+
+describe("the default organization", () => {
+  it("holds everyone who was there: the first admin administers it and the platform, and tokens carry it", async () => {
+    expect(claimsOf(adminToken).org).toBe(DEFAULT_ORGANIZATION_ID);
+    const organizations = await organizationsOf(adminToken);
+    expect(organizations).toEqual([
+      expect.objectContaining({ id: DEFAULT_ORGANIZATION_ID, slug: "default", role: "admin", current: true }),
+    ]);
+    const me = await client.call<Record<string, unknown>>("GET", "/api/v1/auth/me", { token: adminToken });
+    expect(me.body).toMatchObject({
+      role: "admin",
+      is_platform_admin: true,
+      organization: { id: DEFAULT_ORGANIZATION_ID, role: "admin", current: true },
+    });
+    const tech = await client.user();
+    expect(claimsOf(tech.tokens.access_token)).toMatchObject({ org: DEFAULT_ORGANIZATION_ID, role: "technician" });
+    const techMe = await client.call<Record<string, unknown>>("GET", "/api/v1/auth/me", {
+      token: tech.tokens.access_token,
+    });
+    expect(techMe.body).toMatchObject({ is_platform_admin: false, organization: { role: "technician" } });
+  });
+});
+
+describe("switching organization", () => {
+  it("mints a pair in the other organization with the role there, resting on the same sign-in", async () => {
+    const user = await client.user();
+    const other = await organization([{ id: user.id, role: "engineer" }]);
+    expect((await organizationsOf(user.tokens.access_token)).map((org) => [org.slug, org.role, org.current])).toEqual(
+      expect.arrayContaining([
+        ["default", "technician", true],
+        [other.slug, "engineer", false],
+      ]),
+    );
+    const switched = await switchTo(user.tokens.access_token, other.id);
+    expect(switched.status).toBe(200);
+    expect(claimsOf(switched.body.access_token)).toMatchObject({ org: other.id, role: "engineer" });
+    // The absolute limit still counts from the sign-in: switching extends nothing.
+    expect(claimsOf(switched.body.refresh_token).auth_time).toBe(claimsOf(user.tokens.refresh_token).auth_time);
+    expect(claimsOf(switched.body.refresh_token)).toMatchObject({ idle_max: 1, abs_max: 60 });
+    const me = await client.call<Record<string, unknown>>("GET", "/api/v1/auth/me", {
+      token: switched.body.access_token,
+    });
+    expect(me.body).toMatchObject({ role: "engineer", organization: { id: other.id, role: "engineer" } });
+    // The next login goes to the organization last used.
+    const again = await client.login(user.email, user.password);
+    expect(claimsOf(again.access_token).org).toBe(other.id);
+  });
+
+  it("is 404 for an organization the caller is no member of, 422 for a malformed id, 401 without a session", async () => {
+    const user = await client.user();
+    const stranger = await organization([]);
+    const refused = await switchTo(user.tokens.access_token, stranger.id);
+    expect(refused.status).toBe(404);
+    expect(refused.body).toEqual({ detail: "not_found" });
+    expect((await switchTo(user.tokens.access_token, randomUUID())).status).toBe(404);
+    expect((await switchTo(user.tokens.access_token, "not-a-uuid")).status).toBe(422);
+    expect((await switchTo("", DEFAULT_ORGANIZATION_ID)).status).toBe(401);
+    // A member removed meanwhile refreshes nothing in that organization.
+    const member = await client.user();
+    const joined = await organization([{ id: member.id, role: "technician" }], { idle: 600, abs: 3600 });
+    const inside = await switchTo(member.tokens.access_token, joined.id);
+    expect(inside.status).toBe(200);
+    await authDb`delete from memberships where org_id = ${joined.id} and user_id = ${member.id}`;
+    const afterRemoval = await refresh(inside.body.refresh_token);
+    expect(afterRemoval.status).toBe(401);
+    expect(afterRemoval.body).toEqual({ detail: "invalid_refresh_token" });
+    expect((await switchTo(member.tokens.access_token, joined.id)).status).toBe(404);
+  });
+
+  it("refuses to switch out of a session that has ended", async () => {
+    const user = await client.user();
+    const other = await organization([{ id: user.id, role: "technician" }]);
+    await client.call("POST", "/api/v1/auth/logout", { token: user.tokens.access_token });
+    const switched = await switchTo(user.tokens.access_token, other.id);
+    expect(switched.status).toBe(401);
+  });
+});
+
+describe("each organization's session policy", () => {
+  it("expires the same refresh as each organization's policy says", async () => {
+    const user = await client.user();
+    const quick = await organization([{ id: user.id, role: "technician" }], { idle: 1, abs: 60 });
+    const inQuick = await switchTo(user.tokens.access_token, quick.id);
+    expect(inQuick.status).toBe(200);
+    // Both refresh tokens wait the same 2 s: the default organization's strict policy (3 days
+    // idle) keeps its session, the other's (1 s idle) has expired.
+    await new Promise((wake) => setTimeout(wake, 2100));
+    const inDefault = await refresh(user.tokens.refresh_token);
+    expect(inDefault.status).toBe(200);
+    expect(claimsOf(inDefault.body.access_token).org).toBe(DEFAULT_ORGANIZATION_ID);
+    const expired = await refresh(inQuick.body.refresh_token);
+    expect(expired.status).toBe(401);
+    expect(expired.body).toEqual({ detail: "session_expired_idle" });
+  });
+
+  it("is set by the organization's admins and the platform's, 403 to its other members, 404 to anyone else", async () => {
+    const admin = await client.user("orgadmin");
+    const tech = await client.user();
+    const outsider = await client.user("outsider");
+    const org = await organization([
+      { id: admin.id, role: "admin" },
+      { id: tech.id, role: "technician" },
+    ]);
+    const put = (token: string, json: Record<string, unknown>, id: string = org.id) =>
+      client.call("PUT", `/api/v1/organizations/${id}/policy`, { token, json });
+    const aal2 = { preset: "aal2" };
+    // The organization's admin, whichever organization the token acts in.
+    expect((await put(admin.tokens.access_token, aal2)).status).toBe(200);
+    expect((await put(tech.tokens.access_token, aal2)).status).toBe(403);
+    const hidden = await put(outsider.tokens.access_token, aal2);
+    expect(hidden.status).toBe(404);
+    expect((await put(outsider.tokens.access_token, aal2, randomUUID())).status).toBe(404);
+    expect((await put(admin.tokens.access_token, { preset: "lenient" })).status).toBe(422);
+    expect((await put(admin.tokens.access_token, aal2, "nope")).status).toBe(422);
+    const seen = await client.call("GET", `/api/v1/organizations/${org.id}/policy`, { token: adminToken });
+    expect(seen.body).toEqual({
+      preset: "aal2",
+      idle_max_seconds: 1800,
+      abs_max_seconds: 43200,
+      reuse_grace_seconds: 0,
+    });
+    // A login into it from now on takes it; the default organization's is untouched.
+    const inOrg = await switchTo(tech.tokens.access_token, org.id);
+    expect(claimsOf(inOrg.body.refresh_token)).toMatchObject({ idle_max: 1800, abs_max: 43200 });
+    const defaults = await client.call("GET", "/api/v1/auth/session-policy", { token: adminToken });
+    expect(defaults.body).toMatchObject({ preset: "strict" });
+    // PUT /auth/session-policy sets the caller's own organization's.
+    const [row] = await authDb`select preset from session_policy where org_id = ${DEFAULT_ORGANIZATION_ID}`;
+    expect(row?.preset).toBe("strict");
+  });
+});
+
+describe("members", () => {
+  it("adds an account at once, refuses a second time, and invites anyone else to the organization only", async () => {
+    const admin = await client.user("orgadmin");
+    const existing = await client.user("joiner");
+    const org = await organization([{ id: admin.id, role: "admin" }]);
+    const add = (json: Record<string, unknown>) =>
+      client.call("POST", `/api/v1/organizations/${org.id}/members`, { token: admin.tokens.access_token, json });
+    const added = await add({ email: existing.email.toUpperCase(), role: "engineer" });
+    expect(added.status).toBe(201);
+    expect(added.body).toEqual({ email: existing.email, role: "engineer", status: "member" });
+    expect((await add({ email: existing.email, role: "admin" })).body).toEqual({ detail: "already_member" });
+    expect((await add({ email: existing.email, role: "owner" })).status).toBe(422);
+    const joined = await organizationsOf(existing.tokens.access_token);
+    expect(joined.find((item) => item.id === org.id)?.role).toBe("engineer");
+
+    const email = client.uniqueEmail("invitee");
+    const since = Date.now();
+    const invited = await add({ email, role: "technician" });
+    expect(invited.status).toBe(201);
+    expect(invited.body).toEqual({ email, role: "technician", status: "invited" });
+    const mail = await running.system.mailbox?.waitFor(email, { since, subject: /invited/i });
+    if (!mail) throw new Error("no invitation mail");
+    const accepted = await client.call("POST", "/api/v1/auth/invites/accept", {
+      json: { token: tokenOf(mail, "accept-invite"), password: "correct-horse-battery", full_name: "Invitee" },
+    });
+    expect(accepted.status).toBe(201);
+    const tokens = await client.login(email, "correct-horse-battery");
+    expect(claimsOf(tokens.access_token)).toMatchObject({ org: org.id, role: "technician" });
+    expect((await organizationsOf(tokens.access_token)).map((item) => item.id)).toEqual([org.id]);
+
+    // Only its admins (and the platform's) add members: 403 to a member, 404 to anyone else.
+    const denied = await client.call("POST", `/api/v1/organizations/${org.id}/members`, {
+      token: existing.tokens.access_token,
+      json: { email: client.uniqueEmail(), role: "admin" },
+    });
+    expect(denied.status).toBe(403);
+    const stranger = await client.user("stranger");
+    const hidden = await client.call("POST", `/api/v1/organizations/${org.id}/members`, {
+      token: stranger.tokens.access_token,
+      json: { email: client.uniqueEmail(), role: "admin" },
+    });
+    expect(hidden.status).toBe(404);
+  });
+});
