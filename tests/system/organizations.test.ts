@@ -9,6 +9,7 @@ import { DEFAULT_ORGANIZATION_ID } from "@tdt/kit";
 import { type api, claimsOf } from "@tdt/test-support/api";
 import { connect } from "@tdt/test-support/database";
 import { tokenOf } from "@tdt/test-support/mailbox";
+import { makeOrganization } from "@tdt/test-support/organizations";
 import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
 import type { Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -32,19 +33,9 @@ afterAll(async () => {
   await running?.stop();
 });
 
-/** A second organization with a custom policy, and `members` in it with their roles. */
-async function organization(members: Array<{ id: string; role: string }> = [], policy = { idle: 1, abs: 60 }) {
-  const id = randomUUID();
-  const slug = `org-${id.slice(0, 8)}`;
-  await authDb`insert into organizations (id, name, slug) values (${id}, ${`Org ${slug}`}, ${slug})`;
-  await authDb`
-    insert into session_policy (org_id, preset, idle_max_seconds, abs_max_seconds, reuse_grace_seconds)
-    values (${id}, 'custom', ${policy.idle}, ${policy.abs}, 0)`;
-  for (const member of members) {
-    await authDb`insert into memberships (org_id, user_id, role) values (${id}, ${member.id}, ${member.role})`;
-  }
-  return { id, slug };
-}
+/** A second organization with a custom policy (1 s idle unless said), and `members` in it with their roles. */
+const organization = (members: Array<{ id: string; role: string }> = [], policy = { idle: 1, abs: 60 }) =>
+  makeOrganization(authDb, members, policy);
 
 const switchTo = (token: string, organization_id: string) =>
   client.call<Pair>("POST", "/api/v1/auth/switch-organization", { token, json: { organization_id } });
@@ -226,5 +217,63 @@ describe("members", () => {
       json: { email: client.uniqueEmail(), role: "admin" },
     });
     expect(hidden.status).toBe(404);
+  });
+});
+
+describe("an organization's admin managing users", () => {
+  it("sees and changes only the organization's members, their roles there, and no account of another's", async () => {
+    const admin = await client.user("orgadmin");
+    const member = await client.user("member");
+    const onlyHere = await client.user("only-here");
+    const outsider = await client.user("outsider");
+    const org = await organization(
+      [
+        { id: admin.id, role: "admin" },
+        { id: member.id, role: "technician" },
+        { id: onlyHere.id, role: "technician" },
+      ],
+      { idle: 600, abs: 3600 },
+    );
+    // onlyHere belongs to this organization alone (an invitation elsewhere would make it so).
+    await authDb`delete from memberships where org_id = ${DEFAULT_ORGANIZATION_ID} and user_id = ${onlyHere.id}`;
+    const token = (await switchTo(admin.tokens.access_token, org.id)).body.access_token;
+    expect(claimsOf(token)).toMatchObject({ org: org.id, role: "admin" });
+
+    const listed = await client.call<Array<{ id: string; role: string }>>("GET", "/api/v1/auth/users?limit=100", {
+      token,
+    });
+    expect(listed.status).toBe(200);
+    expect(listed.body.map((user) => user.id).sort()).toEqual([admin.id, member.id, onlyHere.id].sort());
+    expect(listed.headers.get("x-total-count")).toBe("3");
+
+    const patch = (id: string, json: Record<string, unknown>) =>
+      client.call<{ role: string; is_active: boolean }>("PATCH", `/api/v1/auth/users/${id}`, { token, json });
+    // Someone of another organization is nobody here, whatever is asked.
+    expect((await patch(outsider.id, { role: "admin" })).status).toBe(404);
+    expect((await patch(outsider.id, { is_active: false })).status).toBe(404);
+    expect((await client.call("GET", `/api/v1/auth/users/${outsider.id}/sessions`, { token })).status).toBe(404);
+    // A role here is this organization's: the default organization's stays.
+    const promoted = await patch(member.id, { role: "engineer" });
+    expect(promoted.status).toBe(200);
+    expect(promoted.body.role).toBe("engineer");
+    const [rows] = await authDb`
+      select (select role from memberships where org_id = ${org.id} and user_id = ${member.id}) as here,
+             (select role from memberships where org_id = ${DEFAULT_ORGANIZATION_ID} and user_id = ${member.id}) as home,
+             (select role from users where id = ${member.id}) as legacy`;
+    expect(rows).toEqual({ here: "engineer", home: "technician", legacy: "technician" });
+    // The account is the platform's: deactivating one that is elsewhere too is not this admin's to do.
+    const refused = await patch(member.id, { is_active: false });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toEqual({ detail: "forbidden" });
+    const deactivated = await patch(onlyHere.id, { is_active: false });
+    expect(deactivated.status).toBe(200);
+    expect(deactivated.body.is_active).toBe(false);
+    // The platform's admin may (here acting in the default organization, where the member is too).
+    const byPlatform = await client.call<{ is_active: boolean }>("PATCH", `/api/v1/auth/users/${member.id}`, {
+      token: adminToken,
+      json: { is_active: false },
+    });
+    expect(byPlatform.status).toBe(200);
+    expect(byPlatform.body.is_active).toBe(false);
   });
 });

@@ -11,7 +11,7 @@ import type { AuthServiceService, LoginSession } from "@tdt/proto/tdt/auth/v1/au
 import { endLoginSessions, listOpenLoginSessions } from "./login-sessions.js";
 import { resolvePolicy } from "./policy.js";
 import { currentPolicy, saveSessionPolicy } from "./policy-store.js";
-import { findUserById } from "./users.js";
+import { findMember } from "./users.js";
 
 type LoginSessionRpc =
   | "listLoginSessions"
@@ -53,19 +53,23 @@ export function loginSessionHandlers(
       return {};
     },
 
+    // A member's login sessions in the admin's organization (those elsewhere are not theirs to see).
     async listUserLoginSessions(request, ctx) {
-      await authorize("listUserLoginSessions", ctx);
+      const claims = await authorize("listUserLoginSessions", ctx);
       checks().uuid(["path", "id"], request.id).done();
-      if (!(await findUserById(sql, request.id))) throw new AppError("not_found");
-      return { sessions: await sessionsOf(sql, request.id) };
+      if (!(await findMember(sql, claims.org, request.id))) throw new AppError("not_found");
+      return { sessions: await sessionsOf(sql, request.id, undefined, claims.org) };
     },
 
     async revokeUserLoginSession(request, ctx) {
-      await authorize("revokeUserLoginSession", ctx);
+      const claims = await authorize("revokeUserLoginSession", ctx);
       checks().uuid(["path", "id"], request.id).uuid(["path", "sid"], request.sid).done();
-      const ended = await inTransaction(sql, (tx) =>
-        endLoginSessions(tx, { sids: [request.sid], userId: request.id }, { kind: "revoked", reason: "admin" }),
-      );
+      const ended = await inTransaction(sql, async (tx) => {
+        const [inCallers] = await tx`
+          select 1 from login_sessions where sid = ${request.sid} and user_id = ${request.id} and org_id = ${claims.org}`;
+        if (!inCallers) return [];
+        return endLoginSessions(tx, { sids: [request.sid], userId: request.id }, { kind: "revoked", reason: "admin" });
+      });
       if (ended.length === 0) throw new AppError("not_found");
       return {};
     },
@@ -86,8 +90,8 @@ export function loginSessionHandlers(
 }
 
 /** The user's open login sessions as listed; `current` marks the one of the token that asks. */
-async function sessionsOf(sql: Sql, userId: string, currentSid?: string): Promise<LoginSession[]> {
-  const rows = await listOpenLoginSessions(sql, userId);
+async function sessionsOf(sql: Sql, userId: string, currentSid?: string, orgId?: string): Promise<LoginSession[]> {
+  const rows = await listOpenLoginSessions(sql, userId, orgId);
   return rows
     .filter((row) => row.idle_expires_at === null || row.idle_expires_at > new Date())
     .map((row) => ({

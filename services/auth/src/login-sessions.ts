@@ -96,16 +96,20 @@ export async function endLoginSessions(
   return sids;
 }
 
-/** The user's open login sessions: those one provider started, or all but one (the caller's). */
+/** The user's open login sessions: those one provider started, all but one (the caller's), or those in one organization. */
 export async function openSessionsOfUser(
   tx: TransactionSql,
   userId: string,
-  which: { provider: string } | { except: string },
+  which: { provider: string } | { except: string } | { organization: string },
 ): Promise<string[]> {
   const rows = await tx<{ sid: string }[]>`
     select sid from login_sessions
     where user_id = ${userId} and ended_at is null and ${
-      "provider" in which ? tx`oidc_provider = ${which.provider}` : tx`sid <> ${which.except}`
+      "provider" in which
+        ? tx`oidc_provider = ${which.provider}`
+        : "except" in which
+          ? tx`sid <> ${which.except}`
+          : tx`org_id = ${which.organization}`
     }`;
   return rows.map((row) => row.sid);
 }
@@ -142,13 +146,14 @@ export interface OpenLoginSession {
 }
 
 /** The user's login sessions still open and before their absolute limit, newest first. */
-export async function listOpenLoginSessions(sql: Sql, userId: string): Promise<OpenLoginSession[]> {
+export async function listOpenLoginSessions(sql: Sql, userId: string, orgId?: string): Promise<OpenLoginSession[]> {
   return sql<OpenLoginSession[]>`
     select s.sid, s.auth_time, s.last_used_at, s.user_agent, s.ip,
            (select max(t.expires_at) from refresh_tokens t where t.sid = s.sid and t.revoked_at is null) as idle_expires_at,
            s.auth_time + make_interval(secs => s.abs_max_seconds) as absolute_expires_at
     from login_sessions s
     where s.user_id = ${userId} and s.ended_at is null
+      and s.org_id = coalesce(${orgId ?? null}::uuid, s.org_id)
       and s.auth_time + make_interval(secs => s.abs_max_seconds) > now()
     -- auth_time has whole seconds: two logins in one second are told apart by when each was made.
     order by s.auth_time desc, s.created_at desc, s.sid`;

@@ -171,15 +171,38 @@ export async function setPasswordHash(tx: TransactionSql, id: string, hash: stri
   await tx`update users set password_hash = ${hash} where id = ${id}`;
 }
 
-/** One page of users, oldest first, with the count of all of them. */
+/** A user's columns with the role of the membership `m` (in place of users.role, the default organization's). */
+const memberColumns = (sql: Sql | TransactionSql) => sql`
+  u.id, u.email, u.full_name, m.role, u.is_active, u.created_at, u.password_hash, u.email_verified_at,
+  u.verification_required`;
+
+/**
+ * One page of an organization's members, oldest account first, with the count of all of them;
+ * each with their role there.
+ */
 export async function listUsers(
   sql: Sql,
+  orgId: string,
   page: { skip: number; limit: number },
 ): Promise<{ users: UserRow[]; total: number }> {
   const rows = await sql<(UserRow & { total: number })[]>`
-    select *, count(*) over () ::int as total from users order by created_at, id offset ${page.skip} limit ${page.limit}`;
-  const total = rows[0]?.total ?? (await sql<{ n: number }[]>`select count(*)::int as n from users`)[0]?.n ?? 0;
+    select ${memberColumns(sql)}, count(*) over () ::int as total
+    from users u join memberships m on m.user_id = u.id and m.org_id = ${orgId}
+    order by u.created_at, u.id offset ${page.skip} limit ${page.limit}`;
+  const total =
+    rows[0]?.total ??
+    (await sql<{ n: number }[]>`select count(*)::int as n from memberships where org_id = ${orgId}`)[0]?.n ??
+    0;
   return { users: rows, total };
+}
+
+/** A member of an organization, with their role there; undefined for anyone else. */
+export async function findMember(sql: Sql | TransactionSql, orgId: string, id: string): Promise<UserRow | undefined> {
+  if (!UUID.test(id)) return undefined;
+  const [row] = await sql<UserRow[]>`
+    select ${memberColumns(sql)} from users u join memberships m on m.user_id = u.id and m.org_id = ${orgId}
+    where u.id = ${id}`;
+  return row;
 }
 
 /** Creates a user; a taken email (in any letter case) is 409 `email_already_registered`. */
