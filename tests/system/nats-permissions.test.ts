@@ -278,7 +278,7 @@ describe("NATS permissions (infra/nats/nats.conf, enforced in every system test)
       const nc = await natsAs(service);
       const forged = encodeTreeEvent({
         subject: TREE_SUBJECTS.treeChanged,
-        event: { event_id: randomUUID(), tree_id: treeId, version: 99, change: "deleted" },
+        event: { event_id: randomUUID(), tree_id: treeId, version: 99, change: "deleted", organization_id: "" },
       });
       let refused = 0;
       for (let trial = 0; trial < TRIALS; trial++) {

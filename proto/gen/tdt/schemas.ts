@@ -1615,7 +1615,8 @@ export const MESSAGE_SCHEMAS = {
       "tree_version",
       "user_id",
       "node_id",
-      "node_tree_id"
+      "node_tree_id",
+      "organization_id"
     ],
     "requestRequired": [],
     "properties": {
@@ -1644,6 +1645,10 @@ export const MESSAGE_SCHEMAS = {
       },
       "node_tree_id": {
         "type": "string"
+      },
+      "organization_id": {
+        "type": "string",
+        "description": "The organization the session belongs to (issue 28; empty in events from before: the default one)."
       }
     }
   },
@@ -1660,7 +1665,8 @@ export const MESSAGE_SCHEMAS = {
       "node_id",
       "duration_ms",
       "total_duration_ms",
-      "node_tree_id"
+      "node_tree_id",
+      "organization_id"
     ],
     "requestRequired": [],
     "properties": {
@@ -1701,6 +1707,10 @@ export const MESSAGE_SCHEMAS = {
       "node_tree_id": {
         "type": "string",
         "description": "The tree of node_id: the session's own, or one entered through a link."
+      },
+      "organization_id": {
+        "type": "string",
+        "description": "The organization the session belongs to (issue 28; empty in events from before: the default one)."
       }
     }
   },
@@ -1714,7 +1724,8 @@ export const MESSAGE_SCHEMAS = {
       "tree_version",
       "user_id",
       "node_id",
-      "node_tree_id"
+      "node_tree_id",
+      "organization_id"
     ],
     "requestRequired": [],
     "properties": {
@@ -1744,6 +1755,10 @@ export const MESSAGE_SCHEMAS = {
       "node_tree_id": {
         "type": "string",
         "description": "The tree of node_id: the session's own, or one its root links to."
+      },
+      "organization_id": {
+        "type": "string",
+        "description": "The organization the session belongs to (issue 28; empty in events from before: the default one)."
       }
     }
   },
@@ -1763,7 +1778,8 @@ export const MESSAGE_SCHEMAS = {
       "duration_ms",
       "next_node_id",
       "node_tree_id",
-      "next_tree_id"
+      "next_tree_id",
+      "organization_id"
     ],
     "requestRequired": [],
     "properties": {
@@ -1813,6 +1829,10 @@ export const MESSAGE_SCHEMAS = {
       },
       "next_tree_id": {
         "type": "string"
+      },
+      "organization_id": {
+        "type": "string",
+        "description": "The organization the session belongs to (issue 28; empty in events from before: the default one)."
       }
     }
   },
@@ -1883,7 +1903,8 @@ export const MESSAGE_SCHEMAS = {
       "event_id",
       "tree_id",
       "version",
-      "change"
+      "change",
+      "organization_id"
     ],
     "requestRequired": [],
     "properties": {
@@ -1904,6 +1925,10 @@ export const MESSAGE_SCHEMAS = {
       "change": {
         "type": "string",
         "description": "\"created\", \"updated\" or \"deleted\"."
+      },
+      "organization_id": {
+        "type": "string",
+        "description": "The organization the tree belongs to (issue 28; empty in events from before: the default one)."
       }
     }
   },

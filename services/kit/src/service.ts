@@ -8,8 +8,9 @@ import {
   metricsPortSetting,
   shared,
 } from "./config.js";
-import { connectDatabase } from "./database/connection.js";
+import { connectDatabase, connectionUrlOf } from "./database/connection.js";
 import { migrate } from "./database/migrations.js";
+import { appRoleOf, shareOwnerPassword } from "./database/organizations.js";
 import { type NatsConnection, type NatsLink, natsLink } from "./events/nats.js";
 import { OutboxRelay } from "./events/outbox.js";
 import { OUTBOX_MIGRATIONS } from "./events/outbox-migrations.js";
@@ -95,11 +96,21 @@ export interface ServiceDefinition<S extends ConfigSpec> {
   migrationsDir: string;
   config: S;
   /**
+   * The service's tenant tables are walled off by organization (database/organizations.ts): its
+   * migrations wall each table with the kit's functions (every database has them) and make the
+   * role `<name>_app`, and after them the service runs as that role, which the wall binds. `start`'s `sql` is that role's: a query outside `inOrganization` sees no tenant row.
+   */
+  organizationWall?: boolean;
+  /**
    * Relays the service's `outbox` table (see events/outbox.ts) to JetStream; `prepare` runs before
    * the first publish and after a failure, e.g. to create the stream the service owns. The kit
    * makes the table, migrating it before the service's own migrations.
    */
-  outbox?: { prepare?: (nc: NatsConnection) => Promise<void> };
+  outbox?: {
+    prepare?: (nc: NatsConnection) => Promise<void>;
+    /** The organization an event's payload names: the relay sends it as a header (OutboxRelayOptions). */
+    organizationOf?: (subject: string, payload: Uint8Array) => string | undefined;
+  };
   start(parts: ServiceParts<ConfigOf<S> & ConfigOf<ReturnType<typeof baseSpec>>>): Promise<StartedService>;
 }
 
@@ -126,21 +137,32 @@ export async function runService<S extends ConfigSpec>(definition: ServiceDefini
   });
   try {
     const metricsServer = await startProcessMetrics(definition.name, config, log);
-    const sql = await connectDatabase({
+    const where = {
       serverUrl: config.databaseUrl,
       explicitUrl: config.ownDatabaseUrl,
       database: definition.database,
       max: config.databasePoolMax,
       log,
-    });
+    };
+    let sql = await connectDatabase(where);
     closable.sql = sql;
     await migrate(sql, definition.migrationsDir, log, definition.outbox ? OUTBOX_MIGRATIONS : []);
+    if (definition.organizationWall) {
+      // From here on the service is its own role, which the wall binds; the owner's pool goes.
+      const role = appRoleOf(definition.name);
+      await shareOwnerPassword(sql, role, connectionUrlOf(where));
+      const owner = sql;
+      sql = await connectDatabase({ ...where, role });
+      closable.sql = sql;
+      await owner.end({ timeout: 5 });
+    }
     const nats = natsLink(config, definition.name, log);
     const relay = definition.outbox
       ? new OutboxRelay({
           sql,
           nats: () => nats.current(),
           prepare: definition.outbox.prepare,
+          organizationOf: definition.outbox.organizationOf,
           stream: { replicas: config.natsStreamReplicas },
           log,
         })

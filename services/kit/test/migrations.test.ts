@@ -40,6 +40,9 @@ async function migrationDir(files: Record<string, string>): Promise<string> {
   return dir;
 }
 
+/** The organization wall's functions (database/organizations.ts), which every database gets. */
+const WALL = "kit/0002_organization_wall";
+
 async function recorded(sql: Sql): Promise<string[]> {
   const rows = await sql<{ name: string }[]>`select name from schema_migrations order by name`;
   return rows.map((row) => row.name);
@@ -78,8 +81,9 @@ describe("migrate", () => {
 
     const applied = await migrate(sql, dir, log);
 
-    expect(applied).toEqual(["001_create.sql", "002_insert.sql", "010_add_column.sql"]);
-    expect(await recorded(sql)).toEqual(["001_create.sql", "002_insert.sql", "010_add_column.sql"]);
+    // The organization wall's functions come first, into every database.
+    expect(applied).toEqual([WALL, "001_create.sql", "002_insert.sql", "010_add_column.sql"]);
+    expect(await recorded(sql)).toEqual(["001_create.sql", "002_insert.sql", "010_add_column.sql", WALL]);
     const order = await sql<{ name: string }[]>`select name from applied order by id`;
     expect(order.map((row) => row.name)).toEqual(["001", "002", "010"]);
     const things = await sql<{ id: number; colour: string }[]>`select id, colour from things order by id`;
@@ -97,7 +101,7 @@ describe("migrate", () => {
     await migrate(sql, dir, log);
 
     expect(await migrate(sql, dir, log)).toEqual([]);
-    expect(await recorded(sql)).toHaveLength(3);
+    expect(await recorded(sql)).toHaveLength(4);
 
     await writeFile(join(dir, "011_more.sql"), "insert into applied (name) values ('011');");
     expect(await migrate(sql, dir, log)).toEqual(["011_more.sql"]);
@@ -117,7 +121,7 @@ describe("migrate", () => {
     const results = await Promise.all([a, b, c].map((sql) => migrate(sql, dir, log)));
 
     const all = results.flat().sort();
-    expect(all).toEqual(["001_create.sql", "002_insert.sql", "005_slow.sql", "010_add_column.sql"]);
+    expect(all).toEqual(["001_create.sql", "002_insert.sql", "005_slow.sql", "010_add_column.sql", WALL]);
     expect(await recorded(a)).toEqual(all);
     const order = await a<{ name: string }[]>`select name from applied order by id`;
     expect(order.map((row) => row.name)).toEqual(["001", "002", "005", "010"]);
@@ -138,7 +142,7 @@ describe("migrate", () => {
     expect(await tableExists(sql, "first_table")).toBe(true);
     expect(await tableExists(sql, "half_table")).toBe(false);
     expect(await tableExists(sql, "third_table")).toBe(false);
-    expect(await recorded(sql)).toEqual(["001_ok.sql"]);
+    expect(await recorded(sql)).toEqual(["001_ok.sql", WALL]);
     // The lock is released, so another replica (another pool) is not blocked.
     expect(await advisoryLocksHeld(sql)).toBe(0);
 
@@ -162,6 +166,7 @@ describe("migrate", () => {
 
     expect(await migrate(sql, dir, log, kit)).toEqual([
       "kit/0001_base",
+      WALL,
       "001_create.sql",
       "002_insert.sql",
       "010_add_column.sql",
@@ -169,7 +174,13 @@ describe("migrate", () => {
     expect(await migrate(sql, dir, log, kit)).toEqual([]);
     // A replica of a release without the kit's migration ignores its record.
     expect(await migrate(sql, dir, log)).toEqual([]);
-    expect(await recorded(sql)).toEqual(["001_create.sql", "002_insert.sql", "010_add_column.sql", "kit/0001_base"]);
+    expect(await recorded(sql)).toEqual([
+      "001_create.sql",
+      "002_insert.sql",
+      "010_add_column.sql",
+      "kit/0001_base",
+      WALL,
+    ]);
   });
 
   it("leaves the failed connection usable and outside any transaction", async () => {

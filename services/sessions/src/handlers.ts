@@ -71,7 +71,9 @@ export function sessionsHandlers(deps: {
   pdfs: PdfRenderer;
   log?: Logger;
 }): Handlers<typeof SessionsServiceService> {
-  const { store, trees, auth, verifier, pdfs } = deps;
+  const { trees, auth, verifier, pdfs } = deps;
+  /** The sessions of the caller's organization: the database shows it no other's. */
+  const storeOf = (claims: AccessClaims) => deps.store.of(claims.org);
   const authorize = authorizer(verifier, SESSIONS_ACCESS);
   type Rpc = keyof typeof SESSIONS_ACCESS;
 
@@ -79,7 +81,7 @@ export function sessionsHandlers(deps: {
    * Where the trees of a session come from: what a link enters is the tree's latest published
    * version as the caller sees it (none: null, and the step is a 409).
    */
-  const treesFor = (ctx: RequestContext): TreeSources => ({
+  const treesFor = (ctx: RequestContext, store: SessionStore): TreeSources => ({
     store,
     latest: async (treeId) => {
       try {
@@ -96,15 +98,16 @@ export function sessionsHandlers(deps: {
   });
 
   /** The session as answered: its current node is in whichever tree it stands in. */
-  const answer = async (row: SessionRow, ctx: RequestContext) =>
-    toSession(row, await SessionTrees.toShow(row, treesFor(ctx)));
+  const answer = async (row: SessionRow, ctx: RequestContext, store: SessionStore) =>
+    toSession(row, await SessionTrees.toShow(row, treesFor(ctx, store)));
 
   const visible = async (rpc: Rpc, ctx: RequestContext, id: string) => {
     const claims = await authorize(rpc, ctx);
     checkSessionId(id);
+    const store = storeOf(claims);
     const row = await store.get(id);
     if (!row || !canSee(claims, row)) throw notFound();
-    return { claims, row };
+    return { claims, row, store };
   };
 
   /**
@@ -122,15 +125,16 @@ export function sessionsHandlers(deps: {
   ) => {
     const claims = await authorize(rpc, ctx);
     checkSessionId(id);
+    const store = storeOf(claims);
     const seen = await store.latest(id);
     if (!seen || !canSee(claims, seen.row)) throw notFound();
     if (seen.row.user_id !== claims.sub) throw new AppError("forbidden");
-    const book = await SessionTrees.all(seen.row, treesFor(ctx), op);
+    const book = await SessionTrees.all(seen.row, treesFor(ctx, store), op);
     const row = await store.changeFrom(seen, (current) => change(current, book));
     if (!row) throw notFound();
     // Shown as a read shows it: a change judged again on a newer state of the session (another
     // came first) can leave it standing in a tree this book did not load.
-    return { session: await answer(row, ctx) };
+    return { session: await answer(row, ctx, store) };
   };
 
   return {
@@ -150,17 +154,18 @@ export function sessionsHandlers(deps: {
       if (from && to && from > to) {
         throw AppError.invalid([{ loc: ["query", "to"], msg: "Must not be before from", type: "range" }]);
       }
+      const store = storeOf(claims);
       const { rows, total } = await store.list(
         { userId, status: request.status, treeId: request.tree_id, outcome: request.outcome, from, to },
         page(request),
       );
-      const sessions = await Promise.all(rows.map((row) => answer(row, ctx)));
+      const sessions = await Promise.all(rows.map((row) => answer(row, ctx, store)));
       return { sessions, total };
     },
 
     async getSession(request, ctx) {
-      const { row } = await visible("getSession", ctx, request.id);
-      return { session: await answer(row, ctx) };
+      const { row, store } = await visible("getSession", ctx, request.id);
+      return { session: await answer(row, ctx, store) };
     },
 
     async startSession(request, ctx) {
@@ -188,7 +193,8 @@ export function sessionsHandlers(deps: {
       ]);
       if (!tree) throw notFound();
       const now = new Date();
-      const book = await SessionTrees.toStart(tree, treesFor(ctx));
+      const store = storeOf(claims);
+      const book = await SessionTrees.toStart(tree, treesFor(ctx, store));
       const state = startState(book, now);
       const row = await store.create(tree, claims.sub, state, context, now, technician);
       return { session: toSession(row, book) };
@@ -209,8 +215,8 @@ export function sessionsHandlers(deps: {
     },
 
     async exportSession(request, ctx) {
-      const { claims, row } = await visible("exportSession", ctx, request.id);
-      const book = await SessionTrees.all(row, treesFor(ctx));
+      const { claims, row, store } = await visible("exportSession", ctx, request.id);
+      const book = await SessionTrees.all(row, treesFor(ctx, store));
       const session = toSession(row, book);
       // Every tree the session went through, for the report to name each step's.
       const linked = Object.entries(row.pins ?? {}).map(([treeId, version]) => book.version(treeId, version));

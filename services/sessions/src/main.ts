@@ -7,6 +7,7 @@ import {
   revocationAwareVerifier,
   runService,
 } from "@tdt/kit";
+import { decodeSessionEvent } from "@tdt/proto/contracts/session-events";
 import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
 import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
@@ -26,7 +27,12 @@ await runService({
   migrationsDir: fileURLToPath(new URL("../migrations", import.meta.url)),
   config: sessionsConfig,
   // Session events go out through the outbox: NATS being down only delays them.
-  outbox: { prepare: prepareSessionEvents },
+  outbox: {
+    prepare: prepareSessionEvents,
+    organizationOf: (subject, payload) => decodeSessionEvent(subject, payload)?.event.organization_id,
+  },
+  // Sessions and the tree copies they run on are each organization's own.
+  organizationWall: true,
   async start({ config, sql, log, nats, outboxWritten }) {
     const store = new SessionStore(sql, outboxWritten);
     const trees = createServiceClient(TreesServiceService, config.treesAddress, {

@@ -15,6 +15,8 @@ export interface SessionIdentity {
   tree_version: number;
   user_id: string;
   started_at: Date;
+  /** Its organization: every event names it (issue 28), and the relay sends it as a header too. */
+  org_id: string;
 }
 
 function header(session: SessionIdentity, now: Date) {
@@ -25,6 +27,7 @@ function header(session: SessionIdentity, now: Date) {
     tree_id: session.tree_id,
     tree_version: session.tree_version,
     user_id: session.user_id,
+    organization_id: session.org_id,
   };
 }
 

@@ -1,5 +1,15 @@
 import { randomUUID } from "node:crypto";
-import { inTransaction, outboxInsert, RecentlyUsed, type Sql, type TransactionSql, writeOutboxEvent } from "@tdt/kit";
+import {
+  DEFAULT_ORGANIZATION_ID,
+  inOrganization,
+  inTransaction,
+  ORGANIZATION_SETTING,
+  outboxInsert,
+  RecentlyUsed,
+  type Sql,
+  type TransactionSql,
+  writeOutboxEvent,
+} from "@tdt/kit";
 import type { Session, Step } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
 import { abandonedEvent, changeEvents, outboxEventOf, type SessionIdentity, startedEvent } from "./session-events.js";
@@ -27,6 +37,8 @@ export interface SessionRow extends SessionState {
   updated_at: Date;
   /** Counts the session's changes (a trigger does): a write computed from one revision applies only to it. */
   revision: number;
+  /** The organization it belongs to. */
+  org_id: string;
 }
 
 /** A session as this process last wrote or read it; `remembered` when it came from memory, not the database. */
@@ -86,6 +98,7 @@ interface StoredRow extends Omit<SessionRow, "completed_at"> {
 
 /** What every event of the session names. */
 const identityOf = (row: SessionRow): SessionIdentity => ({
+  org_id: row.org_id,
   id: row.id,
   tree_id: row.tree_id,
   tree_version: row.tree_version,
@@ -112,14 +125,19 @@ const nextState = (sql: Sql | TransactionSql, next: SessionState) => sql`
   steps = ${sql.json(next.steps as never)}, notes = ${next.notes}, completed_at = ${next.completed_at},
   pins = ${sql.json((next.pins ?? {}) as never)}, updated_at = now()`;
 
+/**
+ * The sessions of one organization (docs/decisions/organizations.md): every statement runs in a
+ * transaction of it, which the database walls off to its rows, and what the process keeps in
+ * memory is kept under it too. `of(org)` gives another organization's, sharing the memory.
+ */
 export class SessionStore {
   /** Tree versions never change: one read from the database per version, then memory. */
-  readonly treeCopies = new TreeCopies();
+  readonly treeCopies: TreeCopies;
   /**
    * Sessions as this process last wrote or read them: a change computed from one is written only
    * if the session is still at that revision, so a copy gone stale costs a read, never a wrong write.
    */
-  readonly sessions = new RecentlyUsed<SessionRow>(SESSIONS_REMEMBERED);
+  readonly sessions: RecentlyUsed<SessionRow>;
 
   /**
    * @param announced tells the outbox relay that events were just committed (runService's
@@ -129,17 +147,43 @@ export class SessionStore {
   constructor(
     private readonly sql: Sql,
     private readonly announced: () => void = () => {},
-  ) {}
+    readonly organization: string = DEFAULT_ORGANIZATION_ID,
+    memory?: { treeCopies: TreeCopies; sessions: RecentlyUsed<SessionRow> },
+  ) {
+    this.treeCopies = memory?.treeCopies ?? new TreeCopies();
+    this.sessions = memory?.sessions ?? new RecentlyUsed<SessionRow>(SESSIONS_REMEMBERED);
+  }
+
+  /** The store of organization `org`, with this one's memory. */
+  of(org: string): SessionStore {
+    return new SessionStore(this.sql, this.announced, org, this);
+  }
+
+  /** `work` in a transaction of this store's organization. */
+  private db<T>(work: (tx: TransactionSql) => Promise<T>): Promise<T> {
+    return inOrganization(this.sql, this.organization, work);
+  }
+
+  /** A remembered session's key: within its organization. */
+  private keyOf(id: string): string {
+    return `${this.organization}/${id}`;
+  }
 
   /** Pinned tree versions: from memory, or else in one read of all those it lacks. */
   trees(versions: TreeVersion[]): Promise<Tree[]> {
-    return this.treeCopies.getAll(versions, async (lacking) => {
-      const rows = await this.sql<{ document: Tree }[]>`
-        select document from tree_snapshots
-        where (tree_id, version) in (select * from unnest(
-          ${lacking.map((each) => each.tree_id)}::uuid[], ${lacking.map((each) => each.tree_version)}::int[]))`;
-      return rows.map((row) => row.document);
-    });
+    return this.treeCopies.getAll(
+      versions,
+      async (lacking) => {
+        const rows = await this.db(
+          (tx) => tx<{ document: Tree }[]>`
+          select document from tree_snapshots
+          where (tree_id, version) in (select * from unnest(
+            ${lacking.map((each) => each.tree_id)}::uuid[], ${lacking.map((each) => each.tree_version)}::int[]))`,
+        );
+        return rows.map((row) => row.document);
+      },
+      this.organization,
+    );
   }
 
   async tree(treeId: string, version: number): Promise<Tree> {
@@ -156,12 +200,19 @@ export class SessionStore {
     now: Date,
     technician: { name: string; email: string } = { name: "", email: "" },
   ) {
-    const sql = this.sql;
     const id = randomUUID();
-    const identity = { id, tree_id: tree.id, tree_version: tree.version, user_id: userId, started_at: now };
+    const identity = {
+      id,
+      tree_id: tree.id,
+      tree_version: tree.version,
+      user_id: userId,
+      started_at: now,
+      org_id: this.organization,
+    };
     // The foreign key is checked at the end of the statement, when the copy is there; the
     // session and its `started` event commit together.
-    const [row] = await sql<StoredRow[]>`
+    const [row] = await this.db(
+      (sql) => sql<StoredRow[]>`
       with snapshot as (
         insert into tree_snapshots (tree_id, version, document)
         values (${tree.id}, ${tree.version}, ${sql.json(tree as never)})
@@ -173,8 +224,9 @@ export class SessionStore {
         ${state.outcome}, ${state.current_node_id}, ${sql.json(state.steps as never)}, ${state.notes},
         ${sql.json(context as never)}, ${now}, ${now}, ${technician.name.slice(0, 200)},
         ${technician.email.slice(0, 254)}, ${sql.json((state.pins ?? {}) as never)})
-      returning *`;
-    this.treeCopies.put(tree);
+      returning *`,
+    );
+    this.treeCopies.put(tree, this.organization);
     this.announced();
     return this.remember(fromStored(row as StoredRow));
   }
@@ -185,18 +237,25 @@ export class SessionStore {
    * pinned before): its copy answers, and nothing is written again.
    */
   pin(tree: Tree): Promise<Tree> {
-    return this.treeCopies.get(tree.id, tree.version, async () => {
-      await this.sql`
-        insert into tree_snapshots (tree_id, version, document)
-        values (${tree.id}, ${tree.version}, ${this.sql.json(tree as never)})
-        on conflict do nothing`;
-      return tree;
-    });
+    return this.treeCopies.get(
+      tree.id,
+      tree.version,
+      async () => {
+        await this.db(
+          (tx) => tx`
+          insert into tree_snapshots (tree_id, version, document)
+          values (${tree.id}, ${tree.version}, ${tx.json(tree as never)})
+          on conflict do nothing`,
+        );
+        return tree;
+      },
+      this.organization,
+    );
   }
 
   async get(id: string): Promise<SessionRow | undefined> {
     if (!isUuid(id)) return undefined;
-    const [row] = await this.sql<StoredRow[]>`select * from sessions where id = ${id}`;
+    const [row] = await this.db((tx) => tx<StoredRow[]>`select * from sessions where id = ${id}`);
     return row ? this.remember(fromStored(row)) : undefined;
   }
 
@@ -206,7 +265,7 @@ export class SessionStore {
    * (owner, tree version, context) is true in any copy.
    */
   async latest(id: string): Promise<SeenSession | undefined> {
-    const remembered = this.sessions.get(id);
+    const remembered = this.sessions.get(this.keyOf(id));
     if (remembered) return { row: remembered, remembered: true };
     const row = await this.get(id);
     return row && { row, remembered: false };
@@ -228,16 +287,18 @@ export class SessionStore {
       const stored = await this.get(seen.row.id);
       return stored && this.changeFrom({ row: stored, remembered: false }, change);
     }
-    const sql = this.sql;
     const events = changeEvents(identityOf(seen.row), seen.row, next, new Date()).map(outboxEventOf);
-    // Its events only if the change applied: both in the one statement, or neither.
-    const [written] = await sql<{ revision: number; updated_at: Date }[]>`
+    // Its events only if the change applied: both in the one statement, or neither (in the
+    // organization's transaction the wall asks for: docs/decisions/organizations.md, the hot path).
+    const [written] = await this.db(
+      (sql) => sql<{ revision: number; updated_at: Date }[]>`
       with written as (
         update sessions set ${nextState(sql, next)}
         where id = ${seen.row.id} and revision = ${seen.row.revision}
         returning revision, updated_at)
       ${events.length > 0 ? sql`, announced as (${outboxInsert(sql, events, sql`exists (select 1 from written)`)})` : sql``}
-      select revision, updated_at from written`;
+      select revision, updated_at from written`,
+    );
     if (written) {
       if (events.length > 0) this.announced();
       return this.remember({ ...seen.row, ...next, ...written });
@@ -251,7 +312,7 @@ export class SessionStore {
    */
   async change(id: string, change: (row: SessionRow) => Promise<SessionState>): Promise<SessionRow | undefined> {
     if (!isUuid(id)) return undefined;
-    return inTransaction(this.sql, async (tx: TransactionSql) => {
+    return this.db(async (tx: TransactionSql) => {
       const [stored] = await tx<StoredRow[]>`select * from sessions where id = ${id} for update`;
       if (!stored) return undefined;
       const before = fromStored(stored);
@@ -268,12 +329,15 @@ export class SessionStore {
   }
 
   private remember(row: SessionRow): SessionRow {
-    this.sessions.set(row.id, row);
+    this.sessions.set(this.keyOf(row.id), row);
     return row;
   }
 
-  async list(filters: ListFilters, page: { skip: number; limit: number }) {
-    const sql = this.sql;
+  list(filters: ListFilters, page: { skip: number; limit: number }) {
+    return this.db((sql) => this.listIn(sql, filters, page));
+  }
+
+  private async listIn(sql: TransactionSql, filters: ListFilters, page: { skip: number; limit: number }) {
     const where = sql`
       where true
         ${filters.userId ? sql`and user_id = ${filters.userId}` : sql``}
@@ -294,23 +358,31 @@ export class SessionStore {
   }
 
   /**
-   * Marks a deactivated user's in-progress sessions abandoned, once per event: a redelivered
-   * event finds its id already handled and changes nothing.
+   * Marks a deactivated user's in-progress sessions abandoned, in every organization, once per
+   * event: a redelivered event finds its id already handled and changes nothing. One transaction;
+   * the organizations holding such a session are asked of the owner (the migration's function),
+   * then each is walled in turn.
    */
   async abandonForDeactivatedUser(eventId: string, userId: string): Promise<number> {
     return inTransaction(this.sql, async (tx) => {
       const [fresh] = await tx`
         insert into handled_events (event_id) values (${eventId}) on conflict do nothing returning event_id`;
       if (!fresh) return 0;
-      const rows = await tx<(SessionIdentity & { current_node_id: string; steps: StepRecord[] })[]>`
-        update sessions set status = 'abandoned', updated_at = now()
-        where user_id = ${userId} and status = 'in_progress'
-        returning id, tree_id, tree_version, user_id, started_at, current_node_id, steps`;
+      const organizations = await tx<{ org: string }[]>`select organizations_with_sessions_of(${userId}) as org`;
       const now = new Date();
-      for (const row of rows) {
-        await writeOutboxEvent(tx, outboxEventOf(abandonedEvent(row, row, row.current_node_id, now)));
+      let abandoned = 0;
+      for (const { org } of organizations) {
+        await tx`select set_config(${ORGANIZATION_SETTING}, ${org}, true)`;
+        const rows = await tx<(SessionIdentity & { current_node_id: string; steps: StepRecord[] })[]>`
+          update sessions set status = 'abandoned', updated_at = now()
+          where user_id = ${userId} and status = 'in_progress'
+          returning id, tree_id, tree_version, user_id, started_at, current_node_id, steps, org_id`;
+        for (const row of rows) {
+          await writeOutboxEvent(tx, outboxEventOf(abandonedEvent(row, row, row.current_node_id, now)));
+        }
+        abandoned += rows.length;
       }
-      return rows.length;
+      return abandoned;
     });
   }
 }

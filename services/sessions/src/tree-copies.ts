@@ -10,7 +10,8 @@ export interface TreeVersion {
   tree_version: number;
 }
 
-const keyOf = (version: TreeVersion) => `${version.tree_id}@${version.tree_version}`;
+/** A version's key: within its organization (`scope`), so that no caller is served another's copy. */
+const keyOf = (version: TreeVersion, scope: string) => `${scope}/${version.tree_id}@${version.tree_version}`;
 
 /**
  * The tree versions sessions run on, kept parsed in memory: a pinned copy never changes, so one
@@ -24,8 +25,8 @@ export class TreeCopies {
   }
 
   /** The copy of `treeId@version`, from memory or else from `read` (a failed read is not kept). */
-  get(treeId: string, version: number, read: () => Promise<Tree>): Promise<Tree> {
-    return this.getAll([{ tree_id: treeId, tree_version: version }], async () => [await read()]).then(
+  get(treeId: string, version: number, read: () => Promise<Tree>, scope = ""): Promise<Tree> {
+    return this.getAll([{ tree_id: treeId, tree_version: version }], async () => [await read()], scope).then(
       ([tree]) => tree as Tree,
     );
   }
@@ -34,11 +35,11 @@ export class TreeCopies {
    * The copies of `versions`, from memory or else from one `read` of all those it lacks (a
    * failed read is not kept; one that leaves a version out fails for that version).
    */
-  getAll(versions: TreeVersion[], read: (lacking: TreeVersion[]) => Promise<Tree[]>): Promise<Tree[]> {
+  getAll(versions: TreeVersion[], read: (lacking: TreeVersion[]) => Promise<Tree[]>, scope = ""): Promise<Tree[]> {
     const copies = new Map<string, Promise<Tree>>();
     const lacking = new Map<string, TreeVersion>();
     for (const version of versions) {
-      const key = keyOf(version);
+      const key = keyOf(version, scope);
       if (copies.has(key) || lacking.has(key)) continue;
       const kept = this.kept.get(key);
       if (kept) copies.set(key, kept);
@@ -57,12 +58,12 @@ export class TreeCopies {
         copies.set(key, copy);
       }
     }
-    return Promise.all(versions.map((version) => copies.get(keyOf(version)) as Promise<Tree>));
+    return Promise.all(versions.map((version) => copies.get(keyOf(version, scope)) as Promise<Tree>));
   }
 
   /** Remembers a copy already at hand (a session just started on it). */
-  put(tree: Tree): void {
-    this.kept.set(keyOf({ tree_id: tree.id, tree_version: tree.version }), Promise.resolve(tree));
+  put(tree: Tree, scope = ""): void {
+    this.kept.set(keyOf({ tree_id: tree.id, tree_version: tree.version }, scope), Promise.resolve(tree));
   }
 
   /** Hits, misses and how many copies are kept. */

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { migrate, OUTBOX_MIGRATIONS } from "@tdt/kit";
+import { DEFAULT_ORGANIZATION_ID, migrate, OUTBOX_MIGRATIONS } from "@tdt/kit";
 import { type Tree, TreeInput } from "@tdt/proto/tdt/trees/v1/trees";
 import { connect, createDatabase, dropDatabase } from "@tdt/test-support/database";
 import { testLogger } from "@tdt/test-support/silent-logger";
@@ -84,7 +84,9 @@ const handlersOn = (on: SessionStore) =>
     trees: {} as never,
     auth: {} as never,
     pdfs: {} as never,
-    verifier: { verify: async (token: string) => ({ sub: token, role: "technician" }) } as never,
+    verifier: {
+      verify: async (token: string) => ({ sub: token, role: "technician", org: DEFAULT_ORGANIZATION_ID }),
+    } as never,
   });
 const asUser = (userId: string) => ({
   accessToken: userId,
@@ -101,7 +103,7 @@ const outcomeOf = (step: Promise<unknown>) =>
   );
 
 describe("a step written in one statement", () => {
-  it("reads the session once and writes it once, with no transaction; a run of steps only writes", async () => {
+  it("reads the session once and writes it once, each in its organization's transaction; a run of steps only writes", async () => {
     const session = await startFor(randomUUID());
     const statements: string[] = [];
     const counted = postgres(database.url, {
@@ -126,8 +128,11 @@ describe("a step written in one statement", () => {
         ["paper", "", ""],
       ]);
       // One statement writes the step and its event (`with written as (update …), announced as
-      // (insert into outbox …)`): no transaction.
-      expect(kinds()).toEqual(["select", "with"]);
+      // (insert into outbox …)`). Each database access is a transaction of the caller's
+      // organization, which the wall needs (docs/decisions/organizations.md): begin, the setting,
+      // the statement, commit.
+      const walled = (statement: string) => ["begin", "select", statement, "commit"];
+      expect(kinds()).toEqual([...walled("select"), ...walled("with")]);
       // What the step answered is what was stored.
       const stored = (await store.get(session.id)) as SessionRow;
       expect(toSession(stored, bookOf(tree))).toEqual(after);
@@ -138,7 +143,7 @@ describe("a step written in one statement", () => {
         { id: session.id, op: "answer", node_id: "paper", option_id: "yes" },
         asUser(session.user_id),
       );
-      expect(kinds()).toEqual(["with"]);
+      expect(kinds()).toEqual(walled("with"));
       expect(toSession((await store.get(session.id)) as SessionRow, bookOf(tree))).toEqual(next);
       // The session's start, and each step's event, were written with them.
       const announced = await counted<{ subject: string }[]>`
@@ -246,7 +251,9 @@ describe("steps under load", () => {
         trees: {} as never,
         auth: {} as never,
         pdfs: {} as never,
-        verifier: { verify: async (token: string) => ({ sub: token, role: "technician" }) } as never,
+        verifier: {
+          verify: async (token: string) => ({ sub: token, role: "technician", org: DEFAULT_ORGANIZATION_ID }),
+        } as never,
       });
       const steps = sessions.map((session) =>
         handlers.stepSession(

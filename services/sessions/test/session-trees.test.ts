@@ -58,6 +58,7 @@ const rowOf = (state: SessionState): SessionRow => ({
   started_at: t(0),
   updated_at: t(0),
   revision: 1,
+  org_id: "org",
 });
 
 const intoTheChain: StepOp = { op: "answer", node_id: "online", option_id: "no" };

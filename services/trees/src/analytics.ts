@@ -7,10 +7,12 @@
  */
 import {
   type EventConsumer,
+  type EventContext,
   followEvents,
   inTransaction,
   type Logger,
   type NatsConnection,
+  ORGANIZATION_SETTING,
   type Sql,
   streamMessageCount,
   type TransactionSql,
@@ -22,9 +24,14 @@ import type { GetTreeAnalyticsResponse, OutcomeCount, SessionCounts } from "@tdt
 /** The durable consumer's name: trees alone may use it (infra/nats/nats.conf). */
 export const ANALYTICS_CONSUMER = "trees-analytics";
 
-/** Applies one event in `tx`, unless it was applied before. */
-async function apply(tx: TransactionSql, item: SessionEvent): Promise<boolean> {
+/**
+ * Applies one event in `tx`, unless it was applied before; its rows are its organization's (the
+ * message's Tdt-Organization header: the session's).
+ */
+async function apply(tx: TransactionSql, item: SessionEvent, { organization }: EventContext): Promise<boolean> {
   const { event } = item;
+  // The wall's setting, local to `tx` (a rebuild applies many events in one transaction).
+  await tx`select set_config(${ORGANIZATION_SETTING}, ${organization}, true)`;
   const [fresh] = await tx`
     insert into analytics_handled_events (event_id) values (${event.event_id}) on conflict do nothing returning 1`;
   if (!fresh) return false;
@@ -92,8 +99,8 @@ export function analyticsConsumer(sql: Sql): EventConsumer<SessionEvent> {
     source: SESSION_EVENTS,
     durable: ANALYTICS_CONSUMER,
     subject: SESSION_EVENTS.subjects,
-    async handle(item) {
-      await inTransaction(sql, (tx) => apply(tx, item));
+    async handle(item, context) {
+      await inTransaction(sql, (tx) => apply(tx, item, context));
     },
   };
 }
@@ -109,8 +116,14 @@ export async function rebuildAnalytics(sql: Sql, nc: NatsConnection, log: Logger
     async (tx) => {
       await tx`lock table analytics_handled_events in exclusive mode`;
       await tx`truncate analytics_handled_events, analytics_sessions, analytics_entries, analytics_stays`;
-      const events: SessionEvent[] = [];
-      const stop = await followEvents(nc, SESSION_EVENTS, new Date(0), (item) => events.push(item), log);
+      const events: Array<[SessionEvent, EventContext]> = [];
+      const stop = await followEvents(
+        nc,
+        SESSION_EVENTS,
+        new Date(0),
+        (item, context) => events.push([item, context]),
+        log,
+      );
       // Everything on the stream now, read until all of it has come.
       const last = await streamMessageCount(nc, SESSION_EVENTS.stream);
       const deadline = Date.now() + 60_000;
@@ -118,7 +131,7 @@ export async function rebuildAnalytics(sql: Sql, nc: NatsConnection, log: Logger
       await stop();
       if (events.length < last) throw new Error(`the stream held ${last} events, ${events.length} were read`);
       let applied = 0;
-      for (const item of events) if (await apply(tx, item)) applied++;
+      for (const [item, context] of events) if (await apply(tx, item, context)) applied++;
       return applied;
     },
     1,

@@ -1,8 +1,18 @@
-import { type AccessTokenVerifier, AppError, authorizer, checks, type Handlers, type Problem } from "@tdt/kit";
+import {
+  type AccessClaims,
+  type AccessTokenVerifier,
+  AppError,
+  authorizer,
+  checks,
+  type Handlers,
+  type Problem,
+} from "@tdt/kit";
 import { TREES_ACCESS } from "@tdt/proto/contracts/access";
 import type { Tree, TreeInput, TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 import { type AuthoringStore, type ContentRef, PORTABLE_FORMAT, PORTABLE_FORMAT_VERSION } from "./authoring-store.js";
+import type { WithinOrganization } from "./organization-scope.js";
 import { inputOf } from "./tree-input.js";
+import type { TreeStore } from "./tree-store.js";
 import { validateTree } from "./validation.js";
 
 type AuthoringMethods =
@@ -53,56 +63,67 @@ function contentRef(value: string | undefined, loc: Problem["loc"], problems: Pr
 
 /** The authoring RPCs (docs/decisions/drafts.md): who may call each is the contract's (engineers and admins). */
 export function authoringHandlers(
-  store: AuthoringStore,
+  within: WithinOrganization,
   verifier: AccessTokenVerifier,
-  create: (tree: TreeInput | undefined, author: string, how: "imported") => Promise<Tree>,
+  create: (store: TreeStore, tree: TreeInput | undefined, author: string, how: "imported") => Promise<Tree>,
 ): Pick<Handlers<typeof TreesServiceService>, AuthoringMethods> {
   const authorize = authorizer(verifier, TREES_ACCESS);
   const treeId = (id: string) => checks().uuid(["path", "id"], id);
+  /** The authoring store of the caller's organization. */
+  const as = <T>(claims: AccessClaims, work: (store: AuthoringStore) => Promise<T>) =>
+    within(claims.org, ({ authoring }) => work(authoring));
 
   return {
     async getTreeDraft(request, ctx) {
-      await authorize("getTreeDraft", ctx);
+      const claims = await authorize("getTreeDraft", ctx);
       treeId(request.id).done();
-      return { draft: await store.draft(request.id) };
+      return { draft: await as(claims, (store) => store.draft(request.id)) };
     },
 
     async saveTreeDraft(request, ctx) {
       const claims = await authorize("saveTreeDraft", ctx);
       treeId(request.id).contract("tdt.trees.v1.SaveTreeDraftRequest", request).done();
       const tree = inputOf(request.tree, draftProblems);
-      return { draft: await store.saveDraft(request.id, request.draft_revision, tree, claims.sub) };
+      return {
+        draft: await as(claims, (store) => store.saveDraft(request.id, request.draft_revision, tree, claims.sub)),
+      };
     },
 
     async discardTreeDraft(request, ctx) {
       const claims = await authorize("discardTreeDraft", ctx);
       treeId(request.id).done();
-      await store.discardDraft(request.id, claims.sub);
+      await as(claims, (store) => store.discardDraft(request.id, claims.sub));
       return {};
     },
 
     async publishTreeDraft(request, ctx) {
       const claims = await authorize("publishTreeDraft", ctx);
       treeId(request.id).contract("tdt.trees.v1.PublishTreeDraftRequest", request).done();
-      return { tree: await store.publish(request.id, request.draft_revision, request.change_note, claims.sub) };
+      return {
+        tree: await as(claims, (store) =>
+          store.publish(request.id, request.draft_revision, request.change_note, claims.sub),
+        ),
+      };
     },
 
     async rollbackTree(request, ctx) {
       const claims = await authorize("rollbackTree", ctx);
       treeId(request.id).contract("tdt.trees.v1.RollbackTreeRequest", request).done();
-      return { tree: await store.rollback(request.id, request.version, request.change_note, claims.sub) };
+      return {
+        tree: await as(claims, (store) => store.rollback(request.id, request.version, request.change_note, claims.sub)),
+      };
     },
 
     async getTreeSettings(request, ctx) {
-      await authorize("getTreeSettings", ctx);
+      const claims = await authorize("getTreeSettings", ctx);
       treeId(request.id).done();
-      return { settings: await store.settings(request.id) };
+      return { settings: await as(claims, (store) => store.settings(request.id)) };
     },
 
     async setTreeSettings(request, ctx) {
       const claims = await authorize("setTreeSettings", ctx);
       treeId(request.id).done();
-      return { settings: await store.setSettings(request.id, request, claims.sub) };
+      return { settings: await as(claims, (store) => store.setSettings(request.id, request, claims.sub)) };
     },
 
     async reviewTreeDraft(request, ctx) {
@@ -111,44 +132,50 @@ export function authoringHandlers(
       if (!request.decision) check.problems.push({ loc: ["body", "decision"], msg: "Field required", type: "missing" });
       check.done();
       return {
-        review: await store.review(request.id, request.draft_revision, request.decision, request.comment, claims.sub),
+        review: await as(claims, (store) =>
+          store.review(request.id, request.draft_revision, request.decision, request.comment, claims.sub),
+        ),
       };
     },
 
     async archiveTree(request, ctx) {
       const claims = await authorize("archiveTree", ctx);
       treeId(request.id).done();
-      await store.setArchived(request.id, true, claims.sub);
+      await as(claims, (store) => store.setArchived(request.id, true, claims.sub));
       return {};
     },
 
     async restoreTree(request, ctx) {
       const claims = await authorize("restoreTree", ctx);
       treeId(request.id).done();
-      await store.setArchived(request.id, false, claims.sub);
+      await as(claims, (store) => store.setArchived(request.id, false, claims.sub));
       return {};
     },
 
     async getTreeHistory(request, ctx) {
-      await authorize("getTreeHistory", ctx);
+      const claims = await authorize("getTreeHistory", ctx);
       treeId(request.id).done();
-      if (!(await store.exists(request.id))) throw new AppError("not_found");
-      return { entries: await store.history(request.id) };
+      return {
+        entries: await as(claims, async (store) => {
+          if (!(await store.exists(request.id))) throw new AppError("not_found");
+          return store.history(request.id);
+        }),
+      };
     },
 
     async diffTree(request, ctx) {
-      await authorize("diffTree", ctx);
+      const claims = await authorize("diffTree", ctx);
       const check = treeId(request.id).contract("tdt.trees.v1.DiffTreeRequest", request, ["query"]);
       const from = contentRef(request.from, ["query", "from"], check.problems);
       const to = contentRef(request.to, ["query", "to"], check.problems);
       check.done();
-      return { diff: await store.diff(request.id, from, to) };
+      return { diff: await as(claims, (store) => store.diff(request.id, from, to)) };
     },
 
     async exportTree(request, ctx) {
-      await authorize("exportTree", ctx);
+      const claims = await authorize("exportTree", ctx);
       treeId(request.id).contract("tdt.trees.v1.ExportTreeRequest", request, ["query"]).done();
-      return { tree: await store.exportTree(request.id, request.version) };
+      return { tree: await as(claims, (store) => store.exportTree(request.id, request.version)) };
     },
 
     async importTree(request, ctx) {
@@ -167,7 +194,11 @@ export function authoringHandlers(
       }
       check.done();
       const { format: _, format_version: __, ...content } = sent as NonNullable<typeof sent>;
-      return { tree: await create({ ...content, status: "draft", change_note: "Imported" }, claims.sub, "imported") };
+      return {
+        tree: await within(claims.org, ({ store }) =>
+          create(store, { ...content, status: "draft", change_note: "Imported" }, claims.sub, "imported"),
+        ),
+      };
     },
   };
 }

@@ -1,8 +1,8 @@
 import { readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import type { Logger, Sql } from "@tdt/kit";
+import { DEFAULT_ORGANIZATION_ID, type Logger } from "@tdt/kit";
 import { TreeInput } from "@tdt/proto/tdt/trees/v1/trees";
-import type { TreeStore } from "./tree-store.js";
+import type { WithinOrganization } from "./organization-scope.js";
 import { assertValidTree } from "./validation.js";
 
 /** The author recorded on demo content: no user, the system itself. */
@@ -33,23 +33,23 @@ export function resolveDemoLinks(input: TreeInput, idOf: (name: string) => strin
 }
 
 /**
- * Loads the demo trees when the database has no tree at all, so a newcomer has something to
- * run: those others link to first (the shared sub-tree), then the rest with their links
- * resolved to the ids just made. Under an advisory lock: replicas starting together load them once.
+ * Loads the demo trees into the default organization when it has no tree at all, so a newcomer
+ * has something to run: those others link to first (the shared sub-tree), then the rest with
+ * their links resolved to the ids just made. In one transaction under an advisory lock: replicas
+ * starting together load them once.
  */
-export async function loadDemoTrees(sql: Sql, store: TreeStore, log: Logger): Promise<number> {
-  const connection = await sql.reserve();
-  try {
-    await connection`select pg_advisory_lock(7317004)`;
+export async function loadDemoTrees(within: WithinOrganization, log: Logger): Promise<number> {
+  const files = (await readdir(DEMO_DIR)).filter((name) => name.endsWith(".json")).sort();
+  const inputs = new Map<string, TreeInput>();
+  for (const file of files) {
+    inputs.set(
+      file.replace(/\.json$/, ""),
+      TreeInput.fromPartial(JSON.parse(await readFile(`${DEMO_DIR}/${file}`, "utf8"))),
+    );
+  }
+  const loaded = await within(DEFAULT_ORGANIZATION_ID, async ({ store, sql }) => {
+    await sql`select pg_advisory_xact_lock(7317004)`;
     if (!(await store.isEmpty())) return 0;
-    const files = (await readdir(DEMO_DIR)).filter((name) => name.endsWith(".json")).sort();
-    const inputs = new Map<string, TreeInput>();
-    for (const file of files) {
-      inputs.set(
-        file.replace(/\.json$/, ""),
-        TreeInput.fromPartial(JSON.parse(await readFile(`${DEMO_DIR}/${file}`, "utf8"))),
-      );
-    }
     const linked = new Set([...inputs.values()].flatMap(demoLinkTargets));
     const ids = new Map<string, string>();
     const order = [...inputs.keys()].sort((a, b) => Number(linked.has(b)) - Number(linked.has(a)));
@@ -62,10 +62,8 @@ export async function loadDemoTrees(sql: Sql, store: TreeStore, log: Logger): Pr
       assertValidTree(input);
       ids.set(name, (await store.create(input, SYSTEM_AUTHOR)).id);
     }
-    log.info({ trees: files.length }, "demo trees loaded");
     return files.length;
-  } finally {
-    await connection`select pg_advisory_unlock(7317004)`.catch(() => {});
-    connection.release();
-  }
+  });
+  if (loaded > 0) log.info({ trees: loaded }, "demo trees loaded");
+  return loaded;
 }

@@ -1,9 +1,9 @@
 import { type AccessClaims, type AccessTokenVerifier, AppError, authorizer, checks, type Handlers } from "@tdt/kit";
 import { hasRole, TREES_ACCESS } from "@tdt/proto/contracts/access";
-import type { GetTreeAnalyticsResponse, TreeInput, TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
-import type { AnalyticsQuery } from "./analytics.js";
+import type { Tree, TreeInput, TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
+import { readAnalytics } from "./analytics.js";
 import { authoringHandlers } from "./authoring-handlers.js";
-import type { AuthoringStore } from "./authoring-store.js";
+import type { WithinOrganization } from "./organization-scope.js";
 import { searchQueryProblems } from "./search-query.js";
 import { assertLinksResolve, inputOf } from "./tree-input.js";
 import type { Audience, TreeStore } from "./tree-store.js";
@@ -23,36 +23,45 @@ function checkTreeId(id: string): void {
   checks().uuid(["path", "id"], id).done();
 }
 
-/** Thin gRPC handlers: who may do what (SPEC §5.1), then the store. */
-export function treesHandlers(
+/** A new tree, as a create or an import sends it: every rule, and its links resolve (within its organization). */
+async function createChecked(
   store: TreeStore,
-  authoring: AuthoringStore,
+  sent: TreeInput | undefined,
+  author: string,
+  how: "created" | "imported",
+): Promise<Tree> {
+  const tree = inputOf(sent);
+  await assertLinksResolve((ids) => store.missingTrees(ids), tree);
+  return store.create(tree, author, how);
+}
+
+/**
+ * Thin gRPC handlers: who may do what (SPEC §5.1), then the stores of the caller's organization
+ * (`within`: one transaction the database walls off to it).
+ */
+export function treesHandlers(
+  within: WithinOrganization,
   verifier: AccessTokenVerifier,
-  analytics: (query: AnalyticsQuery) => Promise<GetTreeAnalyticsResponse>,
 ): Handlers<typeof TreesServiceService> {
   const authorize = authorizer(verifier, TREES_ACCESS);
-  const missingTrees = (ids: string[]) => store.missingTrees(ids);
-  /** A new tree, as a create or an import sends it: every rule, and its links resolve. */
-  const createChecked = async (sent: TreeInput | undefined, author: string, how: "created" | "imported") => {
-    const tree = inputOf(sent);
-    await assertLinksResolve(missingTrees, tree);
-    return store.create(tree, author, how);
-  };
+  /** The stores of the caller's organization. */
+  const as = <T>(claims: AccessClaims, work: (store: TreeStore) => Promise<T>) =>
+    within(claims.org, ({ store }) => work(store));
 
   return {
-    ...authoringHandlers(authoring, verifier, createChecked),
+    ...authoringHandlers(within, verifier, createChecked),
 
     async listTrees(request, ctx) {
       const claims = await authorize("listTrees", ctx);
       checks().contract("tdt.trees.v1.ListTreesRequest", request, ["query"]).done();
       // Archived trees are the authors' to see (and restore).
       if (request.archived && audienceOf(claims) !== "authors") throw new AppError("forbidden");
-      return store.list(audienceOf(claims), request, page(request));
+      return as(claims, (store) => store.list(audienceOf(claims), request, page(request)));
     },
 
     async listCategories(_request, ctx) {
       const claims = await authorize("listCategories", ctx);
-      return { categories: await store.categories(audienceOf(claims)) };
+      return { categories: await as(claims, (store) => store.categories(audienceOf(claims))) };
     },
 
     async searchTrees(request, ctx) {
@@ -61,7 +70,9 @@ export function treesHandlers(
       check.problems.push(...searchQueryProblems(request.q));
       check.done();
       return {
-        trees: await store.search(audienceOf(claims), request.q, page({ skip: 0, limit: request.limit }, 20).limit),
+        trees: await as(claims, (store) =>
+          store.search(audienceOf(claims), request.q, page({ skip: 0, limit: request.limit }, 20).limit),
+        ),
       };
     },
 
@@ -71,22 +82,22 @@ export function treesHandlers(
         .uuid(["path", "id"], request.id)
         .range(["query", "version"], request.version, 1, 2 ** 31 - 1)
         .done();
-      const tree = await store.get(audienceOf(claims), request.id, request.version);
+      const tree = await as(claims, (store) => store.get(audienceOf(claims), request.id, request.version));
       if (!tree) throw notFound();
       return { tree };
     },
 
     async listTreeVersions(request, ctx) {
-      await authorize("listTreeVersions", ctx);
+      const claims = await authorize("listTreeVersions", ctx);
       checkTreeId(request.id);
-      const versions = await store.versions(request.id);
+      const versions = await as(claims, (store) => store.versions(request.id));
       if (!versions) throw notFound();
       return { versions };
     },
 
     async createTree(request, ctx) {
       const claims = await authorize("createTree", ctx);
-      return { tree: await createChecked(request.tree, claims.sub, "created") };
+      return { tree: await as(claims, (store) => createChecked(store, request.tree, claims.sub, "created")) };
     },
 
     async updateTree(request, ctx) {
@@ -96,27 +107,31 @@ export function treesHandlers(
         .range(["body", "version"], request.version, 1, 2 ** 31 - 1)
         .done();
       const tree = inputOf(request.tree);
-      await assertLinksResolve(missingTrees, tree);
-      return { tree: await store.replace(request.id, request.version, tree, claims.sub) };
+      return {
+        tree: await as(claims, async (store) => {
+          await assertLinksResolve((ids) => store.missingTrees(ids), tree);
+          return store.replace(request.id, request.version, tree, claims.sub);
+        }),
+      };
     },
 
     async deleteTree(request, ctx) {
       const claims = await authorize("deleteTree", ctx);
       checkTreeId(request.id);
-      if (!(await store.softDelete(request.id, claims.sub))) throw notFound();
+      if (!(await as(claims, (store) => store.softDelete(request.id, claims.sub)))) throw notFound();
       return {};
     },
 
     async getPublishedTree(request, ctx) {
-      await authorize("getPublishedTree", ctx);
+      const claims = await authorize("getPublishedTree", ctx);
       checks().uuid(["body", "tree_id"], request.id).done();
-      const tree = await store.get("technicians", request.id);
+      const tree = await as(claims, (store) => store.get("technicians", request.id));
       if (!tree) throw notFound();
       return { tree };
     },
 
     async getTreeAnalytics(request, ctx) {
-      await authorize("getTreeAnalytics", ctx);
+      const claims = await authorize("getTreeAnalytics", ctx);
       checks()
         .uuid(["path", "id"], request.tree_id)
         .range(["query", "version"], request.version, 1, 2 ** 31 - 1)
@@ -126,9 +141,11 @@ export function treesHandlers(
       if (from && to && from > to) {
         throw AppError.invalid([{ loc: ["query", "to"], msg: "Must not be before from", type: "range" }]);
       }
-      // A deleted or unknown tree has no analytics to show.
-      if (!(await store.versions(request.tree_id))) throw notFound();
-      return analytics({ treeId: request.tree_id, version: request.version, from, to });
+      return within(claims.org, async ({ store, sql }) => {
+        // A deleted or unknown tree has no analytics to show.
+        if (!(await store.versions(request.tree_id))) throw notFound();
+        return readAnalytics(sql, { treeId: request.tree_id, version: request.version, from, to });
+      });
     },
   };
 }

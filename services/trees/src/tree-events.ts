@@ -23,19 +23,33 @@ export const prepareTreeEvents = (nc: NatsConnection, options?: StreamOptions): 
  * gets the answer. The relay sends again what could not go at once.
  */
 export interface TreeAnnouncer {
-  record(tx: TransactionSql, treeId: string, version: number, change: TreeChange): Promise<OutboxEvent>;
+  record(
+    tx: TransactionSql,
+    treeId: string,
+    version: number,
+    change: TreeChange,
+    /** The tree's organization (withinOrganization says it). */
+    organization?: string,
+  ): Promise<OutboxEvent>;
   publish(event: OutboxEvent): Promise<void>;
 }
 
 export function treeAnnouncer(nats: NatsLink, log: Logger): TreeAnnouncer {
   return {
-    async record(tx, treeId, version, change) {
+    async record(tx, treeId, version, change, organization = "") {
       const id = randomUUID();
       const payload = encodeTreeEvent({
         subject: TREE_SUBJECTS.treeChanged,
-        event: { event_id: id, occurred_at: new Date().toISOString(), tree_id: treeId, version, change },
+        event: {
+          event_id: id,
+          occurred_at: new Date().toISOString(),
+          tree_id: treeId,
+          version,
+          change,
+          organization_id: organization,
+        },
       });
-      const event = { id, subject: TREE_SUBJECTS.treeChanged, payload };
+      const event = { id, subject: TREE_SUBJECTS.treeChanged, payload, organization: organization || undefined };
       await writeOutboxEvent(tx, event);
       return event;
     },

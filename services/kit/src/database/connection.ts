@@ -48,13 +48,25 @@ export interface DatabaseOptions {
   /** <SERVICE>_DATABASE_URL when set: used as is, never created. */
   explicitUrl?: string | undefined;
   max?: number;
+  /**
+   * Connect as this login role instead of the URL's user (with the URL's password): a walled
+   * service's own role (organizations.ts). The database is then not created: its owner did.
+   */
+  role?: string | undefined;
   log: Logger;
+}
+
+/** The URL of the service's database as `role`, or as the URL says. */
+export function connectionUrlOf(options: Pick<DatabaseOptions, "serverUrl" | "database" | "explicitUrl" | "role">) {
+  const url = new URL(databaseUrlFor(options.serverUrl, options.database, options.explicitUrl));
+  if (options.role) url.username = options.role;
+  return url.toString();
 }
 
 /** Ensures the service's database exists and returns a pool on it. */
 export async function connectDatabase(options: DatabaseOptions): Promise<Sql> {
-  const url = databaseUrlFor(options.serverUrl, options.database, options.explicitUrl);
-  if (!options.explicitUrl) await ensureDatabase(options.serverUrl, options.database, options.log);
+  const url = connectionUrlOf(options);
+  if (!options.explicitUrl && !options.role) await ensureDatabase(options.serverUrl, options.database, options.log);
   const pool = replaceablePool(
     url,
     {
@@ -107,6 +119,11 @@ function observePool(sql: Sql, poolName: string): void {
   );
 }
 
+/** A transaction of postgres.js (it can make savepoints), rather than a pool. */
+function isTransaction(sql: Sql | TransactionSql): sql is TransactionSql {
+  return typeof (sql as Partial<TransactionSql>).savepoint === "function";
+}
+
 /** 40001 serialization_failure, 40P01 deadlock_detected: Postgres rolled the work back whole. */
 const RETRYABLE_SQLSTATES = new Set(["40001", "40P01"]);
 
@@ -114,8 +131,11 @@ const RETRYABLE_SQLSTATES = new Set(["40001", "40P01"]);
  * Runs `work` in a transaction, and again (up to `attempts` times in all, after a short random
  * pause) when Postgres aborted it for a serialization failure or a deadlock: nothing of the
  * failed attempt was kept, so running it again is safe. `work` must not act outside the database.
+ * Given a transaction (a store handed one, as `inOrganization` does), `work` joins it: the outer
+ * transaction commits, or is retried, whole.
  */
 export async function inTransaction<T>(sql: Sql, work: (tx: TransactionSql) => Promise<T>, attempts = 5): Promise<T> {
+  if (isTransaction(sql)) return work(sql);
   for (let attempt = 1; ; attempt++) {
     try {
       return (await sql.begin(work)) as T;

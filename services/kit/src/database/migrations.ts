@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { ReservedSql, Sql } from "postgres";
 import { Umzug, type UmzugStorage } from "umzug";
 import type { Logger } from "../observability/logger.js";
+import { ORGANIZATION_WALL_MIGRATIONS } from "./organizations.js";
 
 /** Any number will do; advisory locks are per database, so every service can use the same. */
 const MIGRATION_LOCK_KEY = 7_317_001;
@@ -67,7 +68,11 @@ export async function migrate(
         throw error;
       }
     };
-    const kit = kitMigrations.map((migration) => ({ name: `kit/${migration.name}`, text: async () => migration.sql }));
+    // The organization wall's functions are every database's: a service's migration may wall a table.
+    const everyKit = [...kitMigrations, ...ORGANIZATION_WALL_MIGRATIONS].filter(
+      (migration, index, all) => all.findIndex((other) => other.name === migration.name) === index,
+    );
+    const kit = everyKit.map((migration) => ({ name: `kit/${migration.name}`, text: async () => migration.sql }));
     const files = (await readdir(directory))
       .filter((name) => name.endsWith(".sql"))
       .sort()

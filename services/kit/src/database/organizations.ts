@@ -22,8 +22,10 @@ export const ORGANIZATION_SETTING = "app.org_id";
  * - `tdt_app_role(name)`: makes a login role that is neither superuser nor owner and cannot
  *   bypass row-level security (roles are the server's, so a second database finds it made);
  * - `tdt_org_wall(table, role)`: walls a table with an `org_id uuid not null` column off by
- *   organization (the one policy, enabled and forced) and grants `role` its rows' data only
- *   (and its serial columns' sequences).
+ *   organization (the one policy) and grants `role` its rows' data only (and its serial columns'
+ *   sequences). Not forced: the owner, which runs the migrations, sees every organization's rows
+ *   (a migration that moves data must); the services never connect as it (`connectDatabase`'s
+ *   `role`), and the role they connect as is bound by the policy.
  */
 export const ORGANIZATION_WALL_MIGRATIONS: readonly KitMigration[] = [
   {
@@ -55,7 +57,6 @@ declare
   sequence regclass;
 begin
   execute format('alter table %s enable row level security', target);
-  execute format('alter table %s force row level security', target);
   execute format('drop policy if exists organization_wall on %s', target);
   execute format(
     'create policy organization_wall on %s using (org_id = tdt_current_org()) with check (org_id = tdt_current_org())',
@@ -73,6 +74,24 @@ $$;
 `,
   },
 ];
+
+/** The login role a walled service connects as: `trees_app` for trees (its migrations make it). */
+export function appRoleOf(service: string): string {
+  if (!/^[a-z][a-z0-9_]*$/.test(service)) throw new Error(`not a service name: ${service}`);
+  return `${service}_app`;
+}
+
+/**
+ * Gives the service's role the password of the owner's URL, when it has one: the operator
+ * configures one secret (DATABASE_URL), and a server that asks for passwords (as the
+ * deployments' do) lets the role in with it. Under trust authentication there is none to give.
+ */
+export async function shareOwnerPassword(owner: Sql, role: string, ownerUrl: string): Promise<void> {
+  const password = decodeURIComponent(new URL(ownerUrl).password);
+  if (!password) return;
+  if (!/^[a-z][a-z0-9_]*$/.test(role)) throw new Error(`not a role name: ${role}`);
+  await owner.unsafe(`alter role "${role}" password '${password.replaceAll("'", "''")}'`);
+}
 
 /**
  * Runs `work` in a transaction of organization `orgId`: the wall shows it that organization's rows

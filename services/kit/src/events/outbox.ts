@@ -22,6 +22,8 @@ export interface OutboxEvent {
   id: string;
   subject: string;
   payload: Uint8Array;
+  /** The organization it belongs to, sent as the Tdt-Organization header (the relay reads it from the row). */
+  organization?: string | undefined;
 }
 
 const WAKE_CHANNEL = "outbox";
@@ -75,7 +77,7 @@ export async function publishNow(
     await jetstream(nc).publish(event.subject, event.payload, {
       msgID: event.id,
       timeout: timeoutMs,
-      ...traceHeaders(currentTraceparent()),
+      ...eventHeaders(currentTraceparent(), event.organization),
     });
   } catch (error) {
     log.debug({ err: error, subject: event.subject }, "event left to the outbox relay");
@@ -90,6 +92,11 @@ export interface OutboxRelayOptions {
   prepare?: (nc: NatsConnection, options: StreamOptions) => Promise<void>;
   /** Passed to `prepare`: how the service's stream is kept (NATS_STREAM_REPLICAS). */
   stream?: StreamOptions;
+  /**
+   * The organization an event names in its payload, sent as its Tdt-Organization header
+   * (docs/decisions/organizations.md); undefined: none.
+   */
+  organizationOf?: (subject: string, payload: Uint8Array) => string | undefined;
   log: Logger;
   pollIntervalMs?: number;
   batchSize?: number;
@@ -196,7 +203,7 @@ export class OutboxRelay {
           await js.publish(row.subject, row.payload, {
             msgID: row.id,
             timeout: 2000,
-            ...traceHeaders(row.trace_context ?? undefined),
+            ...eventHeaders(row.trace_context ?? undefined, this.organizationOf(row.subject, row.payload)),
           });
           this.relayed.add(1, { "messaging.destination.name": row.subject });
         } catch (error) {
@@ -211,6 +218,15 @@ export class OutboxRelay {
     });
     if (failure) throw failure;
     return claimed === limit;
+  }
+
+  /** The organization of a row's event, as the service reads its payload; none when unreadable. */
+  private organizationOf(subject: string, payload: Uint8Array): string | undefined {
+    try {
+      return this.options.organizationOf?.(subject, payload) || undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   private async cleanup(): Promise<void> {
@@ -259,10 +275,14 @@ function observeBacklog(sql: Sql): void {
   );
 }
 
-/** The `traceparent` header of an event, when the change that made it was traced. */
-function traceHeaders(traceparent: string | undefined) {
-  if (!traceparent) return {};
+/** The header naming an event's organization (docs/decisions/organizations.md). */
+export const ORGANIZATION_HEADER = "Tdt-Organization";
+
+/** An event's headers: its `traceparent` when the change that made it was traced, its organization when it has one. */
+function eventHeaders(traceparent: string | undefined, organization: string | undefined) {
+  if (!traceparent && !organization) return {};
   const fields = headers();
-  fields.set("traceparent", traceparent);
+  if (traceparent) fields.set("traceparent", traceparent);
+  if (organization) fields.set(ORGANIZATION_HEADER, organization);
   return { headers: fields };
 }

@@ -11,9 +11,11 @@ import {
   StorageType,
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { DEFAULT_ORGANIZATION_ID } from "../database/organizations.js";
 import type { Logger } from "../observability/logger.js";
 import { meter } from "../observability/metrics.js";
 import { processing } from "../observability/tracing.js";
+import { ORGANIZATION_HEADER } from "./outbox.js";
 
 /**
  * A JetStream stream of events as its contract describes it (e.g. `AUTH_EVENTS` in
@@ -39,7 +41,22 @@ export interface EventConsumer<E = unknown> {
   durable: string;
   /** One subject of the stream. */
   subject: string;
-  handle(event: E): Promise<void>;
+  /** `context.organization`: the organization the event belongs to (its Tdt-Organization header). */
+  handle(event: E, context: EventContext): Promise<void>;
+}
+
+/** What a message says of its event besides the event itself. */
+export interface EventContext {
+  /** The event's organization: its Tdt-Organization header; the default organization's without one. */
+  organization: string;
+}
+
+const ORGANIZATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The context of a delivered message (an event from before organizations is the default one's). */
+export function contextOf(message: Pick<JsMsg, "headers">): EventContext {
+  const named = message.headers?.get(ORGANIZATION_HEADER);
+  return { organization: named && ORGANIZATION_ID.test(named) ? named : DEFAULT_ORGANIZATION_ID };
 }
 
 /** How many messages the stream holds now (0 when it does not exist yet). */
@@ -208,7 +225,7 @@ export async function followEvents<E>(
   nc: NatsConnection,
   source: EventSource<E>,
   since: Date,
-  handle: (event: E) => void,
+  handle: (event: E, context: EventContext) => void,
   log: Logger,
   watch?: FollowWatch,
 ): Promise<() => Promise<void>> {
@@ -231,7 +248,7 @@ export async function followEvents<E>(
     async (message) => {
       lastSeq = message.seq;
       const event = decodeOrWarn(source, message, log);
-      if (event !== undefined) handle(event);
+      if (event !== undefined) handle(event, contextOf(message));
     },
     log,
     watch,
@@ -269,7 +286,7 @@ export async function consumeDurably<E>(
       progress.delivered(message);
       const event = decodeOrWarn(consumer.source, message, log);
       try {
-        if (event !== undefined) await consumer.handle(event);
+        if (event !== undefined) await consumer.handle(event, contextOf(message));
         message.ack();
       } catch (error) {
         log.warn({ err: error, subject: message.subject }, "event handling failed; will retry");

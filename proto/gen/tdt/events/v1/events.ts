@@ -69,6 +69,8 @@ export interface TreeChanged {
   version: number;
   /** "created", "updated" or "deleted". */
   change: string;
+  /** The organization the tree belongs to (issue 28; empty in events from before: the default one). */
+  organization_id: string;
 }
 
 /** Subject sessions.session.started: a technician started a session at the tree's root. */
@@ -83,6 +85,8 @@ export interface GuidedSessionStarted {
   node_id: string;
   /** The tree of node_id: the session's own, or one its root links to. */
   node_tree_id: string;
+  /** The organization the session belongs to (issue 28; empty in events from before: the default one). */
+  organization_id: string;
 }
 
 /** Subject sessions.session.step: the session left a node (answer, continue or back). */
@@ -105,6 +109,8 @@ export interface GuidedSessionStep {
   /** The trees of node_id and next_node_id: the session's own, or one entered through a link. */
   node_tree_id: string;
   next_tree_id: string;
+  /** The organization the session belongs to (issue 28; empty in events from before: the default one). */
+  organization_id: string;
 }
 
 /** Subject sessions.session.completed: the technician completed the session. */
@@ -124,6 +130,8 @@ export interface GuidedSessionCompleted {
   total_duration_ms: number;
   /** The tree of node_id: the session's own, or one entered through a link. */
   node_tree_id: string;
+  /** The organization the session belongs to (issue 28; empty in events from before: the default one). */
+  organization_id: string;
 }
 
 /** Subject sessions.session.abandoned: the session was abandoned (its user was deactivated). */
@@ -137,6 +145,8 @@ export interface GuidedSessionAbandoned {
   /** The node it was at, and that node's tree. */
   node_id: string;
   node_tree_id: string;
+  /** The organization the session belongs to (issue 28; empty in events from before: the default one). */
+  organization_id: string;
 }
 
 function createBaseSessionExpired(): SessionExpired {
@@ -504,7 +514,7 @@ export const UserUpdated: MessageFns<UserUpdated> = {
 };
 
 function createBaseTreeChanged(): TreeChanged {
-  return { event_id: "", occurred_at: undefined, tree_id: "", version: 0, change: "" };
+  return { event_id: "", occurred_at: undefined, tree_id: "", version: 0, change: "", organization_id: "" };
 }
 
 export const TreeChanged: MessageFns<TreeChanged> = {
@@ -523,6 +533,9 @@ export const TreeChanged: MessageFns<TreeChanged> = {
     }
     if (message.change !== "") {
       writer.uint32(42).string(message.change);
+    }
+    if (message.organization_id !== "") {
+      writer.uint32(50).string(message.organization_id);
     }
     return writer;
   },
@@ -580,6 +593,14 @@ export const TreeChanged: MessageFns<TreeChanged> = {
             message.change = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.organization_id = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -602,6 +623,7 @@ export const TreeChanged: MessageFns<TreeChanged> = {
     message.tree_id = object.tree_id ?? "";
     message.version = object.version ?? 0;
     message.change = object.change ?? "";
+    message.organization_id = object.organization_id ?? "";
     return message;
   },
 };
@@ -616,6 +638,7 @@ function createBaseGuidedSessionStarted(): GuidedSessionStarted {
     user_id: "",
     node_id: "",
     node_tree_id: "",
+    organization_id: "",
   };
 }
 
@@ -644,6 +667,9 @@ export const GuidedSessionStarted: MessageFns<GuidedSessionStarted> = {
     }
     if (message.node_tree_id !== "") {
       writer.uint32(66).string(message.node_tree_id);
+    }
+    if (message.organization_id !== "") {
+      writer.uint32(74).string(message.organization_id);
     }
     return writer;
   },
@@ -725,6 +751,14 @@ export const GuidedSessionStarted: MessageFns<GuidedSessionStarted> = {
             message.node_tree_id = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.organization_id = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -750,6 +784,7 @@ export const GuidedSessionStarted: MessageFns<GuidedSessionStarted> = {
     message.user_id = object.user_id ?? "";
     message.node_id = object.node_id ?? "";
     message.node_tree_id = object.node_tree_id ?? "";
+    message.organization_id = object.organization_id ?? "";
     return message;
   },
 };
@@ -770,6 +805,7 @@ function createBaseGuidedSessionStep(): GuidedSessionStep {
     next_node_id: "",
     node_tree_id: "",
     next_tree_id: "",
+    organization_id: "",
   };
 }
 
@@ -816,6 +852,9 @@ export const GuidedSessionStep: MessageFns<GuidedSessionStep> = {
     }
     if (message.next_tree_id !== "") {
       writer.uint32(114).string(message.next_tree_id);
+    }
+    if (message.organization_id !== "") {
+      writer.uint32(122).string(message.organization_id);
     }
     return writer;
   },
@@ -945,6 +984,14 @@ export const GuidedSessionStep: MessageFns<GuidedSessionStep> = {
             message.next_tree_id = reader.string();
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.organization_id = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -976,6 +1023,7 @@ export const GuidedSessionStep: MessageFns<GuidedSessionStep> = {
     message.next_node_id = object.next_node_id ?? "";
     message.node_tree_id = object.node_tree_id ?? "";
     message.next_tree_id = object.next_tree_id ?? "";
+    message.organization_id = object.organization_id ?? "";
     return message;
   },
 };
@@ -993,6 +1041,7 @@ function createBaseGuidedSessionCompleted(): GuidedSessionCompleted {
     duration_ms: 0,
     total_duration_ms: 0,
     node_tree_id: "",
+    organization_id: "",
   };
 }
 
@@ -1030,6 +1079,9 @@ export const GuidedSessionCompleted: MessageFns<GuidedSessionCompleted> = {
     }
     if (message.node_tree_id !== "") {
       writer.uint32(90).string(message.node_tree_id);
+    }
+    if (message.organization_id !== "") {
+      writer.uint32(98).string(message.organization_id);
     }
     return writer;
   },
@@ -1135,6 +1187,14 @@ export const GuidedSessionCompleted: MessageFns<GuidedSessionCompleted> = {
             message.node_tree_id = reader.string();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.organization_id = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1163,6 +1223,7 @@ export const GuidedSessionCompleted: MessageFns<GuidedSessionCompleted> = {
     message.duration_ms = object.duration_ms ?? 0;
     message.total_duration_ms = object.total_duration_ms ?? 0;
     message.node_tree_id = object.node_tree_id ?? "";
+    message.organization_id = object.organization_id ?? "";
     return message;
   },
 };
@@ -1177,6 +1238,7 @@ function createBaseGuidedSessionAbandoned(): GuidedSessionAbandoned {
     user_id: "",
     node_id: "",
     node_tree_id: "",
+    organization_id: "",
   };
 }
 
@@ -1205,6 +1267,9 @@ export const GuidedSessionAbandoned: MessageFns<GuidedSessionAbandoned> = {
     }
     if (message.node_tree_id !== "") {
       writer.uint32(66).string(message.node_tree_id);
+    }
+    if (message.organization_id !== "") {
+      writer.uint32(74).string(message.organization_id);
     }
     return writer;
   },
@@ -1286,6 +1351,14 @@ export const GuidedSessionAbandoned: MessageFns<GuidedSessionAbandoned> = {
             message.node_tree_id = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.organization_id = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1311,6 +1384,7 @@ export const GuidedSessionAbandoned: MessageFns<GuidedSessionAbandoned> = {
     message.user_id = object.user_id ?? "";
     message.node_id = object.node_id ?? "";
     message.node_tree_id = object.node_tree_id ?? "";
+    message.organization_id = object.organization_id ?? "";
     return message;
   },
 };
