@@ -350,6 +350,28 @@ async function organizations(admin: ApiClient, technician: ApiClient): Promise<v
     "not_found",
     "switching to an organization the caller is no member of",
   );
+  // A platform admin makes a second organization, and is its first admin.
+  const slug = `org-${unique}`.toLowerCase().replace(/[^a-z0-9-]/g, "-");
+  const made = answered(
+    await admin.POST("/api/v1/organizations", { body: { name: `Second ${unique}`, slug } }),
+    201,
+    "POST /organizations",
+  );
+  equal(made.role, "admin", "the maker's role in it");
+  refused(
+    await admin.POST("/api/v1/organizations", { body: { name: "Again", slug } }),
+    409,
+    "slug_taken",
+    "a slug taken",
+  );
+  refused(
+    await technician.POST("/api/v1/organizations", { body: { name: "Mine", slug: `t-${slug}` } }),
+    403,
+    "forbidden",
+    "a technician making an organization",
+  );
+  const both = answered(await admin.GET("/api/v1/organizations"), 200, "GET /organizations again").organizations;
+  equal(both.length, 2, "the admin's organizations now");
 }
 
 /** The tree the sessions run through, as an author writes it (the tests' one printer tree), in this run's category. */

@@ -277,3 +277,90 @@ describe("an organization's admin managing users", () => {
     expect(byPlatform.body.is_active).toBe(false);
   });
 });
+
+describe("making organizations", () => {
+  it("is the platform admins': an empty organization under the strict policy, its maker its admin", async () => {
+    const slug = `acme-${Date.now().toString(36)}`;
+    const made = await client.call<Organization & { created_at: string }>("POST", "/api/v1/organizations", {
+      token: adminToken,
+      json: { name: "  Acme Support ", slug },
+    });
+    expect(made.status).toBe(201);
+    expect(made.body).toMatchObject({ name: "Acme Support", slug, role: "admin", current: false });
+    expect((await organizationsOf(adminToken)).map((org) => org.slug)).toContain(slug);
+    const policy = await client.call("GET", `/api/v1/organizations/${made.body.id}/policy`, { token: adminToken });
+    expect(policy.body).toMatchObject({ preset: "strict" });
+    // The maker switches in and finds it empty: no tree, no session of anyone else's.
+    const inside = await switchTo(adminToken, made.body.id);
+    expect(inside.status).toBe(200);
+    const trees = await client.call<unknown[]>("GET", "/api/v1/trees", { token: inside.body.access_token });
+    expect(trees.status).toBe(200);
+    expect(trees.body).toEqual([]);
+    const sessions = await client.call<unknown[]>("GET", "/api/v1/sessions?all=true", {
+      token: inside.body.access_token,
+    });
+    expect(sessions.body).toEqual([]);
+
+    const again = await client.call("POST", "/api/v1/organizations", {
+      token: adminToken,
+      json: { name: "Other", slug },
+    });
+    expect(again.status).toBe(409);
+    expect(again.body).toEqual({ detail: "slug_taken" });
+    for (const bad of ["", "Acme", "-acme", "acme-", "a".repeat(64), "ac me", "acmé"]) {
+      const refused = await client.call("POST", "/api/v1/organizations", {
+        token: adminToken,
+        json: { name: "Bad", slug: bad },
+      });
+      expect(refused.status, bad).toBe(422);
+    }
+    // An organization's admin who is not the platform's makes none.
+    const orgAdmin = await client.user("orgadmin");
+    await organization([{ id: orgAdmin.id, role: "admin" }]);
+    const denied = await client.call("POST", "/api/v1/organizations", {
+      token: orgAdmin.tokens.access_token,
+      json: { name: "Mine", slug: `${slug}-x` },
+    });
+    expect(denied.status).toBe(403);
+  });
+
+  it("races to one organization per slug", async () => {
+    const slug = `race-${Date.now().toString(36)}`;
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        client.call("POST", "/api/v1/organizations", { token: adminToken, json: { name: `Race ${i}`, slug } }),
+      ),
+    );
+    expect(answers.map((answer) => answer.status).sort()).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
+    const [row] = await authDb`select count(*)::int as n from organizations where slug = ${slug}`;
+    expect(row?.n).toBe(1);
+  });
+});
+
+describe("npm start's organizations (DEMO_DATA)", () => {
+  it("names the default organization Demo, with the demo trees, and gives the admin an empty Sandbox", async () => {
+    const demo = await startSystemWithAdmin({ DEMO_DATA: "true" });
+    try {
+      const mine = await demo.client.call<{ organizations: Organization[] }>("GET", "/api/v1/organizations", {
+        token: demo.admin,
+      });
+      expect(mine.body.organizations.map((org) => [org.name, org.slug, org.role, org.current])).toEqual([
+        ["Demo", "demo", "admin", true],
+        ["Sandbox", "sandbox", "admin", false],
+      ]);
+      const demoTrees = await demo.client.call<unknown[]>("GET", "/api/v1/trees", { token: demo.admin });
+      expect(demoTrees.body.length).toBeGreaterThan(0);
+      const sandbox = mine.body.organizations[1]?.id ?? "";
+      const inside = await demo.client.call<Pair>("POST", "/api/v1/auth/switch-organization", {
+        token: demo.admin,
+        json: { organization_id: sandbox },
+      });
+      const sandboxTrees = await demo.client.call<unknown[]>("GET", "/api/v1/trees", {
+        token: inside.body.access_token,
+      });
+      expect(sandboxTrees.body).toEqual([]);
+    } finally {
+      await demo.stop();
+    }
+  });
+});

@@ -939,7 +939,11 @@ export interface paths {
          */
         get: operations["listOrganizations"];
         put?: never;
-        post?: never;
+        /**
+         * Make an organization (platform admins)
+         * @description The new organization is empty, under the strict session policy; its maker is its first admin (and can switch into it). A slug is 1–63 lowercase letters, digits and inner hyphens, unique on the deployment.
+         */
+        post: operations["createOrganization"];
         delete?: never;
         options?: never;
         head?: never;
@@ -11341,6 +11345,203 @@ export interface operations {
                         /** @enum {string} */
                         detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
                     };
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    createOrganization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Acme Support",
+                 *       "slug": "acme"
+                 *     }
+                 */
+                "application/json": {
+                    name: string;
+                    slug: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The organization made, with the caller's role in it */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Organization"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Conflict with the current state; nothing was changed
+             *
+             *     - `slug_taken`: Another organization has this slug.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "slug_taken"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "slug_taken";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
                 };
             };
             /**

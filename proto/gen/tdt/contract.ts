@@ -317,6 +317,20 @@ export const FIELD_RULES = {
       }
     }
   },
+  "tdt.auth.v1.CreateOrganizationRequest": {
+    "name": {
+      "string": {
+        "min_len": 1,
+        "max_len": 200
+      }
+    },
+    "slug": {
+      "string": {
+        "min_len": 1,
+        "max_len": 63
+      }
+    }
+  },
   "tdt.auth.v1.ExchangeOidcCodeRequest": {
     "code": {
       "string": {
@@ -1024,6 +1038,7 @@ export const ACCESS = {
     "createInvite": "admin",
     "acceptInvite": "public",
     "listOrganizations": "user",
+    "createOrganization": "user",
     "switchOrganization": "user",
     "getOrganizationPolicy": "user",
     "setOrganizationPolicy": "user",
@@ -1566,6 +1581,25 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "summary": "The caller's organizations, with their role in each",
     "description": "`current` marks the one the access token acts in (its `org` claim).",
     "responseDescription": "The organizations, by name"
+  },
+  {
+    "service": "tdt.auth.v1.AuthService",
+    "client": "auth",
+    "rpc": "createOrganization",
+    "method": "POST",
+    "path": "/api/v1/organizations",
+    "body": "*",
+    "responseBody": "organization",
+    "request": "tdt.auth.v1.CreateOrganizationRequest",
+    "response": "tdt.auth.v1.CreateOrganizationResponse",
+    "summary": "Make an organization (platform admins)",
+    "description": "The new organization is empty, under the strict session policy; its maker is its first admin (and can switch into it). A slug is 1–63 lowercase letters, digits and inner hyphens, unique on the deployment.",
+    "status": 201,
+    "errors": [
+      "forbidden",
+      "slug_taken"
+    ],
+    "responseDescription": "The organization made, with the caller's role in it"
   },
   {
     "service": "tdt.auth.v1.AuthService",

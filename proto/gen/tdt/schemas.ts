@@ -350,6 +350,45 @@ export const MESSAGE_SCHEMAS = {
       }
     }
   },
+  "tdt.auth.v1.CreateOrganizationRequest": {
+    "type": "object",
+    "examples": [
+      {
+        "name": "Acme Support",
+        "slug": "acme"
+      }
+    ],
+    "required": [
+      "name",
+      "slug"
+    ],
+    "requestRequired": [
+      "name",
+      "slug"
+    ],
+    "properties": {
+      "name": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 200
+      },
+      "slug": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 63
+      }
+    }
+  },
+  "tdt.auth.v1.CreateOrganizationResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {
+      "organization": {
+        "$ref": "tdt.auth.v1.Organization#"
+      }
+    }
+  },
   "tdt.auth.v1.ExchangeOidcCodeRequest": {
     "type": "object",
     "examples": [
@@ -4461,6 +4500,8 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.auth.v1.CompleteOidcLoginResponse": "CompleteOidcLoginResponse",
   "tdt.auth.v1.CreateInviteRequest": "CreateInviteRequest",
   "tdt.auth.v1.CreateInviteResponse": "CreateInviteResponse",
+  "tdt.auth.v1.CreateOrganizationRequest": "CreateOrganizationRequest",
+  "tdt.auth.v1.CreateOrganizationResponse": "CreateOrganizationResponse",
   "tdt.auth.v1.ExchangeOidcCodeRequest": "ExchangeOidcCodeRequest",
   "tdt.auth.v1.ExchangeOidcCodeResponse": "ExchangeOidcCodeResponse",
   "tdt.auth.v1.ForgotPasswordRequest": "ForgotPasswordRequest",

@@ -77,6 +77,8 @@ function loginThrottle(): Setting<ThrottleRules> {
 
 export const authConfig = {
   firstAdmin: firstAdmin(),
+  /** `npm start`'s demo: the default organization named Demo (it holds the demo trees) and an empty Sandbox. */
+  demoData: env.bool("DEMO_DATA", false),
   accessTokenTtlSeconds: shared.accessTokenTtlSeconds,
   sessionPolicyMinSeconds: env.int("SESSION_POLICY_MIN_SECONDS", 300, 1, 365 * 24 * 3600),
   loginRateLimitPerMinute: env.int("LOGIN_RATE_LIMIT_PER_MINUTE", 10, 1, 1_000_000),

@@ -6,6 +6,7 @@ import { prepareAuthEvents } from "./events.js";
 import { authHandlers } from "./handlers.js";
 import { SigningKeys } from "./keys.js";
 import { MailRelay, smtpTransport } from "./mail/mail-outbox.js";
+import { ensureDemoOrganizations } from "./organizations.js";
 import { RateLimiter } from "./rate-limit.js";
 import { forgetExpiredChildPairs } from "./refresh-store.js";
 import { ownsDomain } from "./sso-login.js";
@@ -32,6 +33,8 @@ await runService({
       if (admin === "created") log.info({ email }, "first admin created");
       if (admin === "email_taken") log.warn({ email }, "ADMIN_EMAIL belongs to a non-admin user; no admin created");
     }
+    // As the trees service loads the demo trees (DEMO_DATA): the Demo organization and a Sandbox.
+    if (config.demoData) await ensureDemoOrganizations(sql);
 
     const sweeper = setInterval(() => forgetExpiredChildPairs(sql).catch(() => {}), 60_000);
 

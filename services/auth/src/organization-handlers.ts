@@ -3,11 +3,12 @@ import type { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import { type AccountDeps, addOrganizationMember } from "./accounts.js";
 import { trustedClient } from "./client-address.js";
 import type { StartLoginSession } from "./login-session-start.js";
-import { organizationsOf, requireOrganizationAdmin } from "./organizations.js";
+import { createOrganization, isPlatformAdmin, organizationsOf, requireOrganizationAdmin } from "./organizations.js";
 import { resolvePolicy } from "./policy.js";
 import { currentPolicy, saveSessionPolicy } from "./policy-store.js";
 
 type OrganizationRpc =
+  | "createOrganization"
   | "listOrganizations"
   | "switchOrganization"
   | "getOrganizationPolicy"
@@ -40,6 +41,15 @@ export function organizationHandlers(
   };
 
   return {
+    // The platform's admins make organizations; to anyone else it is 403.
+    async createOrganization(request, ctx) {
+      const claims = await authorize("createOrganization", ctx);
+      if (!(await isPlatformAdmin(sql, claims.sub))) throw new AppError("forbidden");
+      checks().contract("tdt.auth.v1.CreateOrganizationRequest", request).done();
+      const made = await createOrganization(sql, request, claims.sub);
+      return { organization: { ...made, current: false } };
+    },
+
     async listOrganizations(_request, ctx) {
       const claims = await authorize("listOrganizations", ctx);
       return { organizations: await organizationsOf(sql, claims.sub, claims.org) };

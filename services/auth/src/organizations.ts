@@ -1,5 +1,14 @@
-import { AppError, DEFAULT_ORGANIZATION_ID, type Role, type Sql, type TransactionSql } from "@tdt/kit";
+import {
+  AppError,
+  DEFAULT_ORGANIZATION_ID,
+  inTransaction,
+  type Problem,
+  type Role,
+  type Sql,
+  type TransactionSql,
+} from "@tdt/kit";
 import type { Organization } from "@tdt/proto/tdt/auth/v1/auth";
+import { PRESETS } from "./policy.js";
 
 export { DEFAULT_ORGANIZATION_ID };
 
@@ -72,4 +81,71 @@ export async function requireOrganizationAdmin(sql: Sql, orgId: string, userId: 
            exists (select 1 from organizations where id = ${orgId}) as exists`;
   if (!row?.exists || (!row.platform && row.role === null)) throw new AppError("not_found");
   if (!row.platform && row.role !== "admin") throw new AppError("forbidden");
+}
+
+/** A slug: lowercase letters, digits and inner hyphens (the organizations table's check). */
+const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * Makes an organization: empty, under the strict session policy, with `creator` its first admin.
+ * A slug another organization has is 409 `slug_taken`.
+ */
+export async function createOrganization(
+  sql: Sql,
+  input: { name: string; slug: string },
+  creator: string,
+): Promise<Omit<Organization, "current">> {
+  const name = input.name.trim();
+  const problems: Problem[] = [];
+  if (name.length === 0 || [...name].length > 200) {
+    problems.push({ loc: ["body", "name"], msg: "From 1 to 200 characters", type: "string_length" });
+  }
+  if (!SLUG.test(input.slug)) {
+    problems.push({
+      loc: ["body", "slug"],
+      msg: "1 to 63 lowercase letters, digits and hyphens, starting and ending with a letter or digit",
+      type: "slug",
+    });
+  }
+  if (problems.length > 0) throw AppError.invalid(problems);
+  return inTransaction(sql, async (tx) => {
+    const [made] = await tx<{ id: string; created_at: Date }[]>`
+      insert into organizations (name, slug) values (${name}, ${input.slug})
+      on conflict (slug) do nothing
+      returning id, created_at`;
+    if (!made) throw new AppError("slug_taken");
+    await tx`
+      insert into session_policy (org_id, preset, idle_max_seconds, abs_max_seconds, reuse_grace_seconds)
+      values (${made.id}, 'strict', ${PRESETS.strict.idle_max_seconds}, ${PRESETS.strict.abs_max_seconds},
+              ${PRESETS.strict.reuse_grace_seconds})`;
+    await tx`insert into memberships (org_id, user_id, role) values (${made.id}, ${creator}, 'admin')`;
+    return { id: made.id, name, slug: input.slug, role: "admin", created_at: made.created_at.toISOString() };
+  });
+}
+
+/**
+ * What `npm start` shows (DEMO_DATA): the default organization, which holds the demo trees, named
+ * "Demo", and a second, empty "Sandbox" whose admins are the platform's, so the switch has
+ * somewhere to go. Once: an organization renamed or a sandbox made since is left as it is.
+ */
+export async function ensureDemoOrganizations(sql: Sql): Promise<void> {
+  await inTransaction(sql, async (tx) => {
+    await tx`select pg_advisory_xact_lock(7317005)`;
+    await tx`
+      update organizations set name = 'Demo', slug = 'demo'
+      where id = ${DEFAULT_ORGANIZATION_ID} and slug = 'default'
+        and not exists (select 1 from organizations where slug = 'demo')`;
+    const [sandbox] = await tx<{ id: string }[]>`
+      insert into organizations (name, slug) values ('Sandbox', 'sandbox')
+      on conflict (slug) do nothing
+      returning id`;
+    if (!sandbox) return;
+    await tx`
+      insert into session_policy (org_id, preset, idle_max_seconds, abs_max_seconds, reuse_grace_seconds)
+      values (${sandbox.id}, 'strict', ${PRESETS.strict.idle_max_seconds}, ${PRESETS.strict.abs_max_seconds},
+              ${PRESETS.strict.reuse_grace_seconds})`;
+    await tx`
+      insert into memberships (org_id, user_id, role)
+      select ${sandbox.id}, id, 'admin' from users where is_platform_admin and is_active`;
+  });
 }

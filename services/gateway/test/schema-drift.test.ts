@@ -14,6 +14,7 @@ import {
   ChangeEmailRequest,
   CompleteOidcLoginRequest,
   CreateInviteRequest,
+  CreateOrganizationRequest,
   ExchangeOidcCodeRequest,
   ForgotPasswordRequest,
   Invite,
@@ -237,6 +238,7 @@ const REQUESTS: RequestRoute[] = [
       ["tdt.auth.v1.CreateInviteRequest", CreateInviteRequest, "/api/v1/auth/invites"],
       ["tdt.auth.v1.AcceptInviteRequest", AcceptInviteRequest, "/api/v1/auth/invites/accept"],
       ["tdt.auth.v1.AddOrganizationMemberRequest", AddOrganizationMemberRequest, "/api/v1/organizations/{id}/members"],
+      ["tdt.auth.v1.CreateOrganizationRequest", CreateOrganizationRequest, "/api/v1/organizations"],
     ] as const
   ).map(([message, type, path]): RequestRoute => ({ message, type, method: "post", path, in: "body" })),
   {

@@ -135,6 +135,9 @@ export class FakeAuth extends FakeService<Auth> {
     }),
     acceptInvite: async (request) => ({ user: sampleUser({ full_name: request.full_name }) }),
     listOrganizations: async () => ({ organizations: [SAMPLE_ORGANIZATION] }),
+    createOrganization: async (request) => ({
+      organization: { ...SAMPLE_ORGANIZATION, name: request.name, slug: request.slug, role: "admin", current: false },
+    }),
     switchOrganization: async () => ({ tokens: await this.tokens() }),
     getOrganizationPolicy: async () => ({ policy: STRICT_POLICY }),
     setOrganizationPolicy: async (request) => ({ policy: { ...STRICT_POLICY, preset: request.preset } }),

@@ -455,6 +455,15 @@ export interface Organization {
   current: boolean;
 }
 
+export interface CreateOrganizationRequest {
+  name: string;
+  slug: string;
+}
+
+export interface CreateOrganizationResponse {
+  organization?: Organization | undefined;
+}
+
 export interface ListOrganizationsRequest {
 }
 
@@ -4988,6 +4997,130 @@ export const Organization: MessageFns<Organization> = {
   },
 };
 
+function createBaseCreateOrganizationRequest(): CreateOrganizationRequest {
+  return { name: "", slug: "" };
+}
+
+export const CreateOrganizationRequest: MessageFns<CreateOrganizationRequest> = {
+  encode(message: CreateOrganizationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.slug !== "") {
+      writer.uint32(18).string(message.slug);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateOrganizationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateOrganizationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.slug = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<CreateOrganizationRequest>, I>>(base?: I): CreateOrganizationRequest {
+    return CreateOrganizationRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateOrganizationRequest>, I>>(object: I): CreateOrganizationRequest {
+    const message = createBaseCreateOrganizationRequest();
+    message.name = object.name ?? "";
+    message.slug = object.slug ?? "";
+    return message;
+  },
+};
+
+function createBaseCreateOrganizationResponse(): CreateOrganizationResponse {
+  return { organization: undefined };
+}
+
+export const CreateOrganizationResponse: MessageFns<CreateOrganizationResponse> = {
+  encode(message: CreateOrganizationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.organization !== undefined) {
+      Organization.encode(message.organization, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateOrganizationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateOrganizationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.organization = Organization.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<CreateOrganizationResponse>, I>>(base?: I): CreateOrganizationResponse {
+    return CreateOrganizationResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateOrganizationResponse>, I>>(object: I): CreateOrganizationResponse {
+    const message = createBaseCreateOrganizationResponse();
+    message.organization = (object.organization !== undefined && object.organization !== null)
+      ? Organization.fromPartial(object.organization)
+      : undefined;
+    return message;
+  },
+};
+
 function createBaseListOrganizationsRequest(): ListOrganizationsRequest {
   return {};
 }
@@ -6048,6 +6181,17 @@ export const AuthServiceService = {
       Buffer.from(ListOrganizationsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListOrganizationsResponse => ListOrganizationsResponse.decode(value),
   },
+  createOrganization: {
+    path: "/tdt.auth.v1.AuthService/CreateOrganization" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateOrganizationRequest): Buffer =>
+      Buffer.from(CreateOrganizationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateOrganizationRequest => CreateOrganizationRequest.decode(value),
+    responseSerialize: (value: CreateOrganizationResponse): Buffer =>
+      Buffer.from(CreateOrganizationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateOrganizationResponse => CreateOrganizationResponse.decode(value),
+  },
   switchOrganization: {
     path: "/tdt.auth.v1.AuthService/SwitchOrganization" as const,
     requestStream: false as const,
@@ -6155,6 +6299,7 @@ export interface AuthServiceServer extends UntypedServiceImplementation {
   acceptInvite: handleUnaryCall<AcceptInviteRequest, AcceptInviteResponse>;
   /** Organizations (issue 28): the caller's, switching between them, and an organization's admin work. */
   listOrganizations: handleUnaryCall<ListOrganizationsRequest, ListOrganizationsResponse>;
+  createOrganization: handleUnaryCall<CreateOrganizationRequest, CreateOrganizationResponse>;
   switchOrganization: handleUnaryCall<SwitchOrganizationRequest, SwitchOrganizationResponse>;
   getOrganizationPolicy: handleUnaryCall<GetOrganizationPolicyRequest, GetOrganizationPolicyResponse>;
   setOrganizationPolicy: handleUnaryCall<SetOrganizationPolicyRequest, SetOrganizationPolicyResponse>;
@@ -6641,6 +6786,21 @@ export interface AuthServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListOrganizationsResponse) => void,
+  ): ClientUnaryCall;
+  createOrganization(
+    request: CreateOrganizationRequest,
+    callback: (error: ServiceError | null, response: CreateOrganizationResponse) => void,
+  ): ClientUnaryCall;
+  createOrganization(
+    request: CreateOrganizationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateOrganizationResponse) => void,
+  ): ClientUnaryCall;
+  createOrganization(
+    request: CreateOrganizationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateOrganizationResponse) => void,
   ): ClientUnaryCall;
   switchOrganization(
     request: SwitchOrganizationRequest,
