@@ -12,6 +12,8 @@ export type User = Schemas["User"];
 /** The caller, with how they sign in: linked providers, a password or not, a confirmed address or not. */
 export type Me = Schemas["Me"];
 export type Role = User["role"];
+/** An organization the caller belongs to, with their role in it. */
+export type Organization = Schemas["Organization"];
 export type Tree = Schemas["Tree"];
 export type TreeSummary = Schemas["TreeSummary"];
 export type TreeNode = Schemas["Node"];

@@ -2,7 +2,7 @@
  * The web app: one screen per hash route, behind a login, besides the pages anyone may open
  * (signing up, and what mailed links open); the nav follows the user's role.
  */
-import { answerOf, api, type User } from "./api.js";
+import { answerOf, api, type Me, type Organization } from "./api.js";
 import { type Arrival, takeArrival } from "./arrival.js";
 import { h, show } from "./dom.js";
 import { describeError, ssoErrorMessage } from "./error-messages.js";
@@ -13,19 +13,22 @@ import { forgotPasswordScreen } from "./screens/forgot-password.js";
 import { loginScreen } from "./screens/login.js";
 import { acceptInviteScreen, resetPasswordScreen, verifyEmailScreen } from "./screens/mail-links.js";
 import { mySessionsScreen } from "./screens/my-sessions.js";
+import { organizationScreen } from "./screens/organization.js";
 import { registerScreen } from "./screens/register.js";
 import { runSessionScreen } from "./screens/run-session.js";
 import { startSessionScreen } from "./screens/start-session.js";
 import { treeEditorScreen } from "./screens/tree-editor.js";
 import { treeListScreen } from "./screens/tree-list.js";
 import { usersScreen } from "./screens/users.js";
-import { isSignedIn, onSignedOut, resume, signInWithCode, signOut } from "./session.js";
+import { isSignedIn, onSignedOut, resume, signInWithCode, signOut, switchOrganization } from "./session.js";
 
 const main = document.getElementById("screen") as HTMLElement;
 const nav = document.getElementById("nav") as HTMLElement;
 const notice = document.getElementById("notice") as HTMLElement;
 
-let user: User | undefined;
+let user: Me | undefined;
+/** The organizations the user belongs to: the switcher's, when there are two or more. */
+let organizations: Organization[] = [];
 /** Where a visitor was going when the login screen stopped them. */
 let afterLogin: Route = { name: "trees", query: "" };
 /** What the address brought: read once, by the screen it is for. */
@@ -47,7 +50,7 @@ function render(): void {
   if (!user || !signedIn) {
     if (route.name !== "login") afterLogin = route;
     loginScreen(root, async () => {
-      user = answerOf(await api.GET("/api/v1/auth/me"));
+      await loadUser();
       const next = afterLogin;
       afterLogin = { name: "trees", query: "" };
       if (location.hash === hashOf(next)) render();
@@ -77,6 +80,8 @@ function render(): void {
         : treeListScreen(screen, ""));
     case "users":
       return void (user.role === "admin" ? usersScreen(screen) : treeListScreen(screen, ""));
+    case "organization":
+      return void (administers(user) ? organizationScreen(screen, user.organization) : treeListScreen(screen, ""));
     case "tree":
       // Authoring is for engineers and admins; anyone else lands on the trees they can run.
       return void (canAuthor(user) ? treeEditorScreen(screen, route.treeId) : treeListScreen(screen, ""));
@@ -119,7 +124,45 @@ function tokenFor(page: MailPage): string {
   return arrival.kind === "mail-link" && arrival.page === page ? (take("mail-link")?.token ?? "") : "";
 }
 
-function drawNav(current: User | undefined): void {
+/** The signed-in user, and the organizations they belong to. */
+async function loadUser(): Promise<void> {
+  user = answerOf(await api.GET("/api/v1/auth/me"));
+  organizations = await api
+    .GET("/api/v1/organizations")
+    .then((answer) => answerOf(answer).organizations)
+    .catch(() => []);
+}
+
+/** Who administers the organization they act in: its admins, and the platform's. */
+const administers = (current: Me) => current.organization.role === "admin" || current.is_platform_admin;
+
+/** The organization switcher: a new login in the one chosen, then its trees. */
+function switcher(current: Me): HTMLElement | null {
+  if (organizations.length < 2) return null;
+  const select = h(
+    "select",
+    { id: "organization-switcher", "aria-label": "Organization" },
+    ...organizations.map((org) => h("option", { value: org.id }, org.name)),
+  );
+  select.value = current.organization.id;
+  select.addEventListener("change", async () => {
+    select.disabled = true;
+    try {
+      await switchOrganization(select.value);
+      await loadUser();
+      pendingNotice = { message: `You are now in ${user?.organization.name ?? "the organization"}.`, kind: "info" };
+      if (location.hash === hashOf({ name: "trees", query: "" })) render();
+      else go({ name: "trees", query: "" });
+    } catch (error) {
+      select.value = current.organization.id;
+      select.disabled = false;
+      tell(notice, describeError(error), "error");
+    }
+  });
+  return select;
+}
+
+function drawNav(current: Me | undefined): void {
   if (!current) {
     show(nav);
     return;
@@ -139,6 +182,8 @@ function drawNav(current: User | undefined): void {
     h("a", { href: hashOf({ name: "sessions" }) }, "My sessions"),
     h("a", { href: hashOf({ name: "account" }) }, "Account"),
     current.role === "admin" ? h("a", { href: hashOf({ name: "users" }) }, "Users") : null,
+    administers(current) ? h("a", { href: hashOf({ name: "organization" }) }, "Organization") : null,
+    switcher(current),
     h("span", { class: "who", id: "who" }, `${current.full_name} (${current.role})`),
     logout,
   );
@@ -175,10 +220,9 @@ async function start(): Promise<void> {
   // First of all: a token or code in the address leaves it.
   arrival = takeArrival();
   if ((await backFromProvider()) || (await resume().catch(() => false))) {
-    user = await api
-      .GET("/api/v1/auth/me")
-      .then(answerOf)
-      .catch(() => undefined);
+    await loadUser().catch(() => {
+      user = undefined;
+    });
   }
   window.addEventListener("hashchange", render);
   render();

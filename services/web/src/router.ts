@@ -20,6 +20,7 @@ export type Route =
   | { name: "session"; sessionId: string }
   | { name: "sessions" }
   | { name: "users" }
+  | { name: "organization" }
   | { name: "tree"; treeId: string }
   | { name: "analytics"; treeId: string };
 
@@ -44,6 +45,8 @@ export function routeOf(hash: string): Route {
       return { name: "sessions" };
     case "users":
       return { name: "users" };
+    case "organization":
+      return { name: "organization" };
     case "tree":
       return { name: "tree", treeId: id };
     case "analytics":

@@ -36,6 +36,21 @@ export async function signInWithCode(code: string): Promise<void> {
   accessToken = answerOf(await auth.POST("/api/v1/auth/oidc/exchange", { body: { code } })).access_token;
 }
 
+/**
+ * Acts in another of the user's organizations: a new login there, its refresh cookie replacing
+ * this one (so every tab of this browser follows at its next refresh).
+ */
+export async function switchOrganization(organizationId: string): Promise<void> {
+  const token = accessToken;
+  if (!token) throw new Error("not signed in");
+  accessToken = answerOf(
+    await auth.POST("/api/v1/auth/switch-organization", {
+      headers: { authorization: `Bearer ${token}` },
+      body: { organization_id: organizationId },
+    }),
+  ).access_token;
+}
+
 /** The single sign-on providers the login screen offers. */
 export async function signInProviders(): Promise<Array<{ id: string; name: string }>> {
   return answerOf(await auth.GET("/api/v1/auth/providers"));
