@@ -5,6 +5,8 @@
  * caches of every process, which still refuse a revoked login session within a second.
  */
 import { api } from "@tdt/test-support/api";
+import { connect } from "@tdt/test-support/database";
+import { makeOrganization } from "@tdt/test-support/organizations";
 import { freePort } from "@tdt/test-support/ports";
 import { type Replica, startReplica } from "@tdt/test-support/replica";
 import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
@@ -89,6 +91,51 @@ async function bothCaching(id: string): Promise<void> {
     })
     .toBe(0);
 }
+
+describe("the gateway's answers of tree lists, by organization", () => {
+  it("keep organizations apart: A's list never answers B, and a change in B leaves A's kept", async () => {
+    const authDb = connect(running.system.databases.auth.url);
+    try {
+      const engineerB = await running.client.user("eng-b");
+      const org = await makeOrganization(authDb, [{ id: engineerB.id, role: "engineer" }]);
+      const switched = await running.client.call<{ access_token: string }>("POST", "/api/v1/auth/switch-organization", {
+        token: engineerB.tokens.access_token,
+        json: { organization_id: org.id },
+      });
+      const tokenB = switched.body.access_token;
+      const list = (client: ReturnType<typeof api>, token: string) =>
+        client.call<Tree[]>("GET", "/api/v1/trees", { token });
+      // A's engineers' list, kept by both gateways once each has it (no tree changes meanwhile:
+      // this runs first, and the event of a change would drop it whenever it came).
+      await expect
+        .poll(async () => {
+          for (const client of clients) await list(client, engineer);
+          const before = served(LIST_TREES);
+          for (const client of clients) await list(client, engineer);
+          return served(LIST_TREES) - before;
+        })
+        .toBe(0);
+      // B's engineers ask the same route and query: not A's kept answer, their own, from the service.
+      for (const client of clients) {
+        const before = served(LIST_TREES);
+        const seen = await list(client, tokenB);
+        expect(seen.status).toBe(200);
+        expect(seen.body).toEqual([]);
+        await expect.poll(() => served(LIST_TREES) - before).toBe(1);
+      }
+      // A change in B: through one gateway, heard by the other over NATS.
+      const made = await running.client.call<Tree>("POST", "/api/v1/trees", { token: tokenB, json: printerTree() });
+      expect(made.status).toBe(201);
+      await expect.poll(async () => (await list(clients[1] as ReturnType<typeof api>, tokenB)).body.length).toBe(1);
+      // A's kept lists were not dropped for it.
+      const before = served(LIST_TREES);
+      for (const client of clients) await list(client, engineer);
+      expect(served(LIST_TREES) - before).toBe(0);
+    } finally {
+      await authDb.end();
+    }
+  });
+});
 
 describe("the gateway's answers of tree reads", () => {
   it("are kept: a hundred reads of a tree through each gateway reach the trees service once each", async () => {
