@@ -89,7 +89,10 @@ export const ERROR_CODES = {
   email_already_registered: { status: 409, meaning: "An account with this email exists." },
   already_member: { status: 409, meaning: "The address is already a member of the organization." },
   slug_taken: { status: 409, meaning: "Another organization has this slug." },
-  cannot_change_own_account: { status: 409, meaning: "An admin cannot demote or deactivate themselves." },
+  cannot_change_own_account: {
+    status: 409,
+    meaning: "An admin cannot demote, deactivate or remove themselves.",
+  },
   version_conflict: {
     status: 409,
     meaning: "The tree changed since the `version` the edit started from: reload it and edit again.",

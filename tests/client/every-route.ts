@@ -372,6 +372,14 @@ async function organizations(admin: ApiClient, technician: ApiClient): Promise<v
   );
   const both = answered(await admin.GET("/api/v1/organizations"), 200, "GET /organizations again").organizations;
   equal(both.length, 2, "the admin's organizations now");
+  refused(
+    await admin.DELETE("/api/v1/organizations/{id}/members/{user_id}", {
+      params: { path: { id: made.id, user_id: crypto.randomUUID() } },
+    }),
+    404,
+    "not_found",
+    "removing someone who is no member",
+  );
 }
 
 /** The tree the sessions run through, as an author writes it (the tests' one printer tree), in this run's category. */

@@ -364,3 +364,45 @@ describe("npm start's organizations (DEMO_DATA)", () => {
     }
   });
 });
+
+describe("removing a member", () => {
+  it("ends their logins in that organization at once, leaves the others, and is its admins' alone", async () => {
+    const admin = await client.user("orgadmin");
+    const member = await client.user("member");
+    const org = await organization(
+      [
+        { id: admin.id, role: "admin" },
+        { id: member.id, role: "engineer" },
+      ],
+      { idle: 600, abs: 3600 },
+    );
+    const inOrg = await switchTo(member.tokens.access_token, org.id);
+    expect(inOrg.status).toBe(200);
+    const remove = (token: string, userId: string, id = org.id) =>
+      client.call("DELETE", `/api/v1/organizations/${id}/members/${userId}`, { token });
+    // A member who is not its admin: 403; a stranger: 404; oneself: 409.
+    expect((await remove(inOrg.body.access_token, admin.id)).status).toBe(403);
+    const stranger = await client.user("stranger");
+    expect((await remove(stranger.tokens.access_token, member.id)).status).toBe(404);
+    const self = await remove(admin.tokens.access_token, admin.id);
+    expect(self.status).toBe(409);
+    expect(self.body).toEqual({ detail: "cannot_change_own_account" });
+
+    expect((await remove(admin.tokens.access_token, member.id)).status).toBe(204);
+    expect((await remove(admin.tokens.access_token, member.id)).status).toBe(404);
+    // Their token there is refused within a second (the verifiers hear auth.session.revoked); their refresh there too.
+    await expect
+      .poll(async () => (await client.call("GET", "/api/v1/trees", { token: inOrg.body.access_token })).status, {
+        timeout: 2000,
+        interval: 100,
+      })
+      .toBe(401);
+    expect((await refresh(inOrg.body.refresh_token)).status).toBe(401);
+    // Their login in the default organization stays, and lists only it.
+    const home = await client.call("GET", "/api/v1/trees", { token: member.tokens.access_token });
+    expect(home.status).toBe(200);
+    expect((await organizationsOf(member.tokens.access_token)).map((item) => item.id)).toEqual([
+      DEFAULT_ORGANIZATION_ID,
+    ]);
+  });
+});

@@ -127,6 +127,17 @@ describe("the organization switcher and the organization's page", () => {
     // The Users page lists the Sandbox's members: the admin and the one who joined.
     await page.click("a[href='#/users']");
     await page.locator("#users", { hasText: existing.email }).waitFor();
+    // And out again: removed from the Sandbox (asked first), gone from its Users page.
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page.click(`tr[data-user-id='${existing.id}'] .remove-member`);
+    await page.locator("#notice", { hasText: "is no longer in Sandbox" }).waitFor();
+    await expect.poll(() => page.$(`tr[data-user-id='${existing.id}']`)).toBeNull();
+    const [membership] = await system.client
+      .call<{ organizations: Array<{ slug: string }> }>("GET", "/api/v1/organizations", {
+        token: (await system.client.login(existing.email, "correct-horse-battery")).access_token,
+      })
+      .then((answer) => answer.body.organizations);
+    expect(membership?.slug).toBe("demo");
     expect(pageProblems).toEqual([]);
   });
 

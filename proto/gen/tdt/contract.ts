@@ -1039,6 +1039,7 @@ export const ACCESS = {
     "acceptInvite": "public",
     "listOrganizations": "user",
     "createOrganization": "user",
+    "removeOrganizationMember": "user",
     "switchOrganization": "user",
     "getOrganizationPolicy": "user",
     "setOrganizationPolicy": "user",
@@ -1600,6 +1601,23 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
       "slug_taken"
     ],
     "responseDescription": "The organization made, with the caller's role in it"
+  },
+  {
+    "service": "tdt.auth.v1.AuthService",
+    "client": "auth",
+    "rpc": "removeOrganizationMember",
+    "method": "DELETE",
+    "path": "/api/v1/organizations/{id}/members/{user_id}",
+    "request": "tdt.auth.v1.RemoveOrganizationMemberRequest",
+    "response": "tdt.auth.v1.RemoveOrganizationMemberResponse",
+    "summary": "Remove someone from an organization (its admins, platform admins)",
+    "description": "Their login sessions in it end at once (`auth.session.revoked`, reason `admin`), so every verifier refuses their tokens there within a second; their account and other organizations are untouched. An admin cannot remove themselves (409 `cannot_change_own_account`); the organization's last admin stays.",
+    "status": 204,
+    "errors": [
+      "not_found",
+      "forbidden",
+      "cannot_change_own_account"
+    ]
   },
   {
     "service": "tdt.auth.v1.AuthService",

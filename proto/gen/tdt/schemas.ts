@@ -1151,6 +1151,30 @@ export const MESSAGE_SCHEMAS = {
       }
     }
   },
+  "tdt.auth.v1.RemoveOrganizationMemberRequest": {
+    "type": "object",
+    "required": [
+      "id",
+      "user_id"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "user_id": {
+        "type": "string",
+        "format": "uuid"
+      }
+    }
+  },
+  "tdt.auth.v1.RemoveOrganizationMemberResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {}
+  },
   "tdt.auth.v1.ResendVerificationRequest": {
     "type": "object",
     "examples": [
@@ -4540,6 +4564,8 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.auth.v1.RefreshResponse": "RefreshResponse",
   "tdt.auth.v1.RegisterRequest": "RegisterRequest",
   "tdt.auth.v1.RegisterResponse": "RegisterResponse",
+  "tdt.auth.v1.RemoveOrganizationMemberRequest": "RemoveOrganizationMemberRequest",
+  "tdt.auth.v1.RemoveOrganizationMemberResponse": "RemoveOrganizationMemberResponse",
   "tdt.auth.v1.ResendVerificationRequest": "ResendVerificationRequest",
   "tdt.auth.v1.ResendVerificationResponse": "ResendVerificationResponse",
   "tdt.auth.v1.ResetPasswordRequest": "ResetPasswordRequest",

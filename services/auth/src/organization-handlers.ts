@@ -1,11 +1,21 @@
-import { type AccessClaims, AppError, checks, type Handlers, type RequestContext, type Sql } from "@tdt/kit";
+import {
+  type AccessClaims,
+  AppError,
+  checks,
+  type Handlers,
+  inTransaction,
+  type RequestContext,
+  type Sql,
+} from "@tdt/kit";
 import type { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import { type AccountDeps, addOrganizationMember } from "./accounts.js";
 import { trustedClient } from "./client-address.js";
 import type { StartLoginSession } from "./login-session-start.js";
+import { endLoginSessions, openSessionsOfUser } from "./login-sessions.js";
 import { createOrganization, isPlatformAdmin, organizationsOf, requireOrganizationAdmin } from "./organizations.js";
 import { resolvePolicy } from "./policy.js";
 import { currentPolicy, saveSessionPolicy } from "./policy-store.js";
+import { lockUser } from "./users.js";
 
 type OrganizationRpc =
   | "createOrganization"
@@ -13,7 +23,8 @@ type OrganizationRpc =
   | "switchOrganization"
   | "getOrganizationPolicy"
   | "setOrganizationPolicy"
-  | "addOrganizationMember";
+  | "addOrganizationMember"
+  | "removeOrganizationMember";
 
 export interface OrganizationHandlerDeps {
   sql: Sql;
@@ -88,6 +99,25 @@ export function organizationHandlers(
       const policy = resolvePolicy(request, deps.sessionPolicyMinSeconds);
       await saveSessionPolicy(sql, request.id, policy);
       return { policy };
+    },
+
+    // Their login sessions there end with it; their account and other organizations stay.
+    async removeOrganizationMember(request, ctx) {
+      const claims = await administering("removeOrganizationMember", request.id, ctx);
+      checks().uuid(["path", "user_id"], request.user_id).done();
+      if (request.user_id === claims.sub) throw new AppError("cannot_change_own_account");
+      const removed = await inTransaction(sql, async (tx) => {
+        // The user's row first, as every change of what a user may do locks it (a login waits for it).
+        await lockUser(tx, request.user_id);
+        const gone = await tx`
+          delete from memberships where org_id = ${request.id} and user_id = ${request.user_id} returning 1`;
+        if (gone.length === 0) return false;
+        const sids = await openSessionsOfUser(tx, request.user_id, { organization: request.id });
+        await endLoginSessions(tx, { sids, userId: request.user_id }, { kind: "revoked", reason: "admin" });
+        return true;
+      });
+      if (!removed) throw new AppError("not_found");
+      return {};
     },
 
     async addOrganizationMember(request, ctx) {

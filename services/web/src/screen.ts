@@ -1,5 +1,5 @@
 /** What every screen gets: where to draw, a line to tell them something, and (behind the login) who is logged in. */
-import type { User } from "./api.js";
+import type { Me, User } from "./api.js";
 import { describeError } from "./error-messages.js";
 
 /** A page anyone may open, signed in or not. */
@@ -15,7 +15,8 @@ export interface Page {
 
 /** A screen behind the login. */
 export interface Screen extends Page {
-  user: User;
+  /** Who is signed in, and the organization they act in. */
+  user: Me;
 }
 
 /** Shows `message` in the page's notice line. */
@@ -37,7 +38,7 @@ export function pageIn(root: HTMLElement, notice: HTMLElement): Page {
   };
 }
 
-export function screenIn(root: HTMLElement, user: User, notice: HTMLElement): Screen {
+export function screenIn(root: HTMLElement, user: Me, notice: HTMLElement): Screen {
   return { ...pageIn(root, notice), user };
 }
 

@@ -141,6 +141,7 @@ export class FakeAuth extends FakeService<Auth> {
     switchOrganization: async () => ({ tokens: await this.tokens() }),
     getOrganizationPolicy: async () => ({ policy: STRICT_POLICY }),
     setOrganizationPolicy: async (request) => ({ policy: { ...STRICT_POLICY, preset: request.preset } }),
+    removeOrganizationMember: async () => ({}),
     addOrganizationMember: async (request) => ({
       member: { email: request.email, role: request.role, status: "member" },
     }),

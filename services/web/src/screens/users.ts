@@ -76,6 +76,31 @@ function row(screen: Screen, user: User, refill: () => Promise<void>): HTMLEleme
         },
         user.is_active ? "Deactivate" : "Reactivate",
       );
+  const organization = screen.user.organization;
+  // Out of this organization (their account and other organizations stay): their logins here end.
+  const remove = self
+    ? null
+    : h(
+        "button",
+        {
+          class: "secondary remove-member",
+          onclick: async () => {
+            if (!confirm(`Remove ${user.full_name} from ${organization.name}? Their logins here end.`)) return;
+            try {
+              answerOf(
+                await api.DELETE("/api/v1/organizations/{id}/members/{user_id}", {
+                  params: { path: { id: organization.id, user_id: user.id } },
+                }),
+              );
+              await refill();
+              screen.notify(`${user.full_name} is no longer in ${organization.name}.`);
+            } catch (error) {
+              screen.fail(error);
+            }
+          },
+        },
+        "Remove",
+      );
   const sessions = h("div", { class: "login-sessions", id: `sessions-of-${user.id}` });
   const toggle = h(
     "button",
@@ -99,7 +124,7 @@ function row(screen: Screen, user: User, refill: () => Promise<void>): HTMLEleme
     h("td", { "data-label": "Email" }, user.email),
     h("td", { "data-label": "Role" }, role),
     h("td", { "data-label": "Active" }, user.is_active ? "yes" : "no"),
-    h("td", {}, h("div", { class: "actions" }, active, toggle), sessions),
+    h("td", {}, h("div", { class: "actions" }, active, toggle, remove), sessions),
   );
 }
 

@@ -507,6 +507,14 @@ export interface AddOrganizationMemberRequest {
   role: string;
 }
 
+export interface RemoveOrganizationMemberRequest {
+  id: string;
+  user_id: string;
+}
+
+export interface RemoveOrganizationMemberResponse {
+}
+
 export interface OrganizationMember {
   email: string;
   role: string;
@@ -5706,6 +5714,122 @@ export const AddOrganizationMemberRequest: MessageFns<AddOrganizationMemberReque
   },
 };
 
+function createBaseRemoveOrganizationMemberRequest(): RemoveOrganizationMemberRequest {
+  return { id: "", user_id: "" };
+}
+
+export const RemoveOrganizationMemberRequest: MessageFns<RemoveOrganizationMemberRequest> = {
+  encode(message: RemoveOrganizationMemberRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.user_id !== "") {
+      writer.uint32(18).string(message.user_id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveOrganizationMemberRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveOrganizationMemberRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.user_id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<RemoveOrganizationMemberRequest>, I>>(base?: I): RemoveOrganizationMemberRequest {
+    return RemoveOrganizationMemberRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemoveOrganizationMemberRequest>, I>>(
+    object: I,
+  ): RemoveOrganizationMemberRequest {
+    const message = createBaseRemoveOrganizationMemberRequest();
+    message.id = object.id ?? "";
+    message.user_id = object.user_id ?? "";
+    return message;
+  },
+};
+
+function createBaseRemoveOrganizationMemberResponse(): RemoveOrganizationMemberResponse {
+  return {};
+}
+
+export const RemoveOrganizationMemberResponse: MessageFns<RemoveOrganizationMemberResponse> = {
+  encode(_: RemoveOrganizationMemberResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveOrganizationMemberResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveOrganizationMemberResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<RemoveOrganizationMemberResponse>, I>>(
+    base?: I,
+  ): RemoveOrganizationMemberResponse {
+    return RemoveOrganizationMemberResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemoveOrganizationMemberResponse>, I>>(
+    _: I,
+  ): RemoveOrganizationMemberResponse {
+    const message = createBaseRemoveOrganizationMemberResponse();
+    return message;
+  },
+};
+
 function createBaseOrganizationMember(): OrganizationMember {
   return { email: "", role: "", status: "" };
 }
@@ -6192,6 +6316,19 @@ export const AuthServiceService = {
       Buffer.from(CreateOrganizationResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CreateOrganizationResponse => CreateOrganizationResponse.decode(value),
   },
+  removeOrganizationMember: {
+    path: "/tdt.auth.v1.AuthService/RemoveOrganizationMember" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RemoveOrganizationMemberRequest): Buffer =>
+      Buffer.from(RemoveOrganizationMemberRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RemoveOrganizationMemberRequest =>
+      RemoveOrganizationMemberRequest.decode(value),
+    responseSerialize: (value: RemoveOrganizationMemberResponse): Buffer =>
+      Buffer.from(RemoveOrganizationMemberResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RemoveOrganizationMemberResponse =>
+      RemoveOrganizationMemberResponse.decode(value),
+  },
   switchOrganization: {
     path: "/tdt.auth.v1.AuthService/SwitchOrganization" as const,
     requestStream: false as const,
@@ -6300,6 +6437,7 @@ export interface AuthServiceServer extends UntypedServiceImplementation {
   /** Organizations (issue 28): the caller's, switching between them, and an organization's admin work. */
   listOrganizations: handleUnaryCall<ListOrganizationsRequest, ListOrganizationsResponse>;
   createOrganization: handleUnaryCall<CreateOrganizationRequest, CreateOrganizationResponse>;
+  removeOrganizationMember: handleUnaryCall<RemoveOrganizationMemberRequest, RemoveOrganizationMemberResponse>;
   switchOrganization: handleUnaryCall<SwitchOrganizationRequest, SwitchOrganizationResponse>;
   getOrganizationPolicy: handleUnaryCall<GetOrganizationPolicyRequest, GetOrganizationPolicyResponse>;
   setOrganizationPolicy: handleUnaryCall<SetOrganizationPolicyRequest, SetOrganizationPolicyResponse>;
@@ -6801,6 +6939,21 @@ export interface AuthServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CreateOrganizationResponse) => void,
+  ): ClientUnaryCall;
+  removeOrganizationMember(
+    request: RemoveOrganizationMemberRequest,
+    callback: (error: ServiceError | null, response: RemoveOrganizationMemberResponse) => void,
+  ): ClientUnaryCall;
+  removeOrganizationMember(
+    request: RemoveOrganizationMemberRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RemoveOrganizationMemberResponse) => void,
+  ): ClientUnaryCall;
+  removeOrganizationMember(
+    request: RemoveOrganizationMemberRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RemoveOrganizationMemberResponse) => void,
   ): ClientUnaryCall;
   switchOrganization(
     request: SwitchOrganizationRequest,
