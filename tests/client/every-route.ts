@@ -304,7 +304,7 @@ async function organizations(admin: ApiClient, technician: ApiClient): Promise<v
   const mine = answered(await admin.GET("/api/v1/organizations"), 200, "GET /organizations").organizations;
   equal(mine.length, 1, "a single-organization deployment");
   const home = mine[0];
-  check(home !== undefined && home.current && home.role === "admin", "the admin's one organization, current");
+  check(home?.current === true && home.role === "admin", "the admin's one organization, current");
   const id = home?.id ?? "";
   const path = { params: { path: { id } } };
   equal(

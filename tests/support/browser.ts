@@ -73,3 +73,12 @@ export async function launchBrowser(options: LaunchOptions = {}): Promise<TestBr
   };
   return tested;
 }
+
+/** Collects into `problems` what goes wrong inside `page`: uncaught errors, and anything its CSP refused. */
+export function collectPageProblems(page: Page, problems: string[]): Page {
+  page.on("pageerror", (error) => problems.push(error.message));
+  page.on("console", (message) => {
+    if (/Content Security Policy/i.test(message.text())) problems.push(message.text());
+  });
+  return page;
+}

@@ -10,7 +10,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { OFF_SOLUTION_OUTCOMES } from "@tdt/proto/contracts/outcomes";
-import { launchBrowser, type TestBrowser } from "@tdt/test-support/browser";
+import { collectPageProblems, launchBrowser, type TestBrowser } from "@tdt/test-support/browser";
 import { pdfText } from "@tdt/test-support/pdf";
 import { ADMIN, type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
 import type { Page } from "playwright-core";
@@ -38,11 +38,7 @@ const pageProblems: string[] = [];
 
 /** A new page of its own browser context (its own memory: a user in a fresh tab). */
 async function openApp(): Promise<Page> {
-  const page = await (await browser.context()).newPage();
-  page.on("pageerror", (error) => pageProblems.push(error.message));
-  page.on("console", (message) => {
-    if (/Content Security Policy/i.test(message.text())) pageProblems.push(message.text());
-  });
+  const page = collectPageProblems(await (await browser.context()).newPage(), pageProblems);
   await page.goto(`${system.system.url}/`);
   return page;
 }

@@ -6,7 +6,7 @@
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { launchBrowser, type TestBrowser } from "@tdt/test-support/browser";
+import { collectPageProblems, launchBrowser, type TestBrowser } from "@tdt/test-support/browser";
 import { ADMIN, type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -28,11 +28,7 @@ afterAll(async () => {
 });
 
 async function openApp(): Promise<Page> {
-  const page = await (await browser.context()).newPage();
-  page.on("pageerror", (error) => pageProblems.push(error.message));
-  page.on("console", (message) => {
-    if (/Content Security Policy/i.test(message.text())) pageProblems.push(message.text());
-  });
+  const page = collectPageProblems(await (await browser.context()).newPage(), pageProblems);
   await page.goto(`${system.system.url}/`);
   return page;
 }

@@ -220,15 +220,25 @@ export async function createInvite(
   claims: AccessClaims,
   request: { email: string; role: string },
 ): Promise<Invite> {
-  checks().contract("tdt.auth.v1.CreateInviteRequest", request).done();
-  const problems = registrationProblems({ email: request.email, password: "x".repeat(8), full_name: "x" });
-  if (problems.length > 0) throw AppError.invalid(problems);
-  const email = normalizeEmail(request.email);
-  const role = request.role as Role;
+  const { email, role } = invitedAddress("tdt.auth.v1.CreateInviteRequest", request);
   return withMail(deps, async (tx) => {
     if (await findUserByEmail(tx, email)) throw new AppError("email_already_registered");
     return mailInvitation(deps, tx, { email, role, orgId: claims.org, invitedBy: claims.sub });
   });
+}
+
+/**
+ * The address and role someone is invited or added with, held to the contract's bounds and to
+ * registration's rule for an address; the address as stored.
+ */
+function invitedAddress(
+  message: "tdt.auth.v1.CreateInviteRequest" | "tdt.auth.v1.AddOrganizationMemberRequest",
+  request: { email: string; role: string },
+): { email: string; role: Role } {
+  checks().contract(message, request).done();
+  const problems = registrationProblems({ email: request.email, password: "x".repeat(8), full_name: "x" });
+  if (problems.length > 0) throw AppError.invalid(problems);
+  return { email: normalizeEmail(request.email), role: request.role as Role };
 }
 
 /** Mails an invitation to an organization, in the caller's transaction. */
@@ -259,11 +269,7 @@ export async function addOrganizationMember(
   claims: AccessClaims,
   request: { id: string; email: string; role: string },
 ): Promise<OrganizationMember> {
-  checks().contract("tdt.auth.v1.AddOrganizationMemberRequest", request).done();
-  const problems = registrationProblems({ email: request.email, password: "x".repeat(8), full_name: "x" });
-  if (problems.length > 0) throw AppError.invalid(problems);
-  const email = normalizeEmail(request.email);
-  const role = request.role as Role;
+  const { email, role } = invitedAddress("tdt.auth.v1.AddOrganizationMemberRequest", request);
   return withMail(deps, async (tx) => {
     const user = await findUserByEmail(tx, email);
     if (!user) {

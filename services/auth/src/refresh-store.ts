@@ -1,4 +1,4 @@
-import type { Role, Sql, TransactionSql } from "@tdt/kit";
+import type { Sql, TransactionSql } from "@tdt/kit";
 import { endLoginSessions, lockLoginSession } from "./login-sessions.js";
 import {
   type ConsumedToken,
