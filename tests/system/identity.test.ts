@@ -236,6 +236,17 @@ describe("issue 23: identity is proven, never asserted (REGISTRATION=open)", () 
       "home account_exists_link_required",
     ]);
 
+    // An admin of another organization (a technician in this one) is an admin too: never linked by email.
+    const orgBoss = `orgboss-${RUN}@example.com`;
+    const orgBossId = (await invited(orgBoss, "technician")).id;
+    await authDb(
+      (sql) => sql`
+        with org as (insert into organizations (name, slug) values ('Boss org', ${`boss-${RUN}`}) returning id)
+        insert into memberships (org_id, user_id, role) select id, ${orgBossId}, 'admin' from org`,
+    );
+    expect((await journey.attempt(orgBoss, "home")).params).toEqual({ error: "account_exists_link_required" });
+    expect(await linksOf(orgBossId)).toEqual([]);
+
     // The control: `home` does link a proven non-admin address of its domain by email (any spelling).
     const tech = `tech-${RUN}@example.com`;
     const techId = (await invited(tech, "technician")).id;

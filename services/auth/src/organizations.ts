@@ -64,6 +64,14 @@ export async function roleIn(sql: Sql | TransactionSql, orgId: string, userId: s
   return row?.role;
 }
 
+/** Whether the user administers anything: an organization, or the platform. */
+export async function isAdminAnywhere(sql: Sql | TransactionSql, userId: string): Promise<boolean> {
+  const [row] = await sql`
+    select 1 from users u where u.id = ${userId}
+      and (u.is_platform_admin or exists (select 1 from memberships m where m.user_id = u.id and m.role = 'admin'))`;
+  return row !== undefined;
+}
+
 /** Whether the user manages organizations (the platform's admins). */
 export async function isPlatformAdmin(sql: Sql | TransactionSql, userId: string): Promise<boolean> {
   const [row] = await sql`select 1 from users where id = ${userId} and is_platform_admin and is_active`;

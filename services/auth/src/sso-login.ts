@@ -6,6 +6,7 @@ import type { RegistrationMode } from "./accounts.js";
 import { normalizeEmail } from "./email-address.js";
 import { announceUserChanged } from "./events.js";
 import { accessTokenHashMatches, isVerified, lacksPersonClaims, withUserInfo } from "./oidc-claims.js";
+import { isAdminAnywhere } from "./organizations.js";
 import type { OidcProviderConfig, SsoConfig } from "./sso-config.js";
 import { describe, type OidcProviders } from "./sso-providers.js";
 import {
@@ -347,7 +348,12 @@ async function userOfAccount(
       if (!existing && !mayMakeAccount(deps.registration, provider, account.email)) {
         throw new SignInRefused("registration_closed");
       }
-      if (existing && !mayLinkByEmail(provider, existing, account.email)) {
+      // An admin anywhere (of any organization, or the platform's) is never linked by email.
+      const asLinked = existing && {
+        ...existing,
+        role: (await isAdminAnywhere(tx, existing.id)) ? "admin" : existing.role,
+      };
+      if (asLinked && !mayLinkByEmail(provider, asLinked, account.email)) {
         // Made by a racing first sign-in of this very account (its link committed with it): look again.
         if (await findLinkedUser(tx, account)) return undefined;
         throw new SignInRefused("account_exists_link_required");
