@@ -962,7 +962,7 @@ export interface paths {
         post?: never;
         /**
          * Remove someone from an organization (its admins, platform admins)
-         * @description Their login sessions in it end at once (`auth.session.revoked`, reason `admin`), so every verifier refuses their tokens there within a second; their account and other organizations are untouched. An admin cannot remove themselves (409 `cannot_change_own_account`); the organization's last admin stays.
+         * @description Their login sessions in it end at once (`auth.session.revoked`, reason `admin`), so every verifier refuses their tokens there within a second; their account and other organizations are untouched. An admin cannot remove themselves (409 `cannot_change_own_account`).
          */
         delete: operations["removeOrganizationMember"];
         options?: never;
