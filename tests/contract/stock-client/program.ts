@@ -238,3 +238,28 @@ export async function sessions(technician: typeof client, treeId: string): Promi
   );
   return new Blob([report, csv, markdown, outcome ?? "", pdf, bytes]);
 }
+
+/** Organizations: making one, switching into it, its policy and its people. */
+export async function organizations(admin: typeof client): Promise<number> {
+  const made = answered(await admin.POST("/api/v1/organizations", { body: { name: "Acme Support", slug: "acme" } }));
+  const tokens = answered(
+    await admin.POST("/api/v1/auth/switch-organization", {
+      body: { organization_id: made.id },
+      headers: cookieMode,
+    }),
+  );
+  const policy = answered(
+    await admin.PUT("/api/v1/organizations/{id}/policy", {
+      params: { path: { id: made.id } },
+      body: { preset: "custom", idle_max_seconds: 1_800, abs_max_seconds: 43_200, reuse_grace_seconds: 0 },
+    }),
+  );
+  const member = answered(
+    await admin.POST("/api/v1/organizations/{id}/members", {
+      params: { path: { id: made.id } },
+      body: { email: "bo@example.com", role: "engineer" },
+    }),
+  );
+  const status: "member" | "invited" = member.status;
+  return tokens.expires_in + policy.idle_max_seconds + status.length;
+}
