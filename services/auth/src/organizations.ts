@@ -122,13 +122,18 @@ export async function createOrganization(
       on conflict (slug) do nothing
       returning id, created_at`;
     if (!made) throw new AppError("slug_taken");
-    await tx`
-      insert into session_policy (org_id, preset, idle_max_seconds, abs_max_seconds, reuse_grace_seconds)
-      values (${made.id}, 'strict', ${PRESETS.strict.idle_max_seconds}, ${PRESETS.strict.abs_max_seconds},
-              ${PRESETS.strict.reuse_grace_seconds})`;
+    await startStrict(tx, made.id);
     await tx`insert into memberships (org_id, user_id, role) values (${made.id}, ${creator}, 'admin')`;
     return { id: made.id, name, slug: input.slug, role: "admin", created_at: made.created_at.toISOString() };
   });
+}
+
+/** A new organization's session policy: the strict preset, as the default organization's began. */
+async function startStrict(tx: TransactionSql, orgId: string): Promise<void> {
+  const { idle_max_seconds, abs_max_seconds, reuse_grace_seconds } = PRESETS.strict;
+  await tx`
+    insert into session_policy (org_id, preset, idle_max_seconds, abs_max_seconds, reuse_grace_seconds)
+    values (${orgId}, 'strict', ${idle_max_seconds}, ${abs_max_seconds}, ${reuse_grace_seconds})`;
 }
 
 /**
@@ -148,10 +153,7 @@ export async function ensureDemoOrganizations(sql: Sql): Promise<void> {
       on conflict (slug) do nothing
       returning id`;
     if (!sandbox) return;
-    await tx`
-      insert into session_policy (org_id, preset, idle_max_seconds, abs_max_seconds, reuse_grace_seconds)
-      values (${sandbox.id}, 'strict', ${PRESETS.strict.idle_max_seconds}, ${PRESETS.strict.abs_max_seconds},
-              ${PRESETS.strict.reuse_grace_seconds})`;
+    await startStrict(tx, sandbox.id);
     await tx`
       insert into memberships (org_id, user_id, role)
       select ${sandbox.id}, id, 'admin' from users where is_platform_admin and is_active`;

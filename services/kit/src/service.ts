@@ -144,7 +144,8 @@ export async function runService<S extends ConfigSpec>(definition: ServiceDefini
       max: config.databasePoolMax,
       log,
     };
-    let sql = await connectDatabase(where);
+    // A walled service's owner pool only migrates: the role's pool is the one to watch.
+    let sql = await connectDatabase({ ...where, observe: !definition.organizationWall });
     closable.sql = sql;
     await migrate(sql, definition.migrationsDir, log, definition.outbox ? OUTBOX_MIGRATIONS : []);
     if (definition.organizationWall) {

@@ -3,10 +3,10 @@ import {
   DEFAULT_ORGANIZATION_ID,
   inOrganization,
   inTransaction,
-  ORGANIZATION_SETTING,
   outboxInsert,
   RecentlyUsed,
   type Sql,
+  setOrganization,
   type TransactionSql,
   writeOutboxEvent,
 } from "@tdt/kit";
@@ -372,7 +372,7 @@ export class SessionStore {
       const now = new Date();
       let abandoned = 0;
       for (const { org } of organizations) {
-        await tx`select set_config(${ORGANIZATION_SETTING}, ${org}, true)`;
+        await setOrganization(tx, org);
         const rows = await tx<(SessionIdentity & { current_node_id: string; steps: StepRecord[] })[]>`
           update sessions set status = 'abandoned', updated_at = now()
           where user_id = ${userId} and status = 'in_progress'

@@ -12,8 +12,8 @@ import {
   inTransaction,
   type Logger,
   type NatsConnection,
-  ORGANIZATION_SETTING,
   type Sql,
+  setOrganization,
   streamMessageCount,
   type TransactionSql,
 } from "@tdt/kit";
@@ -31,7 +31,7 @@ export const ANALYTICS_CONSUMER = "trees-analytics";
 async function apply(tx: TransactionSql, item: SessionEvent, { organization }: EventContext): Promise<boolean> {
   const { event } = item;
   // The wall's setting, local to `tx` (a rebuild applies many events in one transaction).
-  await tx`select set_config(${ORGANIZATION_SETTING}, ${organization}, true)`;
+  await setOrganization(tx, organization);
   const [fresh] = await tx`
     insert into analytics_handled_events (event_id) values (${event.event_id}) on conflict do nothing returning 1`;
   if (!fresh) return false;

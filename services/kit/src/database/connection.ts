@@ -53,6 +53,8 @@ export interface DatabaseOptions {
    * service's own role (organizations.ts). The database is then not created: its owner did.
    */
   role?: string | undefined;
+  /** Report the pool's metrics (default); not for a pool that only migrates and closes. */
+  observe?: boolean;
   log: Logger;
 }
 
@@ -83,7 +85,7 @@ export async function connectDatabase(options: DatabaseOptions): Promise<Sql> {
   const sql = tracingEnabled() ? tracedSql(pool, databaseNameOf(url)) : pool;
   await sql`select 1`;
   options.log.info({ database: databaseNameOf(url), url: redactUrl(url) }, "database connected");
-  observePool(pool, databaseNameOf(url));
+  if (options.observe !== false) observePool(pool, databaseNameOf(url));
   return sql;
 }
 

@@ -100,7 +100,15 @@ export async function shareOwnerPassword(owner: Sql, role: string, ownerUrl: str
  */
 export function inOrganization<T>(sql: Sql, orgId: string, work: (tx: TransactionSql) => Promise<T>): Promise<T> {
   return inTransaction(sql, async (tx) => {
-    await tx`select set_config(${ORGANIZATION_SETTING}, ${orgId}, true)`;
+    await setOrganization(tx, orgId);
     return work(tx);
   });
+}
+
+/**
+ * Names the organization of the rest of `tx` (local to it): what `inOrganization` does first, and
+ * what work spanning organizations in one transaction does before each (a rebuild, a user-wide event).
+ */
+export async function setOrganization(tx: TransactionSql, orgId: string): Promise<void> {
+  await tx`select set_config(${ORGANIZATION_SETTING}, ${orgId}, true)`;
 }

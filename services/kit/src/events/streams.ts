@@ -12,6 +12,7 @@ import {
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { DEFAULT_ORGANIZATION_ID } from "../database/organizations.js";
+import { UUID_PATTERN } from "../grpc/request-checks.js";
 import type { Logger } from "../observability/logger.js";
 import { meter } from "../observability/metrics.js";
 import { processing } from "../observability/tracing.js";
@@ -51,12 +52,10 @@ export interface EventContext {
   organization: string;
 }
 
-const ORGANIZATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 /** The context of a delivered message (an event from before organizations is the default one's). */
 export function contextOf(message: Pick<JsMsg, "headers">): EventContext {
   const named = message.headers?.get(ORGANIZATION_HEADER);
-  return { organization: named && ORGANIZATION_ID.test(named) ? named : DEFAULT_ORGANIZATION_ID };
+  return { organization: named && UUID_PATTERN.test(named) ? named : DEFAULT_ORGANIZATION_ID };
 }
 
 /** How many messages the stream holds now (0 when it does not exist yet). */

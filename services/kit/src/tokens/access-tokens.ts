@@ -9,6 +9,7 @@ import {
 } from "jose";
 import { DEFAULT_ORGANIZATION_ID } from "../database/organizations.js";
 import { AppError } from "../grpc/errors.js";
+import { UUID_PATTERN } from "../grpc/request-checks.js";
 import type { Logger } from "../observability/logger.js";
 import { RecentlyUsed } from "../recently-used.js";
 
@@ -37,8 +38,6 @@ export interface AccessClaims {
   exp: number;
 }
 
-const ORGANIZATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 /** The key set could not be fetched: the auth service is down, not the token bad. */
 class KeysUnavailable extends Error {}
 
@@ -50,7 +49,7 @@ function asAccessClaims(payload: JWTPayload): AccessClaims {
     typeof sub !== "string" ||
     typeof sid !== "string" ||
     typeof org !== "string" ||
-    !ORGANIZATION_ID.test(org) ||
+    !UUID_PATTERN.test(org) ||
     typeof jti !== "string" ||
     typeof iat !== "number" ||
     typeof exp !== "number" ||
