@@ -1,5 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { once } from "node:events";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -84,10 +85,13 @@ afterAll(async () => {
   await feed?.close();
   await nats?.close();
   await publisher?.close();
+  // The server writes its store until it has exited: its folder goes only after that.
+  const exited = natsServer && natsServer.exitCode === null ? once(natsServer, "exit") : undefined;
   natsServer?.kill("SIGTERM");
   await gateway?.close();
   await fake?.stop();
-  if (storeDir) await rm(storeDir, { recursive: true, force: true });
+  await exited;
+  if (storeDir) await rm(storeDir, { recursive: true, force: true, maxRetries: 5 });
 });
 
 describe("revocations from NATS", () => {
