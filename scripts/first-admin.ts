@@ -35,25 +35,47 @@ export function firstAdmin(env: NodeJS.ProcessEnv, dataDir: string): FirstAdmin 
 }
 
 /**
- * The password in `file`, made there first when missing: written whole to a file of its own,
- * then linked into place, which fails when the file exists; so two starts at once agree on one
- * password, and none reads a half-written file.
+ * OIDC_SECRET_KEY, which organizations' single sign-on client secrets are kept encrypted under:
+ * the environment's, or one made once per data folder (as the admin's password), so that a
+ * restart can still read what was stored. Empty when the environment has one.
  */
-function keptPassword(file: string): { password: string; new: boolean } {
+export function oidcSecretKey(env: NodeJS.ProcessEnv, dataDir: string): Record<string, string> {
+  if (env.OIDC_SECRET_KEY?.trim()) return {};
+  const file = join(dataDir, "oidc-secret-key");
+  const kept = keptValue(file, randomBytes(32).toString("hex")).value;
+  if (!/^[0-9a-f]{64}$/.test(kept)) {
+    throw new Error(
+      `${shownPath(file)} must hold 64 hex digits: delete it (stored client secrets are then lost) or set OIDC_SECRET_KEY`,
+    );
+  }
+  return { OIDC_SECRET_KEY: kept };
+}
+
+/**
+ * The value in `file`, `fresh` written there first when missing: written whole to a file of its
+ * own, then linked into place, which fails when the file exists; so two starts at once agree on
+ * one value, and none reads a half-written file.
+ */
+function keptValue(file: string, fresh: string): { value: string; new: boolean } {
   mkdirSync(dirname(file), { recursive: true });
-  const fresh = randomBytes(18).toString("base64url");
   const draft = `${file}.${process.pid}.draft`;
   rmSync(draft, { force: true });
   writeFileSync(draft, `${fresh}\n`, { mode: 0o600, flag: "wx" });
   try {
     linkSync(draft, file);
-    return { password: fresh, new: true };
+    return { value: fresh, new: true };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
   } finally {
     rmSync(draft, { force: true });
   }
-  const kept = readFileSync(file, "utf8").trim();
+  return { value: readFileSync(file, "utf8").trim(), new: false };
+}
+
+/** The admin's password in `file`, made there first when missing (`keptValue`). */
+function keptPassword(file: string): { password: string; new: boolean } {
+  const { value: kept, new: made } = keptValue(file, randomBytes(18).toString("base64url"));
+  if (made) return { password: kept, new: true };
   // Registration's rule: auth would stop at start on another.
   if (kept.length < 8 || kept.length > 128) {
     throw new Error(

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { redactUrl } from "@tdt/kit";
 import { dataFolder, shownPath } from "./data-folder.js";
 import { DEV_PROVIDER_ID, localPublicUrl, startDevSso, wantsDevIssuer } from "./dev-sso.js";
-import { firstAdmin } from "./first-admin.js";
+import { firstAdmin, oidcSecretKey } from "./first-admin.js";
 import { ensureNats, ensurePostgres, type RunContext, type Started, type UsedServer } from "./infrastructure.js";
 import { mailLine, startMailCatcher } from "./mail-catcher.js";
 import { claimDataFolder, type RunRecord } from "./run-record.js";
@@ -59,6 +59,7 @@ async function run(): Promise<void> {
     PUBLIC_URL: localPublicUrl(process.env),
     ...process.env,
     ...admin.env,
+    ...oidcSecretKey(process.env, data),
     ...mail.env,
     DATABASE_URL: database.url,
     NATS_URL: nats.url,

@@ -89,6 +89,18 @@ export const ERROR_CODES = {
   email_already_registered: { status: 409, meaning: "An account with this email exists." },
   already_member: { status: 409, meaning: "The address is already a member of the organization." },
   slug_taken: { status: 409, meaning: "Another organization has this slug." },
+  organization_full: {
+    status: 409,
+    meaning: "The organization has as many members and open invitations as its `max_members` allows.",
+  },
+  provider_id_taken: {
+    status: 409,
+    meaning: "Another organization's provider, or one of the deployment's (`OIDC_PROVIDERS`), has this id.",
+  },
+  domain_in_use: {
+    status: 409,
+    meaning: "One of the organization's providers signs in a domain the change leaves out: change the provider first.",
+  },
   cannot_change_own_account: {
     status: 409,
     meaning: "An admin cannot demote, deactivate or remove themselves.",
@@ -144,6 +156,11 @@ export const ERROR_CODES = {
   sso_provider_unavailable: {
     status: 503,
     meaning: "The single sign-on provider cannot be reached (its metadata or keys): retry shortly.",
+  },
+  sso_secret_key_missing: {
+    status: 503,
+    meaning:
+      "The deployment keeps no key (`OIDC_SECRET_KEY`) to store providers' client secrets under: its operator sets one.",
   },
   exports_busy: {
     status: 503,

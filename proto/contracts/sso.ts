@@ -21,6 +21,9 @@ export const SSO_LOGIN_ERRORS = {
   account_disabled: "The user is deactivated.",
   registration_closed:
     "No account has this email, and accounts are made by invitation only (`REGISTRATION=invite`, where only a provider that owns the email's domain makes them) or not at all (`closed`).",
+  not_a_member: "The provider is an organization's, and the account signing in is not (or no longer) a member of it.",
+  organization_full:
+    "The provider's organization has reached its member limit: its admin frees a seat or asks for more.",
   link_session_ended:
     "The login session that asked to link the provider ended before the provider sent the browser back: sign in and link again.",
 } as const;

@@ -372,6 +372,7 @@ async function organizations(admin: ApiClient, technician: ApiClient): Promise<v
   );
   const both = answered(await admin.GET("/api/v1/organizations"), 200, "GET /organizations again").organizations;
   equal(both.length, 2, "the admin's organizations now");
+  await organizationSettings(admin, technician, made.id, slug);
   refused(
     await admin.DELETE("/api/v1/organizations/{id}/members/{user_id}", {
       params: { path: { id: made.id, user_id: crypto.randomUUID() } },
@@ -379,6 +380,101 @@ async function organizations(admin: ApiClient, technician: ApiClient): Promise<v
     404,
     "not_found",
     "removing someone who is no member",
+  );
+}
+
+/** An organization's settings: its domains, its limits, and the single sign-on providers its admin adds. */
+async function organizationSettings(admin: ApiClient, technician: ApiClient, id: string, slug: string): Promise<void> {
+  const path = { params: { path: { id } } };
+  const settings = answered(await admin.GET("/api/v1/organizations/{id}", path), 200, "GET an organization");
+  equal(settings.members, 1, "its maker is its one member");
+  equal(settings.limits.max_members, null, "no member limit");
+  const domains = answered(
+    await admin.PUT("/api/v1/organizations/{id}/domains", { ...path, body: { domains: ["Example.com"] } }),
+    200,
+    "PUT its domains",
+  );
+  equal(domains.domains.join(), "example.com", "its domains, lowercased");
+  const limited = answered(
+    await admin.PUT("/api/v1/organizations/{id}/limits", { ...path, body: { max_members: 25 } }),
+    200,
+    "PUT its limits",
+  );
+  equal(limited.limits.max_members, 25, "its member limit");
+  answered(
+    await admin.PUT("/api/v1/organizations/{id}/limits", { ...path, body: { max_members: null } }),
+    200,
+    "no limit again",
+  );
+  refused(
+    await technician.GET("/api/v1/organizations/{id}", path),
+    404,
+    "not_found",
+    "a non-member reading an organization",
+  );
+  equal(
+    answered(await admin.GET("/api/v1/organizations/{id}/sso-providers", path), 200, "GET its providers").length,
+    0,
+    "no provider yet",
+  );
+  const providerId = `${slug}-sso`.slice(0, 64);
+  const provider = answered(
+    await admin.POST("/api/v1/organizations/{id}/sso-providers", {
+      ...path,
+      body: {
+        provider_id: providerId,
+        name: "Example SSO",
+        issuer: "https://idp.example.com",
+        client_id: "tdt",
+        client_secret: "never-shown",
+        allowed_domains: ["example.com"],
+      },
+    }),
+    201,
+    "POST a provider",
+  );
+  check(provider.callback_url.endsWith(`/api/v1/auth/oidc/${providerId}/callback`), "its callback URL");
+  refused(
+    await admin.POST("/api/v1/organizations/{id}/sso-providers", {
+      ...path,
+      body: {
+        provider_id: providerId,
+        name: "Again",
+        issuer: "https://idp.example.com",
+        client_id: "x",
+        client_secret: "y",
+      },
+    }),
+    409,
+    "provider_id_taken",
+    "a provider id taken",
+  );
+  const providerPath = { params: { path: { id, provider_id: providerId } } };
+  const replaced = answered(
+    await admin.PUT("/api/v1/organizations/{id}/sso-providers/{provider_id}", {
+      ...providerPath,
+      body: { name: "Example", issuer: "https://idp.example.com", client_id: "tdt", default_role: "engineer" },
+    }),
+    200,
+    "PUT a provider",
+  );
+  equal(replaced.default_role, "engineer", "the provider's role, replaced");
+  refused(
+    await admin.PUT("/api/v1/organizations/{id}/domains", { ...path, body: { domains: ["example.org"] } }),
+    409,
+    "domain_in_use",
+    "a domain its provider signs in, left out",
+  );
+  const offered = answered(
+    await admin.GET("/api/v1/auth/providers", { params: { query: { organization: slug } } }),
+    200,
+    "GET an organization's login providers",
+  );
+  equal(offered.map((one) => one.id).join(), providerId, "its login page's providers");
+  answered(
+    await admin.DELETE("/api/v1/organizations/{id}/sso-providers/{provider_id}", providerPath),
+    204,
+    "DELETE a provider",
   );
 }
 

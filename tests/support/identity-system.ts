@@ -25,15 +25,21 @@ export interface SystemWithProviders {
   stop(): Promise<void>;
 }
 
+/**
+ * `providers` are the deployment's (OIDC_PROVIDERS); `issuersOnly` names providers that get a dev
+ * issuer (with its client `tdt-<id>` and callback) but are not configured: an organization adds
+ * them through the API.
+ */
 export async function startSystemWithProviders(
   providers: ProviderSpec[],
   extraEnv: Record<string, string> = {},
+  issuersOnly: string[] = [],
 ): Promise<SystemWithProviders> {
   const gatewayPort = await freePort();
   const gateway = `http://127.0.0.1:${gatewayPort}`;
   const issuers = new Map<string, DevIssuer>();
   try {
-    for (const { id } of providers) {
+    for (const id of [...providers.map((provider) => provider.id), ...issuersOnly]) {
       const issuer = await startDevIssuer({
         port: await freePort(),
         clients: [

@@ -4,6 +4,7 @@
  * shipped config (so the NATS permissions hold in every system test), reached through the
  * gateway over HTTP.
  */
+import { randomBytes } from "node:crypto";
 import { type RunningStack, type ServiceName, startStack } from "../../scripts/stack.js";
 import { api } from "./api.js";
 import type { Certificates } from "./certificates.js";
@@ -159,6 +160,8 @@ export async function startSystemWithAdmin(
       ADMIN_PASSWORD: ADMIN.password,
       LOGIN_RATE_LIMIT_PER_MINUTE: "1000000",
       LOGIN_FREE_FAILURES: "1000000",
+      // Organizations may add single sign-on providers (their secrets are kept under it).
+      OIDC_SECRET_KEY: randomBytes(32).toString("hex"),
       ...extraEnv,
     },
     options,

@@ -331,6 +331,65 @@ export const FIELD_RULES = {
       }
     }
   },
+  "tdt.auth.v1.CreateOrganizationSsoProviderRequest": {
+    "provider_id": {
+      "string": {
+        "min_len": 1,
+        "max_len": 64
+      }
+    },
+    "name": {
+      "string": {
+        "min_len": 1,
+        "max_len": 100
+      }
+    },
+    "issuer": {
+      "string": {
+        "min_len": 1,
+        "max_len": 2048
+      }
+    },
+    "client_id": {
+      "string": {
+        "min_len": 1,
+        "max_len": 256
+      }
+    },
+    "client_secret": {
+      "string": {
+        "min_len": 1,
+        "max_len": 1024
+      }
+    },
+    "scopes": {
+      "repeated": {
+        "max_items": 20,
+        "items": {
+          "string": {
+            "min_len": 1,
+            "max_len": 100
+          }
+        }
+      }
+    },
+    "default_role": {
+      "string": {
+        "in_enum": "tdt.auth.v1.Role"
+      }
+    },
+    "allowed_domains": {
+      "repeated": {
+        "max_items": 50,
+        "items": {
+          "string": {
+            "min_len": 1,
+            "max_len": 253
+          }
+        }
+      }
+    }
+  },
   "tdt.auth.v1.ExchangeOidcCodeRequest": {
     "code": {
       "string": {
@@ -356,6 +415,14 @@ export const FIELD_RULES = {
     "role": {
       "string": {
         "in_enum": "tdt.auth.v1.Role"
+      }
+    }
+  },
+  "tdt.auth.v1.ListOidcProvidersRequest": {
+    "organization": {
+      "string": {
+        "min_len": 1,
+        "max_len": 63
       }
     }
   },
@@ -408,6 +475,14 @@ export const FIELD_RULES = {
       }
     }
   },
+  "tdt.auth.v1.OrganizationLimits": {
+    "max_members": {
+      "int32": {
+        "gte": 1,
+        "lte": 1000000
+      }
+    }
+  },
   "tdt.auth.v1.OrganizationMember": {
     "role": {
       "string": {
@@ -417,6 +492,13 @@ export const FIELD_RULES = {
     "status": {
       "string": {
         "in_enum": "tdt.auth.v1.MembershipStatus"
+      }
+    }
+  },
+  "tdt.auth.v1.OrganizationSsoProvider": {
+    "default_role": {
+      "string": {
+        "in_enum": "tdt.auth.v1.Role"
       }
     }
   },
@@ -483,6 +565,27 @@ export const FIELD_RULES = {
       }
     }
   },
+  "tdt.auth.v1.SetOrganizationDomainsRequest": {
+    "domains": {
+      "repeated": {
+        "max_items": 50,
+        "items": {
+          "string": {
+            "min_len": 1,
+            "max_len": 253
+          }
+        }
+      }
+    }
+  },
+  "tdt.auth.v1.SetOrganizationLimitsRequest": {
+    "max_members": {
+      "int32": {
+        "gte": 1,
+        "lte": 1000000
+      }
+    }
+  },
   "tdt.auth.v1.SetOrganizationPolicyRequest": {
     "preset": {
       "string": {
@@ -543,6 +646,59 @@ export const FIELD_RULES = {
       "int32": {
         "gte": 0,
         "lte": 300
+      }
+    }
+  },
+  "tdt.auth.v1.UpdateOrganizationSsoProviderRequest": {
+    "name": {
+      "string": {
+        "min_len": 1,
+        "max_len": 100
+      }
+    },
+    "issuer": {
+      "string": {
+        "min_len": 1,
+        "max_len": 2048
+      }
+    },
+    "client_id": {
+      "string": {
+        "min_len": 1,
+        "max_len": 256
+      }
+    },
+    "client_secret": {
+      "string": {
+        "min_len": 1,
+        "max_len": 1024
+      }
+    },
+    "scopes": {
+      "repeated": {
+        "max_items": 20,
+        "items": {
+          "string": {
+            "min_len": 1,
+            "max_len": 100
+          }
+        }
+      }
+    },
+    "default_role": {
+      "string": {
+        "in_enum": "tdt.auth.v1.Role"
+      }
+    },
+    "allowed_domains": {
+      "repeated": {
+        "max_items": 50,
+        "items": {
+          "string": {
+            "min_len": 1,
+            "max_len": 253
+          }
+        }
       }
     }
   },
@@ -1043,7 +1199,14 @@ export const ACCESS = {
     "switchOrganization": "user",
     "getOrganizationPolicy": "user",
     "setOrganizationPolicy": "user",
-    "addOrganizationMember": "user"
+    "addOrganizationMember": "user",
+    "getOrganization": "user",
+    "setOrganizationDomains": "user",
+    "setOrganizationLimits": "user",
+    "listOrganizationSsoProviders": "user",
+    "createOrganizationSsoProvider": "user",
+    "updateOrganizationSsoProvider": "user",
+    "deleteOrganizationSsoProvider": "user"
   },
   "tdt.sessions.v1.SessionsService": {
     "listSessions": "user",
@@ -1129,7 +1292,8 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "status": 202,
     "errors": [
       "registration_closed",
-      "too_many_attempts"
+      "too_many_attempts",
+      "organization_full"
     ]
   },
   {
@@ -1329,7 +1493,7 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "request": "tdt.auth.v1.ListOidcProvidersRequest",
     "response": "tdt.auth.v1.ListOidcProvidersResponse",
     "summary": "The single sign-on providers to offer (public)",
-    "description": "The browser's way through a provider, as a page drives it:\n\n1. `GET /auth/providers` lists the providers to show.\n2. Send the browser (a top-level navigation, not a fetch) to `/auth/oidc/{provider}/authorize?return_to=<your page>`.\n3. It signs in at the provider, which sends it to `/auth/oidc/{provider}/callback`; the gateway sends it on to `return_to` with `?code=<one-time code>`, or `?error=<code>`.\n4. The page trades the code (single use, 60 s) at `POST /auth/oidc/exchange` for the usual token pair.\n\nNo token travels in a URL. The `error` codes:\n\n| `error` | Meaning |\n| --- | --- |\n| `access_denied` | The user declined, or the provider refused them, at the provider. |\n| `provider_error` | The provider answered the sign-in with an error of its own. |\n| `provider_unavailable` | The provider's metadata could not be read: try again shortly. |\n| `login_failed` | The provider's answer did not pass the checks (code, PKCE, ID token signature, issuer, audience, nonce). |\n| `email_not_verified` | The account is not linked yet and the provider gave no verified email (`email_verified` true) to find or make one by. |\n| `email_missing` | The provider gave no email address at all: ask its administrator to release the `email` scope. |\n| `domain_not_allowed` | The email's domain is not one of the provider's `allowed_domains`. |\n| `account_exists_link_required` | An account with this email exists and is not linked to this provider: sign in to it another way, then link the provider from your account (or reset its password by mail first). |\n| `identity_conflict` | The user of this email already signs in with another account at this provider. |\n| `account_disabled` | The user is deactivated. |\n| `registration_closed` | No account has this email, and accounts are made by invitation only (`REGISTRATION=invite`, where only a provider that owns the email's domain makes them) or not at all (`closed`). |\n| `link_session_ended` | The login session that asked to link the provider ended before the provider sent the browser back: sign in and link again. |",
+    "description": "The browser's way through a provider, as a page drives it:\n\n1. `GET /auth/providers` lists the providers to show.\n2. Send the browser (a top-level navigation, not a fetch) to `/auth/oidc/{provider}/authorize?return_to=<your page>`.\n3. It signs in at the provider, which sends it to `/auth/oidc/{provider}/callback`; the gateway sends it on to `return_to` with `?code=<one-time code>`, or `?error=<code>`.\n4. The page trades the code (single use, 60 s) at `POST /auth/oidc/exchange` for the usual token pair.\n\nNo token travels in a URL. The `error` codes:\n\n| `error` | Meaning |\n| --- | --- |\n| `access_denied` | The user declined, or the provider refused them, at the provider. |\n| `provider_error` | The provider answered the sign-in with an error of its own. |\n| `provider_unavailable` | The provider's metadata could not be read: try again shortly. |\n| `login_failed` | The provider's answer did not pass the checks (code, PKCE, ID token signature, issuer, audience, nonce). |\n| `email_not_verified` | The account is not linked yet and the provider gave no verified email (`email_verified` true) to find or make one by. |\n| `email_missing` | The provider gave no email address at all: ask its administrator to release the `email` scope. |\n| `domain_not_allowed` | The email's domain is not one of the provider's `allowed_domains`. |\n| `account_exists_link_required` | An account with this email exists and is not linked to this provider: sign in to it another way, then link the provider from your account (or reset its password by mail first). |\n| `identity_conflict` | The user of this email already signs in with another account at this provider. |\n| `account_disabled` | The user is deactivated. |\n| `registration_closed` | No account has this email, and accounts are made by invitation only (`REGISTRATION=invite`, where only a provider that owns the email's domain makes them) or not at all (`closed`). |\n| `not_a_member` | The provider is an organization's, and the account signing in is not (or no longer) a member of it. |\n| `organization_full` | The provider's organization has reached its member limit: its admin frees a seat or asks for more. |\n| `link_session_ended` | The login session that asked to link the provider ended before the provider sent the browser back: sign in and link again. |",
     "responseDescription": "Providers by id and display name"
   },
   {
@@ -1549,7 +1713,8 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "description": "Works under every `REGISTRATION` mode. Mailed links point at the web app's pages under `PUBLIC_URL` (`/verify-email?token=…`, `/reset-password?token=…`, `/accept-invite?token=…`), which call the routes below; each token works once and expires.",
     "status": 201,
     "errors": [
-      "email_already_registered"
+      "email_already_registered",
+      "organization_full"
     ],
     "responseDescription": "The invitation sent"
   },
@@ -1686,9 +1851,136 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "errors": [
       "not_found",
       "forbidden",
-      "already_member"
+      "already_member",
+      "organization_full"
     ],
     "responseDescription": "The member added or invited"
+  },
+  {
+    "service": "tdt.auth.v1.AuthService",
+    "client": "auth",
+    "rpc": "getOrganization",
+    "method": "GET",
+    "path": "/api/v1/organizations/{id}",
+    "responseBody": "organization",
+    "request": "tdt.auth.v1.GetOrganizationRequest",
+    "response": "tdt.auth.v1.GetOrganizationResponse",
+    "summary": "An organization's settings: its allowed email domains, its limits and how many seats are taken (its admins, platform admins)",
+    "errors": [
+      "not_found",
+      "forbidden"
+    ],
+    "responseDescription": "The organization's settings"
+  },
+  {
+    "service": "tdt.auth.v1.AuthService",
+    "client": "auth",
+    "rpc": "setOrganizationDomains",
+    "method": "PUT",
+    "path": "/api/v1/organizations/{id}/domains",
+    "body": "*",
+    "responseBody": "organization",
+    "request": "tdt.auth.v1.SetOrganizationDomainsRequest",
+    "response": "tdt.auth.v1.SetOrganizationDomainsResponse",
+    "summary": "Set the email domains an organization takes members from (its admins, platform admins)",
+    "description": "With domains set, someone added, invited, or signed up by one of the organization's single sign-on providers must have an address in one of them (422 `domain_not_allowed` at `body.email`); members already in stay. An empty list takes anyone. Each provider's `allowed_domains` must stay within them (409 `domain_in_use` names the provider). The domains restrict; they prove nothing: an organization's provider never links an existing account by its email.",
+    "errors": [
+      "not_found",
+      "forbidden",
+      "domain_in_use"
+    ],
+    "responseDescription": "The organization's settings"
+  },
+  {
+    "service": "tdt.auth.v1.AuthService",
+    "client": "auth",
+    "rpc": "setOrganizationLimits",
+    "method": "PUT",
+    "path": "/api/v1/organizations/{id}/limits",
+    "body": "*",
+    "responseBody": "organization",
+    "request": "tdt.auth.v1.SetOrganizationLimitsRequest",
+    "response": "tdt.auth.v1.SetOrganizationLimitsResponse",
+    "summary": "Set an organization's limits (platform admins)",
+    "description": "`max_members` counts members and open invitations; `null` is no limit. Lowering it below the seats taken removes no one: adding, inviting and single sign-on's new accounts are refused (409 `organization_full`) until seats free up. An organization's own admins read the limits and cannot set them (403).",
+    "errors": [
+      "not_found",
+      "forbidden"
+    ],
+    "responseDescription": "The organization's settings"
+  },
+  {
+    "service": "tdt.auth.v1.AuthService",
+    "client": "auth",
+    "rpc": "listOrganizationSsoProviders",
+    "method": "GET",
+    "path": "/api/v1/organizations/{id}/sso-providers",
+    "responseBody": "providers",
+    "request": "tdt.auth.v1.ListOrganizationSsoProvidersRequest",
+    "response": "tdt.auth.v1.ListOrganizationSsoProvidersResponse",
+    "summary": "An organization's single sign-on providers (its admins, platform admins)",
+    "description": "Never with their client secrets.",
+    "errors": [
+      "not_found",
+      "forbidden"
+    ],
+    "responseDescription": "The providers, by id"
+  },
+  {
+    "service": "tdt.auth.v1.AuthService",
+    "client": "auth",
+    "rpc": "createOrganizationSsoProvider",
+    "method": "POST",
+    "path": "/api/v1/organizations/{id}/sso-providers",
+    "body": "*",
+    "responseBody": "provider",
+    "request": "tdt.auth.v1.CreateOrganizationSsoProviderRequest",
+    "response": "tdt.auth.v1.CreateOrganizationSsoProviderResponse",
+    "summary": "Add an OpenID Connect provider that signs people in to the organization (its admins, platform admins)",
+    "description": "Register `callback_url` (in the answer) at the provider as the client's redirect URI. A sign-in through it acts in this organization: a linked account that is a member signs in; an account not linked yet with a verified email in the provider's (and the organization's) domains is made a member with `default_role`, within `max_members`, whatever the deployment's `REGISTRATION`; an existing account is never linked by its email (`account_exists_link_required`: its owner links the provider while signed in). The provider's id is the deployment's, in its URLs: 409 `provider_id_taken` when another organization or `OIDC_PROVIDERS` has it. The client secret is kept encrypted under `OIDC_SECRET_KEY`; without that key, 503 `sso_secret_key_missing`.",
+    "status": 201,
+    "errors": [
+      "not_found",
+      "forbidden",
+      "provider_id_taken",
+      "sso_secret_key_missing"
+    ],
+    "responseDescription": "The provider, without its secret"
+  },
+  {
+    "service": "tdt.auth.v1.AuthService",
+    "client": "auth",
+    "rpc": "updateOrganizationSsoProvider",
+    "method": "PUT",
+    "path": "/api/v1/organizations/{id}/sso-providers/{provider_id}",
+    "body": "*",
+    "responseBody": "provider",
+    "request": "tdt.auth.v1.UpdateOrganizationSsoProviderRequest",
+    "response": "tdt.auth.v1.UpdateOrganizationSsoProviderResponse",
+    "summary": "Replace an organization's provider (its admins, platform admins)",
+    "description": "Everything as when it was added, but `client_secret` may be left out to keep the one stored. The next sign-in reads the provider's metadata again.",
+    "errors": [
+      "not_found",
+      "forbidden",
+      "sso_secret_key_missing"
+    ],
+    "responseDescription": "The provider, without its secret"
+  },
+  {
+    "service": "tdt.auth.v1.AuthService",
+    "client": "auth",
+    "rpc": "deleteOrganizationSsoProvider",
+    "method": "DELETE",
+    "path": "/api/v1/organizations/{id}/sso-providers/{provider_id}",
+    "request": "tdt.auth.v1.DeleteOrganizationSsoProviderRequest",
+    "response": "tdt.auth.v1.DeleteOrganizationSsoProviderResponse",
+    "summary": "Remove an organization's provider (its admins, platform admins)",
+    "description": "Sign-ins through it stop at once, and the login sessions it started end (`auth.session.revoked`, reason `sso_unlinked`). The accounts it made stay members; those with no password set one through a password reset.",
+    "status": 204,
+    "errors": [
+      "not_found",
+      "forbidden"
+    ]
   },
   {
     "service": "tdt.sessions.v1.SessionsService",

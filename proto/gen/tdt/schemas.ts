@@ -389,6 +389,136 @@ export const MESSAGE_SCHEMAS = {
       }
     }
   },
+  "tdt.auth.v1.CreateOrganizationSsoProviderRequest": {
+    "type": "object",
+    "examples": [
+      {
+        "provider_id": "acme-okta",
+        "name": "Acme Okta",
+        "issuer": "https://acme.okta.com",
+        "client_id": "tdt",
+        "client_secret": "s3cret-from-okta",
+        "default_role": "technician",
+        "allowed_domains": [
+          "acme.com"
+        ]
+      }
+    ],
+    "required": [
+      "id",
+      "provider_id",
+      "name",
+      "issuer",
+      "client_id",
+      "client_secret",
+      "scopes",
+      "allowed_domains"
+    ],
+    "requestRequired": [
+      "provider_id",
+      "name",
+      "issuer",
+      "client_id",
+      "client_secret"
+    ],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "provider_id": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 64,
+        "description": "Its id in `/auth/oidc/{provider}/…`: 1–64 lowercase letters, digits, `-` or `_`"
+      },
+      "name": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 100,
+        "description": "What a login page shows"
+      },
+      "issuer": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 2048,
+        "format": "uri",
+        "description": "https (plain http only for a provider on the auth service's own machine)"
+      },
+      "client_id": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 256
+      },
+      "client_secret": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 1024
+      },
+      "scopes": {
+        "type": "array",
+        "items": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 100
+        },
+        "maxItems": 20,
+        "description": "Must include `openid`; default `openid email profile`"
+      },
+      "default_role": {
+        "type": "string",
+        "enum": [
+          "technician",
+          "engineer",
+          "admin"
+        ],
+        "description": "Default `technician`"
+      },
+      "allowed_domains": {
+        "type": "array",
+        "items": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 253
+        },
+        "maxItems": 50,
+        "description": "Within the organization's domains; empty: the organization's"
+      }
+    }
+  },
+  "tdt.auth.v1.CreateOrganizationSsoProviderResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {
+      "provider": {
+        "$ref": "tdt.auth.v1.OrganizationSsoProvider#"
+      }
+    }
+  },
+  "tdt.auth.v1.DeleteOrganizationSsoProviderRequest": {
+    "type": "object",
+    "required": [
+      "id",
+      "provider_id"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "provider_id": {
+        "type": "string"
+      }
+    }
+  },
+  "tdt.auth.v1.DeleteOrganizationSsoProviderResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {}
+  },
   "tdt.auth.v1.ExchangeOidcCodeRequest": {
     "type": "object",
     "examples": [
@@ -553,6 +683,29 @@ export const MESSAGE_SCHEMAS = {
       }
     }
   },
+  "tdt.auth.v1.GetOrganizationRequest": {
+    "type": "object",
+    "required": [
+      "id"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      }
+    }
+  },
+  "tdt.auth.v1.GetOrganizationResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {
+      "organization": {
+        "$ref": "tdt.auth.v1.OrganizationSettings#"
+      }
+    }
+  },
   "tdt.auth.v1.GetSessionPolicyRequest": {
     "type": "object",
     "required": [],
@@ -652,7 +805,14 @@ export const MESSAGE_SCHEMAS = {
     "type": "object",
     "required": [],
     "requestRequired": [],
-    "properties": {}
+    "properties": {
+      "organization": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 63,
+        "description": "An organization's slug: its own providers instead of the deployment's"
+      }
+    }
   },
   "tdt.auth.v1.ListOidcProvidersResponse": {
     "type": "object",
@@ -674,6 +834,34 @@ export const MESSAGE_SCHEMAS = {
             }
           ]
         ]
+      }
+    }
+  },
+  "tdt.auth.v1.ListOrganizationSsoProvidersRequest": {
+    "type": "object",
+    "required": [
+      "id"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      }
+    }
+  },
+  "tdt.auth.v1.ListOrganizationSsoProvidersResponse": {
+    "type": "object",
+    "required": [
+      "providers"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "providers": {
+        "type": "array",
+        "items": {
+          "$ref": "tdt.auth.v1.OrganizationSsoProvider#"
+        }
       }
     }
   },
@@ -1021,6 +1209,31 @@ export const MESSAGE_SCHEMAS = {
       }
     }
   },
+  "tdt.auth.v1.OrganizationLimits": {
+    "type": "object",
+    "examples": [
+      {
+        "max_members": 50
+      }
+    ],
+    "required": [
+      "max_members"
+    ],
+    "requestRequired": [
+      "max_members"
+    ],
+    "properties": {
+      "max_members": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 1,
+        "maximum": 1000000,
+        "description": "Members plus open invitations; `null`: no limit"
+      }
+    }
+  },
   "tdt.auth.v1.OrganizationMember": {
     "type": "object",
     "examples": [
@@ -1056,6 +1269,153 @@ export const MESSAGE_SCHEMAS = {
           "invited"
         ],
         "description": "`member`: added at once; `invited`: an invitation was mailed."
+      }
+    }
+  },
+  "tdt.auth.v1.OrganizationSettings": {
+    "type": "object",
+    "examples": [
+      {
+        "id": "00000000-0000-4000-8000-000000000001",
+        "name": "Default",
+        "slug": "default",
+        "domains": [
+          "example.com"
+        ],
+        "limits": {
+          "max_members": 50
+        },
+        "members": 12,
+        "open_invitations": 2
+      }
+    ],
+    "required": [
+      "id",
+      "name",
+      "slug",
+      "domains",
+      "limits",
+      "members",
+      "open_invitations"
+    ],
+    "requestRequired": [
+      "limits"
+    ],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "name": {
+        "type": "string"
+      },
+      "slug": {
+        "type": "string"
+      },
+      "domains": {
+        "type": "array",
+        "items": {
+          "type": "string"
+        },
+        "description": "The email domains it takes members from; empty: any"
+      },
+      "limits": {
+        "$ref": "tdt.auth.v1.OrganizationLimits#"
+      },
+      "members": {
+        "type": "integer"
+      },
+      "open_invitations": {
+        "type": "integer",
+        "description": "Invitations sent and not yet accepted or expired: they hold seats"
+      }
+    }
+  },
+  "tdt.auth.v1.OrganizationSsoProvider": {
+    "type": "object",
+    "description": "One of an organization's OpenID Connect providers, as its admins see it (never its secret).",
+    "examples": [
+      {
+        "id": "acme-okta",
+        "name": "Acme Okta",
+        "issuer": "https://acme.okta.com",
+        "client_id": "tdt",
+        "scopes": [
+          "openid",
+          "email",
+          "profile"
+        ],
+        "default_role": "technician",
+        "allowed_domains": [
+          "acme.com"
+        ],
+        "callback_url": "https://tdt.example.com/api/v1/auth/oidc/acme-okta/callback",
+        "created_at": "2026-11-01T08:00:00.000Z",
+        "updated_at": "2026-11-01T08:00:00.000Z"
+      }
+    ],
+    "required": [
+      "id",
+      "name",
+      "issuer",
+      "client_id",
+      "scopes",
+      "default_role",
+      "allowed_domains",
+      "callback_url",
+      "created_at",
+      "updated_at"
+    ],
+    "requestRequired": [
+      "created_at",
+      "updated_at"
+    ],
+    "properties": {
+      "id": {
+        "type": "string"
+      },
+      "name": {
+        "type": "string"
+      },
+      "issuer": {
+        "type": "string"
+      },
+      "client_id": {
+        "type": "string"
+      },
+      "scopes": {
+        "type": "array",
+        "items": {
+          "type": "string"
+        }
+      },
+      "default_role": {
+        "type": "string",
+        "enum": [
+          "technician",
+          "engineer",
+          "admin"
+        ],
+        "description": "The role of an account it makes, in the organization"
+      },
+      "allowed_domains": {
+        "type": "array",
+        "items": {
+          "type": "string"
+        },
+        "description": "The email domains it signs in; empty: the organization's"
+      },
+      "callback_url": {
+        "type": "string",
+        "description": "What to register at the provider as the client's redirect URI"
+      },
+      "created_at": {
+        "type": "string",
+        "format": "date-time"
+      },
+      "updated_at": {
+        "type": "string",
+        "format": "date-time"
       }
     }
   },
@@ -1331,6 +1691,90 @@ export const MESSAGE_SCHEMAS = {
       }
     }
   },
+  "tdt.auth.v1.SetOrganizationDomainsRequest": {
+    "type": "object",
+    "examples": [
+      {
+        "domains": [
+          "example.com",
+          "example.org"
+        ]
+      }
+    ],
+    "required": [
+      "id",
+      "domains"
+    ],
+    "requestRequired": [
+      "domains"
+    ],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "domains": {
+        "type": "array",
+        "items": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 253
+        },
+        "maxItems": 50,
+        "description": "Lowercase domain names, such as example.com"
+      }
+    }
+  },
+  "tdt.auth.v1.SetOrganizationDomainsResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {
+      "organization": {
+        "$ref": "tdt.auth.v1.OrganizationSettings#"
+      }
+    }
+  },
+  "tdt.auth.v1.SetOrganizationLimitsRequest": {
+    "type": "object",
+    "examples": [
+      {
+        "max_members": 50
+      }
+    ],
+    "required": [
+      "id",
+      "max_members"
+    ],
+    "requestRequired": [
+      "max_members"
+    ],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "max_members": {
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 1,
+        "maximum": 1000000,
+        "description": "`null`: no limit"
+      }
+    }
+  },
+  "tdt.auth.v1.SetOrganizationLimitsResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {
+      "organization": {
+        "$ref": "tdt.auth.v1.OrganizationSettings#"
+      }
+    }
+  },
   "tdt.auth.v1.SetOrganizationPolicyRequest": {
     "type": "object",
     "examples": [
@@ -1546,6 +1990,101 @@ export const MESSAGE_SCHEMAS = {
     "required": [],
     "requestRequired": [],
     "properties": {}
+  },
+  "tdt.auth.v1.UpdateOrganizationSsoProviderRequest": {
+    "type": "object",
+    "examples": [
+      {
+        "name": "Acme Okta",
+        "issuer": "https://acme.okta.com",
+        "client_id": "tdt",
+        "default_role": "engineer",
+        "allowed_domains": [
+          "acme.com"
+        ]
+      }
+    ],
+    "required": [
+      "id",
+      "provider_id",
+      "name",
+      "issuer",
+      "client_id",
+      "scopes",
+      "allowed_domains"
+    ],
+    "requestRequired": [
+      "name",
+      "issuer",
+      "client_id"
+    ],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "provider_id": {
+        "type": "string"
+      },
+      "name": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 100
+      },
+      "issuer": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 2048,
+        "format": "uri"
+      },
+      "client_id": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 256
+      },
+      "client_secret": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 1024,
+        "description": "Left out: the stored one stays"
+      },
+      "scopes": {
+        "type": "array",
+        "items": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 100
+        },
+        "maxItems": 20
+      },
+      "default_role": {
+        "type": "string",
+        "enum": [
+          "technician",
+          "engineer",
+          "admin"
+        ]
+      },
+      "allowed_domains": {
+        "type": "array",
+        "items": {
+          "type": "string",
+          "minLength": 1,
+          "maxLength": 253
+        },
+        "maxItems": 50
+      }
+    }
+  },
+  "tdt.auth.v1.UpdateOrganizationSsoProviderResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {
+      "provider": {
+        "$ref": "tdt.auth.v1.OrganizationSsoProvider#"
+      }
+    }
   },
   "tdt.auth.v1.UpdateUserRequest": {
     "type": "object",
@@ -4526,6 +5065,10 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.auth.v1.CreateInviteResponse": "CreateInviteResponse",
   "tdt.auth.v1.CreateOrganizationRequest": "CreateOrganizationRequest",
   "tdt.auth.v1.CreateOrganizationResponse": "CreateOrganizationResponse",
+  "tdt.auth.v1.CreateOrganizationSsoProviderRequest": "CreateOrganizationSsoProviderRequest",
+  "tdt.auth.v1.CreateOrganizationSsoProviderResponse": "CreateOrganizationSsoProviderResponse",
+  "tdt.auth.v1.DeleteOrganizationSsoProviderRequest": "DeleteOrganizationSsoProviderRequest",
+  "tdt.auth.v1.DeleteOrganizationSsoProviderResponse": "DeleteOrganizationSsoProviderResponse",
   "tdt.auth.v1.ExchangeOidcCodeRequest": "ExchangeOidcCodeRequest",
   "tdt.auth.v1.ExchangeOidcCodeResponse": "ExchangeOidcCodeResponse",
   "tdt.auth.v1.ForgotPasswordRequest": "ForgotPasswordRequest",
@@ -4536,6 +5079,8 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.auth.v1.GetMeResponse": "GetMeResponse",
   "tdt.auth.v1.GetOrganizationPolicyRequest": "GetOrganizationPolicyRequest",
   "tdt.auth.v1.GetOrganizationPolicyResponse": "GetOrganizationPolicyResponse",
+  "tdt.auth.v1.GetOrganizationRequest": "GetOrganizationRequest",
+  "tdt.auth.v1.GetOrganizationResponse": "GetOrganizationResponse",
   "tdt.auth.v1.GetSessionPolicyRequest": "GetSessionPolicyRequest",
   "tdt.auth.v1.GetSessionPolicyResponse": "GetSessionPolicyResponse",
   "tdt.auth.v1.Invite": "Invite",
@@ -4544,6 +5089,8 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.auth.v1.ListLoginSessionsResponse": "ListLoginSessionsResponse",
   "tdt.auth.v1.ListOidcProvidersRequest": "ListOidcProvidersRequest",
   "tdt.auth.v1.ListOidcProvidersResponse": "ListOidcProvidersResponse",
+  "tdt.auth.v1.ListOrganizationSsoProvidersRequest": "ListOrganizationSsoProvidersRequest",
+  "tdt.auth.v1.ListOrganizationSsoProvidersResponse": "ListOrganizationSsoProvidersResponse",
   "tdt.auth.v1.ListOrganizationsRequest": "ListOrganizationsRequest",
   "tdt.auth.v1.ListOrganizationsResponse": "ListOrganizationsResponse",
   "tdt.auth.v1.ListUserLoginSessionsRequest": "ListUserLoginSessionsRequest",
@@ -4559,7 +5106,10 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.auth.v1.OidcBackchannelLogoutResponse": "OidcBackchannelLogoutResponse",
   "tdt.auth.v1.OidcProvider": "OidcProvider",
   "tdt.auth.v1.Organization": "Organization",
+  "tdt.auth.v1.OrganizationLimits": "OrganizationLimits",
   "tdt.auth.v1.OrganizationMember": "OrganizationMember",
+  "tdt.auth.v1.OrganizationSettings": "OrganizationSettings",
+  "tdt.auth.v1.OrganizationSsoProvider": "OrganizationSsoProvider",
   "tdt.auth.v1.RefreshRequest": "RefreshRequest",
   "tdt.auth.v1.RefreshResponse": "RefreshResponse",
   "tdt.auth.v1.RegisterRequest": "RegisterRequest",
@@ -4575,6 +5125,10 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.auth.v1.RevokeUserLoginSessionRequest": "RevokeUserLoginSessionRequest",
   "tdt.auth.v1.RevokeUserLoginSessionResponse": "RevokeUserLoginSessionResponse",
   "tdt.auth.v1.SessionPolicy": "SessionPolicy",
+  "tdt.auth.v1.SetOrganizationDomainsRequest": "SetOrganizationDomainsRequest",
+  "tdt.auth.v1.SetOrganizationDomainsResponse": "SetOrganizationDomainsResponse",
+  "tdt.auth.v1.SetOrganizationLimitsRequest": "SetOrganizationLimitsRequest",
+  "tdt.auth.v1.SetOrganizationLimitsResponse": "SetOrganizationLimitsResponse",
   "tdt.auth.v1.SetOrganizationPolicyRequest": "SetOrganizationPolicyRequest",
   "tdt.auth.v1.SetOrganizationPolicyResponse": "SetOrganizationPolicyResponse",
   "tdt.auth.v1.SetPasswordRequest": "SetPasswordRequest",
@@ -4586,6 +5140,8 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.auth.v1.TokenPair": "TokenPair",
   "tdt.auth.v1.UnlinkOidcIdentityRequest": "UnlinkOidcIdentityRequest",
   "tdt.auth.v1.UnlinkOidcIdentityResponse": "UnlinkOidcIdentityResponse",
+  "tdt.auth.v1.UpdateOrganizationSsoProviderRequest": "UpdateOrganizationSsoProviderRequest",
+  "tdt.auth.v1.UpdateOrganizationSsoProviderResponse": "UpdateOrganizationSsoProviderResponse",
   "tdt.auth.v1.UpdateUserRequest": "UpdateUserRequest",
   "tdt.auth.v1.UpdateUserResponse": "UpdateUserResponse",
   "tdt.auth.v1.User": "User",

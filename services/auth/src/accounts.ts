@@ -15,6 +15,8 @@ import { endLoginSessions } from "./login-sessions.js";
 import { queueMail } from "./mail/mail-outbox.js";
 import { issueMailToken, useMailToken } from "./mail/mail-tokens.js";
 import { mails } from "./mail/templates.js";
+import { admit } from "./organization-settings.js";
+import { joinOnly, roleIn } from "./organizations.js";
 import { hashPassword, passwordMatches } from "./passwords.js";
 import { findUserByEmail, lockUser, registrationProblems, toUser, type UserRow } from "./users.js";
 
@@ -78,6 +80,9 @@ export async function register(
   const email = normalizeEmail(request.email);
   const passwordHash = await hashPassword(request.password);
   await withMail(deps, async (tx) => {
+    // A new account joins the default organization: within its domains and seats (a taken
+    // address is answered the same way below, so this says nothing of who has an account).
+    await admit(tx, DEFAULT_ORGANIZATION_ID, email);
     const [created] = await tx<{ id: string }[]>`
       insert into users (email, full_name, password_hash, role, verification_required)
       values (${email}, ${request.full_name.trim()}, ${passwordHash}, 'technician', ${deps.registration === "verify"})
@@ -223,6 +228,7 @@ export async function createInvite(
   const { email, role } = invitedAddress("tdt.auth.v1.CreateInviteRequest", request);
   return withMail(deps, async (tx) => {
     if (await findUserByEmail(tx, email)) throw new AppError("email_already_registered");
+    await admit(tx, claims.org, email);
     return mailInvitation(deps, tx, { email, role, orgId: claims.org, invitedBy: claims.sub });
   });
 }
@@ -272,6 +278,8 @@ export async function addOrganizationMember(
   const { email, role } = invitedAddress("tdt.auth.v1.AddOrganizationMemberRequest", request);
   return withMail(deps, async (tx) => {
     const user = await findUserByEmail(tx, email);
+    // Already a member: 409 `already_member` below, whatever the seats and domains say now.
+    if (!user || !(await roleIn(tx, request.id, user.id))) await admit(tx, request.id, email);
     if (!user) {
       await mailInvitation(deps, tx, { email, role, orgId: request.id, invitedBy: claims.sub });
       return { email, role, status: "invited" };
@@ -306,14 +314,8 @@ export async function acceptInvite(
       returning *`;
     // Someone registered the address since: the invitation cannot make a second account.
     if (!user) throw new AppError("email_already_registered");
-    if (row.org_id !== DEFAULT_ORGANIZATION_ID) {
-      // users.role made the account a member of the default organization (the migration's
-      // trigger, for the v0.1.0 reader of users.role): an invitation elsewhere joins only there.
-      await tx`
-        insert into memberships (org_id, user_id, role) values (${row.org_id}, ${user.id}, ${row.role})
-        on conflict (org_id, user_id) do update set role = excluded.role`;
-      await tx`delete from memberships where org_id = ${DEFAULT_ORGANIZATION_ID} and user_id = ${user.id}`;
-    }
+    // An invitation to another organization joins only there.
+    await joinOnly(tx, user.id, row.org_id, row.role);
     return toUser(user);
   });
 }

@@ -12,6 +12,7 @@ import { organizationHandlers } from "./organization-handlers.js";
 import type { RateLimiter } from "./rate-limit.js";
 import type { SsoConfig } from "./sso-config.js";
 import { ssoHandlers } from "./sso-handlers.js";
+import type { StoredProviders } from "./sso-provider-store.js";
 import type { OidcProviders } from "./sso-providers.js";
 import { userHandlers } from "./user-handlers.js";
 
@@ -23,7 +24,7 @@ export interface AuthDeps {
   sessionPolicyMinSeconds: number;
   log: Logger;
   /** Single sign-on: the providers and where the browser comes back to. */
-  sso: { config: SsoConfig; providers: OidcProviders };
+  sso: { config: SsoConfig; providers: OidcProviders; stored: StoredProviders };
   /** Counts sign-ins started with a provider, per client address. */
   ssoRateLimiter: RateLimiter;
   /** Registration mode, where mailed links point, and the mail relay to nudge. */

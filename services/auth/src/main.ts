@@ -9,7 +9,8 @@ import { MailRelay, smtpTransport } from "./mail/mail-outbox.js";
 import { ensureDemoOrganizations } from "./organizations.js";
 import { RateLimiter } from "./rate-limit.js";
 import { forgetExpiredChildPairs } from "./refresh-store.js";
-import { ownsDomain } from "./sso-login.js";
+import { callbackUrlOf, ownsDomain } from "./sso-login.js";
+import { StoredProviders } from "./sso-provider-store.js";
 import { OidcProviders } from "./sso-providers.js";
 import { ensureFirstAdmin } from "./users.js";
 
@@ -48,7 +49,13 @@ await runService({
     mailRelay.start();
 
     // Providers are discovered in the background: password logins do not wait for them.
-    const providers = new OidcProviders(config.sso.providers, log);
+    const stored = new StoredProviders(
+      sql,
+      config.sso.secretKey,
+      new Set(config.sso.providers.map((provider) => provider.id)),
+      (id) => callbackUrlOf(config.sso, id),
+    );
+    const providers = new OidcProviders(config.sso.providers, log, stored);
     void providers.discoverAll();
 
     const handlers = authHandlers({
@@ -56,7 +63,7 @@ await runService({
       keys,
       rateLimiter: new RateLimiter(sql, config.loginRateLimitPerMinute),
       ssoRateLimiter: new RateLimiter(sql, config.ssoRateLimitPerMinute),
-      sso: { config: config.sso, providers },
+      sso: { config: config.sso, providers, stored },
       accounts: {
         registration: config.registration,
         publicUrl: config.sso.publicUrl,

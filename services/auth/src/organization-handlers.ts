@@ -12,9 +12,11 @@ import { type AccountDeps, addOrganizationMember } from "./accounts.js";
 import { trustedClient } from "./client-address.js";
 import type { StartLoginSession } from "./login-session-start.js";
 import { endLoginSessions, openSessionsOfUser } from "./login-sessions.js";
+import { domainList, organizationSettings, setDomains, setMemberLimit } from "./organization-settings.js";
 import { createOrganization, isPlatformAdmin, organizationsOf, requireOrganizationAdmin } from "./organizations.js";
 import { resolvePolicy } from "./policy.js";
 import { currentPolicy, saveSessionPolicy } from "./policy-store.js";
+import type { StoredProviders } from "./sso-provider-store.js";
 import { lockUser } from "./users.js";
 
 type OrganizationRpc =
@@ -24,7 +26,14 @@ type OrganizationRpc =
   | "getOrganizationPolicy"
   | "setOrganizationPolicy"
   | "addOrganizationMember"
-  | "removeOrganizationMember";
+  | "removeOrganizationMember"
+  | "getOrganization"
+  | "setOrganizationDomains"
+  | "setOrganizationLimits"
+  | "listOrganizationSsoProviders"
+  | "createOrganizationSsoProvider"
+  | "updateOrganizationSsoProvider"
+  | "deleteOrganizationSsoProvider";
 
 export interface OrganizationHandlerDeps {
   sql: Sql;
@@ -32,6 +41,8 @@ export interface OrganizationHandlerDeps {
   sessionPolicyMinSeconds: number;
   authorize: (rpc: OrganizationRpc, ctx: RequestContext) => Promise<AccessClaims>;
   startLoginSession: StartLoginSession;
+  /** The providers organizations added. */
+  sso: { stored: StoredProviders };
 }
 
 /**
@@ -123,6 +134,68 @@ export function organizationHandlers(
     async addOrganizationMember(request, ctx) {
       const claims = await administering("addOrganizationMember", request.id, ctx);
       return { member: await addOrganizationMember({ ...deps.accounts, sql }, claims, request) };
+    },
+
+    async getOrganization(request, ctx) {
+      await administering("getOrganization", request.id, ctx);
+      return { organization: await organizationSettings(sql, request.id) };
+    },
+
+    async setOrganizationDomains(request, ctx) {
+      await administering("setOrganizationDomains", request.id, ctx);
+      checks().contract("tdt.auth.v1.SetOrganizationDomainsRequest", request).done();
+      const domains = domainList(request.domains, ["body", "domains"]);
+      return {
+        organization: await inTransaction(sql, async (tx) => {
+          await setDomains(tx, request.id, domains);
+          return organizationSettings(tx, request.id);
+        }),
+      };
+    },
+
+    // The platform's admins set limits; the organization's own read them and get 403 here.
+    async setOrganizationLimits(request, ctx) {
+      const claims = await administering("setOrganizationLimits", request.id, ctx);
+      if (!(await isPlatformAdmin(sql, claims.sub))) throw new AppError("forbidden");
+      checks().contract("tdt.auth.v1.SetOrganizationLimitsRequest", request).done();
+      await setMemberLimit(sql, request.id, request.max_members);
+      return { organization: await organizationSettings(sql, request.id) };
+    },
+
+    async listOrganizationSsoProviders(request, ctx) {
+      await administering("listOrganizationSsoProviders", request.id, ctx);
+      return { providers: await deps.sso.stored.list(request.id) };
+    },
+
+    async createOrganizationSsoProvider(request, ctx) {
+      await administering("createOrganizationSsoProvider", request.id, ctx);
+      checks().contract("tdt.auth.v1.CreateOrganizationSsoProviderRequest", request).done();
+      const provider = await inTransaction(sql, (tx) =>
+        deps.sso.stored.create(tx, request.id, request.provider_id, request),
+      );
+      return { provider };
+    },
+
+    async updateOrganizationSsoProvider(request, ctx) {
+      await administering("updateOrganizationSsoProvider", request.id, ctx);
+      checks().contract("tdt.auth.v1.UpdateOrganizationSsoProviderRequest", request).done();
+      const provider = await inTransaction(sql, (tx) =>
+        deps.sso.stored.update(tx, request.id, request.provider_id, request),
+      );
+      return { provider };
+    },
+
+    // Sign-ins through it stop, and the login sessions it started end with it.
+    async deleteOrganizationSsoProvider(request, ctx) {
+      await administering("deleteOrganizationSsoProvider", request.id, ctx);
+      const removed = await inTransaction(sql, async (tx) => {
+        const sids = await deps.sso.stored.remove(tx, request.id, request.provider_id);
+        if (!sids) return false;
+        await endLoginSessions(tx, { sids }, { kind: "revoked", reason: "sso_unlinked" });
+        return true;
+      });
+      if (!removed) throw new AppError("not_found");
+      return {};
     },
   };
 }

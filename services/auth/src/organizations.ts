@@ -64,6 +64,19 @@ export async function roleIn(sql: Sql | TransactionSql, orgId: string, userId: s
   return row?.role;
 }
 
+/**
+ * Makes a just-made account a member of `orgId` only. users.role made it a member of the default
+ * organization (the trigger kept for v0.1.0's reader of users.role); an account made to join
+ * another organization (an invitation there, its single sign-on) leaves that membership.
+ */
+export async function joinOnly(tx: TransactionSql, userId: string, orgId: string, role: Role): Promise<void> {
+  if (orgId === DEFAULT_ORGANIZATION_ID) return;
+  await tx`
+    insert into memberships (org_id, user_id, role) values (${orgId}, ${userId}, ${role})
+    on conflict (org_id, user_id) do update set role = excluded.role`;
+  await tx`delete from memberships where org_id = ${DEFAULT_ORGANIZATION_ID} and user_id = ${userId}`;
+}
+
 /** Whether the user administers anything: an organization, or the platform. */
 export async function isAdminAnywhere(sql: Sql | TransactionSql, userId: string): Promise<boolean> {
   const [row] = await sql`

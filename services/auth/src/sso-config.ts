@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { ConfigError, env, ROLES, type Role, type Setting } from "@tdt/kit";
 import { PROVIDER_ID_PATTERN } from "@tdt/proto/contracts/sso";
+import { DOMAIN_PATTERN } from "./organization-settings.js";
 
 /** One OpenID Connect provider that users may sign in with (OIDC_PROVIDERS). */
 export interface OidcProviderConfig {
@@ -16,10 +17,20 @@ export interface OidcProviderConfig {
   default_role: Role;
   /** Email domains the provider may sign in (and create) users of; none: any verified email. */
   allowed_domains: string[] | undefined;
+  /**
+   * The organization whose admins added it (a row of `oidc_providers`); none for the deployment's
+   * own (OIDC_PROVIDERS). An organization's provider signs in to that organization only and is
+   * never trusted to link an account by its email.
+   */
+  organization?: string | undefined;
+  /** When a stored provider last changed: what was discovered for an earlier version is read again. */
+  version?: string | undefined;
 }
 
 /** Everything single sign-on reads from the environment. */
 export interface SsoConfig {
+  /** OIDC_SECRET_KEY: what organizations' client secrets are kept encrypted under; none: they cannot be stored. */
+  secretKey: Buffer | undefined;
   providers: OidcProviderConfig[];
   /** The gateway's public base URL, without a final slash: callbacks are registered under it. */
   publicUrl: string;
@@ -30,7 +41,6 @@ export interface SsoConfig {
 }
 
 const ID = new RegExp(PROVIDER_ID_PATTERN);
-const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const KNOWN_KEYS = new Set([
   "id",
   "name",
@@ -99,7 +109,7 @@ function providerOf(entry: unknown, index: number, variable: string): OidcProvid
     fail(`default_role must be one of ${ROLES.join(", ")}`);
   }
   const domains = stringList(raw.allowed_domains, "allowed_domains", fail)?.map((domain) => domain.toLowerCase());
-  const badDomain = domains?.find((domain) => !DOMAIN.test(domain));
+  const badDomain = domains?.find((domain) => !DOMAIN_PATTERN.test(domain));
   if (badDomain !== undefined) fail(`allowed_domains has "${badDomain}", which is not a domain name`);
   if (domains?.length === 0) fail("allowed_domains must name at least one domain when given");
   const name = raw.name === undefined ? (raw.id as string) : text("name", 100);
@@ -149,6 +159,20 @@ function originOf(variable: string, text: string): string {
   return url.origin;
 }
 
+/** OIDC_SECRET_KEY: 32 bytes, as 64 hex digits or base64 (url-safe or not). */
+function secretKeyOf(text: string | undefined): Buffer | undefined {
+  if (text === undefined) return undefined;
+  const trimmed = text.trim();
+  const key = /^[0-9a-fA-F]{64}$/.test(trimmed) ? Buffer.from(trimmed, "hex") : Buffer.from(trimmed, "base64");
+  if (key.length !== 32) {
+    throw new ConfigError(
+      "OIDC_SECRET_KEY",
+      "must be 32 random bytes, as 64 hex digits or in base64 (openssl rand -hex 32)",
+    );
+  }
+  return key;
+}
+
 /**
  * OIDC_PROVIDERS (JSON) or OIDC_PROVIDERS_FILE (a file holding it), at most one; PUBLIC_URL,
  * OIDC_RETURN_ORIGINS (default: PUBLIC_URL's origin) and OIDC_POST_LOGOUT_URL (default: PUBLIC_URL/).
@@ -159,6 +183,7 @@ export function ssoConfig(): Setting<SsoConfig> {
   const publicUrl = env.url("PUBLIC_URL", "http://localhost:8000", ["http", "https"]);
   const origins = env.list("OIDC_RETURN_ORIGINS", []);
   const postLogout = env.optional("OIDC_POST_LOGOUT_URL");
+  const secretKey = env.optional("OIDC_SECRET_KEY");
   return {
     read(source) {
       const base = publicUrl.read(source).replace(/\/+$/, "");
@@ -189,6 +214,7 @@ export function ssoConfig(): Setting<SsoConfig> {
       }
       return {
         providers,
+        secretKey: secretKeyOf(secretKey.read(source)),
         publicUrl: base,
         returnOrigins: listed.length > 0 ? listed : [new URL(base).origin],
         postLogoutUrl: logoutUrl ?? `${base}/`,

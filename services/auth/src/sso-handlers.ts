@@ -7,20 +7,21 @@ import {
   type Logger,
   type RequestContext,
   type Sql,
-  type TransactionSql,
 } from "@tdt/kit";
 import { PROVIDER_ID_PATTERN } from "@tdt/proto/contracts/sso";
-import type { AuthServiceService, ClientInfo, TokenPair } from "@tdt/proto/tdt/auth/v1/auth";
+import type { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import * as oidc from "openid-client";
 import type { RegistrationMode } from "./accounts.js";
 import { trustedClient } from "./client-address.js";
 import { announceUserChanged } from "./events.js";
-import { endLoginSessions, openSessionsOfUser, originOfLoginSession, type SessionOrigin } from "./login-sessions.js";
+import type { StartLoginSession } from "./login-session-start.js";
+import { endLoginSessions, openSessionsOfUser, originOfLoginSession } from "./login-sessions.js";
 import { hashPassword, passwordMatches } from "./passwords.js";
 import type { RateLimiter } from "./rate-limit.js";
 import type { SsoConfig } from "./sso-config.js";
 import { beginSsoLogin, completeSsoLogin } from "./sso-login.js";
 import { backchannelLogout } from "./sso-logout.js";
+import type { StoredProviders } from "./sso-provider-store.js";
 import { describe, type OidcProviders } from "./sso-providers.js";
 import { unlinkAccount, useLoginCode } from "./sso-store.js";
 import { lockUser, passwordOfSession, setPasswordHash, UUID } from "./users.js";
@@ -43,7 +44,7 @@ export interface SsoHandlerDeps {
   sql: Sql;
   /** The registration mode, which decides whether a first sign-in makes an account. */
   accounts: { registration: RegistrationMode };
-  sso: { config: SsoConfig; providers: OidcProviders };
+  sso: { config: SsoConfig; providers: OidcProviders; stored: StoredProviders };
   /** Login's limit: guesses of a current password per user count as login attempts do. */
   rateLimiter: RateLimiter;
   /** Sign-ins started per client address. */
@@ -54,10 +55,7 @@ export interface SsoHandlerDeps {
     rpc: "unlinkOidcIdentity" | "setPassword" | "beginOidcLink",
     ctx: RequestContext,
   ) => Promise<AccessClaims>;
-  startLoginSession: (
-    client: ClientInfo,
-    identify: (tx: TransactionSql) => Promise<{ userId: string; origin?: SessionOrigin }>,
-  ) => Promise<TokenPair>;
+  startLoginSession: StartLoginSession;
 }
 
 /** The single sign-on RPCs (thin: the flows are in sso-login.ts and sso-logout.ts), and the logout URL. */
@@ -68,7 +66,11 @@ export function ssoHandlers(deps: SsoHandlerDeps) {
   const now = deps.now ?? (() => Math.floor(Date.now() / 1000));
 
   const handlers: Pick<Handlers<typeof AuthServiceService>, SsoRpc> = {
-    async listOidcProviders() {
+    // The deployment's providers, or, for a login page of one organization (its slug), that organization's.
+    async listOidcProviders(request) {
+      checks().contract("tdt.auth.v1.ListOidcProvidersRequest", request).done();
+      if (request.organization !== undefined)
+        return { providers: await deps.sso.stored.offeredBy(request.organization) };
       return { providers: providers.configs.map(({ id, name }) => ({ id, name })) };
     },
 
@@ -98,7 +100,14 @@ export function ssoHandlers(deps: SsoHandlerDeps) {
       const tokens = await deps.startLoginSession(trustedClient(request.client, ctx), async (tx) => {
         const grant = await useLoginCode(tx, request.code, request.binding);
         if (!grant) throw new AppError("invalid_login_code");
-        return { userId: grant.user_id, origin: { provider: grant.provider_id, sid: grant.provider_sid } };
+        // An organization's provider signs in to that organization; one removed since signs in nowhere.
+        const provider = await providers.get(grant.provider_id).catch(() => undefined);
+        if (!provider) throw new AppError("invalid_login_code");
+        return {
+          userId: grant.user_id,
+          organization: provider.organization,
+          origin: { provider: grant.provider_id, sid: grant.provider_sid },
+        };
       });
       return { tokens };
     },
@@ -159,15 +168,14 @@ export function ssoHandlers(deps: SsoHandlerDeps) {
 
   /** Where to send the browser so that it signs out at the provider its session came from, if it offers that. */
   const endSessionUrl = async (sid: string): Promise<string | undefined> => {
-    // Without providers no session came from one: a logout asks the database nothing more.
-    if (providers.configs.length === 0 || !UUID.test(sid)) return undefined;
+    if (!UUID.test(sid)) return undefined;
     const origin = await originOfLoginSession(sql, sid);
     if (!origin) return undefined;
     try {
       const configuration = await providers.configuration(origin.provider);
       if (!configuration.serverMetadata().end_session_endpoint) return undefined;
       return oidc.buildEndSessionUrl(configuration, {
-        client_id: providers.get(origin.provider).client_id,
+        client_id: (await providers.get(origin.provider)).client_id,
         post_logout_redirect_uri: config.postLogoutUrl,
       }).href;
     } catch (error) {

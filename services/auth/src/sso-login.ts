@@ -1,12 +1,13 @@
 import { randomBytes } from "node:crypto";
-import { AppError, inTransaction, type Logger, type Sql } from "@tdt/kit";
+import { AppError, DEFAULT_ORGANIZATION_ID, inTransaction, type Logger, type Sql, type TransactionSql } from "@tdt/kit";
 import type { SsoLoginError } from "@tdt/proto/contracts/sso";
 import * as oidc from "openid-client";
 import type { RegistrationMode } from "./accounts.js";
 import { normalizeEmail } from "./email-address.js";
 import { announceUserChanged } from "./events.js";
 import { accessTokenHashMatches, isVerified, lacksPersonClaims, withUserInfo } from "./oidc-claims.js";
-import { isAdminAnywhere } from "./organizations.js";
+import { admission, domainOf } from "./organization-settings.js";
+import { isAdminAnywhere, joinOnly, roleIn } from "./organizations.js";
 import type { OidcProviderConfig, SsoConfig } from "./sso-config.js";
 import { describe, type OidcProviders } from "./sso-providers.js";
 import {
@@ -42,7 +43,7 @@ export interface SsoLoginDeps {
  */
 export function mayMakeAccount(
   registration: RegistrationMode,
-  provider: Pick<OidcProviderConfig, "allowed_domains">,
+  provider: Pick<OidcProviderConfig, "allowed_domains" | "organization">,
   email: string,
 ): boolean {
   if (registration === "closed") return false;
@@ -113,7 +114,7 @@ export async function beginSsoLogin(
   link?: LinkRequester,
 ): Promise<{ authorization_url: string; binding: string; expires_in: number }> {
   // 1. A known provider and an allowed return_to.
-  const provider = deps.providers.get(request.provider);
+  const provider = await deps.providers.get(request.provider);
   const returnTo = checkReturnTo(request.return_to, deps.config.returnOrigins);
   // 2. What the provider's metadata says (503 while it cannot be had).
   const configuration = await deps.providers.configuration(provider.id);
@@ -157,7 +158,7 @@ export async function completeSsoLogin(
   deps: SsoLoginDeps,
   request: { provider: string; query: string; binding: string },
 ): Promise<{ redirect_to: string }> {
-  const provider = deps.providers.get(request.provider);
+  const provider = await deps.providers.get(request.provider);
   const log = deps.log.child({ provider: provider.id });
   // 1. The attempt this callback ends, taken once.
   const params = new URLSearchParams(request.query);
@@ -179,8 +180,11 @@ export async function completeSsoLogin(
       log.info({ user_id: attempt.link_user_id }, "oidc provider linked");
       return { redirect_to: redirectTo(attempt.return_to, { linked: provider.id }) };
     }
-    // 4. The user this account signs in.
-    const user = await userOfAccount(deps, provider, account);
+    // 4. The user this account signs in: by the deployment's trust rules, or, through an
+    //    organization's provider, a member of that organization.
+    const user = provider.organization
+      ? await memberOfAccount(deps, provider, provider.organization, account)
+      : await userOfAccount(deps, provider, account);
     // 5. A one-time code for return_to, good only in this browser: no token travels in a URL.
     const code = secret();
     await saveLoginCode(deps.sql, {
@@ -276,16 +280,21 @@ async function redeemCode(
   };
 }
 
-const domainOf = (email: string) => email.slice(email.lastIndexOf("@") + 1).toLowerCase();
-
 /** The email's domain, when the provider restricts domains and it is not one of them. */
 function domainRefused(provider: OidcProviderConfig, email: string): boolean {
   return provider.allowed_domains !== undefined && !provider.allowed_domains.includes(domainOf(email));
 }
 
-/** True when the provider is restricted to domains and this email's is one of them: it owns the address. */
-export function ownsDomain(provider: Pick<OidcProviderConfig, "allowed_domains">, email: string): boolean {
-  return provider.allowed_domains?.includes(domainOf(email)) ?? false;
+/**
+ * True when the provider is one of the deployment's, restricted to domains, and this email's is
+ * one of them: it owns the address. An organization's provider owns nothing: its admin chose
+ * the domains, and no one checked that they are the organization's.
+ */
+export function ownsDomain(
+  provider: Pick<OidcProviderConfig, "allowed_domains" | "organization">,
+  email: string,
+): boolean {
+  return provider.organization === undefined && (provider.allowed_domains?.includes(domainOf(email)) ?? false);
 }
 
 /**
@@ -295,7 +304,7 @@ export function ownsDomain(provider: Pick<OidcProviderConfig, "allowed_domains">
  * Anything else needs the account's owner to ask for the link while signed in.
  */
 export function mayLinkByEmail(
-  provider: Pick<OidcProviderConfig, "allowed_domains">,
+  provider: Pick<OidcProviderConfig, "allowed_domains" | "organization">,
   existing: Pick<UserRow, "role" | "email_verified_at">,
   email: string,
 ): boolean {
@@ -348,6 +357,8 @@ async function userOfAccount(
       if (!existing && !mayMakeAccount(deps.registration, provider, account.email)) {
         throw new SignInRefused("registration_closed");
       }
+      // A new account joins the default organization (users.role): within its domains and seats.
+      if (!existing) await admitNewAccount(tx, DEFAULT_ORGANIZATION_ID, account.email);
       // An admin anywhere (of any organization, or the platform's) is never linked by email.
       const asLinked = existing && {
         ...existing,
@@ -383,6 +394,62 @@ async function userOfAccount(
       if (!user.is_active) throw new SignInRefused("account_disabled");
       return user;
     }
+  }
+  throw new SignInRefused("login_failed");
+}
+
+/** Refuses the sign-in when a new account with this email may not join the organization (its domains, its seats). */
+async function admitNewAccount(tx: TransactionSql, orgId: string, email: string): Promise<void> {
+  const refused = await admission(tx, orgId, email);
+  if (refused) throw new SignInRefused(refused);
+}
+
+/**
+ * The user an organization's provider signs in, to that organization: its linked account when
+ * that is a member there (`not_a_member` otherwise), or, the first time, a new account made a
+ * member with the provider's role, within the organization's domains and seats, whatever
+ * REGISTRATION says (the organization's admin chose the provider as they would invite). An
+ * existing account is never linked by its email, whatever the domains say
+ * (`account_exists_link_required`): the provider's admin is not the account's owner. Racing
+ * first sign-ins make one user, as in `userOfAccount`.
+ */
+async function memberOfAccount(
+  deps: SsoLoginDeps,
+  provider: OidcProviderConfig,
+  orgId: string,
+  account: SignedInAccount,
+): Promise<UserRow> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const linked = await findLinkedUser(deps.sql, account);
+    if (linked) {
+      if (!linked.is_active) throw new SignInRefused("account_disabled");
+      if (!(await roleIn(deps.sql, orgId, linked.id))) throw new SignInRefused("not_a_member");
+      return linked;
+    }
+    if (!account.email) throw new SignInRefused("email_missing");
+    if (!account.email_verified) throw new SignInRefused("email_not_verified");
+    if (domainRefused(provider, account.email)) throw new SignInRefused("domain_not_allowed");
+    const user = await inTransaction(deps.sql, async (tx) => {
+      if (await findUserByEmail(tx, account.email)) {
+        if (await findLinkedUser(tx, account)) return undefined;
+        throw new SignInRefused("account_exists_link_required");
+      }
+      await admitNewAccount(tx, orgId, account.email);
+      const made = await createSsoUser(tx, {
+        emailVerified: false,
+        email: account.email,
+        full_name: (account.name?.trim() || account.email.slice(0, account.email.indexOf("@"))).slice(0, 200),
+        role: provider.default_role,
+      });
+      if (!made) return undefined;
+      await joinOnly(tx, made.id, orgId, provider.default_role);
+      if (!(await linkAccount(tx, made.id, account))) {
+        if (await findLinkedUser(tx, account)) return undefined;
+        throw new SignInRefused("identity_conflict");
+      }
+      return made;
+    });
+    if (user) return user;
   }
   throw new SignInRefused("login_failed");
 }

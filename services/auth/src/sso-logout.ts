@@ -22,7 +22,7 @@ export async function backchannelLogout(
   deps: { sql: Sql; providers: OidcProviders; log: Logger },
   request: { provider: string; logout_token: string },
 ): Promise<number> {
-  const provider = deps.providers.get(request.provider);
+  const provider = await deps.providers.get(request.provider);
   const log = deps.log.child({ provider: provider.id });
   // 1. The token's signature (the issuer's keys), issuer, audience and age (503 while the
   //    issuer's metadata cannot be had).

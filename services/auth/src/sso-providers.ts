@@ -14,15 +14,25 @@ const ASYMMETRIC = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256
 const KEYS_REFETCH_COOLDOWN_MS = 1000;
 
 interface Discovery {
+  /** The provider's version it was made for (a stored provider changed since is discovered again). */
+  version?: string | undefined;
   pending?: Promise<oidc.Configuration> | undefined;
   ready?: oidc.Configuration | undefined;
   failedAt?: number | undefined;
 }
 
+/** Where providers beyond the deployment's own are found: those organizations added. */
+export interface ProviderSource {
+  find(id: string): Promise<OidcProviderConfig | undefined>;
+}
+
 /**
- * The configured providers and what their issuers' metadata says. Discovered at start in the
- * background (auth serves password logins while a provider is away), again on first use while
- * undiscovered, and again after a call to the provider failed (`forget`): keys and endpoints move.
+ * The deployment's providers (OIDC_PROVIDERS) and organizations' (read from the database at each
+ * use, so a change made through one replica reaches every other at its next sign-in), and what
+ * their issuers' metadata says. The deployment's are discovered at start in the background (auth
+ * serves password logins while a provider is away); any is discovered again on first use while
+ * undiscovered, after it changed, and after a call to the provider failed (`forget`): keys and
+ * endpoints move.
  */
 export class OidcProviders {
   private readonly byId: Map<string, OidcProviderConfig>;
@@ -33,13 +43,14 @@ export class OidcProviders {
   constructor(
     readonly configs: OidcProviderConfig[],
     private readonly log: Logger,
+    private readonly stored?: ProviderSource,
   ) {
     this.byId = new Map(configs.map((config) => [config.id, config]));
   }
 
-  /** The provider with this id; 404 `not_found` for any other. */
-  get(id: string): OidcProviderConfig {
-    const config = this.byId.get(id);
+  /** The provider with this id, the deployment's before an organization's; 404 `not_found` for any other. */
+  async get(id: string): Promise<OidcProviderConfig> {
+    const config = this.byId.get(id) ?? (await this.stored?.find(id));
     if (!config) throw new AppError("not_found");
     return config;
   }
@@ -53,9 +64,12 @@ export class OidcProviders {
 
   /** The provider's discovered configuration; 503 `sso_provider_unavailable` while it cannot be had. */
   async configuration(id: string): Promise<oidc.Configuration> {
-    const config = this.get(id);
-    const discovery = this.discoveries.get(id) ?? {};
-    this.discoveries.set(id, discovery);
+    const config = await this.get(id);
+    let discovery = this.discoveries.get(id);
+    if (!discovery || discovery.version !== config.version) {
+      discovery = { version: config.version };
+      this.discoveries.set(id, discovery);
+    }
     if (discovery.ready) return discovery.ready;
     if (!discovery.pending) {
       if (discovery.failedAt !== undefined && Date.now() - discovery.failedAt < REDISCOVER_AFTER_MS) {
@@ -91,6 +105,7 @@ export class OidcProviders {
     { fromTokenEndpoint = false }: { fromTokenEndpoint?: boolean } = {},
   ): Promise<JWTPayload> {
     const metadata = (await this.configuration(id)).serverMetadata();
+    const { client_id } = await this.get(id);
     if (!metadata.jwks_uri) throw new AppError("sso_provider_unavailable");
     let keySet = this.keySets.get(metadata.jwks_uri);
     if (!keySet) {
@@ -104,7 +119,7 @@ export class OidcProviders {
       (
         await jwtVerify(token, keySet, {
           issuer: metadata.issuer,
-          audience: this.get(id).client_id,
+          audience: client_id,
           algorithms: ASYMMETRIC,
           ...options,
         })

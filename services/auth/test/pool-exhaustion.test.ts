@@ -16,6 +16,7 @@ import { authConfig } from "../src/config.js";
 import { authHandlers } from "../src/handlers.js";
 import { SigningKeys } from "../src/keys.js";
 import { RateLimiter } from "../src/rate-limit.js";
+import { StoredProviders } from "../src/sso-provider-store.js";
 import { OidcProviders } from "../src/sso-providers.js";
 import { useAuthDatabase } from "./support/auth-database.js";
 
@@ -40,7 +41,13 @@ const context = (): RequestContext => ({
   peerAddress: "127.0.0.1",
 });
 
-const NO_SSO = { providers: [], publicUrl: "http://localhost:8000", returnOrigins: [], postLogoutUrl: "/" };
+const NO_SSO = {
+  providers: [],
+  secretKey: undefined,
+  publicUrl: "http://localhost:8000",
+  returnOrigins: [],
+  postLogoutUrl: "/",
+};
 
 /** Handlers whose signing keys are never cached. */
 const freshHandlers = () =>
@@ -49,7 +56,11 @@ const freshHandlers = () =>
     keys: new SigningKeys(pool, 0),
     rateLimiter: new RateLimiter(pool, 1000),
     ssoRateLimiter: new RateLimiter(pool, 1000),
-    sso: { config: NO_SSO, providers: new OidcProviders([], testLogger()) },
+    sso: {
+      config: NO_SSO,
+      providers: new OidcProviders([], testLogger()),
+      stored: new StoredProviders(pool, undefined, new Set(), (id) => id),
+    },
     accounts: {
       registration: "open",
       publicUrl: "http://localhost:8000",

@@ -15,9 +15,11 @@ import {
   CompleteOidcLoginRequest,
   CreateInviteRequest,
   CreateOrganizationRequest,
+  CreateOrganizationSsoProviderRequest,
   ExchangeOidcCodeRequest,
   ForgotPasswordRequest,
   Invite,
+  ListOidcProvidersRequest,
   ListUsersRequest,
   LoginRequest,
   LoginSession,
@@ -29,10 +31,13 @@ import {
   ResendVerificationRequest,
   ResetPasswordRequest,
   SessionPolicy,
+  SetOrganizationDomainsRequest,
+  SetOrganizationLimitsRequest,
   SetOrganizationPolicyRequest,
   SetPasswordRequest,
   SetSessionPolicyRequest,
   TokenPair,
+  UpdateOrganizationSsoProviderRequest,
   UpdateUserRequest,
   User,
   VerifyEmailRequest,
@@ -239,6 +244,11 @@ const REQUESTS: RequestRoute[] = [
       ["tdt.auth.v1.AcceptInviteRequest", AcceptInviteRequest, "/api/v1/auth/invites/accept"],
       ["tdt.auth.v1.AddOrganizationMemberRequest", AddOrganizationMemberRequest, "/api/v1/organizations/{id}/members"],
       ["tdt.auth.v1.CreateOrganizationRequest", CreateOrganizationRequest, "/api/v1/organizations"],
+      [
+        "tdt.auth.v1.CreateOrganizationSsoProviderRequest",
+        CreateOrganizationSsoProviderRequest,
+        "/api/v1/organizations/{id}/sso-providers",
+      ],
     ] as const
   ).map(([message, type, path]): RequestRoute => ({ message, type, method: "post", path, in: "body" })),
   {
@@ -268,6 +278,28 @@ const REQUESTS: RequestRoute[] = [
     method: "put",
     path: "/api/v1/organizations/{id}/policy",
     in: "body",
+  },
+  ...(
+    [
+      [
+        "tdt.auth.v1.SetOrganizationDomainsRequest",
+        SetOrganizationDomainsRequest,
+        "/api/v1/organizations/{id}/domains",
+      ],
+      ["tdt.auth.v1.SetOrganizationLimitsRequest", SetOrganizationLimitsRequest, "/api/v1/organizations/{id}/limits"],
+      [
+        "tdt.auth.v1.UpdateOrganizationSsoProviderRequest",
+        UpdateOrganizationSsoProviderRequest,
+        "/api/v1/organizations/{id}/sso-providers/{provider_id}",
+      ],
+    ] as const
+  ).map(([message, type, path]): RequestRoute => ({ message, type, method: "put", path, in: "body" })),
+  {
+    message: "tdt.auth.v1.ListOidcProvidersRequest",
+    type: ListOidcProvidersRequest,
+    method: "get",
+    path: "/api/v1/auth/providers",
+    in: "query",
   },
   {
     message: "tdt.auth.v1.SetSessionPolicyRequest",
@@ -550,6 +582,8 @@ describe("request schemas follow the contracts", () => {
       "tdt.trees.v1.TreeReview",
       "tdt.auth.v1.Organization",
       "tdt.auth.v1.OrganizationMember",
+      "tdt.auth.v1.OrganizationSsoProvider",
+      "tdt.auth.v1.OrganizationLimits",
     ]) {
       covered.add(message);
     }

@@ -7,6 +7,7 @@ import { createApiClient, type Schemas } from "@tdt/api-client";
 import { authorizedFetch } from "./session.js";
 
 export { ApiError, answerOf, type Problem } from "./api-error.js";
+export type { Schemas };
 
 export type User = Schemas["User"];
 /** The caller, with how they sign in: linked providers, a password or not, a confirmed address or not. */

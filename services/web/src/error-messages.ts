@@ -22,6 +22,12 @@ const SENTENCES: Record<string, string> = {
   session_expired_idle: "You were away too long and have been logged out.",
   session_expired_absolute: "Your login reached its maximum age. Please log in again.",
   forbidden: "Your role does not allow this.",
+  organization_full: "The organization has as many members and invitations as its limit allows. Ask to raise it.",
+  already_member: "This address is a member of the organization already.",
+  slug_taken: "Another organization has this short name.",
+  provider_id_taken: "Another provider has this id. Choose another.",
+  domain_in_use: "A sign-in provider of the organization uses a domain you removed. Change the provider first.",
+  sso_secret_key_missing: "This deployment cannot store providers' secrets yet: its operator sets OIDC_SECRET_KEY.",
   not_found: "It does not exist, or you cannot see it.",
   version_conflict: "Someone saved this tree after you opened it. Reload it and apply your change again.",
   draft_conflict: "Someone else saved this draft after you opened it. Reload it and apply your change again.",
@@ -70,6 +76,8 @@ const SSO_SENTENCES: Record<string, string> = {
   email_missing: "Your provider did not share your email address. Ask its administrator to allow it.",
   account_exists_link_required:
     "An account with your email address exists already. Sign in to it with your password (or reset the password by mail), then link the provider on your account page.",
+  not_a_member: "You are not a member of this provider's organization (any more). Ask its administrator.",
+  organization_full: "The organization has no room for new members. Ask its administrator.",
   link_session_ended: "Your login ended before the provider sent you back. Sign in, then link the provider again.",
   registration_closed:
     "No account has your email address, and new accounts are made by invitation only. Ask an administrator to invite you.",

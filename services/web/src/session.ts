@@ -52,8 +52,11 @@ export async function switchOrganization(organizationId: string): Promise<void> 
 }
 
 /** The single sign-on providers the login screen offers. */
-export async function signInProviders(): Promise<Array<{ id: string; name: string }>> {
-  return answerOf(await auth.GET("/api/v1/auth/providers"));
+/** The deployment's single sign-on providers, or one organization's (by its slug). */
+export async function signInProviders(organization?: string): Promise<Array<{ id: string; name: string }>> {
+  return answerOf(
+    await auth.GET("/api/v1/auth/providers", organization ? { params: { query: { organization } } } : {}),
+  );
 }
 
 /** After a reload: an access token from the refresh cookie, if the login is still alive. */

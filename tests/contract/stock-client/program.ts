@@ -261,5 +261,39 @@ export async function organizations(admin: typeof client): Promise<number> {
     }),
   );
   const status: "member" | "invited" = member.status;
-  return tokens.expires_in + policy.idle_max_seconds + status.length;
+  const path = { params: { path: { id: made.id } } };
+  const domains = answered(
+    await admin.PUT("/api/v1/organizations/{id}/domains", { ...path, body: { domains: ["acme.com"] } }),
+  );
+  const limits = answered(
+    await admin.PUT("/api/v1/organizations/{id}/limits", { ...path, body: { max_members: null } }),
+  );
+  const seats: number | null | undefined = limits.limits.max_members;
+  const provider = answered(
+    await admin.POST("/api/v1/organizations/{id}/sso-providers", {
+      ...path,
+      body: {
+        provider_id: "acme-okta",
+        name: "Acme Okta",
+        issuer: "https://acme.okta.com",
+        client_id: "tdt",
+        client_secret: "s3cret",
+        allowed_domains: ["acme.com"],
+      },
+    }),
+  );
+  const replaced = answered(
+    await admin.PUT("/api/v1/organizations/{id}/sso-providers/{provider_id}", {
+      params: { path: { id: made.id, provider_id: provider.id } },
+      body: { name: "Acme", issuer: provider.issuer, client_id: provider.client_id, default_role: "engineer" },
+    }),
+  );
+  return (
+    tokens.expires_in +
+    policy.idle_max_seconds +
+    status.length +
+    domains.domains.length +
+    (seats ?? 0) +
+    replaced.callback_url.length
+  );
 }

@@ -156,10 +156,15 @@ export function impliedErrors(spec: {
   return [...codes].sort();
 }
 
-/** The RPC's request as google.api.http maps an HTTP request: the path's fields over the body's or the query's. */
+/**
+ * The RPC's request as google.api.http maps an HTTP request: the path's fields over the body's or
+ * the query's. A `null` (which only a nullable field's schema lets through) is a field not set, as
+ * the protobuf JSON mapping reads it.
+ */
 function mappedRequest(request: FastifyRequest, body: string | undefined): never {
-  const fields = body === "*" ? request.body : body ? { [body]: request.body } : request.query;
-  return { ...(fields ?? {}), ...(request.params ?? {}) } as never;
+  const fields = (body === "*" ? request.body : body ? { [body]: request.body } : request.query) ?? {};
+  const given = Object.entries(fields as Record<string, unknown>).filter(([, value]) => value !== null);
+  return { ...Object.fromEntries(given), ...(request.params ?? {}) } as never;
 }
 
 /**

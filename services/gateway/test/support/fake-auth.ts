@@ -145,5 +145,42 @@ export class FakeAuth extends FakeService<Auth> {
     addOrganizationMember: async (request) => ({
       member: { email: request.email, role: request.role, status: "member" },
     }),
+    getOrganization: async (request) => ({ organization: organizationSettings(request.id) }),
+    setOrganizationDomains: async (request) => ({
+      organization: { ...organizationSettings(request.id), domains: request.domains },
+    }),
+    setOrganizationLimits: async (request) => ({
+      organization: { ...organizationSettings(request.id), limits: { max_members: request.max_members } },
+    }),
+    listOrganizationSsoProviders: async () => ({ providers: [] }),
+    createOrganizationSsoProvider: async (request) => ({ provider: ssoProvider(request.provider_id, request) }),
+    updateOrganizationSsoProvider: async (request) => ({ provider: ssoProvider(request.provider_id, request) }),
+    deleteOrganizationSsoProvider: async () => ({}),
   };
 }
+
+const organizationSettings = (id: string) => ({
+  id,
+  name: "Default",
+  slug: "default",
+  domains: [],
+  limits: { max_members: undefined },
+  members: 1,
+  open_invitations: 0,
+});
+
+const ssoProvider = (
+  id: string,
+  given: { name: string; issuer: string; client_id: string; scopes: string[]; allowed_domains: string[] },
+) => ({
+  id,
+  name: given.name,
+  issuer: given.issuer,
+  client_id: given.client_id,
+  scopes: given.scopes,
+  default_role: "technician",
+  allowed_domains: given.allowed_domains,
+  callback_url: `http://localhost:8000/api/v1/auth/oidc/${id}/callback`,
+  created_at: "2026-11-01T08:00:00.000Z",
+  updated_at: "2026-11-01T08:00:00.000Z",
+});

@@ -1,6 +1,6 @@
 import { ApiError } from "../api-error.js";
 import { h, show } from "../dom.js";
-import { cardForm, fields, onSubmit, problemLine } from "../form.js";
+import { cardForm, field, fields, onSubmit, problemLine } from "../form.js";
 import { hashOf } from "../router.js";
 import { signIn, signInProviders } from "../session.js";
 import { resendVerification } from "../verification-resend.js";
@@ -13,6 +13,23 @@ export function loginScreen(root: HTMLElement, signedIn: () => Promise<void>): v
   // An address not confirmed yet: the way on is a new link, to the address just typed.
   const resend = h("div");
   const providers = h("div", { class: "providers" });
+  const organizationProviders = h("div", { class: "providers", id: "organization-providers" });
+  const [slugLabel, slug] = field("Your organization's short name", {
+    id: "organization-slug",
+    autocomplete: "organization",
+  });
+  const organizationForm = h(
+    "form",
+    { id: "organization-sso", class: "aside" },
+    slugLabel,
+    slug,
+    h("button", { type: "submit" }, "Find its single sign-on"),
+    organizationProviders,
+  );
+  organizationForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    void offerProviders(organizationProviders, slug.value.trim().toLowerCase() || undefined, true);
+  });
   const form = cardForm(
     "login-form",
     "Log in",
@@ -46,15 +63,21 @@ export function loginScreen(root: HTMLElement, signedIn: () => Promise<void>): v
       }
     },
   );
-  show(root, form);
+  show(root, form, organizationForm);
   email.focus();
   void offerProviders(providers);
 }
 
-/** A button per single sign-on provider: the browser goes to it, and comes back here with a code. */
-async function offerProviders(slot: HTMLElement): Promise<void> {
-  const providers = await signInProviders().catch(() => []);
-  if (providers.length === 0) return;
+/**
+ * A button per single sign-on provider (the deployment's, or an organization's): the browser goes
+ * to it, and comes back here with a code. `sayNone`: an organization asked for with none says so.
+ */
+async function offerProviders(slot: HTMLElement, organization?: string, sayNone = false): Promise<void> {
+  const providers = await signInProviders(organization).catch(() => []);
+  if (providers.length === 0) {
+    show(slot, sayNone ? h("p", { class: "muted" }, "No single sign-on is set up under that name.") : null);
+    return;
+  }
   const returnTo = `${location.origin}${location.pathname}`;
   const buttons = providers.map((provider) =>
     h(
@@ -67,5 +90,5 @@ async function offerProviders(slot: HTMLElement): Promise<void> {
       `Sign in with ${provider.name}`,
     ),
   );
-  show(slot, h("p", { class: "or" }, "or"), ...buttons);
+  show(slot, organization ? null : h("p", { class: "or" }, "or"), ...buttons);
 }

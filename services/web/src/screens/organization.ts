@@ -4,6 +4,7 @@ import { h, show } from "../dom.js";
 import { cardForm, field, onSubmit, problemLine } from "../form.js";
 import { hashOf } from "../router.js";
 import type { Screen } from "../screen.js";
+import { organizationSettingsCards } from "./organization-settings.js";
 
 /** The roles, lowest first, as the contract lists them. */
 const ROLES = ENUMS["tdt.auth.v1.Role"].values;
@@ -16,7 +17,8 @@ const PRESETS: Record<string, string> = {
 
 /**
  * The organization the admin acts in, for its admins (and the platform's): its session policy,
- * and adding someone with a role (an account joins at once, any other address is invited).
+ * adding someone with a role (an account joins at once, any other address is invited), and its
+ * own settings (organization-settings.ts: domains, limits, single sign-on providers).
  * Its members are the Users page's.
  */
 export async function organizationScreen(screen: Screen, organization: Organization): Promise<void> {
@@ -86,6 +88,7 @@ export async function organizationScreen(screen: Screen, organization: Organizat
     );
   });
 
+  const settings = organizationSettingsCards(screen, organization.id, ROLES);
   show(
     screen.root,
     h("h1", {}, organization.name),
@@ -98,9 +101,11 @@ export async function organizationScreen(screen: Screen, organization: Organizat
     ),
     policy,
     members,
+    ...settings.cards,
   );
   try {
     describe(answerOf(await api.GET("/api/v1/organizations/{id}/policy", path)));
+    await settings.load();
   } catch (error) {
     current.textContent = "";
     screen.fail(error);

@@ -280,6 +280,8 @@ export interface OidcProvider {
 }
 
 export interface ListOidcProvidersRequest {
+  /** An organization's slug: its own providers instead of the deployment's */
+  organization?: string | undefined;
 }
 
 export interface ListOidcProvidersResponse {
@@ -524,6 +526,125 @@ export interface OrganizationMember {
 
 export interface AddOrganizationMemberResponse {
   member?: OrganizationMember | undefined;
+}
+
+export interface OrganizationLimits {
+  /** Members plus open invitations; `null`: no limit */
+  max_members?: number | undefined;
+}
+
+export interface OrganizationSettings {
+  id: string;
+  name: string;
+  slug: string;
+  /** The email domains it takes members from; empty: any */
+  domains: string[];
+  limits?: OrganizationLimits | undefined;
+  members: number;
+  /** Invitations sent and not yet accepted or expired: they hold seats */
+  open_invitations: number;
+}
+
+export interface GetOrganizationRequest {
+  id: string;
+}
+
+export interface GetOrganizationResponse {
+  organization?: OrganizationSettings | undefined;
+}
+
+export interface SetOrganizationDomainsRequest {
+  id: string;
+  /** Lowercase domain names, such as example.com */
+  domains: string[];
+}
+
+export interface SetOrganizationDomainsResponse {
+  organization?: OrganizationSettings | undefined;
+}
+
+export interface SetOrganizationLimitsRequest {
+  id: string;
+  /** `null`: no limit */
+  max_members?: number | undefined;
+}
+
+export interface SetOrganizationLimitsResponse {
+  organization?: OrganizationSettings | undefined;
+}
+
+/** One of an organization's OpenID Connect providers, as its admins see it (never its secret). */
+export interface OrganizationSsoProvider {
+  id: string;
+  name: string;
+  issuer: string;
+  client_id: string;
+  scopes: string[];
+  /** The role of an account it makes, in the organization */
+  default_role: string;
+  /** The email domains it signs in; empty: the organization's */
+  allowed_domains: string[];
+  /** What to register at the provider as the client's redirect URI */
+  callback_url: string;
+  created_at?: string | undefined;
+  updated_at?: string | undefined;
+}
+
+export interface ListOrganizationSsoProvidersRequest {
+  id: string;
+}
+
+export interface ListOrganizationSsoProvidersResponse {
+  providers: OrganizationSsoProvider[];
+}
+
+export interface CreateOrganizationSsoProviderRequest {
+  id: string;
+  /** Its id in `/auth/oidc/{provider}/…`: 1–64 lowercase letters, digits, `-` or `_` */
+  provider_id: string;
+  /** What a login page shows */
+  name: string;
+  /** https (plain http only for a provider on the auth service's own machine) */
+  issuer: string;
+  client_id: string;
+  client_secret: string;
+  /** Must include `openid`; default `openid email profile` */
+  scopes: string[];
+  /** Default `technician` */
+  default_role?:
+    | string
+    | undefined;
+  /** Within the organization's domains; empty: the organization's */
+  allowed_domains: string[];
+}
+
+export interface CreateOrganizationSsoProviderResponse {
+  provider?: OrganizationSsoProvider | undefined;
+}
+
+export interface UpdateOrganizationSsoProviderRequest {
+  id: string;
+  provider_id: string;
+  name: string;
+  issuer: string;
+  client_id: string;
+  /** Left out: the stored one stays */
+  client_secret?: string | undefined;
+  scopes: string[];
+  default_role?: string | undefined;
+  allowed_domains: string[];
+}
+
+export interface UpdateOrganizationSsoProviderResponse {
+  provider?: OrganizationSsoProvider | undefined;
+}
+
+export interface DeleteOrganizationSsoProviderRequest {
+  id: string;
+  provider_id: string;
+}
+
+export interface DeleteOrganizationSsoProviderResponse {
 }
 
 function createBaseUser(): User {
@@ -2944,11 +3065,14 @@ export const OidcProvider: MessageFns<OidcProvider> = {
 };
 
 function createBaseListOidcProvidersRequest(): ListOidcProvidersRequest {
-  return {};
+  return { organization: undefined };
 }
 
 export const ListOidcProvidersRequest: MessageFns<ListOidcProvidersRequest> = {
-  encode(_: ListOidcProvidersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+  encode(message: ListOidcProvidersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.organization !== undefined) {
+      writer.uint32(10).string(message.organization);
+    }
     return writer;
   },
 
@@ -2965,6 +3089,14 @@ export const ListOidcProvidersRequest: MessageFns<ListOidcProvidersRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.organization = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2980,8 +3112,9 @@ export const ListOidcProvidersRequest: MessageFns<ListOidcProvidersRequest> = {
   create<I extends Exact<DeepPartial<ListOidcProvidersRequest>, I>>(base?: I): ListOidcProvidersRequest {
     return ListOidcProvidersRequest.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<ListOidcProvidersRequest>, I>>(_: I): ListOidcProvidersRequest {
+  fromPartial<I extends Exact<DeepPartial<ListOidcProvidersRequest>, I>>(object: I): ListOidcProvidersRequest {
     const message = createBaseListOidcProvidersRequest();
+    message.organization = object.organization ?? undefined;
     return message;
   },
 };
@@ -5968,6 +6101,1418 @@ export const AddOrganizationMemberResponse: MessageFns<AddOrganizationMemberResp
   },
 };
 
+function createBaseOrganizationLimits(): OrganizationLimits {
+  return { max_members: undefined };
+}
+
+export const OrganizationLimits: MessageFns<OrganizationLimits> = {
+  encode(message: OrganizationLimits, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.max_members !== undefined) {
+      writer.uint32(8).int32(message.max_members);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OrganizationLimits {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOrganizationLimits();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.max_members = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<OrganizationLimits>, I>>(base?: I): OrganizationLimits {
+    return OrganizationLimits.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OrganizationLimits>, I>>(object: I): OrganizationLimits {
+    const message = createBaseOrganizationLimits();
+    message.max_members = object.max_members ?? undefined;
+    return message;
+  },
+};
+
+function createBaseOrganizationSettings(): OrganizationSettings {
+  return { id: "", name: "", slug: "", domains: [], limits: undefined, members: 0, open_invitations: 0 };
+}
+
+export const OrganizationSettings: MessageFns<OrganizationSettings> = {
+  encode(message: OrganizationSettings, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.slug !== "") {
+      writer.uint32(26).string(message.slug);
+    }
+    for (const v of message.domains) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.limits !== undefined) {
+      OrganizationLimits.encode(message.limits, writer.uint32(42).fork()).join();
+    }
+    if (message.members !== 0) {
+      writer.uint32(48).int32(message.members);
+    }
+    if (message.open_invitations !== 0) {
+      writer.uint32(56).int32(message.open_invitations);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OrganizationSettings {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOrganizationSettings();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.slug = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.domains.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.limits = OrganizationLimits.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.members = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.open_invitations = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<OrganizationSettings>, I>>(base?: I): OrganizationSettings {
+    return OrganizationSettings.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OrganizationSettings>, I>>(object: I): OrganizationSettings {
+    const message = createBaseOrganizationSettings();
+    message.id = object.id ?? "";
+    message.name = object.name ?? "";
+    message.slug = object.slug ?? "";
+    message.domains = object.domains?.map((e) => e) || [];
+    message.limits = (object.limits !== undefined && object.limits !== null)
+      ? OrganizationLimits.fromPartial(object.limits)
+      : undefined;
+    message.members = object.members ?? 0;
+    message.open_invitations = object.open_invitations ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetOrganizationRequest(): GetOrganizationRequest {
+  return { id: "" };
+}
+
+export const GetOrganizationRequest: MessageFns<GetOrganizationRequest> = {
+  encode(message: GetOrganizationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetOrganizationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetOrganizationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetOrganizationRequest>, I>>(base?: I): GetOrganizationRequest {
+    return GetOrganizationRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetOrganizationRequest>, I>>(object: I): GetOrganizationRequest {
+    const message = createBaseGetOrganizationRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseGetOrganizationResponse(): GetOrganizationResponse {
+  return { organization: undefined };
+}
+
+export const GetOrganizationResponse: MessageFns<GetOrganizationResponse> = {
+  encode(message: GetOrganizationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.organization !== undefined) {
+      OrganizationSettings.encode(message.organization, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetOrganizationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetOrganizationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.organization = OrganizationSettings.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetOrganizationResponse>, I>>(base?: I): GetOrganizationResponse {
+    return GetOrganizationResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetOrganizationResponse>, I>>(object: I): GetOrganizationResponse {
+    const message = createBaseGetOrganizationResponse();
+    message.organization = (object.organization !== undefined && object.organization !== null)
+      ? OrganizationSettings.fromPartial(object.organization)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSetOrganizationDomainsRequest(): SetOrganizationDomainsRequest {
+  return { id: "", domains: [] };
+}
+
+export const SetOrganizationDomainsRequest: MessageFns<SetOrganizationDomainsRequest> = {
+  encode(message: SetOrganizationDomainsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    for (const v of message.domains) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetOrganizationDomainsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetOrganizationDomainsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.domains.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<SetOrganizationDomainsRequest>, I>>(base?: I): SetOrganizationDomainsRequest {
+    return SetOrganizationDomainsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetOrganizationDomainsRequest>, I>>(
+    object: I,
+  ): SetOrganizationDomainsRequest {
+    const message = createBaseSetOrganizationDomainsRequest();
+    message.id = object.id ?? "";
+    message.domains = object.domains?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseSetOrganizationDomainsResponse(): SetOrganizationDomainsResponse {
+  return { organization: undefined };
+}
+
+export const SetOrganizationDomainsResponse: MessageFns<SetOrganizationDomainsResponse> = {
+  encode(message: SetOrganizationDomainsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.organization !== undefined) {
+      OrganizationSettings.encode(message.organization, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetOrganizationDomainsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetOrganizationDomainsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.organization = OrganizationSettings.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<SetOrganizationDomainsResponse>, I>>(base?: I): SetOrganizationDomainsResponse {
+    return SetOrganizationDomainsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetOrganizationDomainsResponse>, I>>(
+    object: I,
+  ): SetOrganizationDomainsResponse {
+    const message = createBaseSetOrganizationDomainsResponse();
+    message.organization = (object.organization !== undefined && object.organization !== null)
+      ? OrganizationSettings.fromPartial(object.organization)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSetOrganizationLimitsRequest(): SetOrganizationLimitsRequest {
+  return { id: "", max_members: undefined };
+}
+
+export const SetOrganizationLimitsRequest: MessageFns<SetOrganizationLimitsRequest> = {
+  encode(message: SetOrganizationLimitsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.max_members !== undefined) {
+      writer.uint32(16).int32(message.max_members);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetOrganizationLimitsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetOrganizationLimitsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.max_members = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<SetOrganizationLimitsRequest>, I>>(base?: I): SetOrganizationLimitsRequest {
+    return SetOrganizationLimitsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetOrganizationLimitsRequest>, I>>(object: I): SetOrganizationLimitsRequest {
+    const message = createBaseSetOrganizationLimitsRequest();
+    message.id = object.id ?? "";
+    message.max_members = object.max_members ?? undefined;
+    return message;
+  },
+};
+
+function createBaseSetOrganizationLimitsResponse(): SetOrganizationLimitsResponse {
+  return { organization: undefined };
+}
+
+export const SetOrganizationLimitsResponse: MessageFns<SetOrganizationLimitsResponse> = {
+  encode(message: SetOrganizationLimitsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.organization !== undefined) {
+      OrganizationSettings.encode(message.organization, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetOrganizationLimitsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetOrganizationLimitsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.organization = OrganizationSettings.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<SetOrganizationLimitsResponse>, I>>(base?: I): SetOrganizationLimitsResponse {
+    return SetOrganizationLimitsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetOrganizationLimitsResponse>, I>>(
+    object: I,
+  ): SetOrganizationLimitsResponse {
+    const message = createBaseSetOrganizationLimitsResponse();
+    message.organization = (object.organization !== undefined && object.organization !== null)
+      ? OrganizationSettings.fromPartial(object.organization)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseOrganizationSsoProvider(): OrganizationSsoProvider {
+  return {
+    id: "",
+    name: "",
+    issuer: "",
+    client_id: "",
+    scopes: [],
+    default_role: "",
+    allowed_domains: [],
+    callback_url: "",
+    created_at: undefined,
+    updated_at: undefined,
+  };
+}
+
+export const OrganizationSsoProvider: MessageFns<OrganizationSsoProvider> = {
+  encode(message: OrganizationSsoProvider, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.issuer !== "") {
+      writer.uint32(26).string(message.issuer);
+    }
+    if (message.client_id !== "") {
+      writer.uint32(34).string(message.client_id);
+    }
+    for (const v of message.scopes) {
+      writer.uint32(42).string(v!);
+    }
+    if (message.default_role !== "") {
+      writer.uint32(50).string(message.default_role);
+    }
+    for (const v of message.allowed_domains) {
+      writer.uint32(58).string(v!);
+    }
+    if (message.callback_url !== "") {
+      writer.uint32(66).string(message.callback_url);
+    }
+    if (message.created_at !== undefined) {
+      Timestamp.encode(toTimestamp(message.created_at), writer.uint32(74).fork()).join();
+    }
+    if (message.updated_at !== undefined) {
+      Timestamp.encode(toTimestamp(message.updated_at), writer.uint32(82).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OrganizationSsoProvider {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOrganizationSsoProvider();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.issuer = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.client_id = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.scopes.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.default_role = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.allowed_domains.push(reader.string());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.callback_url = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.created_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.updated_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<OrganizationSsoProvider>, I>>(base?: I): OrganizationSsoProvider {
+    return OrganizationSsoProvider.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OrganizationSsoProvider>, I>>(object: I): OrganizationSsoProvider {
+    const message = createBaseOrganizationSsoProvider();
+    message.id = object.id ?? "";
+    message.name = object.name ?? "";
+    message.issuer = object.issuer ?? "";
+    message.client_id = object.client_id ?? "";
+    message.scopes = object.scopes?.map((e) => e) || [];
+    message.default_role = object.default_role ?? "";
+    message.allowed_domains = object.allowed_domains?.map((e) => e) || [];
+    message.callback_url = object.callback_url ?? "";
+    message.created_at = object.created_at ?? undefined;
+    message.updated_at = object.updated_at ?? undefined;
+    return message;
+  },
+};
+
+function createBaseListOrganizationSsoProvidersRequest(): ListOrganizationSsoProvidersRequest {
+  return { id: "" };
+}
+
+export const ListOrganizationSsoProvidersRequest: MessageFns<ListOrganizationSsoProvidersRequest> = {
+  encode(message: ListOrganizationSsoProvidersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListOrganizationSsoProvidersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListOrganizationSsoProvidersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListOrganizationSsoProvidersRequest>, I>>(
+    base?: I,
+  ): ListOrganizationSsoProvidersRequest {
+    return ListOrganizationSsoProvidersRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListOrganizationSsoProvidersRequest>, I>>(
+    object: I,
+  ): ListOrganizationSsoProvidersRequest {
+    const message = createBaseListOrganizationSsoProvidersRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseListOrganizationSsoProvidersResponse(): ListOrganizationSsoProvidersResponse {
+  return { providers: [] };
+}
+
+export const ListOrganizationSsoProvidersResponse: MessageFns<ListOrganizationSsoProvidersResponse> = {
+  encode(message: ListOrganizationSsoProvidersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.providers) {
+      OrganizationSsoProvider.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListOrganizationSsoProvidersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListOrganizationSsoProvidersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.providers.push(OrganizationSsoProvider.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListOrganizationSsoProvidersResponse>, I>>(
+    base?: I,
+  ): ListOrganizationSsoProvidersResponse {
+    return ListOrganizationSsoProvidersResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListOrganizationSsoProvidersResponse>, I>>(
+    object: I,
+  ): ListOrganizationSsoProvidersResponse {
+    const message = createBaseListOrganizationSsoProvidersResponse();
+    message.providers = object.providers?.map((e) => OrganizationSsoProvider.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseCreateOrganizationSsoProviderRequest(): CreateOrganizationSsoProviderRequest {
+  return {
+    id: "",
+    provider_id: "",
+    name: "",
+    issuer: "",
+    client_id: "",
+    client_secret: "",
+    scopes: [],
+    default_role: undefined,
+    allowed_domains: [],
+  };
+}
+
+export const CreateOrganizationSsoProviderRequest: MessageFns<CreateOrganizationSsoProviderRequest> = {
+  encode(message: CreateOrganizationSsoProviderRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.provider_id !== "") {
+      writer.uint32(18).string(message.provider_id);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.issuer !== "") {
+      writer.uint32(34).string(message.issuer);
+    }
+    if (message.client_id !== "") {
+      writer.uint32(42).string(message.client_id);
+    }
+    if (message.client_secret !== "") {
+      writer.uint32(50).string(message.client_secret);
+    }
+    for (const v of message.scopes) {
+      writer.uint32(58).string(v!);
+    }
+    if (message.default_role !== undefined) {
+      writer.uint32(66).string(message.default_role);
+    }
+    for (const v of message.allowed_domains) {
+      writer.uint32(74).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateOrganizationSsoProviderRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateOrganizationSsoProviderRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.provider_id = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.issuer = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.client_id = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.client_secret = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.scopes.push(reader.string());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.default_role = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.allowed_domains.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<CreateOrganizationSsoProviderRequest>, I>>(
+    base?: I,
+  ): CreateOrganizationSsoProviderRequest {
+    return CreateOrganizationSsoProviderRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateOrganizationSsoProviderRequest>, I>>(
+    object: I,
+  ): CreateOrganizationSsoProviderRequest {
+    const message = createBaseCreateOrganizationSsoProviderRequest();
+    message.id = object.id ?? "";
+    message.provider_id = object.provider_id ?? "";
+    message.name = object.name ?? "";
+    message.issuer = object.issuer ?? "";
+    message.client_id = object.client_id ?? "";
+    message.client_secret = object.client_secret ?? "";
+    message.scopes = object.scopes?.map((e) => e) || [];
+    message.default_role = object.default_role ?? undefined;
+    message.allowed_domains = object.allowed_domains?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseCreateOrganizationSsoProviderResponse(): CreateOrganizationSsoProviderResponse {
+  return { provider: undefined };
+}
+
+export const CreateOrganizationSsoProviderResponse: MessageFns<CreateOrganizationSsoProviderResponse> = {
+  encode(message: CreateOrganizationSsoProviderResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.provider !== undefined) {
+      OrganizationSsoProvider.encode(message.provider, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateOrganizationSsoProviderResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateOrganizationSsoProviderResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.provider = OrganizationSsoProvider.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<CreateOrganizationSsoProviderResponse>, I>>(
+    base?: I,
+  ): CreateOrganizationSsoProviderResponse {
+    return CreateOrganizationSsoProviderResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateOrganizationSsoProviderResponse>, I>>(
+    object: I,
+  ): CreateOrganizationSsoProviderResponse {
+    const message = createBaseCreateOrganizationSsoProviderResponse();
+    message.provider = (object.provider !== undefined && object.provider !== null)
+      ? OrganizationSsoProvider.fromPartial(object.provider)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateOrganizationSsoProviderRequest(): UpdateOrganizationSsoProviderRequest {
+  return {
+    id: "",
+    provider_id: "",
+    name: "",
+    issuer: "",
+    client_id: "",
+    client_secret: undefined,
+    scopes: [],
+    default_role: undefined,
+    allowed_domains: [],
+  };
+}
+
+export const UpdateOrganizationSsoProviderRequest: MessageFns<UpdateOrganizationSsoProviderRequest> = {
+  encode(message: UpdateOrganizationSsoProviderRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.provider_id !== "") {
+      writer.uint32(18).string(message.provider_id);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.issuer !== "") {
+      writer.uint32(34).string(message.issuer);
+    }
+    if (message.client_id !== "") {
+      writer.uint32(42).string(message.client_id);
+    }
+    if (message.client_secret !== undefined) {
+      writer.uint32(50).string(message.client_secret);
+    }
+    for (const v of message.scopes) {
+      writer.uint32(58).string(v!);
+    }
+    if (message.default_role !== undefined) {
+      writer.uint32(66).string(message.default_role);
+    }
+    for (const v of message.allowed_domains) {
+      writer.uint32(74).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateOrganizationSsoProviderRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateOrganizationSsoProviderRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.provider_id = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.issuer = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.client_id = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.client_secret = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.scopes.push(reader.string());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.default_role = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.allowed_domains.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<UpdateOrganizationSsoProviderRequest>, I>>(
+    base?: I,
+  ): UpdateOrganizationSsoProviderRequest {
+    return UpdateOrganizationSsoProviderRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateOrganizationSsoProviderRequest>, I>>(
+    object: I,
+  ): UpdateOrganizationSsoProviderRequest {
+    const message = createBaseUpdateOrganizationSsoProviderRequest();
+    message.id = object.id ?? "";
+    message.provider_id = object.provider_id ?? "";
+    message.name = object.name ?? "";
+    message.issuer = object.issuer ?? "";
+    message.client_id = object.client_id ?? "";
+    message.client_secret = object.client_secret ?? undefined;
+    message.scopes = object.scopes?.map((e) => e) || [];
+    message.default_role = object.default_role ?? undefined;
+    message.allowed_domains = object.allowed_domains?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseUpdateOrganizationSsoProviderResponse(): UpdateOrganizationSsoProviderResponse {
+  return { provider: undefined };
+}
+
+export const UpdateOrganizationSsoProviderResponse: MessageFns<UpdateOrganizationSsoProviderResponse> = {
+  encode(message: UpdateOrganizationSsoProviderResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.provider !== undefined) {
+      OrganizationSsoProvider.encode(message.provider, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateOrganizationSsoProviderResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateOrganizationSsoProviderResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.provider = OrganizationSsoProvider.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<UpdateOrganizationSsoProviderResponse>, I>>(
+    base?: I,
+  ): UpdateOrganizationSsoProviderResponse {
+    return UpdateOrganizationSsoProviderResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateOrganizationSsoProviderResponse>, I>>(
+    object: I,
+  ): UpdateOrganizationSsoProviderResponse {
+    const message = createBaseUpdateOrganizationSsoProviderResponse();
+    message.provider = (object.provider !== undefined && object.provider !== null)
+      ? OrganizationSsoProvider.fromPartial(object.provider)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDeleteOrganizationSsoProviderRequest(): DeleteOrganizationSsoProviderRequest {
+  return { id: "", provider_id: "" };
+}
+
+export const DeleteOrganizationSsoProviderRequest: MessageFns<DeleteOrganizationSsoProviderRequest> = {
+  encode(message: DeleteOrganizationSsoProviderRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.provider_id !== "") {
+      writer.uint32(18).string(message.provider_id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteOrganizationSsoProviderRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteOrganizationSsoProviderRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.provider_id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<DeleteOrganizationSsoProviderRequest>, I>>(
+    base?: I,
+  ): DeleteOrganizationSsoProviderRequest {
+    return DeleteOrganizationSsoProviderRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteOrganizationSsoProviderRequest>, I>>(
+    object: I,
+  ): DeleteOrganizationSsoProviderRequest {
+    const message = createBaseDeleteOrganizationSsoProviderRequest();
+    message.id = object.id ?? "";
+    message.provider_id = object.provider_id ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteOrganizationSsoProviderResponse(): DeleteOrganizationSsoProviderResponse {
+  return {};
+}
+
+export const DeleteOrganizationSsoProviderResponse: MessageFns<DeleteOrganizationSsoProviderResponse> = {
+  encode(_: DeleteOrganizationSsoProviderResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteOrganizationSsoProviderResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteOrganizationSsoProviderResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<DeleteOrganizationSsoProviderResponse>, I>>(
+    base?: I,
+  ): DeleteOrganizationSsoProviderResponse {
+    return DeleteOrganizationSsoProviderResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteOrganizationSsoProviderResponse>, I>>(
+    _: I,
+  ): DeleteOrganizationSsoProviderResponse {
+    const message = createBaseDeleteOrganizationSsoProviderResponse();
+    return message;
+  },
+};
+
 export type AuthServiceService = typeof AuthServiceService;
 export const AuthServiceService = {
   register: {
@@ -6373,6 +7918,92 @@ export const AuthServiceService = {
       Buffer.from(AddOrganizationMemberResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): AddOrganizationMemberResponse => AddOrganizationMemberResponse.decode(value),
   },
+  getOrganization: {
+    path: "/tdt.auth.v1.AuthService/GetOrganization" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetOrganizationRequest): Buffer =>
+      Buffer.from(GetOrganizationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetOrganizationRequest => GetOrganizationRequest.decode(value),
+    responseSerialize: (value: GetOrganizationResponse): Buffer =>
+      Buffer.from(GetOrganizationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetOrganizationResponse => GetOrganizationResponse.decode(value),
+  },
+  setOrganizationDomains: {
+    path: "/tdt.auth.v1.AuthService/SetOrganizationDomains" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetOrganizationDomainsRequest): Buffer =>
+      Buffer.from(SetOrganizationDomainsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetOrganizationDomainsRequest => SetOrganizationDomainsRequest.decode(value),
+    responseSerialize: (value: SetOrganizationDomainsResponse): Buffer =>
+      Buffer.from(SetOrganizationDomainsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetOrganizationDomainsResponse =>
+      SetOrganizationDomainsResponse.decode(value),
+  },
+  setOrganizationLimits: {
+    path: "/tdt.auth.v1.AuthService/SetOrganizationLimits" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetOrganizationLimitsRequest): Buffer =>
+      Buffer.from(SetOrganizationLimitsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetOrganizationLimitsRequest => SetOrganizationLimitsRequest.decode(value),
+    responseSerialize: (value: SetOrganizationLimitsResponse): Buffer =>
+      Buffer.from(SetOrganizationLimitsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetOrganizationLimitsResponse => SetOrganizationLimitsResponse.decode(value),
+  },
+  listOrganizationSsoProviders: {
+    path: "/tdt.auth.v1.AuthService/ListOrganizationSsoProviders" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListOrganizationSsoProvidersRequest): Buffer =>
+      Buffer.from(ListOrganizationSsoProvidersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListOrganizationSsoProvidersRequest =>
+      ListOrganizationSsoProvidersRequest.decode(value),
+    responseSerialize: (value: ListOrganizationSsoProvidersResponse): Buffer =>
+      Buffer.from(ListOrganizationSsoProvidersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListOrganizationSsoProvidersResponse =>
+      ListOrganizationSsoProvidersResponse.decode(value),
+  },
+  createOrganizationSsoProvider: {
+    path: "/tdt.auth.v1.AuthService/CreateOrganizationSsoProvider" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateOrganizationSsoProviderRequest): Buffer =>
+      Buffer.from(CreateOrganizationSsoProviderRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateOrganizationSsoProviderRequest =>
+      CreateOrganizationSsoProviderRequest.decode(value),
+    responseSerialize: (value: CreateOrganizationSsoProviderResponse): Buffer =>
+      Buffer.from(CreateOrganizationSsoProviderResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateOrganizationSsoProviderResponse =>
+      CreateOrganizationSsoProviderResponse.decode(value),
+  },
+  updateOrganizationSsoProvider: {
+    path: "/tdt.auth.v1.AuthService/UpdateOrganizationSsoProvider" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateOrganizationSsoProviderRequest): Buffer =>
+      Buffer.from(UpdateOrganizationSsoProviderRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateOrganizationSsoProviderRequest =>
+      UpdateOrganizationSsoProviderRequest.decode(value),
+    responseSerialize: (value: UpdateOrganizationSsoProviderResponse): Buffer =>
+      Buffer.from(UpdateOrganizationSsoProviderResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateOrganizationSsoProviderResponse =>
+      UpdateOrganizationSsoProviderResponse.decode(value),
+  },
+  deleteOrganizationSsoProvider: {
+    path: "/tdt.auth.v1.AuthService/DeleteOrganizationSsoProvider" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteOrganizationSsoProviderRequest): Buffer =>
+      Buffer.from(DeleteOrganizationSsoProviderRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteOrganizationSsoProviderRequest =>
+      DeleteOrganizationSsoProviderRequest.decode(value),
+    responseSerialize: (value: DeleteOrganizationSsoProviderResponse): Buffer =>
+      Buffer.from(DeleteOrganizationSsoProviderResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteOrganizationSsoProviderResponse =>
+      DeleteOrganizationSsoProviderResponse.decode(value),
+  },
 } as const;
 
 export interface AuthServiceServer extends UntypedServiceImplementation {
@@ -6442,6 +8073,25 @@ export interface AuthServiceServer extends UntypedServiceImplementation {
   getOrganizationPolicy: handleUnaryCall<GetOrganizationPolicyRequest, GetOrganizationPolicyResponse>;
   setOrganizationPolicy: handleUnaryCall<SetOrganizationPolicyRequest, SetOrganizationPolicyResponse>;
   addOrganizationMember: handleUnaryCall<AddOrganizationMemberRequest, AddOrganizationMemberResponse>;
+  getOrganization: handleUnaryCall<GetOrganizationRequest, GetOrganizationResponse>;
+  setOrganizationDomains: handleUnaryCall<SetOrganizationDomainsRequest, SetOrganizationDomainsResponse>;
+  setOrganizationLimits: handleUnaryCall<SetOrganizationLimitsRequest, SetOrganizationLimitsResponse>;
+  listOrganizationSsoProviders: handleUnaryCall<
+    ListOrganizationSsoProvidersRequest,
+    ListOrganizationSsoProvidersResponse
+  >;
+  createOrganizationSsoProvider: handleUnaryCall<
+    CreateOrganizationSsoProviderRequest,
+    CreateOrganizationSsoProviderResponse
+  >;
+  updateOrganizationSsoProvider: handleUnaryCall<
+    UpdateOrganizationSsoProviderRequest,
+    UpdateOrganizationSsoProviderResponse
+  >;
+  deleteOrganizationSsoProvider: handleUnaryCall<
+    DeleteOrganizationSsoProviderRequest,
+    DeleteOrganizationSsoProviderResponse
+  >;
 }
 
 export interface AuthServiceClient extends Client {
@@ -7014,6 +8664,111 @@ export interface AuthServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: AddOrganizationMemberResponse) => void,
+  ): ClientUnaryCall;
+  getOrganization(
+    request: GetOrganizationRequest,
+    callback: (error: ServiceError | null, response: GetOrganizationResponse) => void,
+  ): ClientUnaryCall;
+  getOrganization(
+    request: GetOrganizationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetOrganizationResponse) => void,
+  ): ClientUnaryCall;
+  getOrganization(
+    request: GetOrganizationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetOrganizationResponse) => void,
+  ): ClientUnaryCall;
+  setOrganizationDomains(
+    request: SetOrganizationDomainsRequest,
+    callback: (error: ServiceError | null, response: SetOrganizationDomainsResponse) => void,
+  ): ClientUnaryCall;
+  setOrganizationDomains(
+    request: SetOrganizationDomainsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetOrganizationDomainsResponse) => void,
+  ): ClientUnaryCall;
+  setOrganizationDomains(
+    request: SetOrganizationDomainsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetOrganizationDomainsResponse) => void,
+  ): ClientUnaryCall;
+  setOrganizationLimits(
+    request: SetOrganizationLimitsRequest,
+    callback: (error: ServiceError | null, response: SetOrganizationLimitsResponse) => void,
+  ): ClientUnaryCall;
+  setOrganizationLimits(
+    request: SetOrganizationLimitsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetOrganizationLimitsResponse) => void,
+  ): ClientUnaryCall;
+  setOrganizationLimits(
+    request: SetOrganizationLimitsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetOrganizationLimitsResponse) => void,
+  ): ClientUnaryCall;
+  listOrganizationSsoProviders(
+    request: ListOrganizationSsoProvidersRequest,
+    callback: (error: ServiceError | null, response: ListOrganizationSsoProvidersResponse) => void,
+  ): ClientUnaryCall;
+  listOrganizationSsoProviders(
+    request: ListOrganizationSsoProvidersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListOrganizationSsoProvidersResponse) => void,
+  ): ClientUnaryCall;
+  listOrganizationSsoProviders(
+    request: ListOrganizationSsoProvidersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListOrganizationSsoProvidersResponse) => void,
+  ): ClientUnaryCall;
+  createOrganizationSsoProvider(
+    request: CreateOrganizationSsoProviderRequest,
+    callback: (error: ServiceError | null, response: CreateOrganizationSsoProviderResponse) => void,
+  ): ClientUnaryCall;
+  createOrganizationSsoProvider(
+    request: CreateOrganizationSsoProviderRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateOrganizationSsoProviderResponse) => void,
+  ): ClientUnaryCall;
+  createOrganizationSsoProvider(
+    request: CreateOrganizationSsoProviderRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateOrganizationSsoProviderResponse) => void,
+  ): ClientUnaryCall;
+  updateOrganizationSsoProvider(
+    request: UpdateOrganizationSsoProviderRequest,
+    callback: (error: ServiceError | null, response: UpdateOrganizationSsoProviderResponse) => void,
+  ): ClientUnaryCall;
+  updateOrganizationSsoProvider(
+    request: UpdateOrganizationSsoProviderRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateOrganizationSsoProviderResponse) => void,
+  ): ClientUnaryCall;
+  updateOrganizationSsoProvider(
+    request: UpdateOrganizationSsoProviderRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateOrganizationSsoProviderResponse) => void,
+  ): ClientUnaryCall;
+  deleteOrganizationSsoProvider(
+    request: DeleteOrganizationSsoProviderRequest,
+    callback: (error: ServiceError | null, response: DeleteOrganizationSsoProviderResponse) => void,
+  ): ClientUnaryCall;
+  deleteOrganizationSsoProvider(
+    request: DeleteOrganizationSsoProviderRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteOrganizationSsoProviderResponse) => void,
+  ): ClientUnaryCall;
+  deleteOrganizationSsoProvider(
+    request: DeleteOrganizationSsoProviderRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteOrganizationSsoProviderResponse) => void,
   ): ClientUnaryCall;
 }
 
