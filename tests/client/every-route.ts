@@ -453,7 +453,13 @@ async function organizationSettings(admin: ApiClient, technician: ApiClient, id:
   const replaced = answered(
     await admin.PUT("/api/v1/organizations/{id}/sso-providers/{provider_id}", {
       ...providerPath,
-      body: { name: "Example", issuer: "https://idp.example.com", client_id: "tdt", default_role: "engineer" },
+      body: {
+        name: "Example",
+        issuer: "https://idp.example.com",
+        client_id: "tdt",
+        default_role: "engineer",
+        allowed_domains: ["example.com"],
+      },
     }),
     200,
     "PUT a provider",
@@ -471,9 +477,8 @@ async function organizationSettings(admin: ApiClient, technician: ApiClient, id:
     "GET an organization's login providers",
   );
   equal(offered.map((one) => one.id).join(), providerId, "its login page's providers");
-  answered(
+  noContent(
     await admin.DELETE("/api/v1/organizations/{id}/sso-providers/{provider_id}", providerPath),
-    204,
     "DELETE a provider",
   );
 }

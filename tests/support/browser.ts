@@ -82,3 +82,15 @@ export function collectPageProblems(page: Page, problems: string[]): Page {
   });
   return page;
 }
+
+/** At a local dev issuer's pages (scripts/oidc-dev-issuer.ts): any login and password, then consent when it asks. */
+export async function signInAtIssuerPage(page: Page, issuer: string, login: string): Promise<void> {
+  await page.waitForURL((url) => url.href.startsWith(issuer));
+  await page.fill('input[name="login"]', login);
+  await page.fill('input[name="password"]', "any password");
+  await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
+  // The consent page, the first time this browser signs in to this client.
+  if (await page.$('input[name="prompt"][value="consent"]')) {
+    await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
+  }
+}

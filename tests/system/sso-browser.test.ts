@@ -6,7 +6,7 @@
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { launchBrowser, type TestBrowser } from "@tdt/test-support/browser";
+import { launchBrowser, signInAtIssuerPage, type TestBrowser } from "@tdt/test-support/browser";
 import { freePort } from "@tdt/test-support/ports";
 import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
 import type { Page } from "playwright-core";
@@ -64,17 +64,8 @@ async function openApp(): Promise<Page> {
   return page;
 }
 
-/** At the issuer's pages: any login and password, then consent when it asks. */
-async function signInAtIssuer(page: Page, login: string): Promise<void> {
-  await page.waitForURL((url) => url.href.startsWith(issuer.issuer));
-  await page.fill('input[name="login"]', login);
-  await page.fill('input[name="password"]', "any password");
-  await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
-  // The consent page, the first time this browser signs in to this client.
-  if (await page.$('input[name="prompt"][value="consent"]')) {
-    await Promise.all([page.waitForNavigation(), page.click('button[type="submit"]')]);
-  }
-}
+/** At the issuer's pages, signed in as `login`. */
+const signInAtIssuer = (page: Page, login: string) => signInAtIssuerPage(page, issuer.issuer, login);
 
 describe("single sign-on in the web app", () => {
   it("signs in with the provider's button, keeps the login over a reload, and signs out at the provider too", async () => {

@@ -6,25 +6,44 @@
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { collectPageProblems, launchBrowser, type TestBrowser } from "@tdt/test-support/browser";
+import { collectPageProblems, launchBrowser, signInAtIssuerPage, type TestBrowser } from "@tdt/test-support/browser";
+import { freePort } from "@tdt/test-support/ports";
 import { ADMIN, type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DevIssuer, startDevIssuer } from "../../scripts/oidc-dev-issuer.js";
 import { ROOT } from "../../scripts/root.js";
 
 let system: SystemWithAdmin;
+let issuer: DevIssuer;
 let browser: TestBrowser;
+const ISSUER_SECRET = "sandbox-idp-secret";
 const pageProblems: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(resolve(ROOT, "services/web/dist/app.js"))) throw new Error("no services/web/dist: npm run build");
-  system = await startSystemWithAdmin({ DEMO_DATA: "true" });
+  // The Sandbox's own provider: its issuer knows the gateway's callback before the system starts.
+  const [gatewayPort, issuerPort] = await Promise.all([freePort(), freePort()]);
+  const app = `http://127.0.0.1:${gatewayPort}`;
+  issuer = await startDevIssuer({
+    port: issuerPort,
+    clients: [
+      {
+        client_id: "tdt-sandbox",
+        client_secret: ISSUER_SECRET,
+        redirect_uris: [`${app}/api/v1/auth/oidc/sandbox-idp/callback`],
+        post_logout_redirect_uris: [`${app}/`],
+      },
+    ],
+  });
+  system = await startSystemWithAdmin({ DEMO_DATA: "true", GATEWAY_PORT: String(gatewayPort), PUBLIC_URL: app });
   browser = await launchBrowser();
-});
+}, 120_000);
 
 afterAll(async () => {
   await browser?.close();
   await system?.stop();
+  await issuer?.stop();
 });
 
 async function openApp(): Promise<Page> {
@@ -134,6 +153,61 @@ describe("the organization switcher and the organization's page", () => {
       })
       .then((answer) => answer.body.organizations);
     expect(membership?.slug).toBe("demo");
+    expect(pageProblems).toEqual([]);
+  });
+
+  it("lets the admin say who may join and add the Sandbox's own single sign-on, which signs a newcomer in to it", async () => {
+    const page = await openApp();
+    await logIn(page, ADMIN.email, ADMIN.password);
+    await page.selectOption("#organization-switcher", { label: "Sandbox" });
+    await page.locator("#notice", { hasText: "Sandbox" }).waitFor();
+    await page.click("a[href='#/organization']");
+    await page.locator("#organization-seats", { hasText: "no limit" }).waitFor();
+    await page.fill("#organization-domains", "Sandbox.test, example.com");
+    await page.click("#organization-domains-form button[type=submit]");
+    await page.locator("#notice", { hasText: "domains are saved" }).waitFor();
+    expect(await page.inputValue("#organization-domains")).toBe("sandbox.test, example.com");
+    await page.fill("#organization-max-members", "10");
+    await page.click("#organization-limits-form button[type=submit]");
+    await page.locator("#organization-seats", { hasText: "of at most 10" }).waitFor();
+
+    await page.fill("#provider-id", "sandbox-idp");
+    await page.fill("#provider-name", "Sandbox IdP");
+    await page.fill("#provider-issuer", issuer.issuer);
+    await page.fill("#provider-client-id", "tdt-sandbox");
+    await page.fill("#provider-client-secret", ISSUER_SECRET);
+    await page.selectOption("#provider-role", "engineer");
+    await page.fill("#provider-domains", "sandbox.test");
+    await page.click("#organization-provider-form button[type=submit]");
+    await page.locator("#notice", { hasText: "/api/v1/auth/oidc/sandbox-idp/callback" }).waitFor();
+    await page.locator("tr[data-provider='sandbox-idp']", { hasText: "Sandbox IdP" }).waitFor();
+    expect(await page.inputValue("#provider-client-secret")).toBe("");
+    await browser.screenshot(page, "web-organizations-sso-settings");
+
+    // Signed out, a newcomer finds the Sandbox's single sign-on by its short name and joins it.
+    await page.click("#logout");
+    await page.waitForSelector("#login-form");
+    await page.fill("#organization-slug", "sandbox");
+    await page.click("#organization-sso button[type=submit]");
+    const button = await page.waitForSelector("#organization-providers a.sso[data-provider='sandbox-idp']");
+    expect(await button.textContent()).toBe("Sign in with Sandbox IdP");
+    await button.click();
+    await signInAtIssuerPage(page, issuer.issuer, "nia@sandbox.test");
+    await page.waitForSelector("#logout");
+    expect(await page.textContent("#who")).toBe("nia (engineer)");
+    await page.locator("#tree-list", { hasText: "No tree found." }).waitFor();
+    expect(await page.$("#organization-switcher")).toBeNull();
+    await browser.screenshot(page, "web-organizations-sso-newcomer");
+
+    // Signing out signs out at the Sandbox's provider too, which sends the browser back to the app.
+    await page.click("#logout");
+    await page.waitForURL((url) => url.href.startsWith(issuer.issuer));
+    await page.click('button[name="logout"]');
+    await page.waitForSelector("#login-form");
+    // A name with no single sign-on says so.
+    await page.fill("#organization-slug", "demo");
+    await page.click("#organization-sso button[type=submit]");
+    await page.locator("#organization-providers", { hasText: "No single sign-on" }).waitFor();
     expect(pageProblems).toEqual([]);
   });
 

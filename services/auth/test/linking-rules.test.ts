@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { normalizeEmail } from "../src/email-address.js";
-import { mayLinkByEmail } from "../src/sso-login.js";
+import { mayLinkByEmail, ownsDomain } from "../src/sso-login.js";
 
 describe("linking a sign-in to an existing account by its email", () => {
   const verified = { role: "technician", email_verified_at: new Date() } as const;
@@ -15,6 +15,13 @@ describe("linking a sign-in to an existing account by its email", () => {
     expect(mayLinkByEmail(owner, { ...verified, email_verified_at: null }, "ada@corp.example")).toBe(false);
     // Never automatically to an admin.
     expect(mayLinkByEmail(owner, { ...verified, role: "admin" }, "ada@corp.example")).toBe(false);
+  });
+
+  it("is never allowed to an organization's provider, whatever domains its admin gave it", () => {
+    const organizations = { allowed_domains: ["corp.example"], organization: "7c9e6679-7425-40de-944b-e07fc1f90ae7" };
+    expect(mayLinkByEmail(organizations, verified, "ada@corp.example")).toBe(false);
+    expect(ownsDomain(organizations, "ada@corp.example")).toBe(false);
+    expect(ownsDomain(owner, "ada@corp.example")).toBe(true);
   });
 
   it("compares emails trimmed, in NFC and lower case", () => {

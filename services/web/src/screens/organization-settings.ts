@@ -6,6 +6,9 @@ import type { Screen } from "../screen.js";
 type Settings = Schemas["OrganizationSettings"];
 type Provider = Schemas["OrganizationSsoProvider"];
 
+/** "1 member", "2 members". */
+const counted = (count: number, noun: string) => `${count} ${noun}${count === 1 ? "" : "s"}`;
+
 /** Domains as typed: separated by commas, spaces or lines. */
 const domainsOf = (text: string) => text.split(/[\s,]+/).filter((domain) => domain !== "");
 
@@ -49,7 +52,7 @@ export function organizationSettingsCards(screen: Screen, id: string, roles: rea
     : null;
   const describe = (settings: Settings) => {
     const most = settings.limits.max_members;
-    seats.textContent = `${settings.members} members and ${settings.open_invitations} open invitations${
+    seats.textContent = `${counted(settings.members, "member")} and ${counted(settings.open_invitations, "open invitation")}${
       most === null || most === undefined ? ", no limit." : ` of at most ${most}.`
     }`;
     domains.value = settings.domains.join(", ");
