@@ -220,9 +220,16 @@ export function sessionsHandlers(deps: {
       const session = toSession(row, book);
       // Every tree the session went through, for the report to name each step's.
       const linked = Object.entries(row.pins ?? {}).map(([treeId, version]) => book.version(treeId, version));
-      // The pool counts a caller's share by who asks (an engineer exporting many sessions is one).
+      // The pool counts shares by who asks (an engineer exporting many sessions is one) and by
+      // their organization (one organization's many users leave room for the others').
       const renderPdf = (shown: typeof session, used: Tree[]) =>
-        pdfs.render({ owner: claims.sub, session: shown, trees: used, signal: callSignal() });
+        pdfs.render({
+          owner: claims.sub,
+          organization: claims.org,
+          session: shown,
+          trees: used,
+          signal: callSignal(),
+        });
       return renderReport(session, [book.root, ...linked], request.format || "json", renderPdf);
     },
   };

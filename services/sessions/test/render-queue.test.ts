@@ -76,3 +76,46 @@ describe("the report queue", () => {
     expect(startAll(queue)).toEqual(["next"]);
   });
 });
+
+describe("the report queue across organizations", () => {
+  const of = (organization: string, owner: string, name = `${organization}/${owner}`) => ({
+    owner,
+    organization,
+    name,
+  });
+  type OrgJob = ReturnType<typeof of>;
+
+  it("keeps half the pool for others: one organization's many users cannot fill it", () => {
+    // 1 worker and 7 waiting places: an organization may hold 4 of the 8.
+    const queue = new RenderQueue<OrgJob>({ workers: 1, waitingLimit: 7, perUser: 4 });
+    const answers = Array.from({ length: 10 }, (_, user) => queue.add(of("acme", `user${user}`)));
+    expect(answers.filter((answer) => answer === undefined)).toHaveLength(4);
+    expect(answers.filter((answer) => answer === "rate_limited")).toHaveLength(6);
+    // Another organization still gets in, as many as its own half.
+    const others = Array.from({ length: 4 }, (_, user) => queue.add(of("globex", `user${user}`)));
+    expect(others).toEqual([undefined, undefined, undefined, undefined]);
+    expect(queue.load).toEqual({ rendering: 0, waiting: 8 });
+  });
+
+  it("gives one organization at most half the workers, whichever of its users ask", () => {
+    const queue = new RenderQueue<OrgJob>({ workers: 4, waitingLimit: 10, perUser: 10 });
+    for (const user of ["a", "b", "c", "d"]) queue.add(of("acme", user));
+    queue.add(of("globex", "e"));
+    const started: string[] = [];
+    for (let next = queue.next(); next; next = queue.next()) started.push(next.name);
+    expect(started).toEqual(["acme/a", "acme/b", "globex/e"]);
+    expect(queue.load).toEqual({ rendering: 3, waiting: 2 });
+  });
+
+  it("counts a job of no organization by its user only", () => {
+    const queue = new RenderQueue<{ owner: string; organization?: string }>({
+      workers: 2,
+      waitingLimit: 0,
+      perUser: 5,
+    });
+    expect(queue.add({ owner: "a" })).toBeUndefined();
+    expect(queue.add({ owner: "b" })).toBeUndefined();
+    expect(queue.next()?.owner).toBe("a");
+    expect(queue.next()?.owner).toBe("b");
+  });
+});

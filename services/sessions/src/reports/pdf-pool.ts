@@ -19,6 +19,8 @@ import { type RenderLimits, RenderQueue } from "./render-queue.js";
 export interface PdfJob {
   /** Whose report it is: a user's share of the pool is counted by this. */
   owner: string;
+  /** The organization it is of: an organization's share of the pool is counted by this. */
+  organization?: string | undefined;
   session: Session;
   trees: Tree[];
   /** Aborted when the caller stops waiting; the reason is what the render rejects with. */

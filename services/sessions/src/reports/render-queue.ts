@@ -2,7 +2,9 @@
  * The rules of the report pool without its threads: which report renders next, and which is
  * refused. A user has at most half the workers (at least one) and at most `perUser` reports in
  * the pool, rendering or waiting, so one user's burst neither holds every worker nor fills the
- * queue; past `waitingLimit` waiting reports the pool is full for everyone.
+ * queue. An organization, the same: at most half the workers, and at most half the pool
+ * (workers and waiting places), so that one organization's many users leave room for every
+ * other's. Past `waitingLimit` waiting reports the pool is full for everyone.
  */
 
 export interface RenderLimits {
@@ -17,49 +19,68 @@ export interface RenderLimits {
 /** Why a report was not taken: the user has too many in the pool, or the pool is full. */
 export type Refusal = "rate_limited" | "exports_busy";
 
+/** Whose shares a job counts against: its user's, and its organization's when it names one. */
+const sharersOf = (job: { owner: string; organization?: string | undefined }) =>
+  job.organization === undefined ? [`user:${job.owner}`] : [`user:${job.owner}`, `org:${job.organization}`];
+
 /** Its owner takes `next()` until it answers nothing after every `add`, `finished` and `withdraw`. */
-export class RenderQueue<Job extends { owner: string }> {
+export class RenderQueue<Job extends { owner: string; organization?: string | undefined }> {
   private readonly waiting: Job[] = [];
+  /** Jobs rendering, by user and by organization (`sharersOf`). */
   private readonly renderingBy = new Map<string, number>();
   private rendering = 0;
-  /** What one user may render at once: half the workers, so that others always find one. */
-  private readonly perUserRendering: number;
+  /** What one user (or organization) may render at once: half the workers, so that others always find one. */
+  private readonly renderingShare: number;
+  /** Reports of one organization in the pool at once: half its places, rendering and waiting. */
+  private readonly perOrganization: number;
 
   constructor(private readonly limits: RenderLimits) {
-    this.perUserRendering = Math.max(1, Math.floor(limits.workers / 2));
+    this.renderingShare = Math.max(1, Math.floor(limits.workers / 2));
+    this.perOrganization = Math.max(1, Math.ceil((limits.workers + limits.waitingLimit) / 2));
   }
 
   /** Takes `job` to wait for a worker, or says why not. */
   add(job: Job): Refusal | undefined {
-    const owned =
-      (this.renderingBy.get(job.owner) ?? 0) + this.waiting.filter((each) => each.owner === job.owner).length;
-    if (owned >= this.limits.perUser) return "rate_limited";
+    const [user, organization] = sharersOf(job);
+    if (this.inPool(user as string) >= this.limits.perUser) return "rate_limited";
+    if (organization !== undefined && this.inPool(organization) >= this.perOrganization) return "rate_limited";
     // A job a free worker takes at once never waits (every job still waiting is one that cannot
     // start: no worker is free, or its owner has their share), so the limit is not its.
-    const startsNow =
-      this.rendering < this.limits.workers && (this.renderingBy.get(job.owner) ?? 0) < this.perUserRendering;
+    const startsNow = this.rendering < this.limits.workers && this.underShare(job);
     if (!startsNow && this.waiting.length >= this.limits.waitingLimit) return "exports_busy";
     this.waiting.push(job);
     return undefined;
   }
 
-  /** The next job to render, when a worker is free: the oldest whose owner is under their share. */
+  /** The next job to render, when a worker is free: the oldest whose user and organization are under their share. */
   next(): Job | undefined {
     if (this.rendering >= this.limits.workers) return undefined;
-    const index = this.waiting.findIndex((job) => (this.renderingBy.get(job.owner) ?? 0) < this.perUserRendering);
+    const index = this.waiting.findIndex((job) => this.underShare(job));
     if (index < 0) return undefined;
     const [job] = this.waiting.splice(index, 1) as [Job];
     this.rendering++;
-    this.renderingBy.set(job.owner, (this.renderingBy.get(job.owner) ?? 0) + 1);
+    for (const sharer of sharersOf(job)) this.renderingBy.set(sharer, (this.renderingBy.get(sharer) ?? 0) + 1);
     return job;
   }
 
   /** A job `next` gave out has finished, however it ended. */
   finished(job: Job): void {
     this.rendering--;
-    const left = (this.renderingBy.get(job.owner) ?? 1) - 1;
-    if (left > 0) this.renderingBy.set(job.owner, left);
-    else this.renderingBy.delete(job.owner);
+    for (const sharer of sharersOf(job)) {
+      const left = (this.renderingBy.get(sharer) ?? 1) - 1;
+      if (left > 0) this.renderingBy.set(sharer, left);
+      else this.renderingBy.delete(sharer);
+    }
+  }
+
+  private underShare(job: Job): boolean {
+    return sharersOf(job).every((sharer) => (this.renderingBy.get(sharer) ?? 0) < this.renderingShare);
+  }
+
+  /** A user's or organization's jobs in the pool, rendering or waiting. */
+  private inPool(sharer: string): number {
+    const waiting = this.waiting.filter((each) => sharersOf(each).includes(sharer)).length;
+    return (this.renderingBy.get(sharer) ?? 0) + waiting;
   }
 
   /** Takes a waiting job out (its caller gave up); false when it was not waiting. */
