@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { AppError, DEFAULT_ORGANIZATION_ID, inTransaction, type Logger, type Sql, type TransactionSql } from "@tdt/kit";
+import { AppError, DEFAULT_ORGANIZATION_ID, inTransaction, type Logger, type Sql } from "@tdt/kit";
 import type { SsoLoginError } from "@tdt/proto/contracts/sso";
 import * as oidc from "openid-client";
 import type { RegistrationMode } from "./accounts.js";
@@ -180,11 +180,8 @@ export async function completeSsoLogin(
       log.info({ user_id: attempt.link_user_id }, "oidc provider linked");
       return { redirect_to: redirectTo(attempt.return_to, { linked: provider.id }) };
     }
-    // 4. The user this account signs in: by the deployment's trust rules, or, through an
-    //    organization's provider, a member of that organization.
-    const user = provider.organization
-      ? await memberOfAccount(deps, provider, provider.organization, account)
-      : await userOfAccount(deps, provider, account);
+    // 4. The user this account signs in (through an organization's provider, a member of it).
+    const user = await userOfAccount(deps, provider, account);
     // 5. A one-time code for return_to, good only in this browser: no token travels in a URL.
     const code = secret();
     await saveLoginCode(deps.sql, {
@@ -335,18 +332,30 @@ async function linkToRequester(deps: SsoLoginDeps, account: SignedInAccount, req
 /**
  * The user of the account: its link, or, the first time, the existing user of its verified email
  * when the trust rules allow linking by email (`mayLinkByEmail`; otherwise
- * `account_exists_link_required`), or a new user (when the provider's domains allow it). Racing
- * first sign-ins of one account make one user and one link: the loser of a unique index looks again.
+ * `account_exists_link_required`), or a new user (when the provider's domains allow it), who
+ * joins the default organization within its domains and seats.
+ *
+ * Through an organization's provider the user is a member of that organization: its linked
+ * account when that is a member there (`not_a_member` otherwise), or, the first time, a new
+ * account made a member of that organization alone, with the provider's role, within its domains
+ * and seats, whatever REGISTRATION says (its admin chose the provider as they would invite). Such
+ * a provider links no existing account by its email (`mayLinkByEmail` is false for it): its admin
+ * is not the account's owner.
+ *
+ * Racing first sign-ins of one account make one user and one link: the loser of a unique index
+ * looks again.
  */
 async function userOfAccount(
   deps: SsoLoginDeps,
   provider: OidcProviderConfig,
   account: SignedInAccount,
 ): Promise<UserRow> {
+  const orgId = provider.organization;
   for (let attempt = 0; attempt < 3; attempt++) {
     const linked = await findLinkedUser(deps.sql, account);
     if (linked) {
       if (!linked.is_active) throw new SignInRefused("account_disabled");
+      if (orgId && !(await roleIn(deps.sql, orgId, linked.id))) throw new SignInRefused("not_a_member");
       return linked;
     }
     if (!account.email) throw new SignInRefused("email_missing");
@@ -354,20 +363,20 @@ async function userOfAccount(
     if (domainRefused(provider, account.email)) throw new SignInRefused("domain_not_allowed");
     const user = await inTransaction(deps.sql, async (tx) => {
       const existing = await findUserByEmail(tx, account.email);
-      if (!existing && !mayMakeAccount(deps.registration, provider, account.email)) {
-        throw new SignInRefused("registration_closed");
-      }
-      // A new account joins the default organization (users.role): within its domains and seats.
-      if (!existing) await admitNewAccount(tx, DEFAULT_ORGANIZATION_ID, account.email);
-      // An admin anywhere (of any organization, or the platform's) is never linked by email.
-      const asLinked = existing && {
-        ...existing,
-        role: (await isAdminAnywhere(tx, existing.id)) ? "admin" : existing.role,
-      };
-      if (asLinked && !mayLinkByEmail(provider, asLinked, account.email)) {
-        // Made by a racing first sign-in of this very account (its link committed with it): look again.
-        if (await findLinkedUser(tx, account)) return undefined;
-        throw new SignInRefused("account_exists_link_required");
+      if (existing) {
+        // An admin anywhere (of any organization, or the platform's) is never linked by email.
+        const asLinked = { ...existing, role: (await isAdminAnywhere(tx, existing.id)) ? "admin" : existing.role };
+        if (!mayLinkByEmail(provider, asLinked, account.email)) {
+          // Made by a racing first sign-in of this very account (its link committed with it): look again.
+          if (await findLinkedUser(tx, account)) return undefined;
+          throw new SignInRefused("account_exists_link_required");
+        }
+      } else {
+        if (!orgId && !mayMakeAccount(deps.registration, provider, account.email)) {
+          throw new SignInRefused("registration_closed");
+        }
+        const refused = await admission(tx, orgId ?? DEFAULT_ORGANIZATION_ID, account.email);
+        if (refused) throw new SignInRefused(refused);
       }
       const user =
         existing ??
@@ -380,6 +389,7 @@ async function userOfAccount(
           role: provider.default_role,
         }));
       if (!user) return undefined;
+      if (!existing && orgId) await joinOnly(tx, user.id, orgId, provider.default_role);
       if (!(await linkAccount(tx, user.id, account))) {
         // Linked by a racing sign-in of this account (look again), or the user has another
         // account at this provider: a second account claiming their email is not let in.
@@ -394,62 +404,6 @@ async function userOfAccount(
       if (!user.is_active) throw new SignInRefused("account_disabled");
       return user;
     }
-  }
-  throw new SignInRefused("login_failed");
-}
-
-/** Refuses the sign-in when a new account with this email may not join the organization (its domains, its seats). */
-async function admitNewAccount(tx: TransactionSql, orgId: string, email: string): Promise<void> {
-  const refused = await admission(tx, orgId, email);
-  if (refused) throw new SignInRefused(refused);
-}
-
-/**
- * The user an organization's provider signs in, to that organization: its linked account when
- * that is a member there (`not_a_member` otherwise), or, the first time, a new account made a
- * member with the provider's role, within the organization's domains and seats, whatever
- * REGISTRATION says (the organization's admin chose the provider as they would invite). An
- * existing account is never linked by its email, whatever the domains say
- * (`account_exists_link_required`): the provider's admin is not the account's owner. Racing
- * first sign-ins make one user, as in `userOfAccount`.
- */
-async function memberOfAccount(
-  deps: SsoLoginDeps,
-  provider: OidcProviderConfig,
-  orgId: string,
-  account: SignedInAccount,
-): Promise<UserRow> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const linked = await findLinkedUser(deps.sql, account);
-    if (linked) {
-      if (!linked.is_active) throw new SignInRefused("account_disabled");
-      if (!(await roleIn(deps.sql, orgId, linked.id))) throw new SignInRefused("not_a_member");
-      return linked;
-    }
-    if (!account.email) throw new SignInRefused("email_missing");
-    if (!account.email_verified) throw new SignInRefused("email_not_verified");
-    if (domainRefused(provider, account.email)) throw new SignInRefused("domain_not_allowed");
-    const user = await inTransaction(deps.sql, async (tx) => {
-      if (await findUserByEmail(tx, account.email)) {
-        if (await findLinkedUser(tx, account)) return undefined;
-        throw new SignInRefused("account_exists_link_required");
-      }
-      await admitNewAccount(tx, orgId, account.email);
-      const made = await createSsoUser(tx, {
-        emailVerified: false,
-        email: account.email,
-        full_name: (account.name?.trim() || account.email.slice(0, account.email.indexOf("@"))).slice(0, 200),
-        role: provider.default_role,
-      });
-      if (!made) return undefined;
-      await joinOnly(tx, made.id, orgId, provider.default_role);
-      if (!(await linkAccount(tx, made.id, account))) {
-        if (await findLinkedUser(tx, account)) return undefined;
-        throw new SignInRefused("identity_conflict");
-      }
-      return made;
-    });
-    if (user) return user;
   }
   throw new SignInRefused("login_failed");
 }
