@@ -24,6 +24,7 @@ COPY services/kit/package.json services/kit/
 COPY services/auth/package.json services/auth/
 COPY services/trees/package.json services/trees/
 COPY services/sessions/package.json services/sessions/
+COPY services/hooks/package.json services/hooks/
 COPY services/gateway/package.json services/gateway/
 COPY clients/api/package.json clients/api/
 COPY services/web/package.json services/web/
