@@ -1,0 +1,329 @@
+/**
+ * Deliveries end to end below the API: real Postgres (migrated as the service will be, read and
+ * written as `hooks_app` under the organization wall), real receivers on loopback that verify
+ * every signature with the `standardwebhooks` package and apply each event once by its
+ * `webhook-id`, and workers racing, dying and coming back. Retries are seconds apart here
+ * instead of hours (`retryAt`); everything else is the service's.
+ */
+import { randomUUID } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { fileURLToPath } from "node:url";
+import { migrate } from "@tdt/kit";
+import { connect, createDatabase, dropDatabase } from "@tdt/test-support/database";
+import { testLogger } from "@tdt/test-support/silent-logger";
+import type { Sql } from "postgres";
+import { Webhook } from "standardwebhooks";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AddressGuard } from "../src/address-guard.js";
+import { claimDue, deliveriesOf, enqueue, redeliver } from "../src/delivery-store.js";
+import { DeliveryWorker } from "../src/delivery-worker.js";
+import { createEndpoint, getEndpoint, listEndpoints, rotateSecret, setEnabled } from "../src/endpoint-store.js";
+
+const ORG_A = randomUUID();
+const ORG_B = randomUUID();
+let database: { name: string; url: string };
+let owner: Sql;
+/** The service's own role: what the wall binds. */
+let app: Sql;
+
+beforeAll(async () => {
+  database = await createDatabase("hooks");
+  owner = connect(database.url);
+  await migrate(owner, fileURLToPath(new URL("../migrations", import.meta.url)), testLogger());
+  const asApp = new URL(database.url);
+  asApp.username = "hooks_app";
+  app = connect(asApp.href);
+});
+
+afterAll(async () => {
+  await app?.end();
+  await owner?.end();
+  if (database) await dropDatabase(database.name);
+});
+
+/** A receiver that verifies every signature and applies each event once, counting what came. */
+class Receiver {
+  readonly applied: string[] = [];
+  duplicates = 0;
+  badSignatures = 0;
+  /** What it answers while up: 204, or a failure status to play a broken receiver. */
+  status = 204;
+  private server: Server | undefined;
+  private port = 0;
+  secrets: string[] = [];
+
+  get url() {
+    return `http://127.0.0.1:${this.port}/hooks`;
+  }
+
+  async up(): Promise<void> {
+    this.server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on("data", (chunk: Buffer) => chunks.push(chunk));
+      request.on("end", () => {
+        const body = Buffer.concat(chunks).toString("utf8");
+        const headers = Object.fromEntries(
+          Object.entries(request.headers).map(([name, value]) => [name, String(value)]),
+        );
+        const verified = this.secrets.some((secret) => {
+          try {
+            new Webhook(secret).verify(body, headers);
+            return true;
+          } catch {
+            return false;
+          }
+        });
+        if (!verified) {
+          this.badSignatures++;
+          response.writeHead(401).end();
+          return;
+        }
+        if (this.status < 300) {
+          const id = headers["webhook-id"] ?? "";
+          if (this.applied.includes(id)) this.duplicates++;
+          else this.applied.push(id);
+        }
+        response.writeHead(this.status).end();
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(this.port, "127.0.0.1", resolve));
+    this.port = (this.server?.address() as AddressInfo).port;
+  }
+
+  async down(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise((resolve) => this.server?.close(resolve));
+  }
+}
+
+const loopback = new AddressGuard(["127.0.0.0/8"]);
+const fast = (failed: number, now: number) => (failed < 30 ? now + 200 : undefined);
+
+function worker(extra: Partial<ConstructorParameters<typeof DeliveryWorker>[0]> = {}) {
+  return new DeliveryWorker({ sql: app, guard: loopback, log: testLogger(), pollMs: 50, retryAt: fast, ...extra });
+}
+
+/** An event of a session, as the consumer queues it. */
+const sessionEvent = (orgId: string, session: string, type: string, at: number) => {
+  const eventId = randomUUID();
+  return {
+    orgId,
+    eventId,
+    type,
+    orderingKey: `session:${session}`,
+    occurredAt: new Date(at),
+    body: JSON.stringify({ specversion: "1.0", id: eventId, type, subject: session, data: { at } }),
+  };
+};
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > end) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe("webhook deliveries", () => {
+  it("go to every enabled endpoint of the event's organization that wants its type, once per event", async () => {
+    const receiver = new Receiver();
+    await receiver.up();
+    const wants = await createEndpoint(app, ORG_A, {
+      url: receiver.url,
+      event_types: ["tdt.session.completed"],
+      description: "",
+    });
+    await createEndpoint(app, ORG_A, { url: receiver.url, event_types: ["tdt.tree.published"], description: "" });
+    const others = await createEndpoint(app, ORG_B, {
+      url: receiver.url,
+      event_types: ["tdt.session.completed"],
+      description: "",
+    });
+    receiver.secrets = [wants.secret];
+    const event = sessionEvent(ORG_A, "s1", "tdt.session.completed", Date.now());
+    expect(await enqueue(app, event)).toBe(1);
+    // The same event again (the stream redelivers): nothing more.
+    expect(await enqueue(app, event)).toBe(0);
+    const running = worker();
+    running.start();
+    await until(() => receiver.applied.length === 1);
+    await running.stop();
+    expect(receiver.applied).toEqual([event.eventId]);
+    expect(receiver.badSignatures).toBe(0);
+    const log = await deliveriesOf(app, ORG_A, wants.id, 10);
+    expect(log?.[0]).toMatchObject({ event_id: event.eventId, state: "delivered", attempts: [{ status: 204 }] });
+    // Organization B's endpoint heard nothing of A, and A cannot see it.
+    expect(await deliveriesOf(app, ORG_B, others.id, 10)).toEqual([]);
+    expect(await getEndpoint(app, ORG_A, others.id)).toBeUndefined();
+    expect(await deliveriesOf(app, ORG_A, others.id, 10)).toBeUndefined();
+    expect((await listEndpoints(app, ORG_B)).map((endpoint) => endpoint.id)).toEqual([others.id]);
+    await receiver.down();
+  });
+
+  it("lose nothing while the receiver is down, and bring a session's events in order once it is back", async () => {
+    const org = randomUUID();
+    const receiver = new Receiver();
+    await receiver.up();
+    const endpoint = await createEndpoint(app, org, {
+      url: receiver.url,
+      event_types: ["tdt.session.started", "tdt.session.completed"],
+      description: "down and back",
+    });
+    receiver.secrets = [endpoint.secret];
+    await receiver.down();
+    const running = worker();
+    running.start();
+    const sessions = ["a", "b", "c"];
+    const sent: Record<string, string[]> = {};
+    const base = Date.now();
+    for (const [index, session] of sessions.entries()) {
+      for (const [step, type] of ["tdt.session.started", "tdt.session.completed"].entries()) {
+        const event = sessionEvent(org, `${session}-${endpoint.id}`, type, base + index * 10 + step);
+        (sent[session] ??= []).push(event.eventId);
+        await enqueue(app, event);
+      }
+    }
+    // Down for a while: attempts fail and are logged, none is lost.
+    await until(async () => {
+      const log = (await deliveriesOf(app, org, endpoint.id, 50)) ?? [];
+      return log.some((delivery) => delivery.attempts.length >= 3);
+    });
+    await receiver.up();
+    await until(() => receiver.applied.length === 6);
+    await running.stop();
+    expect(receiver.duplicates).toBe(0);
+    expect(receiver.badSignatures).toBe(0);
+    for (const session of sessions) {
+      const order = receiver.applied.filter((id) => sent[session]?.includes(id));
+      expect(order).toEqual(sent[session]);
+    }
+    const log = (await deliveriesOf(app, org, endpoint.id, 50)) ?? [];
+    expect(log.every((delivery) => delivery.state === "delivered")).toBe(true);
+    const failedAttempts = log.flatMap((delivery) => delivery.attempts).filter((attempt) => attempt.error);
+    expect(failedAttempts.length).toBeGreaterThan(0);
+    expect(failedAttempts.every((attempt) => attempt.error === "connection_failed")).toBe(true);
+    await receiver.down();
+  });
+
+  it("are attempted once each by racing workers, and again only after a worker died holding one", async () => {
+    const org = randomUUID();
+    const receiver = new Receiver();
+    await receiver.up();
+    const endpoint = await createEndpoint(app, org, {
+      url: receiver.url,
+      event_types: ["tdt.tree.published"],
+      description: "",
+    });
+    receiver.secrets = [endpoint.secret];
+    const TOTAL = 60;
+    for (let index = 0; index < TOTAL; index++) {
+      // One ordering key each, so the workers may take them in any order.
+      await enqueue(app, sessionEvent(org, `tree-${index}-${endpoint.id}`, "tdt.tree.published", Date.now()));
+    }
+    // A worker that claims one and dies before it attempts it: its lease (short here) runs out.
+    const dead = await claimDue(app, 1, 300);
+    expect(dead).toHaveLength(1);
+    const workers = [worker({ concurrency: 4, leaseMs: 300 }), worker({ concurrency: 4, leaseMs: 300 }), worker()];
+    for (const each of workers) each.start();
+    await until(() => receiver.applied.length === TOTAL);
+    await Promise.all(workers.map((each) => each.stop()));
+    expect(receiver.duplicates).toBe(0);
+    expect(receiver.applied).toContain(dead[0]?.event_id);
+    await receiver.down();
+  });
+
+  it("disable the endpoint on 410 Gone, keep its queue, and deliver it when enabled again", async () => {
+    const org = randomUUID();
+    const receiver = new Receiver();
+    await receiver.up();
+    const endpoint = await createEndpoint(app, org, {
+      url: receiver.url,
+      event_types: ["tdt.session.abandoned"],
+      description: "",
+    });
+    receiver.secrets = [endpoint.secret];
+    receiver.status = 410;
+    const first = sessionEvent(org, `gone-${endpoint.id}`, "tdt.session.abandoned", Date.now());
+    await enqueue(app, first);
+    const running = worker();
+    running.start();
+    await until(async () => (await getEndpoint(app, org, endpoint.id))?.enabled === false);
+    expect(await getEndpoint(app, org, endpoint.id)).toMatchObject({ enabled: false, disabled_reason: "gone" });
+    // Disabled: queued no more.
+    expect(await enqueue(app, sessionEvent(org, "other", "tdt.session.abandoned", Date.now()))).toBe(0);
+    receiver.status = 204;
+    await owner.begin(async (tx) => {
+      await tx`select set_config('app.org_id', ${org}, true)`;
+      await setEnabled(tx as never, endpoint.id, true, null);
+    });
+    expect(
+      await redeliver(app, org, endpoint.id, {
+        deliveryId: (await deliveriesOf(app, org, endpoint.id, 1))?.[0]?.id ?? "",
+      }),
+    ).toBe(1);
+    running.nudge();
+    await until(() => receiver.applied.length === 1);
+    await running.stop();
+    expect(receiver.applied).toEqual([first.eventId]);
+    await receiver.down();
+  });
+
+  it("sign with both secrets during a rotation's overlap, and with the new one alone after it", async () => {
+    const org = randomUUID();
+    const receiver = new Receiver();
+    await receiver.up();
+    const endpoint = await createEndpoint(app, org, {
+      url: receiver.url,
+      event_types: ["tdt.session.started"],
+      description: "",
+    });
+    const rotated = await rotateSecret(app, org, endpoint.id, 3600);
+    expect(rotated).toMatch(/^whsec_/);
+    expect(await rotateSecret(app, ORG_B, endpoint.id, 3600)).toBeUndefined();
+    // A receiver still on the old secret verifies the overlap's deliveries.
+    receiver.secrets = [endpoint.secret];
+    const running = worker();
+    running.start();
+    await enqueue(app, sessionEvent(org, `rot-${endpoint.id}`, "tdt.session.started", Date.now()));
+    await until(() => receiver.applied.length === 1);
+    // The overlap ends: the old secret verifies nothing more, the new one does.
+    await owner`update endpoints set previous_until = now() - interval '1 second' where id = ${endpoint.id}`;
+    await enqueue(app, sessionEvent(org, `rot2-${endpoint.id}`, "tdt.session.started", Date.now()));
+    await until(() => receiver.badSignatures > 0);
+    receiver.secrets = [rotated ?? ""];
+    await until(() => receiver.applied.length === 2);
+    await running.stop();
+    expect(receiver.duplicates).toBe(0);
+    await receiver.down();
+  });
+
+  it("refuse a private address the allow-list does not name, logging why without connecting", async () => {
+    const org = randomUUID();
+    const receiver = new Receiver();
+    await receiver.up();
+    const endpoint = await createEndpoint(app, org, {
+      url: receiver.url,
+      event_types: ["tdt.tree.deleted"],
+      description: "",
+    });
+    receiver.secrets = [endpoint.secret];
+    await enqueue(app, sessionEvent(org, `ssrf-${endpoint.id}`, "tdt.tree.deleted", Date.now()));
+    const strict = worker({ guard: new AddressGuard(), retryAt: () => undefined });
+    strict.start();
+    await until(async () => (await deliveriesOf(app, org, endpoint.id, 1))?.[0]?.state === "failed");
+    await strict.stop();
+    const [delivery] = (await deliveriesOf(app, org, endpoint.id, 1)) ?? [];
+    expect(delivery?.attempts).toEqual([expect.objectContaining({ status: null, error: "address_not_allowed" })]);
+    expect(receiver.applied).toEqual([]);
+    expect(receiver.badSignatures).toBe(0);
+    await receiver.down();
+  });
+
+  it("stay behind the organization wall for the service's role", async () => {
+    await expect(app`select * from endpoints`).resolves.toEqual([]);
+    await expect(
+      app`insert into endpoints (url, event_types, secret) values ('https://x', '{a}', 's')`,
+    ).rejects.toThrow();
+  });
+});
