@@ -28,6 +28,7 @@ export default defineConfig({
       "services/hooks/test/address-guard.test.ts",
       "services/hooks/test/cloud-event.test.ts",
       "services/hooks/test/deliver.test.ts",
+      "services/hooks/test/incoming.test.ts",
       "services/hooks/test/retry-schedule.test.ts",
       "services/hooks/test/signing.test.ts",
       "services/kit/test/authorization.test.ts",
