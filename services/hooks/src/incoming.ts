@@ -17,7 +17,6 @@ export function incomingOf(subject: string, data: Uint8Array, publicUrl: string)
     const type = eventTypeOf(subject);
     if (!type || session.subject === SESSION_SUBJECTS.step) return undefined;
     const { event } = session;
-    const occurredAt = new Date(event.occurred_at ?? 0);
     const common = {
       session_id: event.session_id,
       tree_id: event.tree_id,
@@ -34,38 +33,36 @@ export function incomingOf(subject: string, data: Uint8Array, publicUrl: string)
             report_url: `${base}/api/v1/sessions/${event.session_id}/export?format=pdf`,
           }
         : common;
-    return {
-      orgId: event.organization_id || DEFAULT_ORGANIZATION_ID,
-      eventId: event.event_id,
-      type,
-      orderingKey: `session:${event.session_id}`,
-      occurredAt,
-      body: JSON.stringify(
-        cloudEvent({ id: event.event_id, source: base, type, subject: event.session_id, time: occurredAt, data }),
-      ),
-    };
+    return delivery(base, event, type, `session:${event.session_id}`, event.session_id, data);
   }
   const tree = decodeTreeEvent(subject, data);
   if (!tree) return undefined;
   const { event } = tree;
   const type = eventTypeOf(subject, event.change as TreeChange);
   if (!type) return undefined;
+  return delivery(base, event, type, `tree:${event.tree_id}`, event.tree_id, {
+    tree_id: event.tree_id,
+    version: event.version,
+    change: event.change,
+  });
+}
+
+/** The delivery of one event: its organization (the default one's before organizations), order and body. */
+function delivery(
+  base: string,
+  event: { event_id: string; occurred_at?: string | undefined; organization_id: string },
+  type: string,
+  orderingKey: string,
+  subject: string,
+  data: unknown,
+): IncomingEvent {
   const occurredAt = new Date(event.occurred_at ?? 0);
   return {
     orgId: event.organization_id || DEFAULT_ORGANIZATION_ID,
     eventId: event.event_id,
     type,
-    orderingKey: `tree:${event.tree_id}`,
+    orderingKey,
     occurredAt,
-    body: JSON.stringify(
-      cloudEvent({
-        id: event.event_id,
-        source: base,
-        type,
-        subject: event.tree_id,
-        time: occurredAt,
-        data: { tree_id: event.tree_id, version: event.version, change: event.change },
-      }),
-    ),
+    body: JSON.stringify(cloudEvent({ id: event.event_id, source: base, type, subject, time: occurredAt, data })),
   };
 }
