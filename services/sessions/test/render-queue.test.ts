@@ -85,26 +85,40 @@ describe("the report queue across organizations", () => {
   });
   type OrgJob = ReturnType<typeof of>;
 
-  it("keeps half the pool for others: one organization's many users cannot fill it", () => {
-    // 1 worker and 7 waiting places: an organization may hold 4 of the 8.
-    const queue = new RenderQueue<OrgJob>({ workers: 1, waitingLimit: 7, perUser: 4 });
-    const answers = Array.from({ length: 10 }, (_, user) => queue.add(of("acme", `user${user}`)));
-    expect(answers.filter((answer) => answer === undefined)).toHaveLength(4);
-    expect(answers.filter((answer) => answer === "rate_limited")).toHaveLength(6);
-    // Another organization still gets in, as many as its own half.
-    const others = Array.from({ length: 4 }, (_, user) => queue.add(of("globex", `user${user}`)));
-    expect(others).toEqual([undefined, undefined, undefined, undefined]);
-    expect(queue.load).toEqual({ rendering: 0, waiting: 8 });
+  it("lets one organization use the whole pool while no other waits", () => {
+    // 1 worker and 16 waiting places, as this machine runs it: ten exports of one organization all go in.
+    const queue = new RenderQueue<OrgJob>({ workers: 1, waitingLimit: 16, perUser: 4 });
+    for (let index = 0; index < 10; index++) expect(queue.add(of("acme", `user${index % 5}`))).toBeUndefined();
+    const wide = new RenderQueue<OrgJob>({ workers: 4, waitingLimit: 10, perUser: 10 });
+    for (const user of ["a", "b", "c", "d"]) wide.add(of("acme", user));
+    const started: string[] = [];
+    for (let next = wide.next(); next; next = wide.next()) started.push(next.name);
+    expect(started).toEqual(["acme/a", "acme/b", "acme/c", "acme/d"]);
   });
 
-  it("gives one organization at most half the workers, whichever of its users ask", () => {
+  it("keeps the last quarter of the waiting places for others once an organization holds half the pool", () => {
+    // 1 worker and 8 waiting places: half the pool is 5, the last 2 places stay for others.
+    const queue = new RenderQueue<OrgJob>({ workers: 1, waitingLimit: 8, perUser: 4 });
+    expect(queue.add(of("acme", "user0"))).toBeUndefined();
+    expect(queue.next()?.name).toBe("acme/user0");
+    const answers = Array.from({ length: 9 }, (_, user) => queue.add(of("acme", `user${user + 1}`)));
+    // One rendering and six waiting: half the pool held, and only the last two places are left.
+    expect(answers.filter((answer) => answer === undefined)).toHaveLength(6);
+    expect(answers.filter((answer) => answer === "rate_limited")).toHaveLength(3);
+    // Another organization still gets in, up to the pool's end.
+    const others = Array.from({ length: 3 }, (_, user) => queue.add(of("globex", `user${user}`)));
+    expect(others).toEqual([undefined, undefined, "exports_busy"]);
+  });
+
+  it("gives a freed worker to an organization under half the workers before one at its half", () => {
     const queue = new RenderQueue<OrgJob>({ workers: 4, waitingLimit: 10, perUser: 10 });
     for (const user of ["a", "b", "c", "d"]) queue.add(of("acme", user));
     queue.add(of("globex", "e"));
     const started: string[] = [];
     for (let next = queue.next(); next; next = queue.next()) started.push(next.name);
-    expect(started).toEqual(["acme/a", "acme/b", "globex/e"]);
-    expect(queue.load).toEqual({ rendering: 3, waiting: 2 });
+    // acme at its half (2 of 4) lets globex's newer report go before its third.
+    expect(started).toEqual(["acme/a", "acme/b", "globex/e", "acme/c"]);
+    expect(queue.load).toEqual({ rendering: 4, waiting: 1 });
   });
 
   it("counts a job of no organization by its user only", () => {

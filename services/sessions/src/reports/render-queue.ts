@@ -2,9 +2,12 @@
  * The rules of the report pool without its threads: which report renders next, and which is
  * refused. A user has at most half the workers (at least one) and at most `perUser` reports in
  * the pool, rendering or waiting, so one user's burst neither holds every worker nor fills the
- * queue. An organization, the same: at most half the workers, and at most half the pool
- * (workers and waiting places), so that one organization's many users leave room for every
- * other's. Past `waitingLimit` waiting reports the pool is full for everyone.
+ * queue. Organizations share the pool fairly without leaving any of it idle: a worker that
+ * frees takes the oldest report of an organization under half the workers before one of an
+ * organization at its half (and that one when no other waits), and an organization holding half
+ * the pool (workers and waiting places) or more is refused the last quarter of the waiting
+ * places, which stay for the others. Past `waitingLimit` waiting reports the pool is full for
+ * everyone.
  */
 
 export interface RenderLimits {
@@ -29,33 +32,44 @@ export class RenderQueue<Job extends { owner: string; organization?: string | un
   /** Jobs rendering, by user and by organization (`sharersOf`). */
   private readonly renderingBy = new Map<string, number>();
   private rendering = 0;
-  /** What one user (or organization) may render at once: half the workers, so that others always find one. */
+  /** What one user may render at once, and an organization before others' reports: half the workers. */
   private readonly renderingShare: number;
-  /** Reports of one organization in the pool at once: half its places, rendering and waiting. */
-  private readonly perOrganization: number;
+  /** Half the pool's places, rendering and waiting: an organization holding this many is past its share. */
+  private readonly organizationShare: number;
+  /** Waiting places an organization past its share may not take: they stay for the others. */
+  private readonly headroom: number;
 
   constructor(private readonly limits: RenderLimits) {
     this.renderingShare = Math.max(1, Math.floor(limits.workers / 2));
-    this.perOrganization = Math.max(1, Math.ceil((limits.workers + limits.waitingLimit) / 2));
+    this.organizationShare = Math.max(1, Math.ceil((limits.workers + limits.waitingLimit) / 2));
+    this.headroom = Math.ceil(limits.waitingLimit / 4);
   }
 
   /** Takes `job` to wait for a worker, or says why not. */
   add(job: Job): Refusal | undefined {
     const [user, organization] = sharersOf(job);
     if (this.inPool(user as string) >= this.limits.perUser) return "rate_limited";
-    if (organization !== undefined && this.inPool(organization) >= this.perOrganization) return "rate_limited";
+    const crowding =
+      organization !== undefined &&
+      this.inPool(organization) >= this.organizationShare &&
+      this.waiting.length >= this.limits.waitingLimit - this.headroom;
+    if (crowding) return "rate_limited";
     // A job a free worker takes at once never waits (every job still waiting is one that cannot
     // start: no worker is free, or its owner has their share), so the limit is not its.
-    const startsNow = this.rendering < this.limits.workers && this.underShare(job);
+    const startsNow = this.rendering < this.limits.workers && this.underShare(job, "user");
     if (!startsNow && this.waiting.length >= this.limits.waitingLimit) return "exports_busy";
     this.waiting.push(job);
     return undefined;
   }
 
-  /** The next job to render, when a worker is free: the oldest whose user and organization are under their share. */
+  /**
+   * The next job to render, when a worker is free: the oldest whose user and organization are
+   * under their share, else the oldest whose user is (no worker idles while a report waits).
+   */
   next(): Job | undefined {
     if (this.rendering >= this.limits.workers) return undefined;
-    const index = this.waiting.findIndex((job) => this.underShare(job));
+    let index = this.waiting.findIndex((job) => this.underShare(job, "both"));
+    if (index < 0) index = this.waiting.findIndex((job) => this.underShare(job, "user"));
     if (index < 0) return undefined;
     const [job] = this.waiting.splice(index, 1) as [Job];
     this.rendering++;
@@ -73,8 +87,9 @@ export class RenderQueue<Job extends { owner: string; organization?: string | un
     }
   }
 
-  private underShare(job: Job): boolean {
-    return sharersOf(job).every((sharer) => (this.renderingBy.get(sharer) ?? 0) < this.renderingShare);
+  private underShare(job: Job, which: "user" | "both"): boolean {
+    const sharers = which === "user" ? sharersOf(job).slice(0, 1) : sharersOf(job);
+    return sharers.every((sharer) => (this.renderingBy.get(sharer) ?? 0) < this.renderingShare);
   }
 
   /** A user's or organization's jobs in the pool, rendering or waiting. */
