@@ -1,7 +1,9 @@
 /**
  * Organizations are sealed from each other (issue 28): callers of organization B, of every role,
  * name organization A's trees (ids, words, categories, link targets, filters, exports) on every
- * trees route through the gateway, many times over; none answers with A's data, none with a 5xx.
+ * trees route, and A itself (its settings, domains, limits, policy, members and single sign-on
+ * provider) on every organization route, through the gateway, many times over; none answers with
+ * A's data or changes A's settings, none with a 5xx.
  * And the wall under it: the trees service's own role, and its store called directly, see
  * nothing of A from a transaction of B, and nothing at all outside one.
  */
@@ -24,9 +26,11 @@ const a = {
   technician: "",
   word: `zephyrquoll${Date.now().toString(36)}`,
   category: "",
+  /** A's own single sign-on provider, under its domain (both carry A's word). */
+  provider: "",
 };
 /** B's callers: an engineer (an author there) and a technician, with tokens acting in B. */
-const b = { id: "", engineer: "", technician: "", treeId: "" };
+const b = { id: "", engineer: "", technician: "", admin: "", treeId: "" };
 
 const node = (id: string, type: string, rest: Record<string, unknown> = {}) => ({
   id,
@@ -88,12 +92,33 @@ beforeAll(async () => {
     a.sessions.push(started.body.id);
   }
 
-  // B: an engineer and a technician, members there only through the organization's admin.
+  // A's own settings: a domain and a single sign-on provider, both carrying A's word.
+  a.provider = `a-${a.word}`;
+  const domains = await client.call("PUT", `/api/v1/organizations/${DEFAULT_ORGANIZATION_ID}/domains`, {
+    token: admin,
+    json: { domains: [`${a.word}.test`, "example.com"] },
+  });
+  expect(domains.status).toBe(200);
+  const provider = await client.call("POST", `/api/v1/organizations/${DEFAULT_ORGANIZATION_ID}/sso-providers`, {
+    token: admin,
+    json: {
+      provider_id: a.provider,
+      name: `${a.word} SSO`,
+      issuer: `https://${a.word}.test`,
+      client_id: a.word,
+      client_secret: "a-secret",
+    },
+  });
+  expect(provider.status).toBe(201);
+
+  // B: an engineer, a technician and an admin, members there only through the organization's admin.
   const engineerB = await client.user("eng-b");
   const techB = await client.user("tech-b");
+  const adminB = await client.user("admin-b");
   const org = await makeOrganization(authDb, [
     { id: engineerB.id, role: "engineer" },
     { id: techB.id, role: "technician" },
+    { id: adminB.id, role: "admin" },
   ]);
   b.id = org.id;
   const into = async (token: string) => {
@@ -106,6 +131,7 @@ beforeAll(async () => {
   };
   b.engineer = await into(engineerB.tokens.access_token);
   b.technician = await into(techB.tokens.access_token);
+  b.admin = await into(adminB.tokens.access_token);
   expect(claimsOf(b.engineer)).toMatchObject({ org: org.id, role: "engineer" });
   const own = await client.call<{ id: string }>("POST", "/api/v1/trees", {
     token: b.engineer,
@@ -197,10 +223,47 @@ function probes(id: string): Probe[] {
   ]);
 }
 
+/** Every organization route, as B's callers (its admin too) would name organization A and its settings in it. */
+function organizationProbes(): Probe[] {
+  const A = `/api/v1/organizations/${DEFAULT_ORGANIZATION_ID}`;
+  const reads = [
+    A,
+    `${A}/policy`,
+    `${A}/sso-providers`,
+    "/api/v1/organizations",
+    "/api/v1/auth/users",
+    `/api/v1/auth/users/${a.technician}/sessions`,
+  ];
+  const provider = { name: "taken", issuer: "https://evil.test", client_id: "x", client_secret: "y" };
+  const writes: Array<Omit<Probe, "token">> = [
+    { method: "PUT", path: `${A}/domains`, json: { domains: ["evil.test"] } },
+    { method: "PUT", path: `${A}/limits`, json: { max_members: 1 } },
+    { method: "PUT", path: `${A}/policy`, json: { preset: "aal2" } },
+    { method: "POST", path: `${A}/members`, json: { email: "evil@evil.test", role: "admin" } },
+    { method: "DELETE", path: `${A}/members/${a.technician}` },
+    { method: "POST", path: `${A}/sso-providers`, json: { ...provider, provider_id: "evil-sso" } },
+    { method: "PUT", path: `${A}/sso-providers/${a.provider}`, json: provider },
+    { method: "DELETE", path: `${A}/sso-providers/${a.provider}` },
+    // B's own organization's routes naming A's provider, and A's technician.
+    { method: "PUT", path: `/api/v1/organizations/${b.id}/sso-providers/${a.provider}`, json: provider },
+    { method: "DELETE", path: `/api/v1/organizations/${b.id}/sso-providers/${a.provider}` },
+    { method: "DELETE", path: `/api/v1/organizations/${b.id}/members/${a.technician}` },
+    { method: "PATCH", path: `/api/v1/auth/users/${a.technician}`, json: { role: "admin" } },
+  ];
+  return [b.engineer, b.technician, b.admin].flatMap((token) => [
+    ...reads.map((path) => ({ method: "GET", path, token })),
+    ...writes.map((write) => ({ ...write, token })),
+  ]);
+}
+
 describe("organization B's callers naming organization A's trees", () => {
-  it("get none of A's data and no 5xx, over 10,000 requests on every trees and sessions route", async () => {
+  it("get none of A's data and no 5xx, over 10,000 requests on every trees, sessions and organization route", async () => {
     const { client } = running;
-    const all = [...[...a.ids, randomUUID()].flatMap(probes), ...a.sessions.flatMap(sessionProbes)];
+    const all = [
+      ...[...a.ids, randomUUID()].flatMap(probes),
+      ...a.sessions.flatMap(sessionProbes),
+      ...organizationProbes(),
+    ];
     const target = 10_000;
     let sent = 0;
     let leaks = 0;
@@ -218,7 +281,7 @@ describe("organization B's callers naming organization A's trees", () => {
         statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
         if (response.status >= 500) serverErrors++;
         const text = typeof response.body === "string" ? response.body : JSON.stringify(response.body ?? "");
-        const named = [...a.ids, ...a.sessions, a.technician];
+        const named = [...a.ids, ...a.sessions, a.technician, a.provider];
         if (named.some((id) => text.includes(id) && !probe.path.includes(id)) || text.includes(a.word)) {
           leaks++;
           if (leaked.length < 5)
@@ -232,6 +295,27 @@ describe("organization B's callers naming organization A's trees", () => {
     expect(leaked).toEqual([]);
     expect(leaks).toBe(0);
     expect(serverErrors).toBe(0);
+    // A's settings are as A left them.
+    const settings = await client.call<{ domains: string[]; limits: { max_members: number | null } }>(
+      "GET",
+      `/api/v1/organizations/${DEFAULT_ORGANIZATION_ID}`,
+      { token: running.admin },
+    );
+    expect(settings.body).toMatchObject({ domains: [`${a.word}.test`, "example.com"], limits: { max_members: null } });
+    const providers = await client.call<Array<{ id: string; issuer: string }>>(
+      "GET",
+      `/api/v1/organizations/${DEFAULT_ORGANIZATION_ID}/sso-providers`,
+      { token: running.admin },
+    );
+    expect(providers.body).toEqual([expect.objectContaining({ id: a.provider, issuer: `https://${a.word}.test` })]);
+    const policy = await client.call<{ preset: string }>(
+      "GET",
+      `/api/v1/organizations/${DEFAULT_ORGANIZATION_ID}/policy`,
+      {
+        token: running.admin,
+      },
+    );
+    expect(policy.body.preset).not.toBe("aal2");
     // B's own tree is there for B, and A's are untouched for A.
     const own = await client.call("GET", `/api/v1/trees/${b.treeId}`, { token: b.engineer });
     expect(own.status).toBe(200);
