@@ -58,7 +58,7 @@ class Receiver {
   }
 
   async up(): Promise<void> {
-    this.server = createServer((request, response) => {
+    const server = createServer((request, response) => {
       const chunks: Buffer[] = [];
       request.on("data", (chunk: Buffer) => chunks.push(chunk));
       request.on("end", () => {
@@ -87,8 +87,9 @@ class Receiver {
         response.writeHead(this.status).end();
       });
     });
-    await new Promise<void>((resolve) => this.server?.listen(this.port, "127.0.0.1", resolve));
-    this.port = (this.server?.address() as AddressInfo).port;
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(this.port, "127.0.0.1", resolve));
+    this.port = (server.address() as AddressInfo).port;
   }
 
   async down(): Promise<void> {
@@ -180,7 +181,7 @@ describe("webhook deliveries", () => {
     for (const [index, session] of sessions.entries()) {
       for (const [step, type] of ["tdt.session.started", "tdt.session.completed"].entries()) {
         const event = sessionEvent(org, `${session}-${endpoint.id}`, type, base + index * 10 + step);
-        (sent[session] ??= []).push(event.eventId);
+        sent[session] = [...(sent[session] ?? []), event.eventId];
         await enqueue(app, event);
       }
     }
