@@ -24,7 +24,10 @@ COPY services/kit/package.json services/kit/
 COPY services/auth/package.json services/auth/
 COPY services/trees/package.json services/trees/
 COPY services/sessions/package.json services/sessions/
-COPY services/hooks/package.json services/hooks/
+# A workspace the previous release lacks (its images are built from its own tree with this
+# Dockerfile, tests/containers/stack.ts): the bracket makes the source a pattern, which may match
+# nothing there.
+COPY services/hook[s]/package.json services/hooks/
 COPY services/gateway/package.json services/gateway/
 COPY clients/api/package.json clients/api/
 COPY services/web/package.json services/web/
