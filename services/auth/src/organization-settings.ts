@@ -21,33 +21,37 @@ export function domainList(given: readonly string[], loc: (string | number)[]): 
   return [...new Set(domains)];
 }
 
+/**
+ * The organization's seats taken: its members, and its open invitations (but `except`'s, which a
+ * new invitation of that address replaces).
+ */
+async function seatsOf(
+  sql: Sql | TransactionSql,
+  orgId: string,
+  except = "",
+): Promise<{ members: number; invited: number }> {
+  const [row] = await sql<{ members: number; invited: number }[]>`
+    select (select count(*)::int from memberships where org_id = ${orgId}) as members,
+           (select count(*)::int from mail_tokens
+             where org_id = ${orgId} and purpose = 'invite' and used_at is null and expires_at > now()
+               and email <> ${except}) as invited`;
+  return row ?? { members: 0, invited: 0 };
+}
+
 /** An organization's settings, with its seats taken (members and open invitations). */
 export async function organizationSettings(sql: Sql | TransactionSql, orgId: string): Promise<OrganizationSettings> {
-  const [row] = await sql<
-    {
-      id: string;
-      name: string;
-      slug: string;
-      domains: string[];
-      max_members: number | null;
-      members: number;
-      invited: number;
-    }[]
-  >`
-    select o.id, o.name, o.slug, o.domains, o.max_members,
-           (select count(*)::int from memberships m where m.org_id = o.id) as members,
-           (select count(*)::int from mail_tokens t
-             where t.org_id = o.id and t.purpose = 'invite' and t.used_at is null and t.expires_at > now()) as invited
-    from organizations o where o.id = ${orgId}`;
+  const [row] = await sql<{ id: string; name: string; slug: string; domains: string[]; max_members: number | null }[]>`
+    select id, name, slug, domains, max_members from organizations where id = ${orgId}`;
   if (!row) throw new AppError("not_found");
+  const seats = await seatsOf(sql, orgId);
   return {
     id: row.id,
     name: row.name,
     slug: row.slug,
     domains: row.domains,
     limits: { max_members: row.max_members ?? undefined },
-    members: row.members,
-    open_invitations: row.invited,
+    members: seats.members,
+    open_invitations: seats.invited,
   };
 }
 
@@ -67,12 +71,8 @@ export async function admission(
   if (!org) throw new AppError("not_found");
   if (org.domains.length > 0 && !org.domains.includes(domainOf(email))) return "domain_not_allowed";
   if (org.max_members === null) return undefined;
-  const [taken] = await tx<{ seats: number }[]>`
-    select (select count(*)::int from memberships where org_id = ${orgId})
-         + (select count(*)::int from mail_tokens
-             where org_id = ${orgId} and purpose = 'invite' and used_at is null and expires_at > now()
-               and email <> ${email}) as seats`;
-  return (taken?.seats ?? 0) >= org.max_members ? "organization_full" : undefined;
+  const seats = await seatsOf(tx, orgId, email);
+  return seats.members + seats.invited >= org.max_members ? "organization_full" : undefined;
 }
 
 /** `admission` for a request naming the address at `body.email`: 422 or 409 when it may not join. */

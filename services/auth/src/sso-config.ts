@@ -62,6 +62,27 @@ export function isLocalIssuer(issuer: string): boolean {
   return isLoopbackHost(new URL(issuer).hostname);
 }
 
+/** The scopes asked for when a provider names none. */
+export const DEFAULT_SCOPES: readonly string[] = ["openid", "email", "profile"];
+
+/**
+ * What is wrong with an issuer, if anything: a URL, https (plain http only on this machine),
+ * without query or fragment. The deployment's providers and organizations' are held to it alike.
+ */
+export function issuerProblem(issuer: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    return `issuer must be a URL, got "${issuer}"`;
+  }
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHost(url.hostname))) {
+    return `issuer must use https (plain http only on this machine), got "${issuer}"`;
+  }
+  if (url.search || url.hash) return "issuer must have no query or fragment";
+  return undefined;
+}
+
 function stringList(value: unknown, field: string, fail: (problem: string) => never): string[] | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value) || value.some((item) => typeof item !== "string" || item.trim() === "")) {
@@ -92,17 +113,9 @@ function providerOf(entry: unknown, index: number, variable: string): OidcProvid
     return (value as string).trim();
   };
   const issuer = text("issuer", 2048);
-  let issuerUrl: URL;
-  try {
-    issuerUrl = new URL(issuer);
-  } catch {
-    return fail(`issuer must be a URL, got "${issuer}"`);
-  }
-  if (issuerUrl.protocol !== "https:" && !(issuerUrl.protocol === "http:" && isLoopbackHost(issuerUrl.hostname))) {
-    fail(`issuer must use https (plain http only on this machine), got "${issuer}"`);
-  }
-  if (issuerUrl.search || issuerUrl.hash) fail("issuer must have no query or fragment");
-  const scopes = stringList(raw.scopes, "scopes", fail) ?? ["openid", "email", "profile"];
+  const wrongIssuer = issuerProblem(issuer);
+  if (wrongIssuer) fail(wrongIssuer);
+  const scopes = stringList(raw.scopes, "scopes", fail) ?? [...DEFAULT_SCOPES];
   if (!scopes.includes("openid")) fail('scopes must include "openid"');
   const role = raw.default_role ?? "technician";
   if (typeof role !== "string" || !(ROLES as readonly string[]).includes(role)) {

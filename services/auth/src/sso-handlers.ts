@@ -172,10 +172,11 @@ export function ssoHandlers(deps: SsoHandlerDeps) {
     const origin = await originOfLoginSession(sql, sid);
     if (!origin) return undefined;
     try {
-      const configuration = await providers.configuration(origin.provider);
+      const provider = await providers.get(origin.provider);
+      const configuration = await providers.configuration(provider);
       if (!configuration.serverMetadata().end_session_endpoint) return undefined;
       return oidc.buildEndSessionUrl(configuration, {
-        client_id: (await providers.get(origin.provider)).client_id,
+        client_id: provider.client_id,
         post_logout_redirect_uri: config.postLogoutUrl,
       }).href;
     } catch (error) {

@@ -117,7 +117,7 @@ export async function beginSsoLogin(
   const provider = await deps.providers.get(request.provider);
   const returnTo = checkReturnTo(request.return_to, deps.config.returnOrigins);
   // 2. What the provider's metadata says (503 while it cannot be had).
-  const configuration = await deps.providers.configuration(provider.id);
+  const configuration = await deps.providers.configuration(provider);
   // 3. The attempt's secrets, the browser's binding among them, stored by the state's hash.
   const binding = secret();
   const state = oidc.randomState();
@@ -228,7 +228,7 @@ async function redeemCode(
   }
   let configuration: oidc.Configuration;
   try {
-    configuration = await deps.providers.configuration(provider.id);
+    configuration = await deps.providers.configuration(provider);
   } catch {
     throw new SignInRefused("provider_unavailable");
   }
@@ -246,7 +246,7 @@ async function redeemCode(
     const idToken = tokens.claims();
     if (!idToken || !tokens.id_token) throw new SignInRefused("login_failed");
     // The ID token's signature, against the issuer's keys: not only taken on TLS's word.
-    await deps.providers.verify(provider.id, tokens.id_token, {}, { fromTokenEndpoint: true });
+    await deps.providers.verify(provider, tokens.id_token, {}, { fromTokenEndpoint: true });
     if (!accessTokenHashMatches(tokens.id_token, tokens.access_token, idToken.at_hash)) {
       deps.log.warn({ provider: provider.id }, "oidc ID token's at_hash does not match its access token");
       throw new SignInRefused("login_failed");

@@ -28,7 +28,7 @@ export async function backchannelLogout(
   //    issuer's metadata cannot be had).
   let claims: JWTPayload;
   try {
-    claims = await deps.providers.verify(provider.id, request.logout_token, {
+    claims = await deps.providers.verify(provider, request.logout_token, {
       requiredClaims: ["iat", "jti"],
       maxTokenAge: LOGOUT_TOKEN_MAX_AGE_SECONDS,
       clockTolerance: 30,

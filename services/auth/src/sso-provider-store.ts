@@ -3,7 +3,7 @@ import { AppError, type Problem, ROLES, type Role, type Sql, type TransactionSql
 import { PROVIDER_ID_PATTERN } from "@tdt/proto/contracts/sso";
 import type { OrganizationSsoProvider } from "@tdt/proto/tdt/auth/v1/auth";
 import { domainList } from "./organization-settings.js";
-import { isLocalIssuer, type OidcProviderConfig } from "./sso-config.js";
+import { DEFAULT_SCOPES, issuerProblem, type OidcProviderConfig } from "./sso-config.js";
 
 /**
  * Client secrets at rest: AES-256-GCM under OIDC_SECRET_KEY, a fresh 96-bit IV each, stored as
@@ -61,7 +61,6 @@ export interface ProviderInput {
 }
 
 const PROVIDER_ID = new RegExp(PROVIDER_ID_PATTERN);
-const DEFAULT_SCOPES = ["openid", "email", "profile"];
 
 /**
  * The providers organizations added (`oidc_providers`), beside the deployment's own. An id is
@@ -191,25 +190,10 @@ export class StoredProviders {
  */
 async function checkedProvider(tx: TransactionSql, orgId: string, input: ProviderInput) {
   const problems: Problem[] = [];
-  let issuer: URL | undefined;
-  try {
-    issuer = new URL(input.issuer);
-  } catch {
-    issuer = undefined;
-  }
-  if (
-    !issuer ||
-    issuer.search ||
-    issuer.hash ||
-    !(issuer.protocol === "https:" || (issuer.protocol === "http:" && isLocalIssuer(issuer.href)))
-  ) {
-    problems.push({
-      loc: ["body", "issuer"],
-      msg: "An https URL without query or fragment (plain http only on the auth service's machine)",
-      type: "url",
-    });
-  }
-  const scopes = input.scopes.length > 0 ? [...new Set(input.scopes.map((scope) => scope.trim()))] : DEFAULT_SCOPES;
+  const wrongIssuer = issuerProblem(input.issuer.trim());
+  if (wrongIssuer) problems.push({ loc: ["body", "issuer"], msg: wrongIssuer, type: "url" });
+  const scopes =
+    input.scopes.length > 0 ? [...new Set(input.scopes.map((scope) => scope.trim()))] : [...DEFAULT_SCOPES];
   if (!scopes.includes("openid"))
     problems.push({ loc: ["body", "scopes"], msg: 'Must include "openid"', type: "scopes" });
   const role = input.default_role ?? "technician";

@@ -57,14 +57,17 @@ export class OidcProviders {
 
   /** Discovers every provider once, logging each outcome; never throws. */
   discoverAll(): Promise<void> {
-    return Promise.all(this.configs.map((config) => this.configuration(config.id).catch(() => undefined))).then(
+    return Promise.all(this.configs.map((config) => this.configuration(config).catch(() => undefined))).then(
       () => undefined,
     );
   }
 
-  /** The provider's discovered configuration; 503 `sso_provider_unavailable` while it cannot be had. */
-  async configuration(id: string): Promise<oidc.Configuration> {
-    const config = await this.get(id);
+  /**
+   * The provider's discovered configuration; 503 `sso_provider_unavailable` while it cannot be had.
+   * It takes the provider as `get` answered it, so a stored one is read once per step of a sign-in.
+   */
+  async configuration(config: OidcProviderConfig): Promise<oidc.Configuration> {
+    const { id } = config;
     let discovery = this.discoveries.get(id);
     if (!discovery || discovery.version !== config.version) {
       discovery = { version: config.version };
@@ -99,13 +102,13 @@ export class OidcProviders {
    * a provider that rotated its keys is read again at once, so its first token with a new key passes.
    */
   async verify(
-    id: string,
+    provider: OidcProviderConfig,
     token: string,
     options: JWTVerifyOptions,
     { fromTokenEndpoint = false }: { fromTokenEndpoint?: boolean } = {},
   ): Promise<JWTPayload> {
-    const metadata = (await this.configuration(id)).serverMetadata();
-    const { client_id } = await this.get(id);
+    const metadata = (await this.configuration(provider)).serverMetadata();
+    const { client_id } = provider;
     if (!metadata.jwks_uri) throw new AppError("sso_provider_unavailable");
     let keySet = this.keySets.get(metadata.jwks_uri);
     if (!keySet) {

@@ -46,23 +46,6 @@ export function enqueue(sql: Sql, event: IncomingEvent): Promise<number> {
   });
 }
 
-/** A test-ping: one delivery to one endpoint, whatever types it wants. False when the endpoint is not the organization's. */
-export function enqueuePing(
-  sql: Sql,
-  orgId: string,
-  endpointId: string,
-  event: Omit<IncomingEvent, "orgId">,
-): Promise<boolean> {
-  return inOrganization(sql, orgId, async (tx) => {
-    const made = await tx`
-      insert into deliveries (org_id, endpoint_id, event_id, event_type, ordering_key, occurred_at, body)
-      select org_id, id, ${event.eventId}, ${event.type}, ${event.orderingKey}, ${event.occurredAt}, ${event.body}
-      from endpoints where id = ${endpointId}
-      returning 1`;
-    return made.length === 1;
-  });
-}
-
 /**
  * Claims up to `limit` due deliveries for `leaseMs`: pending, due, not claimed by a live worker,
  * and first of their endpoint and ordering key (a later event of a session waits for the earlier
@@ -139,11 +122,14 @@ async function failed(tx: TransactionSql, endpointId: string, result: AttemptRes
   }
 }
 
-/** Gives a claim back unattempted (its endpoint is disabled or gone): due again when it is enabled. */
-export async function release(sql: Sql, delivery: Pick<DeliveryRow, "id">, parked: boolean): Promise<void> {
-  await sql`
-    update deliveries set locked_until = null, attempts = greatest(attempts - 1, 0),
-      next_attempt_at = ${parked ? sql`'infinity'::timestamptz` : sql`next_attempt_at`}
+/**
+ * Gives a claim back unattempted, its endpoint disabled meanwhile: due again when it is enabled
+ * (`setEnabled`). Called in the transaction that read the endpoint disabled and holds its row, so
+ * an enabling waits for it and then makes this delivery due.
+ */
+export async function release(tx: TransactionSql, delivery: Pick<DeliveryRow, "id">): Promise<void> {
+  await tx`
+    update deliveries set locked_until = null, attempts = greatest(attempts - 1, 0), next_attempt_at = 'infinity'
     where id = ${delivery.id}`;
 }
 

@@ -87,12 +87,13 @@ export class DeliveryWorker {
 
   private async deliver(delivery: DeliveryRow): Promise<void> {
     const { sql, log } = this.options;
-    const target = await inOrganization(sql, delivery.org_id, (tx) => deliveryTarget(tx, delivery.endpoint_id));
-    if (!target?.enabled) {
-      // Disabled since it was queued (or deleted, and its deliveries with it): it waits, unattempted.
-      if (target) await release(sql, delivery, true);
-      return;
-    }
+    const target = await inOrganization(sql, delivery.org_id, async (tx) => {
+      const found = await deliveryTarget(tx, delivery.endpoint_id);
+      // Disabled since it was queued: it waits, unattempted. (Deleted: its deliveries went with it.)
+      if (found && !found.enabled) await release(tx, delivery);
+      return found;
+    });
+    if (!target?.enabled) return;
     const at = new Date();
     let result: AttemptResult;
     try {

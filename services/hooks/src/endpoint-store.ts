@@ -91,13 +91,17 @@ export function rotateSecret(sql: Sql, orgId: string, id: string, overlapSeconds
   });
 }
 
-/** The endpoint as a delivery sees it, in the delivery's organization; undefined when it is gone. */
+/**
+ * The endpoint as a delivery sees it, in the delivery's organization; undefined when it is gone.
+ * Its row is held for share until the transaction ends: an enabling or disabling waits for it.
+ */
 export async function deliveryTarget(tx: TransactionSql, id: string): Promise<DeliveryTarget | undefined> {
   const [row] = await tx<
     { url: string; enabled: boolean; secret: string; previous_secret: string | null; overlapping: boolean }[]
   >`
     select url, enabled, secret, previous_secret, coalesce(previous_until > now(), false) as overlapping
-    from endpoints where id = ${id}`;
+    from endpoints where id = ${id}
+    for share`;
   if (!row) return undefined;
   const secrets = row.previous_secret && row.overlapping ? [row.secret, row.previous_secret] : [row.secret];
   return { url: row.url, enabled: row.enabled, secrets };
