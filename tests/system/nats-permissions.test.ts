@@ -68,11 +68,27 @@ async function lastSequence(nc: NatsConnection): Promise<number> {
   return (await (await jetstreamManager(nc)).streams.info(AUTH_EVENTS_STREAM)).state.last_seq;
 }
 
+/**
+ * The stream's last sequence once the victim's own events are in: signing up announces the
+ * account (through auth's outbox relay, a moment after the answer), and that real event must not
+ * be taken for a forged one that got through.
+ */
+async function settledSequence(nc: NatsConnection): Promise<number> {
+  let last = await lastSequence(nc);
+  for (let quiet = 0; quiet < 4; ) {
+    await new Promise((wake) => setTimeout(wake, 250));
+    const now = await lastSequence(nc);
+    quiet = now === last ? quiet + 1 : 0;
+    last = now;
+  }
+  return last;
+}
+
 describe("NATS permissions (infra/nats/nats.conf, enforced in every system test)", () => {
   it.each(CONSUMERS)("refuse %s's user every forged auth event, and the victim keeps working", async (service) => {
     const target = await victim(`victim-${service}`);
     const nc = await natsAs(service);
-    const before = await lastSequence(nc);
+    const before = await settledSequence(nc);
     const violations: string[] = [];
     void (async () => {
       for await (const status of nc.status()) if (status.type === "error") violations.push(String(status.error));
