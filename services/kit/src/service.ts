@@ -147,11 +147,12 @@ export async function runService<S extends ConfigSpec>(definition: ServiceDefini
     // A walled service's owner pool only migrates: the role's pool is the one to watch.
     let sql = await connectDatabase({ ...where, observe: !definition.organizationWall });
     closable.sql = sql;
-    await migrate(sql, definition.migrationsDir, log, definition.outbox ? OUTBOX_MIGRATIONS : []);
-    if (definition.organizationWall) {
+    const role = definition.organizationWall ? appRoleOf(definition.name) : undefined;
+    await migrate(sql, definition.migrationsDir, log, definition.outbox ? OUTBOX_MIGRATIONS : [], async (owner) => {
+      if (role) await shareOwnerPassword(owner, role, connectionUrlOf(where));
+    });
+    if (role) {
       // From here on the service is its own role, which the wall binds; the owner's pool goes.
-      const role = appRoleOf(definition.name);
-      await shareOwnerPassword(sql, role, connectionUrlOf(where));
       const owner = sql;
       sql = await connectDatabase({ ...where, role });
       closable.sql = sql;

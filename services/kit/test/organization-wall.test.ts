@@ -12,7 +12,7 @@ import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inTransaction } from "../src/database/connection.js";
 import { migrate } from "../src/database/migrations.js";
-import { inOrganization, ORGANIZATION_WALL_MIGRATIONS } from "../src/database/organizations.js";
+import { inOrganization, ORGANIZATION_WALL_MIGRATIONS, shareOwnerPassword } from "../src/database/organizations.js";
 import { createLogger } from "../src/observability/logger.js";
 
 const A = randomUUID();
@@ -149,6 +149,42 @@ describe("the organization wall", () => {
         return tx`select body from notes`;
       }),
     ).rejects.toMatchObject({ code: "42501" });
+  });
+});
+
+describe("replicas starting together", () => {
+  // Each replica migrates (nothing is left to apply) and gives the role the owner's password, as
+  // runService does. Both write the same pg_authid row; outside the migration lock two at once
+  // fail one replica's start with "tuple concurrently updated" (a compose stack of two replicas did).
+  it("give the role the owner's password one at a time: 8 at once, 15 rounds, none fails", async () => {
+    const ownerUrl = new URL(database.url);
+    ownerUrl.password = "owner's secret";
+    const empty = await mkdtemp(join(tmpdir(), "tdt-no-migrations-"));
+    const log = createLogger("kit-test", "silent");
+    const pools = Array.from({ length: 8 }, () => connect(database.url));
+    const outcomes: Record<string, number> = {};
+    try {
+      for (let round = 0; round < 15; round += 1) {
+        const results = await Promise.allSettled(
+          pools.map((pool) =>
+            migrate(pool, empty, log, ORGANIZATION_WALL_MIGRATIONS, (connection) =>
+              shareOwnerPassword(connection, role, ownerUrl.toString()),
+            ),
+          ),
+        );
+        for (const result of results) {
+          const key = result.status === "fulfilled" ? "started" : String((result.reason as Error).message);
+          outcomes[key] = (outcomes[key] ?? 0) + 1;
+        }
+      }
+    } finally {
+      await Promise.all(pools.map((pool) => pool.end()));
+    }
+    expect(outcomes).toEqual({ started: 120 });
+    // And the password is the role's: the server keeps its hash.
+    const [stored] = await owner<{ set: boolean }[]>`
+      select rolpassword is not null as set from pg_authid where rolname = ${role}`;
+    expect(stored?.set).toBe(true);
   });
 });
 

@@ -45,12 +45,16 @@ export interface KitMigration {
 /**
  * Applies `kitMigrations`, then the `*.sql` files of `directory` in name order, each in its own
  * transaction, under a session advisory lock so that replicas starting together migrate once.
+ * `thenUnderLock` runs last, still under the lock: setup that is not a migration but writes the
+ * same catalog rows on every start (a role's password), which two replicas starting together
+ * would otherwise write at once (Postgres: "tuple concurrently updated").
  */
 export async function migrate(
   sql: Sql,
   directory: string,
   log: Logger,
   kitMigrations: readonly KitMigration[] = [],
+  thenUnderLock?: (connection: ReservedSql) => Promise<void>,
 ): Promise<string[]> {
   const connection = await sql.reserve();
   try {
@@ -87,6 +91,7 @@ export async function migrate(
     const applied = await umzug.up();
     const names = applied.map((migration) => migration.name);
     if (names.length > 0) log.info({ migrations: names }, "migrations applied");
+    await thenUnderLock?.(connection);
     return names;
   } finally {
     await connection`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => {});
