@@ -15,7 +15,13 @@ export function testSettings(report: string) {
     outputFile: reportDir ? { json: `${reportDir}/${report}.json` } : undefined,
     // Every process a test starts inherits these: no metrics server unless the test asks for
     // one on a free port, so systems running side by side never contend for 9460–9463.
-    env: { GATEWAY_METRICS_PORT: "0", AUTH_METRICS_PORT: "0", TREES_METRICS_PORT: "0", SESSIONS_METRICS_PORT: "0" },
+    env: {
+      GATEWAY_METRICS_PORT: "0",
+      AUTH_METRICS_PORT: "0",
+      TREES_METRICS_PORT: "0",
+      SESSIONS_METRICS_PORT: "0",
+      HOOKS_METRICS_PORT: "0",
+    },
   };
 }
 

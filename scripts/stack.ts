@@ -1,5 +1,5 @@
 /**
- * The four services as child processes, used by the run command and by the system tests.
+ * The services as child processes, used by the run command and by the system tests.
  * The stack is up once every service has announced that it listens (over the IPC channel) and
  * the gateway's /ready answers 200: another program answering on the gateway's port never
  * passes for it. A service that exits while the stack starts fails the start whole: the others
@@ -15,7 +15,7 @@ import { isListeningAnnouncement } from "@tdt/kit";
 import { reasonIn } from "./exit-reason.js";
 import { ROOT } from "./root.js";
 
-export const SERVICES = ["auth", "trees", "sessions", "gateway"] as const;
+export const SERVICES = ["auth", "trees", "sessions", "hooks", "gateway"] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 /** A service process ended; `reason` is the last line of its output that said why. */

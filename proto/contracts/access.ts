@@ -7,6 +7,7 @@
  */
 import type { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import { ACCESS, type EnumValue, enumValues } from "@tdt/proto/tdt/contract";
+import type { HooksServiceService } from "@tdt/proto/tdt/hooks/v1/hooks";
 import type { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 
@@ -35,12 +36,14 @@ export function roleOf(guard: Guard): Role | undefined {
 export const AUTH_ACCESS: AccessTable<typeof AuthServiceService> = ACCESS["tdt.auth.v1.AuthService"];
 export const TREES_ACCESS: AccessTable<typeof TreesServiceService> = ACCESS["tdt.trees.v1.TreesService"];
 export const SESSIONS_ACCESS: AccessTable<typeof SessionsServiceService> = ACCESS["tdt.sessions.v1.SessionsService"];
+export const HOOKS_ACCESS: AccessTable<typeof HooksServiceService> = ACCESS["tdt.hooks.v1.HooksService"];
 
 /** Each table by the full name of its service, as the RPC paths spell it ("/tdt.auth.v1.AuthService/Login"). */
 export const ACCESS_BY_SERVICE: Readonly<Record<string, Readonly<Record<string, Guard>>>> = {
   "tdt.auth.v1.AuthService": AUTH_ACCESS,
   "tdt.trees.v1.TreesService": TREES_ACCESS,
   "tdt.sessions.v1.SessionsService": SESSIONS_ACCESS,
+  "tdt.hooks.v1.HooksService": HOOKS_ACCESS,
 };
 
 /**

@@ -101,6 +101,10 @@ export const ERROR_CODES = {
     status: 409,
     meaning: "One of the organization's providers signs in a domain the change leaves out: change the provider first.",
   },
+  webhook_limit_reached: {
+    status: 409,
+    meaning: "The organization has as many webhook endpoints as it may (20): remove one first.",
+  },
   cannot_change_own_account: {
     status: 409,
     meaning: "An admin cannot demote, deactivate or remove themselves.",

@@ -1,5 +1,5 @@
 /**
- * The whole system for a system test: the four services as real processes on free ports,
+ * The whole system for a system test: the services as real processes on free ports,
  * each backend on its own fresh database and its own NATS user on a private NATS that runs the
  * shipped config (so the NATS permissions hold in every system test), reached through the
  * gateway over HTTP.
@@ -16,11 +16,11 @@ import { freePort } from "./ports.js";
 export interface System {
   url: string;
   /** Where each backend service listens, for tests that call it directly over gRPC. */
-  addresses: Record<"auth" | "trees" | "sessions", string>;
+  addresses: Record<"auth" | "trees" | "sessions" | "hooks", string>;
   stack: RunningStack;
   /** The private NATS of this system: a test may stop and start it. */
   nats: PrivateNats;
-  databases: Record<"auth" | "trees" | "sessions", { name: string; url: string }>;
+  databases: Record<"auth" | "trees" | "sessions" | "hooks", { name: string; url: string }>;
   /** Every log line so far, parsed, with the service that wrote it. */
   logs: Array<{ service: ServiceName; line: Record<string, unknown> }>;
   /** The SMTP server auth sends mail to (none when the test gave its own SMTP_URL). */
@@ -37,12 +37,14 @@ export async function startSystem(extraEnv: Record<string, string> = {}, options
   const nats = await startPrivateNats();
   // Mail goes to a real SMTP server of the system's own, unless the test brings one.
   const mailbox = extraEnv.SMTP_URL === undefined ? await startMailbox() : undefined;
-  const [auth, trees, sessions] = await Promise.all([
+  const [auth, trees, sessions, hooks] = await Promise.all([
     createDatabase("auth"),
     createDatabase("trees"),
     createDatabase("sessions"),
+    createDatabase("hooks"),
   ]);
-  const [gatewayPort, authPort, treesPort, sessionsPort] = await Promise.all([
+  const [gatewayPort, authPort, treesPort, sessionsPort, hooksPort] = await Promise.all([
+    freePort(),
     freePort(),
     freePort(),
     freePort(),
@@ -57,16 +59,20 @@ export async function startSystem(extraEnv: Record<string, string> = {}, options
     AUTH_DATABASE_URL: auth.url,
     TREES_DATABASE_URL: trees.url,
     SESSIONS_DATABASE_URL: sessions.url,
+    HOOKS_DATABASE_URL: hooks.url,
     GATEWAY_PORT: String(gatewayPort),
     GATEWAY_HOST: "127.0.0.1",
     AUTH_PORT: String(authPort),
     TREES_PORT: String(treesPort),
     SESSIONS_PORT: String(sessionsPort),
+    HOOKS_PORT: String(hooksPort),
+    // The tests' receivers listen on loopback.
+    WEBHOOK_ALLOW_PRIVATE: "127.0.0.0/8",
     ...(mailbox ? { SMTP_URL: mailbox.url, MAIL_FROM: "TDT <tdt@example.com>" } : {}),
     ...extraEnv,
   };
   const dropAll = async () => {
-    await Promise.all([auth, trees, sessions].map((db) => dropDatabase(db.name)));
+    await Promise.all([auth, trees, sessions, hooks].map((db) => dropDatabase(db.name)));
     await nats.dispose();
     await mailbox?.close();
   };
@@ -75,7 +81,7 @@ export async function startSystem(extraEnv: Record<string, string> = {}, options
     const { certificates } = options;
     // Each service's own NATS user, and under mutual TLS its own certificate.
     const serviceEnv = Object.fromEntries(
-      (["gateway", "auth", "trees", "sessions"] as const).map((name) => [
+      (["gateway", "auth", "trees", "sessions", "hooks"] as const).map((name) => [
         name,
         { ...nats.serviceEnv[name], ...certificates?.env(name) },
       ]),
@@ -103,10 +109,11 @@ export async function startSystem(extraEnv: Record<string, string> = {}, options
       auth: `127.0.0.1:${env.AUTH_PORT}`,
       trees: `127.0.0.1:${env.TREES_PORT}`,
       sessions: `127.0.0.1:${env.SESSIONS_PORT}`,
+      hooks: `127.0.0.1:${env.HOOKS_PORT}`,
     },
     stack,
     nats,
-    databases: { auth, trees, sessions },
+    databases: { auth, trees, sessions, hooks },
     logs,
     mailbox,
     stop: async () => {

@@ -1121,6 +1121,149 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization's webhook endpoints, oldest first (its admins) */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Register a webhook endpoint (its admins)
+         * @description From now on each event of the organization of a type in `events` is sent to `url`, signed as Standard Webhooks says (`webhook-id`, `webhook-timestamp`, `webhook-signature`), its body a CloudEvents 1.0 JSON event. The `whsec_` secret that signs them is in this answer only. The URL must be `https` (plain `http` only on an address `WEBHOOK_ALLOW_PRIVATE` lists), and is checked again at every delivery: an address on loopback, a private or link-local network or a metadata service is refused (422 at `body.url`). At most 20 endpoints per organization (409 `webhook_limit_reached`).
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A webhook endpoint (its organization's admins) */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /** Remove a webhook endpoint, its pending deliveries and its delivery log */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook endpoint: its URL, events, description, or whether it is enabled
+         * @description A field left out stays as it is. Disabling holds the endpoint's deliveries back (none is attempted, none is lost); enabling sends them, oldest first. An endpoint the hooks service disabled (`disabled_reason` `gone` after a 410, `failing` after days of failures) is enabled again here.
+         */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Give a webhook endpoint a new secret
+         * @description For 24 hours each delivery carries two signatures, under the new secret and the old one, so the receiver can switch without losing one; then only the new.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/ping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test event (`tdt.ping`) to a webhook endpoint
+         * @description Queued as any delivery is, to this endpoint only, whether or not it asked for other events: its attempts show in the delivery log.
+         */
+        post: operations["pingWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A webhook endpoint's delivery log, newest first
+         * @description Each delivery with every attempt: when, the HTTP status (none when no answer came: `error` says why), how long it took and the first 1 KB of the answer.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send one delivery again, with a fresh run of attempts
+         * @description Delivered or failed, it is pending again; the receiver sees the same `webhook-id`.
+         */
+        post: operations["redeliverWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send every delivery of an endpoint made since a time again
+         * @description For a receiver that lost what it was sent: each delivery made at or after `since` is pending again, in order per session.
+         */
+        post: operations["redeliverWebhookDeliveries"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/trees/{id}/publish": {
         parameters: {
             query?: never;
@@ -3042,6 +3185,79 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+        };
+        /**
+         * @example {
+         *       "id": "6f1c2a4e-8d0b-4c3e-9a57-2b1d0e9f4a11",
+         *       "url": "https://tickets.example.com/tdt-hooks",
+         *       "events": [
+         *         "tdt.session.completed"
+         *       ],
+         *       "description": "Reports onto tickets",
+         *       "enabled": true,
+         *       "created_at": "2026-12-01T08:00:00.000Z",
+         *       "updated_at": "2026-12-01T08:00:00.000Z"
+         *     }
+         */
+        Webhook: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uri */
+            url: string;
+            events: ("tdt.session.started" | "tdt.session.completed" | "tdt.session.abandoned" | "tdt.tree.published" | "tdt.tree.deleted")[];
+            description: string;
+            enabled: boolean;
+            /**
+             * @description Why it is disabled, when the hooks service (or an admin) disabled it
+             * @enum {string}
+             */
+            disabled_reason?: "gone" | "failing" | "admin";
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** @description The `whsec_` signing secret: in the answer to the endpoint's creation only */
+            secret?: string;
+        };
+        RotateWebhookSecretResponse: {
+            /** @description The new `whsec_` secret */
+            secret: string;
+        };
+        PingWebhookResponse: {
+            /**
+             * Format: uuid
+             * @description The test event's delivery, in the log
+             */
+            delivery_id: string;
+        };
+        WebhookDelivery: {
+            /** Format: uuid */
+            id: string;
+            /** @description The event's id: `webhook-id` on every attempt */
+            event_id: string;
+            type: string;
+            /** @enum {string} */
+            state: "pending" | "delivered" | "failed";
+            /** Format: date-time */
+            created_at: string;
+            attempts: components["schemas"]["DeliveryAttempt"][];
+        };
+        DeliveryAttempt: {
+            /** Format: date-time */
+            at: string;
+            /** @description The receiver's HTTP status; none when no answer came */
+            status?: number;
+            latency_ms: number;
+            /** @description Why no answer came: `address_refused`, `timeout`, `connection_failed`, ... */
+            error?: string;
+            /** @description The first 1 KB of the answer */
+            excerpt: string;
+        };
+        RedeliverWebhookDeliveryResponse: {
+            queued: number;
+        };
+        RedeliverWebhookDeliveriesResponse: {
+            queued: number;
         };
         ExportSessionResponse: {
             /** Format: byte */
@@ -13783,6 +13999,1748 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every endpoint of the organization, without secrets */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"][];
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "https://tickets.example.com/tdt-hooks",
+                 *       "events": [
+                 *         "tdt.session.completed"
+                 *       ],
+                 *       "description": "Reports onto tickets"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: uri
+                     * @description https; plain http only on an address WEBHOOK_ALLOW_PRIVATE lists
+                     */
+                    url: string;
+                    events: ("tdt.session.started" | "tdt.session.completed" | "tdt.session.abandoned" | "tdt.tree.published" | "tdt.tree.deleted")[];
+                    description?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint, with its secret (shown this once) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Conflict with the current state; nothing was changed
+             *
+             *     - `webhook_limit_reached`: The organization has as many webhook endpoints as it may (20): remove one first.
+             */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "webhook_limit_reached"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "webhook_limit_reached";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint, without its secret */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "enabled": false
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: uri */
+                    url?: string;
+                    /** @description The whole list of events wanted, when given */
+                    events?: ("tdt.session.started" | "tdt.session.completed" | "tdt.session.abandoned" | "tdt.tree.published" | "tdt.tree.deleted")[];
+                    description?: string;
+                    enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint, without its secret */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret (shown this once) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RotateWebhookSecretResponse"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    pingWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PingWebhookResponse"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description At most this many (default 50, at most 200) */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The latest deliveries (`limit`, default 50) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"][];
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    redeliverWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description How many deliveries were queued again */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedeliverWebhookDeliveryResponse"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    redeliverWebhookDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "since": "2026-12-01T00:00:00.000Z"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: date-time */
+                    since: string;
+                };
+            };
+        };
+        responses: {
+            /** @description How many deliveries were queued again */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedeliverWebhookDeliveriesResponse"];
+                };
             };
             /**
              * @description The request could not be read

@@ -43,6 +43,46 @@ export const ENUMS = {
       "custom": 4
     }
   },
+  "tdt.hooks.v1.DeliveryState": {
+    "values": [
+      "pending",
+      "delivered",
+      "failed"
+    ],
+    "numbers": {
+      "pending": 1,
+      "delivered": 2,
+      "failed": 3
+    }
+  },
+  "tdt.hooks.v1.DisabledReason": {
+    "values": [
+      "gone",
+      "failing",
+      "admin"
+    ],
+    "numbers": {
+      "gone": 1,
+      "failing": 2,
+      "admin": 3
+    }
+  },
+  "tdt.hooks.v1.WebhookEventType": {
+    "values": [
+      "tdt.session.started",
+      "tdt.session.completed",
+      "tdt.session.abandoned",
+      "tdt.tree.published",
+      "tdt.tree.deleted"
+    ],
+    "numbers": {
+      "tdt.session.started": 1,
+      "tdt.session.completed": 2,
+      "tdt.session.abandoned": 3,
+      "tdt.tree.published": 4,
+      "tdt.tree.deleted": 5
+    }
+  },
   "tdt.sessions.v1.ReportFormat": {
     "values": [
       "json",
@@ -724,6 +764,83 @@ export const FIELD_RULES = {
       }
     }
   },
+  "tdt.hooks.v1.CreateWebhookRequest": {
+    "url": {
+      "string": {
+        "min_len": 1,
+        "max_len": 2048
+      }
+    },
+    "events": {
+      "repeated": {
+        "max_items": 10,
+        "items": {
+          "string": {
+            "in_enum": "tdt.hooks.v1.WebhookEventType"
+          }
+        }
+      }
+    },
+    "description": {
+      "string": {
+        "max_len": 500
+      }
+    }
+  },
+  "tdt.hooks.v1.ListWebhookDeliveriesRequest": {
+    "limit": {
+      "int32": {
+        "gte": 0,
+        "lte": 200
+      }
+    }
+  },
+  "tdt.hooks.v1.UpdateWebhookRequest": {
+    "url": {
+      "string": {
+        "min_len": 1,
+        "max_len": 2048
+      }
+    },
+    "events": {
+      "repeated": {
+        "max_items": 10,
+        "items": {
+          "string": {
+            "in_enum": "tdt.hooks.v1.WebhookEventType"
+          }
+        }
+      }
+    },
+    "description": {
+      "string": {
+        "max_len": 500
+      }
+    }
+  },
+  "tdt.hooks.v1.Webhook": {
+    "events": {
+      "repeated": {
+        "items": {
+          "string": {
+            "in_enum": "tdt.hooks.v1.WebhookEventType"
+          }
+        }
+      }
+    },
+    "disabled_reason": {
+      "string": {
+        "in_enum": "tdt.hooks.v1.DisabledReason"
+      }
+    }
+  },
+  "tdt.hooks.v1.WebhookDelivery": {
+    "state": {
+      "string": {
+        "in_enum": "tdt.hooks.v1.DeliveryState"
+      }
+    }
+  },
   "tdt.sessions.v1.CompleteSessionRequest": {
     "outcome": {
       "string": {
@@ -1207,6 +1324,18 @@ export const ACCESS = {
     "createOrganizationSsoProvider": "user",
     "updateOrganizationSsoProvider": "user",
     "deleteOrganizationSsoProvider": "user"
+  },
+  "tdt.hooks.v1.HooksService": {
+    "listWebhooks": "admin",
+    "createWebhook": "admin",
+    "getWebhook": "admin",
+    "updateWebhook": "admin",
+    "deleteWebhook": "admin",
+    "rotateWebhookSecret": "admin",
+    "pingWebhook": "admin",
+    "listWebhookDeliveries": "admin",
+    "redeliverWebhookDelivery": "admin",
+    "redeliverWebhookDeliveries": "admin"
   },
   "tdt.sessions.v1.SessionsService": {
     "listSessions": "user",
@@ -1981,6 +2110,162 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
       "not_found",
       "forbidden"
     ]
+  },
+  {
+    "service": "tdt.hooks.v1.HooksService",
+    "client": "hooks",
+    "rpc": "listWebhooks",
+    "method": "GET",
+    "path": "/api/v1/webhooks",
+    "responseBody": "webhooks",
+    "request": "tdt.hooks.v1.ListWebhooksRequest",
+    "response": "tdt.hooks.v1.ListWebhooksResponse",
+    "summary": "The organization's webhook endpoints, oldest first (its admins)",
+    "responseDescription": "Every endpoint of the organization, without secrets"
+  },
+  {
+    "service": "tdt.hooks.v1.HooksService",
+    "client": "hooks",
+    "rpc": "createWebhook",
+    "method": "POST",
+    "path": "/api/v1/webhooks",
+    "body": "*",
+    "responseBody": "webhook",
+    "request": "tdt.hooks.v1.CreateWebhookRequest",
+    "response": "tdt.hooks.v1.CreateWebhookResponse",
+    "summary": "Register a webhook endpoint (its admins)",
+    "description": "From now on each event of the organization of a type in `events` is sent to `url`, signed as Standard Webhooks says (`webhook-id`, `webhook-timestamp`, `webhook-signature`), its body a CloudEvents 1.0 JSON event. The `whsec_` secret that signs them is in this answer only. The URL must be `https` (plain `http` only on an address `WEBHOOK_ALLOW_PRIVATE` lists), and is checked again at every delivery: an address on loopback, a private or link-local network or a metadata service is refused (422 at `body.url`). At most 20 endpoints per organization (409 `webhook_limit_reached`).",
+    "status": 201,
+    "errors": [
+      "webhook_limit_reached"
+    ],
+    "responseDescription": "The endpoint, with its secret (shown this once)"
+  },
+  {
+    "service": "tdt.hooks.v1.HooksService",
+    "client": "hooks",
+    "rpc": "getWebhook",
+    "method": "GET",
+    "path": "/api/v1/webhooks/{id}",
+    "responseBody": "webhook",
+    "request": "tdt.hooks.v1.GetWebhookRequest",
+    "response": "tdt.hooks.v1.GetWebhookResponse",
+    "summary": "A webhook endpoint (its organization's admins)",
+    "errors": [
+      "not_found"
+    ],
+    "responseDescription": "The endpoint, without its secret"
+  },
+  {
+    "service": "tdt.hooks.v1.HooksService",
+    "client": "hooks",
+    "rpc": "updateWebhook",
+    "method": "PATCH",
+    "path": "/api/v1/webhooks/{id}",
+    "body": "*",
+    "responseBody": "webhook",
+    "request": "tdt.hooks.v1.UpdateWebhookRequest",
+    "response": "tdt.hooks.v1.UpdateWebhookResponse",
+    "summary": "Change a webhook endpoint: its URL, events, description, or whether it is enabled",
+    "description": "A field left out stays as it is. Disabling holds the endpoint's deliveries back (none is attempted, none is lost); enabling sends them, oldest first. An endpoint the hooks service disabled (`disabled_reason` `gone` after a 410, `failing` after days of failures) is enabled again here.",
+    "errors": [
+      "not_found"
+    ],
+    "responseDescription": "The endpoint, without its secret"
+  },
+  {
+    "service": "tdt.hooks.v1.HooksService",
+    "client": "hooks",
+    "rpc": "deleteWebhook",
+    "method": "DELETE",
+    "path": "/api/v1/webhooks/{id}",
+    "request": "tdt.hooks.v1.DeleteWebhookRequest",
+    "response": "tdt.hooks.v1.DeleteWebhookResponse",
+    "summary": "Remove a webhook endpoint, its pending deliveries and its delivery log",
+    "status": 204,
+    "errors": [
+      "not_found"
+    ]
+  },
+  {
+    "service": "tdt.hooks.v1.HooksService",
+    "client": "hooks",
+    "rpc": "rotateWebhookSecret",
+    "method": "POST",
+    "path": "/api/v1/webhooks/{id}/rotate-secret",
+    "request": "tdt.hooks.v1.RotateWebhookSecretRequest",
+    "response": "tdt.hooks.v1.RotateWebhookSecretResponse",
+    "summary": "Give a webhook endpoint a new secret",
+    "description": "For 24 hours each delivery carries two signatures, under the new secret and the old one, so the receiver can switch without losing one; then only the new.",
+    "errors": [
+      "not_found"
+    ],
+    "responseDescription": "The new secret (shown this once)"
+  },
+  {
+    "service": "tdt.hooks.v1.HooksService",
+    "client": "hooks",
+    "rpc": "pingWebhook",
+    "method": "POST",
+    "path": "/api/v1/webhooks/{id}/ping",
+    "request": "tdt.hooks.v1.PingWebhookRequest",
+    "response": "tdt.hooks.v1.PingWebhookResponse",
+    "summary": "Send a test event (`tdt.ping`) to a webhook endpoint",
+    "description": "Queued as any delivery is, to this endpoint only, whether or not it asked for other events: its attempts show in the delivery log.",
+    "status": 202,
+    "errors": [
+      "not_found"
+    ],
+    "responseDescription": "The delivery queued"
+  },
+  {
+    "service": "tdt.hooks.v1.HooksService",
+    "client": "hooks",
+    "rpc": "listWebhookDeliveries",
+    "method": "GET",
+    "path": "/api/v1/webhooks/{id}/deliveries",
+    "responseBody": "deliveries",
+    "request": "tdt.hooks.v1.ListWebhookDeliveriesRequest",
+    "response": "tdt.hooks.v1.ListWebhookDeliveriesResponse",
+    "summary": "A webhook endpoint's delivery log, newest first",
+    "description": "Each delivery with every attempt: when, the HTTP status (none when no answer came: `error` says why), how long it took and the first 1 KB of the answer.",
+    "errors": [
+      "not_found"
+    ],
+    "responseDescription": "The latest deliveries (`limit`, default 50)"
+  },
+  {
+    "service": "tdt.hooks.v1.HooksService",
+    "client": "hooks",
+    "rpc": "redeliverWebhookDelivery",
+    "method": "POST",
+    "path": "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver",
+    "request": "tdt.hooks.v1.RedeliverWebhookDeliveryRequest",
+    "response": "tdt.hooks.v1.RedeliverWebhookDeliveryResponse",
+    "summary": "Send one delivery again, with a fresh run of attempts",
+    "description": "Delivered or failed, it is pending again; the receiver sees the same `webhook-id`.",
+    "status": 202,
+    "errors": [
+      "not_found"
+    ],
+    "responseDescription": "How many deliveries were queued again"
+  },
+  {
+    "service": "tdt.hooks.v1.HooksService",
+    "client": "hooks",
+    "rpc": "redeliverWebhookDeliveries",
+    "method": "POST",
+    "path": "/api/v1/webhooks/{id}/redeliver",
+    "body": "*",
+    "request": "tdt.hooks.v1.RedeliverWebhookDeliveriesRequest",
+    "response": "tdt.hooks.v1.RedeliverWebhookDeliveriesResponse",
+    "summary": "Send every delivery of an endpoint made since a time again",
+    "description": "For a receiver that lost what it was sent: each delivery made at or after `since` is pending again, in order per session.",
+    "status": 202,
+    "errors": [
+      "not_found"
+    ],
+    "responseDescription": "How many deliveries were queued again"
   },
   {
     "service": "tdt.sessions.v1.SessionsService",

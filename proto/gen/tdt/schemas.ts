@@ -2576,6 +2576,496 @@ export const MESSAGE_SCHEMAS = {
       }
     }
   },
+  "tdt.hooks.v1.CreateWebhookRequest": {
+    "type": "object",
+    "examples": [
+      {
+        "url": "https://tickets.example.com/tdt-hooks",
+        "events": [
+          "tdt.session.completed"
+        ],
+        "description": "Reports onto tickets"
+      }
+    ],
+    "required": [
+      "url",
+      "events",
+      "description"
+    ],
+    "requestRequired": [
+      "url",
+      "events"
+    ],
+    "properties": {
+      "url": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 2048,
+        "format": "uri",
+        "description": "https; plain http only on an address WEBHOOK_ALLOW_PRIVATE lists"
+      },
+      "events": {
+        "type": "array",
+        "items": {
+          "type": "string",
+          "enum": [
+            "tdt.session.started",
+            "tdt.session.completed",
+            "tdt.session.abandoned",
+            "tdt.tree.published",
+            "tdt.tree.deleted"
+          ]
+        },
+        "maxItems": 10
+      },
+      "description": {
+        "type": "string",
+        "maxLength": 500
+      }
+    }
+  },
+  "tdt.hooks.v1.CreateWebhookResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {
+      "webhook": {
+        "$ref": "tdt.hooks.v1.Webhook#"
+      }
+    }
+  },
+  "tdt.hooks.v1.DeleteWebhookRequest": {
+    "type": "object",
+    "required": [
+      "id"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      }
+    }
+  },
+  "tdt.hooks.v1.DeleteWebhookResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {}
+  },
+  "tdt.hooks.v1.DeliveryAttempt": {
+    "type": "object",
+    "required": [
+      "at",
+      "latency_ms",
+      "excerpt"
+    ],
+    "requestRequired": [
+      "at"
+    ],
+    "properties": {
+      "at": {
+        "type": "string",
+        "format": "date-time"
+      },
+      "status": {
+        "type": "integer",
+        "description": "The receiver's HTTP status; none when no answer came"
+      },
+      "latency_ms": {
+        "type": "integer"
+      },
+      "error": {
+        "type": "string",
+        "description": "Why no answer came: `address_refused`, `timeout`, `connection_failed`, ..."
+      },
+      "excerpt": {
+        "type": "string",
+        "description": "The first 1 KB of the answer"
+      }
+    }
+  },
+  "tdt.hooks.v1.GetWebhookRequest": {
+    "type": "object",
+    "required": [
+      "id"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      }
+    }
+  },
+  "tdt.hooks.v1.GetWebhookResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {
+      "webhook": {
+        "$ref": "tdt.hooks.v1.Webhook#"
+      }
+    }
+  },
+  "tdt.hooks.v1.ListWebhookDeliveriesRequest": {
+    "type": "object",
+    "required": [
+      "id",
+      "limit"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "limit": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 200,
+        "default": 50,
+        "description": "At most this many (default 50, at most 200)"
+      }
+    }
+  },
+  "tdt.hooks.v1.ListWebhookDeliveriesResponse": {
+    "type": "object",
+    "required": [
+      "deliveries"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "deliveries": {
+        "type": "array",
+        "items": {
+          "$ref": "tdt.hooks.v1.WebhookDelivery#"
+        }
+      }
+    }
+  },
+  "tdt.hooks.v1.ListWebhooksRequest": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {}
+  },
+  "tdt.hooks.v1.ListWebhooksResponse": {
+    "type": "object",
+    "required": [
+      "webhooks"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "webhooks": {
+        "type": "array",
+        "items": {
+          "$ref": "tdt.hooks.v1.Webhook#"
+        }
+      }
+    }
+  },
+  "tdt.hooks.v1.PingWebhookRequest": {
+    "type": "object",
+    "required": [
+      "id"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      }
+    }
+  },
+  "tdt.hooks.v1.PingWebhookResponse": {
+    "type": "object",
+    "required": [
+      "delivery_id"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "delivery_id": {
+        "type": "string",
+        "format": "uuid",
+        "description": "The test event's delivery, in the log"
+      }
+    }
+  },
+  "tdt.hooks.v1.RedeliverWebhookDeliveriesRequest": {
+    "type": "object",
+    "examples": [
+      {
+        "since": "2026-12-01T00:00:00.000Z"
+      }
+    ],
+    "required": [
+      "id",
+      "since"
+    ],
+    "requestRequired": [
+      "since"
+    ],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "since": {
+        "type": "string",
+        "format": "date-time"
+      }
+    }
+  },
+  "tdt.hooks.v1.RedeliverWebhookDeliveriesResponse": {
+    "type": "object",
+    "required": [
+      "queued"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "queued": {
+        "type": "integer"
+      }
+    }
+  },
+  "tdt.hooks.v1.RedeliverWebhookDeliveryRequest": {
+    "type": "object",
+    "required": [
+      "id",
+      "delivery_id"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "delivery_id": {
+        "type": "string",
+        "format": "uuid"
+      }
+    }
+  },
+  "tdt.hooks.v1.RedeliverWebhookDeliveryResponse": {
+    "type": "object",
+    "required": [
+      "queued"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "queued": {
+        "type": "integer"
+      }
+    }
+  },
+  "tdt.hooks.v1.RotateWebhookSecretRequest": {
+    "type": "object",
+    "required": [
+      "id"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      }
+    }
+  },
+  "tdt.hooks.v1.RotateWebhookSecretResponse": {
+    "type": "object",
+    "required": [
+      "secret"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "secret": {
+        "type": "string",
+        "description": "The new `whsec_` secret"
+      }
+    }
+  },
+  "tdt.hooks.v1.UpdateWebhookRequest": {
+    "type": "object",
+    "examples": [
+      {
+        "enabled": false
+      }
+    ],
+    "required": [
+      "id",
+      "events"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "url": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 2048,
+        "format": "uri"
+      },
+      "events": {
+        "type": "array",
+        "items": {
+          "type": "string",
+          "enum": [
+            "tdt.session.started",
+            "tdt.session.completed",
+            "tdt.session.abandoned",
+            "tdt.tree.published",
+            "tdt.tree.deleted"
+          ]
+        },
+        "maxItems": 10,
+        "description": "The whole list of events wanted, when given"
+      },
+      "description": {
+        "type": "string",
+        "maxLength": 500
+      },
+      "enabled": {
+        "type": "boolean"
+      }
+    }
+  },
+  "tdt.hooks.v1.UpdateWebhookResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {
+      "webhook": {
+        "$ref": "tdt.hooks.v1.Webhook#"
+      }
+    }
+  },
+  "tdt.hooks.v1.Webhook": {
+    "type": "object",
+    "examples": [
+      {
+        "id": "6f1c2a4e-8d0b-4c3e-9a57-2b1d0e9f4a11",
+        "url": "https://tickets.example.com/tdt-hooks",
+        "events": [
+          "tdt.session.completed"
+        ],
+        "description": "Reports onto tickets",
+        "enabled": true,
+        "created_at": "2026-12-01T08:00:00.000Z",
+        "updated_at": "2026-12-01T08:00:00.000Z"
+      }
+    ],
+    "required": [
+      "id",
+      "url",
+      "events",
+      "description",
+      "enabled",
+      "created_at",
+      "updated_at"
+    ],
+    "requestRequired": [
+      "created_at",
+      "updated_at"
+    ],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "url": {
+        "type": "string",
+        "format": "uri"
+      },
+      "events": {
+        "type": "array",
+        "items": {
+          "type": "string",
+          "enum": [
+            "tdt.session.started",
+            "tdt.session.completed",
+            "tdt.session.abandoned",
+            "tdt.tree.published",
+            "tdt.tree.deleted"
+          ]
+        }
+      },
+      "description": {
+        "type": "string"
+      },
+      "enabled": {
+        "type": "boolean"
+      },
+      "disabled_reason": {
+        "type": "string",
+        "enum": [
+          "gone",
+          "failing",
+          "admin"
+        ],
+        "description": "Why it is disabled, when the hooks service (or an admin) disabled it"
+      },
+      "created_at": {
+        "type": "string",
+        "format": "date-time"
+      },
+      "updated_at": {
+        "type": "string",
+        "format": "date-time"
+      },
+      "secret": {
+        "type": "string",
+        "description": "The `whsec_` signing secret: in the answer to the endpoint's creation only"
+      }
+    }
+  },
+  "tdt.hooks.v1.WebhookDelivery": {
+    "type": "object",
+    "required": [
+      "id",
+      "event_id",
+      "type",
+      "state",
+      "created_at",
+      "attempts"
+    ],
+    "requestRequired": [
+      "created_at"
+    ],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "event_id": {
+        "type": "string",
+        "description": "The event's id: `webhook-id` on every attempt"
+      },
+      "type": {
+        "type": "string"
+      },
+      "state": {
+        "type": "string",
+        "enum": [
+          "pending",
+          "delivered",
+          "failed"
+        ]
+      },
+      "created_at": {
+        "type": "string",
+        "format": "date-time"
+      },
+      "attempts": {
+        "type": "array",
+        "items": {
+          "$ref": "tdt.hooks.v1.DeliveryAttempt#"
+        }
+      }
+    }
+  },
   "tdt.sessions.v1.CompleteSessionRequest": {
     "type": "object",
     "examples": [
@@ -5156,6 +5646,29 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.events.v1.TreeChanged": "TreeChanged",
   "tdt.events.v1.UserDeactivated": "UserDeactivated",
   "tdt.events.v1.UserUpdated": "UserUpdated",
+  "tdt.hooks.v1.CreateWebhookRequest": "CreateWebhookRequest",
+  "tdt.hooks.v1.CreateWebhookResponse": "CreateWebhookResponse",
+  "tdt.hooks.v1.DeleteWebhookRequest": "DeleteWebhookRequest",
+  "tdt.hooks.v1.DeleteWebhookResponse": "DeleteWebhookResponse",
+  "tdt.hooks.v1.DeliveryAttempt": "DeliveryAttempt",
+  "tdt.hooks.v1.GetWebhookRequest": "GetWebhookRequest",
+  "tdt.hooks.v1.GetWebhookResponse": "GetWebhookResponse",
+  "tdt.hooks.v1.ListWebhookDeliveriesRequest": "ListWebhookDeliveriesRequest",
+  "tdt.hooks.v1.ListWebhookDeliveriesResponse": "ListWebhookDeliveriesResponse",
+  "tdt.hooks.v1.ListWebhooksRequest": "ListWebhooksRequest",
+  "tdt.hooks.v1.ListWebhooksResponse": "ListWebhooksResponse",
+  "tdt.hooks.v1.PingWebhookRequest": "PingWebhookRequest",
+  "tdt.hooks.v1.PingWebhookResponse": "PingWebhookResponse",
+  "tdt.hooks.v1.RedeliverWebhookDeliveriesRequest": "RedeliverWebhookDeliveriesRequest",
+  "tdt.hooks.v1.RedeliverWebhookDeliveriesResponse": "RedeliverWebhookDeliveriesResponse",
+  "tdt.hooks.v1.RedeliverWebhookDeliveryRequest": "RedeliverWebhookDeliveryRequest",
+  "tdt.hooks.v1.RedeliverWebhookDeliveryResponse": "RedeliverWebhookDeliveryResponse",
+  "tdt.hooks.v1.RotateWebhookSecretRequest": "RotateWebhookSecretRequest",
+  "tdt.hooks.v1.RotateWebhookSecretResponse": "RotateWebhookSecretResponse",
+  "tdt.hooks.v1.UpdateWebhookRequest": "UpdateWebhookRequest",
+  "tdt.hooks.v1.UpdateWebhookResponse": "UpdateWebhookResponse",
+  "tdt.hooks.v1.Webhook": "Webhook",
+  "tdt.hooks.v1.WebhookDelivery": "WebhookDelivery",
   "tdt.sessions.v1.CompleteSessionRequest": "CompleteSessionRequest",
   "tdt.sessions.v1.CompleteSessionResponse": "CompleteSessionResponse",
   "tdt.sessions.v1.ExportSessionRequest": "ExportSessionRequest",

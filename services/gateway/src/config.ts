@@ -34,6 +34,7 @@ export const gatewayConfig = {
   jwksCacheMaxAgeSeconds: shared.jwksCacheMaxAgeSeconds,
   treesAddress: shared.treesAddress,
   sessionsAddress: shared.sessionsAddress,
+  hooksAddress: shared.hooksAddress,
   /** Where the auth events come from: revoked sessions stop working here within about a second. */
   natsUrl: shared.natsUrl,
   natsCredentials: shared.natsCredentials,

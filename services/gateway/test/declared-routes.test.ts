@@ -151,6 +151,7 @@ describe("a route declared with routesOf", () => {
       authAddress: `127.0.0.1:${auth.port}`,
       treesAddress: `127.0.0.1:${trees.port}`,
       sessionsAddress: `127.0.0.1:${sessions.port}`,
+      hooksAddress: "127.0.0.1:1",
       grpcDeadlineMs: 2_000,
     });
     // Request ids and error answers as the gateway makes them (app.ts).

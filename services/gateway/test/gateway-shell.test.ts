@@ -17,6 +17,7 @@ beforeAll(async () => {
     authAddress: `127.0.0.1:${a}`,
     treesAddress: `127.0.0.1:${t}`,
     sessionsAddress: `127.0.0.1:${s}`,
+    hooksAddress: `127.0.0.1:${s}`,
     grpcDeadlineMs: 500,
   });
   const log = testLogger("gateway");

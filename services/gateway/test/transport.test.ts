@@ -160,6 +160,7 @@ describe("security headers follow the transport", () => {
         authAddress: `127.0.0.1:${fake.port}`,
         treesAddress: "127.0.0.1:1",
         sessionsAddress: "127.0.0.1:1",
+        hooksAddress: "127.0.0.1:1",
         grpcDeadlineMs: 2_000,
       });
       const log = testLogger("gateway");

@@ -32,17 +32,39 @@ export interface IncomingEvent {
   body: string;
 }
 
-/** Queues the event for every enabled endpoint of its organization that wants its type; answers how many. */
+/**
+ * Queues the event for every endpoint of its organization that wants its type and was registered
+ * when it happened (a new endpoint hears what happens from then on, not the stream's past);
+ * answers how many. A disabled endpoint's delivery waits until it is enabled (`setEnabled`): a
+ * pause loses nothing.
+ */
 export function enqueue(sql: Sql, event: IncomingEvent): Promise<number> {
   return inOrganization(sql, event.orgId, async (tx) => {
     const made = await tx`
-      insert into deliveries (org_id, endpoint_id, event_id, event_type, ordering_key, occurred_at, body)
-      select org_id, id, ${event.eventId}, ${event.type}, ${event.orderingKey}, ${event.occurredAt}, ${event.body}
+      insert into deliveries (org_id, endpoint_id, event_id, event_type, ordering_key, occurred_at, body, next_attempt_at)
+      select org_id, id, ${event.eventId}, ${event.type}, ${event.orderingKey}, ${event.occurredAt}, ${event.body},
+        case when enabled then now() else 'infinity'::timestamptz end
       from endpoints
-      where enabled and ${event.type} = any(event_types)
+      where ${event.type} = any(event_types) and created_at <= ${event.occurredAt}
+      -- An enabling or disabling waits for this insert, and then finds its row (setEnabled).
+      for share
       on conflict (endpoint_id, event_id) do nothing
       returning 1`;
     return made.length;
+  });
+}
+
+/** Queues an event for one endpoint only (a test-ping); its delivery's id, or undefined when the endpoint is not the organization's. */
+export function enqueueFor(sql: Sql, endpointId: string, event: IncomingEvent): Promise<string | undefined> {
+  return inOrganization(sql, event.orgId, async (tx) => {
+    const [made] = await tx<{ id: string }[]>`
+      insert into deliveries (org_id, endpoint_id, event_id, event_type, ordering_key, occurred_at, body, next_attempt_at)
+      select org_id, id, ${event.eventId}, ${event.type}, ${event.orderingKey}, ${event.occurredAt}, ${event.body},
+        case when enabled then now() else 'infinity'::timestamptz end
+      from endpoints where id = ${endpointId}
+      for share
+      returning id`;
+    return made?.id;
   });
 }
 

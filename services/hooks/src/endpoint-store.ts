@@ -28,13 +28,21 @@ export interface DeliveryTarget {
 
 const SHOWN = "id, org_id, url, description, event_types, enabled, disabled_reason, created_at, updated_at";
 
+/** Endpoints an organization may have: each event is a delivery to each of them. */
+export const MAX_ENDPOINTS = 20;
+
+/** Makes the endpoint; undefined when the organization has MAX_ENDPOINTS already. */
 export async function createEndpoint(
   sql: Sql,
   orgId: string,
   input: { url: string; event_types: string[]; description: string },
-): Promise<Endpoint & { secret: string }> {
+): Promise<(Endpoint & { secret: string }) | undefined> {
   const secret = newSecret();
   return inOrganization(sql, orgId, async (tx) => {
+    // Two creations at once count one after the other.
+    await tx`select pg_advisory_xact_lock(hashtext('tdt-hooks-endpoints'), hashtext(${orgId}))`;
+    const [{ count } = { count: 0 }] = await tx<{ count: number }[]>`select count(*)::int as count from endpoints`;
+    if (count >= MAX_ENDPOINTS) return undefined;
     const [row] = await tx<Endpoint[]>`
       insert into endpoints (url, description, event_types, secret)
       values (${input.url}, ${input.description}, ${input.event_types}::text[], ${secret})
@@ -76,6 +84,47 @@ export async function setEnabled(
   await tx`
     update deliveries set next_attempt_at = ${enabled ? tx`now()` : tx`'infinity'::timestamptz`}
     where endpoint_id = ${id} and state = 'pending'`;
+}
+
+/**
+ * Changes what is given of the endpoint; undefined when it is not the organization's. Enabling
+ * or disabling goes through `setEnabled`, so its pending deliveries wait or become due with it.
+ */
+export function updateEndpoint(
+  sql: Sql,
+  orgId: string,
+  id: string,
+  change: {
+    url?: string | undefined;
+    event_types?: string[] | undefined;
+    description?: string | undefined;
+    enabled?: boolean | undefined;
+  },
+): Promise<Endpoint | undefined> {
+  return inOrganization(sql, orgId, async (tx) => {
+    const [current] = await tx<{ enabled: boolean }[]>`select enabled from endpoints where id = ${id} for update`;
+    if (!current) return undefined;
+    await tx`
+      update endpoints set
+        url = coalesce(${change.url ?? null}, url),
+        event_types = coalesce(${change.event_types ?? null}::text[], event_types),
+        description = coalesce(${change.description ?? null}, description),
+        updated_at = now()
+      where id = ${id}`;
+    if (change.enabled !== undefined && change.enabled !== current.enabled) {
+      await setEnabled(tx, id, change.enabled, "admin");
+    }
+    const [row] = await tx<Endpoint[]>`select ${tx.unsafe(SHOWN)} from endpoints where id = ${id}`;
+    return row;
+  });
+}
+
+/** Removes the endpoint with its deliveries and their log; false when it is not the organization's. */
+export function deleteEndpoint(sql: Sql, orgId: string, id: string): Promise<boolean> {
+  return inOrganization(sql, orgId, async (tx) => {
+    const rows = await tx`delete from endpoints where id = ${id} returning 1`;
+    return rows.length === 1;
+  });
 }
 
 /** A new secret, shown once; the one it replaces signs too until `overlapSeconds` have passed. */

@@ -14,14 +14,16 @@ const JITTER = 0.2;
 
 /**
  * When to try again after `failedAttempts` failed attempts, or undefined when they were all:
- * the delivery has failed. `random` is in [0, 1), as Math.random gives.
+ * the delivery has failed. `random` is in [0, 1), as Math.random gives; `waits` is the schedule
+ * (WEBHOOK_RETRY_SCHEDULE's).
  */
 export function nextAttemptAt(
   failedAttempts: number,
   now: number,
   random: () => number = Math.random,
+  waits: readonly number[] = RETRY_WAITS_MS,
 ): number | undefined {
-  const wait = RETRY_WAITS_MS[failedAttempts - 1];
+  const wait = waits[failedAttempts - 1];
   if (wait === undefined || failedAttempts < 1) return undefined;
   return now + Math.round(wait * (1 - JITTER + 2 * JITTER * random()));
 }

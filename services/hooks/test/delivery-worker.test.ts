@@ -16,9 +16,23 @@ import type { Sql } from "postgres";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AddressGuard } from "../src/address-guard.js";
-import { claimDue, deliveriesOf, enqueue, redeliver } from "../src/delivery-store.js";
+import { claimDue, deliveriesOf, enqueue } from "../src/delivery-store.js";
 import { DeliveryWorker } from "../src/delivery-worker.js";
-import { createEndpoint, getEndpoint, listEndpoints, rotateSecret, setEnabled } from "../src/endpoint-store.js";
+import {
+  createEndpoint,
+  getEndpoint,
+  listEndpoints,
+  MAX_ENDPOINTS,
+  rotateSecret,
+  setEnabled,
+} from "../src/endpoint-store.js";
+
+/** An endpoint made (the organization has room). */
+async function made(...args: Parameters<typeof createEndpoint>) {
+  const endpoint = await createEndpoint(...args);
+  if (!endpoint) throw new Error("the organization is full");
+  return endpoint;
+}
 
 const ORG_A = randomUUID();
 const ORG_B = randomUUID();
@@ -130,13 +144,13 @@ describe("webhook deliveries", () => {
   it("go to every enabled endpoint of the event's organization that wants its type, once per event", async () => {
     const receiver = new Receiver();
     await receiver.up();
-    const wants = await createEndpoint(app, ORG_A, {
+    const wants = await made(app, ORG_A, {
       url: receiver.url,
       event_types: ["tdt.session.completed"],
       description: "",
     });
-    await createEndpoint(app, ORG_A, { url: receiver.url, event_types: ["tdt.tree.published"], description: "" });
-    const others = await createEndpoint(app, ORG_B, {
+    await made(app, ORG_A, { url: receiver.url, event_types: ["tdt.tree.published"], description: "" });
+    const others = await made(app, ORG_B, {
       url: receiver.url,
       event_types: ["tdt.session.completed"],
       description: "",
@@ -166,7 +180,7 @@ describe("webhook deliveries", () => {
     const org = randomUUID();
     const receiver = new Receiver();
     await receiver.up();
-    const endpoint = await createEndpoint(app, org, {
+    const endpoint = await made(app, org, {
       url: receiver.url,
       event_types: ["tdt.session.started", "tdt.session.completed"],
       description: "down and back",
@@ -211,7 +225,7 @@ describe("webhook deliveries", () => {
     const org = randomUUID();
     const receiver = new Receiver();
     await receiver.up();
-    const endpoint = await createEndpoint(app, org, {
+    const endpoint = await made(app, org, {
       url: receiver.url,
       event_types: ["tdt.tree.published"],
       description: "",
@@ -234,11 +248,11 @@ describe("webhook deliveries", () => {
     await receiver.down();
   });
 
-  it("disable the endpoint on 410 Gone, keep its queue, and deliver it when enabled again", async () => {
+  it("disable the endpoint on 410 Gone, keep queueing for it, and deliver it all when enabled again", async () => {
     const org = randomUUID();
     const receiver = new Receiver();
     await receiver.up();
-    const endpoint = await createEndpoint(app, org, {
+    const endpoint = await made(app, org, {
       url: receiver.url,
       event_types: ["tdt.session.abandoned"],
       description: "",
@@ -251,30 +265,42 @@ describe("webhook deliveries", () => {
     running.start();
     await until(async () => (await getEndpoint(app, org, endpoint.id))?.enabled === false);
     expect(await getEndpoint(app, org, endpoint.id)).toMatchObject({ enabled: false, disabled_reason: "gone" });
-    // Disabled: queued no more.
-    expect(await enqueue(app, sessionEvent(org, "other", "tdt.session.abandoned", Date.now()))).toBe(0);
+    // Disabled: an event still queues, and waits unattempted.
+    const later = sessionEvent(org, `later-${endpoint.id}`, "tdt.session.abandoned", Date.now());
+    expect(await enqueue(app, later)).toBe(1);
+    await new Promise((wake) => setTimeout(wake, 300));
+    running.nudge();
+    await new Promise((wake) => setTimeout(wake, 300));
+    expect(receiver.applied).toEqual([]);
     receiver.status = 204;
     await owner.begin(async (tx) => {
       await tx`select set_config('app.org_id', ${org}, true)`;
       await setEnabled(tx as never, endpoint.id, true, null);
     });
-    expect(
-      await redeliver(app, org, endpoint.id, {
-        deliveryId: (await deliveriesOf(app, org, endpoint.id, 1))?.[0]?.id ?? "",
-      }),
-    ).toBe(1);
     running.nudge();
-    await until(() => receiver.applied.length === 1);
+    // Enabled again: the 410'd delivery and the one that waited both go, with nothing redelivered by hand.
+    await until(() => receiver.applied.length === 2);
     await running.stop();
-    expect(receiver.applied).toEqual([first.eventId]);
+    expect([...receiver.applied].sort()).toEqual([first.eventId, later.eventId].sort());
     await receiver.down();
+  });
+
+  it("stop at MAX_ENDPOINTS per organization, also when creations race, 10 rounds", async () => {
+    for (let round = 0; round < 10; round += 1) {
+      const org = randomUUID();
+      const input = { url: "https://8.8.8.8/hook", event_types: ["tdt.tree.published"], description: "" };
+      for (let index = 0; index < MAX_ENDPOINTS - 2; index += 1) await made(app, org, input);
+      const racing = await Promise.all(Array.from({ length: 6 }, () => createEndpoint(app, org, input)));
+      expect(racing.filter(Boolean)).toHaveLength(2);
+      expect(await listEndpoints(app, org)).toHaveLength(MAX_ENDPOINTS);
+    }
   });
 
   it("sign with both secrets during a rotation's overlap, and with the new one alone after it", async () => {
     const org = randomUUID();
     const receiver = new Receiver();
     await receiver.up();
-    const endpoint = await createEndpoint(app, org, {
+    const endpoint = await made(app, org, {
       url: receiver.url,
       event_types: ["tdt.session.started"],
       description: "",
@@ -303,7 +329,7 @@ describe("webhook deliveries", () => {
     const org = randomUUID();
     const receiver = new Receiver();
     await receiver.up();
-    const endpoint = await createEndpoint(app, org, {
+    const endpoint = await made(app, org, {
       url: receiver.url,
       event_types: ["tdt.tree.deleted"],
       description: "",

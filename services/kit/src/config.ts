@@ -202,9 +202,9 @@ function natsCredentials(): Setting<NatsCredentials | undefined> {
   };
 }
 
-export const DEFAULT_PORTS = { gateway: 8000, auth: 50051, trees: 50052, sessions: 50053 } as const;
+export const DEFAULT_PORTS = { gateway: 8000, auth: 50051, trees: 50052, sessions: 50053, hooks: 50054 } as const;
 /** Where each process serves Prometheus text (`<NAME>_METRICS_PORT`; 0 serves none). */
-export const DEFAULT_METRICS_PORTS = { gateway: 9460, auth: 9461, trees: 9462, sessions: 9463 } as const;
+export const DEFAULT_METRICS_PORTS = { gateway: 9460, auth: 9461, trees: 9462, sessions: 9463, hooks: 9464 } as const;
 
 /** `<NAME>_METRICS_PORT` of a process, defaulting to its port in DEFAULT_METRICS_PORTS. */
 export function metricsPortSetting(name: keyof typeof DEFAULT_METRICS_PORTS): Setting<number> {
@@ -253,6 +253,7 @@ export const shared = {
   authAddress: address("AUTH", DEFAULT_PORTS.auth),
   treesAddress: address("TREES", DEFAULT_PORTS.trees),
   sessionsAddress: address("SESSIONS", DEFAULT_PORTS.sessions),
+  hooksAddress: address("HOOKS", DEFAULT_PORTS.hooks),
   /**
    * The interface a gRPC service listens on: loopback by default, so that under `npm start`
    * nothing outside the machine reaches a service; containers set 0.0.0.0.

@@ -47,6 +47,13 @@ const TAGS = [
     description: "Decision trees: write, version, publish, search, and what technicians did with them.",
   },
   { name: "sessions", description: "Guided troubleshooting through a tree's pinned version, and its reports." },
+  {
+    name: "hooks",
+    "x-displayName": "webhooks",
+    description:
+      "Webhook endpoints an organization's admins register: TDT's events pushed to other systems, signed as " +
+      "Standard Webhooks says, with a delivery log and redelivery.",
+  },
   { name: "health", description: "Liveness of the gateway and readiness of the services behind it." },
   {
     name: "errors",

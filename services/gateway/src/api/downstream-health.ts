@@ -95,8 +95,13 @@ export function watchDownstream(
 
 /** Which downstream serves a URL's routes, by the prefix its routes are registered under. */
 export function downstreamOfUrl(url: string): DownstreamName | undefined {
-  for (const name of ["auth", "trees", "sessions"] as const) {
-    const prefix = `/api/v1/${name}`;
+  for (const [name, path] of [
+    ["auth", "auth"],
+    ["trees", "trees"],
+    ["sessions", "sessions"],
+    ["hooks", "webhooks"],
+  ] as const) {
+    const prefix = `/api/v1/${path}`;
     if (url === prefix || url.startsWith(`${prefix}/`) || url.startsWith(`${prefix}?`)) return name;
   }
   return undefined;

@@ -1,5 +1,6 @@
 import { createServiceClient, type GrpcTls, type ServiceClient } from "@tdt/kit";
 import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
+import { HooksServiceService } from "@tdt/proto/tdt/hooks/v1/hooks";
 import { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
 import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 
@@ -8,6 +9,7 @@ export interface Downstream {
   auth: ServiceClient<typeof AuthServiceService>;
   trees: ServiceClient<typeof TreesServiceService>;
   sessions: ServiceClient<typeof SessionsServiceService>;
+  hooks: ServiceClient<typeof HooksServiceService>;
 }
 
 /** Addresses are host:port. */
@@ -15,6 +17,7 @@ export function connectDownstream(config: {
   authAddress: string;
   treesAddress: string;
   sessionsAddress: string;
+  hooksAddress: string;
   grpcDeadlineMs: number;
   grpcTls?: GrpcTls | undefined;
 }): Downstream {
@@ -23,6 +26,7 @@ export function connectDownstream(config: {
     auth: createServiceClient(AuthServiceService, config.authAddress, defaults),
     trees: createServiceClient(TreesServiceService, config.treesAddress, defaults),
     sessions: createServiceClient(SessionsServiceService, config.sessionsAddress, defaults),
+    hooks: createServiceClient(HooksServiceService, config.hooksAddress, defaults),
   };
 }
 

@@ -14,6 +14,7 @@ export async function openApiDocument(): Promise<unknown> {
     authAddress: "127.0.0.1:1",
     treesAddress: "127.0.0.1:1",
     sessionsAddress: "127.0.0.1:1",
+    hooksAddress: "127.0.0.1:1",
     grpcDeadlineMs: 1,
   });
   const verifier = {} as AccessTokenVerifier;

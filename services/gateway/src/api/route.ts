@@ -1,5 +1,12 @@
 import type { AccessTokenVerifier, CallOptions } from "@tdt/kit";
-import { AUTH_ACCESS, type Guard, roleOf, SESSIONS_ACCESS, TREES_ACCESS } from "@tdt/proto/contracts/access";
+import {
+  AUTH_ACCESS,
+  type Guard,
+  HOOKS_ACCESS,
+  roleOf,
+  SESSIONS_ACCESS,
+  TREES_ACCESS,
+} from "@tdt/proto/contracts/access";
 import type { ErrorCode } from "@tdt/proto/contracts/error-codes";
 import { type CacheScope, HTTP_ROUTES } from "@tdt/proto/tdt/contract";
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from "fastify";
@@ -28,6 +35,7 @@ export const ACCESS: { readonly [C in Client]: { readonly [M in RpcOf<C>]: Guard
   auth: AUTH_ACCESS,
   trees: TREES_ACCESS,
   sessions: SESSIONS_ACCESS,
+  hooks: HOOKS_ACCESS,
 };
 
 /** The guard of `client`'s RPC `method`, from the contracts' table. */

@@ -24,6 +24,7 @@ export async function startTestGateway(
     trustProxy?: boolean;
     treesPort?: number;
     sessionsPort?: number;
+    hooksPort?: number;
     corsOrigins?: string[];
     /** The web app's folder, served at `/`. */
     webRoot?: string;
@@ -38,6 +39,7 @@ export async function startTestGateway(
     authAddress: `127.0.0.1:${authPort}`,
     treesAddress: `127.0.0.1:${treesPort}`,
     sessionsAddress: `127.0.0.1:${sessionsPort}`,
+    hooksAddress: `127.0.0.1:${options.hooksPort ?? (await freePort())}`,
     grpcDeadlineMs: 2_000,
   });
   const { revocations } = options;

@@ -16,6 +16,7 @@ const downstream = connectDownstream({
   authAddress: "127.0.0.1:1",
   treesAddress: "127.0.0.1:1",
   sessionsAddress: "127.0.0.1:1",
+  hooksAddress: "127.0.0.1:1",
   grpcDeadlineMs: 1,
 });
 const declared = new Map<string, Record<string, unknown>>();

@@ -7,7 +7,7 @@ import { status as GrpcStatus, type ServerUnaryCall, type sendUnaryData } from "
 import type { ServiceBinding } from "./server.js";
 
 /** The identities of TDT's processes, as their certificates' CN spells them. */
-export const SERVICE_IDENTITIES = ["gateway", "auth", "trees", "sessions"] as const;
+export const SERVICE_IDENTITIES = ["gateway", "auth", "trees", "sessions", "hooks"] as const;
 
 export interface CallerIdentity {
   /** The CN of the verified client certificate; undefined in plaintext. */
