@@ -62,7 +62,7 @@ async function gatewayEndpoints(): Promise<void> {
     Object.keys(ready.services ?? {})
       .sort()
       .join(","),
-    "auth,sessions,trees",
+    "auth,hooks,sessions,trees",
     "the services /ready reports",
   );
 
@@ -1016,6 +1016,74 @@ async function singleSignOn(admin: ApiClient, adminId: string): Promise<void> {
   await loginJson(user.email, "a-new-password-1");
 }
 
+/**
+ * Webhooks, as an organization's admin manages them: the receiver is a closed loopback port (the
+ * test systems list loopback in WEBHOOK_ALLOW_PRIVATE), so a delivery's attempts fail and wait.
+ */
+async function webhooks(admin: ApiClient, technician: ApiClient): Promise<void> {
+  const url = "http://127.0.0.1:9/tdt-hooks";
+  const made = answered(
+    await admin.POST("/api/v1/webhooks", {
+      body: { url, events: ["tdt.session.completed"], description: "every route" },
+    }),
+    201,
+    "POST /webhooks",
+  );
+  check(made.secret?.startsWith("whsec_") === true, "the secret, shown once");
+  invalid(
+    await admin.POST("/api/v1/webhooks", { body: { url: "https://169.254.169.254/", events: ["tdt.tree.published"] } }),
+    ["body", "url"],
+    "a webhook to the metadata address",
+  );
+  refused(await technician.GET("/api/v1/webhooks"), 403, "forbidden", "a technician listing webhooks");
+  const listed = answered(await admin.GET("/api/v1/webhooks"), 200, "GET /webhooks");
+  check(
+    listed.some((endpoint) => endpoint.id === made.id && endpoint.secret === undefined),
+    "the list, without secrets",
+  );
+  const path = { params: { path: { id: made.id } } };
+  equal(answered(await admin.GET("/api/v1/webhooks/{id}", path), 200, "GET a webhook").url, url, "its URL");
+  const changed = answered(
+    await admin.PATCH("/api/v1/webhooks/{id}", {
+      ...path,
+      body: { events: ["tdt.session.completed", "tdt.tree.published"] },
+    }),
+    200,
+    "PATCH a webhook",
+  );
+  equal(changed.events.length, 2, "the events it now wants");
+  equal(
+    answered(await admin.GET("/api/v1/webhooks/{id}/deliveries", path), 200, "its delivery log").length,
+    0,
+    "no deliveries yet",
+  );
+  const ping = answered(await admin.POST("/api/v1/webhooks/{id}/ping", path), 202, "POST ping");
+  equal(
+    answered(
+      await admin.POST("/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", {
+        params: { path: { id: made.id, delivery_id: ping.delivery_id } },
+      }),
+      202,
+      "redeliver the ping",
+    ).queued,
+    1,
+    "queued again",
+  );
+  equal(
+    answered(
+      await admin.POST("/api/v1/webhooks/{id}/redeliver", { ...path, body: { since: "2026-01-01T00:00:00.000Z" } }),
+      202,
+      "redeliver since",
+    ).queued,
+    1,
+    "every delivery since",
+  );
+  const rotated = answered(await admin.POST("/api/v1/webhooks/{id}/rotate-secret", path), 200, "rotate the secret");
+  check(rotated.secret.startsWith("whsec_") && rotated.secret !== made.secret, "a new secret");
+  noContent(await admin.DELETE("/api/v1/webhooks/{id}", path), "DELETE a webhook");
+  refused(await admin.GET("/api/v1/webhooks/{id}", path), 404, "not_found", "a deleted webhook");
+}
+
 /** Every operation the running gateway documents, and which of them this run did not call. */
 async function uncalledOperations(): Promise<OperationName[]> {
   const response = await fetch(`${baseUrl}/api/openapi.json`);
@@ -1037,6 +1105,7 @@ try {
   await sessions(everyone, tree);
   await singleSignOn(everyone.admin, everyone.adminId);
   await authoring(everyone);
+  await webhooks(everyone.admin, everyone.technician);
   await logout(renewed, everyone.engineer);
   const uncalled = await uncalledOperations();
   if (uncalled.length > 0) {

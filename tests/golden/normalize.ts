@@ -45,6 +45,8 @@ export function normalizer(origins: string[] = []) {
     spelled
       .reduce((result, origin) => result.split(origin).join("<origin>"), value)
       .replace(/eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+/g, (jwt) => placeholder("jwt", jwt))
+      // A webhook's signing secret: base64, so not a token's alphabet.
+      .replace(/whsec_[A-Za-z0-9+/=]+/g, (secret) => placeholder("secret", secret))
       .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, (id) =>
         placeholder("id", id.toLowerCase()),
       )

@@ -12,8 +12,9 @@ import { freePort } from "@tdt/test-support/ports";
 import { MARKER_VARIABLE, markedProcesses, newMarker, processesRunning } from "@tdt/test-support/processes";
 import { type Cleanups, type RunCommand, spawnRunCommand } from "@tdt/test-support/run-command";
 import { afterEach, describe, expect, it } from "vitest";
+import { SERVICES } from "../../scripts/stack.js";
 
-const SERVICE_FILES = ["auth", "trees", "sessions", "gateway"].map((name) => `services/${name}/dist/main.js`);
+const SERVICE_FILES = SERVICES.map((name) => `services/${name}/dist/main.js`);
 const cleanups: Cleanups = [];
 
 afterEach(async () => {
@@ -139,7 +140,7 @@ describe("npm start with an embedded Postgres and its own nats-server", () => {
         `\\n  Postgres: postgres://postgres:\\*\\*\\*@127\\.0\\.0\\.1:${embedded}/postgres \\(embedded PostgreSQL \\d+\\.\\d+, started here; data in ${dataDir}/postgres\\)\\n`,
       ),
     );
-    expect(output).toContain("\n  Databases: auth tdt_auth, trees tdt_trees, sessions tdt_sessions\n");
+    expect(output).toContain("\n  Databases: auth tdt_auth, trees tdt_trees, sessions tdt_sessions, hooks tdt_hooks\n");
     expect(output).toMatch(
       new RegExp(
         `\\n  NATS: {5}nats://127\\.0\\.0\\.1:\\d+ \\(nats-server v[\\d.]+, started here; data in ${dataDir}/nats\\)\\n`,
@@ -151,7 +152,7 @@ describe("npm start with an embedded Postgres and its own nats-server", () => {
     expect(output.split("\n").filter((line) => line.includes('"stack":'))).toEqual([]);
 
     const run = await runProcesses(marker, dataDir);
-    expect(run.services).toHaveLength(4);
+    expect(run.services).toHaveLength(SERVICES.length);
     expect(run.postgres).toBeDefined();
     expect(run.nats).toBeDefined();
     // Each server leads a session (and so a process group) of its own: Ctrl-C reaches the runner alone.
@@ -185,7 +186,7 @@ describe("npm start with an embedded Postgres and its own nats-server", () => {
     ].map((line) => lines.indexOf(line));
     expect(stops.every((at) => at >= 0)).toBe(true);
     expect([...stops].sort((a, b) => a - b)).toEqual(stops);
-    expect(lines.filter((line) => line.includes('"msg":"stopped"'))).toHaveLength(4);
+    expect(lines.filter((line) => line.includes('"msg":"stopped"'))).toHaveLength(SERVICES.length);
     // Postgres was there for the whole drain.
     expect(runner.output()).not.toContain("the database system is shutting down");
     expect(runner.output()).not.toContain("database connection lost");
@@ -199,7 +200,7 @@ describe("npm start with an embedded Postgres and its own nats-server", () => {
     const first = spawnRunCommand(env, cleanups);
     await untilUp(first);
     const firstRun = await runProcesses(marker, dataDir);
-    expect(firstRun.services).toHaveLength(4);
+    expect(firstRun.services).toHaveLength(SERVICES.length);
 
     // Started beside it, on the same folder: one sentence, exit 1, the first untouched.
     const beside = spawnRunCommand(env, cleanups);
@@ -213,7 +214,7 @@ describe("npm start with an embedded Postgres and its own nats-server", () => {
     process.kill(first.child.pid as number, "SIGKILL");
     expect(await first.exited).toEqual({ code: null, signal: "SIGKILL" });
     const left = await runProcesses(marker, dataDir);
-    expect(left.services).toHaveLength(4);
+    expect(left.services).toHaveLength(SERVICES.length);
     expect(left.postgres?.pid).toBe(firstRun.postgres?.pid);
     expect(left.nats?.pid).toBe(firstRun.nats?.pid);
 
@@ -236,7 +237,7 @@ describe("npm start with an embedded Postgres and its own nats-server", () => {
     expect(firstRun.all.filter((pid) => sessions.has(pid))).toEqual([]);
     expect(second.output()).not.toContain('"msg":"database created"');
     const secondRun = await runProcesses(marker, dataDir);
-    expect(secondRun.services).toHaveLength(4);
+    expect(secondRun.services).toHaveLength(SERVICES.length);
 
     ctrlC(second);
     expect(await second.exited).toEqual({ code: 0, signal: null });

@@ -26,10 +26,16 @@ export async function runCommandEnvironment(
   options: { label: string; logLevel?: string; extra?: Record<string, string> },
 ) {
   const databases = await Promise.all(
-    ["auth", "trees", "sessions"].map((name) => createDatabase(`${options.label}_${name}`)),
+    ["auth", "trees", "sessions", "hooks"].map((name) => createDatabase(`${options.label}_${name}`)),
   );
   cleanups.push(() => Promise.all(databases.map((database) => dropDatabase(database.name))));
-  const [gateway, auth, trees, sessions] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+  const [gateway, auth, trees, sessions, hooks] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
   const marker = newMarker();
   // Its own data folder (the first admin's password, caught mail): never the repository's `.data`.
   const dataDir = await mkdtemp(join(tmpdir(), `tdt-${options.label}-`));
@@ -43,6 +49,7 @@ export async function runCommandEnvironment(
     AUTH_DATABASE_URL: databases[0]?.url,
     TREES_DATABASE_URL: databases[1]?.url,
     SESSIONS_DATABASE_URL: databases[2]?.url,
+    HOOKS_DATABASE_URL: databases[3]?.url,
     // The private NATS, with each service's password, as an operator's own NATS is given.
     NATS_URL: nats.url,
     ...Object.fromEntries(SERVICES.map((service) => [natsPasswordVariable(service), nats.passwords[service]])),
@@ -52,9 +59,10 @@ export async function runCommandEnvironment(
     AUTH_PORT: String(auth),
     TREES_PORT: String(trees),
     SESSIONS_PORT: String(sessions),
+    HOOKS_PORT: String(hooks),
     ...options.extra,
   };
-  return { env, marker, ports: { gateway, auth, trees, sessions } };
+  return { env, marker, ports: { gateway, auth, trees, sessions, hooks } };
 }
 
 export interface RunCommand {

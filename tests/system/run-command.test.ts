@@ -7,10 +7,10 @@ import { freePort } from "@tdt/test-support/ports";
 import { markedProcesses, processesRunning } from "@tdt/test-support/processes";
 import { runCommandEnvironment, spawnRunCommand } from "@tdt/test-support/run-command";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ServiceExitedError, startStack } from "../../scripts/stack.js";
+import { SERVICES, ServiceExitedError, startStack } from "../../scripts/stack.js";
 
 const _START = fileURLToPath(new URL("../../scripts/dist/start.js", import.meta.url));
-const SERVICE_FILES = ["auth", "trees", "sessions", "gateway"].map((name) => `services/${name}/dist/main.js`);
+const SERVICE_FILES = SERVICES.map((name) => `services/${name}/dist/main.js`);
 
 let nats: PrivateNats;
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -98,7 +98,7 @@ describe("npm start when a service cannot start", () => {
       expect(code).toBe(1);
       expect(runner.output()).toMatch(
         new RegExp(
-          `\\[start\\] cannot start: (auth|trees|sessions|gateway) exited with code 1: configuration error: ${variable} `,
+          `\\[start\\] cannot start: (auth|trees|sessions|hooks|gateway) exited with code 1: configuration error: ${variable} `,
         ),
       );
       expect(runner.output()).toContain(`configuration error: ${line}\n`);
@@ -110,7 +110,7 @@ describe("npm start when a service cannot start", () => {
 });
 
 describe("npm start, up and stopped with Ctrl-C", () => {
-  it("is up with its own four services, and Ctrl-C drains them and exits 0, leaving nothing", async () => {
+  it("is up with its own services, and Ctrl-C drains them and exits 0, leaving nothing", async () => {
     const { env, marker, ports } = await runEnvironment();
     const runner = startRunner(env);
     await expect.poll(runner.output, { timeout: 60_000, interval: 200 }).toContain("[start] TDT is up.");
@@ -126,7 +126,7 @@ describe("npm start, up and stopped with Ctrl-C", () => {
       .output()
       .split("\n")
       .filter((line) => line.includes('"msg":"stopped"'));
-    expect(stoppedLines).toHaveLength(4);
+    expect(stoppedLines).toHaveLength(SERVICES.length);
     await expectNothingLeft(marker);
   }, 90_000);
 
@@ -176,7 +176,7 @@ describe("npm start, up and stopped with Ctrl-C", () => {
     const [natsServer] = await processesRunning(["-c", "-p", natsPort]);
     expect(natsServer?.command).toContain("nats-server");
     const services = processes.filter((process) => SERVICE_FILES.some((file) => process.command.endsWith(file)));
-    expect(services).toHaveLength(4);
+    expect(services).toHaveLength(SERVICES.length);
 
     // When each process disappears, in polling order.
     const goneAt = new Map<number, number>();

@@ -64,7 +64,7 @@ async function environmentOf(pid: number): Promise<Record<string, string>> {
 
 describe("npm start's defaults", () => {
   it("listens on loopback only, makes a first admin password for its data folder, and catches mail", async () => {
-    const metricsPorts = { gateway: 0, auth: 0, trees: 0, sessions: 0 };
+    const metricsPorts = { gateway: 0, auth: 0, trees: 0, sessions: 0, hooks: 0 };
     for (const service of Object.keys(metricsPorts) as Array<keyof typeof metricsPorts>) {
       metricsPorts[service] = await freePort();
     }
@@ -76,6 +76,7 @@ describe("npm start's defaults", () => {
         AUTH_METRICS_PORT: String(metricsPorts.auth),
         TREES_METRICS_PORT: String(metricsPorts.trees),
         SESSIONS_METRICS_PORT: String(metricsPorts.sessions),
+        HOOKS_METRICS_PORT: String(metricsPorts.hooks),
       },
     });
     // What a newcomer has: no hosts, no password, no SMTP server of their own.

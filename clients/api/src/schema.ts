@@ -3219,10 +3219,20 @@ export interface components {
             /** @description The `whsec_` signing secret: in the answer to the endpoint's creation only */
             secret?: string;
         };
+        /**
+         * @example {
+         *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+         *     }
+         */
         RotateWebhookSecretResponse: {
             /** @description The new `whsec_` secret */
             secret: string;
         };
+        /**
+         * @example {
+         *       "delivery_id": "0b7c3f52-9a4e-4d1b-8f06-5e2a91c4d7e3"
+         *     }
+         */
         PingWebhookResponse: {
             /**
              * Format: uuid
@@ -3230,6 +3240,29 @@ export interface components {
              */
             delivery_id: string;
         };
+        /**
+         * @example {
+         *       "id": "0b7c3f52-9a4e-4d1b-8f06-5e2a91c4d7e3",
+         *       "event_id": "8d5e1f0a-3c2b-4a79-9e61-7f4d2b0c9a18",
+         *       "type": "tdt.session.completed",
+         *       "state": "delivered",
+         *       "created_at": "2026-12-01T08:00:00.000Z",
+         *       "attempts": [
+         *         {
+         *           "at": "2026-12-01T08:00:00.120Z",
+         *           "latency_ms": 10004,
+         *           "error": "timeout",
+         *           "excerpt": ""
+         *         },
+         *         {
+         *           "at": "2026-12-01T08:00:05.300Z",
+         *           "status": 204,
+         *           "latency_ms": 38,
+         *           "excerpt": ""
+         *         }
+         *       ]
+         *     }
+         */
         WebhookDelivery: {
             /** Format: uuid */
             id: string;
@@ -3253,9 +3286,19 @@ export interface components {
             /** @description The first 1 KB of the answer */
             excerpt: string;
         };
+        /**
+         * @example {
+         *       "queued": 1
+         *     }
+         */
         RedeliverWebhookDeliveryResponse: {
             queued: number;
         };
+        /**
+         * @example {
+         *       "queued": 12
+         *     }
+         */
         RedeliverWebhookDeliveriesResponse: {
             queued: number;
         };

@@ -2780,6 +2780,11 @@ export const MESSAGE_SCHEMAS = {
   },
   "tdt.hooks.v1.PingWebhookResponse": {
     "type": "object",
+    "examples": [
+      {
+        "delivery_id": "0b7c3f52-9a4e-4d1b-8f06-5e2a91c4d7e3"
+      }
+    ],
     "required": [
       "delivery_id"
     ],
@@ -2819,6 +2824,11 @@ export const MESSAGE_SCHEMAS = {
   },
   "tdt.hooks.v1.RedeliverWebhookDeliveriesResponse": {
     "type": "object",
+    "examples": [
+      {
+        "queued": 12
+      }
+    ],
     "required": [
       "queued"
     ],
@@ -2849,6 +2859,11 @@ export const MESSAGE_SCHEMAS = {
   },
   "tdt.hooks.v1.RedeliverWebhookDeliveryResponse": {
     "type": "object",
+    "examples": [
+      {
+        "queued": 1
+      }
+    ],
     "required": [
       "queued"
     ],
@@ -2874,6 +2889,11 @@ export const MESSAGE_SCHEMAS = {
   },
   "tdt.hooks.v1.RotateWebhookSecretResponse": {
     "type": "object",
+    "examples": [
+      {
+        "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+      }
+    ],
     "required": [
       "secret"
     ],
@@ -3023,6 +3043,29 @@ export const MESSAGE_SCHEMAS = {
   },
   "tdt.hooks.v1.WebhookDelivery": {
     "type": "object",
+    "examples": [
+      {
+        "id": "0b7c3f52-9a4e-4d1b-8f06-5e2a91c4d7e3",
+        "event_id": "8d5e1f0a-3c2b-4a79-9e61-7f4d2b0c9a18",
+        "type": "tdt.session.completed",
+        "state": "delivered",
+        "created_at": "2026-12-01T08:00:00.000Z",
+        "attempts": [
+          {
+            "at": "2026-12-01T08:00:00.120Z",
+            "latency_ms": 10004,
+            "error": "timeout",
+            "excerpt": ""
+          },
+          {
+            "at": "2026-12-01T08:00:05.300Z",
+            "status": 204,
+            "latency_ms": 38,
+            "excerpt": ""
+          }
+        ]
+      }
+    ],
     "required": [
       "id",
       "event_id",

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { requestIdFrom, verifierFromAuthService } from "@tdt/kit";
 import { ACCESS_BY_SERVICE, type Guard, roleOf } from "@tdt/proto/contracts/access";
 import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
+import { HooksServiceService } from "@tdt/proto/tdt/hooks/v1/hooks";
 import { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
 import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 import { testLogger } from "@tdt/test-support/silent-logger";
@@ -80,7 +81,7 @@ afterAll(async () => {
 
 describe("the access table", () => {
   it("has an entry for every RPC of the proto services, and none for an RPC that does not exist", () => {
-    const definitions = [AuthServiceService, TreesServiceService, SessionsServiceService];
+    const definitions = [AuthServiceService, TreesServiceService, SessionsServiceService, HooksServiceService];
     const covered = definitions.flatMap((definition) =>
       Object.values(definition).map(({ path }) => {
         const [, service = "", method = ""] = path.split("/");

@@ -62,7 +62,7 @@ describe("gateway shell", () => {
     expect(response.json()).toEqual({
       detail: "service_unavailable",
       status: "unavailable",
-      services: { auth: "NOT_SERVING", trees: "NOT_SERVING", sessions: "NOT_SERVING" },
+      services: { auth: "NOT_SERVING", trees: "NOT_SERVING", sessions: "NOT_SERVING", hooks: "NOT_SERVING" },
     });
   });
 

@@ -319,9 +319,9 @@ describe("the docs a reader opens", () => {
 
   it("list the groups of operations first, each described, and the catalogue last, on a tag no operation has", () => {
     const used = new Set(operations().flatMap(([, operation]) => operation.tags ?? []));
-    expect(document.tags.map((tag) => tag.name)).toEqual(["auth", "trees", "sessions", "health", "errors"]);
+    expect(document.tags.map((tag) => tag.name)).toEqual(["auth", "trees", "sessions", "hooks", "health", "errors"]);
     for (const tag of document.tags) expect(tag.description?.length, tag.name).toBeGreaterThan(20);
-    expect([...used].sort()).toEqual(["auth", "health", "sessions", "trees"]);
+    expect([...used].sort()).toEqual(["auth", "health", "hooks", "sessions", "trees"]);
     // Swagger UI shows it last, after the endpoints; ReDoc shows a trait tag as a section of its own.
     expect(document.tags.at(-1)).toMatchObject({ name: "errors", "x-traitTag": true, "x-displayName": "Error codes" });
     expect(ERROR_CATALOGUE_URL).toBe("/api/redoc#tag/errors");

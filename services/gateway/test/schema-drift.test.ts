@@ -44,6 +44,11 @@ import {
 } from "@tdt/proto/tdt/auth/v1/auth";
 import { allowedStrings, ENUMS, FIELD_RULES, type FieldRules } from "@tdt/proto/tdt/contract";
 import {
+  CreateWebhookRequest,
+  ListWebhookDeliveriesRequest,
+  UpdateWebhookRequest,
+} from "@tdt/proto/tdt/hooks/v1/hooks";
+import {
   CompleteSessionRequest,
   ExportSessionRequest,
   ListSessionsRequest,
@@ -294,6 +299,21 @@ const REQUESTS: RequestRoute[] = [
       ],
     ] as const
   ).map(([message, type, path]): RequestRoute => ({ message, type, method: "put", path, in: "body" })),
+  { message: "tdt.hooks.v1.CreateWebhookRequest", type: CreateWebhookRequest, method: "post", path: "/api/v1/webhooks", in: "body" },
+  {
+    message: "tdt.hooks.v1.UpdateWebhookRequest",
+    type: UpdateWebhookRequest,
+    method: "patch",
+    path: "/api/v1/webhooks/{id}",
+    in: "body",
+  },
+  {
+    message: "tdt.hooks.v1.ListWebhookDeliveriesRequest",
+    type: ListWebhookDeliveriesRequest,
+    method: "get",
+    path: "/api/v1/webhooks/{id}/deliveries",
+    in: "query",
+  },
   {
     message: "tdt.auth.v1.ListOidcProvidersRequest",
     type: ListOidcProvidersRequest,
@@ -584,6 +604,8 @@ describe("request schemas follow the contracts", () => {
       "tdt.auth.v1.OrganizationMember",
       "tdt.auth.v1.OrganizationSsoProvider",
       "tdt.auth.v1.OrganizationLimits",
+      "tdt.hooks.v1.Webhook",
+      "tdt.hooks.v1.WebhookDelivery",
     ]) {
       covered.add(message);
     }
@@ -608,7 +630,8 @@ describe("closed lists follow the contracts", () => {
   it("every enum of the contracts is used by a field", () => {
     const used = new Set(
       Object.values(FIELD_RULES).flatMap((fields) =>
-        Object.values<FieldRules>(fields).map((rule) => rule.string?.in_enum),
+        // A list's items name their enum too (a webhook's `events`).
+        Object.values<FieldRules>(fields).map((rule) => rule.string?.in_enum ?? rule.repeated?.items?.string?.in_enum),
       ),
     );
     expect(Object.keys(ENUMS).filter((name) => !used.has(name as keyof typeof ENUMS))).toEqual([]);

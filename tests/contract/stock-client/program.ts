@@ -297,3 +297,23 @@ export async function organizations(admin: typeof client): Promise<number> {
     replaced.callback_url.length
   );
 }
+
+export async function webhooks(admin: typeof client): Promise<number> {
+  const made = answered(
+    await admin.POST("/api/v1/webhooks", {
+      body: { url: "https://tickets.example.com/tdt", events: ["tdt.session.completed", "tdt.tree.published"] },
+    }),
+  );
+  // Only the answer to its creation carries the secret: optional in the type.
+  const secret: string | undefined = made.secret;
+  const path = { params: { path: { id: made.id } } };
+  const changed = answered(await admin.PATCH("/api/v1/webhooks/{id}", { ...path, body: { enabled: false } }));
+  const again = answered(
+    await admin.POST("/api/v1/webhooks/{id}/redeliver", { ...path, body: { since: "2026-12-01T00:00:00.000Z" } }),
+  );
+  const log = answered(
+    await admin.GET("/api/v1/webhooks/{id}/deliveries", { ...path, params: { ...path.params, query: { limit: 10 } } }),
+  );
+  const state: "pending" | "delivered" | "failed" | undefined = log[0]?.state;
+  return (secret?.length ?? 0) + Number(changed.enabled) + again.queued + (state?.length ?? 0);
+}
