@@ -299,7 +299,13 @@ const REQUESTS: RequestRoute[] = [
       ],
     ] as const
   ).map(([message, type, path]): RequestRoute => ({ message, type, method: "put", path, in: "body" })),
-  { message: "tdt.hooks.v1.CreateWebhookRequest", type: CreateWebhookRequest, method: "post", path: "/api/v1/webhooks", in: "body" },
+  {
+    message: "tdt.hooks.v1.CreateWebhookRequest",
+    type: CreateWebhookRequest,
+    method: "post",
+    path: "/api/v1/webhooks",
+    in: "body",
+  },
   {
     message: "tdt.hooks.v1.UpdateWebhookRequest",
     type: UpdateWebhookRequest,
