@@ -61,6 +61,11 @@ export const ERROR_CODES = {
     meaning: "The one-time single sign-on code is unknown, already used or over 60 s old: sign in again.",
   },
   forbidden: { status: 403, meaning: "Authenticated, but the caller's role or ownership does not allow this." },
+  insufficient_scope: {
+    status: 403,
+    meaning:
+      "An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).",
+  },
   self_review: { status: 403, meaning: "Nobody reviews a draft revision they saved themselves." },
   origin_not_allowed: {
     status: 403,

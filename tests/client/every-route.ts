@@ -1084,6 +1084,32 @@ async function webhooks(admin: ApiClient, technician: ApiClient): Promise<void> 
   refused(await admin.GET("/api/v1/webhooks/{id}", path), 404, "not_found", "a deleted webhook");
 }
 
+/**
+ * An API key as a machine holds one: made by the admin, used on a route its scope opens (with the
+ * quota's headers) and refused on one it does not, then revoked.
+ */
+async function apiKeys(admin: ApiClient): Promise<void> {
+  const made = answered(
+    await admin.POST("/api/v1/api-keys", { body: { name: "every route", scopes: ["trees:read"], daily_quota: 100 } }),
+    201,
+    "POST /api-keys",
+  );
+  const key = made.key ?? "";
+  check(key.startsWith("tdt_"), "the key, shown once");
+  const machine = clientFor(key);
+  const read = await machine.GET("/api/v1/trees");
+  answered(read, 200, "GET /trees with the key");
+  equal(read.response.headers.get("ratelimit-policy"), '"daily";q=100;w=86400', "the quota's policy");
+  refused(await machine.GET("/api/v1/sessions"), 403, "insufficient_scope", "a route the key's scopes do not open");
+  const listed = answered(await admin.GET("/api/v1/api-keys"), 200, "GET /api-keys");
+  check(
+    listed.some((entry) => entry.id === made.id && entry.used_today === 2 && entry.key === undefined),
+    "the key listed with its use, without the key",
+  );
+  noContent(await admin.DELETE("/api/v1/api-keys/{id}", { params: { path: { id: made.id } } }), "revoke the key");
+  refused(await machine.GET("/api/v1/trees"), 401, "invalid_token", "a revoked key");
+}
+
 /** Every operation the running gateway documents, and which of them this run did not call. */
 async function uncalledOperations(): Promise<OperationName[]> {
   const response = await fetch(`${baseUrl}/api/openapi.json`);
@@ -1106,6 +1132,7 @@ try {
   await singleSignOn(everyone.admin, everyone.adminId);
   await authoring(everyone);
   await webhooks(everyone.admin, everyone.technician);
+  await apiKeys(everyone.admin);
   await logout(renewed, everyone.engineer);
   const uncalled = await uncalledOperations();
   if (uncalled.length > 0) {

@@ -52,6 +52,8 @@ export function normalizer(origins: string[] = []) {
       )
       .replace(/\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})?/g, "<time>")
       .replace(/(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{32,}(?![A-Za-z0-9_-])/g, (token) => placeholder("token", token))
+      // An API key's quota: the seconds until UTC midnight (RateLimit's `t`).
+      .replace(/("daily";r=\d+;t=)\d+/g, "$1<n>")
       // A CSV report's step rows: entered, left, then the milliseconds spent there.
       .replace(/(<time>,<time>,)\d+/g, "$1<n>");
 

@@ -1121,6 +1121,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's API keys, newest first (its admins)
+         * @description Without the keys themselves: each with its scopes, its daily quota, what it used today (UTC) and when it was last used. Revoked keys are not listed.
+         */
+        get: operations["listApiKeys"];
+        put?: never;
+        /**
+         * Make an API key for a machine (its admins)
+         * @description The key (`tdt_…`) is in this answer only; it is stored as a hash. A program sends it as `Authorization: Bearer tdt_…` and acts in the organization as an administrator would, on the routes its `scopes` allow (others: 403 `insufficient_scope`), at most `daily_quota` requests a UTC day (then 429 `rate_limited` until midnight). Every answer to a key carries the IETF `RateLimit-Policy` and `RateLimit` headers.
+         */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key (its admins)
+         * @description Its next request is refused (401 `invalid_token`): every gateway asks auth about a key at each request.
+         */
+        delete: operations["deleteApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhooks": {
         parameters: {
             query?: never;
@@ -3188,6 +3232,35 @@ export interface components {
         };
         /**
          * @example {
+         *       "id": "5a0f3c1e-2b4d-4e6f-8a9b-0c1d2e3f4a5b",
+         *       "name": "Ticketing sync",
+         *       "scopes": [
+         *         "sessions:read",
+         *         "reports:read"
+         *       ],
+         *       "daily_quota": 10000,
+         *       "used_today": 42,
+         *       "created_at": "2026-12-01T08:00:00.000Z",
+         *       "last_used_at": "2026-12-06T14:03:11.000Z"
+         *     }
+         */
+        ApiKey: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            scopes: ("trees:read" | "trees:write" | "sessions:read" | "reports:read" | "webhooks:manage")[];
+            daily_quota: number;
+            /** @description Requests today (UTC) */
+            used_today: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            last_used_at?: string | null;
+            /** @description The key itself (`tdt_…`): in the answer to its creation only */
+            key?: string;
+        };
+        /**
+         * @example {
          *       "id": "6f1c2a4e-8d0b-4c3e-9a57-2b1d0e9f4a11",
          *       "url": "https://tickets.example.com/tdt-hooks",
          *       "events": [
@@ -4522,6 +4595,7 @@ export interface operations {
             /**
              * @description Authenticated but not allowed
              *
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              *     - `reauthentication_required`: Setting a first password needs a sign-in within the last 10 minutes: sign in again, then set it.
              *     - `wrong_password`: The current password given to change it is wrong.
              */
@@ -4532,12 +4606,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "reauthentication_required"
+                     *       "detail": "insufficient_scope"
                      *     }
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "reauthentication_required" | "wrong_password";
+                        detail: "insufficient_scope" | "reauthentication_required" | "wrong_password";
                     };
                 };
             };
@@ -4574,6 +4648,7 @@ export interface operations {
             /**
              * @description Rate limited; `Retry-After` says how many seconds to wait
              *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
              *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
              */
             429: {
@@ -4583,12 +4658,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "too_many_attempts"
+                     *       "detail": "rate_limited"
                      *     }
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "too_many_attempts";
+                        detail: "rate_limited" | "too_many_attempts";
                     };
                 };
             };
@@ -4723,6 +4798,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -4736,7 +4812,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -4790,6 +4866,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -5497,6 +5594,7 @@ export interface operations {
             /**
              * @description Authenticated but not allowed
              *
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              *     - `origin_not_allowed`: A cookie-mode request came from an origin that is neither the gateway's nor in CORS_ORIGINS.
              */
             403: {
@@ -5506,12 +5604,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "origin_not_allowed"
+                     *       "detail": "insufficient_scope"
                      *     }
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "origin_not_allowed";
+                        detail: "insufficient_scope" | "origin_not_allowed";
                     };
                 };
             };
@@ -5564,6 +5662,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -6067,6 +6186,7 @@ export interface operations {
             /**
              * @description Authenticated but not allowed
              *
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              *     - `origin_not_allowed`: A cookie-mode request came from an origin that is neither the gateway's nor in CORS_ORIGINS.
              */
             403: {
@@ -6076,12 +6196,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "origin_not_allowed"
+                     *       "detail": "insufficient_scope"
                      *     }
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "origin_not_allowed";
+                        detail: "insufficient_scope" | "origin_not_allowed";
                     };
                 };
             };
@@ -6113,6 +6233,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -6200,6 +6341,48 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "insufficient_scope"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "insufficient_scope";
+                    };
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
                     };
                 };
             };
@@ -6329,6 +6512,7 @@ export interface operations {
             /**
              * @description Authenticated but not allowed
              *
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              *     - `reauthentication_required`: Setting a first password needs a sign-in within the last 10 minutes: sign in again, then set it.
              *     - `wrong_password`: The current password given to change it is wrong.
              */
@@ -6339,12 +6523,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "reauthentication_required"
+                     *       "detail": "insufficient_scope"
                      *     }
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "reauthentication_required" | "wrong_password";
+                        detail: "insufficient_scope" | "reauthentication_required" | "wrong_password";
                     };
                 };
             };
@@ -6402,6 +6586,7 @@ export interface operations {
             /**
              * @description Rate limited; `Retry-After` says how many seconds to wait
              *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
              *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
              */
             429: {
@@ -6411,12 +6596,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "too_many_attempts"
+                     *       "detail": "rate_limited"
                      *     }
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "too_many_attempts";
+                        detail: "rate_limited" | "too_many_attempts";
                     };
                 };
             };
@@ -6505,6 +6690,48 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "insufficient_scope"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "insufficient_scope";
+                    };
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
                     };
                 };
             };
@@ -6621,6 +6848,27 @@ export interface operations {
                 };
             };
             /**
+             * @description Authenticated but not allowed
+             *
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "insufficient_scope"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "insufficient_scope";
+                    };
+                };
+            };
+            /**
              * @description Unknown, or not visible to the caller
              *
              *     - `not_found`: Unknown, deleted, or not visible to the caller.
@@ -6669,6 +6917,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -6768,6 +7037,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -6781,7 +7051,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -6792,6 +7062,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -6920,6 +7211,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -6933,7 +7225,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -7007,6 +7299,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -7126,6 +7439,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -7139,7 +7453,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -7213,6 +7527,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -7553,6 +7888,27 @@ export interface operations {
                 };
             };
             /**
+             * @description Authenticated but not allowed
+             *
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "insufficient_scope"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "insufficient_scope";
+                    };
+                };
+            };
+            /**
              * @description Unknown, or not visible to the caller
              *
              *     - `not_found`: Unknown, deleted, or not visible to the caller.
@@ -7606,6 +7962,7 @@ export interface operations {
             /**
              * @description Rate limited; `Retry-After` says how many seconds to wait
              *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
              *     - `too_many_attempts`: Too many login or registration attempts: wait the seconds `Retry-After` gives.
              */
             429: {
@@ -7615,12 +7972,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "detail": "too_many_attempts"
+                     *       "detail": "rate_limited"
                      *     }
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "too_many_attempts";
+                        detail: "rate_limited" | "too_many_attempts";
                     };
                 };
             };
@@ -7995,6 +8352,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -8008,7 +8366,28 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
+                    };
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
                     };
                 };
             };
@@ -8132,6 +8511,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -8145,7 +8525,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -8177,6 +8557,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -8283,6 +8684,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -8296,7 +8698,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -8307,6 +8709,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -8429,6 +8852,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -8442,7 +8866,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -8474,6 +8898,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -8572,6 +9017,48 @@ export interface operations {
                 };
             };
             /**
+             * @description Authenticated but not allowed
+             *
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "insufficient_scope"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "insufficient_scope";
+                    };
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
+                };
+            };
+            /**
              * @description A backing service is unavailable; retry shortly
              *
              *     - `database_unavailable`: A service's database is unreachable: retry shortly.
@@ -8663,6 +9150,27 @@ export interface operations {
                     };
                 };
             };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "insufficient_scope"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "insufficient_scope";
+                    };
+                };
+            };
             /** @description Validation failed */
             422: {
                 headers: {
@@ -8670,6 +9178,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -8765,6 +9294,27 @@ export interface operations {
                 };
             };
             /**
+             * @description Authenticated but not allowed
+             *
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "insufficient_scope"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "insufficient_scope";
+                    };
+                };
+            };
+            /**
              * @description Unknown, or not visible to the caller
              *
              *     - `not_found`: Unknown, deleted, or not visible to the caller.
@@ -8792,6 +9342,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -8916,6 +9487,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -8929,7 +9501,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -9003,6 +9575,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -9121,6 +9714,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -9134,7 +9728,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -9187,6 +9781,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -9283,6 +9898,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -9296,7 +9912,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -9328,6 +9944,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -9428,6 +10065,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -9441,7 +10079,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -9473,6 +10111,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -9569,6 +10228,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -9582,7 +10242,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -9614,6 +10274,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -9738,6 +10419,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -9751,7 +10433,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -9825,6 +10507,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -9943,6 +10646,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -9956,7 +10660,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -10009,6 +10713,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -10108,6 +10833,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -10121,7 +10847,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -10153,6 +10879,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -10277,6 +11024,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -10290,7 +11038,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -10322,6 +11070,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -10434,6 +11203,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -10447,7 +11217,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -10458,6 +11228,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -10593,6 +11384,27 @@ export interface operations {
                 };
             };
             /**
+             * @description Authenticated but not allowed
+             *
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "insufficient_scope"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "insufficient_scope";
+                    };
+                };
+            };
+            /**
              * @description Unknown, or not visible to the caller
              *
              *     - `not_found`: Unknown, deleted, or not visible to the caller.
@@ -10663,6 +11475,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -10756,6 +11589,27 @@ export interface operations {
                 };
             };
             /**
+             * @description Authenticated but not allowed
+             *
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "insufficient_scope"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "insufficient_scope";
+                    };
+                };
+            };
+            /**
              * @description Unknown, or not visible to the caller
              *
              *     - `not_found`: Unknown, deleted, or not visible to the caller.
@@ -10783,6 +11637,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -10907,6 +11782,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -10920,7 +11796,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -10998,6 +11874,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -11127,6 +12024,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -11140,7 +12038,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -11216,6 +12114,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -11352,6 +12271,27 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "insufficient_scope"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "insufficient_scope";
                     };
                 };
             };
@@ -11523,6 +12463,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -11536,7 +12477,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -11568,6 +12509,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -11688,6 +12650,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -11701,7 +12664,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -11754,6 +12717,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -11841,6 +12825,48 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "insufficient_scope"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "insufficient_scope";
+                    };
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
                     };
                 };
             };
@@ -11973,6 +12999,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -11986,7 +13013,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -12039,6 +13066,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -12158,6 +13206,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -12171,7 +13220,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -12245,6 +13294,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -12341,6 +13411,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -12354,7 +13425,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -12386,6 +13457,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -12525,6 +13617,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -12538,7 +13631,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -12591,6 +13684,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -12726,6 +13840,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -12739,7 +13854,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -12814,6 +13929,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -12910,6 +14046,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -12923,7 +14060,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -12955,6 +14092,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -13090,6 +14248,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -13103,7 +14262,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -13177,6 +14336,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -13309,6 +14489,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -13322,7 +14503,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -13375,6 +14556,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -13471,6 +14673,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -13484,7 +14687,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -13516,6 +14719,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -13674,6 +14898,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -13687,7 +14912,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -13761,6 +14986,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -13909,6 +15155,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -13922,7 +15169,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -13975,6 +15222,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -14095,6 +15363,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -14108,7 +15377,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -14161,6 +15430,568 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The organization's API keys */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKey"][];
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden" | "insufficient_scope";
+                    };
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Ticketing sync",
+                 *       "scopes": [
+                 *         "sessions:read",
+                 *         "reports:read"
+                 *       ],
+                 *       "daily_quota": 10000
+                 *     }
+                 */
+                "application/json": {
+                    name: string;
+                    scopes: ("trees:read" | "trees:write" | "sessions:read" | "reports:read" | "webhooks:manage")[];
+                    /** @description Requests a UTC day */
+                    daily_quota: number;
+                };
+            };
+        };
+        responses: {
+            /** @description The key's record, with the key itself (shown this once) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden" | "insufficient_scope";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    deleteApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden" | "insufficient_scope";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description Body larger than 2 MB
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -14255,6 +16086,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -14268,7 +16100,28 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
+                    };
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
                     };
                 };
             };
@@ -14409,6 +16262,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -14422,7 +16276,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -14475,6 +16329,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -14571,6 +16446,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -14584,7 +16460,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -14616,6 +16492,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -14734,6 +16631,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -14747,7 +16645,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -14800,6 +16698,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -14936,6 +16855,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -14949,7 +16869,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -15002,6 +16922,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -15122,6 +17063,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -15135,7 +17077,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -15188,6 +17130,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -15308,6 +17271,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -15321,7 +17285,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -15374,6 +17338,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -15473,6 +17458,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -15486,7 +17472,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -15518,6 +17504,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -15639,6 +17646,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -15652,7 +17660,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -15705,6 +17713,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -15837,6 +17866,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -15850,7 +17880,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -15903,6 +17933,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -16038,6 +18089,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -16051,7 +18103,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -16126,6 +18178,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -16261,6 +18334,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -16274,7 +18348,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -16327,6 +18401,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -16423,6 +18518,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -16436,7 +18532,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -16468,6 +18564,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -16600,6 +18717,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -16613,7 +18731,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -16666,6 +18784,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -16803,6 +18942,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              *     - `self_review`: Nobody reviews a draft revision they saved themselves.
              */
             403: {
@@ -16817,7 +18957,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden" | "self_review";
+                        detail: "forbidden" | "insufficient_scope" | "self_review";
                     };
                 };
             };
@@ -16891,6 +19031,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -17009,6 +19170,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -17022,7 +19184,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -17075,6 +19237,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -17193,6 +19376,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -17206,7 +19390,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -17259,6 +19443,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -17355,6 +19560,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -17368,7 +19574,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -17400,6 +19606,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**
@@ -17501,6 +19728,7 @@ export interface operations {
              * @description Authenticated but not allowed
              *
              *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
              */
             403: {
                 headers: {
@@ -17514,7 +19742,7 @@ export interface operations {
                      */
                     "application/json": {
                         /** @enum {string} */
-                        detail: "forbidden";
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };
@@ -17546,6 +19774,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
                 };
             };
             /**

@@ -7,6 +7,22 @@
  * if any, and its named subsets if any (`(tdt.contract.v1.subset)`, values in declaration order).
  */
 export const ENUMS = {
+  "tdt.auth.v1.ApiKeyScope": {
+    "values": [
+      "trees:read",
+      "trees:write",
+      "sessions:read",
+      "reports:read",
+      "webhooks:manage"
+    ],
+    "numbers": {
+      "trees:read": 1,
+      "trees:write": 2,
+      "sessions:read": 3,
+      "reports:read": 4,
+      "webhooks:manage": 5
+    }
+  },
   "tdt.auth.v1.MembershipStatus": {
     "values": [
       "member",
@@ -268,6 +284,17 @@ export const FIELD_RULES = {
       }
     }
   },
+  "tdt.auth.v1.ApiKey": {
+    "scopes": {
+      "repeated": {
+        "items": {
+          "string": {
+            "in_enum": "tdt.auth.v1.ApiKeyScope"
+          }
+        }
+      }
+    }
+  },
   "tdt.auth.v1.BeginOidcLinkRequest": {
     "provider": {
       "string": {
@@ -341,6 +368,30 @@ export const FIELD_RULES = {
     "binding": {
       "string": {
         "max_len": 128
+      }
+    }
+  },
+  "tdt.auth.v1.CreateApiKeyRequest": {
+    "name": {
+      "string": {
+        "min_len": 1,
+        "max_len": 100
+      }
+    },
+    "scopes": {
+      "repeated": {
+        "max_items": 10,
+        "items": {
+          "string": {
+            "in_enum": "tdt.auth.v1.ApiKeyScope"
+          }
+        }
+      }
+    },
+    "daily_quota": {
+      "int32": {
+        "gte": 1,
+        "lte": 10000000
       }
     }
   },
@@ -1323,7 +1374,11 @@ export const ACCESS = {
     "listOrganizationSsoProviders": "user",
     "createOrganizationSsoProvider": "user",
     "updateOrganizationSsoProvider": "user",
-    "deleteOrganizationSsoProvider": "user"
+    "deleteOrganizationSsoProvider": "user",
+    "listApiKeys": "admin",
+    "createApiKey": "admin",
+    "deleteApiKey": "admin",
+    "useApiKey": "public"
   },
   "tdt.hooks.v1.HooksService": {
     "listWebhooks": "admin",
@@ -2109,6 +2164,49 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "errors": [
       "not_found",
       "forbidden"
+    ]
+  },
+  {
+    "service": "tdt.auth.v1.AuthService",
+    "client": "auth",
+    "rpc": "listApiKeys",
+    "method": "GET",
+    "path": "/api/v1/api-keys",
+    "responseBody": "api_keys",
+    "request": "tdt.auth.v1.ListApiKeysRequest",
+    "response": "tdt.auth.v1.ListApiKeysResponse",
+    "summary": "The organization's API keys, newest first (its admins)",
+    "description": "Without the keys themselves: each with its scopes, its daily quota, what it used today (UTC) and when it was last used. Revoked keys are not listed.",
+    "responseDescription": "The organization's API keys"
+  },
+  {
+    "service": "tdt.auth.v1.AuthService",
+    "client": "auth",
+    "rpc": "createApiKey",
+    "method": "POST",
+    "path": "/api/v1/api-keys",
+    "body": "*",
+    "responseBody": "api_key",
+    "request": "tdt.auth.v1.CreateApiKeyRequest",
+    "response": "tdt.auth.v1.CreateApiKeyResponse",
+    "summary": "Make an API key for a machine (its admins)",
+    "description": "The key (`tdt_…`) is in this answer only; it is stored as a hash. A program sends it as `Authorization: Bearer tdt_…` and acts in the organization as an administrator would, on the routes its `scopes` allow (others: 403 `insufficient_scope`), at most `daily_quota` requests a UTC day (then 429 `rate_limited` until midnight). Every answer to a key carries the IETF `RateLimit-Policy` and `RateLimit` headers.",
+    "status": 201,
+    "responseDescription": "The key's record, with the key itself (shown this once)"
+  },
+  {
+    "service": "tdt.auth.v1.AuthService",
+    "client": "auth",
+    "rpc": "deleteApiKey",
+    "method": "DELETE",
+    "path": "/api/v1/api-keys/{id}",
+    "request": "tdt.auth.v1.DeleteApiKeyRequest",
+    "response": "tdt.auth.v1.DeleteApiKeyResponse",
+    "summary": "Revoke an API key (its admins)",
+    "description": "Its next request is refused (401 `invalid_token`): every gateway asks auth about a key at each request.",
+    "status": 204,
+    "errors": [
+      "not_found"
     ]
   },
   {

@@ -99,6 +99,78 @@ export const MESSAGE_SCHEMAS = {
       }
     }
   },
+  "tdt.auth.v1.ApiKey": {
+    "type": "object",
+    "examples": [
+      {
+        "id": "5a0f3c1e-2b4d-4e6f-8a9b-0c1d2e3f4a5b",
+        "name": "Ticketing sync",
+        "scopes": [
+          "sessions:read",
+          "reports:read"
+        ],
+        "daily_quota": 10000,
+        "used_today": 42,
+        "created_at": "2026-12-01T08:00:00.000Z",
+        "last_used_at": "2026-12-06T14:03:11.000Z"
+      }
+    ],
+    "required": [
+      "id",
+      "name",
+      "scopes",
+      "daily_quota",
+      "used_today",
+      "created_at"
+    ],
+    "requestRequired": [
+      "created_at"
+    ],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "name": {
+        "type": "string"
+      },
+      "scopes": {
+        "type": "array",
+        "items": {
+          "type": "string",
+          "enum": [
+            "trees:read",
+            "trees:write",
+            "sessions:read",
+            "reports:read",
+            "webhooks:manage"
+          ]
+        }
+      },
+      "daily_quota": {
+        "type": "integer"
+      },
+      "used_today": {
+        "type": "integer",
+        "description": "Requests today (UTC)"
+      },
+      "created_at": {
+        "type": "string",
+        "format": "date-time"
+      },
+      "last_used_at": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "date-time"
+      },
+      "key": {
+        "type": "string",
+        "description": "The key itself (`tdt_…`): in the answer to its creation only"
+      }
+    }
+  },
   "tdt.auth.v1.BeginOidcLinkRequest": {
     "type": "object",
     "examples": [
@@ -307,6 +379,66 @@ export const MESSAGE_SCHEMAS = {
       }
     }
   },
+  "tdt.auth.v1.CreateApiKeyRequest": {
+    "type": "object",
+    "examples": [
+      {
+        "name": "Ticketing sync",
+        "scopes": [
+          "sessions:read",
+          "reports:read"
+        ],
+        "daily_quota": 10000
+      }
+    ],
+    "required": [
+      "name",
+      "scopes",
+      "daily_quota"
+    ],
+    "requestRequired": [
+      "name",
+      "scopes",
+      "daily_quota"
+    ],
+    "properties": {
+      "name": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 100
+      },
+      "scopes": {
+        "type": "array",
+        "items": {
+          "type": "string",
+          "enum": [
+            "trees:read",
+            "trees:write",
+            "sessions:read",
+            "reports:read",
+            "webhooks:manage"
+          ]
+        },
+        "maxItems": 10
+      },
+      "daily_quota": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 10000000,
+        "description": "Requests a UTC day"
+      }
+    }
+  },
+  "tdt.auth.v1.CreateApiKeyResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {
+      "api_key": {
+        "$ref": "tdt.auth.v1.ApiKey#"
+      }
+    }
+  },
   "tdt.auth.v1.CreateInviteRequest": {
     "type": "object",
     "examples": [
@@ -495,6 +627,25 @@ export const MESSAGE_SCHEMAS = {
         "$ref": "tdt.auth.v1.OrganizationSsoProvider#"
       }
     }
+  },
+  "tdt.auth.v1.DeleteApiKeyRequest": {
+    "type": "object",
+    "required": [
+      "id"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      }
+    }
+  },
+  "tdt.auth.v1.DeleteApiKeyResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {}
   },
   "tdt.auth.v1.DeleteOrganizationSsoProviderRequest": {
     "type": "object",
@@ -777,6 +928,27 @@ export const MESSAGE_SCHEMAS = {
       "linked_at": {
         "type": "string",
         "format": "date-time"
+      }
+    }
+  },
+  "tdt.auth.v1.ListApiKeysRequest": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {}
+  },
+  "tdt.auth.v1.ListApiKeysResponse": {
+    "type": "object",
+    "required": [
+      "api_keys"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "api_keys": {
+        "type": "array",
+        "items": {
+          "$ref": "tdt.auth.v1.ApiKey#"
+        }
       }
     }
   },
@@ -2125,6 +2297,57 @@ export const MESSAGE_SCHEMAS = {
     "properties": {
       "user": {
         "$ref": "tdt.auth.v1.User#"
+      }
+    }
+  },
+  "tdt.auth.v1.UseApiKeyRequest": {
+    "type": "object",
+    "required": [
+      "key"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "key": {
+        "type": "string"
+      }
+    }
+  },
+  "tdt.auth.v1.UseApiKeyResponse": {
+    "type": "object",
+    "required": [
+      "access_token",
+      "scopes",
+      "daily_quota",
+      "remaining",
+      "resets_in_seconds",
+      "exhausted"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "access_token": {
+        "type": "string",
+        "description": "A short access token of the key (`sub` and `sid` its id, role admin, `org` its organization)"
+      },
+      "scopes": {
+        "type": "array",
+        "items": {
+          "type": "string"
+        }
+      },
+      "daily_quota": {
+        "type": "integer"
+      },
+      "remaining": {
+        "type": "integer",
+        "description": "Requests left today, this one counted"
+      },
+      "resets_in_seconds": {
+        "type": "integer",
+        "description": "Seconds until the quota starts again (UTC midnight)"
+      },
+      "exhausted": {
+        "type": "boolean",
+        "description": "Today's quota is spent: no token, and the request is refused (429)"
       }
     }
   },
@@ -5585,6 +5808,7 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.auth.v1.AcceptInviteResponse": "AcceptInviteResponse",
   "tdt.auth.v1.AddOrganizationMemberRequest": "AddOrganizationMemberRequest",
   "tdt.auth.v1.AddOrganizationMemberResponse": "AddOrganizationMemberResponse",
+  "tdt.auth.v1.ApiKey": "ApiKey",
   "tdt.auth.v1.BeginOidcLinkRequest": "BeginOidcLinkRequest",
   "tdt.auth.v1.BeginOidcLinkResponse": "BeginOidcLinkResponse",
   "tdt.auth.v1.BeginOidcLoginRequest": "BeginOidcLoginRequest",
@@ -5594,12 +5818,16 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.auth.v1.ClientInfo": "ClientInfo",
   "tdt.auth.v1.CompleteOidcLoginRequest": "CompleteOidcLoginRequest",
   "tdt.auth.v1.CompleteOidcLoginResponse": "CompleteOidcLoginResponse",
+  "tdt.auth.v1.CreateApiKeyRequest": "CreateApiKeyRequest",
+  "tdt.auth.v1.CreateApiKeyResponse": "CreateApiKeyResponse",
   "tdt.auth.v1.CreateInviteRequest": "CreateInviteRequest",
   "tdt.auth.v1.CreateInviteResponse": "CreateInviteResponse",
   "tdt.auth.v1.CreateOrganizationRequest": "CreateOrganizationRequest",
   "tdt.auth.v1.CreateOrganizationResponse": "CreateOrganizationResponse",
   "tdt.auth.v1.CreateOrganizationSsoProviderRequest": "CreateOrganizationSsoProviderRequest",
   "tdt.auth.v1.CreateOrganizationSsoProviderResponse": "CreateOrganizationSsoProviderResponse",
+  "tdt.auth.v1.DeleteApiKeyRequest": "DeleteApiKeyRequest",
+  "tdt.auth.v1.DeleteApiKeyResponse": "DeleteApiKeyResponse",
   "tdt.auth.v1.DeleteOrganizationSsoProviderRequest": "DeleteOrganizationSsoProviderRequest",
   "tdt.auth.v1.DeleteOrganizationSsoProviderResponse": "DeleteOrganizationSsoProviderResponse",
   "tdt.auth.v1.ExchangeOidcCodeRequest": "ExchangeOidcCodeRequest",
@@ -5618,6 +5846,8 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.auth.v1.GetSessionPolicyResponse": "GetSessionPolicyResponse",
   "tdt.auth.v1.Invite": "Invite",
   "tdt.auth.v1.LinkedProvider": "LinkedProvider",
+  "tdt.auth.v1.ListApiKeysRequest": "ListApiKeysRequest",
+  "tdt.auth.v1.ListApiKeysResponse": "ListApiKeysResponse",
   "tdt.auth.v1.ListLoginSessionsRequest": "ListLoginSessionsRequest",
   "tdt.auth.v1.ListLoginSessionsResponse": "ListLoginSessionsResponse",
   "tdt.auth.v1.ListOidcProvidersRequest": "ListOidcProvidersRequest",
@@ -5677,6 +5907,8 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.auth.v1.UpdateOrganizationSsoProviderResponse": "UpdateOrganizationSsoProviderResponse",
   "tdt.auth.v1.UpdateUserRequest": "UpdateUserRequest",
   "tdt.auth.v1.UpdateUserResponse": "UpdateUserResponse",
+  "tdt.auth.v1.UseApiKeyRequest": "UseApiKeyRequest",
+  "tdt.auth.v1.UseApiKeyResponse": "UseApiKeyResponse",
   "tdt.auth.v1.User": "User",
   "tdt.auth.v1.VerifyEmailRequest": "VerifyEmailRequest",
   "tdt.auth.v1.VerifyEmailResponse": "VerifyEmailResponse",

@@ -2,6 +2,7 @@ import type { Handlers, Logger, Sql } from "@tdt/kit";
 import type { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import { accountHandlers } from "./account-handlers.js";
 import type { AccountDeps } from "./accounts.js";
+import { apiKeyHandlers } from "./api-key-handlers.js";
 import { authAuthorizers } from "./authorizers.js";
 import type { SigningKeys } from "./keys.js";
 import { loginHandlers } from "./login-handlers.js";
@@ -53,6 +54,7 @@ export function authHandlers(deps: AuthDeps): Handlers<typeof AuthServiceService
     ...userHandlers({ sql, authorize, authorizeBySignature }),
     ...loginSessionHandlers({ ...deps, authorize }),
     ...organizationHandlers({ ...deps, authorize, startLoginSession }),
+    ...apiKeyHandlers({ sql, keys, authorize }),
     async getJwks() {
       return { jwks_json: JSON.stringify(await keys.jwks()) };
     },

@@ -218,7 +218,15 @@ describe("a route declared with routesOf", () => {
 
   it("derives the implied error codes from guard, input and RPC", () => {
     const downstreamCodes = ["database_unavailable", "deadline_exceeded", "service_unavailable", "shutting_down"];
-    const tokenCodes = ["invalid_token", "not_authenticated", "session_revoked", "token_expired"];
+    // Behind a token, an API key may come instead: its scopes (403) and its quota (429).
+    const tokenCodes = [
+      "insufficient_scope",
+      "invalid_token",
+      "not_authenticated",
+      "rate_limited",
+      "session_revoked",
+      "token_expired",
+    ];
     const readCodes = [
       "bad_request",
       "json_too_deep",
@@ -310,17 +318,17 @@ describe("a route declared with routesOf", () => {
     // Either the OAuth2 password login (Swagger UI's Authorize) or a pasted bearer token.
     const bearer = [{ oauth2: [] }, { bearer: [] }];
     expect(documented).toEqual({
-      "GET /users": { security: bearer, tags: ["test"], statuses: ["200", "401", "403", "422", "503", "504"] },
+      "GET /users": { security: bearer, tags: ["test"], statuses: ["200", "401", "403", "422", "429", "503", "504"] },
       "POST /trees": {
         security: bearer,
         tags: ["test"],
-        statuses: ["201", "400", "401", "403", "409", "413", "422", "503", "504"],
+        statuses: ["201", "400", "401", "403", "409", "413", "422", "429", "503", "504"],
       },
       // A DELETE's body is read if one is sent: unreadable (400) or too large (413) even without a schema.
       "DELETE /sessions/:id": {
         security: bearer,
         tags: ["test"],
-        statuses: ["204", "400", "401", "413", "503", "504"],
+        statuses: ["204", "400", "401", "403", "413", "429", "503", "504"],
       },
       "GET /jwks": { security: [], tags: ["test"], statuses: ["200", "503", "504"] },
     });

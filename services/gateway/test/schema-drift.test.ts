@@ -13,6 +13,7 @@ import {
   BeginOidcLoginRequest,
   ChangeEmailRequest,
   CompleteOidcLoginRequest,
+  CreateApiKeyRequest,
   CreateInviteRequest,
   CreateOrganizationRequest,
   CreateOrganizationSsoProviderRequest,
@@ -299,6 +300,13 @@ const REQUESTS: RequestRoute[] = [
       ],
     ] as const
   ).map(([message, type, path]): RequestRoute => ({ message, type, method: "put", path, in: "body" })),
+  {
+    message: "tdt.auth.v1.CreateApiKeyRequest",
+    type: CreateApiKeyRequest,
+    method: "post",
+    path: "/api/v1/api-keys",
+    in: "body",
+  },
   {
     message: "tdt.hooks.v1.CreateWebhookRequest",
     type: CreateWebhookRequest,
@@ -611,6 +619,7 @@ describe("request schemas follow the contracts", () => {
       "tdt.auth.v1.OrganizationSsoProvider",
       "tdt.auth.v1.OrganizationLimits",
       "tdt.hooks.v1.Webhook",
+      "tdt.auth.v1.ApiKey",
       "tdt.hooks.v1.WebhookDelivery",
     ]) {
       covered.add(message);

@@ -28,6 +28,7 @@ const SENTENCES: Record<string, string> = {
   provider_id_taken: "Another provider has this id. Choose another.",
   domain_in_use: "A sign-in provider of the organization uses a domain you removed. Change the provider first.",
   webhook_limit_reached: "The organization has 20 webhook endpoints, the most it may have. Remove one first.",
+  insufficient_scope: "This API key's scopes do not allow that.",
   sso_secret_key_missing: "This deployment cannot store providers' secrets yet: its operator sets OIDC_SECRET_KEY.",
   not_found: "It does not exist, or you cannot see it.",
   version_conflict: "Someone saved this tree after you opened it. Reload it and apply your change again.",

@@ -317,3 +317,16 @@ export async function webhooks(admin: typeof client): Promise<number> {
   const state: "pending" | "delivered" | "failed" | undefined = log[0]?.state;
   return (secret?.length ?? 0) + Number(changed.enabled) + again.queued + (state?.length ?? 0);
 }
+
+export async function apiKeys(admin: typeof client): Promise<number> {
+  const made = answered(
+    await admin.POST("/api/v1/api-keys", {
+      body: { name: "Ticketing sync", scopes: ["sessions:read", "reports:read"], daily_quota: 10_000 },
+    }),
+  );
+  // The key itself is in the answer to its creation only: optional in the type.
+  const key: string | undefined = made.key;
+  const listed = answered(await admin.GET("/api/v1/api-keys"));
+  const used: number = listed[0]?.used_today ?? 0;
+  return (key?.length ?? 0) + used + made.daily_quota;
+}

@@ -12,13 +12,14 @@ import { type CacheScope, HTTP_ROUTES } from "@tdt/proto/tdt/contract";
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from "fastify";
 import { CACHE_SCOPES } from "../caches/cache-scopes.js";
 import type { ResponseCache } from "../caches/response-cache.js";
+import { scopeOfRoute } from "../edge/api-keys.js";
 import { callOptionsOf, requireRole, requireUser } from "../edge/authenticate.js";
 import { clientOf } from "../edge/client-info.js";
 import { inRequestTrace } from "../edge/http-tracing.js";
 import { completeRequest, derivedSchemas, documentSender, type RouteShape } from "./contract-schemas.js";
 import type { Downstream } from "./downstream.js";
 import { BEARER, NO_CONTENT, PUBLIC, totalCountHeader } from "./schemas/common.js";
-import { DOWNSTREAM_ERRORS, errorResponses, READ_BODY_ERRORS, TOKEN_ERRORS } from "./schemas/errors.js";
+import { API_KEY_ERRORS, DOWNSTREAM_ERRORS, errorResponses, READ_BODY_ERRORS, TOKEN_ERRORS } from "./schemas/errors.js";
 
 type Client = keyof Downstream;
 /** The RPCs of a downstream client (its methods but the health checks and `close`). */
@@ -156,7 +157,7 @@ export function impliedErrors(spec: {
   errors?: readonly ErrorCode[] | undefined;
 }): ErrorCode[] {
   const codes = new Set<ErrorCode>(spec.method === "GET" ? [] : READ_BODY_ERRORS);
-  if (spec.guard !== "public") for (const code of TOKEN_ERRORS) codes.add(code);
+  if (spec.guard !== "public") for (const code of [...TOKEN_ERRORS, ...API_KEY_ERRORS]) codes.add(code);
   if (roleOf(spec.guard)) codes.add("forbidden");
   if (spec.body || spec.params || spec.querystring || spec.headers) codes.add("validation_error");
   for (const code of spec.errors ?? []) codes.add(code);
@@ -180,10 +181,10 @@ function mappedRequest(request: FastifyRequest, body: string | undefined): never
  * plugin, or a scope of it with its own body parsing), guarded as its RPC's table entry says.
  */
 export function routesOf(group: RouteGroup) {
-  const user = requireUser(group.verifier);
-  const hooksOf = (guard: Guard): onRequestAsyncHookHandler[] => {
+  const hooksOf = (guard: Guard, scope: string | undefined): onRequestAsyncHookHandler[] => {
     const role = roleOf(guard);
     if (guard === "public") return [];
+    const user = requireUser(group.verifier, { authority: group.downstream.auth, scope });
     return role ? [user, requireRole(role)] : [user];
   };
 
@@ -228,7 +229,7 @@ export function routesOf(group: RouteGroup) {
       request: unknown,
       options: CallOptions,
     ) => Promise<Call<C, M>["response"]>;
-    const onRequest = hooksOf(guard);
+    const onRequest = hooksOf(guard, scopeOfRoute(spec.rpc.client, spec.rpc.method, spec.method));
     const errorCodes = impliedErrors({ ...spec, guard });
 
     scope.route({

@@ -1,6 +1,7 @@
 import { type AccessClaims, type AccessTokenVerifier, AppError, bearerToken, type CallOptions } from "@tdt/kit";
 import { hasRole, type Role } from "@tdt/proto/contracts/access";
 import type { FastifyRequest, onRequestAsyncHookHandler } from "fastify";
+import { API_KEY_PREFIX, type ApiKeyAuthority, accessTokenOfKey } from "./api-keys.js";
 
 /** Who is calling: the verified claims, and the token itself to pass downstream. */
 export interface Caller {
@@ -17,11 +18,20 @@ declare module "fastify" {
 
 /**
  * An `onRequest` hook that admits only a caller with a valid access token: missing, bad,
- * expired or revoked tokens end as 401 (the verifier's AppError) before the body is read.
+ * expired or revoked tokens end as 401 (the verifier's AppError) before the body is read. With
+ * `keys`, an API key is taken too, on a route its scopes open (`scope`).
  */
-export function requireUser(verifier: AccessTokenVerifier): onRequestAsyncHookHandler {
-  return async (request) => {
-    const accessToken = bearerToken(request.headers.authorization);
+export function requireUser(
+  verifier: AccessTokenVerifier,
+  keys?: { authority: ApiKeyAuthority; scope: string | undefined },
+): onRequestAsyncHookHandler {
+  return async (request, reply) => {
+    const bearer = bearerToken(request.headers.authorization);
+    // A machine's API key: auth counts it and answers the token it acts with (api-keys.ts).
+    const accessToken =
+      keys && bearer?.startsWith(API_KEY_PREFIX)
+        ? await accessTokenOfKey(keys.authority, bearer, keys.scope, reply, request.id)
+        : bearer;
     const claims = await verifier.verify(accessToken);
     request.caller = { claims, accessToken: accessToken as string };
   };

@@ -51,6 +51,22 @@ export enum MembershipStatus {
   UNRECOGNIZED = -1,
 }
 
+/** What an API key may do: each names the routes it opens. */
+export enum ApiKeyScope {
+  API_KEY_SCOPE_UNSPECIFIED = 0,
+  /** API_KEY_SCOPE_TREES_READ - Read trees, their versions, search and analytics */
+  API_KEY_SCOPE_TREES_READ = 1,
+  /** API_KEY_SCOPE_TREES_WRITE - Write, publish and delete trees */
+  API_KEY_SCOPE_TREES_WRITE = 2,
+  /** API_KEY_SCOPE_SESSIONS_READ - Read sessions */
+  API_KEY_SCOPE_SESSIONS_READ = 3,
+  /** API_KEY_SCOPE_REPORTS_READ - Export sessions' reports (JSON, CSV, Markdown, PDF) */
+  API_KEY_SCOPE_REPORTS_READ = 4,
+  /** API_KEY_SCOPE_WEBHOOKS_MANAGE - Manage the organization's webhooks */
+  API_KEY_SCOPE_WEBHOOKS_MANAGE = 5,
+  UNRECOGNIZED = -1,
+}
+
 export interface User {
   id: string;
   email: string;
@@ -645,6 +661,63 @@ export interface DeleteOrganizationSsoProviderRequest {
 }
 
 export interface DeleteOrganizationSsoProviderResponse {
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  scopes: string[];
+  daily_quota: number;
+  /** Requests today (UTC) */
+  used_today: number;
+  created_at?: string | undefined;
+  last_used_at?:
+    | string
+    | undefined;
+  /** The key itself (`tdt_…`): in the answer to its creation only */
+  key?: string | undefined;
+}
+
+export interface ListApiKeysRequest {
+}
+
+export interface ListApiKeysResponse {
+  api_keys: ApiKey[];
+}
+
+export interface CreateApiKeyRequest {
+  name: string;
+  scopes: string[];
+  /** Requests a UTC day */
+  daily_quota: number;
+}
+
+export interface CreateApiKeyResponse {
+  api_key?: ApiKey | undefined;
+}
+
+export interface DeleteApiKeyRequest {
+  id: string;
+}
+
+export interface DeleteApiKeyResponse {
+}
+
+export interface UseApiKeyRequest {
+  key: string;
+}
+
+export interface UseApiKeyResponse {
+  /** A short access token of the key (`sub` and `sid` its id, role admin, `org` its organization) */
+  access_token: string;
+  scopes: string[];
+  daily_quota: number;
+  /** Requests left today, this one counted */
+  remaining: number;
+  /** Seconds until the quota starts again (UTC midnight) */
+  resets_in_seconds: number;
+  /** Today's quota is spent: no token, and the request is refused (429) */
+  exhausted: boolean;
 }
 
 function createBaseUser(): User {
@@ -7513,6 +7586,656 @@ export const DeleteOrganizationSsoProviderResponse: MessageFns<DeleteOrganizatio
   },
 };
 
+function createBaseApiKey(): ApiKey {
+  return {
+    id: "",
+    name: "",
+    scopes: [],
+    daily_quota: 0,
+    used_today: 0,
+    created_at: undefined,
+    last_used_at: undefined,
+    key: undefined,
+  };
+}
+
+export const ApiKey: MessageFns<ApiKey> = {
+  encode(message: ApiKey, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    for (const v of message.scopes) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.daily_quota !== 0) {
+      writer.uint32(32).int32(message.daily_quota);
+    }
+    if (message.used_today !== 0) {
+      writer.uint32(40).int32(message.used_today);
+    }
+    if (message.created_at !== undefined) {
+      Timestamp.encode(toTimestamp(message.created_at), writer.uint32(50).fork()).join();
+    }
+    if (message.last_used_at !== undefined) {
+      Timestamp.encode(toTimestamp(message.last_used_at), writer.uint32(58).fork()).join();
+    }
+    if (message.key !== undefined) {
+      writer.uint32(66).string(message.key);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ApiKey {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseApiKey();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.scopes.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.daily_quota = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.used_today = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.created_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.last_used_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ApiKey>, I>>(base?: I): ApiKey {
+    return ApiKey.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ApiKey>, I>>(object: I): ApiKey {
+    const message = createBaseApiKey();
+    message.id = object.id ?? "";
+    message.name = object.name ?? "";
+    message.scopes = object.scopes?.map((e) => e) || [];
+    message.daily_quota = object.daily_quota ?? 0;
+    message.used_today = object.used_today ?? 0;
+    message.created_at = object.created_at ?? undefined;
+    message.last_used_at = object.last_used_at ?? undefined;
+    message.key = object.key ?? undefined;
+    return message;
+  },
+};
+
+function createBaseListApiKeysRequest(): ListApiKeysRequest {
+  return {};
+}
+
+export const ListApiKeysRequest: MessageFns<ListApiKeysRequest> = {
+  encode(_: ListApiKeysRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListApiKeysRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListApiKeysRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListApiKeysRequest>, I>>(base?: I): ListApiKeysRequest {
+    return ListApiKeysRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListApiKeysRequest>, I>>(_: I): ListApiKeysRequest {
+    const message = createBaseListApiKeysRequest();
+    return message;
+  },
+};
+
+function createBaseListApiKeysResponse(): ListApiKeysResponse {
+  return { api_keys: [] };
+}
+
+export const ListApiKeysResponse: MessageFns<ListApiKeysResponse> = {
+  encode(message: ListApiKeysResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.api_keys) {
+      ApiKey.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListApiKeysResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListApiKeysResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.api_keys.push(ApiKey.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListApiKeysResponse>, I>>(base?: I): ListApiKeysResponse {
+    return ListApiKeysResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListApiKeysResponse>, I>>(object: I): ListApiKeysResponse {
+    const message = createBaseListApiKeysResponse();
+    message.api_keys = object.api_keys?.map((e) => ApiKey.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseCreateApiKeyRequest(): CreateApiKeyRequest {
+  return { name: "", scopes: [], daily_quota: 0 };
+}
+
+export const CreateApiKeyRequest: MessageFns<CreateApiKeyRequest> = {
+  encode(message: CreateApiKeyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    for (const v of message.scopes) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.daily_quota !== 0) {
+      writer.uint32(24).int32(message.daily_quota);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateApiKeyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateApiKeyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.scopes.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.daily_quota = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<CreateApiKeyRequest>, I>>(base?: I): CreateApiKeyRequest {
+    return CreateApiKeyRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateApiKeyRequest>, I>>(object: I): CreateApiKeyRequest {
+    const message = createBaseCreateApiKeyRequest();
+    message.name = object.name ?? "";
+    message.scopes = object.scopes?.map((e) => e) || [];
+    message.daily_quota = object.daily_quota ?? 0;
+    return message;
+  },
+};
+
+function createBaseCreateApiKeyResponse(): CreateApiKeyResponse {
+  return { api_key: undefined };
+}
+
+export const CreateApiKeyResponse: MessageFns<CreateApiKeyResponse> = {
+  encode(message: CreateApiKeyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.api_key !== undefined) {
+      ApiKey.encode(message.api_key, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateApiKeyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateApiKeyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.api_key = ApiKey.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<CreateApiKeyResponse>, I>>(base?: I): CreateApiKeyResponse {
+    return CreateApiKeyResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateApiKeyResponse>, I>>(object: I): CreateApiKeyResponse {
+    const message = createBaseCreateApiKeyResponse();
+    message.api_key = (object.api_key !== undefined && object.api_key !== null)
+      ? ApiKey.fromPartial(object.api_key)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDeleteApiKeyRequest(): DeleteApiKeyRequest {
+  return { id: "" };
+}
+
+export const DeleteApiKeyRequest: MessageFns<DeleteApiKeyRequest> = {
+  encode(message: DeleteApiKeyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteApiKeyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteApiKeyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<DeleteApiKeyRequest>, I>>(base?: I): DeleteApiKeyRequest {
+    return DeleteApiKeyRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteApiKeyRequest>, I>>(object: I): DeleteApiKeyRequest {
+    const message = createBaseDeleteApiKeyRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteApiKeyResponse(): DeleteApiKeyResponse {
+  return {};
+}
+
+export const DeleteApiKeyResponse: MessageFns<DeleteApiKeyResponse> = {
+  encode(_: DeleteApiKeyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteApiKeyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteApiKeyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<DeleteApiKeyResponse>, I>>(base?: I): DeleteApiKeyResponse {
+    return DeleteApiKeyResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteApiKeyResponse>, I>>(_: I): DeleteApiKeyResponse {
+    const message = createBaseDeleteApiKeyResponse();
+    return message;
+  },
+};
+
+function createBaseUseApiKeyRequest(): UseApiKeyRequest {
+  return { key: "" };
+}
+
+export const UseApiKeyRequest: MessageFns<UseApiKeyRequest> = {
+  encode(message: UseApiKeyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UseApiKeyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUseApiKeyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<UseApiKeyRequest>, I>>(base?: I): UseApiKeyRequest {
+    return UseApiKeyRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UseApiKeyRequest>, I>>(object: I): UseApiKeyRequest {
+    const message = createBaseUseApiKeyRequest();
+    message.key = object.key ?? "";
+    return message;
+  },
+};
+
+function createBaseUseApiKeyResponse(): UseApiKeyResponse {
+  return { access_token: "", scopes: [], daily_quota: 0, remaining: 0, resets_in_seconds: 0, exhausted: false };
+}
+
+export const UseApiKeyResponse: MessageFns<UseApiKeyResponse> = {
+  encode(message: UseApiKeyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.access_token !== "") {
+      writer.uint32(10).string(message.access_token);
+    }
+    for (const v of message.scopes) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.daily_quota !== 0) {
+      writer.uint32(24).int32(message.daily_quota);
+    }
+    if (message.remaining !== 0) {
+      writer.uint32(32).int32(message.remaining);
+    }
+    if (message.resets_in_seconds !== 0) {
+      writer.uint32(40).int32(message.resets_in_seconds);
+    }
+    if (message.exhausted !== false) {
+      writer.uint32(48).bool(message.exhausted);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UseApiKeyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUseApiKeyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.access_token = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.scopes.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.daily_quota = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.remaining = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.resets_in_seconds = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.exhausted = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<UseApiKeyResponse>, I>>(base?: I): UseApiKeyResponse {
+    return UseApiKeyResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UseApiKeyResponse>, I>>(object: I): UseApiKeyResponse {
+    const message = createBaseUseApiKeyResponse();
+    message.access_token = object.access_token ?? "";
+    message.scopes = object.scopes?.map((e) => e) || [];
+    message.daily_quota = object.daily_quota ?? 0;
+    message.remaining = object.remaining ?? 0;
+    message.resets_in_seconds = object.resets_in_seconds ?? 0;
+    message.exhausted = object.exhausted ?? false;
+    return message;
+  },
+};
+
 export type AuthServiceService = typeof AuthServiceService;
 export const AuthServiceService = {
   register: {
@@ -8004,6 +8727,48 @@ export const AuthServiceService = {
     responseDeserialize: (value: Buffer): DeleteOrganizationSsoProviderResponse =>
       DeleteOrganizationSsoProviderResponse.decode(value),
   },
+  listApiKeys: {
+    path: "/tdt.auth.v1.AuthService/ListApiKeys" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListApiKeysRequest): Buffer => Buffer.from(ListApiKeysRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListApiKeysRequest => ListApiKeysRequest.decode(value),
+    responseSerialize: (value: ListApiKeysResponse): Buffer => Buffer.from(ListApiKeysResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListApiKeysResponse => ListApiKeysResponse.decode(value),
+  },
+  createApiKey: {
+    path: "/tdt.auth.v1.AuthService/CreateApiKey" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateApiKeyRequest): Buffer => Buffer.from(CreateApiKeyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateApiKeyRequest => CreateApiKeyRequest.decode(value),
+    responseSerialize: (value: CreateApiKeyResponse): Buffer =>
+      Buffer.from(CreateApiKeyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateApiKeyResponse => CreateApiKeyResponse.decode(value),
+  },
+  deleteApiKey: {
+    path: "/tdt.auth.v1.AuthService/DeleteApiKey" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteApiKeyRequest): Buffer => Buffer.from(DeleteApiKeyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteApiKeyRequest => DeleteApiKeyRequest.decode(value),
+    responseSerialize: (value: DeleteApiKeyResponse): Buffer =>
+      Buffer.from(DeleteApiKeyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteApiKeyResponse => DeleteApiKeyResponse.decode(value),
+  },
+  /**
+   * A request's API key, counted against its daily quota: the access token it acts with (a minute
+   * long, never shown to the key's holder) and what is left of its quota. Called by the gateway.
+   */
+  useApiKey: {
+    path: "/tdt.auth.v1.AuthService/UseApiKey" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UseApiKeyRequest): Buffer => Buffer.from(UseApiKeyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UseApiKeyRequest => UseApiKeyRequest.decode(value),
+    responseSerialize: (value: UseApiKeyResponse): Buffer => Buffer.from(UseApiKeyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UseApiKeyResponse => UseApiKeyResponse.decode(value),
+  },
 } as const;
 
 export interface AuthServiceServer extends UntypedServiceImplementation {
@@ -8092,6 +8857,14 @@ export interface AuthServiceServer extends UntypedServiceImplementation {
     DeleteOrganizationSsoProviderRequest,
     DeleteOrganizationSsoProviderResponse
   >;
+  listApiKeys: handleUnaryCall<ListApiKeysRequest, ListApiKeysResponse>;
+  createApiKey: handleUnaryCall<CreateApiKeyRequest, CreateApiKeyResponse>;
+  deleteApiKey: handleUnaryCall<DeleteApiKeyRequest, DeleteApiKeyResponse>;
+  /**
+   * A request's API key, counted against its daily quota: the access token it acts with (a minute
+   * long, never shown to the key's holder) and what is left of its quota. Called by the gateway.
+   */
+  useApiKey: handleUnaryCall<UseApiKeyRequest, UseApiKeyResponse>;
 }
 
 export interface AuthServiceClient extends Client {
@@ -8769,6 +9542,70 @@ export interface AuthServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DeleteOrganizationSsoProviderResponse) => void,
+  ): ClientUnaryCall;
+  listApiKeys(
+    request: ListApiKeysRequest,
+    callback: (error: ServiceError | null, response: ListApiKeysResponse) => void,
+  ): ClientUnaryCall;
+  listApiKeys(
+    request: ListApiKeysRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListApiKeysResponse) => void,
+  ): ClientUnaryCall;
+  listApiKeys(
+    request: ListApiKeysRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListApiKeysResponse) => void,
+  ): ClientUnaryCall;
+  createApiKey(
+    request: CreateApiKeyRequest,
+    callback: (error: ServiceError | null, response: CreateApiKeyResponse) => void,
+  ): ClientUnaryCall;
+  createApiKey(
+    request: CreateApiKeyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateApiKeyResponse) => void,
+  ): ClientUnaryCall;
+  createApiKey(
+    request: CreateApiKeyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateApiKeyResponse) => void,
+  ): ClientUnaryCall;
+  deleteApiKey(
+    request: DeleteApiKeyRequest,
+    callback: (error: ServiceError | null, response: DeleteApiKeyResponse) => void,
+  ): ClientUnaryCall;
+  deleteApiKey(
+    request: DeleteApiKeyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteApiKeyResponse) => void,
+  ): ClientUnaryCall;
+  deleteApiKey(
+    request: DeleteApiKeyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteApiKeyResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * A request's API key, counted against its daily quota: the access token it acts with (a minute
+   * long, never shown to the key's holder) and what is left of its quota. Called by the gateway.
+   */
+  useApiKey(
+    request: UseApiKeyRequest,
+    callback: (error: ServiceError | null, response: UseApiKeyResponse) => void,
+  ): ClientUnaryCall;
+  useApiKey(
+    request: UseApiKeyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UseApiKeyResponse) => void,
+  ): ClientUnaryCall;
+  useApiKey(
+    request: UseApiKeyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UseApiKeyResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -110,6 +110,9 @@ export const TOKEN_ERRORS: readonly ErrorCode[] = [
   "session_revoked",
 ];
 
+/** Errors of a route behind an access token when an API key is sent instead (edge/api-keys.ts). */
+export const API_KEY_ERRORS: readonly ErrorCode[] = ["insufficient_scope", "rate_limited"];
+
 /** Errors any route that calls a downstream service can answer with. */
 export const DOWNSTREAM_ERRORS: readonly ErrorCode[] = [
   "service_unavailable",
