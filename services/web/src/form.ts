@@ -1,4 +1,5 @@
 /** The parts every form of the app is made of: labelled inputs, a problem line, one way to send. */
+import { ApiError } from "./api-error.js";
 import { type Child, h } from "./dom.js";
 import { describeWithProblems } from "./error-messages.js";
 
@@ -27,6 +28,31 @@ export const cardForm = (id: string, title: string, ...children: Child[]) =>
 
 /** The line under a form that tells what went wrong. */
 export const problemLine = () => h("p", { class: "form-error", role: "alert" });
+
+/**
+ * The line under one control for the problems a 422 puts at it (`loc` ["body", `name`]): the
+ * control is marked invalid and described by the line, so a screen reader reads both together.
+ */
+export function fieldProblem(control: HTMLElement, name: string) {
+  const line = h("p", { class: "form-error", id: `${control.id}-problem` });
+  control.setAttribute("aria-describedby", line.id);
+  return {
+    line,
+    clear(): void {
+      line.textContent = "";
+      control.removeAttribute("aria-invalid");
+    },
+    /** Shows the error's problems at this control; whether there were any. */
+    tell(error: unknown): boolean {
+      const problems = error instanceof ApiError ? error.problems : [];
+      const here = problems.filter(({ loc }) => loc[0] === "body" && loc[1] === name).map(({ msg }) => msg);
+      line.textContent = here.join("\n");
+      if (here.length > 0) control.setAttribute("aria-invalid", "true");
+      else control.removeAttribute("aria-invalid");
+      return here.length > 0;
+    },
+  };
+}
 
 /**
  * Runs `send` when the form is submitted: its submit button disabled meanwhile, `problem`

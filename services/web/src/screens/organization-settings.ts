@@ -2,6 +2,7 @@ import { answerOf, api, type Role, type Schemas } from "../api.js";
 import { h, show } from "../dom.js";
 import { cardForm, field, onSubmit, problemLine } from "../form.js";
 import type { Screen } from "../screen.js";
+import { webhookCards } from "./organization-webhooks.js";
 
 type Settings = Schemas["OrganizationSettings"];
 type Provider = Schemas["OrganizationSsoProvider"];
@@ -14,8 +15,9 @@ const domainsOf = (text: string) => text.split(/[\s,]+/).filter((domain) => doma
 
 /**
  * An organization's own settings, for its admins: the email domains it takes members from, its
- * seats (the limit is the platform admins' to set), and the single sign-on providers that sign
- * people in to it. Each card saves on its own.
+ * seats (the limit is the platform admins' to set), the single sign-on providers that sign
+ * people in to it, and (for its own admins, not the platform's) the webhooks its events are sent
+ * to (organization-webhooks.ts). Each card saves on its own.
  */
 export function organizationSettingsCards(screen: Screen, id: string, roles: readonly string[]) {
   const path = { params: { path: { id } } };
@@ -154,11 +156,15 @@ export function organizationSettingsCards(screen: Screen, id: string, roles: rea
     await fillProviders();
   });
 
+  // The webhooks are the organization's admins' alone: the hooks service answers them only.
+  const webhooks = screen.user.organization.role === "admin" ? webhookCards(screen) : null;
+
   const load = async () => {
     describe(answerOf(await api.GET("/api/v1/organizations/{id}", path)));
     await fillProviders();
+    await webhooks?.load();
   };
-  return { cards: [domainsCard, limitCard, providersTable, providerCard], load };
+  return { cards: [domainsCard, limitCard, providersTable, providerCard, ...(webhooks?.cards ?? [])], load };
 }
 
 function providerRow(screen: Screen, orgId: string, provider: Provider, refill: () => Promise<void>): HTMLElement {

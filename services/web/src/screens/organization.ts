@@ -18,7 +18,7 @@ const PRESETS: Record<string, string> = {
 /**
  * The organization the admin acts in, for its admins (and the platform's): its session policy,
  * adding someone with a role (an account joins at once, any other address is invited), and its
- * own settings (organization-settings.ts: domains, limits, single sign-on providers).
+ * own settings (organization-settings.ts: domains, limits, single sign-on providers, webhooks).
  * Its members are the Users page's.
  */
 export async function organizationScreen(screen: Screen, organization: Organization): Promise<void> {
