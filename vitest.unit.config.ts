@@ -45,6 +45,7 @@ export default defineConfig({
       "services/sessions/test/markdown-report.test.ts",
       "services/sessions/test/render-queue.test.ts",
       "services/sessions/test/reports.test.ts",
+      "services/sessions/test/session-events.test.ts",
       "services/sessions/test/step-engine.test.ts",
       "services/trees/test/demo.test.ts",
       "services/trees/test/search-query.test.ts",

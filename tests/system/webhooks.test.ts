@@ -304,6 +304,15 @@ describe("webhook endpoints", () => {
         report_url: `https://tdt.example.com/api/v1/sessions/${session}/export?format=pdf`,
       },
     });
+    // The report in Markdown, the same as its export (the export is the engineer's to read).
+    const exported = await fetch(`${running.system.url}/api/v1/sessions/${session}/export?format=markdown`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${engineer}` },
+    });
+    expect(exported.status).toBe(200);
+    const markdown = await exported.text();
+    expect(markdown).toContain("Handed to the vendor");
+    expect(completed?.data.report_markdown).toBe(markdown);
     expect(receiver.applied.find((event) => event.type === "tdt.tree.published")).toMatchObject({
       subject: treeId,
       data: { tree_id: treeId },

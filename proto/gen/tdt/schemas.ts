@@ -2491,7 +2491,8 @@ export const MESSAGE_SCHEMAS = {
       "duration_ms",
       "total_duration_ms",
       "node_tree_id",
-      "organization_id"
+      "organization_id",
+      "report_markdown"
     ],
     "requestRequired": [],
     "properties": {
@@ -2536,6 +2537,10 @@ export const MESSAGE_SCHEMAS = {
       "organization_id": {
         "type": "string",
         "description": "The organization the session belongs to (issue 28; empty in events from before: the default one)."
+      },
+      "report_markdown": {
+        "type": "string",
+        "description": "The session's report in Markdown, as its export gives it, for the systems that hear of it (webhooks, issue 29); empty when it is longer than 100 KB, and in events from before."
       }
     }
   },

@@ -30,6 +30,8 @@ export function incomingOf(subject: string, data: Uint8Array, publicUrl: string)
             ...common,
             outcome: session.event.outcome,
             total_duration_ms: Number(session.event.total_duration_ms),
+            // The report as its export gives it (absent past 100 KB), and where its PDF is.
+            ...(session.event.report_markdown ? { report_markdown: session.event.report_markdown } : {}),
             report_url: `${base}/api/v1/sessions/${event.session_id}/export?format=pdf`,
           }
         : common;

@@ -21,7 +21,13 @@ describe("events as deliveries", () => {
   it("make a completed session a tdt.session.completed CloudEvent with its report's link, in order per session", () => {
     const data = encodeSessionEvent({
       subject: SESSION_SUBJECTS.completed,
-      event: { ...base, outcome: "resolved", duration_ms: 10, total_duration_ms: 65_000 },
+      event: {
+        ...base,
+        outcome: "resolved",
+        duration_ms: 10,
+        total_duration_ms: 65_000,
+        report_markdown: "# Printer prints nothing\n\n- Outcome: resolved\n",
+      },
     });
     const incoming = incomingOf(SESSION_SUBJECTS.completed, data, "https://tdt.example.com/");
     expect(incoming).toMatchObject({
@@ -47,6 +53,7 @@ describe("events as deliveries", () => {
         node_id: "done",
         outcome: "resolved",
         total_duration_ms: 65_000,
+        report_markdown: "# Printer prints nothing\n\n- Outcome: resolved\n",
         report_url: `https://tdt.example.com/api/v1/sessions/${base.session_id}/export?format=pdf`,
       },
     });

@@ -16,6 +16,7 @@ import type { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import type { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { Tree, TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 import { callSignal } from "./call-signal.js";
+import { markdownReport } from "./reports/markdown.js";
 import type { PdfRenderer } from "./reports/pdf-pool.js";
 import { renderReport } from "./reports/report.js";
 import { isUuid, type SessionRow, type SessionStore, toSession } from "./session-store.js";
@@ -122,6 +123,8 @@ export function sessionsHandlers(deps: {
     id: string,
     op: StepOp | undefined,
     change: (row: SessionRow, book: TreeBook) => SessionState,
+    /** A completion: its event carries the report in Markdown, as the export renders it. */
+    reported = false,
   ) => {
     const claims = await authorize(rpc, ctx);
     checkSessionId(id);
@@ -130,7 +133,14 @@ export function sessionsHandlers(deps: {
     if (!seen || !canSee(claims, seen.row)) throw notFound();
     if (seen.row.user_id !== claims.sub) throw new AppError("forbidden");
     const book = await SessionTrees.all(seen.row, treesFor(ctx, store), op);
-    const row = await store.changeFrom(seen, (current) => change(current, book));
+    const reportOf = reported
+      ? (after: SessionRow) =>
+          markdownReport(toSession(after, book), [
+            book.root,
+            ...Object.entries(after.pins ?? {}).map(([treeId, version]) => book.version(treeId, version)),
+          ])
+      : undefined;
+    const row = await store.changeFrom(seen, (current) => change(current, book), reportOf);
     if (!row) throw notFound();
     // Shown as a read shows it: a change judged again on a newer state of the session (another
     // came first) can leave it standing in a tree this book did not load.
@@ -209,8 +219,13 @@ export function sessionsHandlers(deps: {
 
     async completeSession(request, ctx) {
       const now = new Date();
-      return changeAsOwner("completeSession", ctx, request.id, undefined, (row, book) =>
-        completeState(row, book, { outcome: request.outcome, notes: request.notes }, now),
+      return changeAsOwner(
+        "completeSession",
+        ctx,
+        request.id,
+        undefined,
+        (row, book) => completeState(row, book, { outcome: request.outcome, notes: request.notes }, now),
+        true,
       );
     },
 

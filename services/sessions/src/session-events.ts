@@ -65,9 +65,12 @@ export function changeEvents(
   before: SessionState,
   after: SessionState,
   now: Date,
+  /** A completed session's report in Markdown, for the completion's event (reportForEvent). */
+  reportOf?: (after: SessionState) => string,
 ): SessionEvent[] {
   if (after.status === "completed" && before.status !== "completed") {
     const last = after.steps[after.steps.length - 1] as StepRecord;
+    const report = reportOf ? reportForEvent(reportOf(after)) : "";
     return [
       {
         subject: SESSION_SUBJECTS.completed,
@@ -78,6 +81,7 @@ export function changeEvents(
           duration_ms: last.duration_ms,
           total_duration_ms: Math.max(0, now.getTime() - session.started_at.getTime()),
           node_tree_id: nodeTreeOf(session, last),
+          report_markdown: report,
         },
       },
     ];
@@ -137,4 +141,12 @@ function stepEvent(
 /** An event as an outbox row. */
 export function outboxEventOf(item: SessionEvent): OutboxEvent {
   return { id: item.event.event_id, subject: item.subject, payload: encodeSessionEvent(item) };
+}
+
+/** The longest report a completion's event carries: past it, the event says where to fetch it only. */
+export const EVENT_REPORT_MAX_BYTES = 100 * 1024;
+
+/** The report as the event carries it: whole, or nothing when it is too long for an event. */
+export function reportForEvent(markdown: string): string {
+  return Buffer.byteLength(markdown) <= EVENT_REPORT_MAX_BYTES ? markdown : "";
 }

@@ -278,16 +278,22 @@ export class SessionStore {
    * row, locked (`change`), so a change never applies to a state it was not computed from; and a
    * refusal computed from a remembered copy stands only if the row as stored refuses it too.
    */
-  async changeFrom(seen: SeenSession, change: (row: SessionRow) => SessionState): Promise<SessionRow | undefined> {
+  async changeFrom(
+    seen: SeenSession,
+    change: (row: SessionRow) => SessionState,
+    /** A completed session's report in Markdown, for its event. */
+    reportOf?: (row: SessionRow) => string,
+  ): Promise<SessionRow | undefined> {
     let next: SessionState;
     try {
       next = change(seen.row);
     } catch (refusal) {
       if (!seen.remembered) throw refusal;
       const stored = await this.get(seen.row.id);
-      return stored && this.changeFrom({ row: stored, remembered: false }, change);
+      return stored && this.changeFrom({ row: stored, remembered: false }, change, reportOf);
     }
-    const events = changeEvents(identityOf(seen.row), seen.row, next, new Date()).map(outboxEventOf);
+    const report = reportOf && ((after: SessionState) => reportOf({ ...seen.row, ...after }));
+    const events = changeEvents(identityOf(seen.row), seen.row, next, new Date(), report).map(outboxEventOf);
     // Its events only if the change applied: both in the one statement, or neither (in the
     // organization's transaction the wall asks for: docs/decisions/organizations.md, the hot path).
     const [written] = await this.db(
@@ -303,14 +309,18 @@ export class SessionStore {
       if (events.length > 0) this.announced();
       return this.remember({ ...seen.row, ...next, ...written });
     }
-    return this.change(seen.row.id, async (current) => change(current));
+    return this.change(seen.row.id, async (current) => change(current), reportOf);
   }
 
   /**
    * Reads a session locked for the rest of the transaction, lets `change` compute its next state,
    * and writes it: concurrent steps on one session apply one after the other.
    */
-  async change(id: string, change: (row: SessionRow) => Promise<SessionState>): Promise<SessionRow | undefined> {
+  async change(
+    id: string,
+    change: (row: SessionRow) => Promise<SessionState>,
+    reportOf?: (row: SessionRow) => string,
+  ): Promise<SessionRow | undefined> {
     if (!isUuid(id)) return undefined;
     return this.db(async (tx: TransactionSql) => {
       const [stored] = await tx<StoredRow[]>`select * from sessions where id = ${id} for update`;
@@ -321,7 +331,8 @@ export class SessionStore {
         update sessions set ${nextState(tx, next)}
         where id = ${id}
         returning *`;
-      for (const event of changeEvents(identityOf(before), before, next, new Date())) {
+      const report = reportOf && ((after: SessionState) => reportOf({ ...before, ...after }));
+      for (const event of changeEvents(identityOf(before), before, next, new Date(), report)) {
         await writeOutboxEvent(tx, outboxEventOf(event));
       }
       return fromStored(updated as StoredRow);

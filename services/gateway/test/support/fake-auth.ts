@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Handlers } from "@tdt/kit";
+import { AppError, type Handlers } from "@tdt/kit";
 import { AuthServiceService, type SessionPolicy, type User } from "@tdt/proto/tdt/auth/v1/auth";
 import { FakeService } from "./fake-service.js";
 import { SigningKeys } from "./signing-keys.js";
@@ -156,6 +156,23 @@ export class FakeAuth extends FakeService<Auth> {
     createOrganizationSsoProvider: async (request) => ({ provider: ssoProvider(request.provider_id, request) }),
     updateOrganizationSsoProvider: async (request) => ({ provider: ssoProvider(request.provider_id, request) }),
     deleteOrganizationSsoProvider: async () => ({}),
+    listApiKeys: async () => ({ api_keys: [] }),
+    createApiKey: async () => ({
+      api_key: {
+        id: randomUUID(),
+        name: "A machine",
+        scopes: ["trees:read"],
+        daily_quota: 100,
+        used_today: 0,
+        created_at: new Date().toISOString(),
+        key: `tdt_${"A".repeat(43)}`,
+      },
+    }),
+    deleteApiKey: async () => ({}),
+    // A fake knows no key.
+    useApiKey: async () => {
+      throw new AppError("invalid_token");
+    },
   };
 }
 

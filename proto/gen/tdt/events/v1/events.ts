@@ -132,6 +132,11 @@ export interface GuidedSessionCompleted {
   node_tree_id: string;
   /** The organization the session belongs to (issue 28; empty in events from before: the default one). */
   organization_id: string;
+  /**
+   * The session's report in Markdown, as its export gives it, for the systems that hear of it
+   * (webhooks, issue 29); empty when it is longer than 100 KB, and in events from before.
+   */
+  report_markdown: string;
 }
 
 /** Subject sessions.session.abandoned: the session was abandoned (its user was deactivated). */
@@ -1042,6 +1047,7 @@ function createBaseGuidedSessionCompleted(): GuidedSessionCompleted {
     total_duration_ms: 0,
     node_tree_id: "",
     organization_id: "",
+    report_markdown: "",
   };
 }
 
@@ -1082,6 +1088,9 @@ export const GuidedSessionCompleted: MessageFns<GuidedSessionCompleted> = {
     }
     if (message.organization_id !== "") {
       writer.uint32(98).string(message.organization_id);
+    }
+    if (message.report_markdown !== "") {
+      writer.uint32(106).string(message.report_markdown);
     }
     return writer;
   },
@@ -1195,6 +1204,14 @@ export const GuidedSessionCompleted: MessageFns<GuidedSessionCompleted> = {
             message.organization_id = reader.string();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.report_markdown = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1224,6 +1241,7 @@ export const GuidedSessionCompleted: MessageFns<GuidedSessionCompleted> = {
     message.total_duration_ms = object.total_duration_ms ?? 0;
     message.node_tree_id = object.node_tree_id ?? "";
     message.organization_id = object.organization_id ?? "";
+    message.report_markdown = object.report_markdown ?? "";
     return message;
   },
 };
