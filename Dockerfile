@@ -1,6 +1,6 @@
 # The image of every TDT service, one build argument apart. Build from the repository root:
 #   docker build --build-arg SERVICE=auth -t tdt/auth .
-# SERVICE is auth, trees, sessions or gateway (docker-compose.yml builds all four).
+# SERVICE is auth, trees, sessions, hooks or gateway (docker-compose.yml builds all five).
 # It needs BuildKit (any Docker since 23; on 20.10 to 22 set DOCKER_BUILDKIT=1; infra/docker-build.sh
 # picks the way). Where npm reaches its registry through a TLS-intercepting proxy, pass that
 # proxy's CA bundle as a secret, which no image keeps:
@@ -12,8 +12,8 @@
 FROM node:20-bookworm-slim AS base
 ARG SERVICE
 # Fails the build at once without a known service, rather than with an empty image.
-RUN case "$SERVICE" in auth|trees|sessions|gateway|web) ;; \
-      *) echo "build with --build-arg SERVICE=auth|trees|sessions|gateway|web (got '$SERVICE')" >&2; exit 1;; esac
+RUN case "$SERVICE" in auth|trees|sessions|hooks|gateway|web) ;; \
+      *) echo "build with --build-arg SERVICE=auth|trees|sessions|hooks|gateway|web (got '$SERVICE')" >&2; exit 1;; esac
 WORKDIR /app
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false
 # Manifests only, so the npm ci layers below stay cached until a dependency changes.
@@ -104,7 +104,7 @@ WORKDIR /app
 COPY --from=deps /app ./
 COPY --from=build /app/proto/dist proto/dist
 COPY --from=build /app/services/kit/dist services/kit/dist
-# dist, migrations (auth, trees, sessions) and demo (trees: loaded into an empty database when
+# dist, migrations (auth, trees, sessions, hooks) and demo (trees: loaded into an empty database when
 # DEMO_DATA=true).
 COPY --from=build /out/ ./
 COPY infra/docker/ infra/docker/
@@ -112,8 +112,9 @@ COPY infra/docker/ infra/docker/
 # (the JWKS cache), is the node user's, so a volume mounted there starts out writable by it.
 RUN mkdir -p /home/node/.local/state && chown -R node:node /home/node/.local
 USER node
-# 8000 (gateway), 50051 (auth), 50052 (trees), 50053 (sessions): the probe picks by TDT_SERVICE.
-EXPOSE 8000 50051 50052 50053
+# 8000 (gateway), 50051 (auth), 50052 (trees), 50053 (sessions), 50054 (hooks): the probe picks
+# by TDT_SERVICE.
+EXPOSE 8000 50051 50052 50053 50054
 # Each service's own check, following a changed *_PORT: gRPC health for the backends (with
 # mutual TLS, presenting the service's own certificate); /health, not /ready, for the gateway,
 # so that a stopped downstream service does not mark the gateway unhealthy.

@@ -1,8 +1,8 @@
 // Docker HEALTHCHECK of the one image (Dockerfile): picks the check by TDT_SERVICE, the
 // image's build argument, and follows a changed *_PORT.
 // - gateway: GET /health, not /ready, so a stopped downstream service does not mark it unhealthy.
-// - auth, trees, sessions: grpc-health-probe.mjs (grpc.health.v1, mutual TLS when configured).
-const DEFAULT_PORTS = { gateway: 8000, auth: 50051, trees: 50052, sessions: 50053 };
+// - auth, trees, sessions, hooks: grpc-health-probe.mjs (grpc.health.v1, mutual TLS when configured).
+const DEFAULT_PORTS = { gateway: 8000, auth: 50051, trees: 50052, sessions: 50053, hooks: 50054 };
 
 const service = process.env.TDT_SERVICE ?? "";
 if (!(service in DEFAULT_PORTS)) {

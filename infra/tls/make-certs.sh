@@ -1,7 +1,7 @@
 #!/bin/sh
 # A local certificate authority and one certificate per TDT service, for mutual TLS on gRPC.
 #
-#   sh infra/tls/make-certs.sh DIR [IDENTITY ...]     (default: gateway auth trees sessions)
+#   sh infra/tls/make-certs.sh DIR [IDENTITY ...]     (default: gateway auth trees sessions hooks)
 #
 # Writes DIR/ca/ca.pem and DIR/ca/ca-key.pem (the CA; its key never leaves DIR/ca), and for each
 # identity DIR/<identity>/ca.pem, cert.pem and key.pem: everything one process mounts, nothing
@@ -14,7 +14,7 @@ set -eu
 
 dir=${1:?usage: make-certs.sh DIR [IDENTITY ...]}
 shift
-[ "$#" -gt 0 ] || set -- gateway auth trees sessions
+[ "$#" -gt 0 ] || set -- gateway auth trees sessions hooks
 namespace=${TDT_K8S_NAMESPACE:-tdt}
 days=${TDT_CERT_DAYS:-825}
 

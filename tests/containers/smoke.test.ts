@@ -2,7 +2,7 @@
  * docker-compose.yml as written, run: every container healthy, two replicas of each backend,
  * three NATS servers keeping every stream on all three, containers non-root with read-only root
  * filesystems, a user's whole journey through the gateway's published port and through the
- * web container, and a single sign-on against oidc-provider on its defaults (on the host, at
+ * web container, the gateway reaching hooks, and a single sign-on against oidc-provider on its defaults (on the host, at
  * an address of the host the containers reach: Docker's bridge gateway).
  */
 
@@ -17,7 +17,7 @@ import { ssoJourney } from "@tdt/test-support/sso-journey";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DevIssuer, startDevIssuer } from "../../scripts/oidc-dev-issuer.js";
 import { HEAD_TAG } from "./global-setup.js";
-import { client, journey } from "./journey.js";
+import { client, journey, login } from "./journey.js";
 import { BACKENDS, docker, type Stack, startStack } from "./stack.js";
 
 let stack: Stack;
@@ -154,6 +154,14 @@ describe("the compose stack", () => {
   it("serves a user's whole journey through the gateway's published port", async () => {
     const done = await journey(stack.gatewayUrl);
     expect(done.version).toMatch(/\S/);
+  });
+
+  it("reaches hooks through the gateway, over mutual TLS: an admin's webhook endpoints", async () => {
+    const call = client(stack.gatewayUrl);
+    const ready = await call<{ services: Record<string, string> }>("GET", "/ready");
+    expect(ready.body.services.hooks, JSON.stringify(ready.body)).toBe("SERVING");
+    const endpoints = await call("GET", "/api/v1/webhooks", await login(stack.gatewayUrl));
+    expect(endpoints.status, JSON.stringify(endpoints.body)).toBe(200);
   });
 
   it("serves the same journey through the web container, and the web app itself", async () => {

@@ -16,9 +16,9 @@ import { ROOT } from "../../scripts/root.js";
 const run = promisify(execFile);
 
 /** The TDT services of the stack and how many replicas compose runs of each. */
-export const BACKENDS = ["auth", "trees", "sessions"] as const;
+export const BACKENDS = ["auth", "trees", "sessions", "hooks"] as const;
 export type Backend = (typeof BACKENDS)[number];
-export const IMAGES = ["auth", "trees", "sessions", "gateway", "web"] as const;
+export const IMAGES = ["auth", "trees", "sessions", "hooks", "gateway", "web"] as const;
 
 /** Runs a command, resolving with its output; a failure carries the command's stderr. */
 export async function sh(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}) {
@@ -41,10 +41,11 @@ export const docker = (...args: string[]) => sh("docker", args);
 const COMPOSE = spawnSync("docker-compose", ["version"]).status === 0 ? ["docker-compose"] : ["docker", "compose"];
 
 /**
- * Builds the five images of the working tree, or of `release`, as tdt/<name>:<tag> with
+ * Builds the images of the working tree, or of `release`, as tdt/<name>:<tag> with
  * infra/build-images.sh. A release is built from a `git archive` of its commit, so nothing of
  * the working tree leaks into its code; the build recipe is HEAD's Dockerfile (an older one may
- * not take the npm CA secret this machine needs), so the images differ in their code alone.
+ * not take the npm CA secret this machine needs), so the images differ in their code alone. A
+ * service the release does not have yet gets no image of its tag (see `releaseHas`).
  */
 export async function buildImages(tag: string, release?: { version: string; commit: string }): Promise<void> {
   if (!release) {
@@ -61,13 +62,19 @@ export async function buildImages(tag: string, release?: { version: string; comm
   rmSync(context, { recursive: true, force: true });
 }
 
+/** Whether `release` has the service at all (hooks is newer than v0.1.0): its images are built only then. */
+export function releaseHas(release: { commit: string }, service: string): boolean {
+  const manifest = `${release.commit}:services/${service}/package.json`;
+  return spawnSync("git", ["cat-file", "-e", manifest], { cwd: ROOT }).status === 0;
+}
+
 export interface Stack {
   project: string;
   gatewayUrl: string;
   webUrl: string;
   /** NATS client URLs of the three servers on the host's loopback, for the test's own consumer. */
   natsUrls: string[];
-  natsPasswords: Record<"auth" | "gateway" | "trees" | "sessions", string>;
+  natsPasswords: Record<"auth" | "gateway" | "trees" | "sessions" | "hooks", string>;
   compose(...args: string[]): Promise<string>;
   /** The running containers of a compose service (their ids). */
   containers(service: string): Promise<string[]>;
@@ -99,6 +106,7 @@ export async function startStack(
     gateway: `p${randomBytes(16).toString("hex")}`,
     trees: `p${randomBytes(16).toString("hex")}`,
     sessions: `p${randomBytes(16).toString("hex")}`,
+    hooks: `p${randomBytes(16).toString("hex")}`,
   };
   const directory = mkdtempSync(join(tmpdir(), `${project}-`));
   const envFile = join(directory, ".env");
@@ -113,6 +121,7 @@ export async function startStack(
     NATS_GATEWAY_PASSWORD: natsPasswords.gateway,
     NATS_TREES_PASSWORD: natsPasswords.trees,
     NATS_SESSIONS_PASSWORD: natsPasswords.sessions,
+    NATS_HOOKS_PASSWORD: natsPasswords.hooks,
     NATS_ROUTE_PASSWORD: `p${randomBytes(16).toString("hex")}`,
     ADMIN_EMAIL: "admin@example.com",
     ADMIN_PASSWORD: "correct-horse-battery-staple",

@@ -3,7 +3,8 @@
  * object is checked against the Kubernetes API's schemas (the kubernetes-models package, Kubernetes
  * 1.27), unknown fields refused as the API server refuses them, and the shape of a production
  * deployment is asserted: requests and limits, a PodDisruptionBudget per workload, autoscalers, and
- * a NATS cluster of three whose command line nats-server runs.
+ * a NATS cluster of three whose command line nats-server runs, and hooks fenced off from the
+ * cluster's private addresses.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -16,6 +17,7 @@ import { connect } from "@nats-io/transport-node";
 import * as models from "kubernetes-models";
 import { Deployment, type IDeployment, type IStatefulSet, StatefulSet } from "kubernetes-models/apps/v1";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { ConfigMap, type IContainer, Service } from "kubernetes-models/v1";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -34,7 +36,7 @@ const KUBECTL_MISSING =
   "kubectl is not installed, and this test renders infra/k8s with `kubectl kustomize`. Install it: on " +
   "Debian, apt-get install kubernetes-client (an old kubectl, enough to render), or Kubernetes' own kubectl.";
 
-/** The services autoscaled on CPU; auth is not (infra/k8s/auth.yaml says why). */
+/** The services autoscaled on CPU; auth and hooks are not (infra/k8s/auth.yaml and hooks.yaml say why). */
 const AUTOSCALED = ["gateway", "trees", "sessions"];
 
 interface KubernetesObject {
@@ -272,6 +274,37 @@ describe("the Kubernetes manifests (kubectl kustomize infra/k8s)", () => {
       // Utilisation is a share of the request, so every container asks for CPU.
       for (const container of containersOf(deployment)) expect(container.resources?.requests?.cpu).toBeDefined();
     }
+  });
+
+  it("let hooks take gRPC from the gateway alone, and reach out only to its dependencies and public 443", () => {
+    const policy = named(ofKind(NetworkPolicy.is), "hooks");
+    expect(selects(policy.spec?.podSelector.matchLabels, podLabels(named(ofKind(Deployment.is), "hooks")))).toBe(true);
+    expect(policy.spec?.policyTypes).toEqual(["Ingress", "Egress"]);
+    const grpcIn = policy.spec?.ingress?.filter((rule) => rule.ports?.some((port) => port.port === "grpc")) ?? [];
+    expect(grpcIn.flatMap((rule) => rule.from?.map((peer) => peer.podSelector?.matchLabels) ?? [])).toEqual([
+      { "app.kubernetes.io/name": "gateway" },
+    ]);
+
+    const egress = policy.spec?.egress ?? [];
+    // Every rule names its ports: none lets hooks reach any port of any address.
+    for (const rule of egress) expect(rule.ports?.length, JSON.stringify(rule)).toBeGreaterThan(0);
+    const reaches = (name: string, port: number) =>
+      egress.some(
+        (rule) =>
+          rule.to?.some((peer) => peer.podSelector?.matchLabels?.["app.kubernetes.io/name"] === name) &&
+          rule.ports?.some((allowed) => allowed.port === port),
+      );
+    expect(reaches("auth", 50051)).toBe(true);
+    expect(reaches("nats", 4222)).toBe(true);
+    // The receivers: every address on 443 but the private, shared and link-local ranges.
+    const https = egress.filter((rule) => rule.ports?.some((allowed) => allowed.port === 443));
+    expect(https).toHaveLength(1);
+    const blocks = https[0]?.to?.map((peer) => peer.ipBlock) ?? [];
+    expect(blocks.map((block) => block?.cidr)).toEqual(["0.0.0.0/0", "::/0"]);
+    expect(blocks[0]?.except).toEqual(
+      expect.arrayContaining(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16"]),
+    );
+    expect(blocks[1]?.except).toEqual(expect.arrayContaining(["fc00::/7", "fe80::/10"]));
   });
 
   it("run NATS as a JetStream cluster of three, every stream kept on all three", () => {

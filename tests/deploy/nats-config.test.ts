@@ -62,6 +62,8 @@ describe("the shipped NATS config", () => {
     expect(allowed.filter((subject) => subject?.includes(".DURABLE."))).toEqual([
       "$JS.API.CONSUMER.DURABLE.CREATE.SESSION_EVENTS.trees-analytics",
       "$JS.API.CONSUMER.DURABLE.CREATE.AUTH_EVENTS.sessions-user-deactivated",
+      "$JS.API.CONSUMER.DURABLE.CREATE.SESSION_EVENTS.hooks-sessions",
+      "$JS.API.CONSUMER.DURABLE.CREATE.TREE_EVENTS.hooks-trees",
     ]);
   });
 

@@ -17,7 +17,7 @@ import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/sy
 import { printerTree } from "@tdt/test-support/trees";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-const CONSUMERS = ["gateway", "trees", "sessions"] as const;
+const CONSUMERS = ["gateway", "trees", "sessions", "hooks"] as const;
 const TRIALS = 5;
 
 let running: SystemWithAdmin;
@@ -187,6 +187,19 @@ describe("NATS permissions (infra/nats/nats.conf, enforced in every system test)
     },
   );
 
+  it.each([
+    ["trees", SESSION_EVENTS_STREAM, "hooks-sessions"],
+    ["gateway", TREE_EVENTS_STREAM, "hooks-trees"],
+  ] as const)("keep %s's user off the hooks service's durable consumer on %s", async (service, stream, durable) => {
+    // Made by hooks at its start.
+    await durableConfig("hooks", stream, durable);
+    const jsm = await jetstreamManager(await natsAs(service));
+    await expect(jsm.consumers.info(stream, durable)).rejects.toThrow(/Permissions Violation/);
+    await expect(jsm.consumers.delete(stream, durable)).rejects.toThrow(/Permissions Violation/);
+    const own = await jetstreamManager(await natsAs("hooks"));
+    expect((await own.consumers.info(stream, durable)).name).toBe(durable);
+  });
+
   // Issue 23: the older create subjects. DURABLE.CREATE names the durable in the subject, so it
   // is allowed to its owner alone; CREATE.<stream> names it only in the body, where nats-server
   // 2.9 lets it rewrite any consumer of that name (a durable even turns ephemeral and vanishes),
@@ -196,10 +209,13 @@ describe("NATS permissions (infra/nats/nats.conf, enforced in every system test)
     { intruder: "trees", owner: "sessions", stream: AUTH_EVENTS_STREAM, durable: "sessions-user-deactivated" },
     { intruder: "gateway", owner: "trees", stream: SESSION_EVENTS_STREAM, durable: "trees-analytics" },
     { intruder: "sessions", owner: "trees", stream: SESSION_EVENTS_STREAM, durable: "trees-analytics" },
+    { intruder: "trees", owner: "hooks", stream: SESSION_EVENTS_STREAM, durable: "hooks-sessions" },
+    { intruder: "gateway", owner: "hooks", stream: TREE_EVENTS_STREAM, durable: "hooks-trees" },
+    { intruder: "hooks", owner: "trees", stream: SESSION_EVENTS_STREAM, durable: "trees-analytics" },
   ] as const;
 
   /** A durable consumer's config as its owner reads it, once the owning service has made it. */
-  async function durableConfig(owner: "sessions" | "trees", stream: string, durable: string) {
+  async function durableConfig(owner: "sessions" | "trees" | "hooks", stream: string, durable: string) {
     const jsm = await jetstreamManager(await natsAs(owner));
     await expect
       .poll(

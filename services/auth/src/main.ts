@@ -18,8 +18,8 @@ await runService({
   name: "auth",
   grpcServices: ["tdt.auth.v1.AuthService"],
   defaultPort: DEFAULT_PORTS.auth,
-  // The gateway for users; trees and sessions for JWKS and the revocation feed.
-  callers: ["gateway", "trees", "sessions"],
+  // The gateway for users; trees, sessions and hooks for JWKS and the revocation feed.
+  callers: ["gateway", "trees", "sessions", "hooks"],
   database: "tdt_auth",
   migrationsDir: fileURLToPath(new URL("../migrations", import.meta.url)),
   config: authConfig,
