@@ -80,3 +80,31 @@ export function onSubmit(
     }
   });
 }
+
+/**
+ * Checkboxes to choose some of a closed list, under a legend: each value with what it means, its
+ * name in `code` beside. The fieldset's id names the boxes; `chosen` reads the checked values.
+ */
+export function choices<V extends string>(
+  id: string,
+  legend: string,
+  values: readonly V[],
+  meaning: Record<V, string>,
+) {
+  const fieldset = h(
+    "fieldset",
+    { id, class: "choices" },
+    h("legend", {}, legend),
+    ...values.map((value) => {
+      const boxId = `${id}-${value.replaceAll(/[^A-Za-z0-9]+/g, "-")}`;
+      return h(
+        "label",
+        { class: "inline", for: boxId },
+        h("input", { type: "checkbox", id: boxId, name: id, value, class: "choice" }),
+        h("span", {}, meaning[value], " ", h("code", { class: "muted" }, value)),
+      );
+    }),
+  );
+  const chosen = () => [...fieldset.querySelectorAll<HTMLInputElement>("input:checked")].map((box) => box.value as V);
+  return { fieldset, chosen };
+}

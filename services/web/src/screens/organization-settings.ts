@@ -2,6 +2,7 @@ import { answerOf, api, type Role, type Schemas } from "../api.js";
 import { h, show } from "../dom.js";
 import { cardForm, field, onSubmit, problemLine } from "../form.js";
 import type { Screen } from "../screen.js";
+import { apiKeyCards } from "./organization-api-keys.js";
 import { webhookCards } from "./organization-webhooks.js";
 
 type Settings = Schemas["OrganizationSettings"];
@@ -17,7 +18,8 @@ const domainsOf = (text: string) => text.split(/[\s,]+/).filter((domain) => doma
  * An organization's own settings, for its admins: the email domains it takes members from, its
  * seats (the limit is the platform admins' to set), the single sign-on providers that sign
  * people in to it, and (for its own admins, not the platform's) the webhooks its events are sent
- * to (organization-webhooks.ts). Each card saves on its own.
+ * to (organization-webhooks.ts) and the API keys machines act with (organization-api-keys.ts).
+ * Each card saves on its own.
  */
 export function organizationSettingsCards(screen: Screen, id: string, roles: readonly string[]) {
   const path = { params: { path: { id } } };
@@ -156,15 +158,28 @@ export function organizationSettingsCards(screen: Screen, id: string, roles: rea
     await fillProviders();
   });
 
-  // The webhooks are the organization's admins' alone: the hooks service answers them only.
-  const webhooks = screen.user.organization.role === "admin" ? webhookCards(screen) : null;
+  // The webhooks and the API keys are the organization's admins' alone: the API answers them only.
+  const ownAdmin = screen.user.organization.role === "admin";
+  const webhooks = ownAdmin ? webhookCards(screen) : null;
+  const apiKeys = ownAdmin ? apiKeyCards(screen) : null;
 
   const load = async () => {
     describe(answerOf(await api.GET("/api/v1/organizations/{id}", path)));
     await fillProviders();
     await webhooks?.load();
+    await apiKeys?.load();
   };
-  return { cards: [domainsCard, limitCard, providersTable, providerCard, ...(webhooks?.cards ?? [])], load };
+  return {
+    cards: [
+      domainsCard,
+      limitCard,
+      providersTable,
+      providerCard,
+      ...(webhooks?.cards ?? []),
+      ...(apiKeys?.cards ?? []),
+    ],
+    load,
+  };
 }
 
 function providerRow(screen: Screen, orgId: string, provider: Provider, refill: () => Promise<void>): HTMLElement {

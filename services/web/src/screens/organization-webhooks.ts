@@ -1,8 +1,11 @@
 import { ENUMS, type EnumValue } from "@tdt/proto/tdt/contract";
+import { actionButton } from "../action-button.js";
 import { answerOf, api, type Schemas } from "../api.js";
 import { h, show } from "../dom.js";
-import { cardForm, field, fieldProblem, onSubmit, problemLine } from "../form.js";
+import { cardForm, choices, field, fieldProblem, onSubmit, problemLine } from "../form.js";
+import { listTable } from "../list-table.js";
 import type { Screen } from "../screen.js";
+import { showSecretOnce } from "../secret-once.js";
 
 type Webhook = Schemas["Webhook"];
 type Delivery = Schemas["WebhookDelivery"];
@@ -35,40 +38,18 @@ const when = (at: string) => new Date(at).toLocaleString();
  * is made: the API never answers it again.
  */
 export function webhookCards(screen: Screen) {
-  const list = h("tbody", {});
-  const none = h("tr", {}, h("td", { colspan: 4, class: "muted" }, "None yet."));
-  const table = h(
-    "table",
-    { class: "card stacked", id: "webhooks-list" },
-    h("caption", {}, "Webhooks"),
-    h("thead", {}, h("tr", {}, ...["URL", "Events", "State", ""].map((title) => h("th", {}, title)))),
-    list,
-  );
-  const noneLeft = () => {
-    if (list.childElementCount === 0) show(list, none);
-  };
-  const add = (webhook: Webhook) => {
-    none.remove();
-    list.append(endpointRow(screen, webhook, noneLeft));
-  };
+  const list = listTable("webhooks-list", "Webhooks", ["URL", "Events", "State", ""]);
+  const row = (webhook: Webhook) => endpointRow(screen, webhook, list.noneLeft);
 
   const [urlLabel, url] = field("Endpoint URL (https)", { id: "webhook-url", type: "url", required: true });
   const urlProblem = fieldProblem(url, "url");
-  const events = h(
-    "fieldset",
-    { id: "webhook-events" },
-    h("legend", {}, "Events to send"),
-    ...ENUMS["tdt.hooks.v1.WebhookEventType"].values.map((type) => {
-      const id = `webhook-event-${type.replaceAll(".", "-")}`;
-      return h(
-        "label",
-        { class: "inline", for: id },
-        h("input", { type: "checkbox", id, name: "webhook-events", value: type, class: "event-choice" }),
-        h("span", {}, EVENT_NAMES[type], " ", h("code", { class: "muted" }, type)),
-      );
-    }),
+  const events = choices(
+    "webhook-events",
+    "Events to send",
+    ENUMS["tdt.hooks.v1.WebhookEventType"].values,
+    EVENT_NAMES,
   );
-  const eventsProblem = fieldProblem(events, "events");
+  const eventsProblem = fieldProblem(events.fieldset, "events");
   const [descriptionLabel, description] = field("Description (optional)", { id: "webhook-description" });
   const problem = problemLine();
   const created = h("div", { id: "webhook-created" });
@@ -83,7 +64,7 @@ export function webhookCards(screen: Screen) {
     urlLabel,
     url,
     urlProblem.line,
-    events,
+    events.fieldset,
     eventsProblem.line,
     descriptionLabel,
     description,
@@ -98,16 +79,13 @@ export function webhookCards(screen: Screen) {
       show(created);
       urlProblem.clear();
       eventsProblem.clear();
-      const chosen = [...events.querySelectorAll<HTMLInputElement>("input:checked")].map(
-        (box) => box.value as EventType,
-      );
       const webhook = answerOf(
         await api.POST("/api/v1/webhooks", {
-          body: { url: url.value.trim(), events: chosen, description: description.value.trim() },
+          body: { url: url.value.trim(), events: events.chosen(), description: description.value.trim() },
         }),
       );
       form.reset();
-      add(webhook);
+      list.add(row(webhook), "bottom");
       showSecretOnce(screen, created, "webhook-secret", `Signing secret of ${webhook.url}`, webhook.secret ?? "");
       screen.notify(`The webhook to ${webhook.url} is added.`);
     },
@@ -118,81 +96,9 @@ export function webhookCards(screen: Screen) {
   );
 
   const load = async () => {
-    const webhooks = answerOf(await api.GET("/api/v1/webhooks"));
-    show(list);
-    for (const webhook of webhooks) add(webhook);
-    noneLeft();
+    list.fill(answerOf(await api.GET("/api/v1/webhooks")).map(row));
   };
-  return { cards: [table, form], load };
-}
-
-/**
- * Shows a secret this once in `into`: a read-only field to copy it from, focused (a screen reader
- * reads its label, the secret and the sentence) and selected on focus, and a sentence saying it
- * will not be shown again.
- */
-function showSecretOnce(screen: Screen, into: HTMLElement, id: string, label: string, secret: string): void {
-  const note = h("p", { id: `${id}-note`, class: "muted" }, "Copy it now: it will not be shown again.");
-  const input = h("input", {
-    id,
-    name: id,
-    readonly: true,
-    value: secret,
-    autocomplete: "off",
-    spellcheck: "false",
-    class: "secret",
-    "aria-describedby": note.id,
-  });
-  input.addEventListener("focus", () => input.select());
-  const copy = h(
-    "button",
-    {
-      type: "button",
-      class: "secondary",
-      "aria-describedby": input.id,
-      onclick: async () => {
-        input.select();
-        try {
-          await navigator.clipboard.writeText(secret);
-          screen.notify("The secret is copied.");
-        } catch {
-          screen.notify("The secret is selected: copy it with Ctrl+C (⌘C on a Mac).");
-        }
-      },
-    },
-    "Copy",
-  );
-  show(
-    into,
-    h(
-      "div",
-      { class: "secret-once" },
-      h("label", { for: id }, label),
-      h("div", { class: "secret-row" }, input, copy),
-      note,
-    ),
-  );
-  input.focus();
-}
-
-/**
- * A button that calls the API: off while its call runs, a failure told in the notice line. It is
- * described by what it acts on (the endpoint's URL, a delivery's line), which tells one row's
- * "Disable" from another's.
- */
-function actionButton(screen: Screen, label: string, name: string, describedBy: string, run: () => Promise<void>) {
-  const button = h("button", { type: "button", class: `secondary ${name}`, "aria-describedby": describedBy }, label);
-  button.addEventListener("click", async () => {
-    button.disabled = true;
-    try {
-      await run();
-    } catch (error) {
-      screen.fail(error);
-    } finally {
-      button.disabled = false;
-    }
-  });
-  return button;
+  return { cards: [list.table, form], load };
 }
 
 function endpointRow(screen: Screen, webhook: Webhook, removed: () => void): HTMLTableRowElement {
