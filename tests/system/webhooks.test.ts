@@ -6,11 +6,16 @@
  * receiver goes down for 30 s, the hooks service is killed mid-delivery: nothing is lost, nothing
  * is applied twice, and a session's events arrive in order.
  */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { claimsOf } from "@tdt/test-support/api";
 import { connect } from "@tdt/test-support/database";
 import { makeOrganization } from "@tdt/test-support/organizations";
+import { freePort } from "@tdt/test-support/ports";
 import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
 import { printerTree } from "@tdt/test-support/trees";
 import { Webhook as StandardWebhook } from "standardwebhooks";
@@ -504,5 +509,60 @@ describe("organizations", () => {
       await authDb.end();
     }
     await receiver.down();
+  }, 60_000);
+});
+
+describe("the README's receiver", () => {
+  const root = fileURLToPath(new URL("../..", import.meta.url));
+
+  it("runs as written (on a free port) and prints a completed session's report once", async () => {
+    const readme = await readFile(join(root, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("## Integrations"));
+    const code = /```js\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(code).toContain("new Webhook(process.env.TDT_WEBHOOK_SECRET)");
+    const port = await freePort();
+    // Inside the repository, so that its `standardwebhooks` resolves as in a receiver's own project.
+    await mkdir(join(root, "node_modules/.cache"), { recursive: true });
+    const folder = await mkdtemp(join(root, "node_modules/.cache/readme-receiver-"));
+    const file = join(folder, "receiver.mjs");
+    await writeFile(file, (code as string).replace(".listen(3000)", `.listen(${port})`));
+    const made = await call<WebhookBody>("POST", "/api/v1/webhooks", {
+      json: { url: `http://127.0.0.1:${port}/`, events: ["tdt.session.completed"] },
+    });
+    expect(made.status).toBe(201);
+    let output = "";
+    const child: ChildProcess = spawn(process.execPath, [file], {
+      env: { ...process.env, TDT_WEBHOOK_SECRET: made.body.secret },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk.toString("utf8");
+    });
+    try {
+      await until(
+        async () => (await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined)) !== undefined,
+        "the receiver",
+      );
+      await sessionRun();
+      await until(() => output.includes("Handed to the vendor"), "the report printed");
+      // Redelivered: the receiver answers 2xx and prints nothing again.
+      const log = await call<Delivery[]>("GET", `/api/v1/webhooks/${made.body.id}/deliveries`);
+      const delivery = log.body.find((entry) => entry.type === "tdt.session.completed") as Delivery;
+      await until(async () => {
+        const again = await call<Delivery[]>("GET", `/api/v1/webhooks/${made.body.id}/deliveries`);
+        return again.body.some((entry) => entry.id === delivery.id && entry.state === "delivered");
+      }, "delivered");
+      await call("POST", `/api/v1/webhooks/${made.body.id}/deliveries/${delivery.id}/redeliver`);
+      await until(async () => {
+        const again = await call<Delivery[]>("GET", `/api/v1/webhooks/${made.body.id}/deliveries`);
+        const entry = again.body.find((candidate) => candidate.id === delivery.id);
+        return entry?.state === "delivered" && entry.attempts.length === 2;
+      }, "the redelivery delivered");
+      expect(output.split("Handed to the vendor").length - 1).toBe(1);
+    } finally {
+      child.kill();
+      await rm(folder, { recursive: true, force: true });
+      await call("DELETE", `/api/v1/webhooks/${made.body.id}`);
+    }
   }, 60_000);
 });
