@@ -83,6 +83,16 @@ export function collectPageProblems(page: Page, problems: string[]): Page {
   return page;
 }
 
+/** The web app at `baseUrl` on `page`, signed in with a password: once it shows the signed-in header. */
+export async function signedIn(page: Page, baseUrl: string, email: string, password: string): Promise<Page> {
+  await page.goto(`${baseUrl}/`);
+  await page.fill("#email", email);
+  await page.fill("#password", password);
+  await page.click("#login-form button[type=submit]");
+  await page.waitForSelector("#logout");
+  return page;
+}
+
 /** At a local dev issuer's pages (scripts/oidc-dev-issuer.ts): any login and password, then consent when it asks. */
 export async function signInAtIssuerPage(page: Page, issuer: string, login: string): Promise<void> {
   await page.waitForURL((url) => url.href.startsWith(issuer));

@@ -4,19 +4,14 @@
  * quota, with the IETF RateLimit headers on every answer; a revoked key is refused at its next
  * request.
  */
+
+import type { Schemas } from "@tdt/api-client";
 import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
 import { printerTree } from "@tdt/test-support/trees";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-interface ApiKeyBody {
-  id: string;
-  name: string;
-  scopes: string[];
-  daily_quota: number;
-  used_today: number;
-  key?: string;
-  last_used_at?: string | null;
-}
+/** An API key as the gateway answers it (the generated client's type). */
+type ApiKeyBody = Schemas["ApiKey"];
 
 let running: SystemWithAdmin;
 let admin: string;

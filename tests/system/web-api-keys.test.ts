@@ -7,21 +7,15 @@
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { collectPageProblems, launchBrowser, type TestBrowser } from "@tdt/test-support/browser";
+import type { Schemas } from "@tdt/api-client";
+import { collectPageProblems, launchBrowser, signedIn, type TestBrowser } from "@tdt/test-support/browser";
 import { ADMIN, type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "../../scripts/root.js";
 
-interface ApiKeyBody {
-  id: string;
-  name: string;
-  scopes: string[];
-  daily_quota: number;
-  used_today: number;
-  last_used_at?: string | null;
-  key?: string;
-}
+/** An API key as the gateway answers it (the generated client's type). */
+type ApiKeyBody = Schemas["ApiKey"];
 
 let system: SystemWithAdmin;
 let browser: TestBrowser;
@@ -53,12 +47,8 @@ async function withKey(key: string, path: string) {
 }
 
 async function openOrganization(): Promise<Page> {
-  const page = collectPageProblems(await (await browser.context()).newPage(), pageProblems);
-  await page.goto(`${system.system.url}/`);
-  await page.fill("#email", ADMIN.email);
-  await page.fill("#password", ADMIN.password);
-  await page.click("#login-form button[type=submit]");
-  await page.waitForSelector("#logout");
+  const tab = collectPageProblems(await (await browser.context()).newPage(), pageProblems);
+  const page = await signedIn(tab, system.system.url, ADMIN.email, ADMIN.password);
   await page.click("a[href='#/organization']");
   await page.locator("#api-keys-list", { hasText: "None yet." }).waitFor();
   return page;

@@ -9,7 +9,7 @@ import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
-import { collectPageProblems, launchBrowser, type TestBrowser } from "@tdt/test-support/browser";
+import { collectPageProblems, launchBrowser, signedIn, type TestBrowser } from "@tdt/test-support/browser";
 import { ADMIN, type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -67,12 +67,8 @@ const webhooks = async () =>
   (await system.client.call<WebhookBody[]>("GET", "/api/v1/webhooks", { token: system.admin })).body;
 
 async function openOrganization(): Promise<Page> {
-  const page = collectPageProblems(await (await browser.context()).newPage(), pageProblems);
-  await page.goto(`${system.system.url}/`);
-  await page.fill("#email", ADMIN.email);
-  await page.fill("#password", ADMIN.password);
-  await page.click("#login-form button[type=submit]");
-  await page.waitForSelector("#logout");
+  const tab = collectPageProblems(await (await browser.context()).newPage(), pageProblems);
+  const page = await signedIn(tab, system.system.url, ADMIN.email, ADMIN.password);
   await page.click("a[href='#/organization']");
   await page.locator("#webhooks-list", { hasText: "None yet." }).waitFor();
   return page;

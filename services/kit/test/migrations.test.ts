@@ -41,7 +41,7 @@ async function migrationDir(files: Record<string, string>): Promise<string> {
 }
 
 /** The organization wall's functions (database/organizations.ts), which every database gets. */
-const WALL = "kit/0002_organization_wall";
+const WALL = ["kit/0002_organization_wall", "kit/0003_app_role_once"];
 
 async function recorded(sql: Sql): Promise<string[]> {
   const rows = await sql<{ name: string }[]>`select name from schema_migrations order by name`;
@@ -82,8 +82,8 @@ describe("migrate", () => {
     const applied = await migrate(sql, dir, log);
 
     // The organization wall's functions come first, into every database.
-    expect(applied).toEqual([WALL, "001_create.sql", "002_insert.sql", "010_add_column.sql"]);
-    expect(await recorded(sql)).toEqual(["001_create.sql", "002_insert.sql", "010_add_column.sql", WALL]);
+    expect(applied).toEqual([...WALL, "001_create.sql", "002_insert.sql", "010_add_column.sql"]);
+    expect(await recorded(sql)).toEqual(["001_create.sql", "002_insert.sql", "010_add_column.sql", ...WALL]);
     const order = await sql<{ name: string }[]>`select name from applied order by id`;
     expect(order.map((row) => row.name)).toEqual(["001", "002", "010"]);
     const things = await sql<{ id: number; colour: string }[]>`select id, colour from things order by id`;
@@ -101,7 +101,7 @@ describe("migrate", () => {
     await migrate(sql, dir, log);
 
     expect(await migrate(sql, dir, log)).toEqual([]);
-    expect(await recorded(sql)).toHaveLength(4);
+    expect(await recorded(sql)).toHaveLength(3 + WALL.length);
 
     await writeFile(join(dir, "011_more.sql"), "insert into applied (name) values ('011');");
     expect(await migrate(sql, dir, log)).toEqual(["011_more.sql"]);
@@ -121,7 +121,7 @@ describe("migrate", () => {
     const results = await Promise.all([a, b, c].map((sql) => migrate(sql, dir, log)));
 
     const all = results.flat().sort();
-    expect(all).toEqual(["001_create.sql", "002_insert.sql", "005_slow.sql", "010_add_column.sql", WALL]);
+    expect(all).toEqual(["001_create.sql", "002_insert.sql", "005_slow.sql", "010_add_column.sql", ...WALL]);
     expect(await recorded(a)).toEqual(all);
     const order = await a<{ name: string }[]>`select name from applied order by id`;
     expect(order.map((row) => row.name)).toEqual(["001", "002", "005", "010"]);
@@ -142,7 +142,7 @@ describe("migrate", () => {
     expect(await tableExists(sql, "first_table")).toBe(true);
     expect(await tableExists(sql, "half_table")).toBe(false);
     expect(await tableExists(sql, "third_table")).toBe(false);
-    expect(await recorded(sql)).toEqual(["001_ok.sql", WALL]);
+    expect(await recorded(sql)).toEqual(["001_ok.sql", ...WALL]);
     // The lock is released, so another replica (another pool) is not blocked.
     expect(await advisoryLocksHeld(sql)).toBe(0);
 
@@ -166,7 +166,7 @@ describe("migrate", () => {
 
     expect(await migrate(sql, dir, log, kit)).toEqual([
       "kit/0001_base",
-      WALL,
+      ...WALL,
       "001_create.sql",
       "002_insert.sql",
       "010_add_column.sql",
@@ -179,7 +179,7 @@ describe("migrate", () => {
       "002_insert.sql",
       "010_add_column.sql",
       "kit/0001_base",
-      WALL,
+      ...WALL,
     ]);
   });
 

@@ -4,7 +4,7 @@
  * transaction only the organization `inOrganization` names, whatever the query forgets to say.
  */
 import { randomUUID } from "node:crypto";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, createDatabase, dropDatabase, SERVER_URL, urlOf } from "@tdt/test-support/database";
@@ -186,6 +186,47 @@ describe("replicas starting together", () => {
       select rolpassword is not null as set from pg_authid where rolname = ${role}`;
     expect(stored?.set).toBe(true);
   });
+});
+
+describe("databases migrating at once", () => {
+  // Roles are the server's: services of two databases (two services' first starts, parallel test
+  // systems) make and set the same role at once, which no database's migration lock orders.
+  it("make the same role and give it the owner's password: 6 databases at once, 3 rounds, none fails", async () => {
+    const log = createLogger("kit-test", "silent");
+    const outcomes: Record<string, number> = {};
+    for (let round = 0; round < 3; round += 1) {
+      const shared = `kit_race_${randomUUID().slice(0, 8)}_app`;
+      const dir = await mkdtemp(join(tmpdir(), "tdt-role-race-"));
+      await writeFile(join(dir, "001_role.sql"), `select tdt_app_role('${shared}');\n`);
+      const databases = await Promise.all(Array.from({ length: 6 }, () => createDatabase("kit_role_race")));
+      const pools = databases.map((made) => connect(made.url));
+      try {
+        const results = await Promise.allSettled(
+          pools.map((pool, index) => {
+            const ownerUrl = new URL(databases[index]?.url ?? "");
+            ownerUrl.password = "owner's secret";
+            return migrate(pool, dir, log, ORGANIZATION_WALL_MIGRATIONS, (connection) =>
+              shareOwnerPassword(connection, shared, ownerUrl.toString()),
+            );
+          }),
+        );
+        for (const result of results) {
+          const key = result.status === "fulfilled" ? "started" : String((result.reason as Error).message);
+          outcomes[key] = (outcomes[key] ?? 0) + 1;
+        }
+        const [made] = await owner<{ rolsuper: boolean; rolbypassrls: boolean }[]>`
+          select rolsuper, rolbypassrls from pg_roles where rolname = ${shared}`;
+        expect(made).toEqual({ rolsuper: false, rolbypassrls: false });
+      } finally {
+        await Promise.all(pools.map((pool) => pool.end()));
+        for (const made of databases) await dropDatabase(made.name);
+        const server = postgres(SERVER_URL, { max: 1, onnotice: () => {} });
+        await server.unsafe(`drop role if exists "${shared}"`);
+        await server.end();
+      }
+    }
+    expect(outcomes).toEqual({ started: 18 });
+  }, 120_000);
 });
 
 function urlWithRole(): string {

@@ -73,6 +73,32 @@ end
 $$;
 `,
   },
+  {
+    // Roles are the server's, shared by every database, and two databases migrating at once
+    // (two services' first starts, parallel tests) each altering the same role fail one with
+    // "tuple concurrently updated". Made once; altered only when it could bypass the wall.
+    name: "0003_app_role_once",
+    sql: `
+create or replace function tdt_app_role(name text) returns void
+  language plpgsql
+  as $$
+begin
+  if not exists (select 1 from pg_roles where rolname = name) then
+    begin
+      execute format('create role %I login nosuperuser nobypassrls nocreatedb nocreaterole noinherit', name);
+    exception when duplicate_object or unique_violation then
+      null; -- made by another database's migration at the same moment
+    end;
+  end if;
+  -- Made already: it must still be unable to bypass the wall.
+  if exists (select 1 from pg_roles where rolname = name and (rolsuper or rolbypassrls)) then
+    execute format('alter role %I nosuperuser nobypassrls', name);
+  end if;
+  execute format('grant usage on schema public to %I', name);
+end
+$$;
+`,
+  },
 ];
 
 /** The login role a walled service connects as: `trees_app` for trees (its migrations make it). */
@@ -90,7 +116,18 @@ export async function shareOwnerPassword(owner: Sql, role: string, ownerUrl: str
   const password = decodeURIComponent(new URL(ownerUrl).password);
   if (!password) return;
   if (!/^[a-z][a-z0-9_]*$/.test(role)) throw new Error(`not a role name: ${role}`);
-  await owner.unsafe(`alter role "${role}" password '${password.replaceAll("'", "''")}'`);
+  // The role is the server's: another database's service may set it at this moment ("tuple
+  // concurrently updated", which the migration lock of one database does not prevent). Again.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await owner.unsafe(`alter role "${role}" password '${password.replaceAll("'", "''")}'`);
+      return;
+    } catch (error) {
+      const concurrent = (error as { code?: string; message?: string }).code === "XX000";
+      if (!concurrent || attempt >= 5) throw error;
+      await new Promise((wake) => setTimeout(wake, 20 * attempt));
+    }
+  }
 }
 
 /**
