@@ -27,6 +27,7 @@ export default defineConfig({
       "services/gateway/test/web-app.test.ts",
       "services/hooks/test/address-guard.test.ts",
       "services/hooks/test/cloud-event.test.ts",
+      "services/hooks/test/config.test.ts",
       "services/hooks/test/deliver.test.ts",
       "services/hooks/test/incoming.test.ts",
       "services/hooks/test/retry-schedule.test.ts",

@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { claimsOf } from "@tdt/test-support/api";
 import { connect } from "@tdt/test-support/database";
+import { startDnsServer, type TestDnsServer } from "@tdt/test-support/dns-server";
 import { makeOrganization } from "@tdt/test-support/organizations";
 import { freePort } from "@tdt/test-support/ports";
 import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
@@ -137,12 +138,16 @@ class Receiver {
 }
 
 let running: SystemWithAdmin;
+/** Resolves receivers' names for the hooks service (WEBHOOK_RESOLVER): the test decides what a name is. */
+let dns: TestDnsServer;
 let admin: string;
 let engineer: string;
 let treeId: string;
 
 beforeAll(async () => {
+  dns = await startDnsServer();
   running = await startSystemWithAdmin({
+    WEBHOOK_RESOLVER: dns.address,
     // Retries within seconds rather than hours, so that an outage of 30 s is ridden out here.
     WEBHOOK_RETRY_SCHEDULE: "1,1,1,2,2,2,3,3,3,3,3,3,3,3,3,3,3,3,3,3",
     PUBLIC_URL: "https://tdt.example.com",
@@ -159,6 +164,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await running?.stop();
+  await dns?.close();
 });
 
 const call = <T>(method: string, path: string, options: { token?: string; json?: unknown } = {}) =>
@@ -565,4 +571,54 @@ describe("the README's receiver", () => {
       await call("DELETE", `/api/v1/webhooks/${made.body.id}`);
     }
   }, 60_000);
+});
+
+describe("a receiver's name", () => {
+  it("is resolved again at every attempt: one that turned private since registration is refused, unconnected", async () => {
+    // Public when registered: accepted.
+    dns.records.set("rebind.tdt.test", "93.184.216.34");
+    const made = await call<WebhookBody>("POST", "/api/v1/webhooks", {
+      json: { url: "https://rebind.tdt.test/hook", events: ["tdt.session.started"] },
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    // Private by the time a delivery goes: refused by the address guard, before any connection.
+    dns.records.set("rebind.tdt.test", "10.0.0.7");
+    const askedBefore = dns.asked.filter((name) => name === "rebind.tdt.test").length;
+    const ping = await call("POST", `/api/v1/webhooks/${made.body.id}/ping`);
+    expect(ping.status).toBe(202);
+    await until(async () => {
+      const log = await call<Delivery[]>("GET", `/api/v1/webhooks/${made.body.id}/deliveries`);
+      return (log.body[0]?.attempts.length ?? 0) > 0;
+    }, "the attempt");
+    const log = await call<Delivery[]>("GET", `/api/v1/webhooks/${made.body.id}/deliveries`);
+    expect(log.body[0]?.state).toBe("pending");
+    expect(log.body[0]?.attempts[0]).toMatchObject({ error: "address_not_allowed" });
+    expect(log.body[0]?.attempts[0]).not.toHaveProperty("status");
+    expect(dns.asked.filter((name) => name === "rebind.tdt.test").length).toBeGreaterThan(askedBefore);
+    // Registered now, the same name is refused at once.
+    const refused = await call<{ detail: Array<{ loc: string[]; type: string }> }>("POST", "/api/v1/webhooks", {
+      json: { url: "https://rebind.tdt.test/other", events: ["tdt.session.started"] },
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.body.detail).toEqual([
+      expect.objectContaining({ loc: ["body", "url"], type: "url_address_not_allowed" }),
+    ]);
+    await call("DELETE", `/api/v1/webhooks/${made.body.id}`);
+  });
+
+  it("that resolves to an address WEBHOOK_ALLOW_PRIVATE lists is delivered to, at the address checked", async () => {
+    const receiver = new Receiver();
+    await receiver.up();
+    dns.records.set("receiver.tdt.test", "127.0.0.1");
+    const made = await call<WebhookBody>("POST", "/api/v1/webhooks", {
+      json: { url: `http://receiver.tdt.test:${receiver.port}/hooks`, events: ["tdt.session.started"] },
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    receiver.secrets = [made.body.secret as string];
+    await call("POST", `/api/v1/webhooks/${made.body.id}/ping`);
+    await until(() => receiver.applied.length === 1, "the ping by name");
+    expect(receiver.badSignatures).toBe(0);
+    await call("DELETE", `/api/v1/webhooks/${made.body.id}`);
+    await receiver.down();
+  });
 });

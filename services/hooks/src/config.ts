@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { ConfigError, env, type Setting, shared } from "@tdt/kit";
 import { parseAllowList } from "./address-guard.js";
 import { RETRY_WAITS_MS } from "./retry-schedule.js";
@@ -36,6 +37,21 @@ const retrySchedule: Setting<number[]> = {
   },
 };
 
+/** WEBHOOK_RESOLVER: an IP address, with a port or not (`10.0.0.2`, `10.0.0.2:53`, `[fd00::2]:53`). */
+const resolverSetting: Setting<string | undefined> = {
+  read(source) {
+    const text = source.WEBHOOK_RESOLVER?.trim();
+    if (!text) return undefined;
+    const match = /^(?:\[([0-9a-fA-F:]+)\]|([0-9.]+)|([0-9a-fA-F:]+))(?::(\d{1,5}))?$/.exec(text);
+    const host = match?.[1] ?? match?.[2] ?? match?.[3];
+    const port = match?.[4] === undefined ? 53 : Number(match[4]);
+    if (!host || isIP(host) === 0 || port < 1 || port > 65535 || (match?.[3] && match[4] !== undefined)) {
+      throw new ConfigError("WEBHOOK_RESOLVER", `must be a DNS server's IP address, with a port or not, got "${text}"`);
+    }
+    return text;
+  },
+};
+
 export const hooksConfig = {
   authAddress: shared.authAddress,
   jwksCacheDir: shared.jwksCacheDir,
@@ -45,6 +61,11 @@ export const hooksConfig = {
   publicUrl: env.url("PUBLIC_URL", "http://localhost:8000", ["http", "https"]),
   webhookAllowPrivate: allowPrivate,
   webhookRetryWaitsMs: retrySchedule,
+  /**
+   * WEBHOOK_RESOLVER: the DNS server (`host` or `host:port`) that resolves receivers' names, for an
+   * operator whose egress has a resolver of its own; unset, the system's.
+   */
+  webhookResolver: resolverSetting,
   /** Deliveries one replica attempts at once. */
   webhookConcurrency: env.int("WEBHOOK_CONCURRENCY", 16, 1, 256),
 };

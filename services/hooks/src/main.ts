@@ -7,6 +7,7 @@ import { hooksConfig } from "./config.js";
 import { DeliveryWorker } from "./delivery-worker.js";
 import { hooksConsumers } from "./events.js";
 import { hooksHandlers } from "./handlers.js";
+import { nameLookup } from "./resolver.js";
 import { nextAttemptAt } from "./retry-schedule.js";
 
 await runService({
@@ -21,6 +22,7 @@ await runService({
   organizationWall: true,
   async start({ config, sql, log, nats }) {
     const guard = new AddressGuard(config.webhookAllowPrivate);
+    const lookup = nameLookup(config.webhookResolver);
     const waits = config.webhookRetryWaitsMs;
     const worker = new DeliveryWorker({
       sql,
@@ -28,6 +30,7 @@ await runService({
       log,
       concurrency: config.webhookConcurrency,
       retryAt: (failed, now) => nextAttemptAt(failed, now, Math.random, waits),
+      attempt: { lookup },
     });
     const auth = createServiceClient(AuthServiceService, config.authAddress, { timeoutMs: 3000, tls: config.grpcTls });
     const revocationAware = revocationAwareVerifier({ ...config, nats, auth, name: "hooks", log });
@@ -36,6 +39,7 @@ await runService({
       sql,
       verifier: revocationAware.verifier,
       guard,
+      lookup,
       publicUrl: config.publicUrl,
       queued,
     });
