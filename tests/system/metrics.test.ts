@@ -4,13 +4,15 @@
  * exactly what the traffic of the test did.
  */
 import { spawn } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { freePort } from "@tdt/test-support/ports";
 import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
 import { printerTree } from "@tdt/test-support/trees";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-const SERVICES = ["gateway", "auth", "trees", "sessions"] as const;
+const SERVICES = ["gateway", "auth", "trees", "sessions", "hooks"] as const;
 type Service = (typeof SERVICES)[number];
 
 let running: SystemWithAdmin;
@@ -56,6 +58,7 @@ beforeAll(async () => {
     AUTH_METRICS_PORT: String(ports.auth),
     TREES_METRICS_PORT: String(ports.trees),
     SESSIONS_METRICS_PORT: String(ports.sessions),
+    HOOKS_METRICS_PORT: String(ports.hooks),
     METRICS_HOST: "127.0.0.1",
   });
 });
@@ -106,6 +109,32 @@ describe("metrics", () => {
     expect(fatal[0]?.err?.message).toContain(`metrics port 127.0.0.1:${ports.gateway} cannot be used`);
     // The system's own metrics server is untouched.
     expect((await fetch(`http://127.0.0.1:${ports.gateway}/metrics`)).status).toBe(200);
+  });
+
+  it("counts webhook attempts by outcome, on the hooks service", async () => {
+    const { client, admin } = running;
+    const receiver = createServer((_request, response) => response.writeHead(204).end());
+    await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+    const port = (receiver.address() as AddressInfo).port;
+    const closed = await freePort();
+    const outcome = (name: string) => total("hooks", "tdt_webhook_attempts_total", { outcome: name });
+    const [deliveredBefore, refusedBefore] = [await outcome("delivered"), await outcome("connection_failed")];
+    try {
+      for (const url of [`http://127.0.0.1:${port}/hooks`, `http://127.0.0.1:${closed}/hooks`]) {
+        const made = await client.call<{ id: string }>("POST", "/api/v1/webhooks", {
+          token: admin,
+          json: { url, events: ["tdt.tree.deleted"] },
+        });
+        expect(made.status).toBe(201);
+        expect((await client.call("POST", `/api/v1/webhooks/${made.body.id}/ping`, { token: admin })).status).toBe(202);
+      }
+      await expect.poll(() => outcome("delivered"), { timeout: 10_000 }).toBe(deliveredBefore + 1);
+      // The closed port's first attempt (its retries come after 5 s).
+      await expect.poll(() => outcome("connection_failed"), { timeout: 10_000 }).toBe(refusedBefore + 1);
+      expect(await total("hooks", "tdt_webhook_attempt_duration_count")).toBeGreaterThanOrEqual(2);
+    } finally {
+      await new Promise((resolve) => receiver.close(resolve));
+    }
   });
 
   it("counts logins and refreshes by outcome, and rate-limit refusals", async () => {

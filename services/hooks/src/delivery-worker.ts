@@ -4,9 +4,9 @@
  * any number of replicas) share the table; each attempt is made by one of them, and again only
  * after a worker died holding it (its lease expired): at least once.
  */
-import { inOrganization, type Logger, type Sql } from "@tdt/kit";
+import { inOrganization, type Logger, meter, type Sql } from "@tdt/kit";
 import type { AddressGuard } from "./address-guard.js";
-import { type AttemptOptions, type AttemptResult, attemptDelivery } from "./deliver.js";
+import { type AttemptOptions, type AttemptResult, attemptDelivery, delivered } from "./deliver.js";
 import { claimDue, type DeliveryRow, recordAttempt, release } from "./delivery-store.js";
 import { deliveryTarget } from "./endpoint-store.js";
 import { nextAttemptAt } from "./retry-schedule.js";
@@ -27,7 +27,20 @@ export interface WorkerOptions {
   attempt?: Pick<AttemptOptions, "timeoutMs" | "lookup">;
 }
 
+/** What an attempt came to, as the metrics count it: `delivered`, an HTTP status class, or why none came. */
+function outcomeOf(result: AttemptResult): string {
+  if (result.status !== undefined) return delivered(result) ? "delivered" : `${Math.floor(result.status / 100)}xx`;
+  return result.error ?? "connection_failed";
+}
+
 export class DeliveryWorker {
+  private readonly attempts = meter().createCounter("tdt.webhook.attempts", {
+    description: "Webhook delivery attempts, by outcome (delivered, 4xx, 5xx, timeout, address_not_allowed, ...)",
+  });
+  private readonly latency = meter().createHistogram("tdt.webhook.attempt.duration", {
+    description: "How long a webhook delivery attempt took, answered or not",
+    unit: "ms",
+  });
   private readonly concurrency: number;
   private readonly leaseMs: number;
   private readonly pollMs: number;
@@ -107,6 +120,8 @@ export class DeliveryWorker {
       log.warn({ err: error, delivery_id: delivery.id }, "webhook attempt failed before it was sent");
       result = { latency_ms: 0, excerpt: "", error: "connection_failed" };
     }
+    this.attempts.add(1, { outcome: outcomeOf(result) });
+    this.latency.record(result.latency_ms);
     const next = this.retryAt(delivery.attempts, Date.now());
     await recordAttempt(sql, delivery, at, result, next === undefined ? undefined : new Date(next));
     log.info(
