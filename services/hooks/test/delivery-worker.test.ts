@@ -285,6 +285,36 @@ describe("webhook deliveries", () => {
     await receiver.down();
   });
 
+  it("disable an endpoint that failed every delivery for 5 days (failing), and forget a run of failures after a success", async () => {
+    const org = randomUUID();
+    const receiver = new Receiver();
+    await receiver.up();
+    const failing = await made(app, org, { url: receiver.url, event_types: ["tdt.session.started"], description: "" });
+    const recovering = await made(app, org, {
+      url: receiver.url,
+      event_types: ["tdt.session.completed"],
+      description: "",
+    });
+    receiver.secrets = [failing.secret, recovering.secret];
+    // Both have failed since 6 days ago (the owner writes what time would have).
+    await owner`update endpoints set failing_since = now() - interval '6 days' where id in ${owner([failing.id, recovering.id])}`;
+    receiver.status = 500;
+    await enqueue(app, sessionEvent(org, `f-${failing.id}`, "tdt.session.started", Date.now()));
+    const running = worker();
+    running.start();
+    await until(async () => (await getEndpoint(app, org, failing.id))?.enabled === false);
+    expect(await getEndpoint(app, org, failing.id)).toMatchObject({ enabled: false, disabled_reason: "failing" });
+    // The other answers this time: delivered, its run of failures over, still enabled.
+    receiver.status = 204;
+    await enqueue(app, sessionEvent(org, `r-${recovering.id}`, "tdt.session.completed", Date.now()));
+    await until(() => receiver.applied.length === 1);
+    await running.stop();
+    const [row] = await owner<{ failing_since: Date | null; enabled: boolean }[]>`
+      select failing_since, enabled from endpoints where id = ${recovering.id}`;
+    expect(row).toEqual({ failing_since: null, enabled: true });
+    await receiver.down();
+  });
+
   it("stop at MAX_ENDPOINTS per organization, also when creations race, 10 rounds", async () => {
     for (let round = 0; round < 10; round += 1) {
       const org = randomUUID();
