@@ -17,7 +17,7 @@ export interface Certificates {
 
 /** A fresh CA in a temporary directory and one certificate per identity. */
 export async function makeCertificates(
-  identities: string[] = ["gateway", "auth", "trees", "sessions"],
+  identities: string[] = ["gateway", "auth", "trees", "sessions", "hooks"],
 ): Promise<Certificates> {
   const dir = await mkdtemp(join(tmpdir(), "tdt-certs-"));
   execFileSync("sh", [resolve(ROOT, "infra/tls/make-certs.sh"), dir, ...identities], { stdio: "pipe" });

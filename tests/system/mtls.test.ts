@@ -8,6 +8,7 @@ import { networkInterfaces } from "node:os";
 import { Client, credentials, type ServiceError } from "@grpc/grpc-js";
 import { createServiceClient, GrpcStatus, readServiceError, type ServiceClient } from "@tdt/kit";
 import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
+import { HooksServiceService } from "@tdt/proto/tdt/hooks/v1/hooks";
 import { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
 import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 import type { api } from "@tdt/test-support/api";
@@ -29,7 +30,7 @@ const opened: Array<{ close(): void }> = [];
 
 beforeAll(async () => {
   // "intruder" holds a valid certificate of this CA whose identity no service admits.
-  certificates = await makeCertificates(["gateway", "auth", "trees", "sessions", "intruder"]);
+  certificates = await makeCertificates(["gateway", "auth", "trees", "sessions", "hooks", "intruder"]);
   otherCa = await makeCertificates(["gateway"]);
   running = await startSystemWithAdmin(
     { LOGIN_RATE_LIMIT_PER_MINUTE: String(LOGIN_LIMIT), TRUST_PROXY: "true" },
@@ -125,7 +126,7 @@ describe("through the gateway, with mutual TLS inside", () => {
 
 describe("where the services listen", () => {
   it("on loopback only, by default (GRPC_BIND_HOST)", async () => {
-    for (const service of ["auth", "trees", "sessions"]) {
+    for (const service of ["auth", "trees", "sessions", "hooks"]) {
       const listening = system.logs.find((entry) => entry.service === service && entry.line.msg === "grpc listening");
       expect(listening?.line, service).toMatchObject({ host: "127.0.0.1", tls: true });
     }
@@ -192,12 +193,18 @@ describe("a direct gRPC caller", () => {
       () => clientAs(SessionsServiceService, system.addresses.sessions, "trees").getSession({ id: "x" }, options),
       () => clientAs(TreesServiceService, system.addresses.trees, "auth").listCategories({}, options),
       () => clientAs(AuthServiceService, system.addresses.auth, "auth").getJwks({}, options),
+      // Hooks answers the gateway alone.
+      () => clientAs(HooksServiceService, system.addresses.hooks, "intruder").listWebhooks({}, options),
+      () => clientAs(HooksServiceService, system.addresses.hooks, "sessions").listWebhooks({}, options),
     ];
     for (const call of denied) expect((await grpcErrorOf(call())).code).toBe(GrpcStatus.PERMISSION_DENIED);
 
     // Allowed identities reach the handlers.
     const jwks = await clientAs(AuthServiceService, system.addresses.auth, "trees").getJwks({}, options);
     expect(JSON.parse(jwks.jwks_json).keys.length).toBeGreaterThan(0);
+    // Hooks fetches the signing keys too (it verifies its callers' tokens).
+    const keys = await clientAs(AuthServiceService, system.addresses.auth, "hooks").getJwks({}, options);
+    expect(JSON.parse(keys.jwks_json).keys.length).toBeGreaterThan(0);
     const fromSessions = clientAs(TreesServiceService, system.addresses.trees, "sessions");
     expect(readServiceError(await grpcErrorOf(fromSessions.listCategories({}, options))).detail).not.toBe("");
     expect((await grpcErrorOf(fromSessions.listCategories({}, options))).code).toBe(GrpcStatus.UNAUTHENTICATED);

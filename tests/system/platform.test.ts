@@ -17,7 +17,7 @@ describe("the platform, as real processes", () => {
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({
       status: "ready",
-      services: { auth: "SERVING", trees: "SERVING", sessions: "SERVING" },
+      services: { auth: "SERVING", trees: "SERVING", sessions: "SERVING", hooks: "SERVING" },
     });
   });
 

@@ -22,13 +22,13 @@ const REQUESTS = 10_000;
 const CONCURRENCY = 4;
 const BODY_LIMIT = 2 * 1024 * 1024;
 
-type Caller = "anonymous" | "technician" | "engineer" | "admin" | "forged" | "expired" | "garbage";
-const REAL_CALLERS: Caller[] = ["technician", "engineer", "admin"];
+type Caller = "anonymous" | "technician" | "engineer" | "admin" | "apiKey" | "forged" | "expired" | "garbage";
+const REAL_CALLERS: Caller[] = ["technician", "engineer", "admin", "apiKey"];
 
 let running: SystemWithAdmin;
 let authorization: Record<Caller, string | undefined>;
 /** What a `{name}` in a route becomes when a probe asks for the real thing. */
-let ids: Record<"tree" | "victimTree" | "session" | "user" | "sid", string>;
+let ids: Record<"tree" | "victimTree" | "session" | "user" | "sid" | "webhook" | "victimKey", string>;
 
 beforeAll(async () => {
   running = await startSystemWithAdmin();
@@ -48,6 +48,22 @@ beforeAll(async () => {
     json: { tree_id: tree.body.id },
   });
   const spareSid = JSON.parse(Buffer.from(spare.refresh_token.split(".")[1] ?? "", "base64url").toString()).sid;
+  // A webhook to a closed loopback port (the test system allows loopback), and API keys: one with
+  // every scope that probes call as, and one a probe may revoke.
+  const webhook = await client.call<{ id: string }>("POST", "/api/v1/webhooks", {
+    token: admin,
+    json: { url: "http://127.0.0.1:9/hooks", events: ["tdt.session.started"] },
+  });
+  const keyOf = async (name: string) =>
+    client.call<{ id: string; key: string }>("POST", "/api/v1/api-keys", {
+      token: admin,
+      json: {
+        name,
+        scopes: ["trees:read", "trees:write", "sessions:read", "reports:read", "webhooks:manage"],
+        daily_quota: 1_000_000,
+      },
+    });
+  const [machine, victimKey] = [await keyOf("fuzzing machine"), await keyOf("revoked by a probe, maybe")];
 
   const now = Math.floor(Date.now() / 1000);
   const claims = { sub: technician.id, sid: spareSid, role: "admin", iss: "tdt-auth", aud: "tdt-api" };
@@ -69,6 +85,7 @@ beforeAll(async () => {
     technician: `Bearer ${technician.tokens.access_token}`,
     engineer: `Bearer ${engineer}`,
     admin: `Bearer ${admin}`,
+    apiKey: `Bearer ${machine.body.key}`,
     forged: `Bearer ${forged}`,
     expired: `Bearer ${expired}`,
     garbage: "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4Iiwicm9sZSI6ImFkbWluIn0.",
@@ -79,6 +96,8 @@ beforeAll(async () => {
     session: session.body.id,
     user: victim.id,
     sid: spareSid,
+    webhook: webhook.body.id,
+    victimKey: victimKey.body.id,
   };
 }, 120_000);
 
@@ -128,6 +147,18 @@ const ROUTES: Array<[method: string, path: string]> = [
   ["PUT", "/api/v1/sessions/{session}"],
   ["POST", "/api/v1/sessions/{session}/complete"],
   ["POST", "/api/v1/sessions/{session}/export"],
+  ["GET", "/api/v1/webhooks"],
+  ["POST", "/api/v1/webhooks"],
+  ["GET", "/api/v1/webhooks/{webhook}"],
+  ["PATCH", "/api/v1/webhooks/{webhook}"],
+  ["POST", "/api/v1/webhooks/{webhook}/ping"],
+  ["POST", "/api/v1/webhooks/{webhook}/rotate-secret"],
+  ["GET", "/api/v1/webhooks/{webhook}/deliveries"],
+  ["POST", "/api/v1/webhooks/{webhook}/deliveries/{webhook}/redeliver"],
+  ["POST", "/api/v1/webhooks/{webhook}/redeliver"],
+  ["GET", "/api/v1/api-keys"],
+  ["POST", "/api/v1/api-keys"],
+  ["DELETE", "/api/v1/api-keys/{victimKey}"],
   ["GET", "/api/v1/nowhere/{tree}"],
 ];
 
@@ -390,7 +421,16 @@ function probes(treeId: string): fc.Arbitrary<Probe> {
   return fc
     .record({
       route: fc.constantFrom(...ROUTES),
-      who: fc.constantFrom<Caller>("anonymous", "technician", "engineer", "admin", "forged", "expired", "garbage"),
+      who: fc.constantFrom<Caller>(
+        "anonymous",
+        "technician",
+        "engineer",
+        "admin",
+        "apiKey",
+        "forged",
+        "expired",
+        "garbage",
+      ),
       pathValue,
       query,
       body: bodies(treeId),

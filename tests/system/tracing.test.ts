@@ -177,7 +177,7 @@ describe("traces", () => {
       );
     await expect
       .poll(() => [...linked()].sort(), { timeout: 15_000 })
-      .toEqual(["tdt-gateway", "tdt-sessions", "tdt-trees"]);
+      .toEqual(["tdt-gateway", "tdt-hooks", "tdt-sessions", "tdt-trees"]);
     const consumed = receiver.spans.find(
       (span) => span.kind === CONSUMER && span.links.some((link) => link.traceId === caller.traceId),
     );
