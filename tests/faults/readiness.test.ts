@@ -28,7 +28,7 @@ describe("readiness per dependency", () => {
     const { system, client, admin } = running;
     expect(await ready()).toEqual({
       status: 200,
-      body: { status: "ready", services: { auth: "SERVING", trees: "SERVING", sessions: "SERVING" } },
+      body: { status: "ready", services: { auth: "SERVING", trees: "SERVING", sessions: "SERVING", hooks: "SERVING" } },
     });
 
     const sessions = system.stack.processes.get("sessions");
@@ -38,7 +38,10 @@ describe("readiness per dependency", () => {
 
     expect(await ready()).toEqual({
       status: 200,
-      body: { status: "degraded", services: { auth: "SERVING", trees: "SERVING", sessions: "NOT_SERVING" } },
+      body: {
+        status: "degraded",
+        services: { auth: "SERVING", trees: "SERVING", sessions: "NOT_SERVING", hooks: "SERVING" },
+      },
     });
 
     const outcomes = new Map<string, number>();
