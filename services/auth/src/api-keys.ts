@@ -81,23 +81,26 @@ export async function useApiKey(sql: Sql, key: string, now: Date): Promise<KeyUs
   const hash = apiKeyHash(key);
   if (!hash) return { outcome: "unknown" };
   const { day, secondsLeft } = utcDay(now);
-  const [found] = await sql<ApiKeyRow[]>`
-    select id, org_id, name, scopes, daily_quota, 0 as used_today, created_at, last_used_at
-    from api_keys where key_hash = ${hash} and revoked_at is null`;
+  // One statement, one round trip on every request of a key: find it, count the request (racing
+  // requests count one after the other, and none past the quota), note its use.
+  const [found] = await sql<(ApiKeyRow & { counted: number | null })[]>`
+    with found as (
+      select id, org_id, name, scopes, daily_quota, created_at, last_used_at
+      from api_keys where key_hash = ${hash} and revoked_at is null),
+    counted as (
+      insert into api_key_usage as u (key_id, day, count)
+      select id, ${day}::date, 1 from found
+      on conflict (key_id, day) do update set count = u.count + 1
+        where u.count < (select daily_quota from found)
+      returning count),
+    touched as (
+      -- At most once a second per key: a busy key's row is not rewritten at every request.
+      update api_keys set last_used_at = ${now}
+      where id = (select id from found) and exists (select 1 from counted)
+        and (last_used_at is null or last_used_at < ${now}::timestamptz - interval '1 second'))
+    select found.*, 0 as used_today, (select count from counted) as counted from found`;
   if (!found) return { outcome: "unknown" };
-  const [counted] = await sql<{ count: number }[]>`
-    insert into api_key_usage as u (key_id, day, count) values (${found.id}, ${day}::date, 1)
-    on conflict (key_id, day) do update set count = u.count + 1 where u.count < ${found.daily_quota}
-    returning count`;
-  if (!counted) return { outcome: "exhausted", key: { ...found, used_today: found.daily_quota }, secondsLeft };
-  // At most once a second per key: a busy key's row is not rewritten at every request.
-  await sql`
-    update api_keys set last_used_at = ${now}
-    where id = ${found.id} and (last_used_at is null or last_used_at < ${now} - interval '1 second')`;
-  return {
-    outcome: "used",
-    key: { ...found, used_today: counted.count },
-    remaining: found.daily_quota - counted.count,
-    secondsLeft,
-  };
+  const { counted, ...row } = found;
+  if (counted === null) return { outcome: "exhausted", key: { ...row, used_today: row.daily_quota }, secondsLeft };
+  return { outcome: "used", key: { ...row, used_today: counted }, remaining: row.daily_quota - counted, secondsLeft };
 }
