@@ -7,7 +7,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { connect, SERVER_URL } from "@tdt/test-support/database";
-import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
+import { engineerWithTree, type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
 import { printerTree } from "@tdt/test-support/trees";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -19,13 +19,7 @@ let treeId: string;
 
 beforeAll(async () => {
   running = await startSystemWithAdmin({ WEBHOOK_RETRY_SCHEDULE: "1,1,1,1,2,2,2,2,3,3,3,3" });
-  const engineer = await running.client.engineer(running.admin);
-  const tree = await running.client.call<{ id: string }>("POST", "/api/v1/trees", {
-    token: engineer,
-    json: printerTree(),
-  });
-  expect(tree.status).toBe(201);
-  treeId = tree.body.id;
+  ({ treeId } = await engineerWithTree(running));
 }, 120_000);
 
 afterAll(async () => {

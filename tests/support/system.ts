@@ -12,6 +12,7 @@ import { connect, createDatabase, dropDatabase } from "./database.js";
 import { type Mailbox, startMailbox } from "./mailbox.js";
 import { type PrivateNats, startPrivateNats } from "./nats.js";
 import { freePort } from "./ports.js";
+import { printerTree } from "./trees.js";
 
 export interface System {
   url: string;
@@ -176,4 +177,15 @@ export async function startSystemWithAdmin(
   const client = api(system.url, system.mailbox);
   const admin = (await client.login(ADMIN.email, ADMIN.password)).access_token;
   return { system, nats: system.nats, client, admin, stop: () => system.stop() };
+}
+
+/** A new engineer of `running`'s organization and the printer tree they made (published), for tests that run sessions. */
+export async function engineerWithTree(running: SystemWithAdmin): Promise<{ engineer: string; treeId: string }> {
+  const engineer = await running.client.engineer(running.admin);
+  const tree = await running.client.call<{ id: string }>("POST", "/api/v1/trees", {
+    token: engineer,
+    json: printerTree(),
+  });
+  if (tree.status !== 201) throw new Error(`the tree was not made: ${tree.status} ${JSON.stringify(tree.body)}`);
+  return { engineer, treeId: tree.body.id };
 }

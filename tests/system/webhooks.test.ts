@@ -17,7 +17,7 @@ import { connect } from "@tdt/test-support/database";
 import { startDnsServer, type TestDnsServer } from "@tdt/test-support/dns-server";
 import { makeOrganization } from "@tdt/test-support/organizations";
 import { freePort } from "@tdt/test-support/ports";
-import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
+import { engineerWithTree, type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
 import { printerTree } from "@tdt/test-support/trees";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -153,13 +153,7 @@ beforeAll(async () => {
     PUBLIC_URL: "https://tdt.example.com",
   });
   ({ admin } = running);
-  engineer = await running.client.engineer(admin);
-  const tree = await running.client.call<{ id: string }>("POST", "/api/v1/trees", {
-    token: engineer,
-    json: printerTree(),
-  });
-  expect(tree.status).toBe(201);
-  treeId = tree.body.id;
+  ({ engineer, treeId } = await engineerWithTree(running));
 }, 120_000);
 
 afterAll(async () => {
