@@ -55,11 +55,15 @@ describe("traces", () => {
     expect(read.status).toBe(200);
 
     const find = (predicate: (span: ReceivedSpan) => boolean) => ofTrace(caller.traceId).find(predicate);
-    // Each process exports its spans in its own batches: wait for the last of them.
+    // Each process exports its spans in its own batches, and one process's spans of the request
+    // may span two batches (its statements end before its server span): wait for every span
+    // asserted below.
     await expect
       .poll(
         () =>
           find((span) => span.service === "tdt-trees" && span.attributes["db.system.name"] === "postgresql") &&
+          find((span) => span.service === "tdt-trees" && span.kind === SERVER) &&
+          find((span) => span.service === "tdt-gateway" && span.kind === CLIENT) &&
           find((span) => span.service === "tdt-gateway" && span.kind === SERVER),
         { timeout: 15_000 },
       )
