@@ -80,6 +80,8 @@ function scalarSchema(scalar) {
 function messageSchema(message) {
   if (message.typeName === "google.protobuf.Timestamp") return { type: "string", format: "date-time" };
   if (message.typeName === "google.protobuf.Struct") return { type: "object", additionalProperties: true };
+  // Any JSON value (a variable's default: of the type the variable declares).
+  if (message.typeName === "google.protobuf.Value") return {};
   if (!ours(message)) throw new Error(`no JSON Schema for ${message.typeName}`);
   return { $ref: `${message.typeName}#` };
 }

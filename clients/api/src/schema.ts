@@ -1882,6 +1882,80 @@ export interface components {
             /** @description The id of the node this answer leads to */
             next: string;
         };
+        /** @description A value a tree's sessions carry: given when a session starts (by a person or another system), filled in by a form, read by logic rules and shown in node text as `{{name}}`. */
+        Variable: {
+            /** @description 1 to 64 lowercase letters, digits and `_`, starting with a letter; unique within the tree */
+            name: string;
+            /** @enum {string} */
+            type: "text" | "number" | "boolean" | "choice" | "date";
+            /** @description The value a session starts with when it is given none; of the variable's type */
+            default?: unknown;
+            /** @description The values a `choice` may take (at least one, at most 50) */
+            choices: string[];
+        };
+        /** @description One field of a form node: the technician's value goes into `variable`. */
+        FormField: {
+            /** @description Unique within the form; 1 to 64 letters, digits, `_`, `.` or `-` */
+            id: string;
+            label: string;
+            /** @description The name of the tree's variable the value goes into */
+            variable: string;
+            /**
+             * @description The variable's type
+             * @enum {string}
+             */
+            type: "text" | "number" | "boolean" | "choice" | "date";
+            required: boolean;
+            /** @description The least number, or the fewest characters of a text */
+            min?: number;
+            /** @description The greatest number, or the most characters of a text */
+            max?: number;
+            /** @description For a choice: the values offered, a subset of the variable's (all of them when empty) */
+            choices: string[];
+        };
+        /** @description One rule of a logic node: when the CEL expression `when` holds, the session goes on at `next`. */
+        LogicRule: {
+            /** @description A Common Expression Language expression over the tree's variables, of type `bool` */
+            when: string;
+            next: string;
+        };
+        /** @description A Variable as an author sends it. */
+        VariableInput: {
+            /** @description 1 to 64 lowercase letters, digits and `_`, starting with a letter; unique within the tree */
+            name: string;
+            /** @enum {string} */
+            type: "text" | "number" | "boolean" | "choice" | "date";
+            /** @description The value a session starts with when it is given none; of the variable's type */
+            default?: unknown;
+            /** @description The values a `choice` may take (at least one, at most 50) */
+            choices?: string[];
+        };
+        /** @description A FormField as an author sends it. */
+        FormFieldInput: {
+            /** @description Unique within the form; 1 to 64 letters, digits, `_`, `.` or `-` */
+            id: string;
+            label: string;
+            /** @description The name of the tree's variable the value goes into */
+            variable: string;
+            /**
+             * @description The variable's type
+             * @enum {string}
+             */
+            type: "text" | "number" | "boolean" | "choice" | "date";
+            required?: boolean;
+            /** @description The least number, or the fewest characters of a text */
+            min?: number;
+            /** @description The greatest number, or the most characters of a text */
+            max?: number;
+            /** @description For a choice: the values offered, a subset of the variable's (all of them when empty) */
+            choices?: string[];
+        };
+        /** @description A LogicRule as an author sends it. */
+        LogicRuleInput: {
+            /** @description A Common Expression Language expression over the tree's variables, of type `bool` */
+            when: string;
+            next: string;
+        };
         /**
          * @description A question and its answers.
          * @example {
@@ -1998,8 +2072,42 @@ export interface components {
             /** @description The id of the node that follows */
             next?: string;
         };
-        /** @description One step of a tree, by its `type`: a `question` has `options`, an `action` `next`, a `solution` `outcome`, a `link` the `tree_id` it runs (and optionally `next`). */
-        Node: components["schemas"]["QuestionNode"] | components["schemas"]["ActionNode"] | components["schemas"]["SolutionNode"] | components["schemas"]["LinkNode"];
+        /** @description Fields the technician fills in (each into a variable of the tree), then the next node. */
+        FormNode: {
+            /** @description Unique within the tree; 1 to 64 letters, digits, `_`, `.` or `-` */
+            id: string;
+            title: string;
+            /** @description Markdown */
+            body: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "form";
+            /** @description The id of the node that follows */
+            next: string;
+            /** @description One or more fields, at most 20 */
+            fields: components["schemas"]["FormField"][];
+        };
+        /** @description Rules over the variables, in order: the first that holds picks the next node, without the technician (else `default_next`). */
+        LogicNode: {
+            /** @description Unique within the tree; 1 to 64 letters, digits, `_`, `.` or `-` */
+            id: string;
+            title: string;
+            /** @description Markdown */
+            body: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "logic";
+            /** @description One or more rules, tried in order; at most 20 */
+            rules: components["schemas"]["LogicRule"][];
+            /** @description Where the session goes when no rule holds */
+            default_next: string;
+        };
+        /** @description One step of a tree, by its `type`: a `question` has `options`, an `action` `next`, a `solution` `outcome`, a `link` the `tree_id` it runs (and optionally `next`), a `form` its `fields` and `next`, a `logic` node its `rules` and `default_next`. */
+        Node: components["schemas"]["QuestionNode"] | components["schemas"]["ActionNode"] | components["schemas"]["SolutionNode"] | components["schemas"]["LinkNode"] | components["schemas"]["FormNode"] | components["schemas"]["LogicNode"];
         /**
          * @description A question as an author sends it.
          * @example {
@@ -2116,8 +2224,42 @@ export interface components {
             /** @description The id of the node that follows */
             next?: string;
         };
+        /** @description A form as an author sends it. */
+        FormNodeInput: {
+            /** @description Unique within the tree; 1 to 64 letters, digits, `_`, `.` or `-` */
+            id: string;
+            title: string;
+            /** @description Markdown. When left out: `""`. */
+            body?: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "form";
+            /** @description The id of the node that follows */
+            next?: string;
+            /** @description One or more fields, at most 20 */
+            fields?: components["schemas"]["FormFieldInput"][];
+        };
+        /** @description A logic as an author sends it. */
+        LogicNodeInput: {
+            /** @description Unique within the tree; 1 to 64 letters, digits, `_`, `.` or `-` */
+            id: string;
+            title: string;
+            /** @description Markdown. When left out: `""`. */
+            body?: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "logic";
+            /** @description One or more rules, tried in order; at most 20 */
+            rules?: components["schemas"]["LogicRuleInput"][];
+            /** @description Where the session goes when no rule holds */
+            default_next?: string;
+        };
         /** @description A node as an author sends it, by its `type`. */
-        NodeInput: components["schemas"]["QuestionNodeInput"] | components["schemas"]["ActionNodeInput"] | components["schemas"]["SolutionNodeInput"] | components["schemas"]["LinkNodeInput"];
+        NodeInput: components["schemas"]["QuestionNodeInput"] | components["schemas"]["ActionNodeInput"] | components["schemas"]["SolutionNodeInput"] | components["schemas"]["LinkNodeInput"] | components["schemas"]["FormNodeInput"] | components["schemas"]["LogicNodeInput"];
         /**
          * @description A tree as an author sends it to create it, at version 1. The trees service checks the rules of SPEC §5.2 and answers 422 listing every problem, each `loc` pointing into this body. A tree read back (`Tree`) may be sent as it is: the fields the service sets (`id`, `created_by`, `created_at`, `updated_at`, and when creating `version`) are ignored.
          * @example {
@@ -2191,6 +2333,8 @@ export interface components {
             /** @description What this version changed. When left out: `""`. */
             change_note?: string;
             nodes: components["schemas"]["NodeInput"][];
+            /** @description When left out: `[]`. */
+            variables?: components["schemas"]["VariableInput"][];
         };
         /**
          * @description A tree as an author sends it to replace it, with the `version` it was edited from; a stale one is refused (409 `version_conflict`). The rules are TreeInput's. A tree read back (`Tree`) may be sent as it is: the fields the service sets (`id`, `created_by`, `created_at`, `updated_at`, and when creating `version`) are ignored.
@@ -2266,6 +2410,8 @@ export interface components {
             /** @description What this version changed. When left out: `""`. */
             change_note?: string;
             nodes: components["schemas"]["NodeInput"][];
+            /** @description When left out: `[]`. */
+            variables?: components["schemas"]["VariableInput"][];
             /** @description The version the edit started from */
             version: number;
         };
@@ -2327,7 +2473,8 @@ export interface components {
          *           "body": "",
          *           "outcome": "escalated"
          *         }
-         *       ]
+         *       ],
+         *       "variables": []
          *     }
          */
         Tree: {
@@ -2360,6 +2507,8 @@ export interface components {
             /** @description What this version changed */
             change_note: string;
             nodes: components["schemas"]["Node"][];
+            /** @description The values its sessions carry */
+            variables: components["schemas"]["Variable"][];
         };
         /**
          * @description A tree's latest visible version, without its nodes.
@@ -2509,6 +2658,8 @@ export interface components {
             /** @description The id of the node a session starts at */
             root_node_id?: string;
             nodes?: components["schemas"]["NodeInput"][];
+            /** @description When left out: `[]`. */
+            variables?: components["schemas"]["VariableInput"][];
             /** @description The revision the edit started from: 0 when the tree has no draft */
             draft_revision: number;
         };
@@ -2548,6 +2699,7 @@ export interface components {
          *           "outcome": "resolved"
          *         }
          *       ],
+         *       "variables": [],
          *       "saved_by": "0f7b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d",
          *       "saved_at": "2026-11-28T09:30:00.000Z",
          *       "review_required": false,
@@ -2569,6 +2721,8 @@ export interface components {
             root_node_id: string;
             /** @description As the author saved them: they may still break the rules checked when publishing */
             nodes: components["schemas"]["NodeInput"][];
+            /** @description The values its sessions carry, as the author saved them */
+            variables: components["schemas"]["Variable"][];
             /**
              * Format: uuid
              * @description Who saved this revision; `null` before anything was saved
@@ -2654,6 +2808,8 @@ export interface components {
             /** @description The id of the node a session starts at */
             root_node_id: string;
             nodes: components["schemas"]["NodeInput"][];
+            /** @description When left out: `[]`. */
+            variables?: components["schemas"]["VariableInput"][];
         };
         /**
          * @description A tree's content in the portable format (`GET /api/v1/schemas/tree.json`): what an author wrote, with the limits of a tree as an author sends it (TreeInput).
@@ -2689,7 +2845,8 @@ export interface components {
          *           "body": "",
          *           "outcome": "resolved"
          *         }
-         *       ]
+         *       ],
+         *       "variables": []
          *     }
          */
         PortableTree: {
@@ -2704,6 +2861,8 @@ export interface components {
             /** @description The id of the node a session starts at */
             root_node_id: string;
             nodes: components["schemas"]["Node"][];
+            /** @description The values its sessions carry; at most 50 */
+            variables: components["schemas"]["Variable"][];
         };
         /**
          * @description One node the session passed through, with the text as it was shown then: a report stays true after the tree changes. The last step is the current node, still open.
@@ -2752,6 +2911,12 @@ export interface components {
              * @enum {string}
              */
             outcome?: "resolved" | "unresolved" | "escalated";
+            /** @description A form's step: the values submitted, by field id */
+            values?: {
+                [key: string]: unknown;
+            };
+            /** @description A logic node's step: the rule that held, by its index from 0, or `default` */
+            rule?: string;
         };
         /**
          * @description A troubleshooting session (SPEC §6), pinned to one version of its tree.
@@ -2807,7 +2972,8 @@ export interface components {
          *       },
          *       "started_at": "2026-11-28T09:30:00.000Z",
          *       "updated_at": "2026-11-28T09:34:12.000Z",
-         *       "completed_at": null
+         *       "completed_at": null,
+         *       "variables": {}
          *     }
          */
         Session: {
@@ -2852,6 +3018,10 @@ export interface components {
              * @description `null` until completed
              */
             completed_at: string | null;
+            /** @description The tree's variables as they stand: given at the start, defaults, and what forms filled in */
+            variables: {
+                [key: string]: unknown;
+            };
         };
         /** @description Answer the current question. */
         StepAnswer: {
@@ -2897,8 +3067,24 @@ export interface components {
             /** @description The new notes */
             notes: string;
         };
+        /** @description Fill in the current form. */
+        StepSubmit: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            op: "submit";
+            /** @description The id of a node of the session's tree */
+            node_id: string;
+            /** @description The form's values by field id, each of its field's type */
+            values: {
+                [key: string]: unknown;
+            };
+            /** @description A note on this step */
+            note?: string;
+        };
         /**
-         * @description `answer` a question, `continue` past an action, go `back` one step, or replace the session's `notes`. `node_id` must be the current node (else 409 `stale_step`).
+         * @description `answer` a question, `continue` past an action, `submit` a form's values, go `back` one step, or replace the session's `notes`. `node_id` must be the current node (else 409 `stale_step`).
          * @example {
          *       "op": "answer",
          *       "node_id": "power",
@@ -2910,6 +3096,14 @@ export interface components {
          *       "node_id": "paper"
          *     }
          * @example {
+         *       "op": "submit",
+         *       "node_id": "details",
+         *       "values": {
+         *         "serial": "CN-4711",
+         *         "pages": 120
+         *       }
+         *     }
+         * @example {
          *       "op": "back"
          *     }
          * @example {
@@ -2917,7 +3111,7 @@ export interface components {
          *       "notes": "Second floor, room 2.14"
          *     }
          */
-        StepOperation: components["schemas"]["StepAnswer"] | components["schemas"]["StepContinue"] | components["schemas"]["StepBack"] | components["schemas"]["StepNote"];
+        StepOperation: components["schemas"]["StepAnswer"] | components["schemas"]["StepContinue"] | components["schemas"]["StepBack"] | components["schemas"]["StepNote"] | components["schemas"]["StepSubmit"];
         /**
          * @description A session's JSON report: the session, its tree and the trees it entered through links, each at its pinned version.
          * @example {
@@ -3012,7 +3206,8 @@ export interface components {
          *             "body": "",
          *             "outcome": "escalated"
          *           }
-         *         ]
+         *         ],
+         *         "variables": []
          *       },
          *       "linked_trees": []
          *     }
@@ -11320,6 +11515,10 @@ export interface operations {
                     tree_id: string;
                     /** @description What the session is about (ticket, device, customer...): any JSON object */
                     context?: {
+                        [key: string]: unknown;
+                    };
+                    /** @description Values of the tree's variables, by name (e.g. from a CRM); each of its variable's type */
+                    variables?: {
                         [key: string]: unknown;
                     };
                 };

@@ -136,13 +136,15 @@ export const ENUMS = {
       "answer",
       "continue",
       "back",
-      "note"
+      "note",
+      "submit"
     ],
     "numbers": {
       "answer": 1,
       "continue": 2,
       "back": 3,
-      "note": 4
+      "note": 4,
+      "submit": 5
     }
   },
   "tdt.trees.v1.HistoryAction": {
@@ -196,13 +198,17 @@ export const ENUMS = {
       "question",
       "action",
       "solution",
-      "link"
+      "link",
+      "form",
+      "logic"
     ],
     "numbers": {
       "question": 1,
       "action": 2,
       "solution": 3,
-      "link": 4
+      "link": 4,
+      "form": 5,
+      "logic": 6
     }
   },
   "tdt.trees.v1.Outcome": {
@@ -245,6 +251,22 @@ export const ENUMS = {
     "numbers": {
       "draft": 1,
       "published": 2
+    }
+  },
+  "tdt.trees.v1.VariableType": {
+    "values": [
+      "text",
+      "number",
+      "boolean",
+      "choice",
+      "date"
+    ],
+    "numbers": {
+      "text": 1,
+      "number": 2,
+      "boolean": 3,
+      "choice": 4,
+      "date": 5
     }
   }
 } as const;
@@ -1018,6 +1040,38 @@ export const FIELD_RULES = {
       }
     }
   },
+  "tdt.trees.v1.FormField": {
+    "id": {
+      "string": {
+        "max_len": 64
+      }
+    },
+    "label": {
+      "string": {
+        "max_len": 200
+      }
+    },
+    "variable": {
+      "string": {
+        "max_len": 64
+      }
+    },
+    "type": {
+      "string": {
+        "in_enum": "tdt.trees.v1.VariableType"
+      }
+    },
+    "choices": {
+      "repeated": {
+        "max_items": 50,
+        "items": {
+          "string": {
+            "max_len": 100
+          }
+        }
+      }
+    }
+  },
   "tdt.trees.v1.GetTreeAnalyticsRequest": {
     "version": {
       "int32": {
@@ -1070,6 +1124,18 @@ export const FIELD_RULES = {
       }
     }
   },
+  "tdt.trees.v1.LogicRule": {
+    "when": {
+      "string": {
+        "max_len": 1000
+      }
+    },
+    "next": {
+      "string": {
+        "max_len": 64
+      }
+    }
+  },
   "tdt.trees.v1.Node": {
     "id": {
       "string": {
@@ -1103,6 +1169,21 @@ export const FIELD_RULES = {
       }
     },
     "tree_id": {
+      "string": {
+        "max_len": 64
+      }
+    },
+    "fields": {
+      "repeated": {
+        "max_items": 20
+      }
+    },
+    "rules": {
+      "repeated": {
+        "max_items": 20
+      }
+    },
+    "default_next": {
       "string": {
         "max_len": 64
       }
@@ -1166,6 +1247,11 @@ export const FIELD_RULES = {
     "nodes": {
       "repeated": {
         "max_items": 2000
+      }
+    },
+    "variables": {
+      "repeated": {
+        "max_items": 50
       }
     }
   },
@@ -1294,6 +1380,11 @@ export const FIELD_RULES = {
       "repeated": {
         "max_items": 2000
       }
+    },
+    "variables": {
+      "repeated": {
+        "max_items": 50
+      }
     }
   },
   "tdt.trees.v1.TreeReview": {
@@ -1324,6 +1415,28 @@ export const FIELD_RULES = {
     "version": {
       "int32": {
         "gte": 1
+      }
+    }
+  },
+  "tdt.trees.v1.Variable": {
+    "name": {
+      "string": {
+        "max_len": 64
+      }
+    },
+    "type": {
+      "string": {
+        "in_enum": "tdt.trees.v1.VariableType"
+      }
+    },
+    "choices": {
+      "repeated": {
+        "max_items": 50,
+        "items": {
+          "string": {
+            "max_len": 100
+          }
+        }
       }
     }
   }

@@ -3558,7 +3558,8 @@ export const MESSAGE_SCHEMAS = {
       "context",
       "started_at",
       "updated_at",
-      "completed_at"
+      "completed_at",
+      "variables"
     ],
     "requestRequired": [
       "outcome",
@@ -3566,7 +3567,8 @@ export const MESSAGE_SCHEMAS = {
       "context",
       "started_at",
       "updated_at",
-      "completed_at"
+      "completed_at",
+      "variables"
     ],
     "properties": {
       "id": {
@@ -3655,6 +3657,11 @@ export const MESSAGE_SCHEMAS = {
         ],
         "format": "date-time",
         "description": "`null` until completed"
+      },
+      "variables": {
+        "type": "object",
+        "additionalProperties": true,
+        "description": "The tree's variables as they stand: given at the start, defaults, and what forms filled in"
       }
     }
   },
@@ -3684,6 +3691,11 @@ export const MESSAGE_SCHEMAS = {
         "type": "object",
         "additionalProperties": true,
         "description": "What the session is about (ticket, device, customer...): any JSON object"
+      },
+      "variables": {
+        "type": "object",
+        "additionalProperties": true,
+        "description": "Values of the tree's variables, by name (e.g. from a CRM); each of its variable's type"
       }
     }
   },
@@ -3791,12 +3803,21 @@ export const MESSAGE_SCHEMAS = {
           "escalated"
         ],
         "description": "A linked tree's solution the session passed on its way back to the linking tree: its outcome"
+      },
+      "values": {
+        "type": "object",
+        "additionalProperties": true,
+        "description": "A form's step: the values submitted, by field id"
+      },
+      "rule": {
+        "type": "string",
+        "description": "A logic node's step: the rule that held, by its index from 0, or `default`"
       }
     }
   },
   "tdt.sessions.v1.StepSessionRequest": {
     "type": "object",
-    "description": "`answer` a question, `continue` past an action, go `back` one step, or replace the session's `notes`. `node_id` must be the current node (else 409 `stale_step`).",
+    "description": "`answer` a question, `continue` past an action, `submit` a form's values, go `back` one step, or replace the session's `notes`. `node_id` must be the current node (else 409 `stale_step`).",
     "examples": [
       {
         "op": "answer",
@@ -3807,6 +3828,14 @@ export const MESSAGE_SCHEMAS = {
       {
         "op": "continue",
         "node_id": "paper"
+      },
+      {
+        "op": "submit",
+        "node_id": "details",
+        "values": {
+          "serial": "CN-4711",
+          "pages": 120
+        }
       },
       {
         "op": "back"
@@ -3836,7 +3865,8 @@ export const MESSAGE_SCHEMAS = {
           "answer",
           "continue",
           "back",
-          "note"
+          "note",
+          "submit"
         ]
       },
       "node_id": {
@@ -3858,6 +3888,11 @@ export const MESSAGE_SCHEMAS = {
         "type": "string",
         "maxLength": 10000,
         "description": "The new notes"
+      },
+      "values": {
+        "type": "object",
+        "additionalProperties": true,
+        "description": "The form's values by field id, each of its field's type"
       }
     },
     "variantKey": "op",
@@ -3911,6 +3946,21 @@ export const MESSAGE_SCHEMAS = {
           "notes"
         ],
         "optional": []
+      },
+      {
+        "value": "submit",
+        "name": "StepSubmit",
+        "description": "Fill in the current form.",
+        "fields": [
+          "id",
+          "op",
+          "node_id",
+          "values",
+          "note"
+        ],
+        "optional": [
+          "note"
+        ]
       }
     ]
   },
@@ -4088,6 +4138,71 @@ export const MESSAGE_SCHEMAS = {
     "properties": {
       "tree": {
         "$ref": "tdt.trees.v1.PortableTree#"
+      }
+    }
+  },
+  "tdt.trees.v1.FormField": {
+    "type": "object",
+    "description": "One field of a form node: the technician's value goes into `variable`.",
+    "required": [
+      "id",
+      "label",
+      "variable",
+      "type",
+      "required",
+      "choices"
+    ],
+    "requestRequired": [
+      "id",
+      "label",
+      "variable",
+      "type"
+    ],
+    "properties": {
+      "id": {
+        "type": "string",
+        "maxLength": 64,
+        "description": "Unique within the form; 1 to 64 letters, digits, `_`, `.` or `-`"
+      },
+      "label": {
+        "type": "string",
+        "maxLength": 200
+      },
+      "variable": {
+        "type": "string",
+        "maxLength": 64,
+        "description": "The name of the tree's variable the value goes into"
+      },
+      "type": {
+        "type": "string",
+        "enum": [
+          "text",
+          "number",
+          "boolean",
+          "choice",
+          "date"
+        ],
+        "description": "The variable's type"
+      },
+      "required": {
+        "type": "boolean"
+      },
+      "min": {
+        "type": "number",
+        "description": "The least number, or the fewest characters of a text"
+      },
+      "max": {
+        "type": "number",
+        "description": "The greatest number, or the most characters of a text"
+      },
+      "choices": {
+        "type": "array",
+        "items": {
+          "type": "string",
+          "maxLength": 100
+        },
+        "maxItems": 50,
+        "description": "For a choice: the values offered, a subset of the variable's (all of them when empty)"
       }
     }
   },
@@ -4509,15 +4624,40 @@ export const MESSAGE_SCHEMAS = {
       }
     }
   },
+  "tdt.trees.v1.LogicRule": {
+    "type": "object",
+    "description": "One rule of a logic node: when the CEL expression `when` holds, the session goes on at `next`.",
+    "required": [
+      "when",
+      "next"
+    ],
+    "requestRequired": [
+      "when",
+      "next"
+    ],
+    "properties": {
+      "when": {
+        "type": "string",
+        "maxLength": 1000,
+        "description": "A Common Expression Language expression over the tree's variables, of type `bool`"
+      },
+      "next": {
+        "type": "string",
+        "maxLength": 64
+      }
+    }
+  },
   "tdt.trees.v1.Node": {
     "type": "object",
-    "description": "One step of a tree, by its `type`: a `question` has `options`, an `action` `next`, a `solution` `outcome`, a `link` the `tree_id` it runs (and optionally `next`).",
+    "description": "One step of a tree, by its `type`: a `question` has `options`, an `action` `next`, a `solution` `outcome`, a `link` the `tree_id` it runs (and optionally `next`), a `form` its `fields` and `next`, a `logic` node its `rules` and `default_next`.",
     "required": [
       "id",
       "type",
       "title",
       "body",
-      "options"
+      "options",
+      "fields",
+      "rules"
     ],
     "requestRequired": [
       "id",
@@ -4536,7 +4676,9 @@ export const MESSAGE_SCHEMAS = {
           "question",
           "action",
           "solution",
-          "link"
+          "link",
+          "form",
+          "logic"
         ]
       },
       "title": {
@@ -4573,6 +4715,27 @@ export const MESSAGE_SCHEMAS = {
         "maxLength": 64,
         "format": "uuid",
         "description": "The tree it runs (its latest published version)"
+      },
+      "fields": {
+        "type": "array",
+        "items": {
+          "$ref": "tdt.trees.v1.FormField#"
+        },
+        "maxItems": 20,
+        "description": "One or more fields, at most 20"
+      },
+      "rules": {
+        "type": "array",
+        "items": {
+          "$ref": "tdt.trees.v1.LogicRule#"
+        },
+        "maxItems": 20,
+        "description": "One or more rules, tried in order; at most 20"
+      },
+      "default_next": {
+        "type": "string",
+        "maxLength": 64,
+        "description": "Where the session goes when no rule holds"
       }
     },
     "variantKey": "type",
@@ -4631,6 +4794,34 @@ export const MESSAGE_SCHEMAS = {
         "optional": [
           "next"
         ]
+      },
+      {
+        "value": "form",
+        "name": "FormNode",
+        "description": "Fields the technician fills in (each into a variable of the tree), then the next node.",
+        "fields": [
+          "id",
+          "title",
+          "body",
+          "type",
+          "next",
+          "fields"
+        ],
+        "optional": []
+      },
+      {
+        "value": "logic",
+        "name": "LogicNode",
+        "description": "Rules over the variables, in order: the first that holds picks the next node, without the technician (else `default_next`).",
+        "fields": [
+          "id",
+          "title",
+          "body",
+          "type",
+          "rules",
+          "default_next"
+        ],
+        "optional": []
       }
     ]
   },
@@ -4822,7 +5013,8 @@ export const MESSAGE_SCHEMAS = {
             "body": "",
             "outcome": "resolved"
           }
-        ]
+        ],
+        "variables": []
       }
     ],
     "required": [
@@ -4833,7 +5025,8 @@ export const MESSAGE_SCHEMAS = {
       "category",
       "tags",
       "root_node_id",
-      "nodes"
+      "nodes",
+      "variables"
     ],
     "requestRequired": [
       "format",
@@ -4883,6 +5076,14 @@ export const MESSAGE_SCHEMAS = {
           "$ref": "tdt.trees.v1.Node#"
         },
         "maxItems": 2000
+      },
+      "variables": {
+        "type": "array",
+        "items": {
+          "$ref": "tdt.trees.v1.Variable#"
+        },
+        "maxItems": 50,
+        "description": "The values its sessions carry; at most 50"
       }
     }
   },
@@ -5246,7 +5447,8 @@ export const MESSAGE_SCHEMAS = {
       "updated_at",
       "root_node_id",
       "change_note",
-      "nodes"
+      "nodes",
+      "variables"
     ],
     "requestRequired": [
       "created_at",
@@ -5311,6 +5513,13 @@ export const MESSAGE_SCHEMAS = {
         "items": {
           "$ref": "tdt.trees.v1.Node#"
         }
+      },
+      "variables": {
+        "type": "array",
+        "items": {
+          "$ref": "tdt.trees.v1.Variable#"
+        },
+        "description": "The values its sessions carry"
       }
     }
   },
@@ -5422,6 +5631,7 @@ export const MESSAGE_SCHEMAS = {
             "outcome": "resolved"
           }
         ],
+        "variables": [],
         "saved_by": "0f7b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d",
         "saved_at": "2026-11-28T09:30:00.000Z",
         "review_required": false,
@@ -5438,6 +5648,7 @@ export const MESSAGE_SCHEMAS = {
       "tags",
       "root_node_id",
       "nodes",
+      "variables",
       "saved_by",
       "saved_at",
       "review_required",
@@ -5488,6 +5699,13 @@ export const MESSAGE_SCHEMAS = {
         },
         "description": "As the author saved them: they may still break the rules checked when publishing"
       },
+      "variables": {
+        "type": "array",
+        "items": {
+          "$ref": "tdt.trees.v1.Variable#"
+        },
+        "description": "The values its sessions carry, as the author saved them"
+      },
       "saved_by": {
         "type": [
           "string",
@@ -5525,7 +5743,8 @@ export const MESSAGE_SCHEMAS = {
       "status",
       "root_node_id",
       "change_note",
-      "nodes"
+      "nodes",
+      "variables"
     ],
     "requestRequired": [],
     "properties": {
@@ -5571,6 +5790,14 @@ export const MESSAGE_SCHEMAS = {
           "$ref": "tdt.trees.v1.Node#"
         },
         "maxItems": 2000
+      },
+      "variables": {
+        "type": "array",
+        "items": {
+          "$ref": "tdt.trees.v1.Variable#"
+        },
+        "maxItems": 50,
+        "description": "The values its sessions carry; at most 50"
       }
     }
   },
@@ -5804,6 +6031,48 @@ export const MESSAGE_SCHEMAS = {
         "$ref": "tdt.trees.v1.Tree#"
       }
     }
+  },
+  "tdt.trees.v1.Variable": {
+    "type": "object",
+    "description": "A value a tree's sessions carry: given when a session starts (by a person or another system), filled in by a form, read by logic rules and shown in node text as `{{name}}`.",
+    "required": [
+      "name",
+      "type",
+      "choices"
+    ],
+    "requestRequired": [
+      "name",
+      "type"
+    ],
+    "properties": {
+      "name": {
+        "type": "string",
+        "maxLength": 64,
+        "description": "1 to 64 lowercase letters, digits and `_`, starting with a letter; unique within the tree"
+      },
+      "type": {
+        "type": "string",
+        "enum": [
+          "text",
+          "number",
+          "boolean",
+          "choice",
+          "date"
+        ]
+      },
+      "default": {
+        "description": "The value a session starts with when it is given none; of the variable's type"
+      },
+      "choices": {
+        "type": "array",
+        "items": {
+          "type": "string",
+          "maxLength": 100
+        },
+        "maxItems": 50,
+        "description": "The values a `choice` may take (at least one, at most 50)"
+      }
+    }
   }
 } as const;
 
@@ -5976,6 +6245,7 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.trees.v1.DiscardTreeDraftResponse": "DiscardTreeDraftResponse",
   "tdt.trees.v1.ExportTreeRequest": "ExportTreeRequest",
   "tdt.trees.v1.ExportTreeResponse": "ExportTreeResponse",
+  "tdt.trees.v1.FormField": "FormField",
   "tdt.trees.v1.GetPublishedTreeRequest": "GetPublishedTreeRequest",
   "tdt.trees.v1.GetPublishedTreeResponse": "GetPublishedTreeResponse",
   "tdt.trees.v1.GetTreeAnalyticsRequest": "GetTreeAnalyticsRequest",
@@ -5998,6 +6268,7 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.trees.v1.ListTreeVersionsResponse": "ListTreeVersionsResponse",
   "tdt.trees.v1.ListTreesRequest": "ListTreesRequest",
   "tdt.trees.v1.ListTreesResponse": "ListTreesResponse",
+  "tdt.trees.v1.LogicRule": "LogicRule",
   "tdt.trees.v1.Node": "Node",
   "tdt.trees.v1.NodeAnalytics": "NodeAnalytics",
   "tdt.trees.v1.NodeChange": "NodeChange",
@@ -6032,7 +6303,8 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.trees.v1.TreeSummary": "TreeSummary",
   "tdt.trees.v1.TreeVersion": "TreeVersion",
   "tdt.trees.v1.UpdateTreeRequest": "UpdateTreeRequest",
-  "tdt.trees.v1.UpdateTreeResponse": "UpdateTreeResponse"
+  "tdt.trees.v1.UpdateTreeResponse": "UpdateTreeResponse",
+  "tdt.trees.v1.Variable": "Variable"
 };
 
 export type SchemaMessage = keyof typeof MESSAGE_SCHEMAS;

@@ -39,12 +39,12 @@ describe("the gateway's schemas derive from the contract", () => {
     const schemas = await generatedFrom((proto) =>
       proto
         .replace(
-          "  NODE_TYPE_LINK = 4;",
-          "  NODE_TYPE_LINK = 4;\n  // A list of checks, each ticked off.\n  NODE_TYPE_CHECKLIST = 5;",
+          "  NODE_TYPE_LOGIC = 6;",
+          "  NODE_TYPE_LOGIC = 6;\n  // A list of checks, each ticked off.\n  NODE_TYPE_CHECKLIST = 7;",
         )
         .replace(
           /(message Node \{[\s\S]*?)\n\}/,
-          '$1\n  // The checks\n  repeated string items = 9 [(tdt.contract.v1.json).variants = "checklist"];\n}',
+          '$1\n  // The checks\n  repeated string items = 12 [(tdt.contract.v1.json).variants = "checklist"];\n}',
         ),
     );
     await withContract(({ ENUMS }) => ({
@@ -52,7 +52,7 @@ describe("the gateway's schemas derive from the contract", () => {
         ...ENUMS,
         "tdt.trees.v1.NodeType": {
           values: [...ENUMS["tdt.trees.v1.NodeType"].values, "checklist"],
-          numbers: { ...ENUMS["tdt.trees.v1.NodeType"].numbers, checklist: 5 },
+          numbers: { ...ENUMS["tdt.trees.v1.NodeType"].numbers, checklist: 7 },
         },
       } as unknown as Contract["ENUMS"],
     }));

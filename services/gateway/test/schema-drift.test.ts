@@ -610,6 +610,12 @@ describe("request schemas follow the contracts", () => {
     covered.add("tdt.trees.v1.SearchMatch");
     // A draft save's revision: its body is a TreeInput's with `draft_revision` beside (checked above).
     covered.add("tdt.trees.v1.SaveTreeDraftRequest");
+    // A tree's variables, a form's fields and a logic node's rules: an author sends them as the
+    // contract's request schemas of their messages (VariableInput, FormFieldInput, LogicRuleInput),
+    // and the trees service checks every bound again (tests/system/logic-forms.test.ts).
+    for (const message of ["tdt.trees.v1.Variable", "tdt.trees.v1.FormField", "tdt.trees.v1.LogicRule"]) {
+      covered.add(message);
+    }
     // Answers the gateway documents as their messages say (referencedSchemas), with nothing of its own.
     for (const message of [
       "tdt.trees.v1.HistoryEntry",

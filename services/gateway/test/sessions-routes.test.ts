@@ -33,6 +33,7 @@ const SESSION_FIELDS = [
   "user_email",
   "user_id",
   "user_name",
+  "variables",
 ];
 const STEP_FIELDS = [
   "duration_ms",

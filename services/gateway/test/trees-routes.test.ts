@@ -20,7 +20,15 @@ let admin: string;
 const TREE_ID = randomUUID();
 const TREE_URL = `/api/v1/trees/${TREE_ID}`;
 const HEADER_FIELDS = ["category", "created_at", "created_by", "description", "id", "status", "tags", "title"];
-const TREE_FIELDS = [...HEADER_FIELDS, "change_note", "nodes", "root_node_id", "updated_at", "version"].sort();
+const TREE_FIELDS = [
+  ...HEADER_FIELDS,
+  "change_note",
+  "nodes",
+  "root_node_id",
+  "updated_at",
+  "variables",
+  "version",
+].sort();
 const SUMMARY_FIELDS = [...HEADER_FIELDS, "node_count", "updated_at", "version"].sort();
 
 type Method = "GET" | "POST" | "PUT" | "DELETE";
@@ -290,9 +298,10 @@ describe("POST /api/v1/trees", () => {
         root_node_id,
         change_note: "",
         nodes: [
-          { ...question, body: "" },
-          { ...action, options: [] },
+          { ...question, body: "", fields: [], rules: [] },
+          { ...action, options: [], fields: [], rules: [] },
         ],
+        variables: [],
       },
     });
   });

@@ -21,6 +21,7 @@ import type { PdfRenderer } from "./reports/pdf-pool.js";
 import { renderReport } from "./reports/report.js";
 import { isUuid, type SessionRow, type SessionStore, toSession } from "./session-store.js";
 import { SessionTrees, type TreeSources } from "./session-trees.js";
+import { startValues } from "./session-variables.js";
 import { applyStep, completeState, type SessionState, type StepOp, startState, type TreeBook } from "./step-engine.js";
 
 const notFound = () => new AppError("not_found");
@@ -46,8 +47,11 @@ function stepOp(request: {
   option_id: string;
   note?: string | undefined;
   notes?: string | undefined;
+  values?: Record<string, unknown> | undefined;
 }): StepOp {
   switch (request.op) {
+    case "submit":
+      return { op: "submit", node_id: request.node_id, values: request.values ?? {}, note: request.note };
     case "answer":
       return { op: "answer", node_id: request.node_id, option_id: request.option_id, note: request.note };
     case "continue":
@@ -57,7 +61,9 @@ function stepOp(request: {
     case "note":
       return { op: "note", notes: request.notes ?? "" };
     default:
-      throw AppError.invalid([{ loc: ["body", "op"], msg: "Must be answer, continue, back or note", type: "enum" }]);
+      throw AppError.invalid([
+        { loc: ["body", "op"], msg: "Must be answer, continue, submit, back or note", type: "enum" },
+      ]);
   }
 }
 
@@ -204,8 +210,9 @@ export function sessionsHandlers(deps: {
       if (!tree) throw notFound();
       const now = new Date();
       const store = storeOf(claims);
-      const book = await SessionTrees.toStart(tree, treesFor(ctx, store));
-      const state = startState(book, now);
+      const values = startValues(tree, request.variables);
+      const book = await SessionTrees.toStart(tree, treesFor(ctx, store), values);
+      const state = startState(book, now, values);
       const row = await store.create(tree, claims.sub, state, context, now, technician);
       return { session: toSession(row, book) };
     },

@@ -10,9 +10,11 @@ import {
   type TransactionSql,
   writeOutboxEvent,
 } from "@tdt/kit";
+import { fillPlaceholders, type Values } from "@tdt/proto/contracts/tree-logic";
 import type { Session, Step } from "@tdt/proto/tdt/sessions/v1/sessions";
-import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
+import { type Node, Tree } from "@tdt/proto/tdt/trees/v1/trees";
 import { abandonedEvent, changeEvents, outboxEventOf, type SessionIdentity, startedEvent } from "./session-events.js";
+import { valuesIn } from "./session-variables.js";
 import {
   currentTreeOf,
   nodeById,
@@ -66,6 +68,24 @@ function toStep(step: StepRecord, row: SessionRow): Step {
     duration_ms: step.duration_ms,
     ...treeOfStep(step, row),
     ...(step.outcome ? { outcome: step.outcome } : {}),
+    ...(step.values ? { values: step.values } : {}),
+    ...(step.rule !== undefined ? { rule: step.rule } : {}),
+  };
+}
+
+/**
+ * A node as the technician is shown it: `{{name}}` in its title, labels and body filled with the
+ * variables' values (as text; in the Markdown body, escaped as text).
+ */
+export function shownNode(node: Node, tree: Tree, variables: Values): Node {
+  const values = valuesIn(tree, variables);
+  const text = (value: string) => fillPlaceholders(value, values, "text");
+  return {
+    ...node,
+    title: text(node.title),
+    body: fillPlaceholders(node.body, values, "markdown"),
+    options: node.options.map((option) => ({ ...option, label: text(option.label) })),
+    fields: node.fields.map((field) => ({ ...field, label: text(field.label) })),
   };
 }
 
@@ -80,7 +100,7 @@ export function toSession(row: SessionRow, book: TreeBook): Session {
     user_id: row.user_id,
     status: row.status,
     outcome: row.outcome ?? undefined,
-    current_node: nodeById(tree, row.current_node_id),
+    current_node: shownNode(nodeById(tree, row.current_node_id), tree, row.variables ?? {}),
     steps: row.steps.map((step) => toStep(step, row)),
     notes: row.notes,
     context: row.context,
@@ -89,6 +109,7 @@ export function toSession(row: SessionRow, book: TreeBook): Session {
     completed_at: row.completed_at ?? undefined,
     user_name: row.user_name,
     user_email: row.user_email,
+    variables: row.variables ?? {},
   };
 }
 
@@ -123,7 +144,8 @@ export interface ListFilters {
 const nextState = (sql: Sql | TransactionSql, next: SessionState) => sql`
   status = ${next.status}, outcome = ${next.outcome}, current_node_id = ${next.current_node_id},
   steps = ${sql.json(next.steps as never)}, notes = ${next.notes}, completed_at = ${next.completed_at},
-  pins = ${sql.json((next.pins ?? {}) as never)}, updated_at = now()`;
+  pins = ${sql.json((next.pins ?? {}) as never)}, variables = ${sql.json((next.variables ?? {}) as never)},
+  updated_at = now()`;
 
 /**
  * The sessions of one organization (docs/decisions/organizations.md): every statement runs in a
@@ -180,7 +202,8 @@ export class SessionStore {
           where (tree_id, version) in (select * from unnest(
             ${lacking.map((each) => each.tree_id)}::uuid[], ${lacking.map((each) => each.tree_version)}::int[]))`,
         );
-        return rows.map((row) => row.document);
+        // A copy made before form and logic nodes lacks their fields: read as their defaults.
+        return rows.map((row) => Tree.fromPartial(row.document));
       },
       this.organization,
     );
@@ -219,11 +242,12 @@ export class SessionStore {
         on conflict do nothing),
       announced as (${outboxInsert(sql, [outboxEventOf(startedEvent(identity, state, now))])})
       insert into sessions (id, user_id, tree_id, tree_version, tree_title, status, outcome, current_node_id,
-        steps, notes, context, started_at, updated_at, user_name, user_email, pins)
+        steps, notes, context, started_at, updated_at, user_name, user_email, pins, variables)
       values (${id}, ${userId}, ${tree.id}, ${tree.version}, ${tree.title}, ${state.status},
         ${state.outcome}, ${state.current_node_id}, ${sql.json(state.steps as never)}, ${state.notes},
         ${sql.json(context as never)}, ${now}, ${now}, ${technician.name.slice(0, 200)},
-        ${technician.email.slice(0, 254)}, ${sql.json((state.pins ?? {}) as never)})
+        ${technician.email.slice(0, 254)}, ${sql.json((state.pins ?? {}) as never)},
+        ${sql.json((state.variables ?? {}) as never)})
       returning *`,
     );
     this.treeCopies.put(tree, this.organization);

@@ -1,4 +1,5 @@
 import { AppError } from "@tdt/kit";
+import type { Values } from "@tdt/proto/contracts/tree-logic";
 import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
 import type { SessionRow, SessionStore } from "./session-store.js";
 import {
@@ -57,9 +58,9 @@ export class SessionTrees implements TreeBook {
   }
 
   /** To start a session on `root`: the trees its first node is reached through (a root that is a link). */
-  static async toStart(root: Tree, sources: TreeSources): Promise<SessionTrees> {
+  static async toStart(root: Tree, sources: TreeSources, values: Values): Promise<SessionTrees> {
     const book = new SessionTrees(root, sources);
-    await book.loadWalk(rootPlace(root), {});
+    await book.loadWalk(rootPlace(root), {}, values);
     return book;
   }
 
@@ -72,7 +73,7 @@ export class SessionTrees implements TreeBook {
     const stoodIn = row.steps.flatMap((step) => [treeOfStep(step, row), ...(step.frames ?? [])]);
     const book = await SessionTrees.reading(row, [...pins, ...stoodIn], sources);
     const departure = op && departureOf(row, book, op);
-    if (departure) await book.loadWalk(departure, row.pins ?? {});
+    if (departure) await book.loadWalk(departure.place, row.pins ?? {}, departure.values);
     return book;
   }
 
@@ -101,13 +102,13 @@ export class SessionTrees implements TreeBook {
    * Loads what the session's walk from `start` enters unpinned (`moveFrom` shows the way, on the
    * trees loaded so far), as far as the engine will follow it.
    */
-  private async loadWalk(start: Place, pins: Pins): Promise<void> {
+  private async loadWalk(start: Place, pins: Pins, values: Values): Promise<void> {
     let at = start;
     let pinned = pins;
     for (let moves = 0; moves < MAX_MOVES; moves++) {
       const entered = treeEntered(at, pinned);
       if (entered && entered.version === undefined) await this.loadLatest(entered.tree_id);
-      const move = moveFrom(at, pinned, this);
+      const move = moveFrom(at, pinned, this, values);
       if (!move || move instanceof AppError) return;
       at = move.to;
       pinned = move.pins;

@@ -4,8 +4,10 @@
  */
 import { AppError } from "@tdt/kit";
 import { currentOutcomeSpelling, OFF_SOLUTION_OUTCOMES, OUTCOMES, type Outcome } from "@tdt/proto/contracts/outcomes";
+import { fillPlaceholders, firstHolding, type Values } from "@tdt/proto/contracts/tree-logic";
 import { type EnumValue, enumValues, FIELD_RULES } from "@tdt/proto/tdt/contract";
 import type { Node, Tree } from "@tdt/proto/tdt/trees/v1/trees";
+import { formValues, valuesIn } from "./session-variables.js";
 
 /** A link the session went through and will come back to: the linking tree and its link node. */
 export interface Frame {
@@ -32,8 +34,12 @@ export interface StepRecord {
   frames?: Frame[];
   /** A linked tree's solution passed on the way back to the linking tree: its outcome. */
   outcome?: string;
-  /** Passed without the technician (that solution): `back` steps over it. */
+  /** Passed without the technician (that solution, a logic node): `back` steps over it. */
   passed?: boolean;
+  /** A form's step: the values submitted, by field id. */
+  values?: Values;
+  /** A logic node's step: the rule that held (its index from 0), or `default`. */
+  rule?: string;
 }
 
 /** How deep links may nest: deeper is a loop of links (409 `link_depth_exceeded`). */
@@ -92,11 +98,14 @@ export interface SessionState {
   completed_at: string | null;
   /** The version each tree entered through a link was pinned at. */
   pins: Pins;
+  /** The variables' values: given at the start, and what forms filled in since. */
+  variables: Values;
 }
 
 export type StepOp =
   | { op: "answer"; node_id: string; option_id: string; note?: string | undefined }
   | { op: "continue"; node_id: string; note?: string | undefined }
+  | { op: "submit"; node_id: string; values: Record<string, unknown>; note?: string | undefined }
   | { op: "back" }
   | { op: "note"; notes: string };
 
@@ -112,11 +121,12 @@ export function nodeById(tree: Tree, id: string): Node {
   return node;
 }
 
-function openStep(seq: number, place: Place, now: Date): StepRecord {
+function openStep(seq: number, place: Place, now: Date, values: Values): StepRecord {
   return {
     seq,
     node_id: place.node.id,
-    node_title: place.node.title,
+    // As the technician was shown it: with the variables' values of then.
+    node_title: fillPlaceholders(place.node.title, valuesIn(place.tree, values), "text"),
     option_id: "",
     option_label: "",
     note: "",
@@ -169,17 +179,24 @@ export function treeEntered(at: Place, pins: Pins): TreeEntered | undefined {
 }
 
 /**
- * The move a session makes by itself from `at`, with `book`'s trees: a link enters its tree
- * (pinned, or its latest published version, pinned now) at the root; a linked tree's solution
- * goes back out to the innermost link with a `next`, passing that solution. None: the session
- * stands at `at`. A link too deep, or to a tree with no published version, is refused: answered,
- * not thrown, for the engine throws it and a caller loading trees stops there.
+ * The move a session makes by itself from `at`, with `book`'s trees: a logic node goes on where
+ * its first rule that holds for `values` leads (else its `default_next`), passing it; a link
+ * enters its tree (pinned, or its latest published version, pinned now) at the root; a linked
+ * tree's solution goes back out to the innermost link with a `next`, passing that solution. None:
+ * the session stands at `at`. A link too deep, or to a tree with no published version, is
+ * refused: answered, not thrown, for the engine throws it and a caller loading trees stops there.
  */
 export function moveFrom(
   at: Place,
   pins: Pins,
   book: TreeBook,
-): { to: Place; pins: Pins; passing: boolean } | AppError | undefined {
+  values: Values,
+): { to: Place; pins: Pins; passing: boolean; rule?: string } | AppError | undefined {
+  if (at.node.type === "logic") {
+    const fired = firstHolding(at.node.rules, at.tree.variables ?? [], valuesIn(at.tree, values));
+    const next = fired === "default" ? at.node.default_next : at.node.rules[fired]?.next;
+    return { to: { ...at, node: nodeById(at.tree, next ?? "") }, pins, passing: true, rule: String(fired) };
+  }
   if (at.node.type === "link") {
     const entered = treeEntered(at, pins);
     if (!entered) return new AppError("link_depth_exceeded");
@@ -199,20 +216,20 @@ export function moveFrom(
  * back is a step with its outcome; with no way back, the session stays at the solution and
  * completing there ends it with that outcome. Answers the steps passed and where it stands.
  */
-function arrive(start: Place, pins: Pins, book: TreeBook, firstSeq: number, now: Date) {
+function arrive(start: Place, pins: Pins, book: TreeBook, firstSeq: number, now: Date, values: Values) {
   const passed: StepRecord[] = [];
   let at = start;
   let pinned = pins;
   for (let moves = 0; moves < MAX_MOVES; moves++) {
-    const move = moveFrom(at, pinned, book);
+    const move = moveFrom(at, pinned, book, values);
     if (move instanceof AppError) throw move;
     if (!move) return { passed, at, pins: pinned };
     if (move.passing) {
-      const step = openStep(firstSeq + passed.length, at, now);
+      const step = openStep(firstSeq + passed.length, at, now, values);
       passed.push({
         ...step,
         left_at: step.entered_at,
-        outcome: solutionOutcome(at.node),
+        ...(move.rule === undefined ? { outcome: solutionOutcome(at.node) } : { rule: move.rule }),
         passed: true,
       });
     }
@@ -233,12 +250,20 @@ function wayBack(at: Place, book: TreeBook): Place | undefined {
   return undefined;
 }
 
-function closeStep(step: StepRecord, now: Date, answer: { option_id?: string; option_label?: string; note?: string }) {
+interface Closing {
+  option_id?: string;
+  option_label?: string;
+  note?: string | undefined;
+  values?: Values;
+}
+
+function closeStep(step: StepRecord, now: Date, answer: Closing): StepRecord {
   return {
     ...step,
     option_id: answer.option_id ?? "",
     option_label: answer.option_label ?? "",
     note: answer.note ?? step.note,
+    ...(answer.values ? { values: answer.values } : {}),
     left_at: now.toISOString(),
     duration_ms: Math.max(0, now.getTime() - Date.parse(step.entered_at)),
   };
@@ -267,15 +292,35 @@ function assertChangeable(state: SessionState): void {
   if (refusal) throw refusal;
 }
 
-type MovingOp = Extract<StepOp, { op: "answer" | "continue" }>;
+type MovingOp = Extract<StepOp, { op: "answer" | "continue" | "submit" }>;
+
+const isMoving = (op: StepOp): op is MovingOp => op.op === "answer" || op.op === "continue" || op.op === "submit";
+
+/** Where a step leaves the open node for, what it closes the open step with, and the variables it sets. */
+interface Leaving {
+  next: string;
+  closing: Closing;
+  assigns?: Values;
+}
 
 /**
- * Where an answer or a continue leaves the current node for, and what it closes the open step
- * with; or why it may not (answered, not thrown: `departureOf` asks it too).
+ * Where an answer, a continue or a submit leaves the current node for, and what it closes the
+ * open step with; or why it may not (answered, not thrown: `departureOf` asks it too).
  */
-function leave(current: Node, op: MovingOp) {
+function leave(place: Place, op: MovingOp): Leaving | AppError {
+  const current = place.node;
   // The node guard: a retry of a step that already happened is refused, never applied twice.
   if (op.node_id !== current.id) return new AppError("stale_step");
+  if (op.op === "submit") {
+    if (current.type !== "form" || !current.next) {
+      return invalid("op", `The current node is a ${current.type}; submit needs a form`, "op_not_allowed");
+    }
+    const tooLong = noteRefusal(op.note, "note");
+    if (tooLong) return tooLong;
+    const filled = formValues(current, place.tree, op.values);
+    if (filled instanceof AppError) return filled;
+    return { next: current.next, closing: { note: op.note, values: filled.byField }, assigns: filled.byVariable };
+  }
   if (op.op === "continue") {
     if (current.type !== "action" || !current.next) {
       return invalid("op", `The current node is a ${current.type}; continue needs an action`, "op_not_allowed");
@@ -292,44 +337,65 @@ function leave(current: Node, op: MovingOp) {
   return { next: option.next, closing: { option_id: option.id, option_label: option.label, note: op.note } };
 }
 
-/** The first state of a session: the root node (through any link it is), entered now. */
-export function startState(book: TreeBook, now: Date): SessionState {
-  const { passed, at, pins } = arrive(rootPlace(book.root), {}, book, 1, now);
+/**
+ * The first state of a session: the root node (through any link or logic node it is), entered
+ * now, with the variables' first values (checked by the caller: `startValues`).
+ */
+export function startState(book: TreeBook, now: Date, variables: Values = {}): SessionState {
+  const { passed, at, pins } = arrive(rootPlace(book.root), {}, book, 1, now, variables);
   return {
     status: "in_progress",
     outcome: null,
     current_node_id: at.node.id,
-    steps: [...passed, openStep(passed.length + 1, at, now)],
+    steps: [...passed, openStep(passed.length + 1, at, now, variables)],
     notes: "",
     completed_at: null,
     pins,
+    variables,
   };
 }
 
-/** Moves on from the open step (closed as `closed`) to `next` in its tree. */
-function moveOn(state: SessionState, place: Place, closed: StepRecord, next: Node, book: TreeBook, now: Date) {
+/** Moves on from the open step (closed as `closed`) to `next` in its tree, with the variables `values`. */
+function moveOn(
+  state: SessionState,
+  place: Place,
+  closed: StepRecord,
+  next: Node,
+  book: TreeBook,
+  now: Date,
+  values: Values,
+) {
   const done = state.steps.slice(0, -1);
-  const arrived = arrive({ ...place, node: next }, state.pins ?? {}, book, closed.seq + 1, now);
-  const open = openStep(closed.seq + 1 + arrived.passed.length, arrived.at, now);
+  const arrived = arrive({ ...place, node: next }, state.pins ?? {}, book, closed.seq + 1, now, values);
+  const open = openStep(closed.seq + 1 + arrived.passed.length, arrived.at, now, values);
   return {
     ...state,
     current_node_id: arrived.at.node.id,
     steps: [...done, closed, ...arrived.passed, open],
     pins: arrived.pins,
+    variables: values,
   };
 }
 
 /**
- * Where `op` sets the session off from its open step: the node an answer or a continue goes to,
- * before the moves the session makes by itself from there (`moveFrom`). None when the operation
- * goes nowhere new (back, note) or the engine refuses it. The caller loads that walk's trees
- * before the engine runs.
+ * Where `op` sets the session off from its open step: the node an answer, a continue or a submit
+ * goes to, before the moves the session makes by itself from there (`moveFrom`), and the
+ * variables it goes with. None when the operation goes nowhere new (back, note) or the engine
+ * refuses it. The caller loads that walk's trees before the engine runs.
  */
-export function departureOf(state: SessionState, book: TreeBook, op: StepOp): Place | undefined {
-  if ((op.op !== "answer" && op.op !== "continue") || closedRefusal(state)) return undefined;
+export function departureOf(
+  state: SessionState,
+  book: TreeBook,
+  op: StepOp,
+): { place: Place; values: Values } | undefined {
+  if (!isMoving(op) || closedRefusal(state)) return undefined;
   const place = placeOf(state.steps[state.steps.length - 1] as StepRecord, book);
-  const leaving = leave(place.node, op);
-  return leaving instanceof AppError ? undefined : { ...place, node: nodeById(place.tree, leaving.next) };
+  const leaving = leave(place, op);
+  if (leaving instanceof AppError) return undefined;
+  return {
+    place: { ...place, node: nodeById(place.tree, leaving.next) },
+    values: { ...(state.variables ?? {}), ...leaving.assigns },
+  };
 }
 
 /** Applies one step operation. */
@@ -337,7 +403,6 @@ export function applyStep(state: SessionState, book: TreeBook, op: StepOp, now: 
   assertChangeable(state);
   const open = state.steps[state.steps.length - 1] as StepRecord;
   const place = placeOf(open, book);
-  const current = place.node;
   const done = state.steps.slice(0, -1);
 
   switch (op.op) {
@@ -346,22 +411,27 @@ export function applyStep(state: SessionState, book: TreeBook, op: StepOp, now: 
       return { ...state, notes: op.notes };
 
     case "answer":
-    case "continue": {
-      const leaving = leave(current, op);
+    case "continue":
+    case "submit": {
+      const leaving = leave(place, op);
       if (leaving instanceof AppError) throw leaving;
       const closed = closeStep(open, now, leaving.closing);
-      return moveOn(state, place, closed, nodeById(place.tree, leaving.next), book, now);
+      const values = { ...(state.variables ?? {}), ...leaving.assigns };
+      return moveOn(state, place, closed, nodeById(place.tree, leaving.next), book, now, values);
     }
 
     case "back": {
-      // Over the solutions passed on the way back from a linked tree: the technician did not stand there.
+      // Over the solutions passed on the way back from a linked tree and the logic nodes passed:
+      // the technician did not stand there.
       let k = done.length - 1;
       while (k >= 0 && done[k]?.passed) k--;
       const previous = done[k];
       if (!previous) throw invalid("op", "The session is at its first step", "nothing_to_go_back_to");
       // The previous step opens again, unanswered, in its own tree (back out of a linked tree's
-      // first node: to the step that led to the link); its note stays for the technician.
-      const reopened: StepRecord = { ...previous, option_id: "", option_label: "", left_at: "", duration_ms: 0 };
+      // first node: to the step that led to the link); its note stays for the technician. A form
+      // opened again keeps the variables it filled until it is submitted again.
+      const { values: _submitted, ...unanswered } = previous;
+      const reopened: StepRecord = { ...unanswered, option_id: "", option_label: "", left_at: "", duration_ms: 0 };
       return { ...state, current_node_id: previous.node_id, steps: [...done.slice(0, k), reopened] };
     }
   }

@@ -144,7 +144,7 @@ describe("link nodes", () => {
     const book = bookWith(printer, network);
     const start = startState(book, t(0));
     // An answer sets off at the node its option leads to; a refused one, back or a note, nowhere new.
-    const into = departureOf(start, book, { op: "answer", node_id: "online", option_id: "no" }) as Place;
+    const into = departureOf(start, book, { op: "answer", node_id: "online", option_id: "no" })?.place as Place;
     expect(into.node.id).toBe("check");
     expect(departureOf(start, book, { op: "answer", node_id: "online", option_id: "maybe" })).toBeUndefined();
     expect(departureOf(start, book, { op: "answer", node_id: "elsewhere", option_id: "no" })).toBeUndefined();
@@ -154,7 +154,7 @@ describe("link nodes", () => {
     ).toBeUndefined();
     // The link enters the network tree, not pinned yet: its latest published version, at its root.
     expect(treeEntered(into, start.pins)).toEqual({ tree_id: NETWORK, version: undefined });
-    expect(moveFrom(into, start.pins, book)).toMatchObject({
+    expect(moveFrom(into, start.pins, book, {})).toMatchObject({
       to: { tree: { id: NETWORK }, node: { id: "restart" } },
       pins: { [NETWORK]: 1 },
       passing: false,
@@ -169,6 +169,6 @@ describe("link nodes", () => {
       })),
     };
     expect(treeEntered(deep, start.pins)).toBeUndefined();
-    expect(moveFrom(deep, start.pins, book)).toMatchObject({ code: "link_depth_exceeded" });
+    expect(moveFrom(deep, start.pins, book, {})).toMatchObject({ code: "link_depth_exceeded" });
   });
 });

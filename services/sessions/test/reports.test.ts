@@ -15,7 +15,16 @@ const session: Session = {
   user_email: "ada@example.com",
   status: "completed",
   outcome: "escalated",
-  current_node: { id: "s", type: "solution", title: "Escalate", body: "", options: [], outcome: "escalated" },
+  current_node: {
+    id: "s",
+    type: "solution",
+    title: "Escalate",
+    body: "",
+    options: [],
+    fields: [],
+    rules: [],
+    outcome: "escalated",
+  },
   steps: [
     {
       seq: 1,
@@ -46,6 +55,7 @@ const session: Session = {
   ],
   notes: "Customer informed",
   context: { ticket: "INC-7", site: { floor: 3 } },
+  variables: {},
   started_at: "2026-01-01T10:00:00.000Z",
   updated_at: "2026-01-01T10:01:10.000Z",
   completed_at: "2026-01-01T10:01:10.000Z",
@@ -55,9 +65,18 @@ const tree = {
   title: "Wi-Fi: no connection!",
   version: 2,
   nodes: [
-    { id: "q", type: "question", title: 'Is the "router" on?', body: "", options: [] },
-    { id: "a", type: "action", title: "Restart it", body: "", options: [] },
-    { id: "s", type: "solution", title: "Escalate | to network", body: "", options: [], outcome: "escalated" },
+    { id: "q", type: "question", title: 'Is the "router" on?', body: "", options: [], fields: [], rules: [] },
+    { id: "a", type: "action", title: "Restart it", body: "", options: [], fields: [], rules: [] },
+    {
+      id: "s",
+      type: "solution",
+      title: "Escalate | to network",
+      body: "",
+      options: [],
+      fields: [],
+      rules: [],
+      outcome: "escalated",
+    },
   ],
 } as unknown as Tree;
 

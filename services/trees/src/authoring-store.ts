@@ -13,7 +13,7 @@ import { diffTrees, type TreeContent } from "./tree-diff.js";
 import type { TreeAnnouncer } from "./tree-events.js";
 import { type HistoryAction, readHistory, recordHistory } from "./tree-history.js";
 import { unresolvedLinks } from "./tree-input.js";
-import { insertVersion, normaliseNodes, readVersion, UUID } from "./tree-store.js";
+import { insertVersion, normaliseNodes, normaliseVariables, readVersion, storedNodes, UUID } from "./tree-store.js";
 
 /**
  * Authoring beside the live tree (docs/decisions/drafts.md): one draft per tree, which
@@ -88,16 +88,17 @@ export class AuthoringStore {
       if ((draft?.revision ?? 0) !== fromRevision) throw new AppError("draft_conflict");
       const revision = tree.last_draft_revision + 1;
       const nodes = normaliseNodes(content.nodes);
+      const variables = normaliseVariables(content.variables);
       await tx`
         insert into tree_drafts (tree_id, revision, based_on_version, title, description, category, tags,
-          root_node_id, nodes, saved_by)
+          root_node_id, nodes, variables, saved_by)
         values (${id}, ${revision}, ${draft?.based_on_version ?? tree.latest_version}, ${content.title},
           ${content.description}, ${content.category}, ${content.tags}, ${content.root_node_id},
-          ${tx.json(nodes as never)}, ${author})
+          ${tx.json(nodes as never)}, ${tx.json(variables as never)}, ${author})
         on conflict (tree_id) do update set revision = excluded.revision, title = excluded.title,
           description = excluded.description, category = excluded.category, tags = excluded.tags,
-          root_node_id = excluded.root_node_id, nodes = excluded.nodes, saved_by = excluded.saved_by,
-          saved_at = now()`;
+          root_node_id = excluded.root_node_id, nodes = excluded.nodes, variables = excluded.variables,
+          saved_by = excluded.saved_by, saved_at = now()`;
       await tx`update trees set last_draft_revision = ${revision} where id = ${id}`;
       await recordHistory(tx, { treeId: id, actor: author, action: "draft_saved", draftRevision: revision });
     });
@@ -277,8 +278,18 @@ export class AuthoringStore {
   }
 
   private inputOf(content: ContentRow, changeNote: string): TreeInput {
-    const { title, description, category, tags, root_node_id, nodes } = content;
-    return { title, description, category, tags, root_node_id, nodes, status: "published", change_note: changeNote };
+    const { title, description, category, tags, root_node_id, nodes, variables } = content;
+    return {
+      title,
+      description,
+      category,
+      tags,
+      root_node_id,
+      nodes,
+      variables,
+      status: "published",
+      change_note: changeNote,
+    };
   }
 
   /** Whether the newest review of `revision` by someone other than its saver approves it. */
@@ -300,7 +311,8 @@ export class AuthoringStore {
       category: draft.category,
       tags: draft.tags,
       root_node_id: draft.root_node_id,
-      nodes: draft.nodes,
+      nodes: storedNodes(draft.nodes),
+      variables: draft.variables,
       saved_by: draft.saved_by,
       saved_at: draft.saved_at.toISOString(),
       review_required: tree.review_required,
@@ -315,9 +327,9 @@ export class AuthoringStore {
     version: number,
   ): Promise<ContentRow | undefined> {
     const [row] = await sql<ContentRow[]>`
-      select title, description, category, tags, root_node_id, nodes from tree_versions
+      select title, description, category, tags, root_node_id, nodes, variables from tree_versions
       where tree_id = ${id} and version = ${version}`;
-    return row;
+    return row && { ...row, nodes: storedNodes(row.nodes) };
   }
 
   private async liveTree(sql: Sql, id: string): Promise<TreeRow> {

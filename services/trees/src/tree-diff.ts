@@ -1,4 +1,4 @@
-import type { Node, TreeDiff } from "@tdt/proto/tdt/trees/v1/trees";
+import type { Node, TreeDiff, Variable } from "@tdt/proto/tdt/trees/v1/trees";
 
 /** What a diff compares of a tree: its own fields and its nodes. */
 export interface TreeContent {
@@ -8,21 +8,36 @@ export interface TreeContent {
   tags: string[];
   root_node_id: string;
   nodes: Node[];
+  variables: Variable[];
 }
 
 /** The tree's own fields a diff names, in this order. */
-const TREE_FIELDS = ["title", "description", "category", "tags", "root_node_id"] as const;
-/** A node's fields a diff names, in this order (`options` compared as a whole). */
-const NODE_FIELDS = ["type", "title", "body", "options", "next", "outcome", "tree_id"] as const;
+const TREE_FIELDS = ["title", "description", "category", "tags", "root_node_id", "variables"] as const;
+/** A node's fields a diff names, in this order (`options`, `fields` and `rules` compared as a whole). */
+const NODE_FIELDS = [
+  "type",
+  "title",
+  "body",
+  "options",
+  "next",
+  "outcome",
+  "tree_id",
+  "fields",
+  "rules",
+  "default_next",
+] as const;
 
 /** A field's value as compared: an unset optional field and an empty one are the same. */
 function comparable(value: unknown): string {
   if (value === undefined || value === null || value === "") return "";
   if (Array.isArray(value)) {
-    // Options compared by what an author sees of them: id, label and target, in order.
+    // Options compared by what an author sees of them: id, label and target, in order; form fields,
+    // rules and variables by all they hold.
     return JSON.stringify(
       value.map((item) =>
-        item && typeof item === "object" ? [item.id ?? "", item.label ?? "", item.next ?? ""] : item,
+        item && typeof item === "object" && "label" in item && "next" in item
+          ? [item.id ?? "", item.label ?? "", item.next ?? ""]
+          : item,
       ),
     );
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { AppError, inTransaction, type Sql, type TransactionSql } from "@tdt/kit";
-import type { Node, Tree, TreeInput, TreeSummary, TreeVersion } from "@tdt/proto/tdt/trees/v1/trees";
+import type { Node, Tree, TreeInput, TreeSummary, TreeVersion, Variable } from "@tdt/proto/tdt/trees/v1/trees";
 import {
   HIGHLIGHT_START,
   HIGHLIGHT_STOP,
@@ -41,6 +41,7 @@ interface VersionRow extends SummaryRow {
   root_node_id: string;
   change_note: string;
   nodes: Node[];
+  variables: Variable[];
 }
 
 /** What a summary and a full tree both say about a version. */
@@ -64,7 +65,13 @@ function toSummary(row: SummaryRow): TreeSummary {
 }
 
 function toTree(row: VersionRow): Tree {
-  return { ...describe(row), root_node_id: row.root_node_id, change_note: row.change_note, nodes: row.nodes };
+  return {
+    ...describe(row),
+    root_node_id: row.root_node_id,
+    change_note: row.change_note,
+    nodes: storedNodes(row.nodes),
+    variables: row.variables,
+  };
 }
 
 /** A summary's columns of a version joined with its tree; `updated_at` is when this version was made. */
@@ -73,7 +80,7 @@ const summaryColumns = (sql: Sql) => sql`
   t.created_at, v.created_at as updated_at`;
 
 /** All the columns of a version joined with its tree: a summary's, and the document's own. */
-const versionColumns = (sql: Sql) => sql`${summaryColumns(sql)}, v.root_node_id, v.change_note, v.nodes`;
+const versionColumns = (sql: Sql) => sql`${summaryColumns(sql)}, v.root_node_id, v.change_note, v.nodes, v.variables`;
 
 /** Joins each live tree (or, for authors who ask, each archived one) to the version its audience sees. */
 const visibleVersions = (sql: Sql, audience: Audience, archived = false) => sql`
@@ -90,9 +97,39 @@ export function normaliseNodes(nodes: Node[]): Node[] {
     title: node.title,
     body: node.body,
     options: node.options.map((option) => ({ id: option.id, label: option.label, next: option.next })),
+    fields: (node.fields ?? []).map((field) => ({
+      id: field.id,
+      label: field.label,
+      variable: field.variable,
+      type: field.type,
+      required: field.required ?? false,
+      ...(field.min !== undefined ? { min: field.min } : {}),
+      ...(field.max !== undefined ? { max: field.max } : {}),
+      choices: field.choices ?? [],
+    })),
+    rules: (node.rules ?? []).map((rule) => ({ when: rule.when, next: rule.next })),
     ...(node.next ? { next: node.next } : {}),
     ...(node.outcome !== undefined ? { outcome: node.outcome } : {}),
     ...(node.tree_id ? { tree_id: node.tree_id } : {}),
+    ...(node.default_next ? { default_next: node.default_next } : {}),
+  }));
+}
+
+/**
+ * Nodes as read back: a version written before form and logic nodes has no `fields` or `rules`
+ * on its nodes, which every node carries over gRPC.
+ */
+export function storedNodes(nodes: Node[]): Node[] {
+  return nodes.map((node) => (node.fields && node.rules ? node : { ...node, fields: [], rules: [] }));
+}
+
+/** Variables as stored: the fields their type uses. */
+export function normaliseVariables(variables: Variable[] | undefined): Variable[] {
+  return (variables ?? []).map((variable) => ({
+    name: variable.name,
+    type: variable.type,
+    ...(variable.default !== undefined && variable.default !== null ? { default: variable.default } : {}),
+    choices: variable.choices ?? [],
   }));
 }
 
@@ -366,10 +403,10 @@ export async function insertVersion(tx: TransactionSql, id: string, version: num
   // weighted D, for matching.
   await tx`
     insert into tree_versions (tree_id, version, title, description, category, tags, status, root_node_id,
-      change_note, nodes, node_count, created_by, rank_vector, search)
+      change_note, nodes, variables, node_count, created_by, rank_vector, search)
     select ${id}, ${version}, ${input.title}, ${input.description}, ${input.category}, ${input.tags},
-      ${input.status}, ${input.root_node_id}, ${input.change_note}, ${tx.json(nodes as never)}, ${nodes.length},
-      ${author}, described.vector, described.vector || setweight(to_tsvector('english', ${nodeText}), 'D')
+      ${input.status}, ${input.root_node_id}, ${input.change_note}, ${tx.json(nodes as never)},
+      ${tx.json(normaliseVariables(input.variables) as never)}, ${nodes.length}, ${author}, described.vector, described.vector || setweight(to_tsvector('english', ${nodeText}), 'D')
     from (select
       setweight(to_tsvector('english', ${input.title}), 'A') ||
       setweight(to_tsvector('english', ${`${input.category} ${input.tags.join(" ")}`}), 'B') ||

@@ -1,7 +1,14 @@
 import { AppError, type Problem } from "@tdt/kit";
 import { SOLUTION_OUTCOMES } from "@tdt/proto/contracts/outcomes";
+import {
+  compileRule,
+  VARIABLE_NAME,
+  VARIABLE_TYPES,
+  type VariableDeclaration,
+  valueRefusal,
+} from "@tdt/proto/contracts/tree-logic";
 import { enumValues, FIELD_RULES } from "@tdt/proto/tdt/contract";
-import { TreeInput, type Node as TreeNode } from "@tdt/proto/tdt/trees/v1/trees";
+import { type FormField, TreeInput, type Node as TreeNode, type Variable } from "@tdt/proto/tdt/trees/v1/trees";
 
 /**
  * The rules of a tree document (SPEC §5.2), as a pure function: every problem is reported
@@ -15,6 +22,9 @@ import { TreeInput, type Node as TreeNode } from "@tdt/proto/tdt/trees/v1/trees"
 const INPUT = FIELD_RULES["tdt.trees.v1.TreeInput"];
 const NODE = FIELD_RULES["tdt.trees.v1.Node"];
 const OPTION = FIELD_RULES["tdt.trees.v1.Option"];
+const VARIABLE = FIELD_RULES["tdt.trees.v1.Variable"];
+const FIELD = FIELD_RULES["tdt.trees.v1.FormField"];
+const RULE = FIELD_RULES["tdt.trees.v1.LogicRule"];
 export const TREE_LIMITS = {
   maxNodes: INPUT.nodes.repeated.max_items,
   maxTags: INPUT.tags.repeated.max_items,
@@ -26,6 +36,13 @@ export const TREE_LIMITS = {
   idMax: NODE.id.string.max_len,
   bodyMax: NODE.body.string.max_len,
   labelMax: OPTION.label.string.max_len,
+  maxVariables: INPUT.variables.repeated.max_items,
+  maxChoices: VARIABLE.choices.repeated.max_items,
+  choiceMax: VARIABLE.choices.repeated.items.string.max_len,
+  maxFields: NODE.fields.repeated.max_items,
+  fieldLabelMax: FIELD.label.string.max_len,
+  maxRules: NODE.rules.repeated.max_items,
+  ruleMax: RULE.when.string.max_len,
 } as const;
 
 /** Node ids and option ids alike. */
@@ -63,9 +80,10 @@ export function validateTree(input: TreeInput): Problem[] {
     problems.push(problem(["body", "nodes"], "A tree needs at least one node", "missing_nodes"));
   }
 
+  const variables = checkVariables(tree.variables, problems);
   const indexById = firstIndexById(nodes);
   const root = checkRoot(tree.root_node_id, indexById, problems);
-  const graph = checkNodes(nodes, indexById, problems);
+  const graph = checkNodes(nodes, indexById, variables, problems);
   if (graph.hasDuplicateIds) return problems; // which node a `next` means is ambiguous: graph checks would guess
 
   // A cycle is a cycle however the broken references get fixed, so it is looked for regardless.
@@ -102,6 +120,59 @@ function checkTags(tags: string[], problems: Problem[]): void {
   });
 }
 
+/**
+ * The tree's variables: names, types, choices and defaults. Answers those declared well enough
+ * for forms and rules to be checked against them (the first of each name).
+ */
+function checkVariables(variables: Variable[], problems: Problem[]): Map<string, VariableDeclaration> {
+  const declared = new Map<string, VariableDeclaration>();
+  if (variables.length > TREE_LIMITS.maxVariables) {
+    problems.push(
+      problem(["body", "variables"], `At most ${TREE_LIMITS.maxVariables} variables`, "too_many_variables"),
+    );
+    return declared;
+  }
+  variables.forEach((variable, k) => {
+    const at: Loc = ["body", "variables", k];
+    if (!VARIABLE_NAME.test(variable.name)) {
+      const msg = "1 to 64 lowercase letters, digits or '_', starting with a letter";
+      problems.push(problem([...at, "name"], msg, "variable_name_pattern"));
+    } else if (declared.has(variable.name)) {
+      const msg = `Another variable is named ${quote(variable.name)}`;
+      problems.push(problem([...at, "name"], msg, "duplicate_variable"));
+      return;
+    }
+    checkEnum([...at, "type"], variable.type, VARIABLE_TYPES, problems);
+    const choices = checkChoices([...at, "choices"], variable.choices, problems);
+    if (variable.type === "choice" && variable.choices.length === 0) {
+      problems.push(problem([...at, "choices"], "A choice needs at least one value", "missing_choices"));
+    } else if (variable.type !== "choice" && variable.choices.length > 0) {
+      problems.push(unexpected([...at, "choices"], "Only a choice has choices"));
+    }
+    if (variable.default !== undefined && variable.default !== null) {
+      const refusal = valueRefusal(variable.type, choices, variable.default);
+      if (refusal) problems.push(problem([...at, "default"], refusal.msg, refusal.type));
+    }
+    if (VARIABLE_NAME.test(variable.name)) declared.set(variable.name, { ...variable, choices });
+  });
+  return declared;
+}
+
+/** A list of choices: each a non-empty text within bounds, none twice. Answers the list. */
+function checkChoices(loc: Loc, choices: string[], problems: Problem[]): string[] {
+  if (choices.length > TREE_LIMITS.maxChoices) {
+    problems.push(problem(loc, `At most ${TREE_LIMITS.maxChoices} choices`, "too_many_choices"));
+    return choices;
+  }
+  const seen = new Set<string>();
+  choices.forEach((choice, j) => {
+    checkText([...loc, j], choice, REQUIRED, TREE_LIMITS.choiceMax, problems);
+    if (seen.has(choice)) problems.push(problem([...loc, j], `${quote(choice)} is repeated`, "duplicate_choice"));
+    seen.add(choice);
+  });
+  return choices;
+}
+
 /** The root's index, when `root_node_id` names a node. */
 function checkRoot(rootId: string, indexById: Map<string, number>, problems: Problem[]): number | undefined {
   if (rootId === "") {
@@ -130,7 +201,12 @@ interface NodeGraph {
 }
 
 /** Each node's own rules; collects the edges between nodes for the graph checks. */
-function checkNodes(nodes: TreeNode[], indexById: Map<string, number>, problems: Problem[]): NodeGraph {
+function checkNodes(
+  nodes: TreeNode[],
+  indexById: Map<string, number>,
+  variables: Map<string, VariableDeclaration>,
+  problems: Problem[],
+): NodeGraph {
   const graph: NodeGraph = { edges: [], complete: true, hasDuplicateIds: false };
   nodes.forEach((node, i) => {
     const at: Loc = ["body", "nodes", i];
@@ -145,9 +221,18 @@ function checkNodes(nodes: TreeNode[], indexById: Map<string, number>, problems:
     checkText([...at, "title"], node.title, REQUIRED, TREE_LIMITS.titleMax, problems);
     checkText([...at, "body"], node.body, OPTIONAL, TREE_LIMITS.bodyMax, problems);
 
-    if (!checkNodeType({ node, at, indexById, edges, problems })) graph.complete = false;
+    if (!checkNodeType({ node, at, indexById, edges, problems, variables })) graph.complete = false;
     if (node.type !== "link" && present(node.tree_id) !== undefined) {
       problems.push(unexpected([...at, "tree_id"], "Only a link names a tree"));
+    }
+    if (node.type !== "form" && node.fields.length > 0) {
+      problems.push(unexpected([...at, "fields"], "Only a form has fields"));
+    }
+    if (node.type !== "logic" && node.rules.length > 0) {
+      problems.push(unexpected([...at, "rules"], "Only a logic node has rules"));
+    }
+    if (node.type !== "logic" && present(node.default_next) !== undefined) {
+      problems.push(unexpected([...at, "default_next"], "Only a logic node has a default_next"));
     }
   });
   return graph;
@@ -160,6 +245,8 @@ interface NodeContext {
   indexById: Map<string, number>;
   edges: Edge[];
   problems: Problem[];
+  /** The tree's variables, by name. */
+  variables: Map<string, VariableDeclaration>;
 }
 
 /** The rules that depend on a node's type. False when its edges are not all there and in place. */
@@ -173,6 +260,10 @@ function checkNodeType(context: NodeContext): boolean {
       return checkSolution(context);
     case "link":
       return checkLink(context);
+    case "form":
+      return checkForm(context);
+    case "logic":
+      return checkLogic(context);
     default:
       checkEnum([...context.at, "type"], context.node.type, NODE_TYPES, context.problems);
       // What its edges should be is unknown too: check whatever the author wrote.
@@ -232,6 +323,111 @@ function checkSolution(context: NodeContext): boolean {
     intact = false;
   }
   return intact;
+}
+
+/** A form: its fields, each into a declared variable of its type, then `next`. */
+function checkForm(context: NodeContext): boolean {
+  const { node, at, problems } = context;
+  if (node.fields.length === 0) {
+    problems.push(problem([...at, "fields"], "A form needs at least one field", "missing_fields"));
+  } else if (node.fields.length > TREE_LIMITS.maxFields) {
+    problems.push(problem([...at, "fields"], `At most ${TREE_LIMITS.maxFields} fields`, "too_many_fields"));
+  }
+  const ids = new Set<string>();
+  const filled = new Set<string>();
+  node.fields.forEach((field, j) => {
+    const fieldAt: Loc = [...at, "fields", j];
+    checkId([...fieldAt, "id"], field.id, "field_id_pattern", problems);
+    if (ids.has(field.id)) {
+      problems.push(problem([...fieldAt, "id"], `Another field has id ${quote(field.id)}`, "duplicate_field_id"));
+    }
+    ids.add(field.id);
+    checkText([...fieldAt, "label"], field.label, REQUIRED, TREE_LIMITS.fieldLabelMax, problems);
+    if (filled.has(field.variable)) {
+      const msg = `Another field of this form fills ${quote(field.variable)}`;
+      problems.push(problem([...fieldAt, "variable"], msg, "duplicate_field_variable"));
+    }
+    filled.add(field.variable);
+    checkField(fieldAt, field, context.variables.get(field.variable), problems);
+  });
+  const intact = checkNext(context);
+  return refuseOptionsAndOutcome(context) && intact;
+}
+
+/** A field against its variable: the same type, bounds that fit it, choices among the variable's. */
+function checkField(at: Loc, field: FormField, variable: VariableDeclaration | undefined, problems: Problem[]): void {
+  checkEnum([...at, "type"], field.type, VARIABLE_TYPES, problems);
+  if (!variable) {
+    problems.push(problem([...at, "variable"], `No variable is named ${quote(field.variable)}`, "unknown_variable"));
+    return;
+  }
+  if (field.type !== variable.type) {
+    const msg = `The variable ${quote(variable.name)} is a ${variable.type}`;
+    problems.push(problem([...at, "type"], msg, "field_type_mismatch"));
+  }
+  const bounded = variable.type === "number" || variable.type === "text";
+  for (const bound of ["min", "max"] as const) {
+    if (field[bound] !== undefined && !bounded) {
+      problems.push(unexpected([...at, bound], "Only a number or a text has bounds"));
+    }
+  }
+  if (field.min !== undefined && field.max !== undefined && field.min > field.max) {
+    problems.push(problem([...at, "max"], "Must not be less than min", "bounds_order"));
+  }
+  if (field.choices.length > 0 && variable.type !== "choice") {
+    problems.push(unexpected([...at, "choices"], "Only a choice has choices"));
+  }
+  checkChoices([...at, "choices"], field.choices, problems).forEach((choice, j) => {
+    if (variable.type === "choice" && !variable.choices.includes(choice)) {
+      const msg = `${quote(choice)} is not one of the variable's choices`;
+      problems.push(problem([...at, "choices", j], msg, "unknown_choice"));
+    }
+  });
+}
+
+/**
+ * A logic node: rules that read and type-check against the tree's variables, each leading to a
+ * node, and `default_next`. A loop of logic nodes alone is a cycle, which no tree may have.
+ */
+function checkLogic(context: NodeContext): boolean {
+  const { node, at, problems } = context;
+  let intact = true;
+  if (node.rules.length === 0) {
+    problems.push(problem([...at, "rules"], "A logic node needs at least one rule", "missing_rules"));
+  } else if (node.rules.length > TREE_LIMITS.maxRules) {
+    problems.push(problem([...at, "rules"], `At most ${TREE_LIMITS.maxRules} rules`, "too_many_rules"));
+  }
+  const declared = [...context.variables.values()];
+  node.rules.forEach((rule, j) => {
+    const ruleAt: Loc = [...at, "rules", j];
+    if (rule.when.trim() === "") {
+      problems.push(problem([...ruleAt, "when"], "Must not be empty", "string_too_short"));
+    } else if (rule.when.length > TREE_LIMITS.ruleMax) {
+      problems.push(problem([...ruleAt, "when"], `At most ${TREE_LIMITS.ruleMax} characters`, "string_too_long"));
+    } else {
+      const compiled = compileRule(rule.when, declared);
+      if ("refusal" in compiled)
+        problems.push(problem([...ruleAt, "when"], compiled.refusal.msg, compiled.refusal.type));
+    }
+    if (rule.next === "") {
+      problems.push(problem([...ruleAt, "next"], "Field required", "missing"));
+      intact = false;
+    } else if (!resolveEdge([...ruleAt, "next"], rule.next, context)) {
+      intact = false;
+    }
+  });
+  const fallback = present(node.default_next);
+  if (fallback === undefined) {
+    problems.push(problem([...at, "default_next"], "Field required", "missing"));
+    intact = false;
+  } else if (!resolveEdge([...at, "default_next"], fallback, context)) {
+    intact = false;
+  }
+  if (present(node.next) !== undefined) {
+    problems.push(unexpected([...at, "next"], "A logic node leads on through its rules and default_next"));
+    intact = false;
+  }
+  return refuseOptionsAndOutcome(context) && intact;
 }
 
 const TREE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -8,6 +8,8 @@ const node = (id: string, fields: Partial<Node> = {}): Node => ({
   title: id,
   body: "",
   options: [],
+  fields: [],
+  rules: [],
   next: "end",
   ...fields,
 });
@@ -18,6 +20,7 @@ const tree = (nodes: Node[], fields: Partial<TreeContent> = {}): TreeContent => 
   category: "C",
   tags: [],
   root_node_id: "a",
+  variables: [],
   nodes,
   ...fields,
 });

@@ -13,6 +13,7 @@ function printerTree(): TreeInput {
     status: "published",
     root_node_id: "power",
     change_note: "First version",
+    variables: [],
     nodes: [
       question("power", "Is the power light on?", { yes: "paper", no: "plug" }), // 0
       action("plug", "Plug the printer in and switch it on", "power2"), // 1
@@ -29,15 +30,15 @@ function printerTree(): TreeInput {
 
 function question(id: string, title: string, options: Record<string, string>): Node {
   const list = Object.entries(options).map(([option, next]) => ({ id: option, label: option, next }));
-  return { id, type: "question", title, body: "", options: list };
+  return { id, type: "question", title, body: "", options: list, fields: [], rules: [] };
 }
 
 function action(id: string, title: string, next: string): Node {
-  return { id, type: "action", title, body: "Do it.", options: [], next };
+  return { id, type: "action", title, body: "Do it.", options: [], fields: [], rules: [], next };
 }
 
 function solution(id: string, title: string, outcome: string): Node {
-  return { id, type: "solution", title, body: "", options: [], outcome };
+  return { id, type: "solution", title, body: "", options: [], fields: [], rules: [], outcome };
 }
 
 /** The printer tree after `change`, validated; problems without their messages. */

@@ -15,12 +15,13 @@ export interface StepDocument extends Omit<Step, "entered_at" | "left_at"> {
 export interface SessionDocument
   extends Omit<
     Session,
-    "outcome" | "current_node" | "steps" | "context" | "started_at" | "updated_at" | "completed_at"
+    "outcome" | "current_node" | "steps" | "context" | "started_at" | "updated_at" | "completed_at" | "variables"
   > {
   outcome: string | null;
   current_node: NodeDocument;
   steps: StepDocument[];
   context: Record<string, unknown>;
+  variables: Record<string, unknown>;
   started_at: string;
   updated_at: string;
   completed_at: string | null;
@@ -44,6 +45,7 @@ export function sessionDocumentOf(session: Session): SessionDocument {
     completed_at: session.completed_at ?? null,
     user_name: session.user_name,
     user_email: session.user_email,
+    variables: session.variables ?? {},
   };
 }
 

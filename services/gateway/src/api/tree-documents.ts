@@ -1,5 +1,12 @@
 import { MESSAGE_SCHEMAS } from "@tdt/proto/tdt/schemas";
-import type { Option, TreeInput, Node as TreeNode } from "@tdt/proto/tdt/trees/v1/trees";
+import type {
+  FormField,
+  LogicRule,
+  Option,
+  TreeInput,
+  Node as TreeNode,
+  Variable,
+} from "@tdt/proto/tdt/trees/v1/trees";
 import type { FastifyInstance } from "fastify";
 import { documentOf } from "./contract-schemas.js";
 import { NODE_BODY_LEFT_OUT, TREE_LEFT_OUT } from "./schemas/trees.js";
@@ -13,14 +20,18 @@ import { NODE_BODY_LEFT_OUT, TREE_LEFT_OUT } from "./schemas/trees.js";
  * A node as a document carries it: `options` on a question only, `next` on an action, `outcome`
  * on a solution, `tree_id` (and `next` when it has one) on a link. A request body may put any of them anywhere: the service judges that.
  */
-export type NodeDocument = Omit<TreeNode, "options"> & { options?: Option[] };
+export type NodeDocument = Omit<TreeNode, "options" | "fields" | "rules"> & {
+  options?: Option[];
+  fields?: FormField[];
+  rules?: LogicRule[];
+};
 
 /** A node as an author sends it: its `body` may be left out. */
 type NodeBody = Omit<NodeDocument, "body"> & { body?: string };
 
 /** A create or replace body as validated (TreeInput): what an author may leave out is optional. */
 export type TreeBody = Pick<TreeInput, "title" | "category" | "root_node_id"> &
-  Partial<Pick<TreeInput, keyof typeof TREE_LEFT_OUT>> & { nodes: NodeBody[] };
+  Partial<Pick<TreeInput, keyof typeof TREE_LEFT_OUT>> & { nodes: NodeBody[]; variables?: Variable[] };
 
 /**
  * Lets a scope's tree bodies be documents read back: the fields a `Tree` has and `input` (the
@@ -54,20 +65,29 @@ export function treeInputOf(body: TreeBody): TreeInput {
     status: body.status ?? TREE_LEFT_OUT.status,
     change_note: body.change_note ?? TREE_LEFT_OUT.change_note,
     nodes: body.nodes.map(nodeOf),
+    variables: (body.variables ?? []).map((variable) => ({ ...variable, choices: variable.choices ?? [] })),
   };
 }
 
-function nodeOf({ id, type, title, body = NODE_BODY_LEFT_OUT, options, next, outcome, tree_id }: NodeBody): TreeNode {
+function nodeOf(node: NodeBody): TreeNode {
+  const { id, type, title, body = NODE_BODY_LEFT_OUT, options, next, outcome, tree_id, fields, rules } = node;
   return {
     id,
     type,
     title,
     body,
     options: options ?? [],
+    fields: (fields ?? []).map((field) => ({
+      ...field,
+      required: field.required ?? false,
+      choices: field.choices ?? [],
+    })),
+    rules: rules ?? [],
     // Only when sent: the service reads a link or an outcome where none belongs as a mistake to report.
     ...(next === undefined ? {} : { next }),
     ...(outcome === undefined ? {} : { outcome }),
     ...(tree_id === undefined ? {} : { tree_id }),
+    ...(node.default_next === undefined ? {} : { default_next: node.default_next }),
   };
 }
 

@@ -29,6 +29,9 @@ export function portableTreeSchema(): Schema {
   const defs: Record<string, Schema> = {
     Node: variantUnion("tdt.trees.v1.Node", nodes),
     Option: { ...sharedSchema("tdt.trees.v1.Option"), additionalProperties: false },
+    Variable: { ...sharedSchema("tdt.trees.v1.Variable"), additionalProperties: false },
+    FormField: { ...sharedSchema("tdt.trees.v1.FormField"), additionalProperties: false },
+    LogicRule: { ...sharedSchema("tdt.trees.v1.LogicRule"), additionalProperties: false },
     ...Object.fromEntries(nodes.map((node) => [node.$id as string, node])),
   };
   const tree = sharedSchema("tdt.trees.v1.PortableTree") as Schema & { properties: Record<string, Schema> };

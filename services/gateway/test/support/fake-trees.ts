@@ -25,7 +25,7 @@ export function sampleTree(overrides: Partial<Tree> = {}): Tree {
 }
 
 export function sampleSummary(overrides: Partial<TreeSummary> = {}): TreeSummary {
-  const { nodes, root_node_id: _root, change_note: _note, ...header } = sampleTree();
+  const { nodes, root_node_id: _root, change_note: _note, variables: _variables, ...header } = sampleTree();
   return { ...header, node_count: nodes.length, ...overrides };
 }
 
@@ -102,9 +102,19 @@ export class FakeTrees extends FakeService<Trees> {
     }),
     diffTree: async () => ({ diff: { from: "1", to: "draft", added: [], removed: [], changed: [], fields: [] } }),
     exportTree: async () => {
-      const { title, description, category, tags, root_node_id, nodes } = sampleTree();
+      const { title, description, category, tags, root_node_id, nodes, variables } = sampleTree();
       return {
-        tree: { format: "tdt-tree", format_version: 1, title, description, category, tags, root_node_id, nodes },
+        tree: {
+          format: "tdt-tree",
+          format_version: 1,
+          title,
+          description,
+          category,
+          tags,
+          root_node_id,
+          nodes,
+          variables,
+        },
       };
     },
     importTree: async (request) => ({ tree: sampleTree({ ...request.tree, version: 1 }) }),
@@ -113,9 +123,10 @@ export class FakeTrees extends FakeService<Trees> {
 
 /** A draft at revision 0: the sample tree's content, nothing saved yet. */
 function sampleDraft(treeId: string) {
-  const { title, description, category, tags, root_node_id, nodes } = sampleTree();
+  const { title, description, category, tags, root_node_id, nodes, variables } = sampleTree();
   return {
     tree_id: treeId,
+    variables,
     draft_revision: 0,
     based_on_version: 1,
     title,

@@ -1,7 +1,7 @@
 import type { Session } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
 import { markdownCell as cell, markdownParagraphs, markdownPerson, markdownText as text } from "./markdown-text.js";
-import { answerText, contextEntries, formatDuration, outcomeText, stepTreeText } from "./text.js";
+import { answerText, contextEntries, formatDuration, outcomeText, stepTreeText, variableEntries } from "./text.js";
 
 /** Every piece of user text goes through markdown-text.ts: the report's own syntax is the only syntax. */
 export function markdownReport(session: Session, trees: Tree[]): string {
@@ -19,6 +19,9 @@ export function markdownReport(session: Session, trees: Tree[]): string {
   const context = contextEntries(session);
   if (context.length > 0)
     lines.push("", "## Context", "", ...context.map(([key, value]) => `- ${text(key)}: ${text(value)}`));
+  const variables = variableEntries(session, trees);
+  if (variables.length > 0)
+    lines.push("", "## Variables", "", ...variables.map(([name, value]) => `- ${text(name)}: ${text(value)}`));
   lines.push("", "## Steps", "", "| # | Tree | Step | Answer | Note | Time |", "|---|---|---|---|---|---|");
   for (const [index, step] of session.steps.entries()) {
     lines.push(

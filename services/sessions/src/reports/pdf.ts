@@ -2,7 +2,15 @@ import type { Session } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
 import PDFDocument from "pdfkit";
 import { type FontFamily, type FontName, fontData, fontHasGlyph, scriptRuns } from "./pdf-fonts.js";
-import { answerText, contextLines, formatDuration, outcomeText, stepTreeText, technicianText } from "./text.js";
+import {
+  answerText,
+  contextLines,
+  formatDuration,
+  outcomeText,
+  stepTreeText,
+  technicianText,
+  variableEntries,
+} from "./text.js";
 
 /**
  * Writes text into `doc` with the fonts of pdf-fonts.ts: each run in its font, a run as long as
@@ -76,6 +84,14 @@ export function pdfReport(session: Session, trees: Tree[], stopped: () => boolea
     write("Context", { bold: true });
     doc.fontSize(10);
     for (const line of context) write(line);
+  }
+
+  const variables = variableEntries(session, trees);
+  if (variables.length > 0) {
+    doc.moveDown().fontSize(13);
+    write("Variables", { bold: true });
+    doc.fontSize(10);
+    for (const [name, value] of variables) write(`${name}: ${value}`);
   }
 
   doc.moveDown().fontSize(13);

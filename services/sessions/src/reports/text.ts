@@ -28,6 +28,17 @@ export function contextLines(session: Session): string[] {
   return contextEntries(session).map(([key, value]) => `${key}: ${value}`);
 }
 
+/**
+ * Every variable of the session's tree with its value, in the tree's order ("not set" for one
+ * without), then any other the session holds (a linked tree's).
+ */
+export function variableEntries(session: Session, trees: Tree[]): Array<[name: string, value: string]> {
+  const values = session.variables ?? {};
+  const declared = (trees[0]?.variables ?? []).map((variable) => variable.name);
+  const names = [...declared, ...Object.keys(values).filter((name) => !declared.includes(name))];
+  return names.map((name) => [name, values[name] === undefined ? "not set" : String(values[name])]);
+}
+
 /** The technician by name and email when the session knows them, else by user id. */
 export function technicianText(session: Session): string {
   if (!session.user_name && !session.user_email) return session.user_id;
@@ -44,7 +55,15 @@ export function answerText(session: Session, trees: Tree[], index: number): stri
   if (!step) return "";
   if (step.outcome) return `reached: ${step.outcome}`;
   if (step.option_label) return step.option_label;
-  const type = treeOfStep(trees, step)?.nodes.find((node) => node.id === step.node_id)?.type;
+  const node = treeOfStep(trees, step)?.nodes.find((candidate) => candidate.id === step.node_id);
+  if (step.rule !== undefined) return step.rule === "default" ? "no rule held: default" : `rule ${step.rule} held`;
+  if (step.values) {
+    return (node?.fields ?? [])
+      .filter((field) => step.values?.[field.id] !== undefined)
+      .map((field) => `${field.label}: ${String(step.values?.[field.id])}`)
+      .join("; ");
+  }
+  const type = node?.type;
   const last = index === session.steps.length - 1;
   if (type === "question") return "unanswered";
   if (type === "action" && !last && step.left_at) return "done";

@@ -7,6 +7,8 @@ export const node = (id: string, type: string, rest: Partial<Node> = {}): Node =
   title: `Title of ${id}`,
   body: "",
   options: [],
+  fields: [],
+  rules: [],
   ...rest,
 });
 
@@ -18,6 +20,7 @@ export function treeOf(id: string, version: number, root: string, nodes: Node[],
     description: "",
     category: "c",
     tags: [],
+    variables: [],
     status: "published",
     root_node_id: root,
     change_note: "",

@@ -46,7 +46,7 @@ export const validTree: fc.Arbitrary<TreeInput> = fc.integer({ min: 1, max: 30 }
       }
 
       const nodeAt = (k: number): Node => {
-        const base = { id: shape.ids[k], title: shape.titles[k], body: shape.bodies[k] };
+        const base = { id: shape.ids[k], title: shape.titles[k], body: shape.bodies[k], fields: [], rules: [] };
         const out = targets[k];
         if (k >= inner) return { ...base, type: "solution", options: [], outcome: shape.outcomes[k] };
         if (out.length === 1 && !shape.asQuestion[k]) {
@@ -63,6 +63,7 @@ export const validTree: fc.Arbitrary<TreeInput> = fc.integer({ min: 1, max: 30 }
         status: shape.status,
         root_node_id: shape.ids[0],
         change_note: shape.change_note,
+        variables: [],
         nodes: shape.order.map(nodeAt),
       };
     }),
@@ -82,16 +83,46 @@ const junkFields = {
   status: fc.oneof(fc.constantFrom("draft", "published"), anyText),
   root_node_id: reference,
   change_note: anyText,
+  variables: fc.array(
+    fc.record({
+      name: fc.oneof(fc.constantFrom("pages", "tier", "Pages", ""), anyText),
+      type: fc.oneof(fc.constantFrom("text", "number", "boolean", "choice", "date"), anyText),
+      default: maybe(fc.oneof(fc.string(), fc.double(), fc.boolean(), fc.constant(null))),
+      choices: fc.array(anyText, { maxLength: 3 }),
+    }),
+    { maxLength: 4 },
+  ),
 };
 
 const junkNodeFields = {
   id: reference,
-  type: fc.oneof(fc.constantFrom("question", "action", "solution"), anyText),
+  type: fc.oneof(fc.constantFrom("question", "action", "solution", "form", "logic"), anyText),
   title: anyText,
   body: anyText,
   options: fc.array(fc.record({ id: reference, label: anyText, next: reference }), { maxLength: 4 }),
   next: maybe(reference),
   outcome: maybe(fc.oneof(fc.constantFrom(...SOLUTION_OUTCOMES), anyText)),
+  fields: fc.array(
+    fc.record({
+      id: reference,
+      label: anyText,
+      variable: fc.oneof(fc.constantFrom("pages", "tier"), anyText),
+      type: fc.oneof(fc.constantFrom("text", "number", "choice"), anyText),
+      required: fc.boolean(),
+      min: maybe(fc.double()),
+      max: maybe(fc.double()),
+      choices: fc.array(anyText, { maxLength: 3 }),
+    }),
+    { maxLength: 3 },
+  ),
+  rules: fc.array(
+    fc.record({
+      when: fc.oneof(fc.constantFrom("pages > 3", "tier == 'a'", "true", "x.y", "(", "[1].all(x, x > 0)"), anyText),
+      next: reference,
+    }),
+    { maxLength: 3 },
+  ),
+  default_next: maybe(reference),
 };
 
 /** Anything the TreeInput type allows. */

@@ -46,6 +46,8 @@ export enum StepOperation {
   STEP_OPERATION_BACK = 3,
   /** STEP_OPERATION_NOTE - Replace the session's notes. */
   STEP_OPERATION_NOTE = 4,
+  /** STEP_OPERATION_SUBMIT - Fill in the current form. */
+  STEP_OPERATION_SUBMIT = 5,
   UNRECOGNIZED = -1,
 }
 
@@ -87,7 +89,15 @@ export interface Step {
   /** That tree's pinned version */
   tree_version: number;
   /** A linked tree's solution the session passed on its way back to the linking tree: its outcome */
-  outcome?: string | undefined;
+  outcome?:
+    | string
+    | undefined;
+  /** A form's step: the values submitted, by field id */
+  values?:
+    | { [key: string]: any }
+    | undefined;
+  /** A logic node's step: the rule that held, by its index from 0, or `default` */
+  rule?: string | undefined;
 }
 
 /** A troubleshooting session (SPEC §6), pinned to one version of its tree. */
@@ -124,6 +134,8 @@ export interface Session {
   user_name: string;
   /** The technician's email when the session started (empty if not known) */
   user_email: string;
+  /** The tree's variables as they stand: given at the start, defaults, and what forms filled in */
+  variables?: { [key: string]: any } | undefined;
 }
 
 export interface ListSessionsRequest {
@@ -168,7 +180,11 @@ export interface GetSessionResponse {
 export interface StartSessionRequest {
   tree_id: string;
   /** What the session is about (ticket, device, customer...): any JSON object */
-  context?: { [key: string]: any } | undefined;
+  context?:
+    | { [key: string]: any }
+    | undefined;
+  /** Values of the tree's variables, by name (e.g. from a CRM); each of its variable's type */
+  variables?: { [key: string]: any } | undefined;
 }
 
 export interface StartSessionResponse {
@@ -176,8 +192,8 @@ export interface StartSessionResponse {
 }
 
 /**
- * `answer` a question, `continue` past an action, go `back` one step, or replace the session's
- * `notes`. `node_id` must be the current node (else 409 `stale_step`).
+ * `answer` a question, `continue` past an action, `submit` a form's values, go `back` one step, or
+ * replace the session's `notes`. `node_id` must be the current node (else 409 `stale_step`).
  */
 export interface StepSessionRequest {
   id: string;
@@ -191,7 +207,11 @@ export interface StepSessionRequest {
     | string
     | undefined;
   /** The new notes */
-  notes?: string | undefined;
+  notes?:
+    | string
+    | undefined;
+  /** The form's values by field id, each of its field's type */
+  values?: { [key: string]: any } | undefined;
 }
 
 export interface StepSessionResponse {
@@ -237,6 +257,8 @@ function createBaseStep(): Step {
     tree_id: "",
     tree_version: 0,
     outcome: undefined,
+    values: undefined,
+    rule: undefined,
   };
 }
 
@@ -277,6 +299,12 @@ export const Step: MessageFns<Step> = {
     }
     if (message.outcome !== undefined) {
       writer.uint32(98).string(message.outcome);
+    }
+    if (message.values !== undefined) {
+      Struct.encode(Struct.wrap(message.values), writer.uint32(106).fork()).join();
+    }
+    if (message.rule !== undefined) {
+      writer.uint32(114).string(message.rule);
     }
     return writer;
   },
@@ -390,6 +418,22 @@ export const Step: MessageFns<Step> = {
             message.outcome = reader.string();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.values = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.rule = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -419,6 +463,8 @@ export const Step: MessageFns<Step> = {
     message.tree_id = object.tree_id ?? "";
     message.tree_version = object.tree_version ?? 0;
     message.outcome = object.outcome ?? undefined;
+    message.values = object.values ?? undefined;
+    message.rule = object.rule ?? undefined;
     return message;
   },
 };
@@ -441,6 +487,7 @@ function createBaseSession(): Session {
     completed_at: undefined,
     user_name: "",
     user_email: "",
+    variables: undefined,
   };
 }
 
@@ -493,6 +540,9 @@ export const Session: MessageFns<Session> = {
     }
     if (message.user_email !== "") {
       writer.uint32(130).string(message.user_email);
+    }
+    if (message.variables !== undefined) {
+      Struct.encode(Struct.wrap(message.variables), writer.uint32(138).fork()).join();
     }
     return writer;
   },
@@ -638,6 +688,14 @@ export const Session: MessageFns<Session> = {
             message.user_email = reader.string();
             continue;
           }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.variables = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -673,6 +731,7 @@ export const Session: MessageFns<Session> = {
     message.completed_at = object.completed_at ?? undefined;
     message.user_name = object.user_name ?? "";
     message.user_email = object.user_email ?? "";
+    message.variables = object.variables ?? undefined;
     return message;
   },
 };
@@ -1018,7 +1077,7 @@ export const GetSessionResponse: MessageFns<GetSessionResponse> = {
 };
 
 function createBaseStartSessionRequest(): StartSessionRequest {
-  return { tree_id: "", context: undefined };
+  return { tree_id: "", context: undefined, variables: undefined };
 }
 
 export const StartSessionRequest: MessageFns<StartSessionRequest> = {
@@ -1028,6 +1087,9 @@ export const StartSessionRequest: MessageFns<StartSessionRequest> = {
     }
     if (message.context !== undefined) {
       Struct.encode(Struct.wrap(message.context), writer.uint32(18).fork()).join();
+    }
+    if (message.variables !== undefined) {
+      Struct.encode(Struct.wrap(message.variables), writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -1061,6 +1123,14 @@ export const StartSessionRequest: MessageFns<StartSessionRequest> = {
             message.context = Struct.unwrap(Struct.decode(reader, reader.uint32()));
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.variables = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1080,6 +1150,7 @@ export const StartSessionRequest: MessageFns<StartSessionRequest> = {
     const message = createBaseStartSessionRequest();
     message.tree_id = object.tree_id ?? "";
     message.context = object.context ?? undefined;
+    message.variables = object.variables ?? undefined;
     return message;
   },
 };
@@ -1142,7 +1213,7 @@ export const StartSessionResponse: MessageFns<StartSessionResponse> = {
 };
 
 function createBaseStepSessionRequest(): StepSessionRequest {
-  return { id: "", op: "", node_id: "", option_id: "", note: undefined, notes: undefined };
+  return { id: "", op: "", node_id: "", option_id: "", note: undefined, notes: undefined, values: undefined };
 }
 
 export const StepSessionRequest: MessageFns<StepSessionRequest> = {
@@ -1164,6 +1235,9 @@ export const StepSessionRequest: MessageFns<StepSessionRequest> = {
     }
     if (message.notes !== undefined) {
       writer.uint32(50).string(message.notes);
+    }
+    if (message.values !== undefined) {
+      Struct.encode(Struct.wrap(message.values), writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -1229,6 +1303,14 @@ export const StepSessionRequest: MessageFns<StepSessionRequest> = {
             message.notes = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.values = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1252,6 +1334,7 @@ export const StepSessionRequest: MessageFns<StepSessionRequest> = {
     message.option_id = object.option_id ?? "";
     message.note = object.note ?? undefined;
     message.notes = object.notes ?? undefined;
+    message.values = object.values ?? undefined;
     return message;
   },
 };

@@ -18,6 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Value } from "../../../google/protobuf/struct.js";
 import { Timestamp } from "../../../google/protobuf/timestamp.js";
 
 export const protobufPackage = "tdt.trees.v1";
@@ -38,6 +39,29 @@ export enum NodeType {
    * ends with that solution's outcome when there is none).
    */
   NODE_TYPE_LINK = 4,
+  /** NODE_TYPE_FORM - Fields the technician fills in (each into a variable of the tree), then the next node. */
+  NODE_TYPE_FORM = 5,
+  /**
+   * NODE_TYPE_LOGIC - Rules over the variables, in order: the first that holds picks the next node, without the
+   * technician (else `default_next`).
+   */
+  NODE_TYPE_LOGIC = 6,
+  UNRECOGNIZED = -1,
+}
+
+/**
+ * What a variable of a tree holds (docs/decisions/logic-forms-media-languages.md). In logic rules
+ * (CEL) a number is a `double`, a choice and a date (`YYYY-MM-DD`) are strings.
+ */
+export enum VariableType {
+  VARIABLE_TYPE_UNSPECIFIED = 0,
+  VARIABLE_TYPE_TEXT = 1,
+  VARIABLE_TYPE_NUMBER = 2,
+  VARIABLE_TYPE_BOOLEAN = 3,
+  /** VARIABLE_TYPE_CHOICE - One of the variable's `choices` */
+  VARIABLE_TYPE_CHOICE = 4,
+  /** VARIABLE_TYPE_DATE - A calendar date, `YYYY-MM-DD` */
+  VARIABLE_TYPE_DATE = 5,
   UNRECOGNIZED = -1,
 }
 
@@ -109,8 +133,54 @@ export interface Option {
 }
 
 /**
+ * A value a tree's sessions carry: given when a session starts (by a person or another system),
+ * filled in by a form, read by logic rules and shown in node text as `{{name}}`.
+ */
+export interface Variable {
+  /** 1 to 64 lowercase letters, digits and `_`, starting with a letter; unique within the tree */
+  name: string;
+  type: string;
+  /** The value a session starts with when it is given none; of the variable's type */
+  default?:
+    | any
+    | undefined;
+  /** The values a `choice` may take (at least one, at most 50) */
+  choices: string[];
+}
+
+/** One field of a form node: the technician's value goes into `variable`. */
+export interface FormField {
+  /** Unique within the form; 1 to 64 letters, digits, `_`, `.` or `-` */
+  id: string;
+  label: string;
+  /** The name of the tree's variable the value goes into */
+  variable: string;
+  /** The variable's type */
+  type: string;
+  required: boolean;
+  /** The least number, or the fewest characters of a text */
+  min?:
+    | number
+    | undefined;
+  /** The greatest number, or the most characters of a text */
+  max?:
+    | number
+    | undefined;
+  /** For a choice: the values offered, a subset of the variable's (all of them when empty) */
+  choices: string[];
+}
+
+/** One rule of a logic node: when the CEL expression `when` holds, the session goes on at `next`. */
+export interface LogicRule {
+  /** A Common Expression Language expression over the tree's variables, of type `bool` */
+  when: string;
+  next: string;
+}
+
+/**
  * One step of a tree, by its `type`: a `question` has `options`, an `action` `next`, a `solution`
- * `outcome`, a `link` the `tree_id` it runs (and optionally `next`).
+ * `outcome`, a `link` the `tree_id` it runs (and optionally `next`), a `form` its `fields` and
+ * `next`, a `logic` node its `rules` and `default_next`.
  */
 export interface Node {
   /** Unique within the tree; 1 to 64 letters, digits, `_`, `.` or `-` */
@@ -130,7 +200,15 @@ export interface Node {
     | string
     | undefined;
   /** The tree it runs (its latest published version) */
-  tree_id?: string | undefined;
+  tree_id?:
+    | string
+    | undefined;
+  /** One or more fields, at most 20 */
+  fields: FormField[];
+  /** One or more rules, tried in order; at most 20 */
+  rules: LogicRule[];
+  /** Where the session goes when no rule holds */
+  default_next?: string | undefined;
 }
 
 /** What an author sends to create or replace a tree. */
@@ -144,6 +222,8 @@ export interface TreeInput {
   root_node_id: string;
   change_note: string;
   nodes: Node[];
+  /** The values its sessions carry; at most 50 */
+  variables: Variable[];
 }
 
 /** A tree document at one version (SPEC §5.2). */
@@ -168,6 +248,8 @@ export interface Tree {
   /** When this version was written */
   updated_at?: string | undefined;
   nodes: Node[];
+  /** The values its sessions carry */
+  variables: Variable[];
 }
 
 /** A tree's latest visible version, without its nodes. */
@@ -413,6 +495,8 @@ export interface TreeDraft {
   root_node_id: string;
   /** As the author saved them: they may still break the rules checked when publishing */
   nodes: Node[];
+  /** The values its sessions carry, as the author saved them */
+  variables: Variable[];
   /** Who saved this revision; `null` before anything was saved */
   saved_by?:
     | string
@@ -615,6 +699,8 @@ export interface PortableTree {
   /** The id of the node a session starts at */
   root_node_id: string;
   nodes: Node[];
+  /** The values its sessions carry; at most 50 */
+  variables: Variable[];
 }
 
 export interface ExportTreeRequest {
@@ -714,6 +800,303 @@ export const Option: MessageFns<Option> = {
   },
 };
 
+function createBaseVariable(): Variable {
+  return { name: "", type: "", default: undefined, choices: [] };
+}
+
+export const Variable: MessageFns<Variable> = {
+  encode(message: Variable, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.type !== "") {
+      writer.uint32(18).string(message.type);
+    }
+    if (message.default !== undefined) {
+      Value.encode(Value.wrap(message.default), writer.uint32(26).fork()).join();
+    }
+    for (const v of message.choices) {
+      writer.uint32(34).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Variable {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVariable();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.default = Value.unwrap(Value.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.choices.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<Variable>, I>>(base?: I): Variable {
+    return Variable.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Variable>, I>>(object: I): Variable {
+    const message = createBaseVariable();
+    message.name = object.name ?? "";
+    message.type = object.type ?? "";
+    message.default = object.default === undefined ? undefined : object.default;
+    message.choices = object.choices?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseFormField(): FormField {
+  return { id: "", label: "", variable: "", type: "", required: false, min: undefined, max: undefined, choices: [] };
+}
+
+export const FormField: MessageFns<FormField> = {
+  encode(message: FormField, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.label !== "") {
+      writer.uint32(18).string(message.label);
+    }
+    if (message.variable !== "") {
+      writer.uint32(26).string(message.variable);
+    }
+    if (message.type !== "") {
+      writer.uint32(34).string(message.type);
+    }
+    if (message.required !== false) {
+      writer.uint32(40).bool(message.required);
+    }
+    if (message.min !== undefined) {
+      writer.uint32(49).double(message.min);
+    }
+    if (message.max !== undefined) {
+      writer.uint32(57).double(message.max);
+    }
+    for (const v of message.choices) {
+      writer.uint32(66).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FormField {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFormField();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.label = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.variable = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.required = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.min = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 57) {
+              break;
+            }
+
+            message.max = reader.double();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.choices.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<FormField>, I>>(base?: I): FormField {
+    return FormField.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FormField>, I>>(object: I): FormField {
+    const message = createBaseFormField();
+    message.id = object.id ?? "";
+    message.label = object.label ?? "";
+    message.variable = object.variable ?? "";
+    message.type = object.type ?? "";
+    message.required = object.required ?? false;
+    message.min = object.min ?? undefined;
+    message.max = object.max ?? undefined;
+    message.choices = object.choices?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseLogicRule(): LogicRule {
+  return { when: "", next: "" };
+}
+
+export const LogicRule: MessageFns<LogicRule> = {
+  encode(message: LogicRule, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.when !== "") {
+      writer.uint32(10).string(message.when);
+    }
+    if (message.next !== "") {
+      writer.uint32(18).string(message.next);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogicRule {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogicRule();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.when = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.next = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<LogicRule>, I>>(base?: I): LogicRule {
+    return LogicRule.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LogicRule>, I>>(object: I): LogicRule {
+    const message = createBaseLogicRule();
+    message.when = object.when ?? "";
+    message.next = object.next ?? "";
+    return message;
+  },
+};
+
 function createBaseNode(): Node {
   return {
     id: "",
@@ -724,6 +1107,9 @@ function createBaseNode(): Node {
     next: undefined,
     outcome: undefined,
     tree_id: undefined,
+    fields: [],
+    rules: [],
+    default_next: undefined,
   };
 }
 
@@ -752,6 +1138,15 @@ export const Node: MessageFns<Node> = {
     }
     if (message.tree_id !== undefined) {
       writer.uint32(66).string(message.tree_id);
+    }
+    for (const v of message.fields) {
+      FormField.encode(v!, writer.uint32(74).fork()).join();
+    }
+    for (const v of message.rules) {
+      LogicRule.encode(v!, writer.uint32(82).fork()).join();
+    }
+    if (message.default_next !== undefined) {
+      writer.uint32(90).string(message.default_next);
     }
     return writer;
   },
@@ -833,6 +1228,30 @@ export const Node: MessageFns<Node> = {
             message.tree_id = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.fields.push(FormField.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.rules.push(LogicRule.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.default_next = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -858,6 +1277,9 @@ export const Node: MessageFns<Node> = {
     message.next = object.next ?? undefined;
     message.outcome = object.outcome ?? undefined;
     message.tree_id = object.tree_id ?? undefined;
+    message.fields = object.fields?.map((e) => FormField.fromPartial(e)) || [];
+    message.rules = object.rules?.map((e) => LogicRule.fromPartial(e)) || [];
+    message.default_next = object.default_next ?? undefined;
     return message;
   },
 };
@@ -872,6 +1294,7 @@ function createBaseTreeInput(): TreeInput {
     root_node_id: "",
     change_note: "",
     nodes: [],
+    variables: [],
   };
 }
 
@@ -900,6 +1323,9 @@ export const TreeInput: MessageFns<TreeInput> = {
     }
     for (const v of message.nodes) {
       Node.encode(v!, writer.uint32(66).fork()).join();
+    }
+    for (const v of message.variables) {
+      Variable.encode(v!, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -981,6 +1407,14 @@ export const TreeInput: MessageFns<TreeInput> = {
             message.nodes.push(Node.decode(reader, reader.uint32()));
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.variables.push(Variable.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1006,6 +1440,7 @@ export const TreeInput: MessageFns<TreeInput> = {
     message.root_node_id = object.root_node_id ?? "";
     message.change_note = object.change_note ?? "";
     message.nodes = object.nodes?.map((e) => Node.fromPartial(e)) || [];
+    message.variables = object.variables?.map((e) => Variable.fromPartial(e)) || [];
     return message;
   },
 };
@@ -1025,6 +1460,7 @@ function createBaseTree(): Tree {
     created_at: undefined,
     updated_at: undefined,
     nodes: [],
+    variables: [],
   };
 }
 
@@ -1068,6 +1504,9 @@ export const Tree: MessageFns<Tree> = {
     }
     for (const v of message.nodes) {
       Node.encode(v!, writer.uint32(106).fork()).join();
+    }
+    for (const v of message.variables) {
+      Variable.encode(v!, writer.uint32(114).fork()).join();
     }
     return writer;
   },
@@ -1189,6 +1628,14 @@ export const Tree: MessageFns<Tree> = {
             message.nodes.push(Node.decode(reader, reader.uint32()));
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.variables.push(Variable.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1219,6 +1666,7 @@ export const Tree: MessageFns<Tree> = {
     message.created_at = object.created_at ?? undefined;
     message.updated_at = object.updated_at ?? undefined;
     message.nodes = object.nodes?.map((e) => Node.fromPartial(e)) || [];
+    message.variables = object.variables?.map((e) => Variable.fromPartial(e)) || [];
     return message;
   },
 };
@@ -3572,6 +4020,7 @@ function createBaseTreeDraft(): TreeDraft {
     tags: [],
     root_node_id: "",
     nodes: [],
+    variables: [],
     saved_by: undefined,
     saved_at: undefined,
     review_required: false,
@@ -3607,6 +4056,9 @@ export const TreeDraft: MessageFns<TreeDraft> = {
     }
     for (const v of message.nodes) {
       Node.encode(v!, writer.uint32(74).fork()).join();
+    }
+    for (const v of message.variables) {
+      Variable.encode(v!, writer.uint32(114).fork()).join();
     }
     if (message.saved_by !== undefined) {
       writer.uint32(82).string(message.saved_by);
@@ -3708,6 +4160,14 @@ export const TreeDraft: MessageFns<TreeDraft> = {
             message.nodes.push(Node.decode(reader, reader.uint32()));
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.variables.push(Variable.decode(reader, reader.uint32()));
+            continue;
+          }
           case 10: {
             if (tag !== 82) {
               break;
@@ -3766,6 +4226,7 @@ export const TreeDraft: MessageFns<TreeDraft> = {
     message.tags = object.tags?.map((e) => e) || [];
     message.root_node_id = object.root_node_id ?? "";
     message.nodes = object.nodes?.map((e) => Node.fromPartial(e)) || [];
+    message.variables = object.variables?.map((e) => Variable.fromPartial(e)) || [];
     message.saved_by = object.saved_by ?? undefined;
     message.saved_at = object.saved_at ?? undefined;
     message.review_required = object.review_required ?? false;
@@ -5677,6 +6138,7 @@ function createBasePortableTree(): PortableTree {
     tags: [],
     root_node_id: "",
     nodes: [],
+    variables: [],
   };
 }
 
@@ -5705,6 +6167,9 @@ export const PortableTree: MessageFns<PortableTree> = {
     }
     for (const v of message.nodes) {
       Node.encode(v!, writer.uint32(66).fork()).join();
+    }
+    for (const v of message.variables) {
+      Variable.encode(v!, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -5786,6 +6251,14 @@ export const PortableTree: MessageFns<PortableTree> = {
             message.nodes.push(Node.decode(reader, reader.uint32()));
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.variables.push(Variable.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5811,6 +6284,7 @@ export const PortableTree: MessageFns<PortableTree> = {
     message.tags = object.tags?.map((e) => e) || [];
     message.root_node_id = object.root_node_id ?? "";
     message.nodes = object.nodes?.map((e) => Node.fromPartial(e)) || [];
+    message.variables = object.variables?.map((e) => Variable.fromPartial(e)) || [];
     return message;
   },
 };

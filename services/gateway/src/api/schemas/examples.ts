@@ -113,7 +113,7 @@ export const EXAMPLES = {
     end_session_url:
       "https://sso.example.com/realms/example/protocol/openid-connect/logout?client_id=tdt&post_logout_redirect_uri=https%3A%2F%2Ftdt.example.com%2F",
   },
-  tree: { ...treeHeader, nodes: EXAMPLE_NODES },
+  tree: { ...treeHeader, nodes: EXAMPLE_NODES, variables: [] },
   session: {
     id: SESSION_ID,
     tree_id: TREE_ID,
@@ -148,5 +148,6 @@ export const EXAMPLES = {
     started_at: AT,
     updated_at: LATER,
     completed_at: null,
+    variables: {},
   },
 } as const;

@@ -1,7 +1,7 @@
 import { OLD_OUTCOME_SPELLINGS, SOLUTION_OUTCOMES } from "@tdt/proto/contracts/outcomes";
 import { ENUMS } from "@tdt/proto/tdt/contract";
 import { MESSAGE_SCHEMAS, type SchemaMessage } from "@tdt/proto/tdt/schemas";
-import { sharedSchema, variantSchemas, variantUnion } from "../contract-schemas.js";
+import { requestSchema, sharedSchema, variantSchemas, variantUnion } from "../contract-schemas.js";
 import { INT32_MAX, ref } from "./common.js";
 import { EXAMPLE_NODES, EXAMPLE_TREE_INPUT, EXAMPLES } from "./examples.js";
 import { SESSION_COUNT_FIELDS } from "./session-counts.js";
@@ -41,6 +41,26 @@ export const OptionSchema = {
     next: { ...nodeId, description: "The id of the node this answer leads to" },
   },
 } as const;
+
+/** A tree's variables, a form's fields and a logic node's rules as answers show them. */
+export const VariableSchema = sharedSchema("tdt.trees.v1.Variable");
+export const FormFieldSchema = sharedSchema("tdt.trees.v1.FormField");
+export const LogicRuleSchema = sharedSchema("tdt.trees.v1.LogicRule");
+
+/** The same as an author sends them: what may be left out (`choices`, `required`, a default) is optional. */
+const inputOf = (message: "tdt.trees.v1.Variable" | "tdt.trees.v1.FormField" | "tdt.trees.v1.LogicRule") => {
+  const name = sharedSchema(message).$id as string;
+  return { ...requestSchema(message), $id: `${name}Input`, description: `A ${name} as an author sends it.` };
+};
+export const VariableInputSchema = inputOf("tdt.trees.v1.Variable");
+export const FormFieldInputSchema = inputOf("tdt.trees.v1.FormField");
+export const LogicRuleInputSchema = inputOf("tdt.trees.v1.LogicRule");
+
+/** In a node an author sends: its fields and rules as authors send them. */
+function asInput(name: string, schema: Schema): Schema {
+  if (name !== "fields" && name !== "rules") return schema;
+  return { ...schema, items: ref(name === "fields" ? "FormFieldInput" : "LogicRuleInput") };
+}
 
 /**
  * What an author may leave out, and what it then is. Said in words, not as JSON Schema `default`s:
@@ -97,7 +117,11 @@ export const NODE_INPUT_SCHEMAS = variantSchemas(NODE, {
   description: ({ value }) => `A ${value} as an author sends it.`,
   examples: nodeExamples,
   field: (name, schema) =>
-    name === "body" ? leftOut(schema, NODE_BODY_LEFT_OUT) : name === "outcome" ? withOldSpellings(schema) : schema,
+    name === "body"
+      ? leftOut(schema, NODE_BODY_LEFT_OUT)
+      : name === "outcome"
+        ? withOldSpellings(schema)
+        : asInput(name, schema),
 });
 export const NodeInputSchema = variantUnion(NODE, NODE_INPUT_SCHEMAS, {
   $id: "NodeInput",
@@ -114,6 +138,7 @@ const authoredFields = {
   root_node_id: { ...nodeId, description: "The id of the node a session starts at" },
   change_note: leftOut({ type: "string", description: "What this version changed" }, TREE_LEFT_OUT.change_note),
   nodes: { type: "array", items: ref("NodeInput") },
+  variables: leftOut({ type: "array", items: ref("VariableInput") }, []),
 } as const;
 
 /**
@@ -273,6 +298,12 @@ export const TreeAnalyticsSchema = {
 export const TREE_SCHEMAS = [
   TreeAnalyticsSchema,
   OptionSchema,
+  VariableSchema,
+  FormFieldSchema,
+  LogicRuleSchema,
+  VariableInputSchema,
+  FormFieldInputSchema,
+  LogicRuleInputSchema,
   ...NODE_SCHEMAS,
   NodeSchema,
   ...NODE_INPUT_SCHEMAS,
