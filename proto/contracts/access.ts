@@ -9,6 +9,7 @@ import type { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import { ACCESS, type EnumValue, enumValues } from "@tdt/proto/tdt/contract";
 import type { HooksServiceService } from "@tdt/proto/tdt/hooks/v1/hooks";
 import type { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
+import type { MediaServiceService } from "@tdt/proto/tdt/trees/v1/media";
 import type { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 
 /** The roles, lowest first: each may do what the ones before it may. */
@@ -35,6 +36,7 @@ export function roleOf(guard: Guard): Role | undefined {
 // The tables are the contracts' own (`option (tdt.contract.v1.access)` on each method), generated.
 export const AUTH_ACCESS: AccessTable<typeof AuthServiceService> = ACCESS["tdt.auth.v1.AuthService"];
 export const TREES_ACCESS: AccessTable<typeof TreesServiceService> = ACCESS["tdt.trees.v1.TreesService"];
+export const MEDIA_ACCESS: AccessTable<typeof MediaServiceService> = ACCESS["tdt.trees.v1.MediaService"];
 export const SESSIONS_ACCESS: AccessTable<typeof SessionsServiceService> = ACCESS["tdt.sessions.v1.SessionsService"];
 export const HOOKS_ACCESS: AccessTable<typeof HooksServiceService> = ACCESS["tdt.hooks.v1.HooksService"];
 
@@ -42,6 +44,7 @@ export const HOOKS_ACCESS: AccessTable<typeof HooksServiceService> = ACCESS["tdt
 export const ACCESS_BY_SERVICE: Readonly<Record<string, Readonly<Record<string, Guard>>>> = {
   "tdt.auth.v1.AuthService": AUTH_ACCESS,
   "tdt.trees.v1.TreesService": TREES_ACCESS,
+  "tdt.trees.v1.MediaService": MEDIA_ACCESS,
   "tdt.sessions.v1.SessionsService": SESSIONS_ACCESS,
   "tdt.hooks.v1.HooksService": HOOKS_ACCESS,
 };

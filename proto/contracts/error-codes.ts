@@ -36,6 +36,10 @@ export const ERROR_CODES = {
     status: 400,
     meaning: "The multipart form has a file part; the route reads text fields only.",
   },
+  media_file_required: {
+    status: 400,
+    meaning: "An upload must be a `multipart/form-data` body with one file part named `file`, and nothing else.",
+  },
   not_authenticated: { status: 401, meaning: "No access token was sent (`Authorization: Bearer …`)." },
   invalid_token: { status: 401, meaning: "The access token is not valid: signature, issuer, audience or type." },
   token_expired: { status: 401, meaning: "The access token has expired: refresh it." },
@@ -146,7 +150,23 @@ export const ERROR_CODES = {
   session_abandoned: { status: 409, meaning: "The session was abandoned and can no longer change." },
   request_too_large: { status: 413, meaning: "The body is larger than 2 MB." },
   form_too_large: { status: 413, meaning: "The form has more fields, or a longer field, than the route reads." },
+  media_too_large: {
+    status: 413,
+    meaning: "The image (or the upload carrying it) is larger than `MEDIA_MAX_BYTES` (default 5 MiB).",
+  },
+  image_too_large: {
+    status: 413,
+    meaning: "The image has more than 40 megapixels, or costs more to decode than an image may: send a smaller one.",
+  },
   uri_too_long: { status: 414, meaning: "The URL or one of its path parameters is too long." },
+  unsupported_media: {
+    status: 415,
+    meaning: "The file is not a PNG, JPEG or WebP image that decodes as the type its first bytes say.",
+  },
+  range_not_satisfiable: {
+    status: 416,
+    meaning: "The `Range` is not one `bytes=` range within the file (`Content-Range` gives its size).",
+  },
   validation_error: {
     status: 422,
     meaning: "The input broke a rule; `detail` is then the list of problems, each with `loc`, `msg` and `type`.",

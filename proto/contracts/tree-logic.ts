@@ -39,6 +39,44 @@ export const MAX_TEXT_VALUE = 2000;
 /** The most parts (literals, names, operators) one rule may have: the bound of its cost. */
 export const MAX_RULE_PARTS = 200;
 
+/**
+ * How many brackets a rule may hold, and how deeply they may nest. The parser's time grows with
+ * the square of an unclosed nesting (1,000 `(` took seconds), so more is refused before it is
+ * parsed. Every opening bracket counts, inside string literals too, and only a closing one outside
+ * them closes: a string of closing brackets cannot hide the opening ones before it (the parser
+ * sees those nest). Were quotes misread, the count of all brackets still bounds the parser's work.
+ */
+export const MAX_RULE_NESTING = 32;
+export const MAX_RULE_BRACKETS = 64;
+
+function bracketsOf(source: string): { count: number; deepest: number } {
+  let count = 0;
+  let depth = 0;
+  let deepest = 0;
+  let quote = "";
+  let escaped = false;
+  for (const character of source) {
+    if (character === "(" || character === "[" || character === "{") {
+      count++;
+      deepest = Math.max(deepest, ++depth);
+    } else if ((character === ")" || character === "]" || character === "}") && quote === "") {
+      // Only outside a string literal does a closing bracket close anything.
+      depth = Math.max(0, depth - 1);
+    } else if (quote !== "") {
+      if (escaped) escaped = false;
+      else if (character === "\\") escaped = true;
+      else if (character === quote) quote = "";
+    } else if (character === "'" || character === '"') {
+      quote = character;
+    }
+  }
+  return { count, deepest };
+}
+
+/** A value of `values` by name: its own, never one an object inherits (`constructor`). */
+export const ownValue = (values: Values, name: string): VariableValue | undefined =>
+  Object.hasOwn(values, name) ? values[name] : undefined;
+
 /** The most values of an `in` list. */
 const MAX_LIST_ITEMS = 50;
 
@@ -120,7 +158,7 @@ export function valueRefusal(
 }
 
 /** The type a variable has in a rule. */
-type CelKind = "string" | "double" | "bool" | "null";
+type CelKind = "string" | "double" | "int" | "bool" | "null";
 
 function celKindOf(type: string): CelKind {
   if (type === "number") return "double";
@@ -212,26 +250,26 @@ class RuleChecker {
     }
     if (name === "_==_" || name === "_!=_") {
       const [left, right] = kinds();
-      if (left !== right && left !== "null" && right !== "null") {
+      if (left !== right && left !== "null" && right !== "null" && !(isNumber(left) && isNumber(right))) {
         refuse(`Cannot compare ${left} with ${right}`, "rule_type");
       }
       return "bool";
     }
     if (COMPARISONS.has(name)) {
       const [left, right] = kinds();
-      if (left !== right || (left !== "double" && left !== "string")) {
-        refuse(`${operator(name)} compares two numbers or two texts (dates too)`, "rule_type");
-      }
+      const comparable = (isNumber(left) && isNumber(right)) || (left === "string" && right === "string");
+      if (!comparable) refuse(`${operator(name)} compares two numbers or two texts (dates too)`, "rule_type");
       return "bool";
     }
     if (name === "_+_") {
       const [left, right] = kinds();
+      if (left === "int" || right === "int") refuse(arithmeticRefusal(name, "int"), "rule_type");
       if (left !== right || (left !== "double" && left !== "string"))
         refuse("+ adds numbers or joins texts", "rule_type");
       return left as CelKind;
     }
     if (ARITHMETIC.has(name) || name === "-_") {
-      for (const kind of kinds()) if (kind !== "double") refuse(`${operator(name)} needs numbers`, "rule_type");
+      for (const kind of kinds()) if (kind !== "double") refuse(arithmeticRefusal(name, kind), "rule_type");
       return "double";
     }
     if (name === "_?_:_") {
@@ -243,7 +281,8 @@ class RuleChecker {
     if (name === "@in") return this.membership(args);
     if (name === "size" && on.length === 1) {
       if (this.check(on[0] as Expr) !== "string") refuse("size() takes a text", "rule_type");
-      return "double";
+      // A count (CEL's int): compared with any number, never computed with a double.
+      return "int";
     }
     if (TEXT_TESTS.has(name) && target && args.length === 1) {
       for (const kind of kinds()) if (kind !== "string") refuse(`${name}() takes texts`, "rule_type");
@@ -267,6 +306,14 @@ class RuleChecker {
   }
 }
 
+const isNumber = (kind: CelKind | undefined) => kind === "double" || kind === "int";
+
+function arithmeticRefusal(name: string, kind: CelKind | undefined): string {
+  return kind === "int"
+    ? "size() counts characters: compare it (size(serial) > 4), do not compute with it"
+    : `${operator(name)} needs numbers`;
+}
+
 function operator(name: string): string {
   return name.replace(/_/g, "").replace("@", "") || name;
 }
@@ -286,6 +333,11 @@ export function compileRule(
   const signature = `${variables.map((variable) => `${variable.name}:${variable.type}`).join(",")}|${source}`;
   const known = compiled.get(signature);
   if (known) return { rule: known };
+  const brackets = bracketsOf(source);
+  if (brackets.deepest > MAX_RULE_NESTING || brackets.count > MAX_RULE_BRACKETS) {
+    const msg = `At most ${MAX_RULE_BRACKETS} brackets, nested at most ${MAX_RULE_NESTING} deep`;
+    return { refusal: { msg, type: "rule_too_complex" } };
+  }
   let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(source);
@@ -312,7 +364,7 @@ export function compileRule(
     holds(values) {
       const bindings: Record<string, VariableValue> = {};
       for (const name of reads) {
-        const value = values[name];
+        const value = ownValue(values, name);
         // An unset variable stays unbound: the rule fails to evaluate, and so does not hold.
         if (value !== undefined) bindings[name] = value;
       }
@@ -347,7 +399,9 @@ export function firstHolding(
 const MARKDOWN_PUNCTUATION = /[\\`*_{}[\]()#+\-.!|~]/g;
 
 function asMarkdownText(value: string): string {
+  // On one line: a line break would let the next line start a block (a heading, a code block).
   return value
+    .replace(/\s*[\r\n]+\s*/g, " ")
     .replace(MARKDOWN_PUNCTUATION, (character) => `\\${character}`)
     .replace(/[<>&]/g, (character) => {
       if (character === "<") return "&lt;";
@@ -366,7 +420,7 @@ const PLACEHOLDER = /\{\{\s*([a-z][a-z0-9_]{0,63})\s*\}\}/g;
 export function fillPlaceholders(text: string, values: Values, as: "text" | "markdown"): string {
   if (!text.includes("{{")) return text;
   return text.replace(PLACEHOLDER, (_, name: string) => {
-    const value = values[name];
+    const value = ownValue(values, name);
     const shown = value === undefined ? "" : String(value);
     return as === "markdown" ? asMarkdownText(shown) : shown;
   });

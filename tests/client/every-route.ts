@@ -1110,6 +1110,100 @@ async function apiKeys(admin: ApiClient): Promise<void> {
   refused(await machine.GET("/api/v1/trees"), 401, "invalid_token", "a revoked key");
 }
 
+/** A PNG of one pixel, as a frontend would have it from a file input. */
+const PIXEL_PNG = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
+  "base64",
+);
+
+/**
+ * An image for nodes to show: uploaded as a browser's FormData sends it (the same image again is
+ * the same id), read whole, as 304 to the ETag kept, and in a range; a text file and a technician's
+ * upload are refused.
+ */
+async function media(engineer: ApiClient, technician: ApiClient): Promise<void> {
+  const form = (body: { file: Blob }) => {
+    const data = new FormData();
+    data.append("file", body.file, "pixel.png");
+    return data;
+  };
+  const upload = (client: ApiClient, file: Blob) =>
+    client.POST("/api/v1/media", { body: { file }, bodySerializer: form });
+  const image = new Blob([PIXEL_PNG], { type: "image/png" });
+  const made = answered(await upload(engineer, image), 201, "POST /media");
+  equal(made.url, `/api/v1/media/${made.id}`, "where it is served");
+  equal(`${made.content_type} ${made.width}x${made.height}`, "image/png 1x1", "what was stored");
+  equal(answered(await upload(engineer, image), 201, "POST the same image").id, made.id, "the same image's id");
+  refused(
+    await upload(engineer, new Blob(["<svg onload=alert(1)>"], { type: "image/png" })),
+    415,
+    "unsupported_media",
+    "a text file declared as a PNG",
+  );
+  refused(await upload(technician, image), 403, "forbidden", "a technician uploading");
+
+  const path = { params: { path: { id: made.id } } };
+  const read = await technician.GET("/api/v1/media/{id}", { ...path, parseAs: "arrayBuffer" });
+  const bytes = Buffer.from(answered(read, 200, "GET an image"));
+  equal(bytes.length, made.bytes, "the image's size");
+  const etag = read.response.headers.get("etag") ?? "";
+  equal(etag, `"${made.sha256}"`, "its ETag");
+  const kept = await technician.GET("/api/v1/media/{id}", {
+    params: { path: { id: made.id }, header: { "if-none-match": etag } },
+    parseAs: "arrayBuffer",
+  });
+  equal(kept.response.status, 304, "the copy kept is current");
+  const range = await technician.GET("/api/v1/media/{id}", {
+    params: { path: { id: made.id }, header: { range: "bytes=0-7" } },
+    parseAs: "arrayBuffer",
+  });
+  equal(range.response.status, 206, "a range");
+  check(Buffer.from(range.data ?? new ArrayBuffer(0)).equals(bytes.subarray(0, 8)), "the range's bytes");
+}
+
+/**
+ * A tree's translations: every text of its latest version listed beside its (empty) German
+ * translation, one set, the summary counting it, a session in German once a version carries it;
+ * an unknown text and a technician refused.
+ */
+async function translations(engineer: ApiClient, technician: ApiClient): Promise<void> {
+  const treeId = answered(await engineer.POST("/api/v1/trees", { body: printerTree }), 201, "a tree to translate").id;
+  const path = { params: { path: { id: treeId, locale: "de" } } };
+  const listed = answered(
+    await engineer.GET("/api/v1/trees/{id}/translations/{locale}", path),
+    200,
+    "GET /trees/{id}/translations/{locale}",
+  );
+  const first = listed.texts[0];
+  check(first !== undefined && first.text === "", "every text listed, none translated yet");
+  const saved = answered(
+    await engineer.PUT("/api/v1/trees/{id}/translations/{locale}", {
+      ...path,
+      body: {
+        texts: [{ node_id: first?.node_id ?? "", field: first?.field ?? "title", item_id: "", text: "Übersetzt" }],
+      },
+    }),
+    200,
+    "PUT /trees/{id}/translations/{locale}",
+  );
+  equal(saved.texts[0]?.text, "Übersetzt", "the translation stored");
+  invalid(
+    await engineer.PUT("/api/v1/trees/{id}/translations/{locale}", {
+      ...path,
+      body: { texts: [{ node_id: "nowhere", field: "title", item_id: "", text: "x" }] },
+    }),
+    ["body", "texts", 0],
+    "a text the tree lacks",
+  );
+  const summary = answered(
+    await engineer.GET("/api/v1/trees/{id}/translations", { params: { path: { id: treeId } } }),
+    200,
+    "GET /trees/{id}/translations",
+  );
+  equal(`${summary[0]?.locale} ${summary[0]?.translated}`, "de 1", "the summary");
+  refused(await technician.GET("/api/v1/trees/{id}/translations/{locale}", path), 403, "forbidden", "a technician");
+}
+
 /** Every operation the running gateway documents, and which of them this run did not call. */
 async function uncalledOperations(): Promise<OperationName[]> {
   const response = await fetch(`${baseUrl}/api/openapi.json`);
@@ -1131,6 +1225,8 @@ try {
   await sessions(everyone, tree);
   await singleSignOn(everyone.admin, everyone.adminId);
   await authoring(everyone);
+  await media(everyone.engineer, everyone.technician);
+  await translations(everyone.engineer, everyone.technician);
   await webhooks(everyone.admin, everyone.technician);
   await apiKeys(everyone.admin);
   await logout(renewed, everyone.engineer);

@@ -2,8 +2,9 @@
  * The golden corpus's form of recorded exchanges (tests/support/recorder.ts): everything that
  * goes over the wire, with only what differs from run to run replaced — ids, tokens and keys by
  * the order they first appear (so "the id the create answered is the one the read asks for"
- * still shows), times, durations, request ids, the header lines a transport adds, and PDF bytes
- * (their dates and ids vary; their type and magic number stay).
+ * still shows), times, durations, request ids, the header lines a transport adds, PDF bytes
+ * (their dates and ids vary; their type and magic number stay), a multipart form's boundary (the
+ * client draws one each time) and an image's bytes (as their SHA-256, which its ETag names too).
  */
 import { createHash } from "node:crypto";
 import type { Exchange } from "@tdt/test-support/recorder";
@@ -20,7 +21,17 @@ export interface GoldenExchange {
 /** Added by the transport or different every run, with nothing of the contract in them. */
 const DROPPED_HEADERS = new Set(["date", "connection", "keep-alive", "content-length", "transfer-encoding", "host"]);
 /** Request headers that say what the client sent and how; the rest is the client's own business. */
-const REQUEST_HEADERS = new Set(["content-type", "authorization", "cookie", "origin", "accept", "x-request-id"]);
+const REQUEST_HEADERS = new Set([
+  "content-type",
+  "authorization",
+  "cookie",
+  "origin",
+  "accept",
+  "x-request-id",
+  "range",
+  "if-range",
+  "if-none-match",
+]);
 /** JSON fields whose numbers are measured time. */
 const TIMED = /(_ms|_at|duration|median|p50|p90|p95|iat|exp|expires_in_seconds)$/;
 
@@ -67,10 +78,19 @@ export function normalizer(origins: string[] = []) {
     return value;
   };
 
+  const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+
   const body = (bytes: Buffer, contentType = ""): unknown => {
     if (bytes.length === 0) return "";
     if (contentType.startsWith("application/pdf")) {
       return bytes.subarray(0, 5).toString("latin1") === "%PDF-" ? "<pdf>" : `<not a pdf: ${bytes.length} bytes>`;
+    }
+    if (contentType.startsWith("image/"))
+      return text(`<${contentType}: ${bytes.length} bytes, sha256 ${sha256(bytes)}>`);
+    const boundary = /boundary=("?)([^";]+)\1/.exec(contentType)?.[2];
+    if (contentType.startsWith("multipart/form-data") && boundary) {
+      const form = Buffer.from(bytes.toString("latin1").split(boundary).join("<boundary>"), "latin1");
+      return `<multipart/form-data: ${form.length} bytes, sha256 ${sha256(form)}>`;
     }
     const string = bytes.toString("utf8");
     if (contentType.includes("json")) {
@@ -92,6 +112,7 @@ export function normalizer(origins: string[] = []) {
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([name, value]) => {
           if (name === "x-request-id") return [name, "<request-id>"];
+          if (name === "content-type") return [name, text(value.replace(/boundary=[^;]+/, "boundary=<boundary>"))];
           if (name === "retry-after" || name.startsWith("ratelimit-") || name.startsWith("x-ratelimit-reset")) {
             return [name, value.replace(/\d+/g, "<n>")];
           }

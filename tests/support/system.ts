@@ -189,3 +189,21 @@ export async function engineerWithTree(running: SystemWithAdmin): Promise<{ engi
   if (tree.status !== 201) throw new Error(`the tree was not made: ${tree.status} ${JSON.stringify(tree.body)}`);
   return { engineer, treeId: tree.body.id };
 }
+
+/** A system with its admin, an engineer and a technician (named `technician`), each signed in. */
+export interface SystemWithTeam extends SystemWithAdmin {
+  engineer: string;
+  technician: string;
+}
+
+export async function startSystemWithTeam(technician: string): Promise<SystemWithTeam> {
+  const running = await startSystemWithAdmin();
+  try {
+    const engineer = await running.client.engineer(running.admin);
+    const user = await running.client.user(technician);
+    return { ...running, engineer, technician: user.tokens.access_token };
+  } catch (error) {
+    await running.stop();
+    throw error;
+  }
+}

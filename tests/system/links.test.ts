@@ -4,18 +4,16 @@
  * across the link; a loop of links and an unpublished target refused with the session unmoved.
  */
 import { randomUUID } from "node:crypto";
-import type { SystemWithAdmin } from "@tdt/test-support/system";
-import { startSystemWithAdmin } from "@tdt/test-support/system";
+import { type SystemWithTeam, startSystemWithTeam } from "@tdt/test-support/system";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-let running: SystemWithAdmin;
+let running: SystemWithTeam;
 let engineer: string;
 let technician: string;
 
 beforeAll(async () => {
-  running = await startSystemWithAdmin();
-  engineer = await running.client.engineer(running.admin);
-  technician = (await running.client.user("linker")).tokens.access_token;
+  running = await startSystemWithTeam("linker");
+  ({ engineer, technician } = running);
 });
 
 afterAll(async () => {

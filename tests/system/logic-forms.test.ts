@@ -4,18 +4,16 @@
  * technician step, shows values in its text as text, and reports them; validation refuses what
  * cannot run (unknown variables, ill-typed or hostile rules, a loop of logic nodes).
  */
-import type { SystemWithAdmin } from "@tdt/test-support/system";
-import { startSystemWithAdmin } from "@tdt/test-support/system";
+import { type SystemWithTeam, startSystemWithTeam } from "@tdt/test-support/system";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-let running: SystemWithAdmin;
+let running: SystemWithTeam;
 let engineer: string;
 let technician: string;
 
 beforeAll(async () => {
-  running = await startSystemWithAdmin();
-  engineer = await running.client.engineer(running.admin);
-  technician = (await running.client.user("former")).tokens.access_token;
+  running = await startSystemWithTeam("former");
+  ({ engineer, technician } = running);
 });
 
 afterAll(async () => {

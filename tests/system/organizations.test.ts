@@ -348,8 +348,11 @@ describe("npm start's organizations (DEMO_DATA)", () => {
         ["Demo", "demo", "admin", true],
         ["Sandbox", "sandbox", "admin", false],
       ]);
-      const demoTrees = await demo.client.call<unknown[]>("GET", "/api/v1/trees", { token: demo.admin });
+      const demoTrees = await demo.client.call<Array<{ id: string; title: string }>>("GET", "/api/v1/trees", {
+        token: demo.admin,
+      });
       expect(demoTrees.body.length).toBeGreaterThan(0);
+      await expectTheDemoTreeThatThinks(demo, demoTrees.body);
       const sandbox = mine.body.organizations[1]?.id ?? "";
       const inside = await demo.client.call<Pair>("POST", "/api/v1/auth/switch-organization", {
         token: demo.admin,
@@ -406,3 +409,49 @@ describe("removing a member", () => {
     ]);
   });
 });
+
+/**
+ * The demo tree that uses variables, a form, logic nodes, an image and a second language (issue
+ * 30): a German session on it shows the image, routes on the form's values and reports in German.
+ */
+async function expectTheDemoTreeThatThinks(demo: SystemWithAdmin, trees: Array<{ id: string; title: string }>) {
+  const summary = trees.find((tree) => tree.title.startsWith("Printer paper jam"));
+  expect(summary).toBeDefined();
+  const tree = await demo.client.call<{
+    variables: unknown[];
+    translations: string[];
+    nodes: Array<{ id: string; type: string; body: string }>;
+  }>("GET", `/api/v1/trees/${summary?.id}`, { token: demo.admin });
+  expect(tree.body.variables.length).toBeGreaterThan(0);
+  expect(tree.body.translations).toEqual(["de"]);
+  expect(new Set(tree.body.nodes.map((node) => node.type))).toEqual(
+    new Set(["logic", "solution", "question", "form", "action"]),
+  );
+  const image = /media:([0-9a-f-]{36})/.exec(tree.body.nodes.find((node) => node.id === "panel")?.body ?? "")?.[1];
+  expect(image).toBeDefined();
+  const served = await demo.client.call("GET", `/api/v1/media/${image}`, { token: demo.admin });
+  expect(served.status).toBe(200);
+  expect(served.headers.get("content-type")).toBe("image/png");
+
+  const started = await demo.client.call<{ id: string; locale: string; current_node: { title: string; body: string } }>(
+    "POST",
+    "/api/v1/sessions",
+    { token: demo.admin, json: { tree_id: summary?.id, locale: "de", variables: { customer: "ACME" } } },
+  );
+  expect(started.status, JSON.stringify(started.body)).toBe(201);
+  expect(started.body.locale).toBe("de");
+  expect(started.body.current_node.title).toBe("Was zeigt das Bedienfeld des Druckers?");
+  expect(started.body.current_node.body).toContain(`media:${image}`);
+  const step = (json: Record<string, unknown>) =>
+    demo.client.call<{ current_node: { id: string; title: string } }>("PUT", `/api/v1/sessions/${started.body.id}`, {
+      token: demo.admin,
+      json,
+    });
+  expect((await step({ op: "answer", node_id: "panel", option_id: "jam" })).body.current_node.id).toBe("details");
+  const routed = await step({
+    op: "submit",
+    node_id: "details",
+    values: { serial: "CNB1234567", pages: 250000, warranty: false },
+  });
+  expect(routed.body.current_node.title).toBe("Rollen nach 250000 Seiten verschlissen: Servicetermin buchen");
+}

@@ -2,8 +2,9 @@
  * "A 500 is a bug: never for anything a client can send." 10,000 random requests at every
  * route, as every kind of caller (anonymous, technician, engineer, admin, a forged, an expired
  * and a garbage token), with hostile keys (NUL, `__proto__`, `constructor`), deep nesting, huge
- * strings and bodies around the 2 MB limit, odd content types and encodings, and odd query
- * strings and paths. Nothing may answer 5xx (the services are all up, so 503/504 would be bugs
+ * strings and bodies around the 2 MB limit, odd content types and encodings, hostile image
+ * uploads (HTML, polyglots, a decompression bomb, past MEDIA_MAX_BYTES, broken multipart), odd
+ * ranges and validators, and odd query strings and paths. Nothing may answer 5xx (the services are all up, so 503/504 would be bugs
  * too), every error is `{"detail": ...}`, and every service process is still alive afterwards.
  */
 
@@ -12,6 +13,7 @@ import { request as httpRequest } from "node:http";
 import { deflateSync, gzipSync } from "node:zlib";
 import { connect } from "@tdt/test-support/database";
 import { signWithServiceKey } from "@tdt/test-support/forge";
+import { blackPng, HOSTILE_HTML, PNG_SIGNATURE } from "@tdt/test-support/images";
 import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
 import { printerTree } from "@tdt/test-support/trees";
 import fc from "fast-check";
@@ -21,6 +23,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 const REQUESTS = 10_000;
 const CONCURRENCY = 4;
 const BODY_LIMIT = 2 * 1024 * 1024;
+const MEDIA_MAX_BYTES = 5 * 1024 * 1024;
 
 type Caller = "anonymous" | "technician" | "engineer" | "admin" | "apiKey" | "forged" | "expired" | "garbage";
 const REAL_CALLERS: Caller[] = ["technician", "engineer", "admin", "apiKey"];
@@ -28,7 +31,7 @@ const REAL_CALLERS: Caller[] = ["technician", "engineer", "admin", "apiKey"];
 let running: SystemWithAdmin;
 let authorization: Record<Caller, string | undefined>;
 /** What a `{name}` in a route becomes when a probe asks for the real thing. */
-let ids: Record<"tree" | "victimTree" | "session" | "user" | "sid" | "webhook" | "victimKey", string>;
+let ids: Record<"tree" | "victimTree" | "session" | "user" | "sid" | "webhook" | "victimKey" | "media", string>;
 
 beforeAll(async () => {
   running = await startSystemWithAdmin();
@@ -64,6 +67,13 @@ beforeAll(async () => {
       },
     });
   const [machine, victimKey] = [await keyOf("fuzzing machine"), await keyOf("revoked by a probe, maybe")];
+  const image = await fetch(`${running.system.url}/api/v1/media`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${engineer}`, "content-type": `multipart/form-data; boundary=${BOUNDARY}` },
+    body: multipart([{ name: "file", filename: "black.png", bytes: blackPng(8, 8) }]),
+  });
+  expect(image.status).toBe(201);
+  const media = (await image.json()) as { id: string };
 
   const now = Math.floor(Date.now() / 1000);
   const claims = { sub: technician.id, sid: spareSid, role: "admin", iss: "tdt-auth", aud: "tdt-api" };
@@ -98,6 +108,7 @@ beforeAll(async () => {
     sid: spareSid,
     webhook: webhook.body.id,
     victimKey: victimKey.body.id,
+    media: media.id,
   };
 }, 120_000);
 
@@ -159,6 +170,8 @@ const ROUTES: Array<[method: string, path: string]> = [
   ["GET", "/api/v1/api-keys"],
   ["POST", "/api/v1/api-keys"],
   ["DELETE", "/api/v1/api-keys/{victimKey}"],
+  ["POST", "/api/v1/media"],
+  ["GET", "/api/v1/media/{media}"],
   ["GET", "/api/v1/nowhere/{tree}"],
 ];
 
@@ -178,6 +191,8 @@ interface Probe {
   pathValue: string;
   query: string;
   body?: Body;
+  /** Conditional and range headers, sent to any route. */
+  headers?: Record<string, string>;
 }
 
 const json = (label: string, text: () => string, contentType = "application/json"): Body => ({
@@ -185,6 +200,91 @@ const json = (label: string, text: () => string, contentType = "application/json
   contentType,
   bytes: text,
 });
+
+const BOUNDARY = "fuzz-boundary";
+
+/** A multipart form of `parts` (a part without `filename` is a text field, as a browser sends one). */
+function multipart(parts: Array<{ name: string; filename?: string; bytes: Buffer | string }>, end = true): Buffer {
+  return Buffer.concat([
+    ...parts.flatMap((part) => [
+      Buffer.from(
+        `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${part.name}"` +
+          (part.filename === undefined ? "" : `; filename="${part.filename}"\r\nContent-Type: image/png`) +
+          "\r\n\r\n",
+      ),
+      Buffer.from(part.bytes),
+      Buffer.from("\r\n"),
+    ]),
+    Buffer.from(end ? `--${BOUNDARY}--\r\n` : ""),
+  ]);
+}
+
+/** An upload of `bytes` as the part `file`, or of the parts given. */
+const upload = (label: string, bytes: () => Buffer): Body => ({
+  label,
+  contentType: `multipart/form-data; boundary=${BOUNDARY}`,
+  bytes: () => multipart([{ name: "file", filename: "fuzz.png", bytes: bytes() }]),
+});
+
+/** Image uploads, sound and hostile, to whichever route gets them. */
+const uploads: fc.Arbitrary<Body> = fc.oneof(
+  fc.constant(upload("a PNG", () => blackPng(8, 8))),
+  fc.constant(upload("HTML as a PNG", () => HOSTILE_HTML)),
+  fc.constant(upload("a PNG signature over HTML", () => Buffer.concat([PNG_SIGNATURE, HOSTILE_HTML]))),
+  fc.constant(upload("a decompression bomb", () => blackPng(20_000, 20_000))),
+  fc.constant(upload("a truncated PNG", () => blackPng(64, 64).subarray(0, 40))),
+  fc.constant(upload("an empty file", () => Buffer.alloc(0))),
+  fc.constant(
+    upload("an image past MEDIA_MAX_BYTES", () => Buffer.concat([PNG_SIGNATURE, Buffer.alloc(MEDIA_MAX_BYTES)])),
+  ),
+  fc.uint8Array({ maxLength: 256 }).map((bytes) => upload("random bytes as a file", () => Buffer.from(bytes))),
+  fc.constant<Body>({
+    label: "an upload under another name",
+    contentType: `multipart/form-data; boundary=${BOUNDARY}`,
+    bytes: () => multipart([{ name: "image", filename: "a.png", bytes: blackPng(8, 8) }]),
+  }),
+  fc.constant<Body>({
+    label: "a file and a text field",
+    contentType: `multipart/form-data; boundary=${BOUNDARY}`,
+    bytes: () =>
+      multipart([
+        { name: "file", filename: "a.png", bytes: blackPng(8, 8) },
+        { name: "caption", bytes: "x" },
+      ]),
+  }),
+  fc.constant<Body>({
+    label: "a multipart body cut short",
+    contentType: `multipart/form-data; boundary=${BOUNDARY}`,
+    bytes: () => multipart([{ name: "file", filename: "a.png", bytes: blackPng(8, 8) }], false),
+  }),
+  fc.constant<Body>({
+    label: "a part's headers of 100 KB",
+    contentType: `multipart/form-data; boundary=${BOUNDARY}`,
+    bytes: () => multipart([{ name: "file", filename: "a".repeat(100_000), bytes: blackPng(8, 8) }]),
+  }),
+  fc.constant<Body>({
+    label: "a multipart body under another boundary",
+    contentType: "multipart/form-data; boundary=elsewhere",
+    bytes: () => multipart([{ name: "file", filename: "a.png", bytes: blackPng(8, 8) }]),
+  }),
+);
+
+/** Validators and ranges, sound and broken, for any route (the image's read answers them). */
+const conditionalHeaders = fc.option(
+  fc.constantFrom<Record<string, string>>(
+    { range: "bytes=0-0" },
+    { range: "bytes=-5" },
+    { range: "bytes=5-2" },
+    { range: "bytes=0-1,3-4" },
+    { range: "bytes=99999999999999999999999-" },
+    { range: "bytes=-" },
+    { range: "pages=1-2" },
+    { "if-none-match": "*" },
+    { "if-none-match": '"x", W/"y", ' },
+    { "if-range": "garbage", range: "bytes=0-3" },
+  ),
+  { nil: undefined },
+);
 
 /** Path segments, encoded as they would be sent (some deliberately malformed). */
 const pathValue = fc.oneof(
@@ -408,6 +508,7 @@ function bodies(treeId: string): fc.Arbitrary<Body | undefined> {
         }),
       ),
     },
+    { weight: 3, arbitrary: uploads },
     {
       weight: 1,
       arbitrary: fc
@@ -434,8 +535,9 @@ function probes(treeId: string): fc.Arbitrary<Probe> {
       pathValue,
       query,
       body: bodies(treeId),
+      headers: conditionalHeaders,
     })
-    .map(({ route: [method, route], who, pathValue, query, body }) => ({
+    .map(({ route: [method, route], who, pathValue, query, body, headers }) => ({
       method,
       route,
       // Logging out as a real caller would end the session every later probe uses.
@@ -443,6 +545,7 @@ function probes(treeId: string): fc.Arbitrary<Probe> {
       pathValue,
       query,
       ...(body ? { body } : {}),
+      ...(headers ? { headers } : {}),
     }));
 }
 
@@ -456,7 +559,7 @@ function requestOf(probe: Probe) {
   const path = probe.route.replace(/\{(\w+)\}/g, (_match, name: keyof typeof ids) =>
     probe.pathValue === "real" ? ids[name] : probe.pathValue,
   );
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...probe.headers };
   const token = authorization[probe.who];
   if (token) headers.authorization = token;
   const hasBody = Boolean(probe.body) && probe.method !== "GET";

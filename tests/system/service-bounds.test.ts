@@ -187,10 +187,14 @@ describe("each service's own bounds, over gRPC without the gateway", () => {
       [() => sessions.listSessions({ all: false, tree_id: "nope", skip: 0, limit: 10 }, as()), ["query", "tree_id"]],
       [() => sessions.listSessions({ all: false, status: "weird", skip: 0, limit: 10 }, as()), ["query", "status"]],
       [() => sessions.listSessions({ all: false, skip: 0, limit: 101 }, as()), ["query", "limit"]],
-      [() => sessions.startSession({ tree_id: "nope" }, as()), ["body", "tree_id"]],
-      [() => sessions.startSession({ tree_id: treeId, context: { ticket: long(10_001) } }, as()), ["body", "context"]],
+      [() => sessions.startSession({ tree_id: "nope", locale: "" }, as()), ["body", "tree_id"]],
+      [() => sessions.startSession({ tree_id: treeId, locale: "de_DE" }, as()), ["body", "locale"]],
       [
-        () => sessions.startSession({ tree_id: treeId, context: { "tick\u0000et": "1" } }, as()),
+        () => sessions.startSession({ tree_id: treeId, context: { ticket: long(10_001) }, locale: "" }, as()),
+        ["body", "context"],
+      ],
+      [
+        () => sessions.startSession({ tree_id: treeId, context: { "tick\u0000et": "1" }, locale: "" }, as()),
         ["body", "context", "tick\u0000et"],
       ],
       [
@@ -214,7 +218,7 @@ describe("each service's own bounds, over gRPC without the gateway", () => {
       expect(refused.code, JSON.stringify(loc)).toBe(GrpcStatus.INVALID_ARGUMENT);
       expect(refused.locs, JSON.stringify(loc)).toContainEqual(loc);
     }
-    const tooDeep = await refusal(sessions.startSession({ tree_id: treeId, context: deep }, as()));
+    const tooDeep = await refusal(sessions.startSession({ tree_id: treeId, context: deep, locale: "" }, as()));
     expect(tooDeep.code).toBe(GrpcStatus.INVALID_ARGUMENT);
     expect(tooDeep.types).toEqual(["too_deep"]);
     expect(tooDeep.locs[0]?.slice(0, 3)).toEqual(["body", "context", "a"]);

@@ -59,6 +59,9 @@ describe("roles", () => {
       created_at: expect.any(String),
       updated_at: expect.any(String),
       nodes: printerTree().nodes,
+      variables: [],
+      language: "en",
+      translations: [],
     });
 
     expect((await client.call("DELETE", `/api/v1/trees/${tree.id}`, { token: engineer })).status).toBe(403);

@@ -806,6 +806,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload an image for nodes to show (engineers, admins)
+         * @description A `multipart/form-data` body with one file part named `file`, at most `MEDIA_MAX_BYTES` (default 5 MiB). The type is read from the file's own first bytes (PNG, JPEG or WebP; the part's declared type is ignored); the image is decoded and encoded again, which drops EXIF, GPS and every other metadata, and is stored at most 4096 pixels on a side. The same image uploaded again by the organization is the same `id` (201 again, nothing stored twice). A node's body shows it as `![alt](media:<id>)`. Refused: another type, SVG, HTML or a file that does not decode as the type it starts as (415 `unsupported_media`); a body or image over `MEDIA_MAX_BYTES`, read no further than that (413 `media_too_large`); an image of more than 40 megapixels, refused from its header before it is decoded (413 `image_too_large`); no file part named `file`, or another part beside it (400 `media_file_required`).
+         */
+        post: operations["uploadMedia"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/media/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An image's bytes (any member of its organization)
+         * @description Served with its `Content-Type`, `ETag: "<sha256>"` and `Cache-Control: private, max-age=31536000, immutable` (an id's bytes never change; private, since an image is its organization's and is served behind a token). `If-None-Match` with the ETag answers 304; one `Range: bytes=a-b` (or `a-`, or `-n`) answers 206 with `Content-Range`, and a range the image does not have, or any other form of `Range`, 416 `range_not_satisfiable`. An id of another organization is 404, as an unknown one.
+         */
+        get: operations["getMedia"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sessions": {
         parameters: {
             query?: never;
@@ -1459,6 +1499,47 @@ export interface paths {
          */
         get: operations["diffTree"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trees/{id}/translations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The languages a tree is translated into (engineer, admin) */
+        get: operations["listTreeTranslations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/trees/{id}/translations/{locale}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A tree's texts beside their translation into a locale (engineer, admin)
+         * @description Every text of the latest version (node titles, bodies, option and field labels) with the primary text, its translation (empty when none) and `outdated` when the primary text changed since it was translated.
+         */
+        get: operations["getTreeTranslation"];
+        /**
+         * Translate a tree's texts into a locale (engineer, admin)
+         * @description Each text names its node, field and item (an option's or form field's id) in the latest version, as `GET` lists them; it is stored against the primary text it translates, and is `outdated` once that changes. Technicians get translations with the next version written (publish, update or rollback): a version is published with the translations it has.
+         */
+        put: operations["setTreeTranslation"];
         post?: never;
         delete?: never;
         options?: never;
@@ -2335,6 +2416,8 @@ export interface components {
             nodes: components["schemas"]["NodeInput"][];
             /** @description When left out: `[]`. */
             variables?: components["schemas"]["VariableInput"][];
+            /** @description The language its texts are written in (BCP 47). When left out: `"en"`. */
+            language?: string;
         };
         /**
          * @description A tree as an author sends it to replace it, with the `version` it was edited from; a stale one is refused (409 `version_conflict`). The rules are TreeInput's. A tree read back (`Tree`) may be sent as it is: the fields the service sets (`id`, `created_by`, `created_at`, `updated_at`, and when creating `version`) are ignored.
@@ -2412,6 +2495,8 @@ export interface components {
             nodes: components["schemas"]["NodeInput"][];
             /** @description When left out: `[]`. */
             variables?: components["schemas"]["VariableInput"][];
+            /** @description The language its texts are written in (BCP 47). When left out: `"en"`. */
+            language?: string;
             /** @description The version the edit started from */
             version: number;
         };
@@ -2474,7 +2559,11 @@ export interface components {
          *           "outcome": "escalated"
          *         }
          *       ],
-         *       "variables": []
+         *       "variables": [],
+         *       "language": "en",
+         *       "translations": [
+         *         "de"
+         *       ]
          *     }
          */
         Tree: {
@@ -2509,6 +2598,10 @@ export interface components {
             nodes: components["schemas"]["Node"][];
             /** @description The values its sessions carry */
             variables: components["schemas"]["Variable"][];
+            /** @description The language its texts are written in (BCP 47) */
+            language: string;
+            /** @description The locales this version carries translations for (its sessions may run in them) */
+            translations: string[];
         };
         /**
          * @description A tree's latest visible version, without its nodes.
@@ -2660,6 +2753,8 @@ export interface components {
             nodes?: components["schemas"]["NodeInput"][];
             /** @description When left out: `[]`. */
             variables?: components["schemas"]["VariableInput"][];
+            /** @description The language its texts are written in (BCP 47). When left out: `"en"`. */
+            language?: string;
             /** @description The revision the edit started from: 0 when the tree has no draft */
             draft_revision: number;
         };
@@ -2700,6 +2795,7 @@ export interface components {
          *         }
          *       ],
          *       "variables": [],
+         *       "language": "en",
          *       "saved_by": "0f7b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d",
          *       "saved_at": "2026-11-28T09:30:00.000Z",
          *       "review_required": false,
@@ -2723,6 +2819,8 @@ export interface components {
             nodes: components["schemas"]["NodeInput"][];
             /** @description The values its sessions carry, as the author saved them */
             variables: components["schemas"]["Variable"][];
+            /** @description The language its texts are written in (BCP 47) */
+            language: string;
             /**
              * Format: uuid
              * @description Who saved this revision; `null` before anything was saved
@@ -2810,6 +2908,8 @@ export interface components {
             nodes: components["schemas"]["NodeInput"][];
             /** @description When left out: `[]`. */
             variables?: components["schemas"]["VariableInput"][];
+            /** @description The language its texts are written in (BCP 47). When left out: `"en"`. */
+            language?: string;
         };
         /**
          * @description A tree's content in the portable format (`GET /api/v1/schemas/tree.json`): what an author wrote, with the limits of a tree as an author sends it (TreeInput).
@@ -2846,7 +2946,8 @@ export interface components {
          *           "outcome": "resolved"
          *         }
          *       ],
-         *       "variables": []
+         *       "variables": [],
+         *       "language": "en"
          *     }
          */
         PortableTree: {
@@ -2863,6 +2964,8 @@ export interface components {
             nodes: components["schemas"]["Node"][];
             /** @description The values its sessions carry; at most 50 */
             variables: components["schemas"]["Variable"][];
+            /** @description The language its texts are written in: a BCP 47 tag (`en`, `de`, `pt-BR`); `en` when left out */
+            language: string;
         };
         /**
          * @description One node the session passed through, with the text as it was shown then: a report stays true after the tree changes. The last step is the current node, still open.
@@ -2973,7 +3076,8 @@ export interface components {
          *       "started_at": "2026-11-28T09:30:00.000Z",
          *       "updated_at": "2026-11-28T09:34:12.000Z",
          *       "completed_at": null,
-         *       "variables": {}
+         *       "variables": {},
+         *       "locale": "en"
          *     }
          */
         Session: {
@@ -3022,6 +3126,8 @@ export interface components {
             variables: {
                 [key: string]: unknown;
             };
+            /** @description The language the session runs and reports in (BCP 47): one its tree's version is translated into, else the tree's own */
+            locale: string;
         };
         /** @description Answer the current question. */
         StepAnswer: {
@@ -3207,7 +3313,11 @@ export interface components {
          *             "outcome": "escalated"
          *           }
          *         ],
-         *         "variables": []
+         *         "variables": [],
+         *         "language": "en",
+         *         "translations": [
+         *           "de"
+         *         ]
          *       },
          *       "linked_trees": []
          *     }
@@ -3576,6 +3686,41 @@ export interface components {
             content_type: string;
             filename: string;
         };
+        /**
+         * @description An image as stored: the bytes are the re-encoded image, never the upload's.
+         * @example {
+         *       "id": "0d4c6b9e-2f1a-4e8b-9c3d-5a7e1f2b8c60",
+         *       "url": "/api/v1/media/0d4c6b9e-2f1a-4e8b-9c3d-5a7e1f2b8c60",
+         *       "sha256": "9f2c4e1a7b3d5f60812a4c6e8b0d2f4a6c8e0b2d4f6a8c0e2b4d6f8a0c2e4b6d",
+         *       "content_type": "image/png",
+         *       "width": 640,
+         *       "height": 480,
+         *       "bytes": 48213
+         *     }
+         */
+        Media: {
+            /** Format: uuid */
+            id: string;
+            /** @description Where the gateway serves its bytes: `/api/v1/media/{id}` */
+            url: string;
+            /** @description Hex SHA-256 of the stored bytes: the image's address in its organization, and its ETag */
+            sha256: string;
+            /** @description image/png, image/jpeg or image/webp: the type the upload's bytes were read as */
+            content_type: string;
+            /** @description In pixels, after orientation and the 4096 bound */
+            width: number;
+            height: number;
+            /** @description The stored image's size in bytes */
+            bytes: number;
+        };
+        GetMediaResponse: {
+            media?: components["schemas"]["Media"];
+            /**
+             * Format: byte
+             * @description The stored image
+             */
+            content: string;
+        };
         /** @description What technicians did with a tree, from the session events: within about a second of each step. `exits` counts the sessions that ended (completed or abandoned) at a node; `paths` the five most common paths of ended sessions. */
         GetTreeAnalyticsResponse: {
             sessions: components["schemas"]["SessionCounts"];
@@ -3733,6 +3878,78 @@ export interface components {
             node_id: string;
             /** @description The fields that differ (`options` as a whole) */
             fields: string[];
+        };
+        /**
+         * @description How far a tree is translated into one locale.
+         * @example {
+         *       "locale": "de",
+         *       "translated": 12,
+         *       "outdated": 1,
+         *       "total": 14
+         *     }
+         */
+        TranslationSummary: {
+            locale: string;
+            /** @description Texts of the latest version translated and up to date */
+            translated: number;
+            /** @description Texts translated before their primary text changed */
+            outdated: number;
+            /** @description Texts of the latest version */
+            total: number;
+        };
+        /**
+         * @description A tree's texts beside their translation into one locale.
+         * @example {
+         *       "tree_id": "4b0c8c1e-6f1e-4f61-9a43-2a3c1f7e9b10",
+         *       "locale": "de",
+         *       "language": "en",
+         *       "version": 3,
+         *       "texts": [
+         *         {
+         *           "node_id": "power",
+         *           "field": "title",
+         *           "item_id": "",
+         *           "primary": "Is the power light on?",
+         *           "text": "Leuchtet die Betriebsanzeige?",
+         *           "outdated": false
+         *         }
+         *       ]
+         *     }
+         */
+        TreeTranslation: {
+            /** Format: uuid */
+            tree_id: string;
+            /** @description The language translated into (BCP 47) */
+            locale: string;
+            /** @description The tree's own language */
+            language: string;
+            /** @description The version whose texts are listed: the latest */
+            version: number;
+            texts: components["schemas"]["TranslatedText"][];
+        };
+        /**
+         * @description One text of a tree and its translation into a locale.
+         * @example {
+         *       "node_id": "power",
+         *       "field": "title",
+         *       "item_id": "",
+         *       "primary": "Is the power light on?",
+         *       "text": "Leuchtet die Betriebsanzeige?",
+         *       "outdated": false
+         *     }
+         */
+        TranslatedText: {
+            node_id: string;
+            /** @enum {string} */
+            field: "title" | "body" | "option_label" | "field_label";
+            /** @description The option's or form field's id for a label; empty for a title or a body */
+            item_id: string;
+            /** @description The text in the tree's language, as the latest version has it (answers; ignored in a request) */
+            primary?: string;
+            /** @description The translation; empty for none (sending an empty one removes it) */
+            text: string;
+            /** @description The primary text changed since this was translated (answers; ignored in a request) */
+            outdated?: boolean;
         };
     };
     responses: never;
@@ -4030,7 +4247,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -4200,7 +4417,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -4330,7 +4547,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -4481,7 +4698,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -4632,7 +4849,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -4811,7 +5028,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -5034,7 +5251,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -5210,7 +5427,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -5410,7 +5627,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `form_too_large`: The form has more fields, or a longer field, than the route reads.
              *     - `request_too_large`: The body is larger than 2 MB.
@@ -5609,7 +5826,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -5830,7 +6047,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -6030,7 +6247,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -6206,7 +6423,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -6401,7 +6618,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -6749,7 +6966,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -7085,7 +7302,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -7467,7 +7684,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -7695,7 +7912,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -8125,7 +8342,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -8425,7 +8642,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -8725,7 +8942,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -9066,7 +9283,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -9743,7 +9960,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -9949,7 +10166,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -10675,7 +10892,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -10881,7 +11098,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -11238,7 +11455,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -11255,6 +11472,462 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    uploadMedia: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "file": "(the bytes of paper-path.png)"
+                 *     }
+                 */
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description The image: PNG, JPEG or WebP, whatever type the part declares
+                     */
+                    file: Blob;
+                };
+            };
+        };
+        responses: {
+            /** @description The image as stored, and where it is served */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Media"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `media_file_required`: An upload must be a `multipart/form-data` body with one file part named `file`, and nothing else.
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "media_file_required" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden" | "insufficient_scope";
+                    };
+                };
+            };
+            /**
+             * @description Too large: the body, or what it carries
+             *
+             *     - `image_too_large`: The image has more than 40 megapixels, or costs more to decode than an image may: send a smaller one.
+             *     - `media_too_large`: The image (or the upload carrying it) is larger than `MEDIA_MAX_BYTES` (default 5 MiB).
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "image_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "image_too_large" | "media_too_large" | "request_too_large";
+                    };
+                };
+            };
+            /**
+             * @description Not a type the route takes
+             *
+             *     - `unsupported_media`: The file is not a PNG, JPEG or WebP image that decodes as the type its first bytes say.
+             */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "unsupported_media"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "unsupported_media";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    getMedia: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag a copy was kept with: 304 while it is the image's */
+                "if-none-match"?: string;
+                /** @description One range: `bytes=a-b`, `bytes=a-` or `bytes=-n` */
+                range?: string;
+                /** @description The ETag a partial copy came with: the Range is served only under it */
+                "if-range"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image */
+            200: {
+                headers: {
+                    /** @description The image's SHA-256 in quotes: `"<sha256>"` */
+                    etag?: string;
+                    /** @description private, max-age=31536000, immutable */
+                    "cache-control"?: string;
+                    /** @description bytes */
+                    "accept-ranges"?: string;
+                    /** @description inline */
+                    "content-disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": Blob;
+                    "image/jpeg": Blob;
+                    "image/webp": Blob;
+                };
+            };
+            /** @description The range asked for (`Content-Range` says which) */
+            206: {
+                headers: {
+                    /** @description The image's SHA-256 in quotes: `"<sha256>"` */
+                    etag?: string;
+                    /** @description private, max-age=31536000, immutable */
+                    "cache-control"?: string;
+                    /** @description bytes */
+                    "accept-ranges"?: string;
+                    /** @description inline */
+                    "content-disposition"?: string;
+                    /** @description bytes a-b/size */
+                    "content-range"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": Blob;
+                    "image/jpeg": Blob;
+                    "image/webp": Blob;
+                };
+            };
+            /** @description The copy the client has is the image (`If-None-Match`) */
+            304: {
+                headers: {
+                    /** @description The image's SHA-256 in quotes: `"<sha256>"` */
+                    etag?: string;
+                    /** @description private, max-age=31536000, immutable */
+                    "cache-control"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "insufficient_scope"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "insufficient_scope";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description The range asked for is not the file's
+             *
+             *     - `range_not_satisfiable`: The `Range` is not one `bytes=` range within the file (`Content-Range` gives its size).
+             */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "range_not_satisfiable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "range_not_satisfiable";
                     };
                 };
             };
@@ -11521,6 +12194,8 @@ export interface operations {
                     variables?: {
                         [key: string]: unknown;
                     };
+                    /** @description The language to run in (BCP 47): the tree's texts translated into it where the version has them, the tree's own text elsewhere. When left out, the caller's `Accept-Language`. */
+                    locale?: string;
                 };
             };
         };
@@ -11647,7 +12322,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -12046,7 +12721,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -12286,7 +12961,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -12516,7 +13191,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -12889,7 +13564,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -13238,7 +13913,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -13466,7 +14141,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -13856,7 +14531,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -14101,7 +14776,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -14508,7 +15183,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -14728,7 +15403,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -15158,7 +15833,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -15394,7 +16069,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -15602,7 +16277,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -15937,7 +16612,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -16143,7 +16818,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -16501,7 +17176,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -16870,7 +17545,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -17094,7 +17769,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -17302,7 +17977,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -17510,7 +18185,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -17885,7 +18560,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -18105,7 +18780,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -18350,7 +19025,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -18573,7 +19248,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -18956,7 +19631,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -19203,7 +19878,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -19409,7 +20084,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -19615,7 +20290,7 @@ export interface operations {
                 };
             };
             /**
-             * @description Body larger than 2 MB
+             * @description Too large: the body, or what it carries
              *
              *     - `request_too_large`: The body is larger than 2 MB.
              */
@@ -19963,6 +20638,563 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         detail: "not_found";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    listTreeTranslations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One summary per locale */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TranslationSummary"][];
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden" | "insufficient_scope";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    getTreeTranslation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                /** @description A BCP 47 tag other than the tree's own language */
+                locale: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The texts and their translations */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TreeTranslation"];
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden" | "insufficient_scope";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    setTreeTranslation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                /** @description A BCP 47 tag other than the tree's own language */
+                locale: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "texts": [
+                 *         {
+                 *           "node_id": "power",
+                 *           "field": "title",
+                 *           "item_id": "",
+                 *           "text": "Leuchtet die Betriebsanzeige?"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The texts to set; those not named are kept. At most 5,000 */
+                    texts: components["schemas"]["TranslatedText"][];
+                };
+            };
+        };
+        responses: {
+            /** @description The texts and their translations, as now stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TreeTranslation"];
+                };
+            };
+            /**
+             * @description The request could not be read
+             *
+             *     - `bad_request`: The request could not be read.
+             *     - `json_too_deep`: The JSON body nests deeper than 32 levels.
+             *     - `malformed_json`: The body is not valid JSON (or is empty where JSON is required).
+             *     - `unsupported_content_type`: The body's `Content-Type` is missing or not one the route reads.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "bad_request"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "bad_request" | "json_too_deep" | "malformed_json" | "unsupported_content_type";
+                    };
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden" | "insufficient_scope";
+                    };
+                };
+            };
+            /**
+             * @description Unknown, or not visible to the caller
+             *
+             *     - `not_found`: Unknown, deleted, or not visible to the caller.
+             */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "not_found"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "not_found";
+                    };
+                };
+            };
+            /**
+             * @description Too large: the body, or what it carries
+             *
+             *     - `request_too_large`: The body is larger than 2 MB.
+             */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "request_too_large"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "request_too_large";
                     };
                 };
             };

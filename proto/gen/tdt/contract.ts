@@ -243,6 +243,20 @@ export const ENUMS = {
       "request_changes": 2
     }
   },
+  "tdt.trees.v1.TextField": {
+    "values": [
+      "title",
+      "body",
+      "option_label",
+      "field_label"
+    ],
+    "numbers": {
+      "title": 1,
+      "body": 2,
+      "option_label": 3,
+      "field_label": 4
+    }
+  },
   "tdt.trees.v1.TreeStatus": {
     "values": [
       "draft",
@@ -975,6 +989,13 @@ export const FIELD_RULES = {
       }
     }
   },
+  "tdt.sessions.v1.StartSessionRequest": {
+    "locale": {
+      "string": {
+        "max_len": 35
+      }
+    }
+  },
   "tdt.sessions.v1.Step": {
     "seq": {
       "int32": {
@@ -1085,6 +1106,13 @@ export const FIELD_RULES = {
       "int32": {
         "gte": 1,
         "lte": 2147483647
+      }
+    }
+  },
+  "tdt.trees.v1.GetTreeTranslationRequest": {
+    "locale": {
+      "string": {
+        "max_len": 35
       }
     }
   },
@@ -1253,6 +1281,11 @@ export const FIELD_RULES = {
       "repeated": {
         "max_items": 50
       }
+    },
+    "language": {
+      "string": {
+        "max_len": 35
+      }
     }
   },
   "tdt.trees.v1.PublishTreeDraftRequest": {
@@ -1328,6 +1361,40 @@ export const FIELD_RULES = {
       }
     }
   },
+  "tdt.trees.v1.SetTreeTranslationRequest": {
+    "locale": {
+      "string": {
+        "max_len": 35
+      }
+    },
+    "texts": {
+      "repeated": {
+        "max_items": 5000
+      }
+    }
+  },
+  "tdt.trees.v1.TranslatedText": {
+    "node_id": {
+      "string": {
+        "max_len": 64
+      }
+    },
+    "field": {
+      "string": {
+        "in_enum": "tdt.trees.v1.TextField"
+      }
+    },
+    "item_id": {
+      "string": {
+        "max_len": 64
+      }
+    },
+    "text": {
+      "string": {
+        "max_len": 20000
+      }
+    }
+  },
   "tdt.trees.v1.Tree": {
     "status": {
       "string": {
@@ -1385,6 +1452,11 @@ export const FIELD_RULES = {
       "repeated": {
         "max_items": 50
       }
+    },
+    "language": {
+      "string": {
+        "max_len": 35
+      }
     }
   },
   "tdt.trees.v1.TreeReview": {
@@ -1415,6 +1487,13 @@ export const FIELD_RULES = {
     "version": {
       "int32": {
         "gte": 1
+      }
+    }
+  },
+  "tdt.trees.v1.UploadMediaRequest": {
+    "filename": {
+      "string": {
+        "max_len": 255
       }
     }
   },
@@ -1513,6 +1592,10 @@ export const ACCESS = {
     "completeSession": "user",
     "exportSession": "user"
   },
+  "tdt.trees.v1.MediaService": {
+    "uploadMedia": "engineer",
+    "getMedia": "user"
+  },
   "tdt.trees.v1.TreesService": {
     "listTrees": "user",
     "listCategories": "user",
@@ -1537,7 +1620,10 @@ export const ACCESS = {
     "getTreeHistory": "engineer",
     "diffTree": "engineer",
     "exportTree": "engineer",
-    "importTree": "engineer"
+    "importTree": "engineer",
+    "listTreeTranslations": "engineer",
+    "getTreeTranslation": "engineer",
+    "setTreeTranslation": "engineer"
   }
 } as const;
 
@@ -2592,6 +2678,43 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     ]
   },
   {
+    "service": "tdt.trees.v1.MediaService",
+    "client": "trees",
+    "rpc": "uploadMedia",
+    "method": "POST",
+    "path": "/api/v1/media",
+    "body": "*",
+    "responseBody": "media",
+    "request": "tdt.trees.v1.UploadMediaRequest",
+    "response": "tdt.trees.v1.UploadMediaResponse",
+    "summary": "Upload an image for nodes to show (engineers, admins)",
+    "description": "A `multipart/form-data` body with one file part named `file`, at most `MEDIA_MAX_BYTES` (default 5 MiB). The type is read from the file's own first bytes (PNG, JPEG or WebP; the part's declared type is ignored); the image is decoded and encoded again, which drops EXIF, GPS and every other metadata, and is stored at most 4096 pixels on a side. The same image uploaded again by the organization is the same `id` (201 again, nothing stored twice). A node's body shows it as `![alt](media:<id>)`. Refused: another type, SVG, HTML or a file that does not decode as the type it starts as (415 `unsupported_media`); a body or image over `MEDIA_MAX_BYTES`, read no further than that (413 `media_too_large`); an image of more than 40 megapixels, refused from its header before it is decoded (413 `image_too_large`); no file part named `file`, or another part beside it (400 `media_file_required`).",
+    "status": 201,
+    "errors": [
+      "media_file_required",
+      "media_too_large",
+      "image_too_large",
+      "unsupported_media"
+    ],
+    "responseDescription": "The image as stored, and where it is served"
+  },
+  {
+    "service": "tdt.trees.v1.MediaService",
+    "client": "trees",
+    "rpc": "getMedia",
+    "method": "GET",
+    "path": "/api/v1/media/{id}",
+    "request": "tdt.trees.v1.GetMediaRequest",
+    "response": "tdt.trees.v1.GetMediaResponse",
+    "summary": "An image's bytes (any member of its organization)",
+    "description": "Served with its `Content-Type`, `ETag: \"<sha256>\"` and `Cache-Control: private, max-age=31536000, immutable` (an id's bytes never change; private, since an image is its organization's and is served behind a token). `If-None-Match` with the ETag answers 304; one `Range: bytes=a-b` (or `a-`, or `-n`) answers 206 with `Content-Range`, and a range the image does not have, or any other form of `Range`, 416 `range_not_satisfiable`. An id of another organization is 404, as an unknown one.",
+    "errors": [
+      "not_found",
+      "range_not_satisfiable"
+    ],
+    "responseDescription": "The image"
+  },
+  {
     "service": "tdt.trees.v1.TreesService",
     "client": "trees",
     "rpc": "listTrees",
@@ -2966,6 +3089,55 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     "status": 201,
     "invalidates": "trees",
     "responseDescription": "The new tree"
+  },
+  {
+    "service": "tdt.trees.v1.TreesService",
+    "client": "trees",
+    "rpc": "listTreeTranslations",
+    "method": "GET",
+    "path": "/api/v1/trees/{id}/translations",
+    "responseBody": "translations",
+    "request": "tdt.trees.v1.ListTreeTranslationsRequest",
+    "response": "tdt.trees.v1.ListTreeTranslationsResponse",
+    "summary": "The languages a tree is translated into (engineer, admin)",
+    "errors": [
+      "not_found"
+    ],
+    "responseDescription": "One summary per locale"
+  },
+  {
+    "service": "tdt.trees.v1.TreesService",
+    "client": "trees",
+    "rpc": "getTreeTranslation",
+    "method": "GET",
+    "path": "/api/v1/trees/{id}/translations/{locale}",
+    "responseBody": "translation",
+    "request": "tdt.trees.v1.GetTreeTranslationRequest",
+    "response": "tdt.trees.v1.GetTreeTranslationResponse",
+    "summary": "A tree's texts beside their translation into a locale (engineer, admin)",
+    "description": "Every text of the latest version (node titles, bodies, option and field labels) with the primary text, its translation (empty when none) and `outdated` when the primary text changed since it was translated.",
+    "errors": [
+      "not_found"
+    ],
+    "responseDescription": "The texts and their translations"
+  },
+  {
+    "service": "tdt.trees.v1.TreesService",
+    "client": "trees",
+    "rpc": "setTreeTranslation",
+    "method": "PUT",
+    "path": "/api/v1/trees/{id}/translations/{locale}",
+    "body": "*",
+    "responseBody": "translation",
+    "request": "tdt.trees.v1.SetTreeTranslationRequest",
+    "response": "tdt.trees.v1.SetTreeTranslationResponse",
+    "summary": "Translate a tree's texts into a locale (engineer, admin)",
+    "description": "Each text names its node, field and item (an option's or form field's id) in the latest version, as `GET` lists them; it is stored against the primary text it translates, and is `outdated` once that changes. Technicians get translations with the next version written (publish, update or rollback): a version is published with the translations it has.",
+    "errors": [
+      "not_found"
+    ],
+    "invalidates": "tree",
+    "responseDescription": "The texts and their translations, as now stored"
   }
 ];
 

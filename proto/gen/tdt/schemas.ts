@@ -3559,7 +3559,8 @@ export const MESSAGE_SCHEMAS = {
       "started_at",
       "updated_at",
       "completed_at",
-      "variables"
+      "variables",
+      "locale"
     ],
     "requestRequired": [
       "outcome",
@@ -3662,6 +3663,10 @@ export const MESSAGE_SCHEMAS = {
         "type": "object",
         "additionalProperties": true,
         "description": "The tree's variables as they stand: given at the start, defaults, and what forms filled in"
+      },
+      "locale": {
+        "type": "string",
+        "description": "The language the session runs and reports in (BCP 47): one its tree's version is translated into, else the tree's own"
       }
     }
   },
@@ -3677,7 +3682,8 @@ export const MESSAGE_SCHEMAS = {
       }
     ],
     "required": [
-      "tree_id"
+      "tree_id",
+      "locale"
     ],
     "requestRequired": [
       "tree_id"
@@ -3696,6 +3702,11 @@ export const MESSAGE_SCHEMAS = {
         "type": "object",
         "additionalProperties": true,
         "description": "Values of the tree's variables, by name (e.g. from a CRM); each of its variable's type"
+      },
+      "locale": {
+        "type": "string",
+        "maxLength": 35,
+        "description": "The language to run in (BCP 47): the tree's texts translated into it where the version has them, the tree's own text elsewhere. When left out, the caller's `Accept-Language`."
       }
     }
   },
@@ -4206,6 +4217,36 @@ export const MESSAGE_SCHEMAS = {
       }
     }
   },
+  "tdt.trees.v1.GetMediaRequest": {
+    "type": "object",
+    "required": [
+      "id"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      }
+    }
+  },
+  "tdt.trees.v1.GetMediaResponse": {
+    "type": "object",
+    "required": [
+      "content"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "media": {
+        "$ref": "tdt.trees.v1.Media#"
+      },
+      "content": {
+        "type": "string",
+        "contentEncoding": "base64",
+        "description": "The stored image"
+      }
+    }
+  },
   "tdt.trees.v1.GetPublishedTreeRequest": {
     "type": "object",
     "required": [
@@ -4220,11 +4261,20 @@ export const MESSAGE_SCHEMAS = {
   },
   "tdt.trees.v1.GetPublishedTreeResponse": {
     "type": "object",
-    "required": [],
+    "required": [
+      "translations"
+    ],
     "requestRequired": [],
     "properties": {
       "tree": {
         "$ref": "tdt.trees.v1.Tree#"
+      },
+      "translations": {
+        "type": "array",
+        "items": {
+          "$ref": "tdt.trees.v1.VersionTranslation#"
+        },
+        "description": "The translations the version carries, one per locale (its `translations`)"
       }
     }
   },
@@ -4403,6 +4453,35 @@ export const MESSAGE_SCHEMAS = {
       }
     }
   },
+  "tdt.trees.v1.GetTreeTranslationRequest": {
+    "type": "object",
+    "required": [
+      "id",
+      "locale"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "locale": {
+        "type": "string",
+        "maxLength": 35,
+        "description": "A BCP 47 tag other than the tree's own language"
+      }
+    }
+  },
+  "tdt.trees.v1.GetTreeTranslationResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {
+      "translation": {
+        "$ref": "tdt.trees.v1.TreeTranslation#"
+      }
+    }
+  },
   "tdt.trees.v1.Highlight": {
     "type": "object",
     "required": [
@@ -4532,6 +4611,34 @@ export const MESSAGE_SCHEMAS = {
       }
     }
   },
+  "tdt.trees.v1.ListTreeTranslationsRequest": {
+    "type": "object",
+    "required": [
+      "id"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      }
+    }
+  },
+  "tdt.trees.v1.ListTreeTranslationsResponse": {
+    "type": "object",
+    "required": [
+      "translations"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "translations": {
+        "type": "array",
+        "items": {
+          "$ref": "tdt.trees.v1.TranslationSummary#"
+        }
+      }
+    }
+  },
   "tdt.trees.v1.ListTreeVersionsRequest": {
     "type": "object",
     "required": [
@@ -4644,6 +4751,68 @@ export const MESSAGE_SCHEMAS = {
       "next": {
         "type": "string",
         "maxLength": 64
+      }
+    }
+  },
+  "tdt.trees.v1.Media": {
+    "type": "object",
+    "description": "An image as stored: the bytes are the re-encoded image, never the upload's.",
+    "examples": [
+      {
+        "id": "0d4c6b9e-2f1a-4e8b-9c3d-5a7e1f2b8c60",
+        "url": "/api/v1/media/0d4c6b9e-2f1a-4e8b-9c3d-5a7e1f2b8c60",
+        "sha256": "9f2c4e1a7b3d5f60812a4c6e8b0d2f4a6c8e0b2d4f6a8c0e2b4d6f8a0c2e4b6d",
+        "content_type": "image/png",
+        "width": 640,
+        "height": 480,
+        "bytes": 48213
+      }
+    ],
+    "required": [
+      "id",
+      "url",
+      "sha256",
+      "content_type",
+      "width",
+      "height",
+      "bytes"
+    ],
+    "requestRequired": [
+      "id",
+      "url",
+      "sha256",
+      "content_type",
+      "width",
+      "height",
+      "bytes"
+    ],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "url": {
+        "type": "string",
+        "description": "Where the gateway serves its bytes: `/api/v1/media/{id}`"
+      },
+      "sha256": {
+        "type": "string",
+        "description": "Hex SHA-256 of the stored bytes: the image's address in its organization, and its ETag"
+      },
+      "content_type": {
+        "type": "string",
+        "description": "image/png, image/jpeg or image/webp: the type the upload's bytes were read as"
+      },
+      "width": {
+        "type": "integer",
+        "description": "In pixels, after orientation and the 4096 bound"
+      },
+      "height": {
+        "type": "integer"
+      },
+      "bytes": {
+        "type": "integer",
+        "description": "The stored image's size in bytes"
       }
     }
   },
@@ -5014,7 +5183,8 @@ export const MESSAGE_SCHEMAS = {
             "outcome": "resolved"
           }
         ],
-        "variables": []
+        "variables": [],
+        "language": "en"
       }
     ],
     "required": [
@@ -5026,7 +5196,8 @@ export const MESSAGE_SCHEMAS = {
       "tags",
       "root_node_id",
       "nodes",
-      "variables"
+      "variables",
+      "language"
     ],
     "requestRequired": [
       "format",
@@ -5084,6 +5255,11 @@ export const MESSAGE_SCHEMAS = {
         },
         "maxItems": 50,
         "description": "The values its sessions carry; at most 50"
+      },
+      "language": {
+        "type": "string",
+        "maxLength": 35,
+        "description": "The language its texts are written in: a BCP 47 tag (`en`, `de`, `pt-BR`); `en` when left out"
       }
     }
   },
@@ -5431,6 +5607,155 @@ export const MESSAGE_SCHEMAS = {
       }
     }
   },
+  "tdt.trees.v1.SetTreeTranslationRequest": {
+    "type": "object",
+    "examples": [
+      {
+        "texts": [
+          {
+            "node_id": "power",
+            "field": "title",
+            "item_id": "",
+            "text": "Leuchtet die Betriebsanzeige?"
+          }
+        ]
+      }
+    ],
+    "required": [
+      "id",
+      "locale",
+      "texts"
+    ],
+    "requestRequired": [
+      "texts"
+    ],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "locale": {
+        "type": "string",
+        "maxLength": 35,
+        "description": "A BCP 47 tag other than the tree's own language"
+      },
+      "texts": {
+        "type": "array",
+        "items": {
+          "$ref": "tdt.trees.v1.TranslatedText#"
+        },
+        "maxItems": 5000,
+        "description": "The texts to set; those not named are kept. At most 5,000"
+      }
+    }
+  },
+  "tdt.trees.v1.SetTreeTranslationResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {
+      "translation": {
+        "$ref": "tdt.trees.v1.TreeTranslation#"
+      }
+    }
+  },
+  "tdt.trees.v1.TranslatedText": {
+    "type": "object",
+    "description": "One text of a tree and its translation into a locale.",
+    "examples": [
+      {
+        "node_id": "power",
+        "field": "title",
+        "item_id": "",
+        "primary": "Is the power light on?",
+        "text": "Leuchtet die Betriebsanzeige?",
+        "outdated": false
+      }
+    ],
+    "required": [
+      "node_id",
+      "field",
+      "item_id",
+      "text"
+    ],
+    "requestRequired": [
+      "node_id",
+      "field",
+      "text"
+    ],
+    "properties": {
+      "node_id": {
+        "type": "string",
+        "maxLength": 64
+      },
+      "field": {
+        "type": "string",
+        "enum": [
+          "title",
+          "body",
+          "option_label",
+          "field_label"
+        ]
+      },
+      "item_id": {
+        "type": "string",
+        "maxLength": 64,
+        "description": "The option's or form field's id for a label; empty for a title or a body"
+      },
+      "primary": {
+        "type": "string",
+        "description": "The text in the tree's language, as the latest version has it (answers; ignored in a request)"
+      },
+      "text": {
+        "type": "string",
+        "maxLength": 20000,
+        "description": "The translation; empty for none (sending an empty one removes it)"
+      },
+      "outdated": {
+        "type": "boolean",
+        "description": "The primary text changed since this was translated (answers; ignored in a request)"
+      }
+    }
+  },
+  "tdt.trees.v1.TranslationSummary": {
+    "type": "object",
+    "description": "How far a tree is translated into one locale.",
+    "examples": [
+      {
+        "locale": "de",
+        "translated": 12,
+        "outdated": 1,
+        "total": 14
+      }
+    ],
+    "required": [
+      "locale",
+      "translated",
+      "outdated",
+      "total"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "locale": {
+        "type": "string"
+      },
+      "translated": {
+        "type": "integer",
+        "minimum": 0,
+        "description": "Texts of the latest version translated and up to date"
+      },
+      "outdated": {
+        "type": "integer",
+        "minimum": 0,
+        "description": "Texts translated before their primary text changed"
+      },
+      "total": {
+        "type": "integer",
+        "minimum": 0,
+        "description": "Texts of the latest version"
+      }
+    }
+  },
   "tdt.trees.v1.Tree": {
     "type": "object",
     "description": "A tree document at one version (SPEC §5.2).",
@@ -5448,7 +5773,9 @@ export const MESSAGE_SCHEMAS = {
       "root_node_id",
       "change_note",
       "nodes",
-      "variables"
+      "variables",
+      "language",
+      "translations"
     ],
     "requestRequired": [
       "created_at",
@@ -5520,6 +5847,17 @@ export const MESSAGE_SCHEMAS = {
           "$ref": "tdt.trees.v1.Variable#"
         },
         "description": "The values its sessions carry"
+      },
+      "language": {
+        "type": "string",
+        "description": "The language its texts are written in (BCP 47)"
+      },
+      "translations": {
+        "type": "array",
+        "items": {
+          "type": "string"
+        },
+        "description": "The locales this version carries translations for (its sessions may run in them)"
       }
     }
   },
@@ -5632,6 +5970,7 @@ export const MESSAGE_SCHEMAS = {
           }
         ],
         "variables": [],
+        "language": "en",
         "saved_by": "0f7b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d",
         "saved_at": "2026-11-28T09:30:00.000Z",
         "review_required": false,
@@ -5649,6 +5988,7 @@ export const MESSAGE_SCHEMAS = {
       "root_node_id",
       "nodes",
       "variables",
+      "language",
       "saved_by",
       "saved_at",
       "review_required",
@@ -5706,6 +6046,10 @@ export const MESSAGE_SCHEMAS = {
         },
         "description": "The values its sessions carry, as the author saved them"
       },
+      "language": {
+        "type": "string",
+        "description": "The language its texts are written in (BCP 47)"
+      },
       "saved_by": {
         "type": [
           "string",
@@ -5744,7 +6088,8 @@ export const MESSAGE_SCHEMAS = {
       "root_node_id",
       "change_note",
       "nodes",
-      "variables"
+      "variables",
+      "language"
     ],
     "requestRequired": [],
     "properties": {
@@ -5798,6 +6143,11 @@ export const MESSAGE_SCHEMAS = {
         },
         "maxItems": 50,
         "description": "The values its sessions carry; at most 50"
+      },
+      "language": {
+        "type": "string",
+        "maxLength": 35,
+        "description": "The language its texts are written in: a BCP 47 tag (`en`, `de`, `pt-BR`); `en` when left out"
       }
     }
   },
@@ -5961,6 +6311,61 @@ export const MESSAGE_SCHEMAS = {
       }
     }
   },
+  "tdt.trees.v1.TreeTranslation": {
+    "type": "object",
+    "description": "A tree's texts beside their translation into one locale.",
+    "examples": [
+      {
+        "tree_id": "4b0c8c1e-6f1e-4f61-9a43-2a3c1f7e9b10",
+        "locale": "de",
+        "language": "en",
+        "version": 3,
+        "texts": [
+          {
+            "node_id": "power",
+            "field": "title",
+            "item_id": "",
+            "primary": "Is the power light on?",
+            "text": "Leuchtet die Betriebsanzeige?",
+            "outdated": false
+          }
+        ]
+      }
+    ],
+    "required": [
+      "tree_id",
+      "locale",
+      "language",
+      "version",
+      "texts"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "tree_id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "locale": {
+        "type": "string",
+        "description": "The language translated into (BCP 47)"
+      },
+      "language": {
+        "type": "string",
+        "description": "The tree's own language"
+      },
+      "version": {
+        "type": "integer",
+        "minimum": 1,
+        "description": "The version whose texts are listed: the latest"
+      },
+      "texts": {
+        "type": "array",
+        "items": {
+          "$ref": "tdt.trees.v1.TranslatedText#"
+        }
+      }
+    }
+  },
   "tdt.trees.v1.TreeVersion": {
     "type": "object",
     "description": "One immutable version in a tree's history.",
@@ -6032,6 +6437,39 @@ export const MESSAGE_SCHEMAS = {
       }
     }
   },
+  "tdt.trees.v1.UploadMediaRequest": {
+    "type": "object",
+    "description": "Over HTTP a `multipart/form-data` upload: its part `file` is `content`, the part's file name `filename`.",
+    "required": [
+      "content",
+      "filename"
+    ],
+    "requestRequired": [
+      "content"
+    ],
+    "properties": {
+      "content": {
+        "type": "string",
+        "contentEncoding": "base64",
+        "description": "The file as uploaded: at most MEDIA_MAX_BYTES"
+      },
+      "filename": {
+        "type": "string",
+        "maxLength": 255,
+        "description": "The upload's file name, as the client gave it (kept nowhere: the id names the image)"
+      }
+    }
+  },
+  "tdt.trees.v1.UploadMediaResponse": {
+    "type": "object",
+    "required": [],
+    "requestRequired": [],
+    "properties": {
+      "media": {
+        "$ref": "tdt.trees.v1.Media#"
+      }
+    }
+  },
   "tdt.trees.v1.Variable": {
     "type": "object",
     "description": "A value a tree's sessions carry: given when a session starts (by a person or another system), filled in by a form, read by logic rules and shown in node text as `{{name}}`.",
@@ -6071,6 +6509,26 @@ export const MESSAGE_SCHEMAS = {
         },
         "maxItems": 50,
         "description": "The values a `choice` may take (at least one, at most 50)"
+      }
+    }
+  },
+  "tdt.trees.v1.VersionTranslation": {
+    "type": "object",
+    "description": "A version's translated texts into one locale (`primary` and `outdated` unset: a version carries only translations up to date with its texts).",
+    "required": [
+      "locale",
+      "texts"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "locale": {
+        "type": "string"
+      },
+      "texts": {
+        "type": "array",
+        "items": {
+          "$ref": "tdt.trees.v1.TranslatedText#"
+        }
       }
     }
   }
@@ -6246,6 +6704,8 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.trees.v1.ExportTreeRequest": "ExportTreeRequest",
   "tdt.trees.v1.ExportTreeResponse": "ExportTreeResponse",
   "tdt.trees.v1.FormField": "FormField",
+  "tdt.trees.v1.GetMediaRequest": "GetMediaRequest",
+  "tdt.trees.v1.GetMediaResponse": "GetMediaResponse",
   "tdt.trees.v1.GetPublishedTreeRequest": "GetPublishedTreeRequest",
   "tdt.trees.v1.GetPublishedTreeResponse": "GetPublishedTreeResponse",
   "tdt.trees.v1.GetTreeAnalyticsRequest": "GetTreeAnalyticsRequest",
@@ -6258,17 +6718,22 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.trees.v1.GetTreeResponse": "GetTreeResponse",
   "tdt.trees.v1.GetTreeSettingsRequest": "GetTreeSettingsRequest",
   "tdt.trees.v1.GetTreeSettingsResponse": "GetTreeSettingsResponse",
+  "tdt.trees.v1.GetTreeTranslationRequest": "GetTreeTranslationRequest",
+  "tdt.trees.v1.GetTreeTranslationResponse": "GetTreeTranslationResponse",
   "tdt.trees.v1.Highlight": "Highlight",
   "tdt.trees.v1.HistoryEntry": "HistoryEntry",
   "tdt.trees.v1.ImportTreeRequest": "ImportTreeRequest",
   "tdt.trees.v1.ImportTreeResponse": "ImportTreeResponse",
   "tdt.trees.v1.ListCategoriesRequest": "ListCategoriesRequest",
   "tdt.trees.v1.ListCategoriesResponse": "ListCategoriesResponse",
+  "tdt.trees.v1.ListTreeTranslationsRequest": "ListTreeTranslationsRequest",
+  "tdt.trees.v1.ListTreeTranslationsResponse": "ListTreeTranslationsResponse",
   "tdt.trees.v1.ListTreeVersionsRequest": "ListTreeVersionsRequest",
   "tdt.trees.v1.ListTreeVersionsResponse": "ListTreeVersionsResponse",
   "tdt.trees.v1.ListTreesRequest": "ListTreesRequest",
   "tdt.trees.v1.ListTreesResponse": "ListTreesResponse",
   "tdt.trees.v1.LogicRule": "LogicRule",
+  "tdt.trees.v1.Media": "Media",
   "tdt.trees.v1.Node": "Node",
   "tdt.trees.v1.NodeAnalytics": "NodeAnalytics",
   "tdt.trees.v1.NodeChange": "NodeChange",
@@ -6294,6 +6759,10 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.trees.v1.SessionCounts": "SessionCounts",
   "tdt.trees.v1.SetTreeSettingsRequest": "SetTreeSettingsRequest",
   "tdt.trees.v1.SetTreeSettingsResponse": "SetTreeSettingsResponse",
+  "tdt.trees.v1.SetTreeTranslationRequest": "SetTreeTranslationRequest",
+  "tdt.trees.v1.SetTreeTranslationResponse": "SetTreeTranslationResponse",
+  "tdt.trees.v1.TranslatedText": "TranslatedText",
+  "tdt.trees.v1.TranslationSummary": "TranslationSummary",
   "tdt.trees.v1.Tree": "Tree",
   "tdt.trees.v1.TreeDiff": "TreeDiff",
   "tdt.trees.v1.TreeDraft": "TreeDraft",
@@ -6301,10 +6770,14 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.trees.v1.TreeReview": "TreeReview",
   "tdt.trees.v1.TreeSettings": "TreeSettings",
   "tdt.trees.v1.TreeSummary": "TreeSummary",
+  "tdt.trees.v1.TreeTranslation": "TreeTranslation",
   "tdt.trees.v1.TreeVersion": "TreeVersion",
   "tdt.trees.v1.UpdateTreeRequest": "UpdateTreeRequest",
   "tdt.trees.v1.UpdateTreeResponse": "UpdateTreeResponse",
-  "tdt.trees.v1.Variable": "Variable"
+  "tdt.trees.v1.UploadMediaRequest": "UploadMediaRequest",
+  "tdt.trees.v1.UploadMediaResponse": "UploadMediaResponse",
+  "tdt.trees.v1.Variable": "Variable",
+  "tdt.trees.v1.VersionTranslation": "VersionTranslation"
 };
 
 export type SchemaMessage = keyof typeof MESSAGE_SCHEMAS;

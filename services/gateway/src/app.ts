@@ -8,6 +8,7 @@ import { downstreamOfUrl, watchDownstream } from "./api/downstream-health.js";
 import { unboundRoutes } from "./api/route.js";
 import { authRoutes } from "./api/routes/auth.js";
 import { healthRoutes } from "./api/routes/health.js";
+import { mediaRoutes } from "./api/routes/media.js";
 import { schemaRoutes } from "./api/routes/schemas.js";
 import { sessionsRoutes } from "./api/routes/sessions.js";
 import { treesRoutes } from "./api/routes/trees.js";
@@ -48,6 +49,8 @@ export interface GatewayOptions {
    * by account-changes.ts; without one, those reads go to the service every time.
    */
   caches?: GatewayCaches;
+  /** MEDIA_MAX_BYTES: the most of an uploaded image the gateway reads; the setting's default unless said. */
+  mediaMaxBytes?: number;
   /** The release, shown by `/health`; "dev" unless said. */
   version?: string;
   /** Called with each route as it is declared (tools that read the routes' schemas). */
@@ -72,6 +75,7 @@ export const API_ROUTES = [
   { plugin: wellKnownRoutes, prefix: "" },
   { plugin: authRoutes, prefix: "/api/v1/auth" },
   { plugin: treesRoutes, prefix: "/api/v1/trees" },
+  { plugin: mediaRoutes, prefix: "/api/v1/media" },
   { plugin: sessionsRoutes, prefix: "/api/v1/sessions" },
 ] as const;
 
@@ -175,6 +179,7 @@ export async function buildGateway(options: GatewayOptions): Promise<FastifyInst
       verifier: options.verifier,
       origins,
       caches: options.caches,
+      mediaMaxBytes: options.mediaMaxBytes,
     };
     await app.register(plugin, groupOptions);
   }

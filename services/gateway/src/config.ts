@@ -35,6 +35,8 @@ export const gatewayConfig = {
   treesAddress: shared.treesAddress,
   sessionsAddress: shared.sessionsAddress,
   hooksAddress: shared.hooksAddress,
+  /** The most of an uploaded image the gateway reads (the trees service weighs it again). */
+  mediaMaxBytes: shared.mediaMaxBytes,
   /** Where the auth events come from: revoked sessions stop working here within about a second. */
   natsUrl: shared.natsUrl,
   natsCredentials: shared.natsCredentials,

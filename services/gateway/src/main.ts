@@ -36,6 +36,7 @@ await runGateway({
       ...(config.https ? { https: config.https } : {}),
       webRoot: config.webRoot,
       caches,
+      mediaMaxBytes: config.mediaMaxBytes,
       version: config.version,
     });
     return {

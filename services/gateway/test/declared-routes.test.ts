@@ -6,6 +6,7 @@ import { ACCESS_BY_SERVICE, type Guard, roleOf } from "@tdt/proto/contracts/acce
 import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import { HooksServiceService } from "@tdt/proto/tdt/hooks/v1/hooks";
 import { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
+import { MediaServiceService } from "@tdt/proto/tdt/trees/v1/media";
 import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 import { testLogger } from "@tdt/test-support/silent-logger";
 import Fastify, { type FastifyInstance, type FastifyRequest, type RouteOptions } from "fastify";
@@ -81,7 +82,13 @@ afterAll(async () => {
 
 describe("the access table", () => {
   it("has an entry for every RPC of the proto services, and none for an RPC that does not exist", () => {
-    const definitions = [AuthServiceService, TreesServiceService, SessionsServiceService, HooksServiceService];
+    const definitions = [
+      AuthServiceService,
+      TreesServiceService,
+      MediaServiceService,
+      SessionsServiceService,
+      HooksServiceService,
+    ];
     const covered = definitions.flatMap((definition) =>
       Object.values(definition).map(({ path }) => {
         const [, service = "", method = ""] = path.split("/");

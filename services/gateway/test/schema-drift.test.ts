@@ -58,6 +58,7 @@ import {
   Step,
   StepSessionRequest,
 } from "@tdt/proto/tdt/sessions/v1/sessions";
+import { UploadMediaRequest } from "@tdt/proto/tdt/trees/v1/media";
 import {
   DiffTreeRequest,
   ExportTreeRequest,
@@ -72,6 +73,7 @@ import {
   RollbackTreeRequest,
   SearchTreesRequest,
   SetTreeSettingsRequest,
+  SetTreeTranslationRequest,
   Tree,
   TreeInput,
   TreeSummary,
@@ -431,6 +433,22 @@ const REQUESTS: RequestRoute[] = [
     in: "query",
   },
   {
+    message: "tdt.trees.v1.SetTreeTranslationRequest",
+    type: SetTreeTranslationRequest,
+    method: "put",
+    path: "/api/v1/trees/{id}/translations/{locale}",
+    in: "body",
+  },
+  // The multipart upload's file part is the message's `content`; its file name (the part's) is `filename`.
+  {
+    message: "tdt.trees.v1.UploadMediaRequest",
+    type: UploadMediaRequest,
+    method: "post",
+    path: "/api/v1/media",
+    in: "body",
+    renamed: { file: "content" },
+  },
+  {
     message: "tdt.sessions.v1.ListSessionsRequest",
     type: ListSessionsRequest,
     method: "get",
@@ -613,7 +631,16 @@ describe("request schemas follow the contracts", () => {
     // A tree's variables, a form's fields and a logic node's rules: an author sends them as the
     // contract's request schemas of their messages (VariableInput, FormFieldInput, LogicRuleInput),
     // and the trees service checks every bound again (tests/system/logic-forms.test.ts).
-    for (const message of ["tdt.trees.v1.Variable", "tdt.trees.v1.FormField", "tdt.trees.v1.LogicRule"]) {
+    for (const message of [
+      "tdt.trees.v1.Variable",
+      "tdt.trees.v1.FormField",
+      "tdt.trees.v1.LogicRule",
+      // A translation's texts: SetTreeTranslationRequest's items, as the contract's request schema.
+      "tdt.trees.v1.TranslatedText",
+      // Its fields are the path's (`id`, `locale`): the trees service checks the locale's pattern
+      // (tests/system/translations.test.ts).
+      "tdt.trees.v1.GetTreeTranslationRequest",
+    ]) {
       covered.add(message);
     }
     // Answers the gateway documents as their messages say (referencedSchemas), with nothing of its own.

@@ -34,7 +34,8 @@ const SESSION_FIELDS = [
   "user_id",
   "user_name",
   "variables",
-];
+  "locale",
+].sort();
 const STEP_FIELDS = [
   "duration_ms",
   "entered_at",
@@ -222,8 +223,31 @@ describe("POST /api/v1/sessions", () => {
     const response = await call("POST", "/api/v1/sessions", technician, { tree_id: treeId, context });
     expect(response.statusCode).toBe(201);
     expect(response.json()).toMatchObject({ tree_id: treeId, context, current_node: { id: "power" }, steps: [] });
-    expect(received("startSession")).toEqual([{ tree_id: treeId, context }]);
+    expect(received("startSession")).toEqual([{ tree_id: treeId, context, locale: "" }]);
     expect(fake.callsOf("startSession")[0]?.accessToken).toBe(technician);
+  });
+
+  it("asks for the browser's language when the body names none, and the body's when it does", async () => {
+    const treeId = randomUUID();
+    const headers = { "accept-language": "fr-CH;q=0.5, de-at, *;q=0.1" };
+    const browser = await gateway.app.inject({
+      method: "POST",
+      url: "/api/v1/sessions",
+      headers: { ...headers, authorization: `Bearer ${technician}` },
+      payload: { tree_id: treeId },
+    });
+    expect(browser.statusCode).toBe(201);
+    const named = await gateway.app.inject({
+      method: "POST",
+      url: "/api/v1/sessions",
+      headers: { ...headers, authorization: `Bearer ${technician}` },
+      payload: { tree_id: treeId, locale: "es" },
+    });
+    expect(named.statusCode).toBe(201);
+    expect(received("startSession").slice(-2)).toEqual([
+      { tree_id: treeId, locale: "de-AT" },
+      { tree_id: treeId, locale: "es" },
+    ]);
   });
 
   it("starts without a context, answering it as {}", async () => {

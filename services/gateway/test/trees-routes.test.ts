@@ -27,6 +27,8 @@ const TREE_FIELDS = [
   "root_node_id",
   "updated_at",
   "variables",
+  "language",
+  "translations",
   "version",
 ].sort();
 const SUMMARY_FIELDS = [...HEADER_FIELDS, "node_count", "updated_at", "version"].sort();
@@ -269,7 +271,15 @@ describe("GET /api/v1/trees/:id/analytics", () => {
 
 /** The fields of a tree document an author writes: all but the id, version, author and dates the service sets. */
 function authoredFieldsOf(document: Record<string, unknown>): string[] {
-  const { id: _id, version: _version, created_by: _by, created_at: _at, updated_at: _updated, ...authored } = document;
+  const {
+    id: _id,
+    version: _version,
+    created_by: _by,
+    created_at: _at,
+    updated_at: _updated,
+    translations: _translations,
+    ...authored
+  } = document;
   return Object.keys(authored).sort();
 }
 
@@ -302,6 +312,7 @@ describe("POST /api/v1/trees", () => {
           { ...action, options: [], fields: [], rules: [] },
         ],
         variables: [],
+        language: "",
       },
     });
   });
@@ -529,6 +540,9 @@ describe("OpenAPI", () => {
         "GET /api/v1/trees/{id}/diff",
         "GET /api/v1/trees/{id}/export",
         "POST /api/v1/trees/import",
+        "GET /api/v1/trees/{id}/translations",
+        "GET /api/v1/trees/{id}/translations/{locale}",
+        "PUT /api/v1/trees/{id}/translations/{locale}",
       ].sort(),
     );
     expect(Object.keys(spec.components.schemas)).toEqual(
@@ -550,6 +564,9 @@ describe("OpenAPI", () => {
         "NodeChange",
         "PortableTree",
         "PortableTreeInput",
+        "TreeTranslation",
+        "TranslatedText",
+        "TranslationSummary",
       ]),
     );
     const put = spec.paths["/api/v1/trees/{id}"]?.put;

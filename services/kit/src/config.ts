@@ -250,6 +250,12 @@ export const shared = {
    * auth outage, and bounds how long a key auth has since withdrawn can come back from the file.
    */
   jwksCacheMaxAgeSeconds: env.int("JWKS_CACHE_MAX_AGE_SECONDS", 24 * 3600, 60, 30 * 24 * 3600),
+  /**
+   * The most an uploaded image, and the image stored from it, may weigh: the gateway reads no
+   * further into an upload, and the trees service refuses more from any caller. At most 7 MiB:
+   * an image travels whole in one gRPC message, and the kit's servers and clients take 8 MiB.
+   */
+  mediaMaxBytes: env.int("MEDIA_MAX_BYTES", 5 * 1024 * 1024, 1024, 7 * 1024 * 1024),
   authAddress: address("AUTH", DEFAULT_PORTS.auth),
   treesAddress: address("TREES", DEFAULT_PORTS.trees),
   sessionsAddress: address("SESSIONS", DEFAULT_PORTS.sessions),

@@ -56,21 +56,22 @@ describe("toServiceError", () => {
   });
 
   it("maps every code a service may raise to the gRPC status the gateway turns back into its HTTP status", () => {
-    const back: Record<number, number> = {
-      [GrpcStatus.UNAUTHENTICATED]: 401,
-      [GrpcStatus.PERMISSION_DENIED]: 403,
-      [GrpcStatus.NOT_FOUND]: 404,
-      [GrpcStatus.ABORTED]: 409,
-      [GrpcStatus.INVALID_ARGUMENT]: 422,
-      [GrpcStatus.RESOURCE_EXHAUSTED]: 429,
-      [GrpcStatus.UNAVAILABLE]: 503,
+    // A gRPC status may carry codes of several HTTP statuses: the code then says which.
+    const back: Record<number, number[]> = {
+      [GrpcStatus.UNAUTHENTICATED]: [401],
+      [GrpcStatus.PERMISSION_DENIED]: [403],
+      [GrpcStatus.NOT_FOUND]: [404],
+      [GrpcStatus.ABORTED]: [409],
+      [GrpcStatus.INVALID_ARGUMENT]: [415, 422],
+      [GrpcStatus.RESOURCE_EXHAUSTED]: [413, 429],
+      [GrpcStatus.UNAVAILABLE]: [503],
     };
     const raisable = (Object.keys(ERROR_CODES) as ErrorCode[]).filter((code) =>
-      Object.values(back).includes(ERROR_CODES[code].status),
+      Object.values(back).flat().includes(ERROR_CODES[code].status),
     );
     expect(raisable.length).toBeGreaterThan(15);
     for (const code of raisable) {
-      expect(back[new AppError(code as AppErrorCode).grpcStatus], code).toBe(ERROR_CODES[code].status);
+      expect(back[new AppError(code as AppErrorCode).grpcStatus], code).toContain(ERROR_CODES[code].status);
     }
   });
 

@@ -117,7 +117,7 @@ function deepStartSession(depth: number): Buffer {
 describe("requests a service refuses before its handler runs", () => {
   it("a context nested just past the limit: 422 at the first level too deep", async () => {
     // Within the limit, the handler runs.
-    await client.startSession({ tree_id: "x", context: { a: { b: [[{ c: 1 }]] } } }, { requestId: "fine" });
+    await client.startSession({ tree_id: "x", context: { a: { b: [[{ c: 1 }]] } }, locale: "" }, { requestId: "fine" });
     const context = { a: {} as Record<string, unknown> };
     let inner = context.a;
     for (let level = 0; level < MAX_NESTING_DEPTH - 1; level++) {
@@ -125,7 +125,9 @@ describe("requests a service refuses before its handler runs", () => {
       inner = inner.a as Record<string, unknown>;
     }
     const before = handled;
-    const error = await client.startSession({ tree_id: "x", context }, { requestId: "deep" }).catch((e) => e);
+    const error = await client
+      .startSession({ tree_id: "x", context, locale: "" }, { requestId: "deep" })
+      .catch((e) => e);
     const read = readServiceError(error);
     expect(read.code).toBe(GrpcStatus.INVALID_ARGUMENT);
     expect(read.problems?.[0]).toMatchObject({ type: "too_deep" });
@@ -135,7 +137,10 @@ describe("requests a service refuses before its handler runs", () => {
 
   it("a NUL character in a context key: 422 at that key", async () => {
     const error = await client
-      .startSession({ tree_id: "x", context: { "tick\u0000et": "1", "é\u0000": 2 } }, { requestId: "nul-key" })
+      .startSession(
+        { tree_id: "x", context: { "tick\u0000et": "1", "é\u0000": 2 }, locale: "" },
+        { requestId: "nul-key" },
+      )
       .catch((e) => e);
     expect(readServiceError(error)).toMatchObject({
       code: GrpcStatus.INVALID_ARGUMENT,

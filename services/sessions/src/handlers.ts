@@ -12,17 +12,21 @@ import {
   type ServiceClient,
 } from "@tdt/kit";
 import { hasRole, mayListSessions, SESSIONS_ACCESS } from "@tdt/proto/contracts/access";
+import { LOCALE, sessionLocale } from "@tdt/proto/contracts/tree-languages";
 import type { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import type { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
+import type { MediaServiceService } from "@tdt/proto/tdt/trees/v1/media";
 import type { Tree, TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 import { callSignal } from "./call-signal.js";
 import { markdownReport } from "./reports/markdown.js";
 import type { PdfRenderer } from "./reports/pdf-pool.js";
 import { renderReport } from "./reports/report.js";
+import { fetchReportImages, reportMediaIds } from "./reports/report-images.js";
 import { isUuid, type SessionRow, type SessionStore, toSession } from "./session-store.js";
 import { SessionTrees, type TreeSources } from "./session-trees.js";
 import { startValues } from "./session-variables.js";
 import { applyStep, completeState, type SessionState, type StepOp, startState, type TreeBook } from "./step-engine.js";
+import { pinnedWith } from "./tree-languages.js";
 
 const notFound = () => new AppError("not_found");
 const MAX_CONTEXT_BYTES = 10_000;
@@ -71,6 +75,8 @@ function stepOp(request: {
 export function sessionsHandlers(deps: {
   store: SessionStore;
   trees: ServiceClient<typeof TreesServiceService>;
+  /** The images a PDF report prints (the trees service's, read as the caller); none: printed without. */
+  media?: Pick<ServiceClient<typeof MediaServiceService>, "getMedia"> | undefined;
   /** Asked once per started session who its technician is (their name and email, for reports). */
   auth: Pick<ServiceClient<typeof AuthServiceService>, "getMe">;
   verifier: AccessTokenVerifier;
@@ -92,11 +98,11 @@ export function sessionsHandlers(deps: {
     store,
     latest: async (treeId) => {
       try {
-        const { tree } = await trees.getPublishedTree(
+        const { tree, translations } = await trees.getPublishedTree(
           { id: treeId },
           { requestId: ctx.requestId, accessToken: ctx.accessToken },
         );
-        return tree ?? null;
+        return tree ? pinnedWith(tree, translations) : null;
       } catch (error) {
         if (isServiceError(error) && readServiceError(error).detail === "not_found") return null;
         throw error;
@@ -192,12 +198,20 @@ export function sessionsHandlers(deps: {
           { loc: ["body", "context"], msg: `At most ${MAX_CONTEXT_BYTES} bytes of JSON`, type: "too_large" },
         ]);
       }
-      checks().uuid(["body", "tree_id"], request.tree_id).done();
+      const check = checks().uuid(["body", "tree_id"], request.tree_id);
+      if (request.locale && !LOCALE.test(request.locale)) {
+        check.problems.push({
+          loc: ["body", "locale"],
+          msg: "A language tag such as de or pt-BR",
+          type: "locale_pattern",
+        });
+      }
+      check.done();
       const asCaller = { requestId: ctx.requestId, accessToken: ctx.accessToken };
       // The trees service answers as the caller sees it: an unknown, deleted or unpublished tree is
       // a 404. Auth says who the technician is, once for the session's life; without an answer
       // the session starts anyway, and its report shows the user id.
-      const [{ tree }, technician] = await Promise.all([
+      const [{ tree: published, translations }, technician] = await Promise.all([
         trees.getPublishedTree({ id: request.tree_id }, asCaller),
         auth.getMe({}, asCaller).then(
           ({ user }) => ({ name: user?.full_name ?? "", email: user?.email ?? "" }),
@@ -207,13 +221,15 @@ export function sessionsHandlers(deps: {
           },
         ),
       ]);
-      if (!tree) throw notFound();
+      if (!published) throw notFound();
+      const tree = pinnedWith(published, translations);
+      const locale = sessionLocale(request.locale ? [request.locale] : [], published.translations, published.language);
       const now = new Date();
       const store = storeOf(claims);
       const values = startValues(tree, request.variables);
-      const book = await SessionTrees.toStart(tree, treesFor(ctx, store), values);
+      const book = await SessionTrees.toStart(tree, treesFor(ctx, store), values, locale);
       const state = startState(book, now, values);
-      const row = await store.create(tree, claims.sub, state, context, now, technician);
+      const row = await store.create(tree, claims.sub, state, context, now, technician, locale);
       return { session: toSession(row, book) };
     },
 
@@ -244,12 +260,20 @@ export function sessionsHandlers(deps: {
       const linked = Object.entries(row.pins ?? {}).map(([treeId, version]) => book.version(treeId, version));
       // The pool counts shares by who asks (an engineer exporting many sessions is one) and by
       // their organization (one organization's many users leave room for the others').
-      const renderPdf = (shown: typeof session, used: Tree[]) =>
+      const renderPdf = async (shown: typeof session, used: Tree[]) =>
         pdfs.render({
           owner: claims.sub,
           organization: claims.org,
           session: shown,
           trees: used,
+          images: await fetchReportImages(reportMediaIds(shown, used), async (id) => {
+            if (!deps.media) return undefined;
+            const { media, content } = await deps.media.getMedia(
+              { id },
+              { requestId: ctx.requestId, accessToken: ctx.accessToken },
+            );
+            return media ? { content, contentType: media.content_type } : undefined;
+          }),
           signal: callSignal(),
         });
       return renderReport(session, [book.root, ...linked], request.format || "json", renderPdf);

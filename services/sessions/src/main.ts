@@ -10,6 +10,7 @@ import {
 import { decodeSessionEvent } from "@tdt/proto/contracts/session-events";
 import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
+import { MediaServiceService } from "@tdt/proto/tdt/trees/v1/media";
 import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 import { withCallSignals } from "./call-signal.js";
 import { sessionsConfig } from "./config.js";
@@ -39,6 +40,11 @@ await runService({
       timeoutMs: config.grpcDeadlineMs,
       tls: config.grpcTls,
     });
+    // The images a PDF report prints are the trees process's too (its MediaService).
+    const media = createServiceClient(MediaServiceService, config.treesAddress, {
+      timeoutMs: config.grpcDeadlineMs,
+      tls: config.grpcTls,
+    });
     const auth = createServiceClient(AuthServiceService, config.authAddress, { timeoutMs: 3000, tls: config.grpcTls });
     const revocationAware = revocationAwareVerifier({ ...config, nats, auth, name: "sessions", log });
     const { verifier } = revocationAware;
@@ -49,7 +55,7 @@ await runService({
       perUser: config.reportsPerUser,
       log,
     });
-    const handlers = sessionsHandlers({ store, trees, auth, verifier, pdfs, log });
+    const handlers = sessionsHandlers({ store, trees, media, auth, verifier, pdfs, log });
     return {
       // An export stops rendering when its caller stops waiting.
       bindings: [withCallSignals(implement(SessionsServiceService, handlers, log), ["exportSession"])],
@@ -62,6 +68,7 @@ await runService({
         await pdfs.close();
         await revocationAware.close();
         trees.close();
+        media.close();
         auth.close();
       },
     };

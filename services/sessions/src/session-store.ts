@@ -10,9 +10,10 @@ import {
   type TransactionSql,
   writeOutboxEvent,
 } from "@tdt/kit";
+import { DEFAULT_LANGUAGE } from "@tdt/proto/contracts/tree-languages";
 import { fillPlaceholders, type Values } from "@tdt/proto/contracts/tree-logic";
 import type { Session, Step } from "@tdt/proto/tdt/sessions/v1/sessions";
-import { type Node, Tree } from "@tdt/proto/tdt/trees/v1/trees";
+import type { Node, Tree } from "@tdt/proto/tdt/trees/v1/trees";
 import { abandonedEvent, changeEvents, outboxEventOf, type SessionIdentity, startedEvent } from "./session-events.js";
 import { valuesIn } from "./session-variables.js";
 import {
@@ -24,6 +25,7 @@ import {
   treeOfStep,
 } from "./step-engine.js";
 import { TreeCopies, type TreeVersion } from "./tree-copies.js";
+import { type PinnedTree, pinnedFrom } from "./tree-languages.js";
 
 export interface SessionRow extends SessionState {
   id: string;
@@ -32,6 +34,8 @@ export interface SessionRow extends SessionState {
   tree_version: number;
   tree_title: string;
   context: Record<string, unknown>;
+  /** The language the session runs in ('' for one started before languages: its tree's own). */
+  locale: string;
   /** The technician as auth knew them at the start ('' when it could not be asked). */
   user_name: string;
   user_email: string;
@@ -110,6 +114,7 @@ export function toSession(row: SessionRow, book: TreeBook): Session {
     user_name: row.user_name,
     user_email: row.user_email,
     variables: row.variables ?? {},
+    locale: row.locale || tree.language || DEFAULT_LANGUAGE,
   };
 }
 
@@ -197,13 +202,13 @@ export class SessionStore {
       versions,
       async (lacking) => {
         const rows = await this.db(
-          (tx) => tx<{ document: Tree }[]>`
+          (tx) => tx<{ document: PinnedTree }[]>`
           select document from tree_snapshots
           where (tree_id, version) in (select * from unnest(
             ${lacking.map((each) => each.tree_id)}::uuid[], ${lacking.map((each) => each.tree_version)}::int[]))`,
         );
         // A copy made before form and logic nodes lacks their fields: read as their defaults.
-        return rows.map((row) => Tree.fromPartial(row.document));
+        return rows.map((row) => pinnedFrom(row.document));
       },
       this.organization,
     );
@@ -222,6 +227,7 @@ export class SessionStore {
     context: Record<string, unknown>,
     now: Date,
     technician: { name: string; email: string } = { name: "", email: "" },
+    locale = "",
   ) {
     const id = randomUUID();
     const identity = {
@@ -242,12 +248,12 @@ export class SessionStore {
         on conflict do nothing),
       announced as (${outboxInsert(sql, [outboxEventOf(startedEvent(identity, state, now))])})
       insert into sessions (id, user_id, tree_id, tree_version, tree_title, status, outcome, current_node_id,
-        steps, notes, context, started_at, updated_at, user_name, user_email, pins, variables)
+        steps, notes, context, started_at, updated_at, user_name, user_email, pins, variables, locale)
       values (${id}, ${userId}, ${tree.id}, ${tree.version}, ${tree.title}, ${state.status},
         ${state.outcome}, ${state.current_node_id}, ${sql.json(state.steps as never)}, ${state.notes},
         ${sql.json(context as never)}, ${now}, ${now}, ${technician.name.slice(0, 200)},
         ${technician.email.slice(0, 254)}, ${sql.json((state.pins ?? {}) as never)},
-        ${sql.json((state.variables ?? {}) as never)})
+        ${sql.json((state.variables ?? {}) as never)}, ${locale})
       returning *`,
     );
     this.treeCopies.put(tree, this.organization);

@@ -16,6 +16,7 @@ import {
   treeOfStep,
 } from "./step-engine.js";
 import type { TreeVersion } from "./tree-copies.js";
+import { inLocale, type PinnedTree } from "./tree-languages.js";
 
 /**
  * How many trees one step may enter anew: links nest at most 8 deep, so only a long row of links
@@ -28,7 +29,7 @@ const MAX_TREES_ENTERED = 24;
 export interface TreeSources {
   store: Pick<SessionStore, "trees" | "pin">;
   /** The latest published version of a tree, as the caller sees it; null when it has none. */
-  latest(treeId: string): Promise<Tree | null>;
+  latest(treeId: string): Promise<PinnedTree | null>;
 }
 
 /**
@@ -44,12 +45,18 @@ export class SessionTrees implements TreeBook {
   private readonly copies = new Map<string, Tree>();
   private readonly latestOf = new Map<string, Tree | null>();
 
+  /** The session's own tree, in the session's locale. */
+  readonly root: Tree;
+
+  /** `locale`: the session's language; every tree in the book shows its texts in it where it can. */
   private constructor(
-    readonly root: Tree,
+    root: PinnedTree,
     private readonly sources: TreeSources,
-    others: Tree[] = [],
+    others: PinnedTree[] = [],
+    private readonly locale = "",
   ) {
-    for (const tree of [root, ...others]) this.copies.set(`${tree.id}@${tree.version}`, tree);
+    this.root = inLocale(root, locale);
+    for (const tree of [root, ...others]) this.copies.set(`${tree.id}@${tree.version}`, inLocale(tree, locale));
   }
 
   /** To show a session: its own tree and its current step's. */
@@ -58,8 +65,8 @@ export class SessionTrees implements TreeBook {
   }
 
   /** To start a session on `root`: the trees its first node is reached through (a root that is a link). */
-  static async toStart(root: Tree, sources: TreeSources, values: Values): Promise<SessionTrees> {
-    const book = new SessionTrees(root, sources);
+  static async toStart(root: PinnedTree, sources: TreeSources, values: Values, locale: string): Promise<SessionTrees> {
+    const book = new SessionTrees(root, sources, [], locale);
     await book.loadWalk(rootPlace(root), {}, values);
     return book;
   }
@@ -81,7 +88,7 @@ export class SessionTrees implements TreeBook {
   private static async reading(row: SessionRow, versions: TreeVersion[], sources: TreeSources) {
     const own = { tree_id: row.tree_id, tree_version: row.tree_version };
     const [root, ...others] = await sources.store.trees([own, ...versions]);
-    return new SessionTrees(root as Tree, sources, others);
+    return new SessionTrees(root as PinnedTree, sources, others, row.locale ?? "");
   }
 
   // A tree not loaded is one the session as loaded cannot need: a change judged again on a newer
@@ -120,7 +127,8 @@ export class SessionTrees implements TreeBook {
     const fetched = await this.sources.latest(treeId);
     // Kept before the step is written: a session that pins it finds its copy, one that does not
     // loses nothing. A version already kept is the copy every session on it shares.
-    const tree = fetched && (await this.sources.store.pin(fetched));
+    const pinned = fetched && (await this.sources.store.pin(fetched));
+    const tree = pinned && inLocale(pinned, this.locale);
     this.latestOf.set(treeId, tree);
     if (tree) this.copies.set(`${tree.id}@${tree.version}`, tree);
   }

@@ -4,7 +4,7 @@
  * request is, each problem at its value's place in the body. Pure functions.
  */
 import { AppError, type Problem } from "@tdt/kit";
-import { compileRule, type Values, valueRefusal } from "@tdt/proto/contracts/tree-logic";
+import { compileRule, ownValue, type Values, valueRefusal } from "@tdt/proto/contracts/tree-logic";
 import type { Node, Tree } from "@tdt/proto/tdt/trees/v1/trees";
 
 /** The most values a request may name: past any tree's variables or form's fields (50, 20). */
@@ -22,7 +22,9 @@ export function valuesIn(tree: Tree, values: Values): Values {
   const defaults: Values = {};
   for (const variable of tree.variables ?? []) {
     const value = variable.default;
-    if (value !== undefined && value !== null && !(variable.name in values)) defaults[variable.name] = value;
+    if (value !== undefined && value !== null && !Object.hasOwn(values, variable.name)) {
+      defaults[variable.name] = value;
+    }
   }
   return Object.keys(defaults).length === 0 ? values : { ...defaults, ...values };
 }
@@ -77,7 +79,7 @@ export function startValues(tree: Tree, sent: Record<string, unknown> | undefine
   }
   const withDefaults = valuesIn(tree, values);
   for (const name of variablesNeededAtStart(tree)) {
-    if (withDefaults[name] !== undefined) continue;
+    if (ownValue(withDefaults, name) !== undefined) continue;
     const msg = "The tree's logic reads this variable, and it has no default: give it when the session starts";
     problems.push({ loc: ["body", "variables", name], msg, type: "missing_variable" });
   }
@@ -110,7 +112,7 @@ export function formValues(form: Node, tree: Tree, sent: unknown): { byField: Va
   const byVariable: Values = {};
   for (const field of form.fields) {
     const loc = ["body", "values", field.id];
-    const value = given[field.id];
+    const value = Object.hasOwn(given, field.id) ? given[field.id] : undefined;
     if (isLeftOut(value)) {
       if (field.required) problems.push({ loc, msg: "Field required", type: "missing" });
       continue;

@@ -136,7 +136,7 @@ const as = (user: string) => ({
 
 /** A technician's walk into the cable check, two links deep, reading the session on the way. */
 async function walkIn(on: ReturnType<typeof sessionsProcess>["handlers"], user: string): Promise<string> {
-  const { session } = await on.startSession({ tree_id: printer.id, context: {} }, as(user));
+  const { session } = await on.startSession({ tree_id: printer.id, context: {}, locale: "" }, as(user));
   const id = session?.id as string;
   await on.stepSession({ id, op: "answer", node_id: "online", option_id: "no" }, as(user));
   await on.getSession({ id }, as(user));
@@ -192,7 +192,10 @@ describe("the trees of a session that goes through links", () => {
   it("are loaded before the engine runs, which runs once a step: into three links at once and back out", async () => {
     const first = sessionsProcess();
     const user = randomUUID();
-    const { session } = await first.handlers.startSession({ tree_id: chain.laptop.id, context: {} }, as(user));
+    const { session } = await first.handlers.startSession(
+      { tree_id: chain.laptop.id, context: {}, locale: "" },
+      as(user),
+    );
     const id = session?.id as string;
     first.take();
     // Each link's tree is in the one before it: asked one after another, each pinned once.

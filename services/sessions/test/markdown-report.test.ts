@@ -50,6 +50,7 @@ function hostileSession(text: string): { session: Session; tree: Tree } {
     user_id: "u",
     user_name: text,
     user_email: "",
+    locale: "en",
     status: "completed",
     outcome: "escalated",
     current_node: undefined,

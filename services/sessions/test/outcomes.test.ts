@@ -22,6 +22,7 @@ function treeWith(outcome: string): Tree {
     nodes,
     id: "11111111-1111-4111-8111-111111111111",
     version: 1,
+    translations: [],
     created_by: "u",
     created_at: "",
     updated_at: "",

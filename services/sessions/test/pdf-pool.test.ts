@@ -33,6 +33,7 @@ function sessionWith(notes: string, stepNotes: string[] = []): Session {
     user_id: "u",
     user_name: "",
     user_email: "",
+    locale: "en",
     status: "completed",
     outcome: "resolved",
     current_node: undefined,

@@ -34,6 +34,7 @@ function sessionWith(
     user_id: "u",
     user_name: "Łukasz Żółtowski",
     user_email: "lukasz@example.com",
+    locale: "en",
     status: "completed",
     outcome: "escalated",
     current_node: undefined,

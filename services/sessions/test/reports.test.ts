@@ -13,6 +13,7 @@ const session: Session = {
   user_id: "u",
   user_name: "Ada Lovelace",
   user_email: "ada@example.com",
+  locale: "en",
   status: "completed",
   outcome: "escalated",
   current_node: {

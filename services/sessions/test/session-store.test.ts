@@ -19,6 +19,7 @@ const tree: Tree = {
   ...TreeInput.fromPartial(printerTree() as never),
   id: randomUUID(),
   version: 1,
+  translations: [],
   created_by: randomUUID(),
   created_at: new Date().toISOString(),
   updated_at: new Date().toISOString(),

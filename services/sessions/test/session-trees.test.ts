@@ -47,6 +47,7 @@ const t = (seconds: number) => new Date(Date.UTC(2026, 0, 1, 12, 0, seconds));
 
 const rowOf = (state: SessionState): SessionRow => ({
   ...state,
+  locale: "",
   id: "session",
   user_id: "user",
   tree_id: laptop.id,
@@ -65,7 +66,7 @@ const intoTheChain: StepOp = { op: "answer", node_id: "online", option_id: "no" 
 
 /** A session on the laptop tree, just started (nothing loaded but the laptop tree). */
 async function started() {
-  const book = await SessionTrees.toStart(laptop, countedSources().sources, {});
+  const book = await SessionTrees.toStart(laptop, countedSources().sources, {}, "");
   return rowOf(startState(book, t(0)));
 }
 
@@ -134,12 +135,14 @@ describe("the trees of a step, loaded before the engine runs", () => {
     const links = ends.map((end, k) => node(`link-${k}`, "link", { tree_id: end.id, next: `link-${k + 1}` }));
     const relay = treeOf(randomUUID(), 1, "link-0", [...links, node("link-25", "solution", { outcome: "resolved" })]);
     const { sources, asked } = countedSources([], [relay, ...ends]);
-    await expect(SessionTrees.toStart(relay, sources, {})).rejects.toMatchObject({ code: "link_depth_exceeded" });
+    await expect(SessionTrees.toStart(relay, sources, {}, "")).rejects.toMatchObject({ code: "link_depth_exceeded" });
     expect(asked).toHaveLength(24);
     // From the second link on, 24 trees: entered, and out again to the relay's solution.
     const fewer = countedSources([], [relay, ...ends.slice(1)]);
     const shorter = { ...relay, root_node_id: "link-1" };
-    expect(startState(await SessionTrees.toStart(shorter, fewer.sources, {}), t(0)).current_node_id).toBe("link-25");
+    expect(startState(await SessionTrees.toStart(shorter, fewer.sources, {}, ""), t(0)).current_node_id).toBe(
+      "link-25",
+    );
   });
 
   it("answers a tree it did not load as a session that moved on", async () => {

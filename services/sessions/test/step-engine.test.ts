@@ -9,6 +9,7 @@ const tree: Tree = {
   ...input,
   id: "11111111-1111-4111-8111-111111111111",
   version: 3,
+  translations: [],
   created_by: "u",
   created_at: "2026-01-01T00:00:00.000Z",
   updated_at: "2026-01-01T00:00:00.000Z",

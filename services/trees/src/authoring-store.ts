@@ -1,4 +1,5 @@
 import { AppError, inTransaction, type Problem, type Sql, type TransactionSql } from "@tdt/kit";
+import { DEFAULT_LANGUAGE } from "@tdt/proto/contracts/tree-languages";
 import type {
   HistoryEntry,
   PortableTree,
@@ -91,13 +92,14 @@ export class AuthoringStore {
       const variables = normaliseVariables(content.variables);
       await tx`
         insert into tree_drafts (tree_id, revision, based_on_version, title, description, category, tags,
-          root_node_id, nodes, variables, saved_by)
+          root_node_id, nodes, variables, language, saved_by)
         values (${id}, ${revision}, ${draft?.based_on_version ?? tree.latest_version}, ${content.title},
           ${content.description}, ${content.category}, ${content.tags}, ${content.root_node_id},
-          ${tx.json(nodes as never)}, ${tx.json(variables as never)}, ${author})
+          ${tx.json(nodes as never)}, ${tx.json(variables as never)}, ${content.language || DEFAULT_LANGUAGE}, ${author})
         on conflict (tree_id) do update set revision = excluded.revision, title = excluded.title,
           description = excluded.description, category = excluded.category, tags = excluded.tags,
           root_node_id = excluded.root_node_id, nodes = excluded.nodes, variables = excluded.variables,
+          language = excluded.language,
           saved_by = excluded.saved_by, saved_at = now()`;
       await tx`update trees set last_draft_revision = ${revision} where id = ${id}`;
       await recordHistory(tx, { treeId: id, actor: author, action: "draft_saved", draftRevision: revision });
@@ -278,7 +280,7 @@ export class AuthoringStore {
   }
 
   private inputOf(content: ContentRow, changeNote: string): TreeInput {
-    const { title, description, category, tags, root_node_id, nodes, variables } = content;
+    const { title, description, category, tags, root_node_id, nodes, variables, language } = content;
     return {
       title,
       description,
@@ -287,6 +289,7 @@ export class AuthoringStore {
       root_node_id,
       nodes,
       variables,
+      language,
       status: "published",
       change_note: changeNote,
     };
@@ -313,6 +316,7 @@ export class AuthoringStore {
       root_node_id: draft.root_node_id,
       nodes: storedNodes(draft.nodes),
       variables: draft.variables,
+      language: draft.language,
       saved_by: draft.saved_by,
       saved_at: draft.saved_at.toISOString(),
       review_required: tree.review_required,
@@ -327,7 +331,7 @@ export class AuthoringStore {
     version: number,
   ): Promise<ContentRow | undefined> {
     const [row] = await sql<ContentRow[]>`
-      select title, description, category, tags, root_node_id, nodes, variables from tree_versions
+      select title, description, category, tags, root_node_id, nodes, variables, language from tree_versions
       where tree_id = ${id} and version = ${version}`;
     return row && { ...row, nodes: storedNodes(row.nodes) };
   }

@@ -1,7 +1,9 @@
 import { readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { DEFAULT_ORGANIZATION_ID, type Logger } from "@tdt/kit";
-import { TreeInput } from "@tdt/proto/tdt/trees/v1/trees";
+import { type TranslatedText, TreeInput } from "@tdt/proto/tdt/trees/v1/trees";
+import { sanitiseImage } from "./media/sanitise.js";
+import type { MediaStore } from "./media/store.js";
 import type { WithinOrganization } from "./organization-scope.js";
 import { assertValidTree } from "./validation.js";
 
@@ -21,6 +23,35 @@ export function demoLinkTargets(input: TreeInput): string[] {
   });
 }
 
+/** How a demo tree names a demo image in a node body: `media:demo/<file in demo/media>`. */
+const DEMO_MEDIA = /media:demo\/([A-Za-z0-9._-]+)/g;
+
+/** A demo file's own translations: by locale, the texts a translation sets (`tdt.trees.v1.TranslatedText`). */
+type DemoTranslations = Record<
+  string,
+  Array<Pick<TranslatedText, "node_id" | "field" | "text"> & { item_id?: string }>
+>;
+
+/** `text` with each demo image reference made one to the stored image's id. */
+function resolveDemoMedia(text: string, idOf: Map<string, string>): string {
+  return text.replace(DEMO_MEDIA, (whole, file: string) => {
+    const id = idOf.get(file);
+    return id ? `media:${id}` : whole;
+  });
+}
+
+/** The demo images (demo/media), sanitised as an upload is and stored: their ids by file name. */
+async function storeDemoImages(media: MediaStore, maxBytes: number): Promise<Map<string, string>> {
+  const ids = new Map<string, string>();
+  const files = await readdir(`${DEMO_DIR}/media`).catch(() => [] as string[]);
+  for (const file of files.sort()) {
+    const outcome = await sanitiseImage(await readFile(`${DEMO_DIR}/media/${file}`), { maxBytes });
+    if (outcome.kind !== "sanitised") throw new Error(`demo image ${file} is refused: ${outcome.code}`);
+    ids.set(file, (await media.put(DEFAULT_ORGANIZATION_ID, outcome.image, SYSTEM_AUTHOR)).id);
+  }
+  return ids;
+}
+
 /** `input` with each `demo:<name>` link replaced by the id `idOf` gives that demo tree. */
 export function resolveDemoLinks(input: TreeInput, idOf: (name: string) => string): TreeInput {
   return {
@@ -38,16 +69,23 @@ export function resolveDemoLinks(input: TreeInput, idOf: (name: string) => strin
  * their links resolved to the ids just made. In one transaction under an advisory lock: replicas
  * starting together load them once.
  */
-export async function loadDemoTrees(within: WithinOrganization, log: Logger): Promise<number> {
+export async function loadDemoTrees(
+  within: WithinOrganization,
+  log: Logger,
+  images?: { media: MediaStore; maxBytes: number },
+): Promise<number> {
+  if (!(await within(DEFAULT_ORGANIZATION_ID, ({ store }) => store.isEmpty()))) return 0;
+  // Stored before the trees that show them (an image stored twice is one image: its address is its content).
+  const mediaIds = images ? await storeDemoImages(images.media, images.maxBytes) : new Map<string, string>();
   const files = (await readdir(DEMO_DIR)).filter((name) => name.endsWith(".json")).sort();
   const inputs = new Map<string, TreeInput>();
+  const translations = new Map<string, DemoTranslations>();
   for (const file of files) {
-    inputs.set(
-      file.replace(/\.json$/, ""),
-      TreeInput.fromPartial(JSON.parse(await readFile(`${DEMO_DIR}/${file}`, "utf8"))),
-    );
+    const raw = JSON.parse(resolveDemoMedia(await readFile(`${DEMO_DIR}/${file}`, "utf8"), mediaIds));
+    inputs.set(file.replace(/\.json$/, ""), TreeInput.fromPartial(raw));
+    if (raw.translations) translations.set(file.replace(/\.json$/, ""), raw.translations as DemoTranslations);
   }
-  const loaded = await within(DEFAULT_ORGANIZATION_ID, async ({ store, sql }) => {
+  const loaded = await within(DEFAULT_ORGANIZATION_ID, async ({ store, sql, translations: translating }) => {
     await sql`select pg_advisory_xact_lock(7317004)`;
     if (!(await store.isEmpty())) return 0;
     const linked = new Set([...inputs.values()].flatMap(demoLinkTargets));
@@ -60,7 +98,16 @@ export async function loadDemoTrees(within: WithinOrganization, log: Logger): Pr
         return id;
       });
       assertValidTree(input);
-      ids.set(name, (await store.create(input, SYSTEM_AUTHOR)).id);
+      const created = await store.create(input, SYSTEM_AUTHOR);
+      ids.set(name, created.id);
+      // Its translations, then a second version that carries them (a version is published with
+      // the translations it has).
+      const translated = Object.entries(translations.get(name) ?? {});
+      for (const [locale, texts] of translated) {
+        const set = texts.map((text) => ({ ...text, item_id: text.item_id ?? "" }));
+        await translating.set(created.id, locale, set, SYSTEM_AUTHOR);
+      }
+      if (translated.length > 0) await store.replace(created.id, created.version, input, SYSTEM_AUTHOR);
     }
     return files.length;
   });

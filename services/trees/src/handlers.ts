@@ -5,6 +5,7 @@ import { readAnalytics } from "./analytics.js";
 import { authoringHandlers } from "./authoring-handlers.js";
 import type { WithinOrganization } from "./organization-scope.js";
 import { searchQueryProblems } from "./search-query.js";
+import { asVersionTranslations } from "./translations.js";
 import { assertLinksResolve, inputOf } from "./tree-input.js";
 import type { Audience, TreeStore } from "./tree-store.js";
 
@@ -125,9 +126,36 @@ export function treesHandlers(
     async getPublishedTree(request, ctx) {
       const claims = await authorize("getPublishedTree", ctx);
       checks().uuid(["body", "tree_id"], request.id).done();
-      const tree = await as(claims, (store) => store.get("technicians", request.id));
-      if (!tree) throw notFound();
-      return { tree };
+      return as(claims, async (store) => {
+        const tree = await store.get("technicians", request.id);
+        if (!tree) throw notFound();
+        return { tree, translations: asVersionTranslations(await store.carriedTranslations(tree.id, tree.version)) };
+      });
+    },
+
+    async listTreeTranslations(request, ctx) {
+      const claims = await authorize("listTreeTranslations", ctx);
+      checkTreeId(request.id);
+      return { translations: await within(claims.org, ({ translations }) => translations.list(request.id)) };
+    },
+
+    async getTreeTranslation(request, ctx) {
+      const claims = await authorize("getTreeTranslation", ctx);
+      checkTreeId(request.id);
+      return {
+        translation: await within(claims.org, ({ translations }) => translations.get(request.id, request.locale)),
+      };
+    },
+
+    async setTreeTranslation(request, ctx) {
+      const claims = await authorize("setTreeTranslation", ctx);
+      checkTreeId(request.id);
+      checks().contract("tdt.trees.v1.SetTreeTranslationRequest", request).done();
+      return {
+        translation: await within(claims.org, ({ translations }) =>
+          translations.set(request.id, request.locale, request.texts, claims.sub),
+        ),
+      };
     },
 
     async getTreeAnalytics(request, ctx) {

@@ -1,5 +1,6 @@
 import { inOrganization, type OutboxEvent, type Sql } from "@tdt/kit";
 import { AuthoringStore } from "./authoring-store.js";
+import { TranslationStore } from "./translations.js";
 import type { TreeAnnouncer } from "./tree-events.js";
 import { TreeStore } from "./tree-store.js";
 import { validateTree } from "./validation.js";
@@ -8,6 +9,7 @@ import { validateTree } from "./validation.js";
 export interface TreeStores {
   store: TreeStore;
   authoring: AuthoringStore;
+  translations: TranslationStore;
   /** The transaction itself, for reads outside the stores (analytics). */
   sql: Sql;
 }
@@ -38,7 +40,7 @@ export function withinOrganization(sql: Sql, announcer: TreeAnnouncer): WithinOr
       const scoped = tx as unknown as Sql;
       const store = new TreeStore(scoped, deferred);
       const authoring = new AuthoringStore(scoped, deferred, (ids) => store.missingTrees(ids), validateTree);
-      return work({ store, authoring, sql: scoped });
+      return work({ store, authoring, translations: new TranslationStore(scoped), sql: scoped });
     });
     for (const event of committed) await announcer.publish(event);
     return result;

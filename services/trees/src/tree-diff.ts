@@ -9,10 +9,11 @@ export interface TreeContent {
   root_node_id: string;
   nodes: Node[];
   variables: Variable[];
+  language: string;
 }
 
 /** The tree's own fields a diff names, in this order. */
-const TREE_FIELDS = ["title", "description", "category", "tags", "root_node_id", "variables"] as const;
+const TREE_FIELDS = ["title", "description", "category", "tags", "root_node_id", "variables", "language"] as const;
 /** A node's fields a diff names, in this order (`options`, `fields` and `rules` compared as a whole). */
 const NODE_FIELDS = [
   "type",

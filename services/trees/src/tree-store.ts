@@ -14,6 +14,8 @@ import {
 /** A snippet of about twenty words around the match, the matched words marked for `highlightsOf`. */
 const HEADLINE_OPTIONS = `StartSel=${HIGHLIGHT_START}, StopSel=${HIGHLIGHT_STOP}, MaxWords=20, MinWords=8, MaxFragments=1, FragmentDelimiter=" … "`;
 
+import { DEFAULT_LANGUAGE } from "@tdt/proto/contracts/tree-languages";
+import { searchConfigOf, translatedSearchConfigs, versionTranslations } from "./translations.js";
 import type { TreeAnnouncer } from "./tree-events.js";
 import { recordHistory } from "./tree-history.js";
 
@@ -42,6 +44,9 @@ interface VersionRow extends SummaryRow {
   change_note: string;
   nodes: Node[];
   variables: Variable[];
+  language: string;
+  /** The locales the version carries translations for. */
+  locales: string[];
 }
 
 /** What a summary and a full tree both say about a version. */
@@ -71,6 +76,8 @@ function toTree(row: VersionRow): Tree {
     change_note: row.change_note,
     nodes: storedNodes(row.nodes),
     variables: row.variables,
+    language: row.language,
+    translations: row.locales,
   };
 }
 
@@ -80,7 +87,8 @@ const summaryColumns = (sql: Sql) => sql`
   t.created_at, v.created_at as updated_at`;
 
 /** All the columns of a version joined with its tree: a summary's, and the document's own. */
-const versionColumns = (sql: Sql) => sql`${summaryColumns(sql)}, v.root_node_id, v.change_note, v.nodes, v.variables`;
+const versionColumns = (sql: Sql) => sql`${summaryColumns(sql)}, v.root_node_id, v.change_note, v.nodes, v.variables,
+  v.language, array(select jsonb_object_keys(v.translations) order by 1) as locales`;
 
 /** Joins each live tree (or, for authors who ask, each archived one) to the version its audience sees. */
 const visibleVersions = (sql: Sql, audience: Audience, archived = false) => sql`
@@ -205,6 +213,11 @@ export class TreeStore {
     if (words.length === 0) return [];
     const sql = this.sql;
     const query = tsquerySource(words);
+    // The words as each language the organization's trees are translated into stems them.
+    const inOtherLanguages = (await translatedSearchConfigs(sql)).reduce(
+      (either, config) => sql`${either} || to_tsquery(${config}::regconfig, ${query})`,
+      sql``,
+    );
     // Matching starts from the full-text index over everything searchable (materialized, so the
     // plan never walks every tree first); ranking reads only the small `rank_vector` (weights for
     // C description, B category and tags, A title); only the page's versions are read whole.
@@ -213,7 +226,7 @@ export class TreeStore {
         select tree_id, version, created_at,
           ts_rank('{0.1, 0.2, 0.4, 1.0}', rank_vector, to_tsquery('english', ${query})) as rank
         from tree_versions
-        where search @@ to_tsquery('english', ${query})
+        where search @@ (to_tsquery('english', ${query}) ${inOtherLanguages})
       ),
       best as materialized (
         select m.tree_id, m.version, m.rank, m.created_at
@@ -288,6 +301,13 @@ export class TreeStore {
   }
 
   /** One version of a tree as `audience` may see it, or undefined. */
+  /** The translations a version carries, by locale and text key. */
+  async carriedTranslations(id: string, version: number): Promise<Record<string, Record<string, string>>> {
+    const [row] = await this.sql<{ translations: Record<string, Record<string, string>> }[]>`
+      select translations from tree_versions where tree_id = ${id} and version = ${version}`;
+    return row?.translations ?? {};
+  }
+
   async get(audience: Audience, id: string, version?: number): Promise<Tree | undefined> {
     if (!UUID.test(id)) return undefined;
     const sql = this.sql;
@@ -394,6 +414,15 @@ export async function readVersion(sql: Sql | TransactionSql, id: string, version
 /** Writes a version of a tree and indexes its words for search (the caller's transaction). */
 export async function insertVersion(tx: TransactionSql, id: string, version: number, input: TreeInput, author: string) {
   const nodes = normaliseNodes(input.nodes);
+  // The translations the version carries are searchable too, each stemmed as its language is.
+  const carried = await versionTranslations(tx, id, nodes);
+  const translatedText = Object.entries(carried).map(
+    ([locale, texts]) => [searchConfigOf(locale), Object.values(texts).join(" ").slice(0, 300_000)] as const,
+  );
+  const translatedVector = translatedText.reduce(
+    (vector, [config, text]) => tx`${vector} || setweight(to_tsvector(${config}::regconfig, ${text}), 'D')`,
+    tx``,
+  );
   // A tsvector holds at most 1 MB; the first 300,000 characters of node text are searchable.
   const nodeText = nodes
     .map((node) => `${node.title} ${node.body}`)
@@ -403,15 +432,24 @@ export async function insertVersion(tx: TransactionSql, id: string, version: num
   // weighted D, for matching.
   await tx`
     insert into tree_versions (tree_id, version, title, description, category, tags, status, root_node_id,
-      change_note, nodes, variables, node_count, created_by, rank_vector, search)
+      change_note, nodes, variables, language, translations, node_count, created_by, rank_vector, search)
     select ${id}, ${version}, ${input.title}, ${input.description}, ${input.category}, ${input.tags},
       ${input.status}, ${input.root_node_id}, ${input.change_note}, ${tx.json(nodes as never)},
-      ${tx.json(normaliseVariables(input.variables) as never)}, ${nodes.length}, ${author}, described.vector, described.vector || setweight(to_tsvector('english', ${nodeText}), 'D')
+      ${tx.json(normaliseVariables(input.variables) as never)}, ${input.language || DEFAULT_LANGUAGE},
+      ${tx.json(carried as never)}, ${nodes.length}, ${author}, described.vector,
+      described.vector || setweight(to_tsvector('english', ${nodeText}), 'D') ${translatedVector}
     from (select
       setweight(to_tsvector('english', ${input.title}), 'A') ||
       setweight(to_tsvector('english', ${`${input.category} ${input.tags.join(" ")}`}), 'B') ||
       setweight(to_tsvector('english', ${input.description}), 'C') as vector) as described`;
-  const words = indexWords([input.title, input.description, input.category, ...input.tags, nodeText]);
+  const words = indexWords([
+    input.title,
+    input.description,
+    input.category,
+    ...input.tags,
+    nodeText,
+    ...translatedText.map(([, text]) => text),
+  ]);
   if (words.length > 0) {
     await tx`insert into search_words (word) select unnest(${words}::text[]) on conflict do nothing`;
   }

@@ -1,5 +1,6 @@
 import { AppError, type Problem } from "@tdt/kit";
 import { SOLUTION_OUTCOMES } from "@tdt/proto/contracts/outcomes";
+import { LOCALE } from "@tdt/proto/contracts/tree-languages";
 import {
   compileRule,
   VARIABLE_NAME,
@@ -105,6 +106,9 @@ function checkDocumentFields(input: TreeInput, problems: Problem[]): void {
   checkTags(input.tags, problems);
   checkEnum(["body", "status"], input.status, TREE_STATUSES, problems);
   checkText(["body", "change_note"], input.change_note, OPTIONAL, TREE_LIMITS.changeNoteMax, problems);
+  if (input.language !== "" && !LOCALE.test(input.language)) {
+    problems.push(problem(["body", "language"], "A language tag such as en, de or pt-BR", "locale_pattern"));
+  }
 }
 
 function checkTags(tags: string[], problems: Problem[]): void {

@@ -4,14 +4,13 @@
  * small, so nothing binary is committed.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { crc32, deflateSync } from "node:zlib";
+import { blackPng, HOSTILE_HTML as HTML, PNG_SIGNATURE, pngChunk } from "@tdt/test-support/images";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { treesConfig } from "../src/config.js";
 import { type MediaRefusal, type SanitisedImage, sanitiseImage, sniffFormat } from "../src/media/sanitise.js";
 
 const LIMITS = { maxBytes: 5 * 1024 * 1024 };
-const HTML = Buffer.from("<html><body><script>alert(document.cookie)</script></body></html>");
 
 const solid = (width: number, height: number) =>
   sharp({ create: { width, height, channels: 3, background: "#3366cc" } });
@@ -25,34 +24,6 @@ async function sanitised(bytes: Buffer, limits = LIMITS): Promise<SanitisedImage
 async function refusal(bytes: Buffer, limits = LIMITS): Promise<MediaRefusal | undefined> {
   const outcome = await sanitiseImage(bytes, limits);
   return outcome.kind === "refused" ? outcome.code : undefined;
-}
-
-/** One PNG chunk: length, type, data, CRC of type and data. */
-function pngChunk(type: string, data: Buffer): Buffer {
-  const typed = Buffer.concat([Buffer.from(type, "latin1"), data]);
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(typed));
-  return Buffer.concat([length, typed, crc]);
-}
-
-/**
- * A valid black 1-bit greyscale PNG of any size, written by hand: a 20000 × 20000 one is 50 MB of
- * rows that deflate to about 50 KB (a decompression bomb), made in a fraction of a second.
- */
-function blackPng(width: number, height: number): Buffer {
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header[8] = 1; // bit depth; colour type 0 (greyscale), no interlace
-  const rows = Buffer.alloc((1 + Math.ceil(width / 8)) * height); // each row: filter 0, then zeros
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk("IHDR", header),
-    pngChunk("IDAT", deflateSync(rows, { level: 9 })),
-    pngChunk("IEND", Buffer.alloc(0)),
-  ]);
 }
 
 /** What a stored image must be: decodable as its type, of its size, addressed by its own bytes, with no metadata. */
@@ -158,8 +129,7 @@ describe("a polyglot", () => {
   });
 
   it("a PNG signature followed by HTML (no image) is refused", async () => {
-    const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-    expect(await refusal(Buffer.concat([signature, HTML]))).toBe("unsupported_media");
+    expect(await refusal(Buffer.concat([PNG_SIGNATURE, HTML]))).toBe("unsupported_media");
   });
 });
 

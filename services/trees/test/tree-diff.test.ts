@@ -21,6 +21,7 @@ const tree = (nodes: Node[], fields: Partial<TreeContent> = {}): TreeContent => 
   tags: [],
   root_node_id: "a",
   variables: [],
+  language: "en",
   nodes,
   ...fields,
 });

@@ -14,6 +14,7 @@ function printerTree(): TreeInput {
     root_node_id: "power",
     change_note: "First version",
     variables: [],
+    language: "en",
     nodes: [
       question("power", "Is the power light on?", { yes: "paper", no: "plug" }), // 0
       action("plug", "Plug the printer in and switch it on", "power2"), // 1

@@ -318,6 +318,48 @@ export async function webhooks(admin: typeof client): Promise<number> {
   return (secret?.length ?? 0) + Number(changed.enabled) + again.queued + (state?.length ?? 0);
 }
 
+type Upload = paths["/api/v1/media"]["post"]["requestBody"]["content"]["multipart/form-data"];
+
+/**
+ * An image upload, its file as the contract types it (a Blob in the package's types, a string on
+ * stock defaults: FormData takes either), sent as FormData; the image read back as a Blob.
+ */
+export async function media(engineer: typeof client, file: Upload["file"]): Promise<number> {
+  const made = answered(
+    await engineer.POST("/api/v1/media", {
+      body: { file },
+      bodySerializer: (body) => {
+        const form = new FormData();
+        form.append("file", body.file);
+        return form;
+      },
+    }),
+  );
+  const image = answered(
+    await engineer.GET("/api/v1/media/{id}", {
+      params: { path: { id: made.id }, header: { range: "bytes=0-1023" } },
+      parseAs: "blob",
+    }),
+  );
+  const size: number = image.size;
+  return made.bytes + made.width * made.height + size;
+}
+
+/** A tree's texts translated into German: each text named by its node, field and item. */
+export async function translate(engineer: typeof client, treeId: string): Promise<number> {
+  const path = { params: { path: { id: treeId, locale: "de" } } };
+  const listed = answered(await engineer.GET("/api/v1/trees/{id}/translations/{locale}", path));
+  const field: "title" | "body" | "option_label" | "field_label" = listed.texts[0]?.field ?? "title";
+  const saved = answered(
+    await engineer.PUT("/api/v1/trees/{id}/translations/{locale}", {
+      ...path,
+      body: { texts: [{ node_id: listed.texts[0]?.node_id ?? "", field, item_id: "", text: "Übersetzt" }] },
+    }),
+  );
+  const outdated: boolean | undefined = saved.texts[0]?.outdated;
+  return saved.texts.length + Number(outdated ?? false);
+}
+
 export async function apiKeys(admin: typeof client): Promise<number> {
   const made = answered(
     await admin.POST("/api/v1/api-keys", {

@@ -98,6 +98,7 @@ export function downstreamOfUrl(url: string): DownstreamName | undefined {
   for (const [name, path] of [
     ["auth", "auth"],
     ["trees", "trees"],
+    ["trees", "media"],
     ["sessions", "sessions"],
     ["hooks", "webhooks"],
   ] as const) {

@@ -2,12 +2,16 @@ import { createServiceClient, type GrpcTls, type ServiceClient } from "@tdt/kit"
 import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import { HooksServiceService } from "@tdt/proto/tdt/hooks/v1/hooks";
 import { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
+import { MediaServiceService } from "@tdt/proto/tdt/trees/v1/media";
 import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
+
+/** The trees process serves two services, its trees and the images their nodes show: one client reaches both. */
+export const TREES_PROCESS = { ...TreesServiceService, ...MediaServiceService };
 
 /** One long-lived client per downstream service. */
 export interface Downstream {
   auth: ServiceClient<typeof AuthServiceService>;
-  trees: ServiceClient<typeof TreesServiceService>;
+  trees: ServiceClient<typeof TREES_PROCESS>;
   sessions: ServiceClient<typeof SessionsServiceService>;
   hooks: ServiceClient<typeof HooksServiceService>;
 }
@@ -24,7 +28,7 @@ export function connectDownstream(config: {
   const defaults = { timeoutMs: config.grpcDeadlineMs, tls: config.grpcTls };
   return {
     auth: createServiceClient(AuthServiceService, config.authAddress, defaults),
-    trees: createServiceClient(TreesServiceService, config.treesAddress, defaults),
+    trees: createServiceClient(TREES_PROCESS, config.treesAddress, defaults),
     sessions: createServiceClient(SessionsServiceService, config.sessionsAddress, defaults),
     hooks: createServiceClient(HooksServiceService, config.hooksAddress, defaults),
   };

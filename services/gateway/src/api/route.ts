@@ -3,6 +3,7 @@ import {
   AUTH_ACCESS,
   type Guard,
   HOOKS_ACCESS,
+  MEDIA_ACCESS,
   roleOf,
   SESSIONS_ACCESS,
   TREES_ACCESS,
@@ -34,7 +35,8 @@ type Call<C extends Client, M extends RpcOf<C>> = Downstream[C][M] extends (
 /** The contracts' access table of each client: a route's guard is the one of the RPC it calls. */
 export const ACCESS: { readonly [C in Client]: { readonly [M in RpcOf<C>]: Guard } } = {
   auth: AUTH_ACCESS,
-  trees: TREES_ACCESS,
+  // The trees process serves its trees and the images their nodes show.
+  trees: { ...TREES_ACCESS, ...MEDIA_ACCESS },
   sessions: SESSIONS_ACCESS,
   hooks: HOOKS_ACCESS,
 };
@@ -89,6 +91,8 @@ export interface RouteBinding<C extends Client, M extends RpcOf<C>, R extends ob
   request?: (request: FastifyRequest<R>) => Call<C, M>["request"];
   /** The success body's schema, with its description (none for 204). */
   response?: object;
+  /** Other successes the route answers with beside its status, by status (a download's 206 and 304). */
+  otherSuccesses?: Record<number, object>;
   /**
    * A 204 route that sometimes has something to say: when its `send` returns a body, the answer
    * is a 200 with it, documented by this schema.
@@ -224,6 +228,7 @@ export function routesOf(group: RouteGroup) {
           ? { ...NO_CONTENT, ...(spec.okWithBody ? { 200: spec.okWithBody } : {}) }
           : {
               [status]: spec.total ? { ...spec.response, headers: totalCountHeader(spec.total) } : spec.response,
+              ...spec.otherSuccesses,
             };
     const call = group.downstream[spec.rpc.client][spec.rpc.method] as (
       request: unknown,

@@ -46,6 +46,7 @@ export function sessionDocumentOf(session: Session): SessionDocument {
     user_name: session.user_name,
     user_email: session.user_email,
     variables: session.variables ?? {},
+    locale: session.locale,
   };
 }
 

@@ -31,7 +31,11 @@ type NodeBody = Omit<NodeDocument, "body"> & { body?: string };
 
 /** A create or replace body as validated (TreeInput): what an author may leave out is optional. */
 export type TreeBody = Pick<TreeInput, "title" | "category" | "root_node_id"> &
-  Partial<Pick<TreeInput, keyof typeof TREE_LEFT_OUT>> & { nodes: NodeBody[]; variables?: Variable[] };
+  Partial<Pick<TreeInput, keyof typeof TREE_LEFT_OUT>> & {
+    nodes: NodeBody[];
+    variables?: Variable[];
+    language?: string;
+  };
 
 /**
  * Lets a scope's tree bodies be documents read back: the fields a `Tree` has and `input` (the
@@ -66,6 +70,7 @@ export function treeInputOf(body: TreeBody): TreeInput {
     change_note: body.change_note ?? TREE_LEFT_OUT.change_note,
     nodes: body.nodes.map(nodeOf),
     variables: (body.variables ?? []).map((variable) => ({ ...variable, choices: variable.choices ?? [] })),
+    language: body.language ?? "",
   };
 }
 

@@ -14,6 +14,7 @@ export const API_KEY_PREFIX = "tdt_";
 /** The scope each route needs of a key, or undefined where no key may go (accounts, organizations, keys). */
 export function scopeOfRoute(client: string, rpc: string, method: string): string | undefined {
   switch (client) {
+    // The trees process's routes: its trees, and the images their nodes show (/api/v1/media).
     case "trees":
       return method === "GET" ? "trees:read" : "trees:write";
     case "sessions":

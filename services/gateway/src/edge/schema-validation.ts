@@ -16,6 +16,23 @@ function ajvWith(options: Options, sharedSchemas: AnySchema[]): Ajv {
   return ajv;
 }
 
+type ObjectSchema = { properties?: Record<string, { type?: unknown; format?: unknown }> };
+
+/**
+ * A multipart upload's file part is documented as binary text (`type: string, format: binary`,
+ * which OpenAPI and Swagger UI show as a file) but is read as an object holding its bytes
+ * (multipart-file.ts): the body is checked with such parts as objects.
+ */
+function withFileParts(schema: unknown): unknown {
+  const properties = (schema as ObjectSchema | undefined)?.properties;
+  if (!properties || !Object.values(properties).some((part) => part?.format === "binary")) return schema;
+  const asRead = Object.entries(properties).map(([name, part]) => [
+    name,
+    part?.format === "binary" ? { type: "object", required: ["content"] } : part,
+  ]);
+  return { ...(schema as object), properties: Object.fromEntries(asRead) };
+}
+
 /**
  * fastify's validator factory, given the schemas registered with `addSchema` so that a route's
  * `$ref: "TreeInput#"` resolves: strict types for JSON bodies, coercion for text parts.
@@ -28,5 +45,6 @@ export function buildValidator(
   const bodyAjv = ajvWith({ coerceTypes: false }, shared);
   // Query strings and path parameters are text: "limit=10" must become 10.
   const textAjv = ajvWith({ coerceTypes: "array" }, shared);
-  return ({ schema, httpPart }) => (httpPart === "body" ? bodyAjv : textAjv).compile(schema as object);
+  return ({ schema, httpPart }) =>
+    httpPart === "body" ? bodyAjv.compile(withFileParts(schema) as object) : textAjv.compile(schema as object);
 }

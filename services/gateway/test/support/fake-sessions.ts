@@ -30,6 +30,7 @@ export function sampleSession(overrides: Partial<Session> = {}): Session {
     user_id: OWNER,
     user_name: "Ada Lovelace",
     user_email: "ada@example.com",
+    locale: "en",
     status: "in_progress",
     current_node: sampleNode("paper"),
     steps: [

@@ -1,12 +1,15 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { Handlers } from "@tdt/kit";
 import { outcomeCounts } from "@tdt/proto/contracts/outcomes";
-import { type Tree, type TreeSummary, TreesServiceService, type TreeVersion } from "@tdt/proto/tdt/trees/v1/trees";
+import type { Media } from "@tdt/proto/tdt/trees/v1/media";
+import type { Tree, TreeSummary, TreeVersion } from "@tdt/proto/tdt/trees/v1/trees";
 import { printerTree } from "@tdt/test-support/trees";
+import { TREES_PROCESS } from "../../src/api/downstream.js";
 import { type TreeBody, treeInputOf } from "../../src/api/tree-documents.js";
 import { FakeService } from "./fake-service.js";
 
-type Trees = typeof TreesServiceService;
+/** The trees process: TreesService, and MediaService beside it. */
+type Trees = typeof TREES_PROCESS;
 
 const AUTHOR = "6f1c2b0e-8a4d-4c3e-9b1a-2d3e4f5a6b7c";
 const CREATED_AT = "2025-01-02T03:04:05.000Z";
@@ -20,6 +23,7 @@ export function sampleTree(overrides: Partial<Tree> = {}): Tree {
     created_at: CREATED_AT,
     updated_at: "2025-02-03T04:05:06.000Z",
     ...treeInputOf(printerTree() as TreeBody),
+    translations: [],
     ...overrides,
   };
 }
@@ -36,10 +40,25 @@ export const SAMPLE_VERSIONS: TreeVersion[] = [2, 1].map((version) => ({
   change_note: `Version ${version}`,
 }));
 
-/** The trees service, faked (see FakeService): three trees to list, and trees written as sent. */
+/** Every upload's answer and every read's bytes: a PNG signature and a few bytes, as the service would store them. */
+export const SAMPLE_IMAGE = Buffer.concat([Buffer.from("89504e470d0a1a0a", "hex"), Buffer.from("sample image bytes")]);
+
+export function sampleMedia(id: string = randomUUID(), content: Buffer = SAMPLE_IMAGE): Media {
+  return {
+    id,
+    url: `/api/v1/media/${id}`,
+    sha256: createHash("sha256").update(content).digest("hex"),
+    content_type: "image/png",
+    width: 2,
+    height: 1,
+    bytes: content.length,
+  };
+}
+
+/** The trees service, faked (see FakeService): three trees to list, trees written as sent, one image. */
 export class FakeTrees extends FakeService<Trees> {
   private constructor() {
-    super(TreesServiceService, "tdt.trees.v1.TreesService");
+    super(TREES_PROCESS, "tdt.trees.v1.TreesService");
   }
 
   static async start(): Promise<FakeTrees> {
@@ -66,7 +85,7 @@ export class FakeTrees extends FakeService<Trees> {
       tree: sampleTree({ ...request.tree, id: request.id, version: request.version + 1 }),
     }),
     deleteTree: async () => ({}),
-    getPublishedTree: async (request) => ({ tree: sampleTree({ id: request.id }) }),
+    getPublishedTree: async (request) => ({ tree: sampleTree({ id: request.id }), translations: [] }),
     getTreeAnalytics: async () => ({
       sessions: {
         started: 1,
@@ -101,40 +120,41 @@ export class FakeTrees extends FakeService<Trees> {
       entries: [{ at: CREATED_AT, actor: AUTHOR, action: "created", version: 1, note: "" }],
     }),
     diffTree: async () => ({ diff: { from: "1", to: "draft", added: [], removed: [], changed: [], fields: [] } }),
-    exportTree: async () => {
-      const { title, description, category, tags, root_node_id, nodes, variables } = sampleTree();
-      return {
-        tree: {
-          format: "tdt-tree",
-          format_version: 1,
-          title,
-          description,
-          category,
-          tags,
-          root_node_id,
-          nodes,
-          variables,
-        },
-      };
-    },
+    exportTree: async () => ({ tree: { format: "tdt-tree", format_version: 1, ...sampleContent() } }),
     importTree: async (request) => ({ tree: sampleTree({ ...request.tree, version: 1 }) }),
+    listTreeTranslations: async () => ({ translations: [{ locale: "de", translated: 1, outdated: 0, total: 2 }] }),
+    getTreeTranslation: async (request) => ({ translation: sampleTranslation(request.id, request.locale) }),
+    setTreeTranslation: async (request) => ({ translation: sampleTranslation(request.id, request.locale) }),
+    uploadMedia: async () => ({ media: sampleMedia() }),
+    getMedia: async (request) => ({ media: sampleMedia(request.id), content: SAMPLE_IMAGE }),
   };
 }
 
 /** A draft at revision 0: the sample tree's content, nothing saved yet. */
-function sampleDraft(treeId: string) {
-  const { title, description, category, tags, root_node_id, nodes, variables } = sampleTree();
+function sampleTranslation(treeId: string, locale: string) {
   return {
     tree_id: treeId,
-    variables,
+    locale,
+    language: "en",
+    version: 3,
+    texts: [
+      { node_id: "power", field: "title", item_id: "", primary: "Is the power light on?", text: "", outdated: false },
+    ],
+  };
+}
+
+/** What a tree's content is (a draft's, an export's): the sample tree's authored fields. */
+function sampleContent() {
+  const { title, description, category, tags, root_node_id, nodes, variables, language } = sampleTree();
+  return { title, description, category, tags, root_node_id, nodes, variables, language };
+}
+
+function sampleDraft(treeId: string) {
+  return {
+    tree_id: treeId,
     draft_revision: 0,
     based_on_version: 1,
-    title,
-    description,
-    category,
-    tags,
-    root_node_id,
-    nodes,
+    ...sampleContent(),
     review_required: false,
     approved: false,
   };

@@ -28,6 +28,8 @@ export async function startTestGateway(
     corsOrigins?: string[];
     /** The web app's folder, served at `/`. */
     webRoot?: string;
+    /** MEDIA_MAX_BYTES: the most of an upload the gateway reads. */
+    mediaMaxBytes?: number;
   } = {},
 ): Promise<TestGateway> {
   const [treesPort, sessionsPort] = await Promise.all([
@@ -56,6 +58,7 @@ export async function startTestGateway(
     corsOrigins: options.corsOrigins ?? [],
     ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
     webRoot: options.webRoot,
+    ...(options.mediaMaxBytes === undefined ? {} : { mediaMaxBytes: options.mediaMaxBytes }),
   });
   await app.ready();
   return {

@@ -14,6 +14,9 @@ const STATUS_TO_GRPC = {
   403: GrpcStatus.PERMISSION_DENIED,
   404: GrpcStatus.NOT_FOUND,
   409: GrpcStatus.ABORTED,
+  // Too large to take, as gRPC says of a message past its limit.
+  413: GrpcStatus.RESOURCE_EXHAUSTED,
+  415: GrpcStatus.INVALID_ARGUMENT,
   422: GrpcStatus.INVALID_ARGUMENT,
   429: GrpcStatus.RESOURCE_EXHAUSTED,
   503: GrpcStatus.UNAVAILABLE,

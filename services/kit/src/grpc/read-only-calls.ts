@@ -7,6 +7,7 @@
 import { HealthService } from "@tdt/proto/grpc/health/v1/health";
 import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
+import { MediaServiceService } from "@tdt/proto/tdt/trees/v1/media";
 import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 
 export const READ_ONLY_CALLS: ReadonlySet<string> = new Set([
@@ -22,6 +23,7 @@ export const READ_ONLY_CALLS: ReadonlySet<string> = new Set([
   TreesServiceService.getTree.path,
   TreesServiceService.listTreeVersions.path,
   TreesServiceService.getPublishedTree.path,
+  MediaServiceService.getMedia.path,
   SessionsServiceService.listSessions.path,
   SessionsServiceService.getSession.path,
   SessionsServiceService.exportSession.path,

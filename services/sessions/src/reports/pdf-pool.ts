@@ -15,6 +15,7 @@ import type { Session } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
 import type { PdfAnswer, PdfRequest, PdfWorkerData } from "./pdf-worker.js";
 import { type RenderLimits, RenderQueue } from "./render-queue.js";
+import type { ReportImages } from "./report-images.js";
 
 export interface PdfJob {
   /** Whose report it is: a user's share of the pool is counted by this. */
@@ -23,6 +24,8 @@ export interface PdfJob {
   organization?: string | undefined;
   session: Session;
   trees: Tree[];
+  /** The images the report prints, by media id. */
+  images?: ReportImages | undefined;
   /** Aborted when the caller stops waiting; the reason is what the render rejects with. */
   signal?: AbortSignal | undefined;
 }
@@ -157,7 +160,7 @@ export class PdfPool implements PdfRenderer {
     thread.job = job;
     this.busy.add(thread);
     job.started = performance.now();
-    const request: PdfRequest = { id: job.id, session: job.session, trees: job.trees };
+    const request: PdfRequest = { id: job.id, session: job.session, trees: job.trees, images: job.images };
     try {
       thread.worker.postMessage(request);
     } catch (error) {

@@ -9,11 +9,14 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { Session } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
 import { pdfReport } from "./pdf.js";
+import type { ReportImages } from "./report-images.js";
 
 export interface PdfRequest {
   id: number;
   session: Session;
   trees: Tree[];
+  /** The images the report prints, by media id (report-images.ts). */
+  images?: ReportImages | undefined;
 }
 
 export type PdfAnswer = { id: number; pdf: Uint8Array } | { id: number; error: string };
@@ -41,10 +44,10 @@ if (!port) throw new Error("pdf-worker.js runs as a worker thread of the PDF poo
 const stop = new Int32Array((workerData as PdfWorkerData).stop);
 yieldToRequests();
 
-port.on("message", async ({ id, session, trees }: PdfRequest) => {
+port.on("message", async ({ id, session, trees, images }: PdfRequest) => {
   let answer: PdfAnswer;
   try {
-    answer = { id, pdf: await pdfReport(session, trees, () => Atomics.load(stop, 0) === id) };
+    answer = { id, pdf: await pdfReport(session, trees, () => Atomics.load(stop, 0) === id, images) };
   } catch (error) {
     answer = { id, error: error instanceof Error ? (error.stack ?? error.message) : String(error) };
   }

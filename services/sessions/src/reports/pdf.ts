@@ -2,6 +2,7 @@ import type { Session } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
 import PDFDocument from "pdfkit";
 import { type FontFamily, type FontName, fontData, fontHasGlyph, scriptRuns } from "./pdf-fonts.js";
+import { mediaIdsOf, type ReportImages } from "./report-images.js";
 import {
   answerText,
   contextLines,
@@ -9,8 +10,10 @@ import {
   outcomeText,
   stepTreeText,
   technicianText,
+  treeOfStep,
   variableEntries,
 } from "./text.js";
+import { wordingFor } from "./wording.js";
 
 /**
  * Writes text into `doc` with the fonts of pdf-fonts.ts: each run in its font, a run as long as
@@ -48,12 +51,18 @@ export class RenderStopped extends Error {
  * time. `stopped` is asked before each piece of text: once it says so, the render ends with
  * RenderStopped.
  */
-export function pdfReport(session: Session, trees: Tree[], stopped: () => boolean = () => false): Promise<Buffer> {
+export function pdfReport(
+  session: Session,
+  trees: Tree[],
+  stopped: () => boolean = () => false,
+  images: ReportImages = {},
+): Promise<Buffer> {
   const tree = trees[0] as Tree;
+  const words = wordingFor(session.locale);
   const doc = new PDFDocument({
     size: "A4",
     margin: 50,
-    info: { Title: `Troubleshooting report: ${session.tree_title}`, Author: "TDT" },
+    info: { Title: `${words.report}: ${session.tree_title}`, Author: "TDT" },
   });
   const chunks: Buffer[] = [];
   doc.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -64,15 +73,15 @@ export function pdfReport(session: Session, trees: Tree[], stopped: () => boolea
   const write = textWriter(doc, stopped);
 
   doc.fontSize(18);
-  write(`Troubleshooting report: ${session.tree_title}`, { bold: true });
+  write(`${words.report}: ${session.tree_title}`, { bold: true });
   doc.moveDown(0.5).fontSize(10);
   for (const [label, value] of [
-    ["Session", session.id],
-    ["Tree", `${tree.title} (version ${session.tree_version})`],
-    ["Technician", technicianText(session)],
-    ["Started", session.started_at ?? ""],
-    ["Completed", session.completed_at ?? "not yet"],
-    ["Outcome", outcomeText(session)],
+    [words.session, session.id],
+    [words.tree, `${tree.title} (${words.version(session.tree_version)})`],
+    [words.technician, technicianText(session)],
+    [words.started, session.started_at ?? ""],
+    [words.completed, session.completed_at ?? words.notYet],
+    [words.outcome, outcomeText(session)],
   ]) {
     write(`${label}: `, { bold: true, continued: true });
     write(value ?? "");
@@ -81,7 +90,7 @@ export function pdfReport(session: Session, trees: Tree[], stopped: () => boolea
   const context = contextLines(session);
   if (context.length > 0) {
     doc.moveDown().fontSize(13);
-    write("Context", { bold: true });
+    write(words.context, { bold: true });
     doc.fontSize(10);
     for (const line of context) write(line);
   }
@@ -89,28 +98,36 @@ export function pdfReport(session: Session, trees: Tree[], stopped: () => boolea
   const variables = variableEntries(session, trees);
   if (variables.length > 0) {
     doc.moveDown().fontSize(13);
-    write("Variables", { bold: true });
+    write(words.variables, { bold: true });
     doc.fontSize(10);
     for (const [name, value] of variables) write(`${name}: ${value}`);
   }
 
   doc.moveDown().fontSize(13);
-  write("Steps", { bold: true });
+  write(words.steps, { bold: true });
   for (const [index, step] of session.steps.entries()) {
     doc.moveDown(0.4).fontSize(11);
     write(`${step.seq}. ${step.node_title}`, { bold: true });
     doc.fontSize(10);
-    write(`Tree: ${stepTreeText(trees, step)}`);
+    // The images its node showed (report-images.ts), each as large as fits beside the text.
+    const node = treeOfStep(trees, step)?.nodes.find((candidate) => candidate.id === step.node_id);
+    for (const id of mediaIdsOf(node?.body ?? "")) {
+      const image = images[id];
+      if (!image) continue;
+      doc.image(Buffer.from(image), { fit: [360, 200] });
+      doc.moveDown(0.3);
+    }
+    write(`${words.tree}: ${stepTreeText(trees, step)}`);
     const answer = answerText(session, trees, index);
-    if (answer) write(`Answer: ${answer}`);
-    if (step.note) write(`Note: ${step.note}`);
+    if (answer) write(`${words.answer}: ${answer}`);
+    if (step.note) write(`${words.note}: ${step.note}`);
     const time = formatDuration(step.duration_ms);
-    if (time) write(`Time: ${time}`);
+    if (time) write(`${words.time}: ${time}`);
   }
 
   if (session.notes) {
     doc.moveDown().fontSize(13);
-    write("Notes", { bold: true });
+    write(words.notes, { bold: true });
     doc.fontSize(10);
     write(session.notes);
   }

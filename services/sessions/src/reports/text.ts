@@ -1,7 +1,11 @@
 import type { Session } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
+import { outcomeWord, wordingFor } from "./wording.js";
 
-/** Wording shared by every report format, so they tell the same story. */
+/**
+ * Wording shared by every report format, so they tell the same story, in the session's language
+ * (wording.ts).
+ */
 
 export function formatDuration(ms: number): string {
   if (ms <= 0) return "";
@@ -12,7 +16,9 @@ export function formatDuration(ms: number): string {
 }
 
 export function outcomeText(session: Session): string {
-  return session.outcome ?? (session.status === "abandoned" ? "abandoned" : "in progress");
+  const words = wordingFor(session.locale);
+  if (session.outcome) return outcomeWord(words, session.outcome);
+  return session.status === "abandoned" ? words.abandoned : words.inProgress;
 }
 
 /** The context object as [key, value] pairs (nested values as JSON). */
@@ -36,7 +42,11 @@ export function variableEntries(session: Session, trees: Tree[]): Array<[name: s
   const values = session.variables ?? {};
   const declared = (trees[0]?.variables ?? []).map((variable) => variable.name);
   const names = [...declared, ...Object.keys(values).filter((name) => !declared.includes(name))];
-  return names.map((name) => [name, values[name] === undefined ? "not set" : String(values[name])]);
+  const notSet = wordingFor(session.locale).notSet;
+  return names.map((name) => {
+    const value = Object.hasOwn(values, name) ? values[name] : undefined;
+    return [name, value === undefined ? notSet : String(value)];
+  });
 }
 
 /** The technician by name and email when the session knows them, else by user id. */
@@ -53,10 +63,11 @@ export function technicianText(session: Session): string {
 export function answerText(session: Session, trees: Tree[], index: number): string {
   const step = session.steps[index];
   if (!step) return "";
-  if (step.outcome) return `reached: ${step.outcome}`;
+  const words = wordingFor(session.locale);
+  if (step.outcome) return words.reached(outcomeWord(words, step.outcome));
   if (step.option_label) return step.option_label;
   const node = treeOfStep(trees, step)?.nodes.find((candidate) => candidate.id === step.node_id);
-  if (step.rule !== undefined) return step.rule === "default" ? "no rule held: default" : `rule ${step.rule} held`;
+  if (step.rule !== undefined) return step.rule === "default" ? words.noRuleHeld : words.ruleHeld(step.rule);
   if (step.values) {
     return (node?.fields ?? [])
       .filter((field) => step.values?.[field.id] !== undefined)
@@ -65,8 +76,8 @@ export function answerText(session: Session, trees: Tree[], index: number): stri
   }
   const type = node?.type;
   const last = index === session.steps.length - 1;
-  if (type === "question") return "unanswered";
-  if (type === "action" && !last && step.left_at) return "done";
+  if (type === "question") return words.unanswered;
+  if (type === "action" && !last && step.left_at) return words.done;
   return "";
 }
 

@@ -64,6 +64,7 @@ export const validTree: fc.Arbitrary<TreeInput> = fc.integer({ min: 1, max: 30 }
         root_node_id: shape.ids[0],
         change_note: shape.change_note,
         variables: [],
+        language: "en",
         nodes: shape.order.map(nodeAt),
       };
     }),
@@ -83,6 +84,7 @@ const junkFields = {
   status: fc.oneof(fc.constantFrom("draft", "published"), anyText),
   root_node_id: reference,
   change_note: anyText,
+  language: fc.oneof(fc.constantFrom("en", "de", "pt-BR", "", "EN", "de_DE"), anyText),
   variables: fc.array(
     fc.record({
       name: fc.oneof(fc.constantFrom("pages", "tier", "Pages", ""), anyText),

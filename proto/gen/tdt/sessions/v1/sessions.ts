@@ -135,7 +135,14 @@ export interface Session {
   /** The technician's email when the session started (empty if not known) */
   user_email: string;
   /** The tree's variables as they stand: given at the start, defaults, and what forms filled in */
-  variables?: { [key: string]: any } | undefined;
+  variables?:
+    | { [key: string]: any }
+    | undefined;
+  /**
+   * The language the session runs and reports in (BCP 47): one its tree's version is translated
+   * into, else the tree's own
+   */
+  locale: string;
 }
 
 export interface ListSessionsRequest {
@@ -184,7 +191,14 @@ export interface StartSessionRequest {
     | { [key: string]: any }
     | undefined;
   /** Values of the tree's variables, by name (e.g. from a CRM); each of its variable's type */
-  variables?: { [key: string]: any } | undefined;
+  variables?:
+    | { [key: string]: any }
+    | undefined;
+  /**
+   * The language to run in (BCP 47): the tree's texts translated into it where the version has
+   * them, the tree's own text elsewhere. When left out, the caller's `Accept-Language`.
+   */
+  locale: string;
 }
 
 export interface StartSessionResponse {
@@ -488,6 +502,7 @@ function createBaseSession(): Session {
     user_name: "",
     user_email: "",
     variables: undefined,
+    locale: "",
   };
 }
 
@@ -543,6 +558,9 @@ export const Session: MessageFns<Session> = {
     }
     if (message.variables !== undefined) {
       Struct.encode(Struct.wrap(message.variables), writer.uint32(138).fork()).join();
+    }
+    if (message.locale !== "") {
+      writer.uint32(146).string(message.locale);
     }
     return writer;
   },
@@ -696,6 +714,14 @@ export const Session: MessageFns<Session> = {
             message.variables = Struct.unwrap(Struct.decode(reader, reader.uint32()));
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.locale = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -732,6 +758,7 @@ export const Session: MessageFns<Session> = {
     message.user_name = object.user_name ?? "";
     message.user_email = object.user_email ?? "";
     message.variables = object.variables ?? undefined;
+    message.locale = object.locale ?? "";
     return message;
   },
 };
@@ -1077,7 +1104,7 @@ export const GetSessionResponse: MessageFns<GetSessionResponse> = {
 };
 
 function createBaseStartSessionRequest(): StartSessionRequest {
-  return { tree_id: "", context: undefined, variables: undefined };
+  return { tree_id: "", context: undefined, variables: undefined, locale: "" };
 }
 
 export const StartSessionRequest: MessageFns<StartSessionRequest> = {
@@ -1090,6 +1117,9 @@ export const StartSessionRequest: MessageFns<StartSessionRequest> = {
     }
     if (message.variables !== undefined) {
       Struct.encode(Struct.wrap(message.variables), writer.uint32(26).fork()).join();
+    }
+    if (message.locale !== "") {
+      writer.uint32(34).string(message.locale);
     }
     return writer;
   },
@@ -1131,6 +1161,14 @@ export const StartSessionRequest: MessageFns<StartSessionRequest> = {
             message.variables = Struct.unwrap(Struct.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.locale = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1151,6 +1189,7 @@ export const StartSessionRequest: MessageFns<StartSessionRequest> = {
     message.tree_id = object.tree_id ?? "";
     message.context = object.context ?? undefined;
     message.variables = object.variables ?? undefined;
+    message.locale = object.locale ?? "";
     return message;
   },
 };

@@ -49,6 +49,18 @@ export enum NodeType {
   UNRECOGNIZED = -1,
 }
 
+/** Which text of a node a translation is of. */
+export enum TextField {
+  TEXT_FIELD_UNSPECIFIED = 0,
+  TEXT_FIELD_TITLE = 1,
+  TEXT_FIELD_BODY = 2,
+  /** TEXT_FIELD_OPTION_LABEL - An option's label (`item_id` names the option) */
+  TEXT_FIELD_OPTION_LABEL = 3,
+  /** TEXT_FIELD_FIELD_LABEL - A form field's label (`item_id` names the field) */
+  TEXT_FIELD_FIELD_LABEL = 4,
+  UNRECOGNIZED = -1,
+}
+
 /**
  * What a variable of a tree holds (docs/decisions/logic-forms-media-languages.md). In logic rules
  * (CEL) a number is a `double`, a choice and a date (`YYYY-MM-DD`) are strings.
@@ -224,6 +236,8 @@ export interface TreeInput {
   nodes: Node[];
   /** The values its sessions carry; at most 50 */
   variables: Variable[];
+  /** The language its texts are written in: a BCP 47 tag (`en`, `de`, `pt-BR`); `en` when left out */
+  language: string;
 }
 
 /** A tree document at one version (SPEC §5.2). */
@@ -250,6 +264,10 @@ export interface Tree {
   nodes: Node[];
   /** The values its sessions carry */
   variables: Variable[];
+  /** The language its texts are written in (BCP 47) */
+  language: string;
+  /** The locales this version carries translations for (its sessions may run in them) */
+  translations: string[];
 }
 
 /** A tree's latest visible version, without its nodes. */
@@ -391,7 +409,20 @@ export interface GetPublishedTreeRequest {
 }
 
 export interface GetPublishedTreeResponse {
-  tree?: Tree | undefined;
+  tree?:
+    | Tree
+    | undefined;
+  /** The translations the version carries, one per locale (its `translations`) */
+  translations: VersionTranslation[];
+}
+
+/**
+ * A version's translated texts into one locale (`primary` and `outdated` unset: a version carries
+ * only translations up to date with its texts).
+ */
+export interface VersionTranslation {
+  locale: string;
+  texts: TranslatedText[];
 }
 
 export interface GetTreeAnalyticsRequest {
@@ -497,6 +528,8 @@ export interface TreeDraft {
   nodes: Node[];
   /** The values its sessions carry, as the author saved them */
   variables: Variable[];
+  /** The language its texts are written in (BCP 47) */
+  language: string;
   /** Who saved this revision; `null` before anything was saved */
   saved_by?:
     | string
@@ -701,6 +734,8 @@ export interface PortableTree {
   nodes: Node[];
   /** The values its sessions carry; at most 50 */
   variables: Variable[];
+  /** The language its texts are written in: a BCP 47 tag (`en`, `de`, `pt-BR`); `en` when left out */
+  language: string;
 }
 
 export interface ExportTreeRequest {
@@ -719,6 +754,75 @@ export interface ImportTreeRequest {
 
 export interface ImportTreeResponse {
   tree?: Tree | undefined;
+}
+
+/** One text of a tree and its translation into a locale. */
+export interface TranslatedText {
+  node_id: string;
+  field: string;
+  /** The option's or form field's id for a label; empty for a title or a body */
+  item_id: string;
+  /** The text in the tree's language, as the latest version has it (answers; ignored in a request) */
+  primary?:
+    | string
+    | undefined;
+  /** The translation; empty for none (sending an empty one removes it) */
+  text: string;
+  /** The primary text changed since this was translated (answers; ignored in a request) */
+  outdated?: boolean | undefined;
+}
+
+/** A tree's texts beside their translation into one locale. */
+export interface TreeTranslation {
+  tree_id: string;
+  /** The language translated into (BCP 47) */
+  locale: string;
+  /** The tree's own language */
+  language: string;
+  /** The version whose texts are listed: the latest */
+  version: number;
+  texts: TranslatedText[];
+}
+
+/** How far a tree is translated into one locale. */
+export interface TranslationSummary {
+  locale: string;
+  /** Texts of the latest version translated and up to date */
+  translated: number;
+  /** Texts translated before their primary text changed */
+  outdated: number;
+  /** Texts of the latest version */
+  total: number;
+}
+
+export interface ListTreeTranslationsRequest {
+  id: string;
+}
+
+export interface ListTreeTranslationsResponse {
+  translations: TranslationSummary[];
+}
+
+export interface GetTreeTranslationRequest {
+  id: string;
+  /** A BCP 47 tag other than the tree's own language */
+  locale: string;
+}
+
+export interface GetTreeTranslationResponse {
+  translation?: TreeTranslation | undefined;
+}
+
+export interface SetTreeTranslationRequest {
+  id: string;
+  /** A BCP 47 tag other than the tree's own language */
+  locale: string;
+  /** The texts to set; those not named are kept. At most 5,000 */
+  texts: TranslatedText[];
+}
+
+export interface SetTreeTranslationResponse {
+  translation?: TreeTranslation | undefined;
 }
 
 function createBaseOption(): Option {
@@ -1295,6 +1399,7 @@ function createBaseTreeInput(): TreeInput {
     change_note: "",
     nodes: [],
     variables: [],
+    language: "",
   };
 }
 
@@ -1326,6 +1431,9 @@ export const TreeInput: MessageFns<TreeInput> = {
     }
     for (const v of message.variables) {
       Variable.encode(v!, writer.uint32(74).fork()).join();
+    }
+    if (message.language !== "") {
+      writer.uint32(82).string(message.language);
     }
     return writer;
   },
@@ -1415,6 +1523,14 @@ export const TreeInput: MessageFns<TreeInput> = {
             message.variables.push(Variable.decode(reader, reader.uint32()));
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.language = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1441,6 +1557,7 @@ export const TreeInput: MessageFns<TreeInput> = {
     message.change_note = object.change_note ?? "";
     message.nodes = object.nodes?.map((e) => Node.fromPartial(e)) || [];
     message.variables = object.variables?.map((e) => Variable.fromPartial(e)) || [];
+    message.language = object.language ?? "";
     return message;
   },
 };
@@ -1461,6 +1578,8 @@ function createBaseTree(): Tree {
     updated_at: undefined,
     nodes: [],
     variables: [],
+    language: "",
+    translations: [],
   };
 }
 
@@ -1507,6 +1626,12 @@ export const Tree: MessageFns<Tree> = {
     }
     for (const v of message.variables) {
       Variable.encode(v!, writer.uint32(114).fork()).join();
+    }
+    if (message.language !== "") {
+      writer.uint32(122).string(message.language);
+    }
+    for (const v of message.translations) {
+      writer.uint32(130).string(v!);
     }
     return writer;
   },
@@ -1636,6 +1761,22 @@ export const Tree: MessageFns<Tree> = {
             message.variables.push(Variable.decode(reader, reader.uint32()));
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.language = reader.string();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.translations.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1667,6 +1808,8 @@ export const Tree: MessageFns<Tree> = {
     message.updated_at = object.updated_at ?? undefined;
     message.nodes = object.nodes?.map((e) => Node.fromPartial(e)) || [];
     message.variables = object.variables?.map((e) => Variable.fromPartial(e)) || [];
+    message.language = object.language ?? "";
+    message.translations = object.translations?.map((e) => e) || [];
     return message;
   },
 };
@@ -3154,13 +3297,16 @@ export const GetPublishedTreeRequest: MessageFns<GetPublishedTreeRequest> = {
 };
 
 function createBaseGetPublishedTreeResponse(): GetPublishedTreeResponse {
-  return { tree: undefined };
+  return { tree: undefined, translations: [] };
 }
 
 export const GetPublishedTreeResponse: MessageFns<GetPublishedTreeResponse> = {
   encode(message: GetPublishedTreeResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.tree !== undefined) {
       Tree.encode(message.tree, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.translations) {
+      VersionTranslation.encode(v!, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -3186,6 +3332,14 @@ export const GetPublishedTreeResponse: MessageFns<GetPublishedTreeResponse> = {
             message.tree = Tree.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.translations.push(VersionTranslation.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3204,6 +3358,74 @@ export const GetPublishedTreeResponse: MessageFns<GetPublishedTreeResponse> = {
   fromPartial<I extends Exact<DeepPartial<GetPublishedTreeResponse>, I>>(object: I): GetPublishedTreeResponse {
     const message = createBaseGetPublishedTreeResponse();
     message.tree = (object.tree !== undefined && object.tree !== null) ? Tree.fromPartial(object.tree) : undefined;
+    message.translations = object.translations?.map((e) => VersionTranslation.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseVersionTranslation(): VersionTranslation {
+  return { locale: "", texts: [] };
+}
+
+export const VersionTranslation: MessageFns<VersionTranslation> = {
+  encode(message: VersionTranslation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.locale !== "") {
+      writer.uint32(10).string(message.locale);
+    }
+    for (const v of message.texts) {
+      TranslatedText.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VersionTranslation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVersionTranslation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.locale = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.texts.push(TranslatedText.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<VersionTranslation>, I>>(base?: I): VersionTranslation {
+    return VersionTranslation.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VersionTranslation>, I>>(object: I): VersionTranslation {
+    const message = createBaseVersionTranslation();
+    message.locale = object.locale ?? "";
+    message.texts = object.texts?.map((e) => TranslatedText.fromPartial(e)) || [];
     return message;
   },
 };
@@ -4021,6 +4243,7 @@ function createBaseTreeDraft(): TreeDraft {
     root_node_id: "",
     nodes: [],
     variables: [],
+    language: "",
     saved_by: undefined,
     saved_at: undefined,
     review_required: false,
@@ -4059,6 +4282,9 @@ export const TreeDraft: MessageFns<TreeDraft> = {
     }
     for (const v of message.variables) {
       Variable.encode(v!, writer.uint32(114).fork()).join();
+    }
+    if (message.language !== "") {
+      writer.uint32(122).string(message.language);
     }
     if (message.saved_by !== undefined) {
       writer.uint32(82).string(message.saved_by);
@@ -4168,6 +4394,14 @@ export const TreeDraft: MessageFns<TreeDraft> = {
             message.variables.push(Variable.decode(reader, reader.uint32()));
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.language = reader.string();
+            continue;
+          }
           case 10: {
             if (tag !== 82) {
               break;
@@ -4227,6 +4461,7 @@ export const TreeDraft: MessageFns<TreeDraft> = {
     message.root_node_id = object.root_node_id ?? "";
     message.nodes = object.nodes?.map((e) => Node.fromPartial(e)) || [];
     message.variables = object.variables?.map((e) => Variable.fromPartial(e)) || [];
+    message.language = object.language ?? "";
     message.saved_by = object.saved_by ?? undefined;
     message.saved_at = object.saved_at ?? undefined;
     message.review_required = object.review_required ?? false;
@@ -6139,6 +6374,7 @@ function createBasePortableTree(): PortableTree {
     root_node_id: "",
     nodes: [],
     variables: [],
+    language: "",
   };
 }
 
@@ -6170,6 +6406,9 @@ export const PortableTree: MessageFns<PortableTree> = {
     }
     for (const v of message.variables) {
       Variable.encode(v!, writer.uint32(74).fork()).join();
+    }
+    if (message.language !== "") {
+      writer.uint32(82).string(message.language);
     }
     return writer;
   },
@@ -6259,6 +6498,14 @@ export const PortableTree: MessageFns<PortableTree> = {
             message.variables.push(Variable.decode(reader, reader.uint32()));
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.language = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -6285,6 +6532,7 @@ export const PortableTree: MessageFns<PortableTree> = {
     message.root_node_id = object.root_node_id ?? "";
     message.nodes = object.nodes?.map((e) => Node.fromPartial(e)) || [];
     message.variables = object.variables?.map((e) => Variable.fromPartial(e)) || [];
+    message.language = object.language ?? "";
     return message;
   },
 };
@@ -6521,6 +6769,685 @@ export const ImportTreeResponse: MessageFns<ImportTreeResponse> = {
   fromPartial<I extends Exact<DeepPartial<ImportTreeResponse>, I>>(object: I): ImportTreeResponse {
     const message = createBaseImportTreeResponse();
     message.tree = (object.tree !== undefined && object.tree !== null) ? Tree.fromPartial(object.tree) : undefined;
+    return message;
+  },
+};
+
+function createBaseTranslatedText(): TranslatedText {
+  return { node_id: "", field: "", item_id: "", primary: undefined, text: "", outdated: undefined };
+}
+
+export const TranslatedText: MessageFns<TranslatedText> = {
+  encode(message: TranslatedText, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.node_id !== "") {
+      writer.uint32(10).string(message.node_id);
+    }
+    if (message.field !== "") {
+      writer.uint32(18).string(message.field);
+    }
+    if (message.item_id !== "") {
+      writer.uint32(26).string(message.item_id);
+    }
+    if (message.primary !== undefined) {
+      writer.uint32(34).string(message.primary);
+    }
+    if (message.text !== "") {
+      writer.uint32(42).string(message.text);
+    }
+    if (message.outdated !== undefined) {
+      writer.uint32(48).bool(message.outdated);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TranslatedText {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTranslatedText();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.node_id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.field = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.item_id = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.primary = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.outdated = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<TranslatedText>, I>>(base?: I): TranslatedText {
+    return TranslatedText.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TranslatedText>, I>>(object: I): TranslatedText {
+    const message = createBaseTranslatedText();
+    message.node_id = object.node_id ?? "";
+    message.field = object.field ?? "";
+    message.item_id = object.item_id ?? "";
+    message.primary = object.primary ?? undefined;
+    message.text = object.text ?? "";
+    message.outdated = object.outdated ?? undefined;
+    return message;
+  },
+};
+
+function createBaseTreeTranslation(): TreeTranslation {
+  return { tree_id: "", locale: "", language: "", version: 0, texts: [] };
+}
+
+export const TreeTranslation: MessageFns<TreeTranslation> = {
+  encode(message: TreeTranslation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tree_id !== "") {
+      writer.uint32(10).string(message.tree_id);
+    }
+    if (message.locale !== "") {
+      writer.uint32(18).string(message.locale);
+    }
+    if (message.language !== "") {
+      writer.uint32(26).string(message.language);
+    }
+    if (message.version !== 0) {
+      writer.uint32(32).int32(message.version);
+    }
+    for (const v of message.texts) {
+      TranslatedText.encode(v!, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TreeTranslation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTreeTranslation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tree_id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.locale = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.language = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.texts.push(TranslatedText.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<TreeTranslation>, I>>(base?: I): TreeTranslation {
+    return TreeTranslation.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TreeTranslation>, I>>(object: I): TreeTranslation {
+    const message = createBaseTreeTranslation();
+    message.tree_id = object.tree_id ?? "";
+    message.locale = object.locale ?? "";
+    message.language = object.language ?? "";
+    message.version = object.version ?? 0;
+    message.texts = object.texts?.map((e) => TranslatedText.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseTranslationSummary(): TranslationSummary {
+  return { locale: "", translated: 0, outdated: 0, total: 0 };
+}
+
+export const TranslationSummary: MessageFns<TranslationSummary> = {
+  encode(message: TranslationSummary, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.locale !== "") {
+      writer.uint32(10).string(message.locale);
+    }
+    if (message.translated !== 0) {
+      writer.uint32(16).int32(message.translated);
+    }
+    if (message.outdated !== 0) {
+      writer.uint32(24).int32(message.outdated);
+    }
+    if (message.total !== 0) {
+      writer.uint32(32).int32(message.total);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TranslationSummary {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTranslationSummary();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.locale = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.translated = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.outdated = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.total = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<TranslationSummary>, I>>(base?: I): TranslationSummary {
+    return TranslationSummary.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TranslationSummary>, I>>(object: I): TranslationSummary {
+    const message = createBaseTranslationSummary();
+    message.locale = object.locale ?? "";
+    message.translated = object.translated ?? 0;
+    message.outdated = object.outdated ?? 0;
+    message.total = object.total ?? 0;
+    return message;
+  },
+};
+
+function createBaseListTreeTranslationsRequest(): ListTreeTranslationsRequest {
+  return { id: "" };
+}
+
+export const ListTreeTranslationsRequest: MessageFns<ListTreeTranslationsRequest> = {
+  encode(message: ListTreeTranslationsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTreeTranslationsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTreeTranslationsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListTreeTranslationsRequest>, I>>(base?: I): ListTreeTranslationsRequest {
+    return ListTreeTranslationsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListTreeTranslationsRequest>, I>>(object: I): ListTreeTranslationsRequest {
+    const message = createBaseListTreeTranslationsRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseListTreeTranslationsResponse(): ListTreeTranslationsResponse {
+  return { translations: [] };
+}
+
+export const ListTreeTranslationsResponse: MessageFns<ListTreeTranslationsResponse> = {
+  encode(message: ListTreeTranslationsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.translations) {
+      TranslationSummary.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTreeTranslationsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTreeTranslationsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.translations.push(TranslationSummary.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListTreeTranslationsResponse>, I>>(base?: I): ListTreeTranslationsResponse {
+    return ListTreeTranslationsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListTreeTranslationsResponse>, I>>(object: I): ListTreeTranslationsResponse {
+    const message = createBaseListTreeTranslationsResponse();
+    message.translations = object.translations?.map((e) => TranslationSummary.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetTreeTranslationRequest(): GetTreeTranslationRequest {
+  return { id: "", locale: "" };
+}
+
+export const GetTreeTranslationRequest: MessageFns<GetTreeTranslationRequest> = {
+  encode(message: GetTreeTranslationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.locale !== "") {
+      writer.uint32(18).string(message.locale);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTreeTranslationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTreeTranslationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.locale = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetTreeTranslationRequest>, I>>(base?: I): GetTreeTranslationRequest {
+    return GetTreeTranslationRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetTreeTranslationRequest>, I>>(object: I): GetTreeTranslationRequest {
+    const message = createBaseGetTreeTranslationRequest();
+    message.id = object.id ?? "";
+    message.locale = object.locale ?? "";
+    return message;
+  },
+};
+
+function createBaseGetTreeTranslationResponse(): GetTreeTranslationResponse {
+  return { translation: undefined };
+}
+
+export const GetTreeTranslationResponse: MessageFns<GetTreeTranslationResponse> = {
+  encode(message: GetTreeTranslationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.translation !== undefined) {
+      TreeTranslation.encode(message.translation, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTreeTranslationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTreeTranslationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.translation = TreeTranslation.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<GetTreeTranslationResponse>, I>>(base?: I): GetTreeTranslationResponse {
+    return GetTreeTranslationResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetTreeTranslationResponse>, I>>(object: I): GetTreeTranslationResponse {
+    const message = createBaseGetTreeTranslationResponse();
+    message.translation = (object.translation !== undefined && object.translation !== null)
+      ? TreeTranslation.fromPartial(object.translation)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSetTreeTranslationRequest(): SetTreeTranslationRequest {
+  return { id: "", locale: "", texts: [] };
+}
+
+export const SetTreeTranslationRequest: MessageFns<SetTreeTranslationRequest> = {
+  encode(message: SetTreeTranslationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.locale !== "") {
+      writer.uint32(18).string(message.locale);
+    }
+    for (const v of message.texts) {
+      TranslatedText.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetTreeTranslationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetTreeTranslationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.locale = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.texts.push(TranslatedText.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<SetTreeTranslationRequest>, I>>(base?: I): SetTreeTranslationRequest {
+    return SetTreeTranslationRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetTreeTranslationRequest>, I>>(object: I): SetTreeTranslationRequest {
+    const message = createBaseSetTreeTranslationRequest();
+    message.id = object.id ?? "";
+    message.locale = object.locale ?? "";
+    message.texts = object.texts?.map((e) => TranslatedText.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseSetTreeTranslationResponse(): SetTreeTranslationResponse {
+  return { translation: undefined };
+}
+
+export const SetTreeTranslationResponse: MessageFns<SetTreeTranslationResponse> = {
+  encode(message: SetTreeTranslationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.translation !== undefined) {
+      TreeTranslation.encode(message.translation, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetTreeTranslationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetTreeTranslationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.translation = TreeTranslation.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<SetTreeTranslationResponse>, I>>(base?: I): SetTreeTranslationResponse {
+    return SetTreeTranslationResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetTreeTranslationResponse>, I>>(object: I): SetTreeTranslationResponse {
+    const message = createBaseSetTreeTranslationResponse();
+    message.translation = (object.translation !== undefined && object.translation !== null)
+      ? TreeTranslation.fromPartial(object.translation)
+      : undefined;
     return message;
   },
 };
@@ -6786,6 +7713,42 @@ export const TreesServiceService = {
     responseSerialize: (value: ImportTreeResponse): Buffer => Buffer.from(ImportTreeResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ImportTreeResponse => ImportTreeResponse.decode(value),
   },
+  /** The locales a tree has translations for, with how many of its texts each covers. */
+  listTreeTranslations: {
+    path: "/tdt.trees.v1.TreesService/ListTreeTranslations" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListTreeTranslationsRequest): Buffer =>
+      Buffer.from(ListTreeTranslationsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListTreeTranslationsRequest => ListTreeTranslationsRequest.decode(value),
+    responseSerialize: (value: ListTreeTranslationsResponse): Buffer =>
+      Buffer.from(ListTreeTranslationsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListTreeTranslationsResponse => ListTreeTranslationsResponse.decode(value),
+  },
+  /** Every text of the tree's latest version with its translation into `locale` (empty when none). */
+  getTreeTranslation: {
+    path: "/tdt.trees.v1.TreesService/GetTreeTranslation" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetTreeTranslationRequest): Buffer =>
+      Buffer.from(GetTreeTranslationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetTreeTranslationRequest => GetTreeTranslationRequest.decode(value),
+    responseSerialize: (value: GetTreeTranslationResponse): Buffer =>
+      Buffer.from(GetTreeTranslationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetTreeTranslationResponse => GetTreeTranslationResponse.decode(value),
+  },
+  /** Sets translations of the tree's texts into `locale`; an empty text removes one. */
+  setTreeTranslation: {
+    path: "/tdt.trees.v1.TreesService/SetTreeTranslation" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetTreeTranslationRequest): Buffer =>
+      Buffer.from(SetTreeTranslationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetTreeTranslationRequest => SetTreeTranslationRequest.decode(value),
+    responseSerialize: (value: SetTreeTranslationResponse): Buffer =>
+      Buffer.from(SetTreeTranslationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetTreeTranslationResponse => SetTreeTranslationResponse.decode(value),
+  },
 } as const;
 
 export interface TreesServiceServer extends UntypedServiceImplementation {
@@ -6833,6 +7796,12 @@ export interface TreesServiceServer extends UntypedServiceImplementation {
   exportTree: handleUnaryCall<ExportTreeRequest, ExportTreeResponse>;
   /** Makes a new tree from a portable one: version 1, a draft status, checked as a created tree is. */
   importTree: handleUnaryCall<ImportTreeRequest, ImportTreeResponse>;
+  /** The locales a tree has translations for, with how many of its texts each covers. */
+  listTreeTranslations: handleUnaryCall<ListTreeTranslationsRequest, ListTreeTranslationsResponse>;
+  /** Every text of the tree's latest version with its translation into `locale` (empty when none). */
+  getTreeTranslation: handleUnaryCall<GetTreeTranslationRequest, GetTreeTranslationResponse>;
+  /** Sets translations of the tree's texts into `locale`; an empty text removes one. */
+  setTreeTranslation: handleUnaryCall<SetTreeTranslationRequest, SetTreeTranslationResponse>;
 }
 
 export interface TreesServiceClient extends Client {
@@ -7215,6 +8184,54 @@ export interface TreesServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ImportTreeResponse) => void,
+  ): ClientUnaryCall;
+  /** The locales a tree has translations for, with how many of its texts each covers. */
+  listTreeTranslations(
+    request: ListTreeTranslationsRequest,
+    callback: (error: ServiceError | null, response: ListTreeTranslationsResponse) => void,
+  ): ClientUnaryCall;
+  listTreeTranslations(
+    request: ListTreeTranslationsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListTreeTranslationsResponse) => void,
+  ): ClientUnaryCall;
+  listTreeTranslations(
+    request: ListTreeTranslationsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListTreeTranslationsResponse) => void,
+  ): ClientUnaryCall;
+  /** Every text of the tree's latest version with its translation into `locale` (empty when none). */
+  getTreeTranslation(
+    request: GetTreeTranslationRequest,
+    callback: (error: ServiceError | null, response: GetTreeTranslationResponse) => void,
+  ): ClientUnaryCall;
+  getTreeTranslation(
+    request: GetTreeTranslationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetTreeTranslationResponse) => void,
+  ): ClientUnaryCall;
+  getTreeTranslation(
+    request: GetTreeTranslationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetTreeTranslationResponse) => void,
+  ): ClientUnaryCall;
+  /** Sets translations of the tree's texts into `locale`; an empty text removes one. */
+  setTreeTranslation(
+    request: SetTreeTranslationRequest,
+    callback: (error: ServiceError | null, response: SetTreeTranslationResponse) => void,
+  ): ClientUnaryCall;
+  setTreeTranslation(
+    request: SetTreeTranslationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetTreeTranslationResponse) => void,
+  ): ClientUnaryCall;
+  setTreeTranslation(
+    request: SetTreeTranslationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetTreeTranslationResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,6 +1,7 @@
 import { type AccessTokenVerifier, AppError } from "@tdt/kit";
 import { mayListSessions } from "@tdt/proto/contracts/access";
-import type { ListSessionsRequest, Session } from "@tdt/proto/tdt/sessions/v1/sessions";
+import { acceptedLanguages } from "@tdt/proto/contracts/tree-languages";
+import type { ListSessionsRequest, Session, StartSessionRequest } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { attachment } from "../../edge/attachment.js";
 import { callerOf } from "../../edge/authenticate.js";
@@ -49,7 +50,15 @@ export async function sessionsRoutes(
 
   route(app, { rpc: { client: "sessions", method: "getSession" }, send: sessionOf });
 
-  route(app, { rpc: { client: "sessions", method: "startSession" }, send: sessionOf });
+  route(app, {
+    rpc: { client: "sessions", method: "startSession" },
+    // The language asked for, else the browser's: the first tag of its Accept-Language.
+    request: (request: FastifyRequest<{ Body: StartSessionRequest }>) => ({
+      ...request.body,
+      locale: request.body.locale || acceptedLanguages(request.headers["accept-language"])[0] || "",
+    }),
+    send: sessionOf,
+  });
 
   route(app, { rpc: { client: "sessions", method: "stepSession" }, send: sessionOf });
 

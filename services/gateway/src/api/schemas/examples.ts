@@ -113,7 +113,7 @@ export const EXAMPLES = {
     end_session_url:
       "https://sso.example.com/realms/example/protocol/openid-connect/logout?client_id=tdt&post_logout_redirect_uri=https%3A%2F%2Ftdt.example.com%2F",
   },
-  tree: { ...treeHeader, nodes: EXAMPLE_NODES, variables: [] },
+  tree: { ...treeHeader, nodes: EXAMPLE_NODES, variables: [], language: "en", translations: ["de"] },
   session: {
     id: SESSION_ID,
     tree_id: TREE_ID,
@@ -149,5 +149,6 @@ export const EXAMPLES = {
     updated_at: LATER,
     completed_at: null,
     variables: {},
+    locale: "en",
   },
 } as const;

@@ -139,6 +139,7 @@ const authoredFields = {
   change_note: leftOut({ type: "string", description: "What this version changed" }, TREE_LEFT_OUT.change_note),
   nodes: { type: "array", items: ref("NodeInput") },
   variables: leftOut({ type: "array", items: ref("VariableInput") }, []),
+  language: leftOut({ type: "string", description: "The language its texts are written in (BCP 47)" }, "en"),
 } as const;
 
 /**
