@@ -57,6 +57,7 @@ export default defineConfig({
       "services/trees/test/validation.property.test.ts",
       "services/trees/test/validation.test.ts",
       "services/web/test/tree-map-model.test.ts",
+      "services/web/test/i18n-catalogs.test.ts",
       "tests/client/operation-coverage.test.ts",
       "tests/deploy/dockerfile.test.ts",
       "tests/faults/retry-policy.test.ts",

@@ -28,5 +28,12 @@ export type Session = Schemas["Session"];
 export type StepOperation = Schemas["StepOperation"];
 export type Outcome = NonNullable<Session["outcome"]>;
 export type ReportFormat = "json" | "markdown" | "csv" | "pdf";
+/** An image nodes show, as stored. */
+export type Media = Schemas["Media"];
+/** How far a tree is translated into one locale. */
+export type TranslationSummary = Schemas["TranslationSummary"];
+/** A tree's texts beside their translation into one locale. */
+export type TreeTranslation = Schemas["TreeTranslation"];
+export type TranslatedText = Schemas["TranslatedText"];
 
 export const api = createApiClient({ baseUrl: location.origin, fetch: authorizedFetch });

@@ -18,6 +18,7 @@ import {
   Tooltip,
 } from "chart.js";
 import { h } from "./dom.js";
+import { formatLocale } from "./i18n.js";
 
 Chart.register(
   BarController,
@@ -86,6 +87,8 @@ export function chartFigure(
         animation: false,
         responsive: true,
         maintainAspectRatio: false,
+        // Numbers on the axes and in tooltips as the app's language writes them.
+        locale: formatLocale(),
         ...config.options,
       },
     } as ChartConfiguration);

@@ -2,6 +2,7 @@
 import { ApiError } from "./api-error.js";
 import { type Child, h } from "./dom.js";
 import { describeWithProblems } from "./error-messages.js";
+import { t } from "./i18n.js";
 
 type InputAttributes = { id: string; type?: string; autocomplete?: string; required?: boolean; value?: string };
 
@@ -12,13 +13,13 @@ export function field(label: string, attributes: InputAttributes): [HTMLLabelEle
 
 /** The fields the account forms share. */
 export const fields = {
-  fullName: () => field("Full name", { id: "full-name", autocomplete: "name", required: true }),
-  email: (id = "email", label = "Email", autocomplete = "username") =>
+  fullName: () => field(t("form.fullName"), { id: "full-name", autocomplete: "name", required: true }),
+  email: (id = "email", label = t("form.email"), autocomplete = "username") =>
     field(label, { id, type: "email", autocomplete, required: true }),
   /** A password being chosen: browsers offer to generate and save it. */
-  newPassword: (id = "password", label = "Password") =>
+  newPassword: (id = "password", label = t("form.password")) =>
     field(label, { id, type: "password", autocomplete: "new-password", required: true }),
-  currentPassword: (id = "password", label = "Password") =>
+  currentPassword: (id = "password", label = t("form.password")) =>
     field(label, { id, type: "password", autocomplete: "current-password", required: true }),
 };
 
@@ -30,10 +31,12 @@ export const cardForm = (id: string, title: string, ...children: Child[]) =>
 export const problemLine = () => h("p", { class: "form-error", role: "alert" });
 
 /**
- * The line under one control for the problems a 422 puts at it (`loc` ["body", `name`]): the
- * control is marked invalid and described by the line, so a screen reader reads both together.
+ * The line under one control for the problems a 422 puts at it (`loc` ["body", `name`], or the
+ * whole `loc` when `name` is a path such as ["body", "values", "pages"]): the control is marked
+ * invalid and described by the line, so a screen reader reads both together.
  */
-export function fieldProblem(control: HTMLElement, name: string) {
+export function fieldProblem(control: HTMLElement, name: string | readonly string[]) {
+  const at = typeof name === "string" ? ["body", name] : name;
   const line = h("p", { class: "form-error", id: `${control.id}-problem` });
   control.setAttribute("aria-describedby", line.id);
   return {
@@ -45,7 +48,7 @@ export function fieldProblem(control: HTMLElement, name: string) {
     /** Shows the error's problems at this control; whether there were any. */
     tell(error: unknown): boolean {
       const problems = error instanceof ApiError ? error.problems : [];
-      const here = problems.filter(({ loc }) => loc[0] === "body" && loc[1] === name).map(({ msg }) => msg);
+      const here = problems.filter(({ loc }) => at.every((part, i) => loc[i] === part)).map(({ msg }) => msg);
       line.textContent = here.join("\n");
       if (here.length > 0) control.setAttribute("aria-invalid", "true");
       else control.removeAttribute("aria-invalid");

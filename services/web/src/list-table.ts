@@ -1,9 +1,10 @@
 /** A card's table of things (webhooks, API keys), each a row, that says "None yet." when it has none. */
 import { h, show } from "./dom.js";
+import { t } from "./i18n.js";
 
 export function listTable(id: string, caption: string, titles: readonly string[]) {
   const list = h("tbody", {});
-  const none = h("tr", {}, h("td", { colspan: titles.length, class: "muted" }, "None yet."));
+  const none = h("tr", {}, h("td", { colspan: titles.length, class: "muted" }, t("common.noneYet")));
   const table = h(
     "table",
     { class: "card stacked", id },

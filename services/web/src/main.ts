@@ -6,6 +6,8 @@ import { answerOf, api, type Me, type Organization } from "./api.js";
 import { type Arrival, takeArrival } from "./arrival.js";
 import { h, show } from "./dom.js";
 import { describeError, ssoErrorMessage } from "./error-messages.js";
+import { currentLanguage, shippedLanguages, t, wordFor } from "./i18n.js";
+import { chooseLanguage, useBrowserLanguage } from "./language-choice.js";
 import { go, hashOf, isPublic, type MailPage, type PublicPage, type Route, routeOf } from "./router.js";
 import { canAuthor, type Page, pageIn, screenIn, tell } from "./screen.js";
 import { accountScreen } from "./screens/account.js";
@@ -19,6 +21,7 @@ import { runSessionScreen } from "./screens/run-session.js";
 import { startSessionScreen } from "./screens/start-session.js";
 import { treeEditorScreen } from "./screens/tree-editor.js";
 import { treeListScreen } from "./screens/tree-list.js";
+import { treeTranslationsScreen } from "./screens/tree-translations.js";
 import { usersScreen } from "./screens/users.js";
 import { isSignedIn, onSignedOut, resume, signInWithCode, signOut, switchOrganization } from "./session.js";
 
@@ -37,6 +40,7 @@ let arrival: Arrival = { kind: "none" };
 let pendingNotice: { message: string; kind: "error" | "info" } | undefined;
 
 function render(): void {
+  document.title = t("app.title");
   notice.hidden = true;
   if (pendingNotice) tell(notice, pendingNotice.message, pendingNotice.kind);
   pendingNotice = undefined;
@@ -85,6 +89,10 @@ function render(): void {
     case "tree":
       // Authoring is for engineers and admins; anyone else lands on the trees they can run.
       return void (canAuthor(user) ? treeEditorScreen(screen, route.treeId) : treeListScreen(screen, ""));
+    case "translations":
+      return void (canAuthor(user)
+        ? treeTranslationsScreen(screen, route.treeId, route.locale)
+        : treeListScreen(screen, ""));
   }
 }
 
@@ -141,7 +149,7 @@ function switcher(current: Me): HTMLElement | null {
   if (organizations.length < 2) return null;
   const select = h(
     "select",
-    { id: "organization-switcher", "aria-label": "Organization" },
+    { id: "organization-switcher", "aria-label": t("nav.organizationSwitcher") },
     ...organizations.map((org) => h("option", { value: org.id }, org.name)),
   );
   select.value = current.organization.id;
@@ -150,7 +158,8 @@ function switcher(current: Me): HTMLElement | null {
     try {
       await switchOrganization(select.value);
       await loadUser();
-      pendingNotice = { message: `You are now in ${user?.organization.name ?? "the organization"}.`, kind: "info" };
+      const organization = user?.organization.name ?? t("nav.theOrganization");
+      pendingNotice = { message: t("nav.switched", { organization }), kind: "info" };
       if (location.hash === hashOf({ name: "trees", query: "" })) render();
       else go({ name: "trees", query: "" });
     } catch (error) {
@@ -162,12 +171,31 @@ function switcher(current: Me): HTMLElement | null {
   return select;
 }
 
+/**
+ * The language switcher, on every screen: the choice is kept in this browser, and the screen is
+ * drawn again in it at once (no reload), focus back on the switcher.
+ */
+function languageSwitcher(): HTMLElement {
+  const select = h(
+    "select",
+    { id: "language-switcher", "aria-label": t("language.label") },
+    ...shippedLanguages().map(({ code, name }) => h("option", { value: code, lang: code }, name)),
+  );
+  select.value = currentLanguage();
+  select.addEventListener("change", () => {
+    chooseLanguage(select.value);
+    render();
+    document.getElementById("language-switcher")?.focus();
+  });
+  return select;
+}
+
 function drawNav(current: Me | undefined): void {
   if (!current) {
-    show(nav);
+    show(nav, languageSwitcher());
     return;
   }
-  const logout = h("button", { id: "logout", class: "link" }, "Log out");
+  const logout = h("button", { id: "logout", class: "link" }, t("nav.logOut"));
   logout.addEventListener("click", async () => {
     const providerLogout = await signOut();
     user = undefined;
@@ -178,14 +206,19 @@ function drawNav(current: Me | undefined): void {
   });
   show(
     nav,
-    h("a", { href: hashOf({ name: "trees", query: "" }) }, "Trees"),
-    h("a", { href: hashOf({ name: "sessions" }) }, "My sessions"),
-    h("a", { href: hashOf({ name: "account" }) }, "Account"),
-    current.role === "admin" ? h("a", { href: hashOf({ name: "users" }) }, "Users") : null,
-    administers(current) ? h("a", { href: hashOf({ name: "organization" }) }, "Organization") : null,
+    h("a", { href: hashOf({ name: "trees", query: "" }) }, t("nav.trees")),
+    h("a", { href: hashOf({ name: "sessions" }) }, t("nav.mySessions")),
+    h("a", { href: hashOf({ name: "account" }) }, t("nav.account")),
+    current.role === "admin" ? h("a", { href: hashOf({ name: "users" }) }, t("nav.users")) : null,
+    administers(current) ? h("a", { href: hashOf({ name: "organization" }) }, t("nav.organization")) : null,
     switcher(current),
-    h("span", { class: "who", id: "who" }, `${current.full_name} (${current.role})`),
+    h(
+      "span",
+      { class: "who", id: "who" },
+      t("nav.who", { name: current.full_name, role: wordFor("role", current.role) }),
+    ),
     logout,
+    languageSwitcher(),
   );
 }
 
@@ -194,7 +227,7 @@ onSignedOut(() => {
   // A page anyone may open stays as it is (it may be showing what a mailed link did).
   if (isPublic(routeOf(location.hash))) drawNav(undefined);
   else render();
-  tell(notice, "Your login ended. Please log in again.", "error");
+  tell(notice, t("app.loginEnded"), "error");
 });
 
 /**
@@ -219,6 +252,7 @@ async function backFromProvider(): Promise<boolean> {
 async function start(): Promise<void> {
   // First of all: a token or code in the address leaves it.
   arrival = takeArrival();
+  useBrowserLanguage();
   if ((await backFromProvider()) || (await resume().catch(() => false))) {
     await loadUser().catch(() => {
       user = undefined;

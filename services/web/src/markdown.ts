@@ -1,16 +1,27 @@
 /**
  * The small Markdown of node bodies as DOM, never as HTML: paragraphs, bullet and numbered
- * lists, quotes, **bold**, *italic* and `code`. Anything else stays as the text it is.
+ * lists, quotes, **bold**, *italic*, `code`, and images of the organization's media
+ * (`![alt](media:<id>)`, drawn by the caller's `image`). Anything else, an image at any other
+ * address included, stays as the text it is.
  */
 import { h } from "./dom.js";
 
-const INLINE = /(\*\*[^*]+\*\*|`[^`]+`|\*[^*\s][^*]*\*)/;
+/** Draws the image of a `media:` reference. */
+export type ImageOf = (id: string, alt: string) => Node;
 
-function inline(text: string): Array<Node | string> {
+const MEDIA_IMAGE = /^!\[([^\]\n]*)\]\(media:([0-9A-Za-z-]{1,64})\)$/;
+const INLINE = /(!\[[^\]\n]*\]\(media:[0-9A-Za-z-]{1,64}\)|\*\*[^*]+\*\*|`[^`]+`|\*[^*\s][^*]*\*)/;
+
+/** Without a way to draw images, a reference shows its alt text. */
+const altText: ImageOf = (_id, alt) => h("span", { class: "image-alt" }, alt);
+
+function inline(text: string, image: ImageOf): Array<Node | string> {
   return text
     .split(INLINE)
     .filter((part) => part !== "")
     .map((part) => {
+      const media = MEDIA_IMAGE.exec(part);
+      if (media) return image(media[2] as string, media[1] as string);
       if (/^\*\*[^*]+\*\*$/.test(part)) return h("strong", {}, part.slice(2, -2));
       if (/^`[^`]+`$/.test(part)) return h("code", {}, part.slice(1, -1));
       if (/^\*[^*\s][^*]*\*$/.test(part)) return h("em", {}, part.slice(1, -1));
@@ -33,12 +44,17 @@ const continues = (line: string, last: Block | undefined) =>
   kindOf(line) === "p";
 
 /** A list item: its first line, and each continuation line on a line of its own. */
-function item(line: string): HTMLElement {
+function item(line: string, image: ImageOf): HTMLElement {
   const [first = "", ...more] = line.split("\n");
-  return h("li", {}, ...inline(stripMarker(first)), ...more.flatMap((text) => [h("br"), ...inline(text.trim())]));
+  return h(
+    "li",
+    {},
+    ...inline(stripMarker(first), image),
+    ...more.flatMap((text) => [h("br"), ...inline(text.trim(), image)]),
+  );
 }
 
-export function markdown(text: string): HTMLElement {
+export function markdown(text: string, image: ImageOf = altText): HTMLElement {
   const blocks: Block[] = [];
   for (const line of text.split(/\r?\n/)) {
     if (line.trim() === "") {
@@ -66,11 +82,11 @@ export function markdown(text: string): HTMLElement {
     if (block.kind === "ul" || block.kind === "ol") {
       // A numbered list starts at its first item's number, as written.
       const start = block.kind === "ol" ? Number(/^\s*(\d+)/.exec(block.lines[0] ?? "")?.[1] ?? 1) : 1;
-      container.append(h(block.kind, start !== 1 ? { start } : {}, ...block.lines.map(item)));
+      container.append(h(block.kind, start !== 1 ? { start } : {}, ...block.lines.map((line) => item(line, image))));
     } else if (block.kind === "quote") {
-      container.append(h("blockquote", {}, ...inline(block.lines.map(stripMarker).join(" "))));
+      container.append(h("blockquote", {}, ...inline(block.lines.map(stripMarker).join(" "), image)));
     } else {
-      container.append(h("p", {}, ...inline(block.lines.join(" "))));
+      container.append(h("p", {}, ...inline(block.lines.join(" "), image)));
     }
   }
   return container;

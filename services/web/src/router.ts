@@ -22,7 +22,9 @@ export type Route =
   | { name: "users" }
   | { name: "organization" }
   | { name: "tree"; treeId: string }
-  | { name: "analytics"; treeId: string };
+  | { name: "analytics"; treeId: string }
+  /** A tree's translations: the locales, or with `locale` the texts beside their translation into it. */
+  | { name: "translations"; treeId: string; locale?: string };
 
 export const isMailPage = (name: string): name is MailPage => (MAIL_PAGES as readonly string[]).includes(name);
 
@@ -30,7 +32,7 @@ export const isPublic = (route: Route): route is { name: PublicPage } => PUBLIC_
 
 export function routeOf(hash: string): Route {
   const [path = "", search = ""] = hash.replace(/^#\/?/, "").split("?");
-  const [name = "", id = ""] = path.split("/").map(decodeURIComponent);
+  const [name = "", id = "", detail = ""] = path.split("/").map(decodeURIComponent);
   if (PUBLIC_PAGES.includes(name)) return { name: name as PublicPage };
   switch (name) {
     case "login":
@@ -51,6 +53,8 @@ export function routeOf(hash: string): Route {
       return { name: "tree", treeId: id };
     case "analytics":
       return { name: "analytics", treeId: id };
+    case "translations":
+      return detail ? { name: "translations", treeId: id, locale: detail } : { name: "translations", treeId: id };
     default:
       return { name: "trees", query: new URLSearchParams(search).get("q") ?? "" };
   }
@@ -68,6 +72,8 @@ export function hashOf(route: Route): string {
       return `#/tree/${encodeURIComponent(route.treeId)}`;
     case "analytics":
       return `#/analytics/${encodeURIComponent(route.treeId)}`;
+    case "translations":
+      return `#/translations/${encodeURIComponent(route.treeId)}${route.locale ? `/${encodeURIComponent(route.locale)}` : ""}`;
     default:
       return `#/${route.name}`;
   }

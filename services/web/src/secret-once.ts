@@ -1,5 +1,6 @@
 /** A secret the API answers once (a webhook's signing secret, an API key), shown that once. */
 import { type Child, h, show } from "./dom.js";
+import { t } from "./i18n.js";
 import type { Screen } from "./screen.js";
 
 /**
@@ -15,7 +16,7 @@ export function showSecretOnce(
   secret: string,
   ...hint: Child[]
 ): void {
-  const note = h("p", { id: `${id}-note`, class: "muted" }, "Copy it now: it will not be shown again.");
+  const note = h("p", { id: `${id}-note`, class: "muted" }, t("secret.once"));
   const usage = hint.length > 0 ? h("p", { id: `${id}-hint`, class: "muted" }, ...hint) : null;
   const input = h("input", {
     id,
@@ -38,13 +39,13 @@ export function showSecretOnce(
         input.select();
         try {
           await navigator.clipboard.writeText(secret);
-          screen.notify("The secret is copied.");
+          screen.notify(t("secret.copied"));
         } catch {
-          screen.notify("The secret is selected: copy it with Ctrl+C (⌘C on a Mac).");
+          screen.notify(t("secret.selected"));
         }
       },
     },
-    "Copy",
+    t("secret.copy"),
   );
   show(
     into,

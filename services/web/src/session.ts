@@ -8,6 +8,7 @@
  */
 import { createApiClient } from "@tdt/api-client";
 import { answerOf } from "./api-error.js";
+import { t } from "./i18n.js";
 
 /** Login, refresh and logout, in cookie mode, without the token-adding fetch below. */
 const auth = createApiClient({
@@ -42,7 +43,7 @@ export async function signInWithCode(code: string): Promise<void> {
  */
 export async function switchOrganization(organizationId: string): Promise<void> {
   const token = accessToken;
-  if (!token) throw new Error("not signed in");
+  if (!token) throw new Error(t("session.notSignedIn"));
   accessToken = answerOf(
     await auth.POST("/api/v1/auth/switch-organization", {
       headers: { authorization: `Bearer ${token}` },

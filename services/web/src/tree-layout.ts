@@ -1,6 +1,6 @@
 /**
  * Where each node of a tree goes on the map: in layers by depth from the root (breadth first,
- * so a node sits at its shortest distance), the edges labelled by option. Works on drafts that
+ * so a node sits at its shortest distance), the edges labelled by option or by logic rule. Works on drafts that
  * do not validate yet: a link to a missing node is a broken edge, a node the root does not
  * reach goes in a last layer of its own, and a cycle cannot loop.
  */
@@ -12,6 +12,9 @@ export interface MapNode {
   title?: string;
   options?: Array<{ id?: string; label?: string; next?: string }>;
   next?: string;
+  /** A logic node's rules, each to its `next`, and where it goes when none holds. */
+  rules?: Array<{ when?: string; next?: string }>;
+  default_next?: string;
 }
 
 export interface PlacedNode {
@@ -29,6 +32,8 @@ export interface MapEdge {
   to: number | undefined;
   target: string;
   label: string;
+  /** A logic node's way when no rule holds (its label is the map's to word). */
+  otherwise?: true;
 }
 
 export interface TreeLayout {
@@ -47,14 +52,26 @@ export function mapNodes(nodes: unknown): MapNode[] {
     title: typeof node?.title === "string" ? node.title : "",
     options: Array.isArray(node?.options) ? (node.options as MapNode["options"]) : undefined,
     next: typeof node?.next === "string" ? node.next : undefined,
+    rules: Array.isArray(node?.rules) ? (node.rules as MapNode["rules"]) : undefined,
+    default_next: typeof node?.default_next === "string" ? node.default_next : undefined,
   }));
 }
 
-/** The links out of a node: a question's options (labelled) and an action's `next`. */
-export function linksOf(node: MapNode): Array<{ target: string; label: string }> {
+type Link = { target: string; label: string; otherwise?: true };
+
+/**
+ * The links out of a node: a question's options (labelled), an action's, a link's or a form's
+ * `next`, a logic node's rules (labelled by their condition) and its `default_next`.
+ */
+export function linksOf(node: MapNode): Link[] {
   const options = Array.isArray(node.options) ? node.options : [];
-  const links = options.map((option) => ({ target: String(option?.next ?? ""), label: String(option?.label ?? "") }));
+  const rules = Array.isArray(node.rules) ? node.rules : [];
+  const links: Link[] = [
+    ...options.map((option) => ({ target: String(option?.next ?? ""), label: String(option?.label ?? "") })),
+    ...rules.map((rule) => ({ target: String(rule?.next ?? ""), label: String(rule?.when ?? "") })),
+  ];
   if (typeof node.next === "string") links.push({ target: node.next, label: "" });
+  if (typeof node.default_next === "string") links.push({ target: node.default_next, label: "", otherwise: true });
   return links;
 }
 
@@ -64,7 +81,7 @@ export function layoutTree(nodes: MapNode[], rootId: string): TreeLayout {
     if (!indexOfId.has(node.id)) indexOfId.set(node.id, index);
   });
   const edges: MapEdge[] = nodes.flatMap((node, from) =>
-    linksOf(node).map(({ target, label }) => ({ from, to: indexOfId.get(target), target, label })),
+    linksOf(node).map((link) => ({ from, to: indexOfId.get(link.target), ...link })),
   );
 
   const depth = new Map<number, number>();

@@ -3,6 +3,7 @@
 import dagre from "@dagrejs/dagre";
 import type { Problem } from "./api-error.js";
 import { svg } from "./dom.js";
+import { t, wordFor } from "./i18n.js";
 import type { TreeLayout } from "./tree-layout.js";
 
 const BOX = { width: 176, height: 52 };
@@ -33,7 +34,7 @@ export function treeMap(
     width,
     height,
     role: pick ? "group" : "img",
-    "aria-label": pick ? "Map of the tree: pick a node to edit it" : "Map of the tree",
+    "aria-label": pick ? t("map.pickLabel") : t("map.label"),
   });
   map.append(
     svg(
@@ -68,7 +69,8 @@ export function treeMap(
       labelAt = { x: start.x + (end.x - start.x) * 0.3, y: start.y + (end.y - start.y) * 0.3 + 4 };
     }
     const broken = target === undefined;
-    const label = broken ? `${edge.label ? `${edge.label} ` : ""}→ "${edge.target}"?` : edge.label;
+    const named = edge.otherwise ? t("map.otherwise") : edge.label;
+    const label = broken ? `${named ? `${named} ` : ""}→ "${edge.target}"?` : named;
     map.append(svg("path", { d, class: broken ? "edge broken" : "edge", "marker-end": "url(#arrow)" }));
     if (label) {
       map.append(
@@ -97,7 +99,11 @@ export function treeMap(
         ? {
             tabindex: 0,
             role: "button",
-            "aria-label": `Edit ${node.type} ${node.id}: ${node.title ?? ""}`,
+            "aria-label": t("map.editNode", {
+              type: wordFor("nodeType", node.type),
+              id: node.id,
+              title: node.title ?? "",
+            }),
             onclick: () => pick.onSelect(index),
             onkeydown: (event: Event) => {
               const key = (event as KeyboardEvent).key;
@@ -119,7 +125,11 @@ export function treeMap(
           },
           svg("title", {}, [node.title ?? "", ...nodeProblems.map((problem) => `⚠ ${problem.msg}`)].join("\n")),
           svg("rect", { x, y, width: BOX.width, height: BOX.height, rx: 8 }),
-          svg("text", { class: "node-id", x: x + 10, y: y + 18 }, shorten(`${node.type} · ${node.id}`, 28)),
+          svg(
+            "text",
+            { class: "node-id", x: x + 10, y: y + 18 },
+            shorten(`${wordFor("nodeType", node.type)} · ${node.id}`, 28),
+          ),
           svg("text", { class: "node-title", x: x + 10, y: y + 38 }, shorten(node.title ?? "", 25)),
           nodeProblems.length > 0
             ? svg("text", { class: "problem-mark", x: x + BOX.width - 18, y: y + 18 }, "⚠")
@@ -131,11 +141,7 @@ export function treeMap(
   }
   if (layout.hasUnreachable) {
     map.append(
-      svg(
-        "text",
-        { class: "unreachable-label", x: MARGIN, y: placed.unreachableTop - 12 },
-        "Not reachable from the root:",
-      ),
+      svg("text", { class: "unreachable-label", x: MARGIN, y: placed.unreachableTop - 12 }, t("map.unreachable")),
     );
   }
   return map;
@@ -185,7 +191,8 @@ function positions(layout: TreeLayout): Placed {
   }
   layout.edges.forEach((edge, n) => {
     if (edge.to === undefined || !inGraph.has(edge.from) || !inGraph.has(edge.to)) return;
-    const labelled = edge.label ? { width: Math.min(24, edge.label.length) * 6.5 + 8, height: 14, labelpos: "c" } : {};
+    const named = edge.otherwise ? t("map.otherwise") : edge.label;
+    const labelled = named ? { width: Math.min(24, named.length) * 6.5 + 8, height: 14, labelpos: "c" } : {};
     graph.setEdge(String(edge.from), String(edge.to), labelled, String(n));
   });
   dagre.layout(graph);

@@ -2,6 +2,7 @@
 import { answerOf, api } from "./api.js";
 import { h } from "./dom.js";
 import { describeError } from "./error-messages.js";
+import { t } from "./i18n.js";
 
 /** A button that mails a new link to `email`, with a line beside it telling how that went. */
 export function resendVerification(email: string, label: string): HTMLElement {
@@ -13,7 +14,7 @@ export function resendVerification(email: string, label: string): HTMLElement {
     status.className = "";
     try {
       answerOf(await api.POST("/api/v1/auth/verify-email/resend", { body: { email } }));
-      status.textContent = `We sent a new link to ${email}.`;
+      status.textContent = t("resend.sent", { email });
     } catch (error) {
       status.textContent = describeError(error);
       status.className = "form-error";

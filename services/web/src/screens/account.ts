@@ -1,6 +1,9 @@
+import { ENUMS } from "@tdt/proto/tdt/contract";
 import { answerOf, api, type Me, type Role } from "../api.js";
 import { h, show } from "../dom.js";
 import { fields, onSubmit, problemLine } from "../form.js";
+import { dateOnly, dateTime, t, wordFor } from "../i18n.js";
+import { rich } from "../rich-message.js";
 import { hashOf } from "../router.js";
 import type { Screen } from "../screen.js";
 import { signInProviders } from "../session.js";
@@ -13,7 +16,7 @@ type Provider = { id: string; name: string };
  * provider a linking just came back from.
  */
 export async function accountScreen(screen: Screen, linked: string | undefined): Promise<void> {
-  show(screen.root, h("p", { class: "muted" }, "Loading…"));
+  show(screen.root, h("p", { class: "muted" }, t("common.loading")));
   let me: Me;
   let providers: Provider[];
   try {
@@ -23,7 +26,7 @@ export async function accountScreen(screen: Screen, linked: string | undefined):
   }
   show(
     screen.root,
-    h("h1", {}, "Your account"),
+    h("h1", {}, t("account.title")),
     details(me),
     providers.length > 0 || me.linked_providers.length > 0 ? signInWith(screen, me, providers, linked) : null,
     changeEmail(me),
@@ -39,18 +42,18 @@ function details(me: Me): HTMLElement {
     h(
       "dl",
       { class: "facts" },
-      ...row("Name", me.full_name),
+      ...row(t("account.name"), me.full_name),
       ...row(
-        "Email",
+        t("form.email"),
         me.email,
         " ",
         h(
           "span",
           { class: `badge ${me.email_verified ? "completed" : "draft"}` },
-          me.email_verified ? "confirmed" : "not confirmed",
+          me.email_verified ? t("account.confirmed") : t("account.notConfirmed"),
         ),
       ),
-      ...row("Role", me.role),
+      ...row(t("account.role"), wordFor("role", me.role)),
     ),
   );
 }
@@ -65,7 +68,7 @@ function signInWith(screen: Screen, me: Me, providers: Provider[], linked: strin
       const button = h(
         "button",
         { type: "button", class: "secondary", "data-provider": provider.id },
-        `Link ${provider.name}`,
+        t("account.link", { provider: provider.name }),
       );
       button.addEventListener("click", () => startLinking(screen, provider, button));
       return button;
@@ -73,16 +76,12 @@ function signInWith(screen: Screen, me: Me, providers: Provider[], linked: strin
   return h(
     "section",
     { class: "card", id: "providers" },
-    h("h2", {}, "Sign in with a provider"),
+    h("h2", {}, t("account.providers")),
     linked && linkedIds.has(linked)
-      ? h(
-          "p",
-          { class: "success", id: "linked", role: "status" },
-          `${nameOf(linked)} is linked: you can sign in with it now.`,
-        )
+      ? h("p", { class: "success", id: "linked", role: "status" }, t("account.linked", { provider: nameOf(linked) }))
       : null,
     me.linked_providers.length === 0
-      ? h("p", { class: "muted" }, "No provider is linked to your account yet.")
+      ? h("p", { class: "muted" }, t("account.noProvider"))
       : h(
           "ul",
           { id: "linked-providers" },
@@ -90,8 +89,11 @@ function signInWith(screen: Screen, me: Me, providers: Provider[], linked: strin
             h(
               "li",
               { "data-provider": link.provider },
-              h("strong", {}, nameOf(link.provider)),
-              ` as ${link.email}, since ${new Date(link.linked_at).toLocaleDateString()}`,
+              ...rich("account.linkedProvider", {
+                provider: nameOf(link.provider),
+                email: link.email,
+                since: dateOnly(link.linked_at),
+              }),
             ),
           ),
         ),
@@ -123,20 +125,18 @@ async function startLinking(screen: Screen, provider: Provider, button: HTMLButt
 
 /** A new address takes effect when the link mailed to it is followed. */
 function changeEmail(me: Me): HTMLElement {
-  const [emailLabel, email] = fields.email("new-email", "New email address", "email");
-  const [passwordLabel, password] = fields.currentPassword("current-password", "Current password");
+  const [emailLabel, email] = fields.email("new-email", t("account.newEmail"), "email");
+  const [passwordLabel, password] = fields.currentPassword("current-password", t("account.currentPassword"));
   const problem = problemLine();
   const form = h(
     "form",
     { class: "card", id: "change-email-form" },
-    h("h2", {}, "Change your email address"),
+    h("h2", {}, t("account.changeEmail")),
     emailLabel,
     email,
-    ...(me.has_password
-      ? [passwordLabel, password]
-      : [h("p", { class: "muted" }, "You sign in through a provider: this works within a few minutes of signing in.")]),
+    ...(me.has_password ? [passwordLabel, password] : [h("p", { class: "muted" }, t("account.providerOnly"))]),
     problem,
-    h("button", { type: "submit" }, "Send confirmation link"),
+    h("button", { type: "submit" }, t("account.changeEmailSubmit")),
   );
   onSubmit(form, problem, async () => {
     const address = email.value.trim();
@@ -147,41 +147,40 @@ function changeEmail(me: Me): HTMLElement {
     );
     show(
       form,
-      h("h2", {}, "Change your email address"),
+      h("h2", {}, t("account.changeEmail")),
       h(
         "p",
         { id: "email-change-sent", role: "status" },
-        "We sent a link to ",
-        h("strong", {}, address),
-        `. Your address changes when you open it; until then it stays ${me.email}.`,
+        ...rich("account.changeEmailSent", { address, current: me.email }),
       ),
     );
   });
   return form;
 }
 
-const ROLE_NAMES: Record<Role, string> = { technician: "Technician", engineer: "Engineer", admin: "Admin" };
+/** The roles, lowest first, as the contract lists them. */
+const ROLES = ENUMS["tdt.auth.v1.Role"].values;
 
 /** An admin invites an address with a role; the link goes there by mail. */
 function invite(): HTMLElement {
-  const [emailLabel, email] = fields.email("invite-email", "Email", "off");
+  const [emailLabel, email] = fields.email("invite-email", t("form.email"), "off");
   const role = h(
     "select",
     { id: "invite-role", name: "invite-role" },
-    ...Object.entries(ROLE_NAMES).map(([value, name]) => h("option", { value }, name)),
+    ...ROLES.map((value) => h("option", { value }, wordFor("roleOption", value))),
   );
   const problem = problemLine();
   const sent = h("p", { id: "invite-sent", role: "status" });
   const form = h(
     "form",
     { class: "card", id: "invite-form" },
-    h("h2", {}, "Invite someone"),
+    h("h2", {}, t("account.invite")),
     emailLabel,
     email,
-    h("label", { for: "invite-role" }, "Role"),
+    h("label", { for: "invite-role" }, t("account.role")),
     role,
     problem,
-    h("button", { type: "submit" }, "Send invitation"),
+    h("button", { type: "submit" }, t("account.inviteSubmit")),
     sent,
   );
   onSubmit(form, problem, async () => {
@@ -189,9 +188,11 @@ function invite(): HTMLElement {
     const invitation = answerOf(
       await api.POST("/api/v1/auth/invites", { body: { email: email.value.trim(), role: role.value as Role } }),
     );
-    sent.textContent =
-      `Invitation sent to ${invitation.email} as ${ROLE_NAMES[invitation.role].toLowerCase()}. ` +
-      `The link works until ${new Date(invitation.expires_at).toLocaleString()}.`;
+    sent.textContent = t("account.inviteSent", {
+      email: invitation.email,
+      role: wordFor("role", invitation.role),
+      until: dateTime(invitation.expires_at),
+    });
     email.value = "";
   });
   return form;

@@ -1,6 +1,8 @@
 import { answerOf, api } from "../api.js";
 import { h, show } from "../dom.js";
 import { cardForm, fields, onSubmit, problemLine } from "../form.js";
+import { t } from "../i18n.js";
+import { rich } from "../rich-message.js";
 import { hashOf } from "../router.js";
 import type { Page } from "../screen.js";
 
@@ -10,13 +12,13 @@ export function forgotPasswordScreen(page: Page): void {
   const problem = problemLine();
   const form = cardForm(
     "forgot-form",
-    "Forgot your password?",
-    h("p", { class: "muted" }, "We mail you a link to choose a new one."),
+    t("forgot.title"),
+    h("p", { class: "muted" }, t("forgot.intro")),
     emailLabel,
     email,
     problem,
-    h("button", { type: "submit" }, "Send reset link"),
-    h("p", { class: "muted aside" }, h("a", { href: hashOf({ name: "login" }) }, "Back to sign in")),
+    h("button", { type: "submit" }, t("forgot.submit")),
+    h("p", { class: "muted aside" }, h("a", { href: hashOf({ name: "login" }) }, t("forgot.backToSignIn"))),
   );
   onSubmit(form, problem, async () => {
     const address = email.value.trim();
@@ -26,10 +28,10 @@ export function forgotPasswordScreen(page: Page): void {
       h(
         "section",
         { class: "card narrow", id: "mail-sent" },
-        h("h1", {}, "Check your mail"),
-        h("p", {}, "If an account has this address, a reset link is on its way to ", h("strong", {}, address), "."),
-        h("p", { class: "muted" }, "The link works once. Using it signs you out everywhere."),
-        h("a", { class: "button", id: "sign-in", href: hashOf({ name: "login" }) }, "Sign in"),
+        h("h1", {}, t("mail.checkYourMail")),
+        h("p", {}, ...rich("forgot.sent", { address })),
+        h("p", { class: "muted" }, t("forgot.worksOnce")),
+        h("a", { class: "button", id: "sign-in", href: hashOf({ name: "login" }) }, t("common.signIn")),
       ),
     );
   });

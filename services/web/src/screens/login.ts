@@ -1,6 +1,8 @@
 import { ApiError } from "../api-error.js";
 import { h, show } from "../dom.js";
 import { cardForm, field, fields, onSubmit, problemLine } from "../form.js";
+import { t } from "../i18n.js";
+import { rich } from "../rich-message.js";
 import { hashOf } from "../router.js";
 import { signIn, signInProviders } from "../session.js";
 import { resendVerification } from "../verification-resend.js";
@@ -14,7 +16,7 @@ export function loginScreen(root: HTMLElement, signedIn: () => Promise<void>): v
   const resend = h("div");
   const providers = h("div", { class: "providers" });
   const organizationProviders = h("div", { class: "providers", id: "organization-providers" });
-  const [slugLabel, slug] = field("Your organization's short name", {
+  const [slugLabel, slug] = field(t("login.organizationSlug"), {
     id: "organization-slug",
     autocomplete: "organization",
   });
@@ -23,7 +25,7 @@ export function loginScreen(root: HTMLElement, signedIn: () => Promise<void>): v
     { id: "organization-sso", class: "aside" },
     slugLabel,
     slug,
-    h("button", { type: "submit" }, "Find its single sign-on"),
+    h("button", { type: "submit" }, t("login.findSso")),
     organizationProviders,
   );
   organizationForm.addEventListener("submit", (event) => {
@@ -32,21 +34,26 @@ export function loginScreen(root: HTMLElement, signedIn: () => Promise<void>): v
   });
   const form = cardForm(
     "login-form",
-    "Log in",
+    t("login.title"),
     emailLabel,
     email,
     passwordLabel,
     password,
-    h("a", { id: "forgot-password", class: "aside", href: hashOf({ name: "forgot-password" }) }, "Forgot password?"),
+    h(
+      "a",
+      { id: "forgot-password", class: "aside", href: hashOf({ name: "forgot-password" }) },
+      t("login.forgotPassword"),
+    ),
     problem,
     resend,
-    h("button", { type: "submit" }, "Log in"),
+    h("button", { type: "submit" }, t("login.submit")),
     providers,
     h(
       "p",
       { class: "muted aside" },
-      "New here? ",
-      h("a", { id: "register", href: hashOf({ name: "register" }) }, "Create an account"),
+      ...rich("login.newHere", {
+        register: (chunks) => h("a", { id: "register", href: hashOf({ name: "register" }) }, ...chunks),
+      }),
     ),
   );
   onSubmit(
@@ -59,7 +66,7 @@ export function loginScreen(root: HTMLElement, signedIn: () => Promise<void>): v
     },
     (error) => {
       if (error instanceof ApiError && error.detail === "email_not_verified") {
-        show(resend, resendVerification(email.value.trim(), "Send the link again"));
+        show(resend, resendVerification(email.value.trim(), t("login.sendLinkAgain")));
       }
     },
   );
@@ -75,7 +82,7 @@ export function loginScreen(root: HTMLElement, signedIn: () => Promise<void>): v
 async function offerProviders(slot: HTMLElement, organization?: string, sayNone = false): Promise<void> {
   const providers = await signInProviders(organization).catch(() => []);
   if (providers.length === 0) {
-    show(slot, sayNone ? h("p", { class: "muted" }, "No single sign-on is set up under that name.") : null);
+    show(slot, sayNone ? h("p", { class: "muted" }, t("login.noSso")) : null);
     return;
   }
   const returnTo = `${location.origin}${location.pathname}`;
@@ -87,8 +94,8 @@ async function offerProviders(slot: HTMLElement, organization?: string, sayNone 
         "data-provider": provider.id,
         href: `/api/v1/auth/oidc/${encodeURIComponent(provider.id)}/authorize?return_to=${encodeURIComponent(returnTo)}`,
       },
-      `Sign in with ${provider.name}`,
+      t("login.signInWith", { provider: provider.name }),
     ),
   );
-  show(slot, organization ? null : h("p", { class: "or" }, "or"), ...buttons);
+  show(slot, organization ? null : h("p", { class: "or" }, t("login.or")), ...buttons);
 }

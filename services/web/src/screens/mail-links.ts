@@ -7,10 +7,13 @@ import { ApiError, answerOf, api } from "../api.js";
 import { type Child, h, show } from "../dom.js";
 import { describeError } from "../error-messages.js";
 import { cardForm, fields, onSubmit, problemLine } from "../form.js";
+import { t, wordFor } from "../i18n.js";
+import { rich } from "../rich-message.js";
 import { hashOf } from "../router.js";
 import type { Page } from "../screen.js";
 
-const signInLink = () => h("a", { class: "button", id: "sign-in", href: hashOf({ name: "login" }) }, "Sign in");
+const signInLink = () =>
+  h("a", { class: "button", id: "sign-in", href: hashOf({ name: "login" }) }, t("common.signIn"));
 
 /** How a page ended: a heading, what it means, and the way on. */
 function outcome(id: string, title: string, ...lines: Child[]): HTMLElement {
@@ -18,12 +21,7 @@ function outcome(id: string, title: string, ...lines: Child[]): HTMLElement {
 }
 
 const withoutToken = () =>
-  outcome(
-    "no-token",
-    "Open the link from your mail",
-    h("p", {}, "This page works with the link we mailed you, once. If you used it already, sign in."),
-    signInLink(),
-  );
+  outcome("no-token", t("mailLink.noToken"), h("p", {}, t("mailLink.noTokenText")), signInLink());
 
 /** The link's token is unknown, used or expired: nothing on the page can work any more, so it says what can. */
 const whenDeadLink = (page: Page, title: string, wayOn: HTMLElement) => (error: unknown) => {
@@ -41,22 +39,19 @@ export async function verifyEmailScreen(
   loginMayHaveEnded: () => Promise<void>,
 ): Promise<void> {
   if (!token) return void show(page.root, withoutToken());
-  show(page.root, outcome("verifying", "Confirming your address…"));
+  show(page.root, outcome("verifying", t("mailLink.verifying")));
   try {
     answerOf(await api.POST("/api/v1/auth/verify-email", { body: { token } }));
     await loginMayHaveEnded();
-    show(
-      page.root,
-      outcome("verified", "Your email address is confirmed", h("p", {}, "Sign in with it now."), signInLink()),
-    );
+    show(page.root, outcome("verified", t("mailLink.verified"), h("p", {}, t("mailLink.signInNow")), signInLink()));
   } catch (error) {
     show(
       page.root,
       outcome(
         "link-failed",
-        "Your address is not confirmed",
+        t("mailLink.notVerified"),
         h("p", { class: "form-error" }, describeError(error)),
-        h("p", {}, "Sign in: if your address still needs confirming, you can have a new link sent there."),
+        h("p", {}, t("mailLink.notVerifiedText")),
         signInLink(),
       ),
     );
@@ -66,15 +61,15 @@ export async function verifyEmailScreen(
 /** A new password; every login of the account ends, perhaps this tab's (`loginMayHaveEnded`). */
 export function resetPasswordScreen(page: Page, token: string, loginMayHaveEnded: () => Promise<void>): void {
   if (!token) return void show(page.root, withoutToken());
-  const [passwordLabel, password] = fields.newPassword("new-password", "New password");
+  const [passwordLabel, password] = fields.newPassword("new-password", t("mailLink.newPassword"));
   const problem = problemLine();
   const form = cardForm(
     "reset-form",
-    "Choose a new password",
+    t("mailLink.resetTitle"),
     passwordLabel,
     password,
     problem,
-    h("button", { type: "submit" }, "Set password"),
+    h("button", { type: "submit" }, t("mailLink.resetSubmit")),
   );
   onSubmit(
     form,
@@ -86,16 +81,16 @@ export function resetPasswordScreen(page: Page, token: string, loginMayHaveEnded
         page.root,
         outcome(
           "password-changed",
-          "Your password is changed",
-          h("p", {}, "Every login of your account has ended. Sign in with the new password."),
+          t("mailLink.passwordChanged"),
+          h("p", {}, t("mailLink.passwordChangedText")),
           signInLink(),
         ),
       );
     },
     whenDeadLink(
       page,
-      "This link cannot be used",
-      h("a", { class: "button", href: hashOf({ name: "forgot-password" }) }, "Ask for a new link"),
+      t("mailLink.deadLink"),
+      h("a", { class: "button", href: hashOf({ name: "forgot-password" }) }, t("mailLink.askNewLink")),
     ),
   );
   show(page.root, form);
@@ -110,14 +105,14 @@ export function acceptInviteScreen(page: Page, token: string): void {
   const problem = problemLine();
   const form = cardForm(
     "accept-form",
-    "Accept your invitation",
-    h("p", { class: "muted" }, "Your account's address is the one the invitation came to."),
+    t("invite.title"),
+    h("p", { class: "muted" }, t("invite.intro")),
     nameLabel,
     fullName,
     passwordLabel,
     password,
     problem,
-    h("button", { type: "submit" }, "Create my account"),
+    h("button", { type: "submit" }, t("invite.submit")),
   );
   onSubmit(
     form,
@@ -132,17 +127,13 @@ export function acceptInviteScreen(page: Page, token: string): void {
         page.root,
         outcome(
           "invite-accepted",
-          `Welcome, ${user.full_name}`,
-          h("p", {}, "Your account ", h("strong", {}, user.email), ` is ready, as ${user.role}. Sign in with it now.`),
+          t("invite.welcome", { name: user.full_name }),
+          h("p", {}, ...rich("invite.ready", { email: user.email, role: wordFor("role", user.role) })),
           signInLink(),
         ),
       );
     },
-    whenDeadLink(
-      page,
-      "This invitation cannot be used",
-      h("p", {}, "Ask the administrator who invited you for a new invitation."),
-    ),
+    whenDeadLink(page, t("invite.deadLink"), h("p", {}, t("invite.deadLinkText"))),
   );
   show(page.root, form);
   fullName.focus();

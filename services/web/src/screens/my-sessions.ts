@@ -1,22 +1,26 @@
 import { answerOf, api } from "../api.js";
 import { h, show } from "../dom.js";
+import { dateTime, t, wordFor } from "../i18n.js";
 import { hashOf } from "../router.js";
 import type { Screen } from "../screen.js";
 
 /** The sessions of the logged-in user, newest first, each opening in the runner. */
 export async function mySessionsScreen(screen: Screen): Promise<void> {
-  const body = h("tbody", {}, h("tr", {}, h("td", { colspan: 6, class: "muted" }, "Loading…")));
+  const column = {
+    tree: t("sessions.tree"),
+    ticket: t("sessions.ticket"),
+    status: t("sessions.status"),
+    outcome: t("sessions.outcome"),
+    started: t("sessions.started"),
+  };
+  const body = h("tbody", {}, h("tr", {}, h("td", { colspan: 6, class: "muted" }, t("common.loading"))));
   show(
     screen.root,
-    h("h1", {}, "My sessions"),
+    h("h1", {}, t("sessions.title")),
     h(
       "table",
       { class: "card stacked", id: "sessions" },
-      h(
-        "thead",
-        {},
-        h("tr", {}, ...["Tree", "Ticket", "Status", "Outcome", "Started", ""].map((title) => h("th", {}, title))),
-      ),
+      h("thead", {}, h("tr", {}, ...[...Object.values(column), ""].map((title) => h("th", {}, title)))),
       body,
     ),
   );
@@ -25,26 +29,26 @@ export async function mySessionsScreen(screen: Screen): Promise<void> {
     show(
       body,
       ...(sessions.length === 0
-        ? [h("tr", {}, h("td", { colspan: 6, class: "muted" }, "No sessions yet."))]
+        ? [h("tr", {}, h("td", { colspan: 6, class: "muted" }, t("sessions.none")))]
         : sessions.map((session) =>
             h(
               "tr",
               { "data-session-id": session.id },
               // Each cell names its column: on a phone the rows stack as cards (app.css).
-              h("td", { "data-label": "Tree" }, session.tree_title),
+              h("td", { "data-label": column.tree }, session.tree_title),
               h(
                 "td",
-                { "data-label": "Ticket" },
+                { "data-label": column.ticket },
                 typeof session.context.ticket === "string" ? session.context.ticket : "",
               ),
               h(
                 "td",
-                { "data-label": "Status" },
-                h("span", { class: `badge ${session.status}` }, session.status.replace("_", " ")),
+                { "data-label": column.status },
+                h("span", { class: `badge ${session.status}` }, wordFor("sessionStatus", session.status)),
               ),
-              h("td", { "data-label": "Outcome" }, session.outcome ?? ""),
-              h("td", { "data-label": "Started" }, new Date(session.started_at).toLocaleString()),
-              h("td", {}, h("a", { href: hashOf({ name: "session", sessionId: session.id }) }, "Open")),
+              h("td", { "data-label": column.outcome }, session.outcome ? wordFor("outcome", session.outcome) : ""),
+              h("td", { "data-label": column.started }, dateTime(session.started_at)),
+              h("td", {}, h("a", { href: hashOf({ name: "session", sessionId: session.id }) }, t("sessions.open"))),
             ),
           )),
     );

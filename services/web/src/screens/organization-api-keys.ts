@@ -3,27 +3,23 @@ import { actionButton } from "../action-button.js";
 import { answerOf, api, type Schemas } from "../api.js";
 import { h, show } from "../dom.js";
 import { cardForm, choices, field, fieldProblem, onSubmit, problemLine } from "../form.js";
+import { dateTime, t, wordFor } from "../i18n.js";
 import { listTable } from "../list-table.js";
+import { rich } from "../rich-message.js";
 import type { Screen } from "../screen.js";
 import { showSecretOnce } from "../secret-once.js";
 
 type ApiKey = Schemas["ApiKey"];
 type Scope = EnumValue<"tdt.auth.v1.ApiKeyScope">;
 
-/** What each scope lets a key do, for the person choosing (the list is the contract's). */
-const SCOPE_NAMES: Record<Scope, string> = {
-  "trees:read": "Read the trees",
-  "trees:write": "Make, change, publish and delete trees",
-  "sessions:read": "Read the sessions",
-  "reports:read": "Export the sessions' reports",
-  "webhooks:manage": "Manage the webhooks",
-};
+const SCOPES = ENUMS["tdt.auth.v1.ApiKeyScope"].values;
+/** What each scope lets a key do, for the person choosing (the list is the contract's): `scope.<scope>`. */
+const scopeNames = () =>
+  Object.fromEntries(SCOPES.map((scope) => [scope, wordFor("scope", scope)])) as Record<Scope, string>;
 
 const RULES = FIELD_RULES["tdt.auth.v1.CreateApiKeyRequest"];
 /** Enough for a program that syncs often; the admin may choose otherwise. */
 const DEFAULT_QUOTA = 10_000;
-
-const when = (at: string) => new Date(at).toLocaleString();
 
 /**
  * The organization's API keys, for its admins: the keys machines act with (what each may do, how
@@ -32,15 +28,15 @@ const when = (at: string) => new Date(at).toLocaleString();
  */
 export function apiKeyCards(screen: Screen) {
   // Newest first, as the API lists them.
-  const list = listTable("api-keys-list", "API keys", ["Name", "Scopes", "Used today", "Last used", "Created", ""]);
+  const list = listTable("api-keys-list", t("apiKeys.title"), [...Object.values(columns()), ""]);
   const row = (key: ApiKey) => keyRow(screen, key, list.noneLeft);
 
-  const [nameLabel, name] = field("Name (which program it is for)", { id: "api-key-name", required: true });
+  const [nameLabel, name] = field(t("apiKeys.name"), { id: "api-key-name", required: true });
   name.maxLength = RULES.name.string.max_len;
   const nameProblem = fieldProblem(name, "name");
-  const scopes = choices("api-key-scopes", "What it may do", ENUMS["tdt.auth.v1.ApiKeyScope"].values, SCOPE_NAMES);
+  const scopes = choices("api-key-scopes", t("apiKeys.scopes"), SCOPES, scopeNames());
   const scopesProblem = fieldProblem(scopes.fieldset, "scopes");
-  const [quotaLabel, quota] = field("Requests a day (UTC)", {
+  const [quotaLabel, quota] = field(t("apiKeys.quota"), {
     id: "api-key-quota",
     type: "number",
     required: true,
@@ -53,12 +49,8 @@ export function apiKeyCards(screen: Screen) {
   const created = h("div", { id: "api-key-created" });
   const form = cardForm(
     "api-key-form",
-    "Make an API key",
-    h(
-      "p",
-      {},
-      "A program sends the key to act in the organization as an admin would, but only in what its scopes allow, and at most its quota of requests a day.",
-    ),
+    t("apiKeys.make"),
+    h("p", {}, t("apiKeys.makeIntro")),
     nameLabel,
     name,
     nameProblem.line,
@@ -68,7 +60,7 @@ export function apiKeyCards(screen: Screen) {
     quota,
     quotaProblem.line,
     problem,
-    h("button", { type: "submit" }, "Make key"),
+    h("button", { type: "submit" }, t("apiKeys.makeSubmit")),
     created,
   );
   onSubmit(
@@ -88,13 +80,11 @@ export function apiKeyCards(screen: Screen) {
         screen,
         created,
         "api-key-secret",
-        `API key of ${key.name}`,
+        t("apiKeys.keyOf", { name: key.name }),
         key.key ?? "",
-        "A program sends it in the header of each request: ",
-        h("code", {}, "Authorization: Bearer <key>"),
-        ".",
+        ...rich("apiKeys.usage", { header: "Authorization: Bearer <key>" }),
       );
-      screen.notify(`The API key ${key.name} is made.`);
+      screen.notify(t("apiKeys.made", { name: key.name }));
     },
     (error) => {
       const atName = nameProblem.tell(error);
@@ -113,29 +103,37 @@ export function apiKeyCards(screen: Screen) {
   return { cards: [list.table, form], load };
 }
 
+/** The list's column titles, each also its cells' `data-label`. */
+const columns = () => ({
+  name: t("account.name"),
+  scopes: t("apiKeys.scopesColumn"),
+  used: t("apiKeys.usedToday"),
+  lastUsed: t("apiKeys.lastUsed"),
+  created: t("apiKeys.created"),
+});
+
 function keyRow(screen: Screen, key: ApiKey, removed: () => void): HTMLTableRowElement {
   const nameId = `api-key-${key.id}-name`;
-  const revoke = actionButton(screen, "Revoke", "api-key-revoke", nameId, async () => {
-    if (!confirm(`Revoke the API key ${key.name}? A program that sends it is refused from its next request.`)) {
-      return;
-    }
+  const column = columns();
+  const revoke = actionButton(screen, t("apiKeys.revoke"), "api-key-revoke", nameId, async () => {
+    if (!confirm(t("apiKeys.confirmRevoke", { name: key.name }))) return;
     answerOf(await api.DELETE("/api/v1/api-keys/{id}", { params: { path: { id: key.id } } }));
     row.remove();
     removed();
-    screen.notify(`The API key ${key.name} is revoked.`);
+    screen.notify(t("apiKeys.revoked", { name: key.name }));
   });
   const row = h(
     "tr",
     { "data-api-key": key.id },
-    h("td", { "data-label": "Name" }, h("span", { id: nameId }, key.name)),
-    h("td", { "data-label": "Scopes" }, key.scopes.join(", ")),
+    h("td", { "data-label": column.name }, h("span", { id: nameId }, key.name)),
+    h("td", { "data-label": column.scopes }, key.scopes.join(", ")),
     h(
       "td",
-      { "data-label": "Used today", class: "api-key-use" },
-      `${key.used_today.toLocaleString()} of ${key.daily_quota.toLocaleString()}`,
+      { "data-label": column.used, class: "api-key-use" },
+      t("apiKeys.use", { used: key.used_today, quota: key.daily_quota }),
     ),
-    h("td", { "data-label": "Last used" }, key.last_used_at ? when(key.last_used_at) : "never"),
-    h("td", { "data-label": "Created" }, when(key.created_at)),
+    h("td", { "data-label": column.lastUsed }, key.last_used_at ? dateTime(key.last_used_at) : t("apiKeys.never")),
+    h("td", { "data-label": column.created }, dateTime(key.created_at)),
     h("td", {}, revoke),
   );
   return row;

@@ -1,15 +1,13 @@
 import { answerOf, api, type Role, type Schemas } from "../api.js";
 import { h, show } from "../dom.js";
 import { cardForm, field, onSubmit, problemLine } from "../form.js";
+import { t, wordFor } from "../i18n.js";
 import type { Screen } from "../screen.js";
 import { apiKeyCards } from "./organization-api-keys.js";
 import { webhookCards } from "./organization-webhooks.js";
 
 type Settings = Schemas["OrganizationSettings"];
 type Provider = Schemas["OrganizationSsoProvider"];
-
-/** "1 member", "2 members". */
-const counted = (count: number, noun: string) => `${count} ${noun}${count === 1 ? "" : "s"}`;
 
 /** Domains as typed: separated by commas, spaces or lines. */
 const domainsOf = (text: string) => text.split(/[\s,]+/).filter((domain) => domain !== "");
@@ -25,20 +23,20 @@ export function organizationSettingsCards(screen: Screen, id: string, roles: rea
   const path = { params: { path: { id } } };
   const platform = screen.user.is_platform_admin;
 
-  const seats = h("p", { id: "organization-seats", class: "muted" }, "Loading…");
-  const [domainsLabel, domains] = field("Email domains (empty: anyone)", { id: "organization-domains" });
+  const seats = h("p", { id: "organization-seats", class: "muted" }, t("common.loading"));
+  const [domainsLabel, domains] = field(t("settings.domains"), { id: "organization-domains" });
   const domainsProblem = problemLine();
   const domainsCard = cardForm(
     "organization-domains-form",
-    "Who may join",
-    h("p", {}, "Someone added, invited or signed up by single sign-on needs an address in one of these domains."),
+    t("settings.whoMayJoin"),
+    h("p", {}, t("settings.whoMayJoinIntro")),
     seats,
     domainsLabel,
     domains,
     domainsProblem,
-    h("button", { type: "submit" }, "Save domains"),
+    h("button", { type: "submit" }, t("settings.saveDomains")),
   );
-  const [limitLabel, limit] = field("Most members (empty: no limit)", {
+  const [limitLabel, limit] = field(t("settings.mostMembers"), {
     id: "organization-max-members",
     type: "number",
   });
@@ -46,19 +44,21 @@ export function organizationSettingsCards(screen: Screen, id: string, roles: rea
   const limitCard = platform
     ? cardForm(
         "organization-limits-form",
-        "Limits",
-        h("p", {}, "Members and open invitations count. Lowering it removes no one."),
+        t("settings.limits"),
+        h("p", {}, t("settings.limitsIntro")),
         limitLabel,
         limit,
         limitProblem,
-        h("button", { type: "submit" }, "Save limits"),
+        h("button", { type: "submit" }, t("settings.saveLimits")),
       )
     : null;
   const describe = (settings: Settings) => {
     const most = settings.limits.max_members;
-    seats.textContent = `${counted(settings.members, "member")} and ${counted(settings.open_invitations, "open invitation")}${
-      most === null || most === undefined ? ", no limit." : ` of at most ${most}.`
-    }`;
+    const counts = { members: settings.members, invitations: settings.open_invitations };
+    seats.textContent =
+      most === null || most === undefined
+        ? t("settings.seatsUnlimited", counts)
+        : t("settings.seats", { ...counts, most });
     domains.value = settings.domains.join(", ");
     limit.value = most === null || most === undefined ? "" : String(most);
   };
@@ -68,13 +68,13 @@ export function organizationSettingsCards(screen: Screen, id: string, roles: rea
         await api.PUT("/api/v1/organizations/{id}/domains", { ...path, body: { domains: domainsOf(domains.value) } }),
       ),
     );
-    screen.notify("The organization's domains are saved.");
+    screen.notify(t("settings.domainsSaved"));
   });
   if (limitCard) {
     onSubmit(limitCard, limitProblem, async () => {
       const max_members = limit.value.trim() === "" ? null : Number(limit.value);
       describe(answerOf(await api.PUT("/api/v1/organizations/{id}/limits", { ...path, body: { max_members } })));
-      screen.notify("The organization's limits are saved.");
+      screen.notify(t("settings.limitsSaved"));
     });
   }
 
@@ -82,11 +82,17 @@ export function organizationSettingsCards(screen: Screen, id: string, roles: rea
   const providersTable = h(
     "table",
     { class: "card stacked", id: "organization-providers-list" },
-    h("caption", {}, "Single sign-on providers"),
+    h("caption", {}, t("settings.providers")),
     h(
       "thead",
       {},
-      h("tr", {}, ...["Id", "Name", "Issuer", "Register as redirect URI", ""].map((title) => h("th", {}, title))),
+      h(
+        "tr",
+        {},
+        ...[t("nodeForm.id"), t("account.name"), t("settings.issuer"), t("settings.redirectUri"), ""].map((title) =>
+          h("th", {}, title),
+        ),
+      ),
     ),
     list,
   );
@@ -95,31 +101,31 @@ export function organizationSettingsCards(screen: Screen, id: string, roles: rea
     show(
       list,
       ...(providers.length === 0
-        ? [h("tr", {}, h("td", { colspan: 5, class: "muted" }, "None yet."))]
+        ? [h("tr", {}, h("td", { colspan: 5, class: "muted" }, t("common.noneYet")))]
         : providers.map((provider) => providerRow(screen, id, provider, fillProviders))),
     );
   };
-  const [idLabel, providerId] = field("Id (in its URLs)", { id: "provider-id", required: true });
-  const [nameLabel, name] = field("Name on the login page", { id: "provider-name", required: true });
-  const [issuerLabel, issuer] = field("Issuer URL", { id: "provider-issuer", type: "url", required: true });
-  const [clientLabel, clientId] = field("Client id", { id: "provider-client-id", required: true });
-  const [secretLabel, secret] = field("Client secret", {
+  const [idLabel, providerId] = field(t("settings.providerId"), { id: "provider-id", required: true });
+  const [nameLabel, name] = field(t("settings.providerName"), { id: "provider-name", required: true });
+  const [issuerLabel, issuer] = field(t("settings.issuerUrl"), { id: "provider-issuer", type: "url", required: true });
+  const [clientLabel, clientId] = field(t("settings.clientId"), { id: "provider-client-id", required: true });
+  const [secretLabel, secret] = field(t("settings.clientSecret"), {
     id: "provider-client-secret",
     type: "password",
     autocomplete: "off",
     required: true,
   });
-  const [allowedLabel, allowed] = field("Its email domains (empty: the organization's)", { id: "provider-domains" });
+  const [allowedLabel, allowed] = field(t("settings.providerDomains"), { id: "provider-domains" });
   const role = h(
     "select",
     { id: "provider-role", name: "provider-role" },
-    ...roles.map((one) => h("option", { value: one }, one)),
+    ...roles.map((one) => h("option", { value: one }, wordFor("role", one))),
   );
   const providerProblem = problemLine();
   const providerCard = cardForm(
     "organization-provider-form",
-    "Add a single sign-on provider",
-    h("p", {}, "People it signs in join this organization only. An existing account is never taken over by its email."),
+    t("settings.addProvider"),
+    h("p", {}, t("settings.addProviderIntro")),
     idLabel,
     providerId,
     nameLabel,
@@ -130,12 +136,12 @@ export function organizationSettingsCards(screen: Screen, id: string, roles: rea
     clientId,
     secretLabel,
     secret,
-    h("label", { for: "provider-role" }, "Role of the people it signs up"),
+    h("label", { for: "provider-role" }, t("settings.providerRole")),
     role,
     allowedLabel,
     allowed,
     providerProblem,
-    h("button", { type: "submit" }, "Add provider"),
+    h("button", { type: "submit" }, t("settings.addProviderSubmit")),
   );
   onSubmit(providerCard, providerProblem, async () => {
     const added = answerOf(
@@ -154,7 +160,7 @@ export function organizationSettingsCards(screen: Screen, id: string, roles: rea
     );
     secret.value = "";
     providerCard.reset();
-    screen.notify(`${added.name} is added: register ${added.callback_url} at the provider.`);
+    screen.notify(t("settings.providerAdded", { name: added.name, url: added.callback_url }));
     await fillProviders();
   });
 
@@ -197,7 +203,7 @@ function providerRow(screen: Screen, orgId: string, provider: Provider, refill: 
               params: { path: { id: orgId, provider_id: provider.id } },
             }),
           );
-          screen.notify(`${provider.name} is removed; the sign-ins it made have ended.`);
+          screen.notify(t("settings.providerRemoved", { name: provider.name }));
           await refill();
         } catch (error) {
           remove.disabled = false;
@@ -205,7 +211,7 @@ function providerRow(screen: Screen, orgId: string, provider: Provider, refill: 
         }
       },
     },
-    "Remove",
+    t("common.remove"),
   );
   return h(
     "tr",

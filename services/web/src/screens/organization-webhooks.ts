@@ -3,7 +3,9 @@ import { actionButton } from "../action-button.js";
 import { answerOf, api, type Schemas } from "../api.js";
 import { h, show } from "../dom.js";
 import { cardForm, choices, field, fieldProblem, onSubmit, problemLine } from "../form.js";
+import { dateTime, t, wordFor } from "../i18n.js";
 import { listTable } from "../list-table.js";
+import { rich } from "../rich-message.js";
 import type { Screen } from "../screen.js";
 import { showSecretOnce } from "../secret-once.js";
 
@@ -11,25 +13,12 @@ type Webhook = Schemas["Webhook"];
 type Delivery = Schemas["WebhookDelivery"];
 type EventType = EnumValue<"tdt.hooks.v1.WebhookEventType">;
 
-/** What each event an endpoint may ask for is, for the person choosing (the list is the contract's). */
-const EVENT_NAMES: Record<EventType, string> = {
-  "tdt.session.started": "A session started",
-  "tdt.session.completed": "A session completed, with its report",
-  "tdt.session.abandoned": "A session abandoned",
-  "tdt.tree.published": "A tree published (a new version)",
-  "tdt.tree.deleted": "A tree deleted",
-};
-
-/** Why the hooks service (or an admin) stopped sending to an endpoint. */
-const DISABLED_BECAUSE: Record<EnumValue<"tdt.hooks.v1.DisabledReason">, string> = {
-  gone: "it answered 410 Gone",
-  failing: "every delivery failed for 5 days",
-  admin: "by an admin",
-};
+const EVENT_TYPES = ENUMS["tdt.hooks.v1.WebhookEventType"].values;
+/** What each event an endpoint may ask for is, for the person choosing (the list is the contract's): `event.<type>`. */
+const eventNames = () =>
+  Object.fromEntries(EVENT_TYPES.map((type) => [type, wordFor("event", type)])) as Record<EventType, string>;
 
 const STATE_BADGES: Record<Delivery["state"], string> = { pending: "draft", delivered: "completed", failed: "failed" };
-
-const when = (at: string) => new Date(at).toLocaleString();
 
 /**
  * The organization's webhooks, for its admins: the endpoints its events are sent to, each to
@@ -38,29 +27,20 @@ const when = (at: string) => new Date(at).toLocaleString();
  * is made: the API never answers it again.
  */
 export function webhookCards(screen: Screen) {
-  const list = listTable("webhooks-list", "Webhooks", ["URL", "Events", "State", ""]);
+  const list = listTable("webhooks-list", t("webhooks.title"), [...Object.values(columns()), ""]);
   const row = (webhook: Webhook) => endpointRow(screen, webhook, list.noneLeft);
 
-  const [urlLabel, url] = field("Endpoint URL (https)", { id: "webhook-url", type: "url", required: true });
+  const [urlLabel, url] = field(t("webhooks.url"), { id: "webhook-url", type: "url", required: true });
   const urlProblem = fieldProblem(url, "url");
-  const events = choices(
-    "webhook-events",
-    "Events to send",
-    ENUMS["tdt.hooks.v1.WebhookEventType"].values,
-    EVENT_NAMES,
-  );
+  const events = choices("webhook-events", t("webhooks.eventsToSend"), EVENT_TYPES, eventNames());
   const eventsProblem = fieldProblem(events.fieldset, "events");
-  const [descriptionLabel, description] = field("Description (optional)", { id: "webhook-description" });
+  const [descriptionLabel, description] = field(t("webhooks.description"), { id: "webhook-description" });
   const problem = problemLine();
   const created = h("div", { id: "webhook-created" });
   const form = cardForm(
     "webhook-form",
-    "Add a webhook",
-    h(
-      "p",
-      {},
-      "The organization's events of the types chosen are sent to the URL, signed with a secret (Standard Webhooks), as CloudEvents.",
-    ),
+    t("webhooks.add"),
+    h("p", {}, t("webhooks.addIntro")),
     urlLabel,
     url,
     urlProblem.line,
@@ -69,7 +49,7 @@ export function webhookCards(screen: Screen) {
     descriptionLabel,
     description,
     problem,
-    h("button", { type: "submit" }, "Add webhook"),
+    h("button", { type: "submit" }, t("webhooks.addSubmit")),
     created,
   );
   onSubmit(
@@ -86,8 +66,14 @@ export function webhookCards(screen: Screen) {
       );
       form.reset();
       list.add(row(webhook), "bottom");
-      showSecretOnce(screen, created, "webhook-secret", `Signing secret of ${webhook.url}`, webhook.secret ?? "");
-      screen.notify(`The webhook to ${webhook.url} is added.`);
+      showSecretOnce(
+        screen,
+        created,
+        "webhook-secret",
+        t("webhooks.secretOf", { url: webhook.url }),
+        webhook.secret ?? "",
+      );
+      screen.notify(t("webhooks.added", { url: webhook.url }));
     },
     (error) => {
       eventsProblem.tell(error);
@@ -101,13 +87,17 @@ export function webhookCards(screen: Screen) {
   return { cards: [list.table, form], load };
 }
 
+/** The list's column titles, each also its cells' `data-label`. */
+const columns = () => ({ url: t("webhooks.urlColumn"), events: t("webhooks.events"), state: t("webhooks.state") });
+
 function endpointRow(screen: Screen, webhook: Webhook, removed: () => void): HTMLTableRowElement {
   let current = webhook;
   const path = { params: { path: { id: webhook.id } } };
   const urlId = `webhook-${webhook.id}-url`;
-  const urlCell = h("td", { "data-label": "URL" });
-  const eventsCell = h("td", { "data-label": "Events" });
-  const stateCell = h("td", { "data-label": "State" });
+  const column = columns();
+  const urlCell = h("td", { "data-label": column.url });
+  const eventsCell = h("td", { "data-label": column.events });
+  const stateCell = h("td", { "data-label": column.state });
   const secret = h("div", { class: "webhook-secret" });
   const log = deliveryLog(screen, webhook.id, urlId);
 
@@ -115,29 +105,31 @@ function endpointRow(screen: Screen, webhook: Webhook, removed: () => void): HTM
     const enabled = !current.enabled;
     draw(answerOf(await api.PATCH("/api/v1/webhooks/{id}", { ...path, body: { enabled } })));
     screen.notify(
-      enabled
-        ? `The webhook to ${current.url} is enabled: what waited is sent now.`
-        : `The webhook to ${current.url} is disabled: its events wait until it is enabled again.`,
+      enabled ? t("webhooks.enabledNotice", { url: current.url }) : t("webhooks.disabledNotice", { url: current.url }),
     );
   });
-  const ping = actionButton(screen, "Send test ping", "webhook-ping", urlId, async () => {
+  const ping = actionButton(screen, t("webhooks.ping"), "webhook-ping", urlId, async () => {
     answerOf(await api.POST("/api/v1/webhooks/{id}/ping", path));
-    screen.notify(`A test ping to ${current.url} is queued: its delivery shows in the delivery log.`);
+    screen.notify(t("webhooks.pinged", { url: current.url }));
     await log.open();
   });
-  const rotate = actionButton(screen, "Rotate secret", "webhook-rotate", urlId, async () => {
+  const rotate = actionButton(screen, t("webhooks.rotate"), "webhook-rotate", urlId, async () => {
     const { secret: fresh } = answerOf(await api.POST("/api/v1/webhooks/{id}/rotate-secret", path));
-    showSecretOnce(screen, secret, `webhook-${webhook.id}-secret`, `New signing secret of ${current.url}`, fresh);
-    screen.notify("The secret is new. For 24 hours each delivery is signed with the old one too.");
+    showSecretOnce(
+      screen,
+      secret,
+      `webhook-${webhook.id}-secret`,
+      t("webhooks.newSecretOf", { url: current.url }),
+      fresh,
+    );
+    screen.notify(t("webhooks.rotated"));
   });
-  const remove = actionButton(screen, "Delete", "webhook-delete", urlId, async () => {
-    if (!confirm(`Delete the webhook to ${current.url}? Its pending deliveries and its delivery log go with it.`)) {
-      return;
-    }
+  const remove = actionButton(screen, t("webhooks.delete"), "webhook-delete", urlId, async () => {
+    if (!confirm(t("webhooks.confirmDelete", { url: current.url }))) return;
     answerOf(await api.DELETE("/api/v1/webhooks/{id}", path));
     row.remove();
     removed();
-    screen.notify(`The webhook to ${current.url} is deleted.`);
+    screen.notify(t("webhooks.deleted", { url: current.url }));
   });
 
   const draw = (webhook: Webhook) => {
@@ -151,11 +143,11 @@ function endpointRow(screen: Screen, webhook: Webhook, removed: () => void): HTM
     show(
       stateCell,
       webhook.enabled
-        ? h("span", { class: "badge completed" }, "enabled")
-        : h("span", { class: "badge failed" }, "disabled"),
-      !webhook.enabled && webhook.disabled_reason ? ` ${DISABLED_BECAUSE[webhook.disabled_reason]}` : null,
+        ? h("span", { class: "badge completed" }, t("webhooks.enabled"))
+        : h("span", { class: "badge failed" }, t("webhooks.disabled")),
+      !webhook.enabled && webhook.disabled_reason ? ` ${wordFor("disabledBecause", webhook.disabled_reason)}` : null,
     );
-    toggle.textContent = webhook.enabled ? "Disable" : "Enable";
+    toggle.textContent = webhook.enabled ? t("webhooks.disable") : t("webhooks.enable");
   };
   draw(webhook);
   const row = h(
@@ -178,11 +170,11 @@ function endpointRow(screen: Screen, webhook: Webhook, removed: () => void): HTM
 function deliveryLog(screen: Screen, webhookId: string, describedBy: string) {
   const path = { params: { path: { id: webhookId } } };
   const entries = h("ol", { class: "deliveries" });
-  const refresh = actionButton(screen, "Refresh", "webhook-log-refresh", describedBy, () => fill());
+  const refresh = actionButton(screen, t("webhooks.refresh"), "webhook-log-refresh", describedBy, () => fill());
   const panel = h(
     "div",
     { class: "delivery-log", id: `webhook-${webhookId}-log`, hidden: true },
-    h("div", { class: "heading" }, h("h3", {}, "Delivery log"), refresh),
+    h("div", { class: "heading" }, h("h3", {}, t("webhooks.log")), refresh),
     entries,
   );
   const fill = async () => {
@@ -190,7 +182,7 @@ function deliveryLog(screen: Screen, webhookId: string, describedBy: string) {
     show(
       entries,
       ...(deliveries.length === 0
-        ? [h("li", { class: "muted" }, "No delivery yet.")]
+        ? [h("li", { class: "muted" }, t("webhooks.noDelivery"))]
         : deliveries.map((delivery) => deliveryItem(screen, webhookId, delivery, () => refillAt(delivery.id)))),
     );
   };
@@ -208,7 +200,7 @@ function deliveryLog(screen: Screen, webhookId: string, describedBy: string) {
       "aria-controls": panel.id,
       "aria-describedby": describedBy,
     },
-    "Delivery log",
+    t("webhooks.log"),
   );
   const open = async () => {
     toggle.setAttribute("aria-expanded", "true");
@@ -232,13 +224,13 @@ function deliveryLog(screen: Screen, webhookId: string, describedBy: string) {
 
 function deliveryItem(screen: Screen, webhookId: string, delivery: Delivery, refill: () => Promise<void>) {
   const summaryId = `delivery-${delivery.id}`;
-  const redeliver = actionButton(screen, "Redeliver", "webhook-redeliver", summaryId, async () => {
+  const redeliver = actionButton(screen, t("webhooks.redeliver"), "webhook-redeliver", summaryId, async () => {
     answerOf(
       await api.POST("/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver", {
         params: { path: { id: webhookId, delivery_id: delivery.id } },
       }),
     );
-    screen.notify(`The ${delivery.type} delivery is queued again: refresh the log to see its attempts.`);
+    screen.notify(t("webhooks.redelivered", { type: delivery.type }));
     await refill();
   });
   return h(
@@ -249,22 +241,30 @@ function deliveryItem(screen: Screen, webhookId: string, delivery: Delivery, ref
       { id: summaryId },
       h("code", {}, delivery.type),
       " ",
-      h("span", { class: `badge ${STATE_BADGES[delivery.state]}` }, delivery.state),
-      ` · made ${when(delivery.created_at)}`,
+      h("span", { class: `badge ${STATE_BADGES[delivery.state]}` }, wordFor("deliveryState", delivery.state)),
+      " ",
+      t("webhooks.made", { at: dateTime(delivery.created_at) }),
     ),
     delivery.attempts.length === 0
-      ? h("p", { class: "muted" }, "No attempt yet.")
+      ? h("p", { class: "muted" }, t("webhooks.noAttempt"))
       : h(
           "ul",
-          { class: "attempts", "aria-label": "Attempts" },
+          { class: "attempts", "aria-label": t("webhooks.attempts") },
           ...delivery.attempts.map((attempt) =>
             h(
               "li",
               {},
-              `${when(attempt.at)}: `,
-              attempt.status === undefined ? (attempt.error ?? "no answer") : `HTTP ${attempt.status}`,
-              ` in ${attempt.latency_ms} ms`,
-              attempt.excerpt ? h("span", { class: "muted" }, " · answered ", h("code", {}, attempt.excerpt)) : null,
+              t("webhooks.attempt", {
+                at: dateTime(attempt.at),
+                answer:
+                  attempt.status === undefined
+                    ? (attempt.error ?? t("webhooks.noAnswer"))
+                    : t("webhooks.httpStatus", { status: attempt.status }),
+                ms: attempt.latency_ms,
+              }),
+              attempt.excerpt
+                ? h("span", { class: "muted" }, " ", ...rich("webhooks.answered", { excerpt: attempt.excerpt }))
+                : null,
             ),
           ),
         ),

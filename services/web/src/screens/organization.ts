@@ -2,18 +2,17 @@ import { ENUMS } from "@tdt/proto/tdt/contract";
 import { answerOf, api, type Organization, type Role } from "../api.js";
 import { h, show } from "../dom.js";
 import { cardForm, field, onSubmit, problemLine } from "../form.js";
+import { t, wordFor } from "../i18n.js";
+import { rich } from "../rich-message.js";
 import { hashOf } from "../router.js";
 import type { Screen } from "../screen.js";
 import { organizationSettingsCards } from "./organization-settings.js";
 
 /** The roles, lowest first, as the contract lists them. */
 const ROLES = ENUMS["tdt.auth.v1.Role"].values;
-/** The named presets an admin picks from (a custom policy is the API's: PUT …/policy). */
-const PRESETS: Record<string, string> = {
-  strict: "Strict: 3 days idle, 14 days in all",
-  standard: "Standard: 7 days idle, 30 days in all, 10 s reuse grace",
-  aal2: "AAL2: 30 minutes idle, 12 hours in all",
-};
+/** The named presets an admin picks from (a custom policy is the API's: PUT …/policy), each told as `preset.<name>`. */
+const PRESETS = ["strict", "standard", "aal2"] as const;
+const isPreset = (name: string): name is (typeof PRESETS)[number] => (PRESETS as readonly string[]).includes(name);
 
 /**
  * The organization the admin acts in, for its admins (and the platform's): its session policy,
@@ -26,52 +25,56 @@ export async function organizationScreen(screen: Screen, organization: Organizat
   const preset = h(
     "select",
     { id: "policy-preset", name: "preset" },
-    ...Object.entries(PRESETS).map(([value, label]) => h("option", { value }, label)),
+    ...PRESETS.map((value) => h("option", { value }, wordFor("preset", value))),
   );
-  const current = h("p", { id: "policy-now", class: "muted" }, "Loading…");
+  const current = h("p", { id: "policy-now", class: "muted" }, t("common.loading"));
   const policyProblem = problemLine();
   const policy = cardForm(
     "organization-policy",
-    "Session policy",
-    h("p", {}, "How long a login into this organization lasts. It applies to logins from now on."),
+    t("organization.policy"),
+    h("p", {}, t("organization.policyIntro")),
     current,
-    h("label", { for: "policy-preset" }, "Preset"),
+    h("label", { for: "policy-preset" }, t("organization.preset")),
     preset,
     policyProblem,
-    h("button", { type: "submit" }, "Save policy"),
+    h("button", { type: "submit" }, t("organization.savePolicy")),
   );
   const describe = (chosen: { preset: string; idle_max_seconds: number; abs_max_seconds: number }) => {
-    current.textContent = `Now: ${chosen.preset} (idle ${chosen.idle_max_seconds} s, in all ${chosen.abs_max_seconds} s).`;
-    if (chosen.preset in PRESETS) preset.value = chosen.preset;
+    current.textContent = t("organization.policyNow", {
+      preset: chosen.preset,
+      idle: chosen.idle_max_seconds,
+      total: chosen.abs_max_seconds,
+    });
+    if (isPreset(chosen.preset)) preset.value = chosen.preset;
   };
   onSubmit(policy, policyProblem, async () => {
     const saved = answerOf(
       await api.PUT("/api/v1/organizations/{id}/policy", {
         ...path,
-        body: { preset: preset.value as "strict" | "standard" | "aal2" },
+        body: { preset: preset.value as (typeof PRESETS)[number] },
       }),
     );
     describe(saved);
-    screen.notify(`${organization.name}'s session policy is now ${saved.preset}.`);
+    screen.notify(t("organization.policySaved", { organization: organization.name, preset: saved.preset }));
   });
 
-  const [emailLabel, email] = field("Email", { id: "member-email", type: "email", required: true });
+  const [emailLabel, email] = field(t("form.email"), { id: "member-email", type: "email", required: true });
   const role = h(
     "select",
     { id: "member-role", name: "role" },
-    ...ROLES.map((name) => h("option", { value: name }, name)),
+    ...ROLES.map((name) => h("option", { value: name }, wordFor("role", name))),
   );
   const memberProblem = problemLine();
   const members = cardForm(
     "organization-member",
-    "Add someone",
-    h("p", {}, "Someone with an account joins at once; any other address is mailed an invitation."),
+    t("organization.addMember"),
+    h("p", {}, t("organization.addMemberIntro")),
     emailLabel,
     email,
-    h("label", { for: "member-role" }, "Role"),
+    h("label", { for: "member-role" }, t("account.role")),
     role,
     memberProblem,
-    h("button", { type: "submit" }, "Add"),
+    h("button", { type: "submit" }, t("organization.add")),
   );
   onSubmit(members, memberProblem, async () => {
     const added = answerOf(
@@ -83,8 +86,8 @@ export async function organizationScreen(screen: Screen, organization: Organizat
     email.value = "";
     screen.notify(
       added.status === "member"
-        ? `${added.email} is now a member, as ${added.role}.`
-        : `${added.email} is invited, as ${added.role}.`,
+        ? t("organization.memberAdded", { email: added.email, role: wordFor("role", added.role) })
+        : t("organization.memberInvited", { email: added.email, role: wordFor("role", added.role) }),
     );
   });
 
@@ -95,9 +98,10 @@ export async function organizationScreen(screen: Screen, organization: Organizat
     h(
       "p",
       { class: "muted" },
-      `Slug ${organization.slug}. Its members and their roles are on the `,
-      h("a", { href: hashOf({ name: "users" }) }, "Users"),
-      " page.",
+      ...rich("organization.slug", {
+        slug: organization.slug,
+        users: (chunks) => h("a", { href: hashOf({ name: "users" }) }, ...chunks),
+      }),
     ),
     policy,
     members,

@@ -1,6 +1,8 @@
 import { answerOf, api } from "../api.js";
 import { h, show } from "../dom.js";
 import { cardForm, fields, onSubmit, problemLine } from "../form.js";
+import { t } from "../i18n.js";
+import { rich } from "../rich-message.js";
 import { hashOf } from "../router.js";
 import type { Page } from "../screen.js";
 import { resendVerification } from "../verification-resend.js";
@@ -11,12 +13,12 @@ import { resendVerification } from "../verification-resend.js";
  */
 export function registerScreen(page: Page): void {
   const [nameLabel, fullName] = fields.fullName();
-  const [emailLabel, email] = fields.email("email", "Email", "email");
+  const [emailLabel, email] = fields.email("email", t("form.email"), "email");
   const [passwordLabel, password] = fields.newPassword();
   const problem = problemLine();
   const form = cardForm(
     "register-form",
-    "Create an account",
+    t("register.title"),
     nameLabel,
     fullName,
     emailLabel,
@@ -24,8 +26,12 @@ export function registerScreen(page: Page): void {
     passwordLabel,
     password,
     problem,
-    h("button", { type: "submit" }, "Create account"),
-    h("p", { class: "muted aside" }, "Have an account? ", h("a", { href: hashOf({ name: "login" }) }, "Sign in")),
+    h("button", { type: "submit" }, t("register.submit")),
+    h(
+      "p",
+      { class: "muted aside" },
+      ...rich("register.haveAccount", { signIn: (chunks) => h("a", { href: hashOf({ name: "login" }) }, ...chunks) }),
+    ),
   );
   onSubmit(form, problem, async () => {
     const address = email.value.trim();
@@ -44,10 +50,10 @@ function mailSent(address: string): HTMLElement {
   return h(
     "section",
     { class: "card narrow", id: "mail-sent" },
-    h("h1", {}, "Check your mail"),
-    h("p", {}, "We sent a link to ", h("strong", {}, address), "."),
-    h("p", {}, "Open it to confirm your address, then sign in. The link works once."),
-    resendVerification(address, "Send it again"),
-    h("a", { class: "button", id: "sign-in", href: hashOf({ name: "login" }) }, "Sign in"),
+    h("h1", {}, t("mail.checkYourMail")),
+    h("p", {}, ...rich("register.sent", { address })),
+    h("p", {}, t("register.openIt")),
+    resendVerification(address, t("register.sendAgain")),
+    h("a", { class: "button", id: "sign-in", href: hashOf({ name: "login" }) }, t("common.signIn")),
   );
 }

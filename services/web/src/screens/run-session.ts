@@ -1,21 +1,24 @@
 import { OFF_SOLUTION_OUTCOMES } from "@tdt/proto/contracts/outcomes";
-import { ApiError, api, type Outcome, type ReportFormat, type Session, type TreeNode } from "../api.js";
+import { ApiError, api, type Outcome, type ReportFormat, type Session, type Tree, type TreeNode } from "../api.js";
 import { h, show } from "../dom.js";
+import { dateTime, t, wordFor } from "../i18n.js";
 import { markdown } from "../markdown.js";
+import { mediaImage } from "../media-images.js";
 import { downloadReport } from "../report-download.js";
 import { hashOf } from "../router.js";
 import type { Screen } from "../screen.js";
+import { sessionForm } from "../session-form.js";
 import { complete, loadSession, step } from "../session-steps.js";
 
 /** A session step by step: the current node, its answers, back, notes, completion and the report. */
 export async function runSessionScreen(screen: Screen, sessionId: string): Promise<void> {
-  show(screen.root, h("p", { class: "muted" }, "Loading…"));
+  show(screen.root, h("p", { class: "muted" }, t("common.loading")));
   try {
     const session = await loadSession(sessionId);
-    await learnTitles(session);
+    await learnTrees(session);
     draw(screen, session);
   } catch (error) {
-    show(screen.root, h("a", { href: hashOf({ name: "sessions" }) }, "← My sessions"));
+    show(screen.root, h("a", { href: hashOf({ name: "sessions" }) }, t("run.backToSessions")));
     screen.fail(error);
   }
 }
@@ -25,24 +28,30 @@ export async function runSessionScreen(screen: Screen, sessionId: string): Promi
  * (only "Save notes" or completing sends them).
  */
 function draw(screen: Screen, session: Session, typedNotes?: string, passed: Session["steps"] = []): void {
-  const act = (change: () => Promise<Session>) => async () => {
-    for (const button of screen.root.querySelectorAll("button")) button.disabled = true;
+  const act: Act = (change, inPlace) => async () => {
+    const enabled = [...screen.root.querySelectorAll("button")].filter((button) => !button.disabled);
+    for (const button of enabled) button.disabled = true;
     const typed = notes.value !== session.notes ? notes.value : undefined;
     try {
       const next = await change();
-      await learnTitles(next);
+      await learnTrees(next);
       // A retry that went through puts right the error an earlier try showed.
       screen.clear();
       draw(screen, next, next.notes === typed ? undefined : typed, linkedSolutionsPassed(session, next));
     } catch (error) {
       screen.fail(error);
+      // A refusal the page shows where it belongs (a form's values at their fields): it stays as typed.
+      if (inPlace?.(error)) {
+        for (const button of enabled) button.disabled = false;
+        return;
+      }
       // Moved on elsewhere (another tab): show where it is now.
       const reload = error instanceof ApiError && (error.detail === "stale_step" || error.status === 409);
       draw(screen, reload ? await loadSession(session.id).catch(() => session) : session, typed);
     }
   };
   const ticket = typeof session.context.ticket === "string" ? session.context.ticket : "";
-  const notes = h("textarea", { id: "session-notes", rows: 3, placeholder: "Notes for the report" });
+  const notes = h("textarea", { id: "session-notes", rows: 3, placeholder: t("run.notesPlaceholder") });
   notes.value = typedNotes ?? session.notes;
   const inProgress = session.status === "in_progress";
 
@@ -52,28 +61,33 @@ function draw(screen: Screen, session: Session, typedNotes?: string, passed: Ses
       "div",
       { class: "heading" },
       h("h1", {}, session.tree_title),
-      h("span", { class: `badge ${session.status}`, id: "session-status" }, session.status.replace("_", " ")),
+      h("span", { class: `badge ${session.status}`, id: "session-status" }, wordFor("sessionStatus", session.status)),
     ),
     h(
       "p",
       { class: "muted" },
-      ticket ? `Ticket ${ticket} · ` : "",
-      `version ${session.tree_version} · started ${new Date(session.started_at).toLocaleString()}`,
+      ticket
+        ? t("run.factsWithTicket", { ticket, version: session.tree_version, started: dateTime(session.started_at) })
+        : t("run.facts", { version: session.tree_version, started: dateTime(session.started_at) }),
     ),
     breadcrumb(session),
     ...passed.map((step) =>
       h(
         "p",
         { class: "card linked-solution", id: "linked-solution", role: "status" },
-        `“${treeTitles.get(step.tree_id) ?? "The linked procedure"}” ended at “${step.node_title}” (${step.outcome}). `,
-        `Back in “${treeTitles.get(treeOfCurrent(session)) ?? session.tree_title}”.`,
+        t("run.linkedSolution", {
+          tree: treeTitles.get(step.tree_id) ?? t("run.theLinkedProcedure"),
+          node: step.node_title,
+          outcome: wordFor("outcome", step.outcome ?? ""),
+          back: treeTitles.get(treeOfCurrent(session)) ?? session.tree_title,
+        }),
       ),
     ),
     inProgress ? currentNode(session, act) : completed(screen, session),
     h(
       "section",
       { class: "card" },
-      h("h2", {}, "Session notes"),
+      h("h2", {}, t("run.notes")),
       notes,
       inProgress
         ? h(
@@ -83,7 +97,7 @@ function draw(screen: Screen, session: Session, typedNotes?: string, passed: Ses
               class: "secondary",
               onclick: act(() => step(session.id, { op: "note", notes: notes.value })),
             },
-            "Save notes",
+            t("run.saveNotes"),
           )
         : null,
     ),
@@ -98,26 +112,57 @@ function draw(screen: Screen, session: Session, typedNotes?: string, passed: Ses
     heading.tabIndex = -1;
     heading.focus();
     const announce = screen.root.querySelector("#announce");
-    if (announce) announce.textContent = inProgress ? `Now: ${heading.textContent}` : (heading.textContent ?? "");
+    if (announce)
+      announce.textContent = inProgress
+        ? t("run.now", { heading: heading.textContent ?? "" })
+        : (heading.textContent ?? "");
   }
 }
 
-type Act = (change: () => Promise<Session>) => () => Promise<void>;
+/**
+ * Runs `change` and draws the session it answers; `inPlace` may keep a refusal on the page as it
+ * is (saying whether it did), else the session is drawn again.
+ */
+type Act = (change: () => Promise<Session>, inPlace?: (error: unknown) => boolean) => () => Promise<void>;
 
 /** The titles of the trees a session went through, by id: the session's own, and linked ones as they are read. */
 const treeTitles = new Map<string, string>();
 
-/** Learns the titles of the trees the session's steps are in that are not known yet. */
-async function learnTitles(session: Session): Promise<void> {
+/**
+ * The versions of trees a session runs on, by `<id>@<version>`, as far as the page needs them: a
+ * form's variables (a choice's values) and the labels of the fields a step's values are for.
+ */
+const treeVersions = new Map<string, Tree>();
+const versionKey = (id: string, version: number) => `${id}@${version}`;
+
+/** Learns the titles of the trees the session's steps are in, and the versions its forms are in, not known yet. */
+async function learnTrees(session: Session): Promise<void> {
   treeTitles.set(session.tree_id, session.tree_title);
   const unknown = [...new Set(session.steps.map((step) => step.tree_id))].filter((id) => id && !treeTitles.has(id));
-  await Promise.all(
-    unknown.map(async (id) => {
+  const current = session.steps.at(-1);
+  const withForms = session.steps.filter(
+    (step) => step.values !== undefined || (step === current && session.current_node.type === "form"),
+  );
+  const versions = new Map(withForms.map((step) => [versionKey(step.tree_id, step.tree_version), step]));
+  await Promise.all([
+    ...unknown.map(async (id) => {
       const tree = await api.GET("/api/v1/trees/{id}", { params: { path: { id } } }).catch(() => undefined);
       if (tree?.data) treeTitles.set(id, tree.data.title);
     }),
-  );
+    ...[...versions]
+      .filter(([key]) => !treeVersions.has(key))
+      .map(async ([key, { tree_id: id, tree_version: version }]) => {
+        const tree = await api
+          .GET("/api/v1/trees/{id}", { params: { path: { id }, query: { version } } })
+          .catch(() => undefined);
+        if (tree?.data) treeVersions.set(key, tree.data);
+      }),
+  ]);
 }
+
+/** The version of the tree a step is in, if the page has read it. */
+const treeOfStep = (step: Session["steps"][number] | undefined) =>
+  step ? treeVersions.get(versionKey(step.tree_id, step.tree_version)) : undefined;
 
 /** The tree the session stands in: the one of its last step. */
 const treeOfCurrent = (session: Session) => session.steps.at(-1)?.tree_id || session.tree_id;
@@ -142,8 +187,8 @@ function breadcrumb(session: Session): HTMLElement | null {
   if (path.length < 2) return null;
   return h(
     "nav",
-    { class: "breadcrumb", id: "breadcrumb", "aria-label": "Procedures" },
-    path.map((id) => treeTitles.get(id) ?? "Linked procedure").join(" › "),
+    { class: "breadcrumb", id: "breadcrumb", "aria-label": t("run.procedures") },
+    path.map((id) => treeTitles.get(id) ?? t("run.linkedProcedure")).join(" › "),
   );
 }
 
@@ -156,7 +201,7 @@ function linkedSolutionsPassed(before: Session, after: Session): Session["steps"
 
 function currentNode(session: Session, act: Act): HTMLElement {
   const node: TreeNode = session.current_node;
-  const note = h("textarea", { id: "step-note", rows: 2, placeholder: "A note on this step (optional)" });
+  const note = h("textarea", { id: "step-note", rows: 2, placeholder: t("run.stepNotePlaceholder") });
   const withNote = () => (note.value.trim() ? { note: note.value.trim() } : {});
   const choices: HTMLElement[] = [];
   if (node.type === "question") {
@@ -180,19 +225,38 @@ function currentNode(session: Session, act: Act): HTMLElement {
       h(
         "button",
         { id: "continue", onclick: act(() => step(session.id, { op: "continue", node_id: node.id, ...withNote() })) },
-        "Done — continue",
+        t("run.continue"),
       ),
     );
   }
+  let form: HTMLFormElement | null = null;
+  if (node.type === "form") {
+    // The server checks the values (and says where each is wrong): the browser does not stop them first.
+    const fields = sessionForm(node, treeOfStep(session.steps.at(-1))?.variables ?? [], session.variables);
+    form = h(
+      "form",
+      { id: "session-form", novalidate: true },
+      fields.element,
+      h("div", { class: "choices" }, h("button", { type: "submit", id: "submit-form" }, t("run.submitForm"))),
+    );
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      void act(
+        () => step(session.id, { op: "submit", node_id: node.id, values: fields.values(), ...withNote() }),
+        (error) => fields.tell(error),
+      )();
+    });
+  }
   return h(
     "section",
-    { class: `card node ${node.type}`, id: "current-node", "data-node-id": node.id },
+    { class: `card node ${node.type}`, id: "current-node", "data-node-id": node.id, lang: session.locale || undefined },
     h("p", { class: "node-type" }, nodeKind(node)),
     h("h2", {}, node.title),
-    node.body ? markdown(node.body) : null,
-    node.type === "solution" ? null : h("label", { for: "step-note" }, "Note on this step"),
+    node.body ? markdown(node.body, mediaImage) : null,
+    form,
+    node.type === "solution" ? null : h("label", { for: "step-note" }, t("run.stepNote")),
     node.type === "solution" ? null : note,
-    h("div", { class: "choices" }, ...choices),
+    choices.length > 0 ? h("div", { class: "choices" }, ...choices) : null,
     h(
       "button",
       {
@@ -201,17 +265,19 @@ function currentNode(session: Session, act: Act): HTMLElement {
         disabled: session.steps.length <= 1,
         onclick: act(() => step(session.id, { op: "back" })),
       },
-      "← Back",
+      t("common.back"),
     ),
   );
 }
 
 function nodeKind(node: TreeNode): string {
-  if (node.type === "question") return "Question";
-  if (node.type === "action") return "Do this";
+  if (node.type === "question") return t("run.question");
+  if (node.type === "action") return t("run.doThis");
   // A session never stands at a link (it enters the linked tree at once); named for completeness.
-  if (node.type === "link") return "Linked procedure";
-  return `Solution (${node.outcome})`;
+  if (node.type === "link") return t("run.linkedProcedure");
+  if (node.type === "solution") return t("run.solution", { outcome: wordFor("outcome", node.outcome) });
+  if (node.type === "form") return t("run.fillIn");
+  return wordFor("nodeType", node.type);
 }
 
 /**
@@ -222,13 +288,13 @@ function completion(session: Session, notes: HTMLTextAreaElement, act: Act): HTM
   const atSolution = session.current_node.type === "solution";
   const finish = (outcome: Outcome | undefined, note = "") =>
     act(() => complete(session.id, outcome, [notes.value.trim(), note.trim()].filter(Boolean).join("\n\n")));
-  const card = h("section", { class: "card", id: "completion" }, h("h2", {}, "Complete the session"));
+  const card = h("section", { class: "card", id: "completion" }, h("h2", {}, t("run.complete")));
   const choose = () =>
     show(
       card,
-      h("h2", {}, "Complete the session"),
+      h("h2", {}, t("run.complete")),
       atSolution
-        ? h("button", { id: "complete", onclick: finish(undefined) }, "Complete")
+        ? h("button", { id: "complete", onclick: finish(undefined) }, t("run.completeButton"))
         : h(
             "div",
             { class: "choices" },
@@ -236,25 +302,30 @@ function completion(session: Session, notes: HTMLTextAreaElement, act: Act): HTM
               h(
                 "button",
                 { id: `complete-${outcome}`, class: "secondary", onclick: () => confirm(outcome) },
-                capitalized(outcome),
+                wordFor("completeAs", outcome),
               ),
             ),
           ),
     );
   // Away from a solution the session ends without one: asked once more, with room to say why.
   const confirm = (outcome: Outcome) => {
-    const why = h("textarea", { id: "completion-note", rows: 2, placeholder: "Why (added to the notes)" });
+    const why = h("textarea", { id: "completion-note", rows: 2, placeholder: t("run.whyPlaceholder") });
+    const named = wordFor("outcome", outcome);
     show(
       card,
-      h("h2", {}, `Complete as ${outcome}?`),
-      h("p", { class: "muted" }, "The session ends here, without reaching a solution."),
-      h("label", { for: "completion-note" }, "Note"),
+      h("h2", {}, t("run.completeAsQuestion", { outcome: named })),
+      h("p", { class: "muted" }, t("run.endsWithoutSolution")),
+      h("label", { for: "completion-note" }, t("run.note")),
       why,
       h(
         "div",
         { class: "choices" },
-        h("button", { id: "confirm-complete", onclick: () => finish(outcome, why.value)() }, `Complete as ${outcome}`),
-        h("button", { id: "cancel-complete", class: "secondary", onclick: choose }, "Cancel"),
+        h(
+          "button",
+          { id: "confirm-complete", onclick: () => finish(outcome, why.value)() },
+          t("run.completeAs", { outcome: named }),
+        ),
+        h("button", { id: "cancel-complete", class: "secondary", onclick: choose }, t("common.cancel")),
       ),
     );
     why.focus();
@@ -262,8 +333,6 @@ function completion(session: Session, notes: HTMLTextAreaElement, act: Act): HTM
   choose();
   return card;
 }
-
-const capitalized = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 function completed(screen: Screen, session: Session): HTMLElement {
   const download = (format: ReportFormat, label: string) =>
@@ -279,13 +348,13 @@ function completed(screen: Screen, session: Session): HTMLElement {
   return h(
     "section",
     { class: "card", id: "completed" },
-    h("h2", {}, `Outcome: ${session.outcome ?? "—"}`),
+    h("h2", {}, t("run.outcome", { outcome: session.outcome ? wordFor("outcome", session.outcome) : "—" })),
     h(
       "p",
       { class: "muted" },
-      session.completed_at ? `Completed ${new Date(session.completed_at).toLocaleString()}` : "",
+      session.completed_at ? t("run.completedAt", { at: dateTime(session.completed_at) }) : "",
     ),
-    h("p", {}, "Download the report:"),
+    h("p", {}, t("run.download")),
     h(
       "div",
       { class: "choices", id: "downloads" },
@@ -300,9 +369,9 @@ function completed(screen: Screen, session: Session): HTMLElement {
       h(
         "a",
         { class: "button", id: "start-another", href: hashOf({ name: "start", treeId: session.tree_id }) },
-        "Start another",
+        t("run.startAnother"),
       ),
-      h("a", { class: "button secondary", href: hashOf({ name: "trees", query: "" }) }, "Back to the trees"),
+      h("a", { class: "button secondary", href: hashOf({ name: "trees", query: "" }) }, t("run.backToTrees")),
     ),
   );
 }
@@ -311,19 +380,38 @@ function history(session: Session): HTMLElement {
   return h(
     "section",
     { class: "card" },
-    h("h2", {}, "Steps"),
+    h("h2", {}, t("run.steps")),
     h(
       "ol",
       { id: "steps", class: "steps" },
       ...session.steps.map((done) =>
         h(
           "li",
-          {},
+          { "data-node-id": done.node_id },
           h("strong", {}, done.node_title),
           done.option_label ? ` → ${done.option_label}` : "",
-          done.note ? h("div", { class: "muted" }, `Note: ${done.note}`) : null,
+          done.rule !== undefined ? h("span", { class: "step-rule" }, ` → ${ruleText(done.rule)}`) : null,
+          done.values !== undefined ? h("div", { class: "step-values" }, valuesText(done)) : null,
+          done.note ? h("div", { class: "muted" }, t("run.stepNoteShown", { note: done.note })) : null,
         ),
       ),
     ),
   );
+}
+
+/** Which rule of a logic node held (`rule` counts from 0), or that none did. */
+const ruleText = (rule: string) =>
+  rule === "default" || !/^\d+$/.test(rule) ? t("run.ruleDefault") : t("run.ruleHeld", { number: Number(rule) + 1 });
+
+/** A form step's values, each by its field's label (its id when the tree is not at hand). */
+function valuesText(done: Session["steps"][number]): string {
+  const node = treeOfStep(done)?.nodes.find((candidate) => candidate.id === done.node_id);
+  const fields = node?.type === "form" ? node.fields : [];
+  return Object.entries(done.values ?? {})
+    .map(([id, value]) => {
+      const label = fields.find((field) => field.id === id)?.label ?? id;
+      const shown = value === true ? t("run.yes") : value === false ? t("run.no") : String(value);
+      return t("run.value", { label, value: shown });
+    })
+    .join(" · ");
 }

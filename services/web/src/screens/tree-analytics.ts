@@ -3,13 +3,23 @@ import { answerOf, api, type Tree } from "../api.js";
 import { COLOURS } from "../chart-colours.js";
 import { chartFigure } from "../charts.js";
 import { h, show } from "../dom.js";
+import { t, wordFor } from "../i18n.js";
 import { hashOf } from "../router.js";
 import type { Screen } from "../screen.js";
 import { layoutTree, mapNodes } from "../tree-layout.js";
 import { treeMap } from "../tree-map.js";
 
-const seconds = (ms: number) => (ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`);
-const NODE_COLUMNS = ["Node", "Reached", "Ended here", "Median time", "Answers"];
+const seconds = (ms: number) =>
+  ms >= 60_000
+    ? t("analytics.minutes", { minutes: Math.round(ms / 60_000) })
+    : t("analytics.seconds", { seconds: Math.round(ms / 1000) });
+const nodeColumns = () => [
+  t("analytics.node"),
+  t("analytics.reached"),
+  t("analytics.endedHere"),
+  t("analytics.medianTime"),
+  t("analytics.answers"),
+];
 const percent = (part: number, whole: number) => (whole > 0 ? Math.round((part / whole) * 100) : 0);
 
 /**
@@ -18,7 +28,7 @@ const percent = (part: number, whole: number) => (whole > 0 ? Math.round((part /
  * tree's map; per node how often it was reached, left and answered; the most common paths.
  */
 export async function treeAnalyticsScreen(screen: Screen, treeId: string): Promise<void> {
-  show(screen.root, h("p", { class: "muted" }, "Loading…"));
+  show(screen.root, h("p", { class: "muted" }, t("common.loading")));
   const path = { params: { path: { id: treeId } } };
   try {
     const [tree, analytics] = await Promise.all([
@@ -37,24 +47,27 @@ export async function treeAnalyticsScreen(screen: Screen, treeId: string): Promi
     const titles = new Map(tree.nodes.map((node) => [node.id, node.title]));
     const titleOf = (id: string) => titles.get(id) ?? id;
     const ran = analytics.nodes.length > 0;
+    const columns = nodeColumns();
+    const countName = (name: string) => wordFor("sessionCount", name);
+    const noSession = () => h("p", { class: "muted" }, t("analytics.noSession"));
     show(
       screen.root,
-      h("a", { href: hashOf({ name: "tree", treeId }) }, "← Back to the editor"),
-      h("h1", {}, `Analytics: ${tree.title}`),
+      h("a", { href: hashOf({ name: "tree", treeId }) }, t("analytics.backToEditor")),
+      h("h1", {}, t("analytics.title", { title: tree.title })),
       h(
         "section",
         { class: "card", id: "analytics-sessions" },
-        h("h2", {}, "Sessions"),
+        h("h2", {}, t("analytics.sessions")),
         chartFigure(
           "chart-sessions",
-          "Sessions by outcome",
+          t("analytics.byOutcome"),
           {
             type: "bar",
             data: {
-              labels: counts.map(([label]) => label),
+              labels: counts.map(([label]) => countName(label)),
               datasets: [
                 {
-                  label: "sessions",
+                  label: t("analytics.sessionsSeries"),
                   data: counts.map(([, count]) => count),
                   backgroundColor: counts.map(([label]) => COLOURS[label]),
                 },
@@ -65,26 +78,32 @@ export async function treeAnalyticsScreen(screen: Screen, treeId: string): Promi
               scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
             },
           },
-          { head: ["", "Sessions"], rows: counts.map(([label, count]) => ({ label, cells: [count] })) },
+          {
+            head: ["", t("analytics.sessions")],
+            rows: counts.map(([label, count]) => ({ label: countName(label), cells: [count] })),
+          },
         ),
         h(
           "p",
           { id: "analytics-summary" },
-          `Resolution rate ${Math.round(analytics.resolution_rate * 100)} %`,
           sessions.completed > 0
-            ? ` · time to complete: median ${seconds(analytics.duration_ms.median)}, 90 % within ${seconds(analytics.duration_ms.p90)}`
-            : "",
+            ? t("analytics.summaryWithTimes", {
+                rate: Math.round(analytics.resolution_rate * 100),
+                median: seconds(analytics.duration_ms.median),
+                p90: seconds(analytics.duration_ms.p90),
+              })
+            : t("analytics.summary", { rate: Math.round(analytics.resolution_rate * 100) }),
         ),
       ),
       h(
         "section",
         { class: "card", id: "analytics-days" },
-        h("h2", {}, "Resolution rate over time"),
+        h("h2", {}, t("analytics.overTime")),
         analytics.days.length === 0
-          ? h("p", { class: "muted" }, "No session has run yet.")
+          ? noSession()
           : chartFigure(
               "chart-days",
-              "Sessions completed and the share resolved, by day (UTC)",
+              t("analytics.byDay"),
               {
                 type: "bar",
                 data: {
@@ -92,7 +111,7 @@ export async function treeAnalyticsScreen(screen: Screen, treeId: string): Promi
                   datasets: [
                     {
                       type: "line",
-                      label: "resolved (%)",
+                      label: t("analytics.resolvedSeries"),
                       data: analytics.days.map((day) => percent(day.resolved, day.completed)),
                       borderColor: COLOURS.resolved,
                       backgroundColor: COLOURS.resolved,
@@ -103,7 +122,7 @@ export async function treeAnalyticsScreen(screen: Screen, treeId: string): Promi
                     },
                     {
                       type: "bar",
-                      label: "completed",
+                      label: t("analytics.completedSeries"),
                       data: analytics.days.map((day) => day.completed),
                       backgroundColor: COLOURS.completed,
                       maxBarThickness: 48,
@@ -114,21 +133,29 @@ export async function treeAnalyticsScreen(screen: Screen, treeId: string): Promi
                 },
                 options: {
                   scales: {
-                    rate: { position: "right", min: 0, max: 100, title: { display: true, text: "% resolved" } },
+                    rate: {
+                      position: "right",
+                      min: 0,
+                      max: 100,
+                      title: { display: true, text: t("analytics.rateAxis") },
+                    },
                     count: { position: "left", beginAtZero: true, ticks: { precision: 0 } },
                   },
                 },
               },
               {
-                head: ["Day", "Started", "Completed", "Resolved"],
+                head: [t("analytics.day"), t("analytics.started"), t("analytics.completed"), t("analytics.resolved")],
                 rows: analytics.days.map((day) => ({
                   label: day.day,
                   cells: [
                     day.started,
                     day.completed,
                     day.completed > 0
-                      ? `${percent(day.resolved, day.completed)} % of ${day.completed}`
-                      : "none completed",
+                      ? t("analytics.resolvedOf", {
+                          percent: percent(day.resolved, day.completed),
+                          completed: day.completed,
+                        })
+                      : t("analytics.noneCompleted"),
                   ],
                 })),
               },
@@ -137,24 +164,24 @@ export async function treeAnalyticsScreen(screen: Screen, treeId: string): Promi
       h(
         "section",
         { class: "card", id: "analytics-map" },
-        h("h2", {}, "Where sessions ended"),
-        ran ? exitsMap(tree, analytics.nodes) : h("p", { class: "muted" }, "No session has run yet."),
+        h("h2", {}, t("analytics.whereEnded")),
+        ran ? exitsMap(tree, analytics.nodes) : noSession(),
       ),
       h(
         "section",
         { class: "card", id: "analytics-answers" },
-        h("h2", {}, "Answers"),
+        h("h2", {}, t("analytics.answers")),
         answersChart(tree, analytics.nodes, titleOf),
       ),
       h(
         "section",
         { class: "card", id: "analytics-nodes" },
-        h("h2", {}, "Each node"),
+        h("h2", {}, t("analytics.eachNode")),
         ran
           ? h(
               "table",
               { class: "stacked" },
-              h("thead", {}, h("tr", {}, ...NODE_COLUMNS.map((title) => h("th", {}, title)))),
+              h("thead", {}, h("tr", {}, ...columns.map((title) => h("th", {}, title)))),
               h(
                 "tbody",
                 {},
@@ -170,17 +197,17 @@ export async function treeAnalyticsScreen(screen: Screen, treeId: string): Promi
                       answerCounts(tree, node)
                         .map(({ label, count }) => `${label}: ${count}`)
                         .join(", "),
-                    ].map((cell, column) => h("td", { "data-label": NODE_COLUMNS[column] }, cell)),
+                    ].map((cell, column) => h("td", { "data-label": columns[column] }, cell)),
                   ),
                 ),
               ),
             )
-          : h("p", { class: "muted" }, "No session has run yet."),
+          : noSession(),
       ),
       h(
         "section",
         { class: "card", id: "analytics-paths" },
-        h("h2", {}, "Most common paths"),
+        h("h2", {}, t("analytics.paths")),
         h(
           "ol",
           {},
@@ -189,7 +216,7 @@ export async function treeAnalyticsScreen(screen: Screen, treeId: string): Promi
       ),
     );
   } catch (error) {
-    show(screen.root, h("a", { href: hashOf({ name: "tree", treeId }) }, "← Back to the editor"));
+    show(screen.root, h("a", { href: hashOf({ name: "tree", treeId }) }, t("analytics.backToEditor")));
     screen.fail(error);
   }
 }
@@ -202,7 +229,10 @@ function exitsMap(tree: Tree, nodes: NodeCounts[]): SVGSVGElement {
   const notes = new Map(
     nodes
       .filter((node) => node.exits > 0)
-      .map((node) => [node.node_id, { text: `${node.exits} ended here`, strong: node.exits === most }]),
+      .map((node) => [
+        node.node_id,
+        { text: t("analytics.exits", { count: node.exits }), strong: node.exits === most },
+      ]),
   );
   return treeMap(layoutTree(mapNodes(tree.nodes), tree.root_node_id), new Map(), undefined, notes);
 }
@@ -215,17 +245,17 @@ function answersChart(tree: Tree, nodes: NodeCounts[], titleOf: (id: string) => 
       count,
     })),
   );
-  if (rows.length === 0) return h("p", { class: "muted" }, "No question has been answered yet.");
+  if (rows.length === 0) return h("p", { class: "muted" }, t("analytics.noAnswers"));
   return chartFigure(
     "chart-answers",
-    "Answers given at each question",
+    t("analytics.answersChart"),
     {
       type: "bar",
       data: {
         labels: rows.map((row) => row.label),
         datasets: [
           {
-            label: "answers",
+            label: t("analytics.answersSeries"),
             data: rows.map((row) => row.count),
             backgroundColor: COLOURS.completed,
             maxBarThickness: 24,
@@ -238,7 +268,10 @@ function answersChart(tree: Tree, nodes: NodeCounts[], titleOf: (id: string) => 
         scales: { x: { beginAtZero: true, ticks: { precision: 0 } } },
       },
     },
-    { head: ["Answer", "Times"], rows: rows.map((row) => ({ label: row.label, cells: [row.count] })) },
+    {
+      head: [t("analytics.answer"), t("analytics.times")],
+      rows: rows.map((row) => ({ label: row.label, cells: [row.count] })),
+    },
     60 + 32 * rows.length,
   );
 }

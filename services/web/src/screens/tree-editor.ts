@@ -12,18 +12,22 @@ import {
 import { h, show } from "../dom.js";
 import { draftPreview } from "../draft-preview.js";
 import { describeError } from "../error-messages.js";
+import { dateTime, t, timeOnly, wordFor } from "../i18n.js";
+import { mediaImage } from "../media-images.js";
 import { type Content, nodeForm, withNewNode } from "../node-form.js";
-import { placeOf, problemsByNode } from "../node-problems.js";
+import { nodeIndexOf, placeOf, problemsByNode } from "../node-problems.js";
 import { go, hashOf } from "../router.js";
 import { saveFile } from "../save-file.js";
 import type { Screen } from "../screen.js";
+import { declaredVariables } from "../tree-content.js";
+import { treeForm } from "../tree-form.js";
 import { layoutTree, mapNodes } from "../tree-layout.js";
 import { treeMap } from "../tree-map.js";
 
 /** What an author edits of a draft: its content (the rest belongs to the service). */
 function editable(draft: TreeDraft): Record<string, unknown> {
-  const { title, description, category, tags, root_node_id, nodes } = draft;
-  return { title, description, category, tags, root_node_id, nodes };
+  const { title, description, category, tags, language, root_node_id, variables, nodes } = draft;
+  return { title, description, category, tags, language, root_node_id, variables, nodes };
 }
 
 /** How long the author pauses before the draft is saved as they go. */
@@ -47,14 +51,15 @@ interface Editing {
 /**
  * An engineer's view of a tree: the map of the draft as it is typed, a JSON editor, save (the
  * draft, which technicians never get), what the draft changes, publish (a new version, with a
- * change note), discard, and the change log with rollback. A 422's problems show at their nodes.
+ * change note), discard, and the change log with rollback. A 422's problems show at their nodes
+ * on the map and under their inputs in the forms.
  */
 export async function treeEditorScreen(screen: Screen, treeId: string): Promise<void> {
-  show(screen.root, h("p", { class: "muted" }, "Loading…"));
+  show(screen.root, h("p", { class: "muted" }, t("common.loading")));
   try {
     await edit(screen, await load(treeId), []);
   } catch (error) {
-    show(screen.root, h("a", { href: hashOf({ name: "trees", query: "" }) }, "← Back to the trees"));
+    show(screen.root, h("a", { href: hashOf({ name: "trees", query: "" }) }, t("common.backToTrees")));
     screen.fail(error);
   }
 }
@@ -84,7 +89,11 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
   const path = { params: { path: { id: tree.id } } };
   const editor = h("textarea", { id: "tree-json", spellcheck: "false", rows: 30 });
   editor.value = typed ?? savedText;
-  const changeNote = h("input", { id: "change-note", placeholder: "What this version changes", maxlength: "1000" });
+  const changeNote = h("input", {
+    id: "change-note",
+    placeholder: t("editor.changeNotePlaceholder"),
+    maxlength: "1000",
+  });
   const mapArea = h("div", { class: "map-area", id: "tree-map" });
   const parseNote = h("p", { class: "form-error", id: "json-error", role: "alert" });
   const autosaveNote = h("p", { class: "muted", id: "autosave", "aria-live": "polite" });
@@ -97,8 +106,9 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
     ),
   );
 
-  // The node being edited in the form, by its index in the draft's nodes.
-  let selected: number | undefined;
+  // The node being edited in the form, by its index in the draft's nodes: after a refusal, the
+  // first with a problem, which shows at its controls.
+  let selected = problems.map(({ loc }) => nodeIndexOf(loc)).find((index) => index !== undefined);
   // The map's zoom (its area scrolls to pan), kept while the draft is edited.
   let zoom = 1;
   const scaled = (map: SVGSVGElement) => {
@@ -114,6 +124,7 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
     if (map) scaled(map);
   };
   const formArea = h("div", { id: "node-form-area" });
+  const treeFormArea = h("div", { id: "tree-form-area" });
   /** A change made in the form: the JSON follows, and the map and the form are drawn again. */
   const changed = (content: Content, pick?: number) => {
     editor.value = JSON.stringify(content, null, 2);
@@ -123,7 +134,7 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
   const redraw = () => {
     const content = parse(editor.value);
     if (!content) {
-      parseNote.textContent = "Not valid JSON yet: the map shows the last valid version.";
+      parseNote.textContent = t("editor.notJsonYet");
       return;
     }
     parseNote.textContent = "";
@@ -147,25 +158,34 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
     show(
       formArea,
       selected !== undefined && nodes[selected]
-        ? nodeForm({ ...content, nodes } as Content, selected, trees, changed)
-        : h("p", { class: "muted", id: "node-form-hint" }, "Pick a node on the map to edit it."),
+        ? nodeForm({ ...content, nodes } as Content, selected, trees, changed, problemsByNode(problems).get(selected))
+        : h("p", { class: "muted", id: "node-form-hint" }, t("editor.pickNode")),
+    );
+    show(
+      treeFormArea,
+      treeForm({ ...content, nodes } as Content, problems, (next) => changed(next, selected)),
     );
   };
   editor.addEventListener("input", redraw);
   const previewArea = h("div", { id: "preview-area" });
   const preview = () => {
     const content = parse(editor.value);
-    if (!content) return screen.notify("The JSON does not parse: fix it first.", "error");
+    if (!content) return screen.notify(t("editor.jsonDoesNotParse"), "error");
     const nodes = Array.isArray(content.nodes) ? (content.nodes as Array<Record<string, unknown>>) : [];
     const title = (id: string) => trees.find((other) => other.id === id)?.title;
     show(
       previewArea,
-      draftPreview(nodes, String(content.root_node_id ?? ""), title, () => show(previewArea)),
+      draftPreview(
+        { nodes, rootId: String(content.root_node_id ?? ""), variables: declaredVariables(content) },
+        title,
+        () => show(previewArea),
+        mediaImage,
+      ),
     );
   };
   const addNode = () => {
     const content = parse(editor.value);
-    if (!content) return screen.notify("The JSON does not parse: fix it first.", "error");
+    if (!content) return screen.notify(t("editor.jsonDoesNotParse"), "error");
     const added = withNewNode({ ...content, nodes: Array.isArray(content.nodes) ? content.nodes : [] } as Content);
     changed(added.content, added.index);
   };
@@ -180,7 +200,7 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
     const save = async () => {
       const text = editor.value;
       const content = parse(text);
-      if (!content) throw new Error("The JSON does not parse: fix it first.");
+      if (!content) throw new Error(t("editor.jsonDoesNotParse"));
       if (text === savedText && draft.draft_revision > 0) return draft;
       draft = answerOf(
         await api.PUT("/api/v1/trees/{id}/draft", {
@@ -203,10 +223,10 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
   let conflicted = false;
   const autosave = async () => {
     if (conflicted || parse(editor.value) === undefined || editor.value === savedText) return;
-    autosaveNote.textContent = "Saving…";
+    autosaveNote.textContent = t("editor.saving");
     try {
       const saved = await saveText();
-      autosaveNote.textContent = `Saved as you go (revision ${saved.draft_revision}) at ${new Date().toLocaleTimeString()}.`;
+      autosaveNote.textContent = t("editor.autosaved", { revision: saved.draft_revision, at: timeOnly(Date.now()) });
       // What the draft changes, as saved now (kept as it was if that cannot be read just now).
       const changes = await api
         .GET("/api/v1/trees/{id}/diff", path)
@@ -216,8 +236,8 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
     } catch (error) {
       conflicted = error instanceof ApiError && error.detail === "draft_conflict";
       autosaveNote.textContent = conflicted
-        ? "Not saved: someone else saved this draft since you opened it. Copy your change, reload, and apply it again."
-        : `Not saved yet: ${describeError(error)} Saving again at your next change, or press Save draft.`;
+        ? t("editor.autosaveConflict")
+        : t("editor.autosaveFailed", { problem: describeError(error) });
     }
   };
   function scheduleAutosave() {
@@ -248,7 +268,7 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
   const save = act(async () => {
     const saved = await saveText();
     await edit(screen, { tree, draft: saved, trees }, []);
-    screen.notify(`Draft saved (revision ${saved.draft_revision}). Technicians still get version ${tree.version}.`);
+    screen.notify(t("editor.saved", { revision: saved.draft_revision, version: tree.version }));
   });
   const publish = act(async () => {
     // Saved first: a refusal shows its problems on this revision.
@@ -260,24 +280,24 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
       }),
     );
     await edit(screen, await load(tree.id, trees), []);
-    screen.notify(`Published as version ${published.version}.`);
+    screen.notify(t("editor.published", { version: published.version }));
   });
   const discard = act(async () => {
     await saving;
     if (draft.draft_revision > 0) await api.DELETE("/api/v1/trees/{id}/draft", path).then(answerOf);
     await edit(screen, await load(tree.id, trees), []);
-    screen.notify("Draft discarded.");
+    screen.notify(t("editor.discarded"));
   }, "drop");
   const rollBack = (version: number) =>
     act(async () => {
       const back = answerOf(
         await api.POST("/api/v1/trees/{id}/rollback", {
           ...path,
-          body: { version, change_note: changeNote.value || `Back to version ${version}` },
+          body: { version, change_note: changeNote.value || t("editor.rollbackNote", { version }) },
         }),
       );
       await edit(screen, await load(tree.id, trees), []);
-      screen.notify(`Version ${version}'s content is published again as version ${back.version}.`);
+      screen.notify(t("editor.rolledBack", { version, published: back.version }));
     });
 
   const [diff, history] = await Promise.all([
@@ -292,58 +312,81 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
       "div",
       { class: "heading" },
       h("h1", {}, tree.title),
-      h("span", { class: `badge ${tree.status}`, id: "tree-status" }, tree.status),
+      h("span", { class: `badge ${tree.status}`, id: "tree-status" }, wordFor("treeStatus", tree.status)),
     ),
-    h("p", { class: "muted", id: "tree-version" }, `Version ${tree.version} · ${tree.nodes.length} nodes`),
+    h(
+      "p",
+      { class: "muted", id: "tree-version" },
+      t("editor.facts", { version: tree.version, count: tree.nodes.length }),
+    ),
     revisionNote,
     autosaveNote,
     h(
       "section",
       { class: "card" },
-      h("h2", {}, "Map"),
+      h("h2", {}, t("editor.map")),
       parseNote,
       mapArea,
       h(
         "div",
         { class: "actions" },
-        h("button", { id: "add-node", class: "secondary", type: "button", onclick: addNode }, "Add a node"),
+        h("button", { id: "add-node", class: "secondary", type: "button", onclick: addNode }, t("editor.addNode")),
         h(
           "button",
-          { id: "zoom-out", class: "secondary", type: "button", onclick: zoomBy(1 / 1.25), "aria-label": "Zoom out" },
+          {
+            id: "zoom-out",
+            class: "secondary",
+            type: "button",
+            onclick: zoomBy(1 / 1.25),
+            "aria-label": t("editor.zoomOut"),
+          },
           "−",
         ),
-        h("button", { id: "zoom-reset", class: "secondary", type: "button", onclick: zoomBy(undefined) }, "100 %"),
         h(
           "button",
-          { id: "zoom-in", class: "secondary", type: "button", onclick: zoomBy(1.25), "aria-label": "Zoom in" },
+          { id: "zoom-reset", class: "secondary", type: "button", onclick: zoomBy(undefined) },
+          t("editor.zoomReset"),
+        ),
+        h(
+          "button",
+          {
+            id: "zoom-in",
+            class: "secondary",
+            type: "button",
+            onclick: zoomBy(1.25),
+            "aria-label": t("editor.zoomIn"),
+          },
           "+",
         ),
-        h("button", { id: "preview", class: "secondary", type: "button", onclick: preview }, "Preview as a technician"),
+        h("button", { id: "preview", class: "secondary", type: "button", onclick: preview }, t("editor.preview")),
       ),
     ),
     previewArea,
     formArea,
-    problems.length > 0 ? h("section", { class: "card problems-card" }, h("h2", {}, "Problems"), problemList) : null,
+    treeFormArea,
+    problems.length > 0
+      ? h("section", { class: "card problems-card" }, h("h2", {}, t("editor.problems")), problemList)
+      : null,
     diffArea,
     h(
       "section",
       { class: "card" },
-      h("h2", {}, "The draft"),
+      h("h2", {}, t("editor.draft")),
       h(
         "details",
         { id: "json-toggle", ...(typed !== undefined ? { open: true } : {}) },
-        h("summary", {}, "Edit as JSON"),
+        h("summary", {}, t("editor.editJson")),
         editor,
       ),
-      h("label", { for: "change-note" }, "Change note"),
+      h("label", { for: "change-note" }, t("editor.changeNote")),
       changeNote,
       h(
         "div",
         { class: "actions" },
-        h("button", { id: "save-draft", onclick: save }, "Save draft"),
-        h("button", { id: "publish", class: "secondary", onclick: publish }, "Publish"),
+        h("button", { id: "save-draft", onclick: save }, t("editor.saveDraft")),
+        h("button", { id: "publish", class: "secondary", onclick: publish }, t("editor.publish")),
         draft.draft_revision > 0
-          ? h("button", { id: "discard-draft", class: "secondary", onclick: discard }, "Discard draft")
+          ? h("button", { id: "discard-draft", class: "secondary", onclick: discard }, t("editor.discardDraft"))
           : null,
       ),
     ),
@@ -355,8 +398,8 @@ async function edit(screen: Screen, editing: Editing, problems: Problem[], typed
 
 function revisionText(draft: TreeDraft): string {
   return draft.draft_revision > 0
-    ? `Draft revision ${draft.draft_revision}, from version ${draft.based_on_version}: technicians do not get it until it is published.`
-    : "No draft: editing starts one, saved as you go; technicians keep the published version until you publish.";
+    ? t("editor.revision", { revision: draft.draft_revision, version: draft.based_on_version })
+    : t("editor.noDraft");
 }
 
 /**
@@ -383,12 +426,10 @@ function reviewCard(
         await api.PATCH("/api/v1/trees/{id}/settings", { ...path, body: { review_required: required.checked } }),
       );
       await reload();
-      screen.notify(
-        required.checked ? "Publishing now needs another engineer's approval." : "Publishing needs no review now.",
-      );
+      screen.notify(required.checked ? t("editor.reviewRequired") : t("editor.reviewNotRequired"));
     }),
   );
-  const comment = h("input", { id: "review-comment", placeholder: "A comment for the author", maxlength: "2000" });
+  const comment = h("input", { id: "review-comment", placeholder: t("editor.reviewComment"), maxlength: "2000" });
   const review = (decision: "approve" | "request_changes") =>
     act(async () => {
       answerOf(
@@ -398,7 +439,11 @@ function reviewCard(
         }),
       );
       await reload();
-      screen.notify(decision === "approve" ? `Revision ${draft.draft_revision} approved.` : "Changes requested.");
+      screen.notify(
+        decision === "approve"
+          ? t("editor.approvedNotice", { revision: draft.draft_revision })
+          : t("editor.changesRequested"),
+      );
     });
   const exportTree = act(async () => {
     const result = await api.GET("/api/v1/trees/{id}/export", { ...path, parseAs: "blob" });
@@ -411,14 +456,14 @@ function reviewCard(
   const archive = act(async () => {
     answerOf(await api.POST("/api/v1/trees/{id}/archive", path));
     go({ name: "trees", query: "" });
-    screen.notify(`"${tree.title}" is archived: restore it from the archived trees.`);
+    screen.notify(t("editor.archived", { title: tree.title }));
   });
   const ownDraft = draft.saved_by === screen.user.id;
   return h(
     "section",
     { class: "card", id: "review" },
-    h("h2", {}, "Review and publishing"),
-    h("label", { class: "inline" }, required, " Publishing needs another engineer's approval of the exact draft"),
+    h("h2", {}, t("editor.review")),
+    h("label", { class: "inline" }, required, " ", t("editor.reviewRequiredLabel")),
     draft.draft_revision === 0
       ? null
       : h(
@@ -428,20 +473,22 @@ function reviewCard(
             "p",
             {},
             draft.approved
-              ? `Revision ${draft.draft_revision} is approved.`
-              : `Revision ${draft.draft_revision} is not approved${draft.review_required ? ": it cannot be published yet" : ""}.`,
+              ? t("editor.approved", { revision: draft.draft_revision })
+              : draft.review_required
+                ? t("editor.notApprovedBlocking", { revision: draft.draft_revision })
+                : t("editor.notApproved", { revision: draft.draft_revision }),
           ),
           ownDraft
-            ? h("p", { class: "muted" }, "You saved this revision: another engineer reviews it.")
+            ? h("p", { class: "muted" }, t("editor.ownRevision"))
             : h(
                 "div",
                 { class: "actions" },
                 comment,
-                h("button", { id: "approve", onclick: review("approve") }, "Approve"),
+                h("button", { id: "approve", onclick: review("approve") }, t("editor.approve")),
                 h(
                   "button",
                   { id: "request-changes", class: "secondary", onclick: review("request_changes") },
-                  "Request changes",
+                  t("editor.requestChanges"),
                 ),
               ),
         ),
@@ -451,10 +498,15 @@ function reviewCard(
       h(
         "a",
         { class: "button secondary", id: "tree-analytics", href: hashOf({ name: "analytics", treeId: tree.id }) },
-        "Analytics",
+        t("editor.analytics"),
       ),
-      h("button", { id: "export-tree", class: "secondary", onclick: exportTree }, "Export (JSON file)"),
-      h("button", { id: "archive-tree", class: "secondary", onclick: archive }, "Archive"),
+      h(
+        "a",
+        { class: "button secondary", id: "tree-translations", href: hashOf({ name: "translations", treeId: tree.id }) },
+        t("editor.translations"),
+      ),
+      h("button", { id: "export-tree", class: "secondary", onclick: exportTree }, t("editor.export")),
+      h("button", { id: "archive-tree", class: "secondary", onclick: archive }, t("editor.archive")),
     ),
   );
 }
@@ -462,33 +514,20 @@ function reviewCard(
 /** What the draft changes against the latest version, node by node. */
 function diffCard(diff: TreeDiff) {
   const items = [
-    ...diff.fields.map((field) => h("li", {}, `Tree ${field} changed`)),
-    ...diff.added.map((id) => h("li", { class: "added" }, `Node "${id}" added`)),
-    ...diff.removed.map((id) => h("li", { class: "removed" }, `Node "${id}" removed`)),
-    ...diff.changed.map((change) => h("li", {}, `Node "${change.node_id}": ${change.fields.join(", ")} changed`)),
+    ...diff.fields.map((field) => h("li", {}, t("diff.treeField", { field }))),
+    ...diff.added.map((id) => h("li", { class: "added" }, t("diff.added", { id }))),
+    ...diff.removed.map((id) => h("li", { class: "removed" }, t("diff.removed", { id }))),
+    ...diff.changed.map((change) =>
+      h("li", {}, t("diff.changed", { id: change.node_id, fields: change.fields.join(", ") })),
+    ),
   ];
   return h(
     "section",
     { class: "card", id: "draft-diff" },
-    h("h2", {}, `What the draft changes (from version ${diff.from})`),
-    items.length > 0 ? h("ul", {}, ...items) : h("p", { class: "muted" }, "Nothing yet."),
+    h("h2", {}, t("diff.title", { version: diff.from })),
+    items.length > 0 ? h("ul", {}, ...items) : h("p", { class: "muted" }, t("diff.nothing")),
   );
 }
-
-const ACTIONS: Record<string, string> = {
-  created: "created it",
-  imported: "imported it",
-  updated: "saved a version",
-  draft_saved: "saved the draft",
-  draft_discarded: "discarded the draft",
-  published: "published",
-  rolled_back: "rolled back",
-  approved: "approved the draft",
-  changes_requested: "asked for changes",
-  settings_changed: "changed the settings",
-  archived: "archived it",
-  restored: "restored it",
-};
 
 /** Who did what, newest first; each earlier version can be published again. */
 function historyCard(history: HistoryEntry[], latest: number, rollBack: (version: number) => () => void) {
@@ -501,7 +540,7 @@ function historyCard(history: HistoryEntry[], latest: number, rollBack: (version
   return h(
     "section",
     { class: "card", id: "history" },
-    h("h2", {}, "History"),
+    h("h2", {}, t("history.title")),
     h(
       "ol",
       { class: "history" },
@@ -511,15 +550,15 @@ function historyCard(history: HistoryEntry[], latest: number, rollBack: (version
         return h(
           "li",
           { "data-action": entry.action },
-          h("time", { datetime: entry.at }, new Date(entry.at).toLocaleString()),
-          ` ${ACTIONS[entry.action] ?? entry.action}`,
-          version !== undefined ? ` · version ${version}` : "",
+          h("time", { datetime: entry.at }, dateTime(entry.at)),
+          ` ${wordFor("historyAction", entry.action)}`,
+          version !== undefined ? ` · ${t("history.version", { version })}` : "",
           entry.note ? ` · ${entry.note}` : "",
           canRollBack && version !== undefined
             ? h(
                 "button",
                 { class: "secondary rollback", "data-version": String(version), onclick: rollBack(version) },
-                `Publish version ${version} again`,
+                t("history.publishAgain", { version }),
               )
             : null,
         );

@@ -1,6 +1,7 @@
 import { ENUMS } from "@tdt/proto/tdt/contract";
 import { answerOf, api, type User } from "../api.js";
 import { h, show } from "../dom.js";
+import { dateTime, t, wordFor } from "../i18n.js";
 import type { Screen } from "../screen.js";
 
 /** The roles, lowest first, as the contract lists them. */
@@ -13,14 +14,15 @@ const ROLES = ENUMS["tdt.auth.v1.Role"].values;
  * themselves (the service refuses, and the page does not offer it).
  */
 export async function usersScreen(screen: Screen): Promise<void> {
-  const body = h("tbody", {}, h("tr", {}, h("td", { colspan: 5, class: "muted" }, "Loading…")));
+  const body = h("tbody", {}, h("tr", {}, h("td", { colspan: 5, class: "muted" }, t("common.loading"))));
+  const column = columns();
   show(
     screen.root,
-    h("h1", {}, "Users"),
+    h("h1", {}, t("users.title")),
     h(
       "table",
       { class: "card stacked", id: "users" },
-      h("thead", {}, h("tr", {}, ...["Name", "Email", "Role", "Active", ""].map((title) => h("th", {}, title)))),
+      h("thead", {}, h("tr", {}, ...[...Object.values(column), ""].map((title) => h("th", {}, title)))),
       body,
     ),
   );
@@ -36,8 +38,17 @@ export async function usersScreen(screen: Screen): Promise<void> {
   }
 }
 
+/** The table's column titles, each also its cells' `data-label`. */
+const columns = () => ({
+  name: t("account.name"),
+  email: t("form.email"),
+  role: t("account.role"),
+  active: t("users.active"),
+});
+
 function row(screen: Screen, user: User, refill: () => Promise<void>): HTMLElement {
   const self = user.id === screen.user.id;
+  const column = columns();
   const update = async (change: { role?: User["role"]; is_active?: boolean }, said: string) => {
     try {
       answerOf(await api.PATCH("/api/v1/auth/users/{id}", { params: { path: { id: user.id } }, body: change }));
@@ -50,15 +61,12 @@ function row(screen: Screen, user: User, refill: () => Promise<void>): HTMLEleme
   };
   const role = h(
     "select",
-    { class: "role", "aria-label": `Role of ${user.full_name}`, ...(self ? { disabled: true } : {}) },
-    ...ROLES.map((name) => h("option", { value: name }, name)),
+    { class: "role", "aria-label": t("users.roleOf", { name: user.full_name }), ...(self ? { disabled: true } : {}) },
+    ...ROLES.map((name) => h("option", { value: name }, wordFor("role", name))),
   );
   role.value = user.role;
   role.addEventListener("change", () =>
-    update(
-      { role: role.value as User["role"] },
-      `${user.full_name} is now ${/^[aeiou]/.test(role.value) ? "an" : "a"} ${role.value}.`,
-    ),
+    update({ role: role.value as User["role"] }, t("users.roleChanged", { name: user.full_name, role: role.value })),
   );
   const active = self
     ? null
@@ -70,11 +78,11 @@ function row(screen: Screen, user: User, refill: () => Promise<void>): HTMLEleme
             update(
               { is_active: !user.is_active },
               user.is_active
-                ? `${user.full_name} is deactivated and signed out.`
-                : `${user.full_name} is active again.`,
+                ? t("users.deactivated", { name: user.full_name })
+                : t("users.reactivated", { name: user.full_name }),
             ),
         },
-        user.is_active ? "Deactivate" : "Reactivate",
+        user.is_active ? t("users.deactivate") : t("users.reactivate"),
       );
   const organization = screen.user.organization;
   // Out of this organization (their account and other organizations stay): their logins here end.
@@ -85,7 +93,7 @@ function row(screen: Screen, user: User, refill: () => Promise<void>): HTMLEleme
         {
           class: "secondary remove-member",
           onclick: async () => {
-            if (!confirm(`Remove ${user.full_name} from ${organization.name}? Their logins here end.`)) return;
+            if (!confirm(t("users.confirmRemove", { name: user.full_name, organization: organization.name }))) return;
             try {
               answerOf(
                 await api.DELETE("/api/v1/organizations/{id}/members/{user_id}", {
@@ -93,13 +101,13 @@ function row(screen: Screen, user: User, refill: () => Promise<void>): HTMLEleme
                 }),
               );
               await refill();
-              screen.notify(`${user.full_name} is no longer in ${organization.name}.`);
+              screen.notify(t("users.removed", { name: user.full_name, organization: organization.name }));
             } catch (error) {
               screen.fail(error);
             }
           },
         },
-        "Remove",
+        t("common.remove"),
       );
   const sessions = h("div", { class: "login-sessions", id: `sessions-of-${user.id}` });
   const toggle = h(
@@ -115,27 +123,25 @@ function row(screen: Screen, user: User, refill: () => Promise<void>): HTMLEleme
         else show(sessions);
       },
     },
-    "Sessions",
+    t("users.sessions"),
   );
   return h(
     "tr",
     { "data-user-id": user.id },
-    h("td", { "data-label": "Name" }, user.full_name, self ? " (you)" : ""),
-    h("td", { "data-label": "Email" }, user.email),
-    h("td", { "data-label": "Role" }, role),
-    h("td", { "data-label": "Active" }, user.is_active ? "yes" : "no"),
+    h("td", { "data-label": column.name }, self ? t("users.you", { name: user.full_name }) : user.full_name),
+    h("td", { "data-label": column.email }, user.email),
+    h("td", { "data-label": column.role }, role),
+    h("td", { "data-label": column.active }, user.is_active ? t("users.yes") : t("users.no")),
     h("td", {}, h("div", { class: "actions" }, active, toggle, remove), sessions),
   );
 }
-
-const when = (at: string) => new Date(at).toLocaleString();
 
 /** The user's open login sessions into `into`, each with a button that ends it. */
 async function listSessions(screen: Screen, user: User, into: HTMLElement): Promise<void> {
   const path = { params: { path: { id: user.id } } };
   try {
     const sessions = answerOf(await api.GET("/api/v1/auth/users/{id}/sessions", path));
-    if (sessions.length === 0) return show(into, h("p", { class: "muted" }, "No open session."));
+    if (sessions.length === 0) return show(into, h("p", { class: "muted" }, t("users.noSession")));
     show(
       into,
       h(
@@ -145,7 +151,7 @@ async function listSessions(screen: Screen, user: User, into: HTMLElement): Prom
           h(
             "li",
             { "data-sid": session.sid },
-            `Since ${when(session.created_at)}, last used ${when(session.last_used_at)}`,
+            t("users.loginSession", { since: dateTime(session.created_at), used: dateTime(session.last_used_at) }),
             session.user_agent ? ` · ${session.user_agent}` : "",
             session.ip ? ` · ${session.ip}` : "",
             " ",
@@ -160,14 +166,14 @@ async function listSessions(screen: Screen, user: User, into: HTMLElement): Prom
                         params: { path: { id: user.id, sid: session.sid } },
                       }),
                     );
-                    screen.notify(`One of ${user.full_name}'s sessions is ended.`);
+                    screen.notify(t("users.sessionEnded", { name: user.full_name }));
                   } catch (error) {
                     screen.fail(error);
                   }
                   await listSessions(screen, user, into);
                 },
               },
-              "End session",
+              t("users.endSession"),
             ),
           ),
         ),
