@@ -7413,8 +7413,10 @@ export interface operations {
             /** @description One page of users; the total is in `X-Total-Count` */
             200: {
                 headers: {
-                    /** @description How many users there are */
+                    /** @description How many users there are; left out when more than 10,000 match (a list that counts no further) */
                     "x-total-count"?: number;
+                    /** @description The next page, when there is one: `</api/v1/...?cursor=...>; rel="next"` (RFC 8288), the same query with the next page's cursor */
+                    link?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -9050,6 +9052,8 @@ export interface operations {
                 limit?: number;
                 /** @description Engineers and admins: archived trees instead of live ones */
                 archived?: boolean;
+                /** @description Where the page starts: the cursor of the page before (its `Link: rel="next"`), at any depth as fast as the first page. Not with `skip`. */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -9057,11 +9061,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description One page of summaries; the total is in `X-Total-Count` */
+            /** @description One page of summaries; the total is in `X-Total-Count` (left out past 10,000), the next page in `Link: <...>; rel="next"` */
             200: {
                 headers: {
-                    /** @description How many matching trees there are */
+                    /** @description How many matching trees there are; left out when more than 10,000 match (a list that counts no further) */
                     "x-total-count"?: number;
+                    /** @description The next page, when there is one: `</api/v1/...?cursor=...>; rel="next"` (RFC 8288), the same query with the next page's cursor */
+                    link?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -12025,6 +12031,8 @@ export interface operations {
                 from?: string;
                 /** @description Only sessions started before this */
                 to?: string;
+                /** @description Where the page starts: the cursor of the page before (its `Link: rel="next"`), at any depth as fast as the first page. Not with `skip`. */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -12032,11 +12040,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description One page of sessions; the total is in `X-Total-Count` */
+            /** @description One page of sessions; the total is in `X-Total-Count` (left out past 10,000), the next page in `Link: <...>; rel="next"` */
             200: {
                 headers: {
-                    /** @description How many matching sessions there are */
+                    /** @description How many matching sessions there are; left out when more than 10,000 match (a list that counts no further) */
                     "x-total-count"?: number;
+                    /** @description The next page, when there is one: `</api/v1/...?cursor=...>; rel="next"` (RFC 8288), the same query with the next page's cursor */
+                    link?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -969,6 +969,11 @@ export const FIELD_RULES = {
       "string": {
         "in_enum": "tdt.trees.v1.Outcome"
       }
+    },
+    "cursor": {
+      "string": {
+        "max_len": 200
+      }
     }
   },
   "tdt.sessions.v1.Session": {
@@ -1149,6 +1154,11 @@ export const FIELD_RULES = {
       "int32": {
         "gte": 0,
         "lte": 100
+      }
+    },
+    "cursor": {
+      "string": {
+        "max_len": 200
       }
     }
   },
@@ -2579,7 +2589,7 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
       "forbidden"
     ],
     "total": "matching sessions",
-    "responseDescription": "One page of sessions; the total is in `X-Total-Count`"
+    "responseDescription": "One page of sessions; the total is in `X-Total-Count` (left out past 10,000), the next page in `Link: <...>; rel=\"next\"`"
   },
   {
     "service": "tdt.sessions.v1.SessionsService",
@@ -2730,7 +2740,7 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     ],
     "total": "matching trees",
     "cache": "trees",
-    "responseDescription": "One page of summaries; the total is in `X-Total-Count`"
+    "responseDescription": "One page of summaries; the total is in `X-Total-Count` (left out past 10,000), the next page in `Link: <...>; rel=\"next\"`"
   },
   {
     "service": "tdt.trees.v1.TreesService",

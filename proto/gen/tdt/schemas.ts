@@ -3517,6 +3517,11 @@ export const MESSAGE_SCHEMAS = {
         "type": "string",
         "format": "date-time",
         "description": "Only sessions started before this"
+      },
+      "cursor": {
+        "type": "string",
+        "maxLength": 200,
+        "description": "Where the page starts: the cursor of the page before (its `Link: rel=\"next\"`), at any depth as fast as the first page. Not with `skip`."
       }
     }
   },
@@ -3524,7 +3529,9 @@ export const MESSAGE_SCHEMAS = {
     "type": "object",
     "required": [
       "sessions",
-      "total"
+      "total",
+      "next_cursor",
+      "total_capped"
     ],
     "requestRequired": [],
     "properties": {
@@ -3535,7 +3542,16 @@ export const MESSAGE_SCHEMAS = {
         }
       },
       "total": {
-        "type": "integer"
+        "type": "integer",
+        "description": "How many match, counted up to 10,000"
+      },
+      "next_cursor": {
+        "type": "string",
+        "description": "The next page's cursor; empty on the last page"
+      },
+      "total_capped": {
+        "type": "boolean",
+        "description": "More than 10,000 match: `total` stops there (and X-Total-Count is left out)"
       }
     }
   },
@@ -4709,6 +4725,11 @@ export const MESSAGE_SCHEMAS = {
         "type": "boolean",
         "default": false,
         "description": "Engineers and admins: archived trees instead of live ones"
+      },
+      "cursor": {
+        "type": "string",
+        "maxLength": 200,
+        "description": "Where the page starts: the cursor of the page before (its `Link: rel=\"next\"`), at any depth as fast as the first page. Not with `skip`."
       }
     }
   },
@@ -4716,7 +4737,9 @@ export const MESSAGE_SCHEMAS = {
     "type": "object",
     "required": [
       "trees",
-      "total"
+      "total",
+      "next_cursor",
+      "total_capped"
     ],
     "requestRequired": [],
     "properties": {
@@ -4727,7 +4750,16 @@ export const MESSAGE_SCHEMAS = {
         }
       },
       "total": {
-        "type": "integer"
+        "type": "integer",
+        "description": "How many match, counted up to 10,000"
+      },
+      "next_cursor": {
+        "type": "string",
+        "description": "The next page's cursor; empty on the last page"
+      },
+      "total_capped": {
+        "type": "boolean",
+        "description": "More than 10,000 match: `total` stops there (and X-Total-Count is left out)"
       }
     }
   },

@@ -3,6 +3,7 @@
 export * from "./config.js";
 export * from "./database/connection.js";
 export * from "./database/errors.js";
+export * from "./database/keyset.js";
 export * from "./database/migrations.js";
 export * from "./database/organizations.js";
 export * from "./events/follow-in-background.js";

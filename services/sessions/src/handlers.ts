@@ -7,6 +7,7 @@ import {
   type Handlers,
   isServiceError,
   type Logger,
+  pageOf,
   type RequestContext,
   readServiceError,
   type ServiceClient,
@@ -39,10 +40,6 @@ function checkSessionId(id: string): void {
 /** Owners, engineers and admins see a session; to anyone else it does not exist. */
 function canSee(claims: AccessClaims, row: SessionRow): boolean {
   return row.user_id === claims.sub || hasRole(claims, "engineer");
-}
-
-function page(request: { skip: number; limit: number }) {
-  return { skip: Math.max(0, request.skip || 0), limit: Math.min(Math.max(request.limit || 50, 1), 100) };
 }
 
 function stepOp(request: {
@@ -170,19 +167,20 @@ export function sessionsHandlers(deps: {
         .done();
       const userId = request.all ? undefined : (request.user_id ?? claims.sub);
       // A token's subject that is no UUID owns nothing here.
-      if (userId !== undefined && !isUuid(userId)) return { sessions: [], total: 0 };
+      if (userId !== undefined && !isUuid(userId))
+        return { sessions: [], total: 0, total_capped: false, next_cursor: "" };
       const from = request.from ? new Date(request.from) : undefined;
       const to = request.to ? new Date(request.to) : undefined;
       if (from && to && from > to) {
         throw AppError.invalid([{ loc: ["query", "to"], msg: "Must not be before from", type: "range" }]);
       }
       const store = storeOf(claims);
-      const { rows, total } = await store.list(
+      const { rows, nextCursor, total, total_capped } = await store.list(
         { userId, status: request.status, treeId: request.tree_id, outcome: request.outcome, from, to },
-        page(request),
+        pageOf(request),
       );
       const sessions = await Promise.all(rows.map((row) => answer(row, ctx, store)));
-      return { sessions, total };
+      return { sessions, total, total_capped, next_cursor: nextCursor };
     },
 
     async getSession(request, ctx) {

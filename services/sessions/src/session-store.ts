@@ -1,13 +1,19 @@
 import { randomUUID } from "node:crypto";
 import {
+  after,
+  cappedCount,
   DEFAULT_ORGANIZATION_ID,
   inOrganization,
   inTransaction,
   outboxInsert,
+  type Page,
+  pageAnswer,
   RecentlyUsed,
   type Sql,
   setOrganization,
+  sortTime,
   type TransactionSql,
+  totalOf,
   writeOutboxEvent,
 } from "@tdt/kit";
 import { DEFAULT_LANGUAGE } from "@tdt/proto/contracts/tree-languages";
@@ -374,11 +380,16 @@ export class SessionStore {
     return row;
   }
 
-  list(filters: ListFilters, page: { skip: number; limit: number }) {
+  list(filters: ListFilters, page: Page) {
     return this.db((sql) => this.listIn(sql, filters, page));
   }
 
-  private async listIn(sql: TransactionSql, filters: ListFilters, page: { skip: number; limit: number }) {
+  /**
+   * A page of sessions, newest first, after `page.after` or `page.skip` rows, and how many match
+   * (counted up to TOTAL_CAP): the newest-first indexes per organization, per user and per tree
+   * give the page without reading the rows it skips by cursor.
+   */
+  private async listIn(sql: TransactionSql, filters: ListFilters, page: Page) {
     const where = sql`
       where true
         ${filters.userId ? sql`and user_id = ${filters.userId}` : sql``}
@@ -387,15 +398,14 @@ export class SessionStore {
         ${filters.outcome ? sql`and outcome = ${filters.outcome}` : sql``}
         ${filters.from ? sql`and started_at >= ${filters.from}` : sql``}
         ${filters.to ? sql`and started_at < ${filters.to}` : sql``}`;
-    const rows = await sql<(StoredRow & { total: number })[]>`
-      select *, count(*) over ()::int as total from sessions ${where}
+    const rows = await sql<(StoredRow & { sort_at: string; sort_id: string })[]>`
+      select *, ${sortTime(sql, "started_at")} as sort_at, id as sort_id from sessions ${where}
+        ${after(sql, "started_at", "id", page.after)}
       order by started_at desc, id
-      offset ${page.skip} limit ${page.limit}`;
-    // A page past the end has no row to carry the total: count separately.
-    const total =
-      rows[0]?.total ??
-      (page.skip > 0 ? ((await sql<{ n: number }[]>`select count(*)::int as n from sessions ${where}`)[0]?.n ?? 0) : 0);
-    return { rows: rows.map(fromStored), total };
+      offset ${page.skip} limit ${page.limit + 1}`;
+    const [counted] = await sql<{ n: number }[]>`${cappedCount(sql, sql`select 1 from sessions ${where}`)}`;
+    const { rows: shown, nextCursor } = pageAnswer(rows, page.limit);
+    return { rows: shown.map(fromStored), nextCursor, ...totalOf(counted?.n ?? 0) };
   }
 
   /**

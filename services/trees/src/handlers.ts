@@ -1,4 +1,12 @@
-import { type AccessClaims, type AccessTokenVerifier, AppError, authorizer, checks, type Handlers } from "@tdt/kit";
+import {
+  type AccessClaims,
+  type AccessTokenVerifier,
+  AppError,
+  authorizer,
+  checks,
+  type Handlers,
+  pageOf,
+} from "@tdt/kit";
 import { hasRole, TREES_ACCESS } from "@tdt/proto/contracts/access";
 import type { Tree, TreeInput, TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 import { readAnalytics } from "./analytics.js";
@@ -13,10 +21,6 @@ const notFound = () => new AppError("not_found");
 
 function audienceOf(claims: AccessClaims): Audience {
   return hasRole(claims, "engineer") ? "authors" : "technicians";
-}
-
-function page(request: { skip: number; limit: number }, defaultLimit = 50) {
-  return { skip: Math.max(0, request.skip || 0), limit: Math.min(Math.max(request.limit || defaultLimit, 1), 100) };
 }
 
 /** A tree named in the path must be named by a UUID (as the gateway's schema says). */
@@ -57,7 +61,7 @@ export function treesHandlers(
       checks().contract("tdt.trees.v1.ListTreesRequest", request, ["query"]).done();
       // Archived trees are the authors' to see (and restore).
       if (request.archived && audienceOf(claims) !== "authors") throw new AppError("forbidden");
-      return as(claims, (store) => store.list(audienceOf(claims), request, page(request)));
+      return as(claims, (store) => store.list(audienceOf(claims), request, pageOf(request)));
     },
 
     async listCategories(_request, ctx) {
@@ -72,7 +76,7 @@ export function treesHandlers(
       check.done();
       return {
         trees: await as(claims, (store) =>
-          store.search(audienceOf(claims), request.q, page({ skip: 0, limit: request.limit }, 20).limit),
+          store.search(audienceOf(claims), request.q, pageOf({ limit: request.limit }, 20).limit),
         ),
       };
     },

@@ -1,6 +1,25 @@
 import { randomUUID } from "node:crypto";
-import { AppError, inTransaction, type Sql, type TransactionSql } from "@tdt/kit";
-import type { Node, Tree, TreeInput, TreeSummary, TreeVersion, Variable } from "@tdt/proto/tdt/trees/v1/trees";
+import {
+  AppError,
+  after,
+  cappedCount,
+  inTransaction,
+  type Page,
+  pageAnswer,
+  type Sql,
+  sortTime,
+  type TransactionSql,
+  totalOf,
+} from "@tdt/kit";
+import type {
+  ListTreesResponse,
+  Node,
+  Tree,
+  TreeInput,
+  TreeSummary,
+  TreeVersion,
+  Variable,
+} from "@tdt/proto/tdt/trees/v1/trees";
 import {
   HIGHLIGHT_START,
   HIGHLIGHT_STOP,
@@ -162,37 +181,31 @@ export class TreeStore {
   ) {}
 
   /**
-   * A page of summaries, newest first, and how many there are in all. The page walks the
-   * versions' newest-first index and stops when full; the total counts live trees alone unless a
-   * filter needs their versions, so neither reads a version's nodes or every matching row.
+   * A page of summaries, newest first, after `page.after` or `page.skip` rows, and how many there
+   * are (counted up to TOTAL_CAP). The page walks the versions' newest-first index and stops when
+   * full; the total counts live trees alone unless a filter needs their versions, so neither
+   * reads a version's nodes or every matching row.
    */
-  async list(
-    audience: Audience,
-    filters: ListFilters,
-    page: { skip: number; limit: number },
-  ): Promise<{ trees: TreeSummary[]; total: number }> {
+  async list(audience: Audience, filters: ListFilters, page: Page): Promise<ListTreesResponse> {
     const sql = this.sql;
-    const rows = await sql<(SummaryRow & { total: number })[]>`
-      select ${summaryColumns(sql)}, (${this.countQuery(audience, filters)})::int as total
+    const rows = await sql<(SummaryRow & { sort_at: string; sort_id: string })[]>`
+      select ${summaryColumns(sql)}, ${sortTime(sql, "v.created_at")} as sort_at, v.tree_id as sort_id
       from ${visibleVersions(sql, audience, filters.archived)} ${filterConditions(sql, filters)}
+        ${after(sql, "v.created_at", "v.tree_id", page.after)}
       order by v.created_at desc, v.tree_id
-      offset ${page.skip} limit ${page.limit}`;
-    const total = rows[0]?.total ?? (page.skip > 0 ? await this.count(audience, filters) : 0);
-    return { trees: rows.map(toSummary), total };
+      offset ${page.skip} limit ${page.limit + 1}`;
+    const [counted] = await sql<{ n: number }[]>`${cappedCount(sql, this.countedRows(audience, filters))}`;
+    const { rows: shown, nextCursor } = pageAnswer(rows, page.limit);
+    return { trees: shown.map(toSummary), next_cursor: nextCursor, ...totalOf(counted?.n ?? 0) };
   }
 
-  private async count(audience: Audience, filters: ListFilters): Promise<number> {
-    const [row] = await this.sql<{ n: number }[]>`select (${this.countQuery(audience, filters)})::int as n`;
-    return row?.n ?? 0;
-  }
-
-  /** Counting the listing: the trees table alone when no filter reads a version. */
-  private countQuery(audience: Audience, filters: ListFilters) {
+  /** The rows the listing counts: the trees table alone when no filter reads a version. */
+  private countedRows(audience: Audience, filters: ListFilters) {
     const sql = this.sql;
     if (filters.category || filters.tag || filters.status || filters.archived) {
-      return sql`select count(*) from ${visibleVersions(sql, audience, filters.archived)} ${filterConditions(sql, filters)}`;
+      return sql`select 1 from ${visibleVersions(sql, audience, filters.archived)} ${filterConditions(sql, filters)}`;
     }
-    return sql`select count(*) from trees t where t.deleted_at is null and ${
+    return sql`select 1 from trees t where t.deleted_at is null and ${
       audience === "authors" ? sql`t.latest_version` : sql`t.published_version`
     } is not null`;
   }

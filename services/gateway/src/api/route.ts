@@ -19,7 +19,7 @@ import { clientOf } from "../edge/client-info.js";
 import { inRequestTrace } from "../edge/http-tracing.js";
 import { completeRequest, derivedSchemas, documentSender, type RouteShape } from "./contract-schemas.js";
 import type { Downstream } from "./downstream.js";
-import { BEARER, NO_CONTENT, PUBLIC, totalCountHeader } from "./schemas/common.js";
+import { BEARER, type ListPage, listPageHeaders, NO_CONTENT, PUBLIC, totalCountHeader } from "./schemas/common.js";
 import { API_KEY_ERRORS, DOWNSTREAM_ERRORS, errorResponses, READ_BODY_ERRORS, TOKEN_ERRORS } from "./schemas/errors.js";
 
 type Client = keyof Downstream;
@@ -262,7 +262,7 @@ export function routesOf(group: RouteGroup) {
           inRequestTrace(request, () =>
             call.call(group.downstream[spec.rpc.client], rpcRequest(typed), callOptionsOf(request)),
           );
-        const totalOf = (answer: unknown) => String((answer as { total: number }).total);
+        const listHeaders = (answer: unknown) => (spec.total ? listPageHeaders(request.url, answer as ListPage) : {});
         if (cacheScope && group.cache) {
           // What a caller sees differs by role and by organization (the token's `org`).
           const caller = request.caller?.claims;
@@ -272,14 +272,14 @@ export function routesOf(group: RouteGroup) {
             reply.code(status);
             // Serialized once, by the route's own response schema, as an uncached answer is.
             const body = reply.serialize(send ? send(answer, reply, typed) : answer) as string;
-            const headers: Record<string, string> = spec.total ? { "x-total-count": totalOf(answer) } : {};
+            const headers = listHeaders(answer);
             return { body: Buffer.from(body), headers };
           });
           return reply.code(status).headers(cached.headers).type(JSON_CONTENT_TYPE).send(cached.body);
         }
         const answer = await fetch();
         if (spec.invalidates) group.cache?.invalidate(CACHE_SCOPES[spec.invalidates].tags(request));
-        if (spec.total) reply.header("x-total-count", totalOf(answer));
+        reply.headers(listHeaders(answer));
         reply.code(status);
         if (spec.redirect) {
           send?.(answer, reply, typed);

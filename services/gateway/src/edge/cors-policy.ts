@@ -24,7 +24,7 @@ export const API_REQUEST_HEADERS = [
 ] as const;
 
 /** Response headers a page may read besides the simple ones. */
-export const EXPOSED_HEADERS = ["x-request-id", "x-total-count", "retry-after", "content-disposition"] as const;
+export const EXPOSED_HEADERS = ["x-request-id", "x-total-count", "link", "retry-after", "content-disposition"] as const;
 
 /** How long a browser may reuse a preflight's answer (Chromium caps it at 2 hours). */
 export const PREFLIGHT_MAX_AGE_SECONDS = 7200;

@@ -101,7 +101,12 @@ export class FakeSessions extends FakeService<Sessions> {
   protected readonly defaults: Handlers<Sessions> = {
     listSessions: async (request) => {
       const all = [1, 2, 3].map(() => sampleSession());
-      return { sessions: all.slice(request.skip, request.skip + request.limit), total: all.length };
+      return {
+        sessions: all.slice(request.skip, request.skip + request.limit),
+        total: all.length,
+        total_capped: false,
+        next_cursor: "",
+      };
     },
     getSession: async (request) => ({ session: sampleSession({ id: request.id }) }),
     startSession: async (request) => ({

@@ -70,7 +70,12 @@ export class FakeTrees extends FakeService<Trees> {
   protected readonly defaults: Handlers<Trees> = {
     listTrees: async (request) => {
       const all = ["A", "B", "C"].map((letter) => sampleSummary({ title: `Tree ${letter}` }));
-      return { trees: all.slice(request.skip, request.skip + request.limit), total: all.length };
+      return {
+        trees: all.slice(request.skip, request.skip + request.limit),
+        total: all.length,
+        total_capped: false,
+        next_cursor: "",
+      };
     },
     listCategories: async () => ({ categories: ["Network", "Printers"] }),
     searchTrees: async (request) => ({

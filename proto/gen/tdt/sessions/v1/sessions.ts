@@ -168,12 +168,24 @@ export interface ListSessionsRequest {
     | string
     | undefined;
   /** Only sessions started before this */
-  to?: string | undefined;
+  to?:
+    | string
+    | undefined;
+  /**
+   * Where the page starts: the cursor of the page before (its `Link: rel="next"`), at any depth
+   * as fast as the first page. Not with `skip`.
+   */
+  cursor?: string | undefined;
 }
 
 export interface ListSessionsResponse {
   sessions: Session[];
+  /** How many match, counted up to 10,000 */
   total: number;
+  /** The next page's cursor; empty on the last page */
+  next_cursor: string;
+  /** More than 10,000 match: `total` stops there (and X-Total-Count is left out) */
+  total_capped: boolean;
 }
 
 export interface GetSessionRequest {
@@ -774,6 +786,7 @@ function createBaseListSessionsRequest(): ListSessionsRequest {
     outcome: undefined,
     from: undefined,
     to: undefined,
+    cursor: undefined,
   };
 }
 
@@ -805,6 +818,9 @@ export const ListSessionsRequest: MessageFns<ListSessionsRequest> = {
     }
     if (message.to !== undefined) {
       Timestamp.encode(toTimestamp(message.to), writer.uint32(74).fork()).join();
+    }
+    if (message.cursor !== undefined) {
+      writer.uint32(82).string(message.cursor);
     }
     return writer;
   },
@@ -894,6 +910,14 @@ export const ListSessionsRequest: MessageFns<ListSessionsRequest> = {
             message.to = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.cursor = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -920,12 +944,13 @@ export const ListSessionsRequest: MessageFns<ListSessionsRequest> = {
     message.outcome = object.outcome ?? undefined;
     message.from = object.from ?? undefined;
     message.to = object.to ?? undefined;
+    message.cursor = object.cursor ?? undefined;
     return message;
   },
 };
 
 function createBaseListSessionsResponse(): ListSessionsResponse {
-  return { sessions: [], total: 0 };
+  return { sessions: [], total: 0, next_cursor: "", total_capped: false };
 }
 
 export const ListSessionsResponse: MessageFns<ListSessionsResponse> = {
@@ -935,6 +960,12 @@ export const ListSessionsResponse: MessageFns<ListSessionsResponse> = {
     }
     if (message.total !== 0) {
       writer.uint32(16).int32(message.total);
+    }
+    if (message.next_cursor !== "") {
+      writer.uint32(26).string(message.next_cursor);
+    }
+    if (message.total_capped !== false) {
+      writer.uint32(32).bool(message.total_capped);
     }
     return writer;
   },
@@ -968,6 +999,22 @@ export const ListSessionsResponse: MessageFns<ListSessionsResponse> = {
             message.total = reader.int32();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.next_cursor = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.total_capped = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -987,6 +1034,8 @@ export const ListSessionsResponse: MessageFns<ListSessionsResponse> = {
     const message = createBaseListSessionsResponse();
     message.sessions = object.sessions?.map((e) => Session.fromPartial(e)) || [];
     message.total = object.total ?? 0;
+    message.next_cursor = object.next_cursor ?? "";
+    message.total_capped = object.total_capped ?? false;
     return message;
   },
 };

@@ -337,11 +337,21 @@ export interface ListTreesRequest {
   limit: number;
   /** Engineers and admins: archived trees instead of live ones */
   archived: boolean;
+  /**
+   * Where the page starts: the cursor of the page before (its `Link: rel="next"`), at any depth
+   * as fast as the first page. Not with `skip`.
+   */
+  cursor?: string | undefined;
 }
 
 export interface ListTreesResponse {
   trees: TreeSummary[];
+  /** How many match, counted up to 10,000 */
   total: number;
+  /** The next page's cursor; empty on the last page */
+  next_cursor: string;
+  /** More than 10,000 match: `total` stops there (and X-Total-Count is left out) */
+  total_capped: boolean;
 }
 
 export interface ListCategoriesRequest {
@@ -2266,7 +2276,15 @@ export const TreeVersion: MessageFns<TreeVersion> = {
 };
 
 function createBaseListTreesRequest(): ListTreesRequest {
-  return { category: undefined, tag: undefined, status: undefined, skip: 0, limit: 0, archived: false };
+  return {
+    category: undefined,
+    tag: undefined,
+    status: undefined,
+    skip: 0,
+    limit: 0,
+    archived: false,
+    cursor: undefined,
+  };
 }
 
 export const ListTreesRequest: MessageFns<ListTreesRequest> = {
@@ -2288,6 +2306,9 @@ export const ListTreesRequest: MessageFns<ListTreesRequest> = {
     }
     if (message.archived !== false) {
       writer.uint32(48).bool(message.archived);
+    }
+    if (message.cursor !== undefined) {
+      writer.uint32(58).string(message.cursor);
     }
     return writer;
   },
@@ -2353,6 +2374,14 @@ export const ListTreesRequest: MessageFns<ListTreesRequest> = {
             message.archived = reader.bool();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.cursor = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2376,12 +2405,13 @@ export const ListTreesRequest: MessageFns<ListTreesRequest> = {
     message.skip = object.skip ?? 0;
     message.limit = object.limit ?? 0;
     message.archived = object.archived ?? false;
+    message.cursor = object.cursor ?? undefined;
     return message;
   },
 };
 
 function createBaseListTreesResponse(): ListTreesResponse {
-  return { trees: [], total: 0 };
+  return { trees: [], total: 0, next_cursor: "", total_capped: false };
 }
 
 export const ListTreesResponse: MessageFns<ListTreesResponse> = {
@@ -2391,6 +2421,12 @@ export const ListTreesResponse: MessageFns<ListTreesResponse> = {
     }
     if (message.total !== 0) {
       writer.uint32(16).int32(message.total);
+    }
+    if (message.next_cursor !== "") {
+      writer.uint32(26).string(message.next_cursor);
+    }
+    if (message.total_capped !== false) {
+      writer.uint32(32).bool(message.total_capped);
     }
     return writer;
   },
@@ -2424,6 +2460,22 @@ export const ListTreesResponse: MessageFns<ListTreesResponse> = {
             message.total = reader.int32();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.next_cursor = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.total_capped = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2443,6 +2495,8 @@ export const ListTreesResponse: MessageFns<ListTreesResponse> = {
     const message = createBaseListTreesResponse();
     message.trees = object.trees?.map((e) => TreeSummary.fromPartial(e)) || [];
     message.total = object.total ?? 0;
+    message.next_cursor = object.next_cursor ?? "";
+    message.total_capped = object.total_capped ?? false;
     return message;
   },
 };

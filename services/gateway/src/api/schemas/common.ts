@@ -38,5 +38,35 @@ export const NO_CONTENT = { 204: { type: "null", description: "Done" } };
 
 /** The `headers` of a list's 200 response. */
 export const totalCountHeader = (what: string) => ({
-  "x-total-count": { type: "integer", description: `How many ${what} there are` },
+  "x-total-count": {
+    type: "integer",
+    description: `How many ${what} there are; left out when more than 10,000 match (a list that counts no further)`,
+  },
+  link: {
+    type: "string",
+    description:
+      'The next page, when there is one: `</api/v1/...?cursor=...>; rel="next"` (RFC 8288), the same query with the next page\'s cursor',
+  },
 });
+
+/** What a list's answer says of its page (`total`, and for lists that page by cursor the rest). */
+export interface ListPage {
+  total: number;
+  total_capped?: boolean;
+  next_cursor?: string;
+}
+
+/**
+ * A list's headers: `X-Total-Count` unless the count stopped at its cap, and `Link` to the next
+ * page (the request's own path and query, its `skip` and `cursor` replaced by the next cursor).
+ */
+export function listPageHeaders(url: string, page: ListPage): Record<string, string> {
+  const headers: Record<string, string> = page.total_capped ? {} : { "x-total-count": String(page.total) };
+  if (page.next_cursor) {
+    const next = new URL(url, "http://gateway.invalid");
+    next.searchParams.delete("skip");
+    next.searchParams.set("cursor", page.next_cursor);
+    headers.link = `<${next.pathname}${next.search}>; rel="next"`;
+  }
+  return headers;
+}
