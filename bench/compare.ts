@@ -14,7 +14,8 @@ import { join } from "node:path";
 import { startOtlpReceiver } from "@tdt/test-support/otlp-receiver";
 import { startSystemWithAdmin } from "@tdt/test-support/system";
 import { type RunningBaseline, startBaseline } from "./baseline/start.js";
-import { type LoadResult, load, printTable } from "./measure.js";
+import { cpuMeter, type ProcessSet, postgresBackendsOf, processesNamed } from "./cpu.js";
+import { type LoadResult, load, type Probe, printTable } from "./measure.js";
 import { hottestFunctions, profileClock } from "./profile-summary.js";
 import { loadCorpus, searchRepeated, searchUnrepeated } from "./tree-corpus.js";
 
@@ -109,6 +110,11 @@ function longestWalk(tree: DemoTree): Array<{ op: string; node_id: string; optio
   return walk(tree.root_node_id, new Set([tree.root_node_id]));
 }
 
+/** A load's figures and the CPU milliseconds each request cost, summed over the serving processes. */
+interface Measured extends LoadResult {
+  cpuPerRequest: number;
+}
+
 const latencies = (result: LoadResult) => ({
   "req/s": result.perSecond,
   "p50 ms": result.p50,
@@ -119,7 +125,7 @@ const latencies = (result: LoadResult) => ({
 
 /** Each goal of issue 12 with what this run measured; a goal whose rows were not run is left out. */
 function goalRows(
-  results: Partial<Record<"tree" | "list" | "me" | "refresh" | "step", { one: LoadResult; tdt: LoadResult }>>,
+  results: Partial<Record<"tree" | "list" | "me" | "refresh" | "step", { one: Measured; tdt: Measured }>>,
   search: { repeated: LoadResult; unrepeated: LoadResult } | undefined,
 ): Array<Record<string, string>> {
   const goals: Array<Record<string, string>> = [];
@@ -147,6 +153,15 @@ function goalRows(
   if (step) {
     const ratio = step.tdt.perSecond / step.one.perSecond;
     goal("PUT /sessions/{id}: TDT ÷ one process, req/s", ratio, "≥ 0.7", ratio >= 0.7);
+  }
+  // Issue 31: the write paths' CPU per request over every process, against the one process's.
+  for (const [name, measuredPair] of [
+    ["POST /auth/refresh", refresh],
+    ["PUT /sessions/{id}", step],
+  ] as const) {
+    if (!measuredPair) continue;
+    const ratio = measuredPair.tdt.cpuPerRequest / measuredPair.one.cpuPerRequest;
+    goal(`${name}: CPU ms per request, TDT ÷ one process`, ratio, "≤ 1.5", ratio <= 1.5);
   }
   if (search) {
     goal("search, repeated queries: p95 ms", search.repeated.p95, "≤ 20", search.repeated.p95 <= 20);
@@ -232,7 +247,7 @@ try {
   if (!printerBytes.equals(baselineBytes)) throw new Error("the baseline does not send TDT's tree bytes");
 
   const walk = longestWalk(demo("printer-not-printing"));
-  const row = (request: string, a: LoadResult, b: LoadResult) => ({
+  const row = (request: string, a: Measured, b: Measured) => ({
     request,
     "one-process req/s": a.perSecond,
     "p50 ms": a.p50,
@@ -241,35 +256,81 @@ try {
     "TDT p50 ms": b.p50,
     "TDT p99 ms": b.p99,
     ratio: (b.perSecond / a.perSecond).toFixed(2),
+    "CPU ms/req one": a.cpuPerRequest.toFixed(2),
+    "CPU ms/req TDT": b.cpuPerRequest.toFixed(2),
+    "CPU ratio": (b.cpuPerRequest / a.cpuPerRequest).toFixed(2),
     failures: `${a.failures}/${b.failures}`,
   });
+  // The CPU a request costs, summed over every process serving it (bench/cpu.ts): the baseline's
+  // one process and its database's backends; TDT's services, its NATS and its databases' backends.
+  const baselineProcessOf = baselineProcess as RunningBaseline;
+  const oneProcesses: ProcessSet = {
+    name: "one process",
+    pids: () => [
+      { pid: baselineProcessOf.pid, label: "one process" },
+      ...postgresBackendsOf({ baseline: baselineProcessOf.database }),
+    ],
+  };
+  const tdtDatabases = Object.fromEntries(
+    Object.entries(system.databases).map(([service, database]) => [service, database.name]),
+  );
+  const tdtProcesses: ProcessSet = {
+    name: "TDT",
+    pids: () => [
+      ...[...system.stack.processes.entries()].flatMap(([service, child]) =>
+        child.pid ? [{ pid: child.pid, label: service }] : [],
+      ),
+      ...processesNamed("nats-server").map((pid) => ({ pid, label: "nats-server" })),
+      ...postgresBackendsOf(tdtDatabases),
+    ],
+  };
+  const cpuShares: Array<Record<string, string>> = [];
+  const measured = async (
+    set: ProcessSet,
+    measure: (probe: Probe) => Promise<LoadResult>,
+    request: string,
+  ): Promise<Measured> => {
+    const meter = cpuMeter(set);
+    const result = await measure(meter);
+    const { millis, byLabel } = meter;
+    const requests = Math.max(1, result.requests + result.failures);
+    for (const [label, spent] of [...byLabel].sort((a, b) => b[1] - a[1])) {
+      if (spent > 0)
+        cpuShares.push({ request, server: set.name, process: label, "CPU ms/req": (spent / requests).toFixed(2) });
+    }
+    return { ...result, cpuPerRequest: millis / requests };
+  };
   /** Each hot path on one server, to be run later: a name and its measurement. */
   const hotPaths = async (server: Target) => {
     const readerToken = (await userOf(server)).access_token;
-    const readTree = () =>
+    const readTree = (probe?: Probe) =>
       load({
+        probe,
         workers: READERS,
         seconds,
         setup: async () => null,
         step: () => ok(server.call("GET", `/trees/${printerId}`, { token: readerToken })),
       });
-    const list = () =>
+    const list = (probe?: Probe) =>
       load({
+        probe,
         workers: READERS,
         seconds,
         setup: async () => null,
         step: () => ok(server.call("GET", "/trees?limit=20", { token: readerToken })),
       });
-    const me = () =>
+    const me = (probe?: Probe) =>
       load({
+        probe,
         workers: READERS,
         seconds,
         setup: async () => null,
         step: () => ok(server.call("GET", "/auth/me", { token: readerToken })),
       });
     // Each client walks its own token chain: every refresh spends the token the last one returned.
-    const refresh = () =>
+    const refresh = (probe?: Probe) =>
       load({
+        probe,
         workers: WRITERS,
         seconds,
         setup: async () => ({ token: (await userOf(server)).refresh_token }),
@@ -294,8 +355,9 @@ try {
       walker.session = started.id;
       walker.step = 0;
     };
-    const steps = () =>
+    const steps = (probe?: Probe) =>
       load<Walker>({
+        probe,
         workers: WRITERS,
         seconds,
         setup: async () => {
@@ -329,11 +391,11 @@ try {
   const [onePaths, tdtPaths] = [await hotPaths(baseline), await hotPaths(tdt)];
   measuringFrom = profileClock();
   const rows = [];
-  const results: Partial<Record<(typeof onePaths)[number]["key"], { one: LoadResult; tdt: LoadResult }>> = {};
+  const results: Partial<Record<(typeof onePaths)[number]["key"], { one: Measured; tdt: Measured }>> = {};
   for (const [i, path] of onePaths.entries()) {
     if (!chosen(path.request)) continue;
-    const one = await path.measure();
-    const them = await (tdtPaths[i] as typeof path).measure();
+    const one = await measured(oneProcesses, path.measure, path.request);
+    const them = await measured(tdtProcesses, (tdtPaths[i] as typeof path).measure, path.request);
     rows.push(row(path.request, one, them));
     results[path.key] = { one, tdt: them };
   }
@@ -342,6 +404,8 @@ try {
     `One process vs TDT: ${seconds} s each, ${READERS} clients for GETs, ${WRITERS} for refresh and PUT; the same ${(printerBytes.byteLength / 1024).toFixed(1)} KB tree bytes from both`,
     rows,
   );
+
+  printTable("CPU per request by process (user + system time from /proc, summed over the measurement)", cpuShares);
 
   // Search over the corpus, TDT alone (the baseline has no search): last, as its trees would
   // change the listing above.

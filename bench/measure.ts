@@ -6,6 +6,12 @@ export function percentile(sortedMs: number[], p: number): number {
   return sortedMs[Math.max(0, index)] as number;
 }
 
+/** Something that watches a load's steps alone, not its setup (the CPU they cost). */
+export interface Probe {
+  start(): void;
+  stop(): Promise<void>;
+}
+
 export interface LoadResult {
   requests: number;
   failures: number;
@@ -25,8 +31,11 @@ export async function load<S>(options: {
   seconds: number;
   setup: (worker: number) => Promise<S>;
   step: (state: S) => Promise<boolean>;
+  /** Told when the steps start (after every setup) and when they are done (bench/cpu.ts). */
+  probe?: Probe | undefined;
 }): Promise<LoadResult> {
   const states = await Promise.all(Array.from({ length: options.workers }, (_, i) => options.setup(i)));
+  options.probe?.start();
   const latencies: number[] = [];
   let failures = 0;
   const started = performance.now();
@@ -42,6 +51,7 @@ export async function load<S>(options: {
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  await options.probe?.stop();
   latencies.sort((a, b) => a - b);
   return {
     requests: latencies.length,

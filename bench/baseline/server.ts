@@ -2,7 +2,7 @@
  * The one-process baseline of issue 12: TDT's hot paths done by one fastify process with jose and
  * postgres.js against its own tables, written plainly, as the yardstick for `npm run bench`.
  *   DATABASE_URL (a server; the process makes and drops its own database), PORT
- * Prints `listening <port>` when ready; SIGTERM ends it and drops the database.
+ * Prints `listening <port> <database>` when ready; SIGTERM ends it and drops the database.
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
@@ -214,7 +214,7 @@ app.post<{ Body: { id: string; title: string; summary: unknown; document: string
 );
 
 const address = await app.listen({ host: "127.0.0.1", port });
-console.log(`listening ${new URL(address).port}`);
+console.log(`listening ${new URL(address).port} ${databaseName}`);
 
 process.once("SIGTERM", async () => {
   await app.close();

@@ -7,6 +7,9 @@ import { profilingArguments } from "../../scripts/stack.js";
 
 export interface RunningBaseline {
   url: string;
+  /** Its process and its database, for the CPU they spend (bench/cpu.ts). */
+  pid: number;
+  database: string;
   stop(): Promise<void>;
 }
 
@@ -17,14 +20,17 @@ export async function startBaseline(): Promise<RunningBaseline> {
     env: { ...process.env, PORT: String(port) },
     stdio: ["ignore", "pipe", "inherit"],
   });
-  await new Promise<void>((resolve, reject) => {
+  const database = await new Promise<string>((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`the baseline exited (${code}) before listening`)));
     child.stdout.on("data", (chunk: Buffer) => {
-      if (chunk.toString().includes("listening")) resolve();
+      const listening = /listening \d+ (\S+)/.exec(chunk.toString());
+      if (listening?.[1]) resolve(listening[1]);
     });
   });
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid as number,
+    database,
     async stop() {
       if (child.exitCode !== null) return;
       child.kill("SIGTERM");
