@@ -179,7 +179,8 @@ export function sessionsHandlers(deps: {
         { userId, status: request.status, treeId: request.tree_id, outcome: request.outcome, from, to },
         pageOf(request),
       );
-      const sessions = await Promise.all(rows.map((row) => answer(row, ctx, store)));
+      const shown = await SessionTrees.toShowAll(rows, treesFor(ctx, store));
+      const sessions = rows.map((row, i) => toSession(row, shown[i] as SessionTrees));
       return { sessions, total, total_capped, next_cursor: nextCursor };
     },
 

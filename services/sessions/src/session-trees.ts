@@ -32,6 +32,11 @@ export interface TreeSources {
   latest(treeId: string): Promise<PinnedTree | null>;
 }
 
+/** The tree a session's current node is in: its last step's. */
+function shownTreeOf(row: SessionRow): TreeVersion {
+  return treeOfStep(row.steps[row.steps.length - 1] as StepRecord, row);
+}
+
 /**
  * The trees of one session, loaded before the step engine runs so that every tree it looks up is
  * in the book: pinned versions (the session's own and linked ones) from the store, in one read of
@@ -61,7 +66,18 @@ export class SessionTrees implements TreeBook {
 
   /** To show a session: its own tree and its current step's. */
   static toShow(row: SessionRow, sources: TreeSources): Promise<SessionTrees> {
-    return SessionTrees.reading(row, [treeOfStep(row.steps[row.steps.length - 1] as StepRecord, row)], sources);
+    return SessionTrees.reading(row, [shownTreeOf(row)], sources);
+  }
+
+  /**
+   * What each session of a list's page shows, their trees read together first: one read for the
+   * page, not one per session (a page of 50 sessions over 50 trees made 50 transactions).
+   */
+  static async toShowAll(rows: SessionRow[], sources: TreeSources): Promise<SessionTrees[]> {
+    await sources.store.trees(
+      rows.flatMap((row) => [{ tree_id: row.tree_id, tree_version: row.tree_version }, shownTreeOf(row)]),
+    );
+    return Promise.all(rows.map((row) => SessionTrees.toShow(row, sources)));
   }
 
   /** To start a session on `root`: the trees its first node is reached through (a root that is a link). */

@@ -8,9 +8,10 @@ import { randomUUID } from "node:crypto";
 import type { Tree } from "@tdt/proto/tdt/trees/v1/trees";
 import { appErrorOf } from "@tdt/test-support/thrown";
 import { describe, expect, it } from "vitest";
-import type { SessionRow } from "../src/session-store.js";
+import { type SessionRow, toSession } from "../src/session-store.js";
 import { SessionTrees, type TreeSources } from "../src/session-trees.js";
 import { applyStep, type SessionState, type StepOp, startState } from "../src/step-engine.js";
+import { TreeCopies } from "../src/tree-copies.js";
 import { linkChain } from "./support/linked-trees.js";
 import { node, treeOf } from "./support/tree-of.js";
 
@@ -150,5 +151,39 @@ describe("the trees of a step, loaded before the engine runs", () => {
     const { sources } = countedSources();
     const book = await SessionTrees.all(start, sources);
     expect(appErrorOf(() => applyStep(start, book, intoTheChain, t(5))).code).toBe("stale_step");
+  });
+});
+
+describe("the trees a list's page shows", () => {
+  it("are read together, once for the page, whatever trees its sessions stand in", async () => {
+    // Four sessions: one just started, one inside the port tree through three links, one back
+    // out, one started again: between them the laptop, dock, hub and port trees.
+    const fresh = await started();
+    const inside = (await step(fresh, intoTheChain)).next();
+    const out = (await step(inside, { op: "continue", node_id: "reseat" })).next();
+    const rows = [fresh, inside, out, await started()].map((row, i) => ({ ...row, id: `session-${i}` }));
+    // The store as the service has it: copies kept in memory (TreeCopies), each read counted.
+    const copies = new TreeCopies();
+    const reads: string[][] = [];
+    const counted = countedSources();
+    const sources: TreeSources = {
+      ...counted.sources,
+      store: {
+        ...counted.sources.store,
+        trees: (versions) =>
+          copies.getAll(versions, async (lacking) => {
+            reads.push(lacking.map((version) => titleOf(version.tree_id)).sort());
+            return counted.sources.store.trees(lacking);
+          }),
+      },
+    };
+    const shown = await SessionTrees.toShowAll(rows, sources);
+    expect(reads).toEqual([["Laptop", "Port"]]);
+    expect(shown.map((book, i) => toSession(rows[i] as SessionRow, book).current_node?.id)).toEqual([
+      "online",
+      "reseat",
+      "done",
+      "online",
+    ]);
   });
 });
