@@ -61,7 +61,13 @@ export class SessionTrees implements TreeBook {
     private readonly locale = "",
   ) {
     this.root = inLocale(root, locale);
-    for (const tree of [root, ...others]) this.copies.set(`${tree.id}@${tree.version}`, inLocale(tree, locale));
+    this.copies.set(`${root.id}@${root.version}`, this.root);
+    // Each version once: a long session names its tree at every step (a 500-step session made 500
+    // localized copies of a 300-node tree on every step and every report).
+    for (const tree of others) {
+      const key = `${tree.id}@${tree.version}`;
+      if (!this.copies.has(key)) this.copies.set(key, inLocale(tree, locale));
+    }
   }
 
   /** To show a session: its own tree and its current step's. */
@@ -103,7 +109,10 @@ export class SessionTrees implements TreeBook {
   /** A book of the session's own tree and these versions, read together. */
   private static async reading(row: SessionRow, versions: TreeVersion[], sources: TreeSources) {
     const own = { tree_id: row.tree_id, tree_version: row.tree_version };
-    const [root, ...others] = await sources.store.trees([own, ...versions]);
+    const keyOf = (version: TreeVersion) => `${version.tree_id}@${version.tree_version}`;
+    const distinct = new Map(versions.map((version) => [keyOf(version), version]));
+    distinct.delete(keyOf(own));
+    const [root, ...others] = await sources.store.trees([own, ...distinct.values()]);
     return new SessionTrees(root as PinnedTree, sources, others, row.locale ?? "");
   }
 

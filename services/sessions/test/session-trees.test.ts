@@ -187,3 +187,31 @@ describe("the trees a list's page shows", () => {
     ]);
   });
 });
+
+describe("a long session's trees", () => {
+  it("are asked for once each, however many steps stand in them", async () => {
+    const inside = (await step(await started(), intoTheChain)).next();
+    const out = (await step(inside, { op: "continue", node_id: "reseat" })).next();
+    // 500 steps through the same four trees, as a long session has.
+    const steps = Array.from({ length: 500 }, (_, i) => ({
+      ...(out.steps[i % out.steps.length] as never),
+      seq: i + 1,
+    }));
+    const long = { ...out, steps };
+    const asked: number[] = [];
+    const counted = countedSources();
+    const sources: TreeSources = {
+      ...counted.sources,
+      store: {
+        ...counted.sources.store,
+        trees: async (versions) => {
+          asked.push(versions.length);
+          return counted.sources.store.trees(versions);
+        },
+      },
+    };
+    const book = await SessionTrees.all(long, sources);
+    expect(asked).toEqual([4]);
+    expect(book.version(port.id, port.version).id).toBe(port.id);
+  });
+});
