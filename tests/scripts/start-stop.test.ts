@@ -64,12 +64,7 @@ async function embeddedRunEnvironment() {
 }
 
 async function untilUp(runner: RunCommand): Promise<void> {
-  await expect
-    .poll(() => runner.output().match(/\[start\] (TDT is up\.|cannot start: .*)/)?.[0], {
-      timeout: 90_000,
-      interval: 200,
-    })
-    .toBe("[start] TDT is up.");
+  expect(await runner.printed(/\[start\] (TDT is up\.|cannot start: .*)/, 90_000)).toBe("[start] TDT is up.");
 }
 
 /** The session id of each live process (Linux /proc), by pid. */

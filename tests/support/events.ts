@@ -3,10 +3,13 @@
 import { connectNats, type EventSource, followEvents, type NatsSettings } from "@tdt/kit";
 import { AUTH_EVENTS, type AuthEvent, decodeAuthEvent } from "@tdt/proto/contracts/auth-events";
 import { SESSION_EVENTS, type SessionEvent } from "@tdt/proto/contracts/session-events";
+import { Changes } from "./changes.js";
 import { testLogger } from "./silent-logger.js";
 
 export interface EventLog<E = AuthEvent> {
   events: E[];
+  /** Waits until `check` holds of the events so far, checking again as each one arrives. */
+  until(check: (events: E[]) => boolean, what: string, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -24,9 +27,22 @@ async function recordEvents<E>(nats: NatsSettings, source: EventSource<E>): Prom
   const log = testLogger();
   const nc = await connectNats(nats, "test-recorder", log);
   const events: E[] = [];
-  const stop = await followEvents(nc, source, new Date(0), (item) => events.push(item), log);
+  const arrived = new Changes();
+  const stop = await followEvents(
+    nc,
+    source,
+    new Date(0),
+    (item) => {
+      events.push(item);
+      arrived.notify();
+    },
+    log,
+  );
   return {
     events,
+    until: async (check, what, timeoutMs) => {
+      await arrived.until(() => check(events), what, timeoutMs);
+    },
     close: async () => {
       await stop();
       await nc.close();

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { natsPasswordVariable } from "../../scripts/infrastructure.js";
 import { SERVICES } from "../../scripts/stack.js";
+import { Changes } from "./changes.js";
 import { createDatabase, dropDatabase, SERVER_URL } from "./database.js";
 import type { PrivateNats } from "./nats.js";
 import { freePort } from "./ports.js";
@@ -69,22 +70,45 @@ export interface RunCommand {
   child: ChildProcess;
   output: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /**
+   * The first match of `pattern` in the output, looked for as each chunk arrives; fails if the
+   * runner ends without printing it, or after `timeoutMs`.
+   */
+  printed(pattern: RegExp, timeoutMs?: number): Promise<string>;
 }
 
 export function spawnRunCommand(env: Record<string, string | undefined>, cleanups: Cleanups): RunCommand {
   const child = spawn(process.execPath, [START], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let output = "";
+  let closed = false;
+  const changes = new Changes();
   child.stdout?.on("data", (chunk) => {
     output += chunk;
+    changes.notify();
   });
   child.stderr?.on("data", (chunk) => {
     output += chunk;
+    changes.notify();
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
-    child.once("close", (code, signal) => done({ code, signal })),
+    child.once("close", (code, signal) => {
+      closed = true;
+      changes.notify();
+      done({ code, signal });
+    }),
   );
+  const printed = (pattern: RegExp, timeoutMs = 60_000) =>
+    changes.until(
+      () => {
+        const found = pattern.exec(output)?.[0];
+        if (found === undefined && closed) throw new Error(`the runner ended without printing ${pattern}:\n${output}`);
+        return found;
+      },
+      `${pattern} in the runner's output`,
+      timeoutMs,
+    );
   cleanups.push(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   });
-  return { child, output: () => output, exited };
+  return { child, output: () => output, exited, printed };
 }

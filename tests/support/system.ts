@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { type RunningStack, type ServiceName, startStack } from "../../scripts/stack.js";
 import { api } from "./api.js";
 import type { Certificates } from "./certificates.js";
+import { Changes } from "./changes.js";
 import { connect, createDatabase, dropDatabase } from "./database.js";
 import { type Mailbox, startMailbox } from "./mailbox.js";
 import { type PrivateNats, startPrivateNats } from "./nats.js";
@@ -23,10 +24,24 @@ export interface System {
   nats: PrivateNats;
   databases: Record<"auth" | "trees" | "sessions" | "hooks", { name: string; url: string }>;
   /** Every log line so far, parsed, with the service that wrote it. */
-  logs: Array<{ service: ServiceName; line: Record<string, unknown> }>;
+  logs: LogEntry[];
+  /**
+   * The first `count` lines (of all so far, and then as they come) that `match` accepts, once
+   * there are that many: for waiting on what a service logs when it has done something.
+   */
+  waitForLogs(
+    match: (entry: LogEntry) => boolean,
+    what: string,
+    options?: { count?: number; timeoutMs?: number },
+  ): Promise<LogEntry[]>;
   /** The SMTP server auth sends mail to (none when the test gave its own SMTP_URL). */
   mailbox: Mailbox | undefined;
   stop(): Promise<void>;
+}
+
+export interface LogEntry {
+  service: ServiceName;
+  line: Record<string, unknown>;
 }
 
 export interface SystemOptions {
@@ -52,6 +67,7 @@ export async function startSystem(extraEnv: Record<string, string> = {}, options
     freePort(),
   ]);
   const logs: System["logs"] = [];
+  const logged = new Changes();
   const raw: string[] = [];
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -98,6 +114,7 @@ export async function startSystem(extraEnv: Record<string, string> = {}, options
         } catch {
           logs.push({ service, line: { msg: line, unparsed: true } });
         }
+        logged.notify();
       },
     });
   } catch (error) {
@@ -116,6 +133,21 @@ export async function startSystem(extraEnv: Record<string, string> = {}, options
     nats,
     databases: { auth, trees, sessions, hooks },
     logs,
+    waitForLogs: (match, what, { count = 1, timeoutMs = 60_000 } = {}) => {
+      const found: LogEntry[] = [];
+      let next = 0;
+      return logged.until(
+        () => {
+          for (; next < logs.length && found.length < count; next += 1) {
+            const entry = logs[next] as LogEntry;
+            if (match(entry)) found.push(entry);
+          }
+          return found.length >= count && found;
+        },
+        what,
+        timeoutMs,
+      );
+    },
     mailbox,
     stop: async () => {
       await stack.stop();

@@ -12,8 +12,9 @@ import { AUTH_EVENTS_STREAM, AUTH_SUBJECTS, type AuthEvent, encodeAuthEvent } fr
 import { SESSION_EVENTS_STREAM } from "@tdt/proto/contracts/session-events";
 import { encodeTreeEvent, TREE_EVENTS_STREAM, TREE_SUBJECTS } from "@tdt/proto/contracts/tree-events";
 import { type api, claimsOf } from "@tdt/test-support/api";
+import { type EventLog, recordAuthEvents } from "@tdt/test-support/events";
 import { testLogger } from "@tdt/test-support/silent-logger";
-import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
+import { queryDatabase, type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
 import { printerTree } from "@tdt/test-support/trees";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -23,6 +24,8 @@ const TRIALS = 5;
 let running: SystemWithAdmin;
 let client: ReturnType<typeof api>;
 let treeId: string;
+/** Every auth event on the stream, as a consumer reads them. */
+let events: EventLog;
 const connections: NatsConnection[] = [];
 
 beforeAll(async () => {
@@ -32,9 +35,11 @@ beforeAll(async () => {
   const created = await client.call<{ id: string }>("POST", "/api/v1/trees", { token: engineer, json: printerTree() });
   expect(created.status).toBe(201);
   treeId = created.body.id;
+  events = await recordAuthEvents(running.nats.as("gateway"));
 });
 
 afterAll(async () => {
+  await events?.close();
   await Promise.all(connections.map((nc) => nc.close()));
   await running?.stop();
 });
@@ -69,19 +74,22 @@ async function lastSequence(nc: NatsConnection): Promise<number> {
 }
 
 /**
- * The stream's last sequence once the victim's own events are in: signing up announces the
- * account (through auth's outbox relay, a moment after the answer), and that real event must not
- * be taken for a forged one that got through.
+ * The stream's last sequence once every auth event written so far is in: signing up announces the
+ * account (written to auth's outbox with the change, published by its relay a moment after the
+ * answer), and that real event must not be taken for a forged one that got through. Waits until
+ * each event still unsent in the outbox has come to the recorder.
  */
 async function settledSequence(nc: NatsConnection): Promise<number> {
-  let last = await lastSequence(nc);
-  for (let quiet = 0; quiet < 4; ) {
-    await new Promise((wake) => setTimeout(wake, 250));
-    const now = await lastSequence(nc);
-    quiet = now === last ? quiet + 1 : 0;
-    last = now;
-  }
-  return last;
+  const unsent = await queryDatabase(
+    running.system.databases.auth.url,
+    (sql) => sql<{ id: string }[]>`select id from outbox where sent_at is null`,
+  );
+  const ids = unsent.map((row) => row.id);
+  await events.until((seen) => {
+    const arrived = new Set(seen.map((item) => item.event.event_id));
+    return ids.every((id) => arrived.has(id));
+  }, "auth's unsent events on the stream");
+  return lastSequence(nc);
 }
 
 describe("NATS permissions (infra/nats/nats.conf, enforced in every system test)", () => {
@@ -123,9 +131,27 @@ describe("NATS permissions (infra/nats/nats.conf, enforced in every system test)
     await expect.poll(() => violations.length).toBeGreaterThanOrEqual(TRIALS * forgeries.length);
     expect(violations.every((text) => /Permissions Violation for Publish to "auth\./.test(text))).toBe(true);
 
-    // A real event takes effect within a second (below); give a forged one longer to show none did.
-    await new Promise((wake) => setTimeout(wake, 1500));
-    expect(await lastSequence(nc)).toBe(before);
+    // A real deactivation behind them, as a fence: the services read the stream in order, so once
+    // the sessions service has acted on it, it has seen whatever was stored before it.
+    const fence = await victim(`fence-${service}`);
+    const deactivated = await client.call("PATCH", `/api/v1/auth/users/${fence.id}`, {
+      token: running.admin,
+      json: { is_active: false },
+    });
+    expect(deactivated.status).toBe(200);
+    await running.system.waitForLogs(
+      ({ service: from, line }) =>
+        from === "sessions" && line.msg === "user deactivated; sessions abandoned" && line.user_id === fence.id,
+      "the fence's deactivation at the sessions service",
+    );
+    expect(await sessionStatus(fence.sessionId)).toBe("abandoned");
+    // On the stream since: the fence's own events and nothing else (the gateway's revocation feed
+    // reads only the stream, so it had no forged event to act on either).
+    const after = await settledSequence(nc);
+    const fenceEvents = events.events.filter((item) => item.event.user_id === fence.id);
+    expect(after - before).toBe(fenceEvents.length);
+    const forgedIds = new Set(forgeries.map((forged) => forged.event.event_id));
+    expect(events.events.filter((item) => forgedIds.has(item.event.event_id))).toEqual([]);
     expect(await sessionStatus(target.sessionId)).toBe("in_progress");
     expect(await meStatus(target.tokens.access_token)).toBe(200);
   });
@@ -158,7 +184,12 @@ describe("NATS permissions (infra/nats/nats.conf, enforced in every system test)
     const { tokens } = await client.user(`logout-${service}`);
     const seen = await lastSequence(nc);
     expect((await client.call("POST", "/api/v1/auth/logout", { token: tokens.access_token })).status).toBe(204);
-    await expect.poll(() => lastSequence(nc)).toBeGreaterThan(seen);
+    const sid = claimsOf(tokens.access_token).sid;
+    await events.until(
+      (arrived) => arrived.some((item) => item.subject === AUTH_SUBJECTS.sessionRevoked && item.event.sid === sid),
+      "the logout's event",
+    );
+    expect(await lastSequence(nc)).toBeGreaterThan(seen);
     const before = await lastSequence(nc);
     const attempts: Array<[string, () => Promise<unknown>]> = [
       ["STREAM.DELETE", () => jsm.streams.delete(AUTH_EVENTS_STREAM)],
@@ -301,7 +332,15 @@ describe("NATS permissions (infra/nats/nats.conf, enforced in every system test)
       json: { is_active: false },
     });
     expect(patch.status).toBe(200);
-    await expect.poll(() => sessionStatus(deactivated.sessionId), { timeout: 5000 }).toBe("abandoned");
+    await running.system.waitForLogs(
+      ({ service, line }) =>
+        service === "sessions" &&
+        line.msg === "user deactivated; sessions abandoned" &&
+        line.user_id === deactivated.id,
+      "the deactivation at the sessions service",
+      { timeoutMs: 5000 },
+    );
+    expect(await sessionStatus(deactivated.sessionId)).toBe("abandoned");
   });
 
   it.each(["gateway", "sessions", "auth"] as const)(

@@ -113,7 +113,7 @@ describe("npm start, up and stopped with Ctrl-C", () => {
   it("is up with its own services, and Ctrl-C drains them and exits 0, leaving nothing", async () => {
     const { env, marker, ports } = await runEnvironment();
     const runner = startRunner(env);
-    await expect.poll(runner.output, { timeout: 60_000, interval: 200 }).toContain("[start] TDT is up.");
+    await runner.printed(/\[start\] TDT is up\./);
     const services = await markedProcesses(marker);
     for (const file of SERVICE_FILES) {
       expect(services.filter((process) => process.command.endsWith(file))).toHaveLength(1);
@@ -134,7 +134,7 @@ describe("npm start, up and stopped with Ctrl-C", () => {
     const issuerPort = await freePort();
     const { env, ports } = await runEnvironment({ OIDC_DEV_ISSUER: "true", OIDC_DEV_ISSUER_PORT: String(issuerPort) });
     const runner = startRunner(env);
-    await expect.poll(runner.output, { timeout: 60_000, interval: 200 }).toContain("[start] TDT is up.");
+    await runner.printed(/\[start\] TDT is up\./);
     // The web app is opened where the sign-in comes back to: PUBLIC_URL, localhost by default.
     const base = `http://localhost:${ports.gateway}`;
     expect(runner.output()).toContain(`Web app:  ${base}/`);
@@ -169,7 +169,7 @@ describe("npm start, up and stopped with Ctrl-C", () => {
     // No NATS_URL: the runner starts its own nats-server, on the shipped config.
     const { env, marker } = await runEnvironment({ NATS_URL: "" });
     const runner = startRunner(env);
-    await expect.poll(runner.output, { timeout: 60_000, interval: 200 }).toContain("[start] TDT is up.");
+    await runner.printed(/\[start\] TDT is up\./);
     const processes = await markedProcesses(marker);
     // nats-server runs with an environment of its own (no marker): found by the port the runner named.
     const natsPort = /with infra\/nats\/nats.conf on port (\d+)/.exec(runner.output())?.[1] ?? "none";

@@ -13,11 +13,13 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { claimsOf } from "@tdt/test-support/api";
+import { Changes } from "@tdt/test-support/changes";
 import { connect } from "@tdt/test-support/database";
 import { startDnsServer, type TestDnsServer } from "@tdt/test-support/dns-server";
 import { makeOrganization } from "@tdt/test-support/organizations";
+import { untilPortOpen } from "@tdt/test-support/port-open";
 import { freePort } from "@tdt/test-support/ports";
-import { engineerWithTree, type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
+import { engineerWithTree, type LogEntry, type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
 import { printerTree } from "@tdt/test-support/trees";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -69,10 +71,17 @@ class Receiver {
   repeats = 0;
   /** How many signatures each request carried. */
   readonly signatureCounts: number[] = [];
-  /** What to answer (status), or how long to hold the answer. */
+  /** What to answer (status), and while set, what the answers wait for. */
   status = 204;
-  holdMs = 0;
+  hold: Promise<void> | undefined;
   inFlight = 0;
+  /** Told of every request's arrival and outcome, for `until`. */
+  private readonly changes = new Changes();
+
+  /** Waits until `check` holds, checking again at each request's arrival and outcome. */
+  until(check: () => boolean, what: string, timeoutMs?: number): Promise<true> {
+    return this.changes.until(() => check() || undefined, what, timeoutMs);
+  }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}/hooks`;
@@ -104,6 +113,7 @@ class Receiver {
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     this.inFlight += 1;
+    this.changes.notify();
     try {
       const chunks: Buffer[] = [];
       for await (const chunk of request) chunks.push(chunk as Buffer);
@@ -114,7 +124,7 @@ class Receiver {
         "webhook-signature": String(request.headers["webhook-signature"]),
       };
       this.signatureCounts.push(headers["webhook-signature"].split(" ").length);
-      if (this.holdMs > 0) await new Promise((wake) => setTimeout(wake, this.holdMs));
+      if (this.hold) await this.hold;
       if (this.verifiedBy(body, headers).length === 0) {
         this.badSignatures += 1;
         response.writeHead(401).end("bad signature");
@@ -133,6 +143,7 @@ class Receiver {
       response.writeHead(this.status).end();
     } finally {
       this.inFlight -= 1;
+      this.changes.notify();
     }
   }
 }
@@ -164,13 +175,24 @@ afterAll(async () => {
 const call = <T>(method: string, path: string, options: { token?: string; json?: unknown } = {}) =>
   running.client.call<T>(method, path, { token: admin, ...options });
 
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((wake) => setTimeout(wake, 100));
-  }
+/**
+ * The hooks service's log lines of attempts (written once the attempt and what follows from it
+ * are stored) that `match` accepts, once there are `count`.
+ */
+function attemptsLogged(
+  match: (line: Record<string, unknown>) => boolean,
+  what: string,
+  options?: { count?: number; timeoutMs?: number },
+): Promise<LogEntry[]> {
+  return running.system.waitForLogs(
+    ({ service, line }) => service === "hooks" && line.msg === "webhook attempt" && match(line),
+    what,
+    options,
+  );
 }
+
+const answered2xx = (line: Record<string, unknown>) =>
+  typeof line.status === "number" && line.status >= 200 && line.status < 300;
 
 async function register(receiver: Receiver, events: string[], description = ""): Promise<WebhookBody> {
   const made = await call<WebhookBody>("POST", "/api/v1/webhooks", {
@@ -264,7 +286,7 @@ describe("webhook endpoints", () => {
     const endpoint = await register(receiver, ["tdt.tree.deleted"]);
     const ping = await call<{ delivery_id: string }>("POST", `/api/v1/webhooks/${endpoint.id}/ping`);
     expect(ping.status).toBe(202);
-    await until(() => receiver.applied.length === 1, "the ping");
+    await receiver.until(() => receiver.applied.length === 1, "the ping");
     expect(receiver.applied[0]).toMatchObject({
       specversion: "1.0",
       type: "tdt.ping",
@@ -272,10 +294,7 @@ describe("webhook endpoints", () => {
       datacontenttype: "application/json",
     });
     expect(receiver.badSignatures).toBe(0);
-    await until(async () => {
-      const log = await call<Delivery[]>("GET", `/api/v1/webhooks/${endpoint.id}/deliveries`);
-      return log.body[0]?.state === "delivered";
-    }, "the log to say delivered");
+    await attemptsLogged((line) => line.delivery_id === ping.body.delivery_id, "the ping's attempt");
     const log = await call<Delivery[]>("GET", `/api/v1/webhooks/${endpoint.id}/deliveries`);
     expect(log.body).toEqual([
       expect.objectContaining({ id: ping.body.delivery_id, type: "tdt.ping", state: "delivered" }),
@@ -295,7 +314,7 @@ describe("webhook endpoints", () => {
       json: { ...printerTree({ title: "Printer prints nothing (v2)" }), version: 1 },
     });
     expect(changed.status, JSON.stringify(changed.body)).toBe(200);
-    await until(() => receiver.applied.length === 3, "three events");
+    await receiver.until(() => receiver.applied.length === 3, "three events");
     expectInOrder(receiver, [session]);
     const completed = receiver.applied.find((event) => event.type === "tdt.session.completed");
     expect(completed).toMatchObject({
@@ -345,13 +364,14 @@ describe("at least once", () => {
       during.body.some((delivery) => delivery.attempts.some((attempt) => attempt.error === "connection_failed")),
     ).toBe(true);
     await receiver.up();
-    await until(() => receiver.applied.length === 12, "every event after the outage", 90_000);
+    await receiver.until(() => receiver.applied.length === 12, "every event after the outage", 90_000);
     expectInOrder(receiver, sessions);
     expect(receiver.badSignatures).toBe(0);
-    await until(async () => {
-      const log = await call<Delivery[]>("GET", `/api/v1/webhooks/${endpoint.id}/deliveries?limit=200`);
-      return log.body.every((delivery) => delivery.state === "delivered");
-    }, "the log to say delivered");
+    await attemptsLogged((line) => line.endpoint_id === endpoint.id && answered2xx(line), "12 deliveries answered", {
+      count: 12,
+    });
+    const after = await call<Delivery[]>("GET", `/api/v1/webhooks/${endpoint.id}/deliveries?limit=200`);
+    expect(after.body.map((delivery) => delivery.state)).toEqual(Array(12).fill("delivered"));
     await call("DELETE", `/api/v1/webhooks/${endpoint.id}`);
     await receiver.down();
   }, 180_000);
@@ -360,20 +380,24 @@ describe("at least once", () => {
     const receiver = new Receiver();
     await receiver.up();
     const endpoint = await register(receiver, ["tdt.session.started", "tdt.session.completed"]);
-    // Each answer takes 3 s: the kill lands while deliveries are in flight.
-    receiver.holdMs = 3_000;
+    // Every answer waits until the kill: it lands while deliveries are in flight.
+    let release = () => {};
+    receiver.hold = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const sessions: string[] = [];
     for (let index = 0; index < 4; index += 1) sessions.push(await sessionRun());
-    await until(() => receiver.inFlight > 0, "a delivery in flight");
+    await receiver.until(() => receiver.inFlight > 0, "a delivery in flight");
     const hooks = running.system.stack.processes.get("hooks");
     const exited = new Promise((resolve) => hooks?.once("exit", resolve));
     hooks?.kill("SIGKILL");
     await exited;
     // Events published while it is down wait in the stream.
     sessions.push(await sessionRun());
-    receiver.holdMs = 0;
+    receiver.hold = undefined;
+    release();
     await running.system.stack.restart("hooks");
-    await until(() => receiver.applied.length === 10, "every event after the restart", 120_000);
+    await receiver.until(() => receiver.applied.length === 10, "every event after the restart", 120_000);
     expectInOrder(receiver, sessions);
     expect(receiver.badSignatures).toBe(0);
     await call("DELETE", `/api/v1/webhooks/${endpoint.id}`);
@@ -394,10 +418,10 @@ describe("secrets and endpoints' health", () => {
     // A receiver that knows only one of the two, either one, still verifies every delivery.
     receiver.secrets = [rotated.body.secret];
     await sessionRun();
-    await until(() => receiver.applied.length === 1, "a delivery under the new secret");
+    await receiver.until(() => receiver.applied.length === 1, "a delivery under the new secret");
     receiver.secrets = [old];
     await sessionRun();
-    await until(() => receiver.applied.length === 2, "a delivery under the old secret");
+    await receiver.until(() => receiver.applied.length === 2, "a delivery under the old secret");
     expect(receiver.badSignatures).toBe(0);
     expect(receiver.signatureCounts).toEqual([2, 2]);
     await call("DELETE", `/api/v1/webhooks/${endpoint.id}`);
@@ -410,10 +434,7 @@ describe("secrets and endpoints' health", () => {
     const endpoint = await register(receiver, ["tdt.session.started"]);
     receiver.status = 410;
     await sessionRun();
-    await until(async () => {
-      const read = await call<WebhookBody>("GET", `/api/v1/webhooks/${endpoint.id}`);
-      return read.body.enabled === false;
-    }, "the endpoint to be disabled");
+    await attemptsLogged((line) => line.endpoint_id === endpoint.id && line.status === 410, "the 410 attempt");
     const read = await call<WebhookBody>("GET", `/api/v1/webhooks/${endpoint.id}`);
     expect(read.body).toMatchObject({ enabled: false, disabled_reason: "gone" });
     // While disabled, events still queue and wait.
@@ -424,7 +445,7 @@ describe("secrets and endpoints' health", () => {
     expect(enabled.body).toMatchObject({ enabled: true });
     expect(enabled.body).not.toHaveProperty("disabled_reason");
     // The 410'd delivery is pending again with its next attempt; the later session's comes too.
-    await until(() => receiver.applied.some((event) => event.subject === later), "the waiting delivery");
+    await receiver.until(() => receiver.applied.some((event) => event.subject === later), "the waiting delivery");
     await call("DELETE", `/api/v1/webhooks/${endpoint.id}`);
     await receiver.down();
   }, 60_000);
@@ -436,7 +457,7 @@ describe("secrets and endpoints' health", () => {
     const since = new Date().toISOString();
     await sessionRun();
     await sessionRun();
-    await until(() => receiver.applied.length === 2, "two deliveries");
+    await receiver.until(() => receiver.applied.length === 2, "two deliveries");
     const log = await call<Delivery[]>("GET", `/api/v1/webhooks/${endpoint.id}/deliveries`);
     const first = log.body[1] as Delivery;
     const one = await call<{ queued: number }>(
@@ -445,13 +466,13 @@ describe("secrets and endpoints' health", () => {
     );
     expect(one.status).toBe(202);
     expect(one.body).toEqual({ queued: 1 });
-    await until(() => receiver.repeats === 1, "the redelivery");
+    await receiver.until(() => receiver.repeats === 1, "the redelivery");
     const all = await call<{ queued: number }>("POST", `/api/v1/webhooks/${endpoint.id}/redeliver`, {
       json: { since },
     });
     expect(all.status).toBe(202);
     expect(all.body).toEqual({ queued: 2 });
-    await until(() => receiver.repeats === 3, "both again");
+    await receiver.until(() => receiver.repeats === 3, "both again");
     // A receiver that dedupes applied each once.
     expect(receiver.applied).toHaveLength(2);
     const missing = await call(
@@ -500,7 +521,7 @@ describe("organizations", () => {
       expect(own.status).toBe(201);
       receiver.secrets = [...receiver.secrets, own.body.secret as string];
       const session = await sessionRun();
-      await until(() => receiver.applied.some((event) => event.subject === session), "A's event");
+      await receiver.until(() => receiver.applied.some((event) => event.subject === session), "A's event");
       await new Promise((wake) => setTimeout(wake, 1_000));
       expect(receiver.applied.filter((event) => event.subject === session)).toHaveLength(1);
       const logB = await call<Delivery[]>("GET", `/api/v1/webhooks/${own.body.id}/deliveries`, { token: tokenB });
@@ -531,33 +552,33 @@ describe("the README's receiver", () => {
     });
     expect(made.status).toBe(201);
     let output = "";
+    const printed = new Changes();
     const child: ChildProcess = spawn(process.execPath, [file], {
       env: { ...process.env, TDT_WEBHOOK_SECRET: made.body.secret },
       stdio: ["ignore", "pipe", "inherit"],
     });
     child.stdout?.on("data", (chunk: Buffer) => {
       output += chunk.toString("utf8");
+      printed.notify();
     });
     try {
-      await until(
-        async () => (await fetch(`http://127.0.0.1:${port}/`).catch(() => undefined)) !== undefined,
-        "the receiver",
-      );
+      // It prints nothing when it listens: its port opening is the sign.
+      await untilPortOpen("127.0.0.1", port, 60_000);
       await sessionRun();
-      await until(() => output.includes("Handed to the vendor"), "the report printed");
+      await printed.until(() => output.includes("Handed to the vendor"), "the report printed");
       // Redelivered: the receiver answers 2xx and prints nothing again.
       const log = await call<Delivery[]>("GET", `/api/v1/webhooks/${made.body.id}/deliveries`);
       const delivery = log.body.find((entry) => entry.type === "tdt.session.completed") as Delivery;
-      await until(async () => {
-        const again = await call<Delivery[]>("GET", `/api/v1/webhooks/${made.body.id}/deliveries`);
-        return again.body.some((entry) => entry.id === delivery.id && entry.state === "delivered");
-      }, "delivered");
+      const itsAnswers = (line: Record<string, unknown>) => line.delivery_id === delivery.id && answered2xx(line);
+      await attemptsLogged(itsAnswers, "the delivery answered");
+      const first = await call<Delivery[]>("GET", `/api/v1/webhooks/${made.body.id}/deliveries`);
+      expect(first.body.find((entry) => entry.id === delivery.id)?.state).toBe("delivered");
       await call("POST", `/api/v1/webhooks/${made.body.id}/deliveries/${delivery.id}/redeliver`);
-      await until(async () => {
-        const again = await call<Delivery[]>("GET", `/api/v1/webhooks/${made.body.id}/deliveries`);
-        const entry = again.body.find((candidate) => candidate.id === delivery.id);
-        return entry?.state === "delivered" && entry.attempts.length === 2;
-      }, "the redelivery delivered");
+      await attemptsLogged(itsAnswers, "the redelivery answered", { count: 2 });
+      const again = await call<Delivery[]>("GET", `/api/v1/webhooks/${made.body.id}/deliveries`);
+      const entry = again.body.find((candidate) => candidate.id === delivery.id);
+      expect(entry?.state).toBe("delivered");
+      expect(entry?.attempts).toHaveLength(2);
       expect(output.split("Handed to the vendor").length - 1).toBe(1);
     } finally {
       child.kill();
@@ -578,12 +599,9 @@ describe("a receiver's name", () => {
     // Private by the time a delivery goes: refused by the address guard, before any connection.
     dns.records.set("rebind.tdt.test", "10.0.0.7");
     const askedBefore = dns.asked.filter((name) => name === "rebind.tdt.test").length;
-    const ping = await call("POST", `/api/v1/webhooks/${made.body.id}/ping`);
+    const ping = await call<{ delivery_id: string }>("POST", `/api/v1/webhooks/${made.body.id}/ping`);
     expect(ping.status).toBe(202);
-    await until(async () => {
-      const log = await call<Delivery[]>("GET", `/api/v1/webhooks/${made.body.id}/deliveries`);
-      return (log.body[0]?.attempts.length ?? 0) > 0;
-    }, "the attempt");
+    await attemptsLogged((line) => line.delivery_id === ping.body.delivery_id, "the attempt");
     const log = await call<Delivery[]>("GET", `/api/v1/webhooks/${made.body.id}/deliveries`);
     expect(log.body[0]?.state).toBe("pending");
     expect(log.body[0]?.attempts[0]).toMatchObject({ error: "address_not_allowed" });
@@ -610,7 +628,7 @@ describe("a receiver's name", () => {
     expect(made.status, JSON.stringify(made.body)).toBe(201);
     receiver.secrets = [made.body.secret as string];
     await call("POST", `/api/v1/webhooks/${made.body.id}/ping`);
-    await until(() => receiver.applied.length === 1, "the ping by name");
+    await receiver.until(() => receiver.applied.length === 1, "the ping by name");
     expect(receiver.badSignatures).toBe(0);
     await call("DELETE", `/api/v1/webhooks/${made.body.id}`);
     await receiver.down();
