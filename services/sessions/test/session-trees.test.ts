@@ -194,7 +194,7 @@ describe("a long session's trees", () => {
     const out = (await step(inside, { op: "continue", node_id: "reseat" })).next();
     // 500 steps through the same four trees, as a long session has.
     const steps = Array.from({ length: 500 }, (_, i) => ({
-      ...(out.steps[i % out.steps.length] as never),
+      ...(out.steps[i % out.steps.length] as (typeof out.steps)[number]),
       seq: i + 1,
     }));
     const long = { ...out, steps };

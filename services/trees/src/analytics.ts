@@ -3,18 +3,19 @@
  * `trees-analytics` delivers them, kept in four tables (migrations/0007_analytics.sql), and the
  * numbers an author reads from them. Each event is applied once (its id), in any order: a path
  * is ordered by when its nodes were entered, a session's row is made by whichever of its events
- * comes first. `rebuildAnalytics` makes it again from the whole stream.
+ * comes first. `rebuildAnalytics` makes it again from the whole stream, in batches (`applyBatch`,
+ * which must do to the tables what `apply` does), while the consumer goes on.
  */
+import { DeliverPolicy, JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import {
+  contextOf,
   type EventConsumer,
   type EventContext,
-  followEvents,
   inTransaction,
   type Logger,
   type NatsConnection,
   type Sql,
   setOrganization,
-  streamMessageCount,
   type TransactionSql,
 } from "@tdt/kit";
 import { type Outcome, outcomeCounts } from "@tdt/proto/contracts/outcomes";
@@ -30,7 +31,7 @@ export const ANALYTICS_CONSUMER = "trees-analytics";
  */
 async function apply(tx: TransactionSql, item: SessionEvent, { organization }: EventContext): Promise<boolean> {
   const { event } = item;
-  // The wall's setting, local to `tx` (a rebuild applies many events in one transaction).
+  // The wall's setting, local to `tx`.
   await setOrganization(tx, organization);
   const [fresh] = await tx`
     insert into analytics_handled_events (event_id) values (${event.event_id}) on conflict do nothing returning 1`;
@@ -106,36 +107,323 @@ export function analyticsConsumer(sql: Sql): EventConsumer<SessionEvent> {
 }
 
 /**
- * Makes the projection again from the whole stream, in one transaction that holds the handled
- * table: the live consumer's next event waits for it, then finds the events the replay applied
- * handled and applies only those after. Answers how many events it applied.
+ * Applies a batch of events in `tx`, those not applied before, with a few statements for the whole
+ * batch rather than several per event: what `apply` does to each of them, to the same rows. The
+ * rebuild's way (`rebuildAnalytics`); the live consumer applies one event at a time with `apply`.
+ * Where `apply` would let one event of a session overwrite another's (two starts, two ends), the
+ * later one in the batch wins as it would applied in turn; an abandonment changes only a session
+ * still in progress, so a completion wins over it in any order. Answers how many it applied.
  */
-export async function rebuildAnalytics(sql: Sql, nc: NatsConnection, log: Logger): Promise<number> {
-  return inTransaction(
-    sql,
-    async (tx) => {
-      await tx`lock table analytics_handled_events in exclusive mode`;
-      await tx`truncate analytics_handled_events, analytics_sessions, analytics_entries, analytics_stays`;
-      const events: Array<[SessionEvent, EventContext]> = [];
-      const stop = await followEvents(
-        nc,
-        SESSION_EVENTS,
-        new Date(0),
-        (item, context) => events.push([item, context]),
-        log,
-      );
-      // Everything on the stream now, read until all of it has come.
-      const last = await streamMessageCount(nc, SESSION_EVENTS.stream);
-      const deadline = Date.now() + 60_000;
-      while (events.length < last && Date.now() < deadline) await new Promise((wake) => setTimeout(wake, 20));
-      await stop();
-      if (events.length < last) throw new Error(`the stream held ${last} events, ${events.length} were read`);
-      let applied = 0;
-      for (const [item, context] of events) if (await apply(tx, item, context)) applied++;
-      return applied;
-    },
-    1,
-  );
+export async function applyBatch(tx: TransactionSql, batch: ReadonlyArray<[SessionEvent, EventContext]>) {
+  // The same event twice in a batch (republished under another message id) counts once.
+  const byId = new Map<string, [SessionEvent, EventContext]>();
+  for (const entry of batch) {
+    const id = entry[0].event.event_id.toLowerCase();
+    if (!byId.has(id)) byId.set(id, entry);
+  }
+  if (byId.size === 0) return 0;
+  // In key order, so that two writers of the table never wait for each other in a circle.
+  const fresh = await tx<{ event_id: string }[]>`
+    insert into analytics_handled_events (event_id)
+    select id from unnest(${[...byId.keys()]}::uuid[]) as e(id) order by id
+    on conflict do nothing returning event_id`;
+  if (fresh.length === 0) return 0;
+  const freshIds = new Set(fresh.map((row) => row.event_id));
+  // Each organization's events under its own setting (the wall's), in the order they came.
+  const byOrganization = new Map<string, SessionEvent[]>();
+  for (const [id, [item, { organization }]] of byId) {
+    if (!freshIds.has(id)) continue;
+    const items = byOrganization.get(organization) ?? [];
+    if (items.length === 0) byOrganization.set(organization, items);
+    items.push(item);
+  }
+  for (const [organization, items] of byOrganization) {
+    await setOrganization(tx, organization);
+    // One round trip for the rest: postgres.js sends them in the order they start (each by
+    // `execute` as it is made) and Postgres runs them in turn, each seeing what the one before wrote.
+    await Promise.all(batchStatements(tx, items));
+  }
+  return fresh.length;
+}
+
+/** The statements of `applyBatch` for one organization's fresh events (`apply`'s, set-based). */
+function batchStatements(tx: TransactionSql, items: SessionEvent[]): Array<Promise<unknown>> {
+  const columns = <T extends readonly unknown[]>() => {
+    const rows: T[] = [];
+    return { rows, of: (index: number) => rows.map((row) => row[index]) as never[] };
+  };
+  // The session's row: by its first event in the batch (a completion's start is its occurrence
+  // less its duration), unless it has one already.
+  const sessions = columns<[string, string, number, string]>();
+  const starts = columns<[string, string]>();
+  const entries = columns<[string, string, string, string, string]>();
+  const stays = columns<[string, string, string, string, string, number]>();
+  const completions = columns<[string, string, string, string, string, number]>();
+  const abandonments = columns<[string, string, string, string]>();
+  for (const item of items) {
+    const { event } = item;
+    const date = new Date(event.occurred_at ?? 0);
+    const at = date.toISOString();
+    const startedAt =
+      item.subject === SESSION_SUBJECTS.completed
+        ? new Date(date.getTime() - item.event.total_duration_ms).toISOString()
+        : at;
+    sessions.rows.push([event.session_id, event.tree_id, event.tree_version, startedAt]);
+    switch (item.subject) {
+      case SESSION_SUBJECTS.started:
+        starts.rows.push([event.session_id, at]);
+        entries.rows.push([event.event_id, event.session_id, at, item.event.node_id, item.event.node_tree_id]);
+        break;
+      case SESSION_SUBJECTS.step:
+        stays.rows.push([
+          event.event_id,
+          event.session_id,
+          item.event.node_id,
+          item.event.node_tree_id,
+          item.event.option_id,
+          item.event.duration_ms,
+        ]);
+        entries.rows.push([event.event_id, event.session_id, at, item.event.next_node_id, item.event.next_tree_id]);
+        break;
+      case SESSION_SUBJECTS.completed:
+        stays.rows.push([
+          event.event_id,
+          event.session_id,
+          item.event.node_id,
+          item.event.node_tree_id,
+          "",
+          item.event.duration_ms,
+        ]);
+        completions.rows.push([
+          event.session_id,
+          item.event.outcome,
+          at,
+          item.event.node_id,
+          item.event.node_tree_id,
+          item.event.total_duration_ms,
+        ]);
+        break;
+      case SESSION_SUBJECTS.abandoned:
+        abandonments.rows.push([event.session_id, at, item.event.node_id, item.event.node_tree_id]);
+        break;
+    }
+  }
+  // Each statement starts as it is made, so that they reach the server in this order.
+  const statements: Array<Promise<unknown>> = [];
+  const start = (query: { execute(): Promise<unknown> }) => statements.push(query.execute());
+  start(tx`
+    insert into analytics_sessions (session_id, tree_id, tree_version, started_at)
+    select distinct on (session_id) session_id, tree_id, tree_version, started_at
+    from unnest(${sessions.of(0)}::uuid[], ${sessions.of(1)}::uuid[], ${sessions.of(2)}::int[],
+                ${sessions.of(3)}::timestamptz[])
+      with ordinality as e(session_id, tree_id, tree_version, started_at, n)
+    order by session_id, n
+    on conflict (session_id) do nothing`);
+  if (starts.rows.length > 0)
+    start(tx`
+      update analytics_sessions s set started_at = e.at
+      from (select distinct on (session_id) session_id, at
+            from unnest(${starts.of(0)}::uuid[], ${starts.of(1)}::timestamptz[]) with ordinality as e(session_id, at, n)
+            order by session_id, n desc) e
+      where s.session_id = e.session_id`);
+  if (entries.rows.length > 0)
+    start(tx`
+      insert into analytics_entries (event_id, session_id, at, node_id, node_tree_id)
+      select event_id, session_id, at, node_id, nullif(node_tree_id, '')::uuid
+      from unnest(${entries.of(0)}::uuid[], ${entries.of(1)}::uuid[], ${entries.of(2)}::timestamptz[],
+                  ${entries.of(3)}::text[], ${entries.of(4)}::text[])
+        as e(event_id, session_id, at, node_id, node_tree_id)`);
+  if (stays.rows.length > 0)
+    start(tx`
+      insert into analytics_stays (event_id, session_id, node_id, node_tree_id, option_id, time_ms)
+      select event_id, session_id, node_id, nullif(node_tree_id, '')::uuid, option_id, time_ms
+      from unnest(${stays.of(0)}::uuid[], ${stays.of(1)}::uuid[], ${stays.of(2)}::text[], ${stays.of(3)}::text[],
+                  ${stays.of(4)}::text[], ${stays.of(5)}::bigint[])
+        as e(event_id, session_id, node_id, node_tree_id, option_id, time_ms)`);
+  if (completions.rows.length > 0)
+    start(tx`
+      update analytics_sessions s set status = 'completed', outcome = e.outcome, ended_at = e.at,
+        end_node_id = e.node_id, end_node_tree_id = nullif(e.node_tree_id, '')::uuid, duration_ms = e.total
+      from (select distinct on (session_id) session_id, outcome, at, node_id, node_tree_id, total
+            from unnest(${completions.of(0)}::uuid[], ${completions.of(1)}::text[],
+                        ${completions.of(2)}::timestamptz[], ${completions.of(3)}::text[],
+                        ${completions.of(4)}::text[], ${completions.of(5)}::bigint[])
+              with ordinality as e(session_id, outcome, at, node_id, node_tree_id, total, n)
+            order by session_id, n desc) e
+      where s.session_id = e.session_id`);
+  if (abandonments.rows.length > 0)
+    start(tx`
+      update analytics_sessions s set status = 'abandoned', ended_at = e.at, end_node_id = e.node_id,
+        end_node_tree_id = nullif(e.node_tree_id, '')::uuid
+      from (select distinct on (session_id) session_id, at, node_id, node_tree_id
+            from unnest(${abandonments.of(0)}::uuid[], ${abandonments.of(1)}::timestamptz[],
+                        ${abandonments.of(2)}::text[], ${abandonments.of(3)}::text[])
+              with ordinality as e(session_id, at, node_id, node_tree_id, n)
+            order by session_id, n) e
+      where s.session_id = e.session_id and s.status = 'in_progress'`);
+  return statements;
+}
+
+/** Events a rebuild reads and applies per transaction. */
+export const REBUILD_BATCH_SIZE = 2000;
+/**
+ * Messages the rebuild's consumer asks for ahead of what it has read: a completion may carry a
+ * report of up to 100 KB (dropped once decoded), so this bounds the buffer at 100 MB at worst.
+ */
+const REBUILD_READ_AHEAD = 1000;
+/** A rebuild that receives nothing for this long while events are still due fails rather than wait for ever. */
+const REBUILD_STALL_MS = 60_000;
+
+/** How far a rebuild is: told after each batch (and once more at the end, `done`). */
+export interface RebuildProgress {
+  /** Messages of the stream read so far, of `total`: those on it when the rebuild started. */
+  read: number;
+  total: number;
+  /** Events this rebuild applied: those read less the ones applied already (by the live consumer, or twice on the stream). */
+  applied: number;
+  elapsedMs: number;
+  done: boolean;
+}
+
+export interface RebuildOptions {
+  /** Events per transaction (REBUILD_BATCH_SIZE). */
+  batchSize?: number;
+  onProgress?: (progress: RebuildProgress) => void;
+}
+
+/**
+ * Makes the projection again from the whole stream, while the live consumer keeps applying new
+ * events (issue 31). It empties the projection (a short lock of its tables), notes the stream's
+ * last sequence, then reads the stream from its first message with an ordered consumer, a batch
+ * at a time (never the whole stream in memory), and applies each batch in a transaction of its
+ * own (`applyBatch`). It ends at that last sequence: what came after is the live consumer's,
+ * which meanwhile applies whatever reaches it to the same tables. The handled-events table makes
+ * each event count once, whoever applies it first: an event the live consumer applied before
+ * the truncation is on the stream by then, so the rebuild applies it again.
+ *
+ * While it runs the numbers grow back from zero: GET /trees/{id}/analytics answers from what is
+ * applied so far (new sessions included), and the full figures once it ends. Killed midway, it
+ * leaves a partial projection; run it again (it starts over). Answers the progress at the end.
+ */
+export async function rebuildAnalytics(
+  sql: Sql,
+  nc: NatsConnection,
+  log: Logger,
+  options: RebuildOptions = {},
+): Promise<RebuildProgress> {
+  const started = Date.now();
+  const batchSize = Math.max(1, options.batchSize ?? REBUILD_BATCH_SIZE);
+  // Before emptying anything: a stream it cannot read fails the rebuild with the projection whole.
+  await streamState(nc);
+  await inTransaction(sql, async (tx) => {
+    // The live consumer's transaction of the moment finishes first; its next one waits for this
+    // one, not for the rebuild. A lock held by something else for long fails the rebuild.
+    await tx`set local lock_timeout = '10s'`;
+    await tx`truncate analytics_handled_events, analytics_sessions, analytics_entries, analytics_stays`;
+  });
+  // Read after the truncation: everything the live consumer had applied before it is up to here.
+  const state = await streamState(nc);
+  const progress: RebuildProgress = { read: 0, total: state.messages, applied: 0, elapsedMs: 0, done: false };
+  const report = (done = false) => {
+    progress.elapsedMs = Date.now() - started;
+    progress.done = done;
+    options.onProgress?.({ ...progress });
+  };
+  if (state.messages === 0 || state.lastSeq === 0) {
+    report(true);
+    return { ...progress };
+  }
+  const consumer = await jetstream(nc).consumers.get(SESSION_EVENTS.stream, {
+    // One subject as a string, as followEvents does (nats-server 2.9).
+    filter_subjects: SESSION_EVENTS.subjects,
+    deliver_policy: DeliverPolicy.All,
+  });
+  const messages = await consumer.consume({ max_messages: Math.min(batchSize, REBUILD_READ_AHEAD) });
+  let lastProgressAt = Date.now();
+  const watchdog = setInterval(() => {
+    if (Date.now() - lastProgressAt > REBUILD_STALL_MS)
+      messages.stop(new Error(`no session event for ${REBUILD_STALL_MS / 1000} s`));
+  }, 1000);
+  // One batch is applied while the next is read: at most two in memory, besides the read-ahead.
+  let applying: Promise<void> = Promise.resolve();
+  let failure: unknown;
+  const apply = (items: Array<[SessionEvent, EventContext]>) => {
+    const previous = applying;
+    applying = (async () => {
+      await previous;
+      if (failure !== undefined) return;
+      try {
+        progress.applied += await inTransaction(sql, (tx) => applyBatch(tx, items));
+        progress.read += items.length + (skipped.get(items) ?? 0);
+        lastProgressAt = Date.now();
+        report();
+      } catch (error) {
+        failure = error;
+        messages.stop();
+      }
+    })();
+    return previous;
+  };
+  // Messages read but not decodable, per batch (counted as read once their batch is applied).
+  const skipped = new WeakMap<object, number>();
+  let reachedEnd = false;
+  try {
+    let batch: Array<[SessionEvent, EventContext]> = [];
+    for await (const message of messages) {
+      lastProgressAt = Date.now();
+      const item = decodeSessionEventOrWarn(message.subject, message.data, log);
+      if (item) batch.push([item, contextOf(message)]);
+      else skipped.set(batch, (skipped.get(batch) ?? 0) + 1);
+      // The last sequence, or nothing after this one now (those up to it were deleted meanwhile).
+      reachedEnd = message.seq >= state.lastSeq || message.info.pending === 0;
+      if (reachedEnd || batch.length >= batchSize) {
+        // Waits for the batch before, so that no more than one waits to be applied.
+        await apply(batch);
+        batch = [];
+      }
+      if (reachedEnd || failure !== undefined) break;
+    }
+  } finally {
+    // Never rejects: a failure is kept in `failure`.
+    await applying;
+    clearInterval(watchdog);
+    await messages.close().catch(() => {});
+    await consumer.delete().catch(() => {});
+  }
+  if (failure !== undefined) throw failure;
+  // The consumer gave up before the end (the watchdog, or the connection closed for good).
+  if (!reachedEnd) throw new Error(`the rebuild stopped after ${progress.read} of ${progress.total} events`);
+  report(true);
+  return { ...progress };
+}
+
+/**
+ * The stream's last sequence and how many messages it holds now: none when it does not exist yet
+ * (sessions makes it at its first start). Any other failure is thrown, never taken for an empty
+ * stream, which would leave the projection empty.
+ */
+async function streamState(nc: NatsConnection): Promise<{ lastSeq: number; messages: number }> {
+  const jsm = await jetstreamManager(nc);
+  try {
+    const { state } = await jsm.streams.info(SESSION_EVENTS.stream);
+    return { lastSeq: state.last_seq, messages: state.messages };
+  } catch (error) {
+    if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound)
+      return { lastSeq: 0, messages: 0 };
+    throw error;
+  }
+}
+
+/** A message's event, without what the projection does not read (a completion's report). */
+function decodeSessionEventOrWarn(subject: string, data: Uint8Array, log: Logger): SessionEvent | undefined {
+  try {
+    const item = SESSION_EVENTS.decode(subject, data);
+    if (item?.subject === SESSION_SUBJECTS.completed) item.event.report_markdown = "";
+    return item;
+  } catch (error) {
+    log.warn({ err: error, subject }, "undecodable event skipped");
+    return undefined;
+  }
 }
 
 /**
