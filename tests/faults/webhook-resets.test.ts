@@ -8,7 +8,6 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { connect, SERVER_URL } from "@tdt/test-support/database";
 import { engineerWithTree, type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
-import { printerTree } from "@tdt/test-support/trees";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const SESSIONS = 12;
