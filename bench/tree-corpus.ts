@@ -7,7 +7,8 @@ import type { api } from "@tdt/test-support/api";
 import { printerTree } from "@tdt/test-support/trees";
 import { type LoadResult, load } from "./measure.js";
 
-const WORDS = [
+/** The devices the generated trees are about, and the searches name. */
+export const WORDS = [
   "printer",
   "router",
   "laptop",

@@ -7,6 +7,7 @@
  * steps (the long session whose report is measured).
  */
 import type { Node, TreeInput } from "@tdt/proto/tdt/trees/v1/trees";
+import { WORDS } from "../tree-corpus.js";
 
 /** A small, fast, seedable generator (mulberry32): the same seed, the same corpus. */
 export function random(seed: number): () => number {
@@ -25,17 +26,7 @@ export const between = (rng: () => number, low: number, high: number) => low + M
 
 /** The words of bench/tree-corpus.ts's searches are among these, so its never-repeated searches match here too. */
 export const DEVICES = [
-  "printer",
-  "router",
-  "laptop",
-  "battery",
-  "screen",
-  "email",
-  "vpn",
-  "scanner",
-  "badge",
-  "kiosk",
-  "modem",
+  ...WORDS,
   "monitor",
   "keyboard",
   "headset",
