@@ -4,12 +4,13 @@
  * one that only hears of it over NATS), bypassed while NATS is away, and the verified-token
  * caches of every process, which still refuse a revoked login session within a second.
  */
+import { randomUUID } from "node:crypto";
 import { api } from "@tdt/test-support/api";
 import { connect } from "@tdt/test-support/database";
 import { makeOrganization } from "@tdt/test-support/organizations";
 import { freePort } from "@tdt/test-support/ports";
 import { type Replica, startReplica } from "@tdt/test-support/replica";
-import { type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
+import { type LogEntry, type SystemWithAdmin, startSystemWithAdmin } from "@tdt/test-support/system";
 import { printerTree } from "@tdt/test-support/trees";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
@@ -31,10 +32,29 @@ const GET_TREE = "/tdt.trees.v1.TreesService/GetTree";
 const GET_ME = "/tdt.auth.v1.AuthService/GetMe";
 const LIST_TREES = "/tdt.trees.v1.TreesService/ListTrees";
 
-/** How many calls of `rpc` the trees service has answered so far (from its log lines). */
-function served(rpc: string): number {
+/**
+ * How many of `answers` the trees service served with `rpc` rather than a gateway's kept
+ * answer, by their request ids. Known once a later list that surely reached the service (a
+ * category nobody asked for) is in its log: one process logs in order, so a line of an earlier
+ * request can no longer be on its way.
+ */
+async function served(rpc: string, answers: ReadonlyArray<{ headers: Headers }>): Promise<number> {
+  const sentinel = await running.client.call("GET", `/api/v1/trees?category=${randomUUID()}`, { token: engineer });
+  const sentinelId = sentinel.headers.get("x-request-id");
+  const answered = (entry: LogEntry, what: string) =>
+    entry.service === "trees" && entry.line.msg === "rpc" && entry.line.rpc === what;
+  await running.system.waitForLogs(
+    (entry) => answered(entry, LIST_TREES) && entry.line.request_id === sentinelId,
+    "the sentinel list",
+  );
+  const ids = new Set(answers.map((answer) => answer.headers.get("x-request-id")));
+  return running.system.logs.filter((entry) => answered(entry, rpc) && ids.has(entry.line.request_id as string)).length;
+}
+
+/** How many /auth/me reads the auth service has answered so far (from its log lines). */
+function meServed(): number {
   return running.system.logs.filter(
-    ({ service, line }) => service === "trees" && line.msg === "rpc" && line.rpc === rpc,
+    ({ service, line }) => service === "auth" && line.msg === "rpc" && line.rpc === GET_ME,
   ).length;
 }
 
@@ -85,9 +105,7 @@ async function bothCaching(id: string): Promise<void> {
   await expect
     .poll(async () => {
       for (const client of clients) await read(client, id);
-      const before = served(GET_TREE);
-      for (const client of clients) await read(client, id);
-      return served(GET_TREE) - before;
+      return served(GET_TREE, await Promise.all(clients.map((client) => read(client, id))));
     })
     .toBe(0);
 }
@@ -105,32 +123,32 @@ describe("the gateway's answers of tree lists, by organization", () => {
       const tokenB = switched.body.access_token;
       const list = (client: ReturnType<typeof api>, token: string) =>
         client.call<Tree[]>("GET", "/api/v1/trees", { token });
+      const listAll = async (token: string) => {
+        const answers = [];
+        for (const client of clients) answers.push(await list(client, token));
+        return answers;
+      };
       // A's engineers' list, kept by both gateways once each has it (no tree changes meanwhile:
       // this runs first, and the event of a change would drop it whenever it came).
       await expect
         .poll(async () => {
-          for (const client of clients) await list(client, engineer);
-          const before = served(LIST_TREES);
-          for (const client of clients) await list(client, engineer);
-          return served(LIST_TREES) - before;
+          await listAll(engineer);
+          return served(LIST_TREES, await listAll(engineer));
         })
         .toBe(0);
       // B's engineers ask the same route and query: not A's kept answer, their own, from the service.
-      for (const client of clients) {
-        const before = served(LIST_TREES);
-        const seen = await list(client, tokenB);
-        expect(seen.status).toBe(200);
-        expect(seen.body).toEqual([]);
-        await expect.poll(() => served(LIST_TREES) - before).toBe(1);
+      const seen = await listAll(tokenB);
+      for (const answer of seen) {
+        expect(answer.status).toBe(200);
+        expect(answer.body).toEqual([]);
       }
+      expect(await served(LIST_TREES, seen)).toBe(2);
       // A change in B: through one gateway, heard by the other over NATS.
       const made = await running.client.call<Tree>("POST", "/api/v1/trees", { token: tokenB, json: printerTree() });
       expect(made.status).toBe(201);
       await expect.poll(async () => (await list(clients[1] as ReturnType<typeof api>, tokenB)).body.length).toBe(1);
       // A's kept lists were not dropped for it.
-      const before = served(LIST_TREES);
-      for (const client of clients) await list(client, engineer);
-      expect(served(LIST_TREES) - before).toBe(0);
+      expect(await served(LIST_TREES, await listAll(engineer))).toBe(0);
     } finally {
       await authDb.end();
     }
@@ -141,12 +159,13 @@ describe("the gateway's answers of tree reads", () => {
   it("are kept: a hundred reads of a tree through each gateway reach the trees service once each", async () => {
     const tree = await create(printerTree({ title: "Kept answers" }));
     await bothCaching(tree.id);
-    const before = served(GET_TREE);
     const bodies = new Set<string>();
+    const answers = [];
     for (let i = 0; i < 100; i++) {
-      for (const client of clients) bodies.add(JSON.stringify((await read(client, tree.id)).body));
+      for (const client of clients) answers.push(await read(client, tree.id));
     }
-    expect(served(GET_TREE) - before).toBe(0);
+    for (const answer of answers) bodies.add(JSON.stringify(answer.body));
+    expect(await served(GET_TREE, answers)).toBe(0);
     // The same bytes as the service's own answer: one body, the tree at its version.
     expect(bodies.size).toBe(1);
     expect(JSON.parse([...bodies][0] as string)).toMatchObject({ id: tree.id, version: 1, title: "Kept answers" });
@@ -251,9 +270,9 @@ describe("the gateway's answers of tree reads", () => {
       await list(client);
       await search(client);
     }
-    const before = served(LIST_TREES);
-    for (const client of clients) expect((await list(client)).headers.get("x-total-count")).toBe("1");
-    expect(served(LIST_TREES) - before).toBe(0);
+    const repeated = await Promise.all(clients.map(list));
+    for (const answer of repeated) expect(answer.headers.get("x-total-count")).toBe("1");
+    expect(await served(LIST_TREES, repeated)).toBe(0);
     await create(printerTree({ title: "Zanzibar two", category }));
     for (const client of clients) {
       const page = await list(client);
@@ -276,9 +295,10 @@ describe("the gateway's answers of /auth/me", () => {
     await expect
       .poll(async () => {
         for (const client of clients) await me(client);
-        const before = served(GET_ME);
+        const before = meServed();
         for (const client of clients) await me(client);
-        return served(GET_ME) - before;
+        // Inside a poll: a line still on its way shows as a call and only makes it poll again.
+        return meServed() - before;
       })
       .toBe(0);
     // Per user: another user's /me is their own.
@@ -328,11 +348,7 @@ describe("while NATS is away", () => {
     try {
       // The gateways notice the dropped link and stop serving from memory.
       await expect
-        .poll(async () => {
-          const before = served(GET_TREE);
-          for (const client of clients) await read(client, tree.id);
-          return served(GET_TREE) - before;
-        })
+        .poll(async () => served(GET_TREE, await Promise.all(clients.map((client) => read(client, tree.id)))))
         .toBe(2);
       for (let version = 2; version <= 4; version++) {
         tree = await edit(tree, { title: `Outage ${version}` });

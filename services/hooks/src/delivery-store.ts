@@ -21,6 +21,8 @@ export interface DeliveryRow {
   attempts: number;
   next_attempt_at: Date;
   created_at: Date;
+  /** This claim's token: the attempt's outcome is written only while the delivery still carries it. */
+  claim: string;
 }
 
 export interface IncomingEvent {
@@ -88,9 +90,10 @@ export async function claimDue(sql: Sql, limit: number, leaseMs: number): Promis
       limit ${limit}
       for update of d skip locked
     )
-    update deliveries set locked_until = now() + make_interval(secs => ${leaseMs / 1000}), attempts = attempts + 1
+    update deliveries set locked_until = now() + make_interval(secs => ${leaseMs / 1000}), attempts = attempts + 1,
+      claim = gen_random_uuid()
     from due where deliveries.id = due.id
-    returning deliveries.id, deliveries.org_id, deliveries.endpoint_id, deliveries.event_id, deliveries.event_type,
+    returning deliveries.claim, deliveries.id, deliveries.org_id, deliveries.endpoint_id, deliveries.event_id, deliveries.event_type,
       deliveries.ordering_key, deliveries.occurred_at, deliveries.body, deliveries.state, deliveries.attempts,
       deliveries.next_attempt_at, deliveries.created_at`;
 }
@@ -102,11 +105,13 @@ export const FAILING_DISABLES_AFTER_MS = 5 * 24 * 3600 * 1000;
  * Logs an attempt and decides what follows, in the delivery's organization: delivered; tried
  * again at `retryAt` (a time, or undefined when the attempts are spent: failed); and for the
  * endpoint, `410 Gone` disables it at once, a success ends its run of failures, and failures
- * for `FAILING_DISABLES_AFTER_MS` disable it.
+ * for `FAILING_DISABLES_AFTER_MS` disable it. The delivery's state is decided only while this
+ * claim still holds: a redelivery asked for meanwhile (or a later claim after this one's lease
+ * ran out) owns what follows.
  */
 export function recordAttempt(
   sql: Sql,
-  delivery: Pick<DeliveryRow, "id" | "org_id" | "endpoint_id">,
+  delivery: Pick<DeliveryRow, "id" | "org_id" | "endpoint_id" | "claim">,
   at: Date,
   result: AttemptResult,
   retryAt: Date | undefined,
@@ -118,17 +123,22 @@ export function recordAttempt(
               (select coalesce(max(attempt), 0) + 1 from delivery_attempts where delivery_id = ${delivery.id}),
               ${at}, ${result.status ?? null}, ${result.latency_ms}, ${result.error ?? null}, ${result.excerpt})`;
     if (delivered(result)) {
-      await tx`update deliveries set state = 'delivered', locked_until = null where id = ${delivery.id}`;
+      await tx`update deliveries set state = 'delivered', locked_until = null, claim = null ${held(tx, delivery)}`;
       await tx`update endpoints set failing_since = null where id = ${delivery.endpoint_id} and failing_since is not null`;
       return;
     }
     if (retryAt) {
-      await tx`update deliveries set next_attempt_at = ${retryAt}, locked_until = null where id = ${delivery.id}`;
+      await tx`update deliveries set next_attempt_at = ${retryAt}, locked_until = null, claim = null ${held(tx, delivery)}`;
     } else {
-      await tx`update deliveries set state = 'failed', locked_until = null where id = ${delivery.id}`;
+      await tx`update deliveries set state = 'failed', locked_until = null, claim = null ${held(tx, delivery)}`;
     }
     await failed(tx, delivery.endpoint_id, result);
   });
+}
+
+/** The delivery's row, while `delivery`'s claim of it holds. */
+function held(tx: TransactionSql, delivery: Pick<DeliveryRow, "id" | "claim">) {
+  return tx`where id = ${delivery.id} and claim = ${delivery.claim}`;
 }
 
 async function failed(tx: TransactionSql, endpointId: string, result: AttemptResult): Promise<void> {
@@ -149,10 +159,11 @@ async function failed(tx: TransactionSql, endpointId: string, result: AttemptRes
  * (`setEnabled`). Called in the transaction that read the endpoint disabled and holds its row, so
  * an enabling waits for it and then makes this delivery due.
  */
-export async function release(tx: TransactionSql, delivery: Pick<DeliveryRow, "id">): Promise<void> {
+export async function release(tx: TransactionSql, delivery: Pick<DeliveryRow, "id" | "claim">): Promise<void> {
   await tx`
-    update deliveries set locked_until = null, attempts = greatest(attempts - 1, 0), next_attempt_at = 'infinity'
-    where id = ${delivery.id}`;
+    update deliveries set locked_until = null, attempts = greatest(attempts - 1, 0), next_attempt_at = 'infinity',
+      claim = null
+    ${held(tx, delivery)}`;
 }
 
 export interface LoggedDelivery {
@@ -200,7 +211,7 @@ export function redeliver(
     const [endpoint] = await tx<{ enabled: boolean }[]>`select enabled from endpoints where id = ${endpointId}`;
     if (!endpoint) return undefined;
     const rows = await tx`
-      update deliveries set state = 'pending', attempts = 0, locked_until = null,
+      update deliveries set state = 'pending', attempts = 0, locked_until = null, claim = null,
         next_attempt_at = ${endpoint.enabled ? tx`now()` : tx`'infinity'::timestamptz`}
       where endpoint_id = ${endpointId}
         and ${"deliveryId" in which ? tx`id = ${which.deliveryId}` : tx`created_at >= ${which.since}`}

@@ -16,7 +16,7 @@ import type { Sql } from "postgres";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AddressGuard } from "../src/address-guard.js";
-import { claimDue, deliveriesOf, enqueue } from "../src/delivery-store.js";
+import { claimDue, type DeliveryRow, deliveriesOf, enqueue, recordAttempt, redeliver } from "../src/delivery-store.js";
 import { DeliveryWorker } from "../src/delivery-worker.js";
 import {
   createEndpoint,
@@ -63,6 +63,10 @@ class Receiver {
   badSignatures = 0;
   /** What it answers while up: 204, or a failure status to play a broken receiver. */
   status = 204;
+  /** While set, each request is counted, then waits for it before it is answered (an attempt in flight). */
+  hold: Promise<void> | undefined;
+  /** Requests that arrived (answered or not yet). */
+  arrived = 0;
   private server: Server | undefined;
   private port = 0;
   secrets: string[] = [];
@@ -75,7 +79,9 @@ class Receiver {
     const server = createServer((request, response) => {
       const chunks: Buffer[] = [];
       request.on("data", (chunk: Buffer) => chunks.push(chunk));
-      request.on("end", () => {
+      request.on("end", async () => {
+        this.arrived++;
+        if (this.hold) await this.hold;
         const body = Buffer.concat(chunks).toString("utf8");
         const headers = Object.fromEntries(
           Object.entries(request.headers).map(([name, value]) => [name, String(value)]),
@@ -246,6 +252,75 @@ describe("webhook deliveries", () => {
     expect(receiver.duplicates).toBe(0);
     expect(receiver.applied).toContain(dead[0]?.event_id);
     await receiver.down();
+  });
+
+  it("keep a redelivery asked for while an attempt is in flight: the event comes again, 20 trials", async () => {
+    const org = randomUUID();
+    const receiver = new Receiver();
+    await receiver.up();
+    const endpoint = await made(app, org, { url: receiver.url, event_types: ["tdt.session.started"], description: "" });
+    receiver.secrets = [endpoint.secret];
+    const running = worker();
+    running.start();
+    const TRIALS = 20;
+    try {
+      for (let trial = 0; trial < TRIALS; trial++) {
+        let answer = () => {};
+        receiver.hold = new Promise<void>((resolve) => {
+          answer = resolve;
+        });
+        const arrivedBefore = receiver.arrived;
+        const event = sessionEvent(org, `${trial}-${endpoint.id}`, "tdt.session.started", Date.now());
+        await enqueue(app, event);
+        running.nudge();
+        // The first attempt has reached the receiver and waits for its answer: then a redelivery.
+        await until(() => receiver.arrived === arrivedBefore + 1);
+        const [delivery] = (await deliveriesOf(app, org, endpoint.id, 1)) ?? [];
+        expect(await redeliver(app, org, endpoint.id, { deliveryId: delivery?.id as string })).toBe(1);
+        receiver.hold = undefined;
+        answer();
+        // Delivered by the first attempt, and again for the redelivery: the receiver sees it twice.
+        await until(() => receiver.arrived === arrivedBefore + 2);
+        await until(async () => (await deliveriesOf(app, org, endpoint.id, 1))?.[0]?.state === "delivered");
+      }
+    } finally {
+      // Also when a trial fails: a worker left running would claim the next tests' deliveries.
+      await running.stop();
+    }
+    expect(receiver.applied).toHaveLength(TRIALS);
+    expect(receiver.duplicates).toBe(TRIALS);
+    expect(receiver.badSignatures).toBe(0);
+    await receiver.down();
+  });
+
+  it("write an attempt's outcome only while its claim holds: a worker late past its lease decides nothing", async () => {
+    const org = randomUUID();
+    const endpoint = await made(app, org, {
+      url: "http://127.0.0.1:9/",
+      event_types: ["tdt.session.started"],
+      description: "",
+    });
+    await enqueue(app, sessionEvent(org, `late-${endpoint.id}`, "tdt.session.started", Date.now()));
+    const [late] = await claimDue(app, 1, 50);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const [current] = await claimDue(app, 1, 30_000);
+    expect(current?.id).toBe(late?.id);
+    // The late worker's success does not end the delivery the current claim is attempting.
+    await recordAttempt(app, late as DeliveryRow, new Date(), { status: 204, latency_ms: 1, excerpt: "" }, undefined);
+    const [logged] = (await deliveriesOf(app, org, endpoint.id, 1)) ?? [];
+    expect(logged).toMatchObject({ state: "pending", attempts: [{ status: 204 }] });
+    // The current claim's failure is what decides: spent attempts, failed.
+    await recordAttempt(
+      app,
+      current as DeliveryRow,
+      new Date(),
+      { status: 500, latency_ms: 1, excerpt: "" },
+      undefined,
+    );
+    expect((await deliveriesOf(app, org, endpoint.id, 1))?.[0]).toMatchObject({
+      state: "failed",
+      attempts: [{ status: 204 }, { status: 500 }],
+    });
   });
 
   it("disable the endpoint on 410 Gone, keep queueing for it, and deliver it all when enabled again", async () => {
