@@ -4,7 +4,7 @@
  * any number of replicas) share the table; each attempt is made by one of them, and again only
  * after a worker died holding it (its lease expired): at least once.
  */
-import { inOrganization, type Logger, meter, type Sql } from "@tdt/kit";
+import { detachedFromCall, inOrganization, type Logger, meter, type Sql } from "@tdt/kit";
 import type { AddressGuard } from "./address-guard.js";
 import { type AttemptOptions, type AttemptResult, attemptDelivery, delivered } from "./deliver.js";
 import { claimDue, type DeliveryRow, recordAttempt, release } from "./delivery-store.js";
@@ -70,7 +70,8 @@ export class DeliveryWorker {
       return;
     }
     clearTimeout(this.timer);
-    this.running = this.drain()
+    // A call that queued something only wakes the worker: its deadline is not the worker's.
+    this.running = detachedFromCall(() => this.drain())
       .catch((error: unknown) => this.options.log.warn({ err: error }, "webhook deliveries could not be read"))
       .finally(() => {
         this.running = undefined;

@@ -13,6 +13,7 @@ export * from "./events/outbox-migrations.js";
 export * from "./events/streams.js";
 export * from "./fatal-exit.js";
 export * from "./gateway.js";
+export * from "./grpc/call-deadline.js";
 export * from "./grpc/caller-identity.js";
 export * from "./grpc/client.js";
 export * from "./grpc/errors.js";

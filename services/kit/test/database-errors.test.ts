@@ -47,6 +47,24 @@ describe("a lost database connection", () => {
   });
 });
 
+describe("a statement cancelled (57014)", () => {
+  it("once its call's deadline has passed is DEADLINE_EXCEEDED deadline_exceeded (its statement_timeout)", () => {
+    expect(toServiceError(withCode("57014"), { deadline: new Date(Date.now() - 1) })).toMatchObject({
+      code: GrpcStatus.DEADLINE_EXCEEDED,
+      details: "deadline_exceeded",
+    });
+  });
+
+  it("before the deadline, or in a call without one, stays INTERNAL (cancelled by hand)", () => {
+    for (const deadline of [new Date(Date.now() + 60_000), Number.POSITIVE_INFINITY]) {
+      expect(toServiceError(withCode("57014"), { deadline })).toMatchObject({
+        code: GrpcStatus.INTERNAL,
+        details: "internal_error",
+      });
+    }
+  });
+});
+
 describe("other database errors stay INTERNAL", () => {
   it.each([
     ["a syntax error", "42601"],

@@ -11,6 +11,7 @@ import {
 } from "@tdt/kit";
 import { HealthCheckResponse_ServingStatus, HealthService } from "@tdt/proto/grpc/health/v1/health";
 import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
+import { notFoundHandlers } from "@tdt/test-support/grpc-handlers";
 import { freePort } from "@tdt/test-support/ports";
 import { testLogger } from "@tdt/test-support/silent-logger";
 import { grpcErrorOf } from "@tdt/test-support/thrown";
@@ -22,17 +23,6 @@ const SERVICE_NAME = "tdt.auth.v1.AuthService";
 type Auth = typeof AuthServiceService;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Every method of a definition answering NOT_FOUND, to be overridden where a test needs more. */
-function notFoundHandlers<D extends object>(definition: D): Handlers<D> {
-  const entries = Object.keys(definition).map((name) => [
-    name,
-    async () => {
-      throw new AppError("not_found");
-    },
-  ]);
-  return Object.fromEntries(entries) as Handlers<D>;
-}
 
 /**
  * The test service. `getJwks` echoes what the handler saw of the call; `revokeLoginSession`

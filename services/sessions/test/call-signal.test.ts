@@ -3,7 +3,6 @@
  * passes (the reason a DEADLINE_EXCEEDED error), and never for a call answered in time.
  */
 import {
-  AppError,
   createServiceClient,
   type GrpcServerHandle,
   GrpcStatus,
@@ -13,6 +12,7 @@ import {
   startGrpcServer,
 } from "@tdt/kit";
 import { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
+import { notFoundHandlers } from "@tdt/test-support/grpc-handlers";
 import { testLogger } from "@tdt/test-support/silent-logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callSignal, withCallSignals } from "../src/call-signal.js";
@@ -22,17 +22,6 @@ type Sessions = typeof SessionsServiceService;
 
 /** What the handler saw of its signal, per call (by session id): when it aborted, and why. */
 const seen = new Map<string, { aborted: boolean; at?: number; reason?: unknown }>();
-
-/** Every method of a definition answering NOT_FOUND, to be overridden where a test needs more. */
-function notFoundHandlers<D extends object>(definition: D): Handlers<D> {
-  const entries = Object.keys(definition).map((name) => [
-    name,
-    async () => {
-      throw new AppError("not_found");
-    },
-  ]);
-  return Object.fromEntries(entries) as Handlers<D>;
-}
 
 const handlers: Handlers<Sessions> = {
   ...notFoundHandlers(SessionsServiceService),

@@ -1,5 +1,5 @@
 import type { Logger, Sql, TransactionSql } from "@tdt/kit";
-import { meter } from "@tdt/kit";
+import { detachedFromCall, meter } from "@tdt/kit";
 import nodemailer from "nodemailer";
 
 /** One mail, as written: plain text for every client, HTML for those that show it. */
@@ -80,7 +80,8 @@ export class MailRelay {
       this.again = true;
       return;
     }
-    this.running = this.deliverDue()
+    // A queued mail's call only wakes the relay: its deadline is not the relay's.
+    this.running = detachedFromCall(() => this.deliverDue())
       .catch((err: unknown) => this.log.warn({ err }, "mail relay: the outbox could not be read"))
       .finally(() => {
         this.running = undefined;

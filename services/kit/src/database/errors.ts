@@ -39,3 +39,12 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (code === undefined) return false;
   return DRIVER_CODES.has(code) || SOCKET_CODES.has(code) || SQLSTATES.has(code) || /^08[0-9A-Z]{3}$/.test(code);
 }
+
+/**
+ * A statement Postgres cancelled: 57014 query_canceled, which a call's `statement_timeout`
+ * (grpc/call-deadline.ts) raises once its caller's deadline has passed. The caller is gone by
+ * then; the answer is the deadline's (504), not a fault of the service's.
+ */
+export function isStatementCancelled(error: unknown): boolean {
+  return codeOf(error) === "57014";
+}

@@ -1,6 +1,6 @@
 import { status as GrpcStatus, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { ERROR_CODES, type ErrorCodeOfStatus } from "@tdt/proto/contracts/error-codes";
-import { isDatabaseUnavailable } from "../database/errors.js";
+import { isDatabaseUnavailable, isStatementCancelled } from "../database/errors.js";
 
 /**
  * The one domain error type. Handlers throw it; the gRPC server maps it to a status here,
@@ -97,18 +97,23 @@ const NO_RETRY_KEY = "grpc-retry-pushback-ms";
 
 /**
  * A thrown value as the gRPC error to send: AppErrors keep their code, a lost database
- * connection is UNAVAILABLE `database_unavailable`, anything else is INTERNAL.
+ * connection is UNAVAILABLE `database_unavailable`, a statement stopped once the `call`'s deadline
+ * had passed (its `statement_timeout`, grpc/call-deadline.ts) is DEADLINE_EXCEEDED
+ * `deadline_exceeded`, anything else is INTERNAL (a statement cancelled by hand included).
  *
  * `database_unavailable` tells callers not to retry (gRPC's `grpc-retry-pushback-ms`, negative):
  * every replica shares the database, so another attempt waits out the same connect timeout,
  * and four of them outlast the caller's deadline. In the deploy test a Postgres restart turned
  * reads retried that way into 504s for the client instead of an early 503.
  */
-export function toServiceError(thrown: unknown): Partial<ServiceError> {
+export function toServiceError(thrown: unknown, call: { deadline?: Date | number } = {}): Partial<ServiceError> {
   // A downstream service's answer (trees saying not_found to sessions, say) passes through as it
   // came, code and detail; its failures beyond our codes stay internal.
   if (isServiceError(thrown) && PASSED_THROUGH.has(thrown.code)) {
     return { code: thrown.code, details: thrown.details, metadata: thrown.metadata ?? new Metadata() };
+  }
+  if (isStatementCancelled(thrown) && call.deadline !== undefined && Date.now() >= Number(call.deadline)) {
+    return { code: GrpcStatus.DEADLINE_EXCEEDED, details: "deadline_exceeded", metadata: new Metadata() };
   }
   const error = isDatabaseUnavailable(thrown) ? new AppError("database_unavailable") : thrown;
   if (!(error instanceof AppError)) {

@@ -15,6 +15,7 @@ import {
 import type { Logger } from "../observability/logger.js";
 import { rpcAttributes, rpcDuration } from "../observability/metrics.js";
 import { context, extractContext, failed, SpanKind, trace, tracer, tracingEnabled } from "../observability/tracing.js";
+import { withCallDeadline } from "./call-deadline.js";
 import { callerIdentityOf, restrictCallers } from "./caller-identity.js";
 import { AppError, type Problem, toServiceError } from "./errors.js";
 import { bearerToken, REQUEST_ID_KEY, type RequestContext, requestIdFrom } from "./request-context.js";
@@ -120,7 +121,8 @@ export function implement<D extends Record<string, UnaryMethod>>(
             // Callers that skip the gateway get the same guard: no NUL, no nesting past the limit.
             const problems = inputProblems(call.request);
             if (problems.length > 0) throw AppError.invalid(problems);
-            return handler(call.request, ctx);
+            // Its statements stop at the call's deadline (call-deadline.ts).
+            return withCallDeadline(call.getDeadline(), () => handler(call.request, ctx));
           })
           .then(
             (response) => {
@@ -129,10 +131,13 @@ export function implement<D extends Record<string, UnaryMethod>>(
               callback(null, response);
             },
             (error: unknown) => {
-              const mapped = toServiceError(error);
+              const mapped = toServiceError(error, { deadline: call.getDeadline() });
               finish(mapped.code ?? GrpcStatus.UNKNOWN, error);
               if (mapped.code === GrpcStatus.INTERNAL) {
                 ctx.log.error({ err: error, duration_ms: elapsed(started) }, "rpc failed");
+              } else if (mapped.code === GrpcStatus.DEADLINE_EXCEEDED) {
+                // Its caller gave up (a statement stopped at the deadline, or a call downstream did).
+                ctx.log.warn({ code: "DEADLINE_EXCEEDED", duration_ms: elapsed(started) }, "rpc past its deadline");
               } else if (mapped.details === "database_unavailable") {
                 // The cause (a reset, a refused connection) is for the operator; the client sees 503.
                 ctx.log.warn({ err: error, code: "UNAVAILABLE", duration_ms: elapsed(started) }, "rpc failed");
