@@ -218,8 +218,17 @@ describe("a tree's analytics", () => {
     await expect
       .poll(async () => (await analytics(tree)).body.sessions, { timeout: 1000, interval: 50 })
       .toEqual(countsOf({ started: 7, completed: 5, resolved: 3, escalated: 1, unresolved: 1, abandoned: 1 }));
-    // The running session's last step is in too.
+    // The running session's last step is in too (its answer at power: the fifth "yes"), within the same second.
     await expect.poll(() => eventsOf(lastSession).length).toBe(2);
+    await expect
+      .poll(async () => (await analytics(tree)).body.nodes.find((node) => node.node_id === "power")?.options, {
+        timeout: 1000,
+        interval: 50,
+      })
+      .toEqual([
+        { option_id: "yes", count: 5 },
+        { option_id: "no", count: 1 },
+      ]);
     const { body } = await analytics(tree);
     expect(body.resolution_rate).toBeCloseTo(3 / 5, 10);
     // By the day they started (all today, UTC; a run across midnight may split them in two).

@@ -1,10 +1,11 @@
 /**
  * The analytics projection (issue 15): the session events, as the durable consumer
- * `trees-analytics` delivers them, kept in four tables (migrations/0007_analytics.sql), and the
- * numbers an author reads from them. Each event is applied once (its id), in any order: a path
- * is ordered by when its nodes were entered, a session's row is made by whichever of its events
- * comes first. `rebuildAnalytics` makes it again from the whole stream, in batches (`applyBatch`,
- * which must do to the tables what `apply` does), while the consumer goes on.
+ * `trees-analytics` delivers them, kept in four tables (migrations/0007_analytics.sql) and in
+ * per-tree aggregates (0015), and the numbers an author reads from them. Each event is applied
+ * once (its id), in any order: a path is ordered by when its nodes were entered, a session's row
+ * is made by whichever of its events comes first. The consumer and `rebuildAnalytics` (which
+ * makes it again from the whole stream while the consumer goes on) apply events the same way,
+ * `applyBatch`, the consumer a batch of one.
  */
 import { DeliverPolicy, JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import {
@@ -25,75 +26,6 @@ import type { GetTreeAnalyticsResponse, OutcomeCount, SessionCounts } from "@tdt
 /** The durable consumer's name: trees alone may use it (infra/nats/nats.conf). */
 export const ANALYTICS_CONSUMER = "trees-analytics";
 
-/**
- * Applies one event in `tx`, unless it was applied before; its rows are its organization's (the
- * message's Tdt-Organization header: the session's).
- */
-async function apply(tx: TransactionSql, item: SessionEvent, { organization }: EventContext): Promise<boolean> {
-  const { event } = item;
-  // The wall's setting, local to `tx`.
-  await setOrganization(tx, organization);
-  const [fresh] = await tx`
-    insert into analytics_handled_events (event_id) values (${event.event_id}) on conflict do nothing returning 1`;
-  if (!fresh) return false;
-  const at = new Date(event.occurred_at ?? 0);
-  // The session's row, from whichever of its events comes first (a completion's start is its
-  // occurrence less its duration).
-  const startedAt =
-    item.subject === SESSION_SUBJECTS.completed ? new Date(at.getTime() - item.event.total_duration_ms) : at;
-  await tx`
-    insert into analytics_sessions (session_id, tree_id, tree_version, started_at)
-    values (${event.session_id}, ${event.tree_id}, ${event.tree_version}, ${startedAt})
-    on conflict (session_id) do nothing`;
-  switch (item.subject) {
-    case SESSION_SUBJECTS.started:
-      await tx`update analytics_sessions set started_at = ${at} where session_id = ${event.session_id}`;
-      await enter(tx, item.event, at, { id: item.event.node_id, tree: item.event.node_tree_id });
-      return true;
-    case SESSION_SUBJECTS.step:
-      await stay(tx, item.event, { id: item.event.node_id, tree: item.event.node_tree_id }, item.event.option_id);
-      await enter(tx, item.event, at, { id: item.event.next_node_id, tree: item.event.next_tree_id });
-      return true;
-    case SESSION_SUBJECTS.completed:
-      await stay(tx, item.event, { id: item.event.node_id, tree: item.event.node_tree_id }, "");
-      await tx`
-        update analytics_sessions set status = 'completed', outcome = ${item.event.outcome}, ended_at = ${at},
-          end_node_id = ${item.event.node_id}, end_node_tree_id = ${item.event.node_tree_id || null},
-          duration_ms = ${item.event.total_duration_ms}
-        where session_id = ${event.session_id}`;
-      return true;
-    case SESSION_SUBJECTS.abandoned:
-      await tx`
-        update analytics_sessions set status = 'abandoned', ended_at = ${at}, end_node_id = ${item.event.node_id},
-          end_node_tree_id = ${item.event.node_tree_id || null}
-        where session_id = ${event.session_id} and status = 'in_progress'`;
-      return true;
-  }
-}
-
-/** A node as the events name it: its id and its tree ('' in events from before links: the session's own). */
-interface NodeRef {
-  id: string;
-  tree: string;
-}
-
-function enter(tx: TransactionSql, event: { event_id: string; session_id: string }, at: Date, node: NodeRef) {
-  return tx`
-    insert into analytics_entries (event_id, session_id, at, node_id, node_tree_id)
-    values (${event.event_id}, ${event.session_id}, ${at}, ${node.id}, ${node.tree || null})`;
-}
-
-function stay(
-  tx: TransactionSql,
-  event: { event_id: string; session_id: string; duration_ms: number },
-  node: NodeRef,
-  optionId: string,
-) {
-  return tx`
-    insert into analytics_stays (event_id, session_id, node_id, node_tree_id, option_id, time_ms)
-    values (${event.event_id}, ${event.session_id}, ${node.id}, ${node.tree || null}, ${optionId}, ${event.duration_ms})`;
-}
-
 /** The consumer that keeps the projection: every session event, once. */
 export function analyticsConsumer(sql: Sql): EventConsumer<SessionEvent> {
   return {
@@ -101,18 +33,21 @@ export function analyticsConsumer(sql: Sql): EventConsumer<SessionEvent> {
     durable: ANALYTICS_CONSUMER,
     subject: SESSION_EVENTS.subjects,
     async handle(item, context) {
-      await inTransaction(sql, (tx) => apply(tx, item, context));
+      await inTransaction(sql, (tx) => applyBatch(tx, [[item, context]]));
     },
   };
 }
 
 /**
  * Applies a batch of events in `tx`, those not applied before, with a few statements for the whole
- * batch rather than several per event: what `apply` does to each of them, to the same rows. The
- * rebuild's way (`rebuildAnalytics`); the live consumer applies one event at a time with `apply`.
- * Where `apply` would let one event of a session overwrite another's (two starts, two ends), the
- * later one in the batch wins as it would applied in turn; an abandonment changes only a session
- * still in progress, so a completion wins over it in any order. Answers how many it applied.
+ * batch: the live consumer's way (a batch of one) and the rebuild's (`rebuildAnalytics`). Where
+ * one event of a session would overwrite another's (two starts, two ends), the later one in the
+ * batch wins, as applied in turn; an abandonment changes only a session still in progress, so a
+ * completion wins over it in any order. The per-tree aggregates (analytics_rollup, migration
+ * 0015) follow in the same transaction: what the touched sessions contributed is taken away
+ * before their rows change and what they contribute now is added after, under each tree's
+ * advisory lock, taken first and in order so that two writers never wait for each other in a
+ * circle. Answers how many it applied.
  */
 export async function applyBatch(tx: TransactionSql, batch: ReadonlyArray<[SessionEvent, EventContext]>) {
   // The same event twice in a batch (republished under another message id) counts once.
@@ -122,11 +57,20 @@ export async function applyBatch(tx: TransactionSql, batch: ReadonlyArray<[Sessi
     if (!byId.has(id)) byId.set(id, entry);
   }
   if (byId.size === 0) return 0;
-  // In key order, so that two writers of the table never wait for each other in a circle.
-  const fresh = await tx<{ event_id: string }[]>`
-    insert into analytics_handled_events (event_id)
-    select id from unnest(${[...byId.keys()]}::uuid[]) as e(id) order by id
-    on conflict do nothing returning event_id`;
+  // The trees' locks before anything else, in the order of their keys (a volatile function in the
+  // list runs after the sort): a writer waiting for another's event id (below) then holds no lock
+  // that one waits for. The ids in key order, so that two writers of the table never wait for each
+  // other in a circle. One round trip for both (postgres.js sends them in the order they start).
+  const trees = [...new Set([...byId.values()].map(([item]) => item.event.tree_id.toLowerCase()))];
+  const [, fresh] = await Promise.all([
+    tx`
+      select pg_advisory_xact_lock(${ROLLUP_LOCKS}, h)
+      from (select distinct hashtext(tree) as h from unnest(${trees}::text[]) as t(tree)) l order by h`.execute(),
+    tx<{ event_id: string }[]>`
+      insert into analytics_handled_events (event_id)
+      select id from unnest(${[...byId.keys()]}::uuid[]) as e(id) order by id
+      on conflict do nothing returning event_id`.execute(),
+  ]);
   if (fresh.length === 0) return 0;
   const freshIds = new Set(fresh.map((row) => row.event_id));
   // Each organization's events under its own setting (the wall's), in the order they came.
@@ -139,14 +83,22 @@ export async function applyBatch(tx: TransactionSql, batch: ReadonlyArray<[Sessi
   }
   for (const [organization, items] of byOrganization) {
     await setOrganization(tx, organization);
+    const sessions = [...new Set(items.map((item) => item.event.session_id))];
     // One round trip for the rest: postgres.js sends them in the order they start (each by
     // `execute` as it is made) and Postgres runs them in turn, each seeing what the one before wrote.
-    await Promise.all(batchStatements(tx, items));
+    await Promise.all([
+      tx`select analytics_rollup_add(${sessions}::uuid[], -1)`.execute(),
+      ...batchStatements(tx, items),
+      tx`select analytics_rollup_add(${sessions}::uuid[], 1)`.execute(),
+    ]);
   }
   return fresh.length;
 }
 
-/** The statements of `applyBatch` for one organization's fresh events (`apply`'s, set-based). */
+/** The first key of the trees' advisory locks (`pg_advisory_xact_lock(int, int)`): the aggregates'. */
+const ROLLUP_LOCKS = 31_015;
+
+/** The statements of `applyBatch` for one organization's fresh events, set-based. */
 function batchStatements(tx: TransactionSql, items: SessionEvent[]): Array<Promise<unknown>> {
   const columns = <T extends readonly unknown[]>() => {
     const rows: T[] = [];
@@ -319,7 +271,7 @@ export async function rebuildAnalytics(
     // The live consumer's transaction of the moment finishes first; its next one waits for this
     // one, not for the rebuild. A lock held by something else for long fails the rebuild.
     await tx`set local lock_timeout = '10s'`;
-    await tx`truncate analytics_handled_events, analytics_sessions, analytics_entries, analytics_stays`;
+    await tx`truncate analytics_handled_events, analytics_sessions, analytics_entries, analytics_stays, analytics_rollup`;
   });
   // Read after the truncation: everything the live consumer had applied before it is up to here.
   const state = await streamState(nc);
@@ -439,8 +391,160 @@ export interface AnalyticsQuery {
   to?: Date | undefined;
 }
 
-/** The numbers of GET /trees/{id}/analytics, from the projection. */
+/**
+ * What GET /trees/{id}/analytics shows, before it is shaped: from the aggregates, or counted from
+ * the projection's rows (the same numbers, percentiles exact).
+ */
+interface Figures {
+  counts:
+    | {
+        started: number;
+        completed: number;
+        abandoned: number;
+        by_outcome: Record<string, number> | null;
+        median: number | null;
+        p90: number | null;
+      }
+    | undefined;
+  nodes: Array<{
+    node_id: string;
+    visits: number;
+    exits: number;
+    median: number | null;
+    p90: number | null;
+    options: Array<{ option_id: string; count: number }>;
+  }>;
+  paths: Array<{ node_ids: string[]; count: number }>;
+  days: Array<{ day: string; started: number; completed: number; resolved: number }>;
+}
+
+/**
+ * The numbers of GET /trees/{id}/analytics. Without a time range (what the tree's analytics page
+ * asks), from the per-tree aggregates: a few hundred rows however busy the tree. With one, counted
+ * from the projection's rows of the sessions that started in it.
+ */
 export async function readAnalytics(sql: Sql, query: AnalyticsQuery): Promise<GetTreeAnalyticsResponse> {
+  const figures =
+    query.from === undefined && query.to === undefined ? await fromAggregates(sql, query) : await counted(sql, query);
+  return answerOf(figures);
+}
+
+/** The figures from the per-tree aggregates (migration 0015): durations and stays from their histograms. */
+async function fromAggregates(sql: Sql, query: AnalyticsQuery): Promise<Figures> {
+  const ofTree = sql`tree_id = ${query.treeId} ${query.version === undefined ? sql`` : sql`and tree_version = ${query.version}`}`;
+  // Versions summed; nodes in the database's order of their ids (the projection's tie-break), a
+  // node's choices most taken first.
+  const rows = await sql<{ kind: string; day: string | null; node_id: string; key: string; n: number }[]>`
+    select kind, case when kind = 'session' then to_char(day, 'YYYY-MM-DD') end as day, node_id, key, sum(n)::int as n
+    from analytics_rollup where ${ofTree} and kind <> 'path'
+    group by kind, day, node_id, key having sum(n) <> 0
+    order by node_id, kind, n desc, key`;
+  const paths = await sql<{ node_ids: string[]; count: number }[]>`
+    select min(node_ids) as node_ids, sum(n)::int as count
+    from analytics_rollup where ${ofTree} and kind = 'path'
+    group by key having sum(n) > 0
+    order by count desc, node_ids limit 5`;
+  const byOutcome: Record<string, number> = {};
+  const days = new Map<string, { day: string; started: number; completed: number; resolved: number }>();
+  const durations: Histogram = [];
+  const nodes = new Map<string, Figures["nodes"][number] & { times: Histogram }>();
+  const nodeOf = (id: string) => {
+    let node = nodes.get(id);
+    if (!node) {
+      node = { node_id: id, visits: 0, exits: 0, median: null, p90: null, options: [], times: [] };
+      nodes.set(id, node);
+    }
+    return node;
+  };
+  let started = 0;
+  let completed = 0;
+  let abandoned = 0;
+  for (const { kind, day, node_id, key, n } of rows) {
+    switch (kind) {
+      case "session": {
+        const [status, outcome] = key.split("/") as [string, string];
+        const ofDay = days.get(day as string) ?? { day: day as string, started: 0, completed: 0, resolved: 0 };
+        days.set(ofDay.day, ofDay);
+        started += n;
+        ofDay.started += n;
+        if (status === "abandoned") abandoned += n;
+        if (status !== "completed") break;
+        completed += n;
+        ofDay.completed += n;
+        if (outcome) byOutcome[outcome] = (byOutcome[outcome] ?? 0) + n;
+        if (outcome === "resolved") ofDay.resolved += n;
+        break;
+      }
+      case "duration":
+        durations.push([Number(key), n]);
+        break;
+      case "visit":
+        nodeOf(node_id).visits += n;
+        break;
+      case "exit":
+        nodeOf(node_id).exits += n;
+        break;
+      case "time":
+        nodeOf(node_id).times.push([Number(key), n]);
+        break;
+      case "option":
+        nodeOf(node_id).options.push({ option_id: key, count: n });
+        break;
+    }
+  }
+  const [median, p90] = percentiles(durations, [0.5, 0.9]);
+  return {
+    counts: { started, completed, abandoned, by_outcome: byOutcome, median: median ?? null, p90: p90 ?? null },
+    // Most visited first; ties in the order above (Array.prototype.sort is stable).
+    nodes: [...nodes.values()]
+      .map(({ times, ...node }) => {
+        const [nodeMedian, nodeP90] = percentiles(times, [0.5, 0.9]);
+        return { ...node, median: nodeMedian ?? null, p90: nodeP90 ?? null };
+      })
+      .sort((a, b) => b.visits - a.visits),
+    paths,
+    days: [...days.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0)),
+  };
+}
+
+/** A histogram of milliseconds: [bucket (analytics_bucket in migration 0015), how many]. */
+type Histogram = Array<[number, number]>;
+
+/** The whole milliseconds bucket `b` holds (1.05^b <= ms + 1 < 1.05^(b+1)): the middle of them. */
+function bucketValue(b: number): number {
+  const low = Math.ceil(1.05 ** b - 1);
+  const high = Math.max(low, Math.ceil(1.05 ** (b + 1) - 1) - 1);
+  return (low + high) / 2;
+}
+
+/**
+ * The percentiles `ps` of a histogram as percentile_cont takes them of the values (interpolated
+ * between the two nearest), each value its bucket's middle: within about 2.5 %, exact up to 20 ms.
+ * Undefined for an empty histogram.
+ */
+export function percentiles(histogram: Histogram, ps: number[]): Array<number | undefined> {
+  const sorted = [...histogram].sort((a, b) => a[0] - b[0]);
+  const total = sorted.reduce((sum, [, n]) => sum + n, 0);
+  if (total === 0) return ps.map(() => undefined);
+  /** The value of the `rank`th smallest (from 0). */
+  const at = (rank: number) => {
+    let seen = 0;
+    for (const [bucket, n] of sorted) {
+      seen += n;
+      if (rank < seen) return bucketValue(bucket);
+    }
+    return bucketValue((sorted.at(-1) as [number, number])[0]);
+  };
+  return ps.map((p) => {
+    const rank = p * (total - 1);
+    const low = Math.floor(rank);
+    const below = at(low);
+    return below + (rank - low) * (at(Math.ceil(rank)) - below);
+  });
+}
+
+/** The figures counted from the projection's rows of the chosen sessions. */
+async function counted(sql: Sql, query: AnalyticsQuery): Promise<Figures> {
   const chosen = sql`
     select * from analytics_sessions
     where tree_id = ${query.treeId}
@@ -507,6 +611,11 @@ export async function readAnalytics(sql: Sql, query: AnalyticsQuery): Promise<Ge
       count(*) filter (where status = 'completed')::int as completed,
       count(*) filter (where status = 'completed' and outcome = 'resolved')::int as resolved
     from chosen group by 1 order by 1`;
+  return { counts, nodes: nodes as Figures["nodes"], paths, days };
+}
+
+/** GET /trees/{id}/analytics's answer. */
+function answerOf({ counts, nodes, paths, days }: Figures): GetTreeAnalyticsResponse {
   const round = (value: number | null) => Math.round(value ?? 0);
   const outcomes = outcomeCounts(counts?.by_outcome ?? {});
   const completed = counts?.completed ?? 0;
@@ -525,7 +634,7 @@ export async function readAnalytics(sql: Sql, query: AnalyticsQuery): Promise<Ge
       visits: node.visits,
       exits: node.exits,
       time_ms: { median: round(node.median), p90: round(node.p90) },
-      options: node.options as Array<{ option_id: string; count: number }>,
+      options: node.options,
     })),
     paths,
     days,

@@ -302,7 +302,7 @@ export async function projection(sql: Sql): Promise<Projection> {
 
 /**
  * The projection `events` make, worked out here from what the events say, one after another in
- * stream order as the consumer's `apply` takes them (docs/decisions/analytics.md): the answer a
+ * stream order as the consumer's `applyBatch` takes them (docs/decisions/analytics.md): the answer a
  * rebuild must come to, whoever applies which event.
  */
 export function expectedProjection(events: GeneratedStream["events"]): Projection {
