@@ -398,12 +398,15 @@ export class SessionStore {
         ${filters.outcome ? sql`and outcome = ${filters.outcome}` : sql``}
         ${filters.from ? sql`and started_at >= ${filters.from}` : sql``}
         ${filters.to ? sql`and started_at < ${filters.to}` : sql``}`;
-    const rows = await sql<(StoredRow & { sort_at: string; sort_id: string })[]>`
-      select *, ${sortTime(sql, "started_at")} as sort_at, id as sort_id from sessions ${where}
-        ${after(sql, "started_at", "id", page.after)}
-      order by started_at desc, id
-      offset ${page.skip} limit ${page.limit + 1}`;
-    const [counted] = await sql<{ n: number }[]>`${cappedCount(sql, sql`select 1 from sessions ${where}`)}`;
+    // The page and the count in one round trip (sent one after the other on the transaction's connection).
+    const [rows, [counted]] = await Promise.all([
+      sql<(StoredRow & { sort_at: string; sort_id: string })[]>`
+        select *, ${sortTime(sql, "started_at")} as sort_at, id as sort_id from sessions ${where}
+          ${after(sql, "started_at", "id", page.after)}
+        order by started_at desc, id
+        offset ${page.skip} limit ${page.limit + 1}`.execute(),
+      sql<{ n: number }[]>`${cappedCount(sql, sql`select 1 from sessions ${where}`)}`.execute(),
+    ]);
     const { rows: shown, nextCursor } = pageAnswer(rows, page.limit);
     return { rows: shown.map(fromStored), nextCursor, ...totalOf(counted?.n ?? 0) };
   }

@@ -188,13 +188,16 @@ export class TreeStore {
    */
   async list(audience: Audience, filters: ListFilters, page: Page): Promise<ListTreesResponse> {
     const sql = this.sql;
-    const rows = await sql<(SummaryRow & { sort_at: string; sort_id: string })[]>`
-      select ${summaryColumns(sql)}, ${sortTime(sql, "v.created_at")} as sort_at, v.tree_id as sort_id
-      from ${visibleVersions(sql, audience, filters.archived)} ${filterConditions(sql, filters)}
-        ${after(sql, "v.created_at", "v.tree_id", page.after)}
-      order by v.created_at desc, v.tree_id
-      offset ${page.skip} limit ${page.limit + 1}`;
-    const [counted] = await sql<{ n: number }[]>`${cappedCount(sql, this.countedRows(audience, filters))}`;
+    // The page and the count in one round trip (sent one after the other on the transaction's connection).
+    const [rows, [counted]] = await Promise.all([
+      sql<(SummaryRow & { sort_at: string; sort_id: string })[]>`
+        select ${summaryColumns(sql)}, ${sortTime(sql, "v.created_at")} as sort_at, v.tree_id as sort_id
+        from ${visibleVersions(sql, audience, filters.archived)} ${filterConditions(sql, filters)}
+          ${after(sql, "v.created_at", "v.tree_id", page.after)}
+        order by v.created_at desc, v.tree_id
+        offset ${page.skip} limit ${page.limit + 1}`.execute(),
+      sql<{ n: number }[]>`${cappedCount(sql, this.countedRows(audience, filters))}`.execute(),
+    ]);
     const { rows: shown, nextCursor } = pageAnswer(rows, page.limit);
     return { trees: shown.map(toSummary), next_cursor: nextCursor, ...totalOf(counted?.n ?? 0) };
   }
