@@ -551,16 +551,7 @@ async function counted(sql: Sql, query: AnalyticsQuery): Promise<Figures> {
       ${query.version === undefined ? sql`` : sql`and tree_version = ${query.version}`}
       ${query.from === undefined ? sql`` : sql`and started_at >= ${query.from}`}
       ${query.to === undefined ? sql`` : sql`and started_at < ${query.to}`}`;
-  const [counts] = await sql<
-    {
-      started: number;
-      completed: number;
-      abandoned: number;
-      by_outcome: Record<string, number> | null;
-      median: number | null;
-      p90: number | null;
-    }[]
-  >`
+  const [counts] = await sql<NonNullable<Figures["counts"]>[]>`
     with chosen as (${chosen}),
     outcomes as (
       select outcome, count(*)::int as n from chosen where status = 'completed' and outcome is not null group by 1)
