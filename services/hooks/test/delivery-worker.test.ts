@@ -245,7 +245,13 @@ describe("webhook deliveries", () => {
     // A worker that claims one and dies before it attempts it: its lease (short here) runs out.
     const dead = await claimDue(app, 1, 300);
     expect(dead).toHaveLength(1);
-    const workers = [worker({ concurrency: 4, leaseMs: 300 }), worker({ concurrency: 4, leaseMs: 300 }), worker()];
+    // The live workers' claims outlast an attempt on a loaded machine (a 300 ms lease did not, in
+    // CI: another worker took the attempt again); the dead worker's short one runs out.
+    const workers = [
+      worker({ concurrency: 4, leaseMs: 10_000 }),
+      worker({ concurrency: 4, leaseMs: 10_000 }),
+      worker(),
+    ];
     for (const each of workers) each.start();
     await until(() => receiver.applied.length === TOTAL);
     await Promise.all(workers.map((each) => each.stop()));

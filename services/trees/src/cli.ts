@@ -52,7 +52,9 @@ try {
     const done = await rebuildAnalytics(sql, nc, log, {
       batchSize: config.batchSize,
       onProgress: (progress) => {
-        if (progress.done || Date.now() - lastReport < config.progressSeconds * 1000) return;
+        // The last batch's line would say what the closing line says, a moment before it.
+        if (progress.done || progress.read >= progress.total) return;
+        if (Date.now() - lastReport < config.progressSeconds * 1000) return;
         lastReport = Date.now();
         console.error(progressLine(progress));
       },
