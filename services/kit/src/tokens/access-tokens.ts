@@ -82,6 +82,11 @@ export function tokenFailureCode(error: unknown): "token_expired" | "invalid_tok
   return "invalid_token";
 }
 
+/** jose accepts a token up to its `exp` second; so does the cache, never past it. */
+function expired(claims: AccessClaims): boolean {
+  return claims.exp * 1000 <= Date.now();
+}
+
 /** How many verified tokens a verifier remembers by default (a few MB at most). */
 export const VERIFIED_TOKENS_DEFAULT = 10_000;
 
@@ -114,7 +119,7 @@ export class AccessTokenVerifier {
       maxRemembered?: number;
     },
   ) {
-    this.verified = new RecentlyUsed(options.maxRemembered ?? VERIFIED_TOKENS_DEFAULT);
+    this.verified = new RecentlyUsed(options.maxRemembered ?? VERIFIED_TOKENS_DEFAULT, expired);
   }
 
   /** How often a token was found verified already, for the caches' statistics. */
@@ -155,8 +160,7 @@ export class AccessTokenVerifier {
   /** The claims of `token` if it was verified before and has not expired since. */
   private remembered(token: string): AccessClaims | undefined {
     const claims = this.verified.get(token);
-    // jose accepts a token up to its `exp` second; so does the cache, never past it.
-    if (claims && claims.exp * 1000 <= Date.now()) {
+    if (claims && expired(claims)) {
       this.verified.delete(token);
       return undefined;
     }
