@@ -112,6 +112,7 @@ export async function measureFigures(system: ScaleSystem, record: LoadRecord, se
   for (const list of [
     { name: "tree list", path: "/api/v1/trees?" },
     { name: "sessions list (admin, all)", path: "/api/v1/sessions?all=true&" },
+    { name: "sessions in brief (admin, all)", path: "/api/v1/sessions/summaries?all=true&" },
   ]) {
     log({
       name: `${list.name}, page 1`,
@@ -140,6 +141,15 @@ export async function measureFigures(system: ScaleSystem, record: LoadRecord, se
     goal: { p95: 30 },
     result: await measure(
       () => `/api/v1/sessions?limit=${PAGE}`,
+      (worker) => technicians[worker] as string,
+    ),
+    note: "16 technicians, each their own",
+  });
+  log({
+    name: "a technician's own sessions in brief, page 1",
+    goal: { p95: 30 },
+    result: await measure(
+      () => `/api/v1/sessions/summaries?limit=${PAGE}`,
       (worker) => technicians[worker] as string,
     ),
     note: "16 technicians, each their own",

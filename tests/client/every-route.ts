@@ -778,6 +778,13 @@ async function sessions({ technician, engineer }: Accounts, tree: Schemas["Tree"
     "the technician's sessions hold the new one",
   );
   check(totalCount(listed.response) >= 1, "X-Total-Count of sessions");
+  const briefly = answered(
+    await technician.GET("/api/v1/sessions/summaries", { params: { query: { status: "in_progress" } } }),
+    200,
+    "GET /sessions/summaries",
+  ).find((item) => item.id === id);
+  equal(briefly?.current_node_id, "refilled", "a summary names where the session stands");
+  equal(briefly?.context.ticket, `INC-${unique}`, "a summary's context");
   const read = answered(await engineer.GET("/api/v1/sessions/{id}", path), 200, "GET /sessions/{id} as an engineer");
   equal(read.steps.map((item) => item.node_id).join(">"), "power>plug>power2>paper>refill>refilled", "the path");
 

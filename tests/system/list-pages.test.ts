@@ -192,3 +192,85 @@ describe("lists paged by cursor", () => {
     expect(page.body.map((row) => row.id)).toEqual(byOffset.body.map((row) => row.id));
   }, 120_000);
 });
+
+describe("sessions in brief (GET /api/v1/sessions/summaries)", () => {
+  /** What a summary keeps of a full session, field for field. */
+  const briefOf = (session: Record<string, unknown>) => {
+    const { current_node, steps: _steps, notes: _notes, variables: _variables, locale: _locale, ...rest } = session;
+    return { ...rest, current_node_id: (current_node as { id: string }).id };
+  };
+
+  it("list what the full list lists, in its order and pages, each session without its steps or current node", async () => {
+    const technician = (await running.client.user("brief")).tokens.access_token;
+    const call = <T>(method: string, path: string, json?: unknown) =>
+      running.client.call<T>(method, path, { token: technician, ...(json ? { json } : {}) });
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const started = await call<Row>("POST", "/api/v1/sessions", {
+        tree_id: treeId,
+        context: { ticket: `INC-${i}` },
+      });
+      ids.push(started.body.id);
+    }
+    // Some walked, one completed: the summaries say where each stands.
+    for (const id of ids.slice(0, 3)) {
+      expect(
+        (await call("PUT", `/api/v1/sessions/${id}`, { op: "answer", node_id: "power", option_id: "yes" })).status,
+      ).toBe(200);
+    }
+    expect((await call("POST", `/api/v1/sessions/${ids[0]}/complete`, { outcome: "escalated" })).status).toBe(200);
+
+    const full = await call<Array<Record<string, unknown>>>("GET", "/api/v1/sessions?limit=100");
+    const brief = await call<Array<Record<string, unknown>>>("GET", "/api/v1/sessions/summaries?limit=100");
+    expect(brief.status).toBe(200);
+    expect(full.body).toHaveLength(7);
+    expect(brief.body).toEqual(full.body.map(briefOf));
+    expect(brief.headers.get("x-total-count")).toBe("7");
+    const completed = brief.body.find((session) => session.id === ids[0]);
+    expect(completed).toMatchObject({ status: "completed", outcome: "escalated", current_node_id: "paper" });
+    expect(completed?.completed_at).toEqual(expect.any(String));
+    const fresh = brief.body.find((session) => session.id === ids[6]);
+    expect(fresh).toMatchObject({ status: "in_progress", outcome: null, completed_at: null, current_node_id: "power" });
+    expect(fresh?.context).toEqual({ ticket: "INC-6" });
+
+    // Paged by cursor through its own Link headers, as the full list pages.
+    const { ids: walked, pages } = await walk("/api/v1/sessions/summaries?limit=3", technician);
+    expect(walked).toEqual(full.body.map((session) => session.id));
+    expect(nextOf(pages[0] as ApiResponse<Row[]>)).toMatch(/^\/api\/v1\/sessions\/summaries\?limit=3&cursor=[\w-]+$/);
+
+    // The same filters.
+    for (const query of ["status=completed", "outcome=escalated", "status=in_progress", `tree_id=${treeId}`]) {
+      const fullFiltered = await call<Row[]>("GET", `/api/v1/sessions?${query}`);
+      const briefFiltered = await call<Row[]>("GET", `/api/v1/sessions/summaries?${query}`);
+      expect(
+        briefFiltered.body.map((row) => row.id),
+        query,
+      ).toEqual(fullFiltered.body.map((row) => row.id));
+    }
+  });
+
+  it("keep to who may list what: everyone's for engineers only, and bad queries are a 422", async () => {
+    const technician = (await running.client.user("brief-nosy")).tokens.access_token;
+    for (const query of ["all=true", `user_id=${crypto.randomUUID()}`]) {
+      const refused = await running.client.call("GET", `/api/v1/sessions/summaries?${query}`, { token: technician });
+      expect(refused.status, query).toBe(403);
+      expect(refused.body).toEqual({ detail: "forbidden" });
+    }
+    const everyone = await running.client.call<Row[]>("GET", "/api/v1/sessions/summaries?all=true&limit=5", {
+      token: engineer,
+    });
+    expect(everyone.status).toBe(200);
+    expect(everyone.body).toHaveLength(5);
+    for (const query of ["cursor=not-a-cursor", "limit=101", "status=paused", "tree_id=nope", "skip=-1"]) {
+      const bad = await running.client.call<{ detail: Array<{ loc: string[] }> }>(
+        "GET",
+        `/api/v1/sessions/summaries?all=true&${query}`,
+        { token: engineer },
+      );
+      expect(bad.status, query).toBe(422);
+      expect(bad.body.detail[0]?.loc[0]).toBe("query");
+    }
+    const anonymous = await running.client.call("GET", "/api/v1/sessions/summaries");
+    expect(anonymous.status).toBe(401);
+  });
+});

@@ -416,44 +416,51 @@ describe("the plans of the sessions service's hot queries", () => {
 
   it("a technician's own sessions", async () => {
     await checkPath(sessions, ORG, "sessions: own (user_id)", () =>
-      sessionStore().list({ userId: technician }, firstPage()),
+      sessionStore().list({ userId: technician }, firstPage(), "full"),
     );
   });
 
   it("a technician's own sessions, the next page by cursor", async () => {
-    const first = await sessionStore().list({ userId: technician }, pageOf({ limit: 20 }));
+    const first = await sessionStore().list({ userId: technician }, pageOf({ limit: 20 }), "full");
     expect(first.nextCursor).not.toBe("");
     await checkPath(sessions, ORG, "sessions: own (user_id), page by cursor", () =>
-      sessionStore().list({ userId: technician }, pageOf({ limit: 20, cursor: first.nextCursor })),
+      sessionStore().list({ userId: technician }, pageOf({ limit: 20, cursor: first.nextCursor }), "full"),
     );
   });
 
   it("all sessions of the organization", async () => {
-    await checkPath(sessions, ORG, "sessions: all", () => sessionStore().list({}, firstPage()));
+    await checkPath(sessions, ORG, "sessions: all", () => sessionStore().list({}, firstPage(), "full"));
+  });
+
+  it("all sessions of the organization in brief, a page deep in the list", async () => {
+    const cursor = await cursorInto(sessions.owner, "sessions", "started_at", "id", `org_id = '${ORG}'`, 100_000);
+    await checkPath(sessions, ORG, "sessions: all in brief, page by cursor 100,000 rows in", () =>
+      sessionStore().list({}, pageOf({ limit: 50, cursor }), "brief"),
+    );
   });
 
   it("all sessions, a page by cursor deep in the list", async () => {
     const cursor = await cursorInto(sessions.owner, "sessions", "started_at", "id", `org_id = '${ORG}'`, 100_000);
     await checkPath(sessions, ORG, "sessions: all, page by cursor 100,000 rows in", () =>
-      sessionStore().list({}, pageOf({ limit: 50, cursor })),
+      sessionStore().list({}, pageOf({ limit: 50, cursor }), "full"),
     );
   });
 
   it("the sessions through the busy tree", async () => {
     await checkPath(sessions, ORG, "sessions: by tree_id (busy tree, 15,000 sessions)", () =>
-      sessionStore().list({ treeId: treeId(BUSY_TREE) }, firstPage()),
+      sessionStore().list({ treeId: treeId(BUSY_TREE) }, firstPage(), "full"),
     );
   });
 
   it("the sessions through a tree", async () => {
     await checkPath(sessions, ORG, "sessions: by tree_id (a tree of 60 sessions)", () =>
-      sessionStore().list({ treeId: treeId(42) }, firstPage()),
+      sessionStore().list({ treeId: treeId(42) }, firstPage(), "full"),
     );
   });
 
   it("the sessions by outcome", async () => {
     await checkPath(sessions, ORG, "sessions: by outcome (escalated)", () =>
-      sessionStore().list({ outcome: "escalated" }, firstPage()),
+      sessionStore().list({ outcome: "escalated" }, firstPage(), "full"),
     );
   });
 
@@ -462,6 +469,7 @@ describe("the plans of the sessions service's hot queries", () => {
       sessionStore().list(
         { from: new Date("2026-05-04T00:00:00Z"), to: new Date("2026-05-11T00:00:00Z") },
         firstPage(),
+        "full",
       ),
     );
   });

@@ -870,6 +870,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sessions/summaries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List sessions in brief, newest first
+         * @description The sessions `GET /api/v1/sessions` lists, with the same filters and paging, each in brief: no steps and no current node, so a page is small and quick at any depth. The caller's own sessions; engineers and admins may ask for another user's (`user_id`) or everyone's (`all=true`), which is a 403 for a technician.
+         */
+        get: operations["listSessionSummaries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/sessions/{id}": {
         parameters: {
             query?: never;
@@ -3679,6 +3699,71 @@ export interface components {
          */
         RedeliverWebhookDeliveriesResponse: {
             queued: number;
+        };
+        /**
+         * @description A session in brief, as a list shows it: `Session` without its steps, current node and variables.
+         * @example {
+         *       "id": "9d2f4c1a-0b7e-4e5f-8a6b-1c2d3e4f5a6b",
+         *       "tree_id": "4b0c8c1e-6f1e-4f61-9a43-2a3c1f7e9b10",
+         *       "tree_version": 3,
+         *       "tree_title": "Printer does not print",
+         *       "user_id": "0f7b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d",
+         *       "user_name": "Kim Tech",
+         *       "user_email": "kim@example.com",
+         *       "status": "in_progress",
+         *       "outcome": null,
+         *       "current_node_id": "paper",
+         *       "context": {
+         *         "ticket": "INC-4711"
+         *       },
+         *       "started_at": "2026-11-28T09:30:00.000Z",
+         *       "updated_at": "2026-11-28T09:34:12.000Z",
+         *       "completed_at": null
+         *     }
+         */
+        SessionSummary: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            tree_id: string;
+            /** @description The version the session runs on */
+            tree_version: number;
+            /** @description The tree's title at that version */
+            tree_title: string;
+            /**
+             * Format: uuid
+             * @description The technician who runs the session
+             */
+            user_id: string;
+            /** @description The technician's name when the session started (empty if not known) */
+            user_name: string;
+            /** @description The technician's email when the session started (empty if not known) */
+            user_email: string;
+            /**
+             * @description "in_progress", "completed" or "abandoned".
+             * @enum {string}
+             */
+            status: "in_progress" | "completed" | "abandoned";
+            /**
+             * @description Set when the session is completed
+             * @enum {string|null}
+             */
+            outcome: "resolved" | "unresolved" | "escalated" | null;
+            /** @description The id of the node where the session stands (`GET /api/v1/sessions/{id}` has it in full) */
+            current_node_id: string;
+            /** @description What the session is about, as given when it started (ticket, device, customer...) */
+            context: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            started_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /**
+             * Format: date-time
+             * @description `null` until completed
+             */
+            completed_at: string | null;
         };
         ExportSessionResponse: {
             /** Format: byte */
@@ -12349,6 +12434,168 @@ export interface operations {
                     "application/json": {
                         /** @enum {string} */
                         detail: "request_too_large";
+                    };
+                };
+            };
+            /** @description Validation failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ValidationError"];
+                };
+            };
+            /**
+             * @description Rate limited; `Retry-After` says how many seconds to wait
+             *
+             *     - `rate_limited`: Too many requests: wait the seconds `Retry-After` gives.
+             */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "rate_limited"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "rate_limited";
+                    };
+                };
+            };
+            /**
+             * @description A backing service is unavailable; retry shortly
+             *
+             *     - `database_unavailable`: A service's database is unreachable: retry shortly.
+             *     - `service_unavailable`: A backing service is down or restarting: retry shortly.
+             *     - `shutting_down`: The gateway is draining for a restart: retry on another connection.
+             */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "database_unavailable"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "database_unavailable" | "service_unavailable" | "shutting_down";
+                    };
+                };
+            };
+            /**
+             * @description A backing service did not answer in time
+             *
+             *     - `deadline_exceeded`: A backing service did not answer in time.
+             */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "deadline_exceeded"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "deadline_exceeded";
+                    };
+                };
+            };
+        };
+    };
+    listSessionSummaries: {
+        parameters: {
+            query?: {
+                /** @description Engineers and admins: this user's sessions */
+                user_id?: string;
+                /** @description Engineers and admins: everyone's sessions */
+                all?: boolean;
+                status?: "in_progress" | "completed" | "abandoned";
+                /** @description Only sessions through this tree */
+                tree_id?: string;
+                skip?: number;
+                limit?: number;
+                /** @description Only completed sessions with this outcome */
+                outcome?: "resolved" | "unresolved" | "escalated";
+                /** @description Only sessions started at or after this */
+                from?: string;
+                /** @description Only sessions started before this */
+                to?: string;
+                /** @description Where the page starts: the cursor of the page before (its `Link: rel="next"`), at any depth as fast as the first page. Not with `skip`. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of sessions in brief; the total is in `X-Total-Count` (left out past 10,000), the next page in `Link: <...>; rel="next"` */
+            200: {
+                headers: {
+                    /** @description How many matching sessions there are; left out when more than 10,000 match (a list that counts no further) */
+                    "x-total-count"?: number;
+                    /** @description The next page, when there is one: `</api/v1/...?cursor=...>; rel="next"` (RFC 8288), the same query with the next page's cursor */
+                    link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionSummary"][];
+                };
+            };
+            /**
+             * @description Missing, invalid or expired credentials (with `WWW-Authenticate: Bearer`)
+             *
+             *     - `invalid_token`: The access token is not valid: signature, issuer, audience or type.
+             *     - `not_authenticated`: No access token was sent (`Authorization: Bearer …`).
+             *     - `session_revoked`: The token's login session has ended (logout, revocation, role change or deactivation).
+             *     - `token_expired`: The access token has expired: refresh it.
+             */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "invalid_token"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "invalid_token" | "not_authenticated" | "session_revoked" | "token_expired";
+                    };
+                };
+            };
+            /**
+             * @description Authenticated but not allowed
+             *
+             *     - `forbidden`: Authenticated, but the caller's role or ownership does not allow this.
+             *     - `insufficient_scope`: An API key whose scopes do not open this route (`trees:read`, `trees:write`, `sessions:read`, `reports:read`, `webhooks:manage`).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "forbidden"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {string} */
+                        detail: "forbidden" | "insufficient_scope";
                     };
                 };
             };

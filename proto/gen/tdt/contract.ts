@@ -947,6 +947,35 @@ export const FIELD_RULES = {
       }
     }
   },
+  "tdt.sessions.v1.ListSessionSummariesRequest": {
+    "status": {
+      "string": {
+        "in_enum": "tdt.sessions.v1.SessionStatus"
+      }
+    },
+    "skip": {
+      "int32": {
+        "gte": 0,
+        "lte": 2147483647
+      }
+    },
+    "limit": {
+      "int32": {
+        "gte": 0,
+        "lte": 100
+      }
+    },
+    "outcome": {
+      "string": {
+        "in_enum": "tdt.trees.v1.Outcome"
+      }
+    },
+    "cursor": {
+      "string": {
+        "max_len": 200
+      }
+    }
+  },
   "tdt.sessions.v1.ListSessionsRequest": {
     "status": {
       "string": {
@@ -977,6 +1006,24 @@ export const FIELD_RULES = {
     }
   },
   "tdt.sessions.v1.Session": {
+    "tree_version": {
+      "int32": {
+        "gte": 1,
+        "lte": 2147483647
+      }
+    },
+    "status": {
+      "string": {
+        "in_enum": "tdt.sessions.v1.SessionStatus"
+      }
+    },
+    "outcome": {
+      "string": {
+        "in_enum": "tdt.trees.v1.Outcome"
+      }
+    }
+  },
+  "tdt.sessions.v1.SessionSummary": {
     "tree_version": {
       "int32": {
         "gte": 1,
@@ -1596,6 +1643,7 @@ export const ACCESS = {
   },
   "tdt.sessions.v1.SessionsService": {
     "listSessions": "user",
+    "listSessionSummaries": "user",
     "getSession": "user",
     "startSession": "user",
     "stepSession": "user",
@@ -2590,6 +2638,23 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
     ],
     "total": "matching sessions",
     "responseDescription": "One page of sessions; the total is in `X-Total-Count` (left out past 10,000), the next page in `Link: <...>; rel=\"next\"`"
+  },
+  {
+    "service": "tdt.sessions.v1.SessionsService",
+    "client": "sessions",
+    "rpc": "listSessionSummaries",
+    "method": "GET",
+    "path": "/api/v1/sessions/summaries",
+    "responseBody": "sessions",
+    "request": "tdt.sessions.v1.ListSessionSummariesRequest",
+    "response": "tdt.sessions.v1.ListSessionSummariesResponse",
+    "summary": "List sessions in brief, newest first",
+    "description": "The sessions `GET /api/v1/sessions` lists, with the same filters and paging, each in brief: no steps and no current node, so a page is small and quick at any depth. The caller's own sessions; engineers and admins may ask for another user's (`user_id`) or everyone's (`all=true`), which is a 403 for a technician.",
+    "errors": [
+      "forbidden"
+    ],
+    "total": "matching sessions",
+    "responseDescription": "One page of sessions in brief; the total is in `X-Total-Count` (left out past 10,000), the next page in `Link: <...>; rel=\"next\"`"
   },
   {
     "service": "tdt.sessions.v1.SessionsService",

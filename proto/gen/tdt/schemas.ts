@@ -3455,6 +3455,107 @@ export const MESSAGE_SCHEMAS = {
       }
     }
   },
+  "tdt.sessions.v1.ListSessionSummariesRequest": {
+    "type": "object",
+    "description": "ListSessions' filters and paging, field for field.",
+    "required": [
+      "all",
+      "skip",
+      "limit"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "user_id": {
+        "type": "string",
+        "format": "uuid",
+        "description": "Engineers and admins: this user's sessions"
+      },
+      "all": {
+        "type": "boolean",
+        "default": false,
+        "description": "Engineers and admins: everyone's sessions"
+      },
+      "status": {
+        "type": "string",
+        "enum": [
+          "in_progress",
+          "completed",
+          "abandoned"
+        ]
+      },
+      "tree_id": {
+        "type": "string",
+        "format": "uuid",
+        "description": "Only sessions through this tree"
+      },
+      "skip": {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 2147483647,
+        "default": 0
+      },
+      "limit": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 100,
+        "default": 50
+      },
+      "outcome": {
+        "type": "string",
+        "enum": [
+          "resolved",
+          "unresolved",
+          "escalated"
+        ],
+        "description": "Only completed sessions with this outcome"
+      },
+      "from": {
+        "type": "string",
+        "format": "date-time",
+        "description": "Only sessions started at or after this"
+      },
+      "to": {
+        "type": "string",
+        "format": "date-time",
+        "description": "Only sessions started before this"
+      },
+      "cursor": {
+        "type": "string",
+        "maxLength": 200,
+        "description": "Where the page starts: the cursor of the page before (its `Link: rel=\"next\"`), at any depth as fast as the first page. Not with `skip`."
+      }
+    }
+  },
+  "tdt.sessions.v1.ListSessionSummariesResponse": {
+    "type": "object",
+    "required": [
+      "sessions",
+      "total",
+      "next_cursor",
+      "total_capped"
+    ],
+    "requestRequired": [],
+    "properties": {
+      "sessions": {
+        "type": "array",
+        "items": {
+          "$ref": "tdt.sessions.v1.SessionSummary#"
+        }
+      },
+      "total": {
+        "type": "integer",
+        "description": "How many match, counted up to 10,000"
+      },
+      "next_cursor": {
+        "type": "string",
+        "description": "The next page's cursor; empty on the last page"
+      },
+      "total_capped": {
+        "type": "boolean",
+        "description": "More than 10,000 match: `total` stops there (and X-Total-Count is left out)"
+      }
+    }
+  },
   "tdt.sessions.v1.ListSessionsRequest": {
     "type": "object",
     "required": [
@@ -3683,6 +3784,133 @@ export const MESSAGE_SCHEMAS = {
       "locale": {
         "type": "string",
         "description": "The language the session runs and reports in (BCP 47): one its tree's version is translated into, else the tree's own"
+      }
+    }
+  },
+  "tdt.sessions.v1.SessionSummary": {
+    "type": "object",
+    "description": "A session in brief, as a list shows it: `Session` without its steps, current node and variables.",
+    "examples": [
+      {
+        "id": "9d2f4c1a-0b7e-4e5f-8a6b-1c2d3e4f5a6b",
+        "tree_id": "4b0c8c1e-6f1e-4f61-9a43-2a3c1f7e9b10",
+        "tree_version": 3,
+        "tree_title": "Printer does not print",
+        "user_id": "0f7b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d",
+        "user_name": "Kim Tech",
+        "user_email": "kim@example.com",
+        "status": "in_progress",
+        "outcome": null,
+        "current_node_id": "paper",
+        "context": {
+          "ticket": "INC-4711"
+        },
+        "started_at": "2026-11-28T09:30:00.000Z",
+        "updated_at": "2026-11-28T09:34:12.000Z",
+        "completed_at": null
+      }
+    ],
+    "required": [
+      "id",
+      "tree_id",
+      "tree_version",
+      "tree_title",
+      "user_id",
+      "user_name",
+      "user_email",
+      "status",
+      "outcome",
+      "current_node_id",
+      "context",
+      "started_at",
+      "updated_at",
+      "completed_at"
+    ],
+    "requestRequired": [
+      "outcome",
+      "context",
+      "started_at",
+      "updated_at",
+      "completed_at"
+    ],
+    "properties": {
+      "id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "tree_id": {
+        "type": "string",
+        "format": "uuid"
+      },
+      "tree_version": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 2147483647,
+        "description": "The version the session runs on"
+      },
+      "tree_title": {
+        "type": "string",
+        "description": "The tree's title at that version"
+      },
+      "user_id": {
+        "type": "string",
+        "format": "uuid",
+        "description": "The technician who runs the session"
+      },
+      "user_name": {
+        "type": "string",
+        "description": "The technician's name when the session started (empty if not known)"
+      },
+      "user_email": {
+        "type": "string",
+        "description": "The technician's email when the session started (empty if not known)"
+      },
+      "status": {
+        "type": "string",
+        "enum": [
+          "in_progress",
+          "completed",
+          "abandoned"
+        ],
+        "description": "\"in_progress\", \"completed\" or \"abandoned\"."
+      },
+      "outcome": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "enum": [
+          "resolved",
+          "unresolved",
+          "escalated",
+          null
+        ],
+        "description": "Set when the session is completed"
+      },
+      "current_node_id": {
+        "type": "string",
+        "description": "The id of the node where the session stands (`GET /api/v1/sessions/{id}` has it in full)"
+      },
+      "context": {
+        "type": "object",
+        "additionalProperties": true,
+        "description": "What the session is about, as given when it started (ticket, device, customer...)"
+      },
+      "started_at": {
+        "type": "string",
+        "format": "date-time"
+      },
+      "updated_at": {
+        "type": "string",
+        "format": "date-time"
+      },
+      "completed_at": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "date-time",
+        "description": "`null` until completed"
       }
     }
   },
@@ -6714,9 +6942,12 @@ export const SCHEMA_NAMES: Record<string, string> = {
   "tdt.sessions.v1.ExportSessionResponse": "ExportSessionResponse",
   "tdt.sessions.v1.GetSessionRequest": "GetSessionRequest",
   "tdt.sessions.v1.GetSessionResponse": "GetSessionResponse",
+  "tdt.sessions.v1.ListSessionSummariesRequest": "ListSessionSummariesRequest",
+  "tdt.sessions.v1.ListSessionSummariesResponse": "ListSessionSummariesResponse",
   "tdt.sessions.v1.ListSessionsRequest": "ListSessionsRequest",
   "tdt.sessions.v1.ListSessionsResponse": "ListSessionsResponse",
   "tdt.sessions.v1.Session": "Session",
+  "tdt.sessions.v1.SessionSummary": "SessionSummary",
   "tdt.sessions.v1.StartSessionRequest": "StartSessionRequest",
   "tdt.sessions.v1.StartSessionResponse": "StartSessionResponse",
   "tdt.sessions.v1.Step": "SessionStep",

@@ -52,6 +52,7 @@ import {
 import {
   CompleteSessionRequest,
   ExportSessionRequest,
+  ListSessionSummariesRequest,
   ListSessionsRequest,
   Session,
   StartSessionRequest,
@@ -456,6 +457,13 @@ const REQUESTS: RequestRoute[] = [
     in: "query",
   },
   {
+    message: "tdt.sessions.v1.ListSessionSummariesRequest",
+    type: ListSessionSummariesRequest,
+    method: "get",
+    path: "/api/v1/sessions/summaries",
+    in: "query",
+  },
+  {
     message: "tdt.sessions.v1.StartSessionRequest",
     type: StartSessionRequest,
     method: "post",
@@ -654,6 +662,7 @@ describe("request schemas follow the contracts", () => {
       "tdt.hooks.v1.Webhook",
       "tdt.auth.v1.ApiKey",
       "tdt.hooks.v1.WebhookDelivery",
+      "tdt.sessions.v1.SessionSummary",
     ]) {
       covered.add(message);
     }

@@ -506,6 +506,7 @@ describe("OpenAPI", () => {
     expect(routes.sort()).toEqual(
       [
         "GET /api/v1/sessions",
+        "GET /api/v1/sessions/summaries",
         "POST /api/v1/sessions",
         "GET /api/v1/sessions/{id}",
         "PUT /api/v1/sessions/{id}",
@@ -514,7 +515,7 @@ describe("OpenAPI", () => {
       ].sort(),
     );
     expect(Object.keys(spec.components.schemas)).toEqual(
-      expect.arrayContaining(["Session", "SessionStep", "StepOperation", "Node"]),
+      expect.arrayContaining(["Session", "SessionSummary", "SessionStep", "StepOperation", "Node"]),
     );
     const put = spec.paths["/api/v1/sessions/{id}"]?.put;
     expect(put?.tags).toEqual(["sessions"]);

@@ -15,7 +15,11 @@ import {
 import { hasRole, mayListSessions, SESSIONS_ACCESS } from "@tdt/proto/contracts/access";
 import { LOCALE, sessionLocale } from "@tdt/proto/contracts/tree-languages";
 import type { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
-import type { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
+import type {
+  ListSessionSummariesRequest,
+  ListSessionsRequest,
+  SessionsServiceService,
+} from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { MediaServiceService } from "@tdt/proto/tdt/trees/v1/media";
 import type { Tree, TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
 import { callSignal } from "./call-signal.js";
@@ -23,7 +27,15 @@ import { markdownReport } from "./reports/markdown.js";
 import type { PdfRenderer } from "./reports/pdf-pool.js";
 import { renderReport } from "./reports/report.js";
 import { fetchReportImages, reportMediaIds } from "./reports/report-images.js";
-import { isUuid, type SessionRow, type SessionStore, toSession } from "./session-store.js";
+import {
+  isUuid,
+  type ListColumns,
+  type ListedRow,
+  type SessionRow,
+  type SessionStore,
+  toSession,
+  toSessionSummary,
+} from "./session-store.js";
 import { SessionTrees, type TreeSources } from "./session-trees.js";
 import { startValues } from "./session-variables.js";
 import { applyStep, completeState, type SessionState, type StepOp, startState, type TreeBook } from "./step-engine.js";
@@ -156,32 +168,55 @@ export function sessionsHandlers(deps: {
     return { session: await answer(row, ctx, store) };
   };
 
+  /** A page of the sessions the caller may list, as ListSessions and ListSessionSummaries ask. */
+  async function listed<K extends ListColumns>(
+    method: "listSessions" | "listSessionSummaries",
+    request: ListSessionsRequest | ListSessionSummariesRequest,
+    ctx: RequestContext,
+    columns: K,
+  ) {
+    const claims = await authorize(method, ctx);
+    if (!mayListSessions(claims, request)) throw new AppError("forbidden");
+    checks()
+      .uuid(["query", "user_id"], request.user_id, { optional: true })
+      .uuid(["query", "tree_id"], request.tree_id, { optional: true })
+      .contract(
+        method === "listSessions"
+          ? "tdt.sessions.v1.ListSessionsRequest"
+          : "tdt.sessions.v1.ListSessionSummariesRequest",
+        request,
+        ["query"],
+      )
+      .done();
+    const store = storeOf(claims);
+    const userId = request.all ? undefined : (request.user_id ?? claims.sub);
+    // A token's subject that is no UUID owns nothing here.
+    if (userId !== undefined && !isUuid(userId)) {
+      return { rows: [] as ListedRow<K>[], store, total: 0, total_capped: false, next_cursor: "" };
+    }
+    const from = request.from ? new Date(request.from) : undefined;
+    const to = request.to ? new Date(request.to) : undefined;
+    if (from && to && from > to) {
+      throw AppError.invalid([{ loc: ["query", "to"], msg: "Must not be before from", type: "range" }]);
+    }
+    const { rows, nextCursor, total, total_capped } = await store.list(
+      { userId, status: request.status, treeId: request.tree_id, outcome: request.outcome, from, to },
+      pageOf(request),
+      columns,
+    );
+    return { rows, store, total, total_capped, next_cursor: nextCursor };
+  }
+
   return {
     async listSessions(request, ctx) {
-      const claims = await authorize("listSessions", ctx);
-      if (!mayListSessions(claims, request)) throw new AppError("forbidden");
-      checks()
-        .uuid(["query", "user_id"], request.user_id, { optional: true })
-        .uuid(["query", "tree_id"], request.tree_id, { optional: true })
-        .contract("tdt.sessions.v1.ListSessionsRequest", request, ["query"])
-        .done();
-      const userId = request.all ? undefined : (request.user_id ?? claims.sub);
-      // A token's subject that is no UUID owns nothing here.
-      if (userId !== undefined && !isUuid(userId))
-        return { sessions: [], total: 0, total_capped: false, next_cursor: "" };
-      const from = request.from ? new Date(request.from) : undefined;
-      const to = request.to ? new Date(request.to) : undefined;
-      if (from && to && from > to) {
-        throw AppError.invalid([{ loc: ["query", "to"], msg: "Must not be before from", type: "range" }]);
-      }
-      const store = storeOf(claims);
-      const { rows, nextCursor, total, total_capped } = await store.list(
-        { userId, status: request.status, treeId: request.tree_id, outcome: request.outcome, from, to },
-        pageOf(request),
-      );
+      const { rows, store, ...page } = await listed("listSessions", request, ctx, "full");
       const shown = await SessionTrees.toShowAll(rows, treesFor(ctx, store));
-      const sessions = rows.map((row, i) => toSession(row, shown[i] as SessionTrees));
-      return { sessions, total, total_capped, next_cursor: nextCursor };
+      return { sessions: rows.map((row, i) => toSession(row, shown[i] as SessionTrees)), ...page };
+    },
+
+    async listSessionSummaries(request, ctx) {
+      const { rows, store: _, ...page } = await listed("listSessionSummaries", request, ctx, "brief");
+      return { sessions: rows.map(toSessionSummary), ...page };
     },
 
     async getSession(request, ctx) {

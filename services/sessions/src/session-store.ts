@@ -18,7 +18,7 @@ import {
 } from "@tdt/kit";
 import { DEFAULT_LANGUAGE } from "@tdt/proto/contracts/tree-languages";
 import { fillPlaceholders, type Values } from "@tdt/proto/contracts/tree-logic";
-import type { Session, Step } from "@tdt/proto/tdt/sessions/v1/sessions";
+import type { Session, SessionSummary, Step } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { Node, Tree } from "@tdt/proto/tdt/trees/v1/trees";
 import { abandonedEvent, changeEvents, outboxEventOf, type SessionIdentity, startedEvent } from "./session-events.js";
 import { valuesIn } from "./session-variables.js";
@@ -139,6 +139,49 @@ const identityOf = (row: SessionRow): SessionIdentity => ({
 });
 
 const fromStored = (row: StoredRow): SessionRow => ({ ...row, completed_at: row.completed_at?.toISOString() ?? null });
+
+/** What a list reads of each session: all of it, or what a summary shows. */
+export type ListColumns = "full" | "brief";
+
+const SUMMARY_COLUMNS = [
+  "id",
+  "tree_id",
+  "tree_version",
+  "tree_title",
+  "user_id",
+  "user_name",
+  "user_email",
+  "status",
+  "outcome",
+  "current_node_id",
+  "context",
+  "started_at",
+  "updated_at",
+  "completed_at",
+] as const satisfies readonly (keyof SessionRow)[];
+
+export type SummaryRow = Pick<SessionRow, (typeof SUMMARY_COLUMNS)[number]>;
+export type ListedRow<K extends ListColumns> = K extends "full" ? SessionRow : SummaryRow;
+
+/** A session in brief, as the lists of summaries show it. */
+export function toSessionSummary(row: SummaryRow): SessionSummary {
+  return {
+    id: row.id,
+    tree_id: row.tree_id,
+    tree_version: row.tree_version,
+    tree_title: row.tree_title,
+    user_id: row.user_id,
+    status: row.status,
+    outcome: row.outcome ?? undefined,
+    current_node_id: row.current_node_id,
+    context: row.context,
+    started_at: row.started_at.toISOString(),
+    updated_at: row.updated_at.toISOString(),
+    completed_at: row.completed_at ?? undefined,
+    user_name: row.user_name,
+    user_email: row.user_email,
+  };
+}
 
 export interface ListFilters {
   userId?: string | undefined;
@@ -380,16 +423,17 @@ export class SessionStore {
     return row;
   }
 
-  list(filters: ListFilters, page: Page) {
-    return this.db((sql) => this.listIn(sql, filters, page));
+  list<K extends ListColumns>(filters: ListFilters, page: Page, columns: K) {
+    return this.db((sql) => this.listIn(sql, filters, page, columns));
   }
 
   /**
    * A page of sessions, newest first, after `page.after` or `page.skip` rows, and how many match
    * (counted up to TOTAL_CAP): the newest-first indexes per organization, per user and per tree
-   * give the page without reading the rows it skips by cursor.
+   * give the page without reading the rows it skips by cursor. In brief, only the columns a
+   * summary shows are read: not the steps, which a long session keeps out of line (TOAST).
    */
-  private async listIn(sql: TransactionSql, filters: ListFilters, page: Page) {
+  private async listIn<K extends ListColumns>(sql: TransactionSql, filters: ListFilters, page: Page, columns: K) {
     const where = sql`
       where true
         ${filters.userId ? sql`and user_id = ${filters.userId}` : sql``}
@@ -398,17 +442,18 @@ export class SessionStore {
         ${filters.outcome ? sql`and outcome = ${filters.outcome}` : sql``}
         ${filters.from ? sql`and started_at >= ${filters.from}` : sql``}
         ${filters.to ? sql`and started_at < ${filters.to}` : sql``}`;
+    const read = columns === "full" ? sql`*` : sql(SUMMARY_COLUMNS);
     // The page and the count in one round trip (sent one after the other on the transaction's connection).
     const [rows, [counted]] = await Promise.all([
       sql<(StoredRow & { sort_at: string; sort_id: string })[]>`
-        select *, ${sortTime(sql, "started_at")} as sort_at, id as sort_id from sessions ${where}
+        select ${read}, ${sortTime(sql, "started_at")} as sort_at, id as sort_id from sessions ${where}
           ${after(sql, "started_at", "id", page.after)}
         order by started_at desc, id
         offset ${page.skip} limit ${page.limit + 1}`.execute(),
       sql<{ n: number }[]>`${cappedCount(sql, sql`select 1 from sessions ${where}`)}`.execute(),
     ]);
     const { rows: shown, nextCursor } = pageAnswer(rows, page.limit);
-    return { rows: shown.map(fromStored), nextCursor, ...totalOf(counted?.n ?? 0) };
+    return { rows: shown.map(fromStored) as ListedRow<K>[], nextCursor, ...totalOf(counted?.n ?? 0) };
   }
 
   /**

@@ -108,6 +108,25 @@ export class FakeSessions extends FakeService<Sessions> {
         next_cursor: "",
       };
     },
+    listSessionSummaries: async (request) => {
+      const all = [1, 2, 3].map(() => {
+        const {
+          current_node,
+          steps: _,
+          notes: _notes,
+          variables: _variables,
+          locale: _locale,
+          ...brief
+        } = sampleSession();
+        return { ...brief, current_node_id: current_node?.id ?? "" };
+      });
+      return {
+        sessions: all.slice(request.skip, request.skip + request.limit),
+        total: all.length,
+        total_capped: false,
+        next_cursor: "",
+      };
+    },
     getSession: async (request) => ({ session: sampleSession({ id: request.id }) }),
     startSession: async (request) => ({
       session: sampleSession({

@@ -25,7 +25,8 @@ export async function mySessionsScreen(screen: Screen): Promise<void> {
     ),
   );
   try {
-    const sessions = answerOf(await api.GET("/api/v1/sessions", { params: { query: { limit: 100 } } }));
+    // In brief: a list shows no steps, and the summaries spare reading them (docs/decisions/scale.md).
+    const sessions = answerOf(await api.GET("/api/v1/sessions/summaries", { params: { query: { limit: 100 } } }));
     show(
       body,
       ...(sessions.length === 0

@@ -188,6 +188,84 @@ export interface ListSessionsResponse {
   total_capped: boolean;
 }
 
+/** A session in brief, as a list shows it: `Session` without its steps, current node and variables. */
+export interface SessionSummary {
+  id: string;
+  tree_id: string;
+  /** The version the session runs on */
+  tree_version: number;
+  /** The tree's title at that version */
+  tree_title: string;
+  /** The technician who runs the session */
+  user_id: string;
+  /** "in_progress", "completed" or "abandoned". */
+  status: string;
+  /** Set when the session is completed */
+  outcome?:
+    | string
+    | undefined;
+  /** The id of the node where the session stands (`GET /api/v1/sessions/{id}` has it in full) */
+  current_node_id: string;
+  /** What the session is about, as given when it started (ticket, device, customer...) */
+  context?: { [key: string]: any } | undefined;
+  started_at?: string | undefined;
+  updated_at?:
+    | string
+    | undefined;
+  /** `null` until completed */
+  completed_at?:
+    | string
+    | undefined;
+  /** The technician's name when the session started (empty if not known) */
+  user_name: string;
+  /** The technician's email when the session started (empty if not known) */
+  user_email: string;
+}
+
+/** ListSessions' filters and paging, field for field. */
+export interface ListSessionSummariesRequest {
+  /** Engineers and admins: this user's sessions */
+  user_id?:
+    | string
+    | undefined;
+  /** Engineers and admins: everyone's sessions */
+  all: boolean;
+  status?:
+    | string
+    | undefined;
+  /** Only sessions through this tree */
+  tree_id?: string | undefined;
+  skip: number;
+  limit: number;
+  /** Only completed sessions with this outcome */
+  outcome?:
+    | string
+    | undefined;
+  /** Only sessions started at or after this */
+  from?:
+    | string
+    | undefined;
+  /** Only sessions started before this */
+  to?:
+    | string
+    | undefined;
+  /**
+   * Where the page starts: the cursor of the page before (its `Link: rel="next"`), at any depth
+   * as fast as the first page. Not with `skip`.
+   */
+  cursor?: string | undefined;
+}
+
+export interface ListSessionSummariesResponse {
+  sessions: SessionSummary[];
+  /** How many match, counted up to 10,000 */
+  total: number;
+  /** The next page's cursor; empty on the last page */
+  next_cursor: string;
+  /** More than 10,000 match: `total` stops there (and X-Total-Count is left out) */
+  total_capped: boolean;
+}
+
 export interface GetSessionRequest {
   id: string;
 }
@@ -1040,6 +1118,497 @@ export const ListSessionsResponse: MessageFns<ListSessionsResponse> = {
   },
 };
 
+function createBaseSessionSummary(): SessionSummary {
+  return {
+    id: "",
+    tree_id: "",
+    tree_version: 0,
+    tree_title: "",
+    user_id: "",
+    status: "",
+    outcome: undefined,
+    current_node_id: "",
+    context: undefined,
+    started_at: undefined,
+    updated_at: undefined,
+    completed_at: undefined,
+    user_name: "",
+    user_email: "",
+  };
+}
+
+export const SessionSummary: MessageFns<SessionSummary> = {
+  encode(message: SessionSummary, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.tree_id !== "") {
+      writer.uint32(18).string(message.tree_id);
+    }
+    if (message.tree_version !== 0) {
+      writer.uint32(24).int32(message.tree_version);
+    }
+    if (message.tree_title !== "") {
+      writer.uint32(34).string(message.tree_title);
+    }
+    if (message.user_id !== "") {
+      writer.uint32(42).string(message.user_id);
+    }
+    if (message.status !== "") {
+      writer.uint32(50).string(message.status);
+    }
+    if (message.outcome !== undefined) {
+      writer.uint32(58).string(message.outcome);
+    }
+    if (message.current_node_id !== "") {
+      writer.uint32(66).string(message.current_node_id);
+    }
+    if (message.context !== undefined) {
+      Struct.encode(Struct.wrap(message.context), writer.uint32(74).fork()).join();
+    }
+    if (message.started_at !== undefined) {
+      Timestamp.encode(toTimestamp(message.started_at), writer.uint32(82).fork()).join();
+    }
+    if (message.updated_at !== undefined) {
+      Timestamp.encode(toTimestamp(message.updated_at), writer.uint32(90).fork()).join();
+    }
+    if (message.completed_at !== undefined) {
+      Timestamp.encode(toTimestamp(message.completed_at), writer.uint32(98).fork()).join();
+    }
+    if (message.user_name !== "") {
+      writer.uint32(106).string(message.user_name);
+    }
+    if (message.user_email !== "") {
+      writer.uint32(114).string(message.user_email);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SessionSummary {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSessionSummary();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tree_id = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.tree_version = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.tree_title = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.user_id = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.outcome = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.current_node_id = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.context = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.started_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.updated_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.completed_at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.user_name = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.user_email = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<SessionSummary>, I>>(base?: I): SessionSummary {
+    return SessionSummary.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SessionSummary>, I>>(object: I): SessionSummary {
+    const message = createBaseSessionSummary();
+    message.id = object.id ?? "";
+    message.tree_id = object.tree_id ?? "";
+    message.tree_version = object.tree_version ?? 0;
+    message.tree_title = object.tree_title ?? "";
+    message.user_id = object.user_id ?? "";
+    message.status = object.status ?? "";
+    message.outcome = object.outcome ?? undefined;
+    message.current_node_id = object.current_node_id ?? "";
+    message.context = object.context ?? undefined;
+    message.started_at = object.started_at ?? undefined;
+    message.updated_at = object.updated_at ?? undefined;
+    message.completed_at = object.completed_at ?? undefined;
+    message.user_name = object.user_name ?? "";
+    message.user_email = object.user_email ?? "";
+    return message;
+  },
+};
+
+function createBaseListSessionSummariesRequest(): ListSessionSummariesRequest {
+  return {
+    user_id: undefined,
+    all: false,
+    status: undefined,
+    tree_id: undefined,
+    skip: 0,
+    limit: 0,
+    outcome: undefined,
+    from: undefined,
+    to: undefined,
+    cursor: undefined,
+  };
+}
+
+export const ListSessionSummariesRequest: MessageFns<ListSessionSummariesRequest> = {
+  encode(message: ListSessionSummariesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.user_id !== undefined) {
+      writer.uint32(10).string(message.user_id);
+    }
+    if (message.all !== false) {
+      writer.uint32(16).bool(message.all);
+    }
+    if (message.status !== undefined) {
+      writer.uint32(26).string(message.status);
+    }
+    if (message.tree_id !== undefined) {
+      writer.uint32(34).string(message.tree_id);
+    }
+    if (message.skip !== 0) {
+      writer.uint32(40).int32(message.skip);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(48).int32(message.limit);
+    }
+    if (message.outcome !== undefined) {
+      writer.uint32(58).string(message.outcome);
+    }
+    if (message.from !== undefined) {
+      Timestamp.encode(toTimestamp(message.from), writer.uint32(66).fork()).join();
+    }
+    if (message.to !== undefined) {
+      Timestamp.encode(toTimestamp(message.to), writer.uint32(74).fork()).join();
+    }
+    if (message.cursor !== undefined) {
+      writer.uint32(82).string(message.cursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListSessionSummariesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListSessionSummariesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.user_id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.all = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.tree_id = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.skip = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.outcome = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.from = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.to = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.cursor = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListSessionSummariesRequest>, I>>(base?: I): ListSessionSummariesRequest {
+    return ListSessionSummariesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListSessionSummariesRequest>, I>>(object: I): ListSessionSummariesRequest {
+    const message = createBaseListSessionSummariesRequest();
+    message.user_id = object.user_id ?? undefined;
+    message.all = object.all ?? false;
+    message.status = object.status ?? undefined;
+    message.tree_id = object.tree_id ?? undefined;
+    message.skip = object.skip ?? 0;
+    message.limit = object.limit ?? 0;
+    message.outcome = object.outcome ?? undefined;
+    message.from = object.from ?? undefined;
+    message.to = object.to ?? undefined;
+    message.cursor = object.cursor ?? undefined;
+    return message;
+  },
+};
+
+function createBaseListSessionSummariesResponse(): ListSessionSummariesResponse {
+  return { sessions: [], total: 0, next_cursor: "", total_capped: false };
+}
+
+export const ListSessionSummariesResponse: MessageFns<ListSessionSummariesResponse> = {
+  encode(message: ListSessionSummariesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.sessions) {
+      SessionSummary.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.total !== 0) {
+      writer.uint32(16).int32(message.total);
+    }
+    if (message.next_cursor !== "") {
+      writer.uint32(26).string(message.next_cursor);
+    }
+    if (message.total_capped !== false) {
+      writer.uint32(32).bool(message.total_capped);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListSessionSummariesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListSessionSummariesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sessions.push(SessionSummary.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.total = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.next_cursor = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.total_capped = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create<I extends Exact<DeepPartial<ListSessionSummariesResponse>, I>>(base?: I): ListSessionSummariesResponse {
+    return ListSessionSummariesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListSessionSummariesResponse>, I>>(object: I): ListSessionSummariesResponse {
+    const message = createBaseListSessionSummariesResponse();
+    message.sessions = object.sessions?.map((e) => SessionSummary.fromPartial(e)) || [];
+    message.total = object.total ?? 0;
+    message.next_cursor = object.next_cursor ?? "";
+    message.total_capped = object.total_capped ?? false;
+    return message;
+  },
+};
+
 function createBaseGetSessionRequest(): GetSessionRequest {
   return { id: "" };
 }
@@ -1779,6 +2348,21 @@ export const SessionsServiceService = {
       Buffer.from(ListSessionsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListSessionsResponse => ListSessionsResponse.decode(value),
   },
+  /**
+   * The same list as ListSessions, each session in brief: what a list shows, without its steps
+   * or current node, so a page costs neither the session's trees nor its history.
+   */
+  listSessionSummaries: {
+    path: "/tdt.sessions.v1.SessionsService/ListSessionSummaries" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListSessionSummariesRequest): Buffer =>
+      Buffer.from(ListSessionSummariesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListSessionSummariesRequest => ListSessionSummariesRequest.decode(value),
+    responseSerialize: (value: ListSessionSummariesResponse): Buffer =>
+      Buffer.from(ListSessionSummariesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListSessionSummariesResponse => ListSessionSummariesResponse.decode(value),
+  },
   getSession: {
     path: "/tdt.sessions.v1.SessionsService/GetSession" as const,
     requestStream: false as const,
@@ -1836,6 +2420,11 @@ export const SessionsServiceService = {
 export interface SessionsServiceServer extends UntypedServiceImplementation {
   /** The caller's sessions; engineers and admins may ask for another user's or everyone's. */
   listSessions: handleUnaryCall<ListSessionsRequest, ListSessionsResponse>;
+  /**
+   * The same list as ListSessions, each session in brief: what a list shows, without its steps
+   * or current node, so a page costs neither the session's trees nor its history.
+   */
+  listSessionSummaries: handleUnaryCall<ListSessionSummariesRequest, ListSessionSummariesResponse>;
   getSession: handleUnaryCall<GetSessionRequest, GetSessionResponse>;
   /** Starts at the root of the tree's current published version, which the session pins. */
   startSession: handleUnaryCall<StartSessionRequest, StartSessionResponse>;
@@ -1862,6 +2451,25 @@ export interface SessionsServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListSessionsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The same list as ListSessions, each session in brief: what a list shows, without its steps
+   * or current node, so a page costs neither the session's trees nor its history.
+   */
+  listSessionSummaries(
+    request: ListSessionSummariesRequest,
+    callback: (error: ServiceError | null, response: ListSessionSummariesResponse) => void,
+  ): ClientUnaryCall;
+  listSessionSummaries(
+    request: ListSessionSummariesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListSessionSummariesResponse) => void,
+  ): ClientUnaryCall;
+  listSessionSummaries(
+    request: ListSessionSummariesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListSessionSummariesResponse) => void,
   ): ClientUnaryCall;
   getSession(
     request: GetSessionRequest,

@@ -1,7 +1,12 @@
 import { type AccessTokenVerifier, AppError } from "@tdt/kit";
 import { mayListSessions } from "@tdt/proto/contracts/access";
 import { acceptedLanguages } from "@tdt/proto/contracts/tree-languages";
-import type { ListSessionsRequest, Session, StartSessionRequest } from "@tdt/proto/tdt/sessions/v1/sessions";
+import type {
+  ListSessionSummariesRequest,
+  ListSessionsRequest,
+  Session,
+  StartSessionRequest,
+} from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { attachment } from "../../edge/attachment.js";
 import { callerOf } from "../../edge/authenticate.js";
@@ -29,6 +34,17 @@ const orNull = (schema: object) => ({ ...schema, type: ["object", "null"] });
 /** A session as HTTP carries it (`null` for what has not happened). */
 const sessionOf = (answer: { session?: Session | undefined }) => sessionDocumentOf(present(answer.session, "session"));
 
+/**
+ * Both lists take the same query. The service decides with the same rule; asking it here spares a
+ * call that cannot succeed.
+ */
+function mayList(
+  request: FastifyRequest<{ Querystring: ListSessionsRequest & ListSessionSummariesRequest }>,
+): ListSessionsRequest & ListSessionSummariesRequest {
+  if (!mayListSessions(callerOf(request).claims, request.query)) throw new AppError("forbidden");
+  return request.query;
+}
+
 type WithId<T = unknown> = FastifyRequest<{ Params: { id: string } } & T>;
 
 /** SPEC §6 over the SessionsService: each route calls the RPC of the same purpose. */
@@ -40,13 +56,11 @@ export async function sessionsRoutes(
 
   route(app, {
     rpc: { client: "sessions", method: "listSessions" },
-    // The service decides with the same rule; asking it here spares a call that cannot succeed.
-    request: (request: FastifyRequest<{ Querystring: ListSessionsRequest }>) => {
-      if (!mayListSessions(callerOf(request).claims, request.query)) throw new AppError("forbidden");
-      return request.query;
-    },
+    request: mayList,
     send: (answer) => answer.sessions.map(sessionDocumentOf),
   });
+
+  route(app, { rpc: { client: "sessions", method: "listSessionSummaries" }, request: mayList });
 
   route(app, { rpc: { client: "sessions", method: "getSession" }, send: sessionOf });
 
