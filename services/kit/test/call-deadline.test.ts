@@ -13,6 +13,7 @@ import {
   type Handlers,
   implement,
   inOrganization,
+  inTransaction,
   readServiceError,
   type ServiceClient,
   startGrpcServer,
@@ -42,7 +43,8 @@ const sleeping = (marker: string, seconds: number) => `select pg_sleep(${seconds
 
 /**
  * `getJwks` answers what is left of its call; `revokeLoginSession`'s `sid` says what it does:
- * `slow:<marker>` sleeps 30 s in its organization's transaction, `wake:<marker>` starts a 1.5 s
+ * `slow:<marker>` sleeps 30 s in its organization's transaction, `plain:<marker>` in a transaction of
+ * no organization, `wake:<marker>` starts a 1.5 s
  * one detached from itself and answers.
  */
 const handlers: Handlers<Auth> = {
@@ -51,6 +53,7 @@ const handlers: Handlers<Auth> = {
   revokeLoginSession: async (request) => {
     const [what, marker = ""] = request.sid.split(":");
     if (what === "slow") await inOrganization(sql, ORG, (tx) => tx.unsafe(sleeping(marker, 30)));
+    if (what === "plain") await inTransaction(sql, (tx) => tx.unsafe(sleeping(marker, 30)));
     if (what === "wake") {
       detached = detachedFromCall(() => inOrganization(sql, ORG, (tx) => tx.unsafe(sleeping(marker, 1.5))));
       detached.catch(() => {});
@@ -107,6 +110,15 @@ describe("a call's statements", () => {
     // And the pool is whole: a next call is served.
     const fine = await client.revokeLoginSession({ sid: "fine" }, { requestId: "after" });
     expect(fine).toBeDefined();
+  });
+
+  it("stop at its deadline in any transaction, not only an organization's", async () => {
+    const marker = randomUUID();
+    const { code } = readServiceError(
+      await grpcErrorOf(client.revokeLoginSession({ sid: `plain:${marker}` }, { requestId: marker })),
+    );
+    expect(code).toBe(GrpcStatus.DEADLINE_EXCEEDED);
+    await expect.poll(() => running(marker), { timeout: 2_000 }).toBe(0);
   });
 
   it("know what is left of the call while serving it", async () => {

@@ -3,6 +3,7 @@ import {
   type AccessTokenVerifier,
   AppError,
   authorizer,
+  callSignal,
   checks,
   type Handlers,
   isServiceError,
@@ -22,7 +23,6 @@ import type {
 } from "@tdt/proto/tdt/sessions/v1/sessions";
 import type { MediaServiceService } from "@tdt/proto/tdt/trees/v1/media";
 import type { Tree, TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
-import { callSignal } from "./call-signal.js";
 import { markdownReport } from "./reports/markdown.js";
 import type { PdfRenderer } from "./reports/pdf-pool.js";
 import { renderReport } from "./reports/report.js";

@@ -12,7 +12,6 @@ import { AuthServiceService } from "@tdt/proto/tdt/auth/v1/auth";
 import { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
 import { MediaServiceService } from "@tdt/proto/tdt/trees/v1/media";
 import { TreesServiceService } from "@tdt/proto/tdt/trees/v1/trees";
-import { withCallSignals } from "./call-signal.js";
 import { sessionsConfig } from "./config.js";
 import { prepareSessionEvents, sessionsConsumers } from "./events.js";
 import { sessionsHandlers } from "./handlers.js";
@@ -58,7 +57,7 @@ await runService({
     const handlers = sessionsHandlers({ store, trees, media, auth, verifier, pdfs, log });
     return {
       // An export stops rendering when its caller stops waiting.
-      bindings: [withCallSignals(implement(SessionsServiceService, handlers, log), ["exportSession"])],
+      bindings: [implement(SessionsServiceService, handlers, log)],
       consumers: sessionsConsumers(store, log),
       stop: async () => {
         // How well the step path's memory served, for the operator reading the last lines.

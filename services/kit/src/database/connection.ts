@@ -1,5 +1,6 @@
 import postgres, { type Sql, type TransactionSql } from "postgres";
 import { redactUrl } from "../config.js";
+import { callTimeLeftMs } from "../grpc/call-deadline.js";
 import type { Logger } from "../observability/logger.js";
 import { meter } from "../observability/metrics.js";
 import { tracingEnabled } from "../observability/tracing.js";
@@ -126,6 +127,17 @@ function isTransaction(sql: Sql | TransactionSql): sql is TransactionSql {
   return typeof (sql as Partial<TransactionSql>).savepoint === "function";
 }
 
+/**
+ * Sets the transaction's `statement_timeout` to what is left of the call being served, if any. Not
+ * awaited: postgres.js sends it at once, and `work`'s statements follow it on the connection. Should
+ * it fail, the transaction is aborted and `work`'s next statement says so.
+ */
+function boundByCall(tx: TransactionSql): void {
+  const left = callTimeLeftMs();
+  if (left === undefined) return;
+  tx`select set_config('statement_timeout', ${String(Math.max(1, Math.ceil(left)))}, true)`.execute().catch(() => {});
+}
+
 /** 40001 serialization_failure, 40P01 deadlock_detected: Postgres rolled the work back whole. */
 const RETRYABLE_SQLSTATES = new Set(["40001", "40P01"]);
 
@@ -135,12 +147,20 @@ const RETRYABLE_SQLSTATES = new Set(["40001", "40P01"]);
  * failed attempt was kept, so running it again is safe. `work` must not act outside the database.
  * Given a transaction (a store handed one, as `inOrganization` does), `work` joins it: the outer
  * transaction commits, or is retried, whole.
+ *
+ * Started while serving a gRPC call, no statement of it runs past the call's deadline
+ * (grpc/call-deadline.ts): `statement_timeout` is set, local to the transaction, to what is left
+ * of the call, sent ahead of `work`'s first statement on the same connection (no round trip of
+ * its own).
  */
 export async function inTransaction<T>(sql: Sql, work: (tx: TransactionSql) => Promise<T>, attempts = 5): Promise<T> {
   if (isTransaction(sql)) return work(sql);
   for (let attempt = 1; ; attempt++) {
     try {
-      return (await sql.begin(work)) as T;
+      return (await sql.begin((tx) => {
+        boundByCall(tx);
+        return work(tx);
+      })) as T;
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       if (attempt >= attempts || typeof code !== "string" || !RETRYABLE_SQLSTATES.has(code)) throw error;

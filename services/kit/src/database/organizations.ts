@@ -4,7 +4,6 @@
  * only the rows of the organization it names; a service runs as a role that cannot bypass it.
  * A tenant query outside `inOrganization` sees nothing rather than everything.
  */
-import { callTimeLeftMs } from "../grpc/call-deadline.js";
 import { inTransaction, type Sql, type TransactionSql } from "./connection.js";
 import type { KitMigration } from "./migrations.js";
 
@@ -150,11 +149,5 @@ export function inOrganization<T>(sql: Sql, orgId: string, work: (tx: Transactio
  * what work spanning organizations in one transaction does before each (a rebuild, a user-wide event).
  */
 export async function setOrganization(tx: TransactionSql, orgId: string): Promise<void> {
-  const left = callTimeLeftMs();
-  if (left === undefined) await tx`select set_config(${ORGANIZATION_SETTING}, ${orgId}, true)`;
-  // Serving a call: no statement of it runs past the call's deadline (call-deadline.ts).
-  else
-    await tx`
-      select set_config(${ORGANIZATION_SETTING}, ${orgId}, true),
-        set_config('statement_timeout', ${String(Math.max(1, Math.ceil(left)))}, true)`;
+  await tx`select set_config(${ORGANIZATION_SETTING}, ${orgId}, true)`;
 }

@@ -15,7 +15,7 @@ import {
 import type { Logger } from "../observability/logger.js";
 import { rpcAttributes, rpcDuration } from "../observability/metrics.js";
 import { context, extractContext, failed, SpanKind, trace, tracer, tracingEnabled } from "../observability/tracing.js";
-import { withCallDeadline } from "./call-deadline.js";
+import { servingCall } from "./call-deadline.js";
 import { callerIdentityOf, restrictCallers } from "./caller-identity.js";
 import { AppError, type Problem, toServiceError } from "./errors.js";
 import { bearerToken, REQUEST_ID_KEY, type RequestContext, requestIdFrom } from "./request-context.js";
@@ -121,8 +121,8 @@ export function implement<D extends Record<string, UnaryMethod>>(
             // Callers that skip the gateway get the same guard: no NUL, no nesting past the limit.
             const problems = inputProblems(call.request);
             if (problems.length > 0) throw AppError.invalid(problems);
-            // Its statements stop at the call's deadline (call-deadline.ts).
-            return withCallDeadline(call.getDeadline(), () => handler(call.request, ctx));
+            // Its statements stop at the call's deadline, and it may ask for the call's signal (call-deadline.ts).
+            return servingCall(call, () => handler(call.request, ctx));
           })
           .then(
             (response) => {

@@ -1,8 +1,10 @@
 /**
- * A call's signal through a real gRPC server and client: it aborts when the caller's deadline
- * passes (the reason a DEADLINE_EXCEEDED error), and never for a call answered in time.
+ * A call's signal (grpc/call-deadline.ts) through a real gRPC server and client: it aborts when
+ * the caller's deadline passes (the reason a DEADLINE_EXCEEDED error), and never for a call
+ * answered in time; a call that never asks for it costs no timer.
  */
 import {
+  callSignal,
   createServiceClient,
   type GrpcServerHandle,
   GrpcStatus,
@@ -15,7 +17,6 @@ import { SessionsServiceService } from "@tdt/proto/tdt/sessions/v1/sessions";
 import { notFoundHandlers } from "@tdt/test-support/grpc-handlers";
 import { testLogger } from "@tdt/test-support/silent-logger";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { callSignal, withCallSignals } from "../src/call-signal.js";
 
 const log = testLogger("call-signal-test");
 type Sessions = typeof SessionsServiceService;
@@ -46,7 +47,7 @@ let client: ServiceClient<Sessions>;
 beforeAll(async () => {
   server = await startGrpcServer({
     port: 0,
-    bindings: [withCallSignals(implement(SessionsServiceService, handlers, log), ["exportSession"])],
+    bindings: [implement(SessionsServiceService, handlers, log)],
     serviceNames: ["tdt.sessions.v1.SessionsService"],
     log,
   });
@@ -80,7 +81,7 @@ describe("a call's signal", () => {
     expect(seen.get("quick")).toEqual({ aborted: false });
   });
 
-  it("is absent outside a wrapped method", () => {
+  it("is absent outside a call", () => {
     expect(callSignal()).toBeUndefined();
   });
 });
