@@ -163,7 +163,10 @@ const SUMMARY_COLUMNS = [
 export type SummaryRow = Pick<SessionRow, (typeof SUMMARY_COLUMNS)[number]>;
 export type ListedRow<K extends ListColumns> = K extends "full" ? SessionRow : SummaryRow;
 
-/** A session in brief, as the lists of summaries show it. */
+/**
+ * A session in brief, as the lists of summaries show it. Field for field as `toSession` writes
+ * them, not built from it: the JSON report prints a Session's fields in that function's order.
+ */
 export function toSessionSummary(row: SummaryRow): SessionSummary {
   return {
     id: row.id,
