@@ -5,7 +5,7 @@
  * once (its id), in any order: a path is ordered by when its nodes were entered, a session's row
  * is made by whichever of its events comes first. The consumer and `rebuildAnalytics` (which
  * makes it again from the whole stream while the consumer goes on) apply events the same way,
- * `applyBatch`, the consumer a batch of one.
+ * `applyBatch`, the consumer the events waiting when it takes the next (often one).
  */
 import { DeliverPolicy, JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import {
@@ -34,6 +34,10 @@ export function analyticsConsumer(sql: Sql): EventConsumer<SessionEvent> {
     subject: SESSION_EVENTS.subjects,
     async handle(item, context) {
       await inTransaction(sql, (tx) => applyBatch(tx, [[item, context]]));
+    },
+    // Events that wait behind one another go in one transaction (one commit, one lock of each tree).
+    async handleBatch(items) {
+      await inTransaction(sql, (tx) => applyBatch(tx, items));
     },
   };
 }

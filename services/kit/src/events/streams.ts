@@ -44,7 +44,17 @@ export interface EventConsumer<E = unknown> {
   subject: string;
   /** `context.organization`: the organization the event belongs to (its Tdt-Organization header). */
   handle(event: E, context: EventContext): Promise<void>;
+  /**
+   * Several events at once, when more than one waits (at most `BATCH_MOST`, in the order they
+   * came): one transaction for them all rather than one each. All are acknowledged after it
+   * resolves; when it fails, each is handled again on its own by `handle`, so one event that
+   * cannot be handled holds back only itself. Like `handle`, it must be idempotent.
+   */
+  handleBatch?(events: Array<[E, EventContext]>): Promise<void>;
 }
+
+/** The most events a consumer's `handleBatch` is given at once. */
+export const BATCH_MOST = 64;
 
 /** What a message says of its event besides the event itself. */
 export interface EventContext {
@@ -147,6 +157,49 @@ function cannotConsumeYet(log: Logger, stream: string, error: unknown): void {
 }
 
 /**
+ * The messages in batches: each the next message and those already received behind it, up to
+ * `most`, never waiting for more. "Already received" is whatever the iterator yields before the
+ * next turn of the event loop (`setImmediate`): nats.js's own count of pending messages counts
+ * status callbacks too, and waiting on it held a batch until a later message came. With `most`
+ * 1, one message at a time, as a `for await` gives them.
+ */
+async function* batches(messages: ConsumerMessages, most: number): AsyncGenerator<JsMsg[]> {
+  const iterator = messages[Symbol.asyncIterator]();
+  // A next message asked for and not there yet: the first of the next batch.
+  let ahead: Promise<IteratorResult<JsMsg>> | undefined;
+  let ended = false;
+  try {
+    while (true) {
+      const first = await (ahead ?? iterator.next());
+      ahead = undefined;
+      if (first.done) {
+        ended = true;
+        return;
+      }
+      const batch = [first.value];
+      while (batch.length < most) {
+        const next = iterator.next();
+        const ready = await Promise.race([next, new Promise<undefined>((turn) => setImmediate(() => turn(undefined)))]);
+        if (ready === undefined || ready.done) {
+          ahead = next;
+          break;
+        }
+        batch.push(ready.value);
+      }
+      yield batch;
+    }
+  } finally {
+    // Left early (a handler threw, the loop stopped): the messages stop too, as a `for await`
+    // would stop them; a next message still asked for is dropped with them (not acknowledged, so
+    // redelivered).
+    if (!ended) {
+      ahead?.catch(() => {});
+      await messages.close().catch(() => {});
+    }
+  }
+}
+
+/**
  * Keeps a consumer running: drains it, and when it ends or the connection comes back after an
  * outage (the server may have restarted), opens it again; an open that fails is retried until
  * it works. Returns a function that stops it.
@@ -155,9 +208,10 @@ async function keepConsuming(
   nc: NatsConnection,
   stream: string,
   open: () => Promise<ConsumerMessages>,
-  onMessage: (message: JsMsg) => Promise<void>,
+  onMessages: (messages: JsMsg[]) => Promise<void>,
   log: Logger,
   watch?: FollowWatch,
+  batchMost = 1,
 ): Promise<() => Promise<void>> {
   let stopped = false;
   // A first failure (NATS up but the stream not ready, say) is retried like any later one.
@@ -169,7 +223,7 @@ async function keepConsuming(
   const drain = async (messages: ConsumerMessages) => {
     watch?.following();
     try {
-      for await (const message of messages) await processing(message, () => onMessage(message));
+      for await (const batch of batches(messages, batchMost)) await processing(batch, () => onMessages(batch));
     } finally {
       watch?.interrupted();
     }
@@ -244,7 +298,8 @@ export async function followEvents<E>(
     nc,
     source.stream,
     open,
-    async (message) => {
+    async ([message]) => {
+      if (!message) return;
       lastSeq = message.seq;
       const event = decodeOrWarn(source, message, log);
       if (event !== undefined) handle(event, contextOf(message));
@@ -281,19 +336,39 @@ export async function consumeDurably<E>(
     nc,
     stream,
     open,
-    async (message) => {
-      progress.delivered(message);
-      const event = decodeOrWarn(consumer.source, message, log);
-      try {
-        if (event !== undefined) await consumer.handle(event, contextOf(message));
-        message.ack();
-      } catch (error) {
-        log.warn({ err: error, subject: message.subject }, "event handling failed; will retry");
-        message.nak(1000);
+    async (messages) => {
+      for (const message of messages) progress.delivered(message);
+      const decoded = messages.map((message) => [message, decodeOrWarn(consumer.source, message, log)] as const);
+      const events = decoded.filter((entry): entry is readonly [JsMsg, E] => entry[1] !== undefined);
+      if (consumer.handleBatch && events.length > 1) {
+        const handled = await consumer.handleBatch(events.map(([message, event]) => [event, contextOf(message)])).then(
+          () => true,
+          (error: unknown) => {
+            log.warn({ err: error, events: events.length }, "event batch failed; handling its events one by one");
+            return false;
+          },
+        );
+        if (handled) {
+          for (const message of messages) message.ack();
+          return;
+        }
       }
+      for (const [message, event] of decoded) await handleOne(message, event);
     },
     log,
+    undefined,
+    consumer.handleBatch ? BATCH_MOST : 1,
   );
+
+  async function handleOne(message: JsMsg, event: E | undefined): Promise<void> {
+    try {
+      if (event !== undefined) await consumer.handle(event, contextOf(message));
+      message.ack();
+    } catch (error) {
+      log.warn({ err: error, subject: message.subject }, "event handling failed; will retry");
+      message.nak(1000);
+    }
+  }
 }
 
 /**

@@ -131,29 +131,34 @@ export function failed(span: Span, error: unknown): void {
 }
 
 /**
- * Handles a message from NATS inside a CONSUMER span that links to the trace of the change that
- * sent it (its `traceparent` header, from the outbox): a link, not a parent, as one change may be
- * handled by many consumers at any later time.
+ * Handles messages from NATS (one, or a consumer's batch) inside a CONSUMER span that links to
+ * the trace of each change that sent them (their `traceparent` headers, from the outbox): links,
+ * not a parent, as one change may be handled by many consumers at any later time.
  */
 export function processing<T>(
-  message: { subject: string; headers?: { get(key: string): string } | undefined },
+  messages: ReadonlyArray<{ subject: string; headers?: { get(key: string): string } | undefined }>,
   work: () => Promise<T>,
 ): Promise<T> {
-  if (!enabled) return work();
-  const sent = trace.getSpanContext(
-    extractContext({ get: (key) => message.headers?.get(key) || undefined, set: () => {} }),
-  );
+  const first = messages[0];
+  if (!enabled || !first) return work();
+  const links = messages.flatMap((message) => {
+    const sent = trace.getSpanContext(
+      extractContext({ get: (key) => message.headers?.get(key) || undefined, set: () => {} }),
+    );
+    return sent ? [{ context: sent }] : [];
+  });
   return inSpan(
-    `process ${message.subject}`,
+    `process ${first.subject}`,
     {
       kind: SpanKind.CONSUMER,
       parent: ROOT_CONTEXT,
       attributes: {
         "messaging.system": "nats",
-        "messaging.destination.name": message.subject,
+        "messaging.destination.name": first.subject,
         "messaging.operation.type": "process",
+        ...(messages.length > 1 ? { "messaging.batch.message_count": messages.length } : {}),
       },
-      links: sent ? [{ context: sent }] : [],
+      links,
     },
     work,
   );
