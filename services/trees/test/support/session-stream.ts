@@ -234,9 +234,15 @@ export async function sessionStream(nats: PrivateNats): Promise<NatsConnection> 
 }
 
 /** The live consumer `trees-analytics` as the trees service runs it; answers a function that stops it. */
-export async function liveConsumer(nats: PrivateNats, app: Sql): Promise<() => Promise<void>> {
+export async function liveConsumer(
+  nats: PrivateNats,
+  app: Sql,
+  { oneByOne = false } = {},
+): Promise<() => Promise<void>> {
   const nc = await connectNats(nats.as("trees"), "test-trees", testLogger());
-  const stop = await consumeDurably(nc, analyticsConsumer(app), testLogger());
+  const consumer = analyticsConsumer(app);
+  // One by one: as it was before it took batches, the baseline of the catch-up test.
+  const stop = await consumeDurably(nc, oneByOne ? { ...consumer, handleBatch: undefined } : consumer, testLogger());
   return async () => {
     await stop();
     await nc.close();
