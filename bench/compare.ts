@@ -9,14 +9,13 @@
  *   BENCH_TRACING=on npm run bench   (TDT exports every span with OTLP to a receiver in this
  *                                     process, as it would to a collector: what tracing costs)
  */
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, readFileSync } from "node:fs";
 import { startOtlpReceiver } from "@tdt/test-support/otlp-receiver";
 import { startSystemWithAdmin } from "@tdt/test-support/system";
 import { type RunningBaseline, startBaseline } from "./baseline/start.js";
 import { cpuMeter, type ProcessSet, postgresBackendsOf, processesNamed } from "./cpu.js";
 import { type LoadResult, load, type Probe, printTable } from "./measure.js";
-import { hottestFunctions, profileClock } from "./profile-summary.js";
+import { printProfiles, profileClock } from "./profile-summary.js";
 import { loadCorpus, searchRepeated, searchUnrepeated } from "./tree-corpus.js";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
@@ -433,17 +432,4 @@ try {
   await tracing?.close();
 }
 
-if (profileDir) {
-  // One folder per process, a profile per thread in it: the main thread's has the most samples.
-  for (const name of readdirSync(profileDir)) {
-    const files = readdirSync(join(profileDir, name)).map((file) => join(profileDir, name, file));
-    const main = files
-      .map((file) => ({ file, summary: hottestFunctions(file, 15, measuringFrom) }))
-      .sort((a, b) => b.summary.samples - a.summary.samples)[0];
-    if (!main) continue;
-    const { samples, busy, functions } = main.summary;
-    console.log(`\n${name}: ${busy} busy of ${samples} samples while measuring; share of the busy ones by self time:`);
-    for (const { name: fn, where, percent } of functions)
-      console.log(`${String(percent).padStart(5)}%  ${fn}  ${where}`);
-  }
-}
+if (profileDir) printProfiles(profileDir, measuringFrom);

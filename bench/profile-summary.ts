@@ -4,7 +4,8 @@
  * benchmark waits most of the run, e.g. while the other server is measured): what
  * `BENCH_PROFILE` prints per process.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 
 interface ProfileNode {
   id: number;
@@ -74,6 +75,25 @@ export function hottestFunctions(
     .slice(0, count)
     .map(({ name, where, samples }) => ({ name, where, percent: Number(((100 * samples) / busy).toFixed(1)) }));
   return { samples: counted, busy, functions };
+}
+
+/**
+ * Prints the hottest functions of each process that wrote its profiles into `dir/<process>/`
+ * (TDT_CPU_PROF_DIR), from the main thread's profile (the one with the most samples), counting
+ * samples from `fromMicros` on.
+ */
+export function printProfiles(dir: string, fromMicros: number, count = 15): void {
+  for (const name of readdirSync(dir)) {
+    const files = readdirSync(join(dir, name)).map((file) => join(dir, name, file));
+    const main = files
+      .map((file) => ({ file, summary: hottestFunctions(file, count, fromMicros) }))
+      .sort((a, b) => b.summary.samples - a.summary.samples)[0];
+    if (!main) continue;
+    const { samples, busy, functions } = main.summary;
+    console.log(`\n${name}: ${busy} busy of ${samples} samples while measuring; share of the busy ones by self time:`);
+    for (const { name: fn, where, percent } of functions)
+      console.log(`${String(percent).padStart(5)}%  ${fn}  ${where}`);
+  }
 }
 
 // As a command: `npx tsx bench/profile-summary.ts FILE [COUNT]`.

@@ -5,7 +5,7 @@
  */
 import type { api } from "@tdt/test-support/api";
 import { printerTree } from "@tdt/test-support/trees";
-import { type LoadResult, load } from "./measure.js";
+import { type LoadResult, load, type Probe } from "./measure.js";
 
 /** The devices the generated trees are about, and the searches name. */
 export const WORDS = [
@@ -78,11 +78,13 @@ export async function searchUnrepeated(
   token: string,
   workers: number,
   seconds: number,
+  probe?: Probe,
 ): Promise<LoadResult> {
   let unrepeated = 0;
   const result = await load({
     workers,
     seconds,
+    probe,
     setup: async () => ({}),
     step: async () => {
       const n = unrepeated++;

@@ -3,7 +3,7 @@
  * load generator), each for SCALE_SECONDS: what each costs with this much data behind it.
  */
 import { loadavg } from "node:os";
-import { type LoadResult, load } from "../measure.js";
+import { type LoadResult, load, type Probe } from "../measure.js";
 import { searchUnrepeated } from "../tree-corpus.js";
 import { PASSWORD, sessionIdOf, treeIdOf } from "./corpus.js";
 import type { LoadRecord } from "./load.js";
@@ -49,7 +49,20 @@ function itemsOf(body: unknown): unknown[] {
   return [];
 }
 
-export async function measureFigures(system: ScaleSystem, record: LoadRecord, seconds: number): Promise<Figure[]> {
+/** Which figures to measure, and what watches each (bench/scale/profile.ts). */
+export interface FigureOptions {
+  /** Only the figures whose name this accepts are measured (every one when absent). */
+  only?: (name: string) => boolean;
+  /** A probe for each figure measured (bench/cpu.ts's meter), told when its steps start and end. */
+  probe?: (name: string) => Probe | undefined;
+}
+
+export async function measureFigures(
+  system: ScaleSystem,
+  record: LoadRecord,
+  seconds: number,
+  options: FigureOptions = {},
+): Promise<Figure[]> {
   const { client } = system;
   const plan = record.plan;
   const login = async (email: string) => (await client.login(email, PASSWORD)).access_token;
@@ -61,20 +74,41 @@ export async function measureFigures(system: ScaleSystem, record: LoadRecord, se
     Array.from({ length: WORKERS }, (_, i) => login(`tech${i}@alpha.scale.example`)),
   );
   const figures: Figure[] = [];
-  const log = (figure: Figure) => {
+  const failed = new Map<string, number>();
+  /** The answers of the figure being measured (by measure(), not the search's own loop): their bytes. */
+  const answered = { count: 0, bytes: 0 };
+  /** The probe of the figure being measured. */
+  let probe: Probe | undefined;
+  /** Measures the figure `name` unless it is not chosen; `note` is read after it ran. */
+  const figure = async (
+    name: string,
+    goal: Figure["goal"],
+    run: () => Promise<LoadResult>,
+    note: string | (() => string) = "",
+  ) => {
+    if (options.only && !options.only(name)) return;
+    failed.clear();
+    answered.count = 0;
+    answered.bytes = 0;
+    probe = options.probe?.(name);
+    const result = await run();
     // The machine is shared: how busy it was over the last minute, beside each figure.
     const busy = `load ${loadavg()[0]?.toFixed(1)}`;
     const failures = [...failed].map(([key, count]) => `${count}× ${key}`).join(", ");
-    failed.clear();
-    figure.note = [figure.note, failures && `failed: ${failures}`, busy].filter(Boolean).join("; ");
-    figures.push(figure);
-    const r = figure.result;
+    const said = typeof note === "function" ? note() : note;
+    const size = answered.count > 0 ? `answers of ${kilobytes(answered.bytes / answered.count)}` : "";
+    const measured: Figure = {
+      name,
+      goal,
+      result,
+      note: [said, size, failures && `failed: ${failures}`, busy].filter(Boolean).join("; "),
+    };
+    figures.push(measured);
     console.log(
-      `[figures] ${figure.name}: ${r.perSecond.toFixed(1)} req/s, p50 ${r.p50.toFixed(1)} p95 ${r.p95.toFixed(1)} p99 ${r.p99.toFixed(1)} ms, ${r.failures} failures${figure.note ? ` (${figure.note})` : ""}`,
+      `[figures] ${name}: ${result.perSecond.toFixed(1)} req/s, p50 ${result.p50.toFixed(1)} p95 ${result.p95.toFixed(1)} p99 ${result.p99.toFixed(1)} ms, ${result.failures} failures${measured.note ? ` (${measured.note})` : ""}`,
     );
   };
   /** GETs of `path` (or of each worker's own) by 16 clients; a request counts when it answers 200 and its body is read. */
-  const failed = new Map<string, number>();
   const measure = (
     path: (worker: number, n: number) => string,
     tokens: (worker: number) => string,
@@ -84,13 +118,17 @@ export async function measureFigures(system: ScaleSystem, record: LoadRecord, se
     load({
       workers,
       seconds,
+      probe,
       setup: async (worker) => ({ worker, n: 0 }),
       step: async (state) => {
         const response = await fetch(`${system.url}${path(state.worker, state.n++)}`, {
           method,
           headers: { authorization: `Bearer ${tokens(state.worker)}` },
         });
-        const body = await response.text();
+        const bytes = new Uint8Array(await response.arrayBuffer());
+        answered.bytes += bytes.length;
+        answered.count += 1;
+        const body = new TextDecoder().decode(bytes);
         if (response.status !== 200) {
           const code = /"(?:code|detail|error)"\s*:\s*"([^"]+)"/.exec(body)?.[1] ?? "";
           const key = `${response.status}${code ? ` ${code}` : ""}`;
@@ -101,12 +139,9 @@ export async function measureFigures(system: ScaleSystem, record: LoadRecord, se
     });
 
   // Search no cache can answer: bench/tree-corpus.ts's never-repeated word and prefix searches.
-  log({
-    name: "search, never repeated (word and prefix)",
-    goal: { p95: 50 },
-    result: await searchUnrepeated(client, technicians[0] as string, WORKERS, seconds),
-    note: "",
-  });
+  await figure("search, never repeated (word and prefix)", { p95: 50 }, () =>
+    searchUnrepeated(client, technicians[0] as string, WORKERS, seconds, probe),
+  );
 
   // The lists at their first page and at the 1,000th (or their last, when shorter).
   for (const list of [
@@ -114,112 +149,114 @@ export async function measureFigures(system: ScaleSystem, record: LoadRecord, se
     { name: "sessions list (admin, all)", path: "/api/v1/sessions?all=true&" },
     { name: "sessions in brief (admin, all)", path: "/api/v1/sessions/summaries?all=true&" },
   ]) {
-    log({
-      name: `${list.name}, page 1`,
-      goal: { p95: 20 },
-      result: await measure(
+    await figure(`${list.name}, page 1`, { p95: 20 }, () =>
+      measure(
         () => `${list.path}limit=${PAGE}`,
         () => admin,
       ),
-      note: "",
-    });
-    const deep = await deepPage(system, list.path, admin);
-    log({
-      name: `${list.name}, page ${DEEP_PAGE.toLocaleString("en")} (or its last)`,
-      goal: { p95: 20 },
-      result: await measure(
-        () => deep.path,
-        () => admin,
-      ),
-      note: deep.note,
-    });
+    );
+    let deep: { path: string; note: string } | undefined;
+    await figure(
+      `${list.name}, page ${DEEP_PAGE.toLocaleString("en")} (or its last)`,
+      { p95: 20 },
+      async () => {
+        const page = await deepPage(system, list.path, admin);
+        deep = page;
+        return measure(
+          () => page.path,
+          () => admin,
+        );
+      },
+      () => deep?.note ?? "",
+    );
   }
 
   const busiest = treeIdOf(plan.busiest);
-  log({
-    name: "a technician's own sessions, page 1",
-    goal: { p95: 30 },
-    result: await measure(
-      () => `/api/v1/sessions?limit=${PAGE}`,
-      (worker) => technicians[worker] as string,
-    ),
-    note: "16 technicians, each their own",
-  });
-  log({
-    name: "a technician's own sessions in brief, page 1",
-    goal: { p95: 30 },
-    result: await measure(
-      () => `/api/v1/sessions/summaries?limit=${PAGE}`,
-      (worker) => technicians[worker] as string,
-    ),
-    note: "16 technicians, each their own",
-  });
-  log({
-    name: "sessions by tree (the busiest), page 1",
-    goal: { p95: 30 },
-    result: await measure(
+  await figure(
+    "a technician's own sessions, page 1",
+    { p95: 30 },
+    () =>
+      measure(
+        () => `/api/v1/sessions?limit=${PAGE}`,
+        (worker) => technicians[worker] as string,
+      ),
+    "16 technicians, each their own",
+  );
+  await figure(
+    "a technician's own sessions in brief, page 1",
+    { p95: 30 },
+    () =>
+      measure(
+        () => `/api/v1/sessions/summaries?limit=${PAGE}`,
+        (worker) => technicians[worker] as string,
+      ),
+    "16 technicians, each their own",
+  );
+  await figure("sessions by tree (the busiest), page 1", { p95: 30 }, () =>
+    measure(
       () => `/api/v1/sessions?all=true&tree_id=${busiest}&limit=${PAGE}`,
       () => admin,
     ),
-    note: "",
-  });
-  log({
-    name: "sessions by outcome (escalated), page 1",
-    goal: { p95: 30 },
-    result: await measure(
+  );
+  await figure("sessions by outcome (escalated), page 1", { p95: 30 }, () =>
+    measure(
       () => `/api/v1/sessions?all=true&outcome=escalated&limit=${PAGE}`,
       () => admin,
     ),
-    note: "",
-  });
+  );
   const to = new Date(plan.end - 30 * 86_400_000);
   const from = new Date(to.getTime() - 7 * 86_400_000);
-  log({
-    name: "sessions by time range (a week), page 1",
-    goal: { p95: 30 },
-    result: await measure(
+  await figure("sessions by time range (a week), page 1", { p95: 30 }, () =>
+    measure(
       () => `/api/v1/sessions?all=true&from=${from.toISOString()}&to=${to.toISOString()}&limit=${PAGE}`,
       () => admin,
     ),
-    note: "",
-  });
-  log({
-    name: "analytics of the busiest tree",
-    goal: { p95: 50 },
-    result: await measure(
-      () => `/api/v1/trees/${busiest}/analytics`,
-      (worker) => engineers[worker] as string,
-    ),
-    note: `${busiestEvents(record).toLocaleString("en")} step events over its sessions`,
-  });
-  const long = sessionIdOf(0);
-  log({
-    name: "report of the 500-step session, JSON",
-    goal: { p95: 50 },
-    result: await measure(
-      () => `/api/v1/sessions/${long}/export?format=json`,
-      (worker) => engineers[worker] as string,
-      "POST",
-    ),
-    note: "16 engineers",
-  });
-  log({
-    name: "report of the 500-step session, PDF",
-    goal: { p95: 500 },
-    result: await measure(
-      () => `/api/v1/sessions/${long}/export?format=pdf`,
-      (worker) => engineers[worker] as string,
-      "POST",
-    ),
-    note: "16 engineers",
-  });
-  const one = await measure(
-    () => `/api/v1/sessions/${long}/export?format=pdf`,
-    () => engineers[0] as string,
-    "POST",
-    1,
   );
-  log({ name: "report of the 500-step session, PDF, 1 client", goal: undefined, result: one, note: "for comparison" });
+  await figure(
+    "analytics of the busiest tree",
+    { p95: 50 },
+    () =>
+      measure(
+        () => `/api/v1/trees/${busiest}/analytics`,
+        (worker) => engineers[worker] as string,
+      ),
+    `${busiestEvents(record).toLocaleString("en")} step events over its sessions`,
+  );
+  const long = sessionIdOf(0);
+  await figure(
+    "report of the 500-step session, JSON",
+    { p95: 50 },
+    () =>
+      measure(
+        () => `/api/v1/sessions/${long}/export?format=json`,
+        (worker) => engineers[worker] as string,
+        "POST",
+      ),
+    "16 engineers",
+  );
+  await figure(
+    "report of the 500-step session, PDF",
+    { p95: 500 },
+    () =>
+      measure(
+        () => `/api/v1/sessions/${long}/export?format=pdf`,
+        (worker) => engineers[worker] as string,
+        "POST",
+      ),
+    "16 engineers",
+  );
+  await figure(
+    "report of the 500-step session, PDF, 1 client",
+    undefined,
+    () =>
+      measure(
+        () => `/api/v1/sessions/${long}/export?format=pdf`,
+        () => engineers[0] as string,
+        "POST",
+        1,
+      ),
+    "for comparison",
+  );
   return figures;
 }
 
@@ -258,6 +295,11 @@ async function deepPage(
     path: `${base}skip=${(page - 1) * PAGE}&limit=${PAGE}`,
     note: `page ${page} by skip=${(page - 1) * PAGE}`,
   };
+}
+
+/** A mean answer's size, as the notes print it. */
+function kilobytes(bytes: number): string {
+  return bytes >= 1024 ? `${(bytes / 1024).toFixed(bytes >= 10_240 ? 0 : 1)} KiB` : `${Math.round(bytes)} B`;
 }
 
 /** The step events of the busiest tree's sessions, as loaded (the projection's entries and stays of its sessions). */
