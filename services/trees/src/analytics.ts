@@ -436,20 +436,31 @@ export async function readAnalytics(sql: Sql, query: AnalyticsQuery): Promise<Ge
 /** The figures from the per-tree aggregates (migration 0015): durations and stays from their histograms. */
 async function fromAggregates(sql: Sql, query: AnalyticsQuery): Promise<Figures> {
   const ofTree = sql`tree_id = ${query.treeId} ${query.version === undefined ? sql`` : sql`and tree_version = ${query.version}`}`;
-  // Versions summed; nodes in the database's order of their ids (the projection's tie-break), a
-  // node's choices most taken first.
-  const rows = await sql<{ kind: string; day: string | null; node_id: string; key: string; n: number }[]>`
-    select kind, case when kind = 'session' then to_char(day, 'YYYY-MM-DD') end as day, node_id, key, sum(n)::int as n
-    from analytics_rollup where ${ofTree} and kind <> 'path'
-    group by kind, day, node_id, key having sum(n) <> 0
-    order by node_id, kind, n desc, key`;
+  // Versions summed, then one row per kind and node with its keys and counts as arrays: a
+  // busy tree's few thousand histogram buckets and days cross as about a hundred rows (parsing
+  // each of 5,000 rows was most of the request's time in this service: docs/decisions/scale.md).
+  // Nodes in the database's order of their ids (the projection's tie-break); a node's choices
+  // most taken first; the other kinds' arrays in no order (days and histograms are summed).
+  const rows = await sql<
+    { kind: string; node_id: string; days: string[] | null; keys: string[]; counts: number[] }[]
+  >`
+    with rolled as (
+      select kind, day, node_id, key, sum(n::int)::int as n
+      from analytics_rollup where ${ofTree} and kind <> 'path'
+      group by kind, day, node_id, key having sum(n::int) <> 0)
+    select kind, node_id,
+      array_agg(to_char(day, 'YYYY-MM-DD')) filter (where kind = 'session') as days,
+      coalesce(array_agg(key order by n desc, key) filter (where kind = 'option'), array_agg(key)) as keys,
+      coalesce(array_agg(n order by n desc, key) filter (where kind = 'option'), array_agg(n)) as counts
+    from rolled group by kind, node_id
+    order by node_id, kind`;
   const paths = await sql<{ node_ids: string[]; count: number }[]>`
     select min(node_ids) as node_ids, sum(n)::int as count
     from analytics_rollup where ${ofTree} and kind = 'path'
     group by key having sum(n) > 0
     order by count desc, node_ids limit 5`;
   const byOutcome: Record<string, number> = {};
-  const days = new Map<string, { day: string; started: number; completed: number; resolved: number }>();
+  const byDay = new Map<string, { day: string; started: number; completed: number; resolved: number }>();
   const durations: Histogram = [];
   const nodes = new Map<string, Figures["nodes"][number] & { times: Histogram }>();
   const nodeOf = (id: string) => {
@@ -463,37 +474,41 @@ async function fromAggregates(sql: Sql, query: AnalyticsQuery): Promise<Figures>
   let started = 0;
   let completed = 0;
   let abandoned = 0;
-  for (const { kind, day, node_id, key, n } of rows) {
-    switch (kind) {
-      case "session": {
-        const [status, outcome] = key.split("/") as [string, string];
-        const ofDay = days.get(day as string) ?? { day: day as string, started: 0, completed: 0, resolved: 0 };
-        days.set(ofDay.day, ofDay);
-        started += n;
-        ofDay.started += n;
-        if (status === "abandoned") abandoned += n;
-        if (status !== "completed") break;
-        completed += n;
-        ofDay.completed += n;
-        if (outcome) byOutcome[outcome] = (byOutcome[outcome] ?? 0) + n;
-        if (outcome === "resolved") ofDay.resolved += n;
-        break;
+  for (const { kind, node_id, days, keys, counts } of rows) {
+    for (const [index, key] of keys.entries()) {
+      const n = counts[index] as number;
+      switch (kind) {
+        case "session": {
+          const day = days?.[index] as string;
+          const [status, outcome] = key.split("/") as [string, string];
+          const ofDay = byDay.get(day) ?? { day, started: 0, completed: 0, resolved: 0 };
+          byDay.set(day, ofDay);
+          started += n;
+          ofDay.started += n;
+          if (status === "abandoned") abandoned += n;
+          if (status !== "completed") break;
+          completed += n;
+          ofDay.completed += n;
+          if (outcome) byOutcome[outcome] = (byOutcome[outcome] ?? 0) + n;
+          if (outcome === "resolved") ofDay.resolved += n;
+          break;
+        }
+        case "duration":
+          durations.push([Number(key), n]);
+          break;
+        case "visit":
+          nodeOf(node_id).visits += n;
+          break;
+        case "exit":
+          nodeOf(node_id).exits += n;
+          break;
+        case "time":
+          nodeOf(node_id).times.push([Number(key), n]);
+          break;
+        case "option":
+          nodeOf(node_id).options.push({ option_id: key, count: n });
+          break;
       }
-      case "duration":
-        durations.push([Number(key), n]);
-        break;
-      case "visit":
-        nodeOf(node_id).visits += n;
-        break;
-      case "exit":
-        nodeOf(node_id).exits += n;
-        break;
-      case "time":
-        nodeOf(node_id).times.push([Number(key), n]);
-        break;
-      case "option":
-        nodeOf(node_id).options.push({ option_id: key, count: n });
-        break;
     }
   }
   const [median, p90] = percentiles(durations, [0.5, 0.9]);
@@ -507,7 +522,7 @@ async function fromAggregates(sql: Sql, query: AnalyticsQuery): Promise<Figures>
       })
       .sort((a, b) => b.visits - a.visits),
     paths,
-    days: [...days.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0)),
+    days: [...byDay.values()].sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0)),
   };
 }
 
