@@ -441,9 +441,7 @@ async function fromAggregates(sql: Sql, query: AnalyticsQuery): Promise<Figures>
   // each of 5,000 rows was most of the request's time in this service: docs/decisions/scale.md).
   // Nodes in the database's order of their ids (the projection's tie-break); a node's choices
   // most taken first; the other kinds' arrays in no order (days and histograms are summed).
-  const rows = await sql<
-    { kind: string; node_id: string; days: string[] | null; keys: string[]; counts: number[] }[]
-  >`
+  const rows = await sql<{ kind: string; node_id: string; days: string[] | null; keys: string[]; counts: number[] }[]>`
     with rolled as (
       select kind, day, node_id, key, sum(n::int)::int as n
       from analytics_rollup where ${ofTree} and kind <> 'path'
