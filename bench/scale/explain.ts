@@ -31,6 +31,8 @@ await serverSql(async (sql) => {
     await sql.unsafe(`alter database "${database}" set auto_explain.log_analyze = on`);
     await sql.unsafe(`alter database "${database}" set auto_explain.log_buffers = on`);
     await sql.unsafe(`alter database "${database}" set auto_explain.log_timing = on`);
+    // The statements inside functions too: search's matching runs in one (migration 0014).
+    await sql.unsafe(`alter database "${database}" set auto_explain.log_nested_statements = on`);
   }
 });
 const logStart = statSync(logFile).size;

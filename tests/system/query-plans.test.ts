@@ -173,6 +173,7 @@ interface PlanNode {
   "Function Name"?: string;
   "Relation Name"?: string;
   "Index Name"?: string;
+  "Index Cond"?: string;
   "Subplan Name"?: string;
   Plans?: PlanNode[];
 }
@@ -513,6 +514,25 @@ describe("the plans of the trees service's hot queries", () => {
     await checkPath(trees, ORG, `trees: search "${query}" (authors)`, () =>
       withTrees(({ store }) => store.search("authors", query, 20)),
     );
+  });
+
+  it("search finds its matches within the caller's organization in the index, never among every organization's", async () => {
+    // "printer" is in every version of both organizations (the fill's descriptions).
+    const reads = (await recorded(() => withTrees(({ store }) => store.search("technicians", "printer", 20)))).filter(
+      isRead,
+    );
+    const matching = reads.find((statement) => statement.query.includes("tree_versions_matching"));
+    expect(matching, "the search's matching statement").toBeDefined();
+    const nested = await nestedPlans(trees, ORG, matching as Statement);
+    const scans = nested
+      .flatMap(({ plan }) => nodesOf(plan).map(({ node }) => node))
+      .filter((node) => (node["Index Cond"] ?? "").includes("search @@"));
+    expect(
+      scans.map((node) => node["Index Name"]),
+      "the full-text index scans of the matching",
+    ).toEqual(["tree_versions_org_search"]);
+    // The organization is a condition of the index scan, not a filter of what it found.
+    expect(scans[0]?.["Index Cond"]).toMatch(/org_id = /);
   });
 
   it("search with a typo", async () => {
