@@ -13,7 +13,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { startOtlpReceiver } from "@tdt/test-support/otlp-receiver";
 import { startSystemWithAdmin } from "@tdt/test-support/system";
 import { type RunningBaseline, startBaseline } from "./baseline/start.js";
-import { cpuMeter, type ProcessSet, postgresBackendsOf, processesNamed } from "./cpu.js";
+import { cpuMeter, type ProcessSet, postgresBackendsOf, stackProcesses } from "./cpu.js";
 import { type LoadResult, load, type Probe, printTable } from "./measure.js";
 import { printProfiles, profileClock } from "./profile-summary.js";
 import { loadCorpus, searchRepeated, searchUnrepeated } from "./tree-corpus.js";
@@ -273,16 +273,7 @@ try {
   const tdtDatabases = Object.fromEntries(
     Object.entries(system.databases).map(([service, database]) => [service, database.name]),
   );
-  const tdtProcesses: ProcessSet = {
-    name: "TDT",
-    pids: () => [
-      ...[...system.stack.processes.entries()].flatMap(([service, child]) =>
-        child.pid ? [{ pid: child.pid, label: service }] : [],
-      ),
-      ...processesNamed("nats-server").map((pid) => ({ pid, label: "nats-server" })),
-      ...postgresBackendsOf(tdtDatabases),
-    ],
-  };
+  const tdtProcesses = stackProcesses(system.stack.processes, tdtDatabases);
   const cpuShares: Array<Record<string, string>> = [];
   const measured = async (
     set: ProcessSet,

@@ -62,6 +62,24 @@ export interface ProcessSet {
   pids(): Array<{ pid: number; label: string }>;
 }
 
+/**
+ * TDT as a process set: a running stack's services (by name), NATS, and the Postgres backends of
+ * its databases (`{ auth: "tdt_auth_…", … }`).
+ */
+export function stackProcesses(
+  services: ReadonlyMap<string, { pid?: number | undefined }>,
+  databases: Record<string, string>,
+): ProcessSet {
+  return {
+    name: "TDT",
+    pids: () => [
+      ...[...services.entries()].flatMap(([service, child]) => (child.pid ? [{ pid: child.pid, label: service }] : [])),
+      ...processesNamed("nats-server").map((pid) => ({ pid, label: "nats-server" })),
+      ...postgresBackendsOf(databases),
+    ],
+  };
+}
+
 /** Every process of a set's CPU time by pid, so a process that ends meanwhile still counts its share until then. */
 function snapshot(set: ProcessSet): Map<number, { label: string; millis: number }> {
   return new Map(set.pids().map(({ pid, label }) => [pid, { label, millis: processMillis(pid) }]));

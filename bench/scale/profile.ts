@@ -13,7 +13,7 @@
  * profiles are kept in /tmp/tdt-scale-profile-<time>/.
  */
 import { mkdirSync } from "node:fs";
-import { cpuMeter, type ProcessSet, postgresBackendsOf, processesNamed } from "../cpu.js";
+import { cpuMeter, stackProcesses } from "../cpu.js";
 import { printProfiles, profileClock } from "../profile-summary.js";
 import { measureFigures } from "./figures.js";
 import { finishedLoad, prefixOf } from "./load.js";
@@ -35,16 +35,12 @@ const profileDir = `/tmp/tdt-scale-profile-${new Date().toISOString().replace(/[
 mkdirSync(profileDir, { recursive: true });
 const system = await startScaleSystemPatiently(prefix, { TDT_CPU_PROF_DIR: profileDir });
 const databases = databaseNames(prefix);
-const processes: ProcessSet = {
-  name: "TDT",
-  pids: () => [
-    ...[...system.stack.processes.entries()].flatMap(([service, child]) =>
-      child.pid ? [{ pid: child.pid, label: service }] : [],
-    ),
-    ...processesNamed("nats-server").map((pid) => ({ pid, label: "nats-server" })),
-    ...postgresBackendsOf({ auth: databases.auth, trees: databases.trees, sessions: databases.sessions }),
-  ],
-};
+const processes = stackProcesses(system.stack.processes, {
+  auth: databases.auth,
+  trees: databases.trees,
+  sessions: databases.sessions,
+  hooks: databases.hooks,
+});
 
 let measuringFrom = 0;
 const meters: Array<{ name: string; meter: ReturnType<typeof cpuMeter> }> = [];
