@@ -257,6 +257,36 @@ export async function measureFigures(
       ),
     "for comparison",
   );
+  // "Neither blocking other routes": the lightest list while 16 engineers keep asking for PDFs
+  // (each asking again as soon as it is answered or refused), beside the same list alone above.
+  await figure(
+    "tree list, page 1, beside 16 clients asking for the PDF",
+    undefined,
+    async () => {
+      let rendering = true;
+      const pdfs = Promise.all(
+        engineers.map(async (token) => {
+          while (rendering) {
+            const response = await fetch(`${system.url}/api/v1/sessions/${long}/export?format=pdf`, {
+              method: "POST",
+              headers: { authorization: `Bearer ${token}` },
+            });
+            await response.arrayBuffer();
+          }
+        }),
+      );
+      try {
+        return await measure(
+          () => `/api/v1/trees?limit=${PAGE}`,
+          () => admin,
+        );
+      } finally {
+        rendering = false;
+        await pdfs;
+      }
+    },
+    "for comparison with the tree list alone",
+  );
   return figures;
 }
 
