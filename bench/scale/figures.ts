@@ -75,7 +75,7 @@ export async function measureFigures(
   );
   const figures: Figure[] = [];
   const failed = new Map<string, number>();
-  /** The answers of the figure being measured (by measure(), not the search's own loop): their bytes. */
+  /** The answers (200) of the figure being measured (by measure(), not the search's own loop): their bytes. */
   const answered = { count: 0, bytes: 0 };
   /** The probe of the figure being measured. */
   let probe: Probe | undefined;
@@ -126,8 +126,10 @@ export async function measureFigures(
           headers: { authorization: `Bearer ${tokens(state.worker)}` },
         });
         const bytes = new Uint8Array(await response.arrayBuffer());
-        answered.bytes += bytes.length;
-        answered.count += 1;
+        if (response.status === 200) {
+          answered.bytes += bytes.length;
+          answered.count += 1;
+        }
         const body = new TextDecoder().decode(bytes);
         if (response.status !== 200) {
           const code = /"(?:code|detail|error)"\s*:\s*"([^"]+)"/.exec(body)?.[1] ?? "";

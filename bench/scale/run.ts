@@ -197,7 +197,8 @@ off (\`GATEWAY_CACHE_MB=0\`: every request reaches the services and Postgres). I
 cores), and \`failed\` counts the answers other than 200 by status and code (504
 \`deadline_exceeded\`: past the gateway's gRPC deadline; 429 \`rate_limited\`: the PDF pool's share
 of one organization). \`npx tsx bench/scale/explain.ts 1\` prints the plans of the services' slow
-statements on a loaded fraction (auto_explain).
+statements on a loaded fraction (auto_explain); \`npx tsx bench/scale/profile.ts 1 "search"\`
+measures a figure with its CPU per request in every process and each service's hottest functions.
 \`SCALE_FRACTIONS\`, \`SCALE_SECONDS\`, \`SCALE_KEEP=1\` (reuse loaded databases) change it.
 
 ${figures}
